@@ -1,0 +1,92 @@
+/*
+ * ccip_db: one libpq connection that reconnects, and whole-transaction retry.
+ *
+ * SQL is only ever sent as prepared, parameterised statements (STYLE.md
+ * rule 8). A statement is declared once, statically, and prepared lazily on
+ * each connection the first time it is used:
+ *
+ *   static const ccip_db_stmt S_GET = {"intake_get_call",
+ *       "SELECT title FROM intake.call WHERE id = $1"};
+ *   PGresult *res = NULL;
+ *   const char *params[] = {id};
+ *   if (ccip_db_exec(db, &S_GET, 1, params, NULL, NULL, &res) < 0) ...
+ *
+ * Transactions go through ccip_db_tx(), which runs a function between BEGIN
+ * and COMMIT and runs the whole function again when the connection was lost
+ * (the connection is re-established with backoff) or PostgreSQL reports a
+ * serialization failure or deadlock. The function must therefore keep no
+ * state across attempts except through its return value and what it writes
+ * in the database.
+ *
+ * Not thread-safe: one ccip_db per thread.
+ */
+#ifndef CCIP_DB_H
+#define CCIP_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+typedef struct ccip_db ccip_db;
+
+/* A statement: its name must be unique in the program. */
+typedef struct {
+    const char *name; /* prepared-statement name, e.g. "outbox_append" */
+    const char *sql;  /* text with $1..$n placeholders */
+} ccip_db_stmt;
+
+/* Outcome classes callers must tell apart. */
+typedef enum {
+    CCIP_DB_OK = 0,
+    CCIP_DB_ERROR = -1,     /* statement failed; see ccip_db_error / ccip_db_sqlstate */
+    CCIP_DB_RETRYABLE = -2, /* connection lost, serialization failure or deadlock */
+} ccip_db_rc;
+
+/* Connects with a libpq conninfo string ("host=... port=... dbname=...
+ * user=... password=... "). Returns NULL and fills err when the first
+ * connection cannot be made. */
+ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen);
+
+/* Closes the connection and frees everything; safe on NULL and twice. */
+void ccip_db_destroy(ccip_db **db);
+
+/* The live libpq connection, for code that needs libpq directly (LISTEN,
+ * advisory locks). Borrowed; valid until the next reconnect. */
+PGconn *ccip_db_conn(ccip_db *db);
+
+/* Executes a prepared statement with text or binary parameters.
+ * lengths/formats may be NULL (all text). On success returns CCIP_DB_OK and,
+ * when res is not NULL, hands over the result (caller PQclear()s it); on
+ * failure returns CCIP_DB_ERROR or CCIP_DB_RETRYABLE with the error kept for
+ * ccip_db_error(), and *res is NULL. */
+ccip_db_rc ccip_db_exec(ccip_db *db, const ccip_db_stmt *stmt, int nparams,
+                        const char *const *values, const int *lengths, const int *formats,
+                        PGresult **res);
+
+/* Runs a plain statement without parameters (BEGIN, SET, DDL in
+ * migrations). Never use it with data. Same return values as ccip_db_exec. */
+ccip_db_rc ccip_db_command(ccip_db *db, const char *sql);
+
+/* The function run by ccip_db_tx. Returns 0 to commit, -1 to roll back and
+ * give up (its error is the caller's business), or the ccip_db_rc it got
+ * from a failed statement so that retryable failures are retried. */
+typedef int (*ccip_db_tx_fn)(ccip_db *db, void *arg);
+
+/* Transaction isolation for ccip_db_tx. */
+typedef enum { CCIP_DB_READ_COMMITTED, CCIP_DB_REPEATABLE_READ, CCIP_DB_SERIALIZABLE } ccip_db_iso;
+
+/* Runs fn inside BEGIN ... COMMIT, retrying the whole transaction up to
+ * max_attempts times (reconnecting when the connection was lost) while it
+ * fails with CCIP_DB_RETRYABLE. Returns 0 when committed, -1 when fn gave
+ * up (rolled back), CCIP_DB_RETRYABLE when attempts ran out. */
+int ccip_db_tx(ccip_db *db, ccip_db_iso iso, int max_attempts, ccip_db_tx_fn fn, void *arg);
+
+/* The last error message (lower case, no final period) and SQLSTATE ("" when
+ * none). Borrowed until the next call on db. */
+const char *ccip_db_error(const ccip_db *db);
+const char *ccip_db_sqlstate(const ccip_db *db);
+
+/* Makes sure the connection is up, reconnecting with backoff for at most
+ * timeout_ms. Returns 0 when connected, -1 otherwise. */
+int ccip_db_ensure(ccip_db *db, int timeout_ms);
+
+#endif
