@@ -1,0 +1,297 @@
+/*
+ * ccipctl: the operator's and staff's command-line client of ccip.
+ *
+ *   ccipctl [global options] <command> [arguments]
+ *
+ * Every command has --help. Output is a table for people, or one JSON
+ * document (--json) for scripts. Exit codes: see ctl.h.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip_config.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_log.h"
+#include "ctl.h"
+
+typedef struct {
+    char *command_endpoint;
+    char *subscribe_endpoint;
+    char *key_file;
+    char *server_key_file;
+} s_file_config;
+
+static const ccip_config_field s_fields[] = {
+    {"bus.command_endpoint", CCIP_CFG_STRING, offsetof(s_file_config, command_endpoint), 6, 255,
+     "tcp://127.0.0.1:5555", "CCIP_BUS_COMMANDS", NULL},
+    {"bus.subscribe_endpoint", CCIP_CFG_STRING, offsetof(s_file_config, subscribe_endpoint), 6, 255,
+     "tcp://127.0.0.1:5557", "CCIP_BUS_SUBSCRIBE", NULL},
+    {"curve.key_file", CCIP_CFG_STRING, offsetof(s_file_config, key_file), 0, 1023, "",
+     "CCIP_CURVE_KEY_FILE", "the path of ccipctl's .key file"},
+    {"curve.server_key_file", CCIP_CFG_STRING, offsetof(s_file_config, server_key_file), 0, 1023,
+     "", "CCIP_CURVE_SERVER_KEY_FILE", "the path of the bus's .pub file"},
+};
+#define NFIELDS (sizeof s_fields / sizeof s_fields[0])
+
+static void s_usage(FILE *f)
+{
+    fputs("usage: ccipctl [--config FILE] [--json] [--timeout MS] [--actor ID --role ROLE]\n"
+          "               COMMAND [ARGS]\n\n"
+          "commands:\n"
+          "  keygen NAME [--dir DIR] [--front-door]   make a CURVE key pair\n"
+          "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
+          "  events tail PREFIX                       follow live events, decoded\n"
+          "  events replay SERVICE --from N           print a service's events from position N\n\n"
+          "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
+          "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
+          "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
+          "  curve.key_file         CCIP_CURVE_KEY_FILE          ccipctl's key pair\n"
+          "  curve.server_key_file  CCIP_CURVE_SERVER_KEY_FILE   the bus's public key\n\n"
+          "exit codes: 0 done, 1 refused by the service, 2 usage, 3 no answer, 4 local problem\n",
+          f);
+}
+
+ccip_client *ctl_connect(ctl_opts *o)
+{
+    char err[512];
+    if (!o->key_file[0] || !o->server_key_file[0]) {
+        fprintf(stderr, "ccipctl: no keys: set curve.key_file and curve.server_key_file (or "
+                        "CCIP_CURVE_KEY_FILE and CCIP_CURVE_SERVER_KEY_FILE)\n");
+        return NULL;
+    }
+    if (ccip_keypair_load(o->key_file, &o->keys, err, sizeof err) < 0 ||
+        ccip_public_key_load(o->server_key_file, o->server_key, err, sizeof err) < 0) {
+        fprintf(stderr, "ccipctl: %s\n", err);
+        return NULL;
+    }
+    if (!o->ctx)
+        o->ctx = zmq_ctx_new();
+    ccip_sock_opts so = {.keys = &o->keys, .server_public = o->server_key};
+    ccip_client *c = ccip_client_new(o->ctx, o->command_endpoint, &so, err, sizeof err);
+    if (!c)
+        fprintf(stderr, "ccipctl: %s\n", err);
+    return c;
+}
+
+Ccip__Envelope *ctl_call(ctl_opts *o, ccip_client *c, const char *service, const char *type,
+                         const void *payload, size_t len, int *exit_code)
+{
+    char id[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(id);
+    Ccip__Envelope req = CCIP__ENVELOPE__INIT;
+    req.id = id;
+    req.type = (char *)type;
+    req.source_service = "ccipctl";
+    req.occurred_at_us = ccip_now_us();
+    req.actor_id = (char *)(o->actor ? o->actor : "");
+    req.actor_role = (char *)(o->role ? o->role : "");
+    req.payload.data = (uint8_t *)payload;
+    req.payload.len = len;
+    char err[512];
+    Ccip__Envelope *reply = ccip_client_call(c, service, &req, o->timeout_ms, 3, err, sizeof err);
+    if (!reply) {
+        fprintf(stderr, "ccipctl: %s\n", err);
+        *exit_code = CTL_UNAVAILABLE;
+        return NULL;
+    }
+    if (reply->status != CCIP__STATUS__OK) {
+        if (o->json) {
+            printf("{\"status\":");
+            ctl_json_string(stdout, ccip_status_name(reply->status));
+            printf(",\"error\":");
+            ctl_json_string(stdout, reply->error);
+            printf("}\n");
+        } else {
+            fprintf(stderr, "ccipctl: %s refused %s: %s: %s\n", service, type,
+                    ccip_status_name(reply->status), reply->error);
+        }
+        *exit_code = reply->status == CCIP__STATUS__UNAVAILABLE ||
+                             reply->status == CCIP__STATUS__DEADLINE_EXCEEDED
+                         ? CTL_UNAVAILABLE
+                         : CTL_REFUSED;
+        ccip_envelope_free(&reply);
+        return NULL;
+    }
+    *exit_code = CTL_OK;
+    return reply;
+}
+
+void ctl_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static int s_keygen(int argc, char **argv)
+{
+    const char *dir = ".";
+    int front_door = 0;
+    static const struct option longs[] = {{"dir", required_argument, NULL, 'd'},
+                                          {"front-door", no_argument, NULL, 'f'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    int c;
+    optind = 0; /* 0 makes GNU getopt start afresh for the subcommand */
+    while ((c = getopt_long(argc, argv, "d:fh", longs, NULL)) != -1) {
+        if (c == 'd')
+            dir = optarg;
+        else if (c == 'f')
+            front_door = 1;
+        else {
+            fputs("usage: ccipctl keygen NAME [--dir DIR] [--front-door]\n"
+                  "  writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub; copy the .pub\n"
+                  "  into the bus's keys directory to let NAME in. --front-door marks a key\n"
+                  "  whose commands may carry a person's role (ccipctl, the web gateway).\n",
+                  c == 'h' ? stdout : stderr);
+            return c == 'h' ? CTL_OK : CTL_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fputs("usage: ccipctl keygen NAME [--dir DIR] [--front-door]\n", stderr);
+        return CTL_USAGE;
+    }
+    ccip_keypair kp;
+    char err[512];
+    if (ccip_keypair_generate(&kp) < 0) {
+        fprintf(stderr, "ccipctl: could not generate a key pair: libzmq lacks CURVE\n");
+        return CTL_LOCAL;
+    }
+    if (ccip_keypair_save(dir, argv[optind], &kp, front_door, err, sizeof err) < 0) {
+        fprintf(stderr, "ccipctl: %s\n", err);
+        return CTL_LOCAL;
+    }
+    printf("wrote %s/%s.key and %s/%s.pub%s\n", dir, argv[optind], dir, argv[optind],
+           front_door ? " (front door)" : "");
+    return CTL_OK;
+}
+
+static int s_ping(ctl_opts *o, int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+        fputs("usage: ccipctl ping SERVICE\n  asks one replica of SERVICE (or the bus itself: "
+              "\"bus\") for its name, version and event stream head\n",
+              argc == 2 ? stdout : stderr);
+        return argc == 2 ? CTL_OK : CTL_USAGE;
+    }
+    ccip_client *c = ctl_connect(o);
+    if (!c)
+        return CTL_LOCAL;
+    int64_t t0 = ccip_now_us();
+    int code;
+    Ccip__Envelope *reply = ctl_call(o, c, argv[1], "ccip.ping.v1", NULL, 0, &code);
+    int64_t rtt = ccip_now_us() - t0;
+    if (reply) {
+        char err[256];
+        Ccip__PingReply *p = (Ccip__PingReply *)ccip_payload_unpack(
+            &ccip__ping_reply__descriptor, reply->payload.data, reply->payload.len, 4096, err,
+            sizeof err);
+        if (!p) {
+            fprintf(stderr, "ccipctl: %s\n", err);
+            code = CTL_REFUSED;
+        } else if (o->json) {
+            printf("{\"service\":");
+            ctl_json_string(stdout, p->service);
+            printf(",\"instance\":");
+            ctl_json_string(stdout, p->instance);
+            printf(",\"version\":");
+            ctl_json_string(stdout, p->version);
+            printf(",\"outbox_head\":%llu,\"round_trip_us\":%lld}\n",
+                   (unsigned long long)p->outbox_head, (long long)rtt);
+        } else {
+            printf("%s is alive: replica %s, version %s, event stream head %llu, "
+                   "round trip %.1f ms\n",
+                   p->service, p->instance, p->version, (unsigned long long)p->outbox_head,
+                   (double)rtt / 1000.0);
+        }
+        if (p)
+            protobuf_c_message_free_unpacked(&p->base, NULL);
+        ccip_envelope_free(&reply);
+    }
+    ccip_client_destroy(&c);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    ctl_opts o = {.timeout_ms = 3000};
+    static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
+                                          {"json", no_argument, NULL, 'j'},
+                                          {"timeout", required_argument, NULL, 't'},
+                                          {"actor", required_argument, NULL, 'a'},
+                                          {"role", required_argument, NULL, 'r'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    int c;
+    o.config_file = getenv("CCIPCTL_CONFIG");
+    while ((c = getopt_long(argc, argv, "+c:jt:a:r:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o.config_file = optarg;
+            break;
+        case 'j':
+            o.json = 1;
+            break;
+        case 't':
+            o.timeout_ms = atoi(optarg);
+            break;
+        case 'a':
+            o.actor = optarg;
+            break;
+        case 'r':
+            o.role = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return CTL_OK;
+        default:
+            s_usage(stderr);
+            return CTL_USAGE;
+        }
+    }
+    if (optind >= argc || o.timeout_ms <= 0) {
+        s_usage(stderr);
+        return CTL_USAGE;
+    }
+    ccip_log_init("ccipctl", "ccipctl", CCIP_LOG_WARN);
+    char **args = argv + optind;
+    int nargs = argc - optind;
+    if (strcmp(args[0], "keygen") == 0)
+        return s_keygen(nargs, args);
+
+    s_file_config fc = {0};
+    char err[512];
+    if (ccip_config_load(o.config_file, s_fields, NFIELDS, &fc, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "ccipctl: %s\n", err);
+        return CTL_LOCAL;
+    }
+    o.command_endpoint = fc.command_endpoint;
+    o.subscribe_endpoint = fc.subscribe_endpoint;
+    o.key_file = fc.key_file;
+    o.server_key_file = fc.server_key_file;
+    int rc;
+    if (strcmp(args[0], "ping") == 0) {
+        rc = s_ping(&o, nargs, args);
+    } else if (strcmp(args[0], "events") == 0) {
+        rc = ctl_events(&o, nargs, args);
+    } else {
+        fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
+        rc = CTL_USAGE;
+    }
+    if (o.ctx)
+        zmq_ctx_term(o.ctx);
+    ccip_config_release(s_fields, NFIELDS, &fc);
+    return rc;
+}

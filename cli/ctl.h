@@ -1,0 +1,56 @@
+/*
+ * ctl: what the ccipctl subcommands share: options, the connection to the
+ * bus and output in table or JSON form.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ccip/envelope.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_keys.h"
+
+/* Exit codes that mean something to scripts. */
+enum {
+    CTL_OK = 0,          /* done */
+    CTL_REFUSED = 1,     /* the service answered with an error */
+    CTL_USAGE = 2,       /* bad command line */
+    CTL_UNAVAILABLE = 3, /* no answer: bus or service down, timeout */
+    CTL_LOCAL = 4,       /* a local problem: keys, files */
+};
+
+typedef struct {
+    const char *config_file;  /* --config */
+    char *command_endpoint;   /* bus ROUTER */
+    char *subscribe_endpoint; /* bus XPUB */
+    char *key_file;           /* own .key */
+    char *server_key_file;    /* bus .pub */
+    const char *actor;        /* --actor: who is asking */
+    const char *role;         /* --role: the role claimed (front-door keys only) */
+    int json;                 /* --json */
+    int timeout_ms;           /* --timeout */
+    void *ctx;                /* zmq context, made on first use */
+    ccip_keypair keys;
+    char server_key[CCIP_KEY_Z85_LEN + 1];
+} ctl_opts;
+
+/* Loads keys and makes a client for the bus. Returns NULL after printing
+ * the reason to stderr. */
+ccip_client *ctl_connect(ctl_opts *o);
+
+/* Sends one command and prints a refusal. Returns the reply (status OK) or
+ * NULL with *exit_code set. */
+Ccip__Envelope *ctl_call(ctl_opts *o, ccip_client *c, const char *service, const char *type,
+                         const void *payload, size_t len, int *exit_code);
+
+/* Prints s as a JSON string literal. */
+void ctl_json_string(FILE *f, const char *s);
+
+/* Prints an event (table line or JSON object per line). */
+void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope *ev);
+
+int ctl_events(ctl_opts *o, int argc, char **argv);
+
+#endif
