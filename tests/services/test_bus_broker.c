@@ -1,0 +1,257 @@
+/* bus_broker: every malformed or late command gets one clear reply and the
+ * broker keeps serving; commands reach a registered replica and its reply
+ * comes back; unknown replicas are told to register again. The broker runs
+ * in this thread on an inproc ROUTER. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus_broker.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_mdp.h"
+#include "ccip_sock.h"
+
+typedef struct {
+    void *ctx;
+    void *router;
+    void *client;
+    bus_broker *broker;
+} s_fx;
+
+static int s_setup(void **state)
+{
+    static int n = 0;
+    s_fx *f = calloc(1, sizeof *f);
+    char ep[64], err[256];
+    snprintf(ep, sizeof ep, "inproc://broker-%d", n++);
+    f->ctx = zmq_ctx_new();
+    f->router = ccip_sock_bind(f->ctx, ZMQ_ROUTER, ep, NULL, err, sizeof err);
+    f->client = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    bus_broker_limits lim = {.max_queue = 2, .default_wait_us = 200000, .max_message_bytes = 4096};
+    f->broker = bus_broker_new(f->router, NULL, &lim, "bus-test");
+    *state = f;
+    return f->router && f->client && f->broker ? 0 : -1;
+}
+
+static int s_teardown(void **state)
+{
+    s_fx *f = *state;
+    bus_broker_destroy(&f->broker);
+    ccip_sock_close(&f->client);
+    ccip_sock_close(&f->router);
+    zmq_ctx_term(f->ctx);
+    free(f);
+    return 0;
+}
+
+/* Lets the broker work for up to ms, then reads one message from sock. */
+static int s_pump(s_fx *f, void *sock, zmq_msg_t *parts, int max, int ms)
+{
+    int64_t until = ccip_now_us() + ms * 1000;
+    while (ccip_now_us() < until) {
+        zmq_pollitem_t it[2] = {{f->router, 0, ZMQ_POLLIN, 0}, {sock, 0, ZMQ_POLLIN, 0}};
+        zmq_poll(it, 2, 20);
+        if (it[0].revents)
+            bus_broker_drain(f->broker);
+        bus_broker_tick(f->broker);
+        if (it[1].revents || (zmq_poll(&it[1], 1, 0) == 1))
+            return ccip_sock_recv_parts(sock, parts, max, ZMQ_DONTWAIT);
+    }
+    return 0;
+}
+
+/* Sends a command and returns the reply envelope (or NULL). */
+static Ccip__Envelope *s_call(s_fx *f, int nframes, const char *service, const void *env,
+                              size_t len)
+{
+    const void *data[] = {CCIP_MDP_CLIENT, service, env};
+    size_t lens[] = {strlen(CCIP_MDP_CLIENT), strlen(service), len};
+    ccip_sock_send_frames(f->client, data, lens, nframes, 0);
+    zmq_msg_t p[3];
+    int n = s_pump(f, f->client, p, 3, 1000);
+    if (n != 3) {
+        for (int i = 0; i < n && i < 3; i++)
+            zmq_msg_close(&p[i]);
+        return NULL;
+    }
+    char err[256];
+    Ccip__Envelope *r =
+        ccip_envelope_unpack(zmq_msg_data(&p[2]), zmq_msg_size(&p[2]), 1 << 20, err, sizeof err);
+    for (int i = 0; i < 3; i++)
+        zmq_msg_close(&p[i]);
+    return r;
+}
+
+static size_t s_pack(const char *id, const char *type, int64_t deadline, uint8_t *out)
+{
+    Ccip__Envelope e = CCIP__ENVELOPE__INIT;
+    e.id = (char *)id;
+    e.type = (char *)type;
+    e.deadline_us = deadline;
+    return ccip__envelope__pack(&e, out);
+}
+
+static void test_wrong_frame_count(void **state)
+{
+    s_fx *f = *state;
+    Ccip__Envelope *r = s_call(f, 2, "intake", NULL, 0);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
+    assert_non_null(strstr(r->error, "must have 3 frames"));
+    ccip_envelope_free(&r);
+}
+
+static void test_undecodable_and_oversized(void **state)
+{
+    s_fx *f = *state;
+    uint8_t junk[] = {0x12, 0xff, 0xff, 0xff, 0xff, 0x07};
+    Ccip__Envelope *r = s_call(f, 3, "intake", junk, sizeof junk);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
+    assert_non_null(strstr(r->error, "malformed"));
+    ccip_envelope_free(&r);
+    static uint8_t big[8192];
+    r = s_call(f, 3, "intake", big, sizeof big);
+    assert_non_null(r);
+    assert_non_null(strstr(r->error, "exceeds the limit of 4096 bytes"));
+    ccip_envelope_free(&r);
+}
+
+static void test_bad_service_name(void **state)
+{
+    s_fx *f = *state;
+    uint8_t buf[256];
+    size_t n = s_pack("c1", "intake.call.open.v1", 0, buf);
+    Ccip__Envelope *r = s_call(f, 3, "Intake!", buf, n);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
+    assert_non_null(strstr(r->error, "service name"));
+    ccip_envelope_free(&r);
+}
+
+static void test_expired_deadline(void **state)
+{
+    s_fx *f = *state;
+    uint8_t buf[256];
+    size_t n = s_pack("c2", "intake.call.open.v1", ccip_now_us() - 1000, buf);
+    Ccip__Envelope *r = s_call(f, 3, "intake", buf, n);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__DEADLINE_EXCEEDED);
+    assert_string_equal(r->id, "c2");
+    ccip_envelope_free(&r);
+}
+
+static void test_no_replica_unavailable(void **state)
+{
+    s_fx *f = *state;
+    uint8_t buf[256];
+    size_t n = s_pack("c3", "funding.award.confirm.v1", 0, buf);
+    Ccip__Envelope *r = s_call(f, 3, "funding", buf, n);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__UNAVAILABLE);
+    assert_non_null(strstr(r->error, "no replica of service funding is connected"));
+    ccip_envelope_free(&r);
+}
+
+static void test_ping_bus(void **state)
+{
+    s_fx *f = *state;
+    uint8_t buf[256];
+    size_t n = s_pack("c4", "ccip.ping.v1", 0, buf);
+    Ccip__Envelope *r = s_call(f, 3, "bus", buf, n);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__OK);
+    assert_string_equal(r->source_instance, "bus-test");
+    ccip_envelope_free(&r);
+}
+
+static void test_round_trip_through_replica(void **state)
+{
+    s_fx *f = *state;
+    char err[256];
+    char ep[128];
+    size_t len = sizeof ep;
+    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
+    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    const void *ready[] = {CCIP_MDP_WORKER, CCIP_MDP_READY, "intake"};
+    size_t rl[] = {strlen(CCIP_MDP_WORKER), 1, 6};
+    ccip_sock_send_frames(w, ready, rl, 3, 0);
+
+    uint8_t buf[256];
+    size_t n = s_pack("c5", "intake.call.open.v1", 0, buf);
+    const void *data[] = {CCIP_MDP_CLIENT, "intake", buf};
+    size_t lens[] = {strlen(CCIP_MDP_CLIENT), 6, n};
+    ccip_sock_send_frames(f->client, data, lens, 3, 0);
+
+    zmq_msg_t p[6];
+    assert_int_equal(s_pump(f, w, p, 6, 1000), 6);
+    assert_memory_equal(zmq_msg_data(&p[1]), CCIP_MDP_REQUEST, 1);
+    assert_int_equal(zmq_msg_size(&p[3]), 5);
+    assert_memory_equal(zmq_msg_data(&p[3]), "local", 5);
+    assert_memory_equal(zmq_msg_data(&p[4]), "0", 1); /* not a front door */
+    Ccip__Envelope reply = CCIP__ENVELOPE__INIT;
+    reply.id = "c5";
+    reply.type = "intake.call.open.v1";
+    uint8_t rb[256];
+    size_t rn = ccip__envelope__pack(&reply, rb);
+    const void *rep[] = {CCIP_MDP_WORKER, CCIP_MDP_REPLY, zmq_msg_data(&p[2]), rb};
+    size_t repl[] = {strlen(CCIP_MDP_WORKER), 1, zmq_msg_size(&p[2]), rn};
+    ccip_sock_send_frames(w, rep, repl, 4, 0);
+    for (int i = 0; i < 6; i++)
+        zmq_msg_close(&p[i]);
+
+    zmq_msg_t c[3];
+    assert_int_equal(s_pump(f, f->client, c, 3, 1000), 3);
+    Ccip__Envelope *r =
+        ccip_envelope_unpack(zmq_msg_data(&c[2]), zmq_msg_size(&c[2]), 4096, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(r->id, "c5");
+    ccip_envelope_free(&r);
+    for (int i = 0; i < 3; i++)
+        zmq_msg_close(&c[i]);
+    bus_broker_stats st;
+    bus_broker_get_stats(f->broker, &st);
+    assert_int_equal(st.workers, 1);
+    assert_int_equal(st.routed, 1);
+    assert_int_equal(st.replied, 1);
+    ccip_sock_close(&w);
+}
+
+static void test_unknown_replica_told_to_register(void **state)
+{
+    s_fx *f = *state;
+    char err[256], ep[128];
+    size_t len = sizeof ep;
+    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
+    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    const void *hb[] = {CCIP_MDP_WORKER, CCIP_MDP_HEARTBEAT};
+    size_t hl[] = {strlen(CCIP_MDP_WORKER), 1};
+    ccip_sock_send_frames(w, hb, hl, 2, 0);
+    zmq_msg_t p[2];
+    assert_int_equal(s_pump(f, w, p, 2, 1000), 2);
+    assert_memory_equal(zmq_msg_data(&p[1]), CCIP_MDP_DISCONNECT, 1);
+    zmq_msg_close(&p[0]);
+    zmq_msg_close(&p[1]);
+    ccip_sock_close(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_wrong_frame_count, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_undecodable_and_oversized, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_service_name, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_deadline, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_no_replica_unavailable, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ping_bus, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_through_replica, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_replica_told_to_register, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
