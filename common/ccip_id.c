@@ -12,7 +12,7 @@
 #define SEC_PER_DAY      INT64_C(86400)
 #define V7_MS_BITS       48    /* unix_ts_ms field of a UUIDv7 */
 #define V7_SEQ_BITS      12    /* rand_a field, used as the counter */
-#define V7_SEQ_START     0x7FF /* a fresh counter starts below this: >= 2048 ids per ms */
+#define V7_SEQ_FRESH     0x7FF /* mask of a fresh counter: leaves >= 2048 ids per ms */
 #define YEAR_MIN         1     /* years ccip_time_* read and write */
 #define YEAR_MAX         9999
 #define OFFSET_HOURS_MAX 23
@@ -64,7 +64,7 @@ int ccip_uuid_v7(char out[CCIP_UUID_STRLEN + 1])
     }
     int64_t now_ms = ccip_now_us() / 1000;
     uint64_t ms = now_ms < 0 ? 0 : (uint64_t)now_ms & ((UINT64_C(1) << V7_MS_BITS) - 1);
-    uint64_t fresh = (ms << V7_SEQ_BITS) | (((uint64_t)b[6] << 8 | b[7]) & V7_SEQ_START);
+    uint64_t fresh = (ms << V7_SEQ_BITS) | (((uint64_t)b[6] << 8 | b[7]) & V7_SEQ_FRESH);
 
     /* A new millisecond starts from a random counter; the same (or an
      * earlier) millisecond takes the previous id plus one, which carries
