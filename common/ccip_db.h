@@ -42,8 +42,9 @@ typedef enum {
 } ccip_db_rc;
 
 /* Connects with a libpq conninfo string ("host=... port=... dbname=...
- * user=... password=... "). Returns NULL and fills err when the first
- * connection cannot be made. */
+ * user=... password=... application_name=...") or URI, used as given;
+ * connect_timeout defaults to 5 seconds when it says none. Returns NULL and
+ * fills err when the first connection cannot be made. */
 ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen);
 
 /* Closes the connection and frees everything; safe on NULL and twice. */
@@ -54,16 +55,20 @@ void ccip_db_destroy(ccip_db **db);
 PGconn *ccip_db_conn(ccip_db *db);
 
 /* Executes a prepared statement with text or binary parameters.
- * lengths/formats may be NULL (all text). On success returns CCIP_DB_OK and,
- * when res is not NULL, hands over the result (caller PQclear()s it); on
- * failure returns CCIP_DB_ERROR or CCIP_DB_RETRYABLE with the error kept for
- * ccip_db_error(), and *res is NULL. */
+ * lengths/formats may be NULL (all text); results come back as text. On
+ * success returns CCIP_DB_OK and, when res is not NULL, hands over the result
+ * (caller PQclear()s it); on failure returns CCIP_DB_ERROR or
+ * CCIP_DB_RETRYABLE with the error kept for ccip_db_error(), and *res is NULL.
+ * A lost connection is not re-established here (that would silently drop an
+ * open transaction): ccip_db_tx() does it, other callers use ccip_db_ensure(). */
 ccip_db_rc ccip_db_exec(ccip_db *db, const ccip_db_stmt *stmt, int nparams,
                         const char *const *values, const int *lengths, const int *formats,
                         PGresult **res);
 
 /* Runs a plain statement without parameters (BEGIN, SET, DDL in
- * migrations). Never use it with data. Same return values as ccip_db_exec. */
+ * migrations) with the simple query protocol, so the text may hold several
+ * statements separated by semicolons. Never use it with data. Same return
+ * values as ccip_db_exec. */
 ccip_db_rc ccip_db_command(ccip_db *db, const char *sql);
 
 /* The function run by ccip_db_tx. Returns 0 to commit, -1 to roll back and
@@ -80,8 +85,10 @@ typedef enum { CCIP_DB_READ_COMMITTED, CCIP_DB_REPEATABLE_READ, CCIP_DB_SERIALIZ
  * up (rolled back), CCIP_DB_RETRYABLE when attempts ran out. */
 int ccip_db_tx(ccip_db *db, ccip_db_iso iso, int max_attempts, ccip_db_tx_fn fn, void *arg);
 
-/* The last error message (lower case, no final period) and SQLSTATE ("" when
- * none). Borrowed until the next call on db. */
+/* The last error's reason as PostgreSQL or libpq gave it (first line, lower
+ * case, no final period; callers add their "could not X: " context) and its
+ * SQLSTATE ("" when none; a connection that could not be made or was found
+ * closed reports class 08). Borrowed until the next call on db. */
 const char *ccip_db_error(const ccip_db *db);
 const char *ccip_db_sqlstate(const ccip_db *db);
 
