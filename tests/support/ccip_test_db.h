@@ -1,0 +1,46 @@
+/*
+ * ccip_test_db: how the integration tests reach the PostgreSQL that
+ * scripts/test started (not part of the product).
+ *
+ * scripts/test exports CCIP_PGHOST, CCIP_PGPORT, CCIP_PGDATABASE and
+ * CCIP_SECRETS_DIR, and writes one password file per role,
+ * $CCIP_SECRETS_DIR/db-<svc>.password, for role ccip_<svc>. A test that
+ * finds them missing must fail, never pass quietly:
+ *
+ *   char ci[1024];
+ *   if (ccip_test_conninfo("test", ci, sizeof ci) < 0)
+ *       fail_msg("%s", ccip_test_db_error());
+ */
+#ifndef CCIP_TEST_DB_H
+#define CCIP_TEST_DB_H
+
+#include <stddef.h>
+
+#include "ccip_db.h"
+
+/* Writes a libpq conninfo for role ccip_<svc> (svc "test" = ccip_test) into
+ * buf. Returns 0, or -1 when the environment or the password file is missing
+ * or buf is too small (reason in ccip_test_db_error()). */
+int ccip_test_conninfo(const char *svc, char *buf, size_t len);
+
+/* Why the last ccip_test_* call here failed, with a hint to run the tests
+ * through scripts/test. Static storage. */
+const char *ccip_test_db_error(void);
+
+/* Connects as ccip_<svc>. Returns NULL (reason in ccip_test_db_error()) on
+ * failure; the caller ccip_db_destroy()s the handle. */
+ccip_db *ccip_test_db_connect(const char *svc);
+
+/* Connects as ccip_<svc> with search_path set to `schema` in the conninfo,
+ * so that it stays set across reconnects. Same failure rules. */
+ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema);
+
+/* Creates a fresh schema named "<prefix>_<pid>_<n>" (n counts up in the
+ * process) owned by the connected role, and writes its name into name.
+ * Returns 0 or -1. Throwaway schemas need the ccip_test role. */
+int ccip_test_schema_new(ccip_db *db, const char *prefix, char *name, size_t len);
+
+/* Drops the schema and everything in it. Returns 0 or -1. */
+int ccip_test_schema_drop(ccip_db *db, const char *name);
+
+#endif
