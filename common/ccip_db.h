@@ -92,8 +92,11 @@ int ccip_db_tx(ccip_db *db, ccip_db_iso iso, int max_attempts, ccip_db_tx_fn fn,
 const char *ccip_db_error(const ccip_db *db);
 const char *ccip_db_sqlstate(const ccip_db *db);
 
-/* Makes sure the connection is up, reconnecting with backoff for at most
- * timeout_ms. Returns 0 when connected, -1 otherwise. */
+/* Makes sure the connection is up, reconnecting with backoff (50 ms
+ * doubling to 2 s between attempts) for at most timeout_ms; one attempt may
+ * itself take up to the conninfo's connect_timeout. Prepared statements are
+ * prepared again on the new connection when next used. Returns 0 when
+ * connected, -1 otherwise (reason in ccip_db_error). */
 int ccip_db_ensure(ccip_db *db, int timeout_ms);
 
 #endif

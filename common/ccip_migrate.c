@@ -180,6 +180,12 @@ static int s_apply_one(s_run *run, size_t i)
     if (rc != CCIP_DB_OK)
         return s_fail(run, rc, "could not apply migration %s of component %s to schema %s: %s",
                       m->name, run->component, run->schema, ccip_db_error(run->db));
+    if (PQtransactionStatus(ccip_db_conn(run->db)) != PQTRANS_INTRANS)
+        return s_fail(run, -1,
+                      "could not apply migration %s of component %s to schema %s: it ended the"
+                      " transaction (COMMIT or ROLLBACK in the file), so it cannot be applied"
+                      " atomically; remove them",
+                      m->name, run->component, run->schema);
     /* A migration may have changed search_path itself: set it back for the
      * bookkeeping below. */
     rc = ccip_db_command(run->db, run->set_path_sql);

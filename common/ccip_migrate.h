@@ -54,7 +54,11 @@ typedef struct {
 
 /* Applies `list` (count entries) of `component` to `schema`. Returns 0 and
  * fills *result (may be NULL), or -1 with a message in err naming the
- * migration and the reason; on -1 nothing of the run is left applied. */
+ * migration and the reason; on -1 nothing of the run is left applied.
+ * The one exception: a migration file that itself says COMMIT or ROLLBACK
+ * ends the run's transaction, so what it did is kept; the run then fails
+ * naming it. Migration files therefore never contain transaction control.
+ * Must not be called inside an open transaction. */
 int ccip_migrate_run(ccip_db *db, const char *schema, const char *component,
                      const ccip_migration *list, size_t count, ccip_migrate_result *result,
                      char *err, size_t errlen);

@@ -277,6 +277,20 @@ static void test_failing_migration_leaves_nothing(void **state)
     assert_int_equal(s_count(f, &S_COUNT_APPLIED, COMPONENT), 1);
     ccip_migrate_result r = s_migrate_ok(f, s_v3, 3); /* 0002 was rolled back with 0003 */
     assert_int_equal(r.applied, 2);
+
+    /* a migration may not end the transaction it runs in; what it did after
+     * its COMMIT cannot be undone, which is why the run fails loudly */
+    const ccip_migration committing[] = {
+        s_v3[0],
+        s_v3[1],
+        s_v3[2],
+        {4, "0004_commits",
+         "-- ccip:oldest-compatible-code 1\nCOMMIT;\nCREATE TABLE late (id int);\n"},
+    };
+    assert_int_equal(
+        ccip_migrate_run(f->db, f->schema, COMPONENT, committing, 4, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "0004_commits"));
+    assert_non_null(strstr(err, "ended the transaction"));
 }
 
 static void test_missing_or_bad_header_is_refused(void **state)
