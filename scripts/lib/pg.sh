@@ -79,6 +79,27 @@ ccip_pg_traversable() {
     done
 }
 
+# ccip_pg_dir NAME: where the cluster NAME lives: var/NAME in the
+# repository, unless the postgres user cannot get to the repository (a clone
+# under /root, say); then a folder under /tmp named after the repository.
+ccip_pg_dir() {
+    local d="$CCIP_ROOT"
+    while [ "$d" != "/" ]; do
+        if ! ccip_as_postgres test -x "$d" 2>/dev/null; then
+            case "$d/" in
+            "$CCIP_ROOT"/*) ;; # inside the repository: ccip_pg_traversable fixes it
+            *)
+                printf '%s/ccip-%s/%s\n' "${TMPDIR:-/tmp}" \
+                    "$(printf '%s' "$CCIP_ROOT" | sha256sum | cut -c1-12)" "$1"
+                return 0
+                ;;
+            esac
+        fi
+        d="$(dirname "$d")"
+    done
+    printf '%s\n' "$CCIP_ROOT/var/$1"
+}
+
 # ccip_pg_init DIR PORT [fast]
 # Creates the cluster under DIR unless it exists, and (re)writes its
 # settings: port PORT on 127.0.0.1, socket in DIR/run. `fast` turns off
