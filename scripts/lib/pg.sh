@@ -20,6 +20,10 @@ CCIP_ROOT="${CCIP_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 CCIP_PG_BIN="${CCIP_PG_BIN:-/usr/lib/postgresql/15/bin}"
 CCIP_DB_NAME="${CCIP_DB_NAME:-ccip}"
 CCIP_PG_USER=postgres
+# Every role the tests need: the services, the two messaging test fixtures,
+# and the test role (schema ccip_test, may create throwaway schemas).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CCIP_PG_ROLES=(intake evaluation funding ip stats probea probeb test)
 
 # Debian packages the build, the tests and the demo need.
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
@@ -51,6 +55,7 @@ ccip_as_postgres() {
 ccip_install_deps() {
     local missing=() p
     for p in "${CCIP_DEPS[@]}"; do
+        # dpkg -s would also accept a removed package whose config files remain
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
             missing+=("$p")
         fi
