@@ -78,10 +78,11 @@ static int s_valid_schema(const char *s)
 {
     if (!s || !*s || strlen(s) > SCHEMA_NAME_MAX)
         return 0;
-    if (!(islower((unsigned char)s[0]) || s[0] == '_'))
+    /* explicit ranges: islower() would follow the locale */
+    if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
         return 0;
     for (const char *p = s; *p; p++) {
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
             return 0;
     }
     return 1;
