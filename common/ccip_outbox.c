@@ -1,0 +1,662 @@
+#include "ccip_outbox.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+
+/* Bytes a packed envelope costs inside a ReplayReply besides itself: the
+ * field tag (1) and the length varint (at most 10). */
+#define REPEATED_OVERHEAD 11
+/* Reserved suffix of the relay's heartbeat type, "<service>.stream.heartbeat.v1". */
+#define HEARTBEAT_SUFFIX ".stream.heartbeat.v1"
+
+/* The event columns every read returns, in the order s_batch_fill expects. */
+#define EVENT_COLS                                                                                 \
+    "position, event_id, type, aggregate_type, aggregate_id, payload, occurred_at_us,"             \
+    " correlation_id, causation_id, actor_id, actor_role, source_instance"
+enum {
+    COL_POSITION,
+    COL_EVENT_ID,
+    COL_TYPE,
+    COL_AGGREGATE_TYPE,
+    COL_AGGREGATE_ID,
+    COL_PAYLOAD,
+    COL_OCCURRED_AT_US,
+    COL_CORRELATION_ID,
+    COL_CAUSATION_ID,
+    COL_ACTOR_ID,
+    COL_ACTOR_ROLE,
+    COL_SOURCE_INSTANCE,
+    EVENT_NCOLS
+};
+
+/* One statement: the NOTIFY is sent (at commit) only when the row went in.
+ * PostgreSQL folds identical notifications of one transaction into one, so
+ * a transaction appending many events wakes the relay once. */
+static const ccip_db_stmt S_APPEND = {
+    "ccip_outbox_append",
+    "WITH ins AS (INSERT INTO outbox (event_id, type, aggregate_type, aggregate_id, payload,"
+    " occurred_at_us, correlation_id, causation_id, actor_id, actor_role, source_instance)"
+    " VALUES ($1::uuid, $2, $3, $4, $5::bytea, $6::bigint, $7, $8, $9, $10, $11) RETURNING seq)"
+    " SELECT pg_notify($12, '') FROM ins"};
+
+/* Unlocked look first, so that an idle relay polling every 100 ms neither
+ * takes the row lock nor writes anything. */
+static const ccip_db_stmt S_ASSIGN_PEEK = {
+    "ccip_outbox_assign_peek",
+    "SELECT head, oldest, EXISTS (SELECT 1 FROM outbox WHERE position IS NULL)"
+    " FROM outbox_state"};
+
+static const ccip_db_stmt S_ASSIGN_LOCK = {"ccip_outbox_assign_lock",
+                                           "SELECT head, oldest FROM outbox_state FOR UPDATE"};
+
+/* $1 = head read under the lock, $2 = how many. Numbers the oldest
+ * unnumbered rows head+1.., moves head past them and returns them in
+ * position order. */
+static const ccip_db_stmt S_ASSIGN_NUMBER = {
+    "ccip_outbox_assign_number",
+    "WITH next AS (SELECT seq, $1::bigint + row_number() OVER (ORDER BY seq) AS pos"
+    "  FROM (SELECT seq FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $2) pending),"
+    " numbered AS (UPDATE outbox o SET position = next.pos FROM next WHERE o.seq = next.seq"
+    "  RETURNING " EVENT_COLS "),"
+    " state AS (UPDATE outbox_state SET head = $1::bigint + (SELECT count(*) FROM numbered))"
+    " SELECT " EVENT_COLS " FROM numbered ORDER BY position"};
+
+/* One statement, so head, oldest and the events come from one snapshot. The
+ * LEFT JOIN yields one row of NULL events when there are none, so head and
+ * oldest always come back. */
+static const ccip_db_stmt S_READ = {
+    "ccip_outbox_read", "SELECT s.head, s.oldest, o.* FROM outbox_state s"
+                        " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM outbox"
+                        "  WHERE position >= $1::bigint ORDER BY position LIMIT $2) o ON true"
+                        " ORDER BY o.position"};
+
+static const ccip_db_stmt S_CURRENT_SCHEMA = {"ccip_outbox_current_schema",
+                                              "SELECT current_schema()"};
+
+static const ccip_db_stmt S_PRUNE_LOCK = {"ccip_outbox_prune_lock",
+                                          "SELECT head, oldest FROM outbox_state FOR UPDATE"};
+
+/* The first numbered event still inside the retention, found by walking the
+ * position index from oldest: it stops the pruning, even when later events
+ * are older. */
+static const ccip_db_stmt S_PRUNE_FIRST_KEPT = {
+    "ccip_outbox_prune_first_kept", "SELECT position FROM outbox WHERE position >= $1::bigint"
+                                    " AND created_at >= now() - $2::bigint * interval '1 second'"
+                                    " ORDER BY position LIMIT 1"};
+
+/* $1 = first position kept. */
+static const ccip_db_stmt S_PRUNE_DELETE = {
+    "ccip_outbox_prune_delete",
+    "WITH gone AS (DELETE FROM outbox WHERE position < $1::bigint RETURNING 1),"
+    " state AS (UPDATE outbox_state SET oldest = $1::bigint)"
+    " SELECT count(*) FROM gone"};
+
+struct ccip_outbox_batch {
+    size_t count;           /* events */
+    uint64_t head;          /* highest position assigned */
+    uint64_t oldest;        /* lowest position retained */
+    PGresult *res;          /* the rows; the envelopes' strings point into it */
+    char *service;          /* source_service of every envelope */
+    Ccip__Envelope *events; /* count envelopes */
+    Ccip__Envelope **ptrs;  /* events[i] addresses, for Ccip__ReplayReply.events */
+    unsigned char **bufs;   /* decoded payloads (PQfreemem), NULL when empty */
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static const char *s_str(const char *s)
+{
+    return s ? s : "";
+}
+
+/* Positions and heads are bigint >= 0 in the database. */
+static uint64_t s_u64(const char *text)
+{
+    return text && *text ? strtoull(text, NULL, 10) : 0;
+}
+
+static int s_valid_schema(const char *s)
+{
+    if (!s || !*s || strlen(s) > CCIP_OUTBOX_SCHEMA_MAX)
+        return 0;
+    if (!(islower((unsigned char)s[0]) || s[0] == '_'))
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+int ccip_outbox_channel(const char *schema, char *out, size_t len)
+{
+    if (!out || len == 0)
+        return -1;
+    out[0] = '\0';
+    if (!s_valid_schema(schema))
+        return -1;
+    int n = snprintf(out, len, "%s%s", CCIP_OUTBOX_CHANNEL_PREFIX, schema);
+    if (n < 0 || (size_t)n >= len) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int ccip_outbox_check_schema(ccip_db *db, const char *schema, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    if (ccip_db_exec(db, &S_CURRENT_SCHEMA, 0, NULL, NULL, NULL, &res) != CCIP_DB_OK) {
+        snprintf(err, errlen, "could not read the connection's current schema: %s",
+                 ccip_db_error(db));
+        return -1;
+    }
+    int null = PQntuples(res) != 1 || PQgetisnull(res, 0, 0);
+    char current[128];
+    snprintf(current, sizeof current, "%s", null ? "" : PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!null && schema && strcmp(current, schema) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "unqualified table names on this connection resolve to %s%s%s, not to schema %s:"
+             " set search_path to %s in the conninfo (options='-csearch_path=%s') or as the"
+             " role's default",
+             null ? "no schema" : "schema \"", current, null ? "" : "\"", s_str(schema),
+             s_str(schema), s_str(schema));
+    return -1;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+static ccip_outbox_batch *s_batch_new(const char *service, size_t count)
+{
+    ccip_outbox_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    size_t n = count ? count : 1;
+    b->service = strdup(s_str(service));
+    b->events = calloc(n, sizeof *b->events);
+    b->ptrs = calloc(n, sizeof *b->ptrs);
+    b->bufs = calloc(n, sizeof *b->bufs);
+    if (!b->service || !b->events || !b->ptrs || !b->bufs)
+        ccip_outbox_batch_destroy(&b);
+    return b;
+}
+
+/* Builds envelope i from row `row` of b->res, whose event columns start at
+ * column c0. Returns 0, or -1 when out of memory. */
+static int s_batch_fill(ccip_outbox_batch *b, size_t i, int row, int c0)
+{
+    PGresult *r = b->res;
+    Ccip__Envelope *e = &b->events[i];
+    ccip__envelope__init(e);
+    e->id = PQgetvalue(r, row, c0 + COL_EVENT_ID);
+    e->type = PQgetvalue(r, row, c0 + COL_TYPE);
+    e->source_service = b->service;
+    e->source_instance = PQgetvalue(r, row, c0 + COL_SOURCE_INSTANCE);
+    e->aggregate_type = PQgetvalue(r, row, c0 + COL_AGGREGATE_TYPE);
+    e->aggregate_id = PQgetvalue(r, row, c0 + COL_AGGREGATE_ID);
+    e->position = s_u64(PQgetvalue(r, row, c0 + COL_POSITION));
+    e->occurred_at_us = strtoll(PQgetvalue(r, row, c0 + COL_OCCURRED_AT_US), NULL, 10);
+    e->correlation_id = PQgetvalue(r, row, c0 + COL_CORRELATION_ID);
+    e->causation_id = PQgetvalue(r, row, c0 + COL_CAUSATION_ID);
+    e->actor_id = PQgetvalue(r, row, c0 + COL_ACTOR_ID);
+    e->actor_role = PQgetvalue(r, row, c0 + COL_ACTOR_ROLE);
+    /* bytea comes back as text ("\x0a1b..."), since ccip_db asks for text
+     * results. An empty payload is "\x" and needs no buffer. */
+    const char *hex = PQgetvalue(r, row, c0 + COL_PAYLOAD);
+    if (hex[0] != '\0' && strcmp(hex, "\\x") != 0) {
+        size_t len = 0;
+        b->bufs[i] = PQunescapeBytea((const unsigned char *)hex, &len);
+        if (!b->bufs[i])
+            return -1;
+        e->payload.data = b->bufs[i];
+        e->payload.len = len;
+    }
+    b->ptrs[i] = e;
+    return 0;
+}
+
+size_t ccip_outbox_batch_count(const ccip_outbox_batch *b)
+{
+    return b ? b->count : 0;
+}
+
+const Ccip__Envelope *ccip_outbox_batch_event(const ccip_outbox_batch *b, size_t i)
+{
+    return b && i < b->count ? &b->events[i] : NULL;
+}
+
+uint64_t ccip_outbox_batch_head(const ccip_outbox_batch *b)
+{
+    return b ? b->head : 0;
+}
+
+uint64_t ccip_outbox_batch_oldest(const ccip_outbox_batch *b)
+{
+    return b ? b->oldest : 0;
+}
+
+void ccip_outbox_batch_replay_reply(const ccip_outbox_batch *b, Ccip__ReplayReply *reply)
+{
+    ccip__replay_reply__init(reply);
+    if (!b)
+        return;
+    reply->n_events = b->count;
+    reply->events = b->count ? b->ptrs : NULL;
+    reply->head = b->head;
+    reply->oldest = b->oldest;
+}
+
+void ccip_outbox_batch_destroy(ccip_outbox_batch **b)
+{
+    if (!b || !*b)
+        return;
+    ccip_outbox_batch *x = *b;
+    if (x->bufs) {
+        for (size_t i = 0; i < x->count; i++)
+            PQfreemem(x->bufs[i]);
+    }
+    free(x->bufs);
+    free(x->ptrs);
+    free(x->events);
+    free(x->service);
+    PQclear(x->res);
+    free(x);
+    *b = NULL;
+}
+
+/* Takes over `res` (cleared on failure too) and builds envelopes from its
+ * rows first_row.. (event columns from c0) up to `count` of them. Returns
+ * the batch or NULL when out of memory. */
+static ccip_outbox_batch *s_batch_from(PGresult *res, const char *service, int first_row,
+                                       size_t count, int c0)
+{
+    ccip_outbox_batch *b = s_batch_new(service, count);
+    if (!b) {
+        PQclear(res);
+        return NULL;
+    }
+    b->res = res;
+    for (size_t i = 0; i < count; i++) {
+        /* count advances with every filled envelope so that destroy frees
+         * exactly the payloads made so far. */
+        b->count = i;
+        if (s_batch_fill(b, i, first_row + (int)i, c0) < 0) {
+            ccip_outbox_batch_destroy(&b);
+            return NULL;
+        }
+    }
+    b->count = count;
+    return b;
+}
+
+/* ---- append -------------------------------------------------------------- */
+
+int ccip_outbox_append(ccip_db *db, const char *schema, const ccip_outbox_event *ev, char *err,
+                       size_t errlen)
+{
+    char why[256];
+    if (!db || !ev) {
+        snprintf(err, errlen, "could not append event: no database or no event given");
+        return CCIP_OUTBOX_ERROR;
+    }
+    char channel[CCIP_OUTBOX_CHANNEL_SIZE];
+    if (ccip_outbox_channel(schema, channel, sizeof channel) < 0) {
+        snprintf(err, errlen,
+                 "could not append event: schema \"%.64s\" is not a name of at most %d"
+                 " characters [a-z0-9_] starting with a letter or '_'",
+                 s_str(schema), CCIP_OUTBOX_SCHEMA_MAX);
+        return CCIP_OUTBOX_ERROR;
+    }
+    if (ccip_type_check(ev->type, why, sizeof why) < 0) {
+        snprintf(err, errlen, "could not append event: %s", why);
+        return CCIP_OUTBOX_ERROR;
+    }
+    size_t tlen = strlen(ev->type), slen = strlen(HEARTBEAT_SUFFIX);
+    if (tlen > slen && strcmp(ev->type + tlen - slen, HEARTBEAT_SUFFIX) == 0 &&
+        memchr(ev->type, '.', tlen - slen) == NULL) {
+        snprintf(err, errlen,
+                 "could not append event: type %s is reserved for the relay's heartbeat", ev->type);
+        return CCIP_OUTBOX_ERROR;
+    }
+    if (ev->payload_len > CCIP_OUTBOX_PAYLOAD_MAX || (ev->payload_len > 0 && !ev->payload)) {
+        snprintf(err, errlen,
+                 "could not append event %s: payload of %zu bytes is %s (at most %d bytes)",
+                 ev->type, ev->payload_len, ev->payload ? "too large" : "missing",
+                 CCIP_OUTBOX_PAYLOAD_MAX);
+        return CCIP_OUTBOX_ERROR;
+    }
+    char id[CCIP_UUID_STRLEN + 1];
+    if (ev->event_id && *ev->event_id) {
+        if (!ccip_uuid_valid(ev->event_id)) {
+            snprintf(err, errlen,
+                     "could not append event %s: event id \"%.40s\" is not a lower-case UUID",
+                     ev->type, ev->event_id);
+            return CCIP_OUTBOX_ERROR;
+        }
+        snprintf(id, sizeof id, "%s", ev->event_id);
+    } else if (ccip_uuid_v7(id) < 0) {
+        snprintf(err, errlen, "could not append event %s: could not make an event id", ev->type);
+        return CCIP_OUTBOX_ERROR;
+    }
+    char occurred[24];
+    snprintf(occurred, sizeof occurred, "%" PRId64,
+             ev->occurred_at_us ? ev->occurred_at_us : ccip_now_us());
+
+    const char *values[12] = {id,
+                              ev->type,
+                              s_str(ev->aggregate_type),
+                              s_str(ev->aggregate_id),
+                              ev->payload_len ? (const char *)ev->payload : "",
+                              occurred,
+                              s_str(ev->correlation_id),
+                              s_str(ev->causation_id),
+                              s_str(ev->actor_id),
+                              s_str(ev->actor_role),
+                              s_str(ev->source_instance),
+                              channel};
+    int lengths[12] = {0};
+    int formats[12] = {0};
+    lengths[4] = (int)ev->payload_len;
+    formats[4] = 1; /* payload as raw bytes */
+    ccip_db_rc rc = ccip_db_exec(db, &S_APPEND, 12, values, lengths, formats, NULL);
+    if (rc != CCIP_DB_OK) {
+        snprintf(err, errlen, "could not append event %s to the outbox: %s", ev->type,
+                 ccip_db_error(db));
+        return rc;
+    }
+    return CCIP_OUTBOX_OK;
+}
+
+/* ---- assign ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *service;    /* source_service of the envelopes */
+    int max;                /* rows to number at most */
+    ccip_outbox_batch *out; /* result of the attempt */
+    char *err;              /* caller's buffer */
+    size_t errlen;          /* its size */
+    int err_set;            /* the attempt wrote err */
+} s_assign;
+
+static int s_assign_fail(s_assign *a, ccip_db *db, int rc, const char *what)
+{
+    snprintf(a->err, a->errlen, "could not %s: %s", what, ccip_db_error(db));
+    a->err_set = 1;
+    return rc;
+}
+
+/* Why the lock, and not "rows with seq > the last one published": seq is
+ * taken when a row is inserted, but rows become visible when their
+ * transaction commits, and transactions commit in any order. A relay that
+ * has published up to seq 11 may later see seq 10 commit; `seq > 11` skips
+ * it for ever (MESSAGING-NOTES, the bigserial trap). Instead every committed
+ * row still without a position is numbered when it is first seen, so
+ * positions follow visibility, not insertion.
+ *
+ * Two relays at once: each takes the outbox_state row lock first, in its
+ * own statement. The second waits until the first commits, then (READ
+ * COMMITTED) reads the new head, and its next statement takes a new
+ * snapshot in which the first one's rows already have positions. So the
+ * numbers continue where the first stopped: no duplicate, no gap. The lock
+ * and the numbering must be separate statements: a single statement works
+ * from the snapshot taken at its start, before it waited for the lock, and
+ * would see the other relay's rows as still unnumbered. */
+static int s_assign_tx(ccip_db *db, void *arg)
+{
+    s_assign *a = arg;
+    ccip_outbox_batch_destroy(&a->out);
+    a->err_set = 0;
+
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_ASSIGN_PEEK, 0, NULL, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return s_assign_fail(a, db, rc, "read outbox_state");
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(a->err, a->errlen,
+                 "could not read outbox_state: it has no row (migration 0001"
+                 " of component ccip inserts it)");
+        a->err_set = 1;
+        return -1;
+    }
+    uint64_t head = s_u64(PQgetvalue(res, 0, 0));
+    uint64_t oldest = s_u64(PQgetvalue(res, 0, 1));
+    int pending = PQgetvalue(res, 0, 2)[0] == 't';
+    PQclear(res);
+
+    if (!pending) {
+        a->out = s_batch_from(NULL, a->service, 0, 0, 0);
+        if (!a->out)
+            goto oom;
+        a->out->head = head;
+        a->out->oldest = oldest;
+        return 0;
+    }
+
+    rc = ccip_db_exec(db, &S_ASSIGN_LOCK, 0, NULL, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return s_assign_fail(a, db, rc, "lock outbox_state");
+    head = s_u64(PQgetvalue(res, 0, 0));
+    oldest = s_u64(PQgetvalue(res, 0, 1));
+    PQclear(res);
+
+    char head_s[24], max_s[16];
+    snprintf(head_s, sizeof head_s, "%" PRIu64, head);
+    snprintf(max_s, sizeof max_s, "%d", a->max);
+    const char *values[] = {head_s, max_s};
+    rc = ccip_db_exec(db, &S_ASSIGN_NUMBER, 2, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return s_assign_fail(a, db, rc, "number outbox events");
+    size_t n = (size_t)PQntuples(res);
+    a->out = s_batch_from(res, a->service, 0, n, 0);
+    if (!a->out)
+        goto oom;
+    a->out->head = head + n;
+    a->out->oldest = oldest;
+    return 0;
+oom:
+    snprintf(a->err, a->errlen, "could not number outbox events: out of memory");
+    a->err_set = 1;
+    return -1;
+}
+
+int ccip_outbox_assign(ccip_db *db, const char *service, int max, ccip_outbox_batch **out,
+                       char *err, size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    if (!db || !out || max < 1) {
+        snprintf(err, errlen, "could not number outbox events: %s",
+                 max < 1 ? "batch size must be at least 1" : "no database or no result given");
+        return CCIP_OUTBOX_ERROR;
+    }
+    s_assign a = {.service = service, .max = max, .err = err, .errlen = errlen};
+    int rc = ccip_db_tx(db, CCIP_DB_READ_COMMITTED, 1, s_assign_tx, &a);
+    if (rc != 0) {
+        ccip_outbox_batch_destroy(&a.out);
+        if (!a.err_set)
+            snprintf(err, errlen, "could not number outbox events: %s", ccip_db_error(db));
+        return rc == CCIP_DB_RETRYABLE ? CCIP_OUTBOX_RETRYABLE : CCIP_OUTBOX_ERROR;
+    }
+    *out = a.out;
+    return CCIP_OUTBOX_OK;
+}
+
+/* ---- read ------------------------------------------------------------------ */
+
+int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, uint32_t max_events,
+                     size_t max_bytes, ccip_outbox_batch **out, char *err, size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    if (!db || !out) {
+        snprintf(err, errlen, "could not read the outbox: no database or no result given");
+        return CCIP_OUTBOX_ERROR;
+    }
+    if (from_position == 0)
+        from_position = 1;
+    if (from_position > (uint64_t)INT64_MAX) {
+        snprintf(err, errlen, "could not read the outbox: position %" PRIu64 " is out of range",
+                 from_position);
+        return CCIP_OUTBOX_ERROR;
+    }
+    if (max_events == 0)
+        max_events = CCIP_OUTBOX_READ_DEFAULT;
+    if (max_events > CCIP_OUTBOX_READ_MAX)
+        max_events = CCIP_OUTBOX_READ_MAX;
+
+    char from_s[24], max_s[16];
+    snprintf(from_s, sizeof from_s, "%" PRIu64, from_position);
+    snprintf(max_s, sizeof max_s, "%" PRIu32, max_events);
+    const char *values[] = {from_s, max_s};
+    PGresult *res = NULL;
+    ccip_db_rc rc = ccip_db_exec(db, &S_READ, 2, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK) {
+        snprintf(err, errlen, "could not read the outbox from position %" PRIu64 ": %s",
+                 from_position, ccip_db_error(db));
+        return rc;
+    }
+    int rows = PQntuples(res);
+    if (rows < 1) {
+        PQclear(res);
+        snprintf(err, errlen,
+                 "could not read the outbox: outbox_state has no row (migration"
+                 " 0001 of component ccip inserts it)");
+        return CCIP_OUTBOX_ERROR;
+    }
+    uint64_t head = s_u64(PQgetvalue(res, 0, 0));
+    uint64_t oldest = s_u64(PQgetvalue(res, 0, 1));
+    /* The LEFT JOIN's row without an event has a NULL position. */
+    size_t count = PQgetisnull(res, 0, 2) ? 0 : (size_t)rows;
+    int pruned = from_position < oldest;
+    if (pruned)
+        count = 0;
+
+    ccip_outbox_batch *b = s_batch_from(res, service, 0, count, 2);
+    if (!b) {
+        snprintf(err, errlen, "could not read the outbox: out of memory");
+        return CCIP_OUTBOX_ERROR;
+    }
+    b->head = head;
+    b->oldest = oldest;
+    if (max_bytes > 0) {
+        size_t total = 0;
+        for (size_t i = 0; i < b->count; i++) {
+            total += ccip__envelope__get_packed_size(&b->events[i]) + REPEATED_OVERHEAD;
+            if (total > max_bytes && i > 0) {
+                /* Destroy frees only the kept events' payloads: free the
+                 * dropped ones now. */
+                for (size_t j = i; j < b->count; j++) {
+                    PQfreemem(b->bufs[j]);
+                    b->bufs[j] = NULL;
+                }
+                b->count = i;
+                break;
+            }
+        }
+    }
+    *out = b;
+    if (pruned) {
+        snprintf(err, errlen,
+                 "events %" PRIu64 "..%" PRIu64 " are no longer retained: the oldest retained"
+                 " position is %" PRIu64 " (head %" PRIu64 "), so a reader at position %" PRIu64
+                 " cannot be caught up",
+                 from_position, oldest - 1, oldest, head, from_position - 1);
+        return CCIP_OUTBOX_PRUNED;
+    }
+    return CCIP_OUTBOX_OK;
+}
+
+/* ---- prune ----------------------------------------------------------------- */
+
+typedef struct {
+    int64_t retention_seconds; /* age beyond which numbered events go */
+    uint64_t deleted;          /* rows the attempt deleted */
+    char *err;                 /* caller's buffer */
+    size_t errlen;             /* its size */
+    int err_set;               /* the attempt wrote err */
+} s_prune;
+
+static int s_prune_fail(s_prune *p, ccip_db *db, int rc, const char *what)
+{
+    snprintf(p->err, p->errlen, "could not prune the outbox: could not %s: %s", what,
+             ccip_db_error(db));
+    p->err_set = 1;
+    return rc;
+}
+
+/* Holds the outbox_state lock so that oldest moves together with the
+ * deletion and never passes a position a relay is assigning. */
+static int s_prune_tx(ccip_db *db, void *arg)
+{
+    s_prune *p = arg;
+    p->deleted = 0;
+    p->err_set = 0;
+
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_PRUNE_LOCK, 0, NULL, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return s_prune_fail(p, db, rc, "lock outbox_state");
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(p->err, p->errlen, "could not prune the outbox: outbox_state has no row");
+        p->err_set = 1;
+        return -1;
+    }
+    uint64_t head = s_u64(PQgetvalue(res, 0, 0));
+    uint64_t oldest = s_u64(PQgetvalue(res, 0, 1));
+    PQclear(res);
+
+    char oldest_s[24], keep_s[24];
+    snprintf(oldest_s, sizeof oldest_s, "%" PRIu64, oldest);
+    snprintf(keep_s, sizeof keep_s, "%" PRId64, p->retention_seconds);
+    const char *first_values[] = {oldest_s, keep_s};
+    rc = ccip_db_exec(db, &S_PRUNE_FIRST_KEPT, 2, first_values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return s_prune_fail(p, db, rc, "find the oldest event to keep");
+    uint64_t first_kept = PQntuples(res) > 0 ? s_u64(PQgetvalue(res, 0, 0)) : head + 1;
+    PQclear(res);
+    if (first_kept <= oldest)
+        return 0;
+
+    char first_s[24];
+    snprintf(first_s, sizeof first_s, "%" PRIu64, first_kept);
+    const char *delete_values[] = {first_s};
+    rc = ccip_db_exec(db, &S_PRUNE_DELETE, 1, delete_values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return s_prune_fail(p, db, rc, "delete old events");
+    p->deleted = s_u64(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+int ccip_outbox_prune(ccip_db *db, int64_t retention_seconds, uint64_t *deleted, char *err,
+                      size_t errlen)
+{
+    if (deleted)
+        *deleted = 0;
+    if (!db || retention_seconds <= 0) {
+        snprintf(err, errlen, "could not prune the outbox: %s",
+                 db ? "retention must be at least one second" : "no database given");
+        return CCIP_OUTBOX_ERROR;
+    }
+    s_prune p = {.retention_seconds = retention_seconds, .err = err, .errlen = errlen};
+    int rc = ccip_db_tx(db, CCIP_DB_READ_COMMITTED, 1, s_prune_tx, &p);
+    if (rc != 0) {
+        if (!p.err_set)
+            snprintf(err, errlen, "could not prune the outbox: %s", ccip_db_error(db));
+        return rc == CCIP_DB_RETRYABLE ? CCIP_OUTBOX_RETRYABLE : CCIP_OUTBOX_ERROR;
+    }
+    if (deleted)
+        *deleted = p.deleted;
+    return CCIP_OUTBOX_OK;
+}
