@@ -1,0 +1,672 @@
+#include "ccip_consumer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_log.h"
+#include "ccip_outbox.h"
+
+#define TICK_MS            100   /* longest wait between looks at the stop flag */
+#define RECONNECT_SLICE_MS 100   /* one ccip_db_ensure call waits at most this long */
+#define RETRY_FIRST_MS     50    /* first pause before an event is tried again */
+#define RETRY_CAP_MS       30000 /* pauses double up to this */
+#define REPLAY_RETRY_MS    1000  /* pause after a replay request failed */
+#define REPEAT_LOG_MS      60000 /* the same failure is logged again after this long */
+#define REPLAY_TYPE        "ccip.replay.v1"
+#define ERR_MAX            512
+
+static const ccip_db_stmt S_CURSOR_ENSURE = {
+    "ccip_consumer_cursor_ensure",
+    "INSERT INTO consumer_cursor (producer) VALUES ($1) ON CONFLICT (producer) DO NOTHING"};
+static const ccip_db_stmt S_CURSOR_GET = {
+    "ccip_consumer_cursor_get", "SELECT position FROM consumer_cursor WHERE producer = $1"};
+/* The exactly-once step: moves the cursor from p - 1 to p, or touches
+ * nothing when p was applied already. */
+static const ccip_db_stmt S_CURSOR_ADVANCE = {
+    "ccip_consumer_cursor_advance",
+    "UPDATE consumer_cursor SET position = $2::bigint, updated_at = now()"
+    " WHERE producer = $1 AND position = $2::bigint - 1"};
+
+struct ccip_consumer {
+    /* configuration, copied */
+    char *service;                          /* own service */
+    char *schema;                           /* own schema */
+    char *producer;                         /* whose events */
+    char heartbeat_type[CCIP_TYPE_MAX + 1]; /* "<producer>.stream.heartbeat.v1" */
+    ccip_consumer_handler *handlers;        /* copies, type strings owned */
+    size_t nhandlers;                       /* entries */
+    void *arg;                              /* for handlers and on_commit */
+    ccip_consumer_commit_fn on_commit;      /* may be NULL */
+    uint32_t replay_batch;                  /* events per replay request */
+    int replay_timeout_ms;                  /* per request */
+    size_t max_message;                     /* largest envelope or payload decoded */
+
+    /* owned by the thread once it runs */
+    ccip_db *db;            /* own connection */
+    void *sub;              /* SUB socket on the bus XPUB */
+    ccip_client *client;    /* replay requests through the broker */
+    uint64_t cursor;        /* last position applied (as far as this thread knows) */
+    uint64_t known_head;    /* highest head seen */
+    int caught_up_once;     /* the start-up replay completed */
+    int stalled;            /* the producer no longer has what we need */
+    int64_t next_replay_ms; /* earliest time for the next replay attempt */
+    int64_t last_log_ms;    /* when a repeated failure was last logged */
+    char last_log[ERR_MAX]; /* what it was */
+
+    /* shared */
+    pthread_t thread;          /* the consumer thread */
+    int thread_started;        /* thread must be joined */
+    atomic_int stop;           /* set by ccip_consumer_stop */
+    pthread_mutex_t mutex;     /* guards stats */
+    ccip_consumer_stats stats; /* counters for ccip_consumer_stats_get */
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int s_stopping(ccip_consumer *c)
+{
+    return atomic_load(&c->stop);
+}
+
+/* Sleeps ms in slices, returning early (-1) when a stop is asked for. */
+static int s_pause(ccip_consumer *c, int64_t ms)
+{
+    int64_t end = s_mono_ms() + ms;
+    for (;;) {
+        if (s_stopping(c))
+            return -1;
+        int64_t left = end - s_mono_ms();
+        if (left <= 0)
+            return 0;
+        int64_t slice = left < TICK_MS ? left : TICK_MS;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = slice * 1000000};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+static void s_u64(char *buf, size_t len, uint64_t v)
+{
+    snprintf(buf, len, "%" PRIu64, v);
+}
+
+/* Logs at `level`, but the same reason at most once a minute. */
+static void s_log_limited(ccip_consumer *c, ccip_log_level level, const char *msg,
+                          const char *reason)
+{
+    int64_t now = s_mono_ms();
+    if (strcmp(reason, c->last_log) == 0 && now - c->last_log_ms < REPEAT_LOG_MS)
+        return;
+    snprintf(c->last_log, sizeof c->last_log, "%s", reason);
+    c->last_log_ms = now;
+    ccip_log(level, msg, "producer", c->producer, "reason", reason, (const char *)NULL);
+}
+
+/* Publishes the thread's view to the stats (call after every change). */
+static void s_stats_sync(ccip_consumer *c)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->stats.cursor = c->cursor;
+    c->stats.known_head = c->known_head;
+    c->stats.stalled = c->stalled;
+    pthread_mutex_unlock(&c->mutex);
+}
+
+static void s_count(ccip_consumer *c, uint64_t *counter, uint64_t n)
+{
+    pthread_mutex_lock(&c->mutex);
+    *counter += n;
+    pthread_mutex_unlock(&c->mutex);
+}
+
+static const ccip_consumer_handler *s_find(const ccip_consumer *c, const char *type)
+{
+    for (size_t i = 0; i < c->nhandlers; i++) {
+        if (strcmp(c->handlers[i].type, type) == 0)
+            return &c->handlers[i];
+    }
+    return NULL;
+}
+
+/* ---- applying one event -------------------------------------------------- */
+
+typedef enum { APPLY_FAILED, APPLY_DONE, APPLY_DUPLICATE } s_outcome;
+
+typedef struct {
+    ccip_consumer *c;         /* the consumer */
+    const Ccip__Envelope *ev; /* the event */
+    s_outcome outcome;        /* what the attempt found */
+    uint64_t cursor;          /* the stored cursor, when a duplicate */
+    char err[ERR_MAX];        /* why it failed */
+} s_apply_arg;
+
+static int s_apply_tx(ccip_db *db, void *arg)
+{
+    s_apply_arg *a = arg;
+    ccip_consumer *c = a->c;
+    a->outcome = APPLY_FAILED;
+    a->err[0] = '\0';
+    char pos[24];
+    s_u64(pos, sizeof pos, a->ev->position);
+    const char *values[] = {c->producer, pos};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_CURSOR_ADVANCE, 2, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK) {
+        snprintf(a->err, sizeof a->err, "could not advance the cursor: %s", ccip_db_error(db));
+        return rc;
+    }
+    int moved = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (!moved) {
+        /* Applied already (another replica, or a duplicate delivery): read
+         * where the cursor really is; the caller rolls this back. */
+        rc = ccip_db_exec(db, &S_CURSOR_GET, 1, values, NULL, NULL, &res);
+        if (rc != CCIP_DB_OK) {
+            snprintf(a->err, sizeof a->err, "could not read the cursor: %s", ccip_db_error(db));
+            return rc;
+        }
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            snprintf(a->err, sizeof a->err,
+                     "consumer_cursor has no row for producer %s (was it deleted?)", c->producer);
+            return -1;
+        }
+        a->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        a->outcome = APPLY_DUPLICATE;
+        return -1;
+    }
+    const ccip_consumer_handler *h = s_find(c, a->ev->type);
+    if (h) {
+        rc = h->apply(db, a->ev, c->arg);
+        if (rc != 0) {
+            snprintf(a->err, sizeof a->err, "handler of %s returned %d%s%s", a->ev->type, rc,
+                     ccip_db_error(db)[0] ? ": " : "", ccip_db_error(db));
+            return rc;
+        }
+    }
+    a->outcome = APPLY_DONE;
+    return 0;
+}
+
+/* Applies ev, which must be at position cursor + 1, retrying until it is
+ * applied here or found applied elsewhere. Returns 0 (cursor updated), or
+ * -1 when a stop was asked for first. */
+static int s_apply(ccip_consumer *c, const Ccip__Envelope *ev)
+{
+    int64_t pause = RETRY_FIRST_MS;
+    for (;;) {
+        if (s_stopping(c))
+            return -1;
+        PGconn *conn = ccip_db_conn(c->db);
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+            if (ccip_db_ensure(c->db, RECONNECT_SLICE_MS) < 0)
+                continue;
+        }
+        s_apply_arg a = {.c = c, .ev = ev};
+        /* One attempt per call: retries happen here, where the stop flag
+         * is looked at, and not inside ccip_db_tx. */
+        int rc = ccip_db_tx(c->db, CCIP_DB_READ_COMMITTED, 1, s_apply_tx, &a);
+        if (rc == 0 && a.outcome == APPLY_DONE) {
+            c->cursor = ev->position;
+            if (c->cursor > c->known_head)
+                c->known_head = c->cursor;
+            s_count(c, &c->stats.applied, 1);
+            s_stats_sync(c);
+            if (c->on_commit)
+                c->on_commit(ev, c->arg);
+            return 0;
+        }
+        if (a.outcome == APPLY_DUPLICATE) {
+            if (a.cursor > c->cursor)
+                c->cursor = a.cursor;
+            if (c->cursor > c->known_head)
+                c->known_head = c->cursor;
+            s_count(c, &c->stats.duplicates, 1);
+            s_stats_sync(c);
+            return 0;
+        }
+        const char *why = a.err[0] ? a.err : ccip_db_error(c->db);
+        char p[24];
+        s_u64(p, sizeof p, ev->position);
+        if (rc == CCIP_DB_RETRYABLE) {
+            ccip_log_warn("retrying an event", "producer", c->producer, "position", p, "type",
+                          ev->type, "reason", why);
+            if (s_pause(c, RETRY_FIRST_MS) < 0)
+                return -1;
+            continue;
+        }
+        ccip_log_error("could not apply an event; the stream waits here and tries again",
+                       "producer", c->producer, "position", p, "type", ev->type, "reason", why);
+        if (s_pause(c, pause) < 0)
+            return -1;
+        pause = pause * 2 > RETRY_CAP_MS ? RETRY_CAP_MS : pause * 2;
+    }
+}
+
+/* An event at position p from the live stream or a replay. Returns 0, or
+ * -1 when stopping. */
+static int s_offer(ccip_consumer *c, const Ccip__Envelope *ev)
+{
+    if (ev->position <= c->cursor) {
+        s_count(c, &c->stats.duplicates, 1);
+        return 0;
+    }
+    if (ev->position == c->cursor + 1)
+        return s_apply(c, ev);
+    return 0; /* a gap: the caller arranges a replay */
+}
+
+/* ---- replay ---------------------------------------------------------------- */
+
+/* Asks for one batch from cursor + 1 and applies it. Returns 1 when there
+ * is more to fetch, 0 when caught up with the head the reply named, -1 when
+ * the request failed (try again later) or a stop was asked for. */
+static int s_replay_batch(ccip_consumer *c)
+{
+    Ccip__ReplayRequest rq = CCIP__REPLAY_REQUEST__INIT;
+    rq.from_position = c->cursor + 1;
+    rq.max_events = c->replay_batch;
+    uint8_t payload[32]; /* two varint fields */
+    size_t plen = ccip__replay_request__pack(&rq, payload);
+
+    char id[CCIP_UUID_STRLEN + 1];
+    if (ccip_uuid_v7(id) < 0)
+        return -1;
+    Ccip__Envelope req = CCIP__ENVELOPE__INIT;
+    req.id = id;
+    req.type = REPLAY_TYPE;
+    req.source_service = c->service;
+    req.correlation_id = id;
+    req.occurred_at_us = ccip_now_us();
+    req.payload.data = payload;
+    req.payload.len = plen;
+
+    char err[ERR_MAX], from[24];
+    s_u64(from, sizeof from, rq.from_position);
+    Ccip__Envelope *reply =
+        ccip_client_call(c->client, c->producer, &req, c->replay_timeout_ms, 1, err, sizeof err);
+    if (!reply) {
+        s_log_limited(c, CCIP_LOG_WARN, "replay request got no answer; will try again", err);
+        return -1;
+    }
+    if (reply->status == CCIP__STATUS__FAILED_PRECONDITION) {
+        char cur[24];
+        s_u64(cur, sizeof cur, c->cursor);
+        ccip_log_error("events needed are no longer retained by the producer; stopped consuming"
+                       " it (no event is skipped: an operator must decide)",
+                       "producer", c->producer, "cursor", cur, "from_position", from, "reason",
+                       reply->error);
+        c->stalled = 1;
+        s_stats_sync(c);
+        ccip_envelope_free(&reply);
+        return -1;
+    }
+    if (reply->status != CCIP__STATUS__OK) {
+        snprintf(err, sizeof err, "%s: %s", ccip_status_name(reply->status), reply->error);
+        s_log_limited(c, CCIP_LOG_WARN, "replay request refused; will try again", err);
+        ccip_envelope_free(&reply);
+        return -1;
+    }
+    Ccip__ReplayReply *rr = (Ccip__ReplayReply *)ccip_payload_unpack(
+        &ccip__replay_reply__descriptor, reply->payload.data, reply->payload.len, c->max_message,
+        err, sizeof err);
+    ccip_envelope_free(&reply);
+    if (!rr) {
+        s_log_limited(c, CCIP_LOG_WARN, "replay reply could not be decoded; will try again", err);
+        return -1;
+    }
+    s_count(c, &c->stats.replays, 1);
+    if (rr->head > c->known_head)
+        c->known_head = rr->head;
+
+    int result = 0;
+    for (size_t i = 0; i < rr->n_events; i++) {
+        const Ccip__Envelope *ev = rr->events[i];
+        if (ev->position > c->cursor + 1) {
+            char p[24];
+            s_u64(p, sizeof p, ev->position);
+            snprintf(err, sizeof err, "replay from %s returned position %s out of order", from, p);
+            s_log_limited(c, CCIP_LOG_ERROR, "replay reply has a gap; will try again", err);
+            result = -1;
+            break;
+        }
+        if (s_offer(c, ev) < 0) {
+            result = -1;
+            break;
+        }
+    }
+    if (result == 0 && c->cursor < rr->head) {
+        if (rr->n_events == 0) {
+            /* The producer says there is more but sent none: do not spin. */
+            snprintf(err, sizeof err, "replay from %s returned no events below head %" PRIu64, from,
+                     rr->head);
+            s_log_limited(c, CCIP_LOG_WARN, "replay reply is empty; will try again", err);
+            result = -1;
+        } else {
+            result = 1;
+        }
+    }
+    protobuf_c_message_free_unpacked(&rr->base, NULL);
+    s_stats_sync(c);
+    return result;
+}
+
+/* Replays until the producer's head at the time of the last batch is
+ * applied. On failure schedules the next attempt. */
+static void s_catch_up(ccip_consumer *c)
+{
+    for (;;) {
+        if (s_stopping(c) || c->stalled)
+            return;
+        int rc = s_replay_batch(c);
+        if (rc == 0) {
+            c->caught_up_once = 1;
+            return;
+        }
+        if (rc < 0) {
+            c->next_replay_ms = s_mono_ms() + REPLAY_RETRY_MS;
+            return;
+        }
+    }
+}
+
+/* ---- live events ------------------------------------------------------------ */
+
+static void s_on_message(ccip_consumer *c)
+{
+    zmq_msg_t parts[2];
+    int n = ccip_sock_recv_parts(c->sub, parts, 2, ZMQ_DONTWAIT);
+    if (n < 0)
+        return;
+    if (n != 2) {
+        if (n < 2) {
+            for (int i = 0; i < n; i++)
+                zmq_msg_close(&parts[i]);
+        }
+        s_log_limited(c, CCIP_LOG_WARN, "dropped a malformed message from the bus",
+                      "expected two frames [topic][envelope]");
+        return;
+    }
+    char err[ERR_MAX];
+    Ccip__Envelope *ev = ccip_envelope_unpack(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]),
+                                              c->max_message, err, sizeof err);
+    zmq_msg_close(&parts[0]);
+    zmq_msg_close(&parts[1]);
+    if (!ev) {
+        s_log_limited(c, CCIP_LOG_WARN, "dropped an undecodable message from the bus", err);
+        return;
+    }
+    if (strcmp(ev->source_service, c->producer) != 0) {
+        snprintf(err, sizeof err, "source_service is \"%.64s\"", ev->source_service);
+        s_log_limited(c, CCIP_LOG_WARN, "dropped a message of another service", err);
+        ccip_envelope_free(&ev);
+        return;
+    }
+    if (strcmp(ev->type, c->heartbeat_type) == 0) {
+        if (ev->position > c->known_head)
+            c->known_head = ev->position;
+        /* All events up to this head were sent before the heartbeat on the
+         * same socket, so a head above the cursor means something was lost
+         * (or this consumer is new, or the relay's leader changed). */
+        if (ev->position > c->cursor)
+            c->next_replay_ms = 0;
+    } else if (ev->position == 0) {
+        s_log_limited(c, CCIP_LOG_WARN, "dropped an event without a position", ev->type);
+    } else if (ev->position > c->cursor + 1) {
+        if (ev->position > c->known_head)
+            c->known_head = ev->position;
+        s_count(c, &c->stats.gaps, 1);
+        c->next_replay_ms = 0;
+        /* The replay brings this event too: it was committed before it was
+         * published. */
+    } else {
+        s_offer(c, ev);
+    }
+    s_stats_sync(c);
+    ccip_envelope_free(&ev);
+}
+
+/* ---- the thread ----------------------------------------------------------------- */
+
+static void *s_run(void *arg)
+{
+    ccip_consumer *c = arg;
+    /* Subscribed in ccip_consumer_start already: replay from the stored
+     * cursor now, so a late joiner misses nothing. */
+    c->next_replay_ms = 0;
+    while (!s_stopping(c)) {
+        if (c->stalled) {
+            /* Nothing more is applied from this producer: stop queueing
+             * its events, and wait for the stop. */
+            ccip_sock_close(&c->sub);
+            s_pause(c, TICK_MS);
+            continue;
+        }
+        int behind = !c->caught_up_once || c->known_head > c->cursor;
+        if (behind && s_mono_ms() >= c->next_replay_ms)
+            s_catch_up(c);
+        zmq_pollitem_t item = {.socket = c->sub, .events = ZMQ_POLLIN};
+        int rc = zmq_poll(&item, 1, TICK_MS);
+        if (rc < 0) {
+            if (zmq_errno() == ETERM)
+                break;
+            continue;
+        }
+        /* Take what is queued, but look at the stop flag between messages. */
+        for (int i = 0; rc > 0 && i < 1000 && !s_stopping(c) && !c->stalled; i++) {
+            zmq_pollitem_t again = {.socket = c->sub, .events = ZMQ_POLLIN};
+            if (zmq_poll(&again, 1, 0) <= 0)
+                break;
+            s_on_message(c);
+        }
+    }
+    ccip_sock_close(&c->sub);
+    ccip_client_destroy(&c->client);
+    ccip_db_destroy(&c->db);
+    return NULL;
+}
+
+/* ---- start / stop ------------------------------------------------------------------ */
+
+static void s_free(ccip_consumer *c)
+{
+    if (!c)
+        return;
+    ccip_sock_close(&c->sub);
+    ccip_client_destroy(&c->client);
+    ccip_db_destroy(&c->db);
+    for (size_t i = 0; c->handlers && i < c->nhandlers; i++)
+        free((char *)c->handlers[i].type);
+    free(c->handlers);
+    free(c->service);
+    free(c->schema);
+    free(c->producer);
+    pthread_mutex_destroy(&c->mutex);
+    free(c);
+}
+
+static int s_valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Makes sure the cursor row exists and reads it. Returns 0 or -1 with err. */
+static int s_load_cursor(ccip_consumer *c, char *err, size_t errlen)
+{
+    const char *values[] = {c->producer};
+    PGresult *res = NULL;
+    if (ccip_db_exec(c->db, &S_CURSOR_ENSURE, 1, values, NULL, NULL, NULL) != CCIP_DB_OK ||
+        ccip_db_exec(c->db, &S_CURSOR_GET, 1, values, NULL, NULL, &res) != CCIP_DB_OK) {
+        snprintf(err, errlen, "could not read the cursor of producer %s in schema %s: %s",
+                 c->producer, c->schema, ccip_db_error(c->db));
+        return -1;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(err, errlen, "could not read the cursor of producer %s in schema %s: no row",
+                 c->producer, c->schema);
+        return -1;
+    }
+    c->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    c->known_head = c->cursor;
+    PQclear(res);
+    return 0;
+}
+
+ccip_consumer *ccip_consumer_start(const ccip_consumer_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg || !cfg->zmq_ctx || !cfg->conninfo || !cfg->subscribe_endpoint ||
+        !cfg->broker_endpoint || (cfg->nhandlers > 0 && !cfg->handlers)) {
+        snprintf(err, errlen,
+                 "could not start a consumer: the configuration needs a zmq context,"
+                 " a conninfo, subscribe and broker endpoints and its handlers");
+        return NULL;
+    }
+    const char *schema = cfg->schema ? cfg->schema : cfg->service;
+    if (!s_valid_name(cfg->service) || !s_valid_name(cfg->producer) || !s_valid_name(schema)) {
+        snprintf(err, errlen,
+                 "could not start a consumer: service \"%.64s\", schema \"%.64s\" and producer"
+                 " \"%.64s\" must be names [a-z][a-z0-9_]*",
+                 cfg->service ? cfg->service : "", schema ? schema : "",
+                 cfg->producer ? cfg->producer : "");
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->nhandlers; i++) {
+        if (!cfg->handlers[i].type || !cfg->handlers[i].apply) {
+            snprintf(err, errlen,
+                     "could not start the consumer of %s: handler %zu has no type or no function",
+                     cfg->producer, i + 1);
+            return NULL;
+        }
+    }
+    if (cfg->replay_timeout_ms < 0) {
+        snprintf(err, errlen, "could not start the consumer of %s: replay timeout is negative",
+                 cfg->producer);
+        return NULL;
+    }
+
+    ccip_consumer *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "could not start the consumer of %s: out of memory", cfg->producer);
+        return NULL;
+    }
+    pthread_mutex_init(&c->mutex, NULL);
+    atomic_init(&c->stop, 0);
+    c->service = strdup(cfg->service);
+    c->schema = strdup(schema);
+    c->producer = strdup(cfg->producer);
+    c->handlers = calloc(cfg->nhandlers ? cfg->nhandlers : 1, sizeof *c->handlers);
+    if (!c->service || !c->schema || !c->producer || !c->handlers)
+        goto oom;
+    for (size_t i = 0; i < cfg->nhandlers; i++) {
+        c->handlers[i].apply = cfg->handlers[i].apply;
+        c->handlers[i].type = strdup(cfg->handlers[i].type);
+        c->nhandlers = i + 1;
+        if (!c->handlers[i].type)
+            goto oom;
+    }
+    c->arg = cfg->arg;
+    c->on_commit = cfg->on_commit;
+    c->replay_batch = cfg->replay_batch ? cfg->replay_batch : CCIP_CONSUMER_REPLAY_BATCH_DEFAULT;
+    c->replay_timeout_ms =
+        cfg->replay_timeout_ms ? cfg->replay_timeout_ms : CCIP_CONSUMER_REPLAY_TIMEOUT_DEFAULT;
+    c->max_message = cfg->sock_opts && cfg->sock_opts->max_message_bytes > 0
+                         ? (size_t)cfg->sock_opts->max_message_bytes
+                         : CCIP_SOCK_MAX_MESSAGE_DEFAULT;
+    snprintf(c->heartbeat_type, sizeof c->heartbeat_type, "%s.stream.heartbeat.v1", cfg->producer);
+
+    char dberr[ERR_MAX];
+    c->db = ccip_db_new(cfg->conninfo, dberr, sizeof dberr);
+    if (!c->db) {
+        snprintf(err, errlen, "could not start the consumer of %s: %s", c->producer, dberr);
+        goto fail;
+    }
+    if (ccip_outbox_check_schema(c->db, c->schema, dberr, sizeof dberr) < 0) {
+        snprintf(err, errlen, "could not start the consumer of %s: %s", c->producer, dberr);
+        goto fail;
+    }
+    if (s_load_cursor(c, err, errlen) < 0)
+        goto fail;
+
+    /* Subscribe before the first replay (in the thread), so that nothing
+     * published in between is missed: what arrives twice is dropped. */
+    c->sub = ccip_sock_connect(cfg->zmq_ctx, ZMQ_SUB, cfg->subscribe_endpoint, cfg->sock_opts, err,
+                               errlen);
+    if (!c->sub)
+        goto fail;
+    char prefix[80];
+    int plen = snprintf(prefix, sizeof prefix, "%s.", c->producer);
+    int hwm = CCIP_CONSUMER_RCVHWM;
+    if (zmq_setsockopt(c->sub, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(c->sub, ZMQ_SUBSCRIBE, prefix, (size_t)plen) != 0) {
+        snprintf(err, errlen, "could not subscribe to %s on %s: %s", prefix,
+                 cfg->subscribe_endpoint, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    c->client = ccip_client_new(cfg->zmq_ctx, cfg->broker_endpoint, cfg->sock_opts, err, errlen);
+    if (!c->client)
+        goto fail;
+
+    s_stats_sync(c);
+    /* pthread_create is a full memory barrier: the sockets, made here, are
+     * from now on used by the thread only. */
+    if (pthread_create(&c->thread, NULL, s_run, c) != 0) {
+        snprintf(err, errlen, "could not start the consumer thread of %s: %s", c->producer,
+                 strerror(errno));
+        goto fail;
+    }
+    c->thread_started = 1;
+    char cur[24];
+    s_u64(cur, sizeof cur, c->cursor);
+    ccip_log_info("consumer started", "producer", c->producer, "schema", c->schema, "cursor", cur);
+    return c;
+oom:
+    snprintf(err, errlen, "could not start the consumer of %s: out of memory", cfg->producer);
+fail:
+    s_free(c);
+    return NULL;
+}
+
+void ccip_consumer_stop(ccip_consumer **c)
+{
+    if (!c || !*c)
+        return;
+    ccip_consumer *x = *c;
+    atomic_store(&x->stop, 1);
+    if (x->thread_started)
+        pthread_join(x->thread, NULL);
+    s_free(x);
+    *c = NULL;
+}
+
+void ccip_consumer_stats_get(ccip_consumer *c, ccip_consumer_stats *out)
+{
+    pthread_mutex_lock(&c->mutex);
+    *out = c->stats;
+    pthread_mutex_unlock(&c->mutex);
+}

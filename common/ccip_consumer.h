@@ -1,0 +1,117 @@
+/*
+ * ccip_consumer: the thread that applies one producer's events to this
+ * service's database, each exactly once (MESSAGING-NOTES "Domain events",
+ * steps 3 and 4).
+ *
+ * It subscribes to "<producer>." on the bus XPUB, then catches up by replay
+ * from its stored cursor (a late joiner misses nothing), then applies live
+ * events in position order. The cursor is the row consumer_cursor(producer)
+ * of the consumer's own schema. Applying event p is one transaction:
+ *
+ *   UPDATE consumer_cursor SET position = p WHERE producer = $1 AND position = p - 1
+ *   -- 0 rows: another replica (or an earlier delivery) applied it: roll
+ *   --         back, re-read the cursor, drop the event
+ *   -- 1 row:  run the handler for the event's type (none: only the cursor
+ *   --         moves), then COMMIT
+ *
+ * so an effect happens once even when an event is delivered twice or
+ * several replicas consume the same stream (the row lock makes the second
+ * wait and then find the cursor moved).
+ *
+ * Live event p:  p <= cursor: dropped (already applied);
+ *                p == cursor + 1: applied;
+ *                p >  cursor + 1: a gap (PUB dropped something): replay.
+ * Heartbeat of the producer's relay with head > cursor: replay.
+ * Replay asks the producer, through the broker, "ccip.replay.v1" with a
+ * Ccip__ReplayRequest from cursor + 1, in batches, until the head the reply
+ * names is applied. A reply with status FAILED_PRECONDITION means the
+ * events needed were deleted after the producer's retention: the consumer
+ * logs an error naming the positions and stops consuming this producer (it
+ * never skips events); an operator must decide what to do.
+ *
+ * The connection's search_path must be the consumer's schema (see
+ * ccip_outbox.h): ccip_consumer_start checks it.
+ */
+#ifndef CCIP_CONSUMER_H
+#define CCIP_CONSUMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccip/envelope.pb-c.h"
+#include "ccip_db.h"
+#include "ccip_sock.h"
+
+#define CCIP_CONSUMER_REPLAY_BATCH_DEFAULT   500
+#define CCIP_CONSUMER_REPLAY_TIMEOUT_DEFAULT 1000 /* ms per replay request */
+/* ZMQ_RCVHWM of the SUB socket: live events queue here while a replay runs. */
+#define CCIP_CONSUMER_RCVHWM 100000
+
+/* Applies one event inside the consumer's transaction, on db, after the
+ * cursor moved. Returns 0 to commit; -1 to roll back: the consumer logs it
+ * and tries the same event again later, with growing pauses, so the stream
+ * stops at that event until the handler accepts it (a handler that wants
+ * to skip a malformed event logs it and returns 0); or the ccip_db_rc of a
+ * failed statement (CCIP_DB_RETRYABLE is retried at once). event and
+ * everything in it are borrowed for the call. */
+typedef int (*ccip_consumer_apply_fn)(ccip_db *db, const Ccip__Envelope *event, void *arg);
+
+/* One event type this consumer acts on. */
+typedef struct {
+    const char *type;             /* e.g. "intake.call.opened.v1" */
+    ccip_consumer_apply_fn apply; /* its handler */
+} ccip_consumer_handler;
+
+/* Called in the consumer thread after an event's transaction committed (not
+ * for duplicates). Benchmarks timestamp with it. */
+typedef void (*ccip_consumer_commit_fn)(const Ccip__Envelope *event, void *arg);
+
+typedef struct {
+    void *zmq_ctx;                         /* context for the sockets; must outlive the consumer */
+    const char *conninfo;                  /* libpq conninfo of the consumer's own connection */
+    const char *service;                   /* own service name (logs, replay requests) */
+    const char *schema;                    /* own schema holding consumer_cursor; NULL = service */
+    const char *producer;                  /* service whose events these are, e.g. "intake" */
+    const char *subscribe_endpoint;        /* the bus XPUB */
+    const char *broker_endpoint;           /* the broker, for replay requests */
+    const ccip_sock_opts *sock_opts;       /* CURVE client options; copied, but the keys they point
+                                              to must outlive the consumer */
+    const ccip_consumer_handler *handlers; /* copied (type strings too) */
+    size_t nhandlers;                      /* entries in handlers */
+    void *arg;                             /* handed to every handler and to on_commit */
+    ccip_consumer_commit_fn on_commit;     /* optional */
+    uint32_t replay_batch;                 /* events per replay request; 0 = default */
+    int replay_timeout_ms;                 /* wait per replay request; 0 = default. Stopping waits
+                                              for a request in flight */
+} ccip_consumer_config;
+
+typedef struct ccip_consumer ccip_consumer;
+
+/* Connects to the database (checking search_path), makes sure the cursor
+ * row exists (a new consumer starts at position 0, i.e. replays the whole
+ * retained stream), subscribes, connects the replay client and starts the
+ * thread. Returns the consumer, or NULL with err when the configuration is
+ * bad, the database cannot be reached now, or a socket cannot be made;
+ * nothing is left running then. */
+ccip_consumer *ccip_consumer_start(const ccip_consumer_config *cfg, char *err, size_t errlen);
+
+/* Asks the thread to stop, waits for it (within about 100 ms after the
+ * transaction in hand, or after the replay request in flight) and frees
+ * everything. Safe on NULL and twice; sets *c to NULL. */
+void ccip_consumer_stop(ccip_consumer **c);
+
+/* What the consumer has done so far; for tests and benchmarks. */
+typedef struct {
+    uint64_t cursor;     /* last position applied here (by any replica, as last seen) */
+    uint64_t known_head; /* highest head the producer has shown */
+    uint64_t applied;    /* events this consumer committed */
+    uint64_t duplicates; /* events dropped as already applied */
+    uint64_t replays;    /* replay requests answered */
+    uint64_t gaps;       /* live events that showed a gap */
+    int stalled;         /* 1 when it stopped because the producer no longer has the events */
+} ccip_consumer_stats;
+
+/* Copies the counters (thread-safe). c may not be NULL. */
+void ccip_consumer_stats_get(ccip_consumer *c, ccip_consumer_stats *out);
+
+#endif
