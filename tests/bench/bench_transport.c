@@ -43,8 +43,8 @@ static void *s_receive(void *arg)
             break;
         }
         if (rx->decode) {
-            Ccip__Envelope *e = ccip_envelope_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 1 << 20,
-                                                     err, sizeof err);
+            Ccip__Envelope *e =
+                ccip_envelope_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 1 << 20, err, sizeof err);
             if (!e || e->payload.len != PAYLOAD)
                 rx->bad++;
             ccip_envelope_free(&e);
