@@ -302,7 +302,7 @@ static void s_from_client(bus_broker *b, zmq_msg_t *f, int count)
 {
     const uint8_t *cid = zmq_msg_data(&f[0]);
     size_t cid_len = zmq_msg_size(&f[0]);
-    const char *peer = zmq_msg_gets(&f[0], "User-Id");
+    const char *peer = zmq_msg_gets(&f[1], "User-Id");
     if (!peer)
         peer = "local";
     char service[CCIP_MDP_SERVICE_MAX + 1] = "";
@@ -388,7 +388,7 @@ static void s_from_worker(bus_broker *b, zmq_msg_t *f, int count)
 {
     const void *wid = zmq_msg_data(&f[0]);
     size_t wid_len = zmq_msg_size(&f[0]);
-    const char *peer = zmq_msg_gets(&f[0], "User-Id");
+    const char *peer = zmq_msg_gets(&f[1], "User-Id");
     s_worker *w = s_worker_find(b, wid, wid_len);
     if (count < 3 || zmq_msg_size(&f[2]) != 1) {
         ccip_log_warn("dropped a malformed worker message", "peer", peer ? peer : "local");
@@ -518,7 +518,7 @@ int bus_broker_drain(bus_broker *b)
         else if (count >= 2 && s_frame_is(&f[1], CCIP_MDP_WORKER))
             s_from_worker(b, f, count);
         else {
-            const char *peer = zmq_msg_gets(&f[0], "User-Id");
+            const char *peer = zmq_msg_gets(&f[count > 1 ? 1 : 0], "User-Id");
             ccip_log_warn("dropped a message with an unknown protocol header", "peer",
                           peer ? peer : "local");
             b->stats.rejected++;

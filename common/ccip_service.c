@@ -1,0 +1,553 @@
+#include "ccip_service.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_keys.h"
+#include "ccip_log.h"
+#include "ccip_mdp.h"
+#include "ccip_relay.h"
+#include "ccip_shutdown.h"
+#include "ccip_worker.h"
+
+CCIP_MIGRATIONS_DECLARE(ccip);
+
+#define DB_WAIT_MS         30000 /* how long start-up waits for PostgreSQL */
+#define TX_ATTEMPTS        5     /* attempts of one command's transaction */
+#define POLL_MS            100   /* longest time between looks at the stop flag */
+#define REPLAY_MAX_DEFAULT 500   /* events per replay reply unless asked for fewer */
+#define REPLAY_MAX_LIMIT   2000
+
+struct ccip_service {
+    const ccip_service_def *def;
+    void *config; /* the service's struct; starts with ccip_service_config */
+    ccip_service_config *base;
+    void *ctx;
+    ccip_db *db;
+    ccip_worker *worker;
+    ccip_relay *relay;
+    ccip_consumer **consumers;
+    ccip_keypair keys;
+    char server_key[CCIP_KEY_Z85_LEN + 1];
+    char conninfo[1024];
+    int64_t started_us;
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+#define BASE(field) offsetof(ccip_service_config, field)
+
+static const ccip_config_field s_base_fields[] = {
+    {"instance", CCIP_CFG_STRING, BASE(instance), 1, 63, NULL, "CCIP_INSTANCE",
+     "a replica name such as intake-1"},
+    {"log.level", CCIP_CFG_STRING, BASE(log_level), 1, 5, "info", "CCIP_LOG_LEVEL",
+     "one of debug, info, warn, error"},
+    {"db.host", CCIP_CFG_STRING, BASE(db_host), 1, 255, "127.0.0.1", "CCIP_DB_HOST", NULL},
+    {"db.port", CCIP_CFG_INT, BASE(db_port), 1, 65535, "5432", "CCIP_DB_PORT", NULL},
+    {"db.name", CCIP_CFG_STRING, BASE(db_name), 1, 63, "ccip", "CCIP_DB_NAME", NULL},
+    {"db.user", CCIP_CFG_STRING, BASE(db_user), 1, 63, NULL, "CCIP_DB_USER",
+     "the service's own role, e.g. ccip_intake"},
+    {"db.password", CCIP_CFG_STRING, BASE(db_password), 0, 255, "", "CCIP_DB_PASSWORD",
+     "the role's password; set CCIP_DB_PASSWORD rather than writing it here"},
+    {"bus.command_endpoint", CCIP_CFG_STRING, BASE(bus_command_endpoint), 6, 255,
+     "tcp://127.0.0.1:5555", "CCIP_BUS_COMMANDS", NULL},
+    {"bus.publish_endpoint", CCIP_CFG_STRING, BASE(bus_publish_endpoint), 6, 255,
+     "tcp://127.0.0.1:5556", "CCIP_BUS_PUBLISH", NULL},
+    {"bus.subscribe_endpoint", CCIP_CFG_STRING, BASE(bus_subscribe_endpoint), 6, 255,
+     "tcp://127.0.0.1:5557", "CCIP_BUS_SUBSCRIBE", NULL},
+    {"curve.key_file", CCIP_CFG_STRING, BASE(key_file), 1, 1023, NULL, "CCIP_CURVE_KEY_FILE",
+     "the path of this service's .key file (ccipctl keygen)"},
+    {"curve.server_key_file", CCIP_CFG_STRING, BASE(server_key_file), 1, 1023, NULL,
+     "CCIP_CURVE_SERVER_KEY_FILE", "the path of the bus's .pub file"},
+    {"limits.max_message_bytes", CCIP_CFG_INT, BASE(max_message_bytes), 1024, 64 * 1024 * 1024,
+     "4194304", NULL, NULL},
+    {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
+     "hours an outbox keeps published events for catch-up"},
+};
+#define NBASE (sizeof s_base_fields / sizeof s_base_fields[0])
+
+/* One table for the whole file: the base fields, then the service's. */
+static ccip_config_field *s_fields(const ccip_service_def *def, size_t *n)
+{
+    *n = NBASE + def->nconfig_fields;
+    ccip_config_field *all = calloc(*n, sizeof *all);
+    if (!all)
+        return NULL;
+    memcpy(all, s_base_fields, sizeof s_base_fields);
+    if (def->nconfig_fields)
+        memcpy(all + NBASE, def->config_fields, def->nconfig_fields * sizeof *all);
+    return all;
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+{
+    cmd->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
+                      const char *aggregate_id, const void *payload, size_t payload_len)
+{
+    const Ccip__Envelope *req = cmd->req;
+    ccip_outbox_event ev = {
+        .type = type,
+        .aggregate_type = aggregate_type,
+        .aggregate_id = aggregate_id,
+        .payload = payload,
+        .payload_len = payload_len,
+        .correlation_id = req->correlation_id[0] ? req->correlation_id : req->id,
+        .causation_id = req->id,
+        .actor_id = cmd->actor.id,
+        .actor_role = cmd->actor.role,
+        .source_instance = cmd->service->base->instance,
+    };
+    char err[256];
+    int rc = ccip_outbox_append(cmd->db, cmd->service->def->name, &ev, err, sizeof err);
+    if (rc != 0)
+        ccip_log_error("could not append an event", "type", type, "reason", err);
+    return rc;
+}
+
+/* Packs the reply for cmd into a malloc'd buffer. */
+static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, size_t *len)
+{
+    Ccip__Envelope reply;
+    ccip_envelope_reply_init(&reply, cmd->req, cmd->status,
+                             cmd->status == CCIP__STATUS__OK ? NULL : cmd->error);
+    reply.source_service = (char *)svc->def->name;
+    reply.source_instance = svc->base->instance;
+    reply.occurred_at_us = ccip_now_us();
+    reply.actor_id = (char *)cmd->actor.id;
+    reply.actor_role = (char *)cmd->actor.role;
+    if (cmd->status == CCIP__STATUS__OK) {
+        reply.payload.data = cmd->payload;
+        reply.payload.len = cmd->payload_len;
+    }
+    return ccip_envelope_pack_buf(&reply, buf, len);
+}
+
+/* ---- built-in commands ------------------------------------------------ */
+
+static const ccip_db_stmt S_HEAD = {"ccip_outbox_head", "SELECT head FROM outbox_state"};
+
+static int s_ping(ccip_command *cmd)
+{
+    ccip_service *svc = cmd->service;
+    Ccip__PingReply ping = CCIP__PING_REPLY__INIT;
+    ping.service = (char *)svc->def->name;
+    ping.instance = svc->base->instance;
+    ping.version = CCIP_VERSION;
+    ping.started_at_us = svc->started_us;
+    PGresult *res = NULL;
+    if (ccip_db_exec(cmd->db, &S_HEAD, 0, NULL, NULL, NULL, &res) == CCIP_DB_OK &&
+        PQntuples(res) == 1)
+        ping.outbox_head = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    cmd->payload_len = ccip__ping_reply__get_packed_size(&ping);
+    cmd->payload = malloc(cmd->payload_len ? cmd->payload_len : 1);
+    if (!cmd->payload)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    ccip__ping_reply__pack(&ping, cmd->payload);
+    return 0;
+}
+
+static int s_replay(ccip_command *cmd)
+{
+    char err[300];
+    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
+        &ccip__replay_request__descriptor, cmd->req->payload.data, cmd->req->payload.len,
+        cmd->req->payload.len + 1, err, sizeof err);
+    if (!rq)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    uint64_t from = rq->from_position;
+    uint32_t max = rq->max_events ? rq->max_events : REPLAY_MAX_DEFAULT;
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    if (from == 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `from_position` must be 1 or more (positions start at 1)");
+    if (max > REPLAY_MAX_LIMIT)
+        max = REPLAY_MAX_LIMIT;
+    ccip_outbox_batch *batch = NULL;
+    /* Half the message cap leaves room for the reply's own envelope. */
+    size_t max_bytes = (size_t)cmd->service->base->max_message_bytes / 2;
+    int rc = ccip_outbox_read(cmd->db, cmd->service->def->name, from, max, max_bytes, &batch, err,
+                              sizeof err);
+    if (rc == CCIP_OUTBOX_PRUNED) {
+        ccip_outbox_batch_destroy(&batch);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "%s", err);
+    }
+    if (rc != CCIP_OUTBOX_OK)
+        return rc;
+    Ccip__ReplayReply reply;
+    ccip_outbox_batch_replay_reply(batch, &reply);
+    cmd->payload_len = ccip__replay_reply__get_packed_size(&reply);
+    cmd->payload = malloc(cmd->payload_len ? cmd->payload_len : 1);
+    if (cmd->payload)
+        ccip__replay_reply__pack(&reply, cmd->payload);
+    ccip_outbox_batch_destroy(&batch);
+    if (!cmd->payload)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return 0;
+}
+
+static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
+
+static const ccip_command_handler s_builtin[] = {
+    {"ccip.ping.v1", 0, NULL, s_ping},
+    {"ccip.replay.v1", 0, s_any_service, s_replay},
+};
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static const ccip_command_handler *s_find(const ccip_service_def *def, const char *type)
+{
+    for (size_t i = 0; i < sizeof s_builtin / sizeof s_builtin[0]; i++)
+        if (strcmp(s_builtin[i].type, type) == 0)
+            return &s_builtin[i];
+    for (size_t i = 0; i < def->ncommands; i++)
+        if (strcmp(def->commands[i].type, type) == 0)
+            return &def->commands[i];
+    return NULL;
+}
+
+static int s_role_allowed(const ccip_command_handler *h, const char *role)
+{
+    if (!h->roles)
+        return 1;
+    for (const char *const *r = h->roles; *r; r++)
+        if (strcmp(*r, role) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    ccip_command *cmd;
+    const ccip_command_handler *handler;
+    uint8_t *reply; /* packed reply: stored or new */
+    size_t reply_len;
+} s_tx_state;
+
+static const ccip_db_stmt S_LOG_GET = {"ccip_command_log_get",
+                                       "SELECT reply FROM command_log WHERE command_id = $1"};
+static const ccip_db_stmt S_LOG_PUT = {
+    "ccip_command_log_put",
+    "INSERT INTO command_log (command_id, type, reply) VALUES ($1, $2, $3)"};
+
+static void s_reset_reply(ccip_command *cmd)
+{
+    free(cmd->payload);
+    cmd->payload = NULL;
+    cmd->payload_len = 0;
+    cmd->status = CCIP__STATUS__OK;
+    cmd->error[0] = '\0';
+}
+
+/* One attempt of a mutating command: stored reply, or effect + reply. */
+static int s_tx(ccip_db *db, void *arg)
+{
+    s_tx_state *st = arg;
+    ccip_command *cmd = st->cmd;
+    free(st->reply);
+    st->reply = NULL;
+    s_reset_reply(cmd);
+    PGresult *res = NULL;
+    const char *id = cmd->req->id;
+    int rc = ccip_db_exec(db, &S_LOG_GET, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) == 1) {
+        size_t n = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
+        PQclear(res);
+        if (!raw)
+            return CCIP_DB_ERROR;
+        st->reply = malloc(n ? n : 1);
+        if (st->reply)
+            memcpy(st->reply, raw, n);
+        st->reply_len = n;
+        PQfreemem(raw);
+        return st->reply ? 0 : CCIP_DB_ERROR;
+    }
+    PQclear(res);
+    rc = st->handler->fn(cmd);
+    if (rc != 0)
+        return rc;
+    if (cmd->status != CCIP__STATUS__OK)
+        return -1; /* roll back whatever the handler wrote; the error is the reply */
+    if (s_pack_reply(cmd->service, cmd, &st->reply, &st->reply_len) < 0)
+        return CCIP_DB_ERROR;
+    const char *values[] = {id, cmd->req->type, (const char *)st->reply};
+    int lengths[] = {0, 0, (int)st->reply_len};
+    int formats[] = {0, 0, 1};
+    rc = ccip_db_exec(db, &S_LOG_PUT, 3, values, lengths, formats, NULL);
+    /* Another replica committed the same command id first: run again, and
+     * the stored reply is found. */
+    if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(db), "23505") == 0)
+        return CCIP_DB_RETRYABLE;
+    return rc;
+}
+
+static void s_send(ccip_service *svc, const ccip_request *req, ccip_command *cmd)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (s_pack_reply(svc, cmd, &buf, &len) == 0)
+        ccip_worker_reply(svc->worker, req, buf, len);
+    free(buf);
+}
+
+static void s_handle(ccip_service *svc, const ccip_request *req)
+{
+    const Ccip__Envelope *env = req->envelope;
+    ccip_command cmd = {.service = svc, .db = svc->db, .req = env};
+    char actor_id[CCIP_KEY_NAME_MAX + 16];
+    /* Only a front door may speak for a person; every other key speaks as
+     * the service it belongs to, whatever its envelope claims. */
+    if (req->front_door && env->actor_role[0]) {
+        cmd.actor.id = env->actor_id;
+        cmd.actor.role = env->actor_role;
+    } else {
+        snprintf(actor_id, sizeof actor_id, "service:%s", req->peer);
+        cmd.actor.id = actor_id;
+        cmd.actor.role = "service";
+    }
+    cmd.actor.peer = req->peer;
+
+    const ccip_command_handler *h = s_find(svc->def, env->type);
+    if (env->deadline_us && env->deadline_us < ccip_now_us()) {
+        ccip_command_fail(&cmd, CCIP__STATUS__DEADLINE_EXCEEDED,
+                          "the command's deadline passed before %s could start it; send it "
+                          "again with a later deadline",
+                          svc->def->name);
+    } else if (!h) {
+        ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "unknown command type %s for service %s", env->type, svc->def->name);
+    } else if (!s_role_allowed(h, cmd.actor.role)) {
+        ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED, "role \"%s\" may not run %s",
+                          cmd.actor.role, env->type);
+    } else if (!h->mutating) {
+        int rc = h->fn(&cmd);
+        if (rc != 0)
+            ccip_command_fail(&cmd, CCIP__STATUS__INTERNAL, "could not run %s: %s", env->type,
+                              ccip_db_error(svc->db));
+    } else if (!env->id[0]) {
+        ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "a command must carry its command id in the envelope's `id`");
+    } else {
+        s_tx_state st = {.cmd = &cmd, .handler = h};
+        int rc = ccip_db_tx(svc->db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_tx, &st);
+        if (rc == 0 && st.reply) {
+            ccip_worker_reply(svc->worker, req, st.reply, st.reply_len);
+            free(st.reply);
+            s_reset_reply(&cmd);
+            return;
+        }
+        free(st.reply);
+        if (cmd.status == CCIP__STATUS__OK) {
+            s_reset_reply(&cmd);
+            ccip_command_fail(
+                &cmd, rc == CCIP_DB_RETRYABLE ? CCIP__STATUS__UNAVAILABLE : CCIP__STATUS__INTERNAL,
+                "could not run %s: %s", env->type, ccip_db_error(svc->db));
+        }
+    }
+    if (cmd.status != CCIP__STATUS__OK)
+        ccip_log_info("command refused", "type", env->type, "peer", req->peer, "status",
+                      ccip_status_name(cmd.status), "reason", cmd.error);
+    s_send(svc, req, &cmd);
+    s_reset_reply(&cmd);
+}
+
+/* ---- start-up and shutdown -------------------------------------------- */
+
+/* Appends key='value' to a libpq conninfo string, quoting the value as libpq
+ * wants (a password may hold spaces or quotes). */
+static void s_conninfo_add(char *buf, size_t size, const char *key, const char *value)
+{
+    size_t n = strlen(buf);
+    n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s='", n ? " " : "", key);
+    for (const char *p = value; *p && n + 3 < size; p++) {
+        if (*p == '\'' || *p == '\\')
+            buf[n++] = '\\';
+        buf[n++] = *p;
+    }
+    if (n + 2 <= size) {
+        buf[n++] = '\'';
+        buf[n] = '\0';
+    }
+}
+
+static size_t s_count_migrations(const ccip_migration *list)
+{
+    size_t n = 0;
+    while (list && list[n].version != 0)
+        n++;
+    return n;
+}
+
+static int s_start(ccip_service *svc, char *err, size_t errlen)
+{
+    const ccip_service_def *def = svc->def;
+    ccip_service_config *b = svc->base;
+    if (ccip_keypair_load(b->key_file, &svc->keys, err, errlen) < 0 ||
+        ccip_public_key_load(b->server_key_file, svc->server_key, err, errlen) < 0)
+        return -1;
+    char port[24];
+    snprintf(port, sizeof port, "%lld", (long long)b->db_port);
+    /* The schema is the service's name; naming it in the connection makes
+     * every unqualified table name the service's own. */
+    char options[96];
+    snprintf(options, sizeof options, "-csearch_path=%s", def->name);
+    const char *keys[] = {"host",   "port", "dbname", "user", "password", "application_name",
+                          "options"};
+    const char *vals[] = {b->db_host,     port,        b->db_name, b->db_user,
+                          b->db_password, b->instance, options};
+    svc->conninfo[0] = '\0';
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        s_conninfo_add(svc->conninfo, sizeof svc->conninfo, keys[i], vals[i]);
+    int64_t give_up = ccip_now_us() + (int64_t)DB_WAIT_MS * 1000;
+    while (!(svc->db = ccip_db_new(svc->conninfo, err, errlen))) {
+        if (ccip_now_us() > give_up || ccip_shutdown_requested())
+            return -1;
+        ccip_log_warn("waiting for the database", "reason", err);
+        sleep(1);
+    }
+    ccip_migrate_result mr;
+    if (ccip_migrate_run(svc->db, def->name, "ccip", ccip_migrations, ccip_migrations_count, &mr,
+                         err, errlen) < 0 ||
+        ccip_migrate_run(svc->db, def->name, def->name, def->migrations,
+                         s_count_migrations(def->migrations), &mr, err, errlen) < 0)
+        return -1;
+    svc->ctx = zmq_ctx_new();
+    ccip_sock_opts so = {.keys = &svc->keys,
+                         .server_public = svc->server_key,
+                         .max_message_bytes = b->max_message_bytes};
+    ccip_relay_config rc = {
+        .zmq_ctx = svc->ctx,
+        .conninfo = svc->conninfo,
+        .service = def->name,
+        .schema = def->name,
+        .instance = b->instance,
+        .publish_endpoint = b->bus_publish_endpoint,
+        .sock_opts = &so,
+        .retention_seconds = b->retention_hours * 3600,
+    };
+    if (!(svc->relay = ccip_relay_start(&rc, err, errlen)))
+        return -1;
+    svc->consumers = calloc(def->nsubscriptions + 1, sizeof *svc->consumers);
+    for (size_t i = 0; svc->consumers && i < def->nsubscriptions; i++) {
+        ccip_consumer_config cc = {
+            .zmq_ctx = svc->ctx,
+            .conninfo = svc->conninfo,
+            .service = def->name,
+            .producer = def->subscriptions[i].producer,
+            .subscribe_endpoint = b->bus_subscribe_endpoint,
+            .broker_endpoint = b->bus_command_endpoint,
+            .sock_opts = &so,
+            .handlers = def->subscriptions[i].handlers,
+            .nhandlers = def->subscriptions[i].nhandlers,
+            .arg = def->arg,
+        };
+        if (!(svc->consumers[i] = ccip_consumer_start(&cc, err, errlen)))
+            return -1;
+    }
+    if (!svc->consumers) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    svc->worker = ccip_worker_new(svc->ctx, b->bus_command_endpoint, def->name, &so, err, errlen);
+    return svc->worker ? 0 : -1;
+}
+
+static void s_stop(ccip_service *svc)
+{
+    ccip_worker_destroy(&svc->worker);
+    for (size_t i = 0; svc->consumers && i < svc->def->nsubscriptions; i++)
+        ccip_consumer_stop(&svc->consumers[i]);
+    free(svc->consumers);
+    ccip_relay_stop(&svc->relay);
+    if (svc->ctx)
+        zmq_ctx_term(svc->ctx);
+    ccip_db_destroy(&svc->db);
+}
+
+const void *ccip_service_config_get(const ccip_service *svc)
+{
+    return svc->config;
+}
+
+int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
+{
+    const char *file = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+        if (opt != 'c') {
+            fprintf(stderr, "usage: %s [-c FILE]\n", argv[0]);
+            return 2;
+        }
+        file = optarg;
+    }
+    ccip_log_init(def->name, def->name, CCIP_LOG_INFO);
+    ccip_service svc = {.def = def, .started_us = ccip_now_us()};
+    size_t nfields = 0;
+    ccip_config_field *fields = s_fields(def, &nfields);
+    size_t size = def->config_size > sizeof(ccip_service_config) ? def->config_size
+                                                                 : sizeof(ccip_service_config);
+    svc.config = calloc(1, size);
+    svc.base = svc.config;
+    char err[1024];
+    int status = 1;
+    if (!fields || !svc.config) {
+        ccip_log_error("could not start", "reason", "out of memory");
+        goto out;
+    }
+    if (ccip_config_load(file, fields, nfields, svc.config, NULL, err, sizeof err) < 0) {
+        ccip_log_error("could not load configuration", "reason", err);
+        goto out;
+    }
+    ccip_log_level level;
+    if (ccip_log_level_parse(svc.base->log_level, &level) < 0) {
+        ccip_log_error("could not load configuration", "reason",
+                       "`log.level` must be one of debug, info, warn, error");
+        goto out;
+    }
+    ccip_log_init(def->name, svc.base->instance, level);
+    if (ccip_shutdown_install() < 0 || s_start(&svc, err, sizeof err) < 0) {
+        ccip_log_error("could not start", "reason", err);
+        s_stop(&svc);
+        goto out;
+    }
+    ccip_log_info("service ready", "version", CCIP_VERSION, "bus", svc.base->bus_command_endpoint);
+    while (!ccip_shutdown_requested()) {
+        ccip_request req;
+        int rc = ccip_worker_recv(svc.worker, POLL_MS, &req);
+        if (rc < 0)
+            break;
+        if (rc == 1) {
+            s_handle(&svc, &req);
+            ccip_request_release(&req);
+        }
+    }
+    ccip_log_info("service stopping");
+    s_stop(&svc);
+    status = 0;
+out:
+    if (fields && svc.config)
+        ccip_config_release(fields, nfields, svc.config);
+    free(svc.config);
+    free(fields);
+    return status;
+}

@@ -1,0 +1,254 @@
+#include "ccip_test_proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ccip_test.h"
+#include "ccip_test_db.h"
+
+void ccip_test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* A loopback port nobody listens on right now. */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static int s_key(ccip_test_env *env, const char *sub, const char *name, ccip_keypair *kp,
+                 int front_door)
+{
+    char dir[400], err[256];
+    snprintf(dir, sizeof dir, "%s/%s", env->dir, sub);
+    if (ccip_keypair_generate(kp) < 0 ||
+        ccip_keypair_save(dir, name, kp, front_door, err, sizeof err) < 0) {
+        fprintf(stderr, "ccip_test_env_init: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int ccip_test_env_init(ccip_test_env *env)
+{
+    memset(env, 0, sizeof *env);
+    if (ccip_test_tmpdir(env->dir, sizeof env->dir) < 0)
+        return -1;
+    char path[400];
+    snprintf(path, sizeof path, "%s/keys", env->dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/allowed", env->dir);
+    mkdir(path, 0700);
+    int p1 = s_free_port(), p2 = s_free_port(), p3 = s_free_port();
+    if (p1 < 0 || p2 < 0 || p3 < 0)
+        return -1;
+    snprintf(env->commands, sizeof env->commands, "tcp://127.0.0.1:%d", p1);
+    snprintf(env->publish, sizeof env->publish, "tcp://127.0.0.1:%d", p2);
+    snprintf(env->subscribe, sizeof env->subscribe, "tcp://127.0.0.1:%d", p3);
+    /* Services and clients allowed in have their .pub in allowed/ (their
+     * .key beside it, as a test needs both); the stranger's lives apart. */
+    if (s_key(env, "keys", "bus", &env->bus_keys, 0) < 0 ||
+        s_key(env, "allowed", "tester", &env->client_keys, 0) < 0 ||
+        s_key(env, "allowed", "ccipctl", &env->front_keys, 1) < 0 ||
+        s_key(env, "keys", "stranger", &env->stranger_keys, 0) < 0)
+        return -1;
+    const char *services[] = {"probea", "probeb", "intake", "evaluation", "funding", "ip", "stats"};
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        ccip_keypair kp;
+        if (s_key(env, "allowed", services[i], &kp, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static ccip_test_child *s_slot(ccip_test_env *env)
+{
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+        if (env->children[i].pid == 0)
+            return &env->children[i];
+    return NULL;
+}
+
+/* Forks and execs binary with the given environment additions. */
+static pid_t s_spawn(ccip_test_env *env, const char *name, const char *binary, char *const *vars)
+{
+    ccip_test_child *slot = s_slot(env);
+    const char *build = getenv("CCIP_BINARY_DIR");
+    if (!slot || !build) {
+        fprintf(stderr, "could not start %s: %s\n", name,
+                build ? "too many children" : "CCIP_BINARY_DIR is not set (run under ctest)");
+        return -1;
+    }
+    char exe[600], log[400];
+    snprintf(exe, sizeof exe, "%s/%s", build, binary);
+    snprintf(log, sizeof log, "%s/%s.log", env->dir, name);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        for (char *const *v = vars; *v; v++)
+            putenv(*v);
+        execl(exe, exe, (char *)NULL);
+        fprintf(stderr, "could not exec %s: %s\n", exe, strerror(errno));
+        _exit(127);
+    }
+    snprintf(slot->name, sizeof slot->name, "%s", name);
+    slot->pid = pid;
+    return pid;
+}
+
+pid_t ccip_test_start_bus(ccip_test_env *env)
+{
+    static char v[8][512];
+    snprintf(v[0], sizeof v[0], "CCIP_BUS_COMMANDS=%s", env->commands);
+    snprintf(v[1], sizeof v[1], "CCIP_BUS_PUBLISH=%s", env->publish);
+    snprintf(v[2], sizeof v[2], "CCIP_BUS_SUBSCRIBE=%s", env->subscribe);
+    snprintf(v[3], sizeof v[3], "CCIP_CURVE_KEY_FILE=%s/keys/bus.key", env->dir);
+    snprintf(v[4], sizeof v[4], "CCIP_CURVE_KEYS_DIR=%s/allowed", env->dir);
+    snprintf(v[5], sizeof v[5], "CCIP_INSTANCE=bus-test");
+    char *vars[] = {v[0], v[1], v[2], v[3], v[4], v[5], NULL};
+    return s_spawn(env, "bus", "services/bus/bus", vars);
+}
+
+pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char *service,
+                              const char *instance)
+{
+    const char *secrets = getenv("CCIP_SECRETS_DIR");
+    if (!secrets || !getenv("CCIP_PGHOST")) {
+        fprintf(stderr, "could not start %s: run through scripts/test (PostgreSQL env unset)\n",
+                instance);
+        return -1;
+    }
+    char path[600], password[256] = "";
+    snprintf(path, sizeof path, "%s/db-%s.password", secrets, service);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(password, sizeof password, f)) {
+        if (f)
+            fclose(f);
+        fprintf(stderr, "could not read %s\n", path);
+        return -1;
+    }
+    fclose(f);
+    password[strcspn(password, "\r\n")] = '\0';
+    /* Each child gets its own strings: putenv keeps the pointers. */
+    char **v = calloc(13, sizeof *v);
+    for (int i = 0; i < 12; i++)
+        v[i] = calloc(1, 600);
+    snprintf(v[0], 600, "CCIP_BUS_COMMANDS=%s", env->commands);
+    snprintf(v[1], 600, "CCIP_BUS_PUBLISH=%s", env->publish);
+    snprintf(v[2], 600, "CCIP_BUS_SUBSCRIBE=%s", env->subscribe);
+    snprintf(v[3], 600, "CCIP_CURVE_KEY_FILE=%s/allowed/%s.key", env->dir, service);
+    snprintf(v[4], 600, "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub", env->dir);
+    snprintf(v[5], 600, "CCIP_INSTANCE=%s", instance);
+    snprintf(v[6], 600, "CCIP_DB_HOST=%s", getenv("CCIP_PGHOST"));
+    snprintf(v[7], 600, "CCIP_DB_PORT=%s", getenv("CCIP_PGPORT"));
+    snprintf(v[8], 600, "CCIP_DB_NAME=%s", getenv("CCIP_PGDATABASE"));
+    snprintf(v[9], 600, "CCIP_DB_USER=ccip_%s", service);
+    snprintf(v[10], 600, "CCIP_DB_PASSWORD=%s", password);
+    snprintf(v[11], 600, "CCIP_LOG_LEVEL=%s",
+             getenv("CCIP_TEST_LOG_LEVEL") ? getenv("CCIP_TEST_LOG_LEVEL") : "info");
+    pid_t pid = s_spawn(env, instance, binary, v);
+    /* The parent's copies are no longer needed (the child has its own). */
+    for (int i = 0; i < 12; i++)
+        free(v[i]);
+    free(v);
+    return pid;
+}
+
+int ccip_test_stop(ccip_test_env *env, pid_t pid, int sig, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    kill(pid, sig);
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+                if (env->children[i].pid == pid)
+                    env->children[i].pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        ccip_test_sleep_ms(10);
+    }
+    return -1;
+}
+
+void ccip_test_env_cleanup(ccip_test_env *env, int print_logs)
+{
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++) {
+        if (env->children[i].pid > 0)
+            ccip_test_stop(env, env->children[i].pid, SIGKILL, 2000);
+    }
+    if (!print_logs)
+        return;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "for f in %s/*.log; do echo \"== $f\"; tail -n 40 \"$f\"; done",
+             env->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(could not print logs of %s)\n", env->dir);
+}
+
+long long ccip_test_query_number(const char *svc, const char *sql)
+{
+    char conninfo[1024];
+    if (ccip_test_conninfo(svc, conninfo, sizeof conninfo) < 0) {
+        fprintf(stderr, "%s\n", ccip_test_db_error());
+        return -1;
+    }
+    PGconn *c = PQconnectdb(conninfo);
+    long long v = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *r = PQexec(c, sql); /* test-owned constant SQL, no data */
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+            v = atoll(PQgetvalue(r, 0, 0));
+        else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fprintf(stderr, "query failed: %s", PQerrorMessage(c));
+        PQclear(r);
+    } else {
+        fprintf(stderr, "could not connect as %s: %s", svc, PQerrorMessage(c));
+    }
+    PQfinish(c);
+    return v;
+}
+
+long long ccip_test_wait_count(const char *svc, const char *sql, long long want, int timeout_ms)
+{
+    long long v = -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        v = ccip_test_query_number(svc, sql);
+        if (v >= want)
+            return v;
+        ccip_test_sleep_ms(100);
+    }
+    return v;
+}

@@ -1,0 +1,68 @@
+/*
+ * ccip_test_proc: a private ccip installation for one integration test:
+ * fresh CURVE keys, free loopback ports, and real processes (the bus, the
+ * services) started, signalled and reaped by the test.
+ *
+ * Processes are configured through the environment only (the same
+ * variables an operator would use), and log to <dir>/<name>.log, which a
+ * failing test prints.
+ */
+#ifndef CCIP_TEST_PROC_H
+#define CCIP_TEST_PROC_H
+
+#include <sys/types.h>
+
+#include "ccip_keys.h"
+
+#define CCIP_TEST_MAX_PROCS 16
+
+typedef struct {
+    char name[64]; /* e.g. "probeb-1" */
+    pid_t pid;     /* 0 when not running */
+} ccip_test_child;
+
+typedef struct {
+    char dir[256];              /* temp dir: keys/, allowed/, logs */
+    char commands[64];          /* tcp://127.0.0.1:<port> of the broker */
+    char publish[64];           /* ... of the event proxy's XSUB */
+    char subscribe[64];         /* ... of the event proxy's XPUB */
+    ccip_keypair bus_keys;      /* the bus's key pair */
+    ccip_keypair client_keys;   /* "tester": an allowed, non-front-door client */
+    ccip_keypair front_keys;    /* "ccipctl": an allowed front door */
+    ccip_keypair stranger_keys; /* not in the keys directory */
+    ccip_test_child children[CCIP_TEST_MAX_PROCS];
+} ccip_test_env;
+
+/* Makes the directory, keys and ports. Returns 0 or -1 (with a message on
+ * stderr). */
+int ccip_test_env_init(ccip_test_env *env);
+
+/* Starts the bus (name "bus"). Returns its pid or -1. */
+pid_t ccip_test_start_bus(ccip_test_env *env);
+
+/* Starts a service binary (path relative to the build dir, e.g.
+ * "tests/integration/probe/probea") as replica `instance`, connecting to
+ * PostgreSQL as role ccip_<service>. Returns its pid or -1. */
+pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char *service,
+                              const char *instance);
+
+/* Sends sig to the child and, for SIGKILL/SIGTERM, waits up to timeout_ms
+ * for it to exit. Returns its exit status (or 128+signal), -1 on timeout. */
+int ccip_test_stop(ccip_test_env *env, pid_t pid, int sig, int timeout_ms);
+
+/* Stops every child still running (SIGKILL) and prints their logs when
+ * print_logs is set. */
+void ccip_test_env_cleanup(ccip_test_env *env, int print_logs);
+
+/* Waits until the SQL query (run as role ccip_<svc>, returning one number)
+ * yields at least `want`, for up to timeout_ms. Returns the last value read,
+ * or -1 when the query failed. */
+long long ccip_test_wait_count(const char *svc, const char *sql, long long want, int timeout_ms);
+
+/* Runs a query returning one number as role ccip_<svc>; -1 on failure. */
+long long ccip_test_query_number(const char *svc, const char *sql);
+
+/* Sleeps ms milliseconds. */
+void ccip_test_sleep_ms(int ms);
+
+#endif
