@@ -1,9 +1,11 @@
 #include "ccip_service.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -26,13 +28,25 @@ CCIP_MIGRATIONS_DECLARE(ccip);
 #define REPLAY_MAX_DEFAULT 500   /* events per replay reply unless asked for fewer */
 #define REPLAY_MAX_LIMIT   2000
 
+/* One command-handling thread: its own broker connection (the broker sees
+ * it as one more replica) and its own database connection, so a replica
+ * has `workers` transactions in flight. */
+typedef struct {
+    ccip_service *svc;
+    ccip_db *db;
+    ccip_worker *worker;
+    pthread_t thread;
+    int started;
+} s_thread;
+
 struct ccip_service {
     const ccip_service_def *def;
     void *config; /* the service's struct; starts with ccip_service_config */
     ccip_service_config *base;
     void *ctx;
-    ccip_db *db;
-    ccip_worker *worker;
+    ccip_db *db; /* start-up connection: migrations */
+    s_thread *threads;
+    size_t nthreads;
     ccip_relay *relay;
     ccip_consumer **consumers;
     ccip_keypair keys;
@@ -69,6 +83,8 @@ static const ccip_config_field s_base_fields[] = {
      "CCIP_CURVE_SERVER_KEY_FILE", "the path of the bus's .pub file"},
     {"limits.max_message_bytes", CCIP_CFG_INT, BASE(max_message_bytes), 1024, 64 * 1024 * 1024,
      "4194304", NULL, NULL},
+    {"service.workers", CCIP_CFG_INT, BASE(workers), 1, 64, "4", "CCIP_WORKERS",
+     "commands handled at once by this replica (each with its own database connection)"},
     {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
      "hours an outbox keeps published events for catch-up"},
 };
@@ -301,19 +317,21 @@ static int s_tx(ccip_db *db, void *arg)
     return rc;
 }
 
-static void s_send(ccip_service *svc, const ccip_request *req, ccip_command *cmd)
+static void s_send(s_thread *th, const ccip_request *req, ccip_command *cmd)
 {
+    ccip_service *svc = th->svc;
     uint8_t *buf = NULL;
     size_t len = 0;
     if (s_pack_reply(svc, cmd, &buf, &len) == 0)
-        ccip_worker_reply(svc->worker, req, buf, len);
+        ccip_worker_reply(th->worker, req, buf, len);
     free(buf);
 }
 
-static void s_handle(ccip_service *svc, const ccip_request *req)
+static void s_handle(s_thread *th, const ccip_request *req)
 {
+    ccip_service *svc = th->svc;
     const Ccip__Envelope *env = req->envelope;
-    ccip_command cmd = {.service = svc, .db = svc->db, .req = env};
+    ccip_command cmd = {.service = svc, .db = th->db, .req = env};
     char actor_id[CCIP_KEY_NAME_MAX + 16];
     /* Only a front door may speak for a person; every other key speaks as
      * the service it belongs to, whatever its envelope claims. */
@@ -343,15 +361,15 @@ static void s_handle(ccip_service *svc, const ccip_request *req)
         int rc = h->fn(&cmd);
         if (rc != 0)
             ccip_command_fail(&cmd, CCIP__STATUS__INTERNAL, "could not run %s: %s", env->type,
-                              ccip_db_error(svc->db));
+                              ccip_db_error(th->db));
     } else if (!env->id[0]) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "a command must carry its command id in the envelope's `id`");
     } else {
         s_tx_state st = {.cmd = &cmd, .handler = h};
-        int rc = ccip_db_tx(svc->db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_tx, &st);
+        int rc = ccip_db_tx(th->db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_tx, &st);
         if (rc == 0 && st.reply) {
-            ccip_worker_reply(svc->worker, req, st.reply, st.reply_len);
+            ccip_worker_reply(th->worker, req, st.reply, st.reply_len);
             free(st.reply);
             s_reset_reply(&cmd);
             return;
@@ -361,14 +379,32 @@ static void s_handle(ccip_service *svc, const ccip_request *req)
             s_reset_reply(&cmd);
             ccip_command_fail(
                 &cmd, rc == CCIP_DB_RETRYABLE ? CCIP__STATUS__UNAVAILABLE : CCIP__STATUS__INTERNAL,
-                "could not run %s: %s", env->type, ccip_db_error(svc->db));
+                "could not run %s: %s", env->type, ccip_db_error(th->db));
         }
     }
     if (cmd.status != CCIP__STATUS__OK)
         ccip_log_info("command refused", "type", env->type, "peer", req->peer, "status",
                       ccip_status_name(cmd.status), "reason", cmd.error);
-    s_send(svc, req, &cmd);
+    s_send(th, req, &cmd);
     s_reset_reply(&cmd);
+}
+
+/* A worker thread: one command at a time until shutdown is asked for. The
+ * command in hand is always finished and answered. */
+static void *s_thread_run(void *arg)
+{
+    s_thread *th = arg;
+    while (!ccip_shutdown_requested()) {
+        ccip_request req;
+        int rc = ccip_worker_recv(th->worker, POLL_MS, &req);
+        if (rc < 0)
+            break;
+        if (rc == 1) {
+            s_handle(th, &req);
+            ccip_request_release(&req);
+        }
+    }
+    return NULL;
 }
 
 /* ---- start-up and shutdown -------------------------------------------- */
@@ -468,13 +504,44 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    svc->worker = ccip_worker_new(svc->ctx, b->bus_command_endpoint, def->name, &so, err, errlen);
-    return svc->worker ? 0 : -1;
+    svc->nthreads = (size_t)b->workers;
+    svc->threads = calloc(svc->nthreads, sizeof *svc->threads);
+    if (!svc->threads) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < svc->nthreads; i++) {
+        s_thread *th = &svc->threads[i];
+        th->svc = svc;
+        if (!(th->db = ccip_db_new(svc->conninfo, err, errlen)) ||
+            !(th->worker =
+                  ccip_worker_new(svc->ctx, b->bus_command_endpoint, def->name, &so, err, errlen)))
+            return -1;
+    }
+    /* Threads start only once every connection is made, so a failed
+     * start-up never leaves half the workers serving. */
+    for (size_t i = 0; i < svc->nthreads; i++) {
+        if (pthread_create(&svc->threads[i].thread, NULL, s_thread_run, &svc->threads[i]) != 0) {
+            snprintf(err, errlen, "could not start worker thread %zu", i + 1);
+            ccip_shutdown_request();
+            return -1;
+        }
+        svc->threads[i].started = 1;
+    }
+    return 0;
 }
 
 static void s_stop(ccip_service *svc)
 {
-    ccip_worker_destroy(&svc->worker);
+    ccip_shutdown_request(); /* stops the worker threads after their command in hand */
+    for (size_t i = 0; svc->threads && i < svc->nthreads; i++) {
+        if (svc->threads[i].started)
+            pthread_join(svc->threads[i].thread, NULL);
+        ccip_worker_destroy(&svc->threads[i].worker);
+        ccip_db_destroy(&svc->threads[i].db);
+    }
+    free(svc->threads);
+    svc->threads = NULL;
     for (size_t i = 0; svc->consumers && i < svc->def->nsubscriptions; i++)
         ccip_consumer_stop(&svc->consumers[i]);
     free(svc->consumers);
@@ -532,14 +599,8 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
     }
     ccip_log_info("service ready", "version", CCIP_VERSION, "bus", svc.base->bus_command_endpoint);
     while (!ccip_shutdown_requested()) {
-        ccip_request req;
-        int rc = ccip_worker_recv(svc.worker, POLL_MS, &req);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            s_handle(&svc, &req);
-            ccip_request_release(&req);
-        }
+        struct timespec ts = {0, POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
     }
     ccip_log_info("service stopping");
     s_stop(&svc);

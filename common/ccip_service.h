@@ -11,7 +11,9 @@
  *             (waits for it), migrations ("ccip" infrastructure tables, then
  *             the service's own), the relay thread (publishes the outbox),
  *             one consumer thread per subscribed producer;
- *  serving    registers with the bus and handles one command at a time: a
+ *  serving    `service.workers` threads (default 4), each registered with the
+ *             bus as a replica with its own database connection, handle one
+ *             command at a time each: a
  *             command's deadline, type and the caller's role are checked
  *             before its handler runs; a mutating command runs in one
  *             transaction together with the stored reply under its command
@@ -53,6 +55,7 @@ typedef struct {
     char *key_file;               /* own CURVE key pair (.key) */
     char *server_key_file;        /* the bus's public key (.pub) */
     int64_t max_message_bytes;    /* largest message accepted */
+    int64_t workers;              /* commands handled at once (threads, db connections) */
     int64_t retention_hours;      /* how long the outbox keeps published events */
 } ccip_service_config;
 
