@@ -94,8 +94,8 @@ static ccip_db_rc s_classify(ccip_db *db, PGresult *res)
     /* libpq's own errors (server closed the connection) carry no SQLSTATE:
      * report them as connection_failure so callers can tell. */
     s_set_error(db, msg, state ? state : lost ? "08006" : NULL);
-    PQclear(res);
-    if (lost || s_sqlstate_retryable(state))
+    PQclear(res); /* msg and state point into res: use the copies in db from here on */
+    if (lost || s_sqlstate_retryable(db->sqlstate))
         return CCIP_DB_RETRYABLE;
     return CCIP_DB_ERROR;
 }
