@@ -240,12 +240,14 @@ static void test_consumer_killed_mid_stream(void **state)
         ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb", "probeb-1");
     assert_true(b > 0);
     ccip_client *c = s_client(&s_env.client_keys);
-    s_emit_many(c, 10000, 500);
+    /* The stream: 4,000 events, the kill while they are being applied, then
+     * 6,000 more while the consumer is dead. */
+    s_emit_many(c, 4000, 500);
     long long want = head0 + 10000;
-    /* Kill it while it is applying. */
-    long long seen = ccip_test_wait_count("probeb", APPLIED_ROWS, head0 + 2000, 30000);
-    assert_true(seen >= head0 + 2000);
+    long long seen = ccip_test_wait_count("probeb", APPLIED_ROWS, head0 + 1000, 30000);
+    assert_true(seen >= head0 + 1000);
     assert_true(ccip_test_stop(&s_env, b, SIGKILL, 2000) >= 0);
+    s_emit_many(c, 6000, 500);
     long long at_kill = ccip_test_query_number("probeb", APPLIED_ROWS);
     assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
                                         "probeb-2") > 0);
@@ -336,6 +338,79 @@ static void test_sigterm_clean_exit(void **state)
     ccip_client_destroy(&c);
 }
 
+/* True when the log of child `name` contains `text`. */
+static int s_log_contains(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.log", s_env.dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* A consumer that needs events the producer no longer retains gets a clear
+ * error and stops: nothing is skipped silently. Retention is simulated by
+ * deleting the oldest events as ccip_outbox_prune would. */
+static void test_consumer_behind_retention_stops_loudly(void **state)
+{
+    (void)state;
+    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-1") > 0);
+    ccip_client *c = s_client(&s_env.client_keys);
+    s_emit_many(c, 20, 20);
+    ccip_client_destroy(&c);
+    assert_true(ccip_test_wait_count("probea",
+                                     "SELECT count(*) FROM outbox_state WHERE NOT EXISTS "
+                                     "(SELECT 1 FROM outbox WHERE position IS NULL)",
+                                     1, 10000) == 1);
+    /* Delete what probeb has already applied (so that it is whole again
+     * once its cursor is put back), then rewind probeb to before it. */
+    long long cursor = ccip_test_query_number(
+        "probeb", "SELECT position FROM consumer_cursor WHERE producer = 'probea'");
+    assert_true(cursor > 1);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "WITH d AS (DELETE FROM outbox WHERE position <= %lld RETURNING 1) "
+             "UPDATE outbox_state SET oldest = %lld RETURNING oldest",
+             cursor, cursor + 1);
+    assert_int_equal(ccip_test_query_number("probea", sql), cursor + 1);
+    long long rows = ccip_test_query_number("probeb", APPLIED_ROWS);
+    assert_int_equal(ccip_test_query_number("probeb",
+                                            "WITH u AS (UPDATE consumer_cursor SET position = 0 "
+                                            "WHERE producer = 'probea' RETURNING 1) "
+                                            "SELECT count(*) FROM u"),
+                     1);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+                                        "probeb-1") > 0);
+    int found = 0;
+    for (int i = 0; i < 100 && !found; i++) {
+        ccip_test_sleep_ms(100);
+        found = s_log_contains("probeb-1", "no longer retained");
+    }
+    if (!found)
+        s_fail_with_logs("the consumer did not report events lost to retention");
+    assert_true(s_log_contains("probeb-1", "level=error"));
+    /* Nothing applied past the hole, and the cursor did not move. */
+    assert_int_equal(ccip_test_query_number("probeb", APPLIED_ROWS), rows);
+    assert_int_equal(
+        ccip_test_query_number("probeb",
+                               "SELECT position FROM consumer_cursor WHERE producer = 'probea'"),
+        0);
+    /* Put the cursor back so a later run on the same database starts clean. */
+    snprintf(sql, sizeof sql,
+             "WITH u AS (UPDATE consumer_cursor SET position = %lld WHERE producer = 'probea' "
+             "RETURNING 1) SELECT count(*) FROM u",
+             cursor);
+    ccip_test_query_number("probeb", sql);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +421,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_subscriber_catches_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_consumer_killed_mid_stream, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_relay_failover, s_setup, s_teardown),
+        /* Last: it leaves probea's oldest events deleted. */
+        cmocka_unit_test_setup_teardown(test_consumer_behind_retention_stops_loudly, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
