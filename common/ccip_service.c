@@ -85,6 +85,8 @@ static const ccip_config_field s_base_fields[] = {
      "4194304", NULL, NULL},
     {"service.workers", CCIP_CFG_INT, BASE(workers), 1, 64, "4", "CCIP_WORKERS",
      "commands handled at once by this replica (each with its own database connection)"},
+    {"commands.retention_hours", CCIP_CFG_INT, BASE(command_retention_hours), 1, 24 * 365, "168",
+     NULL, "hours a command's stored reply answers a retry with the same command id"},
     {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
      "hours an outbox keeps published events for catch-up"},
 };
@@ -407,6 +409,30 @@ static void *s_thread_run(void *arg)
     return NULL;
 }
 
+/* ---- housekeeping ------------------------------------------------------ */
+
+#define PRUNE_EVERY_US (10LL * 60 * 1000000) /* how often old stored replies go */
+#define PRUNE_BATCH    "10000"               /* rows per statement: short locks */
+
+static const ccip_db_stmt S_LOG_PRUNE = {
+    "ccip_command_log_prune",
+    "DELETE FROM command_log WHERE command_id IN (SELECT command_id FROM command_log "
+    "WHERE created_at < now() - make_interval(hours => $1::int) LIMIT " PRUNE_BATCH ")"};
+
+/* Deletes stored replies older than the retention. A retry arrives within
+ * seconds; the retention only has to outlast the longest outage a client
+ * keeps retrying through. Every replica does it; the deletes are idempotent. */
+static void s_prune_command_log(ccip_service *svc)
+{
+    char hours[24];
+    snprintf(hours, sizeof hours, "%lld", (long long)svc->base->command_retention_hours);
+    const char *values[] = {hours};
+    if (ccip_db_ensure(svc->db, 1000) < 0 ||
+        ccip_db_exec(svc->db, &S_LOG_PRUNE, 1, values, NULL, NULL, NULL) != CCIP_DB_OK)
+        ccip_log_warn("could not prune the command log; will try again", "reason",
+                      ccip_db_error(svc->db));
+}
+
 /* ---- start-up and shutdown -------------------------------------------- */
 
 /* Appends key='value' to a libpq conninfo string, quoting the value as libpq
@@ -598,7 +624,12 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
         goto out;
     }
     ccip_log_info("service ready", "version", CCIP_VERSION, "bus", svc.base->bus_command_endpoint);
+    int64_t next_prune = 0;
     while (!ccip_shutdown_requested()) {
+        if (ccip_now_us() >= next_prune) {
+            s_prune_command_log(&svc);
+            next_prune = ccip_now_us() + PRUNE_EVERY_US;
+        }
         struct timespec ts = {0, POLL_MS * 1000000L};
         nanosleep(&ts, NULL);
     }

@@ -42,21 +42,22 @@ typedef struct ccip_service ccip_service;
 /* Configuration every service has. A service's own configuration struct
  * starts with this as its first member, named `base`. */
 typedef struct {
-    char *instance;               /* replica name, e.g. intake-7f9c */
-    char *log_level;              /* debug, info, warn, error */
-    char *db_host;                /* PostgreSQL host */
-    int64_t db_port;              /* PostgreSQL port */
-    char *db_name;                /* database */
-    char *db_user;                /* the service's own role, ccip_<service> */
-    char *db_password;            /* secret: prefer CCIP_DB_PASSWORD */
-    char *bus_command_endpoint;   /* broker ROUTER */
-    char *bus_publish_endpoint;   /* event proxy XSUB */
-    char *bus_subscribe_endpoint; /* event proxy XPUB */
-    char *key_file;               /* own CURVE key pair (.key) */
-    char *server_key_file;        /* the bus's public key (.pub) */
-    int64_t max_message_bytes;    /* largest message accepted */
-    int64_t workers;              /* commands handled at once (threads, db connections) */
-    int64_t retention_hours;      /* how long the outbox keeps published events */
+    char *instance;                  /* replica name, e.g. intake-7f9c */
+    char *log_level;                 /* debug, info, warn, error */
+    char *db_host;                   /* PostgreSQL host */
+    int64_t db_port;                 /* PostgreSQL port */
+    char *db_name;                   /* database */
+    char *db_user;                   /* the service's own role, ccip_<service> */
+    char *db_password;               /* secret: prefer CCIP_DB_PASSWORD */
+    char *bus_command_endpoint;      /* broker ROUTER */
+    char *bus_publish_endpoint;      /* event proxy XSUB */
+    char *bus_subscribe_endpoint;    /* event proxy XPUB */
+    char *key_file;                  /* own CURVE key pair (.key) */
+    char *server_key_file;           /* the bus's public key (.pub) */
+    int64_t max_message_bytes;       /* largest message accepted */
+    int64_t workers;                 /* commands handled at once (threads, db connections) */
+    int64_t retention_hours;         /* how long the outbox keeps published events */
+    int64_t command_retention_hours; /* how long stored replies answer retried commands */
 } ccip_service_config;
 
 /* The caller's identity as the service may trust it. */

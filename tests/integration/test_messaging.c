@@ -411,12 +411,46 @@ static void test_consumer_behind_retention_stops_loudly(void **state)
     ccip_test_query_number("probeb", sql);
 }
 
+/* Stored replies older than commands.retention_hours are deleted. */
+static void test_old_stored_replies_pruned(void **state)
+{
+    (void)state;
+    assert_true(ccip_test_start_bus(&s_env) > 0);
+    pid_t a =
+        ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1");
+    assert_true(a > 0);
+    ccip_client *c = s_client(&s_env.client_keys);
+    char id[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(id);
+    assert_int_equal(s_emit(c, id, 1, 2000, 10), 0);
+    ccip_client_destroy(&c);
+    assert_int_equal(ccip_test_stop(&s_env, a, SIGTERM, 5000), 0);
+    assert_int_equal(ccip_test_query_number("probea",
+                                            "WITH o AS (INSERT INTO command_log (command_id, type, "
+                                            "reply, created_at) VALUES ('old-command', 'x', '', "
+                                            "now() - interval '200 hours') RETURNING 1) "
+                                            "SELECT count(*) FROM o"),
+                     1);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-2") > 0);
+    assert_int_equal(ccip_test_wait_count("probea",
+                                          "SELECT 1 - count(*) FROM command_log "
+                                          "WHERE command_id = 'old-command'",
+                                          1, 10000),
+                     1);
+    /* A recent one stays: it may still be retried. */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM command_log WHERE command_id = '%s'", id);
+    assert_int_equal(ccip_test_query_number("probea", sql), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_decide_who_is_served, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_commands_answered, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_clean_exit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_old_stored_replies_pruned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart_exactly_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_late_subscriber_catches_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_consumer_killed_mid_stream, s_setup, s_teardown),
