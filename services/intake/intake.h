@@ -1,0 +1,140 @@
+/*
+ * intake: where every outside party first meets the center. Calls for
+ * applications, the register of applicant organisations, applications with
+ * their documents, their append-only history and the status the applicant
+ * sees (issue 4; messages in proto/ccip/intake.proto).
+ *
+ * The service is intake_def (intake.c) run by ccip_service_main. Its
+ * handlers live with their concept:
+ *
+ *   intake_calls.c         calls: open, close, get, list
+ *   intake_applicants.c    the organisation register: register, verify, get
+ *   intake_applications.c  applications: draft, update, submit, withdraw,
+ *                          accept, return, reject, get, list
+ *   intake_documents.c     documents: add (content de-duplicated by SHA-256),
+ *                          remove, get
+ *   intake_history.c       the append-only transition history
+ *   intake_view.c          the applicant's status and timeline, fed by intake's
+ *                          transitions and by evaluation's and funding's events
+ *   intake_validate.c      checks of payloads (pure, unit-tested)
+ *
+ * Who may do what: staff (and admin) open and close calls, verify
+ * organisations, accept, return and reject; an applicant acts for one
+ * organisation, named by its trusted actor id "org:<unified social credit
+ * code>", and may only draft, edit, submit and withdraw that organisation's
+ * applications; other services (role "service") may only read.
+ *
+ * Handlers keep no state between commands and may run on any thread.
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccip/intake.pb-c.h"
+#include "ccip_service.h"
+#include "ccip_validate.h"
+
+/* intake.max_document_bytes: default and the most the setting accepts. */
+#define INTAKE_MAX_DOCUMENT_DEFAULT (2 * 1024 * 1024)
+#define INTAKE_MAX_DOCUMENT_LIMIT   (32 * 1024 * 1024)
+/* Room a document command needs in a message besides the content: the
+ * envelope and the document's other fields. */
+#define INTAKE_MESSAGE_OVERHEAD (64 * 1024)
+
+/* Prefix of an applicant's actor id: "org:91110105MA01ABCD2X". */
+#define INTAKE_ORG_ACTOR_PREFIX "org:"
+
+/* What a helper returns after it has set the reply's error status: the
+ * handler stops and returns 0 (a reply was produced). Helpers return 0 to
+ * go on, INTAKE_REPLIED, or the negative ccip_db_rc of a failed statement. */
+#define INTAKE_REPLIED 1
+
+/* The handler's return value for a helper's result. */
+#define INTAKE_RC(rc) ((rc) > 0 ? 0 : (rc))
+
+/* The service's configuration: the base, then its own settings. */
+typedef struct {
+    ccip_service_config base;   /* every service's settings; must be first */
+    int64_t max_document_bytes; /* intake.max_document_bytes: largest document accepted */
+} intake_config;
+
+extern const ccip_service_def intake_def;
+
+/* Roles of the handler table (NULL-terminated). */
+extern const char *const intake_roles_staff[];     /* staff, admin */
+extern const char *const intake_roles_applicant[]; /* applicant */
+extern const char *const intake_roles_register[];  /* staff, admin, applicant */
+extern const char *const intake_roles_readers[];   /* staff, admin, applicant, service */
+
+/* 1 when the caller acts as staff or admin. */
+int intake_is_staff(const ccip_command *cmd);
+
+/* When the caller acts as "applicant", writes the USCC of its organisation
+ * (from the actor id "org:<USCC>") into uscc and returns 0. A caller in
+ * another role gets uscc "" and 0. An applicant whose actor id is not
+ * "org:" followed by a valid code gets PERMISSION_DENIED and INTAKE_REPLIED. */
+int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1]);
+
+/* Checks that the caller may act for organisation `uscc`: staff, admin and
+ * services always may when `staff_may` is set; an applicant only for its own
+ * organisation. Returns 0, or INTAKE_REPLIED with PERMISSION_DENIED naming
+ * `what` ("application 0193..."). */
+int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const char *what);
+
+/* Sets the reply's error status and sentence; returns INTAKE_REPLIED. */
+int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Decodes the command's payload as `desc` (size-checked, bounded
+ * allocator). Returns the message (free with
+ * protobuf_c_message_free_unpacked(msg, NULL)), or NULL after setting
+ * INVALID_ARGUMENT. */
+ProtobufCMessage *intake_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
+
+/* Packs msg as the reply payload. Returns 0, or INTAKE_REPLIED with
+ * INTERNAL when memory ran out. */
+int intake_reply(ccip_command *cmd, const ProtobufCMessage *msg);
+
+/* Packs msg and appends it to the outbox as event `type` about
+ * aggregate_type/aggregate_id, inside the command's transaction. Returns 0,
+ * INTAKE_REPLIED (out of memory, an event too large) or a ccip_db_rc. */
+int intake_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
+                const char *aggregate_id, const ProtobufCMessage *msg);
+
+/* The largest document this replica accepts: intake.max_document_bytes,
+ * lowered to what fits in one message (limits.max_message_bytes minus
+ * INTAKE_MESSAGE_OVERHEAD). *from_message_cap is set to 1 when the message
+ * cap is what limits it. */
+int64_t intake_max_document_bytes(const ccip_command *cmd, int *from_message_cap);
+
+/* The name of an enum value ("SPECIAL_FUND_PROJECT"), which is also how it
+ * is stored; NULL when value is not in the enum. */
+const char *intake_enum_name(const ProtobufCEnumDescriptor *desc, int value);
+
+/* The value of an enum name, or 0 (the UNSPECIFIED value) when unknown or
+ * NULL. */
+int intake_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
+
+/* A result cell as an integer; 0 for NULL. */
+int64_t intake_cell_i64(const PGresult *res, int row, int col);
+
+/* Writes UTC microseconds as "2026-11-27T10:00:00Z" (fraction only when not
+ * zero) into buf (CCIP_TIME_STRLEN + 1 bytes). */
+void intake_time_text(int64_t us, char *buf, size_t len);
+
+/* SQL: a timestamptz column as UTC microseconds (bigint; NULL stays NULL),
+ * and a bigint parameter of microseconds as a timestamptz. */
+#define INTAKE_SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+#define INTAKE_SQL_TS(par) "('epoch'::timestamptz + " par "::bigint * interval '1 microsecond')"
+
+/* Statuses of an application as stored. */
+#define INTAKE_DRAFT     "DRAFT"
+#define INTAKE_SUBMITTED "SUBMITTED"
+#define INTAKE_ACCEPTED  "ACCEPTED"
+#define INTAKE_RETURNED  "RETURNED"
+#define INTAKE_REJECTED  "REJECTED"
+#define INTAKE_WITHDRAWN "WITHDRAWN"
+
+#endif

@@ -1,0 +1,250 @@
+#include "intake_applicants.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ccip_id.h"
+#include "intake_validate.h"
+
+#define ORG_COLUMNS                                                                                \
+    "uscc, name, org_type, district_code, legal_representative, contact_name, contact_phone, "     \
+    "contact_email, address, (extract(epoch FROM registered_at) * 1000000)::bigint, "              \
+    "registered_by, (extract(epoch FROM verified_at) * 1000000)::bigint, "                         \
+    "coalesce(verified_by, ''), verification_note"
+enum {
+    O_USCC,
+    O_NAME,
+    O_TYPE,
+    O_DISTRICT,
+    O_LEGAL_REP,
+    O_CONTACT_NAME,
+    O_CONTACT_PHONE,
+    O_CONTACT_EMAIL,
+    O_ADDRESS,
+    O_REGISTERED_AT,
+    O_REGISTERED_BY,
+    O_VERIFIED_AT,
+    O_VERIFIED_BY,
+    O_VERIFICATION_NOTE,
+};
+
+static const ccip_db_stmt S_INSERT = {
+    "intake_org_insert",
+    "INSERT INTO organisation (uscc, name, org_type, district_code, legal_representative, "
+    "contact_name, contact_phone, contact_email, address, registered_by) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (uscc) DO NOTHING"};
+
+static const ccip_db_stmt S_GET = {"intake_org_get",
+                                   "SELECT " ORG_COLUMNS " FROM organisation WHERE uscc = $1"};
+
+static const ccip_db_stmt S_GET_LOCK = {
+    "intake_org_get_lock", "SELECT " ORG_COLUMNS " FROM organisation WHERE uscc = $1 FOR UPDATE"};
+
+static const ccip_db_stmt S_VERIFY = {
+    "intake_org_verify",
+    "UPDATE organisation SET verified_at = now(), verified_by = $2, verification_note = $3 "
+    "WHERE uscc = $1 AND verified_at IS NULL"};
+
+static Ccip__Intake__Organisation *s_row(const PGresult *res, int row, intake_arena *a)
+{
+    Ccip__Intake__Organisation *o = intake_arena_alloc(a, sizeof *o);
+    if (!o)
+        return NULL;
+    *o = (Ccip__Intake__Organisation)CCIP__INTAKE__ORGANISATION__INIT;
+    o->uscc = intake_arena_strdup(a, PQgetvalue(res, row, O_USCC));
+    o->name = intake_arena_strdup(a, PQgetvalue(res, row, O_NAME));
+    o->type = (Ccip__Intake__OrganisationType)intake_enum_value(
+        &ccip__intake__organisation_type__descriptor, PQgetvalue(res, row, O_TYPE));
+    o->district_code = intake_arena_strdup(a, PQgetvalue(res, row, O_DISTRICT));
+    o->legal_representative = intake_arena_strdup(a, PQgetvalue(res, row, O_LEGAL_REP));
+    o->contact_name = intake_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_NAME));
+    o->contact_phone = intake_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_PHONE));
+    o->contact_email = intake_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_EMAIL));
+    o->address = intake_arena_strdup(a, PQgetvalue(res, row, O_ADDRESS));
+    o->registered_at_us = intake_cell_i64(res, row, O_REGISTERED_AT);
+    o->registered_by = intake_arena_strdup(a, PQgetvalue(res, row, O_REGISTERED_BY));
+    o->verified = !PQgetisnull(res, row, O_VERIFIED_AT);
+    o->verified_at_us = intake_cell_i64(res, row, O_VERIFIED_AT);
+    o->verified_by = intake_arena_strdup(a, PQgetvalue(res, row, O_VERIFIED_BY));
+    o->verification_note = intake_arena_strdup(a, PQgetvalue(res, row, O_VERIFICATION_NOTE));
+    return intake_arena_failed(a) ? NULL : o;
+}
+
+static int s_load(ccip_command *cmd, const char *uscc, int lock, intake_arena *a,
+                  Ccip__Intake__Organisation **out)
+{
+    *out = NULL;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &uscc, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                           "organisation %s is not registered; register it with "
+                           "intake.organisation.register.v1 first",
+                           uscc);
+    }
+    *out = s_row(res, 0, a);
+    PQclear(res);
+    if (!*out)
+        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading organisation %s",
+                           uscc);
+    return 0;
+}
+
+int intake_org_load(ccip_command *cmd, const char *uscc, intake_arena *a,
+                    Ccip__Intake__Organisation **out)
+{
+    return s_load(cmd, uscc, 0, a, out);
+}
+
+static int s_reply_org(ccip_command *cmd, Ccip__Intake__Organisation *org)
+{
+    Ccip__Intake__OrganisationReply reply = CCIP__INTAKE__ORGANISATION_REPLY__INIT;
+    reply.organisation = org;
+    return intake_reply(cmd, &reply.base);
+}
+
+static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisationRequest *rq,
+                      intake_arena *a)
+{
+    char err[512];
+    if (intake_validate_organisation(rq, err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    char what[64];
+    snprintf(what, sizeof what, "organisation %s", rq->uscc);
+    int rc = intake_check_owner(cmd, rq->uscc, 1, what);
+    if (rc != 0)
+        return rc;
+    const ccip_district *d = ccip_district_find(rq->district);
+    const char *values[] = {
+        rq->uscc,
+        rq->name,
+        intake_enum_name(&ccip__intake__organisation_type__descriptor, (int)rq->type),
+        d->code,
+        rq->legal_representative,
+        rq->contact_name,
+        rq->contact_phone,
+        rq->contact_email,
+        rq->address,
+        cmd->actor.id};
+    PGresult *res = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_INSERT, 10, values, NULL, NULL, &res)) != CCIP_DB_OK)
+        return rc;
+    int inserted = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    Ccip__Intake__Organisation *org = NULL;
+    if ((rc = s_load(cmd, rq->uscc, 0, a, &org)) != 0)
+        return rc;
+    if (!inserted)
+        return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
+                           "organisation %s is already registered, as \"%.100s\"; read it with "
+                           "intake.organisation.get.v1",
+                           rq->uscc, org->name);
+    Ccip__Intake__OrganisationRegistered ev = CCIP__INTAKE__ORGANISATION_REGISTERED__INIT;
+    ev.organisation = org;
+    if ((rc = intake_emit(cmd, "intake.organisation.registered.v1", "organisation", org->uscc,
+                          &ev.base)) != 0)
+        return rc;
+    return s_reply_org(cmd, org);
+}
+
+int intake_org_register(ccip_command *cmd)
+{
+    Ccip__Intake__RegisterOrganisationRequest *rq =
+        (Ccip__Intake__RegisterOrganisationRequest *)intake_unpack(
+            cmd, &ccip__intake__register_organisation_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    int rc = s_register(cmd, rq, a);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+/* The USCC of a request, checked; INVALID_ARGUMENT names the fix. */
+static int s_check_uscc(ccip_command *cmd, const char *uscc)
+{
+    char err[300];
+    if (!uscc[0])
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                           "field `uscc` is empty; give the organisation's unified social credit "
+                           "code");
+    if (ccip_uscc_check(uscc, err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `uscc`: %s", err);
+    return 0;
+}
+
+static int s_verify(ccip_command *cmd, const Ccip__Intake__VerifyOrganisationRequest *rq,
+                    intake_arena *a)
+{
+    char err[512];
+    int rc = s_check_uscc(cmd, rq->uscc);
+    if (rc != 0)
+        return rc;
+    if (intake_validate_reason(rq->note, 0, "", err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `note`)", err);
+    Ccip__Intake__Organisation *org = NULL;
+    if ((rc = s_load(cmd, rq->uscc, 1, a, &org)) != 0)
+        return rc;
+    if (org->verified) {
+        char when[CCIP_TIME_STRLEN + 1];
+        intake_time_text(org->verified_at_us, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "organisation %s was already verified at %s UTC by %.60s; nothing to do",
+                           rq->uscc, when, org->verified_by);
+    }
+    const char *values[] = {rq->uscc, cmd->actor.id, rq->note};
+    if ((rc = ccip_db_exec(cmd->db, &S_VERIFY, 3, values, NULL, NULL, NULL)) != CCIP_DB_OK)
+        return rc;
+    if ((rc = s_load(cmd, rq->uscc, 0, a, &org)) != 0)
+        return rc;
+    Ccip__Intake__OrganisationVerified ev = CCIP__INTAKE__ORGANISATION_VERIFIED__INIT;
+    ev.uscc = org->uscc;
+    ev.name = org->name;
+    ev.verified_at_us = org->verified_at_us;
+    ev.verified_by = org->verified_by;
+    if ((rc = intake_emit(cmd, "intake.organisation.verified.v1", "organisation", org->uscc,
+                          &ev.base)) != 0)
+        return rc;
+    return s_reply_org(cmd, org);
+}
+
+int intake_org_verify(ccip_command *cmd)
+{
+    Ccip__Intake__VerifyOrganisationRequest *rq =
+        (Ccip__Intake__VerifyOrganisationRequest *)intake_unpack(
+            cmd, &ccip__intake__verify_organisation_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    int rc = s_verify(cmd, rq, a);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+int intake_org_get(ccip_command *cmd)
+{
+    Ccip__Intake__GetOrganisationRequest *rq =
+        (Ccip__Intake__GetOrganisationRequest *)intake_unpack(
+            cmd, &ccip__intake__get_organisation_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    Ccip__Intake__Organisation *org = NULL;
+    char what[64];
+    snprintf(what, sizeof what, "organisation %.20s", rq->uscc);
+    int rc = s_check_uscc(cmd, rq->uscc);
+    if (rc == 0)
+        rc = intake_check_owner(cmd, rq->uscc, 1, what);
+    if (rc == 0)
+        rc = s_load(cmd, rq->uscc, 0, a, &org);
+    if (rc == 0)
+        rc = s_reply_org(cmd, org);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}

@@ -1,0 +1,24 @@
+/*
+ * intake_applicants: the register of applicant organisations, keyed by
+ * unified social credit code (validated, unique). An organisation registers
+ * itself (an applicant acting as "org:<its USCC>") or is registered by
+ * staff; staff verify it before any of its applications can be accepted.
+ */
+#ifndef INTAKE_APPLICANTS_H
+#define INTAKE_APPLICANTS_H
+
+#include "intake.h"
+#include "intake_arena.h"
+
+/* Command handlers (see intake_def). */
+int intake_org_register(ccip_command *cmd); /* emits intake.organisation.registered.v1 */
+int intake_org_verify(ccip_command *cmd);   /* emits intake.organisation.verified.v1 */
+int intake_org_get(ccip_command *cmd);
+
+/* Loads organisation `uscc` into *out, allocated from a. Returns 0,
+ * INTAKE_REPLIED with NOT_FOUND (saying how to register it), or a
+ * ccip_db_rc. */
+int intake_org_load(ccip_command *cmd, const char *uscc, intake_arena *a,
+                    Ccip__Intake__Organisation **out);
+
+#endif

@@ -1,0 +1,378 @@
+#include "intake_calls.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_id.h"
+#include "intake_validate.h"
+
+#define LIST_MAX 500 /* calls one list reply holds, newest first */
+
+/* The columns s_row reads, in this order. */
+#define CALL_COLUMNS                                                                               \
+    "id, kind, year, title, "                                                                      \
+    "(extract(epoch FROM opens_at) * 1000000)::bigint, "                                           \
+    "(extract(epoch FROM closes_at) * 1000000)::bigint, "                                          \
+    "array_to_string(required_documents, ','), array_to_string(eligible_types, ','), "             \
+    "fund_programme_code, max_request_fen, "                                                       \
+    "(extract(epoch FROM closed_at) * 1000000)::bigint, close_reason, opened_by, "                 \
+    "(extract(epoch FROM opened_at) * 1000000)::bigint, "                                          \
+    "(closed_at IS NULL AND now() >= opens_at AND now() < closes_at)"
+enum {
+    C_ID,
+    C_KIND,
+    C_YEAR,
+    C_TITLE,
+    C_OPENS,
+    C_CLOSES,
+    C_DOCS,
+    C_ELIGIBLE,
+    C_FUND,
+    C_MAX_FEN,
+    C_CLOSED,
+    C_CLOSE_REASON,
+    C_OPENED_BY,
+    C_OPENED_AT,
+    C_ACCEPTING,
+};
+
+static const ccip_db_stmt S_INSERT = {
+    "intake_call_insert",
+    "INSERT INTO call (id, kind, year, title, opens_at, closes_at, required_documents, "
+    "eligible_types, fund_programme_code, max_request_fen, opened_by) "
+    "VALUES ($1, $2, $3::integer, $4, " INTAKE_SQL_TS("$5") ", " INTAKE_SQL_TS(
+        "$6") ", string_to_array($7, ','), string_to_array($8, ','), $9, $10::bigint, $11)"};
+
+static const ccip_db_stmt S_GET = {"intake_call_get",
+                                   "SELECT " CALL_COLUMNS " FROM call WHERE id = $1::uuid"};
+
+static const ccip_db_stmt S_GET_LOCK = {
+    "intake_call_get_lock", "SELECT " CALL_COLUMNS " FROM call WHERE id = $1::uuid FOR UPDATE"};
+
+static const ccip_db_stmt S_CLOSE = {
+    "intake_call_close", "UPDATE call SET closed_at = now(), closed_by = $2, close_reason = $3 "
+                         "WHERE id = $1::uuid AND closed_at IS NULL"};
+
+static const ccip_db_stmt S_LIST = {
+    "intake_call_list",
+    "SELECT " CALL_COLUMNS " FROM call "
+    "WHERE ($1::integer = 0 OR year = $1::integer) AND ($2::text = '' OR kind = $2::text) "
+    "AND (NOT $3::boolean OR (closed_at IS NULL AND now() >= opens_at AND now() < closes_at)) "
+    "ORDER BY opens_at DESC, id LIMIT 500"};
+
+static const ccip_db_stmt S_WINDOW = {
+    "intake_call_window",
+    "SELECT title, " INTAKE_SQL_US("opens_at") ", " INTAKE_SQL_US("closes_at") ", " INTAKE_SQL_US(
+        "closed_at") ", now() < opens_at, now() >= closes_at, close_reason "
+                     "FROM call WHERE id = $1::uuid"};
+
+/* Splits "a,b,c" into an array from the arena; "" is no entries. */
+static char **s_split(intake_arena *a, const char *s, size_t *n)
+{
+    *n = 0;
+    if (!*s)
+        return NULL;
+    size_t count = 1;
+    for (const char *p = s; *p; p++)
+        count += *p == ',';
+    char **out = intake_arena_alloc(a, count * sizeof *out);
+    char *copy = intake_arena_strdup(a, s);
+    if (!out || intake_arena_failed(a))
+        return NULL;
+    for (char *tok = copy, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        out[(*n)++] = tok;
+    }
+    return out;
+}
+
+/* The call in row `row` of res (CALL_COLUMNS), allocated from a; NULL when
+ * memory ran out. */
+static Ccip__Intake__Call *s_row(const PGresult *res, int row, intake_arena *a)
+{
+    Ccip__Intake__Call *c = intake_arena_alloc(a, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = (Ccip__Intake__Call)CCIP__INTAKE__CALL__INIT;
+    c->id = intake_arena_strdup(a, PQgetvalue(res, row, C_ID));
+    c->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
+                                                        PQgetvalue(res, row, C_KIND));
+    c->year = (int32_t)intake_cell_i64(res, row, C_YEAR);
+    c->title = intake_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
+    c->opens_at_us = intake_cell_i64(res, row, C_OPENS);
+    c->closes_at_us = intake_cell_i64(res, row, C_CLOSES);
+    c->required_documents = s_split(a, PQgetvalue(res, row, C_DOCS), &c->n_required_documents);
+    size_t ntypes = 0;
+    char **types = s_split(a, PQgetvalue(res, row, C_ELIGIBLE), &ntypes);
+    if (ntypes) {
+        c->eligible_types = intake_arena_alloc(a, ntypes * sizeof *c->eligible_types);
+        for (size_t i = 0; c->eligible_types && i < ntypes; i++)
+            c->eligible_types[c->n_eligible_types++] =
+                (Ccip__Intake__OrganisationType)intake_enum_value(
+                    &ccip__intake__organisation_type__descriptor, types[i]);
+    }
+    c->fund_programme_code = intake_arena_strdup(a, PQgetvalue(res, row, C_FUND));
+    c->max_request_fen = intake_cell_i64(res, row, C_MAX_FEN);
+    c->closed_at_us = intake_cell_i64(res, row, C_CLOSED);
+    c->close_reason = intake_arena_strdup(a, PQgetvalue(res, row, C_CLOSE_REASON));
+    c->opened_by = intake_arena_strdup(a, PQgetvalue(res, row, C_OPENED_BY));
+    c->opened_at_us = intake_cell_i64(res, row, C_OPENED_AT);
+    c->accepting = strcmp(PQgetvalue(res, row, C_ACCEPTING), "t") == 0;
+    return intake_arena_failed(a) ? NULL : c;
+}
+
+int intake_call_load(ccip_command *cmd, const char *id, int lock, intake_arena *a,
+                     Ccip__Intake__Call **out)
+{
+    *out = NULL;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                           "there is no call %s; list the calls with intake.call.list.v1", id);
+    }
+    *out = s_row(res, 0, a);
+    PQclear(res);
+    if (!*out)
+        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading call %s", id);
+    return 0;
+}
+
+int intake_call_check_window(ccip_command *cmd, const char *id)
+{
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_WINDOW, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no call %s", id);
+    }
+    char title[INTAKE_TITLE_MAX * 4 + 1], when[CCIP_TIME_STRLEN + 1] = "";
+    snprintf(title, sizeof title, "%s", PQgetvalue(res, 0, 0));
+    int64_t opens = intake_cell_i64(res, 0, 1), closes = intake_cell_i64(res, 0, 2);
+    int64_t closed = intake_cell_i64(res, 0, 3);
+    int closed_by_staff = !PQgetisnull(res, 0, 3);
+    int before = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+    int after = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+    char reason[INTAKE_REASON_MAX + 1];
+    snprintf(reason, sizeof reason, "%s", PQgetvalue(res, 0, 6));
+    PQclear(res);
+    if (closed_by_staff) {
+        intake_time_text(closed, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call \"%.80s\" (%s) was closed by staff at %s UTC%s%.200s%s; it no "
+                           "longer accepts submissions",
+                           title, id, when, reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
+    }
+    if (before) {
+        intake_time_text(opens, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call \"%.80s\" (%s) opens for submissions at %s UTC; submit then (the "
+                           "draft is kept meanwhile)",
+                           title, id, when);
+    }
+    if (after) {
+        intake_time_text(closes, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call \"%.80s\" (%s) closed for submissions at %s UTC; submissions are "
+                           "not accepted after the close",
+                           title, id, when);
+    }
+    return 0;
+}
+
+/* Joins n strings with ',' into buf. */
+static void s_join(char *buf, size_t len, char *const *items, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s", i ? "," : "",
+                                 items[i]);
+}
+
+static int s_reply_call(ccip_command *cmd, Ccip__Intake__Call *call)
+{
+    Ccip__Intake__CallReply reply = CCIP__INTAKE__CALL_REPLY__INIT;
+    reply.call = call;
+    return intake_reply(cmd, &reply.base);
+}
+
+static int s_open(ccip_command *cmd, const Ccip__Intake__OpenCallRequest *rq, intake_arena *a)
+{
+    char err[512];
+    if (intake_validate_open_call(rq, err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    char id[CCIP_UUID_STRLEN + 1];
+    if (ccip_uuid_v7(id) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
+    char docs[INTAKE_REQUIRED_DOCS_MAX * (INTAKE_CODE_MAX + 1) + 1];
+    s_join(docs, sizeof docs, rq->required_documents, rq->n_required_documents);
+    char types[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < rq->n_eligible_types; i++)
+        used += (size_t)snprintf(types + used, used < sizeof types ? sizeof types - used : 0,
+                                 "%s%s", i ? "," : "",
+                                 intake_enum_name(&ccip__intake__organisation_type__descriptor,
+                                                  (int)rq->eligible_types[i]));
+    char year[16], opens[24], closes[24], max_fen[24];
+    snprintf(year, sizeof year, "%d", rq->year);
+    snprintf(opens, sizeof opens, "%" PRId64, rq->opens_at_us);
+    snprintf(closes, sizeof closes, "%" PRId64, rq->closes_at_us);
+    snprintf(max_fen, sizeof max_fen, "%" PRId64, rq->max_request_fen);
+    const char *values[] = {id,
+                            intake_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind),
+                            year,
+                            rq->title,
+                            opens,
+                            closes,
+                            docs,
+                            types,
+                            rq->fund_programme_code,
+                            max_fen,
+                            cmd->actor.id};
+    int rc = ccip_db_exec(cmd->db, &S_INSERT, 11, values, NULL, NULL, NULL);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    Ccip__Intake__Call *call = NULL;
+    if ((rc = intake_call_load(cmd, id, 0, a, &call)) != 0)
+        return rc;
+    Ccip__Intake__CallOpened ev = CCIP__INTAKE__CALL_OPENED__INIT;
+    ev.call = call;
+    if ((rc = intake_emit(cmd, "intake.call.opened.v1", "call", id, &ev.base)) != 0)
+        return rc;
+    return s_reply_call(cmd, call);
+}
+
+int intake_call_open(ccip_command *cmd)
+{
+    Ccip__Intake__OpenCallRequest *rq = (Ccip__Intake__OpenCallRequest *)intake_unpack(
+        cmd, &ccip__intake__open_call_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    int rc = s_open(cmd, rq, a);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+static int s_close(ccip_command *cmd, const Ccip__Intake__CloseCallRequest *rq, intake_arena *a)
+{
+    char err[512];
+    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0 ||
+        intake_validate_reason(rq->reason, 0, "", err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    Ccip__Intake__Call *call = NULL;
+    int rc = intake_call_load(cmd, rq->call_id, 1, a, &call);
+    if (rc != 0)
+        return rc;
+    if (call->closed_at_us) {
+        char when[CCIP_TIME_STRLEN + 1];
+        intake_time_text(call->closed_at_us, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call %s was already closed at %s UTC; nothing to do", rq->call_id,
+                           when);
+    }
+    const char *values[] = {rq->call_id, cmd->actor.id, rq->reason};
+    if ((rc = ccip_db_exec(cmd->db, &S_CLOSE, 3, values, NULL, NULL, NULL)) != CCIP_DB_OK)
+        return rc;
+    if ((rc = intake_call_load(cmd, rq->call_id, 0, a, &call)) != 0)
+        return rc;
+    Ccip__Intake__CallClosed ev = CCIP__INTAKE__CALL_CLOSED__INIT;
+    ev.call_id = call->id;
+    ev.closed_at_us = call->closed_at_us;
+    ev.reason = call->close_reason;
+    if ((rc = intake_emit(cmd, "intake.call.closed.v1", "call", call->id, &ev.base)) != 0)
+        return rc;
+    return s_reply_call(cmd, call);
+}
+
+int intake_call_close(ccip_command *cmd)
+{
+    Ccip__Intake__CloseCallRequest *rq = (Ccip__Intake__CloseCallRequest *)intake_unpack(
+        cmd, &ccip__intake__close_call_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    int rc = s_close(cmd, rq, a);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+int intake_call_get(ccip_command *cmd)
+{
+    Ccip__Intake__GetCallRequest *rq = (Ccip__Intake__GetCallRequest *)intake_unpack(
+        cmd, &ccip__intake__get_call_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    char err[256];
+    int rc;
+    Ccip__Intake__Call *call = NULL;
+    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
+        rc = intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    else if ((rc = intake_call_load(cmd, rq->call_id, 0, a, &call)) == 0)
+        rc = s_reply_call(cmd, call);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, intake_arena *a)
+{
+    const char *kind = "";
+    if (rq->kind != CCIP__INTAKE__CALL_KIND__CALL_KIND_UNSPECIFIED) {
+        kind = intake_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
+        if (!kind)
+            return intake_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `kind` has the unknown value %d; give CLUSTER_IDENTIFICATION, "
+                "TALENT_BASE_IDENTIFICATION, SPECIAL_FUND_PROJECT or leave it unset",
+                (int)rq->kind);
+    }
+    char year[16];
+    snprintf(year, sizeof year, "%d", rq->year);
+    const char *values[] = {year, kind, rq->accepting_only ? "true" : "false"};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_LIST, 3, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    Ccip__Intake__ListCallsReply reply = CCIP__INTAKE__LIST_CALLS_REPLY__INIT;
+    int n = PQntuples(res);
+    if (n > LIST_MAX)
+        n = LIST_MAX;
+    reply.calls = intake_arena_alloc(a, (size_t)n * sizeof *reply.calls);
+    for (int i = 0; reply.calls && i < n; i++) {
+        Ccip__Intake__Call *c = s_row(res, i, a);
+        if (!c)
+            break;
+        reply.calls[reply.n_calls++] = c;
+    }
+    PQclear(res);
+    if (intake_arena_failed(a))
+        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing calls");
+    return intake_reply(cmd, &reply.base);
+}
+
+int intake_call_list(ccip_command *cmd)
+{
+    Ccip__Intake__ListCallsRequest *rq = (Ccip__Intake__ListCallsRequest *)intake_unpack(
+        cmd, &ccip__intake__list_calls_request__descriptor);
+    if (!rq)
+        return 0;
+    intake_arena *a = intake_arena_new();
+    int rc = s_list(cmd, rq, a);
+    intake_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}

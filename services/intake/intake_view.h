@@ -1,0 +1,52 @@
+/*
+ * intake_view: the status an applicant sees and the timeline behind it,
+ * kept apart from the internal status (tables applicant_view and
+ * applicant_timeline; the timeline is append-only).
+ *
+ * It is fed by intake's own transitions (intake_view_transition, called by
+ * intake_history_append in the same transaction) and by the events of the
+ * services that come after intake, consumed exactly once through
+ * intake_view_subscriptions:
+ *
+ *   evaluation.review.started.v1          IN_REVIEW     the expert review has started
+ *   evaluation.investigation.scheduled.v1 IN_REVIEW     an on-site investigation is scheduled
+ *   evaluation.review.completed.v1        IN_REVIEW     the review is complete; a decision follows
+ *   evaluation.application.approved.v1    APPROVED      approved
+ *   evaluation.application.declined.v1    NOT_APPROVED  not approved
+ *   funding.award.granted.v1              FUNDED        funds have been awarded
+ *   funding.payment.made.v1               FUNDED        a payment has been made
+ *
+ * The contract with those producers is the envelope only, not their
+ * payloads: an event about an application carries aggregate_type
+ * "application" and aggregate_id = intake's application id. Events about
+ * other aggregates, or about applications intake does not know, are skipped
+ * (logged); other event types only move the cursor. The view's status
+ * follows the latest event by occurred_at, so interleaved streams cannot
+ * move it backwards; every event still gets its timeline entry.
+ */
+#ifndef INTAKE_VIEW_H
+#define INTAKE_VIEW_H
+
+#include "intake.h"
+#include "intake_arena.h"
+
+#define INTAKE_VIEW_NSUBSCRIPTIONS 2
+/* evaluation and funding, for intake_def. */
+extern const ccip_subscription intake_view_subscriptions[INTAKE_VIEW_NSUBSCRIPTIONS];
+
+/* Records in the applicant's view that application app_id went from `from`
+ * (NULL: created) to the internal status `to`, for `reason`. Runs inside the
+ * caller's transaction. Returns 0 or a ccip_db_rc. */
+int intake_view_transition(ccip_db *db, const char *app_id, const char *from, const char *to,
+                           const char *reason);
+
+/* Loads the view and its timeline (oldest first) into *out, allocated from
+ * a. Returns 0 or a ccip_db_rc; *out is NULL when memory ran out. */
+int intake_view_load(ccip_db *db, const char *app_id, intake_arena *a,
+                     Ccip__Intake__ApplicantView **out);
+
+/* The applicant status named `name` ("APPLICANT_IN_REVIEW"), or
+ * UNSPECIFIED. */
+Ccip__Intake__ApplicantStatus intake_view_status(const char *name);
+
+#endif

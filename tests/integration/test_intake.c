@@ -1,0 +1,1626 @@
+/*
+ * The intake service end to end: the real bus and intake processes, real
+ * PostgreSQL, commands sent through the front door with a person's role,
+ * the way ccipctl and the web gateway send them. One test per rule of
+ * issue 4, plus the applicant view fed by (fake) evaluation and funding
+ * producers and a walk-through with ccipctl.
+ *
+ * Every test makes its own calls and organisations (fresh unified social
+ * credit codes), so the tests share one bus and one intake and may run in
+ * any order against a database that has seen earlier runs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip/intake.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_keys.h"
+#include "ccip_sock.h"
+#include "ccip_test_proc.h"
+#include "ccip_validate.h"
+#include "ccip_worker.h"
+
+#define STAFF         "staff", "staff-li"
+#define MAX_DOC_BYTES 65536 /* intake.max_document_bytes for this suite */
+#define HOUR_US       (3600LL * 1000000)
+#define DAY_US        (24 * HOUR_US)
+
+static ccip_test_env s_env;
+static void *s_ctx;
+static ccip_client *s_front;   /* front door: its actor claims are trusted */
+static ccip_client *s_service; /* a plain service key: role "service" */
+static char s_error[600];      /* the error sentence of the last refused command */
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void s_fail_with_logs(const char *what)
+{
+    fprintf(stderr, "FAILED: %s\n", what);
+    ccip_test_env_cleanup(&s_env, 1);
+    fail_msg("%s", what);
+}
+
+/* A fresh, valid unified social credit code (GB 32100-2015 check
+ * character), different in every call and every run. */
+static void s_uscc(char out[CCIP_USCC_LEN + 1])
+{
+    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    static unsigned long long n;
+    if (!n)
+        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
+            1000000000ULL;
+    n = (n + 7919) % 1000000000ULL;
+    snprintf(out, CCIP_USCC_LEN + 1, "91110105%09llu", n);
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
+    out[17] = cs[(31 - sum % 31) % 31];
+    out[18] = '\0';
+}
+
+/* Sends `type` to intake with payload msg, as (role, actor) through the
+ * front door, or with the plain service key when role is NULL. id = NULL
+ * makes a fresh command id. Returns the reply's status (the error sentence
+ * is kept in s_error), or -1 when no reply came. When out is not NULL and
+ * the status is OK, *out is the reply payload decoded as desc. */
+static int s_send(const char *role, const char *actor, const char *type,
+                  const ProtobufCMessage *msg, const char *id,
+                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+    if (out)
+        *out = NULL;
+    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (msg)
+        protobuf_c_message_pack(msg, buf);
+    char fresh[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(fresh);
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    env.id = (char *)(id ? id : fresh);
+    env.type = (char *)type;
+    env.actor_role = (char *)(role ? role : "");
+    env.actor_id = (char *)(actor ? actor : "");
+    env.payload.data = buf;
+    env.payload.len = len;
+    char err[256];
+    Ccip__Envelope *reply =
+        ccip_client_call(role ? s_front : s_service, "intake", &env, 5000, 3, err, sizeof err);
+    free(buf);
+    if (!reply) {
+        snprintf(s_error, sizeof s_error, "no reply: %s", err);
+        return -1;
+    }
+    int status = (int)reply->status;
+    snprintf(s_error, sizeof s_error, "%s", reply->error);
+    if (status == 0 && out && desc) {
+        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
+                                   reply->payload.len + 1, err, sizeof err);
+        if (!*out)
+            snprintf(s_error, sizeof s_error, "could not decode the reply: %s", err);
+    }
+    ccip_envelope_free(&reply);
+    return status;
+}
+
+/* s_send that must succeed. */
+static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
+                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *out = NULL;
+    int status = s_send(role, actor, type, msg, NULL, desc, &out);
+    if (status != 0 || (desc && !out)) {
+        char what[800];
+        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
+                 status, s_error);
+        s_fail_with_logs(what);
+    }
+    return out;
+}
+
+static void s_free(void *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+/* Asserts that the last error contains `part`. */
+static void s_error_has(const char *part)
+{
+    if (!strstr(s_error, part)) {
+        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
+        fail();
+    }
+}
+
+/* A number from intake's schema; the query is test-owned SQL and ids are
+ * UUIDs or codes made here, never data from a reply. */
+static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long s_number(const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return ccip_test_query_number("intake", sql);
+}
+
+/* Whole seconds, so that the times in messages are predictable. */
+static int64_t s_now_s_us(void)
+{
+    return ccip_now_us() / 1000000 * 1000000;
+}
+
+/* Writes t as the service writes it in messages: "2026-11-27T10:00:00Z". */
+static void s_time_text(int64_t us, char *buf, size_t len)
+{
+    ccip_time_format_us(us, buf, len);
+    char *dot = strchr(buf, '.');
+    if (dot)
+        memcpy(dot, "Z", 2);
+}
+
+typedef struct {
+    Ccip__Intake__CallKind kind;
+    int64_t opens_at_us;                     /* 0 = an hour ago */
+    int64_t closes_at_us;                    /* 0 = in thirty days */
+    const char *docs[4];                     /* required document types */
+    int64_t max_request_fen;                 /* special funds */
+    Ccip__Intake__OrganisationType eligible; /* 0 = anyone */
+} s_call_spec;
+
+/* Opens a call as staff; writes its id. */
+static void s_open_call(const s_call_spec *spec, char id[CCIP_UUID_STRLEN + 1])
+{
+    Ccip__Intake__OpenCallRequest rq = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
+    rq.kind = spec->kind;
+    rq.year = 2027;
+    rq.title = "2027 call for test applications";
+    int64_t now = s_now_s_us();
+    rq.opens_at_us = spec->opens_at_us ? spec->opens_at_us : now - HOUR_US;
+    rq.closes_at_us = spec->closes_at_us ? spec->closes_at_us : now + 30 * DAY_US;
+    char *docs[4];
+    for (rq.n_required_documents = 0;
+         rq.n_required_documents < 4 && spec->docs[rq.n_required_documents];
+         rq.n_required_documents++)
+        docs[rq.n_required_documents] = (char *)spec->docs[rq.n_required_documents];
+    rq.required_documents = docs;
+    Ccip__Intake__OrganisationType types[1] = {spec->eligible};
+    if (spec->eligible) {
+        rq.eligible_types = types;
+        rq.n_eligible_types = 1;
+    }
+    if (spec->kind == CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT) {
+        rq.fund_programme_code = "CCI-2027";
+        rq.max_request_fen = spec->max_request_fen ? spec->max_request_fen : 500000000;
+    }
+    Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)s_ok(
+        STAFF, "intake.call.open.v1", &rq.base, &ccip__intake__call_reply__descriptor);
+    snprintf(id, CCIP_UUID_STRLEN + 1, "%s", r->call->id);
+    s_free(r);
+}
+
+/* Registers a fresh organisation (as itself); verifies it when asked.
+ * Writes its USCC and the applicant actor id "org:<USCC>". */
+static void s_org(Ccip__Intake__OrganisationType type, int verify, char uscc[CCIP_USCC_LEN + 1],
+                  char actor[CCIP_USCC_LEN + 5])
+{
+    s_uscc(uscc);
+    snprintf(actor, CCIP_USCC_LEN + 5, "org:%s", uscc);
+    Ccip__Intake__RegisterOrganisationRequest rq =
+        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
+    rq.uscc = uscc;
+    rq.name = "北京测试文化创意有限公司";
+    rq.type = type ? type : CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
+    rq.district = "Chaoyang";
+    rq.legal_representative = "王芳";
+    rq.contact_name = "李明";
+    rq.contact_phone = "010-6512 3456";
+    rq.contact_email = "office@example.cn";
+    s_free(s_ok("applicant", actor, "intake.organisation.register.v1", &rq.base, NULL));
+    if (verify) {
+        Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
+        v.uscc = uscc;
+        v.note = "licence checked against the register";
+        s_free(s_ok(STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    }
+}
+
+/* Content of a complete application for a call of `kind`. The facts
+ * structs live in the caller's frame (see s_content_storage). */
+typedef struct {
+    Ccip__Intake__ApplicationContent c;
+    Ccip__Intake__ClusterFacts cluster;
+    Ccip__Intake__TalentBaseFacts talent;
+    Ccip__Intake__TrainingProgramme programme;
+    Ccip__Intake__TrainingProgramme *programmes[1];
+    Ccip__Intake__ProjectFacts project;
+    Ccip__Intake__BudgetLine lines[2];
+    Ccip__Intake__BudgetLine *line_ptrs[2];
+} s_content_storage;
+
+static Ccip__Intake__ApplicationContent *s_content(s_content_storage *s,
+                                                   Ccip__Intake__CallKind kind, int64_t requested)
+{
+    memset(s, 0, sizeof *s);
+    s->c = (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
+    s->c.title = "Digital heritage workshop";
+    s->c.summary = "Restoring and digitising opera costumes;\nopen studio for schools.";
+    s->c.district = "110105";
+    if (kind == CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION) {
+        s->cluster = (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
+        s->cluster.cluster_name = "798 Art Zone";
+        s->cluster.location = "Jiuxianqiao Road 4";
+        s->cluster.area_m2 = 230000;
+        s->cluster.enterprise_count = 400;
+        s->cluster.employee_count = 9000;
+        s->cluster.lead_operator = "Seven Star Group";
+        s->c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
+        s->c.cluster = &s->cluster;
+    } else if (kind == CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION) {
+        s->programme = (Ccip__Intake__TrainingProgramme)CCIP__INTAKE__TRAINING_PROGRAMME__INIT;
+        s->programme.name = "Animation";
+        s->programme.capacity = 120;
+        s->programmes[0] = &s->programme;
+        s->talent = (Ccip__Intake__TalentBaseFacts)CCIP__INTAKE__TALENT_BASE_FACTS__INIT;
+        s->talent.programmes = s->programmes;
+        s->talent.n_programmes = 1;
+        s->talent.annual_capacity = 120;
+        s->c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_TALENT_BASE;
+        s->c.talent_base = &s->talent;
+    } else {
+        s->c.requested_fen = requested;
+        for (int i = 0; i < 2; i++) {
+            s->lines[i] = (Ccip__Intake__BudgetLine)CCIP__INTAKE__BUDGET_LINE__INIT;
+            s->lines[i].item = i ? "Equipment" : "Staff";
+            s->lines[i].amount_fen = requested > 1 ? requested / 2 : 1;
+            s->line_ptrs[i] = &s->lines[i];
+        }
+        s->project = (Ccip__Intake__ProjectFacts)CCIP__INTAKE__PROJECT_FACTS__INIT;
+        s->project.budget_lines = s->line_ptrs;
+        s->project.n_budget_lines = 2;
+        s->c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_PROJECT;
+        s->c.project = &s->project;
+    }
+    return &s->c;
+}
+
+/* Sends a draft; returns the status and writes the id when OK. */
+static int s_try_draft(const char *actor, const char *uscc, const char *call_id,
+                       Ccip__Intake__ApplicationContent *content, const char *command_id,
+                       char id[CCIP_UUID_STRLEN + 1])
+{
+    Ccip__Intake__DraftApplicationRequest rq = CCIP__INTAKE__DRAFT_APPLICATION_REQUEST__INIT;
+    rq.call_id = (char *)call_id;
+    rq.applicant_uscc = (char *)uscc;
+    rq.content = content;
+    Ccip__Intake__ApplicationReply *r = NULL;
+    int status = s_send("applicant", actor, "intake.application.draft.v1", &rq.base, command_id,
+                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && id)
+        snprintf(id, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
+    s_free(r);
+    return status;
+}
+
+static void s_draft(const char *actor, const char *uscc, const char *call_id,
+                    Ccip__Intake__CallKind kind, int64_t requested, char id[CCIP_UUID_STRLEN + 1])
+{
+    s_content_storage st;
+    int status = s_try_draft(actor, uscc, call_id, s_content(&st, kind, requested), NULL, id);
+    if (status != 0) {
+        char what[800];
+        snprintf(what, sizeof what, "draft: status %d: %s", status, s_error);
+        s_fail_with_logs(what);
+    }
+}
+
+/* Adds a document; returns the status; *dedup (may be NULL) says whether
+ * the content was stored already. */
+static int s_add_doc(const char *actor, const char *app, const char *doc_type, const void *data,
+                     size_t len, int *dedup)
+{
+    Ccip__Intake__AddDocumentRequest rq = CCIP__INTAKE__ADD_DOCUMENT_REQUEST__INIT;
+    rq.application_id = (char *)app;
+    rq.doc_type = (char *)doc_type;
+    rq.name = "scan.pdf";
+    rq.media_type = "application/pdf";
+    rq.content.data = (uint8_t *)data;
+    rq.content.len = len;
+    Ccip__Intake__DocumentReply *r = NULL;
+    int status = s_send("applicant", actor, "intake.application.document.add.v1", &rq.base, NULL,
+                        &ccip__intake__document_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && dedup)
+        *dedup = r->deduplicated;
+    s_free(r);
+    return status;
+}
+
+/* A transition (submit, withdraw, accept, return, reject); returns the
+ * status. */
+static int s_act(const char *role, const char *actor, const char *verb, const char *app,
+                 const char *reason, const char *command_id)
+{
+    char type[64];
+    snprintf(type, sizeof type, "intake.application.%s.v1", verb);
+    Ccip__Intake__ApplicationActionRequest rq = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
+    rq.application_id = (char *)app;
+    rq.reason = (char *)(reason ? reason : "");
+    return s_send(role, actor, type, &rq.base, command_id, NULL, NULL);
+}
+
+static Ccip__Intake__Application *s_get(const char *role, const char *actor, const char *app)
+{
+    Ccip__Intake__GetApplicationRequest rq = CCIP__INTAKE__GET_APPLICATION_REQUEST__INIT;
+    rq.application_id = (char *)app;
+    Ccip__Intake__ApplicationReply *r =
+        (Ccip__Intake__ApplicationReply *)s_ok(role, actor, "intake.application.get.v1", &rq.base,
+                                               &ccip__intake__application_reply__descriptor);
+    Ccip__Intake__Application *a = r->application;
+    r->application = NULL;
+    s_free(r);
+    return a;
+}
+
+/* A draft with every required document, ready to submit. */
+static void s_ready(const char *actor, const char *uscc, const char *call,
+                    Ccip__Intake__CallKind kind, const char *const *docs, char app[37])
+{
+    s_draft(actor, uscc, call, kind, 100000000, app);
+    for (int i = 0; docs && docs[i]; i++) {
+        char content[64];
+        snprintf(content, sizeof content, "%s of %s", docs[i], app);
+        assert_int_equal(s_add_doc(actor, app, docs[i], content, strlen(content), NULL), 0);
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static int s_group_setup(void **state)
+{
+    (void)state;
+    if (ccip_test_env_init(&s_env) < 0)
+        return -1;
+    s_ctx = zmq_ctx_new();
+    char v[32];
+    snprintf(v, sizeof v, "%d", MAX_DOC_BYTES);
+    setenv("CCIP_INTAKE_MAX_DOCUMENT_BYTES", v, 1);
+    if (ccip_test_start_bus(&s_env) < 0 ||
+        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0)
+        return -1;
+    char err[256];
+    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
+    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
+    if (!s_front || !s_service)
+        return -1;
+    /* Wait until intake answers (it migrates its schema first). */
+    for (int i = 0; i < 100; i++) {
+        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
+        char id[CCIP_UUID_STRLEN + 1];
+        ccip_uuid_v7(id);
+        ping.id = id;
+        ping.type = "ccip.ping.v1";
+        Ccip__Envelope *r = ccip_client_call(s_service, "intake", &ping, 1000, 1, err, sizeof err);
+        if (r) {
+            ccip_envelope_free(&r);
+            return 0;
+        }
+    }
+    fprintf(stderr, "intake did not answer: %s\n", err);
+    ccip_test_env_cleanup(&s_env, 1);
+    return -1;
+}
+
+static int s_group_teardown(void **state)
+{
+    (void)state;
+    ccip_client_destroy(&s_front);
+    ccip_client_destroy(&s_service);
+    ccip_test_env_cleanup(&s_env, 0);
+    return 0;
+}
+
+/* ---- calls --------------------------------------------------------------------- */
+
+/* Staff open a call: opened event; anyone allowed reads it; applicants and
+ * services may not open one; bad calls are refused, naming the field. */
+static void test_calls(void **state)
+{
+    (void)state;
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                        .docs = {"business_licence", "budget_table"},
+                        .max_request_fen = 300000000,
+                        .eligible = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE};
+    char call[37];
+    s_open_call(&spec, call);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'intake.call.opened.v1' "
+                              "AND aggregate_id = '%s'",
+                              call),
+                     1);
+
+    Ccip__Intake__GetCallRequest g = CCIP__INTAKE__GET_CALL_REQUEST__INIT;
+    g.call_id = call;
+    Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)s_ok(
+        NULL, NULL, "intake.call.get.v1", &g.base, &ccip__intake__call_reply__descriptor);
+    assert_int_equal(r->call->kind, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT);
+    assert_int_equal(r->call->n_required_documents, 2);
+    assert_string_equal(r->call->required_documents[1], "budget_table");
+    assert_int_equal(r->call->n_eligible_types, 1);
+    assert_int_equal(r->call->max_request_fen, 300000000);
+    assert_true(r->call->accepting);
+    s_free(r);
+
+    Ccip__Intake__ListCallsRequest l = CCIP__INTAKE__LIST_CALLS_REQUEST__INIT;
+    l.year = 2027;
+    l.accepting_only = 1;
+    Ccip__Intake__ListCallsReply *lr = (Ccip__Intake__ListCallsReply *)s_ok(
+        "applicant", "org:91110105MA01ABCD2X", "intake.call.list.v1", &l.base,
+        &ccip__intake__list_calls_reply__descriptor);
+    int found = 0;
+    for (size_t i = 0; i < lr->n_calls; i++)
+        found += strcmp(lr->calls[i]->id, call) == 0;
+    assert_int_equal(found, 1);
+    s_free(lr);
+
+    /* Only staff open calls. */
+    Ccip__Intake__OpenCallRequest o = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
+    o.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
+    o.year = 2027;
+    o.title = "Clusters 2027";
+    o.opens_at_us = s_now_s_us();
+    o.closes_at_us = o.opens_at_us + DAY_US;
+    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD2X", "intake.call.open.v1", &o.base,
+                            NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_send(NULL, NULL, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+
+    long long calls = s_number("SELECT count(*) FROM call");
+    o.title = "";
+    assert_int_equal(s_send(STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `title` is empty");
+    o.title = "Clusters 2027";
+    o.closes_at_us = o.opens_at_us - 1000000;
+    assert_int_equal(s_send(STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`closes_at_us`");
+    o.closes_at_us = o.opens_at_us + DAY_US;
+    o.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT;
+    o.fund_programme_code = "CCI-2027";
+    assert_int_equal(s_send(STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`max_request_fen` must be positive");
+    assert_int_equal(s_number("SELECT count(*) FROM call"), calls);
+
+    /* Closing: once, by staff, with an event. */
+    Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
+    c.call_id = call;
+    c.reason = "budget exhausted";
+    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD2X", "intake.call.close.v1", &c.base,
+                            NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
+    assert_int_equal(s_send(STAFF, "intake.call.close.v1", &c.base, NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("already closed");
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'intake.call.closed.v1' "
+                              "AND aggregate_id = '%s'",
+                              call),
+                     1);
+}
+
+/* ---- the register -------------------------------------------------------------- */
+
+/* Bad codes, unknown districts and invalid UTF-8 are refused naming the
+ * field, and nothing is written; an applicant registers only itself; a code
+ * is registered once; applicants read only their own organisation. */
+static void test_register(void **state)
+{
+    (void)state;
+    char uscc[19], actor[24];
+    s_uscc(uscc);
+    snprintf(actor, sizeof actor, "org:%s", uscc);
+    Ccip__Intake__RegisterOrganisationRequest rq =
+        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
+    rq.uscc = uscc;
+    rq.name = "Beijing Opera Costume Co.";
+    rq.type = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
+    rq.district = "Xicheng";
+    rq.legal_representative = "Zhang Wei";
+    rq.contact_name = "Liu Yang";
+    rq.contact_phone = "+86 10 6601 2345";
+    long long before = s_number("SELECT count(*) FROM organisation");
+
+    char bad[19];
+    memcpy(bad, uscc, sizeof bad);
+    bad[17] = bad[17] == '0' ? '1' : '0'; /* wrong check character */
+    rq.uscc = bad;
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `uscc`");
+    s_error_has("check character");
+    rq.uscc = "91110105MA01ABCD";
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("must be 18 characters");
+    rq.uscc = uscc;
+    rq.district = "Gotham";
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `district`");
+    s_error_has("Beijing's 16 districts");
+    rq.district = "Xicheng";
+    rq.name = "Bad \xC3\x28 name";
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `name` is not valid UTF-8");
+    rq.name = "";
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `name` is empty");
+    rq.name = "Beijing Opera Costume Co.";
+    rq.contact_phone = "call me";
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`contact_phone`");
+    rq.contact_phone = "+86 10 6601 2345";
+    assert_int_equal(s_number("SELECT count(*) FROM organisation"), before);
+
+    /* An applicant registers only its own organisation. */
+    char other[19], other_actor[24];
+    s_uscc(other);
+    snprintf(other_actor, sizeof other_actor, "org:%s", other);
+    assert_int_equal(s_send("applicant", other_actor, "intake.organisation.register.v1", &rq.base,
+                            NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(
+        s_send(NULL, NULL, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    Ccip__Intake__OrganisationReply *r = (Ccip__Intake__OrganisationReply *)s_ok(
+        "applicant", actor, "intake.organisation.register.v1", &rq.base,
+        &ccip__intake__organisation_reply__descriptor);
+    assert_string_equal(r->organisation->district_code, "110102");
+    assert_false(r->organisation->verified);
+    s_free(r);
+    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    s_error_has("already registered");
+
+    Ccip__Intake__GetOrganisationRequest g = CCIP__INTAKE__GET_ORGANISATION_REQUEST__INIT;
+    g.uscc = uscc;
+    assert_int_equal(
+        s_send("applicant", other_actor, "intake.organisation.get.v1", &g.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    s_free(s_ok(NULL, NULL, "intake.organisation.get.v1", &g.base, NULL));
+    /* An applicant's actor id must name an organisation. */
+    assert_int_equal(
+        s_send("applicant", "mallory", "intake.organisation.get.v1", &g.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    s_error_has("\"org:\"");
+
+    Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
+    v.uscc = uscc;
+    assert_int_equal(
+        s_send("applicant", actor, "intake.organisation.verify.v1", &v.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    r = (Ccip__Intake__OrganisationReply *)s_ok(STAFF, "intake.organisation.verify.v1", &v.base,
+                                                &ccip__intake__organisation_reply__descriptor);
+    assert_true(r->organisation->verified);
+    assert_string_equal(r->organisation->verified_by, "staff-li");
+    s_free(r);
+}
+
+/* ---- applications ------------------------------------------------------------- */
+
+/* Draft, documents, submit, accept: the accepted event carries everything
+ * evaluation needs; staff see the history, the applicant its own view. */
+static void test_lifecycle(void **state)
+{
+    (void)state;
+    const char *docs[] = {"business_licence", "budget_table", NULL};
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                        .docs = {"business_licence", "budget_table"},
+                        .max_request_fen = 300000000};
+    char call[37], uscc[19], actor[24], app[37];
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_ready(actor, uscc, call, spec.kind, docs, app);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                              app),
+                     1);
+    assert_int_equal(s_act(STAFF, "accept", app, "complete", NULL), 0);
+
+    /* The accepted event, as evaluation will read it. */
+    Ccip__Intake__Application *a = s_get(STAFF, app);
+    assert_int_equal(a->status, CCIP__INTAKE__APPLICATION_STATUS__ACCEPTED);
+    assert_int_equal(a->n_history, 3);
+    assert_int_equal(a->history[0]->to_status, CCIP__INTAKE__APPLICATION_STATUS__DRAFT);
+    assert_int_equal(a->history[1]->to_status, CCIP__INTAKE__APPLICATION_STATUS__SUBMITTED);
+    assert_string_equal(a->history[1]->actor_id, actor);
+    assert_string_equal(a->history[2]->actor_id, "staff-li");
+    assert_string_equal(a->history[2]->actor_role, "staff");
+    assert_string_equal(a->history[2]->reason, "complete");
+    assert_int_equal(a->n_documents, 2);
+    assert_int_equal(strlen(a->documents[0]->sha256), 64);
+    assert_int_equal(a->applicant_view->status,
+                     CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_IN_REVIEW);
+    s_free(a);
+
+    ccip_client *c = s_service;
+    Ccip__ReplayRequest rr = CCIP__REPLAY_REQUEST__INIT;
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM outbox WHERE type = 'intake.application.accepted.v1' AND "
+             "aggregate_id = '%s' AND position IS NOT NULL",
+             app);
+    assert_int_equal(ccip_test_wait_count("intake", sql, 1, 5000), 1); /* the relay numbers it */
+    long long pos = s_number("SELECT position FROM outbox WHERE type = "
+                             "'intake.application.accepted.v1' AND aggregate_id = '%s'",
+                             app);
+    assert_true(pos > 0);
+    rr.from_position = (uint64_t)pos;
+    rr.max_events = 1;
+    uint8_t buf[32];
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    char id[37], err[256];
+    ccip_uuid_v7(id);
+    env.id = id;
+    env.type = "ccip.replay.v1";
+    env.payload.data = buf;
+    env.payload.len = ccip__replay_request__pack(&rr, buf);
+    Ccip__Envelope *reply = ccip_client_call(c, "intake", &env, 5000, 3, err, sizeof err);
+    assert_non_null(reply);
+    Ccip__ReplayReply *batch = (Ccip__ReplayReply *)ccip_payload_unpack(
+        &ccip__replay_reply__descriptor, reply->payload.data, reply->payload.len,
+        reply->payload.len + 1, err, sizeof err);
+    assert_non_null(batch);
+    assert_int_equal(batch->n_events, 1);
+    const Ccip__Envelope *ev = batch->events[0];
+    assert_string_equal(ev->type, "intake.application.accepted.v1");
+    assert_string_equal(ev->actor_id, "staff-li");
+    Ccip__Intake__ApplicationAccepted *acc =
+        (Ccip__Intake__ApplicationAccepted *)ccip_payload_unpack(
+            &ccip__intake__application_accepted__descriptor, ev->payload.data, ev->payload.len,
+            ev->payload.len + 1, err, sizeof err);
+    assert_non_null(acc);
+    assert_string_equal(acc->application_id, app);
+    assert_string_equal(acc->call_id, call);
+    assert_int_equal(acc->kind, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT);
+    assert_int_equal(acc->year, 2027);
+    assert_string_equal(acc->fund_programme_code, "CCI-2027");
+    assert_string_equal(acc->applicant->uscc, uscc);
+    assert_string_equal(acc->applicant->district_code, "110105");
+    assert_true(acc->applicant->verified);
+    assert_string_equal(acc->title, "Digital heritage workshop");
+    assert_non_null(strstr(acc->summary, "opera costumes"));
+    assert_int_equal(acc->requested_fen, 100000000);
+    assert_int_equal(acc->facts_case, CCIP__INTAKE__APPLICATION_ACCEPTED__FACTS_PROJECT);
+    assert_int_equal(acc->project->n_budget_lines, 2);
+    assert_int_equal(acc->n_documents, 2);
+    assert_string_equal(acc->documents[0]->doc_type, "business_licence");
+    assert_int_equal(strlen(acc->documents[1]->sha256), 64);
+    assert_string_equal(acc->note, "complete");
+    s_free(acc);
+    s_free(batch);
+    ccip_envelope_free(&reply);
+
+    /* The applicant sees its view, not the internal status and history. */
+    a = s_get("applicant", actor, app);
+    assert_int_equal(a->status, 0);
+    assert_int_equal(a->n_history, 0);
+    assert_int_equal(a->applicant_view->status,
+                     CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_IN_REVIEW);
+    assert_int_equal(a->applicant_view->n_timeline, 3);
+    assert_string_equal(a->applicant_view->timeline[2]->source, "intake");
+    s_free(a);
+
+    /* A decision is final: no withdrawal after acceptance. */
+    assert_int_equal(s_act("applicant", actor, "withdraw", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("can be withdrawn only while it is DRAFT, SUBMITTED or RETURNED");
+}
+
+/* No submission before the call opens or after it closes; the error says
+ * when, in UTC. Drafts may exist any time. */
+static void test_submission_window(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], when[40], part[80];
+    s_org(0, 1, uscc, actor);
+    int64_t now = s_now_s_us();
+
+    s_call_spec later = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                         .opens_at_us = now + 2 * DAY_US,
+                         .closes_at_us = now + 30 * DAY_US};
+    s_open_call(&later, call);
+    s_ready(actor, uscc, call, later.kind, NULL, app);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_time_text(later.opens_at_us, when, sizeof when);
+    snprintf(part, sizeof part, "opens for submissions at %s UTC", when);
+    s_error_has(part);
+
+    s_call_spec past = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .opens_at_us = now - 30 * DAY_US,
+                        .closes_at_us = now - DAY_US};
+    s_open_call(&past, call);
+    s_ready(actor, uscc, call, past.kind, NULL, app);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_time_text(past.closes_at_us, when, sizeof when);
+    snprintf(part, sizeof part, "closed for submissions at %s UTC", when);
+    s_error_has(part);
+
+    /* Closed early by staff. */
+    s_call_spec open = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&open, call);
+    s_ready(actor, uscc, call, open.kind, NULL, app);
+    Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
+    c.call_id = call;
+    c.reason = "moved to next year";
+    s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("was closed by staff at ");
+    s_error_has("moved to next year");
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND status = "
+                              "'DRAFT'",
+                              app),
+                     1);
+}
+
+/* One live application per organisation per call; a withdrawn or rejected
+ * one does not count. */
+static void test_one_live_application(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], first[37], second[37], third[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_draft(actor, uscc, call, spec.kind, 0, first);
+    s_content_storage st;
+    assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    s_error_has("already has a live application");
+    s_error_has(first);
+    assert_int_equal(s_act("applicant", actor, "withdraw", first, "wrong programme", NULL), 0);
+    s_draft(actor, uscc, call, spec.kind, 0, second);
+    assert_int_equal(s_act("applicant", actor, "submit", second, NULL, NULL), 0);
+    assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    assert_int_equal(s_act(STAFF, "reject", second, "not a training base", NULL), 0);
+    s_draft(actor, uscc, call, spec.kind, 0, third);
+    assert_int_equal(s_number("SELECT count(*) FROM application a JOIN organisation o ON "
+                              "o.uscc = a.applicant_uscc WHERE o.uscc = '%s'",
+                              uscc),
+                     3);
+    /* Another organisation is not affected. */
+    char uscc2[19], actor2[24];
+    s_org(0, 0, uscc2, actor2);
+    s_draft(actor2, uscc2, call, spec.kind, 0, first);
+    /* Eligibility: a call for district governments refuses an enterprise. */
+    s_call_spec gov = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                       .eligible = CCIP__INTAKE__ORGANISATION_TYPE__DISTRICT_GOVERNMENT};
+    s_open_call(&gov, call);
+    assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, gov.kind, 0), NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("DISTRICT_GOVERNMENT only");
+}
+
+/* Every required document before submit; the error lists the missing ones. */
+static void test_required_documents(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .docs = {"business_licence", "site_plan", "operator_report"}};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_draft(actor, uscc, call, spec.kind, 0, app);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("required documents missing: business_licence, site_plan, operator_report");
+    assert_int_equal(s_add_doc(actor, app, "site_plan", "plan", 4, NULL), 0);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("required documents missing: business_licence, operator_report");
+    assert_int_equal(s_add_doc(actor, app, "business_licence", "licence", 7, NULL), 0);
+    assert_int_equal(s_add_doc(actor, app, "operator_report", "report", 6, NULL), 0);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+    /* Submitted: documents can no longer be added. */
+    assert_int_equal(s_add_doc(actor, app, "extra", "x", 1, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+
+    /* Incomplete content is listed too. */
+    char call2[37], app2[37];
+    s_call_spec plain = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&plain, call2);
+    s_content_storage st;
+    Ccip__Intake__ApplicationContent *c = s_content(&st, plain.kind, 0);
+    c->summary = "";
+    c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS__NOT_SET;
+    assert_int_equal(s_try_draft(actor, uscc, call2, c, NULL, app2), 0);
+    assert_int_equal(s_act("applicant", actor, "submit", app2, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("field `summary` is empty");
+    s_error_has("cluster facts");
+}
+
+/* Requested amount positive and within the call's maximum. */
+static void test_requested_amount(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                        .max_request_fen = 100000000};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    long long before = s_number("SELECT count(*) FROM application");
+    s_content_storage st;
+    assert_int_equal(
+        s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 100000001), NULL, NULL),
+        CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `requested_fen` must be at most 100000000 (the call's maximum, 1000000.00 "
+                "yuan), got 100000001");
+    Ccip__Intake__ApplicationContent *c = s_content(&st, spec.kind, 5000);
+    c->requested_fen = -5;
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `requested_fen` must be positive");
+    assert_int_equal(s_number("SELECT count(*) FROM application"), before);
+
+    /* A draft may leave it out; a submission may not. */
+    c = s_content(&st, spec.kind, 5000);
+    c->requested_fen = 0;
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, app), 0);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("field `requested_fen` must be positive");
+    /* Exactly the maximum is fine. */
+    Ccip__Intake__UpdateApplicationRequest u = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
+    u.application_id = app;
+    u.content = s_content(&st, spec.kind, 100000000);
+    s_free(s_ok("applicant", actor, "intake.application.update.v1", &u.base, NULL));
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+
+    /* Other kinds request nothing. */
+    s_call_spec cluster = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&cluster, call);
+    c = s_content(&st, cluster.kind, 0);
+    c->requested_fen = 100;
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("only for SPECIAL_FUND_PROJECT");
+}
+
+/* Only the owner edits, submits and withdraws; only staff accept, return
+ * and reject; services only read. */
+static void test_permissions(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], uscc2[19], actor2[24];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_org(0, 1, uscc2, actor2);
+    s_draft(actor, uscc, call, spec.kind, 0, app);
+
+    /* Drafting for another organisation. */
+    s_content_storage st;
+    assert_int_equal(s_try_draft(actor2, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    /* Another organisation's applicant. */
+    Ccip__Intake__UpdateApplicationRequest u = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
+    u.application_id = app;
+    u.content = s_content(&st, spec.kind, 0);
+    assert_int_equal(
+        s_send("applicant", actor2, "intake.application.update.v1", &u.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    s_error_has("may only act for its own organisation");
+    assert_int_equal(s_add_doc(actor2, app, "x", "x", 1, NULL), CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act("applicant", actor2, "submit", app, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act("applicant", actor2, "withdraw", app, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    Ccip__Intake__GetApplicationRequest g = CCIP__INTAKE__GET_APPLICATION_REQUEST__INIT;
+    g.application_id = app;
+    assert_int_equal(
+        s_send("applicant", actor2, "intake.application.get.v1", &g.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    /* Staff do not edit or submit for the applicant. */
+    assert_int_equal(s_send(STAFF, "intake.application.update.v1", &u.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act(STAFF, "submit", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act(STAFF, "withdraw", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
+    /* Services only read. */
+    assert_int_equal(s_act(NULL, NULL, "submit", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act(NULL, NULL, "accept", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
+    Ccip__Intake__Application *a = s_get(NULL, NULL, app);
+    assert_int_equal(a->status, CCIP__INTAKE__APPLICATION_STATUS__DRAFT);
+    s_free(a);
+    /* Other roles get nothing. */
+    assert_int_equal(
+        s_send("auditor", "someone", "intake.application.get.v1", &g.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+    /* The applicant does not decide its own application. */
+    assert_int_equal(s_act("applicant", actor, "accept", app, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act("applicant", actor, "return", app, "x", NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_act("applicant", actor, "reject", app, "x", NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND status = "
+                              "'SUBMITTED'",
+                              app),
+                     1);
+    /* The owner withdraws before a decision. */
+    assert_int_equal(s_act("applicant", actor, "withdraw", app, "merging with a partner", NULL), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.application.withdrawn.v1' AND aggregate_id = '%s'",
+                              app),
+                     1);
+}
+
+/* The same command id twice: one application, one submission. */
+static void test_same_command_id(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], again[37], cid[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_content_storage st;
+    ccip_uuid_v7(cid);
+    assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), cid, app), 0);
+    assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), cid, again), 0);
+    assert_string_equal(app, again);
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc),
+                     1);
+    ccip_uuid_v7(cid);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, cid), 0);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, cid), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE application_id = "
+                              "'%s' AND to_status = 'SUBMITTED'",
+                              app),
+                     1);
+    assert_int_equal(s_number("SELECT submissions FROM application WHERE id = '%s'", app), 1);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                              app),
+                     1);
+    /* A new command id is a new submission attempt: refused, as it is one. */
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("already SUBMITTED");
+}
+
+/* Empty titles, invalid UTF-8, unknown districts, oversized documents: a
+ * clear error naming the field, and nothing written. */
+static void test_bad_input_writes_nothing(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    long long apps = s_number("SELECT count(*) FROM application");
+    long long history = s_number("SELECT count(*) FROM application_history");
+    s_content_storage st;
+    Ccip__Intake__ApplicationContent *c = s_content(&st, spec.kind, 0);
+    c->title = "";
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `title` is empty; give 1 to 200 characters");
+    c->title = "Caf\xE9 culture";
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `title` is not valid UTF-8 at byte 4");
+    c->title = "Good title";
+    c->district = "Pudong";
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `district`");
+    c->district = "";
+    c->cluster->area_m2 = -1;
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`cluster.area_m2` must not be negative");
+    c = s_content(&st, CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION, 0);
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("its facts go in field `cluster`");
+    assert_int_equal(s_try_draft(actor, uscc, "not-a-uuid", c, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `call_id` must be a UUID");
+    assert_int_equal(s_number("SELECT count(*) FROM application"), apps);
+    assert_int_equal(s_number("SELECT count(*) FROM application_history"), history);
+
+    /* An empty district means the organisation's own. */
+    c = s_content(&st, spec.kind, 0);
+    c->district = "";
+    assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, app), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND "
+                              "district_code = '110105'",
+                              app),
+                     1);
+
+    /* Documents: too large for intake.max_document_bytes, empty, bad type. */
+    long long docs = s_number("SELECT count(*) FROM document");
+    long long blobs = s_number("SELECT count(*) FROM blob");
+    size_t big = MAX_DOC_BYTES + 1;
+    char *content = calloc(1, big);
+    assert_int_equal(s_add_doc(actor, app, "site_plan", content, big, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("is 65537 bytes; at most 65536 are accepted (intake.max_document_bytes)");
+    assert_int_equal(s_add_doc(actor, app, "site_plan", content, 0, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("is empty");
+    assert_int_equal(s_add_doc(actor, app, "site plan", content, 10, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `doc_type`");
+    /* Exactly the limit is accepted. */
+    content[0] = 'x';
+    assert_int_equal(s_add_doc(actor, app, "site_plan", content, MAX_DOC_BYTES, NULL), 0);
+    free(content);
+    assert_int_equal(s_number("SELECT count(*) FROM document"), docs + 1);
+    assert_true(s_number("SELECT count(*) FROM blob") <= blobs + 1);
+    assert_int_equal(s_number("SELECT size FROM document WHERE application_id = '%s'", app),
+                     MAX_DOC_BYTES);
+
+    /* A payload that is not the message at all. */
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    char id[37], err[256];
+    ccip_uuid_v7(id);
+    uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    env.id = id;
+    env.type = "intake.application.draft.v1";
+    env.actor_role = "applicant";
+    env.actor_id = actor;
+    env.payload.data = junk;
+    env.payload.len = sizeof junk;
+    Ccip__Envelope *r = ccip_client_call(s_front, "intake", &env, 5000, 3, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
+    assert_non_null(strstr(r->error, "could not decode"));
+    ccip_envelope_free(&r);
+}
+
+/* Content is stored once per SHA-256 however many documents carry it, and
+ * comes back byte for byte. */
+static void test_documents_deduplicated(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app1[37], uscc2[19], actor2[24], app2[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 0, uscc, actor);
+    s_org(0, 0, uscc2, actor2);
+    s_draft(actor, uscc, call, spec.kind, 0, app1);
+    s_draft(actor2, uscc2, call, spec.kind, 0, app2);
+    char content[200];
+    snprintf(content, sizeof content, "site plan shared by two applicants %s", app1);
+    int dedup = -1;
+    assert_int_equal(s_add_doc(actor, app1, "site_plan", content, strlen(content), &dedup), 0);
+    assert_int_equal(dedup, 0);
+    assert_int_equal(s_add_doc(actor2, app2, "site_plan", content, strlen(content), &dedup), 0);
+    assert_int_equal(dedup, 1);
+    /* The same content twice under one type is refused. */
+    assert_int_equal(s_add_doc(actor, app1, "site_plan", content, strlen(content), NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    assert_int_equal(s_number("SELECT count(*) FROM blob b WHERE EXISTS (SELECT 1 FROM document "
+                              "d WHERE d.sha256 = b.sha256 AND d.application_id = '%s')",
+                              app1),
+                     1);
+    assert_int_equal(s_number("SELECT count(DISTINCT sha256) FROM document WHERE application_id "
+                              "IN ('%s', '%s')",
+                              app1, app2),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM document d JOIN blob b ON b.sha256 = "
+                              "d.sha256 WHERE d.application_id = '%s' AND b.sha256 = "
+                              "sha256(convert_to('%s', 'UTF8'))",
+                              app2, content),
+                     1);
+
+    Ccip__Intake__Application *a = s_get("applicant", actor2, app2);
+    assert_int_equal(a->n_documents, 1);
+    Ccip__Intake__GetDocumentRequest g = CCIP__INTAKE__GET_DOCUMENT_REQUEST__INIT;
+    g.application_id = app2;
+    g.document_id = a->documents[0]->id;
+    Ccip__Intake__DocumentContentReply *d = (Ccip__Intake__DocumentContentReply *)s_ok(
+        "applicant", actor2, "intake.document.get.v1", &g.base,
+        &ccip__intake__document_content_reply__descriptor);
+    assert_int_equal(d->content.len, strlen(content));
+    assert_memory_equal(d->content.data, content, strlen(content));
+    assert_string_equal(d->document->sha256, a->documents[0]->sha256);
+    s_free(d);
+    /* Not the other organisation's to read. */
+    assert_int_equal(
+        s_send("applicant", actor, "intake.document.get.v1", &g.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    /* Removing it leaves the other application's copy alone. */
+    Ccip__Intake__RemoveDocumentRequest rm = CCIP__INTAKE__REMOVE_DOCUMENT_REQUEST__INIT;
+    rm.application_id = app2;
+    rm.document_id = a->documents[0]->id;
+    s_free(s_ok("applicant", actor2, "intake.application.document.remove.v1", &rm.base, NULL));
+    assert_int_equal(
+        s_number("SELECT count(*) FROM document WHERE application_id IN ('%s', '%s')", app1, app2),
+        1);
+    s_free(a);
+}
+
+/* Returned for correction, corrected, submitted again (even after the
+ * close), accepted once the organisation is verified. */
+static void test_return_and_resubmit(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37];
+    int64_t now = s_now_s_us();
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION,
+                        .closes_at_us = now + 6 * 1000000};
+    s_open_call(&spec, call);
+    s_org(0, 0, uscc, actor);
+    s_draft(actor, uscc, call, spec.kind, 0, app);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+    assert_int_equal(s_act(STAFF, "return", app, "", NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `reason` is empty; say what the applicant must correct");
+    assert_int_equal(s_act(STAFF, "reject", app, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
+    assert_int_equal(s_act(STAFF, "return", app, "the capacity must be per year", NULL), 0);
+    Ccip__Intake__Application *a = s_get("applicant", actor, app);
+    assert_int_equal(a->applicant_view->status,
+                     CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_ACTION_REQUIRED);
+    assert_non_null(strstr(a->applicant_view->message, "the capacity must be per year"));
+    s_free(a);
+    assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("is RETURNED; it can be accepted only while it is SUBMITTED");
+
+    /* The call closes meanwhile; the correction is still accepted. */
+    ccip_test_sleep_ms((int)((now + 6 * 1000000 - ccip_now_us()) / 1000) + 500);
+    s_content_storage st;
+    Ccip__Intake__UpdateApplicationRequest u = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
+    u.application_id = app;
+    u.content = s_content(&st, spec.kind, 0);
+    u.content->title = "Animation base, capacity per year";
+    s_free(s_ok("applicant", actor, "intake.application.update.v1", &u.base, NULL));
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+    assert_int_equal(s_number("SELECT submissions FROM application WHERE id = '%s'", app), 2);
+
+    /* Not before the organisation is verified. */
+    assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("is not verified yet");
+    Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
+    v.uscc = uscc;
+    s_free(s_ok(STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
+    a = s_get(STAFF, app);
+    assert_int_equal(a->n_history, 5); /* DRAFT SUBMITTED RETURNED SUBMITTED ACCEPTED */
+    assert_int_equal(a->history[2]->to_status, CCIP__INTAKE__APPLICATION_STATUS__RETURNED);
+    assert_string_equal(a->history[2]->reason, "the capacity must be per year");
+    assert_string_equal(a->content->title, "Animation base, capacity per year");
+    assert_int_equal(a->submissions, 2);
+    assert_int_equal(a->applicant_view->n_timeline, 5);
+    s_free(a);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE aggregate_id = '%s' AND type IN "
+                              "('intake.application.returned.v1', "
+                              "'intake.application.submitted.v1', "
+                              "'intake.application.accepted.v1')",
+                              app),
+                     4);
+}
+
+/* The history is append-only for real: the database refuses to change it. */
+static void test_history_append_only(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 0, uscc, actor);
+    s_draft(actor, uscc, call, spec.kind, 0, app);
+    assert_int_equal(s_number("WITH u AS (UPDATE application_history SET reason = 'forged' WHERE "
+                              "application_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+                              app),
+                     -1);
+    assert_int_equal(s_number("WITH d AS (DELETE FROM application_history WHERE application_id "
+                              "= '%s' RETURNING 1) SELECT count(*) FROM d",
+                              app),
+                     -1);
+    assert_int_equal(s_number("WITH d AS (DELETE FROM applicant_timeline WHERE application_id "
+                              "= '%s' RETURNING 1) SELECT count(*) FROM d",
+                              app),
+                     -1);
+    assert_int_equal(ccip_test_query_number("intake", "TRUNCATE application_history"), -1);
+    assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE application_id = "
+                              "'%s' AND reason = ''",
+                              app),
+                     1);
+}
+
+/* ---- the applicant's view, fed by evaluation and funding ----------------- */
+
+#define FAKE_EVENTS_MAX 16
+
+/* A stand-in for a producer service that does not exist yet: answers
+ * ccip.replay.v1 for `producer` through the broker from a list of events,
+ * and publishes its relay's heartbeat, as a real replica would. */
+typedef struct {
+    const char *producer;                   /* "evaluation" or "funding" */
+    pthread_mutex_t mutex;                  /* guards the events and head */
+    Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
+    char ids[FAKE_EVENTS_MAX][37];          /* event ids */
+    char types[FAKE_EVENTS_MAX][64];        /* event types */
+    char aggregates[FAKE_EVENTS_MAX][37];   /* application ids */
+    uint64_t base;                          /* position before the first event */
+    uint64_t head;                          /* last position */
+    volatile int stop;                      /* ask the thread to stop */
+    pthread_t thread;
+} s_fake_producer;
+
+static void s_fake_add(s_fake_producer *f, const char *type, const char *application)
+{
+    pthread_mutex_lock(&f->mutex);
+    size_t i = (size_t)(f->head - f->base);
+    assert_true(i < FAKE_EVENTS_MAX);
+    Ccip__Envelope *e = &f->events[i];
+    *e = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
+    ccip_uuid_v7(f->ids[i]);
+    snprintf(f->types[i], sizeof f->types[i], "%s", type);
+    snprintf(f->aggregates[i], sizeof f->aggregates[i], "%s", application);
+    e->id = f->ids[i];
+    e->type = f->types[i];
+    e->source_service = (char *)f->producer;
+    e->aggregate_type = "application";
+    e->aggregate_id = f->aggregates[i];
+    e->position = ++f->head;
+    e->occurred_at_us = ccip_now_us();
+    e->actor_id = "expert-9";
+    e->actor_role = "staff";
+    pthread_mutex_unlock(&f->mutex);
+}
+
+static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
+{
+    Ccip__Envelope reply;
+    uint8_t *payload = NULL;
+    char err[256];
+    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
+        &ccip__replay_request__descriptor, req->envelope->payload.data, req->envelope->payload.len,
+        4096, err, sizeof err);
+    if (!rq || strcmp(req->envelope->type, "ccip.replay.v1") != 0) {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "the fake producer only replays");
+    } else {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__OK, NULL);
+        pthread_mutex_lock(&f->mutex);
+        Ccip__Envelope *list[FAKE_EVENTS_MAX];
+        Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
+        for (uint64_t p = rq->from_position; p <= f->head; p++)
+            if (p > f->base)
+                list[rr.n_events++] = &f->events[p - f->base - 1];
+        rr.events = list;
+        rr.head = f->head;
+        rr.oldest = f->base + 1;
+        size_t len = ccip__replay_reply__get_packed_size(&rr);
+        payload = malloc(len ? len : 1);
+        ccip__replay_reply__pack(&rr, payload);
+        pthread_mutex_unlock(&f->mutex);
+        reply.payload.data = payload;
+        reply.payload.len = len;
+    }
+    reply.source_service = (char *)f->producer;
+    uint8_t *buf = NULL;
+    size_t blen = 0;
+    if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
+        ccip_worker_reply(w, req, buf, blen);
+    free(buf);
+    free(payload);
+    if (rq)
+        protobuf_c_message_free_unpacked(&rq->base, NULL);
+}
+
+static void *s_fake_run(void *arg)
+{
+    s_fake_producer *f = arg;
+    char path[400], err[256], hb_type[64];
+    ccip_keypair keys;
+    snprintf(path, sizeof path, "%s/allowed/%s.key", s_env.dir, f->producer);
+    if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
+        fprintf(stderr, "fake %s: %s\n", f->producer, err);
+        return NULL;
+    }
+    ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
+    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, f->producer, &so, err, sizeof err);
+    void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
+    snprintf(hb_type, sizeof hb_type, "%s.stream.heartbeat.v1", f->producer);
+    int64_t next_hb = 0;
+    while (w && pub && !f->stop) {
+        ccip_request req;
+        if (ccip_worker_recv(w, 50, &req) == 1) {
+            s_fake_answer(f, w, &req);
+            ccip_request_release(&req);
+        }
+        if (ccip_now_us() < next_hb)
+            continue;
+        next_hb = ccip_now_us() + 200000;
+        char id[37];
+        ccip_uuid_v7(id);
+        Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
+        hb.id = id;
+        hb.type = hb_type;
+        hb.source_service = (char *)f->producer;
+        pthread_mutex_lock(&f->mutex);
+        hb.position = f->head;
+        pthread_mutex_unlock(&f->mutex);
+        hb.occurred_at_us = ccip_now_us();
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (ccip_envelope_pack_buf(&hb, &buf, &len) == 0) {
+            zmq_send(pub, hb_type, strlen(hb_type), ZMQ_SNDMORE);
+            zmq_send(pub, buf, len, 0);
+        }
+        free(buf);
+    }
+    ccip_sock_close(&pub);
+    ccip_worker_destroy(&w);
+    return NULL;
+}
+
+static void s_fake_start(s_fake_producer *f, const char *producer)
+{
+    memset(f, 0, sizeof *f);
+    f->producer = producer;
+    pthread_mutex_init(&f->mutex, NULL);
+    /* Continue where intake's cursor is: the database may have seen an
+     * earlier run of this test. */
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = '%s'",
+             producer);
+    long long cursor = ccip_test_query_number("intake", sql);
+    assert_true(cursor >= 0);
+    f->base = f->head = (uint64_t)cursor;
+    assert_int_equal(pthread_create(&f->thread, NULL, s_fake_run, f), 0);
+}
+
+static void s_fake_stop(s_fake_producer *f)
+{
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    pthread_mutex_destroy(&f->mutex);
+}
+
+/* Evaluation's and funding's events about an application reach the
+ * applicant's view exactly once, in its timeline, without touching the
+ * internal status; events about unknown applications are skipped. */
+static void test_applicant_view_from_other_services(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], unknown[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_draft(actor, uscc, call, spec.kind, 0, app);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
+    assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
+
+    s_fake_producer evaluation, funding;
+    s_fake_start(&evaluation, "evaluation");
+    s_fake_start(&funding, "funding");
+    ccip_uuid_v7(unknown);
+    s_fake_add(&evaluation, "evaluation.review.started.v1", unknown); /* skipped */
+    s_fake_add(&evaluation, "evaluation.review.started.v1", app);
+    s_fake_add(&evaluation, "evaluation.something.else.v1", app); /* not for the view */
+    s_fake_add(&evaluation, "evaluation.application.approved.v1", app);
+    s_fake_add(&funding, "funding.award.granted.v1", app);
+
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM applicant_timeline WHERE application_id = '%s' AND source IN "
+             "('evaluation', 'funding')",
+             app);
+    long long got = ccip_test_wait_count("intake", sql, 3, 20000);
+    if (got != 3)
+        s_fail_with_logs("the view did not get evaluation's and funding's events");
+    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'evaluation'");
+    assert_int_equal(ccip_test_wait_count("intake", sql, (long long)evaluation.head, 10000),
+                     (long long)evaluation.head);
+    ccip_test_sleep_ms(500); /* heartbeats keep coming: nothing is applied twice */
+    assert_int_equal(ccip_test_query_number("intake", sql), (long long)evaluation.head);
+
+    Ccip__Intake__Application *a = s_get("applicant", actor, app);
+    assert_int_equal(a->applicant_view->status, CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_FUNDED);
+    assert_int_equal(a->applicant_view->n_timeline, 6); /* draft, submit, accept + 3 */
+    int approved = 0;
+    for (size_t i = 0; i < a->applicant_view->n_timeline; i++)
+        approved += a->applicant_view->timeline[i]->status ==
+                    CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_APPROVED;
+    assert_int_equal(approved, 1);
+    s_free(a);
+    a = s_get(STAFF, app);
+    assert_int_equal(a->status, CCIP__INTAKE__APPLICATION_STATUS__ACCEPTED);
+    assert_int_equal(a->n_history, 3);
+    s_free(a);
+    s_fake_stop(&evaluation);
+    s_fake_stop(&funding);
+}
+
+/* ---- ccipctl ------------------------------------------------------------------ */
+
+/* Runs ccipctl with the suite's bus and keys; returns its exit status and
+ * its standard output in out. */
+static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_ctl(char *out, size_t len, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
+             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The value of the first "key":"value" in a JSON text. */
+static void s_json_value(const char *json, const char *key, char *out, size_t len)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\"");
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
+/* The walk-through an operator does, with ccipctl. */
+static void test_ccipctl(void **state)
+{
+    (void)state;
+    static char out[65536];
+    char uscc[19], call[64], app[64], path[400];
+    s_uscc(uscc);
+    char opens[40], closes[40];
+    s_time_text(s_now_s_us() - HOUR_US, opens, sizeof opens);
+    s_time_text(s_now_s_us() + 30 * DAY_US, closes, sizeof closes);
+
+    assert_int_equal(s_ctl(out, sizeof out, "intake --help"), 0);
+    assert_non_null(strstr(out, "application"));
+    assert_int_equal(s_ctl(out, sizeof out, "intake call open --help"), 0);
+    assert_int_equal(s_ctl(out, sizeof out, "intake call open --year 2027 2>/dev/null"), 2);
+
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role staff --actor staff-li intake call open --kind "
+                           "SPECIAL_FUND_PROJECT --year 2027 --title 'Fund 2027' --opens %s "
+                           "--closes %s --require business_licence --fund-programme CCI-2027 "
+                           "--max-request 2000000.00 --eligible ENTERPRISE",
+                           opens, closes),
+                     0);
+    s_json_value(out, "id", call, sizeof call);
+    assert_true(ccip_uuid_valid(call));
+    assert_int_equal(s_ctl(out, sizeof out, "intake call show %s", call), 0);
+    assert_non_null(strstr(out, "Fund 2027"));
+    assert_non_null(strstr(out, "2000000.00"));
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li intake call list"), 0);
+    assert_non_null(strstr(out, call));
+
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor org:%s intake org register --uscc %s --name "
+                           "'Beijing Lantern Studio' --type ENTERPRISE --district Dongcheng "
+                           "--legal-rep 'Zhao Lei' --contact-name 'Sun Li' --contact-phone "
+                           "'010-8888 0000'",
+                           uscc, uscc),
+                     0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li intake org verify %s --note ok", uscc),
+                     0);
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--json --role staff --actor s intake org show %s", uscc), 0);
+    assert_non_null(strstr(out, "\"verified\":true"));
+
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role applicant --actor org:%s intake application draft "
+                           "--call %s --title 'Lantern festival' --summary 'Lanterns for the "
+                           "old town' --requested 150000.50 --budget-line 'Materials=100000' "
+                           "--budget-line 'Staff=50000.50'",
+                           uscc, call),
+                     0);
+    s_json_value(out, "id", app, sizeof app);
+    assert_true(ccip_uuid_valid(app));
+    /* Amount above the maximum: refused by the service, exit code 1. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor org:%s intake application update %s "
+                           "--requested 2000000.01 2>&1",
+                           uscc, app),
+                     1);
+    assert_non_null(strstr(out, "INVALID_ARGUMENT"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor org:%s intake application submit %s 2>&1",
+                           uscc, app),
+                     1);
+    assert_non_null(strstr(out, "business_licence"));
+    snprintf(path, sizeof path, "%s/licence.pdf", s_env.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("%PDF-1.4 licence", f);
+    fclose(f);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor org:%s intake application add-document %s "
+                           "--type business_licence --file %s",
+                           uscc, app, path),
+                     0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor org:%s intake application submit %s", uscc,
+                           app),
+                     0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li intake application accept %s --note "
+                           "complete",
+                           app),
+                     0);
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor staff-li intake application show %s", app), 0);
+    assert_non_null(strstr(out, "ACCEPTED"));
+    assert_non_null(strstr(out, "Lantern festival"));
+    assert_non_null(strstr(out, "business_licence"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role applicant --actor org:%s intake application list", uscc),
+                     0);
+    assert_non_null(strstr(out, app));
+    assert_non_null(strstr(out, "APPLICANT_IN_REVIEW"));
+    assert_int_equal(s_number("SELECT requested_fen FROM application WHERE id = '%s'", app),
+                     15000050);
+    /* Staff may not withdraw: PERMISSION_DENIED, exit code 1. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li intake application withdraw %s 2>&1",
+                           app),
+                     1);
+    assert_non_null(strstr(out, "PERMISSION_DENIED"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_calls),
+        cmocka_unit_test(test_register),
+        cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_submission_window),
+        cmocka_unit_test(test_one_live_application),
+        cmocka_unit_test(test_required_documents),
+        cmocka_unit_test(test_requested_amount),
+        cmocka_unit_test(test_permissions),
+        cmocka_unit_test(test_same_command_id),
+        cmocka_unit_test(test_bad_input_writes_nothing),
+        cmocka_unit_test(test_documents_deduplicated),
+        cmocka_unit_test(test_return_and_resubmit),
+        cmocka_unit_test(test_history_append_only),
+        cmocka_unit_test(test_applicant_view_from_other_services),
+        cmocka_unit_test(test_ccipctl),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}
