@@ -74,13 +74,6 @@ struct ccip_consumer {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int s_stopping(ccip_consumer *c)
 {
     return atomic_load(&c->stop);
@@ -89,17 +82,14 @@ static int s_stopping(ccip_consumer *c)
 /* Sleeps ms in slices, returning early (-1) when a stop is asked for. */
 static int s_pause(ccip_consumer *c, int64_t ms)
 {
-    int64_t end = s_mono_ms() + ms;
+    int64_t end = ccip_mono_ms() + ms;
     for (;;) {
         if (s_stopping(c))
             return -1;
-        int64_t left = end - s_mono_ms();
+        int64_t left = end - ccip_mono_ms();
         if (left <= 0)
             return 0;
-        int64_t slice = left < TICK_MS ? left : TICK_MS;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = slice * 1000000};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+        ccip_sleep_ms(left < TICK_MS ? left : TICK_MS);
     }
 }
 
@@ -112,7 +102,7 @@ static void s_u64(char *buf, size_t len, uint64_t v)
 static void s_log_limited(ccip_consumer *c, ccip_log_level level, const char *msg,
                           const char *reason)
 {
-    int64_t now = s_mono_ms();
+    int64_t now = ccip_mono_ms();
     if (strcmp(reason, c->last_log) == 0 && now - c->last_log_ms < REPEAT_LOG_MS)
         return;
     snprintf(c->last_log, sizeof c->last_log, "%s", reason);
@@ -383,7 +373,7 @@ static void s_catch_up(ccip_consumer *c)
             return;
         }
         if (rc < 0) {
-            c->next_replay_ms = s_mono_ms() + REPLAY_RETRY_MS;
+            c->next_replay_ms = ccip_mono_ms() + REPLAY_RETRY_MS;
             return;
         }
     }
@@ -462,7 +452,7 @@ static void *s_run(void *arg)
             continue;
         }
         int behind = !c->caught_up_once || c->known_head > c->cursor;
-        if (behind && s_mono_ms() >= c->next_replay_ms)
+        if (behind && ccip_mono_ms() >= c->next_replay_ms)
             s_catch_up(c);
         zmq_pollitem_t item = {.socket = c->sub, .events = ZMQ_POLLIN};
         int rc = zmq_poll(&item, 1, TICK_MS);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ccip_id.h"
 #include "ccip_log.h"
 
 #define ERR_MAX                 512
@@ -101,22 +102,6 @@ static ccip_db_rc s_classify(ccip_db *db, PGresult *res)
 }
 
 /* ---- time -------------------------------------------------------------- */
-
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* ---- prepared-statement names ----------------------------------------- */
 
@@ -212,7 +197,8 @@ ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen)
     db->conninfo = strdup(conninfo);
     if (!db->conninfo)
         goto oom;
-    db->jitter = (unsigned int)s_now_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)db;
+    db->jitter =
+        (unsigned int)ccip_mono_ms() ^ (unsigned int)getpid() ^ (unsigned int)(uintptr_t)db;
     if (s_connect(db) < 0) {
         snprintf(err, errlen, "%s", db->err);
         ccip_db_destroy(&db);
@@ -254,7 +240,7 @@ int ccip_db_ensure(ccip_db *db, int timeout_ms)
         ccip_log_warn("database connection lost, reconnecting", "reason", db->err);
         db->reconnect_logged = 1;
     }
-    int64_t deadline = s_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = ccip_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int64_t wait = RECONNECT_FIRST_MS;
     int attempts = 0;
     for (;;) {
@@ -266,10 +252,10 @@ int ccip_db_ensure(ccip_db *db, int timeout_ms)
             db->reconnect_logged = 0;
             return 0;
         }
-        int64_t left = deadline - s_now_ms();
+        int64_t left = deadline - ccip_mono_ms();
         if (left <= 0)
             return -1;
-        s_sleep_ms(wait < left ? wait : left);
+        ccip_sleep_ms(wait < left ? wait : left);
         wait = wait * 2 > RECONNECT_CAP_MS ? RECONNECT_CAP_MS : wait * 2;
     }
 }
@@ -383,7 +369,7 @@ static void s_tx_backoff(ccip_db *db, int attempt)
     if (ceiling > TX_BACKOFF_CAP_MS)
         ceiling = TX_BACKOFF_CAP_MS;
     int64_t half = ceiling / 2;
-    s_sleep_ms(half + (int64_t)(rand_r(&db->jitter) % (unsigned int)(half + 1)));
+    ccip_sleep_ms(half + (int64_t)(rand_r(&db->jitter) % (unsigned int)(half + 1)));
 }
 
 static const char *s_begin_sql(ccip_db_iso iso)

@@ -60,6 +60,13 @@ int ccip_uuid_valid(const char *s);
  * CLOCK_MONOTONIC instead). */
 int64_t ccip_now_us(void);
 
+/* Milliseconds of CLOCK_MONOTONIC: for timeouts and intervals, which must
+ * not jump when the wall clock is set. */
+int64_t ccip_mono_ms(void);
+
+/* Sleeps ms milliseconds (none when ms <= 0), resuming after signals. */
+void ccip_sleep_ms(int64_t ms);
+
 /* Writes `us` as "2026-11-27T10:00:00.123456Z" (always six fraction digits,
  * always Z) into buf, which needs CCIP_TIME_STRLEN + 1 bytes.
  * Returns 0, or -1 when buf is NULL, len is too small or the year is outside

@@ -62,22 +62,6 @@ struct ccip_relay {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 static int s_stopping(ccip_relay *r)
 {
     return atomic_load(&r->stop);
@@ -87,7 +71,7 @@ static int s_stopping(ccip_relay *r)
  * minute: a broken table must not write ten lines a second. */
 static void s_warn_limited(ccip_relay *r, const char *msg, const char *reason)
 {
-    int64_t now = s_mono_ms();
+    int64_t now = ccip_mono_ms();
     if (strcmp(reason, r->last_log) == 0 && now - r->last_log_ms < REPEAT_LOG_MS)
         return;
     snprintf(r->last_log, sizeof r->last_log, "%s", reason);
@@ -287,14 +271,14 @@ static int s_wait(ccip_relay *r, int timeout_ms)
 {
     PGconn *conn = ccip_db_conn(r->db);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        s_sleep_ms(timeout_ms);
+        ccip_sleep_ms(timeout_ms);
         return 0;
     }
     if (s_take_notifies(conn))
         return 1;
     struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
     if (p.fd < 0) {
-        s_sleep_ms(timeout_ms);
+        ccip_sleep_ms(timeout_ms);
         return 0;
     }
     int n = poll(&p, 1, timeout_ms);
@@ -331,10 +315,10 @@ static void *s_run(void *arg)
          * gone; the new session holds neither the lock nor the LISTEN. */
         if (r->leader && PQbackendPID(conn) != r->leader_pid)
             s_lose_leadership(r, "the database session was replaced by a reconnect");
-        int64_t now = s_mono_ms();
+        int64_t now = ccip_mono_ms();
         if (!r->leader) {
             if (now < next_lead) {
-                s_sleep_ms(s_min(TICK_MS, next_lead - now));
+                ccip_sleep_ms(s_min(TICK_MS, next_lead - now));
                 continue;
             }
             next_lead = now + LEADER_RETRY_MS;
@@ -347,19 +331,19 @@ static void *s_run(void *arg)
         }
         if (notified || now >= next_look) {
             s_drain(r);
-            next_look = s_mono_ms() + TICK_MS;
+            next_look = ccip_mono_ms() + TICK_MS;
             notified = 0;
         }
-        now = s_mono_ms();
+        now = ccip_mono_ms();
         if (r->head_known && now >= next_heartbeat) {
             s_heartbeat(r);
             next_heartbeat = now + r->heartbeat_ms;
         }
         if (r->retention_s > 0 && now >= next_prune) {
             s_prune(r);
-            next_prune = s_mono_ms() + PRUNE_EVERY_MS;
+            next_prune = ccip_mono_ms() + PRUNE_EVERY_MS;
         }
-        now = s_mono_ms();
+        now = ccip_mono_ms();
         int64_t wake = s_min(next_look, r->head_known ? next_heartbeat : next_look);
         int64_t timeout = s_min(wake - now, TICK_MS);
         notified = s_wait(r, timeout > 0 ? (int)timeout : 0);
