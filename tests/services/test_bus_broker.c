@@ -50,6 +50,21 @@ static int s_teardown(void **state)
     return 0;
 }
 
+static void ccip_test_sleep_ms_local(int ms)
+{
+    zmq_poll(NULL, 0, ms);
+}
+
+/* Reads and discards everything waiting on sock. */
+static void s_discard(void *sock)
+{
+    zmq_msg_t p[8];
+    int n;
+    while ((n = ccip_sock_recv_parts(sock, p, 8, ZMQ_DONTWAIT)) > 0)
+        for (int i = 0; i < n && i < 8; i++)
+            zmq_msg_close(&p[i]);
+}
+
 /* Lets the broker work for up to ms, then reads one message from sock. */
 static int s_pump(s_fx *f, void *sock, zmq_msg_t *parts, int max, int ms)
 {
@@ -241,6 +256,59 @@ static void test_unknown_replica_told_to_register(void **state)
     ccip_sock_close(&w);
 }
 
+/* Random frames, from clients and from would-be workers, for a while: the
+ * broker answers what it can, drops the rest, and still serves afterwards. */
+static void test_survives_random_frames(void **state)
+{
+    s_fx *f = *state;
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    char ep[128], err[256];
+    size_t len = sizeof ep;
+    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
+    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    static const char *const heads[] = {CCIP_MDP_CLIENT, CCIP_MDP_WORKER, "junk", ""};
+    for (int i = 0; i < 3000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        void *sock = (x & 1) ? f->client : w;
+        int frames = 1 + (int)((x >> 8) % 7);
+        uint8_t buf[64];
+        for (size_t b = 0; b < sizeof buf; b++)
+            buf[b] = (uint8_t)(x >> (b % 56));
+        for (int k = 0; k < frames; k++) {
+            int more = k + 1 < frames ? ZMQ_SNDMORE : 0;
+            if (k == 0) {
+                const char *h = heads[(x >> 16) % 4];
+                zmq_send(sock, h, strlen(h), more);
+            } else {
+                zmq_send(sock, buf, (size_t)((x >> (k * 3)) % sizeof buf), more);
+            }
+        }
+        if (i % 50 == 0) {
+            bus_broker_drain(f->broker);
+            bus_broker_tick(f->broker);
+            /* Throw away whatever the broker answered. */
+            s_discard(f->client);
+            s_discard(w);
+        }
+    }
+    bus_broker_drain(f->broker);
+    ccip_test_sleep_ms_local(50);
+    s_discard(f->client);
+    uint8_t env[256];
+    size_t n = s_pack("after-junk", "ccip.ping.v1", 0, env);
+    Ccip__Envelope *r = s_call(f, 3, "bus", env, n);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__OK);
+    assert_string_equal(r->id, "after-junk");
+    ccip_envelope_free(&r);
+    bus_broker_stats st;
+    bus_broker_get_stats(f->broker, &st);
+    assert_true(st.rejected > 100);
+    ccip_sock_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +320,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ping_bus, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_through_replica, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unknown_replica_told_to_register, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_survives_random_frames, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
