@@ -444,11 +444,46 @@ static void test_old_stored_replies_pruned(void **state)
     assert_int_equal(ccip_test_query_number("probea", sql), 1);
 }
 
+/* Two replicas register with the bus; commands are spread over both. */
+static void test_replicas_share_load(void **state)
+{
+    (void)state;
+    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-1") > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-2") > 0);
+    ccip_client *c = s_client(&s_env.client_keys);
+    int seen1 = 0, seen2 = 0;
+    char err[256];
+    /* Give both replicas time to register before counting. */
+    ccip_test_sleep_ms(1500);
+    for (int i = 0; i < 40; i++) {
+        char id[CCIP_UUID_STRLEN + 1];
+        ccip_uuid_v7(id);
+        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
+        ping.id = id;
+        ping.type = "ccip.ping.v1";
+        Ccip__Envelope *r = ccip_client_call(c, "probea", &ping, 2000, 5, err, sizeof err);
+        if (!r)
+            s_fail_with_logs(err);
+        seen1 += strcmp(r->source_instance, "probea-1") == 0;
+        seen2 += strcmp(r->source_instance, "probea-2") == 0;
+        ccip_envelope_free(&r);
+    }
+    fprintf(stderr, "probea-1 answered %d, probea-2 answered %d of 40\n", seen1, seen2);
+    assert_int_equal(seen1 + seen2, 40);
+    assert_true(seen1 >= 10);
+    assert_true(seen2 >= 10);
+    ccip_client_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_decide_who_is_served, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_commands_answered, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_replicas_share_load, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_clean_exit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_old_stored_replies_pruned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart_exactly_once, s_setup, s_teardown),
