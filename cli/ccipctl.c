@@ -46,7 +46,8 @@ static void s_usage(FILE *f)
           "  keygen NAME [--dir DIR] [--front-door]   make a CURVE key pair\n"
           "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
           "  events tail PREFIX                       follow live events, decoded\n"
-          "  events replay SERVICE --from N           print a service's events from position N\n\n"
+          "  events replay SERVICE --from N           print a service's events from position N\n"
+          "  intake GROUP COMMAND ...                 calls, organisations, applications\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
           "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
@@ -286,6 +287,8 @@ int main(int argc, char **argv)
         rc = s_ping(&o, nargs, args);
     } else if (strcmp(args[0], "events") == 0) {
         rc = ctl_events(&o, nargs, args);
+    } else if (strcmp(args[0], "intake") == 0) {
+        rc = ctl_intake(&o, nargs, args);
     } else {
         fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
         rc = CTL_USAGE;

@@ -472,7 +472,7 @@ static void test_calls(void **state)
     l.year = 2027;
     l.accepting_only = 1;
     Ccip__Intake__ListCallsReply *lr = (Ccip__Intake__ListCallsReply *)s_ok(
-        "applicant", "org:91110105MA01ABCD2X", "intake.call.list.v1", &l.base,
+        "applicant", "org:91110105MA01ABCD26", "intake.call.list.v1", &l.base,
         &ccip__intake__list_calls_reply__descriptor);
     int found = 0;
     for (size_t i = 0; i < lr->n_calls; i++)
@@ -487,7 +487,7 @@ static void test_calls(void **state)
     o.title = "Clusters 2027";
     o.opens_at_us = s_now_s_us();
     o.closes_at_us = o.opens_at_us + DAY_US;
-    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD2X", "intake.call.open.v1", &o.base,
+    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD26", "intake.call.open.v1", &o.base,
                             NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_send(NULL, NULL, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
@@ -515,7 +515,7 @@ static void test_calls(void **state)
     Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
     c.call_id = call;
     c.reason = "budget exhausted";
-    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD2X", "intake.call.close.v1", &c.base,
+    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD26", "intake.call.close.v1", &c.base,
                             NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
     s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
