@@ -1016,6 +1016,102 @@ static void test_same_command_id(void **state)
     s_error_has("already SUBMITTED");
 }
 
+/* One command sent twice at the same moment, as a client's retry does when
+ * the first attempt is slow: two workers run it at once. */
+typedef struct {
+    const Ccip__Envelope *env;  /* the command, shared */
+    pthread_barrier_t *barrier; /* starts both at once */
+    int status;                 /* reply status, -1 for none */
+    char app[37];               /* application id in the reply */
+} s_racer;
+
+static void *s_race(void *arg)
+{
+    s_racer *r = arg;
+    char err[256];
+    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    pthread_barrier_wait(r->barrier);
+    Ccip__Envelope *reply =
+        c ? ccip_client_call(c, "intake", r->env, 5000, 3, err, sizeof err) : NULL;
+    r->status = reply ? (int)reply->status : -1;
+    r->app[0] = '\0';
+    if (reply && reply->status == 0) {
+        Ccip__Intake__ApplicationReply *a = (Ccip__Intake__ApplicationReply *)ccip_payload_unpack(
+            &ccip__intake__application_reply__descriptor, reply->payload.data, reply->payload.len,
+            reply->payload.len + 1, err, sizeof err);
+        if (a && a->application)
+            snprintf(r->app, sizeof r->app, "%s", a->application->id);
+        s_free(a);
+    } else if (reply) {
+        fprintf(stderr, "race: %s: %s\n", ccip_status_name(reply->status), reply->error);
+    }
+    ccip_envelope_free(&reply);
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* Runs env twice at once; both replies must be OK and name the same
+ * application. */
+static void s_race_twice(const Ccip__Envelope *env, char app[37])
+{
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, 2);
+    s_racer r[2] = {{.env = env, .barrier = &barrier}, {.env = env, .barrier = &barrier}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, s_race, &r[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    assert_int_equal(r[0].status, 0);
+    assert_int_equal(r[1].status, 0);
+    assert_string_equal(r[0].app, r[1].app);
+    snprintf(app, 37, "%s", r[0].app);
+}
+
+static void test_same_command_id_at_once(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], cid[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    for (int round = 0; round < 8; round++) {
+        s_org(0, 1, uscc, actor);
+        s_content_storage st;
+        Ccip__Intake__DraftApplicationRequest rq = CCIP__INTAKE__DRAFT_APPLICATION_REQUEST__INIT;
+        rq.call_id = call;
+        rq.applicant_uscc = uscc;
+        rq.content = s_content(&st, spec.kind, 0);
+        uint8_t buf[4096];
+        Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+        ccip_uuid_v7(cid);
+        env.id = cid;
+        env.type = "intake.application.draft.v1";
+        env.actor_role = "applicant";
+        env.actor_id = actor;
+        env.payload.data = buf;
+        env.payload.len = protobuf_c_message_pack(&rq.base, buf);
+        s_race_twice(&env, app);
+        assert_int_equal(
+            s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc), 1);
+
+        Ccip__Intake__ApplicationActionRequest sub = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
+        sub.application_id = app;
+        char cid2[37], again[37];
+        ccip_uuid_v7(cid2);
+        env.id = cid2;
+        env.type = "intake.application.submit.v1";
+        env.payload.len = protobuf_c_message_pack(&sub.base, buf);
+        s_race_twice(&env, again);
+        assert_string_equal(app, again);
+        assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE "
+                                  "application_id = '%s' AND to_status = 'SUBMITTED'",
+                                  app),
+                         1);
+    }
+}
+
 /* Empty titles, invalid UTF-8, unknown districts, oversized documents: a
  * clear error naming the field, and nothing written. */
 static void test_bad_input_writes_nothing(void **state)
@@ -1615,6 +1711,7 @@ int main(void)
         cmocka_unit_test(test_requested_amount),
         cmocka_unit_test(test_permissions),
         cmocka_unit_test(test_same_command_id),
+        cmocka_unit_test(test_same_command_id_at_once),
         cmocka_unit_test(test_bad_input_writes_nothing),
         cmocka_unit_test(test_documents_deduplicated),
         cmocka_unit_test(test_return_and_resubmit),
