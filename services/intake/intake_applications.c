@@ -447,6 +447,10 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_LIVE, 2, live_values, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
+    if (PQntuples(res) == 1 && (rc = intake_replayed(cmd)) != 0) {
+        PQclear(res);
+        return rc; /* it is this command's own draft, committed by another worker */
+    }
     if (PQntuples(res) == 1) {
         rc = intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
                          "organisation %s already has a live application for call %s: %s (%s); "
