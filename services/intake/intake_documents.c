@@ -40,6 +40,9 @@ static const ccip_db_stmt S_REMOVE = {
     "intake_document_remove",
     "DELETE FROM document WHERE id = $1::uuid AND application_id = $2::uuid RETURNING name"};
 
+static const ccip_db_stmt S_COUNT = {
+    "intake_document_count", "SELECT count(*) FROM document WHERE application_id = $1::uuid"};
+
 static const ccip_db_stmt S_MISSING = {
     "intake_document_missing",
     "SELECT coalesce(string_agg(u.t, ', ' ORDER BY u.i), ''), count(u.t) "
@@ -117,6 +120,17 @@ static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, 
     int rc = intake_application_row(cmd, rq->application_id, 1, 0, &row);
     if (rc != 0 || (rc = intake_application_editable(cmd, &row, "given documents")) != 0)
         return rc;
+    PGresult *res = NULL;
+    const char *app_id = row.id;
+    if ((rc = ccip_db_exec(cmd->db, &S_COUNT, 1, &app_id, NULL, NULL, &res)) != CCIP_DB_OK)
+        return rc;
+    int64_t count = intake_cell_i64(res, 0, 0);
+    PQclear(res);
+    if (count >= INTAKE_DOCUMENTS_MAX)
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "application %s already carries %d documents, the most one may; "
+                           "remove one (or combine files) before adding another",
+                           row.id, INTAKE_DOCUMENTS_MAX);
     char id[CCIP_UUID_STRLEN + 1];
     if (ccip_uuid_v7(id) < 0)
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
@@ -125,7 +139,6 @@ static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, 
                             cmd->actor.id};
     int lengths[] = {0, 0, (int)rq->content.len, 0, 0, 0, 0};
     int formats[] = {0, 0, 1, 0, 0, 0, 0};
-    PGresult *res = NULL;
     rc = ccip_db_exec(cmd->db, &S_ADD, 7, values, lengths, formats, &res);
     if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(cmd->db), "23505") == 0)
         return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,

@@ -34,6 +34,9 @@
 #define INTAKE_LIST_MAX          200  /* training programmes, budget lines */
 #define INTAKE_PHONE_MAX         40
 #define INTAKE_EMAIL_MAX         254
+/* Documents one application may carry: the accepted event lists them all
+ * and must stay well below an event's size limit (CCIP_OUTBOX_PAYLOAD_MAX). */
+#define INTAKE_DOCUMENTS_MAX 100
 
 /* A UUID in canonical lower-case form, named `field`. */
 int intake_validate_uuid(const char *field, const char *s, char *err, size_t errlen);

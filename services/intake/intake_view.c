@@ -31,7 +31,8 @@ static const ccip_db_stmt S_EXISTS = {"intake_view_exists",
  * clocks are not intake's). */
 #define RANK_SQL(col)                                                                              \
     "CASE " col " WHEN 'APPLICANT_IN_REVIEW' THEN 1 WHEN 'APPLICANT_APPROVED' THEN 2 "             \
-    "WHEN 'APPLICANT_NOT_APPROVED' THEN 2 WHEN 'APPLICANT_FUNDED' THEN 3 ELSE 0 END"
+    "WHEN 'APPLICANT_NOT_APPROVED' THEN 2 WHEN 'APPLICANT_FUNDED' THEN 3 "                         \
+    "WHEN 'APPLICANT_NOT_FUNDED' THEN 3 WHEN 'APPLICANT_FUNDING_ENDED' THEN 3 ELSE 0 END"
 #define EVENT_AT "('epoch'::timestamptz + $2::bigint * interval '1 microsecond')"
 
 /* An event of another service: a timeline entry (once per event id), and
@@ -161,7 +162,12 @@ static const s_mapping S_MAPPINGS[] = {
     {"evaluation.application.approved.v1", "APPLICANT_APPROVED", "approved"},
     {"evaluation.application.declined.v1", "APPLICANT_NOT_APPROVED", "not approved"},
     {"funding.award.granted.v1", "APPLICANT_FUNDED", "funds have been awarded"},
-    {"funding.payment.made.v1", "APPLICANT_FUNDED", "a payment has been made"},
+    {"funding.award.signed.v1", "APPLICANT_FUNDED", "the award agreement has been signed"},
+    {"funding.award.suspended.v1", "APPLICANT_FUNDED", "payments are on hold"},
+    {"funding.award.resumed.v1", "APPLICANT_FUNDED", "payments have resumed"},
+    {"funding.award.completed.v1", "APPLICANT_FUNDED", "all funds have been paid"},
+    {"funding.award.rejected.v1", "APPLICANT_NOT_FUNDED", "funding was not granted"},
+    {"funding.award.terminated.v1", "APPLICANT_FUNDING_ENDED", "the award was terminated"},
 };
 #define NMAPPINGS (sizeof S_MAPPINGS / sizeof S_MAPPINGS[0])
 
@@ -208,8 +214,10 @@ static const ccip_consumer_handler s_evaluation[] = {
 };
 
 static const ccip_consumer_handler s_funding[] = {
-    {"funding.award.granted.v1", s_apply},
-    {"funding.payment.made.v1", s_apply},
+    {"funding.award.granted.v1", s_apply},    {"funding.award.signed.v1", s_apply},
+    {"funding.award.suspended.v1", s_apply},  {"funding.award.resumed.v1", s_apply},
+    {"funding.award.completed.v1", s_apply},  {"funding.award.rejected.v1", s_apply},
+    {"funding.award.terminated.v1", s_apply},
 };
 
 const ccip_subscription intake_view_subscriptions[INTAKE_VIEW_NSUBSCRIPTIONS] = {

@@ -14,7 +14,12 @@
  *   evaluation.application.approved.v1    APPROVED      approved
  *   evaluation.application.declined.v1    NOT_APPROVED  not approved
  *   funding.award.granted.v1              FUNDED        funds have been awarded
- *   funding.payment.made.v1               FUNDED        a payment has been made
+ *   funding.award.signed.v1               FUNDED        the award agreement has been signed
+ *   funding.award.suspended.v1            FUNDED        payments are on hold
+ *   funding.award.resumed.v1              FUNDED        payments have resumed
+ *   funding.award.completed.v1            FUNDED        all funds have been paid
+ *   funding.award.rejected.v1             NOT_FUNDED    funding was not granted
+ *   funding.award.terminated.v1           FUNDING_ENDED the award was terminated
  *
  * The contract with those producers is the envelope only, not their
  * payloads: an event about an application carries aggregate_type
