@@ -11,6 +11,7 @@
 #include "intake_applications.h"
 #include "intake_calls.h"
 #include "intake_documents.h"
+#include "intake_validate.h"
 #include "intake_view.h"
 
 CCIP_MIGRATIONS_DECLARE(intake);
@@ -75,12 +76,13 @@ int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1])
         return 0;
     const char *id = cmd->actor.id;
     size_t plen = strlen(INTAKE_ORG_ACTOR_PREFIX);
+    char shown[64];
     if (strncmp(id, INTAKE_ORG_ACTOR_PREFIX, plen) != 0 || ccip_uscc_check(id + plen, NULL, 0) < 0)
         return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
                            "an applicant acts for one organisation: its actor id must be "
                            "\"org:\" followed by the organisation's unified social credit code, "
-                           "got \"%.60s\"",
-                           id);
+                           "got \"%s\"",
+                           intake_clip(id, 60, shown));
     memcpy(uscc, id + plen, CCIP_USCC_LEN);
     uscc[CCIP_USCC_LEN] = '\0';
     return 0;
@@ -130,8 +132,12 @@ int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
     cmd->status = status;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
+    int n = vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof cmd->error) {
+        size_t len = strlen(cmd->error);
+        cmd->error[intake_utf8_boundary(cmd->error, len)] = '\0';
+    }
     return INTAKE_REPLIED;
 }
 

@@ -93,7 +93,8 @@ int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const
  * the command id only before the handler runs.) */
 int intake_replayed(ccip_command *cmd);
 
-/* Sets the reply's error status and sentence; returns INTAKE_REPLIED. */
+/* Sets the reply's error status and sentence, cut (at a character
+ * boundary) to fit the reply; returns INTAKE_REPLIED. */
 int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

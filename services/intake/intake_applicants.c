@@ -139,11 +139,12 @@ static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisatio
         return rc;
     if (!inserted && (rc = intake_replayed(cmd)) != 0)
         return rc;
+    char name[104];
     if (!inserted)
         return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                           "organisation %s is already registered, as \"%.100s\"; read it with "
+                           "organisation %s is already registered, as \"%s\"; read it with "
                            "intake.organisation.get.v1",
-                           rq->uscc, org->name);
+                           rq->uscc, intake_clip(org->name, 100, name));
     Ccip__Intake__OrganisationRegistered ev = CCIP__INTAKE__ORGANISATION_REGISTERED__INIT;
     ev.organisation = org;
     if ((rc = intake_emit(cmd, "intake.organisation.registered.v1", "organisation", org->uscc,
@@ -192,11 +193,11 @@ static int s_verify(ccip_command *cmd, const Ccip__Intake__VerifyOrganisationReq
     if ((rc = s_load(cmd, rq->uscc, 1, a, &org)) != 0 || (rc = intake_replayed(cmd)) != 0)
         return rc;
     if (org->verified) {
-        char when[CCIP_TIME_STRLEN + 1];
+        char when[CCIP_TIME_STRLEN + 1], by[64];
         intake_time_text(org->verified_at_us, when, sizeof when);
         return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "organisation %s was already verified at %s UTC by %.60s; nothing to do",
-                           rq->uscc, when, org->verified_by);
+                           "organisation %s was already verified at %s UTC by %s; nothing to do",
+                           rq->uscc, when, intake_clip(org->verified_by, 60, by));
     }
     const char *values[] = {rq->uscc, cmd->actor.id, rq->note};
     if ((rc = ccip_db_exec(cmd->db, &S_VERIFY, 3, values, NULL, NULL, NULL)) != CCIP_DB_OK)
@@ -238,7 +239,8 @@ int intake_org_get(ccip_command *cmd)
     intake_arena *a = intake_arena_new();
     Ccip__Intake__Organisation *org = NULL;
     char what[64];
-    snprintf(what, sizeof what, "organisation %.20s", rq->uscc);
+    char shown[24];
+    snprintf(what, sizeof what, "organisation %s", intake_clip(rq->uscc, 18, shown));
     int rc = s_check_uscc(cmd, rq->uscc);
     if (rc == 0)
         rc = intake_check_owner(cmd, rq->uscc, 1, what);

@@ -429,11 +429,12 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
     const char *uscc = rq->applicant_uscc[0] ? rq->applicant_uscc : own;
     if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
         return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    char shown[24];
     if (strcmp(uscc, own) != 0)
         return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
                            "the caller acts for organisation %s and may not draft an application "
-                           "for organisation %.20s",
-                           own, uscc);
+                           "for organisation %s",
+                           own, intake_clip(uscc, 18, shown));
     Ccip__Intake__Call *call = NULL;
     Ccip__Intake__Organisation *org = NULL;
     char district[8];
@@ -726,13 +727,14 @@ static int s_act(ccip_command *cmd, const s_action *act,
     }
     if (act->kind == ACT_ACCEPT) {
         Ccip__Intake__Organisation *org = NULL;
+        char name[84];
         if ((rc = intake_org_load(cmd, row.uscc, a, &org)) != 0)
             return rc;
         if (!org->verified)
             return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "organisation %s (%.80s) is not verified yet; verify it with "
+                               "organisation %s (%s) is not verified yet; verify it with "
                                "intake.organisation.verify.v1 before accepting its applications",
-                               org->uscc, org->name);
+                               org->uscc, intake_clip(org->name, 80, name));
     }
     const char *values[] = {row.id, act->to, row.status};
     PGresult *res = NULL;
@@ -850,12 +852,13 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest
     if (rc != 0)
         return rc;
     const char *uscc = rq->applicant_uscc;
+    char shown[24];
     if (own[0]) {
         if (uscc[0] && strcmp(uscc, own) != 0)
             return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
                                "the caller acts for organisation %s and may not list the "
-                               "applications of organisation %.20s",
-                               own, uscc);
+                               "applications of organisation %s",
+                               own, intake_clip(uscc, 18, shown));
         uscc = own;
     }
     if (rq->call_id[0] && intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)

@@ -155,34 +155,34 @@ int intake_call_check_window(ccip_command *cmd, const char *id)
         PQclear(res);
         return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no call %s", id);
     }
-    char title[INTAKE_TITLE_MAX * 4 + 1], when[CCIP_TIME_STRLEN + 1] = "";
-    snprintf(title, sizeof title, "%s", PQgetvalue(res, 0, 0));
+    char title[84], when[CCIP_TIME_STRLEN + 1] = "";
+    intake_clip(PQgetvalue(res, 0, 0), 80, title);
     int64_t opens = intake_cell_i64(res, 0, 1), closes = intake_cell_i64(res, 0, 2);
     int64_t closed = intake_cell_i64(res, 0, 3);
     int closed_by_staff = !PQgetisnull(res, 0, 3);
     int before = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
     int after = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-    char reason[INTAKE_REASON_MAX + 1];
-    snprintf(reason, sizeof reason, "%s", PQgetvalue(res, 0, 6));
+    char reason[204];
+    intake_clip(PQgetvalue(res, 0, 6), 200, reason);
     PQclear(res);
     if (closed_by_staff) {
         intake_time_text(closed, when, sizeof when);
         return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%.80s\" (%s) was closed by staff at %s UTC%s%.200s%s; it no "
+                           "call \"%s\" (%s) was closed by staff at %s UTC%s%s%s; it no "
                            "longer accepts submissions",
                            title, id, when, reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
     }
     if (before) {
         intake_time_text(opens, when, sizeof when);
         return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%.80s\" (%s) opens for submissions at %s UTC; submit then (the "
+                           "call \"%s\" (%s) opens for submissions at %s UTC; submit then (the "
                            "draft is kept meanwhile)",
                            title, id, when);
     }
     if (after) {
         intake_time_text(closes, when, sizeof when);
         return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%.80s\" (%s) closed for submissions at %s UTC; submissions are "
+                           "call \"%s\" (%s) closed for submissions at %s UTC; submissions are "
                            "not accepted after the close",
                            title, id, when);
     }

@@ -356,13 +356,34 @@ static void test_incomplete(void **state)
     assert_int_equal(strlen(out), 9);
 }
 
+static void test_clip(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_string_equal(intake_clip("short", 10, out), "short");
+    assert_string_equal(intake_clip(NULL, 10, out), "");
+    assert_string_equal(intake_clip("abcdefghij", 4, out), "abcd...");
+    /* "文化创意" is four 3-byte characters: never cut inside one. */
+    assert_string_equal(intake_clip("文化创意", 7, out), "文化...");
+    assert_string_equal(intake_clip("文化创意", 6, out), "文化...");
+    assert_string_equal(intake_clip("文化创意", 12, out), "文化创意");
+    assert_string_equal(intake_clip("a\xF0\x9F\x98\x80"
+                                    "b",
+                                    3, out),
+                        "a...");
+    assert_int_equal(intake_utf8_boundary("ab\xE6\x96", 4), 2);
+    assert_int_equal(intake_utf8_boundary("ab\xE6\x96\x87", 5), 5);
+    assert_int_equal(intake_utf8_boundary("ab", 2), 2);
+    assert_int_equal(intake_utf8_boundary("\x80\x80", 2), 2); /* not UTF-8: left alone */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid),         cmocka_unit_test(test_open_call),
         cmocka_unit_test(test_organisation), cmocka_unit_test(test_content),
         cmocka_unit_test(test_document),     cmocka_unit_test(test_reason),
-        cmocka_unit_test(test_incomplete),
+        cmocka_unit_test(test_incomplete),   cmocka_unit_test(test_clip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
