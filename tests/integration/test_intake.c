@@ -811,6 +811,12 @@ static void test_one_live_application(void **state)
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
     assert_int_equal(s_act(STAFF, "reject", second, "not a training base", NULL), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.application.rejected.v1' AND aggregate_id = '%s'",
+                              second),
+                     1);
+    assert_int_equal(s_act("applicant", actor, "withdraw", second, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
     s_draft(actor, uscc, call, spec.kind, 0, third);
     assert_int_equal(s_number("SELECT count(*) FROM application a JOIN organisation o ON "
                               "o.uscc = a.applicant_uscc WHERE o.uscc = '%s'",
