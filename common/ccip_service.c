@@ -259,6 +259,12 @@ typedef struct {
     size_t reply_len;
 } s_tx_state;
 
+/* Serialises attempts of one command id: a client's retry can reach another
+ * worker while the first attempt still runs. The retry waits here for the
+ * first to commit, then finds its stored reply, so a handler never sees its
+ * own command running twice. */
+static const ccip_db_stmt S_LOG_LOCK = {"ccip_command_log_lock",
+                                        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"};
 static const ccip_db_stmt S_LOG_GET = {"ccip_command_log_get",
                                        "SELECT reply FROM command_log WHERE command_id = $1"};
 static const ccip_db_stmt S_LOG_PUT = {
@@ -284,7 +290,11 @@ static int s_tx(ccip_db *db, void *arg)
     s_reset_reply(cmd);
     PGresult *res = NULL;
     const char *id = cmd->req->id;
-    int rc = ccip_db_exec(db, &S_LOG_GET, 1, &id, NULL, NULL, &res);
+    int rc = ccip_db_exec(db, &S_LOG_LOCK, 1, &id, NULL, NULL, NULL);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    /* A statement of its own: its snapshot is taken after the lock wait. */
+    rc = ccip_db_exec(db, &S_LOG_GET, 1, &id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
     if (PQntuples(res) == 1) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,12 +479,51 @@ static void test_replicas_share_load(void **state)
     ccip_client_destroy(&c);
 }
 
+typedef struct {
+    const char *id;
+    int status;
+} s_racer;
+
+static void *s_race(void *arg)
+{
+    s_racer *r = arg;
+    ccip_client *c = s_client(&s_env.client_keys);
+    r->status = s_emit(c, r->id, 3000, 10000, 3);
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* The same command id sent twice at once (a client retrying while its first
+ * attempt still runs on another worker): one effect, and both get the reply. */
+static void test_same_command_twice_at_once(void **state)
+{
+    (void)state;
+    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-1") > 0);
+    ccip_test_sleep_ms(1000);
+    long long before = ccip_test_query_number("probea", "SELECT count(*) FROM emitted");
+    char id[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(id);
+    s_racer a = {id, -1}, b = {id, -1};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, s_race, &a);
+    pthread_create(&tb, NULL, s_race, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(b.status, 0);
+    assert_int_equal(ccip_test_query_number("probea", "SELECT count(*) FROM emitted"),
+                     before + 3000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_decide_who_is_served, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_commands_answered, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_replicas_share_load, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_same_command_twice_at_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_clean_exit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_old_stored_replies_pruned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broker_restart_exactly_once, s_setup, s_teardown),
