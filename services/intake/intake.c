@@ -110,21 +110,6 @@ int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const
     return 0;
 }
 
-static const ccip_db_stmt S_REPLAYED = {"intake_command_replayed",
-                                        "SELECT 1 FROM command_log WHERE command_id = $1"};
-
-int intake_replayed(ccip_command *cmd)
-{
-    PGresult *res = NULL;
-    const char *id = cmd->req->id;
-    int rc = ccip_db_exec(cmd->db, &S_REPLAYED, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    int stored = PQntuples(res) == 1;
-    PQclear(res);
-    return stored ? CCIP_DB_RETRYABLE : 0;
-}
-
 /* ---- replies and events --------------------------------------------------- */
 
 int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)

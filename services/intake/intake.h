@@ -83,16 +83,6 @@ int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1]);
  * `what` ("application 0193..."). */
 int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const char *what);
 
-/* Call after waiting for a row lock or a conflicting insert, before acting
- * on what another transaction did. When that transaction was this very
- * command (a client's retry raced the first attempt on another worker, and
- * the first committed meanwhile), returns CCIP_DB_RETRYABLE: the skeleton
- * then runs the command again and answers with the stored reply instead of
- * an error such as "already submitted". Returns 0 otherwise, or the
- * ccip_db_rc of a failed statement. (A gap of the skeleton, which looks up
- * the command id only before the handler runs.) */
-int intake_replayed(ccip_command *cmd);
-
 /* Sets the reply's error status and sentence, cut (at a character
  * boundary) to fit the reply; returns INTAKE_REPLIED. */
 int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)

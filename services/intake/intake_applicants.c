@@ -137,8 +137,6 @@ static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisatio
     Ccip__Intake__Organisation *org = NULL;
     if ((rc = s_load(cmd, rq->uscc, 0, a, &org)) != 0)
         return rc;
-    if (!inserted && (rc = intake_replayed(cmd)) != 0)
-        return rc;
     char name[104];
     if (!inserted)
         return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
@@ -190,7 +188,7 @@ static int s_verify(ccip_command *cmd, const Ccip__Intake__VerifyOrganisationReq
     if (intake_validate_reason(rq->note, 0, "", err, sizeof err) < 0)
         return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `note`)", err);
     Ccip__Intake__Organisation *org = NULL;
-    if ((rc = s_load(cmd, rq->uscc, 1, a, &org)) != 0 || (rc = intake_replayed(cmd)) != 0)
+    if ((rc = s_load(cmd, rq->uscc, 1, a, &org)) != 0)
         return rc;
     if (org->verified) {
         char when[CCIP_TIME_STRLEN + 1], by[64];

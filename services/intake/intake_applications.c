@@ -145,8 +145,6 @@ int intake_application_row(ccip_command *cmd, const char *id, int lock, int staf
     snprintf(row->uscc, sizeof row->uscc, "%s", PQgetvalue(res, 0, 2));
     snprintf(row->status, sizeof row->status, "%s", PQgetvalue(res, 0, 3));
     PQclear(res);
-    if (lock && (rc = intake_replayed(cmd)) != 0)
-        return rc;
     char what[64];
     snprintf(what, sizeof what, "application %s", row->id);
     return intake_check_owner(cmd, row->uscc, staff_may, what);
@@ -448,10 +446,6 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_LIVE, 2, live_values, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
-    if (PQntuples(res) == 1 && (rc = intake_replayed(cmd)) != 0) {
-        PQclear(res);
-        return rc; /* it is this command's own draft, committed by another worker */
-    }
     if (PQntuples(res) == 1) {
         rc = intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
                          "organisation %s already has a live application for call %s: %s (%s); "
@@ -471,9 +465,8 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
         district, requested, cmd->actor.id};
     rc = ccip_db_exec(cmd->db, &S_INSERT, 8, values, NULL, NULL, NULL);
     if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(cmd->db), "23505") == 0)
-        /* Another transaction drafted one between our look and our insert:
-         * run again, and either the stored reply (it was this command) or
-         * the look above (another command) answers. */
+        /* Another command drafted one between our look and our insert:
+         * run again, and the look above names it. */
         return CCIP_DB_RETRYABLE;
     if (rc != CCIP_DB_OK)
         return rc;
