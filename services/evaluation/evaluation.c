@@ -1,0 +1,256 @@
+#include "evaluation.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "evaluation_assignments.h"
+#include "evaluation_cases.h"
+#include "evaluation_decisions.h"
+#include "evaluation_designations.h"
+#include "evaluation_investigations.h"
+#include "evaluation_registers.h"
+#include "evaluation_reviews.h"
+#include "evaluation_sheets.h"
+#include "evaluation_tasks.h"
+
+CCIP_MIGRATIONS_DECLARE(evaluation);
+
+const char *const evaluation_roles_staff[] = {"staff", "admin", NULL};
+const char *const evaluation_roles_office[] = {"office", NULL};
+const char *const evaluation_roles_revoke[] = {"office", "admin", NULL};
+const char *const evaluation_roles_reeval[] = {"staff", "admin", "office", NULL};
+const char *const evaluation_roles_readers[] = {"staff", "admin", "office", "service", NULL};
+const char *const evaluation_roles_sheet[] = {"staff",   "admin",  "office",
+                                              "service", "expert", NULL};
+const char *const evaluation_roles_tasks[] = {"staff",  "admin",  "office", "service",
+                                              "expert", "agency", NULL};
+const char *const evaluation_roles_expert[] = {"expert", NULL};
+const char *const evaluation_roles_agency[] = {"agency", NULL};
+const char *const evaluation_roles_subject[] = {"expert", "agency", NULL};
+const char *const evaluation_roles_sweep[] = {"staff", "admin", "service", NULL};
+
+static const ccip_command_handler s_commands[] = {
+    {"evaluation.agency.register.v1", 1, evaluation_roles_staff, evaluation_agency_register},
+    {"evaluation.agency.set_active.v1", 1, evaluation_roles_staff, evaluation_agency_set_active},
+    {"evaluation.agency.get.v1", 0, evaluation_roles_readers, evaluation_agency_get},
+    {"evaluation.agency.list.v1", 0, evaluation_roles_readers, evaluation_agency_list},
+    {"evaluation.expert.register.v1", 1, evaluation_roles_staff, evaluation_expert_register},
+    {"evaluation.expert.set_active.v1", 1, evaluation_roles_staff, evaluation_expert_set_active},
+    {"evaluation.expert.get.v1", 0, evaluation_roles_readers, evaluation_expert_get},
+    {"evaluation.expert.list.v1", 0, evaluation_roles_readers, evaluation_expert_list},
+    {"evaluation.sheet.publish.v1", 1, evaluation_roles_staff, evaluation_sheet_publish},
+    {"evaluation.sheet.get.v1", 0, evaluation_roles_sheet, evaluation_sheet_get},
+    {"evaluation.case.get.v1", 0, evaluation_roles_readers, evaluation_case_get},
+    {"evaluation.case.list.v1", 0, evaluation_roles_readers, evaluation_case_list},
+    {"evaluation.assignment.propose.v1", 0, evaluation_roles_staff, evaluation_assignment_propose},
+    {"evaluation.assignment.make.v1", 1, evaluation_roles_staff, evaluation_assignment_make},
+    {"evaluation.assignment.reassign.v1", 1, evaluation_roles_staff,
+     evaluation_assignment_reassign},
+    {"evaluation.assignment.decline.v1", 1, evaluation_roles_subject,
+     evaluation_assignment_decline},
+    {"evaluation.review.declare.v1", 1, evaluation_roles_expert, evaluation_review_declare},
+    {"evaluation.review.submit.v1", 1, evaluation_roles_expert, evaluation_review_submit},
+    {"evaluation.investigation.report.v1", 1, evaluation_roles_agency,
+     evaluation_investigation_report},
+    {"evaluation.case.submit.v1", 1, evaluation_roles_staff, evaluation_case_submit},
+    {"evaluation.case.decide.v1", 1, evaluation_roles_office, evaluation_case_decide},
+    {"evaluation.designation.get.v1", 0, evaluation_roles_readers, evaluation_designation_get},
+    {"evaluation.designation.list.v1", 0, evaluation_roles_readers, evaluation_designation_list},
+    {"evaluation.designation.revoke.v1", 1, evaluation_roles_revoke, evaluation_designation_revoke},
+    {"evaluation.designation.reevaluate.v1", 1, evaluation_roles_reeval,
+     evaluation_designation_reevaluate},
+    {"evaluation.task.list.v1", 0, evaluation_roles_tasks, evaluation_task_list},
+    {"evaluation.task.sweep.v1", 1, evaluation_roles_sweep, evaluation_task_sweep},
+};
+
+static const ccip_config_field s_config_fields[] = {
+    {"evaluation.same_district_conflict", CCIP_CFG_BOOL,
+     offsetof(evaluation_config, same_district_conflict), 0, 0, "false",
+     "CCIP_EVALUATION_SAME_DISTRICT_CONFLICT",
+     "true when an expert from the case's own district counts as a conflict"},
+    {"evaluation.investigation_days", CCIP_CFG_INT, offsetof(evaluation_config, investigation_days),
+     1, 365, "30", "CCIP_EVALUATION_INVESTIGATION_DAYS",
+     "days an agency has to file its on-site report"},
+    {"evaluation.review_days", CCIP_CFG_INT, offsetof(evaluation_config, review_days), 1, 365, "14",
+     "CCIP_EVALUATION_REVIEW_DAYS", "days an expert has to submit a review"},
+    {"evaluation.reminder_days", CCIP_CFG_INT, offsetof(evaluation_config, reminder_days), 0, 60,
+     "3", "CCIP_EVALUATION_REMINDER_DAYS", "days before a due date when a reminder goes out"},
+    {"evaluation.designation_years", CCIP_CFG_INT, offsetof(evaluation_config, designation_years),
+     1, 20, "3", "CCIP_EVALUATION_DESIGNATION_YEARS", "years a designation is valid"},
+    {"evaluation.reevaluation_months", CCIP_CFG_INT,
+     offsetof(evaluation_config, reevaluation_months), 1, 120, "12",
+     "CCIP_EVALUATION_REEVALUATION_MONTHS", "months between re-evaluations of a designation"},
+};
+
+const ccip_service_def evaluation_def = {
+    .name = "evaluation",
+    .migrations = evaluation_migrations,
+    .commands = s_commands,
+    .ncommands = sizeof s_commands / sizeof s_commands[0],
+    .subscriptions = evaluation_case_subscriptions,
+    .nsubscriptions = EVALUATION_CASE_NSUBSCRIPTIONS,
+    .config_fields = s_config_fields,
+    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    .config_size = sizeof(evaluation_config),
+};
+
+const evaluation_config *evaluation_cfg(const ccip_command *cmd)
+{
+    return ccip_service_config_get(cmd->service);
+}
+
+/* ---- callers ------------------------------------------------------------- */
+
+int evaluation_actor_subject(ccip_command *cmd, const char *role, char id[EVALUATION_ID_MAX + 1])
+{
+    id[0] = '\0';
+    if (strcmp(cmd->actor.role, role) != 0)
+        return 0;
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%s:", role);
+    size_t plen = strlen(prefix);
+    const char *actor = cmd->actor.id;
+    if (strncmp(actor, prefix, plen) != 0 ||
+        ccip_code_check("actor", actor + plen, EVALUATION_ID_MAX, NULL, 0) < 0)
+        return evaluation_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                               "an %s acts as itself: its actor id must be \"%s\" followed by its "
+                               "register id, got \"%.60s\"",
+                               role, prefix, actor);
+    snprintf(id, EVALUATION_ID_MAX + 1, "%s", actor + plen);
+    return 0;
+}
+
+/* ---- replies and events --------------------------------------------------- */
+
+int evaluation_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+{
+    cmd->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
+    va_end(ap);
+    return EVALUATION_REPLIED;
+}
+
+ProtobufCMessage *evaluation_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
+{
+    const evaluation_config *cfg = evaluation_cfg(cmd);
+    char err[256];
+    ProtobufCMessage *m = ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
+                                              (size_t)cfg->base.max_message_bytes, err, sizeof err);
+    if (!m)
+        evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                        "could not decode the payload of %s as %s: %s", cmd->req->type, desc->name,
+                        err);
+    return m;
+}
+
+/* Packs msg into a malloc'd buffer. Returns it (caller frees) or NULL. */
+static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (buf)
+        protobuf_c_message_pack(msg, buf);
+    return buf;
+}
+
+int evaluation_reply(ccip_command *cmd, const ProtobufCMessage *msg)
+{
+    size_t len;
+    uint8_t *buf = s_pack(msg, &len);
+    if (!buf)
+        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing the reply");
+    free(cmd->payload);
+    cmd->payload = buf;
+    cmd->payload_len = len;
+    return 0;
+}
+
+int evaluation_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
+                    const char *aggregate_id, const ProtobufCMessage *msg)
+{
+    size_t len;
+    uint8_t *buf = s_pack(msg, &len);
+    if (!buf)
+        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing event %s", type);
+    if (len > CCIP_OUTBOX_PAYLOAD_MAX) {
+        free(buf);
+        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "event %s would be %zu bytes, more than an event may carry (%d); "
+                               "shorten the texts",
+                               type, len, CCIP_OUTBOX_PAYLOAD_MAX);
+    }
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, buf, len);
+    free(buf);
+    return rc;
+}
+
+/* ---- checks ---------------------------------------------------------------- */
+
+int evaluation_check_text(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
+                          size_t max_chars, int flags)
+{
+    char err[256];
+    if (ccip_text_check(field, s, min_chars, max_chars, flags, err, sizeof err) < 0)
+        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    return 0;
+}
+
+int evaluation_check_id(ccip_command *cmd, const char *field, const char *id)
+{
+    char err[256];
+    if (ccip_code_check(field, id, EVALUATION_ID_MAX, err, sizeof err) < 0)
+        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    return 0;
+}
+
+int evaluation_check_uuid(ccip_command *cmd, const char *field, const char *id)
+{
+    if (!ccip_uuid_valid(id))
+        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `%s` must be a UUID such as "
+                               "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b, got \"%.40s\"",
+                               field, id ? id : "");
+    return 0;
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+const char *evaluation_enum_name(const ProtobufCEnumDescriptor *desc, int value)
+{
+    if (value == 0)
+        return NULL;
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
+    return v ? v->name : NULL;
+}
+
+int evaluation_enum_value(const ProtobufCEnumDescriptor *desc, const char *name)
+{
+    const ProtobufCEnumValue *v =
+        name ? protobuf_c_enum_descriptor_get_value_by_name(desc, name) : NULL;
+    return v ? v->value : 0;
+}
+
+int64_t evaluation_cell_i64(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return 0;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static const ccip_db_stmt S_LOG = {
+    "evaluation_case_log", "INSERT INTO case_log (case_id, actor_id, actor_role, action, detail) "
+                           "VALUES ($1::uuid, $2, $3, $4, $5)"};
+
+int evaluation_case_log(ccip_db *db, const char *case_id, const char *actor_id,
+                        const char *actor_role, const char *action, const char *detail)
+{
+    const char *v[] = {case_id, actor_id ? actor_id : "", actor_role ? actor_role : "", action,
+                       detail ? detail : ""};
+    return ccip_db_exec(db, &S_LOG, 5, v, NULL, NULL, NULL);
+}

@@ -1,0 +1,22 @@
+/*
+ * evaluation_tasks: the open investigations and reviews seen as tasks with
+ * due dates. Staff list every open task (or the overdue ones); an expert or
+ * an agency lists its own. A sweep, run periodically, publishes
+ * evaluation.task.overdue.v1 once for every open task past its due date and
+ * evaluation.task.reminder.v1 once for every task due within
+ * evaluation.reminder_days; staff reassign overdue tasks
+ * (evaluation.assignment.reassign.v1).
+ */
+#ifndef EVALUATION_TASKS_H
+#define EVALUATION_TASKS_H
+
+#include "evaluation.h"
+
+/* Most tasks one sweep announces of each kind; the next sweep goes on. */
+#define EVALUATION_SWEEP_MAX 1000
+
+/* evaluation.task.list.v1 and evaluation.task.sweep.v1. */
+int evaluation_task_list(ccip_command *cmd);
+int evaluation_task_sweep(ccip_command *cmd);
+
+#endif
