@@ -1,0 +1,506 @@
+#include "funding_ledger.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_log.h"
+
+#define JOURNAL_LIST_DEFAULT 200
+#define JOURNAL_LIST_MAX     2000
+#define VERIFY_LIST_MAX      "100" /* mismatches of each kind one reply names */
+
+static const char *const S_KIND_NAMES[] = {
+    "APPROPRIATION", "AVAILABLE",   "COMMITTED", "DISBURSED",
+    "RECEIVABLE",    "CLAWED_BACK", "RECOVERED",
+};
+#define NKINDS (sizeof S_KIND_NAMES / sizeof S_KIND_NAMES[0])
+
+const char *funding_account_kind_name(funding_account_kind kind)
+{
+    return (unsigned)kind < NKINDS ? S_KIND_NAMES[kind] : "?";
+}
+
+char funding_account_normal_side(funding_account_kind kind)
+{
+    return kind == FUNDING_ACC_APPROPRIATION || kind == FUNDING_ACC_CLAWED_BACK ? 'C' : 'D';
+}
+
+int funding_account_code(const funding_entry *e, const funding_line *l, char *out, size_t len)
+{
+    int n;
+    if (!out || len == 0)
+        return -1;
+    out[0] = '\0';
+    switch (l->kind) {
+    case FUNDING_ACC_APPROPRIATION:
+        if (!e->programme_code || !e->programme_code[0])
+            return -1;
+        n = snprintf(out, len, "appropriation:%s:%d", e->programme_code, (int)e->year);
+        break;
+    case FUNDING_ACC_AVAILABLE:
+        if (!e->programme_code || !e->programme_code[0])
+            return -1;
+        n = snprintf(out, len, "available:%s:%d:%s", e->programme_code, (int)e->year,
+                     l->category ? l->category : "");
+        break;
+    case FUNDING_ACC_COMMITTED:
+    case FUNDING_ACC_DISBURSED:
+    case FUNDING_ACC_RECEIVABLE:
+    case FUNDING_ACC_CLAWED_BACK:
+    case FUNDING_ACC_RECOVERED: {
+        if (!l->award_id || !l->award_id[0])
+            return -1;
+        char kind[16];
+        const char *name = funding_account_kind_name(l->kind);
+        size_t i = 0;
+        for (; name[i] && i + 1 < sizeof kind; i++)
+            kind[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+        kind[i] = '\0';
+        n = snprintf(out, len, "%s:%s", kind, l->award_id);
+        break;
+    }
+    default:
+        return -1;
+    }
+    if (n < 0 || (size_t)n >= len) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int funding_ledger_check(const funding_line *lines, size_t n, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!lines || n < 2 || n > FUNDING_LINES_MAX) {
+        if (err)
+            snprintf(err, errlen, "an entry needs 2 to %d lines, got %zu", FUNDING_LINES_MAX, n);
+        return -1;
+    }
+    /* Each amount is within +-10^15, so at most 8 of them add up without
+     * overflow. */
+    int64_t debits = 0, credits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t a = lines[i].amount_fen;
+        if (a == 0 || a > FUNDING_AMOUNT_MAX || a < -FUNDING_AMOUNT_MAX) {
+            if (err)
+                snprintf(err, errlen,
+                         "line %zu of the entry has amount %" PRId64
+                         " fen; every line must be a non-zero debit or credit of at most %lld fen",
+                         i + 1, a, FUNDING_AMOUNT_MAX);
+            return -1;
+        }
+        if (a > 0)
+            debits += a;
+        else
+            credits -= a;
+    }
+    if (debits != credits) {
+        if (err)
+            snprintf(err, errlen,
+                     "entry does not balance: debits %" PRId64 " fen, credits %" PRId64 " fen",
+                     debits, credits);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- posting --------------------------------------------------------------- */
+
+static const ccip_db_stmt S_ENTRY = {
+    "funding_ledger_entry",
+    "INSERT INTO journal_entry (kind, programme_code, year, award_id, memo, actor_id, actor_role, "
+    "command_id) VALUES ($1, $2, $3::integer, nullif($4, '')::uuid, $5, $6, $7, $8) RETURNING id"};
+
+/* Moves the balance (only when it stays >= 0 and, for open_only lines, the
+ * account is open) and inserts the line, in one statement: one round trip
+ * under the row lock. */
+static const ccip_db_stmt S_LINE = {
+    "funding_ledger_line",
+    "WITH u AS (UPDATE account SET balance_fen = balance_fen + $3::bigint WHERE code = $2 "
+    "AND balance_fen + $3::bigint >= 0 AND NOT (closed AND $5::boolean) RETURNING id) "
+    "INSERT INTO journal_line (entry_id, account_id, amount_fen) "
+    "SELECT $1::bigint, id, $4::bigint FROM u RETURNING account_id"};
+
+static const ccip_db_stmt S_ACCOUNT_GET = {
+    "funding_ledger_account_get", "SELECT balance_fen, closed FROM account WHERE code = $1"};
+
+static const ccip_db_stmt S_ACCOUNT_NEW = {
+    "funding_ledger_account_new",
+    "INSERT INTO account (code, kind, normal_side, programme_code, year, category, award_id) "
+    "VALUES ($1, $2, $3, $4, $5::integer, $6, nullif($7, '')::uuid) ON CONFLICT (code) DO NOTHING"};
+
+int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line *lines, size_t n,
+                        int64_t *entry_id, funding_post_failure *failure)
+{
+    funding_post_failure spare;
+    if (!failure)
+        failure = &spare;
+    memset(failure, 0, sizeof *failure);
+    if (funding_ledger_check(lines, n, failure->why, sizeof failure->why) < 0)
+        return FUNDING_POST_UNBALANCED;
+    char codes[FUNDING_LINES_MAX][FUNDING_ACCOUNT_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (funding_account_code(e, &lines[i], codes[i], sizeof codes[i]) < 0) {
+            snprintf(failure->why, sizeof failure->why,
+                     "line %zu names no account (kind %s without its programme or award)", i + 1,
+                     funding_account_kind_name(lines[i].kind));
+            return FUNDING_POST_UNBALANCED;
+        }
+    const char *kind = funding_enum_name(&ccip__funding__entry_kind__descriptor, (int)e->kind);
+    if (!kind) {
+        snprintf(failure->why, sizeof failure->why, "entry kind %d is unknown", (int)e->kind);
+        return FUNDING_POST_UNBALANCED;
+    }
+    char year[24], id[24];
+    funding_i64(e->year, year);
+    const char *ev[] = {kind,
+                        e->programme_code,
+                        year,
+                        e->award_id ? e->award_id : "",
+                        e->memo ? e->memo : "",
+                        e->actor_id ? e->actor_id : "",
+                        e->actor_role ? e->actor_role : "",
+                        e->command_id ? e->command_id : ""};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_ENTRY, 8, ev, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (entry_id)
+        *entry_id = strtoll(id, NULL, 10);
+    for (size_t i = 0; i < n; i++) {
+        const funding_line *l = &lines[i];
+        int64_t delta =
+            funding_account_normal_side(l->kind) == 'D' ? l->amount_fen : -l->amount_fen;
+        char sdelta[24], amount[24];
+        funding_i64(delta, sdelta);
+        funding_i64(l->amount_fen, amount);
+        const char *lv[] = {id, codes[i], sdelta, amount, l->open_only ? "t" : "f"};
+        for (int attempt = 0;; attempt++) {
+            rc = ccip_db_exec(db, &S_LINE, 5, lv, NULL, NULL, &res);
+            if (rc != CCIP_DB_OK)
+                return rc;
+            int done = PQntuples(res) == 1;
+            PQclear(res);
+            if (done)
+                break;
+            const char *code = codes[i];
+            rc = ccip_db_exec(db, &S_ACCOUNT_GET, 1, &code, NULL, NULL, &res);
+            if (rc != CCIP_DB_OK)
+                return rc;
+            int exists = PQntuples(res) == 1;
+            snprintf(failure->account, sizeof failure->account, "%s", code);
+            failure->balance_fen = exists ? funding_cell_i64(res, 0, 0) : 0;
+            int closed = exists && funding_cell_bool(res, 0, 1);
+            PQclear(res);
+            if (exists && closed && l->open_only)
+                return FUNDING_POST_CLOSED;
+            if (exists || delta < 0 || attempt > 0)
+                return FUNDING_POST_SHORT;
+            /* A new account, then the line again. */
+            char side[2] = {funding_account_normal_side(l->kind), '\0'};
+            const char *av[] = {code,
+                                funding_account_kind_name(l->kind),
+                                side,
+                                e->programme_code,
+                                year,
+                                l->kind == FUNDING_ACC_AVAILABLE && l->category ? l->category : "",
+                                l->award_id ? l->award_id : ""};
+            rc = ccip_db_exec(db, &S_ACCOUNT_NEW, 7, av, NULL, NULL, NULL);
+            if (rc != CCIP_DB_OK)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_line *lines,
+                            size_t n, int64_t *entry_id)
+{
+    e->actor_id = cmd->actor.id;
+    e->actor_role = cmd->actor.role;
+    e->command_id = cmd->req->id;
+    funding_post_failure f;
+    int rc = funding_ledger_post(cmd->db, e, lines, n, entry_id, &f);
+    char yuan[CCIP_FEN_STRLEN + 1];
+    funding_yuan(f.balance_fen, yuan, sizeof yuan);
+    switch (rc) {
+    case FUNDING_POST_SHORT:
+        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                            "account %s holds only %s yuan (%" PRId64
+                            " fen), not enough for this %s entry",
+                            f.account, yuan, f.balance_fen,
+                            funding_enum_name(&ccip__funding__entry_kind__descriptor, e->kind));
+    case FUNDING_POST_CLOSED:
+        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                            "account %s belongs to a closed year: nothing new may be committed "
+                            "from it",
+                            f.account);
+    case FUNDING_POST_UNBALANCED:
+        ccip_log_error("refused an unbalanced journal entry", "type", cmd->req->type, "reason",
+                       f.why);
+        return funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the journal entry: %s",
+                            f.why);
+    default:
+        return rc;
+    }
+}
+
+/* ---- journal listing ------------------------------------------------------------ */
+
+static const ccip_db_stmt S_JOURNAL = {
+    "funding_journal_list",
+    "SELECT e.id, e.kind, " FUNDING_SQL_US(
+        "e.at") ", e.actor_id, e.memo, e.programme_code, e.year, coalesce(e.award_id::text, ''), "
+                "e.command_id, "
+                "(SELECT string_agg(a.code || '=' || l.amount_fen, ' ' ORDER BY l.id) "
+                "FROM journal_line l JOIN account a ON a.id = l.account_id WHERE l.entry_id = "
+                "e.id) "
+                "FROM journal_entry e WHERE ($1 = '' OR e.programme_code = $1) "
+                "AND ($2::integer = 0 OR e.year = $2::integer) "
+                "AND ($3 = '' OR e.award_id = nullif($3, '')::uuid) AND e.id > $4::bigint "
+                "ORDER BY e.id LIMIT $5::integer"};
+
+int funding_journal_list(ccip_command *cmd)
+{
+    Ccip__Funding__ListJournalRequest *rq = (Ccip__Funding__ListJournalRequest *)funding_unpack(
+        cmd, &ccip__funding__list_journal_request__descriptor);
+    if (!rq)
+        return 0;
+    int rc = 0;
+    funding_arena *a = NULL;
+    PGresult *res = NULL;
+    if (rq->award_id[0] && (rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
+        goto out;
+    if (rq->limit < 0 || rq->after_id < 0) {
+        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "fields `limit` and `after_id` must not be negative");
+        goto out;
+    }
+    int limit = rq->limit == 0 ? JOURNAL_LIST_DEFAULT
+                               : (rq->limit > JOURNAL_LIST_MAX ? JOURNAL_LIST_MAX : rq->limit);
+    char year[24], after[24], lim[24];
+    funding_i64(rq->year, year);
+    funding_i64(rq->after_id, after);
+    funding_i64(limit, lim);
+    const char *v[] = {rq->programme_code, year, rq->award_id, after, lim};
+    if ((rc = ccip_db_exec(cmd->db, &S_JOURNAL, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    a = funding_arena_new();
+    int rows = PQntuples(res);
+    Ccip__Funding__ListJournalReply reply = CCIP__FUNDING__LIST_JOURNAL_REPLY__INIT;
+    reply.entries = funding_arena_alloc(a, (size_t)rows * sizeof *reply.entries + 1);
+    for (int r = 0; reply.entries && r < rows; r++) {
+        Ccip__Funding__JournalEntry *e = funding_arena_alloc(a, sizeof *e);
+        if (!e)
+            break;
+        *e = (Ccip__Funding__JournalEntry)CCIP__FUNDING__JOURNAL_ENTRY__INIT;
+        e->id = funding_cell_i64(res, r, 0);
+        e->kind = (Ccip__Funding__EntryKind)funding_enum_value(
+            &ccip__funding__entry_kind__descriptor, PQgetvalue(res, r, 1));
+        e->at_us = funding_cell_i64(res, r, 2);
+        e->actor_id = funding_arena_strdup(a, PQgetvalue(res, r, 3));
+        e->memo = funding_arena_strdup(a, PQgetvalue(res, r, 4));
+        e->programme_code = funding_arena_strdup(a, PQgetvalue(res, r, 5));
+        e->year = (int32_t)funding_cell_i64(res, r, 6);
+        e->award_id = funding_arena_strdup(a, PQgetvalue(res, r, 7));
+        e->command_id = funding_arena_strdup(a, PQgetvalue(res, r, 8));
+        /* "code=amount code=amount": codes never hold spaces or '='. */
+        char *lines = funding_arena_strdup(a, PQgetvalue(res, r, 9));
+        size_t nl = 1;
+        for (const char *p = lines; *p; p++)
+            nl += *p == ' ';
+        e->lines = funding_arena_alloc(a, nl * sizeof *e->lines);
+        for (char *tok = lines, *next; e->lines && tok && *tok; tok = next) {
+            next = strchr(tok, ' ');
+            if (next)
+                *next++ = '\0';
+            char *eq = strrchr(tok, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            Ccip__Funding__JournalLine *l = funding_arena_alloc(a, sizeof *l);
+            if (!l)
+                break;
+            *l = (Ccip__Funding__JournalLine)CCIP__FUNDING__JOURNAL_LINE__INIT;
+            l->account = tok;
+            int64_t amount = strtoll(eq + 1, NULL, 10);
+            if (amount > 0)
+                l->debit_fen = amount;
+            else
+                l->credit_fen = -amount;
+            e->lines[e->n_lines++] = l;
+        }
+        reply.entries[reply.n_entries++] = e;
+    }
+    if (funding_arena_failed(a))
+        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the journal");
+    else
+        rc = funding_reply(cmd, &reply.base);
+out:
+    PQclear(res);
+    funding_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return FUNDING_RC(rc);
+}
+
+/* ---- verification -------------------------------------------------------------- */
+
+static const ccip_db_stmt S_COUNTS = {
+    "funding_verify_counts", "SELECT (SELECT count(*) FROM journal_entry), "
+                             "(SELECT count(*) FROM journal_line), (SELECT count(*) FROM account)"};
+
+/* Each account's balance recomputed from its lines, in its normal sign. */
+#define JOURNAL_BALANCES                                                                           \
+    "(SELECT a.id, a.code, a.kind, a.programme_code, a.year, a.category, a.award_id, "             \
+    "a.balance_fen AS stored, coalesce(CASE a.normal_side WHEN 'D' THEN s.total ELSE -s.total "    \
+    "END, 0)::bigint AS computed FROM account a LEFT JOIN (SELECT account_id, sum(amount_fen) "    \
+    "AS total FROM journal_line GROUP BY account_id) s ON s.account_id = a.id)"
+
+static const ccip_db_stmt S_ACCOUNTS_BAD = {"funding_verify_accounts",
+                                            "SELECT code, stored, computed FROM " JOURNAL_BALANCES
+                                            " b WHERE stored <> computed "
+                                            "ORDER BY code LIMIT " VERIFY_LIST_MAX};
+
+static const ccip_db_stmt S_NEGATIVE = {
+    "funding_verify_negative", "SELECT code FROM " JOURNAL_BALANCES
+                               " b WHERE computed < 0 ORDER BY code LIMIT " VERIFY_LIST_MAX};
+
+static const ccip_db_stmt S_ENTRIES_BAD = {
+    "funding_verify_entries",
+    "SELECT e.id, coalesce(sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0), 0)::bigint, "
+    "coalesce(-sum(l.amount_fen) FILTER (WHERE l.amount_fen < 0), 0)::bigint, count(l.id) "
+    "FROM journal_entry e LEFT JOIN journal_line l ON l.entry_id = e.id GROUP BY e.id "
+    "HAVING coalesce(sum(l.amount_fen), 0) <> 0 OR count(l.id) < 2 ORDER BY e.id "
+    "LIMIT " VERIFY_LIST_MAX};
+
+/* Figures kept beside the journal: the budget as set against the
+ * appropriation, a category's budget against what was allotted to it, an
+ * award's amount against what was committed to it. */
+static const ccip_db_stmt S_FIGURES_BAD = {
+    "funding_verify_figures",
+    "WITH j AS " JOURNAL_BALANCES ", "
+    "allotted AS (SELECT a.programme_code, a.year, a.category, sum(l.amount_fen) AS total "
+    "FROM journal_line l JOIN account a ON a.id = l.account_id JOIN journal_entry e "
+    "ON e.id = l.entry_id WHERE a.kind = 'AVAILABLE' AND a.category <> '' "
+    "AND e.kind = 'ENTRY_BUDGET_ALLOTTED' GROUP BY 1, 2, 3), "
+    "committed AS (SELECT a.award_id, sum(l.amount_fen) AS total FROM journal_line l "
+    "JOIN account a ON a.id = l.account_id WHERE a.kind = 'COMMITTED' AND l.amount_fen > 0 "
+    "GROUP BY 1) "
+    "SELECT 'budget ' || y.programme_code || '/' || y.year, y.budget_fen, "
+    "coalesce(j.computed, 0) FROM budget_year y LEFT JOIN j ON j.kind = 'APPROPRIATION' "
+    "AND j.programme_code = y.programme_code AND j.year = y.year "
+    "WHERE y.budget_fen <> coalesce(j.computed, 0) "
+    "UNION ALL SELECT 'category ' || c.programme_code || '/' || c.year || '/' || c.category, "
+    "c.budget_fen, coalesce(t.total, 0)::bigint FROM budget_category c LEFT JOIN allotted t "
+    "USING (programme_code, year, category) WHERE c.budget_fen <> coalesce(t.total, 0) "
+    "UNION ALL SELECT 'award ' || w.id, w.amount_fen, coalesce(m.total, 0)::bigint FROM award w "
+    "LEFT JOIN committed m ON m.award_id = w.id WHERE w.status NOT IN ('AWARD_PROPOSED', "
+    "'AWARD_REJECTED') AND w.amount_fen <> coalesce(m.total, 0) "
+    "UNION ALL SELECT 'clawback ' || k.id, k.recovered_fen, coalesce((SELECT sum(amount_fen) "
+    "FROM recovery r WHERE r.clawback_id = k.id), 0)::bigint FROM clawback k "
+    "WHERE k.recovered_fen <> coalesce((SELECT sum(amount_fen) FROM recovery r "
+    "WHERE r.clawback_id = k.id), 0) LIMIT " VERIFY_LIST_MAX};
+
+int funding_ledger_verify(ccip_command *cmd)
+{
+    Ccip__Funding__VerifyLedgerRequest *rq = (Ccip__Funding__VerifyLedgerRequest *)funding_unpack(
+        cmd, &ccip__funding__verify_ledger_request__descriptor);
+    if (!rq)
+        return 0;
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    funding_arena *a = funding_arena_new();
+    Ccip__Funding__VerifyLedgerReply reply = CCIP__FUNDING__VERIFY_LEDGER_REPLY__INIT;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_COUNTS, 0, NULL, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        goto out;
+    reply.entries = funding_cell_i64(res, 0, 0);
+    reply.lines = funding_cell_i64(res, 0, 1);
+    reply.accounts = funding_cell_i64(res, 0, 2);
+    PQclear(res);
+
+    if ((rc = ccip_db_exec(cmd->db, &S_ACCOUNTS_BAD, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    int rows = PQntuples(res);
+    reply.accounts_mismatched =
+        funding_arena_alloc(a, (size_t)rows * sizeof *reply.accounts_mismatched + 1);
+    for (int r = 0; reply.accounts_mismatched && r < rows; r++) {
+        Ccip__Funding__AccountMismatch *m = funding_arena_alloc(a, sizeof *m);
+        if (!m)
+            break;
+        *m = (Ccip__Funding__AccountMismatch)CCIP__FUNDING__ACCOUNT_MISMATCH__INIT;
+        m->account = funding_arena_strdup(a, PQgetvalue(res, r, 0));
+        m->stored_fen = funding_cell_i64(res, r, 1);
+        m->journal_fen = funding_cell_i64(res, r, 2);
+        reply.accounts_mismatched[reply.n_accounts_mismatched++] = m;
+        ccip_log_error("ledger: stored balance disagrees with the journal", "account", m->account,
+                       "stored_fen", PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));
+    }
+    PQclear(res);
+
+    if ((rc = ccip_db_exec(cmd->db, &S_ENTRIES_BAD, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    rows = PQntuples(res);
+    reply.entries_unbalanced =
+        funding_arena_alloc(a, (size_t)rows * sizeof *reply.entries_unbalanced + 1);
+    for (int r = 0; reply.entries_unbalanced && r < rows; r++) {
+        Ccip__Funding__UnbalancedEntry *u = funding_arena_alloc(a, sizeof *u);
+        if (!u)
+            break;
+        *u = (Ccip__Funding__UnbalancedEntry)CCIP__FUNDING__UNBALANCED_ENTRY__INIT;
+        u->entry_id = funding_cell_i64(res, r, 0);
+        u->debit_fen = funding_cell_i64(res, r, 1);
+        u->credit_fen = funding_cell_i64(res, r, 2);
+        u->lines = (int32_t)funding_cell_i64(res, r, 3);
+        reply.entries_unbalanced[reply.n_entries_unbalanced++] = u;
+        ccip_log_error("ledger: journal entry does not balance", "entry", PQgetvalue(res, r, 0));
+    }
+    PQclear(res);
+
+    if ((rc = ccip_db_exec(cmd->db, &S_FIGURES_BAD, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    rows = PQntuples(res);
+    reply.figures_mismatched =
+        funding_arena_alloc(a, (size_t)rows * sizeof *reply.figures_mismatched + 1);
+    for (int r = 0; reply.figures_mismatched && r < rows; r++) {
+        Ccip__Funding__FigureMismatch *m = funding_arena_alloc(a, sizeof *m);
+        if (!m)
+            break;
+        *m = (Ccip__Funding__FigureMismatch)CCIP__FUNDING__FIGURE_MISMATCH__INIT;
+        m->what = funding_arena_strdup(a, PQgetvalue(res, r, 0));
+        m->stored_fen = funding_cell_i64(res, r, 1);
+        m->journal_fen = funding_cell_i64(res, r, 2);
+        reply.figures_mismatched[reply.n_figures_mismatched++] = m;
+        ccip_log_error("ledger: a figure disagrees with the journal", "what", m->what, "stored_fen",
+                       PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));
+    }
+    PQclear(res);
+
+    if ((rc = ccip_db_exec(cmd->db, &S_NEGATIVE, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    rows = PQntuples(res);
+    reply.negative_balances =
+        funding_arena_alloc(a, (size_t)rows * sizeof *reply.negative_balances + 1);
+    for (int r = 0; reply.negative_balances && r < rows; r++)
+        reply.negative_balances[reply.n_negative_balances++] =
+            funding_arena_strdup(a, PQgetvalue(res, r, 0));
+    PQclear(res);
+    res = NULL;
+
+    reply.ok = reply.n_accounts_mismatched == 0 && reply.n_entries_unbalanced == 0 &&
+               reply.n_figures_mismatched == 0 && reply.n_negative_balances == 0;
+    if (funding_arena_failed(a))
+        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory verifying the ledger");
+    else
+        rc = funding_reply(cmd, &reply.base);
+out:
+    PQclear(res);
+    funding_arena_destroy(&a);
+    return FUNDING_RC(rc);
+}

@@ -1,0 +1,1393 @@
+/*
+ * The funding service end to end: the real bus and funding processes, real
+ * PostgreSQL, commands through the front door with a person's role (as
+ * ccipctl sends them), and evaluation's decisions published by a stand-in
+ * evaluation producer that answers replay and heartbeats like a real relay.
+ * One test per rule of issue 6.
+ *
+ * Every test makes its own programme (a fresh code) and applications
+ * (fresh UUIDs), so the tests may run in any order against a database that
+ * has seen earlier runs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip/evaluation.pb-c.h"
+#include "ccip/funding.pb-c.h"
+#include "ccip/intake.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_keys.h"
+#include "ccip_sock.h"
+#include "ccip_test_proc.h"
+#include "ccip_validate.h"
+#include "ccip_worker.h"
+
+#define STAFF         "staff", "staff-li"
+#define FINANCE_A     "finance", "finance-wang"
+#define FINANCE_B     "finance", "finance-zhao"
+#define FOUR_EYES_FEN 1000000 /* funding.four_eyes_above_fen for this suite: 10,000.00 yuan */
+#define YEAR          2027
+#define DAY_US        (24LL * 3600 * 1000000)
+#define RACERS        16 /* concurrent confirmations */
+
+static ccip_test_env s_env;
+static void *s_ctx;
+static ccip_client *s_front;   /* front door: its actor claims are trusted */
+static ccip_client *s_service; /* a plain service key: role "service" */
+static char s_error[800];      /* the error sentence of the last refused command */
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void s_fail_with_logs(const char *what)
+{
+    fprintf(stderr, "FAILED: %s\n", what);
+    ccip_test_env_cleanup(&s_env, 1);
+    fail_msg("%s", what);
+}
+
+/* A fresh, valid unified social credit code, different in every call and
+ * every run. */
+static void s_uscc(char out[CCIP_USCC_LEN + 1])
+{
+    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    static unsigned long long n;
+    if (!n)
+        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
+            1000000000ULL;
+    n = (n + 7919) % 1000000000ULL;
+    snprintf(out, CCIP_USCC_LEN + 1, "91110108%09llu", n);
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
+    out[17] = cs[(31 - sum % 31) % 31];
+    out[18] = '\0';
+}
+
+/* A fresh programme code: "T<time><n>". */
+static void s_code(char out[33])
+{
+    static int n;
+    snprintf(out, 33, "T%lx-%d-%d", (unsigned long)time(NULL), (int)getpid() % 10000, ++n);
+}
+
+/* Sends `type` to funding with client c as (role, actor) through the front
+ * door, or with the plain service key when role is NULL. id = NULL makes a
+ * fresh command id. Returns the reply's status (error sentence in err), or
+ * -1 when no reply came. When out is not NULL and the status is OK, *out is
+ * the reply payload decoded as desc. */
+static int s_send_on(ccip_client *c, const char *role, const char *actor, const char *type,
+                     const ProtobufCMessage *msg, const char *id,
+                     const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *err,
+                     size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (msg)
+        protobuf_c_message_pack(msg, buf);
+    char fresh[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(fresh);
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    env.id = (char *)(id ? id : fresh);
+    env.type = (char *)type;
+    env.actor_role = (char *)(role ? role : "");
+    env.actor_id = (char *)(actor ? actor : "");
+    env.payload.data = buf;
+    env.payload.len = len;
+    char cerr[256];
+    Ccip__Envelope *reply = ccip_client_call(c, "funding", &env, 10000, 3, cerr, sizeof cerr);
+    free(buf);
+    if (!reply) {
+        snprintf(err, errlen, "no reply: %s", cerr);
+        return -1;
+    }
+    int status = (int)reply->status;
+    snprintf(err, errlen, "%s", reply->error);
+    if (status == 0 && out && desc) {
+        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
+                                   reply->payload.len + 1, cerr, sizeof cerr);
+        if (!*out)
+            snprintf(err, errlen, "could not decode the reply: %s", cerr);
+    }
+    ccip_envelope_free(&reply);
+    return status;
+}
+
+static int s_send(const char *role, const char *actor, const char *type,
+                  const ProtobufCMessage *msg, const char *id,
+                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+    return s_send_on(role ? s_front : s_service, role, actor, type, msg, id, desc, out, s_error,
+                     sizeof s_error);
+}
+
+/* s_send that must succeed. */
+static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
+                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *out = NULL;
+    int status = s_send(role, actor, type, msg, NULL, desc, &out);
+    if (status != 0 || (desc && !out)) {
+        char what[1200];
+        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
+                 status, s_error);
+        s_fail_with_logs(what);
+    }
+    return out;
+}
+
+static void s_free(void *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+/* Asserts that the last error contains `part`. */
+static void s_error_has(const char *part)
+{
+    if (!strstr(s_error, part)) {
+        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
+        fail();
+    }
+}
+
+/* A number from funding's schema; the query is test-owned SQL with ids and
+ * codes made here, never data from a reply. */
+static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long s_number(const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return ccip_test_query_number("funding", sql);
+}
+
+/* Rows written by funding that a refused command must not add to. */
+static long long s_rows(void)
+{
+    return s_number("SELECT (SELECT count(*) FROM journal_entry) + (SELECT count(*) FROM "
+                    "journal_line) + (SELECT count(*) FROM budget_change) + (SELECT count(*) "
+                    "FROM outbox) + (SELECT count(*) FROM tranche) + (SELECT count(*) FROM "
+                    "payment) + (SELECT count(*) FROM programme) + (SELECT count(*) FROM "
+                    "budget_year)");
+}
+
+/* ---- the stand-in evaluation producer ------------------------------------ */
+
+#define FAKE_EVENTS_MAX 64
+
+/* Answers ccip.replay.v1 for "evaluation" through the broker from a list of
+ * events, and publishes its relay's heartbeat, as a real replica would. */
+typedef struct {
+    pthread_mutex_t mutex;                  /* guards the events and head */
+    Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
+    char ids[FAKE_EVENTS_MAX][37];          /* event ids */
+    char aggregates[FAKE_EVENTS_MAX][37];   /* case ids */
+    uint8_t *payloads[FAKE_EVENTS_MAX];     /* DecisionMade, packed */
+    uint64_t base;                          /* position before the first event */
+    uint64_t head;                          /* last position */
+    volatile int stop;                      /* ask the thread to stop */
+    pthread_t thread;
+} s_fake_producer;
+
+static s_fake_producer s_eval;
+
+/* Appends an event; same_as >= 0 repeats event same_as (same id, payload)
+ * at a new position, as a producer that published it twice would. */
+static uint64_t s_fake_add(s_fake_producer *f, const ProtobufCMessage *payload, int same_as)
+{
+    pthread_mutex_lock(&f->mutex);
+    size_t i = (size_t)(f->head - f->base);
+    assert_true(i < FAKE_EVENTS_MAX);
+    Ccip__Envelope *e = &f->events[i];
+    *e = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
+    if (same_as >= 0) {
+        memcpy(f->ids[i], f->ids[same_as], sizeof f->ids[i]);
+        memcpy(f->aggregates[i], f->aggregates[same_as], sizeof f->aggregates[i]);
+        size_t len = f->events[same_as].payload.len;
+        f->payloads[i] = malloc(len ? len : 1);
+        memcpy(f->payloads[i], f->payloads[same_as], len);
+        e->payload.len = len;
+    } else {
+        ccip_uuid_v7(f->ids[i]);
+        ccip_uuid_v7(f->aggregates[i]);
+        size_t len = protobuf_c_message_get_packed_size(payload);
+        f->payloads[i] = malloc(len ? len : 1);
+        protobuf_c_message_pack(payload, f->payloads[i]);
+        e->payload.len = len;
+    }
+    e->payload.data = f->payloads[i];
+    e->id = f->ids[i];
+    e->type = "evaluation.decision.made.v1";
+    e->source_service = "evaluation";
+    e->aggregate_type = "case";
+    e->aggregate_id = f->aggregates[i];
+    e->position = ++f->head;
+    e->occurred_at_us = ccip_now_us();
+    e->actor_id = "office-chen";
+    e->actor_role = "office";
+    uint64_t pos = e->position;
+    pthread_mutex_unlock(&f->mutex);
+    return pos;
+}
+
+static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
+{
+    Ccip__Envelope reply;
+    uint8_t *payload = NULL;
+    char err[256];
+    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
+        &ccip__replay_request__descriptor, req->envelope->payload.data, req->envelope->payload.len,
+        4096, err, sizeof err);
+    if (!rq || strcmp(req->envelope->type, "ccip.replay.v1") != 0) {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "the fake producer only replays");
+    } else {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__OK, NULL);
+        pthread_mutex_lock(&f->mutex);
+        Ccip__Envelope *list[FAKE_EVENTS_MAX];
+        Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
+        for (uint64_t p = rq->from_position; p <= f->head; p++)
+            if (p > f->base)
+                list[rr.n_events++] = &f->events[p - f->base - 1];
+        rr.events = list;
+        rr.head = f->head;
+        rr.oldest = f->base + 1;
+        size_t len = ccip__replay_reply__get_packed_size(&rr);
+        payload = malloc(len ? len : 1);
+        ccip__replay_reply__pack(&rr, payload);
+        pthread_mutex_unlock(&f->mutex);
+        reply.payload.data = payload;
+        reply.payload.len = len;
+    }
+    reply.source_service = "evaluation";
+    uint8_t *buf = NULL;
+    size_t blen = 0;
+    if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
+        ccip_worker_reply(w, req, buf, blen);
+    free(buf);
+    free(payload);
+    if (rq)
+        protobuf_c_message_free_unpacked(&rq->base, NULL);
+}
+
+static void *s_fake_run(void *arg)
+{
+    s_fake_producer *f = arg;
+    char path[400], err[256];
+    ccip_keypair keys;
+    snprintf(path, sizeof path, "%s/allowed/evaluation.key", s_env.dir);
+    if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
+        fprintf(stderr, "fake evaluation: %s\n", err);
+        return NULL;
+    }
+    ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
+    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, "evaluation", &so, err, sizeof err);
+    void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
+    const char *hb_type = "evaluation.stream.heartbeat.v1";
+    int64_t next_hb = 0;
+    while (w && pub && !f->stop) {
+        ccip_request req;
+        if (ccip_worker_recv(w, 50, &req) == 1) {
+            s_fake_answer(f, w, &req);
+            ccip_request_release(&req);
+        }
+        if (ccip_now_us() < next_hb)
+            continue;
+        next_hb = ccip_now_us() + 200000;
+        char id[37];
+        ccip_uuid_v7(id);
+        Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
+        hb.id = id;
+        hb.type = (char *)hb_type;
+        hb.source_service = "evaluation";
+        pthread_mutex_lock(&f->mutex);
+        hb.position = f->head;
+        pthread_mutex_unlock(&f->mutex);
+        hb.occurred_at_us = ccip_now_us();
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (ccip_envelope_pack_buf(&hb, &buf, &len) == 0) {
+            zmq_send(pub, hb_type, strlen(hb_type), ZMQ_SNDMORE);
+            zmq_send(pub, buf, len, 0);
+        }
+        free(buf);
+    }
+    ccip_sock_close(&pub);
+    ccip_worker_destroy(&w);
+    return NULL;
+}
+
+static void s_fake_start(s_fake_producer *f)
+{
+    memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->mutex, NULL);
+    /* Continue where funding's cursor is: the database may have seen an
+     * earlier run. */
+    long long cursor = ccip_test_wait_count(
+        "funding",
+        "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = "
+        "'evaluation'",
+        0, 10000);
+    assert_true(cursor >= 0);
+    f->base = f->head = (uint64_t)cursor;
+    assert_int_equal(pthread_create(&f->thread, NULL, s_fake_run, f), 0);
+}
+
+static void s_fake_stop(s_fake_producer *f)
+{
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    for (size_t i = 0; i < (size_t)(f->head - f->base); i++)
+        free(f->payloads[i]);
+    pthread_mutex_destroy(&f->mutex);
+}
+
+/* Waits until funding has applied everything the fake producer published. */
+static void s_fake_applied(s_fake_producer *f)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'evaluation'");
+    long long got = ccip_test_wait_count("funding", sql, (long long)f->head, 20000);
+    if (got != (long long)f->head)
+        s_fail_with_logs("funding did not apply evaluation's decisions");
+}
+
+/* A decision of the office about a fresh application. */
+typedef struct {
+    Ccip__Evaluation__DecisionMade d;
+    Ccip__Evaluation__Decision decision;
+    char application_id[37];
+    char case_id[37];
+    char uscc[19];
+    char programme[33];
+} s_decision;
+
+static void s_decision_init(s_decision *s, const char *programme, Ccip__Intake__CallKind kind,
+                            Ccip__Evaluation__Outcome outcome, int64_t requested,
+                            int64_t recommended)
+{
+    memset(s, 0, sizeof *s);
+    ccip_uuid_v7(s->application_id);
+    ccip_uuid_v7(s->case_id);
+    s_uscc(s->uscc);
+    snprintf(s->programme, sizeof s->programme, "%s", programme);
+    s->decision = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
+    s->decision.outcome = outcome;
+    s->decision.reasons = "meets the programme's criteria";
+    s->decision.recommended_fen = recommended;
+    s->decision.decided_by = "office-chen";
+    s->d = (Ccip__Evaluation__DecisionMade)CCIP__EVALUATION__DECISION_MADE__INIT;
+    s->d.case_id = s->case_id;
+    s->d.application_id = s->application_id;
+    s->d.kind = kind;
+    s->d.year = YEAR;
+    s->d.applicant_uscc = s->uscc;
+    s->d.applicant_name = "北京灯笼文化有限公司";
+    s->d.title = "Lantern festival for the old town";
+    s->d.fund_programme_code = s->programme;
+    s->d.decision = &s->decision;
+    s->d.requested_fen = requested;
+}
+
+/* Publishes an approval and waits for its award; writes the award id. */
+static void s_award(const char *programme, int64_t requested, int64_t recommended,
+                    char award_id[37], char uscc[19], char app[37])
+{
+    s_decision s;
+    s_decision_init(&s, programme, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                    CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, requested, recommended);
+    s_fake_add(&s_eval, &s.d.base, -1);
+    s_fake_applied(&s_eval);
+    Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
+    g.application_id = s.application_id;
+    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
+        STAFF, "funding.award.get.v1", &g.base, &ccip__funding__award_reply__descriptor);
+    snprintf(award_id, 37, "%s", r->award->id);
+    if (uscc)
+        snprintf(uscc, 19, "%s", s.uscc);
+    if (app)
+        snprintf(app, 37, "%s", s.application_id);
+    s_free(r);
+}
+
+/* Creates a programme with a tranche plan ("50:AGREEMENT_SIGNED" ...). */
+static void s_programme(const char *code, const char *const *plan)
+{
+    Ccip__Funding__CreateProgrammeRequest rq = CCIP__FUNDING__CREATE_PROGRAMME_REQUEST__INIT;
+    rq.code = (char *)code;
+    rq.name = "文化创意产业发展专项资金";
+    rq.description = "Special fund for the cultural and creative industries";
+    Ccip__Funding__TrancheRule rules[4], *ptrs[4];
+    for (; plan && plan[rq.n_tranche_plan]; rq.n_tranche_plan++) {
+        size_t i = rq.n_tranche_plan;
+        rules[i] = (Ccip__Funding__TrancheRule)CCIP__FUNDING__TRANCHE_RULE__INIT;
+        rules[i].percent = atoi(plan[i]);
+        const char *cond = strchr(plan[i], ':') + 1;
+        rules[i].condition = (Ccip__Funding__Condition)protobuf_c_enum_descriptor_get_value_by_name(
+                                 &ccip__funding__condition__descriptor, cond)
+                                 ->value;
+        rules[i].label = "";
+        ptrs[i] = &rules[i];
+    }
+    rq.tranche_plan = ptrs;
+    s_free(s_ok(STAFF, "funding.programme.create.v1", &rq.base, NULL));
+}
+
+static const char *const S_PLAN_3[] = {"50:AGREEMENT_SIGNED", "30:MIDTERM_INSPECTION_PASSED",
+                                       "20:FINAL_REPORT_ACCEPTED", NULL};
+
+static int s_set_budget(const char *code, int32_t year, const char *category, int64_t fen,
+                        const char *reason)
+{
+    Ccip__Funding__SetBudgetRequest rq = CCIP__FUNDING__SET_BUDGET_REQUEST__INIT;
+    rq.programme_code = (char *)code;
+    rq.year = year;
+    rq.category = (char *)(category ? category : "");
+    rq.budget_fen = fen;
+    rq.reason = (char *)(reason ? reason : "annual appropriation");
+    return s_send(STAFF, "funding.budget.set.v1", &rq.base, NULL, NULL, NULL);
+}
+
+static Ccip__Funding__Budget *s_budget(const char *code, int32_t year)
+{
+    Ccip__Funding__GetBudgetRequest rq = CCIP__FUNDING__GET_BUDGET_REQUEST__INIT;
+    rq.programme_code = (char *)code;
+    rq.year = year;
+    Ccip__Funding__BudgetReply *r = (Ccip__Funding__BudgetReply *)s_ok(
+        STAFF, "funding.budget.get.v1", &rq.base, &ccip__funding__budget_reply__descriptor);
+    Ccip__Funding__Budget *b = r->budget;
+    r->budget = NULL;
+    s_free(r);
+    return b;
+}
+
+static int s_confirm(const char *award, int64_t amount, const char *category, const char *id)
+{
+    Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
+    rq.award_id = (char *)award;
+    rq.amount_fen = amount;
+    rq.category = (char *)(category ? category : "");
+    rq.note = "";
+    return s_send(STAFF, "funding.award.confirm.v1", &rq.base, id, NULL, NULL);
+}
+
+static Ccip__Funding__Award *s_get_award(const char *role, const char *actor, const char *award)
+{
+    Ccip__Funding__GetAwardRequest rq = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
+    rq.award_id = (char *)award;
+    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
+        role, actor, "funding.award.get.v1", &rq.base, &ccip__funding__award_reply__descriptor);
+    Ccip__Funding__Award *w = r->award;
+    r->award = NULL;
+    s_free(r);
+    return w;
+}
+
+static int s_award_action(const char *verb, const char *award, const char *reason)
+{
+    char type[64];
+    snprintf(type, sizeof type, "funding.award.%s.v1", verb);
+    Ccip__Funding__AwardActionRequest rq = CCIP__FUNDING__AWARD_ACTION_REQUEST__INIT;
+    rq.award_id = (char *)award;
+    rq.reason = (char *)(reason ? reason : "");
+    return s_send(STAFF, type, &rq.base, NULL, NULL, NULL);
+}
+
+/* Requests tranche n of an award; writes the payment id when OK. */
+static int s_request(const char *award, int32_t n, char payment[37])
+{
+    Ccip__Funding__RequestPaymentRequest rq = CCIP__FUNDING__REQUEST_PAYMENT_REQUEST__INIT;
+    rq.award_id = (char *)award;
+    rq.tranche_number = n;
+    Ccip__Funding__PaymentReply *r = NULL;
+    int status = s_send(STAFF, "funding.payment.request.v1", &rq.base, NULL,
+                        &ccip__funding__payment_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && payment)
+        snprintf(payment, 37, "%s", r->payment->id);
+    s_free(r);
+    return status;
+}
+
+/* Approves a payment as (role, actor); *paid (may be NULL) says whether it
+ * is paid afterwards. */
+static int s_approve(const char *role, const char *actor, const char *payment, int *paid)
+{
+    Ccip__Funding__ApprovePaymentRequest rq = CCIP__FUNDING__APPROVE_PAYMENT_REQUEST__INIT;
+    rq.payment_id = (char *)payment;
+    rq.payment_ref = "TREASURY-2027-0001";
+    Ccip__Funding__PaymentReply *r = NULL;
+    int status = s_send(role, actor, "funding.payment.approve.v1", &rq.base, NULL,
+                        &ccip__funding__payment_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && paid)
+        *paid = r->payment->status == CCIP__FUNDING__PAYMENT_STATUS__PAYMENT_PAID;
+    s_free(r);
+    return status;
+}
+
+/* Pays tranche n of an award in full (two approvers when needed). */
+static void s_pay(const char *award, int32_t n)
+{
+    char payment[37];
+    if (s_request(award, n, payment) != 0)
+        s_fail_with_logs(s_error);
+    int paid = 0;
+    assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
+    if (!paid)
+        assert_int_equal(s_approve(FINANCE_B, payment, &paid), 0);
+    assert_true(paid);
+}
+
+/* Schedules an inspection and records its finding; returns the status of
+ * the recording. */
+static int s_inspect(const char *award, Ccip__Funding__InspectionKind kind,
+                     Ccip__Funding__Finding finding, int64_t misused, char clawback[37])
+{
+    Ccip__Funding__ScheduleInspectionRequest s = CCIP__FUNDING__SCHEDULE_INSPECTION_REQUEST__INIT;
+    s.award_id = (char *)award;
+    s.kind = kind;
+    s.scheduled_for_us = ccip_now_us() + DAY_US;
+    s.inspector = "inspector-sun";
+    Ccip__Funding__InspectionReply *r =
+        (Ccip__Funding__InspectionReply *)s_ok(STAFF, "funding.inspection.schedule.v1", &s.base,
+                                               &ccip__funding__inspection_reply__descriptor);
+    char id[37];
+    snprintf(id, sizeof id, "%s", r->inspection->id);
+    s_free(r);
+    Ccip__Funding__RecordInspectionRequest rec = CCIP__FUNDING__RECORD_INSPECTION_REQUEST__INIT;
+    rec.inspection_id = id;
+    rec.finding = finding;
+    rec.notes = "visited the workshop; books and receipts checked";
+    rec.correct_by_us = finding == CCIP__FUNDING__FINDING__ISSUES ? ccip_now_us() + 30 * DAY_US : 0;
+    rec.misused_fen = misused;
+    r = NULL;
+    int status = s_send(STAFF, "funding.inspection.record.v1", &rec.base, NULL,
+                        &ccip__funding__inspection_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && clawback)
+        snprintf(clawback, 37, "%s", r->clawback ? r->clawback->id : "");
+    s_free(r);
+    return status;
+}
+
+static Ccip__Funding__VerifyLedgerReply *s_verify(void)
+{
+    Ccip__Funding__VerifyLedgerRequest rq = CCIP__FUNDING__VERIFY_LEDGER_REQUEST__INIT;
+    return (Ccip__Funding__VerifyLedgerReply *)s_ok(
+        STAFF, "funding.ledger.verify.v1", &rq.base,
+        &ccip__funding__verify_ledger_reply__descriptor);
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static int s_group_setup(void **state)
+{
+    (void)state;
+    if (ccip_test_env_init(&s_env) < 0)
+        return -1;
+    s_ctx = zmq_ctx_new();
+    char v[32];
+    snprintf(v, sizeof v, "%d", FOUR_EYES_FEN);
+    setenv("CCIP_FUNDING_FOUR_EYES_ABOVE_FEN", v, 1);
+    setenv("CCIP_WORKERS", "8", 1);
+    if (ccip_test_start_bus(&s_env) < 0 ||
+        ccip_test_start_service(&s_env, "services/funding/funding", "funding", "funding-1") < 0)
+        return -1;
+    char err[256];
+    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
+    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
+    if (!s_front || !s_service)
+        return -1;
+    /* Wait until funding answers (it migrates its schema first). */
+    for (int i = 0; i < 100; i++) {
+        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
+        char id[CCIP_UUID_STRLEN + 1];
+        ccip_uuid_v7(id);
+        ping.id = id;
+        ping.type = "ccip.ping.v1";
+        Ccip__Envelope *r = ccip_client_call(s_service, "funding", &ping, 1000, 1, err, sizeof err);
+        if (r) {
+            ccip_envelope_free(&r);
+            s_fake_start(&s_eval);
+            return 0;
+        }
+    }
+    fprintf(stderr, "funding did not answer: %s\n", err);
+    ccip_test_env_cleanup(&s_env, 1);
+    return -1;
+}
+
+static int s_group_teardown(void **state)
+{
+    (void)state;
+    s_fake_stop(&s_eval);
+    ccip_client_destroy(&s_front);
+    ccip_client_destroy(&s_service);
+    ccip_test_env_cleanup(&s_env, 0);
+    return 0;
+}
+
+/* ---- programmes and budgets ---------------------------------------------------- */
+
+/* Staff create a programme and set, raise, lower and split its budget;
+ * every change is recorded with actor and reason and is a journal entry. */
+static void test_programmes_and_budgets(void **state)
+{
+    (void)state;
+    char code[33];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+
+    Ccip__Funding__GetProgrammeRequest g = CCIP__FUNDING__GET_PROGRAMME_REQUEST__INIT;
+    g.code = code;
+    Ccip__Funding__ProgrammeReply *p =
+        (Ccip__Funding__ProgrammeReply *)s_ok(NULL, NULL, "funding.programme.get.v1", &g.base,
+                                              &ccip__funding__programme_reply__descriptor);
+    assert_int_equal(p->programme->n_tranche_plan, 3);
+    assert_int_equal(p->programme->tranche_plan[1]->percent, 30);
+    assert_int_equal(p->programme->tranche_plan[1]->condition,
+                     CCIP__FUNDING__CONDITION__MIDTERM_INSPECTION_PASSED);
+    s_free(p);
+
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, "appropriation 2027"), 0);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 150000000, "supplementary appropriation"), 0);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 120000000, "mid-year cut"), 0);
+    assert_int_equal(s_set_budget(code, YEAR, "animation", 30000000, "animation line"), 0);
+    Ccip__Funding__Budget *b = s_budget(code, YEAR);
+    assert_int_equal(b->budget_fen, 120000000);
+    assert_int_equal(b->remaining_fen, 120000000);
+    assert_int_equal(b->unallotted_fen, 90000000);
+    assert_int_equal(b->committed_fen, 0);
+    assert_int_equal(b->n_categories, 1);
+    assert_string_equal(b->categories[0]->category, "animation");
+    assert_int_equal(b->categories[0]->budget_fen, 30000000);
+    assert_int_equal(b->n_changes, 4);
+    assert_string_equal(b->changes[1]->reason, "supplementary appropriation");
+    assert_string_equal(b->changes[1]->actor_id, "staff-li");
+    assert_string_equal(b->changes[1]->actor_role, "staff");
+    assert_int_equal(b->changes[1]->from_fen, 100000000);
+    assert_int_equal(b->changes[1]->to_fen, 150000000);
+    assert_int_equal(b->changes[3]->from_fen, 0);
+    s_free(b);
+    /* Four entries: allocated, allocated, reduced, allotted; 2 lines each. */
+    assert_int_equal(
+        s_number("SELECT count(*) FROM journal_entry WHERE programme_code = '%s'", code), 4);
+    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE programme_code = '%s' "
+                              "AND kind = 'ENTRY_BUDGET_REDUCED'",
+                              code),
+                     1);
+    assert_int_equal(
+        s_number("SELECT count(*) FROM outbox WHERE type = 'funding.budget.changed.v1' "
+                 "AND aggregate_id = '%s'",
+                 code),
+        4);
+    /* The category cannot be given more than the pool holds. */
+    assert_int_equal(s_set_budget(code, YEAR, "film", 90000001, "film line"), 9);
+    s_error_has("raise the year's total first");
+    /* Another year of the same programme is separate. */
+    assert_int_equal(s_set_budget(code, YEAR + 1, NULL, 5000, "next year"), 0);
+    b = s_budget(code, YEAR + 1);
+    assert_int_equal(b->budget_fen, 5000);
+    s_free(b);
+}
+
+/* Bad input is refused with the field and the fix, and writes nothing. */
+static void test_bad_input_writes_nothing(void **state)
+{
+    (void)state;
+    char code[33], unknown[33];
+    s_code(code);
+    s_code(unknown);
+    s_programme(code, S_PLAN_3);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 1000000, NULL), 0);
+    long long before = s_rows();
+
+    assert_int_equal(s_set_budget(code, YEAR, NULL, -5, NULL), 3);
+    s_error_has("field `budget_fen` must be a positive amount");
+    assert_int_equal(s_set_budget(unknown, YEAR, NULL, 100, NULL), 9);
+    s_error_has("there is no programme");
+    assert_int_equal(s_set_budget(code, 1999, NULL, 100, NULL), 3);
+    s_error_has("field `year`");
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100, "\xff\xfe bad"), 3);
+    s_error_has("field `reason` is not valid UTF-8");
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100, ""), 3);
+    s_error_has("field `reason`");
+    assert_int_equal(s_set_budget(code, YEAR, "bad/category", 100, NULL), 3);
+    s_error_has("field `category`");
+
+    /* A plan that does not add up to 100. */
+    Ccip__Funding__CreateProgrammeRequest rq = CCIP__FUNDING__CREATE_PROGRAMME_REQUEST__INIT;
+    Ccip__Funding__TrancheRule r1 = CCIP__FUNDING__TRANCHE_RULE__INIT, *rules[1] = {&r1};
+    r1.percent = 90;
+    r1.condition = CCIP__FUNDING__CONDITION__AGREEMENT_SIGNED;
+    rq.code = unknown;
+    rq.name = "x";
+    rq.tranche_plan = rules;
+    rq.n_tranche_plan = 1;
+    assert_int_equal(s_send(STAFF, "funding.programme.create.v1", &rq.base, NULL, NULL, NULL), 3);
+    s_error_has("add up to 90, not 100");
+    /* The same code twice. */
+    rq.code = code;
+    r1.percent = 100;
+    assert_int_equal(s_send(STAFF, "funding.programme.create.v1", &rq.base, NULL, NULL, NULL), 6);
+    /* Roles: a grantee or a service may not set budgets. */
+    Ccip__Funding__SetBudgetRequest sb = CCIP__FUNDING__SET_BUDGET_REQUEST__INIT;
+    sb.programme_code = code;
+    sb.year = YEAR;
+    sb.budget_fen = 5;
+    sb.reason = "x";
+    assert_int_equal(s_send(NULL, NULL, "funding.budget.set.v1", &sb.base, NULL, NULL, NULL), 7);
+    assert_int_equal(
+        s_send("grantee", "org:x", "funding.budget.set.v1", &sb.base, NULL, NULL, NULL), 7);
+
+    /* A closed year takes no budget change. */
+    long long rows = s_rows();
+    assert_int_equal(rows, before);
+    Ccip__Funding__CloseYearRequest c = CCIP__FUNDING__CLOSE_YEAR_REQUEST__INIT;
+    c.programme_code = code;
+    c.year = YEAR;
+    c.reason = "fiscal year closed";
+    s_free(s_ok(STAFF, "funding.year.close.v1", &c.base, NULL));
+    rows = s_rows();
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 2000000, NULL), 9);
+    s_error_has("closed");
+    s_error_has("takes no budget changes");
+    assert_int_equal(s_send(STAFF, "funding.year.close.v1", &c.base, NULL, NULL, NULL), 9);
+    assert_int_equal(s_rows(), rows);
+    Ccip__Funding__Budget *b = s_budget(code, YEAR);
+    assert_true(b->closed);
+    assert_string_equal(b->close_reason, "fiscal year closed");
+    s_free(b);
+}
+
+/* ---- awards ------------------------------------------------------------------------ */
+
+/* An approval of a special-fund project proposes one award of the
+ * recommended amount (never above the request); declined, returned and
+ * non-fund decisions propose none; a redelivered decision proposes nothing
+ * new. */
+static void test_award_from_decision(void **state)
+{
+    (void)state;
+    char code[33];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+    s_decision ok, declined, cluster, capped, none;
+    s_decision_init(&ok, code, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                    CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 50000000, 40000000);
+    s_decision_init(&declined, code, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                    CCIP__EVALUATION__OUTCOME__DECISION_DECLINED, 50000000, 0);
+    s_decision_init(&cluster, code, CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                    CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0);
+    s_decision_init(&capped, code, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                    CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 30000000, 90000000);
+    s_decision_init(&none, code, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                    CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 20000000, 0);
+    uint64_t first = s_fake_add(&s_eval, &ok.d.base, -1);
+    s_fake_add(&s_eval, &declined.d.base, -1);
+    s_fake_add(&s_eval, &cluster.d.base, -1);
+    s_fake_add(&s_eval, &capped.d.base, -1);
+    s_fake_add(&s_eval, &none.d.base, -1);
+    /* The first approval again, as a producer that published it twice. */
+    s_fake_add(&s_eval, NULL, (int)(first - s_eval.base - 1));
+    s_fake_applied(&s_eval);
+    ccip_test_sleep_ms(300); /* heartbeats keep coming: nothing is applied twice */
+
+    assert_int_equal(s_number("SELECT count(*) FROM award WHERE programme_code = '%s'", code), 3);
+    assert_int_equal(
+        s_number("SELECT amount_fen FROM award WHERE application_id = '%s'", ok.application_id),
+        40000000);
+    assert_int_equal(
+        s_number("SELECT amount_fen FROM award WHERE application_id = '%s'", capped.application_id),
+        30000000);
+    assert_int_equal(
+        s_number("SELECT amount_fen FROM award WHERE application_id = '%s'", none.application_id),
+        20000000);
+    assert_int_equal(s_number("SELECT count(*) FROM award WHERE application_id IN ('%s', '%s')",
+                              declined.application_id, cluster.application_id),
+                     0);
+    assert_int_equal(
+        s_number("SELECT count(*) FROM outbox WHERE type = 'funding.award.proposed.v1' "
+                 "AND aggregate_id = '%s'",
+                 ok.application_id),
+        1);
+
+    Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
+    g.application_id = ok.application_id;
+    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
+        NULL, NULL, "funding.award.get.v1", &g.base, &ccip__funding__award_reply__descriptor);
+    assert_int_equal(r->award->status, CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED);
+    assert_int_equal(r->award->requested_fen, 50000000);
+    assert_int_equal(r->award->recommended_fen, 40000000);
+    assert_string_equal(r->award->grantee_uscc, ok.uscc);
+    assert_string_equal(r->award->programme_code, code);
+    assert_int_equal(r->award->n_tranches, 0);
+    s_free(r);
+}
+
+typedef struct {
+    const char *award; /* to confirm */
+    int status;        /* reply status */
+    char error[800];
+} s_racer;
+
+static void *s_race(void *arg)
+{
+    s_racer *r = arg;
+    char err[256];
+    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
+    rq.award_id = (char *)r->award;
+    rq.category = "";
+    rq.note = "";
+    r->status = c ? s_send_on(c, STAFF, "funding.award.confirm.v1", &rq.base, NULL, NULL, NULL,
+                              r->error, sizeof r->error)
+                  : -1;
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* Many confirmations at once against a budget that allows exactly some of
+ * them: exactly those are committed, the others are refused with
+ * "insufficient budget", and the year is never overspent. */
+static void test_confirm_never_overspends(void **state)
+{
+    (void)state;
+    char code[33];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+    const int64_t each = 1000000; /* 10,000.00 yuan */
+    const int fit = 5;
+    assert_int_equal(s_set_budget(code, YEAR, NULL, fit * each + each / 2, NULL), 0);
+    char awards[RACERS][37];
+    for (int i = 0; i < RACERS; i++)
+        s_award(code, each, each, awards[i], NULL, NULL);
+    s_racer racers[RACERS];
+    pthread_t threads[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i] = (s_racer){.award = awards[i]};
+        assert_int_equal(pthread_create(&threads[i], NULL, s_race, &racers[i]), 0);
+    }
+    int ok = 0, refused = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(threads[i], NULL);
+        if (racers[i].status == 0)
+            ok++;
+        else if (racers[i].status == 9 && strstr(racers[i].error, "insufficient budget"))
+            refused++;
+        else
+            fprintf(stderr, "racer %d: status %d: %s\n", i, racers[i].status, racers[i].error);
+    }
+    assert_int_equal(ok, fit);
+    assert_int_equal(refused, RACERS - fit);
+    Ccip__Funding__Budget *b = s_budget(code, YEAR);
+    assert_int_equal(b->committed_fen, fit * each);
+    assert_int_equal(b->remaining_fen, each / 2);
+    assert_int_equal(b->awards_committed, fit);
+    assert_int_equal(b->awards_proposed, RACERS - fit);
+    s_free(b);
+    assert_int_equal(s_number("SELECT coalesce(sum(amount_fen), 0) FROM award WHERE "
+                              "programme_code = '%s' AND status = 'AWARD_COMMITTED'",
+                              code),
+                     fit * each);
+    Ccip__Funding__VerifyLedgerReply *v = s_verify();
+    assert_true(v->ok);
+    s_free(v);
+}
+
+/* Confirming: the amount is at most the request, the programme and year
+ * must exist and be open; a refusal writes nothing; the same command id
+ * twice commits once. */
+static void test_confirm_rules(void **state)
+{
+    (void)state;
+    char code[33], other[33], award[37], award2[37], lost[37];
+    s_code(code);
+    s_code(other);
+    s_programme(code, S_PLAN_3);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, NULL), 0);
+    s_award(code, 3000000, 2500000, award, NULL, NULL);
+    s_award(code, 3000000, 2500000, award2, NULL, NULL);
+    s_award(other, 3000000, 2500000, lost, NULL, NULL); /* its programme does not exist */
+    long long before = s_rows();
+    assert_int_equal(s_confirm(award, -1, NULL, NULL), 3);
+    s_error_has("field `amount_fen` must be a positive amount");
+    assert_int_equal(s_confirm(award, 3000001, NULL, NULL), 3);
+    s_error_has("above the 30000.00 yuan the applicant requested");
+    assert_int_equal(s_confirm(award, 0, "nosuch", NULL), 9);
+    s_error_has("has no category \"nosuch\"");
+    assert_int_equal(s_confirm(lost, 0, NULL, NULL), 9);
+    s_error_has("there is no programme");
+    assert_int_equal(s_confirm("not-a-uuid", 0, NULL, NULL), 3);
+    assert_int_equal(s_rows(), before);
+
+    char id[37];
+    ccip_uuid_v7(id);
+    assert_int_equal(s_confirm(award, 2800000, NULL, id), 0);
+    assert_int_equal(s_confirm(award, 2800000, NULL, id), 0); /* the stored reply */
+    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE award_id = '%s'", award),
+                     1);
+    assert_int_equal(s_confirm(award, 0, NULL, NULL), 9); /* a new id: not proposed any more */
+    s_error_has("is AWARD_COMMITTED");
+    Ccip__Funding__Award *w = s_get_award(STAFF, award);
+    assert_int_equal(w->amount_fen, 2800000);
+    assert_int_equal(w->n_tranches, 3);
+    assert_int_equal(w->tranches[0]->amount_fen, 1400000);
+    assert_int_equal(w->tranches[1]->amount_fen, 840000);
+    assert_int_equal(w->tranches[2]->amount_fen, 560000);
+    s_free(w);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'funding.award.granted.v1' "
+                              "AND payload IS NOT NULL AND aggregate_type = 'application' AND "
+                              "aggregate_id = (SELECT application_id::text FROM award WHERE id = "
+                              "'%s')",
+                              award),
+                     1);
+
+    /* The budget cannot be lowered below what is committed. */
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 2000000, "cut"), 9);
+    s_error_has("the lowest it can be set to is 28000.00 yuan");
+
+    /* A closed year takes no new commitment. */
+    Ccip__Funding__CloseYearRequest c = CCIP__FUNDING__CLOSE_YEAR_REQUEST__INIT;
+    c.programme_code = code;
+    c.year = YEAR;
+    c.reason = "closed";
+    s_free(s_ok(STAFF, "funding.year.close.v1", &c.base, NULL));
+    before = s_rows();
+    assert_int_equal(s_confirm(award2, 0, NULL, NULL), 9);
+    s_error_has("closed");
+    assert_int_equal(s_rows(), before);
+    /* Rejecting a proposal needs a reason. */
+    assert_int_equal(s_award_action("reject", award2, ""), 3);
+    assert_int_equal(s_award_action("reject", award2, "the office's conditions were not met"), 0);
+}
+
+/* ---- tranches and payments ------------------------------------------------------- */
+
+/* A tranche is paid only when its condition holds, in order, never while
+ * the award is suspended; the error names the missing condition; above the
+ * four-eyes amount two different approvers are needed; paid tranches
+ * publish funding.disbursement.paid.v1. */
+static void test_tranches_and_payments(void **state)
+{
+    (void)state;
+    char code[33], award[37], uscc[19], app[37], payment[37], small[37];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, NULL), 0);
+    s_award(code, 3000001, 3000001, award, uscc, app);
+    assert_int_equal(s_confirm(award, 0, NULL, NULL), 0);
+    Ccip__Funding__Award *w = s_get_award(STAFF, award);
+    /* 3,000,001 fen split 50/30/20: the last takes the remainder fen. */
+    assert_int_equal(w->tranches[0]->amount_fen, 1500000);
+    assert_int_equal(w->tranches[1]->amount_fen, 900000);
+    assert_int_equal(w->tranches[2]->amount_fen, 600001);
+    assert_false(w->tranches[0]->condition_met);
+    s_free(w);
+
+    assert_int_equal(s_request(award, 1, NULL), 9);
+    s_error_has("its condition AGREEMENT_SIGNED does not hold");
+    assert_int_equal(s_request(award, 4, NULL), 3);
+    assert_int_equal(s_award_action("sign", award, "signed in the office"), 0);
+    assert_int_equal(s_request(award, 2, NULL), 9);
+    s_error_has("cannot be paid before tranche 1");
+
+    /* 15,000.00 yuan is above the four-eyes amount: two approvers. */
+    assert_int_equal(s_request(award, 1, payment), 0);
+    assert_int_equal(s_request(award, 1, NULL), 9); /* one pending request per tranche */
+    int paid = -1;
+    assert_int_equal(s_approve(STAFF, payment, NULL), 7); /* staff do not approve */
+    assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
+    assert_false(paid);
+    assert_int_equal(s_approve(FINANCE_A, payment, NULL), 7);
+    s_error_has("two different approvers");
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
+                              app),
+                     0);
+    assert_int_equal(s_approve(FINANCE_B, payment, &paid), 0);
+    assert_true(paid);
+    assert_int_equal(s_approve(FINANCE_B, payment, NULL), 9); /* paid: nothing to approve */
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
+                              app),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM payment WHERE id = '%s' AND first_approver = "
+                              "'finance-wang' AND second_approver = 'finance-zhao'",
+                              payment),
+                     1);
+
+    /* Tranche 2 waits for a compliant mid-term inspection. */
+    assert_int_equal(s_request(award, 2, NULL), 9);
+    s_error_has("MIDTERM_INSPECTION_PASSED");
+    assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__MIDTERM,
+                               CCIP__FUNDING__FINDING__ISSUES, 0, NULL),
+                     0);
+    assert_int_equal(s_request(award, 2, NULL), 9); /* issues are not a pass */
+    assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__MIDTERM,
+                               CCIP__FUNDING__FINDING__COMPLIANT, 0, NULL),
+                     0);
+    /* Suspended: no payment, whatever the condition. */
+    assert_int_equal(s_award_action("suspend", award, "audit of the accounts"), 0);
+    assert_int_equal(s_request(award, 2, NULL), 9);
+    s_error_has("the award is suspended");
+    assert_int_equal(s_award_action("resume", award, "audit closed"), 0);
+    s_pay(award, 2);
+    assert_int_equal(s_request(award, 3, NULL), 9);
+    s_error_has("FINAL_REPORT_ACCEPTED");
+
+    /* A pending request is cancelled by a suspension: approving it then
+     * fails, naming the suspension. */
+    char award2[37], p2[37];
+    s_award(code, 1000000, 1000000, award2, NULL, NULL);
+    assert_int_equal(s_confirm(award2, 0, NULL, NULL), 0);
+    assert_int_equal(s_award_action("sign", award2, ""), 0);
+    assert_int_equal(s_request(award2, 1, p2), 0);
+    assert_int_equal(s_award_action("suspend", award2, "complaint received"), 0);
+    assert_int_equal(s_approve(FINANCE_A, p2, NULL), 9);
+    s_error_has("cancelled");
+
+    /* Below the four-eyes amount one approval pays. */
+    s_award(code, 10000, 10000, small, NULL, NULL);
+    assert_int_equal(s_confirm(small, 0, NULL, NULL), 0);
+    assert_int_equal(s_award_action("sign", small, ""), 0);
+    assert_int_equal(s_request(small, 1, payment), 0);
+    assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
+    assert_true(paid);
+
+    Ccip__Funding__Budget *b = s_budget(code, YEAR);
+    assert_int_equal(b->disbursed_fen, 1500000 + 900000 + 5000);
+    s_free(b);
+    Ccip__Funding__VerifyLedgerReply *v = s_verify();
+    assert_true(v->ok);
+    s_free(v);
+}
+
+/* ---- use-of-funds reports ---------------------------------------------------------- */
+
+static int s_save_report(const char *actor, const char *award, const char *report,
+                         Ccip__Funding__ReportKind kind, char id[37])
+{
+    Ccip__Funding__SaveReportRequest rq = CCIP__FUNDING__SAVE_REPORT_REQUEST__INIT;
+    rq.award_id = (char *)award;
+    rq.report_id = (char *)(report ? report : "");
+    rq.kind = kind;
+    rq.period = "2027 H1";
+    rq.progress = "Workshop built;\nfirst two exhibitions held.";
+    Ccip__Funding__SpendLine l1 = CCIP__FUNDING__SPEND_LINE__INIT, l2 = l1, *lines[2] = {&l1, &l2};
+    l1.item = "equipment";
+    l1.spent_fen = 800000;
+    l2.item = "staff";
+    l2.spent_fen = 250050;
+    rq.lines = lines;
+    rq.n_lines = 2;
+    Ccip__Funding__ReportDocument d = CCIP__FUNDING__REPORT_DOCUMENT__INIT, *docs[1] = {&d};
+    d.name = "receipts.pdf";
+    d.sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    rq.documents = docs;
+    rq.n_documents = 1;
+    Ccip__Funding__UseReportReply *r = NULL;
+    int status = s_send("grantee", actor, "funding.report.save.v1", &rq.base, NULL,
+                        &ccip__funding__use_report_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && id)
+        snprintf(id, 37, "%s", r->report->id);
+    if (status == 0)
+        assert_int_equal(r->report->spent_fen, 1050050);
+    s_free(r);
+    return status;
+}
+
+static int s_report_act(const char *role, const char *actor, const char *verb, const char *report,
+                        const char *note)
+{
+    char type[64];
+    snprintf(type, sizeof type, "funding.report.%s.v1", verb);
+    Ccip__Funding__ReportActionRequest rq = CCIP__FUNDING__REPORT_ACTION_REQUEST__INIT;
+    rq.report_id = (char *)report;
+    rq.note = (char *)(note ? note : "");
+    return s_send(role, actor, type, &rq.base, NULL, NULL, NULL);
+}
+
+/* A grantee files reports on its own award only; a submitted report is
+ * locked until staff return it; an accepted final report lets the last
+ * tranche be paid. */
+static void test_use_of_funds_reports(void **state)
+{
+    (void)state;
+    char code[33], award[37], uscc[19], actor[24], other[24], other_uscc[19], report[37],
+        final_report[37];
+    s_code(code);
+    static const char *const plan[] = {"60:AGREEMENT_SIGNED", "40:FINAL_REPORT_ACCEPTED", NULL};
+    s_programme(code, plan);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, NULL), 0);
+    s_award(code, 2000000, 2000000, award, uscc, NULL);
+    snprintf(actor, sizeof actor, "org:%s", uscc);
+    s_uscc(other_uscc);
+    snprintf(other, sizeof other, "org:%s", other_uscc);
+    /* Not before the award is confirmed. */
+    assert_int_equal(s_save_report(actor, award, NULL, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
+                     9);
+    assert_int_equal(s_confirm(award, 0, NULL, NULL), 0);
+    assert_int_equal(s_save_report(other, award, NULL, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
+                     7);
+    assert_int_equal(s_save_report(actor, award, NULL, CCIP__FUNDING__REPORT_KIND__INTERIM, report),
+                     0);
+    assert_int_equal(s_save_report(actor, award, report, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
+                     0);
+    assert_int_equal(s_report_act("grantee", other, "submit", report, NULL), 7);
+    assert_int_equal(s_report_act("grantee", actor, "submit", report, NULL), 0);
+    /* Locked: neither the grantee nor direct SQL can change it. */
+    assert_int_equal(s_save_report(actor, award, report, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
+                     9);
+    s_error_has("locked");
+    assert_int_equal(
+        s_number("WITH d AS (DELETE FROM use_report_line WHERE report_id = '%s' RETURNING 1) "
+                 "SELECT count(*) FROM d",
+                 report),
+        -1);
+    assert_int_equal(s_report_act(STAFF, "return", report, ""), 3); /* a return needs a note */
+    assert_int_equal(s_report_act(STAFF, "return", report, "add the bank statements"), 0);
+    assert_int_equal(s_save_report(actor, award, report, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
+                     0);
+    assert_int_equal(s_report_act("grantee", actor, "submit", report, NULL), 0);
+    assert_int_equal(s_report_act(STAFF, "accept", report, "complete"), 0);
+    assert_int_equal(s_report_act(STAFF, "accept", report, "again"), 9);
+
+    /* The grantee sees its own award, not another's. */
+    Ccip__Funding__Award *w = s_get_award("grantee", actor, award);
+    assert_int_equal(w->n_reports, 1);
+    assert_int_equal(w->reports[0]->status, CCIP__FUNDING__REPORT_STATUS__REPORT_ACCEPTED);
+    assert_int_equal(w->reports[0]->submissions, 2);
+    s_free(w);
+    Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
+    g.award_id = award;
+    assert_int_equal(s_send("grantee", other, "funding.award.get.v1", &g.base, NULL, NULL, NULL),
+                     7);
+    Ccip__Funding__ListAwardsRequest l = CCIP__FUNDING__LIST_AWARDS_REQUEST__INIT;
+    Ccip__Funding__ListAwardsReply *lr =
+        (Ccip__Funding__ListAwardsReply *)s_ok("grantee", other, "funding.award.list.v1", &l.base,
+                                               &ccip__funding__list_awards_reply__descriptor);
+    assert_int_equal(lr->n_awards, 0);
+    s_free(lr);
+
+    /* The final report gates the last tranche. */
+    assert_int_equal(s_award_action("sign", award, ""), 0);
+    s_pay(award, 1);
+    assert_int_equal(s_request(award, 2, NULL), 9);
+    s_error_has("FINAL_REPORT_ACCEPTED");
+    assert_int_equal(
+        s_save_report(actor, award, NULL, CCIP__FUNDING__REPORT_KIND__FINAL, final_report), 0);
+    assert_int_equal(s_report_act("grantee", actor, "submit", final_report, NULL), 0);
+    assert_int_equal(s_report_act(STAFF, "accept", final_report, "final accounts in order"), 0);
+    s_pay(award, 2);
+    w = s_get_award(STAFF, award);
+    assert_int_equal(w->status, CCIP__FUNDING__AWARD_STATUS__AWARD_COMPLETED);
+    assert_int_equal(w->disbursed_fen, 2000000);
+    s_free(w);
+}
+
+/* ---- inspections and clawback -------------------------------------------------------- */
+
+/* Misuse suspends the remaining tranches and orders a clawback; the events
+ * are published; recoveries are recorded until the clawback is recovered. */
+static void test_misuse_and_clawback(void **state)
+{
+    (void)state;
+    char code[33], award[37], app[37], clawback[37];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, NULL), 0);
+    s_award(code, 2000000, 2000000, award, NULL, app);
+    assert_int_equal(s_confirm(award, 0, NULL, NULL), 0);
+    assert_int_equal(s_award_action("sign", award, ""), 0);
+    s_pay(award, 1); /* 1,000,000 fen paid */
+
+    /* More than was paid cannot be clawed back. */
+    assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__AD_HOC,
+                               CCIP__FUNDING__FINDING__MISUSE, 1000001, NULL),
+                     3);
+    s_error_has("field `misused_fen`");
+    assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__AD_HOC,
+                               CCIP__FUNDING__FINDING__MISUSE, 300000, clawback),
+                     0);
+    assert_true(ccip_uuid_valid(clawback));
+    Ccip__Funding__Award *w = s_get_award(STAFF, award);
+    assert_int_equal(w->status, CCIP__FUNDING__AWARD_STATUS__AWARD_SUSPENDED);
+    assert_int_equal(w->tranches[0]->status, CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_PAID);
+    assert_int_equal(w->tranches[1]->status, CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_SUSPENDED);
+    assert_int_equal(w->tranches[2]->status, CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_SUSPENDED);
+    assert_int_equal(w->clawed_back_fen, 300000);
+    assert_int_equal(w->n_clawbacks, 1);
+    /* The refused recording left its inspection scheduled, without a finding. */
+    assert_int_equal(w->n_inspections, 2);
+    assert_int_equal(w->inspections[0]->finding, CCIP__FUNDING__FINDING__FINDING_UNSPECIFIED);
+    assert_int_equal(w->inspections[1]->finding, CCIP__FUNDING__FINDING__MISUSE);
+    s_free(w);
+    const char *types[] = {"funding.inspection.recorded.v1", "funding.award.suspended.v1",
+                           "funding.clawback.ordered.v1"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = '%s' AND "
+                                  "aggregate_id = '%s'",
+                                  types[i], app),
+                         1);
+    assert_int_equal(s_request(award, 2, NULL), 9);
+    s_error_has("suspended");
+
+    Ccip__Funding__RecoverRequest rv = CCIP__FUNDING__RECOVER_REQUEST__INIT;
+    rv.clawback_id = clawback;
+    rv.amount_fen = 300001;
+    rv.reference = "BANK-REF-1";
+    assert_int_equal(s_send(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL, NULL, NULL),
+                     3);
+    rv.amount_fen = 0;
+    assert_int_equal(s_send(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL, NULL, NULL),
+                     3);
+    rv.amount_fen = 100000;
+    s_free(s_ok(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL));
+    rv.amount_fen = 200000;
+    rv.reference = "BANK-REF-2";
+    Ccip__Funding__ClawbackReply *cr =
+        (Ccip__Funding__ClawbackReply *)s_ok(FINANCE_A, "funding.clawback.recover.v1", &rv.base,
+                                             &ccip__funding__clawback_reply__descriptor);
+    assert_int_equal(cr->clawback->status, CCIP__FUNDING__CLAWBACK_STATUS__CLAWBACK_RECOVERED);
+    assert_int_equal(cr->clawback->n_recoveries, 2);
+    s_free(cr);
+    assert_int_equal(s_send(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL, NULL, NULL),
+                     9);
+
+    Ccip__Funding__Budget *b = s_budget(code, YEAR);
+    assert_int_equal(b->disbursed_fen, 1000000);
+    assert_int_equal(b->clawed_back_fen, 300000);
+    assert_int_equal(b->recovered_fen, 300000);
+    assert_int_equal(b->committed_fen, 2000000);
+    s_free(b);
+
+    /* Terminating releases what was not paid back to the budget. */
+    assert_int_equal(s_award_action("terminate", award, "misuse confirmed"), 0);
+    b = s_budget(code, YEAR);
+    assert_int_equal(b->committed_fen, 1000000);
+    assert_int_equal(b->remaining_fen, 99000000);
+    s_free(b);
+    w = s_get_award(STAFF, award);
+    assert_int_equal(w->status, CCIP__FUNDING__AWARD_STATUS__AWARD_TERMINATED);
+    assert_int_equal(w->tranches[1]->status, CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_CANCELLED);
+    s_free(w);
+    Ccip__Funding__VerifyLedgerReply *v = s_verify();
+    assert_true(v->ok);
+    s_free(v);
+}
+
+/* ---- the ledger ------------------------------------------------------------------------ */
+
+/* Every entry balances (the database refuses one that does not), balances
+ * are derived from the journal, and verify finds a corrupted balance. */
+static void test_ledger_verify(void **state)
+{
+    (void)state;
+    char code[33];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 7700, NULL), 0);
+    Ccip__Funding__VerifyLedgerReply *v = s_verify();
+    assert_true(v->ok);
+    assert_true(v->entries >= 1);
+    s_free(v);
+    assert_int_equal(s_number("SELECT count(*) FROM (SELECT entry_id FROM journal_line GROUP BY "
+                              "entry_id HAVING sum(amount_fen) <> 0) x"),
+                     0);
+
+    /* An unbalanced entry is refused when its transaction commits. */
+    long long entries = s_number("SELECT count(*) FROM journal_entry");
+    assert_int_equal(
+        s_number("WITH e AS (INSERT INTO journal_entry (kind, programme_code, year, actor_id, "
+                 "actor_role) VALUES ('ENTRY_BUDGET_ALLOCATED', '%s', %d, 'x', 'x') RETURNING id) "
+                 "INSERT INTO journal_line (entry_id, account_id, amount_fen) SELECT e.id, a.id, "
+                 "5 FROM e, account a WHERE a.code = 'available:%s:%d:' RETURNING 1",
+                 code, YEAR, code, YEAR),
+        -1);
+    assert_int_equal(s_number("SELECT count(*) FROM journal_entry"), entries);
+    /* Lines are append-only. */
+    assert_int_equal(s_number("WITH u AS (UPDATE journal_line SET amount_fen = amount_fen + 1 "
+                              "WHERE id = (SELECT max(id) FROM journal_line) RETURNING 1) "
+                              "SELECT count(*) FROM u"),
+                     -1);
+
+    /* A corrupted balance is found and named. */
+    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen + 13 "
+                              "WHERE code = 'available:%s:%d:' RETURNING 1) SELECT count(*) FROM u",
+                              code, YEAR),
+                     1);
+    v = s_verify();
+    assert_false(v->ok);
+    char want[64];
+    snprintf(want, sizeof want, "available:%s:%d:", code, YEAR);
+    int found = 0;
+    for (size_t i = 0; i < v->n_accounts_mismatched; i++)
+        if (strcmp(v->accounts_mismatched[i]->account, want) == 0) {
+            found = 1;
+            assert_int_equal(v->accounts_mismatched[i]->stored_fen, 7713);
+            assert_int_equal(v->accounts_mismatched[i]->journal_fen, 7700);
+        }
+    assert_true(found);
+    s_free(v);
+    /* So is a budget figure that disagrees with its appropriation. */
+    assert_int_equal(s_number("WITH u AS (UPDATE budget_year SET budget_fen = 1 WHERE "
+                              "programme_code = '%s' RETURNING 1) SELECT count(*) FROM u",
+                              code),
+                     1);
+    v = s_verify();
+    found = 0;
+    for (size_t i = 0; i < v->n_figures_mismatched; i++)
+        found += strstr(v->figures_mismatched[i]->what, code) != NULL;
+    assert_int_equal(found, 1);
+    s_free(v);
+    /* Repair, so that the other tests' verifications stay clean. */
+    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen - 13 "
+                              "WHERE code = 'available:%s:%d:' RETURNING 1) SELECT count(*) FROM u",
+                              code, YEAR),
+                     1);
+    assert_int_equal(s_number("WITH u AS (UPDATE budget_year SET budget_fen = 7700 WHERE "
+                              "programme_code = '%s' RETURNING 1) SELECT count(*) FROM u",
+                              code),
+                     1);
+    v = s_verify();
+    assert_true(v->ok);
+    s_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_programmes_and_budgets),
+        cmocka_unit_test(test_bad_input_writes_nothing),
+        cmocka_unit_test(test_award_from_decision),
+        cmocka_unit_test(test_confirm_never_overspends),
+        cmocka_unit_test(test_confirm_rules),
+        cmocka_unit_test(test_tranches_and_payments),
+        cmocka_unit_test(test_use_of_funds_reports),
+        cmocka_unit_test(test_misuse_and_clawback),
+        cmocka_unit_test(test_ledger_verify),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}
