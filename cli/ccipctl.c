@@ -47,6 +47,8 @@ static void s_usage(FILE *f)
           "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
           "  events tail PREFIX                       follow live events, decoded\n"
           "  events replay SERVICE --from N           print a service's events from position N\n"
+          "  evaluation GROUP COMMAND ...             registers, cases, assignments, reviews,\n"
+          "                                           the office's decisions, designations\n"
           "  intake GROUP COMMAND ...                 calls, organisations, applications\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
@@ -287,6 +289,8 @@ int main(int argc, char **argv)
         rc = s_ping(&o, nargs, args);
     } else if (strcmp(args[0], "events") == 0) {
         rc = ctl_events(&o, nargs, args);
+    } else if (strcmp(args[0], "evaluation") == 0) {
+        rc = ctl_evaluation(&o, nargs, args);
     } else if (strcmp(args[0], "intake") == 0) {
         rc = ctl_intake(&o, nargs, args);
     } else {

@@ -56,4 +56,8 @@ int ctl_events(ctl_opts *o, int argc, char **argv);
 /* ccipctl intake ...: calls, organisations, applications (cli/ctl_intake.c). */
 int ctl_intake(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl evaluation ...: registers, score sheets, cases, assignments, reviews,
+ * reports, decisions, designations, tasks (cli/ctl_evaluation.c). */
+int ctl_evaluation(ctl_opts *o, int argc, char **argv);
+
 #endif

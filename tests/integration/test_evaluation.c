@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -1466,6 +1467,135 @@ static void test_overdue_and_roles(void **state)
     assert_int_equal(s_declare(late, case_id, 0, ""), CCIP__STATUS__PERMISSION_DENIED);
 }
 
+/* ---- ccipctl ------------------------------------------------------------------- */
+
+/* Runs ccipctl with the suite's bus and keys; returns its exit status and
+ * its standard output in out. */
+static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_ctl(char *out, size_t len, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
+             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* An application taken to a designation with ccipctl alone, the way staff,
+ * an expert, an agency and the office would. */
+static void test_ccipctl_walkthrough(void **state)
+{
+    (void)state;
+    static char out[65536];
+    char p[32], field[48], call[37], uscc[19], app[37], case_id[37], a_uscc[19], e_uscc[19];
+    s_prefix(p, sizeof p);
+    snprintf(field, sizeof field, "f-%s", p);
+    s_open_call(CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION, call);
+    s_accepted(call, CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION, "13211112222",
+               "w@example.cn", 0, uscc, app);
+    s_case_of(app, case_id);
+    s_uscc(a_uscc);
+    s_uscc(e_uscc);
+
+    assert_int_equal(s_ctl(out, sizeof out, "evaluation --help"), 0);
+    assert_non_null(strstr(out, "evaluation assign propose"));
+    assert_int_equal(s_ctl(out, sizeof out, "evaluation assign make 2>/dev/null"), 2);
+    const char *staff = "--role staff --actor staff-li evaluation";
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "%s agency register %s-AG --name 'Capital Appraisal' --uscc %s "
+                           "--districts all --capacity 3",
+                           staff, p, a_uscc),
+                     0);
+    s_only_agencies(p);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "%s expert register %s-EX --name 'Prof. Liu' --fields %s,animation "
+                           "--affiliation %s --district Xicheng --max-reviews 2 --email "
+                           "Liu@Example.cn",
+                           staff, p, field, e_uscc),
+                     0);
+    assert_non_null(strstr(out, "email: liu@example.cn"));
+    /* A refusal by the service: exit 1 and the reason. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "%s expert register %s-EX2 --name X --fields %s --affiliation %s "
+                           "--district Xicheng --max-reviews 0 2>&1",
+                           staff, p, field, e_uscc),
+                     1);
+    assert_non_null(strstr(out, "max_concurrent_reviews"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json %s sheet publish talent_base_identification --criterion "
+                           "innovation:3:10 --criterion impact:2:20 --criterion feasibility:1:5 "
+                           "--threshold 60 --panel 1 --fields %s",
+                           staff, field),
+                     0);
+    const char *v = strstr(out, "\"version\":");
+    assert_non_null(v);
+    int version = atoi(v + strlen("\"version\":"));
+    assert_int_equal(s_ctl(out, sizeof out, "%s assign propose %s", staff, case_id), 0);
+    assert_non_null(strstr(out, "dry_run: yes"));
+    char line[128];
+    snprintf(line, sizeof line, "id: %s-EX", p);
+    assert_non_null(strstr(out, line));
+    assert_int_equal(s_ctl(out, sizeof out, "%s assign make %s", staff, case_id), 0);
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role expert --actor expert:%s-EX evaluation task list", p), 0);
+    assert_non_null(strstr(out, case_id));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role expert --actor expert:%s-EX evaluation review declare %s "
+                           "--statement 'no ties'",
+                           p, case_id),
+                     0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role expert --actor expert:%s-EX evaluation review submit %s "
+                           "--sheet-version %d --score 'innovation=8:new training model' --score "
+                           "'impact=16:serves the district' --score 'feasibility=4:sound budget'",
+                           p, case_id, version),
+                     0);
+    assert_non_null(strstr(out, "panel_complete: yes"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role agency --actor agency:%s-AG evaluation report file %s "
+                           "--visit 2020-01-01 --findings 'as declared' --verdict meets 2>&1",
+                           p, case_id),
+                     1); /* before the agency was assigned */
+    char today[40];
+    ccip_time_format_us(ccip_now_us(), today, sizeof today);
+    today[10] = '\0';
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role agency --actor agency:%s-AG evaluation report file %s "
+                           "--visit %s --findings 'Classrooms and studios as declared.' "
+                           "--verdict meets --document "
+                           "visit.pdf:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00"
+                           "a08:application/pdf",
+                           p, case_id, today),
+                     0);
+    assert_int_equal(
+        s_ctl(out, sizeof out, "%s case submit %s --note 'for Friday'", staff, case_id), 0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role office --actor office-zhao evaluation case decide %s "
+                           "--outcome approved --reasons 'meets every criterion'",
+                           case_id),
+                     0);
+    assert_non_null(strstr(out, "status: CASE_APPROVED"));
+    assert_non_null(strstr(out, "score_centi: 80.00"));
+    assert_int_equal(s_ctl(out, sizeof out, "--json %s case get --application %s", staff, app), 0);
+    assert_non_null(strstr(out, "\"status\":\"CASE_APPROVED\""));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role service evaluation designation list "
+                           "--holder %s",
+                           uscc),
+                     0);
+    assert_non_null(strstr(out, "certificate_no: CTB-"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1476,6 +1606,7 @@ int main(void)
         cmocka_unit_test(test_review_to_designation),
         cmocka_unit_test(test_special_funds_and_return),
         cmocka_unit_test(test_overdue_and_roles),
+        cmocka_unit_test(test_ccipctl_walkthrough),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
