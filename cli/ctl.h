@@ -60,4 +60,7 @@ int ctl_intake(ctl_opts *o, int argc, char **argv);
  * reports, decisions, designations, tasks (cli/ctl_evaluation.c). */
 int ctl_evaluation(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl ip ...: the IP registry and trading platform (cli/ctl_ip.c). */
+int ctl_ip(ctl_opts *o, int argc, char **argv);
+
 #endif

@@ -1,0 +1,214 @@
+#include "ip.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_validate.h"
+#include "ip_disputes.h"
+#include "ip_providers.h"
+#include "ip_trades.h"
+#include "ip_works.h"
+
+CCIP_MIGRATIONS_DECLARE(ip);
+
+const char *const ip_roles_staff[] = {"staff", "admin", NULL};
+const char *const ip_roles_owner[] = {"owner", NULL};
+const char *const ip_roles_party[] = {"owner", "applicant", NULL};
+const char *const ip_roles_register[] = {"owner", "applicant", "staff", "admin", NULL};
+const char *const ip_roles_settle[] = {"owner", "staff", "admin", NULL};
+const char *const ip_roles_chain[] = {"staff", "admin", "service", NULL};
+const char *const ip_roles_readers[] = {"owner", "applicant", "staff", "admin", "service", NULL};
+
+static const ccip_command_handler s_commands[] = {
+    {"ip.work.register.v1", 1, ip_roles_register, ip_work_register},
+    {"ip.work.get.v1", 0, ip_roles_readers, ip_work_get},
+    {"ip.work.list.v1", 0, ip_roles_readers, ip_work_list},
+    {"ip.key.get.v1", 0, ip_roles_readers, ip_key_get},
+    {"ip.chain.read.v1", 0, ip_roles_chain, ip_chain_read},
+    {"ip.review.list.v1", 0, ip_roles_staff, ip_review_list},
+    {"ip.review.resolve.v1", 1, ip_roles_staff, ip_review_resolve},
+    {"ip.listing.create.v1", 1, ip_roles_owner, ip_listing_create},
+    {"ip.listing.update.v1", 1, ip_roles_owner, ip_listing_update},
+    {"ip.listing.withdraw.v1", 1, ip_roles_owner, ip_listing_withdraw},
+    {"ip.listing.get.v1", 0, ip_roles_readers, ip_listing_get},
+    {"ip.listing.list.v1", 0, ip_roles_readers, ip_listing_list},
+    {"ip.offer.make.v1", 1, ip_roles_party, ip_offer_make},
+    {"ip.offer.withdraw.v1", 1, ip_roles_party, ip_offer_withdraw},
+    {"ip.offer.accept.v1", 1, ip_roles_owner, ip_offer_accept},
+    {"ip.contract.settle.v1", 1, ip_roles_settle, ip_contract_settle},
+    {"ip.contract.get.v1", 0, ip_roles_readers, ip_contract_get},
+    {"ip.dispute.file.v1", 1, ip_roles_party, ip_dispute_file},
+    {"ip.dispute.answer.v1", 1, ip_roles_party, ip_dispute_answer},
+    {"ip.dispute.rule.v1", 1, ip_roles_staff, ip_dispute_rule},
+    {"ip.dispute.get.v1", 0, ip_roles_readers, ip_dispute_get},
+    {"ip.provider.register.v1", 1, ip_roles_party, ip_provider_register},
+    {"ip.provider.verify.v1", 1, ip_roles_staff, ip_provider_verify},
+    {"ip.provider.list.v1", 0, ip_roles_readers, ip_provider_list},
+    {"ip.request.create.v1", 1, ip_roles_party, ip_request_create},
+    {"ip.request.accept.v1", 1, ip_roles_party, ip_request_accept},
+    {"ip.request.complete.v1", 1, ip_roles_party, ip_request_complete},
+    {"ip.request.rate.v1", 1, ip_roles_party, ip_request_rate},
+};
+
+static const ccip_config_field s_config_fields[] = {
+    {"ip.signing_key_file", CCIP_CFG_STRING, offsetof(ip_config, signing_key_file), 1, 1023, NULL,
+     "CCIP_IP_SIGNING_KEY_FILE",
+     "the path of the platform's Ed25519 signing key (.key, made by ccipctl ip keygen)"},
+    {"ip.max_content_bytes", CCIP_CFG_INT, offsetof(ip_config, max_content_bytes), 0,
+     IP_MAX_CONTENT_LIMIT, "1048576", "CCIP_IP_MAX_CONTENT_BYTES",
+     "the largest content stored with a registration, in bytes (0 = hashes only)"},
+    {"ip.dispute_answer_seconds", CCIP_CFG_INT, offsetof(ip_config, dispute_answer_seconds), 1,
+     INT64_C(366) * 86400, "1209600", "CCIP_IP_DISPUTE_ANSWER_SECONDS",
+     "how long a respondent may answer a dispute, in seconds (default 14 days)"},
+};
+
+const ccip_service_def ip_def = {
+    .name = "ip",
+    .migrations = ip_migrations,
+    .commands = s_commands,
+    .ncommands = sizeof s_commands / sizeof s_commands[0],
+    .config_fields = s_config_fields,
+    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    .config_size = sizeof(ip_config),
+};
+
+/* ---- callers ------------------------------------------------------------- */
+
+const ip_config *ip_config_get(const ccip_command *cmd)
+{
+    return ccip_service_config_get(cmd->service);
+}
+
+int ip_is_staff(const ccip_command *cmd)
+{
+    return strcmp(cmd->actor.role, "staff") == 0 || strcmp(cmd->actor.role, "admin") == 0;
+}
+
+int ip_actor_party(ccip_command *cmd, char *party)
+{
+    party[0] = '\0';
+    if (strcmp(cmd->actor.role, "owner") != 0 && strcmp(cmd->actor.role, "applicant") != 0)
+        return 0;
+    char err[256];
+    if (strlen(cmd->actor.id) > IP_PARTY_MAX ||
+        ip_check_party("actor_id", cmd->actor.id, err, sizeof err) < 0)
+        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                       "role \"%s\" acts for one party: the actor id must be \"org:<unified "
+                       "social credit code>\" or \"person:<id>\", got \"%.60s\"",
+                       cmd->actor.role, cmd->actor.id);
+    snprintf(party, IP_PARTY_MAX + 1, "%s", cmd->actor.id);
+    return 0;
+}
+
+/* ---- replies and events --------------------------------------------------- */
+
+int ip_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+{
+    cmd->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
+    va_end(ap);
+    return IP_REPLIED;
+}
+
+ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
+{
+    char err[256];
+    const ccip_service_config *base = ccip_service_config_get(cmd->service);
+    ProtobufCMessage *m = ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
+                                              (size_t)base->max_message_bytes, err, sizeof err);
+    if (!m)
+        ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "could not decode the %s payload: %s",
+                desc->short_name, err);
+    return m;
+}
+
+int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn body)
+{
+    ProtobufCMessage *rq = ip_unpack(cmd, desc);
+    if (!rq)
+        return 0;
+    ip_arena *a = ip_arena_new();
+    int rc = a ? body(cmd, a, rq) : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    ip_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(rq, NULL);
+    return IP_RC(rc);
+}
+
+int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    protobuf_c_message_pack(msg, buf);
+    free(cmd->payload);
+    cmd->payload = buf;
+    cmd->payload_len = n;
+    return 0;
+}
+
+int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
+            const char *aggregate_id, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return CCIP_DB_ERROR;
+    }
+    protobuf_c_message_pack(msg, buf);
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, buf, n);
+    free(buf);
+    return rc;
+}
+
+int ip_check_text(ccip_command *cmd, const char *field, const char *s, size_t min, size_t max,
+                  int multiline)
+{
+    char err[300];
+    if (ccip_text_check(field, s, min, max, multiline ? CCIP_TEXT_MULTILINE : 0, err, sizeof err) <
+        0)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    return 0;
+}
+
+int ip_invalid(ccip_command *cmd, int rc, const char *err)
+{
+    if (rc < 0)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    return 0;
+}
+
+int ip_new_id(ccip_command *cmd, char id[40])
+{
+    if (ccip_uuid_v7(id) < 0)
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id: no randomness");
+    return 0;
+}
+
+const char *ip_i64(int64_t v, char *buf)
+{
+    snprintf(buf, 24, "%lld", (long long)v);
+    return buf;
+}
+
+static const ccip_db_stmt S_IS_OWNER = {
+    "ip_is_owner", "SELECT 1 FROM work_owner WHERE work_id = $1 AND party = $2"};
+
+int ip_is_owner(ccip_command *cmd, const char *work_id, const char *party)
+{
+    PGresult *res = NULL;
+    const char *v[] = {work_id, party};
+    int rc = ccip_db_exec(cmd->db, &S_IS_OWNER, 2, v, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    int own = PQntuples(res) == 1;
+    PQclear(res);
+    return own;
+}

@@ -1,0 +1,141 @@
+/*
+ * ip: the registry and trading platform of intellectual property (issue 8;
+ * messages in proto/ccip/ip.proto, which lists every command, its roles and
+ * every event).
+ *
+ * The service is ip_def (ip.c) run by ccip_service_main. Its handlers live
+ * with their concept:
+ *
+ *   ip_works.c       registration (serial, chain, receipt, originality),
+ *                    reading works and the chain, the review of near-duplicates
+ *   ip_trades.c      listings, offers, contracts, settlement
+ *   ip_disputes.c    complaints, answers, rulings; an upheld one freezes a work
+ *   ip_providers.c   the directory of service providers and their requests
+ * and the pure parts, shared with ccipctl and unit-tested on their own:
+ *   ip_chain.c       canonical encoding and hash chain (the encoding is in ip_chain.h)
+ *   ip_receipts.c    signed receipts: text format, sign, verify
+ *   ip_keys.c        the Ed25519 signing key files
+ *   ip_similarity.c  MinHash signatures of text
+ *   ip_validate.c    field checks, territories and terms
+ *   ip_pg.c          PostgreSQL array and bytea text forms
+ *
+ * Who may do what: an organisation's (or person's) users act with role
+ * "owner" or "applicant" and the trusted actor id "org:<USCC>" or
+ * "person:<id>", which is the party they act for; staff and admin act for
+ * the center; other services (role "service") only read. The handler table
+ * refuses other roles; each handler then checks the party (a listing by a
+ * current owner, an acceptance by the listing's seller, ...).
+ *
+ * The signing key. The service reads its Ed25519 key from
+ * `ip.signing_key_file` (CCIP_IP_SIGNING_KEY_FILE) for every registration,
+ * so a rotated key takes effect without a restart, and no key material is
+ * kept in process-wide state. It never makes a key itself: a key made by
+ * whichever replica starts first would race with the others (two keys, half
+ * the receipts unverifiable with the published one) and could vanish with
+ * a container. `ccipctl ip keygen` makes the pair; the operator keeps the
+ * .key secret and publishes the .pub.
+ *
+ * Handlers keep no state between commands and may run on any thread.
+ */
+#ifndef IP_H
+#define IP_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccip/ip.pb-c.h"
+#include "ccip_service.h"
+#include "ip_arena.h"
+#include "ip_validate.h"
+
+/* ip.max_content_bytes: default and the most the setting accepts. */
+#define IP_MAX_CONTENT_DEFAULT (1024 * 1024)
+#define IP_MAX_CONTENT_LIMIT   (16 * 1024 * 1024)
+/* Room a registration needs in a message besides the content. */
+#define IP_MESSAGE_OVERHEAD (64 * 1024)
+
+/* What a helper returns after it has set the reply's error status: the
+ * handler stops and returns 0 (a reply was produced). Helpers return 0 to
+ * go on, IP_REPLIED, or the negative ccip_db_rc of a failed statement. */
+#define IP_REPLIED 1
+
+/* The handler's return value for a helper's result. */
+#define IP_RC(rc) ((rc) > 0 ? 0 : (rc))
+
+/* The service's configuration: the base, then its own settings. */
+typedef struct {
+    ccip_service_config base;       /* every service's settings; must be first */
+    char *signing_key_file;         /* ip.signing_key_file: the Ed25519 .key */
+    int64_t max_content_bytes;      /* ip.max_content_bytes: largest content stored */
+    int64_t dispute_answer_seconds; /* ip.dispute_answer_seconds: respondent's window */
+} ip_config;
+
+extern const ccip_service_def ip_def;
+
+/* Roles of the handler table (NULL-terminated). */
+extern const char *const ip_roles_staff[];    /* staff, admin */
+extern const char *const ip_roles_owner[];    /* owner */
+extern const char *const ip_roles_party[];    /* owner, applicant */
+extern const char *const ip_roles_register[]; /* owner, applicant, staff, admin */
+extern const char *const ip_roles_settle[];   /* owner, staff, admin */
+extern const char *const ip_roles_chain[];    /* staff, admin, service */
+extern const char *const ip_roles_readers[];  /* all of the above */
+
+/* The service's configuration. */
+const ip_config *ip_config_get(const ccip_command *cmd);
+
+/* 1 when the caller acts as staff or admin. */
+int ip_is_staff(const ccip_command *cmd);
+
+/* The party the caller acts for, into party (IP_PARTY_MAX + 1 bytes): for
+ * roles owner and applicant the actor id, which must be a valid party
+ * (otherwise PERMISSION_DENIED and IP_REPLIED); "" for other roles. */
+int ip_actor_party(ccip_command *cmd, char *party);
+
+/* Sets the reply's error (ccip_command_fail) and returns IP_REPLIED. */
+int ip_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Decodes the command's payload as desc, bounded by the message cap. On a
+ * bad payload sets INVALID_ARGUMENT and returns NULL. Free the result with
+ * protobuf_c_message_free_unpacked(msg, NULL). */
+ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
+
+/* The body of a handler: the decoded request and an arena for the reply.
+ * Returns 0, IP_REPLIED or a negative ccip_db_rc. */
+typedef int (*ip_body_fn)(ccip_command *cmd, ip_arena *a, void *request);
+
+/* Runs a handler body: decodes the payload as desc (INVALID_ARGUMENT when it
+ * cannot), makes an arena, calls body, frees both. Returns what a
+ * ccip_command_fn returns. */
+int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn body);
+
+/* Packs msg as the reply's payload. Returns 0, or IP_REPLIED with INTERNAL
+ * when memory ran out. */
+int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg);
+
+/* Packs msg and appends it as an event inside the command's transaction.
+ * Returns 0 or the ccip_db_rc of the failure (INTERNAL on out of memory). */
+int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
+            const char *aggregate_id, const ProtobufCMessage *msg);
+
+/* Checks a text field (ccip_text_check) and sets INVALID_ARGUMENT on
+ * failure. Returns 0 or IP_REPLIED. */
+int ip_check_text(ccip_command *cmd, const char *field, const char *s, size_t min, size_t max,
+                  int multiline);
+
+/* Sets INVALID_ARGUMENT with err when rc < 0. Returns 0 or IP_REPLIED. */
+int ip_invalid(ccip_command *cmd, int rc, const char *err);
+
+/* A new v7 UUID into id. Returns 0, or IP_REPLIED with INTERNAL. */
+int ip_new_id(ccip_command *cmd, char id[40]);
+
+/* Text of an int64 into buf (24 bytes). Returns buf. */
+const char *ip_i64(int64_t v, char *buf);
+
+/* 1 when party is one of the current owners of work_id (row lock not
+ * taken). Returns 1, 0, or a negative ccip_db_rc. */
+int ip_is_owner(ccip_command *cmd, const char *work_id, const char *party);
+
+#endif

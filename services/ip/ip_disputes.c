@@ -1,0 +1,335 @@
+#include "ip_disputes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_id.h"
+#include "ip_pg.h"
+#include "ip_works.h"
+
+#define STATEMENT_MAX   IP_TEXT_MAX
+#define DESCRIPTION_MAX 500 /* characters of an evidence description */
+
+#define DISPUTE_COLUMNS                                                                            \
+    "d.id, d.work_id, d.complainant, d.kind, d.statement, d.evidence_descriptions, "               \
+    "d.evidence_sha256, d.status, d.filed_at_us, d.answer_by_us, d.answer, "                       \
+    "d.answer_evidence_descriptions, d.answer_evidence_sha256, d.answered_by, d.answered_at_us, "  \
+    "d.reasons, d.ruled_by, d.ruled_at_us FROM dispute d "
+
+static const ccip_db_stmt S_GET = {"ip_dispute_get",
+                                   "SELECT " DISPUTE_COLUMNS "WHERE d.id = $1::uuid"};
+static const ccip_db_stmt S_LOCK = {"ip_dispute_lock",
+                                    "SELECT " DISPUTE_COLUMNS "WHERE d.id = $1::uuid FOR UPDATE"};
+static const ccip_db_stmt S_WORK = {"ip_dispute_work",
+                                    "SELECT work_id FROM dispute WHERE id = $1::uuid"};
+static const ccip_db_stmt S_INSERT = {
+    "ip_dispute_insert",
+    "INSERT INTO dispute (id, work_id, complainant, kind, statement, evidence_descriptions, "
+    "evidence_sha256, filed_at_us, answer_by_us) VALUES ($1::uuid, $2::uuid, $3, $4, $5, "
+    "$6::text[], $7::text[], $8::bigint, $9::bigint)"};
+static const ccip_db_stmt S_ANSWER = {
+    "ip_dispute_answer",
+    "UPDATE dispute SET status = 'ANSWERED', answer = $2, answer_evidence_descriptions = "
+    "$3::text[], answer_evidence_sha256 = $4::text[], answered_by = $5, answered_at_us = "
+    "$6::bigint WHERE id = $1::uuid"};
+static const ccip_db_stmt S_RULE = {"ip_dispute_rule",
+                                    "UPDATE dispute SET status = $2, reasons = $3, ruled_by = $4, "
+                                    "ruled_at_us = $5::bigint WHERE id = $1::uuid"};
+static const ccip_db_stmt S_FREEZE = {
+    "ip_dispute_freeze",
+    "UPDATE work SET frozen_by = $2::uuid WHERE id = $1::uuid AND frozen_by IS NULL"};
+
+/* Builds evidence items from two parallel arrays. */
+static int s_fill_evidence(ip_arena *a, const char *descs, const char *hashes,
+                           Ccip__Ip__Evidence ***out, size_t *n)
+{
+    char **d = NULL, **h = NULL;
+    size_t nd = 0, nh = 0;
+    if (ip_pg_text_array(a, descs, &d, &nd) < 0 || ip_pg_text_array(a, hashes, &h, &nh) < 0 ||
+        nd != nh)
+        return -1;
+    *out = ip_arena_alloc(a, (nd ? nd : 1) * sizeof **out);
+    Ccip__Ip__Evidence *ev = ip_arena_alloc(a, (nd ? nd : 1) * sizeof *ev);
+    if (!*out || !ev)
+        return -1;
+    for (size_t i = 0; i < nd; i++) {
+        ccip__ip__evidence__init(&ev[i]);
+        ev[i].description = d[i];
+        ev[i].sha256 = h[i];
+        (*out)[i] = &ev[i];
+    }
+    *n = nd;
+    return 0;
+}
+
+static int s_read(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, const char *id,
+                  Ccip__Ip__Dispute **out)
+{
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
+    }
+    Ccip__Ip__Dispute *d = ip_arena_alloc(a, sizeof *d);
+    int bad = !d;
+    if (d) {
+        ccip__ip__dispute__init(d);
+        d->id = ip_arena_strdup(a, PQgetvalue(res, 0, 0));
+        d->work_id = ip_arena_strdup(a, PQgetvalue(res, 0, 1));
+        d->complainant = ip_arena_strdup(a, PQgetvalue(res, 0, 2));
+        d->kind = ip_enum_value(&ccip__ip__dispute_kind__descriptor, PQgetvalue(res, 0, 3));
+        d->statement = ip_arena_strdup(a, PQgetvalue(res, 0, 4));
+        bad |= s_fill_evidence(a, PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), &d->evidence,
+                               &d->n_evidence) < 0;
+        d->status = ip_arena_strdup(a, PQgetvalue(res, 0, 7));
+        d->filed_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+        d->answer_by_us = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
+        d->answer = ip_arena_strdup(a, PQgetvalue(res, 0, 10));
+        bad |= s_fill_evidence(a, PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 12),
+                               &d->answer_evidence, &d->n_answer_evidence) < 0;
+        d->answered_by = ip_arena_strdup(a, PQgetvalue(res, 0, 13));
+        d->answered_at_us = strtoll(PQgetvalue(res, 0, 14), NULL, 10);
+        d->reasons = ip_arena_strdup(a, PQgetvalue(res, 0, 15));
+        d->ruled_by = ip_arena_strdup(a, PQgetvalue(res, 0, 16));
+        d->ruled_at_us = strtoll(PQgetvalue(res, 0, 17), NULL, 10);
+    }
+    PQclear(res);
+    if (bad || ip_arena_failed(a))
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read dispute %s", id);
+    *out = d;
+    return 0;
+}
+
+/* Checks evidence items and makes the two array literals. */
+static int s_check_evidence(ccip_command *cmd, ip_arena *a, const char *field,
+                            Ccip__Ip__Evidence **items, size_t n, size_t min, const char **descs,
+                            const char **hashes)
+{
+    char err[300], name[48];
+    if (n < min || n > IP_EVIDENCE_MAX)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                       "field `%s` must list %zu to %d items (a description and the SHA-256 of "
+                       "each document), got %zu",
+                       field, min, IP_EVIDENCE_MAX, n);
+    char **d = ip_arena_alloc(a, (n ? n : 1) * sizeof *d);
+    char **h = ip_arena_alloc(a, (n ? n : 1) * sizeof *h);
+    if (!d || !h)
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        snprintf(name, sizeof name, "%s[%zu].description", field, i);
+        if ((rc = ip_check_text(cmd, name, items[i]->description, 1, DESCRIPTION_MAX, 0)) != 0)
+            return rc;
+        snprintf(name, sizeof name, "%s[%zu].sha256", field, i);
+        uint8_t bytes[IP_HASH_LEN];
+        if (ip_check_sha256(name, items[i]->sha256, bytes, err, sizeof err) < 0)
+            return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        d[i] = items[i]->description;
+        h[i] = ip_arena_alloc(a, IP_HASH_HEX + 1);
+        if (!h[i])
+            return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        ip_hex(bytes, IP_HASH_LEN, h[i]);
+    }
+    *descs = ip_pg_text_literal(a, d, n);
+    *hashes = ip_pg_text_literal(a, h, n);
+    if (!*descs || !*hashes)
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return 0;
+}
+
+static int s_file(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__FileDisputeRequest *rq = request;
+    char party[IP_PARTY_MAX + 1], err[400], id[40], filed[24], by[24];
+    const char *descs = NULL, *hashes = NULL;
+    int rc = ip_actor_party(cmd, party);
+    if (rc != 0 ||
+        (rc = ip_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err)) != 0 ||
+        (rc = ip_invalid(
+             cmd,
+             ip_check_enum("kind", &ccip__ip__dispute_kind__descriptor, rq->kind, err, sizeof err),
+             err)) != 0 ||
+        (rc = ip_check_text(cmd, "statement", rq->statement, 1, STATEMENT_MAX, 1)) != 0 ||
+        (rc = s_check_evidence(cmd, a, "evidence", rq->evidence, rq->n_evidence, 1, &descs,
+                               &hashes)) != 0)
+        return rc;
+    ip_work_state w;
+    if ((rc = ip_work_lock(cmd, rq->work_id, &w)) != 0)
+        return rc;
+    if ((rc = ip_is_owner(cmd, w.id, party)) < 0)
+        return rc;
+    if (rc == 1)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "%s owns work %s and cannot file a dispute against it", party, w.id);
+    if ((rc = ip_new_id(cmd, id)) != 0)
+        return rc;
+    int64_t now = ccip_now_us();
+    int64_t answer_by = now + ip_config_get(cmd)->dispute_answer_seconds * 1000000;
+    const char *v[] = {id,
+                       w.id,
+                       party,
+                       ip_enum_name(&ccip__ip__dispute_kind__descriptor, rq->kind),
+                       rq->statement,
+                       descs,
+                       hashes,
+                       ip_i64(now, filed),
+                       ip_i64(answer_by, by)};
+    if ((rc = ccip_db_exec(cmd->db, &S_INSERT, 9, v, NULL, NULL, NULL)) != 0)
+        return rc;
+    Ccip__Ip__DisputeFiled ev = CCIP__IP__DISPUTE_FILED__INIT;
+    ev.dispute_id = id;
+    ev.work_id = w.id;
+    ev.complainant = party;
+    ev.kind = rq->kind;
+    ev.answer_by_us = answer_by;
+    Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
+    if ((rc = ip_emit(cmd, "ip.dispute.filed.v1", "dispute", id, &ev.base)) != 0 ||
+        (rc = s_read(cmd, a, &S_GET, id, &reply.dispute)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_dispute_file(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__file_dispute_request__descriptor, s_file);
+}
+
+/* Locks the dispute's work, then the dispute. */
+static int s_lock(ccip_command *cmd, ip_arena *a, const char *id, ip_work_state *w,
+                  Ccip__Ip__Dispute **d)
+{
+    char err[200], work_id[40];
+    if (ip_check_uuid("dispute_id", id, err, sizeof err) < 0)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_WORK, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
+    }
+    snprintf(work_id, sizeof work_id, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if ((rc = ip_work_lock(cmd, work_id, w)) != 0)
+        return rc;
+    return s_read(cmd, a, &S_LOCK, id, d);
+}
+
+static int s_answer(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__AnswerDisputeRequest *rq = request;
+    char party[IP_PARTY_MAX + 1], when[CCIP_TIME_STRLEN + 1], now_text[24];
+    const char *descs = NULL, *hashes = NULL;
+    ip_work_state w;
+    Ccip__Ip__Dispute *d = NULL;
+    int rc = ip_actor_party(cmd, party);
+    if (rc != 0 || (rc = ip_check_text(cmd, "answer", rq->answer, 1, STATEMENT_MAX, 1)) != 0 ||
+        (rc = s_check_evidence(cmd, a, "evidence", rq->evidence, rq->n_evidence, 0, &descs,
+                               &hashes)) != 0 ||
+        (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
+        return rc;
+    if ((rc = ip_is_owner(cmd, w.id, party)) < 0)
+        return rc;
+    if (rc == 0)
+        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                       "only an owner of work %s may answer dispute %s; %s is not one", w.id, d->id,
+                       party);
+    if (strcmp(d->status, "FILED") != 0)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "dispute %s is %s; it can be answered once, before it is ruled on", d->id,
+                       d->status);
+    int64_t now = ccip_now_us();
+    ccip_time_format_us(d->answer_by_us, when, sizeof when);
+    if (now > d->answer_by_us)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "the window to answer dispute %s closed at %s", d->id, when);
+    const char *v[] = {d->id, rq->answer, descs, hashes, party, ip_i64(now, now_text)};
+    if ((rc = ccip_db_exec(cmd->db, &S_ANSWER, 6, v, NULL, NULL, NULL)) != 0)
+        return rc;
+    Ccip__Ip__DisputeAnswered ev = CCIP__IP__DISPUTE_ANSWERED__INIT;
+    ev.dispute_id = d->id;
+    ev.work_id = w.id;
+    ev.answered_by = party;
+    Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
+    if ((rc = ip_emit(cmd, "ip.dispute.answered.v1", "dispute", d->id, &ev.base)) != 0 ||
+        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_dispute_answer(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__answer_dispute_request__descriptor, s_answer);
+}
+
+static int s_rule(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__RuleDisputeRequest *rq = request;
+    char err[400], when[CCIP_TIME_STRLEN + 1], now_text[24];
+    ip_work_state w;
+    Ccip__Ip__Dispute *d = NULL;
+    int rc = ip_invalid(
+        cmd, ip_check_enum("ruling", &ccip__ip__ruling__descriptor, rq->ruling, err, sizeof err),
+        err);
+    if (rc != 0 || (rc = ip_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, 1)) != 0 ||
+        (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
+        return rc;
+    if (strcmp(d->status, "FILED") != 0 && strcmp(d->status, "ANSWERED") != 0)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "dispute %s was already ruled on (%s)", d->id, d->status);
+    int64_t now = ccip_now_us();
+    if (strcmp(d->status, "FILED") == 0 && now <= d->answer_by_us) {
+        ccip_time_format_us(d->answer_by_us, when, sizeof when);
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "the respondent may answer dispute %s until %s; rule once it has answered "
+                       "or after that time",
+                       d->id, when);
+    }
+    int uphold = rq->ruling == CCIP__IP__RULING__UPHOLD;
+    const char *v[] = {d->id, uphold ? "UPHELD" : "DISMISSED", rq->reasons, cmd->actor.id,
+                       ip_i64(now, now_text)};
+    if ((rc = ccip_db_exec(cmd->db, &S_RULE, 5, v, NULL, NULL, NULL)) != 0)
+        return rc;
+    const char *fv[] = {w.id, d->id};
+    if (uphold && (rc = ccip_db_exec(cmd->db, &S_FREEZE, 2, fv, NULL, NULL, NULL)) != 0)
+        return rc;
+    Ccip__Ip__DisputeRuled ev = CCIP__IP__DISPUTE_RULED__INIT;
+    ev.dispute_id = d->id;
+    ev.work_id = w.id;
+    ev.ruling = rq->ruling;
+    ev.reasons = rq->reasons;
+    ev.serial = w.serial;
+    Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
+    if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
+        (rc = ip_emit(cmd, uphold ? "ip.dispute.upheld.v1" : "ip.dispute.dismissed.v1", "dispute",
+                      d->id, &ev.base)) != 0 ||
+        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_dispute_rule(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__rule_dispute_request__descriptor, s_rule);
+}
+
+static int s_get(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__DisputeActionRequest *rq = request;
+    char err[200];
+    Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
+    int rc = ip_invalid(cmd, ip_check_uuid("dispute_id", rq->dispute_id, err, sizeof err), err);
+    if (rc != 0 || (rc = s_read(cmd, a, &S_GET, rq->dispute_id, &reply.dispute)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_dispute_get(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__dispute_action_request__descriptor, s_get);
+}

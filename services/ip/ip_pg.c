@@ -1,0 +1,149 @@
+#include "ip_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ip_chain.h"
+
+int ip_pg_text_array(ip_arena *a, const char *lit, char ***items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    size_t len = lit ? strlen(lit) : 0;
+    if (len < 2 || lit[0] != '{' || lit[len - 1] != '}')
+        return -1;
+    /* At most one element per byte: a generous bound for the pointer array. */
+    char **out = ip_arena_alloc(a, (len / 2 + 1) * sizeof *out);
+    char *buf = ip_arena_alloc(a, len);
+    if (!out || !buf)
+        return -1;
+    size_t count = 0;
+    const char *p = lit + 1;
+    if (*p == '}') {
+        *items = out;
+        return 0;
+    }
+    for (;;) {
+        char *start = buf;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"') {
+                if (*p == '\\' && p[1])
+                    p++;
+                *buf++ = *p++;
+            }
+            if (*p != '"')
+                return -1;
+            p++;
+        } else {
+            while (*p && *p != ',' && *p != '}')
+                *buf++ = *p++;
+            if (buf - start == 4 && memcmp(start, "NULL", 4) == 0)
+                buf = start;
+        }
+        *buf++ = '\0';
+        out[count++] = start;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p == '}' && p[1] == '\0')
+            break;
+        return -1;
+    }
+    *items = out;
+    *n = count;
+    return 0;
+}
+
+int ip_pg_uint_array(ip_arena *a, const char *lit, uint32_t **items, size_t *n)
+{
+    char **text;
+    if (ip_pg_text_array(a, lit, &text, n) < 0)
+        return -1;
+    uint32_t *out = ip_arena_alloc(a, (*n ? *n : 1) * sizeof *out);
+    if (!out)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        char *end = NULL;
+        unsigned long long v = strtoull(text[i], &end, 10);
+        if (!text[i][0] || *end || v > UINT32_MAX)
+            return -1;
+        out[i] = (uint32_t)v;
+    }
+    *items = out;
+    return 0;
+}
+
+char *ip_pg_text_literal(ip_arena *a, char *const *items, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(items[i]) + 3;
+    char *out = ip_arena_alloc(a, len);
+    if (!out)
+        return NULL;
+    char *p = out;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *s = items[i]; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                *p++ = '\\';
+            *p++ = *s;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
+char *ip_pg_uint_literal(ip_arena *a, const uint32_t *items, size_t n)
+{
+    char *out = ip_arena_alloc(a, n * 12 + 3);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    out[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(out + len, "%s%u", i ? "," : "", items[i]);
+    out[len++] = '}';
+    out[len] = '\0';
+    return out;
+}
+
+char *ip_pg_int64_literal(ip_arena *a, const int64_t *items, size_t n)
+{
+    char *out = ip_arena_alloc(a, n * 22 + 3);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    out[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(out + len, "%s%lld", i ? "," : "", (long long)items[i]);
+    out[len++] = '}';
+    out[len] = '\0';
+    return out;
+}
+
+int ip_pg_bytea(const char *text, uint8_t *out, size_t n)
+{
+    if (!text || text[0] != '\\' || text[1] != 'x')
+        return -1;
+    return ip_unhex(text + 2, out, n);
+}
+
+int ip_pg_bytea_dup(ip_arena *a, const char *text, uint8_t **out, size_t *n)
+{
+    if (!text || text[0] != '\\' || text[1] != 'x' || strlen(text + 2) % 2 != 0)
+        return -1;
+    *n = strlen(text + 2) / 2;
+    *out = ip_arena_alloc(a, *n ? *n : 1);
+    if (!*out)
+        return -1;
+    return ip_unhex(text + 2, *out, *n);
+}

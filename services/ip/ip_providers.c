@@ -1,0 +1,386 @@
+#include "ip_providers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_id.h"
+#include "ip_pg.h"
+
+#define NAME_MAX_CHARS  200
+#define DESCRIPTION_MAX 5000
+#define CATEGORIES_MAX  5
+#define RATING_MAX      5
+
+#define PROVIDER_COLUMNS                                                                           \
+    "p.id, p.party, p.name, p.categories, p.description, p.verified, "                             \
+    "(SELECT count(*) FROM service_request r WHERE r.provider_id = p.id AND r.status IN "          \
+    "('COMPLETED', 'RATED')), "                                                                    \
+    "(SELECT count(*) FROM service_request r WHERE r.provider_id = p.id AND r.rating > 0), "       \
+    "(SELECT coalesce(sum(r.rating), 0) FROM service_request r WHERE r.provider_id = p.id) "       \
+    "FROM provider p "
+#define REQUEST_COLUMNS                                                                            \
+    "r.id, r.provider_id, r.requester, r.category, r.description, r.status, r.rating, "            \
+    "r.rating_note, r.requested_at_us, p.party FROM service_request r "                            \
+    "JOIN provider p ON p.id = r.provider_id "
+
+static const ccip_db_stmt S_PROVIDER_GET = {"ip_provider_get",
+                                            "SELECT " PROVIDER_COLUMNS "WHERE p.id = $1::uuid"};
+static const ccip_db_stmt S_PROVIDER_LIST = {
+    "ip_provider_list", "SELECT " PROVIDER_COLUMNS "WHERE ($1 = '' OR $1 = ANY (p.categories)) "
+                        "AND (NOT $2::boolean OR p.verified) ORDER BY p.name, p.id LIMIT 500"};
+static const ccip_db_stmt S_PROVIDER_INSERT = {
+    "ip_provider_insert",
+    "INSERT INTO provider (id, party, name, categories, description) VALUES ($1::uuid, $2, $3, "
+    "$4::text[], $5) ON CONFLICT (party) DO NOTHING RETURNING id"};
+static const ccip_db_stmt S_PROVIDER_VERIFY = {
+    "ip_provider_verify", "UPDATE provider SET verified = true, verified_by = $2 "
+                          "WHERE id = $1::uuid RETURNING id"};
+static const ccip_db_stmt S_REQUEST_GET = {"ip_request_get",
+                                           "SELECT " REQUEST_COLUMNS "WHERE r.id = $1::uuid"};
+static const ccip_db_stmt S_REQUEST_LOCK = {
+    "ip_request_lock", "SELECT " REQUEST_COLUMNS "WHERE r.id = $1::uuid FOR UPDATE OF r"};
+static const ccip_db_stmt S_REQUEST_INSERT = {
+    "ip_request_insert",
+    "INSERT INTO service_request (id, provider_id, requester, category, description, "
+    "requested_at_us) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::bigint)"};
+static const ccip_db_stmt S_REQUEST_MOVE = {
+    "ip_request_move",
+    "UPDATE service_request SET status = $2, rating = $3::integer, rating_note = $4, "
+    "updated_at = now() WHERE id = $1::uuid"};
+
+static int s_fill_provider(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Provider *p)
+{
+    ccip__ip__provider__init(p);
+    p->id = ip_arena_strdup(a, PQgetvalue(res, row, 0));
+    p->party = ip_arena_strdup(a, PQgetvalue(res, row, 1));
+    p->name = ip_arena_strdup(a, PQgetvalue(res, row, 2));
+    char **cats = NULL;
+    size_t n = 0;
+    if (ip_pg_text_array(a, PQgetvalue(res, row, 3), &cats, &n) < 0)
+        return -1;
+    p->categories = ip_arena_alloc(a, (n ? n : 1) * sizeof *p->categories);
+    for (size_t i = 0; p->categories && i < n; i++)
+        p->categories[i] = ip_enum_value(&ccip__ip__provider_category__descriptor, cats[i]);
+    p->n_categories = n;
+    p->description = ip_arena_strdup(a, PQgetvalue(res, row, 4));
+    p->verified = PQgetvalue(res, row, 5)[0] == 't';
+    p->completed = (uint32_t)atoi(PQgetvalue(res, row, 6));
+    p->rating_count = (uint32_t)atoi(PQgetvalue(res, row, 7));
+    p->rating_sum = (uint32_t)atoi(PQgetvalue(res, row, 8));
+    return ip_arena_failed(a) ? -1 : 0;
+}
+
+static int s_read_provider(ccip_command *cmd, ip_arena *a, const char *id, Ccip__Ip__Provider **p)
+{
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_PROVIDER_GET, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", id);
+    }
+    *p = ip_arena_alloc(a, sizeof **p);
+    rc = *p && s_fill_provider(a, res, 0, *p) == 0
+             ? 0
+             : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read provider %s", id);
+    PQclear(res);
+    return rc;
+}
+
+/* A request and its provider's party (for permission checks and events). */
+typedef struct {
+    Ccip__Ip__ServiceRequest *r;
+    char provider_party[IP_PARTY_MAX + 1];
+} s_request;
+
+static int s_read_request(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, const char *id,
+                          s_request *out)
+{
+    char err[200];
+    if (ip_check_uuid("request_id", id, err, sizeof err) < 0)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no service request %s exists", id);
+    }
+    Ccip__Ip__ServiceRequest *r = ip_arena_alloc(a, sizeof *r);
+    if (r) {
+        ccip__ip__service_request__init(r);
+        r->id = ip_arena_strdup(a, PQgetvalue(res, 0, 0));
+        r->provider_id = ip_arena_strdup(a, PQgetvalue(res, 0, 1));
+        r->requester = ip_arena_strdup(a, PQgetvalue(res, 0, 2));
+        r->category =
+            ip_enum_value(&ccip__ip__provider_category__descriptor, PQgetvalue(res, 0, 3));
+        r->description = ip_arena_strdup(a, PQgetvalue(res, 0, 4));
+        r->status = ip_arena_strdup(a, PQgetvalue(res, 0, 5));
+        r->rating = (uint32_t)atoi(PQgetvalue(res, 0, 6));
+        r->rating_note = ip_arena_strdup(a, PQgetvalue(res, 0, 7));
+        r->requested_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+        snprintf(out->provider_party, sizeof out->provider_party, "%s", PQgetvalue(res, 0, 9));
+    }
+    PQclear(res);
+    if (!r || ip_arena_failed(a))
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    out->r = r;
+    return 0;
+}
+
+/* Replies with the request and, when type is not NULL, emits it. */
+static int s_request_done(ccip_command *cmd, ip_arena *a, const char *id, const char *type)
+{
+    s_request req;
+    int rc = s_read_request(cmd, a, &S_REQUEST_GET, id, &req);
+    if (rc != 0)
+        return rc;
+    if (type) {
+        Ccip__Ip__ServiceRequestChanged ev = CCIP__IP__SERVICE_REQUEST_CHANGED__INIT;
+        ev.request = req.r;
+        ev.provider_party = req.provider_party;
+        if ((rc = ip_emit(cmd, type, "service_request", id, &ev.base)) != 0)
+            return rc;
+    }
+    Ccip__Ip__ServiceRequestReply reply = CCIP__IP__SERVICE_REQUEST_REPLY__INIT;
+    reply.request = req.r;
+    return ip_reply(cmd, &reply.base);
+}
+
+/* ---- providers ------------------------------------------------------------- */
+
+static int s_register(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__RegisterProviderRequest *rq = request;
+    char party[IP_PARTY_MAX + 1], err[400], id[40];
+    int rc = ip_actor_party(cmd, party);
+    if (rc != 0 || (rc = ip_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0)) != 0 ||
+        (rc = ip_check_text(cmd, "description", rq->description, 0, DESCRIPTION_MAX, 1)) != 0)
+        return rc;
+    if (rq->n_categories < 1 || rq->n_categories > CATEGORIES_MAX)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                       "field `categories` must list 1 to %d categories, got %zu", CATEGORIES_MAX,
+                       rq->n_categories);
+    char *names[CATEGORIES_MAX];
+    for (size_t i = 0; i < rq->n_categories; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "categories[%zu]", i);
+        if ((rc = ip_invalid(cmd,
+                             ip_check_enum(field, &ccip__ip__provider_category__descriptor,
+                                           rq->categories[i], err, sizeof err),
+                             err)) != 0)
+            return rc;
+        names[i] =
+            (char *)ip_enum_name(&ccip__ip__provider_category__descriptor, rq->categories[i]);
+        for (size_t j = 0; j < i; j++)
+            if (rq->categories[j] == rq->categories[i])
+                return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `categories` names %s twice", names[i]);
+    }
+    if ((rc = ip_new_id(cmd, id)) != 0)
+        return rc;
+    const char *v[] = {id, party, rq->name, ip_pg_text_literal(a, names, rq->n_categories),
+                       rq->description};
+    PGresult *res = NULL;
+    if (!v[3])
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    if ((rc = ccip_db_exec(cmd->db, &S_PROVIDER_INSERT, 5, v, NULL, NULL, &res)) != 0)
+        return rc;
+    int inserted = PQntuples(res) == 1;
+    PQclear(res);
+    if (!inserted)
+        return ip_fail(cmd, CCIP__STATUS__ALREADY_EXISTS, "%s is already a registered provider",
+                       party);
+    Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
+    if ((rc = s_read_provider(cmd, a, id, &reply.provider)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_provider_register(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__register_provider_request__descriptor, s_register);
+}
+
+static int s_verify(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__ProviderActionRequest *rq = request;
+    char err[200];
+    int rc = ip_invalid(cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err);
+    if (rc != 0)
+        return rc;
+    const char *v[] = {rq->provider_id, cmd->actor.id};
+    PGresult *res = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_PROVIDER_VERIFY, 2, v, NULL, NULL, &res)) != 0)
+        return rc;
+    int hit = PQntuples(res) == 1;
+    PQclear(res);
+    if (!hit)
+        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", rq->provider_id);
+    Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
+    if ((rc = s_read_provider(cmd, a, rq->provider_id, &reply.provider)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_provider_verify(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__provider_action_request__descriptor, s_verify);
+}
+
+static int s_list(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__ListProvidersRequest *rq = request;
+    char err[300];
+    const char *cat = "";
+    if (rq->category) {
+        int rc = ip_invalid(cmd,
+                            ip_check_enum("category", &ccip__ip__provider_category__descriptor,
+                                          rq->category, err, sizeof err),
+                            err);
+        if (rc != 0)
+            return rc;
+        cat = ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category);
+    }
+    const char *v[] = {cat, rq->verified_only ? "true" : "false"};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_PROVIDER_LIST, 2, v, NULL, NULL, &res);
+    if (rc != 0)
+        return rc;
+    Ccip__Ip__ListProvidersReply reply = CCIP__IP__LIST_PROVIDERS_REPLY__INIT;
+    int rows = PQntuples(res);
+    reply.providers = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.providers);
+    for (int i = 0; reply.providers && i < rows; i++) {
+        Ccip__Ip__Provider *p = ip_arena_alloc(a, sizeof *p);
+        if (!p || s_fill_provider(a, res, i, p) < 0)
+            break;
+        reply.providers[reply.n_providers++] = p;
+    }
+    PQclear(res);
+    if (ip_arena_failed(a))
+        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_provider_list(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__list_providers_request__descriptor, s_list);
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static int s_create(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__CreateServiceRequest *rq = request;
+    char party[IP_PARTY_MAX + 1], err[300], id[40], now[24];
+    Ccip__Ip__Provider *p = NULL;
+    int rc = ip_actor_party(cmd, party);
+    if (rc != 0 ||
+        (rc = ip_invalid(cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err),
+                         err)) != 0 ||
+        (rc = ip_invalid(cmd,
+                         ip_check_enum("category", &ccip__ip__provider_category__descriptor,
+                                       rq->category, err, sizeof err),
+                         err)) != 0 ||
+        (rc = ip_check_text(cmd, "description", rq->description, 1, DESCRIPTION_MAX, 1)) != 0 ||
+        (rc = s_read_provider(cmd, a, rq->provider_id, &p)) != 0)
+        return rc;
+    if (!p->verified)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "provider %s has not been verified by staff yet and takes no requests",
+                       p->id);
+    if (strcmp(p->party, party) == 0)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "%s is this provider and cannot request its own services", party);
+    int offers = 0;
+    for (size_t i = 0; i < p->n_categories; i++)
+        offers |= p->categories[i] == rq->category;
+    if (!offers)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "provider %s does not offer %s",
+                       p->id, ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category));
+    if ((rc = ip_new_id(cmd, id)) != 0)
+        return rc;
+    const char *v[] = {id,
+                       p->id,
+                       party,
+                       ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category),
+                       rq->description,
+                       ip_i64(ccip_now_us(), now)};
+    if ((rc = ccip_db_exec(cmd->db, &S_REQUEST_INSERT, 6, v, NULL, NULL, NULL)) != 0)
+        return rc;
+    return s_request_done(cmd, a, id, "ip.service.requested.v1");
+}
+
+int ip_request_create(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__create_service_request__descriptor, s_create);
+}
+
+/* Moves a request from `from` to `to` when the caller is its provider
+ * (by_provider) or its requester. */
+static int s_move(ccip_command *cmd, ip_arena *a, const char *id, int by_provider, const char *from,
+                  const char *to, uint32_t rating, const char *note, const char *event)
+{
+    char party[IP_PARTY_MAX + 1], rating_text[24];
+    s_request req;
+    int rc = ip_actor_party(cmd, party);
+    if (rc != 0 || (rc = s_read_request(cmd, a, &S_REQUEST_LOCK, id, &req)) != 0)
+        return rc;
+    const char *who = by_provider ? req.provider_party : req.r->requester;
+    if (strcmp(who, party) != 0)
+        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                       "only the %s (%s) may do this to service request %s",
+                       by_provider ? "provider" : "requester", who, req.r->id);
+    if (strcmp(req.r->status, from) != 0)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "service request %s is %s; this step needs it %s", req.r->id, req.r->status,
+                       from);
+    const char *v[] = {req.r->id, to, ip_i64(rating, rating_text), note};
+    if ((rc = ccip_db_exec(cmd->db, &S_REQUEST_MOVE, 4, v, NULL, NULL, NULL)) != 0)
+        return rc;
+    return s_request_done(cmd, a, req.r->id, event);
+}
+
+static int s_accept(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__ServiceRequestAction *rq = request;
+    return s_move(cmd, a, rq->request_id, 1, "REQUESTED", "ACCEPTED", 0, "", NULL);
+}
+
+int ip_request_accept(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__service_request_action__descriptor, s_accept);
+}
+
+static int s_complete(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__ServiceRequestAction *rq = request;
+    return s_move(cmd, a, rq->request_id, 1, "ACCEPTED", "COMPLETED", 0, "",
+                  "ip.service.completed.v1");
+}
+
+int ip_request_complete(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__service_request_action__descriptor, s_complete);
+}
+
+static int s_rate(ccip_command *cmd, ip_arena *a, void *request)
+{
+    Ccip__Ip__RateServiceRequest *rq = request;
+    if (rq->rating < 1 || rq->rating > RATING_MAX)
+        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                       "field `rating` must be 1 to %d, got %u", RATING_MAX, rq->rating);
+    int rc = ip_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX, 1);
+    if (rc != 0)
+        return rc;
+    return s_move(cmd, a, rq->request_id, 0, "COMPLETED", "RATED", rq->rating, rq->note,
+                  "ip.service.rated.v1");
+}
+
+int ip_request_rate(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__rate_service_request__descriptor, s_rate);
+}

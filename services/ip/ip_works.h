@@ -1,0 +1,65 @@
+/*
+ * ip_works: registration of works and everything read from the registry.
+ *
+ *   ip.work.register.v1   checks the request, refuses identical content of
+ *                         another owner (naming the earlier registration),
+ *                         returns the earlier registration to its own owner,
+ *                         flags near-duplicate text for review, then appends
+ *                         the record to the chain and signs the receipt
+ *   ip.work.get.v1, ip.work.list.v1, ip.key.get.v1, ip.chain.read.v1,
+ *   ip.review.list.v1, ip.review.resolve.v1
+ *
+ * THE CHAIN'S CRITICAL SECTION. Every registration must append to one chain,
+ * so registrations are serialised on the chain_head row lock. To keep that
+ * from becoming the bottleneck the lock is the LAST thing a registration
+ * takes: validation, the duplicate and similarity searches, the key file,
+ * and the inserts of the work, its owners, content and MinHash bands all run
+ * first, in parallel across workers and replicas. Under the lock the
+ * handler only reads the head (one statement, which also reads the
+ * database clock for the trusted time), computes the hash and the signature
+ * in C (microseconds), writes the record and moves the head (one statement),
+ * appends the event (one statement); the skeleton then stores the reply and
+ * commits. No other lock is taken after it, so it cannot be part of a
+ * deadlock, and a registration that fails before it never touches it.
+ *
+ * Handlers follow ccip_command_fn; see ip.h for roles.
+ */
+#ifndef IP_WORKS_H
+#define IP_WORKS_H
+
+#include "ip.h"
+
+int ip_work_register(ccip_command *cmd);
+int ip_work_get(ccip_command *cmd);
+int ip_work_list(ccip_command *cmd);
+int ip_key_get(ccip_command *cmd);
+int ip_chain_read(ccip_command *cmd);
+int ip_review_list(ccip_command *cmd);
+int ip_review_resolve(ccip_command *cmd);
+
+/* What trades and disputes need to know of a work, read under its row lock
+ * (SELECT ... FOR UPDATE): everything that changes a work's owners, freeze
+ * or licences locks the work row first, so such changes are serialised per
+ * work while different works proceed in parallel. */
+typedef struct {
+    char id[40];
+    uint64_t serial;
+    char title[IP_TITLE_MAX * 4 + 1];
+    int frozen;         /* an upheld dispute froze it */
+    char frozen_by[40]; /* that dispute */
+} ip_work_state;
+
+/* Locks work_id's row and reads its state. Returns 0; IP_REPLIED with
+ * INVALID_ARGUMENT (not a UUID) or NOT_FOUND; or a negative ccip_db_rc. */
+int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w);
+
+/* Sets FAILED_PRECONDITION saying the work is frozen and cannot be traded
+ * (`what`: "listed", "offered for", ...). Returns IP_REPLIED. */
+int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *what);
+
+/* The current owners of work_id (sorted by party), arena-owned. Returns 0
+ * or a negative ccip_db_rc. */
+int ip_work_owners(ccip_command *cmd, ip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
+                   size_t *n);
+
+#endif
