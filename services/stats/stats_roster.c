@@ -1,0 +1,402 @@
+#include "stats_roster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip/evaluation.pb-c.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_log.h"
+#include "stats_arena.h"
+
+#define LIST_MAX 5000 /* entries one list reply holds */
+
+#define ROSTER_COLUMNS                                                                             \
+    "id, kind, name, district_code, category, operator_uscc, " STATS_SQL_US(                       \
+        "designated_at") ", first_quarter, coalesce(" STATS_SQL_US("revoked_at") ", 0), "          \
+                                                                                 "coalesce(last_"  \
+                                                                                 "quarter, ''), "  \
+                                                                                 "source, "        \
+                                                                                 "revocation_"     \
+                                                                                 "reason"
+
+static const ccip_db_stmt S_GRANT = {
+    "stats_roster_grant",
+    "INSERT INTO roster_entry (id, kind, name, district_code, category, operator_uscc, "
+    "certificate_no, designated_at, valid_until, first_quarter, source) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, " STATS_SQL_TS(
+        "$8") ", "
+              "CASE WHEN $9::bigint > 0 THEN " STATS_SQL_TS(
+                  "$9") " END, $10, $11) "
+                        "ON CONFLICT (id) DO NOTHING RETURNING id"};
+
+static const ccip_db_stmt S_HISTORY = {
+    "stats_roster_history",
+    "INSERT INTO roster_history (roster_id, change, at, actor_id, source, reason) "
+    "VALUES ($1, $2, " STATS_SQL_TS("$3") ", $4, $5, $6)"};
+
+static const ccip_db_stmt S_REVOKE = {
+    "stats_roster_revoke",
+    "UPDATE roster_entry SET revoked_at = " STATS_SQL_TS(
+        "$2") ", last_quarter = greatest($3, first_quarter), revocation_reason = $4 "
+              "WHERE id = $1 AND revoked_at IS NULL RETURNING id"};
+
+static const ccip_db_stmt S_EXISTS = {"stats_roster_exists",
+                                      "SELECT 1 FROM roster_entry WHERE id = $1"};
+
+static const ccip_db_stmt S_LOAD = {"stats_roster_load",
+                                    "SELECT " ROSTER_COLUMNS " FROM roster_entry WHERE id = $1"};
+static const ccip_db_stmt S_LOAD_LOCK = {"stats_roster_load_lock",
+                                         "SELECT " ROSTER_COLUMNS
+                                         " FROM roster_entry WHERE id = $1 FOR SHARE"};
+
+static const ccip_db_stmt S_LIST = {
+    "stats_roster_list",
+    "SELECT " ROSTER_COLUMNS " FROM roster_entry WHERE ($1 = '' OR (first_quarter <= $1 AND "
+    "(last_quarter IS NULL OR last_quarter >= $1))) AND ($2 = '' OR district_code = $2) "
+    "AND ($3 = '' OR operator_uscc = $3) ORDER BY district_code, id LIMIT 5000"};
+
+/* ---- rows -------------------------------------------------------------------- */
+
+static void s_row(const PGresult *res, int r, stats_roster_row *row)
+{
+    memset(row, 0, sizeof *row);
+    snprintf(row->id, sizeof row->id, "%s", PQgetvalue(res, r, 0));
+    row->kind = (Ccip__Stats__RosterKind)stats_enum_value(&ccip__stats__roster_kind__descriptor,
+                                                          PQgetvalue(res, r, 1));
+    snprintf(row->name, sizeof row->name, "%s", PQgetvalue(res, r, 2));
+    snprintf(row->district, sizeof row->district, "%s", PQgetvalue(res, r, 3));
+    snprintf(row->category, sizeof row->category, "%s", PQgetvalue(res, r, 4));
+    snprintf(row->operator_uscc, sizeof row->operator_uscc, "%s", PQgetvalue(res, r, 5));
+    row->designated_at_us = stats_cell_i64(res, r, 6);
+    snprintf(row->first_quarter, sizeof row->first_quarter, "%s", PQgetvalue(res, r, 7));
+    row->revoked_at_us = stats_cell_i64(res, r, 8);
+    snprintf(row->last_quarter, sizeof row->last_quarter, "%s", PQgetvalue(res, r, 9));
+    snprintf(row->source, sizeof row->source, "%s", PQgetvalue(res, r, 10));
+    snprintf(row->revocation_reason, sizeof row->revocation_reason, "%s", PQgetvalue(res, r, 11));
+    snprintf(row->certificate_no, sizeof row->certificate_no, "%s", PQgetvalue(res, r, 12));
+}
+
+int stats_roster_load(ccip_db *db, const char *id, int lock, stats_roster_row *row, int *found)
+{
+    *found = 0;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, lock ? &S_LOAD_LOCK : &S_LOAD, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(res) == 1) {
+        s_row(res, 0, row);
+        *found = 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int stats_roster_active(const stats_roster_row *row, const char *quarter)
+{
+    return strcmp(row->first_quarter, quarter) <= 0 &&
+           (!row->last_quarter[0] || strcmp(quarter, row->last_quarter) <= 0);
+}
+
+void stats_roster_inactive_reason(const stats_roster_row *row, const char *quarter, char *buf,
+                                  size_t len)
+{
+    if (strcmp(quarter, row->first_quarter) < 0)
+        snprintf(buf, len,
+                 "roster entry %s is not on the roster for %s: it was designated later and "
+                 "reports from %s on",
+                 row->id, quarter, row->first_quarter);
+    else
+        snprintf(buf, len,
+                 "roster entry %s is not on the roster for %s: its designation was revoked and "
+                 "%s was the last quarter it reported for",
+                 row->id, quarter, row->last_quarter);
+}
+
+/* ---- maintenance ----------------------------------------------------------------- */
+
+int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
+{
+    if (created)
+        *created = 0;
+    char at[24], until[24], first[8];
+    snprintf(at, sizeof at, "%lld", (long long)d->designated_at_us);
+    snprintf(until, sizeof until, "%lld", (long long)d->valid_until_us);
+    stats_quarter_format(stats_quarter_of_us(d->designated_at_us), first, sizeof first);
+    const char *kind = stats_enum_name(&ccip__stats__roster_kind__descriptor, (int)d->kind);
+    const char *values[] = {d->id,
+                            kind ? kind : "",
+                            d->name,
+                            d->district_code,
+                            d->category ? d->category : "",
+                            d->operator_uscc,
+                            d->certificate_no ? d->certificate_no : "",
+                            at,
+                            until,
+                            first,
+                            d->source};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_GRANT, 11, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    int made = PQntuples(res) == 1;
+    PQclear(res);
+    if (!made)
+        return 0;
+    if (created)
+        *created = 1;
+    const char *hist[] = {d->id, "GRANTED", at, d->actor_id ? d->actor_id : "", d->source, ""};
+    return ccip_db_exec(db, &S_HISTORY, 6, hist, NULL, NULL, NULL);
+}
+
+int stats_roster_revoke(ccip_db *db, const char *id, int64_t at_us, const char *reason,
+                        const char *actor_id, const char *source, int *outcome)
+{
+    *outcome = -1;
+    char at[24], last[8];
+    snprintf(at, sizeof at, "%lld", (long long)at_us);
+    stats_quarter_format(stats_quarter_of_us(at_us), last, sizeof last);
+    const char *values[] = {id, at, last, reason ? reason : ""};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_REVOKE, 4, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    int revoked = PQntuples(res) == 1;
+    PQclear(res);
+    if (!revoked) {
+        if ((rc = ccip_db_exec(db, &S_EXISTS, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
+            return rc;
+        *outcome = PQntuples(res) == 1 ? 0 : -1;
+        PQclear(res);
+        return 0;
+    }
+    *outcome = 1;
+    const char *hist[] = {id,     "REVOKED",           at, actor_id ? actor_id : "",
+                          source, reason ? reason : ""};
+    return ccip_db_exec(db, &S_HISTORY, 6, hist, NULL, NULL, NULL);
+}
+
+/* ---- replies ---------------------------------------------------------------------- */
+
+static Ccip__Stats__RosterEntry *s_message(const stats_roster_row *row, stats_arena *a)
+{
+    Ccip__Stats__RosterEntry *e = stats_arena_alloc(a, sizeof *e);
+    if (!e)
+        return NULL;
+    *e = (Ccip__Stats__RosterEntry)CCIP__STATS__ROSTER_ENTRY__INIT;
+    e->id = stats_arena_strdup(a, row->id);
+    e->kind = row->kind;
+    e->name = stats_arena_strdup(a, row->name);
+    e->district_code = stats_arena_strdup(a, row->district);
+    e->category = stats_arena_strdup(a, row->category);
+    e->operator_uscc = stats_arena_strdup(a, row->operator_uscc);
+    e->designated_at_us = row->designated_at_us;
+    e->first_quarter = stats_arena_strdup(a, row->first_quarter);
+    e->revoked_at_us = row->revoked_at_us;
+    e->last_quarter = stats_arena_strdup(a, row->last_quarter);
+    e->source = stats_arena_strdup(a, row->source);
+    e->revocation_reason = stats_arena_strdup(a, row->revocation_reason);
+    e->certificate_no = stats_arena_strdup(a, row->certificate_no);
+    return e;
+}
+
+/* Replies with entry `id` and emits stats.roster.changed.v1 (`change`). */
+static int s_reply_changed(ccip_command *cmd, const char *id, const char *change)
+{
+    stats_roster_row row;
+    int found;
+    int rc = stats_roster_load(cmd->db, id, 0, &row, &found);
+    if (rc != 0)
+        return rc;
+    if (!found)
+        return stats_fail(cmd, CCIP__STATUS__INTERNAL, "roster entry %s vanished", id);
+    stats_arena *a = stats_arena_new();
+    Ccip__Stats__RosterEntryReply reply = CCIP__STATS__ROSTER_ENTRY_REPLY__INIT;
+    reply.entry = s_message(&row, a);
+    if (!reply.entry || stats_arena_failed(a)) {
+        stats_arena_destroy(&a);
+        return stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    }
+    Ccip__Stats__RosterChanged ev = CCIP__STATS__ROSTER_CHANGED__INIT;
+    ev.entry = reply.entry;
+    ev.change = (char *)change;
+    rc = stats_emit(cmd, "stats.roster.changed.v1", "roster_entry", row.id, &ev.base);
+    if (rc == 0)
+        rc = stats_reply(cmd, &reply.base);
+    stats_arena_destroy(&a);
+    return rc;
+}
+
+/* ---- evaluation's designations ------------------------------------------------------ */
+
+/* The roster kind of a designation, or 0 when the kind is not reported. */
+static Ccip__Stats__RosterKind s_kind(Ccip__Intake__CallKind k)
+{
+    if (k == CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION)
+        return CCIP__STATS__ROSTER_KIND__CLUSTER;
+    if (k == CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION)
+        return CCIP__STATS__ROSTER_KIND__TALENT_BASE;
+    return CCIP__STATS__ROSTER_KIND__ROSTER_KIND_UNSPECIFIED;
+}
+
+static int s_roster_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++, n++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return n >= 1 && n <= 64;
+}
+
+static int s_skip(const Ccip__Envelope *ev, const char *why)
+{
+    char pos[24];
+    snprintf(pos, sizeof pos, "%llu", (unsigned long long)ev->position);
+    ccip_log_warn("skipped a designation event the roster cannot use", "type", ev->type, "position",
+                  pos, "event", ev->id, "reason", why);
+    return 0;
+}
+
+int stats_roster_on_designation(ccip_db *db, const Ccip__Envelope *ev, void *arg)
+{
+    (void)arg;
+    char err[256];
+    Ccip__Evaluation__DesignationChanged *m =
+        (Ccip__Evaluation__DesignationChanged *)ccip_payload_unpack(
+            &ccip__evaluation__designation_changed__descriptor, ev->payload.data, ev->payload.len,
+            CCIP_OUTBOX_PAYLOAD_MAX, err, sizeof err);
+    if (!m)
+        return s_skip(ev, err);
+    const Ccip__Evaluation__Designation *d = m->designation;
+    int rc = 0;
+    if (!d || !s_roster_id_valid(d->id)) {
+        rc = s_skip(ev, "no designation, or its id is not 1 to 64 characters of A-Z, a-z, "
+                        "0-9, '.', '_' and '-'");
+    } else if (strcmp(ev->type, "evaluation.designation.revoked.v1") == 0) {
+        int outcome;
+        int64_t at = d->revoked_at_us ? d->revoked_at_us : ev->occurred_at_us;
+        rc = stats_roster_revoke(db, d->id, at, d->revoke_reason, d->revoked_by, "evaluation",
+                                 &outcome);
+        if (rc == 0 && outcome < 0)
+            rc = s_skip(ev, "the designation was never on the roster");
+    } else if (!s_kind(d->kind)) {
+        rc = s_skip(ev, "only identifications of clusters and talent bases are monitored");
+    } else {
+        const ccip_district *district = ccip_district_find(d->district_code);
+        int64_t at = d->valid_from_us   ? d->valid_from_us
+                     : d->granted_at_us ? d->granted_at_us
+                                        : ev->occurred_at_us;
+        stats_designation g = {.id = d->id,
+                               .kind = s_kind(d->kind),
+                               .name = d->name[0] ? d->name : d->certificate_no,
+                               .district_code = district ? district->code : "",
+                               .category = "",
+                               .operator_uscc = d->holder_uscc,
+                               .certificate_no = d->certificate_no,
+                               .designated_at_us = at,
+                               .valid_until_us = d->valid_until_us,
+                               .source = "evaluation",
+                               .actor_id = d->granted_by};
+        if (!district)
+            rc = s_skip(ev, "the designation's district is not a Beijing district");
+        else
+            rc = stats_roster_grant(db, &g, NULL);
+    }
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    return rc;
+}
+
+/* ---- stats.roster.categorise.v1 ------------------------------------------------------ */
+
+static const ccip_db_stmt S_CATEGORISE = {
+    "stats_roster_categorise", "UPDATE roster_entry SET category = $2 WHERE id = $1 RETURNING id"};
+
+int stats_roster_categorise_cmd(ccip_command *cmd)
+{
+    Ccip__Stats__CategoriseRosterEntryRequest *rq =
+        (Ccip__Stats__CategoriseRosterEntryRequest *)stats_unpack(
+            cmd, &ccip__stats__categorise_roster_entry_request__descriptor);
+    if (!rq)
+        return 0;
+    PGresult *res = NULL;
+    int rc = 0;
+    if (rq->category[0] && stats_code_valid(rq->category) < 0)
+        rc = stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                        "field `category` must be 1 to 40 characters from a-z, 0-9 and '_', "
+                        "starting with a letter (e.g. design, animation_games), got \"%.60s\"",
+                        rq->category);
+    const char *p[] = {rq->id, rq->category};
+    if (rc == 0)
+        rc = ccip_db_exec(cmd->db, &S_CATEGORISE, 2, p, NULL, NULL, &res);
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no roster entry %.64s", rq->id);
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)ccip_now_us());
+    const char *hist[] = {rq->id, "CATEGORISED", now, cmd->actor.id, "stats", rq->category};
+    if (rc == 0)
+        rc = ccip_db_exec(cmd->db, &S_HISTORY, 6, hist, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = s_reply_changed(cmd, rq->id, "CATEGORISED");
+    PQclear(res);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return STATS_RC(rc);
+}
+
+/* ---- stats.roster.list.v1 ---------------------------------------------------------------- */
+
+int stats_roster_list_cmd(ccip_command *cmd)
+{
+    Ccip__Stats__ListRosterRequest *rq = (Ccip__Stats__ListRosterRequest *)stats_unpack(
+        cmd, &ccip__stats__list_roster_request__descriptor);
+    if (!rq)
+        return 0;
+    stats_caller caller;
+    stats_quarter q;
+    char district[8] = "";
+    PGresult *res = NULL;
+    stats_arena *a = NULL;
+    int rc = stats_caller_get(cmd, &caller);
+    if (rc == 0 && rq->quarter[0])
+        rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
+    if (rc == 0)
+        rc = stats_district_arg(cmd, "district", rq->district, district);
+    if (rc != 0)
+        goto out;
+    /* A district office sees its own district, an operator its own entries. */
+    if (caller.kind == STATS_CALLER_DISTRICT) {
+        if (district[0] && strcmp(district, caller.district) != 0) {
+            rc = stats_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                            "district office %s may only list its own district's entries",
+                            caller.district);
+            goto out;
+        }
+        snprintf(district, sizeof district, "%s", caller.district);
+    }
+    const char *values[] = {rq->quarter, district,
+                            caller.kind == STATS_CALLER_OPERATOR ? caller.uscc : ""};
+    if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, values, NULL, NULL, &res)) != 0)
+        goto out;
+    a = stats_arena_new();
+    Ccip__Stats__ListRosterReply reply = CCIP__STATS__LIST_ROSTER_REPLY__INIT;
+    int n = PQntuples(res);
+    reply.entries = stats_arena_alloc(a, (size_t)n * sizeof *reply.entries);
+    for (int r = 0; reply.entries && r < n && r < LIST_MAX; r++) {
+        stats_roster_row row;
+        s_row(res, r, &row);
+        Ccip__Stats__RosterEntry *e = s_message(&row, a);
+        if (!e)
+            break;
+        reply.entries[reply.n_entries++] = e;
+    }
+    if (stats_arena_failed(a))
+        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the roster");
+    else
+        rc = stats_reply(cmd, &reply.base);
+out:
+    PQclear(res);
+    stats_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return STATS_RC(rc);
+}

@@ -1,0 +1,1548 @@
+/*
+ * The stats service end to end: the real bus, intake and stats processes,
+ * real PostgreSQL, commands sent through the front door with a person's
+ * role, the way ccipctl sends them. One test per rule of issue 7.
+ *
+ * Every test makes its own roster entries (fresh ids and operator codes)
+ * and, where totals matter, its own cluster category, so the tests share
+ * one bus and one stats and may run in any order against a database that
+ * has seen earlier runs.
+ *
+ * Quarters are relative to today: Q(0) is the current quarter (started,
+ * open, due in the future), Q(-8) two years ago (locked).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip/evaluation.pb-c.h"
+#include "ccip/funding.pb-c.h"
+#include "ccip/intake.pb-c.h"
+#include "ccip/stats.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_keys.h"
+#include "ccip_sock.h"
+#include "ccip_test_proc.h"
+#include "ccip_validate.h"
+#include "ccip_worker.h"
+#include "stats_quarter.h"
+#include "ccip/ip.pb-c.h"
+
+#define STAFF     "staff", "staff-wang"
+#define ADMIN     "admin", "admin-zhou"
+#define ANALYST   "analyst", "analyst-liu"
+#define LOCK_DAYS 60 /* stats.lock_days for this suite */
+#define DUE_DAYS  20 /* stats.due_days */
+#define EXC_DAYS  10 /* stats.max_exception_days */
+#define HOUR_US   (3600LL * 1000000)
+#define DAY_US    (24 * HOUR_US)
+
+#define COUNT CCIP__STATS__UNIT__COUNT
+#define FEN   CCIP__STATS__UNIT__FEN
+#define M2    CCIP__STATS__UNIT__SQUARE_METRES
+#define PCT   CCIP__STATS__UNIT__PERCENT
+
+static ccip_test_env s_env;
+static void *s_ctx;
+static ccip_client *s_front;   /* front door: its actor claims are trusted */
+static ccip_client *s_service; /* a plain service key: role "service" */
+static char s_error[700];      /* the error sentence of the last refused command */
+static stats_quarter s_now_q;  /* the current quarter */
+static char s_run[16];         /* distinguishes this run's ids from earlier runs' */
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void s_fail_with_logs(const char *what)
+{
+    fprintf(stderr, "FAILED: %s\n", what);
+    ccip_test_env_cleanup(&s_env, 1);
+    fail_msg("%s", what);
+}
+
+/* Quarter n quarters from now, as text. */
+static const char *s_q(int n)
+{
+    static char buf[8][8];
+    static int next;
+    char *b = buf[next++ % 8];
+    stats_quarter_format(stats_quarter_add(s_now_q, n), b, 8);
+    return b;
+}
+
+/* A fresh, valid unified social credit code registered in Chaoyang (110105)
+ * or another district (its characters 3-8). */
+static void s_uscc(const char *district, char out[CCIP_USCC_LEN + 1])
+{
+    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    static unsigned long long n;
+    if (!n)
+        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
+            1000000000ULL;
+    n = (n + 7919) % 1000000000ULL;
+    snprintf(out, CCIP_USCC_LEN + 1, "91%s%09llu", district, n);
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
+    out[17] = cs[(31 - sum % 31) % 31];
+    out[18] = '\0';
+}
+
+/* Sends `type` to `service` with payload msg, as (role, actor) through the
+ * front door, or with the plain service key when role is NULL. Returns the
+ * reply's status (the error sentence is kept in s_error), or -1 when no
+ * reply came. When out is not NULL and the status is OK, *out is the reply
+ * payload decoded as desc. */
+static int s_call(const char *service, const char *role, const char *actor, const char *type,
+                  const ProtobufCMessage *msg, const char *id,
+                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+    if (out)
+        *out = NULL;
+    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (msg)
+        protobuf_c_message_pack(msg, buf);
+    char fresh[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(fresh);
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    env.id = (char *)(id ? id : fresh);
+    env.type = (char *)type;
+    env.actor_role = (char *)(role ? role : "");
+    env.actor_id = (char *)(actor ? actor : "");
+    env.payload.data = buf;
+    env.payload.len = len;
+    char err[256];
+    Ccip__Envelope *reply =
+        ccip_client_call(role ? s_front : s_service, service, &env, 20000, 3, err, sizeof err);
+    free(buf);
+    if (!reply) {
+        snprintf(s_error, sizeof s_error, "no reply: %s", err);
+        return -1;
+    }
+    int status = (int)reply->status;
+    snprintf(s_error, sizeof s_error, "%s", reply->error);
+    if (status == 0 && out && desc) {
+        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
+                                   reply->payload.len + 1, err, sizeof err);
+        if (!*out)
+            snprintf(s_error, sizeof s_error, "could not decode the reply: %s", err);
+    }
+    ccip_envelope_free(&reply);
+    return status;
+}
+
+static int s_send(const char *role, const char *actor, const char *type,
+                  const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
+                  ProtobufCMessage **out)
+{
+    return s_call("stats", role, actor, type, msg, NULL, desc, out);
+}
+
+/* s_call that must succeed. */
+static ProtobufCMessage *s_ok_at(const char *service, const char *role, const char *actor,
+                                 const char *type, const ProtobufCMessage *msg,
+                                 const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *out = NULL;
+    int status = s_call(service, role, actor, type, msg, NULL, desc, &out);
+    if (status != 0 || (desc && !out)) {
+        char what[1000];
+        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
+                 status, s_error);
+        s_fail_with_logs(what);
+    }
+    return out;
+}
+
+static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
+                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
+{
+    return s_ok_at("stats", role, actor, type, msg, desc);
+}
+
+static void s_free(void *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+/* Asserts that the last error contains `part`. */
+static void s_error_has(const char *part)
+{
+    if (!strstr(s_error, part)) {
+        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
+        fail();
+    }
+}
+
+/* A number from the stats schema; the query is test-owned SQL with ids made
+ * here, never data from a reply. */
+static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long s_number(const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return ccip_test_query_number("stats", sql);
+}
+
+/* ---- stand-ins for evaluation, funding and ip ---------------------------------- */
+
+#define FAKE_EVENTS_MAX 1024
+
+/* A stand-in for a producer service: answers ccip.replay.v1 for `producer`
+ * through the broker from its list of events, and publishes its relay's
+ * heartbeat, as a real replica would; the stats consumer then fetches the
+ * events by replay. Its stream starts at position 1 when stats has not
+ * consumed this producer before (base 0). */
+typedef struct {
+    const char *producer;                   /* "evaluation", "funding", "ip" */
+    pthread_mutex_t mutex;                  /* guards the events and head */
+    Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
+    char ids[FAKE_EVENTS_MAX][37];          /* event ids */
+    char types[FAKE_EVENTS_MAX][64];        /* event types */
+    char aggregates[FAKE_EVENTS_MAX][72];   /* aggregate ids */
+    uint64_t base;                          /* position before the first event */
+    uint64_t head;                          /* last position */
+    volatile int stop;                      /* ask the thread to stop */
+    pthread_t thread;
+} s_fake_producer;
+
+static s_fake_producer s_evaluation, s_funding;
+static s_fake_producer s_ip;
+
+/* Appends an event carrying msg. */
+static void s_fake_add(s_fake_producer *f, const char *type, const char *aggregate_type,
+                       const char *aggregate_id, const ProtobufCMessage *msg)
+{
+    pthread_mutex_lock(&f->mutex);
+    size_t i = (size_t)(f->head - f->base);
+    assert_true(i < FAKE_EVENTS_MAX);
+    Ccip__Envelope *e = &f->events[i];
+    *e = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
+    ccip_uuid_v7(f->ids[i]);
+    snprintf(f->types[i], sizeof f->types[i], "%s", type);
+    snprintf(f->aggregates[i], sizeof f->aggregates[i], "%s", aggregate_id);
+    e->id = f->ids[i];
+    e->type = f->types[i];
+    e->source_service = (char *)f->producer;
+    e->aggregate_type = (char *)aggregate_type;
+    e->aggregate_id = f->aggregates[i];
+    e->position = ++f->head;
+    e->occurred_at_us = ccip_now_us();
+    e->actor_id = "office-chen";
+    e->actor_role = "office";
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    e->payload.data = malloc(len ? len : 1);
+    e->payload.len = protobuf_c_message_pack(msg, e->payload.data);
+    pthread_mutex_unlock(&f->mutex);
+}
+
+static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
+{
+    Ccip__Envelope reply;
+    uint8_t *payload = NULL;
+    char err[256];
+    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
+        &ccip__replay_request__descriptor, req->envelope->payload.data, req->envelope->payload.len,
+        4096, err, sizeof err);
+    if (!rq || strcmp(req->envelope->type, "ccip.replay.v1") != 0) {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "the fake producer only replays");
+    } else if (rq->from_position <= f->base) {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "the fake producer has no events before this run");
+    } else {
+        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__OK, NULL);
+        pthread_mutex_lock(&f->mutex);
+        static Ccip__Envelope *list[FAKE_EVENTS_MAX];
+        Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
+        uint32_t max = rq->max_events ? rq->max_events : 500;
+        for (uint64_t p = rq->from_position; p <= f->head && rr.n_events < max; p++)
+            list[rr.n_events++] = &f->events[p - f->base - 1];
+        rr.events = list;
+        rr.head = f->head;
+        rr.oldest = f->base + 1;
+        size_t len = ccip__replay_reply__get_packed_size(&rr);
+        payload = malloc(len ? len : 1);
+        ccip__replay_reply__pack(&rr, payload);
+        pthread_mutex_unlock(&f->mutex);
+        reply.payload.data = payload;
+        reply.payload.len = len;
+    }
+    reply.source_service = (char *)f->producer;
+    uint8_t *buf = NULL;
+    size_t blen = 0;
+    if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
+        ccip_worker_reply(w, req, buf, blen);
+    free(buf);
+    free(payload);
+    if (rq)
+        protobuf_c_message_free_unpacked(&rq->base, NULL);
+}
+
+static void *s_fake_run(void *arg)
+{
+    s_fake_producer *f = arg;
+    char path[400], err[256], hb_type[64];
+    ccip_keypair keys;
+    snprintf(path, sizeof path, "%s/allowed/%s.key", s_env.dir, f->producer);
+    if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
+        fprintf(stderr, "fake %s: %s\n", f->producer, err);
+        return NULL;
+    }
+    ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
+    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, f->producer, &so, err, sizeof err);
+    void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
+    snprintf(hb_type, sizeof hb_type, "%s.stream.heartbeat.v1", f->producer);
+    int64_t next_hb = 0;
+    while (w && pub && !f->stop) {
+        ccip_request req;
+        if (ccip_worker_recv(w, 50, &req) == 1) {
+            s_fake_answer(f, w, &req);
+            ccip_request_release(&req);
+        }
+        if (ccip_now_us() < next_hb)
+            continue;
+        next_hb = ccip_now_us() + 200000;
+        char id[37];
+        ccip_uuid_v7(id);
+        Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
+        hb.id = id;
+        hb.type = hb_type;
+        hb.source_service = (char *)f->producer;
+        pthread_mutex_lock(&f->mutex);
+        hb.position = f->head;
+        pthread_mutex_unlock(&f->mutex);
+        hb.occurred_at_us = ccip_now_us();
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (ccip_envelope_pack_buf(&hb, &buf, &len) == 0) {
+            zmq_send(pub, hb_type, strlen(hb_type), ZMQ_SNDMORE);
+            zmq_send(pub, buf, len, 0);
+        }
+        free(buf);
+    }
+    ccip_sock_close(&pub);
+    ccip_worker_destroy(&w);
+    return NULL;
+}
+
+static int s_fake_start(s_fake_producer *f, const char *producer)
+{
+    memset(f, 0, sizeof *f);
+    f->producer = producer;
+    pthread_mutex_init(&f->mutex, NULL);
+    /* Continue where stats' cursor is (0 on a fresh database). */
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = '%s'",
+             producer);
+    long long cursor = ccip_test_wait_count("stats", sql, 0, 10000);
+    if (cursor < 0)
+        return -1;
+    f->base = f->head = (uint64_t)cursor;
+    return pthread_create(&f->thread, NULL, s_fake_run, f) == 0 ? 0 : -1;
+}
+
+static void s_fake_stop(s_fake_producer *f)
+{
+    if (!f->producer)
+        return;
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    for (uint64_t p = f->base; p < f->head; p++)
+        free(f->events[p - f->base].payload.data);
+    pthread_mutex_destroy(&f->mutex);
+    f->producer = NULL;
+}
+
+/* Waits until stats has applied everything f published. */
+static void s_fake_wait(s_fake_producer *f)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = '%s'",
+             f->producer);
+    pthread_mutex_lock(&f->mutex);
+    long long head = (long long)f->head;
+    pthread_mutex_unlock(&f->mutex);
+    if (ccip_test_wait_count("stats", sql, head, 30000) < head) {
+        char what[200];
+        snprintf(what, sizeof what, "stats did not apply %s's events up to %lld", f->producer,
+                 head);
+        s_fail_with_logs(what);
+    }
+}
+
+/* ---- roster entries and reports ------------------------------------------------ */
+
+typedef struct {
+    char id[64];
+    char uscc[CCIP_USCC_LEN + 1];
+    char actor[CCIP_USCC_LEN + 5]; /* "org:<uscc>" */
+    char district[8];
+} s_entry;
+
+/* Puts a fresh entry on the roster the way it gets there: evaluation
+ * publishes evaluation.designation.granted.v1, and stats consumes it. Valid
+ * from three years ago unless at_us is given; categorised when category is
+ * not NULL. */
+static void s_grant(Ccip__Stats__RosterKind kind, const char *district, int64_t at_us, s_entry *e)
+{
+    static int n;
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "T%s-%d", s_run, ++n);
+    s_uscc(district, e->uscc);
+    snprintf(e->actor, sizeof e->actor, "org:%s", e->uscc);
+    snprintf(e->district, sizeof e->district, "%s", district);
+    Ccip__Evaluation__Designation d = CCIP__EVALUATION__DESIGNATION__INIT;
+    d.id = e->id;
+    d.kind = kind == CCIP__STATS__ROSTER_KIND__TALENT_BASE
+                 ? CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION
+                 : CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
+    char cert[40];
+    snprintf(cert, sizeof cert, "CCI-%d-%04d", s_now_q.year, n);
+    d.certificate_no = cert;
+    d.holder_uscc = e->uscc;
+    d.holder_name = "Beijing Lantern Culture Co.";
+    d.name = kind == CCIP__STATS__ROSTER_KIND__TALENT_BASE ? "Animation training base"
+                                                           : "Lantern creative cluster";
+    d.district_code = (char *)district;
+    d.valid_from_us = at_us ? at_us : stats_quarter_start_us(stats_quarter_add(s_now_q, -12));
+    d.valid_until_us = d.valid_from_us + 5 * 365 * DAY_US;
+    d.status = CCIP__EVALUATION__DESIGNATION_STATUS__DESIGNATION_ACTIVE;
+    d.granted_at_us = ccip_now_us();
+    d.granted_by = "office-chen";
+    Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
+    ev.designation = &d;
+    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", e->id, &ev.base);
+}
+
+static void s_categorise(const s_entry *e, const char *category)
+{
+    Ccip__Stats__CategoriseRosterEntryRequest rq =
+        CCIP__STATS__CATEGORISE_ROSTER_ENTRY_REQUEST__INIT;
+    rq.id = (char *)e->id;
+    rq.category = (char *)category;
+    s_free(s_ok(STAFF, "stats.roster.categorise.v1", &rq.base,
+                &ccip__stats__roster_entry_reply__descriptor));
+}
+
+static void s_add_entry(Ccip__Stats__RosterKind kind, const char *district, const char *category,
+                        int64_t at_us, s_entry *e)
+{
+    s_grant(kind, district, at_us, e);
+    s_fake_wait(&s_evaluation);
+    if (category)
+        s_categorise(e, category);
+}
+
+/* evaluation.designation.revoked.v1 for the entry, at at_us. */
+static void s_revoke(const s_entry *e, int64_t at_us)
+{
+    Ccip__Evaluation__Designation d = CCIP__EVALUATION__DESIGNATION__INIT;
+    d.id = (char *)e->id;
+    d.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
+    d.holder_uscc = (char *)e->uscc;
+    d.district_code = (char *)e->district;
+    d.status = CCIP__EVALUATION__DESIGNATION_STATUS__DESIGNATION_REVOKED;
+    d.revoked_at_us = at_us;
+    d.revoked_by = "office-chen";
+    d.revoke_reason = "designation revoked after the re-evaluation";
+    Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
+    ev.designation = &d;
+    s_fake_add(&s_evaluation, "evaluation.designation.revoked.v1", "designation", e->id, &ev.base);
+    s_fake_wait(&s_evaluation);
+}
+
+/* Values of a report, built on the caller's stack. */
+typedef struct {
+    Ccip__Stats__Value v[16];
+    Ccip__Stats__Value *p[16];
+    size_t n;
+} s_values;
+
+static void s_set(s_values *vs, const char *code, Ccip__Stats__Unit unit, int64_t value,
+                  const char *explanation)
+{
+    Ccip__Stats__Value *v = &vs->v[vs->n];
+    *v = (Ccip__Stats__Value)CCIP__STATS__VALUE__INIT;
+    v->code = (char *)code;
+    v->unit = unit;
+    v->value = value;
+    v->explanation = (char *)(explanation ? explanation : "");
+    vs->p[vs->n] = v;
+    vs->n++;
+}
+
+/* Every compulsory value of a cluster, consistent: revenue r fen. */
+static void s_cluster_values(s_values *vs, int64_t revenue)
+{
+    vs->n = 0;
+    s_set(vs, "enterprises", COUNT, 120, NULL);
+    s_set(vs, "employees", COUNT, 3400, NULL);
+    s_set(vs, "operating_revenue", FEN, revenue, NULL);
+    s_set(vs, "total_profit", FEN, revenue / 10, NULL);
+    s_set(vs, "taxes_paid", FEN, revenue / 20, NULL);
+    s_set(vs, "floor_area", M2, 52000, NULL);
+    s_set(vs, "occupancy_rate", PCT, 8750, NULL);
+}
+
+/* Saves values; returns the status and the reply (caller frees) when OK. */
+static int s_try_save(const s_entry *e, const char *actor, const char *quarter, const s_values *vs,
+                      Ccip__Stats__ReportReply **out)
+{
+    Ccip__Stats__SaveReportRequest rq = CCIP__STATS__SAVE_REPORT_REQUEST__INIT;
+    rq.roster_id = (char *)e->id;
+    rq.quarter = (char *)quarter;
+    rq.values = (Ccip__Stats__Value **)(vs ? vs->p : NULL);
+    rq.n_values = vs ? vs->n : 0;
+    rq.note = "figures from the operator's quarterly accounts";
+    return s_send("operator", actor ? actor : e->actor, "stats.report.save.v1", &rq.base,
+                  &ccip__stats__report_reply__descriptor, (ProtobufCMessage **)out);
+}
+
+/* Saves a draft that must succeed; writes the report id. */
+static void s_save(const s_entry *e, const char *quarter, const s_values *vs, char id[40])
+{
+    Ccip__Stats__ReportReply *r = NULL;
+    if (s_try_save(e, NULL, quarter, vs, &r) != 0) {
+        char what[900];
+        snprintf(what, sizeof what, "save %s %s: %s", e->id, quarter, s_error);
+        s_fail_with_logs(what);
+    }
+    snprintf(id, 40, "%s", r->report->id);
+    s_free(r);
+}
+
+typedef struct {
+    Ccip__Stats__Explanation e[4];
+    Ccip__Stats__Explanation *p[4];
+    size_t n;
+} s_explanations;
+
+static int s_try_submit(const s_entry *e, const char *id, const s_explanations *ex,
+                        Ccip__Stats__ReportReply **out)
+{
+    Ccip__Stats__SubmitReportRequest rq = CCIP__STATS__SUBMIT_REPORT_REQUEST__INIT;
+    rq.report_id = (char *)id;
+    if (ex) {
+        rq.explanations = (Ccip__Stats__Explanation **)ex->p;
+        rq.n_explanations = ex->n;
+    }
+    return s_send("operator", e->actor, "stats.report.submit.v1", &rq.base,
+                  &ccip__stats__report_reply__descriptor, (ProtobufCMessage **)out);
+}
+
+static void s_submit(const s_entry *e, const char *id)
+{
+    Ccip__Stats__ReportReply *r = NULL;
+    if (s_try_submit(e, id, NULL, &r) != 0) {
+        char what[900];
+        snprintf(what, sizeof what, "submit %s: %s", id, s_error);
+        s_fail_with_logs(what);
+    }
+    assert_int_equal(r->report->status, CCIP__STATS__REPORT_STATUS__SUBMITTED);
+    s_free(r);
+}
+
+/* The district's review or the center's decision. */
+static int s_decide(const char *role, const char *actor, const char *type, const char *id,
+                    Ccip__Stats__Decision d, const char *reason)
+{
+    Ccip__Stats__DecideReportRequest rq = CCIP__STATS__DECIDE_REPORT_REQUEST__INIT;
+    rq.report_id = (char *)id;
+    rq.decision = d;
+    rq.reason = (char *)(reason ? reason : "");
+    return s_send(role, actor, type, &rq.base, NULL, NULL);
+}
+
+static void s_district_actor(const s_entry *e, char *buf, size_t len)
+{
+    snprintf(buf, len, "district:%s", e->district);
+}
+
+/* Submitted, approved by the district and accepted by the center. */
+static void s_accept(const s_entry *e, const char *id)
+{
+    char d[32];
+    s_district_actor(e, d, sizeof d);
+    if (s_decide("district", d, "stats.report.review.v1", id, CCIP__STATS__DECISION__APPROVE,
+                 NULL) != 0 ||
+        s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__APPROVE, NULL) != 0) {
+        char what[900];
+        snprintf(what, sizeof what, "accept %s: %s", id, s_error);
+        s_fail_with_logs(what);
+    }
+}
+
+static Ccip__Stats__Report *s_get_report(const char *role, const char *actor, const char *id)
+{
+    Ccip__Stats__GetReportRequest rq = CCIP__STATS__GET_REPORT_REQUEST__INIT;
+    rq.report_id = (char *)id;
+    Ccip__Stats__ReportReply *r = (Ccip__Stats__ReportReply *)s_ok(
+        role, actor, "stats.report.get.v1", &rq.base, &ccip__stats__report_reply__descriptor);
+    Ccip__Stats__Report *rep = r->report;
+    r->report = NULL;
+    s_free(r);
+    return rep;
+}
+
+static int64_t s_value_of(const Ccip__Stats__Report *r, const char *code, int *found)
+{
+    for (size_t i = 0; i < r->n_values; i++)
+        if (strcmp(r->values[i]->code, code) == 0) {
+            if (found)
+                *found = 1;
+            return r->values[i]->value;
+        }
+    if (found)
+        *found = 0;
+    return 0;
+}
+
+/* Lets the entry enter a (locked) quarter for `seconds`. */
+static int s_try_exception(const char *role, const char *actor, const char *roster,
+                           const char *quarter, int64_t until_us)
+{
+    Ccip__Stats__GrantLockExceptionRequest rq = CCIP__STATS__GRANT_LOCK_EXCEPTION_REQUEST__INIT;
+    rq.roster_id = (char *)roster;
+    rq.quarter = (char *)quarter;
+    rq.until_us = until_us;
+    rq.reason = "the operator's accountant was ill; figures arrive late";
+    return s_send(role, actor, "stats.lock.grant.v1", &rq.base, NULL, NULL);
+}
+
+static void s_exception(const s_entry *e, const char *quarter)
+{
+    if (s_try_exception(STAFF, e->id, quarter, ccip_now_us() + DAY_US) != 0) {
+        char what[900];
+        snprintf(what, sizeof what, "exception %s %s: %s", e->id, quarter, s_error);
+        s_fail_with_logs(what);
+    }
+}
+
+/* A report of `quarter` saved and submitted (with an exception first when
+ * the quarter is in the past), optionally accepted. */
+static void s_report(const s_entry *e, const char *quarter, int64_t revenue, int accept,
+                     char id[40])
+{
+    if (strcmp(quarter, s_q(0)) != 0)
+        s_exception(e, quarter);
+    s_values vs;
+    s_cluster_values(&vs, revenue);
+    s_save(e, quarter, &vs, id);
+    s_submit(e, id);
+    if (accept)
+        s_accept(e, id);
+}
+
+/* Waits until the stats outbox has an event of `type` about `aggregate`. */
+static void s_event_emitted(const char *type, const char *aggregate)
+{
+    long long n = s_number("SELECT count(*) FROM outbox WHERE type = '%s' AND aggregate_id = '%s'",
+                           type, aggregate);
+    if (n < 1) {
+        fprintf(stderr, "no %s event about %s\n", type, aggregate);
+        fail();
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static int s_ping(const char *service)
+{
+    char err[256];
+    for (int i = 0; i < 150; i++) {
+        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
+        char id[CCIP_UUID_STRLEN + 1];
+        ccip_uuid_v7(id);
+        ping.id = id;
+        ping.type = "ccip.ping.v1";
+        Ccip__Envelope *r = ccip_client_call(s_service, service, &ping, 1000, 1, err, sizeof err);
+        if (r) {
+            ccip_envelope_free(&r);
+            return 0;
+        }
+    }
+    fprintf(stderr, "%s did not answer: %s\n", service, err);
+    return -1;
+}
+
+static int s_group_setup(void **state)
+{
+    (void)state;
+    s_now_q = stats_quarter_of_us(ccip_now_us());
+    snprintf(s_run, sizeof s_run, "%lx%x", (unsigned long)time(NULL) % 0xfffffff,
+             (unsigned)getpid() % 0xfff);
+    if (ccip_test_env_init(&s_env) < 0)
+        return -1;
+    s_ctx = zmq_ctx_new();
+    char v[16];
+    snprintf(v, sizeof v, "%d", LOCK_DAYS);
+    setenv("CCIP_STATS_LOCK_DAYS", v, 1);
+    snprintf(v, sizeof v, "%d", DUE_DAYS);
+    setenv("CCIP_STATS_DUE_DAYS", v, 1);
+    snprintf(v, sizeof v, "%d", EXC_DAYS);
+    setenv("CCIP_STATS_MAX_EXCEPTION_DAYS", v, 1);
+    setenv("CCIP_STATS_CHANGE_PCT", "50", 1);
+    if (ccip_test_start_bus(&s_env) < 0 ||
+        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0 ||
+        ccip_test_start_service(&s_env, "services/stats/stats", "stats", "stats-1") < 0)
+        return -1;
+    char err[256];
+    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
+    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
+    if (!s_front || !s_service || s_ping("stats") < 0 || s_ping("intake") < 0 ||
+        s_fake_start(&s_evaluation, "evaluation") < 0 || s_fake_start(&s_funding, "funding") < 0 ||
+        s_fake_start(&s_ip, "ip") < 0) {
+        ccip_test_env_cleanup(&s_env, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_group_teardown(void **state)
+{
+    (void)state;
+    s_fake_stop(&s_evaluation);
+    s_fake_stop(&s_funding);
+    s_fake_stop(&s_ip);
+    ccip_client_destroy(&s_front);
+    ccip_client_destroy(&s_service);
+    ccip_test_env_cleanup(&s_env, 0);
+    return 0;
+}
+
+/* ---- the catalogue ------------------------------------------------------------- */
+
+/* Version 1 holds the required indicators with their units; a quarter is
+ * read against the version it is collected with; a new version takes effect
+ * only from a later quarter nobody has reported for. */
+static void test_catalogue_versions(void **state)
+{
+    (void)state;
+    Ccip__Stats__GetCatalogueRequest g = CCIP__STATS__GET_CATALOGUE_REQUEST__INIT;
+    g.version = 1;
+    Ccip__Stats__CatalogueReply *c = (Ccip__Stats__CatalogueReply *)s_ok(
+        "operator", "org:91110105MA01ABCD2X", "stats.catalogue.get.v1", &g.base,
+        &ccip__stats__catalogue_reply__descriptor);
+    static const struct {
+        const char *code;
+        Ccip__Stats__Unit unit;
+    } required[] = {
+        {"enterprises", COUNT},          {"employees", COUNT},  {"operating_revenue", FEN},
+        {"total_profit", FEN},           {"taxes_paid", FEN},   {"fixed_asset_investment", FEN},
+        {"new_ip_registrations", COUNT}, {"export_value", FEN}, {"floor_area", M2},
+        {"occupancy_rate", PCT}};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        int found = 0;
+        for (size_t k = 0; k < c->catalogue->n_indicators; k++)
+            if (strcmp(c->catalogue->indicators[k]->code, required[i].code) == 0) {
+                found = 1;
+                assert_int_equal(c->catalogue->indicators[k]->unit, required[i].unit);
+                assert_true(c->catalogue->indicators[k]->n_kinds >= 1);
+            }
+        if (!found)
+            fail_msg("catalogue version 1 lacks %s", required[i].code);
+    }
+    assert_true(c->catalogue->n_rules >= 1);
+    s_free(c);
+
+    /* A report of this quarter is collected with the version in force. */
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, 0, &e);
+    s_values vs;
+    s_cluster_values(&vs, 100000000);
+    char id[40];
+    s_save(&e, s_q(0), &vs, id);
+    g.version = 0;
+    g.quarter = (char *)s_q(0);
+    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
+                                            &ccip__stats__catalogue_reply__descriptor);
+    uint32_t in_force = c->catalogue->version;
+    char latest_from[8];
+    uint32_t latest = c->versions[c->n_versions - 1];
+    s_free(c);
+    g.version = latest;
+    g.quarter = "";
+    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
+                                            &ccip__stats__catalogue_reply__descriptor);
+    snprintf(latest_from, sizeof latest_from, "%s", c->catalogue->effective_from);
+    s_free(c);
+    Ccip__Stats__Report *r = s_get_report(STAFF, id);
+    assert_int_equal(r->catalogue_version, in_force);
+    s_free(r);
+
+    /* Version n+1: version 1 plus digital_revenue, from a later quarter. */
+    Ccip__Stats__Indicator extra = CCIP__STATS__INDICATOR__INIT;
+    extra.code = "digital_revenue";
+    extra.name = "Revenue from digital products";
+    extra.unit = FEN;
+    Ccip__Stats__RosterKind kinds[] = {CCIP__STATS__ROSTER_KIND__CLUSTER};
+    extra.kinds = kinds;
+    extra.n_kinds = 1;
+    g.version = 1;
+    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
+                                            &ccip__stats__catalogue_reply__descriptor);
+    size_t n = c->catalogue->n_indicators;
+    Ccip__Stats__Indicator **inds = calloc(n + 1, sizeof *inds);
+    memcpy(inds, c->catalogue->indicators, n * sizeof *inds);
+    inds[n] = &extra;
+    Ccip__Stats__PublishCatalogueRequest p = CCIP__STATS__PUBLISH_CATALOGUE_REQUEST__INIT;
+    p.note = "adds digital_revenue";
+    p.indicators = inds;
+    p.n_indicators = n + 1;
+    p.rules = c->catalogue->rules;
+    p.n_rules = c->catalogue->n_rules;
+    /* Not for the quarter being reported. */
+    p.effective_from = (char *)s_q(0);
+    assert_int_equal(s_send(STAFF, "stats.catalogue.publish.v1", &p.base, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    if (strcmp(latest_from, s_q(0)) < 0)
+        s_error_has("collected with the catalogue in force already");
+    /* Operators do not publish catalogues. */
+    assert_int_equal(s_send("operator", e.actor, "stats.catalogue.publish.v1", &p.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    /* A rule between different units is refused, naming it. */
+    Ccip__Stats__Rule bad = CCIP__STATS__RULE__INIT;
+    bad.id = "nonsense";
+    bad.left = "employees";
+    bad.op = CCIP__STATS__COMPARE_OP__LESS_OR_EQUAL;
+    bad.right = "operating_revenue";
+    bad.importance = CCIP__STATS__IMPORTANCE__ERROR;
+    bad.message = "apples and pears";
+    Ccip__Stats__Rule *rules[8];
+    for (size_t i = 0; i < c->catalogue->n_rules && i < 7; i++)
+        rules[i] = c->catalogue->rules[i];
+    rules[c->catalogue->n_rules] = &bad;
+    p.rules = rules;
+    p.n_rules = c->catalogue->n_rules + 1;
+    stats_quarter lf;
+    stats_quarter_parse("q", latest_from, &lf, NULL, 0);
+    char from[8];
+    stats_quarter_format(stats_quarter_cmp(lf, stats_quarter_add(s_now_q, 1)) >= 0
+                             ? stats_quarter_add(lf, 1)
+                             : stats_quarter_add(s_now_q, 1),
+                         from, sizeof from);
+    p.effective_from = from;
+    assert_int_equal(s_send(STAFF, "stats.catalogue.publish.v1", &p.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("rule `nonsense`");
+    s_error_has("same unit");
+    p.n_rules = c->catalogue->n_rules;
+    Ccip__Stats__CatalogueReply *pub = (Ccip__Stats__CatalogueReply *)s_ok(
+        STAFF, "stats.catalogue.publish.v1", &p.base, &ccip__stats__catalogue_reply__descriptor);
+    assert_int_equal(pub->catalogue->version, latest + 1);
+    assert_string_equal(pub->catalogue->effective_from, from);
+    s_free(pub);
+    free(inds);
+    s_free(c);
+
+    /* The quarter in progress still reads version in_force: the new
+     * indicator is not in it. */
+    s_values extra_v = {0};
+    s_set(&extra_v, "digital_revenue", FEN, 100, NULL);
+    Ccip__Stats__ReportReply *rr = NULL;
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &extra_v, &rr), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`digital_revenue` is not in catalogue version");
+    g.version = 0;
+    g.quarter = (char *)s_q(0);
+    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
+                                            &ccip__stats__catalogue_reply__descriptor);
+    assert_int_equal(c->catalogue->version, in_force);
+    s_free(c);
+}
+
+/* ---- the roster ------------------------------------------------------------------ */
+
+/* The roster is kept from evaluation's designation events: a granted
+ * identification is asked to report from the quarter it became valid in; a
+ * revoked one is not asked from the next quarter on, and its row, history
+ * and reports stay. Events it cannot use are skipped, the stream goes on. */
+static void test_roster_from_designations(void **state)
+{
+    (void)state;
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110108", NULL, 0, &e);
+    /* The same designation again (a redelivery): no second entry, no change. */
+    Ccip__Evaluation__Designation d = CCIP__EVALUATION__DESIGNATION__INIT;
+    d.id = e.id;
+    d.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
+    d.name = "renamed";
+    d.district_code = "110101";
+    d.holder_uscc = e.uscc;
+    Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
+    ev.designation = &d;
+    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", e.id, &ev.base);
+    /* A special-funds project is no designation; a district outside
+     * Beijing cannot be monitored: both skipped. */
+    char other[80], far[80];
+    snprintf(other, sizeof other, "%s-project", e.id);
+    d.id = other;
+    d.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT;
+    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", other, &ev.base);
+    snprintf(far, sizeof far, "%s-far", e.id);
+    d.id = far;
+    d.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
+    d.district_code = "310101";
+    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", far, &ev.base);
+    s_fake_wait(&s_evaluation);
+    assert_int_equal(
+        s_number("SELECT count(*) FROM roster_entry WHERE id IN ('%s', '%s')", other, far), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND name = "
+                              "'Lantern creative cluster' AND district_code = '110108' AND "
+                              "source = 'evaluation' AND first_quarter = '%s'",
+                              e.id, s_q(-12)),
+                     1);
+
+    /* The operator lists its own entry for this quarter; staff categorise it. */
+    Ccip__Stats__ListRosterRequest l = CCIP__STATS__LIST_ROSTER_REQUEST__INIT;
+    l.quarter = (char *)s_q(0);
+    Ccip__Stats__ListRosterReply *lr =
+        (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
+                                             &ccip__stats__list_roster_reply__descriptor);
+    assert_int_equal(lr->n_entries, 1);
+    assert_string_equal(lr->entries[0]->id, e.id);
+    assert_string_equal(lr->entries[0]->source, "evaluation");
+    assert_string_equal(lr->entries[0]->first_quarter, s_q(-12));
+    s_free(lr);
+    Ccip__Stats__CategoriseRosterEntryRequest c =
+        CCIP__STATS__CATEGORISE_ROSTER_ENTRY_REQUEST__INIT;
+    c.id = e.id;
+    c.category = "Design!";
+    assert_int_equal(s_send(STAFF, "stats.roster.categorise.v1", &c.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`category`");
+    c.category = "design";
+    assert_int_equal(s_send("operator", e.actor, "stats.roster.categorise.v1", &c.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    s_categorise(&e, "design");
+    s_event_emitted("stats.roster.changed.v1", e.id);
+
+    /* Revoked now: it still reports for this quarter, not for the next. */
+    s_revoke(&e, ccip_now_us());
+    assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND "
+                              "last_quarter = '%s' AND revoked_at IS NOT NULL",
+                              e.id, s_q(0)),
+                     1);
+    s_values vs;
+    s_cluster_values(&vs, 50000000);
+    char id[40];
+    s_save(&e, s_q(0), &vs, id);
+    Ccip__Stats__ReportReply *r = NULL;
+    assert_int_equal(s_try_save(&e, NULL, s_q(1), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("not on the roster for");
+    s_error_has("revoked");
+    assert_int_equal(
+        s_number("SELECT count(*) FROM report WHERE roster_id = '%s' AND quarter = '%s'", e.id,
+                 s_q(1)),
+        0);
+    /* History kept: the row, every change, the report. */
+    assert_int_equal(s_number("SELECT count(*) FROM roster_history WHERE roster_id = '%s'", e.id),
+                     3); /* granted, categorised, revoked */
+    assert_int_equal(s_number("SELECT count(*) FROM report WHERE roster_id = '%s'", e.id), 1);
+    l.quarter = (char *)s_q(1);
+    lr = (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
+                                              &ccip__stats__list_roster_reply__descriptor);
+    assert_int_equal(lr->n_entries, 0);
+    s_free(lr);
+
+    /* Revoked two quarters back: not asked for the last one. */
+    s_entry gone;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110108", NULL, 0, &gone);
+    s_revoke(&gone, stats_quarter_start_us(stats_quarter_add(s_now_q, -2)) + DAY_US);
+    assert_int_equal(s_try_exception(STAFF, gone.id, s_q(-1), ccip_now_us() + DAY_US),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("revoked");
+
+    /* An entry valid from this quarter does not report for earlier ones. */
+    s_entry late;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110108", NULL, ccip_now_us() - HOUR_US, &late);
+    assert_int_equal(s_try_exception(STAFF, late.id, s_q(-1), ccip_now_us() + DAY_US),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    assert_int_equal(s_try_save(&late, NULL, s_q(-1), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("reports from");
+}
+
+/* ---- reports: what is refused before anything is written ------------------------------ */
+
+static void test_save_refusals_write_nothing(void **state)
+{
+    (void)state;
+    s_entry e, other;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110101", NULL, 0, &e);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110101", NULL, 0, &other);
+    Ccip__Stats__ReportReply *r = NULL;
+    s_values vs;
+
+    /* A value in the wrong unit: INVALID_ARGUMENT naming the indicator. */
+    s_cluster_values(&vs, 100000000);
+    vs.v[2].unit = COUNT; /* operating_revenue */
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("indicator `operating_revenue` is in FEN, got a value in COUNT");
+    /* An indicator the catalogue does not have. */
+    s_cluster_values(&vs, 100000000);
+    s_set(&vs, "visitors", COUNT, 100, NULL);
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("indicator `visitors` is not in catalogue version");
+    /* An indicator clusters do not report. */
+    s_cluster_values(&vs, 100000000);
+    s_set(&vs, "trainees", COUNT, 100, NULL);
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("indicator `trainees` is not reported by clusters");
+    /* The same indicator twice. */
+    s_cluster_values(&vs, 100000000);
+    s_set(&vs, "enterprises", COUNT, 1, NULL);
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`enterprises` is given twice");
+    /* A quarter written wrongly, or one that has not started. */
+    s_cluster_values(&vs, 100000000);
+    assert_int_equal(s_try_save(&e, NULL, "2026-3", &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `quarter` must be a quarter written like 2026Q3");
+    assert_int_equal(s_try_save(&e, NULL, s_q(1), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("has not started");
+    /* Another organisation's entry; a role that does not report. */
+    assert_int_equal(s_try_save(&e, other.actor, s_q(0), &vs, &r), CCIP__STATUS__PERMISSION_DENIED);
+    s_error_has(e.uscc);
+    Ccip__Stats__SaveReportRequest rq = CCIP__STATS__SAVE_REPORT_REQUEST__INIT;
+    rq.roster_id = e.id;
+    rq.quarter = (char *)s_q(0);
+    assert_int_equal(s_send(STAFF, "stats.report.save.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(
+        s_send("operator", "91110105MA01ABCD2X", "stats.report.save.v1", &rq.base, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED); /* actor id without "org:" */
+    s_error_has("org:");
+    /* Not on the roster at all. */
+    rq.roster_id = "no-such-entry";
+    assert_int_equal(s_send("operator", e.actor, "stats.report.save.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__NOT_FOUND);
+    s_error_has("monitoring roster");
+    assert_int_equal(
+        s_number("SELECT count(*) FROM report WHERE roster_id IN ('%s', '%s')", e.id, other.id), 0);
+
+    /* A draft with errors is kept (errors block submission, not drafts). */
+    s_values few = {0};
+    s_set(&few, "enterprises", COUNT, -2, NULL);
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &few, &r), 0);
+    assert_int_equal(r->report->status, CCIP__STATS__REPORT_STATUS__DRAFT);
+    assert_true(r->n_findings >= 5); /* negative + 4 compulsory missing */
+    s_free(r);
+    /* The same command id twice: one effect, the same reply. */
+    char cid[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(cid);
+    rq.roster_id = other.id;
+    assert_int_equal(
+        s_call("stats", "operator", other.actor, "stats.report.save.v1", &rq.base, cid, NULL, NULL),
+        0);
+    assert_int_equal(
+        s_call("stats", "operator", other.actor, "stats.report.save.v1", &rq.base, cid, NULL, NULL),
+        0);
+    assert_int_equal(
+        s_number("SELECT count(*) FROM report_transition t JOIN report r ON r.id = t.report_id "
+                 "WHERE r.roster_id = '%s'",
+                 other.id),
+        1);
+}
+
+/* ---- validation at submission ------------------------------------------------------------- */
+
+/* Errors block submission: negative counts, profit above revenue, missing
+ * compulsory values. */
+static void test_errors_block_submission(void **state)
+{
+    (void)state;
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110102", NULL, 0, &e);
+    s_values vs;
+    char id[40];
+    Ccip__Stats__ReportReply *r = NULL;
+
+    s_cluster_values(&vs, 100000000);
+    vs.v[0].value = -1; /* enterprises */
+    s_save(&e, s_q(0), &vs, id);
+    assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("enterprises cannot be negative, got -1");
+
+    s_cluster_values(&vs, 100000000);
+    vs.v[3].value = 100000001; /* total_profit above operating_revenue */
+    s_save(&e, s_q(0), &vs, id);
+    assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("total profit cannot exceed operating revenue");
+
+    Ccip__Stats__SaveReportRequest rm = CCIP__STATS__SAVE_REPORT_REQUEST__INIT;
+    s_cluster_values(&vs, 100000000);
+    char *remove[] = {"taxes_paid"};
+    rm.roster_id = e.id;
+    rm.quarter = (char *)s_q(0);
+    rm.values = vs.p;
+    rm.n_values = 4; /* enterprises .. total_profit */
+    rm.remove = remove;
+    rm.n_remove = 1;
+    s_free(s_ok("operator", e.actor, "stats.report.save.v1", &rm.base,
+                &ccip__stats__report_reply__descriptor));
+    assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("taxes_paid (Taxes paid) is compulsory");
+    assert_int_equal(s_number("SELECT count(*) FROM report WHERE id = '%s' AND status = 'DRAFT' "
+                              "AND first_submitted_at IS NULL",
+                              id),
+                     1);
+
+    /* Fixed: submitted, with an event. */
+    s_cluster_values(&vs, 100000000);
+    s_save(&e, s_q(0), &vs, id);
+    s_submit(&e, id);
+    s_event_emitted("stats.report.submitted.v1", id);
+    /* Submitted reports are not edited. */
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("is SUBMITTED");
+}
+
+/* Warnings need a written explanation: a change beyond stats.change_pct
+ * against the previous quarter, or the same quarter a year before. */
+static void test_warnings_need_explanations(void **state)
+{
+    (void)state;
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110106", NULL, 0, &e);
+    char year_ago[40], prev[40], id[40];
+    s_report(&e, s_q(-4), 100000000, 0, year_ago);
+    s_report(&e, s_q(-1), 150000000, 0, prev); /* +50 %: no warning */
+
+    s_values vs;
+    s_cluster_values(&vs, 300000000); /* +100 % on the quarter, +200 % on the year */
+    s_save(&e, s_q(0), &vs, id);
+    Ccip__Stats__ReportReply *r = NULL;
+    assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("unexplained warning");
+    s_error_has(s_q(-1));
+    /* Its findings say which, and that they are warnings. */
+    Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
+    g.report_id = id;
+    r = (Ccip__Stats__ReportReply *)s_ok("operator", e.actor, "stats.report.get.v1", &g.base,
+                                         &ccip__stats__report_reply__descriptor);
+    int qoq = 0, yoy = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const Ccip__Stats__Finding *f = r->findings[i];
+        assert_int_equal(f->importance, CCIP__STATS__IMPORTANCE__WARNING);
+        qoq += strcmp(f->rule, "change_qoq") == 0 && strcmp(f->indicator, "operating_revenue") == 0;
+        yoy += strcmp(f->rule, "change_yoy") == 0 && strcmp(f->indicator, "operating_revenue") == 0;
+    }
+    assert_int_equal(qoq, 1);
+    assert_int_equal(yoy, 1);
+    s_free(r);
+    /* An explanation too short to explain anything does not count. */
+    s_explanations ex = {0};
+    ex.e[0] = (Ccip__Stats__Explanation)CCIP__STATS__EXPLANATION__INIT;
+    ex.e[0].code = "operating_revenue";
+    ex.e[0].text = "ok";
+    ex.p[0] = &ex.e[0];
+    ex.n = 1;
+    assert_int_equal(s_try_submit(&e, id, &ex, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    /* Nor does one for a value the report does not have. */
+    ex.e[0].code = "export_value";
+    ex.e[0].text = "no exports this quarter";
+    assert_int_equal(s_try_submit(&e, id, &ex, &r), CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`export_value`");
+    /* The other warned values need theirs too (profit and taxes follow revenue). */
+    const char *codes[] = {"operating_revenue", "total_profit", "taxes_paid"};
+    for (int i = 0; i < 3; i++) {
+        ex.e[i] = (Ccip__Stats__Explanation)CCIP__STATS__EXPLANATION__INIT;
+        ex.e[i].code = (char *)codes[i];
+        ex.e[i].text = "a second hall opened in July and doubled the tenants";
+        ex.p[i] = &ex.e[i];
+    }
+    ex.n = 3;
+    assert_int_equal(s_try_submit(&e, id, &ex, &r), 0);
+    assert_int_equal(r->report->status, CCIP__STATS__REPORT_STATUS__SUBMITTED);
+    int explained = 0;
+    for (size_t i = 0; i < r->n_findings; i++)
+        explained += r->findings[i]->explained;
+    assert_int_equal(explained, (int)r->n_findings);
+    s_free(r);
+}
+
+/* ---- approval ------------------------------------------------------------------------------ */
+
+/* The district reviews its own district's reports, then the center accepts
+ * or returns; returning needs a reason; an accepted report stays accepted. */
+static void test_two_level_approval(void **state)
+{
+    (void)state;
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110112", NULL, 0, &e);
+    char id[40], d[32];
+    s_district_actor(&e, d, sizeof d);
+    s_values vs;
+    s_cluster_values(&vs, 80000000);
+    s_save(&e, s_q(0), &vs, id);
+    /* Nothing to review before submission. */
+    assert_int_equal(
+        s_decide("district", d, "stats.report.review.v1", id, CCIP__STATS__DECISION__APPROVE, NULL),
+        CCIP__STATUS__FAILED_PRECONDITION);
+    s_submit(&e, id);
+    Ccip__Stats__Report *r = s_get_report("operator", e.actor, id);
+    int64_t first = r->first_submitted_at_us;
+    assert_int_equal(r->timeliness, CCIP__STATS__TIMELINESS__ON_TIME);
+    s_free(r);
+    /* Another district's office may not review it, nor see it. */
+    assert_int_equal(s_decide("district", "district:110105", "stats.report.review.v1", id,
+                              CCIP__STATS__DECISION__APPROVE, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    s_error_has("110112");
+    Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
+    g.report_id = id;
+    assert_int_equal(
+        s_send("district", "district:110105", "stats.report.get.v1", &g.base, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_decide("district", "district:999999", "stats.report.review.v1", id,
+                              CCIP__STATS__DECISION__APPROVE, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    /* The center accepts only what the district approved. */
+    assert_int_equal(
+        s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__APPROVE, NULL),
+        CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("DISTRICT_APPROVED");
+    /* The district returns it, with a reason. */
+    assert_int_equal(
+        s_decide("district", d, "stats.report.review.v1", id, CCIP__STATS__DECISION__RETURN, NULL),
+        CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`reason`");
+    assert_int_equal(s_decide("district", d, "stats.report.review.v1", id,
+                              CCIP__STATS__DECISION__RETURN, "employees look like last year's"),
+                     0);
+    s_event_emitted("stats.report.returned.v1", id);
+    /* Corrected and submitted again: the first submission time stays. */
+    vs.v[1].value = 3550;
+    s_save(&e, s_q(0), &vs, id);
+    s_submit(&e, id);
+    r = s_get_report("operator", e.actor, id);
+    assert_true(r->first_submitted_at_us == first);
+    assert_true(r->submitted_at_us > first);
+    assert_string_equal(r->return_reason, "employees look like last year's");
+    s_free(r);
+    /* District approves, the center returns it, then accepts it. */
+    assert_int_equal(s_decide("district", d, "stats.report.review.v1", id,
+                              CCIP__STATS__DECISION__APPROVE, "checked"),
+                     0);
+    assert_int_equal(s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__RETURN,
+                              "taxes do not match the tax bureau's figure"),
+                     0);
+    s_save(&e, s_q(0), &vs, id);
+    s_submit(&e, id);
+    s_accept(&e, id);
+    s_event_emitted("stats.report.accepted.v1", id);
+    r = s_get_report("district", d, id);
+    assert_int_equal(r->status, CCIP__STATS__REPORT_STATUS__ACCEPTED);
+    /* draft, submit, return, submit, approve, return, submit, approve, accept */
+    assert_int_equal(r->n_history, 9);
+    assert_string_equal(r->history[8]->actor_id, "staff-wang");
+    s_free(r);
+    /* Accepted stays accepted; the operator cannot edit it. */
+    assert_int_equal(s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__RETURN,
+                              "second thoughts"),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    Ccip__Stats__ReportReply *rr = NULL;
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &rr), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("ACCEPTED");
+}
+
+/* ---- locking -------------------------------------------------------------------------------- */
+
+/* A quarter closes for entry stats.lock_days after it ends; staff grant one
+ * entry a time-limited exception. */
+static void test_locking_and_exceptions(void **state)
+{
+    (void)state;
+    s_entry e, other;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110113", NULL, 0, &e);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110113", NULL, 0, &other);
+    const char *old = s_q(-8);
+    s_values vs;
+    s_cluster_values(&vs, 70000000);
+    Ccip__Stats__ReportReply *r = NULL;
+    assert_int_equal(s_try_save(&e, NULL, old, &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("is locked");
+    s_error_has("60 days");
+    s_error_has("lock exception");
+    /* Exceptions: center only, in the future, not too long. */
+    int64_t now = ccip_now_us();
+    assert_int_equal(s_try_exception("operator", e.actor, e.id, old, now + DAY_US),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_try_exception(STAFF, e.id, old, now - HOUR_US),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    assert_int_equal(s_try_exception(STAFF, e.id, old, now + (EXC_DAYS + 1) * DAY_US),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("10 days");
+    /* A short exception: the entry may enter the quarter until it ends. */
+    assert_int_equal(s_try_exception(STAFF, e.id, old, now + 4 * 1000000LL), 0);
+    char id[40];
+    s_save(&e, old, &vs, id);
+    /* ... only that entry. */
+    assert_int_equal(s_try_save(&other, NULL, old, &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("is locked");
+    ccip_test_sleep_ms(4500);
+    assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("is locked");
+    /* A new exception; submitted now, long after the due time: late. */
+    s_exception(&e, old);
+    s_submit(&e, id);
+    Ccip__Stats__Report *rep = s_get_report(STAFF, id);
+    assert_int_equal(rep->timeliness, CCIP__STATS__TIMELINESS__LATE);
+    s_free(rep);
+}
+
+/* ---- audit ---------------------------------------------------------------------------------- */
+
+/* Every change to an accepted value is audited (old, new, actor, time,
+ * reason); the trail reproduces every value's history; the database
+ * refuses a change without its audit record. */
+static void test_audit_of_accepted_values(void **state)
+{
+    (void)state;
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110114", NULL, 0, &e);
+    char id[40];
+    s_report(&e, s_q(0), 90000000, 1, id);
+    Ccip__Stats__CorrectReportRequest c = CCIP__STATS__CORRECT_REPORT_REQUEST__INIT;
+    s_values vs = {0};
+    s_set(&vs, "enterprises", COUNT, 125, NULL);
+    s_set(&vs, "export_value", FEN, 1000000, NULL);
+    c.report_id = id;
+    c.values = vs.p;
+    c.n_values = vs.n;
+    /* No reason, no correction; operators do not correct. */
+    assert_int_equal(s_send(STAFF, "stats.report.correct.v1", &c.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`reason`");
+    c.reason = "the district's register lists five more enterprises";
+    assert_int_equal(s_send("operator", e.actor, "stats.report.correct.v1", &c.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    s_free(s_ok(STAFF, "stats.report.correct.v1", &c.base, &ccip__stats__report_reply__descriptor));
+    s_event_emitted("stats.value.corrected.v1", id);
+    /* A second correction, by an admin, removing a value. */
+    char *remove[] = {"occupancy_rate"};
+    Ccip__Stats__CorrectReportRequest c2 = CCIP__STATS__CORRECT_REPORT_REQUEST__INIT;
+    s_values v2 = {0};
+    s_set(&v2, "enterprises", COUNT, 124, NULL);
+    c2.report_id = id;
+    c2.values = v2.p;
+    c2.n_values = v2.n;
+    c2.remove = remove;
+    c2.n_remove = 1;
+    c2.reason = "one enterprise was counted twice; occupancy not surveyed";
+    s_free(
+        s_ok(ADMIN, "stats.report.correct.v1", &c2.base, &ccip__stats__report_reply__descriptor));
+    /* Nothing to change: refused, not recorded. */
+    assert_int_equal(s_send(ADMIN, "stats.report.correct.v1", &c2.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    /* A correction that brings in an error: refused, nothing changed. */
+    s_values v3 = {0};
+    s_set(&v3, "total_profit", FEN, 90000001, NULL);
+    c2.values = v3.p;
+    c2.n_values = v3.n;
+    c2.n_remove = 0;
+    assert_int_equal(s_send(STAFF, "stats.report.correct.v1", &c2.base, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("total profit cannot exceed operating revenue");
+
+    /* The trail: the accepted values, then each change. */
+    Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
+    g.report_id = id;
+    Ccip__Stats__AuditReply *a =
+        (Ccip__Stats__AuditReply *)s_ok("operator", e.actor, "stats.report.audit.v1", &g.base,
+                                        &ccip__stats__audit_reply__descriptor);
+    assert_int_equal(a->n_entries, 7 + 2 + 2);
+    int corrections = 0;
+    for (size_t i = 0; i < a->n_entries; i++) {
+        const Ccip__Stats__AuditEntry *x = a->entries[i];
+        if (strcmp(x->indicator, "enterprises") == 0 && x->had_old && x->old_value == 120) {
+            assert_int_equal(x->new_value, 125);
+            assert_string_equal(x->actor_id, "staff-wang");
+            assert_string_equal(x->actor_role, "staff");
+            assert_string_equal(x->reason, "the district's register lists five more enterprises");
+            assert_true(x->at_us > 0);
+            corrections++;
+        }
+        if (strcmp(x->indicator, "occupancy_rate") == 0 && x->had_old) {
+            assert_false(x->has_new);
+            assert_string_equal(x->actor_id, "admin-zhou");
+            corrections++;
+        }
+    }
+    assert_int_equal(corrections, 2);
+    /* Folding the trail gives the current values, every one of them. */
+    Ccip__Stats__Report *r = s_get_report(STAFF, id);
+    const char *codes[16];
+    int64_t vals[16];
+    int present[16];
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_entries; i++) {
+        const Ccip__Stats__AuditEntry *x = a->entries[i];
+        size_t k = 0;
+        while (k < n && strcmp(codes[k], x->indicator) != 0)
+            k++;
+        if (k == n)
+            codes[n++] = x->indicator;
+        vals[k] = x->new_value;
+        present[k] = x->has_new;
+    }
+    size_t live = 0;
+    for (size_t k = 0; k < n; k++) {
+        int found;
+        int64_t v = s_value_of(r, codes[k], &found);
+        assert_int_equal(found, present[k]);
+        if (found) {
+            assert_true(v == vals[k]);
+            live++;
+        }
+    }
+    assert_int_equal(live, r->n_values);
+    s_free(r);
+    s_free(a);
+    /* The database itself refuses a change without who and why. */
+    assert_int_equal(s_number("WITH u AS (UPDATE report_value SET value = value + 1 "
+                              "WHERE report_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+                              id),
+                     -1);
+    assert_int_equal(s_number("SELECT count(*) FROM value_audit WHERE report_id = '%s'", id), 11);
+    /* A draft is corrected by its operator, not through the audit path. */
+    s_entry d;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110114", NULL, 0, &d);
+    s_values dv;
+    s_cluster_values(&dv, 1000);
+    char did[40];
+    s_save(&d, s_q(0), &dv, did);
+    c.report_id = did;
+    assert_int_equal(s_send(STAFF, "stats.report.correct.v1", &c.base, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+}
+
+/* ---- completeness --------------------------------------------------------------------------- */
+
+static Ccip__Stats__CompletenessReply *s_completeness(const char *quarter, const char *district)
+{
+    Ccip__Stats__CompletenessRequest rq = CCIP__STATS__COMPLETENESS_REQUEST__INIT;
+    rq.quarter = (char *)quarter;
+    rq.district = (char *)district;
+    return (Ccip__Stats__CompletenessReply *)s_ok(STAFF, "stats.completeness.get.v1", &rq.base,
+                                                  &ccip__stats__completeness_reply__descriptor);
+}
+
+static const Ccip__Stats__DistrictCompleteness *
+s_district_line(const Ccip__Stats__CompletenessReply *c, const char *code)
+{
+    for (size_t i = 0; i < c->n_districts; i++)
+        if (strcmp(c->districts[i]->district_code, code) == 0)
+            return c->districts[i];
+    return NULL;
+}
+
+static Ccip__Stats__Timeliness s_timeliness_of(const Ccip__Stats__CompletenessReply *c,
+                                               const char *roster)
+{
+    for (size_t i = 0; i < c->n_clusters; i++)
+        if (strcmp(c->clusters[i]->roster_id, roster) == 0)
+            return c->clusters[i]->timeliness;
+    return CCIP__STATS__TIMELINESS__TIMELINESS_UNSPECIFIED;
+}
+
+/* Who reported on time, late or not at all, by district. */
+static void test_completeness_and_timeliness(void **state)
+{
+    (void)state;
+    const char *district = "110116";
+    Ccip__Stats__CompletenessReply *before = s_completeness(s_q(0), district);
+    Ccip__Stats__CompletenessReply *before_old = s_completeness(s_q(-8), district);
+    const Ccip__Stats__DistrictCompleteness *b = s_district_line(before, district);
+    const Ccip__Stats__DistrictCompleteness *bo = s_district_line(before_old, district);
+    uint32_t b_exp = b ? b->expected : 0, b_on = b ? b->on_time : 0, b_miss = b ? b->missing : 0;
+    uint32_t b_late = b ? b->late : 0;
+    uint32_t bo_late = bo ? bo->late : 0, bo_miss = bo ? bo->missing : 0;
+    uint32_t bo_acc = bo ? bo->accepted : 0;
+    s_free(before);
+    s_free(before_old);
+
+    s_entry on_time, draft_only, none, late;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, district, NULL, 0, &on_time);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, district, NULL, 0, &draft_only);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, district, NULL, 0, &none);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, district, NULL, 0, &late);
+    char id[40];
+    s_report(&on_time, s_q(0), 10000000, 0, id);
+    s_values vs;
+    s_cluster_values(&vs, 10000000);
+    s_save(&draft_only, s_q(0), &vs, id);
+    s_report(&late, s_q(-8), 10000000, 1, id);
+
+    Ccip__Stats__CompletenessReply *c = s_completeness(s_q(0), district);
+    const Ccip__Stats__DistrictCompleteness *d = s_district_line(c, district);
+    assert_non_null(d);
+    assert_string_equal(d->district_name, "Huairou");
+    assert_int_equal(d->expected, b_exp + 4);
+    assert_int_equal(d->on_time, b_on + 1);
+    assert_int_equal(d->late, b_late);
+    assert_int_equal(d->missing, b_miss + 3);
+    assert_int_equal(
+        d->completeness_bp,
+        (uint32_t)(((uint64_t)(d->on_time + d->late) * 10000 + d->expected / 2) / d->expected));
+    assert_int_equal(s_timeliness_of(c, on_time.id), CCIP__STATS__TIMELINESS__ON_TIME);
+    assert_int_equal(s_timeliness_of(c, draft_only.id), CCIP__STATS__TIMELINESS__MISSING);
+    assert_int_equal(s_timeliness_of(c, none.id), CCIP__STATS__TIMELINESS__MISSING);
+    assert_int_equal(s_timeliness_of(c, late.id), CCIP__STATS__TIMELINESS__MISSING);
+    assert_true(c->due_at_us == stats_quarter_end_us(s_now_q) + DUE_DAYS * DAY_US);
+    assert_true(c->locks_at_us == stats_quarter_end_us(s_now_q) + LOCK_DAYS * DAY_US);
+    assert_int_equal(c->total->expected >= d->expected, 1);
+    s_free(c);
+
+    c = s_completeness(s_q(-8), district);
+    d = s_district_line(c, district);
+    assert_non_null(d);
+    assert_int_equal(d->late, bo_late + 1);
+    assert_int_equal(d->missing, bo_miss + 3);
+    assert_int_equal(d->accepted, bo_acc + 1);
+    assert_int_equal(s_timeliness_of(c, late.id), CCIP__STATS__TIMELINESS__LATE);
+    s_free(c);
+    /* A bad quarter is refused naming the field. */
+    Ccip__Stats__CompletenessRequest rq = CCIP__STATS__COMPLETENESS_REQUEST__INIT;
+    rq.quarter = "Q3-2026";
+    assert_int_equal(s_send(STAFF, "stats.completeness.get.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`quarter`");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_catalogue_versions),
+        cmocka_unit_test(test_roster_from_designations),
+        cmocka_unit_test(test_save_refusals_write_nothing),
+        cmocka_unit_test(test_errors_block_submission),
+        cmocka_unit_test(test_warnings_need_explanations),
+        cmocka_unit_test(test_two_level_approval),
+        cmocka_unit_test(test_locking_and_exceptions),
+        cmocka_unit_test(test_audit_of_accepted_values),
+        cmocka_unit_test(test_completeness_and_timeliness),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}
