@@ -637,6 +637,8 @@ static void test_case_opened_once(void **state)
     s_accepted(call, CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION, "13900139000",
                "wang@example.cn", 0, uscc, app2);
     s_case_of(app, id);
+    char first[37];
+    snprintf(first, sizeof first, "%s", id);
     Ccip__Evaluation__Case *c = s_get_case(id);
     assert_string_equal(c->application_id, app);
     assert_int_equal(c->kind, CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION);
@@ -659,7 +661,10 @@ static void test_case_opened_once(void **state)
                      1);
 
     /* Replay everything intake ever published: every accepted event is
-     * applied again and opens nothing. */
+     * applied again and opens nothing. (A case that exists now keeps its
+     * single opened event; in a database where cases were deleted behind
+     * the service's back, as the benchmark does, a replay re-opens exactly
+     * those, once each.) */
     long long cases = s_number("SELECT count(*) FROM case_file");
     long long opened = s_number("SELECT count(*) FROM outbox WHERE type = "
                                 "'evaluation.case.opened.v1'");
@@ -678,11 +683,21 @@ static void test_case_opened_once(void **state)
     snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'intake'");
     if (ccip_test_wait_count("evaluation", sql, head, 20000) < head)
         s_fail_with_logs("evaluation did not replay intake's stream");
-    assert_int_equal(s_number("SELECT count(*) FROM case_file"), cases);
+    assert_int_equal(s_number("SELECT count(*) FROM case_file") - cases,
+                     s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'evaluation.case.opened.v1'") -
+                         opened);
     assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.case.opened.v1'"),
-                     opened);
+                              "'evaluation.case.opened.v1' AND aggregate_id IN (SELECT id::text "
+                              "FROM case_file WHERE application_id IN ('%s', '%s'))",
+                              app, app2),
+                     2);
+    /* The same case, still the only one of its application. */
     assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s'", app),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s' AND "
+                              "id = '%s'",
+                              app, first),
                      1);
     assert_int_equal(s_ping("evaluation"), 0);
 }
