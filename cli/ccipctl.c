@@ -47,6 +47,7 @@ static void s_usage(FILE *f)
           "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
           "  events tail PREFIX                       follow live events, decoded\n"
           "  events replay SERVICE --from N           print a service's events from position N\n"
+          "  funding GROUP COMMAND ...                special funds: budgets, awards, payments\n"
           "  evaluation GROUP COMMAND ...             registers, cases, assignments, reviews,\n"
           "                                           the office's decisions, designations\n"
           "  intake GROUP COMMAND ...                 calls, organisations, applications\n"
@@ -291,6 +292,8 @@ int main(int argc, char **argv)
         rc = s_ping(&o, nargs, args);
     } else if (strcmp(args[0], "events") == 0) {
         rc = ctl_events(&o, nargs, args);
+    } else if (strcmp(args[0], "funding") == 0) {
+        rc = ctl_funding(&o, nargs, args);
     } else if (strcmp(args[0], "evaluation") == 0) {
         rc = ctl_evaluation(&o, nargs, args);
     } else if (strcmp(args[0], "intake") == 0) {

@@ -53,6 +53,10 @@ void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope 
 
 int ctl_events(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl funding ...: programmes, budgets, awards, payments, reports, inspections,
+ * the ledger (cli/ctl_funding.c). */
+int ctl_funding(ctl_opts *o, int argc, char **argv);
+
 /* ccipctl intake ...: calls, organisations, applications (cli/ctl_intake.c). */
 int ctl_intake(ctl_opts *o, int argc, char **argv);
 

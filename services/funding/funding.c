@@ -70,7 +70,8 @@ static const ccip_subscription s_subscriptions[] = {
 static const ccip_config_field s_config_fields[] = {
     {"funding.four_eyes_above_fen", CCIP_CFG_INT, offsetof(funding_config, four_eyes_above_fen), 0,
      FUNDING_AMOUNT_MAX, FUNDING_FOUR_EYES_DEFAULT, "CCIP_FUNDING_FOUR_EYES_ABOVE_FEN",
-     "an amount in fen: payments above it need a second approver (0 = every payment)"},
+     "an amount in fen: payments above it need a second approver (0 = every "
+     "payment)"},
 };
 
 const ccip_service_def funding_def = {
@@ -100,11 +101,11 @@ int funding_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1])
     const char *id = cmd->actor.id;
     size_t plen = strlen(FUNDING_ORG_ACTOR_PREFIX);
     if (strncmp(id, FUNDING_ORG_ACTOR_PREFIX, plen) != 0 || ccip_uscc_check(id + plen, NULL, 0) < 0)
-        return funding_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                            "a grantee acts for one organisation: its actor id must be \"org:\" "
-                            "followed by the organisation's unified social credit code, got "
-                            "\"%.60s\"",
-                            id);
+        return funding_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "a grantee acts for one organisation: its actor id must be \"org:\" followed "
+            "by the organisation's unified social credit code, got \"%.60s\"",
+            id);
     memcpy(uscc, id + plen, CCIP_USCC_LEN);
     uscc[CCIP_USCC_LEN] = '\0';
     return 0;
@@ -117,10 +118,11 @@ int funding_check_grantee(ccip_command *cmd, const char *uscc, const char *what)
     if (rc != 0 || !own[0])
         return rc;
     if (strcmp(own, uscc) != 0)
-        return funding_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                            "the caller acts for organisation %s and may not see or act on %s, "
-                            "which belongs to another organisation",
-                            own, what);
+        return funding_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "the caller acts for organisation %s and may not see or act on %s, which "
+            "belongs to another organisation",
+            own, what);
     return 0;
 }
 

@@ -24,51 +24,19 @@
 
 /* ---- rows ------------------------------------------------------------------- */
 
-#define AWARD_COLUMNS                                                                                                                             \
-    "w.id, w.application_id, w.case_id, w.programme_code, w.year, w.category, w.grantee_uscc, "                                                   \
-    "w.grantee_name, w.title, w.requested_fen, w.recommended_fen, w.amount_fen, w.status, "                                                       \
-    "w.note, " FUNDING_SQL_US("w.proposed_at") ", " FUNDING_SQL_US(                                                                               \
-        "w.confirmed_at") ", coalesce(w.confirmed_by, ''), " FUNDING_SQL_US("w.signed_at") ", "                                                   \
-                                                                                           "coale"                                                \
-                                                                                           "sce("                                                 \
-                                                                                           "w."                                                   \
-                                                                                           "signe"                                                \
-                                                                                           "d_by,"                                                \
-                                                                                           " ''),"                                                \
-                                                                                           " w."                                                  \
-                                                                                           "statu"                                                \
-                                                                                           "s_"                                                   \
-                                                                                           "reaso"                                                \
-                                                                                           "n,"                                                   \
-                                                                                           " " FUNDING_SQL_US(                                    \
-                                                                                               "w"                                                \
-                                                                                               "."                                                \
-                                                                                               "s"                                                \
-                                                                                               "t"                                                \
-                                                                                               "a"                                                \
-                                                                                               "t"                                                \
-                                                                                               "u"                                                \
-                                                                                               "s"                                                \
-                                                                                               "_"                                                \
-                                                                                               "c"                                                \
-                                                                                               "h"                                                \
-                                                                                               "a"                                                \
-                                                                                               "n"                                                \
-                                                                                               "g"                                                \
-                                                                                               "e"                                                \
-                                                                                               "d"                                                \
-                                                                                               "_"                                                \
-                                                                                               "a"                                                \
-                                                                                               "t") ", "                                          \
-                                                                                                    "coalesce((SELECT string_agg(k.work_id, ' ' " \
-                                                                                                    "ORDER BY k.work_id) FROM award_work k "      \
-                                                                                                    "WHERE k.award_id = w.id), ''), "             \
-                                                                                                    "coalesce((SELECT string_agg('ip dispute ' "  \
-                                                                                                    "|| h.dispute_id || ' upheld on work ' || "   \
-                                                                                                    "h.work_id, '; ' ORDER BY h.dispute_id) "     \
-                                                                                                    "FROM award_work k JOIN work_hold h ON "      \
-                                                                                                    "h.work_id = k.work_id WHERE k.award_id = "   \
-                                                                                                    "w.id), '')"
+#define AWARD_COLUMNS                                                                              \
+    "w.id, w.application_id, w.case_id, w.programme_code, w.year, w.category, "                    \
+    "w.grantee_uscc, w.grantee_name, w.title, w.requested_fen, "                                   \
+    "w.recommended_fen, w.amount_fen, w.status, w.note, (extract(epoch FROM "                      \
+    "w.proposed_at) * 1000000)::bigint, (extract(epoch FROM w.confirmed_at) * "                    \
+    "1000000)::bigint, coalesce(w.confirmed_by, ''), (extract(epoch FROM "                         \
+    "w.signed_at) * 1000000)::bigint, coalesce(w.signed_by, ''), "                                 \
+    "w.status_reason, (extract(epoch FROM w.status_changed_at) * "                                 \
+    "1000000)::bigint, coalesce((SELECT string_agg(k.work_id, ' ' ORDER BY "                       \
+    "k.work_id) FROM award_work k WHERE k.award_id = w.id), ''), "                                 \
+    "coalesce((SELECT string_agg('ip dispute ' || h.dispute_id || ' upheld on "                    \
+    "work ' || h.work_id, '; ' ORDER BY h.dispute_id) FROM award_work k JOIN "                     \
+    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id), '')"
 enum {
     W_ID,
     W_APPLICATION,
@@ -104,26 +72,26 @@ static const ccip_db_stmt S_AWARD_BY_APPLICATION = {
 
 static const ccip_db_stmt S_AWARD_LOCK = {
     "funding_award_lock",
-    "SELECT id, application_id, programme_code, year, category, grantee_uscc, requested_fen, "
-    "amount_fen, status, status_reason, " FUNDING_SQL_US("status_changed_at") ", "
-                                                                              "signed_at IS NOT "
-                                                                              "NULL FROM award "
-                                                                              "WHERE id = $1::uuid "
-                                                                              "FOR UPDATE"};
+    "SELECT id, application_id, programme_code, year, category, grantee_uscc, "
+    "requested_fen, amount_fen, status, status_reason, (extract(epoch FROM "
+    "status_changed_at) * 1000000)::bigint, signed_at IS NOT NULL FROM award "
+    "WHERE id = $1::uuid FOR UPDATE"};
 
 static const ccip_db_stmt S_AWARD_BALANCES = {
     "funding_award_balances", "SELECT kind, balance_fen FROM account WHERE award_id = $1::uuid"};
 
 static const ccip_db_stmt S_AWARD_LIST = {
     "funding_award_list",
-    "SELECT " AWARD_COLUMNS " FROM award w WHERE ($1 = '' OR w.programme_code = $1) "
-    "AND ($2::integer = 0 OR w.year = $2::integer) AND ($3 = '' OR w.status = $3) "
-    "AND ($4 = '' OR w.grantee_uscc = $4) ORDER BY w.proposed_at, w.id LIMIT $5::integer"};
+    "SELECT " AWARD_COLUMNS
+    " FROM award w WHERE ($1 = '' OR w.programme_code = $1) AND ($2::integer = 0 "
+    "OR w.year = $2::integer) AND ($3 = '' OR w.status = $3) AND ($4 = '' OR "
+    "w.grantee_uscc = $4) ORDER BY w.proposed_at, w.id LIMIT $5::integer"};
 
 static const ccip_db_stmt S_AWARD_HOLD = {
     "funding_award_hold",
-    "SELECT h.dispute_id, h.work_id, h.reasons FROM award_work k JOIN work_hold h "
-    "ON h.work_id = k.work_id WHERE k.award_id = $1::uuid ORDER BY h.dispute_id LIMIT 1"};
+    "SELECT h.dispute_id, h.work_id, h.reasons FROM award_work k JOIN work_hold "
+    "h ON h.work_id = k.work_id WHERE k.award_id = $1::uuid ORDER BY "
+    "h.dispute_id LIMIT 1"};
 
 static const ccip_db_stmt S_AWARD_STATUS = {
     "funding_award_status",
@@ -132,45 +100,51 @@ static const ccip_db_stmt S_AWARD_STATUS = {
 
 static const ccip_db_stmt S_AWARD_CONFIRM = {
     "funding_award_confirm",
-    "UPDATE award SET status = 'AWARD_COMMITTED', amount_fen = $2::bigint, category = $3, "
-    "note = CASE WHEN $4 = '' THEN note ELSE $4 END, confirmed_at = now(), confirmed_by = $5, "
-    "status_reason = '', status_changed_at = now() WHERE id = $1::uuid"};
+    "UPDATE award SET status = 'AWARD_COMMITTED', amount_fen = $2::bigint, "
+    "category = $3, note = CASE WHEN $4 = '' THEN note ELSE $4 END, confirmed_at "
+    "= now(), confirmed_by = $5, status_reason = '', status_changed_at = now() "
+    "WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_AWARD_SIGN = {
     "funding_award_sign", "UPDATE award SET signed_at = now(), signed_by = $2 WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_AWARD_UNPAID = {
-    "funding_award_unpaid", "SELECT count(*) FROM tranche WHERE award_id = $1::uuid "
-                            "AND status <> 'TRANCHE_PAID'"};
+    "funding_award_unpaid", "SELECT count(*) FROM tranche WHERE award_id = $1::uuid AND status <> "
+                            "'TRANCHE_PAID'"};
 
-static const ccip_db_stmt S_YEAR_STATE = {
-    "funding_award_year_state",
-    "SELECT closed_at IS NOT NULL, " FUNDING_SQL_US(
-        "closed_at") " FROM budget_year WHERE programme_code = $1 AND year = $2::integer"};
-
-static const ccip_db_stmt S_CATEGORY_EXISTS = {
-    "funding_award_category", "SELECT 1 FROM budget_category WHERE programme_code = $1 "
-                              "AND year = $2::integer AND category = $3"};
+/* What a confirmation needs to exist: the programme, its year (and
+ * whether it is closed), the category. One row always. */
+static const ccip_db_stmt S_CONFIRM_STATE = {
+    "funding_award_confirm_state",
+    "SELECT EXISTS (SELECT 1 FROM programme WHERE code = $1), y.programme_code "
+    "IS NOT NULL, y.closed_at IS NOT NULL, (extract(epoch FROM y.closed_at) * "
+    "1000000)::bigint, $3 = '' OR EXISTS (SELECT 1 FROM budget_category c WHERE "
+    "c.programme_code = $1 AND c.year = $2::integer AND c.category = $3) FROM "
+    "(SELECT 1) d LEFT JOIN budget_year y ON y.programme_code = $1 AND y.year = "
+    "$2::integer"};
 
 static const ccip_db_stmt S_COMMITTED_BALANCE = {
     "funding_award_committed",
-    "SELECT coalesce((SELECT balance_fen FROM account WHERE code = 'committed:' || $1), 0)"};
+    "SELECT coalesce((SELECT balance_fen FROM account WHERE code = 'committed:' "
+    "|| $1), 0)"};
 
 static const ccip_db_stmt S_WORK_LINK = {
     "funding_award_link_work",
-    "INSERT INTO award_work (award_id, work_id, linked_by) VALUES ($1::uuid, $2, $3) "
-    "ON CONFLICT DO NOTHING"};
+    "INSERT INTO award_work (award_id, work_id, linked_by) VALUES ($1::uuid, $2, "
+    "$3) ON CONFLICT DO NOTHING"};
 
 static const ccip_db_stmt S_PROPOSE = {
     "funding_award_propose",
-    "INSERT INTO award (id, application_id, case_id, decision_event_id, programme_code, year, "
-    "grantee_uscc, grantee_name, title, requested_fen, recommended_fen, amount_fen, status, note) "
-    "VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::integer, $7, $8, $9, $10::bigint, $11::bigint, "
-    "$12::bigint, 'AWARD_PROPOSED', $13) ON CONFLICT DO NOTHING RETURNING id"};
+    "INSERT INTO award (id, application_id, case_id, decision_event_id, "
+    "programme_code, year, grantee_uscc, grantee_name, title, requested_fen, "
+    "recommended_fen, amount_fen, status, note) VALUES ($1::uuid, $2::uuid, $3, "
+    "$4, $5, $6::integer, $7, $8, $9, $10::bigint, $11::bigint, $12::bigint, "
+    "'AWARD_PROPOSED', $13) ON CONFLICT DO NOTHING RETURNING id"};
 
 static const ccip_db_stmt S_HOLD_INSERT = {
-    "funding_work_hold", "INSERT INTO work_hold (dispute_id, work_id, reasons, event_id) "
-                         "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"};
+    "funding_work_hold",
+    "INSERT INTO work_hold (dispute_id, work_id, reasons, event_id) VALUES ($1, "
+    "$2, $3, $4) ON CONFLICT DO NOTHING"};
 
 static const char *s_status_name(Ccip__Funding__AwardStatus s)
 {
@@ -215,8 +189,7 @@ static int s_wrong_status(ccip_command *cmd, const funding_award_row *w, const c
     char when[CCIP_TIME_STRLEN + 1];
     funding_time_text(w->status_changed_at_us, when, sizeof when);
     return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be "
-                        "%s",
+                        "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be %s",
                         w->id, s_status_name(w->status), when, w->status_reason[0] ? ": " : "",
                         w->status_reason, allowed, action);
 }
@@ -230,15 +203,17 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
     case CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED:
         break;
     case CCIP__FUNDING__AWARD_STATUS__AWARD_SUSPENDED:
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "tranche %d of award %s cannot be paid: the award is suspended since "
-                            "%s UTC (%.300s); resume it with funding.award.resume.v1 first",
-                            (int)tranche_number, w->id, when, w->status_reason);
+        return funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "tranche %d of award %s cannot be paid: the award is suspended since %s UTC "
+            "(%.300s); resume it with funding.award.resume.v1 first",
+            (int)tranche_number, w->id, when, w->status_reason);
     case CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED:
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "tranche %d of award %s cannot be paid: the award is only proposed; "
-                            "confirm it with funding.award.confirm.v1 first",
-                            (int)tranche_number, w->id);
+        return funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "tranche %d of award %s cannot be paid: the award is only proposed; confirm "
+            "it with funding.award.confirm.v1 first",
+            (int)tranche_number, w->id);
     default:
         return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                             "tranche %d of award %s cannot be paid: the award is %s since %s UTC",
@@ -250,11 +225,12 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
     if (rc != CCIP_DB_OK)
         return rc;
     if (PQntuples(res) == 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "tranche %d of award %s cannot be paid: it is held because ip dispute "
-                          "%s was upheld on work %s, which the project uses (%.200s)",
-                          (int)tranche_number, w->id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-                          PQgetvalue(res, 0, 2));
+        rc = funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "tranche %d of award %s cannot be paid: it is held because ip dispute %s was "
+            "upheld on work %s, which the project uses (%.200s)",
+            (int)tranche_number, w->id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+            PQgetvalue(res, 0, 2));
     }
     PQclear(res);
     return rc;
@@ -482,7 +458,8 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     } else if (recommended > d->requested_fen) {
         amount = d->requested_fen;
         snprintf(note, sizeof note,
-                 "the recommended %s yuan is above the requested %s yuan: capped at the request",
+                 "the recommended %s yuan is above the requested %s yuan: capped at the "
+                 "request",
                  rec, req);
     }
     char id[CCIP_UUID_STRLEN + 1], year[24], requested[24], recd[24], amt[24];
@@ -646,6 +623,32 @@ out:
     return FUNDING_RC(rc);
 }
 
+/* The confirmed award, read once: published as funding.award.granted.v1
+ * and packed as the reply (a new award has no payments, reports,
+ * inspections or clawbacks yet). */
+static int s_granted(ccip_command *cmd, const char *id, const char *note)
+{
+    funding_arena *a = funding_arena_new();
+    Ccip__Funding__Award *w = NULL;
+    int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
+    if (rc == 0 && !w)
+        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
+    if (rc == 0) {
+        Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
+        ev.award = w;
+        ev.reason = (char *)note;
+        rc = funding_emit(cmd, "funding.award.granted.v1", "application", w->application_id,
+                          &ev.base);
+    }
+    if (rc == 0) {
+        Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
+        reply.award = w;
+        rc = funding_reply(cmd, &reply.base);
+    }
+    funding_arena_destroy(&a);
+    return rc;
+}
+
 int funding_award_confirm(ccip_command *cmd)
 {
     Ccip__Funding__ConfirmAwardRequest *rq = (Ccip__Funding__ConfirmAwardRequest *)funding_unpack(
@@ -670,60 +673,63 @@ int funding_award_confirm(ccip_command *cmd)
     funding_yuan(amount, want, sizeof want);
     funding_yuan(w.requested_fen, requested, sizeof requested);
     if (amount > w.requested_fen) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `amount_fen`: %s yuan (%" PRId64
-                          " fen) is above the %s yuan the applicant requested; an award is never "
-                          "above the request",
-                          want, amount, requested);
+        rc = funding_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `amount_fen`: %s yuan (%" PRId64
+            " fen) is above the %s yuan the applicant requested; an award is never above "
+            "the request",
+            want, amount, requested);
         goto out;
     }
-    if ((rc = funding_programme_check(cmd, "programme_code", w.programme_code)) != 0)
-        goto out;
     char year[24];
     funding_i64(w.year, year);
     const char *yv[] = {w.programme_code, year, rq->category};
-    if ((rc = ccip_db_exec(cmd->db, &S_YEAR_STATE, 2, yv, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_db_exec(cmd->db, &S_CONFIRM_STATE, 3, yv, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    if (PQntuples(res) != 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "programme \"%s\" has no budget for %d, so award %s cannot be "
-                          "committed; set the year's budget with funding.budget.set.v1 first",
-                          w.programme_code, (int)w.year, w.id);
+    if (!funding_cell_bool(res, 0, 0)) {
+        rc = funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "award %s names programme \"%s\", and there is no programme \"%s\"; create "
+            "it with funding.programme.create.v1 and give it a budget for %d",
+            w.id, w.programme_code, w.programme_code, (int)w.year);
         goto out;
     }
-    if (funding_cell_bool(res, 0, 0)) {
+    if (!funding_cell_bool(res, 0, 1)) {
+        rc = funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "programme \"%s\" has no budget for %d, so award %s cannot be committed; set "
+            "the year's budget with funding.budget.set.v1 first",
+            w.programme_code, (int)w.year, w.id);
+        goto out;
+    }
+    if (funding_cell_bool(res, 0, 2)) {
         char when[CCIP_TIME_STRLEN + 1];
-        funding_time_text(funding_cell_i64(res, 0, 1), when, sizeof when);
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "the %d budget of programme \"%s\" was closed at %s UTC: a closed year "
-                          "takes no new commitment, so award %s cannot be confirmed",
-                          (int)w.year, w.programme_code, when, w.id);
+        funding_time_text(funding_cell_i64(res, 0, 3), when, sizeof when);
+        rc = funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the %d budget of programme \"%s\" was closed at %s UTC: a closed year takes "
+            "no new commitment, so award %s cannot be confirmed",
+            (int)w.year, w.programme_code, when, w.id);
+        goto out;
+    }
+    if (!funding_cell_bool(res, 0, 4)) {
+        rc = funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "field `category`: the %d budget of programme \"%s\" has no category \"%s\"; "
+            "give it a sub-budget with funding.budget.set.v1 or leave the category empty "
+            "to draw on the year's pool",
+            (int)w.year, w.programme_code, rq->category);
         goto out;
     }
     PQclear(res);
     res = NULL;
-    if (rq->category[0]) {
-        if ((rc = ccip_db_exec(cmd->db, &S_CATEGORY_EXISTS, 3, yv, NULL, NULL, &res)) != CCIP_DB_OK)
-            goto out;
-        if (PQntuples(res) != 1) {
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "field `category`: the %d budget of programme \"%s\" has no "
-                              "category \"%s\"; give it a sub-budget with funding.budget.set.v1 "
-                              "or leave the category empty to draw on the year's pool",
-                              (int)w.year, w.programme_code, rq->category);
-            goto out;
-        }
-        PQclear(res);
-        res = NULL;
-    }
     if ((rc = funding_tranches_create(cmd, w.id, w.programme_code, amount)) != 0)
         goto out;
     char amt[24];
     funding_i64(amount, amt);
     const char *cv[] = {w.id, amt, rq->category, rq->note, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARD_CONFIRM, 5, cv, NULL, NULL, NULL)) != CCIP_DB_OK ||
-        (rc = funding_award_emit(cmd, "funding.award.granted.v1", w.id, rq->note)) != 0 ||
-        (rc = s_reply_award(cmd, w.id)) != 0)
+        (rc = s_granted(cmd, w.id, rq->note)) != 0)
         goto out;
     /* Last, the commitment itself: the year's AVAILABLE row is the one every
      * confirmation of the year locks, so nothing else runs after it. */
@@ -736,7 +742,7 @@ int funding_award_confirm(ccip_command *cmd)
                        .actor_role = cmd->actor.role,
                        .command_id = cmd->req->id};
     funding_line lines[2] = {
-        {.kind = FUNDING_ACC_COMMITTED, .award_id = w.id, .amount_fen = amount},
+        {.kind = FUNDING_ACC_COMMITTED, .award_id = w.id, .amount_fen = amount, .is_new = 1},
         {.kind = FUNDING_ACC_AVAILABLE,
          .category = rq->category,
          .amount_fen = -amount,
@@ -747,18 +753,18 @@ int funding_award_confirm(ccip_command *cmd)
     if (rc == FUNDING_POST_SHORT) {
         char have[CCIP_FEN_STRLEN + 1];
         funding_yuan(f.balance_fen, have, sizeof have);
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "insufficient budget: the %d budget of programme \"%s\"%s%s%s has %s "
-                          "yuan (%" PRId64 " fen) left, and award %s needs %s yuan (%" PRId64
-                          " fen); nothing was committed",
-                          (int)w.year, w.programme_code, rq->category[0] ? " (category " : "",
-                          rq->category, rq->category[0] ? ")" : "", have, f.balance_fen, w.id, want,
-                          amount);
+        rc = funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "insufficient budget: the %d budget of programme \"%s\"%s%s%s has %s yuan (%" PRId64
+            " fen) left, and award %s needs %s yuan (%" PRId64 " fen); nothing was committed",
+            (int)w.year, w.programme_code, rq->category[0] ? " (category " : "", rq->category,
+            rq->category[0] ? ")" : "", have, f.balance_fen, w.id, want, amount);
     } else if (rc == FUNDING_POST_CLOSED) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "the %d budget of programme \"%s\" was closed: a closed year takes no "
-                          "new commitment, so award %s cannot be confirmed",
-                          (int)w.year, w.programme_code, w.id);
+        rc =
+            funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                         "the %d budget of programme \"%s\" was closed: a closed year takes no new "
+                         "commitment, so award %s cannot be confirmed",
+                         (int)w.year, w.programme_code, w.id);
     } else if (rc == FUNDING_POST_UNBALANCED) {
         rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s", f.why);
     }

@@ -12,23 +12,20 @@
 #define REFERENCE_MAX 100
 
 #define INSPECTION_COLUMNS                                                                         \
-    "id, award_id, kind, " FUNDING_SQL_US(                                                         \
-        "scheduled_for") ", inspector, scheduled_by, "                                             \
-                         "coalesce(finding, ''), notes, "                                          \
-                         "" FUNDING_SQL_US("correct_by") ", misused_fen, "                         \
-                                                         "" FUNDING_SQL_US(                        \
-                                                             "recorded_at") ", coalesce("          \
-                                                                            "recorded_by, ''), "   \
-                                                                            "coalesce(clawback_"   \
-                                                                            "id::text, '')"
+    "id, award_id, kind, (extract(epoch FROM scheduled_for) * 1000000)::bigint, "                  \
+    "inspector, scheduled_by, coalesce(finding, ''), notes, (extract(epoch FROM "                  \
+    "correct_by) * 1000000)::bigint, misused_fen, (extract(epoch FROM "                            \
+    "recorded_at) * 1000000)::bigint, coalesce(recorded_by, ''), "                                 \
+    "coalesce(clawback_id::text, '')"
 
 #define CLAWBACK_COLUMNS                                                                           \
-    "id, award_id, coalesce(inspection_id::text, ''), amount_fen, recovered_fen, status, reason, " \
-    "" FUNDING_SQL_US("ordered_at") ", ordered_by"
+    "id, award_id, coalesce(inspection_id::text, ''), amount_fen, recovered_fen, "                 \
+    "status, reason, (extract(epoch FROM ordered_at) * 1000000)::bigint, "                         \
+    "ordered_by"
 
-static const ccip_db_stmt S_INSPECTIONS = {"funding_inspections",
-                                           "SELECT " INSPECTION_COLUMNS " FROM inspection "
-                                           "WHERE award_id = $1::uuid ORDER BY scheduled_for, id"};
+static const ccip_db_stmt S_INSPECTIONS = {
+    "funding_inspections", "SELECT " INSPECTION_COLUMNS
+                           " FROM inspection WHERE award_id = $1::uuid ORDER BY scheduled_for, id"};
 
 static const ccip_db_stmt S_INSPECTION_GET = {
     "funding_inspection_get", "SELECT " INSPECTION_COLUMNS " FROM inspection WHERE id = $1::uuid"};
@@ -38,25 +35,26 @@ static const ccip_db_stmt S_INSPECTION_AWARD = {
 
 static const ccip_db_stmt S_INSPECTION_LOCK = {
     "funding_inspection_lock",
-    "SELECT finding IS NOT NULL, " FUNDING_SQL_US(
-        "recorded_at") ", coalesce(recorded_by, ''), kind FROM inspection WHERE id = $1::uuid "
-                       "FOR UPDATE"};
+    "SELECT finding IS NOT NULL, (extract(epoch FROM recorded_at) * "
+    "1000000)::bigint, coalesce(recorded_by, ''), kind FROM inspection WHERE id "
+    "= $1::uuid FOR UPDATE"};
 
 static const ccip_db_stmt S_INSPECTION_INSERT = {
     "funding_inspection_insert",
-    "INSERT INTO inspection (id, award_id, kind, scheduled_for, inspector, scheduled_by) "
-    "VALUES ($1::uuid, $2::uuid, $3, " FUNDING_SQL_TS("$4") ", $5, $6)"};
+    "INSERT INTO inspection (id, award_id, kind, scheduled_for, inspector, "
+    "scheduled_by) VALUES ($1::uuid, $2::uuid, $3, ('epoch'::timestamptz + "
+    "$4::bigint * interval '1 microsecond'), $5, $6)"};
 
 static const ccip_db_stmt S_INSPECTION_RECORD = {
     "funding_inspection_record",
-    "UPDATE inspection SET finding = $2, notes = $3, correct_by = CASE WHEN $4::bigint = 0 "
-    "THEN NULL ELSE " FUNDING_SQL_TS("$4") " END, misused_fen = $5::bigint, recorded_at = now(), "
-                                           "recorded_by = $6, clawback_id = nullif($7, '')::uuid "
-                                           "WHERE id = $1::uuid"};
+    "UPDATE inspection SET finding = $2, notes = $3, correct_by = CASE WHEN "
+    "$4::bigint = 0 THEN NULL ELSE ('epoch'::timestamptz + $4::bigint * interval "
+    "'1 microsecond') END, misused_fen = $5::bigint, recorded_at = now(), "
+    "recorded_by = $6, clawback_id = nullif($7, '')::uuid WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_CLAWBACKS = {
-    "funding_clawbacks", "SELECT " CLAWBACK_COLUMNS " FROM clawback WHERE award_id = $1::uuid "
-                         "ORDER BY ordered_at, id"};
+    "funding_clawbacks",
+    "SELECT " CLAWBACK_COLUMNS " FROM clawback WHERE award_id = $1::uuid ORDER BY ordered_at, id"};
 
 static const ccip_db_stmt S_CLAWBACK_GET = {
     "funding_clawback_get", "SELECT " CLAWBACK_COLUMNS " FROM clawback WHERE id = $1::uuid"};
@@ -66,34 +64,37 @@ static const ccip_db_stmt S_CLAWBACK_AWARD = {"funding_clawback_award",
 
 static const ccip_db_stmt S_CLAWBACK_LOCK = {
     "funding_clawback_lock",
-    "SELECT amount_fen, recovered_fen, status FROM clawback WHERE id = $1::uuid FOR UPDATE"};
+    "SELECT amount_fen, recovered_fen, status FROM clawback WHERE id = $1::uuid "
+    "FOR UPDATE"};
 
 static const ccip_db_stmt S_CLAWBACK_INSERT = {
     "funding_clawback_insert",
-    "INSERT INTO clawback (id, award_id, inspection_id, amount_fen, status, reason, ordered_by) "
-    "VALUES ($1::uuid, $2::uuid, $3::uuid, $4::bigint, 'CLAWBACK_OPEN', $5, $6)"};
+    "INSERT INTO clawback (id, award_id, inspection_id, amount_fen, status, "
+    "reason, ordered_by) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::bigint, "
+    "'CLAWBACK_OPEN', $5, $6)"};
 
 static const ccip_db_stmt S_CLAWBACK_RECOVERED = {
     "funding_clawback_recovered",
-    "UPDATE clawback SET recovered_fen = recovered_fen + $2::bigint, status = CASE WHEN "
-    "recovered_fen + $2::bigint = amount_fen THEN 'CLAWBACK_RECOVERED' ELSE 'CLAWBACK_OPEN' END "
-    "WHERE id = $1::uuid"};
+    "UPDATE clawback SET recovered_fen = recovered_fen + $2::bigint, status = "
+    "CASE WHEN recovered_fen + $2::bigint = amount_fen THEN 'CLAWBACK_RECOVERED' "
+    "ELSE 'CLAWBACK_OPEN' END WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_RECOVERY_INSERT = {
     "funding_recovery_insert",
-    "INSERT INTO recovery (clawback_id, amount_fen, reference, recorded_by, entry_id) "
-    "VALUES ($1::uuid, $2::bigint, $3, $4, $5::bigint)"};
+    "INSERT INTO recovery (clawback_id, amount_fen, reference, recorded_by, "
+    "entry_id) VALUES ($1::uuid, $2::bigint, $3, $4, $5::bigint)"};
 
 static const ccip_db_stmt S_RECOVERIES = {
     "funding_recoveries",
-    "SELECT amount_fen, reference, " FUNDING_SQL_US(
-        "at") ", recorded_by FROM recovery WHERE clawback_id = $1::uuid ORDER BY id"};
+    "SELECT amount_fen, reference, (extract(epoch FROM at) * 1000000)::bigint, "
+    "recorded_by FROM recovery WHERE clawback_id = $1::uuid ORDER BY id"};
 
 /* What was paid to the award and not clawed back yet. */
 static const ccip_db_stmt S_CLAWABLE = {
     "funding_clawable",
-    "SELECT coalesce(sum(CASE kind WHEN 'DISBURSED' THEN balance_fen WHEN 'CLAWED_BACK' THEN "
-    "-balance_fen ELSE 0 END), 0)::bigint FROM account WHERE award_id = $1::uuid"};
+    "SELECT coalesce(sum(CASE kind WHEN 'DISBURSED' THEN balance_fen WHEN "
+    "'CLAWED_BACK' THEN -balance_fen ELSE 0 END), 0)::bigint FROM account WHERE "
+    "award_id = $1::uuid"};
 
 static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, funding_arena *a)
 {
@@ -310,10 +311,11 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
     if (rq->finding == CCIP__FUNDING__FINDING__ISSUES) {
         if (rq->correct_by_us <= ccip_now_us()) {
             funding_time_text(rq->correct_by_us, when, sizeof when);
-            return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                "field `correct_by_us`: a finding of ISSUES needs the date by "
-                                "which to correct them, in the future; got %s",
-                                rq->correct_by_us > 0 ? when : "none");
+            return funding_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `correct_by_us`: a finding of ISSUES needs the date by which to "
+                "correct them, in the future; got %s",
+                rq->correct_by_us > 0 ? when : "none");
         }
     } else if (rq->correct_by_us != 0) {
         return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
@@ -328,12 +330,12 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
             return rc;
         funding_yuan(clawable, yuan, sizeof yuan);
         if (rq->misused_fen > clawable)
-            return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                "field `misused_fen`: %" PRId64
-                                " fen is more than the %s yuan (%" PRId64
-                                " fen) paid to the award and not clawed back yet; the clawback "
-                                "cannot exceed it (0 suspends without a clawback)",
-                                rq->misused_fen, yuan, clawable);
+            return funding_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `misused_fen`: %" PRId64 " fen is more than the %s yuan (%" PRId64
+                " fen) paid to the award and not clawed back yet; the clawback cannot exceed "
+                "it (0 suspends without a clawback)",
+                rq->misused_fen, yuan, clawable);
     }
     return 0;
 }
@@ -364,8 +366,8 @@ int funding_inspection_record(ccip_command *cmd)
         char when[CCIP_TIME_STRLEN + 1];
         funding_time_text(funding_cell_i64(res, 0, 1), when, sizeof when);
         rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "the finding of inspection %s was recorded at %s UTC by %s and is "
-                          "final; schedule a follow-up inspection instead",
+                          "the finding of inspection %s was recorded at %s UTC by %s and is final; "
+                          "schedule a follow-up inspection instead",
                           rq->inspection_id, when, PQgetvalue(res, 0, 2));
         goto out;
     }

@@ -112,26 +112,37 @@ int funding_ledger_check(const funding_line *lines, size_t n, char *err, size_t 
 
 static const ccip_db_stmt S_ENTRY = {
     "funding_ledger_entry",
-    "INSERT INTO journal_entry (kind, programme_code, year, award_id, memo, actor_id, actor_role, "
-    "command_id) VALUES ($1, $2, $3::integer, nullif($4, '')::uuid, $5, $6, $7, $8) RETURNING id"};
+    "INSERT INTO journal_entry (kind, programme_code, year, award_id, memo, "
+    "actor_id, actor_role, command_id) VALUES ($1, $2, $3::integer, nullif($4, "
+    "'')::uuid, $5, $6, $7, $8) RETURNING id"};
 
 /* Moves the balance (only when it stays >= 0 and, for open_only lines, the
  * account is open) and inserts the line, in one statement: one round trip
  * under the row lock. */
 static const ccip_db_stmt S_LINE = {
     "funding_ledger_line",
-    "WITH u AS (UPDATE account SET balance_fen = balance_fen + $3::bigint WHERE code = $2 "
-    "AND balance_fen + $3::bigint >= 0 AND NOT (closed AND $5::boolean) RETURNING id) "
-    "INSERT INTO journal_line (entry_id, account_id, amount_fen) "
-    "SELECT $1::bigint, id, $4::bigint FROM u RETURNING account_id"};
+    "WITH u AS (UPDATE account SET balance_fen = balance_fen + $3::bigint WHERE "
+    "code = $2 AND balance_fen + $3::bigint >= 0 AND NOT (closed AND "
+    "$5::boolean) RETURNING id) INSERT INTO journal_line (entry_id, account_id, "
+    "amount_fen) SELECT $1::bigint, id, $4::bigint FROM u RETURNING account_id"};
+
+/* A new account holding this line's amount, and the line, in one statement. */
+static const ccip_db_stmt S_LINE_NEW = {
+    "funding_ledger_line_new",
+    "WITH a AS (INSERT INTO account (code, kind, normal_side, programme_code, "
+    "year, category, award_id, balance_fen) VALUES ($2, $5, $6, $7, $8::integer, "
+    "$9, nullif($10, '')::uuid, $3::bigint) RETURNING id) INSERT INTO "
+    "journal_line (entry_id, account_id, amount_fen) SELECT $1::bigint, id, "
+    "$4::bigint FROM a RETURNING account_id"};
 
 static const ccip_db_stmt S_ACCOUNT_GET = {
     "funding_ledger_account_get", "SELECT balance_fen, closed FROM account WHERE code = $1"};
 
 static const ccip_db_stmt S_ACCOUNT_NEW = {
     "funding_ledger_account_new",
-    "INSERT INTO account (code, kind, normal_side, programme_code, year, category, award_id) "
-    "VALUES ($1, $2, $3, $4, $5::integer, $6, nullif($7, '')::uuid) ON CONFLICT (code) DO NOTHING"};
+    "INSERT INTO account (code, kind, normal_side, programme_code, year, "
+    "category, award_id) VALUES ($1, $2, $3, $4, $5::integer, $6, nullif($7, "
+    "'')::uuid) ON CONFLICT (code) DO NOTHING"};
 
 int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line *lines, size_t n,
                         int64_t *entry_id, funding_post_failure *failure)
@@ -180,6 +191,16 @@ int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line 
         char sdelta[24], amount[24];
         funding_i64(delta, sdelta);
         funding_i64(l->amount_fen, amount);
+        char side[2] = {funding_account_normal_side(l->kind), '\0'};
+        const char *category = l->kind == FUNDING_ACC_AVAILABLE && l->category ? l->category : "";
+        if (l->is_new && delta >= 0) {
+            const char *nv[] = {
+                id,   codes[i],          sdelta, amount,   funding_account_kind_name(l->kind),
+                side, e->programme_code, year,   category, l->award_id ? l->award_id : ""};
+            if ((rc = ccip_db_exec(db, &S_LINE_NEW, 10, nv, NULL, NULL, NULL)) != CCIP_DB_OK)
+                return rc;
+            continue;
+        }
         const char *lv[] = {id, codes[i], sdelta, amount, l->open_only ? "t" : "f"};
         for (int attempt = 0;; attempt++) {
             rc = ccip_db_exec(db, &S_LINE, 5, lv, NULL, NULL, &res);
@@ -203,14 +224,9 @@ int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line 
             if (exists || delta < 0 || attempt > 0)
                 return FUNDING_POST_SHORT;
             /* A new account, then the line again. */
-            char side[2] = {funding_account_normal_side(l->kind), '\0'};
-            const char *av[] = {code,
-                                funding_account_kind_name(l->kind),
-                                side,
-                                e->programme_code,
-                                year,
-                                l->kind == FUNDING_ACC_AVAILABLE && l->category ? l->category : "",
-                                l->award_id ? l->award_id : ""};
+            const char *av[] = {
+                code,     funding_account_kind_name(l->kind), side, e->programme_code, year,
+                category, l->award_id ? l->award_id : ""};
             rc = ccip_db_exec(db, &S_ACCOUNT_NEW, 7, av, NULL, NULL, NULL);
             if (rc != CCIP_DB_OK)
                 return rc;
@@ -237,10 +253,9 @@ int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_l
                             f.account, yuan, f.balance_fen,
                             funding_enum_name(&ccip__funding__entry_kind__descriptor, e->kind));
     case FUNDING_POST_CLOSED:
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "account %s belongs to a closed year: nothing new may be committed "
-                            "from it",
-                            f.account);
+        return funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "account %s belongs to a closed year: nothing new may be committed from it", f.account);
     case FUNDING_POST_UNBALANCED:
         ccip_log_error("refused an unbalanced journal entry", "type", cmd->req->type, "reason",
                        f.why);
@@ -255,16 +270,14 @@ int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_l
 
 static const ccip_db_stmt S_JOURNAL = {
     "funding_journal_list",
-    "SELECT e.id, e.kind, " FUNDING_SQL_US(
-        "e.at") ", e.actor_id, e.memo, e.programme_code, e.year, coalesce(e.award_id::text, ''), "
-                "e.command_id, "
-                "(SELECT string_agg(a.code || '=' || l.amount_fen, ' ' ORDER BY l.id) "
-                "FROM journal_line l JOIN account a ON a.id = l.account_id WHERE l.entry_id = "
-                "e.id) "
-                "FROM journal_entry e WHERE ($1 = '' OR e.programme_code = $1) "
-                "AND ($2::integer = 0 OR e.year = $2::integer) "
-                "AND ($3 = '' OR e.award_id = nullif($3, '')::uuid) AND e.id > $4::bigint "
-                "ORDER BY e.id LIMIT $5::integer"};
+    "SELECT e.id, e.kind, (extract(epoch FROM e.at) * 1000000)::bigint, "
+    "e.actor_id, e.memo, e.programme_code, e.year, coalesce(e.award_id::text, "
+    "''), e.command_id, (SELECT string_agg(a.code || '=' || l.amount_fen, ' ' "
+    "ORDER BY l.id) FROM journal_line l JOIN account a ON a.id = l.account_id "
+    "WHERE l.entry_id = e.id) FROM journal_entry e WHERE ($1 = '' OR "
+    "e.programme_code = $1) AND ($2::integer = 0 OR e.year = $2::integer) AND "
+    "($3 = '' OR e.award_id = nullif($3, '')::uuid) AND e.id > $4::bigint ORDER "
+    "BY e.id LIMIT $5::integer"};
 
 int funding_journal_list(ccip_command *cmd)
 {
@@ -352,20 +365,20 @@ out:
 /* ---- verification -------------------------------------------------------------- */
 
 static const ccip_db_stmt S_COUNTS = {
-    "funding_verify_counts", "SELECT (SELECT count(*) FROM journal_entry), "
-                             "(SELECT count(*) FROM journal_line), (SELECT count(*) FROM account)"};
+    "funding_verify_counts", "SELECT (SELECT count(*) FROM journal_entry), (SELECT count(*) FROM "
+                             "journal_line), (SELECT count(*) FROM account)"};
 
 /* Each account's balance recomputed from its lines, in its normal sign. */
 #define JOURNAL_BALANCES                                                                           \
-    "(SELECT a.id, a.code, a.kind, a.programme_code, a.year, a.category, a.award_id, "             \
-    "a.balance_fen AS stored, coalesce(CASE a.normal_side WHEN 'D' THEN s.total ELSE -s.total "    \
-    "END, 0)::bigint AS computed FROM account a LEFT JOIN (SELECT account_id, sum(amount_fen) "    \
-    "AS total FROM journal_line GROUP BY account_id) s ON s.account_id = a.id)"
+    "(SELECT a.id, a.code, a.kind, a.programme_code, a.year, a.category, "                         \
+    "a.award_id, a.balance_fen AS stored, coalesce(CASE a.normal_side WHEN 'D' "                   \
+    "THEN s.total ELSE -s.total END, 0)::bigint AS computed FROM account a LEFT "                  \
+    "JOIN (SELECT account_id, sum(amount_fen) AS total FROM journal_line GROUP "                   \
+    "BY account_id) s ON s.account_id = a.id)"
 
-static const ccip_db_stmt S_ACCOUNTS_BAD = {"funding_verify_accounts",
-                                            "SELECT code, stored, computed FROM " JOURNAL_BALANCES
-                                            " b WHERE stored <> computed "
-                                            "ORDER BY code LIMIT " VERIFY_LIST_MAX};
+static const ccip_db_stmt S_ACCOUNTS_BAD = {
+    "funding_verify_accounts", "SELECT code, stored, computed FROM " JOURNAL_BALANCES
+                               " b WHERE stored <> computed ORDER BY code LIMIT " VERIFY_LIST_MAX};
 
 static const ccip_db_stmt S_NEGATIVE = {
     "funding_verify_negative", "SELECT code FROM " JOURNAL_BALANCES
@@ -373,39 +386,38 @@ static const ccip_db_stmt S_NEGATIVE = {
 
 static const ccip_db_stmt S_ENTRIES_BAD = {
     "funding_verify_entries",
-    "SELECT e.id, coalesce(sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0), 0)::bigint, "
-    "coalesce(-sum(l.amount_fen) FILTER (WHERE l.amount_fen < 0), 0)::bigint, count(l.id) "
-    "FROM journal_entry e LEFT JOIN journal_line l ON l.entry_id = e.id GROUP BY e.id "
-    "HAVING coalesce(sum(l.amount_fen), 0) <> 0 OR count(l.id) < 2 ORDER BY e.id "
-    "LIMIT " VERIFY_LIST_MAX};
+    "SELECT e.id, coalesce(sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0), "
+    "0)::bigint, coalesce(-sum(l.amount_fen) FILTER (WHERE l.amount_fen < 0), "
+    "0)::bigint, count(l.id) FROM journal_entry e LEFT JOIN journal_line l ON "
+    "l.entry_id = e.id GROUP BY e.id HAVING coalesce(sum(l.amount_fen), 0) <> 0 "
+    "OR count(l.id) < 2 ORDER BY e.id LIMIT " VERIFY_LIST_MAX};
 
 /* Figures kept beside the journal: the budget as set against the
  * appropriation, a category's budget against what was allotted to it, an
  * award's amount against what was committed to it. */
 static const ccip_db_stmt S_FIGURES_BAD = {
     "funding_verify_figures",
-    "WITH j AS " JOURNAL_BALANCES ", "
-    "allotted AS (SELECT a.programme_code, a.year, a.category, sum(l.amount_fen) AS total "
-    "FROM journal_line l JOIN account a ON a.id = l.account_id JOIN journal_entry e "
-    "ON e.id = l.entry_id WHERE a.kind = 'AVAILABLE' AND a.category <> '' "
-    "AND e.kind = 'ENTRY_BUDGET_ALLOTTED' GROUP BY 1, 2, 3), "
-    "committed AS (SELECT a.award_id, sum(l.amount_fen) AS total FROM journal_line l "
-    "JOIN account a ON a.id = l.account_id WHERE a.kind = 'COMMITTED' AND l.amount_fen > 0 "
-    "GROUP BY 1) "
-    "SELECT 'budget ' || y.programme_code || '/' || y.year, y.budget_fen, "
-    "coalesce(j.computed, 0) FROM budget_year y LEFT JOIN j ON j.kind = 'APPROPRIATION' "
-    "AND j.programme_code = y.programme_code AND j.year = y.year "
-    "WHERE y.budget_fen <> coalesce(j.computed, 0) "
-    "UNION ALL SELECT 'category ' || c.programme_code || '/' || c.year || '/' || c.category, "
-    "c.budget_fen, coalesce(t.total, 0)::bigint FROM budget_category c LEFT JOIN allotted t "
-    "USING (programme_code, year, category) WHERE c.budget_fen <> coalesce(t.total, 0) "
-    "UNION ALL SELECT 'award ' || w.id, w.amount_fen, coalesce(m.total, 0)::bigint FROM award w "
-    "LEFT JOIN committed m ON m.award_id = w.id WHERE w.status NOT IN ('AWARD_PROPOSED', "
-    "'AWARD_REJECTED') AND w.amount_fen <> coalesce(m.total, 0) "
-    "UNION ALL SELECT 'clawback ' || k.id, k.recovered_fen, coalesce((SELECT sum(amount_fen) "
-    "FROM recovery r WHERE r.clawback_id = k.id), 0)::bigint FROM clawback k "
-    "WHERE k.recovered_fen <> coalesce((SELECT sum(amount_fen) FROM recovery r "
-    "WHERE r.clawback_id = k.id), 0) LIMIT " VERIFY_LIST_MAX};
+    "WITH j AS " JOURNAL_BALANCES ", allotted AS (SELECT a.programme_code, a.year, a.category, "
+    "sum(l.amount_fen) AS total FROM journal_line l JOIN account a ON a.id = "
+    "l.account_id JOIN journal_entry e ON e.id = l.entry_id WHERE a.kind = "
+    "'AVAILABLE' AND a.category <> '' AND e.kind = 'ENTRY_BUDGET_ALLOTTED' GROUP "
+    "BY 1, 2, 3), committed AS (SELECT a.award_id, sum(l.amount_fen) AS total "
+    "FROM journal_line l JOIN account a ON a.id = l.account_id WHERE a.kind = "
+    "'COMMITTED' AND l.amount_fen > 0 GROUP BY 1) SELECT 'budget ' || "
+    "y.programme_code || '/' || y.year, y.budget_fen, coalesce(j.computed, 0) "
+    "FROM budget_year y LEFT JOIN j ON j.kind = 'APPROPRIATION' AND "
+    "j.programme_code = y.programme_code AND j.year = y.year WHERE y.budget_fen "
+    "<> coalesce(j.computed, 0) UNION ALL SELECT 'category ' || c.programme_code "
+    "|| '/' || c.year || '/' || c.category, c.budget_fen, coalesce(t.total, "
+    "0)::bigint FROM budget_category c LEFT JOIN allotted t USING "
+    "(programme_code, year, category) WHERE c.budget_fen <> coalesce(t.total, 0) "
+    "UNION ALL SELECT 'award ' || w.id, w.amount_fen, coalesce(m.total, "
+    "0)::bigint FROM award w LEFT JOIN committed m ON m.award_id = w.id WHERE "
+    "w.status NOT IN ('AWARD_PROPOSED', 'AWARD_REJECTED') AND w.amount_fen <> "
+    "coalesce(m.total, 0) UNION ALL SELECT 'clawback ' || k.id, k.recovered_fen, "
+    "coalesce((SELECT sum(amount_fen) FROM recovery r WHERE r.clawback_id = "
+    "k.id), 0)::bigint FROM clawback k WHERE k.recovered_fen <> coalesce((SELECT "
+    "sum(amount_fen) FROM recovery r WHERE r.clawback_id = k.id), 0) LIMIT " VERIFY_LIST_MAX};
 
 int funding_ledger_verify(ccip_command *cmd)
 {

@@ -61,6 +61,8 @@ typedef struct {
     const char *award_id; /* COMMITTED .. RECOVERED: the award */
     int64_t amount_fen;   /* debit > 0, credit < 0, never 0 */
     int open_only;        /* refuse when the account is closed (new commitments) */
+    int is_new;           /* the account cannot exist yet (an award's first entry): it is made
+                             with this line in one statement; a clash is an error */
 } funding_line;
 
 /* What an entry is about. Strings are borrowed for the call. */

@@ -12,13 +12,14 @@
 
 static const ccip_db_stmt S_PROG_INSERT = {
     "funding_programme_insert",
-    "INSERT INTO programme (code, name, description, created_by) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (code) DO NOTHING RETURNING code"};
+    "INSERT INTO programme (code, name, description, created_by) VALUES ($1, $2, "
+    "$3, $4) ON CONFLICT (code) DO NOTHING RETURNING code"};
 
 static const ccip_db_stmt S_PROG_GET = {
     "funding_programme_get",
-    "SELECT code, name, description, created_by, " FUNDING_SQL_US("created_at") ", " FUNDING_SQL_US(
-        "updated_at") " FROM programme WHERE code = $1"};
+    "SELECT code, name, description, created_by, (extract(epoch FROM created_at) "
+    "* 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint FROM "
+    "programme WHERE code = $1"};
 
 static const ccip_db_stmt S_PROG_LOCK = {"funding_programme_lock",
                                          "SELECT 1 FROM programme WHERE code = $1 FOR UPDATE"};
@@ -26,8 +27,8 @@ static const ccip_db_stmt S_PROG_LOCK = {"funding_programme_lock",
 static const ccip_db_stmt S_PROG_UPDATE = {
     "funding_programme_update",
     "UPDATE programme SET name = CASE WHEN $2 = '' THEN name ELSE $2 END, "
-    "description = CASE WHEN $3 = '' THEN description ELSE $3 END, updated_at = now() "
-    "WHERE code = $1"};
+    "description = CASE WHEN $3 = '' THEN description ELSE $3 END, updated_at = "
+    "now() WHERE code = $1"};
 
 static const ccip_db_stmt S_PROG_LIST = {"funding_programme_list",
                                          "SELECT code FROM programme ORDER BY code LIMIT 1000"};
@@ -37,12 +38,12 @@ static const ccip_db_stmt S_PLAN_DELETE = {
 
 static const ccip_db_stmt S_PLAN_INSERT = {
     "funding_plan_insert",
-    "INSERT INTO programme_tranche (programme_code, number, percent, condition, label) "
-    "VALUES ($1, $2::integer, $3::integer, $4, $5)"};
+    "INSERT INTO programme_tranche (programme_code, number, percent, condition, "
+    "label) VALUES ($1, $2::integer, $3::integer, $4, $5)"};
 
-static const ccip_db_stmt S_PLAN_GET = {"funding_plan_get",
-                                        "SELECT percent, condition, label FROM programme_tranche "
-                                        "WHERE programme_code = $1 ORDER BY number"};
+static const ccip_db_stmt S_PLAN_GET = {
+    "funding_plan_get", "SELECT percent, condition, label FROM programme_tranche WHERE "
+                        "programme_code = $1 ORDER BY number"};
 
 int funding_programme_load(ccip_db *db, const char *code, funding_arena *a,
                            Ccip__Funding__Programme **out)
@@ -99,11 +100,11 @@ int funding_programme_check(ccip_command *cmd, const char *field, const char *co
     int found = PQntuples(res) == 1;
     PQclear(res);
     if (!found)
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "field `%s`: there is no programme \"%s\"; list them with "
-                            "funding.programme.list.v1 or create it with "
-                            "funding.programme.create.v1",
-                            field, code);
+        return funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "field `%s`: there is no programme \"%s\"; list them with "
+            "funding.programme.list.v1 or create it with funding.programme.create.v1",
+            field, code);
     return 0;
 }
 
@@ -143,10 +144,10 @@ static int s_reply_programme(ccip_command *cmd, const char *code, const char *ty
     if (rc == 0 && !p)
         rc = funding_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a programme")
-                 : funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                "there is no programme \"%s\"; list them with "
-                                "funding.programme.list.v1",
-                                code);
+                 : funding_fail(
+                       cmd, CCIP__STATUS__NOT_FOUND,
+                       "there is no programme \"%s\"; list them with funding.programme.list.v1",
+                       code);
     if (rc == 0 && type) {
         Ccip__Funding__ProgrammeChanged ev = CCIP__FUNDING__PROGRAMME_CHANGED__INIT;
         ev.programme = p;
@@ -225,10 +226,9 @@ int funding_programme_configure(ccip_command *cmd)
     if ((rc = ccip_db_exec(cmd->db, &S_PROG_LOCK, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (PQntuples(res) != 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                          "there is no programme \"%s\"; create it with "
-                          "funding.programme.create.v1",
-                          rq->code);
+        rc = funding_fail(
+            cmd, CCIP__STATUS__NOT_FOUND,
+            "there is no programme \"%s\"; create it with funding.programme.create.v1", rq->code);
         goto out;
     }
     const char *v[] = {rq->code, rq->name, rq->description};
@@ -285,41 +285,42 @@ int funding_programme_list(ccip_command *cmd)
 /* ---- budgets ------------------------------------------------------------------ */
 
 static const ccip_db_stmt S_YEAR_OPEN = {
-    "funding_year_open", "INSERT INTO budget_year (programme_code, year) VALUES ($1, $2::integer) "
-                         "ON CONFLICT DO NOTHING"};
+    "funding_year_open",
+    "INSERT INTO budget_year (programme_code, year) VALUES ($1, $2::integer) ON "
+    "CONFLICT DO NOTHING"};
 
 static const ccip_db_stmt S_YEAR_LOCK = {
     "funding_year_lock",
-    "SELECT budget_fen, " FUNDING_SQL_US("closed_at") ", coalesce(closed_by, ''), close_reason "
-                                                      "FROM budget_year WHERE programme_code = $1 "
-                                                      "AND year = $2::integer FOR UPDATE"};
+    "SELECT budget_fen, (extract(epoch FROM closed_at) * 1000000)::bigint, "
+    "coalesce(closed_by, ''), close_reason FROM budget_year WHERE programme_code "
+    "= $1 AND year = $2::integer FOR UPDATE"};
 
 static const ccip_db_stmt S_YEAR_SET = {
-    "funding_year_set",
-    "UPDATE budget_year SET budget_fen = $3::bigint WHERE programme_code = $1 AND year = "
-    "$2::integer"};
+    "funding_year_set", "UPDATE budget_year SET budget_fen = $3::bigint WHERE programme_code = $1 "
+                        "AND year = $2::integer"};
 
 static const ccip_db_stmt S_CATEGORY_LOCK = {
-    "funding_category_lock", "SELECT budget_fen FROM budget_category WHERE programme_code = $1 "
-                             "AND year = $2::integer AND category = $3 FOR UPDATE"};
+    "funding_category_lock",
+    "SELECT budget_fen FROM budget_category WHERE programme_code = $1 AND year = "
+    "$2::integer AND category = $3 FOR UPDATE"};
 
 static const ccip_db_stmt S_CATEGORY_SET = {
     "funding_category_set",
     "INSERT INTO budget_category (programme_code, year, category, budget_fen) "
-    "VALUES ($1, $2::integer, $3, $4::bigint) ON CONFLICT (programme_code, year, category) "
-    "DO UPDATE SET budget_fen = EXCLUDED.budget_fen"};
+    "VALUES ($1, $2::integer, $3, $4::bigint) ON CONFLICT (programme_code, year, "
+    "category) DO UPDATE SET budget_fen = EXCLUDED.budget_fen"};
 
 static const ccip_db_stmt S_CHANGE = {
     "funding_budget_change",
-    "INSERT INTO budget_change (programme_code, year, category, from_fen, to_fen, reason, "
-    "actor_id, actor_role, command_id, entry_id) VALUES ($1, $2::integer, $3, $4::bigint, "
-    "$5::bigint, $6, $7, $8, $9, $10::bigint)"};
+    "INSERT INTO budget_change (programme_code, year, category, from_fen, "
+    "to_fen, reason, actor_id, actor_role, command_id, entry_id) VALUES ($1, "
+    "$2::integer, $3, $4::bigint, $5::bigint, $6, $7, $8, $9, $10::bigint)"};
 
 static const ccip_db_stmt S_CLOSE_ACCOUNTS = {
     "funding_year_close_accounts",
-    "WITH l AS (SELECT id FROM account WHERE programme_code = $1 AND year = $2::integer "
-    "AND kind = 'AVAILABLE' ORDER BY code FOR UPDATE) "
-    "UPDATE account SET closed = true WHERE id IN (SELECT id FROM l)"};
+    "WITH l AS (SELECT id FROM account WHERE programme_code = $1 AND year = "
+    "$2::integer AND kind = 'AVAILABLE' ORDER BY code FOR UPDATE) UPDATE account "
+    "SET closed = true WHERE id IN (SELECT id FROM l)"};
 
 static const ccip_db_stmt S_CLOSE_YEAR = {
     "funding_year_close",
@@ -328,39 +329,38 @@ static const ccip_db_stmt S_CLOSE_YEAR = {
 
 static const ccip_db_stmt S_BUDGET_YEAR = {
     "funding_budget_year",
-    "SELECT " FUNDING_SQL_US("closed_at") ", coalesce(closed_by, ''), close_reason, "
-                                          "(SELECT count(*) FROM award w WHERE w.programme_code = "
-                                          "$1 AND w.year = $2::integer AND w.status = "
-                                          "'AWARD_PROPOSED'), "
-                                          "(SELECT count(*) FROM award w WHERE w.programme_code = "
-                                          "$1 AND w.year = $2::integer AND w.status IN "
-                                          "('AWARD_COMMITTED', 'AWARD_SUSPENDED', "
-                                          "'AWARD_COMPLETED')) "
-                                          "FROM budget_year WHERE programme_code = $1 AND year = "
-                                          "$2::integer"};
+    "SELECT (extract(epoch FROM closed_at) * 1000000)::bigint, "
+    "coalesce(closed_by, ''), close_reason, (SELECT count(*) FROM award w WHERE "
+    "w.programme_code = $1 AND w.year = $2::integer AND w.status = "
+    "'AWARD_PROPOSED'), (SELECT count(*) FROM award w WHERE w.programme_code = "
+    "$1 AND w.year = $2::integer AND w.status IN ('AWARD_COMMITTED', "
+    "'AWARD_SUSPENDED', 'AWARD_COMPLETED')) FROM budget_year WHERE "
+    "programme_code = $1 AND year = $2::integer"};
 
 static const ccip_db_stmt S_BUDGET_BALANCES = {
     "funding_budget_balances",
-    "SELECT kind, category, sum(balance_fen)::bigint FROM account WHERE programme_code = $1 "
-    "AND year = $2::integer GROUP BY kind, category"};
+    "SELECT kind, category, sum(balance_fen)::bigint FROM account WHERE "
+    "programme_code = $1 AND year = $2::integer GROUP BY kind, category"};
 
 static const ccip_db_stmt S_BUDGET_CATEGORIES = {
     "funding_budget_categories",
-    "SELECT c.category, c.budget_fen, coalesce(a.balance_fen, 0) FROM budget_category c "
-    "LEFT JOIN account a ON a.programme_code = c.programme_code AND a.year = c.year "
-    "AND a.kind = 'AVAILABLE' AND a.category = c.category WHERE c.programme_code = $1 "
-    "AND c.year = $2::integer ORDER BY c.category"};
+    "SELECT c.category, c.budget_fen, coalesce(a.balance_fen, 0) FROM "
+    "budget_category c LEFT JOIN account a ON a.programme_code = "
+    "c.programme_code AND a.year = c.year AND a.kind = 'AVAILABLE' AND "
+    "a.category = c.category WHERE c.programme_code = $1 AND c.year = "
+    "$2::integer ORDER BY c.category"};
 
 static const ccip_db_stmt S_BUDGET_CHANGES = {
     "funding_budget_changes",
-    "SELECT " FUNDING_SQL_US("at") ", actor_id, actor_role, category, from_fen, to_fen, reason, "
-                                   "command_id FROM budget_change WHERE programme_code = $1 AND "
-                                   "year = $2::integer ORDER BY id"};
+    "SELECT (extract(epoch FROM at) * 1000000)::bigint, actor_id, actor_role, "
+    "category, from_fen, to_fen, reason, command_id FROM budget_change WHERE "
+    "programme_code = $1 AND year = $2::integer ORDER BY id"};
 
 static const ccip_db_stmt S_BUDGET_LIST = {
     "funding_budget_list",
-    "SELECT programme_code, year FROM budget_year WHERE ($1 = '' OR programme_code = $1) "
-    "AND ($2::integer = 0 OR year = $2::integer) ORDER BY programme_code, year LIMIT 1000"};
+    "SELECT programme_code, year FROM budget_year WHERE ($1 = '' OR "
+    "programme_code = $1) AND ($2::integer = 0 OR year = $2::integer) ORDER BY "
+    "programme_code, year LIMIT 1000"};
 
 int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, int with_changes,
                         funding_arena *a, Ccip__Funding__Budget **out)
@@ -466,10 +466,10 @@ static int s_reply_budget(ccip_command *cmd, const char *code, int32_t year)
     if (rc == 0 && !b)
         rc = funding_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
-                 : funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                "programme \"%s\" has no budget for %d; set one with "
-                                "funding.budget.set.v1",
-                                code, (int)year);
+                 : funding_fail(
+                       cmd, CCIP__STATUS__NOT_FOUND,
+                       "programme \"%s\" has no budget for %d; set one with funding.budget.set.v1",
+                       code, (int)year);
     if (rc == 0) {
         Ccip__Funding__BudgetReply reply = CCIP__FUNDING__BUDGET_REPLY__INIT;
         reply.budget = b;
@@ -563,23 +563,26 @@ int funding_budget_set(ccip_command *cmd)
         funding_yuan(f.balance_fen, have, sizeof have);
         funding_yuan(from - f.balance_fen, low, sizeof low);
         if (!category && delta < 0)
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "field `budget_fen`: cannot lower the %d budget of programme \"%s\" "
-                              "to %s yuan: only %s yuan of it is neither committed nor allotted "
-                              "to a category, so the lowest it can be set to is %s yuan",
-                              (int)rq->year, rq->programme_code, want, have, low);
+            rc = funding_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "field `budget_fen`: cannot lower the %d budget of programme \"%s\" to %s "
+                "yuan: only %s yuan of it is neither committed nor allotted to a category, "
+                "so the lowest it can be set to is %s yuan",
+                (int)rq->year, rq->programme_code, want, have, low);
         else if (category && delta < 0)
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "field `budget_fen`: cannot lower category \"%s\" of the %d budget "
-                              "of programme \"%s\" to %s yuan: only %s yuan of it is not "
-                              "committed, so the lowest it can be set to is %s yuan",
-                              rq->category, (int)rq->year, rq->programme_code, want, have, low);
+            rc = funding_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "field `budget_fen`: cannot lower category \"%s\" of the %d budget of "
+                "programme \"%s\" to %s yuan: only %s yuan of it is not committed, so the "
+                "lowest it can be set to is %s yuan",
+                rq->category, (int)rq->year, rq->programme_code, want, have, low);
         else
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "field `budget_fen`: category \"%s\" cannot get %s yuan from the %d "
-                              "budget of programme \"%s\": only %s yuan of the year is neither "
-                              "committed nor allotted; raise the year's total first",
-                              rq->category, want, (int)rq->year, rq->programme_code, have);
+            rc = funding_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "field `budget_fen`: category \"%s\" cannot get %s yuan from the %d budget "
+                "of programme \"%s\": only %s yuan of the year is neither committed nor "
+                "allotted; raise the year's total first",
+                rq->category, want, (int)rq->year, rq->programme_code, have);
         goto out;
     }
     if (rc != 0) {

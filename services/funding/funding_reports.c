@@ -12,46 +12,46 @@
 #define SHA256_HEX    64
 
 #define REPORT_COLUMNS                                                                             \
-    "id, award_id, kind, period, progress, status, submissions, " FUNDING_SQL_US(                  \
-        "submitted_at") ", coalesce(submitted_by, ''), " FUNDING_SQL_US("reviewed_at") ", "        \
-                                                                                       "coalesce(" \
-                                                                                       "reviewed_" \
-                                                                                       "by, ''), " \
-                                                                                       "review_"   \
-                                                                                       "note,"     \
-                                                                                       " " FUNDING_SQL_US("updated_at")
+    "id, award_id, kind, period, progress, status, submissions, (extract(epoch "                   \
+    "FROM submitted_at) * 1000000)::bigint, coalesce(submitted_by, ''), "                          \
+    "(extract(epoch FROM reviewed_at) * 1000000)::bigint, coalesce(reviewed_by, "                  \
+    "''), review_note, (extract(epoch FROM updated_at) * 1000000)::bigint"
 
 static const ccip_db_stmt S_REPORTS = {
-    "funding_reports", "SELECT " REPORT_COLUMNS " FROM use_report WHERE award_id = $1::uuid "
-                       "ORDER BY created_at, id"};
+    "funding_reports",
+    "SELECT " REPORT_COLUMNS " FROM use_report WHERE award_id = $1::uuid ORDER BY created_at, id"};
 
 static const ccip_db_stmt S_REPORT_GET = {
     "funding_report_get", "SELECT " REPORT_COLUMNS " FROM use_report WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_REPORT_LOCK = {
     "funding_report_lock",
-    "SELECT r.award_id, r.status, w.grantee_uscc, w.application_id FROM use_report r "
-    "JOIN award w ON w.id = r.award_id WHERE r.id = $1::uuid FOR UPDATE OF r"};
+    "SELECT r.award_id, r.status, w.grantee_uscc, w.application_id FROM "
+    "use_report r JOIN award w ON w.id = r.award_id WHERE r.id = $1::uuid FOR "
+    "UPDATE OF r"};
 
 static const ccip_db_stmt S_LINES = {
     "funding_report_lines",
-    "SELECT item, spent_fen FROM use_report_line WHERE report_id = $1::uuid ORDER BY n"};
+    "SELECT item, spent_fen FROM use_report_line WHERE report_id = $1::uuid "
+    "ORDER BY n"};
 
 static const ccip_db_stmt S_DOCUMENTS = {
     "funding_report_documents",
-    "SELECT name, sha256 FROM use_report_document WHERE report_id = $1::uuid ORDER BY n"};
+    "SELECT name, sha256 FROM use_report_document WHERE report_id = $1::uuid "
+    "ORDER BY n"};
 
 static const ccip_db_stmt S_AWARD = {
     "funding_report_award", "SELECT grantee_uscc, status FROM award WHERE id = $1::uuid FOR SHARE"};
 
 static const ccip_db_stmt S_INSERT = {
     "funding_report_insert",
-    "INSERT INTO use_report (id, award_id, kind, period, progress, status, created_by) "
-    "VALUES ($1::uuid, $2::uuid, $3, $4, $5, 'REPORT_DRAFT', $6)"};
+    "INSERT INTO use_report (id, award_id, kind, period, progress, status, "
+    "created_by) VALUES ($1::uuid, $2::uuid, $3, $4, $5, 'REPORT_DRAFT', $6)"};
 
 static const ccip_db_stmt S_UPDATE = {
-    "funding_report_update", "UPDATE use_report SET kind = $2, period = $3, progress = $4, "
-                             "updated_at = now() WHERE id = $1::uuid"};
+    "funding_report_update",
+    "UPDATE use_report SET kind = $2, period = $3, progress = $4, updated_at = "
+    "now() WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_CLEAR_LINES = {
     "funding_report_clear_lines", "DELETE FROM use_report_line WHERE report_id = $1::uuid"};
@@ -59,23 +59,25 @@ static const ccip_db_stmt S_CLEAR_LINES = {
 static const ccip_db_stmt S_CLEAR_DOCUMENTS = {
     "funding_report_clear_documents", "DELETE FROM use_report_document WHERE report_id = $1::uuid"};
 
-static const ccip_db_stmt S_LINE = {"funding_report_line",
-                                    "INSERT INTO use_report_line (report_id, n, item, spent_fen) "
-                                    "VALUES ($1::uuid, $2::integer, $3, $4::bigint)"};
+static const ccip_db_stmt S_LINE = {
+    "funding_report_line", "INSERT INTO use_report_line (report_id, n, item, spent_fen) VALUES "
+                           "($1::uuid, $2::integer, $3, $4::bigint)"};
 
 static const ccip_db_stmt S_DOCUMENT = {
-    "funding_report_document", "INSERT INTO use_report_document (report_id, n, name, sha256) "
-                               "VALUES ($1::uuid, $2::integer, $3, $4)"};
+    "funding_report_document",
+    "INSERT INTO use_report_document (report_id, n, name, sha256) VALUES "
+    "($1::uuid, $2::integer, $3, $4)"};
 
 static const ccip_db_stmt S_SUBMIT = {
     "funding_report_submit",
-    "UPDATE use_report SET status = 'REPORT_SUBMITTED', submissions = submissions + 1, "
-    "submitted_at = now(), submitted_by = $2, updated_at = now() WHERE id = $1::uuid"};
+    "UPDATE use_report SET status = 'REPORT_SUBMITTED', submissions = "
+    "submissions + 1, submitted_at = now(), submitted_by = $2, updated_at = "
+    "now() WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_REVIEW = {
     "funding_report_review",
-    "UPDATE use_report SET status = $2, reviewed_at = now(), reviewed_by = $3, review_note = $4, "
-    "updated_at = now() WHERE id = $1::uuid"};
+    "UPDATE use_report SET status = $2, reviewed_at = now(), reviewed_by = $3, "
+    "review_note = $4, updated_at = now() WHERE id = $1::uuid"};
 
 static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, funding_arena *a,
                                        int *rc)
@@ -220,10 +222,11 @@ static int s_check_content(ccip_command *cmd, const Ccip__Funding__SaveReportReq
         for (size_t k = 0; ok && k < len; k++)
             ok = (h[k] >= '0' && h[k] <= '9') || (h[k] >= 'a' && h[k] <= 'f');
         if (!ok)
-            return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                "field `documents[%zu].sha256` must be the document's SHA-256 as "
-                                "64 lower-case hex characters, got %zu characters",
-                                i, len);
+            return funding_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `documents[%zu].sha256` must be the document's SHA-256 as 64 "
+                "lower-case hex characters, got %zu characters",
+                i, len);
     }
     return 0;
 }
@@ -285,10 +288,11 @@ int funding_report_save(ccip_command *cmd)
         }
         const char *status = PQgetvalue(res, 0, 1);
         if (strcmp(status, "REPORT_DRAFT") != 0 && strcmp(status, "REPORT_RETURNED") != 0) {
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "report %s is %s: a submitted report is locked until staff return "
-                              "it, and an accepted one for good",
-                              id, status);
+            rc = funding_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "report %s is %s: a submitted report is locked until staff return it, and an "
+                "accepted one for good",
+                id, status);
             goto out;
         }
         const char *v[] = {id, kind, rq->period, rq->progress};
@@ -338,10 +342,10 @@ static int s_transition(ccip_command *cmd, s_verb verb)
     if ((rc = ccip_db_exec(cmd->db, &S_REPORT_LOCK, 1, &rid, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (PQntuples(res) != 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                          "there is no report %s; an award's reports are listed by "
-                          "funding.award.get.v1",
-                          rq->report_id);
+        rc = funding_fail(
+            cmd, CCIP__STATUS__NOT_FOUND,
+            "there is no report %s; an award's reports are listed by funding.award.get.v1",
+            rq->report_id);
         goto out;
     }
     char what[64], status[32], app[CCIP_UUID_STRLEN + 1];

@@ -10,8 +10,8 @@
 
 static const ccip_db_stmt S_AWARDS = {
     "funding_summary_awards",
-    "SELECT id FROM award WHERE programme_code = $1 AND year = $2::integer "
-    "ORDER BY proposed_at, id LIMIT " AWARDS_MAX};
+    "SELECT id FROM award WHERE programme_code = $1 AND year = $2::integer ORDER "
+    "BY proposed_at, id LIMIT " AWARDS_MAX};
 
 int funding_summary_year(ccip_command *cmd)
 {
@@ -31,10 +31,10 @@ int funding_summary_year(ccip_command *cmd)
     if (!reply.budget) {
         rc = funding_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
-                 : funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                "programme \"%s\" has no budget for %d; set one with "
-                                "funding.budget.set.v1",
-                                rq->programme_code, (int)rq->year);
+                 : funding_fail(
+                       cmd, CCIP__STATUS__NOT_FOUND,
+                       "programme \"%s\" has no budget for %d; set one with funding.budget.set.v1",
+                       rq->programme_code, (int)rq->year);
         goto out;
     }
     char year[24];

@@ -52,8 +52,8 @@ int funding_tranche_plan_check(Ccip__Funding__TrancheRule *const *rules, size_t 
     }
     if (sum != 100) {
         snprintf(err, errlen,
-                 "field `tranche_plan`: the percents add up to %d, not 100; change them so that "
-                 "the tranches pay the whole award (e.g. 50, 30, 20)",
+                 "field `tranche_plan`: the percents add up to %d, not 100; change them so "
+                 "that the tranches pay the whole award (e.g. 50, 30, 20)",
                  sum);
         return -1;
     }
@@ -91,8 +91,10 @@ int funding_tranche_split(int64_t amount_fen, const int32_t *percents, size_t n,
 /* The latest recorded inspection of a kind decides: an older COMPLIANT one
  * does not count after a later finding of issues. */
 #define LATEST_FINDING(kind)                                                                       \
-    "coalesce((SELECT finding = 'COMPLIANT' FROM inspection WHERE award_id = $1::uuid AND kind = " \
-    "'" kind "' AND finding IS NOT NULL ORDER BY recorded_at DESC, id DESC LIMIT 1), false)"
+    "coalesce((SELECT finding = 'COMPLIANT' FROM inspection WHERE award_id = "                     \
+    "$1::uuid AND kind = '" kind                                                                   \
+    "' AND finding IS NOT NULL ORDER BY recorded_at DESC, id DESC LIMIT 1), "                      \
+    "false)"
 
 static const ccip_db_stmt S_CONDITIONS = {
     "funding_conditions",
@@ -122,14 +124,15 @@ const char *funding_condition_missing(Ccip__Funding__Condition c)
         return "the award agreement has not been signed yet: record the signature with "
                "funding.award.sign.v1";
     case CCIP__FUNDING__CONDITION__MIDTERM_INSPECTION_PASSED:
-        return "no MIDTERM inspection has found the project COMPLIANT (the latest one decides): "
-               "schedule one and record its finding with funding.inspection.record.v1";
+        return "no MIDTERM inspection has found the project COMPLIANT (the latest one "
+               "decides): schedule one and record its finding with "
+               "funding.inspection.record.v1";
     case CCIP__FUNDING__CONDITION__INTERIM_REPORT_ACCEPTED:
-        return "no INTERIM use-of-funds report has been accepted: the grantee submits one and "
-               "staff accept it";
+        return "no INTERIM use-of-funds report has been accepted: the grantee submits one "
+               "and staff accept it";
     case CCIP__FUNDING__CONDITION__FINAL_REPORT_ACCEPTED:
-        return "the FINAL use-of-funds report has not been accepted: the grantee submits it and "
-               "staff accept it";
+        return "the FINAL use-of-funds report has not been accepted: the grantee submits it "
+               "and staff accept it";
     case CCIP__FUNDING__CONDITION__COMPLETION_INSPECTION_PASSED:
         return "no COMPLETION inspection has found the project COMPLIANT (the latest one "
                "decides): schedule one and record its finding";
@@ -140,40 +143,46 @@ const char *funding_condition_missing(Ccip__Funding__Condition c)
 
 /* ---- tranches ------------------------------------------------------------------ */
 
-static const ccip_db_stmt S_PLAN = {"funding_tranche_plan",
-                                    "SELECT percent, condition, label FROM programme_tranche "
-                                    "WHERE programme_code = $1 ORDER BY number"};
+static const ccip_db_stmt S_PLAN = {
+    "funding_tranche_plan",
+    "SELECT percent FROM programme_tranche WHERE programme_code = $1 ORDER BY "
+    "number"};
 
+/* The plan's rows with the amounts computed here ($3: "{a1,a2,...}"),
+ * matched by number and percent: a plan changed meanwhile inserts fewer. */
 static const ccip_db_stmt S_TRANCHE_INSERT = {
     "funding_tranche_insert",
-    "INSERT INTO tranche (award_id, number, percent, amount_fen, condition, label, status) "
-    "VALUES ($1::uuid, $2::integer, $3::integer, $4::bigint, $5, $6, 'TRANCHE_PLANNED')"};
+    "INSERT INTO tranche (award_id, number, percent, amount_fen, condition, "
+    "label, status) SELECT $1::uuid, p.number, p.percent, a.amount, p.condition, "
+    "p.label, 'TRANCHE_PLANNED' FROM programme_tranche p JOIN "
+    "unnest($3::bigint[], $4::integer[]) WITH ORDINALITY AS a(amount, percent, "
+    "number) ON a.number = p.number AND a.percent = p.percent WHERE "
+    "p.programme_code = $2"};
 
 static const ccip_db_stmt S_TRANCHES = {
-    "funding_tranches",
-    "SELECT t.number, t.percent, t.amount_fen, t.condition, t.label, t.status, "
-    "coalesce((SELECT p.id::text FROM payment p WHERE p.award_id = t.award_id AND "
-    "p.tranche_number = t.number AND p.status IN ('PAYMENT_PENDING', 'PAYMENT_PAID')), "
-    "''), " FUNDING_SQL_US(
-        "t.paid_at") " FROM tranche t WHERE t.award_id = $1::uuid ORDER BY t.number"};
+    "funding_tranches", "SELECT t.number, t.percent, t.amount_fen, t.condition, t.label, t.status, "
+                        "coalesce((SELECT p.id::text FROM payment p WHERE p.award_id = t.award_id "
+                        "AND p.tranche_number = t.number AND p.status IN ('PAYMENT_PENDING', "
+                        "'PAYMENT_PAID')), ''), (extract(epoch FROM t.paid_at) * 1000000)::bigint "
+                        "FROM tranche t WHERE t.award_id = $1::uuid ORDER BY t.number"};
 
 static const ccip_db_stmt S_TRANCHE_LOCK = {
     "funding_tranche_lock",
-    "SELECT amount_fen, condition, status, label, percent FROM tranche WHERE award_id = $1::uuid "
-    "AND number = $2::integer FOR UPDATE"};
+    "SELECT amount_fen, condition, status, label, percent FROM tranche WHERE "
+    "award_id = $1::uuid AND number = $2::integer FOR UPDATE"};
 
 static const ccip_db_stmt S_TRANCHE_COUNT = {
     "funding_tranche_count", "SELECT count(*) FROM tranche WHERE award_id = $1::uuid"};
 
 static const ccip_db_stmt S_TRANCHE_EARLIER = {
     "funding_tranche_earlier",
-    "SELECT min(number) FROM tranche WHERE award_id = $1::uuid AND number < $2::integer "
-    "AND status <> 'TRANCHE_PAID'"};
+    "SELECT min(number) FROM tranche WHERE award_id = $1::uuid AND number < "
+    "$2::integer AND status <> 'TRANCHE_PAID'"};
 
 static const ccip_db_stmt S_TRANCHE_STATUS = {
     "funding_tranche_status",
-    "UPDATE tranche SET status = $3, paid_at = CASE WHEN $3 = 'TRANCHE_PAID' THEN now() END "
-    "WHERE award_id = $1::uuid AND number = $2::integer"};
+    "UPDATE tranche SET status = $3, paid_at = CASE WHEN $3 = 'TRANCHE_PAID' "
+    "THEN now() END WHERE award_id = $1::uuid AND number = $2::integer"};
 
 static const ccip_db_stmt S_SUSPEND_TRANCHES = {
     "funding_tranches_suspend",
@@ -182,8 +191,8 @@ static const ccip_db_stmt S_SUSPEND_TRANCHES = {
 
 static const ccip_db_stmt S_RESUME_TRANCHES = {
     "funding_tranches_resume",
-    "UPDATE tranche SET status = 'TRANCHE_PLANNED' WHERE award_id = $1::uuid "
-    "AND status = 'TRANCHE_SUSPENDED'"};
+    "UPDATE tranche SET status = 'TRANCHE_PLANNED' WHERE award_id = $1::uuid AND "
+    "status = 'TRANCHE_SUSPENDED'"};
 
 static const ccip_db_stmt S_CANCEL_TRANCHES = {
     "funding_tranches_cancel",
@@ -192,8 +201,8 @@ static const ccip_db_stmt S_CANCEL_TRANCHES = {
 
 static const ccip_db_stmt S_CANCEL_PAYMENTS = {
     "funding_payments_cancel",
-    "UPDATE payment SET status = 'PAYMENT_CANCELLED', cancel_reason = $2 "
-    "WHERE award_id = $1::uuid AND status = 'PAYMENT_PENDING'"};
+    "UPDATE payment SET status = 'PAYMENT_CANCELLED', cancel_reason = $2 WHERE "
+    "award_id = $1::uuid AND status = 'PAYMENT_PENDING'"};
 
 int funding_tranches_create(ccip_command *cmd, const char *award_id, const char *programme_code,
                             int64_t amount_fen)
@@ -205,10 +214,11 @@ int funding_tranches_create(ccip_command *cmd, const char *award_id, const char 
     size_t n = (size_t)PQntuples(res);
     if (n < 1 || n > FUNDING_TRANCHES_MAX) {
         PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "programme \"%s\" has no valid tranche plan (%zu tranches); set one "
-                            "with funding.programme.configure.v1",
-                            programme_code, n);
+        return funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "programme \"%s\" has no valid tranche plan (%zu tranches); set one with "
+            "funding.programme.configure.v1",
+            programme_code, n);
     }
     int32_t percents[FUNDING_TRANCHES_MAX];
     int64_t amounts[FUNDING_TRANCHES_MAX];
@@ -216,27 +226,33 @@ int funding_tranches_create(ccip_command *cmd, const char *award_id, const char 
         percents[i] = (int32_t)funding_cell_i64(res, (int)i, 0);
     if (funding_tranche_split(amount_fen, percents, n, amounts) < 0) {
         PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `amount_fen`: %" PRId64
-                            " fen cannot be split into the %zu tranches of programme \"%s\" "
-                            "without a tranche of 0 fen; confirm a larger amount",
-                            amount_fen, n, programme_code);
-    }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char number[24], percent[24], amount[24];
-        funding_i64((int64_t)i + 1, number);
-        funding_i64(percents[i], percent);
-        funding_i64(amounts[i], amount);
-        const char *v[] = {award_id,
-                           number,
-                           percent,
-                           amount,
-                           PQgetvalue(res, (int)i, 1),
-                           PQgetvalue(res, (int)i, 2)};
-        rc = ccip_db_exec(cmd->db, &S_TRANCHE_INSERT, 6, v, NULL, NULL, NULL);
+        return funding_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `amount_fen`: %" PRId64
+            " fen cannot be split into the %zu tranches of programme \"%s\" without a "
+            "tranche of 0 fen; confirm a larger amount",
+            amount_fen, n, programme_code);
     }
     PQclear(res);
-    return rc;
+    /* Numbers only: "{1500000,900000,600001}" and "{50,30,20}". */
+    char alist[FUNDING_TRANCHES_MAX * 24 + 3], plist[FUNDING_TRANCHES_MAX * 12 + 3];
+    size_t ua = 0, up = 0;
+    for (size_t i = 0; i < n; i++) {
+        ua += (size_t)snprintf(alist + ua, sizeof alist - ua, "%s%" PRId64, i ? "," : "{",
+                               amounts[i]);
+        up += (size_t)snprintf(plist + up, sizeof plist - up, "%s%d", i ? "," : "{",
+                               (int)percents[i]);
+    }
+    snprintf(alist + ua, sizeof alist - ua, "}");
+    snprintf(plist + up, sizeof plist - up, "}");
+    const char *v[] = {award_id, programme_code, alist, plist};
+    rc = ccip_db_exec(cmd->db, &S_TRANCHE_INSERT, 4, v, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    int inserted = atoi(PQcmdTuples(res));
+    PQclear(res);
+    /* The plan changed between reading it and using it: start again. */
+    return inserted == (int)n ? 0 : CCIP_DB_RETRYABLE;
 }
 
 int funding_tranches_load(ccip_db *db, const char *award_id, funding_arena *a,
@@ -302,17 +318,16 @@ int funding_tranches_cancel(ccip_db *db, const char *award_id, const char *reaso
 /* ---- payments ------------------------------------------------------------------- */
 
 #define PAYMENT_COLUMNS                                                                            \
-    "id, award_id, tranche_number, amount_fen, status, needs_second_approval, requested_by, "      \
-    "" FUNDING_SQL_US("requested_at") ", coalesce(first_approver, ''), " FUNDING_SQL_US(           \
-        "first_approved_at") ", coalesce(second_approver, ''), " FUNDING_SQL_US("second_approved_" \
-                                                                                "at") ", "         \
-                                                                                      "payment_"   \
-                                                                                      "ref,"       \
-                                                                                      " " FUNDING_SQL_US("paid_at") ", cancel_reason"
+    "id, award_id, tranche_number, amount_fen, status, needs_second_approval, "                    \
+    "requested_by, (extract(epoch FROM requested_at) * 1000000)::bigint, "                         \
+    "coalesce(first_approver, ''), (extract(epoch FROM first_approved_at) * "                      \
+    "1000000)::bigint, coalesce(second_approver, ''), (extract(epoch FROM "                        \
+    "second_approved_at) * 1000000)::bigint, payment_ref, (extract(epoch FROM "                    \
+    "paid_at) * 1000000)::bigint, cancel_reason"
 
 static const ccip_db_stmt S_PAYMENTS = {
-    "funding_payments", "SELECT " PAYMENT_COLUMNS " FROM payment WHERE award_id = $1::uuid "
-                        "ORDER BY requested_at, id"};
+    "funding_payments",
+    "SELECT " PAYMENT_COLUMNS " FROM payment WHERE award_id = $1::uuid ORDER BY requested_at, id"};
 
 static const ccip_db_stmt S_PAYMENT_GET = {
     "funding_payment_get", "SELECT " PAYMENT_COLUMNS " FROM payment WHERE id = $1::uuid"};
@@ -327,24 +342,28 @@ static const ccip_db_stmt S_PAYMENT_AWARD = {"funding_payment_award",
 static const ccip_db_stmt S_PAYMENT_INSERT = {
     "funding_payment_insert",
     "INSERT INTO payment (id, award_id, tranche_number, amount_fen, status, "
-    "needs_second_approval, requested_by) VALUES ($1::uuid, $2::uuid, $3::integer, $4::bigint, "
-    "'PAYMENT_PENDING', $5::boolean, $6)"};
+    "needs_second_approval, requested_by) VALUES ($1::uuid, $2::uuid, "
+    "$3::integer, $4::bigint, 'PAYMENT_PENDING', $5::boolean, $6)"};
 
 static const ccip_db_stmt S_PAYMENT_FIRST = {
     "funding_payment_first",
-    "UPDATE payment SET first_approver = $2, first_approved_at = now() WHERE id = $1::uuid"};
+    "UPDATE payment SET first_approver = $2, first_approved_at = now() WHERE id "
+    "= $1::uuid"};
 
 static const ccip_db_stmt S_PAYMENT_SECOND = {
     "funding_payment_second",
-    "UPDATE payment SET second_approver = $2, second_approved_at = now() WHERE id = $1::uuid"};
+    "UPDATE payment SET second_approver = $2, second_approved_at = now() WHERE "
+    "id = $1::uuid"};
 
 static const ccip_db_stmt S_PAYMENT_PAID = {
-    "funding_payment_paid", "UPDATE payment SET status = 'PAYMENT_PAID', paid_at = now(), "
-                            "payment_ref = $2 WHERE id = $1::uuid"};
+    "funding_payment_paid",
+    "UPDATE payment SET status = 'PAYMENT_PAID', paid_at = now(), payment_ref = "
+    "$2 WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_PAYMENT_CANCEL = {
-    "funding_payment_cancel", "UPDATE payment SET status = 'PAYMENT_CANCELLED', cancel_reason = $2 "
-                              "WHERE id = $1::uuid"};
+    "funding_payment_cancel",
+    "UPDATE payment SET status = 'PAYMENT_CANCELLED', cancel_reason = $2 WHERE "
+    "id = $1::uuid"};
 
 enum {
     P_ID,
@@ -499,18 +518,18 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
     int unpaid = PQgetisnull(res, 0, 0) ? 0 : (int)funding_cell_i64(res, 0, 0);
     PQclear(res);
     if (unpaid)
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "tranche %d of award %s cannot be paid before tranche %d: tranches are "
-                            "paid in order",
-                            (int)number, w->id, unpaid);
+        return funding_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "tranche %d of award %s cannot be paid before tranche %d: tranches are paid "
+            "in order",
+            (int)number, w->id, unpaid);
     int met[NCONDITIONS];
     if ((rc = funding_conditions(cmd->db, w->id, met)) != 0)
         return rc;
     if ((unsigned)t->condition >= NCONDITIONS || !met[t->condition])
         return funding_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "tranche %d of award %s cannot be paid: its condition %s does not "
-            "hold: %s",
+            "tranche %d of award %s cannot be paid: its condition %s does not hold: %s",
             (int)number, w->id,
             funding_enum_name(&ccip__funding__condition__descriptor, (int)t->condition),
             funding_condition_missing(t->condition));
@@ -530,10 +549,10 @@ int funding_payment_request(ccip_command *cmd)
     if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
         goto out;
     if (rq->tranche_number < 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `tranche_number` must be 1 or more (tranches count from 1), "
-                          "got %d",
-                          (int)rq->tranche_number);
+        rc =
+            funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                         "field `tranche_number` must be 1 or more (tranches count from 1), got %d",
+                         (int)rq->tranche_number);
         goto out;
     }
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0 ||
@@ -682,9 +701,8 @@ int funding_payment_approve(ccip_command *cmd)
         char yuan[CCIP_FEN_STRLEN + 1];
         funding_yuan(funding_cell_i64(res, 0, P_AMOUNT), yuan, sizeof yuan);
         rc = funding_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                          "payment %s of %s yuan needs two different approvers (four eyes) and "
-                          "%s approved it already; another approver must give the second "
-                          "approval",
+                          "payment %s of %s yuan needs two different approvers (four eyes) and %s "
+                          "approved it already; another approver must give the second approval",
                           rq->payment_id, yuan, first);
         goto out;
     }

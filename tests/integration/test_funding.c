@@ -1376,6 +1376,169 @@ static void test_ledger_verify(void **state)
     s_free(v);
 }
 
+/* ---- ccipctl --------------------------------------------------------------------------- */
+
+/* Runs ccipctl with the suite's bus and keys; returns its exit status and
+ * its standard output in out. */
+static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_ctl(char *out, size_t len, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
+             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The value of the first "key":"value" in a JSON text. */
+static void s_json_value(const char *json, const char *key, char *out, size_t len)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\"");
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
+/* The walk-through staff and finance do with ccipctl: a programme and its
+ * budget, an approved project confirmed and its first tranche paid, the
+ * staff report as a table, JSON and CSV, and the ledger verified. */
+static void test_ccipctl(void **state)
+{
+    (void)state;
+    static char out[65536];
+    char code[33], award[64], payment[64], line[256];
+    s_code(code);
+    assert_int_equal(s_ctl(out, sizeof out, "funding --help"), 0);
+    assert_non_null(strstr(out, "budget set"));
+    assert_int_equal(s_ctl(out, sizeof out, "funding budget set 2>/dev/null"), 2);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li funding programme create %s --name "
+                           "'Creative fund' --tranche 50:AGREEMENT_SIGNED:on-signing --tranche "
+                           "30:midterm_inspection_passed --tranche 20:FINAL_REPORT_ACCEPTED",
+                           code),
+                     0);
+    assert_non_null(strstr(out, "50% on AGREEMENT_SIGNED"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li funding budget set %s 2027 "
+                           "1000000.00 --reason 'appropriation 2027'",
+                           code),
+                     0);
+    assert_non_null(strstr(out, "1000000.00"));
+    /* Refused by the service: exit code 1 and the sentence. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li funding budget set %s 2027 5 2>&1", code),
+                     1);
+    assert_non_null(strstr(out, "field `reason`"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li funding budget set %s 2027 -5 "
+                           "--reason x 2>&1",
+                           code),
+                     1);
+
+    s_award(code, 30000000, 20000050, award, NULL, NULL);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li funding award list --csv --programme %s",
+                           code),
+                     0);
+    assert_non_null(strstr(out, "award,application,programme"));
+    assert_non_null(strstr(out, "AWARD_PROPOSED"));
+    assert_non_null(strstr(out, "200000.50"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role staff --actor staff-li funding award confirm %s "
+                           "--note 'as recommended'",
+                           award),
+                     0);
+    assert_non_null(strstr(out, "\"status\":\"AWARD_COMMITTED\""));
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor staff-li funding award sign %s", award), 0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role staff --actor staff-li funding payment request %s 1",
+                           award),
+                     0);
+    s_json_value(out, "id", payment, sizeof payment);
+    assert_true(ccip_uuid_valid(payment));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role finance --actor finance-wang funding payment approve %s "
+                           "--ref T-1",
+                           payment),
+                     0);
+    assert_non_null(strstr(out, "PAYMENT_PENDING")); /* 100,000.25 yuan: four eyes */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role finance --actor finance-wang funding payment approve %s 2>&1",
+                           payment),
+                     1);
+    assert_non_null(strstr(out, "PERMISSION_DENIED"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role finance --actor finance-zhao funding payment approve %s "
+                           "--ref T-1",
+                           payment),
+                     0);
+    assert_non_null(strstr(out, "PAYMENT_PAID"));
+
+    /* The staff report: a table, JSON and one CSV table. */
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor staff-li funding summary %s 2027", code), 0);
+    assert_non_null(strstr(out, "disbursed"));
+    assert_non_null(strstr(out, "100000.25"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role staff --actor staff-li funding summary %s 2027", code),
+                     0);
+    assert_non_null(strstr(out, "\"disbursed_fen\":10000025"));
+    assert_non_null(strstr(out, "\"committed_fen\":20000050"));
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor staff-li funding summary %s 2027 --csv", code),
+        0);
+    snprintf(line, sizeof line,
+             "year,%s,2027,,open,1000000.00,200000.50,100000.25,0.00,0.00,"
+             "799999.50",
+             code);
+    assert_non_null(strstr(out, line));
+    assert_non_null(strstr(out, "kind,programme,year,id,status"));
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor staff-li funding award show %s --csv", award),
+        0);
+    assert_non_null(strstr(out, ",1,50,100000.25,AGREEMENT_SIGNED,true,TRANCHE_PAID,"));
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-li funding journal --award %s --csv", award),
+                     0);
+    assert_non_null(strstr(out, "ENTRY_AWARD_COMMITTED"));
+    assert_non_null(strstr(out, "ENTRY_TRANCHE_DISBURSED"));
+
+    /* The ledger verifies: exit 0; corrupted: exit 1 and the account named. */
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
+    assert_non_null(strstr(out, "ledger verifies"));
+    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen + 1 "
+                              "WHERE code = 'disbursed:%s' RETURNING 1) SELECT count(*) FROM u",
+                              award),
+                     1);
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 1);
+    assert_non_null(strstr(out, "DOES NOT VERIFY"));
+    assert_non_null(strstr(out, award));
+    assert_int_equal(s_ctl(out, sizeof out, "--json --role staff --actor staff-li funding verify"),
+                     1);
+    assert_non_null(strstr(out, "\"ok\":false"));
+    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen - 1 "
+                              "WHERE code = 'disbursed:%s' RETURNING 1) SELECT count(*) FROM u",
+                              award),
+                     1);
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1388,6 +1551,7 @@ int main(void)
         cmocka_unit_test(test_use_of_funds_reports),
         cmocka_unit_test(test_misuse_and_clawback),
         cmocka_unit_test(test_ledger_verify),
+        cmocka_unit_test(test_ccipctl),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
