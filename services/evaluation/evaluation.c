@@ -31,7 +31,7 @@ const char *const evaluation_roles_tasks[] = {"staff",  "admin",  "office", "ser
 const char *const evaluation_roles_expert[] = {"expert", NULL};
 const char *const evaluation_roles_agency[] = {"agency", NULL};
 const char *const evaluation_roles_subject[] = {"expert", "agency", NULL};
-const char *const evaluation_roles_sweep[] = {"staff", "admin", "service", NULL};
+const char *const evaluation_roles_sweep[] = {"staff", "admin", NULL};
 
 static const ccip_command_handler s_commands[] = {
     {"evaluation.agency.register.v1", 1, evaluation_roles_staff, evaluation_agency_register},

@@ -90,7 +90,7 @@ extern const char *const evaluation_roles_tasks[];   /* readers, expert, agency 
 extern const char *const evaluation_roles_expert[];  /* expert */
 extern const char *const evaluation_roles_agency[];  /* agency */
 extern const char *const evaluation_roles_subject[]; /* expert, agency */
-extern const char *const evaluation_roles_sweep[];   /* staff, admin, service */
+extern const char *const evaluation_roles_sweep[];   /* staff, admin */
 
 /* When the caller acts as `role` ("expert" or "agency"), writes its own id
  * (from the actor id "<role>:<id>") into id (EVALUATION_ID_MAX + 1 bytes)

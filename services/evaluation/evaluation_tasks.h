@@ -4,7 +4,8 @@
  * an agency lists its own. A sweep, run periodically, publishes
  * evaluation.task.overdue.v1 once for every open task past its due date and
  * evaluation.task.reminder.v1 once for every task due within
- * evaluation.reminder_days; staff reassign overdue tasks
+ * evaluation.reminder_days (staff run it, e.g. from cron with ccipctl); staff
+ * reassign overdue tasks
  * (evaluation.assignment.reassign.v1).
  */
 #ifndef EVALUATION_TASKS_H

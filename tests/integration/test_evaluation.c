@@ -1032,6 +1032,12 @@ static void test_caps_hold_under_concurrency(void **state)
                               id),
                      5);
     assert_int_equal(s_number("SELECT load FROM agency WHERE id = '%s'", id), 5);
+    /* A cap cannot go below the open reviews. */
+    snprintf(id, sizeof id, "%s-X0", p);
+    spec.cap = 1;
+    assert_int_equal(s_expert(id, field, &spec), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("max_concurrent_reviews");
+    assert_int_equal(s_number("SELECT max_concurrent FROM expert WHERE id = '%s'", id), CAP);
     /* The mirror the candidates are found through agrees. */
     assert_int_equal(s_number("SELECT count(*) FROM expert_field f JOIN expert e ON e.id = "
                               "f.expert_id WHERE e.id LIKE '%s-X%%' AND f.load <> e.load",
@@ -1267,6 +1273,34 @@ static void test_review_to_designation(void **state)
              app);
     assert_int_equal(ccip_test_wait_count("intake", sql, 1, 15000), 1);
 
+    /* A periodic re-evaluation moves the next one on; due ones are listed. */
+    s_number("WITH u AS (UPDATE designation SET next_reevaluation = now() - interval '1 day' "
+             "WHERE id = '%s' RETURNING 1) SELECT count(*) FROM u",
+             designation);
+    Ccip__Evaluation__ListDesignationsRequest ld =
+        CCIP__EVALUATION__LIST_DESIGNATIONS_REQUEST__INIT;
+    ld.reevaluation_due = 1;
+    ld.holder_uscc = uscc;
+    Ccip__Evaluation__ListDesignationsReply *dl = (Ccip__Evaluation__ListDesignationsReply *)s_ok(
+        "evaluation", STAFF, "evaluation.designation.list.v1", &ld.base,
+        &ccip__evaluation__list_designations_reply__descriptor);
+    assert_int_equal(dl->n_designations, 1);
+    s_free(dl);
+    Ccip__Evaluation__ReevaluateRequest re = CCIP__EVALUATION__REEVALUATE_REQUEST__INIT;
+    re.designation_id = designation;
+    re.note = "annual visit: 410 enterprises, conditions met";
+    d = (Ccip__Evaluation__DesignationReply *)s_ok(
+        "evaluation", STAFF, "evaluation.designation.reevaluate.v1", &re.base,
+        &ccip__evaluation__designation_reply__descriptor);
+    assert_true(d->designation->next_reevaluation_us > ccip_now_us() + 360 * DAY_US);
+    assert_true(d->designation->last_reevaluated_at_us > 0);
+    s_free(d);
+    dl = (Ccip__Evaluation__ListDesignationsReply *)s_ok(
+        "evaluation", STAFF, "evaluation.designation.list.v1", &ld.base,
+        &ccip__evaluation__list_designations_reply__descriptor);
+    assert_int_equal(dl->n_designations, 0);
+    s_free(dl);
+
     /* Revocation: office only, with reasons, once. */
     Ccip__Evaluation__RevokeDesignationRequest rv =
         CCIP__EVALUATION__REVOKE_DESIGNATION_REQUEST__INIT;
@@ -1435,13 +1469,16 @@ static void test_overdue_and_roles(void **state)
     s_free(tasks);
 
     Ccip__Evaluation__SweepRequest sw = CCIP__EVALUATION__SWEEP_REQUEST__INIT;
+    assert_int_equal(
+        s_send("evaluation", NULL, NULL, "evaluation.task.sweep.v1", &sw.base, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED); /* a service key only reads */
     Ccip__Evaluation__SweepReply *sr =
-        (Ccip__Evaluation__SweepReply *)s_ok("evaluation", NULL, NULL, "evaluation.task.sweep.v1",
+        (Ccip__Evaluation__SweepReply *)s_ok("evaluation", STAFF, "evaluation.task.sweep.v1",
                                              &sw.base, &ccip__evaluation__sweep_reply__descriptor);
     assert_true(sr->overdue_published >= 1);
     assert_true(sr->reminders_published >= 1);
     s_free(sr);
-    sr = (Ccip__Evaluation__SweepReply *)s_ok("evaluation", NULL, NULL, "evaluation.task.sweep.v1",
+    sr = (Ccip__Evaluation__SweepReply *)s_ok("evaluation", STAFF, "evaluation.task.sweep.v1",
                                               &sw.base, &ccip__evaluation__sweep_reply__descriptor);
     assert_int_equal(sr->overdue_published, 0);
     assert_int_equal(sr->reminders_published, 0);
