@@ -30,6 +30,7 @@
 #include "ccip/evaluation.pb-c.h"
 #include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
+#include "ccip/ip.pb-c.h"
 #include "ccip/stats.pb-c.h"
 #include "ccip_client.h"
 #include "ccip_envelope.h"
@@ -40,7 +41,6 @@
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 #include "stats_quarter.h"
-#include "ccip/ip.pb-c.h"
 
 #define STAFF     "staff", "staff-wang"
 #define ADMIN     "admin", "admin-zhou"
@@ -1531,6 +1531,575 @@ static void test_completeness_and_timeliness(void **state)
     s_error_has("`quarter`");
 }
 
+/* ---- analysis ----------------------------------------------------------------------------------
+ */
+
+static const Ccip__Stats__AnalysisRow *s_row(const Ccip__Stats__AnalysisReply *a,
+                                             const char *dimension, const char *key,
+                                             const char *indicator)
+{
+    for (size_t i = 0; i < a->n_rows; i++)
+        if (strcmp(a->rows[i]->dimension, dimension) == 0 && strcmp(a->rows[i]->key, key) == 0 &&
+            strcmp(a->rows[i]->indicator, indicator) == 0)
+            return a->rows[i];
+    return NULL;
+}
+
+static Ccip__Stats__AnalysisReply *s_analysis(const char *quarter)
+{
+    Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
+    rq.quarter = (char *)quarter;
+    return (Ccip__Stats__AnalysisReply *)s_ok("district", "district:110105",
+                                              "stats.analysis.get.v1", &rq.base,
+                                              &ccip__stats__analysis_reply__descriptor);
+}
+
+/* Aggregates by category (and district), growth like for like over the
+ * entries that reported both quarters, rankings; an incomplete group says
+ * so and its mean divides by the entries that reported. */
+static void test_quarterly_analysis(void **state)
+{
+    (void)state;
+    char category[24];
+    snprintf(category, sizeof category, "c%s", s_run);
+    s_entry a, b, c;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", category, 0, &a);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", category, 0, &b);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110108", category, 0, &c);
+    char id[40], c_id[40];
+    s_report(&a, s_q(-4), 70000000, 1, id);
+    s_report(&b, s_q(-4), 200000000, 1, id);
+    s_report(&a, s_q(-1), 80000000, 1, id);
+    s_report(&a, s_q(0), 100000000, 1, id);
+    s_report(&b, s_q(0), 300000000, 1, id);
+    s_report(&c, s_q(0), 50000000, 0, c_id); /* submitted, not accepted */
+
+    Ccip__Stats__AnalysisReply *an = s_analysis(s_q(0));
+    assert_string_equal(an->previous_quarter, s_q(-1));
+    assert_string_equal(an->year_ago_quarter, s_q(-4));
+    const Ccip__Stats__AnalysisRow *r = s_row(an, "category", category, "operating_revenue");
+    assert_non_null(r);
+    assert_int_equal(r->unit, FEN);
+    assert_true(r->value == 400000000); /* accepted reports only */
+    assert_int_equal(r->reporting, 2);
+    assert_int_equal(r->expected, 3);
+    assert_false(r->complete); /* marked, not averaged in silently */
+    assert_true(r->mean == 200000000);
+    assert_true(r->has_qoq); /* panel: a alone, 80 -> 100 */
+    assert_int_equal(r->qoq_panel, 1);
+    assert_true(r->qoq_bp == 2500);
+    assert_true(r->has_yoy); /* panel: a and b, 270 -> 400 */
+    assert_int_equal(r->yoy_panel, 2);
+    assert_true(r->yoy_bp == 4815);
+    assert_true(r->rank >= 1);
+    /* Trainees are not asked of clusters: nothing expected of the category. */
+    r = s_row(an, "category", category, "trainees");
+    assert_non_null(r);
+    assert_int_equal(r->expected, 0);
+    assert_false(r->has_qoq);
+    /* An optional indicator nobody reported has no growth. */
+    r = s_row(an, "category", category, "export_value");
+    assert_int_equal(r->reporting, 0);
+    assert_false(r->has_qoq);
+    assert_false(r->has_yoy);
+    assert_int_equal(r->rank, 0);
+    /* Districts are there too, ranked. */
+    r = s_row(an, "district", "110108", "operating_revenue");
+    assert_non_null(r);
+    assert_true(r->expected >= 1);
+    r = s_row(an, "total", "", "operating_revenue");
+    assert_non_null(r);
+    assert_true(r->value >= 400000000);
+    s_free(an);
+
+    /* Once the last report is accepted the group is complete. */
+    s_accept(&c, c_id);
+    an = s_analysis(s_q(0));
+    r = s_row(an, "category", category, "operating_revenue");
+    assert_true(r->value == 450000000);
+    assert_int_equal(r->reporting, 3);
+    assert_true(r->complete);
+    assert_true(r->mean == 150000000);
+    assert_int_equal(r->qoq_panel, 1); /* c did not report the previous quarter */
+    s_free(an);
+    /* A bad quarter is refused naming the field. */
+    Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
+    rq.quarter = "2026Q9";
+    assert_int_equal(s_send(STAFF, "stats.analysis.get.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`quarter`");
+    /* Operators do not read the analysis (it shows other entries). */
+    rq.quarter = (char *)s_q(0);
+    assert_int_equal(s_send("operator", a.actor, "stats.analysis.get.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+}
+
+/* ---- indicators from events
+ * ---------------------------------------------------------------------- */
+
+#define MIYUN      "110118" /* no other suite uses it: its figures move only here */
+#define MIYUN_NAME "Miyun"
+
+/* indicator value (0 when absent) of one district and kind. */
+static int64_t s_ind(const Ccip__Stats__EventIndicatorsReply *r, const char *kind,
+                     const char *indicator)
+{
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (strcmp(r->rows[i]->kind, kind) == 0 && strcmp(r->rows[i]->indicator, indicator) == 0)
+            return r->rows[i]->value;
+    return 0;
+}
+
+static Ccip__Stats__EventIndicatorsReply *s_indicators(void)
+{
+    Ccip__Stats__EventIndicatorsRequest rq = CCIP__STATS__EVENT_INDICATORS_REQUEST__INIT;
+    rq.quarter = (char *)s_q(0);
+    rq.district = MIYUN_NAME;
+    return (Ccip__Stats__EventIndicatorsReply *)s_ok(
+        STAFF, "stats.indicators.get.v1", &rq.base,
+        &ccip__stats__event_indicators_reply__descriptor);
+}
+
+/* Waits until stats has applied intake's whole stream. */
+static void s_intake_wait(void)
+{
+    long long head = ccip_test_query_number("intake", "SELECT head FROM outbox_state");
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'intake'");
+    for (int i = 0; i < 300 && head >= 0; i++) {
+        if (ccip_test_query_number("stats", sql) >= head)
+            return;
+        ccip_test_sleep_ms(100);
+        head = ccip_test_query_number("intake", "SELECT head FROM outbox_state");
+    }
+    s_fail_with_logs("stats did not apply intake's stream");
+}
+
+/* An application through the real intake: a call of `kind`, an
+ * organisation in Miyun, a draft, a submission, an acceptance. */
+static void s_intake_application(Ccip__Intake__CallKind kind, char uscc[CCIP_USCC_LEN + 1],
+                                 char app[CCIP_UUID_STRLEN + 1])
+{
+    Ccip__Intake__OpenCallRequest call = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
+    call.kind = kind;
+    call.year = s_now_q.year + 1;
+    call.title = "call for the statistics suite";
+    call.opens_at_us = ccip_now_us() / 1000000 * 1000000 - HOUR_US;
+    call.closes_at_us = call.opens_at_us + 30 * DAY_US;
+    if (kind == CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT) {
+        call.fund_programme_code = "CCI-STATS";
+        call.max_request_fen = 500000000;
+    }
+    Ccip__Intake__CallReply *cr = (Ccip__Intake__CallReply *)s_ok_at(
+        "intake", STAFF, "intake.call.open.v1", &call.base, &ccip__intake__call_reply__descriptor);
+    char call_id[CCIP_UUID_STRLEN + 1];
+    snprintf(call_id, sizeof call_id, "%s", cr->call->id);
+    s_free(cr);
+    s_uscc(MIYUN, uscc);
+    char actor[CCIP_USCC_LEN + 5];
+    snprintf(actor, sizeof actor, "org:%s", uscc);
+    Ccip__Intake__RegisterOrganisationRequest org =
+        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
+    org.uscc = uscc;
+    org.name = "密云文化发展有限公司";
+    org.type = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
+    org.district = MIYUN_NAME;
+    org.legal_representative = "赵敏";
+    org.contact_name = "钱程";
+    org.contact_phone = "010-6904 0000";
+    org.contact_email = "office@example.cn";
+    s_free(
+        s_ok_at("intake", "applicant", actor, "intake.organisation.register.v1", &org.base, NULL));
+    Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
+    v.uscc = uscc;
+    v.note = "licence checked";
+    s_free(s_ok_at("intake", STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    Ccip__Intake__ApplicationContent c = CCIP__INTAKE__APPLICATION_CONTENT__INIT;
+    Ccip__Intake__ClusterFacts cluster = CCIP__INTAKE__CLUSTER_FACTS__INIT;
+    Ccip__Intake__ProjectFacts project = CCIP__INTAKE__PROJECT_FACTS__INIT;
+    Ccip__Intake__BudgetLine line = CCIP__INTAKE__BUDGET_LINE__INIT;
+    Ccip__Intake__BudgetLine *lines[] = {&line};
+    c.title = "Miyun reservoir crafts";
+    c.summary = "A crafts cluster by the reservoir";
+    c.district = MIYUN;
+    if (kind == CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT) {
+        c.requested_fen = 100000000;
+        line.item = "Workshops";
+        line.amount_fen = 100000000;
+        project.budget_lines = lines;
+        project.n_budget_lines = 1;
+        c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_PROJECT;
+        c.project = &project;
+    } else {
+        cluster.cluster_name = "Reservoir crafts";
+        cluster.location = "Xiwengzhuang";
+        cluster.area_m2 = 12000;
+        cluster.enterprise_count = 30;
+        cluster.employee_count = 400;
+        cluster.lead_operator = "Miyun Culture Co.";
+        c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
+        c.cluster = &cluster;
+    }
+    Ccip__Intake__DraftApplicationRequest d = CCIP__INTAKE__DRAFT_APPLICATION_REQUEST__INIT;
+    d.call_id = call_id;
+    d.applicant_uscc = uscc;
+    d.content = &c;
+    Ccip__Intake__ApplicationReply *ar = (Ccip__Intake__ApplicationReply *)s_ok_at(
+        "intake", "applicant", actor, "intake.application.draft.v1", &d.base,
+        &ccip__intake__application_reply__descriptor);
+    snprintf(app, CCIP_UUID_STRLEN + 1, "%s", ar->application->id);
+    s_free(ar);
+    Ccip__Intake__ApplicationActionRequest act = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
+    act.application_id = app;
+    s_free(s_ok_at("intake", "applicant", actor, "intake.application.submit.v1", &act.base, NULL));
+    s_free(s_ok_at("intake", STAFF, "intake.application.accept.v1", &act.base, NULL));
+}
+
+static void s_decision(const char *app, const char *uscc, Ccip__Intake__CallKind kind,
+                       Ccip__Evaluation__Outcome outcome)
+{
+    Ccip__Evaluation__Decision d = CCIP__EVALUATION__DECISION__INIT;
+    d.outcome = outcome;
+    d.decided_at_us = ccip_now_us();
+    d.decided_by = "office-chen";
+    Ccip__Evaluation__DecisionMade m = CCIP__EVALUATION__DECISION_MADE__INIT;
+    m.application_id = (char *)app;
+    m.kind = kind;
+    m.applicant_uscc = (char *)uscc;
+    m.decision = &d;
+    s_fake_add(&s_evaluation, "evaluation.decision.made.v1", "case", app, &m.base);
+}
+
+static void s_funds(const char *app, const char *uscc)
+{
+    char award_id[40], pay_id[40], claw_id[40];
+    ccip_uuid_v7(award_id);
+    ccip_uuid_v7(pay_id);
+    ccip_uuid_v7(claw_id);
+    Ccip__Funding__Award a = CCIP__FUNDING__AWARD__INIT;
+    a.id = award_id;
+    a.application_id = (char *)app;
+    a.grantee_uscc = (char *)uscc;
+    a.amount_fen = 80000000;
+    a.confirmed_at_us = ccip_now_us();
+    Ccip__Funding__AwardChanged ac = CCIP__FUNDING__AWARD_CHANGED__INIT;
+    ac.award = &a;
+    s_fake_add(&s_funding, "funding.award.granted.v1", "application", app, &ac.base);
+    Ccip__Funding__DisbursementPaid p = CCIP__FUNDING__DISBURSEMENT_PAID__INIT;
+    p.payment_id = pay_id;
+    p.award_id = award_id;
+    p.application_id = (char *)app;
+    p.amount_fen = 30000000;
+    p.grantee_uscc = (char *)uscc;
+    p.paid_at_us = ccip_now_us();
+    s_fake_add(&s_funding, "funding.disbursement.paid.v1", "application", app, &p.base);
+    Ccip__Funding__Clawback c = CCIP__FUNDING__CLAWBACK__INIT;
+    c.id = claw_id;
+    c.award_id = award_id;
+    c.amount_fen = 5000000;
+    c.ordered_at_us = ccip_now_us();
+    Ccip__Funding__ClawbackChanged cc = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
+    cc.clawback = &c;
+    cc.application_id = (char *)app;
+    cc.grantee_uscc = (char *)uscc;
+    s_fake_add(&s_funding, "funding.clawback.ordered.v1", "application", app, &cc.base);
+}
+
+static void s_work(const char *uscc, char work_id[40])
+{
+    char party[32];
+    snprintf(party, sizeof party, "org:%s", uscc);
+    ccip_uuid_v7(work_id);
+    Ccip__Ip__Owner o = CCIP__IP__OWNER__INIT;
+    o.party = party;
+    o.share_bp = 10000;
+    Ccip__Ip__Owner *owners[] = {&o};
+    Ccip__Ip__WorkRegistered w = CCIP__IP__WORK_REGISTERED__INIT;
+    w.work_id = work_id;
+    w.serial = s_ip.head + 1;
+    w.kind = CCIP__IP__WORK_KIND__COPYRIGHT_DESIGN;
+    w.title = "Reservoir lantern pattern";
+    w.owners = owners;
+    w.n_owners = 1;
+    w.registered_at_us = ccip_now_us();
+    s_fake_add(&s_ip, "ip.work.registered.v1", "work", work_id, &w.base);
+}
+
+static void s_trade_and_dispute(const char *uscc, const char *work_id)
+{
+    char party[32], contract[40], dispute[40];
+    snprintf(party, sizeof party, "org:%s", uscc);
+    ccip_uuid_v7(contract);
+    ccip_uuid_v7(dispute);
+    Ccip__Ip__Contract c = CCIP__IP__CONTRACT__INIT;
+    c.id = contract;
+    c.work_id = (char *)work_id;
+    c.seller = party;
+    c.buyer = "org:91110105MA01ABCD2X";
+    c.deal = CCIP__IP__DEAL_TYPE__NON_EXCLUSIVE_LICENCE;
+    c.price_fen = 880000;
+    c.status = "SETTLED";
+    c.settled_at_us = ccip_now_us();
+    Ccip__Ip__TradeSettled t = CCIP__IP__TRADE_SETTLED__INIT;
+    t.contract = &c;
+    s_fake_add(&s_ip, "ip.trade.settled.v1", "contract", contract, &t.base);
+    Ccip__Ip__Owner o = CCIP__IP__OWNER__INIT;
+    o.party = party;
+    o.share_bp = 10000;
+    Ccip__Ip__Owner *owners[] = {&o};
+    Ccip__Ip__DisputeRuled d = CCIP__IP__DISPUTE_RULED__INIT;
+    d.dispute_id = dispute;
+    d.work_id = (char *)work_id;
+    d.ruling = CCIP__IP__RULING__UPHOLD;
+    d.reasons = "the pattern copies a registered design";
+    d.owners = owners;
+    d.n_owners = 1;
+    s_fake_add(&s_ip, "ip.dispute.upheld.v1", "dispute", dispute, &d.base);
+}
+
+static Ccip__Stats__RebuildReply *s_rebuild(void)
+{
+    Ccip__Stats__RebuildRequest rq = CCIP__STATS__REBUILD_REQUEST__INIT;
+    return (Ccip__Stats__RebuildReply *)s_ok(ADMIN, "stats.projections.rebuild.v1", &rq.base,
+                                             &ccip__stats__rebuild_reply__descriptor);
+}
+
+static void s_checksum(char out[40])
+{
+    Ccip__Stats__ChecksumRequest rq = CCIP__STATS__CHECKSUM_REQUEST__INIT;
+    Ccip__Stats__ChecksumReply *r =
+        (Ccip__Stats__ChecksumReply *)s_ok(NULL, NULL, "stats.projections.checksum.v1", &rq.base,
+                                           &ccip__stats__checksum_reply__descriptor);
+    snprintf(out, 40, "%s", r->checksum);
+    assert_true(r->rows > 0);
+    s_free(r);
+}
+
+/* Indicators per quarter, district and kind, computed from intake's,
+ * evaluation's, funding's and ip's events; a rebuild by replay from
+ * position zero produces identical tables, and consumption goes on. */
+static void test_indicators_from_events_and_rebuild(void **state)
+{
+    (void)state;
+    if (s_evaluation.base || s_funding.base || s_ip.base)
+        fail_msg("this test replays evaluation, funding and ip from position 1: run it on a "
+                 "stats schema that has not consumed them before (scripts/test makes one)");
+    s_intake_wait();
+    Ccip__Stats__EventIndicatorsReply *before = s_indicators();
+    const char *cluster = "CLUSTER_IDENTIFICATION", *project = "SPECIAL_FUND_PROJECT";
+    int64_t b_sub = s_ind(before, cluster, "applications_submitted");
+    int64_t b_acc = s_ind(before, cluster, "applications_accepted");
+    int64_t b_app = s_ind(before, cluster, "applications_approved");
+    int64_t b_pacc = s_ind(before, project, "applications_accepted");
+    int64_t b_dec = s_ind(before, "TALENT_BASE_IDENTIFICATION", "applications_declined");
+    int64_t b_award = s_ind(before, project, "awards_committed_fen");
+    int64_t b_paid = s_ind(before, project, "disbursed_fen");
+    int64_t b_claw = s_ind(before, project, "clawed_back_fen");
+    int64_t b_works = s_ind(before, "COPYRIGHT_DESIGN", "ip_registrations");
+    int64_t b_trades = s_ind(before, "COPYRIGHT_DESIGN", "ip_trades");
+    int64_t b_value = s_ind(before, "COPYRIGHT_DESIGN", "ip_trade_value_fen");
+    int64_t b_upheld = s_ind(before, "COPYRIGHT_DESIGN", "disputes_upheld");
+    s_free(before);
+
+    char uscc_c[CCIP_USCC_LEN + 1], app_c[CCIP_UUID_STRLEN + 1];
+    char uscc_p[CCIP_USCC_LEN + 1], app_p[CCIP_UUID_STRLEN + 1], unknown[40], work[40];
+    s_intake_application(CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION, uscc_c, app_c);
+    s_intake_application(CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT, uscc_p, app_p);
+    /* Evaluation decides (a RETURNED decision first: not final, not counted);
+     * a decision about an application intake never told stats about counts
+     * under the district of its applicant's code. */
+    s_decision(app_c, uscc_c, CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+               CCIP__EVALUATION__OUTCOME__DECISION_RETURNED);
+    s_decision(app_c, uscc_c, CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+               CCIP__EVALUATION__OUTCOME__DECISION_APPROVED);
+    s_decision(app_p, uscc_p, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+               CCIP__EVALUATION__OUTCOME__DECISION_APPROVED);
+    ccip_uuid_v7(unknown);
+    s_decision(unknown, uscc_c, CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION,
+               CCIP__EVALUATION__OUTCOME__DECISION_DECLINED);
+    s_funds(app_p, uscc_p);
+    s_work(uscc_c, work);
+    s_trade_and_dispute(uscc_c, work);
+    s_intake_wait();
+    s_fake_wait(&s_evaluation);
+    s_fake_wait(&s_funding);
+    s_fake_wait(&s_ip);
+
+    Ccip__Stats__EventIndicatorsReply *live = s_indicators();
+    assert_true(s_ind(live, cluster, "applications_submitted") == b_sub + 1);
+    assert_true(s_ind(live, cluster, "applications_accepted") == b_acc + 1);
+    assert_true(s_ind(live, cluster, "applications_approved") == b_app + 1);
+    assert_true(s_ind(live, project, "applications_accepted") == b_pacc + 1);
+    assert_true(s_ind(live, "TALENT_BASE_IDENTIFICATION", "applications_declined") == b_dec + 1);
+    assert_true(s_ind(live, cluster, "approval_rate_bp") > 0);
+    assert_true(s_ind(live, project, "awards_committed_fen") == b_award + 80000000);
+    assert_true(s_ind(live, project, "disbursed_fen") == b_paid + 30000000);
+    assert_true(s_ind(live, project, "clawed_back_fen") == b_claw + 5000000);
+    assert_true(s_ind(live, "COPYRIGHT_DESIGN", "ip_registrations") == b_works + 1);
+    assert_true(s_ind(live, "COPYRIGHT_DESIGN", "ip_trades") == b_trades + 1);
+    assert_true(s_ind(live, "COPYRIGHT_DESIGN", "ip_trade_value_fen") == b_value + 880000);
+    assert_true(s_ind(live, "COPYRIGHT_DESIGN", "disputes_upheld") == b_upheld + 1);
+    assert_true(live->n_cursors >= 4);
+    for (size_t i = 0; i < live->n_rows; i++)
+        assert_string_equal(live->rows[i]->district_code, MIYUN);
+
+    /* Rebuild: the tables after a full replay equal the live ones. */
+    char sum_live[40], sum[40];
+    s_checksum(sum_live);
+    Ccip__Stats__RebuildRequest rq = CCIP__STATS__REBUILD_REQUEST__INIT;
+    assert_int_equal(s_send(STAFF, "stats.projections.rebuild.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED); /* admin only */
+    Ccip__Stats__RebuildReply *rb = s_rebuild();
+    assert_string_equal(rb->checksum_before, sum_live);
+    assert_string_equal(rb->checksum_after, sum_live);
+    assert_true(rb->n_replayed >= 4);
+    uint64_t replayed = 0;
+    for (size_t i = 0; i < rb->n_replayed; i++)
+        replayed += rb->replayed[i]->position;
+    assert_true(replayed >= 11);
+    s_free(rb);
+    /* Tables that drifted (a lost row) come back from the streams. */
+    assert_int_equal(s_number("WITH d AS (DELETE FROM ev_award RETURNING 1), "
+                              "e AS (DELETE FROM ev_application WHERE application_id = '%s' "
+                              "RETURNING 1) SELECT (SELECT count(*) FROM d) + (SELECT count(*) "
+                              "FROM e)",
+                              app_c),
+                     2);
+    s_checksum(sum);
+    assert_string_not_equal(sum, sum_live);
+    rb = s_rebuild();
+    assert_string_equal(rb->checksum_before, sum);
+    assert_string_equal(rb->checksum_after, sum_live);
+    s_free(rb);
+    s_checksum(sum);
+    assert_string_equal(sum, sum_live);
+    Ccip__Stats__EventIndicatorsReply *again = s_indicators();
+    assert_int_equal(again->n_rows, live->n_rows);
+    for (size_t i = 0; i < live->n_rows; i++) {
+        assert_string_equal(again->rows[i]->kind, live->rows[i]->kind);
+        assert_string_equal(again->rows[i]->indicator, live->rows[i]->indicator);
+        assert_true(again->rows[i]->value == live->rows[i]->value);
+    }
+    s_free(again);
+    /* The consumers go on from their cursors, exactly once. */
+    char work2[40];
+    s_work(uscc_c, work2);
+    s_fake_wait(&s_ip);
+    again = s_indicators();
+    assert_true(s_ind(again, "COPYRIGHT_DESIGN", "ip_registrations") == b_works + 2);
+    s_free(again);
+    s_free(live);
+}
+
+/* ---- releases ------------------------------------------------------------------------------- */
+
+static int s_get_release(const char *role, const char *actor, const char *quarter, uint32_t version,
+                         Ccip__Stats__ReleaseReply **out)
+{
+    Ccip__Stats__GetReleaseRequest rq = CCIP__STATS__GET_RELEASE_REQUEST__INIT;
+    rq.quarter = (char *)quarter;
+    rq.version = version;
+    return s_send(role, actor, "stats.release.get.v1", &rq.base,
+                  &ccip__stats__release_reply__descriptor, (ProtobufCMessage **)out);
+}
+
+static size_t s_listed(const char *role, const char *actor, const char *quarter, const char *search)
+{
+    Ccip__Stats__ListReleasesRequest rq = CCIP__STATS__LIST_RELEASES_REQUEST__INIT;
+    rq.quarter = (char *)quarter;
+    rq.search = (char *)search;
+    Ccip__Stats__ListReleasesReply *r =
+        (Ccip__Stats__ListReleasesReply *)s_ok(role, actor, "stats.release.list.v1", &rq.base,
+                                               &ccip__stats__list_releases_reply__descriptor);
+    size_t n = r->n_releases;
+    s_free(r);
+    return n;
+}
+
+static const char *s_file(const Ccip__Stats__Release *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_files; i++)
+        if (strcmp(r->files[i]->name, name) == 0)
+            return r->files[i]->content;
+    return NULL;
+}
+
+/* A bulletin with a licence and versions; under embargo nothing of it can
+ * be read without the analyst role, not even through list and search. */
+static void test_release_embargo_and_versions(void **state)
+{
+    (void)state;
+    /* A quarter of this run alone. */
+    char quarter[8], title[80], search[40];
+    stats_quarter q = {2100 + (int)(getpid() % 90), (int)(time(NULL) % 4) + 1};
+    stats_quarter_format(q, quarter, sizeof quarter);
+    snprintf(search, sizeof search, "bulletin-%s", s_run);
+    snprintf(title, sizeof title, "Cluster monitoring %s", search);
+    Ccip__Stats__PublishReleaseRequest p = CCIP__STATS__PUBLISH_RELEASE_REQUEST__INIT;
+    p.quarter = quarter;
+    p.title = title;
+    p.licence = "CC-BY-4.0";
+    p.embargo_until_us = ccip_now_us() + 3 * 1000000LL;
+    /* Staff do not publish; the licence is required. */
+    assert_int_equal(s_send(STAFF, "stats.release.publish.v1", &p.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    p.licence = "";
+    assert_int_equal(s_send(ANALYST, "stats.release.publish.v1", &p.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`licence`");
+    p.licence = "CC-BY-4.0";
+    Ccip__Stats__ReleaseReply *r = (Ccip__Stats__ReleaseReply *)s_ok(
+        ANALYST, "stats.release.publish.v1", &p.base, &ccip__stats__release_reply__descriptor);
+    assert_int_equal(r->release->version, 1);
+    assert_non_null(strstr(r->release->summary, quarter));
+    s_free(r);
+    char agg[24];
+    snprintf(agg, sizeof agg, "%s/1", quarter);
+    s_event_emitted("stats.release.published.v1", agg);
+
+    /* Under embargo: not found by get, list or search, for anyone but the analyst. */
+    assert_int_equal(s_get_release(STAFF, quarter, 0, &r), CCIP__STATUS__NOT_FOUND);
+    assert_int_equal(s_get_release(NULL, NULL, quarter, 1, &r), CCIP__STATUS__NOT_FOUND);
+    assert_int_equal(s_get_release("operator", "org:91110105MA01ABCD2X", quarter, 0, &r),
+                     CCIP__STATUS__NOT_FOUND);
+    assert_int_equal(s_listed(STAFF, quarter, ""), 0);
+    assert_int_equal(s_listed(NULL, NULL, "", search), 0);
+    assert_int_equal(s_listed(ANALYST, "", search), 1);
+    assert_int_equal(s_get_release(ANALYST, quarter, 0, &r), 0);
+    const Ccip__Stats__Release *rel = r->release;
+    assert_int_equal(rel->n_files, 6);
+    assert_string_equal(rel->licence, "CC-BY-4.0");
+    assert_non_null(strstr(s_file(rel, "bulletin.html"), "<svg"));
+    assert_non_null(strstr(s_file(rel, "bulletin.html"), "CC-BY-4.0"));
+    assert_non_null(strstr(s_file(rel, "districts.csv"), "quarter,dimension,key,indicator"));
+    assert_non_null(strstr(s_file(rel, "analysis.json"), "\"rows\":["));
+    assert_non_null(strstr(s_file(rel, "summary.txt"), "operating_revenue"));
+    s_free(r);
+
+    /* A correction needs a change note; it is public at once; the first
+     * version stays (still under its embargo). */
+    p.embargo_until_us = 0;
+    assert_int_equal(s_send(ANALYST, "stats.release.publish.v1", &p.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("change note");
+    p.change_note = "district table corrected";
+    s_free(s_ok(ANALYST, "stats.release.publish.v1", &p.base,
+                &ccip__stats__release_reply__descriptor));
+    assert_int_equal(s_get_release(STAFF, quarter, 0, &r), 0);
+    assert_int_equal(r->release->version, 2);
+    assert_string_equal(r->release->change_note, "district table corrected");
+    s_free(r);
+    assert_int_equal(s_get_release(STAFF, quarter, 1, &r), CCIP__STATUS__NOT_FOUND);
+    assert_int_equal(s_listed(NULL, NULL, "", search), 1);
+    /* After the embargo both versions are readable by anyone. */
+    ccip_test_sleep_ms(3500);
+    assert_int_equal(s_get_release(NULL, NULL, quarter, 1, &r), 0);
+    assert_int_equal(r->release->version, 1);
+    assert_int_equal(r->release->n_files, 6);
+    s_free(r);
+    assert_int_equal(s_listed(STAFF, quarter, ""), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1543,6 +2112,9 @@ int main(void)
         cmocka_unit_test(test_locking_and_exceptions),
         cmocka_unit_test(test_audit_of_accepted_values),
         cmocka_unit_test(test_completeness_and_timeliness),
+        cmocka_unit_test(test_quarterly_analysis),
+        cmocka_unit_test(test_indicators_from_events_and_rebuild),
+        cmocka_unit_test(test_release_embargo_and_versions),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
