@@ -166,7 +166,7 @@ static int s_register(ccip_command *cmd, ip_arena *a, void *request)
                        rq->n_categories);
     char *names[CATEGORIES_MAX];
     for (size_t i = 0; i < rq->n_categories; i++) {
-        char field[32];
+        char field[48]; /* "categories[" + a size_t in decimal + "]" */
         snprintf(field, sizeof field, "categories[%zu]", i);
         if ((rc = ip_invalid(cmd,
                              ip_check_enum(field, &ccip__ip__provider_category__descriptor,
