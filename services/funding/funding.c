@@ -63,8 +63,13 @@ static const ccip_consumer_handler s_evaluation[] = {
     {"evaluation.decision.made.v1", funding_on_decision},
 };
 
+static const ccip_consumer_handler s_ip[] = {
+    {"ip.dispute.upheld.v1", funding_on_dispute_upheld},
+};
+
 static const ccip_subscription s_subscriptions[] = {
     {"evaluation", s_evaluation, sizeof s_evaluation / sizeof s_evaluation[0]},
+    {"ip", s_ip, sizeof s_ip / sizeof s_ip[0]},
 };
 
 static const ccip_config_field s_config_fields[] = {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ccip/evaluation.pb-c.h"
+#include "ccip/ip.pb-c.h"
 #include "ccip/intake.pb-c.h"
 #include "ccip_envelope.h"
 #include "ccip_log.h"
@@ -18,7 +19,6 @@
 #define LIST_DEFAULT  500
 #define LIST_MAX      5000
 #define NOTE_MAX      500
-#define WORK_ID_MAX   100
 #define EVENT_MAX     (4 * 1024 * 1024) /* largest consumed payload decoded */
 #define NAME_MAX_TEXT 200               /* characters kept of a grantee name or title */
 
@@ -519,10 +519,6 @@ out:
     return rc;
 }
 
-/* ip.dispute.upheld.v1: the work is frozen, and so are the tranches of the
- * awards whose projects use it (checked when a payment is asked for). */
-int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg);
-
 /* ---- handlers ------------------------------------------------------------------ */
 
 int funding_award_get(ccip_command *cmd)
@@ -912,13 +908,9 @@ int funding_award_link_work(ccip_command *cmd)
         return 0;
     funding_award_row w;
     int rc;
-    char err[256];
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
+    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
+        (rc = funding_check_uuid(cmd, "work_id", rq->work_id)) != 0)
         goto out;
-    if (ccip_code_check("work_id", rq->work_id, WORK_ID_MAX, err, sizeof err) < 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-        goto out;
-    }
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
         goto out;
     const char *v[] = {w.id, rq->work_id, cmd->actor.id};
@@ -930,12 +922,37 @@ out:
     return FUNDING_RC(rc);
 }
 
-/* Declared above; kept apart so that the ip dependency stays in one place. */
+/* ip.dispute.upheld.v1: the work is frozen from then on, and so are the
+ * tranches of every award whose project uses it (checked whenever a payment
+ * is asked for or approved, so an award linked to the work later is held
+ * too). A malformed event is logged and skipped. */
 int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg)
 {
     (void)arg;
-    (void)db;
-    (void)ev;
-    (void)S_HOLD_INSERT;
-    return 0;
+    char err[256];
+    Ccip__Ip__DisputeRuled *d = (Ccip__Ip__DisputeRuled *)ccip_payload_unpack(
+        &ccip__ip__dispute_ruled__descriptor, ev->payload.data, ev->payload.len, EVENT_MAX, err,
+        sizeof err);
+    if (!d) {
+        ccip_log_warn("skipped an undecodable ip ruling", "event", ev->id, "reason", err);
+        return 0;
+    }
+    int rc = 0;
+    if (!d->dispute_id[0] || !ccip_uuid_valid(d->work_id)) {
+        ccip_log_warn("skipped an ip ruling without a dispute or work id", "event", ev->id);
+        goto out;
+    }
+    char reasons[FUNDING_REASON_MAX + 1];
+    snprintf(reasons, sizeof reasons, "%s",
+             ccip_utf8_valid(d->reasons, strlen(d->reasons)) ? d->reasons : "");
+    if (!ccip_utf8_valid(reasons, strlen(reasons)))
+        reasons[0] = '\0'; /* cut inside a character */
+    const char *v[] = {d->dispute_id, d->work_id, reasons, ev->id};
+    rc = ccip_db_exec(db, &S_HOLD_INSERT, 4, v, NULL, NULL, NULL);
+    if (rc == CCIP_DB_OK)
+        ccip_log_info("ip dispute upheld: tranches of awards using the work are held", "dispute",
+                      d->dispute_id, "work", d->work_id);
+out:
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+    return rc;
 }

@@ -28,6 +28,7 @@
 #include "ccip/evaluation.pb-c.h"
 #include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
+#include "ccip/ip.pb-c.h"
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
@@ -195,9 +196,13 @@ static long long s_rows(void)
 
 #define FAKE_EVENTS_MAX 64
 
-/* Answers ccip.replay.v1 for "evaluation" through the broker from a list of
- * events, and publishes its relay's heartbeat, as a real replica would. */
+/* Answers ccip.replay.v1 for a producer ("evaluation", "ip") through the
+ * broker from a list of events, and publishes its relay's heartbeat, as a
+ * real replica would. */
 typedef struct {
+    const char *producer;                   /* "evaluation" or "ip" */
+    const char *type;                       /* the type of every event */
+    const char *aggregate_type;             /* "case", "dispute" */
     pthread_mutex_t mutex;                  /* guards the events and head */
     Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
     char ids[FAKE_EVENTS_MAX][37];          /* event ids */
@@ -209,7 +214,7 @@ typedef struct {
     pthread_t thread;
 } s_fake_producer;
 
-static s_fake_producer s_eval;
+static s_fake_producer s_eval, s_ip;
 
 /* Appends an event; same_as >= 0 repeats event same_as (same id, payload)
  * at a new position, as a producer that published it twice would. */
@@ -237,9 +242,9 @@ static uint64_t s_fake_add(s_fake_producer *f, const ProtobufCMessage *payload, 
     }
     e->payload.data = f->payloads[i];
     e->id = f->ids[i];
-    e->type = "evaluation.decision.made.v1";
-    e->source_service = "evaluation";
-    e->aggregate_type = "case";
+    e->type = (char *)f->type;
+    e->source_service = (char *)f->producer;
+    e->aggregate_type = (char *)f->aggregate_type;
     e->aggregate_id = f->aggregates[i];
     e->position = ++f->head;
     e->occurred_at_us = ccip_now_us();
@@ -279,7 +284,7 @@ static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
         reply.payload.data = payload;
         reply.payload.len = len;
     }
-    reply.source_service = "evaluation";
+    reply.source_service = (char *)f->producer;
     uint8_t *buf = NULL;
     size_t blen = 0;
     if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
@@ -293,17 +298,17 @@ static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
 static void *s_fake_run(void *arg)
 {
     s_fake_producer *f = arg;
-    char path[400], err[256];
+    char path[400], err[256], hb_type[64];
     ccip_keypair keys;
-    snprintf(path, sizeof path, "%s/allowed/evaluation.key", s_env.dir);
+    snprintf(path, sizeof path, "%s/allowed/%s.key", s_env.dir, f->producer);
     if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
-        fprintf(stderr, "fake evaluation: %s\n", err);
+        fprintf(stderr, "fake %s: %s\n", f->producer, err);
         return NULL;
     }
     ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
-    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, "evaluation", &so, err, sizeof err);
+    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, f->producer, &so, err, sizeof err);
     void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
-    const char *hb_type = "evaluation.stream.heartbeat.v1";
+    snprintf(hb_type, sizeof hb_type, "%s.stream.heartbeat.v1", f->producer);
     int64_t next_hb = 0;
     while (w && pub && !f->stop) {
         ccip_request req;
@@ -318,8 +323,8 @@ static void *s_fake_run(void *arg)
         ccip_uuid_v7(id);
         Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
         hb.id = id;
-        hb.type = (char *)hb_type;
-        hb.source_service = "evaluation";
+        hb.type = hb_type;
+        hb.source_service = (char *)f->producer;
         pthread_mutex_lock(&f->mutex);
         hb.position = f->head;
         pthread_mutex_unlock(&f->mutex);
@@ -337,17 +342,21 @@ static void *s_fake_run(void *arg)
     return NULL;
 }
 
-static void s_fake_start(s_fake_producer *f)
+static void s_fake_start(s_fake_producer *f, const char *producer, const char *type,
+                         const char *aggregate_type)
 {
     memset(f, 0, sizeof *f);
+    f->producer = producer;
+    f->type = type;
+    f->aggregate_type = aggregate_type;
     pthread_mutex_init(&f->mutex, NULL);
     /* Continue where funding's cursor is: the database may have seen an
      * earlier run. */
-    long long cursor = ccip_test_wait_count(
-        "funding",
-        "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = "
-        "'evaluation'",
-        0, 10000);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = '%s'",
+             producer);
+    long long cursor = ccip_test_wait_count("funding", sql, 0, 10000);
     assert_true(cursor >= 0);
     f->base = f->head = (uint64_t)cursor;
     assert_int_equal(pthread_create(&f->thread, NULL, s_fake_run, f), 0);
@@ -366,10 +375,11 @@ static void s_fake_stop(s_fake_producer *f)
 static void s_fake_applied(s_fake_producer *f)
 {
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'evaluation'");
+    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = '%s'",
+             f->producer);
     long long got = ccip_test_wait_count("funding", sql, (long long)f->head, 20000);
     if (got != (long long)f->head)
-        s_fail_with_logs("funding did not apply evaluation's decisions");
+        s_fail_with_logs("funding did not apply the stand-in producer's events");
 }
 
 /* A decision of the office about a fresh application. */
@@ -628,7 +638,8 @@ static int s_group_setup(void **state)
         Ccip__Envelope *r = ccip_client_call(s_service, "funding", &ping, 1000, 1, err, sizeof err);
         if (r) {
             ccip_envelope_free(&r);
-            s_fake_start(&s_eval);
+            s_fake_start(&s_eval, "evaluation", "evaluation.decision.made.v1", "case");
+            s_fake_start(&s_ip, "ip", "ip.dispute.upheld.v1", "dispute");
             return 0;
         }
     }
@@ -641,6 +652,7 @@ static int s_group_teardown(void **state)
 {
     (void)state;
     s_fake_stop(&s_eval);
+    s_fake_stop(&s_ip);
     ccip_client_destroy(&s_front);
     ccip_client_destroy(&s_service);
     ccip_test_env_cleanup(&s_env, 0);
@@ -1539,6 +1551,61 @@ static void test_ccipctl(void **state)
     assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
 }
 
+/* ---- ip disputes ------------------------------------------------------------------------ */
+
+/* An upheld ip dispute on a work a project uses holds the award's
+ * tranches: no request and no approval, and the error names the dispute
+ * and the work; other awards are not affected. */
+static void test_ip_dispute_holds_tranches(void **state)
+{
+    (void)state;
+    char code[33], award[37], other[37], work[37], dispute[37], payment[37];
+    s_code(code);
+    static const char *const plan[] = {"50:AGREEMENT_SIGNED", "50:AGREEMENT_SIGNED", NULL};
+    s_programme(code, plan);
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, NULL), 0);
+    s_award(code, 2000000, 2000000, award, NULL, NULL);
+    s_award(code, 2000000, 2000000, other, NULL, NULL);
+    for (int i = 0; i < 2; i++) {
+        const char *id = i ? other : award;
+        assert_int_equal(s_confirm(id, 0, NULL, NULL), 0);
+        assert_int_equal(s_award_action("sign", id, ""), 0);
+    }
+    ccip_uuid_v7(work);
+    ccip_uuid_v7(dispute);
+    Ccip__Funding__LinkWorkRequest lw = CCIP__FUNDING__LINK_WORK_REQUEST__INIT;
+    lw.award_id = award;
+    lw.work_id = "not-a-work";
+    assert_int_equal(s_send(STAFF, "funding.award.link_work.v1", &lw.base, NULL, NULL, NULL), 3);
+    lw.work_id = work;
+    s_free(s_ok(STAFF, "funding.award.link_work.v1", &lw.base, NULL));
+    assert_int_equal(s_request(award, 1, payment), 0); /* not held yet */
+
+    Ccip__Ip__DisputeRuled d = CCIP__IP__DISPUTE_RULED__INIT;
+    d.dispute_id = dispute;
+    d.work_id = work;
+    d.ruling = CCIP__IP__RULING__UPHOLD;
+    d.reasons = "the design copies a registered work";
+    s_fake_add(&s_ip, &d.base, -1);
+    s_fake_applied(&s_ip);
+
+    assert_int_equal(s_approve(FINANCE_A, payment, NULL), 9);
+    s_error_has("held because ip dispute");
+    s_error_has(work);
+    Ccip__Funding__CancelPaymentRequest c = CCIP__FUNDING__CANCEL_PAYMENT_REQUEST__INIT;
+    c.payment_id = payment;
+    c.reason = "held by the ip dispute";
+    s_free(s_ok(STAFF, "funding.payment.cancel.v1", &c.base, NULL));
+    assert_int_equal(s_request(award, 1, NULL), 9);
+    s_error_has(dispute);
+    Ccip__Funding__Award *w = s_get_award(STAFF, award);
+    assert_non_null(strstr(w->ip_hold, dispute));
+    assert_int_equal(w->n_work_ids, 1);
+    assert_string_equal(w->work_ids[0], work);
+    s_free(w);
+    s_pay(other, 1); /* not linked to the work */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1551,6 +1618,7 @@ int main(void)
         cmocka_unit_test(test_use_of_funds_reports),
         cmocka_unit_test(test_misuse_and_clawback),
         cmocka_unit_test(test_ledger_verify),
+        cmocka_unit_test(test_ip_dispute_holds_tranches),
         cmocka_unit_test(test_ccipctl),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
