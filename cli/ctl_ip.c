@@ -385,6 +385,11 @@ static void s_text_value(const ProtobufCFieldDescriptor *f, const void *p, int i
         putchar('\n');
         s_text_message(*(ProtobufCMessage *const *)p, indent + 2);
         break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const char *name = ip_enum_name(f->descriptor, *(const int *)p);
+        printf("%s\n", name ? name : "");
+        break;
+    }
     default:
         s_json_value(f, p);
         putchar('\n');
@@ -859,6 +864,7 @@ static int s_audit(ctl_opts *o, int argc, char **argv)
         Ccip__Ip__ReadChainRequest rq = CCIP__IP__READ_CHAIN_REQUEST__INIT;
         rq.from_seq = v.next_seq;
         rq.max = batch;
+        rq.without_signatures = nkeys == 0;
         uint8_t buf[32];
         size_t len = ccip__ip__read_chain_request__pack(&rq, buf);
         Ccip__Envelope *reply = ctl_call(o, c, "ip", "ip.chain.read.v1", buf, len, &code);

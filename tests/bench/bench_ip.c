@@ -1,0 +1,249 @@
+/*
+ * bench_ip: registrations per second, each a durable, chained, signed
+ * registration, against the same PostgreSQL's one-row INSERT; then the
+ * verification of the whole chain.
+ *
+ * Starts a private bus and ip (8 workers) against the PostgreSQL that
+ * scripts/bench started. First pgbench runs a one-row INSERT at 8 clients
+ * for SECONDS as role ccip_test (pgbench_tps: what the database commits
+ * when each transaction is one row). Then 8 clients, each its own front-door
+ * connection acting for its own organisation, register works (a fresh
+ * SHA-256 each, so every one is appended to the chain and signed) for
+ * SECONDS; register_per_s counts committed registrations. ratio =
+ * register_per_s / pgbench_tps. Last, `ccipctl ip audit-chain` reads the
+ * whole chain through the bus and recomputes every hash and link
+ * (chain_verify_per_s), and broken counts the broken links it found.
+ *
+ * Usage: bench_ip [SECONDS]
+ * Last line: bench ip: register_per_s=… pgbench_tps=… ratio=R chain_verify_per_s=… broken=0
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ccip/ip.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_test.h"
+#include "ccip_test_db.h"
+#include "ccip_test_proc.h"
+
+#define CLIENTS 8
+#define WORKERS "8" /* ip's worker threads (and database connections) */
+
+static ccip_test_env s_env;
+static void *s_ctx;
+static int64_t s_until_us;
+static atomic_long s_ok, s_failed;
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A valid party "org:<USCC>" for client i of this run. */
+static void s_org(int i, char out[32])
+{
+    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    char code[19];
+    snprintf(code, sizeof code, "91110105%09ld", ((long)getpid() * 100 + i) % 1000000000L);
+    int sum = 0;
+    for (int k = 0; k < 17; k++)
+        sum += (int)(strchr(cs, code[k]) - cs) * w[k];
+    code[17] = cs[(31 - sum % 31) % 31];
+    code[18] = '\0';
+    snprintf(out, 32, "org:%s", code);
+}
+
+static void *s_client(void *arg)
+{
+    int i = (int)(long)arg;
+    char err[256], org[32], hex[65], id[CCIP_UUID_STRLEN + 1];
+    s_org(i, org);
+    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    if (!c)
+        return NULL;
+    uint8_t buf[512];
+    while (ccip_now_us() < s_until_us) {
+        /* A fresh content hash: two UUIDv4s' worth of randomness. */
+        char a[CCIP_UUID_STRLEN + 1], b[CCIP_UUID_STRLEN + 1];
+        ccip_uuid_v4(a);
+        ccip_uuid_v4(b);
+        int n = 0;
+        for (const char *p = a; *p && n < 32; p++)
+            if (*p != '-')
+                hex[n++] = *p;
+        for (const char *p = b; *p && n < 64; p++)
+            if (*p != '-')
+                hex[n++] = *p;
+        hex[64] = '\0';
+        Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
+        rq.kind = CCIP__IP__WORK_KIND__COPYRIGHT_SOFTWARE;
+        rq.title = "bench work";
+        rq.created_on = "2026-01-01";
+        rq.content_sha256 = hex;
+        ccip_uuid_v7(id);
+        Ccip__Envelope e = CCIP__ENVELOPE__INIT;
+        e.id = id;
+        e.type = "ip.work.register.v1";
+        e.actor_role = "owner";
+        e.actor_id = org;
+        e.payload.data = buf;
+        e.payload.len = ccip__ip__register_work_request__pack(&rq, buf);
+        Ccip__Envelope *r = ccip_client_call(c, "ip", &e, 5000, 3, err, sizeof err);
+        if (r && r->status == 0)
+            atomic_fetch_add(&s_ok, 1);
+        else {
+            if (atomic_fetch_add(&s_failed, 1) < 3)
+                fprintf(stderr, "bench ip: register failed: %s\n", r ? r->error : err);
+        }
+        ccip_envelope_free(&r);
+    }
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* pgbench's one-row INSERT at CLIENTS clients for `seconds`, as ccip_test.
+ * Returns its tps, or -1. */
+static double s_pgbench(int seconds)
+{
+    ccip_db *db = ccip_test_db_connect_in("test", "ccip_test");
+    if (!db || ccip_db_command(db, "CREATE TABLE IF NOT EXISTS bench_insert (id bigserial "
+                                   "PRIMARY KEY, v text NOT NULL)") != CCIP_DB_OK) {
+        fprintf(stderr, "bench ip: could not make the table: %s\n",
+                db ? ccip_db_error(db) : ccip_test_db_error());
+        ccip_db_destroy(&db);
+        return -1;
+    }
+    ccip_db_destroy(&db);
+    char path[300], pw[256] = "", script[400], cmd[2048];
+    snprintf(path, sizeof path, "%s/db-test.password", getenv("CCIP_SECRETS_DIR"));
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(pw, sizeof pw, f)) {
+        fprintf(stderr, "bench ip: could not read %s\n", path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    pw[strcspn(pw, "\r\n")] = '\0';
+    setenv("PGPASSWORD", pw, 1);
+    if (ccip_test_write_file(s_env.dir, "insert.sql",
+                             "INSERT INTO ccip_test.bench_insert (v) VALUES ('one row');\n") < 0)
+        return -1;
+    snprintf(script, sizeof script, "%s/insert.sql", s_env.dir);
+    const char *bin = getenv("CCIP_PG_BIN") ? getenv("CCIP_PG_BIN") : "/usr/lib/postgresql/15/bin";
+    snprintf(cmd, sizeof cmd,
+             "'%s/pgbench' -n -M prepared -c %d -j 2 -T %d -f '%s' -h '%s' -p '%s' -U ccip_test "
+             "'%s' 2>&1",
+             bin, CLIENTS, seconds, script, getenv("CCIP_PGHOST"), getenv("CCIP_PGPORT"),
+             getenv("CCIP_PGDATABASE"));
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    char line[512];
+    double tps = -1;
+    while (fgets(line, sizeof line, p))
+        if (strncmp(line, "tps = ", 6) == 0)
+            tps = atof(line + 6);
+    pclose(p);
+    unsetenv("PGPASSWORD");
+    if (tps < 0)
+        fprintf(stderr, "bench ip: pgbench gave no tps (%s)\n", cmd);
+    return tps;
+}
+
+/* Runs `ccipctl --json ip audit-chain` as staff; fills its rate and whether
+ * the chain is intact. Returns 0 or -1. */
+static int s_audit(double *per_s, long *records, int *intact)
+{
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS=%s CCIP_CURVE_KEY_FILE=%s/allowed/ccipctl.key "
+             "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub %s/cli/ccipctl --timeout 30000 --json "
+             "--role staff --actor staff:bench ip audit-chain",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"));
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    const char *rate = strstr(out, "\"records_per_s\":");
+    const char *recs = strstr(out, "\"records\":");
+    if (!rate || !recs) {
+        fprintf(stderr, "bench ip: audit-chain said: %s\n", out);
+        return -1;
+    }
+    *per_s = atof(rate + strlen("\"records_per_s\":"));
+    *records = atol(recs + strlen("\"records\":"));
+    *intact = strstr(out, "\"intact\":true") != NULL;
+    if (!*intact)
+        fprintf(stderr, "bench ip: audit-chain: %s\n", out);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int seconds = argc > 1 ? atoi(argv[1]) : 10;
+    if (seconds < 1) {
+        fprintf(stderr, "usage: bench_ip [SECONDS]\n");
+        return 2;
+    }
+    setenv("CCIP_WORKERS", WORKERS, 1);
+    if (ccip_test_env_init(&s_env) < 0) {
+        fprintf(stderr, "bench ip: could not make keys\n");
+        return 1;
+    }
+    char cmd[1200], key[400];
+    snprintf(cmd, sizeof cmd, "%s/cli/ccipctl ip keygen ip-signing --dir %s >/dev/null",
+             getenv("CCIP_BINARY_DIR"), s_env.dir);
+    snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
+    setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
+    if (system(cmd) != 0 || ccip_test_start_bus(&s_env) < 0 ||
+        ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1") < 0) {
+        fprintf(stderr, "bench ip: could not start the services\n");
+        ccip_test_env_cleanup(&s_env, 1);
+        return 1;
+    }
+    /* Wait until ip has migrated and serves. */
+    s_ctx = zmq_ctx_new();
+    ccip_test_wait_count("ip", "SELECT count(*) FROM chain_head", 1, 30000);
+
+    double tps = s_pgbench(seconds);
+
+    s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
+    double t0 = s_now();
+    pthread_t t[CLIENTS];
+    for (long i = 0; i < CLIENTS; i++)
+        pthread_create(&t[i], NULL, s_client, (void *)i);
+    for (int i = 0; i < CLIENTS; i++)
+        pthread_join(t[i], NULL);
+    double elapsed = s_now() - t0;
+    double per_s = (double)atomic_load(&s_ok) / elapsed;
+
+    double verify_per_s = 0;
+    long records = 0;
+    int intact = 0;
+    int audited = s_audit(&verify_per_s, &records, &intact) == 0;
+    ccip_test_env_cleanup(&s_env, atomic_load(&s_failed) > 0 || !audited || !intact);
+    if (tps <= 0 || !audited)
+        return 1;
+    fprintf(stderr, "bench ip: %ld registered, %ld failed, %ld chain records verified\n",
+            atomic_load(&s_ok), atomic_load(&s_failed), records);
+    printf("bench ip: register_per_s=%.0f pgbench_tps=%.0f ratio=%.2f chain_verify_per_s=%.0f "
+           "broken=%d\n",
+           per_s, tps, per_s / tps, verify_per_s, intact ? 0 : 1);
+    return 0;
+}
