@@ -67,4 +67,8 @@ int ctl_evaluation(ctl_opts *o, int argc, char **argv);
 /* ccipctl ip ...: the IP registry and trading platform (cli/ctl_ip.c). */
 int ctl_ip(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl stats ...: quarterly reports, approvals, completeness, analysis,
+ * event-derived indicators, releases (cli/ctl_stats.c). */
+int ctl_stats(ctl_opts *o, int argc, char **argv);
+
 #endif

@@ -2100,6 +2100,161 @@ static void test_release_embargo_and_versions(void **state)
     assert_int_equal(s_listed(STAFF, quarter, ""), 2);
 }
 
+/* ---- ccipctl ------------------------------------------------------------------------------- */
+
+/* Runs ccipctl with the suite's bus and keys; returns its exit status and
+ * its standard output in out. */
+static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_ctl(char *out, size_t len, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
+             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void s_out_has(const char *out, const char *part)
+{
+    if (!strstr(out, part)) {
+        fprintf(stderr, "ccipctl output lacks \"%s\":\n%s\n", part, out);
+        fail();
+    }
+}
+
+/* The walk-through an operator, a district office, staff and an analyst do
+ * with ccipctl: tables, --json and --csv. */
+static void test_ccipctl(void **state)
+{
+    (void)state;
+    static char out[262144];
+    char id[64];
+    s_entry e;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110115", NULL, 0, &e);
+
+    assert_int_equal(s_ctl(out, sizeof out, "stats --help"), 0);
+    s_out_has(out, "completeness");
+    assert_int_equal(s_ctl(out, sizeof out, "stats report save --help"), 0);
+    assert_int_equal(s_ctl(out, sizeof out, "stats report save --quarter %s 2>/dev/null", s_q(0)),
+                     2);
+    assert_int_equal(s_ctl(out, sizeof out, "stats nonsense 2>/dev/null"), 2);
+    assert_int_equal(s_ctl(out, sizeof out, "stats catalogue show --version 1"), 0);
+    s_out_has(out, "operating_revenue");
+    s_out_has(out, "profit_within_revenue");
+
+    /* The operator saves (yuan and percentages as people write them) and submits. */
+    assert_int_equal(
+        s_ctl(out, sizeof out,
+              "--json --role operator --actor %s stats report save --roster %s --quarter %s "
+              "--value enterprises=118 --value employees=2900 --value operating_revenue=1234567.89 "
+              "--value total_profit=123456.78 --value taxes_paid=61728.39 --value "
+              "occupancy_rate=87.5 --value floor_area=41000 --note 'from the accounts'",
+              e.actor, e.id, s_q(0)),
+        0);
+    char *p = strstr(out, "\"id\":\"");
+    assert_non_null(p);
+    snprintf(id, sizeof id, "%.36s", p + 6);
+    assert_true(ccip_uuid_valid(id));
+    assert_int_equal(s_number("SELECT value FROM report_value WHERE report_id = '%s' AND code = "
+                              "'operating_revenue'",
+                              id),
+                     123456789);
+    assert_int_equal(s_number("SELECT value FROM report_value WHERE report_id = '%s' AND code = "
+                              "'occupancy_rate'",
+                              id),
+                     8750);
+    /* A value that is not in the indicator's unit never leaves ccipctl. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role operator --actor %s stats report save --roster %s --quarter "
+                           "%s --value enterprises=1.5 2>&1",
+                           e.actor, e.id, s_q(0)),
+                     2);
+    s_out_has(out, "whole number");
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role operator --actor %s stats report submit %s", e.actor, id),
+        0);
+    s_out_has(out, "SUBMITTED");
+    s_out_has(out, "1234567.89 yuan");
+    s_out_has(out, "87.50 %");
+    /* A district office of another district is refused: exit code 1. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role district --actor district:110105 stats report review %s "
+                           "--approve 2>&1",
+                           id),
+                     1);
+    s_out_has(out, "PERMISSION_DENIED");
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role district --actor district:110115 stats report review %s "
+                           "--approve --reason checked",
+                           id),
+                     0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-wang stats report decide %s --accept", id),
+                     0);
+    s_out_has(out, "ACCEPTED");
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor staff-wang stats report correct %s --value "
+                           "operating_revenue=1300000 --reason 'audited accounts'",
+                           id),
+                     0);
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor s stats --csv report audit %s", id), 0);
+    s_out_has(out, "indicator,had_old,old_value,has_new,new_value");
+    s_out_has(out, "operating_revenue,true,123456789,true,130000000,staff-wang,staff,audited "
+                   "accounts");
+
+    /* Completeness of the quarter: table, JSON and CSV. */
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor s stats completeness %s", s_q(0)),
+                     0);
+    s_out_has(out, "Daxing");
+    s_out_has(out, e.id);
+    s_out_has(out, "ON_TIME");
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role staff --actor s stats completeness %s --district 110115",
+                           s_q(0)),
+                     0);
+    s_out_has(out, "\"districts\":[{\"district_code\":\"110115\"");
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor s stats completeness --csv %s", s_q(0)), 0);
+    s_out_has(out, "district_code,district_name,expected,on_time,late,missing,accepted");
+    assert_int_equal(s_ctl(out, sizeof out, "stats completeness 2026-3 2>&1"), 1);
+    s_out_has(out, "INVALID_ARGUMENT");
+    /* Analysis and indicators. */
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor s stats analysis %s", s_q(0)), 0);
+    s_out_has(out, "operating_revenue");
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role staff --actor s stats --csv analysis %s", s_q(0)), 0);
+    s_out_has(out, "dimension,key,indicator,unit,value,reporting,expected,complete");
+    assert_int_equal(s_ctl(out, sizeof out, "stats --csv indicators %s", s_q(0)), 0);
+    s_out_has(out, "district_code,kind,indicator,value");
+    assert_int_equal(s_ctl(out, sizeof out, "stats projections checksum"), 0);
+
+    /* A bulletin: published by an analyst, read as a file. */
+    char quarter[8];
+    stats_quarter q = {2190 + (int)(getpid() % 9), (int)(time(NULL) % 4) + 1};
+    stats_quarter_format(q, quarter, sizeof quarter);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role analyst --actor analyst-liu stats release publish %s --title "
+                           "'Quarterly bulletin' --licence CC-BY-4.0 --note 'first edition'",
+                           quarter),
+                     0);
+    assert_int_equal(s_ctl(out, sizeof out, "stats release show %s --file districts.csv", quarter),
+                     0);
+    s_out_has(out, "quarter,dimension,key,indicator");
+    assert_int_equal(s_ctl(out, sizeof out, "stats release list --quarter %s", quarter), 0);
+    s_out_has(out, "Quarterly bulletin");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2115,6 +2270,7 @@ int main(void)
         cmocka_unit_test(test_quarterly_analysis),
         cmocka_unit_test(test_indicators_from_events_and_rebuild),
         cmocka_unit_test(test_release_embargo_and_versions),
+        cmocka_unit_test(test_ccipctl),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
