@@ -531,8 +531,15 @@ int funding_budget_set(ccip_command *cmd)
     }
     int64_t to = rq->budget_fen, delta = to - from;
     if (delta == 0) {
-        /* Nothing changes, so nothing is recorded. */
-        rc = s_reply_budget(cmd, rq->programme_code, rq->year);
+        /* Nothing would change: refused, so that no empty year is opened and
+         * no change without a movement is recorded. */
+        char now[CCIP_FEN_STRLEN + 1];
+        funding_yuan(from, now, sizeof now);
+        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                          "field `budget_fen`: the %d budget of programme \"%s\"%s%s%s is %s "
+                          "yuan already; give a different figure to change it",
+                          (int)rq->year, rq->programme_code, category ? " (category " : "",
+                          rq->category, category ? ")" : "", now);
         goto out;
     }
     funding_entry e = {.programme_code = rq->programme_code, .year = rq->year, .memo = rq->reason};

@@ -734,6 +734,9 @@ static void test_bad_input_writes_nothing(void **state)
     assert_int_equal(s_set_budget(code, YEAR, NULL, 1000000, NULL), 0);
     long long before = s_rows();
 
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 1000000, NULL), 9); /* no change */
+    s_error_has("is 10000.00 yuan already");
+    assert_int_equal(s_set_budget(code, YEAR + 3, NULL, 0, NULL), 9); /* opens no empty year */
     assert_int_equal(s_set_budget(code, YEAR, NULL, -5, NULL), 3);
     s_error_has("field `budget_fen` must be a positive amount");
     assert_int_equal(s_set_budget(unknown, YEAR, NULL, 100, NULL), 9);
