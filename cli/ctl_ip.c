@@ -47,6 +47,7 @@ static const char *s_usage =
     "           [--receipt-out FILE]      register a work; prints its signed receipt\n"
     "  work get ID|SERIAL                  a work, its owners and its receipt\n"
     "  work list [--owner PARTY] [--after SERIAL] [--limit N]\n"
+    "  receipt ID|SERIAL [--out FILE]     a registration's signed receipt, again\n"
     "  audit-chain [--key PUB]...          recompute every chain hash (and with --key check\n"
     "                                      every signature); reports the first broken link\n"
     "  review list | review resolve WORK --decision cleared|confirmed --note TEXT\n"
@@ -757,6 +758,43 @@ static int s_work(ctl_opts *o, int argc, char **argv)
     return CTL_USAGE;
 }
 
+/* `receipt ID|SERIAL [--out FILE]`: a registration's receipt again, as
+ * text ready for `verify`. */
+static int s_receipt(ctl_opts *o, int argc, char **argv)
+{
+    s_opt opts[] = {{.name = "out"}};
+    s_args a;
+    int rc = s_parse(argc, argv, 2, opts, 1, &a);
+    if (rc != 0 || a.npos != 1) {
+        fputs("usage: ccipctl ip receipt ID|SERIAL [--out FILE]\n", stderr);
+        return CTL_USAGE;
+    }
+    Ccip__Ip__GetWorkRequest rq = CCIP__IP__GET_WORK_REQUEST__INIT;
+    if (ccip_uuid_valid(a.pos[0]))
+        rq.work_id = (char *)a.pos[0];
+    else
+        rq.serial = strtoull(a.pos[0] + (strncmp(a.pos[0], "IP-", 3) == 0 ? 3 : 0), NULL, 10);
+    Ccip__Envelope *reply = NULL;
+    rc = s_send(o, "ip.work.get.v1", &rq.base, NULL, &reply);
+    if (rc == CTL_OK && reply) {
+        char err[256];
+        Ccip__Ip__WorkReply *w = (Ccip__Ip__WorkReply *)ccip_payload_unpack(
+            &ccip__ip__work_reply__descriptor, reply->payload.data, reply->payload.len,
+            reply->payload.len + 1, err, sizeof err);
+        const char *out = s_val(&a, "out", NULL);
+        if (!w)
+            rc = CTL_REFUSED;
+        else if (out)
+            rc = s_write_new(out, w->receipt);
+        else
+            fputs(w->receipt, stdout);
+        if (w)
+            protobuf_c_message_free_unpacked(&w->base, NULL);
+    }
+    ccip_envelope_free(&reply);
+    return rc;
+}
+
 /* Fills an ip_chain_record from a record as read (owners into own). */
 static void s_record(const Ccip__Ip__ChainRecord *c, ip_chain_owner *own, ip_chain_record *r)
 {
@@ -1288,6 +1326,8 @@ int ctl_ip(ctl_opts *o, int argc, char **argv)
         return s_register(o, argc, argv);
     if (strcmp(c, "work") == 0)
         return s_work(o, argc, argv);
+    if (strcmp(c, "receipt") == 0)
+        return s_receipt(o, argc, argv);
     if (strcmp(c, "audit-chain") == 0)
         return s_audit(o, argc, argv);
     if (strcmp(c, "review") == 0)

@@ -558,6 +558,81 @@ static void test_audit_chain_finds_altered_row(void **state)
     assert_non_null(strstr(s_out, "PERMISSION_DENIED"));
 }
 
+/* Registrations from several clients at once: every one gets its own
+ * serial, the chain stays gap-free and intact. */
+#define CONCURRENT_CLIENTS 4
+#define CONCURRENT_EACH    25
+
+typedef struct {
+    uint64_t serials[CONCURRENT_EACH];
+    int failed;
+} s_register_job;
+
+static void *s_register_thread(void *arg)
+{
+    s_register_job *job = arg;
+    char err[256], org[32], content[256], hex[65];
+    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    s_org(org);
+    for (int i = 0; c && i < CONCURRENT_EACH; i++) {
+        s_content(content, sizeof content, "concurrent", "registration");
+        s_sha256_hex(content, strlen(content), hex);
+        Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
+        rq.kind = CCIP__IP__WORK_KIND__TRADEMARK;
+        rq.title = "Concurrent";
+        rq.created_on = "2026-01-15";
+        rq.content_sha256 = hex;
+        Ccip__Ip__RegisterWorkReply *r = NULL;
+        if (s_send_on(c, OWNER, org, "ip.work.register.v1", &rq.base,
+                      &ccip__ip__register_work_reply__descriptor, (ProtobufCMessage **)&r, err,
+                      sizeof err) != 0 ||
+            !r) {
+            job->failed++;
+            continue;
+        }
+        job->serials[i] = r->work->serial;
+        s_free(r);
+    }
+    if (!c)
+        job->failed = CONCURRENT_EACH;
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+static int s_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_concurrent_registrations_chain(void **state)
+{
+    (void)state;
+    static s_register_job jobs[CONCURRENT_CLIENTS];
+    memset(jobs, 0, sizeof jobs);
+    pthread_t t[CONCURRENT_CLIENTS];
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++)
+        pthread_create(&t[i], NULL, s_register_thread, &jobs[i]);
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++)
+        pthread_join(t[i], NULL);
+    uint64_t all[CONCURRENT_CLIENTS * CONCURRENT_EACH];
+    size_t n = 0;
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++) {
+        assert_int_equal(jobs[i].failed, 0);
+        for (int k = 0; k < CONCURRENT_EACH; k++)
+            all[n++] = jobs[i].serials[k];
+    }
+    qsort(all, n, sizeof all[0], s_cmp_u64);
+    for (size_t i = 1; i < n; i++)
+        assert_true(all[i] > all[i - 1]); /* every serial once */
+    /* Gap-free: as many records as the highest serial, and the head on it. */
+    assert_int_equal(s_count("SELECT count(*) FROM chain"), s_count("SELECT max(seq) FROM chain"));
+    assert_int_equal(s_count("SELECT seq FROM chain_head"), s_count("SELECT max(seq) FROM chain"));
+    s_ctl_expect("--role staff --actor staff:li ip audit-chain", 0);
+    assert_non_null(strstr(s_out, "chain intact"));
+}
+
 /* ---- bad input ------------------------------------------------------------------ */
 
 /* Every bad value gets INVALID_ARGUMENT naming the field, and nothing is
@@ -1112,6 +1187,12 @@ static void test_ccipctl_walkthrough(void **state)
     snprintf(args, sizeof args, "ip verify %s/photo.receipt --key %s --content %s/photo.txt",
              s_env.dir, s_pub, s_env.dir);
     s_ctl_expect(args, 0);
+    /* The receipt again, later, by id: the same text. */
+    snprintf(args, sizeof args, "--role owner --actor %s ip receipt %s --out %s/again.receipt",
+             seller, work_id, s_env.dir);
+    s_ctl_expect(args, 0);
+    snprintf(args, sizeof args, "cmp %s/photo.receipt %s/again.receipt", s_env.dir, s_env.dir);
+    assert_int_equal(system(args), 0);
 
     snprintf(args, sizeof args,
              "--json --role owner --actor %s ip listing create %s --deal transfer --price 800.00",
@@ -1153,6 +1234,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_content),
         cmocka_unit_test(test_near_duplicate_flagged),
         cmocka_unit_test(test_audit_chain_finds_altered_row),
+        cmocka_unit_test(test_concurrent_registrations_chain),
         cmocka_unit_test(test_bad_input_writes_nothing),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_transfer_moves_ownership),
