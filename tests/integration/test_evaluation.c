@@ -451,7 +451,7 @@ static void s_ids(const Ccip__Evaluation__AssignReply *r, char *out, size_t len)
 static int s_declare(const char *expert, const char *case_id, int conflict, const char *statement)
 {
     char actor[64];
-    snprintf(actor, sizeof actor, "expert:%s", expert);
+    snprintf(actor, sizeof actor, "expert:%.48s", expert);
     Ccip__Evaluation__DeclareRequest rq = CCIP__EVALUATION__DECLARE_REQUEST__INIT;
     rq.case_id = (char *)case_id;
     rq.conflict = conflict;
@@ -463,7 +463,7 @@ static int s_declare(const char *expert, const char *case_id, int conflict, cons
 static int s_score(const char *expert, const char *case_id, int version, int a, int b, int c)
 {
     char actor[64];
-    snprintf(actor, sizeof actor, "expert:%s", expert);
+    snprintf(actor, sizeof actor, "expert:%.48s", expert);
     Ccip__Evaluation__SubmitReviewRequest rq = CCIP__EVALUATION__SUBMIT_REVIEW_REQUEST__INIT;
     rq.case_id = (char *)case_id;
     rq.sheet_version = version;
@@ -487,7 +487,7 @@ static int s_score(const char *expert, const char *case_id, int version, int a, 
 static int s_report(const char *agency, const char *case_id, Ccip__Evaluation__Verdict verdict)
 {
     char actor[64];
-    snprintf(actor, sizeof actor, "agency:%s", agency);
+    snprintf(actor, sizeof actor, "agency:%.48s", agency);
     Ccip__Evaluation__FileReportRequest rq = CCIP__EVALUATION__FILE_REPORT_REQUEST__INIT;
     rq.case_id = (char *)case_id;
     rq.visit_date_us = ccip_now_us() - HOUR_US / 2;
