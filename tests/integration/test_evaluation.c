@@ -33,8 +33,10 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_validate.h"
+#include "evaluation_cases.h"
 
 #define STAFF        "staff", "staff-li"
 #define OFFICE       "office", "office-zhao"
@@ -700,6 +702,84 @@ static void test_case_opened_once(void **state)
                               app, first),
                      1);
     assert_int_equal(s_ping("evaluation"), 0);
+}
+
+/* Applies one accepted event with the consumer's handler itself, in a
+ * transaction of its own, as the consumer does after moving its cursor. */
+static int s_apply(ccip_db *db, const Ccip__Intake__ApplicationAccepted *a, const char *event_id)
+{
+    uint8_t buf[4096];
+    Ccip__Envelope ev = CCIP__ENVELOPE__INIT;
+    ev.id = (char *)event_id;
+    ev.type = "intake.application.accepted.v1";
+    ev.actor_id = "staff-li";
+    ev.actor_role = "staff";
+    ev.occurred_at_us = ccip_now_us();
+    ev.payload.data = buf;
+    ev.payload.len = ccip__intake__application_accepted__pack(a, buf);
+    assert_int_equal(ccip_db_command(db, "BEGIN"), CCIP_DB_OK);
+    int rc = evaluation_case_open(db, &ev, NULL);
+    assert_int_equal(ccip_db_command(db, rc == 0 ? "COMMIT" : "ROLLBACK"), CCIP_DB_OK);
+    return rc;
+}
+
+/* The consumer's handler on its own: the same event applied twice opens
+ * one case (the unique constraint on the application id, whatever the
+ * cursor did); a malformed event is skipped (0: the stream goes on) and
+ * writes nothing. */
+static void test_case_handler_directly(void **state)
+{
+    (void)state;
+    ccip_db *db = ccip_test_db_connect_in("evaluation", "evaluation");
+    if (!db)
+        fail_msg("%s", ccip_test_db_error());
+    char app[37], call[37], event[37], uscc[19];
+    ccip_uuid_v7(app);
+    ccip_uuid_v7(call);
+    ccip_uuid_v7(event);
+    s_uscc(uscc);
+    Ccip__Intake__Organisation org = CCIP__INTAKE__ORGANISATION__INIT;
+    org.uscc = uscc;
+    org.name = "Handler Test Co.";
+    org.district_code = "110105";
+    org.contact_phone = "+86 136 0000 1234";
+    org.contact_email = "Boss@Example.cn";
+    Ccip__Intake__ApplicationAccepted a = CCIP__INTAKE__APPLICATION_ACCEPTED__INIT;
+    a.application_id = app;
+    a.call_id = call;
+    a.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
+    a.year = 2027;
+    a.applicant = &org;
+    a.title = "Handler park";
+    assert_int_equal(s_apply(db, &a, event), 0);
+    assert_int_equal(s_apply(db, &a, event), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s'", app),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'evaluation.case.opened.v1' AND aggregate_id = (SELECT id::text "
+                              "FROM case_file WHERE application_id = '%s')",
+                              app),
+                     1);
+    /* Contacts are kept normalised for conflict detection. */
+    assert_int_equal(s_number("SELECT count(*) FROM applicant_contact WHERE application_id = "
+                              "'%s' AND phone = '8613600001234' AND email = 'boss@example.cn'",
+                              app),
+                     1);
+    /* Malformed: skipped, nothing written. */
+    char bad[37];
+    ccip_uuid_v7(bad);
+    a.application_id = bad;
+    org.uscc = "91110105MA01ABCD2";
+    assert_int_equal(s_apply(db, &a, event), 0);
+    org.uscc = uscc;
+    org.district_code = "Atlantis";
+    assert_int_equal(s_apply(db, &a, event), 0);
+    org.district_code = "110105";
+    a.kind = CCIP__INTAKE__CALL_KIND__CALL_KIND_UNSPECIFIED;
+    assert_int_equal(s_apply(db, &a, event), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s'", bad),
+                     0);
+    ccip_db_destroy(&db);
 }
 
 /* ---- registers ------------------------------------------------------------------ */
@@ -1652,6 +1732,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_opened_once),
+        cmocka_unit_test(test_case_handler_directly),
         cmocka_unit_test(test_registers),
         cmocka_unit_test(test_proposal_conflicts_override),
         cmocka_unit_test(test_caps_hold_under_concurrency),
