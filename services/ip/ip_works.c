@@ -285,7 +285,9 @@ static int s_check(ccip_command *cmd, ip_arena *a, s_reg *reg)
              ip_invalid(cmd, ip_check_date("created_on", rq->created_on, &created, err, sizeof err),
                         err)) != 0)
         return rc;
-    if (created > ip_today_days())
+    /* Today in UTC, plus a day: "today" east of Greenwich (Beijing is
+     * UTC+8) is tomorrow in UTC for part of the day. */
+    if (created > ip_today_days() + 1)
         return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                        "field `created_on` (%s) is in the future; a work can only be registered "
                        "once it exists",
