@@ -452,9 +452,12 @@ static int s_find_similar(ccip_command *cmd, ip_arena *a, s_reg *reg, int64_t ke
     return 0;
 }
 
+/* What s_insert_work returns when identical content is already registered
+ * (committed by another transaction, maybe since the caller looked). */
+#define S_CONFLICT 2
+
 /* Inserts the work, its owners, content, MinHash and near-duplicates.
- * Returns 0, CCIP_DB_RETRYABLE when identical content won a race (the retry
- * answers it), or a negative ccip_db_rc. */
+ * Returns 0, S_CONFLICT (nothing inserted), or a negative ccip_db_rc. */
 static int s_insert_work(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id,
                          const int64_t keys[IP_SIM_BANDS])
 {
@@ -514,7 +517,7 @@ static int s_insert_work(ccip_command *cmd, ip_arena *a, s_reg *reg, const char 
         return rc;
     int inserted = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return inserted == 1 ? 0 : CCIP_DB_RETRYABLE;
+    return inserted == 1 ? 0 : S_CONFLICT;
 }
 
 /* Appends the chain record and signs the receipt: the critical section.
@@ -592,10 +595,25 @@ static int s_append(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id, 
 static int s_register(ccip_command *cmd, ip_arena *a, s_reg *reg)
 {
     int rc = s_check(cmd, a, reg);
-    if (rc == 0)
-        rc = s_duplicate(cmd, a, reg);
     if (rc != 0)
         return rc;
+    /* The work goes in first (ON CONFLICT DO NOTHING on its content hash):
+     * a new work, the usual case, costs no separate duplicate look-up, and
+     * an identical one registered by a transaction still in flight is waited
+     * for, then answered as a duplicate. */
+    int64_t keys[IP_SIM_BANDS];
+    char id[40];
+    if ((rc = s_find_similar(cmd, a, reg, keys)) != 0 || (rc = ip_new_id(cmd, id)) != 0 ||
+        (rc = s_insert_work(cmd, a, reg, id, keys)) < 0)
+        return rc;
+    if (rc == S_CONFLICT) {
+        rc = s_duplicate(cmd, a, reg);
+        /* Not found after all: the conflicting transaction's row is not
+         * visible yet; run the whole command again. */
+        return rc == 0 ? CCIP_DB_RETRYABLE : rc;
+    }
+    /* The key before the chain's lock, so that reading it is not inside the
+     * critical section. */
     ip_key key;
     char err[512];
     const ip_config *cfg = ip_config_get(cmd);
@@ -605,12 +623,8 @@ static int s_register(ccip_command *cmd, ip_arena *a, s_reg *reg)
                        "the registry cannot sign receipts now (its signing key is unavailable); "
                        "nothing was registered, try again later");
     }
-    int64_t keys[IP_SIM_BANDS];
-    char id[40];
     ip_receipt receipt;
-    if ((rc = s_find_similar(cmd, a, reg, keys)) != 0 || (rc = ip_new_id(cmd, id)) != 0 ||
-        (rc = s_insert_work(cmd, a, reg, id, keys)) != 0 ||
-        (rc = s_append(cmd, a, reg, id, &key, &receipt)) != 0) {
+    if ((rc = s_append(cmd, a, reg, id, &key, &receipt)) != 0) {
         ip_key_wipe(&key);
         return rc;
     }

@@ -448,6 +448,78 @@ static void test_duplicate_content(void **state)
     s_free(again);
 }
 
+/* One registration sent from its own client (for races). */
+typedef struct {
+    const char *owner;
+    const char *content;
+    int status;
+    uint64_t serial;
+    char error[600];
+} s_race_job;
+
+static void *s_race_register(void *arg)
+{
+    s_race_job *job = arg;
+    char err[256], hex[65];
+    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    s_sha256_hex(job->content, strlen(job->content), hex);
+    Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
+    rq.kind = CCIP__IP__WORK_KIND__COPYRIGHT_FILM;
+    rq.title = "Raced";
+    rq.created_on = "2026-01-15";
+    rq.content_sha256 = hex;
+    Ccip__Ip__RegisterWorkReply *r = NULL;
+    job->status = c ? s_send_on(c, OWNER, job->owner, "ip.work.register.v1", &rq.base,
+                                &ccip__ip__register_work_reply__descriptor, (ProtobufCMessage **)&r,
+                                job->error, sizeof job->error)
+                    : -1;
+    if (r)
+        job->serial = r->work->serial;
+    s_free(r);
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* The same content sent at the same moment: by two owners, one registers
+ * and the other is refused; by one owner twice, both get the one
+ * registration. */
+static void test_duplicate_content_raced(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 4; round++) {
+        char a[32], b[32], content[256];
+        s_org(a);
+        s_org(b);
+        s_content(content, sizeof content, "raced", "the same film, twice");
+        int same_owner = round % 2;
+        s_race_job jobs[2] = {{.owner = a, .content = content},
+                              {.owner = same_owner ? a : b, .content = content}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, s_race_register, &jobs[i]);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        if (same_owner) {
+            assert_int_equal(jobs[0].status, 0);
+            assert_int_equal(jobs[1].status, 0);
+            assert_int_equal(jobs[0].serial, jobs[1].serial);
+        } else {
+            int ok = (jobs[0].status == 0) + (jobs[1].status == 0);
+            const s_race_job *loser = jobs[0].status == 0 ? &jobs[1] : &jobs[0];
+            assert_int_equal(ok, 1);
+            assert_int_equal(loser->status, CCIP__STATUS__ALREADY_EXISTS);
+            assert_non_null(strstr(loser->error, "another owner"));
+        }
+        char q[300];
+        snprintf(q, sizeof q,
+                 "SELECT count(*) FROM chain c JOIN work w ON w.id = c.work_id WHERE w.title = "
+                 "'Raced' AND w.registrant = '%s'",
+                 a);
+        assert_true(s_count(q) <= 1);
+    }
+}
+
 /* Near-duplicate text is registered but flagged for staff review, with the
  * similar registration listed. */
 static void test_near_duplicate_flagged(void **state)
@@ -1232,6 +1304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipt_verifies_offline),
         cmocka_unit_test(test_duplicate_content),
+        cmocka_unit_test(test_duplicate_content_raced),
         cmocka_unit_test(test_near_duplicate_flagged),
         cmocka_unit_test(test_audit_chain_finds_altered_row),
         cmocka_unit_test(test_concurrent_registrations_chain),
