@@ -116,7 +116,7 @@ typedef struct {
 typedef struct {
     ccip_command *cmd;
     const evaluation_case_row *c;
-    evaluation_arena *a;
+    ccip_arena *a;
     evaluation_case_facts facts;
     const char *fields; /* comma-separated fields the panel is matched on */
     int sheet_version;
@@ -139,21 +139,20 @@ typedef struct {
     size_t nskipped;
 } s_plan;
 
-static void s_candidate(evaluation_arena *a, const PGresult *res, int i, evaluation_candidate *c,
+static void s_candidate(ccip_arena *a, const PGresult *res, int i, evaluation_candidate *c,
                         const char **name)
 {
     memset(c, 0, sizeof *c);
-    c->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-    *name = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-    c->affiliation_uscc = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
-    c->district_code = evaluation_arena_strdup(a, PQgetvalue(res, i, 3));
-    c->phone = evaluation_arena_strdup(a, PQgetvalue(res, i, 4));
-    c->email = evaluation_arena_strdup(a, PQgetvalue(res, i, 5));
+    c->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+    *name = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+    c->affiliation_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
+    c->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
+    c->phone = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
+    c->email = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
     c->load = (int)evaluation_cell_i64(res, i, 6);
     c->capacity = (int)evaluation_cell_i64(res, i, 7);
     c->active = PQgetvalue(res, i, 8)[0] == 't';
-    c->declared =
-        (const char *const *)evaluation_arena_split(a, PQgetvalue(res, i, 9), &c->ndeclared);
+    c->declared = (const char *const *)ccip_arena_split(a, PQgetvalue(res, i, 9), &c->ndeclared);
 }
 
 static const char *s_kind_word(Ccip__Evaluation__SubjectKind kind)
@@ -163,8 +162,7 @@ static const char *s_kind_word(Ccip__Evaluation__SubjectKind kind)
 
 /* Reads what the assignment depends on: the sheet, the case's tasks and
  * the applicant's contacts. Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
-static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *c,
-                       evaluation_arena *a)
+static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a)
 {
     memset(p, 0, sizeof *p);
     p->cmd = cmd;
@@ -187,7 +185,7 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
     if (rc == 0) {
         p->sheet_version = sh.version;
         p->panel_size = c->panel_size ? c->panel_size : sh.panel_size;
-        p->fields = evaluation_arena_strdup(a, c->fields[0] ? c->fields : sh.fields);
+        p->fields = ccip_arena_strdup(a, c->fields[0] ? c->fields : sh.fields);
     }
     evaluation_sheet_clear(&sh);
     if (rc != 0)
@@ -202,36 +200,36 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
     if (rc == 0) {
         int nr = PQntuples(reviews), ni = PQntuples(inv), nc = PQntuples(contacts);
         size_t room = (size_t)p->panel_size + (size_t)nr + 1;
-        p->ex_experts = evaluation_arena_alloc(a, room * sizeof *p->ex_experts);
-        p->affiliations = evaluation_arena_alloc(a, room * sizeof *p->affiliations);
-        p->ex_agencies = evaluation_arena_alloc(a, ((size_t)ni + 2) * sizeof *p->ex_agencies);
-        p->experts = evaluation_arena_alloc(a, ((size_t)p->panel_size + 1) * sizeof *p->experts);
-        p->skipped = evaluation_arena_alloc(a, SKIPPED_MAX * sizeof *p->skipped);
-        const char **phones = evaluation_arena_alloc(a, ((size_t)nc + 1) * sizeof *phones);
-        const char **emails = evaluation_arena_alloc(a, ((size_t)nc + 1) * sizeof *emails);
-        if (evaluation_arena_failed(a)) {
+        p->ex_experts = ccip_arena_alloc(a, room * sizeof *p->ex_experts);
+        p->affiliations = ccip_arena_alloc(a, room * sizeof *p->affiliations);
+        p->ex_agencies = ccip_arena_alloc(a, ((size_t)ni + 2) * sizeof *p->ex_agencies);
+        p->experts = ccip_arena_alloc(a, ((size_t)p->panel_size + 1) * sizeof *p->experts);
+        p->skipped = ccip_arena_alloc(a, SKIPPED_MAX * sizeof *p->skipped);
+        const char **phones = ccip_arena_alloc(a, ((size_t)nc + 1) * sizeof *phones);
+        const char **emails = ccip_arena_alloc(a, ((size_t)nc + 1) * sizeof *emails);
+        if (ccip_arena_failed(a)) {
             rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
             goto out;
         }
         for (int i = 0; i < nr; i++) {
-            p->ex_experts[p->nex_experts++] = evaluation_arena_strdup(a, PQgetvalue(reviews, i, 0));
+            p->ex_experts[p->nex_experts++] = ccip_arena_strdup(a, PQgetvalue(reviews, i, 0));
             if (PQgetvalue(reviews, i, 2)[0] == 't') {
                 p->experts_live++;
                 p->affiliations[p->naffiliations++] =
-                    evaluation_arena_strdup(a, PQgetvalue(reviews, i, 1));
+                    ccip_arena_strdup(a, PQgetvalue(reviews, i, 1));
             }
         }
         for (int i = 0; i < ni; i++) {
-            p->ex_agencies[p->nex_agencies++] = evaluation_arena_strdup(a, PQgetvalue(inv, i, 0));
+            p->ex_agencies[p->nex_agencies++] = ccip_arena_strdup(a, PQgetvalue(inv, i, 0));
             p->agency_live |= PQgetvalue(inv, i, 1)[0] == 't';
         }
         for (int i = 0; i < nc; i++) {
             if (PQgetvalue(contacts, i, 0)[0])
                 phones[p->facts.ncontact_phones++] =
-                    evaluation_arena_strdup(a, PQgetvalue(contacts, i, 0));
+                    ccip_arena_strdup(a, PQgetvalue(contacts, i, 0));
             if (PQgetvalue(contacts, i, 1)[0])
                 emails[p->facts.ncontact_emails++] =
-                    evaluation_arena_strdup(a, PQgetvalue(contacts, i, 1));
+                    ccip_arena_strdup(a, PQgetvalue(contacts, i, 1));
         }
         p->facts.contact_phones = phones;
         p->facts.contact_emails = emails;
@@ -329,7 +327,7 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
                                "picks[%zu]: %s %s has no detected conflict, so there is nothing "
                                "to override; leave `override_reason` empty",
                                i, kind, pick->id);
-    ch.override_reason = evaluation_arena_strdup(p->a, pick->override_reason);
+    ch.override_reason = ccip_arena_strdup(p->a, pick->override_reason);
     ch.picked = 1;
     if (is_agency) {
         p->agency = ch;
@@ -352,8 +350,8 @@ static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evalu
 {
     if (p->nskipped >= SKIPPED_MAX)
         return;
-    evaluation_arena *a = p->a;
-    Ccip__Evaluation__Skipped *m = evaluation_arena_alloc(a, sizeof *m);
+    ccip_arena *a = p->a;
+    Ccip__Evaluation__Skipped *m = ccip_arena_alloc(a, sizeof *m);
     if (!m)
         return;
     *m = (Ccip__Evaluation__Skipped)CCIP__EVALUATION__SKIPPED__INIT;
@@ -378,10 +376,10 @@ static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evalu
         snprintf(why, sizeof why, "an expert from the same affiliation is already on the panel");
         break;
     }
-    m->reason = evaluation_arena_strdup(a, why);
+    m->reason = ccip_arena_strdup(a, why);
     const char *names[EVALUATION_CONFLICT_TYPES];
     size_t n = evaluation_conflict_names(s->conflicts, names);
-    m->conflicts = evaluation_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
+    m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
     for (size_t i = 0; m->conflicts && i < n; i++)
         m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)evaluation_enum_value(
             &ccip__evaluation__conflict_type__descriptor, names[i]);
@@ -420,8 +418,8 @@ static int s_fetch(s_plan *p, const ccip_db_stmt *st, char **keys, size_t nkeys,
             total += (size_t)PQntuples(pages[k]);
     }
     if (rc == 0) {
-        pool->c = evaluation_arena_alloc(p->a, (total + 1) * sizeof *pool->c);
-        pool->names = evaluation_arena_alloc(p->a, (total + 1) * sizeof *pool->names);
+        pool->c = ccip_arena_alloc(p->a, (total + 1) * sizeof *pool->c);
+        pool->names = ccip_arena_alloc(p->a, (total + 1) * sizeof *pool->names);
         if (!pool->c || !pool->names)
             rc = CCIP_DB_ERROR;
     }
@@ -472,7 +470,7 @@ static int s_fill(s_plan *p, Ccip__Evaluation__SubjectKind kind, size_t want)
         keys = district;
         nkeys = 1;
     } else {
-        keys = evaluation_arena_split(p->a, p->fields, &nkeys);
+        keys = ccip_arena_split(p->a, p->fields, &nkeys);
     }
     evaluation_select_opts o = {
         .want = want,
@@ -483,7 +481,7 @@ static int s_fill(s_plan *p, Ccip__Evaluation__SubjectKind kind, size_t want)
         .one_per_affiliation = !is_agency,
     };
     size_t limit = want * 4 + o.nexclude + PAGE_MIN;
-    size_t *chosen = evaluation_arena_alloc(p->a, (want + 1) * sizeof *chosen);
+    size_t *chosen = ccip_arena_alloc(p->a, (want + 1) * sizeof *chosen);
     evaluation_skip skipped[SKIPPED_MAX];
     if (!chosen)
         return CCIP_DB_ERROR;
@@ -649,10 +647,10 @@ static int s_plan_apply(s_plan *p)
     return rc;
 }
 
-static Ccip__Evaluation__Candidate *s_candidate_msg(evaluation_arena *a, const s_choice *ch,
+static Ccip__Evaluation__Candidate *s_candidate_msg(ccip_arena *a, const s_choice *ch,
                                                     Ccip__Evaluation__SubjectKind kind)
 {
-    Ccip__Evaluation__Candidate *m = evaluation_arena_alloc(a, sizeof *m);
+    Ccip__Evaluation__Candidate *m = ccip_arena_alloc(a, sizeof *m);
     if (!m)
         return NULL;
     *m = (Ccip__Evaluation__Candidate)CCIP__EVALUATION__CANDIDATE__INIT;
@@ -665,7 +663,7 @@ static Ccip__Evaluation__Candidate *s_candidate_msg(evaluation_arena *a, const s
     m->picked = ch->picked;
     const char *names[EVALUATION_CONFLICT_TYPES];
     size_t n = evaluation_conflict_names(ch->conflicts, names);
-    m->conflicts = evaluation_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
+    m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
     for (size_t i = 0; m->conflicts && i < n; i++)
         m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)evaluation_enum_value(
             &ccip__evaluation__conflict_type__descriptor, names[i]);
@@ -675,13 +673,13 @@ static Ccip__Evaluation__Candidate *s_candidate_msg(evaluation_arena *a, const s
 /* Describes the plan in reply (strings borrowed from the plan's arena). */
 static void s_plan_reply(const s_plan *p, Ccip__Evaluation__AssignReply *reply, int dry_run)
 {
-    evaluation_arena *a = p->a;
+    ccip_arena *a = p->a;
     reply->case_id = (char *)p->c->id;
     reply->dry_run = dry_run;
     reply->sheet_version = p->sheet_version;
     if (p->has_agency)
         reply->agency = s_candidate_msg(a, &p->agency, CCIP__EVALUATION__SUBJECT_KIND__AGENCY);
-    reply->experts = evaluation_arena_alloc(a, (p->nexperts + 1) * sizeof *reply->experts);
+    reply->experts = ccip_arena_alloc(a, (p->nexperts + 1) * sizeof *reply->experts);
     for (size_t i = 0; reply->experts && i < p->nexperts; i++)
         reply->experts[reply->n_experts++] =
             s_candidate_msg(a, &p->experts[i], CCIP__EVALUATION__SUBJECT_KIND__EXPERT);
@@ -690,7 +688,7 @@ static void s_plan_reply(const s_plan *p, Ccip__Evaluation__AssignReply *reply, 
     reply->experts_wanted = p->experts_wanted;
     reply->experts_missing = p->experts_wanted - (int)p->nexperts;
     reply->agency_missing = p->agency_missing;
-    reply->fields = evaluation_arena_split(a, p->fields, &reply->n_fields);
+    reply->fields = ccip_arena_split(a, p->fields, &reply->n_fields);
 }
 
 /* ---- commands --------------------------------------------------------------------- */
@@ -702,7 +700,7 @@ static int s_assign(ccip_command *cmd, int dry_run)
     if (!rq)
         return 0;
     evaluation_case_row c;
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     s_plan p;
     int rc = evaluation_case_fetch(cmd, rq->case_id, !dry_run, &c);
     if (rc == 0 && !a)
@@ -734,12 +732,11 @@ static int s_assign(ccip_command *cmd, int dry_run)
     if (rc == 0) {
         Ccip__Evaluation__AssignReply reply = CCIP__EVALUATION__ASSIGN_REPLY__INIT;
         s_plan_reply(&p, &reply, dry_run);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
     }
     evaluation_case_row_clear(&c);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return EVALUATION_RC(rc);
 }
@@ -754,12 +751,12 @@ int evaluation_assignment_make(ccip_command *cmd)
     return s_assign(cmd, 0);
 }
 
-int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, evaluation_arena *a,
+int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
                              Ccip__Evaluation__AssignReply *reply)
 {
-    evaluation_arena *own = NULL;
+    ccip_arena *own = NULL;
     if (!a)
-        a = own = evaluation_arena_new();
+        a = own = ccip_arena_new();
     if (!a)
         return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     s_plan p;
@@ -770,7 +767,7 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ev
         rc = s_plan_apply(&p);
     if (rc == 0 && reply)
         s_plan_reply(&p, reply, 0);
-    evaluation_arena_destroy(&own);
+    ccip_arena_destroy(&own);
     return rc;
 }
 
@@ -833,15 +830,14 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, c->id, cmd->actor.id, cmd->actor.role,
                                  by_subject ? "declined" : "reassigned", detail);
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__AssignReply reply = CCIP__EVALUATION__ASSIGN_REPLY__INIT;
     if (rc == 0)
         rc = evaluation_assign_refill(cmd, c, a, &reply);
     if (rc == 0)
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-    evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+    ccip_arena_destroy(&a);
     return rc;
 }
 

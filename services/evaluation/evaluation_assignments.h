@@ -27,7 +27,7 @@
 #define EVALUATION_ASSIGNMENTS_H
 
 #include "evaluation.h"
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 #include "evaluation_cases.h"
 
 /* evaluation.assignment.propose.v1, .make.v1, .reassign.v1, .decline.v1 */
@@ -40,7 +40,7 @@ int evaluation_assignment_decline(ccip_command *cmd);
  * transaction) by the algorithm alone. When reply is not NULL the newly
  * assigned are described in it, allocated from a (both may be NULL).
  * Returns 0, EVALUATION_REPLIED (an error reply was set) or a ccip_db_rc. */
-int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, evaluation_arena *a,
+int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
                              Ccip__Evaluation__AssignReply *reply);
 
 /* Ends an open task: review or investigation `task_id` of `subject_id`

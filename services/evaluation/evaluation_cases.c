@@ -97,11 +97,11 @@ static const char *s_subject_name(const Ccip__Intake__ApplicationAccepted *a)
 
 static int s_emit_opened(ccip_db *db, const Ccip__Envelope *cause, const char *case_id)
 {
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     int rc = evaluation_case_load(db, case_id, 0, a, &c);
     if (rc != 0 || !c) {
-        evaluation_arena_destroy(&a);
+        ccip_arena_destroy(&a);
         return rc != 0 ? rc : -1;
     }
     Ccip__Evaluation__CaseOpened msg = CCIP__EVALUATION__CASE_OPENED__INIT;
@@ -109,7 +109,7 @@ static int s_emit_opened(ccip_db *db, const Ccip__Envelope *cause, const char *c
     size_t len = ccip__evaluation__case_opened__get_packed_size(&msg);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
-        evaluation_arena_destroy(&a);
+        ccip_arena_destroy(&a);
         return -1;
     }
     ccip__evaluation__case_opened__pack(&msg, buf);
@@ -129,7 +129,7 @@ static int s_emit_opened(ccip_db *db, const Ccip__Envelope *cause, const char *c
     if (rc != 0)
         ccip_log_error("could not append an event", "type", out.type, "reason", err);
     free(buf);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -362,7 +362,7 @@ static const ccip_db_stmt S_DESIGNATION_OF = {
     "evaluation_case_designation", "SELECT id FROM designation WHERE case_id = $1::uuid"};
 
 /* Splits "A,B" into enum values of desc, allocated from a. */
-static int *s_enum_list(evaluation_arena *a, const ProtobufCEnumDescriptor *desc, const char *text,
+static int *s_enum_list(ccip_arena *a, const ProtobufCEnumDescriptor *desc, const char *text,
                         size_t *n)
 {
     *n = 0;
@@ -371,7 +371,7 @@ static int *s_enum_list(evaluation_arena *a, const ProtobufCEnumDescriptor *desc
     size_t count = 1;
     for (const char *p = text; *p; p++)
         count += *p == ',';
-    int *out = evaluation_arena_alloc(a, count * sizeof *out);
+    int *out = ccip_arena_alloc(a, count * sizeof *out);
     if (!out)
         return NULL;
     char buf[64];
@@ -387,25 +387,25 @@ static int *s_enum_list(evaluation_arena *a, const ProtobufCEnumDescriptor *desc
     return out;
 }
 
-static Ccip__Evaluation__Case *s_case_message(evaluation_arena *a, const PGresult *res)
+static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res)
 {
-    Ccip__Evaluation__Case *c = evaluation_arena_alloc(a, sizeof *c);
+    Ccip__Evaluation__Case *c = ccip_arena_alloc(a, sizeof *c);
     if (!c)
         return NULL;
     *c = (Ccip__Evaluation__Case)CCIP__EVALUATION__CASE__INIT;
-    c->id = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_ID));
-    c->application_id = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_APPLICATION));
-    c->call_id = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_CALL));
+    c->id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_ID));
+    c->application_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICATION));
+    c->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL));
     c->kind = (Ccip__Intake__CallKind)evaluation_enum_value(&ccip__intake__call_kind__descriptor,
                                                             PQgetvalue(res, 0, C_KIND));
     c->year = (int32_t)evaluation_cell_i64(res, 0, C_YEAR);
-    c->call_title = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_CALL_TITLE));
-    c->fund_programme_code = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_FUND));
-    c->applicant_uscc = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_USCC));
-    c->applicant_name = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_APPLICANT));
-    c->district_code = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_DISTRICT));
-    c->title = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_TITLE));
-    c->summary = evaluation_arena_strdup(a, PQgetvalue(res, 0, C_SUMMARY));
+    c->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL_TITLE));
+    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_FUND));
+    c->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, C_USCC));
+    c->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICANT));
+    c->district_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_DISTRICT));
+    c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_TITLE));
+    c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, C_SUMMARY));
     c->requested_fen = evaluation_cell_i64(res, 0, C_REQUESTED);
     c->status = (Ccip__Evaluation__CaseStatus)evaluation_enum_value(
         &ccip__evaluation__case_status__descriptor, PQgetvalue(res, 0, C_STATUS));
@@ -414,7 +414,7 @@ static Ccip__Evaluation__Case *s_case_message(evaluation_arena *a, const PGresul
     c->submitted_to_office_at_us = evaluation_cell_i64(res, 0, C_SUBMITTED);
     c->sheet_version = (int32_t)evaluation_cell_i64(res, 0, C_SHEET);
     c->panel_size = (int32_t)evaluation_cell_i64(res, 0, C_PANEL);
-    c->fields = evaluation_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);
+    c->fields = ccip_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);
     return c;
 }
 
@@ -424,7 +424,7 @@ static int s_query(ccip_db *db, const ccip_db_stmt *st, const char *id, PGresult
     return ccip_db_exec(db, st, 1, &id, NULL, NULL, res);
 }
 
-static int s_load_investigations(ccip_db *db, const char *case_id, evaluation_arena *a,
+static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a,
                                  Ccip__Evaluation__Case *c)
 {
     PGresult *res = NULL, *docs = NULL;
@@ -432,45 +432,45 @@ static int s_load_investigations(ccip_db *db, const char *case_id, evaluation_ar
     if (rc == 0)
         rc = s_query(db, &S_DOCUMENTS, case_id, &docs);
     int n = rc == 0 ? PQntuples(res) : 0;
-    c->investigations = evaluation_arena_alloc(a, (size_t)n * sizeof *c->investigations + 1);
+    c->investigations = ccip_arena_alloc(a, (size_t)n * sizeof *c->investigations + 1);
     for (int i = 0; c->investigations && i < n; i++) {
-        Ccip__Evaluation__Investigation *v = evaluation_arena_alloc(a, sizeof *v);
+        Ccip__Evaluation__Investigation *v = ccip_arena_alloc(a, sizeof *v);
         if (!v)
             break;
         *v = (Ccip__Evaluation__Investigation)CCIP__EVALUATION__INVESTIGATION__INIT;
-        v->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-        v->agency_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-        v->agency_name = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
+        v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+        v->agency_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+        v->agency_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         v->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
             &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
         v->round = (int32_t)evaluation_cell_i64(res, i, 4);
         v->assigned_at_us = evaluation_cell_i64(res, i, 5);
-        v->assigned_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 6));
+        v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
         v->due_at_us = evaluation_cell_i64(res, i, 7);
-        v->override_reason = evaluation_arena_strdup(a, PQgetvalue(res, i, 8));
+        v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
         v->visit_date_us = evaluation_cell_i64(res, i, 10);
-        v->findings = evaluation_arena_strdup(a, PQgetvalue(res, i, 11));
+        v->findings = ccip_arena_strdup(a, PQgetvalue(res, i, 11));
         v->verdict = (Ccip__Evaluation__Verdict)evaluation_enum_value(
             &ccip__evaluation__verdict__descriptor, PQgetvalue(res, i, 12));
         v->reported_at_us = evaluation_cell_i64(res, i, 13);
-        v->close_reason = evaluation_arena_strdup(a, PQgetvalue(res, i, 14));
+        v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
         int nd = 0;
         for (int d = 0; d < PQntuples(docs); d++)
             nd += strcmp(PQgetvalue(docs, d, 0), v->id) == 0;
-        v->documents = evaluation_arena_alloc(a, (size_t)nd * sizeof *v->documents + 1);
+        v->documents = ccip_arena_alloc(a, (size_t)nd * sizeof *v->documents + 1);
         for (int d = 0; v->documents && d < PQntuples(docs); d++) {
             if (strcmp(PQgetvalue(docs, d, 0), v->id) != 0)
                 continue;
-            Ccip__Evaluation__ReportDocument *doc = evaluation_arena_alloc(a, sizeof *doc);
+            Ccip__Evaluation__ReportDocument *doc = ccip_arena_alloc(a, sizeof *doc);
             if (!doc)
                 break;
             *doc = (Ccip__Evaluation__ReportDocument)CCIP__EVALUATION__REPORT_DOCUMENT__INIT;
-            doc->name = evaluation_arena_strdup(a, PQgetvalue(docs, d, 1));
-            doc->sha256 = evaluation_arena_strdup(a, PQgetvalue(docs, d, 2));
-            doc->media_type = evaluation_arena_strdup(a, PQgetvalue(docs, d, 3));
+            doc->name = ccip_arena_strdup(a, PQgetvalue(docs, d, 1));
+            doc->sha256 = ccip_arena_strdup(a, PQgetvalue(docs, d, 2));
+            doc->media_type = ccip_arena_strdup(a, PQgetvalue(docs, d, 3));
             v->documents[v->n_documents++] = doc;
         }
         c->investigations[c->n_investigations++] = v;
@@ -480,7 +480,7 @@ static int s_load_investigations(ccip_db *db, const char *case_id, evaluation_ar
     return rc;
 }
 
-static int s_load_reviews(ccip_db *db, const char *case_id, evaluation_arena *a,
+static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
                           Ccip__Evaluation__Case *c)
 {
     PGresult *res = NULL, *scores = NULL;
@@ -488,45 +488,45 @@ static int s_load_reviews(ccip_db *db, const char *case_id, evaluation_arena *a,
     if (rc == 0)
         rc = s_query(db, &S_SCORES, case_id, &scores);
     int n = rc == 0 ? PQntuples(res) : 0;
-    c->reviews = evaluation_arena_alloc(a, (size_t)n * sizeof *c->reviews + 1);
+    c->reviews = ccip_arena_alloc(a, (size_t)n * sizeof *c->reviews + 1);
     for (int i = 0; c->reviews && i < n; i++) {
-        Ccip__Evaluation__Review *v = evaluation_arena_alloc(a, sizeof *v);
+        Ccip__Evaluation__Review *v = ccip_arena_alloc(a, sizeof *v);
         if (!v)
             break;
         *v = (Ccip__Evaluation__Review)CCIP__EVALUATION__REVIEW__INIT;
-        v->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-        v->expert_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-        v->expert_name = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
+        v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+        v->expert_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+        v->expert_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         v->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
             &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
         v->round = (int32_t)evaluation_cell_i64(res, i, 4);
         v->assigned_at_us = evaluation_cell_i64(res, i, 5);
-        v->assigned_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 6));
+        v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
         v->due_at_us = evaluation_cell_i64(res, i, 7);
-        v->override_reason = evaluation_arena_strdup(a, PQgetvalue(res, i, 8));
+        v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
         v->declared_no_conflict_at_us = evaluation_cell_i64(res, i, 10);
         v->sheet_version = (int32_t)evaluation_cell_i64(res, i, 11);
-        v->comment = evaluation_arena_strdup(a, PQgetvalue(res, i, 12));
+        v->comment = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
         v->score_centi = (int32_t)evaluation_cell_i64(res, i, 13);
         v->submitted_at_us = evaluation_cell_i64(res, i, 14);
-        v->close_reason = evaluation_arena_strdup(a, PQgetvalue(res, i, 15));
+        v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 15));
         int ns = 0;
         for (int s = 0; s < PQntuples(scores); s++)
             ns += strcmp(PQgetvalue(scores, s, 0), v->id) == 0;
-        v->scores = evaluation_arena_alloc(a, (size_t)ns * sizeof *v->scores + 1);
+        v->scores = ccip_arena_alloc(a, (size_t)ns * sizeof *v->scores + 1);
         for (int s = 0; v->scores && s < PQntuples(scores); s++) {
             if (strcmp(PQgetvalue(scores, s, 0), v->id) != 0)
                 continue;
-            Ccip__Evaluation__CriterionScore *cs = evaluation_arena_alloc(a, sizeof *cs);
+            Ccip__Evaluation__CriterionScore *cs = ccip_arena_alloc(a, sizeof *cs);
             if (!cs)
                 break;
             *cs = (Ccip__Evaluation__CriterionScore)CCIP__EVALUATION__CRITERION_SCORE__INIT;
-            cs->criterion = evaluation_arena_strdup(a, PQgetvalue(scores, s, 1));
+            cs->criterion = ccip_arena_strdup(a, PQgetvalue(scores, s, 1));
             cs->score = (int32_t)evaluation_cell_i64(scores, s, 2);
-            cs->comment = evaluation_arena_strdup(a, PQgetvalue(scores, s, 3));
+            cs->comment = ccip_arena_strdup(a, PQgetvalue(scores, s, 3));
             v->scores[v->n_scores++] = cs;
         }
         c->reviews[c->n_reviews++] = v;
@@ -536,27 +536,27 @@ static int s_load_reviews(ccip_db *db, const char *case_id, evaluation_arena *a,
     return rc;
 }
 
-static int s_load_decisions(ccip_db *db, const char *case_id, evaluation_arena *a,
+static int s_load_decisions(ccip_db *db, const char *case_id, ccip_arena *a,
                             Ccip__Evaluation__Case *c)
 {
     PGresult *res = NULL;
     int rc = s_query(db, &S_DECISIONS, case_id, &res);
     int n = rc == 0 ? PQntuples(res) : 0;
-    c->decisions = evaluation_arena_alloc(a, (size_t)n * sizeof *c->decisions + 1);
+    c->decisions = ccip_arena_alloc(a, (size_t)n * sizeof *c->decisions + 1);
     for (int i = 0; c->decisions && i < n; i++) {
-        Ccip__Evaluation__Decision *d = evaluation_arena_alloc(a, sizeof *d);
+        Ccip__Evaluation__Decision *d = ccip_arena_alloc(a, sizeof *d);
         if (!d)
             break;
         *d = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
-        d->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
+        d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         d->outcome = (Ccip__Evaluation__Outcome)evaluation_enum_value(
             &ccip__evaluation__outcome__descriptor, PQgetvalue(res, i, 1));
-        d->reasons = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
+        d->reasons = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         d->recommended_fen = evaluation_cell_i64(res, i, 3);
         d->return_to = (Ccip__Evaluation__ReturnTo)evaluation_enum_value(
             &ccip__evaluation__return_to__descriptor, PQgetvalue(res, i, 4));
         d->round = (int32_t)evaluation_cell_i64(res, i, 5);
-        d->decided_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 6));
+        d->decided_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
         d->decided_at_us = evaluation_cell_i64(res, i, 7);
         d->recommendation = (Ccip__Evaluation__Recommendation)evaluation_enum_value(
             &ccip__evaluation__recommendation__descriptor, PQgetvalue(res, i, 8));
@@ -567,23 +567,23 @@ static int s_load_decisions(ccip_db *db, const char *case_id, evaluation_arena *
     return rc;
 }
 
-static int s_load_history(ccip_db *db, const char *case_id, evaluation_arena *a,
+static int s_load_history(ccip_db *db, const char *case_id, ccip_arena *a,
                           Ccip__Evaluation__Case *c)
 {
     PGresult *res = NULL;
     int rc = s_query(db, &S_HISTORY, case_id, &res);
     int n = rc == 0 ? PQntuples(res) : 0;
-    c->history = evaluation_arena_alloc(a, (size_t)n * sizeof *c->history + 1);
+    c->history = ccip_arena_alloc(a, (size_t)n * sizeof *c->history + 1);
     for (int i = 0; c->history && i < n; i++) {
-        Ccip__Evaluation__CaseLogEntry *e = evaluation_arena_alloc(a, sizeof *e);
+        Ccip__Evaluation__CaseLogEntry *e = ccip_arena_alloc(a, sizeof *e);
         if (!e)
             break;
         *e = (Ccip__Evaluation__CaseLogEntry)CCIP__EVALUATION__CASE_LOG_ENTRY__INIT;
         e->at_us = evaluation_cell_i64(res, i, 0);
-        e->actor_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-        e->actor_role = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
-        e->action = evaluation_arena_strdup(a, PQgetvalue(res, i, 3));
-        e->detail = evaluation_arena_strdup(a, PQgetvalue(res, i, 4));
+        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+        e->actor_role = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
+        e->action = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
+        e->detail = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
         c->history[c->n_history++] = e;
     }
     PQclear(res);
@@ -591,12 +591,12 @@ static int s_load_history(ccip_db *db, const char *case_id, evaluation_arena *a,
         return rc;
     rc = s_query(db, &S_DESIGNATION_OF, case_id, &res);
     if (rc == 0 && PQntuples(res) == 1)
-        c->designation_id = evaluation_arena_strdup(a, PQgetvalue(res, 0, 0));
+        c->designation_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
     PQclear(res);
     return rc;
 }
 
-int evaluation_case_load(ccip_db *db, const char *case_id, int full, evaluation_arena *a,
+int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena *a,
                          Ccip__Evaluation__Case **out)
 {
     *out = NULL;
@@ -617,7 +617,7 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, evaluation_
     memset(&row, 0, sizeof row);
     s_row_fill(&row, res);
     if (full) {
-        Ccip__Evaluation__Aggregate *agg = evaluation_arena_alloc(a, sizeof *agg);
+        Ccip__Evaluation__Aggregate *agg = ccip_arena_alloc(a, sizeof *agg);
         if (agg) {
             rc = evaluation_case_aggregate(db, &row, agg);
             c->aggregate = agg;
@@ -632,7 +632,7 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, evaluation_
             rc = s_load_history(db, case_id, a, c);
     }
     evaluation_case_row_clear(&row);
-    if (rc == 0 && !evaluation_arena_failed(a))
+    if (rc == 0 && !ccip_arena_failed(a))
         *out = c;
     return rc;
 }
@@ -647,7 +647,7 @@ int evaluation_case_get(ccip_command *cmd)
         return 0;
     int rc = 0;
     char id[CCIP_UUID_STRLEN + 1] = "";
-    evaluation_arena *a = NULL;
+    ccip_arena *a = NULL;
     if (rq->application_id[0] && !rq->case_id[0]) {
         rc = evaluation_check_uuid(cmd, "application_id", rq->application_id);
         PGresult *res = NULL;
@@ -668,13 +668,13 @@ int evaluation_case_get(ccip_command *cmd)
     }
     if (rc != 0)
         goto out;
-    a = evaluation_arena_new();
+    a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     rc = evaluation_case_load(cmd->db, id, 1, a, &c);
     if (rc != 0)
         goto out;
     if (!c) {
-        rc = evaluation_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                  : evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no case %s", id);
         goto out;
@@ -683,7 +683,7 @@ int evaluation_case_get(ccip_command *cmd)
     reply.case_ = c;
     rc = evaluation_reply(cmd, &reply.base);
 out:
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return EVALUATION_RC(rc);
 }
@@ -704,7 +704,7 @@ int evaluation_case_list(ccip_command *cmd)
     if (!rq)
         return 0;
     int rc = 0;
-    evaluation_arena *a = NULL;
+    ccip_arena *a = NULL;
     PGresult *res = NULL;
     const char *status = "", *kind = "";
     if (rq->status) {
@@ -737,22 +737,22 @@ int evaluation_case_list(ccip_command *cmd)
     rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    a = evaluation_arena_new();
+    a = ccip_arena_new();
     int n = PQntuples(res);
     Ccip__Evaluation__ListCasesReply reply = CCIP__EVALUATION__LIST_CASES_REPLY__INIT;
-    reply.cases = evaluation_arena_alloc(a, (size_t)n * sizeof *reply.cases + 1);
+    reply.cases = ccip_arena_alloc(a, (size_t)n * sizeof *reply.cases + 1);
     for (int i = 0; reply.cases && i < n; i++) {
-        Ccip__Evaluation__CaseSummary *s = evaluation_arena_alloc(a, sizeof *s);
+        Ccip__Evaluation__CaseSummary *s = ccip_arena_alloc(a, sizeof *s);
         if (!s)
             break;
         *s = (Ccip__Evaluation__CaseSummary)CCIP__EVALUATION__CASE_SUMMARY__INIT;
-        s->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-        s->application_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
+        s->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+        s->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
         s->kind = (Ccip__Intake__CallKind)evaluation_enum_value(
             &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 2));
-        s->applicant_uscc = evaluation_arena_strdup(a, PQgetvalue(res, i, 3));
-        s->applicant_name = evaluation_arena_strdup(a, PQgetvalue(res, i, 4));
-        s->title = evaluation_arena_strdup(a, PQgetvalue(res, i, 5));
+        s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
+        s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
+        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
         s->status = (Ccip__Evaluation__CaseStatus)evaluation_enum_value(
             &ccip__evaluation__case_status__descriptor, PQgetvalue(res, i, 6));
         s->round = (int32_t)evaluation_cell_i64(res, i, 7);
@@ -760,13 +760,13 @@ int evaluation_case_list(ccip_command *cmd)
         s->score_centi = (int32_t)evaluation_cell_i64(res, i, 9);
         reply.cases[reply.n_cases++] = s;
     }
-    if (evaluation_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else
         rc = evaluation_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return EVALUATION_RC(rc);
 }

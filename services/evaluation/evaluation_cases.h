@@ -16,7 +16,7 @@
 #define EVALUATION_CASES_H
 
 #include "evaluation.h"
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 
 #define EVALUATION_CASE_NSUBSCRIPTIONS 1
 /* intake, for evaluation_def. */
@@ -74,8 +74,8 @@ int evaluation_case_aggregate(ccip_db *db, const evaluation_case_row *c,
 /* Loads the case as a message allocated from a: with every investigation,
  * review, decision and log entry when full is set, else the case's own
  * fields only. Returns 0 with *out set (NULL when there is no such case or
- * memory ran out: check evaluation_arena_failed), or a ccip_db_rc. */
-int evaluation_case_load(ccip_db *db, const char *case_id, int full, evaluation_arena *a,
+ * memory ran out: check ccip_arena_failed), or a ccip_db_rc. */
+int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena *a,
                          Ccip__Evaluation__Case **out);
 
 /* evaluation.case.get.v1 and evaluation.case.list.v1. */

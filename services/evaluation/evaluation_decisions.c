@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ccip_id.h"
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 #include "evaluation_assignments.h"
 #include "evaluation_designations.h"
 
@@ -104,13 +104,13 @@ int evaluation_case_missing(ccip_db *db, const evaluation_case_row *c, char *out
 /* Replies with the whole case. */
 static int s_reply_case(ccip_command *cmd, const char *case_id)
 {
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__CaseReply reply = CCIP__EVALUATION__CASE_REPLY__INIT;
     int rc = evaluation_case_load(cmd->db, case_id, 1, a, &reply.case_);
     if (rc == 0)
         rc = !reply.case_ ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                           : evaluation_reply(cmd, &reply.base);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -188,13 +188,13 @@ static int s_check_decision(ccip_command *cmd, const Ccip__Evaluation__DecideReq
 static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *decision_id,
                            const char *designation_id, const Ccip__Evaluation__Aggregate *aggregate)
 {
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     int rc = evaluation_case_load(cmd->db, case_id, 1, a, &c);
     if (rc == 0 && !c)
         rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc != 0) {
-        evaluation_arena_destroy(&a);
+        ccip_arena_destroy(&a);
         return rc;
     }
     Ccip__Evaluation__DecisionMade ev = CCIP__EVALUATION__DECISION_MADE__INIT;
@@ -221,7 +221,7 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
                                  ? "evaluation.application.approved.v1"
                                  : "evaluation.application.declined.v1",
                              "application", c->application_id, &ev.base);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 

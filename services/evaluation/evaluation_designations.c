@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 
 #define NOTE_MAX_CHARS 2000
 
@@ -69,34 +69,34 @@ int evaluation_designation_kind(const char *kind)
            strcmp(kind, "TALENT_BASE_IDENTIFICATION") == 0;
 }
 
-static Ccip__Evaluation__Designation *s_designation(evaluation_arena *a, const PGresult *res, int i)
+static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresult *res, int i)
 {
-    Ccip__Evaluation__Designation *d = evaluation_arena_alloc(a, sizeof *d);
+    Ccip__Evaluation__Designation *d = ccip_arena_alloc(a, sizeof *d);
     if (!d)
         return NULL;
     *d = (Ccip__Evaluation__Designation)CCIP__EVALUATION__DESIGNATION__INIT;
-    d->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-    d->case_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-    d->application_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
+    d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+    d->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+    d->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
     d->kind = (Ccip__Intake__CallKind)evaluation_enum_value(&ccip__intake__call_kind__descriptor,
                                                             PQgetvalue(res, i, 3));
-    d->certificate_no = evaluation_arena_strdup(a, PQgetvalue(res, i, 4));
-    d->holder_uscc = evaluation_arena_strdup(a, PQgetvalue(res, i, 5));
-    d->holder_name = evaluation_arena_strdup(a, PQgetvalue(res, i, 6));
-    d->name = evaluation_arena_strdup(a, PQgetvalue(res, i, 7));
-    d->district_code = evaluation_arena_strdup(a, PQgetvalue(res, i, 8));
+    d->certificate_no = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
+    d->holder_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
+    d->holder_name = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
+    d->name = ccip_arena_strdup(a, PQgetvalue(res, i, 7));
+    d->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
     d->valid_from_us = evaluation_cell_i64(res, i, 9);
     d->valid_until_us = evaluation_cell_i64(res, i, 10);
     d->next_reevaluation_us = evaluation_cell_i64(res, i, 11);
     d->status = (Ccip__Evaluation__DesignationStatus)evaluation_enum_value(
         &ccip__evaluation__designation_status__descriptor, PQgetvalue(res, i, 12));
     d->granted_at_us = evaluation_cell_i64(res, i, 13);
-    d->granted_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 14));
+    d->granted_by = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
     d->revoked_at_us = evaluation_cell_i64(res, i, 15);
-    d->revoked_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 16));
-    d->revoke_reason = evaluation_arena_strdup(a, PQgetvalue(res, i, 17));
+    d->revoked_by = ccip_arena_strdup(a, PQgetvalue(res, i, 16));
+    d->revoke_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 17));
     d->last_reevaluated_at_us = evaluation_cell_i64(res, i, 18);
-    d->reevaluation_note = evaluation_arena_strdup(a, PQgetvalue(res, i, 19));
+    d->reevaluation_note = ccip_arena_strdup(a, PQgetvalue(res, i, 19));
     return d;
 }
 
@@ -109,9 +109,9 @@ static int s_publish(ccip_command *cmd, const char *id, const char *emit_type, i
     if (rc == 0 && PQntuples(res) != 1)
         rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no designation %s", id);
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__Designation *d = s_designation(a, res, 0);
-        if (evaluation_arena_failed(a))
+        if (ccip_arena_failed(a))
             rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         if (rc == 0 && emit_type) {
             Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
@@ -123,7 +123,7 @@ static int s_publish(ccip_command *cmd, const char *id, const char *emit_type, i
             r.designation = d;
             rc = evaluation_reply(cmd, &r.base);
         }
-        evaluation_arena_destroy(&a);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     return rc;
@@ -227,17 +227,16 @@ int evaluation_designation_list(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     }
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListDesignationsReply reply =
             CCIP__EVALUATION__LIST_DESIGNATIONS_REPLY__INIT;
         int n = PQntuples(res);
-        reply.designations = evaluation_arena_alloc(a, (size_t)n * sizeof *reply.designations + 1);
+        reply.designations = ccip_arena_alloc(a, (size_t)n * sizeof *reply.designations + 1);
         for (int i = 0; reply.designations && i < n; i++)
             reply.designations[reply.n_designations++] = s_designation(a, res, i);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);

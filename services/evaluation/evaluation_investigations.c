@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ccip_id.h"
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 #include "evaluation_cases.h"
 
 #define FINDINGS_MAX_CHARS 20000
@@ -92,7 +92,7 @@ int evaluation_investigation_report(ccip_command *cmd)
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     PGresult *res = NULL;
-    evaluation_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = evaluation_actor_subject(cmd, "agency", me);
     if (rc == 0)
         rc = s_check(cmd, rq);
@@ -140,7 +140,7 @@ int evaluation_investigation_report(ccip_command *cmd)
         rc = evaluation_case_log(cmd->db, c.id, cmd->actor.id, cmd->actor.role, "reported", detail);
     if (rc != 0)
         goto out;
-    a = evaluation_arena_new();
+    a = ccip_arena_new();
     Ccip__Evaluation__Case *cm = NULL;
     rc = evaluation_case_load(cmd->db, c.id, 1, a, &cm);
     Ccip__Evaluation__InvestigationReply reply = CCIP__EVALUATION__INVESTIGATION_REPLY__INIT;
@@ -152,7 +152,7 @@ int evaluation_investigation_report(ccip_command *cmd)
                                   : evaluation_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     evaluation_case_row_clear(&c);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return EVALUATION_RC(rc);

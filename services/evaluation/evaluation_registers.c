@@ -105,24 +105,23 @@ static const ccip_db_stmt S_AGENCY_CONFLICTS = {
     "WHERE agency_id = ANY(string_to_array($1, ',')) ORDER BY agency_id, org_uscc"};
 
 /* Declared conflicts of `owner` out of a (owner, org, note) result. */
-static Ccip__Evaluation__DeclaredConflict **s_conflicts(evaluation_arena *a, const PGresult *res,
+static Ccip__Evaluation__DeclaredConflict **s_conflicts(ccip_arena *a, const PGresult *res,
                                                         const char *owner, size_t *n)
 {
     *n = 0;
     int count = 0;
     for (int i = 0; i < PQntuples(res); i++)
         count += strcmp(PQgetvalue(res, i, 0), owner) == 0;
-    Ccip__Evaluation__DeclaredConflict **out =
-        evaluation_arena_alloc(a, (size_t)count * sizeof *out + 1);
+    Ccip__Evaluation__DeclaredConflict **out = ccip_arena_alloc(a, (size_t)count * sizeof *out + 1);
     for (int i = 0; out && i < PQntuples(res); i++) {
         if (strcmp(PQgetvalue(res, i, 0), owner) != 0)
             continue;
-        Ccip__Evaluation__DeclaredConflict *c = evaluation_arena_alloc(a, sizeof *c);
+        Ccip__Evaluation__DeclaredConflict *c = ccip_arena_alloc(a, sizeof *c);
         if (!c)
             break;
         *c = (Ccip__Evaluation__DeclaredConflict)CCIP__EVALUATION__DECLARED_CONFLICT__INIT;
-        c->org_uscc = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-        c->note = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
+        c->org_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+        c->note = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         out[(*n)++] = c;
     }
     return out;
@@ -145,24 +144,24 @@ static char *s_ids(const PGresult *res)
     return out;
 }
 
-static Ccip__Evaluation__Agency *s_agency(evaluation_arena *a, const PGresult *res, int i,
+static Ccip__Evaluation__Agency *s_agency(ccip_arena *a, const PGresult *res, int i,
                                           const PGresult *conflicts)
 {
-    Ccip__Evaluation__Agency *g = evaluation_arena_alloc(a, sizeof *g);
+    Ccip__Evaluation__Agency *g = ccip_arena_alloc(a, sizeof *g);
     if (!g)
         return NULL;
     *g = (Ccip__Evaluation__Agency)CCIP__EVALUATION__AGENCY__INIT;
-    g->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-    g->name = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-    g->uscc = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
-    g->qualification = evaluation_arena_strdup(a, PQgetvalue(res, i, 3));
+    g->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+    g->name = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+    g->uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
+    g->qualification = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
     g->capacity = (int32_t)evaluation_cell_i64(res, i, 4);
     g->load = (int32_t)evaluation_cell_i64(res, i, 5);
     g->active = PQgetvalue(res, i, 6)[0] == 't';
     g->registered_at_us = evaluation_cell_i64(res, i, 7);
-    g->registered_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 8));
+    g->registered_by = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
     g->updated_at_us = evaluation_cell_i64(res, i, 9);
-    g->districts_served = evaluation_arena_split(a, PQgetvalue(res, i, 10), &g->n_districts_served);
+    g->districts_served = ccip_arena_split(a, PQgetvalue(res, i, 10), &g->n_districts_served);
     g->declared_conflicts = s_conflicts(a, conflicts, g->id, &g->n_declared_conflicts);
     return g;
 }
@@ -196,13 +195,12 @@ static int s_agency_reply(ccip_command *cmd, const char *id)
                              "evaluation.agency.register.v1",
                              id);
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__AgencyReply reply = CCIP__EVALUATION__AGENCY_REPLY__INIT;
         reply.agency = s_agency(a, res, 0, conflicts);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
@@ -395,16 +393,15 @@ int evaluation_agency_list(ccip_command *cmd)
         rc = s_agency_rows(cmd->db, &S_AGENCY_LIST, 4, v, &res, &conflicts);
     }
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListAgenciesReply reply = CCIP__EVALUATION__LIST_AGENCIES_REPLY__INIT;
         int n = PQntuples(res);
-        reply.agencies = evaluation_arena_alloc(a, (size_t)n * sizeof *reply.agencies + 1);
+        reply.agencies = ccip_arena_alloc(a, (size_t)n * sizeof *reply.agencies + 1);
         for (int i = 0; reply.agencies && i < n; i++)
             reply.agencies[reply.n_agencies++] = s_agency(a, res, i, conflicts);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
@@ -458,26 +455,26 @@ static const ccip_db_stmt S_EXPERT_CONFLICTS = {
     "SELECT expert_id, org_uscc, note FROM expert_conflict "
     "WHERE expert_id = ANY(string_to_array($1, ',')) ORDER BY expert_id, org_uscc"};
 
-static Ccip__Evaluation__Expert *s_expert(evaluation_arena *a, const PGresult *res, int i,
+static Ccip__Evaluation__Expert *s_expert(ccip_arena *a, const PGresult *res, int i,
                                           const PGresult *conflicts)
 {
-    Ccip__Evaluation__Expert *e = evaluation_arena_alloc(a, sizeof *e);
+    Ccip__Evaluation__Expert *e = ccip_arena_alloc(a, sizeof *e);
     if (!e)
         return NULL;
     *e = (Ccip__Evaluation__Expert)CCIP__EVALUATION__EXPERT__INIT;
-    e->id = evaluation_arena_strdup(a, PQgetvalue(res, i, 0));
-    e->name = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-    e->fields = evaluation_arena_split(a, PQgetvalue(res, i, 2), &e->n_fields);
-    e->affiliation_uscc = evaluation_arena_strdup(a, PQgetvalue(res, i, 3));
-    e->affiliation_name = evaluation_arena_strdup(a, PQgetvalue(res, i, 4));
-    e->district_code = evaluation_arena_strdup(a, PQgetvalue(res, i, 5));
+    e->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
+    e->name = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+    e->fields = ccip_arena_split(a, PQgetvalue(res, i, 2), &e->n_fields);
+    e->affiliation_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
+    e->affiliation_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
+    e->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
     e->max_concurrent_reviews = (int32_t)evaluation_cell_i64(res, i, 6);
     e->load = (int32_t)evaluation_cell_i64(res, i, 7);
     e->active = PQgetvalue(res, i, 8)[0] == 't';
-    e->phone = evaluation_arena_strdup(a, PQgetvalue(res, i, 9));
-    e->email = evaluation_arena_strdup(a, PQgetvalue(res, i, 10));
+    e->phone = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
+    e->email = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
     e->registered_at_us = evaluation_cell_i64(res, i, 11);
-    e->registered_by = evaluation_arena_strdup(a, PQgetvalue(res, i, 12));
+    e->registered_by = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
     e->updated_at_us = evaluation_cell_i64(res, i, 13);
     e->declared_conflicts = s_conflicts(a, conflicts, e->id, &e->n_declared_conflicts);
     return e;
@@ -509,13 +506,12 @@ static int s_expert_reply(ccip_command *cmd, const char *id)
                              "evaluation.expert.register.v1",
                              id);
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ExpertReply reply = CCIP__EVALUATION__EXPERT_REPLY__INIT;
         reply.expert = s_expert(a, res, 0, conflicts);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
@@ -689,16 +685,15 @@ int evaluation_expert_list(ccip_command *cmd)
         rc = s_expert_rows(cmd->db, &S_EXPERT_LIST, 5, v, &res, &conflicts);
     }
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListExpertsReply reply = CCIP__EVALUATION__LIST_EXPERTS_REPLY__INIT;
         int n = PQntuples(res);
-        reply.experts = evaluation_arena_alloc(a, (size_t)n * sizeof *reply.experts + 1);
+        reply.experts = ccip_arena_alloc(a, (size_t)n * sizeof *reply.experts + 1);
         for (int i = 0; reply.experts && i < n; i++)
             reply.experts[reply.n_experts++] = s_expert(a, res, i, conflicts);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);

@@ -14,7 +14,7 @@
 #define EVALUATION_REGISTERS_H
 
 #include "evaluation.h"
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 
 /* Most fields of expertise per expert, districts are at most 16. */
 #define EVALUATION_FIELDS_MAX    20

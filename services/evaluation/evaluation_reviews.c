@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ccip_id.h"
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 #include "evaluation_assignments.h"
 #include "evaluation_cases.h"
 #include "evaluation_score.h"
@@ -73,7 +73,7 @@ static int s_my_review(ccip_command *cmd, const evaluation_case_row *c, const ch
 /* Replies with review `review_id` of case `case_id`. */
 static int s_reply(ccip_command *cmd, const char *case_id, const char *review_id, int complete)
 {
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     int rc = evaluation_case_load(cmd->db, case_id, 1, a, &c);
     Ccip__Evaluation__ReviewReply reply = CCIP__EVALUATION__REVIEW_REPLY__INIT;
@@ -84,7 +84,7 @@ static int s_reply(ccip_command *cmd, const char *case_id, const char *review_id
     if (rc == 0)
         rc = !reply.review ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                            : evaluation_reply(cmd, &reply.base);
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 

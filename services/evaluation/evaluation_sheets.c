@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 #include "evaluation_registers.h"
 
 #define CODE_MAX_LEN    32
@@ -87,8 +87,8 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
                                  kind);
     }
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
-        Ccip__Evaluation__ScoreSheet *s = evaluation_arena_alloc(a, sizeof *s);
+        ccip_arena *a = ccip_arena_new();
+        Ccip__Evaluation__ScoreSheet *s = ccip_arena_alloc(a, sizeof *s);
         Ccip__Evaluation__SheetReply reply = CCIP__EVALUATION__SHEET_REPLY__INIT;
         if (s) {
             *s = (Ccip__Evaluation__ScoreSheet)CCIP__EVALUATION__SCORE_SHEET__INIT;
@@ -97,28 +97,27 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
             s->version = sh.version;
             s->pass_threshold_centi = sh.pass_threshold_centi;
             s->panel_size = sh.panel_size;
-            s->fields = evaluation_arena_split(a, sh.fields, &s->n_fields);
+            s->fields = ccip_arena_split(a, sh.fields, &s->n_fields);
             s->published_at_us = evaluation_cell_i64(sh.sheet_res, 0, 4);
-            s->published_by = evaluation_arena_strdup(a, PQgetvalue(sh.sheet_res, 0, 5));
+            s->published_by = ccip_arena_strdup(a, PQgetvalue(sh.sheet_res, 0, 5));
             int n = PQntuples(sh.criteria_res);
-            s->criteria = evaluation_arena_alloc(a, (size_t)n * sizeof *s->criteria + 1);
+            s->criteria = ccip_arena_alloc(a, (size_t)n * sizeof *s->criteria + 1);
             for (int i = 0; s->criteria && i < n; i++) {
-                Ccip__Evaluation__Criterion *c = evaluation_arena_alloc(a, sizeof *c);
+                Ccip__Evaluation__Criterion *c = ccip_arena_alloc(a, sizeof *c);
                 if (!c)
                     break;
                 *c = (Ccip__Evaluation__Criterion)CCIP__EVALUATION__CRITERION__INIT;
-                c->code = evaluation_arena_strdup(a, PQgetvalue(sh.criteria_res, i, 0));
-                c->title = evaluation_arena_strdup(a, PQgetvalue(sh.criteria_res, i, 1));
+                c->code = ccip_arena_strdup(a, PQgetvalue(sh.criteria_res, i, 0));
+                c->title = ccip_arena_strdup(a, PQgetvalue(sh.criteria_res, i, 1));
                 c->weight = (int32_t)evaluation_cell_i64(sh.criteria_res, i, 2);
                 c->max_score = (int32_t)evaluation_cell_i64(sh.criteria_res, i, 3);
                 s->criteria[s->n_criteria++] = c;
             }
         }
         reply.sheet = s;
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     evaluation_sheet_clear(&sh);
     return rc;

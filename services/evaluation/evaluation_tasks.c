@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 
 /* The columns of a task, as s_task reads them, from a review (r) or an
  * investigation (i) and its case (c). */
@@ -62,29 +62,29 @@ static const ccip_db_stmt S_REMIND_INVESTIGATIONS = {
     "RETURNING *) SELECT " INVESTIGATION_TASK " FROM i JOIN case_file c ON c.id = i.case_id "
     "ORDER BY 8, 2"};
 
-static Ccip__Evaluation__Task *s_task(evaluation_arena *a, const PGresult *res, int i)
+static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
 {
-    Ccip__Evaluation__Task *t = evaluation_arena_alloc(a, sizeof *t);
+    Ccip__Evaluation__Task *t = ccip_arena_alloc(a, sizeof *t);
     if (!t)
         return NULL;
     *t = (Ccip__Evaluation__Task)CCIP__EVALUATION__TASK__INIT;
     t->kind = (Ccip__Evaluation__SubjectKind)evaluation_enum_value(
         &ccip__evaluation__subject_kind__descriptor, PQgetvalue(res, i, 0));
-    t->task_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 1));
-    t->case_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 2));
-    t->application_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 3));
-    t->subject_id = evaluation_arena_strdup(a, PQgetvalue(res, i, 4));
+    t->task_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+    t->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
+    t->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
+    t->subject_id = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
     t->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
         &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 5));
     t->assigned_at_us = evaluation_cell_i64(res, i, 6);
     t->due_at_us = evaluation_cell_i64(res, i, 7);
     t->overdue = PQgetvalue(res, i, 8)[0] == 't';
-    t->case_title = evaluation_arena_strdup(a, PQgetvalue(res, i, 9));
-    t->applicant_name = evaluation_arena_strdup(a, PQgetvalue(res, i, 10));
+    t->case_title = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
+    t->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
     t->call_kind = (Ccip__Intake__CallKind)evaluation_enum_value(
         &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 11));
-    t->district_code = evaluation_arena_strdup(a, PQgetvalue(res, i, 12));
-    t->summary = evaluation_arena_strdup(a, PQgetvalue(res, i, 13));
+    t->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
+    t->summary = ccip_arena_strdup(a, PQgetvalue(res, i, 13));
     return t;
 }
 
@@ -118,16 +118,15 @@ int evaluation_task_list(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     }
     if (rc == 0) {
-        evaluation_arena *a = evaluation_arena_new();
+        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListTasksReply reply = CCIP__EVALUATION__LIST_TASKS_REPLY__INIT;
         int n = PQntuples(res);
-        reply.tasks = evaluation_arena_alloc(a, (size_t)n * sizeof *reply.tasks + 1);
+        reply.tasks = ccip_arena_alloc(a, (size_t)n * sizeof *reply.tasks + 1);
         for (int i = 0; reply.tasks && i < n; i++)
             reply.tasks[reply.n_tasks++] = s_task(a, res, i);
-        rc = evaluation_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_reply(cmd, &reply.base);
-        evaluation_arena_destroy(&a);
+        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : evaluation_reply(cmd, &reply.base);
+        ccip_arena_destroy(&a);
     }
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
@@ -146,7 +145,7 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
     int rc =
         ccip_db_exec(cmd->db, st, st == &S_REMIND_REVIEWS || st == &S_REMIND_INVESTIGATIONS ? 2 : 1,
                      v, NULL, NULL, &res);
-    evaluation_arena *a = evaluation_arena_new();
+    ccip_arena *a = ccip_arena_new();
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         Ccip__Evaluation__TaskNotice ev = CCIP__EVALUATION__TASK_NOTICE__INIT;
         ev.task = s_task(a, res, i);
@@ -157,7 +156,7 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
         if (rc == 0)
             (*count)++;
     }
-    evaluation_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     PQclear(res);
     return rc;
 }

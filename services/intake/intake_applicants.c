@@ -45,32 +45,32 @@ static const ccip_db_stmt S_VERIFY = {
     "UPDATE organisation SET verified_at = now(), verified_by = $2, verification_note = $3 "
     "WHERE uscc = $1 AND verified_at IS NULL"};
 
-static Ccip__Intake__Organisation *s_row(const PGresult *res, int row, intake_arena *a)
+static Ccip__Intake__Organisation *s_row(const PGresult *res, int row, ccip_arena *a)
 {
-    Ccip__Intake__Organisation *o = intake_arena_alloc(a, sizeof *o);
+    Ccip__Intake__Organisation *o = ccip_arena_alloc(a, sizeof *o);
     if (!o)
         return NULL;
     *o = (Ccip__Intake__Organisation)CCIP__INTAKE__ORGANISATION__INIT;
-    o->uscc = intake_arena_strdup(a, PQgetvalue(res, row, O_USCC));
-    o->name = intake_arena_strdup(a, PQgetvalue(res, row, O_NAME));
+    o->uscc = ccip_arena_strdup(a, PQgetvalue(res, row, O_USCC));
+    o->name = ccip_arena_strdup(a, PQgetvalue(res, row, O_NAME));
     o->type = (Ccip__Intake__OrganisationType)intake_enum_value(
         &ccip__intake__organisation_type__descriptor, PQgetvalue(res, row, O_TYPE));
-    o->district_code = intake_arena_strdup(a, PQgetvalue(res, row, O_DISTRICT));
-    o->legal_representative = intake_arena_strdup(a, PQgetvalue(res, row, O_LEGAL_REP));
-    o->contact_name = intake_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_NAME));
-    o->contact_phone = intake_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_PHONE));
-    o->contact_email = intake_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_EMAIL));
-    o->address = intake_arena_strdup(a, PQgetvalue(res, row, O_ADDRESS));
+    o->district_code = ccip_arena_strdup(a, PQgetvalue(res, row, O_DISTRICT));
+    o->legal_representative = ccip_arena_strdup(a, PQgetvalue(res, row, O_LEGAL_REP));
+    o->contact_name = ccip_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_NAME));
+    o->contact_phone = ccip_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_PHONE));
+    o->contact_email = ccip_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_EMAIL));
+    o->address = ccip_arena_strdup(a, PQgetvalue(res, row, O_ADDRESS));
     o->registered_at_us = intake_cell_i64(res, row, O_REGISTERED_AT);
-    o->registered_by = intake_arena_strdup(a, PQgetvalue(res, row, O_REGISTERED_BY));
+    o->registered_by = ccip_arena_strdup(a, PQgetvalue(res, row, O_REGISTERED_BY));
     o->verified = !PQgetisnull(res, row, O_VERIFIED_AT);
     o->verified_at_us = intake_cell_i64(res, row, O_VERIFIED_AT);
-    o->verified_by = intake_arena_strdup(a, PQgetvalue(res, row, O_VERIFIED_BY));
-    o->verification_note = intake_arena_strdup(a, PQgetvalue(res, row, O_VERIFICATION_NOTE));
-    return intake_arena_failed(a) ? NULL : o;
+    o->verified_by = ccip_arena_strdup(a, PQgetvalue(res, row, O_VERIFIED_BY));
+    o->verification_note = ccip_arena_strdup(a, PQgetvalue(res, row, O_VERIFICATION_NOTE));
+    return ccip_arena_failed(a) ? NULL : o;
 }
 
-static int s_load(ccip_command *cmd, const char *uscc, int lock, intake_arena *a,
+static int s_load(ccip_command *cmd, const char *uscc, int lock, ccip_arena *a,
                   Ccip__Intake__Organisation **out)
 {
     *out = NULL;
@@ -93,7 +93,7 @@ static int s_load(ccip_command *cmd, const char *uscc, int lock, intake_arena *a
     return 0;
 }
 
-int intake_org_load(ccip_command *cmd, const char *uscc, intake_arena *a,
+int intake_org_load(ccip_command *cmd, const char *uscc, ccip_arena *a,
                     Ccip__Intake__Organisation **out)
 {
     return s_load(cmd, uscc, 0, a, out);
@@ -107,7 +107,7 @@ static int s_reply_org(ccip_command *cmd, Ccip__Intake__Organisation *org)
 }
 
 static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisationRequest *rq,
-                      intake_arena *a)
+                      ccip_arena *a)
 {
     char err[512];
     if (intake_validate_organisation(rq, err, sizeof err) < 0)
@@ -158,9 +158,9 @@ int intake_org_register(ccip_command *cmd)
             cmd, &ccip__intake__register_organisation_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_register(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
@@ -179,7 +179,7 @@ static int s_check_uscc(ccip_command *cmd, const char *uscc)
 }
 
 static int s_verify(ccip_command *cmd, const Ccip__Intake__VerifyOrganisationRequest *rq,
-                    intake_arena *a)
+                    ccip_arena *a)
 {
     char err[512];
     int rc = s_check_uscc(cmd, rq->uscc);
@@ -220,9 +220,9 @@ int intake_org_verify(ccip_command *cmd)
             cmd, &ccip__intake__verify_organisation_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_verify(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
@@ -234,7 +234,7 @@ int intake_org_get(ccip_command *cmd)
             cmd, &ccip__intake__get_organisation_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Intake__Organisation *org = NULL;
     char what[64];
     char shown[24];
@@ -246,7 +246,7 @@ int intake_org_get(ccip_command *cmd)
         rc = s_load(cmd, rq->uscc, 0, a, &org);
     if (rc == 0)
         rc = s_reply_org(cmd, org);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }

@@ -8,7 +8,7 @@
 #define INTAKE_APPLICANTS_H
 
 #include "intake.h"
-#include "intake_arena.h"
+#include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
 int intake_org_register(ccip_command *cmd); /* emits intake.organisation.registered.v1 */
@@ -18,7 +18,7 @@ int intake_org_get(ccip_command *cmd);
 /* Loads organisation `uscc` into *out, allocated from a. Returns 0,
  * INTAKE_REPLIED with NOT_FOUND (saying how to register it), or a
  * ccip_db_rc. */
-int intake_org_load(ccip_command *cmd, const char *uscc, intake_arena *a,
+int intake_org_load(ccip_command *cmd, const char *uscc, ccip_arena *a,
                     Ccip__Intake__Organisation **out);
 
 #endif

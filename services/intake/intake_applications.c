@@ -175,23 +175,22 @@ int intake_application_editable(ccip_command *cmd, const intake_app_row *row, co
 /* ---- loading ---------------------------------------------------------------- */
 
 static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
-                        Ccip__Intake__CallKind kind, const char *id, intake_arena *a)
+                        Ccip__Intake__CallKind kind, const char *id, ccip_arena *a)
 {
     PGresult *res = NULL;
     int rc;
     if (kind == CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION) {
         if ((rc = ccip_db_exec(cmd->db, &S_GET_CLUSTER, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
             return rc;
-        Ccip__Intake__ClusterFacts *f =
-            PQntuples(res) == 1 ? intake_arena_alloc(a, sizeof *f) : NULL;
+        Ccip__Intake__ClusterFacts *f = PQntuples(res) == 1 ? ccip_arena_alloc(a, sizeof *f) : NULL;
         if (f) {
             *f = (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
-            f->cluster_name = intake_arena_strdup(a, PQgetvalue(res, 0, 0));
-            f->location = intake_arena_strdup(a, PQgetvalue(res, 0, 1));
+            f->cluster_name = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
+            f->location = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
             f->area_m2 = intake_cell_i64(res, 0, 2);
             f->enterprise_count = (int32_t)intake_cell_i64(res, 0, 3);
             f->employee_count = (int32_t)intake_cell_i64(res, 0, 4);
-            f->lead_operator = intake_arena_strdup(a, PQgetvalue(res, 0, 5));
+            f->lead_operator = ccip_arena_strdup(a, PQgetvalue(res, 0, 5));
             c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
             c->cluster = f;
         }
@@ -200,7 +199,7 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
         if ((rc = ccip_db_exec(cmd->db, &S_GET_TALENT, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
             return rc;
         Ccip__Intake__TalentBaseFacts *f =
-            PQntuples(res) == 1 ? intake_arena_alloc(a, sizeof *f) : NULL;
+            PQntuples(res) == 1 ? ccip_arena_alloc(a, sizeof *f) : NULL;
         if (f) {
             *f = (Ccip__Intake__TalentBaseFacts)CCIP__INTAKE__TALENT_BASE_FACTS__INIT;
             f->annual_capacity = (int32_t)intake_cell_i64(res, 0, 0);
@@ -213,13 +212,13 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
         if ((rc = ccip_db_exec(cmd->db, &S_GET_PROGRAMMES, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
             return rc;
         int n = PQntuples(res);
-        f->programmes = intake_arena_alloc(a, (size_t)n * sizeof *f->programmes);
+        f->programmes = ccip_arena_alloc(a, (size_t)n * sizeof *f->programmes);
         for (int r = 0; f->programmes && r < n; r++) {
-            Ccip__Intake__TrainingProgramme *p = intake_arena_alloc(a, sizeof *p);
+            Ccip__Intake__TrainingProgramme *p = ccip_arena_alloc(a, sizeof *p);
             if (!p)
                 break;
             *p = (Ccip__Intake__TrainingProgramme)CCIP__INTAKE__TRAINING_PROGRAMME__INIT;
-            p->name = intake_arena_strdup(a, PQgetvalue(res, r, 0));
+            p->name = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
             p->capacity = (int32_t)intake_cell_i64(res, r, 1);
             f->programmes[f->n_programmes++] = p;
         }
@@ -228,16 +227,16 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
         if ((rc = ccip_db_exec(cmd->db, &S_GET_BUDGET, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
             return rc;
         int n = PQntuples(res);
-        Ccip__Intake__ProjectFacts *f = n > 0 ? intake_arena_alloc(a, sizeof *f) : NULL;
+        Ccip__Intake__ProjectFacts *f = n > 0 ? ccip_arena_alloc(a, sizeof *f) : NULL;
         if (f) {
             *f = (Ccip__Intake__ProjectFacts)CCIP__INTAKE__PROJECT_FACTS__INIT;
-            f->budget_lines = intake_arena_alloc(a, (size_t)n * sizeof *f->budget_lines);
+            f->budget_lines = ccip_arena_alloc(a, (size_t)n * sizeof *f->budget_lines);
             for (int r = 0; f->budget_lines && r < n; r++) {
-                Ccip__Intake__BudgetLine *b = intake_arena_alloc(a, sizeof *b);
+                Ccip__Intake__BudgetLine *b = ccip_arena_alloc(a, sizeof *b);
                 if (!b)
                     break;
                 *b = (Ccip__Intake__BudgetLine)CCIP__INTAKE__BUDGET_LINE__INIT;
-                b->item = intake_arena_strdup(a, PQgetvalue(res, r, 0));
+                b->item = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
                 b->amount_fen = intake_cell_i64(res, r, 1);
                 f->budget_lines[f->n_budget_lines++] = b;
             }
@@ -249,7 +248,7 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
     return 0;
 }
 
-int intake_application_load(ccip_command *cmd, const char *id, intake_arena *a,
+int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
                             Ccip__Intake__Application **out)
 {
     *out = NULL;
@@ -261,24 +260,24 @@ int intake_application_load(ccip_command *cmd, const char *id, intake_arena *a,
         PQclear(res);
         return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no application %s", id);
     }
-    Ccip__Intake__Application *app = intake_arena_alloc(a, sizeof *app);
-    Ccip__Intake__ApplicationContent *c = intake_arena_alloc(a, sizeof *c);
+    Ccip__Intake__Application *app = ccip_arena_alloc(a, sizeof *app);
+    Ccip__Intake__ApplicationContent *c = ccip_arena_alloc(a, sizeof *c);
     if (!app || !c) {
         PQclear(res);
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading application %s", id);
     }
     *app = (Ccip__Intake__Application)CCIP__INTAKE__APPLICATION__INIT;
     *c = (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
-    app->id = intake_arena_strdup(a, PQgetvalue(res, 0, A_ID));
-    app->call_id = intake_arena_strdup(a, PQgetvalue(res, 0, A_CALL_ID));
+    app->id = ccip_arena_strdup(a, PQgetvalue(res, 0, A_ID));
+    app->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, A_CALL_ID));
     app->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
                                                           PQgetvalue(res, 0, A_KIND));
     app->year = (int32_t)intake_cell_i64(res, 0, A_YEAR);
-    app->applicant_uscc = intake_arena_strdup(a, PQgetvalue(res, 0, A_USCC));
-    app->applicant_name = intake_arena_strdup(a, PQgetvalue(res, 0, A_ORG_NAME));
-    c->district = intake_arena_strdup(a, PQgetvalue(res, 0, A_DISTRICT));
-    c->title = intake_arena_strdup(a, PQgetvalue(res, 0, A_TITLE));
-    c->summary = intake_arena_strdup(a, PQgetvalue(res, 0, A_SUMMARY));
+    app->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, A_USCC));
+    app->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, 0, A_ORG_NAME));
+    c->district = ccip_arena_strdup(a, PQgetvalue(res, 0, A_DISTRICT));
+    c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_TITLE));
+    c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, A_SUMMARY));
     c->requested_fen = intake_cell_i64(res, 0, A_REQUESTED);
     app->status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
         &ccip__intake__application_status__descriptor, PQgetvalue(res, 0, A_STATUS));
@@ -286,7 +285,7 @@ int intake_application_load(ccip_command *cmd, const char *id, intake_arena *a,
     app->updated_at_us = intake_cell_i64(res, 0, A_UPDATED);
     app->submitted_at_us = intake_cell_i64(res, 0, A_SUBMITTED);
     app->submissions = (int32_t)intake_cell_i64(res, 0, A_SUBMISSIONS);
-    app->call_title = intake_arena_strdup(a, PQgetvalue(res, 0, A_CALL_TITLE));
+    app->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_CALL_TITLE));
     app->content = c;
     PQclear(res);
     if ((rc = s_load_facts(cmd, c, app->kind, id, a)) != 0)
@@ -297,7 +296,7 @@ int intake_application_load(ccip_command *cmd, const char *id, intake_arena *a,
         return rc;
     if ((rc = intake_view_load(cmd->db, id, a, &app->applicant_view)) != 0)
         return rc;
-    if (intake_arena_failed(a))
+    if (ccip_arena_failed(a))
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading application %s", id);
     *out = app;
     return 0;
@@ -313,7 +312,7 @@ static void s_redact(const ccip_command *cmd, Ccip__Intake__Application *app)
     app->n_history = 0;
 }
 
-int intake_application_reply(ccip_command *cmd, const char *id, intake_arena *a)
+int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a)
 {
     Ccip__Intake__Application *app = NULL;
     int rc = intake_application_load(cmd, id, a, &app);
@@ -418,7 +417,7 @@ static int s_check_eligible(ccip_command *cmd, const Ccip__Intake__Call *call,
 /* ---- draft and update ------------------------------------------------------------ */
 
 static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationRequest *rq,
-                   intake_arena *a)
+                   ccip_arena *a)
 {
     char own[CCIP_USCC_LEN + 1], err[512];
     int rc = intake_actor_org(cmd, own);
@@ -483,15 +482,15 @@ int intake_application_draft(ccip_command *cmd)
             cmd, &ccip__intake__draft_application_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_draft(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
 
 static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateApplicationRequest *rq,
-                    intake_arena *a)
+                    ccip_arena *a)
 {
     intake_app_row row;
     int rc = intake_application_row(cmd, rq->application_id, 1, 0, &row);
@@ -519,9 +518,9 @@ int intake_application_update(ccip_command *cmd)
             cmd, &ccip__intake__update_application_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_update(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
@@ -631,7 +630,7 @@ static void s_accepted_facts(Ccip__Intake__ApplicationAccepted *ev,
 }
 
 static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake__Application *app,
-                      const char *from, const char *reason, intake_arena *a)
+                      const char *from, const char *reason, ccip_arena *a)
 {
     if (act->kind == ACT_SUBMIT) {
         Ccip__Intake__ApplicationSubmitted ev = CCIP__INTAKE__APPLICATION_SUBMITTED__INIT;
@@ -688,7 +687,7 @@ static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake
 }
 
 static int s_act(ccip_command *cmd, const s_action *act,
-                 const Ccip__Intake__ApplicationActionRequest *rq, intake_arena *a)
+                 const Ccip__Intake__ApplicationActionRequest *rq, ccip_arena *a)
 {
     char err[512];
     if (intake_validate_reason(rq->reason, act->reason_required, act->reason_purpose, err,
@@ -757,9 +756,9 @@ static int s_action_handler(ccip_command *cmd, const s_action *act)
             cmd, &ccip__intake__application_action_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_act(cmd, act, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
@@ -794,7 +793,7 @@ int intake_application_reject(ccip_command *cmd)
 typedef struct {
     ccip_command *cmd;              /* the command */
     const char *id;                 /* application asked for */
-    intake_arena *a;                /* this attempt's allocations */
+    ccip_arena *a;                  /* this attempt's allocations */
     Ccip__Intake__Application *app; /* what was read */
 } s_get_state;
 
@@ -803,11 +802,11 @@ static int s_get_tx(ccip_db *db, void *arg)
 {
     (void)db; /* the command's connection, which the helpers use */
     s_get_state *st = arg;
-    intake_arena_destroy(&st->a);
+    ccip_arena_destroy(&st->a);
     st->app = NULL;
     st->cmd->status = CCIP__STATUS__OK;
     st->cmd->error[0] = '\0';
-    if (!(st->a = intake_arena_new())) {
+    if (!(st->a = ccip_arena_new())) {
         intake_fail(st->cmd, CCIP__STATUS__INTERNAL, "out of memory");
         return 0;
     }
@@ -832,13 +831,12 @@ int intake_application_get(ccip_command *cmd)
         reply.application = st.app;
         intake_reply(cmd, &reply.base);
     }
-    intake_arena_destroy(&st.a);
+    ccip_arena_destroy(&st.a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest *rq,
-                  intake_arena *a)
+static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest *rq, ccip_arena *a)
 {
     char own[CCIP_USCC_LEN + 1], err[256];
     int rc = intake_actor_org(cmd, own);
@@ -871,20 +869,20 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest
     if (n > LIST_MAX)
         n = LIST_MAX;
     Ccip__Intake__ListApplicationsReply reply = CCIP__INTAKE__LIST_APPLICATIONS_REPLY__INIT;
-    reply.applications = intake_arena_alloc(a, (size_t)n * sizeof *reply.applications);
+    reply.applications = ccip_arena_alloc(a, (size_t)n * sizeof *reply.applications);
     int applicant = own[0] != '\0';
     for (int r = 0; reply.applications && r < n; r++) {
-        Ccip__Intake__ApplicationSummary *s = intake_arena_alloc(a, sizeof *s);
+        Ccip__Intake__ApplicationSummary *s = ccip_arena_alloc(a, sizeof *s);
         if (!s)
             break;
         *s = (Ccip__Intake__ApplicationSummary)CCIP__INTAKE__APPLICATION_SUMMARY__INIT;
-        s->id = intake_arena_strdup(a, PQgetvalue(res, r, 0));
-        s->call_id = intake_arena_strdup(a, PQgetvalue(res, r, 1));
+        s->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+        s->call_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
         s->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
                                                             PQgetvalue(res, r, 2));
-        s->applicant_uscc = intake_arena_strdup(a, PQgetvalue(res, r, 3));
-        s->applicant_name = intake_arena_strdup(a, PQgetvalue(res, r, 4));
-        s->title = intake_arena_strdup(a, PQgetvalue(res, r, 5));
+        s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
+        s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
+        s->title = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
         if (!applicant)
             s->status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
                 &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 6));
@@ -894,7 +892,7 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest
         reply.applications[reply.n_applications++] = s;
     }
     PQclear(res);
-    if (intake_arena_failed(a))
+    if (ccip_arena_failed(a))
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing applications");
     return intake_reply(cmd, &reply.base);
 }
@@ -906,9 +904,9 @@ int intake_application_list(ccip_command *cmd)
             cmd, &ccip__intake__list_applications_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_list(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }

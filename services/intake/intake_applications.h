@@ -36,7 +36,7 @@
 
 #include "ccip_id.h"
 #include "intake.h"
-#include "intake_arena.h"
+#include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
 int intake_application_draft(ccip_command *cmd);
@@ -74,12 +74,12 @@ int intake_application_editable(ccip_command *cmd, const intake_app_row *row, co
 /* Loads the whole application: content, facts, documents, history and
  * applicant view, allocated from a. Returns 0, INTAKE_REPLIED (NOT_FOUND,
  * out of memory) or a ccip_db_rc. */
-int intake_application_load(ccip_command *cmd, const char *id, intake_arena *a,
+int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
                             Ccip__Intake__Application **out);
 
 /* Loads application id and replies with it as the caller may see it
  * (applicants without the internal status and history). Returns 0,
  * INTAKE_REPLIED or a ccip_db_rc. */
-int intake_application_reply(ccip_command *cmd, const char *id, intake_arena *a);
+int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a);
 
 #endif

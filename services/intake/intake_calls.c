@@ -69,7 +69,7 @@ static const ccip_db_stmt S_WINDOW = {
                      "FROM call WHERE id = $1::uuid"};
 
 /* Splits "a,b,c" into an array from the arena; "" is no entries. */
-static char **s_split(intake_arena *a, const char *s, size_t *n)
+static char **s_split(ccip_arena *a, const char *s, size_t *n)
 {
     *n = 0;
     if (!*s)
@@ -77,9 +77,9 @@ static char **s_split(intake_arena *a, const char *s, size_t *n)
     size_t count = 1;
     for (const char *p = s; *p; p++)
         count += *p == ',';
-    char **out = intake_arena_alloc(a, count * sizeof *out);
-    char *copy = intake_arena_strdup(a, s);
-    if (!out || intake_arena_failed(a))
+    char **out = ccip_arena_alloc(a, count * sizeof *out);
+    char *copy = ccip_arena_strdup(a, s);
+    if (!out || ccip_arena_failed(a))
         return NULL;
     for (char *tok = copy, *next; tok; tok = next) {
         next = strchr(tok, ',');
@@ -92,40 +92,40 @@ static char **s_split(intake_arena *a, const char *s, size_t *n)
 
 /* The call in row `row` of res (CALL_COLUMNS), allocated from a; NULL when
  * memory ran out. */
-static Ccip__Intake__Call *s_row(const PGresult *res, int row, intake_arena *a)
+static Ccip__Intake__Call *s_row(const PGresult *res, int row, ccip_arena *a)
 {
-    Ccip__Intake__Call *c = intake_arena_alloc(a, sizeof *c);
+    Ccip__Intake__Call *c = ccip_arena_alloc(a, sizeof *c);
     if (!c)
         return NULL;
     *c = (Ccip__Intake__Call)CCIP__INTAKE__CALL__INIT;
-    c->id = intake_arena_strdup(a, PQgetvalue(res, row, C_ID));
+    c->id = ccip_arena_strdup(a, PQgetvalue(res, row, C_ID));
     c->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
                                                         PQgetvalue(res, row, C_KIND));
     c->year = (int32_t)intake_cell_i64(res, row, C_YEAR);
-    c->title = intake_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
+    c->title = ccip_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
     c->opens_at_us = intake_cell_i64(res, row, C_OPENS);
     c->closes_at_us = intake_cell_i64(res, row, C_CLOSES);
     c->required_documents = s_split(a, PQgetvalue(res, row, C_DOCS), &c->n_required_documents);
     size_t ntypes = 0;
     char **types = s_split(a, PQgetvalue(res, row, C_ELIGIBLE), &ntypes);
     if (ntypes) {
-        c->eligible_types = intake_arena_alloc(a, ntypes * sizeof *c->eligible_types);
+        c->eligible_types = ccip_arena_alloc(a, ntypes * sizeof *c->eligible_types);
         for (size_t i = 0; c->eligible_types && i < ntypes; i++)
             c->eligible_types[c->n_eligible_types++] =
                 (Ccip__Intake__OrganisationType)intake_enum_value(
                     &ccip__intake__organisation_type__descriptor, types[i]);
     }
-    c->fund_programme_code = intake_arena_strdup(a, PQgetvalue(res, row, C_FUND));
+    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, row, C_FUND));
     c->max_request_fen = intake_cell_i64(res, row, C_MAX_FEN);
     c->closed_at_us = intake_cell_i64(res, row, C_CLOSED);
-    c->close_reason = intake_arena_strdup(a, PQgetvalue(res, row, C_CLOSE_REASON));
-    c->opened_by = intake_arena_strdup(a, PQgetvalue(res, row, C_OPENED_BY));
+    c->close_reason = ccip_arena_strdup(a, PQgetvalue(res, row, C_CLOSE_REASON));
+    c->opened_by = ccip_arena_strdup(a, PQgetvalue(res, row, C_OPENED_BY));
     c->opened_at_us = intake_cell_i64(res, row, C_OPENED_AT);
     c->accepting = strcmp(PQgetvalue(res, row, C_ACCEPTING), "t") == 0;
-    return intake_arena_failed(a) ? NULL : c;
+    return ccip_arena_failed(a) ? NULL : c;
 }
 
-int intake_call_load(ccip_command *cmd, const char *id, int lock, intake_arena *a,
+int intake_call_load(ccip_command *cmd, const char *id, int lock, ccip_arena *a,
                      Ccip__Intake__Call **out)
 {
     *out = NULL;
@@ -206,7 +206,7 @@ static int s_reply_call(ccip_command *cmd, Ccip__Intake__Call *call)
     return intake_reply(cmd, &reply.base);
 }
 
-static int s_open(ccip_command *cmd, const Ccip__Intake__OpenCallRequest *rq, intake_arena *a)
+static int s_open(ccip_command *cmd, const Ccip__Intake__OpenCallRequest *rq, ccip_arena *a)
 {
     char err[512];
     if (intake_validate_open_call(rq, err, sizeof err) < 0)
@@ -258,14 +258,14 @@ int intake_call_open(ccip_command *cmd)
         cmd, &ccip__intake__open_call_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_open(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
 
-static int s_close(ccip_command *cmd, const Ccip__Intake__CloseCallRequest *rq, intake_arena *a)
+static int s_close(ccip_command *cmd, const Ccip__Intake__CloseCallRequest *rq, ccip_arena *a)
 {
     char err[512];
     if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0 ||
@@ -302,9 +302,9 @@ int intake_call_close(ccip_command *cmd)
         cmd, &ccip__intake__close_call_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_close(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
@@ -315,7 +315,7 @@ int intake_call_get(ccip_command *cmd)
         cmd, &ccip__intake__get_call_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     char err[256];
     int rc;
     Ccip__Intake__Call *call = NULL;
@@ -323,12 +323,12 @@ int intake_call_get(ccip_command *cmd)
         rc = intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     else if ((rc = intake_call_load(cmd, rq->call_id, 0, a, &call)) == 0)
         rc = s_reply_call(cmd, call);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
 
-static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, intake_arena *a)
+static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, ccip_arena *a)
 {
     const char *kind = "";
     if (rq->kind != CCIP__INTAKE__CALL_KIND__CALL_KIND_UNSPECIFIED) {
@@ -351,7 +351,7 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, i
     int n = PQntuples(res);
     if (n > LIST_MAX)
         n = LIST_MAX;
-    reply.calls = intake_arena_alloc(a, (size_t)n * sizeof *reply.calls);
+    reply.calls = ccip_arena_alloc(a, (size_t)n * sizeof *reply.calls);
     for (int i = 0; reply.calls && i < n; i++) {
         Ccip__Intake__Call *c = s_row(res, i, a);
         if (!c)
@@ -359,7 +359,7 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, i
         reply.calls[reply.n_calls++] = c;
     }
     PQclear(res);
-    if (intake_arena_failed(a))
+    if (ccip_arena_failed(a))
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing calls");
     return intake_reply(cmd, &reply.base);
 }
@@ -370,9 +370,9 @@ int intake_call_list(ccip_command *cmd)
         cmd, &ccip__intake__list_calls_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_list(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }

@@ -11,7 +11,7 @@
 #define INTAKE_CALLS_H
 
 #include "intake.h"
-#include "intake_arena.h"
+#include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
 int intake_call_open(ccip_command *cmd);  /* intake.call.open.v1; emits intake.call.opened.v1 */
@@ -22,7 +22,7 @@ int intake_call_list(ccip_command *cmd);  /* intake.call.list.v1 */
 /* Loads call `id` (a valid UUID) into *out, allocated from a. lock = 1
  * locks the row FOR UPDATE (inside the command's transaction). Returns 0,
  * INTAKE_REPLIED with NOT_FOUND, or a ccip_db_rc. */
-int intake_call_load(ccip_command *cmd, const char *id, int lock, intake_arena *a,
+int intake_call_load(ccip_command *cmd, const char *id, int lock, ccip_arena *a,
                      Ccip__Intake__Call **out);
 
 /* Checks that call `id` accepts submissions now (database time). Returns 0,

@@ -50,24 +50,24 @@ static const ccip_db_stmt S_MISSING = {
     "WHERE c.id = $1::uuid AND NOT EXISTS "
     "(SELECT 1 FROM document d WHERE d.application_id = $2::uuid AND d.doc_type = u.t)"};
 
-static Ccip__Intake__Document *s_row(const PGresult *res, int r, intake_arena *a)
+static Ccip__Intake__Document *s_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Intake__Document *d = intake_arena_alloc(a, sizeof *d);
+    Ccip__Intake__Document *d = ccip_arena_alloc(a, sizeof *d);
     if (!d)
         return NULL;
     *d = (Ccip__Intake__Document)CCIP__INTAKE__DOCUMENT__INIT;
-    d->id = intake_arena_strdup(a, PQgetvalue(res, r, 0));
-    d->doc_type = intake_arena_strdup(a, PQgetvalue(res, r, 1));
-    d->name = intake_arena_strdup(a, PQgetvalue(res, r, 2));
-    d->media_type = intake_arena_strdup(a, PQgetvalue(res, r, 3));
+    d->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+    d->doc_type = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
+    d->name = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+    d->media_type = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
     d->size = intake_cell_i64(res, r, 4);
-    d->sha256 = intake_arena_strdup(a, PQgetvalue(res, r, 5));
+    d->sha256 = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
     d->added_at_us = intake_cell_i64(res, r, 6);
-    d->added_by = intake_arena_strdup(a, PQgetvalue(res, r, 7));
+    d->added_by = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
     return d;
 }
 
-int intake_documents_load(ccip_command *cmd, const char *app_id, intake_arena *a,
+int intake_documents_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
                           Ccip__Intake__Document ***out, size_t *n)
 {
     *out = NULL;
@@ -77,7 +77,7 @@ int intake_documents_load(ccip_command *cmd, const char *app_id, intake_arena *a
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Intake__Document **list = intake_arena_alloc(a, (size_t)rows * sizeof *list);
+    Ccip__Intake__Document **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list);
     for (int r = 0; list && r < rows; r++) {
         Ccip__Intake__Document *d = s_row(res, r, a);
         if (!d)
@@ -85,7 +85,7 @@ int intake_documents_load(ccip_command *cmd, const char *app_id, intake_arena *a
         list[(*n)++] = d;
     }
     PQclear(res);
-    if (intake_arena_failed(a))
+    if (ccip_arena_failed(a))
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the documents");
     *out = list;
     return 0;
@@ -109,7 +109,7 @@ int intake_documents_missing(ccip_command *cmd, const char *app_id, const char *
     return 0;
 }
 
-static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, intake_arena *a)
+static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, ccip_arena *a)
 {
     char err[512];
     int from_cap = 0;
@@ -156,7 +156,7 @@ static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, 
     reply.document = PQntuples(res) == 1 ? s_row(res, 0, a) : NULL;
     reply.deduplicated = dedup;
     PQclear(res);
-    if (!reply.document || intake_arena_failed(a))
+    if (!reply.document || ccip_arena_failed(a))
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not read back document %s", id);
     return intake_reply(cmd, &reply.base);
 }
@@ -167,15 +167,14 @@ int intake_document_add(ccip_command *cmd)
         cmd, &ccip__intake__add_document_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_add(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
 
-static int s_remove(ccip_command *cmd, const Ccip__Intake__RemoveDocumentRequest *rq,
-                    intake_arena *a)
+static int s_remove(ccip_command *cmd, const Ccip__Intake__RemoveDocumentRequest *rq, ccip_arena *a)
 {
     char err[256];
     intake_app_row row;
@@ -204,14 +203,14 @@ int intake_document_remove(ccip_command *cmd)
         cmd, &ccip__intake__remove_document_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_remove(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }
 
-static int s_get(ccip_command *cmd, const Ccip__Intake__GetDocumentRequest *rq, intake_arena *a)
+static int s_get(ccip_command *cmd, const Ccip__Intake__GetDocumentRequest *rq, ccip_arena *a)
 {
     char err[256];
     intake_app_row row;
@@ -234,7 +233,7 @@ static int s_get(ccip_command *cmd, const Ccip__Intake__GetDocumentRequest *rq, 
     size_t n = 0;
     unsigned char *content = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 8), &n);
     PQclear(res);
-    if (!reply.document || !content || intake_arena_failed(a)) {
+    if (!reply.document || !content || ccip_arena_failed(a)) {
         PQfreemem(content);
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading document %s",
                            rq->document_id);
@@ -252,9 +251,9 @@ int intake_document_get(ccip_command *cmd)
         cmd, &ccip__intake__get_document_request__descriptor);
     if (!rq)
         return 0;
-    intake_arena *a = intake_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = s_get(cmd, rq, a);
-    intake_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);
 }

@@ -10,7 +10,7 @@
 #define INTAKE_DOCUMENTS_H
 
 #include "intake.h"
-#include "intake_arena.h"
+#include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
 int intake_document_add(ccip_command *cmd);    /* intake.application.document.add.v1 */
@@ -20,7 +20,7 @@ int intake_document_get(ccip_command *cmd);    /* intake.document.get.v1: with c
 /* Loads the documents of application app_id, oldest first, into *out (n
  * entries) allocated from a. Returns 0, INTAKE_REPLIED (out of memory) or a
  * ccip_db_rc. */
-int intake_documents_load(ccip_command *cmd, const char *app_id, intake_arena *a,
+int intake_documents_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
                           Ccip__Intake__Document ***out, size_t *n);
 
 /* Writes the document types call_id requires that application app_id does

@@ -24,7 +24,7 @@ int intake_history_append(ccip_command *cmd, const char *app_id, const char *fro
     return intake_view_transition(cmd->db, app_id, from, to, reason);
 }
 
-int intake_history_load(ccip_command *cmd, const char *app_id, intake_arena *a,
+int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
                         Ccip__Intake__Transition ***out, size_t *n)
 {
     *out = NULL;
@@ -34,9 +34,9 @@ int intake_history_load(ccip_command *cmd, const char *app_id, intake_arena *a,
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Intake__Transition **list = intake_arena_alloc(a, (size_t)rows * sizeof *list);
+    Ccip__Intake__Transition **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list);
     for (int r = 0; list && r < rows; r++) {
-        Ccip__Intake__Transition *t = intake_arena_alloc(a, sizeof *t);
+        Ccip__Intake__Transition *t = ccip_arena_alloc(a, sizeof *t);
         if (!t)
             break;
         *t = (Ccip__Intake__Transition)CCIP__INTAKE__TRANSITION__INIT;
@@ -44,15 +44,15 @@ int intake_history_load(ccip_command *cmd, const char *app_id, intake_arena *a,
             &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 0));
         t->to_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
             &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 1));
-        t->actor_id = intake_arena_strdup(a, PQgetvalue(res, r, 2));
-        t->actor_role = intake_arena_strdup(a, PQgetvalue(res, r, 3));
-        t->reason = intake_arena_strdup(a, PQgetvalue(res, r, 4));
+        t->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+        t->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
+        t->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
         t->at_us = intake_cell_i64(res, r, 5);
-        t->command_id = intake_arena_strdup(a, PQgetvalue(res, r, 6));
+        t->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
         list[(*n)++] = t;
     }
     PQclear(res);
-    if (intake_arena_failed(a))
+    if (ccip_arena_failed(a))
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the history");
     *out = list;
     return 0;

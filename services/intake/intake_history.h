@@ -9,7 +9,7 @@
 #define INTAKE_HISTORY_H
 
 #include "intake.h"
-#include "intake_arena.h"
+#include "ccip_arena.h"
 
 /* Appends the transition of application app_id from `from` (NULL when the
  * draft is created) to `to`, by the command's caller, with `reason` (may be
@@ -21,7 +21,7 @@ int intake_history_append(ccip_command *cmd, const char *app_id, const char *fro
 /* Loads the history of app_id, oldest first, into *out (n entries),
  * allocated from a. Returns 0, INTAKE_REPLIED (out of memory, with
  * cmd's status set) or a ccip_db_rc. */
-int intake_history_load(ccip_command *cmd, const char *app_id, intake_arena *a,
+int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
                         Ccip__Intake__Transition ***out, size_t *n);
 
 #endif

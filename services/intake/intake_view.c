@@ -104,7 +104,7 @@ int intake_view_transition(ccip_db *db, const char *app_id, const char *from, co
     return ccip_db_exec(db, &S_TIMELINE, 3, values, NULL, NULL, NULL);
 }
 
-int intake_view_load(ccip_db *db, const char *app_id, intake_arena *a,
+int intake_view_load(ccip_db *db, const char *app_id, ccip_arena *a,
                      Ccip__Intake__ApplicantView **out)
 {
     *out = NULL;
@@ -112,7 +112,7 @@ int intake_view_load(ccip_db *db, const char *app_id, intake_arena *a,
     int rc = ccip_db_exec(db, &S_LOAD, 1, &app_id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    Ccip__Intake__ApplicantView *v = intake_arena_alloc(a, sizeof *v);
+    Ccip__Intake__ApplicantView *v = ccip_arena_alloc(a, sizeof *v);
     if (!v) {
         PQclear(res);
         return 0;
@@ -120,27 +120,27 @@ int intake_view_load(ccip_db *db, const char *app_id, intake_arena *a,
     *v = (Ccip__Intake__ApplicantView)CCIP__INTAKE__APPLICANT_VIEW__INIT;
     if (PQntuples(res) == 1) {
         v->status = intake_view_status(PQgetvalue(res, 0, 0));
-        v->message = intake_arena_strdup(a, PQgetvalue(res, 0, 1));
+        v->message = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
         v->updated_at_us = intake_cell_i64(res, 0, 2);
     }
     PQclear(res);
     if ((rc = ccip_db_exec(db, &S_LOAD_TIMELINE, 1, &app_id, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    v->timeline = intake_arena_alloc(a, (size_t)rows * sizeof *v->timeline);
+    v->timeline = ccip_arena_alloc(a, (size_t)rows * sizeof *v->timeline);
     for (int r = 0; v->timeline && r < rows; r++) {
-        Ccip__Intake__TimelineEntry *e = intake_arena_alloc(a, sizeof *e);
+        Ccip__Intake__TimelineEntry *e = ccip_arena_alloc(a, sizeof *e);
         if (!e)
             break;
         *e = (Ccip__Intake__TimelineEntry)CCIP__INTAKE__TIMELINE_ENTRY__INIT;
         e->at_us = intake_cell_i64(res, r, 0);
         e->status = intake_view_status(PQgetvalue(res, r, 1));
-        e->message = intake_arena_strdup(a, PQgetvalue(res, r, 2));
-        e->source = intake_arena_strdup(a, PQgetvalue(res, r, 3));
+        e->message = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+        e->source = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
         v->timeline[v->n_timeline++] = e;
     }
     PQclear(res);
-    if (!intake_arena_failed(a))
+    if (!ccip_arena_failed(a))
         *out = v;
     return 0;
 }

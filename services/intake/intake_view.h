@@ -33,7 +33,7 @@
 #define INTAKE_VIEW_H
 
 #include "intake.h"
-#include "intake_arena.h"
+#include "ccip_arena.h"
 
 #define INTAKE_VIEW_NSUBSCRIPTIONS 2
 /* evaluation and funding, for intake_def. */
@@ -47,7 +47,7 @@ int intake_view_transition(ccip_db *db, const char *app_id, const char *from, co
 
 /* Loads the view and its timeline (oldest first) into *out, allocated from
  * a. Returns 0 or a ccip_db_rc; *out is NULL when memory ran out. */
-int intake_view_load(ccip_db *db, const char *app_id, intake_arena *a,
+int intake_view_load(ccip_db *db, const char *app_id, ccip_arena *a,
                      Ccip__Intake__ApplicantView **out);
 
 /* The applicant status named `name` ("APPLICANT_IN_REVIEW"), or

@@ -1,4 +1,4 @@
-#include "evaluation_arena.h"
+#include "ccip_arena.h"
 
 #include <stdalign.h>
 #include <stdlib.h>
@@ -13,17 +13,17 @@ typedef struct s_block {
     alignas(max_align_t) unsigned char data[];
 } s_block;
 
-struct evaluation_arena {
+struct ccip_arena {
     s_block *blocks; /* current block first */
     int failed;      /* an allocation failed */
 };
 
-evaluation_arena *evaluation_arena_new(void)
+ccip_arena *ccip_arena_new(void)
 {
-    return calloc(1, sizeof(evaluation_arena));
+    return calloc(1, sizeof(ccip_arena));
 }
 
-void evaluation_arena_destroy(evaluation_arena **a)
+void ccip_arena_destroy(ccip_arena **a)
 {
     if (!a || !*a)
         return;
@@ -37,7 +37,7 @@ void evaluation_arena_destroy(evaluation_arena **a)
     *a = NULL;
 }
 
-void *evaluation_arena_alloc(evaluation_arena *a, size_t n)
+void *ccip_arena_alloc(ccip_arena *a, size_t n)
 {
     if (!a)
         return NULL;
@@ -75,12 +75,12 @@ void *evaluation_arena_alloc(evaluation_arena *a, size_t n)
     return p;
 }
 
-char *evaluation_arena_strdup(evaluation_arena *a, const char *s)
+char *ccip_arena_strdup(ccip_arena *a, const char *s)
 {
     if (!s)
         s = "";
     size_t n = strlen(s) + 1;
-    char *p = evaluation_arena_alloc(a, n);
+    char *p = ccip_arena_alloc(a, n);
     if (!p) {
         if (a)
             a->failed = 1;
@@ -91,12 +91,12 @@ char *evaluation_arena_strdup(evaluation_arena *a, const char *s)
     return p;
 }
 
-int evaluation_arena_failed(const evaluation_arena *a)
+int ccip_arena_failed(const ccip_arena *a)
 {
     return a ? a->failed : 1;
 }
 
-char **evaluation_arena_split(evaluation_arena *a, const char *text, size_t *n)
+char **ccip_arena_split(ccip_arena *a, const char *text, size_t *n)
 {
     *n = 0;
     if (!text || !text[0])
@@ -104,9 +104,9 @@ char **evaluation_arena_split(evaluation_arena *a, const char *text, size_t *n)
     size_t count = 1;
     for (const char *p = text; *p; p++)
         count += *p == ',';
-    char **out = evaluation_arena_alloc(a, count * sizeof *out);
-    char *copy = evaluation_arena_strdup(a, text);
-    if (!out || evaluation_arena_failed(a))
+    char **out = ccip_arena_alloc(a, count * sizeof *out);
+    char *copy = ccip_arena_strdup(a, text);
+    if (!out || ccip_arena_failed(a))
         return NULL;
     for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         out[(*n)++] = t;
