@@ -12,9 +12,10 @@
  * THE CHAIN'S CRITICAL SECTION. Every registration must append to one chain,
  * so registrations are serialised on the chain_head row lock. To keep that
  * from becoming the bottleneck the lock is the LAST thing a registration
- * takes: validation, the duplicate and similarity searches, the key file,
- * and the inserts of the work, its owners, content and MinHash bands all run
- * first, in parallel across workers and replicas. Under the lock the
+ * takes: validation, the similarity search, the inserts of the work (whose
+ * unique content hash also catches a duplicate), its owners, content and
+ * MinHash bands, and reading the key file all run first, in parallel across
+ * workers and replicas. Under the lock the
  * handler only reads the head (one statement, which also reads the
  * database clock for the trusted time), computes the hash and the signature
  * in C (microseconds), writes the record and moves the head (one statement),
