@@ -836,6 +836,14 @@ static int s_record_signature(const Ccip__Ip__ChainRecord *c, const ip_key *keys
                  c->seq, c->key_id);
         return -1;
     }
+    /* The service is not trusted: sizes are checked before anything is
+     * copied. */
+    if (c->signature.len != IP_SIGNATURE_LEN || c->content_sha256.len != IP_HASH_LEN ||
+        c->hash.len != IP_HASH_LEN) {
+        snprintf(err, errlen,
+                 "record %" PRIu64 " is malformed (a hash or its signature is missing)", c->seq);
+        return -1;
+    }
     ip_receipt r;
     memset(&r, 0, sizeof r);
     r.serial = c->seq;
@@ -844,10 +852,6 @@ static int s_record_signature(const Ccip__Ip__ChainRecord *c, const ip_key *keys
     memcpy(r.chain_hash, c->hash.data, IP_HASH_LEN);
     r.registered_at_us = c->registered_at_us;
     snprintf(r.key_id, sizeof r.key_id, "%s", c->key_id);
-    if (c->signature.len != IP_SIGNATURE_LEN) {
-        snprintf(err, errlen, "record %" PRIu64 " has no valid signature", c->seq);
-        return -1;
-    }
     memcpy(r.signature, c->signature.data, IP_SIGNATURE_LEN);
     char why[300];
     if (ip_receipt_verify(&r, key, why, sizeof why) < 0) {
