@@ -58,28 +58,21 @@ void stats_rank(const int64_t *values, const int *eligible, size_t n, uint32_t *
 
 /* ---- the query ------------------------------------------------------------------- */
 
-/* One pass over three quarters' accepted values: per entry and indicator
- * the value of each quarter, then sums per group with the panels. */
+/* One scan of the quarter's accepted values: each carries the entry's
+ * district and category and its accepted values of the previous quarter
+ * and a year before (sql/0002_analysis_neighbours.sql), so neither the
+ * roster nor other quarters are joined. Sums per district, category and
+ * indicator; the totals and the district and category rows are rolled up
+ * here. */
 static const ccip_db_stmt S_ANALYSIS = {
     "stats_analysis",
-    "WITH v AS (SELECT roster_id, code, "
-    "sum(value) FILTER (WHERE quarter = $1) AS cur, "
-    "sum(value) FILTER (WHERE quarter = $2) AS prev, "
-    "sum(value) FILTER (WHERE quarter = $3) AS yoy "
-    "FROM report_value WHERE quarter IN ($1, $2, $3) AND accepted GROUP BY roster_id, code) "
-    "SELECT grouping(e.district_code), grouping(e.category), coalesce(e.district_code, ''), "
-    "coalesce(e.category, ''), v.code, coalesce(sum(v.cur), 0)::bigint, count(v.cur), "
-    "coalesce(sum(v.cur) FILTER (WHERE v.prev IS NOT NULL), 0)::bigint, "
-    "coalesce(sum(v.prev) FILTER (WHERE v.cur IS NOT NULL), 0)::bigint, "
-    "count(*) FILTER (WHERE v.cur IS NOT NULL AND v.prev IS NOT NULL), "
-    "coalesce(sum(v.cur) FILTER (WHERE v.yoy IS NOT NULL), 0)::bigint, "
-    "coalesce(sum(v.yoy) FILTER (WHERE v.cur IS NOT NULL), 0)::bigint, "
-    "count(*) FILTER (WHERE v.cur IS NOT NULL AND v.yoy IS NOT NULL) "
-    "FROM v JOIN roster_entry e ON e.id = v.roster_id "
-    "GROUP BY GROUPING SETS ((v.code), (e.district_code, v.code), (e.category, v.code))"};
+    "SELECT district_code, category, code, isum(value), count(*), "
+    "coalesce(isum(value) FILTER (WHERE prev_value IS NOT NULL), 0), "
+    "coalesce(isum(prev_value), 0), count(prev_value), "
+    "coalesce(isum(value) FILTER (WHERE yoy_value IS NOT NULL), 0), "
+    "coalesce(isum(yoy_value), 0), count(yoy_value) "
+    "FROM report_value WHERE quarter = $1 AND accepted GROUP BY district_code, category, code"};
 enum {
-    A_G_DISTRICT,
-    A_G_CATEGORY,
     A_DISTRICT,
     A_CATEGORY,
     A_CODE,
@@ -140,7 +133,7 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
     size_t ngroups = 0;
     if (!groups)
         return stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    const char *p3[] = {quarter, prev, yoy};
+    const char *p3[] = {quarter};
     if ((rc = stats_catalogue_version_for(cmd->db, quarter, &version)) != 0 ||
         (rc = stats_catalogue_load(cmd->db, version, &cat)) != 0)
         goto out;
@@ -149,7 +142,7 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
             stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "no catalogue version applies to %s", quarter);
         goto out;
     }
-    if ((rc = ccip_db_exec(cmd->db, &S_ANALYSIS, 3, p3, NULL, NULL, &data)) != 0 ||
+    if ((rc = ccip_db_exec(cmd->db, &S_ANALYSIS, 1, p3, NULL, NULL, &data)) != 0 ||
         (rc = ccip_db_exec(cmd->db, &S_EXPECTED, 1, p3, NULL, NULL, &exp)) != 0 ||
         (rc = ccip_db_exec(cmd->db, &S_ACCEPTED, 1, p3, NULL, NULL, &acc)) != 0)
         goto out;
@@ -161,10 +154,8 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
         s_group_of(groups, &ngroups, "category", PQgetvalue(exp, r, 1));
     }
     for (int r = 0; r < PQntuples(data); r++) {
-        if (PQgetvalue(data, r, A_G_DISTRICT)[0] == '0')
-            s_group_of(groups, &ngroups, "district", PQgetvalue(data, r, A_DISTRICT));
-        else if (PQgetvalue(data, r, A_G_CATEGORY)[0] == '0')
-            s_group_of(groups, &ngroups, "category", PQgetvalue(data, r, A_CATEGORY));
+        s_group_of(groups, &ngroups, "district", PQgetvalue(data, r, A_DISTRICT));
+        s_group_of(groups, &ngroups, "category", PQgetvalue(data, r, A_CATEGORY));
     }
     size_t nind = stats_catalogue_count(cat);
     size_t nrows = nind * ngroups;
@@ -218,8 +209,9 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
                 rows[i * ngroups + (size_t)gc].expected += count;
         }
     }
-    /* The sums. Rows of indicators the version does not have (a previous
-     * quarter's) are left out. */
+    /* The sums, rolled up into the total, the district and the category.
+     * Values of indicators the version does not have are left out. */
+    int overflow = 0;
     for (int r = 0; r < PQntuples(data); r++) {
         const char *code = PQgetvalue(data, r, A_CODE);
         size_t i = 0;
@@ -227,24 +219,36 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
             i++;
         if (i == nind)
             continue;
-        int g;
-        if (PQgetvalue(data, r, A_G_DISTRICT)[0] == '0')
-            g = s_group_of(groups, &ngroups, "district", PQgetvalue(data, r, A_DISTRICT));
-        else if (PQgetvalue(data, r, A_G_CATEGORY)[0] == '0')
-            g = s_group_of(groups, &ngroups, "category", PQgetvalue(data, r, A_CATEGORY));
-        else
-            g = 0;
-        if (g < 0)
-            continue;
-        size_t k = i * ngroups + (size_t)g;
-        rows[k].value = stats_cell_i64(data, r, A_VALUE);
-        rows[k].reporting = (uint32_t)stats_cell_i64(data, r, A_REPORTING);
-        qoq_cur[k] = stats_cell_i64(data, r, A_QOQ_CUR);
-        qoq_base[k] = stats_cell_i64(data, r, A_QOQ_BASE);
-        rows[k].qoq_panel = (uint32_t)stats_cell_i64(data, r, A_QOQ_PANEL);
-        yoy_cur[k] = stats_cell_i64(data, r, A_YOY_CUR);
-        yoy_base[k] = stats_cell_i64(data, r, A_YOY_BASE);
-        rows[k].yoy_panel = (uint32_t)stats_cell_i64(data, r, A_YOY_PANEL);
+        int g[3] = {0, s_group_of(groups, &ngroups, "district", PQgetvalue(data, r, A_DISTRICT)),
+                    s_group_of(groups, &ngroups, "category", PQgetvalue(data, r, A_CATEGORY))};
+        for (int d = 0; d < 3; d++) {
+            if (g[d] < 0)
+                continue;
+            size_t k = i * ngroups + (size_t)g[d];
+            overflow |= __builtin_add_overflow(rows[k].value, stats_cell_i64(data, r, A_VALUE),
+                                               &rows[k].value);
+            overflow |=
+                __builtin_add_overflow(qoq_cur[k], stats_cell_i64(data, r, A_QOQ_CUR), &qoq_cur[k]);
+            overflow |= __builtin_add_overflow(qoq_base[k], stats_cell_i64(data, r, A_QOQ_BASE),
+                                               &qoq_base[k]);
+            overflow |=
+                __builtin_add_overflow(yoy_cur[k], stats_cell_i64(data, r, A_YOY_CUR), &yoy_cur[k]);
+            overflow |= __builtin_add_overflow(yoy_base[k], stats_cell_i64(data, r, A_YOY_BASE),
+                                               &yoy_base[k]);
+            rows[k].reporting += (uint32_t)stats_cell_i64(data, r, A_REPORTING);
+            rows[k].qoq_panel += (uint32_t)stats_cell_i64(data, r, A_QOQ_PANEL);
+            rows[k].yoy_panel += (uint32_t)stats_cell_i64(data, r, A_YOY_PANEL);
+        }
+    }
+    if (overflow) {
+        free(qoq_cur);
+        free(qoq_base);
+        free(yoy_cur);
+        free(yoy_base);
+        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL,
+                        "a sum of %s is beyond what 64 bits hold; the analysis cannot show it",
+                        quarter);
+        goto out;
     }
     for (size_t k = 0; k < nrows; k++) {
         Ccip__Stats__AnalysisRow *row = &rows[k];

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stats_reports.h"
+#include "stats_roster.h"
 
 /* Unpacks the request and reads the report, locked, as the caller may see
  * it. Returns 0, STATS_REPLIED or a ccip_db_rc; *rq is set when 0 or when
@@ -77,6 +78,8 @@ int stats_report_decide_cmd(ccip_command *cmd)
                             "report %s is %s; the center accepts only reports its district has "
                             "approved (DISTRICT_APPROVED)",
                             row.id, row.status);
+        if (rc == 0)
+            rc = stats_roster_lock(cmd->db, row.roster.id);
         if (rc == 0)
             rc = stats_audit_context(cmd, rq->reason[0] ? rq->reason : "accepted by the center");
         if (rc == 0)

@@ -939,7 +939,8 @@ int stats_report_correct_cmd(ccip_command *cmd)
                         row.id);
         goto out;
     }
-    if ((rc = stats_audit_context(cmd, rq->reason)) != 0 ||
+    if ((rc = stats_roster_lock(cmd->db, row.roster.id)) != 0 ||
+        (rc = stats_audit_context(cmd, rq->reason)) != 0 ||
         (rc = s_write_values(cmd, &row, rq->values, rq->n_values, rq->remove, rq->n_remove)) != 0)
         goto out;
     /* A correction must not bring in an error (warnings are the center's

@@ -93,6 +93,14 @@ int stats_roster_load(ccip_db *db, const char *id, int lock, stats_roster_row *r
     return 0;
 }
 
+static const ccip_db_stmt S_LOCK = {"stats_roster_lock",
+                                    "SELECT 1 FROM roster_entry WHERE id = $1 FOR UPDATE"};
+
+int stats_roster_lock(ccip_db *db, const char *id)
+{
+    return ccip_db_exec(db, &S_LOCK, 1, &id, NULL, NULL, NULL);
+}
+
 int stats_roster_active(const stats_roster_row *row, const char *quarter)
 {
     return strcmp(row->first_quarter, quarter) <= 0 &&
@@ -312,6 +320,10 @@ int stats_roster_on_designation(ccip_db *db, const Ccip__Envelope *ev, void *arg
 
 static const ccip_db_stmt S_CATEGORISE = {
     "stats_roster_categorise", "UPDATE roster_entry SET category = $2 WHERE id = $1 RETURNING id"};
+/* The values carry their entry's category (sql/0002_analysis_neighbours.sql). */
+static const ccip_db_stmt S_CATEGORISE_VALUES = {
+    "stats_roster_categorise_values",
+    "UPDATE report_value SET category = $2 WHERE roster_id = $1 AND category IS DISTINCT FROM $2"};
 
 int stats_roster_categorise_cmd(ccip_command *cmd)
 {
@@ -332,6 +344,8 @@ int stats_roster_categorise_cmd(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_CATEGORISE, 2, p, NULL, NULL, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no roster entry %.64s", rq->id);
+    if (rc == 0)
+        rc = ccip_db_exec(cmd->db, &S_CATEGORISE_VALUES, 2, p, NULL, NULL, NULL);
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)ccip_now_us());
     const char *hist[] = {rq->id, "CATEGORISED", now, cmd->actor.id, "stats", rq->category};

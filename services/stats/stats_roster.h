@@ -71,6 +71,12 @@ int stats_roster_revoke(ccip_db *db, const char *id, int64_t at_us, const char *
  * there is none. Returns 0 or a ccip_db_rc. */
 int stats_roster_load(ccip_db *db, const char *id, int lock, stats_roster_row *row, int *found);
 
+/* Locks entry `id` FOR UPDATE until the transaction ends. Accepting and
+ * correcting take it, saving takes it FOR SHARE: a value's neighbours
+ * (sql/0002_analysis_neighbours.sql) are then never computed from a
+ * snapshot that misses a concurrent acceptance. Returns 0 or a ccip_db_rc. */
+int stats_roster_lock(ccip_db *db, const char *id);
+
 /* 1 when the entry is asked to report for `quarter` ("2026Q3"). */
 int stats_roster_active(const stats_roster_row *row, const char *quarter);
 

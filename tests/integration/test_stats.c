@@ -1622,6 +1622,38 @@ static void test_quarterly_analysis(void **state)
     assert_true(r->mean == 150000000);
     assert_int_equal(r->qoq_panel, 1); /* c did not report the previous quarter */
     s_free(an);
+    /* A correction of the previous quarter moves the growth; a new category
+     * moves the entry's values with it. */
+    Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
+    g.roster_id = a.id;
+    g.quarter = (char *)s_q(-1);
+    Ccip__Stats__ReportReply *prev = (Ccip__Stats__ReportReply *)s_ok(
+        STAFF, "stats.report.get.v1", &g.base, &ccip__stats__report_reply__descriptor);
+    s_values cv = {0};
+    s_set(&cv, "operating_revenue", FEN, 50000000, NULL);
+    s_set(&cv, "total_profit", FEN, 5000000, NULL);
+    Ccip__Stats__CorrectReportRequest c2 = CCIP__STATS__CORRECT_REPORT_REQUEST__INIT;
+    c2.report_id = prev->report->id;
+    c2.values = cv.p;
+    c2.n_values = cv.n;
+    c2.reason = "restated accounts";
+    s_free(
+        s_ok(STAFF, "stats.report.correct.v1", &c2.base, &ccip__stats__report_reply__descriptor));
+    s_free(prev);
+    char other[32];
+    snprintf(other, sizeof other, "o%s", s_run);
+    s_categorise(&c, other);
+    an = s_analysis(s_q(0));
+    r = s_row(an, "category", category, "operating_revenue");
+    assert_true(r->value == 400000000);
+    assert_int_equal(r->expected, 2);
+    assert_true(r->complete);
+    assert_true(r->qoq_bp == 10000); /* a: 50 -> 100 */
+    r = s_row(an, "category", other, "operating_revenue");
+    assert_non_null(r);
+    assert_true(r->value == 50000000);
+    assert_int_equal(r->reporting, 1);
+    s_free(an);
     /* A bad quarter is refused naming the field. */
     Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
     rq.quarter = "2026Q9";
