@@ -594,6 +594,14 @@ static void test_audit_chain_finds_altered_row(void **state)
     snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain");
     s_ctl_expect(args, 0);
     assert_non_null(strstr(s_out, "\"intact\":true"));
+    /* With a public key that signed none of it, no record's signature can be
+     * checked: not intact, and it says which key is needed. */
+    snprintf(args, sizeof args, "ip keygen stranger --dir %s", s_env.dir);
+    s_ctl_expect(args, 0);
+    snprintf(args, sizeof args,
+             "--role staff --actor staff:li ip audit-chain --key %s/stranger.pub", s_env.dir);
+    s_ctl_expect(args, 1);
+    assert_non_null(strstr(s_out, "whose public key was not given"));
 
     long long victim = s_count("SELECT max(seq) - 1 FROM chain");
     ccip_db *db = ccip_test_db_connect("ip");
