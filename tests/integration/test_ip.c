@@ -602,6 +602,7 @@ static void test_audit_chain_finds_altered_row(void **state)
              "--role staff --actor staff:li ip audit-chain --key %s/stranger.pub", s_env.dir);
     s_ctl_expect(args, 1);
     assert_non_null(strstr(s_out, "whose public key was not given"));
+    snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain");
 
     long long victim = s_count("SELECT max(seq) - 1 FROM chain");
     ccip_db *db = ccip_test_db_connect("ip");
