@@ -164,3 +164,21 @@ ccip_demo_port_borrowed() {
         return 0
     done < <(ss -Htan "sport = :$1" 2>/dev/null)
 }
+
+# ccip_demo_uscc FIRST17: prints the unified social credit code made of the
+# 17 characters FIRST17 and their check character (GB 32100-2015, as
+# common/ccip_validate.c checks it): each character's value in
+# 0123456789ABCDEFGHJKLMNPQRTUWXY times its weight, summed; the check
+# character is the one of value (31 - sum mod 31) mod 31.
+ccip_demo_uscc() {
+    local cs=0123456789ABCDEFGHJKLMNPQRTUWXY code="$1" sum=0 i c v
+    local -a w=(1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28)
+    [ "${#code}" = 17 ] || ccip_die "ccip_demo_uscc: \"$code\" is not 17 characters"
+    for ((i = 0; i < 17; i++)); do
+        c="${code:i:1}"
+        v="${cs%%"$c"*}"
+        [ "${#v}" -lt 31 ] || ccip_die "ccip_demo_uscc: \"$c\" is not a code character"
+        sum=$((sum + ${#v} * w[i]))
+    done
+    printf '%s%s\n' "$code" "${cs:$(((31 - sum % 31) % 31)):1}"
+}
