@@ -58,20 +58,15 @@ void stats_rank(const int64_t *values, const int *eligible, size_t n, uint32_t *
 
 /* ---- the query ------------------------------------------------------------------- */
 
-/* One scan of the quarter's accepted values: each carries the entry's
- * district and category and its accepted values of the previous quarter
- * and a year before (sql/0002_analysis_neighbours.sql), so neither the
- * roster nor other quarters are joined. Sums per district, category and
- * indicator; the totals and the district and category rows are rolled up
- * here. */
+/* The quarter's sums per district, category and indicator, kept as the
+ * accepted values change (sql/0003_quarter_aggregate.sql: each value
+ * carries its entry's district, category and accepted values of the
+ * previous quarter and a year before, sql/0002). The totals and the
+ * district and category rows are rolled up here. */
 static const ccip_db_stmt S_ANALYSIS = {
     "stats_analysis",
-    "SELECT district_code, category, code, isum(value), count(*), "
-    "coalesce(isum(value) FILTER (WHERE prev_value IS NOT NULL), 0), "
-    "coalesce(isum(prev_value), 0), count(prev_value), "
-    "coalesce(isum(value) FILTER (WHERE yoy_value IS NOT NULL), 0), "
-    "coalesce(isum(yoy_value), 0), count(yoy_value) "
-    "FROM report_value WHERE quarter = $1 AND accepted GROUP BY district_code, category, code"};
+    "SELECT district_code, category, code, value, reporting, qoq_cur, qoq_base, qoq_panel, "
+    "yoy_cur, yoy_base, yoy_panel FROM quarter_aggregate WHERE quarter = $1 AND reporting > 0"};
 enum {
     A_DISTRICT,
     A_CATEGORY,

@@ -1033,6 +1033,13 @@ static void test_save_refusals_write_nothing(void **state)
         s_send("operator", "91110105MA01ABCD2X", "stats.report.save.v1", &rq.base, NULL, NULL),
         CCIP__STATUS__PERMISSION_DENIED); /* actor id without "org:" */
     s_error_has("org:");
+    /* Other services read, but do not report. */
+    assert_int_equal(s_send(NULL, NULL, "stats.report.save.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    Ccip__Stats__ListReportsRequest lr = CCIP__STATS__LIST_REPORTS_REQUEST__INIT;
+    assert_int_equal(s_send(NULL, NULL, "stats.report.list.v1", &lr.base, NULL, NULL), 0);
+    assert_int_equal(s_send("visitor", "someone", "stats.report.list.v1", &lr.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
     /* Not on the roster at all. */
     rq.roster_id = "no-such-entry";
     assert_int_equal(s_send("operator", e.actor, "stats.report.save.v1", &rq.base, NULL, NULL),
@@ -1285,6 +1292,7 @@ static void test_locking_and_exceptions(void **state)
     s_error_has("is locked");
     s_error_has("60 days");
     s_error_has("lock exception");
+    assert_int_equal(s_number("SELECT count(*) FROM report WHERE roster_id = '%s'", e.id), 0);
     /* Exceptions: center only, in the future, not too long. */
     int64_t now = ccip_now_us();
     assert_int_equal(s_try_exception("operator", e.actor, e.id, old, now + DAY_US),
@@ -1310,6 +1318,31 @@ static void test_locking_and_exceptions(void **state)
     Ccip__Stats__Report *rep = s_get_report(STAFF, id);
     assert_int_equal(rep->timeliness, CCIP__STATS__TIMELINESS__LATE);
     s_free(rep);
+}
+
+/* The sums stats keeps as values change equal a GROUP BY over the values. */
+static void s_sums_consistent(void)
+{
+    static const char sums[] =
+        "SELECT quarter, coalesce(district_code, ''), coalesce(category, ''), code, isum(value), "
+        "count(*), coalesce(isum(value) FILTER (WHERE prev_value IS NOT NULL), 0), "
+        "coalesce(isum(prev_value), 0), count(prev_value), coalesce(isum(value) FILTER (WHERE "
+        "yoy_value IS NOT NULL), 0), coalesce(isum(yoy_value), 0), count(yoy_value) FROM "
+        "report_value WHERE accepted GROUP BY 1, 2, 3, 4";
+    static const char kept[] = "SELECT quarter, district_code, category, code, value, reporting, "
+                               "qoq_cur, qoq_base, qoq_panel, yoy_cur, yoy_base, yoy_panel FROM "
+                               "quarter_aggregate WHERE reporting > 0";
+    /* Neighbours too: every value's prev and yoy are its entry's accepted values. */
+    static const char wrong_neighbours[] =
+        "SELECT count(*) FROM report_value v LEFT JOIN report_value p ON p.roster_id = "
+        "v.roster_id AND p.code = v.code AND p.quarter = quarter_add(v.quarter, -1) AND "
+        "p.accepted LEFT JOIN report_value y ON y.roster_id = v.roster_id AND y.code = v.code "
+        "AND y.quarter = quarter_add(v.quarter, -4) AND y.accepted WHERE v.prev_value IS "
+        "DISTINCT FROM p.value OR v.yoy_value IS DISTINCT FROM y.value";
+    assert_int_equal(s_number("SELECT count(*) FROM ((%s EXCEPT %s) UNION ALL (%s EXCEPT %s)) d",
+                              sums, kept, kept, sums),
+                     0);
+    assert_int_equal(s_number("%s", wrong_neighbours), 0);
 }
 
 /* ---- audit ---------------------------------------------------------------------------------- */
@@ -1426,6 +1459,7 @@ static void test_audit_of_accepted_values(void **state)
                               id),
                      -1);
     assert_int_equal(s_number("SELECT count(*) FROM value_audit WHERE report_id = '%s'", id), 11);
+    s_sums_consistent();
     /* A draft is corrected by its operator, not through the audit path. */
     s_entry d;
     s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110114", NULL, 0, &d);
@@ -1654,6 +1688,7 @@ static void test_quarterly_analysis(void **state)
     assert_true(r->value == 50000000);
     assert_int_equal(r->reporting, 1);
     s_free(an);
+    s_sums_consistent();
     /* A bad quarter is refused naming the field. */
     Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
     rq.quarter = "2026Q9";
