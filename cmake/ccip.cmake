@@ -23,11 +23,15 @@ function(ccip_embed_migrations target component dir)
     file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/[0-9][0-9][0-9][0-9]_*.sql")
     list(SORT sql_files)
     set(out "${CMAKE_CURRENT_BINARY_DIR}/${component}_migrations.c")
+    # The list travels as one argument: its semicolons must survive the
+    # shell, or the script sees only the first file.
+    string(REPLACE ";" "$<SEMICOLON>" files_arg "${sql_files}")
     add_custom_command(
         OUTPUT "${out}"
         COMMAND ${CMAKE_COMMAND} -DCOMPONENT=${component} -DOUT=${out}
-                "-DFILES=${sql_files}" -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+                "-DFILES=${files_arg}" -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
         DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
-        COMMENT "embedding ${component} migrations")
+        COMMENT "embedding ${component} migrations"
+        VERBATIM)
     target_sources(${target} PRIVATE "${out}")
 endfunction()
