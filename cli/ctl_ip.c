@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,10 @@
 
 #define REPEAT_MAX       32                 /* values of one repeated option */
 #define FILE_MAX         (64 * 1024 * 1024) /* largest file read for --file / --content */
-#define AUDIT_BATCH      5000               /* chain records per request */
+#define AUDIT_BATCH      2000               /* chain records per request unless --batch */
+#define AUDIT_BATCH_MAX  5000               /* what the service gives at most */
+#define AUDIT_FETCHERS   2                  /* batches read in parallel */
+#define AUDIT_WINDOW     4                  /* batches read ahead of the verifier, at most */
 #define RECEIPT_FILE_MAX 4096
 #define AUDIT_KEYS       8 /* public keys audit-chain accepts */
 
@@ -868,6 +872,133 @@ static double s_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The audit's state: the verifier walking the chain in order, and the
+ * fetchers reading batches ahead of it in parallel (the service reads and
+ * encodes a batch on one worker while another reads the next, and the
+ * verifier hashes meanwhile). Batch k holds seqs 1 + k*B .. (k+1)*B. */
+typedef struct {
+    ctl_opts *o;
+    uint32_t batch;                           /* records per batch (B) */
+    int without_signatures;                   /* no key given: signatures not fetched */
+    size_t nbatches;                          /* batches up to the head */
+    pthread_mutex_t mu;                       /* guards everything below */
+    pthread_cond_t cv;                        /* a batch arrived, or one was consumed */
+    Ccip__Ip__ChainBatch *slot[AUDIT_WINDOW]; /* batch k in slot k % AUDIT_WINDOW */
+    size_t slot_k[AUDIT_WINDOW];              /* which batch a slot holds (SIZE_MAX: none) */
+    size_t consumed;                          /* batches the verifier is done with */
+    int stop;                                 /* the verifier needs no more */
+    int failed;                               /* a fetch failed: code and err say why */
+    int code;
+    char err[600];
+} s_audit_state;
+
+typedef struct {
+    s_audit_state *st;
+    ccip_client *client; /* the fetcher's own connection */
+    size_t first;        /* first batch it fetches; then every AUDIT_FETCHERS-th */
+    pthread_t thread;
+} s_fetcher;
+
+/* Fetches batch k on client c: its decoded reply, or NULL with code and err. */
+static Ccip__Ip__ChainBatch *s_fetch_batch(ctl_opts *o, ccip_client *c, uint64_t from, uint32_t max,
+                                           int without_signatures, int *code, char *err,
+                                           size_t errlen)
+{
+    Ccip__Ip__ReadChainRequest rq = CCIP__IP__READ_CHAIN_REQUEST__INIT;
+    rq.from_seq = from;
+    rq.max = max;
+    rq.without_signatures = without_signatures;
+    uint8_t buf[32];
+    size_t len = ccip__ip__read_chain_request__pack(&rq, buf);
+    Ccip__Envelope *reply = ctl_call(o, c, "ip", "ip.chain.read.v1", buf, len, code);
+    if (!reply) {
+        snprintf(err, errlen, "could not read the chain");
+        return NULL;
+    }
+    Ccip__Ip__ChainBatch *b = (Ccip__Ip__ChainBatch *)ccip_payload_unpack(
+        &ccip__ip__chain_batch__descriptor, reply->payload.data, reply->payload.len,
+        reply->payload.len + 1, err, errlen);
+    ccip_envelope_free(&reply);
+    if (!b) {
+        fprintf(stderr, "ccipctl: could not decode a chain batch: %s\n", err);
+        *code = CTL_REFUSED;
+    }
+    return b;
+}
+
+static void *s_fetcher_run(void *arg)
+{
+    s_fetcher *f = arg;
+    s_audit_state *st = f->st;
+    for (size_t k = f->first; k < st->nbatches; k += AUDIT_FETCHERS) {
+        pthread_mutex_lock(&st->mu);
+        while (!st->stop && !st->failed && k >= st->consumed + AUDIT_WINDOW)
+            pthread_cond_wait(&st->cv, &st->mu);
+        int quit = st->stop || st->failed;
+        pthread_mutex_unlock(&st->mu);
+        if (quit)
+            break;
+        int code = CTL_OK;
+        char err[600];
+        Ccip__Ip__ChainBatch *b =
+            s_fetch_batch(st->o, f->client, 1 + (uint64_t)k * st->batch, st->batch,
+                          st->without_signatures, &code, err, sizeof err);
+        pthread_mutex_lock(&st->mu);
+        if (!b) {
+            st->failed = 1;
+            st->code = code;
+            snprintf(st->err, sizeof st->err, "%s", err);
+        } else {
+            st->slot[k % AUDIT_WINDOW] = b;
+            st->slot_k[k % AUDIT_WINDOW] = k;
+        }
+        pthread_cond_broadcast(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+        if (!b)
+            break;
+    }
+    return NULL;
+}
+
+/* What the verifier has found so far. */
+typedef struct {
+    ip_chain_verifier v;
+    const ip_key *keys;
+    int nkeys;
+    uint64_t head_seq;
+    uint64_t checked;
+    uint64_t broken_at;
+    int broken;
+    char err[600];
+} s_walk;
+
+/* Verifies the records of one batch up to the head. */
+static void s_walk_batch(s_walk *w, const Ccip__Ip__ChainBatch *b)
+{
+    for (size_t i = 0; i < b->n_records && !w->broken; i++) {
+        const Ccip__Ip__ChainRecord *cr = b->records[i];
+        if (cr->seq > w->head_seq)
+            break;
+        ip_chain_owner own[IP_OWNERS_MAX];
+        ip_chain_record r;
+        uint8_t stored[IP_HASH_LEN] = {0};
+        if (cr->n_owners > IP_OWNERS_MAX || cr->hash.len != IP_HASH_LEN) {
+            snprintf(w->err, sizeof w->err, "record %" PRIu64 " is malformed", cr->seq);
+            w->broken = 1;
+        } else {
+            memcpy(stored, cr->hash.data, IP_HASH_LEN);
+            s_record(cr, own, &r);
+            w->broken =
+                ip_chain_verify_next(&w->v, &r, stored, w->err, sizeof w->err) < 0 ||
+                (w->nkeys && s_record_signature(cr, w->keys, w->nkeys, w->err, sizeof w->err) < 0);
+        }
+        if (w->broken)
+            w->broken_at = cr->seq;
+        else
+            w->checked++;
+    }
+}
+
 static int s_audit(ctl_opts *o, int argc, char **argv)
 {
     s_opt opts[] = {{.name = "key"}, {.name = "batch"}};
@@ -882,107 +1013,119 @@ static int s_audit(ctl_opts *o, int argc, char **argv)
               stderr);
         return CTL_USAGE;
     }
-    char err[600] = "";
+    static s_walk w; /* large; one audit per process */
+    memset(&w, 0, sizeof w);
     ip_key keys[AUDIT_KEYS];
-    int nkeys = opts[0].count;
-    for (int i = 0; i < nkeys; i++)
-        if (ip_key_load_public(opts[0].values[i], &keys[i], err, sizeof err) < 0) {
-            fprintf(stderr, "ccipctl: %s\n", err);
+    w.nkeys = opts[0].count;
+    w.keys = keys;
+    for (int i = 0; i < w.nkeys; i++)
+        if (ip_key_load_public(opts[0].values[i], &keys[i], w.err, sizeof w.err) < 0) {
+            fprintf(stderr, "ccipctl: %s\n", w.err);
             return CTL_LOCAL;
         }
     uint32_t batch = (uint32_t)strtoul(s_val(&a, "batch", "0"), NULL, 10);
-    if (batch == 0 || batch > AUDIT_BATCH)
+    if (batch == 0 || batch > AUDIT_BATCH_MAX)
         batch = AUDIT_BATCH;
+    s_audit_state st = {.o = o, .batch = batch, .without_signatures = w.nkeys == 0};
+    pthread_mutex_init(&st.mu, NULL);
+    pthread_cond_init(&st.cv, NULL);
+    for (int i = 0; i < AUDIT_WINDOW; i++)
+        st.slot_k[i] = SIZE_MAX;
+    s_fetcher fetchers[AUDIT_FETCHERS];
+    int nfetchers = 0, code = CTL_OK;
     ccip_client *c = ctl_connect(o);
     if (!c)
         return CTL_LOCAL;
-    ip_chain_verifier v;
-    ip_chain_verifier_init(&v);
-    uint64_t head_seq = 0, checked = 0, broken_at = 0;
+    ip_chain_verifier_init(&w.v);
     uint8_t head_hash[IP_HASH_LEN] = {0};
-    int have_head = 0, broken = 0, code = CTL_OK;
     double t0 = s_seconds();
-    while (!broken) {
-        Ccip__Ip__ReadChainRequest rq = CCIP__IP__READ_CHAIN_REQUEST__INIT;
-        rq.from_seq = v.next_seq;
-        rq.max = batch;
-        rq.without_signatures = nkeys == 0;
-        uint8_t buf[32];
-        size_t len = ccip__ip__read_chain_request__pack(&rq, buf);
-        Ccip__Envelope *reply = ctl_call(o, c, "ip", "ip.chain.read.v1", buf, len, &code);
-        if (!reply)
-            break;
-        Ccip__Ip__ChainBatch *b = (Ccip__Ip__ChainBatch *)ccip_payload_unpack(
-            &ccip__ip__chain_batch__descriptor, reply->payload.data, reply->payload.len,
-            reply->payload.len + 1, err, sizeof err);
-        ccip_envelope_free(&reply);
-        if (!b) {
-            fprintf(stderr, "ccipctl: could not decode a chain batch: %s\n", err);
-            code = CTL_REFUSED;
-            break;
-        }
-        if (!have_head) {
-            /* The audit covers the chain as it stood at its first read. */
-            head_seq = b->head_seq;
-            if (b->head_hash.len == IP_HASH_LEN)
-                memcpy(head_hash, b->head_hash.data, IP_HASH_LEN);
-            have_head = 1;
-        }
-        size_t used = 0;
-        for (size_t i = 0; i < b->n_records && !broken; i++) {
-            const Ccip__Ip__ChainRecord *cr = b->records[i];
-            if (cr->seq > head_seq)
-                break;
-            used++;
-            ip_chain_owner own[IP_OWNERS_MAX];
-            ip_chain_record r;
-            uint8_t stored[IP_HASH_LEN] = {0};
-            if (cr->n_owners > IP_OWNERS_MAX || cr->hash.len != IP_HASH_LEN) {
-                snprintf(err, sizeof err, "record %" PRIu64 " is malformed", cr->seq);
-                broken = 1;
-            } else {
-                memcpy(stored, cr->hash.data, IP_HASH_LEN);
-                s_record(cr, own, &r);
-                broken = ip_chain_verify_next(&v, &r, stored, err, sizeof err) < 0 ||
-                         (nkeys && s_record_signature(cr, keys, nkeys, err, sizeof err) < 0);
-            }
-            if (broken)
-                broken_at = cr->seq;
-            else
-                checked++;
-        }
-        int done = used == 0 || v.next_seq > head_seq;
+    /* Batch 0 on this connection: it also fixes the head the audit covers
+     * (the chain as it stood at this first read). */
+    Ccip__Ip__ChainBatch *b =
+        s_fetch_batch(o, c, 1, batch, st.without_signatures, &code, w.err, sizeof w.err);
+    if (b) {
+        w.head_seq = b->head_seq;
+        if (b->head_hash.len == IP_HASH_LEN)
+            memcpy(head_hash, b->head_hash.data, IP_HASH_LEN);
+        st.nbatches = (size_t)((w.head_seq + batch - 1) / batch);
+        s_walk_batch(&w, b);
         protobuf_c_message_free_unpacked(&b->base, NULL);
-        if (done)
-            break;
+        st.consumed = 1;
     }
+    for (int i = 0; b && !w.broken && i < AUDIT_FETCHERS && (size_t)i + 1 < st.nbatches; i++) {
+        fetchers[i] = (s_fetcher){.st = &st, .first = (size_t)i + 1};
+        if (!(fetchers[i].client = ctl_connect(o)))
+            break;
+        if (pthread_create(&fetchers[i].thread, NULL, s_fetcher_run, &fetchers[i]) != 0) {
+            ccip_client_destroy(&fetchers[i].client);
+            break;
+        }
+        nfetchers++;
+    }
+    for (size_t k = 1; b && nfetchers && !w.broken && k < st.nbatches; k++) {
+        pthread_mutex_lock(&st.mu);
+        while (!st.failed && st.slot_k[k % AUDIT_WINDOW] != k)
+            pthread_cond_wait(&st.cv, &st.mu);
+        Ccip__Ip__ChainBatch *next = st.failed ? NULL : st.slot[k % AUDIT_WINDOW];
+        st.slot[k % AUDIT_WINDOW] = NULL;
+        pthread_mutex_unlock(&st.mu);
+        if (!next) {
+            code = st.code != CTL_OK ? st.code : CTL_UNAVAILABLE;
+            break;
+        }
+        s_walk_batch(&w, next);
+        protobuf_c_message_free_unpacked(&next->base, NULL);
+        pthread_mutex_lock(&st.mu);
+        st.consumed = k + 1;
+        pthread_cond_broadcast(&st.cv);
+        pthread_mutex_unlock(&st.mu);
+    }
+    pthread_mutex_lock(&st.mu);
+    st.stop = 1;
+    pthread_cond_broadcast(&st.cv);
+    pthread_mutex_unlock(&st.mu);
+    for (int i = 0; i < nfetchers; i++) {
+        pthread_join(fetchers[i].thread, NULL);
+        ccip_client_destroy(&fetchers[i].client);
+    }
+    for (int i = 0; i < AUDIT_WINDOW; i++)
+        if (st.slot[i])
+            protobuf_c_message_free_unpacked(&st.slot[i]->base, NULL);
+    pthread_cond_destroy(&st.cv);
+    pthread_mutex_destroy(&st.mu);
     ccip_client_destroy(&c);
+    if (!b && code == CTL_OK)
+        code = CTL_UNAVAILABLE;
     if (code != CTL_OK)
         return code;
-    if (!broken && ip_chain_verify_head(&v, head_seq, head_hash, err, sizeof err) < 0) {
-        broken = 1;
-        broken_at = v.next_seq;
+    if (!w.broken && st.nbatches > 1 && !nfetchers) {
+        fprintf(stderr, "ccipctl: could not start reading the chain in parallel\n");
+        return CTL_LOCAL;
+    }
+    if (!w.broken && ip_chain_verify_head(&w.v, w.head_seq, head_hash, w.err, sizeof w.err) < 0) {
+        w.broken = 1;
+        w.broken_at = w.v.next_seq;
     }
     double dt = s_seconds() - t0;
-    double rate = dt > 0 ? (double)checked / dt : 0;
+    double rate = dt > 0 ? (double)w.checked / dt : 0;
     if (o->json) {
         printf("{\"intact\":%s,\"records\":%" PRIu64 ",\"head_seq\":%" PRIu64
                ",\"signatures_checked\":%s,\"first_broken\":%" PRIu64
                ",\"seconds\":%.3f,\"records_per_s\":%.0f,\"error\":",
-               broken ? "false" : "true", checked, head_seq, nkeys ? "true" : "false", broken_at,
-               dt, rate);
-        ctl_json_string(stdout, broken ? err : "");
+               w.broken ? "false" : "true", w.checked, w.head_seq, w.nkeys ? "true" : "false",
+               w.broken_at, dt, rate);
+        ctl_json_string(stdout, w.broken ? w.err : "");
         printf("}\n");
-    } else if (broken) {
-        printf("chain BROKEN at record %" PRIu64 ": %s\n", broken_at, err);
-        printf("(%" PRIu64 " records before it verified)\n", checked);
+    } else if (w.broken) {
+        printf("chain BROKEN at record %" PRIu64 ": %s\n", w.broken_at, w.err);
+        printf("(%" PRIu64 " records before it verified)\n", w.checked);
     } else {
         char hh[IP_HASH_HEX + 1];
         ip_hex(head_hash, IP_HASH_LEN, hh);
-        printf("chain intact: %" PRIu64 " records%s, head %s, %.0f records/s\n", checked,
-               nkeys ? " and their signatures" : "", hh, rate);
+        printf("chain intact: %" PRIu64 " records%s, head %s, %.0f records/s\n", w.checked,
+               w.nkeys ? " and their signatures" : "", hh, rate);
     }
-    return broken ? CTL_REFUSED : CTL_OK;
+    return w.broken ? CTL_REFUSED : CTL_OK;
 }
 
 static int s_review(ctl_opts *o, int argc, char **argv)

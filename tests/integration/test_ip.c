@@ -591,7 +591,9 @@ static void test_audit_chain_finds_altered_row(void **state)
         s_ctl_expect(args, 0);
         assert_non_null(strstr(s_out, "and their signatures"));
     }
-    snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain");
+    /* Small batches, so that the audit reads several of them in parallel
+     * even from a young chain. */
+    snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain --batch 7");
     s_ctl_expect(args, 0);
     assert_non_null(strstr(s_out, "\"intact\":true"));
     /* With a public key that signed none of it, no record's signature can be
@@ -602,7 +604,7 @@ static void test_audit_chain_finds_altered_row(void **state)
              "--role staff --actor staff:li ip audit-chain --key %s/stranger.pub", s_env.dir);
     s_ctl_expect(args, 1);
     assert_non_null(strstr(s_out, "whose public key was not given"));
-    snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain");
+    snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain --batch 7");
 
     long long victim = s_count("SELECT max(seq) - 1 FROM chain");
     ccip_db *db = ccip_test_db_connect("ip");
@@ -629,6 +631,26 @@ static void test_audit_chain_finds_altered_row(void **state)
              "UPDATE chain SET title = replace(title, ' (forged)', '') WHERE seq = %lld; "
              "ALTER TABLE chain ENABLE TRIGGER chain_append_only",
              victim);
+    assert_int_equal(ccip_db_command(db, q), CCIP_DB_OK);
+    s_ctl_expect(args, 0);
+    assert_non_null(strstr(s_out, "\"intact\":true"));
+    /* A deleted record is missed, and named. (The row is moved out of the
+     * chain's range rather than deleted, so that it can be put back.) */
+#define OUT_OF_RANGE 1000000000000LL
+    snprintf(q, sizeof q,
+             "ALTER TABLE chain DISABLE TRIGGER chain_append_only; "
+             "UPDATE chain SET seq = seq + %lld WHERE seq = %lld; "
+             "ALTER TABLE chain ENABLE TRIGGER chain_append_only",
+             OUT_OF_RANGE, victim);
+    assert_int_equal(ccip_db_command(db, q), CCIP_DB_OK);
+    s_ctl_expect(args, 1);
+    snprintf(want, sizeof want, "record %lld is missing", victim);
+    assert_non_null(strstr(s_out, want));
+    snprintf(q, sizeof q,
+             "ALTER TABLE chain DISABLE TRIGGER chain_append_only; "
+             "UPDATE chain SET seq = seq - %lld WHERE seq = %lld; "
+             "ALTER TABLE chain ENABLE TRIGGER chain_append_only",
+             OUT_OF_RANGE, victim + OUT_OF_RANGE);
     assert_int_equal(ccip_db_command(db, q), CCIP_DB_OK);
     ccip_db_destroy(&db);
     s_ctl_expect(args, 0);
