@@ -45,6 +45,10 @@ ccip_client *ctl_connect(ctl_opts *o);
 Ccip__Envelope *ctl_call(ctl_opts *o, ccip_client *c, const char *service, const char *type,
                          const void *payload, size_t len, int *exit_code);
 
+/* Prints any protobuf-c message as one JSON object, driven by its
+ * descriptor: enums by name, bytes as base64, 64-bit numbers exact. */
+void ctl_json_message(FILE *f, const ProtobufCMessage *m);
+
 /* Prints s as a JSON string literal. */
 void ctl_json_string(FILE *f, const char *s);
 

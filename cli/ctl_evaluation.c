@@ -58,81 +58,6 @@ static int s_ends(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static void s_json_message(FILE *f, const ProtobufCMessage *m);
-
-static void s_json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p)
-{
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        fprintf(f, "%" PRId64, *(const int64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        fprintf(f, "%" PRIu64, *(const uint64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        fputs(*(const protobuf_c_boolean *)p ? "true" : "false", f);
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        const ProtobufCEnumValue *ev =
-            protobuf_c_enum_descriptor_get_value(fd->descriptor, *(const int *)p);
-        if (ev)
-            ctl_json_string(f, ev->name);
-        else
-            fprintf(f, "%d", *(const int *)p);
-        break;
-    }
-    case PROTOBUF_C_TYPE_STRING:
-        ctl_json_string(f, *(char *const *)p);
-        break;
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        if (sub)
-            s_json_message(f, sub);
-        else
-            fputs("null", f);
-        break;
-    }
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        fprintf(f, "%" PRIu32, *(const uint32_t *)p);
-        break;
-    default: /* int32 and the types this service does not use */
-        fprintf(f, "%" PRId32, *(const int32_t *)p);
-        break;
-    }
-}
-
-static void s_json_message(FILE *f, const ProtobufCMessage *m)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    const char *base = (const char *)m;
-    fputc('{', f);
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (i)
-            fputc(',', f);
-        ctl_json_string(f, fd->name);
-        fputc(':', f);
-        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + fd->quantifier_offset);
-            const char *items = *(const char *const *)(base + fd->offset);
-            fputc('[', f);
-            for (size_t k = 0; k < n; k++) {
-                if (k)
-                    fputc(',', f);
-                s_json_value(f, fd, items + k * s_elem_size(fd));
-            }
-            fputc(']', f);
-        } else {
-            s_json_value(f, fd, base + fd->offset);
-        }
-    }
-    fputc('}', f);
-}
-
 static void s_text_message(const ProtobufCMessage *m, int depth);
 
 /* One value for people; returns 0 when it is empty and was not printed. */
@@ -225,7 +150,7 @@ static void s_text_message(const ProtobufCMessage *m, int depth)
 static void s_print(const ctl_opts *o, const ProtobufCMessage *m)
 {
     if (o->json) {
-        s_json_message(stdout, m);
+        ctl_json_message(stdout, m);
         fputc('\n', stdout);
     } else {
         s_text_message(m, 0);

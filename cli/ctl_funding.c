@@ -33,110 +33,6 @@
 
 /* ---- JSON, driven by the message descriptors ------------------------------ */
 
-static void s_json_message(FILE *f, const ProtobufCMessage *m);
-
-static size_t s_elem_size(const ProtobufCFieldDescriptor *fd)
-{
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(int64_t);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    default:
-        return sizeof(int32_t);
-    }
-}
-
-static void s_json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p)
-{
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        fprintf(f, "%" PRId32, *(const int32_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        fprintf(f, "%" PRIu32, *(const uint32_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        fprintf(f, "%" PRId64, *(const int64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        fprintf(f, "%" PRIu64, *(const uint64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        fputs(*(const protobuf_c_boolean *)p ? "true" : "false", f);
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        int v = *(const int *)p;
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(fd->descriptor, v);
-        if (ev)
-            ctl_json_string(f, ev->name);
-        else
-            fprintf(f, "%d", v);
-        break;
-    }
-    case PROTOBUF_C_TYPE_STRING:
-        ctl_json_string(f, *(char *const *)p);
-        break;
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        if (sub)
-            s_json_message(f, sub);
-        else
-            fputs("null", f);
-        break;
-    }
-    default:
-        fputs("null", f); /* funding's messages carry no floats or bytes */
-        break;
-    }
-}
-
-static void s_json_message(FILE *f, const ProtobufCMessage *m)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    const char *base = (const char *)m;
-    fputc('{', f);
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (i)
-            fputc(',', f);
-        ctl_json_string(f, fd->name);
-        fputc(':', f);
-        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + fd->quantifier_offset);
-            const char *items = *(const char *const *)(base + fd->offset);
-            fputc('[', f);
-            for (size_t k = 0; k < n; k++) {
-                if (k)
-                    fputc(',', f);
-                s_json_value(f, fd, items + k * s_elem_size(fd));
-            }
-            fputc(']', f);
-        } else {
-            s_json_value(f, fd, base + fd->offset);
-        }
-    }
-    fputc('}', f);
-}
-
 /* ---- values ------------------------------------------------------------------ */
 
 static const char *s_enum_name(const ProtobufCEnumDescriptor *d, int v)
@@ -370,7 +266,7 @@ static int s_run(ctl_opts *o, const char *type, const ProtobufCMessage *rq,
     int code = s_call(o, type, rq, reply_desc, &reply);
     if (code == CTL_OK) {
         if (o->json) {
-            s_json_message(stdout, reply);
+            ctl_json_message(stdout, reply);
             fputc('\n', stdout);
         } else {
             print(reply, csv);
@@ -1227,7 +1123,7 @@ static int s_verify(ctl_opts *o, const s_args *a)
         return code;
     s_verify_ok = ((const Ccip__Funding__VerifyLedgerReply *)reply)->ok;
     if (o->json) {
-        s_json_message(stdout, reply);
+        ctl_json_message(stdout, reply);
         fputc('\n', stdout);
     } else {
         s_print_verify(reply, a->nvals[0] > 0);

@@ -40,32 +40,6 @@ static int s_csv_out; /* --csv given */
 
 /* ---- JSON and CSV, driven by the message descriptors ----------------------- */
 
-static void s_json_message(FILE *f, const ProtobufCMessage *m);
-
-static size_t s_elem_size(const ProtobufCFieldDescriptor *fd)
-{
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(int64_t);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    default:
-        return sizeof(int32_t);
-    }
-}
-
 /* A scalar value as text (strings unquoted); 0 when fd is not a scalar. */
 static int s_scalar(const ProtobufCFieldDescriptor *fd, const void *p, char *buf, size_t len)
 {
@@ -103,55 +77,6 @@ static int s_scalar(const ProtobufCFieldDescriptor *fd, const void *p, char *buf
     default:
         return 0;
     }
-}
-
-static void s_json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p)
-{
-    char buf[64];
-    if (fd->type == PROTOBUF_C_TYPE_STRING) {
-        ctl_json_string(f, *(char *const *)p);
-    } else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        if (sub)
-            s_json_message(f, sub);
-        else
-            fputs("null", f);
-    } else if (fd->type == PROTOBUF_C_TYPE_ENUM) {
-        s_scalar(fd, p, buf, sizeof buf);
-        ctl_json_string(f, buf);
-    } else if (s_scalar(fd, p, buf, sizeof buf)) {
-        fputs(buf, f);
-    } else {
-        fputs("null", f); /* bytes and floats: stats has none */
-    }
-}
-
-static void s_json_message(FILE *f, const ProtobufCMessage *m)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    const char *base = (const char *)m;
-    fputc('{', f);
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (i)
-            fputc(',', f);
-        ctl_json_string(f, fd->name);
-        fputc(':', f);
-        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + fd->quantifier_offset);
-            const char *items = *(const char *const *)(base + fd->offset);
-            fputc('[', f);
-            for (size_t k = 0; k < n; k++) {
-                if (k)
-                    fputc(',', f);
-                s_json_value(f, fd, items + k * s_elem_size(fd));
-            }
-            fputc(']', f);
-        } else {
-            s_json_value(f, fd, base + fd->offset);
-        }
-    }
-    fputc('}', f);
 }
 
 static void s_csv_field(const char *s)
@@ -337,7 +262,7 @@ static int s_run(ctl_opts *o, const char *type, const ProtobufCMessage *rq,
     int code = s_call(o, &c, type, rq, reply_desc, &reply);
     if (code == CTL_OK) {
         if (o->json) {
-            s_json_message(stdout, reply);
+            ctl_json_message(stdout, reply);
             putchar('\n');
         } else if (s_csv_out && csv) {
             csv(reply);
