@@ -39,7 +39,7 @@
 #include "ccip_id.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
-#include "funding_arena.h"
+#include "ccip_arena.h"
 
 /* The largest amount any command accepts: 10^15 fen (10 trillion yuan), so
  * that sums of many amounts never overflow an int64. */

@@ -237,7 +237,7 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
 }
 
 /* Splits "a b c" into an array from the arena. */
-static char **s_split(funding_arena *a, const char *s, size_t *n)
+static char **s_split(ccip_arena *a, const char *s, size_t *n)
 {
     *n = 0;
     if (!*s)
@@ -245,9 +245,9 @@ static char **s_split(funding_arena *a, const char *s, size_t *n)
     size_t count = 1;
     for (const char *p = s; *p; p++)
         count += *p == ' ';
-    char **out = funding_arena_alloc(a, count * sizeof *out);
-    char *copy = funding_arena_strdup(a, s);
-    if (!out || funding_arena_failed(a))
+    char **out = ccip_arena_alloc(a, count * sizeof *out);
+    char *copy = ccip_arena_strdup(a, s);
+    if (!out || ccip_arena_failed(a))
         return NULL;
     for (char *tok = copy, *next; tok; tok = next) {
         next = strchr(tok, ' ');
@@ -258,41 +258,41 @@ static char **s_split(funding_arena *a, const char *s, size_t *n)
     return out;
 }
 
-static Ccip__Funding__Award *s_row(const PGresult *res, int r, funding_arena *a)
+static Ccip__Funding__Award *s_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Award *w = funding_arena_alloc(a, sizeof *w);
+    Ccip__Funding__Award *w = ccip_arena_alloc(a, sizeof *w);
     if (!w)
         return NULL;
     *w = (Ccip__Funding__Award)CCIP__FUNDING__AWARD__INIT;
-    w->id = funding_arena_strdup(a, PQgetvalue(res, r, W_ID));
-    w->application_id = funding_arena_strdup(a, PQgetvalue(res, r, W_APPLICATION));
-    w->case_id = funding_arena_strdup(a, PQgetvalue(res, r, W_CASE));
-    w->programme_code = funding_arena_strdup(a, PQgetvalue(res, r, W_PROGRAMME));
+    w->id = ccip_arena_strdup(a, PQgetvalue(res, r, W_ID));
+    w->application_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_APPLICATION));
+    w->case_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_CASE));
+    w->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, W_PROGRAMME));
     w->year = (int32_t)funding_cell_i64(res, r, W_YEAR);
-    w->category = funding_arena_strdup(a, PQgetvalue(res, r, W_CATEGORY));
-    w->grantee_uscc = funding_arena_strdup(a, PQgetvalue(res, r, W_USCC));
-    w->grantee_name = funding_arena_strdup(a, PQgetvalue(res, r, W_NAME));
-    w->title = funding_arena_strdup(a, PQgetvalue(res, r, W_TITLE));
+    w->category = ccip_arena_strdup(a, PQgetvalue(res, r, W_CATEGORY));
+    w->grantee_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, W_USCC));
+    w->grantee_name = ccip_arena_strdup(a, PQgetvalue(res, r, W_NAME));
+    w->title = ccip_arena_strdup(a, PQgetvalue(res, r, W_TITLE));
     w->requested_fen = funding_cell_i64(res, r, W_REQUESTED);
     w->recommended_fen = funding_cell_i64(res, r, W_RECOMMENDED);
     w->amount_fen = funding_cell_i64(res, r, W_AMOUNT);
     w->status = (Ccip__Funding__AwardStatus)funding_enum_value(
         &ccip__funding__award_status__descriptor, PQgetvalue(res, r, W_STATUS));
-    w->note = funding_arena_strdup(a, PQgetvalue(res, r, W_NOTE));
+    w->note = ccip_arena_strdup(a, PQgetvalue(res, r, W_NOTE));
     w->proposed_at_us = funding_cell_i64(res, r, W_PROPOSED_AT);
     w->confirmed_at_us = funding_cell_i64(res, r, W_CONFIRMED_AT);
-    w->confirmed_by = funding_arena_strdup(a, PQgetvalue(res, r, W_CONFIRMED_BY));
+    w->confirmed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_CONFIRMED_BY));
     w->signed_at_us = funding_cell_i64(res, r, W_SIGNED_AT);
-    w->signed_by = funding_arena_strdup(a, PQgetvalue(res, r, W_SIGNED_BY));
-    w->status_reason = funding_arena_strdup(a, PQgetvalue(res, r, W_STATUS_REASON));
+    w->signed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_SIGNED_BY));
+    w->status_reason = ccip_arena_strdup(a, PQgetvalue(res, r, W_STATUS_REASON));
     w->status_changed_at_us = funding_cell_i64(res, r, W_STATUS_AT);
     w->work_ids = s_split(a, PQgetvalue(res, r, W_WORKS), &w->n_work_ids);
-    w->ip_hold = funding_arena_strdup(a, PQgetvalue(res, r, W_HOLD));
+    w->ip_hold = ccip_arena_strdup(a, PQgetvalue(res, r, W_HOLD));
     return w;
 }
 
 /* Fills the award's figures (from its accounts) and lists. */
-static int s_fill(ccip_db *db, Ccip__Funding__Award *w, int full, funding_arena *a)
+static int s_fill(ccip_db *db, Ccip__Funding__Award *w, int full, ccip_arena *a)
 {
     PGresult *res = NULL;
     const char *id = w->id;
@@ -320,7 +320,7 @@ static int s_fill(ccip_db *db, Ccip__Funding__Award *w, int full, funding_arena 
 }
 
 int funding_award_load(ccip_db *db, const char *id, const char *application_id, int full,
-                       funding_arena *a, Ccip__Funding__Award **out)
+                       ccip_arena *a, Ccip__Funding__Award **out)
 {
     *out = NULL;
     PGresult *res = NULL;
@@ -335,14 +335,14 @@ int funding_award_load(ccip_db *db, const char *id, const char *application_id, 
         return 0;
     if ((rc = s_fill(db, w, full, a)) != 0)
         return rc;
-    if (!funding_arena_failed(a))
+    if (!ccip_arena_failed(a))
         *out = w;
     return 0;
 }
 
 int funding_award_emit(ccip_command *cmd, const char *type, const char *id, const char *reason)
 {
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Award *w = NULL;
     int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
     if (rc == 0 && !w)
@@ -353,14 +353,14 @@ int funding_award_emit(ccip_command *cmd, const char *type, const char *id, cons
         ev.reason = (char *)(reason ? reason : "");
         rc = funding_emit(cmd, type, "application", w->application_id, &ev.base);
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
 /* Replies with award `id` in full. */
 static int s_reply_award(ccip_command *cmd, const char *id)
 {
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Award *w = NULL;
     int rc = funding_award_load(cmd->db, id, NULL, 1, a, &w);
     if (rc == 0) {
@@ -372,7 +372,7 @@ static int s_reply_award(ccip_command *cmd, const char *id)
             rc = funding_reply(cmd, &reply.base);
         }
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -498,7 +498,7 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
                       ev->id, "application", d->application_id);
         goto out;
     }
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Award *w = NULL;
     rc = funding_award_load(db, id, NULL, 0, a, &w);
     if (rc == 0 && w) {
@@ -510,7 +510,7 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     } else if (rc == 0) {
         rc = -1; /* out of memory: try the event again later */
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     if (rc == 0)
         ccip_log_info("award proposed", "award", id, "application", d->application_id, "programme",
                       d->fund_programme_code, "amount_fen", amt);
@@ -527,7 +527,7 @@ int funding_award_get(ccip_command *cmd)
         cmd, &ccip__funding__get_award_request__descriptor);
     if (!rq)
         return 0;
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc;
     int by_app = !rq->award_id[0];
     if ((rc = funding_check_uuid(cmd, by_app ? "application_id" : "award_id",
@@ -538,7 +538,7 @@ int funding_award_get(ccip_command *cmd)
                                  by_app ? rq->application_id : NULL, 1, a, &w)) != 0)
         goto out;
     if (!w) {
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
                  : funding_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
                                 by_app ? "for application" : "",
@@ -553,7 +553,7 @@ int funding_award_get(ccip_command *cmd)
     reply.award = w;
     rc = funding_reply(cmd, &reply.base);
 out:
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }
@@ -564,7 +564,7 @@ int funding_award_list(ccip_command *cmd)
         cmd, &ccip__funding__list_awards_request__descriptor);
     if (!rq)
         return 0;
-    funding_arena *a = NULL;
+    ccip_arena *a = NULL;
     PGresult *res = NULL;
     int rc;
     char own[CCIP_USCC_LEN + 1];
@@ -597,10 +597,10 @@ int funding_award_list(ccip_command *cmd)
     const char *v[] = {rq->programme_code, year, status, own[0] ? own : rq->grantee_uscc, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARD_LIST, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = funding_arena_new();
+    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListAwardsReply reply = CCIP__FUNDING__LIST_AWARDS_REPLY__INIT;
-    reply.awards = funding_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
+    reply.awards = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
     for (int r = 0; rc == 0 && reply.awards && r < rows; r++) {
         Ccip__Funding__Award *w = s_row(res, r, a);
         if (!w)
@@ -609,12 +609,12 @@ int funding_award_list(ccip_command *cmd)
         reply.awards[reply.n_awards++] = w;
     }
     if (rc == 0)
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing awards")
                  : funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }
@@ -624,7 +624,7 @@ out:
  * inspections or clawbacks yet). */
 static int s_granted(ccip_command *cmd, const char *id, const char *note)
 {
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Award *w = NULL;
     int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
     if (rc == 0 && !w)
@@ -641,7 +641,7 @@ static int s_granted(ccip_command *cmd, const char *id, const char *note)
         reply.award = w;
         rc = funding_reply(cmd, &reply.base);
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 

@@ -54,7 +54,7 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
  * clawbacks; tranches are always there. Returns 0 with *out set, or NULL
  * when there is none, or a ccip_db_rc. */
 int funding_award_load(ccip_db *db, const char *id, const char *application_id, int full,
-                       funding_arena *a, Ccip__Funding__Award **out);
+                       ccip_arena *a, Ccip__Funding__Award **out);
 
 /* Emits `type` (AwardChanged, aggregate "application") for award `id` as it
  * is now, with reason. Returns 0, FUNDING_REPLIED or a ccip_db_rc. */

@@ -96,70 +96,70 @@ static const ccip_db_stmt S_CLAWABLE = {
     "'CLAWED_BACK' THEN -balance_fen ELSE 0 END), 0)::bigint FROM account WHERE "
     "award_id = $1::uuid"};
 
-static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, funding_arena *a)
+static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Inspection *i = funding_arena_alloc(a, sizeof *i);
+    Ccip__Funding__Inspection *i = ccip_arena_alloc(a, sizeof *i);
     if (!i)
         return NULL;
     *i = (Ccip__Funding__Inspection)CCIP__FUNDING__INSPECTION__INIT;
-    i->id = funding_arena_strdup(a, PQgetvalue(res, r, 0));
-    i->award_id = funding_arena_strdup(a, PQgetvalue(res, r, 1));
+    i->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+    i->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
     i->kind = (Ccip__Funding__InspectionKind)funding_enum_value(
         &ccip__funding__inspection_kind__descriptor, PQgetvalue(res, r, 2));
     i->scheduled_for_us = funding_cell_i64(res, r, 3);
-    i->inspector = funding_arena_strdup(a, PQgetvalue(res, r, 4));
-    i->scheduled_by = funding_arena_strdup(a, PQgetvalue(res, r, 5));
+    i->inspector = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
+    i->scheduled_by = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
     i->finding = (Ccip__Funding__Finding)funding_enum_value(&ccip__funding__finding__descriptor,
                                                             PQgetvalue(res, r, 6));
-    i->notes = funding_arena_strdup(a, PQgetvalue(res, r, 7));
+    i->notes = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
     i->correct_by_us = funding_cell_i64(res, r, 8);
     i->misused_fen = funding_cell_i64(res, r, 9);
     i->recorded_at_us = funding_cell_i64(res, r, 10);
-    i->recorded_by = funding_arena_strdup(a, PQgetvalue(res, r, 11));
-    i->clawback_id = funding_arena_strdup(a, PQgetvalue(res, r, 12));
+    i->recorded_by = ccip_arena_strdup(a, PQgetvalue(res, r, 11));
+    i->clawback_id = ccip_arena_strdup(a, PQgetvalue(res, r, 12));
     return i;
 }
 
 static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res, int r,
-                                               funding_arena *a, int *rc)
+                                               ccip_arena *a, int *rc)
 {
     *rc = 0;
-    Ccip__Funding__Clawback *c = funding_arena_alloc(a, sizeof *c);
+    Ccip__Funding__Clawback *c = ccip_arena_alloc(a, sizeof *c);
     if (!c)
         return NULL;
     *c = (Ccip__Funding__Clawback)CCIP__FUNDING__CLAWBACK__INIT;
-    c->id = funding_arena_strdup(a, PQgetvalue(res, r, 0));
-    c->award_id = funding_arena_strdup(a, PQgetvalue(res, r, 1));
-    c->inspection_id = funding_arena_strdup(a, PQgetvalue(res, r, 2));
+    c->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+    c->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
+    c->inspection_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
     c->amount_fen = funding_cell_i64(res, r, 3);
     c->recovered_fen = funding_cell_i64(res, r, 4);
     c->status = (Ccip__Funding__ClawbackStatus)funding_enum_value(
         &ccip__funding__clawback_status__descriptor, PQgetvalue(res, r, 5));
-    c->reason = funding_arena_strdup(a, PQgetvalue(res, r, 6));
+    c->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
     c->ordered_at_us = funding_cell_i64(res, r, 7);
-    c->ordered_by = funding_arena_strdup(a, PQgetvalue(res, r, 8));
+    c->ordered_by = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
     const char *id = c->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_RECOVERIES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
         return NULL;
     int rows = PQntuples(sub);
-    c->recoveries = funding_arena_alloc(a, (size_t)rows * sizeof *c->recoveries + 1);
+    c->recoveries = ccip_arena_alloc(a, (size_t)rows * sizeof *c->recoveries + 1);
     for (int k = 0; c->recoveries && k < rows; k++) {
-        Ccip__Funding__Recovery *v = funding_arena_alloc(a, sizeof *v);
+        Ccip__Funding__Recovery *v = ccip_arena_alloc(a, sizeof *v);
         if (!v)
             break;
         *v = (Ccip__Funding__Recovery)CCIP__FUNDING__RECOVERY__INIT;
         v->amount_fen = funding_cell_i64(sub, k, 0);
-        v->reference = funding_arena_strdup(a, PQgetvalue(sub, k, 1));
+        v->reference = ccip_arena_strdup(a, PQgetvalue(sub, k, 1));
         v->at_us = funding_cell_i64(sub, k, 2);
-        v->recorded_by = funding_arena_strdup(a, PQgetvalue(sub, k, 3));
+        v->recorded_by = ccip_arena_strdup(a, PQgetvalue(sub, k, 3));
         c->recoveries[c->n_recoveries++] = v;
     }
     PQclear(sub);
     return c;
 }
 
-int funding_inspections_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_inspections_load(ccip_db *db, const char *award_id, ccip_arena *a,
                              Ccip__Funding__Inspection ***out, size_t *n)
 {
     *out = NULL;
@@ -169,7 +169,7 @@ int funding_inspections_load(ccip_db *db, const char *award_id, funding_arena *a
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Funding__Inspection **list = funding_arena_alloc(a, (size_t)rows * sizeof *list + 1);
+    Ccip__Funding__Inspection **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; list && r < rows; r++) {
         Ccip__Funding__Inspection *i = s_inspection_row(res, r, a);
         if (!i)
@@ -181,7 +181,7 @@ int funding_inspections_load(ccip_db *db, const char *award_id, funding_arena *a
     return 0;
 }
 
-int funding_clawbacks_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_clawbacks_load(ccip_db *db, const char *award_id, ccip_arena *a,
                            Ccip__Funding__Clawback ***out, size_t *n)
 {
     *out = NULL;
@@ -191,7 +191,7 @@ int funding_clawbacks_load(ccip_db *db, const char *award_id, funding_arena *a,
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Funding__Clawback **list = funding_arena_alloc(a, (size_t)rows * sizeof *list + 1);
+    Ccip__Funding__Clawback **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; rc == 0 && list && r < rows; r++) {
         Ccip__Funding__Clawback *c = s_clawback_row(db, res, r, a, &rc);
         if (c)
@@ -203,7 +203,7 @@ int funding_clawbacks_load(ccip_db *db, const char *award_id, funding_arena *a,
 }
 
 /* Reads one row by id with stmt into the arena. */
-static int s_load_one(ccip_db *db, const ccip_db_stmt *stmt, const char *id, funding_arena *a,
+static int s_load_one(ccip_db *db, const ccip_db_stmt *stmt, const char *id, ccip_arena *a,
                       int clawback, void **out)
 {
     *out = NULL;
@@ -281,14 +281,14 @@ int funding_inspection_schedule(ccip_command *cmd)
     const char *v[] = {id, w.id, kind, when, rq->inspector, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_INSERT, 6, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     rc = s_load_one(cmd->db, &S_INSPECTION_GET, id, a, 0, (void **)&reply.inspection);
     if (rc == 0)
-        rc = reply.inspection && !funding_arena_failed(a)
+        rc = reply.inspection && !ccip_arena_failed(a)
                  ? funding_reply(cmd, &reply.base)
                  : funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
 out:
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
@@ -348,7 +348,7 @@ int funding_inspection_record(ccip_command *cmd)
     if (!rq)
         return 0;
     PGresult *res = NULL;
-    funding_arena *a = NULL;
+    ccip_arena *a = NULL;
     funding_award_row w;
     char award_id[CCIP_UUID_STRLEN + 1];
     int rc;
@@ -419,14 +419,14 @@ int funding_inspection_record(ccip_command *cmd)
                        misused,           cmd->actor.id, clawback_id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_RECORD, 7, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    a = funding_arena_new();
+    a = ccip_arena_new();
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     if ((rc = s_load_one(cmd->db, &S_INSPECTION_GET, rq->inspection_id, a, 0,
                          (void **)&reply.inspection)) != 0 ||
         (clawback_id[0] && (rc = s_load_one(cmd->db, &S_CLAWBACK_GET, clawback_id, a, 1,
                                             (void **)&reply.clawback)) != 0))
         goto out;
-    if (!reply.inspection || (clawback_id[0] && !reply.clawback) || funding_arena_failed(a)) {
+    if (!reply.inspection || (clawback_id[0] && !reply.clawback) || ccip_arena_failed(a)) {
         rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection %s back",
                           rq->inspection_id);
         goto out;
@@ -450,7 +450,7 @@ int funding_inspection_record(ccip_command *cmd)
     rc = funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }
@@ -462,7 +462,7 @@ int funding_clawback_recover(ccip_command *cmd)
     if (!rq)
         return 0;
     PGresult *res = NULL;
-    funding_arena *a = NULL;
+    ccip_arena *a = NULL;
     funding_award_row w;
     char award_id[CCIP_UUID_STRLEN + 1];
     int rc;
@@ -514,12 +514,12 @@ int funding_clawback_recover(ccip_command *cmd)
     if ((rc = ccip_db_exec(cmd->db, &S_RECOVERY_INSERT, 5, rv, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CLAWBACK_RECOVERED, 2, uv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    a = funding_arena_new();
+    a = ccip_arena_new();
     Ccip__Funding__ClawbackReply reply = CCIP__FUNDING__CLAWBACK_REPLY__INIT;
     if ((rc = s_load_one(cmd->db, &S_CLAWBACK_GET, rq->clawback_id, a, 1,
                          (void **)&reply.clawback)) != 0)
         goto out;
-    if (!reply.clawback || funding_arena_failed(a)) {
+    if (!reply.clawback || ccip_arena_failed(a)) {
         rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read clawback %s back",
                           rq->clawback_id);
         goto out;
@@ -534,7 +534,7 @@ int funding_clawback_recover(ccip_command *cmd)
     rc = funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }

@@ -18,9 +18,9 @@
 
 /* Read an award's inspections and clawbacks (with their recoveries) into
  * a, oldest first. Return 0 or a ccip_db_rc. */
-int funding_inspections_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_inspections_load(ccip_db *db, const char *award_id, ccip_arena *a,
                              Ccip__Funding__Inspection ***out, size_t *n);
-int funding_clawbacks_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_clawbacks_load(ccip_db *db, const char *award_id, ccip_arena *a,
                            Ccip__Funding__Clawback ***out, size_t *n);
 
 /* Handlers. */

@@ -286,7 +286,7 @@ int funding_journal_list(ccip_command *cmd)
     if (!rq)
         return 0;
     int rc = 0;
-    funding_arena *a = NULL;
+    ccip_arena *a = NULL;
     PGresult *res = NULL;
     if (rq->award_id[0] && (rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
         goto out;
@@ -304,12 +304,12 @@ int funding_journal_list(ccip_command *cmd)
     const char *v[] = {rq->programme_code, year, rq->award_id, after, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_JOURNAL, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = funding_arena_new();
+    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListJournalReply reply = CCIP__FUNDING__LIST_JOURNAL_REPLY__INIT;
-    reply.entries = funding_arena_alloc(a, (size_t)rows * sizeof *reply.entries + 1);
+    reply.entries = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries + 1);
     for (int r = 0; reply.entries && r < rows; r++) {
-        Ccip__Funding__JournalEntry *e = funding_arena_alloc(a, sizeof *e);
+        Ccip__Funding__JournalEntry *e = ccip_arena_alloc(a, sizeof *e);
         if (!e)
             break;
         *e = (Ccip__Funding__JournalEntry)CCIP__FUNDING__JOURNAL_ENTRY__INIT;
@@ -317,18 +317,18 @@ int funding_journal_list(ccip_command *cmd)
         e->kind = (Ccip__Funding__EntryKind)funding_enum_value(
             &ccip__funding__entry_kind__descriptor, PQgetvalue(res, r, 1));
         e->at_us = funding_cell_i64(res, r, 2);
-        e->actor_id = funding_arena_strdup(a, PQgetvalue(res, r, 3));
-        e->memo = funding_arena_strdup(a, PQgetvalue(res, r, 4));
-        e->programme_code = funding_arena_strdup(a, PQgetvalue(res, r, 5));
+        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
+        e->memo = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
+        e->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
         e->year = (int32_t)funding_cell_i64(res, r, 6);
-        e->award_id = funding_arena_strdup(a, PQgetvalue(res, r, 7));
-        e->command_id = funding_arena_strdup(a, PQgetvalue(res, r, 8));
+        e->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
+        e->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
         /* "code=amount code=amount": codes never hold spaces or '='. */
-        char *lines = funding_arena_strdup(a, PQgetvalue(res, r, 9));
+        char *lines = ccip_arena_strdup(a, PQgetvalue(res, r, 9));
         size_t nl = 1;
         for (const char *p = lines; *p; p++)
             nl += *p == ' ';
-        e->lines = funding_arena_alloc(a, nl * sizeof *e->lines);
+        e->lines = ccip_arena_alloc(a, nl * sizeof *e->lines);
         for (char *tok = lines, *next; e->lines && tok && *tok; tok = next) {
             next = strchr(tok, ' ');
             if (next)
@@ -337,7 +337,7 @@ int funding_journal_list(ccip_command *cmd)
             if (!eq)
                 continue;
             *eq = '\0';
-            Ccip__Funding__JournalLine *l = funding_arena_alloc(a, sizeof *l);
+            Ccip__Funding__JournalLine *l = ccip_arena_alloc(a, sizeof *l);
             if (!l)
                 break;
             *l = (Ccip__Funding__JournalLine)CCIP__FUNDING__JOURNAL_LINE__INIT;
@@ -351,13 +351,13 @@ int funding_journal_list(ccip_command *cmd)
         }
         reply.entries[reply.n_entries++] = e;
     }
-    if (funding_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the journal");
     else
         rc = funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }
@@ -426,7 +426,7 @@ int funding_ledger_verify(ccip_command *cmd)
     if (!rq)
         return 0;
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__VerifyLedgerReply reply = CCIP__FUNDING__VERIFY_LEDGER_REPLY__INIT;
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_COUNTS, 0, NULL, NULL, NULL, &res);
@@ -441,13 +441,13 @@ int funding_ledger_verify(ccip_command *cmd)
         goto out;
     int rows = PQntuples(res);
     reply.accounts_mismatched =
-        funding_arena_alloc(a, (size_t)rows * sizeof *reply.accounts_mismatched + 1);
+        ccip_arena_alloc(a, (size_t)rows * sizeof *reply.accounts_mismatched + 1);
     for (int r = 0; reply.accounts_mismatched && r < rows; r++) {
-        Ccip__Funding__AccountMismatch *m = funding_arena_alloc(a, sizeof *m);
+        Ccip__Funding__AccountMismatch *m = ccip_arena_alloc(a, sizeof *m);
         if (!m)
             break;
         *m = (Ccip__Funding__AccountMismatch)CCIP__FUNDING__ACCOUNT_MISMATCH__INIT;
-        m->account = funding_arena_strdup(a, PQgetvalue(res, r, 0));
+        m->account = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
         m->stored_fen = funding_cell_i64(res, r, 1);
         m->journal_fen = funding_cell_i64(res, r, 2);
         reply.accounts_mismatched[reply.n_accounts_mismatched++] = m;
@@ -460,9 +460,9 @@ int funding_ledger_verify(ccip_command *cmd)
         goto out;
     rows = PQntuples(res);
     reply.entries_unbalanced =
-        funding_arena_alloc(a, (size_t)rows * sizeof *reply.entries_unbalanced + 1);
+        ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries_unbalanced + 1);
     for (int r = 0; reply.entries_unbalanced && r < rows; r++) {
-        Ccip__Funding__UnbalancedEntry *u = funding_arena_alloc(a, sizeof *u);
+        Ccip__Funding__UnbalancedEntry *u = ccip_arena_alloc(a, sizeof *u);
         if (!u)
             break;
         *u = (Ccip__Funding__UnbalancedEntry)CCIP__FUNDING__UNBALANCED_ENTRY__INIT;
@@ -479,13 +479,13 @@ int funding_ledger_verify(ccip_command *cmd)
         goto out;
     rows = PQntuples(res);
     reply.figures_mismatched =
-        funding_arena_alloc(a, (size_t)rows * sizeof *reply.figures_mismatched + 1);
+        ccip_arena_alloc(a, (size_t)rows * sizeof *reply.figures_mismatched + 1);
     for (int r = 0; reply.figures_mismatched && r < rows; r++) {
-        Ccip__Funding__FigureMismatch *m = funding_arena_alloc(a, sizeof *m);
+        Ccip__Funding__FigureMismatch *m = ccip_arena_alloc(a, sizeof *m);
         if (!m)
             break;
         *m = (Ccip__Funding__FigureMismatch)CCIP__FUNDING__FIGURE_MISMATCH__INIT;
-        m->what = funding_arena_strdup(a, PQgetvalue(res, r, 0));
+        m->what = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
         m->stored_fen = funding_cell_i64(res, r, 1);
         m->journal_fen = funding_cell_i64(res, r, 2);
         reply.figures_mismatched[reply.n_figures_mismatched++] = m;
@@ -498,21 +498,21 @@ int funding_ledger_verify(ccip_command *cmd)
         goto out;
     rows = PQntuples(res);
     reply.negative_balances =
-        funding_arena_alloc(a, (size_t)rows * sizeof *reply.negative_balances + 1);
+        ccip_arena_alloc(a, (size_t)rows * sizeof *reply.negative_balances + 1);
     for (int r = 0; reply.negative_balances && r < rows; r++)
         reply.negative_balances[reply.n_negative_balances++] =
-            funding_arena_strdup(a, PQgetvalue(res, r, 0));
+            ccip_arena_strdup(a, PQgetvalue(res, r, 0));
     PQclear(res);
     res = NULL;
 
     reply.ok = reply.n_accounts_mismatched == 0 && reply.n_entries_unbalanced == 0 &&
                reply.n_figures_mismatched == 0 && reply.n_negative_balances == 0;
-    if (funding_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory verifying the ledger");
     else
         rc = funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return FUNDING_RC(rc);
 }

@@ -45,7 +45,7 @@ static const ccip_db_stmt S_PLAN_GET = {
     "funding_plan_get", "SELECT percent, condition, label FROM programme_tranche WHERE "
                         "programme_code = $1 ORDER BY number"};
 
-int funding_programme_load(ccip_db *db, const char *code, funding_arena *a,
+int funding_programme_load(ccip_db *db, const char *code, ccip_arena *a,
                            Ccip__Funding__Programme **out)
 {
     *out = NULL;
@@ -57,36 +57,36 @@ int funding_programme_load(ccip_db *db, const char *code, funding_arena *a,
         PQclear(res);
         return 0;
     }
-    Ccip__Funding__Programme *p = funding_arena_alloc(a, sizeof *p);
+    Ccip__Funding__Programme *p = ccip_arena_alloc(a, sizeof *p);
     if (!p) {
         PQclear(res);
         return 0;
     }
     *p = (Ccip__Funding__Programme)CCIP__FUNDING__PROGRAMME__INIT;
-    p->code = funding_arena_strdup(a, PQgetvalue(res, 0, 0));
-    p->name = funding_arena_strdup(a, PQgetvalue(res, 0, 1));
-    p->description = funding_arena_strdup(a, PQgetvalue(res, 0, 2));
-    p->created_by = funding_arena_strdup(a, PQgetvalue(res, 0, 3));
+    p->code = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
+    p->name = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
+    p->description = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
+    p->created_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 3));
     p->created_at_us = funding_cell_i64(res, 0, 4);
     p->updated_at_us = funding_cell_i64(res, 0, 5);
     PQclear(res);
     if ((rc = ccip_db_exec(db, &S_PLAN_GET, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    p->tranche_plan = funding_arena_alloc(a, (size_t)rows * sizeof *p->tranche_plan + 1);
+    p->tranche_plan = ccip_arena_alloc(a, (size_t)rows * sizeof *p->tranche_plan + 1);
     for (int r = 0; p->tranche_plan && r < rows; r++) {
-        Ccip__Funding__TrancheRule *t = funding_arena_alloc(a, sizeof *t);
+        Ccip__Funding__TrancheRule *t = ccip_arena_alloc(a, sizeof *t);
         if (!t)
             break;
         *t = (Ccip__Funding__TrancheRule)CCIP__FUNDING__TRANCHE_RULE__INIT;
         t->percent = (int32_t)funding_cell_i64(res, r, 0);
         t->condition = (Ccip__Funding__Condition)funding_enum_value(
             &ccip__funding__condition__descriptor, PQgetvalue(res, r, 1));
-        t->label = funding_arena_strdup(a, PQgetvalue(res, r, 2));
+        t->label = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
         p->tranche_plan[p->n_tranche_plan++] = t;
     }
     PQclear(res);
-    if (!funding_arena_failed(a))
+    if (!ccip_arena_failed(a))
         *out = p;
     return 0;
 }
@@ -138,11 +138,11 @@ static int s_write_plan(ccip_command *cmd, const char *code,
 static int s_reply_programme(ccip_command *cmd, const char *code, const char *type,
                              const char *reason)
 {
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Programme *p = NULL;
     int rc = funding_programme_load(cmd->db, code, a, &p);
     if (rc == 0 && !p)
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a programme")
                  : funding_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
@@ -159,7 +159,7 @@ static int s_reply_programme(ccip_command *cmd, const char *code, const char *ty
         reply.programme = p;
         rc = funding_reply(cmd, &reply.base);
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -263,10 +263,10 @@ int funding_programme_list(ccip_command *cmd)
     int rc = ccip_db_exec(cmd->db, &S_PROG_LIST, 0, NULL, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListProgrammesReply reply = CCIP__FUNDING__LIST_PROGRAMMES_REPLY__INIT;
-    reply.programmes = funding_arena_alloc(a, (size_t)rows * sizeof *reply.programmes + 1);
+    reply.programmes = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.programmes + 1);
     for (int r = 0; rc == 0 && reply.programmes && r < rows; r++) {
         Ccip__Funding__Programme *p = NULL;
         rc = funding_programme_load(cmd->db, PQgetvalue(res, r, 0), a, &p);
@@ -275,10 +275,10 @@ int funding_programme_list(ccip_command *cmd)
     }
     PQclear(res);
     if (rc == 0)
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing programmes")
                  : funding_reply(cmd, &reply.base);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return FUNDING_RC(rc);
 }
 
@@ -363,7 +363,7 @@ static const ccip_db_stmt S_BUDGET_LIST = {
     "programme_code, year LIMIT 1000"};
 
 int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, int with_changes,
-                        funding_arena *a, Ccip__Funding__Budget **out)
+                        ccip_arena *a, Ccip__Funding__Budget **out)
 {
     *out = NULL;
     char y[24];
@@ -377,18 +377,18 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         PQclear(res);
         return 0;
     }
-    Ccip__Funding__Budget *b = funding_arena_alloc(a, sizeof *b);
+    Ccip__Funding__Budget *b = ccip_arena_alloc(a, sizeof *b);
     if (!b) {
         PQclear(res);
         return 0;
     }
     *b = (Ccip__Funding__Budget)CCIP__FUNDING__BUDGET__INIT;
-    b->programme_code = funding_arena_strdup(a, programme_code);
+    b->programme_code = ccip_arena_strdup(a, programme_code);
     b->year = year;
     b->closed = !PQgetisnull(res, 0, 0);
     b->closed_at_us = funding_cell_i64(res, 0, 0);
-    b->closed_by = funding_arena_strdup(a, PQgetvalue(res, 0, 1));
-    b->close_reason = funding_arena_strdup(a, PQgetvalue(res, 0, 2));
+    b->closed_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
+    b->close_reason = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
     b->awards_proposed = (int32_t)funding_cell_i64(res, 0, 3);
     b->awards_committed = (int32_t)funding_cell_i64(res, 0, 4);
     PQclear(res);
@@ -417,13 +417,13 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
     if ((rc = ccip_db_exec(db, &S_BUDGET_CATEGORIES, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    b->categories = funding_arena_alloc(a, (size_t)rows * sizeof *b->categories + 1);
+    b->categories = ccip_arena_alloc(a, (size_t)rows * sizeof *b->categories + 1);
     for (int r = 0; b->categories && r < rows; r++) {
-        Ccip__Funding__CategoryBudget *c = funding_arena_alloc(a, sizeof *c);
+        Ccip__Funding__CategoryBudget *c = ccip_arena_alloc(a, sizeof *c);
         if (!c)
             break;
         *c = (Ccip__Funding__CategoryBudget)CCIP__FUNDING__CATEGORY_BUDGET__INIT;
-        c->category = funding_arena_strdup(a, PQgetvalue(res, r, 0));
+        c->category = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
         c->budget_fen = funding_cell_i64(res, r, 1);
         c->remaining_fen = funding_cell_i64(res, r, 2);
         c->committed_fen = c->budget_fen - c->remaining_fen;
@@ -435,36 +435,36 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         if ((rc = ccip_db_exec(db, &S_BUDGET_CHANGES, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
             return rc;
         rows = PQntuples(res);
-        b->changes = funding_arena_alloc(a, (size_t)rows * sizeof *b->changes + 1);
+        b->changes = ccip_arena_alloc(a, (size_t)rows * sizeof *b->changes + 1);
         for (int r = 0; b->changes && r < rows; r++) {
-            Ccip__Funding__BudgetChange *c = funding_arena_alloc(a, sizeof *c);
+            Ccip__Funding__BudgetChange *c = ccip_arena_alloc(a, sizeof *c);
             if (!c)
                 break;
             *c = (Ccip__Funding__BudgetChange)CCIP__FUNDING__BUDGET_CHANGE__INIT;
             c->at_us = funding_cell_i64(res, r, 0);
-            c->actor_id = funding_arena_strdup(a, PQgetvalue(res, r, 1));
-            c->actor_role = funding_arena_strdup(a, PQgetvalue(res, r, 2));
-            c->category = funding_arena_strdup(a, PQgetvalue(res, r, 3));
+            c->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
+            c->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+            c->category = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
             c->from_fen = funding_cell_i64(res, r, 4);
             c->to_fen = funding_cell_i64(res, r, 5);
-            c->reason = funding_arena_strdup(a, PQgetvalue(res, r, 6));
-            c->command_id = funding_arena_strdup(a, PQgetvalue(res, r, 7));
+            c->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
+            c->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
             b->changes[b->n_changes++] = c;
         }
         PQclear(res);
     }
-    if (!funding_arena_failed(a))
+    if (!ccip_arena_failed(a))
         *out = b;
     return 0;
 }
 
 static int s_reply_budget(ccip_command *cmd, const char *code, int32_t year)
 {
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Budget *b = NULL;
     int rc = funding_budget_load(cmd->db, code, year, 1, a, &b);
     if (rc == 0 && !b)
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
                  : funding_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
@@ -475,7 +475,7 @@ static int s_reply_budget(ccip_command *cmd, const char *code, int32_t year)
         reply.budget = b;
         rc = funding_reply(cmd, &reply.base);
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -704,7 +704,7 @@ int funding_budget_list(ccip_command *cmd)
         cmd, &ccip__funding__list_budgets_request__descriptor);
     if (!rq)
         return 0;
-    funding_arena *a = NULL;
+    ccip_arena *a = NULL;
     PGresult *res = NULL;
     int rc = 0;
     if ((rq->programme_code[0] &&
@@ -716,10 +716,10 @@ int funding_budget_list(ccip_command *cmd)
     const char *v[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_BUDGET_LIST, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = funding_arena_new();
+    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListBudgetsReply reply = CCIP__FUNDING__LIST_BUDGETS_REPLY__INIT;
-    reply.budgets = funding_arena_alloc(a, (size_t)rows * sizeof *reply.budgets + 1);
+    reply.budgets = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.budgets + 1);
     for (int r = 0; rc == 0 && reply.budgets && r < rows; r++) {
         Ccip__Funding__Budget *b = NULL;
         rc = funding_budget_load(cmd->db, PQgetvalue(res, r, 0),
@@ -728,12 +728,12 @@ int funding_budget_list(ccip_command *cmd)
             reply.budgets[reply.n_budgets++] = b;
     }
     if (rc == 0)
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing budgets")
                  : funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }

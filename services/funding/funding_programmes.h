@@ -27,8 +27,8 @@ int funding_budget_list(ccip_command *cmd);
 
 /* Reads programme `code` with its tranche plan from the arena. Returns 0
  * with *out set, or NULL when there is no such programme (or memory ran
- * out: funding_arena_failed tells), or a ccip_db_rc. */
-int funding_programme_load(ccip_db *db, const char *code, funding_arena *a,
+ * out: ccip_arena_failed tells), or a ccip_db_rc. */
+int funding_programme_load(ccip_db *db, const char *code, ccip_arena *a,
                            Ccip__Funding__Programme **out);
 
 /* Reads the figures of a programme-year (derived from the ledger's
@@ -36,7 +36,7 @@ int funding_programme_load(ccip_db *db, const char *code, funding_arena *a,
  * Returns 0 with *out set, or NULL when the year was never opened, or a
  * ccip_db_rc. */
 int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, int with_changes,
-                        funding_arena *a, Ccip__Funding__Budget **out);
+                        ccip_arena *a, Ccip__Funding__Budget **out);
 
 /* Checks that programme `code` exists, answering FAILED_PRECONDITION
  * naming it and how to create it when not. Returns 0, FUNDING_REPLIED or a

@@ -79,41 +79,41 @@ static const ccip_db_stmt S_REVIEW = {
     "UPDATE use_report SET status = $2, reviewed_at = now(), reviewed_by = $3, "
     "review_note = $4, updated_at = now() WHERE id = $1::uuid"};
 
-static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, funding_arena *a,
+static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, ccip_arena *a,
                                        int *rc)
 {
     *rc = 0;
-    Ccip__Funding__UseReport *u = funding_arena_alloc(a, sizeof *u);
+    Ccip__Funding__UseReport *u = ccip_arena_alloc(a, sizeof *u);
     if (!u)
         return NULL;
     *u = (Ccip__Funding__UseReport)CCIP__FUNDING__USE_REPORT__INIT;
-    u->id = funding_arena_strdup(a, PQgetvalue(res, r, 0));
-    u->award_id = funding_arena_strdup(a, PQgetvalue(res, r, 1));
+    u->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+    u->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
     u->kind = (Ccip__Funding__ReportKind)funding_enum_value(&ccip__funding__report_kind__descriptor,
                                                             PQgetvalue(res, r, 2));
-    u->period = funding_arena_strdup(a, PQgetvalue(res, r, 3));
-    u->progress = funding_arena_strdup(a, PQgetvalue(res, r, 4));
+    u->period = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
+    u->progress = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
     u->status = (Ccip__Funding__ReportStatus)funding_enum_value(
         &ccip__funding__report_status__descriptor, PQgetvalue(res, r, 5));
     u->submissions = (int32_t)funding_cell_i64(res, r, 6);
     u->submitted_at_us = funding_cell_i64(res, r, 7);
-    u->submitted_by = funding_arena_strdup(a, PQgetvalue(res, r, 8));
+    u->submitted_by = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
     u->reviewed_at_us = funding_cell_i64(res, r, 9);
-    u->reviewed_by = funding_arena_strdup(a, PQgetvalue(res, r, 10));
-    u->review_note = funding_arena_strdup(a, PQgetvalue(res, r, 11));
+    u->reviewed_by = ccip_arena_strdup(a, PQgetvalue(res, r, 10));
+    u->review_note = ccip_arena_strdup(a, PQgetvalue(res, r, 11));
     u->updated_at_us = funding_cell_i64(res, r, 12);
     const char *id = u->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_LINES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
         return NULL;
     int rows = PQntuples(sub);
-    u->lines = funding_arena_alloc(a, (size_t)rows * sizeof *u->lines + 1);
+    u->lines = ccip_arena_alloc(a, (size_t)rows * sizeof *u->lines + 1);
     for (int i = 0; u->lines && i < rows; i++) {
-        Ccip__Funding__SpendLine *l = funding_arena_alloc(a, sizeof *l);
+        Ccip__Funding__SpendLine *l = ccip_arena_alloc(a, sizeof *l);
         if (!l)
             break;
         *l = (Ccip__Funding__SpendLine)CCIP__FUNDING__SPEND_LINE__INIT;
-        l->item = funding_arena_strdup(a, PQgetvalue(sub, i, 0));
+        l->item = ccip_arena_strdup(a, PQgetvalue(sub, i, 0));
         l->spent_fen = funding_cell_i64(sub, i, 1);
         u->spent_fen += l->spent_fen;
         u->lines[u->n_lines++] = l;
@@ -122,21 +122,21 @@ static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, 
     if ((*rc = ccip_db_exec(db, &S_DOCUMENTS, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
         return NULL;
     rows = PQntuples(sub);
-    u->documents = funding_arena_alloc(a, (size_t)rows * sizeof *u->documents + 1);
+    u->documents = ccip_arena_alloc(a, (size_t)rows * sizeof *u->documents + 1);
     for (int i = 0; u->documents && i < rows; i++) {
-        Ccip__Funding__ReportDocument *d = funding_arena_alloc(a, sizeof *d);
+        Ccip__Funding__ReportDocument *d = ccip_arena_alloc(a, sizeof *d);
         if (!d)
             break;
         *d = (Ccip__Funding__ReportDocument)CCIP__FUNDING__REPORT_DOCUMENT__INIT;
-        d->name = funding_arena_strdup(a, PQgetvalue(sub, i, 0));
-        d->sha256 = funding_arena_strdup(a, PQgetvalue(sub, i, 1));
+        d->name = ccip_arena_strdup(a, PQgetvalue(sub, i, 0));
+        d->sha256 = ccip_arena_strdup(a, PQgetvalue(sub, i, 1));
         u->documents[u->n_documents++] = d;
     }
     PQclear(sub);
     return u;
 }
 
-int funding_reports_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_reports_load(ccip_db *db, const char *award_id, ccip_arena *a,
                          Ccip__Funding__UseReport ***out, size_t *n)
 {
     *out = NULL;
@@ -146,7 +146,7 @@ int funding_reports_load(ccip_db *db, const char *award_id, funding_arena *a,
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Funding__UseReport **list = funding_arena_alloc(a, (size_t)rows * sizeof *list + 1);
+    Ccip__Funding__UseReport **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; rc == 0 && list && r < rows; r++) {
         Ccip__Funding__UseReport *u = s_row(db, res, r, a, &rc);
         if (u)
@@ -165,10 +165,10 @@ static int s_reply(ccip_command *cmd, const char *id, const char *type, const ch
     int rc = ccip_db_exec(cmd->db, &S_REPORT_GET, 1, &id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__UseReport *u = PQntuples(res) == 1 ? s_row(cmd->db, res, 0, a, &rc) : NULL;
     PQclear(res);
-    if (rc == 0 && (!u || funding_arena_failed(a)))
+    if (rc == 0 && (!u || ccip_arena_failed(a)))
         rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read report %s back", id);
     if (rc == 0 && type) {
         Ccip__Funding__UseReportChanged ev = CCIP__FUNDING__USE_REPORT_CHANGED__INIT;
@@ -181,7 +181,7 @@ static int s_reply(ccip_command *cmd, const char *id, const char *type, const ch
         reply.report = u;
         rc = funding_reply(cmd, &reply.base);
     }
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 

@@ -15,7 +15,7 @@
 #include "funding.h"
 
 /* Reads an award's reports into a, oldest first. Returns 0 or a ccip_db_rc. */
-int funding_reports_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_reports_load(ccip_db *db, const char *award_id, ccip_arena *a,
                          Ccip__Funding__UseReport ***out, size_t *n);
 
 /* Handlers. */

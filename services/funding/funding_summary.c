@@ -19,7 +19,7 @@ int funding_summary_year(ccip_command *cmd)
         cmd, &ccip__funding__year_summary_request__descriptor);
     if (!rq)
         return 0;
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     PGresult *res = NULL;
     int rc;
     Ccip__Funding__YearSummaryReply reply = CCIP__FUNDING__YEAR_SUMMARY_REPLY__INIT;
@@ -29,7 +29,7 @@ int funding_summary_year(ccip_command *cmd)
         (rc = funding_budget_load(cmd->db, rq->programme_code, rq->year, 1, a, &reply.budget)) != 0)
         goto out;
     if (!reply.budget) {
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
                  : funding_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
@@ -43,7 +43,7 @@ int funding_summary_year(ccip_command *cmd)
     if ((rc = ccip_db_exec(cmd->db, &S_AWARDS, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     int rows = PQntuples(res);
-    reply.awards = funding_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
+    reply.awards = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
     for (int r = 0; rc == 0 && reply.awards && r < rows; r++) {
         Ccip__Funding__Award *w = NULL;
         rc = funding_award_load(cmd->db, PQgetvalue(res, r, 0), NULL, 0, a, &w);
@@ -51,12 +51,12 @@ int funding_summary_year(ccip_command *cmd)
             reply.awards[reply.n_awards++] = w;
     }
     if (rc == 0)
-        rc = funding_arena_failed(a)
+        rc = ccip_arena_failed(a)
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the summary")
                  : funding_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }

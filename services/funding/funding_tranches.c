@@ -255,7 +255,7 @@ int funding_tranches_create(ccip_command *cmd, const char *award_id, const char 
     return inserted == (int)n ? 0 : CCIP_DB_RETRYABLE;
 }
 
-int funding_tranches_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,
                           Ccip__Funding__Tranche ***out, size_t *n)
 {
     *out = NULL;
@@ -268,9 +268,9 @@ int funding_tranches_load(ccip_db *db, const char *award_id, funding_arena *a,
     if ((rc = ccip_db_exec(db, &S_TRANCHES, 1, &award_id, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Funding__Tranche **list = funding_arena_alloc(a, (size_t)rows * sizeof *list + 1);
+    Ccip__Funding__Tranche **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; list && r < rows; r++) {
-        Ccip__Funding__Tranche *t = funding_arena_alloc(a, sizeof *t);
+        Ccip__Funding__Tranche *t = ccip_arena_alloc(a, sizeof *t);
         if (!t)
             break;
         *t = (Ccip__Funding__Tranche)CCIP__FUNDING__TRANCHE__INIT;
@@ -279,11 +279,11 @@ int funding_tranches_load(ccip_db *db, const char *award_id, funding_arena *a,
         t->amount_fen = funding_cell_i64(res, r, 2);
         t->condition = (Ccip__Funding__Condition)funding_enum_value(
             &ccip__funding__condition__descriptor, PQgetvalue(res, r, 3));
-        t->label = funding_arena_strdup(a, PQgetvalue(res, r, 4));
+        t->label = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
         t->status = (Ccip__Funding__TrancheStatus)funding_enum_value(
             &ccip__funding__tranche_status__descriptor, PQgetvalue(res, r, 5));
         t->condition_met = (unsigned)t->condition < NCONDITIONS && met[t->condition];
-        t->payment_id = funding_arena_strdup(a, PQgetvalue(res, r, 6));
+        t->payment_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
         t->paid_at_us = funding_cell_i64(res, r, 7);
         list[(*n)++] = t;
     }
@@ -383,32 +383,32 @@ enum {
     P_CANCEL,
 };
 
-static Ccip__Funding__Payment *s_payment_row(const PGresult *res, int r, funding_arena *a)
+static Ccip__Funding__Payment *s_payment_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Payment *p = funding_arena_alloc(a, sizeof *p);
+    Ccip__Funding__Payment *p = ccip_arena_alloc(a, sizeof *p);
     if (!p)
         return NULL;
     *p = (Ccip__Funding__Payment)CCIP__FUNDING__PAYMENT__INIT;
-    p->id = funding_arena_strdup(a, PQgetvalue(res, r, P_ID));
-    p->award_id = funding_arena_strdup(a, PQgetvalue(res, r, P_AWARD));
+    p->id = ccip_arena_strdup(a, PQgetvalue(res, r, P_ID));
+    p->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, P_AWARD));
     p->tranche_number = (int32_t)funding_cell_i64(res, r, P_TRANCHE);
     p->amount_fen = funding_cell_i64(res, r, P_AMOUNT);
     p->status = (Ccip__Funding__PaymentStatus)funding_enum_value(
         &ccip__funding__payment_status__descriptor, PQgetvalue(res, r, P_STATUS));
     p->needs_second_approval = funding_cell_bool(res, r, P_NEEDS_SECOND);
-    p->requested_by = funding_arena_strdup(a, PQgetvalue(res, r, P_REQUESTED_BY));
+    p->requested_by = ccip_arena_strdup(a, PQgetvalue(res, r, P_REQUESTED_BY));
     p->requested_at_us = funding_cell_i64(res, r, P_REQUESTED_AT);
-    p->first_approver = funding_arena_strdup(a, PQgetvalue(res, r, P_FIRST));
+    p->first_approver = ccip_arena_strdup(a, PQgetvalue(res, r, P_FIRST));
     p->first_approved_at_us = funding_cell_i64(res, r, P_FIRST_AT);
-    p->second_approver = funding_arena_strdup(a, PQgetvalue(res, r, P_SECOND));
+    p->second_approver = ccip_arena_strdup(a, PQgetvalue(res, r, P_SECOND));
     p->second_approved_at_us = funding_cell_i64(res, r, P_SECOND_AT);
-    p->payment_ref = funding_arena_strdup(a, PQgetvalue(res, r, P_REF));
+    p->payment_ref = ccip_arena_strdup(a, PQgetvalue(res, r, P_REF));
     p->paid_at_us = funding_cell_i64(res, r, P_PAID_AT);
-    p->cancel_reason = funding_arena_strdup(a, PQgetvalue(res, r, P_CANCEL));
+    p->cancel_reason = ccip_arena_strdup(a, PQgetvalue(res, r, P_CANCEL));
     return p;
 }
 
-int funding_payments_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_payments_load(ccip_db *db, const char *award_id, ccip_arena *a,
                           Ccip__Funding__Payment ***out, size_t *n)
 {
     *out = NULL;
@@ -418,7 +418,7 @@ int funding_payments_load(ccip_db *db, const char *award_id, funding_arena *a,
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    Ccip__Funding__Payment **list = funding_arena_alloc(a, (size_t)rows * sizeof *list + 1);
+    Ccip__Funding__Payment **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; list && r < rows; r++) {
         Ccip__Funding__Payment *p = s_payment_row(res, r, a);
         if (!p)
@@ -433,11 +433,11 @@ int funding_payments_load(ccip_db *db, const char *award_id, funding_arena *a,
 /* Replies with payment `id` and its tranche. */
 static int s_reply_payment(ccip_command *cmd, const char *id)
 {
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_PAYMENT_GET, 1, &id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK) {
-        funding_arena_destroy(&a);
+        ccip_arena_destroy(&a);
         return rc;
     }
     Ccip__Funding__PaymentReply reply = CCIP__FUNDING__PAYMENT_REPLY__INIT;
@@ -453,10 +453,10 @@ static int s_reply_payment(ccip_command *cmd, const char *id)
                 reply.tranche = ts[i];
     }
     if (rc == 0)
-        rc = funding_arena_failed(a) || !reply.payment
+        rc = ccip_arena_failed(a) || !reply.payment
                  ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read payment %s back", id)
                  : funding_reply(cmd, &reply.base);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -627,10 +627,10 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
         (rc = ccip_db_exec(cmd->db, &S_TRANCHE_STATUS, 3, tv, NULL, NULL, NULL)) != CCIP_DB_OK)
         return rc;
     /* The award's total paid, after this payment. */
-    funding_arena *a = funding_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__Award *award = NULL;
     if ((rc = funding_award_load(cmd->db, w->id, NULL, 0, a, &award)) != 0 || !award) {
-        funding_arena_destroy(&a);
+        ccip_arena_destroy(&a);
         return rc ? rc
                   : funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back",
                                  w->id);
@@ -657,7 +657,7 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
         ev.second_approver = (char *)cmd->actor.id;
     rc = funding_emit(cmd, "funding.disbursement.paid.v1", "application", w->application_id,
                       &ev.base);
-    funding_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     if (rc != 0)
         return rc;
     return funding_award_complete_if_paid(cmd, w);

@@ -55,11 +55,11 @@ int funding_tranches_create(ccip_command *cmd, const char *award_id, const char 
 
 /* Reads an award's tranches into a (with condition_met as of now).
  * Returns 0 or a ccip_db_rc. */
-int funding_tranches_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,
                           Ccip__Funding__Tranche ***out, size_t *n);
 
 /* Reads an award's payments into a. Returns 0 or a ccip_db_rc. */
-int funding_payments_load(ccip_db *db, const char *award_id, funding_arena *a,
+int funding_payments_load(ccip_db *db, const char *award_id, ccip_arena *a,
                           Ccip__Funding__Payment ***out, size_t *n);
 
 /* Suspends the award's unpaid tranches and cancels its pending payments

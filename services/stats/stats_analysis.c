@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats_arena.h"
+#include "ccip_arena.h"
 #include "stats_catalogue.h"
 
 #define GROUPS_MAX 256 /* districts and categories one analysis shows */
@@ -110,7 +110,7 @@ static int s_group_of(s_group *g, size_t *n, const char *dimension, const char *
     return (int)(*n)++;
 }
 
-int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
+int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
                          Ccip__Stats__AnalysisReply **out)
 {
     *out = NULL;
@@ -154,9 +154,9 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
     }
     size_t nind = stats_catalogue_count(cat);
     size_t nrows = nind * ngroups;
-    Ccip__Stats__AnalysisReply *reply = stats_arena_alloc(a, sizeof *reply);
-    Ccip__Stats__AnalysisRow *rows = stats_arena_alloc(a, nrows * sizeof *rows);
-    Ccip__Stats__AnalysisRow **list = stats_arena_alloc(a, nrows * sizeof *list);
+    Ccip__Stats__AnalysisReply *reply = ccip_arena_alloc(a, sizeof *reply);
+    Ccip__Stats__AnalysisRow *rows = ccip_arena_alloc(a, nrows * sizeof *rows);
+    Ccip__Stats__AnalysisRow **list = ccip_arena_alloc(a, nrows * sizeof *list);
     int64_t *qoq_cur = calloc(nrows + 1, sizeof *qoq_cur), *qoq_base = calloc(nrows + 1, 8);
     int64_t *yoy_cur = calloc(nrows + 1, sizeof *yoy_cur), *yoy_base = calloc(nrows + 1, 8);
     if (!reply || !rows || !list || !qoq_cur || !qoq_base || !yoy_cur || !yoy_base) {
@@ -168,9 +168,9 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
         goto out;
     }
     *reply = (Ccip__Stats__AnalysisReply)CCIP__STATS__ANALYSIS_REPLY__INIT;
-    reply->quarter = stats_arena_strdup(a, quarter);
-    reply->previous_quarter = stats_arena_strdup(a, prev);
-    reply->year_ago_quarter = stats_arena_strdup(a, yoy);
+    reply->quarter = ccip_arena_strdup(a, quarter);
+    reply->previous_quarter = ccip_arena_strdup(a, prev);
+    reply->year_ago_quarter = ccip_arena_strdup(a, yoy);
     reply->catalogue_version = (uint32_t)version;
     reply->accepted = (uint32_t)stats_cell_i64(acc, 0, 0);
     /* Row (indicator i, group g) is rows[i * ngroups + g]. */
@@ -180,8 +180,8 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
             Ccip__Stats__AnalysisRow *row = &rows[i * ngroups + g];
             *row = (Ccip__Stats__AnalysisRow)CCIP__STATS__ANALYSIS_ROW__INIT;
             row->dimension = (char *)groups[g].dimension;
-            row->key = stats_arena_strdup(a, groups[g].key);
-            row->indicator = stats_arena_strdup(a, ind->code);
+            row->key = ccip_arena_strdup(a, groups[g].key);
+            row->indicator = ccip_arena_strdup(a, ind->code);
             row->unit = ind->unit;
             list[i * ngroups + g] = row;
         }
@@ -287,7 +287,7 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, stats_arena *a,
     reply->rows = list;
     reply->n_rows = nrows;
     reply->complete = reply->expected > 0 && reply->accepted >= reply->expected;
-    if (stats_arena_failed(a)) {
+    if (ccip_arena_failed(a)) {
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
@@ -307,13 +307,13 @@ int stats_analysis_cmd(ccip_command *cmd)
         cmd, &ccip__stats__analysis_request__descriptor);
     if (!rq)
         return 0;
-    stats_arena *a = stats_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Stats__AnalysisReply *reply = NULL;
     int rc = a ? stats_analysis_build(cmd, rq->quarter, a, &reply)
                : stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc == 0)
         rc = stats_reply(cmd, &reply->base);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }

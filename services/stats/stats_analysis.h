@@ -40,10 +40,10 @@ void stats_rank(const int64_t *values, const int *eligible, size_t n, uint32_t *
 int stats_analysis_cmd(ccip_command *cmd);
 
 /* Builds the analysis of `quarter` into *out, allocated from the arena
- * `arena` (a stats_arena; the reply lives as long as it). Used by the
+ * `arena` (a ccip_arena; the reply lives as long as it). Used by the
  * command and by the releases. Returns 0, STATS_REPLIED or a ccip_db_rc. */
-struct stats_arena;
-int stats_analysis_build(ccip_command *cmd, const char *quarter, struct stats_arena *arena,
+struct ccip_arena;
+int stats_analysis_build(ccip_command *cmd, const char *quarter, struct ccip_arena *arena,
                          Ccip__Stats__AnalysisReply **out);
 
 #endif

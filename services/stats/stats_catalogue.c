@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats_arena.h"
+#include "ccip_arena.h"
 
 #define INDICATORS_MAX 200 /* indicators one version may hold */
 #define RULES_MAX      100 /* rules one version may hold */
@@ -15,7 +15,7 @@ struct stats_catalogue {
     const char *note;               /* what changed */
     const char *published_by;       /* actor id */
     int64_t published_at_us;        /* when */
-    stats_arena *arena;             /* every string and array below */
+    ccip_arena *arena;              /* every string and array below */
     stats_catalogue_indicator *ind; /* indicators in catalogue order */
     size_t n;                       /* number of indicators */
     stats_rule_def *rules;          /* rules in catalogue order */
@@ -115,7 +115,7 @@ int stats_catalogue_load(ccip_db *db, int version, stats_catalogue **out)
         return rc;
     }
     stats_catalogue *c = calloc(1, sizeof *c);
-    stats_arena *a = c ? stats_arena_new() : NULL;
+    ccip_arena *a = c ? ccip_arena_new() : NULL;
     if (!a) {
         free(c);
         PQclear(head);
@@ -126,16 +126,16 @@ int stats_catalogue_load(ccip_db *db, int version, stats_catalogue **out)
     c->arena = a;
     c->version = version;
     snprintf(c->effective_from, sizeof c->effective_from, "%s", PQgetvalue(head, 0, 1));
-    c->note = stats_arena_strdup(a, PQgetvalue(head, 0, 2));
-    c->published_by = stats_arena_strdup(a, PQgetvalue(head, 0, 3));
+    c->note = ccip_arena_strdup(a, PQgetvalue(head, 0, 2));
+    c->published_by = ccip_arena_strdup(a, PQgetvalue(head, 0, 3));
     c->published_at_us = stats_cell_i64(head, 0, 4);
     int n = PQntuples(ind);
-    c->ind = stats_arena_alloc(a, (size_t)n * sizeof *c->ind);
+    c->ind = ccip_arena_alloc(a, (size_t)n * sizeof *c->ind);
     for (int r = 0; c->ind && r < n; r++) {
         stats_catalogue_indicator *i = &c->ind[c->n++];
-        i->code = stats_arena_strdup(a, PQgetvalue(ind, r, 0));
-        i->name = stats_arena_strdup(a, PQgetvalue(ind, r, 1));
-        i->description = stats_arena_strdup(a, PQgetvalue(ind, r, 2));
+        i->code = ccip_arena_strdup(a, PQgetvalue(ind, r, 0));
+        i->name = ccip_arena_strdup(a, PQgetvalue(ind, r, 1));
+        i->description = ccip_arena_strdup(a, PQgetvalue(ind, r, 2));
         i->unit = (Ccip__Stats__Unit)stats_enum_value(&ccip__stats__unit__descriptor,
                                                       PQgetvalue(ind, r, 3));
         i->kinds = s_kinds(PQgetvalue(ind, r, 4));
@@ -143,22 +143,22 @@ int stats_catalogue_load(ccip_db *db, int version, stats_catalogue **out)
         i->allow_negative = PQgetvalue(ind, r, 6)[0] == 't';
     }
     n = PQntuples(rules);
-    c->rules = stats_arena_alloc(a, (size_t)n * sizeof *c->rules);
+    c->rules = ccip_arena_alloc(a, (size_t)n * sizeof *c->rules);
     for (int r = 0; c->rules && r < n; r++) {
         stats_rule_def *d = &c->rules[c->nrules++];
-        d->id = stats_arena_strdup(a, PQgetvalue(rules, r, 0));
-        d->left = stats_arena_strdup(a, PQgetvalue(rules, r, 1));
+        d->id = ccip_arena_strdup(a, PQgetvalue(rules, r, 0));
+        d->left = ccip_arena_strdup(a, PQgetvalue(rules, r, 1));
         d->op = (Ccip__Stats__CompareOp)stats_enum_value(&ccip__stats__compare_op__descriptor,
                                                          PQgetvalue(rules, r, 2));
-        d->right = stats_arena_strdup(a, PQgetvalue(rules, r, 3));
+        d->right = ccip_arena_strdup(a, PQgetvalue(rules, r, 3));
         d->importance = (Ccip__Stats__Importance)stats_enum_value(
             &ccip__stats__importance__descriptor, PQgetvalue(rules, r, 4));
-        d->message = stats_arena_strdup(a, PQgetvalue(rules, r, 5));
+        d->message = ccip_arena_strdup(a, PQgetvalue(rules, r, 5));
     }
     PQclear(head);
     PQclear(ind);
     PQclear(rules);
-    if (stats_arena_failed(a)) {
+    if (ccip_arena_failed(a)) {
         stats_catalogue_destroy(&c);
         return CCIP_DB_ERROR;
     }
@@ -170,7 +170,7 @@ void stats_catalogue_destroy(stats_catalogue **c)
 {
     if (!c || !*c)
         return;
-    stats_arena_destroy(&(*c)->arena);
+    ccip_arena_destroy(&(*c)->arena);
     free(*c);
     *c = NULL;
 }
@@ -231,9 +231,9 @@ const stats_rule_def *stats_catalogue_rules(const stats_catalogue *c, size_t *n)
 
 /* Builds the reply's catalogue from c, in arena a (strings borrowed from c,
  * which must outlive the reply's packing). */
-static Ccip__Stats__Catalogue *s_message(const stats_catalogue *c, stats_arena *a)
+static Ccip__Stats__Catalogue *s_message(const stats_catalogue *c, ccip_arena *a)
 {
-    Ccip__Stats__Catalogue *m = stats_arena_alloc(a, sizeof *m);
+    Ccip__Stats__Catalogue *m = ccip_arena_alloc(a, sizeof *m);
     if (!m)
         return NULL;
     *m = (Ccip__Stats__Catalogue)CCIP__STATS__CATALOGUE__INIT;
@@ -242,11 +242,11 @@ static Ccip__Stats__Catalogue *s_message(const stats_catalogue *c, stats_arena *
     m->note = (char *)c->note;
     m->published_by = (char *)c->published_by;
     m->published_at_us = c->published_at_us;
-    m->indicators = stats_arena_alloc(a, c->n * sizeof *m->indicators);
+    m->indicators = ccip_arena_alloc(a, c->n * sizeof *m->indicators);
     for (size_t i = 0; m->indicators && i < c->n; i++) {
         const stats_catalogue_indicator *src = &c->ind[i];
-        Ccip__Stats__Indicator *d = stats_arena_alloc(a, sizeof *d);
-        Ccip__Stats__RosterKind *kinds = stats_arena_alloc(a, 2 * sizeof *kinds);
+        Ccip__Stats__Indicator *d = ccip_arena_alloc(a, sizeof *d);
+        Ccip__Stats__RosterKind *kinds = ccip_arena_alloc(a, 2 * sizeof *kinds);
         if (!d || !kinds)
             return NULL;
         *d = (Ccip__Stats__Indicator)CCIP__STATS__INDICATOR__INIT;
@@ -263,10 +263,10 @@ static Ccip__Stats__Catalogue *s_message(const stats_catalogue *c, stats_arena *
             kinds[d->n_kinds++] = CCIP__STATS__ROSTER_KIND__TALENT_BASE;
         m->indicators[m->n_indicators++] = d;
     }
-    m->rules = stats_arena_alloc(a, c->nrules * sizeof *m->rules);
+    m->rules = ccip_arena_alloc(a, c->nrules * sizeof *m->rules);
     for (size_t i = 0; m->rules && i < c->nrules; i++) {
         const stats_rule_def *src = &c->rules[i];
-        Ccip__Stats__Rule *d = stats_arena_alloc(a, sizeof *d);
+        Ccip__Stats__Rule *d = ccip_arena_alloc(a, sizeof *d);
         if (!d)
             return NULL;
         *d = (Ccip__Stats__Rule)CCIP__STATS__RULE__INIT;
@@ -297,19 +297,19 @@ static int s_reply_version(ccip_command *cmd, int version)
         stats_catalogue_destroy(&c);
         return rc;
     }
-    stats_arena *a = stats_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Stats__CatalogueReply reply = CCIP__STATS__CATALOGUE_REPLY__INIT;
     reply.catalogue = s_message(c, a);
     int n = PQntuples(res);
-    reply.versions = stats_arena_alloc(a, (size_t)n * sizeof *reply.versions);
+    reply.versions = ccip_arena_alloc(a, (size_t)n * sizeof *reply.versions);
     for (int r = 0; reply.versions && r < n; r++)
         reply.versions[reply.n_versions++] = (uint32_t)atoi(PQgetvalue(res, r, 0));
     PQclear(res);
-    if (!reply.catalogue || stats_arena_failed(a))
+    if (!reply.catalogue || ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the catalogue");
     else
         rc = stats_reply(cmd, &reply.base);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     stats_catalogue_destroy(&c);
     return STATS_RC(rc);
 }

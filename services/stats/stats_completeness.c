@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stats_arena.h"
+#include "ccip_arena.h"
 #include "stats_reports.h"
 
 #define DISTRICTS_MAX 32 /* Beijing has 16 */
@@ -41,7 +41,7 @@ int stats_completeness_cmd(ccip_command *cmd)
     stats_quarter q;
     char district[8];
     PGresult *res = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
     if (rc == 0)
         rc = stats_district_arg(cmd, "district", rq->district, district);
@@ -50,7 +50,7 @@ int stats_completeness_cmd(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_ENTRIES, 2, p, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__CompletenessReply reply = CCIP__STATS__COMPLETENESS_REPLY__INIT;
     reply.quarter = rq->quarter;
     reply.due_at_us = stats_due_us(cmd, q);
@@ -60,29 +60,29 @@ int stats_completeness_cmd(ccip_command *cmd)
     total.district_name = "all districts";
     reply.total = &total;
     int n = PQntuples(res);
-    reply.clusters = stats_arena_alloc(a, (size_t)n * sizeof *reply.clusters);
-    reply.districts = stats_arena_alloc(a, DISTRICTS_MAX * sizeof *reply.districts);
+    reply.clusters = ccip_arena_alloc(a, (size_t)n * sizeof *reply.clusters);
+    reply.districts = ccip_arena_alloc(a, DISTRICTS_MAX * sizeof *reply.districts);
     Ccip__Stats__DistrictCompleteness *d = NULL;
     for (int r = 0; reply.clusters && reply.districts && r < n; r++) {
         const char *code = PQgetvalue(res, r, 2);
         if (!d || strcmp(d->district_code, code) != 0) {
             if (reply.n_districts == DISTRICTS_MAX)
                 break;
-            d = stats_arena_alloc(a, sizeof *d);
+            d = ccip_arena_alloc(a, sizeof *d);
             if (!d)
                 break;
             *d = (Ccip__Stats__DistrictCompleteness)CCIP__STATS__DISTRICT_COMPLETENESS__INIT;
-            d->district_code = stats_arena_strdup(a, code);
+            d->district_code = ccip_arena_strdup(a, code);
             const ccip_district *info = ccip_district_find(code);
-            d->district_name = stats_arena_strdup(a, info ? info->name_en : "");
+            d->district_name = ccip_arena_strdup(a, info ? info->name_en : "");
             reply.districts[reply.n_districts++] = d;
         }
-        Ccip__Stats__ClusterCompleteness *c = stats_arena_alloc(a, sizeof *c);
+        Ccip__Stats__ClusterCompleteness *c = ccip_arena_alloc(a, sizeof *c);
         if (!c)
             break;
         *c = (Ccip__Stats__ClusterCompleteness)CCIP__STATS__CLUSTER_COMPLETENESS__INIT;
-        c->roster_id = stats_arena_strdup(a, PQgetvalue(res, r, 0));
-        c->name = stats_arena_strdup(a, PQgetvalue(res, r, 1));
+        c->roster_id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+        c->name = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
         c->district_code = d->district_code;
         c->status = (Ccip__Stats__ReportStatus)stats_enum_value(
             &ccip__stats__report_status__descriptor, PQgetvalue(res, r, 3));
@@ -109,13 +109,13 @@ int stats_completeness_cmd(ccip_command *cmd)
     for (size_t i = 0; i < reply.n_districts; i++)
         s_rates(reply.districts[i]);
     s_rates(&total);
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }

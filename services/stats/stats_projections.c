@@ -14,7 +14,7 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
-#include "stats_arena.h"
+#include "ccip_arena.h"
 #include "ccip/ip.pb-c.h"
 
 #define EVENT_PAYLOAD_MAX  (1024 * 1024) /* = CCIP_OUTBOX_PAYLOAD_MAX */
@@ -897,7 +897,7 @@ int stats_indicators_cmd(ccip_command *cmd)
     stats_quarter q;
     char district[8];
     PGresult *res = NULL, *cur = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0)
         rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
@@ -910,41 +910,41 @@ int stats_indicators_cmd(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_CURSORS, 0, NULL, NULL, NULL, &cur);
     if (rc != 0)
         goto out;
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__EventIndicatorsReply reply = CCIP__STATS__EVENT_INDICATORS_REPLY__INIT;
     reply.quarter = rq->quarter;
     int n = PQntuples(res);
-    reply.rows = stats_arena_alloc(a, (size_t)n * sizeof *reply.rows);
+    reply.rows = ccip_arena_alloc(a, (size_t)n * sizeof *reply.rows);
     for (int r = 0; reply.rows && r < n && r < INDICATOR_ROWS_MAX; r++) {
-        Ccip__Stats__EventIndicator *e = stats_arena_alloc(a, sizeof *e);
+        Ccip__Stats__EventIndicator *e = ccip_arena_alloc(a, sizeof *e);
         if (!e)
             break;
         *e = (Ccip__Stats__EventIndicator)CCIP__STATS__EVENT_INDICATOR__INIT;
-        e->district_code = stats_arena_strdup(a, PQgetvalue(res, r, 0));
-        e->kind = stats_arena_strdup(a, PQgetvalue(res, r, 1));
-        e->indicator = stats_arena_strdup(a, PQgetvalue(res, r, 2));
+        e->district_code = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+        e->kind = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
+        e->indicator = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
         e->value = stats_cell_i64(res, r, 3);
         reply.rows[reply.n_rows++] = e;
     }
     n = PQntuples(cur);
-    reply.cursors = stats_arena_alloc(a, (size_t)n * sizeof *reply.cursors);
+    reply.cursors = ccip_arena_alloc(a, (size_t)n * sizeof *reply.cursors);
     for (int r = 0; reply.cursors && r < n; r++) {
-        Ccip__Stats__ProducerCursor *c = stats_arena_alloc(a, sizeof *c);
+        Ccip__Stats__ProducerCursor *c = ccip_arena_alloc(a, sizeof *c);
         if (!c)
             break;
         *c = (Ccip__Stats__ProducerCursor)CCIP__STATS__PRODUCER_CURSOR__INIT;
-        c->producer = stats_arena_strdup(a, PQgetvalue(cur, r, 0));
+        c->producer = ccip_arena_strdup(a, PQgetvalue(cur, r, 0));
         c->position = (uint64_t)stats_cell_i64(cur, r, 1);
         reply.cursors[reply.n_cursors++] = c;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
     PQclear(cur);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }

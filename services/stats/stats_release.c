@@ -8,7 +8,7 @@
 
 #include "ccip_id.h"
 #include "stats_analysis.h"
-#include "stats_arena.h"
+#include "ccip_arena.h"
 #include "stats_completeness.h"
 #include "stats_validation.h"
 
@@ -359,7 +359,7 @@ int stats_release_publish_cmd(ccip_command *cmd)
         cmd, &ccip__stats__publish_release_request__descriptor);
     if (!rq)
         return 0;
-    stats_arena *a = stats_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Stats__AnalysisReply *an = NULL;
     PGresult *res = NULL;
     s_text summary = {0}, files[6];
@@ -455,28 +455,28 @@ out:
     free(summary.p);
     for (int i = 0; i < 6; i++)
         free(files[i].p);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-static Ccip__Stats__Release *s_release(const PGresult *res, int r, stats_arena *a)
+static Ccip__Stats__Release *s_release(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Stats__Release *m = stats_arena_alloc(a, sizeof *m);
+    Ccip__Stats__Release *m = ccip_arena_alloc(a, sizeof *m);
     if (!m)
         return NULL;
     *m = (Ccip__Stats__Release)CCIP__STATS__RELEASE__INIT;
-    m->quarter = stats_arena_strdup(a, PQgetvalue(res, r, 0));
+    m->quarter = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
     m->version = (uint32_t)stats_cell_i64(res, r, 1);
-    m->title = stats_arena_strdup(a, PQgetvalue(res, r, 2));
-    m->licence = stats_arena_strdup(a, PQgetvalue(res, r, 3));
+    m->title = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+    m->licence = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
     m->embargo_until_us = stats_cell_i64(res, r, 4);
-    m->change_note = stats_arena_strdup(a, PQgetvalue(res, r, 5));
-    m->published_by = stats_arena_strdup(a, PQgetvalue(res, r, 6));
+    m->change_note = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
+    m->published_by = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
     m->published_at_us = stats_cell_i64(res, r, 7);
-    m->summary = stats_arena_strdup(a, PQgetvalue(res, r, 8));
+    m->summary = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
     return m;
 }
 
@@ -493,7 +493,7 @@ int stats_release_get_cmd(ccip_command *cmd)
         return 0;
     stats_quarter q;
     PGresult *res = NULL, *files = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
     char v[16];
     snprintf(v, sizeof v, "%u", rq->version);
@@ -514,7 +514,7 @@ int stats_release_get_cmd(ccip_command *cmd)
             rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no release of %s", rq->quarter);
         goto out;
     }
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__ReleaseReply reply = CCIP__STATS__RELEASE_REPLY__INIT;
     reply.release = s_release(res, 0, a);
     if (!reply.release) {
@@ -527,9 +527,9 @@ int stats_release_get_cmd(ccip_command *cmd)
         goto out;
     int n = PQntuples(files);
     Ccip__Stats__Release *m = reply.release;
-    m->files = stats_arena_alloc(a, (size_t)n * sizeof *m->files);
+    m->files = ccip_arena_alloc(a, (size_t)n * sizeof *m->files);
     for (int r = 0; m->files && r < n; r++) {
-        Ccip__Stats__ReleaseFile *f = stats_arena_alloc(a, sizeof *f);
+        Ccip__Stats__ReleaseFile *f = ccip_arena_alloc(a, sizeof *f);
         if (!f)
             break;
         *f = (Ccip__Stats__ReleaseFile)CCIP__STATS__RELEASE_FILE__INIT;
@@ -538,14 +538,14 @@ int stats_release_get_cmd(ccip_command *cmd)
         f->content = PQgetvalue(files, r, 2);
         m->files[m->n_files++] = f;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
     PQclear(files);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }
@@ -558,7 +558,7 @@ int stats_release_list_cmd(ccip_command *cmd)
         return 0;
     stats_quarter q;
     PGresult *res = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = 0;
     if (rq->quarter[0])
         rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
@@ -569,23 +569,23 @@ int stats_release_list_cmd(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 3, p, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__ListReleasesReply reply = CCIP__STATS__LIST_RELEASES_REPLY__INIT;
     int n = PQntuples(res);
-    reply.releases = stats_arena_alloc(a, (size_t)n * sizeof *reply.releases);
+    reply.releases = ccip_arena_alloc(a, (size_t)n * sizeof *reply.releases);
     for (int r = 0; reply.releases && r < n && r < LIST_MAX; r++) {
         Ccip__Stats__Release *m = s_release(res, r, a);
         if (!m)
             break;
         reply.releases[reply.n_releases++] = m;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }

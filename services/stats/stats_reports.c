@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ccip_id.h"
-#include "stats_arena.h"
+#include "ccip_arena.h"
 #include "stats_catalogue.h"
 
 #define VALUES_MAX   200  /* values one command may set */
@@ -337,7 +337,7 @@ int stats_report_emit(ccip_command *cmd, const stats_report_row *row, const char
 
 /* ---- the reply ---------------------------------------------------------------------- */
 
-static int s_load(ccip_command *cmd, const char *id, stats_arena *a, Ccip__Stats__Report **out)
+static int s_load(ccip_command *cmd, const char *id, ccip_arena *a, Ccip__Stats__Report **out)
 {
     *out = NULL;
     PGresult *res = NULL;
@@ -348,26 +348,26 @@ static int s_load(ccip_command *cmd, const char *id, stats_arena *a, Ccip__Stats
         PQclear(res);
         return stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no report %s", id);
     }
-    Ccip__Stats__Report *r = stats_arena_alloc(a, sizeof *r);
+    Ccip__Stats__Report *r = ccip_arena_alloc(a, sizeof *r);
     if (!r) {
         PQclear(res);
         return stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     }
     *r = (Ccip__Stats__Report)CCIP__STATS__REPORT__INIT;
-    r->id = stats_arena_strdup(a, PQgetvalue(res, 0, 0));
-    r->roster_id = stats_arena_strdup(a, PQgetvalue(res, 0, 1));
-    r->roster_name = stats_arena_strdup(a, PQgetvalue(res, 0, 2));
-    r->district_code = stats_arena_strdup(a, PQgetvalue(res, 0, 3));
-    r->quarter = stats_arena_strdup(a, PQgetvalue(res, 0, 4));
+    r->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
+    r->roster_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
+    r->roster_name = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
+    r->district_code = ccip_arena_strdup(a, PQgetvalue(res, 0, 3));
+    r->quarter = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
     r->catalogue_version = (uint32_t)atoi(PQgetvalue(res, 0, 5));
     r->status = (Ccip__Stats__ReportStatus)stats_enum_value(&ccip__stats__report_status__descriptor,
                                                             PQgetvalue(res, 0, 6));
-    r->note = stats_arena_strdup(a, PQgetvalue(res, 0, 7));
-    r->created_by = stats_arena_strdup(a, PQgetvalue(res, 0, 8));
+    r->note = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
+    r->created_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 8));
     r->created_at_us = stats_cell_i64(res, 0, 9);
     r->first_submitted_at_us = stats_cell_i64(res, 0, 10);
     r->submitted_at_us = stats_cell_i64(res, 0, 11);
-    r->return_reason = stats_arena_strdup(a, PQgetvalue(res, 0, 12));
+    r->return_reason = ccip_arena_strdup(a, PQgetvalue(res, 0, 12));
     PQclear(res);
     stats_quarter q;
     stats_quarter_parse("quarter", r->quarter, &q, NULL, 0);
@@ -378,15 +378,15 @@ static int s_load(ccip_command *cmd, const char *id, stats_arena *a, Ccip__Stats
     if ((rc = ccip_db_exec(cmd->db, &S_VALUES, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int n = PQntuples(res);
-    r->values = stats_arena_alloc(a, (size_t)n * sizeof *r->values);
+    r->values = ccip_arena_alloc(a, (size_t)n * sizeof *r->values);
     for (int i = 0; r->values && i < n; i++) {
-        Ccip__Stats__Value *v = stats_arena_alloc(a, sizeof *v);
+        Ccip__Stats__Value *v = ccip_arena_alloc(a, sizeof *v);
         if (!v)
             break;
         *v = (Ccip__Stats__Value)CCIP__STATS__VALUE__INIT;
-        v->code = stats_arena_strdup(a, PQgetvalue(res, i, 0));
+        v->code = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         v->value = stats_cell_i64(res, i, 1);
-        v->explanation = stats_arena_strdup(a, PQgetvalue(res, i, 2));
+        v->explanation = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         v->unit = (Ccip__Stats__Unit)stats_enum_value(&ccip__stats__unit__descriptor,
                                                       PQgetvalue(res, i, 3));
         r->values[r->n_values++] = v;
@@ -395,9 +395,9 @@ static int s_load(ccip_command *cmd, const char *id, stats_arena *a, Ccip__Stats
     if ((rc = ccip_db_exec(cmd->db, &S_HISTORY, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     n = PQntuples(res);
-    r->history = stats_arena_alloc(a, (size_t)n * sizeof *r->history);
+    r->history = ccip_arena_alloc(a, (size_t)n * sizeof *r->history);
     for (int i = 0; r->history && i < n; i++) {
-        Ccip__Stats__Transition *t = stats_arena_alloc(a, sizeof *t);
+        Ccip__Stats__Transition *t = ccip_arena_alloc(a, sizeof *t);
         if (!t)
             break;
         *t = (Ccip__Stats__Transition)CCIP__STATS__TRANSITION__INIT;
@@ -405,9 +405,9 @@ static int s_load(ccip_command *cmd, const char *id, stats_arena *a, Ccip__Stats
             &ccip__stats__report_status__descriptor, PQgetvalue(res, i, 0));
         t->to_status = (Ccip__Stats__ReportStatus)stats_enum_value(
             &ccip__stats__report_status__descriptor, PQgetvalue(res, i, 1));
-        t->actor_id = stats_arena_strdup(a, PQgetvalue(res, i, 2));
-        t->actor_role = stats_arena_strdup(a, PQgetvalue(res, i, 3));
-        t->reason = stats_arena_strdup(a, PQgetvalue(res, i, 4));
+        t->actor_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
+        t->actor_role = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
+        t->reason = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
         t->at_us = stats_cell_i64(res, i, 5);
         r->history[r->n_history++] = t;
     }
@@ -427,30 +427,30 @@ int stats_report_reply(ccip_command *cmd, const char *id)
     size_t nf = 0;
     if ((rc = stats_report_findings(cmd, &row, &f, &nf)) != 0)
         return rc;
-    stats_arena *a = stats_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Stats__ReportReply reply = CCIP__STATS__REPORT_REPLY__INIT;
     if ((rc = s_load(cmd, id, a, &reply.report)) != 0)
         goto out;
-    reply.findings = stats_arena_alloc(a, nf * sizeof *reply.findings);
+    reply.findings = ccip_arena_alloc(a, nf * sizeof *reply.findings);
     for (size_t i = 0; reply.findings && i < nf; i++) {
-        Ccip__Stats__Finding *m = stats_arena_alloc(a, sizeof *m);
+        Ccip__Stats__Finding *m = ccip_arena_alloc(a, sizeof *m);
         if (!m)
             break;
         *m = (Ccip__Stats__Finding)CCIP__STATS__FINDING__INIT;
         m->importance = f[i].importance;
-        m->rule = stats_arena_strdup(a, f[i].rule);
-        m->indicator = stats_arena_strdup(a, f[i].indicator);
-        m->message = stats_arena_strdup(a, f[i].message);
+        m->rule = ccip_arena_strdup(a, f[i].rule);
+        m->indicator = ccip_arena_strdup(a, f[i].indicator);
+        m->message = ccip_arena_strdup(a, f[i].message);
         m->explained = f[i].explained;
         reply.findings[reply.n_findings++] = m;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building report %s", id);
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     free(f);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -808,7 +808,7 @@ int stats_report_list_cmd(ccip_command *cmd)
     stats_quarter q;
     char district[8] = "";
     PGresult *res = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     const char *status = "";
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0 && rq->quarter[0])
@@ -834,33 +834,33 @@ int stats_report_list_cmd(ccip_command *cmd)
                        caller.kind == STATS_CALLER_OPERATOR ? caller.uscc : ""};
     if ((rc = ccip_db_exec(cmd->db, &S_LIST, 5, p, NULL, NULL, &res)) != 0)
         goto out;
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__ListReportsReply reply = CCIP__STATS__LIST_REPORTS_REPLY__INIT;
     int n = PQntuples(res);
-    reply.reports = stats_arena_alloc(a, (size_t)n * sizeof *reply.reports);
+    reply.reports = ccip_arena_alloc(a, (size_t)n * sizeof *reply.reports);
     for (int r = 0; reply.reports && r < n && r < LIST_MAX; r++) {
-        Ccip__Stats__ReportSummary *s = stats_arena_alloc(a, sizeof *s);
+        Ccip__Stats__ReportSummary *s = ccip_arena_alloc(a, sizeof *s);
         if (!s)
             break;
         *s = (Ccip__Stats__ReportSummary)CCIP__STATS__REPORT_SUMMARY__INIT;
-        s->id = stats_arena_strdup(a, PQgetvalue(res, r, 0));
-        s->roster_id = stats_arena_strdup(a, PQgetvalue(res, r, 1));
-        s->roster_name = stats_arena_strdup(a, PQgetvalue(res, r, 2));
-        s->district_code = stats_arena_strdup(a, PQgetvalue(res, r, 3));
-        s->quarter = stats_arena_strdup(a, PQgetvalue(res, r, 4));
+        s->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
+        s->roster_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
+        s->roster_name = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+        s->district_code = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
+        s->quarter = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
         s->status = (Ccip__Stats__ReportStatus)stats_enum_value(
             &ccip__stats__report_status__descriptor, PQgetvalue(res, r, 5));
         s->first_submitted_at_us = stats_cell_i64(res, r, 6);
         s->values = (uint32_t)stats_cell_i64(res, r, 7);
         reply.reports[reply.n_reports++] = s;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing reports");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }
@@ -879,7 +879,7 @@ int stats_report_correct_cmd(ccip_command *cmd)
     stats_finding *f = NULL;
     size_t nf = 0;
     PGresult *before = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0)
         rc = stats_text_arg(cmd, "reason", rq->reason, 1, STATS_REASON_MAX, 1);
@@ -903,9 +903,9 @@ int stats_report_correct_cmd(ccip_command *cmd)
         goto out;
     /* What changes: the event lists it, and a correction that changes
      * nothing is refused rather than recorded. */
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__ValueCorrected ev = CCIP__STATS__VALUE_CORRECTED__INIT;
-    ev.changes = stats_arena_alloc(a, (rq->n_values + rq->n_remove) * sizeof *ev.changes);
+    ev.changes = ccip_arena_alloc(a, (rq->n_values + rq->n_remove) * sizeof *ev.changes);
     int64_t now = ccip_now_us();
     for (size_t i = 0; ev.changes && i < rq->n_values + rq->n_remove; i++) {
         const char *code = i < rq->n_values ? rq->values[i]->code : rq->remove[i - rq->n_values];
@@ -914,7 +914,7 @@ int stats_report_correct_cmd(ccip_command *cmd)
         int64_t nv = has_new ? rq->values[i]->value : 0;
         if ((r < 0 && !has_new) || (r >= 0 && has_new && stats_cell_i64(before, r, 1) == nv))
             continue;
-        Ccip__Stats__AuditEntry *e = stats_arena_alloc(a, sizeof *e);
+        Ccip__Stats__AuditEntry *e = ccip_arena_alloc(a, sizeof *e);
         if (!e)
             break;
         *e = (Ccip__Stats__AuditEntry)CCIP__STATS__AUDIT_ENTRY__INIT;
@@ -929,7 +929,7 @@ int stats_report_correct_cmd(ccip_command *cmd)
         e->at_us = now;
         ev.changes[ev.n_changes++] = e;
     }
-    if (stats_arena_failed(a)) {
+    if (ccip_arena_failed(a)) {
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
@@ -963,7 +963,7 @@ int stats_report_correct_cmd(ccip_command *cmd)
 out:
     free(f);
     PQclear(before);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }
@@ -980,7 +980,7 @@ int stats_report_audit_cmd(ccip_command *cmd)
     stats_caller caller;
     stats_report_row row;
     PGresult *res = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0)
         rc = s_resolve(cmd, rq, &caller, &row);
@@ -989,34 +989,34 @@ int stats_report_audit_cmd(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_AUDIT, 1, &id, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__AuditReply reply = CCIP__STATS__AUDIT_REPLY__INIT;
     reply.report_id = row.id;
     int n = PQntuples(res);
-    reply.entries = stats_arena_alloc(a, (size_t)n * sizeof *reply.entries);
+    reply.entries = ccip_arena_alloc(a, (size_t)n * sizeof *reply.entries);
     for (int r = 0; reply.entries && r < n; r++) {
-        Ccip__Stats__AuditEntry *e = stats_arena_alloc(a, sizeof *e);
+        Ccip__Stats__AuditEntry *e = ccip_arena_alloc(a, sizeof *e);
         if (!e)
             break;
         *e = (Ccip__Stats__AuditEntry)CCIP__STATS__AUDIT_ENTRY__INIT;
-        e->indicator = stats_arena_strdup(a, PQgetvalue(res, r, 0));
+        e->indicator = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
         e->had_old = PQgetvalue(res, r, 1)[0] == 't';
         e->old_value = stats_cell_i64(res, r, 2);
         e->has_new = PQgetvalue(res, r, 3)[0] == 't';
         e->new_value = stats_cell_i64(res, r, 4);
-        e->actor_id = stats_arena_strdup(a, PQgetvalue(res, r, 5));
-        e->actor_role = stats_arena_strdup(a, PQgetvalue(res, r, 6));
-        e->reason = stats_arena_strdup(a, PQgetvalue(res, r, 7));
+        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
+        e->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
+        e->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
         e->at_us = stats_cell_i64(res, r, 8);
         reply.entries[reply.n_entries++] = e;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the audit trail");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }

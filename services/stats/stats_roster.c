@@ -8,7 +8,7 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
-#include "stats_arena.h"
+#include "ccip_arena.h"
 
 #define LIST_MAX 5000 /* entries one list reply holds */
 
@@ -187,25 +187,25 @@ int stats_roster_revoke(ccip_db *db, const char *id, int64_t at_us, const char *
 
 /* ---- replies ---------------------------------------------------------------------- */
 
-static Ccip__Stats__RosterEntry *s_message(const stats_roster_row *row, stats_arena *a)
+static Ccip__Stats__RosterEntry *s_message(const stats_roster_row *row, ccip_arena *a)
 {
-    Ccip__Stats__RosterEntry *e = stats_arena_alloc(a, sizeof *e);
+    Ccip__Stats__RosterEntry *e = ccip_arena_alloc(a, sizeof *e);
     if (!e)
         return NULL;
     *e = (Ccip__Stats__RosterEntry)CCIP__STATS__ROSTER_ENTRY__INIT;
-    e->id = stats_arena_strdup(a, row->id);
+    e->id = ccip_arena_strdup(a, row->id);
     e->kind = row->kind;
-    e->name = stats_arena_strdup(a, row->name);
-    e->district_code = stats_arena_strdup(a, row->district);
-    e->category = stats_arena_strdup(a, row->category);
-    e->operator_uscc = stats_arena_strdup(a, row->operator_uscc);
+    e->name = ccip_arena_strdup(a, row->name);
+    e->district_code = ccip_arena_strdup(a, row->district);
+    e->category = ccip_arena_strdup(a, row->category);
+    e->operator_uscc = ccip_arena_strdup(a, row->operator_uscc);
     e->designated_at_us = row->designated_at_us;
-    e->first_quarter = stats_arena_strdup(a, row->first_quarter);
+    e->first_quarter = ccip_arena_strdup(a, row->first_quarter);
     e->revoked_at_us = row->revoked_at_us;
-    e->last_quarter = stats_arena_strdup(a, row->last_quarter);
-    e->source = stats_arena_strdup(a, row->source);
-    e->revocation_reason = stats_arena_strdup(a, row->revocation_reason);
-    e->certificate_no = stats_arena_strdup(a, row->certificate_no);
+    e->last_quarter = ccip_arena_strdup(a, row->last_quarter);
+    e->source = ccip_arena_strdup(a, row->source);
+    e->revocation_reason = ccip_arena_strdup(a, row->revocation_reason);
+    e->certificate_no = ccip_arena_strdup(a, row->certificate_no);
     return e;
 }
 
@@ -219,11 +219,11 @@ static int s_reply_changed(ccip_command *cmd, const char *id, const char *change
         return rc;
     if (!found)
         return stats_fail(cmd, CCIP__STATUS__INTERNAL, "roster entry %s vanished", id);
-    stats_arena *a = stats_arena_new();
+    ccip_arena *a = ccip_arena_new();
     Ccip__Stats__RosterEntryReply reply = CCIP__STATS__ROSTER_ENTRY_REPLY__INIT;
     reply.entry = s_message(&row, a);
-    if (!reply.entry || stats_arena_failed(a)) {
-        stats_arena_destroy(&a);
+    if (!reply.entry || ccip_arena_failed(a)) {
+        ccip_arena_destroy(&a);
         return stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     }
     Ccip__Stats__RosterChanged ev = CCIP__STATS__ROSTER_CHANGED__INIT;
@@ -232,7 +232,7 @@ static int s_reply_changed(ccip_command *cmd, const char *id, const char *change
     rc = stats_emit(cmd, "stats.roster.changed.v1", "roster_entry", row.id, &ev.base);
     if (rc == 0)
         rc = stats_reply(cmd, &reply.base);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -370,7 +370,7 @@ int stats_roster_list_cmd(ccip_command *cmd)
     stats_quarter q;
     char district[8] = "";
     PGresult *res = NULL;
-    stats_arena *a = NULL;
+    ccip_arena *a = NULL;
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0 && rq->quarter[0])
         rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
@@ -392,10 +392,10 @@ int stats_roster_list_cmd(ccip_command *cmd)
                             caller.kind == STATS_CALLER_OPERATOR ? caller.uscc : ""};
     if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, values, NULL, NULL, &res)) != 0)
         goto out;
-    a = stats_arena_new();
+    a = ccip_arena_new();
     Ccip__Stats__ListRosterReply reply = CCIP__STATS__LIST_ROSTER_REPLY__INIT;
     int n = PQntuples(res);
-    reply.entries = stats_arena_alloc(a, (size_t)n * sizeof *reply.entries);
+    reply.entries = ccip_arena_alloc(a, (size_t)n * sizeof *reply.entries);
     for (int r = 0; reply.entries && r < n && r < LIST_MAX; r++) {
         stats_roster_row row;
         s_row(res, r, &row);
@@ -404,13 +404,13 @@ int stats_roster_list_cmd(ccip_command *cmd)
             break;
         reply.entries[reply.n_entries++] = e;
     }
-    if (stats_arena_failed(a))
+    if (ccip_arena_failed(a))
         rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the roster");
     else
         rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    stats_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
 }
