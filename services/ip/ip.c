@@ -133,9 +133,9 @@ int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn
     ProtobufCMessage *rq = ip_unpack(cmd, desc);
     if (!rq)
         return 0;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc = a ? body(cmd, a, rq) : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(rq, NULL);
     return IP_RC(rc);
 }

@@ -46,7 +46,7 @@
 
 #include "ccip/ip.pb-c.h"
 #include "ccip_service.h"
-#include "ip_arena.h"
+#include "ccip_arena.h"
 #include "ip_validate.h"
 
 /* ip.max_content_bytes: default and the most the setting accepts. */
@@ -104,7 +104,7 @@ ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor 
 
 /* The body of a handler: the decoded request and an arena for the reply.
  * Returns 0, IP_REPLIED or a negative ccip_db_rc. */
-typedef int (*ip_body_fn)(ccip_command *cmd, ip_arena *a, void *request);
+typedef int (*ip_body_fn)(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Runs a handler body: decodes the payload as desc (INVALID_ARGUMENT when it
  * cannot), makes an arena, calls body, frees both. Returns what a

@@ -41,7 +41,7 @@ static const ccip_db_stmt S_FREEZE = {
     "UPDATE work SET frozen_by = $2::uuid WHERE id = $1::uuid AND frozen_by IS NULL"};
 
 /* Builds evidence items from two parallel arrays. */
-static int s_fill_evidence(ip_arena *a, const char *descs, const char *hashes,
+static int s_fill_evidence(ccip_arena *a, const char *descs, const char *hashes,
                            Ccip__Ip__Evidence ***out, size_t *n)
 {
     char **d = NULL, **h = NULL;
@@ -49,8 +49,8 @@ static int s_fill_evidence(ip_arena *a, const char *descs, const char *hashes,
     if (ip_pg_text_array(a, descs, &d, &nd) < 0 || ip_pg_text_array(a, hashes, &h, &nh) < 0 ||
         nd != nh)
         return -1;
-    *out = ip_arena_alloc(a, (nd ? nd : 1) * sizeof **out);
-    Ccip__Ip__Evidence *ev = ip_arena_alloc(a, (nd ? nd : 1) * sizeof *ev);
+    *out = ccip_arena_alloc(a, (nd ? nd : 1) * sizeof **out);
+    Ccip__Ip__Evidence *ev = ccip_arena_alloc(a, (nd ? nd : 1) * sizeof *ev);
     if (!*out || !ev)
         return -1;
     for (size_t i = 0; i < nd; i++) {
@@ -63,7 +63,7 @@ static int s_fill_evidence(ip_arena *a, const char *descs, const char *hashes,
     return 0;
 }
 
-static int s_read(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, const char *id,
+static int s_read(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const char *id,
                   Ccip__Ip__Dispute **out)
 {
     PGresult *res = NULL;
@@ -74,38 +74,38 @@ static int s_read(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, cons
         PQclear(res);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
     }
-    Ccip__Ip__Dispute *d = ip_arena_alloc(a, sizeof *d);
+    Ccip__Ip__Dispute *d = ccip_arena_alloc(a, sizeof *d);
     int bad = !d;
     if (d) {
         ccip__ip__dispute__init(d);
-        d->id = ip_arena_strdup(a, PQgetvalue(res, 0, 0));
-        d->work_id = ip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        d->complainant = ip_arena_strdup(a, PQgetvalue(res, 0, 2));
+        d->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
+        d->work_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
+        d->complainant = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
         d->kind = ip_enum_value(&ccip__ip__dispute_kind__descriptor, PQgetvalue(res, 0, 3));
-        d->statement = ip_arena_strdup(a, PQgetvalue(res, 0, 4));
+        d->statement = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
         bad |= s_fill_evidence(a, PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), &d->evidence,
                                &d->n_evidence) < 0;
-        d->status = ip_arena_strdup(a, PQgetvalue(res, 0, 7));
+        d->status = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
         d->filed_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
         d->answer_by_us = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
-        d->answer = ip_arena_strdup(a, PQgetvalue(res, 0, 10));
+        d->answer = ccip_arena_strdup(a, PQgetvalue(res, 0, 10));
         bad |= s_fill_evidence(a, PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 12),
                                &d->answer_evidence, &d->n_answer_evidence) < 0;
-        d->answered_by = ip_arena_strdup(a, PQgetvalue(res, 0, 13));
+        d->answered_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 13));
         d->answered_at_us = strtoll(PQgetvalue(res, 0, 14), NULL, 10);
-        d->reasons = ip_arena_strdup(a, PQgetvalue(res, 0, 15));
-        d->ruled_by = ip_arena_strdup(a, PQgetvalue(res, 0, 16));
+        d->reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 15));
+        d->ruled_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 16));
         d->ruled_at_us = strtoll(PQgetvalue(res, 0, 17), NULL, 10);
     }
     PQclear(res);
-    if (bad || ip_arena_failed(a))
+    if (bad || ccip_arena_failed(a))
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read dispute %s", id);
     *out = d;
     return 0;
 }
 
 /* Checks evidence items and makes the two array literals. */
-static int s_check_evidence(ccip_command *cmd, ip_arena *a, const char *field,
+static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
                             Ccip__Ip__Evidence **items, size_t n, size_t min, const char **descs,
                             const char **hashes)
 {
@@ -115,8 +115,8 @@ static int s_check_evidence(ccip_command *cmd, ip_arena *a, const char *field,
                        "field `%s` must list %zu to %d items (a description and the SHA-256 of "
                        "each document), got %zu",
                        field, min, IP_EVIDENCE_MAX, n);
-    char **d = ip_arena_alloc(a, (n ? n : 1) * sizeof *d);
-    char **h = ip_arena_alloc(a, (n ? n : 1) * sizeof *h);
+    char **d = ccip_arena_alloc(a, (n ? n : 1) * sizeof *d);
+    char **h = ccip_arena_alloc(a, (n ? n : 1) * sizeof *h);
     if (!d || !h)
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -129,7 +129,7 @@ static int s_check_evidence(ccip_command *cmd, ip_arena *a, const char *field,
         if (ip_check_sha256(name, items[i]->sha256, bytes, err, sizeof err) < 0)
             return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         d[i] = items[i]->description;
-        h[i] = ip_arena_alloc(a, IP_HASH_HEX + 1);
+        h[i] = ccip_arena_alloc(a, IP_HASH_HEX + 1);
         if (!h[i])
             return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         ip_hex(bytes, IP_HASH_LEN, h[i]);
@@ -141,7 +141,7 @@ static int s_check_evidence(ccip_command *cmd, ip_arena *a, const char *field,
     return 0;
 }
 
-static int s_file(ccip_command *cmd, ip_arena *a, void *request)
+static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__FileDisputeRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40], filed[24], by[24];
@@ -199,7 +199,7 @@ int ip_dispute_file(ccip_command *cmd)
 }
 
 /* Locks the dispute's work, then the dispute. */
-static int s_lock(ccip_command *cmd, ip_arena *a, const char *id, ip_work_state *w,
+static int s_lock(ccip_command *cmd, ccip_arena *a, const char *id, ip_work_state *w,
                   Ccip__Ip__Dispute **d)
 {
     char err[200], work_id[40];
@@ -220,7 +220,7 @@ static int s_lock(ccip_command *cmd, ip_arena *a, const char *id, ip_work_state 
     return s_read(cmd, a, &S_LOCK, id, d);
 }
 
-static int s_answer(ccip_command *cmd, ip_arena *a, void *request)
+static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__AnswerDisputeRequest *rq = request;
     char party[IP_PARTY_MAX + 1], when[CCIP_TIME_STRLEN + 1], now_text[24];
@@ -267,7 +267,7 @@ int ip_dispute_answer(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__answer_dispute_request__descriptor, s_answer);
 }
 
-static int s_rule(ccip_command *cmd, ip_arena *a, void *request)
+static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RuleDisputeRequest *rq = request;
     char err[400], when[CCIP_TIME_STRLEN + 1], now_text[24];
@@ -318,7 +318,7 @@ int ip_dispute_rule(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__rule_dispute_request__descriptor, s_rule);
 }
 
-static int s_get(ccip_command *cmd, ip_arena *a, void *request)
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__DisputeActionRequest *rq = request;
     char err[200];

@@ -6,7 +6,7 @@
 
 #include "ip_chain.h"
 
-int ip_pg_text_array(ip_arena *a, const char *lit, char ***items, size_t *n)
+int ip_pg_text_array(ccip_arena *a, const char *lit, char ***items, size_t *n)
 {
     *items = NULL;
     *n = 0;
@@ -14,8 +14,8 @@ int ip_pg_text_array(ip_arena *a, const char *lit, char ***items, size_t *n)
     if (len < 2 || lit[0] != '{' || lit[len - 1] != '}')
         return -1;
     /* At most one element per byte: a generous bound for the pointer array. */
-    char **out = ip_arena_alloc(a, (len / 2 + 1) * sizeof *out);
-    char *buf = ip_arena_alloc(a, len);
+    char **out = ccip_arena_alloc(a, (len / 2 + 1) * sizeof *out);
+    char *buf = ccip_arena_alloc(a, len);
     if (!out || !buf)
         return -1;
     size_t count = 0;
@@ -57,12 +57,12 @@ int ip_pg_text_array(ip_arena *a, const char *lit, char ***items, size_t *n)
     return 0;
 }
 
-int ip_pg_uint_array(ip_arena *a, const char *lit, uint32_t **items, size_t *n)
+int ip_pg_uint_array(ccip_arena *a, const char *lit, uint32_t **items, size_t *n)
 {
     char **text;
     if (ip_pg_text_array(a, lit, &text, n) < 0)
         return -1;
-    uint32_t *out = ip_arena_alloc(a, (*n ? *n : 1) * sizeof *out);
+    uint32_t *out = ccip_arena_alloc(a, (*n ? *n : 1) * sizeof *out);
     if (!out)
         return -1;
     for (size_t i = 0; i < *n; i++) {
@@ -76,12 +76,12 @@ int ip_pg_uint_array(ip_arena *a, const char *lit, uint32_t **items, size_t *n)
     return 0;
 }
 
-char *ip_pg_text_literal(ip_arena *a, char *const *items, size_t n)
+char *ip_pg_text_literal(ccip_arena *a, char *const *items, size_t n)
 {
     size_t len = 3;
     for (size_t i = 0; i < n; i++)
         len += 2 * strlen(items[i]) + 3;
-    char *out = ip_arena_alloc(a, len);
+    char *out = ccip_arena_alloc(a, len);
     if (!out)
         return NULL;
     char *p = out;
@@ -102,9 +102,9 @@ char *ip_pg_text_literal(ip_arena *a, char *const *items, size_t n)
     return out;
 }
 
-char *ip_pg_uint_literal(ip_arena *a, const uint32_t *items, size_t n)
+char *ip_pg_uint_literal(ccip_arena *a, const uint32_t *items, size_t n)
 {
-    char *out = ip_arena_alloc(a, n * 12 + 3);
+    char *out = ccip_arena_alloc(a, n * 12 + 3);
     if (!out)
         return NULL;
     size_t len = 0;
@@ -116,9 +116,9 @@ char *ip_pg_uint_literal(ip_arena *a, const uint32_t *items, size_t n)
     return out;
 }
 
-char *ip_pg_int64_literal(ip_arena *a, const int64_t *items, size_t n)
+char *ip_pg_int64_literal(ccip_arena *a, const int64_t *items, size_t n)
 {
-    char *out = ip_arena_alloc(a, n * 22 + 3);
+    char *out = ccip_arena_alloc(a, n * 22 + 3);
     if (!out)
         return NULL;
     size_t len = 0;
@@ -137,12 +137,12 @@ int ip_pg_bytea(const char *text, uint8_t *out, size_t n)
     return ip_unhex(text + 2, out, n);
 }
 
-int ip_pg_bytea_dup(ip_arena *a, const char *text, uint8_t **out, size_t *n)
+int ip_pg_bytea_dup(ccip_arena *a, const char *text, uint8_t **out, size_t *n)
 {
     if (!text || text[0] != '\\' || text[1] != 'x' || strlen(text + 2) % 2 != 0)
         return -1;
     *n = strlen(text + 2) / 2;
-    *out = ip_arena_alloc(a, *n ? *n : 1);
+    *out = ccip_arena_alloc(a, *n ? *n : 1);
     if (!*out)
         return -1;
     return ip_unhex(text + 2, *out, *n);

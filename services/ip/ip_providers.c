@@ -49,29 +49,29 @@ static const ccip_db_stmt S_REQUEST_MOVE = {
     "UPDATE service_request SET status = $2, rating = $3::integer, rating_note = $4, "
     "updated_at = now() WHERE id = $1::uuid"};
 
-static int s_fill_provider(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Provider *p)
+static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Provider *p)
 {
     ccip__ip__provider__init(p);
-    p->id = ip_arena_strdup(a, PQgetvalue(res, row, 0));
-    p->party = ip_arena_strdup(a, PQgetvalue(res, row, 1));
-    p->name = ip_arena_strdup(a, PQgetvalue(res, row, 2));
+    p->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
+    p->party = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
+    p->name = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
     char **cats = NULL;
     size_t n = 0;
     if (ip_pg_text_array(a, PQgetvalue(res, row, 3), &cats, &n) < 0)
         return -1;
-    p->categories = ip_arena_alloc(a, (n ? n : 1) * sizeof *p->categories);
+    p->categories = ccip_arena_alloc(a, (n ? n : 1) * sizeof *p->categories);
     for (size_t i = 0; p->categories && i < n; i++)
         p->categories[i] = ip_enum_value(&ccip__ip__provider_category__descriptor, cats[i]);
     p->n_categories = n;
-    p->description = ip_arena_strdup(a, PQgetvalue(res, row, 4));
+    p->description = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
     p->verified = PQgetvalue(res, row, 5)[0] == 't';
     p->completed = (uint32_t)atoi(PQgetvalue(res, row, 6));
     p->rating_count = (uint32_t)atoi(PQgetvalue(res, row, 7));
     p->rating_sum = (uint32_t)atoi(PQgetvalue(res, row, 8));
-    return ip_arena_failed(a) ? -1 : 0;
+    return ccip_arena_failed(a) ? -1 : 0;
 }
 
-static int s_read_provider(ccip_command *cmd, ip_arena *a, const char *id, Ccip__Ip__Provider **p)
+static int s_read_provider(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Provider **p)
 {
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_PROVIDER_GET, 1, &id, NULL, NULL, &res);
@@ -81,7 +81,7 @@ static int s_read_provider(ccip_command *cmd, ip_arena *a, const char *id, Ccip_
         PQclear(res);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", id);
     }
-    *p = ip_arena_alloc(a, sizeof **p);
+    *p = ccip_arena_alloc(a, sizeof **p);
     rc = *p && s_fill_provider(a, res, 0, *p) == 0
              ? 0
              : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read provider %s", id);
@@ -95,8 +95,8 @@ typedef struct {
     char provider_party[IP_PARTY_MAX + 1];
 } s_request;
 
-static int s_read_request(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, const char *id,
-                          s_request *out)
+static int s_read_request(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
+                          const char *id, s_request *out)
 {
     char err[200];
     if (ip_check_uuid("request_id", id, err, sizeof err) < 0)
@@ -109,30 +109,30 @@ static int s_read_request(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *st
         PQclear(res);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no service request %s exists", id);
     }
-    Ccip__Ip__ServiceRequest *r = ip_arena_alloc(a, sizeof *r);
+    Ccip__Ip__ServiceRequest *r = ccip_arena_alloc(a, sizeof *r);
     if (r) {
         ccip__ip__service_request__init(r);
-        r->id = ip_arena_strdup(a, PQgetvalue(res, 0, 0));
-        r->provider_id = ip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        r->requester = ip_arena_strdup(a, PQgetvalue(res, 0, 2));
+        r->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
+        r->provider_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
+        r->requester = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
         r->category =
             ip_enum_value(&ccip__ip__provider_category__descriptor, PQgetvalue(res, 0, 3));
-        r->description = ip_arena_strdup(a, PQgetvalue(res, 0, 4));
-        r->status = ip_arena_strdup(a, PQgetvalue(res, 0, 5));
+        r->description = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
+        r->status = ccip_arena_strdup(a, PQgetvalue(res, 0, 5));
         r->rating = (uint32_t)atoi(PQgetvalue(res, 0, 6));
-        r->rating_note = ip_arena_strdup(a, PQgetvalue(res, 0, 7));
+        r->rating_note = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
         r->requested_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
         snprintf(out->provider_party, sizeof out->provider_party, "%s", PQgetvalue(res, 0, 9));
     }
     PQclear(res);
-    if (!r || ip_arena_failed(a))
+    if (!r || ccip_arena_failed(a))
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     out->r = r;
     return 0;
 }
 
 /* Replies with the request and, when type is not NULL, emits it. */
-static int s_request_done(ccip_command *cmd, ip_arena *a, const char *id, const char *type)
+static int s_request_done(ccip_command *cmd, ccip_arena *a, const char *id, const char *type)
 {
     s_request req;
     int rc = s_read_request(cmd, a, &S_REQUEST_GET, id, &req);
@@ -152,7 +152,7 @@ static int s_request_done(ccip_command *cmd, ip_arena *a, const char *id, const 
 
 /* ---- providers ------------------------------------------------------------- */
 
-static int s_register(ccip_command *cmd, ip_arena *a, void *request)
+static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RegisterProviderRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40];
@@ -205,7 +205,7 @@ int ip_provider_register(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__register_provider_request__descriptor, s_register);
 }
 
-static int s_verify(ccip_command *cmd, ip_arena *a, void *request)
+static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ProviderActionRequest *rq = request;
     char err[200];
@@ -231,7 +231,7 @@ int ip_provider_verify(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__provider_action_request__descriptor, s_verify);
 }
 
-static int s_list(ccip_command *cmd, ip_arena *a, void *request)
+static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListProvidersRequest *rq = request;
     char err[300];
@@ -252,15 +252,15 @@ static int s_list(ccip_command *cmd, ip_arena *a, void *request)
         return rc;
     Ccip__Ip__ListProvidersReply reply = CCIP__IP__LIST_PROVIDERS_REPLY__INIT;
     int rows = PQntuples(res);
-    reply.providers = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.providers);
+    reply.providers = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.providers);
     for (int i = 0; reply.providers && i < rows; i++) {
-        Ccip__Ip__Provider *p = ip_arena_alloc(a, sizeof *p);
+        Ccip__Ip__Provider *p = ccip_arena_alloc(a, sizeof *p);
         if (!p || s_fill_provider(a, res, i, p) < 0)
             break;
         reply.providers[reply.n_providers++] = p;
     }
     PQclear(res);
-    if (ip_arena_failed(a))
+    if (ccip_arena_failed(a))
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return ip_reply(cmd, &reply.base);
 }
@@ -272,7 +272,7 @@ int ip_provider_list(ccip_command *cmd)
 
 /* ---- requests ------------------------------------------------------------------ */
 
-static int s_create(ccip_command *cmd, ip_arena *a, void *request)
+static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__CreateServiceRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[300], id[40], now[24];
@@ -321,8 +321,9 @@ int ip_request_create(ccip_command *cmd)
 
 /* Moves a request from `from` to `to` when the caller is its provider
  * (by_provider) or its requester. */
-static int s_move(ccip_command *cmd, ip_arena *a, const char *id, int by_provider, const char *from,
-                  const char *to, uint32_t rating, const char *note, const char *event)
+static int s_move(ccip_command *cmd, ccip_arena *a, const char *id, int by_provider,
+                  const char *from, const char *to, uint32_t rating, const char *note,
+                  const char *event)
 {
     char party[IP_PARTY_MAX + 1], rating_text[24];
     s_request req;
@@ -344,7 +345,7 @@ static int s_move(ccip_command *cmd, ip_arena *a, const char *id, int by_provide
     return s_request_done(cmd, a, req.r->id, event);
 }
 
-static int s_accept(ccip_command *cmd, ip_arena *a, void *request)
+static int s_accept(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ServiceRequestAction *rq = request;
     return s_move(cmd, a, rq->request_id, 1, "REQUESTED", "ACCEPTED", 0, "", NULL);
@@ -355,7 +356,7 @@ int ip_request_accept(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__service_request_action__descriptor, s_accept);
 }
 
-static int s_complete(ccip_command *cmd, ip_arena *a, void *request)
+static int s_complete(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ServiceRequestAction *rq = request;
     return s_move(cmd, a, rq->request_id, 1, "ACCEPTED", "COMPLETED", 0, "",
@@ -367,7 +368,7 @@ int ip_request_complete(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__service_request_action__descriptor, s_complete);
 }
 
-static int s_rate(ccip_command *cmd, ip_arena *a, void *request)
+static int s_rate(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RateServiceRequest *rq = request;
     if (rq->rating < 1 || rq->rating > RATING_MAX)

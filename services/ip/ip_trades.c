@@ -52,63 +52,63 @@ static const ccip_db_stmt S_LISTING_WORK = {"ip_listing_work",
 static const ccip_db_stmt S_CONTRACT_WORK = {"ip_contract_work",
                                              "SELECT work_id FROM contract WHERE id = $1::uuid"};
 
-static int s_fill_listing(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Listing *l)
+static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Listing *l)
 {
     ccip__ip__listing__init(l);
-    l->id = ip_arena_strdup(a, PQgetvalue(res, row, 0));
-    l->work_id = ip_arena_strdup(a, PQgetvalue(res, row, 1));
-    l->seller = ip_arena_strdup(a, PQgetvalue(res, row, 2));
+    l->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
+    l->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
+    l->seller = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
     l->deal = ip_enum_value(&ccip__ip__deal_type__descriptor, PQgetvalue(res, row, 3));
     if (ip_pg_text_array(a, PQgetvalue(res, row, 4), &l->territory, &l->n_territory) < 0)
         return -1;
-    l->term_start = ip_arena_strdup(a, PQgetvalue(res, row, 5));
-    l->term_end = ip_arena_strdup(a, PQgetvalue(res, row, 6));
+    l->term_start = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
+    l->term_end = ccip_arena_strdup(a, PQgetvalue(res, row, 6));
     l->price_fen = strtoll(PQgetvalue(res, row, 7), NULL, 10);
-    l->status = ip_arena_strdup(a, PQgetvalue(res, row, 8));
+    l->status = ccip_arena_strdup(a, PQgetvalue(res, row, 8));
     l->created_at_us = strtoll(PQgetvalue(res, row, 9), NULL, 10);
     l->open_offers = (uint32_t)atoi(PQgetvalue(res, row, 10));
-    return ip_arena_failed(a) ? -1 : 0;
+    return ccip_arena_failed(a) ? -1 : 0;
 }
 
-static void s_fill_offer(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Offer *o)
+static void s_fill_offer(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Offer *o)
 {
     ccip__ip__offer__init(o);
-    o->id = ip_arena_strdup(a, PQgetvalue(res, row, 0));
-    o->listing_id = ip_arena_strdup(a, PQgetvalue(res, row, 1));
-    o->buyer = ip_arena_strdup(a, PQgetvalue(res, row, 2));
+    o->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
+    o->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
+    o->buyer = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
     o->price_fen = strtoll(PQgetvalue(res, row, 3), NULL, 10);
-    o->status = ip_arena_strdup(a, PQgetvalue(res, row, 4));
-    o->note = ip_arena_strdup(a, PQgetvalue(res, row, 5));
+    o->status = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
+    o->note = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
     o->created_at_us = strtoll(PQgetvalue(res, row, 6), NULL, 10);
 }
 
-static int s_fill_contract(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Contract *k)
+static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Contract *k)
 {
     ccip__ip__contract__init(k);
-    k->id = ip_arena_strdup(a, PQgetvalue(res, row, 0));
-    k->listing_id = ip_arena_strdup(a, PQgetvalue(res, row, 1));
-    k->offer_id = ip_arena_strdup(a, PQgetvalue(res, row, 2));
-    k->work_id = ip_arena_strdup(a, PQgetvalue(res, row, 3));
-    k->seller = ip_arena_strdup(a, PQgetvalue(res, row, 4));
-    k->buyer = ip_arena_strdup(a, PQgetvalue(res, row, 5));
+    k->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
+    k->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
+    k->offer_id = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
+    k->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 3));
+    k->seller = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
+    k->buyer = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
     k->deal = ip_enum_value(&ccip__ip__deal_type__descriptor, PQgetvalue(res, row, 6));
     if (ip_pg_text_array(a, PQgetvalue(res, row, 7), &k->territory, &k->n_territory) < 0)
         return -1;
-    k->term_start = ip_arena_strdup(a, PQgetvalue(res, row, 8));
-    k->term_end = ip_arena_strdup(a, PQgetvalue(res, row, 9));
+    k->term_start = ccip_arena_strdup(a, PQgetvalue(res, row, 8));
+    k->term_end = ccip_arena_strdup(a, PQgetvalue(res, row, 9));
     k->price_fen = strtoll(PQgetvalue(res, row, 10), NULL, 10);
-    k->status = ip_arena_strdup(a, PQgetvalue(res, row, 11));
-    k->payment_ref = ip_arena_strdup(a, PQgetvalue(res, row, 12));
+    k->status = ccip_arena_strdup(a, PQgetvalue(res, row, 11));
+    k->payment_ref = ccip_arena_strdup(a, PQgetvalue(res, row, 12));
     k->contracted_at_us = strtoll(PQgetvalue(res, row, 13), NULL, 10);
     k->settled_at_us = strtoll(PQgetvalue(res, row, 14), NULL, 10);
     k->share_bp = (uint32_t)atoi(PQgetvalue(res, row, 15));
-    return ip_arena_failed(a) ? -1 : 0;
+    return ccip_arena_failed(a) ? -1 : 0;
 }
 
 /* Runs a one-row read (by id) and fills *out with a fill function. Returns
  * 0, IP_REPLIED (NOT_FOUND naming `what`) or a negative ccip_db_rc. */
-static int s_read_listing(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, const char *id,
-                          Ccip__Ip__Listing **out)
+static int s_read_listing(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
+                          const char *id, Ccip__Ip__Listing **out)
 {
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
@@ -118,7 +118,7 @@ static int s_read_listing(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *st
         PQclear(res);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no listing %s exists", id);
     }
-    *out = ip_arena_alloc(a, sizeof **out);
+    *out = ccip_arena_alloc(a, sizeof **out);
     rc = *out && s_fill_listing(a, res, 0, *out) == 0
              ? 0
              : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read listing %s", id);
@@ -126,8 +126,8 @@ static int s_read_listing(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *st
     return rc;
 }
 
-static int s_read_contract(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *stmt, const char *id,
-                           Ccip__Ip__Contract **out)
+static int s_read_contract(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
+                           const char *id, Ccip__Ip__Contract **out)
 {
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
@@ -137,7 +137,7 @@ static int s_read_contract(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *s
         PQclear(res);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no contract %s exists", id);
     }
-    *out = ip_arena_alloc(a, sizeof **out);
+    *out = ccip_arena_alloc(a, sizeof **out);
     rc = *out && s_fill_contract(a, res, 0, *out) == 0
              ? 0
              : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read contract %s", id);
@@ -145,7 +145,7 @@ static int s_read_contract(ccip_command *cmd, ip_arena *a, const ccip_db_stmt *s
     return rc;
 }
 
-static int s_read_offer(ccip_command *cmd, ip_arena *a, const char *id, Ccip__Ip__Offer **out)
+static int s_read_offer(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Offer **out)
 {
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_OFFER_GET, 1, &id, NULL, NULL, &res);
@@ -155,11 +155,12 @@ static int s_read_offer(ccip_command *cmd, ip_arena *a, const char *id, Ccip__Ip
         PQclear(res);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no offer %s exists", id);
     }
-    *out = ip_arena_alloc(a, sizeof **out);
+    *out = ccip_arena_alloc(a, sizeof **out);
     if (*out)
         s_fill_offer(a, res, 0, *out);
     PQclear(res);
-    return *out && !ip_arena_failed(a) ? 0 : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return *out && !ccip_arena_failed(a) ? 0
+                                         : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
 }
 
 /* The work an object (listing, offer, contract) belongs to, so that its row
@@ -203,7 +204,8 @@ typedef struct {
 /* Fails with FAILED_PRECONDITION when lic collides with a licence contract
  * of the work (see ip_trades.h). Call with the work's row locked. Returns
  * 0, IP_REPLIED or a negative ccip_db_rc. */
-static int s_licence_free(ccip_command *cmd, ip_arena *a, const char *work_id, const s_licence *lic)
+static int s_licence_free(ccip_command *cmd, ccip_arena *a, const char *work_id,
+                          const s_licence *lic)
 {
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_LICENCES, 1, &work_id, NULL, NULL, &res);
@@ -317,7 +319,7 @@ static int s_no_pending_transfer(ccip_command *cmd, const char *work_id, const c
     return rc;
 }
 
-static int s_listing_create(ccip_command *cmd, ip_arena *a, void *request)
+static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__CreateListingRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40], price[24], now[24];
@@ -384,7 +386,7 @@ int ip_listing_create(ccip_command *cmd)
 
 /* Locks the work of a listing, then the listing, and checks that the caller
  * is its seller. */
-static int s_lock_own_listing(ccip_command *cmd, ip_arena *a, const char *listing_id,
+static int s_lock_own_listing(ccip_command *cmd, ccip_arena *a, const char *listing_id,
                               ip_work_state *w, Ccip__Ip__Listing **l, const char *what)
 {
     char party[IP_PARTY_MAX + 1], work_id[40];
@@ -407,7 +409,7 @@ static const ccip_db_stmt S_LISTING_UPDATE = {
     "term_end = nullif($4, '')::date, price_fen = $5::bigint, updated_at = now() "
     "WHERE id = $1::uuid"};
 
-static int s_listing_update(ccip_command *cmd, ip_arena *a, void *request)
+static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__UpdateListingRequest *rq = request;
     ip_work_state w;
@@ -455,7 +457,7 @@ static const ccip_db_stmt S_LISTING_WITHDRAW = {
     "status = 'OPEN') UPDATE listing SET status = 'WITHDRAWN', updated_at = now() "
     "WHERE id = $1::uuid"};
 
-static int s_listing_withdraw(ccip_command *cmd, ip_arena *a, void *request)
+static int s_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListingActionRequest *rq = request;
     ip_work_state w;
@@ -480,7 +482,7 @@ int ip_listing_withdraw(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_withdraw);
 }
 
-static int s_listing_get(ccip_command *cmd, ip_arena *a, void *request)
+static int s_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListingActionRequest *rq = request;
     char err[200];
@@ -493,16 +495,16 @@ static int s_listing_get(ccip_command *cmd, ip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_OFFERS, 1, &id, NULL, NULL, &res)) != 0)
         return rc;
     int rows = PQntuples(res);
-    reply.offers = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.offers);
+    reply.offers = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.offers);
     for (int i = 0; reply.offers && i < rows; i++) {
-        Ccip__Ip__Offer *o = ip_arena_alloc(a, sizeof *o);
+        Ccip__Ip__Offer *o = ccip_arena_alloc(a, sizeof *o);
         if (!o)
             break;
         s_fill_offer(a, res, i, o);
         reply.offers[reply.n_offers++] = o;
     }
     PQclear(res);
-    if (ip_arena_failed(a))
+    if (ccip_arena_failed(a))
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return ip_reply(cmd, &reply.base);
 }
@@ -512,7 +514,7 @@ int ip_listing_get(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_get);
 }
 
-static int s_listing_list(ccip_command *cmd, ip_arena *a, void *request)
+static int s_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListListingsRequest *rq = request;
     char err[200], limit[24];
@@ -526,15 +528,15 @@ static int s_listing_list(ccip_command *cmd, ip_arena *a, void *request)
         return rc;
     Ccip__Ip__ListListingsReply reply = CCIP__IP__LIST_LISTINGS_REPLY__INIT;
     int rows = PQntuples(res);
-    reply.listings = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.listings);
+    reply.listings = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.listings);
     for (int i = 0; reply.listings && i < rows; i++) {
-        Ccip__Ip__Listing *l = ip_arena_alloc(a, sizeof *l);
+        Ccip__Ip__Listing *l = ccip_arena_alloc(a, sizeof *l);
         if (!l || s_fill_listing(a, res, i, l) < 0)
             break;
         reply.listings[reply.n_listings++] = l;
     }
     PQclear(res);
-    if (ip_arena_failed(a))
+    if (ccip_arena_failed(a))
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return ip_reply(cmd, &reply.base);
 }
@@ -552,7 +554,7 @@ static const ccip_db_stmt S_OFFER_INSERT = {
                        "ON CONFLICT (listing_id, buyer) WHERE status = 'OPEN' DO NOTHING "
                        "RETURNING id"};
 
-static int s_offer_make(ccip_command *cmd, ip_arena *a, void *request)
+static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__MakeOfferRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[300], work_id[40], id[40], price[24], now[24];
@@ -607,7 +609,7 @@ static const ccip_db_stmt S_OFFER_WITHDRAW = {
     "UPDATE offer SET status = 'WITHDRAWN' WHERE id = $1::uuid AND buyer = $2 AND "
     "status = 'OPEN' RETURNING id"};
 
-static int s_offer_withdraw(ccip_command *cmd, ip_arena *a, void *request)
+static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__OfferActionRequest *rq = request;
     char party[IP_PARTY_MAX + 1], work_id[40];
@@ -658,7 +660,7 @@ static const ccip_db_stmt S_ACCEPT = {
     "UPDATE listing SET status = 'CONTRACTED', updated_at = now() "
     "WHERE id = (SELECT listing_id FROM offer WHERE id = $2::uuid)"};
 
-static int s_offer_accept(ccip_command *cmd, ip_arena *a, void *request)
+static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__OfferActionRequest *rq = request;
     char party[IP_PARTY_MAX + 1], work_id[40], id[40], share_text[24], now[24];
@@ -757,7 +759,7 @@ static const ccip_db_stmt S_SETTLE = {
     "ip_settle", "UPDATE contract SET status = 'SETTLED', payment_ref = $2, settled_at_us = "
                  "$3::bigint, settled_by = $4 WHERE id = $1::uuid"};
 
-static int s_contract_settle(ccip_command *cmd, ip_arena *a, void *request)
+static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__SettleContractRequest *rq = request;
     char party[IP_PARTY_MAX + 1], work_id[40], err[200], now[24], share[24];
@@ -814,7 +816,7 @@ int ip_contract_settle(ccip_command *cmd)
     return ip_run(cmd, &ccip__ip__settle_contract_request__descriptor, s_contract_settle);
 }
 
-static int s_contract_get(ccip_command *cmd, ip_arena *a, void *request)
+static int s_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ContractActionRequest *rq = request;
     char err[200];

@@ -71,25 +71,25 @@ static const ccip_db_stmt S_SIMILAR_OF = {
 
 /* Fills w from row `row` of a WORK_COLUMNS result; strings are copied into
  * the arena. Returns 0 or -1 (out of memory or a malformed row). */
-static int s_fill_work(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Work *w)
+static int s_fill_work(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Work *w)
 {
     ccip__ip__work__init(w);
-    w->id = ip_arena_strdup(a, PQgetvalue(res, row, C_ID));
+    w->id = ccip_arena_strdup(a, PQgetvalue(res, row, C_ID));
     w->serial = strtoull(PQgetvalue(res, row, C_SEQ), NULL, 10);
-    w->serial_text = ip_arena_alloc(a, 24);
+    w->serial_text = ccip_arena_alloc(a, 24);
     if (w->serial_text)
         ip_serial_text(w->serial, w->serial_text, 24);
     w->kind = ip_enum_value(&ccip__ip__work_kind__descriptor, PQgetvalue(res, row, C_KIND));
-    w->title = ip_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
+    w->title = ccip_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
     if (ip_pg_text_array(a, PQgetvalue(res, row, C_CREATORS), &w->creators, &w->n_creators) < 0)
         return -1;
-    w->created_on = ip_arena_strdup(a, PQgetvalue(res, row, C_CREATED_ON));
-    w->content_sha256 = ip_arena_strdup(a, PQgetvalue(res, row, C_CONTENT));
+    w->created_on = ccip_arena_strdup(a, PQgetvalue(res, row, C_CREATED_ON));
+    w->content_sha256 = ccip_arena_strdup(a, PQgetvalue(res, row, C_CONTENT));
     w->registered_at_us = strtoll(PQgetvalue(res, row, C_AT), NULL, 10);
-    w->registrant = ip_arena_strdup(a, PQgetvalue(res, row, C_REGISTRANT));
+    w->registrant = ccip_arena_strdup(a, PQgetvalue(res, row, C_REGISTRANT));
     w->frozen = PQgetvalue(res, row, C_FROZEN)[0] == 't';
-    w->review = ip_arena_strdup(a, PQgetvalue(res, row, C_REVIEW));
-    w->chain_hash = ip_arena_strdup(a, PQgetvalue(res, row, C_HASH));
+    w->review = ccip_arena_strdup(a, PQgetvalue(res, row, C_REVIEW));
+    w->chain_hash = ccip_arena_strdup(a, PQgetvalue(res, row, C_HASH));
     w->has_content = PQgetvalue(res, row, C_HAS_CONTENT)[0] == 't';
     char **parties = NULL;
     uint32_t *shares = NULL;
@@ -98,9 +98,9 @@ static int s_fill_work(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Work
         (ip_pg_text_array(a, PQgetvalue(res, row, C_PARTIES), &parties, &np) < 0 ||
          ip_pg_uint_array(a, PQgetvalue(res, row, C_SHARES), &shares, &ns) < 0 || np != ns))
         return -1;
-    w->owners = ip_arena_alloc(a, (np ? np : 1) * sizeof *w->owners);
+    w->owners = ccip_arena_alloc(a, (np ? np : 1) * sizeof *w->owners);
     for (size_t i = 0; w->owners && i < np; i++) {
-        Ccip__Ip__Owner *o = ip_arena_alloc(a, sizeof *o);
+        Ccip__Ip__Owner *o = ccip_arena_alloc(a, sizeof *o);
         if (!o)
             return -1;
         ccip__ip__owner__init(o);
@@ -109,11 +109,11 @@ static int s_fill_work(ip_arena *a, const PGresult *res, int row, Ccip__Ip__Work
         w->owners[i] = o;
     }
     w->n_owners = np;
-    return ip_arena_failed(a) ? -1 : 0;
+    return ccip_arena_failed(a) ? -1 : 0;
 }
 
 /* The receipt of row `row` of a WORK_COLUMNS result, as text (arena). */
-static char *s_row_receipt(ip_arena *a, const PGresult *res, int row)
+static char *s_row_receipt(ccip_arena *a, const PGresult *res, int row)
 {
     ip_receipt r;
     memset(&r, 0, sizeof r);
@@ -121,7 +121,7 @@ static char *s_row_receipt(ip_arena *a, const PGresult *res, int row)
     snprintf(r.work_id, sizeof r.work_id, "%s", PQgetvalue(res, row, C_ID));
     r.registered_at_us = strtoll(PQgetvalue(res, row, C_AT), NULL, 10);
     snprintf(r.key_id, sizeof r.key_id, "%s", PQgetvalue(res, row, C_KEY_ID));
-    char *text = ip_arena_alloc(a, IP_RECEIPT_MAX);
+    char *text = ccip_arena_alloc(a, IP_RECEIPT_MAX);
     if (!text || ip_unhex(PQgetvalue(res, row, C_CONTENT), r.content_sha256, IP_HASH_LEN) < 0 ||
         ip_unhex(PQgetvalue(res, row, C_HASH), r.chain_hash, IP_HASH_LEN) < 0 ||
         ip_unhex(PQgetvalue(res, row, C_SIGNATURE), r.signature, IP_SIGNATURE_LEN) < 0 ||
@@ -131,7 +131,7 @@ static char *s_row_receipt(ip_arena *a, const PGresult *res, int row)
 }
 
 /* The near-duplicates recorded for work_id. */
-static int s_load_similar(ccip_command *cmd, ip_arena *a, const char *work_id,
+static int s_load_similar(ccip_command *cmd, ccip_arena *a, const char *work_id,
                           Ccip__Ip__SimilarWork ***out, size_t *n)
 {
     PGresult *res = NULL;
@@ -139,26 +139,26 @@ static int s_load_similar(ccip_command *cmd, ip_arena *a, const char *work_id,
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    *out = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
+    *out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
     *n = 0;
     for (int i = 0; *out && i < rows; i++) {
-        Ccip__Ip__SimilarWork *s = ip_arena_alloc(a, sizeof *s);
+        Ccip__Ip__SimilarWork *s = ccip_arena_alloc(a, sizeof *s);
         if (!s)
             break;
         ccip__ip__similar_work__init(s);
-        s->work_id = ip_arena_strdup(a, PQgetvalue(res, i, 0));
+        s->work_id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         s->serial = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-        s->title = ip_arena_strdup(a, PQgetvalue(res, i, 2));
+        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         s->similarity_pct = (uint32_t)atoi(PQgetvalue(res, i, 3));
         (*out)[(*n)++] = s;
     }
     PQclear(res);
-    return ip_arena_failed(a) ? CCIP_DB_ERROR : 0;
+    return ccip_arena_failed(a) ? CCIP_DB_ERROR : 0;
 }
 
 /* Reads one work (by id, or by serial when id is NULL) into a WorkReply.
  * Returns 0, IP_REPLIED (NOT_FOUND) or a negative ccip_db_rc. */
-static int s_load_work(ccip_command *cmd, ip_arena *a, const char *id, uint64_t serial,
+static int s_load_work(ccip_command *cmd, ccip_arena *a, const char *id, uint64_t serial,
                        Ccip__Ip__WorkReply *reply)
 {
     PGresult *res = NULL;
@@ -177,7 +177,7 @@ static int s_load_work(ccip_command *cmd, ip_arena *a, const char *id, uint64_t 
             return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", id);
         return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64, serial);
     }
-    reply->work = ip_arena_alloc(a, sizeof *reply->work);
+    reply->work = ccip_arena_alloc(a, sizeof *reply->work);
     if (!reply->work || s_fill_work(a, res, 0, reply->work) < 0 ||
         !(reply->receipt = s_row_receipt(a, res, 0))) {
         PQclear(res);
@@ -256,7 +256,7 @@ typedef struct {
 } s_reg;
 
 /* Checks the request; fills reg. Returns 0 or IP_REPLIED. */
-static int s_check(ccip_command *cmd, ip_arena *a, s_reg *reg)
+static int s_check(ccip_command *cmd, ccip_arena *a, s_reg *reg)
 {
     Ccip__Ip__RegisterWorkRequest *rq = reg->rq;
     char err[400];
@@ -318,7 +318,7 @@ static int s_check(ccip_command *cmd, ip_arena *a, s_reg *reg)
     }
     /* Owners: the caller alone by default; staff must name them. */
     size_t n = rq->n_owners ? rq->n_owners : 1;
-    reg->owners = ip_arena_alloc(a, n * sizeof *reg->owners);
+    reg->owners = ccip_arena_alloc(a, n * sizeof *reg->owners);
     if (!reg->owners)
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rq->n_owners == 0) {
@@ -354,7 +354,7 @@ static int s_check(ccip_command *cmd, ip_arena *a, s_reg *reg)
 
 /* Looks for the same content. Returns 0 (none), IP_REPLIED (refused, or the
  * caller's own earlier registration returned), or a negative ccip_db_rc. */
-static int s_duplicate(ccip_command *cmd, ip_arena *a, s_reg *reg)
+static int s_duplicate(ccip_command *cmd, ccip_arena *a, s_reg *reg)
 {
     PGresult *res = NULL;
     const char *v[] = {(const char *)reg->content_sha256, reg->registering};
@@ -402,7 +402,7 @@ static int s_similar_cmp(const void *x, const void *y)
 }
 
 /* Finds earlier works whose text is a near-duplicate of this content. */
-static int s_find_similar(ccip_command *cmd, ip_arena *a, s_reg *reg, int64_t keys[IP_SIM_BANDS])
+static int s_find_similar(ccip_command *cmd, ccip_arena *a, s_reg *reg, int64_t keys[IP_SIM_BANDS])
 {
     Ccip__Ip__RegisterWorkRequest *rq = reg->rq;
     reg->has_signature =
@@ -423,7 +423,7 @@ static int s_find_similar(ccip_command *cmd, ip_arena *a, s_reg *reg, int64_t ke
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    reg->similar = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reg->similar);
+    reg->similar = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reg->similar);
     for (int i = 0; reg->similar && i < rows; i++) {
         uint8_t packed[IP_SIM_PACKED];
         ip_sim_signature other;
@@ -433,18 +433,18 @@ static int s_find_similar(ccip_command *cmd, ip_arena *a, s_reg *reg, int64_t ke
         unsigned pct = ip_sim_similarity_pct(&reg->sig, &other);
         if (pct < IP_SIM_FLAG_PCT)
             continue;
-        Ccip__Ip__SimilarWork *s = ip_arena_alloc(a, sizeof *s);
+        Ccip__Ip__SimilarWork *s = ccip_arena_alloc(a, sizeof *s);
         if (!s)
             break;
         ccip__ip__similar_work__init(s);
-        s->work_id = ip_arena_strdup(a, PQgetvalue(res, i, 0));
+        s->work_id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         s->serial = strtoull(PQgetvalue(res, i, 2), NULL, 10);
-        s->title = ip_arena_strdup(a, PQgetvalue(res, i, 3));
+        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
         s->similarity_pct = pct;
         reg->similar[reg->nsimilar++] = s;
     }
     PQclear(res);
-    if (ip_arena_failed(a))
+    if (ccip_arena_failed(a))
         return CCIP_DB_ERROR;
     qsort(reg->similar, reg->nsimilar, sizeof *reg->similar, s_similar_cmp);
     if (reg->nsimilar > SIMILAR_MAX)
@@ -458,20 +458,20 @@ static int s_find_similar(ccip_command *cmd, ip_arena *a, s_reg *reg, int64_t ke
 
 /* Inserts the work, its owners, content, MinHash and near-duplicates.
  * Returns 0, S_CONFLICT (nothing inserted), or a negative ccip_db_rc. */
-static int s_insert_work(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id,
+static int s_insert_work(ccip_command *cmd, ccip_arena *a, s_reg *reg, const char *id,
                          const int64_t keys[IP_SIM_BANDS])
 {
     Ccip__Ip__RegisterWorkRequest *rq = reg->rq;
-    char **parties = ip_arena_alloc(a, reg->nowners * sizeof *parties);
-    uint32_t *shares = ip_arena_alloc(a, reg->nowners * sizeof *shares);
+    char **parties = ccip_arena_alloc(a, reg->nowners * sizeof *parties);
+    uint32_t *shares = ccip_arena_alloc(a, reg->nowners * sizeof *shares);
     if (!parties || !shares)
         return CCIP_DB_ERROR;
     for (size_t i = 0; i < reg->nowners; i++) {
         parties[i] = (char *)reg->owners[i].party;
         shares[i] = reg->owners[i].share_bp;
     }
-    char **sim_ids = ip_arena_alloc(a, (reg->nsimilar + 1) * sizeof *sim_ids);
-    uint32_t *sim_pct = ip_arena_alloc(a, (reg->nsimilar + 1) * sizeof *sim_pct);
+    char **sim_ids = ccip_arena_alloc(a, (reg->nsimilar + 1) * sizeof *sim_ids);
+    uint32_t *sim_pct = ccip_arena_alloc(a, (reg->nsimilar + 1) * sizeof *sim_pct);
     if (!sim_ids || !sim_pct)
         return CCIP_DB_ERROR;
     for (size_t i = 0; i < reg->nsimilar; i++) {
@@ -502,7 +502,7 @@ static int s_insert_work(ccip_command *cmd, ip_arena *a, s_reg *reg, const char 
         ip_pg_text_literal(a, sim_ids, reg->nsimilar),
         ip_pg_uint_literal(a, sim_pct, reg->nsimilar),
     };
-    if (ip_arena_failed(a))
+    if (ccip_arena_failed(a))
         return CCIP_DB_ERROR;
     int len[15] = {0}, fmt[15] = {0};
     len[4] = IP_HASH_LEN;
@@ -522,7 +522,7 @@ static int s_insert_work(ccip_command *cmd, ip_arena *a, s_reg *reg, const char 
 
 /* Appends the chain record and signs the receipt: the critical section.
  * Fills the receipt. Returns 0 or a negative ccip_db_rc. */
-static int s_append(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id, const ip_key *key,
+static int s_append(ccip_command *cmd, ccip_arena *a, s_reg *reg, const char *id, const ip_key *key,
                     ip_receipt *receipt)
 {
     Ccip__Ip__RegisterWorkRequest *rq = reg->rq;
@@ -557,8 +557,8 @@ static int s_append(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id, 
     if (ip_chain_hash(&r, receipt->chain_hash) < 0 || ip_receipt_sign(receipt, key) < 0)
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not hash or sign the registration");
 
-    char **parties = ip_arena_alloc(a, reg->nowners * sizeof *parties);
-    uint32_t *shares = ip_arena_alloc(a, reg->nowners * sizeof *shares);
+    char **parties = ccip_arena_alloc(a, reg->nowners * sizeof *parties);
+    uint32_t *shares = ccip_arena_alloc(a, reg->nowners * sizeof *shares);
     if (!parties || !shares)
         return CCIP_DB_ERROR;
     for (size_t i = 0; i < reg->nowners; i++) {
@@ -583,7 +583,7 @@ static int s_append(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id, 
         key->key_id,
         (const char *)receipt->signature,
     };
-    if (ip_arena_failed(a))
+    if (ccip_arena_failed(a))
         return CCIP_DB_ERROR;
     int len[15] = {0}, fmt[15] = {0};
     len[1] = len[2] = len[10] = IP_HASH_LEN;
@@ -592,7 +592,7 @@ static int s_append(ccip_command *cmd, ip_arena *a, s_reg *reg, const char *id, 
     return ccip_db_exec(cmd->db, &S_APPEND, 15, v, len, fmt, NULL);
 }
 
-static int s_register(ccip_command *cmd, ip_arena *a, s_reg *reg)
+static int s_register(ccip_command *cmd, ccip_arena *a, s_reg *reg)
 {
     int rc = s_check(cmd, a, reg);
     if (rc != 0)
@@ -634,9 +634,9 @@ static int s_register(ccip_command *cmd, ip_arena *a, s_reg *reg)
     char chain_hex[IP_HASH_HEX + 1], serial_text[24];
     ip_hex(receipt.chain_hash, IP_HASH_LEN, chain_hex);
     ip_serial_text(receipt.serial, serial_text, sizeof serial_text);
-    Ccip__Ip__Owner **owners = ip_arena_alloc(a, reg->nowners * sizeof *owners);
-    Ccip__Ip__Owner *ov = ip_arena_alloc(a, reg->nowners * sizeof *ov);
-    char *text = ip_arena_alloc(a, IP_RECEIPT_MAX);
+    Ccip__Ip__Owner **owners = ccip_arena_alloc(a, reg->nowners * sizeof *owners);
+    Ccip__Ip__Owner *ov = ccip_arena_alloc(a, reg->nowners * sizeof *ov);
+    char *text = ccip_arena_alloc(a, IP_RECEIPT_MAX);
     if (!owners || !ov || !text || ip_receipt_format(&receipt, text, IP_RECEIPT_MAX) < 0)
         return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     for (size_t i = 0; i < reg->nowners; i++) {
@@ -690,12 +690,12 @@ int ip_work_register(ccip_command *cmd)
         cmd, &ccip__ip__register_work_request__descriptor);
     if (!rq)
         return 0;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     s_reg reg;
     memset(&reg, 0, sizeof reg);
     reg.rq = rq;
     int rc = a ? s_register(cmd, a, &reg) : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return IP_RC(rc);
 }
@@ -708,7 +708,7 @@ int ip_work_get(ccip_command *cmd)
         (Ccip__Ip__GetWorkRequest *)ip_unpack(cmd, &ccip__ip__get_work_request__descriptor);
     if (!rq)
         return 0;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     int rc;
     char err[200];
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
@@ -722,19 +722,19 @@ int ip_work_get(ccip_command *cmd)
     else if ((rc = s_load_work(cmd, a, rq->work_id[0] ? rq->work_id : NULL, rq->serial, &reply)) ==
              0)
         rc = ip_reply(cmd, &reply.base);
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return IP_RC(rc);
 }
 
 /* Fills a list of works from a WORK_COLUMNS result. */
-static int s_fill_works(ip_arena *a, const PGresult *res, Ccip__Ip__Work ***out, size_t *n)
+static int s_fill_works(ccip_arena *a, const PGresult *res, Ccip__Ip__Work ***out, size_t *n)
 {
     int rows = PQntuples(res);
-    *out = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
+    *out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
     *n = 0;
     for (int i = 0; *out && i < rows; i++) {
-        Ccip__Ip__Work *w = ip_arena_alloc(a, sizeof *w);
+        Ccip__Ip__Work *w = ccip_arena_alloc(a, sizeof *w);
         if (!w || s_fill_work(a, res, i, w) < 0)
             return -1;
         (*out)[(*n)++] = w;
@@ -750,7 +750,7 @@ int ip_work_list(ccip_command *cmd)
         return 0;
     char err[300], after[24], limit[24];
     int rc = 0;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     if (!a) {
         rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
@@ -774,7 +774,7 @@ int ip_work_list(ccip_command *cmd)
         rc = ip_reply(cmd, &reply.base);
     PQclear(res);
 out:
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return IP_RC(rc);
 }
@@ -815,9 +815,9 @@ static const ccip_db_stmt S_CHAIN_READ = {
     "FROM chain WHERE seq >= $1::bigint AND seq < $1::bigint + $2::integer ORDER BY seq"};
 
 /* Copies a hex column into an arena-owned ProtobufCBinaryData of n bytes. */
-static int s_bin(ip_arena *a, const char *hex, size_t n, ProtobufCBinaryData *out)
+static int s_bin(ccip_arena *a, const char *hex, size_t n, ProtobufCBinaryData *out)
 {
-    out->data = ip_arena_alloc(a, n);
+    out->data = ccip_arena_alloc(a, n);
     out->len = n;
     return out->data && ip_unhex(hex, out->data, n) == 0 ? 0 : -1;
 }
@@ -828,7 +828,7 @@ int ip_chain_read(ccip_command *cmd)
         (Ccip__Ip__ReadChainRequest *)ip_unpack(cmd, &ccip__ip__read_chain_request__descriptor);
     if (!rq)
         return 0;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     PGresult *head = NULL, *res = NULL;
     int rc = 0;
     char from[24], max[24];
@@ -850,8 +850,8 @@ int ip_chain_read(ccip_command *cmd)
     batch.head_seq = strtoull(PQgetvalue(head, 0, 0), NULL, 10);
     int bad = s_bin(a, PQgetvalue(head, 0, 1), IP_HASH_LEN, &batch.head_hash) < 0;
     int rows = PQntuples(res);
-    batch.records = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *batch.records);
-    Ccip__Ip__ChainRecord *recs = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *recs);
+    batch.records = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *batch.records);
+    Ccip__Ip__ChainRecord *recs = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *recs);
     bad |= !batch.records || !recs;
     for (int i = 0; !bad && i < rows; i++) {
         Ccip__Ip__ChainRecord *r = &recs[i];
@@ -872,8 +872,8 @@ int ip_chain_read(ccip_command *cmd)
                ip_pg_text_array(a, PQgetvalue(res, i, 8), &r->creators, &r->n_creators) < 0;
         if (bad)
             break;
-        r->owners = ip_arena_alloc(a, (np ? np : 1) * sizeof *r->owners);
-        Ccip__Ip__Owner *ov = ip_arena_alloc(a, (np ? np : 1) * sizeof *ov);
+        r->owners = ccip_arena_alloc(a, (np ? np : 1) * sizeof *r->owners);
+        Ccip__Ip__Owner *ov = ccip_arena_alloc(a, (np ? np : 1) * sizeof *ov);
         bad |= !r->owners || !ov;
         for (size_t k = 0; !bad && k < np; k++) {
             ccip__ip__owner__init(&ov[k]);
@@ -901,7 +901,7 @@ int ip_chain_read(ccip_command *cmd)
 out:
     PQclear(head);
     PQclear(res);
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return IP_RC(rc);
 }
@@ -919,7 +919,7 @@ int ip_review_list(ccip_command *cmd)
         (Ccip__Ip__ListReviewRequest *)ip_unpack(cmd, &ccip__ip__list_review_request__descriptor);
     if (!rq)
         return 0;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     PGresult *res = NULL;
     char limit[24];
     uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
@@ -935,9 +935,9 @@ int ip_review_list(ccip_command *cmd)
         rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
         goto out;
     }
-    reply.items = ip_arena_alloc(a, (n ? n : 1) * sizeof *reply.items);
+    reply.items = ccip_arena_alloc(a, (n ? n : 1) * sizeof *reply.items);
     for (size_t i = 0; reply.items && i < n; i++) {
-        Ccip__Ip__ReviewItem *it = ip_arena_alloc(a, sizeof *it);
+        Ccip__Ip__ReviewItem *it = ccip_arena_alloc(a, sizeof *it);
         if (!it)
             break;
         ccip__ip__review_item__init(it);
@@ -946,16 +946,16 @@ int ip_review_list(ccip_command *cmd)
             goto out;
         reply.items[reply.n_items++] = it;
     }
-    rc = ip_arena_failed(a) ? ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                            : ip_reply(cmd, &reply.base);
+    rc = ccip_arena_failed(a) ? ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                              : ip_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return IP_RC(rc);
 }
 
-static int s_review_resolve(ccip_command *cmd, ip_arena *a, void *request)
+static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ResolveReviewRequest *rq = request;
     char err[400];
@@ -1031,7 +1031,7 @@ int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *w
                    w->frozen_by, what);
 }
 
-int ip_work_owners(ccip_command *cmd, ip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
+int ip_work_owners(ccip_command *cmd, ccip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
                    size_t *n)
 {
     PGresult *res = NULL;
@@ -1039,17 +1039,17 @@ int ip_work_owners(ccip_command *cmd, ip_arena *a, const char *work_id, Ccip__Ip
     if (rc != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
-    *owners = ip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **owners);
+    *owners = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **owners);
     *n = 0;
     for (int i = 0; *owners && i < rows; i++) {
-        Ccip__Ip__Owner *o = ip_arena_alloc(a, sizeof *o);
+        Ccip__Ip__Owner *o = ccip_arena_alloc(a, sizeof *o);
         if (!o)
             break;
         ccip__ip__owner__init(o);
-        o->party = ip_arena_strdup(a, PQgetvalue(res, i, 0));
+        o->party = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         o->share_bp = (uint32_t)atoi(PQgetvalue(res, i, 1));
         (*owners)[(*n)++] = o;
     }
     PQclear(res);
-    return ip_arena_failed(a) ? CCIP_DB_ERROR : 0;
+    return ccip_arena_failed(a) ? CCIP_DB_ERROR : 0;
 }

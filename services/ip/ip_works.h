@@ -60,7 +60,7 @@ int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *w
 
 /* The current owners of work_id (sorted by party), arena-owned. Returns 0
  * or a negative ccip_db_rc. */
-int ip_work_owners(ccip_command *cmd, ip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
+int ip_work_owners(ccip_command *cmd, ccip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
                    size_t *n);
 
 #endif

@@ -14,7 +14,7 @@
 static void test_text_arrays_round_trip(void **state)
 {
     (void)state;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     char *items[] = {"plain", "a, b", "say \"hi\"", "back\\slash", "{braces}", "", "NULL", "张三"};
     size_t n = sizeof items / sizeof items[0];
     char *lit = ip_pg_text_literal(a, items, n);
@@ -25,13 +25,13 @@ static void test_text_arrays_round_trip(void **state)
     assert_int_equal(m, n);
     for (size_t i = 0; i < n; i++)
         assert_string_equal(back[i], items[i]);
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
 }
 
 static void test_text_arrays_as_postgres_prints_them(void **state)
 {
     (void)state;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     char **v = NULL;
     size_t n = 9;
     assert_int_equal(ip_pg_text_array(a, "{}", &v, &n), 0);
@@ -49,13 +49,13 @@ static void test_text_arrays_as_postgres_prints_them(void **state)
     assert_int_equal(u[0] + u[1], 10000);
     assert_int_equal(ip_pg_uint_array(a, "{1,x}", &u, &n), -1);
     assert_int_equal(ip_pg_uint_array(a, "{-1}", &u, &n), -1);
-    ip_arena_destroy(&a);
+    ccip_arena_destroy(&a);
 }
 
 static void test_number_literals_and_bytea(void **state)
 {
     (void)state;
-    ip_arena *a = ip_arena_new();
+    ccip_arena *a = ccip_arena_new();
     uint32_t u[] = {0, 7, 4294967295u};
     assert_string_equal(ip_pg_uint_literal(a, u, 3), "{0,7,4294967295}");
     assert_string_equal(ip_pg_uint_literal(a, u, 0), "{}");
@@ -72,8 +72,8 @@ static void test_number_literals_and_bytea(void **state)
     assert_int_equal(n, 3);
     assert_int_equal(d[2], 3);
     assert_int_equal(ip_pg_bytea_dup(a, "\\x012", &d, &n), -1);
-    ip_arena_destroy(&a);
-    ip_arena_destroy(&a); /* safe twice */
+    ccip_arena_destroy(&a);
+    ccip_arena_destroy(&a); /* safe twice */
 }
 
 int main(void)
