@@ -491,8 +491,8 @@ static s_value s_int_setting(const s_load *ld, const config_setting_t *s)
 
     char *owned;
     const char *text = s_setting_text(ld, s, &owned);
-    const char *line, *lit;
-    size_t linelen, litlen;
+    const char *line = NULL, *lit = NULL; /* set together by the calls below */
+    size_t linelen = 0, litlen = 0;
     if (text && s_line_at(text, config_setting_source_line(s), &line, &linelen) == 0 &&
         s_find_literal(line, linelen, config_setting_name(s), &lit, &litlen)) {
         int64_t written;

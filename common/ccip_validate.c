@@ -93,7 +93,7 @@ static size_t s_utf8_bad_at(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t n = s_decode(p + i, len - i, &cp);
         if (n == 0)
             return i;
@@ -136,7 +136,7 @@ static void s_quote(const char *s, char *buf, size_t len)
     }
     buf[o++] = '"';
     while (i < slen && i < QUOTED_MAX && o + 10 < len) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t n = s_decode(p + i, slen - i, &cp);
         if (n == 0 || s_is_control(cp) || cp == '"' || cp == '\\') {
             if (n == 1 && (cp == '"' || cp == '\\')) {
@@ -166,7 +166,7 @@ static void s_quote(const char *s, char *buf, size_t len)
 static size_t s_describe_char(const char *s, char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    uint32_t cp;
+    uint32_t cp = 0;
     size_t n = s_decode(p, strlen(s), &cp);
     if (n == 0) {
         snprintf(buf, len, "byte 0x%02x", p[0]);
@@ -323,7 +323,7 @@ int ccip_text_check(const char *field, const char *s, size_t min_chars, size_t m
     const unsigned char *p = (const unsigned char *)s;
     size_t chars = 0;
     for (size_t i = 0; i < len;) {
-        uint32_t cp;
+        uint32_t cp = 0;
         i += s_decode(p + i, len - i, &cp);
         chars++;
         int allowed = (flags & CCIP_TEXT_MULTILINE) && (cp == '\n' || cp == '\t');
