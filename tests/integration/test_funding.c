@@ -35,6 +35,7 @@
 #include "ccip_keys.h"
 #include "ccip_sock.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_producer.h"
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 
@@ -192,193 +193,30 @@ static long long s_rows(void)
                     "budget_year)");
 }
 
-/* ---- the stand-in evaluation producer ------------------------------------ */
+/* ---- the stand-in evaluation and ip producers ----------------------------- */
 
-#define FAKE_EVENTS_MAX 64
+/* tests/support/ccip_test_producer.h: they answer replay and heartbeat like
+ * real replicas; funding fetches their events by replay. */
+static ccip_test_producer *s_eval, *s_ip;
 
-/* Answers ccip.replay.v1 for a producer ("evaluation", "ip") through the
- * broker from a list of events, and publishes its relay's heartbeat, as a
- * real replica would. */
-typedef struct {
-    const char *producer;                   /* "evaluation" or "ip" */
-    const char *type;                       /* the type of every event */
-    const char *aggregate_type;             /* "case", "dispute" */
-    pthread_mutex_t mutex;                  /* guards the events and head */
-    Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
-    char ids[FAKE_EVENTS_MAX][37];          /* event ids */
-    char aggregates[FAKE_EVENTS_MAX][37];   /* case ids */
-    uint8_t *payloads[FAKE_EVENTS_MAX];     /* DecisionMade, packed */
-    uint64_t base;                          /* position before the first event */
-    uint64_t head;                          /* last position */
-    volatile int stop;                      /* ask the thread to stop */
-    pthread_t thread;
-} s_fake_producer;
-
-static s_fake_producer s_eval, s_ip;
-
-/* Appends an event; same_as >= 0 repeats event same_as (same id, payload)
- * at a new position, as a producer that published it twice would. */
-static uint64_t s_fake_add(s_fake_producer *f, const ProtobufCMessage *payload, int same_as)
+/* Appends an event of f's one type about a new aggregate (a case or a
+ * dispute), as the office or staff would cause it. */
+static uint64_t s_fake_add(ccip_test_producer *f, const ProtobufCMessage *payload)
 {
-    pthread_mutex_lock(&f->mutex);
-    size_t i = (size_t)(f->head - f->base);
-    assert_true(i < FAKE_EVENTS_MAX);
-    Ccip__Envelope *e = &f->events[i];
-    *e = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
-    if (same_as >= 0) {
-        memcpy(f->ids[i], f->ids[same_as], sizeof f->ids[i]);
-        memcpy(f->aggregates[i], f->aggregates[same_as], sizeof f->aggregates[i]);
-        size_t len = f->events[same_as].payload.len;
-        f->payloads[i] = malloc(len ? len : 1);
-        memcpy(f->payloads[i], f->payloads[same_as], len);
-        e->payload.len = len;
-    } else {
-        ccip_uuid_v7(f->ids[i]);
-        ccip_uuid_v7(f->aggregates[i]);
-        size_t len = protobuf_c_message_get_packed_size(payload);
-        f->payloads[i] = malloc(len ? len : 1);
-        protobuf_c_message_pack(payload, f->payloads[i]);
-        e->payload.len = len;
-    }
-    e->payload.data = f->payloads[i];
-    e->id = f->ids[i];
-    e->type = (char *)f->type;
-    e->source_service = (char *)f->producer;
-    e->aggregate_type = (char *)f->aggregate_type;
-    e->aggregate_id = f->aggregates[i];
-    e->position = ++f->head;
-    e->occurred_at_us = ccip_now_us();
-    e->actor_id = "office-chen";
-    e->actor_role = "office";
-    uint64_t pos = e->position;
-    pthread_mutex_unlock(&f->mutex);
+    char aggregate[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(aggregate);
+    int eval = f == s_eval;
+    uint64_t pos = ccip_test_producer_add(
+        f, eval ? "evaluation.decision.made.v1" : "ip.dispute.upheld.v1", eval ? "case" : "dispute",
+        aggregate, payload, "office-chen", "office");
+    assert_true(pos > 0);
     return pos;
 }
 
-static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
+/* Waits until funding has applied everything the stand-in published. */
+static void s_fake_applied(ccip_test_producer *f)
 {
-    Ccip__Envelope reply;
-    uint8_t *payload = NULL;
-    char err[256];
-    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
-        &ccip__replay_request__descriptor, req->envelope->payload.data, req->envelope->payload.len,
-        4096, err, sizeof err);
-    if (!rq || strcmp(req->envelope->type, "ccip.replay.v1") != 0) {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "the fake producer only replays");
-    } else {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__OK, NULL);
-        pthread_mutex_lock(&f->mutex);
-        Ccip__Envelope *list[FAKE_EVENTS_MAX];
-        Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
-        for (uint64_t p = rq->from_position; p <= f->head; p++)
-            if (p > f->base)
-                list[rr.n_events++] = &f->events[p - f->base - 1];
-        rr.events = list;
-        rr.head = f->head;
-        rr.oldest = f->base + 1;
-        size_t len = ccip__replay_reply__get_packed_size(&rr);
-        payload = malloc(len ? len : 1);
-        ccip__replay_reply__pack(&rr, payload);
-        pthread_mutex_unlock(&f->mutex);
-        reply.payload.data = payload;
-        reply.payload.len = len;
-    }
-    reply.source_service = (char *)f->producer;
-    uint8_t *buf = NULL;
-    size_t blen = 0;
-    if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
-        ccip_worker_reply(w, req, buf, blen);
-    free(buf);
-    free(payload);
-    if (rq)
-        protobuf_c_message_free_unpacked(&rq->base, NULL);
-}
-
-static void *s_fake_run(void *arg)
-{
-    s_fake_producer *f = arg;
-    char path[400], err[256], hb_type[64];
-    ccip_keypair keys;
-    snprintf(path, sizeof path, "%s/allowed/%s.key", s_env.dir, f->producer);
-    if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
-        fprintf(stderr, "fake %s: %s\n", f->producer, err);
-        return NULL;
-    }
-    ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
-    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, f->producer, &so, err, sizeof err);
-    void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
-    snprintf(hb_type, sizeof hb_type, "%s.stream.heartbeat.v1", f->producer);
-    int64_t next_hb = 0;
-    while (w && pub && !f->stop) {
-        ccip_request req;
-        if (ccip_worker_recv(w, 50, &req) == 1) {
-            s_fake_answer(f, w, &req);
-            ccip_request_release(&req);
-        }
-        if (ccip_now_us() < next_hb)
-            continue;
-        next_hb = ccip_now_us() + 200000;
-        char id[37];
-        ccip_uuid_v7(id);
-        Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
-        hb.id = id;
-        hb.type = hb_type;
-        hb.source_service = (char *)f->producer;
-        pthread_mutex_lock(&f->mutex);
-        hb.position = f->head;
-        pthread_mutex_unlock(&f->mutex);
-        hb.occurred_at_us = ccip_now_us();
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        if (ccip_envelope_pack_buf(&hb, &buf, &len) == 0) {
-            zmq_send(pub, hb_type, strlen(hb_type), ZMQ_SNDMORE);
-            zmq_send(pub, buf, len, 0);
-        }
-        free(buf);
-    }
-    ccip_sock_close(&pub);
-    ccip_worker_destroy(&w);
-    return NULL;
-}
-
-static void s_fake_start(s_fake_producer *f, const char *producer, const char *type,
-                         const char *aggregate_type)
-{
-    memset(f, 0, sizeof *f);
-    f->producer = producer;
-    f->type = type;
-    f->aggregate_type = aggregate_type;
-    pthread_mutex_init(&f->mutex, NULL);
-    /* Continue where funding's cursor is: the database may have seen an
-     * earlier run. */
-    char sql[200];
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = '%s'",
-             producer);
-    long long cursor = ccip_test_wait_count("funding", sql, 0, 10000);
-    assert_true(cursor >= 0);
-    f->base = f->head = (uint64_t)cursor;
-    assert_int_equal(pthread_create(&f->thread, NULL, s_fake_run, f), 0);
-}
-
-static void s_fake_stop(s_fake_producer *f)
-{
-    f->stop = 1;
-    pthread_join(f->thread, NULL);
-    for (size_t i = 0; i < (size_t)(f->head - f->base); i++)
-        free(f->payloads[i]);
-    pthread_mutex_destroy(&f->mutex);
-}
-
-/* Waits until funding has applied everything the fake producer published. */
-static void s_fake_applied(s_fake_producer *f)
-{
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = '%s'",
-             f->producer);
-    long long got = ccip_test_wait_count("funding", sql, (long long)f->head, 20000);
-    if (got != (long long)f->head)
+    if (ccip_test_producer_wait_applied(f, 20000) < 0)
         s_fail_with_logs("funding did not apply the stand-in producer's events");
 }
 
@@ -426,8 +264,8 @@ static void s_award(const char *programme, int64_t requested, int64_t recommende
     s_decision s;
     s_decision_init(&s, programme, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
                     CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, requested, recommended);
-    s_fake_add(&s_eval, &s.d.base, -1);
-    s_fake_applied(&s_eval);
+    s_fake_add(s_eval, &s.d.base);
+    s_fake_applied(s_eval);
     Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     g.application_id = s.application_id;
     Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
@@ -638,9 +476,9 @@ static int s_group_setup(void **state)
         Ccip__Envelope *r = ccip_client_call(s_service, "funding", &ping, 1000, 1, err, sizeof err);
         if (r) {
             ccip_envelope_free(&r);
-            s_fake_start(&s_eval, "evaluation", "evaluation.decision.made.v1", "case");
-            s_fake_start(&s_ip, "ip", "ip.dispute.upheld.v1", "dispute");
-            return 0;
+            s_eval = ccip_test_producer_start(&s_env, s_ctx, "evaluation", "funding");
+            s_ip = ccip_test_producer_start(&s_env, s_ctx, "ip", "funding");
+            return s_eval && s_ip ? 0 : -1;
         }
     }
     fprintf(stderr, "funding did not answer: %s\n", err);
@@ -651,8 +489,8 @@ static int s_group_setup(void **state)
 static int s_group_teardown(void **state)
 {
     (void)state;
-    s_fake_stop(&s_eval);
-    s_fake_stop(&s_ip);
+    ccip_test_producer_stop(&s_eval);
+    ccip_test_producer_stop(&s_ip);
     ccip_client_destroy(&s_front);
     ccip_client_destroy(&s_service);
     ccip_test_env_cleanup(&s_env, 0);
@@ -818,14 +656,14 @@ static void test_award_from_decision(void **state)
                     CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 30000000, 90000000);
     s_decision_init(&none, code, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
                     CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 20000000, 0);
-    uint64_t first = s_fake_add(&s_eval, &ok.d.base, -1);
-    s_fake_add(&s_eval, &declined.d.base, -1);
-    s_fake_add(&s_eval, &cluster.d.base, -1);
-    s_fake_add(&s_eval, &capped.d.base, -1);
-    s_fake_add(&s_eval, &none.d.base, -1);
+    uint64_t first = s_fake_add(s_eval, &ok.d.base);
+    s_fake_add(s_eval, &declined.d.base);
+    s_fake_add(s_eval, &cluster.d.base);
+    s_fake_add(s_eval, &capped.d.base);
+    s_fake_add(s_eval, &none.d.base);
     /* The first approval again, as a producer that published it twice. */
-    s_fake_add(&s_eval, NULL, (int)(first - s_eval.base - 1));
-    s_fake_applied(&s_eval);
+    assert_true(ccip_test_producer_repeat(s_eval, first) > 0);
+    s_fake_applied(s_eval);
     ccip_test_sleep_ms(300); /* heartbeats keep coming: nothing is applied twice */
 
     assert_int_equal(s_number("SELECT count(*) FROM award WHERE programme_code = '%s'", code), 3);
@@ -1589,8 +1427,8 @@ static void test_ip_dispute_holds_tranches(void **state)
     d.work_id = work;
     d.ruling = CCIP__IP__RULING__UPHOLD;
     d.reasons = "the design copies a registered work";
-    s_fake_add(&s_ip, &d.base, -1);
-    s_fake_applied(&s_ip);
+    s_fake_add(s_ip, &d.base);
+    s_fake_applied(s_ip);
 
     assert_int_equal(s_approve(FINANCE_A, payment, NULL), 9);
     s_error_has("held because ip dispute");

@@ -33,6 +33,7 @@
 #include "ccip_keys.h"
 #include "ccip_sock.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_producer.h"
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 
@@ -1381,155 +1382,13 @@ static void test_history_append_only(void **state)
 
 /* ---- the applicant's view, fed by evaluation and funding ----------------- */
 
-#define FAKE_EVENTS_MAX 16
-
-/* A stand-in for a producer service that does not exist yet: answers
- * ccip.replay.v1 for `producer` through the broker from a list of events,
- * and publishes its relay's heartbeat, as a real replica would. */
-typedef struct {
-    const char *producer;                   /* "evaluation" or "funding" */
-    pthread_mutex_t mutex;                  /* guards the events and head */
-    Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
-    char ids[FAKE_EVENTS_MAX][37];          /* event ids */
-    char types[FAKE_EVENTS_MAX][64];        /* event types */
-    char aggregates[FAKE_EVENTS_MAX][37];   /* application ids */
-    uint64_t base;                          /* position before the first event */
-    uint64_t head;                          /* last position */
-    volatile int stop;                      /* ask the thread to stop */
-    pthread_t thread;
-} s_fake_producer;
-
-static void s_fake_add(s_fake_producer *f, const char *type, const char *application)
+/* Evaluation and funding are played by stand-ins
+ * (tests/support/ccip_test_producer.h) so that this test controls exactly
+ * which events reach intake. */
+static void s_fake_add(ccip_test_producer *f, const char *type, const char *application)
 {
-    pthread_mutex_lock(&f->mutex);
-    size_t i = (size_t)(f->head - f->base);
-    assert_true(i < FAKE_EVENTS_MAX);
-    Ccip__Envelope *e = &f->events[i];
-    *e = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
-    ccip_uuid_v7(f->ids[i]);
-    snprintf(f->types[i], sizeof f->types[i], "%s", type);
-    snprintf(f->aggregates[i], sizeof f->aggregates[i], "%s", application);
-    e->id = f->ids[i];
-    e->type = f->types[i];
-    e->source_service = (char *)f->producer;
-    e->aggregate_type = "application";
-    e->aggregate_id = f->aggregates[i];
-    e->position = ++f->head;
-    e->occurred_at_us = ccip_now_us();
-    e->actor_id = "expert-9";
-    e->actor_role = "staff";
-    pthread_mutex_unlock(&f->mutex);
-}
-
-static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
-{
-    Ccip__Envelope reply;
-    uint8_t *payload = NULL;
-    char err[256];
-    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
-        &ccip__replay_request__descriptor, req->envelope->payload.data, req->envelope->payload.len,
-        4096, err, sizeof err);
-    if (!rq || strcmp(req->envelope->type, "ccip.replay.v1") != 0) {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "the fake producer only replays");
-    } else {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__OK, NULL);
-        pthread_mutex_lock(&f->mutex);
-        Ccip__Envelope *list[FAKE_EVENTS_MAX];
-        Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
-        for (uint64_t p = rq->from_position; p <= f->head; p++)
-            if (p > f->base)
-                list[rr.n_events++] = &f->events[p - f->base - 1];
-        rr.events = list;
-        rr.head = f->head;
-        rr.oldest = f->base + 1;
-        size_t len = ccip__replay_reply__get_packed_size(&rr);
-        payload = malloc(len ? len : 1);
-        ccip__replay_reply__pack(&rr, payload);
-        pthread_mutex_unlock(&f->mutex);
-        reply.payload.data = payload;
-        reply.payload.len = len;
-    }
-    reply.source_service = (char *)f->producer;
-    uint8_t *buf = NULL;
-    size_t blen = 0;
-    if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
-        ccip_worker_reply(w, req, buf, blen);
-    free(buf);
-    free(payload);
-    if (rq)
-        protobuf_c_message_free_unpacked(&rq->base, NULL);
-}
-
-static void *s_fake_run(void *arg)
-{
-    s_fake_producer *f = arg;
-    char path[400], err[256], hb_type[64];
-    ccip_keypair keys;
-    snprintf(path, sizeof path, "%s/allowed/%s.key", s_env.dir, f->producer);
-    if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
-        fprintf(stderr, "fake %s: %s\n", f->producer, err);
-        return NULL;
-    }
-    ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
-    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, f->producer, &so, err, sizeof err);
-    void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
-    snprintf(hb_type, sizeof hb_type, "%s.stream.heartbeat.v1", f->producer);
-    int64_t next_hb = 0;
-    while (w && pub && !f->stop) {
-        ccip_request req;
-        if (ccip_worker_recv(w, 50, &req) == 1) {
-            s_fake_answer(f, w, &req);
-            ccip_request_release(&req);
-        }
-        if (ccip_now_us() < next_hb)
-            continue;
-        next_hb = ccip_now_us() + 200000;
-        char id[37];
-        ccip_uuid_v7(id);
-        Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
-        hb.id = id;
-        hb.type = hb_type;
-        hb.source_service = (char *)f->producer;
-        pthread_mutex_lock(&f->mutex);
-        hb.position = f->head;
-        pthread_mutex_unlock(&f->mutex);
-        hb.occurred_at_us = ccip_now_us();
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        if (ccip_envelope_pack_buf(&hb, &buf, &len) == 0) {
-            zmq_send(pub, hb_type, strlen(hb_type), ZMQ_SNDMORE);
-            zmq_send(pub, buf, len, 0);
-        }
-        free(buf);
-    }
-    ccip_sock_close(&pub);
-    ccip_worker_destroy(&w);
-    return NULL;
-}
-
-static void s_fake_start(s_fake_producer *f, const char *producer)
-{
-    memset(f, 0, sizeof *f);
-    f->producer = producer;
-    pthread_mutex_init(&f->mutex, NULL);
-    /* Continue where intake's cursor is: the database may have seen an
-     * earlier run of this test. */
-    char sql[200];
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = '%s'",
-             producer);
-    long long cursor = ccip_test_query_number("intake", sql);
-    assert_true(cursor >= 0);
-    f->base = f->head = (uint64_t)cursor;
-    assert_int_equal(pthread_create(&f->thread, NULL, s_fake_run, f), 0);
-}
-
-static void s_fake_stop(s_fake_producer *f)
-{
-    f->stop = 1;
-    pthread_join(f->thread, NULL);
-    pthread_mutex_destroy(&f->mutex);
+    assert_true(
+        ccip_test_producer_add(f, type, "application", application, NULL, "expert-9", "staff") > 0);
 }
 
 /* Evaluation's and funding's events about an application reach the
@@ -1546,17 +1405,19 @@ static void test_applicant_view_from_other_services(void **state)
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
 
-    s_fake_producer evaluation, funding;
-    s_fake_start(&evaluation, "evaluation");
-    s_fake_start(&funding, "funding");
+    ccip_test_producer *evaluation =
+        ccip_test_producer_start(&s_env, s_ctx, "evaluation", "intake");
+    ccip_test_producer *funding = ccip_test_producer_start(&s_env, s_ctx, "funding", "intake");
+    assert_non_null(evaluation);
+    assert_non_null(funding);
     ccip_uuid_v7(unknown);
-    s_fake_add(&evaluation, "evaluation.review.started.v1", unknown); /* skipped */
-    s_fake_add(&evaluation, "evaluation.review.started.v1", app);
-    s_fake_add(&evaluation, "evaluation.something.else.v1", app); /* not for the view */
-    s_fake_add(&evaluation, "evaluation.application.approved.v1", app);
-    s_fake_add(&funding, "funding.award.granted.v1", app);
-    s_fake_add(&funding, "funding.budget.changed.v1", app); /* not for the view */
-    s_fake_add(&funding, "funding.award.suspended.v1", app);
+    s_fake_add(evaluation, "evaluation.review.started.v1", unknown); /* skipped */
+    s_fake_add(evaluation, "evaluation.review.started.v1", app);
+    s_fake_add(evaluation, "evaluation.something.else.v1", app); /* not for the view */
+    s_fake_add(evaluation, "evaluation.application.approved.v1", app);
+    s_fake_add(funding, "funding.award.granted.v1", app);
+    s_fake_add(funding, "funding.budget.changed.v1", app); /* not for the view */
+    s_fake_add(funding, "funding.award.suspended.v1", app);
 
     char sql[300];
     snprintf(sql, sizeof sql,
@@ -1566,11 +1427,12 @@ static void test_applicant_view_from_other_services(void **state)
     long long got = ccip_test_wait_count("intake", sql, 4, 20000);
     if (got != 4)
         s_fail_with_logs("the view did not get evaluation's and funding's events");
+    long long evaluation_head =
+        (long long)ccip_test_producer_base(evaluation) + 4; /* four events above */
     snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'evaluation'");
-    assert_int_equal(ccip_test_wait_count("intake", sql, (long long)evaluation.head, 10000),
-                     (long long)evaluation.head);
+    assert_int_equal(ccip_test_producer_wait_applied(evaluation, 10000), 0);
     ccip_test_sleep_ms(500); /* heartbeats keep coming: nothing is applied twice */
-    assert_int_equal(ccip_test_query_number("intake", sql), (long long)evaluation.head);
+    assert_int_equal(ccip_test_query_number("intake", sql), evaluation_head);
 
     Ccip__Intake__Application *a = s_get("applicant", actor, app);
     assert_int_equal(a->applicant_view->status, CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_FUNDED);
@@ -1586,8 +1448,10 @@ static void test_applicant_view_from_other_services(void **state)
     assert_int_equal(a->status, CCIP__INTAKE__APPLICATION_STATUS__ACCEPTED);
     assert_int_equal(a->n_history, 3);
     s_free(a);
-    s_fake_stop(&evaluation);
-    s_fake_stop(&funding);
+    unsigned long long evaluation_base = ccip_test_producer_base(evaluation);
+    unsigned long long funding_base = ccip_test_producer_base(funding);
+    ccip_test_producer_stop(&evaluation);
+    ccip_test_producer_stop(&funding);
 
     /* The fake streams moved intake's cursors past positions that the real
      * evaluation and funding services (whose tests share this database)
@@ -1596,11 +1460,11 @@ static void test_applicant_view_from_other_services(void **state)
     assert_int_equal(ccip_test_stop(&s_env, s_intake, SIGTERM, 10000), 0);
     assert_int_equal(s_number("WITH u AS (UPDATE consumer_cursor SET position = %llu WHERE "
                               "producer = 'evaluation' RETURNING 1) SELECT count(*) FROM u",
-                              (unsigned long long)evaluation.base),
+                              evaluation_base),
                      1);
     assert_int_equal(s_number("WITH u AS (UPDATE consumer_cursor SET position = %llu WHERE "
                               "producer = 'funding' RETURNING 1) SELECT count(*) FROM u",
-                              (unsigned long long)funding.base),
+                              funding_base),
                      1);
     s_intake = ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-2");
     assert_true(s_intake > 0);

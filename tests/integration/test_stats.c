@@ -38,6 +38,7 @@
 #include "ccip_keys.h"
 #include "ccip_sock.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_producer.h"
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 #include "stats_quarter.h"
@@ -205,190 +206,23 @@ static long long s_number(const char *fmt, ...)
 
 /* ---- stand-ins for evaluation, funding and ip ---------------------------------- */
 
-#define FAKE_EVENTS_MAX 1024
-
-/* A stand-in for a producer service: answers ccip.replay.v1 for `producer`
- * through the broker from its list of events, and publishes its relay's
- * heartbeat, as a real replica would; the stats consumer then fetches the
- * events by replay. Its stream starts at position 1 when stats has not
- * consumed this producer before (base 0). */
-typedef struct {
-    const char *producer;                   /* "evaluation", "funding", "ip" */
-    pthread_mutex_t mutex;                  /* guards the events and head */
-    Ccip__Envelope events[FAKE_EVENTS_MAX]; /* positions base+1 .. head */
-    char ids[FAKE_EVENTS_MAX][37];          /* event ids */
-    char types[FAKE_EVENTS_MAX][64];        /* event types */
-    char aggregates[FAKE_EVENTS_MAX][72];   /* aggregate ids */
-    uint64_t base;                          /* position before the first event */
-    uint64_t head;                          /* last position */
-    volatile int stop;                      /* ask the thread to stop */
-    pthread_t thread;
-} s_fake_producer;
-
-static s_fake_producer s_evaluation, s_funding;
-static s_fake_producer s_ip;
+/* tests/support/ccip_test_producer.h: they answer replay and heartbeat like
+ * real replicas; stats fetches their events by replay. */
+static ccip_test_producer *s_evaluation, *s_funding, *s_ip;
 
 /* Appends an event carrying msg. */
-static void s_fake_add(s_fake_producer *f, const char *type, const char *aggregate_type,
+static void s_fake_add(ccip_test_producer *f, const char *type, const char *aggregate_type,
                        const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    pthread_mutex_lock(&f->mutex);
-    size_t i = (size_t)(f->head - f->base);
-    assert_true(i < FAKE_EVENTS_MAX);
-    Ccip__Envelope *e = &f->events[i];
-    *e = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
-    ccip_uuid_v7(f->ids[i]);
-    snprintf(f->types[i], sizeof f->types[i], "%s", type);
-    snprintf(f->aggregates[i], sizeof f->aggregates[i], "%s", aggregate_id);
-    e->id = f->ids[i];
-    e->type = f->types[i];
-    e->source_service = (char *)f->producer;
-    e->aggregate_type = (char *)aggregate_type;
-    e->aggregate_id = f->aggregates[i];
-    e->position = ++f->head;
-    e->occurred_at_us = ccip_now_us();
-    e->actor_id = "office-chen";
-    e->actor_role = "office";
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    e->payload.data = malloc(len ? len : 1);
-    e->payload.len = protobuf_c_message_pack(msg, e->payload.data);
-    pthread_mutex_unlock(&f->mutex);
-}
-
-static void s_fake_answer(s_fake_producer *f, ccip_worker *w, ccip_request *req)
-{
-    Ccip__Envelope reply;
-    uint8_t *payload = NULL;
-    char err[256];
-    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
-        &ccip__replay_request__descriptor, req->envelope->payload.data, req->envelope->payload.len,
-        4096, err, sizeof err);
-    if (!rq || strcmp(req->envelope->type, "ccip.replay.v1") != 0) {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "the fake producer only replays");
-    } else if (rq->from_position <= f->base) {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__FAILED_PRECONDITION,
-                                 "the fake producer has no events before this run");
-    } else {
-        ccip_envelope_reply_init(&reply, req->envelope, CCIP__STATUS__OK, NULL);
-        pthread_mutex_lock(&f->mutex);
-        static Ccip__Envelope *list[FAKE_EVENTS_MAX];
-        Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
-        uint32_t max = rq->max_events ? rq->max_events : 500;
-        for (uint64_t p = rq->from_position; p <= f->head && rr.n_events < max; p++)
-            list[rr.n_events++] = &f->events[p - f->base - 1];
-        rr.events = list;
-        rr.head = f->head;
-        rr.oldest = f->base + 1;
-        size_t len = ccip__replay_reply__get_packed_size(&rr);
-        payload = malloc(len ? len : 1);
-        ccip__replay_reply__pack(&rr, payload);
-        pthread_mutex_unlock(&f->mutex);
-        reply.payload.data = payload;
-        reply.payload.len = len;
-    }
-    reply.source_service = (char *)f->producer;
-    uint8_t *buf = NULL;
-    size_t blen = 0;
-    if (ccip_envelope_pack_buf(&reply, &buf, &blen) == 0)
-        ccip_worker_reply(w, req, buf, blen);
-    free(buf);
-    free(payload);
-    if (rq)
-        protobuf_c_message_free_unpacked(&rq->base, NULL);
-}
-
-static void *s_fake_run(void *arg)
-{
-    s_fake_producer *f = arg;
-    char path[400], err[256], hb_type[64];
-    ccip_keypair keys;
-    snprintf(path, sizeof path, "%s/allowed/%s.key", s_env.dir, f->producer);
-    if (ccip_keypair_load(path, &keys, err, sizeof err) < 0) {
-        fprintf(stderr, "fake %s: %s\n", f->producer, err);
-        return NULL;
-    }
-    ccip_sock_opts so = {.keys = &keys, .server_public = s_env.bus_keys.public_key};
-    ccip_worker *w = ccip_worker_new(s_ctx, s_env.commands, f->producer, &so, err, sizeof err);
-    void *pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &so, err, sizeof err);
-    snprintf(hb_type, sizeof hb_type, "%s.stream.heartbeat.v1", f->producer);
-    int64_t next_hb = 0;
-    while (w && pub && !f->stop) {
-        ccip_request req;
-        if (ccip_worker_recv(w, 50, &req) == 1) {
-            s_fake_answer(f, w, &req);
-            ccip_request_release(&req);
-        }
-        if (ccip_now_us() < next_hb)
-            continue;
-        next_hb = ccip_now_us() + 200000;
-        char id[37];
-        ccip_uuid_v7(id);
-        Ccip__Envelope hb = CCIP__ENVELOPE__INIT;
-        hb.id = id;
-        hb.type = hb_type;
-        hb.source_service = (char *)f->producer;
-        pthread_mutex_lock(&f->mutex);
-        hb.position = f->head;
-        pthread_mutex_unlock(&f->mutex);
-        hb.occurred_at_us = ccip_now_us();
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        if (ccip_envelope_pack_buf(&hb, &buf, &len) == 0) {
-            zmq_send(pub, hb_type, strlen(hb_type), ZMQ_SNDMORE);
-            zmq_send(pub, buf, len, 0);
-        }
-        free(buf);
-    }
-    ccip_sock_close(&pub);
-    ccip_worker_destroy(&w);
-    return NULL;
-}
-
-static int s_fake_start(s_fake_producer *f, const char *producer)
-{
-    memset(f, 0, sizeof *f);
-    f->producer = producer;
-    pthread_mutex_init(&f->mutex, NULL);
-    /* Continue where stats' cursor is (0 on a fresh database). */
-    char sql[200];
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(max(position), 0) FROM consumer_cursor WHERE producer = '%s'",
-             producer);
-    long long cursor = ccip_test_wait_count("stats", sql, 0, 10000);
-    if (cursor < 0)
-        return -1;
-    f->base = f->head = (uint64_t)cursor;
-    return pthread_create(&f->thread, NULL, s_fake_run, f) == 0 ? 0 : -1;
-}
-
-static void s_fake_stop(s_fake_producer *f)
-{
-    if (!f->producer)
-        return;
-    f->stop = 1;
-    pthread_join(f->thread, NULL);
-    for (uint64_t p = f->base; p < f->head; p++)
-        free(f->events[p - f->base].payload.data);
-    pthread_mutex_destroy(&f->mutex);
-    f->producer = NULL;
+    assert_true(ccip_test_producer_add(f, type, aggregate_type, aggregate_id, msg, "office-chen",
+                                       "office") > 0);
 }
 
 /* Waits until stats has applied everything f published. */
-static void s_fake_wait(s_fake_producer *f)
+static void s_fake_wait(ccip_test_producer *f)
 {
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = '%s'",
-             f->producer);
-    pthread_mutex_lock(&f->mutex);
-    long long head = (long long)f->head;
-    pthread_mutex_unlock(&f->mutex);
-    if (ccip_test_wait_count("stats", sql, head, 30000) < head) {
-        char what[200];
-        snprintf(what, sizeof what, "stats did not apply %s's events up to %lld", f->producer,
-                 head);
-        s_fail_with_logs(what);
-    }
+    if (ccip_test_producer_wait_applied(f, 30000) < 0)
+        s_fail_with_logs("stats did not apply a stand-in producer's events");
 }
 
 /* ---- roster entries and reports ------------------------------------------------ */
@@ -432,7 +266,7 @@ static void s_grant(Ccip__Stats__RosterKind kind, const char *district, int64_t 
     d.granted_by = "office-chen";
     Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
     ev.designation = &d;
-    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", e->id, &ev.base);
+    s_fake_add(s_evaluation, "evaluation.designation.granted.v1", "designation", e->id, &ev.base);
 }
 
 static void s_categorise(const s_entry *e, const char *category)
@@ -449,7 +283,7 @@ static void s_add_entry(Ccip__Stats__RosterKind kind, const char *district, cons
                         int64_t at_us, s_entry *e)
 {
     s_grant(kind, district, at_us, e);
-    s_fake_wait(&s_evaluation);
+    s_fake_wait(s_evaluation);
     if (category)
         s_categorise(e, category);
 }
@@ -468,8 +302,8 @@ static void s_revoke(const s_entry *e, int64_t at_us)
     d.revoke_reason = "designation revoked after the re-evaluation";
     Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
     ev.designation = &d;
-    s_fake_add(&s_evaluation, "evaluation.designation.revoked.v1", "designation", e->id, &ev.base);
-    s_fake_wait(&s_evaluation);
+    s_fake_add(s_evaluation, "evaluation.designation.revoked.v1", "designation", e->id, &ev.base);
+    s_fake_wait(s_evaluation);
 }
 
 /* Values of a report, built on the caller's stack. */
@@ -713,8 +547,9 @@ static int s_group_setup(void **state)
     s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
     s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
     if (!s_front || !s_service || s_ping("stats") < 0 || s_ping("intake") < 0 ||
-        s_fake_start(&s_evaluation, "evaluation") < 0 || s_fake_start(&s_funding, "funding") < 0 ||
-        s_fake_start(&s_ip, "ip") < 0) {
+        !(s_evaluation = ccip_test_producer_start(&s_env, s_ctx, "evaluation", "stats")) ||
+        !(s_funding = ccip_test_producer_start(&s_env, s_ctx, "funding", "stats")) ||
+        !(s_ip = ccip_test_producer_start(&s_env, s_ctx, "ip", "stats"))) {
         ccip_test_env_cleanup(&s_env, 1);
         return -1;
     }
@@ -724,9 +559,9 @@ static int s_group_setup(void **state)
 static int s_group_teardown(void **state)
 {
     (void)state;
-    s_fake_stop(&s_evaluation);
-    s_fake_stop(&s_funding);
-    s_fake_stop(&s_ip);
+    ccip_test_producer_stop(&s_evaluation);
+    ccip_test_producer_stop(&s_funding);
+    ccip_test_producer_stop(&s_ip);
     ccip_client_destroy(&s_front);
     ccip_client_destroy(&s_service);
     ccip_test_env_cleanup(&s_env, 0);
@@ -893,20 +728,20 @@ static void test_roster_from_designations(void **state)
     d.holder_uscc = e.uscc;
     Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
     ev.designation = &d;
-    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", e.id, &ev.base);
+    s_fake_add(s_evaluation, "evaluation.designation.granted.v1", "designation", e.id, &ev.base);
     /* A special-funds project is no designation; a district outside
      * Beijing cannot be monitored: both skipped. */
     char other[80], far[80];
     snprintf(other, sizeof other, "%s-project", e.id);
     d.id = other;
     d.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT;
-    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", other, &ev.base);
+    s_fake_add(s_evaluation, "evaluation.designation.granted.v1", "designation", other, &ev.base);
     snprintf(far, sizeof far, "%s-far", e.id);
     d.id = far;
     d.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
     d.district_code = "310101";
-    s_fake_add(&s_evaluation, "evaluation.designation.granted.v1", "designation", far, &ev.base);
-    s_fake_wait(&s_evaluation);
+    s_fake_add(s_evaluation, "evaluation.designation.granted.v1", "designation", far, &ev.base);
+    s_fake_wait(s_evaluation);
     assert_int_equal(
         s_number("SELECT count(*) FROM roster_entry WHERE id IN ('%s', '%s')", other, far), 0);
     assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND name = "
@@ -1834,7 +1669,7 @@ static void s_decision(const char *app, const char *uscc, Ccip__Intake__CallKind
     m.kind = kind;
     m.applicant_uscc = (char *)uscc;
     m.decision = &d;
-    s_fake_add(&s_evaluation, "evaluation.decision.made.v1", "case", app, &m.base);
+    s_fake_add(s_evaluation, "evaluation.decision.made.v1", "case", app, &m.base);
 }
 
 static void s_funds(const char *app, const char *uscc)
@@ -1851,7 +1686,7 @@ static void s_funds(const char *app, const char *uscc)
     a.confirmed_at_us = ccip_now_us();
     Ccip__Funding__AwardChanged ac = CCIP__FUNDING__AWARD_CHANGED__INIT;
     ac.award = &a;
-    s_fake_add(&s_funding, "funding.award.granted.v1", "application", app, &ac.base);
+    s_fake_add(s_funding, "funding.award.granted.v1", "application", app, &ac.base);
     Ccip__Funding__DisbursementPaid p = CCIP__FUNDING__DISBURSEMENT_PAID__INIT;
     p.payment_id = pay_id;
     p.award_id = award_id;
@@ -1859,7 +1694,7 @@ static void s_funds(const char *app, const char *uscc)
     p.amount_fen = 30000000;
     p.grantee_uscc = (char *)uscc;
     p.paid_at_us = ccip_now_us();
-    s_fake_add(&s_funding, "funding.disbursement.paid.v1", "application", app, &p.base);
+    s_fake_add(s_funding, "funding.disbursement.paid.v1", "application", app, &p.base);
     Ccip__Funding__Clawback c = CCIP__FUNDING__CLAWBACK__INIT;
     c.id = claw_id;
     c.award_id = award_id;
@@ -1869,7 +1704,7 @@ static void s_funds(const char *app, const char *uscc)
     cc.clawback = &c;
     cc.application_id = (char *)app;
     cc.grantee_uscc = (char *)uscc;
-    s_fake_add(&s_funding, "funding.clawback.ordered.v1", "application", app, &cc.base);
+    s_fake_add(s_funding, "funding.clawback.ordered.v1", "application", app, &cc.base);
 }
 
 static void s_work(const char *uscc, char work_id[40])
@@ -1883,13 +1718,13 @@ static void s_work(const char *uscc, char work_id[40])
     Ccip__Ip__Owner *owners[] = {&o};
     Ccip__Ip__WorkRegistered w = CCIP__IP__WORK_REGISTERED__INIT;
     w.work_id = work_id;
-    w.serial = s_ip.head + 1;
+    w.serial = ccip_test_producer_head(s_ip) + 1;
     w.kind = CCIP__IP__WORK_KIND__COPYRIGHT_DESIGN;
     w.title = "Reservoir lantern pattern";
     w.owners = owners;
     w.n_owners = 1;
     w.registered_at_us = ccip_now_us();
-    s_fake_add(&s_ip, "ip.work.registered.v1", "work", work_id, &w.base);
+    s_fake_add(s_ip, "ip.work.registered.v1", "work", work_id, &w.base);
 }
 
 static void s_trade_and_dispute(const char *uscc, const char *work_id)
@@ -1909,7 +1744,7 @@ static void s_trade_and_dispute(const char *uscc, const char *work_id)
     c.settled_at_us = ccip_now_us();
     Ccip__Ip__TradeSettled t = CCIP__IP__TRADE_SETTLED__INIT;
     t.contract = &c;
-    s_fake_add(&s_ip, "ip.trade.settled.v1", "contract", contract, &t.base);
+    s_fake_add(s_ip, "ip.trade.settled.v1", "contract", contract, &t.base);
     Ccip__Ip__Owner o = CCIP__IP__OWNER__INIT;
     o.party = party;
     o.share_bp = 10000;
@@ -1921,7 +1756,7 @@ static void s_trade_and_dispute(const char *uscc, const char *work_id)
     d.reasons = "the pattern copies a registered design";
     d.owners = owners;
     d.n_owners = 1;
-    s_fake_add(&s_ip, "ip.dispute.upheld.v1", "dispute", dispute, &d.base);
+    s_fake_add(s_ip, "ip.dispute.upheld.v1", "dispute", dispute, &d.base);
 }
 
 static Ccip__Stats__RebuildReply *s_rebuild(void)
@@ -1948,7 +1783,8 @@ static void s_checksum(char out[40])
 static void test_indicators_from_events_and_rebuild(void **state)
 {
     (void)state;
-    if (s_evaluation.base || s_funding.base || s_ip.base)
+    if (ccip_test_producer_base(s_evaluation) || ccip_test_producer_base(s_funding) ||
+        ccip_test_producer_base(s_ip))
         fail_msg("this test replays evaluation, funding and ip from position 1: run it on a "
                  "stats schema that has not consumed them before (scripts/test makes one)");
     s_intake_wait();
@@ -1988,9 +1824,9 @@ static void test_indicators_from_events_and_rebuild(void **state)
     s_work(uscc_c, work);
     s_trade_and_dispute(uscc_c, work);
     s_intake_wait();
-    s_fake_wait(&s_evaluation);
-    s_fake_wait(&s_funding);
-    s_fake_wait(&s_ip);
+    s_fake_wait(s_evaluation);
+    s_fake_wait(s_funding);
+    s_fake_wait(s_ip);
 
     Ccip__Stats__EventIndicatorsReply *live = s_indicators();
     assert_true(s_ind(live, cluster, "applications_submitted") == b_sub + 1);
@@ -2051,7 +1887,7 @@ static void test_indicators_from_events_and_rebuild(void **state)
     /* The consumers go on from their cursors, exactly once. */
     char work2[40];
     s_work(uscc_c, work2);
-    s_fake_wait(&s_ip);
+    s_fake_wait(s_ip);
     again = s_indicators();
     assert_true(s_ind(again, "COPYRIGHT_DESIGN", "ip_registrations") == b_works + 2);
     s_free(again);
