@@ -216,12 +216,15 @@ static int s_ping(ctl_opts *o, int argc, char **argv)
             ctl_json_string(stdout, p->instance);
             printf(",\"version\":");
             ctl_json_string(stdout, p->version);
-            printf(",\"outbox_head\":%llu,\"round_trip_us\":%lld}\n",
-                   (unsigned long long)p->outbox_head, (long long)rtt);
+            printf(",\"outbox_head\":%llu,\"commands_run\":%llu,\"batches_committed\":%llu,"
+                   "\"round_trip_us\":%lld}\n",
+                   (unsigned long long)p->outbox_head, (unsigned long long)p->commands_run,
+                   (unsigned long long)p->batches_committed, (long long)rtt);
         } else {
             printf("%s is alive: replica %s, version %s, event stream head %llu, "
-                   "round trip %.1f ms\n",
+                   "%llu commands in %llu batches, round trip %.1f ms\n",
                    p->service, p->instance, p->version, (unsigned long long)p->outbox_head,
+                   (unsigned long long)p->commands_run, (unsigned long long)p->batches_committed,
                    (double)rtt / 1000.0);
         }
         if (p)

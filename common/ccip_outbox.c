@@ -9,6 +9,7 @@
 
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_pgarray.h"
 
 /* Bytes a packed envelope costs inside a ReplayReply besides itself: the
  * field tag (1) and the length varint (at most 10). */
@@ -36,15 +37,22 @@ enum {
     EVENT_NCOLS
 };
 
-/* One statement: the NOTIFY is sent (at commit) only when the row went in.
- * PostgreSQL folds identical notifications of one transaction into one, so
- * a transaction appending many events wakes the relay once. */
+/* One statement for any number of events, in array order (seq follows
+ * it); the NOTIFY is sent (at commit) only when rows went in. PostgreSQL
+ * folds identical notifications of one transaction into one, so a
+ * transaction appending many events wakes the relay once. */
 static const ccip_db_stmt S_APPEND = {
     "ccip_outbox_append",
     "WITH ins AS (INSERT INTO outbox (event_id, type, aggregate_type, aggregate_id, payload,"
     " occurred_at_us, correlation_id, causation_id, actor_id, actor_role, source_instance)"
-    " VALUES ($1::uuid, $2, $3, $4, $5::bytea, $6::bigint, $7, $8, $9, $10, $11) RETURNING seq)"
-    " SELECT pg_notify($12, '') FROM ins"};
+    " SELECT event_id, type, aggregate_type, aggregate_id, payload, at, correlation_id,"
+    " causation_id, actor_id, actor_role, source_instance FROM unnest($1::uuid[], $2::text[], "
+    "$3::text[], $4::text[], $5::bytea[],"
+    " $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])"
+    " WITH ORDINALITY AS e(event_id, type, aggregate_type, aggregate_id, payload, at,"
+    " correlation_id, causation_id, actor_id, actor_role, source_instance, n) ORDER BY n"
+    " RETURNING seq)"
+    " SELECT pg_notify($12, '') FROM (SELECT 1 FROM ins LIMIT 1) x"};
 
 /* Unlocked look first, so that an idle relay polling every 100 ms neither
  * takes the row lock nor writes anything. */
@@ -300,22 +308,11 @@ static ccip_outbox_batch *s_batch_from(PGresult *res, const char *service, int f
 
 /* ---- append -------------------------------------------------------------- */
 
-int ccip_outbox_append(ccip_db *db, const char *schema, const ccip_outbox_event *ev, char *err,
-                       size_t errlen)
+/* Checks one event before it is written; fills its id (given or new). */
+static int s_check_event(const ccip_outbox_event *ev, char id[CCIP_UUID_STRLEN + 1], char *err,
+                         size_t errlen)
 {
     char why[256];
-    if (!db || !ev) {
-        snprintf(err, errlen, "could not append event: no database or no event given");
-        return CCIP_OUTBOX_ERROR;
-    }
-    char channel[CCIP_OUTBOX_CHANNEL_SIZE];
-    if (ccip_outbox_channel(schema, channel, sizeof channel) < 0) {
-        snprintf(err, errlen,
-                 "could not append event: schema \"%.64s\" is not a name of at most %d"
-                 " characters [a-z0-9_] starting with a letter or '_'",
-                 s_str(schema), CCIP_OUTBOX_SCHEMA_MAX);
-        return CCIP_OUTBOX_ERROR;
-    }
     if (ccip_type_check(ev->type, why, sizeof why) < 0) {
         snprintf(err, errlen, "could not append event: %s", why);
         return CCIP_OUTBOX_ERROR;
@@ -334,7 +331,6 @@ int ccip_outbox_append(ccip_db *db, const char *schema, const ccip_outbox_event 
                  CCIP_OUTBOX_PAYLOAD_MAX);
         return CCIP_OUTBOX_ERROR;
     }
-    char id[CCIP_UUID_STRLEN + 1];
     if (ev->event_id && *ev->event_id) {
         if (!ccip_uuid_valid(ev->event_id)) {
             snprintf(err, errlen,
@@ -342,38 +338,100 @@ int ccip_outbox_append(ccip_db *db, const char *schema, const ccip_outbox_event 
                      ev->type, ev->event_id);
             return CCIP_OUTBOX_ERROR;
         }
-        snprintf(id, sizeof id, "%s", ev->event_id);
+        snprintf(id, CCIP_UUID_STRLEN + 1, "%s", ev->event_id);
     } else if (ccip_uuid_v7(id) < 0) {
         snprintf(err, errlen, "could not append event %s: could not make an event id", ev->type);
         return CCIP_OUTBOX_ERROR;
     }
-    char occurred[24];
-    snprintf(occurred, sizeof occurred, "%" PRId64,
-             ev->occurred_at_us ? ev->occurred_at_us : ccip_now_us());
-
-    const char *values[12] = {id,
-                              ev->type,
-                              s_str(ev->aggregate_type),
-                              s_str(ev->aggregate_id),
-                              ev->payload_len ? (const char *)ev->payload : "",
-                              occurred,
-                              s_str(ev->correlation_id),
-                              s_str(ev->causation_id),
-                              s_str(ev->actor_id),
-                              s_str(ev->actor_role),
-                              s_str(ev->source_instance),
-                              channel};
-    int lengths[12] = {0};
-    int formats[12] = {0};
-    lengths[4] = (int)ev->payload_len;
-    formats[4] = 1; /* payload as raw bytes */
-    ccip_db_rc rc = ccip_db_exec(db, &S_APPEND, 12, values, lengths, formats, NULL);
-    if (rc != CCIP_DB_OK) {
-        snprintf(err, errlen, "could not append event %s to the outbox: %s", ev->type,
-                 ccip_db_error(db));
-        return rc;
-    }
     return CCIP_OUTBOX_OK;
+}
+
+int ccip_outbox_event_check(const ccip_outbox_event *ev, char *err, size_t errlen)
+{
+    char id[CCIP_UUID_STRLEN + 1];
+    if (!ev) {
+        snprintf(err, errlen, "could not append event: no event given");
+        return CCIP_OUTBOX_ERROR;
+    }
+    return s_check_event(ev, id, err, errlen);
+}
+
+int ccip_outbox_append(ccip_db *db, const char *schema, const ccip_outbox_event *ev, char *err,
+                       size_t errlen)
+{
+    return ccip_outbox_append_many(db, schema, ev, 1, err, errlen);
+}
+
+int ccip_outbox_append_many(ccip_db *db, const char *schema, const ccip_outbox_event *evs, size_t n,
+                            char *err, size_t errlen)
+{
+    if (!db || (n > 0 && !evs)) {
+        snprintf(err, errlen, "could not append event: no database or no event given");
+        return CCIP_OUTBOX_ERROR;
+    }
+    char channel[CCIP_OUTBOX_CHANNEL_SIZE];
+    if (ccip_outbox_channel(schema, channel, sizeof channel) < 0) {
+        snprintf(err, errlen,
+                 "could not append event: schema \"%.64s\" is not a name of at most %d"
+                 " characters [a-z0-9_] starting with a letter or '_'",
+                 s_str(schema), CCIP_OUTBOX_SCHEMA_MAX);
+        return CCIP_OUTBOX_ERROR;
+    }
+    if (n == 0)
+        return CCIP_OUTBOX_OK;
+    /* One array per column, in the order of S_APPEND's unnest. */
+    enum {
+        C_ID,
+        C_TYPE,
+        C_AGG_TYPE,
+        C_AGG_ID,
+        C_PAYLOAD,
+        C_AT,
+        C_CORR,
+        C_CAUSE,
+        C_ACTOR,
+        C_ROLE,
+        C_SOURCE,
+        NCOLS
+    };
+    ccip_pgarray cols[NCOLS];
+    memset(cols, 0, sizeof cols);
+    int rc = CCIP_OUTBOX_OK;
+    for (size_t i = 0; i < n && rc == CCIP_OUTBOX_OK; i++) {
+        const ccip_outbox_event *ev = &evs[i];
+        char id[CCIP_UUID_STRLEN + 1];
+        if ((rc = s_check_event(ev, id, err, errlen)) != CCIP_OUTBOX_OK)
+            break;
+        ccip_pgarray_text(&cols[C_ID], id);
+        ccip_pgarray_text(&cols[C_TYPE], ev->type);
+        ccip_pgarray_text(&cols[C_AGG_TYPE], s_str(ev->aggregate_type));
+        ccip_pgarray_text(&cols[C_AGG_ID], s_str(ev->aggregate_id));
+        ccip_pgarray_bytea(&cols[C_PAYLOAD], ev->payload, ev->payload_len);
+        ccip_pgarray_int(&cols[C_AT], ev->occurred_at_us ? ev->occurred_at_us : ccip_now_us());
+        ccip_pgarray_text(&cols[C_CORR], s_str(ev->correlation_id));
+        ccip_pgarray_text(&cols[C_CAUSE], s_str(ev->causation_id));
+        ccip_pgarray_text(&cols[C_ACTOR], s_str(ev->actor_id));
+        ccip_pgarray_text(&cols[C_ROLE], s_str(ev->actor_role));
+        ccip_pgarray_text(&cols[C_SOURCE], s_str(ev->source_instance));
+    }
+    const char *values[NCOLS + 1];
+    for (int c = 0; c < NCOLS && rc == CCIP_OUTBOX_OK; c++)
+        if (!(values[c] = ccip_pgarray_value(&cols[c]))) {
+            snprintf(err, errlen, "could not append %zu events: out of memory", n);
+            rc = CCIP_OUTBOX_ERROR;
+        }
+    values[NCOLS] = channel;
+    if (rc == CCIP_OUTBOX_OK) {
+        ccip_db_rc dbrc = ccip_db_exec(db, &S_APPEND, NCOLS + 1, values, NULL, NULL, NULL);
+        if (dbrc != CCIP_DB_OK) {
+            snprintf(err, errlen, "could not append event %s%s to the outbox: %s", evs[0].type,
+                     n > 1 ? " and the events after it" : "", ccip_db_error(db));
+            rc = dbrc;
+        }
+    }
+    for (int c = 0; c < NCOLS; c++)
+        ccip_pgarray_release(&cols[c]);
+    return rc;
 }
 
 /* ---- assign ---------------------------------------------------------------- */

@@ -107,6 +107,16 @@ int ccip_outbox_check_schema(ccip_db *db, const char *schema, char *err, size_t 
 int ccip_outbox_append(ccip_db *db, const char *schema, const ccip_outbox_event *ev, char *err,
                        size_t errlen);
 
+/* Checks ev as ccip_outbox_append would (type, payload size, event id)
+ * without writing it. Returns CCIP_OUTBOX_OK or CCIP_OUTBOX_ERROR with err. */
+int ccip_outbox_event_check(const ccip_outbox_event *ev, char *err, size_t errlen);
+
+/* Appends n events in one statement, in order (the relay publishes them in
+ * this order), with one NOTIFY. Same returns as ccip_outbox_append; when
+ * one event is refused nothing is written. */
+int ccip_outbox_append_many(ccip_db *db, const char *schema, const ccip_outbox_event *evs, size_t n,
+                            char *err, size_t errlen);
+
 /* ---- batches ----------------------------------------------------------- */
 
 /* Events read from the outbox, in position order. Read-only. */

@@ -17,23 +17,22 @@
 #include "ccip_log.h"
 #include "ccip_mdp.h"
 #include "ccip_relay.h"
+#include "ccip_service_batch.h"
 #include "ccip_shutdown.h"
 #include "ccip_worker.h"
 
 CCIP_MIGRATIONS_DECLARE(ccip);
 
 #define DB_WAIT_MS         30000 /* how long start-up waits for PostgreSQL */
-#define TX_ATTEMPTS        5     /* attempts of one command's transaction */
 #define POLL_MS            100   /* longest time between looks at the stop flag */
 #define REPLAY_MAX_DEFAULT 500   /* events per replay reply unless asked for fewer */
 #define REPLAY_MAX_LIMIT   2000
 
-/* One command-handling thread: its own broker connection (the broker sees
- * it as one more replica) and its own database connection, so a replica
- * has `workers` transactions in flight. */
+/* One command slot: a thread with its own broker connection (the broker
+ * sees it as one more replica), so a replica has `workers` commands in hand.
+ * The slots share the replica's database connections (ccip_service_batch). */
 typedef struct {
     ccip_service *svc;
-    ccip_db *db;
     ccip_worker *worker;
     pthread_t thread;
     int started;
@@ -47,6 +46,7 @@ struct ccip_service {
     ccip_db *db; /* start-up connection: migrations */
     s_thread *threads;
     size_t nthreads;
+    ccip_batcher *batcher; /* the command slots' database connections */
     ccip_relay *relay;
     ccip_consumer **consumers;
     ccip_keypair keys;
@@ -83,8 +83,12 @@ static const ccip_config_field s_base_fields[] = {
      "CCIP_CURVE_SERVER_KEY_FILE", "the path of the bus's .pub file"},
     {"limits.max_message_bytes", CCIP_CFG_INT, BASE(max_message_bytes), 1024, 64 * 1024 * 1024,
      "4194304", NULL, NULL},
-    {"service.workers", CCIP_CFG_INT, BASE(workers), 1, 64, "4", "CCIP_WORKERS",
-     "commands handled at once by this replica (each with its own database connection)"},
+    {"service.workers", CCIP_CFG_INT, BASE(workers), 1, 64, "8", "CCIP_WORKERS",
+     "commands this replica has in hand at once"},
+    {"service.db_connections", CCIP_CFG_INT, BASE(db_connections), 1, 64, "2",
+     "CCIP_DB_CONNECTIONS", "database connections the commands in hand share"},
+    {"service.batch_max", CCIP_CFG_INT, BASE(batch_max), 1, 64, "32", "CCIP_BATCH_MAX",
+     "most commands committed together in one transaction (1: one transaction each)"},
     {"commands.retention_hours", CCIP_CFG_INT, BASE(command_retention_hours), 1, 24 * 365, "168",
      NULL, "hours a command's stored reply answers a retry with the same command id"},
     {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
@@ -134,7 +138,9 @@ int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate
         .source_instance = cmd->service->base->instance,
     };
     char err[256];
-    int rc = ccip_outbox_append(cmd->db, cmd->service->def->name, &ev, err, sizeof err);
+    int rc = cmd->keep_events
+                 ? ccip_batch_keep_event(cmd, &ev, err, sizeof err)
+                 : ccip_outbox_append(cmd->db, cmd->service->def->name, &ev, err, sizeof err);
     if (rc != 0)
         ccip_log_error("could not append an event", "type", type, "reason", err);
     return rc;
@@ -170,6 +176,7 @@ static int s_ping(ccip_command *cmd)
     ping.instance = svc->base->instance;
     ping.version = CCIP_VERSION;
     ping.started_at_us = svc->started_us;
+    ccip_batcher_counts(svc->batcher, &ping.commands_run, &ping.batches_committed);
     PGresult *res = NULL;
     if (ccip_db_exec(cmd->db, &S_HEAD, 0, NULL, NULL, NULL, &res) == CCIP_DB_OK &&
         PQntuples(res) == 1)
@@ -225,8 +232,8 @@ static int s_replay(ccip_command *cmd)
 static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
 
 static const ccip_command_handler s_builtin[] = {
-    {"ccip.ping.v1", 0, NULL, s_ping},
-    {"ccip.replay.v1", 0, s_any_service, s_replay},
+    {"ccip.ping.v1", 0, NULL, s_ping, NULL},
+    {"ccip.replay.v1", 0, s_any_service, s_replay, NULL},
 };
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -252,25 +259,6 @@ static int s_role_allowed(const ccip_command_handler *h, const char *role)
     return 0;
 }
 
-typedef struct {
-    ccip_command *cmd;
-    const ccip_command_handler *handler;
-    uint8_t *reply; /* packed reply: stored or new */
-    size_t reply_len;
-} s_tx_state;
-
-/* Serialises attempts of one command id: a client's retry can reach another
- * worker while the first attempt still runs. The retry waits here for the
- * first to commit, then finds its stored reply, so a handler never sees its
- * own command running twice. */
-static const ccip_db_stmt S_LOG_LOCK = {"ccip_command_log_lock",
-                                        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"};
-static const ccip_db_stmt S_LOG_GET = {"ccip_command_log_get",
-                                       "SELECT reply FROM command_log WHERE command_id = $1"};
-static const ccip_db_stmt S_LOG_PUT = {
-    "ccip_command_log_put",
-    "INSERT INTO command_log (command_id, type, reply) VALUES ($1, $2, $3)"};
-
 static void s_reset_reply(ccip_command *cmd)
 {
     free(cmd->payload);
@@ -280,53 +268,10 @@ static void s_reset_reply(ccip_command *cmd)
     cmd->error[0] = '\0';
 }
 
-/* One attempt of a mutating command: stored reply, or effect + reply. */
-static int s_tx(ccip_db *db, void *arg)
+/* The batcher's way to pack a reply (ccip_batch_pack_fn). */
+static int s_pack_command_reply(ccip_command *cmd, uint8_t **buf, size_t *len)
 {
-    s_tx_state *st = arg;
-    ccip_command *cmd = st->cmd;
-    free(st->reply);
-    st->reply = NULL;
-    s_reset_reply(cmd);
-    PGresult *res = NULL;
-    const char *id = cmd->req->id;
-    int rc = ccip_db_exec(db, &S_LOG_LOCK, 1, &id, NULL, NULL, NULL);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    /* A statement of its own: its snapshot is taken after the lock wait. */
-    rc = ccip_db_exec(db, &S_LOG_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) == 1) {
-        size_t n = 0;
-        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
-        PQclear(res);
-        if (!raw)
-            return CCIP_DB_ERROR;
-        st->reply = malloc(n ? n : 1);
-        if (st->reply)
-            memcpy(st->reply, raw, n);
-        st->reply_len = n;
-        PQfreemem(raw);
-        return st->reply ? 0 : CCIP_DB_ERROR;
-    }
-    PQclear(res);
-    rc = st->handler->fn(cmd);
-    if (rc != 0)
-        return rc;
-    if (cmd->status != CCIP__STATUS__OK)
-        return -1; /* roll back whatever the handler wrote; the error is the reply */
-    if (s_pack_reply(cmd->service, cmd, &st->reply, &st->reply_len) < 0)
-        return CCIP_DB_ERROR;
-    const char *values[] = {id, cmd->req->type, (const char *)st->reply};
-    int lengths[] = {0, 0, (int)st->reply_len};
-    int formats[] = {0, 0, 1};
-    rc = ccip_db_exec(db, &S_LOG_PUT, 3, values, lengths, formats, NULL);
-    /* Another replica committed the same command id first: run again, and
-     * the stored reply is found. */
-    if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(db), "23505") == 0)
-        return CCIP_DB_RETRYABLE;
-    return rc;
+    return s_pack_reply(cmd->service, cmd, buf, len);
 }
 
 static void s_send(s_thread *th, const ccip_request *req, ccip_command *cmd)
@@ -343,7 +288,7 @@ static void s_handle(s_thread *th, const ccip_request *req)
 {
     ccip_service *svc = th->svc;
     const Ccip__Envelope *env = req->envelope;
-    ccip_command cmd = {.service = svc, .db = th->db, .req = env};
+    ccip_command cmd = {.service = svc, .req = env};
     char actor_id[CCIP_KEY_NAME_MAX + 16];
     /* Only a front door may speak for a person; every other key speaks as
      * the service it belongs to, whatever its envelope claims. */
@@ -369,30 +314,25 @@ static void s_handle(s_thread *th, const ccip_request *req)
     } else if (!s_role_allowed(h, cmd.actor.role)) {
         ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED, "role \"%s\" may not run %s",
                           cmd.actor.role, env->type);
-    } else if (!h->mutating) {
-        int rc = h->fn(&cmd);
-        if (rc != 0)
-            ccip_command_fail(&cmd, CCIP__STATUS__INTERNAL, "could not run %s: %s", env->type,
-                              ccip_db_error(th->db));
-    } else if (!env->id[0]) {
+    } else if (h->mutating && !env->id[0]) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "a command must carry its command id in the envelope's `id`");
     } else {
-        s_tx_state st = {.cmd = &cmd, .handler = h};
-        int rc = ccip_db_tx(th->db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_tx, &st);
-        if (rc == 0 && st.reply) {
-            ccip_worker_reply(th->worker, req, st.reply, st.reply_len);
-            free(st.reply);
+        /* Run with whatever else the replica has in hand (ccip_service_batch). */
+        uint8_t *reply = NULL;
+        size_t reply_len = 0;
+        if (ccip_batcher_run(svc->batcher, &cmd, h, &reply, &reply_len) == 0) {
+            if (cmd.status != CCIP__STATUS__OK)
+                ccip_log_info("command refused", "type", env->type, "peer", req->peer, "status",
+                              ccip_status_name(cmd.status), "reason", cmd.error);
+            ccip_worker_reply(th->worker, req, reply, reply_len);
+            free(reply);
             s_reset_reply(&cmd);
             return;
         }
-        free(st.reply);
-        if (cmd.status == CCIP__STATUS__OK) {
-            s_reset_reply(&cmd);
-            ccip_command_fail(
-                &cmd, rc == CCIP_DB_RETRYABLE ? CCIP__STATUS__UNAVAILABLE : CCIP__STATUS__INTERNAL,
-                "could not run %s: %s", env->type, ccip_db_error(th->db));
-        }
+        s_reset_reply(&cmd);
+        ccip_command_fail(&cmd, CCIP__STATUS__INTERNAL, "could not run %s: out of memory",
+                          env->type);
     }
     if (cmd.status != CCIP__STATUS__OK)
         ccip_log_info("command refused", "type", env->type, "peer", req->peer, "status",
@@ -546,11 +486,25 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    size_t ndbs = (size_t)b->db_connections;
+    ccip_db **dbs = calloc(ndbs, sizeof *dbs);
+    int ok = dbs != NULL;
+    for (size_t i = 0; ok && i < ndbs; i++)
+        ok = (dbs[i] = ccip_db_new(svc->conninfo, err, errlen)) != NULL;
+    if (ok && !(svc->batcher = ccip_batcher_new(dbs, ndbs, (size_t)b->batch_max, def->name,
+                                                s_pack_command_reply))) {
+        snprintf(err, errlen, "out of memory");
+        ok = 0;
+    }
+    for (size_t i = 0; dbs && i < ndbs; i++)
+        ccip_db_destroy(&dbs[i]); /* none left when the batcher took them */
+    free(dbs);
+    if (!ok)
+        return -1;
     for (size_t i = 0; i < svc->nthreads; i++) {
         s_thread *th = &svc->threads[i];
         th->svc = svc;
-        if (!(th->db = ccip_db_new(svc->conninfo, err, errlen)) ||
-            !(th->worker =
+        if (!(th->worker =
                   ccip_worker_new(svc->ctx, b->bus_command_endpoint, def->name, &so, err, errlen)))
             return -1;
     }
@@ -574,10 +528,18 @@ static void s_stop(ccip_service *svc)
         if (svc->threads[i].started)
             pthread_join(svc->threads[i].thread, NULL);
         ccip_worker_destroy(&svc->threads[i].worker);
-        ccip_db_destroy(&svc->threads[i].db);
     }
     free(svc->threads);
     svc->threads = NULL;
+    if (svc->batcher) {
+        uint64_t commands = 0, batches = 0;
+        ccip_batcher_counts(svc->batcher, &commands, &batches);
+        char c[24], bt[24];
+        snprintf(c, sizeof c, "%llu", (unsigned long long)commands);
+        snprintf(bt, sizeof bt, "%llu", (unsigned long long)batches);
+        ccip_log_info("commands run", "commands", c, "batches", bt);
+    }
+    ccip_batcher_destroy(&svc->batcher);
     for (size_t i = 0; svc->consumers && i < svc->def->nsubscriptions; i++)
         ccip_consumer_stop(&svc->consumers[i]);
     free(svc->consumers);

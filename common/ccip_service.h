@@ -11,14 +11,16 @@
  *             (waits for it), migrations ("ccip" infrastructure tables, then
  *             the service's own), the relay thread (publishes the outbox),
  *             one consumer thread per subscribed producer;
- *  serving    `service.workers` threads (default 4), each registered with the
- *             bus as a replica with its own database connection, handle one
- *             command at a time each: a
- *             command's deadline, type and the caller's role are checked
- *             before its handler runs; a mutating command runs in one
- *             transaction together with the stored reply under its command
- *             id, so a repeated id gets the stored reply and no second
- *             effect;
+ *  serving    `service.workers` threads (default 8), each registered with the
+ *             bus as a replica, hold one command each: a command's
+ *             deadline, type and the caller's role are checked before its
+ *             handler runs; the commands in hand share
+ *             `service.db_connections` connections (default 2) and are
+ *             committed in batches (ccip_service_batch.h): a mutating
+ *             command runs in a transaction together with the stored reply
+ *             under its command id, so a repeated id gets the stored reply
+ *             and no second effect, and is answered only after that
+ *             transaction committed;
  *  shutdown   on SIGTERM finishes the command in hand, leaves the bus,
  *             stops the threads and exits 0 within a few seconds.
  *
@@ -39,6 +41,9 @@
 
 typedef struct ccip_service ccip_service;
 
+/* An event a command emitted, kept until its batch commits (opaque). */
+typedef struct ccip_command_event ccip_command_event;
+
 /* Configuration every service has. A service's own configuration struct
  * starts with this as its first member, named `base`. */
 typedef struct {
@@ -55,7 +60,9 @@ typedef struct {
     char *key_file;                  /* own CURVE key pair (.key) */
     char *server_key_file;           /* the bus's public key (.pub) */
     int64_t max_message_bytes;       /* largest message accepted */
-    int64_t workers;                 /* commands handled at once (threads, db connections) */
+    int64_t workers;                 /* commands in hand at once (broker slots, threads) */
+    int64_t db_connections;          /* database connections those commands share */
+    int64_t batch_max;               /* most commands committed in one transaction */
     int64_t retention_hours;         /* how long the outbox keeps published events */
     int64_t command_retention_hours; /* how long stored replies answer retried commands */
 } ccip_service_config;
@@ -77,6 +84,9 @@ typedef struct {
     char error[512];           /* reply sentence when status is not OK */
     uint8_t *payload;          /* reply payload, malloc'd by the handler, freed by the skeleton */
     size_t payload_len;
+    ccip_command_event *events; /* skeleton's: emitted events, newest first, written with the
+                                   batch (ccip_service_batch.h) */
+    int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
 } ccip_command;
 
 /* A handler returns 0 when it produced a reply (any status), or the
@@ -85,11 +95,27 @@ typedef struct {
  * only when it returns 0 with status OK; otherwise they are rolled back. */
 typedef int (*ccip_command_fn)(ccip_command *cmd);
 
+/* Optional, for the few commands whose throughput matters: handles n >= 1
+ * commands of one type at once, inside their batch's transaction, with
+ * set-based statements (one INSERT ... SELECT FROM unnest(...) for all of
+ * them rather than one per command). The contract:
+ *  - each command ends as its own handler would leave it: status, error,
+ *    payload; as if they had run one after the other in array order (the
+ *    second of two commands that conflict sees the first);
+ *  - effects are written ONLY for commands that end with status OK: check
+ *    everything first, then write the accepted ones; a refused command
+ *    leaves no trace, and the skeleton does not roll anything back for it;
+ *  - return 0, or the ccip_db_rc of a failed statement: the skeleton then
+ *    undoes the whole group and runs each command alone (n = 1), so that
+ *    only the command that causes the failure fails. */
+typedef int (*ccip_command_batch_fn)(ccip_command *const *cmds, size_t n);
+
 typedef struct {
     const char *type;         /* e.g. "intake.call.open.v1" */
     int mutating;             /* 1: transactional and idempotent by command id */
     const char *const *roles; /* NULL-terminated roles allowed, NULL = any caller */
     ccip_command_fn fn;
+    ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
 } ccip_command_handler;
 
 /* Events of one producer this service consumes. */
@@ -130,7 +156,10 @@ int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, .
 
 /* Appends an event to the service's outbox inside the command's
  * transaction, filling source, correlation, causation and actor from the
- * command. Returns 0 or the ccip_db_rc of the failure. */
+ * command. A mutating command's events are checked now and written with
+ * the other events of its batch in one statement just before the commit
+ * (dropped when the command is refused). Returns 0, or CCIP_DB_ERROR when
+ * the event is malformed (logged), or the ccip_db_rc of the failure. */
 int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                       const char *aggregate_id, const void *payload, size_t payload_len);
 

@@ -144,6 +144,12 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off"
     fi
+    # Extra settings for one run, e.g. for profiling:
+    # CCIP_PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'"
+    if [ -n "${CCIP_PG_EXTRA_CONF:-}" ]; then
+        conf="$conf
+$CCIP_PG_EXTRA_CONF"
+    fi
     printf '%s\n' "$conf" | ccip_as_postgres tee "$dir/data/ccip.conf" >/dev/null
     printf '%s\n' "$port" | ccip_as_root tee "$dir/port" >/dev/null
 }

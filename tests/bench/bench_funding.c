@@ -273,13 +273,16 @@ int main(int argc, char **argv)
         overspent = 0;
     int verified = s_verified(c);
     ccip_client_destroy(&c);
+    unsigned long long commands = 0, batches = 0;
+    ccip_test_ping_counts(&s_env, "funding", &commands, &batches);
     ccip_test_env_cleanup(&s_env, s_failed > 0);
 
     double tps = s_pgbench(seconds);
     printf("confirmations: %ld in %lld ms by %d clients: %ld committed, %ld refused "
-           "(insufficient budget), %ld failed; ledger %s\n",
+           "(insufficient budget), %ld failed; ledger %s; funding ran %llu commands in %llu "
+           "transactions\n",
            s_total, (long long)ms, CLIENTS, (long)s_committed, (long)s_refused, (long)s_failed,
-           verified ? "verifies" : "DOES NOT VERIFY");
+           verified ? "verifies" : "DOES NOT VERIFY", commands, batches);
     printf("bench funding: confirms_per_s=%.0f pgbench_hot_tps=%.0f ratio=%.2f overspent_fen=%lld "
            "committed=%ld\n",
            confirms_per_s, tps, tps > 0 ? confirms_per_s / tps : 0.0, overspent, committed);

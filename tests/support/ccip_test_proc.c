@@ -13,6 +13,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
+
+#include "ccip/bus.pb-c.h"
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
 
 #include "ccip_test.h"
 #include "ccip_test_db.h"
@@ -251,4 +257,33 @@ long long ccip_test_wait_count(const char *svc, const char *sql, long long want,
         ccip_test_sleep_ms(100);
     }
     return v;
+}
+
+int ccip_test_ping_counts(ccip_test_env *env, const char *service, unsigned long long *commands,
+                          unsigned long long *batches)
+{
+    char err[256], id[CCIP_UUID_STRLEN + 1];
+    void *ctx = zmq_ctx_new();
+    ccip_sock_opts so = {.keys = &env->client_keys, .server_public = env->bus_keys.public_key};
+    ccip_client *c = ccip_client_new(ctx, env->commands, &so, err, sizeof err);
+    Ccip__Envelope e = CCIP__ENVELOPE__INIT;
+    ccip_uuid_v7(id);
+    e.id = id;
+    e.type = "ccip.ping.v1";
+    Ccip__Envelope *r = c ? ccip_client_call(c, service, &e, 5000, 1, err, sizeof err) : NULL;
+    Ccip__PingReply *p =
+        r && r->status == CCIP__STATUS__OK
+            ? (Ccip__PingReply *)ccip_payload_unpack(&ccip__ping_reply__descriptor, r->payload.data,
+                                                     r->payload.len, 4096, err, sizeof err)
+            : NULL;
+    int rc = p ? 0 : -1;
+    if (p) {
+        *commands = (unsigned long long)p->commands_run;
+        *batches = (unsigned long long)p->batches_committed;
+        protobuf_c_message_free_unpacked(&p->base, NULL);
+    }
+    ccip_envelope_free(&r);
+    ccip_client_destroy(&c);
+    zmq_ctx_term(ctx);
+    return rc;
 }

@@ -62,6 +62,11 @@ long long ccip_test_wait_count(const char *svc, const char *sql, long long want,
 /* Runs a query returning one number as role ccip_<svc>; -1 on failure. */
 long long ccip_test_query_number(const char *svc, const char *sql);
 
+/* Asks one replica of `service` (ccip.ping.v1) how many commands it ran in
+ * how many committed batches (group commit's yield). Returns 0 or -1. */
+int ccip_test_ping_counts(ccip_test_env *env, const char *service, unsigned long long *commands,
+                          unsigned long long *batches);
+
 /* Sleeps ms milliseconds. */
 void ccip_test_sleep_ms(int ms);
 

@@ -66,7 +66,7 @@ out:
 }
 
 static const ccip_command_handler s_probea_commands[] = {
-    {"probea.emit.v1", 1, NULL, s_emit},
+    {"probea.emit.v1", 1, NULL, s_emit, NULL},
 };
 
 const ccip_service_def probea_def = {

@@ -1,0 +1,630 @@
+#include "ccip_service_batch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_log.h"
+#include "ccip_pgarray.h"
+
+#define TX_ATTEMPTS 5 /* attempts of one batch's transaction */
+#define BATCH_LIMIT                                                                                \
+    64 /* most commands one batch may hold (service.batch_max's bound);                            \
+          also keeps a batch's savepoints within PostgreSQL's 64 cached                            \
+          subtransactions */
+
+struct ccip_batch_job {
+    ccip_command *cmd;             /* the slot's command */
+    const ccip_command_handler *h; /* its handler */
+    uint8_t *reply;                /* packed reply envelope, malloc'd */
+    size_t reply_len;              /* bytes in reply */
+    int stored;                    /* reply is the one stored for this command id */
+    int dup;                       /* same command id as an earlier job of the batch */
+    int ran;                       /* its handler ran in this attempt */
+    int taken;                     /* a batch holds it */
+    int done;                      /* answered: reply (or out of memory) is final */
+    pthread_cond_t cond;           /* its slot waits here */
+    ccip_batch_job *next;          /* queue link */
+};
+
+struct ccip_batcher {
+    pthread_mutex_t mu;      /* guards everything below but dbs' use */
+    ccip_db **dbs;           /* all connections, owned */
+    ccip_db **idle;          /* connections no batch is using */
+    size_t ndbs;             /* entries in dbs */
+    size_t nidle;            /* entries used in idle */
+    ccip_batch_job *head;    /* commands waiting for a connection, oldest first */
+    ccip_batch_job *tail;    /* last of them */
+    size_t batch_max;        /* most commands per batch */
+    char *schema;            /* the service's schema: its outbox */
+    ccip_batch_pack_fn pack; /* packs a reply */
+    uint64_t commands;       /* commands run */
+    uint64_t batches;        /* batches run */
+};
+
+ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, const char *schema,
+                               ccip_batch_pack_fn pack)
+{
+    if (ndbs == 0 || batch_max == 0 || !pack || !schema)
+        return NULL;
+    ccip_batcher *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->dbs = calloc(ndbs, sizeof *b->dbs);
+    b->idle = calloc(ndbs, sizeof *b->idle);
+    b->schema = strdup(schema);
+    if (!b->dbs || !b->idle || !b->schema || pthread_mutex_init(&b->mu, NULL) != 0) {
+        free(b->dbs);
+        free(b->idle);
+        free(b->schema);
+        free(b);
+        return NULL;
+    }
+    for (size_t i = 0; i < ndbs; i++) {
+        b->dbs[i] = b->idle[i] = dbs[i];
+        dbs[i] = NULL;
+    }
+    b->ndbs = b->nidle = ndbs;
+    b->batch_max = batch_max < BATCH_LIMIT ? batch_max : BATCH_LIMIT;
+    b->pack = pack;
+    return b;
+}
+
+void ccip_batcher_destroy(ccip_batcher **batcher)
+{
+    if (!batcher || !*batcher)
+        return;
+    ccip_batcher *b = *batcher;
+    for (size_t i = 0; i < b->ndbs; i++)
+        ccip_db_destroy(&b->dbs[i]);
+    free(b->dbs);
+    free(b->idle);
+    free(b->schema);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+    *batcher = NULL;
+}
+
+void ccip_batcher_counts(ccip_batcher *b, uint64_t *commands, uint64_t *batches)
+{
+    *commands = *batches = 0;
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    *commands = b->commands;
+    *batches = b->batches;
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* ---- events kept until the batch commits ------------------------------- */
+
+struct ccip_command_event {
+    ccip_outbox_event ev;     /* points into data */
+    ccip_command_event *next; /* the one emitted before */
+    char data[];              /* strings and payload */
+};
+
+/* Copies s into *cursor and returns the copy ("" for NULL). */
+static const char *s_copy_str(char **cursor, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    char *out = *cursor;
+    if (n)
+        memcpy(out, s, n);
+    out[n] = '\0';
+    *cursor += n + 1;
+    return out;
+}
+
+int ccip_batch_keep_event(ccip_command *cmd, const ccip_outbox_event *ev, char *err, size_t errlen)
+{
+    if (ccip_outbox_event_check(ev, err, errlen) != CCIP_OUTBOX_OK)
+        return CCIP_DB_ERROR;
+    const char *strs[] = {ev->event_id,     ev->type,           ev->aggregate_type,
+                          ev->aggregate_id, ev->correlation_id, ev->causation_id,
+                          ev->actor_id,     ev->actor_role,     ev->source_instance};
+    size_t size = sizeof(ccip_command_event) + ev->payload_len;
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        size += (strs[i] ? strlen(strs[i]) : 0) + 1;
+    ccip_command_event *e = malloc(size);
+    if (!e) {
+        snprintf(err, errlen, "could not keep event %s: out of memory", ev->type);
+        return CCIP_DB_ERROR;
+    }
+    char *cursor = e->data;
+    e->ev = *ev;
+    e->ev.event_id = s_copy_str(&cursor, ev->event_id);
+    e->ev.type = s_copy_str(&cursor, ev->type);
+    e->ev.aggregate_type = s_copy_str(&cursor, ev->aggregate_type);
+    e->ev.aggregate_id = s_copy_str(&cursor, ev->aggregate_id);
+    e->ev.correlation_id = s_copy_str(&cursor, ev->correlation_id);
+    e->ev.causation_id = s_copy_str(&cursor, ev->causation_id);
+    e->ev.actor_id = s_copy_str(&cursor, ev->actor_id);
+    e->ev.actor_role = s_copy_str(&cursor, ev->actor_role);
+    e->ev.source_instance = s_copy_str(&cursor, ev->source_instance);
+    if (ev->payload_len)
+        memcpy(cursor, ev->payload, ev->payload_len);
+    e->ev.payload = cursor;
+    e->next = cmd->events;
+    cmd->events = e;
+    return 0;
+}
+
+static void s_drop_events(ccip_command *cmd)
+{
+    while (cmd->events) {
+        ccip_command_event *e = cmd->events;
+        cmd->events = e->next;
+        free(e);
+    }
+}
+
+/* ---- one batch ------------------------------------------------------------ */
+
+static const ccip_db_stmt S_LOCK = {
+    "ccip_command_log_lock",
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))) FROM unnest($1::text[]) AS id"};
+static const ccip_db_stmt S_GET = {
+    "ccip_command_log_get",
+    "SELECT command_id, reply FROM command_log WHERE command_id = ANY ($1::text[])"};
+static const ccip_db_stmt S_PUT = {"ccip_command_log_put",
+                                   "INSERT INTO command_log (command_id, type, reply) SELECT * "
+                                   "FROM unnest($1::text[], $2::text[], $3::bytea[])"};
+
+typedef struct {
+    ccip_batcher *b;
+    ccip_batch_job **jobs; /* the mutating commands, in arrival order */
+    size_t n;
+    size_t torun;   /* jobs whose handler runs (neither stored nor repeated) */
+    int savepoints; /* 1: a savepoint before each handler */
+    int rerun;      /* the attempt asks to be run again with savepoints */
+    int final;      /* the one command run refused or failed: rolled back, its error stands */
+} s_batch;
+
+static void s_reset(ccip_batch_job *j)
+{
+    free(j->reply);
+    j->reply = NULL;
+    j->reply_len = 0;
+    j->stored = j->dup = j->ran = 0;
+    ccip_command *cmd = j->cmd;
+    free(cmd->payload);
+    cmd->payload = NULL;
+    cmd->payload_len = 0;
+    cmd->status = CCIP__STATUS__OK;
+    cmd->error[0] = '\0';
+    s_drop_events(cmd);
+}
+
+static int s_cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Takes the advisory locks of the batch's command ids (sorted, so that two
+ * batches take shared ids in the same order) and reads their stored
+ * replies in a second statement, whose snapshot is taken after the lock
+ * waits. Marks jobs answered by a stored reply. */
+static int s_lookup(ccip_db *db, s_batch *st)
+{
+    const char *ids[BATCH_LIMIT];
+    for (size_t i = 0; i < st->n; i++)
+        ids[i] = st->jobs[i]->cmd->req->id;
+    qsort(ids, st->n, sizeof ids[0], s_cmp_id);
+    ccip_pgarray arr = CCIP_PGARRAY_INIT;
+    for (size_t i = 0; i < st->n; i++)
+        if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
+            ccip_pgarray_text(&arr, ids[i]);
+    const char *values[] = {ccip_pgarray_value(&arr)};
+    PGresult *res = NULL;
+    int rc = values[0] ? ccip_db_exec(db, &S_LOCK, 1, values, NULL, NULL, NULL) : CCIP_DB_ERROR;
+    if (rc == CCIP_DB_OK)
+        rc = ccip_db_exec(db, &S_GET, 1, values, NULL, NULL, &res);
+    ccip_pgarray_release(&arr);
+    for (int r = 0; rc == CCIP_DB_OK && r < PQntuples(res); r++) {
+        size_t n = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 1), &n);
+        for (size_t i = 0; raw && i < st->n; i++) {
+            ccip_batch_job *j = st->jobs[i];
+            if (strcmp(j->cmd->req->id, PQgetvalue(res, r, 0)) != 0 || j->stored)
+                continue;
+            if (!(j->reply = malloc(n ? n : 1)))
+                break;
+            memcpy(j->reply, raw, n);
+            j->reply_len = n;
+            j->stored = 1;
+        }
+        PQfreemem(raw);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* 1 when the job's handler ran and succeeded in this attempt. */
+static int s_succeeded(const ccip_batch_job *j)
+{
+    return j->ran && j->reply && j->cmd->status == CCIP__STATUS__OK;
+}
+
+/* Appends the events of the commands that succeeded, in one statement, in
+ * the order of the batch and of their emission. */
+static int s_flush_events(ccip_db *db, s_batch *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->n; i++)
+        for (ccip_command_event *e = st->jobs[i]->cmd->events; e && s_succeeded(st->jobs[i]);
+             e = e->next)
+            n++;
+    if (n == 0)
+        return CCIP_DB_OK;
+    ccip_outbox_event *evs = malloc(n * sizeof *evs);
+    if (!evs)
+        return CCIP_DB_ERROR;
+    size_t k = n;
+    for (size_t i = st->n; i-- > 0;) /* newest first, filled from the end */
+        for (ccip_command_event *e = st->jobs[i]->cmd->events; e && s_succeeded(st->jobs[i]);
+             e = e->next)
+            evs[--k] = e->ev;
+    char err[300];
+    int rc = ccip_outbox_append_many(db, st->b->schema, evs, n, err, sizeof err);
+    if (rc != CCIP_OUTBOX_OK)
+        ccip_log_error("could not append the events of a batch", "reason", err);
+    free(evs);
+    return rc;
+}
+
+/* Stores the replies of the commands that succeeded, in one statement. */
+static int s_store(ccip_db *db, s_batch *st)
+{
+    ccip_pgarray ids = CCIP_PGARRAY_INIT, types = CCIP_PGARRAY_INIT, replies = CCIP_PGARRAY_INIT;
+    for (size_t i = 0; i < st->n; i++) {
+        ccip_batch_job *j = st->jobs[i];
+        if (!s_succeeded(j))
+            continue;
+        ccip_pgarray_text(&ids, j->cmd->req->id);
+        ccip_pgarray_text(&types, j->cmd->req->type);
+        ccip_pgarray_bytea(&replies, j->reply, j->reply_len);
+    }
+    int rc = CCIP_DB_OK;
+    const char *values[] = {ccip_pgarray_value(&ids), ccip_pgarray_value(&types),
+                            ccip_pgarray_value(&replies)};
+    if (!values[0] || !values[1] || !values[2])
+        rc = CCIP_DB_ERROR;
+    else if (ids.count > 0) {
+        rc = ccip_db_exec(db, &S_PUT, 3, values, NULL, NULL, NULL);
+        /* Another replica committed one of these command ids first (its
+         * lock hashed apart): run again, and its stored reply is found. */
+        if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(db), "23505") == 0)
+            rc = CCIP_DB_RETRYABLE;
+    }
+    ccip_pgarray_release(&ids);
+    ccip_pgarray_release(&types);
+    ccip_pgarray_release(&replies);
+    return rc;
+}
+
+/* 1 when an earlier job of the batch carries the same command id. */
+static int s_is_dup(const s_batch *st, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(st->jobs[k]->cmd->req->id, st->jobs[i]->cmd->req->id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Turns a handler's failed statement into the command's reply. */
+static void s_fail_internal(ccip_command *cmd, ccip_db *db)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", ccip_db_error(db));
+    free(cmd->payload);
+    cmd->payload = NULL;
+    cmd->payload_len = 0;
+    s_drop_events(cmd);
+    ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not run %s: %s", cmd->req->type, reason);
+}
+
+/* After a handler ran: packs a success (its reply is stored with the
+ * batch) or drops what a refusal emitted. */
+static int s_after(s_batch *st, ccip_batch_job *j)
+{
+    j->ran = 1;
+    if (j->cmd->status != CCIP__STATUS__OK) {
+        s_drop_events(j->cmd);
+        return 0;
+    }
+    return st->b->pack(j->cmd, &j->reply, &j->reply_len) < 0 ? CCIP_DB_ERROR : 0;
+}
+
+/* Runs one command's own handler. */
+static int s_run_one(ccip_db *db, s_batch *st, ccip_batch_job *j)
+{
+    int rc;
+    if (st->savepoints && (rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
+        return rc;
+    rc = j->h->fn(j->cmd);
+    if (rc == CCIP_DB_RETRYABLE)
+        return rc;
+    if (rc == 0 && j->cmd->status == CCIP__STATUS__OK)
+        return s_after(st, j);
+    if (rc != 0)
+        s_fail_internal(j->cmd, db);
+    j->ran = 1;
+    s_drop_events(j->cmd);
+    if (st->torun == 1) {
+        st->final = 1; /* alone: rolling back the whole transaction undoes it */
+        return -1;
+    }
+    if (!st->savepoints) {
+        st->rerun = 1; /* run the batch again, each handler behind a savepoint */
+        return -1;
+    }
+    return ccip_db_command(db, "ROLLBACK TO SAVEPOINT ccip_command");
+}
+
+/* Runs a batch handler over the batch's commands of one type. Refusals
+ * need no undoing (the handler wrote nothing for them); a failed statement
+ * undoes the group and runs its commands one at a time. */
+static int s_run_group(ccip_db *db, s_batch *st, ccip_batch_job **g, size_t k)
+{
+    ccip_command *cmds[BATCH_LIMIT];
+    for (size_t i = 0; i < k; i++)
+        cmds[i] = g[i]->cmd;
+    int rc;
+    if (st->savepoints && (rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
+        return rc;
+    rc = g[0]->h->batch_fn(cmds, k);
+    if (rc == CCIP_DB_RETRYABLE)
+        return rc;
+    if (rc == 0) {
+        for (size_t i = 0; i < k; i++)
+            if ((rc = s_after(st, g[i])) != 0)
+                return rc;
+        return 0;
+    }
+    if (st->torun == 1) {
+        s_fail_internal(g[0]->cmd, db);
+        g[0]->ran = 1;
+        st->final = 1;
+        return -1;
+    }
+    if (!st->savepoints) {
+        st->rerun = 1;
+        return -1;
+    }
+    if ((rc = ccip_db_command(db, "ROLLBACK TO SAVEPOINT ccip_command")) != CCIP_DB_OK)
+        return rc;
+    for (size_t i = 0; i < k; i++) {
+        ccip_batch_job *j = g[i];
+        free(j->cmd->payload);
+        j->cmd->payload = NULL;
+        j->cmd->payload_len = 0;
+        j->cmd->status = CCIP__STATUS__OK;
+        j->cmd->error[0] = '\0';
+        s_drop_events(j->cmd);
+        if ((rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
+            return rc;
+        rc = j->h->batch_fn(&cmds[i], 1);
+        if (rc == CCIP_DB_RETRYABLE)
+            return rc;
+        if (rc == 0) {
+            if ((rc = s_after(st, j)) != 0)
+                return rc;
+            continue;
+        }
+        s_fail_internal(j->cmd, db);
+        j->ran = 1;
+        if ((rc = ccip_db_command(db, "ROLLBACK TO SAVEPOINT ccip_command")) != CCIP_DB_OK)
+            return rc;
+    }
+    return 0;
+}
+
+/* One attempt of a batch's transaction (a ccip_db_tx function). */
+static int s_attempt(ccip_db *db, void *arg)
+{
+    s_batch *st = arg;
+    for (size_t i = 0; i < st->n; i++) {
+        s_reset(st->jobs[i]);
+        st->jobs[i]->cmd->db = db;
+    }
+    int rc = s_lookup(db, st);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    st->torun = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        ccip_batch_job *j = st->jobs[i];
+        if (!j->stored && !(j->dup = s_is_dup(st, i)))
+            st->torun++;
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        ccip_batch_job *j = st->jobs[i];
+        if (j->stored || j->dup || j->ran)
+            continue;
+        if (!j->h->batch_fn) {
+            rc = s_run_one(db, st, j);
+        } else {
+            /* Every command of this type in the batch, together. */
+            ccip_batch_job *g[BATCH_LIMIT];
+            size_t k = 0;
+            for (size_t m = i; m < st->n; m++) {
+                ccip_batch_job *o = st->jobs[m];
+                if (o->h == j->h && !o->stored && !o->dup)
+                    g[k++] = o;
+            }
+            rc = s_run_group(db, st, g, k);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = s_flush_events(db, st)) != CCIP_DB_OK)
+        return rc;
+    return s_store(db, st);
+}
+
+/* Gives every job of a batch that could not commit the same error. */
+static void s_fail_all(s_batch *st, ccip_db *db, int rc)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", ccip_db_error(db));
+    for (size_t i = 0; i < st->n; i++) {
+        ccip_command *cmd = st->jobs[i]->cmd;
+        s_reset(st->jobs[i]);
+        ccip_command_fail(
+            cmd, rc == CCIP_DB_RETRYABLE ? CCIP__STATUS__UNAVAILABLE : CCIP__STATUS__INTERNAL,
+            "could not run %s: %s", cmd->req->type, reason);
+    }
+}
+
+/* Runs mutating jobs in one transaction; each ends with a reply or with
+ * cmd->status saying why not. */
+static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n)
+{
+    s_batch st = {.b = b, .jobs = jobs, .n = n};
+    for (;;) {
+        st.rerun = st.final = 0;
+        int rc = ccip_db_tx(db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_attempt, &st);
+        if (rc == 0)
+            break;
+        if (st.rerun) {
+            st.savepoints = 1;
+            continue;
+        }
+        if (st.final)
+            break;
+        if (rc == -1 && n > 1) {
+            /* Not a handler's refusal (those run behind savepoints): the
+             * COMMIT or the batch's own statements failed. One at a time,
+             * only the command that causes it fails. */
+            ccip_log_warn("a batch of commands could not commit; running them one by one", "reason",
+                          ccip_db_error(db));
+            for (size_t i = 0; i < n; i++)
+                s_run_mutating(b, db, &jobs[i], 1);
+            return;
+        }
+        s_fail_all(&st, db, rc);
+        break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ccip_batch_job *j = jobs[i];
+        s_drop_events(j->cmd);
+        if (!j->dup)
+            continue;
+        for (size_t k = 0; k < i; k++) {
+            ccip_batch_job *first = jobs[k];
+            if (strcmp(first->cmd->req->id, j->cmd->req->id) != 0)
+                continue;
+            j->cmd->status = first->cmd->status;
+            memcpy(j->cmd->error, first->cmd->error, sizeof j->cmd->error);
+            if (first->reply && (j->reply = malloc(first->reply_len ? first->reply_len : 1))) {
+                memcpy(j->reply, first->reply, first->reply_len);
+                j->reply_len = first->reply_len;
+            }
+            break;
+        }
+    }
+}
+
+/* Runs a batch on db: reads first, each on its own, then the mutating
+ * commands together. Every job ends with its packed reply (or NULL when
+ * out of memory). */
+static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n)
+{
+    ccip_batch_job *mutating[BATCH_LIMIT];
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        ccip_batch_job *j = jobs[i];
+        if (j->h->mutating) {
+            j->cmd->keep_events = 1;
+            mutating[nm++] = j;
+            continue;
+        }
+        j->cmd->db = db;
+        if (j->h->fn(j->cmd) != 0)
+            s_fail_internal(j->cmd, db);
+    }
+    if (nm > 0)
+        s_run_mutating(b, db, mutating, nm);
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i]->reply && b->pack(jobs[i]->cmd, &jobs[i]->reply, &jobs[i]->reply_len) < 0)
+            jobs[i]->reply = NULL;
+}
+
+/* ---- the slots' meeting point ------------------------------------------- */
+
+static void s_enqueue(ccip_batcher *b, ccip_batch_job *j)
+{
+    j->next = NULL;
+    if (b->tail)
+        b->tail->next = j;
+    else
+        b->head = j;
+    b->tail = j;
+}
+
+/* Takes own (wherever it is in the queue) and then the oldest others, up to
+ * batch_max. */
+static size_t s_take(ccip_batcher *b, ccip_batch_job *own, ccip_batch_job **out)
+{
+    size_t n = 0;
+    ccip_batch_job **link = &b->head, *prev = NULL;
+    out[n++] = own;
+    while (*link) {
+        ccip_batch_job *j = *link;
+        if (j == own || n < b->batch_max) {
+            if (j != own)
+                out[n++] = j;
+            j->taken = 1;
+            *link = j->next;
+            if (b->tail == j)
+                b->tail = prev;
+            continue;
+        }
+        prev = j;
+        link = &j->next;
+    }
+    return n;
+}
+
+int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_handler *handler,
+                     uint8_t **reply, size_t *reply_len)
+{
+    ccip_batch_job job = {.cmd = cmd, .h = handler};
+    *reply = NULL;
+    *reply_len = 0;
+    if (pthread_cond_init(&job.cond, NULL) != 0)
+        return -1;
+    pthread_mutex_lock(&b->mu);
+    s_enqueue(b, &job);
+    while (!job.done) {
+        if (job.taken || b->nidle == 0) {
+            pthread_cond_wait(&job.cond, &b->mu);
+            continue;
+        }
+        /* A connection is idle: this slot runs a batch, its own command in it. */
+        ccip_db *db = b->idle[--b->nidle];
+        ccip_batch_job *batch[BATCH_LIMIT];
+        size_t n = s_take(b, &job, batch);
+        pthread_mutex_unlock(&b->mu);
+        s_execute(b, db, batch, n);
+        pthread_mutex_lock(&b->mu);
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->done = 1;
+            if (batch[i] != &job)
+                pthread_cond_signal(&batch[i]->cond);
+        }
+        b->idle[b->nidle++] = db;
+        b->commands += n;
+        b->batches++;
+        /* Whoever waits first now leads the next batch. */
+        if (b->head)
+            pthread_cond_signal(&b->head->cond);
+    }
+    pthread_mutex_unlock(&b->mu);
+    pthread_cond_destroy(&job.cond);
+    cmd->keep_events = 0;
+    *reply = job.reply;
+    *reply_len = job.reply_len;
+    return job.reply ? 0 : -1;
+}
