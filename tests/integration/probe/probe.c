@@ -6,6 +6,7 @@
 
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_pgarray.h"
 #include "probe.pb-c.h"
 
 CCIP_MIGRATIONS_DECLARE(probea);
@@ -53,6 +54,13 @@ static int s_emit(ccip_command *cmd)
         if (rc != 0)
             goto out;
     }
+    /* A refusal after writing: the skeleton must undo this command's rows
+     * and events while the rest of its batch commits. */
+    if (strncmp(rq->tag, "refuse", 6) == 0) {
+        ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "refused as asked (tag %s)",
+                          rq->tag);
+        goto out;
+    }
     cmd->payload_len = probe__emit_reply__get_packed_size(&reply);
     cmd->payload = malloc(cmd->payload_len + 1);
     if (!cmd->payload) {
@@ -65,8 +73,81 @@ out:
     return rc;
 }
 
+/* probea.note.v1 has a batch handler, as a service's hot command would:
+ * checks every command first, refuses without writing, then writes the
+ * accepted ones in one statement. */
+static const ccip_db_stmt S_NOTED = {"probea_noted",
+                                     "SELECT tag FROM noted WHERE tag = ANY ($1::text[])"};
+static const ccip_db_stmt S_NOTE = {"probea_note",
+                                    "INSERT INTO noted (tag, command_id) SELECT * FROM "
+                                    "unnest($1::text[], $2::text[])"};
+
+static int s_note_batch(ccip_command *const *cmds, size_t n)
+{
+    Probe__NoteRequest **rq = calloc(n, sizeof *rq);
+    ccip_pgarray tags = CCIP_PGARRAY_INIT, ids = CCIP_PGARRAY_INIT;
+    PGresult *res = NULL;
+    int rc = rq ? 0 : CCIP_DB_ERROR;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char err[256];
+        rq[i] = (Probe__NoteRequest *)ccip_payload_unpack(
+            &probe__note_request__descriptor, cmds[i]->req->payload.data, cmds[i]->req->payload.len,
+            4096, err, sizeof err);
+        if (!rq[i])
+            ccip_command_fail(cmds[i], CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        else
+            ccip_pgarray_text(&tags, rq[i]->tag);
+    }
+    const char *v[] = {ccip_pgarray_value(&tags)};
+    if (rc == 0 && !v[0])
+        rc = CCIP_DB_ERROR;
+    if (rc == 0)
+        rc = ccip_db_exec(cmds[0]->db, &S_NOTED, 1, v, NULL, NULL, &res);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!rq[i])
+            continue;
+        int taken = strncmp(rq[i]->tag, "refuse", 6) == 0;
+        for (int r = 0; !taken && r < PQntuples(res); r++)
+            taken = strcmp(PQgetvalue(res, r, 0), rq[i]->tag) == 0;
+        for (size_t k = 0; !taken && k < i; k++) /* an earlier command of this batch */
+            taken =
+                rq[k] && cmds[k]->status == CCIP__STATUS__OK && strcmp(rq[k]->tag, rq[i]->tag) == 0;
+        if (taken) {
+            ccip_command_fail(cmds[i], CCIP__STATUS__ALREADY_EXISTS,
+                              "tag %s is noted already (or refused as asked)", rq[i]->tag);
+            continue;
+        }
+        ccip_pgarray_text(&ids, cmds[i]->req->id);
+        rc = ccip_command_emit(cmds[i], "probea.noted.v1", "tag", rq[i]->tag, NULL, 0);
+    }
+    ccip_pgarray_release(&tags);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (rq[i] && cmds[i]->status == CCIP__STATUS__OK)
+            ccip_pgarray_text(&tags, rq[i]->tag);
+    const char *w[] = {ccip_pgarray_value(&tags), ccip_pgarray_value(&ids)};
+    if (rc == 0 && (!w[0] || !w[1]))
+        rc = CCIP_DB_ERROR;
+    if (rc == 0 && tags.count > 0)
+        rc = ccip_db_exec(cmds[0]->db, &S_NOTE, 2, w, NULL, NULL, NULL);
+    PQclear(res);
+    ccip_pgarray_release(&tags);
+    ccip_pgarray_release(&ids);
+    for (size_t i = 0; rq && i < n; i++)
+        if (rq[i])
+            protobuf_c_message_free_unpacked(&rq[i]->base, NULL);
+    free(rq);
+    return rc;
+}
+
+static int s_note(ccip_command *cmd)
+{
+    ccip_command *const cmds[] = {cmd};
+    return s_note_batch(cmds, 1);
+}
+
 static const ccip_command_handler s_probea_commands[] = {
     {"probea.emit.v1", 1, NULL, s_emit, NULL},
+    {"probea.note.v1", 1, NULL, s_note, s_note_batch},
 };
 
 const ccip_service_def probea_def = {
