@@ -410,6 +410,80 @@ static size_t s_count_migrations(const ccip_migration *list)
     return n;
 }
 
+/* ---- scheduled commands ------------------------------------------------ */
+
+static int64_t s_period(const ccip_service *svc, const ccip_schedule *sch)
+{
+    int64_t v;
+    memcpy(&v, (const char *)svc->config + sch->every_offset, sizeof v);
+    return v;
+}
+
+static int s_check_schedules(const ccip_service *svc, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < svc->def->nschedules; i++) {
+        const ccip_schedule *sch = &svc->def->schedules[i];
+        const ccip_command_handler *h = s_find(svc->def, sch->type);
+        if (!h || !h->mutating) {
+            snprintf(err, errlen,
+                     "scheduled command %s is not a mutating command of %s (a programming "
+                     "error in its service definition)",
+                     sch->type, svc->def->name);
+            return -1;
+        }
+        if (s_period(svc, sch) < 0) {
+            snprintf(err, errlen, "the period of scheduled command %s must be 0 (off) or more",
+                     sch->type);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Runs one scheduled command for the period starting at `slot` (UTC s). */
+static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t slot)
+{
+    char id[200], actor[96];
+    snprintf(id, sizeof id, "%s@%lld", sch->type, (long long)slot);
+    snprintf(actor, sizeof actor, "system:%s", svc->base->instance);
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    env.id = id;
+    env.type = (char *)sch->type;
+    env.occurred_at_us = ccip_now_us();
+    ccip_command cmd = {.service = svc, .req = &env};
+    cmd.actor.id = actor;
+    cmd.actor.role = "system";
+    cmd.actor.peer = svc->base->instance;
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    if (ccip_batcher_run(svc->batcher, &cmd, s_find(svc->def, sch->type), &reply, &len) < 0 ||
+        cmd.status != CCIP__STATUS__OK)
+        ccip_log_warn("a scheduled command did not succeed; it runs again next period", "type",
+                      sch->type, "status", ccip_status_name(cmd.status), "reason",
+                      cmd.error[0] ? cmd.error : "out of memory");
+    free(reply);
+    s_reset_reply(&cmd);
+}
+
+/* Runs the scheduled commands whose next period has begun. next[i] holds
+ * the start of the next period to run (0: not yet known). */
+static void s_run_schedules(ccip_service *svc, int64_t *next)
+{
+    int64_t now = ccip_now_us() / 1000000;
+    for (size_t i = 0; i < svc->def->nschedules; i++) {
+        const ccip_schedule *sch = &svc->def->schedules[i];
+        int64_t every = s_period(svc, sch);
+        if (every <= 0)
+            continue;
+        if (next[i] == 0) /* the first whole period after start-up */
+            next[i] = (now / every + 1) * every;
+        if (now < next[i])
+            continue;
+        s_run_scheduled(svc, sch, now / every * every);
+        next[i] = (now / every + 1) * every;
+    }
+}
+
 static int s_start(ccip_service *svc, char *err, size_t errlen)
 {
     const ccip_service_def *def = svc->def;
@@ -442,6 +516,8 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
                          err, errlen) < 0 ||
         ccip_migrate_run(svc->db, def->name, def->name, def->migrations,
                          s_count_migrations(def->migrations), &mr, err, errlen) < 0)
+        return -1;
+    if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,
@@ -597,7 +673,10 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
     }
     ccip_log_info("service ready", "version", CCIP_VERSION, "bus", svc.base->bus_command_endpoint);
     int64_t next_prune = 0;
+    int64_t *next_run = calloc(def->nschedules + 1, sizeof *next_run);
     while (!ccip_shutdown_requested()) {
+        if (next_run)
+            s_run_schedules(&svc, next_run);
         if (ccip_now_us() >= next_prune) {
             s_prune_command_log(&svc);
             next_prune = ccip_now_us() + PRUNE_EVERY_US;
@@ -605,6 +684,7 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
         struct timespec ts = {0, POLL_MS * 1000000L};
         nanosleep(&ts, NULL);
     }
+    free(next_run);
     ccip_log_info("service stopping");
     s_stop(&svc);
     status = 0;

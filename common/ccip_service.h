@@ -118,6 +118,20 @@ typedef struct {
     ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
 } ccip_command_handler;
 
+/* A command the service gives itself periodically: housekeeping that would
+ * otherwise need a cron job (evaluation's overdue sweep). Each replica runs
+ * it at every multiple of the period (UTC), through the same batcher as any
+ * command, with an empty payload, as actor "system:<instance>" with role
+ * "system" (the handler's role list is not consulted: the service itself
+ * asks), under the command id "<type>@<period start in UTC seconds>": so
+ * however many replicas run it, each period has one effect, kept by the
+ * command log like any retried command. */
+typedef struct {
+    const char *type;    /* a mutating command of this service */
+    size_t every_offset; /* offset of the int64_t period in seconds in the service's
+                            configuration struct; 0 there turns it off */
+} ccip_schedule;
+
 /* Events of one producer this service consumes. */
 typedef struct {
     const char *producer;                  /* e.g. "intake" */
@@ -136,8 +150,15 @@ typedef struct {
     const ccip_config_field
         *config_fields; /* the service's own settings, offsets into its struct */
     size_t nconfig_fields;
-    size_t config_size; /* sizeof its struct (>= sizeof ccip_service_config) */
-    void *arg;          /* handed to consumer handlers */
+    size_t config_size;             /* sizeof its struct (>= sizeof ccip_service_config) */
+    void *arg;                      /* handed to consumer handlers */
+    const ccip_schedule *schedules; /* commands run periodically, may be NULL */
+    size_t nschedules;
+    /* Optional: checks and loads what the service needs before it serves
+     * (after the migrations, before any thread starts), e.g. a key file.
+     * Returns 0, or -1 with a sentence in err: the service then does not
+     * start (exit status 1). */
+    int (*start)(const ccip_service *svc, char *err, size_t errlen);
 } ccip_service_def;
 
 /* Runs the service until SIGTERM. Returns the process exit status: 0 after

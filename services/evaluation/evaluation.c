@@ -90,6 +90,15 @@ static const ccip_config_field s_config_fields[] = {
     {"evaluation.reevaluation_months", CCIP_CFG_INT,
      offsetof(evaluation_config, reevaluation_months), 1, 120, "12",
      "CCIP_EVALUATION_REEVALUATION_MONTHS", "months between re-evaluations of a designation"},
+    {"evaluation.sweep_seconds", CCIP_CFG_INT, offsetof(evaluation_config, sweep_seconds), 0, 86400,
+     "300", "CCIP_EVALUATION_SWEEP_SECONDS",
+     "seconds between automatic sweeps for overdue tasks and reminders (0: only when staff "
+     "run evaluation.task.sweep.v1)"},
+};
+
+/* Overdue notices and reminders go out without anyone remembering to ask. */
+static const ccip_schedule s_schedules[] = {
+    {"evaluation.task.sweep.v1", offsetof(evaluation_config, sweep_seconds)},
 };
 
 const ccip_service_def evaluation_def = {
@@ -102,6 +111,8 @@ const ccip_service_def evaluation_def = {
     .config_fields = s_config_fields,
     .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
     .config_size = sizeof(evaluation_config),
+    .schedules = s_schedules,
+    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
 };
 
 const evaluation_config *evaluation_cfg(const ccip_command *cmd)

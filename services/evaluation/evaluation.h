@@ -72,6 +72,7 @@ typedef struct {
     int64_t reminder_days;       /* reminders go out this many days before a due date */
     int64_t designation_years;   /* validity of a designation */
     int64_t reevaluation_months; /* between periodic re-evaluations of a designation */
+    int64_t sweep_seconds;       /* between automatic overdue sweeps, 0 = only by staff */
 } evaluation_config;
 
 extern const ccip_service_def evaluation_def;

@@ -4,8 +4,9 @@
  * an agency lists its own. A sweep, run periodically, publishes
  * evaluation.task.overdue.v1 once for every open task past its due date and
  * evaluation.task.reminder.v1 once for every task due within
- * evaluation.reminder_days (staff run it, e.g. from cron with ccipctl); staff
- * reassign overdue tasks
+ * evaluation.reminder_days. The service runs it itself every
+ * evaluation.sweep_seconds (a ccip_schedule: one run per period however many
+ * replicas), and staff may run it at any time; staff reassign overdue tasks
  * (evaluation.assignment.reassign.v1).
  */
 #ifndef EVALUATION_TASKS_H

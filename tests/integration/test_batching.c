@@ -286,11 +286,46 @@ static void test_replica_killed_mid_batch_loses_nothing(void **state)
     ccip_client_destroy(&c);
 }
 
+/* ---- scheduled commands ------------------------------------------------------- */
+
+/* Two replicas run probea.tick.v1 every second: one effect per second
+ * between them, never two. */
+static void test_scheduled_command_once_per_period(void **state)
+{
+    (void)state;
+    setenv("CCIP_PROBEA_TICK_SECONDS", "1", 1);
+    assert_true(ccip_test_start_bus(&s_env) > 0);
+    long long before = s_count("SELECT count(*) FROM emitted WHERE tag LIKE 'tick:%'");
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-1") > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-2") > 0);
+    unsetenv("CCIP_PROBEA_TICK_SECONDS");
+    long long ticks = ccip_test_wait_count(
+        "probea", "SELECT count(*) FROM emitted WHERE tag LIKE 'tick:%'", before + 4, 15000);
+    assert_true(ticks >= before + 4);
+    /* Both replicas ran every period, the command log let one through. */
+    assert_int_equal(s_count("SELECT count(*) FROM (SELECT tag FROM emitted WHERE tag LIKE "
+                             "'tick:%' GROUP BY tag HAVING count(*) > 1) x"),
+                     0);
+    assert_true(s_count("SELECT count(*) FROM command_log WHERE type = 'probea.tick.v1'") >= 4);
+    /* Nobody else may run it. */
+    ccip_client *c = s_client();
+    char id[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(id);
+    Probe__NoteRequest none = PROBE__NOTE_REQUEST__INIT;
+    assert_int_equal(s_call(c, "probea.tick.v1", id, &none.base, 5000, 1),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    ccip_client_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batches_behave_like_one_by_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_replica_killed_mid_batch_loses_nothing, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_scheduled_command_once_per_period, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

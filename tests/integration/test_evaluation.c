@@ -598,6 +598,9 @@ static int s_group_setup(void **state)
         return -1;
     s_ctx = zmq_ctx_new();
     setenv("CCIP_EVALUATION_SAME_DISTRICT_CONFLICT", "true", 1);
+    /* The sweeps here are staff's, counted: no automatic one in between
+     * (test_batching checks the schedule itself). */
+    setenv("CCIP_EVALUATION_SWEEP_SECONDS", "0", 1);
     if (ccip_test_start_bus(&s_env) < 0 ||
         ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0 ||
         ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",

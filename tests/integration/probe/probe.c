@@ -1,5 +1,6 @@
 #include "probe.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,9 +146,36 @@ static int s_note(ccip_command *cmd)
     return s_note_batch(cmds, 1);
 }
 
+/* probea.tick.v1: what a scheduled command leaves, one row per run, tagged
+ * with its command id (the period it ran for). */
+static int s_tick(ccip_command *cmd)
+{
+    char tag[220];
+    snprintf(tag, sizeof tag, "tick:%s", cmd->req->id);
+    const char *v[] = {tag};
+    return ccip_db_exec(cmd->db, &S_EMIT, 1, v, NULL, NULL, NULL);
+}
+
+static const char *const s_nobody[] = {NULL}; /* only the schedule runs it */
+
 static const ccip_command_handler s_probea_commands[] = {
     {"probea.emit.v1", 1, NULL, s_emit, NULL},
     {"probea.note.v1", 1, NULL, s_note, s_note_batch},
+    {"probea.tick.v1", 1, s_nobody, s_tick, NULL},
+};
+
+typedef struct {
+    ccip_service_config base;
+    int64_t tick_seconds; /* period of probea.tick.v1, 0 = off */
+} s_probea_config;
+
+static const ccip_config_field s_probea_fields[] = {
+    {"probe.tick_seconds", CCIP_CFG_INT, offsetof(s_probea_config, tick_seconds), 0, 3600, "0",
+     "CCIP_PROBEA_TICK_SECONDS", "seconds between runs of probea.tick.v1 (0: never)"},
+};
+
+static const ccip_schedule s_probea_schedules[] = {
+    {"probea.tick.v1", offsetof(s_probea_config, tick_seconds)},
 };
 
 const ccip_service_def probea_def = {
@@ -155,6 +183,11 @@ const ccip_service_def probea_def = {
     .migrations = probea_migrations,
     .commands = s_probea_commands,
     .ncommands = sizeof s_probea_commands / sizeof s_probea_commands[0],
+    .config_fields = s_probea_fields,
+    .nconfig_fields = 1,
+    .config_size = sizeof(s_probea_config),
+    .schedules = s_probea_schedules,
+    .nschedules = 1,
 };
 
 static const ccip_db_stmt S_APPLY = {
