@@ -23,12 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ccip_text.h"
+
 typedef struct {
-    char *s;      /* "{" elements so far (no closing brace until ccip_pgarray_value) */
-    size_t len;   /* bytes used in s */
-    size_t cap;   /* bytes allocated */
-    size_t count; /* elements added */
-    int failed;   /* out of memory: every later call does nothing */
+    ccip_text text; /* "{" and the elements so far; the closing brace is written
+                       by ccip_pgarray_value past the end, so more may follow */
+    size_t count;   /* elements added */
 } ccip_pgarray;
 
 #define CCIP_PGARRAY_INIT                                                                          \

@@ -10,12 +10,13 @@
 #include "ccip/evaluation.pb-c.h"
 #include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
+#include "ccip/ip.pb-c.h"
+#include "ccip_arena.h"
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
-#include "ccip_arena.h"
-#include "ccip/ip.pb-c.h"
+#include "ccip_text.h"
 
 #define EVENT_PAYLOAD_MAX  (1024 * 1024) /* = CCIP_OUTBOX_PAYLOAD_MAX */
 #define REPLAY_BATCH       5000          /* events per replay request (the producer's cap) */
@@ -688,100 +689,67 @@ static const ccip_db_stmt S_APPLY[STATS_FACT_KINDS] = {
                                 "EXCLUDED.upheld_at_us"},
 };
 
-/* A growing text buffer. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int failed;
-} s_buf;
-
-static void s_put(s_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void s_puts(s_buf *b, const char *s)
-{
-    s_put(b, s, strlen(s));
-}
-
 /* A JSON string: quotes, backslashes and control characters escaped. */
-static void s_json_str(s_buf *b, const char *key, const char *s)
+static void s_json_str(ccip_text *b, const char *key, const char *s)
 {
-    s_puts(b, "\"");
-    s_puts(b, key);
-    s_puts(b, "\":\"");
+    ccip_text_puts(b, "\"");
+    ccip_text_puts(b, key);
+    ccip_text_puts(b, "\":\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*p;
-            s_put(b, esc, 2);
+            ccip_text_put(b, esc, 2);
         } else if (*p < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", *p);
-            s_puts(b, esc);
+            ccip_text_puts(b, esc);
         } else {
-            s_put(b, (const char *)p, 1);
+            ccip_text_put(b, (const char *)p, 1);
         }
     }
-    s_puts(b, "\"");
+    ccip_text_puts(b, "\"");
 }
 
-static void s_json_fact(s_buf *b, const stats_fact *f)
+static void s_json_fact(ccip_text *b, const stats_fact *f)
 {
     char num[96];
-    s_puts(b, "{");
+    ccip_text_puts(b, "{");
     s_json_str(b, "id", f->id);
-    s_puts(b, ",");
+    ccip_text_puts(b, ",");
     s_json_str(b, "ref", f->ref);
-    s_puts(b, ",");
+    ccip_text_puts(b, ",");
     s_json_str(b, "type", f->type);
-    s_puts(b, ",");
+    ccip_text_puts(b, ",");
     s_json_str(b, "status", f->status);
-    s_puts(b, ",");
+    ccip_text_puts(b, ",");
     s_json_str(b, "district", f->district);
-    s_puts(b, ",");
+    ccip_text_puts(b, ",");
     s_json_str(b, "ud", f->ud);
-    s_puts(b, ",");
+    ccip_text_puts(b, ",");
     s_json_str(b, "quarter", f->quarter);
     snprintf(num, sizeof num,
              ",\"at\":%" PRId64 ",\"amount\":%" PRId64 ",\"position\":%" PRIu64 "}", f->at_us,
              f->amount, f->position);
-    s_puts(b, num);
+    ccip_text_puts(b, num);
 }
 
 int stats_facts_apply(ccip_db *db, const stats_fact *facts, size_t n)
 {
     int rc = 0;
-    s_buf b = {0};
+    ccip_text b = CCIP_TEXT_INIT;
     for (int k = STATS_FACT_NONE + 1; rc == 0 && k < STATS_FACT_KINDS; k++) {
         b.len = 0;
         size_t count = 0;
-        s_puts(&b, "[");
+        ccip_text_puts(&b, "[");
         for (size_t i = 0; i < n; i++) {
             if ((int)facts[i].kind != k)
                 continue;
             if (count++)
-                s_puts(&b, ",");
+                ccip_text_puts(&b, ",");
             s_json_fact(&b, &facts[i]);
         }
-        s_puts(&b, "]");
+        ccip_text_puts(&b, "]");
         if (b.failed) {
             rc = CCIP_DB_ERROR;
             break;
@@ -791,7 +759,7 @@ int stats_facts_apply(ccip_db *db, const stats_fact *facts, size_t n)
         const char *values[] = {b.p};
         rc = ccip_db_exec(db, &S_APPLY[k], 1, values, NULL, NULL, NULL);
     }
-    free(b.p);
+    ccip_text_release(&b);
     return rc;
 }
 

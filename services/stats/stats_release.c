@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccip_id.h"
-#include "stats_analysis.h"
 #include "ccip_arena.h"
+#include "ccip_id.h"
+#include "ccip_text.h"
+#include "stats_analysis.h"
 #include "stats_completeness.h"
 #include "stats_validation.h"
 
@@ -57,91 +58,54 @@ static const ccip_db_stmt S_LIST = {
 
 /* ---- text building ------------------------------------------------------------------ */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int failed;
-} s_text;
-
-static void s_add(s_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_add(s_text *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        t->failed = 1;
-        return;
-    }
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->failed = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 /* Text escaped for HTML and XML (SVG). */
-static void s_add_xml(s_text *t, const char *s)
+static void s_add_xml(ccip_text *t, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
         case '<':
-            s_add(t, "&lt;");
+            ccip_text_printf(t, "&lt;");
             break;
         case '>':
-            s_add(t, "&gt;");
+            ccip_text_printf(t, "&gt;");
             break;
         case '&':
-            s_add(t, "&amp;");
+            ccip_text_printf(t, "&amp;");
             break;
         case '"':
-            s_add(t, "&quot;");
+            ccip_text_printf(t, "&quot;");
             break;
         default:
-            s_add(t, "%c", *s);
+            ccip_text_printf(t, "%c", *s);
         }
     }
 }
 
 /* A CSV field: quoted when it holds a comma, quote or line break. */
-static void s_add_csv(s_text *t, const char *s)
+static void s_add_csv(ccip_text *t, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
-        s_add(t, "%s", s);
+        ccip_text_printf(t, "%s", s);
         return;
     }
-    s_add(t, "\"");
+    ccip_text_printf(t, "\"");
     for (; *s; s++)
-        s_add(t, *s == '"' ? "\"\"" : "%c", *s);
-    s_add(t, "\"");
+        ccip_text_printf(t, *s == '"' ? "\"\"" : "%c", *s);
+    ccip_text_printf(t, "\"");
 }
 
-static void s_add_json_str(s_text *t, const char *s)
+static void s_add_json_str(ccip_text *t, const char *s)
 {
-    s_add(t, "\"");
+    ccip_text_printf(t, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')
-            s_add(t, "\\%c", *p);
+            ccip_text_printf(t, "\\%c", *p);
         else if (*p < 0x20)
-            s_add(t, "\\u%04x", *p);
+            ccip_text_printf(t, "\\u%04x", *p);
         else
-            s_add(t, "%c", *p);
+            ccip_text_printf(t, "%c", *p);
     }
-    s_add(t, "\"");
+    ccip_text_printf(t, "\"");
 }
 
 /* A value as people read it: "1234.56" yuan, "87.50" %, or a number. */
@@ -192,11 +156,12 @@ static const char *s_key_label(const Ccip__Stats__AnalysisRow *r)
 
 /* ---- the files --------------------------------------------------------------------- */
 
-static void s_summary(s_text *t, const Ccip__Stats__AnalysisReply *an, const char *title)
+static void s_summary(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *title)
 {
-    s_add(t, "%s\n", title);
-    s_add(t, "%s: %u of %u expected reports accepted%s.\n", an->quarter, an->accepted, an->expected,
-          an->complete ? "" : " - INCOMPLETE: totals cover only the accepted reports");
+    ccip_text_printf(t, "%s\n", title);
+    ccip_text_printf(t, "%s: %u of %u expected reports accepted%s.\n", an->quarter, an->accepted,
+                     an->expected,
+                     an->complete ? "" : " - INCOMPLETE: totals cover only the accepted reports");
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
         if (strcmp(r->dimension, "total") != 0)
@@ -205,72 +170,76 @@ static void s_summary(s_text *t, const Ccip__Stats__AnalysisReply *an, const cha
         s_value_text(r->unit, r->value, v, sizeof v);
         s_growth_text(r->has_qoq, r->qoq_bp, qoq, sizeof qoq);
         s_growth_text(r->has_yoy, r->yoy_bp, yoy, sizeof yoy);
-        s_add(t, "%s: %s %s (%u of %u entries%s); on %s %s, on %s %s.\n", r->indicator, v,
-              s_unit_label(r->unit), r->reporting, r->expected, r->complete ? "" : ", incomplete",
-              an->previous_quarter, qoq, an->year_ago_quarter, yoy);
+        ccip_text_printf(t, "%s: %s %s (%u of %u entries%s); on %s %s, on %s %s.\n", r->indicator,
+                         v, s_unit_label(r->unit), r->reporting, r->expected,
+                         r->complete ? "" : ", incomplete", an->previous_quarter, qoq,
+                         an->year_ago_quarter, yoy);
     }
 }
 
-static void s_csv(s_text *t, const Ccip__Stats__AnalysisReply *an, const char *dimension)
+static void s_csv(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *dimension)
 {
-    s_add(t, "quarter,dimension,key,indicator,unit,value,reporting,expected,complete,mean,"
-             "qoq_bp,qoq_panel,yoy_bp,yoy_panel,rank\n");
+    ccip_text_printf(t,
+                     "quarter,dimension,key,indicator,unit,value,reporting,expected,complete,mean,"
+                     "qoq_bp,qoq_panel,yoy_bp,yoy_panel,rank\n");
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
         if (strcmp(r->dimension, dimension) != 0)
             continue;
-        s_add(t, "%s,%s,", an->quarter, r->dimension);
+        ccip_text_printf(t, "%s,%s,", an->quarter, r->dimension);
         s_add_csv(t, r->key);
-        s_add(t, ",%s,%s,%" PRId64 ",%u,%u,%s,%" PRId64 ",", r->indicator,
-              stats_unit_name(r->unit) ? stats_unit_name(r->unit) : "", r->value, r->reporting,
-              r->expected, r->complete ? "true" : "false", r->mean);
+        ccip_text_printf(t, ",%s,%s,%" PRId64 ",%u,%u,%s,%" PRId64 ",", r->indicator,
+                         stats_unit_name(r->unit) ? stats_unit_name(r->unit) : "", r->value,
+                         r->reporting, r->expected, r->complete ? "true" : "false", r->mean);
         if (r->has_qoq)
-            s_add(t, "%" PRId64, r->qoq_bp);
-        s_add(t, ",%u,", r->qoq_panel);
+            ccip_text_printf(t, "%" PRId64, r->qoq_bp);
+        ccip_text_printf(t, ",%u,", r->qoq_panel);
         if (r->has_yoy)
-            s_add(t, "%" PRId64, r->yoy_bp);
-        s_add(t, ",%u,%u\n", r->yoy_panel, r->rank);
+            ccip_text_printf(t, "%" PRId64, r->yoy_bp);
+        ccip_text_printf(t, ",%u,%u\n", r->yoy_panel, r->rank);
     }
 }
 
-static void s_json(s_text *t, const Ccip__Stats__AnalysisReply *an, const char *title,
+static void s_json(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *title,
                    const char *licence, uint32_t version)
 {
-    s_add(t, "{\"title\":");
+    ccip_text_printf(t, "{\"title\":");
     s_add_json_str(t, title);
-    s_add(t, ",\"licence\":");
+    ccip_text_printf(t, ",\"licence\":");
     s_add_json_str(t, licence);
-    s_add(t,
-          ",\"version\":%u,\"quarter\":\"%s\",\"previous_quarter\":\"%s\",\"year_ago_quarter\":"
-          "\"%s\",\"catalogue_version\":%u,\"complete\":%s,\"expected\":%u,\"accepted\":%u,"
-          "\"rows\":[",
-          version, an->quarter, an->previous_quarter, an->year_ago_quarter, an->catalogue_version,
-          an->complete ? "true" : "false", an->expected, an->accepted);
+    ccip_text_printf(
+        t,
+        ",\"version\":%u,\"quarter\":\"%s\",\"previous_quarter\":\"%s\",\"year_ago_quarter\":"
+        "\"%s\",\"catalogue_version\":%u,\"complete\":%s,\"expected\":%u,\"accepted\":%u,"
+        "\"rows\":[",
+        version, an->quarter, an->previous_quarter, an->year_ago_quarter, an->catalogue_version,
+        an->complete ? "true" : "false", an->expected, an->accepted);
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        s_add(t, "%s{\"dimension\":\"%s\",\"key\":", i ? "," : "", r->dimension);
+        ccip_text_printf(t, "%s{\"dimension\":\"%s\",\"key\":", i ? "," : "", r->dimension);
         s_add_json_str(t, r->key);
-        s_add(t,
-              ",\"indicator\":\"%s\",\"unit\":\"%s\",\"value\":%" PRId64
-              ",\"reporting\":%u,\"expected\":%u,\"complete\":%s,\"mean\":%" PRId64,
-              r->indicator, stats_unit_name(r->unit) ? stats_unit_name(r->unit) : "", r->value,
-              r->reporting, r->expected, r->complete ? "true" : "false", r->mean);
+        ccip_text_printf(t,
+                         ",\"indicator\":\"%s\",\"unit\":\"%s\",\"value\":%" PRId64
+                         ",\"reporting\":%u,\"expected\":%u,\"complete\":%s,\"mean\":%" PRId64,
+                         r->indicator, stats_unit_name(r->unit) ? stats_unit_name(r->unit) : "",
+                         r->value, r->reporting, r->expected, r->complete ? "true" : "false",
+                         r->mean);
         if (r->has_qoq)
-            s_add(t, ",\"qoq_bp\":%" PRId64, r->qoq_bp);
+            ccip_text_printf(t, ",\"qoq_bp\":%" PRId64, r->qoq_bp);
         else
-            s_add(t, ",\"qoq_bp\":null");
+            ccip_text_printf(t, ",\"qoq_bp\":null");
         if (r->has_yoy)
-            s_add(t, ",\"yoy_bp\":%" PRId64, r->yoy_bp);
+            ccip_text_printf(t, ",\"yoy_bp\":%" PRId64, r->yoy_bp);
         else
-            s_add(t, ",\"yoy_bp\":null");
-        s_add(t, ",\"qoq_panel\":%u,\"yoy_panel\":%u,\"rank\":%u}", r->qoq_panel, r->yoy_panel,
-              r->rank);
+            ccip_text_printf(t, ",\"yoy_bp\":null");
+        ccip_text_printf(t, ",\"qoq_panel\":%u,\"yoy_panel\":%u,\"rank\":%u}", r->qoq_panel,
+                         r->yoy_panel, r->rank);
     }
-    s_add(t, "]}\n");
+    ccip_text_printf(t, "]}\n");
 }
 
 /* One SVG bar chart: an indicator's value per district. */
-static void s_chart(s_text *t, const Ccip__Stats__AnalysisReply *an, const char *indicator)
+static void s_chart(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *indicator)
 {
     int64_t max = 0;
     size_t bars = 0;
@@ -285,10 +254,11 @@ static void s_chart(s_text *t, const Ccip__Stats__AnalysisReply *an, const char 
     if (!bars)
         return;
     int height = (int)bars * CHART_BAR + 10;
-    s_add(t,
-          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" "
-          "aria-label=\"%s by district\">\n",
-          CHART_LABEL + CHART_WIDTH + 120, height, indicator);
+    ccip_text_printf(
+        t,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" "
+        "aria-label=\"%s by district\">\n",
+        CHART_LABEL + CHART_WIDTH + 120, height, indicator);
     int y = 5;
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
@@ -297,34 +267,34 @@ static void s_chart(s_text *t, const Ccip__Stats__AnalysisReply *an, const char 
         int64_t w = max > 0 && r->value > 0 ? (int64_t)((__int128)r->value * CHART_WIDTH / max) : 0;
         char v[40];
         s_value_text(r->unit, r->value, v, sizeof v);
-        s_add(t, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 13);
+        ccip_text_printf(t, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 13);
         s_add_xml(t, s_key_label(r));
-        s_add(t,
-              "</text><rect x=\"%d\" y=\"%d\" width=\"%" PRId64
-              "\" height=\"%d\" fill=\"%s\"/><text x=\"%" PRId64
-              "\" y=\"%d\" font-size=\"12\">%s%s</text>\n",
-              CHART_LABEL, y, w, CHART_BAR - 4, r->complete ? "#3b6ea5" : "#b0b7c3",
-              CHART_LABEL + w + 4, y + 13, v, r->complete ? "" : " (incomplete)");
+        ccip_text_printf(t,
+                         "</text><rect x=\"%d\" y=\"%d\" width=\"%" PRId64
+                         "\" height=\"%d\" fill=\"%s\"/><text x=\"%" PRId64
+                         "\" y=\"%d\" font-size=\"12\">%s%s</text>\n",
+                         CHART_LABEL, y, w, CHART_BAR - 4, r->complete ? "#3b6ea5" : "#b0b7c3",
+                         CHART_LABEL + w + 4, y + 13, v, r->complete ? "" : " (incomplete)");
         y += CHART_BAR;
     }
-    s_add(t, "</svg>\n");
+    ccip_text_printf(t, "</svg>\n");
 }
 
-static void s_html(s_text *t, const Ccip__Stats__AnalysisReply *an, const char *title,
+static void s_html(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *title,
                    const char *licence, uint32_t version, const char *summary)
 {
-    s_add(t, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    ccip_text_printf(t, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
     s_add_xml(t, title);
-    s_add(t, "</title></head><body>\n<h1>");
+    ccip_text_printf(t, "</title></head><body>\n<h1>");
     s_add_xml(t, title);
-    s_add(t, "</h1>\n<p>Quarter %s, version %u. Licence: ", an->quarter, version);
+    ccip_text_printf(t, "</h1>\n<p>Quarter %s, version %u. Licence: ", an->quarter, version);
     s_add_xml(t, licence);
-    s_add(t, ".</p>\n<pre>");
+    ccip_text_printf(t, ".</p>\n<pre>");
     s_add_xml(t, summary);
-    s_add(t,
-          "</pre>\n<table border=\"1\"><tr><th>indicator</th><th>value</th><th>unit</th>"
-          "<th>reporting / expected</th><th>on %s</th><th>on %s</th></tr>\n",
-          an->previous_quarter, an->year_ago_quarter);
+    ccip_text_printf(t,
+                     "</pre>\n<table border=\"1\"><tr><th>indicator</th><th>value</th><th>unit</th>"
+                     "<th>reporting / expected</th><th>on %s</th><th>on %s</th></tr>\n",
+                     an->previous_quarter, an->year_ago_quarter);
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
         if (strcmp(r->dimension, "total") != 0)
@@ -333,22 +303,24 @@ static void s_html(s_text *t, const Ccip__Stats__AnalysisReply *an, const char *
         s_value_text(r->unit, r->value, v, sizeof v);
         s_growth_text(r->has_qoq, r->qoq_bp, qoq, sizeof qoq);
         s_growth_text(r->has_yoy, r->yoy_bp, yoy, sizeof yoy);
-        s_add(t,
-              "<tr><td>%s</td><td>%s</td><td>%s</td><td>%u / %u%s</td><td>%s</td><td>%s</td>"
-              "</tr>\n",
-              r->indicator, v, s_unit_label(r->unit), r->reporting, r->expected,
-              r->complete ? "" : " (incomplete)", qoq, yoy);
+        ccip_text_printf(
+            t,
+            "<tr><td>%s</td><td>%s</td><td>%s</td><td>%u / %u%s</td><td>%s</td><td>%s</td>"
+            "</tr>\n",
+            r->indicator, v, s_unit_label(r->unit), r->reporting, r->expected,
+            r->complete ? "" : " (incomplete)", qoq, yoy);
     }
-    s_add(t, "</table>\n");
+    ccip_text_printf(t, "</table>\n");
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
         if (strcmp(r->dimension, "total") != 0)
             continue;
-        s_add(t, "<h2>%s by district</h2>\n", r->indicator);
+        ccip_text_printf(t, "<h2>%s by district</h2>\n", r->indicator);
         s_chart(t, an, r->indicator);
     }
-    s_add(t, "<p>Grey bars: districts whose reports are not all accepted; their values are "
-             "partial.</p>\n</body></html>\n");
+    ccip_text_printf(t,
+                     "<p>Grey bars: districts whose reports are not all accepted; their values are "
+                     "partial.</p>\n</body></html>\n");
 }
 
 /* ---- stats.release.publish.v1 -------------------------------------------------------- */
@@ -362,7 +334,7 @@ int stats_release_publish_cmd(ccip_command *cmd)
     ccip_arena *a = ccip_arena_new();
     Ccip__Stats__AnalysisReply *an = NULL;
     PGresult *res = NULL;
-    s_text summary = {0}, files[6];
+    ccip_text summary = CCIP_TEXT_INIT, files[6];
     memset(files, 0, sizeof files);
     int64_t now = ccip_now_us();
     int64_t embargo = rq->embargo_until_us ? rq->embargo_until_us : now;
@@ -401,7 +373,7 @@ int stats_release_publish_cmd(ccip_command *cmd)
     static const char *const types[] = {"text/plain; charset=utf-8", "text/html; charset=utf-8",
                                         "application/json",          "text/csv; charset=utf-8",
                                         "text/csv; charset=utf-8",   "text/csv; charset=utf-8"};
-    s_add(&files[0], "%s", summary.p ? summary.p : "");
+    ccip_text_printf(&files[0], "%s", summary.p ? summary.p : "");
     s_html(&files[1], an, rq->title, rq->licence, version, summary.p ? summary.p : "");
     s_json(&files[2], an, rq->title, rq->licence, version);
     s_csv(&files[3], an, "total");
@@ -452,9 +424,9 @@ int stats_release_publish_cmd(ccip_command *cmd)
     rc = stats_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    free(summary.p);
+    ccip_text_release(&summary);
     for (int i = 0; i < 6; i++)
-        free(files[i].p);
+        ccip_text_release(&files[i]);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return STATS_RC(rc);
