@@ -11,6 +11,7 @@
 #include "intake_applications.h"
 #include "intake_calls.h"
 #include "intake_documents.h"
+#include "intake_filing.h"
 #include "intake_validate.h"
 #include "intake_view.h"
 
@@ -35,6 +36,8 @@ static const ccip_command_handler s_commands[] = {
     {"intake.application.document.remove.v1", 1, intake_roles_applicant, intake_document_remove,
      NULL},
     {"intake.application.submit.v1", 1, intake_roles_applicant, intake_application_submit, NULL},
+    {"intake.application.file.v1", 1, intake_roles_applicant, intake_application_file,
+     intake_application_file_batch},
     {"intake.application.withdraw.v1", 1, intake_roles_applicant, intake_application_withdraw,
      NULL},
     {"intake.application.accept.v1", 1, intake_roles_staff, intake_application_accept, NULL},

@@ -13,6 +13,8 @@
  *                          accept, return, reject, get, list
  *   intake_documents.c     documents: add (content de-duplicated by SHA-256),
  *                          remove, get
+ *   intake_filing.c        a complete application filed in one command (drafted
+ *                          and submitted at once), with a set-based batch handler
  *   intake_history.c       the append-only transition history
  *   intake_view.c          the applicant's status and timeline, fed by intake's
  *                          transitions and by evaluation's and funding's events
@@ -137,5 +139,9 @@ void intake_time_text(int64_t us, char *buf, size_t len);
 #define INTAKE_RETURNED  "RETURNED"
 #define INTAKE_REJECTED  "REJECTED"
 #define INTAKE_WITHDRAWN "WITHDRAWN"
+
+/* SQL: the statuses of a live application, of which an organisation has at
+ * most one per call (a withdrawn or rejected one does not count). */
+#define INTAKE_SQL_LIVE_STATUSES "('DRAFT', 'SUBMITTED', 'ACCEPTED', 'RETURNED')"
 
 #endif

@@ -6,11 +6,7 @@
 #include "ccip_id.h"
 #include "intake_validate.h"
 
-#define ORG_COLUMNS                                                                                \
-    "uscc, name, org_type, district_code, legal_representative, contact_name, contact_phone, "     \
-    "contact_email, address, (extract(epoch FROM registered_at) * 1000000)::bigint, "              \
-    "registered_by, (extract(epoch FROM verified_at) * 1000000)::bigint, "                         \
-    "coalesce(verified_by, ''), verification_note"
+#define ORG_COLUMNS INTAKE_ORG_COLUMNS
 enum {
     O_USCC,
     O_NAME,
@@ -27,6 +23,8 @@ enum {
     O_VERIFIED_BY,
     O_VERIFICATION_NOTE,
 };
+_Static_assert(O_VERIFICATION_NOTE + 1 == INTAKE_ORG_NCOLUMNS,
+               "INTAKE_ORG_COLUMNS and its columns");
 
 static const ccip_db_stmt S_INSERT = {
     "intake_org_insert",
@@ -45,28 +43,29 @@ static const ccip_db_stmt S_VERIFY = {
     "UPDATE organisation SET verified_at = now(), verified_by = $2, verification_note = $3 "
     "WHERE uscc = $1 AND verified_at IS NULL"};
 
-static Ccip__Intake__Organisation *s_row(const PGresult *res, int row, ccip_arena *a)
+Ccip__Intake__Organisation *intake_org_from_row(const PGresult *res, int row, int col0,
+                                                ccip_arena *a)
 {
     Ccip__Intake__Organisation *o = ccip_arena_alloc(a, sizeof *o);
     if (!o)
         return NULL;
     *o = (Ccip__Intake__Organisation)CCIP__INTAKE__ORGANISATION__INIT;
-    o->uscc = ccip_arena_strdup(a, PQgetvalue(res, row, O_USCC));
-    o->name = ccip_arena_strdup(a, PQgetvalue(res, row, O_NAME));
+    o->uscc = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_USCC));
+    o->name = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_NAME));
     o->type = (Ccip__Intake__OrganisationType)intake_enum_value(
-        &ccip__intake__organisation_type__descriptor, PQgetvalue(res, row, O_TYPE));
-    o->district_code = ccip_arena_strdup(a, PQgetvalue(res, row, O_DISTRICT));
-    o->legal_representative = ccip_arena_strdup(a, PQgetvalue(res, row, O_LEGAL_REP));
-    o->contact_name = ccip_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_NAME));
-    o->contact_phone = ccip_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_PHONE));
-    o->contact_email = ccip_arena_strdup(a, PQgetvalue(res, row, O_CONTACT_EMAIL));
-    o->address = ccip_arena_strdup(a, PQgetvalue(res, row, O_ADDRESS));
-    o->registered_at_us = intake_cell_i64(res, row, O_REGISTERED_AT);
-    o->registered_by = ccip_arena_strdup(a, PQgetvalue(res, row, O_REGISTERED_BY));
-    o->verified = !PQgetisnull(res, row, O_VERIFIED_AT);
-    o->verified_at_us = intake_cell_i64(res, row, O_VERIFIED_AT);
-    o->verified_by = ccip_arena_strdup(a, PQgetvalue(res, row, O_VERIFIED_BY));
-    o->verification_note = ccip_arena_strdup(a, PQgetvalue(res, row, O_VERIFICATION_NOTE));
+        &ccip__intake__organisation_type__descriptor, PQgetvalue(res, row, col0 + O_TYPE));
+    o->district_code = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_DISTRICT));
+    o->legal_representative = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_LEGAL_REP));
+    o->contact_name = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_NAME));
+    o->contact_phone = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_PHONE));
+    o->contact_email = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_EMAIL));
+    o->address = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_ADDRESS));
+    o->registered_at_us = intake_cell_i64(res, row, col0 + O_REGISTERED_AT);
+    o->registered_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_REGISTERED_BY));
+    o->verified = !PQgetisnull(res, row, col0 + O_VERIFIED_AT);
+    o->verified_at_us = intake_cell_i64(res, row, col0 + O_VERIFIED_AT);
+    o->verified_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_VERIFIED_BY));
+    o->verification_note = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_VERIFICATION_NOTE));
     return ccip_arena_failed(a) ? NULL : o;
 }
 
@@ -85,7 +84,7 @@ static int s_load(ccip_command *cmd, const char *uscc, int lock, ccip_arena *a,
                            "intake.organisation.register.v1 first",
                            uscc);
     }
-    *out = s_row(res, 0, a);
+    *out = intake_org_from_row(res, 0, 0, a);
     PQclear(res);
     if (!*out)
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading organisation %s",

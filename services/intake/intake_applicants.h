@@ -15,6 +15,20 @@ int intake_org_register(ccip_command *cmd); /* emits intake.organisation.registe
 int intake_org_verify(ccip_command *cmd);   /* emits intake.organisation.verified.v1 */
 int intake_org_get(ccip_command *cmd);
 
+/* The columns intake_org_from_row reads, in this order, from a query on
+ * table organisation alone, and their number. */
+#define INTAKE_ORG_COLUMNS                                                                         \
+    "uscc, name, org_type, district_code, legal_representative, contact_name, contact_phone, "     \
+    "contact_email, address, (extract(epoch FROM registered_at) * 1000000)::bigint, "              \
+    "registered_by, (extract(epoch FROM verified_at) * 1000000)::bigint, "                         \
+    "coalesce(verified_by, ''), verification_note"
+#define INTAKE_ORG_NCOLUMNS 14
+
+/* The organisation whose INTAKE_ORG_COLUMNS start at column col0 of row
+ * `row` of res, allocated from a; NULL when memory ran out. */
+Ccip__Intake__Organisation *intake_org_from_row(const PGresult *res, int row, int col0,
+                                                ccip_arena *a);
+
 /* Loads organisation `uscc` into *out, allocated from a. Returns 0,
  * INTAKE_REPLIED with NOT_FOUND (saying how to register it), or a
  * ccip_db_rc. */

@@ -12,8 +12,7 @@
 #include "intake_validate.h"
 #include "intake_view.h"
 
-#define LIST_MAX         500 /* applications one list reply holds, latest change first */
-#define SQL_LIVE_STATUSS "('DRAFT', 'SUBMITTED', 'ACCEPTED', 'RETURNED')"
+#define LIST_MAX 500 /* applications one list reply holds, latest change first */
 
 /* ---- statements ------------------------------------------------------------ */
 
@@ -28,7 +27,7 @@ static const ccip_db_stmt S_ROW_LOCK = {
 static const ccip_db_stmt S_LIVE = {
     "intake_application_live",
     "SELECT id, status FROM application WHERE call_id = $1::uuid AND applicant_uscc = $2 "
-    "AND status IN " SQL_LIVE_STATUSS " LIMIT 1"};
+    "AND status IN " INTAKE_SQL_LIVE_STATUSES " LIMIT 1"};
 
 static const ccip_db_stmt S_INSERT = {
     "intake_application_insert",
@@ -326,14 +325,16 @@ int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a)
 
 /* ---- content ------------------------------------------------------------------ */
 
-/* Writes the facts of content c (replacing any) for application id. */
+/* Writes the facts of content c for application id, replacing any when
+ * `replace` is set (an update; a new draft has none to delete). */
 static int s_write_facts(ccip_command *cmd, const char *id,
-                         const Ccip__Intake__ApplicationContent *c)
+                         const Ccip__Intake__ApplicationContent *c, int replace)
 {
     int rc;
-    if ((rc = ccip_db_exec(cmd->db, &S_DEL_CLUSTER, 1, &id, NULL, NULL, NULL)) != CCIP_DB_OK ||
-        (rc = ccip_db_exec(cmd->db, &S_DEL_TALENT, 1, &id, NULL, NULL, NULL)) != CCIP_DB_OK ||
-        (rc = ccip_db_exec(cmd->db, &S_DEL_BUDGET, 1, &id, NULL, NULL, NULL)) != CCIP_DB_OK)
+    if (replace &&
+        ((rc = ccip_db_exec(cmd->db, &S_DEL_CLUSTER, 1, &id, NULL, NULL, NULL)) != CCIP_DB_OK ||
+         (rc = ccip_db_exec(cmd->db, &S_DEL_TALENT, 1, &id, NULL, NULL, NULL)) != CCIP_DB_OK ||
+         (rc = ccip_db_exec(cmd->db, &S_DEL_BUDGET, 1, &id, NULL, NULL, NULL)) != CCIP_DB_OK))
         return rc;
     char n1[24], n2[24], n3[24];
     switch (c->facts_case) {
@@ -377,11 +378,9 @@ static int s_write_facts(ccip_command *cmd, const char *id,
     }
 }
 
-/* Checks content for `call` and resolves its district: the one given, or
- * the organisation's. Writes the district code into district. */
-static int s_check_content(ccip_command *cmd, const Ccip__Intake__ApplicationContent *c,
-                           const Ccip__Intake__Call *call, const Ccip__Intake__Organisation *org,
-                           char district[8])
+int intake_application_check_content(ccip_command *cmd, const Ccip__Intake__ApplicationContent *c,
+                                     const Ccip__Intake__Call *call,
+                                     const Ccip__Intake__Organisation *org, char district[8])
 {
     char err[512];
     if (intake_validate_content(c, call->kind, call->max_request_fen, err, sizeof err) < 0)
@@ -391,9 +390,8 @@ static int s_check_content(ccip_command *cmd, const Ccip__Intake__ApplicationCon
     return 0;
 }
 
-/* The organisation may apply to the call (its type is eligible). */
-static int s_check_eligible(ccip_command *cmd, const Ccip__Intake__Call *call,
-                            const Ccip__Intake__Organisation *org)
+int intake_application_check_eligible(ccip_command *cmd, const Ccip__Intake__Call *call,
+                                      const Ccip__Intake__Organisation *org)
 {
     if (call->n_eligible_types == 0)
         return 0;
@@ -437,8 +435,8 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
     char district[8];
     if ((rc = intake_call_load(cmd, rq->call_id, 0, a, &call)) != 0 ||
         (rc = intake_org_load(cmd, uscc, a, &org)) != 0 ||
-        (rc = s_check_content(cmd, rq->content, call, org, district)) != 0 ||
-        (rc = s_check_eligible(cmd, call, org)) != 0)
+        (rc = intake_application_check_content(cmd, rq->content, call, org, district)) != 0 ||
+        (rc = intake_application_check_eligible(cmd, call, org)) != 0)
         return rc;
 
     const char *live_values[] = {call->id, uscc};
@@ -469,7 +467,7 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
         return CCIP_DB_RETRYABLE;
     if (rc != CCIP_DB_OK)
         return rc;
-    if ((rc = s_write_facts(cmd, id, rq->content)) != 0 ||
+    if ((rc = s_write_facts(cmd, id, rq->content, 0)) != 0 ||
         (rc = intake_history_append(cmd, id, NULL, INTAKE_DRAFT, "")) != 0)
         return rc;
     return intake_application_reply(cmd, id, a);
@@ -501,12 +499,12 @@ static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateApplicationRequ
     char district[8], requested[24];
     if ((rc = intake_call_load(cmd, row.call_id, 0, a, &call)) != 0 ||
         (rc = intake_org_load(cmd, row.uscc, a, &org)) != 0 ||
-        (rc = s_check_content(cmd, rq->content, call, org, district)) != 0)
+        (rc = intake_application_check_content(cmd, rq->content, call, org, district)) != 0)
         return rc;
     snprintf(requested, sizeof requested, "%" PRId64, rq->content->requested_fen);
     const char *values[] = {row.id, rq->content->title, rq->content->summary, district, requested};
     if ((rc = ccip_db_exec(cmd->db, &S_UPDATE, 5, values, NULL, NULL, NULL)) != CCIP_DB_OK ||
-        (rc = s_write_facts(cmd, row.id, rq->content)) != 0)
+        (rc = s_write_facts(cmd, row.id, rq->content, 1)) != 0)
         return rc;
     return intake_application_reply(cmd, row.id, a);
 }

@@ -71,6 +71,18 @@ int intake_application_row(ccip_command *cmd, const char *id, int lock, int staf
  * INTAKE_REPLIED with FAILED_PRECONDITION. */
 int intake_application_editable(ccip_command *cmd, const intake_app_row *row, const char *doing);
 
+/* Checks content for `call` (intake_validate_content) and resolves its
+ * district: the one given, or the organisation's; writes the district code
+ * into district. Returns 0 or INTAKE_REPLIED with INVALID_ARGUMENT. */
+int intake_application_check_content(ccip_command *cmd, const Ccip__Intake__ApplicationContent *c,
+                                     const Ccip__Intake__Call *call,
+                                     const Ccip__Intake__Organisation *org, char district[8]);
+
+/* Checks that the organisation may apply to the call (its type is
+ * eligible). Returns 0 or INTAKE_REPLIED with FAILED_PRECONDITION. */
+int intake_application_check_eligible(ccip_command *cmd, const Ccip__Intake__Call *call,
+                                      const Ccip__Intake__Organisation *org);
+
 /* Loads the whole application: content, facts, documents, history and
  * applicant view, allocated from a. Returns 0, INTAKE_REPLIED (NOT_FOUND,
  * out of memory) or a ccip_db_rc. */

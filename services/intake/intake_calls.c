@@ -10,16 +10,7 @@
 
 #define LIST_MAX 500 /* calls one list reply holds, newest first */
 
-/* The columns s_row reads, in this order. */
-#define CALL_COLUMNS                                                                               \
-    "id, kind, year, title, "                                                                      \
-    "(extract(epoch FROM opens_at) * 1000000)::bigint, "                                           \
-    "(extract(epoch FROM closes_at) * 1000000)::bigint, "                                          \
-    "array_to_string(required_documents, ','), array_to_string(eligible_types, ','), "             \
-    "fund_programme_code, max_request_fen, "                                                       \
-    "(extract(epoch FROM closed_at) * 1000000)::bigint, close_reason, opened_by, "                 \
-    "(extract(epoch FROM opened_at) * 1000000)::bigint, "                                          \
-    "(closed_at IS NULL AND now() >= opens_at AND now() < closes_at)"
+#define CALL_COLUMNS INTAKE_CALL_COLUMNS
 enum {
     C_ID,
     C_KIND,
@@ -37,6 +28,7 @@ enum {
     C_OPENED_AT,
     C_ACCEPTING,
 };
+_Static_assert(C_ACCEPTING + 1 == INTAKE_CALL_NCOLUMNS, "INTAKE_CALL_COLUMNS and its columns");
 
 static const ccip_db_stmt S_INSERT = {
     "intake_call_insert",
@@ -90,24 +82,23 @@ static char **s_split(ccip_arena *a, const char *s, size_t *n)
     return out;
 }
 
-/* The call in row `row` of res (CALL_COLUMNS), allocated from a; NULL when
- * memory ran out. */
-static Ccip__Intake__Call *s_row(const PGresult *res, int row, ccip_arena *a)
+Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0, ccip_arena *a)
 {
     Ccip__Intake__Call *c = ccip_arena_alloc(a, sizeof *c);
     if (!c)
         return NULL;
     *c = (Ccip__Intake__Call)CCIP__INTAKE__CALL__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, row, C_ID));
+    c->id = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_ID));
     c->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
-                                                        PQgetvalue(res, row, C_KIND));
-    c->year = (int32_t)intake_cell_i64(res, row, C_YEAR);
-    c->title = ccip_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
-    c->opens_at_us = intake_cell_i64(res, row, C_OPENS);
-    c->closes_at_us = intake_cell_i64(res, row, C_CLOSES);
-    c->required_documents = s_split(a, PQgetvalue(res, row, C_DOCS), &c->n_required_documents);
+                                                        PQgetvalue(res, row, col0 + C_KIND));
+    c->year = (int32_t)intake_cell_i64(res, row, col0 + C_YEAR);
+    c->title = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_TITLE));
+    c->opens_at_us = intake_cell_i64(res, row, col0 + C_OPENS);
+    c->closes_at_us = intake_cell_i64(res, row, col0 + C_CLOSES);
+    c->required_documents =
+        s_split(a, PQgetvalue(res, row, col0 + C_DOCS), &c->n_required_documents);
     size_t ntypes = 0;
-    char **types = s_split(a, PQgetvalue(res, row, C_ELIGIBLE), &ntypes);
+    char **types = s_split(a, PQgetvalue(res, row, col0 + C_ELIGIBLE), &ntypes);
     if (ntypes) {
         c->eligible_types = ccip_arena_alloc(a, ntypes * sizeof *c->eligible_types);
         for (size_t i = 0; c->eligible_types && i < ntypes; i++)
@@ -115,13 +106,13 @@ static Ccip__Intake__Call *s_row(const PGresult *res, int row, ccip_arena *a)
                 (Ccip__Intake__OrganisationType)intake_enum_value(
                     &ccip__intake__organisation_type__descriptor, types[i]);
     }
-    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, row, C_FUND));
-    c->max_request_fen = intake_cell_i64(res, row, C_MAX_FEN);
-    c->closed_at_us = intake_cell_i64(res, row, C_CLOSED);
-    c->close_reason = ccip_arena_strdup(a, PQgetvalue(res, row, C_CLOSE_REASON));
-    c->opened_by = ccip_arena_strdup(a, PQgetvalue(res, row, C_OPENED_BY));
-    c->opened_at_us = intake_cell_i64(res, row, C_OPENED_AT);
-    c->accepting = strcmp(PQgetvalue(res, row, C_ACCEPTING), "t") == 0;
+    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_FUND));
+    c->max_request_fen = intake_cell_i64(res, row, col0 + C_MAX_FEN);
+    c->closed_at_us = intake_cell_i64(res, row, col0 + C_CLOSED);
+    c->close_reason = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_CLOSE_REASON));
+    c->opened_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_OPENED_BY));
+    c->opened_at_us = intake_cell_i64(res, row, col0 + C_OPENED_AT);
+    c->accepting = strcmp(PQgetvalue(res, row, col0 + C_ACCEPTING), "t") == 0;
     return ccip_arena_failed(a) ? NULL : c;
 }
 
@@ -138,10 +129,41 @@ int intake_call_load(ccip_command *cmd, const char *id, int lock, ccip_arena *a,
         return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
                            "there is no call %s; list the calls with intake.call.list.v1", id);
     }
-    *out = s_row(res, 0, a);
+    *out = intake_call_from_row(res, 0, 0, a);
     PQclear(res);
     if (!*out)
         return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading call %s", id);
+    return 0;
+}
+
+int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, int before,
+                            int after)
+{
+    char title[84], reason[204], when[CCIP_TIME_STRLEN + 1] = "";
+    intake_clip(call->title, 80, title);
+    intake_clip(call->close_reason, 200, reason);
+    if (call->closed_at_us) {
+        intake_time_text(call->closed_at_us, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call \"%s\" (%s) was closed by staff at %s UTC%s%s%s; it no "
+                           "longer accepts submissions",
+                           title, call->id, when, reason[0] ? " (" : "", reason,
+                           reason[0] ? ")" : "");
+    }
+    if (before) {
+        intake_time_text(call->opens_at_us, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call \"%s\" (%s) opens for submissions at %s UTC; submit then (the "
+                           "draft is kept meanwhile)",
+                           title, call->id, when);
+    }
+    if (after) {
+        intake_time_text(call->closes_at_us, when, sizeof when);
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "call \"%s\" (%s) closed for submissions at %s UTC; submissions are "
+                           "not accepted after the close",
+                           title, call->id, when);
+    }
     return 0;
 }
 
@@ -155,38 +177,17 @@ int intake_call_check_window(ccip_command *cmd, const char *id)
         PQclear(res);
         return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no call %s", id);
     }
-    char title[84], when[CCIP_TIME_STRLEN + 1] = "";
-    intake_clip(PQgetvalue(res, 0, 0), 80, title);
-    int64_t opens = intake_cell_i64(res, 0, 1), closes = intake_cell_i64(res, 0, 2);
-    int64_t closed = intake_cell_i64(res, 0, 3);
-    int closed_by_staff = !PQgetisnull(res, 0, 3);
-    int before = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-    int after = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-    char reason[204];
-    intake_clip(PQgetvalue(res, 0, 6), 200, reason);
+    Ccip__Intake__Call call = CCIP__INTAKE__CALL__INIT;
+    call.id = (char *)id;
+    call.title = PQgetvalue(res, 0, 0);
+    call.opens_at_us = intake_cell_i64(res, 0, 1);
+    call.closes_at_us = intake_cell_i64(res, 0, 2);
+    call.closed_at_us = intake_cell_i64(res, 0, 3); /* NULL (not closed) reads 0 */
+    call.close_reason = PQgetvalue(res, 0, 6);
+    rc = intake_call_window_fail(cmd, &call, strcmp(PQgetvalue(res, 0, 4), "t") == 0,
+                                 strcmp(PQgetvalue(res, 0, 5), "t") == 0);
     PQclear(res);
-    if (closed_by_staff) {
-        intake_time_text(closed, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%s\" (%s) was closed by staff at %s UTC%s%s%s; it no "
-                           "longer accepts submissions",
-                           title, id, when, reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
-    }
-    if (before) {
-        intake_time_text(opens, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%s\" (%s) opens for submissions at %s UTC; submit then (the "
-                           "draft is kept meanwhile)",
-                           title, id, when);
-    }
-    if (after) {
-        intake_time_text(closes, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%s\" (%s) closed for submissions at %s UTC; submissions are "
-                           "not accepted after the close",
-                           title, id, when);
-    }
-    return 0;
+    return rc;
 }
 
 /* Joins n strings with ',' into buf. */
@@ -353,7 +354,7 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, c
         n = LIST_MAX;
     reply.calls = ccip_arena_alloc(a, (size_t)n * sizeof *reply.calls);
     for (int i = 0; reply.calls && i < n; i++) {
-        Ccip__Intake__Call *c = s_row(res, i, a);
+        Ccip__Intake__Call *c = intake_call_from_row(res, i, 0, a);
         if (!c)
             break;
         reply.calls[reply.n_calls++] = c;

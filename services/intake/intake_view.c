@@ -7,10 +7,6 @@
 #include "ccip_log.h"
 #include "intake_validate.h"
 
-/* Longest message: a fixed sentence and a reason of INTAKE_REASON_MAX
- * characters of up to 4 bytes. */
-#define MESSAGE_MAX (INTAKE_REASON_MAX * 4 + 256)
-
 static const ccip_db_stmt S_SET = {
     "intake_view_set",
     "INSERT INTO applicant_view (application_id, status, message, updated_at) "
@@ -63,40 +59,46 @@ Ccip__Intake__ApplicantStatus intake_view_status(const char *name)
         &ccip__intake__applicant_status__descriptor, name);
 }
 
+int intake_view_entry(const char *from, const char *to, const char *reason, const char **status,
+                      char *message, size_t len)
+{
+    int has_reason = reason && reason[0];
+    *status = NULL;
+    if (strcmp(to, INTAKE_DRAFT) == 0) {
+        *status = "APPLICANT_DRAFT";
+        snprintf(message, len, "draft created; complete it and submit it while the call is open");
+    } else if (strcmp(to, INTAKE_SUBMITTED) == 0) {
+        *status = "APPLICANT_RECEIVED";
+        snprintf(message, len, "%s; the center checks it for completeness",
+                 from && strcmp(from, INTAKE_RETURNED) == 0 ? "submitted again after correction"
+                                                            : "submitted");
+    } else if (strcmp(to, INTAKE_RETURNED) == 0) {
+        *status = "APPLICANT_ACTION_REQUIRED";
+        snprintf(message, len, "returned for correction: %s; correct it and submit again",
+                 has_reason ? reason : "see the center's note");
+    } else if (strcmp(to, INTAKE_ACCEPTED) == 0) {
+        *status = "APPLICANT_IN_REVIEW";
+        snprintf(message, len, "accepted as complete; the evaluation follows");
+    } else if (strcmp(to, INTAKE_REJECTED) == 0) {
+        *status = "APPLICANT_NOT_ACCEPTED";
+        snprintf(message, len, "not accepted: %s", has_reason ? reason : "no reason given");
+    } else if (strcmp(to, INTAKE_WITHDRAWN) == 0) {
+        *status = "APPLICANT_WITHDRAWN";
+        snprintf(message, len, "withdrawn by the applicant%s%s", has_reason ? ": " : "",
+                 has_reason ? reason : "");
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 int intake_view_transition(ccip_db *db, const char *app_id, const char *from, const char *to,
                            const char *reason)
 {
     const char *status = NULL;
-    char message[MESSAGE_MAX];
-    int has_reason = reason && reason[0];
-    if (strcmp(to, INTAKE_DRAFT) == 0) {
-        status = "APPLICANT_DRAFT";
-        snprintf(message, sizeof message,
-                 "draft created; complete it and submit it while the call is open");
-    } else if (strcmp(to, INTAKE_SUBMITTED) == 0) {
-        status = "APPLICANT_RECEIVED";
-        snprintf(message, sizeof message, "%s; the center checks it for completeness",
-                 from && strcmp(from, INTAKE_RETURNED) == 0 ? "submitted again after correction"
-                                                            : "submitted");
-    } else if (strcmp(to, INTAKE_RETURNED) == 0) {
-        status = "APPLICANT_ACTION_REQUIRED";
-        snprintf(message, sizeof message,
-                 "returned for correction: %s; correct it and submit again",
-                 has_reason ? reason : "see the center's note");
-    } else if (strcmp(to, INTAKE_ACCEPTED) == 0) {
-        status = "APPLICANT_IN_REVIEW";
-        snprintf(message, sizeof message, "accepted as complete; the evaluation follows");
-    } else if (strcmp(to, INTAKE_REJECTED) == 0) {
-        status = "APPLICANT_NOT_ACCEPTED";
-        snprintf(message, sizeof message, "not accepted: %s",
-                 has_reason ? reason : "no reason given");
-    } else if (strcmp(to, INTAKE_WITHDRAWN) == 0) {
-        status = "APPLICANT_WITHDRAWN";
-        snprintf(message, sizeof message, "withdrawn by the applicant%s%s", has_reason ? ": " : "",
-                 has_reason ? reason : "");
-    } else {
+    char message[INTAKE_VIEW_MESSAGE_MAX];
+    if (intake_view_entry(from, to, reason, &status, message, sizeof message) < 0)
         return CCIP_DB_ERROR; /* a status the schema's CHECK would refuse too */
-    }
     const char *values[] = {app_id, status, message};
     int rc = ccip_db_exec(db, &S_SET, 3, values, NULL, NULL, NULL);
     if (rc != CCIP_DB_OK)

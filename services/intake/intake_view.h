@@ -33,11 +33,23 @@
 #define INTAKE_VIEW_H
 
 #include "intake.h"
+#include "intake_validate.h"
 #include "ccip_arena.h"
 
 #define INTAKE_VIEW_NSUBSCRIPTIONS 2
 /* evaluation and funding, for intake_def. */
 extern const ccip_subscription intake_view_subscriptions[INTAKE_VIEW_NSUBSCRIPTIONS];
+
+/* Room for a view message: a fixed sentence and a reason of
+ * INTAKE_REASON_MAX characters of up to 4 bytes. */
+#define INTAKE_VIEW_MESSAGE_MAX (INTAKE_REASON_MAX * 4 + 256)
+
+/* What the applicant sees after a transition from `from` (NULL: created) to
+ * the internal status `to` for `reason` (may be NULL): sets *status (static
+ * text, e.g. "APPLICANT_RECEIVED") and writes the sentence into message.
+ * Returns 0, or -1 when `to` is not a status. */
+int intake_view_entry(const char *from, const char *to, const char *reason, const char **status,
+                      char *message, size_t len);
 
 /* Records in the applicant's view that application app_id went from `from`
  * (NULL: created) to the internal status `to`, for `reason`. Runs inside the

@@ -1,12 +1,16 @@
 /*
- * bench_intake: complete applications submitted through the broker, each
+ * bench_intake: complete applications filed through the broker, each
  * acknowledged only after its commit, against the same PostgreSQL's
  * one-row INSERT of a row like an application.
  *
- * Starts a private bus and intake (CCIP_WORKERS, default 8: eight worker
- * threads, each its own database connection, so eight transactions can be
- * in flight) against the PostgreSQL that scripts/bench started (durable:
- * fsync on).
+ * Starts a private bus and intake against the PostgreSQL that scripts/bench
+ * started (durable: fsync on). Intake runs as an operator would run it for
+ * this load (each setting unless the caller's environment sets it):
+ * CCIP_WORKERS=8 command slots, so that every one of the 8 clients has its
+ * command in hand at once, and the service defaults for the rest
+ * (CCIP_DB_CONNECTIONS=2 connections, CCIP_BATCH_MAX=32): the commands in
+ * hand share the connections and commit in batches (group commit), each
+ * still acknowledged only after its batch's commit.
  *
  * 1. pgbench_tps: pgbench, as role ccip_intake, at CLIENTS clients for
  *    SECONDS, runs a one-row INSERT into a scratch table of schema intake
@@ -21,24 +25,36 @@
  *    itself) and verified (by staff) through the broker.
  * 3. submit_per_s: CLIENTS threads, each its own front-door connection
  *    (ccip_client) acting as its organisation (role applicant, actor
- *    org:<USCC>), make complete applications for SECONDS. A complete
- *    application is three commands, each its own transaction and durable
- *    commit, each sent only after the previous one was answered:
- *      intake.application.draft.v1          title, summary, district and the
- *                                           cluster's facts (complete content)
- *      intake.application.document.add.v1   the required document (DOC_BYTES,
- *                                           distinct content, so a new blob)
- *      intake.application.submit.v1         DRAFT -> SUBMITTED, submitted event
- *    What is timed, per application, is that whole sequence: from sending the
- *    draft to receiving the submit's OK reply (p99_ms is its 99th
- *    percentile). submit_per_s = submitted applications / seconds of the
- *    window. ratio = submit_per_s / pgbench_tps.
- * 4. lost: the number of applications whose submit was acknowledged (OK)
- *    but which the application table does not hold as SUBMITTED afterwards.
+ *    org:<USCC>), file complete applications for SECONDS, each with ONE
+ *    command, sent only after the previous one was answered:
+ *      intake.application.file.v1   title, summary, district, the cluster's
+ *                                   facts and the required document inline
+ *                                   (DOC_BYTES, distinct content, so a new
+ *                                   blob); drafted and submitted in one
+ *                                   transaction, submitted event
+ *    What is timed, per application, is that command from sending to its
+ *    OK reply (p99_ms is its 99th percentile). submit_per_s = filed
+ *    applications / seconds of the window. ratio = submit_per_s /
+ *    pgbench_tps.
+ *    Until the one-step command existed, this step timed the three-command
+ *    sequence draft.v1, document.add.v1, submit.v1 (three transactions) as
+ *    one application; that path still exists and is measured too, for
+ *    THREE_STEP_SECONDS after the window, on a line of its own (step 5).
+ * 4. lost: the number of applications whose filing was acknowledged (OK)
+ *    but which the application table does not hold as SUBMITTED (once)
+ *    with a document afterwards.
+ * 5. three_step: the same clients make complete applications the old way
+ *    (draft, document.add, submit; each command its own round trip) for
+ *    THREE_STEP_SECONDS; reported with each command's latency on a line
+ *    before the last two (its applications are checked for loss too).
  *
- * The line before the last gives each command's latency and the number of
- * commands per second, which is what to compare with pgbench's per-commit
- * rate (three commits per application).
+ * 6. ping: the same clients send ccip.ping.v1 (read-only: the broker's
+ *    round trip and one read statement) for PING_SECONDS: the most any
+ *    command can reach through the broker here, given on the line before
+ *    the last.
+ *
+ * The line before the last also says how many commands intake ran in how
+ * many transactions during the window (ccip.ping.v1 counts): the batches.
  *
  * Usage: bench_intake [SECONDS]
  * Last line: bench intake: submit_per_s=… pgbench_tps=… ratio=R p99_ms=… lost=L
@@ -60,30 +76,42 @@
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 
-#define CLIENTS      8
-#define WORKERS      "8" /* intake's worker threads (and database connections) */
-#define REQUIRED_DOC "business_licence"
-#define DOC_BYTES    1024
-#define NSTEPS       3 /* draft, document, submit */
+#define CLIENTS            8
+#define WORKERS            "8" /* intake's command slots: one per client */
+#define REQUIRED_DOC       "business_licence"
+#define DOC_BYTES          1024
+#define THREE_STEP_SECONDS 3
+#define PING_SECONDS       2
+#define NSTEPS             3 /* draft, document, submit (the three-step path) */
 #define SUMMARY                                                                                    \
     "Restoring and digitising opera costumes in a former printing works; open studio for "         \
     "schools and a shared scanning room for the small studios of the district."
 
+/* What the clients do in a window. */
+typedef enum { MODE_FILE, MODE_THREE_STEP, MODE_PING, NMODES } s_mode;
+
 static ccip_test_env s_env;
 static void *s_ctx;
-static int64_t s_until_us;
-static long s_calls_each; /* calls (so applications) each client may use */
+static s_mode s_current;   /* the window's mode */
+static int64_t s_until_us; /* the window's end */
+static long s_calls_each;  /* calls (so applications) each client may use */
 static char (*s_calls)[CCIP_UUID_STRLEN + 1];
 static atomic_long s_failed;
+
+/* One client's results in one window. */
+typedef struct {
+    long done;                         /* applications acknowledged */
+    int64_t *seq_us;                   /* per application: the whole of it */
+    int64_t *step_us[NSTEPS];          /* per application: each command (three-step) */
+    char (*ids)[CCIP_UUID_STRLEN + 1]; /* acknowledged applications */
+} s_results;
 
 typedef struct {
     int i;
     char uscc[19];
     char actor[32];
-    long done;                         /* applications submitted (acknowledged) */
-    int64_t *seq_us;                   /* per application: the whole sequence */
-    int64_t *step_us[NSTEPS];          /* per application: each command */
-    char (*ids)[CCIP_UUID_STRLEN + 1]; /* acknowledged applications */
+    long next;           /* its next call, in its slice of s_calls */
+    s_results r[NMODES]; /* per window */
 } s_client_state;
 
 static s_client_state s_clients[CLIENTS];
@@ -100,6 +128,41 @@ static int64_t s_mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The machine's CPU time so far (all cores, seconds): busy (not idle or
+ * waiting for I/O) and in all. Both 0 when /proc/stat cannot be read. */
+typedef struct {
+    double busy, total;
+} s_cpu;
+
+static s_cpu s_cpu_now(void)
+{
+    s_cpu c = {0, 0};
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8) {
+        double hz = (double)sysconf(_SC_CLK_TCK);
+        for (int i = 0; i < 8; i++)
+            c.total += (double)v[i] / hz;
+        c.busy = c.total - (double)(v[3] + v[4]) / hz;
+    }
+    if (f)
+        fclose(f);
+    return c;
+}
+
+/* Busy share of the CPU between a and b (0..1), and the busy CPU
+ * milliseconds per unit of work for n units. */
+static double s_cpu_share(s_cpu a, s_cpu b)
+{
+    return b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+}
+
+static double s_cpu_ms_per(s_cpu a, s_cpu b, double n)
+{
+    return n > 0 ? (b.busy - a.busy) * 1000.0 / n : 0;
 }
 
 /* A valid unified social credit code (GB 32100-2015 check character) for
@@ -335,10 +398,137 @@ static void s_failure(const char *what, int status, const char *err)
         fprintf(stderr, "bench intake: %s failed: %d %s\n", what, status, err);
 }
 
+/* The content every application carries (complete for a cluster call). */
+static void s_content(Ccip__Intake__ApplicationContent *content, Ccip__Intake__ClusterFacts *facts)
+{
+    *facts = (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
+    facts->cluster_name = "Langyuan Station creative park";
+    facts->location = "Langjiayuan 6, Jianguo Road";
+    facts->area_m2 = 60000;
+    facts->enterprise_count = 120;
+    facts->employee_count = 3500;
+    facts->lead_operator = "Langyuan Cultural Investment Co.";
+    *content = (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
+    content->title = "Digital heritage workshop";
+    content->summary = SUMMARY;
+    content->district = "110105";
+    content->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
+    content->cluster = facts;
+}
+
+/* Distinct document content (so a new blob) for this client's k-th call. */
+static void s_document(const s_client_state *st, const char *call, uint8_t doc[DOC_BYTES])
+{
+    memset(doc, ' ', DOC_BYTES);
+    int n = snprintf((char *)doc, DOC_BYTES, "%%PDF-1.4 business licence of %s for call %s",
+                     st->uscc, call);
+    doc[n] = ' ';
+}
+
+/* One application in one command. Returns 0 with its id, or -1. */
+static int s_file_one(ccip_client *c, s_client_state *st, const char *call,
+                      Ccip__Intake__ApplicationContent *content, char app[CCIP_UUID_STRLEN + 1])
+{
+    char err[512];
+    uint8_t doc[DOC_BYTES];
+    s_document(st, call, doc);
+    Ccip__Intake__DocumentUpload u = CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
+    u.doc_type = REQUIRED_DOC;
+    u.name = "licence.pdf";
+    u.media_type = "application/pdf";
+    u.content.data = doc;
+    u.content.len = DOC_BYTES;
+    Ccip__Intake__DocumentUpload *docs[] = {&u};
+    Ccip__Intake__FileApplicationRequest rq = CCIP__INTAKE__FILE_APPLICATION_REQUEST__INIT;
+    rq.call_id = (char *)call;
+    rq.applicant_uscc = st->uscc;
+    rq.content = content;
+    rq.documents = docs;
+    rq.n_documents = 1;
+    Ccip__Intake__ApplicationReply *r = NULL;
+    int status = s_call(c, "applicant", st->actor, "intake.application.file.v1", &rq.base,
+                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r, err,
+                        sizeof err);
+    if (status != 0) {
+        s_failure("file", status, err);
+        return -1;
+    }
+    snprintf(app, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return 0;
+}
+
+/* One application in three commands (draft, document.add, submit), each
+ * step's time into t[]. Returns 0 with its id, or -1. */
+static int s_three_steps(ccip_client *c, s_client_state *st, const char *call,
+                         Ccip__Intake__ApplicationContent *content, char app[CCIP_UUID_STRLEN + 1],
+                         int64_t t[NSTEPS])
+{
+    char err[512];
+    int64_t t0 = s_mono_us();
+    Ccip__Intake__DraftApplicationRequest d = CCIP__INTAKE__DRAFT_APPLICATION_REQUEST__INIT;
+    d.call_id = (char *)call;
+    d.applicant_uscc = st->uscc;
+    d.content = content;
+    Ccip__Intake__ApplicationReply *r = NULL;
+    int status = s_call(c, "applicant", st->actor, "intake.application.draft.v1", &d.base,
+                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r, err,
+                        sizeof err);
+    if (status != 0) {
+        s_failure("draft", status, err);
+        return -1;
+    }
+    snprintf(app, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    int64_t t1 = s_mono_us();
+    uint8_t doc[DOC_BYTES];
+    s_document(st, call, doc);
+    Ccip__Intake__AddDocumentRequest a = CCIP__INTAKE__ADD_DOCUMENT_REQUEST__INIT;
+    a.application_id = app;
+    a.doc_type = REQUIRED_DOC;
+    a.name = "licence.pdf";
+    a.media_type = "application/pdf";
+    a.content.data = doc;
+    a.content.len = DOC_BYTES;
+    status = s_call(c, "applicant", st->actor, "intake.application.document.add.v1", &a.base, NULL,
+                    NULL, err, sizeof err);
+    if (status != 0) {
+        s_failure("document.add", status, err);
+        return -1;
+    }
+    int64_t t2 = s_mono_us();
+    Ccip__Intake__ApplicationActionRequest sub = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
+    sub.application_id = app;
+    status = s_call(c, "applicant", st->actor, "intake.application.submit.v1", &sub.base, NULL,
+                    NULL, err, sizeof err);
+    if (status != 0) {
+        s_failure("submit", status, err);
+        return -1;
+    }
+    t[0] = t1 - t0;
+    t[1] = t2 - t1;
+    t[2] = s_mono_us() - t2;
+    return 0;
+}
+
+/* One ccip.ping.v1 (read-only: the broker's round trip and one read);
+ * writes "" as the id. Returns 0 or -1. */
+static int s_ping_one(ccip_client *c, char app[CCIP_UUID_STRLEN + 1])
+{
+    char err[512];
+    app[0] = '\0';
+    int status =
+        s_call(c, "applicant", "org:ping", "ccip.ping.v1", NULL, NULL, NULL, err, sizeof err);
+    if (status != 0)
+        s_failure("ping", status, err);
+    return status == 0 ? 0 : -1;
+}
+
 /* One client: complete applications until the window closes. */
 static void *s_client(void *arg)
 {
     s_client_state *st = arg;
+    s_results *res = &st->r[s_current];
     char err[512];
     ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
     ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
@@ -346,80 +536,55 @@ static void *s_client(void *arg)
         s_failure("connect", -1, err);
         return NULL;
     }
-    Ccip__Intake__ClusterFacts facts = CCIP__INTAKE__CLUSTER_FACTS__INIT;
-    facts.cluster_name = "Langyuan Station creative park";
-    facts.location = "Langjiayuan 6, Jianguo Road";
-    facts.area_m2 = 60000;
-    facts.enterprise_count = 120;
-    facts.employee_count = 3500;
-    facts.lead_operator = "Langyuan Cultural Investment Co.";
-    Ccip__Intake__ApplicationContent content = CCIP__INTAKE__APPLICATION_CONTENT__INIT;
-    content.title = "Digital heritage workshop";
-    content.summary = SUMMARY;
-    content.district = "110105";
-    content.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
-    content.cluster = &facts;
-    uint8_t doc[DOC_BYTES];
-    memset(doc, ' ', sizeof doc);
-    for (long k = 0; k < s_calls_each && ccip_now_us() < s_until_us; k++) {
-        const char *call = s_calls[(long)st->i * s_calls_each + k];
-        int64_t t0 = s_mono_us(), t1, t2, t3;
-        /* 1. the draft, with complete content */
-        Ccip__Intake__DraftApplicationRequest d = CCIP__INTAKE__DRAFT_APPLICATION_REQUEST__INIT;
-        d.call_id = (char *)call;
-        d.applicant_uscc = st->uscc;
-        d.content = &content;
-        Ccip__Intake__ApplicationReply *r = NULL;
-        int status = s_call(c, "applicant", st->actor, "intake.application.draft.v1", &d.base,
-                            &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r,
-                            err, sizeof err);
-        if (status != 0) {
-            s_failure("draft", status, err);
-            continue;
-        }
+    Ccip__Intake__ClusterFacts facts;
+    Ccip__Intake__ApplicationContent content;
+    s_content(&content, &facts);
+    /* Pings use no call; every result slot holds one application or ping. */
+    while (res->done < s_calls_each && ccip_now_us() < s_until_us) {
+        if (s_current != MODE_PING && st->next >= s_calls_each)
+            break;
+        const char *call =
+            s_current == MODE_PING ? "" : s_calls[(long)st->i * s_calls_each + st->next++];
         char app[CCIP_UUID_STRLEN + 1];
-        snprintf(app, sizeof app, "%s", r->application->id);
-        protobuf_c_message_free_unpacked(&r->base, NULL);
-        t1 = s_mono_us();
-        /* 2. the required document: distinct content, so a new blob */
-        int n = snprintf((char *)doc, sizeof doc, "%%PDF-1.4 business licence of %s for %s",
-                         st->uscc, app);
-        doc[n] = ' ';
-        Ccip__Intake__AddDocumentRequest a = CCIP__INTAKE__ADD_DOCUMENT_REQUEST__INIT;
-        a.application_id = app;
-        a.doc_type = REQUIRED_DOC;
-        a.name = "licence.pdf";
-        a.media_type = "application/pdf";
-        a.content.data = doc;
-        a.content.len = sizeof doc;
-        status = s_call(c, "applicant", st->actor, "intake.application.document.add.v1", &a.base,
-                        NULL, NULL, err, sizeof err);
-        if (status != 0) {
-            s_failure("document.add", status, err);
+        int64_t t[NSTEPS] = {0}, t0 = s_mono_us();
+        int rc = s_current == MODE_FILE         ? s_file_one(c, st, call, &content, app)
+                 : s_current == MODE_THREE_STEP ? s_three_steps(c, st, call, &content, app, t)
+                                                : s_ping_one(c, app);
+        if (rc != 0)
             continue;
-        }
-        t2 = s_mono_us();
-        /* 3. the submission */
-        Ccip__Intake__ApplicationActionRequest s = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
-        s.application_id = app;
-        status = s_call(c, "applicant", st->actor, "intake.application.submit.v1", &s.base, NULL,
-                        NULL, err, sizeof err);
-        if (status != 0) {
-            s_failure("submit", status, err);
-            continue;
-        }
-        t3 = s_mono_us();
-        long j = st->done++;
-        st->seq_us[j] = t3 - t0;
-        st->step_us[0][j] = t1 - t0;
-        st->step_us[1][j] = t2 - t1;
-        st->step_us[2][j] = t3 - t2;
-        snprintf(st->ids[j], sizeof st->ids[j], "%s", app);
+        long j = res->done++;
+        res->seq_us[j] = s_mono_us() - t0;
+        for (int k = 0; k < NSTEPS; k++)
+            res->step_us[k][j] = t[k];
+        snprintf(res->ids[j], sizeof res->ids[j], "%s", app);
     }
     if (ccip_now_us() < s_until_us)
         s_failure("client", -1, "ran out of calls before the window closed");
     ccip_client_destroy(&c);
     return NULL;
+}
+
+/* Runs the clients in `mode` for `seconds`; returns the window's length (s). */
+static double s_window(s_mode mode, int seconds)
+{
+    s_current = mode;
+    s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
+    double t0 = s_now();
+    pthread_t t[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++)
+        pthread_create(&t[i], NULL, s_client, &s_clients[i]);
+    for (int i = 0; i < CLIENTS; i++)
+        pthread_join(t[i], NULL);
+    return s_now() - t0;
+}
+
+/* Applications acknowledged in a window. */
+static long s_acked(s_mode mode)
+{
+    long n = 0;
+    for (int i = 0; i < CLIENTS; i++)
+        n += s_clients[i].r[mode].done;
+    return n;
 }
 
 static int s_cmp(const void *a, const void *b)
@@ -429,19 +594,19 @@ static int s_cmp(const void *a, const void *b)
 }
 
 /* The q-quantile (0..1) of the values of every client's array `which`
- * (-1: the sequences), in milliseconds. */
-static double s_quantile(int which, double q)
+ * (-1: the whole applications) in window `mode`, in milliseconds. */
+static double s_quantile(s_mode mode, int which, double q)
 {
-    long total = 0;
-    for (int i = 0; i < CLIENTS; i++)
-        total += s_clients[i].done;
+    long total = s_acked(mode);
     if (total == 0)
         return 0;
     int64_t *all = malloc((size_t)total * sizeof *all);
     long n = 0;
-    for (int i = 0; i < CLIENTS; i++)
-        for (long j = 0; j < s_clients[i].done; j++)
-            all[n++] = which < 0 ? s_clients[i].seq_us[j] : s_clients[i].step_us[which][j];
+    for (int i = 0; i < CLIENTS; i++) {
+        const s_results *r = &s_clients[i].r[mode];
+        for (long j = 0; j < r->done; j++)
+            all[n++] = which < 0 ? r->seq_us[j] : r->step_us[which][j];
+    }
     qsort(all, (size_t)n, sizeof *all, s_cmp);
     long k = (long)(q * (double)n + 0.999999) - 1;
     if (k < 0)
@@ -453,9 +618,11 @@ static double s_quantile(int which, double q)
     return ms;
 }
 
-/* Acknowledged applications the table does not hold as SUBMITTED. */
-static long s_lost(long acked)
+/* Applications acknowledged in window `mode` that the table does not hold
+ * as SUBMITTED once, with a document. */
+static long s_lost(s_mode mode)
 {
+    long acked = s_acked(mode);
     if (acked == 0)
         return 0;
     size_t cap = (size_t)acked * (CCIP_UUID_STRLEN + 1) + 3;
@@ -463,14 +630,15 @@ static long s_lost(long acked)
     size_t used = 0;
     list[used++] = '{';
     for (int i = 0; i < CLIENTS; i++)
-        for (long j = 0; j < s_clients[i].done; j++)
+        for (long j = 0; j < s_clients[i].r[mode].done; j++)
             used += (size_t)snprintf(list + used, cap - used, "%s%s", used > 1 ? "," : "",
-                                     s_clients[i].ids[j]);
+                                     s_clients[i].r[mode].ids[j]);
     list[used++] = '}';
     list[used] = '\0';
     static const ccip_db_stmt S_FOUND = {
-        "bench_found", "SELECT count(*) FROM application WHERE id = ANY($1::uuid[]) "
-                       "AND status = 'SUBMITTED' AND submissions = 1"};
+        "bench_found", "SELECT count(*) FROM application a WHERE a.id = ANY($1::uuid[]) "
+                       "AND a.status = 'SUBMITTED' AND a.submissions = 1 "
+                       "AND EXISTS (SELECT 1 FROM document d WHERE d.application_id = a.id)"};
     ccip_db *db = ccip_test_db_connect_in("intake", "intake");
     const char *values[] = {list};
     PGresult *res = NULL;
@@ -510,15 +678,19 @@ int main(int argc, char **argv)
     }
 
     /* 1. the baseline */
+    s_cpu pg0 = s_cpu_now();
     double tps = s_pgbench(seconds);
+    s_cpu pg1 = s_cpu_now();
     if (tps <= 0) {
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
 
-    /* 2. set-up, untimed: enough calls that every client could go at
-     * twice pgbench's rate, one application per call. */
-    s_calls_each = (long)(2.0 * tps * seconds / CLIENTS) + 200;
+    /* 2. set-up, untimed: enough calls that every client could file at
+     * twice pgbench's rate, then make three-step applications at a tenth of
+     * it; one application per call. */
+    s_calls_each = (long)(2.0 * tps * seconds / CLIENTS) +
+                   (long)(0.1 * tps * THREE_STEP_SECONDS / CLIENTS) + 400;
     s_calls = calloc((size_t)(s_calls_each * CLIENTS), sizeof *s_calls);
     if (!s_calls || s_make_calls(c, s_calls_each * CLIENTS) < 0) {
         ccip_test_env_cleanup(&s_env, 1);
@@ -530,46 +702,79 @@ int main(int argc, char **argv)
         s_uscc(i, st->uscc);
         memcpy(st->actor, "org:", 4); /* (snprintf from a field of the same struct: -Wrestrict) */
         memcpy(st->actor + 4, st->uscc, sizeof st->uscc);
-        st->seq_us = calloc((size_t)s_calls_each, sizeof *st->seq_us);
-        for (int k = 0; k < NSTEPS; k++)
-            st->step_us[k] = calloc((size_t)s_calls_each, sizeof *st->step_us[k]);
-        st->ids = calloc((size_t)s_calls_each, sizeof *st->ids);
-        if (!st->seq_us || !st->step_us[0] || !st->step_us[1] || !st->step_us[2] || !st->ids ||
-            s_make_org(c, st) < 0) {
+        for (int m = 0; m < NMODES; m++) {
+            s_results *r = &st->r[m];
+            r->seq_us = calloc((size_t)s_calls_each, sizeof *r->seq_us);
+            for (int k = 0; k < NSTEPS; k++)
+                r->step_us[k] = calloc((size_t)s_calls_each, sizeof *r->step_us[k]);
+            r->ids = calloc((size_t)s_calls_each, sizeof *r->ids);
+            if (!r->seq_us || !r->step_us[0] || !r->step_us[1] || !r->step_us[2] || !r->ids) {
+                ccip_test_env_cleanup(&s_env, 1);
+                return 1;
+            }
+        }
+        if (s_make_org(c, st) < 0) {
             ccip_test_env_cleanup(&s_env, 1);
             return 1;
         }
     }
     ccip_client_destroy(&c);
 
-    /* 3. the timed window */
-    s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
-    double t0 = s_now();
-    pthread_t t[CLIENTS];
-    for (int i = 0; i < CLIENTS; i++)
-        pthread_create(&t[i], NULL, s_client, &s_clients[i]);
-    for (int i = 0; i < CLIENTS; i++)
-        pthread_join(t[i], NULL);
-    double elapsed = s_now() - t0;
-    long acked = 0;
-    for (int i = 0; i < CLIENTS; i++)
-        acked += s_clients[i].done;
+    /* 3. the timed window: one command per application */
+    unsigned long long cmd0 = 0, tx0 = 0, cmd1 = 0, tx1 = 0;
+    ccip_test_ping_counts(&s_env, "intake", &cmd0, &tx0);
+    s_cpu f0 = s_cpu_now();
+    double elapsed = s_window(MODE_FILE, seconds);
+    s_cpu f1 = s_cpu_now();
+    ccip_test_ping_counts(&s_env, "intake", &cmd1, &tx1);
+    long acked = s_acked(MODE_FILE);
     double per_s = (double)acked / elapsed;
 
+    /* 5. the three-command path, for comparison */
+    double elapsed3 = s_window(MODE_THREE_STEP, THREE_STEP_SECONDS);
+    long acked3 = s_acked(MODE_THREE_STEP);
+    double per_s3 = (double)acked3 / elapsed3;
+
+    /* 6. the bound the broker sets: the same clients ping intake (read-only:
+     * one round trip through the broker and one read statement) */
+    s_cpu p0 = s_cpu_now();
+    double elapsed_ping = s_window(MODE_PING, PING_SECONDS);
+    s_cpu p1 = s_cpu_now();
+    double ping_per_s = (double)s_acked(MODE_PING) / elapsed_ping;
+
     /* 4. what was acknowledged is there */
-    long lost = s_lost(acked);
+    long lost = s_lost(MODE_FILE);
+    long lost3 = s_lost(MODE_THREE_STEP);
     long failed = atomic_load(&s_failed);
-    ccip_test_env_cleanup(&s_env, failed > 0 || lost != 0);
+    ccip_test_env_cleanup(&s_env, failed > 0 || lost != 0 || lost3 != 0);
 
     fprintf(stderr,
-            "applications: %ld submitted in %.1f s by %d clients (%d intake "
-            "workers), %ld failed\n",
-            acked, elapsed, CLIENTS, atoi(getenv("CCIP_WORKERS")), failed);
-    printf("per command (ms, p50/p99): draft %.1f/%.1f document.add %.1f/%.1f submit %.1f/%.1f; "
-           "whole application p50 %.1f; commands_per_s=%.0f (%d commits per application)\n",
-           s_quantile(0, 0.5), s_quantile(0, 0.99), s_quantile(1, 0.5), s_quantile(1, 0.99),
-           s_quantile(2, 0.5), s_quantile(2, 0.99), s_quantile(-1, 0.5), per_s * NSTEPS, NSTEPS);
+            "applications: %ld filed in %.1f s, %ld made in three steps in %.1f s, by %d "
+            "clients (intake: %s workers, %s connections, batches of at most %s), %ld "
+            "failed\n",
+            acked, elapsed, acked3, elapsed3, CLIENTS, getenv("CCIP_WORKERS"),
+            getenv("CCIP_DB_CONNECTIONS") ? getenv("CCIP_DB_CONNECTIONS") : "2 (default)",
+            getenv("CCIP_BATCH_MAX") ? getenv("CCIP_BATCH_MAX") : "32 (default)", failed);
+    printf("three-step path (draft, document.add, submit; ms p50/p99): draft %.1f/%.1f "
+           "document.add %.1f/%.1f submit %.1f/%.1f; whole application p50 %.1f p99 %.1f; "
+           "applications_per_s=%.0f ratio=%.3f lost=%ld\n",
+           s_quantile(MODE_THREE_STEP, 0, 0.5), s_quantile(MODE_THREE_STEP, 0, 0.99),
+           s_quantile(MODE_THREE_STEP, 1, 0.5), s_quantile(MODE_THREE_STEP, 1, 0.99),
+           s_quantile(MODE_THREE_STEP, 2, 0.5), s_quantile(MODE_THREE_STEP, 2, 0.99),
+           s_quantile(MODE_THREE_STEP, -1, 0.5), s_quantile(MODE_THREE_STEP, -1, 0.99), per_s3,
+           per_s3 / tps, lost3);
+    printf("file.v1 (one command per application): p50 %.1f ms; intake ran %llu commands in %llu "
+           "transactions during the window (%.1f per commit); bound: the same clients ping "
+           "intake at %.0f/s (p50 %.2f ms, ratio %.2f); machine CPU busy (all processes, %ld "
+           "cores): pgbench %.0f%% %.2f ms/tx, file.v1 %.0f%% %.2f ms/application, ping %.0f%% "
+           "%.2f ms/ping\n",
+           s_quantile(MODE_FILE, -1, 0.5), cmd1 - cmd0, tx1 - tx0,
+           tx1 > tx0 ? (double)(cmd1 - cmd0) / (double)(tx1 - tx0) : 0.0, ping_per_s,
+           s_quantile(MODE_PING, -1, 0.5), ping_per_s / tps, sysconf(_SC_NPROCESSORS_ONLN),
+           100 * s_cpu_share(pg0, pg1), s_cpu_ms_per(pg0, pg1, tps * seconds),
+           100 * s_cpu_share(f0, f1), s_cpu_ms_per(f0, f1, (double)acked),
+           100 * s_cpu_share(p0, p1), s_cpu_ms_per(p0, p1, (double)s_acked(MODE_PING)));
     printf("bench intake: submit_per_s=%.0f pgbench_tps=%.0f ratio=%.2f p99_ms=%.1f lost=%ld\n",
-           per_s, tps, per_s / tps, s_quantile(-1, 0.99), lost);
-    return failed == 0 && lost == 0 ? 0 : 1;
+           per_s, tps, per_s / tps, s_quantile(MODE_FILE, -1, 0.99), lost);
+    return failed == 0 && lost == 0 && lost3 == 0 ? 0 : 1;
 }
