@@ -1068,6 +1068,97 @@ static int s_app_draft(ctl_opts *o, int argc, char **argv)
     return code;
 }
 
+static const char S_APP_FILE[] =
+    "usage: ccipctl --role applicant --actor org:USCC intake application file --call CALL_ID\n"
+    "           --title TEXT [--org USCC] [content and facts options]\n"
+    "           --document DOC_TYPE=PATH (repeat, one per document)\n"
+    "  files a complete application in one step: it is drafted and submitted at once with\n"
+    "  its documents (file name from PATH, media type guessed from its extension), or\n"
+    "  refused with nothing written\n" CONTENT_USAGE;
+
+static int s_app_file(ctl_opts *o, int argc, char **argv)
+{
+    static const struct option longs[] = {{"call", required_argument, NULL, 'c'},
+                                          {"org", required_argument, NULL, 'o'},
+                                          {"document", required_argument, NULL, 'd'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          CONTENT_OPTIONS,
+                                          {NULL, 0, NULL, 0}};
+    Ccip__Intake__FileApplicationRequest rq = CCIP__INTAKE__FILE_APPLICATION_REQUEST__INIT;
+    s_content_opts co = {.programmes = calloc((size_t)argc + 1, sizeof(char *)),
+                         .budget = calloc((size_t)argc + 1, sizeof(char *))};
+    s_content_build b = {0};
+    char **docs = calloc((size_t)argc + 1, sizeof(char *));
+    size_t ndocs = 0;
+    Ccip__Intake__DocumentUpload *uploads = calloc((size_t)argc + 1, sizeof *uploads);
+    Ccip__Intake__DocumentUpload **upload_ptrs = calloc((size_t)argc + 1, sizeof *upload_ptrs);
+    const char *call = NULL;
+    int code = GO_ON, c;
+    if (!co.programmes || !co.budget || !docs || !uploads || !upload_ptrs) {
+        fprintf(stderr, "ccipctl: out of memory\n");
+        code = CTL_LOCAL;
+    }
+    optind = 0;
+    while (code == GO_ON && (c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+        if (c == 'c')
+            call = optarg;
+        else if (c == 'o')
+            rq.applicant_uscc = optarg;
+        else if (c == 'd')
+            docs[ndocs++] = optarg;
+        else if (!s_content_opt(&co, c, optarg))
+            code = s_help(S_APP_FILE, c);
+    }
+    if (code == GO_ON)
+        code = s_positional(argc, argv, 0, S_APP_FILE);
+    if (code == GO_ON)
+        code = s_required(call, "--call", S_APP_FILE);
+    if (code == GO_ON && s_content_build_from(&co, NULL, &b) < 0)
+        code = CTL_USAGE;
+    /* All documents travel in the one message. */
+    size_t room = CCIP_SOCK_MAX_MESSAGE_DEFAULT - DOCUMENT_OVERHEAD;
+    for (size_t i = 0; code == GO_ON && i < ndocs; i++) {
+        /* DOC_TYPE is a code, so the first '=' ends it (a path may hold more). */
+        char *path = strchr(docs[i], '=');
+        if (!path || path == docs[i] || !path[1]) {
+            fprintf(stderr, "ccipctl: --document must be DOC_TYPE=PATH, got \"%s\"\n", docs[i]);
+            code = CTL_USAGE;
+            break;
+        }
+        *path++ = '\0';
+        size_t len = 0;
+        uint8_t *content = s_read_file(path, room, &len);
+        if (!content) {
+            code = CTL_LOCAL;
+            break;
+        }
+        room -= len;
+        const char *slash = strrchr(path, '/');
+        uploads[i] = (Ccip__Intake__DocumentUpload)CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
+        uploads[i].doc_type = docs[i];
+        uploads[i].name = slash ? (char *)slash + 1 : path;
+        uploads[i].media_type = (char *)s_media_type(path);
+        uploads[i].content.data = content;
+        uploads[i].content.len = len;
+        upload_ptrs[i] = &uploads[i];
+        rq.n_documents = i + 1;
+    }
+    if (code == GO_ON) {
+        rq.call_id = (char *)call;
+        rq.content = &b.c;
+        rq.documents = upload_ptrs;
+        code = s_run(o, "intake.application.file.v1", &rq.base,
+                     &ccip__intake__application_reply__descriptor, s_print_application);
+    }
+    for (size_t i = 0; uploads && i < rq.n_documents; i++)
+        free(uploads[i].content.data);
+    free(uploads);
+    free(upload_ptrs);
+    free(docs);
+    s_content_free(&co, &b);
+    return code;
+}
+
 static const char S_APP_UPDATE[] =
     "usage: ccipctl --role applicant --actor org:USCC intake application update APPLICATION_ID\n"
     "           [content and facts options]\n"
@@ -1407,6 +1498,8 @@ static const s_command S_COMMANDS[] = {
     {"org", "verify", s_org_verify, "verify an organisation (staff)"},
     {"org", "show", s_org_show, "show an organisation"},
     {"application", "draft", s_app_draft, "start an application (applicant)"},
+    {"application", "file", s_app_file,
+     "file a complete application with its documents in one step (applicant)"},
     {"application", "update", s_app_update, "change a draft or returned application (applicant)"},
     {"application", "add-document", s_app_add_document, "attach a file (applicant)"},
     {"application", "remove-document", s_app_remove_document, "detach a file (applicant)"},

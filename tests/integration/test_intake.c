@@ -1615,6 +1615,756 @@ static void test_ccipctl(void **state)
     assert_non_null(strstr(out, "PERMISSION_DENIED"));
 }
 
+/* ---- one-step filing (intake.application.file.v1) ------------------------------ */
+
+/* A FileApplicationRequest and what it points to, in the caller's frame. */
+typedef struct {
+    s_content_storage content;
+    Ccip__Intake__DocumentUpload uploads[4];
+    Ccip__Intake__DocumentUpload *ptrs[4];
+    char data[4][128];
+    Ccip__Intake__FileApplicationRequest rq;
+} s_file_storage;
+
+/* A complete application for call (of `kind`) of organisation uscc, with a
+ * document of each type in docs (NULL-terminated, may be NULL), its
+ * content distinct per organisation, call and type. */
+static Ccip__Intake__FileApplicationRequest *s_file_rq(s_file_storage *s, const char *uscc,
+                                                       const char *call,
+                                                       Ccip__Intake__CallKind kind,
+                                                       int64_t requested, const char *const *docs)
+{
+    memset(s, 0, sizeof *s);
+    s->rq = (Ccip__Intake__FileApplicationRequest)CCIP__INTAKE__FILE_APPLICATION_REQUEST__INIT;
+    s->rq.call_id = (char *)call;
+    s->rq.applicant_uscc = (char *)uscc;
+    s->rq.content = s_content(&s->content, kind, requested);
+    for (size_t i = 0; docs && docs[i] && i < 4; i++) {
+        snprintf(s->data[i], sizeof s->data[i], "%%PDF-1.4 %s of %s for %s", docs[i], uscc, call);
+        s->uploads[i] = (Ccip__Intake__DocumentUpload)CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
+        s->uploads[i].doc_type = (char *)docs[i];
+        s->uploads[i].name = "scan.pdf";
+        s->uploads[i].media_type = "application/pdf";
+        s->uploads[i].content.data = (uint8_t *)s->data[i];
+        s->uploads[i].content.len = strlen(s->data[i]);
+        s->ptrs[i] = &s->uploads[i];
+        s->rq.n_documents = i + 1;
+    }
+    s->rq.documents = s->ptrs;
+    return &s->rq;
+}
+
+/* Sends a filing as (role, actor) with command id cid (NULL: fresh);
+ * returns the status and, when OK, writes the application id and hands
+ * over the reply's application (may be NULL). */
+static int s_file_send(const char *role, const char *actor,
+                       const Ccip__Intake__FileApplicationRequest *rq, const char *cid,
+                       char app[CCIP_UUID_STRLEN + 1], Ccip__Intake__Application **out)
+{
+    Ccip__Intake__ApplicationReply *r = NULL;
+    int status = s_send(role, actor, "intake.application.file.v1", &rq->base, cid,
+                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r);
+    if (status == 0 && r && app)
+        snprintf(app, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
+    if (status == 0 && r && out) {
+        *out = r->application;
+        r->application = NULL;
+    }
+    s_free(r);
+    return status;
+}
+
+/* Applications of organisation uscc, and rows any of them left behind. */
+static long long s_traces(const char *uscc)
+{
+    return s_number("SELECT (SELECT count(*) FROM application WHERE applicant_uscc = '%s') + "
+                    "(SELECT count(*) FROM outbox WHERE type = 'intake.application.submitted.v1' "
+                    "AND position(convert_to('%s', 'UTF8') IN payload) > 0)",
+                    uscc, uscc);
+}
+
+/* One command files a complete application: SUBMITTED with its facts and
+ * documents, the same history, view, timeline and event as draft + submit,
+ * and a reply that shows it as a get does. */
+static void test_file_complete(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], cid[37];
+    static const char *const docs[] = {"business_licence", "site_plan", NULL};
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .docs = {"business_licence", "site_plan"}};
+    s_open_call(&spec, call);
+    s_org(0, 0, uscc, actor); /* not verified: filing, like submitting, does not need it */
+    s_file_storage fs;
+    ccip_uuid_v7(cid);
+    Ccip__Intake__Application *a = NULL;
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, docs),
+                                 cid, app, &a),
+                     0);
+    assert_non_null(a);
+    /* The reply: as the applicant sees it. */
+    assert_int_equal(a->status, 0);
+    assert_int_equal(a->n_history, 0);
+    assert_int_equal(a->submissions, 1);
+    assert_true(a->submitted_at_us > 0);
+    assert_string_equal(a->call_id, call);
+    assert_string_equal(a->applicant_uscc, uscc);
+    assert_string_equal(a->content->title, "Digital heritage workshop");
+    assert_string_equal(a->content->district, "110105");
+    assert_int_equal(a->content->facts_case, CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER);
+    assert_int_equal(a->n_documents, 2);
+    assert_string_equal(a->documents[1]->doc_type, "site_plan");
+    assert_int_equal(strlen(a->documents[0]->sha256), 64);
+    assert_int_equal(a->applicant_view->status, CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_RECEIVED);
+    assert_int_equal(a->applicant_view->n_timeline, 2);
+    /* What a get shows afterwards is the same. */
+    Ccip__Intake__Application *g = s_get("applicant", actor, app);
+    assert_int_equal(g->n_documents, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(g->documents[i]->id, a->documents[i]->id);
+        assert_string_equal(g->documents[i]->sha256, a->documents[i]->sha256);
+        assert_int_equal(g->documents[i]->size, a->documents[i]->size);
+    }
+    assert_int_equal(g->applicant_view->status, a->applicant_view->status);
+    assert_string_equal(g->applicant_view->message, a->applicant_view->message);
+    assert_int_equal(g->applicant_view->n_timeline, 2);
+    assert_string_equal(g->applicant_view->timeline[0]->message,
+                        a->applicant_view->timeline[0]->message);
+    assert_int_equal(g->submitted_at_us, a->submitted_at_us);
+    assert_string_equal(g->content->summary, a->content->summary);
+    assert_string_equal(g->content->cluster->lead_operator, "Seven Star Group");
+    s_free(g);
+    s_free(a);
+    /* Staff see the history: created as a draft, then submitted, both by
+     * this command. */
+    g = s_get(STAFF, app);
+    assert_int_equal(g->status, CCIP__INTAKE__APPLICATION_STATUS__SUBMITTED);
+    assert_int_equal(g->n_history, 2);
+    assert_int_equal(g->history[0]->from_status, 0);
+    assert_int_equal(g->history[0]->to_status, CCIP__INTAKE__APPLICATION_STATUS__DRAFT);
+    assert_int_equal(g->history[1]->from_status, CCIP__INTAKE__APPLICATION_STATUS__DRAFT);
+    assert_int_equal(g->history[1]->to_status, CCIP__INTAKE__APPLICATION_STATUS__SUBMITTED);
+    assert_string_equal(g->history[1]->command_id, cid);
+    assert_string_equal(g->history[1]->actor_id, actor);
+    s_free(g);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                              app),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM document d JOIN blob b ON b.sha256 = d.sha256 "
+                              "WHERE d.application_id = '%s' AND b.sha256 = sha256(b.content)",
+                              app),
+                     2);
+    /* Staff may accept it as any other (once the organisation is verified). */
+    assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), CCIP__STATUS__FAILED_PRECONDITION);
+    Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
+    v.uscc = uscc;
+    s_free(s_ok(STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
+
+    /* The other kinds: their facts are written too; content already stored
+     * (the same file under another application) is kept once. */
+    char tcall[37], pcall[37], tapp[37], papp[37];
+    s_call_spec talent = {.kind = CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION,
+                          .docs = {"business_licence"}};
+    s_open_call(&talent, tcall);
+    s_call_spec project = {.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT};
+    s_open_call(&project, pcall);
+    Ccip__Intake__FileApplicationRequest *rq = s_file_rq(
+        &fs, uscc, tcall, talent.kind, 0, (const char *const[]){"business_licence", NULL});
+    snprintf(fs.data[0], sizeof fs.data[0], "%%PDF-1.4 business_licence of %s for %s", uscc, call);
+    fs.uploads[0].content.len = strlen(fs.data[0]);
+    long long blobs = s_number("SELECT count(*) FROM blob");
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, tapp, NULL), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM blob"), blobs);
+    assert_int_equal(s_number("SELECT count(*) FROM talent_programme p JOIN talent_base_facts t "
+                              "USING (application_id) WHERE application_id = '%s' AND "
+                              "t.annual_capacity = 120 AND p.name = 'Animation'",
+                              tapp),
+                     1);
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, pcall, project.kind, 4000000, NULL), NULL,
+                                 papp, NULL),
+                     0);
+    assert_int_equal(s_number("SELECT count(*) FROM budget_line WHERE application_id = '%s' AND "
+                              "amount_fen = 2000000",
+                              papp),
+                     2);
+    assert_int_equal(
+        s_number("SELECT requested_fen FROM application WHERE id = '%s' AND status = 'SUBMITTED'",
+                 papp),
+        4000000);
+}
+
+/* No filing before a call opens or after it closes (the error says when),
+ * and nothing is written: not even a draft. */
+static void test_file_window(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], when[40], part[80];
+    s_org(0, 1, uscc, actor);
+    int64_t now = s_now_s_us();
+    s_file_storage fs;
+
+    s_call_spec later = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                         .opens_at_us = now + 2 * DAY_US,
+                         .closes_at_us = now + 30 * DAY_US};
+    s_open_call(&later, call);
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, call, later.kind, 0, NULL), NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_time_text(later.opens_at_us, when, sizeof when);
+    snprintf(part, sizeof part, "opens for submissions at %s UTC", when);
+    s_error_has(part);
+
+    s_call_spec past = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .opens_at_us = now - 30 * DAY_US,
+                        .closes_at_us = now - DAY_US};
+    s_open_call(&past, call);
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, past.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_time_text(past.closes_at_us, when, sizeof when);
+    snprintf(part, sizeof part, "closed for submissions at %s UTC", when);
+    s_error_has(part);
+
+    s_call_spec open = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&open, call);
+    Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
+    c.call_id = call;
+    c.reason = "moved to next year";
+    s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, open.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("was closed by staff at ");
+    s_error_has("moved to next year");
+    assert_int_equal(s_traces(uscc), 0);
+}
+
+/* One live application per organisation per call, whether the live one was
+ * drafted or filed; a withdrawn one does not count. Not eligible: refused. */
+static void test_file_one_live_application(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], draft[37], filed[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_file_storage fs;
+    s_draft(actor, uscc, call, spec.kind, 0, draft);
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    s_error_has("already has a live application");
+    s_error_has(draft);
+    assert_int_equal(s_act("applicant", actor, "withdraw", draft, NULL, NULL), 0);
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
+                                 NULL, filed, NULL),
+                     0);
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    s_error_has(filed);
+    s_content_storage st;
+    assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
+                     CCIP__STATUS__ALREADY_EXISTS);
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc),
+                     2);
+    /* Eligibility: a call for district governments refuses an enterprise. */
+    s_call_spec gov = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                       .eligible = CCIP__INTAKE__ORGANISATION_TYPE__DISTRICT_GOVERNMENT};
+    s_open_call(&gov, call);
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, gov.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("DISTRICT_GOVERNMENT only");
+}
+
+/* Every required document and complete content, or the error lists what
+ * is missing and nothing is written. */
+static void test_file_required_documents(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .docs = {"business_licence", "site_plan", "operator_report"}};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_file_storage fs;
+    assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("required documents missing: business_licence, site_plan, operator_report");
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, call, spec.kind, 0,
+                                           (const char *const[]){"site_plan", "extra", NULL}),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("required documents missing: business_licence, operator_report");
+    Ccip__Intake__FileApplicationRequest *rq =
+        s_file_rq(&fs, uscc, call, spec.kind, 0,
+                  (const char *const[]){"business_licence", "site_plan", "operator_report", NULL});
+    rq->content->summary = "";
+    rq->content->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS__NOT_SET;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("field `summary` is empty");
+    s_error_has("cluster facts");
+    rq->content = NULL;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `content` is missing");
+    assert_int_equal(s_traces(uscc), 0);
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, call, spec.kind, 0,
+                                           (const char *const[]){"business_licence", "site_plan",
+                                                                 "operator_report", NULL}),
+                                 NULL, NULL, NULL),
+                     0);
+}
+
+/* Requested amount positive and within the call's maximum. */
+static void test_file_requested_amount(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                        .max_request_fen = 100000000};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_file_storage fs;
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, call, spec.kind, 100000001, NULL), NULL, NULL,
+                                 NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `requested_fen` must be at most 100000000 (the call's maximum, 1000000.00 "
+                "yuan), got 100000001");
+    Ccip__Intake__FileApplicationRequest *rq = s_file_rq(&fs, uscc, call, spec.kind, 5000, NULL);
+    rq->content->requested_fen = -5;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `requested_fen` must be positive");
+    rq->content->requested_fen = 0;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("field `requested_fen` must be positive");
+    assert_int_equal(s_traces(uscc), 0);
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, call, spec.kind, 100000000, NULL), NULL, NULL,
+                                 NULL),
+                     0);
+}
+
+/* Only the organisation's own users file; other roles are refused. */
+static void test_file_permissions(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], uscc2[19], actor2[24];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_org(0, 1, uscc2, actor2);
+    s_file_storage fs;
+    Ccip__Intake__FileApplicationRequest *rq = s_file_rq(&fs, uscc, call, spec.kind, 0, NULL);
+    assert_int_equal(s_file_send("applicant", actor2, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    s_error_has("may not file an application for organisation");
+    assert_int_equal(s_file_send(STAFF, rq, NULL, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(s_file_send(NULL, NULL, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    /* An applicant whose actor id is not a valid organisation code. */
+    assert_int_equal(s_file_send("applicant", "org:91110105MA01ABCD2Y", rq, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    s_error_has("unified social credit code");
+    /* An organisation that is not registered. */
+    char uscc3[19], actor3[24];
+    s_uscc(uscc3);
+    snprintf(actor3, sizeof actor3, "org:%s", uscc3);
+    assert_int_equal(s_file_send("applicant", actor3, s_file_rq(&fs, "", call, spec.kind, 0, NULL),
+                                 NULL, NULL, NULL),
+                     CCIP__STATUS__NOT_FOUND);
+    s_error_has("is not registered");
+    /* Nor a call that does not exist. */
+    char nocall[37];
+    ccip_uuid_v7(nocall);
+    assert_int_equal(s_file_send("applicant", actor,
+                                 s_file_rq(&fs, uscc, nocall, spec.kind, 0, NULL), NULL, NULL,
+                                 NULL),
+                     CCIP__STATUS__NOT_FOUND);
+    s_error_has("there is no call");
+    assert_int_equal(s_traces(uscc), 0);
+    assert_int_equal(s_traces(uscc3), 0);
+    /* applicant_uscc "" means the caller's own organisation. */
+    char app[37];
+    assert_int_equal(s_file_send("applicant", actor2, s_file_rq(&fs, "", call, spec.kind, 0, NULL),
+                                 NULL, app, NULL),
+                     0);
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND "
+                              "applicant_uscc = '%s'",
+                              app, uscc2),
+                     1);
+}
+
+/* The same command id twice, one after the other and at once: one
+ * application, and both replies name it. */
+static void test_file_same_command_id(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37], again[37], cid[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    s_file_storage fs;
+    Ccip__Intake__FileApplicationRequest *rq = s_file_rq(&fs, uscc, call, spec.kind, 0, NULL);
+    ccip_uuid_v7(cid);
+    assert_int_equal(s_file_send("applicant", actor, rq, cid, app, NULL), 0);
+    assert_int_equal(s_file_send("applicant", actor, rq, cid, again, NULL), 0);
+    assert_string_equal(app, again);
+    assert_int_equal(s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                              app),
+                     1);
+    for (int round = 0; round < 4; round++) {
+        s_org(0, 1, uscc, actor);
+        rq = s_file_rq(&fs, uscc, call, spec.kind, 0, NULL);
+        uint8_t buf[4096];
+        Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+        ccip_uuid_v7(cid);
+        env.id = cid;
+        env.type = "intake.application.file.v1";
+        env.actor_role = "applicant";
+        env.actor_id = actor;
+        env.payload.data = buf;
+        env.payload.len = protobuf_c_message_pack(&rq->base, buf);
+        s_race_twice(&env, app);
+        assert_int_equal(
+            s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc), 1);
+        assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE "
+                                  "application_id = '%s'",
+                                  app),
+                         2);
+    }
+}
+
+/* Bad codes, empty titles, unknown districts, invalid UTF-8, oversized or
+ * repeated documents: a clear error naming the field, and nothing written. */
+static void test_file_bad_input(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    long long apps = s_number("SELECT count(*) FROM application");
+    long long docs = s_number("SELECT count(*) FROM document");
+    long long blobs = s_number("SELECT count(*) FROM blob");
+    long long history = s_number("SELECT count(*) FROM application_history");
+    static const char *const licence[] = {"business_licence", NULL};
+    s_file_storage fs;
+    Ccip__Intake__FileApplicationRequest *rq;
+
+    rq = s_file_rq(&fs, uscc, "not-a-uuid", spec.kind, 0, licence);
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `call_id` must be a UUID");
+    rq = s_file_rq(&fs, "91110105MA01ABCD2X", call, spec.kind, 0, licence);
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    rq = s_file_rq(&fs, uscc, call, spec.kind, 0, licence);
+    rq->content->title = "";
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `title` is empty; give 1 to 200 characters");
+    rq->content->title = "Caf\xE9 culture";
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `title` is not valid UTF-8 at byte 4");
+    rq->content->title = "Good title";
+    rq->content->district = "Pudong";
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `district`");
+    rq->content->district = "";
+    rq->content->cluster->area_m2 = -1;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("`cluster.area_m2` must not be negative");
+
+    /* Documents: too large, empty, a bad type or name, bad UTF-8 in a name,
+     * the same content twice under one type. */
+    rq = s_file_rq(&fs, uscc, call, spec.kind, 0, licence);
+    size_t big = MAX_DOC_BYTES + 1;
+    uint8_t *content = calloc(1, big);
+    fs.uploads[0].content.data = content;
+    fs.uploads[0].content.len = big;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("documents[0]: field `content` of document \"scan.pdf\" is 65537 bytes; at most "
+                "65536 are accepted (intake.max_document_bytes)");
+    fs.uploads[0].content.len = 0;
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("is empty");
+    free(content);
+    rq = s_file_rq(&fs, uscc, call, spec.kind, 0, licence);
+    fs.uploads[0].doc_type = "business licence";
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `doc_type`");
+    fs.uploads[0].doc_type = "business_licence";
+    fs.uploads[0].name = "../etc/passwd";
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("field `name` must be a file name");
+    fs.uploads[0].name = "sc\xFFn.pdf";
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("not valid UTF-8");
+    rq = s_file_rq(&fs, uscc, call, spec.kind, 0,
+                   (const char *const[]){"business_licence", "business_licence", NULL});
+    assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("documents[0] and documents[1] carry the same content as type business_licence");
+
+    /* A payload that is not the message at all. */
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    char id[37], err[256];
+    ccip_uuid_v7(id);
+    uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    env.id = id;
+    env.type = "intake.application.file.v1";
+    env.actor_role = "applicant";
+    env.actor_id = actor;
+    env.payload.data = junk;
+    env.payload.len = sizeof junk;
+    Ccip__Envelope *r = ccip_client_call(s_front, "intake", &env, 5000, 3, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
+    assert_non_null(strstr(r->error, "could not decode"));
+    ccip_envelope_free(&r);
+
+    assert_int_equal(s_number("SELECT count(*) FROM application"), apps);
+    assert_int_equal(s_number("SELECT count(*) FROM document"), docs);
+    assert_int_equal(s_number("SELECT count(*) FROM blob"), blobs);
+    assert_int_equal(s_number("SELECT count(*) FROM application_history"), history);
+    assert_int_equal(s_traces(uscc), 0);
+}
+
+/* Sends every envelope at the same moment, each from its own client, so
+ * that intake holds them together and commits them in shared batches. */
+static void s_race_many(const Ccip__Envelope *envs, size_t n, s_racer *r)
+{
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, (unsigned)n);
+    pthread_t *t = calloc(n, sizeof *t);
+    assert_non_null(t);
+    for (size_t i = 0; i < n; i++) {
+        r[i] = (s_racer){.env = &envs[i], .barrier = &barrier};
+        assert_int_equal(pthread_create(&t[i], NULL, s_race, &r[i]), 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    free(t);
+}
+
+#define MIXED 12 /* commands of the mixed batch test */
+
+/* Commands of one batch: the accepted ones are written, each refused one
+ * gets its own error and leaves no trace, as if they had run one by one.
+ * Sent at once until intake has run at least two of them in one
+ * transaction (its ping counts), so that a shared batch was exercised. */
+static void test_file_batch_mixed(void **state)
+{
+    (void)state;
+    char open_call[37], closed_call[37], fund_call[37];
+    s_call_spec open = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .docs = {"business_licence"}};
+    s_open_call(&open, open_call);
+    s_call_spec past = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .opens_at_us = s_now_s_us() - 30 * DAY_US,
+                        .closes_at_us = s_now_s_us() - DAY_US};
+    s_open_call(&past, closed_call);
+    s_call_spec fund = {.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT,
+                        .max_request_fen = 1000000};
+    s_open_call(&fund, fund_call);
+    static const char *const licence[] = {"business_licence", NULL};
+    int shared = 0;
+    for (int attempt = 0; attempt < 10 && !shared; attempt++) {
+        char uscc[MIXED][19], actor[MIXED][24], cid[MIXED][37];
+        s_file_storage fs[MIXED];
+        uint8_t buf[MIXED][4096];
+        Ccip__Envelope env[MIXED];
+        int want[MIXED];
+        for (int i = 0; i < MIXED; i++) {
+            s_org(0, 1, uscc[i], actor[i]);
+            Ccip__Intake__FileApplicationRequest *rq;
+            switch (i % 4) {
+            case 0: /* complete: accepted */
+                rq = s_file_rq(&fs[i], uscc[i], open_call, open.kind, 0, licence);
+                want[i] = 0;
+                break;
+            case 1: /* the window closed */
+                rq = s_file_rq(&fs[i], uscc[i], closed_call, past.kind, 0, licence);
+                want[i] = CCIP__STATUS__FAILED_PRECONDITION;
+                break;
+            case 2: /* above the call's maximum */
+                rq = s_file_rq(&fs[i], uscc[i], fund_call, fund.kind, 1000001, NULL);
+                want[i] = CCIP__STATUS__INVALID_ARGUMENT;
+                break;
+            default: /* a project within the maximum: accepted */
+                rq = s_file_rq(&fs[i], uscc[i], fund_call, fund.kind, 1000000, NULL);
+                want[i] = 0;
+                break;
+            }
+            ccip_uuid_v7(cid[i]);
+            env[i] = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
+            env[i].id = cid[i];
+            env[i].type = "intake.application.file.v1";
+            env[i].actor_role = "applicant";
+            env[i].actor_id = actor[i];
+            env[i].payload.data = buf[i];
+            env[i].payload.len = protobuf_c_message_pack(&rq->base, buf[i]);
+        }
+        unsigned long long c0 = 0, b0 = 0, c1 = 0, b1 = 0;
+        assert_int_equal(ccip_test_ping_counts(&s_env, "intake", &c0, &b0), 0);
+        s_racer r[MIXED];
+        s_race_many(env, MIXED, r);
+        assert_int_equal(ccip_test_ping_counts(&s_env, "intake", &c1, &b1), 0);
+        /* The two pings are commands of their own, each alone. */
+        shared = c1 - c0 > b1 - b0;
+        for (int i = 0; i < MIXED; i++) {
+            assert_int_equal(r[i].status, want[i]);
+            long long rows = s_traces(uscc[i]);
+            if (want[i] == 0) {
+                assert_true(ccip_uuid_valid(r[i].app));
+                assert_int_equal(rows, 2); /* the application and its event */
+                assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE "
+                                          "application_id = '%s' AND command_id = '%s'",
+                                          r[i].app, cid[i]),
+                                 2);
+                assert_int_equal(s_number("SELECT count(*) FROM applicant_timeline WHERE "
+                                          "application_id = '%s'",
+                                          r[i].app),
+                                 2);
+            } else {
+                assert_int_equal(rows, 0);
+                assert_int_equal(
+                    s_number("SELECT count(*) FROM command_log WHERE command_id = '%s'", cid[i]),
+                    0);
+            }
+        }
+    }
+    assert_true(shared);
+}
+
+#define SAME_AT_ONCE 8 /* filings for one organisation and call at once */
+
+/* Several filings for the same organisation and call at the same moment
+ * (different command ids): exactly one is accepted, the others are told
+ * which application is live, whether they shared its batch or not. */
+static void test_file_same_org_call_at_once(void **state)
+{
+    (void)state;
+    char call[37];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
+    s_open_call(&spec, call);
+    for (int round = 0; round < 4; round++) {
+        char uscc[19], actor[24], cid[SAME_AT_ONCE][37];
+        s_org(0, 1, uscc, actor);
+        s_file_storage fs;
+        Ccip__Intake__FileApplicationRequest *rq = s_file_rq(&fs, uscc, call, spec.kind, 0, NULL);
+        uint8_t buf[4096];
+        size_t len = protobuf_c_message_pack(&rq->base, buf);
+        Ccip__Envelope env[SAME_AT_ONCE];
+        for (int i = 0; i < SAME_AT_ONCE; i++) {
+            ccip_uuid_v7(cid[i]);
+            env[i] = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
+            env[i].id = cid[i];
+            env[i].type = "intake.application.file.v1";
+            env[i].actor_role = "applicant";
+            env[i].actor_id = actor;
+            env[i].payload.data = buf;
+            env[i].payload.len = len;
+        }
+        s_racer r[SAME_AT_ONCE];
+        s_race_many(env, SAME_AT_ONCE, r);
+        int ok = 0, exists = 0;
+        const char *winner = NULL;
+        for (int i = 0; i < SAME_AT_ONCE; i++) {
+            if (r[i].status == 0) {
+                ok++;
+                winner = r[i].app;
+            }
+            exists += r[i].status == CCIP__STATUS__ALREADY_EXISTS;
+        }
+        assert_int_equal(ok, 1);
+        assert_int_equal(exists, SAME_AT_ONCE - 1);
+        assert_int_equal(
+            s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc), 1);
+        assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND "
+                                  "status = 'SUBMITTED'",
+                                  winner),
+                         1);
+        assert_int_equal(
+            s_number("SELECT count(*) FROM outbox WHERE type = 'intake.application.submitted.v1' "
+                     "AND aggregate_id = '%s'",
+                     winner),
+            1);
+    }
+}
+
+/* The operator's one-step filing with ccipctl. */
+static void test_ccipctl_file(void **state)
+{
+    (void)state;
+    static char out[65536];
+    char call[37], uscc[19], actor[24], app[64], path[400];
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .docs = {"business_licence"}};
+    s_open_call(&spec, call);
+    s_org(0, 1, uscc, actor);
+    assert_int_equal(s_ctl(out, sizeof out, "intake application file --help"), 0);
+    snprintf(path, sizeof path, "%s/file-licence.pdf", s_env.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%%PDF-1.4 licence of %s", uscc);
+    fclose(f);
+    /* Without the document: refused, nothing written. */
+    const char *facts = "--cluster-name 'Lantern Works' --location 'Qianmen 1' --area-m2 5000 "
+                        "--enterprises 12 --employees 300 --lead-operator 'Lantern Co.'";
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor %s intake application file --call %s "
+                           "--title 'Lantern works' --summary 'A lantern cluster' %s 2>&1",
+                           actor, call, facts),
+                     1);
+    assert_non_null(strstr(out, "required documents missing: business_licence"));
+    assert_int_equal(s_traces(uscc), 0);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--json --role applicant --actor %s intake application file --call %s "
+                           "--title 'Lantern works' --summary 'A lantern cluster' %s "
+                           "--document business_licence=%s",
+                           actor, call, facts, path),
+                     0);
+    s_json_value(out, "id", app, sizeof app);
+    assert_true(ccip_uuid_valid(app));
+    assert_non_null(strstr(out, "APPLICANT_RECEIVED"));
+    assert_int_equal(s_number("SELECT count(*) FROM application a JOIN document d ON "
+                              "d.application_id = a.id WHERE a.id = '%s' AND a.status = "
+                              "'SUBMITTED' AND d.name = 'file-licence.pdf' AND d.media_type = "
+                              "'application/pdf'",
+                              app),
+                     1);
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor %s intake application file --call %s "
+                           "--title x --document nonsense 2>&1",
+                           actor, call),
+                     2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1634,6 +2384,17 @@ int main(void)
         cmocka_unit_test(test_history_append_only),
         cmocka_unit_test(test_applicant_view_from_other_services),
         cmocka_unit_test(test_ccipctl),
+        cmocka_unit_test(test_file_complete),
+        cmocka_unit_test(test_file_window),
+        cmocka_unit_test(test_file_one_live_application),
+        cmocka_unit_test(test_file_required_documents),
+        cmocka_unit_test(test_file_requested_amount),
+        cmocka_unit_test(test_file_permissions),
+        cmocka_unit_test(test_file_same_command_id),
+        cmocka_unit_test(test_file_bad_input),
+        cmocka_unit_test(test_file_batch_mixed),
+        cmocka_unit_test(test_file_same_org_call_at_once),
+        cmocka_unit_test(test_ccipctl_file),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
