@@ -24,6 +24,11 @@
 #define RECONNECT_SLICE_MS 100   /* one ccip_db_ensure call waits at most this long */
 #define REPEAT_LOG_MS      60000 /* the same failure is logged again after this long */
 #define ERR_MAX            512
+/* Shortest time between two drains when commits keep coming: one drain (four
+ * statements and a commit) then numbers and publishes every event committed
+ * in the meantime, instead of one drain per committed transaction. An idle
+ * outbox is drained as soon as it is notified. */
+#define DRAIN_GAP_MS 2
 
 /* Session-level lock: held while the relay's connection lives, released by
  * PostgreSQL when it ends, so a crashed leader frees it by itself. */
@@ -299,7 +304,7 @@ static int64_t s_min(int64_t a, int64_t b)
 static void *s_run(void *arg)
 {
     ccip_relay *r = arg;
-    int64_t next_lead = 0, next_look = 0, next_heartbeat = 0, next_prune = 0;
+    int64_t next_lead = 0, next_look = 0, next_heartbeat = 0, next_prune = 0, last_drain = 0;
     int notified = 0;
     while (!s_stopping(r)) {
         PGconn *conn = ccip_db_conn(r->db);
@@ -330,8 +335,11 @@ static void *s_run(void *arg)
             next_prune = now;
         }
         if (notified || now >= next_look) {
+            if (notified && now - last_drain < DRAIN_GAP_MS)
+                ccip_sleep_ms(DRAIN_GAP_MS - (now - last_drain));
             s_drain(r);
-            next_look = ccip_mono_ms() + TICK_MS;
+            last_drain = ccip_mono_ms();
+            next_look = last_drain + TICK_MS;
             notified = 0;
         }
         now = ccip_mono_ms();
