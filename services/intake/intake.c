@@ -25,6 +25,7 @@ const char *const intake_roles_readers[] = {"staff", "admin", "applicant", "serv
 static const ccip_command_handler s_commands[] = {
     {"intake.call.open.v1", 1, intake_roles_staff, intake_call_open, NULL},
     {"intake.call.close.v1", 1, intake_roles_staff, intake_call_close, NULL},
+    {"intake.call.close_due.v1", 1, intake_roles_staff, intake_call_close_due, NULL},
     {"intake.call.get.v1", 0, intake_roles_readers, intake_call_get, NULL},
     {"intake.call.list.v1", 0, intake_roles_readers, intake_call_list, NULL},
     {"intake.organisation.register.v1", 1, intake_roles_register, intake_org_register, NULL},
@@ -53,6 +54,15 @@ static const ccip_config_field s_config_fields[] = {
      INTAKE_MAX_DOCUMENT_LIMIT, "2097152", "CCIP_INTAKE_MAX_DOCUMENT_BYTES",
      "the largest document accepted, in bytes; a document travels in one message, so "
      "limits.max_message_bytes minus 64 KiB caps it too"},
+    {"intake.close_check_seconds", CCIP_CFG_INT, offsetof(intake_config, close_check_seconds), 0,
+     86400, "60", "CCIP_INTAKE_CLOSE_CHECK_SECONDS",
+     "seconds between automatic closings of calls whose submission window ended (0: only "
+     "staff close calls)"},
+};
+
+/* A call whose window ended is closed, and announced, without staff. */
+static const ccip_schedule s_schedules[] = {
+    {"intake.call.close_due.v1", offsetof(intake_config, close_check_seconds)},
 };
 
 const ccip_service_def intake_def = {
@@ -65,6 +75,8 @@ const ccip_service_def intake_def = {
     .config_fields = s_config_fields,
     .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
     .config_size = sizeof(intake_config),
+    .schedules = s_schedules,
+    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
 };
 
 /* ---- callers ------------------------------------------------------------- */

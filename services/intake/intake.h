@@ -58,8 +58,9 @@
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
-    ccip_service_config base;   /* every service's settings; must be first */
-    int64_t max_document_bytes; /* intake.max_document_bytes: largest document accepted */
+    ccip_service_config base;    /* every service's settings; must be first */
+    int64_t max_document_bytes;  /* intake.max_document_bytes: largest document accepted */
+    int64_t close_check_seconds; /* between automatic closings of calls whose window ended */
 } intake_config;
 
 extern const ccip_service_def intake_def;

@@ -47,6 +47,16 @@ static const ccip_db_stmt S_CLOSE = {
     "intake_call_close", "UPDATE call SET closed_at = now(), closed_by = $2, close_reason = $3 "
                          "WHERE id = $1::uuid AND closed_at IS NULL"};
 
+/* Calls whose window ended, closed as of their own closing time; a call
+ * staff are closing at the same moment is skipped (locked), and found
+ * closed next time. */
+static const ccip_db_stmt S_CLOSE_DUE = {
+    "intake_call_close_due",
+    "UPDATE call SET closed_at = closes_at, closed_by = $1, close_reason = $2 WHERE id IN "
+    "(SELECT id FROM call WHERE closed_at IS NULL AND closes_at <= now() ORDER BY closes_at "
+    "LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id::text, "
+    "(extract(epoch FROM closed_at) * 1000000)::bigint"};
+
 static const ccip_db_stmt S_LIST = {
     "intake_call_list",
     "SELECT " CALL_COLUMNS " FROM call "
@@ -142,7 +152,10 @@ int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, i
     char title[84], reason[204], when[CCIP_TIME_STRLEN + 1] = "";
     intake_clip(call->title, 80, title);
     intake_clip(call->close_reason, 200, reason);
-    if (call->closed_at_us) {
+    /* Closed before its window ended: staff did it, and say why. A call
+     * closed at or after the end of its window (by intake itself, or late
+     * by staff) reads as the window's end. */
+    if (call->closed_at_us && call->closed_at_us < call->closes_at_us) {
         intake_time_text(call->closed_at_us, when, sizeof when);
         return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                            "call \"%s\" (%s) was closed by staff at %s UTC%s%s%s; it no "
@@ -157,7 +170,7 @@ int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, i
                            "draft is kept meanwhile)",
                            title, call->id, when);
     }
-    if (after) {
+    if (after || call->closed_at_us) {
         intake_time_text(call->closes_at_us, when, sizeof when);
         return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                            "call \"%s\" (%s) closed for submissions at %s UTC; submissions are "
@@ -307,6 +320,43 @@ int intake_call_close(ccip_command *cmd)
     int rc = s_close(cmd, rq, a);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+int intake_call_close_due(ccip_command *cmd)
+{
+    Ccip__Intake__CloseDueRequest *rq = (Ccip__Intake__CloseDueRequest *)intake_unpack(
+        cmd, &ccip__intake__close_due_request__descriptor);
+    if (!rq)
+        return 0;
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    static const char reason[] = "the submission window ended";
+    const char *values[] = {cmd->actor.id, reason};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_CLOSE_DUE, 2, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    int n = PQntuples(res);
+    char **ids = calloc((size_t)n + 1, sizeof *ids);
+    if (!ids) {
+        PQclear(res);
+        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory closing calls");
+    }
+    for (int i = 0; rc == 0 && i < n; i++) {
+        Ccip__Intake__CallClosed ev = CCIP__INTAKE__CALL_CLOSED__INIT;
+        ev.call_id = ids[i] = PQgetvalue(res, i, 0);
+        ev.closed_at_us = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        ev.reason = (char *)reason;
+        rc = intake_emit(cmd, "intake.call.closed.v1", "call", ev.call_id, &ev.base);
+    }
+    if (rc == 0) {
+        Ccip__Intake__CloseDueReply reply = CCIP__INTAKE__CLOSE_DUE_REPLY__INIT;
+        reply.closed_call_ids = ids;
+        reply.n_closed_call_ids = (size_t)n;
+        rc = intake_reply(cmd, &reply.base);
+    }
+    free(ids);
+    PQclear(res);
     return INTAKE_RC(rc);
 }
 

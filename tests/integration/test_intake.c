@@ -425,6 +425,7 @@ static int s_group_setup(void **state)
     char v[32];
     snprintf(v, sizeof v, "%d", MAX_DOC_BYTES);
     setenv("CCIP_INTAKE_MAX_DOCUMENT_BYTES", v, 1);
+    setenv("CCIP_INTAKE_CLOSE_CHECK_SECONDS", "1", 1); /* test_calls_close_themselves */
     if (ccip_test_start_bus(&s_env) < 0 ||
         (s_intake =
              ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1")) < 0)
@@ -1291,6 +1292,39 @@ static void test_documents_deduplicated(void **state)
                               app1),
                      1);
     s_free(a);
+}
+
+/* A call whose window ends is closed by intake itself, as of its closing
+ * time, and announced once; a draft then gets the window's end in its error. */
+static void test_calls_close_themselves(void **state)
+{
+    (void)state;
+    char call[37], uscc[19], actor[24], app[37];
+    int64_t closes = s_now_s_us() + 2 * 1000000;
+    s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
+                        .closes_at_us = closes};
+    s_open_call(&spec, call);
+    s_org(0, 0, uscc, actor);
+    s_draft(actor, uscc, call, spec.kind, 0, app);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM outbox WHERE type = 'intake.call.closed.v1' AND aggregate_id = "
+             "'%s'",
+             call);
+    assert_int_equal(ccip_test_wait_count("intake", sql, 1, 10000), 1);
+    assert_int_equal(s_number("SELECT count(*) FROM call WHERE id = '%s' AND closed_at = closes_at "
+                              "AND close_reason = 'the submission window ended' AND closed_by "
+                              "LIKE 'system:intake-%%'",
+                              call),
+                     1);
+    assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    char when[40], part[120];
+    s_time_text(closes, when, sizeof when);
+    snprintf(part, sizeof part, "closed for submissions at %s UTC", when);
+    s_error_has(part);
+    ccip_test_sleep_ms(2500); /* later runs find nothing more to close */
+    assert_int_equal(ccip_test_query_number("intake", sql), 1);
 }
 
 /* Returned for correction, corrected, submitted again (even after the
@@ -2372,6 +2406,7 @@ int main(void)
         cmocka_unit_test(test_register),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_submission_window),
+        cmocka_unit_test(test_calls_close_themselves),
         cmocka_unit_test(test_one_live_application),
         cmocka_unit_test(test_required_documents),
         cmocka_unit_test(test_requested_amount),
