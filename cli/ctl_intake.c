@@ -270,7 +270,8 @@ static void s_print_call(const ProtobufCMessage *m)
            c->accepting ? "accepting submissions now" : "not accepting submissions now");
     if (c->closed_at_us) {
         s_when(c->closed_at_us, a, sizeof a);
-        printf("closed     %s by staff%s%s\n", a, c->close_reason[0] ? ": " : "", c->close_reason);
+        printf("closed     %s%s%s%s\n", a, c->closed_at_us < c->closes_at_us ? " by staff" : "",
+               c->close_reason[0] ? ": " : "", c->close_reason);
     }
     printf("documents  ");
     for (size_t i = 0; i < c->n_required_documents; i++)
@@ -604,6 +605,34 @@ static int s_call_close(ctl_opts *o, int argc, char **argv)
     rq.call_id = argv[optind];
     return s_run(o, "intake.call.close.v1", &rq.base, &ccip__intake__call_reply__descriptor,
                  s_print_call);
+}
+
+static const char S_CALL_CLOSE_DUE[] =
+    "usage: ccipctl --role staff --actor ID intake call close-due\n"
+    "  closes now every call whose submission window has ended (intake also does it by\n"
+    "  itself every intake.close_check_seconds) and lists them\n";
+
+static void s_print_closed(const ProtobufCMessage *m)
+{
+    const Ccip__Intake__CloseDueReply *r = (const Ccip__Intake__CloseDueReply *)m;
+    printf("%zu call%s closed\n", r->n_closed_call_ids, r->n_closed_call_ids == 1 ? "" : "s");
+    for (size_t i = 0; i < r->n_closed_call_ids; i++)
+        printf("%s\n", r->closed_call_ids[i]);
+}
+
+static int s_call_close_due(ctl_opts *o, int argc, char **argv)
+{
+    static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1)
+        return s_help(S_CALL_CLOSE_DUE, c);
+    int code = s_positional(argc, argv, 0, S_CALL_CLOSE_DUE);
+    if (code != GO_ON)
+        return code;
+    Ccip__Intake__CloseDueRequest rq = CCIP__INTAKE__CLOSE_DUE_REQUEST__INIT;
+    return s_run(o, "intake.call.close_due.v1", &rq.base,
+                 &ccip__intake__close_due_reply__descriptor, s_print_closed);
 }
 
 static const char S_CALL_LIST[] =
@@ -1492,6 +1521,7 @@ typedef struct {
 static const s_command S_COMMANDS[] = {
     {"call", "open", s_call_open, "open a call (staff)"},
     {"call", "close", s_call_close, "close a call early (staff)"},
+    {"call", "close-due", s_call_close_due, "close every call whose window ended (staff)"},
     {"call", "list", s_call_list, "list calls"},
     {"call", "show", s_call_show, "show a call"},
     {"org", "register", s_org_register, "register an organisation"},
