@@ -10,6 +10,7 @@
 #include "ccip_validate.h"
 #include "ip_disputes.h"
 #include "ip_providers.h"
+#include "ip_register.h"
 #include "ip_trades.h"
 #include "ip_works.h"
 
@@ -24,7 +25,7 @@ const char *const ip_roles_chain[] = {"staff", "admin", "service", NULL};
 const char *const ip_roles_readers[] = {"owner", "applicant", "staff", "admin", "service", NULL};
 
 static const ccip_command_handler s_commands[] = {
-    {"ip.work.register.v1", 1, ip_roles_register, ip_work_register, NULL},
+    {"ip.work.register.v1", 1, ip_roles_register, ip_work_register, ip_work_register_batch},
     {"ip.work.get.v1", 0, ip_roles_readers, ip_work_get, NULL},
     {"ip.work.list.v1", 0, ip_roles_readers, ip_work_list, NULL},
     {"ip.key.get.v1", 0, ip_roles_readers, ip_key_get, NULL},

@@ -1,27 +1,10 @@
 /*
- * ip_works: registration of works and everything read from the registry.
+ * ip_works: everything read from the registry of works, and the review of
+ * near-duplicates.
  *
- *   ip.work.register.v1   checks the request, refuses identical content of
- *                         another owner (naming the earlier registration),
- *                         returns the earlier registration to its own owner,
- *                         flags near-duplicate text for review, then appends
- *                         the record to the chain and signs the receipt
  *   ip.work.get.v1, ip.work.list.v1, ip.key.get.v1, ip.chain.read.v1,
  *   ip.review.list.v1, ip.review.resolve.v1
- *
- * THE CHAIN'S CRITICAL SECTION. Every registration must append to one chain,
- * so registrations are serialised on the chain_head row lock. To keep that
- * from becoming the bottleneck the lock is the LAST thing a registration
- * takes: validation, the similarity search, the inserts of the work (whose
- * unique content hash also catches a duplicate), its owners, content and
- * MinHash bands, and reading the key file all run first, in parallel across
- * workers and replicas. Under the lock the
- * handler only reads the head (one statement, which also reads the
- * database clock for the trusted time), computes the hash and the signature
- * in C (microseconds), writes the record and moves the head (one statement),
- * appends the event (one statement); the skeleton then stores the reply and
- * commits. No other lock is taken after it, so it cannot be part of a
- * deadlock, and a registration that fails before it never touches it.
+ * (ip.work.register.v1 is in ip_register.h)
  *
  * Handlers follow ccip_command_fn; see ip.h for roles.
  */
@@ -30,13 +13,17 @@
 
 #include "ip.h"
 
-int ip_work_register(ccip_command *cmd);
 int ip_work_get(ccip_command *cmd);
 int ip_work_list(ccip_command *cmd);
 int ip_key_get(ccip_command *cmd);
 int ip_chain_read(ccip_command *cmd);
 int ip_review_list(ccip_command *cmd);
 int ip_review_resolve(ccip_command *cmd);
+
+/* Reads work id (with its receipt and near-duplicates) into reply, for a
+ * registration that returns an earlier one. Returns 0, IP_REPLIED
+ * (NOT_FOUND) or a negative ccip_db_rc. */
+int ip_work_load(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__WorkReply *reply);
 
 /* What trades and disputes need to know of a work, read under its row lock
  * (SELECT ... FOR UPDATE): everything that changes a work's owners, freeze

@@ -315,6 +315,9 @@ static int s_setup(void **state)
     snprintf(window, sizeof window, "%d", ANSWER_SECONDS);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     setenv("CCIP_IP_DISPUTE_ANSWER_SECONDS", window, 1);
+    /* Room for the batch that test_batch_registrations makes: two
+     * registrations holding ip's two connections and ten queued behind. */
+    setenv("CCIP_WORKERS", "16", 1);
     if (ccip_test_start_bus(&s_env) < 0 ||
         ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1") < 0)
         return -1;
@@ -734,6 +737,205 @@ static void test_concurrent_registrations_chain(void **state)
     assert_int_equal(s_count("SELECT seq FROM chain_head"), s_count("SELECT max(seq) FROM chain"));
     s_ctl_expect("--role staff --actor staff:li ip audit-chain", 0);
     assert_non_null(strstr(s_out, "chain intact"));
+}
+
+/* ---- registrations committed together ------------------------------------------ */
+
+/* One registration of a batch, sent from its own client. */
+typedef struct {
+    const char *owner;   /* acts for this party */
+    const char *content; /* hashed; stored too when store is set */
+    int store;
+    const char *also_owner; /* when set: the owners are this party alone (the caller is not one) */
+    int status;
+    char error[600];
+    Ccip__Ip__RegisterWorkReply *reply;
+} s_batch_job;
+
+static void *s_batch_register(void *arg)
+{
+    s_batch_job *job = arg;
+    char err[256], hex[65];
+    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    s_sha256_hex(job->content, strlen(job->content), hex);
+    Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
+    rq.kind = CCIP__IP__WORK_KIND__COPYRIGHT_LITERARY;
+    rq.title = "Batched";
+    rq.created_on = "2026-01-15";
+    rq.content_sha256 = hex;
+    char *creators[] = {"李四", "Wang \"Five\" Wu"};
+    rq.creators = creators;
+    rq.n_creators = 2;
+    Ccip__Ip__Owner other = CCIP__IP__OWNER__INIT;
+    Ccip__Ip__Owner *owners[] = {&other};
+    if (job->also_owner) {
+        other.party = (char *)job->also_owner;
+        other.share_bp = 10000;
+        rq.owners = owners;
+        rq.n_owners = 1;
+    }
+    if (job->store) {
+        rq.content.data = (uint8_t *)job->content;
+        rq.content.len = strlen(job->content);
+    }
+    job->status = c ? s_send_on(c, OWNER, job->owner, "ip.work.register.v1", &rq.base,
+                                &ccip__ip__register_work_reply__descriptor,
+                                (ProtobufCMessage **)&job->reply, job->error, sizeof job->error)
+                    : -1;
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* Registrations that reach ip at the same moment are committed together,
+ * in one transaction with one lock of the chain head, and each ends as if
+ * they had run one after the other: new works chain on each other and the
+ * audit finds the chain intact; identical content of two owners in the
+ * same batch registers once and refuses the other, naming the first; the
+ * same owner twice gets one registration; a near copy is flagged against
+ * the work registered just before it in the batch; a refused request
+ * leaves no trace. To make the batch, the test holds the chain head's lock
+ * while two registrations take both of ip's connections and the rest queue
+ * behind them. */
+#define BATCH_JOBS 10
+static void test_batch_registrations(void **state)
+{
+    (void)state;
+    char x[32], y[32], z[32], w[32], p[32], q[32], r[32], ghost[32];
+    char *orgs[] = {x, y, z, w, p, q, r, ghost};
+    for (size_t i = 0; i < sizeof orgs / sizeof orgs[0]; i++)
+        s_org(orgs[i]);
+    char plain1[128], plain2[128], same[128], twice[128], refused[128], block1[128], block2[128];
+    s_content(plain1, sizeof plain1, "batch", "plain one");
+    s_content(plain2, sizeof plain2, "batch", "plain two");
+    s_content(same, sizeof same, "batch", "one content, two owners");
+    s_content(twice, sizeof twice, "batch", "one owner, twice");
+    s_content(refused, sizeof refused, "batch", "not the caller's");
+    s_content(block1, sizeof block1, "batch", "blocker one");
+    s_content(block2, sizeof block2, "batch", "blocker two");
+    static char text[1024], copy[1024], large[100 * 1024 + 1];
+    s_random_text(text, sizeof text, 60);
+    snprintf(copy, sizeof copy, "%s", text);
+    char *second = strchr(copy, ' ') + 1;
+    second[0] = second[0] == 'x' ? 'y' : 'x';
+    s_random_text(large, sizeof large, 15000); /* more than ip keeps inline in its batch write */
+
+    unsigned long long cmds0 = 0, batches0 = 0, cmds1 = 0, batches1 = 0;
+    assert_int_equal(ccip_test_ping_counts(&s_env, "ip", &cmds0, &batches0), 0);
+    long long works0 = s_count("SELECT count(*) FROM work");
+
+    ccip_db *db = ccip_test_db_connect("ip");
+    assert_non_null(db);
+    assert_int_equal(ccip_db_command(db, "BEGIN; SELECT seq FROM chain_head FOR UPDATE"),
+                     CCIP_DB_OK);
+    s_batch_job blockers[2] = {{.owner = x, .content = block1}, {.owner = x, .content = block2}};
+    s_batch_job jobs[BATCH_JOBS] = {
+        {.owner = x, .content = plain1},
+        {.owner = y, .content = same},
+        {.owner = z, .content = same},
+        {.owner = w, .content = twice},
+        {.owner = w, .content = twice},
+        {.owner = p, .content = text, .store = 1},
+        {.owner = q, .content = copy, .store = 1},
+        {.owner = r, .content = refused, .also_owner = ghost},
+        {.owner = x, .content = plain2},
+        {.owner = x, .content = large, .store = 1},
+    };
+    pthread_t bt[2], t[BATCH_JOBS];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&bt[i], NULL, s_batch_register, &blockers[i]);
+    ccip_test_sleep_ms(400); /* both blockers wait for the head, holding ip's connections */
+    for (int i = 0; i < BATCH_JOBS; i++)
+        pthread_create(&t[i], NULL, s_batch_register, &jobs[i]);
+    ccip_test_sleep_ms(800); /* the rest queue for a connection */
+    assert_int_equal(ccip_db_command(db, "COMMIT"), CCIP_DB_OK);
+    ccip_db_destroy(&db);
+    for (int i = 0; i < 2; i++)
+        pthread_join(bt[i], NULL);
+    for (int i = 0; i < BATCH_JOBS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(ccip_test_ping_counts(&s_env, "ip", &cmds1, &batches1), 0);
+
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(blockers[i].status, 0);
+    for (int i = 0; i < BATCH_JOBS; i++)
+        if (i != 1 && i != 2 && i != 7 && jobs[i].status != 0) {
+            char what[800];
+            snprintf(what, sizeof what, "batched registration %d: status %d: %s", i, jobs[i].status,
+                     jobs[i].error);
+            s_fail_with_logs(what);
+        }
+    /* They ran together: twelve registrations (and a ping) in a handful of
+     * transactions. */
+    fprintf(stderr, "batched registrations: %llu commands in %llu transactions\n", cmds1 - cmds0,
+            batches1 - batches0);
+    assert_true(cmds1 - cmds0 >= 2 + BATCH_JOBS);
+    assert_true(batches1 - batches0 <= (cmds1 - cmds0) - (BATCH_JOBS - 2));
+
+    /* Identical content of two owners: one registered, the other refused
+     * and pointed at it. */
+    const s_batch_job *won = jobs[1].status == 0 ? &jobs[1] : &jobs[2];
+    const s_batch_job *lost = jobs[1].status == 0 ? &jobs[2] : &jobs[1];
+    assert_int_equal(won->status, 0);
+    assert_int_equal(lost->status, CCIP__STATUS__ALREADY_EXISTS);
+    assert_non_null(strstr(lost->error, "another owner"));
+    assert_non_null(strstr(lost->error, won->reply->work->id));
+    assert_non_null(strstr(lost->error, won->reply->work->serial_text));
+    /* One owner twice: one registration, returned to both. */
+    assert_int_equal(jobs[3].reply->work->serial, jobs[4].reply->work->serial);
+    assert_string_equal(jobs[3].reply->receipt, jobs[4].reply->receipt);
+    assert_int_equal(jobs[3].reply->existing + jobs[4].reply->existing, 1);
+    /* A near copy: the later of the two is flagged and names the earlier. */
+    const s_batch_job *orig =
+        jobs[5].reply->work->serial < jobs[6].reply->work->serial ? &jobs[5] : &jobs[6];
+    const s_batch_job *near = orig == &jobs[5] ? &jobs[6] : &jobs[5];
+    assert_int_equal(orig->reply->n_similar, 0);
+    assert_true(near->reply->n_similar >= 1);
+    assert_string_equal(near->reply->similar[0]->work_id, orig->reply->work->id);
+    assert_string_equal(near->reply->work->review, "FLAGGED");
+    /* Refused in the batch: permission, and no trace of it. */
+    assert_int_equal(jobs[7].status, CCIP__STATUS__PERMISSION_DENIED);
+    char q_sql[400], hex[65];
+    s_sha256_hex(refused, strlen(refused), hex);
+    snprintf(q_sql, sizeof q_sql,
+             "SELECT count(*) FROM work WHERE content_sha256 = decode('%s', 'hex')", hex);
+    assert_int_equal(s_count(q_sql), 0);
+    /* Large content is stored whole. */
+    snprintf(q_sql, sizeof q_sql, "SELECT length(content) FROM work_content WHERE work_id = '%s'",
+             jobs[9].reply->work->id);
+    assert_int_equal(s_count(q_sql), (long long)strlen(large));
+    /* Nine new works (two blockers, seven of the batch), each once in the
+     * chain with its own serial and its event; the chain gap-free and
+     * intact, and every receipt verifies offline. */
+    assert_int_equal(s_count("SELECT count(*) FROM work") - works0, 9);
+    uint64_t serials[9];
+    size_t ns = 0;
+    serials[ns++] = blockers[0].reply->work->serial;
+    serials[ns++] = blockers[1].reply->work->serial;
+    for (int i = 0; i < BATCH_JOBS; i++)
+        if (jobs[i].status == 0 && !jobs[i].reply->existing)
+            serials[ns++] = jobs[i].reply->work->serial;
+    assert_int_equal(ns, 9);
+    qsort(serials, ns, sizeof serials[0], s_cmp_u64);
+    for (size_t i = 1; i < ns; i++)
+        assert_true(serials[i] > serials[i - 1]);
+    for (int i = 0; i < BATCH_JOBS; i++) {
+        if (jobs[i].status != 0 || jobs[i].reply->existing)
+            continue;
+        assert_int_equal(s_events("ip.work.registered.v1", jobs[i].reply->work->id), 1);
+        char args[1200];
+        assert_int_equal(ccip_test_write_file(s_env.dir, "batched.txt", jobs[i].reply->receipt), 0);
+        snprintf(args, sizeof args, "ip verify %s/batched.txt --key %s", s_env.dir, s_pub);
+        s_ctl_expect(args, 0);
+    }
+    assert_int_equal(s_count("SELECT count(*) FROM chain"), s_count("SELECT max(seq) FROM chain"));
+    assert_int_equal(s_count("SELECT seq FROM chain_head"), s_count("SELECT max(seq) FROM chain"));
+    s_ctl_expect("--role staff --actor staff:li ip audit-chain", 0);
+    assert_non_null(strstr(s_out, "chain intact"));
+    for (int i = 0; i < 2; i++)
+        s_free(blockers[i].reply);
+    for (int i = 0; i < BATCH_JOBS; i++)
+        s_free(jobs[i].reply);
 }
 
 /* ---- bad input ------------------------------------------------------------------ */
@@ -1339,6 +1541,7 @@ int main(void)
         cmocka_unit_test(test_near_duplicate_flagged),
         cmocka_unit_test(test_audit_chain_finds_altered_row),
         cmocka_unit_test(test_concurrent_registrations_chain),
+        cmocka_unit_test(test_batch_registrations),
         cmocka_unit_test(test_bad_input_writes_nothing),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_transfer_moves_ownership),
