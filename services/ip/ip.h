@@ -6,8 +6,10 @@
  * The service is ip_def (ip.c) run by ccip_service_main. Its handlers live
  * with their concept:
  *
- *   ip_works.c       registration (serial, chain, receipt, originality),
- *                    reading works and the chain, the review of near-duplicates
+ *   ip_register.c    registration, a batch at a time (serial, chain, receipt,
+ *                    originality; how the chain is kept from being the
+ *                    bottleneck is in ip_register.h)
+ *   ip_works.c       reading works and the chain, the review of near-duplicates
  *   ip_trades.c      listings, offers, contracts, settlement
  *   ip_disputes.c    complaints, answers, rulings; an upheld one freezes a work
  *   ip_providers.c   the directory of service providers and their requests
@@ -15,6 +17,7 @@
  *   ip_chain.c       canonical encoding and hash chain (the encoding is in ip_chain.h)
  *   ip_receipts.c    signed receipts: text format, sign, verify
  *   ip_keys.c        the Ed25519 signing key files
+ *   ip_signer.c      the service's signing key, kept in memory
  *   ip_similarity.c  MinHash signatures of text
  *   ip_validate.c    field checks, territories and terms
  *   ip_pg.c          PostgreSQL array and bytea text forms
@@ -27,15 +30,18 @@
  * current owner, an acceptance by the listing's seller, ...).
  *
  * The signing key. The service reads its Ed25519 key from
- * `ip.signing_key_file` (CCIP_IP_SIGNING_KEY_FILE) for every registration,
- * so a rotated key takes effect without a restart, and no key material is
- * kept in process-wide state. It never makes a key itself: a key made by
- * whichever replica starts first would race with the others (two keys, half
- * the receipts unverifiable with the published one) and could vanish with
- * a container. `ccipctl ip keygen` makes the pair; the operator keeps the
- * .key secret and publishes the .pub.
+ * `ip.signing_key_file` (CCIP_IP_SIGNING_KEY_FILE) when it first signs and
+ * keeps it in memory (ip_signer.h: one process-wide copy, locked in memory
+ * where allowed); every batch of registrations checks the file's identity
+ * and modification time and re-reads it when it changed, so a rotated key
+ * still takes effect without a restart. It never makes a key itself: a key
+ * made by whichever replica starts first would race with the others (two
+ * keys, half the receipts unverifiable with the published one) and could
+ * vanish with a container. `ccipctl ip keygen` makes the pair; the operator
+ * keeps the .key secret and publishes the .pub.
  *
- * Handlers keep no state between commands and may run on any thread.
+ * Handlers keep no state between commands (the signing key aside) and may
+ * run on any thread.
  */
 #ifndef IP_H
 #define IP_H

@@ -9,9 +9,13 @@
 -- A function rather than a prepared statement only so that its plan is made
 -- once per connection: as a statement, PostgreSQL re-planned this union of
 -- three queries (unnest over array parameters, whose length changes the
--- estimates) for every batch, which cost more CPU than running it. The
--- generic plan looks rows up by the unique content hash, the band keys'
--- primary key and the work ids, whatever the arrays hold.
+-- estimates) for every batch, which cost more CPU than running it. A plan
+-- kept for the life of a connection may have been made while the tables
+-- were empty, so every look-up is written as one per request element
+-- (LATERAL ... LIMIT, scalar subqueries), which the planner can only run as
+-- index look-ups by the unique content hash, the band keys' primary key and
+-- the work ids, never as a scan of a whole table, however many works there
+-- are by now.
 --
 --   contents, parties:        per request (i counts from 1): content hash and
 --                             registering party
@@ -30,23 +34,27 @@ BEGIN
         SELECT hd.seq, encode(hd.hash, 'hex') AS hash,
                (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now
         FROM chain_head hd FOR UPDATE)
-    SELECT 'D'::text, t.i, w.id::text, c.seq, c.registered_at_us,
+    SELECT 'D'::text, t.i, d.id::text, d.seq, d.registered_at_us,
            CASE WHEN EXISTS (SELECT 1 FROM work_owner o
-                             WHERE o.work_id = w.id AND o.party = t.party)
+                             WHERE o.work_id = d.id AND o.party = t.party)
                 THEN 't' ELSE 'f' END,
            NULL::text
     FROM unnest(contents, parties) WITH ORDINALITY AS t(content, party, i)
-    JOIN work w ON w.content_sha256 = t.content
-    JOIN chain c ON c.work_id = w.id
+    CROSS JOIN LATERAL (
+        SELECT w.id, c.seq, c.registered_at_us
+        FROM work w JOIN chain c ON c.work_id = w.id
+        WHERE w.content_sha256 = t.content LIMIT 1) d
     UNION ALL
-    SELECT 'S'::text, q.i, q.work_id::text, c.seq, NULL::bigint, w.title,
-           encode(m.signature, 'hex')
+    SELECT 'S'::text, q.i, q.work_id::text,
+           (SELECT c.seq FROM chain c WHERE c.work_id = q.work_id),
+           NULL::bigint,
+           (SELECT w.title FROM work w WHERE w.id = q.work_id),
+           (SELECT encode(m.signature, 'hex') FROM work_minhash m WHERE m.work_id = q.work_id)
     FROM (SELECT DISTINCT t.i, b.work_id
           FROM unnest(cand_i, cand_band, cand_key) AS t(i, band, key)
-          JOIN work_band b ON b.band = t.band AND b.key = t.key) q
-    JOIN work_minhash m ON m.work_id = q.work_id
-    JOIN work w ON w.id = q.work_id
-    JOIN chain c ON c.work_id = q.work_id
+          CROSS JOIN LATERAL (
+              SELECT wb.work_id FROM work_band wb
+              WHERE wb.band = t.band AND wb.key = t.key OFFSET 0) b) q
     UNION ALL
     -- last: the lock is the last thing a batch takes
     SELECT 'H'::text, 0::bigint, h.hash, h.seq, h.now, NULL::text, NULL::text FROM h;
