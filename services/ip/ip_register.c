@@ -132,11 +132,6 @@ typedef enum {
     S_OTHER_BATCH,    /* another owner's request earlier in the batch: refused */
 } s_state;
 
-/* A near-duplicate found for a request. */
-typedef struct {
-    Ccip__Ip__SimilarWork *w; /* arena */
-} s_similar;
-
 /* One request of the batch, checked and normalised. */
 typedef struct {
     ccip_command *cmd;
@@ -627,8 +622,12 @@ static int s_write(ccip_db *db, s_item *items, size_t n, size_t nnew, const ip_k
         return rc;
     size_t written = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    if (written != nnew)
-        return CCIP_DB_RETRYABLE; /* identical content committed since step 2 */
+    if (written != nnew) {
+        /* Identical content committed since step 2 read: run again, and
+         * the next attempt answers it as a duplicate. */
+        ccip_log_info("a registration's content was registered meanwhile; running its batch again");
+        return CCIP_DB_RETRYABLE;
+    }
     for (size_t i = 0; i < n; i++) {
         const s_item *it = &items[i];
         if (it->state != S_NEW || it->rq->content.len <= CONTENT_INLINE_MAX)

@@ -938,6 +938,45 @@ static void test_batch_registrations(void **state)
         s_free(jobs[i].reply);
 }
 
+/* Identical content of two owners in two batches that both checked before
+ * either held the chain head (each on its own connection, both waiting for
+ * the head the test holds): the one that appends second finds the content
+ * taken when it writes, runs again, and is refused, naming the first. */
+static void test_duplicate_content_across_batches(void **state)
+{
+    (void)state;
+    char a[32], b[32], content[128];
+    s_org(a);
+    s_org(b);
+    s_content(content, sizeof content, "across", "two batches, one content");
+    ccip_db *db = ccip_test_db_connect("ip");
+    assert_non_null(db);
+    assert_int_equal(ccip_db_command(db, "BEGIN; SELECT seq FROM chain_head FOR UPDATE"),
+                     CCIP_DB_OK);
+    s_batch_job jobs[2] = {{.owner = a, .content = content}, {.owner = b, .content = content}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, s_batch_register, &jobs[i]);
+    ccip_test_sleep_ms(600); /* both checked, both wait for the head */
+    assert_int_equal(ccip_db_command(db, "COMMIT"), CCIP_DB_OK);
+    ccip_db_destroy(&db);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    const s_batch_job *won = jobs[0].status == 0 ? &jobs[0] : &jobs[1];
+    const s_batch_job *lost = won == &jobs[0] ? &jobs[1] : &jobs[0];
+    assert_int_equal(won->status, 0);
+    assert_int_equal(lost->status, CCIP__STATUS__ALREADY_EXISTS);
+    assert_non_null(strstr(lost->error, won->reply->work->id));
+    assert_non_null(strstr(lost->error, won->reply->work->serial_text));
+    char q_sql[300], hex[65];
+    s_sha256_hex(content, strlen(content), hex);
+    snprintf(q_sql, sizeof q_sql,
+             "SELECT count(*) FROM chain WHERE content_sha256 = decode('%s', 'hex')", hex);
+    assert_int_equal(s_count(q_sql), 1);
+    for (int i = 0; i < 2; i++)
+        s_free(jobs[i].reply);
+}
+
 /* ---- bad input ------------------------------------------------------------------ */
 
 /* Every bad value gets INVALID_ARGUMENT naming the field, and nothing is
@@ -1542,6 +1581,7 @@ int main(void)
         cmocka_unit_test(test_audit_chain_finds_altered_row),
         cmocka_unit_test(test_concurrent_registrations_chain),
         cmocka_unit_test(test_batch_registrations),
+        cmocka_unit_test(test_duplicate_content_across_batches),
         cmocka_unit_test(test_bad_input_writes_nothing),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_transfer_moves_ownership),
