@@ -296,9 +296,10 @@ int main(int argc, char **argv)
     ccip_test_env_cleanup(&s_env, atomic_load(&s_failed) > 0 || !audited || !intact);
     if (tps <= 0 || !audited)
         return 1;
-    printf("registrations: %ld committed, %ld failed, %ld chain records verified; ip ran %llu "
-           "commands in %llu transactions\n",
-           atomic_load(&s_ok), atomic_load(&s_failed), records, commands, batches);
+    printf("%s: %ld %s, %ld failed, %ld chain records verified; ip ran %llu commands in %llu "
+           "transactions\n",
+           s_probe ? "pings" : "registrations", atomic_load(&s_ok),
+           s_probe ? "answered" : "committed", atomic_load(&s_failed), records, commands, batches);
     if (s_probe)
         printf("bench ip probe: ping_per_s=%.0f pgbench_tps=%.0f ratio=%.2f\n", per_s, tps,
                per_s / tps);
