@@ -33,7 +33,7 @@ typedef struct {
 
 #define CCIP_PGARRAY_INIT                                                                          \
     {                                                                                              \
-        0                                                                                          \
+        CCIP_TEXT_INIT, 0                                                                          \
     }
 
 /* Adds a text element (any UTF-8; quotes and backslashes are escaped). */

@@ -24,7 +24,7 @@ typedef struct {
 
 #define CCIP_TEXT_INIT                                                                             \
     {                                                                                              \
-        0                                                                                          \
+        NULL, 0, 0, 0                                                                              \
     }
 
 /* Appends n bytes of s. */

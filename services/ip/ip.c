@@ -11,6 +11,7 @@
 #include "ip_disputes.h"
 #include "ip_providers.h"
 #include "ip_register.h"
+#include "ip_signer.h"
 #include "ip_trades.h"
 #include "ip_works.h"
 
@@ -67,8 +68,28 @@ static const ccip_config_field s_config_fields[] = {
      "how long a respondent may answer a dispute, in seconds (default 14 days)"},
 };
 
+/* Start-up: a replica without a usable signing key would accept
+ * registrations only to fail every one of them; it refuses to start
+ * instead, naming the file and the problem. */
+static int s_start(const ccip_service *svc, char *err, size_t errlen)
+{
+    const ip_config *cfg = ccip_service_config_get(svc);
+    ip_key key;
+    char why[512];
+    if (ip_signer_get(cfg->signing_key_file, &key, why, sizeof why) < 0) {
+        snprintf(err, errlen,
+                 "no signing key: %s; make one with `ccipctl ip keygen` and set "
+                 "ip.signing_key_file (CCIP_IP_SIGNING_KEY_FILE) to its .key",
+                 why);
+        return -1;
+    }
+    ip_key_wipe(&key);
+    return 0;
+}
+
 const ccip_service_def ip_def = {
     .name = "ip",
+    .start = s_start,
     .migrations = ip_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

@@ -30,9 +30,9 @@
  * current owner, an acceptance by the listing's seller, ...).
  *
  * The signing key. The service reads its Ed25519 key from
- * `ip.signing_key_file` (CCIP_IP_SIGNING_KEY_FILE) when it first signs and
- * keeps it in memory (ip_signer.h: one process-wide copy, locked in memory
- * where allowed); every batch of registrations checks the file's identity
+ * `ip.signing_key_file` (CCIP_IP_SIGNING_KEY_FILE) at start-up (and refuses
+ * to start when it is missing or broken) and keeps it in memory (ip_signer.h: one process-wide
+ * copy, locked in memory where allowed); every batch of registrations checks the file's identity
  * and modification time and re-reads it when it changed, so a rotated key
  * still takes effect without a restart. It never makes a key itself: a key
  * made by whichever replica starts first would race with the others (two

@@ -541,7 +541,7 @@ static void s_nested(ccip_pgarray *outer, const s_item *it, int what)
     if (v)
         ccip_pgarray_text(outer, v);
     else
-        outer->failed = 1;
+        outer->text.failed = 1; /* the whole parameter is then unusable */
     ccip_pgarray_release(&in);
 }
 

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1571,9 +1572,32 @@ static void test_ccipctl_walkthrough(void **state)
     assert_non_null(strstr(s_out, "never overwritten"));
 }
 
+/* A replica without its signing key refuses to start (exit status 1) and
+ * says which file and what to do, instead of failing every registration. */
+static void test_no_signing_key_no_start(void **state)
+{
+    (void)state;
+    char missing[600], good[600];
+    snprintf(good, sizeof good, "%s", getenv("CCIP_IP_SIGNING_KEY_FILE"));
+    snprintf(missing, sizeof missing, "%s/no-such.key", s_env.dir);
+    setenv("CCIP_IP_SIGNING_KEY_FILE", missing, 1);
+    pid_t pid = ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-keyless");
+    setenv("CCIP_IP_SIGNING_KEY_FILE", good, 1);
+    assert_true(pid > 0);
+    ccip_test_sleep_ms(3000);
+    /* Already gone by itself: the signal finds it exited with status 1. */
+    assert_int_equal(ccip_test_stop(&s_env, pid, SIGTERM, 5000), 1);
+    char log[700], cmd[800];
+    snprintf(log, sizeof log, "%s/ip-keyless.log", s_env.dir);
+    snprintf(cmd, sizeof cmd, "grep -q 'no signing key: .*no-such.key.*ccipctl ip keygen' '%s'",
+             log);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_signing_key_no_start),
         cmocka_unit_test(test_receipt_verifies_offline),
         cmocka_unit_test(test_duplicate_content),
         cmocka_unit_test(test_duplicate_content_raced),
