@@ -89,6 +89,9 @@ static const ccip_config_field s_base_fields[] = {
      "CCIP_DB_CONNECTIONS", "database connections the commands in hand share"},
     {"service.batch_max", CCIP_CFG_INT, BASE(batch_max), 1, 64, "32", "CCIP_BATCH_MAX",
      "most commands committed together in one transaction (1: one transaction each)"},
+    {"service.batch_wait_us", CCIP_CFG_INT, BASE(batch_wait_us), 0, 100000, "0",
+     "CCIP_BATCH_WAIT_US",
+     "microseconds a batch waits for more commands before it starts (0: never waits)"},
     {"commands.retention_hours", CCIP_CFG_INT, BASE(command_retention_hours), 1, 24 * 365, "168",
      NULL, "hours a command's stored reply answers a retry with the same command id"},
     {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
@@ -567,8 +570,8 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
     int ok = dbs != NULL;
     for (size_t i = 0; ok && i < ndbs; i++)
         ok = (dbs[i] = ccip_db_new(svc->conninfo, err, errlen)) != NULL;
-    if (ok && !(svc->batcher = ccip_batcher_new(dbs, ndbs, (size_t)b->batch_max, def->name,
-                                                s_pack_command_reply))) {
+    if (ok && !(svc->batcher = ccip_batcher_new(dbs, ndbs, (size_t)b->batch_max, b->batch_wait_us,
+                                                def->name, s_pack_command_reply))) {
         snprintf(err, errlen, "out of memory");
         ok = 0;
     }

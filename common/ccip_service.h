@@ -63,6 +63,7 @@ typedef struct {
     int64_t workers;                 /* commands in hand at once (broker slots, threads) */
     int64_t db_connections;          /* database connections those commands share */
     int64_t batch_max;               /* most commands committed in one transaction */
+    int64_t batch_wait_us;           /* how long a batch waits for more commands */
     int64_t retention_hours;         /* how long the outbox keeps published events */
     int64_t command_retention_hours; /* how long stored replies answer retried commands */
 } ccip_service_config;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ccip_log.h"
 #include "ccip_pgarray.h"
@@ -37,14 +38,17 @@ struct ccip_batcher {
     ccip_batch_job *head;    /* commands waiting for a connection, oldest first */
     ccip_batch_job *tail;    /* last of them */
     size_t batch_max;        /* most commands per batch */
+    size_t queued;           /* commands in the queue */
+    int64_t wait_us;         /* how long a leader waits for more commands */
+    pthread_cond_t arrived;  /* a command was queued */
     char *schema;            /* the service's schema: its outbox */
     ccip_batch_pack_fn pack; /* packs a reply */
     uint64_t commands;       /* commands run */
     uint64_t batches;        /* batches run */
 };
 
-ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, const char *schema,
-                               ccip_batch_pack_fn pack)
+ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, int64_t wait_us,
+                               const char *schema, ccip_batch_pack_fn pack)
 {
     if (ndbs == 0 || batch_max == 0 || !pack || !schema)
         return NULL;
@@ -54,7 +58,8 @@ ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, con
     b->dbs = calloc(ndbs, sizeof *b->dbs);
     b->idle = calloc(ndbs, sizeof *b->idle);
     b->schema = strdup(schema);
-    if (!b->dbs || !b->idle || !b->schema || pthread_mutex_init(&b->mu, NULL) != 0) {
+    if (!b->dbs || !b->idle || !b->schema || pthread_mutex_init(&b->mu, NULL) != 0 ||
+        pthread_cond_init(&b->arrived, NULL) != 0) {
         free(b->dbs);
         free(b->idle);
         free(b->schema);
@@ -68,6 +73,7 @@ ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, con
     b->ndbs = b->nidle = ndbs;
     b->batch_max = batch_max < BATCH_LIMIT ? batch_max : BATCH_LIMIT;
     b->pack = pack;
+    b->wait_us = wait_us > 0 ? wait_us : 0;
     return b;
 }
 
@@ -81,6 +87,7 @@ void ccip_batcher_destroy(ccip_batcher **batcher)
     free(b->dbs);
     free(b->idle);
     free(b->schema);
+    pthread_cond_destroy(&b->arrived);
     pthread_mutex_destroy(&b->mu);
     free(b);
     *batcher = NULL;
@@ -561,30 +568,54 @@ static void s_enqueue(ccip_batcher *b, ccip_batch_job *j)
     else
         b->head = j;
     b->tail = j;
+    b->queued++;
+    pthread_cond_signal(&b->arrived);
 }
 
-/* Takes own (wherever it is in the queue) and then the oldest others, up to
- * batch_max. */
-static size_t s_take(ccip_batcher *b, ccip_batch_job *own, ccip_batch_job **out)
+/* Takes j out of the queue (wherever it is) for a batch. */
+static void s_unlink(ccip_batcher *b, ccip_batch_job *j)
 {
-    size_t n = 0;
     ccip_batch_job **link = &b->head, *prev = NULL;
-    out[n++] = own;
-    while (*link) {
-        ccip_batch_job *j = *link;
-        if (j == own || n < b->batch_max) {
-            if (j != own)
-                out[n++] = j;
-            j->taken = 1;
-            *link = j->next;
-            if (b->tail == j)
-                b->tail = prev;
-            continue;
-        }
-        prev = j;
-        link = &j->next;
+    while (*link && *link != j) {
+        prev = *link;
+        link = &(*link)->next;
+    }
+    if (!*link)
+        return;
+    *link = j->next;
+    if (b->tail == j)
+        b->tail = prev;
+    j->taken = 1;
+    b->queued--;
+}
+
+/* Fills out[1..] with the oldest queued commands, up to batch_max in all
+ * (out[0] is the leader's own). Returns how many out holds. */
+static size_t s_take(ccip_batcher *b, ccip_batch_job **out)
+{
+    size_t n = 1;
+    while (b->head && n < b->batch_max) {
+        ccip_batch_job *j = b->head;
+        s_unlink(b, j);
+        out[n++] = j;
     }
     return n;
+}
+
+/* Waits up to wait_us for more commands to join the leader's batch (the
+ * clients just answered are usually sending their next ones): fewer, larger
+ * transactions when the replica is busy. */
+static void s_linger(ccip_batcher *b)
+{
+    if (b->wait_us <= 0)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + b->wait_us * 1000;
+    until.tv_sec += ns / 1000000000;
+    until.tv_nsec = ns % 1000000000;
+    while (b->queued + 1 < b->batch_max && pthread_cond_timedwait(&b->arrived, &b->mu, &until) == 0)
+        ;
 }
 
 int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_handler *handler,
@@ -605,7 +636,10 @@ int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_hand
         /* A connection is idle: this slot runs a batch, its own command in it. */
         ccip_db *db = b->idle[--b->nidle];
         ccip_batch_job *batch[BATCH_LIMIT];
-        size_t n = s_take(b, &job, batch);
+        s_unlink(b, &job);
+        batch[0] = &job;
+        s_linger(b);
+        size_t n = s_take(b, batch);
         pthread_mutex_unlock(&b->mu);
         s_execute(b, db, batch, n);
         pthread_mutex_lock(&b->mu);

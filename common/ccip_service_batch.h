@@ -57,10 +57,11 @@ typedef struct ccip_batch_job ccip_batch_job;
 
 /* Takes ownership of the connections (*dbs entries are set to NULL) and
  * uses them until ccip_batcher_destroy. batch_max >= 1 caps the commands
- * of one batch. Returns NULL when out of memory (the connections are then
- * still the caller's). */
-ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, const char *schema,
-                               ccip_batch_pack_fn pack);
+ * of one batch; a slot that finds a free connection waits up to wait_us
+ * (0: not at all) for more commands to join its batch. Returns NULL when
+ * out of memory (the connections are then still the caller's). */
+ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, int64_t wait_us,
+                               const char *schema, ccip_batch_pack_fn pack);
 
 /* Closes the connections and frees; no command may be in hand. Safe on NULL
  * and twice. */

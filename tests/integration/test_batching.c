@@ -53,6 +53,7 @@ static int s_teardown(void **state)
     ccip_test_env_cleanup(&s_env, 0);
     unsetenv("CCIP_WORKERS");
     unsetenv("CCIP_DB_CONNECTIONS");
+    unsetenv("CCIP_BATCH_WAIT_US");
     return 0;
 }
 
