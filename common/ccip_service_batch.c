@@ -169,12 +169,10 @@ static void s_drop_events(ccip_command *cmd)
 
 /* ---- one batch ------------------------------------------------------------ */
 
-static const ccip_db_stmt S_LOCK = {
-    "ccip_command_log_lock",
-    "SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))) FROM unnest($1::text[]) AS id"};
-static const ccip_db_stmt S_GET = {
-    "ccip_command_log_get",
-    "SELECT command_id, reply FROM command_log WHERE command_id = ANY ($1::text[])"};
+/* Locks the ids (in array order) and then reads their stored replies, in
+ * one round trip (common/sql/0002_command_claim.sql says how). */
+static const ccip_db_stmt S_CLAIM = {"ccip_command_claim",
+                                    "SELECT command_id, reply FROM ccip_command_claim($1::text[])"};
 static const ccip_db_stmt S_PUT = {"ccip_command_log_put",
                                    "INSERT INTO command_log (command_id, type, reply) SELECT * "
                                    "FROM unnest($1::text[], $2::text[], $3::bytea[])"};
@@ -211,8 +209,8 @@ static int s_cmp_id(const void *a, const void *b)
 
 /* Takes the advisory locks of the batch's command ids (sorted, so that two
  * batches take shared ids in the same order) and reads their stored
- * replies in a second statement, whose snapshot is taken after the lock
- * waits. Marks jobs answered by a stored reply. */
+ * replies as of after the lock waits. Marks jobs answered by a stored
+ * reply. */
 static int s_lookup(ccip_db *db, s_batch *st)
 {
     const char *ids[BATCH_LIMIT];
@@ -225,9 +223,7 @@ static int s_lookup(ccip_db *db, s_batch *st)
             ccip_pgarray_text(&arr, ids[i]);
     const char *values[] = {ccip_pgarray_value(&arr)};
     PGresult *res = NULL;
-    int rc = values[0] ? ccip_db_exec(db, &S_LOCK, 1, values, NULL, NULL, NULL) : CCIP_DB_ERROR;
-    if (rc == CCIP_DB_OK)
-        rc = ccip_db_exec(db, &S_GET, 1, values, NULL, NULL, &res);
+    int rc = values[0] ? ccip_db_exec(db, &S_CLAIM, 1, values, NULL, NULL, &res) : CCIP_DB_ERROR;
     ccip_pgarray_release(&arr);
     for (int r = 0; rc == CCIP_DB_OK && r < PQntuples(res); r++) {
         size_t n = 0;

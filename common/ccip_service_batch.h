@@ -15,11 +15,11 @@
  * each command alone with no added latency.
  *
  * Inside the transaction, per batch:
- *   1. one statement takes the advisory locks of all command ids, in sorted
- *      order (two batches never wait on each other in a cycle); a retry of a
- *      command running elsewhere waits here for it to commit;
- *   2. one statement reads the stored replies of those ids: a repeated
- *      command gets its stored reply and has no second effect;
+ *   1. one statement (ccip_command_claim) takes the advisory locks of all
+ *      command ids, in sorted order (two batches never wait on each other
+ *      in a cycle), a retry of a command running elsewhere waiting here for
+ *      it to commit, and then reads the stored replies of those ids: a
+ *      repeated command gets its stored reply and has no second effect;
  *   3. the handlers run in arrival order, each seeing the effects of those
  *      before it, exactly as if they had run one after the other;
  *   4. one statement appends the events of the commands that succeeded to
