@@ -9,6 +9,7 @@
 #include "ccip_envelope.h"
 #include "ccip_log.h"
 #include "funding_awards.h"
+#include "funding_confirm.h"
 #include "funding_inspections.h"
 #include "funding_ledger.h"
 #include "funding_programmes.h"
@@ -37,7 +38,8 @@ static const ccip_command_handler s_commands[] = {
     {"funding.budget.list.v1", 0, funding_roles_readers, funding_budget_list, NULL},
     {"funding.award.get.v1", 0, funding_roles_awards, funding_award_get, NULL},
     {"funding.award.list.v1", 0, funding_roles_awards, funding_award_list, NULL},
-    {"funding.award.confirm.v1", 1, funding_roles_staff, funding_award_confirm, NULL},
+    {"funding.award.confirm.v1", 1, funding_roles_staff, funding_award_confirm,
+     funding_award_confirm_batch},
     {"funding.award.reject.v1", 1, funding_roles_staff, funding_award_reject, NULL},
     {"funding.award.sign.v1", 1, funding_roles_staff, funding_award_sign, NULL},
     {"funding.award.suspend.v1", 1, funding_roles_staff, funding_award_suspend, NULL},

@@ -18,25 +18,11 @@
 
 #define LIST_DEFAULT  500
 #define LIST_MAX      5000
-#define NOTE_MAX      500
 #define EVENT_MAX     (4 * 1024 * 1024) /* largest consumed payload decoded */
 #define NAME_MAX_TEXT 200               /* characters kept of a grantee name or title */
 
 /* ---- rows ------------------------------------------------------------------- */
 
-#define AWARD_COLUMNS                                                                              \
-    "w.id, w.application_id, w.case_id, w.programme_code, w.year, w.category, "                    \
-    "w.grantee_uscc, w.grantee_name, w.title, w.requested_fen, "                                   \
-    "w.recommended_fen, w.amount_fen, w.status, w.note, (extract(epoch FROM "                      \
-    "w.proposed_at) * 1000000)::bigint, (extract(epoch FROM w.confirmed_at) * "                    \
-    "1000000)::bigint, coalesce(w.confirmed_by, ''), (extract(epoch FROM "                         \
-    "w.signed_at) * 1000000)::bigint, coalesce(w.signed_by, ''), "                                 \
-    "w.status_reason, (extract(epoch FROM w.status_changed_at) * "                                 \
-    "1000000)::bigint, coalesce((SELECT string_agg(k.work_id, ' ' ORDER BY "                       \
-    "k.work_id) FROM award_work k WHERE k.award_id = w.id), ''), "                                 \
-    "coalesce((SELECT string_agg('ip dispute ' || h.dispute_id || ' upheld on "                    \
-    "work ' || h.work_id, '; ' ORDER BY h.dispute_id) FROM award_work k JOIN "                     \
-    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id), '')"
 enum {
     W_ID,
     W_APPLICATION,
@@ -62,13 +48,14 @@ enum {
     W_WORKS,
     W_HOLD,
 };
+_Static_assert(W_HOLD + 1 == FUNDING_AWARD_NCOLUMNS, "FUNDING_AWARD_NCOLUMNS is out of date");
 
 static const ccip_db_stmt S_AWARD_GET = {
-    "funding_award_get", "SELECT " AWARD_COLUMNS " FROM award w WHERE w.id = $1::uuid"};
+    "funding_award_get", "SELECT " FUNDING_AWARD_COLUMNS " FROM award w WHERE w.id = $1::uuid"};
 
 static const ccip_db_stmt S_AWARD_BY_APPLICATION = {
     "funding_award_by_application",
-    "SELECT " AWARD_COLUMNS " FROM award w WHERE w.application_id = $1::uuid"};
+    "SELECT " FUNDING_AWARD_COLUMNS " FROM award w WHERE w.application_id = $1::uuid"};
 
 static const ccip_db_stmt S_AWARD_LOCK = {
     "funding_award_lock",
@@ -82,7 +69,7 @@ static const ccip_db_stmt S_AWARD_BALANCES = {
 
 static const ccip_db_stmt S_AWARD_LIST = {
     "funding_award_list",
-    "SELECT " AWARD_COLUMNS
+    "SELECT " FUNDING_AWARD_COLUMNS
     " FROM award w WHERE ($1 = '' OR w.programme_code = $1) AND ($2::integer = 0 "
     "OR w.year = $2::integer) AND ($3 = '' OR w.status = $3) AND ($4 = '' OR "
     "w.grantee_uscc = $4) ORDER BY w.proposed_at, w.id LIMIT $5::integer"};
@@ -98,30 +85,12 @@ static const ccip_db_stmt S_AWARD_STATUS = {
     "UPDATE award SET status = $2, status_reason = $3, status_changed_at = now() "
     "WHERE id = $1::uuid"};
 
-static const ccip_db_stmt S_AWARD_CONFIRM = {
-    "funding_award_confirm",
-    "UPDATE award SET status = 'AWARD_COMMITTED', amount_fen = $2::bigint, "
-    "category = $3, note = CASE WHEN $4 = '' THEN note ELSE $4 END, confirmed_at "
-    "= now(), confirmed_by = $5, status_reason = '', status_changed_at = now() "
-    "WHERE id = $1::uuid"};
-
 static const ccip_db_stmt S_AWARD_SIGN = {
     "funding_award_sign", "UPDATE award SET signed_at = now(), signed_by = $2 WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_AWARD_UNPAID = {
     "funding_award_unpaid", "SELECT count(*) FROM tranche WHERE award_id = $1::uuid AND status <> "
                             "'TRANCHE_PAID'"};
-
-/* What a confirmation needs to exist: the programme, its year (and
- * whether it is closed), the category. One row always. */
-static const ccip_db_stmt S_CONFIRM_STATE = {
-    "funding_award_confirm_state",
-    "SELECT EXISTS (SELECT 1 FROM programme WHERE code = $1), y.programme_code "
-    "IS NOT NULL, y.closed_at IS NOT NULL, (extract(epoch FROM y.closed_at) * "
-    "1000000)::bigint, $3 = '' OR EXISTS (SELECT 1 FROM budget_category c WHERE "
-    "c.programme_code = $1 AND c.year = $2::integer AND c.category = $3) FROM "
-    "(SELECT 1) d LEFT JOIN budget_year y ON y.programme_code = $1 AND y.year = "
-    "$2::integer"};
 
 static const ccip_db_stmt S_COMMITTED_BALANCE = {
     "funding_award_committed",
@@ -181,10 +150,8 @@ int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out
     return 0;
 }
 
-/* Answers FAILED_PRECONDITION: award w is not in a status that allows
- * `action`. */
-static int s_wrong_status(ccip_command *cmd, const funding_award_row *w, const char *action,
-                          const char *allowed)
+int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, const char *action,
+                               const char *allowed)
 {
     char when[CCIP_TIME_STRLEN + 1];
     funding_time_text(w->status_changed_at_us, when, sizeof when);
@@ -258,7 +225,7 @@ static char **s_split(ccip_arena *a, const char *s, size_t *n)
     return out;
 }
 
-static Ccip__Funding__Award *s_row(const PGresult *res, int r, ccip_arena *a)
+Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip_arena *a)
 {
     Ccip__Funding__Award *w = ccip_arena_alloc(a, sizeof *w);
     if (!w)
@@ -329,7 +296,7 @@ int funding_award_load(ccip_db *db, const char *id, const char *application_id, 
         ccip_db_exec(db, id ? &S_AWARD_GET : &S_AWARD_BY_APPLICATION, 1, &key, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    Ccip__Funding__Award *w = PQntuples(res) == 1 ? s_row(res, 0, a) : NULL;
+    Ccip__Funding__Award *w = PQntuples(res) == 1 ? funding_award_from_result(res, 0, a) : NULL;
     PQclear(res);
     if (!w)
         return 0;
@@ -379,7 +346,7 @@ static int s_reply_award(ccip_command *cmd, const char *id)
 int funding_award_suspend_locked(ccip_command *cmd, funding_award_row *w, const char *reason)
 {
     if (w->status != CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED)
-        return s_wrong_status(cmd, w, "suspended", "AWARD_COMMITTED");
+        return funding_award_wrong_status(cmd, w, "suspended", "AWARD_COMMITTED");
     const char *v[] = {w->id, "AWARD_SUSPENDED", reason};
     int rc = ccip_db_exec(cmd->db, &S_AWARD_STATUS, 3, v, NULL, NULL, NULL);
     if (rc == CCIP_DB_OK)
@@ -602,7 +569,7 @@ int funding_award_list(ccip_command *cmd)
     Ccip__Funding__ListAwardsReply reply = CCIP__FUNDING__LIST_AWARDS_REPLY__INIT;
     reply.awards = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
     for (int r = 0; rc == 0 && reply.awards && r < rows; r++) {
-        Ccip__Funding__Award *w = s_row(res, r, a);
+        Ccip__Funding__Award *w = funding_award_from_result(res, r, a);
         if (!w)
             break;
         rc = s_fill(cmd->db, w, 0, a);
@@ -615,162 +582,6 @@ int funding_award_list(ccip_command *cmd)
 out:
     PQclear(res);
     ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
-}
-
-/* The confirmed award, read once: published as funding.award.granted.v1
- * and packed as the reply (a new award has no payments, reports,
- * inspections or clawbacks yet). */
-static int s_granted(ccip_command *cmd, const char *id, const char *note)
-{
-    ccip_arena *a = ccip_arena_new();
-    Ccip__Funding__Award *w = NULL;
-    int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
-    if (rc == 0 && !w)
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
-    if (rc == 0) {
-        Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
-        ev.award = w;
-        ev.reason = (char *)note;
-        rc = funding_emit(cmd, "funding.award.granted.v1", "application", w->application_id,
-                          &ev.base);
-    }
-    if (rc == 0) {
-        Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
-        reply.award = w;
-        rc = funding_reply(cmd, &reply.base);
-    }
-    ccip_arena_destroy(&a);
-    return rc;
-}
-
-int funding_award_confirm(ccip_command *cmd)
-{
-    Ccip__Funding__ConfirmAwardRequest *rq = (Ccip__Funding__ConfirmAwardRequest *)funding_unpack(
-        cmd, &ccip__funding__confirm_award_request__descriptor);
-    if (!rq)
-        return 0;
-    PGresult *res = NULL;
-    funding_award_row w;
-    int rc;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (rc = funding_check_amount(cmd, "amount_fen", rq->amount_fen, 1)) != 0 ||
-        (rq->category[0] && (rc = funding_check_code(cmd, "category", rq->category)) != 0) ||
-        (rc = funding_check_text(cmd, "note", rq->note, 0, NOTE_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
-        (rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
-    if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED) {
-        rc = s_wrong_status(cmd, &w, "confirmed", "AWARD_PROPOSED");
-        goto out;
-    }
-    int64_t amount = rq->amount_fen ? rq->amount_fen : w.amount_fen;
-    char want[CCIP_FEN_STRLEN + 1], requested[CCIP_FEN_STRLEN + 1];
-    funding_yuan(amount, want, sizeof want);
-    funding_yuan(w.requested_fen, requested, sizeof requested);
-    if (amount > w.requested_fen) {
-        rc = funding_fail(
-            cmd, CCIP__STATUS__INVALID_ARGUMENT,
-            "field `amount_fen`: %s yuan (%" PRId64
-            " fen) is above the %s yuan the applicant requested; an award is never above "
-            "the request",
-            want, amount, requested);
-        goto out;
-    }
-    char year[24];
-    funding_i64(w.year, year);
-    const char *yv[] = {w.programme_code, year, rq->category};
-    if ((rc = ccip_db_exec(cmd->db, &S_CONFIRM_STATE, 3, yv, NULL, NULL, &res)) != CCIP_DB_OK)
-        goto out;
-    if (!funding_cell_bool(res, 0, 0)) {
-        rc = funding_fail(
-            cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "award %s names programme \"%s\", and there is no programme \"%s\"; create "
-            "it with funding.programme.create.v1 and give it a budget for %d",
-            w.id, w.programme_code, w.programme_code, (int)w.year);
-        goto out;
-    }
-    if (!funding_cell_bool(res, 0, 1)) {
-        rc = funding_fail(
-            cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "programme \"%s\" has no budget for %d, so award %s cannot be committed; set "
-            "the year's budget with funding.budget.set.v1 first",
-            w.programme_code, (int)w.year, w.id);
-        goto out;
-    }
-    if (funding_cell_bool(res, 0, 2)) {
-        char when[CCIP_TIME_STRLEN + 1];
-        funding_time_text(funding_cell_i64(res, 0, 3), when, sizeof when);
-        rc = funding_fail(
-            cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "the %d budget of programme \"%s\" was closed at %s UTC: a closed year takes "
-            "no new commitment, so award %s cannot be confirmed",
-            (int)w.year, w.programme_code, when, w.id);
-        goto out;
-    }
-    if (!funding_cell_bool(res, 0, 4)) {
-        rc = funding_fail(
-            cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "field `category`: the %d budget of programme \"%s\" has no category \"%s\"; "
-            "give it a sub-budget with funding.budget.set.v1 or leave the category empty "
-            "to draw on the year's pool",
-            (int)w.year, w.programme_code, rq->category);
-        goto out;
-    }
-    PQclear(res);
-    res = NULL;
-    if ((rc = funding_tranches_create(cmd, w.id, w.programme_code, amount)) != 0)
-        goto out;
-    char amt[24];
-    funding_i64(amount, amt);
-    const char *cv[] = {w.id, amt, rq->category, rq->note, cmd->actor.id};
-    if ((rc = ccip_db_exec(cmd->db, &S_AWARD_CONFIRM, 5, cv, NULL, NULL, NULL)) != CCIP_DB_OK ||
-        (rc = s_granted(cmd, w.id, rq->note)) != 0)
-        goto out;
-    /* Last, the commitment itself: the year's AVAILABLE row is the one every
-     * confirmation of the year locks, so nothing else runs after it. */
-    funding_entry e = {.kind = CCIP__FUNDING__ENTRY_KIND__ENTRY_AWARD_COMMITTED,
-                       .programme_code = w.programme_code,
-                       .year = w.year,
-                       .award_id = w.id,
-                       .memo = "award confirmed",
-                       .actor_id = cmd->actor.id,
-                       .actor_role = cmd->actor.role,
-                       .command_id = cmd->req->id};
-    funding_line lines[2] = {
-        {.kind = FUNDING_ACC_COMMITTED, .award_id = w.id, .amount_fen = amount, .is_new = 1},
-        {.kind = FUNDING_ACC_AVAILABLE,
-         .category = rq->category,
-         .amount_fen = -amount,
-         .open_only = 1},
-    };
-    funding_post_failure f;
-    rc = funding_ledger_post(cmd->db, &e, lines, 2, NULL, &f);
-    if (rc == FUNDING_POST_SHORT) {
-        char have[CCIP_FEN_STRLEN + 1];
-        funding_yuan(f.balance_fen, have, sizeof have);
-        rc = funding_fail(
-            cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "insufficient budget: the %d budget of programme \"%s\"%s%s%s has %s yuan (%" PRId64
-            " fen) left, and award %s needs %s yuan (%" PRId64 " fen); nothing was committed",
-            (int)w.year, w.programme_code, rq->category[0] ? " (category " : "", rq->category,
-            rq->category[0] ? ")" : "", have, f.balance_fen, w.id, want, amount);
-    } else if (rc == FUNDING_POST_CLOSED) {
-        rc =
-            funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                         "the %d budget of programme \"%s\" was closed: a closed year takes no new "
-                         "commitment, so award %s cannot be confirmed",
-                         (int)w.year, w.programme_code, w.id);
-    } else if (rc == FUNDING_POST_UNBALANCED) {
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s", f.why);
-    }
-out:
-    if (cmd->status != CCIP__STATUS__OK) {
-        free(cmd->payload);
-        cmd->payload = NULL;
-        cmd->payload_len = 0;
-    }
-    PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return FUNDING_RC(rc);
 }
@@ -796,7 +607,7 @@ static int s_act(ccip_command *cmd, s_action action)
     switch (action) {
     case A_REJECT: {
         if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED) {
-            rc = s_wrong_status(cmd, &w, "rejected", "AWARD_PROPOSED");
+            rc = funding_award_wrong_status(cmd, &w, "rejected", "AWARD_PROPOSED");
             break;
         }
         const char *v[] = {w.id, "AWARD_REJECTED", rq->reason};
@@ -806,7 +617,7 @@ static int s_act(ccip_command *cmd, s_action action)
     }
     case A_SIGN: {
         if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED) {
-            rc = s_wrong_status(cmd, &w, "signed", "AWARD_COMMITTED");
+            rc = funding_award_wrong_status(cmd, &w, "signed", "AWARD_COMMITTED");
             break;
         }
         if (w.is_signed) {
@@ -824,7 +635,7 @@ static int s_act(ccip_command *cmd, s_action action)
         break;
     case A_RESUME: {
         if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_SUSPENDED) {
-            rc = s_wrong_status(cmd, &w, "resumed", "AWARD_SUSPENDED");
+            rc = funding_award_wrong_status(cmd, &w, "resumed", "AWARD_SUSPENDED");
             break;
         }
         const char *v[] = {w.id, "AWARD_COMMITTED", ""};
@@ -836,7 +647,8 @@ static int s_act(ccip_command *cmd, s_action action)
     case A_TERMINATE: {
         if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED &&
             w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_SUSPENDED) {
-            rc = s_wrong_status(cmd, &w, "terminated", "AWARD_COMMITTED or AWARD_SUSPENDED");
+            rc = funding_award_wrong_status(cmd, &w, "terminated",
+                                            "AWARD_COMMITTED or AWARD_SUSPENDED");
             break;
         }
         PGresult *res = NULL;

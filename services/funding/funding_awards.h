@@ -7,10 +7,9 @@
  * requested one; one award per application, so a redelivered (or repeated)
  * decision proposes nothing new. Staff then confirm it: the amount (at most
  * the request) is committed from the programme-year's budget and its
- * tranches are planned, in one transaction. The commitment is one
- * conditional update of the year's AVAILABLE account row (balance stays >=
- * 0, the year is open), so concurrent confirmations are serialised on that
- * row and can never overspend.
+ * tranches are planned, in one transaction (funding_confirm.h: many
+ * confirmations at once, serialised on the year's AVAILABLE account row, so
+ * that the budget can never be overspent).
  *
  * Life of an award: PROPOSED -> COMMITTED (confirm) -> COMPLETED (last
  * tranche paid); PROPOSED -> REJECTED; COMMITTED <-> SUSPENDED (staff, or
@@ -37,6 +36,37 @@ typedef struct {
     int64_t status_changed_at_us;
     int is_signed;
 } funding_award_row;
+
+/* The columns of an award as funding_award_from_result reads them, from
+ * `award w` (more columns may follow them). */
+#define FUNDING_AWARD_COLUMNS                                                                      \
+    "w.id, w.application_id, w.case_id, w.programme_code, w.year, w.category, "                    \
+    "w.grantee_uscc, w.grantee_name, w.title, w.requested_fen, "                                   \
+    "w.recommended_fen, w.amount_fen, w.status, w.note, (extract(epoch FROM "                      \
+    "w.proposed_at) * 1000000)::bigint, (extract(epoch FROM w.confirmed_at) * "                    \
+    "1000000)::bigint, coalesce(w.confirmed_by, ''), (extract(epoch FROM "                         \
+    "w.signed_at) * 1000000)::bigint, coalesce(w.signed_by, ''), "                                 \
+    "w.status_reason, (extract(epoch FROM w.status_changed_at) * "                                 \
+    "1000000)::bigint, coalesce((SELECT string_agg(k.work_id, ' ' ORDER BY "                       \
+    "k.work_id) FROM award_work k WHERE k.award_id = w.id), ''), "                                 \
+    "coalesce((SELECT string_agg('ip dispute ' || h.dispute_id || ' upheld on "                    \
+    "work ' || h.work_id, '; ' ORDER BY h.dispute_id) FROM award_work k JOIN "                     \
+    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id), '')"
+
+/* How many columns FUNDING_AWARD_COLUMNS has. */
+#define FUNDING_AWARD_NCOLUMNS 23
+
+/* Reads row r of a result that starts with FUNDING_AWARD_COLUMNS into an
+ * award from the arena, without its figures and lists (tranches, ...).
+ * Returns it, or NULL when the arena ran out of memory. */
+Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip_arena *a);
+
+/* Answers FAILED_PRECONDITION: award w (its id, status, status_reason and
+ * status_changed_at_us are used) is not in a status that allows `action`
+ * ("confirmed"); `allowed` names the statuses that do. Returns
+ * FUNDING_REPLIED. */
+int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, const char *action,
+                               const char *allowed);
 
 /* Reads award `id` FOR UPDATE into *out. Returns 0, FUNDING_REPLIED
  * (NOT_FOUND naming it) or a ccip_db_rc. */
@@ -73,10 +103,9 @@ int funding_award_complete_if_paid(ccip_command *cmd, const funding_award_row *w
 int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
-/* Handlers. */
+/* Handlers (confirm: funding_confirm.h). */
 int funding_award_get(ccip_command *cmd);
 int funding_award_list(ccip_command *cmd);
-int funding_award_confirm(ccip_command *cmd);
 int funding_award_reject(ccip_command *cmd);
 int funding_award_sign(ccip_command *cmd);
 int funding_award_suspend(ccip_command *cmd);

@@ -34,6 +34,7 @@
 #include "ccip_id.h"
 #include "ccip_keys.h"
 #include "ccip_sock.h"
+#include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_producer.h"
 #include "ccip_validate.h"
@@ -769,6 +770,171 @@ static void test_confirm_never_overspends(void **state)
     s_free(v);
 }
 
+/* One confirmation sent from its own client, with a chosen command id
+ * (NULL: a fresh one); keeps the reply's award. */
+typedef struct {
+    const char *award;
+    int64_t amount;
+    const char *id;
+    int status;
+    char error[800];
+    Ccip__Funding__AwardReply *reply;
+} s_confirmer;
+
+static void *s_confirm_thread(void *arg)
+{
+    s_confirmer *r = arg;
+    char err[256];
+    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
+    rq.award_id = (char *)r->award;
+    rq.amount_fen = r->amount;
+    rq.category = "";
+    rq.note = "";
+    r->status = c ? s_send_on(c, STAFF, "funding.award.confirm.v1", &rq.base, r->id,
+                              &ccip__funding__award_reply__descriptor,
+                              (ProtobufCMessage **)&r->reply, r->error, sizeof r->error)
+                  : -1;
+    ccip_client_destroy(&c);
+    return NULL;
+}
+
+/* 1 when the award a confirmation replied with is, field for field, the
+ * award as funding.award.get.v1 reads it afterwards. */
+static int s_same_as_read(const Ccip__Funding__Award *replied)
+{
+    Ccip__Funding__Award *read = s_get_award(STAFF, replied->id);
+    size_t n1 = protobuf_c_message_get_packed_size(&replied->base);
+    size_t n2 = protobuf_c_message_get_packed_size(&read->base);
+    uint8_t *b1 = malloc(n1 + 1), *b2 = malloc(n2 + 1);
+    protobuf_c_message_pack(&replied->base, b1);
+    protobuf_c_message_pack(&read->base, b2);
+    int same = n1 == n2 && memcmp(b1, b2, n1) == 0;
+    free(b1);
+    free(b2);
+    s_free(read);
+    return same;
+}
+
+/* One batch of confirmations where some fit and some do not: funding is
+ * held up (the test locks the year's AVAILABLE row, so that two blocker
+ * confirmations occupy both database connections) while six more arrive in
+ * a known order and queue, and they then commit as one transaction. Each
+ * ends as if they had run one after the other: a confirmation too large
+ * for what the earlier ones left is refused with the balance it saw, a
+ * smaller later one still fits, a second confirmation of an award the
+ * batch committed is refused, a repeated command id gets the first one's
+ * reply; refused ones leave no trace, and replies are what a read shows. */
+static void test_confirm_batch_mixed(void **state)
+{
+    (void)state;
+    char code[33];
+    s_code(code);
+    s_programme(code, S_PLAN_3);
+    const int64_t m = 1000000; /* 10,000.00 yuan */
+    assert_int_equal(s_set_budget(code, YEAR, NULL, 8 * m, NULL), 0);
+    char x1[37], x2[37], a[37], big[37], c[37], f[37], dup_id[37];
+    s_award(code, m, m, x1, NULL, NULL);
+    s_award(code, m, m, x2, NULL, NULL);
+    s_award(code, 3 * m, 3 * m, a, NULL, NULL);
+    s_award(code, 5 * m, 5 * m, big, NULL, NULL);
+    s_award(code, m, m, c, NULL, NULL);
+    s_award(code, 2 * m, 2 * m, f, NULL, NULL);
+    ccip_uuid_v7(dup_id);
+    s_confirmer w[8] = {
+        {.award = x1},              /* blocker: alone, fits (7 m left) */
+        {.award = x2},              /* blocker: alone, fits (6 m left) */
+        {.award = a},               /* fits: 3 m left */
+        {.award = big},             /* 5 m does not fit in 3 m: refused */
+        {.award = c, .id = dup_id}, /* 1 m fits: 2 m left */
+        {.award = a},               /* committed by this batch already */
+        {.award = f},               /* 2 m fits exactly: 0 left */
+        {.award = c, .id = dup_id}, /* the same command again: the same reply */
+    };
+    unsigned long long cmds0 = 0, batches0 = 0, cmds1 = 0, batches1 = 0;
+    assert_int_equal(ccip_test_ping_counts(&s_env, "funding", &cmds0, &batches0), 0);
+    long long entries_before = s_number("SELECT count(*) FROM journal_entry");
+
+    ccip_db *db = ccip_test_db_connect_in("funding", "funding");
+    assert_non_null(db);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "BEGIN; SELECT 1 FROM account WHERE code = 'available:%s:%d:' FOR UPDATE", code, YEAR);
+    assert_int_equal(ccip_db_command(db, sql), CCIP_DB_OK);
+    pthread_t threads[8];
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_create(&threads[i], NULL, s_confirm_thread, &w[i]), 0);
+        ccip_test_sleep_ms(i == 1 ? 400 : 150); /* both blockers wait on the row first */
+    }
+    ccip_test_sleep_ms(300);
+    assert_int_equal(ccip_db_command(db, "COMMIT"), CCIP_DB_OK);
+    ccip_db_destroy(&db);
+    for (int i = 0; i < 8; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(ccip_test_ping_counts(&s_env, "funding", &cmds1, &batches1), 0);
+
+    int want[8] = {0, 0, 0, 9, 0, 9, 0, 0};
+    for (int i = 0; i < 8; i++)
+        if (w[i].status != want[i]) {
+            fprintf(stderr, "confirmation %d: status %d, wanted %d: %s\n", i, w[i].status, want[i],
+                    w[i].error);
+            fail();
+        }
+    assert_non_null(strstr(w[3].error, "insufficient budget"));
+    assert_non_null(strstr(w[3].error, "has 30000.00 yuan (3000000 fen) left"));
+    assert_non_null(strstr(w[5].error, "is AWARD_COMMITTED"));
+    /* The six shared one transaction (singles add as many batches as
+     * commands, so this difference counts only what was batched). */
+    if ((cmds1 - batches1) - (cmds0 - batches0) < 5) {
+        fprintf(stderr, "commands %llu -> %llu, batches %llu -> %llu\n", cmds0, cmds1, batches0,
+                batches1);
+        fail_msg("the six confirmations did not share one batch");
+    }
+    /* Replies are the awards as they are now, in full. */
+    for (int i = 0; i < 8; i++)
+        if (w[i].status == 0) {
+            assert_int_equal(w[i].reply->award->status,
+                             CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED);
+            assert_int_equal(w[i].reply->award->n_tranches, 3);
+            assert_true(s_same_as_read(w[i].reply->award));
+        }
+    assert_int_equal(w[7].reply->award->confirmed_at_us, w[4].reply->award->confirmed_at_us);
+
+    Ccip__Funding__Budget *b = s_budget(code, YEAR);
+    assert_int_equal(b->committed_fen, 8 * m);
+    assert_int_equal(b->remaining_fen, 0);
+    assert_int_equal(b->awards_committed, 5);
+    assert_int_equal(b->awards_proposed, 1);
+    s_free(b);
+    /* Five entries, one per award committed; the refused one left no trace. */
+    assert_int_equal(s_number("SELECT count(*) FROM journal_entry") - entries_before, 5);
+    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE award_id = '%s'", c), 1);
+    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE award_id = '%s'", big), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM tranche WHERE award_id = '%s'", big), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM account WHERE award_id = '%s'", big), 0);
+    assert_int_equal(s_number("SELECT count(*) FROM award WHERE id = '%s' AND status = "
+                              "'AWARD_PROPOSED' AND confirmed_at IS NULL",
+                              big),
+                     1);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'funding.award.granted.v1' "
+                              "AND aggregate_id IN (SELECT application_id::text FROM award WHERE "
+                              "programme_code = '%s')",
+                              code),
+                     5);
+    /* Two lines per entry. */
+    assert_int_equal(s_number("SELECT count(*) FROM journal_line l JOIN journal_entry e ON e.id = "
+                              "l.entry_id WHERE e.programme_code = '%s' AND e.kind = "
+                              "'ENTRY_AWARD_COMMITTED'",
+                              code),
+                     10);
+    for (int i = 0; i < 8; i++)
+        s_free(w[i].reply);
+    Ccip__Funding__VerifyLedgerReply *v = s_verify();
+    assert_true(v->ok);
+    s_free(v);
+}
+
 /* Confirming: the amount is at most the request, the programme and year
  * must exist and be open; a refusal writes nothing; the same command id
  * twice commits once. */
@@ -1455,6 +1621,7 @@ int main(void)
         cmocka_unit_test(test_award_from_decision),
         cmocka_unit_test(test_confirm_never_overspends),
         cmocka_unit_test(test_confirm_rules),
+        cmocka_unit_test(test_confirm_batch_mixed),
         cmocka_unit_test(test_tranches_and_payments),
         cmocka_unit_test(test_use_of_funds_reports),
         cmocka_unit_test(test_misuse_and_clawback),
