@@ -23,21 +23,23 @@ static const ccip_db_stmt S_LOCK = {"funding_confirm_lock",
                                                                  "FOR UPDATE OF w"};
 #define LOCK_NOW FUNDING_AWARD_NCOLUMNS /* column of now() */
 
-/* 2. Per programme-year-category ($1, $2, $3 side by side): whether the
- * programme, the year and the category exist and whether the year is
- * closed, then one row per rule of the programme's tranche plan (NULL
- * rule when it has none). */
+/* 2. Per programme-year-category ($1, $2, $3 side by side, $4 its
+ * AVAILABLE account's code): whether the programme, the year and the
+ * category exist, whether the year is closed, the account as last committed
+ * (not locked: see funding_award_confirm_batch), then one row per rule of
+ * the programme's tranche plan (NULL rule when it has none). */
 static const ccip_db_stmt S_STATE = {
     "funding_confirm_state",
     "SELECT k.ord, EXISTS (SELECT 1 FROM programme p WHERE p.code = k.code), "
     "y.programme_code IS NOT NULL, y.closed_at IS NOT NULL, " FUNDING_SQL_US(
         "y.closed_at") ", k.category = '' OR EXISTS (SELECT 1 FROM budget_category c WHERE "
                        "c.programme_code = k.code AND c.year = k.year AND c.category = "
-                       "k.category), t.number, t.percent, t.condition, t.label FROM "
-                       "unnest($1::text[], $2::integer[], $3::text[]) WITH ORDINALITY AS k(code, "
-                       "year, category, ord) LEFT JOIN budget_year y ON y.programme_code = k.code "
-                       "AND y.year = k.year LEFT JOIN programme_tranche t ON t.programme_code = "
-                       "k.code ORDER BY k.ord, t.number"};
+                       "k.category), a.id, a.balance_fen, a.closed, t.number, t.percent, "
+                       "t.condition, t.label FROM unnest($1::text[], $2::integer[], $3::text[], "
+                       "$4::text[]) WITH ORDINALITY AS k(code, year, category, account, ord) LEFT "
+                       "JOIN budget_year y ON y.programme_code = k.code AND y.year = k.year LEFT "
+                       "JOIN account a ON a.code = k.account LEFT JOIN programme_tranche t ON "
+                       "t.programme_code = k.code ORDER BY k.ord, t.number"};
 enum {
     ST_ORD,
     ST_PROGRAMME,
@@ -45,13 +47,18 @@ enum {
     ST_CLOSED,
     ST_CLOSED_AT,
     ST_CATEGORY,
+    ST_ACCOUNT,
+    ST_BALANCE,
+    ST_ACCOUNT_CLOSED,
     ST_NUMBER,
     ST_PERCENT,
     ST_CONDITION,
     ST_LABEL
 };
 
-/* 3. The AVAILABLE accounts drawn on, locked in code order. */
+/* 3. Only when the balances of statement 2 turned out stale: the
+ * AVAILABLE accounts drawn on, locked in code order (as funding.year.close.v1
+ * locks them). */
 static const ccip_db_stmt S_AVAILABLE = {
     "funding_confirm_available", "SELECT code, id, balance_fen, closed FROM account WHERE code = "
                                  "ANY ($1::text[]) ORDER BY code FOR UPDATE"};
@@ -64,10 +71,17 @@ static const ccip_db_stmt S_AVAILABLE = {
  *   $12..$18  per tranche: award, programme, number, percent, amount,
  *             condition, label; matched against the programme's plan as it
  *             is now, so that a plan changed since statement 2 inserts fewer
- *   $19, $20  per AVAILABLE account: id, total committed from it
+ *   $19, $20  per AVAILABLE account: id, total committed from it,
+ *   $24       and the balance it must still have (-1: any that covers the
+ *             total); locked in code order, last (the counts are taken in
+ *             this order, and the row lock is then held for the least time);
+ *             found by id = ANY ($19), or the planner may scan every account
  *   $21..$23  the entry kind, the COMMITTED account kind and its normal side
  * Each entry's lines: the COMMITTED line first, then the AVAILABLE one (as
- * funding_ledger_post orders them). */
+ * funding_ledger_post orders them). The awards are found by id = ANY ($1)
+ * and nothing else (they are locked and were decided on as locked): joined
+ * to the CTE alone, or with their status, the planner may scan every
+ * proposed award. */
 static const ccip_db_stmt S_WRITE = {
     "funding_confirm_write",
     "WITH c AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], "
@@ -84,7 +98,7 @@ static const ccip_db_stmt S_WRITE = {
     "u AS (UPDATE award w SET status = 'AWARD_COMMITTED', amount_fen = c.amount, category = "
     "c.category, note = CASE WHEN c.note = '' THEN w.note ELSE c.note END, confirmed_at = now(), "
     "confirmed_by = c.actor_id, status_reason = '', status_changed_at = now() FROM c WHERE w.id "
-    "= c.award_id AND w.status = 'AWARD_PROPOSED' RETURNING 1), "
+    "= ANY ($1::uuid[]) AND w.id = c.award_id RETURNING 1), "
     "e AS (INSERT INTO journal_entry (kind, programme_code, year, award_id, memo, actor_id, "
     "actor_role, command_id) SELECT $21, programme_code, year, award_id, 'award confirmed', "
     "actor_id, actor_role, command_id FROM c RETURNING id, award_id), "
@@ -95,9 +109,12 @@ static const ccip_db_stmt S_WRITE = {
     "x.amount FROM e JOIN (SELECT k.award_id, k.id AS account_id, c.amount, 1 AS side FROM c "
     "JOIN k ON k.award_id = c.award_id UNION ALL SELECT c.award_id, c.available, -c.amount, 2 "
     "FROM c) x ON x.award_id = e.award_id ORDER BY e.id, x.side RETURNING 1), "
-    "m AS (UPDATE account a SET balance_fen = a.balance_fen - s.total FROM unnest($19::bigint[], "
-    "$20::bigint[]) AS s(id, total) WHERE a.id = s.id AND a.balance_fen - s.total >= 0 AND NOT "
-    "a.closed RETURNING 1) "
+    "m AS (UPDATE account a SET balance_fen = a.balance_fen - s.total FROM (SELECT x.id, s.total, "
+    "s.before FROM account x JOIN unnest($19::bigint[], $20::bigint[], $24::bigint[]) AS s(id, "
+    "total, before) ON s.id = x.id WHERE x.id = ANY ($19::bigint[]) ORDER BY x.code FOR UPDATE OF "
+    "x) s WHERE a.id = s.id AND NOT "
+    "a.closed AND a.balance_fen - s.total >= 0 AND (s.before < 0 OR a.balance_fen = s.before) "
+    "RETURNING 1) "
     "SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM u), (SELECT count(*) FROM e), "
     "(SELECT count(*) FROM l), (SELECT count(*) FROM m)"};
 
@@ -108,6 +125,14 @@ typedef struct {
     int64_t status_at_us;
     const char *status_reason;
 } s_row;
+
+/* An AVAILABLE account as read: exists, id, balance, closed. */
+typedef struct {
+    int exists;
+    int64_t id;
+    int64_t balance_fen;
+    int closed;
+} s_account;
 
 /* A programme-year-category some confirmation draws on. */
 typedef struct {
@@ -120,17 +145,17 @@ typedef struct {
     int32_t number[FUNDING_TRANCHES_MAX], percent[FUNDING_TRANCHES_MAX];
     const char *condition[FUNDING_TRANCHES_MAX], *label[FUNDING_TRANCHES_MAX]; /* arena */
     char account[FUNDING_ACCOUNT_MAX]; /* its AVAILABLE account's code */
-    int lock;                          /* 1: a confirmation may draw on it: lock the account */
-    int account_exists, account_closed;
-    int64_t account_id, balance_fen; /* balance after the batch's earlier confirmations */
-    int64_t taken_fen;               /* what the accepted confirmations take from it */
+    s_account read;                    /* the account as the decisions were made on */
+    int64_t balance_fen;               /* read.balance_fen less what was accepted so far */
+    int64_t taken_fen;                 /* what the accepted confirmations take from it */
+    int short_refused;                 /* a confirmation was refused for its balance or close */
 } s_key;
 
 /* One command of the batch. */
 typedef struct {
     ccip_command *cmd;
     Ccip__Funding__ConfirmAwardRequest *rq; /* NULL when it could not be decoded */
-    int live;                               /* no refusal yet */
+    int live;                               /* no refusal before the decision */
     int row;                                /* its award among the rows, -1 none */
     int key;                                /* its programme-year-category, -1 none */
     int accepted;
@@ -172,13 +197,10 @@ static void s_check_requests(s_batch *b)
 static int s_lock_awards(ccip_db *db, s_batch *b)
 {
     ccip_pgarray ids = CCIP_PGARRAY_INIT;
-    size_t want = 0;
     for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].live) {
+        if (b->items[i].live)
             ccip_pgarray_text(&ids, b->items[i].rq->award_id);
-            want++;
-        }
-    if (want == 0) {
+    if (ids.count == 0) {
         ccip_pgarray_release(&ids);
         return 0;
     }
@@ -194,9 +216,6 @@ static int s_lock_awards(ccip_db *db, s_batch *b)
         s_row *w = &b->rows[b->nrows];
         if (!(w->award = funding_award_from_result(res, r, b->a)))
             break;
-        w->status = w->award->status;
-        w->status_at_us = w->award->status_changed_at_us;
-        w->status_reason = w->award->status_reason;
         b->now_us = funding_cell_i64(res, r, LOCK_NOW);
         b->nrows++;
     }
@@ -252,25 +271,29 @@ static int s_collect_keys(s_batch *b)
     return 0;
 }
 
-/* Statement 2: the state of every key and its programme's plan. */
+/* Statement 2: the state of every key, its account as last committed and
+ * its programme's plan. */
 static int s_read_state(ccip_db *db, s_batch *b)
 {
     if (b->nkeys == 0)
         return 0;
-    ccip_pgarray codes = CCIP_PGARRAY_INIT, years = CCIP_PGARRAY_INIT, cats = CCIP_PGARRAY_INIT;
+    ccip_pgarray codes = CCIP_PGARRAY_INIT, years = CCIP_PGARRAY_INIT, cats = CCIP_PGARRAY_INIT,
+                 accounts = CCIP_PGARRAY_INIT;
     for (size_t k = 0; k < b->nkeys; k++) {
         ccip_pgarray_text(&codes, b->keys[k].programme);
         ccip_pgarray_int(&years, b->keys[k].year);
         ccip_pgarray_text(&cats, b->keys[k].category);
+        ccip_pgarray_text(&accounts, b->keys[k].account);
     }
     const char *v[] = {ccip_pgarray_value(&codes), ccip_pgarray_value(&years),
-                       ccip_pgarray_value(&cats)};
+                       ccip_pgarray_value(&cats), ccip_pgarray_value(&accounts)};
     PGresult *res = NULL;
-    int rc =
-        v[0] && v[1] && v[2] ? ccip_db_exec(db, &S_STATE, 3, v, NULL, NULL, &res) : CCIP_DB_ERROR;
+    int rc = v[0] && v[1] && v[2] && v[3] ? ccip_db_exec(db, &S_STATE, 4, v, NULL, NULL, &res)
+                                          : CCIP_DB_ERROR;
     ccip_pgarray_release(&codes);
     ccip_pgarray_release(&years);
     ccip_pgarray_release(&cats);
+    ccip_pgarray_release(&accounts);
     if (rc != CCIP_DB_OK)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -283,6 +306,10 @@ static int s_read_state(ccip_db *db, s_batch *b)
         key->closed = funding_cell_bool(res, r, ST_CLOSED);
         key->closed_at_us = funding_cell_i64(res, r, ST_CLOSED_AT);
         key->category_exists = funding_cell_bool(res, r, ST_CATEGORY);
+        key->read.exists = !PQgetisnull(res, r, ST_ACCOUNT);
+        key->read.id = funding_cell_i64(res, r, ST_ACCOUNT);
+        key->read.balance_fen = funding_cell_i64(res, r, ST_BALANCE);
+        key->read.closed = funding_cell_bool(res, r, ST_ACCOUNT_CLOSED);
         if (PQgetisnull(res, r, ST_NUMBER))
             continue; /* no plan */
         if (key->nrules < FUNDING_TRANCHES_MAX) {
@@ -298,43 +325,30 @@ static int s_read_state(ccip_db *db, s_batch *b)
     return ccip_arena_failed(b->a) ? CCIP_DB_ERROR : 0;
 }
 
-/* Statement 3: locks the AVAILABLE accounts that some confirmation may
- * draw on (its award proposed as read, its year open, its category
- * known) and reads their balances. Accounts no confirmation can reach are
- * left alone, so a batch of refusals does not hold up the year. */
+/* Statement 3: locks the AVAILABLE accounts of the keys and reads them
+ * again (an account that does not exist reads as such). */
 static int s_lock_accounts(ccip_db *db, s_batch *b)
 {
     ccip_pgarray codes = CCIP_PGARRAY_INIT;
-    for (size_t i = 0; i < b->n; i++) {
-        s_item *it = &b->items[i];
-        if (!it->live)
-            continue;
-        s_key *key = &b->keys[it->key];
-        if (key->lock || b->rows[it->row].status != CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED ||
-            !key->programme_exists || !key->year_exists || key->closed || !key->category_exists)
-            continue;
-        key->lock = 1;
-        ccip_pgarray_text(&codes, key->account);
-    }
-    if (codes.count == 0) {
-        ccip_pgarray_release(&codes);
-        return 0;
-    }
+    for (size_t k = 0; k < b->nkeys; k++)
+        ccip_pgarray_text(&codes, b->keys[k].account);
     const char *v[] = {ccip_pgarray_value(&codes)};
     PGresult *res = NULL;
     int rc = v[0] ? ccip_db_exec(db, &S_AVAILABLE, 1, v, NULL, NULL, &res) : CCIP_DB_ERROR;
     ccip_pgarray_release(&codes);
     if (rc != CCIP_DB_OK)
         return rc;
+    for (size_t k = 0; k < b->nkeys; k++)
+        memset(&b->keys[k].read, 0, sizeof b->keys[k].read);
     for (int r = 0; r < PQntuples(res); r++)
         for (size_t k = 0; k < b->nkeys; k++) {
             s_key *key = &b->keys[k];
-            if (!key->lock || strcmp(key->account, PQgetvalue(res, r, 0)) != 0)
+            if (strcmp(key->account, PQgetvalue(res, r, 0)) != 0)
                 continue;
-            key->account_exists = 1;
-            key->account_id = funding_cell_i64(res, r, 1);
-            key->balance_fen = funding_cell_i64(res, r, 2);
-            key->account_closed = funding_cell_bool(res, r, 3);
+            key->read.exists = 1;
+            key->read.id = funding_cell_i64(res, r, 1);
+            key->read.balance_fen = funding_cell_i64(res, r, 2);
+            key->read.closed = funding_cell_bool(res, r, 3);
         }
     PQclear(res);
     return 0;
@@ -342,53 +356,8 @@ static int s_lock_accounts(ccip_db *db, s_batch *b)
 
 /* ---- deciding ---------------------------------------------------------------- */
 
-/* The award as the accepted confirmation leaves it: the reply and the
- * event. Built from what the batch read and decided, not read back. */
-static Ccip__Funding__Award *s_confirmed(s_batch *b, const s_item *it)
-{
-    const s_key *key = &b->keys[it->key];
-    Ccip__Funding__Award *w = ccip_arena_alloc(b->a, sizeof *w);
-    Ccip__Funding__Tranche **list = ccip_arena_alloc(b->a, key->nrules * sizeof *list);
-    if (!w || !list)
-        return NULL;
-    *w = *b->rows[it->row].award;
-    w->category = it->rq->category;
-    w->amount_fen = it->amount_fen;
-    w->status = CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED;
-    if (it->rq->note[0])
-        w->note = it->rq->note;
-    w->confirmed_at_us = b->now_us;
-    w->confirmed_by = (char *)it->cmd->actor.id;
-    w->status_reason = "";
-    w->status_changed_at_us = b->now_us;
-    /* Its first entry: no DISBURSED, CLAWED_BACK or RECOVERED account yet. */
-    w->disbursed_fen = w->clawed_back_fen = w->recovered_fen = 0;
-    w->tranches = list;
-    w->n_tranches = key->nrules;
-    for (size_t t = 0; t < key->nrules; t++) {
-        Ccip__Funding__Tranche *tr = ccip_arena_alloc(b->a, sizeof *tr);
-        if (!tr)
-            return NULL;
-        *tr = (Ccip__Funding__Tranche)CCIP__FUNDING__TRANCHE__INIT;
-        tr->number = key->number[t];
-        tr->percent = key->percent[t];
-        tr->amount_fen = it->tranche_fen[t];
-        tr->condition = (Ccip__Funding__Condition)funding_enum_value(
-            &ccip__funding__condition__descriptor, key->condition[t]);
-        tr->label = (char *)key->label[t];
-        tr->status = CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_PLANNED;
-        /* Only the signature can already hold: reports and inspections are
-         * refused for an award that is merely proposed. */
-        tr->condition_met =
-            tr->condition == CCIP__FUNDING__CONDITION__AGREEMENT_SIGNED && w->signed_at_us != 0;
-        list[t] = tr;
-    }
-    return w;
-}
-
 /* Decides one command against the state the earlier ones left: 0 when it
- * is accepted (its reply set, its event emitted), FUNDING_REPLIED when
- * refused, or a ccip_db_rc. */
+ * is accepted (nothing answered yet), FUNDING_REPLIED when refused. */
 static int s_decide(s_batch *b, s_item *it)
 {
     ccip_command *cmd = it->cmd;
@@ -466,15 +435,18 @@ static int s_decide(s_batch *b, s_item *it)
     char why[256];
     if (funding_ledger_check(lines, 2, why, sizeof why) < 0)
         return funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s", why);
-    if (key->account_exists && key->account_closed)
+    if (key->read.exists && key->read.closed) {
+        key->short_refused = 1;
         return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                             "the %d budget of programme \"%s\" was closed: a closed year takes no "
                             "new commitment, so award %s cannot be confirmed",
                             (int)w->year, w->programme_code, w->id);
-    int64_t have = key->account_exists ? key->balance_fen : 0;
+    }
+    int64_t have = key->read.exists ? key->balance_fen : 0;
     if (have < amount) {
         char left[CCIP_FEN_STRLEN + 1];
         funding_yuan(have, left, sizeof left);
+        key->short_refused = 1;
         return funding_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "insufficient budget: the %d budget of programme \"%s\"%s%s%s has %s yuan (%" PRId64
@@ -482,24 +454,8 @@ static int s_decide(s_batch *b, s_item *it)
             (int)w->year, w->programme_code, category[0] ? " (category " : "", category,
             category[0] ? ")" : "", left, have, w->id, want, amount);
     }
-    it->amount_fen = amount;
-    Ccip__Funding__Award *done = s_confirmed(b, it);
-    if (!done)
-        return funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory confirming award %s",
-                            w->id);
-    Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
-    ev.award = done;
-    ev.reason = it->rq->note;
-    int rc = funding_emit(cmd, "funding.award.granted.v1", "application", done->application_id,
-                          &ev.base);
-    if (rc == 0) {
-        Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
-        reply.award = done;
-        rc = funding_reply(cmd, &reply.base);
-    }
-    if (rc != 0)
-        return rc;
     /* What the next commands of the batch see. */
+    it->amount_fen = amount;
     key->balance_fen -= amount;
     key->taken_fen += amount;
     row->status = CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED;
@@ -508,17 +464,127 @@ static int s_decide(s_batch *b, s_item *it)
     return 0;
 }
 
+/* Decides every command that got this far, in the batch's order, against
+ * the accounts as last read; undoes an earlier round of decisions first.
+ * Returns how many were accepted. */
+static size_t s_decide_all(s_batch *b)
+{
+    for (size_t r = 0; r < b->nrows; r++) {
+        s_row *w = &b->rows[r];
+        w->status = w->award->status;
+        w->status_at_us = w->award->status_changed_at_us;
+        w->status_reason = w->award->status_reason;
+    }
+    for (size_t k = 0; k < b->nkeys; k++) {
+        s_key *key = &b->keys[k];
+        key->balance_fen = key->read.balance_fen;
+        key->taken_fen = 0;
+        key->short_refused = 0;
+    }
+    size_t accepted = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        s_item *it = &b->items[i];
+        if (!it->live)
+            continue;
+        it->cmd->status = CCIP__STATUS__OK;
+        it->cmd->error[0] = '\0';
+        it->accepted = s_decide(b, it) == 0;
+        accepted += (size_t)it->accepted;
+    }
+    return accepted;
+}
+
+/* The award as the accepted confirmation leaves it: the reply and the
+ * event. Built from what the batch read and decided, not read back. */
+static Ccip__Funding__Award *s_confirmed(s_batch *b, const s_item *it)
+{
+    const s_key *key = &b->keys[it->key];
+    Ccip__Funding__Award *w = ccip_arena_alloc(b->a, sizeof *w);
+    Ccip__Funding__Tranche **list = ccip_arena_alloc(b->a, key->nrules * sizeof *list);
+    if (!w || !list)
+        return NULL;
+    *w = *b->rows[it->row].award;
+    w->category = it->rq->category;
+    w->amount_fen = it->amount_fen;
+    w->status = CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED;
+    if (it->rq->note[0])
+        w->note = it->rq->note;
+    w->confirmed_at_us = b->now_us;
+    w->confirmed_by = (char *)it->cmd->actor.id;
+    w->status_reason = "";
+    w->status_changed_at_us = b->now_us;
+    /* Its first entry: no DISBURSED, CLAWED_BACK or RECOVERED account yet. */
+    w->disbursed_fen = w->clawed_back_fen = w->recovered_fen = 0;
+    w->tranches = list;
+    w->n_tranches = key->nrules;
+    for (size_t t = 0; t < key->nrules; t++) {
+        Ccip__Funding__Tranche *tr = ccip_arena_alloc(b->a, sizeof *tr);
+        if (!tr)
+            return NULL;
+        *tr = (Ccip__Funding__Tranche)CCIP__FUNDING__TRANCHE__INIT;
+        tr->number = key->number[t];
+        tr->percent = key->percent[t];
+        tr->amount_fen = it->tranche_fen[t];
+        tr->condition = (Ccip__Funding__Condition)funding_enum_value(
+            &ccip__funding__condition__descriptor, key->condition[t]);
+        tr->label = (char *)key->label[t];
+        tr->status = CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_PLANNED;
+        /* Only the signature can already hold: reports and inspections are
+         * refused for an award that is merely proposed. */
+        tr->condition_met =
+            tr->condition == CCIP__FUNDING__CONDITION__AGREEMENT_SIGNED && w->signed_at_us != 0;
+        list[t] = tr;
+    }
+    return w;
+}
+
+/* Publishes funding.award.granted.v1 and sets the reply of an accepted
+ * (and written) confirmation. Returns 0 or a negative ccip_db_rc: its
+ * effects are written, so a failure here must undo the batch. */
+static int s_answer(s_batch *b, s_item *it)
+{
+    ccip_command *cmd = it->cmd;
+    Ccip__Funding__Award *done = s_confirmed(b, it);
+    int rc = done ? 0 : FUNDING_REPLIED;
+    if (rc == 0) {
+        Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
+        ev.award = done;
+        ev.reason = it->rq->note;
+        rc = funding_emit(cmd, "funding.award.granted.v1", "application", done->application_id,
+                          &ev.base);
+    }
+    if (rc == 0) {
+        Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
+        reply.award = done;
+        rc = funding_reply(cmd, &reply.base);
+    }
+    if (rc > 0) {
+        ccip_log_error("could not answer a written confirmation", "command", cmd->req->id, "reason",
+                       cmd->error[0] ? cmd->error : "out of memory");
+        rc = CCIP_DB_ERROR;
+    }
+    return rc;
+}
+
 /* ---- writing ---------------------------------------------------------------- */
 
-/* Statement 4 for the accepted commands. */
-static int s_write(ccip_db *db, s_batch *b)
+#define WRITE_ARRAYS 21 /* array parameters of S_WRITE */
+
+/* Statement 4 for the accepted commands. exact: each account moved must
+ * still hold the balance the decisions were made on when a confirmation on
+ * it was refused (otherwise any balance that covers its total will do).
+ * Returns 0 with *stale = 1 when an account no longer qualifies (nothing
+ * is then left of the statement but what the caller rolls back), or a
+ * ccip_db_rc. */
+static int s_write(ccip_db *db, s_batch *b, int exact, int *stale)
 {
-    enum { NPARAMS = 23 };
-    ccip_pgarray p[20];
-    for (int i = 0; i < 20; i++)
+    enum { NPARAMS = 24 };
+    ccip_pgarray p[WRITE_ARRAYS];
+    for (int i = 0; i < WRITE_ARRAYS; i++)
         p[i] = (ccip_pgarray)CCIP_PGARRAY_INIT;
     size_t accepted = 0, ntranches = 0, naccounts = 0;
     int rc = 0;
+    *stale = 0;
     for (size_t i = 0; i < b->n; i++) {
         const s_item *it = &b->items[i];
         if (!it->accepted)
@@ -542,7 +608,7 @@ static int s_write(ccip_db *db, s_batch *b)
         ccip_pgarray_text(&p[7], w->programme_code);
         ccip_pgarray_int(&p[8], w->year);
         ccip_pgarray_text(&p[9], committed);
-        ccip_pgarray_int(&p[10], key->account_id);
+        ccip_pgarray_int(&p[10], key->read.id);
         for (size_t t = 0; t < key->nrules; t++) {
             ccip_pgarray_text(&p[11], w->id);
             ccip_pgarray_text(&p[12], w->programme_code);
@@ -555,17 +621,21 @@ static int s_write(ccip_db *db, s_batch *b)
         }
         accepted++;
     }
-    for (size_t k = 0; k < b->nkeys; k++)
-        if (b->keys[k].taken_fen > 0) {
-            ccip_pgarray_int(&p[18], b->keys[k].account_id);
-            ccip_pgarray_int(&p[19], b->keys[k].taken_fen);
-            naccounts++;
-        }
+    for (size_t k = 0; k < b->nkeys; k++) {
+        const s_key *key = &b->keys[k];
+        if (key->taken_fen == 0)
+            continue;
+        ccip_pgarray_int(&p[18], key->read.id);
+        ccip_pgarray_int(&p[19], key->taken_fen);
+        ccip_pgarray_int(&p[20], exact && key->short_refused ? key->read.balance_fen : -1);
+        naccounts++;
+    }
     if (rc == 0 && accepted > 0) {
         const char *v[NPARAMS];
         int ok = 1;
         for (int i = 0; i < 20; i++)
             ok &= (v[i] = ccip_pgarray_value(&p[i])) != NULL;
+        ok &= (v[23] = ccip_pgarray_value(&p[20])) != NULL;
         char side[2] = {funding_account_normal_side(FUNDING_ACC_COMMITTED), '\0'};
         v[20] = funding_enum_name(&ccip__funding__entry_kind__descriptor,
                                   CCIP__FUNDING__ENTRY_KIND__ENTRY_AWARD_COMMITTED);
@@ -581,26 +651,37 @@ static int s_write(ccip_db *db, s_batch *b)
                 /* A tranche plan changed since it was read: run again. */
                 rc = CCIP_DB_RETRYABLE;
             } else if ((size_t)u != accepted || (size_t)e != accepted ||
-                       (size_t)l != 2 * accepted || (size_t)m != naccounts) {
-                /* The locks taken make this impossible; refuse to commit. */
+                       (size_t)l != 2 * accepted) {
+                /* The award locks make this impossible; refuse to commit. */
                 char what[160];
                 snprintf(what, sizeof what,
-                         "awards %" PRId64 "/%zu, entries %" PRId64 "/%zu, lines %" PRId64
-                         "/%zu, accounts %" PRId64 "/%zu",
-                         u, accepted, e, accepted, l, 2 * accepted, m, naccounts);
+                         "awards %" PRId64 "/%zu, entries %" PRId64 "/%zu, lines %" PRId64 "/%zu",
+                         u, accepted, e, accepted, l, 2 * accepted);
                 ccip_log_error("confirmations wrote other than decided", "written", what);
                 rc = CCIP_DB_ERROR;
+            } else if ((size_t)m != naccounts) {
+                *stale = 1;
             }
         }
         PQclear(res);
     }
-    for (int i = 0; i < 20; i++)
+    for (int i = 0; i < WRITE_ARRAYS; i++)
         ccip_pgarray_release(&p[i]);
     return rc;
 }
 
 /* ---- the handlers ------------------------------------------------------------ */
 
+/* The AVAILABLE row every confirmation of a year draws on is what
+ * serialises them, and its lock is held until the commit; so it is taken
+ * as late as possible. The commands are decided on the account as last
+ * committed (statement 2, no lock), everything is written, and the
+ * account's balance is moved last, on condition that it still covers the
+ * total (and, when the batch refused a confirmation for lack of budget,
+ * that it still holds exactly what the refusal named). Only when that
+ * condition fails, because another batch committed from the account
+ * meanwhile, is the write undone (to a savepoint), the account locked and
+ * read again, and every command decided again on it. */
 int funding_award_confirm_batch(ccip_command *const *cmds, size_t n)
 {
     if (n == 0)
@@ -614,23 +695,31 @@ int funding_award_confirm_batch(ccip_command *const *cmds, size_t n)
         b.items[i].cmd = cmds[i];
     s_check_requests(&b);
     if ((rc = s_lock_awards(db, &b)) != 0 || (rc = s_collect_keys(&b)) != 0 ||
-        (rc = s_read_state(db, &b)) != 0 || (rc = s_lock_accounts(db, &b)) != 0)
+        (rc = s_read_state(db, &b)) != 0)
         goto out;
-    for (size_t i = 0; i < n; i++) {
-        s_item *it = &b.items[i];
-        if (!it->live)
-            continue;
-        rc = s_decide(&b, it);
-        if (rc < 0)
+    /* Nothing to write: the refusals stand on the state as read, which is
+     * what one command alone would have seen. */
+    if (s_decide_all(&b) == 0)
+        goto out;
+    int stale = 0;
+    if ((rc = ccip_db_command(db, "SAVEPOINT funding_confirm")) != CCIP_DB_OK ||
+        (rc = s_write(db, &b, 1, &stale)) != 0)
+        goto out;
+    if (stale) {
+        if ((rc = ccip_db_command(db, "ROLLBACK TO SAVEPOINT funding_confirm")) != CCIP_DB_OK ||
+            (rc = s_lock_accounts(db, &b)) != 0)
             goto out;
-        it->accepted = rc == 0;
-        if (!it->accepted) {
-            free(it->cmd->payload);
-            it->cmd->payload = NULL;
-            it->cmd->payload_len = 0;
+        if (s_decide_all(&b) > 0 && (rc = s_write(db, &b, 0, &stale)) == 0 && stale) {
+            ccip_log_error("confirmations found a locked account changed", "command",
+                           cmds[0]->req->id);
+            rc = CCIP_DB_ERROR;
         }
+        if (rc != 0)
+            goto out;
     }
-    rc = s_write(db, &b);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (b.items[i].accepted)
+            rc = s_answer(&b, &b.items[i]);
 out:
     for (size_t i = 0; b.items && i < n; i++)
         if (b.items[i].rq)

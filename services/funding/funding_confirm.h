@@ -13,26 +13,33 @@
  * row, so they are serialised on its row lock, held until the commit. The
  * service skeleton commits the commands a replica holds in batches
  * (ccip_service_batch.h); this handler takes a batch's confirmations
- * together and keeps the row lock short, with four statements per batch
- * whatever its size:
+ * together, with four statements per batch whatever its size, and takes
+ * that row lock as late as it can:
  *
  *   1. the awards, locked (FOR UPDATE, in id order) with the transaction's
  *      time;
  *   2. the state of each programme-year-category they name (programme, year
- *      open or closed, category) and the programmes' tranche plans;
- *   3. the AVAILABLE accounts they draw on, locked (in code order): from
- *      here until the commit every other confirmation of the year waits;
+ *      open or closed, category), its AVAILABLE account as last committed
+ *      (not locked), and the programmes' tranche plans;
+ *   3. a savepoint;
  *   4. one statement that writes every accepted confirmation: tranches,
  *      awards, journal entries, the awards' COMMITTED accounts, the lines,
- *      and the AVAILABLE balances moved by each account's total.
+ *      and last the AVAILABLE balances, each moved by its total on
+ *      condition that it still covers it (and still holds exactly what a
+ *      refusal named, when the batch refused one for lack of budget).
  *
- * Between 3 and 4 each command is decided in C, in the batch's order, as if
+ * Between 2 and 3 each command is decided in C, in the batch's order, as if
  * the commands had run one after the other: an award confirmed earlier in
  * the batch is no longer proposed, and a confirmation is accepted only when
  * the balance the earlier ones left covers it; the others get the same
  * answer one alone would get ("insufficient budget: ... has 150.00 yuan
- * ... left") and nothing is written for them. The database stays the last
- * word: the balance never goes below zero (a CHECK), every entry balances
+ * ... left") and nothing is written for them. When the condition of 4
+ * fails (another batch committed from the account since 2), the batch
+ * rolls back to the savepoint, locks the accounts (in code order), reads
+ * them again and decides and writes again: the outcome is always the one a
+ * decision under the lock gives. Replies and events are built from what
+ * was read and decided, not read back. The database stays the last word:
+ * the balance never goes below zero (a CHECK), every entry balances
  * (deferred constraint triggers at the commit), and a tranche plan changed
  * meanwhile makes the batch run again.
  */

@@ -457,6 +457,9 @@ static int s_group_setup(void **state)
     snprintf(v, sizeof v, "%d", FOUR_EYES_FEN);
     setenv("CCIP_FUNDING_FOUR_EYES_ABOVE_FEN", v, 1);
     setenv("CCIP_WORKERS", "8", 1);
+    /* test_confirm_batch_mixed holds up both connections with one blocker
+     * each while six commands queue behind them (8 workers). */
+    setenv("CCIP_DB_CONNECTIONS", "2", 1);
     if (ccip_test_start_bus(&s_env) < 0 ||
         ccip_test_start_service(&s_env, "services/funding/funding", "funding", "funding-1") < 0)
         return -1;
