@@ -12,8 +12,10 @@
  *   funding_ledger.c       the journal: posting balanced entries, listing
  *                          them, verifying every balance against them
  *   funding_awards.c       awards: proposed from evaluation's decisions,
- *                          confirmed (budget committed), signed, suspended,
- *                          resumed, terminated; ip disputes holding them
+ *                          signed, suspended, resumed, terminated; ip
+ *                          disputes holding them
+ *   funding_confirm.c      confirming awards (budget committed, tranches
+ *                          planned), a batch of them at once
  *   funding_tranches.c     the tranche split, conditions, payment requests
  *                          and their (four-eyes) approval
  *   funding_reports.c      the grantee's use-of-funds reports
