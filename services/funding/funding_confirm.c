@@ -122,25 +122,25 @@ static const ccip_db_stmt S_WRITE = {
 typedef struct {
     Ccip__Funding__Award *award;       /* as read (arena) */
     Ccip__Funding__AwardStatus status; /* after the batch's earlier confirmations */
-    int64_t status_at_us;
-    const char *status_reason;
+    int64_t status_at_us;              /* since when (status_changed_at) */
+    const char *status_reason;         /* why ("" once confirmed) */
 } s_row;
 
-/* An AVAILABLE account as read: exists, id, balance, closed. */
+/* An AVAILABLE account as read. */
 typedef struct {
-    int exists;
-    int64_t id;
-    int64_t balance_fen;
-    int closed;
+    int exists;          /* 0: there is none (nothing to draw on) */
+    int64_t id;          /* account.id */
+    int64_t balance_fen; /* its balance then */
+    int closed;          /* its year closed: no new commitment */
 } s_account;
 
 /* A programme-year-category some confirmation draws on. */
 typedef struct {
     const char *programme; /* borrowed from the award */
-    int32_t year;
-    const char *category; /* borrowed from the request */
-    int programme_exists, year_exists, closed, category_exists;
-    int64_t closed_at_us;
+    int32_t year;          /* the award's */
+    const char *category;  /* borrowed from the request ("" = the year's pool) */
+    int programme_exists, year_exists, closed, category_exists; /* as statement 2 found them */
+    int64_t closed_at_us;                                       /* when the year was closed */
     size_t nrules; /* rules of the programme's plan (may exceed FUNDING_TRANCHES_MAX) */
     int32_t number[FUNDING_TRANCHES_MAX], percent[FUNDING_TRANCHES_MAX];
     const char *condition[FUNDING_TRANCHES_MAX], *label[FUNDING_TRANCHES_MAX]; /* arena */
@@ -154,24 +154,24 @@ typedef struct {
 /* One command of the batch. */
 typedef struct {
     ccip_command *cmd;
-    Ccip__Funding__ConfirmAwardRequest *rq; /* NULL when it could not be decoded */
-    int live;                               /* no refusal before the decision */
-    int row;                                /* its award among the rows, -1 none */
-    int key;                                /* its programme-year-category, -1 none */
-    int accepted;
-    int64_t amount_fen;
-    int64_t tranche_fen[FUNDING_TRANCHES_MAX];
+    Ccip__Funding__ConfirmAwardRequest *rq;    /* NULL when it could not be decoded */
+    int live;                                  /* no refusal before the decision */
+    int row;                                   /* its award among the rows, -1 none */
+    int key;                                   /* its programme-year-category, -1 none */
+    int accepted;                              /* decided to be written */
+    int64_t amount_fen;                        /* what it commits */
+    int64_t tranche_fen[FUNDING_TRANCHES_MAX]; /* the split, by the plan's rules */
 } s_item;
 
 typedef struct {
-    s_item *items;
-    size_t n;
-    s_row *rows;
-    size_t nrows;
-    s_key *keys;
-    size_t nkeys;
+    s_item *items;  /* the commands, in the batch's order */
+    size_t n;       /* how many */
+    s_row *rows;    /* the awards they name, locked (arena) */
+    size_t nrows;   /* how many */
+    s_key *keys;    /* the programme-year-categories they draw on (arena) */
+    size_t nkeys;   /* how many */
     int64_t now_us; /* the transaction's time */
-    ccip_arena *a;
+    ccip_arena *a;  /* everything read, until the batch is answered */
 } s_batch;
 
 /* ---- reading ---------------------------------------------------------------- */
