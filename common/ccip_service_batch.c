@@ -171,8 +171,8 @@ static void s_drop_events(ccip_command *cmd)
 
 /* Locks the ids (in array order) and then reads their stored replies, in
  * one round trip (common/sql/0002_command_claim.sql says how). */
-static const ccip_db_stmt S_CLAIM = {"ccip_command_claim",
-                                    "SELECT command_id, reply FROM ccip_command_claim($1::text[])"};
+static const ccip_db_stmt S_CLAIM = {
+    "ccip_command_claim", "SELECT command_id, reply FROM ccip_command_claim($1::text[])"};
 static const ccip_db_stmt S_PUT = {"ccip_command_log_put",
                                    "INSERT INTO command_log (command_id, type, reply) SELECT * "
                                    "FROM unnest($1::text[], $2::text[], $3::bytea[])"};
