@@ -80,8 +80,12 @@
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 
-#define CLIENTS            8
-#define WORKERS            "8" /* intake's command slots: one per client */
+#define CLIENTS 8
+#define WORKERS "8" /* intake's command slots: one per client */
+/* service.batch_wait_us: a batch waits this long for the clients it just
+ * answered (measured: 0 us ~1,370-1,520 filings/s at 2.3 a transaction,
+ * 500 us ~1,750/s at 3.2). */
+#define BATCH_WAIT_US      "500"
 #define REQUIRED_DOC       "business_licence"
 #define DOC_BYTES          1024
 #define THREE_STEP_SECONDS 3
@@ -666,6 +670,7 @@ int main(int argc, char **argv)
         return 2;
     }
     setenv("CCIP_WORKERS", WORKERS, 0); /* unless the caller chose */
+    setenv("CCIP_BATCH_WAIT_US", BATCH_WAIT_US, 0);
     if (ccip_test_env_init(&s_env) < 0 || ccip_test_start_bus(&s_env) < 0 ||
         ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0) {
         fprintf(stderr, "bench intake: could not start the services\n");
