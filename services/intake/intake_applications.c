@@ -627,23 +627,27 @@ static void s_accepted_facts(Ccip__Intake__ApplicationAccepted *ev,
     }
 }
 
+int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app)
+{
+    Ccip__Intake__ApplicationSubmitted ev = CCIP__INTAKE__APPLICATION_SUBMITTED__INIT;
+    ev.application_id = app->id;
+    ev.call_id = app->call_id;
+    ev.kind = app->kind;
+    ev.year = app->year;
+    ev.applicant_uscc = app->applicant_uscc;
+    ev.applicant_name = app->applicant_name;
+    ev.title = app->content->title;
+    ev.requested_fen = app->content->requested_fen;
+    ev.submissions = app->submissions;
+    ev.submitted_at_us = app->submitted_at_us;
+    return intake_emit(cmd, "intake.application.submitted.v1", "application", app->id, &ev.base);
+}
+
 static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake__Application *app,
                       const char *from, const char *reason, ccip_arena *a)
 {
-    if (act->kind == ACT_SUBMIT) {
-        Ccip__Intake__ApplicationSubmitted ev = CCIP__INTAKE__APPLICATION_SUBMITTED__INIT;
-        ev.application_id = app->id;
-        ev.call_id = app->call_id;
-        ev.kind = app->kind;
-        ev.year = app->year;
-        ev.applicant_uscc = app->applicant_uscc;
-        ev.applicant_name = app->applicant_name;
-        ev.title = app->content->title;
-        ev.requested_fen = app->content->requested_fen;
-        ev.submissions = app->submissions;
-        ev.submitted_at_us = app->submitted_at_us;
-        return intake_emit(cmd, act->event, "application", app->id, &ev.base);
-    }
+    if (act->kind == ACT_SUBMIT)
+        return intake_application_emit_submitted(cmd, app);
     if (act->kind == ACT_ACCEPT) {
         Ccip__Intake__Call *call = NULL;
         Ccip__Intake__Organisation *org = NULL;

@@ -47,6 +47,11 @@ int intake_application_accept(ccip_command *cmd);   /* emits intake.application.
 int intake_application_return(ccip_command *cmd);   /* emits intake.application.returned.v1 */
 int intake_application_reject(ccip_command *cmd);   /* emits intake.application.rejected.v1 */
 int intake_application_get(ccip_command *cmd);
+
+/* Emits intake.application.submitted.v1 for app as it now stands (the
+ * submit command and the one-step filing both end with it). Returns 0 or a
+ * ccip_db_rc. */
+int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app);
 int intake_application_list(ccip_command *cmd);
 
 /* The row of an application that decides what may be done with it. */

@@ -14,8 +14,6 @@
 #include "intake_validate.h"
 #include "intake_view.h"
 
-#define SUBMITTED_EVENT "intake.application.submitted.v1"
-
 /* ---- statements ------------------------------------------------------------ */
 
 /* Everything the checks need, for every command of the batch at once: per
@@ -460,18 +458,7 @@ static int s_finish(s_filing *f, int64_t now_us, ccip_arena *a)
     if (!app)
         return intake_fail(f->cmd, CCIP__STATUS__INTERNAL, "out of memory replying to %s",
                            f->cmd->req->type);
-    Ccip__Intake__ApplicationSubmitted ev = CCIP__INTAKE__APPLICATION_SUBMITTED__INIT;
-    ev.application_id = app->id;
-    ev.call_id = app->call_id;
-    ev.kind = app->kind;
-    ev.year = app->year;
-    ev.applicant_uscc = app->applicant_uscc;
-    ev.applicant_name = app->applicant_name;
-    ev.title = app->content->title;
-    ev.requested_fen = app->content->requested_fen;
-    ev.submissions = 1;
-    ev.submitted_at_us = now_us;
-    int rc = intake_emit(f->cmd, SUBMITTED_EVENT, "application", app->id, &ev.base);
+    int rc = intake_application_emit_submitted(f->cmd, app);
     if (rc != 0)
         return rc;
     Ccip__Intake__ApplicationReply reply = CCIP__INTAKE__APPLICATION_REPLY__INIT;
