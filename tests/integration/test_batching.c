@@ -28,7 +28,8 @@
 #include "probe.pb-c.h"
 
 #define CLIENTS    12 /* concurrent clients: more than the replica has connections */
-#define PER_CLIENT 30 /* commands each in the mixed test */
+#define KINDS      7  /* kinds of command in the mixed test */
+#define PER_CLIENT 35 /* commands each in the mixed test: 5 of each kind */
 
 static ccip_test_env s_env;
 static void *s_ctx;
@@ -111,7 +112,7 @@ static long long s_count(const char *sql)
 
 /* What the clients got back, by kind of command. */
 static atomic_int s_emit_ok, s_emit_refused, s_note_ok, s_note_taken, s_note_refused, s_note_failed,
-    s_other;
+    s_note_late, s_other;
 
 static void *s_mixed_client(void *arg)
 {
@@ -121,7 +122,7 @@ static void *s_mixed_client(void *arg)
         char id[CCIP_UUID_STRLEN + 1], tag[64];
         ccip_uuid_v7(id);
         int status;
-        switch (i % 6) {
+        switch (i % KINDS) {
         case 0: /* writes, emits, succeeds */
             snprintf(tag, sizeof tag, "ok-%ld-%d", t, i);
             status = s_emit(c, id, tag, 10000, 1);
@@ -147,6 +148,12 @@ static void *s_mixed_client(void *arg)
             snprintf(tag, sizeof tag, "fail-%ld-%d", t, i);
             status = s_note(c, id, tag);
             atomic_fetch_add(status == CCIP__STATUS__INTERNAL ? &s_note_failed : &s_other, 1);
+            break;
+        case 5: /* accepted, written, then refused by a deferred check at COMMIT: the
+                 * batch runs again one command per transaction, only this one fails */
+            snprintf(tag, sizeof tag, "late-fail-%ld-%d", t, i);
+            status = s_note(c, id, tag);
+            atomic_fetch_add(status == CCIP__STATUS__INTERNAL ? &s_note_late : &s_other, 1);
             break;
         default: /* every client notes the same tags: one wins each */
             snprintf(tag, sizeof tag, "shared-%d-%d", (int)getpid(), i);
@@ -183,31 +190,34 @@ static void test_batches_behave_like_one_by_one(void **state)
     for (int t = 0; t < CLIENTS; t++)
         pthread_join(th[t], NULL);
 
-    int per_kind = CLIENTS * PER_CLIENT / 6;
-    fprintf(
-        stderr, "emit ok %d refused %d; note ok %d taken %d refused %d failed %d; unexpected %d\n",
-        s_emit_ok, s_emit_refused, s_note_ok, s_note_taken, s_note_refused, s_note_failed, s_other);
+    int shared = PER_CLIENT / KINDS, per_kind = CLIENTS * shared;
+    fprintf(stderr,
+            "emit ok %d refused %d; note ok %d taken %d refused %d failed %d late %d; "
+            "unexpected %d\n",
+            s_emit_ok, s_emit_refused, s_note_ok, s_note_taken, s_note_refused, s_note_failed,
+            s_note_late, s_other);
     assert_int_equal(s_other, 0);
     assert_int_equal(s_emit_ok, per_kind);
     assert_int_equal(s_emit_refused, per_kind);
     assert_int_equal(s_note_refused, per_kind);
     assert_int_equal(s_note_failed, per_kind);
+    assert_int_equal(s_note_late, per_kind);
     /* Each shared tag won once, whichever batch its rivals met it in. */
-    assert_int_equal(s_note_ok, per_kind + PER_CLIENT / 6);
-    assert_int_equal(s_note_taken, per_kind - PER_CLIENT / 6);
+    assert_int_equal(s_note_ok, per_kind + shared);
+    assert_int_equal(s_note_taken, per_kind - shared);
 
     /* Exactly the accepted commands' rows and events, nothing of the others. */
     assert_int_equal(s_count("SELECT count(*) FROM emitted") - emitted0, 2LL * per_kind);
     assert_int_equal(s_count("SELECT count(*) FROM emitted WHERE tag LIKE 'refuse%'"), 0);
-    assert_int_equal(s_count("SELECT count(*) FROM noted") - noted0, per_kind + PER_CLIENT / 6);
+    assert_int_equal(s_count("SELECT count(*) FROM noted") - noted0, per_kind + shared);
     assert_int_equal(s_count("SELECT count(*) FROM noted WHERE tag LIKE 'refuse%' OR tag LIKE "
-                             "'fail%'"),
+                             "'fail%' OR tag LIKE 'late-fail%'"),
                      0);
     assert_int_equal(s_count("SELECT count(*) FROM outbox") - outbox0,
-                     2LL * per_kind + per_kind + PER_CLIENT / 6);
+                     2LL * per_kind + per_kind + shared);
     /* Every accepted command has its stored reply; no refused one has. */
     assert_int_equal(s_count("SELECT count(*) FROM command_log") - log0,
-                     per_kind + per_kind + PER_CLIENT / 6);
+                     per_kind + per_kind + shared);
 
     /* And the commands did share transactions. */
     unsigned long long commands = 0, batches = 0;
