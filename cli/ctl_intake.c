@@ -701,7 +701,15 @@ static const char S_ORG_REGISTER[] =
     "  org:CODE; staff may register any). ORG_TYPE: DISTRICT_GOVERNMENT, MUNICIPAL_COMMISSION,\n"
     "  ENTERPRISE, INSTITUTION. DISTRICT: a Beijing district by code (110105) or name.\n";
 
-static int s_org_register(ctl_opts *o, int argc, char **argv)
+static const char S_ORG_UPDATE[] =
+    "usage: ccipctl intake org update --uscc CODE --name NAME --type ORG_TYPE\n"
+    "           --district DISTRICT --legal-rep NAME --contact-name NAME --contact-phone PHONE\n"
+    "           [--contact-email EMAIL] [--address TEXT] [--reason TEXT]\n"
+    "  replaces an organisation's details with these (all of them, as at registration); a\n"
+    "  new name, type or district withdraws its verification until staff verify it again\n";
+
+/* register and update: the same details, update with a reason. */
+static int s_org_write(ctl_opts *o, int argc, char **argv, int update)
 {
     static const struct option longs[] = {{"uscc", required_argument, NULL, 'u'},
                                           {"name", required_argument, NULL, 'n'},
@@ -712,10 +720,13 @@ static int s_org_register(ctl_opts *o, int argc, char **argv)
                                           {"contact-phone", required_argument, NULL, 'p'},
                                           {"contact-email", required_argument, NULL, 'e'},
                                           {"address", required_argument, NULL, 'a'},
+                                          {"reason", required_argument, NULL, 'r'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
+    const char *usage = update ? S_ORG_UPDATE : S_ORG_REGISTER;
     Ccip__Intake__RegisterOrganisationRequest rq =
         CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
+    Ccip__Intake__UpdateOrganisationRequest up = CCIP__INTAKE__UPDATE_ORGANISATION_REQUEST__INIT;
     const char *type = NULL;
     int c, t;
     optind = 0;
@@ -748,21 +759,41 @@ static int s_org_register(ctl_opts *o, int argc, char **argv)
         case 'a':
             rq.address = optarg;
             break;
+        case 'r':
+            if (update) {
+                up.reason = optarg;
+                break;
+            }
+            return s_help(usage, c);
         default:
-            return s_help(S_ORG_REGISTER, c);
+            return s_help(usage, c);
         }
     }
-    int code = s_positional(argc, argv, 0, S_ORG_REGISTER);
+    int code = s_positional(argc, argv, 0, usage);
     if (code == GO_ON)
-        code = s_required(type, "--type", S_ORG_REGISTER);
+        code = s_required(type, "--type", usage);
     if (code != GO_ON)
         return code;
     if (s_enum_parse(&ccip__intake__organisation_type__descriptor, "--type", type, &t) < 0)
         return CTL_USAGE;
     rq.type = (Ccip__Intake__OrganisationType)t;
     /* Missing fields are the service's to explain, with the field's name. */
-    return s_run(o, "intake.organisation.register.v1", &rq.base,
+    if (!update)
+        return s_run(o, "intake.organisation.register.v1", &rq.base,
+                     &ccip__intake__organisation_reply__descriptor, s_print_org);
+    up.details = &rq;
+    return s_run(o, "intake.organisation.update.v1", &up.base,
                  &ccip__intake__organisation_reply__descriptor, s_print_org);
+}
+
+static int s_org_register(ctl_opts *o, int argc, char **argv)
+{
+    return s_org_write(o, argc, argv, 0);
+}
+
+static int s_org_update(ctl_opts *o, int argc, char **argv)
+{
+    return s_org_write(o, argc, argv, 1);
 }
 
 static const char S_ORG_VERIFY[] =
@@ -1525,6 +1556,7 @@ static const s_command S_COMMANDS[] = {
     {"call", "list", s_call_list, "list calls"},
     {"call", "show", s_call_show, "show a call"},
     {"org", "register", s_org_register, "register an organisation"},
+    {"org", "update", s_org_update, "replace an organisation's details"},
     {"org", "verify", s_org_verify, "verify an organisation (staff)"},
     {"org", "show", s_org_show, "show an organisation"},
     {"application", "draft", s_app_draft, "start an application (applicant)"},

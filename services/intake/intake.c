@@ -29,6 +29,7 @@ static const ccip_command_handler s_commands[] = {
     {"intake.call.get.v1", 0, intake_roles_readers, intake_call_get, NULL},
     {"intake.call.list.v1", 0, intake_roles_readers, intake_call_list, NULL},
     {"intake.organisation.register.v1", 1, intake_roles_register, intake_org_register, NULL},
+    {"intake.organisation.update.v1", 1, intake_roles_register, intake_org_update, NULL},
     {"intake.organisation.verify.v1", 1, intake_roles_staff, intake_org_verify, NULL},
     {"intake.organisation.get.v1", 0, intake_roles_readers, intake_org_get, NULL},
     {"intake.application.draft.v1", 1, intake_roles_applicant, intake_application_draft, NULL},

@@ -38,6 +38,15 @@ static const ccip_db_stmt S_GET = {"intake_org_get",
 static const ccip_db_stmt S_GET_LOCK = {
     "intake_org_get_lock", "SELECT " ORG_COLUMNS " FROM organisation WHERE uscc = $1 FOR UPDATE"};
 
+/* $10: the verification is withdrawn (name, type or district changed). */
+static const ccip_db_stmt S_UPDATE = {
+    "intake_org_update",
+    "UPDATE organisation SET name = $2, org_type = $3, district_code = $4, "
+    "legal_representative = $5, contact_name = $6, contact_phone = $7, contact_email = $8, "
+    "address = $9, verified_at = CASE WHEN $10::boolean THEN NULL ELSE verified_at END, "
+    "verified_by = CASE WHEN $10::boolean THEN NULL ELSE verified_by END, verification_note = "
+    "CASE WHEN $10::boolean THEN '' ELSE verification_note END WHERE uscc = $1"};
+
 static const ccip_db_stmt S_VERIFY = {
     "intake_org_verify",
     "UPDATE organisation SET verified_at = now(), verified_by = $2, verification_note = $3 "
@@ -159,6 +168,74 @@ int intake_org_register(ccip_command *cmd)
         return 0;
     ccip_arena *a = ccip_arena_new();
     int rc = s_register(cmd, rq, a);
+    ccip_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return INTAKE_RC(rc);
+}
+
+static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateOrganisationRequest *rq,
+                    ccip_arena *a)
+{
+    char err[512];
+    const Ccip__Intake__RegisterOrganisationRequest *d = rq->details;
+    if (!d)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                           "field `details` is missing; give the organisation's details as at "
+                           "registration");
+    if (intake_validate_organisation(d, err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    if (intake_validate_reason(rq->reason, 0, "", err, sizeof err) < 0)
+        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `reason`)", err);
+    char what[64];
+    snprintf(what, sizeof what, "organisation %s", d->uscc);
+    int rc = intake_check_owner(cmd, d->uscc, 1, what);
+    Ccip__Intake__Organisation *org = NULL;
+    if (rc != 0 || (rc = s_load(cmd, d->uscc, 1, a, &org)) != 0)
+        return rc;
+    const ccip_district *district = ccip_district_find(d->district);
+    const char *type = intake_enum_name(&ccip__intake__organisation_type__descriptor, (int)d->type);
+    int identity = strcmp(org->name, d->name) != 0 || org->type != d->type ||
+                   strcmp(org->district_code, district->code) != 0;
+    if (!identity && strcmp(org->legal_representative, d->legal_representative) == 0 &&
+        strcmp(org->contact_name, d->contact_name) == 0 &&
+        strcmp(org->contact_phone, d->contact_phone) == 0 &&
+        strcmp(org->contact_email, d->contact_email) == 0 && strcmp(org->address, d->address) == 0)
+        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                           "organisation %s already reads exactly like this; nothing to change",
+                           d->uscc);
+    int withdrawn = identity && org->verified;
+    const char *values[] = {d->uscc,
+                            d->name,
+                            type,
+                            district->code,
+                            d->legal_representative,
+                            d->contact_name,
+                            d->contact_phone,
+                            d->contact_email,
+                            d->address,
+                            withdrawn ? "true" : "false"};
+    if ((rc = ccip_db_exec(cmd->db, &S_UPDATE, 10, values, NULL, NULL, NULL)) != CCIP_DB_OK ||
+        (rc = s_load(cmd, d->uscc, 0, a, &org)) != 0)
+        return rc;
+    Ccip__Intake__OrganisationUpdated ev = CCIP__INTAKE__ORGANISATION_UPDATED__INIT;
+    ev.organisation = org;
+    ev.reason = rq->reason;
+    ev.verification_withdrawn = withdrawn;
+    if ((rc = intake_emit(cmd, "intake.organisation.updated.v1", "organisation", org->uscc,
+                          &ev.base)) != 0)
+        return rc;
+    return s_reply_org(cmd, org);
+}
+
+int intake_org_update(ccip_command *cmd)
+{
+    Ccip__Intake__UpdateOrganisationRequest *rq =
+        (Ccip__Intake__UpdateOrganisationRequest *)intake_unpack(
+            cmd, &ccip__intake__update_organisation_request__descriptor);
+    if (!rq)
+        return 0;
+    ccip_arena *a = ccip_arena_new();
+    int rc = s_update(cmd, rq, a);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
     return INTAKE_RC(rc);

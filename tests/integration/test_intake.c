@@ -1294,6 +1294,68 @@ static void test_documents_deduplicated(void **state)
     s_free(a);
 }
 
+/* An organisation's details change: contact details keep its verification,
+ * a new name withdraws it; only the organisation itself or staff may change
+ * them, bad details change nothing. */
+static void test_org_update(void **state)
+{
+    (void)state;
+    char uscc[19], actor[24], other_uscc[19], other[24];
+    s_org(0, 1, uscc, actor);
+    s_org(0, 0, other_uscc, other);
+    Ccip__Intake__RegisterOrganisationRequest d = CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
+    d.uscc = uscc;
+    d.name = "北京测试文化创意有限公司";
+    d.type = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
+    d.district = "Chaoyang";
+    d.legal_representative = "王芳";
+    d.contact_name = "李明";
+    d.contact_phone = "010-6512 3456";
+    d.contact_email = "office@example.cn";
+    Ccip__Intake__UpdateOrganisationRequest rq = CCIP__INTAKE__UPDATE_ORGANISATION_REQUEST__INIT;
+    rq.details = &d;
+    rq.reason = "new office";
+    /* Nothing differs. */
+    assert_int_equal(
+        s_send("applicant", actor, "intake.organisation.update.v1", &rq.base, NULL, NULL, NULL),
+        CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("nothing to change");
+    /* Another organisation's user. */
+    d.contact_phone = "010-8888 0000";
+    assert_int_equal(
+        s_send("applicant", other, "intake.organisation.update.v1", &rq.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
+    /* A district that is not Beijing's: refused, nothing written. */
+    d.district = "Pudong";
+    assert_int_equal(
+        s_send("applicant", actor, "intake.organisation.update.v1", &rq.base, NULL, NULL, NULL),
+        CCIP__STATUS__INVALID_ARGUMENT);
+    s_error_has("district");
+    assert_int_equal(s_number("SELECT count(*) FROM organisation WHERE uscc = '%s' AND "
+                              "contact_phone = '010-6512 3456'",
+                              uscc),
+                     1);
+    /* The contact phone: still verified. */
+    d.district = "Chaoyang";
+    Ccip__Intake__OrganisationReply *r = (Ccip__Intake__OrganisationReply *)s_ok(
+        "applicant", actor, "intake.organisation.update.v1", &rq.base,
+        &ccip__intake__organisation_reply__descriptor);
+    assert_string_equal(r->organisation->contact_phone, "010-8888 0000");
+    assert_true(r->organisation->verified);
+    s_free(r);
+    /* A new name: staff must verify it again. */
+    d.name = "北京测试文化创意集团有限公司";
+    rq.reason = "renamed after the merger";
+    r = (Ccip__Intake__OrganisationReply *)s_ok(STAFF, "intake.organisation.update.v1", &rq.base,
+                                                &ccip__intake__organisation_reply__descriptor);
+    assert_false(r->organisation->verified);
+    s_free(r);
+    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
+                              "'intake.organisation.updated.v1' AND aggregate_id = '%s'",
+                              uscc),
+                     2);
+}
+
 /* A call whose window ends is closed by intake itself, as of its closing
  * time, and announced once; a draft then gets the window's end in its error. */
 static void test_calls_close_themselves(void **state)
@@ -2404,6 +2466,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calls),
         cmocka_unit_test(test_register),
+        cmocka_unit_test(test_org_update),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_submission_window),
         cmocka_unit_test(test_calls_close_themselves),
