@@ -226,8 +226,16 @@ static int s_apply(ccip_consumer *c, const Ccip__Envelope *ev)
             return 0;
         }
         if (a.outcome == APPLY_DUPLICATE) {
-            if (a.cursor > c->cursor)
-                c->cursor = a.cursor;
+            /* Ahead: another replica applied it. Behind: an operator moved
+             * the cursor back (to rebuild what the events feed); follow it,
+             * and the gap to the next event replays from there. */
+            if (a.cursor < c->cursor) {
+                char from[24];
+                s_u64(from, sizeof from, a.cursor + 1);
+                ccip_log_warn("the cursor was moved back; replaying", "producer", c->producer,
+                              "from", from);
+            }
+            c->cursor = a.cursor;
             if (c->cursor > c->known_head)
                 c->known_head = c->cursor;
             s_count(c, &c->stats.duplicates, 1);

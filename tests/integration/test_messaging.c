@@ -289,6 +289,46 @@ static void test_late_subscriber_catches_up(void **state)
     ccip_client_destroy(&c);
 }
 
+/* An operator moves a running consumer's cursor back (to rebuild what the
+ * events feed): the consumer follows it and applies those events again. */
+static void test_consumer_follows_cursor_moved_back(void **state)
+{
+    (void)state;
+    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+                                        "probea-1") > 0);
+    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+                                        "probeb-1") > 0);
+    ccip_client *c = s_client(&s_env.client_keys);
+    s_emit_many(c, 200, 100);
+    long long head = ccip_test_wait_count("probea",
+                                          "SELECT head FROM outbox_state WHERE NOT EXISTS "
+                                          "(SELECT 1 FROM outbox WHERE position IS NULL)",
+                                          200, 10000);
+    assert_true(head >= 200);
+    assert_int_equal(ccip_test_wait_count(
+                         "probeb", "SELECT position FROM consumer_cursor WHERE producer = 'probea'",
+                         head, 30000),
+                     head);
+    /* Rewind by 50 and forget what those 50 did, in one transaction. */
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "WITH d AS (DELETE FROM applied WHERE position > %lld RETURNING 1), u AS (UPDATE "
+             "consumer_cursor SET position = %lld WHERE producer = 'probea' RETURNING 1) SELECT "
+             "count(*) FROM d",
+             head - 50, head - 50);
+    assert_true(ccip_test_query_number("probeb", sql) >= 50);
+    /* One more event: the consumer finds the cursor behind it and replays. */
+    s_emit_many(c, 1, 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM applied WHERE position > %lld", head - 50);
+    long long got = ccip_test_wait_count("probeb", sql, 51, 20000);
+    if (got < 51)
+        s_fail_with_logs("the consumer did not follow its cursor back");
+    assert_int_equal(ccip_test_query_number("probeb", APPLIED_ROWS),
+                     ccip_test_query_number("probeb", APPLIED_DISTINCT));
+    ccip_client_destroy(&c);
+}
+
 /* The relay's leader is killed mid-publish; the other replica takes over:
  * no gap, no duplicate effect. */
 static void test_relay_failover(void **state)
@@ -530,6 +570,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_subscriber_catches_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_consumer_killed_mid_stream, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_relay_failover, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_consumer_follows_cursor_moved_back, s_setup,
+                                        s_teardown),
         /* Last: it leaves probea's oldest events deleted. */
         cmocka_unit_test_setup_teardown(test_consumer_behind_retention_stops_loudly, s_setup,
                                         s_teardown),
