@@ -86,7 +86,7 @@ static const ccip_db_stmt S_EXPECTED = {
     "stats_analysis_expected",
     "SELECT district_code, category, kind, count(*) FROM roster_entry "
     "WHERE first_quarter <= $1 AND (last_quarter IS NULL OR last_quarter >= $1) "
-    "GROUP BY 1, 2, 3"};
+    "AND (expiry_quarter IS NULL OR expiry_quarter >= $1) GROUP BY 1, 2, 3"};
 
 static const ccip_db_stmt S_ACCEPTED = {
     "stats_analysis_accepted",

@@ -15,7 +15,8 @@ static const ccip_db_stmt S_ENTRIES = {
         "r.first_submitted_at") ", 0) FROM roster_entry e "
                                 "LEFT JOIN report r ON r.roster_id = e.id AND r.quarter = $1 "
                                 "WHERE e.first_quarter <= $1 AND (e.last_quarter IS NULL OR "
-                                "e.last_quarter >= $1) "
+                                "e.last_quarter >= $1) AND (e.expiry_quarter IS NULL OR "
+                                "e.expiry_quarter >= $1) "
                                 "AND ($2 = '' OR e.district_code = $2) ORDER BY e.district_code, "
                                 "e.id"};
 

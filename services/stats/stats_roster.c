@@ -12,23 +12,23 @@
 
 #define LIST_MAX 5000 /* entries one list reply holds */
 
+/* The columns s_row reads, in its order. */
+// clang-format off
 #define ROSTER_COLUMNS                                                                             \
-    "id, kind, name, district_code, category, operator_uscc, " STATS_SQL_US(                       \
-        "designated_at") ", first_quarter, coalesce(" STATS_SQL_US("revoked_at") ", 0), "          \
-                                                                                 "coalesce(last_"  \
-                                                                                 "quarter, ''), "  \
-                                                                                 "source, "        \
-                                                                                 "revocation_"     \
-                                                                                 "reason"
+    "id, kind, name, district_code, category, operator_uscc, "                                     \
+    STATS_SQL_US("designated_at") ", first_quarter, "                                             \
+    "coalesce(" STATS_SQL_US("revoked_at") ", 0), coalesce(last_quarter, ''), source, "           \
+    "revocation_reason, certificate_no, coalesce(expiry_quarter, '')"
+// clang-format on
 
 static const ccip_db_stmt S_GRANT = {
     "stats_roster_grant",
     "INSERT INTO roster_entry (id, kind, name, district_code, category, operator_uscc, "
-    "certificate_no, designated_at, valid_until, first_quarter, source) "
+    "certificate_no, designated_at, valid_until, first_quarter, source, expiry_quarter) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, " STATS_SQL_TS(
         "$8") ", "
               "CASE WHEN $9::bigint > 0 THEN " STATS_SQL_TS(
-                  "$9") " END, $10, $11) "
+                  "$9") " END, $10, $11, nullif($12, '')) "
                         "ON CONFLICT (id) DO NOTHING RETURNING id"};
 
 static const ccip_db_stmt S_HISTORY = {
@@ -54,7 +54,8 @@ static const ccip_db_stmt S_LOAD_LOCK = {"stats_roster_load_lock",
 static const ccip_db_stmt S_LIST = {
     "stats_roster_list",
     "SELECT " ROSTER_COLUMNS " FROM roster_entry WHERE ($1 = '' OR (first_quarter <= $1 AND "
-    "(last_quarter IS NULL OR last_quarter >= $1))) AND ($2 = '' OR district_code = $2) "
+    "(last_quarter IS NULL OR last_quarter >= $1) AND (expiry_quarter IS NULL OR "
+    "expiry_quarter >= $1))) AND ($2 = '' OR district_code = $2) "
     "AND ($3 = '' OR operator_uscc = $3) ORDER BY district_code, id LIMIT 5000"};
 
 /* ---- rows -------------------------------------------------------------------- */
@@ -76,6 +77,7 @@ static void s_row(const PGresult *res, int r, stats_roster_row *row)
     snprintf(row->source, sizeof row->source, "%s", PQgetvalue(res, r, 10));
     snprintf(row->revocation_reason, sizeof row->revocation_reason, "%s", PQgetvalue(res, r, 11));
     snprintf(row->certificate_no, sizeof row->certificate_no, "%s", PQgetvalue(res, r, 12));
+    snprintf(row->expiry_quarter, sizeof row->expiry_quarter, "%s", PQgetvalue(res, r, 13));
 }
 
 int stats_roster_load(ccip_db *db, const char *id, int lock, stats_roster_row *row, int *found)
@@ -104,7 +106,8 @@ int stats_roster_lock(ccip_db *db, const char *id)
 int stats_roster_active(const stats_roster_row *row, const char *quarter)
 {
     return strcmp(row->first_quarter, quarter) <= 0 &&
-           (!row->last_quarter[0] || strcmp(quarter, row->last_quarter) <= 0);
+           (!row->last_quarter[0] || strcmp(quarter, row->last_quarter) <= 0) &&
+           (!row->expiry_quarter[0] || strcmp(quarter, row->expiry_quarter) <= 0);
 }
 
 void stats_roster_inactive_reason(const stats_roster_row *row, const char *quarter, char *buf,
@@ -115,11 +118,16 @@ void stats_roster_inactive_reason(const stats_roster_row *row, const char *quart
                  "roster entry %s is not on the roster for %s: it was designated later and "
                  "reports from %s on",
                  row->id, quarter, row->first_quarter);
-    else
+    else if (row->last_quarter[0] && strcmp(quarter, row->last_quarter) > 0)
         snprintf(buf, len,
                  "roster entry %s is not on the roster for %s: its designation was revoked and "
                  "%s was the last quarter it reported for",
                  row->id, quarter, row->last_quarter);
+    else
+        snprintf(buf, len,
+                 "roster entry %s is not on the roster for %s: its designation expired and %s "
+                 "was the last quarter it reported for; a new designation puts it back",
+                 row->id, quarter, row->expiry_quarter);
 }
 
 /* ---- maintenance ----------------------------------------------------------------- */
@@ -128,10 +136,12 @@ int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
 {
     if (created)
         *created = 0;
-    char at[24], until[24], first[8];
+    char at[24], until[24], first[8], expiry[8] = "";
     snprintf(at, sizeof at, "%lld", (long long)d->designated_at_us);
     snprintf(until, sizeof until, "%lld", (long long)d->valid_until_us);
     stats_quarter_format(stats_quarter_of_us(d->designated_at_us), first, sizeof first);
+    if (d->valid_until_us > 0)
+        stats_quarter_format(stats_quarter_of_us(d->valid_until_us), expiry, sizeof expiry);
     const char *kind = stats_enum_name(&ccip__stats__roster_kind__descriptor, (int)d->kind);
     const char *values[] = {d->id,
                             kind ? kind : "",
@@ -143,9 +153,10 @@ int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
                             at,
                             until,
                             first,
-                            d->source};
+                            d->source,
+                            expiry};
     PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_GRANT, 11, values, NULL, NULL, &res);
+    int rc = ccip_db_exec(db, &S_GRANT, 12, values, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
     int made = PQntuples(res) == 1;
@@ -206,6 +217,7 @@ static Ccip__Stats__RosterEntry *s_message(const stats_roster_row *row, ccip_are
     e->source = ccip_arena_strdup(a, row->source);
     e->revocation_reason = ccip_arena_strdup(a, row->revocation_reason);
     e->certificate_no = ccip_arena_strdup(a, row->certificate_no);
+    e->expiry_quarter = ccip_arena_strdup(a, row->expiry_quarter);
     return e;
 }
 

@@ -45,8 +45,9 @@ typedef struct {
     char operator_uscc[CCIP_USCC_LEN + 1];
     int64_t designated_at_us;
     char first_quarter[8];
-    int64_t revoked_at_us; /* 0 = active */
-    char last_quarter[8];  /* "" = active */
+    int64_t revoked_at_us;  /* 0 = active */
+    char last_quarter[8];   /* "" = active */
+    char expiry_quarter[8]; /* last quarter the designation is valid for, "" = no end */
     char source[16];
     char certificate_no[64];
     char revocation_reason[STATS_REASON_MAX * 4 + 1];

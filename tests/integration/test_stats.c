@@ -238,6 +238,8 @@ typedef struct {
  * publishes evaluation.designation.granted.v1, and stats consumes it. Valid
  * from three years ago unless at_us is given; categorised when category is
  * not NULL. */
+static int64_t s_valid_until_us; /* when set, the next grant's valid_until */
+
 static void s_grant(Ccip__Stats__RosterKind kind, const char *district, int64_t at_us, s_entry *e)
 {
     static int n;
@@ -260,7 +262,7 @@ static void s_grant(Ccip__Stats__RosterKind kind, const char *district, int64_t 
                                                            : "Lantern creative cluster";
     d.district_code = (char *)district;
     d.valid_from_us = at_us ? at_us : stats_quarter_start_us(stats_quarter_add(s_now_q, -12));
-    d.valid_until_us = d.valid_from_us + 5 * 365 * DAY_US;
+    d.valid_until_us = s_valid_until_us ? s_valid_until_us : d.valid_from_us + 5 * 365 * DAY_US;
     d.status = CCIP__EVALUATION__DESIGNATION_STATUS__DESIGNATION_ACTIVE;
     d.granted_at_us = ccip_now_us();
     d.granted_by = "office-chen";
@@ -714,6 +716,44 @@ static void test_catalogue_versions(void **state)
  * identification is asked to report from the quarter it became valid in; a
  * revoked one is not asked from the next quarter on, and its row, history
  * and reports stay. Events it cannot use are skipped, the stream goes on. */
+/* A designation that expired: the entry reported up to the quarter its
+ * validity ended in and is not asked after it; a report for now is refused
+ * with the reason. */
+static void test_roster_designation_expires(void **state)
+{
+    (void)state;
+    s_entry e;
+    /* Valid from 12 quarters ago until the middle of 6 quarters ago. */
+    s_valid_until_us = stats_quarter_start_us(stats_quarter_add(s_now_q, -6)) + 40 * DAY_US;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, 0, &e);
+    s_valid_until_us = 0;
+    assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND "
+                              "expiry_quarter = '%s' AND certificate_no LIKE 'CCI-%%'",
+                              e.id, s_q(-6)),
+                     1);
+    s_values vs;
+    s_cluster_values(&vs, 50000000);
+    Ccip__Stats__ReportReply *r = NULL;
+    assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
+    s_error_has("not on the roster for");
+    s_error_has("expired");
+    /* Not listed for now, listed (with its expiry) for a quarter it was valid in. */
+    Ccip__Stats__ListRosterRequest l = CCIP__STATS__LIST_ROSTER_REQUEST__INIT;
+    l.quarter = (char *)s_q(0);
+    Ccip__Stats__ListRosterReply *lr =
+        (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
+                                             &ccip__stats__list_roster_reply__descriptor);
+    assert_int_equal(lr->n_entries, 0);
+    s_free(lr);
+    l.quarter = (char *)s_q(-7);
+    lr = (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
+                                              &ccip__stats__list_roster_reply__descriptor);
+    assert_int_equal(lr->n_entries, 1);
+    assert_string_equal(lr->entries[0]->expiry_quarter, s_q(-6));
+    assert_non_null(strstr(lr->entries[0]->certificate_no, "CCI-"));
+    s_free(lr);
+}
+
 static void test_roster_from_designations(void **state)
 {
     (void)state;
@@ -1936,6 +1976,11 @@ static void test_release_embargo_and_versions(void **state)
     char quarter[8], title[80], search[40];
     stats_quarter q = {2100 + (int)(getpid() % 90), (int)(time(NULL) % 4) + 1};
     stats_quarter_format(q, quarter, sizeof quarter);
+    /* An entry whose designation is still valid then, for the chart's bar. */
+    s_entry e;
+    s_valid_until_us = stats_quarter_start_us((stats_quarter){2199, 1});
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110108", NULL, 0, &e);
+    s_valid_until_us = 0;
     snprintf(search, sizeof search, "bulletin-%s", s_run);
     snprintf(title, sizeof title, "Cluster monitoring %s", search);
     Ccip__Stats__PublishReleaseRequest p = CCIP__STATS__PUBLISH_RELEASE_REQUEST__INIT;
@@ -2163,6 +2208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catalogue_versions),
         cmocka_unit_test(test_roster_from_designations),
+        cmocka_unit_test(test_roster_designation_expires),
         cmocka_unit_test(test_save_refusals_write_nothing),
         cmocka_unit_test(test_errors_block_submission),
         cmocka_unit_test(test_warnings_need_explanations),
