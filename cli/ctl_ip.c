@@ -67,6 +67,7 @@ static const char *s_usage =
     "           --evidence DESCRIPTION=SHA256...\n"
     "  dispute answer DISPUTE --answer TEXT [--evidence DESCRIPTION=SHA256]...\n"
     "  dispute rule DISPUTE --uphold|--dismiss --reasons TEXT    dispute get DISPUTE\n"
+    "  dispute lift DISPUTE --reasons TEXT  (lifts an upheld dispute's freeze)\n"
     "services:\n"
     "  provider register --name TEXT --category CATEGORY... [--description TEXT]\n"
     "  provider verify PROVIDER            provider list [--category CATEGORY] [--verified]\n"
@@ -1351,6 +1352,13 @@ static int s_dispute(ctl_opts *o, int argc, char **argv)
         return s_send(o, "ip.dispute.rule.v1", &rq.base, &ccip__ip__dispute_reply__descriptor,
                       NULL);
     }
+    if (rc == 0 && strcmp(verb, "lift") == 0 && a.npos == 1) {
+        Ccip__Ip__LiftFreezeRequest rq = CCIP__IP__LIFT_FREEZE_REQUEST__INIT;
+        rq.dispute_id = (char *)a.pos[0];
+        rq.reasons = (char *)s_val(&a, "reasons", "");
+        return s_send(o, "ip.dispute.lift.v1", &rq.base, &ccip__ip__dispute_reply__descriptor,
+                      NULL);
+    }
     if (rc == 0 && strcmp(verb, "get") == 0 && a.npos == 1) {
         Ccip__Ip__DisputeActionRequest rq = CCIP__IP__DISPUTE_ACTION_REQUEST__INIT;
         rq.dispute_id = (char *)a.pos[0];
@@ -1360,6 +1368,7 @@ static int s_dispute(ctl_opts *o, int argc, char **argv)
           "                --statement TEXT --evidence DESCRIPTION=SHA256...\n"
           "       ccipctl ip dispute answer DISPUTE --answer TEXT [--evidence DESC=SHA256]...\n"
           "       ccipctl ip dispute rule DISPUTE --uphold|--dismiss --reasons TEXT\n"
+          "       ccipctl ip dispute lift DISPUTE --reasons TEXT\n"
           "       ccipctl ip dispute get DISPUTE\n",
           stderr);
     return CTL_USAGE;

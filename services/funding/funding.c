@@ -67,6 +67,7 @@ static const ccip_consumer_handler s_evaluation[] = {
 
 static const ccip_consumer_handler s_ip[] = {
     {"ip.dispute.upheld.v1", funding_on_dispute_upheld},
+    {"ip.dispute.lifted.v1", funding_on_dispute_lifted},
 };
 
 static const ccip_subscription s_subscriptions[] = {

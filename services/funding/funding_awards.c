@@ -77,7 +77,7 @@ static const ccip_db_stmt S_AWARD_LIST = {
 static const ccip_db_stmt S_AWARD_HOLD = {
     "funding_award_hold",
     "SELECT h.dispute_id, h.work_id, h.reasons FROM award_work k JOIN work_hold "
-    "h ON h.work_id = k.work_id WHERE k.award_id = $1::uuid ORDER BY "
+    "h ON h.work_id = k.work_id WHERE k.award_id = $1::uuid AND h.released_at IS NULL ORDER BY "
     "h.dispute_id LIMIT 1"};
 
 static const ccip_db_stmt S_AWARD_STATUS = {
@@ -114,6 +114,11 @@ static const ccip_db_stmt S_HOLD_INSERT = {
     "funding_work_hold",
     "INSERT INTO work_hold (dispute_id, work_id, reasons, event_id) VALUES ($1, "
     "$2, $3, $4) ON CONFLICT DO NOTHING"};
+
+static const ccip_db_stmt S_HOLD_RELEASE = {
+    "funding_work_hold_release",
+    "UPDATE work_hold SET released_at = now(), release_event_id = $2, release_reasons = $3 "
+    "WHERE dispute_id = $1 AND released_at IS NULL"};
 
 static const char *s_status_name(Ccip__Funding__AwardStatus s)
 {
@@ -738,9 +743,10 @@ out:
  * tranches of every award whose project uses it (checked whenever a payment
  * is asked for or approved, so an award linked to the work later is held
  * too). A malformed event is logged and skipped. */
-int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg)
+/* ip.dispute.upheld.v1 puts a hold on the work (lift = 0);
+ * ip.dispute.lifted.v1 releases it (lift = 1). */
+static int s_on_dispute(ccip_db *db, const Ccip__Envelope *ev, int lift)
 {
-    (void)arg;
     char err[256];
     Ccip__Ip__DisputeRuled *d = (Ccip__Ip__DisputeRuled *)ccip_payload_unpack(
         &ccip__ip__dispute_ruled__descriptor, ev->payload.data, ev->payload.len, EVENT_MAX, err,
@@ -759,12 +765,30 @@ int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg)
              ccip_utf8_valid(d->reasons, strlen(d->reasons)) ? d->reasons : "");
     if (!ccip_utf8_valid(reasons, strlen(reasons)))
         reasons[0] = '\0'; /* cut inside a character */
-    const char *v[] = {d->dispute_id, d->work_id, reasons, ev->id};
-    rc = ccip_db_exec(db, &S_HOLD_INSERT, 4, v, NULL, NULL, NULL);
+    if (lift) {
+        const char *v[] = {d->dispute_id, ev->id, reasons};
+        rc = ccip_db_exec(db, &S_HOLD_RELEASE, 3, v, NULL, NULL, NULL);
+    } else {
+        const char *v[] = {d->dispute_id, d->work_id, reasons, ev->id};
+        rc = ccip_db_exec(db, &S_HOLD_INSERT, 4, v, NULL, NULL, NULL);
+    }
     if (rc == CCIP_DB_OK)
-        ccip_log_info("ip dispute upheld: tranches of awards using the work are held", "dispute",
-                      d->dispute_id, "work", d->work_id);
+        ccip_log_info(lift ? "ip dispute's freeze lifted: its hold on tranches is released"
+                           : "ip dispute upheld: tranches of awards using the work are held",
+                      "dispute", d->dispute_id, "work", d->work_id);
 out:
     protobuf_c_message_free_unpacked(&d->base, NULL);
     return rc;
+}
+
+int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg)
+{
+    (void)arg;
+    return s_on_dispute(db, ev, 0);
+}
+
+int funding_on_dispute_lifted(ccip_db *db, const Ccip__Envelope *ev, void *arg)
+{
+    (void)arg;
+    return s_on_dispute(db, ev, 1);
 }

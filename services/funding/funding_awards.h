@@ -51,7 +51,7 @@ typedef struct {
     "k.work_id) FROM award_work k WHERE k.award_id = w.id), ''), "                                 \
     "coalesce((SELECT string_agg('ip dispute ' || h.dispute_id || ' upheld on "                    \
     "work ' || h.work_id, '; ' ORDER BY h.dispute_id) FROM award_work k JOIN "                     \
-    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id), '')"
+    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id AND h.released_at IS NULL), '')"
 
 /* How many columns FUNDING_AWARD_COLUMNS has. */
 #define FUNDING_AWARD_NCOLUMNS 23
@@ -102,6 +102,9 @@ int funding_award_complete_if_paid(ccip_command *cmd, const funding_award_row *w
 /* Consumer handlers (evaluation, ip). */
 int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg);
+/* ip.dispute.lifted.v1: the freeze was lifted; the dispute's hold is
+ * released (kept, with when and why). */
+int funding_on_dispute_lifted(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
 /* Handlers (confirm: funding_confirm.h). */
 int funding_award_get(ccip_command *cmd);

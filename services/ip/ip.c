@@ -46,6 +46,7 @@ static const ccip_command_handler s_commands[] = {
     {"ip.dispute.file.v1", 1, ip_roles_party, ip_dispute_file, NULL},
     {"ip.dispute.answer.v1", 1, ip_roles_party, ip_dispute_answer, NULL},
     {"ip.dispute.rule.v1", 1, ip_roles_staff, ip_dispute_rule, NULL},
+    {"ip.dispute.lift.v1", 1, ip_roles_staff, ip_dispute_lift, NULL},
     {"ip.dispute.get.v1", 0, ip_roles_readers, ip_dispute_get, NULL},
     {"ip.provider.register.v1", 1, ip_roles_party, ip_provider_register, NULL},
     {"ip.provider.verify.v1", 1, ip_roles_staff, ip_provider_verify, NULL},

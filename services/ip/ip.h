@@ -12,6 +12,7 @@
  *   ip_works.c       reading works and the chain, the review of near-duplicates
  *   ip_trades.c      listings, offers, contracts, settlement
  *   ip_disputes.c    complaints, answers, rulings; an upheld one freezes a work
+ *                    until staff lift the freeze (appeal, settlement)
  *   ip_providers.c   the directory of service providers and their requests
  * and the pure parts, shared with ccipctl and unit-tested on their own:
  *   ip_chain.c       canonical encoding and hash chain (the encoding is in ip_chain.h)

@@ -15,7 +15,8 @@
     "d.id, d.work_id, d.complainant, d.kind, d.statement, d.evidence_descriptions, "               \
     "d.evidence_sha256, d.status, d.filed_at_us, d.answer_by_us, d.answer, "                       \
     "d.answer_evidence_descriptions, d.answer_evidence_sha256, d.answered_by, d.answered_at_us, "  \
-    "d.reasons, d.ruled_by, d.ruled_at_us FROM dispute d "
+    "d.reasons, d.ruled_by, d.ruled_at_us, coalesce(d.lifted_at_us, 0), d.lifted_by, "             \
+    "d.lift_reasons FROM dispute d "
 
 static const ccip_db_stmt S_GET = {"ip_dispute_get",
                                    "SELECT " DISPUTE_COLUMNS "WHERE d.id = $1::uuid"};
@@ -39,6 +40,15 @@ static const ccip_db_stmt S_RULE = {"ip_dispute_rule",
 static const ccip_db_stmt S_FREEZE = {
     "ip_dispute_freeze",
     "UPDATE work SET frozen_by = $2::uuid WHERE id = $1::uuid AND frozen_by IS NULL"};
+
+static const ccip_db_stmt S_LIFT = {
+    "ip_dispute_lift", "UPDATE dispute SET lifted_at_us = $2::bigint, lifted_by = $3, "
+                       "lift_reasons = $4 WHERE id = $1::uuid AND lifted_at_us IS NULL"};
+/* The work thaws only if this dispute froze it (another upheld one may
+ * still hold it). */
+static const ccip_db_stmt S_THAW = {
+    "ip_dispute_thaw", "UPDATE work SET frozen_by = NULL WHERE id = $1::uuid AND frozen_by = "
+                       "$2::uuid"};
 
 /* Builds evidence items from two parallel arrays. */
 static int s_fill_evidence(ccip_arena *a, const char *descs, const char *hashes,
@@ -96,6 +106,9 @@ static int s_read(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, co
         d->reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 15));
         d->ruled_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 16));
         d->ruled_at_us = strtoll(PQgetvalue(res, 0, 17), NULL, 10);
+        d->lifted_at_us = strtoll(PQgetvalue(res, 0, 18), NULL, 10);
+        d->lifted_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 19));
+        d->lift_reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 20));
     }
     PQclear(res);
     if (bad || ccip_arena_failed(a))
@@ -316,6 +329,50 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
 int ip_dispute_rule(ccip_command *cmd)
 {
     return ip_run(cmd, &ccip__ip__rule_dispute_request__descriptor, s_rule);
+}
+
+static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Ip__LiftFreezeRequest *rq = request;
+    char when[CCIP_TIME_STRLEN + 1], now_text[24];
+    ip_work_state w;
+    Ccip__Ip__Dispute *d = NULL;
+    int rc = ip_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, 1);
+    if (rc != 0 || (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
+        return rc;
+    if (strcmp(d->status, "UPHELD") != 0)
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "dispute %s is %s: only an upheld dispute freezes its work, so there is "
+                       "no freeze to lift",
+                       d->id, d->status);
+    if (d->lifted_at_us) {
+        ccip_time_format_us(d->lifted_at_us, when, sizeof when);
+        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                       "the freeze of dispute %s was already lifted at %s; nothing to do", d->id,
+                       when);
+    }
+    const char *v[] = {d->id, ip_i64(ccip_now_us(), now_text), cmd->actor.id, rq->reasons};
+    const char *tv[] = {w.id, d->id};
+    if ((rc = ccip_db_exec(cmd->db, &S_LIFT, 4, v, NULL, NULL, NULL)) != 0 ||
+        (rc = ccip_db_exec(cmd->db, &S_THAW, 2, tv, NULL, NULL, NULL)) != 0)
+        return rc;
+    Ccip__Ip__DisputeRuled ev = CCIP__IP__DISPUTE_RULED__INIT;
+    ev.dispute_id = d->id;
+    ev.work_id = w.id;
+    ev.ruling = CCIP__IP__RULING__UPHOLD;
+    ev.reasons = rq->reasons;
+    ev.serial = w.serial;
+    Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
+    if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
+        (rc = ip_emit(cmd, "ip.dispute.lifted.v1", "dispute", d->id, &ev.base)) != 0 ||
+        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        return rc;
+    return ip_reply(cmd, &reply.base);
+}
+
+int ip_dispute_lift(ccip_command *cmd)
+{
+    return ip_run(cmd, &ccip__ip__lift_freeze_request__descriptor, s_lift);
 }
 
 static int s_get(ccip_command *cmd, ccip_arena *a, void *request)

@@ -1614,6 +1614,21 @@ static void test_ip_dispute_holds_tranches(void **state)
     assert_string_equal(w->work_ids[0], work);
     s_free(w);
     s_pay(other, 1); /* not linked to the work */
+
+    /* ip lifts the freeze (the ruling was overturned): the hold is released,
+     * kept with its reason, and the tranche can be requested again. */
+    d.reasons = "the appeal board overturned the ruling";
+    assert_true(ccip_test_producer_add(s_ip, "ip.dispute.lifted.v1", "dispute", dispute, &d.base,
+                                       "staff-wu", "staff") > 0);
+    s_fake_applied(s_ip);
+    assert_int_equal(s_number("SELECT count(*) FROM work_hold WHERE dispute_id = '%s' AND "
+                              "released_at IS NOT NULL AND release_reasons = '%s'",
+                              dispute, d.reasons),
+                     1);
+    w = s_get_award(STAFF, award);
+    assert_string_equal(w->ip_hold, "");
+    s_free(w);
+    assert_int_equal(s_request(award, 1, NULL), 0);
 }
 
 int main(void)

@@ -1397,6 +1397,32 @@ static void test_dispute_freezes_work(void **state)
     s_refused(s_send(STAFF, "ip.dispute.rule.v1", &rr.base), CCIP__STATUS__FAILED_PRECONDITION,
               "already ruled");
     s_free(w);
+
+    /* Overturned on appeal: staff lift the freeze, once, with reasons; the
+     * work trades again and ip.dispute.lifted.v1 tells the others. */
+    Ccip__Ip__LiftFreezeRequest lf = CCIP__IP__LIFT_FREEZE_REQUEST__INIT;
+    lf.dispute_id = d->dispute->id;
+    s_refused(s_send(OWNER, owner, "ip.dispute.lift.v1", &lf.base), CCIP__STATUS__PERMISSION_DENIED,
+              NULL);
+    lf.reasons = "";
+    s_refused(s_send(STAFF, "ip.dispute.lift.v1", &lf.base), CCIP__STATUS__INVALID_ARGUMENT,
+              "reasons");
+    lf.reasons = "the appeal board found the chapters were the owner's own earlier draft";
+    Ccip__Ip__DisputeReply *lifted =
+        s_ok(STAFF, "ip.dispute.lift.v1", &lf.base, &ccip__ip__dispute_reply__descriptor);
+    assert_string_equal(lifted->dispute->status, "UPHELD");
+    assert_true(lifted->dispute->lifted_at_us > 0);
+    assert_string_equal(lifted->dispute->lift_reasons, lf.reasons);
+    assert_int_equal(s_events("ip.dispute.lifted.v1", d->dispute->id), 1);
+    s_refused(s_send(STAFF, "ip.dispute.lift.v1", &lf.base), CCIP__STATUS__FAILED_PRECONDITION,
+              "already lifted");
+    w = s_ok(STAFF, "ip.work.get.v1", &gr.base, &ccip__ip__work_reply__descriptor);
+    assert_false(w->work->frozen);
+    s_free(w);
+    Ccip__Ip__ContractReply *again =
+        s_ok(OWNER, owner, "ip.offer.accept.v1", &ar.base, &ccip__ip__contract_reply__descriptor);
+    s_free(again);
+    s_free(lifted);
     s_free(upheld);
     s_free(answered);
     s_free(d);
