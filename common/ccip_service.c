@@ -149,6 +149,65 @@ int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate
     return rc;
 }
 
+ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
+{
+    char err[256];
+    ProtobufCMessage *m =
+        ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
+                            (size_t)cmd->service->base->max_message_bytes, err, sizeof err);
+    if (!m)
+        ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "could not decode the payload of %s as %s: %s", cmd->req->type,
+                          desc->name, err);
+    return m;
+}
+
+/* Packs msg into a malloc'd buffer. Returns it (caller frees) or NULL. */
+static uint8_t *s_pack_msg(const ProtobufCMessage *msg, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (buf)
+        protobuf_c_message_pack(msg, buf);
+    return buf;
+}
+
+int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg)
+{
+    size_t len;
+    uint8_t *buf = s_pack_msg(msg, &len);
+    if (!buf) {
+        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing the reply");
+        return -1;
+    }
+    free(cmd->payload);
+    cmd->payload = buf;
+    cmd->payload_len = len;
+    return 0;
+}
+
+int ccip_command_emit_msg(ccip_command *cmd, const char *type, const char *aggregate_type,
+                          const char *aggregate_id, const ProtobufCMessage *msg)
+{
+    size_t len;
+    uint8_t *buf = s_pack_msg(msg, &len);
+    if (!buf) {
+        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing event %s", type);
+        return -1;
+    }
+    if (len > CCIP_OUTBOX_PAYLOAD_MAX) {
+        free(buf);
+        ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                          "event %s would be %zu bytes, more than an event may carry (%d); "
+                          "shorten the texts",
+                          type, len, CCIP_OUTBOX_PAYLOAD_MAX);
+        return -1;
+    }
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, buf, len);
+    free(buf);
+    return rc;
+}
+
 /* Packs the reply for cmd into a malloc'd buffer. */
 static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, size_t *len)
 {

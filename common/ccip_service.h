@@ -185,4 +185,23 @@ int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, .
 int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                       const char *aggregate_id, const void *payload, size_t payload_len);
 
+/* The protobuf side of a handler, the same in every service. */
+
+/* Decodes the command's payload as desc, bounded by limits.max_message_bytes
+ * and a bounded allocator. Returns the message (the caller frees it with
+ * protobuf_c_message_free_unpacked), or NULL with the command failed
+ * INVALID_ARGUMENT, the sentence naming the type and why. */
+ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
+
+/* Packs msg as the reply's payload. Returns 0, or -1 with the command failed
+ * INTERNAL (out of memory). */
+int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg);
+
+/* Packs msg and emits it (ccip_command_emit). Returns 0; -1 with the command
+ * failed (INTERNAL: out of memory; FAILED_PRECONDITION: larger than an event
+ * may carry, "shorten the texts"); or the ccip_db_rc of a failure
+ * (cmd->status then still OK). */
+int ccip_command_emit_msg(ccip_command *cmd, const char *type, const char *aggregate_type,
+                          const char *aggregate_id, const ProtobufCMessage *msg);
+
 #endif

@@ -155,56 +155,19 @@ int evaluation_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...
 
 ProtobufCMessage *evaluation_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
 {
-    const evaluation_config *cfg = evaluation_cfg(cmd);
-    char err[256];
-    ProtobufCMessage *m = ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
-                                              (size_t)cfg->base.max_message_bytes, err, sizeof err);
-    if (!m)
-        evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "could not decode the payload of %s as %s: %s", cmd->req->type, desc->name,
-                        err);
-    return m;
-}
-
-/* Packs msg into a malloc'd buffer. Returns it (caller frees) or NULL. */
-static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
+    return ccip_command_unpack(cmd, desc);
 }
 
 int evaluation_reply(ccip_command *cmd, const ProtobufCMessage *msg)
 {
-    size_t len;
-    uint8_t *buf = s_pack(msg, &len);
-    if (!buf)
-        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing the reply");
-    free(cmd->payload);
-    cmd->payload = buf;
-    cmd->payload_len = len;
-    return 0;
+    return ccip_command_reply(cmd, msg) < 0 ? EVALUATION_REPLIED : 0;
 }
 
 int evaluation_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                     const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    size_t len;
-    uint8_t *buf = s_pack(msg, &len);
-    if (!buf)
-        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing event %s", type);
-    if (len > CCIP_OUTBOX_PAYLOAD_MAX) {
-        free(buf);
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "event %s would be %zu bytes, more than an event may carry (%d); "
-                               "shorten the texts",
-                               type, len, CCIP_OUTBOX_PAYLOAD_MAX);
-    }
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, buf, len);
-    free(buf);
-    return rc;
+    int rc = ccip_command_emit_msg(cmd, type, aggregate_type, aggregate_id, msg);
+    return rc != 0 && cmd->status != CCIP__STATUS__OK ? EVALUATION_REPLIED : rc;
 }
 
 /* ---- checks ---------------------------------------------------------------- */

@@ -141,14 +141,7 @@ int ip_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
 
 ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
 {
-    char err[256];
-    const ccip_service_config *base = ccip_service_config_get(cmd->service);
-    ProtobufCMessage *m = ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
-                                              (size_t)base->max_message_bytes, err, sizeof err);
-    if (!m)
-        ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "could not decode the %s payload: %s",
-                desc->short_name, err);
-    return m;
+    return ccip_command_unpack(cmd, desc);
 }
 
 int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn body)
@@ -165,30 +158,14 @@ int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn
 
 int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg)
 {
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    protobuf_c_message_pack(msg, buf);
-    free(cmd->payload);
-    cmd->payload = buf;
-    cmd->payload_len = n;
-    return 0;
+    return ccip_command_reply(cmd, msg) < 0 ? IP_REPLIED : 0;
 }
 
 int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
             const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        return CCIP_DB_ERROR;
-    }
-    protobuf_c_message_pack(msg, buf);
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, buf, n);
-    free(buf);
-    return rc;
+    int rc = ccip_command_emit_msg(cmd, type, aggregate_type, aggregate_id, msg);
+    return rc != 0 && cmd->status != CCIP__STATUS__OK ? IP_REPLIED : rc;
 }
 
 int ip_check_text(ccip_command *cmd, const char *field, const char *s, size_t min, size_t max,
