@@ -314,10 +314,15 @@ static void s_print_catalogue(const ProtobufCMessage *m)
 
 static void s_print_entry(const Ccip__Stats__RosterEntry *e)
 {
+    /* Revoked: "to" its last quarter; else valid "until" its expiry, if any. */
+    const char *end = e->last_quarter[0] ? e->last_quarter : e->expiry_quarter;
     printf("%-24s %-11s %s %-12s %-18s from %s%s%s  %s\n", e->id,
            s_enum_name(&ccip__stats__roster_kind__descriptor, e->kind), e->district_code,
            e->category[0] ? e->category : "-", e->operator_uscc, e->first_quarter,
-           e->last_quarter[0] ? " to " : "", e->last_quarter, e->name);
+           e->last_quarter[0] ? " to "
+           : end[0]           ? " until "
+                              : "",
+           end, e->name);
 }
 
 static void s_print_roster(const ProtobufCMessage *m)
