@@ -29,6 +29,7 @@ struct ccip_db {
     char sqlstate[6];     /* last error's SQLSTATE, "" when none */
     unsigned int jitter;  /* rand_r() state for backoff jitter */
     int reconnect_logged; /* a "connection lost" warning was logged for this outage */
+    unsigned long sent;   /* statements sent since the handle was made */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -303,6 +304,7 @@ ccip_db_rc ccip_db_exec(ccip_db *db, const ccip_db_stmt *stmt, int nparams,
     ccip_db_rc rc = s_prepare(db, stmt);
     if (rc != CCIP_DB_OK)
         return rc;
+    db->sent++;
     PGresult *r = PQexecPrepared(db->conn, stmt->name, nparams, values, lengths, formats, 0);
     rc = s_classify(db, r);
     if (rc != CCIP_DB_OK)
@@ -327,11 +329,17 @@ ccip_db_rc ccip_db_command(ccip_db *db, const char *sql)
         s_set_error(db, db->err[0] ? db->err : "no connection to the database", "08003");
         return CCIP_DB_RETRYABLE;
     }
+    db->sent++;
     PGresult *r = PQexec(db->conn, sql);
     ccip_db_rc rc = s_classify(db, r);
     if (rc == CCIP_DB_OK)
         PQclear(r);
     return rc;
+}
+
+unsigned long ccip_db_sent(const ccip_db *db)
+{
+    return db ? db->sent : 0;
 }
 
 const char *ccip_db_error(const ccip_db *db)

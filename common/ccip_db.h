@@ -92,6 +92,11 @@ int ccip_db_tx(ccip_db *db, ccip_db_iso iso, int max_attempts, ccip_db_tx_fn fn,
 const char *ccip_db_error(const ccip_db *db);
 const char *ccip_db_sqlstate(const ccip_db *db);
 
+/* Statements sent on db so far (ccip_db_exec and ccip_db_command). A
+ * caller compares two readings to learn whether code in between touched
+ * the database at all. */
+unsigned long ccip_db_sent(const ccip_db *db);
+
 /* Makes sure the connection is up, reconnecting with backoff (50 ms
  * doubling to 2 s between attempts) for at most timeout_ms; one attempt may
  * itself take up to the conninfo's connect_timeout. Prepared statements are

@@ -346,6 +346,7 @@ static int s_run_one(ccip_db *db, s_batch *st, ccip_batch_job *j)
     int rc;
     if (st->savepoints && (rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
         return rc;
+    unsigned long sent = ccip_db_sent(db);
     rc = j->h->fn(j->cmd);
     if (rc == CCIP_DB_RETRYABLE)
         return rc;
@@ -355,6 +356,10 @@ static int s_run_one(ccip_db *db, s_batch *st, ccip_batch_job *j)
         s_fail_internal(j->cmd, db);
     j->ran = 1;
     s_drop_events(j->cmd);
+    /* Refused before it sent a statement (bad input, a wrong role): there
+     * is nothing to undo, the batch goes on. */
+    if (rc == 0 && ccip_db_sent(db) == sent)
+        return 0;
     if (st->torun == 1) {
         st->final = 1; /* alone: rolling back the whole transaction undoes it */
         return -1;

@@ -28,8 +28,8 @@
 #include "probe.pb-c.h"
 
 #define CLIENTS    12 /* concurrent clients: more than the replica has connections */
-#define KINDS      7  /* kinds of command in the mixed test */
-#define PER_CLIENT 35 /* commands each in the mixed test: 5 of each kind */
+#define KINDS      8  /* kinds of command in the mixed test */
+#define PER_CLIENT 40 /* commands each in the mixed test: 5 of each kind */
 
 static ccip_test_env s_env;
 static void *s_ctx;
@@ -88,6 +88,14 @@ static int s_call(ccip_client *c, const char *type, const char *id, const Protob
     return status;
 }
 
+static int s_emit_count(ccip_client *c, const char *id, const char *tag, unsigned count)
+{
+    Probe__EmitRequest rq = PROBE__EMIT_REQUEST__INIT;
+    rq.count = count;
+    rq.tag = (char *)tag;
+    return s_call(c, "probea.emit.v1", id, &rq.base, 10000, 1);
+}
+
 static int s_emit(ccip_client *c, const char *id, const char *tag, int timeout_ms, int attempts)
 {
     Probe__EmitRequest rq = PROBE__EMIT_REQUEST__INIT;
@@ -111,8 +119,8 @@ static long long s_count(const char *sql)
 /* ---- a mixed load ----------------------------------------------------------- */
 
 /* What the clients got back, by kind of command. */
-static atomic_int s_emit_ok, s_emit_refused, s_note_ok, s_note_taken, s_note_refused, s_note_failed,
-    s_note_late, s_other;
+static atomic_int s_emit_ok, s_emit_refused, s_emit_invalid, s_note_ok, s_note_taken,
+    s_note_refused, s_note_failed, s_note_late, s_other;
 
 static void *s_mixed_client(void *arg)
 {
@@ -148,6 +156,12 @@ static void *s_mixed_client(void *arg)
             snprintf(tag, sizeof tag, "fail-%ld-%d", t, i);
             status = s_note(c, id, tag);
             atomic_fetch_add(status == CCIP__STATUS__INTERNAL ? &s_note_failed : &s_other, 1);
+            break;
+        case 6: /* refused before it touches the database: nothing to undo */
+            snprintf(tag, sizeof tag, "invalid-%ld-%d", t, i);
+            status = s_emit_count(c, id, tag, 0);
+            atomic_fetch_add(status == CCIP__STATUS__INVALID_ARGUMENT ? &s_emit_invalid : &s_other,
+                             1);
             break;
         case 5: /* accepted, written, then refused by a deferred check at COMMIT: the
                  * batch runs again one command per transaction, only this one fails */
@@ -202,13 +216,16 @@ static void test_batches_behave_like_one_by_one(void **state)
     assert_int_equal(s_note_refused, per_kind);
     assert_int_equal(s_note_failed, per_kind);
     assert_int_equal(s_note_late, per_kind);
+    assert_int_equal(s_emit_invalid, per_kind);
     /* Each shared tag won once, whichever batch its rivals met it in. */
     assert_int_equal(s_note_ok, per_kind + shared);
     assert_int_equal(s_note_taken, per_kind - shared);
 
     /* Exactly the accepted commands' rows and events, nothing of the others. */
     assert_int_equal(s_count("SELECT count(*) FROM emitted") - emitted0, 2LL * per_kind);
-    assert_int_equal(s_count("SELECT count(*) FROM emitted WHERE tag LIKE 'refuse%'"), 0);
+    assert_int_equal(s_count("SELECT count(*) FROM emitted WHERE tag LIKE 'refuse%' OR tag LIKE "
+                             "'invalid%'"),
+                     0);
     assert_int_equal(s_count("SELECT count(*) FROM noted") - noted0, per_kind + shared);
     assert_int_equal(s_count("SELECT count(*) FROM noted WHERE tag LIKE 'refuse%' OR tag LIKE "
                              "'fail%' OR tag LIKE 'late-fail%'"),
