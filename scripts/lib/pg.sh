@@ -226,7 +226,10 @@ ccip_pg_free_port() {
     local port="$1" last=$(($1 + 200))
     while [ "$port" -le "$last" ]; do
         if command -v ss >/dev/null 2>&1; then
-            if [ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
+            # Any socket on the port, not only a listener: the port may be
+            # some client's ephemeral port still in TIME-WAIT, and then
+            # PostgreSQL cannot bind it.
+            if [ -z "$(ss -Htan "sport = :$port" 2>/dev/null)" ]; then
                 printf '%s\n' "$port"
                 return 0
             fi
