@@ -1644,9 +1644,21 @@ static void test_ccipctl(void **state)
                            "'010-8888 0000'",
                            uscc, uscc),
                      0);
+    /* A new contact phone keeps the organisation unverified as it was; then staff verify. */
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role applicant --actor org:%s intake org update --uscc %s --name "
+                           "'Beijing Lantern Studio' --type ENTERPRISE --district Dongcheng "
+                           "--legal-rep 'Zhao Lei' --contact-name 'Sun Li' --contact-phone "
+                           "'010-8888 0001' --reason 'new line'",
+                           uscc, uscc),
+                     0);
+    assert_non_null(strstr(out, "010-8888 0001"));
     assert_int_equal(s_ctl(out, sizeof out,
                            "--role staff --actor staff-li intake org verify %s --note ok", uscc),
                      0);
+    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li intake call close-due"),
+                     0);
+    assert_non_null(strstr(out, "closed"));
     assert_int_equal(
         s_ctl(out, sizeof out, "--json --role staff --actor s intake org show %s", uscc), 0);
     assert_non_null(strstr(out, "\"verified\":true"));
