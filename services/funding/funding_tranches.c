@@ -143,22 +143,6 @@ const char *funding_condition_missing(Ccip__Funding__Condition c)
 
 /* ---- tranches ------------------------------------------------------------------ */
 
-static const ccip_db_stmt S_PLAN = {
-    "funding_tranche_plan",
-    "SELECT percent FROM programme_tranche WHERE programme_code = $1 ORDER BY "
-    "number"};
-
-/* The plan's rows with the amounts computed here ($3: "{a1,a2,...}"),
- * matched by number and percent: a plan changed meanwhile inserts fewer. */
-static const ccip_db_stmt S_TRANCHE_INSERT = {
-    "funding_tranche_insert",
-    "INSERT INTO tranche (award_id, number, percent, amount_fen, condition, "
-    "label, status) SELECT $1::uuid, p.number, p.percent, a.amount, p.condition, "
-    "p.label, 'TRANCHE_PLANNED' FROM programme_tranche p JOIN "
-    "unnest($3::bigint[], $4::integer[]) WITH ORDINALITY AS a(amount, percent, "
-    "number) ON a.number = p.number AND a.percent = p.percent WHERE "
-    "p.programme_code = $2"};
-
 static const ccip_db_stmt S_TRANCHES = {
     "funding_tranches", "SELECT t.number, t.percent, t.amount_fen, t.condition, t.label, t.status, "
                         "coalesce((SELECT p.id::text FROM payment p WHERE p.award_id = t.award_id "
@@ -203,57 +187,6 @@ static const ccip_db_stmt S_CANCEL_PAYMENTS = {
     "funding_payments_cancel",
     "UPDATE payment SET status = 'PAYMENT_CANCELLED', cancel_reason = $2 WHERE "
     "award_id = $1::uuid AND status = 'PAYMENT_PENDING'"};
-
-int funding_tranches_create(ccip_command *cmd, const char *award_id, const char *programme_code,
-                            int64_t amount_fen)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_PLAN, 1, &programme_code, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    size_t n = (size_t)PQntuples(res);
-    if (n < 1 || n > FUNDING_TRANCHES_MAX) {
-        PQclear(res);
-        return funding_fail(
-            cmd, CCIP__STATUS__FAILED_PRECONDITION,
-            "programme \"%s\" has no valid tranche plan (%zu tranches); set one with "
-            "funding.programme.configure.v1",
-            programme_code, n);
-    }
-    int32_t percents[FUNDING_TRANCHES_MAX];
-    int64_t amounts[FUNDING_TRANCHES_MAX];
-    for (size_t i = 0; i < n; i++)
-        percents[i] = (int32_t)funding_cell_i64(res, (int)i, 0);
-    if (funding_tranche_split(amount_fen, percents, n, amounts) < 0) {
-        PQclear(res);
-        return funding_fail(
-            cmd, CCIP__STATUS__INVALID_ARGUMENT,
-            "field `amount_fen`: %" PRId64
-            " fen cannot be split into the %zu tranches of programme \"%s\" without a "
-            "tranche of 0 fen; confirm a larger amount",
-            amount_fen, n, programme_code);
-    }
-    PQclear(res);
-    /* Numbers only: "{1500000,900000,600001}" and "{50,30,20}". */
-    char alist[FUNDING_TRANCHES_MAX * 24 + 3], plist[FUNDING_TRANCHES_MAX * 12 + 3];
-    size_t ua = 0, up = 0;
-    for (size_t i = 0; i < n; i++) {
-        ua += (size_t)snprintf(alist + ua, sizeof alist - ua, "%s%" PRId64, i ? "," : "{",
-                               amounts[i]);
-        up += (size_t)snprintf(plist + up, sizeof plist - up, "%s%d", i ? "," : "{",
-                               (int)percents[i]);
-    }
-    snprintf(alist + ua, sizeof alist - ua, "}");
-    snprintf(plist + up, sizeof plist - up, "}");
-    const char *v[] = {award_id, programme_code, alist, plist};
-    rc = ccip_db_exec(cmd->db, &S_TRANCHE_INSERT, 4, v, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    int inserted = atoi(PQcmdTuples(res));
-    PQclear(res);
-    /* The plan changed between reading it and using it: start again. */
-    return inserted == (int)n ? 0 : CCIP_DB_RETRYABLE;
-}
 
 int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,
                           Ccip__Funding__Tranche ***out, size_t *n)

@@ -47,12 +47,6 @@ int funding_conditions(ccip_db *db, const char *award_id, int met[6]);
  * its finding"). Static. */
 const char *funding_condition_missing(Ccip__Funding__Condition c);
 
-/* Plans the tranches of award_id from programme_code's plan for
- * amount_fen, inside the command's transaction. Returns 0, FUNDING_REPLIED
- * (no plan, amount too small to split) or a ccip_db_rc. */
-int funding_tranches_create(ccip_command *cmd, const char *award_id, const char *programme_code,
-                            int64_t amount_fen);
-
 /* Reads an award's tranches into a (with condition_met as of now).
  * Returns 0 or a ccip_db_rc. */
 int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,

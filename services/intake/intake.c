@@ -82,11 +82,6 @@ const ccip_service_def intake_def = {
 
 /* ---- callers ------------------------------------------------------------- */
 
-int intake_is_staff(const ccip_command *cmd)
-{
-    return strcmp(cmd->actor.role, "staff") == 0 || strcmp(cmd->actor.role, "admin") == 0;
-}
-
 int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1])
 {
     uscc[0] = '\0';

@@ -71,9 +71,6 @@ extern const char *const intake_roles_applicant[]; /* applicant */
 extern const char *const intake_roles_register[];  /* staff, admin, applicant */
 extern const char *const intake_roles_readers[];   /* staff, admin, applicant, service */
 
-/* 1 when the caller acts as staff or admin. */
-int intake_is_staff(const ccip_command *cmd);
-
 /* When the caller acts as "applicant", writes the USCC of its organisation
  * (from the actor id "org:<USCC>") into uscc and returns 0. A caller in
  * another role gets uscc "" and 0. An applicant whose actor id is not

@@ -106,11 +106,6 @@ const ip_config *ip_config_get(const ccip_command *cmd)
     return ccip_service_config_get(cmd->service);
 }
 
-int ip_is_staff(const ccip_command *cmd)
-{
-    return strcmp(cmd->actor.role, "staff") == 0 || strcmp(cmd->actor.role, "admin") == 0;
-}
-
 int ip_actor_party(ccip_command *cmd, char *party)
 {
     party[0] = '\0';

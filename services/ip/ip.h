@@ -92,9 +92,6 @@ extern const char *const ip_roles_readers[];  /* all of the above */
 /* The service's configuration. */
 const ip_config *ip_config_get(const ccip_command *cmd);
 
-/* 1 when the caller acts as staff or admin. */
-int ip_is_staff(const ccip_command *cmd);
-
 /* The party the caller acts for, into party (IP_PARTY_MAX + 1 bytes): for
  * roles owner and applicant the actor id, which must be a valid party
  * (otherwise PERMISSION_DENIED and IP_REPLIED); "" for other roles. */

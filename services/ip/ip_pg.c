@@ -1,9 +1,9 @@
 #include "ip_pg.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip_pgarray.h"
 #include "ip_chain.h"
 
 int ip_pg_text_array(ccip_arena *a, const char *lit, char ***items, size_t *n)
@@ -76,58 +76,38 @@ int ip_pg_uint_array(ccip_arena *a, const char *lit, uint32_t **items, size_t *n
     return 0;
 }
 
+/* The literals are built by ccip_pgarray (one place knows the quoting) and
+ * kept in the caller's arena. */
+static char *s_keep(ccip_arena *a, ccip_pgarray *arr)
+{
+    const char *v = ccip_pgarray_value(arr);
+    char *out = v ? ccip_arena_strdup(a, v) : NULL;
+    ccip_pgarray_release(arr);
+    return out;
+}
+
 char *ip_pg_text_literal(ccip_arena *a, char *const *items, size_t n)
 {
-    size_t len = 3;
+    ccip_pgarray arr = CCIP_PGARRAY_INIT;
     for (size_t i = 0; i < n; i++)
-        len += 2 * strlen(items[i]) + 3;
-    char *out = ccip_arena_alloc(a, len);
-    if (!out)
-        return NULL;
-    char *p = out;
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        *p++ = '"';
-        for (const char *s = items[i]; *s; s++) {
-            if (*s == '"' || *s == '\\')
-                *p++ = '\\';
-            *p++ = *s;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = '\0';
-    return out;
+        ccip_pgarray_text(&arr, items[i]);
+    return s_keep(a, &arr);
 }
 
 char *ip_pg_uint_literal(ccip_arena *a, const uint32_t *items, size_t n)
 {
-    char *out = ccip_arena_alloc(a, n * 12 + 3);
-    if (!out)
-        return NULL;
-    size_t len = 0;
-    out[len++] = '{';
+    ccip_pgarray arr = CCIP_PGARRAY_INIT;
     for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(out + len, "%s%u", i ? "," : "", items[i]);
-    out[len++] = '}';
-    out[len] = '\0';
-    return out;
+        ccip_pgarray_int(&arr, items[i]);
+    return s_keep(a, &arr);
 }
 
 char *ip_pg_int64_literal(ccip_arena *a, const int64_t *items, size_t n)
 {
-    char *out = ccip_arena_alloc(a, n * 22 + 3);
-    if (!out)
-        return NULL;
-    size_t len = 0;
-    out[len++] = '{';
+    ccip_pgarray arr = CCIP_PGARRAY_INIT;
     for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(out + len, "%s%lld", i ? "," : "", (long long)items[i]);
-    out[len++] = '}';
-    out[len] = '\0';
-    return out;
+        ccip_pgarray_int(&arr, items[i]);
+    return s_keep(a, &arr);
 }
 
 int ip_pg_bytea(const char *text, uint8_t *out, size_t n)
