@@ -187,19 +187,24 @@ typedef struct {
     int final;      /* the one command run refused or failed: rolled back, its error stands */
 } s_batch;
 
-static void s_reset(ccip_batch_job *j)
+/* The command as its handler found it: no reply, no error, no events. */
+static void s_clear_command(ccip_command *cmd)
 {
-    free(j->reply);
-    j->reply = NULL;
-    j->reply_len = 0;
-    j->stored = j->dup = j->ran = 0;
-    ccip_command *cmd = j->cmd;
     free(cmd->payload);
     cmd->payload = NULL;
     cmd->payload_len = 0;
     cmd->status = CCIP__STATUS__OK;
     cmd->error[0] = '\0';
     s_drop_events(cmd);
+}
+
+static void s_reset(ccip_batch_job *j)
+{
+    free(j->reply);
+    j->reply = NULL;
+    j->reply_len = 0;
+    j->stored = j->dup = j->ran = 0;
+    s_clear_command(j->cmd);
 }
 
 static int s_cmp_id(const void *a, const void *b)
@@ -321,10 +326,7 @@ static void s_fail_internal(ccip_command *cmd, ccip_db *db)
 {
     char reason[256];
     snprintf(reason, sizeof reason, "%s", ccip_db_error(db));
-    free(cmd->payload);
-    cmd->payload = NULL;
-    cmd->payload_len = 0;
-    s_drop_events(cmd);
+    s_clear_command(cmd);
     ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not run %s: %s", cmd->req->type, reason);
 }
 
@@ -405,12 +407,7 @@ static int s_run_group(ccip_db *db, s_batch *st, ccip_batch_job **g, size_t k)
         return rc;
     for (size_t i = 0; i < k; i++) {
         ccip_batch_job *j = g[i];
-        free(j->cmd->payload);
-        j->cmd->payload = NULL;
-        j->cmd->payload_len = 0;
-        j->cmd->status = CCIP__STATUS__OK;
-        j->cmd->error[0] = '\0';
-        s_drop_events(j->cmd);
+        s_clear_command(j->cmd);
         if ((rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
             return rc;
         rc = j->h->batch_fn(&cmds[i], 1);
