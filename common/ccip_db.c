@@ -30,6 +30,7 @@ struct ccip_db {
     unsigned int jitter;  /* rand_r() state for backoff jitter */
     int reconnect_logged; /* a "connection lost" warning was logged for this outage */
     unsigned long sent;   /* statements sent since the handle was made */
+    char schema[64];      /* the schema its search_path names, "" when not known */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -445,4 +446,26 @@ int ccip_db_tx(ccip_db *db, ccip_db_iso iso, int max_attempts, ccip_db_tx_fn fn,
                       db->sqlstate, "reason", db->err);
         s_tx_backoff(db, attempt);
     }
+}
+
+void ccip_db_set_schema(ccip_db *db, const char *schema)
+{
+    snprintf(db->schema, sizeof db->schema, "%s", schema ? schema : "");
+}
+
+const char *ccip_db_schema(const ccip_db *db)
+{
+    return db->schema;
+}
+
+int64_t ccip_db_cell_i64(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return 0;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int ccip_db_cell_bool(const PGresult *res, int row, int col)
+{
+    return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }

@@ -25,6 +25,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct ccip_db ccip_db;
 
@@ -103,5 +104,23 @@ unsigned long ccip_db_sent(const ccip_db *db);
  * prepared again on the new connection when next used. Returns 0 when
  * connected, -1 otherwise (reason in ccip_db_error). */
 int ccip_db_ensure(ccip_db *db, int timeout_ms);
+
+/* The schema unqualified names on this connection resolve to, as its owner
+ * checked it (ccip_outbox_check_schema sets it); "" when nobody did. Code
+ * that must name the schema (the outbox's NOTIFY channel) asks the
+ * connection rather than spelling it. A schema longer than 63 bytes is not
+ * a PostgreSQL identifier and is cut. */
+void ccip_db_set_schema(ccip_db *db, const char *schema);
+const char *ccip_db_schema(const ccip_db *db);
+
+/* Result cells, the same way everywhere: an integer (0 for NULL or text
+ * that is not one), a boolean (1 only for 't'). */
+int64_t ccip_db_cell_i64(const PGresult *res, int row, int col);
+int ccip_db_cell_bool(const PGresult *res, int row, int col);
+
+/* SQL: a timestamptz column as UTC microseconds (bigint; NULL stays NULL),
+ * and a bigint parameter of microseconds as a timestamptz. */
+#define CCIP_SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+#define CCIP_SQL_TS(par) "('epoch'::timestamptz + " par "::bigint * interval '1 microsecond')"
 
 #endif

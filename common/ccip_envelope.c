@@ -157,3 +157,16 @@ void ccip_envelope_reply_init(Ccip__Envelope *reply, const Ccip__Envelope *req, 
     reply->status = status;
     reply->error = (char *)(error ? error : "");
 }
+
+const char *ccip_enum_name(const ProtobufCEnumDescriptor *desc, int value)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
+    return v ? v->name : NULL;
+}
+
+int ccip_enum_value(const ProtobufCEnumDescriptor *desc, const char *name)
+{
+    const ProtobufCEnumValue *v =
+        name ? protobuf_c_enum_descriptor_get_value_by_name(desc, name) : NULL;
+    return v ? v->value : 0;
+}

@@ -52,6 +52,14 @@ int ccip_type_check(const char *type, char *err, size_t errlen);
 /* "OK", "INVALID_ARGUMENT", ... ; "UNKNOWN" for values outside the enum. */
 const char *ccip_status_name(Ccip__Status status);
 
+/* The name of an enum value ("SPECIAL_FUND_PROJECT"), which is also how
+ * services store it; NULL when value is not in the enum. */
+const char *ccip_enum_name(const ProtobufCEnumDescriptor *desc, int value);
+
+/* The value of an enum name, or 0 (the UNSPECIFIED value by proto/README's
+ * rule) when name is NULL or not in the enum. */
+int ccip_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
+
 /* Builds a reply to `req` on the stack: copies id (so a client can match
  * it), type, correlation id (the request's own id when it had none) and
  * sets causation id, status and error. Strings stay borrowed from req and

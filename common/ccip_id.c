@@ -337,3 +337,20 @@ int ccip_fen_add(ccip_fen a, ccip_fen b, ccip_fen *out)
     *out = sum;
     return 0;
 }
+
+int ccip_time_text(int64_t us, char *buf, size_t len)
+{
+    if (ccip_time_format_us(us, buf, len) < 0)
+        return -1;
+    /* "2026-11-27T10:00:00.000000Z" -> "2026-11-27T10:00:00Z" */
+    char *dot = strchr(buf, '.');
+    if (dot && strcmp(dot, ".000000Z") == 0)
+        memcpy(dot, "Z", 2);
+    return 0;
+}
+
+char *ccip_i64_text(int64_t v, char buf[21])
+{
+    snprintf(buf, 21, "%lld", (long long)v);
+    return buf;
+}

@@ -73,6 +73,15 @@ void ccip_sleep_ms(int64_t ms);
  * 0001..9999; then buf is "" when len > 0. */
 int ccip_time_format_us(int64_t us, char *buf, size_t len);
 
+/* Writes `us` as people and JSON read it: "2026-11-27T10:00:00Z", with the
+ * six fraction digits only when they are not all zero. Same buffer size and
+ * failure as ccip_time_format_us. */
+int ccip_time_text(int64_t us, char *buf, size_t len);
+
+/* Writes v in decimal into buf (at least 21 bytes) and returns buf, for
+ * statement parameters. */
+char *ccip_i64_text(int64_t v, char buf[21]);
+
 /* Parses an RFC 3339 time into UTC microseconds:
  *   "2026-11-27T10:00:00Z"
  *   "2026-11-27T10:00:00.123456Z"      (1 to 6 fraction digits)

@@ -9,6 +9,7 @@
 
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_log.h"
 #include "ccip_pgarray.h"
 
 /* Bytes a packed envelope costs inside a ReplayReply besides itself: the
@@ -170,8 +171,10 @@ int ccip_outbox_check_schema(ccip_db *db, const char *schema, char *err, size_t 
     char current[128];
     snprintf(current, sizeof current, "%s", null ? "" : PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (!null && schema && strcmp(current, schema) == 0)
+    if (!null && schema && strcmp(current, schema) == 0) {
+        ccip_db_set_schema(db, schema);
         return 0;
+    }
     snprintf(err, errlen,
              "unqualified table names on this connection resolve to %s%s%s, not to schema %s:"
              " set search_path to %s in the conninfo (options='-csearch_path=%s') or as the"
@@ -179,6 +182,48 @@ int ccip_outbox_check_schema(ccip_db *db, const char *schema, char *err, size_t 
              null ? "no schema" : "schema \"", current, null ? "" : "\"", s_str(schema),
              s_str(schema), s_str(schema));
     return -1;
+}
+
+int ccip_outbox_emit_caused(ccip_db *db, const Ccip__Envelope *cause, const char *type,
+                            const char *aggregate_type, const char *aggregate_id,
+                            const ProtobufCMessage *msg)
+{
+    const char *schema = ccip_db_schema(db);
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    char err[256];
+    if (!schema[0]) {
+        snprintf(err, sizeof err,
+                 "the connection's schema was never checked (ccip_outbox_check_schema)");
+    } else if (len > CCIP_OUTBOX_PAYLOAD_MAX) {
+        snprintf(err, sizeof err, "the event would be %zu bytes, more than an event may carry (%d)",
+                 len, CCIP_OUTBOX_PAYLOAD_MAX);
+    } else {
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf) {
+            snprintf(err, sizeof err, "out of memory");
+        } else {
+            protobuf_c_message_pack(msg, buf);
+            ccip_outbox_event ev = {
+                .type = type,
+                .aggregate_type = aggregate_type,
+                .aggregate_id = aggregate_id,
+                .payload = buf,
+                .payload_len = len,
+                .correlation_id = cause->correlation_id[0] ? cause->correlation_id : cause->id,
+                .causation_id = cause->id,
+                .actor_id = cause->actor_id,
+                .actor_role = cause->actor_role,
+            };
+            int rc = ccip_outbox_append(db, schema, &ev, err, sizeof err);
+            free(buf);
+            if (rc == CCIP_OUTBOX_OK)
+                return rc;
+            ccip_log_warn("could not write an event", "type", type, "reason", err);
+            return rc;
+        }
+    }
+    ccip_log_error("could not write an event", "type", type, "reason", err);
+    return CCIP_OUTBOX_ERROR;
 }
 
 /* ---- batches ----------------------------------------------------------- */

@@ -117,6 +117,19 @@ int ccip_outbox_event_check(const ccip_outbox_event *ev, char *err, size_t errle
 int ccip_outbox_append_many(ccip_db *db, const char *schema, const ccip_outbox_event *evs, size_t n,
                             char *err, size_t errlen);
 
+/* For a consumer's handler (ccip_consumer_apply_fn) that emits because of
+ * the event it applies: packs msg and appends it, inside the consumer's
+ * transaction, as event `type` about aggregate_type/aggregate_id, caused
+ * by `cause`: the same correlation (cause's, or cause's id when it has
+ * none), causation cause's id, cause's actor; into the outbox of the
+ * connection's checked schema (ccip_db_schema). Returns CCIP_OUTBOX_OK, or
+ * CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE (logged, naming the type and
+ * why: too large, out of memory, a connection whose schema nobody checked,
+ * a failed statement); return it from the handler. */
+int ccip_outbox_emit_caused(ccip_db *db, const Ccip__Envelope *cause, const char *type,
+                            const char *aggregate_type, const char *aggregate_id,
+                            const ProtobufCMessage *msg);
+
 /* ---- batches ----------------------------------------------------------- */
 
 /* Events read from the outbox, in position order. Read-only. */

@@ -112,102 +112,6 @@ static ccip_config_field *s_fields(const ccip_service_def *def, size_t *n)
     return all;
 }
 
-/* ---- replies ---------------------------------------------------------- */
-
-int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-{
-    cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
-    return 0;
-}
-
-int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                      const char *aggregate_id, const void *payload, size_t payload_len)
-{
-    const Ccip__Envelope *req = cmd->req;
-    ccip_outbox_event ev = {
-        .type = type,
-        .aggregate_type = aggregate_type,
-        .aggregate_id = aggregate_id,
-        .payload = payload,
-        .payload_len = payload_len,
-        .correlation_id = req->correlation_id[0] ? req->correlation_id : req->id,
-        .causation_id = req->id,
-        .actor_id = cmd->actor.id,
-        .actor_role = cmd->actor.role,
-        .source_instance = cmd->service->base->instance,
-    };
-    char err[256];
-    int rc = cmd->keep_events
-                 ? ccip_batch_keep_event(cmd, &ev, err, sizeof err)
-                 : ccip_outbox_append(cmd->db, cmd->service->def->name, &ev, err, sizeof err);
-    if (rc != 0)
-        ccip_log_error("could not append an event", "type", type, "reason", err);
-    return rc;
-}
-
-ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
-{
-    char err[256];
-    ProtobufCMessage *m =
-        ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
-                            (size_t)cmd->service->base->max_message_bytes, err, sizeof err);
-    if (!m)
-        ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "could not decode the payload of %s as %s: %s", cmd->req->type,
-                          desc->name, err);
-    return m;
-}
-
-/* Packs msg into a malloc'd buffer. Returns it (caller frees) or NULL. */
-static uint8_t *s_pack_msg(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
-}
-
-int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg)
-{
-    size_t len;
-    uint8_t *buf = s_pack_msg(msg, &len);
-    if (!buf) {
-        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing the reply");
-        return -1;
-    }
-    free(cmd->payload);
-    cmd->payload = buf;
-    cmd->payload_len = len;
-    return 0;
-}
-
-int ccip_command_emit_msg(ccip_command *cmd, const char *type, const char *aggregate_type,
-                          const char *aggregate_id, const ProtobufCMessage *msg)
-{
-    size_t len;
-    uint8_t *buf = s_pack_msg(msg, &len);
-    if (!buf) {
-        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory packing event %s", type);
-        return -1;
-    }
-    if (len > CCIP_OUTBOX_PAYLOAD_MAX) {
-        free(buf);
-        ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "event %s would be %zu bytes, more than an event may carry (%d); "
-                          "shorten the texts",
-                          type, len, CCIP_OUTBOX_PAYLOAD_MAX);
-        return -1;
-    }
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, buf, len);
-    free(buf);
-    return rc;
-}
-
 /* Packs the reply for cmd into a malloc'd buffer. */
 static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, size_t *len)
 {
@@ -244,12 +148,7 @@ static int s_ping(ccip_command *cmd)
         PQntuples(res) == 1)
         ping.outbox_head = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    cmd->payload_len = ccip__ping_reply__get_packed_size(&ping);
-    cmd->payload = malloc(cmd->payload_len ? cmd->payload_len : 1);
-    if (!cmd->payload)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    ccip__ping_reply__pack(&ping, cmd->payload);
-    return 0;
+    return ccip_command_reply(cmd, &ping.base);
 }
 
 static int s_replay(ccip_command *cmd)
@@ -281,14 +180,9 @@ static int s_replay(ccip_command *cmd)
         return rc;
     Ccip__ReplayReply reply;
     ccip_outbox_batch_replay_reply(batch, &reply);
-    cmd->payload_len = ccip__replay_reply__get_packed_size(&reply);
-    cmd->payload = malloc(cmd->payload_len ? cmd->payload_len : 1);
-    if (cmd->payload)
-        ccip__replay_reply__pack(&reply, cmd->payload);
+    rc = ccip_command_reply(cmd, &reply.base);
     ccip_outbox_batch_destroy(&batch);
-    if (!cmd->payload)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    return 0;
+    return rc;
 }
 
 static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
@@ -319,15 +213,6 @@ static int s_role_allowed(const ccip_command_handler *h, const char *role)
         if (strcmp(*r, role) == 0)
             return 1;
     return 0;
-}
-
-static void s_reset_reply(ccip_command *cmd)
-{
-    free(cmd->payload);
-    cmd->payload = NULL;
-    cmd->payload_len = 0;
-    cmd->status = CCIP__STATUS__OK;
-    cmd->error[0] = '\0';
 }
 
 /* The batcher's way to pack a reply (ccip_batch_pack_fn). */
@@ -389,10 +274,10 @@ static void s_handle(s_thread *th, const ccip_request *req)
                               ccip_status_name(cmd.status), "reason", cmd.error);
             ccip_worker_reply(th->worker, req, reply, reply_len);
             free(reply);
-            s_reset_reply(&cmd);
+            ccip_command_reset_reply(&cmd);
             return;
         }
-        s_reset_reply(&cmd);
+        ccip_command_reset_reply(&cmd);
         ccip_command_fail(&cmd, CCIP__STATUS__INTERNAL, "could not run %s: out of memory",
                           env->type);
     }
@@ -400,7 +285,7 @@ static void s_handle(s_thread *th, const ccip_request *req)
         ccip_log_info("command refused", "type", env->type, "peer", req->peer, "status",
                       ccip_status_name(cmd.status), "reason", cmd.error);
     s_send(th, req, &cmd);
-    s_reset_reply(&cmd);
+    ccip_command_reset_reply(&cmd);
 }
 
 /* A worker thread: one command at a time until shutdown is asked for. The
@@ -524,7 +409,7 @@ static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t
                       sch->type, "status", ccip_status_name(cmd.status), "reason",
                       cmd.error[0] ? cmd.error : "out of memory");
     free(reply);
-    s_reset_reply(&cmd);
+    ccip_command_reset_reply(&cmd);
 }
 
 /* Runs the scheduled commands whose next period has begun. next[i] holds
@@ -690,6 +575,11 @@ static void s_stop(ccip_service *svc)
 const void *ccip_service_config_get(const ccip_service *svc)
 {
     return svc->config;
+}
+
+const char *ccip_service_name(const ccip_service *svc)
+{
+    return svc->def->name;
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)

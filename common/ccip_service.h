@@ -33,16 +33,12 @@
 #include <stdint.h>
 
 #include "ccip/envelope.pb-c.h"
+#include "ccip_command.h"
 #include "ccip_config.h"
 #include "ccip_consumer.h"
 #include "ccip_db.h"
 #include "ccip_migrate.h"
 #include "ccip_outbox.h"
-
-typedef struct ccip_service ccip_service;
-
-/* An event a command emitted, kept until its batch commits (opaque). */
-typedef struct ccip_command_event ccip_command_event;
 
 /* Configuration every service has. A service's own configuration struct
  * starts with this as its first member, named `base`. */
@@ -67,57 +63,6 @@ typedef struct {
     int64_t retention_hours;         /* how long the outbox keeps published events */
     int64_t command_retention_hours; /* how long stored replies answer retried commands */
 } ccip_service_config;
-
-/* The caller's identity as the service may trust it. */
-typedef struct {
-    const char *id;   /* person or service id */
-    const char *role; /* "service" for service keys; the claimed role for front doors */
-    const char *peer; /* name of the CURVE key used */
-} ccip_actor;
-
-/* One command being handled. The handler reads req and fills the reply. */
-typedef struct {
-    ccip_service *service;
-    ccip_db *db;               /* inside the command's transaction when mutating */
-    const Ccip__Envelope *req; /* the command */
-    ccip_actor actor;          /* who asked, as trusted */
-    Ccip__Status status;       /* reply status; OK unless the handler says otherwise */
-    char error[512];           /* reply sentence when status is not OK */
-    uint8_t *payload;          /* reply payload, malloc'd by the handler, freed by the skeleton */
-    size_t payload_len;
-    ccip_command_event *events; /* skeleton's: emitted events, newest first, written with the
-                                   batch (ccip_service_batch.h) */
-    int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
-} ccip_command;
-
-/* A handler returns 0 when it produced a reply (any status), or the
- * ccip_db_rc of a failed statement (so that retryable failures are retried
- * and others answered INTERNAL). A mutating handler's writes are committed
- * only when it returns 0 with status OK; otherwise they are rolled back. */
-typedef int (*ccip_command_fn)(ccip_command *cmd);
-
-/* Optional, for the few commands whose throughput matters: handles n >= 1
- * commands of one type at once, inside their batch's transaction, with
- * set-based statements (one INSERT ... SELECT FROM unnest(...) for all of
- * them rather than one per command). The contract:
- *  - each command ends as its own handler would leave it: status, error,
- *    payload; as if they had run one after the other in array order (the
- *    second of two commands that conflict sees the first);
- *  - effects are written ONLY for commands that end with status OK: check
- *    everything first, then write the accepted ones; a refused command
- *    leaves no trace, and the skeleton does not roll anything back for it;
- *  - return 0, or the ccip_db_rc of a failed statement: the skeleton then
- *    undoes the whole group and runs each command alone (n = 1), so that
- *    only the command that causes the failure fails. */
-typedef int (*ccip_command_batch_fn)(ccip_command *const *cmds, size_t n);
-
-typedef struct {
-    const char *type;         /* e.g. "intake.call.open.v1" */
-    int mutating;             /* 1: transactional and idempotent by command id */
-    const char *const *roles; /* NULL-terminated roles allowed, NULL = any caller */
-    ccip_command_fn fn;
-    ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
-} ccip_command_handler;
 
 /* A command the service gives itself periodically: housekeeping that would
  * otherwise need a cron job (evaluation's overdue sweep). Each replica runs
@@ -170,38 +115,7 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv);
 /* The service's configuration (its own struct, starting with the base). */
 const void *ccip_service_config_get(const ccip_service *svc);
 
-/* Sets a reply error: ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
- * "field `%s` must be positive, got %lld", ...). Returns 0 so a handler can
- * `return ccip_command_fail(...)`. */
-int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Appends an event to the service's outbox inside the command's
- * transaction, filling source, correlation, causation and actor from the
- * command. A mutating command's events are checked now and written with
- * the other events of its batch in one statement just before the commit
- * (dropped when the command is refused). Returns 0, or CCIP_DB_ERROR when
- * the event is malformed (logged), or the ccip_db_rc of the failure. */
-int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                      const char *aggregate_id, const void *payload, size_t payload_len);
-
-/* The protobuf side of a handler, the same in every service. */
-
-/* Decodes the command's payload as desc, bounded by limits.max_message_bytes
- * and a bounded allocator. Returns the message (the caller frees it with
- * protobuf_c_message_free_unpacked), or NULL with the command failed
- * INVALID_ARGUMENT, the sentence naming the type and why. */
-ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
-
-/* Packs msg as the reply's payload. Returns 0, or -1 with the command failed
- * INTERNAL (out of memory). */
-int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg);
-
-/* Packs msg and emits it (ccip_command_emit). Returns 0; -1 with the command
- * failed (INTERNAL: out of memory; FAILED_PRECONDITION: larger than an event
- * may carry, "shorten the texts"); or the ccip_db_rc of a failure
- * (cmd->status then still OK). */
-int ccip_command_emit_msg(ccip_command *cmd, const char *type, const char *aggregate_type,
-                          const char *aggregate_id, const ProtobufCMessage *msg);
+/* The service's name, which is also its schema and its name on the bus. */
+const char *ccip_service_name(const ccip_service *svc);
 
 #endif

@@ -190,11 +190,7 @@ typedef struct {
 /* The command as its handler found it: no reply, no error, no events. */
 static void s_clear_command(ccip_command *cmd)
 {
-    free(cmd->payload);
-    cmd->payload = NULL;
-    cmd->payload_len = 0;
-    cmd->status = CCIP__STATUS__OK;
-    cmd->error[0] = '\0';
+    ccip_command_reset_reply(cmd);
     s_drop_events(cmd);
 }
 
@@ -342,6 +338,13 @@ static int s_after(s_batch *st, ccip_batch_job *j)
     return st->b->pack(j->cmd, &j->reply, &j->reply_len) < 0 ? CCIP_DB_ERROR : 0;
 }
 
+/* A handler's return value as the batcher reads it: CCIP_REPLIED is a
+ * reply like 0 (ccip_command.h). */
+static int s_rc(int rc)
+{
+    return rc == CCIP_REPLIED ? 0 : rc;
+}
+
 /* Runs one command's own handler. */
 static int s_run_one(ccip_db *db, s_batch *st, ccip_batch_job *j)
 {
@@ -349,7 +352,7 @@ static int s_run_one(ccip_db *db, s_batch *st, ccip_batch_job *j)
     if (st->savepoints && (rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
         return rc;
     unsigned long sent = ccip_db_sent(db);
-    rc = j->h->fn(j->cmd);
+    rc = s_rc(j->h->fn(j->cmd));
     if (rc == CCIP_DB_RETRYABLE)
         return rc;
     if (rc == 0 && j->cmd->status == CCIP__STATUS__OK)
@@ -384,7 +387,7 @@ static int s_run_group(ccip_db *db, s_batch *st, ccip_batch_job **g, size_t k)
     int rc;
     if (st->savepoints && (rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
         return rc;
-    rc = g[0]->h->batch_fn(cmds, k);
+    rc = s_rc(g[0]->h->batch_fn(cmds, k));
     if (rc == CCIP_DB_RETRYABLE)
         return rc;
     if (rc == 0) {
@@ -410,7 +413,7 @@ static int s_run_group(ccip_db *db, s_batch *st, ccip_batch_job **g, size_t k)
         s_clear_command(j->cmd);
         if ((rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
             return rc;
-        rc = j->h->batch_fn(&cmds[i], 1);
+        rc = s_rc(j->h->batch_fn(&cmds[i], 1));
         if (rc == CCIP_DB_RETRYABLE)
             return rc;
         if (rc == 0) {
@@ -546,7 +549,7 @@ static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_
             continue;
         }
         j->cmd->db = db;
-        if (j->h->fn(j->cmd) != 0)
+        if (s_rc(j->h->fn(j->cmd)) != 0)
             s_fail_internal(j->cmd, db);
     }
     if (nm > 0)

@@ -117,6 +117,54 @@ size_t ccip_utf8_chars(const char *s)
     return n;
 }
 
+size_t ccip_utf8_boundary(const char *s, size_t len)
+{
+    size_t i = len, cont = 0;
+    while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        cont++;
+    }
+    if (i == 0)
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return need > 1 && cont + 1 < need ? i - 1 : len;
+}
+
+const char *ccip_text_shown(const char *s, size_t max, char *out, size_t outlen)
+{
+    if (!out || outlen == 0)
+        return "";
+    if (!s)
+        s = "";
+    size_t room = outlen > 4 ? outlen - 4 : 0; /* for "..." and the NUL */
+    if (max > room)
+        max = room;
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && n < max) {
+        size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 1;
+        size_t have = 0;
+        while (have < len && p[have])
+            have++;
+        int ok = have == len && ccip_utf8_valid((const char *)p, len);
+        if (!ok || (len == 1 && (*p < 0x20 || *p == 0x7F)))
+            len = 1, ok = 0;
+        if (n + len > max)
+            break;
+        if (ok)
+            memcpy(out + n, p, len);
+        else
+            out[n] = '?';
+        n += ok ? len : 1;
+        p += len;
+    }
+    if (*p && outlen >= 4)
+        memcpy(out + n, "...", 3), n += 3;
+    out[n < outlen ? n : outlen - 1] = '\0';
+    return out;
+}
+
 static int s_is_control(uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);

@@ -78,6 +78,18 @@ int ccip_utf8_valid(const char *s, size_t len);
  * estimate; check with ccip_utf8_valid first. 0 for NULL. */
 size_t ccip_utf8_chars(const char *s);
 
+/* The largest n <= len such that s[0..n) does not end inside a character:
+ * where to cut s (a string of at least len bytes) so that a prefix of valid
+ * UTF-8 stays valid. */
+size_t ccip_utf8_boundary(const char *s, size_t len);
+
+/* Writes s into out (outlen bytes) for quoting in an error sentence: at
+ * most max bytes of it, cut on a character boundary and followed by "..."
+ * when longer, with control characters and bytes that are not valid UTF-8
+ * shown as '?', so that the sentence stays valid UTF-8 whatever s held.
+ * NULL is shown as "". Returns out. */
+const char *ccip_text_shown(const char *s, size_t max, char *out, size_t outlen);
+
 /* Flags for ccip_text_check. */
 #define CCIP_TEXT_MULTILINE 0x1 /* allow '\n' and '\t' (descriptions, addresses) */
 

@@ -160,13 +160,13 @@ ProtobufCMessage *evaluation_unpack(ccip_command *cmd, const ProtobufCMessageDes
 
 int evaluation_reply(ccip_command *cmd, const ProtobufCMessage *msg)
 {
-    return ccip_command_reply(cmd, msg) < 0 ? EVALUATION_REPLIED : 0;
+    return ccip_command_reply(cmd, msg) ? EVALUATION_REPLIED : 0;
 }
 
 int evaluation_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                     const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    int rc = ccip_command_emit_msg(cmd, type, aggregate_type, aggregate_id, msg);
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
     return rc != 0 && cmd->status != CCIP__STATUS__OK ? EVALUATION_REPLIED : rc;
 }
 

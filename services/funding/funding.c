@@ -163,13 +163,13 @@ static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
 
 int funding_reply(ccip_command *cmd, const ProtobufCMessage *msg)
 {
-    return ccip_command_reply(cmd, msg) < 0 ? FUNDING_REPLIED : 0;
+    return ccip_command_reply(cmd, msg) ? FUNDING_REPLIED : 0;
 }
 
 int funding_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                  const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    int rc = ccip_command_emit_msg(cmd, type, aggregate_type, aggregate_id, msg);
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
     return rc != 0 && cmd->status != CCIP__STATUS__OK ? FUNDING_REPLIED : rc;
 }
 

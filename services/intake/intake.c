@@ -146,13 +146,13 @@ ProtobufCMessage *intake_unpack(ccip_command *cmd, const ProtobufCMessageDescrip
 
 int intake_reply(ccip_command *cmd, const ProtobufCMessage *msg)
 {
-    return ccip_command_reply(cmd, msg) < 0 ? INTAKE_REPLIED : 0;
+    return ccip_command_reply(cmd, msg) ? INTAKE_REPLIED : 0;
 }
 
 int intake_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                 const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    int rc = ccip_command_emit_msg(cmd, type, aggregate_type, aggregate_id, msg);
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
     return rc != 0 && cmd->status != CCIP__STATUS__OK ? INTAKE_REPLIED : rc;
 }
 

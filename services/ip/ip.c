@@ -153,13 +153,13 @@ int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn
 
 int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg)
 {
-    return ccip_command_reply(cmd, msg) < 0 ? IP_REPLIED : 0;
+    return ccip_command_reply(cmd, msg) ? IP_REPLIED : 0;
 }
 
 int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
             const char *aggregate_id, const ProtobufCMessage *msg)
 {
-    int rc = ccip_command_emit_msg(cmd, type, aggregate_type, aggregate_id, msg);
+    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
     return rc != 0 && cmd->status != CCIP__STATUS__OK ? IP_REPLIED : rc;
 }
 

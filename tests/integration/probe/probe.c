@@ -51,7 +51,7 @@ static int s_emit(ccip_command *cmd)
         size_t len = probe__thing_happened__pack(&ev, buf);
         char id[32];
         snprintf(id, sizeof id, "%llu", (unsigned long long)n);
-        rc = ccip_command_emit(cmd, "probea.thing.happened.v1", "thing", id, buf, len);
+        rc = ccip_command_emit_bytes(cmd, "probea.thing.happened.v1", "thing", id, buf, len);
         if (rc != 0)
             goto out;
     }
@@ -119,7 +119,7 @@ static int s_note_batch(ccip_command *const *cmds, size_t n)
             continue;
         }
         ccip_pgarray_text(&ids, cmds[i]->req->id);
-        rc = ccip_command_emit(cmds[i], "probea.noted.v1", "tag", rq[i]->tag, NULL, 0);
+        rc = ccip_command_emit_bytes(cmds[i], "probea.noted.v1", "tag", rq[i]->tag, NULL, 0);
     }
     ccip_pgarray_release(&tags);
     for (size_t i = 0; rc == 0 && i < n; i++)

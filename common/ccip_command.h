@@ -1,0 +1,186 @@
+/*
+ * ccip_command: the one API a command handler uses, the same in every
+ * service.
+ *
+ * A handler reads cmd->req (the envelope) and the caller's trusted identity
+ * cmd->actor, decodes the payload, checks everything, writes through cmd->db
+ * (inside the command's transaction when the command mutates), emits
+ * events and packs its reply. The usual body is run by ccip_command_run,
+ * which decodes the request and hands an arena for the reply:
+ *
+ *   static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
+ *   {
+ *       Ccip__Intake__CloseCallRequest *rq = request;
+ *       int rc = ccip_command_check_uuid(cmd, "call_id", rq->call_id);
+ *       if (rc)
+ *           return rc;                       // CCIP_REPLIED: refused, nothing written
+ *       ...
+ *       if ((rc = ccip_command_emit(cmd, "intake.call.closed.v1", "call", id, &ev.base)))
+ *           return rc;                       // CCIP_REPLIED, or a failed statement
+ *       return ccip_command_reply(cmd, &reply.base);
+ *   }
+ *   int intake_call_close(ccip_command *cmd)
+ *   {
+ *       return ccip_command_run(cmd, &ccip__intake__close_call_request__descriptor, s_close);
+ *   }
+ *
+ * One return convention everywhere, for handlers and for every helper that
+ * may answer the command:
+ *   0             go on (a helper), or: the reply is ready (a handler)
+ *   CCIP_REPLIED  the reply's status and sentence are set (a refusal or an
+ *                 internal failure); stop and return it
+ *   < 0           the ccip_db_rc of a failed statement: the skeleton retries
+ *                 the transaction (CCIP_DB_RETRYABLE) or answers INTERNAL
+ * so `if (rc) return rc;` is always right. A mutating command's writes and
+ * events are committed only when it ends with status OK.
+ */
+#ifndef CCIP_COMMAND_H
+#define CCIP_COMMAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccip/envelope.pb-c.h"
+#include "ccip_arena.h"
+#include "ccip_db.h"
+#include "ccip_id.h"
+
+typedef struct ccip_service ccip_service;
+
+/* An event a command emitted, kept until its batch commits (opaque). */
+typedef struct ccip_command_event ccip_command_event;
+
+/* What a handler or helper returns once the reply's status is set. */
+#define CCIP_REPLIED 1
+
+/* Longest reply sentence, in bytes, with its NUL. */
+#define CCIP_COMMAND_ERROR_MAX 512
+
+/* The caller's identity as the service may trust it. */
+typedef struct {
+    const char *id;   /* person or service id */
+    const char *role; /* "service" for service keys; the claimed role for front doors */
+    const char *peer; /* name of the CURVE key used */
+} ccip_actor;
+
+/* One command being handled. The handler reads req and fills the reply. */
+typedef struct {
+    ccip_service *service;
+    ccip_db *db;                        /* inside the command's transaction when mutating */
+    const Ccip__Envelope *req;          /* the command */
+    ccip_actor actor;                   /* who asked, as trusted */
+    Ccip__Status status;                /* reply status; OK unless the handler says otherwise */
+    char error[CCIP_COMMAND_ERROR_MAX]; /* reply sentence when status is not OK */
+    uint8_t *payload; /* reply payload, malloc'd by the handler, freed by the skeleton */
+    size_t payload_len;
+    ccip_command_event *events; /* skeleton's: emitted events, newest first, written with the
+                                   batch (ccip_service_batch.h) */
+    int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
+} ccip_command;
+
+/* A handler: returns 0 or CCIP_REPLIED when it produced a reply (any
+ * status), or the ccip_db_rc of a failed statement (see above). */
+typedef int (*ccip_command_fn)(ccip_command *cmd);
+
+/* Optional, for the few commands whose throughput matters: handles n >= 1
+ * commands of one type at once, inside their batch's transaction, with
+ * set-based statements (one INSERT ... SELECT FROM unnest(...) for all of
+ * them rather than one per command). The contract:
+ *  - each command ends as its own handler would leave it: status, error,
+ *    payload; as if they had run one after the other in array order (the
+ *    second of two commands that conflict sees the first);
+ *  - effects are written ONLY for commands that end with status OK: check
+ *    everything first, then write the accepted ones; a refused command
+ *    leaves no trace, and the skeleton does not roll anything back for it;
+ *  - return 0, or the ccip_db_rc of a failed statement: the skeleton then
+ *    undoes the whole group and runs each command alone (n = 1), so that
+ *    only the command that causes the failure fails. */
+typedef int (*ccip_command_batch_fn)(ccip_command *const *cmds, size_t n);
+
+/* A command type a service serves: one line of its definition table. */
+typedef struct {
+    const char *type;         /* e.g. "intake.call.open.v1" */
+    int mutating;             /* 1: transactional and idempotent by command id */
+    const char *const *roles; /* NULL-terminated roles allowed, NULL = any caller */
+    ccip_command_fn fn;
+    ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
+} ccip_command_handler;
+
+/* ---- replies -------------------------------------------------------------- */
+
+/* Sets the reply's status and sentence ("field `budget_fen` must be
+ * positive, got -5"), cut at a character boundary when it does not fit.
+ * Returns CCIP_REPLIED, so a handler or helper can `return
+ * ccip_command_fail(...)`. */
+int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Decodes the command's payload as desc, bounded by limits.max_message_bytes
+ * and a bounded allocator. Returns the message (the caller frees it with
+ * protobuf_c_message_free_unpacked(msg, NULL)), or NULL with the command
+ * failed INVALID_ARGUMENT, the sentence naming the type and why. */
+ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
+
+/* Packs msg as the reply's payload. Returns 0, or CCIP_REPLIED with the
+ * command failed INTERNAL (out of memory). */
+int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg);
+
+/* The body of a handler: the decoded request (borrowed) and an arena for
+ * the reply, both freed by ccip_command_run. Returns 0, CCIP_REPLIED or a
+ * ccip_db_rc. */
+typedef int (*ccip_command_body_fn)(ccip_command *cmd, ccip_arena *a, void *request);
+
+/* Decodes the payload as desc (INVALID_ARGUMENT when it cannot), makes an
+ * arena, calls body, frees both. Returns what body returned (CCIP_REPLIED
+ * when decoding failed or memory ran out). */
+int ccip_command_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc,
+                     ccip_command_body_fn body);
+
+/* ---- events --------------------------------------------------------------- */
+
+/* Packs msg and appends it to the service's outbox as event `type` about
+ * aggregate_type/aggregate_id, inside the command's transaction, with
+ * source, correlation (the command's, or its id), causation (the command's
+ * id) and actor filled from the command. A mutating command's events are
+ * checked now and written with the other events of its batch in one
+ * statement just before the commit (dropped when the command is refused).
+ * Returns 0; CCIP_REPLIED with the command failed (INTERNAL: out of memory
+ * or a malformed event; FAILED_PRECONDITION: larger than an event may
+ * carry, "shorten the texts"); or the ccip_db_rc of a failed statement. */
+int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
+                      const char *aggregate_id, const ProtobufCMessage *msg);
+
+/* ccip_command_emit for a payload already packed. Same returns. */
+int ccip_command_emit_bytes(ccip_command *cmd, const char *type, const char *aggregate_type,
+                            const char *aggregate_id, const void *payload, size_t payload_len);
+
+/* ---- checks that answer the command --------------------------------------- */
+
+/* Fails the command INVALID_ARGUMENT with err when rc < 0 (rc and err as
+ * left by a ccip_*_check function). Returns 0 or CCIP_REPLIED. */
+int ccip_command_invalid(ccip_command *cmd, int rc, const char *err);
+
+/* ccip_text_check (ccip_validate.h) answering the command. Returns 0 or
+ * CCIP_REPLIED with INVALID_ARGUMENT naming the field. */
+int ccip_command_check_text(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
+                            size_t max_chars, int flags);
+
+/* ccip_code_check answering the command. Returns 0 or CCIP_REPLIED. */
+int ccip_command_check_code(ccip_command *cmd, const char *field, const char *s, size_t max_len);
+
+/* A UUID in canonical text form. Returns 0 or CCIP_REPLIED with
+ * INVALID_ARGUMENT: "field `call_id` must be a UUID such as ..., got ...". */
+int ccip_command_check_uuid(ccip_command *cmd, const char *field, const char *s);
+
+/* A new v7 UUID into id. Returns 0, or CCIP_REPLIED with INTERNAL. */
+int ccip_command_new_id(ccip_command *cmd, char id[CCIP_UUID_STRLEN + 1]);
+
+/* 1 when the caller acts in one of the NULL-terminated roles, else 0. */
+int ccip_command_role_in(const ccip_command *cmd, const char *const *roles);
+
+/* ---- for the skeleton ----------------------------------------------------- */
+
+/* Clears the reply: payload freed, status OK, no sentence. */
+void ccip_command_reset_reply(ccip_command *cmd);
+
+#endif
