@@ -103,7 +103,11 @@ typedef struct {
     int mutating;             /* 1: transactional and idempotent by command id */
     const char *const *roles; /* NULL-terminated roles allowed, NULL = any caller */
     ccip_command_fn fn;
-    ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
+    ccip_command_batch_fn batch_fn;            /* optional, mutating only: several at once */
+    const ProtobufCMessageDescriptor *request; /* the payload's message: the skeleton checks every
+                                                  string in it before the handler runs, the
+                                                  gateway maps JSON to it */
+    const ProtobufCMessageDescriptor *reply;   /* the reply payload's message; NULL: none */
 } ccip_command_handler;
 
 /* ---- replies -------------------------------------------------------------- */

@@ -188,8 +188,10 @@ static int s_replay(ccip_command *cmd)
 static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
 
 static const ccip_command_handler s_builtin[] = {
-    {"ccip.ping.v1", 0, NULL, s_ping, NULL},
-    {"ccip.replay.v1", 0, s_any_service, s_replay, NULL},
+    {"ccip.ping.v1", 0, NULL, s_ping, NULL, &ccip__ping_request__descriptor,
+     &ccip__ping_reply__descriptor},
+    {"ccip.replay.v1", 0, s_any_service, s_replay, NULL, &ccip__replay_request__descriptor,
+     &ccip__replay_reply__descriptor},
 };
 
 /* ---- dispatch --------------------------------------------------------- */

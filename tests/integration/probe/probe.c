@@ -159,9 +159,9 @@ static int s_tick(ccip_command *cmd)
 static const char *const s_nobody[] = {NULL}; /* only the schedule runs it */
 
 static const ccip_command_handler s_probea_commands[] = {
-    {"probea.emit.v1", 1, NULL, s_emit, NULL},
-    {"probea.note.v1", 1, NULL, s_note, s_note_batch},
-    {"probea.tick.v1", 1, s_nobody, s_tick, NULL},
+    {"probea.emit.v1", 1, NULL, s_emit, NULL, NULL, NULL},
+    {"probea.note.v1", 1, NULL, s_note, s_note_batch, NULL, NULL},
+    {"probea.tick.v1", 1, s_nobody, s_tick, NULL, NULL, NULL},
 };
 
 typedef struct {
