@@ -110,6 +110,14 @@ typedef struct {
     const ProtobufCMessageDescriptor *reply;   /* the reply payload's message; NULL: none */
 } ccip_command_handler;
 
+/* The descriptor of message `name` of package ccip.`pkg`, for the request
+ * and reply columns of a definition table:
+ *   CCIP_MSG(intake, open_call_request)
+ * is &ccip__intake__open_call_request__descriptor. A shorthand only, so
+ * that a table line holds its command's type, roles, handlers and messages
+ * in two lines rather than four. */
+#define CCIP_MSG(pkg, name) (&ccip__##pkg##__##name##__descriptor)
+
 /* ---- replies -------------------------------------------------------------- */
 
 /* Sets the reply's status and sentence ("field `budget_fen` must be

@@ -149,8 +149,8 @@ static void s_candidate(ccip_arena *a, const PGresult *res, int i, evaluation_ca
     c->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
     c->phone = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
     c->email = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-    c->load = (int)evaluation_cell_i64(res, i, 6);
-    c->capacity = (int)evaluation_cell_i64(res, i, 7);
+    c->load = (int)ccip_db_cell_i64(res, i, 6);
+    c->capacity = (int)ccip_db_cell_i64(res, i, 7);
     c->active = PQgetvalue(res, i, 8)[0] == 't';
     c->declared = (const char *const *)ccip_arena_split(a, PQgetvalue(res, i, 9), &c->ndeclared);
 }
@@ -161,7 +161,7 @@ static const char *s_kind_word(Ccip__Evaluation__SubjectKind kind)
 }
 
 /* Reads what the assignment depends on: the sheet, the case's tasks and
- * the applicant's contacts. Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
+ * the applicant's contacts. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a)
 {
     memset(p, 0, sizeof *p);
@@ -170,14 +170,14 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
     p->a = a;
     if (strcmp(c->status, EVALUATION_CASE_OPEN) != 0 &&
         strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "case %s is %s: its investigation and panel can no longer change",
                                c->id, c->status);
     evaluation_sheet sh;
     int found = 0;
     int rc = evaluation_sheet_fetch(cmd->db, c->kind, c->sheet_version, &sh, &found);
     if (rc == 0 && !found)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                              "no score sheet has been published for %s; publish one (criteria, "
                              "panel size, fields of expertise) with evaluation.sheet.publish.v1 "
                              "before assigning",
@@ -208,7 +208,7 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
         const char **phones = ccip_arena_alloc(a, ((size_t)nc + 1) * sizeof *phones);
         const char **emails = ccip_arena_alloc(a, ((size_t)nc + 1) * sizeof *emails);
         if (ccip_arena_failed(a)) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
             goto out;
         }
         for (int i = 0; i < nr; i++) {
@@ -254,41 +254,41 @@ static int s_in(const char *s, const char *const *list, size_t n)
 }
 
 /* Adds staff's pick to the plan after checking it. Returns 0,
- * EVALUATION_REPLIED or a ccip_db_rc. */
+ * CCIP_REPLIED or a ccip_db_rc. */
 static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
 {
     ccip_command *cmd = p->cmd;
     char field[48], conflicts[128];
     int is_agency = pick->kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     if (!is_agency && pick->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `picks[%zu].kind` must be EXPERT or AGENCY", i);
     snprintf(field, sizeof field, "picks[%zu].id", i);
-    int rc = evaluation_check_id(cmd, field, pick->id);
+    int rc = ccip_command_check_code(cmd, field, pick->id, EVALUATION_ID_MAX);
     if (rc != 0)
         return rc;
     if (pick->override_reason[0]) {
         snprintf(field, sizeof field, "picks[%zu].override_reason", i);
-        rc = evaluation_check_text(cmd, field, pick->override_reason, EVALUATION_REASON_MIN,
+        rc = ccip_command_check_text(cmd, field, pick->override_reason, EVALUATION_REASON_MIN,
                                    EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
         if (rc != 0)
             return rc;
     }
     const char *kind = is_agency ? "agency" : "expert";
     if (is_agency && (p->agency_live || p->has_agency))
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "picks[%zu]: case %s already has its agency; reassign it first "
                                "(evaluation.assignment.reassign.v1)",
                                i, p->c->id);
     if (!is_agency && (int)p->nexperts >= p->experts_wanted)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "picks[%zu]: the panel of case %s has %d of %d seats filled; only "
                                "%d expert pick(s) fit",
                                i, p->c->id, p->experts_live, p->panel_size, p->experts_wanted);
     const char *const *ex = is_agency ? p->ex_agencies : p->ex_experts;
     size_t nex = is_agency ? p->nex_agencies : p->nex_experts;
     if (s_in(pick->id, ex, nex))
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "picks[%zu]: %s %s is already on case %s, or left it (declined or "
                                "reassigned); pick someone else",
                                i, kind, pick->id, p->c->id);
@@ -299,31 +299,31 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
                                "picks[%zu]: there is no %s %s in the register", i, kind, pick->id);
     }
     s_choice ch = {0};
     s_candidate(p->a, res, 0, &ch.c, &ch.name);
     PQclear(res);
     if (!ch.c.active)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "picks[%zu]: %s %s is inactive; activate it first", i, kind,
                                pick->id);
     if (ch.c.load >= ch.c.capacity)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "picks[%zu]: %s %s is at its capacity (%d of %d open tasks); load "
                                "caps cannot be overridden",
                                i, kind, pick->id, ch.c.load, ch.c.capacity);
     ch.conflicts = evaluation_conflicts(&ch.c, &p->facts);
     evaluation_conflict_text(ch.conflicts, conflicts, sizeof conflicts);
     if (ch.conflicts && !pick->override_reason[0])
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "picks[%zu]: %s %s has a conflict with applicant %s (%s); to "
                                "assign them anyway give a written `override_reason`, which is "
                                "recorded",
                                i, kind, pick->id, p->c->applicant_uscc, conflicts);
     if (!ch.conflicts && pick->override_reason[0])
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "picks[%zu]: %s %s has no detected conflict, so there is nothing "
                                "to override; leave `override_reason` empty",
                                i, kind, pick->id);
@@ -336,7 +336,7 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
     } else {
         for (size_t k = 0; k < p->nexperts; k++)
             if (strcmp(p->experts[k].c.id, ch.c.id) == 0)
-                return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                        "picks[%zu]: expert %s is picked twice", i, ch.c.id);
         p->experts[p->nexperts++] = ch;
         p->ex_experts[p->nex_experts++] = ch.c.id;
@@ -381,7 +381,7 @@ static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evalu
     size_t n = evaluation_conflict_names(s->conflicts, names);
     m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
     for (size_t i = 0; m->conflicts && i < n; i++)
-        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)evaluation_enum_value(
+        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)ccip_enum_value(
             &ccip__evaluation__conflict_type__descriptor, names[i]);
     p->skipped[p->nskipped++] = m;
 }
@@ -594,7 +594,7 @@ static int s_take(s_plan *p, const s_choice *ch, int is_agency, int64_t due_us)
 }
 
 /* Writes the plan: seats, tasks, the case's pinned sheet, log and events.
- * Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_plan_apply(s_plan *p)
 {
     ccip_command *cmd = p->cmd;
@@ -632,7 +632,7 @@ static int s_plan_apply(s_plan *p)
         ev.application_id = (char *)p->c->application_id;
         ev.agency_id = (char *)p->agency.c.id;
         ev.due_at_us = inv_due;
-        rc = evaluation_emit(cmd, "evaluation.investigation.scheduled.v1", "application",
+        rc = ccip_command_emit(cmd, "evaluation.investigation.scheduled.v1", "application",
                              p->c->application_id, &ev.base);
     }
     if (rc == 0 && p->nexperts && p->experts_live == 0) {
@@ -641,7 +641,7 @@ static int s_plan_apply(s_plan *p)
         ev.application_id = (char *)p->c->application_id;
         ev.panel_size = p->panel_size;
         ev.due_at_us = rev_due;
-        rc = evaluation_emit(cmd, "evaluation.review.started.v1", "application",
+        rc = ccip_command_emit(cmd, "evaluation.review.started.v1", "application",
                              p->c->application_id, &ev.base);
     }
     return rc;
@@ -665,7 +665,7 @@ static Ccip__Evaluation__Candidate *s_candidate_msg(ccip_arena *a, const s_choic
     size_t n = evaluation_conflict_names(ch->conflicts, names);
     m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
     for (size_t i = 0; m->conflicts && i < n; i++)
-        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)evaluation_enum_value(
+        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)ccip_enum_value(
             &ccip__evaluation__conflict_type__descriptor, names[i]);
     return m;
 }
@@ -695,7 +695,7 @@ static void s_plan_reply(const s_plan *p, Ccip__Evaluation__AssignReply *reply, 
 
 static int s_assign(ccip_command *cmd, int dry_run)
 {
-    Ccip__Evaluation__AssignRequest *rq = (Ccip__Evaluation__AssignRequest *)evaluation_unpack(
+    Ccip__Evaluation__AssignRequest *rq = (Ccip__Evaluation__AssignRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__assign_request__descriptor);
     if (!rq)
         return 0;
@@ -704,11 +704,11 @@ static int s_assign(ccip_command *cmd, int dry_run)
     s_plan p;
     int rc = evaluation_case_fetch(cmd, rq->case_id, !dry_run, &c);
     if (rc == 0 && !a)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc == 0)
         rc = s_plan_init(&p, cmd, &c, a);
     if (rc == 0 && p.agency_live && p.experts_wanted == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                              "case %s has its agency and a full panel of %d; nothing to assign "
                              "(reassign a task to change who does it)",
                              c.id, p.panel_size);
@@ -721,7 +721,7 @@ static int s_assign(ccip_command *cmd, int dry_run)
         if (p.nskipped)
             snprintf(why, sizeof why, "; the first passed over: %s %s: %s",
                      s_kind_word(p.skipped[0]->kind), p.skipped[0]->id, p.skipped[0]->reason);
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                              "no %s could be found for case %s (district %s, fields %s)%s; "
                              "register or activate more, or raise capacities",
                              p.agency_live ? "expert" : "agency or expert", c.id, c.district_code,
@@ -732,13 +732,13 @@ static int s_assign(ccip_command *cmd, int dry_run)
     if (rc == 0) {
         Ccip__Evaluation__AssignReply reply = CCIP__EVALUATION__ASSIGN_REPLY__INIT;
         s_plan_reply(&p, &reply, dry_run);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
     }
     evaluation_case_row_clear(&c);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 int evaluation_assignment_propose(ccip_command *cmd)
@@ -758,7 +758,7 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
     if (!a)
         a = own = ccip_arena_new();
     if (!a)
-        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     s_plan p;
     int rc = s_plan_init(&p, cmd, c, a);
     if (rc == 0)
@@ -797,7 +797,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     const char *word = s_kind_word(kind);
     int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     if (strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "case %s is %s: its tasks can no longer change", c->id, c->status);
     PGresult *res = NULL;
     const char *v[] = {c->id, subject_id};
@@ -808,11 +808,11 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     if (PQntuples(res) != 1) {
         PQclear(res);
         if (by_subject)
-            return evaluation_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+            return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
                                    "%s %s is not assigned to case %s; only the assigned %s may "
                                    "decline it",
                                    word, subject_id, c->id, word);
-        return evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "%s %s has no task on case %s", word,
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "%s %s has no task on case %s", word,
                                subject_id, c->id);
     }
     char task[CCIP_UUID_STRLEN + 1];
@@ -820,7 +820,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     int done = strcmp(PQgetvalue(res, 0, 1), EVALUATION_TASK_DONE) == 0;
     PQclear(res);
     if (done)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "%s %s has already %s on case %s; a finished task cannot be %s",
                                word, subject_id, is_agency ? "filed its report" : "submitted",
                                c->id, by_subject ? "declined" : "reassigned");
@@ -835,15 +835,15 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     if (rc == 0)
         rc = evaluation_assign_refill(cmd, c, a, &reply);
     if (rc == 0)
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
 
 int evaluation_assignment_decline(ccip_command *cmd)
 {
-    Ccip__Evaluation__DeclineRequest *rq = (Ccip__Evaluation__DeclineRequest *)evaluation_unpack(
+    Ccip__Evaluation__DeclineRequest *rq = (Ccip__Evaluation__DeclineRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__decline_request__descriptor);
     if (!rq)
         return 0;
@@ -855,7 +855,7 @@ int evaluation_assignment_decline(ccip_command *cmd)
     memset(&c, 0, sizeof c);
     int rc = evaluation_actor_subject(cmd, cmd->actor.role, me);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
+        rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
                                    EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
@@ -863,12 +863,12 @@ int evaluation_assignment_decline(ccip_command *cmd)
         rc = s_release_and_refill(cmd, &c, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
     evaluation_case_row_clear(&c);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 int evaluation_assignment_reassign(ccip_command *cmd)
 {
-    Ccip__Evaluation__ReassignRequest *rq = (Ccip__Evaluation__ReassignRequest *)evaluation_unpack(
+    Ccip__Evaluation__ReassignRequest *rq = (Ccip__Evaluation__ReassignRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__reassign_request__descriptor);
     if (!rq)
         return 0;
@@ -877,12 +877,12 @@ int evaluation_assignment_reassign(ccip_command *cmd)
     int rc = 0;
     if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
         rq->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                              "field `kind` must be EXPERT or AGENCY");
     if (rc == 0)
-        rc = evaluation_check_id(cmd, "id", rq->id);
+        rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
+        rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
                                    EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
@@ -891,5 +891,5 @@ int evaluation_assignment_reassign(ccip_command *cmd)
                                   0);
     evaluation_case_row_clear(&c);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }

@@ -236,23 +236,23 @@ static void s_row_fill(evaluation_case_row *r, PGresult *res)
     r->fund_programme_code = PQgetvalue(res, 0, C_FUND);
     r->status = PQgetvalue(res, 0, C_STATUS);
     r->fields = PQgetvalue(res, 0, C_FIELDS);
-    r->year = (int)evaluation_cell_i64(res, 0, C_YEAR);
-    r->round = (int)evaluation_cell_i64(res, 0, C_ROUND);
-    r->sheet_version = (int)evaluation_cell_i64(res, 0, C_SHEET);
-    r->panel_size = (int)evaluation_cell_i64(res, 0, C_PANEL);
-    r->requested_fen = evaluation_cell_i64(res, 0, C_REQUESTED);
+    r->year = (int)ccip_db_cell_i64(res, 0, C_YEAR);
+    r->round = (int)ccip_db_cell_i64(res, 0, C_ROUND);
+    r->sheet_version = (int)ccip_db_cell_i64(res, 0, C_SHEET);
+    r->panel_size = (int)ccip_db_cell_i64(res, 0, C_PANEL);
+    r->requested_fen = ccip_db_cell_i64(res, 0, C_REQUESTED);
     r->has_aggregate = PQgetvalue(res, 0, C_HAS_AGG)[0] == 't';
-    r->score_centi = (int)evaluation_cell_i64(res, 0, C_SCORE);
-    r->spread_centi = (int)evaluation_cell_i64(res, 0, C_SPREAD);
-    r->dropped = (int)evaluation_cell_i64(res, 0, C_DROPPED);
-    r->reviews_counted = (int)evaluation_cell_i64(res, 0, C_COUNTED);
+    r->score_centi = (int)ccip_db_cell_i64(res, 0, C_SCORE);
+    r->spread_centi = (int)ccip_db_cell_i64(res, 0, C_SPREAD);
+    r->dropped = (int)ccip_db_cell_i64(res, 0, C_DROPPED);
+    r->reviews_counted = (int)ccip_db_cell_i64(res, 0, C_COUNTED);
 }
 
 int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
                           evaluation_case_row *out)
 {
     memset(out, 0, sizeof *out);
-    int rc = evaluation_check_uuid(cmd, "case_id", case_id);
+    int rc = ccip_command_check_uuid(cmd, "case_id", case_id);
     if (rc != 0)
         return rc;
     PGresult *res = NULL;
@@ -261,7 +261,7 @@ int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
                                "there is no case %s; list cases with evaluation.case.list.v1",
                                case_id);
     }
@@ -292,7 +292,7 @@ int evaluation_case_aggregate(ccip_db *db, const evaluation_case_row *c,
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1)
-        out->verdict = (Ccip__Evaluation__Verdict)evaluation_enum_value(
+        out->verdict = (Ccip__Evaluation__Verdict)ccip_enum_value(
             &ccip__evaluation__verdict__descriptor, PQgetvalue(res, 0, 0));
     PQclear(res);
     if (!c->has_aggregate)
@@ -304,7 +304,7 @@ int evaluation_case_aggregate(ccip_db *db, const evaluation_case_row *c,
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1)
-        out->pass_threshold_centi = (int32_t)evaluation_cell_i64(res, 0, 0);
+        out->pass_threshold_centi = (int32_t)ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     out->reviews = c->reviews_counted;
     out->dropped = c->dropped;
@@ -379,7 +379,7 @@ static int *s_enum_list(ccip_arena *a, const ProtobufCEnumDescriptor *desc, cons
     while (*p) {
         size_t len = strcspn(p, ",");
         snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), p);
-        out[(*n)++] = evaluation_enum_value(desc, buf);
+        out[(*n)++] = ccip_enum_value(desc, buf);
         p += len;
         if (*p == ',')
             p++;
@@ -396,9 +396,9 @@ static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res
     c->id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_ID));
     c->application_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICATION));
     c->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL));
-    c->kind = (Ccip__Intake__CallKind)evaluation_enum_value(&ccip__intake__call_kind__descriptor,
+    c->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
                                                             PQgetvalue(res, 0, C_KIND));
-    c->year = (int32_t)evaluation_cell_i64(res, 0, C_YEAR);
+    c->year = (int32_t)ccip_db_cell_i64(res, 0, C_YEAR);
     c->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL_TITLE));
     c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_FUND));
     c->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, C_USCC));
@@ -406,14 +406,14 @@ static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res
     c->district_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_DISTRICT));
     c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_TITLE));
     c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, C_SUMMARY));
-    c->requested_fen = evaluation_cell_i64(res, 0, C_REQUESTED);
-    c->status = (Ccip__Evaluation__CaseStatus)evaluation_enum_value(
+    c->requested_fen = ccip_db_cell_i64(res, 0, C_REQUESTED);
+    c->status = (Ccip__Evaluation__CaseStatus)ccip_enum_value(
         &ccip__evaluation__case_status__descriptor, PQgetvalue(res, 0, C_STATUS));
-    c->round = (int32_t)evaluation_cell_i64(res, 0, C_ROUND);
-    c->opened_at_us = evaluation_cell_i64(res, 0, C_OPENED);
-    c->submitted_to_office_at_us = evaluation_cell_i64(res, 0, C_SUBMITTED);
-    c->sheet_version = (int32_t)evaluation_cell_i64(res, 0, C_SHEET);
-    c->panel_size = (int32_t)evaluation_cell_i64(res, 0, C_PANEL);
+    c->round = (int32_t)ccip_db_cell_i64(res, 0, C_ROUND);
+    c->opened_at_us = ccip_db_cell_i64(res, 0, C_OPENED);
+    c->submitted_to_office_at_us = ccip_db_cell_i64(res, 0, C_SUBMITTED);
+    c->sheet_version = (int32_t)ccip_db_cell_i64(res, 0, C_SHEET);
+    c->panel_size = (int32_t)ccip_db_cell_i64(res, 0, C_PANEL);
     c->fields = ccip_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);
     return c;
 }
@@ -441,21 +441,21 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
         v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         v->agency_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
         v->agency_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        v->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
+        v->status = (Ccip__Evaluation__TaskStatus)ccip_enum_value(
             &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
-        v->round = (int32_t)evaluation_cell_i64(res, i, 4);
-        v->assigned_at_us = evaluation_cell_i64(res, i, 5);
+        v->round = (int32_t)ccip_db_cell_i64(res, i, 4);
+        v->assigned_at_us = ccip_db_cell_i64(res, i, 5);
         v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        v->due_at_us = evaluation_cell_i64(res, i, 7);
+        v->due_at_us = ccip_db_cell_i64(res, i, 7);
         v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
-        v->visit_date_us = evaluation_cell_i64(res, i, 10);
+        v->visit_date_us = ccip_db_cell_i64(res, i, 10);
         v->findings = ccip_arena_strdup(a, PQgetvalue(res, i, 11));
-        v->verdict = (Ccip__Evaluation__Verdict)evaluation_enum_value(
+        v->verdict = (Ccip__Evaluation__Verdict)ccip_enum_value(
             &ccip__evaluation__verdict__descriptor, PQgetvalue(res, i, 12));
-        v->reported_at_us = evaluation_cell_i64(res, i, 13);
+        v->reported_at_us = ccip_db_cell_i64(res, i, 13);
         v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
         int nd = 0;
         for (int d = 0; d < PQntuples(docs); d++)
@@ -497,21 +497,21 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
         v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         v->expert_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
         v->expert_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        v->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
+        v->status = (Ccip__Evaluation__TaskStatus)ccip_enum_value(
             &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
-        v->round = (int32_t)evaluation_cell_i64(res, i, 4);
-        v->assigned_at_us = evaluation_cell_i64(res, i, 5);
+        v->round = (int32_t)ccip_db_cell_i64(res, i, 4);
+        v->assigned_at_us = ccip_db_cell_i64(res, i, 5);
         v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        v->due_at_us = evaluation_cell_i64(res, i, 7);
+        v->due_at_us = ccip_db_cell_i64(res, i, 7);
         v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
-        v->declared_no_conflict_at_us = evaluation_cell_i64(res, i, 10);
-        v->sheet_version = (int32_t)evaluation_cell_i64(res, i, 11);
+        v->declared_no_conflict_at_us = ccip_db_cell_i64(res, i, 10);
+        v->sheet_version = (int32_t)ccip_db_cell_i64(res, i, 11);
         v->comment = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-        v->score_centi = (int32_t)evaluation_cell_i64(res, i, 13);
-        v->submitted_at_us = evaluation_cell_i64(res, i, 14);
+        v->score_centi = (int32_t)ccip_db_cell_i64(res, i, 13);
+        v->submitted_at_us = ccip_db_cell_i64(res, i, 14);
         v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 15));
         int ns = 0;
         for (int s = 0; s < PQntuples(scores); s++)
@@ -525,7 +525,7 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
                 break;
             *cs = (Ccip__Evaluation__CriterionScore)CCIP__EVALUATION__CRITERION_SCORE__INIT;
             cs->criterion = ccip_arena_strdup(a, PQgetvalue(scores, s, 1));
-            cs->score = (int32_t)evaluation_cell_i64(scores, s, 2);
+            cs->score = (int32_t)ccip_db_cell_i64(scores, s, 2);
             cs->comment = ccip_arena_strdup(a, PQgetvalue(scores, s, 3));
             v->scores[v->n_scores++] = cs;
         }
@@ -549,18 +549,18 @@ static int s_load_decisions(ccip_db *db, const char *case_id, ccip_arena *a,
             break;
         *d = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
         d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        d->outcome = (Ccip__Evaluation__Outcome)evaluation_enum_value(
+        d->outcome = (Ccip__Evaluation__Outcome)ccip_enum_value(
             &ccip__evaluation__outcome__descriptor, PQgetvalue(res, i, 1));
         d->reasons = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        d->recommended_fen = evaluation_cell_i64(res, i, 3);
-        d->return_to = (Ccip__Evaluation__ReturnTo)evaluation_enum_value(
+        d->recommended_fen = ccip_db_cell_i64(res, i, 3);
+        d->return_to = (Ccip__Evaluation__ReturnTo)ccip_enum_value(
             &ccip__evaluation__return_to__descriptor, PQgetvalue(res, i, 4));
-        d->round = (int32_t)evaluation_cell_i64(res, i, 5);
+        d->round = (int32_t)ccip_db_cell_i64(res, i, 5);
         d->decided_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        d->decided_at_us = evaluation_cell_i64(res, i, 7);
-        d->recommendation = (Ccip__Evaluation__Recommendation)evaluation_enum_value(
+        d->decided_at_us = ccip_db_cell_i64(res, i, 7);
+        d->recommendation = (Ccip__Evaluation__Recommendation)ccip_enum_value(
             &ccip__evaluation__recommendation__descriptor, PQgetvalue(res, i, 8));
-        d->score_centi = (int32_t)evaluation_cell_i64(res, i, 9);
+        d->score_centi = (int32_t)ccip_db_cell_i64(res, i, 9);
         c->decisions[c->n_decisions++] = d;
     }
     PQclear(res);
@@ -579,7 +579,7 @@ static int s_load_history(ccip_db *db, const char *case_id, ccip_arena *a,
         if (!e)
             break;
         *e = (Ccip__Evaluation__CaseLogEntry)CCIP__EVALUATION__CASE_LOG_ENTRY__INIT;
-        e->at_us = evaluation_cell_i64(res, i, 0);
+        e->at_us = ccip_db_cell_i64(res, i, 0);
         e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
         e->actor_role = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
         e->action = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
@@ -641,7 +641,7 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena 
 
 int evaluation_case_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetCaseRequest *rq = (Ccip__Evaluation__GetCaseRequest *)evaluation_unpack(
+    Ccip__Evaluation__GetCaseRequest *rq = (Ccip__Evaluation__GetCaseRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__get_case_request__descriptor);
     if (!rq)
         return 0;
@@ -649,20 +649,20 @@ int evaluation_case_get(ccip_command *cmd)
     char id[CCIP_UUID_STRLEN + 1] = "";
     ccip_arena *a = NULL;
     if (rq->application_id[0] && !rq->case_id[0]) {
-        rc = evaluation_check_uuid(cmd, "application_id", rq->application_id);
+        rc = ccip_command_check_uuid(cmd, "application_id", rq->application_id);
         PGresult *res = NULL;
         if (rc == 0)
             rc = s_query(cmd->db, &S_BY_APPLICATION, rq->application_id, &res);
         if (rc == 0 && PQntuples(res) == 1)
             snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
         else if (rc == 0)
-            rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
                                  "application %s has no case (yet): a case opens when intake "
                                  "accepts the application",
                                  rq->application_id);
         PQclear(res);
     } else {
-        rc = evaluation_check_uuid(cmd, "case_id", rq->case_id);
+        rc = ccip_command_check_uuid(cmd, "case_id", rq->case_id);
         if (rc == 0)
             snprintf(id, sizeof id, "%s", rq->case_id);
     }
@@ -675,17 +675,17 @@ int evaluation_case_get(ccip_command *cmd)
         goto out;
     if (!c) {
         rc = ccip_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no case %s", id);
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                 : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no case %s", id);
         goto out;
     }
     Ccip__Evaluation__CaseReply reply = CCIP__EVALUATION__CASE_REPLY__INIT;
     reply.case_ = c;
-    rc = evaluation_reply(cmd, &reply.base);
+    rc = ccip_command_reply(cmd, &reply.base);
 out:
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 static const ccip_db_stmt S_LIST = {
@@ -699,7 +699,7 @@ static const ccip_db_stmt S_LIST = {
 int evaluation_case_list(ccip_command *cmd)
 {
     Ccip__Evaluation__ListCasesRequest *rq =
-        (Ccip__Evaluation__ListCasesRequest *)evaluation_unpack(
+        (Ccip__Evaluation__ListCasesRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__list_cases_request__descriptor);
     if (!rq)
         return 0;
@@ -710,7 +710,7 @@ int evaluation_case_list(ccip_command *cmd)
     if (rq->status) {
         status = evaluation_enum_name(&ccip__evaluation__case_status__descriptor, (int)rq->status);
         if (!status) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                  "field `status` has an unknown value %d", (int)rq->status);
             goto out;
         }
@@ -718,15 +718,15 @@ int evaluation_case_list(ccip_command *cmd)
     if (rq->kind) {
         kind = evaluation_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
         if (!kind) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                  "field `kind` has an unknown value %d", (int)rq->kind);
             goto out;
         }
     }
-    if (rq->after_id[0] && (rc = evaluation_check_uuid(cmd, "after_id", rq->after_id)) != 0)
+    if (rq->after_id[0] && (rc = ccip_command_check_uuid(cmd, "after_id", rq->after_id)) != 0)
         goto out;
     if (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                              "field `limit` must be between 0 (= %d) and %d, got %d",
                              EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
         goto out;
@@ -748,25 +748,25 @@ int evaluation_case_list(ccip_command *cmd)
         *s = (Ccip__Evaluation__CaseSummary)CCIP__EVALUATION__CASE_SUMMARY__INIT;
         s->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         s->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        s->kind = (Ccip__Intake__CallKind)evaluation_enum_value(
+        s->kind = (Ccip__Intake__CallKind)ccip_enum_value(
             &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 2));
         s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
         s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
         s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-        s->status = (Ccip__Evaluation__CaseStatus)evaluation_enum_value(
+        s->status = (Ccip__Evaluation__CaseStatus)ccip_enum_value(
             &ccip__evaluation__case_status__descriptor, PQgetvalue(res, i, 6));
-        s->round = (int32_t)evaluation_cell_i64(res, i, 7);
-        s->opened_at_us = evaluation_cell_i64(res, i, 8);
-        s->score_centi = (int32_t)evaluation_cell_i64(res, i, 9);
+        s->round = (int32_t)ccip_db_cell_i64(res, i, 7);
+        s->opened_at_us = ccip_db_cell_i64(res, i, 8);
+        s->score_centi = (int32_t)ccip_db_cell_i64(res, i, 9);
         reply.cases[reply.n_cases++] = s;
     }
     if (ccip_arena_failed(a))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else
-        rc = evaluation_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }

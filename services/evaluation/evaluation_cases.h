@@ -55,7 +55,7 @@ typedef struct {
 
 /* Reads case `case_id` (FOR UPDATE when lock is set: commands that change a
  * case take its row lock first, so they run one after the other per case).
- * Returns 0 with *out filled; EVALUATION_REPLIED with INVALID_ARGUMENT (not
+ * Returns 0 with *out filled; CCIP_REPLIED with INVALID_ARGUMENT (not
  * a UUID) or NOT_FOUND set on cmd; or a ccip_db_rc. Release with
  * evaluation_case_row_clear (also after a failure). */
 int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,

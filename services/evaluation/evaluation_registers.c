@@ -40,20 +40,20 @@ int evaluation_field_check(const char *field, const char *value, char *err, size
 }
 
 /* Checks the declared conflicts of a registration. Returns 0 or
- * EVALUATION_REPLIED. */
+ * CCIP_REPLIED. */
 static int s_check_conflicts(ccip_command *cmd, Ccip__Evaluation__DeclaredConflict **list, size_t n)
 {
     char err[256], field[64];
     if (n > EVALUATION_CONFLICTS_MAX)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `declared_conflicts` may hold at most %d entries, got %zu",
                                EVALUATION_CONFLICTS_MAX, n);
     for (size_t i = 0; i < n; i++) {
         if (ccip_uscc_check(list[i]->org_uscc, err, sizeof err) < 0)
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                    "field `declared_conflicts[%zu].org_uscc`: %s", i, err);
         snprintf(field, sizeof field, "declared_conflicts[%zu].note", i);
-        int rc = evaluation_check_text(cmd, field, list[i]->note, 0, NOTE_MAX_CHARS, 0);
+        int rc = ccip_command_check_text(cmd, field, list[i]->note, 0, NOTE_MAX_CHARS, 0);
         if (rc != 0)
             return rc;
     }
@@ -155,12 +155,12 @@ static Ccip__Evaluation__Agency *s_agency(ccip_arena *a, const PGresult *res, in
     g->name = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
     g->uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
     g->qualification = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-    g->capacity = (int32_t)evaluation_cell_i64(res, i, 4);
-    g->load = (int32_t)evaluation_cell_i64(res, i, 5);
+    g->capacity = (int32_t)ccip_db_cell_i64(res, i, 4);
+    g->load = (int32_t)ccip_db_cell_i64(res, i, 5);
     g->active = PQgetvalue(res, i, 6)[0] == 't';
-    g->registered_at_us = evaluation_cell_i64(res, i, 7);
+    g->registered_at_us = ccip_db_cell_i64(res, i, 7);
     g->registered_by = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
-    g->updated_at_us = evaluation_cell_i64(res, i, 9);
+    g->updated_at_us = ccip_db_cell_i64(res, i, 9);
     g->districts_served = ccip_arena_split(a, PQgetvalue(res, i, 10), &g->n_districts_served);
     g->declared_conflicts = s_conflicts(a, conflicts, g->id, &g->n_declared_conflicts);
     return g;
@@ -190,7 +190,7 @@ static int s_agency_reply(ccip_command *cmd, const char *id)
     PGresult *res = NULL, *conflicts = NULL;
     int rc = s_agency_rows(cmd->db, &S_AGENCY_GET, 1, &id, &res, &conflicts);
     if (rc == 0 && PQntuples(res) != 1)
-        rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
                              "there is no agency %s in the register; register it with "
                              "evaluation.agency.register.v1",
                              id);
@@ -198,8 +198,8 @@ static int s_agency_reply(ccip_command *cmd, const char *id)
         ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__AgencyReply reply = CCIP__EVALUATION__AGENCY_REPLY__INIT;
         reply.agency = s_agency(a, res, 0, conflicts);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
         ccip_arena_destroy(&a);
     }
     PQclear(res);
@@ -214,7 +214,7 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
     size_t nchosen = 0;
     out[0] = '\0';
     if (n == 0)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `districts_served` must name at least one district (code "
                                "or name, e.g. 110105 or Chaoyang), or \"all\"");
     for (size_t i = 0; i < n; i++) {
@@ -228,7 +228,7 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
         if (!d) {
             char err[256];
             ccip_district_check(list[i], err, sizeof err);
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                    "field `districts_served[%zu]`: %s", i, err);
         }
         int dup = 0;
@@ -246,24 +246,24 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
 int evaluation_agency_register(ccip_command *cmd)
 {
     Ccip__Evaluation__RegisterAgencyRequest *rq =
-        (Ccip__Evaluation__RegisterAgencyRequest *)evaluation_unpack(
+        (Ccip__Evaluation__RegisterAgencyRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__register_agency_request__descriptor);
     if (!rq)
         return 0;
     char err[256], districts[DISTRICTS_MAX * 8];
     PGresult *res = NULL;
-    int rc = evaluation_check_id(cmd, "id", rq->id);
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0);
+        rc = ccip_command_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0);
     if (rc == 0 && ccip_uscc_check(rq->uscc, err, sizeof err) < 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `uscc`: %s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `uscc`: %s", err);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "qualification", rq->qualification, 0, NOTE_MAX_CHARS, 0);
+        rc = ccip_command_check_text(cmd, "qualification", rq->qualification, 0, NOTE_MAX_CHARS, 0);
     if (rc == 0)
         rc = s_districts(cmd, rq->districts_served, rq->n_districts_served, districts,
                          sizeof districts);
     if (rc == 0 && (rq->capacity < 1 || rq->capacity > CAPACITY_MAX))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                              "field `capacity` (most open investigations at once) must be "
                              "between 1 and %d, got %d",
                              CAPACITY_MAX, rq->capacity);
@@ -275,11 +275,11 @@ int evaluation_agency_register(ccip_command *cmd)
     rc = ccip_db_exec(cmd->db, &S_AGENCY_LOCK, 1, &id, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    if (PQntuples(res) == 1 && evaluation_cell_i64(res, 0, 0) > rq->capacity) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+    if (PQntuples(res) == 1 && ccip_db_cell_i64(res, 0, 0) > rq->capacity) {
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                              "agency %s has %lld open investigations; field `capacity` cannot go "
                              "below that (got %d) until some are reported or reassigned",
-                             id, (long long)evaluation_cell_i64(res, 0, 0), rq->capacity);
+                             id, (long long)ccip_db_cell_i64(res, 0, 0), rq->capacity);
         goto out;
     }
     char capacity[16];
@@ -303,15 +303,15 @@ int evaluation_agency_register(ccip_command *cmd)
 out:
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
-/* Checks a SetActiveRequest. Returns 0 or EVALUATION_REPLIED. */
+/* Checks a SetActiveRequest. Returns 0 or CCIP_REPLIED. */
 static int s_check_set_active(ccip_command *cmd, const Ccip__Evaluation__SetActiveRequest *rq)
 {
-    int rc = evaluation_check_id(cmd, "id", rq->id);
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
+        rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
                                    EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     return rc;
 }
@@ -319,7 +319,7 @@ static int s_check_set_active(ccip_command *cmd, const Ccip__Evaluation__SetActi
 int evaluation_agency_set_active(ccip_command *cmd)
 {
     Ccip__Evaluation__SetActiveRequest *rq =
-        (Ccip__Evaluation__SetActiveRequest *)evaluation_unpack(
+        (Ccip__Evaluation__SetActiveRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__set_active_request__descriptor);
     if (!rq)
         return 0;
@@ -330,7 +330,7 @@ int evaluation_agency_set_active(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_AGENCY_SET_ACTIVE, 2, v, NULL, NULL, &res);
     }
     if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no agency %s", rq->id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no agency %s", rq->id);
     if (rc == 0) {
         ccip_log_info(rq->active ? "agency activated" : "agency deactivated", "agency", rq->id,
                       "by", cmd->actor.id, "reason", rq->reason);
@@ -338,24 +338,24 @@ int evaluation_agency_set_active(ccip_command *cmd)
     }
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 int evaluation_agency_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetRequest *rq = (Ccip__Evaluation__GetRequest *)evaluation_unpack(
+    Ccip__Evaluation__GetRequest *rq = (Ccip__Evaluation__GetRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__get_request__descriptor);
     if (!rq)
         return 0;
-    int rc = evaluation_check_id(cmd, "id", rq->id);
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
         rc = s_agency_reply(cmd, rq->id);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 /* Checks a ListRegisterRequest and writes the district code ("" = any) and
- * the limit. Returns 0 or EVALUATION_REPLIED. */
+ * the limit. Returns 0 or CCIP_REPLIED. */
 static int s_check_list(ccip_command *cmd, const Ccip__Evaluation__ListRegisterRequest *rq,
                         char district[8], char limit[16])
 {
@@ -365,13 +365,13 @@ static int s_check_list(ccip_command *cmd, const Ccip__Evaluation__ListRegisterR
         if (!d) {
             char err[256];
             ccip_district_check(rq->district, err, sizeof err);
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `district`: %s",
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `district`: %s",
                                    err);
         }
         snprintf(district, 8, "%s", d->code);
     }
     if (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `limit` must be between 0 (= %d) and %d, got %d",
                                EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     snprintf(limit, 16, "%d", rq->limit ? rq->limit : EVALUATION_LIST_DEFAULT);
@@ -381,7 +381,7 @@ static int s_check_list(ccip_command *cmd, const Ccip__Evaluation__ListRegisterR
 int evaluation_agency_list(ccip_command *cmd)
 {
     Ccip__Evaluation__ListRegisterRequest *rq =
-        (Ccip__Evaluation__ListRegisterRequest *)evaluation_unpack(
+        (Ccip__Evaluation__ListRegisterRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__list_register_request__descriptor);
     if (!rq)
         return 0;
@@ -399,14 +399,14 @@ int evaluation_agency_list(ccip_command *cmd)
         reply.agencies = ccip_arena_alloc(a, (size_t)n * sizeof *reply.agencies + 1);
         for (int i = 0; reply.agencies && i < n; i++)
             reply.agencies[reply.n_agencies++] = s_agency(a, res, i, conflicts);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
         ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 /* ---- experts ------------------------------------------------------------------- */
@@ -468,14 +468,14 @@ static Ccip__Evaluation__Expert *s_expert(ccip_arena *a, const PGresult *res, in
     e->affiliation_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
     e->affiliation_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
     e->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-    e->max_concurrent_reviews = (int32_t)evaluation_cell_i64(res, i, 6);
-    e->load = (int32_t)evaluation_cell_i64(res, i, 7);
+    e->max_concurrent_reviews = (int32_t)ccip_db_cell_i64(res, i, 6);
+    e->load = (int32_t)ccip_db_cell_i64(res, i, 7);
     e->active = PQgetvalue(res, i, 8)[0] == 't';
     e->phone = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
     e->email = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
-    e->registered_at_us = evaluation_cell_i64(res, i, 11);
+    e->registered_at_us = ccip_db_cell_i64(res, i, 11);
     e->registered_by = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-    e->updated_at_us = evaluation_cell_i64(res, i, 13);
+    e->updated_at_us = ccip_db_cell_i64(res, i, 13);
     e->declared_conflicts = s_conflicts(a, conflicts, e->id, &e->n_declared_conflicts);
     return e;
 }
@@ -501,7 +501,7 @@ static int s_expert_reply(ccip_command *cmd, const char *id)
     PGresult *res = NULL, *conflicts = NULL;
     int rc = s_expert_rows(cmd->db, &S_EXPERT_GET, 1, &id, &res, &conflicts);
     if (rc == 0 && PQntuples(res) != 1)
-        rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
                              "there is no expert %s in the register; register them with "
                              "evaluation.expert.register.v1",
                              id);
@@ -509,8 +509,8 @@ static int s_expert_reply(ccip_command *cmd, const char *id)
         ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ExpertReply reply = CCIP__EVALUATION__EXPERT_REPLY__INIT;
         reply.expert = s_expert(a, res, 0, conflicts);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
         ccip_arena_destroy(&a);
     }
     PQclear(res);
@@ -519,13 +519,13 @@ static int s_expert_reply(ccip_command *cmd, const char *id)
 }
 
 /* The fields of expertise of a registration, checked, de-duplicated and
- * comma-joined into out. Returns 0 or EVALUATION_REPLIED. */
+ * comma-joined into out. Returns 0 or CCIP_REPLIED. */
 static int s_fields(ccip_command *cmd, char **fields, size_t n, char *out, size_t len)
 {
     char err[256], name[32];
     out[0] = '\0';
     if (n == 0 || n > EVALUATION_FIELDS_MAX)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `fields` must name 1 to %d fields of expertise (e.g. "
                                "design, film), got %zu",
                                EVALUATION_FIELDS_MAX, n);
@@ -533,7 +533,7 @@ static int s_fields(ccip_command *cmd, char **fields, size_t n, char *out, size_
     for (size_t i = 0; i < n; i++) {
         snprintf(name, sizeof name, "field `fields[%zu]`", i);
         if (evaluation_field_check(name, fields[i], err, sizeof err) < 0)
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         int dup = 0;
         for (size_t k = 0; k < i; k++)
             dup |= strcmp(fields[k], fields[i]) == 0;
@@ -546,7 +546,7 @@ static int s_fields(ccip_command *cmd, char **fields, size_t n, char *out, size_
 int evaluation_expert_register(ccip_command *cmd)
 {
     Ccip__Evaluation__RegisterExpertRequest *rq =
-        (Ccip__Evaluation__RegisterExpertRequest *)evaluation_unpack(
+        (Ccip__Evaluation__RegisterExpertRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__register_expert_request__descriptor);
     if (!rq)
         return 0;
@@ -554,23 +554,23 @@ int evaluation_expert_register(ccip_command *cmd)
     char phone[PHONE_MAX], email[EMAIL_MAX];
     PGresult *res = NULL;
     const ccip_district *d = NULL;
-    int rc = evaluation_check_id(cmd, "id", rq->id);
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0);
+        rc = ccip_command_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0);
     if (rc == 0)
         rc = s_fields(cmd, rq->fields, rq->n_fields, fields, sizeof fields);
     if (rc == 0 && ccip_uscc_check(rq->affiliation_uscc, err, sizeof err) < 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `affiliation_uscc`: %s",
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `affiliation_uscc`: %s",
                              err);
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "affiliation_name", rq->affiliation_name, 0, NAME_MAX_CHARS,
+        rc = ccip_command_check_text(cmd, "affiliation_name", rq->affiliation_name, 0, NAME_MAX_CHARS,
                                    0);
     if (rc == 0 && !(d = ccip_district_find(rq->district))) {
         ccip_district_check(rq->district, err, sizeof err);
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `district`: %s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `district`: %s", err);
     }
     if (rc == 0 && (rq->max_concurrent_reviews < 1 || rq->max_concurrent_reviews > REVIEWS_MAX))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                              "field `max_concurrent_reviews` must be between 1 and %d, got %d",
                              REVIEWS_MAX, rq->max_concurrent_reviews);
     if (rc == 0)
@@ -579,12 +579,12 @@ int evaluation_expert_register(ccip_command *cmd)
         evaluation_phone_norm(rq->phone, phone, sizeof phone);
         evaluation_email_norm(rq->email, email, sizeof email);
         if (rq->phone[0] && !phone[0])
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                  "field `phone` must hold a phone number of at least 5 digits, "
                                  "got \"%.32s\"; leave it empty when unknown",
                                  rq->phone);
         else if (rq->email[0] && (!email[0] || strlen(rq->email) >= EMAIL_MAX))
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                  "field `email` must be an e-mail address (name@host) of at most "
                                  "%d characters; leave it empty when unknown",
                                  EMAIL_MAX - 1);
@@ -595,12 +595,12 @@ int evaluation_expert_register(ccip_command *cmd)
     rc = ccip_db_exec(cmd->db, &S_EXPERT_LOCK, 1, &id, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    if (PQntuples(res) == 1 && evaluation_cell_i64(res, 0, 0) > rq->max_concurrent_reviews) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+    if (PQntuples(res) == 1 && ccip_db_cell_i64(res, 0, 0) > rq->max_concurrent_reviews) {
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                              "expert %s has %lld open reviews; field `max_concurrent_reviews` "
                              "cannot go below that (got %d) until some are submitted or "
                              "reassigned",
-                             id, (long long)evaluation_cell_i64(res, 0, 0),
+                             id, (long long)ccip_db_cell_i64(res, 0, 0),
                              rq->max_concurrent_reviews);
         goto out;
     }
@@ -625,13 +625,13 @@ int evaluation_expert_register(ccip_command *cmd)
 out:
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 int evaluation_expert_set_active(ccip_command *cmd)
 {
     Ccip__Evaluation__SetActiveRequest *rq =
-        (Ccip__Evaluation__SetActiveRequest *)evaluation_unpack(
+        (Ccip__Evaluation__SetActiveRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__set_active_request__descriptor);
     if (!rq)
         return 0;
@@ -642,7 +642,7 @@ int evaluation_expert_set_active(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_EXPERT_SET_ACTIVE, 2, v, NULL, NULL, &res);
     }
     if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no expert %s", rq->id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no expert %s", rq->id);
     if (rc == 0) {
         ccip_log_info(rq->active ? "expert activated" : "expert deactivated", "expert", rq->id,
                       "by", cmd->actor.id, "reason", rq->reason);
@@ -650,26 +650,26 @@ int evaluation_expert_set_active(ccip_command *cmd)
     }
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 int evaluation_expert_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetRequest *rq = (Ccip__Evaluation__GetRequest *)evaluation_unpack(
+    Ccip__Evaluation__GetRequest *rq = (Ccip__Evaluation__GetRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__get_request__descriptor);
     if (!rq)
         return 0;
-    int rc = evaluation_check_id(cmd, "id", rq->id);
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
         rc = s_expert_reply(cmd, rq->id);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 int evaluation_expert_list(ccip_command *cmd)
 {
     Ccip__Evaluation__ListRegisterRequest *rq =
-        (Ccip__Evaluation__ListRegisterRequest *)evaluation_unpack(
+        (Ccip__Evaluation__ListRegisterRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__list_register_request__descriptor);
     if (!rq)
         return 0;
@@ -678,7 +678,7 @@ int evaluation_expert_list(ccip_command *cmd)
     int rc = s_check_list(cmd, rq, district, limit);
     if (rc == 0 && rq->field[0] &&
         evaluation_field_check("field `field`", rq->field, err, sizeof err) < 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     if (rc == 0) {
         const char *v[] = {rq->field, district, rq->active_only ? "true" : "false", rq->after_id,
                            limit};
@@ -691,12 +691,12 @@ int evaluation_expert_list(ccip_command *cmd)
         reply.experts = ccip_arena_alloc(a, (size_t)n * sizeof *reply.experts + 1);
         for (int i = 0; reply.experts && i < n; i++)
             reply.experts[reply.n_experts++] = s_expert(a, res, i, conflicts);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
         ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }

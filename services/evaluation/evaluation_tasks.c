@@ -68,20 +68,20 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
     if (!t)
         return NULL;
     *t = (Ccip__Evaluation__Task)CCIP__EVALUATION__TASK__INIT;
-    t->kind = (Ccip__Evaluation__SubjectKind)evaluation_enum_value(
+    t->kind = (Ccip__Evaluation__SubjectKind)ccip_enum_value(
         &ccip__evaluation__subject_kind__descriptor, PQgetvalue(res, i, 0));
     t->task_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
     t->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
     t->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
     t->subject_id = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-    t->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
+    t->status = (Ccip__Evaluation__TaskStatus)ccip_enum_value(
         &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 5));
-    t->assigned_at_us = evaluation_cell_i64(res, i, 6);
-    t->due_at_us = evaluation_cell_i64(res, i, 7);
+    t->assigned_at_us = ccip_db_cell_i64(res, i, 6);
+    t->due_at_us = ccip_db_cell_i64(res, i, 7);
     t->overdue = PQgetvalue(res, i, 8)[0] == 't';
     t->case_title = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
     t->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
-    t->call_kind = (Ccip__Intake__CallKind)evaluation_enum_value(
+    t->call_kind = (Ccip__Intake__CallKind)ccip_enum_value(
         &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 11));
     t->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
     t->summary = ccip_arena_strdup(a, PQgetvalue(res, i, 13));
@@ -91,7 +91,7 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
 int evaluation_task_list(ccip_command *cmd)
 {
     Ccip__Evaluation__ListTasksRequest *rq =
-        (Ccip__Evaluation__ListTasksRequest *)evaluation_unpack(
+        (Ccip__Evaluation__ListTasksRequest *)ccip_command_unpack(
             cmd, &ccip__evaluation__list_tasks_request__descriptor);
     if (!rq)
         return 0;
@@ -105,10 +105,10 @@ int evaluation_task_list(ccip_command *cmd)
         subject = me;
         kind = strcmp(cmd->actor.role, "expert") == 0 ? "EXPERT" : "AGENCY";
     } else if (subject[0]) {
-        rc = evaluation_check_id(cmd, "subject_id", subject);
+        rc = ccip_command_check_code(cmd, "subject_id", subject, EVALUATION_ID_MAX);
     }
     if (rc == 0 && (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                              "field `limit` must be between 0 (= %d) and %d, got %d",
                              EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     if (rc == 0) {
@@ -124,13 +124,13 @@ int evaluation_task_list(ccip_command *cmd)
         reply.tasks = ccip_arena_alloc(a, (size_t)n * sizeof *reply.tasks + 1);
         for (int i = 0; reply.tasks && i < n; i++)
             reply.tasks[reply.n_tasks++] = s_task(a, res, i);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
         ccip_arena_destroy(&a);
     }
     PQclear(res);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
 /* Runs one sweep statement and publishes each task it returns as `type`.
@@ -150,9 +150,9 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
         Ccip__Evaluation__TaskNotice ev = CCIP__EVALUATION__TASK_NOTICE__INIT;
         ev.task = s_task(a, res, i);
         if (!ev.task)
-            rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         else
-            rc = evaluation_emit(cmd, type, "task", ev.task->task_id, &ev.base);
+            rc = ccip_command_emit(cmd, type, "task", ev.task->task_id, &ev.base);
         if (rc == 0)
             (*count)++;
     }
@@ -163,7 +163,7 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
 
 int evaluation_task_sweep(ccip_command *cmd)
 {
-    Ccip__Evaluation__SweepRequest *rq = (Ccip__Evaluation__SweepRequest *)evaluation_unpack(
+    Ccip__Evaluation__SweepRequest *rq = (Ccip__Evaluation__SweepRequest *)ccip_command_unpack(
         cmd, &ccip__evaluation__sweep_request__descriptor);
     if (!rq)
         return 0;
@@ -179,7 +179,7 @@ int evaluation_task_sweep(ccip_command *cmd)
     reply.overdue_published = overdue;
     reply.reminders_published = reminders;
     if (rc == 0)
-        rc = evaluation_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }

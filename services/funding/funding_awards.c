@@ -122,7 +122,7 @@ static const ccip_db_stmt S_HOLD_RELEASE = {
 
 static const char *s_status_name(Ccip__Funding__AwardStatus s)
 {
-    const char *n = funding_enum_name(&ccip__funding__award_status__descriptor, (int)s);
+    const char *n = ccip_enum_name(&ccip__funding__award_status__descriptor, (int)s);
     return n ? n : "AWARD_STATUS_UNSPECIFIED";
 }
 
@@ -135,22 +135,22 @@ int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
                             "there is no award %s; list awards with funding.award.list.v1", id);
     }
     snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
     snprintf(out->application_id, sizeof out->application_id, "%s", PQgetvalue(res, 0, 1));
     snprintf(out->programme_code, sizeof out->programme_code, "%s", PQgetvalue(res, 0, 2));
-    out->year = (int32_t)funding_cell_i64(res, 0, 3);
+    out->year = (int32_t)ccip_db_cell_i64(res, 0, 3);
     snprintf(out->category, sizeof out->category, "%s", PQgetvalue(res, 0, 4));
     snprintf(out->grantee_uscc, sizeof out->grantee_uscc, "%s", PQgetvalue(res, 0, 5));
-    out->requested_fen = funding_cell_i64(res, 0, 6);
-    out->amount_fen = funding_cell_i64(res, 0, 7);
-    out->status = (Ccip__Funding__AwardStatus)funding_enum_value(
+    out->requested_fen = ccip_db_cell_i64(res, 0, 6);
+    out->amount_fen = ccip_db_cell_i64(res, 0, 7);
+    out->status = (Ccip__Funding__AwardStatus)ccip_enum_value(
         &ccip__funding__award_status__descriptor, PQgetvalue(res, 0, 8));
     snprintf(out->status_reason, sizeof out->status_reason, "%s", PQgetvalue(res, 0, 9));
-    out->status_changed_at_us = funding_cell_i64(res, 0, 10);
-    out->is_signed = funding_cell_bool(res, 0, 11);
+    out->status_changed_at_us = ccip_db_cell_i64(res, 0, 10);
+    out->is_signed = ccip_db_cell_bool(res, 0, 11);
     PQclear(res);
     return 0;
 }
@@ -159,8 +159,8 @@ int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, co
                                const char *allowed)
 {
     char when[CCIP_TIME_STRLEN + 1];
-    funding_time_text(w->status_changed_at_us, when, sizeof when);
-    return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+    ccip_time_text(w->status_changed_at_us, when, sizeof when);
+    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                         "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be %s",
                         w->id, s_status_name(w->status), when, w->status_reason[0] ? ": " : "",
                         w->status_reason, allowed, action);
@@ -170,24 +170,24 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
                                 int32_t tranche_number)
 {
     char when[CCIP_TIME_STRLEN + 1];
-    funding_time_text(w->status_changed_at_us, when, sizeof when);
+    ccip_time_text(w->status_changed_at_us, when, sizeof when);
     switch (w->status) {
     case CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED:
         break;
     case CCIP__FUNDING__AWARD_STATUS__AWARD_SUSPENDED:
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: the award is suspended since %s UTC "
             "(%.300s); resume it with funding.award.resume.v1 first",
             (int)tranche_number, w->id, when, w->status_reason);
     case CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED:
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: the award is only proposed; confirm "
             "it with funding.award.confirm.v1 first",
             (int)tranche_number, w->id);
     default:
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                             "tranche %d of award %s cannot be paid: the award is %s since %s UTC",
                             (int)tranche_number, w->id, s_status_name(w->status), when);
     }
@@ -197,7 +197,7 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
     if (rc != CCIP_DB_OK)
         return rc;
     if (PQntuples(res) == 1) {
-        rc = funding_fail(
+        rc = ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: it is held because ip dispute %s was "
             "upheld on work %s, which the project uses (%.200s)",
@@ -240,24 +240,24 @@ Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip
     w->application_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_APPLICATION));
     w->case_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_CASE));
     w->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, W_PROGRAMME));
-    w->year = (int32_t)funding_cell_i64(res, r, W_YEAR);
+    w->year = (int32_t)ccip_db_cell_i64(res, r, W_YEAR);
     w->category = ccip_arena_strdup(a, PQgetvalue(res, r, W_CATEGORY));
     w->grantee_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, W_USCC));
     w->grantee_name = ccip_arena_strdup(a, PQgetvalue(res, r, W_NAME));
     w->title = ccip_arena_strdup(a, PQgetvalue(res, r, W_TITLE));
-    w->requested_fen = funding_cell_i64(res, r, W_REQUESTED);
-    w->recommended_fen = funding_cell_i64(res, r, W_RECOMMENDED);
-    w->amount_fen = funding_cell_i64(res, r, W_AMOUNT);
-    w->status = (Ccip__Funding__AwardStatus)funding_enum_value(
+    w->requested_fen = ccip_db_cell_i64(res, r, W_REQUESTED);
+    w->recommended_fen = ccip_db_cell_i64(res, r, W_RECOMMENDED);
+    w->amount_fen = ccip_db_cell_i64(res, r, W_AMOUNT);
+    w->status = (Ccip__Funding__AwardStatus)ccip_enum_value(
         &ccip__funding__award_status__descriptor, PQgetvalue(res, r, W_STATUS));
     w->note = ccip_arena_strdup(a, PQgetvalue(res, r, W_NOTE));
-    w->proposed_at_us = funding_cell_i64(res, r, W_PROPOSED_AT);
-    w->confirmed_at_us = funding_cell_i64(res, r, W_CONFIRMED_AT);
+    w->proposed_at_us = ccip_db_cell_i64(res, r, W_PROPOSED_AT);
+    w->confirmed_at_us = ccip_db_cell_i64(res, r, W_CONFIRMED_AT);
     w->confirmed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_CONFIRMED_BY));
-    w->signed_at_us = funding_cell_i64(res, r, W_SIGNED_AT);
+    w->signed_at_us = ccip_db_cell_i64(res, r, W_SIGNED_AT);
     w->signed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_SIGNED_BY));
     w->status_reason = ccip_arena_strdup(a, PQgetvalue(res, r, W_STATUS_REASON));
-    w->status_changed_at_us = funding_cell_i64(res, r, W_STATUS_AT);
+    w->status_changed_at_us = ccip_db_cell_i64(res, r, W_STATUS_AT);
     w->work_ids = s_split(a, PQgetvalue(res, r, W_WORKS), &w->n_work_ids);
     w->ip_hold = ccip_arena_strdup(a, PQgetvalue(res, r, W_HOLD));
     return w;
@@ -273,7 +273,7 @@ static int s_fill(ccip_db *db, Ccip__Funding__Award *w, int full, ccip_arena *a)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *kind = PQgetvalue(res, r, 0);
-        int64_t v = funding_cell_i64(res, r, 1);
+        int64_t v = ccip_db_cell_i64(res, r, 1);
         if (strcmp(kind, "DISBURSED") == 0)
             w->disbursed_fen = v;
         else if (strcmp(kind, "CLAWED_BACK") == 0)
@@ -318,12 +318,12 @@ int funding_award_emit(ccip_command *cmd, const char *type, const char *id, cons
     Ccip__Funding__Award *w = NULL;
     int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
     if (rc == 0 && !w)
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
     if (rc == 0) {
         Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ev.award = w;
         ev.reason = (char *)(reason ? reason : "");
-        rc = funding_emit(cmd, type, "application", w->application_id, &ev.base);
+        rc = ccip_command_emit(cmd, type, "application", w->application_id, &ev.base);
     }
     ccip_arena_destroy(&a);
     return rc;
@@ -337,11 +337,11 @@ static int s_reply_award(ccip_command *cmd, const char *id)
     int rc = funding_award_load(cmd->db, id, NULL, 1, a, &w);
     if (rc == 0) {
         if (!w) {
-            rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
         } else {
             Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
             reply.award = w;
-            rc = funding_reply(cmd, &reply.base);
+            rc = ccip_command_reply(cmd, &reply.base);
         }
     }
     ccip_arena_destroy(&a);
@@ -370,7 +370,7 @@ int funding_award_complete_if_paid(ccip_command *cmd, const funding_award_row *w
     int rc = ccip_db_exec(cmd->db, &S_AWARD_UNPAID, 1, &id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    int64_t unpaid = funding_cell_i64(res, 0, 0);
+    int64_t unpaid = ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     if (unpaid > 0)
         return 0;
@@ -436,10 +436,10 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     }
     char id[CCIP_UUID_STRLEN + 1], year[24], requested[24], recd[24], amt[24];
     ccip_uuid_v7(id);
-    funding_i64(d->year, year);
-    funding_i64(d->requested_fen, requested);
-    funding_i64(recommended, recd);
-    funding_i64(amount, amt);
+    ccip_i64_text(d->year, year);
+    ccip_i64_text(d->requested_fen, requested);
+    ccip_i64_text(recommended, recd);
+    ccip_i64_text(amount, amt);
     /* Names and titles are kept as sent, cut to a sane length. */
     char name[NAME_MAX_TEXT * 4 + 1], title[NAME_MAX_TEXT * 4 + 1];
     snprintf(name, sizeof name, "%s",
@@ -495,14 +495,14 @@ out:
 
 int funding_award_get(ccip_command *cmd)
 {
-    Ccip__Funding__GetAwardRequest *rq = (Ccip__Funding__GetAwardRequest *)funding_unpack(
+    Ccip__Funding__GetAwardRequest *rq = (Ccip__Funding__GetAwardRequest *)ccip_command_unpack(
         cmd, &ccip__funding__get_award_request__descriptor);
     if (!rq)
         return 0;
     ccip_arena *a = ccip_arena_new();
     int rc;
     int by_app = !rq->award_id[0];
-    if ((rc = funding_check_uuid(cmd, by_app ? "application_id" : "award_id",
+    if ((rc = ccip_command_check_uuid(cmd, by_app ? "application_id" : "award_id",
                                  by_app ? rq->application_id : rq->award_id)) != 0)
         goto out;
     Ccip__Funding__Award *w = NULL;
@@ -511,8 +511,8 @@ int funding_award_get(ccip_command *cmd)
         goto out;
     if (!w) {
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
-                 : funding_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
+                 : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
                                 by_app ? "for application" : "",
                                 by_app ? rq->application_id : rq->award_id);
         goto out;
@@ -523,16 +523,16 @@ int funding_award_get(ccip_command *cmd)
         goto out;
     Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
     reply.award = w;
-    rc = funding_reply(cmd, &reply.base);
+    rc = ccip_command_reply(cmd, &reply.base);
 out:
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
 int funding_award_list(ccip_command *cmd)
 {
-    Ccip__Funding__ListAwardsRequest *rq = (Ccip__Funding__ListAwardsRequest *)funding_unpack(
+    Ccip__Funding__ListAwardsRequest *rq = (Ccip__Funding__ListAwardsRequest *)ccip_command_unpack(
         cmd, &ccip__funding__list_awards_request__descriptor);
     if (!rq)
         return 0;
@@ -543,29 +543,29 @@ int funding_award_list(ccip_command *cmd)
     if ((rc = funding_actor_org(cmd, own)) != 0)
         goto out;
     if (rq->limit < 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "field `limit` must not be negative, got %d", (int)rq->limit);
         goto out;
     }
     const char *status = "";
     if (rq->status) {
-        status = funding_enum_name(&ccip__funding__award_status__descriptor, (int)rq->status);
+        status = ccip_enum_name(&ccip__funding__award_status__descriptor, (int)rq->status);
         if (!status) {
-            rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                               "field `status`: %d is not an award status", (int)rq->status);
             goto out;
         }
     }
     if (own[0] && rq->grantee_uscc[0] && strcmp(own, rq->grantee_uscc) != 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
                           "the caller acts for organisation %s and may not list the awards of %s",
                           own, rq->grantee_uscc);
         goto out;
     }
     int limit = rq->limit == 0 ? LIST_DEFAULT : (rq->limit > LIST_MAX ? LIST_MAX : rq->limit);
     char year[24], lim[24];
-    funding_i64(rq->year, year);
-    funding_i64(limit, lim);
+    ccip_i64_text(rq->year, year);
+    ccip_i64_text(limit, lim);
     const char *v[] = {rq->programme_code, year, status, own[0] ? own : rq->grantee_uscc, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARD_LIST, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
@@ -582,13 +582,13 @@ int funding_award_list(ccip_command *cmd)
     }
     if (rc == 0)
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing awards")
-                 : funding_reply(cmd, &reply.base);
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing awards")
+                 : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
 /* The common shape of reject, sign, suspend, resume, terminate. */
@@ -596,7 +596,7 @@ typedef enum { A_REJECT, A_SIGN, A_SUSPEND, A_RESUME, A_TERMINATE } s_action;
 
 static int s_act(ccip_command *cmd, s_action action)
 {
-    Ccip__Funding__AwardActionRequest *rq = (Ccip__Funding__AwardActionRequest *)funding_unpack(
+    Ccip__Funding__AwardActionRequest *rq = (Ccip__Funding__AwardActionRequest *)ccip_command_unpack(
         cmd, &ccip__funding__award_action_request__descriptor);
     if (!rq)
         return 0;
@@ -604,8 +604,8 @@ static int s_act(ccip_command *cmd, s_action action)
     int need_reason =
         action == A_REJECT || action == A_SUSPEND || action == A_TERMINATE || action == A_RESUME;
     int rc;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (rc = funding_check_text(cmd, "reason", rq->reason, need_reason ? 1 : 0, FUNDING_REASON_MAX,
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, need_reason ? 1 : 0, FUNDING_REASON_MAX,
                                  CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
         goto out;
@@ -626,7 +626,7 @@ static int s_act(ccip_command *cmd, s_action action)
             break;
         }
         if (w.is_signed) {
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                               "the agreement of award %s is signed already", w.id);
             break;
         }
@@ -661,7 +661,7 @@ static int s_act(ccip_command *cmd, s_action action)
         if ((rc = ccip_db_exec(cmd->db, &S_COMMITTED_BALANCE, 1, &id, NULL, NULL, &res)) !=
             CCIP_DB_OK)
             break;
-        int64_t unpaid = funding_cell_i64(res, 0, 0);
+        int64_t unpaid = ccip_db_cell_i64(res, 0, 0);
         PQclear(res);
         if (unpaid > 0) {
             /* What was committed and not paid goes back to the budget it
@@ -689,7 +689,7 @@ static int s_act(ccip_command *cmd, s_action action)
         rc = s_reply_award(cmd, w.id);
 out:
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
 int funding_award_reject(ccip_command *cmd)
@@ -719,14 +719,14 @@ int funding_award_terminate(ccip_command *cmd)
 
 int funding_award_link_work(ccip_command *cmd)
 {
-    Ccip__Funding__LinkWorkRequest *rq = (Ccip__Funding__LinkWorkRequest *)funding_unpack(
+    Ccip__Funding__LinkWorkRequest *rq = (Ccip__Funding__LinkWorkRequest *)ccip_command_unpack(
         cmd, &ccip__funding__link_work_request__descriptor);
     if (!rq)
         return 0;
     funding_award_row w;
     int rc;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (rc = funding_check_uuid(cmd, "work_id", rq->work_id)) != 0)
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
+        (rc = ccip_command_check_uuid(cmd, "work_id", rq->work_id)) != 0)
         goto out;
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
         goto out;
@@ -736,7 +736,7 @@ int funding_award_link_work(ccip_command *cmd)
     rc = s_reply_award(cmd, w.id);
 out:
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
 /* ip.dispute.upheld.v1: the work is frozen from then on, and so are the

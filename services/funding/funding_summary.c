@@ -15,7 +15,7 @@ static const ccip_db_stmt S_AWARDS = {
 
 int funding_summary_year(ccip_command *cmd)
 {
-    Ccip__Funding__YearSummaryRequest *rq = (Ccip__Funding__YearSummaryRequest *)funding_unpack(
+    Ccip__Funding__YearSummaryRequest *rq = (Ccip__Funding__YearSummaryRequest *)ccip_command_unpack(
         cmd, &ccip__funding__year_summary_request__descriptor);
     if (!rq)
         return 0;
@@ -23,22 +23,22 @@ int funding_summary_year(ccip_command *cmd)
     PGresult *res = NULL;
     int rc;
     Ccip__Funding__YearSummaryReply reply = CCIP__FUNDING__YEAR_SUMMARY_REPLY__INIT;
-    if ((rc = funding_check_code(cmd, "programme_code", rq->programme_code)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code, FUNDING_CODE_MAX)) != 0 ||
         (rc = funding_check_year(cmd, "year", rq->year)) != 0 ||
         (rc = funding_programme_check(cmd, "programme_code", rq->programme_code)) != 0 ||
         (rc = funding_budget_load(cmd->db, rq->programme_code, rq->year, 1, a, &reply.budget)) != 0)
         goto out;
     if (!reply.budget) {
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
-                 : funding_fail(
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
+                 : ccip_command_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
                        "programme \"%s\" has no budget for %d; set one with funding.budget.set.v1",
                        rq->programme_code, (int)rq->year);
         goto out;
     }
     char year[24];
-    funding_i64(rq->year, year);
+    ccip_i64_text(rq->year, year);
     const char *v[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARDS, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
@@ -52,11 +52,11 @@ int funding_summary_year(ccip_command *cmd)
     }
     if (rc == 0)
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the summary")
-                 : funding_reply(cmd, &reply.base);
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the summary")
+                 : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }

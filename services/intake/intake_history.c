@@ -40,20 +40,20 @@ int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
         if (!t)
             break;
         *t = (Ccip__Intake__Transition)CCIP__INTAKE__TRANSITION__INIT;
-        t->from_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
+        t->from_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
             &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 0));
-        t->to_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
+        t->to_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
             &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 1));
         t->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
         t->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
         t->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        t->at_us = intake_cell_i64(res, r, 5);
+        t->at_us = ccip_db_cell_i64(res, r, 5);
         t->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
         list[(*n)++] = t;
     }
     PQclear(res);
     if (ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the history");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the history");
     *out = list;
     return 0;
 }

@@ -153,7 +153,7 @@ static int s_load_similar(ccip_command *cmd, ccip_arena *a, const char *work_id,
 }
 
 /* Reads one work (by id, or by serial when id is NULL) into a WorkReply.
- * Returns 0, IP_REPLIED (NOT_FOUND) or a negative ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED (NOT_FOUND) or a negative ccip_db_rc. */
 static int s_load_work(ccip_command *cmd, ccip_arena *a, const char *id, uint64_t serial,
                        Ccip__Ip__WorkReply *reply)
 {
@@ -170,14 +170,14 @@ static int s_load_work(ccip_command *cmd, ccip_arena *a, const char *id, uint64_
     if (PQntuples(res) != 1) {
         PQclear(res);
         if (id)
-            return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", id);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64, serial);
+            return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64, serial);
     }
     reply->work = ccip_arena_alloc(a, sizeof *reply->work);
     if (!reply->work || s_fill_work(a, res, 0, reply->work) < 0 ||
         !(reply->receipt = s_row_receipt(a, res, 0))) {
         PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read work %s: a malformed row",
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read work %s: a malformed row",
                        id ? id : s);
     }
     PQclear(res);
@@ -196,7 +196,7 @@ int ip_work_load(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Wor
 int ip_work_get(ccip_command *cmd)
 {
     Ccip__Ip__GetWorkRequest *rq =
-        (Ccip__Ip__GetWorkRequest *)ip_unpack(cmd, &ccip__ip__get_work_request__descriptor);
+        (Ccip__Ip__GetWorkRequest *)ccip_command_unpack(cmd, &ccip__ip__get_work_request__descriptor);
     if (!rq)
         return 0;
     ccip_arena *a = ccip_arena_new();
@@ -204,18 +204,18 @@ int ip_work_get(ccip_command *cmd)
     char err[200];
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
     if (!a)
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     else if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
-        rc = ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     else if (!rq->work_id[0] && rq->serial == 0)
-        rc = ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                      "give either `work_id` or `serial` (1 or more)");
     else if ((rc = s_load_work(cmd, a, rq->work_id[0] ? rq->work_id : NULL, rq->serial, &reply)) ==
              0)
-        rc = ip_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
 }
 
 /* Fills a list of works from a WORK_COLUMNS result. */
@@ -236,38 +236,38 @@ static int s_fill_works(ccip_arena *a, const PGresult *res, Ccip__Ip__Work ***ou
 int ip_work_list(ccip_command *cmd)
 {
     Ccip__Ip__ListWorksRequest *rq =
-        (Ccip__Ip__ListWorksRequest *)ip_unpack(cmd, &ccip__ip__list_works_request__descriptor);
+        (Ccip__Ip__ListWorksRequest *)ccip_command_unpack(cmd, &ccip__ip__list_works_request__descriptor);
     if (!rq)
         return 0;
     char err[300], after[24], limit[24];
     int rc = 0;
     ccip_arena *a = ccip_arena_new();
     if (!a) {
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
     if (rq->owner[0] && ip_check_party("owner", rq->owner, err, sizeof err) < 0) {
-        rc = ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         goto out;
     }
     uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
     if (lim > LIST_MAX)
         lim = LIST_MAX;
-    const char *v[] = {rq->owner, ip_i64((int64_t)rq->after_serial, after),
-                       ip_i64((int64_t)lim, limit)};
+    const char *v[] = {rq->owner, ccip_i64_text((int64_t)rq->after_serial, after),
+                       ccip_i64_text((int64_t)lim, limit)};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_WORK_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     Ccip__Ip__ListWorksReply reply = CCIP__IP__LIST_WORKS_REPLY__INIT;
     if (s_fill_works(a, res, &reply.works, &reply.n_works) < 0)
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
     else
-        rc = ip_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     PQclear(res);
 out:
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
 }
 
 int ip_key_get(ccip_command *cmd)
@@ -276,17 +276,17 @@ int ip_key_get(ccip_command *cmd)
     char err[512], text[512], pub[IP_PUBLIC_KEY_LEN * 2 + 1];
     if (ip_key_load_public(ip_config_get(cmd)->signing_key_file, &key, err, sizeof err) < 0) {
         ccip_log_error("could not load the signing key", "reason", err);
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL,
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
                        "the registry's signing key is unavailable; ask its operator");
     }
     ip_hex(key.public_key, IP_PUBLIC_KEY_LEN, pub);
     if (ip_key_public_text(&key, text, sizeof text) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not write the public key");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not write the public key");
     Ccip__Ip__KeyReply reply = CCIP__IP__KEY_REPLY__INIT;
     reply.public_key = pub;
     reply.key_id = key.key_id;
     reply.key_file = text;
-    return IP_RC(ip_reply(cmd, &reply.base));
+    return IP_RC(ccip_command_reply(cmd, &reply.base));
 }
 
 /* ---- the chain ------------------------------------------------------------------------ */
@@ -316,7 +316,7 @@ static int s_bin(ccip_arena *a, const char *hex, size_t n, ProtobufCBinaryData *
 int ip_chain_read(ccip_command *cmd)
 {
     Ccip__Ip__ReadChainRequest *rq =
-        (Ccip__Ip__ReadChainRequest *)ip_unpack(cmd, &ccip__ip__read_chain_request__descriptor);
+        (Ccip__Ip__ReadChainRequest *)ccip_command_unpack(cmd, &ccip__ip__read_chain_request__descriptor);
     if (!rq)
         return 0;
     ccip_arena *a = ccip_arena_new();
@@ -326,12 +326,12 @@ int ip_chain_read(ccip_command *cmd)
     uint32_t n = rq->max ? rq->max : CHAIN_DEFAULT;
     if (n > CHAIN_MAX)
         n = CHAIN_MAX;
-    const char *v[] = {ip_i64((int64_t)(rq->from_seq ? rq->from_seq : 1), from),
-                       ip_i64((int64_t)n, max)};
+    const char *v[] = {ccip_i64_text((int64_t)(rq->from_seq ? rq->from_seq : 1), from),
+                       ccip_i64_text((int64_t)n, max)};
     /* Head first: every record up to it is committed (they commit together),
      * so the batch holds all of them that it reaches. */
     if (!a) {
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
     if ((rc = ccip_db_exec(cmd->db, &S_CHAIN_HEAD, 0, NULL, NULL, NULL, &head)) != CCIP_DB_OK ||
@@ -383,18 +383,18 @@ int ip_chain_read(ccip_command *cmd)
         batch.records[batch.n_records++] = r;
     }
     if (bad)
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL,
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
                      "could not read the chain: a malformed row near record %s (run ccipctl ip "
                      "audit-chain)",
                      v[0]);
     else
-        rc = ip_reply(cmd, &batch.base);
+        rc = ccip_command_reply(cmd, &batch.base);
 out:
     PQclear(head);
     PQclear(res);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
 }
 
 /* ---- review of near-duplicates ------------------------------------------------------- */
@@ -407,23 +407,23 @@ static const ccip_db_stmt S_REVIEW_RESOLVE = {
 int ip_review_list(ccip_command *cmd)
 {
     Ccip__Ip__ListReviewRequest *rq =
-        (Ccip__Ip__ListReviewRequest *)ip_unpack(cmd, &ccip__ip__list_review_request__descriptor);
+        (Ccip__Ip__ListReviewRequest *)ccip_command_unpack(cmd, &ccip__ip__list_review_request__descriptor);
     if (!rq)
         return 0;
     ccip_arena *a = ccip_arena_new();
     PGresult *res = NULL;
     char limit[24];
     uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
-    const char *v[] = {ip_i64(lim, limit)};
+    const char *v[] = {ccip_i64_text(lim, limit)};
     int rc = a ? ccip_db_exec(cmd->db, &S_WORK_REVIEW, 1, v, NULL, NULL, &res)
-               : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+               : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc != 0)
         goto out;
     Ccip__Ip__ListReviewReply reply = CCIP__IP__LIST_REVIEW_REPLY__INIT;
     Ccip__Ip__Work **works = NULL;
     size_t n = 0;
     if (s_fill_works(a, res, &works, &n) < 0) {
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
         goto out;
     }
     reply.items = ccip_arena_alloc(a, (n ? n : 1) * sizeof *reply.items);
@@ -437,26 +437,26 @@ int ip_review_list(ccip_command *cmd)
             goto out;
         reply.items[reply.n_items++] = it;
     }
-    rc = ccip_arena_failed(a) ? ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                              : ip_reply(cmd, &reply.base);
+    rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                              : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
     ccip_arena_destroy(&a);
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
 }
 
 static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ResolveReviewRequest *rq = request;
     char err[400];
-    int rc = ip_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err);
     if (rc != 0 ||
-        (rc = ip_invalid(cmd,
+        (rc = ccip_command_invalid(cmd,
                          ip_check_enum("decision", &ccip__ip__review_decision__descriptor,
                                        rq->decision, err, sizeof err),
                          err)) != 0 ||
-        (rc = ip_check_text(cmd, "note", rq->note, 1, IP_NOTE_MAX, 1)) != 0)
+        (rc = ccip_command_check_text(cmd, "note", rq->note, 1, IP_NOTE_MAX, CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     PGresult *res = NULL;
     const char *v[] = {rq->work_id,
@@ -467,19 +467,19 @@ static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
     int hit = PQntuples(res) == 1;
     PQclear(res);
     if (!hit)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                        "work %s is not waiting for review (unknown, never flagged, or already "
                        "resolved)",
                        rq->work_id);
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
     if ((rc = s_load_work(cmd, a, rq->work_id, 0, &reply)) != 0)
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_review_resolve(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__resolve_review_request__descriptor, s_review_resolve);
+    return ccip_command_run(cmd, &ccip__ip__resolve_review_request__descriptor, s_review_resolve);
 }
 
 /* ---- shared with trades and disputes ----------------------------------------------------- */
@@ -495,14 +495,14 @@ int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w)
 {
     char err[200];
     if (ip_check_uuid("work_id", work_id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_WORK_LOCK, 1, &work_id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", work_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", work_id);
     }
     snprintf(w->id, sizeof w->id, "%s", PQgetvalue(res, 0, 0));
     w->serial = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
@@ -517,7 +517,7 @@ int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *w
 {
     char serial[24];
     ip_serial_text(w->serial, serial, sizeof serial);
-    return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                    "work %s (%s) is frozen by upheld dispute %s and cannot be %s", serial, w->id,
                    w->frozen_by, what);
 }
