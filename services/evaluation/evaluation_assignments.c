@@ -171,17 +171,17 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
     if (strcmp(c->status, EVALUATION_CASE_OPEN) != 0 &&
         strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "case %s is %s: its investigation and panel can no longer change",
-                               c->id, c->status);
+                                 "case %s is %s: its investigation and panel can no longer change",
+                                 c->id, c->status);
     evaluation_sheet sh;
     int found = 0;
     int rc = evaluation_sheet_fetch(cmd->db, c->kind, c->sheet_version, &sh, &found);
     if (rc == 0 && !found)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "no score sheet has been published for %s; publish one (criteria, "
-                             "panel size, fields of expertise) with evaluation.sheet.publish.v1 "
-                             "before assigning",
-                             c->kind);
+                               "no score sheet has been published for %s; publish one (criteria, "
+                               "panel size, fields of expertise) with evaluation.sheet.publish.v1 "
+                               "before assigning",
+                               c->kind);
     if (rc == 0) {
         p->sheet_version = sh.version;
         p->panel_size = c->panel_size ? c->panel_size : sh.panel_size;
@@ -262,7 +262,7 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
     int is_agency = pick->kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     if (!is_agency && pick->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `picks[%zu].kind` must be EXPERT or AGENCY", i);
+                                 "field `picks[%zu].kind` must be EXPERT or AGENCY", i);
     snprintf(field, sizeof field, "picks[%zu].id", i);
     int rc = ccip_command_check_code(cmd, field, pick->id, EVALUATION_ID_MAX);
     if (rc != 0)
@@ -270,28 +270,28 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
     if (pick->override_reason[0]) {
         snprintf(field, sizeof field, "picks[%zu].override_reason", i);
         rc = ccip_command_check_text(cmd, field, pick->override_reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
         if (rc != 0)
             return rc;
     }
     const char *kind = is_agency ? "agency" : "expert";
     if (is_agency && (p->agency_live || p->has_agency))
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: case %s already has its agency; reassign it first "
-                               "(evaluation.assignment.reassign.v1)",
-                               i, p->c->id);
+                                 "picks[%zu]: case %s already has its agency; reassign it first "
+                                 "(evaluation.assignment.reassign.v1)",
+                                 i, p->c->id);
     if (!is_agency && (int)p->nexperts >= p->experts_wanted)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: the panel of case %s has %d of %d seats filled; only "
-                               "%d expert pick(s) fit",
-                               i, p->c->id, p->experts_live, p->panel_size, p->experts_wanted);
+                                 "picks[%zu]: the panel of case %s has %d of %d seats filled; only "
+                                 "%d expert pick(s) fit",
+                                 i, p->c->id, p->experts_live, p->panel_size, p->experts_wanted);
     const char *const *ex = is_agency ? p->ex_agencies : p->ex_experts;
     size_t nex = is_agency ? p->nex_agencies : p->nex_experts;
     if (s_in(pick->id, ex, nex))
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s is already on case %s, or left it (declined or "
-                               "reassigned); pick someone else",
-                               i, kind, pick->id, p->c->id);
+                                 "picks[%zu]: %s %s is already on case %s, or left it (declined or "
+                                 "reassigned); pick someone else",
+                                 i, kind, pick->id, p->c->id);
     PGresult *res = NULL;
     const char *id = pick->id;
     rc = ccip_db_exec(cmd->db, is_agency ? &S_AGENCY_ONE : &S_EXPERT_ONE, 1, &id, NULL, NULL, &res);
@@ -300,33 +300,34 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
     if (PQntuples(res) != 1) {
         PQclear(res);
         return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                               "picks[%zu]: there is no %s %s in the register", i, kind, pick->id);
+                                 "picks[%zu]: there is no %s %s in the register", i, kind,
+                                 pick->id);
     }
     s_choice ch = {0};
     s_candidate(p->a, res, 0, &ch.c, &ch.name);
     PQclear(res);
     if (!ch.c.active)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s is inactive; activate it first", i, kind,
-                               pick->id);
+                                 "picks[%zu]: %s %s is inactive; activate it first", i, kind,
+                                 pick->id);
     if (ch.c.load >= ch.c.capacity)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s is at its capacity (%d of %d open tasks); load "
-                               "caps cannot be overridden",
-                               i, kind, pick->id, ch.c.load, ch.c.capacity);
+                                 "picks[%zu]: %s %s is at its capacity (%d of %d open tasks); load "
+                                 "caps cannot be overridden",
+                                 i, kind, pick->id, ch.c.load, ch.c.capacity);
     ch.conflicts = evaluation_conflicts(&ch.c, &p->facts);
     evaluation_conflict_text(ch.conflicts, conflicts, sizeof conflicts);
     if (ch.conflicts && !pick->override_reason[0])
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s has a conflict with applicant %s (%s); to "
-                               "assign them anyway give a written `override_reason`, which is "
-                               "recorded",
-                               i, kind, pick->id, p->c->applicant_uscc, conflicts);
+                                 "picks[%zu]: %s %s has a conflict with applicant %s (%s); to "
+                                 "assign them anyway give a written `override_reason`, which is "
+                                 "recorded",
+                                 i, kind, pick->id, p->c->applicant_uscc, conflicts);
     if (!ch.conflicts && pick->override_reason[0])
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "picks[%zu]: %s %s has no detected conflict, so there is nothing "
-                               "to override; leave `override_reason` empty",
-                               i, kind, pick->id);
+                                 "picks[%zu]: %s %s has no detected conflict, so there is nothing "
+                                 "to override; leave `override_reason` empty",
+                                 i, kind, pick->id);
     ch.override_reason = ccip_arena_strdup(p->a, pick->override_reason);
     ch.picked = 1;
     if (is_agency) {
@@ -337,7 +338,7 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
         for (size_t k = 0; k < p->nexperts; k++)
             if (strcmp(p->experts[k].c.id, ch.c.id) == 0)
                 return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                       "picks[%zu]: expert %s is picked twice", i, ch.c.id);
+                                         "picks[%zu]: expert %s is picked twice", i, ch.c.id);
         p->experts[p->nexperts++] = ch;
         p->ex_experts[p->nex_experts++] = ch.c.id;
         p->affiliations[p->naffiliations++] = ch.c.affiliation_uscc;
@@ -633,7 +634,7 @@ static int s_plan_apply(s_plan *p)
         ev.agency_id = (char *)p->agency.c.id;
         ev.due_at_us = inv_due;
         rc = ccip_command_emit(cmd, "evaluation.investigation.scheduled.v1", "application",
-                             p->c->application_id, &ev.base);
+                               p->c->application_id, &ev.base);
     }
     if (rc == 0 && p->nexperts && p->experts_live == 0) {
         Ccip__Evaluation__ReviewStarted ev = CCIP__EVALUATION__REVIEW_STARTED__INIT;
@@ -642,7 +643,7 @@ static int s_plan_apply(s_plan *p)
         ev.panel_size = p->panel_size;
         ev.due_at_us = rev_due;
         rc = ccip_command_emit(cmd, "evaluation.review.started.v1", "application",
-                             p->c->application_id, &ev.base);
+                               p->c->application_id, &ev.base);
     }
     return rc;
 }
@@ -693,25 +694,20 @@ static void s_plan_reply(const s_plan *p, Ccip__Evaluation__AssignReply *reply, 
 
 /* ---- commands --------------------------------------------------------------------- */
 
-static int s_assign(ccip_command *cmd, int dry_run)
+/* Proposes (dry_run: writes nothing) or makes an assignment. */
+static int s_assign(ccip_command *cmd, ccip_arena *a, const Ccip__Evaluation__AssignRequest *rq,
+                    int dry_run)
 {
-    Ccip__Evaluation__AssignRequest *rq = (Ccip__Evaluation__AssignRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__assign_request__descriptor);
-    if (!rq)
-        return 0;
     evaluation_case_row c;
-    ccip_arena *a = ccip_arena_new();
     s_plan p;
     int rc = evaluation_case_fetch(cmd, rq->case_id, !dry_run, &c);
-    if (rc == 0 && !a)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc == 0)
         rc = s_plan_init(&p, cmd, &c, a);
     if (rc == 0 && p.agency_live && p.experts_wanted == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s has its agency and a full panel of %d; nothing to assign "
-                             "(reassign a task to change who does it)",
-                             c.id, p.panel_size);
+                               "case %s has its agency and a full panel of %d; nothing to assign "
+                               "(reassign a task to change who does it)",
+                               c.id, p.panel_size);
     for (size_t i = 0; rc == 0 && i < rq->n_picks; i++)
         rc = s_plan_pick(&p, rq->picks[i], i);
     if (rc == 0)
@@ -722,10 +718,10 @@ static int s_assign(ccip_command *cmd, int dry_run)
             snprintf(why, sizeof why, "; the first passed over: %s %s: %s",
                      s_kind_word(p.skipped[0]->kind), p.skipped[0]->id, p.skipped[0]->reason);
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "no %s could be found for case %s (district %s, fields %s)%s; "
-                             "register or activate more, or raise capacities",
-                             p.agency_live ? "expert" : "agency or expert", c.id, c.district_code,
-                             p.fields, why);
+                               "no %s could be found for case %s (district %s, fields %s)%s; "
+                               "register or activate more, or raise capacities",
+                               p.agency_live ? "expert" : "agency or expert", c.id, c.district_code,
+                               p.fields, why);
     }
     if (rc == 0 && !dry_run)
         rc = s_plan_apply(&p);
@@ -736,19 +732,27 @@ static int s_assign(ccip_command *cmd, int dry_run)
                                   : ccip_command_reply(cmd, &reply.base);
     }
     evaluation_case_row_clear(&c);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+static int s_propose(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    return s_assign(cmd, a, request, 1);
 }
 
 int evaluation_assignment_propose(ccip_command *cmd)
 {
-    return s_assign(cmd, 1);
+    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_propose);
+}
+
+static int s_make(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    return s_assign(cmd, a, request, 0);
 }
 
 int evaluation_assignment_make(ccip_command *cmd)
 {
-    return s_assign(cmd, 0);
+    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_make);
 }
 
 int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
@@ -798,7 +802,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     if (strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "case %s is %s: its tasks can no longer change", c->id, c->status);
+                                 "case %s is %s: its tasks can no longer change", c->id, c->status);
     PGresult *res = NULL;
     const char *v[] = {c->id, subject_id};
     int rc = ccip_db_exec(cmd->db, is_agency ? &S_OPEN_INVESTIGATION : &S_OPEN_REVIEW, 2, v, NULL,
@@ -809,11 +813,11 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
         PQclear(res);
         if (by_subject)
             return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                                   "%s %s is not assigned to case %s; only the assigned %s may "
-                                   "decline it",
-                                   word, subject_id, c->id, word);
+                                     "%s %s is not assigned to case %s; only the assigned %s may "
+                                     "decline it",
+                                     word, subject_id, c->id, word);
         return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "%s %s has no task on case %s", word,
-                               subject_id, c->id);
+                                 subject_id, c->id);
     }
     char task[CCIP_UUID_STRLEN + 1];
     snprintf(task, sizeof task, "%s", PQgetvalue(res, 0, 0));
@@ -821,9 +825,9 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     PQclear(res);
     if (done)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "%s %s has already %s on case %s; a finished task cannot be %s",
-                               word, subject_id, is_agency ? "filed its report" : "submitted",
-                               c->id, by_subject ? "declined" : "reassigned");
+                                 "%s %s has already %s on case %s; a finished task cannot be %s",
+                                 word, subject_id, is_agency ? "filed its report" : "submitted",
+                                 c->id, by_subject ? "declined" : "reassigned");
     rc = evaluation_task_release(cmd->db, kind, task, subject_id, status, reason);
     char detail[EVALUATION_REASON_MAX + 64];
     snprintf(detail, sizeof detail, "%s %s: %s", word, subject_id, reason);
@@ -841,12 +845,9 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     return rc;
 }
 
-int evaluation_assignment_decline(ccip_command *cmd)
+static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__DeclineRequest *rq = (Ccip__Evaluation__DeclineRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__decline_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__DeclineRequest *rq = request;
     int is_agency = strcmp(cmd->actor.role, "agency") == 0;
     Ccip__Evaluation__SubjectKind kind =
         is_agency ? CCIP__EVALUATION__SUBJECT_KIND__AGENCY : CCIP__EVALUATION__SUBJECT_KIND__EXPERT;
@@ -856,40 +857,47 @@ int evaluation_assignment_decline(ccip_command *cmd)
     int rc = evaluation_actor_subject(cmd, cmd->actor.role, me);
     if (rc == 0)
         rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
     if (rc == 0)
         rc = s_release_and_refill(cmd, &c, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int evaluation_assignment_reassign(ccip_command *cmd)
+int evaluation_assignment_decline(ccip_command *cmd)
 {
-    Ccip__Evaluation__ReassignRequest *rq = (Ccip__Evaluation__ReassignRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__reassign_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__evaluation__decline_request__descriptor,
+                            s_assignment_decline);
+}
+
+static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__ReassignRequest *rq = request;
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     int rc = 0;
     if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
         rq->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `kind` must be EXPERT or AGENCY");
+                               "field `kind` must be EXPERT or AGENCY");
     if (rc == 0)
         rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
         rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
     if (rc == 0)
         rc = s_release_and_refill(cmd, &c, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
                                   0);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_assignment_reassign(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__reassign_request__descriptor,
+                            s_assignment_reassign);
 }

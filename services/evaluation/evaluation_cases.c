@@ -148,7 +148,8 @@ int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg)
                                ? a->district_code
                                : (org && org->district_code ? org->district_code : "");
     const ccip_district *d = ccip_district_find(district);
-    const char *kind = evaluation_enum_name(&ccip__intake__call_kind__descriptor, (int)a->kind);
+    const char *kind =
+        a->kind ? ccip_enum_name(&ccip__intake__call_kind__descriptor, (int)a->kind) : NULL;
     if (!ccip_uuid_valid(a->application_id) || !ccip_uuid_valid(a->call_id)) {
         rc = s_skip(ev, "application_id or call_id is not a UUID");
     } else if (!kind) {
@@ -211,14 +212,6 @@ int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     return rc;
 }
 
-static const ccip_consumer_handler s_intake_handlers[] = {
-    {"intake.application.accepted.v1", evaluation_case_open},
-};
-
-const ccip_subscription evaluation_case_subscriptions[EVALUATION_CASE_NSUBSCRIPTIONS] = {
-    {"intake", s_intake_handlers, sizeof s_intake_handlers / sizeof s_intake_handlers[0]},
-};
-
 /* ---- rows -------------------------------------------------------------------- */
 
 static void s_row_fill(evaluation_case_row *r, PGresult *res)
@@ -262,8 +255,8 @@ int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
     if (PQntuples(res) != 1) {
         PQclear(res);
         return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                               "there is no case %s; list cases with evaluation.case.list.v1",
-                               case_id);
+                                 "there is no case %s; list cases with evaluation.case.list.v1",
+                                 case_id);
     }
     s_row_fill(out, res);
     return 0;
@@ -397,7 +390,7 @@ static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res
     c->application_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICATION));
     c->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL));
     c->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                            PQgetvalue(res, 0, C_KIND));
+                                                      PQgetvalue(res, 0, C_KIND));
     c->year = (int32_t)ccip_db_cell_i64(res, 0, C_YEAR);
     c->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL_TITLE));
     c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_FUND));
@@ -639,15 +632,11 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena 
 
 /* ---- commands ------------------------------------------------------------------- */
 
-int evaluation_case_get(ccip_command *cmd)
+static int s_case_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__GetCaseRequest *rq = (Ccip__Evaluation__GetCaseRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__get_case_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__GetCaseRequest *rq = request;
     int rc = 0;
     char id[CCIP_UUID_STRLEN + 1] = "";
-    ccip_arena *a = NULL;
     if (rq->application_id[0] && !rq->case_id[0]) {
         rc = ccip_command_check_uuid(cmd, "application_id", rq->application_id);
         PGresult *res = NULL;
@@ -657,9 +646,9 @@ int evaluation_case_get(ccip_command *cmd)
             snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
         else if (rc == 0)
             rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "application %s has no case (yet): a case opens when intake "
-                                 "accepts the application",
-                                 rq->application_id);
+                                   "application %s has no case (yet): a case opens when intake "
+                                   "accepts the application",
+                                   rq->application_id);
         PQclear(res);
     } else {
         rc = ccip_command_check_uuid(cmd, "case_id", rq->case_id);
@@ -668,7 +657,6 @@ int evaluation_case_get(ccip_command *cmd)
     }
     if (rc != 0)
         goto out;
-    a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     rc = evaluation_case_load(cmd->db, id, 1, a, &c);
     if (rc != 0)
@@ -683,9 +671,12 @@ int evaluation_case_get(ccip_command *cmd)
     reply.case_ = c;
     rc = ccip_command_reply(cmd, &reply.base);
 out:
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_case_get(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__get_case_request__descriptor, s_case_get);
 }
 
 static const ccip_db_stmt S_LIST = {
@@ -696,30 +687,25 @@ static const ccip_db_stmt S_LIST = {
     "AND id > coalesce(nullif($3, '')::uuid, '00000000-0000-0000-0000-000000000000'::uuid) "
     "ORDER BY id LIMIT $4::integer"};
 
-int evaluation_case_list(ccip_command *cmd)
+static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__ListCasesRequest *rq =
-        (Ccip__Evaluation__ListCasesRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__list_cases_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__ListCasesRequest *rq = request;
     int rc = 0;
-    ccip_arena *a = NULL;
     PGresult *res = NULL;
     const char *status = "", *kind = "";
     if (rq->status) {
-        status = evaluation_enum_name(&ccip__evaluation__case_status__descriptor, (int)rq->status);
+        status = ccip_enum_name(&ccip__evaluation__case_status__descriptor, (int)rq->status);
         if (!status) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `status` has an unknown value %d", (int)rq->status);
+                                   "field `status` has an unknown value %d", (int)rq->status);
             goto out;
         }
     }
     if (rq->kind) {
-        kind = evaluation_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
+        kind = ccip_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
         if (!kind) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `kind` has an unknown value %d", (int)rq->kind);
+                                   "field `kind` has an unknown value %d", (int)rq->kind);
             goto out;
         }
     }
@@ -727,8 +713,8 @@ int evaluation_case_list(ccip_command *cmd)
         goto out;
     if (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `limit` must be between 0 (= %d) and %d, got %d",
-                             EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+                               "field `limit` must be between 0 (= %d) and %d, got %d",
+                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
         goto out;
     }
     char limit[16];
@@ -737,7 +723,6 @@ int evaluation_case_list(ccip_command *cmd)
     rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    a = ccip_arena_new();
     int n = PQntuples(res);
     Ccip__Evaluation__ListCasesReply reply = CCIP__EVALUATION__LIST_CASES_REPLY__INIT;
     reply.cases = ccip_arena_alloc(a, (size_t)n * sizeof *reply.cases + 1);
@@ -748,8 +733,8 @@ int evaluation_case_list(ccip_command *cmd)
         *s = (Ccip__Evaluation__CaseSummary)CCIP__EVALUATION__CASE_SUMMARY__INIT;
         s->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
         s->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        s->kind = (Ccip__Intake__CallKind)ccip_enum_value(
-            &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 2));
+        s->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
+                                                          PQgetvalue(res, i, 2));
         s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
         s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
         s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
@@ -766,7 +751,10 @@ int evaluation_case_list(ccip_command *cmd)
         rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_case_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_cases_request__descriptor, s_case_list);
 }

@@ -114,13 +114,9 @@ static int s_reply_case(ccip_command *cmd, const char *case_id)
     return rc;
 }
 
-int evaluation_case_submit(ccip_command *cmd)
+static int s_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__SubmitToOfficeRequest *rq =
-        (Ccip__Evaluation__SubmitToOfficeRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__submit_to_office_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__SubmitToOfficeRequest *rq = request;
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     char missing[MISSING_MAX];
@@ -131,14 +127,14 @@ int evaluation_case_submit(ccip_command *cmd)
     if (rc == 0 && strcmp(c.status, EVALUATION_CASE_IN_EVALUATION) != 0 &&
         strcmp(c.status, EVALUATION_CASE_OPEN) != 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s is %s; only a case in evaluation can be submitted to the "
-                             "office",
-                             c.id, c.status);
+                               "case %s is %s; only a case in evaluation can be submitted to the "
+                               "office",
+                               c.id, c.status);
     if (rc == 0)
         rc = evaluation_case_missing(cmd->db, &c, missing, sizeof missing, &nmissing);
     if (rc == 0 && nmissing)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s cannot go to the office yet; missing: %s", c.id, missing);
+                               "case %s cannot go to the office yet; missing: %s", c.id, missing);
     const char *v[] = {c.id, cmd->actor.id};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_SUBMIT, 2, v, NULL, NULL, NULL);
@@ -148,8 +144,13 @@ int evaluation_case_submit(ccip_command *cmd)
     if (rc == 0)
         rc = s_reply_case(cmd, c.id);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_case_submit(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__submit_to_office_request__descriptor,
+                            s_case_submit);
 }
 
 /* Checks the decision against the case. Returns 0 or CCIP_REPLIED. */
@@ -163,23 +164,23 @@ static int s_check_decision(ccip_command *cmd, const Ccip__Evaluation__DecideReq
     ccip_fen_format(c->requested_fen, req, sizeof req);
     if (funds && approved && (rq->recommended_fen < 1 || rq->recommended_fen > c->requested_fen))
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `recommended_fen`: approving a special-fund project names "
-                               "the amount recommended, between 1 fen and the %s yuan requested "
-                               "(%lld fen), got %lld",
-                               req, (long long)c->requested_fen, (long long)rq->recommended_fen);
+                                 "field `recommended_fen`: approving a special-fund project names "
+                                 "the amount recommended, between 1 fen and the %s yuan requested "
+                                 "(%lld fen), got %lld",
+                                 req, (long long)c->requested_fen, (long long)rq->recommended_fen);
     if ((!funds || !approved) && rq->recommended_fen != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `recommended_fen` applies only to approving a special-fund "
-                               "project; leave it 0");
-    if (returned &&
-        !evaluation_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to))
+                                 "field `recommended_fen` applies only to approving a special-fund "
+                                 "project; leave it 0");
+    if (returned && (!rq->return_to ||
+                     !ccip_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to)))
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `return_to` must say where a RETURNED case goes back to: "
-                               "RETURN_TO_INVESTIGATION, RETURN_TO_REVIEW or RETURN_TO_BOTH");
+                                 "field `return_to` must say where a RETURNED case goes back to: "
+                                 "RETURN_TO_INVESTIGATION, RETURN_TO_REVIEW or RETURN_TO_BOTH");
     if (!returned && rq->return_to != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `return_to` applies only to DECISION_RETURNED; leave it "
-                               "unset");
+                                 "field `return_to` applies only to DECISION_RETURNED; leave it "
+                                 "unset");
     return 0;
 }
 
@@ -217,10 +218,10 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
     if (rc == 0 && ev.decision &&
         ev.decision->outcome != CCIP__EVALUATION__OUTCOME__DECISION_RETURNED)
         rc = ccip_command_emit(cmd,
-                             ev.decision->outcome == CCIP__EVALUATION__OUTCOME__DECISION_APPROVED
-                                 ? "evaluation.application.approved.v1"
-                                 : "evaluation.application.declined.v1",
-                             "application", c->application_id, &ev.base);
+                               ev.decision->outcome == CCIP__EVALUATION__OUTCOME__DECISION_APPROVED
+                                   ? "evaluation.application.approved.v1"
+                                   : "evaluation.application.declined.v1",
+                               "application", c->application_id, &ev.base);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -254,46 +255,44 @@ static int s_return(ccip_command *cmd, evaluation_case_row *c, Ccip__Evaluation_
     return rc;
 }
 
-int evaluation_case_decide(ccip_command *cmd)
+static int s_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__DecideRequest *rq = (Ccip__Evaluation__DecideRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__decide_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__DecideRequest *rq = request;
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     char missing[MISSING_MAX], case_id[CCIP_UUID_STRLEN + 1] = "";
     char designation[CCIP_UUID_STRLEN + 1] = "";
     int nmissing = 0, rc = 0;
     const char *outcome =
-        evaluation_enum_name(&ccip__evaluation__outcome__descriptor, (int)rq->outcome);
+        rq->outcome ? ccip_enum_name(&ccip__evaluation__outcome__descriptor, (int)rq->outcome)
+                    : NULL;
     if (!outcome)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `outcome` must be DECISION_APPROVED, DECISION_DECLINED or "
-                             "DECISION_RETURNED");
+                               "field `outcome` must be DECISION_APPROVED, DECISION_DECLINED or "
+                               "DECISION_RETURNED");
     if (rc == 0)
         rc = ccip_command_check_text(cmd, "reasons", rq->reasons, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
     if (rc == 0 && (strcmp(c.status, EVALUATION_CASE_APPROVED) == 0 ||
                     strcmp(c.status, EVALUATION_CASE_DECLINED) == 0))
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s was decided already (%s); a decision is final", c.id,
-                             c.status);
+                               "case %s was decided already (%s); a decision is final", c.id,
+                               c.status);
     if (rc == 0 && strcmp(c.status, EVALUATION_CASE_WITH_OFFICE) != 0) {
         rc = evaluation_case_missing(cmd->db, &c, missing, sizeof missing, &nmissing);
         if (rc == 0 && nmissing)
             rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                                 "case %s cannot be decided yet; missing: %s; then staff submit "
-                                 "it to the office",
-                                 c.id, missing);
+                                   "case %s cannot be decided yet; missing: %s; then staff submit "
+                                   "it to the office",
+                                   c.id, missing);
         else if (rc == 0)
             rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                                 "case %s cannot be decided yet: its reviews and report are in, "
-                                 "but staff have not submitted it to the office "
-                                 "(evaluation.case.submit.v1)",
-                                 c.id);
+                                   "case %s cannot be decided yet: its reviews and report are in, "
+                                   "but staff have not submitted it to the office "
+                                   "(evaluation.case.submit.v1)",
+                                   c.id);
     }
     if (rc == 0)
         rc = s_check_decision(cmd, rq, &c);
@@ -310,13 +309,12 @@ int evaluation_case_decide(ccip_command *cmd)
     if (c.has_aggregate)
         snprintf(score, sizeof score, "%d", c.score_centi);
     const char *return_to =
-        rq->return_to
-            ? evaluation_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to)
-            : "RETURN_TO_UNSPECIFIED";
+        rq->return_to ? ccip_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to)
+                      : "RETURN_TO_UNSPECIFIED";
     const char *recommendation =
-        agg.recommendation ? evaluation_enum_name(&ccip__evaluation__recommendation__descriptor,
-                                                  (int)agg.recommendation)
-                           : "RECOMMENDATION_UNSPECIFIED";
+        agg.recommendation
+            ? ccip_enum_name(&ccip__evaluation__recommendation__descriptor, (int)agg.recommendation)
+            : "RECOMMENDATION_UNSPECIFIED";
     const char *v[] = {id,  case_id,   round,          outcome, rq->reasons,
                        fen, return_to, recommendation, score,   cmd->actor.id};
     rc = ccip_db_exec(cmd->db, &S_DECISION, 10, v, NULL, NULL, NULL);
@@ -343,6 +341,10 @@ int evaluation_case_decide(ccip_command *cmd)
         rc = s_reply_case(cmd, case_id);
 out:
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_case_decide(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__decide_request__descriptor, s_case_decide);
 }

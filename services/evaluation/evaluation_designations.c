@@ -79,7 +79,7 @@ static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresul
     d->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
     d->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
     d->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                            PQgetvalue(res, i, 3));
+                                                      PQgetvalue(res, i, 3));
     d->certificate_no = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
     d->holder_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
     d->holder_name = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
@@ -168,13 +168,9 @@ int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c
     return rc;
 }
 
-int evaluation_designation_get(ccip_command *cmd)
+static int s_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__GetDesignationRequest *rq =
-        (Ccip__Evaluation__GetDesignationRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__get_designation_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__GetDesignationRequest *rq = request;
     int rc = 0;
     PGresult *res = NULL;
     if (rq->certificate_no[0] && !rq->designation_id[0]) {
@@ -182,8 +178,8 @@ int evaluation_designation_get(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_BY_CERTIFICATE, 1, v, NULL, NULL, &res);
         if (rc == 0 && PQntuples(res) != 1)
             rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no designation with certificate number %.40s",
-                                 rq->certificate_no);
+                                   "there is no designation with certificate number %.40s",
+                                   rq->certificate_no);
         if (rc == 0) {
             char id[CCIP_UUID_STRLEN + 1];
             snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
@@ -195,31 +191,32 @@ int evaluation_designation_get(ccip_command *cmd)
             rc = s_publish(cmd, rq->designation_id, NULL, 1);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int evaluation_designation_list(ccip_command *cmd)
+int evaluation_designation_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__ListDesignationsRequest *rq =
-        (Ccip__Evaluation__ListDesignationsRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__list_designations_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__evaluation__get_designation_request__descriptor,
+                            s_designation_get);
+}
+
+static int s_designation_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__ListDesignationsRequest *rq = request;
     int rc = 0;
     PGresult *res = NULL;
     const char *status = "";
     char err[256];
-    if (rq->status && !(status = evaluation_enum_name(
-                            &ccip__evaluation__designation_status__descriptor, (int)rq->status)))
+    if (rq->status && !(status = ccip_enum_name(&ccip__evaluation__designation_status__descriptor,
+                                                (int)rq->status)))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `status` has an unknown value %d", (int)rq->status);
+                               "field `status` has an unknown value %d", (int)rq->status);
     if (rc == 0 && rq->holder_uscc[0] && ccip_uscc_check(rq->holder_uscc, err, sizeof err) < 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `holder_uscc`: %s", err);
     if (rc == 0 && (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `limit` must be between 0 (= %d) and %d, got %d",
-                             EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+                               "field `limit` must be between 0 (= %d) and %d, got %d",
+                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     if (rc == 0) {
         char limit[16];
         snprintf(limit, sizeof limit, "%d", rq->limit ? rq->limit : EVALUATION_LIST_DEFAULT);
@@ -227,7 +224,6 @@ int evaluation_designation_list(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     }
     if (rc == 0) {
-        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListDesignationsReply reply =
             CCIP__EVALUATION__LIST_DESIGNATIONS_REPLY__INIT;
         int n = PQntuples(res);
@@ -236,11 +232,15 @@ int evaluation_designation_list(ccip_command *cmd)
             reply.designations[reply.n_designations++] = s_designation(a, res, i);
         rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                                   : ccip_command_reply(cmd, &reply.base);
-        ccip_arena_destroy(&a);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_designation_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_designations_request__descriptor,
+                            s_designation_list);
 }
 
 /* Locks designation id: writes its status, case and whether it expired.
@@ -263,22 +263,18 @@ static int s_lock(ccip_command *cmd, const char *id, char status[32],
     return rc;
 }
 
-int evaluation_designation_revoke(ccip_command *cmd)
+static int s_designation_revoke(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__RevokeDesignationRequest *rq =
-        (Ccip__Evaluation__RevokeDesignationRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__revoke_designation_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__RevokeDesignationRequest *rq = request;
     char status[32], case_id[CCIP_UUID_STRLEN + 1];
     int expired = 0;
     int rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_lock(cmd, rq->designation_id, status, case_id, &expired);
     if (rc == 0 && strcmp(status, "DESIGNATION_REVOKED") == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "designation %s was revoked already", rq->designation_id);
+                               "designation %s was revoked already", rq->designation_id);
     const char *v[] = {rq->designation_id, cmd->actor.id, rq->reason};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_REVOKE, 3, v, NULL, NULL, NULL);
@@ -287,27 +283,28 @@ int evaluation_designation_revoke(ccip_command *cmd)
                                  "designation revoked", rq->reason);
     if (rc == 0)
         rc = s_publish(cmd, rq->designation_id, "evaluation.designation.revoked.v1", 1);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int evaluation_designation_reevaluate(ccip_command *cmd)
+int evaluation_designation_revoke(ccip_command *cmd)
 {
-    Ccip__Evaluation__ReevaluateRequest *rq =
-        (Ccip__Evaluation__ReevaluateRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__reevaluate_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__evaluation__revoke_designation_request__descriptor,
+                            s_designation_revoke);
+}
+
+static int s_designation_reevaluate(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__ReevaluateRequest *rq = request;
     char status[32], case_id[CCIP_UUID_STRLEN + 1];
     int expired = 0;
     int rc = ccip_command_check_text(cmd, "note", rq->note, EVALUATION_REASON_MIN, NOTE_MAX_CHARS,
-                                   CCIP_TEXT_MULTILINE);
+                                     CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_lock(cmd, rq->designation_id, status, case_id, &expired);
     if (rc == 0 && (strcmp(status, "DESIGNATION_ACTIVE") != 0 || expired))
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "designation %s is %s; only an active designation is re-evaluated",
-                             rq->designation_id, expired ? "expired" : "revoked");
+                               "designation %s is %s; only an active designation is re-evaluated",
+                               rq->designation_id, expired ? "expired" : "revoked");
     char months[16];
     snprintf(months, sizeof months, "%lld", (long long)evaluation_cfg(cmd)->reevaluation_months);
     const char *v[] = {rq->designation_id, rq->note, months};
@@ -318,6 +315,11 @@ int evaluation_designation_reevaluate(ccip_command *cmd)
                                  "designation re-evaluated", rq->note);
     if (rc == 0)
         rc = s_publish(cmd, rq->designation_id, NULL, 1);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_designation_reevaluate(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__reevaluate_request__descriptor,
+                            s_designation_reevaluate);
 }

@@ -46,12 +46,12 @@ static int s_check_conflicts(ccip_command *cmd, Ccip__Evaluation__DeclaredConfli
     char err[256], field[64];
     if (n > EVALUATION_CONFLICTS_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `declared_conflicts` may hold at most %d entries, got %zu",
-                               EVALUATION_CONFLICTS_MAX, n);
+                                 "field `declared_conflicts` may hold at most %d entries, got %zu",
+                                 EVALUATION_CONFLICTS_MAX, n);
     for (size_t i = 0; i < n; i++) {
         if (ccip_uscc_check(list[i]->org_uscc, err, sizeof err) < 0)
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `declared_conflicts[%zu].org_uscc`: %s", i, err);
+                                     "field `declared_conflicts[%zu].org_uscc`: %s", i, err);
         snprintf(field, sizeof field, "declared_conflicts[%zu].note", i);
         int rc = ccip_command_check_text(cmd, field, list[i]->note, 0, NOTE_MAX_CHARS, 0);
         if (rc != 0)
@@ -191,9 +191,9 @@ static int s_agency_reply(ccip_command *cmd, const char *id)
     int rc = s_agency_rows(cmd->db, &S_AGENCY_GET, 1, &id, &res, &conflicts);
     if (rc == 0 && PQntuples(res) != 1)
         rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                             "there is no agency %s in the register; register it with "
-                             "evaluation.agency.register.v1",
-                             id);
+                               "there is no agency %s in the register; register it with "
+                               "evaluation.agency.register.v1",
+                               id);
     if (rc == 0) {
         ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__AgencyReply reply = CCIP__EVALUATION__AGENCY_REPLY__INIT;
@@ -215,8 +215,8 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
     out[0] = '\0';
     if (n == 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `districts_served` must name at least one district (code "
-                               "or name, e.g. 110105 or Chaoyang), or \"all\"");
+                                 "field `districts_served` must name at least one district (code "
+                                 "or name, e.g. 110105 or Chaoyang), or \"all\"");
     for (size_t i = 0; i < n; i++) {
         if (strcmp(list[i], "all") == 0) {
             nchosen = 0;
@@ -229,7 +229,7 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
             char err[256];
             ccip_district_check(list[i], err, sizeof err);
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `districts_served[%zu]`: %s", i, err);
+                                     "field `districts_served[%zu]`: %s", i, err);
         }
         int dup = 0;
         for (size_t k = 0; k < nchosen; k++)
@@ -243,13 +243,9 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
     return 0;
 }
 
-int evaluation_agency_register(ccip_command *cmd)
+static int s_agency_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__RegisterAgencyRequest *rq =
-        (Ccip__Evaluation__RegisterAgencyRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__register_agency_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__RegisterAgencyRequest *rq = request;
     char err[256], districts[DISTRICTS_MAX * 8];
     PGresult *res = NULL;
     int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
@@ -264,9 +260,9 @@ int evaluation_agency_register(ccip_command *cmd)
                          sizeof districts);
     if (rc == 0 && (rq->capacity < 1 || rq->capacity > CAPACITY_MAX))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `capacity` (most open investigations at once) must be "
-                             "between 1 and %d, got %d",
-                             CAPACITY_MAX, rq->capacity);
+                               "field `capacity` (most open investigations at once) must be "
+                               "between 1 and %d, got %d",
+                               CAPACITY_MAX, rq->capacity);
     if (rc == 0)
         rc = s_check_conflicts(cmd, rq->declared_conflicts, rq->n_declared_conflicts);
     if (rc != 0)
@@ -277,9 +273,9 @@ int evaluation_agency_register(ccip_command *cmd)
         goto out;
     if (PQntuples(res) == 1 && ccip_db_cell_i64(res, 0, 0) > rq->capacity) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "agency %s has %lld open investigations; field `capacity` cannot go "
-                             "below that (got %d) until some are reported or reassigned",
-                             id, (long long)ccip_db_cell_i64(res, 0, 0), rq->capacity);
+                               "agency %s has %lld open investigations; field `capacity` cannot go "
+                               "below that (got %d) until some are reported or reassigned",
+                               id, (long long)ccip_db_cell_i64(res, 0, 0), rq->capacity);
         goto out;
     }
     char capacity[16];
@@ -302,8 +298,13 @@ int evaluation_agency_register(ccip_command *cmd)
         rc = s_agency_reply(cmd, id);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_agency_register(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__register_agency_request__descriptor,
+                            s_agency_register);
 }
 
 /* Checks a SetActiveRequest. Returns 0 or CCIP_REPLIED. */
@@ -312,17 +313,13 @@ static int s_check_set_active(ccip_command *cmd, const Ccip__Evaluation__SetActi
     int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
     if (rc == 0)
         rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     return rc;
 }
 
-int evaluation_agency_set_active(ccip_command *cmd)
+static int s_agency_set_active(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__SetActiveRequest *rq =
-        (Ccip__Evaluation__SetActiveRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__set_active_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__SetActiveRequest *rq = request;
     int rc = s_check_set_active(cmd, rq);
     PGresult *res = NULL;
     if (rc == 0) {
@@ -337,21 +334,27 @@ int evaluation_agency_set_active(ccip_command *cmd)
         rc = s_agency_reply(cmd, rq->id);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return rc;
+}
+
+int evaluation_agency_set_active(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__set_active_request__descriptor,
+                            s_agency_set_active);
+}
+
+static int s_agency_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__GetRequest *rq = request;
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
+    if (rc == 0)
+        rc = s_agency_reply(cmd, rq->id);
     return rc;
 }
 
 int evaluation_agency_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetRequest *rq = (Ccip__Evaluation__GetRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__get_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
-    if (rc == 0)
-        rc = s_agency_reply(cmd, rq->id);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    return ccip_command_run(cmd, &ccip__evaluation__get_request__descriptor, s_agency_get);
 }
 
 /* Checks a ListRegisterRequest and writes the district code ("" = any) and
@@ -366,25 +369,21 @@ static int s_check_list(ccip_command *cmd, const Ccip__Evaluation__ListRegisterR
             char err[256];
             ccip_district_check(rq->district, err, sizeof err);
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `district`: %s",
-                                   err);
+                                     err);
         }
         snprintf(district, 8, "%s", d->code);
     }
     if (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `limit` must be between 0 (= %d) and %d, got %d",
-                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+                                 "field `limit` must be between 0 (= %d) and %d, got %d",
+                                 EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     snprintf(limit, 16, "%d", rq->limit ? rq->limit : EVALUATION_LIST_DEFAULT);
     return 0;
 }
 
-int evaluation_agency_list(ccip_command *cmd)
+static int s_agency_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__ListRegisterRequest *rq =
-        (Ccip__Evaluation__ListRegisterRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__list_register_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__ListRegisterRequest *rq = request;
     char district[8], limit[16];
     PGresult *res = NULL, *conflicts = NULL;
     int rc = s_check_list(cmd, rq, district, limit);
@@ -393,7 +392,6 @@ int evaluation_agency_list(ccip_command *cmd)
         rc = s_agency_rows(cmd->db, &S_AGENCY_LIST, 4, v, &res, &conflicts);
     }
     if (rc == 0) {
-        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListAgenciesReply reply = CCIP__EVALUATION__LIST_AGENCIES_REPLY__INIT;
         int n = PQntuples(res);
         reply.agencies = ccip_arena_alloc(a, (size_t)n * sizeof *reply.agencies + 1);
@@ -401,12 +399,16 @@ int evaluation_agency_list(ccip_command *cmd)
             reply.agencies[reply.n_agencies++] = s_agency(a, res, i, conflicts);
         rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                                   : ccip_command_reply(cmd, &reply.base);
-        ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_agency_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_register_request__descriptor,
+                            s_agency_list);
 }
 
 /* ---- experts ------------------------------------------------------------------- */
@@ -502,9 +504,9 @@ static int s_expert_reply(ccip_command *cmd, const char *id)
     int rc = s_expert_rows(cmd->db, &S_EXPERT_GET, 1, &id, &res, &conflicts);
     if (rc == 0 && PQntuples(res) != 1)
         rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                             "there is no expert %s in the register; register them with "
-                             "evaluation.expert.register.v1",
-                             id);
+                               "there is no expert %s in the register; register them with "
+                               "evaluation.expert.register.v1",
+                               id);
     if (rc == 0) {
         ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ExpertReply reply = CCIP__EVALUATION__EXPERT_REPLY__INIT;
@@ -526,9 +528,9 @@ static int s_fields(ccip_command *cmd, char **fields, size_t n, char *out, size_
     out[0] = '\0';
     if (n == 0 || n > EVALUATION_FIELDS_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `fields` must name 1 to %d fields of expertise (e.g. "
-                               "design, film), got %zu",
-                               EVALUATION_FIELDS_MAX, n);
+                                 "field `fields` must name 1 to %d fields of expertise (e.g. "
+                                 "design, film), got %zu",
+                                 EVALUATION_FIELDS_MAX, n);
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         snprintf(name, sizeof name, "field `fields[%zu]`", i);
@@ -543,13 +545,9 @@ static int s_fields(ccip_command *cmd, char **fields, size_t n, char *out, size_
     return 0;
 }
 
-int evaluation_expert_register(ccip_command *cmd)
+static int s_expert_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__RegisterExpertRequest *rq =
-        (Ccip__Evaluation__RegisterExpertRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__register_expert_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__RegisterExpertRequest *rq = request;
     char err[256], fields[EVALUATION_FIELDS_MAX * (FIELD_MAX_LEN + 1) + 1];
     char phone[PHONE_MAX], email[EMAIL_MAX];
     PGresult *res = NULL;
@@ -561,18 +559,18 @@ int evaluation_expert_register(ccip_command *cmd)
         rc = s_fields(cmd, rq->fields, rq->n_fields, fields, sizeof fields);
     if (rc == 0 && ccip_uscc_check(rq->affiliation_uscc, err, sizeof err) < 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `affiliation_uscc`: %s",
-                             err);
+                               err);
     if (rc == 0)
-        rc = ccip_command_check_text(cmd, "affiliation_name", rq->affiliation_name, 0, NAME_MAX_CHARS,
-                                   0);
+        rc = ccip_command_check_text(cmd, "affiliation_name", rq->affiliation_name, 0,
+                                     NAME_MAX_CHARS, 0);
     if (rc == 0 && !(d = ccip_district_find(rq->district))) {
         ccip_district_check(rq->district, err, sizeof err);
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `district`: %s", err);
     }
     if (rc == 0 && (rq->max_concurrent_reviews < 1 || rq->max_concurrent_reviews > REVIEWS_MAX))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `max_concurrent_reviews` must be between 1 and %d, got %d",
-                             REVIEWS_MAX, rq->max_concurrent_reviews);
+                               "field `max_concurrent_reviews` must be between 1 and %d, got %d",
+                               REVIEWS_MAX, rq->max_concurrent_reviews);
     if (rc == 0)
         rc = s_check_conflicts(cmd, rq->declared_conflicts, rq->n_declared_conflicts);
     if (rc == 0) {
@@ -580,14 +578,14 @@ int evaluation_expert_register(ccip_command *cmd)
         evaluation_email_norm(rq->email, email, sizeof email);
         if (rq->phone[0] && !phone[0])
             rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `phone` must hold a phone number of at least 5 digits, "
-                                 "got \"%.32s\"; leave it empty when unknown",
-                                 rq->phone);
+                                   "field `phone` must hold a phone number of at least 5 digits, "
+                                   "got \"%.32s\"; leave it empty when unknown",
+                                   rq->phone);
         else if (rq->email[0] && (!email[0] || strlen(rq->email) >= EMAIL_MAX))
             rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `email` must be an e-mail address (name@host) of at most "
-                                 "%d characters; leave it empty when unknown",
-                                 EMAIL_MAX - 1);
+                                   "field `email` must be an e-mail address (name@host) of at most "
+                                   "%d characters; leave it empty when unknown",
+                                   EMAIL_MAX - 1);
     }
     if (rc != 0)
         goto out;
@@ -597,11 +595,11 @@ int evaluation_expert_register(ccip_command *cmd)
         goto out;
     if (PQntuples(res) == 1 && ccip_db_cell_i64(res, 0, 0) > rq->max_concurrent_reviews) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s has %lld open reviews; field `max_concurrent_reviews` "
-                             "cannot go below that (got %d) until some are submitted or "
-                             "reassigned",
-                             id, (long long)ccip_db_cell_i64(res, 0, 0),
-                             rq->max_concurrent_reviews);
+                               "expert %s has %lld open reviews; field `max_concurrent_reviews` "
+                               "cannot go below that (got %d) until some are submitted or "
+                               "reassigned",
+                               id, (long long)ccip_db_cell_i64(res, 0, 0),
+                               rq->max_concurrent_reviews);
         goto out;
     }
     char max[16];
@@ -624,17 +622,18 @@ int evaluation_expert_register(ccip_command *cmd)
         rc = s_expert_reply(cmd, id);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int evaluation_expert_set_active(ccip_command *cmd)
+int evaluation_expert_register(ccip_command *cmd)
 {
-    Ccip__Evaluation__SetActiveRequest *rq =
-        (Ccip__Evaluation__SetActiveRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__set_active_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__evaluation__register_expert_request__descriptor,
+                            s_expert_register);
+}
+
+static int s_expert_set_active(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__SetActiveRequest *rq = request;
     int rc = s_check_set_active(cmd, rq);
     PGresult *res = NULL;
     if (rc == 0) {
@@ -649,30 +648,32 @@ int evaluation_expert_set_active(ccip_command *cmd)
         rc = s_expert_reply(cmd, rq->id);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return rc;
+}
+
+int evaluation_expert_set_active(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__set_active_request__descriptor,
+                            s_expert_set_active);
+}
+
+static int s_expert_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__GetRequest *rq = request;
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
+    if (rc == 0)
+        rc = s_expert_reply(cmd, rq->id);
     return rc;
 }
 
 int evaluation_expert_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetRequest *rq = (Ccip__Evaluation__GetRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__get_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
-    if (rc == 0)
-        rc = s_expert_reply(cmd, rq->id);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    return ccip_command_run(cmd, &ccip__evaluation__get_request__descriptor, s_expert_get);
 }
 
-int evaluation_expert_list(ccip_command *cmd)
+static int s_expert_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__ListRegisterRequest *rq =
-        (Ccip__Evaluation__ListRegisterRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__list_register_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__ListRegisterRequest *rq = request;
     char district[8], limit[16], err[256];
     PGresult *res = NULL, *conflicts = NULL;
     int rc = s_check_list(cmd, rq, district, limit);
@@ -685,7 +686,6 @@ int evaluation_expert_list(ccip_command *cmd)
         rc = s_expert_rows(cmd->db, &S_EXPERT_LIST, 5, v, &res, &conflicts);
     }
     if (rc == 0) {
-        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListExpertsReply reply = CCIP__EVALUATION__LIST_EXPERTS_REPLY__INIT;
         int n = PQntuples(res);
         reply.experts = ccip_arena_alloc(a, (size_t)n * sizeof *reply.experts + 1);
@@ -693,10 +693,14 @@ int evaluation_expert_list(ccip_command *cmd)
             reply.experts[reply.n_experts++] = s_expert(a, res, i, conflicts);
         rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                                   : ccip_command_reply(cmd, &reply.base);
-        ccip_arena_destroy(&a);
     }
     PQclear(res);
     PQclear(conflicts);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_expert_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_register_request__descriptor,
+                            s_expert_list);
 }

@@ -59,9 +59,9 @@ static int s_my_review(ccip_command *cmd, const evaluation_case_row *c, const ch
     int rc = ccip_db_exec(cmd->db, &S_MY_REVIEW, 2, v, NULL, NULL, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                             "expert %s is not assigned to case %s; only an assigned expert may "
-                             "declare on or score its review",
-                             me, c->id);
+                               "expert %s is not assigned to case %s; only an assigned expert may "
+                               "declare on or score its review",
+                               me, c->id);
     if (rc == 0) {
         snprintf(id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
         snprintf(status, 32, "%s", PQgetvalue(res, 0, 1));
@@ -99,30 +99,27 @@ static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID
         rc = evaluation_case_fetch(cmd, case_id, 1, c);
     if (rc == 0 && strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s is %s: its reviews can no longer change", c->id, c->status);
+                               "case %s is %s: its reviews can no longer change", c->id, c->status);
     if (rc == 0)
         rc = s_my_review(cmd, c, me, review, status);
     return rc;
 }
 
-int evaluation_review_declare(ccip_command *cmd)
+static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__DeclareRequest *rq = (Ccip__Evaluation__DeclareRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__declare_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__DeclareRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32];
     evaluation_case_row c;
     int rc = ccip_command_check_text(cmd, "statement", rq->statement,
-                                   rq->conflict ? EVALUATION_REASON_MIN : 0, EVALUATION_REASON_MAX,
-                                   CCIP_TEXT_MULTILINE);
+                                     rq->conflict ? EVALUATION_REASON_MIN : 0,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_begin(cmd, rq->case_id, me, &c, review, status);
     else
         memset(&c, 0, sizeof c);
     if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s has already submitted its review of case %s", me, c.id);
+                               "expert %s has already submitted its review of case %s", me, c.id);
     if (rc != 0)
         goto out;
     char detail[EVALUATION_REASON_MAX + 64];
@@ -160,8 +157,12 @@ int evaluation_review_declare(ccip_command *cmd)
         rc = s_reply(cmd, c.id, review, 0);
 out:
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_review_declare(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__declare_request__descriptor, s_review_declare);
 }
 
 /* When every seat of the panel has a submitted review: computes the
@@ -223,19 +224,15 @@ static int s_maybe_complete(ccip_command *cmd, evaluation_case_row *c, int *comp
         ev.application_id = (char *)c->application_id;
         ev.aggregate = &aggregate;
         rc = ccip_command_emit(cmd, "evaluation.review.completed.v1", "application",
-                             c->application_id, &ev.base);
+                               c->application_id, &ev.base);
     }
     *complete = rc == 0;
     return rc;
 }
 
-int evaluation_review_submit(ccip_command *cmd)
+static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__SubmitReviewRequest *rq =
-        (Ccip__Evaluation__SubmitReviewRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__submit_review_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__SubmitReviewRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32], err[512];
     evaluation_case_row c;
     evaluation_sheet sh;
@@ -243,30 +240,31 @@ int evaluation_review_submit(ccip_command *cmd)
     evaluation_score_in *in = NULL;
     int found = 0, complete = 0;
     int rc = ccip_command_check_text(cmd, "comment", rq->comment, 0, COMMENT_MAX_CHARS,
-                                   CCIP_TEXT_MULTILINE);
+                                     CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_begin(cmd, rq->case_id, me, &c, review, status);
     else
         memset(&c, 0, sizeof c);
     if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s has already submitted its review of case %s", me, c.id);
+                               "expert %s has already submitted its review of case %s", me, c.id);
     if (rc == 0 && strcmp(status, EVALUATION_TASK_ASSIGNED) == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s must first declare that it has no conflict with the "
-                             "applicant (evaluation.review.declare.v1), then score",
-                             me);
+                               "expert %s must first declare that it has no conflict with the "
+                               "applicant (evaluation.review.declare.v1), then score",
+                               me);
     if (rc == 0 && rq->sheet_version != c.sheet_version)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `sheet_version` is %d, but case %s is scored on version %d of "
-                             "the %s score sheet; fetch that version with "
-                             "evaluation.sheet.get.v1 and score its criteria",
-                             rq->sheet_version, c.id, c.sheet_version, c.kind);
+        rc =
+            ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                              "field `sheet_version` is %d, but case %s is scored on version %d of "
+                              "the %s score sheet; fetch that version with "
+                              "evaluation.sheet.get.v1 and score its criteria",
+                              rq->sheet_version, c.id, c.sheet_version, c.kind);
     if (rc == 0)
         rc = evaluation_sheet_fetch(cmd->db, c.kind, c.sheet_version, &sh, &found);
     if (rc == 0 && !found)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "score sheet %s version %d is missing",
-                             c.kind, c.sheet_version);
+                               c.kind, c.sheet_version);
     if (rc != 0)
         goto out;
     in = calloc(rq->n_scores + 1, sizeof *in);
@@ -312,6 +310,11 @@ out:
     free(in);
     evaluation_sheet_clear(&sh);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int evaluation_review_submit(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__submit_review_request__descriptor,
+                            s_review_submit);
 }

@@ -79,12 +79,12 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
     if (rc == 0 && !found) {
         if (version)
             rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no score sheet version %d for %s", version, kind);
+                                   "there is no score sheet version %d for %s", version, kind);
         else
             rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "no score sheet has been published for %s yet; publish one "
-                                 "with evaluation.sheet.publish.v1",
-                                 kind);
+                                   "no score sheet has been published for %s yet; publish one "
+                                   "with evaluation.sheet.publish.v1",
+                                   kind);
     }
     if (rc == 0) {
         ccip_arena *a = ccip_arena_new();
@@ -92,8 +92,8 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
         Ccip__Evaluation__SheetReply reply = CCIP__EVALUATION__SHEET_REPLY__INIT;
         if (s) {
             *s = (Ccip__Evaluation__ScoreSheet)CCIP__EVALUATION__SCORE_SHEET__INIT;
-            s->kind = (Ccip__Intake__CallKind)ccip_enum_value(
-                &ccip__intake__call_kind__descriptor, kind);
+            s->kind =
+                (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor, kind);
             s->version = sh.version;
             s->pass_threshold_centi = sh.pass_threshold_centi;
             s->panel_size = sh.panel_size;
@@ -126,12 +126,12 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
 /* The kind of a request, as stored. Returns NULL after INVALID_ARGUMENT. */
 static const char *s_kind(ccip_command *cmd, int kind)
 {
-    const char *name = evaluation_enum_name(&ccip__intake__call_kind__descriptor, kind);
+    const char *name = kind ? ccip_enum_name(&ccip__intake__call_kind__descriptor, kind) : NULL;
     if (!name)
         ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "field `kind` must be CLUSTER_IDENTIFICATION, "
-                        "TALENT_BASE_IDENTIFICATION or SPECIAL_FUND_PROJECT, got %d",
-                        kind);
+                          "field `kind` must be CLUSTER_IDENTIFICATION, "
+                          "TALENT_BASE_IDENTIFICATION or SPECIAL_FUND_PROJECT, got %d",
+                          kind);
     return name;
 }
 
@@ -141,47 +141,45 @@ static int s_check_criteria(ccip_command *cmd, Ccip__Evaluation__Criterion **c, 
     char field[64], err[256];
     if (n < 1 || n > EVALUATION_CRITERIA_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `criteria` must hold 1 to %d criteria, got %zu",
-                               EVALUATION_CRITERIA_MAX, n);
+                                 "field `criteria` must hold 1 to %d criteria, got %zu",
+                                 EVALUATION_CRITERIA_MAX, n);
     for (size_t i = 0; i < n; i++) {
         err[0] = '\0';
         snprintf(field, sizeof field, "field `criteria[%zu].code`", i);
         if (evaluation_field_check(field, c[i]->code, err, sizeof err) < 0 ||
             strlen(c[i]->code) > CODE_MAX_LEN)
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "%s (codes are at most %d characters of a-z, 0-9, '_', '.', "
-                                   "'-')",
-                                   err[0] ? err : field, CODE_MAX_LEN);
+                                     "%s (codes are at most %d characters of a-z, 0-9, '_', '.', "
+                                     "'-')",
+                                     err[0] ? err : field, CODE_MAX_LEN);
         for (size_t k = 0; k < i; k++)
             if (strcmp(c[k]->code, c[i]->code) == 0)
-                return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                       "field `criteria[%zu].code` repeats `%s` of criteria[%zu]; "
-                                       "codes must be unique",
-                                       i, c[i]->code, k);
+                return ccip_command_fail(
+                    cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                    "field `criteria[%zu].code` repeats `%s` of criteria[%zu]; "
+                    "codes must be unique",
+                    i, c[i]->code, k);
         snprintf(field, sizeof field, "criteria[%zu].title", i);
         int rc = ccip_command_check_text(cmd, field, c[i]->title, 1, TITLE_MAX_CHARS, 0);
         if (rc != 0)
             return rc;
         if (c[i]->weight < 1 || c[i]->weight > EVALUATION_WEIGHT_MAX)
-            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `criteria[%zu].weight` must be between 1 and %d, got %d",
-                                   i, EVALUATION_WEIGHT_MAX, c[i]->weight);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `criteria[%zu].weight` must be between 1 and %d, got %d", i,
+                EVALUATION_WEIGHT_MAX, c[i]->weight);
         if (c[i]->max_score < 1 || c[i]->max_score > EVALUATION_MAX_SCORE)
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `criteria[%zu].max_score` must be between 1 and %d, "
-                                   "got %d",
-                                   i, EVALUATION_MAX_SCORE, c[i]->max_score);
+                                     "field `criteria[%zu].max_score` must be between 1 and %d, "
+                                     "got %d",
+                                     i, EVALUATION_MAX_SCORE, c[i]->max_score);
     }
     return 0;
 }
 
-int evaluation_sheet_publish(ccip_command *cmd)
+static int s_sheet_publish(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__PublishSheetRequest *rq =
-        (Ccip__Evaluation__PublishSheetRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__publish_sheet_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__PublishSheetRequest *rq = request;
     char err[256], field[64], fields[EVALUATION_FIELDS_MAX * 50] = "";
     PGresult *res = NULL;
     int rc = 0;
@@ -193,22 +191,22 @@ int evaluation_sheet_publish(ccip_command *cmd)
         goto out;
     if (rq->pass_threshold_centi < 0 || rq->pass_threshold_centi > EVALUATION_SCORE_MAX) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `pass_threshold_centi` must be between 0 and %d (hundredths "
-                             "of a point: 7000 = 70.00), got %d",
-                             EVALUATION_SCORE_MAX, rq->pass_threshold_centi);
+                               "field `pass_threshold_centi` must be between 0 and %d (hundredths "
+                               "of a point: 7000 = 70.00), got %d",
+                               EVALUATION_SCORE_MAX, rq->pass_threshold_centi);
         goto out;
     }
     if (panel < 1 || panel > EVALUATION_PANEL_MAX) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `panel_size` must be between 1 and %d (0 = %d), got %d",
-                             EVALUATION_PANEL_MAX, EVALUATION_PANEL_DEFAULT, rq->panel_size);
+                               "field `panel_size` must be between 1 and %d (0 = %d), got %d",
+                               EVALUATION_PANEL_MAX, EVALUATION_PANEL_DEFAULT, rq->panel_size);
         goto out;
     }
     if (rq->n_fields < 1 || rq->n_fields > EVALUATION_FIELDS_MAX) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `fields` must name 1 to %d fields of expertise the panel is "
-                             "matched on, got %zu",
-                             EVALUATION_FIELDS_MAX, rq->n_fields);
+                               "field `fields` must name 1 to %d fields of expertise the panel is "
+                               "matched on, got %zu",
+                               EVALUATION_FIELDS_MAX, rq->n_fields);
         goto out;
     }
     size_t used = 0;
@@ -247,24 +245,30 @@ int evaluation_sheet_publish(ccip_command *cmd)
         rc = s_reply(cmd, kind, atoi(version));
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return rc;
+}
+
+int evaluation_sheet_publish(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__publish_sheet_request__descriptor,
+                            s_sheet_publish);
+}
+
+static int s_sheet_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__GetSheetRequest *rq = request;
+    int rc = 0;
+    const char *kind = s_kind(cmd, (int)rq->kind);
+    if (kind && rq->version < 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `version` must be 0 (the latest) or a version number, got %d",
+                               rq->version);
+    else if (kind)
+        rc = s_reply(cmd, kind, rq->version);
     return rc;
 }
 
 int evaluation_sheet_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetSheetRequest *rq = (Ccip__Evaluation__GetSheetRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__get_sheet_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc = 0;
-    const char *kind = s_kind(cmd, (int)rq->kind);
-    if (kind && rq->version < 0)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `version` must be 0 (the latest) or a version number, got %d",
-                             rq->version);
-    else if (kind)
-        rc = s_reply(cmd, kind, rq->version);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    return ccip_command_run(cmd, &ccip__evaluation__get_sheet_request__descriptor, s_sheet_get);
 }

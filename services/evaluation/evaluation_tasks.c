@@ -81,20 +81,16 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
     t->overdue = PQgetvalue(res, i, 8)[0] == 't';
     t->case_title = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
     t->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
-    t->call_kind = (Ccip__Intake__CallKind)ccip_enum_value(
-        &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 11));
+    t->call_kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
+                                                           PQgetvalue(res, i, 11));
     t->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
     t->summary = ccip_arena_strdup(a, PQgetvalue(res, i, 13));
     return t;
 }
 
-int evaluation_task_list(ccip_command *cmd)
+static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__ListTasksRequest *rq =
-        (Ccip__Evaluation__ListTasksRequest *)ccip_command_unpack(
-            cmd, &ccip__evaluation__list_tasks_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__ListTasksRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1] = "";
     const char *subject = rq->subject_id, *kind = "";
     PGresult *res = NULL;
@@ -109,8 +105,8 @@ int evaluation_task_list(ccip_command *cmd)
     }
     if (rc == 0 && (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `limit` must be between 0 (= %d) and %d, got %d",
-                             EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+                               "field `limit` must be between 0 (= %d) and %d, got %d",
+                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     if (rc == 0) {
         char limit[16];
         snprintf(limit, sizeof limit, "%d", rq->limit ? rq->limit : EVALUATION_LIST_DEFAULT);
@@ -118,7 +114,6 @@ int evaluation_task_list(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     }
     if (rc == 0) {
-        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListTasksReply reply = CCIP__EVALUATION__LIST_TASKS_REPLY__INIT;
         int n = PQntuples(res);
         reply.tasks = ccip_arena_alloc(a, (size_t)n * sizeof *reply.tasks + 1);
@@ -126,16 +121,20 @@ int evaluation_task_list(ccip_command *cmd)
             reply.tasks[reply.n_tasks++] = s_task(a, res, i);
         rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                                   : ccip_command_reply(cmd, &reply.base);
-        ccip_arena_destroy(&a);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-/* Runs one sweep statement and publishes each task it returns as `type`.
- * Adds their number to *count. */
-static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *type, int *count)
+int evaluation_task_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_tasks_request__descriptor, s_task_list);
+}
+
+/* Runs one sweep statement and publishes each task it returns as `type`
+ * (built in a). Adds their number to *count. */
+static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, const char *type,
+                      int *count)
 {
     char max[16], days[16];
     snprintf(max, sizeof max, "%d", EVALUATION_SWEEP_MAX);
@@ -145,7 +144,6 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
     int rc =
         ccip_db_exec(cmd->db, st, st == &S_REMIND_REVIEWS || st == &S_REMIND_INVESTIGATIONS ? 2 : 1,
                      v, NULL, NULL, &res);
-    ccip_arena *a = ccip_arena_new();
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         Ccip__Evaluation__TaskNotice ev = CCIP__EVALUATION__TASK_NOTICE__INIT;
         ev.task = s_task(a, res, i);
@@ -156,30 +154,31 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
         if (rc == 0)
             (*count)++;
     }
-    ccip_arena_destroy(&a);
     PQclear(res);
+    return rc;
+}
+
+static int s_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    (void)request; /* a SweepRequest has no fields */
+    Ccip__Evaluation__SweepReply reply = CCIP__EVALUATION__SWEEP_REPLY__INIT;
+    int overdue = 0, reminders = 0;
+    int rc = s_announce(cmd, a, &S_OVERDUE_REVIEWS, "evaluation.task.overdue.v1", &overdue);
+    if (rc == 0)
+        rc = s_announce(cmd, a, &S_OVERDUE_INVESTIGATIONS, "evaluation.task.overdue.v1", &overdue);
+    if (rc == 0)
+        rc = s_announce(cmd, a, &S_REMIND_REVIEWS, "evaluation.task.reminder.v1", &reminders);
+    if (rc == 0)
+        rc =
+            s_announce(cmd, a, &S_REMIND_INVESTIGATIONS, "evaluation.task.reminder.v1", &reminders);
+    reply.overdue_published = overdue;
+    reply.reminders_published = reminders;
+    if (rc == 0)
+        rc = ccip_command_reply(cmd, &reply.base);
     return rc;
 }
 
 int evaluation_task_sweep(ccip_command *cmd)
 {
-    Ccip__Evaluation__SweepRequest *rq = (Ccip__Evaluation__SweepRequest *)ccip_command_unpack(
-        cmd, &ccip__evaluation__sweep_request__descriptor);
-    if (!rq)
-        return 0;
-    Ccip__Evaluation__SweepReply reply = CCIP__EVALUATION__SWEEP_REPLY__INIT;
-    int overdue = 0, reminders = 0;
-    int rc = s_announce(cmd, &S_OVERDUE_REVIEWS, "evaluation.task.overdue.v1", &overdue);
-    if (rc == 0)
-        rc = s_announce(cmd, &S_OVERDUE_INVESTIGATIONS, "evaluation.task.overdue.v1", &overdue);
-    if (rc == 0)
-        rc = s_announce(cmd, &S_REMIND_REVIEWS, "evaluation.task.reminder.v1", &reminders);
-    if (rc == 0)
-        rc = s_announce(cmd, &S_REMIND_INVESTIGATIONS, "evaluation.task.reminder.v1", &reminders);
-    reply.overdue_published = overdue;
-    reply.reminders_published = reminders;
-    if (rc == 0)
-        rc = ccip_command_reply(cmd, &reply.base);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    return ccip_command_run(cmd, &ccip__evaluation__sweep_request__descriptor, s_task_sweep);
 }
