@@ -67,9 +67,7 @@ static const ccip_db_stmt S_OPEN = {
     "fund_programme_code, applicant_uscc, applicant_name, district_code, title, summary, "
     "subject_name, requested_fen, accepted_payload, accepted_at) "
     "VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::integer, $7, $8, $9, $10, $11, $12, $13, "
-    "$14, $15::bigint, $16::bytea, "
-    "('epoch'::timestamptz + $17::bigint * interval '1 microsecond')"
-    ") "
+    "$14, $15::bigint, $16::bytea, " CCIP_SQL_TS("$17") ") "
     "ON CONFLICT ON CONSTRAINT case_file_one_per_application DO NOTHING RETURNING id"};
 static const ccip_db_stmt S_CONTACT = {
     "evaluation_contact_add",
@@ -95,40 +93,20 @@ static const char *s_subject_name(const Ccip__Intake__ApplicationAccepted *a)
     return a->title;
 }
 
+/* Announces the case opened because of the accepted event `cause`. */
 static int s_emit_opened(ccip_db *db, const Ccip__Envelope *cause, const char *case_id)
 {
     ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     int rc = evaluation_case_load(db, case_id, 0, a, &c);
-    if (rc != 0 || !c) {
-        ccip_arena_destroy(&a);
-        return rc != 0 ? rc : -1;
+    if (rc == 0 && !c)
+        rc = -1; /* out of memory: the event is tried again */
+    if (rc == 0) {
+        Ccip__Evaluation__CaseOpened msg = CCIP__EVALUATION__CASE_OPENED__INIT;
+        msg.case_ = c;
+        rc = ccip_outbox_emit_caused(db, cause, "evaluation.case.opened.v1", "case", case_id,
+                                     &msg.base);
     }
-    Ccip__Evaluation__CaseOpened msg = CCIP__EVALUATION__CASE_OPENED__INIT;
-    msg.case_ = c;
-    size_t len = ccip__evaluation__case_opened__get_packed_size(&msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        ccip_arena_destroy(&a);
-        return -1;
-    }
-    ccip__evaluation__case_opened__pack(&msg, buf);
-    ccip_outbox_event out = {
-        .type = "evaluation.case.opened.v1",
-        .aggregate_type = "case",
-        .aggregate_id = case_id,
-        .payload = buf,
-        .payload_len = len,
-        .correlation_id = cause->correlation_id[0] ? cause->correlation_id : cause->id,
-        .causation_id = cause->id,
-        .actor_id = cause->actor_id,
-        .actor_role = cause->actor_role,
-    };
-    char err[256];
-    rc = ccip_outbox_append(db, "evaluation", &out, err, sizeof err);
-    if (rc != 0)
-        ccip_log_error("could not append an event", "type", out.type, "reason", err);
-    free(buf);
     ccip_arena_destroy(&a);
     return rc;
 }

@@ -136,7 +136,8 @@ int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out
     if (PQntuples(res) != 1) {
         PQclear(res);
         return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                            "there is no award %s; list awards with funding.award.list.v1", id);
+                                 "there is no award %s; list awards with funding.award.list.v1",
+                                 id);
     }
     snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
     snprintf(out->application_id, sizeof out->application_id, "%s", PQgetvalue(res, 0, 1));
@@ -160,10 +161,11 @@ int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, co
 {
     char when[CCIP_TIME_STRLEN + 1];
     ccip_time_text(w->status_changed_at_us, when, sizeof when);
-    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be %s",
-                        w->id, s_status_name(w->status), when, w->status_reason[0] ? ": " : "",
-                        w->status_reason, allowed, action);
+    return ccip_command_fail(
+        cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be %s", w->id,
+        s_status_name(w->status), when, w->status_reason[0] ? ": " : "", w->status_reason, allowed,
+        action);
 }
 
 int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
@@ -187,9 +189,10 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
             "it with funding.award.confirm.v1 first",
             (int)tranche_number, w->id);
     default:
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "tranche %d of award %s cannot be paid: the award is %s since %s UTC",
-                            (int)tranche_number, w->id, s_status_name(w->status), when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "tranche %d of award %s cannot be paid: the award is %s since %s UTC",
+            (int)tranche_number, w->id, s_status_name(w->status), when);
     }
     PGresult *res = NULL;
     const char *id = w->id;
@@ -477,8 +480,8 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
         Ccip__Funding__AwardChanged ch = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ch.award = w;
         ch.reason = note;
-        rc = funding_emit_db(db, ev, "funding.award.proposed.v1", "application", d->application_id,
-                             &ch.base);
+        rc = ccip_outbox_emit_caused(db, ev, "funding.award.proposed.v1", "application",
+                                     d->application_id, &ch.base);
     } else if (rc == 0) {
         rc = -1; /* out of memory: try the event again later */
     }
@@ -493,17 +496,13 @@ out:
 
 /* ---- handlers ------------------------------------------------------------------ */
 
-int funding_award_get(ccip_command *cmd)
+static int s_award_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__GetAwardRequest *rq = (Ccip__Funding__GetAwardRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__get_award_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Funding__GetAwardRequest *rq = request;
     int rc;
     int by_app = !rq->award_id[0];
     if ((rc = ccip_command_check_uuid(cmd, by_app ? "application_id" : "award_id",
-                                 by_app ? rq->application_id : rq->award_id)) != 0)
+                                      by_app ? rq->application_id : rq->award_id)) != 0)
         goto out;
     Ccip__Funding__Award *w = NULL;
     if ((rc = funding_award_load(cmd->db, by_app ? NULL : rq->award_id,
@@ -513,8 +512,8 @@ int funding_award_get(ccip_command *cmd)
         rc = ccip_arena_failed(a)
                  ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
                  : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
-                                by_app ? "for application" : "",
-                                by_app ? rq->application_id : rq->award_id);
+                                     by_app ? "for application" : "",
+                                     by_app ? rq->application_id : rq->award_id);
         goto out;
     }
     char what[64];
@@ -525,18 +524,17 @@ int funding_award_get(ccip_command *cmd)
     reply.award = w;
     rc = ccip_command_reply(cmd, &reply.base);
 out:
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_award_list(ccip_command *cmd)
+int funding_award_get(ccip_command *cmd)
 {
-    Ccip__Funding__ListAwardsRequest *rq = (Ccip__Funding__ListAwardsRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__list_awards_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = NULL;
+    return ccip_command_run(cmd, &ccip__funding__get_award_request__descriptor, s_award_get);
+}
+
+static int s_award_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__ListAwardsRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     char own[CCIP_USCC_LEN + 1];
@@ -544,7 +542,7 @@ int funding_award_list(ccip_command *cmd)
         goto out;
     if (rq->limit < 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `limit` must not be negative, got %d", (int)rq->limit);
+                               "field `limit` must not be negative, got %d", (int)rq->limit);
         goto out;
     }
     const char *status = "";
@@ -552,14 +550,15 @@ int funding_award_list(ccip_command *cmd)
         status = ccip_enum_name(&ccip__funding__award_status__descriptor, (int)rq->status);
         if (!status) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "field `status`: %d is not an award status", (int)rq->status);
+                                   "field `status`: %d is not an award status", (int)rq->status);
             goto out;
         }
     }
     if (own[0] && rq->grantee_uscc[0] && strcmp(own, rq->grantee_uscc) != 0) {
-        rc = ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                          "the caller acts for organisation %s and may not list the awards of %s",
-                          own, rq->grantee_uscc);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "the caller acts for organisation %s and may not list the awards of %s", own,
+            rq->grantee_uscc);
         goto out;
     }
     int limit = rq->limit == 0 ? LIST_DEFAULT : (rq->limit > LIST_MAX ? LIST_MAX : rq->limit);
@@ -569,7 +568,6 @@ int funding_award_list(ccip_command *cmd)
     const char *v[] = {rq->programme_code, year, status, own[0] ? own : rq->grantee_uscc, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARD_LIST, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListAwardsReply reply = CCIP__FUNDING__LIST_AWARDS_REPLY__INIT;
     reply.awards = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
@@ -586,29 +584,46 @@ int funding_award_list(ccip_command *cmd)
                  : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-/* The common shape of reject, sign, suspend, resume, terminate. */
+int funding_award_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__list_awards_request__descriptor, s_award_list);
+}
+
+/* The common shape of reject, sign, suspend, resume, terminate: one
+ * request, one handler, the action named by the command's type. */
 typedef enum { A_REJECT, A_SIGN, A_SUSPEND, A_RESUME, A_TERMINATE } s_action;
 
-static int s_act(ccip_command *cmd, s_action action)
+static const struct {
+    const char *type; /* the command */
+    s_action action;  /* what it does */
+} S_ACTIONS[] = {
+    {"funding.award.reject.v1", A_REJECT},       {"funding.award.sign.v1", A_SIGN},
+    {"funding.award.suspend.v1", A_SUSPEND},     {"funding.award.resume.v1", A_RESUME},
+    {"funding.award.terminate.v1", A_TERMINATE},
+};
+
+static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__AwardActionRequest *rq = (Ccip__Funding__AwardActionRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__award_action_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__AwardActionRequest *rq = request;
+    size_t k = 0;
+    while (k < sizeof S_ACTIONS / sizeof S_ACTIONS[0] && strcmp(S_ACTIONS[k].type, cmd->req->type))
+        k++;
+    if (k == sizeof S_ACTIONS / sizeof S_ACTIONS[0]) /* the definition table routed another type */
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s is not an award action",
+                                 cmd->req->type);
+    s_action action = S_ACTIONS[k].action;
     funding_award_row w;
     int need_reason =
         action == A_REJECT || action == A_SUSPEND || action == A_TERMINATE || action == A_RESUME;
     int rc;
     if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "reason", rq->reason, need_reason ? 1 : 0, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, need_reason ? 1 : 0,
+                                      FUNDING_REASON_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
+        return rc;
     switch (action) {
     case A_REJECT: {
         if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED) {
@@ -627,7 +642,7 @@ static int s_act(ccip_command *cmd, s_action action)
         }
         if (w.is_signed) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "the agreement of award %s is signed already", w.id);
+                                   "the agreement of award %s is signed already", w.id);
             break;
         }
         const char *v[] = {w.id, cmd->actor.id};
@@ -687,42 +702,17 @@ static int s_act(ccip_command *cmd, s_action action)
     }
     if (rc == 0)
         rc = s_reply_award(cmd, w.id);
-out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_award_reject(ccip_command *cmd)
+int funding_award_act(ccip_command *cmd)
 {
-    return s_act(cmd, A_REJECT);
+    return ccip_command_run(cmd, &ccip__funding__award_action_request__descriptor, s_act);
 }
 
-int funding_award_sign(ccip_command *cmd)
+static int s_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    return s_act(cmd, A_SIGN);
-}
-
-int funding_award_suspend(ccip_command *cmd)
-{
-    return s_act(cmd, A_SUSPEND);
-}
-
-int funding_award_resume(ccip_command *cmd)
-{
-    return s_act(cmd, A_RESUME);
-}
-
-int funding_award_terminate(ccip_command *cmd)
-{
-    return s_act(cmd, A_TERMINATE);
-}
-
-int funding_award_link_work(ccip_command *cmd)
-{
-    Ccip__Funding__LinkWorkRequest *rq = (Ccip__Funding__LinkWorkRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__link_work_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__LinkWorkRequest *rq = request;
     funding_award_row w;
     int rc;
     if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
@@ -735,8 +725,12 @@ int funding_award_link_work(ccip_command *cmd)
         goto out;
     rc = s_reply_award(cmd, w.id);
 out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_award_link_work(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__link_work_request__descriptor, s_award_link_work);
 }
 
 /* ip.dispute.upheld.v1: the work is frozen from then on, and so are the

@@ -19,8 +19,8 @@
 static const ccip_db_stmt S_LOCK = {"funding_confirm_lock",
                                     "SELECT " FUNDING_AWARD_COLUMNS
                                     ", " CCIP_SQL_US("now()") " FROM award w WHERE w.id = "
-                                                                 "ANY ($1::uuid[]) ORDER BY w.id "
-                                                                 "FOR UPDATE OF w"};
+                                                              "ANY ($1::uuid[]) ORDER BY w.id "
+                                                              "FOR UPDATE OF w"};
 #define LOCK_NOW FUNDING_AWARD_NCOLUMNS /* column of now() */
 
 /* 2. Per programme-year-category ($1, $2, $3 side by side, $4 its
@@ -188,8 +188,10 @@ static void s_check_requests(s_batch *b)
         it->live =
             it->rq && ccip_command_check_uuid(cmd, "award_id", it->rq->award_id) == 0 &&
             funding_check_amount(cmd, "amount_fen", it->rq->amount_fen, 1) == 0 &&
-            (!it->rq->category[0] || ccip_command_check_code(cmd, "category", it->rq->category, FUNDING_CODE_MAX) == 0) &&
-            ccip_command_check_text(cmd, "note", it->rq->note, 0, NOTE_MAX, CCIP_TEXT_MULTILINE) == 0;
+            (!it->rq->category[0] ||
+             ccip_command_check_code(cmd, "category", it->rq->category, FUNDING_CODE_MAX) == 0) &&
+            ccip_command_check_text(cmd, "note", it->rq->note, 0, NOTE_MAX, CCIP_TEXT_MULTILINE) ==
+                0;
     }
 }
 
@@ -231,8 +233,8 @@ static int s_lock_awards(ccip_db *db, s_batch *b)
                 it->row = (int)r;
         if (it->row < 0) {
             ccip_command_fail(it->cmd, CCIP__STATUS__NOT_FOUND,
-                         "there is no award %s; list awards with funding.award.list.v1",
-                         it->rq->award_id);
+                              "there is no award %s; list awards with funding.award.list.v1",
+                              it->rq->award_id);
             it->live = 0;
         }
     }
@@ -434,13 +436,15 @@ static int s_decide(s_batch *b, s_item *it)
     };
     char why[256];
     if (funding_ledger_check(lines, 2, why, sizeof why) < 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s", why);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s",
+                                 why);
     if (key->read.exists && key->read.closed) {
         key->short_refused = 1;
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "the %d budget of programme \"%s\" was closed: a closed year takes no "
-                            "new commitment, so award %s cannot be confirmed",
-                            (int)w->year, w->programme_code, w->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the %d budget of programme \"%s\" was closed: a closed year takes no "
+            "new commitment, so award %s cannot be confirmed",
+            (int)w->year, w->programme_code, w->id);
     }
     int64_t have = key->read.exists ? key->balance_fen : 0;
     if (have < amount) {
@@ -551,7 +555,7 @@ static int s_answer(s_batch *b, s_item *it)
         ev.award = done;
         ev.reason = it->rq->note;
         rc = ccip_command_emit(cmd, "funding.award.granted.v1", "application", done->application_id,
-                          &ev.base);
+                               &ev.base);
     }
     if (rc == 0) {
         Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
@@ -638,7 +642,7 @@ static int s_write(ccip_db *db, s_batch *b, int exact, int *stale)
         ok &= (v[23] = ccip_pgarray_value(&p[20])) != NULL;
         char side[2] = {funding_account_normal_side(FUNDING_ACC_COMMITTED), '\0'};
         v[20] = ccip_enum_name(&ccip__funding__entry_kind__descriptor,
-                                  CCIP__FUNDING__ENTRY_KIND__ENTRY_AWARD_COMMITTED);
+                               CCIP__FUNDING__ENTRY_KIND__ENTRY_AWARD_COMMITTED);
         v[21] = funding_account_kind_name(FUNDING_ACC_COMMITTED);
         v[22] = side;
         PGresult *res = NULL;

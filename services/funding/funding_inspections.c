@@ -110,7 +110,7 @@ static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, c
     i->inspector = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
     i->scheduled_by = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
     i->finding = (Ccip__Funding__Finding)ccip_enum_value(&ccip__funding__finding__descriptor,
-                                                            PQgetvalue(res, r, 6));
+                                                         PQgetvalue(res, r, 6));
     i->notes = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
     i->correct_by_us = ccip_db_cell_i64(res, r, 8);
     i->misused_fen = ccip_db_cell_i64(res, r, 9);
@@ -228,22 +228,18 @@ static int s_award_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *i
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                            "there is no %s %s; an award's %ss are listed by funding.award.get.v1",
-                            what, id, what);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__NOT_FOUND,
+            "there is no %s %s; an award's %ss are listed by funding.award.get.v1", what, id, what);
     }
     snprintf(award_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;
 }
 
-int funding_inspection_schedule(ccip_command *cmd)
+static int s_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ScheduleInspectionRequest *rq =
-        (Ccip__Funding__ScheduleInspectionRequest *)ccip_command_unpack(
-            cmd, &ccip__funding__schedule_inspection_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ScheduleInspectionRequest *rq = request;
     funding_award_row w;
     int rc;
     const char *kind =
@@ -253,15 +249,15 @@ int funding_inspection_schedule(ccip_command *cmd)
         goto out;
     if (!kind) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `kind` must be MIDTERM, COMPLETION or AD_HOC, got %d",
-                          (int)rq->kind);
+                               "field `kind` must be MIDTERM, COMPLETION or AD_HOC, got %d",
+                               (int)rq->kind);
         goto out;
     }
     if (rq->scheduled_for_us <= 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `scheduled_for_us` must be the date of the inspection (UTC "
-                          "microseconds since 1970), got %" PRId64,
-                          rq->scheduled_for_us);
+                               "field `scheduled_for_us` must be the date of the inspection (UTC "
+                               "microseconds since 1970), got %" PRId64,
+                               rq->scheduled_for_us);
         goto out;
     }
     if ((rc = ccip_command_check_text(cmd, "inspector", rq->inspector, 1, INSPECTOR_MAX, 0)) != 0 ||
@@ -281,17 +277,20 @@ int funding_inspection_schedule(ccip_command *cmd)
     const char *v[] = {id, w.id, kind, when, rq->inspector, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_INSERT, 6, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     rc = s_load_one(cmd->db, &S_INSPECTION_GET, id, a, 0, (void **)&reply.inspection);
     if (rc == 0)
         rc = reply.inspection && !ccip_arena_failed(a)
                  ? ccip_command_reply(cmd, &reply.base)
                  : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
-    ccip_arena_destroy(&a);
 out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_inspection_schedule(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__schedule_inspection_request__descriptor,
+                            s_inspection_schedule);
 }
 
 static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspectionRequest *rq,
@@ -305,8 +304,8 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
         break;
     default:
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `finding` must be COMPLIANT, ISSUES or MISUSE, got %d",
-                            (int)rq->finding);
+                                 "field `finding` must be COMPLIANT, ISSUES or MISUSE, got %d",
+                                 (int)rq->finding);
     }
     if (rq->finding == CCIP__FUNDING__FINDING__ISSUES) {
         if (rq->correct_by_us <= ccip_now_us()) {
@@ -318,12 +317,13 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
                 rq->correct_by_us > 0 ? when : "none");
         }
     } else if (rq->correct_by_us != 0) {
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `correct_by_us` is only for a finding of ISSUES; leave it 0");
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `correct_by_us` is only for a finding of ISSUES; leave it 0");
     }
     if (rq->finding != CCIP__FUNDING__FINDING__MISUSE && rq->misused_fen != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `misused_fen` is only for a finding of MISUSE; leave it 0");
+                                 "field `misused_fen` is only for a finding of MISUSE; leave it 0");
     if (rq->finding == CCIP__FUNDING__FINDING__MISUSE) {
         int rc = funding_check_amount(cmd, "misused_fen", rq->misused_fen, 1);
         if (rc != 0)
@@ -340,21 +340,16 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
     return 0;
 }
 
-int funding_inspection_record(ccip_command *cmd)
+static int s_inspection_record(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__RecordInspectionRequest *rq =
-        (Ccip__Funding__RecordInspectionRequest *)ccip_command_unpack(
-            cmd, &ccip__funding__record_inspection_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__RecordInspectionRequest *rq = request;
     PGresult *res = NULL;
-    ccip_arena *a = NULL;
     funding_award_row w;
     char award_id[CCIP_UUID_STRLEN + 1];
     int rc;
     if ((rc = ccip_command_check_uuid(cmd, "inspection_id", rq->inspection_id)) != 0 ||
         (rc = ccip_command_check_text(cmd, "notes", rq->notes, 1, FUNDING_TEXT_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_award_of(cmd, &S_INSPECTION_AWARD, rq->inspection_id, "inspection", award_id)) !=
             0 ||
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
@@ -365,10 +360,11 @@ int funding_inspection_record(ccip_command *cmd)
     if (ccip_db_cell_bool(res, 0, 0)) {
         char when[CCIP_TIME_STRLEN + 1];
         ccip_time_text(ccip_db_cell_i64(res, 0, 1), when, sizeof when);
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "the finding of inspection %s was recorded at %s UTC by %s and is final; "
-                          "schedule a follow-up inspection instead",
-                          rq->inspection_id, when, PQgetvalue(res, 0, 2));
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the finding of inspection %s was recorded at %s UTC by %s and is final; "
+            "schedule a follow-up inspection instead",
+            rq->inspection_id, when, PQgetvalue(res, 0, 2));
         goto out;
     }
     PQclear(res);
@@ -419,7 +415,6 @@ int funding_inspection_record(ccip_command *cmd)
                        misused,           cmd->actor.id, clawback_id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_RECORD, 7, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     if ((rc = s_load_one(cmd->db, &S_INSPECTION_GET, rq->inspection_id, a, 0,
                          (void **)&reply.inspection)) != 0 ||
@@ -428,41 +423,41 @@ int funding_inspection_record(ccip_command *cmd)
         goto out;
     if (!reply.inspection || (clawback_id[0] && !reply.clawback) || ccip_arena_failed(a)) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection %s back",
-                          rq->inspection_id);
+                               rq->inspection_id);
         goto out;
     }
     Ccip__Funding__InspectionRecorded ev = CCIP__FUNDING__INSPECTION_RECORDED__INIT;
     ev.inspection = reply.inspection;
     ev.application_id = w.application_id;
     ev.grantee_uscc = w.grantee_uscc;
-    if ((rc = ccip_command_emit(cmd, "funding.inspection.recorded.v1", "application", w.application_id,
-                           &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "funding.inspection.recorded.v1", "application",
+                                w.application_id, &ev.base)) != 0)
         goto out;
     if (reply.clawback) {
         Ccip__Funding__ClawbackChanged cev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
         cev.clawback = reply.clawback;
         cev.application_id = w.application_id;
         cev.grantee_uscc = w.grantee_uscc;
-        if ((rc = ccip_command_emit(cmd, "funding.clawback.ordered.v1", "application", w.application_id,
-                               &cev.base)) != 0)
+        if ((rc = ccip_command_emit(cmd, "funding.clawback.ordered.v1", "application",
+                                    w.application_id, &cev.base)) != 0)
             goto out;
     }
     rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_clawback_recover(ccip_command *cmd)
+int funding_inspection_record(ccip_command *cmd)
 {
-    Ccip__Funding__RecoverRequest *rq = (Ccip__Funding__RecoverRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__recover_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__record_inspection_request__descriptor,
+                            s_inspection_record);
+}
+
+static int s_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__RecoverRequest *rq = request;
     PGresult *res = NULL;
-    ccip_arena *a = NULL;
     funding_award_row w;
     char award_id[CCIP_UUID_STRLEN + 1];
     int rc;
@@ -482,14 +477,15 @@ int funding_clawback_recover(ccip_command *cmd)
     funding_yuan(outstanding, yuan, sizeof yuan);
     if (outstanding == 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "clawback %s is recovered in full already", rq->clawback_id);
+                               "clawback %s is recovered in full already", rq->clawback_id);
         goto out;
     }
     if (rq->amount_fen > outstanding) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `amount_fen`: %" PRId64 " fen is more than the %s yuan (%" PRId64
-                          " fen) still owed on clawback %s",
-                          rq->amount_fen, yuan, outstanding, rq->clawback_id);
+                               "field `amount_fen`: %" PRId64
+                               " fen is more than the %s yuan (%" PRId64
+                               " fen) still owed on clawback %s",
+                               rq->amount_fen, yuan, outstanding, rq->clawback_id);
         goto out;
     }
     char memo[96];
@@ -514,27 +510,29 @@ int funding_clawback_recover(ccip_command *cmd)
     if ((rc = ccip_db_exec(cmd->db, &S_RECOVERY_INSERT, 5, rv, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CLAWBACK_RECOVERED, 2, uv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     Ccip__Funding__ClawbackReply reply = CCIP__FUNDING__CLAWBACK_REPLY__INIT;
     if ((rc = s_load_one(cmd->db, &S_CLAWBACK_GET, rq->clawback_id, a, 1,
                          (void **)&reply.clawback)) != 0)
         goto out;
     if (!reply.clawback || ccip_arena_failed(a)) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read clawback %s back",
-                          rq->clawback_id);
+                               rq->clawback_id);
         goto out;
     }
     Ccip__Funding__ClawbackChanged ev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
     ev.clawback = reply.clawback;
     ev.application_id = w.application_id;
     ev.grantee_uscc = w.grantee_uscc;
-    if ((rc = ccip_command_emit(cmd, "funding.clawback.recovered.v1", "application", w.application_id,
-                           &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "funding.clawback.recovered.v1", "application",
+                                w.application_id, &ev.base)) != 0)
         goto out;
     rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_clawback_recover(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__recover_request__descriptor, s_clawback_recover);
 }

@@ -248,10 +248,10 @@ int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_l
     switch (rc) {
     case FUNDING_POST_SHORT:
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "account %s holds only %s yuan (%" PRId64
-                            " fen), not enough for this %s entry",
-                            f.account, yuan, f.balance_fen,
-                            ccip_enum_name(&ccip__funding__entry_kind__descriptor, e->kind));
+                                 "account %s holds only %s yuan (%" PRId64
+                                 " fen), not enough for this %s entry",
+                                 f.account, yuan, f.balance_fen,
+                                 ccip_enum_name(&ccip__funding__entry_kind__descriptor, e->kind));
     case FUNDING_POST_CLOSED:
         return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
@@ -259,8 +259,8 @@ int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_l
     case FUNDING_POST_UNBALANCED:
         ccip_log_error("refused an unbalanced journal entry", "type", cmd->req->type, "reason",
                        f.why);
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the journal entry: %s",
-                            f.why);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "could not post the journal entry: %s", f.why);
     default:
         return rc;
     }
@@ -279,20 +279,16 @@ static const ccip_db_stmt S_JOURNAL = {
     "($3 = '' OR e.award_id = nullif($3, '')::uuid) AND e.id > $4::bigint ORDER "
     "BY e.id LIMIT $5::integer"};
 
-int funding_journal_list(ccip_command *cmd)
+static int s_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ListJournalRequest *rq = (Ccip__Funding__ListJournalRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__list_journal_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ListJournalRequest *rq = request;
     int rc = 0;
-    ccip_arena *a = NULL;
     PGresult *res = NULL;
     if (rq->award_id[0] && (rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
         goto out;
     if (rq->limit < 0 || rq->after_id < 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "fields `limit` and `after_id` must not be negative");
+                               "fields `limit` and `after_id` must not be negative");
         goto out;
     }
     int limit = rq->limit == 0 ? JOURNAL_LIST_DEFAULT
@@ -304,7 +300,6 @@ int funding_journal_list(ccip_command *cmd)
     const char *v[] = {rq->programme_code, year, rq->award_id, after, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_JOURNAL, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListJournalReply reply = CCIP__FUNDING__LIST_JOURNAL_REPLY__INIT;
     reply.entries = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries + 1);
@@ -314,8 +309,8 @@ int funding_journal_list(ccip_command *cmd)
             break;
         *e = (Ccip__Funding__JournalEntry)CCIP__FUNDING__JOURNAL_ENTRY__INIT;
         e->id = ccip_db_cell_i64(res, r, 0);
-        e->kind = (Ccip__Funding__EntryKind)ccip_enum_value(
-            &ccip__funding__entry_kind__descriptor, PQgetvalue(res, r, 1));
+        e->kind = (Ccip__Funding__EntryKind)ccip_enum_value(&ccip__funding__entry_kind__descriptor,
+                                                            PQgetvalue(res, r, 1));
         e->at_us = ccip_db_cell_i64(res, r, 2);
         e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
         e->memo = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
@@ -357,9 +352,12 @@ int funding_journal_list(ccip_command *cmd)
         rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_journal_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__list_journal_request__descriptor, s_journal_list);
 }
 
 /* ---- verification -------------------------------------------------------------- */
@@ -419,14 +417,10 @@ static const ccip_db_stmt S_FIGURES_BAD = {
     "k.id), 0)::bigint FROM clawback k WHERE k.recovered_fen <> coalesce((SELECT "
     "sum(amount_fen) FROM recovery r WHERE r.clawback_id = k.id), 0) LIMIT " VERIFY_LIST_MAX};
 
-int funding_ledger_verify(ccip_command *cmd)
+static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__VerifyLedgerRequest *rq = (Ccip__Funding__VerifyLedgerRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__verify_ledger_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__VerifyLedgerRequest *rq = request;
     protobuf_c_message_free_unpacked(&rq->base, NULL);
-    ccip_arena *a = ccip_arena_new();
     Ccip__Funding__VerifyLedgerReply reply = CCIP__FUNDING__VERIFY_LEDGER_REPLY__INIT;
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_COUNTS, 0, NULL, NULL, NULL, &res);
@@ -513,6 +507,11 @@ int funding_ledger_verify(ccip_command *cmd)
         rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
     return rc;
+}
+
+int funding_ledger_verify(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__verify_ledger_request__descriptor,
+                            s_ledger_verify);
 }

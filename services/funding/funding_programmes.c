@@ -143,7 +143,8 @@ static int s_reply_programme(ccip_command *cmd, const char *code, const char *ty
     int rc = funding_programme_load(cmd->db, code, a, &p);
     if (rc == 0 && !p)
         rc = ccip_arena_failed(a)
-                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a programme")
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                     "out of memory reading a programme")
                  : ccip_command_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
                        "there is no programme \"%s\"; list them with funding.programme.list.v1",
@@ -171,19 +172,15 @@ static int s_check_plan(ccip_command *cmd, Ccip__Funding__TrancheRule *const *ru
     return 0;
 }
 
-int funding_programme_create(ccip_command *cmd)
+static int s_programme_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__CreateProgrammeRequest *rq =
-        (Ccip__Funding__CreateProgrammeRequest *)ccip_command_unpack(
-            cmd, &ccip__funding__create_programme_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__CreateProgrammeRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     if ((rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX)) != 0 ||
         (rc = ccip_command_check_text(cmd, "name", rq->name, 1, FUNDING_NAME_MAX, 0)) != 0 ||
         (rc = ccip_command_check_text(cmd, "description", rq->description, 0, FUNDING_DESC_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rq->n_tranche_plan && (rc = s_check_plan(cmd, rq->tranche_plan, rq->n_tranche_plan)) != 0))
         goto out;
     const char *v[] = {rq->code, rq->name, rq->description, cmd->actor.id};
@@ -191,9 +188,9 @@ int funding_programme_create(ccip_command *cmd)
         goto out;
     if (PQntuples(res) != 1) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                          "programme \"%s\" exists already; change it with "
-                          "funding.programme.configure.v1",
-                          rq->code);
+                               "programme \"%s\" exists already; change it with "
+                               "funding.programme.configure.v1",
+                               rq->code);
         goto out;
     }
     if ((rc = s_write_plan(cmd, rq->code, rq->tranche_plan, rq->n_tranche_plan)) != 0)
@@ -201,25 +198,26 @@ int funding_programme_create(ccip_command *cmd)
     rc = s_reply_programme(cmd, rq->code, "funding.programme.created.v1", "");
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_programme_configure(ccip_command *cmd)
+int funding_programme_create(ccip_command *cmd)
 {
-    Ccip__Funding__ConfigureProgrammeRequest *rq =
-        (Ccip__Funding__ConfigureProgrammeRequest *)ccip_command_unpack(
-            cmd, &ccip__funding__configure_programme_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__create_programme_request__descriptor,
+                            s_programme_create);
+}
+
+static int s_programme_configure(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__ConfigureProgrammeRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     if ((rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX)) != 0 ||
         (rc = ccip_command_check_text(cmd, "name", rq->name, 0, FUNDING_NAME_MAX, 0)) != 0 ||
         (rc = ccip_command_check_text(cmd, "description", rq->description, 0, FUNDING_DESC_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rq->n_tranche_plan && (rc = s_check_plan(cmd, rq->tranche_plan, rq->n_tranche_plan)) != 0))
         goto out;
     const char *code = rq->code;
@@ -240,21 +238,28 @@ int funding_programme_configure(ccip_command *cmd)
     rc = s_reply_programme(cmd, rq->code, "funding.programme.configured.v1", rq->reason);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return rc;
+}
+
+int funding_programme_configure(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__configure_programme_request__descriptor,
+                            s_programme_configure);
+}
+
+static int s_programme_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__GetProgrammeRequest *rq = request;
+    int rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX);
+    if (rc == 0)
+        rc = s_reply_programme(cmd, rq->code, NULL, NULL);
     return rc;
 }
 
 int funding_programme_get(ccip_command *cmd)
 {
-    Ccip__Funding__GetProgrammeRequest *rq = (Ccip__Funding__GetProgrammeRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__get_programme_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX);
-    if (rc == 0)
-        rc = s_reply_programme(cmd, rq->code, NULL, NULL);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    return ccip_command_run(cmd, &ccip__funding__get_programme_request__descriptor,
+                            s_programme_get);
 }
 
 int funding_programme_list(ccip_command *cmd)
@@ -275,9 +280,9 @@ int funding_programme_list(ccip_command *cmd)
     }
     PQclear(res);
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing programmes")
-                 : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                                      "out of memory listing programmes")
+                                  : ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -485,27 +490,27 @@ static int s_closed(ccip_command *cmd, const PGresult *res, const char *code, in
 {
     char when[CCIP_TIME_STRLEN + 1];
     ccip_time_text(ccip_db_cell_i64(res, 0, 1), when, sizeof when);
-    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "the %d budget of programme \"%s\" was closed at %s UTC by %s (%.200s); a "
-                        "closed year takes no %s",
-                        (int)year, code, when, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), what);
+    return ccip_command_fail(
+        cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "the %d budget of programme \"%s\" was closed at %s UTC by %s (%.200s); a "
+        "closed year takes no %s",
+        (int)year, code, when, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), what);
 }
 
-int funding_budget_set(ccip_command *cmd)
+static int s_budget_set(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__SetBudgetRequest *rq = (Ccip__Funding__SetBudgetRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__set_budget_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__SetBudgetRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     int category = rq->category[0] != '\0';
-    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code, FUNDING_CODE_MAX)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) != 0 ||
         (rc = funding_check_year(cmd, "year", rq->year)) != 0 ||
-        (category && (rc = ccip_command_check_code(cmd, "category", rq->category, FUNDING_CODE_MAX)) != 0) ||
+        (category &&
+         (rc = ccip_command_check_code(cmd, "category", rq->category, FUNDING_CODE_MAX)) != 0) ||
         (rc = funding_check_amount(cmd, "budget_fen", rq->budget_fen, 1)) != 0 ||
         (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_programme_check(cmd, "programme_code", rq->programme_code)) != 0)
         goto out;
     char year[24];
@@ -536,10 +541,10 @@ int funding_budget_set(ccip_command *cmd)
         char now[CCIP_FEN_STRLEN + 1];
         funding_yuan(from, now, sizeof now);
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "field `budget_fen`: the %d budget of programme \"%s\"%s%s%s is %s "
-                          "yuan already; give a different figure to change it",
-                          (int)rq->year, rq->programme_code, category ? " (category " : "",
-                          rq->category, category ? ")" : "", now);
+                               "field `budget_fen`: the %d budget of programme \"%s\"%s%s%s is %s "
+                               "yuan already; give a different figure to change it",
+                               (int)rq->year, rq->programme_code, category ? " (category " : "",
+                               rq->category, category ? ")" : "", now);
         goto out;
     }
     funding_entry e = {.programme_code = rq->programme_code, .year = rq->year, .memo = rq->reason};
@@ -594,8 +599,9 @@ int funding_budget_set(ccip_command *cmd)
     }
     if (rc != 0) {
         if (rc > 0)
-            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the budget change: %s",
-                              f.why[0] ? f.why : f.account);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                   "could not post the budget change: %s",
+                                   f.why[0] ? f.why : f.account);
         goto out;
     }
     char sto[24], sfrom[24], sentry[24];
@@ -623,27 +629,29 @@ int funding_budget_set(ccip_command *cmd)
     ev.to_fen = to;
     ev.reason = rq->reason;
     if ((rc = ccip_command_emit(cmd, "funding.budget.changed.v1", "programme", rq->programme_code,
-                           &ev.base)) != 0)
+                                &ev.base)) != 0)
         goto out;
     rc = s_reply_budget(cmd, rq->programme_code, rq->year);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_year_close(ccip_command *cmd)
+int funding_budget_set(ccip_command *cmd)
 {
-    Ccip__Funding__CloseYearRequest *rq = (Ccip__Funding__CloseYearRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__close_year_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__set_budget_request__descriptor, s_budget_set);
+}
+
+static int s_year_close(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__CloseYearRequest *rq = request;
     PGresult *res = NULL;
     int rc;
-    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code, FUNDING_CODE_MAX)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) != 0 ||
         (rc = funding_check_year(cmd, "year", rq->year)) != 0 ||
         (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_programme_check(cmd, "programme_code", rq->programme_code)) != 0)
         goto out;
     char year[24];
@@ -652,9 +660,10 @@ int funding_year_close(ccip_command *cmd)
     if ((rc = ccip_db_exec(cmd->db, &S_YEAR_LOCK, 2, yv, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (PQntuples(res) != 1) {
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "programme \"%s\" has no budget for %d, so there is nothing to close",
-                          rq->programme_code, (int)rq->year);
+        rc =
+            ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                              "programme \"%s\" has no budget for %d, so there is nothing to close",
+                              rq->programme_code, (int)rq->year);
         goto out;
     }
     if (!PQgetisnull(res, 0, 1)) {
@@ -675,40 +684,43 @@ int funding_year_close(ccip_command *cmd)
     ev.reason = rq->reason;
     ev.closed = 1;
     if ((rc = ccip_command_emit(cmd, "funding.year.closed.v1", "programme", rq->programme_code,
-                           &ev.base)) != 0)
+                                &ev.base)) != 0)
         goto out;
     rc = s_reply_budget(cmd, rq->programme_code, rq->year);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    return rc;
+}
+
+int funding_year_close(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__close_year_request__descriptor, s_year_close);
+}
+
+static int s_budget_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__GetBudgetRequest *rq = request;
+    int rc;
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) == 0 &&
+        (rc = funding_check_year(cmd, "year", rq->year)) == 0)
+        rc = s_reply_budget(cmd, rq->programme_code, rq->year);
     return rc;
 }
 
 int funding_budget_get(ccip_command *cmd)
 {
-    Ccip__Funding__GetBudgetRequest *rq = (Ccip__Funding__GetBudgetRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__get_budget_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc;
-    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code, FUNDING_CODE_MAX)) == 0 &&
-        (rc = funding_check_year(cmd, "year", rq->year)) == 0)
-        rc = s_reply_budget(cmd, rq->programme_code, rq->year);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    return ccip_command_run(cmd, &ccip__funding__get_budget_request__descriptor, s_budget_get);
 }
 
-int funding_budget_list(ccip_command *cmd)
+static int s_budget_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ListBudgetsRequest *rq = (Ccip__Funding__ListBudgetsRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__list_budgets_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = NULL;
+    Ccip__Funding__ListBudgetsRequest *rq = request;
     PGresult *res = NULL;
     int rc = 0;
     if ((rq->programme_code[0] &&
-         (rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code, FUNDING_CODE_MAX)) != 0) ||
+         (rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                       FUNDING_CODE_MAX)) != 0) ||
         (rq->year && (rc = funding_check_year(cmd, "year", rq->year)) != 0))
         goto out;
     char year[24];
@@ -716,7 +728,6 @@ int funding_budget_list(ccip_command *cmd)
     const char *v[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_BUDGET_LIST, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListBudgetsReply reply = CCIP__FUNDING__LIST_BUDGETS_REPLY__INIT;
     reply.budgets = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.budgets + 1);
@@ -733,7 +744,10 @@ int funding_budget_list(ccip_command *cmd)
                  : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_budget_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__list_budgets_request__descriptor, s_budget_list);
 }

@@ -90,7 +90,7 @@ static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, 
     u->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
     u->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
     u->kind = (Ccip__Funding__ReportKind)ccip_enum_value(&ccip__funding__report_kind__descriptor,
-                                                            PQgetvalue(res, r, 2));
+                                                         PQgetvalue(res, r, 2));
     u->period = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
     u->progress = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
     u->status = (Ccip__Funding__ReportStatus)ccip_enum_value(
@@ -191,15 +191,15 @@ static int s_check_content(ccip_command *cmd, const Ccip__Funding__SaveReportReq
     if (rq->kind != CCIP__FUNDING__REPORT_KIND__INTERIM &&
         rq->kind != CCIP__FUNDING__REPORT_KIND__FINAL)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `kind` must be INTERIM or FINAL, got %d", (int)rq->kind);
+                                 "field `kind` must be INTERIM or FINAL, got %d", (int)rq->kind);
     if ((rc = ccip_command_check_text(cmd, "period", rq->period, 1, PERIOD_MAX, 0)) != 0 ||
         (rc = ccip_command_check_text(cmd, "progress", rq->progress, 1, FUNDING_TEXT_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0)
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     if (rq->n_lines < 1 || rq->n_lines > LINES_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `lines` must have 1 to %d budget lines, got %zu", LINES_MAX,
-                            rq->n_lines);
+                                 "field `lines` must have 1 to %d budget lines, got %zu", LINES_MAX,
+                                 rq->n_lines);
     char field[48];
     for (size_t i = 0; i < rq->n_lines; i++) {
         snprintf(field, sizeof field, "lines[%zu].item", i);
@@ -211,8 +211,8 @@ static int s_check_content(ccip_command *cmd, const Ccip__Funding__SaveReportReq
     }
     if (rq->n_documents > DOCUMENTS_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `documents` may have at most %d entries, got %zu", DOCUMENTS_MAX,
-                            rq->n_documents);
+                                 "field `documents` may have at most %d entries, got %zu",
+                                 DOCUMENTS_MAX, rq->n_documents);
     for (size_t i = 0; i < rq->n_documents; i++) {
         snprintf(field, sizeof field, "documents[%zu].name", i);
         if ((rc = ccip_command_check_text(cmd, field, rq->documents[i]->name, 1, ITEM_MAX, 0)) != 0)
@@ -250,18 +250,16 @@ static int s_check_award(ccip_command *cmd, const char *award_id)
     PQclear(res);
     if (rc == 0 && strcmp(status, "AWARD_COMMITTED") != 0 &&
         strcmp(status, "AWARD_SUSPENDED") != 0 && strcmp(status, "AWARD_COMPLETED") != 0)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "award %s is %s: use-of-funds reports are filed for confirmed awards",
-                          award_id, status);
+        rc =
+            ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                              "award %s is %s: use-of-funds reports are filed for confirmed awards",
+                              award_id, status);
     return rc;
 }
 
-int funding_report_save(ccip_command *cmd)
+static int s_report_save(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__SaveReportRequest *rq = (Ccip__Funding__SaveReportRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__save_report_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__SaveReportRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     int fresh = !rq->report_id[0];
@@ -283,7 +281,7 @@ int funding_report_save(ccip_command *cmd)
             goto out;
         if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), rq->award_id) != 0) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "award %s has no report %s",
-                              rq->award_id, id);
+                                   rq->award_id, id);
             goto out;
         }
         const char *status = PQgetvalue(res, 0, 1);
@@ -320,23 +318,42 @@ int funding_report_save(ccip_command *cmd)
     rc = s_reply(cmd, id, NULL, NULL);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
+int funding_report_save(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__save_report_request__descriptor, s_report_save);
+}
+
+/* Submit, accept and return: one request, one handler, the transition
+ * named by the command's type. */
 typedef enum { R_SUBMIT, R_ACCEPT, R_RETURN } s_verb;
 
-static int s_transition(ccip_command *cmd, s_verb verb)
+static const struct {
+    const char *type; /* the command */
+    s_verb verb;      /* what it does */
+} S_VERBS[] = {
+    {"funding.report.submit.v1", R_SUBMIT},
+    {"funding.report.accept.v1", R_ACCEPT},
+    {"funding.report.return.v1", R_RETURN},
+};
+
+static int s_transition(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ReportActionRequest *rq = (Ccip__Funding__ReportActionRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__report_action_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ReportActionRequest *rq = request;
+    size_t k = 0;
+    while (k < sizeof S_VERBS / sizeof S_VERBS[0] && strcmp(S_VERBS[k].type, cmd->req->type))
+        k++;
+    if (k == sizeof S_VERBS / sizeof S_VERBS[0]) /* the definition table routed another type */
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s is not a report transition",
+                                 cmd->req->type);
+    s_verb verb = S_VERBS[k].verb;
     PGresult *res = NULL;
     int rc;
     if ((rc = ccip_command_check_uuid(cmd, "report_id", rq->report_id)) != 0 ||
         (rc = ccip_command_check_text(cmd, "note", rq->note, verb == R_RETURN ? 1 : 0,
-                                 FUNDING_REASON_MAX, CCIP_TEXT_MULTILINE)) != 0)
+                                      FUNDING_REASON_MAX, CCIP_TEXT_MULTILINE)) != 0)
         goto out;
     const char *rid = rq->report_id;
     if ((rc = ccip_db_exec(cmd->db, &S_REPORT_LOCK, 1, &rid, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -357,9 +374,10 @@ static int s_transition(ccip_command *cmd, s_verb verb)
     const char *type;
     if (verb == R_SUBMIT) {
         if (strcmp(status, "REPORT_DRAFT") != 0 && strcmp(status, "REPORT_RETURNED") != 0) {
-            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "report %s is %s; only a draft or returned report can be submitted",
-                              rq->report_id, status);
+            rc = ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "report %s is %s; only a draft or returned report can be submitted", rq->report_id,
+                status);
             goto out;
         }
         const char *v[] = {rq->report_id, cmd->actor.id};
@@ -368,8 +386,9 @@ static int s_transition(ccip_command *cmd, s_verb verb)
     } else {
         if (strcmp(status, "REPORT_SUBMITTED") != 0) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "report %s is %s; only a submitted report can be %s", rq->report_id,
-                              status, verb == R_ACCEPT ? "accepted" : "returned");
+                                   "report %s is %s; only a submitted report can be %s",
+                                   rq->report_id, status,
+                                   verb == R_ACCEPT ? "accepted" : "returned");
             goto out;
         }
         const char *v[] = {rq->report_id, verb == R_ACCEPT ? "REPORT_ACCEPTED" : "REPORT_RETURNED",
@@ -382,21 +401,10 @@ static int s_transition(ccip_command *cmd, s_verb verb)
     rc = s_reply(cmd, rq->report_id, type, app);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_report_submit(ccip_command *cmd)
+int funding_report_act(ccip_command *cmd)
 {
-    return s_transition(cmd, R_SUBMIT);
-}
-
-int funding_report_accept(ccip_command *cmd)
-{
-    return s_transition(cmd, R_ACCEPT);
-}
-
-int funding_report_return(ccip_command *cmd)
-{
-    return s_transition(cmd, R_RETURN);
+    return ccip_command_run(cmd, &ccip__funding__report_action_request__descriptor, s_transition);
 }

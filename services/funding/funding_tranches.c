@@ -387,7 +387,8 @@ static int s_reply_payment(ccip_command *cmd, const char *id)
     }
     if (rc == 0)
         rc = ccip_arena_failed(a) || !reply.payment
-                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read payment %s back", id)
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read payment %s back",
+                                     id)
                  : ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
@@ -423,13 +424,13 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
         int64_t count = ccip_db_cell_i64(res, 0, 0);
         PQclear(res);
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `tranche_number`: award %s has %" PRId64
-                            " tranches (1 to %" PRId64 "), not %d",
-                            w->id, count, count, (int)number);
+                                 "field `tranche_number`: award %s has %" PRId64
+                                 " tranches (1 to %" PRId64 "), not %d",
+                                 w->id, count, count, (int)number);
     }
     t->amount_fen = ccip_db_cell_i64(res, 0, 0);
-    t->condition = (Ccip__Funding__Condition)ccip_enum_value(
-        &ccip__funding__condition__descriptor, PQgetvalue(res, 0, 1));
+    t->condition = (Ccip__Funding__Condition)ccip_enum_value(&ccip__funding__condition__descriptor,
+                                                             PQgetvalue(res, 0, 1));
     t->status = (Ccip__Funding__TrancheStatus)ccip_enum_value(
         &ccip__funding__tranche_status__descriptor, PQgetvalue(res, 0, 2));
     PQclear(res);
@@ -443,8 +444,8 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
                            : t->status == CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_SUSPENDED
                                ? "is suspended with its award"
                                : "has no payment request pending";
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "tranche %d of award %s %s",
-                            (int)number, w->id, what);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "tranche %d of award %s %s", (int)number, w->id, what);
     }
     if ((rc = ccip_db_exec(cmd->db, &S_TRANCHE_EARLIER, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
@@ -469,23 +470,19 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
     return 0;
 }
 
-int funding_payment_request(ccip_command *cmd)
+static int s_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__RequestPaymentRequest *rq =
-        (Ccip__Funding__RequestPaymentRequest *)ccip_command_unpack(
-            cmd, &ccip__funding__request_payment_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__RequestPaymentRequest *rq = request;
     int rc;
     funding_award_row w;
     s_tranche t;
     if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
         goto out;
     if (rq->tranche_number < 1) {
-        rc =
-            ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                         "field `tranche_number` must be 1 or more (tranches count from 1), got %d",
-                         (int)rq->tranche_number);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `tranche_number` must be 1 or more (tranches count from 1), got %d",
+            (int)rq->tranche_number);
         goto out;
     }
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0 ||
@@ -509,8 +506,13 @@ int funding_payment_request(ccip_command *cmd)
         goto out;
     rc = s_reply_payment(cmd, id);
 out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_payment_request(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__request_payment_request__descriptor,
+                            s_payment_request);
 }
 
 /* Reads the award id of payment `id` (no lock) into award_id. */
@@ -523,9 +525,9 @@ static int s_payment_award(ccip_command *cmd, const char *id, char award_id[CCIP
     if (PQntuples(res) != 1) {
         PQclear(res);
         return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                            "there is no payment %s; an award's payments are listed by "
-                            "funding.award.get.v1",
-                            id);
+                                 "there is no payment %s; an award's payments are listed by "
+                                 "funding.award.get.v1",
+                                 id);
     }
     snprintf(award_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -566,7 +568,7 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
         ccip_arena_destroy(&a);
         return rc ? rc
                   : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back",
-                                 w->id);
+                                      w->id);
     }
     Ccip__Funding__DisbursementPaid ev = CCIP__FUNDING__DISBURSEMENT_PAID__INIT;
     ev.payment_id = (char *)id;
@@ -589,28 +591,24 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
     else if (ccip_db_cell_bool(p, 0, P_NEEDS_SECOND) && !ev.second_approver[0])
         ev.second_approver = (char *)cmd->actor.id;
     rc = ccip_command_emit(cmd, "funding.disbursement.paid.v1", "application", w->application_id,
-                      &ev.base);
+                           &ev.base);
     ccip_arena_destroy(&a);
     if (rc != 0)
         return rc;
     return funding_award_complete_if_paid(cmd, w);
 }
 
-int funding_payment_approve(ccip_command *cmd)
+static int s_payment_approve(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ApprovePaymentRequest *rq =
-        (Ccip__Funding__ApprovePaymentRequest *)ccip_command_unpack(
-            cmd, &ccip__funding__approve_payment_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ApprovePaymentRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     char award_id[CCIP_UUID_STRLEN + 1];
     funding_award_row w;
     s_tranche t;
     if ((rc = ccip_command_check_uuid(cmd, "payment_id", rq->payment_id)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 0, PAYMENT_REF_MAX, 0)) !=
-            0 ||
+        (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 0, PAYMENT_REF_MAX,
+                                      0)) != 0 ||
         (rc = s_payment_award(cmd, rq->payment_id, award_id)) != 0 ||
         /* The award first, then the payment: the order suspension uses. */
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
@@ -621,10 +619,10 @@ int funding_payment_approve(ccip_command *cmd)
     const char *status = PQgetvalue(res, 0, P_STATUS);
     if (strcmp(status, "PAYMENT_PENDING") != 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "payment %s is %s, not pending: there is nothing to approve%s%s",
-                          rq->payment_id, status,
-                          PQgetvalue(res, 0, P_CANCEL)[0] ? "; it was cancelled: " : "",
-                          PQgetvalue(res, 0, P_CANCEL));
+                               "payment %s is %s, not pending: there is nothing to approve%s%s",
+                               rq->payment_id, status,
+                               PQgetvalue(res, 0, P_CANCEL)[0] ? "; it was cancelled: " : "",
+                               PQgetvalue(res, 0, P_CANCEL));
         goto out;
     }
     const char *first = PQgetvalue(res, 0, P_FIRST);
@@ -633,10 +631,11 @@ int funding_payment_approve(ccip_command *cmd)
     if (first[0] && strcmp(first, cmd->actor.id) == 0) {
         char yuan[CCIP_FEN_STRLEN + 1];
         funding_yuan(ccip_db_cell_i64(res, 0, P_AMOUNT), yuan, sizeof yuan);
-        rc = ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                          "payment %s of %s yuan needs two different approvers (four eyes) and %s "
-                          "approved it already; another approver must give the second approval",
-                          rq->payment_id, yuan, first);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "payment %s of %s yuan needs two different approvers (four eyes) and %s "
+            "approved it already; another approver must give the second approval",
+            rq->payment_id, yuan, first);
         goto out;
     }
     /* Every approval checks again that the tranche may be paid now. */
@@ -660,23 +659,25 @@ int funding_payment_approve(ccip_command *cmd)
     rc = s_reply_payment(cmd, rq->payment_id);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-int funding_payment_cancel(ccip_command *cmd)
+int funding_payment_approve(ccip_command *cmd)
 {
-    Ccip__Funding__CancelPaymentRequest *rq = (Ccip__Funding__CancelPaymentRequest *)ccip_command_unpack(
-        cmd, &ccip__funding__cancel_payment_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__approve_payment_request__descriptor,
+                            s_payment_approve);
+}
+
+static int s_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__CancelPaymentRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     char award_id[CCIP_UUID_STRLEN + 1];
     funding_award_row w;
     if ((rc = ccip_command_check_uuid(cmd, "payment_id", rq->payment_id)) != 0 ||
         (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_payment_award(cmd, rq->payment_id, award_id)) != 0 ||
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
         goto out;
@@ -685,8 +686,8 @@ int funding_payment_cancel(ccip_command *cmd)
         goto out;
     if (strcmp(PQgetvalue(res, 0, P_STATUS), "PAYMENT_PENDING") != 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "payment %s is %s; only a pending payment can be cancelled",
-                          rq->payment_id, PQgetvalue(res, 0, P_STATUS));
+                               "payment %s is %s; only a pending payment can be cancelled",
+                               rq->payment_id, PQgetvalue(res, 0, P_STATUS));
         goto out;
     }
     char num[24];
@@ -699,6 +700,11 @@ int funding_payment_cancel(ccip_command *cmd)
     rc = s_reply_payment(cmd, rq->payment_id);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int funding_payment_cancel(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__cancel_payment_request__descriptor,
+                            s_payment_cancel);
 }
