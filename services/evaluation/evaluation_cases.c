@@ -67,8 +67,9 @@ static const ccip_db_stmt S_OPEN = {
     "fund_programme_code, applicant_uscc, applicant_name, district_code, title, summary, "
     "subject_name, requested_fen, accepted_payload, accepted_at) "
     "VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::integer, $7, $8, $9, $10, $11, $12, $13, "
-    "$14, $15::bigint, $16::bytea, " CCIP_SQL_TS("$17") ") "
-    "ON CONFLICT ON CONSTRAINT case_file_one_per_application DO NOTHING RETURNING id"};
+    "$14, $15::bigint, $16::bytea, " CCIP_SQL_TS(
+        "$17") ") "
+               "ON CONFLICT ON CONSTRAINT case_file_one_per_application DO NOTHING RETURNING id"};
 static const ccip_db_stmt S_CONTACT = {
     "evaluation_contact_add",
     "INSERT INTO applicant_contact (applicant_uscc, application_id, contact_name, phone, email) "

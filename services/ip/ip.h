@@ -52,8 +52,10 @@
 #include <stdint.h>
 
 #include "ccip/ip.pb-c.h"
-#include "ccip_service.h"
 #include "ccip_arena.h"
+#include "ccip_envelope.h"
+#include "ccip_service.h"
+#include "ccip_validate.h"
 #include "ip_validate.h"
 
 /* ip.max_content_bytes: default and the most the setting accepts. */
@@ -61,14 +63,6 @@
 #define IP_MAX_CONTENT_LIMIT   (16 * 1024 * 1024)
 /* Room a registration needs in a message besides the content. */
 #define IP_MESSAGE_OVERHEAD (64 * 1024)
-
-/* What a helper returns after it has set the reply's error status: the
- * handler stops and returns 0 (a reply was produced). Helpers return 0 to
- * go on, IP_REPLIED, or the negative ccip_db_rc of a failed statement. */
-#define IP_REPLIED 1
-
-/* The handler's return value for a helper's result. */
-#define IP_RC(rc) ((rc) > 0 ? 0 : (rc))
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
@@ -94,49 +88,8 @@ const ip_config *ip_config_get(const ccip_command *cmd);
 
 /* The party the caller acts for, into party (IP_PARTY_MAX + 1 bytes): for
  * roles owner and applicant the actor id, which must be a valid party
- * (otherwise PERMISSION_DENIED and IP_REPLIED); "" for other roles. */
+ * (otherwise PERMISSION_DENIED and CCIP_REPLIED); "" for other roles. */
 int ip_actor_party(ccip_command *cmd, char *party);
-
-/* Sets the reply's error (ccip_command_fail) and returns IP_REPLIED. */
-int ip_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Decodes the command's payload as desc, bounded by the message cap. On a
- * bad payload sets INVALID_ARGUMENT and returns NULL. Free the result with
- * protobuf_c_message_free_unpacked(msg, NULL). */
-ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
-
-/* The body of a handler: the decoded request and an arena for the reply.
- * Returns 0, IP_REPLIED or a negative ccip_db_rc. */
-typedef int (*ip_body_fn)(ccip_command *cmd, ccip_arena *a, void *request);
-
-/* Runs a handler body: decodes the payload as desc (INVALID_ARGUMENT when it
- * cannot), makes an arena, calls body, frees both. Returns what a
- * ccip_command_fn returns. */
-int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn body);
-
-/* Packs msg as the reply's payload. Returns 0, or IP_REPLIED with INTERNAL
- * when memory ran out. */
-int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg);
-
-/* Packs msg and appends it as an event inside the command's transaction.
- * Returns 0 or the ccip_db_rc of the failure (INTERNAL on out of memory). */
-int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-            const char *aggregate_id, const ProtobufCMessage *msg);
-
-/* Checks a text field (ccip_text_check) and sets INVALID_ARGUMENT on
- * failure. Returns 0 or IP_REPLIED. */
-int ip_check_text(ccip_command *cmd, const char *field, const char *s, size_t min, size_t max,
-                  int multiline);
-
-/* Sets INVALID_ARGUMENT with err when rc < 0. Returns 0 or IP_REPLIED. */
-int ip_invalid(ccip_command *cmd, int rc, const char *err);
-
-/* A new v7 UUID into id. Returns 0, or IP_REPLIED with INTERNAL. */
-int ip_new_id(ccip_command *cmd, char id[40]);
-
-/* Text of an int64 into buf (24 bytes). Returns buf. */
-const char *ip_i64(int64_t v, char *buf);
 
 /* 1 when party is one of the current owners of work_id (row lock not
  * taken). Returns 1, 0, or a negative ccip_db_rc. */

@@ -124,10 +124,11 @@ static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
 {
     char err[300], name[48];
     if (n < min || n > IP_EVIDENCE_MAX)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `%s` must list %zu to %d items (a description and the SHA-256 of "
-                       "each document), got %zu",
-                       field, min, IP_EVIDENCE_MAX, n);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `%s` must list %zu to %d items (a description and the SHA-256 of "
+            "each document), got %zu",
+            field, min, IP_EVIDENCE_MAX, n);
     char **d = ccip_arena_alloc(a, (n ? n : 1) * sizeof *d);
     char **h = ccip_arena_alloc(a, (n ? n : 1) * sizeof *h);
     if (!d || !h)
@@ -135,7 +136,8 @@ static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
     for (size_t i = 0; i < n; i++) {
         int rc;
         snprintf(name, sizeof name, "%s[%zu].description", field, i);
-        if ((rc = ccip_command_check_text(cmd, name, items[i]->description, 1, DESCRIPTION_MAX, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, name, items[i]->description, 1, DESCRIPTION_MAX,
+                                          0)) != 0)
             return rc;
         snprintf(name, sizeof name, "%s[%zu].sha256", field, i);
         uint8_t bytes[IP_HASH_LEN];
@@ -161,12 +163,14 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
     const char *descs = NULL, *hashes = NULL;
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err)) != 0 ||
+        (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
+                                   err)) != 0 ||
         (rc = ccip_command_invalid(
              cmd,
              ip_check_enum("kind", &ccip__ip__dispute_kind__descriptor, rq->kind, err, sizeof err),
              err)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "statement", rq->statement, 1, STATEMENT_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "statement", rq->statement, 1, STATEMENT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_check_evidence(cmd, a, "evidence", rq->evidence, rq->n_evidence, 1, &descs,
                                &hashes)) != 0)
         return rc;
@@ -177,7 +181,8 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     if (rc == 1)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s owns work %s and cannot file a dispute against it", party, w.id);
+                                 "%s owns work %s and cannot file a dispute against it", party,
+                                 w.id);
     if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     int64_t now = ccip_now_us();
@@ -241,7 +246,9 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
     ip_work_state w;
     Ccip__Ip__Dispute *d = NULL;
     int rc = ip_actor_party(cmd, party);
-    if (rc != 0 || (rc = ccip_command_check_text(cmd, "answer", rq->answer, 1, STATEMENT_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
+    if (rc != 0 ||
+        (rc = ccip_command_check_text(cmd, "answer", rq->answer, 1, STATEMENT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_check_evidence(cmd, a, "evidence", rq->evidence, rq->n_evidence, 0, &descs,
                                &hashes)) != 0 ||
         (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
@@ -250,17 +257,17 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     if (rc == 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only an owner of work %s may answer dispute %s; %s is not one", w.id, d->id,
-                       party);
+                                 "only an owner of work %s may answer dispute %s; %s is not one",
+                                 w.id, d->id, party);
     if (strcmp(d->status, "FILED") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "dispute %s is %s; it can be answered once, before it is ruled on", d->id,
-                       d->status);
+                                 "dispute %s is %s; it can be answered once, before it is ruled on",
+                                 d->id, d->status);
     int64_t now = ccip_now_us();
     ccip_time_format_us(d->answer_by_us, when, sizeof when);
     if (now > d->answer_by_us)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the window to answer dispute %s closed at %s", d->id, when);
+                                 "the window to answer dispute %s closed at %s", d->id, when);
     const char *v[] = {d->id, rq->answer, descs, hashes, party, ccip_i64_text(now, now_text)};
     if ((rc = ccip_db_exec(cmd->db, &S_ANSWER, 6, v, NULL, NULL, NULL)) != 0)
         return rc;
@@ -289,19 +296,22 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ccip_command_invalid(
         cmd, ip_check_enum("ruling", &ccip__ip__ruling__descriptor, rq->ruling, err, sizeof err),
         err);
-    if (rc != 0 || (rc = ccip_command_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
+    if (rc != 0 ||
+        (rc = ccip_command_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
         return rc;
     if (strcmp(d->status, "FILED") != 0 && strcmp(d->status, "ANSWERED") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "dispute %s was already ruled on (%s)", d->id, d->status);
+                                 "dispute %s was already ruled on (%s)", d->id, d->status);
     int64_t now = ccip_now_us();
     if (strcmp(d->status, "FILED") == 0 && now <= d->answer_by_us) {
         ccip_time_format_us(d->answer_by_us, when, sizeof when);
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the respondent may answer dispute %s until %s; rule once it has answered "
-                       "or after that time",
-                       d->id, when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the respondent may answer dispute %s until %s; rule once it has answered "
+            "or after that time",
+            d->id, when);
     }
     int uphold = rq->ruling == CCIP__IP__RULING__UPHOLD;
     const char *v[] = {d->id, uphold ? "UPHELD" : "DISMISSED", rq->reasons, cmd->actor.id,
@@ -319,8 +329,8 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
     ev.serial = w.serial;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
-        (rc = ccip_command_emit(cmd, uphold ? "ip.dispute.upheld.v1" : "ip.dispute.dismissed.v1", "dispute",
-                      d->id, &ev.base)) != 0 ||
+        (rc = ccip_command_emit(cmd, uphold ? "ip.dispute.upheld.v1" : "ip.dispute.dismissed.v1",
+                                "dispute", d->id, &ev.base)) != 0 ||
         (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
         return rc;
     return ccip_command_reply(cmd, &reply.base);
@@ -337,19 +347,21 @@ static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
     char when[CCIP_TIME_STRLEN + 1], now_text[24];
     ip_work_state w;
     Ccip__Ip__Dispute *d = NULL;
-    int rc = ccip_command_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, CCIP_TEXT_MULTILINE);
+    int rc =
+        ccip_command_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, CCIP_TEXT_MULTILINE);
     if (rc != 0 || (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
         return rc;
     if (strcmp(d->status, "UPHELD") != 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "dispute %s is %s: only an upheld dispute freezes its work, so there is "
-                       "no freeze to lift",
-                       d->id, d->status);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "dispute %s is %s: only an upheld dispute freezes its work, so there is "
+            "no freeze to lift",
+            d->id, d->status);
     if (d->lifted_at_us) {
         ccip_time_format_us(d->lifted_at_us, when, sizeof when);
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the freeze of dispute %s was already lifted at %s; nothing to do", d->id,
-                       when);
+                                 "the freeze of dispute %s was already lifted at %s; nothing to do",
+                                 d->id, when);
     }
     const char *v[] = {d->id, ccip_i64_text(ccip_now_us(), now_text), cmd->actor.id, rq->reasons};
     const char *tv[] = {w.id, d->id};
@@ -380,7 +392,8 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__DisputeActionRequest *rq = request;
     char err[200];
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
-    int rc = ccip_command_invalid(cmd, ip_check_uuid("dispute_id", rq->dispute_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(cmd, ip_check_uuid("dispute_id", rq->dispute_id, err, sizeof err),
+                                  err);
     if (rc != 0 || (rc = s_read(cmd, a, &S_GET, rq->dispute_id, &reply.dispute)) != 0)
         return rc;
     return ccip_command_reply(cmd, &reply.base);

@@ -157,28 +157,31 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__RegisterProviderRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40];
     int rc = ip_actor_party(cmd, party);
-    if (rc != 0 || (rc = ccip_command_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "description", rq->description, 0, DESCRIPTION_MAX, CCIP_TEXT_MULTILINE)) != 0)
+    if (rc != 0 ||
+        (rc = ccip_command_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "description", rq->description, 0, DESCRIPTION_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     if (rq->n_categories < 1 || rq->n_categories > CATEGORIES_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `categories` must list 1 to %d categories, got %zu", CATEGORIES_MAX,
-                       rq->n_categories);
+                                 "field `categories` must list 1 to %d categories, got %zu",
+                                 CATEGORIES_MAX, rq->n_categories);
     char *names[CATEGORIES_MAX];
     for (size_t i = 0; i < rq->n_categories; i++) {
         char field[48]; /* "categories[" + a size_t in decimal + "]" */
         snprintf(field, sizeof field, "categories[%zu]", i);
-        if ((rc = ccip_command_invalid(cmd,
-                             ip_check_enum(field, &ccip__ip__provider_category__descriptor,
-                                           rq->categories[i], err, sizeof err),
-                             err)) != 0)
+        if ((rc =
+                 ccip_command_invalid(cmd,
+                                      ip_check_enum(field, &ccip__ip__provider_category__descriptor,
+                                                    rq->categories[i], err, sizeof err),
+                                      err)) != 0)
             return rc;
         names[i] =
             (char *)ip_enum_name(&ccip__ip__provider_category__descriptor, rq->categories[i]);
         for (size_t j = 0; j < i; j++)
             if (rq->categories[j] == rq->categories[i])
                 return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `categories` names %s twice", names[i]);
+                                         "field `categories` names %s twice", names[i]);
     }
     if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
@@ -192,8 +195,8 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS, "%s is already a registered provider",
-                       party);
+        return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
+                                 "%s is already a registered provider", party);
     Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
     if ((rc = s_read_provider(cmd, a, id, &reply.provider)) != 0)
         return rc;
@@ -209,7 +212,8 @@ static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ProviderActionRequest *rq = request;
     char err[200];
-    int rc = ccip_command_invalid(cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(
+        cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err);
     if (rc != 0)
         return rc;
     const char *v[] = {rq->provider_id, cmd->actor.id};
@@ -219,7 +223,8 @@ static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
     int hit = PQntuples(res) == 1;
     PQclear(res);
     if (!hit)
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", rq->provider_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists",
+                                 rq->provider_id);
     Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
     if ((rc = s_read_provider(cmd, a, rq->provider_id, &reply.provider)) != 0)
         return rc;
@@ -237,10 +242,11 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     char err[300];
     const char *cat = "";
     if (rq->category) {
-        int rc = ccip_command_invalid(cmd,
-                            ip_check_enum("category", &ccip__ip__provider_category__descriptor,
-                                          rq->category, err, sizeof err),
-                            err);
+        int rc =
+            ccip_command_invalid(cmd,
+                                 ip_check_enum("category", &ccip__ip__provider_category__descriptor,
+                                               rq->category, err, sizeof err),
+                                 err);
         if (rc != 0)
             return rc;
         cat = ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category);
@@ -279,28 +285,31 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__Provider *p = NULL;
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = ccip_command_invalid(cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err),
-                         err)) != 0 ||
+        (rc = ccip_command_invalid(
+             cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err)) != 0 ||
         (rc = ccip_command_invalid(cmd,
-                         ip_check_enum("category", &ccip__ip__provider_category__descriptor,
-                                       rq->category, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "description", rq->description, 1, DESCRIPTION_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
+                                   ip_check_enum("category",
+                                                 &ccip__ip__provider_category__descriptor,
+                                                 rq->category, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "description", rq->description, 1, DESCRIPTION_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_read_provider(cmd, a, rq->provider_id, &p)) != 0)
         return rc;
     if (!p->verified)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "provider %s has not been verified by staff yet and takes no requests",
-                       p->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "provider %s has not been verified by staff yet and takes no requests", p->id);
     if (strcmp(p->party, party) == 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s is this provider and cannot request its own services", party);
+                                 "%s is this provider and cannot request its own services", party);
     int offers = 0;
     for (size_t i = 0; i < p->n_categories; i++)
         offers |= p->categories[i] == rq->category;
     if (!offers)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "provider %s does not offer %s",
-                       p->id, ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category));
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION, "provider %s does not offer %s", p->id,
+            ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category));
     if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     const char *v[] = {id,
@@ -333,12 +342,12 @@ static int s_move(ccip_command *cmd, ccip_arena *a, const char *id, int by_provi
     const char *who = by_provider ? req.provider_party : req.r->requester;
     if (strcmp(who, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the %s (%s) may do this to service request %s",
-                       by_provider ? "provider" : "requester", who, req.r->id);
+                                 "only the %s (%s) may do this to service request %s",
+                                 by_provider ? "provider" : "requester", who, req.r->id);
     if (strcmp(req.r->status, from) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "service request %s is %s; this step needs it %s", req.r->id, req.r->status,
-                       from);
+                                 "service request %s is %s; this step needs it %s", req.r->id,
+                                 req.r->status, from);
     const char *v[] = {req.r->id, to, ccip_i64_text(rating, rating_text), note};
     if ((rc = ccip_db_exec(cmd->db, &S_REQUEST_MOVE, 4, v, NULL, NULL, NULL)) != 0)
         return rc;
@@ -373,7 +382,7 @@ static int s_rate(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__RateServiceRequest *rq = request;
     if (rq->rating < 1 || rq->rating > RATING_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `rating` must be 1 to %d, got %u", RATING_MAX, rq->rating);
+                                 "field `rating` must be 1 to %d, got %u", RATING_MAX, rq->rating);
     int rc = ccip_command_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX, CCIP_TEXT_MULTILINE);
     if (rc != 0)
         return rc;

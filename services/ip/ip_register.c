@@ -182,8 +182,8 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
     reg->kind = ip_enum_name(&ccip__ip__work_kind__descriptor, rq->kind);
     if (rq->n_creators > IP_CREATORS_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `creators` must list at most %d names, got %zu", IP_CREATORS_MAX,
-                       rq->n_creators);
+                                 "field `creators` must list at most %d names, got %zu",
+                                 IP_CREATORS_MAX, rq->n_creators);
     for (size_t i = 0; i < rq->n_creators; i++) {
         char field[32];
         snprintf(field, sizeof field, "creators[%zu]", i);
@@ -191,39 +191,42 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
             return rc;
     }
     int64_t created;
-    if ((rc =
-             ccip_command_invalid(cmd, ip_check_date("created_on", rq->created_on, &created, err, sizeof err),
-                        err)) != 0)
+    if ((rc = ccip_command_invalid(
+             cmd, ip_check_date("created_on", rq->created_on, &created, err, sizeof err), err)) !=
+        0)
         return rc;
     /* Today in UTC, plus a day: "today" east of Greenwich (Beijing is
      * UTC+8) is tomorrow in UTC for part of the day. */
     if (created > ip_today_days() + 1)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `created_on` (%s) is in the future; a work can only be registered "
-                       "once it exists",
-                       rq->created_on);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `created_on` (%s) is in the future; a work can only be registered "
+            "once it exists",
+            rq->created_on);
     if ((rc = ccip_command_invalid(cmd,
-                         ip_check_sha256("content_sha256", rq->content_sha256, reg->content_sha256,
-                                         err, sizeof err),
-                         err)) != 0)
+                                   ip_check_sha256("content_sha256", rq->content_sha256,
+                                                   reg->content_sha256, err, sizeof err),
+                                   err)) != 0)
         return rc;
     ip_hex(reg->content_sha256, IP_HASH_LEN, reg->content_hex);
     if (rq->content.len) {
         int64_t max = ip_config_get(cmd)->max_content_bytes;
         if ((int64_t)rq->content.len > max)
-            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `content` is %zu bytes; the registry stores at most %lld "
-                           "(ip.max_content_bytes): register the hash alone",
-                           rq->content.len, (long long)max);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `content` is %zu bytes; the registry stores at most %lld "
+                "(ip.max_content_bytes): register the hash alone",
+                rq->content.len, (long long)max);
         uint8_t h[IP_HASH_LEN];
         crypto_hash_sha256(h, rq->content.data, rq->content.len);
         if (sodium_memcmp(h, reg->content_sha256, IP_HASH_LEN) != 0) {
             char hex[IP_HASH_HEX + 1];
             ip_hex(h, IP_HASH_LEN, hex);
-            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `content` hashes to %s, not to the `content_sha256` given; "
-                           "send the content the hash was made of",
-                           hex);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `content` hashes to %s, not to the `content_sha256` given; "
+                "send the content the hash was made of",
+                hex);
         }
     }
     /* Owners: the caller alone by default; staff must name them. */
@@ -233,9 +236,10 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rq->n_owners == 0) {
         if (!reg->party[0])
-            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `owners` is missing: staff register a work on behalf of its "
-                           "owners, so list them (party and share_bp)");
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `owners` is missing: staff register a work on behalf of its "
+                "owners, so list them (party and share_bp)");
         reg->owners[0].party = reg->party;
         reg->owners[0].share_bp = IP_SHARES_TOTAL;
     } else {
@@ -245,7 +249,8 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
         }
     }
     reg->nowners = n;
-    if ((rc = ccip_command_invalid(cmd, ip_check_owners(reg->owners, n, err, sizeof err), err)) != 0)
+    if ((rc = ccip_command_invalid(cmd, ip_check_owners(reg->owners, n, err, sizeof err), err)) !=
+        0)
         return rc;
     reg->registering = reg->party[0] ? reg->party : reg->owners[0].party;
     ip_chain_sort_owners(reg->owners, n);
@@ -254,10 +259,11 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
         for (size_t i = 0; i < n; i++)
             owns |= strcmp(reg->owners[i].party, reg->party) == 0;
         if (!owns)
-            return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "%s may register only works it owns: add it to `owners`, or ask the "
-                           "owners (or staff) to register the work",
-                           reg->party);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__PERMISSION_DENIED,
+                "%s may register only works it owns: add it to `owners`, or ask the "
+                "owners (or staff) to register the work",
+                reg->party);
     }
     return 0;
 }
@@ -428,11 +434,12 @@ static void s_refuse_duplicate(s_item *it, const char *id, uint64_t serial, int6
     char when[CCIP_TIME_STRLEN + 1], serial_text[24];
     ip_serial_text(serial, serial_text, sizeof serial_text);
     ccip_time_format_us(at_us, when, sizeof when);
-    ccip_command_fail(it->cmd, CCIP__STATUS__ALREADY_EXISTS,
-            "identical content (sha256 %s) was registered as %s (work %s) on %s by another "
-            "owner; if that registration is improper, file a dispute against work %s (kind "
-            "IMPROPER_REGISTRATION)",
-            it->content_hex, serial_text, id, when, id);
+    ccip_command_fail(
+        it->cmd, CCIP__STATUS__ALREADY_EXISTS,
+        "identical content (sha256 %s) was registered as %s (work %s) on %s by another "
+        "owner; if that registration is improper, file a dispute against work %s (kind "
+        "IMPROPER_REGISTRATION)",
+        it->content_hex, serial_text, id, when, id);
     it->state = S_REFUSED;
 }
 
@@ -512,7 +519,8 @@ static int s_settle(ccip_arena *a, s_item *items, size_t i, const ip_key *key, i
     memcpy(rec->content_sha256, it->content_sha256, IP_HASH_LEN);
     rec->registered_at_us = now_us;
     if (ip_chain_hash(&r, rec->chain_hash) < 0 || ip_receipt_sign(rec, key) < 0) {
-        ccip_command_fail(it->cmd, CCIP__STATUS__INTERNAL, "could not hash or sign the registration");
+        ccip_command_fail(it->cmd, CCIP__STATUS__INTERNAL,
+                          "could not hash or sign the registration");
         it->state = S_REFUSED;
         return 0;
     }
@@ -739,9 +747,10 @@ static int s_register(ccip_arena *a, s_item *items, size_t n)
         for (size_t i = 0; i < n; i++) {
             if (items[i].state != S_CHECKED)
                 continue;
-            ccip_command_fail(items[i].cmd, CCIP__STATUS__INTERNAL,
-                    "the registry cannot sign receipts now (its signing key is unavailable); "
-                    "nothing was registered, try again later");
+            ccip_command_fail(
+                items[i].cmd, CCIP__STATUS__INTERNAL,
+                "the registry cannot sign receipts now (its signing key is unavailable); "
+                "nothing was registered, try again later");
             items[i].state = S_REFUSED;
         }
         return 0;

@@ -159,8 +159,9 @@ static int s_read_offer(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__
     if (*out)
         s_fill_offer(a, res, 0, *out);
     PQclear(res);
-    return *out && !ccip_arena_failed(a) ? 0
-                                         : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return *out && !ccip_arena_failed(a)
+               ? 0
+               : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
 }
 
 /* The work an object (listing, offer, contract) belongs to, so that its row
@@ -225,13 +226,14 @@ static int s_licence_free(ccip_command *cmd, ccip_arena *a, const char *work_id,
             continue;
         if (ip_terms_overlap(lic->start, lic->end, s, e) &&
             ip_territories_overlap(lic->territory, lic->nterritory, terr, nterr)) {
-            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                         "%s licence contract %s already covers part of this territory from %s "
-                         "to %s; %s",
-                         exclusive ? "exclusive" : "non-exclusive", PQgetvalue(res, i, 0),
-                         PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-                         exclusive ? "no other licence may overlap an exclusive one"
-                                   : "an exclusive licence may not overlap any other licence");
+            rc = ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "%s licence contract %s already covers part of this territory from %s "
+                "to %s; %s",
+                exclusive ? "exclusive" : "non-exclusive", PQgetvalue(res, i, 0),
+                PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                exclusive ? "no other licence may overlap an exclusive one"
+                          : "an exclusive licence may not overlap any other licence");
             break;
         }
     }
@@ -265,15 +267,16 @@ static int s_check_terms(ccip_command *cmd, Ccip__Ip__DealType deal, char **terr
         return rc;
     if (deal == CCIP__IP__DEAL_TYPE__TRANSFER) {
         if (n || start[0] || end[0])
-            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "fields `territory`, `term_start` and `term_end` must be empty for a "
-                           "TRANSFER: a transfer moves the share everywhere and for good");
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "fields `territory`, `term_start` and `term_end` must be empty for a "
+                "TRANSFER: a transfer moves the share everywhere and for good");
         return 0;
     }
-    if ((rc = ccip_command_invalid(cmd, ip_check_territory("territory", territory, n, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ccip_command_invalid(cmd, ip_check_term(start, end, &lic->start, &lic->end, err, sizeof err),
-                         err)) != 0)
+    if ((rc = ccip_command_invalid(
+             cmd, ip_check_territory("territory", territory, n, err, sizeof err), err)) != 0 ||
+        (rc = ccip_command_invalid(
+             cmd, ip_check_term(start, end, &lic->start, &lic->end, err, sizeof err), err)) != 0)
         return rc;
     lic->exclusive = deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE;
     lic->territory = territory;
@@ -307,14 +310,15 @@ static int s_no_pending_transfer(ccip_command *cmd, const char *work_id, const c
         return rc;
     if (listings_too && !PQgetisnull(res, 0, 0))
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                     "%s already lists its share of this work for transfer (listing %s); "
-                     "withdraw that listing first",
-                     seller, PQgetvalue(res, 0, 0));
+                               "%s already lists its share of this work for transfer (listing %s); "
+                               "withdraw that listing first",
+                               seller, PQgetvalue(res, 0, 0));
     else if (!PQgetisnull(res, 0, 1))
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                     "%s has already contracted to transfer its share of this work (contract %s, "
-                     "not yet settled)",
-                     seller, PQgetvalue(res, 0, 1));
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "%s has already contracted to transfer its share of this work (contract %s, "
+            "not yet settled)",
+            seller, PQgetvalue(res, 0, 1));
     PQclear(res);
     return rc;
 }
@@ -326,7 +330,8 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ip_actor_party(cmd, party);
     if (rc != 0)
         return rc;
-    if ((rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err)) != 0 ||
+    if ((rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
+                                   err)) != 0 ||
         (rc = ccip_command_invalid(
              cmd,
              ip_check_enum("deal", &ccip__ip__deal_type__descriptor, rq->deal, err, sizeof err),
@@ -346,14 +351,15 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = s_share(cmd, w.id, party, &share, &owners)) != 0)
         return rc;
     if (share == 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only a current owner may list work %s; %s is not one of its owners", w.id,
-                       party);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "only a current owner may list work %s; %s is not one of its owners", w.id, party);
     if (rq->deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE && owners > 1)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "an exclusive licence binds every owner, and work %s has %d owners: only a "
-                       "sole owner may list it for an exclusive licence",
-                       w.id, owners);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "an exclusive licence binds every owner, and work %s has %d owners: only a "
+            "sole owner may list it for an exclusive licence",
+            w.id, owners);
     if (rq->deal == CCIP__IP__DEAL_TYPE__TRANSFER)
         rc = s_no_pending_transfer(cmd, w.id, party, NULL, 1);
     else
@@ -398,8 +404,8 @@ static int s_lock_own_listing(ccip_command *cmd, ccip_arena *a, const char *list
         return rc;
     if (strcmp((*l)->seller, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the listing's owner (%s) may %s listing %s", (*l)->seller, what,
-                       listing_id);
+                                 "only the listing's owner (%s) may %s listing %s", (*l)->seller,
+                                 what, listing_id);
     return 0;
 }
 
@@ -419,12 +425,13 @@ static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     if (strcmp(l->status, "OPEN") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s and can no longer be changed", l->id, l->status);
+                                 "listing %s is %s and can no longer be changed", l->id, l->status);
     if (l->open_offers)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is under offer (%u open offer%s) and cannot be changed; accept "
-                       "one, wait for them to be withdrawn, or withdraw the listing",
-                       l->id, l->open_offers, l->open_offers == 1 ? "" : "s");
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "listing %s is under offer (%u open offer%s) and cannot be changed; accept "
+            "one, wait for them to be withdrawn, or withdraw the listing",
+            l->id, l->open_offers, l->open_offers == 1 ? "" : "s");
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "offered under new terms");
     s_licence lic = {0};
@@ -467,7 +474,8 @@ static int s_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     if (strcmp(l->status, "OPEN") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s; only an open listing can be withdrawn", l->id, l->status);
+                                 "listing %s is %s; only an open listing can be withdrawn", l->id,
+                                 l->status);
     const char *id = l->id;
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_WITHDRAW, 1, &id, NULL, NULL, NULL)) != 0)
         return rc;
@@ -486,7 +494,8 @@ static int s_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListingActionRequest *rq = request;
     char err[200];
-    int rc = ccip_command_invalid(cmd, ip_check_uuid("listing_id", rq->listing_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(cmd, ip_check_uuid("listing_id", rq->listing_id, err, sizeof err),
+                                  err);
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
     if (rc != 0 || (rc = s_read_listing(cmd, a, &S_LISTING_GET, rq->listing_id, &reply.listing)))
         return rc;
@@ -562,9 +571,10 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0 ||
         (rc = s_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", rq->listing_id, work_id)) !=
             0 ||
-        (rc = ccip_command_invalid(cmd, ip_check_price("price_fen", rq->price_fen, err, sizeof err), err)) !=
-            0 ||
-        (rc = ccip_command_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX, CCIP_TEXT_MULTILINE)) != 0)
+        (rc = ccip_command_invalid(cmd, ip_check_price("price_fen", rq->price_fen, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     ip_work_state w;
     Ccip__Ip__Listing *l = NULL;
@@ -575,24 +585,26 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
         return ip_work_frozen_fail(cmd, &w, "offered for");
     if (strcmp(l->status, "OPEN") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s and takes no more offers", l->id, l->status);
+                                 "listing %s is %s and takes no more offers", l->id, l->status);
     if (strcmp(l->seller, party) == 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s listed this work itself and cannot make an offer on its own listing",
-                       party);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "%s listed this work itself and cannot make an offer on its own listing", party);
     if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
-    const char *v[] = {
-        id, l->id, party, ccip_i64_text(rq->price_fen, price), rq->note, ccip_i64_text(ccip_now_us(), now)};
+    const char *v[] = {id,       l->id,
+                       party,    ccip_i64_text(rq->price_fen, price),
+                       rq->note, ccip_i64_text(ccip_now_us(), now)};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_OFFER_INSERT, 6, v, NULL, NULL, &res)) != 0)
         return rc;
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                       "%s already has an open offer on listing %s; withdraw it to make another",
-                       party, l->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__ALREADY_EXISTS,
+            "%s already has an open offer on listing %s; withdraw it to make another", party,
+            l->id);
     Ccip__Ip__OfferReply reply = CCIP__IP__OFFER_REPLY__INIT;
     if ((rc = s_read_offer(cmd, a, id, &reply.offer)) != 0)
         return rc;
@@ -625,7 +637,7 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     if (strcmp(o->buyer, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the buyer (%s) may withdraw offer %s", o->buyer, o->id);
+                                 "only the buyer (%s) may withdraw offer %s", o->buyer, o->id);
     const char *v[] = {o->id, party};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_OFFER_WITHDRAW, 2, v, NULL, NULL, &res)) != 0)
@@ -634,7 +646,8 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
     PQclear(res);
     if (!hit)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "offer %s is %s; only an open offer can be withdrawn", o->id, o->status);
+                                 "offer %s is %s; only an open offer can be withdrawn", o->id,
+                                 o->status);
     Ccip__Ip__OfferReply reply = CCIP__IP__OFFER_REPLY__INIT;
     if ((rc = s_read_offer(cmd, a, o->id, &reply.offer)) != 0)
         return rc;
@@ -679,38 +692,41 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     if (strcmp(l->seller, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the listing's owner (%s) may accept offer %s", l->seller, o->id);
+                                 "only the listing's owner (%s) may accept offer %s", l->seller,
+                                 o->id);
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "contracted");
     if (strcmp(l->status, "OPEN") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s; offers can only be accepted on an open listing", l->id,
-                       l->status);
+                                 "listing %s is %s; offers can only be accepted on an open listing",
+                                 l->id, l->status);
     if (strcmp(o->status, "OPEN") != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "offer %s is %s; only an open offer can be accepted", o->id, o->status);
+                                 "offer %s is %s; only an open offer can be accepted", o->id,
+                                 o->status);
     uint32_t share;
     int owners;
     if ((rc = s_share(cmd, w.id, party, &share, &owners)) != 0)
         return rc;
     if (share == 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s no longer owns work %s, so it cannot grant or sell anything of it",
-                       party, w.id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "%s no longer owns work %s, so it cannot grant or sell anything of it", party, w.id);
     s_licence lic = {0};
     if (l->deal == CCIP__IP__DEAL_TYPE__TRANSFER) {
         rc = s_no_pending_transfer(cmd, w.id, party, l->id, 0);
     } else {
         if (l->deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE && owners > 1)
-            return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "work %s now has %d owners: an exclusive licence needs a sole owner",
-                           w.id, owners);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "work %s now has %d owners: an exclusive licence needs a sole owner", w.id, owners);
         char err[200];
         lic.exclusive = l->deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE;
         lic.territory = l->territory;
         lic.nterritory = l->n_territory;
         if (ip_check_term(l->term_start, l->term_end, &lic.start, &lic.end, err, sizeof err) < 0)
-            return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "listing %s has a malformed term", l->id);
+            return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "listing %s has a malformed term",
+                                     l->id);
         rc = s_licence_free(cmd, a, w.id, &lic);
     }
     if (rc != 0 || (rc = ccip_command_new_id(cmd, id)) != 0)
@@ -767,8 +783,10 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0 ||
         (rc = s_work_of(cmd, &S_CONTRACT_WORK, "contract_id", "contract", rq->contract_id,
                         work_id)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 1, PAYMENT_REF_MAX, 0)) != 0 ||
-        (rc = ccip_command_invalid(cmd, ip_check_price("paid_fen", rq->paid_fen, err, sizeof err), err)) != 0)
+        (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 1, PAYMENT_REF_MAX,
+                                      0)) != 0 ||
+        (rc = ccip_command_invalid(cmd, ip_check_price("paid_fen", rq->paid_fen, err, sizeof err),
+                                   err)) != 0)
         return rc;
     ip_work_state w;
     Ccip__Ip__Contract *k = NULL;
@@ -776,18 +794,20 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
         (rc = s_read_contract(cmd, a, &S_CONTRACT_LOCK, rq->contract_id, &k)) != 0)
         return rc;
     if (party[0] && strcmp(k->seller, party) != 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the seller (%s) or staff may record the payment of contract %s",
-                       k->seller, k->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "only the seller (%s) or staff may record the payment of contract %s", k->seller,
+            k->id);
     if (strcmp(k->status, "CONTRACTED") != 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "contract %s is already %s", k->id,
-                       k->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "contract %s is already %s", k->id, k->status);
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "settled (and change hands)");
     if (rq->paid_fen != k->price_fen)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `paid_fen` must equal the contract's price, %lld fen, got %lld",
-                       (long long)k->price_fen, (long long)rq->paid_fen);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `paid_fen` must equal the contract's price, %lld fen, got %lld",
+            (long long)k->price_fen, (long long)rq->paid_fen);
     if (k->deal == CCIP__IP__DEAL_TYPE__TRANSFER) {
         const char *gv[] = {w.id, k->seller, ccip_i64_text(k->share_bp, share)};
         const char *bv[] = {w.id, k->buyer, share};
@@ -820,7 +840,8 @@ static int s_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ContractActionRequest *rq = request;
     char err[200];
-    int rc = ccip_command_invalid(cmd, ip_check_uuid("contract_id", rq->contract_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(
+        cmd, ip_check_uuid("contract_id", rq->contract_id, err, sizeof err), err);
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
     if (rc != 0 ||
         (rc = s_read_contract(cmd, a, &S_CONTRACT_GET, rq->contract_id, &reply.contract)) != 0)

@@ -171,14 +171,15 @@ static int s_load_work(ccip_command *cmd, ccip_arena *a, const char *id, uint64_
         PQclear(res);
         if (id)
             return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", id);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64, serial);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64,
+                                 serial);
     }
     reply->work = ccip_arena_alloc(a, sizeof *reply->work);
     if (!reply->work || s_fill_work(a, res, 0, reply->work) < 0 ||
         !(reply->receipt = s_row_receipt(a, res, 0))) {
         PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read work %s: a malformed row",
-                       id ? id : s);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "could not read work %s: a malformed row", id ? id : s);
     }
     PQclear(res);
     return s_load_similar(cmd, a, reply->work->id, &reply->similar, &reply->n_similar);
@@ -193,29 +194,26 @@ int ip_work_load(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Wor
 
 /* ---- reads ------------------------------------------------------------------------- */
 
-int ip_work_get(ccip_command *cmd)
+static int s_work_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__GetWorkRequest *rq =
-        (Ccip__Ip__GetWorkRequest *)ccip_command_unpack(cmd, &ccip__ip__get_work_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__GetWorkRequest *rq = request;
     int rc;
     char err[200];
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
-    if (!a)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
+    if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     else if (!rq->work_id[0] && rq->serial == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                     "give either `work_id` or `serial` (1 or more)");
+                               "give either `work_id` or `serial` (1 or more)");
     else if ((rc = s_load_work(cmd, a, rq->work_id[0] ? rq->work_id : NULL, rq->serial, &reply)) ==
              0)
         rc = ccip_command_reply(cmd, &reply.base);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int ip_work_get(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__get_work_request__descriptor, s_work_get);
 }
 
 /* Fills a list of works from a WORK_COLUMNS result. */
@@ -233,19 +231,11 @@ static int s_fill_works(ccip_arena *a, const PGresult *res, Ccip__Ip__Work ***ou
     return *out ? 0 : -1;
 }
 
-int ip_work_list(ccip_command *cmd)
+static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__ListWorksRequest *rq =
-        (Ccip__Ip__ListWorksRequest *)ccip_command_unpack(cmd, &ccip__ip__list_works_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Ip__ListWorksRequest *rq = request;
     char err[300], after[24], limit[24];
     int rc = 0;
-    ccip_arena *a = ccip_arena_new();
-    if (!a) {
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        goto out;
-    }
     if (rq->owner[0] && ip_check_party("owner", rq->owner, err, sizeof err) < 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         goto out;
@@ -260,14 +250,18 @@ int ip_work_list(ccip_command *cmd)
         goto out;
     Ccip__Ip__ListWorksReply reply = CCIP__IP__LIST_WORKS_REPLY__INIT;
     if (s_fill_works(a, res, &reply.works, &reply.n_works) < 0)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                               "could not read the works: a malformed row");
     else
         rc = ccip_command_reply(cmd, &reply.base);
     PQclear(res);
 out:
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int ip_work_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__list_works_request__descriptor, s_work_list);
 }
 
 int ip_key_get(ccip_command *cmd)
@@ -277,7 +271,7 @@ int ip_key_get(ccip_command *cmd)
     if (ip_key_load_public(ip_config_get(cmd)->signing_key_file, &key, err, sizeof err) < 0) {
         ccip_log_error("could not load the signing key", "reason", err);
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                       "the registry's signing key is unavailable; ask its operator");
+                                 "the registry's signing key is unavailable; ask its operator");
     }
     ip_hex(key.public_key, IP_PUBLIC_KEY_LEN, pub);
     if (ip_key_public_text(&key, text, sizeof text) < 0)
@@ -286,7 +280,7 @@ int ip_key_get(ccip_command *cmd)
     reply.public_key = pub;
     reply.key_id = key.key_id;
     reply.key_file = text;
-    return IP_RC(ccip_command_reply(cmd, &reply.base));
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 /* ---- the chain ------------------------------------------------------------------------ */
@@ -313,13 +307,9 @@ static int s_bin(ccip_arena *a, const char *hex, size_t n, ProtobufCBinaryData *
     return out->data && ip_unhex(hex, out->data, n) == 0 ? 0 : -1;
 }
 
-int ip_chain_read(ccip_command *cmd)
+static int s_chain_read(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__ReadChainRequest *rq =
-        (Ccip__Ip__ReadChainRequest *)ccip_command_unpack(cmd, &ccip__ip__read_chain_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__ReadChainRequest *rq = request;
     PGresult *head = NULL, *res = NULL;
     int rc = 0;
     char from[24], max[24];
@@ -330,10 +320,6 @@ int ip_chain_read(ccip_command *cmd)
                        ccip_i64_text((int64_t)n, max)};
     /* Head first: every record up to it is committed (they commit together),
      * so the batch holds all of them that it reaches. */
-    if (!a) {
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        goto out;
-    }
     if ((rc = ccip_db_exec(cmd->db, &S_CHAIN_HEAD, 0, NULL, NULL, NULL, &head)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CHAIN_READ, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
@@ -383,18 +369,22 @@ int ip_chain_read(ccip_command *cmd)
         batch.records[batch.n_records++] = r;
     }
     if (bad)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                     "could not read the chain: a malformed row near record %s (run ccipctl ip "
-                     "audit-chain)",
-                     v[0]);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__INTERNAL,
+            "could not read the chain: a malformed row near record %s (run ccipctl ip "
+            "audit-chain)",
+            v[0]);
     else
         rc = ccip_command_reply(cmd, &batch.base);
 out:
     PQclear(head);
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int ip_chain_read(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__read_chain_request__descriptor, s_chain_read);
 }
 
 /* ---- review of near-duplicates ------------------------------------------------------- */
@@ -404,26 +394,22 @@ static const ccip_db_stmt S_REVIEW_RESOLVE = {
     "UPDATE work SET review = $2, review_note = $3, reviewed_by = $4 WHERE id = $1::uuid "
     "AND review = 'FLAGGED' RETURNING id"};
 
-int ip_review_list(ccip_command *cmd)
+static int s_review_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__ListReviewRequest *rq =
-        (Ccip__Ip__ListReviewRequest *)ccip_command_unpack(cmd, &ccip__ip__list_review_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__ListReviewRequest *rq = request;
     PGresult *res = NULL;
     char limit[24];
     uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
     const char *v[] = {ccip_i64_text(lim, limit)};
-    int rc = a ? ccip_db_exec(cmd->db, &S_WORK_REVIEW, 1, v, NULL, NULL, &res)
-               : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    int rc = ccip_db_exec(cmd->db, &S_WORK_REVIEW, 1, v, NULL, NULL, &res);
     if (rc != 0)
         goto out;
     Ccip__Ip__ListReviewReply reply = CCIP__IP__LIST_REVIEW_REPLY__INIT;
     Ccip__Ip__Work **works = NULL;
     size_t n = 0;
     if (s_fill_works(a, res, &works, &n) < 0) {
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                               "could not read the works: a malformed row");
         goto out;
     }
     reply.items = ccip_arena_alloc(a, (n ? n : 1) * sizeof *reply.items);
@@ -441,9 +427,12 @@ int ip_review_list(ccip_command *cmd)
                               : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
+}
+
+int ip_review_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__list_review_request__descriptor, s_review_list);
 }
 
 static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
@@ -453,10 +442,11 @@ static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err);
     if (rc != 0 ||
         (rc = ccip_command_invalid(cmd,
-                         ip_check_enum("decision", &ccip__ip__review_decision__descriptor,
-                                       rq->decision, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ccip_command_check_text(cmd, "note", rq->note, 1, IP_NOTE_MAX, CCIP_TEXT_MULTILINE)) != 0)
+                                   ip_check_enum("decision", &ccip__ip__review_decision__descriptor,
+                                                 rq->decision, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "note", rq->note, 1, IP_NOTE_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     PGresult *res = NULL;
     const char *v[] = {rq->work_id,
@@ -467,10 +457,11 @@ static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
     int hit = PQntuples(res) == 1;
     PQclear(res);
     if (!hit)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "work %s is not waiting for review (unknown, never flagged, or already "
-                       "resolved)",
-                       rq->work_id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "work %s is not waiting for review (unknown, never flagged, or already "
+            "resolved)",
+            rq->work_id);
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
     if ((rc = s_load_work(cmd, a, rq->work_id, 0, &reply)) != 0)
         return rc;
@@ -518,8 +509,8 @@ int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *w
     char serial[24];
     ip_serial_text(w->serial, serial, sizeof serial);
     return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                   "work %s (%s) is frozen by upheld dispute %s and cannot be %s", serial, w->id,
-                   w->frozen_by, what);
+                             "work %s (%s) is frozen by upheld dispute %s and cannot be %s", serial,
+                             w->id, w->frozen_by, what);
 }
 
 int ip_work_owners(ccip_command *cmd, ccip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
