@@ -419,8 +419,7 @@ static const ccip_db_stmt S_FIGURES_BAD = {
 
 static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__VerifyLedgerRequest *rq = request;
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    (void)request; /* a VerifyLedgerRequest has no fields */
     Ccip__Funding__VerifyLedgerReply reply = CCIP__FUNDING__VERIFY_LEDGER_REPLY__INIT;
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_COUNTS, 0, NULL, NULL, NULL, &res);

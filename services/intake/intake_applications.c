@@ -785,7 +785,9 @@ static int s_get_tx(ccip_db *db, void *arg)
     int rc = intake_application_row(st->cmd, st->id, 0, 1, &row);
     if (rc == 0)
         rc = intake_application_load(st->cmd, row.id, st->a, &st->app);
-    return rc;
+    /* A refusal (CCIP_REPLIED) ends the snapshot like a read: only a failed
+     * statement rolls back (and is retried). */
+    return rc == CCIP_REPLIED ? 0 : rc;
 }
 
 static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
