@@ -164,3 +164,64 @@ int ip_is_owner(ccip_command *cmd, const char *work_id, const char *party)
     PQclear(res);
     return own;
 }
+
+/* ---- reading rows ----------------------------------------------------------- */
+
+int ip_read_row(ccip_command *cmd, const ccip_db_stmt *stmt, const char *noun, const char *id,
+                PGresult **res)
+{
+    *res = NULL;
+    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(*res) == 1)
+        return 0;
+    PQclear(*res);
+    *res = NULL;
+    return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no %s %s exists", noun, id);
+}
+
+void *ip_read_one(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const ip_rows *kind,
+                  const char *id, int *rc)
+{
+    PGresult *res = NULL;
+    if ((*rc = ip_read_row(cmd, stmt, kind->noun, id, &res)) != 0)
+        return NULL;
+    void *msg = ccip_arena_alloc(a, kind->size);
+    if (!msg || kind->fill(a, res, 0, msg) < 0 || ccip_arena_failed(a)) {
+        msg = NULL;
+        *rc =
+            ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read %s %s", kind->noun, id);
+    }
+    PQclear(res);
+    return msg;
+}
+
+void *ip_read_all(ccip_arena *a, const PGresult *res, const ip_rows *kind, size_t *n)
+{
+    int rows = PQntuples(res);
+    void **out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *out);
+    *n = 0;
+    for (int i = 0; out && i < rows; i++) {
+        void *msg = ccip_arena_alloc(a, kind->size);
+        if (!msg || kind->fill(a, res, i, msg) < 0)
+            return NULL;
+        out[(*n)++] = msg;
+    }
+    return out && !ccip_arena_failed(a) ? out : NULL;
+}
+
+int ip_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field, const char *noun,
+               const char *id, char work_id[40])
+{
+    char err[200];
+    if (ip_check_uuid(field, id, err, sizeof err) < 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    PGresult *res = NULL;
+    int rc = ip_read_row(cmd, stmt, noun, id, &res);
+    if (rc != 0)
+        return rc;
+    snprintf(work_id, 40, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}

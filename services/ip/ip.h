@@ -91,6 +91,44 @@ const ip_config *ip_config_get(const ccip_command *cmd);
  * (otherwise PERMISSION_DENIED and CCIP_REPLIED); "" for other roles. */
 int ip_actor_party(ccip_command *cmd, char *party);
 
+/* ---- reading rows ---------------------------------------------------------- */
+
+/* Runs stmt with the one parameter id and expects exactly one row. Returns
+ * 0 with the row in *res (the caller PQclears it), CCIP_REPLIED with
+ * NOT_FOUND "no <noun> <id> exists", or a negative ccip_db_rc. */
+int ip_read_row(ccip_command *cmd, const ccip_db_stmt *stmt, const char *noun, const char *id,
+                PGresult **res);
+
+/* How rows of one kind of object (listing, offer, dispute, ...) become its
+ * messages, for ip_read_one and ip_read_all. */
+typedef struct {
+    const char *noun; /* "listing", as sentences name it */
+    size_t size;      /* sizeof its message */
+    /* Fills msg (size bytes) from row `row` of res, strings from a.
+     * Returns 0, or -1 when memory ran out or the row is malformed. */
+    int (*fill)(ccip_arena *a, const PGresult *res, int row, void *msg);
+} ip_rows;
+
+/* Reads the one row stmt returns for id as a message of `kind`, allocated
+ * from a. Returns it, or NULL with *rc set to CCIP_REPLIED (NOT_FOUND as
+ * ip_read_row, or INTERNAL "could not read <noun> <id>") or to a negative
+ * ccip_db_rc. */
+void *ip_read_one(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const ip_rows *kind,
+                  const char *id, int *rc);
+
+/* Every row of res as a message of `kind`: an array (from a) of *n
+ * pointers, to assign to a reply's repeated field. Returns NULL when memory
+ * ran out or a row is malformed. */
+void *ip_read_all(ccip_arena *a, const PGresult *res, const ip_rows *kind, size_t *n);
+
+/* The work that the object `noun` `id` belongs to (stmt reads its work_id
+ * by id), into work_id, after checking that id (field `field`) is a UUID:
+ * so that the work's row can be locked before the object's own (lock
+ * order: the work, then the rest). Returns 0, CCIP_REPLIED
+ * (INVALID_ARGUMENT, NOT_FOUND) or a negative ccip_db_rc. */
+int ip_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field, const char *noun,
+               const char *id, char work_id[40]);
+
 /* 1 when party is one of the current owners of work_id (row lock not
  * taken). Returns 1, 0, or a negative ccip_db_rc. */
 int ip_is_owner(ccip_command *cmd, const char *work_id, const char *party);

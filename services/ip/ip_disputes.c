@@ -73,49 +73,36 @@ static int s_fill_evidence(ccip_arena *a, const char *descs, const char *hashes,
     return 0;
 }
 
-static int s_read(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const char *id,
-                  Ccip__Ip__Dispute **out)
+static int s_fill_dispute(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
-    }
-    Ccip__Ip__Dispute *d = ccip_arena_alloc(a, sizeof *d);
-    int bad = !d;
-    if (d) {
-        ccip__ip__dispute__init(d);
-        d->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-        d->work_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        d->complainant = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-        d->kind = ip_enum_value(&ccip__ip__dispute_kind__descriptor, PQgetvalue(res, 0, 3));
-        d->statement = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
-        bad |= s_fill_evidence(a, PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), &d->evidence,
-                               &d->n_evidence) < 0;
-        d->status = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
-        d->filed_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
-        d->answer_by_us = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
-        d->answer = ccip_arena_strdup(a, PQgetvalue(res, 0, 10));
-        bad |= s_fill_evidence(a, PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 12),
-                               &d->answer_evidence, &d->n_answer_evidence) < 0;
-        d->answered_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 13));
-        d->answered_at_us = strtoll(PQgetvalue(res, 0, 14), NULL, 10);
-        d->reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 15));
-        d->ruled_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 16));
-        d->ruled_at_us = strtoll(PQgetvalue(res, 0, 17), NULL, 10);
-        d->lifted_at_us = strtoll(PQgetvalue(res, 0, 18), NULL, 10);
-        d->lifted_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 19));
-        d->lift_reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 20));
-    }
-    PQclear(res);
-    if (bad || ccip_arena_failed(a))
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read dispute %s", id);
-    *out = d;
-    return 0;
+    Ccip__Ip__Dispute *d = msg;
+    ccip__ip__dispute__init(d);
+    int bad = 0;
+    d->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
+    d->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
+    d->complainant = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
+    d->kind = ip_enum_value(&ccip__ip__dispute_kind__descriptor, PQgetvalue(res, row, 3));
+    d->statement = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
+    bad |= s_fill_evidence(a, PQgetvalue(res, row, 5), PQgetvalue(res, row, 6), &d->evidence,
+                           &d->n_evidence) < 0;
+    d->status = ccip_arena_strdup(a, PQgetvalue(res, row, 7));
+    d->filed_at_us = strtoll(PQgetvalue(res, row, 8), NULL, 10);
+    d->answer_by_us = strtoll(PQgetvalue(res, row, 9), NULL, 10);
+    d->answer = ccip_arena_strdup(a, PQgetvalue(res, row, 10));
+    bad |= s_fill_evidence(a, PQgetvalue(res, row, 11), PQgetvalue(res, row, 12),
+                           &d->answer_evidence, &d->n_answer_evidence) < 0;
+    d->answered_by = ccip_arena_strdup(a, PQgetvalue(res, row, 13));
+    d->answered_at_us = strtoll(PQgetvalue(res, row, 14), NULL, 10);
+    d->reasons = ccip_arena_strdup(a, PQgetvalue(res, row, 15));
+    d->ruled_by = ccip_arena_strdup(a, PQgetvalue(res, row, 16));
+    d->ruled_at_us = strtoll(PQgetvalue(res, row, 17), NULL, 10);
+    d->lifted_at_us = strtoll(PQgetvalue(res, row, 18), NULL, 10);
+    d->lifted_by = ccip_arena_strdup(a, PQgetvalue(res, row, 19));
+    d->lift_reasons = ccip_arena_strdup(a, PQgetvalue(res, row, 20));
+    return bad ? -1 : 0;
 }
+
+static const ip_rows S_DISPUTES = {"dispute", sizeof(Ccip__Ip__Dispute), s_fill_dispute};
 
 /* Checks evidence items and makes the two array literals. */
 static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
@@ -206,7 +193,7 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
     ev.answer_by_us = answer_by;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     if ((rc = ccip_command_emit(cmd, "ip.dispute.filed.v1", "dispute", id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, id, &reply.dispute)) != 0)
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -217,25 +204,18 @@ int ip_dispute_file(ccip_command *cmd)
 }
 
 /* Locks the dispute's work, then the dispute. */
+/* Locks the work of dispute `id`, then the dispute (lock order: the work
+ * first). */
 static int s_lock(ccip_command *cmd, ccip_arena *a, const char *id, ip_work_state *w,
                   Ccip__Ip__Dispute **d)
 {
-    char err[200], work_id[40];
-    if (ip_check_uuid("dispute_id", id, err, sizeof err) < 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_WORK, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    char work_id[40];
+    int rc;
+    if ((rc = ip_work_of(cmd, &S_WORK, "dispute_id", "dispute", id, work_id)) != 0 ||
+        (rc = ip_work_lock(cmd, work_id, w)) != 0 ||
+        !(*d = ip_read_one(cmd, a, &S_LOCK, &S_DISPUTES, id, &rc)))
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
-    }
-    snprintf(work_id, sizeof work_id, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if ((rc = ip_work_lock(cmd, work_id, w)) != 0)
-        return rc;
-    return s_read(cmd, a, &S_LOCK, id, d);
+    return 0;
 }
 
 static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
@@ -277,7 +257,7 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
     ev.answered_by = party;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     if ((rc = ccip_command_emit(cmd, "ip.dispute.answered.v1", "dispute", d->id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, d->id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -331,7 +311,7 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
         (rc = ccip_command_emit(cmd, uphold ? "ip.dispute.upheld.v1" : "ip.dispute.dismissed.v1",
                                 "dispute", d->id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, d->id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -377,7 +357,7 @@ static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
         (rc = ccip_command_emit(cmd, "ip.dispute.lifted.v1", "dispute", d->id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, d->id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -394,7 +374,7 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     int rc = ccip_command_invalid(cmd, ip_check_uuid("dispute_id", rq->dispute_id, err, sizeof err),
                                   err);
-    if (rc != 0 || (rc = s_read(cmd, a, &S_GET, rq->dispute_id, &reply.dispute)) != 0)
+    if (rc != 0 || !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, rq->dispute_id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }

@@ -49,8 +49,9 @@ static const ccip_db_stmt S_REQUEST_MOVE = {
     "UPDATE service_request SET status = $2, rating = $3::integer, rating_note = $4, "
     "updated_at = now() WHERE id = $1::uuid"};
 
-static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Provider *p)
+static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Provider *p = msg;
     ccip__ip__provider__init(p);
     p->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
     p->party = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
@@ -71,23 +72,7 @@ static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, Ccip__Ip
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
-static int s_read_provider(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Provider **p)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_PROVIDER_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", id);
-    }
-    *p = ccip_arena_alloc(a, sizeof **p);
-    rc = *p && s_fill_provider(a, res, 0, *p) == 0
-             ? 0
-             : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read provider %s", id);
-    PQclear(res);
-    return rc;
-}
+static const ip_rows S_PROVIDERS = {"provider", sizeof(Ccip__Ip__Provider), s_fill_provider};
 
 /* A request and its provider's party (for permission checks and events). */
 typedef struct {
@@ -102,13 +87,9 @@ static int s_read_request(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *
     if (ip_check_uuid("request_id", id, err, sizeof err) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ip_read_row(cmd, stmt, "service request", id, &res);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no service request %s exists", id);
-    }
     Ccip__Ip__ServiceRequest *r = ccip_arena_alloc(a, sizeof *r);
     if (r) {
         ccip__ip__service_request__init(r);
@@ -198,7 +179,7 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
         return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
                                  "%s is already a registered provider", party);
     Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
-    if ((rc = s_read_provider(cmd, a, id, &reply.provider)) != 0)
+    if (!(reply.provider = ip_read_one(cmd, a, &S_PROVIDER_GET, &S_PROVIDERS, id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -226,7 +207,8 @@ static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
         return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists",
                                  rq->provider_id);
     Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
-    if ((rc = s_read_provider(cmd, a, rq->provider_id, &reply.provider)) != 0)
+    if (!(reply.provider =
+              ip_read_one(cmd, a, &S_PROVIDER_GET, &S_PROVIDERS, rq->provider_id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -257,16 +239,9 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0)
         return rc;
     Ccip__Ip__ListProvidersReply reply = CCIP__IP__LIST_PROVIDERS_REPLY__INIT;
-    int rows = PQntuples(res);
-    reply.providers = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.providers);
-    for (int i = 0; reply.providers && i < rows; i++) {
-        Ccip__Ip__Provider *p = ccip_arena_alloc(a, sizeof *p);
-        if (!p || s_fill_provider(a, res, i, p) < 0)
-            break;
-        reply.providers[reply.n_providers++] = p;
-    }
+    reply.providers = ip_read_all(a, res, &S_PROVIDERS, &reply.n_providers);
     PQclear(res);
-    if (ccip_arena_failed(a))
+    if (!reply.providers)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -294,7 +269,7 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
                                    err)) != 0 ||
         (rc = ccip_command_check_text(cmd, "description", rq->description, 1, DESCRIPTION_MAX,
                                       CCIP_TEXT_MULTILINE)) != 0 ||
-        (rc = s_read_provider(cmd, a, rq->provider_id, &p)) != 0)
+        !(p = ip_read_one(cmd, a, &S_PROVIDER_GET, &S_PROVIDERS, rq->provider_id, &rc)))
         return rc;
     if (!p->verified)
         return ccip_command_fail(

@@ -52,8 +52,9 @@ static const ccip_db_stmt S_LISTING_WORK = {"ip_listing_work",
 static const ccip_db_stmt S_CONTRACT_WORK = {"ip_contract_work",
                                              "SELECT work_id FROM contract WHERE id = $1::uuid"};
 
-static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Listing *l)
+static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Listing *l = msg;
     ccip__ip__listing__init(l);
     l->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
     l->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
@@ -70,8 +71,9 @@ static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, Ccip__Ip_
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
-static void s_fill_offer(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Offer *o)
+static int s_fill_offer(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Offer *o = msg;
     ccip__ip__offer__init(o);
     o->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
     o->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
@@ -80,10 +82,12 @@ static void s_fill_offer(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__
     o->status = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
     o->note = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
     o->created_at_us = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+    return 0;
 }
 
-static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Contract *k)
+static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Contract *k = msg;
     ccip__ip__contract__init(k);
     k->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
     k->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
@@ -105,85 +109,9 @@ static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, Ccip__Ip
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
-/* Runs a one-row read (by id) and fills *out with a fill function. Returns
- * 0, CCIP_REPLIED (NOT_FOUND naming `what`) or a negative ccip_db_rc. */
-static int s_read_listing(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
-                          const char *id, Ccip__Ip__Listing **out)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no listing %s exists", id);
-    }
-    *out = ccip_arena_alloc(a, sizeof **out);
-    rc = *out && s_fill_listing(a, res, 0, *out) == 0
-             ? 0
-             : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read listing %s", id);
-    PQclear(res);
-    return rc;
-}
-
-static int s_read_contract(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
-                           const char *id, Ccip__Ip__Contract **out)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no contract %s exists", id);
-    }
-    *out = ccip_arena_alloc(a, sizeof **out);
-    rc = *out && s_fill_contract(a, res, 0, *out) == 0
-             ? 0
-             : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read contract %s", id);
-    PQclear(res);
-    return rc;
-}
-
-static int s_read_offer(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Offer **out)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_OFFER_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no offer %s exists", id);
-    }
-    *out = ccip_arena_alloc(a, sizeof **out);
-    if (*out)
-        s_fill_offer(a, res, 0, *out);
-    PQclear(res);
-    return *out && !ccip_arena_failed(a)
-               ? 0
-               : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-}
-
-/* The work an object (listing, offer, contract) belongs to, so that its row
- * can be locked before the object's own (lock order: work, then the rest). */
-static int s_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field,
-                     const char *what, const char *id, char work_id[40])
-{
-    char err[200];
-    if (ip_check_uuid(field, id, err, sizeof err) < 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no %s %s exists", what, id);
-    }
-    snprintf(work_id, 40, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
-}
+static const ip_rows S_LISTINGS = {"listing", sizeof(Ccip__Ip__Listing), s_fill_listing};
+static const ip_rows S_OFFERS = {"offer", sizeof(Ccip__Ip__Offer), s_fill_offer};
+static const ip_rows S_CONTRACTS = {"contract", sizeof(Ccip__Ip__Contract), s_fill_contract};
 
 /* ---- the licence rules --------------------------------------------------------- */
 
@@ -380,7 +308,7 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_INSERT, 9, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if ((rc = s_read_listing(cmd, a, &S_LISTING_GET, id, &reply.listing)) != 0)
+    if (!(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -398,9 +326,10 @@ static int s_lock_own_listing(ccip_command *cmd, ccip_arena *a, const char *list
     char party[IP_PARTY_MAX + 1], work_id[40];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", listing_id, work_id)) != 0 ||
+        (rc = ip_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", listing_id, work_id)) !=
+            0 ||
         (rc = ip_work_lock(cmd, work_id, w)) != 0 ||
-        (rc = s_read_listing(cmd, a, &S_LISTING_LOCK, listing_id, l)) != 0)
+        !(*l = ip_read_one(cmd, a, &S_LISTING_LOCK, &S_LISTINGS, listing_id, &rc)))
         return rc;
     if (strcmp((*l)->seller, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
@@ -448,7 +377,7 @@ static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_UPDATE, 5, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if ((rc = s_read_listing(cmd, a, &S_LISTING_GET, l->id, &reply.listing)) != 0)
+    if (!(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, l->id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -480,7 +409,7 @@ static int s_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_WITHDRAW, 1, &id, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if ((rc = s_read_listing(cmd, a, &S_LISTING_GET, id, &reply.listing)) != 0)
+    if (!(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -497,23 +426,16 @@ static int s_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ccip_command_invalid(cmd, ip_check_uuid("listing_id", rq->listing_id, err, sizeof err),
                                   err);
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if (rc != 0 || (rc = s_read_listing(cmd, a, &S_LISTING_GET, rq->listing_id, &reply.listing)))
+    if (rc != 0 ||
+        !(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, rq->listing_id, &rc)))
         return rc;
     PGresult *res = NULL;
     const char *id = rq->listing_id;
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_OFFERS, 1, &id, NULL, NULL, &res)) != 0)
         return rc;
-    int rows = PQntuples(res);
-    reply.offers = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.offers);
-    for (int i = 0; reply.offers && i < rows; i++) {
-        Ccip__Ip__Offer *o = ccip_arena_alloc(a, sizeof *o);
-        if (!o)
-            break;
-        s_fill_offer(a, res, i, o);
-        reply.offers[reply.n_offers++] = o;
-    }
+    reply.offers = ip_read_all(a, res, &S_OFFERS, &reply.n_offers);
     PQclear(res);
-    if (ccip_arena_failed(a))
+    if (!reply.offers)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -536,16 +458,9 @@ static int s_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0)
         return rc;
     Ccip__Ip__ListListingsReply reply = CCIP__IP__LIST_LISTINGS_REPLY__INIT;
-    int rows = PQntuples(res);
-    reply.listings = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.listings);
-    for (int i = 0; reply.listings && i < rows; i++) {
-        Ccip__Ip__Listing *l = ccip_arena_alloc(a, sizeof *l);
-        if (!l || s_fill_listing(a, res, i, l) < 0)
-            break;
-        reply.listings[reply.n_listings++] = l;
-    }
+    reply.listings = ip_read_all(a, res, &S_LISTINGS, &reply.n_listings);
     PQclear(res);
-    if (ccip_arena_failed(a))
+    if (!reply.listings)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -569,7 +484,7 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
     char party[IP_PARTY_MAX + 1], err[300], work_id[40], id[40], price[24], now[24];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", rq->listing_id, work_id)) !=
+        (rc = ip_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", rq->listing_id, work_id)) !=
             0 ||
         (rc = ccip_command_invalid(cmd, ip_check_price("price_fen", rq->price_fen, err, sizeof err),
                                    err)) != 0 ||
@@ -579,7 +494,7 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
     ip_work_state w;
     Ccip__Ip__Listing *l = NULL;
     if ((rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_listing(cmd, a, &S_LISTING_LOCK, rq->listing_id, &l)) != 0)
+        !(l = ip_read_one(cmd, a, &S_LISTING_LOCK, &S_LISTINGS, rq->listing_id, &rc)))
         return rc;
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "offered for");
@@ -606,7 +521,7 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
             "%s already has an open offer on listing %s; withdraw it to make another", party,
             l->id);
     Ccip__Ip__OfferReply reply = CCIP__IP__OFFER_REPLY__INIT;
-    if ((rc = s_read_offer(cmd, a, id, &reply.offer)) != 0)
+    if (!(reply.offer = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -631,9 +546,9 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
      * withdrawn under an acceptance in flight. */
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0 ||
+        (rc = ip_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0 ||
         (rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_offer(cmd, a, rq->offer_id, &o)) != 0)
+        !(o = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, rq->offer_id, &rc)))
         return rc;
     if (strcmp(o->buyer, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
@@ -649,7 +564,7 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
                                  "offer %s is %s; only an open offer can be withdrawn", o->id,
                                  o->status);
     Ccip__Ip__OfferReply reply = CCIP__IP__OFFER_REPLY__INIT;
-    if ((rc = s_read_offer(cmd, a, o->id, &reply.offer)) != 0)
+    if (!(reply.offer = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, o->id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
@@ -679,7 +594,7 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
     char party[IP_PARTY_MAX + 1], work_id[40], id[40], share_text[24], now[24];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0)
+        (rc = ip_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0)
         return rc;
     /* The work's row lock: concurrent acceptances on this work queue here,
      * and each sees the contracts committed before it. */
@@ -687,8 +602,8 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__Offer *o = NULL;
     Ccip__Ip__Listing *l = NULL;
     if ((rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_offer(cmd, a, rq->offer_id, &o)) != 0 ||
-        (rc = s_read_listing(cmd, a, &S_LISTING_LOCK, o->listing_id, &l)) != 0)
+        !(o = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, rq->offer_id, &rc)) ||
+        !(l = ip_read_one(cmd, a, &S_LISTING_LOCK, &S_LISTINGS, o->listing_id, &rc)))
         return rc;
     if (strcmp(l->seller, party) != 0)
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
@@ -738,7 +653,7 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_ACCEPT, 4, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
-    if ((rc = s_read_contract(cmd, a, &S_CONTRACT_GET, id, &reply.contract)) != 0)
+    if (!(reply.contract = ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, id, &rc)))
         return rc;
     Ccip__Ip__TradeContracted ev = CCIP__IP__TRADE_CONTRACTED__INIT;
     ev.contract = reply.contract;
@@ -781,8 +696,8 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
     char party[IP_PARTY_MAX + 1], work_id[40], err[200], now[24], share[24];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_CONTRACT_WORK, "contract_id", "contract", rq->contract_id,
-                        work_id)) != 0 ||
+        (rc = ip_work_of(cmd, &S_CONTRACT_WORK, "contract_id", "contract", rq->contract_id,
+                         work_id)) != 0 ||
         (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 1, PAYMENT_REF_MAX,
                                       0)) != 0 ||
         (rc = ccip_command_invalid(cmd, ip_check_price("paid_fen", rq->paid_fen, err, sizeof err),
@@ -791,7 +706,7 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
     ip_work_state w;
     Ccip__Ip__Contract *k = NULL;
     if ((rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_contract(cmd, a, &S_CONTRACT_LOCK, rq->contract_id, &k)) != 0)
+        !(k = ip_read_one(cmd, a, &S_CONTRACT_LOCK, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
     if (party[0] && strcmp(k->seller, party) != 0)
         return ccip_command_fail(
@@ -821,7 +736,7 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_SETTLE, 4, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
-    if ((rc = s_read_contract(cmd, a, &S_CONTRACT_GET, k->id, &reply.contract)) != 0)
+    if (!(reply.contract = ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, k->id, &rc)))
         return rc;
     Ccip__Ip__TradeSettled ev = CCIP__IP__TRADE_SETTLED__INIT;
     ev.contract = reply.contract;
@@ -843,8 +758,8 @@ static int s_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ccip_command_invalid(
         cmd, ip_check_uuid("contract_id", rq->contract_id, err, sizeof err), err);
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
-    if (rc != 0 ||
-        (rc = s_read_contract(cmd, a, &S_CONTRACT_GET, rq->contract_id, &reply.contract)) != 0)
+    if (rc != 0 || !(reply.contract =
+                         ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
 }

@@ -67,8 +67,9 @@ static const ccip_db_stmt S_SIMILAR_OF = {
 
 /* Fills w from row `row` of a WORK_COLUMNS result; strings are copied into
  * the arena. Returns 0 or -1 (out of memory or a malformed row). */
-static int s_fill_work(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Work *w)
+static int s_fill_work(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Work *w = msg;
     ccip__ip__work__init(w);
     w->id = ccip_arena_strdup(a, PQgetvalue(res, row, C_ID));
     w->serial = strtoull(PQgetvalue(res, row, C_SEQ), NULL, 10);
@@ -216,20 +217,7 @@ int ip_work_get(ccip_command *cmd)
     return ccip_command_run(cmd, &ccip__ip__get_work_request__descriptor, s_work_get);
 }
 
-/* Fills a list of works from a WORK_COLUMNS result. */
-static int s_fill_works(ccip_arena *a, const PGresult *res, Ccip__Ip__Work ***out, size_t *n)
-{
-    int rows = PQntuples(res);
-    *out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
-    *n = 0;
-    for (int i = 0; *out && i < rows; i++) {
-        Ccip__Ip__Work *w = ccip_arena_alloc(a, sizeof *w);
-        if (!w || s_fill_work(a, res, i, w) < 0)
-            return -1;
-        (*out)[(*n)++] = w;
-    }
-    return *out ? 0 : -1;
-}
+static const ip_rows S_WORKS = {"work", sizeof(Ccip__Ip__Work), s_fill_work};
 
 static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
@@ -249,7 +237,7 @@ static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_WORK_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     Ccip__Ip__ListWorksReply reply = CCIP__IP__LIST_WORKS_REPLY__INIT;
-    if (s_fill_works(a, res, &reply.works, &reply.n_works) < 0)
+    if (!(reply.works = ip_read_all(a, res, &S_WORKS, &reply.n_works)))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
                                "could not read the works: a malformed row");
     else
@@ -407,7 +395,7 @@ static int s_review_list(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__ListReviewReply reply = CCIP__IP__LIST_REVIEW_REPLY__INIT;
     Ccip__Ip__Work **works = NULL;
     size_t n = 0;
-    if (s_fill_works(a, res, &works, &n) < 0) {
+    if (!(works = ip_read_all(a, res, &S_WORKS, &n))) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
                                "could not read the works: a malformed row");
         goto out;
