@@ -63,6 +63,13 @@ int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg)
     return 0;
 }
 
+int ccip_command_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg)
+{
+    if (ccip_arena_failed(a))
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return ccip_command_reply(cmd, msg);
+}
+
 int ccip_command_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc,
                      ccip_command_body_fn body)
 {
@@ -186,4 +193,14 @@ int ccip_command_role_in(const ccip_command *cmd, const char *const *roles)
         if (strcmp(*r, cmd->actor.role) == 0)
             return 1;
     return 0;
+}
+
+int ccip_command_type_index(ccip_command *cmd, const char *const *types)
+{
+    for (int i = 0; types[i]; i++)
+        if (strcmp(types[i], cmd->req->type) == 0)
+            return i;
+    ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "no handler of this service serves %s here",
+                      cmd->req->type);
+    return -1;
 }

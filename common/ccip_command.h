@@ -137,6 +137,12 @@ ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageD
  * command failed INTERNAL (out of memory). */
 int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg);
 
+/* ccip_command_reply for a reply built in arena a: when an allocation from
+ * a failed on the way (ccip_arena_failed), the reply is incomplete and the
+ * command fails INTERNAL "out of memory" instead. Returns 0 or
+ * CCIP_REPLIED. */
+int ccip_command_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg);
+
 /* The body of a handler: the decoded request (borrowed) and an arena for
  * the reply, both freed by ccip_command_run. Returns 0, CCIP_REPLIED or a
  * ccip_db_rc. */
@@ -189,6 +195,13 @@ int ccip_command_new_id(ccip_command *cmd, char id[CCIP_UUID_STRLEN + 1]);
 
 /* 1 when the caller acts in one of the NULL-terminated roles, else 0. */
 int ccip_command_role_in(const ccip_command *cmd, const char *const *roles);
+
+/* For one handler that serves several command types sharing a request
+ * (intake's transitions, funding's award actions): the position of the
+ * command's type in the NULL-terminated list `types`. Returns it, or -1
+ * with the command failed INTERNAL when the type is not listed (the
+ * definition table routed another type to the handler). */
+int ccip_command_type_index(ccip_command *cmd, const char *const *types);
 
 /* ---- for the skeleton ----------------------------------------------------- */
 

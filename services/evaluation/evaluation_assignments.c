@@ -728,8 +728,7 @@ static int s_assign(ccip_command *cmd, ccip_arena *a, const Ccip__Evaluation__As
     if (rc == 0) {
         Ccip__Evaluation__AssignReply reply = CCIP__EVALUATION__ASSIGN_REPLY__INIT;
         s_plan_reply(&p, &reply, dry_run);
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     evaluation_case_row_clear(&c);
     return rc;
@@ -839,8 +838,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     if (rc == 0)
         rc = evaluation_assign_refill(cmd, c, a, &reply);
     if (rc == 0)
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }

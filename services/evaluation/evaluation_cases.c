@@ -724,10 +724,7 @@ static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
         s->score_centi = (int32_t)ccip_db_cell_i64(res, i, 9);
         reply.cases[reply.n_cases++] = s;
     }
-    if (ccip_arena_failed(a))
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else
-        rc = ccip_command_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;

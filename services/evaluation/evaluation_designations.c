@@ -230,8 +230,7 @@ static int s_designation_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.designations = ccip_arena_alloc(a, (size_t)n * sizeof *reply.designations + 1);
         for (int i = 0; reply.designations && i < n; i++)
             reply.designations[reply.n_designations++] = s_designation(a, res, i);
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     PQclear(res);
     return rc;

@@ -259,19 +259,12 @@ typedef struct {
     s_reply_fn reply;
 } s_register;
 
-static int s_reply_built(ccip_command *cmd, ccip_arena *a, const ProtobufCMessage *reply)
-{
-    if (ccip_arena_failed(a))
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    return ccip_command_reply(cmd, reply);
-}
-
 static int s_agency_reply(ccip_command *cmd, ccip_arena *a, const PGresult *res,
                           const PGresult *conflicts)
 {
     Ccip__Evaluation__AgencyReply reply = CCIP__EVALUATION__AGENCY_REPLY__INIT;
     reply.agency = s_agency(a, res, 0, conflicts);
-    return s_reply_built(cmd, a, &reply.base);
+    return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
 static int s_expert_reply(ccip_command *cmd, ccip_arena *a, const PGresult *res,
@@ -279,7 +272,7 @@ static int s_expert_reply(ccip_command *cmd, ccip_arena *a, const PGresult *res,
 {
     Ccip__Evaluation__ExpertReply reply = CCIP__EVALUATION__EXPERT_REPLY__INIT;
     reply.expert = s_expert(a, res, 0, conflicts);
-    return s_reply_built(cmd, a, &reply.base);
+    return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
 static const s_register S_AGENCIES = {
@@ -566,7 +559,7 @@ static int s_agency_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.agencies = ccip_arena_alloc(a, (size_t)n * sizeof *reply.agencies + 1);
         for (int i = 0; reply.agencies && i < n; i++)
             reply.agencies[reply.n_agencies++] = s_agency(a, res, i, conflicts);
-        rc = s_reply_built(cmd, a, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     PQclear(res);
     PQclear(conflicts);
@@ -691,7 +684,7 @@ static int s_expert_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.experts = ccip_arena_alloc(a, (size_t)n * sizeof *reply.experts + 1);
         for (int i = 0; reply.experts && i < n; i++)
             reply.experts[reply.n_experts++] = s_expert(a, res, i, conflicts);
-        rc = s_reply_built(cmd, a, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     PQclear(res);
     PQclear(conflicts);

@@ -115,8 +115,7 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
             }
         }
         reply.sheet = s;
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
         ccip_arena_destroy(&a);
     }
     evaluation_sheet_clear(&sh);

@@ -119,8 +119,7 @@ static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.tasks = ccip_arena_alloc(a, (size_t)n * sizeof *reply.tasks + 1);
         for (int i = 0; reply.tasks && i < n; i++)
             reply.tasks[reply.n_tasks++] = s_task(a, res, i);
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     PQclear(res);
     return rc;

@@ -579,9 +579,7 @@ static int s_award_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.awards[reply.n_awards++] = w;
     }
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing awards")
-                 : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;
@@ -596,25 +594,19 @@ int funding_award_list(ccip_command *cmd)
  * request, one handler, the action named by the command's type. */
 typedef enum { A_REJECT, A_SIGN, A_SUSPEND, A_RESUME, A_TERMINATE } s_action;
 
-static const struct {
-    const char *type; /* the command */
-    s_action action;  /* what it does */
-} S_ACTIONS[] = {
-    {"funding.award.reject.v1", A_REJECT},       {"funding.award.sign.v1", A_SIGN},
-    {"funding.award.suspend.v1", A_SUSPEND},     {"funding.award.resume.v1", A_RESUME},
-    {"funding.award.terminate.v1", A_TERMINATE},
+/* The type of each action's command, in the order of s_action. */
+static const char *const S_ACTION_TYPES[] = {
+    "funding.award.reject.v1", "funding.award.sign.v1",      "funding.award.suspend.v1",
+    "funding.award.resume.v1", "funding.award.terminate.v1", NULL,
 };
 
 static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__AwardActionRequest *rq = request;
-    size_t k = 0;
-    while (k < sizeof S_ACTIONS / sizeof S_ACTIONS[0] && strcmp(S_ACTIONS[k].type, cmd->req->type))
-        k++;
-    if (k == sizeof S_ACTIONS / sizeof S_ACTIONS[0]) /* the definition table routed another type */
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s is not an award action",
-                                 cmd->req->type);
-    s_action action = S_ACTIONS[k].action;
+    int k = ccip_command_type_index(cmd, S_ACTION_TYPES);
+    if (k < 0)
+        return CCIP_REPLIED;
+    s_action action = (s_action)k;
     funding_award_row w;
     int need_reason =
         action == A_REJECT || action == A_SUSPEND || action == A_TERMINATE || action == A_RESUME;

@@ -346,10 +346,7 @@ static int s_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
         }
         reply.entries[reply.n_entries++] = e;
     }
-    if (ccip_arena_failed(a))
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the journal");
-    else
-        rc = ccip_command_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;
@@ -500,10 +497,7 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
 
     reply.ok = reply.n_accounts_mismatched == 0 && reply.n_entries_unbalanced == 0 &&
                reply.n_figures_mismatched == 0 && reply.n_negative_balances == 0;
-    if (ccip_arena_failed(a))
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory verifying the ledger");
-    else
-        rc = ccip_command_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;

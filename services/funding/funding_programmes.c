@@ -280,9 +280,7 @@ int funding_programme_list(ccip_command *cmd)
     }
     PQclear(res);
     if (rc == 0)
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                                                      "out of memory listing programmes")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -739,9 +737,7 @@ static int s_budget_list(ccip_command *cmd, ccip_arena *a, void *request)
             reply.budgets[reply.n_budgets++] = b;
     }
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing budgets")
-                 : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;

@@ -330,25 +330,21 @@ int funding_report_save(ccip_command *cmd)
  * named by the command's type. */
 typedef enum { R_SUBMIT, R_ACCEPT, R_RETURN } s_verb;
 
-static const struct {
-    const char *type; /* the command */
-    s_verb verb;      /* what it does */
-} S_VERBS[] = {
-    {"funding.report.submit.v1", R_SUBMIT},
-    {"funding.report.accept.v1", R_ACCEPT},
-    {"funding.report.return.v1", R_RETURN},
+/* The type of each transition's command, in the order of s_verb. */
+static const char *const S_VERB_TYPES[] = {
+    "funding.report.submit.v1",
+    "funding.report.accept.v1",
+    "funding.report.return.v1",
+    NULL,
 };
 
 static int s_transition(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ReportActionRequest *rq = request;
-    size_t k = 0;
-    while (k < sizeof S_VERBS / sizeof S_VERBS[0] && strcmp(S_VERBS[k].type, cmd->req->type))
-        k++;
-    if (k == sizeof S_VERBS / sizeof S_VERBS[0]) /* the definition table routed another type */
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s is not a report transition",
-                                 cmd->req->type);
-    s_verb verb = S_VERBS[k].verb;
+    int k = ccip_command_type_index(cmd, S_VERB_TYPES);
+    if (k < 0)
+        return CCIP_REPLIED;
+    s_verb verb = (s_verb)k;
     PGresult *res = NULL;
     int rc;
     if ((rc = ccip_command_check_uuid(cmd, "report_id", rq->report_id)) != 0 ||

@@ -48,9 +48,7 @@ static int s_summary_year(ccip_command *cmd, ccip_arena *a, void *request)
             reply.awards[reply.n_awards++] = w;
     }
     if (rc == 0)
-        rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                                                      "out of memory building the summary")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;

@@ -516,7 +516,6 @@ int intake_application_update(ccip_command *cmd)
 typedef enum { ACT_SUBMIT, ACT_WITHDRAW, ACT_ACCEPT, ACT_RETURN, ACT_REJECT } s_act_kind;
 
 typedef struct {
-    const char *type;           /* the command */
     s_act_kind kind;            /* what it does */
     const char *to;             /* status after */
     const char *const *from;    /* statuses it may come from */
@@ -528,53 +527,55 @@ typedef struct {
     const char *event;          /* event type published */
 } s_action;
 
-/* The transitions, by the type of the command that asks for each. */
+/* The type of each transition's command, in the order of s_act_kind. */
+static const char *const S_ACTION_TYPES[] = {
+    "intake.application.submit.v1", "intake.application.withdraw.v1",
+    "intake.application.accept.v1", "intake.application.return.v1",
+    "intake.application.reject.v1", NULL,
+};
+
+/* The transitions, in the order of s_act_kind. */
 static const s_action S_ACTIONS[] = {
-    {.type = "intake.application.submit.v1",
-     .kind = ACT_SUBMIT,
-     .to = INTAKE_SUBMITTED,
-     .from = S_EDITABLE,
-     .from_text = "DRAFT or RETURNED",
-     .verb = "submitted",
-     .reason_purpose = "",
-     .event = "intake.application.submitted.v1"},
-    {.type = "intake.application.withdraw.v1",
-     .kind = ACT_WITHDRAW,
-     .to = INTAKE_WITHDRAWN,
-     .from = S_UNDECIDED,
-     .from_text = "DRAFT, SUBMITTED or RETURNED, before a decision",
-     .verb = "withdrawn",
-     .reason_purpose = "",
-     .event = "intake.application.withdrawn.v1"},
-    {.type = "intake.application.accept.v1",
-     .kind = ACT_ACCEPT,
-     .to = INTAKE_ACCEPTED,
-     .from = S_SUBMITTED_ONLY,
-     .from_text = "SUBMITTED",
-     .verb = "accepted",
-     .staff = 1,
-     .reason_purpose = "",
-     .event = "intake.application.accepted.v1"},
-    {.type = "intake.application.return.v1",
-     .kind = ACT_RETURN,
-     .to = INTAKE_RETURNED,
-     .from = S_SUBMITTED_ONLY,
-     .from_text = "SUBMITTED",
-     .verb = "returned",
-     .staff = 1,
-     .reason_required = 1,
-     .reason_purpose = "what the applicant must correct",
-     .event = "intake.application.returned.v1"},
-    {.type = "intake.application.reject.v1",
-     .kind = ACT_REJECT,
-     .to = INTAKE_REJECTED,
-     .from = S_SUBMITTED_ONLY,
-     .from_text = "SUBMITTED",
-     .verb = "rejected",
-     .staff = 1,
-     .reason_required = 1,
-     .reason_purpose = "why the application is rejected",
-     .event = "intake.application.rejected.v1"},
+    [ACT_SUBMIT] = {.kind = ACT_SUBMIT,
+                    .to = INTAKE_SUBMITTED,
+                    .from = S_EDITABLE,
+                    .from_text = "DRAFT or RETURNED",
+                    .verb = "submitted",
+                    .reason_purpose = "",
+                    .event = "intake.application.submitted.v1"},
+    [ACT_WITHDRAW] = {.kind = ACT_WITHDRAW,
+                      .to = INTAKE_WITHDRAWN,
+                      .from = S_UNDECIDED,
+                      .from_text = "DRAFT, SUBMITTED or RETURNED, before a decision",
+                      .verb = "withdrawn",
+                      .reason_purpose = "",
+                      .event = "intake.application.withdrawn.v1"},
+    [ACT_ACCEPT] = {.kind = ACT_ACCEPT,
+                    .to = INTAKE_ACCEPTED,
+                    .from = S_SUBMITTED_ONLY,
+                    .from_text = "SUBMITTED",
+                    .verb = "accepted",
+                    .staff = 1,
+                    .reason_purpose = "",
+                    .event = "intake.application.accepted.v1"},
+    [ACT_RETURN] = {.kind = ACT_RETURN,
+                    .to = INTAKE_RETURNED,
+                    .from = S_SUBMITTED_ONLY,
+                    .from_text = "SUBMITTED",
+                    .verb = "returned",
+                    .staff = 1,
+                    .reason_required = 1,
+                    .reason_purpose = "what the applicant must correct",
+                    .event = "intake.application.returned.v1"},
+    [ACT_REJECT] = {.kind = ACT_REJECT,
+                    .to = INTAKE_REJECTED,
+                    .from = S_SUBMITTED_ONLY,
+                    .from_text = "SUBMITTED",
+                    .verb = "rejected",
+                    .staff = 1,
+                    .reason_required = 1,
+                    .reason_purpose = "why the application is rejected",
+                    .event = "intake.application.rejected.v1"},
 };
 
 /* Everything a submission needs besides the window: content and documents. */
@@ -685,13 +686,10 @@ static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake
 static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__ApplicationActionRequest *rq = request;
-    const s_action *act = NULL;
-    for (size_t i = 0; !act && i < sizeof S_ACTIONS / sizeof S_ACTIONS[0]; i++)
-        if (strcmp(S_ACTIONS[i].type, cmd->req->type) == 0)
-            act = &S_ACTIONS[i];
-    if (!act) /* the definition table routed another type here */
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s is not a transition",
-                                 cmd->req->type);
+    int k = ccip_command_type_index(cmd, S_ACTION_TYPES);
+    if (k < 0)
+        return CCIP_REPLIED;
+    const s_action *act = &S_ACTIONS[k];
     char err[512];
     if (intake_validate_reason(rq->reason, act->reason_required, act->reason_purpose, err,
                                sizeof err) < 0)
@@ -868,9 +866,7 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.applications[reply.n_applications++] = s;
     }
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing applications");
-    return ccip_command_reply(cmd, &reply.base);
+    return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
 int intake_application_list(ccip_command *cmd)

@@ -399,9 +399,7 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.calls[reply.n_calls++] = c;
     }
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing calls");
-    return ccip_command_reply(cmd, &reply.base);
+    return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
 int intake_call_list(ccip_command *cmd)

@@ -411,8 +411,7 @@ static int s_review_list(ccip_command *cmd, ccip_arena *a, void *request)
             goto out;
         reply.items[reply.n_items++] = it;
     }
-    rc = ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                              : ccip_command_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
     return rc;
