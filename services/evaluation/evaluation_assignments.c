@@ -346,6 +346,20 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
     return 0;
 }
 
+/* The conflicts in `bits` as an array of ConflictType (from a), for a
+ * message's repeated field; its length into *n. */
+static Ccip__Evaluation__ConflictType *s_conflict_types(ccip_arena *a, unsigned bits, size_t *n)
+{
+    const char *names[EVALUATION_CONFLICT_TYPES];
+    size_t count = evaluation_conflict_names(bits, names);
+    Ccip__Evaluation__ConflictType *out = ccip_arena_alloc(a, (count + 1) * sizeof *out);
+    *n = 0;
+    for (size_t i = 0; out && i < count; i++)
+        out[(*n)++] = (Ccip__Evaluation__ConflictType)ccip_enum_value(
+            &ccip__evaluation__conflict_type__descriptor, names[i]);
+    return out;
+}
+
 static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evaluation_candidate *c,
                       const evaluation_skip *s)
 {
@@ -378,12 +392,7 @@ static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evalu
         break;
     }
     m->reason = ccip_arena_strdup(a, why);
-    const char *names[EVALUATION_CONFLICT_TYPES];
-    size_t n = evaluation_conflict_names(s->conflicts, names);
-    m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
-    for (size_t i = 0; m->conflicts && i < n; i++)
-        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)ccip_enum_value(
-            &ccip__evaluation__conflict_type__descriptor, names[i]);
+    m->conflicts = s_conflict_types(a, s->conflicts, &m->n_conflicts);
     p->skipped[p->nskipped++] = m;
 }
 
@@ -662,12 +671,7 @@ static Ccip__Evaluation__Candidate *s_candidate_msg(ccip_arena *a, const s_choic
     m->capacity = ch->c.capacity;
     m->override_reason = (char *)ch->override_reason;
     m->picked = ch->picked;
-    const char *names[EVALUATION_CONFLICT_TYPES];
-    size_t n = evaluation_conflict_names(ch->conflicts, names);
-    m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
-    for (size_t i = 0; m->conflicts && i < n; i++)
-        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)ccip_enum_value(
-            &ccip__evaluation__conflict_type__descriptor, names[i]);
+    m->conflicts = s_conflict_types(a, ch->conflicts, &m->n_conflicts);
     return m;
 }
 

@@ -89,7 +89,7 @@ static int s_reply(ccip_command *cmd, const char *case_id, const char *review_id
 }
 
 /* The caller's id, the case (locked) and its review; checks the case is
- * being evaluated. */
+ * being evaluated and the review not yet submitted. */
 static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID_MAX + 1],
                    evaluation_case_row *c, char review[CCIP_UUID_STRLEN + 1], char status[32])
 {
@@ -102,6 +102,9 @@ static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID
                                "case %s is %s: its reviews can no longer change", c->id, c->status);
     if (rc == 0)
         rc = s_my_review(cmd, c, me, review, status);
+    if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "expert %s has already submitted its review of case %s", me, c->id);
     return rc;
 }
 
@@ -109,17 +112,12 @@ static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DeclareRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32];
-    evaluation_case_row c;
+    evaluation_case_row c = {0}; /* cleared at the end whether s_begin ran or not */
     int rc = ccip_command_check_text(cmd, "statement", rq->statement,
                                      rq->conflict ? EVALUATION_REASON_MIN : 0,
                                      EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_begin(cmd, rq->case_id, me, &c, review, status);
-    else
-        memset(&c, 0, sizeof c);
-    if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "expert %s has already submitted its review of case %s", me, c.id);
     if (rc != 0)
         goto out;
     char detail[EVALUATION_REASON_MAX + 64];
@@ -234,7 +232,7 @@ static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__SubmitReviewRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32], err[512];
-    evaluation_case_row c;
+    evaluation_case_row c = {0}; /* cleared at the end whether s_begin ran or not */
     evaluation_sheet sh;
     memset(&sh, 0, sizeof sh);
     evaluation_score_in *in = NULL;
@@ -243,11 +241,6 @@ static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
                                      CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_begin(cmd, rq->case_id, me, &c, review, status);
-    else
-        memset(&c, 0, sizeof c);
-    if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "expert %s has already submitted its review of case %s", me, c.id);
     if (rc == 0 && strcmp(status, EVALUATION_TASK_ASSIGNED) == 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                "expert %s must first declare that it has no conflict with the "

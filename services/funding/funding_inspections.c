@@ -340,6 +340,17 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
     return 0;
 }
 
+/* Announces clawback c of award w as event `type` (ordered, recovered).
+ * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
+static int s_clawback_changed(ccip_command *cmd, const char *type, const funding_award_row *w,
+                              Ccip__Funding__Clawback *c)
+{
+    Ccip__Funding__ClawbackChanged ev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
+    ev.clawback = c;
+    ev.application_id = (char *)w->application_id;
+    ev.grantee_uscc = (char *)w->grantee_uscc;
+    return ccip_command_emit(cmd, type, "application", w->application_id, &ev.base);
+}
 static int s_inspection_record(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__RecordInspectionRequest *rq = request;
@@ -433,15 +444,9 @@ static int s_inspection_record(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_command_emit(cmd, "funding.inspection.recorded.v1", "application",
                                 w.application_id, &ev.base)) != 0)
         goto out;
-    if (reply.clawback) {
-        Ccip__Funding__ClawbackChanged cev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
-        cev.clawback = reply.clawback;
-        cev.application_id = w.application_id;
-        cev.grantee_uscc = w.grantee_uscc;
-        if ((rc = ccip_command_emit(cmd, "funding.clawback.ordered.v1", "application",
-                                    w.application_id, &cev.base)) != 0)
-            goto out;
-    }
+    if (reply.clawback &&
+        (rc = s_clawback_changed(cmd, "funding.clawback.ordered.v1", &w, reply.clawback)) != 0)
+        goto out;
     rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
@@ -519,12 +524,7 @@ static int s_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request)
                                rq->clawback_id);
         goto out;
     }
-    Ccip__Funding__ClawbackChanged ev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
-    ev.clawback = reply.clawback;
-    ev.application_id = w.application_id;
-    ev.grantee_uscc = w.grantee_uscc;
-    if ((rc = ccip_command_emit(cmd, "funding.clawback.recovered.v1", "application",
-                                w.application_id, &ev.base)) != 0)
+    if ((rc = s_clawback_changed(cmd, "funding.clawback.recovered.v1", &w, reply.clawback)) != 0)
         goto out;
     rc = ccip_command_reply(cmd, &reply.base);
 out:

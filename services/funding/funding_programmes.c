@@ -495,6 +495,26 @@ static int s_closed(ccip_command *cmd, const PGresult *res, const char *code, in
         (int)year, code, when, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), what);
 }
 
+/* Announces the change of programme `code`'s budget for `year` (of a
+ * category, or of the year when category is NULL: closing it) as event
+ * `type`, and replies with the budget as it now stands. Returns 0,
+ * CCIP_REPLIED or a ccip_db_rc. */
+static int s_budget_changed(ccip_command *cmd, const char *type, const char *code, int32_t year,
+                            const char *category, int64_t from, int64_t to, const char *reason)
+{
+    Ccip__Funding__BudgetChanged ev = CCIP__FUNDING__BUDGET_CHANGED__INIT;
+    ev.programme_code = (char *)code;
+    ev.year = year;
+    ev.category = (char *)(category ? category : "");
+    ev.from_fen = from;
+    ev.to_fen = to;
+    ev.reason = (char *)reason;
+    ev.closed = category == NULL;
+    int rc = ccip_command_emit(cmd, type, "programme", code, &ev.base);
+    if (rc)
+        return rc;
+    return s_reply_budget(cmd, code, year);
+}
 static int s_budget_set(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__SetBudgetRequest *rq = request;
@@ -619,17 +639,8 @@ static int s_budget_set(ccip_command *cmd, ccip_arena *a, void *request)
                          rq->reason,         cmd->actor.id, cmd->actor.role, cmd->req->id, sentry};
     if ((rc = ccip_db_exec(cmd->db, &S_CHANGE, 10, chv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    Ccip__Funding__BudgetChanged ev = CCIP__FUNDING__BUDGET_CHANGED__INIT;
-    ev.programme_code = rq->programme_code;
-    ev.year = rq->year;
-    ev.category = rq->category;
-    ev.from_fen = from;
-    ev.to_fen = to;
-    ev.reason = rq->reason;
-    if ((rc = ccip_command_emit(cmd, "funding.budget.changed.v1", "programme", rq->programme_code,
-                                &ev.base)) != 0)
-        goto out;
-    rc = s_reply_budget(cmd, rq->programme_code, rq->year);
+    rc = s_budget_changed(cmd, "funding.budget.changed.v1", rq->programme_code, rq->year,
+                          rq->category, from, to, rq->reason);
 out:
     PQclear(res);
     return rc;
@@ -673,18 +684,8 @@ static int s_year_close(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_CLOSE_ACCOUNTS, 2, yv, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CLOSE_YEAR, 4, cv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    Ccip__Funding__BudgetChanged ev = CCIP__FUNDING__BUDGET_CHANGED__INIT;
-    ev.programme_code = rq->programme_code;
-    ev.year = rq->year;
-    ev.category = "";
-    ev.from_fen = budget;
-    ev.to_fen = budget;
-    ev.reason = rq->reason;
-    ev.closed = 1;
-    if ((rc = ccip_command_emit(cmd, "funding.year.closed.v1", "programme", rq->programme_code,
-                                &ev.base)) != 0)
-        goto out;
-    rc = s_reply_budget(cmd, rq->programme_code, rq->year);
+    rc = s_budget_changed(cmd, "funding.year.closed.v1", rq->programme_code, rq->year, NULL, budget,
+                          budget, rq->reason);
 out:
     PQclear(res);
     return rc;

@@ -418,23 +418,33 @@ int intake_application_check_eligible(ccip_command *cmd, const Ccip__Intake__Cal
 
 /* ---- draft and update ------------------------------------------------------------ */
 
-static int s_draft(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_application_applicant(ccip_command *cmd, const char *applicant_uscc, const char *call_id,
+                                 const char *doing, char uscc[CCIP_USCC_LEN + 1])
 {
-    const Ccip__Intake__DraftApplicationRequest *rq = request;
-    char own[CCIP_USCC_LEN + 1], err[512];
+    char own[CCIP_USCC_LEN + 1], err[512], shown[24];
     int rc = intake_actor_org(cmd, own);
     if (rc != 0)
         return rc;
-    const char *uscc = rq->applicant_uscc[0] ? rq->applicant_uscc : own;
-    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
+    const char *asked = applicant_uscc[0] ? applicant_uscc : own;
+    if (intake_validate_uuid("call_id", call_id, err, sizeof err) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    char shown[24];
-    if (strcmp(uscc, own) != 0)
-        return ccip_command_fail(
-            cmd, CCIP__STATUS__PERMISSION_DENIED,
-            "the caller acts for organisation %s and may not draft an application "
-            "for organisation %s",
-            own, ccip_text_shown(uscc, 18, shown, sizeof shown));
+    if (!own[0] || strcmp(asked, own) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "the caller acts for organisation %s and may not %s an "
+                                 "application for organisation %s",
+                                 own[0] ? own : "(none)", doing,
+                                 ccip_text_shown(asked, 18, shown, sizeof shown));
+    memcpy(uscc, own, CCIP_USCC_LEN + 1);
+    return 0;
+}
+
+static int s_draft(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Intake__DraftApplicationRequest *rq = request;
+    char uscc[CCIP_USCC_LEN + 1];
+    int rc = intake_application_applicant(cmd, rq->applicant_uscc, rq->call_id, "draft", uscc);
+    if (rc != 0)
+        return rc;
     Ccip__Intake__Call *call = NULL;
     Ccip__Intake__Organisation *org = NULL;
     char district[8];

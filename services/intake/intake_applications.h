@@ -53,6 +53,15 @@ int intake_application_get(ccip_command *cmd);
 int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app);
 int intake_application_list(ccip_command *cmd);
 
+/* For a draft or a filing: the caller's organisation into uscc, after
+ * checking that applicant_uscc (when given) is that organisation and that
+ * call_id is an id. `doing` names the command in the refusal ("draft",
+ * "file"). Returns 0, or CCIP_REPLIED (INVALID_ARGUMENT, PERMISSION_DENIED
+ * "the caller acts for organisation ... and may not draft an application for
+ * organisation ..."). */
+int intake_application_applicant(ccip_command *cmd, const char *applicant_uscc, const char *call_id,
+                                 const char *doing, char uscc[CCIP_USCC_LEN + 1]);
+
 /* The row of an application that decides what may be done with it. */
 typedef struct {
     char id[CCIP_UUID_STRLEN + 1];      /* application id */

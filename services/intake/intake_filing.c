@@ -116,20 +116,10 @@ static int s_check_request(s_filing *f)
 {
     ccip_command *cmd = f->cmd;
     const Ccip__Intake__FileApplicationRequest *rq = f->rq;
-    char own[CCIP_USCC_LEN + 1], err[512], shown[24];
-    int rc = intake_actor_org(cmd, own);
+    char err[512];
+    int rc = intake_application_applicant(cmd, rq->applicant_uscc, rq->call_id, "file", f->uscc);
     if (rc != 0)
         return rc;
-    const char *uscc = rq->applicant_uscc[0] ? rq->applicant_uscc : own;
-    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    if (!own[0] || strcmp(uscc, own) != 0)
-        return ccip_command_fail(
-            cmd, CCIP__STATUS__PERMISSION_DENIED,
-            "the caller acts for organisation %s and may not file an application "
-            "for organisation %s",
-            own[0] ? own : "(none)", ccip_text_shown(uscc, 18, shown, sizeof shown));
-    memcpy(f->uscc, own, sizeof f->uscc);
     if (rq->n_documents > INTAKE_DOCUMENTS_MAX)
         return ccip_command_fail(
             cmd, CCIP__STATUS__INVALID_ARGUMENT,
