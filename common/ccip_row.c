@@ -62,13 +62,18 @@ int ccip_row_fill(ProtobufCMessage *msg, const PGresult *res, int row, int col0,
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
     int col = col0;
     for (const char *p = fields; *p; col++) {
-        size_t len = strcspn(p, ",");
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, ", ");
         char name[NAME_MAX_LEN + 1];
         if (len > NAME_MAX_LEN)
             return s_mistake(msg, "(a name too long)", "not a field name");
         memcpy(name, p, len);
         name[len] = '\0';
-        p += len + (p[len] == ',');
+        p += len;
+        while (*p == ' ')
+            p++;
+        p += *p == ',';
         if (!name[0])
             continue; /* a column the caller reads itself */
         if (col >= PQnfields(res))

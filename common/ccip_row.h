@@ -11,7 +11,7 @@
  * a reader names the message's fields in the order of the result's
  * columns, the way its SELECT lists them:
  *
- *   ccip_row_fill(&g->base, res, i, 0, "id,name,uscc,qualification,capacity,load,active", a);
+ *   ccip_row_fill(&g->base, res, i, 0, "id, name, uscc, qualification, capacity, load, active", a);
  *
  * Each column's text becomes its field's value by the field's type:
  *   string      copied into the arena; NULL reads ""
@@ -20,7 +20,7 @@
  *   bool        true for "t" (PostgreSQL's text of true); NULL reads false
  *   enum        the value whose name the text is (how services store
  *               enums); an unknown name or NULL reads 0, the UNSPECIFIED value
- * An empty name skips its column ("id,,title" reads columns 0 and 2).
+ * An empty name skips its column ("id, , title" reads columns 0 and 2).
  * Repeated, message, bytes and floating fields, and anything computed from
  * several columns, stay the caller's, after the call.
  */
@@ -32,7 +32,7 @@
 
 #include "ccip_arena.h"
 
-/* Fills the fields of msg named in `fields` (comma-separated, no spaces)
+/* Fills the fields of msg named in `fields` (comma-separated, spaces allowed)
  * from row `row` of res, the first name's column being col0. Fields not
  * named keep their values. Returns 0; or -1 (logged, naming the field and
  * the message) when a name is not a singular string, integer, bool or enum

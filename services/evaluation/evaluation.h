@@ -37,6 +37,7 @@
 #include "ccip/evaluation.pb-c.h"
 #include "ccip/intake.pb-c.h"
 #include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 

@@ -365,27 +365,12 @@ static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res
     if (!c)
         return NULL;
     *c = (Ccip__Evaluation__Case)CCIP__EVALUATION__CASE__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_ID));
-    c->application_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICATION));
-    c->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL));
-    c->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                      PQgetvalue(res, 0, C_KIND));
-    c->year = (int32_t)ccip_db_cell_i64(res, 0, C_YEAR);
-    c->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL_TITLE));
-    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_FUND));
-    c->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, C_USCC));
-    c->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICANT));
-    c->district_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_DISTRICT));
-    c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_TITLE));
-    c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, C_SUMMARY));
-    c->requested_fen = ccip_db_cell_i64(res, 0, C_REQUESTED);
-    c->status = (Ccip__Evaluation__CaseStatus)ccip_enum_value(
-        &ccip__evaluation__case_status__descriptor, PQgetvalue(res, 0, C_STATUS));
-    c->round = (int32_t)ccip_db_cell_i64(res, 0, C_ROUND);
-    c->opened_at_us = ccip_db_cell_i64(res, 0, C_OPENED);
-    c->submitted_to_office_at_us = ccip_db_cell_i64(res, 0, C_SUBMITTED);
-    c->sheet_version = (int32_t)ccip_db_cell_i64(res, 0, C_SHEET);
-    c->panel_size = (int32_t)ccip_db_cell_i64(res, 0, C_PANEL);
+    ccip_row_fill(
+        &c->base, res, 0, C_ID,
+        "id, application_id, call_id, kind, applicant_uscc, applicant_name, district_code, title, "
+        ", fund_programme_code, status, , year, round, sheet_version, panel_size, requested_fen, , "
+        ", , , , call_title, summary, opened_at_us, submitted_to_office_at_us",
+        a);
     c->fields = ccip_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);
     return c;
 }
@@ -410,25 +395,14 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
         if (!v)
             break;
         *v = (Ccip__Evaluation__Investigation)CCIP__EVALUATION__INVESTIGATION__INIT;
-        v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        v->agency_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        v->agency_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        v->status = (Ccip__Evaluation__TaskStatus)ccip_enum_value(
-            &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
-        v->round = (int32_t)ccip_db_cell_i64(res, i, 4);
-        v->assigned_at_us = ccip_db_cell_i64(res, i, 5);
-        v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        v->due_at_us = ccip_db_cell_i64(res, i, 7);
-        v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
+        ccip_row_fill(
+            &v->base, res, i, 0,
+            "id, agency_id, agency_name, status, round, assigned_at_us, assigned_by, due_at_us, "
+            "override_reason, , visit_date_us, findings, verdict, reported_at_us, close_reason",
+            a);
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
-        v->visit_date_us = ccip_db_cell_i64(res, i, 10);
-        v->findings = ccip_arena_strdup(a, PQgetvalue(res, i, 11));
-        v->verdict = (Ccip__Evaluation__Verdict)ccip_enum_value(
-            &ccip__evaluation__verdict__descriptor, PQgetvalue(res, i, 12));
-        v->reported_at_us = ccip_db_cell_i64(res, i, 13);
-        v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
         int nd = 0;
         for (int d = 0; d < PQntuples(docs); d++)
             nd += strcmp(PQgetvalue(docs, d, 0), v->id) == 0;
@@ -440,9 +414,7 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
             if (!doc)
                 break;
             *doc = (Ccip__Evaluation__ReportDocument)CCIP__EVALUATION__REPORT_DOCUMENT__INIT;
-            doc->name = ccip_arena_strdup(a, PQgetvalue(docs, d, 1));
-            doc->sha256 = ccip_arena_strdup(a, PQgetvalue(docs, d, 2));
-            doc->media_type = ccip_arena_strdup(a, PQgetvalue(docs, d, 3));
+            ccip_row_fill(&doc->base, docs, d, 1, "name, sha256, media_type", a);
             v->documents[v->n_documents++] = doc;
         }
         c->investigations[c->n_investigations++] = v;
@@ -466,25 +438,14 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
         if (!v)
             break;
         *v = (Ccip__Evaluation__Review)CCIP__EVALUATION__REVIEW__INIT;
-        v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        v->expert_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        v->expert_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        v->status = (Ccip__Evaluation__TaskStatus)ccip_enum_value(
-            &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
-        v->round = (int32_t)ccip_db_cell_i64(res, i, 4);
-        v->assigned_at_us = ccip_db_cell_i64(res, i, 5);
-        v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        v->due_at_us = ccip_db_cell_i64(res, i, 7);
-        v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
+        ccip_row_fill(&v->base, res, i, 0,
+                      "id, expert_id, expert_name, status, round, assigned_at_us, assigned_by, "
+                      "due_at_us, override_reason, , declared_no_conflict_at_us, sheet_version, "
+                      "comment, score_centi, submitted_at_us, close_reason",
+                      a);
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
-        v->declared_no_conflict_at_us = ccip_db_cell_i64(res, i, 10);
-        v->sheet_version = (int32_t)ccip_db_cell_i64(res, i, 11);
-        v->comment = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-        v->score_centi = (int32_t)ccip_db_cell_i64(res, i, 13);
-        v->submitted_at_us = ccip_db_cell_i64(res, i, 14);
-        v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 15));
         int ns = 0;
         for (int s = 0; s < PQntuples(scores); s++)
             ns += strcmp(PQgetvalue(scores, s, 0), v->id) == 0;
@@ -496,9 +457,7 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
             if (!cs)
                 break;
             *cs = (Ccip__Evaluation__CriterionScore)CCIP__EVALUATION__CRITERION_SCORE__INIT;
-            cs->criterion = ccip_arena_strdup(a, PQgetvalue(scores, s, 1));
-            cs->score = (int32_t)ccip_db_cell_i64(scores, s, 2);
-            cs->comment = ccip_arena_strdup(a, PQgetvalue(scores, s, 3));
+            ccip_row_fill(&cs->base, scores, s, 1, "criterion, score, comment", a);
             v->scores[v->n_scores++] = cs;
         }
         c->reviews[c->n_reviews++] = v;
@@ -520,19 +479,10 @@ static int s_load_decisions(ccip_db *db, const char *case_id, ccip_arena *a,
         if (!d)
             break;
         *d = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
-        d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        d->outcome = (Ccip__Evaluation__Outcome)ccip_enum_value(
-            &ccip__evaluation__outcome__descriptor, PQgetvalue(res, i, 1));
-        d->reasons = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        d->recommended_fen = ccip_db_cell_i64(res, i, 3);
-        d->return_to = (Ccip__Evaluation__ReturnTo)ccip_enum_value(
-            &ccip__evaluation__return_to__descriptor, PQgetvalue(res, i, 4));
-        d->round = (int32_t)ccip_db_cell_i64(res, i, 5);
-        d->decided_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        d->decided_at_us = ccip_db_cell_i64(res, i, 7);
-        d->recommendation = (Ccip__Evaluation__Recommendation)ccip_enum_value(
-            &ccip__evaluation__recommendation__descriptor, PQgetvalue(res, i, 8));
-        d->score_centi = (int32_t)ccip_db_cell_i64(res, i, 9);
+        ccip_row_fill(&d->base, res, i, 0,
+                      "id, outcome, reasons, recommended_fen, return_to, round, decided_by, "
+                      "decided_at_us, recommendation, score_centi",
+                      a);
         c->decisions[c->n_decisions++] = d;
     }
     PQclear(res);
@@ -551,11 +501,7 @@ static int s_load_history(ccip_db *db, const char *case_id, ccip_arena *a,
         if (!e)
             break;
         *e = (Ccip__Evaluation__CaseLogEntry)CCIP__EVALUATION__CASE_LOG_ENTRY__INIT;
-        e->at_us = ccip_db_cell_i64(res, i, 0);
-        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        e->actor_role = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        e->action = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-        e->detail = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
+        ccip_row_fill(&e->base, res, i, 0, "at_us, actor_id, actor_role, action, detail", a);
         c->history[c->n_history++] = e;
     }
     PQclear(res);
@@ -710,18 +656,10 @@ static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
         if (!s)
             break;
         *s = (Ccip__Evaluation__CaseSummary)CCIP__EVALUATION__CASE_SUMMARY__INIT;
-        s->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        s->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        s->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                          PQgetvalue(res, i, 2));
-        s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-        s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-        s->status = (Ccip__Evaluation__CaseStatus)ccip_enum_value(
-            &ccip__evaluation__case_status__descriptor, PQgetvalue(res, i, 6));
-        s->round = (int32_t)ccip_db_cell_i64(res, i, 7);
-        s->opened_at_us = ccip_db_cell_i64(res, i, 8);
-        s->score_centi = (int32_t)ccip_db_cell_i64(res, i, 9);
+        ccip_row_fill(&s->base, res, i, 0,
+                      "id, application_id, kind, applicant_uscc, applicant_name, title, status, "
+                      "round, opened_at_us, score_centi",
+                      a);
         reply.cases[reply.n_cases++] = s;
     }
     rc = ccip_command_reply_built(cmd, a, &reply.base);

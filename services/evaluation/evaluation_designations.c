@@ -75,28 +75,12 @@ static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresul
     if (!d)
         return NULL;
     *d = (Ccip__Evaluation__Designation)CCIP__EVALUATION__DESIGNATION__INIT;
-    d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-    d->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-    d->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-    d->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                      PQgetvalue(res, i, 3));
-    d->certificate_no = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-    d->holder_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-    d->holder_name = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-    d->name = ccip_arena_strdup(a, PQgetvalue(res, i, 7));
-    d->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
-    d->valid_from_us = ccip_db_cell_i64(res, i, 9);
-    d->valid_until_us = ccip_db_cell_i64(res, i, 10);
-    d->next_reevaluation_us = ccip_db_cell_i64(res, i, 11);
-    d->status = (Ccip__Evaluation__DesignationStatus)ccip_enum_value(
-        &ccip__evaluation__designation_status__descriptor, PQgetvalue(res, i, 12));
-    d->granted_at_us = ccip_db_cell_i64(res, i, 13);
-    d->granted_by = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
-    d->revoked_at_us = ccip_db_cell_i64(res, i, 15);
-    d->revoked_by = ccip_arena_strdup(a, PQgetvalue(res, i, 16));
-    d->revoke_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 17));
-    d->last_reevaluated_at_us = ccip_db_cell_i64(res, i, 18);
-    d->reevaluation_note = ccip_arena_strdup(a, PQgetvalue(res, i, 19));
+    ccip_row_fill(&d->base, res, i, 0,
+                  "id, case_id, application_id, kind, certificate_no, holder_uscc, holder_name, "
+                  "name, district_code, valid_from_us, valid_until_us, next_reevaluation_us, "
+                  "status, granted_at_us, granted_by, revoked_at_us, revoked_by, revoke_reason, "
+                  "last_reevaluated_at_us, reevaluation_note",
+                  a);
     return d;
 }
 

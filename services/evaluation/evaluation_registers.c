@@ -196,15 +196,10 @@ static Ccip__Evaluation__Agency *s_agency(ccip_arena *a, const PGresult *res, in
         return NULL;
     *g = (Ccip__Evaluation__Agency)CCIP__EVALUATION__AGENCY__INIT;
     g->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-    g->name = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-    g->uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-    g->qualification = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-    g->capacity = (int32_t)ccip_db_cell_i64(res, i, 4);
-    g->load = (int32_t)ccip_db_cell_i64(res, i, 5);
-    g->active = PQgetvalue(res, i, 6)[0] == 't';
-    g->registered_at_us = ccip_db_cell_i64(res, i, 7);
-    g->registered_by = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
-    g->updated_at_us = ccip_db_cell_i64(res, i, 9);
+    ccip_row_fill(&g->base, res, i, 1,
+                  "name, uscc, qualification, capacity, load, active, registered_at_us, "
+                  "registered_by, updated_at_us",
+                  a);
     g->districts_served = ccip_arena_split(a, PQgetvalue(res, i, 10), &g->n_districts_served);
     g->declared_conflicts = s_conflicts(a, conflicts, g->id, &g->n_declared_conflicts);
     return g;
@@ -218,19 +213,12 @@ static Ccip__Evaluation__Expert *s_expert(ccip_arena *a, const PGresult *res, in
         return NULL;
     *e = (Ccip__Evaluation__Expert)CCIP__EVALUATION__EXPERT__INIT;
     e->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-    e->name = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
+    ccip_row_fill(
+        &e->base, res, i, 1,
+        "name, , affiliation_uscc, affiliation_name, district_code, max_concurrent_reviews, load, "
+        "active, phone, email, registered_at_us, registered_by, updated_at_us",
+        a);
     e->fields = ccip_arena_split(a, PQgetvalue(res, i, 2), &e->n_fields);
-    e->affiliation_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-    e->affiliation_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-    e->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-    e->max_concurrent_reviews = (int32_t)ccip_db_cell_i64(res, i, 6);
-    e->load = (int32_t)ccip_db_cell_i64(res, i, 7);
-    e->active = PQgetvalue(res, i, 8)[0] == 't';
-    e->phone = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
-    e->email = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
-    e->registered_at_us = ccip_db_cell_i64(res, i, 11);
-    e->registered_by = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-    e->updated_at_us = ccip_db_cell_i64(res, i, 13);
     e->declared_conflicts = s_conflicts(a, conflicts, e->id, &e->n_declared_conflicts);
     return e;
 }

@@ -68,23 +68,11 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
     if (!t)
         return NULL;
     *t = (Ccip__Evaluation__Task)CCIP__EVALUATION__TASK__INIT;
-    t->kind = (Ccip__Evaluation__SubjectKind)ccip_enum_value(
-        &ccip__evaluation__subject_kind__descriptor, PQgetvalue(res, i, 0));
-    t->task_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-    t->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-    t->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-    t->subject_id = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-    t->status = (Ccip__Evaluation__TaskStatus)ccip_enum_value(
-        &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 5));
-    t->assigned_at_us = ccip_db_cell_i64(res, i, 6);
-    t->due_at_us = ccip_db_cell_i64(res, i, 7);
-    t->overdue = PQgetvalue(res, i, 8)[0] == 't';
-    t->case_title = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
-    t->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
-    t->call_kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                           PQgetvalue(res, i, 11));
-    t->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-    t->summary = ccip_arena_strdup(a, PQgetvalue(res, i, 13));
+    ccip_row_fill(
+        &t->base, res, i, 0,
+        "kind, task_id, case_id, application_id, subject_id, status, assigned_at_us, due_at_us, "
+        "overdue, case_title, applicant_name, call_kind, district_code, summary",
+        a);
     return t;
 }
 

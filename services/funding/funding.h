@@ -40,6 +40,7 @@
 #include "ccip/funding.pb-c.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 #include "ccip_arena.h"

@@ -239,30 +239,13 @@ Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip
     if (!w)
         return NULL;
     *w = (Ccip__Funding__Award)CCIP__FUNDING__AWARD__INIT;
-    w->id = ccip_arena_strdup(a, PQgetvalue(res, r, W_ID));
-    w->application_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_APPLICATION));
-    w->case_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_CASE));
-    w->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, W_PROGRAMME));
-    w->year = (int32_t)ccip_db_cell_i64(res, r, W_YEAR);
-    w->category = ccip_arena_strdup(a, PQgetvalue(res, r, W_CATEGORY));
-    w->grantee_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, W_USCC));
-    w->grantee_name = ccip_arena_strdup(a, PQgetvalue(res, r, W_NAME));
-    w->title = ccip_arena_strdup(a, PQgetvalue(res, r, W_TITLE));
-    w->requested_fen = ccip_db_cell_i64(res, r, W_REQUESTED);
-    w->recommended_fen = ccip_db_cell_i64(res, r, W_RECOMMENDED);
-    w->amount_fen = ccip_db_cell_i64(res, r, W_AMOUNT);
-    w->status = (Ccip__Funding__AwardStatus)ccip_enum_value(
-        &ccip__funding__award_status__descriptor, PQgetvalue(res, r, W_STATUS));
-    w->note = ccip_arena_strdup(a, PQgetvalue(res, r, W_NOTE));
-    w->proposed_at_us = ccip_db_cell_i64(res, r, W_PROPOSED_AT);
-    w->confirmed_at_us = ccip_db_cell_i64(res, r, W_CONFIRMED_AT);
-    w->confirmed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_CONFIRMED_BY));
-    w->signed_at_us = ccip_db_cell_i64(res, r, W_SIGNED_AT);
-    w->signed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_SIGNED_BY));
-    w->status_reason = ccip_arena_strdup(a, PQgetvalue(res, r, W_STATUS_REASON));
-    w->status_changed_at_us = ccip_db_cell_i64(res, r, W_STATUS_AT);
+    ccip_row_fill(&w->base, res, r, W_ID,
+                  "id, application_id, case_id, programme_code, year, category, grantee_uscc, "
+                  "grantee_name, title, requested_fen, recommended_fen, amount_fen, status, note, "
+                  "proposed_at_us, confirmed_at_us, confirmed_by, signed_at_us, signed_by, "
+                  "status_reason, status_changed_at_us, , ip_hold",
+                  a);
     w->work_ids = s_split(a, PQgetvalue(res, r, W_WORKS), &w->n_work_ids);
-    w->ip_hold = ccip_arena_strdup(a, PQgetvalue(res, r, W_HOLD));
     return w;
 }
 

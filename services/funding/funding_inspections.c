@@ -102,21 +102,10 @@ static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, c
     if (!i)
         return NULL;
     *i = (Ccip__Funding__Inspection)CCIP__FUNDING__INSPECTION__INIT;
-    i->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    i->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    i->kind = (Ccip__Funding__InspectionKind)ccip_enum_value(
-        &ccip__funding__inspection_kind__descriptor, PQgetvalue(res, r, 2));
-    i->scheduled_for_us = ccip_db_cell_i64(res, r, 3);
-    i->inspector = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-    i->scheduled_by = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
-    i->finding = (Ccip__Funding__Finding)ccip_enum_value(&ccip__funding__finding__descriptor,
-                                                         PQgetvalue(res, r, 6));
-    i->notes = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
-    i->correct_by_us = ccip_db_cell_i64(res, r, 8);
-    i->misused_fen = ccip_db_cell_i64(res, r, 9);
-    i->recorded_at_us = ccip_db_cell_i64(res, r, 10);
-    i->recorded_by = ccip_arena_strdup(a, PQgetvalue(res, r, 11));
-    i->clawback_id = ccip_arena_strdup(a, PQgetvalue(res, r, 12));
+    ccip_row_fill(&i->base, res, r, 0,
+                  "id, award_id, kind, scheduled_for_us, inspector, scheduled_by, finding, notes, "
+                  "correct_by_us, misused_fen, recorded_at_us, recorded_by, clawback_id",
+                  a);
     return i;
 }
 
@@ -128,16 +117,10 @@ static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res,
     if (!c)
         return NULL;
     *c = (Ccip__Funding__Clawback)CCIP__FUNDING__CLAWBACK__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    c->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    c->inspection_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-    c->amount_fen = ccip_db_cell_i64(res, r, 3);
-    c->recovered_fen = ccip_db_cell_i64(res, r, 4);
-    c->status = (Ccip__Funding__ClawbackStatus)ccip_enum_value(
-        &ccip__funding__clawback_status__descriptor, PQgetvalue(res, r, 5));
-    c->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-    c->ordered_at_us = ccip_db_cell_i64(res, r, 7);
-    c->ordered_by = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
+    ccip_row_fill(&c->base, res, r, 0,
+                  "id, award_id, inspection_id, amount_fen, recovered_fen, status, reason, "
+                  "ordered_at_us, ordered_by",
+                  a);
     const char *id = c->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_RECOVERIES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
@@ -149,10 +132,7 @@ static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res,
         if (!v)
             break;
         *v = (Ccip__Funding__Recovery)CCIP__FUNDING__RECOVERY__INIT;
-        v->amount_fen = ccip_db_cell_i64(sub, k, 0);
-        v->reference = ccip_arena_strdup(a, PQgetvalue(sub, k, 1));
-        v->at_us = ccip_db_cell_i64(sub, k, 2);
-        v->recorded_by = ccip_arena_strdup(a, PQgetvalue(sub, k, 3));
+        ccip_row_fill(&v->base, sub, k, 0, "amount_fen, reference, at_us, recorded_by", a);
         c->recoveries[c->n_recoveries++] = v;
     }
     PQclear(sub);

@@ -308,16 +308,9 @@ static int s_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
         if (!e)
             break;
         *e = (Ccip__Funding__JournalEntry)CCIP__FUNDING__JOURNAL_ENTRY__INIT;
-        e->id = ccip_db_cell_i64(res, r, 0);
-        e->kind = (Ccip__Funding__EntryKind)ccip_enum_value(&ccip__funding__entry_kind__descriptor,
-                                                            PQgetvalue(res, r, 1));
-        e->at_us = ccip_db_cell_i64(res, r, 2);
-        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-        e->memo = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        e->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
-        e->year = (int32_t)ccip_db_cell_i64(res, r, 6);
-        e->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
-        e->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
+        ccip_row_fill(&e->base, res, r, 0,
+                      "id, kind, at_us, actor_id, memo, programme_code, year, award_id, command_id",
+                      a);
         /* "code=amount code=amount": codes never hold spaces or '='. */
         char *lines = ccip_arena_strdup(a, PQgetvalue(res, r, 9));
         size_t nl = 1;
@@ -422,9 +415,7 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ccip_db_exec(cmd->db, &S_COUNTS, 0, NULL, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         goto out;
-    reply.entries = ccip_db_cell_i64(res, 0, 0);
-    reply.lines = ccip_db_cell_i64(res, 0, 1);
-    reply.accounts = ccip_db_cell_i64(res, 0, 2);
+    ccip_row_fill(&reply.base, res, 0, 0, "entries, lines, accounts", a);
     PQclear(res);
 
     if ((rc = ccip_db_exec(cmd->db, &S_ACCOUNTS_BAD, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -437,9 +428,7 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
         if (!m)
             break;
         *m = (Ccip__Funding__AccountMismatch)CCIP__FUNDING__ACCOUNT_MISMATCH__INIT;
-        m->account = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        m->stored_fen = ccip_db_cell_i64(res, r, 1);
-        m->journal_fen = ccip_db_cell_i64(res, r, 2);
+        ccip_row_fill(&m->base, res, r, 0, "account, stored_fen, journal_fen", a);
         reply.accounts_mismatched[reply.n_accounts_mismatched++] = m;
         ccip_log_error("ledger: stored balance disagrees with the journal", "account", m->account,
                        "stored_fen", PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));
@@ -456,10 +445,7 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
         if (!u)
             break;
         *u = (Ccip__Funding__UnbalancedEntry)CCIP__FUNDING__UNBALANCED_ENTRY__INIT;
-        u->entry_id = ccip_db_cell_i64(res, r, 0);
-        u->debit_fen = ccip_db_cell_i64(res, r, 1);
-        u->credit_fen = ccip_db_cell_i64(res, r, 2);
-        u->lines = (int32_t)ccip_db_cell_i64(res, r, 3);
+        ccip_row_fill(&u->base, res, r, 0, "entry_id, debit_fen, credit_fen, lines", a);
         reply.entries_unbalanced[reply.n_entries_unbalanced++] = u;
         ccip_log_error("ledger: journal entry does not balance", "entry", PQgetvalue(res, r, 0));
     }
@@ -475,9 +461,7 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
         if (!m)
             break;
         *m = (Ccip__Funding__FigureMismatch)CCIP__FUNDING__FIGURE_MISMATCH__INIT;
-        m->what = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        m->stored_fen = ccip_db_cell_i64(res, r, 1);
-        m->journal_fen = ccip_db_cell_i64(res, r, 2);
+        ccip_row_fill(&m->base, res, r, 0, "what, stored_fen, journal_fen", a);
         reply.figures_mismatched[reply.n_figures_mismatched++] = m;
         ccip_log_error("ledger: a figure disagrees with the journal", "what", m->what, "stored_fen",
                        PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));

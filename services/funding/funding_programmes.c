@@ -63,12 +63,8 @@ int funding_programme_load(ccip_db *db, const char *code, ccip_arena *a,
         return 0;
     }
     *p = (Ccip__Funding__Programme)CCIP__FUNDING__PROGRAMME__INIT;
-    p->code = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-    p->name = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-    p->description = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-    p->created_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 3));
-    p->created_at_us = ccip_db_cell_i64(res, 0, 4);
-    p->updated_at_us = ccip_db_cell_i64(res, 0, 5);
+    ccip_row_fill(&p->base, res, 0, 0,
+                  "code, name, description, created_by, created_at_us, updated_at_us", a);
     PQclear(res);
     if ((rc = ccip_db_exec(db, &S_PLAN_GET, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
@@ -79,10 +75,7 @@ int funding_programme_load(ccip_db *db, const char *code, ccip_arena *a,
         if (!t)
             break;
         *t = (Ccip__Funding__TrancheRule)CCIP__FUNDING__TRANCHE_RULE__INIT;
-        t->percent = (int32_t)ccip_db_cell_i64(res, r, 0);
-        t->condition = (Ccip__Funding__Condition)ccip_enum_value(
-            &ccip__funding__condition__descriptor, PQgetvalue(res, r, 1));
-        t->label = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
+        ccip_row_fill(&t->base, res, r, 0, "percent, condition, label", a);
         p->tranche_plan[p->n_tranche_plan++] = t;
     }
     PQclear(res);
@@ -386,14 +379,11 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         return 0;
     }
     *b = (Ccip__Funding__Budget)CCIP__FUNDING__BUDGET__INIT;
+    ccip_row_fill(&b->base, res, 0, 0,
+                  "closed_at_us, closed_by, close_reason, awards_proposed, awards_committed", a);
     b->programme_code = ccip_arena_strdup(a, programme_code);
     b->year = year;
     b->closed = !PQgetisnull(res, 0, 0);
-    b->closed_at_us = ccip_db_cell_i64(res, 0, 0);
-    b->closed_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-    b->close_reason = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-    b->awards_proposed = (int32_t)ccip_db_cell_i64(res, 0, 3);
-    b->awards_committed = (int32_t)ccip_db_cell_i64(res, 0, 4);
     PQclear(res);
 
     if ((rc = ccip_db_exec(db, &S_BUDGET_BALANCES, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -444,14 +434,9 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
             if (!c)
                 break;
             *c = (Ccip__Funding__BudgetChange)CCIP__FUNDING__BUDGET_CHANGE__INIT;
-            c->at_us = ccip_db_cell_i64(res, r, 0);
-            c->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-            c->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-            c->category = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-            c->from_fen = ccip_db_cell_i64(res, r, 4);
-            c->to_fen = ccip_db_cell_i64(res, r, 5);
-            c->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-            c->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
+            ccip_row_fill(
+                &c->base, res, r, 0,
+                "at_us, actor_id, actor_role, category, from_fen, to_fen, reason, command_id", a);
             b->changes[b->n_changes++] = c;
         }
         PQclear(res);

@@ -87,21 +87,10 @@ static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, 
     if (!u)
         return NULL;
     *u = (Ccip__Funding__UseReport)CCIP__FUNDING__USE_REPORT__INIT;
-    u->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    u->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    u->kind = (Ccip__Funding__ReportKind)ccip_enum_value(&ccip__funding__report_kind__descriptor,
-                                                         PQgetvalue(res, r, 2));
-    u->period = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-    u->progress = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-    u->status = (Ccip__Funding__ReportStatus)ccip_enum_value(
-        &ccip__funding__report_status__descriptor, PQgetvalue(res, r, 5));
-    u->submissions = (int32_t)ccip_db_cell_i64(res, r, 6);
-    u->submitted_at_us = ccip_db_cell_i64(res, r, 7);
-    u->submitted_by = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
-    u->reviewed_at_us = ccip_db_cell_i64(res, r, 9);
-    u->reviewed_by = ccip_arena_strdup(a, PQgetvalue(res, r, 10));
-    u->review_note = ccip_arena_strdup(a, PQgetvalue(res, r, 11));
-    u->updated_at_us = ccip_db_cell_i64(res, r, 12);
+    ccip_row_fill(&u->base, res, r, 0,
+                  "id, award_id, kind, period, progress, status, submissions, submitted_at_us, "
+                  "submitted_by, reviewed_at_us, reviewed_by, review_note, updated_at_us",
+                  a);
     const char *id = u->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_LINES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)

@@ -207,17 +207,10 @@ int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,
         if (!t)
             break;
         *t = (Ccip__Funding__Tranche)CCIP__FUNDING__TRANCHE__INIT;
-        t->number = (int32_t)ccip_db_cell_i64(res, r, 0);
-        t->percent = (int32_t)ccip_db_cell_i64(res, r, 1);
-        t->amount_fen = ccip_db_cell_i64(res, r, 2);
-        t->condition = (Ccip__Funding__Condition)ccip_enum_value(
-            &ccip__funding__condition__descriptor, PQgetvalue(res, r, 3));
-        t->label = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        t->status = (Ccip__Funding__TrancheStatus)ccip_enum_value(
-            &ccip__funding__tranche_status__descriptor, PQgetvalue(res, r, 5));
+        ccip_row_fill(
+            &t->base, res, r, 0,
+            "number, percent, amount_fen, condition, label, status, payment_id, paid_at_us", a);
         t->condition_met = (unsigned)t->condition < NCONDITIONS && met[t->condition];
-        t->payment_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-        t->paid_at_us = ccip_db_cell_i64(res, r, 7);
         list[(*n)++] = t;
     }
     PQclear(res);
@@ -322,22 +315,12 @@ static Ccip__Funding__Payment *s_payment_row(const PGresult *res, int r, ccip_ar
     if (!p)
         return NULL;
     *p = (Ccip__Funding__Payment)CCIP__FUNDING__PAYMENT__INIT;
-    p->id = ccip_arena_strdup(a, PQgetvalue(res, r, P_ID));
-    p->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, P_AWARD));
-    p->tranche_number = (int32_t)ccip_db_cell_i64(res, r, P_TRANCHE);
-    p->amount_fen = ccip_db_cell_i64(res, r, P_AMOUNT);
-    p->status = (Ccip__Funding__PaymentStatus)ccip_enum_value(
-        &ccip__funding__payment_status__descriptor, PQgetvalue(res, r, P_STATUS));
+    ccip_row_fill(&p->base, res, r, P_ID,
+                  "id, award_id, tranche_number, amount_fen, status, , requested_by, "
+                  "requested_at_us, first_approver, first_approved_at_us, second_approver, "
+                  "second_approved_at_us, payment_ref, paid_at_us, cancel_reason",
+                  a);
     p->needs_second_approval = ccip_db_cell_bool(res, r, P_NEEDS_SECOND);
-    p->requested_by = ccip_arena_strdup(a, PQgetvalue(res, r, P_REQUESTED_BY));
-    p->requested_at_us = ccip_db_cell_i64(res, r, P_REQUESTED_AT);
-    p->first_approver = ccip_arena_strdup(a, PQgetvalue(res, r, P_FIRST));
-    p->first_approved_at_us = ccip_db_cell_i64(res, r, P_FIRST_AT);
-    p->second_approver = ccip_arena_strdup(a, PQgetvalue(res, r, P_SECOND));
-    p->second_approved_at_us = ccip_db_cell_i64(res, r, P_SECOND_AT);
-    p->payment_ref = ccip_arena_strdup(a, PQgetvalue(res, r, P_REF));
-    p->paid_at_us = ccip_db_cell_i64(res, r, P_PAID_AT);
-    p->cancel_reason = ccip_arena_strdup(a, PQgetvalue(res, r, P_CANCEL));
     return p;
 }
 

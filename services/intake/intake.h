@@ -36,6 +36,7 @@
 
 #include "ccip/intake.pb-c.h"
 #include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 

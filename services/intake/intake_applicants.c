@@ -59,22 +59,12 @@ Ccip__Intake__Organisation *intake_org_from_row(const PGresult *res, int row, in
     if (!o)
         return NULL;
     *o = (Ccip__Intake__Organisation)CCIP__INTAKE__ORGANISATION__INIT;
-    o->uscc = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_USCC));
-    o->name = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_NAME));
-    o->type = (Ccip__Intake__OrganisationType)ccip_enum_value(
-        &ccip__intake__organisation_type__descriptor, PQgetvalue(res, row, col0 + O_TYPE));
-    o->district_code = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_DISTRICT));
-    o->legal_representative = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_LEGAL_REP));
-    o->contact_name = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_NAME));
-    o->contact_phone = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_PHONE));
-    o->contact_email = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_EMAIL));
-    o->address = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_ADDRESS));
-    o->registered_at_us = ccip_db_cell_i64(res, row, col0 + O_REGISTERED_AT);
-    o->registered_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_REGISTERED_BY));
+    ccip_row_fill(&o->base, res, row, col0 + O_USCC,
+                  "uscc, name, type, district_code, legal_representative, contact_name, "
+                  "contact_phone, contact_email, address, registered_at_us, registered_by, "
+                  "verified_at_us, verified_by, verification_note",
+                  a);
     o->verified = !PQgetisnull(res, row, col0 + O_VERIFIED_AT);
-    o->verified_at_us = ccip_db_cell_i64(res, row, col0 + O_VERIFIED_AT);
-    o->verified_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_VERIFIED_BY));
-    o->verification_note = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_VERIFICATION_NOTE));
     return ccip_arena_failed(a) ? NULL : o;
 }
 

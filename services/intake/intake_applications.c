@@ -185,12 +185,10 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
         Ccip__Intake__ClusterFacts *f = PQntuples(res) == 1 ? ccip_arena_alloc(a, sizeof *f) : NULL;
         if (f) {
             *f = (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
-            f->cluster_name = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-            f->location = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-            f->area_m2 = ccip_db_cell_i64(res, 0, 2);
-            f->enterprise_count = (int32_t)ccip_db_cell_i64(res, 0, 3);
-            f->employee_count = (int32_t)ccip_db_cell_i64(res, 0, 4);
-            f->lead_operator = ccip_arena_strdup(a, PQgetvalue(res, 0, 5));
+            ccip_row_fill(
+                &f->base, res, 0, 0,
+                "cluster_name, location, area_m2, enterprise_count, employee_count, lead_operator",
+                a);
             c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
             c->cluster = f;
         }
@@ -269,24 +267,14 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
     }
     *app = (Ccip__Intake__Application)CCIP__INTAKE__APPLICATION__INIT;
     *c = (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
-    app->id = ccip_arena_strdup(a, PQgetvalue(res, 0, A_ID));
-    app->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, A_CALL_ID));
-    app->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                        PQgetvalue(res, 0, A_KIND));
-    app->year = (int32_t)ccip_db_cell_i64(res, 0, A_YEAR);
-    app->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, A_USCC));
-    app->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, 0, A_ORG_NAME));
+    ccip_row_fill(&app->base, res, 0, A_ID,
+                  "id, call_id, kind, year, applicant_uscc, applicant_name, , , , , status, "
+                  "created_at_us, updated_at_us, submitted_at_us, submissions, call_title",
+                  a);
     c->district = ccip_arena_strdup(a, PQgetvalue(res, 0, A_DISTRICT));
     c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_TITLE));
     c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, A_SUMMARY));
     c->requested_fen = ccip_db_cell_i64(res, 0, A_REQUESTED);
-    app->status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
-        &ccip__intake__application_status__descriptor, PQgetvalue(res, 0, A_STATUS));
-    app->created_at_us = ccip_db_cell_i64(res, 0, A_CREATED);
-    app->updated_at_us = ccip_db_cell_i64(res, 0, A_UPDATED);
-    app->submitted_at_us = ccip_db_cell_i64(res, 0, A_SUBMITTED);
-    app->submissions = (int32_t)ccip_db_cell_i64(res, 0, A_SUBMISSIONS);
-    app->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_CALL_TITLE));
     app->content = c;
     PQclear(res);
     if ((rc = s_load_facts(cmd, c, app->kind, id, a)) != 0)
@@ -860,19 +848,11 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
         if (!s)
             break;
         *s = (Ccip__Intake__ApplicationSummary)CCIP__INTAKE__APPLICATION_SUMMARY__INIT;
-        s->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        s->call_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-        s->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                          PQgetvalue(res, r, 2));
-        s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-        s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        s->title = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
+        ccip_row_fill(&s->base, res, r, 0,
+                      "id, call_id, kind, applicant_uscc, applicant_name, title", a);
         if (!applicant)
-            s->status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
-                &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 6));
+            ccip_row_fill(&s->base, res, r, 6, "status, , requested_fen, updated_at_us", a);
         s->applicant_status = intake_view_status(PQgetvalue(res, r, 7));
-        s->requested_fen = ccip_db_cell_i64(res, r, 8);
-        s->updated_at_us = ccip_db_cell_i64(res, r, 9);
         reply.applications[reply.n_applications++] = s;
     }
     PQclear(res);

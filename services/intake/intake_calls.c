@@ -98,13 +98,8 @@ Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0,
     if (!c)
         return NULL;
     *c = (Ccip__Intake__Call)CCIP__INTAKE__CALL__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_ID));
-    c->kind = (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor,
-                                                      PQgetvalue(res, row, col0 + C_KIND));
-    c->year = (int32_t)ccip_db_cell_i64(res, row, col0 + C_YEAR);
-    c->title = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_TITLE));
-    c->opens_at_us = ccip_db_cell_i64(res, row, col0 + C_OPENS);
-    c->closes_at_us = ccip_db_cell_i64(res, row, col0 + C_CLOSES);
+    ccip_row_fill(&c->base, res, row, col0 + C_ID,
+                  "id, kind, year, title, opens_at_us, closes_at_us", a);
     c->required_documents =
         s_split(a, PQgetvalue(res, row, col0 + C_DOCS), &c->n_required_documents);
     size_t ntypes = 0;
@@ -116,13 +111,10 @@ Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0,
                 (Ccip__Intake__OrganisationType)ccip_enum_value(
                     &ccip__intake__organisation_type__descriptor, types[i]);
     }
-    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_FUND));
-    c->max_request_fen = ccip_db_cell_i64(res, row, col0 + C_MAX_FEN);
-    c->closed_at_us = ccip_db_cell_i64(res, row, col0 + C_CLOSED);
-    c->close_reason = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_CLOSE_REASON));
-    c->opened_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_OPENED_BY));
-    c->opened_at_us = ccip_db_cell_i64(res, row, col0 + C_OPENED_AT);
-    c->accepting = strcmp(PQgetvalue(res, row, col0 + C_ACCEPTING), "t") == 0;
+    ccip_row_fill(&c->base, res, row, col0 + C_FUND,
+                  "fund_programme_code, max_request_fen, closed_at_us, close_reason, opened_by, "
+                  "opened_at_us, accepting",
+                  a);
     return ccip_arena_failed(a) ? NULL : c;
 }
 

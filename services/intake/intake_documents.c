@@ -56,14 +56,8 @@ static Ccip__Intake__Document *s_row(const PGresult *res, int r, ccip_arena *a)
     if (!d)
         return NULL;
     *d = (Ccip__Intake__Document)CCIP__INTAKE__DOCUMENT__INIT;
-    d->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    d->doc_type = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    d->name = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-    d->media_type = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-    d->size = ccip_db_cell_i64(res, r, 4);
-    d->sha256 = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
-    d->added_at_us = ccip_db_cell_i64(res, r, 6);
-    d->added_by = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
+    ccip_row_fill(&d->base, res, r, 0,
+                  "id, doc_type, name, media_type, size, sha256, added_at_us, added_by", a);
     return d;
 }
 

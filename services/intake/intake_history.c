@@ -40,15 +40,8 @@ int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
         if (!t)
             break;
         *t = (Ccip__Intake__Transition)CCIP__INTAKE__TRANSITION__INIT;
-        t->from_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
-            &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 0));
-        t->to_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
-            &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 1));
-        t->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-        t->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-        t->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        t->at_us = ccip_db_cell_i64(res, r, 5);
-        t->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
+        ccip_row_fill(&t->base, res, r, 0,
+                      "from_status, to_status, actor_id, actor_role, reason, at_us, command_id", a);
         list[(*n)++] = t;
     }
     PQclear(res);

@@ -135,10 +135,8 @@ int intake_view_load(ccip_db *db, const char *app_id, ccip_arena *a,
         if (!e)
             break;
         *e = (Ccip__Intake__TimelineEntry)CCIP__INTAKE__TIMELINE_ENTRY__INIT;
-        e->at_us = ccip_db_cell_i64(res, r, 0);
+        ccip_row_fill(&e->base, res, r, 0, "at_us, , message, source", a);
         e->status = intake_view_status(PQgetvalue(res, r, 1));
-        e->message = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-        e->source = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
         v->timeline[v->n_timeline++] = e;
     }
     PQclear(res);

@@ -54,6 +54,7 @@
 #include "ccip/ip.pb-c.h"
 #include "ccip_arena.h"
 #include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 #include "ip_validate.h"

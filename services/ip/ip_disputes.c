@@ -78,27 +78,16 @@ static int s_fill_dispute(ccip_arena *a, const PGresult *res, int row, void *msg
     Ccip__Ip__Dispute *d = msg;
     ccip__ip__dispute__init(d);
     int bad = 0;
-    d->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    d->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    d->complainant = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    d->kind = ip_enum_value(&ccip__ip__dispute_kind__descriptor, PQgetvalue(res, row, 3));
-    d->statement = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
+    ccip_row_fill(&d->base, res, row, 0, "id, work_id, complainant, kind, statement", a);
     bad |= s_fill_evidence(a, PQgetvalue(res, row, 5), PQgetvalue(res, row, 6), &d->evidence,
                            &d->n_evidence) < 0;
-    d->status = ccip_arena_strdup(a, PQgetvalue(res, row, 7));
-    d->filed_at_us = strtoll(PQgetvalue(res, row, 8), NULL, 10);
-    d->answer_by_us = strtoll(PQgetvalue(res, row, 9), NULL, 10);
-    d->answer = ccip_arena_strdup(a, PQgetvalue(res, row, 10));
+    ccip_row_fill(&d->base, res, row, 7, "status, filed_at_us, answer_by_us, answer", a);
     bad |= s_fill_evidence(a, PQgetvalue(res, row, 11), PQgetvalue(res, row, 12),
                            &d->answer_evidence, &d->n_answer_evidence) < 0;
-    d->answered_by = ccip_arena_strdup(a, PQgetvalue(res, row, 13));
-    d->answered_at_us = strtoll(PQgetvalue(res, row, 14), NULL, 10);
-    d->reasons = ccip_arena_strdup(a, PQgetvalue(res, row, 15));
-    d->ruled_by = ccip_arena_strdup(a, PQgetvalue(res, row, 16));
-    d->ruled_at_us = strtoll(PQgetvalue(res, row, 17), NULL, 10);
-    d->lifted_at_us = strtoll(PQgetvalue(res, row, 18), NULL, 10);
-    d->lifted_by = ccip_arena_strdup(a, PQgetvalue(res, row, 19));
-    d->lift_reasons = ccip_arena_strdup(a, PQgetvalue(res, row, 20));
+    ccip_row_fill(&d->base, res, row, 13,
+                  "answered_by, answered_at_us, reasons, ruled_by, ruled_at_us, lifted_at_us, "
+                  "lifted_by, lift_reasons",
+                  a);
     return bad ? -1 : 0;
 }
 

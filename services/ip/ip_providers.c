@@ -53,9 +53,7 @@ static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, void *ms
 {
     Ccip__Ip__Provider *p = msg;
     ccip__ip__provider__init(p);
-    p->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    p->party = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    p->name = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
+    ccip_row_fill(&p->base, res, row, 0, "id, party, name", a);
     char **cats = NULL;
     size_t n = 0;
     if (ip_pg_text_array(a, PQgetvalue(res, row, 3), &cats, &n) < 0)
@@ -63,12 +61,9 @@ static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, void *ms
     p->categories = ccip_arena_alloc(a, (n ? n : 1) * sizeof *p->categories);
     for (size_t i = 0; p->categories && i < n; i++)
         p->categories[i] = ip_enum_value(&ccip__ip__provider_category__descriptor, cats[i]);
+    ccip_row_fill(&p->base, res, row, 4,
+                  "description, verified, completed, rating_count, rating_sum", a);
     p->n_categories = n;
-    p->description = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
-    p->verified = PQgetvalue(res, row, 5)[0] == 't';
-    p->completed = (uint32_t)atoi(PQgetvalue(res, row, 6));
-    p->rating_count = (uint32_t)atoi(PQgetvalue(res, row, 7));
-    p->rating_sum = (uint32_t)atoi(PQgetvalue(res, row, 8));
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
@@ -93,16 +88,10 @@ static int s_read_request(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *
     Ccip__Ip__ServiceRequest *r = ccip_arena_alloc(a, sizeof *r);
     if (r) {
         ccip__ip__service_request__init(r);
-        r->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-        r->provider_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        r->requester = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-        r->category =
-            ip_enum_value(&ccip__ip__provider_category__descriptor, PQgetvalue(res, 0, 3));
-        r->description = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
-        r->status = ccip_arena_strdup(a, PQgetvalue(res, 0, 5));
-        r->rating = (uint32_t)atoi(PQgetvalue(res, 0, 6));
-        r->rating_note = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
-        r->requested_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+        ccip_row_fill(&r->base, res, 0, 0,
+                      "id, provider_id, requester, category, description, status, rating, "
+                      "rating_note, requested_at_us",
+                      a);
         snprintf(out->provider_party, sizeof out->provider_party, "%s", PQgetvalue(res, 0, 9));
     }
     PQclear(res);

@@ -56,18 +56,11 @@ static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, void *msg
 {
     Ccip__Ip__Listing *l = msg;
     ccip__ip__listing__init(l);
-    l->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    l->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    l->seller = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    l->deal = ip_enum_value(&ccip__ip__deal_type__descriptor, PQgetvalue(res, row, 3));
+    ccip_row_fill(&l->base, res, row, 0, "id, work_id, seller, deal", a);
     if (ip_pg_text_array(a, PQgetvalue(res, row, 4), &l->territory, &l->n_territory) < 0)
         return -1;
-    l->term_start = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
-    l->term_end = ccip_arena_strdup(a, PQgetvalue(res, row, 6));
-    l->price_fen = strtoll(PQgetvalue(res, row, 7), NULL, 10);
-    l->status = ccip_arena_strdup(a, PQgetvalue(res, row, 8));
-    l->created_at_us = strtoll(PQgetvalue(res, row, 9), NULL, 10);
-    l->open_offers = (uint32_t)atoi(PQgetvalue(res, row, 10));
+    ccip_row_fill(&l->base, res, row, 5,
+                  "term_start, term_end, price_fen, status, created_at_us, open_offers", a);
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
@@ -75,13 +68,8 @@ static int s_fill_offer(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
     Ccip__Ip__Offer *o = msg;
     ccip__ip__offer__init(o);
-    o->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    o->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    o->buyer = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    o->price_fen = strtoll(PQgetvalue(res, row, 3), NULL, 10);
-    o->status = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
-    o->note = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
-    o->created_at_us = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+    ccip_row_fill(&o->base, res, row, 0,
+                  "id, listing_id, buyer, price_fen, status, note, created_at_us", a);
     return 0;
 }
 
@@ -89,23 +77,14 @@ static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, void *ms
 {
     Ccip__Ip__Contract *k = msg;
     ccip__ip__contract__init(k);
-    k->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    k->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    k->offer_id = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    k->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 3));
-    k->seller = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
-    k->buyer = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
-    k->deal = ip_enum_value(&ccip__ip__deal_type__descriptor, PQgetvalue(res, row, 6));
+    ccip_row_fill(&k->base, res, row, 0, "id, listing_id, offer_id, work_id, seller, buyer, deal",
+                  a);
     if (ip_pg_text_array(a, PQgetvalue(res, row, 7), &k->territory, &k->n_territory) < 0)
         return -1;
-    k->term_start = ccip_arena_strdup(a, PQgetvalue(res, row, 8));
-    k->term_end = ccip_arena_strdup(a, PQgetvalue(res, row, 9));
-    k->price_fen = strtoll(PQgetvalue(res, row, 10), NULL, 10);
-    k->status = ccip_arena_strdup(a, PQgetvalue(res, row, 11));
-    k->payment_ref = ccip_arena_strdup(a, PQgetvalue(res, row, 12));
-    k->contracted_at_us = strtoll(PQgetvalue(res, row, 13), NULL, 10);
-    k->settled_at_us = strtoll(PQgetvalue(res, row, 14), NULL, 10);
-    k->share_bp = (uint32_t)atoi(PQgetvalue(res, row, 15));
+    ccip_row_fill(&k->base, res, row, 8,
+                  "term_start, term_end, price_fen, status, payment_ref, contracted_at_us, "
+                  "settled_at_us, share_bp",
+                  a);
     return ccip_arena_failed(a) ? -1 : 0;
 }
 

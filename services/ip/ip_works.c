@@ -80,14 +80,10 @@ static int s_fill_work(ccip_arena *a, const PGresult *res, int row, void *msg)
     w->title = ccip_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
     if (ip_pg_text_array(a, PQgetvalue(res, row, C_CREATORS), &w->creators, &w->n_creators) < 0)
         return -1;
-    w->created_on = ccip_arena_strdup(a, PQgetvalue(res, row, C_CREATED_ON));
-    w->content_sha256 = ccip_arena_strdup(a, PQgetvalue(res, row, C_CONTENT));
-    w->registered_at_us = strtoll(PQgetvalue(res, row, C_AT), NULL, 10);
-    w->registrant = ccip_arena_strdup(a, PQgetvalue(res, row, C_REGISTRANT));
-    w->frozen = PQgetvalue(res, row, C_FROZEN)[0] == 't';
-    w->review = ccip_arena_strdup(a, PQgetvalue(res, row, C_REVIEW));
-    w->chain_hash = ccip_arena_strdup(a, PQgetvalue(res, row, C_HASH));
-    w->has_content = PQgetvalue(res, row, C_HAS_CONTENT)[0] == 't';
+    ccip_row_fill(&w->base, res, row, C_CREATED_ON,
+                  "created_on, content_sha256, registered_at_us, registrant, frozen, review, "
+                  "chain_hash, has_content",
+                  a);
     char **parties = NULL;
     uint32_t *shares = NULL;
     size_t np = 0, ns = 0;
@@ -143,10 +139,7 @@ static int s_load_similar(ccip_command *cmd, ccip_arena *a, const char *work_id,
         if (!s)
             break;
         ccip__ip__similar_work__init(s);
-        s->work_id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        s->serial = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        s->similarity_pct = (uint32_t)atoi(PQgetvalue(res, i, 3));
+        ccip_row_fill(&s->base, res, i, 0, "work_id, serial, title, similarity_pct", a);
         (*out)[(*n)++] = s;
     }
     PQclear(res);

@@ -51,7 +51,7 @@ static void test_fields_by_type(void **state)
     ccip_arena *a = ccip_arena_new();
     Ccip__Intake__Call c = CCIP__INTAKE__CALL__INIT;
     assert_int_equal(
-        ccip_row_fill(&c.base, res, 0, 1, "id,kind,year,title,,opens_at_us,accepting", a), 0);
+        ccip_row_fill(&c.base, res, 0, 1, "id, kind,year, title, , opens_at_us,accepting", a), 0);
     assert_string_equal(c.id, "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b");
     assert_int_equal(c.kind, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT);
     assert_int_equal(c.year, 2027);
