@@ -301,8 +301,10 @@ static int s_replay_batch(ccip_consumer *c)
         return -1;
     }
     if (rc == CCIP_REPLAY_REFUSED) {
-        char why[ERR_MAX + 64];
-        snprintf(why, sizeof why, "%s: %s", ccip_status_name(status), err);
+        /* "<status>: <the producer's sentence>", cut to what the log keeps. */
+        char why[ERR_MAX];
+        const char *name = ccip_status_name(status);
+        snprintf(why, sizeof why, "%s: %.*s", name, (int)(sizeof why - strlen(name) - 3), err);
         s_log_limited(c, CCIP_LOG_WARN, "replay request refused; will try again", why);
         return -1;
     }

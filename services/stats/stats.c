@@ -248,6 +248,19 @@ int stats_audit_context(ccip_command *cmd, const char *reason)
     return ccip_db_exec(cmd->db, &S_AUDIT_CONTEXT, 4, values, NULL, NULL, NULL);
 }
 
+int stats_db_found(ccip_db *db, const ccip_db_stmt *stmt, int nparams, const char *const *values,
+                   int *found)
+{
+    *found = 0;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, stmt, nparams, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    *found = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
 /* ---- values --------------------------------------------------------------------- */
 
 int64_t stats_due_us(const ccip_command *cmd, stats_quarter q)

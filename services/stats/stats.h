@@ -148,6 +148,12 @@ int stats_code_valid(const char *s);
  * accepted value. Returns 0 or a ccip_db_rc. */
 int stats_audit_context(ccip_command *cmd, const char *reason);
 
+/* Runs stmt and sets *found to 1 when it returned one row (a lookup that
+ * found, an UPDATE or INSERT ... RETURNING that hit), else 0. Returns 0 or
+ * a ccip_db_rc. */
+int stats_db_found(ccip_db *db, const ccip_db_stmt *stmt, int nparams, const char *const *values,
+                   int *found);
+
 /* Writes a quarter's due time and lock time (UTC microseconds) under the
  * command's settings. */
 int64_t stats_due_us(const ccip_command *cmd, stats_quarter q);

@@ -216,14 +216,10 @@ static int s_entry_open(ccip_command *cmd, const char *roster_id, const char *qu
     char now_text[24];
     snprintf(now_text, sizeof now_text, "%lld", (long long)now);
     const char *values[] = {roster_id, quarter, now_text};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_EXCEPTION, 3, values, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int excepted;
+    int rc = stats_db_found(cmd->db, &S_EXCEPTION, 3, values, &excepted);
+    if (rc != 0 || excepted)
         return rc;
-    int excepted = PQntuples(res) == 1;
-    PQclear(res);
-    if (excepted)
-        return 0;
     ccip_time_text(locks, t, sizeof t);
     return ccip_command_fail(
         cmd, CCIP__STATUS__FAILED_PRECONDITION,
@@ -598,12 +594,8 @@ static int s_save(ccip_command *cmd, ccip_arena *a, void *request)
                                rq->roster_id);
     if (rc == 0)
         rc = s_check_operator(cmd, &caller, &row.roster);
-    if (rc == 0 && !stats_roster_active(&row.roster, rq->quarter)) {
-        char why[400];
-        stats_roster_inactive_reason(&row.roster, rq->quarter, why, sizeof why);
-        rc =
-            ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "%s; nothing was saved", why);
-    }
+    if (rc == 0)
+        rc = stats_roster_require_active(cmd, &row.roster, rq->quarter, "; nothing was saved");
     if (rc == 0)
         rc = s_entry_open(cmd, row.roster.id, rq->quarter);
     /* The existing report, or the catalogue version a new one is collected with. */
@@ -705,6 +697,31 @@ static int s_refuse_blocking(ccip_command *cmd, const stats_report_row *row, con
                              row->id, errors, warnings, list);
 }
 
+/* Stores the explanations of the report's values (each must be for a value
+ * the report has). Returns 0, CCIP_REPLIED or a ccip_db_rc. */
+static int s_explain(ccip_command *cmd, const stats_report_row *row,
+                     Ccip__Stats__Explanation *const *explanations, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const Ccip__Stats__Explanation *e = explanations[i];
+        char field[64];
+        snprintf(field, sizeof field, "explanations[%zu].text", i);
+        if ((rc = ccip_command_check_text(cmd, field, e->text, 1, STATS_REASON_MAX,
+                                          CCIP_TEXT_MULTILINE)) != 0)
+            break;
+        const char *p[] = {row->id, e->code, e->text};
+        int hit;
+        if ((rc = stats_db_found(cmd->db, &S_EXPLAIN, 3, p, &hit)) == 0 && !hit)
+            rc = ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "explanations[%zu] is for indicator `%.48s`, which has no value in "
+                "report %s; explain values the report has",
+                i, e->code, row->id);
+    }
+    return rc;
+}
+
 static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SubmitReportRequest *rq = request;
@@ -712,7 +729,6 @@ static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
     stats_report_row row;
     stats_finding *f = NULL;
     size_t nf = 0;
-    PGresult *res = NULL;
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0)
         rc = stats_report_row_get(cmd, rq->report_id, 1, &caller, &row);
@@ -720,33 +736,12 @@ static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
         rc = s_check_operator(cmd, &caller, &row.roster);
     if (rc == 0)
         rc = s_editable(cmd, &row, "submitted");
-    if (rc == 0 && !stats_roster_active(&row.roster, row.quarter)) {
-        char why[400];
-        stats_roster_inactive_reason(&row.roster, row.quarter, why, sizeof why);
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "%s", why);
-    }
+    if (rc == 0)
+        rc = stats_roster_require_active(cmd, &row.roster, row.quarter, "");
     if (rc == 0)
         rc = s_entry_open(cmd, row.roster.id, row.quarter);
-    for (size_t i = 0; rc == 0 && i < rq->n_explanations; i++) {
-        const Ccip__Stats__Explanation *e = rq->explanations[i];
-        char field[64];
-        snprintf(field, sizeof field, "explanations[%zu].text", i);
-        if ((rc = ccip_command_check_text(cmd, field, e->text, 1, STATS_REASON_MAX,
-                                          CCIP_TEXT_MULTILINE)) != 0)
-            break;
-        const char *p[] = {row.id, e->code, e->text};
-        if ((rc = ccip_db_exec(cmd->db, &S_EXPLAIN, 3, p, NULL, NULL, &res)) != 0)
-            break;
-        int hit = PQntuples(res) == 1;
-        PQclear(res);
-        res = NULL;
-        if (!hit)
-            rc = ccip_command_fail(
-                cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                "explanations[%zu] is for indicator `%.48s`, which has no value in "
-                "report %s; explain values the report has",
-                i, e->code, row.id);
-    }
+    if (rc == 0)
+        rc = s_explain(cmd, &row, rq->explanations, rq->n_explanations);
     if (rc == 0)
         rc = stats_report_findings(cmd, &row, &f, &nf);
     if (rc == 0 && stats_findings_blocking(f, nf) > 0)
@@ -758,7 +753,6 @@ static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = stats_report_reply(cmd, row.id);
     free(f);
-    PQclear(res);
     return rc;
 }
 
@@ -769,15 +763,19 @@ int stats_report_submit_cmd(ccip_command *cmd)
 
 /* ---- stats.report.get.v1 ------------------------------------------------------------------ */
 
-/* Resolves a GetReportRequest to a report the caller may see. */
+/* Resolves a GetReportRequest (by id, or by roster entry and quarter) to
+ * a report the caller may see. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_resolve(ccip_command *cmd, const Ccip__Stats__GetReportRequest *rq,
-                     const stats_caller *caller, stats_report_row *row)
+                     stats_report_row *row)
 {
-    if (rq->report_id[0])
-        return stats_report_row_get(cmd, rq->report_id, 0, caller, row);
-    stats_quarter q;
-    int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
+    stats_caller caller;
+    int rc = stats_caller_get(cmd, &caller);
     if (rc != 0)
+        return rc;
+    if (rq->report_id[0])
+        return stats_report_row_get(cmd, rq->report_id, 0, &caller, row);
+    stats_quarter q;
+    if ((rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q)) != 0)
         return rc;
     if (!rq->roster_id[0])
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
@@ -795,20 +793,14 @@ static int s_resolve(ccip_command *cmd, const Ccip__Stats__GetReportRequest *rq,
     char id[CCIP_UUID_STRLEN + 1];
     snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    return stats_report_row_get(cmd, id, 0, caller, row);
+    return stats_report_row_get(cmd, id, 0, &caller, row);
 }
 
 static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    const Ccip__Stats__GetReportRequest *rq = request;
-    stats_caller caller;
     stats_report_row row;
-    int rc = stats_caller_get(cmd, &caller);
-    if (rc == 0)
-        rc = s_resolve(cmd, rq, &caller, &row);
-    if (rc == 0)
-        rc = stats_report_reply(cmd, row.id);
-    return rc;
+    int rc = s_resolve(cmd, request, &row);
+    return rc ? rc : stats_report_reply(cmd, row.id);
 }
 
 int stats_report_get_cmd(ccip_command *cmd)
@@ -996,12 +988,8 @@ int stats_report_correct_cmd(ccip_command *cmd)
 
 static int s_audit(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    const Ccip__Stats__GetReportRequest *rq = request;
-    stats_caller caller;
     stats_report_row row;
-    int rc = stats_caller_get(cmd, &caller);
-    if (rc == 0)
-        rc = s_resolve(cmd, rq, &caller, &row);
+    int rc = s_resolve(cmd, request, &row);
     if (rc != 0)
         return rc;
     const char *id = row.id;
@@ -1068,12 +1056,8 @@ static int s_lock_grant(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0 && !found)
         rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no roster entry %.64s",
                                rq->roster_id);
-    if (rc == 0 && !stats_roster_active(&roster, rq->quarter)) {
-        char why[400];
-        stats_roster_inactive_reason(&roster, rq->quarter, why, sizeof why);
-        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "%s; no exception is needed",
-                               why);
-    }
+    if (rc == 0)
+        rc = stats_roster_require_active(cmd, &roster, rq->quarter, "; no exception is needed");
     char until[24];
     snprintf(until, sizeof until, "%lld", (long long)rq->until_us);
     const char *p[] = {roster.id, rq->quarter, until, rq->reason, cmd->actor.id};

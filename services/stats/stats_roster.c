@@ -110,24 +110,26 @@ int stats_roster_active(const stats_roster_row *row, const char *quarter)
            (!row->expiry_quarter[0] || strcmp(quarter, row->expiry_quarter) <= 0);
 }
 
-void stats_roster_inactive_reason(const stats_roster_row *row, const char *quarter, char *buf,
-                                  size_t len)
+int stats_roster_require_active(ccip_command *cmd, const stats_roster_row *row, const char *quarter,
+                                const char *then)
 {
+    if (stats_roster_active(row, quarter))
+        return 0;
     if (strcmp(quarter, row->first_quarter) < 0)
-        snprintf(buf, len,
-                 "roster entry %s is not on the roster for %s: it was designated later and "
-                 "reports from %s on",
-                 row->id, quarter, row->first_quarter);
-    else if (row->last_quarter[0] && strcmp(quarter, row->last_quarter) > 0)
-        snprintf(buf, len,
-                 "roster entry %s is not on the roster for %s: its designation was revoked and "
-                 "%s was the last quarter it reported for",
-                 row->id, quarter, row->last_quarter);
-    else
-        snprintf(buf, len,
-                 "roster entry %s is not on the roster for %s: its designation expired and %s "
-                 "was the last quarter it reported for; a new designation puts it back",
-                 row->id, quarter, row->expiry_quarter);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "roster entry %s is not on the roster for %s: it was designated "
+                                 "later and reports from %s on%s",
+                                 row->id, quarter, row->first_quarter, then);
+    if (row->last_quarter[0] && strcmp(quarter, row->last_quarter) > 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "roster entry %s is not on the roster for %s: its designation "
+                                 "was revoked and %s was the last quarter it reported for%s",
+                                 row->id, quarter, row->last_quarter, then);
+    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                             "roster entry %s is not on the roster for %s: its designation "
+                             "expired and %s was the last quarter it reported for; a new "
+                             "designation puts it back%s",
+                             row->id, quarter, row->expiry_quarter, then);
 }
 
 /* ---- maintenance ----------------------------------------------------------------- */
@@ -155,14 +157,10 @@ int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
                             first,
                             d->source,
                             expiry};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_GRANT, 12, values, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int made;
+    int rc = stats_db_found(db, &S_GRANT, 12, values, &made);
+    if (rc != 0 || !made)
         return rc;
-    int made = PQntuples(res) == 1;
-    PQclear(res);
-    if (!made)
-        return 0;
     if (created)
         *created = 1;
     const char *hist[] = {d->id, "GRANTED", at, d->actor_id ? d->actor_id : "", d->source, ""};
@@ -177,18 +175,16 @@ int stats_roster_revoke(ccip_db *db, const char *id, int64_t at_us, const char *
     snprintf(at, sizeof at, "%lld", (long long)at_us);
     stats_quarter_format(stats_quarter_of_us(at_us), last, sizeof last);
     const char *values[] = {id, at, last, reason ? reason : ""};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_REVOKE, 4, values, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int revoked, exists;
+    int rc = stats_db_found(db, &S_REVOKE, 4, values, &revoked);
+    if (rc != 0)
         return rc;
-    int revoked = PQntuples(res) == 1;
-    PQclear(res);
     if (!revoked) {
-        if ((rc = ccip_db_exec(db, &S_EXISTS, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
-            return rc;
-        *outcome = PQntuples(res) == 1 ? 0 : -1;
-        PQclear(res);
-        return 0;
+        /* Revoked already (0), or never on the roster (-1). */
+        rc = stats_db_found(db, &S_EXISTS, 1, &id, &exists);
+        if (rc == 0 && exists)
+            *outcome = 0;
+        return rc;
     }
     *outcome = 1;
     const char *hist[] = {id,     "REVOKED",           at, actor_id ? actor_id : "",
@@ -340,8 +336,7 @@ static const ccip_db_stmt S_CATEGORISE_VALUES = {
 static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CategoriseRosterEntryRequest *rq = request;
-    PGresult *res = NULL;
-    int rc = 0;
+    int rc = 0, found = 0;
     if (rq->category[0] && stats_code_valid(rq->category) < 0)
         rc = ccip_command_fail(
             cmd, CCIP__STATUS__INVALID_ARGUMENT,
@@ -350,8 +345,8 @@ static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
             rq->category);
     const char *p[] = {rq->id, rq->category};
     if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_CATEGORISE, 2, p, NULL, NULL, &res);
-    if (rc == 0 && PQntuples(res) != 1)
+        rc = stats_db_found(cmd->db, &S_CATEGORISE, 2, p, &found);
+    if (rc == 0 && !found)
         rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no roster entry %.64s",
                                rq->id);
     if (rc == 0)
@@ -363,7 +358,6 @@ static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
         rc = ccip_db_exec(cmd->db, &S_HISTORY, 6, hist, NULL, NULL, NULL);
     if (rc == 0)
         rc = s_reply_changed(cmd, rq->id, "CATEGORISED");
-    PQclear(res);
     return rc;
 }
 
