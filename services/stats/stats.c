@@ -226,15 +226,26 @@ int stats_district_arg(ccip_command *cmd, const char *field, const char *text, c
     return 0;
 }
 
-int stats_code_valid(const char *s)
+/* 1 when s is [a-z][a-z0-9_]*, 1 to 40 characters, else 0. */
+static int s_code_valid(const char *s)
 {
     if (!s || !(s[0] >= 'a' && s[0] <= 'z'))
-        return -1;
+        return 0;
     size_t n = 0;
     for (const char *p = s; *p; p++, n++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return -1;
-    return n <= 40 ? 0 : -1;
+            return 0;
+    return n <= 40;
+}
+
+int stats_code_arg(ccip_command *cmd, const char *field, const char *s, const char *example)
+{
+    if (s_code_valid(s))
+        return 0;
+    return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                             "field `%s` must be 1 to 40 characters from a-z, 0-9 and '_', "
+                             "starting with a letter%s, got \"%.60s\"",
+                             field, example, s ? s : "");
 }
 
 static const ccip_db_stmt S_AUDIT_CONTEXT = {

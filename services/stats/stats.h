@@ -139,9 +139,11 @@ int stats_quarter_arg(ccip_command *cmd, const char *field, const char *text, st
  * CCIP_REPLIED. */
 int stats_district_arg(ccip_command *cmd, const char *field, const char *text, char code[8]);
 
-/* Checks an indicator or rule code: [a-z][a-z0-9_]*, 1..40 characters.
- * Returns 0 or -1 (no message). */
-int stats_code_valid(const char *s);
+/* Checks a code (an indicator, a rule, a category): [a-z][a-z0-9_]*, 1 to
+ * 40 characters. INVALID_ARGUMENT naming `field` otherwise, with the
+ * `example` (" (e.g. design)", or "") after the rule. Returns 0 or
+ * CCIP_REPLIED. */
+int stats_code_arg(ccip_command *cmd, const char *field, const char *s, const char *example);
 
 /* Says who and why for the audit triggers of this transaction
  * (sql/0001_stats.sql): must precede accepting a report or changing an

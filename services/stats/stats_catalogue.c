@@ -6,8 +6,9 @@
 
 #include "ccip_arena.h"
 
-#define INDICATORS_MAX 200 /* indicators one version may hold */
-#define RULES_MAX      100 /* rules one version may hold */
+#define INDICATORS_MAX   200 /* indicators one version may hold */
+#define RULES_MAX        100 /* rules one version may hold */
+#define RULE_MESSAGE_MAX 500 /* characters of a rule's message */
 
 struct stats_catalogue {
     int version;                    /* its number */
@@ -354,19 +355,17 @@ static int s_check_indicators(ccip_command *cmd, const Ccip__Stats__PublishCatal
     for (size_t i = 0; i < rq->n_indicators; i++) {
         const Ccip__Stats__Indicator *ind = rq->indicators[i];
         char field[64];
-        snprintf(field, sizeof field, "indicators[%zu].name", i);
-        if (stats_code_valid(ind->code) < 0)
-            return ccip_command_fail(
-                cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                "field `indicators[%zu].code` must be 1 to 40 characters from a-z, "
-                "0-9 and '_', starting with a letter, got \"%.60s\"",
-                i, ind->code);
+        snprintf(field, sizeof field, "indicators[%zu].code", i);
+        int rc = stats_code_arg(cmd, field, ind->code, "");
+        if (rc != 0)
+            return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(rq->indicators[j]->code, ind->code) == 0)
                 return ccip_command_fail(
                     cmd, CCIP__STATUS__INVALID_ARGUMENT,
                     "indicator `%s` is listed twice (indicators[%zu] and [%zu])", ind->code, j, i);
-        int rc = ccip_command_check_text(cmd, field, ind->name, 1, STATS_NAME_MAX, 0);
+        snprintf(field, sizeof field, "indicators[%zu].name", i);
+        rc = ccip_command_check_text(cmd, field, ind->name, 1, STATS_NAME_MAX, 0);
         if (rc == 0) {
             snprintf(field, sizeof field, "indicators[%zu].description", i);
             rc = ccip_command_check_text(cmd, field, ind->description, 0, STATS_REASON_MAX,
@@ -418,12 +417,11 @@ static int s_check_rules(ccip_command *cmd, const Ccip__Stats__PublishCatalogueR
                                  rq->n_rules);
     for (size_t i = 0; i < rq->n_rules; i++) {
         const Ccip__Stats__Rule *r = rq->rules[i];
-        if (stats_code_valid(r->id) < 0)
-            return ccip_command_fail(
-                cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                "field `rules[%zu].id` must be 1 to 40 characters from a-z, 0-9 "
-                "and '_', starting with a letter, got \"%.60s\"",
-                i, r->id);
+        char field[64];
+        snprintf(field, sizeof field, "rules[%zu].id", i);
+        int rc = stats_code_arg(cmd, field, r->id, "");
+        if (rc != 0)
+            return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(rq->rules[j]->id, r->id) == 0)
                 return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
@@ -451,10 +449,8 @@ static int s_check_rules(ccip_command *cmd, const Ccip__Stats__PublishCatalogueR
             r->importance != CCIP__STATS__IMPORTANCE__WARNING)
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                      "rule `%s` needs an importance: ERROR or WARNING", r->id);
-        char field[64];
         snprintf(field, sizeof field, "rules[%zu].message", i);
-        int rc = ccip_command_check_text(cmd, field, r->message, 1, 500, 0);
-        if (rc != 0)
+        if ((rc = ccip_command_check_text(cmd, field, r->message, 1, RULE_MESSAGE_MAX, 0)) != 0)
             return rc;
     }
     return 0;

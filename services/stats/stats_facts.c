@@ -165,12 +165,16 @@ static int s_funds(const Ccip__Envelope *ev, const char *what, const char *id,
     return 1;
 }
 
+/* What a payload without its award or clawback reads as: no id, so
+ * s_funds says what is missing. */
+static const Ccip__Funding__Award s_no_award = CCIP__FUNDING__AWARD__INIT;
+static const Ccip__Funding__Clawback s_no_clawback = CCIP__FUNDING__CLAWBACK__INIT;
+
 static int s_award_granted(const Ccip__Envelope *ev, const void *msg, stats_fact *f, char *why,
                            size_t whylen)
 {
-    const Ccip__Funding__Award *a = ((const Ccip__Funding__AwardChanged *)msg)->award;
-    if (!a)
-        return s_funds(ev, "award", NULL, NULL, 0, NULL, 0, f, why, whylen);
+    const Ccip__Funding__Award *award = ((const Ccip__Funding__AwardChanged *)msg)->award;
+    const Ccip__Funding__Award *a = award ? award : &s_no_award;
     return s_funds(ev, "award", a->id, a->application_id, a->amount_fen, a->grantee_uscc,
                    a->confirmed_at_us, f, why, whylen);
 }
@@ -187,9 +191,7 @@ static int s_clawback_ordered(const Ccip__Envelope *ev, const void *msg, stats_f
                               size_t whylen)
 {
     const Ccip__Funding__ClawbackChanged *m = msg;
-    const Ccip__Funding__Clawback *c = m->clawback;
-    if (!c)
-        return s_funds(ev, "clawback", NULL, NULL, 0, NULL, 0, f, why, whylen);
+    const Ccip__Funding__Clawback *c = m->clawback ? m->clawback : &s_no_clawback;
     return s_funds(ev, "clawback", c->id, m->application_id, c->amount_fen, m->grantee_uscc,
                    c->ordered_at_us, f, why, whylen);
 }

@@ -131,23 +131,20 @@ static void s_json_str(ccip_text *b, const char *key, const char *s)
     ccip_text_puts(b, "\"");
 }
 
+/* One fact as a JSON object, with the keys the statements above read. */
 static void s_json_fact(ccip_text *b, const stats_fact *f)
 {
-    char num[96];
+    const char *const texts[][2] = {
+        {"id", f->id},          {"ref", f->ref},           {"type", f->type},
+        {"status", f->status},  {"district", f->district}, {"ud", f->ud},
+        {"quarter", f->quarter}};
     ccip_text_puts(b, "{");
-    s_json_str(b, "id", f->id);
-    ccip_text_puts(b, ",");
-    s_json_str(b, "ref", f->ref);
-    ccip_text_puts(b, ",");
-    s_json_str(b, "type", f->type);
-    ccip_text_puts(b, ",");
-    s_json_str(b, "status", f->status);
-    ccip_text_puts(b, ",");
-    s_json_str(b, "district", f->district);
-    ccip_text_puts(b, ",");
-    s_json_str(b, "ud", f->ud);
-    ccip_text_puts(b, ",");
-    s_json_str(b, "quarter", f->quarter);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (i)
+            ccip_text_puts(b, ",");
+        s_json_str(b, texts[i][0], texts[i][1]);
+    }
+    char num[96];
     snprintf(num, sizeof num,
              ",\"at\":%" PRId64 ",\"amount\":%" PRId64 ",\"position\":%" PRIu64 "}", f->at_us,
              f->amount, f->position);

@@ -154,6 +154,32 @@ static const char *s_key_label(const Ccip__Stats__AnalysisRow *r)
     return r->key[0] ? r->key : "uncategorised";
 }
 
+/* A row of dimension "total" (one per indicator) as people read it. */
+typedef struct {
+    const Ccip__Stats__AnalysisRow *row; /* the row */
+    char value[40];                      /* its value with the unit's decimals */
+    char qoq[40];                        /* growth on the previous quarter, or "n/a" */
+    char yoy[40];                        /* growth on a year before, or "n/a" */
+} s_total;
+
+/* Finds the next total row of an at or after *i, for a loop over them:
+ * fills *x and moves *i past it. Returns 1, or 0 when there is none. */
+static int s_next_total(const Ccip__Stats__AnalysisReply *an, size_t *i, s_total *x)
+{
+    for (; *i < an->n_rows; (*i)++) {
+        const Ccip__Stats__AnalysisRow *r = an->rows[*i];
+        if (strcmp(r->dimension, "total") != 0)
+            continue;
+        x->row = r;
+        s_value_text(r->unit, r->value, x->value, sizeof x->value);
+        s_growth_text(r->has_qoq, r->qoq_bp, x->qoq, sizeof x->qoq);
+        s_growth_text(r->has_yoy, r->yoy_bp, x->yoy, sizeof x->yoy);
+        (*i)++;
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- the files --------------------------------------------------------------------- */
 
 static void s_summary(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *title)
@@ -162,19 +188,12 @@ static void s_summary(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const 
     ccip_text_printf(t, "%s: %u of %u expected reports accepted%s.\n", an->quarter, an->accepted,
                      an->expected,
                      an->complete ? "" : " - INCOMPLETE: totals cover only the accepted reports");
-    for (size_t i = 0; i < an->n_rows; i++) {
-        const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        if (strcmp(r->dimension, "total") != 0)
-            continue;
-        char v[40], qoq[40], yoy[40];
-        s_value_text(r->unit, r->value, v, sizeof v);
-        s_growth_text(r->has_qoq, r->qoq_bp, qoq, sizeof qoq);
-        s_growth_text(r->has_yoy, r->yoy_bp, yoy, sizeof yoy);
-        ccip_text_printf(t, "%s: %s %s (%u of %u entries%s); on %s %s, on %s %s.\n", r->indicator,
-                         v, s_unit_label(r->unit), r->reporting, r->expected,
-                         r->complete ? "" : ", incomplete", an->previous_quarter, qoq,
-                         an->year_ago_quarter, yoy);
-    }
+    s_total x;
+    for (size_t i = 0; s_next_total(an, &i, &x);)
+        ccip_text_printf(t, "%s: %s %s (%u of %u entries%s); on %s %s, on %s %s.\n",
+                         x.row->indicator, x.value, s_unit_label(x.row->unit), x.row->reporting,
+                         x.row->expected, x.row->complete ? "" : ", incomplete",
+                         an->previous_quarter, x.qoq, an->year_ago_quarter, x.yoy);
 }
 
 static void s_csv(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *dimension)
@@ -295,28 +314,18 @@ static void s_html(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
                      "</pre>\n<table border=\"1\"><tr><th>indicator</th><th>value</th><th>unit</th>"
                      "<th>reporting / expected</th><th>on %s</th><th>on %s</th></tr>\n",
                      an->previous_quarter, an->year_ago_quarter);
-    for (size_t i = 0; i < an->n_rows; i++) {
-        const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        if (strcmp(r->dimension, "total") != 0)
-            continue;
-        char v[40], qoq[40], yoy[40];
-        s_value_text(r->unit, r->value, v, sizeof v);
-        s_growth_text(r->has_qoq, r->qoq_bp, qoq, sizeof qoq);
-        s_growth_text(r->has_yoy, r->yoy_bp, yoy, sizeof yoy);
+    s_total x;
+    for (size_t i = 0; s_next_total(an, &i, &x);)
         ccip_text_printf(
             t,
             "<tr><td>%s</td><td>%s</td><td>%s</td><td>%u / %u%s</td><td>%s</td><td>%s</td>"
             "</tr>\n",
-            r->indicator, v, s_unit_label(r->unit), r->reporting, r->expected,
-            r->complete ? "" : " (incomplete)", qoq, yoy);
-    }
+            x.row->indicator, x.value, s_unit_label(x.row->unit), x.row->reporting, x.row->expected,
+            x.row->complete ? "" : " (incomplete)", x.qoq, x.yoy);
     ccip_text_printf(t, "</table>\n");
-    for (size_t i = 0; i < an->n_rows; i++) {
-        const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        if (strcmp(r->dimension, "total") != 0)
-            continue;
-        ccip_text_printf(t, "<h2>%s by district</h2>\n", r->indicator);
-        s_chart(t, an, r->indicator);
+    for (size_t i = 0; s_next_total(an, &i, &x);) {
+        ccip_text_printf(t, "<h2>%s by district</h2>\n", x.row->indicator);
+        s_chart(t, an, x.row->indicator);
     }
     ccip_text_printf(t,
                      "<p>Grey bars: districts whose reports are not all accepted; their values are "

@@ -337,12 +337,8 @@ static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CategoriseRosterEntryRequest *rq = request;
     int rc = 0, found = 0;
-    if (rq->category[0] && stats_code_valid(rq->category) < 0)
-        rc = ccip_command_fail(
-            cmd, CCIP__STATUS__INVALID_ARGUMENT,
-            "field `category` must be 1 to 40 characters from a-z, 0-9 and '_', "
-            "starting with a letter (e.g. design, animation_games), got \"%.60s\"",
-            rq->category);
+    if (rq->category[0]) /* "" takes the category away */
+        rc = stats_code_arg(cmd, "category", rq->category, " (e.g. design, animation_games)");
     const char *p[] = {rq->id, rq->category};
     if (rc == 0)
         rc = stats_db_found(cmd->db, &S_CATEGORISE, 2, p, &found);
