@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include <zmq.h>
 
