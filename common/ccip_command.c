@@ -14,18 +14,26 @@
 
 /* ---- replies -------------------------------------------------------------- */
 
-int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+/* ccip_command_fail with its arguments in ap. */
+__attribute__((format(printf, 3, 0))) static int s_vfail(ccip_command *cmd, Ccip__Status status,
+                                                         const char *fmt, va_list ap)
 {
     cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
     /* vsnprintf cuts at a byte; a sentence cut inside a character would
      * be invalid UTF-8 that a strict protobuf parser refuses. */
     if (n >= (int)sizeof cmd->error)
         cmd->error[ccip_utf8_boundary(cmd->error, strlen(cmd->error))] = '\0';
     return CCIP_REPLIED;
+}
+
+int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vfail(cmd, status, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
@@ -143,6 +151,25 @@ int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate
     }
     int rc = ccip_command_emit_bytes(cmd, type, aggregate_type, aggregate_id, buf, len);
     free(buf);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+int ccip_command_row(ccip_command *cmd, const ccip_db_stmt *stmt, int nparams,
+                     const char *const *values, PGresult **res, const char *fmt, ...)
+{
+    int rc = ccip_db_exec(cmd->db, stmt, nparams, values, NULL, NULL, res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(*res) == 1)
+        return 0;
+    PQclear(*res);
+    *res = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    rc = s_vfail(cmd, CCIP__STATUS__NOT_FOUND, fmt, ap);
+    va_end(ap);
     return rc;
 }
 

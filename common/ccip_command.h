@@ -172,6 +172,18 @@ int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate
 int ccip_command_emit_bytes(ccip_command *cmd, const char *type, const char *aggregate_type,
                             const char *aggregate_id, const void *payload, size_t payload_len);
 
+/* ---- reading ------------------------------------------------------------- */
+
+/* Runs stmt (ccip_db_exec, text parameters) for the one row a command is
+ * about. Returns 0 with the row in *res (the caller PQclear()s it);
+ * CCIP_REPLIED with the command failed NOT_FOUND, the sentence made from
+ * fmt ("there is no call %s; list the calls with ..."), when the statement
+ * returned no row (or more than one); or the ccip_db_rc of a failed
+ * statement. *res is NULL unless 0 is returned. */
+int ccip_command_row(ccip_command *cmd, const ccip_db_stmt *stmt, int nparams,
+                     const char *const *values, PGresult **res, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* ---- checks that answer the command --------------------------------------- */
 
 /* Fails the command INVALID_ARGUMENT with err when rc < 0 (rc and err as

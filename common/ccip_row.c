@@ -90,3 +90,13 @@ int ccip_row_fill(ProtobufCMessage *msg, const PGresult *res, int row, int col0,
     }
     return 0;
 }
+
+void *ccip_row_new(ccip_arena *a, const ProtobufCMessageDescriptor *desc, const PGresult *res,
+                   int row, int col0, const char *fields)
+{
+    ProtobufCMessage *msg = ccip_arena_alloc(a, desc->sizeof_message);
+    if (!msg)
+        return NULL;
+    desc->message_init(msg);
+    return ccip_row_fill(msg, res, row, col0, fields, a) == 0 ? msg : NULL;
+}

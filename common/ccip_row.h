@@ -43,4 +43,15 @@
 int ccip_row_fill(ProtobufCMessage *msg, const PGresult *res, int row, int col0, const char *fields,
                   ccip_arena *a);
 
+/* A new message of desc, allocated from a and initialised, its fields
+ * filled from the row as ccip_row_fill does:
+ *
+ *   Ccip__Funding__Payment *p =
+ *       ccip_row_new(a, CCIP_MSG(funding, payment), res, r, 0, "id, award_id, amount_fen");
+ *
+ * Returns it, or NULL when memory ran out or the field list is a mistake
+ * (logged). */
+void *ccip_row_new(ccip_arena *a, const ProtobufCMessageDescriptor *desc, const PGresult *res,
+                   int row, int col0, const char *fields);
+
 #endif

@@ -294,15 +294,10 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
                                  i, kind, pick->id, p->c->id);
     PGresult *res = NULL;
     const char *id = pick->id;
-    rc = ccip_db_exec(cmd->db, is_agency ? &S_AGENCY_ONE : &S_EXPERT_ONE, 1, &id, NULL, NULL, &res);
+    rc = ccip_command_row(cmd, is_agency ? &S_AGENCY_ONE : &S_EXPERT_ONE, 1, &id, &res,
+                          "picks[%zu]: there is no %s %s in the register", i, kind, pick->id);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "picks[%zu]: there is no %s %s in the register", i, kind,
-                                 pick->id);
-    }
     s_choice ch = {0};
     s_candidate(p->a, res, 0, &ch.c, &ch.name);
     PQclear(res);

@@ -228,15 +228,10 @@ int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
     if (rc != 0)
         return rc;
     PGresult *res = NULL;
-    rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &case_id, NULL, NULL, &res);
+    rc = ccip_command_row(cmd, lock ? &S_GET_LOCK : &S_GET, 1, &case_id, &res,
+                          "there is no case %s; list cases with evaluation.case.list.v1", case_id);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no case %s; list cases with evaluation.case.list.v1",
-                                 case_id);
-    }
     s_row_fill(out, res);
     return 0;
 }
@@ -361,16 +356,13 @@ static int *s_enum_list(ccip_arena *a, const ProtobufCEnumDescriptor *desc, cons
 
 static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res)
 {
-    Ccip__Evaluation__Case *c = ccip_arena_alloc(a, sizeof *c);
-    if (!c)
-        return NULL;
-    *c = (Ccip__Evaluation__Case)CCIP__EVALUATION__CASE__INIT;
-    ccip_row_fill(
-        &c->base, res, 0, C_ID,
+    Ccip__Evaluation__Case *c = ccip_row_new(
+        a, CCIP_MSG(evaluation, case), res, 0, C_ID,
         "id, application_id, call_id, kind, applicant_uscc, applicant_name, district_code, title, "
         ", fund_programme_code, status, , year, round, sheet_version, panel_size, requested_fen, , "
-        ", , , , call_title, summary, opened_at_us, submitted_to_office_at_us",
-        a);
+        ", , , , call_title, summary, opened_at_us, submitted_to_office_at_us");
+    if (!c)
+        return NULL;
     c->fields = ccip_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);
     return c;
 }
@@ -391,15 +383,12 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
     int n = rc == 0 ? PQntuples(res) : 0;
     c->investigations = ccip_arena_alloc(a, (size_t)n * sizeof *c->investigations + 1);
     for (int i = 0; c->investigations && i < n; i++) {
-        Ccip__Evaluation__Investigation *v = ccip_arena_alloc(a, sizeof *v);
+        Ccip__Evaluation__Investigation *v = ccip_row_new(
+            a, CCIP_MSG(evaluation, investigation), res, i, 0,
+            "id, agency_id, agency_name, status, round, assigned_at_us, assigned_by, due_at_us, "
+            "override_reason, , visit_date_us, findings, verdict, reported_at_us, close_reason");
         if (!v)
             break;
-        *v = (Ccip__Evaluation__Investigation)CCIP__EVALUATION__INVESTIGATION__INIT;
-        ccip_row_fill(
-            &v->base, res, i, 0,
-            "id, agency_id, agency_name, status, round, assigned_at_us, assigned_by, due_at_us, "
-            "override_reason, , visit_date_us, findings, verdict, reported_at_us, close_reason",
-            a);
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
@@ -410,11 +399,10 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
         for (int d = 0; v->documents && d < PQntuples(docs); d++) {
             if (strcmp(PQgetvalue(docs, d, 0), v->id) != 0)
                 continue;
-            Ccip__Evaluation__ReportDocument *doc = ccip_arena_alloc(a, sizeof *doc);
+            Ccip__Evaluation__ReportDocument *doc = ccip_row_new(
+                a, CCIP_MSG(evaluation, report_document), docs, d, 1, "name, sha256, media_type");
             if (!doc)
                 break;
-            *doc = (Ccip__Evaluation__ReportDocument)CCIP__EVALUATION__REPORT_DOCUMENT__INIT;
-            ccip_row_fill(&doc->base, docs, d, 1, "name, sha256, media_type", a);
             v->documents[v->n_documents++] = doc;
         }
         c->investigations[c->n_investigations++] = v;
@@ -434,15 +422,13 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
     int n = rc == 0 ? PQntuples(res) : 0;
     c->reviews = ccip_arena_alloc(a, (size_t)n * sizeof *c->reviews + 1);
     for (int i = 0; c->reviews && i < n; i++) {
-        Ccip__Evaluation__Review *v = ccip_arena_alloc(a, sizeof *v);
+        Ccip__Evaluation__Review *v =
+            ccip_row_new(a, CCIP_MSG(evaluation, review), res, i, 0,
+                         "id, expert_id, expert_name, status, round, assigned_at_us, assigned_by, "
+                         "due_at_us, override_reason, , declared_no_conflict_at_us, sheet_version, "
+                         "comment, score_centi, submitted_at_us, close_reason");
         if (!v)
             break;
-        *v = (Ccip__Evaluation__Review)CCIP__EVALUATION__REVIEW__INIT;
-        ccip_row_fill(&v->base, res, i, 0,
-                      "id, expert_id, expert_name, status, round, assigned_at_us, assigned_by, "
-                      "due_at_us, override_reason, , declared_no_conflict_at_us, sheet_version, "
-                      "comment, score_centi, submitted_at_us, close_reason",
-                      a);
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
@@ -453,11 +439,11 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
         for (int s = 0; v->scores && s < PQntuples(scores); s++) {
             if (strcmp(PQgetvalue(scores, s, 0), v->id) != 0)
                 continue;
-            Ccip__Evaluation__CriterionScore *cs = ccip_arena_alloc(a, sizeof *cs);
+            Ccip__Evaluation__CriterionScore *cs =
+                ccip_row_new(a, CCIP_MSG(evaluation, criterion_score), scores, s, 1,
+                             "criterion, score, comment");
             if (!cs)
                 break;
-            *cs = (Ccip__Evaluation__CriterionScore)CCIP__EVALUATION__CRITERION_SCORE__INIT;
-            ccip_row_fill(&cs->base, scores, s, 1, "criterion, score, comment", a);
             v->scores[v->n_scores++] = cs;
         }
         c->reviews[c->n_reviews++] = v;
@@ -475,14 +461,12 @@ static int s_load_decisions(ccip_db *db, const char *case_id, ccip_arena *a,
     int n = rc == 0 ? PQntuples(res) : 0;
     c->decisions = ccip_arena_alloc(a, (size_t)n * sizeof *c->decisions + 1);
     for (int i = 0; c->decisions && i < n; i++) {
-        Ccip__Evaluation__Decision *d = ccip_arena_alloc(a, sizeof *d);
+        Ccip__Evaluation__Decision *d =
+            ccip_row_new(a, CCIP_MSG(evaluation, decision), res, i, 0,
+                         "id, outcome, reasons, recommended_fen, return_to, round, decided_by, "
+                         "decided_at_us, recommendation, score_centi");
         if (!d)
             break;
-        *d = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
-        ccip_row_fill(&d->base, res, i, 0,
-                      "id, outcome, reasons, recommended_fen, return_to, round, decided_by, "
-                      "decided_at_us, recommendation, score_centi",
-                      a);
         c->decisions[c->n_decisions++] = d;
     }
     PQclear(res);
@@ -497,11 +481,11 @@ static int s_load_history(ccip_db *db, const char *case_id, ccip_arena *a,
     int n = rc == 0 ? PQntuples(res) : 0;
     c->history = ccip_arena_alloc(a, (size_t)n * sizeof *c->history + 1);
     for (int i = 0; c->history && i < n; i++) {
-        Ccip__Evaluation__CaseLogEntry *e = ccip_arena_alloc(a, sizeof *e);
+        Ccip__Evaluation__CaseLogEntry *e =
+            ccip_row_new(a, CCIP_MSG(evaluation, case_log_entry), res, i, 0,
+                         "at_us, actor_id, actor_role, action, detail");
         if (!e)
             break;
-        *e = (Ccip__Evaluation__CaseLogEntry)CCIP__EVALUATION__CASE_LOG_ENTRY__INIT;
-        ccip_row_fill(&e->base, res, i, 0, "at_us, actor_id, actor_role, action, detail", a);
         c->history[c->n_history++] = e;
     }
     PQclear(res);
@@ -652,14 +636,12 @@ static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Evaluation__ListCasesReply reply = CCIP__EVALUATION__LIST_CASES_REPLY__INIT;
     reply.cases = ccip_arena_alloc(a, (size_t)n * sizeof *reply.cases + 1);
     for (int i = 0; reply.cases && i < n; i++) {
-        Ccip__Evaluation__CaseSummary *s = ccip_arena_alloc(a, sizeof *s);
+        Ccip__Evaluation__CaseSummary *s =
+            ccip_row_new(a, CCIP_MSG(evaluation, case_summary), res, i, 0,
+                         "id, application_id, kind, applicant_uscc, applicant_name, title, status, "
+                         "round, opened_at_us, score_centi");
         if (!s)
             break;
-        *s = (Ccip__Evaluation__CaseSummary)CCIP__EVALUATION__CASE_SUMMARY__INIT;
-        ccip_row_fill(&s->base, res, i, 0,
-                      "id, application_id, kind, applicant_uscc, applicant_name, title, status, "
-                      "round, opened_at_us, score_centi",
-                      a);
         reply.cases[reply.n_cases++] = s;
     }
     rc = ccip_command_reply_built(cmd, a, &reply.base);

@@ -71,17 +71,12 @@ int evaluation_designation_kind(const char *kind)
 
 static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresult *res, int i)
 {
-    Ccip__Evaluation__Designation *d = ccip_arena_alloc(a, sizeof *d);
-    if (!d)
-        return NULL;
-    *d = (Ccip__Evaluation__Designation)CCIP__EVALUATION__DESIGNATION__INIT;
-    ccip_row_fill(&d->base, res, i, 0,
-                  "id, case_id, application_id, kind, certificate_no, holder_uscc, holder_name, "
-                  "name, district_code, valid_from_us, valid_until_us, next_reevaluation_us, "
-                  "status, granted_at_us, granted_by, revoked_at_us, revoked_by, revoke_reason, "
-                  "last_reevaluated_at_us, reevaluation_note",
-                  a);
-    return d;
+    return ccip_row_new(
+        a, CCIP_MSG(evaluation, designation), res, i, 0,
+        "id, case_id, application_id, kind, certificate_no, holder_uscc, holder_name, "
+        "name, district_code, valid_from_us, valid_until_us, next_reevaluation_us, "
+        "status, granted_at_us, granted_by, revoked_at_us, revoked_by, revoke_reason, "
+        "last_reevaluated_at_us, reevaluation_note");
 }
 
 /* Loads designation `id` and, when emit_type is set, publishes it as that
@@ -89,9 +84,7 @@ static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresul
 static int s_publish(ccip_command *cmd, const char *id, const char *emit_type, int reply)
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_GET, 1, &id, NULL, NULL, &res);
-    if (rc == 0 && PQntuples(res) != 1)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no designation %s", id);
+    int rc = ccip_command_row(cmd, &S_GET, 1, &id, &res, "there is no designation %s", id);
     if (rc == 0) {
         ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__Designation *d = s_designation(a, res, 0);
@@ -159,11 +152,9 @@ static int s_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
     PGresult *res = NULL;
     if (rq->certificate_no[0] && !rq->designation_id[0]) {
         const char *v[] = {rq->certificate_no};
-        rc = ccip_db_exec(cmd->db, &S_BY_CERTIFICATE, 1, v, NULL, NULL, &res);
-        if (rc == 0 && PQntuples(res) != 1)
-            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                   "there is no designation with certificate number %.40s",
-                                   rq->certificate_no);
+        rc = ccip_command_row(cmd, &S_BY_CERTIFICATE, 1, v, &res,
+                              "there is no designation with certificate number %.40s",
+                              rq->certificate_no);
         if (rc == 0) {
             char id[CCIP_UUID_STRLEN + 1];
             snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
@@ -234,9 +225,7 @@ static int s_lock(ccip_command *cmd, const char *id, char status[32],
     int rc = ccip_command_check_uuid(cmd, "designation_id", id);
     PGresult *res = NULL;
     if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_LOCK, 1, &id, NULL, NULL, &res);
-    if (rc == 0 && PQntuples(res) != 1)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no designation %s", id);
+        rc = ccip_command_row(cmd, &S_LOCK, 1, &id, &res, "there is no designation %s", id);
     if (rc == 0) {
         snprintf(status, 32, "%s", PQgetvalue(res, 0, 0));
         snprintf(case_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 1));

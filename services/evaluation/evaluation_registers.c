@@ -191,15 +191,12 @@ static char *s_ids(const PGresult *res)
 static Ccip__Evaluation__Agency *s_agency(ccip_arena *a, const PGresult *res, int i,
                                           const PGresult *conflicts)
 {
-    Ccip__Evaluation__Agency *g = ccip_arena_alloc(a, sizeof *g);
+    Ccip__Evaluation__Agency *g =
+        ccip_row_new(a, CCIP_MSG(evaluation, agency), res, i, 0,
+                     "id, name, uscc, qualification, capacity, load, active, registered_at_us, "
+                     "registered_by, updated_at_us");
     if (!g)
         return NULL;
-    *g = (Ccip__Evaluation__Agency)CCIP__EVALUATION__AGENCY__INIT;
-    g->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-    ccip_row_fill(&g->base, res, i, 1,
-                  "name, uscc, qualification, capacity, load, active, registered_at_us, "
-                  "registered_by, updated_at_us",
-                  a);
     g->districts_served = ccip_arena_split(a, PQgetvalue(res, i, 10), &g->n_districts_served);
     g->declared_conflicts = s_conflicts(a, conflicts, g->id, &g->n_declared_conflicts);
     return g;
@@ -208,16 +205,12 @@ static Ccip__Evaluation__Agency *s_agency(ccip_arena *a, const PGresult *res, in
 static Ccip__Evaluation__Expert *s_expert(ccip_arena *a, const PGresult *res, int i,
                                           const PGresult *conflicts)
 {
-    Ccip__Evaluation__Expert *e = ccip_arena_alloc(a, sizeof *e);
+    Ccip__Evaluation__Expert *e = ccip_row_new(
+        a, CCIP_MSG(evaluation, expert), res, i, 0,
+        "id, name, , affiliation_uscc, affiliation_name, district_code, max_concurrent_reviews, "
+        "load, active, phone, email, registered_at_us, registered_by, updated_at_us");
     if (!e)
         return NULL;
-    *e = (Ccip__Evaluation__Expert)CCIP__EVALUATION__EXPERT__INIT;
-    e->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-    ccip_row_fill(
-        &e->base, res, i, 1,
-        "name, , affiliation_uscc, affiliation_name, district_code, max_concurrent_reviews, load, "
-        "active, phone, email, registered_at_us, registered_by, updated_at_us",
-        a);
     e->fields = ccip_arena_split(a, PQgetvalue(res, i, 2), &e->n_fields);
     e->declared_conflicts = s_conflicts(a, conflicts, e->id, &e->n_declared_conflicts);
     return e;

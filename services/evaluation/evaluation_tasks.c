@@ -64,16 +64,10 @@ static const ccip_db_stmt S_REMIND_INVESTIGATIONS = {
 
 static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
 {
-    Ccip__Evaluation__Task *t = ccip_arena_alloc(a, sizeof *t);
-    if (!t)
-        return NULL;
-    *t = (Ccip__Evaluation__Task)CCIP__EVALUATION__TASK__INIT;
-    ccip_row_fill(
-        &t->base, res, i, 0,
+    return ccip_row_new(
+        a, CCIP_MSG(evaluation, task), res, i, 0,
         "kind, task_id, case_id, application_id, subject_id, status, assigned_at_us, due_at_us, "
-        "overdue, case_title, applicant_name, call_kind, district_code, summary",
-        a);
-    return t;
+        "overdue, case_title, applicant_name, call_kind, district_code, summary");
 }
 
 static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)

@@ -130,15 +130,10 @@ int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out
 {
     memset(out, 0, sizeof *out);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_AWARD_LOCK, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_AWARD_LOCK, 1, &id, &res,
+                              "there is no award %s; list awards with funding.award.list.v1", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no award %s; list awards with funding.award.list.v1",
-                                 id);
-    }
     snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
     snprintf(out->application_id, sizeof out->application_id, "%s", PQgetvalue(res, 0, 1));
     snprintf(out->programme_code, sizeof out->programme_code, "%s", PQgetvalue(res, 0, 2));
@@ -235,16 +230,14 @@ static char **s_split(ccip_arena *a, const char *s, size_t *n)
 
 Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Award *w = ccip_arena_alloc(a, sizeof *w);
+    Ccip__Funding__Award *w = ccip_row_new(
+        a, CCIP_MSG(funding, award), res, r, W_ID,
+        "id, application_id, case_id, programme_code, year, category, grantee_uscc, "
+        "grantee_name, title, requested_fen, recommended_fen, amount_fen, status, note, "
+        "proposed_at_us, confirmed_at_us, confirmed_by, signed_at_us, signed_by, "
+        "status_reason, status_changed_at_us, , ip_hold");
     if (!w)
         return NULL;
-    *w = (Ccip__Funding__Award)CCIP__FUNDING__AWARD__INIT;
-    ccip_row_fill(&w->base, res, r, W_ID,
-                  "id, application_id, case_id, programme_code, year, category, grantee_uscc, "
-                  "grantee_name, title, requested_fen, recommended_fen, amount_fen, status, note, "
-                  "proposed_at_us, confirmed_at_us, confirmed_by, signed_at_us, signed_by, "
-                  "status_reason, status_changed_at_us, , ip_hold",
-                  a);
     w->work_ids = s_split(a, PQgetvalue(res, r, W_WORKS), &w->n_work_ids);
     return w;
 }

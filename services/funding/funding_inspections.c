@@ -98,29 +98,22 @@ static const ccip_db_stmt S_CLAWABLE = {
 
 static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Inspection *i = ccip_arena_alloc(a, sizeof *i);
-    if (!i)
-        return NULL;
-    *i = (Ccip__Funding__Inspection)CCIP__FUNDING__INSPECTION__INIT;
-    ccip_row_fill(&i->base, res, r, 0,
-                  "id, award_id, kind, scheduled_for_us, inspector, scheduled_by, finding, notes, "
-                  "correct_by_us, misused_fen, recorded_at_us, recorded_by, clawback_id",
-                  a);
-    return i;
+    return ccip_row_new(
+        a, CCIP_MSG(funding, inspection), res, r, 0,
+        "id, award_id, kind, scheduled_for_us, inspector, scheduled_by, finding, notes, "
+        "correct_by_us, misused_fen, recorded_at_us, recorded_by, clawback_id");
 }
 
 static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res, int r,
                                                ccip_arena *a, int *rc)
 {
     *rc = 0;
-    Ccip__Funding__Clawback *c = ccip_arena_alloc(a, sizeof *c);
+    Ccip__Funding__Clawback *c =
+        ccip_row_new(a, CCIP_MSG(funding, clawback), res, r, 0,
+                     "id, award_id, inspection_id, amount_fen, recovered_fen, status, reason, "
+                     "ordered_at_us, ordered_by");
     if (!c)
         return NULL;
-    *c = (Ccip__Funding__Clawback)CCIP__FUNDING__CLAWBACK__INIT;
-    ccip_row_fill(&c->base, res, r, 0,
-                  "id, award_id, inspection_id, amount_fen, recovered_fen, status, reason, "
-                  "ordered_at_us, ordered_by",
-                  a);
     const char *id = c->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_RECOVERIES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
@@ -128,11 +121,10 @@ static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res,
     int rows = PQntuples(sub);
     c->recoveries = ccip_arena_alloc(a, (size_t)rows * sizeof *c->recoveries + 1);
     for (int k = 0; c->recoveries && k < rows; k++) {
-        Ccip__Funding__Recovery *v = ccip_arena_alloc(a, sizeof *v);
+        Ccip__Funding__Recovery *v = ccip_row_new(a, CCIP_MSG(funding, recovery), sub, k, 0,
+                                                  "amount_fen, reference, at_us, recorded_by");
         if (!v)
             break;
-        *v = (Ccip__Funding__Recovery)CCIP__FUNDING__RECOVERY__INIT;
-        ccip_row_fill(&v->base, sub, k, 0, "amount_fen, reference, at_us, recorded_by", a);
         c->recoveries[c->n_recoveries++] = v;
     }
     PQclear(sub);
@@ -203,15 +195,11 @@ static int s_award_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *i
                       char award_id[CCIP_UUID_STRLEN + 1])
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(
+        cmd, stmt, 1, &id, &res,
+        "there is no %s %s; an award's %ss are listed by funding.award.get.v1", what, id, what);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(
-            cmd, CCIP__STATUS__NOT_FOUND,
-            "there is no %s %s; an award's %ss are listed by funding.award.get.v1", what, id, what);
-    }
     snprintf(award_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;

@@ -304,13 +304,11 @@ static int s_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Funding__ListJournalReply reply = CCIP__FUNDING__LIST_JOURNAL_REPLY__INIT;
     reply.entries = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries + 1);
     for (int r = 0; reply.entries && r < rows; r++) {
-        Ccip__Funding__JournalEntry *e = ccip_arena_alloc(a, sizeof *e);
+        Ccip__Funding__JournalEntry *e = ccip_row_new(
+            a, CCIP_MSG(funding, journal_entry), res, r, 0,
+            "id, kind, at_us, actor_id, memo, programme_code, year, award_id, command_id");
         if (!e)
             break;
-        *e = (Ccip__Funding__JournalEntry)CCIP__FUNDING__JOURNAL_ENTRY__INIT;
-        ccip_row_fill(&e->base, res, r, 0,
-                      "id, kind, at_us, actor_id, memo, programme_code, year, award_id, command_id",
-                      a);
         /* "code=amount code=amount": codes never hold spaces or '='. */
         char *lines = ccip_arena_strdup(a, PQgetvalue(res, r, 9));
         size_t nl = 1;
@@ -424,11 +422,10 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
     reply.accounts_mismatched =
         ccip_arena_alloc(a, (size_t)rows * sizeof *reply.accounts_mismatched + 1);
     for (int r = 0; reply.accounts_mismatched && r < rows; r++) {
-        Ccip__Funding__AccountMismatch *m = ccip_arena_alloc(a, sizeof *m);
+        Ccip__Funding__AccountMismatch *m = ccip_row_new(
+            a, CCIP_MSG(funding, account_mismatch), res, r, 0, "account, stored_fen, journal_fen");
         if (!m)
             break;
-        *m = (Ccip__Funding__AccountMismatch)CCIP__FUNDING__ACCOUNT_MISMATCH__INIT;
-        ccip_row_fill(&m->base, res, r, 0, "account, stored_fen, journal_fen", a);
         reply.accounts_mismatched[reply.n_accounts_mismatched++] = m;
         ccip_log_error("ledger: stored balance disagrees with the journal", "account", m->account,
                        "stored_fen", PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));
@@ -441,11 +438,11 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
     reply.entries_unbalanced =
         ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries_unbalanced + 1);
     for (int r = 0; reply.entries_unbalanced && r < rows; r++) {
-        Ccip__Funding__UnbalancedEntry *u = ccip_arena_alloc(a, sizeof *u);
+        Ccip__Funding__UnbalancedEntry *u =
+            ccip_row_new(a, CCIP_MSG(funding, unbalanced_entry), res, r, 0,
+                         "entry_id, debit_fen, credit_fen, lines");
         if (!u)
             break;
-        *u = (Ccip__Funding__UnbalancedEntry)CCIP__FUNDING__UNBALANCED_ENTRY__INIT;
-        ccip_row_fill(&u->base, res, r, 0, "entry_id, debit_fen, credit_fen, lines", a);
         reply.entries_unbalanced[reply.n_entries_unbalanced++] = u;
         ccip_log_error("ledger: journal entry does not balance", "entry", PQgetvalue(res, r, 0));
     }
@@ -457,11 +454,10 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
     reply.figures_mismatched =
         ccip_arena_alloc(a, (size_t)rows * sizeof *reply.figures_mismatched + 1);
     for (int r = 0; reply.figures_mismatched && r < rows; r++) {
-        Ccip__Funding__FigureMismatch *m = ccip_arena_alloc(a, sizeof *m);
+        Ccip__Funding__FigureMismatch *m = ccip_row_new(a, CCIP_MSG(funding, figure_mismatch), res,
+                                                        r, 0, "what, stored_fen, journal_fen");
         if (!m)
             break;
-        *m = (Ccip__Funding__FigureMismatch)CCIP__FUNDING__FIGURE_MISMATCH__INIT;
-        ccip_row_fill(&m->base, res, r, 0, "what, stored_fen, journal_fen", a);
         reply.figures_mismatched[reply.n_figures_mismatched++] = m;
         ccip_log_error("ledger: a figure disagrees with the journal", "what", m->what, "stored_fen",
                        PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));

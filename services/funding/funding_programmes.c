@@ -57,25 +57,23 @@ int funding_programme_load(ccip_db *db, const char *code, ccip_arena *a,
         PQclear(res);
         return 0;
     }
-    Ccip__Funding__Programme *p = ccip_arena_alloc(a, sizeof *p);
+    Ccip__Funding__Programme *p =
+        ccip_row_new(a, CCIP_MSG(funding, programme), res, 0, 0,
+                     "code, name, description, created_by, created_at_us, updated_at_us");
     if (!p) {
         PQclear(res);
         return 0;
     }
-    *p = (Ccip__Funding__Programme)CCIP__FUNDING__PROGRAMME__INIT;
-    ccip_row_fill(&p->base, res, 0, 0,
-                  "code, name, description, created_by, created_at_us, updated_at_us", a);
     PQclear(res);
     if ((rc = ccip_db_exec(db, &S_PLAN_GET, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
     p->tranche_plan = ccip_arena_alloc(a, (size_t)rows * sizeof *p->tranche_plan + 1);
     for (int r = 0; p->tranche_plan && r < rows; r++) {
-        Ccip__Funding__TrancheRule *t = ccip_arena_alloc(a, sizeof *t);
+        Ccip__Funding__TrancheRule *t = ccip_row_new(a, CCIP_MSG(funding, tranche_rule), res, r, 0,
+                                                     "percent, condition, label");
         if (!t)
             break;
-        *t = (Ccip__Funding__TrancheRule)CCIP__FUNDING__TRANCHE_RULE__INIT;
-        ccip_row_fill(&t->base, res, r, 0, "percent, condition, label", a);
         p->tranche_plan[p->n_tranche_plan++] = t;
     }
     PQclear(res);
@@ -214,14 +212,10 @@ static int s_programme_configure(ccip_command *cmd, ccip_arena *a, void *request
         (rq->n_tranche_plan && (rc = s_check_plan(cmd, rq->tranche_plan, rq->n_tranche_plan)) != 0))
         goto out;
     const char *code = rq->code;
-    if ((rc = ccip_db_exec(cmd->db, &S_PROG_LOCK, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_command_row(
+             cmd, &S_PROG_LOCK, 1, &code, &res,
+             "there is no programme \"%s\"; create it with funding.programme.create.v1", rq->code)))
         goto out;
-    if (PQntuples(res) != 1) {
-        rc = ccip_command_fail(
-            cmd, CCIP__STATUS__NOT_FOUND,
-            "there is no programme \"%s\"; create it with funding.programme.create.v1", rq->code);
-        goto out;
-    }
     const char *v[] = {rq->code, rq->name, rq->description};
     if ((rc = ccip_db_exec(cmd->db, &S_PROG_UPDATE, 3, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
@@ -373,14 +367,13 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         PQclear(res);
         return 0;
     }
-    Ccip__Funding__Budget *b = ccip_arena_alloc(a, sizeof *b);
+    Ccip__Funding__Budget *b =
+        ccip_row_new(a, CCIP_MSG(funding, budget), res, 0, 0,
+                     "closed_at_us, closed_by, close_reason, awards_proposed, awards_committed");
     if (!b) {
         PQclear(res);
         return 0;
     }
-    *b = (Ccip__Funding__Budget)CCIP__FUNDING__BUDGET__INIT;
-    ccip_row_fill(&b->base, res, 0, 0,
-                  "closed_at_us, closed_by, close_reason, awards_proposed, awards_committed", a);
     b->programme_code = ccip_arena_strdup(a, programme_code);
     b->year = year;
     b->closed = !PQgetisnull(res, 0, 0);
@@ -430,13 +423,11 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         rows = PQntuples(res);
         b->changes = ccip_arena_alloc(a, (size_t)rows * sizeof *b->changes + 1);
         for (int r = 0; b->changes && r < rows; r++) {
-            Ccip__Funding__BudgetChange *c = ccip_arena_alloc(a, sizeof *c);
+            Ccip__Funding__BudgetChange *c = ccip_row_new(
+                a, CCIP_MSG(funding, budget_change), res, r, 0,
+                "at_us, actor_id, actor_role, category, from_fen, to_fen, reason, command_id");
             if (!c)
                 break;
-            *c = (Ccip__Funding__BudgetChange)CCIP__FUNDING__BUDGET_CHANGE__INIT;
-            ccip_row_fill(
-                &c->base, res, r, 0,
-                "at_us, actor_id, actor_role, category, from_fen, to_fen, reason, command_id", a);
             b->changes[b->n_changes++] = c;
         }
         PQclear(res);

@@ -83,14 +83,12 @@ static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, 
                                        int *rc)
 {
     *rc = 0;
-    Ccip__Funding__UseReport *u = ccip_arena_alloc(a, sizeof *u);
+    Ccip__Funding__UseReport *u =
+        ccip_row_new(a, CCIP_MSG(funding, use_report), res, r, 0,
+                     "id, award_id, kind, period, progress, status, submissions, submitted_at_us, "
+                     "submitted_by, reviewed_at_us, reviewed_by, review_note, updated_at_us");
     if (!u)
         return NULL;
-    *u = (Ccip__Funding__UseReport)CCIP__FUNDING__USE_REPORT__INIT;
-    ccip_row_fill(&u->base, res, r, 0,
-                  "id, award_id, kind, period, progress, status, submissions, submitted_at_us, "
-                  "submitted_by, reviewed_at_us, reviewed_by, review_note, updated_at_us",
-                  a);
     const char *id = u->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_LINES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
@@ -225,13 +223,9 @@ static int s_check_content(ccip_command *cmd, const Ccip__Funding__SaveReportReq
 static int s_check_award(ccip_command *cmd, const char *award_id)
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_AWARD, 1, &award_id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_AWARD, 1, &award_id, &res, "there is no award %s", award_id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s", award_id);
-    }
     char what[64], status[32];
     snprintf(what, sizeof what, "award %s", award_id);
     snprintf(status, sizeof status, "%s", PQgetvalue(res, 0, 1));

@@ -203,13 +203,11 @@ int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,
     int rows = PQntuples(res);
     Ccip__Funding__Tranche **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; list && r < rows; r++) {
-        Ccip__Funding__Tranche *t = ccip_arena_alloc(a, sizeof *t);
+        Ccip__Funding__Tranche *t = ccip_row_new(
+            a, CCIP_MSG(funding, tranche), res, r, 0,
+            "number, percent, amount_fen, condition, label, status, payment_id, paid_at_us");
         if (!t)
             break;
-        *t = (Ccip__Funding__Tranche)CCIP__FUNDING__TRANCHE__INIT;
-        ccip_row_fill(
-            &t->base, res, r, 0,
-            "number, percent, amount_fen, condition, label, status, payment_id, paid_at_us", a);
         t->condition_met = (unsigned)t->condition < NCONDITIONS && met[t->condition];
         list[(*n)++] = t;
     }
@@ -311,15 +309,13 @@ enum {
 
 static Ccip__Funding__Payment *s_payment_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Payment *p = ccip_arena_alloc(a, sizeof *p);
+    Ccip__Funding__Payment *p =
+        ccip_row_new(a, CCIP_MSG(funding, payment), res, r, P_ID,
+                     "id, award_id, tranche_number, amount_fen, status, , requested_by, "
+                     "requested_at_us, first_approver, first_approved_at_us, second_approver, "
+                     "second_approved_at_us, payment_ref, paid_at_us, cancel_reason");
     if (!p)
         return NULL;
-    *p = (Ccip__Funding__Payment)CCIP__FUNDING__PAYMENT__INIT;
-    ccip_row_fill(&p->base, res, r, P_ID,
-                  "id, award_id, tranche_number, amount_fen, status, , requested_by, "
-                  "requested_at_us, first_approver, first_approved_at_us, second_approver, "
-                  "second_approved_at_us, payment_ref, paid_at_us, cancel_reason",
-                  a);
     p->needs_second_approval = ccip_db_cell_bool(res, r, P_NEEDS_SECOND);
     return p;
 }
@@ -502,16 +498,12 @@ int funding_payment_request(ccip_command *cmd)
 static int s_payment_award(ccip_command *cmd, const char *id, char award_id[CCIP_UUID_STRLEN + 1])
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_PAYMENT_AWARD, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_PAYMENT_AWARD, 1, &id, &res,
+                              "there is no payment %s; an award's payments are listed by "
+                              "funding.award.get.v1",
+                              id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no payment %s; an award's payments are listed by "
-                                 "funding.award.get.v1",
-                                 id);
-    }
     snprintf(award_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;

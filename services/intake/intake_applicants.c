@@ -55,15 +55,13 @@ static const ccip_db_stmt S_VERIFY = {
 Ccip__Intake__Organisation *intake_org_from_row(const PGresult *res, int row, int col0,
                                                 ccip_arena *a)
 {
-    Ccip__Intake__Organisation *o = ccip_arena_alloc(a, sizeof *o);
+    Ccip__Intake__Organisation *o =
+        ccip_row_new(a, CCIP_MSG(intake, organisation), res, row, col0 + O_USCC,
+                     "uscc, name, type, district_code, legal_representative, contact_name, "
+                     "contact_phone, contact_email, address, registered_at_us, registered_by, "
+                     "verified_at_us, verified_by, verification_note");
     if (!o)
         return NULL;
-    *o = (Ccip__Intake__Organisation)CCIP__INTAKE__ORGANISATION__INIT;
-    ccip_row_fill(&o->base, res, row, col0 + O_USCC,
-                  "uscc, name, type, district_code, legal_representative, contact_name, "
-                  "contact_phone, contact_email, address, registered_at_us, registered_by, "
-                  "verified_at_us, verified_by, verification_note",
-                  a);
     o->verified = !PQgetisnull(res, row, col0 + O_VERIFIED_AT);
     return ccip_arena_failed(a) ? NULL : o;
 }
@@ -73,16 +71,12 @@ static int s_load(ccip_command *cmd, const char *uscc, int lock, ccip_arena *a,
 {
     *out = NULL;
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &uscc, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, lock ? &S_GET_LOCK : &S_GET, 1, &uscc, &res,
+                              "organisation %s is not registered; register it with "
+                              "intake.organisation.register.v1 first",
+                              uscc);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "organisation %s is not registered; register it with "
-                                 "intake.organisation.register.v1 first",
-                                 uscc);
-    }
     *out = intake_org_from_row(res, 0, 0, a);
     PQclear(res);
     if (!*out)

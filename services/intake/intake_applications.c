@@ -132,13 +132,10 @@ int intake_application_row(ccip_command *cmd, const char *id, int lock, int staf
     if (intake_validate_uuid("application_id", id, err, sizeof err) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, lock ? &S_ROW_LOCK : &S_ROW, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, lock ? &S_ROW_LOCK : &S_ROW, 1, &id, &res,
+                              "there is no application %s", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no application %s", id);
-    }
     snprintf(row->id, sizeof row->id, "%s", PQgetvalue(res, 0, 0));
     snprintf(row->call_id, sizeof row->call_id, "%s", PQgetvalue(res, 0, 1));
     snprintf(row->uscc, sizeof row->uscc, "%s", PQgetvalue(res, 0, 2));
@@ -251,13 +248,9 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
 {
     *out = NULL;
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_LOAD, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_LOAD, 1, &id, &res, "there is no application %s", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no application %s", id);
-    }
     Ccip__Intake__Application *app = ccip_arena_alloc(a, sizeof *app);
     Ccip__Intake__ApplicationContent *c = ccip_arena_alloc(a, sizeof *c);
     if (!app || !c) {
@@ -844,12 +837,11 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     reply.applications = ccip_arena_alloc(a, (size_t)n * sizeof *reply.applications);
     int applicant = own[0] != '\0';
     for (int r = 0; reply.applications && r < n; r++) {
-        Ccip__Intake__ApplicationSummary *s = ccip_arena_alloc(a, sizeof *s);
+        Ccip__Intake__ApplicationSummary *s =
+            ccip_row_new(a, CCIP_MSG(intake, application_summary), res, r, 0,
+                         "id, call_id, kind, applicant_uscc, applicant_name, title");
         if (!s)
             break;
-        *s = (Ccip__Intake__ApplicationSummary)CCIP__INTAKE__APPLICATION_SUMMARY__INIT;
-        ccip_row_fill(&s->base, res, r, 0,
-                      "id, call_id, kind, applicant_uscc, applicant_name, title", a);
         if (!applicant)
             ccip_row_fill(&s->base, res, r, 6, "status, , requested_fen, updated_at_us", a);
         s->applicant_status = intake_view_status(PQgetvalue(res, r, 7));

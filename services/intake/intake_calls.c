@@ -94,12 +94,12 @@ static char **s_split(ccip_arena *a, const char *s, size_t *n)
 
 Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0, ccip_arena *a)
 {
-    Ccip__Intake__Call *c = ccip_arena_alloc(a, sizeof *c);
+    Ccip__Intake__Call *c = ccip_row_new(a, CCIP_MSG(intake, call), res, row, col0 + C_ID,
+                                         "id, kind, year, title, opens_at_us, closes_at_us, , , "
+                                         "fund_programme_code, max_request_fen, closed_at_us, "
+                                         "close_reason, opened_by, opened_at_us, accepting");
     if (!c)
         return NULL;
-    *c = (Ccip__Intake__Call)CCIP__INTAKE__CALL__INIT;
-    ccip_row_fill(&c->base, res, row, col0 + C_ID,
-                  "id, kind, year, title, opens_at_us, closes_at_us", a);
     c->required_documents =
         s_split(a, PQgetvalue(res, row, col0 + C_DOCS), &c->n_required_documents);
     size_t ntypes = 0;
@@ -111,10 +111,6 @@ Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0,
                 (Ccip__Intake__OrganisationType)ccip_enum_value(
                     &ccip__intake__organisation_type__descriptor, types[i]);
     }
-    ccip_row_fill(&c->base, res, row, col0 + C_FUND,
-                  "fund_programme_code, max_request_fen, closed_at_us, close_reason, opened_by, "
-                  "opened_at_us, accepting",
-                  a);
     return ccip_arena_failed(a) ? NULL : c;
 }
 
@@ -123,15 +119,10 @@ int intake_call_load(ccip_command *cmd, const char *id, int lock, ccip_arena *a,
 {
     *out = NULL;
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, lock ? &S_GET_LOCK : &S_GET, 1, &id, &res,
+                              "there is no call %s; list the calls with intake.call.list.v1", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no call %s; list the calls with intake.call.list.v1",
-                                 id);
-    }
     *out = intake_call_from_row(res, 0, 0, a);
     PQclear(res);
     if (!*out)
@@ -178,13 +169,9 @@ int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, i
 int intake_call_check_window(ccip_command *cmd, const char *id)
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_WINDOW, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_WINDOW, 1, &id, &res, "there is no call %s", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no call %s", id);
-    }
     Ccip__Intake__Call call = CCIP__INTAKE__CALL__INIT;
     call.id = (char *)id;
     call.title = PQgetvalue(res, 0, 0);

@@ -52,13 +52,8 @@ static const ccip_db_stmt S_MISSING = {
 
 static Ccip__Intake__Document *s_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Intake__Document *d = ccip_arena_alloc(a, sizeof *d);
-    if (!d)
-        return NULL;
-    *d = (Ccip__Intake__Document)CCIP__INTAKE__DOCUMENT__INIT;
-    ccip_row_fill(&d->base, res, r, 0,
-                  "id, doc_type, name, media_type, size, sha256, added_at_us, added_by", a);
-    return d;
+    return ccip_row_new(a, CCIP_MSG(intake, document), res, r, 0,
+                        "id, doc_type, name, media_type, size, sha256, added_at_us, added_by");
 }
 
 int intake_documents_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
@@ -204,13 +199,9 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     const char *values[] = {rq->document_id, row.id};
     PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, &S_CONTENT, 2, values, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_command_row(cmd, &S_CONTENT, 2, values, &res,
+                               "application %s has no document %s", row.id, rq->document_id)) != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "application %s has no document %s",
-                                 row.id, rq->document_id);
-    }
     Ccip__Intake__DocumentContentReply reply = CCIP__INTAKE__DOCUMENT_CONTENT_REPLY__INIT;
     reply.document = s_row(res, 0, a);
     size_t n = 0;

@@ -36,12 +36,11 @@ int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
     int rows = PQntuples(res);
     Ccip__Intake__Transition **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list);
     for (int r = 0; list && r < rows; r++) {
-        Ccip__Intake__Transition *t = ccip_arena_alloc(a, sizeof *t);
+        Ccip__Intake__Transition *t =
+            ccip_row_new(a, CCIP_MSG(intake, transition), res, r, 0,
+                         "from_status, to_status, actor_id, actor_role, reason, at_us, command_id");
         if (!t)
             break;
-        *t = (Ccip__Intake__Transition)CCIP__INTAKE__TRANSITION__INIT;
-        ccip_row_fill(&t->base, res, r, 0,
-                      "from_status, to_status, actor_id, actor_role, reason, at_us, command_id", a);
         list[(*n)++] = t;
     }
     PQclear(res);

@@ -131,11 +131,10 @@ int intake_view_load(ccip_db *db, const char *app_id, ccip_arena *a,
     int rows = PQntuples(res);
     v->timeline = ccip_arena_alloc(a, (size_t)rows * sizeof *v->timeline);
     for (int r = 0; v->timeline && r < rows; r++) {
-        Ccip__Intake__TimelineEntry *e = ccip_arena_alloc(a, sizeof *e);
+        Ccip__Intake__TimelineEntry *e = ccip_row_new(a, CCIP_MSG(intake, timeline_entry), res, r,
+                                                      0, "at_us, , message, source");
         if (!e)
             break;
-        *e = (Ccip__Intake__TimelineEntry)CCIP__INTAKE__TIMELINE_ENTRY__INIT;
-        ccip_row_fill(&e->base, res, r, 0, "at_us, , message, source", a);
         e->status = intake_view_status(PQgetvalue(res, r, 1));
         v->timeline[v->n_timeline++] = e;
     }

@@ -170,15 +170,7 @@ int ip_is_owner(ccip_command *cmd, const char *work_id, const char *party)
 int ip_read_row(ccip_command *cmd, const ccip_db_stmt *stmt, const char *noun, const char *id,
                 PGresult **res)
 {
-    *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(*res) == 1)
-        return 0;
-    PQclear(*res);
-    *res = NULL;
-    return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no %s %s exists", noun, id);
+    return ccip_command_row(cmd, stmt, 1, &id, res, "no %s %s exists", noun, id);
 }
 
 void *ip_read_one(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const ip_rows *kind,

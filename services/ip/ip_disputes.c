@@ -77,18 +77,18 @@ static int s_fill_dispute(ccip_arena *a, const PGresult *res, int row, void *msg
 {
     Ccip__Ip__Dispute *d = msg;
     ccip__ip__dispute__init(d);
-    int bad = 0;
-    ccip_row_fill(&d->base, res, row, 0, "id, work_id, complainant, kind, statement", a);
-    bad |= s_fill_evidence(a, PQgetvalue(res, row, 5), PQgetvalue(res, row, 6), &d->evidence,
-                           &d->n_evidence) < 0;
-    ccip_row_fill(&d->base, res, row, 7, "status, filed_at_us, answer_by_us, answer", a);
-    bad |= s_fill_evidence(a, PQgetvalue(res, row, 11), PQgetvalue(res, row, 12),
-                           &d->answer_evidence, &d->n_answer_evidence) < 0;
-    ccip_row_fill(&d->base, res, row, 13,
-                  "answered_by, answered_at_us, reasons, ruled_by, ruled_at_us, lifted_at_us, "
-                  "lifted_by, lift_reasons",
-                  a);
-    return bad ? -1 : 0;
+    /* Columns 5-6 and 11-12 are the evidence, as parallel arrays. */
+    if (ccip_row_fill(&d->base, res, row, 0,
+                      "id, work_id, complainant, kind, statement, , , status, filed_at_us, "
+                      "answer_by_us, answer, , , answered_by, answered_at_us, reasons, ruled_by, "
+                      "ruled_at_us, lifted_at_us, lifted_by, lift_reasons",
+                      a) < 0 ||
+        s_fill_evidence(a, PQgetvalue(res, row, 5), PQgetvalue(res, row, 6), &d->evidence,
+                        &d->n_evidence) < 0 ||
+        s_fill_evidence(a, PQgetvalue(res, row, 11), PQgetvalue(res, row, 12), &d->answer_evidence,
+                        &d->n_answer_evidence) < 0)
+        return -1;
+    return 0;
 }
 
 static const ip_rows S_DISPUTES = {"dispute", sizeof(Ccip__Ip__Dispute), s_fill_dispute};

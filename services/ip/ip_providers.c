@@ -53,7 +53,11 @@ static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, void *ms
 {
     Ccip__Ip__Provider *p = msg;
     ccip__ip__provider__init(p);
-    ccip_row_fill(&p->base, res, row, 0, "id, party, name", a);
+    if (ccip_row_fill(&p->base, res, row, 0,
+                      "id, party, name, , description, verified, completed, rating_count, "
+                      "rating_sum",
+                      a) < 0)
+        return -1;
     char **cats = NULL;
     size_t n = 0;
     if (ip_pg_text_array(a, PQgetvalue(res, row, 3), &cats, &n) < 0)
@@ -61,8 +65,6 @@ static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, void *ms
     p->categories = ccip_arena_alloc(a, (n ? n : 1) * sizeof *p->categories);
     for (size_t i = 0; p->categories && i < n; i++)
         p->categories[i] = ip_enum_value(&ccip__ip__provider_category__descriptor, cats[i]);
-    ccip_row_fill(&p->base, res, row, 4,
-                  "description, verified, completed, rating_count, rating_sum", a);
     p->n_categories = n;
     return ccip_arena_failed(a) ? -1 : 0;
 }

@@ -56,11 +56,12 @@ static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, void *msg
 {
     Ccip__Ip__Listing *l = msg;
     ccip__ip__listing__init(l);
-    ccip_row_fill(&l->base, res, row, 0, "id, work_id, seller, deal", a);
-    if (ip_pg_text_array(a, PQgetvalue(res, row, 4), &l->territory, &l->n_territory) < 0)
+    if (ccip_row_fill(&l->base, res, row, 0,
+                      "id, work_id, seller, deal, , term_start, term_end, price_fen, status, "
+                      "created_at_us, open_offers",
+                      a) < 0 ||
+        ip_pg_text_array(a, PQgetvalue(res, row, 4), &l->territory, &l->n_territory) < 0)
         return -1;
-    ccip_row_fill(&l->base, res, row, 5,
-                  "term_start, term_end, price_fen, status, created_at_us, open_offers", a);
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
@@ -68,23 +69,21 @@ static int s_fill_offer(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
     Ccip__Ip__Offer *o = msg;
     ccip__ip__offer__init(o);
-    ccip_row_fill(&o->base, res, row, 0,
-                  "id, listing_id, buyer, price_fen, status, note, created_at_us", a);
-    return 0;
+    return ccip_row_fill(&o->base, res, row, 0,
+                         "id, listing_id, buyer, price_fen, status, note, created_at_us", a);
 }
 
 static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
     Ccip__Ip__Contract *k = msg;
     ccip__ip__contract__init(k);
-    ccip_row_fill(&k->base, res, row, 0, "id, listing_id, offer_id, work_id, seller, buyer, deal",
-                  a);
-    if (ip_pg_text_array(a, PQgetvalue(res, row, 7), &k->territory, &k->n_territory) < 0)
+    if (ccip_row_fill(&k->base, res, row, 0,
+                      "id, listing_id, offer_id, work_id, seller, buyer, deal, , term_start, "
+                      "term_end, price_fen, status, payment_ref, contracted_at_us, settled_at_us, "
+                      "share_bp",
+                      a) < 0 ||
+        ip_pg_text_array(a, PQgetvalue(res, row, 7), &k->territory, &k->n_territory) < 0)
         return -1;
-    ccip_row_fill(&k->base, res, row, 8,
-                  "term_start, term_end, price_fen, status, payment_ref, contracted_at_us, "
-                  "settled_at_us, share_bp",
-                  a);
     return ccip_arena_failed(a) ? -1 : 0;
 }
 

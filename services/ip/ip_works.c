@@ -135,11 +135,10 @@ static int s_load_similar(ccip_command *cmd, ccip_arena *a, const char *work_id,
     *out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
     *n = 0;
     for (int i = 0; *out && i < rows; i++) {
-        Ccip__Ip__SimilarWork *s = ccip_arena_alloc(a, sizeof *s);
+        Ccip__Ip__SimilarWork *s = ccip_row_new(a, CCIP_MSG(ip, similar_work), res, i, 0,
+                                                "work_id, serial, title, similarity_pct");
         if (!s)
             break;
-        ccip__ip__similar_work__init(s);
-        ccip_row_fill(&s->base, res, i, 0, "work_id, serial, title, similarity_pct", a);
         (*out)[(*n)++] = s;
     }
     PQclear(res);
@@ -468,13 +467,10 @@ int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w)
     if (ip_check_uuid("work_id", work_id, err, sizeof err) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_WORK_LOCK, 1, &work_id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc =
+        ccip_command_row(cmd, &S_WORK_LOCK, 1, &work_id, &res, "no work %s is registered", work_id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", work_id);
-    }
     snprintf(w->id, sizeof w->id, "%s", PQgetvalue(res, 0, 0));
     w->serial = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
     snprintf(w->title, sizeof w->title, "%s", PQgetvalue(res, 0, 2));

@@ -72,6 +72,24 @@ static void test_fields_by_type(void **state)
     ccip_arena_destroy(&a);
 }
 
+static void test_new_message(void **state)
+{
+    (void)state;
+    static const char *const cells[] = {"文化创意", "2027"};
+    PGresult *res = s_result(cells, 2);
+    ccip_arena *a = ccip_arena_new();
+    Ccip__Intake__Call *c =
+        ccip_row_new(a, &ccip__intake__call__descriptor, res, 0, 0, "title, year");
+    assert_non_null(c);
+    assert_ptr_equal(c->base.descriptor, &ccip__intake__call__descriptor);
+    assert_string_equal(c->title, "文化创意");
+    assert_int_equal(c->year, 2027);
+    assert_string_equal(c->id, ""); /* initialised, not named */
+    assert_null(ccip_row_new(a, &ccip__intake__call__descriptor, res, 0, 0, "title, nope"));
+    PQclear(res);
+    ccip_arena_destroy(&a);
+}
+
 static void test_nulls_read_as_zero_values(void **state)
 {
     (void)state;
@@ -121,6 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_by_type),
+        cmocka_unit_test(test_new_message),
         cmocka_unit_test(test_nulls_read_as_zero_values),
         cmocka_unit_test(test_mistakes_are_refused),
     };
