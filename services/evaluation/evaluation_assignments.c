@@ -842,6 +842,25 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     return rc;
 }
 
+/* A decline or a reassignment, once the caller's own checks passed: checks
+ * the reason, locks case case_id, ends subject's open task with `status`
+ * and fills the seat again (s_release_and_refill). */
+static int s_end_task(ccip_command *cmd, const char *case_id, Ccip__Evaluation__SubjectKind kind,
+                      const char *subject_id, const char *status, const char *reason,
+                      int by_subject)
+{
+    evaluation_case_row c;
+    memset(&c, 0, sizeof c);
+    int rc = ccip_command_check_text(cmd, "reason", reason, EVALUATION_REASON_MIN,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+    if (rc == 0)
+        rc = evaluation_case_fetch(cmd, case_id, 1, &c);
+    if (rc == 0)
+        rc = s_release_and_refill(cmd, &c, kind, subject_id, status, reason, by_subject);
+    evaluation_case_row_clear(&c);
+    return rc;
+}
+
 static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DeclineRequest *rq = request;
@@ -849,18 +868,10 @@ static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Evaluation__SubjectKind kind =
         is_agency ? CCIP__EVALUATION__SUBJECT_KIND__AGENCY : CCIP__EVALUATION__SUBJECT_KIND__EXPERT;
     char me[EVALUATION_ID_MAX + 1];
-    evaluation_case_row c;
-    memset(&c, 0, sizeof c);
     int rc = evaluation_actor_subject(cmd, cmd->actor.role, me);
-    if (rc == 0)
-        rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
-    if (rc == 0)
-        rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
-    if (rc == 0)
-        rc = s_release_and_refill(cmd, &c, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
-    evaluation_case_row_clear(&c);
-    return rc;
+    if (rc)
+        return rc;
+    return s_end_task(cmd, rq->case_id, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
 }
 
 int evaluation_assignment_decline(ccip_command *cmd)
@@ -872,25 +883,15 @@ int evaluation_assignment_decline(ccip_command *cmd)
 static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ReassignRequest *rq = request;
-    evaluation_case_row c;
-    memset(&c, 0, sizeof c);
-    int rc = 0;
     if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
         rq->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `kind` must be EXPERT or AGENCY");
-    if (rc == 0)
-        rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
-    if (rc == 0)
-        rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
-    if (rc == 0)
-        rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
-    if (rc == 0)
-        rc = s_release_and_refill(cmd, &c, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
-                                  0);
-    evaluation_case_row_clear(&c);
-    return rc;
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `kind` must be EXPERT or AGENCY");
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
+    if (rc)
+        return rc;
+    return s_end_task(cmd, rq->case_id, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
+                      0);
 }
 
 int evaluation_assignment_reassign(ccip_command *cmd)
