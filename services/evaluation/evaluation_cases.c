@@ -565,21 +565,20 @@ static int s_case_get(ccip_command *cmd, ccip_arena *a, void *request)
             snprintf(id, sizeof id, "%s", rq->case_id);
     }
     if (rc != 0)
-        goto out;
+        return rc;
     Ccip__Evaluation__Case *c = NULL;
     rc = evaluation_case_load(cmd->db, id, 1, a, &c);
     if (rc != 0)
-        goto out;
+        return rc;
     if (!c) {
         rc = ccip_arena_failed(a)
                  ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
                  : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no case %s", id);
-        goto out;
+        return rc;
     }
     Ccip__Evaluation__CaseReply reply = CCIP__EVALUATION__CASE_REPLY__INIT;
     reply.case_ = c;
     rc = ccip_command_reply(cmd, &reply.base);
-out:
     return rc;
 }
 

@@ -479,27 +479,26 @@ static int s_award_get(ccip_command *cmd, ccip_arena *a, void *request)
     int by_app = !rq->award_id[0];
     if ((rc = ccip_command_check_uuid(cmd, by_app ? "application_id" : "award_id",
                                       by_app ? rq->application_id : rq->award_id)) != 0)
-        goto out;
+        return rc;
     Ccip__Funding__Award *w = NULL;
     if ((rc = funding_award_load(cmd->db, by_app ? NULL : rq->award_id,
                                  by_app ? rq->application_id : NULL, 1, a, &w)) != 0)
-        goto out;
+        return rc;
     if (!w) {
         rc = ccip_arena_failed(a)
                  ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
                  : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
                                      by_app ? "for application" : "",
                                      by_app ? rq->application_id : rq->award_id);
-        goto out;
+        return rc;
     }
     char what[64];
     snprintf(what, sizeof what, "award %s", w->id);
     if ((rc = funding_check_grantee(cmd, w->grantee_uscc, what)) != 0)
-        goto out;
+        return rc;
     Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
     reply.award = w;
     rc = ccip_command_reply(cmd, &reply.base);
-out:
     return rc;
 }
 
@@ -685,14 +684,13 @@ static int s_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
     int rc;
     if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
         (rc = ccip_command_check_uuid(cmd, "work_id", rq->work_id)) != 0)
-        goto out;
+        return rc;
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
+        return rc;
     const char *v[] = {w.id, rq->work_id, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_WORK_LINK, 3, v, NULL, NULL, NULL)) != CCIP_DB_OK)
-        goto out;
+        return rc;
     rc = s_reply_award(cmd, w.id);
-out:
     return rc;
 }
 

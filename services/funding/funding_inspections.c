@@ -214,44 +214,43 @@ static int s_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request
         rq->kind ? ccip_enum_name(&ccip__funding__inspection_kind__descriptor, (int)rq->kind)
                  : NULL;
     if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
-        goto out;
+        return rc;
     if (!kind) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `kind` must be MIDTERM, COMPLETION or AD_HOC, got %d",
                                (int)rq->kind);
-        goto out;
+        return rc;
     }
     if (rq->scheduled_for_us <= 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                "field `scheduled_for_us` must be the date of the inspection (UTC "
                                "microseconds since 1970), got %" PRId64,
                                rq->scheduled_for_us);
-        goto out;
+        return rc;
     }
     if ((rc = ccip_command_check_text(cmd, "inspector", rq->inspector, 1, INSPECTOR_MAX, 0)) != 0 ||
         (rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
+        return rc;
     if (w.status == CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED ||
         w.status == CCIP__FUNDING__AWARD_STATUS__AWARD_REJECTED) {
         rc = ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "award %s is %s: inspections follow up confirmed awards", w.id,
             ccip_enum_name(&ccip__funding__award_status__descriptor, (int)w.status));
-        goto out;
+        return rc;
     }
     char id[CCIP_UUID_STRLEN + 1], when[24];
     ccip_uuid_v7(id);
     ccip_i64_text(rq->scheduled_for_us, when);
     const char *v[] = {id, w.id, kind, when, rq->inspector, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_INSERT, 6, v, NULL, NULL, NULL)) != CCIP_DB_OK)
-        goto out;
+        return rc;
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     rc = s_load_one(cmd->db, &S_INSPECTION_GET, id, a, 0, (void **)&reply.inspection);
     if (rc == 0)
         rc = reply.inspection && !ccip_arena_failed(a)
                  ? ccip_command_reply(cmd, &reply.base)
                  : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
-out:
     return rc;
 }
 

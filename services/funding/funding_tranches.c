@@ -456,18 +456,18 @@ static int s_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
     funding_award_row w;
     s_tranche t;
     if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
-        goto out;
+        return rc;
     if (rq->tranche_number < 1) {
         rc = ccip_command_fail(
             cmd, CCIP__STATUS__INVALID_ARGUMENT,
             "field `tranche_number` must be 1 or more (tranches count from 1), got %d",
             (int)rq->tranche_number);
-        goto out;
+        return rc;
     }
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0 ||
         (rc = s_check_tranche(cmd, &w, rq->tranche_number,
                               CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_PLANNED, &t)) != 0)
-        goto out;
+        return rc;
     const funding_config *cfg = funding_config_get(cmd);
     char id[CCIP_UUID_STRLEN + 1], num[24], amount[24];
     ccip_uuid_v7(id);
@@ -482,9 +482,8 @@ static int s_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
     const char *sv[] = {rq->award_id, num, "TRANCHE_REQUESTED"};
     if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_INSERT, 6, v, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_TRANCHE_STATUS, 3, sv, NULL, NULL, NULL)) != CCIP_DB_OK)
-        goto out;
+        return rc;
     rc = s_reply_payment(cmd, id);
-out:
     return rc;
 }
 

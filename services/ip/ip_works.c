@@ -218,7 +218,7 @@ static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = 0;
     if (rq->owner[0] && ip_check_party("owner", rq->owner, err, sizeof err) < 0) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-        goto out;
+        return rc;
     }
     uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
     if (lim > LIST_MAX)
@@ -227,7 +227,7 @@ static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
                        ccip_i64_text((int64_t)lim, limit)};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_WORK_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
-        goto out;
+        return rc;
     Ccip__Ip__ListWorksReply reply = CCIP__IP__LIST_WORKS_REPLY__INIT;
     if (!(reply.works = ip_read_all(a, res, &S_WORKS, &reply.n_works)))
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
@@ -235,7 +235,6 @@ static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
     else
         rc = ccip_command_reply(cmd, &reply.base);
     PQclear(res);
-out:
     return rc;
 }
 
