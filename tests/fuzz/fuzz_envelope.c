@@ -22,7 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *p1 = NULL, *p2 = NULL;
     size_t n1 = 0, n2 = 0;
     FUZZ_CHECK(ccip_envelope_pack_buf(e, &p1, &n1) == 0, "could not pack");
-    FUZZ_CHECK(n1 <= size, "re-packed %zu bytes from %zu", n1, size);
     Ccip__Envelope *again = ccip_envelope_unpack(p1, n1, FUZZ_MAX_MESSAGE, err, sizeof err);
     FUZZ_CHECK(again != NULL, "its own packing is refused: %s", err);
     FUZZ_CHECK(ccip_envelope_pack_buf(again, &p2, &n2) == 0, "could not pack");
