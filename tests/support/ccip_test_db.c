@@ -1,5 +1,6 @@
 #include "ccip_test_db.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,4 +144,21 @@ int ccip_test_schema_drop(ccip_db *db, const char *name)
         return -1;
     }
     return 0;
+}
+
+long long ccip_test_db_number(ccip_db *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    PGresult *res = PQexec(ccip_db_conn(db), sql); /* test-owned SQL, see the header */
+    long long v = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        v = atoll(PQgetvalue(res, 0, 0));
+    else
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(ccip_db_conn(db)));
+    PQclear(res);
+    return v;
 }

@@ -40,6 +40,13 @@ ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema);
  * Returns 0 or -1. Throwaway schemas need the ccip_test role. */
 int ccip_test_schema_new(ccip_db *db, const char *prefix, char *name, size_t len);
 
+/* Runs a query returning one number on db, in db's schema: test-owned SQL
+ * formatted from fmt with ids and names the test made, never with data
+ * from a reply. Returns the number, or -1 when the query failed or did not
+ * return one row (reason on stderr). */
+long long ccip_test_db_number(ccip_db *db, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Drops the schema and everything in it. Returns 0 or -1. */
 int ccip_test_schema_drop(ccip_db *db, const char *name);
 
