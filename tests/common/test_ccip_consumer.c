@@ -25,14 +25,11 @@
 #include "ccip_envelope.h"
 #include "ccip_log.h"
 #include "ccip_mdp.h"
-#include "ccip_migrate.h"
 #include "ccip_sock.h"
 
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_zmq.h"
-
-CCIP_MIGRATIONS_DECLARE(ccip);
 
 #define PRODUCER "gadget"
 #define LIVE     "inproc://test-consumer-live"
@@ -42,19 +39,16 @@ CCIP_MIGRATIONS_DECLARE(ccip);
 #define WAIT_MS  10000
 
 typedef struct {
-    ccip_db *owner;       /* creates and drops the schema */
-    ccip_db *reader;      /* reads what was applied, search_path = schema */
-    char schema[64];      /* throwaway schema: consumer_cursor and `applied` */
-    char conninfo[1200];  /* the consumers' connection, search_path = schema */
-    void *ctx;            /* one ZeroMQ context for both sides */
-    void *pub;            /* the producer's live stream (the test's thread) */
-    void *router;         /* the producer's replay service (its own thread) */
-    pthread_t thread;     /* answers replay requests */
-    atomic_int stop;      /* ends the thread */
-    atomic_ullong head;   /* the producer's stream is positions 1..head */
-    atomic_ullong oldest; /* first position still retained */
-    atomic_int sticky_at; /* the position of type STICKY (0: none) */
-    atomic_int replays;   /* replay requests answered */
+    ccip_test_ccip_schema s; /* throwaway schema: consumer_cursor and `applied` */
+    void *ctx;               /* one ZeroMQ context for both sides */
+    void *pub;               /* the producer's live stream (the test's thread) */
+    void *router;            /* the producer's replay service (its own thread) */
+    pthread_t thread;        /* answers replay requests */
+    atomic_int stop;         /* ends the thread */
+    atomic_ullong head;      /* the producer's stream is positions 1..head */
+    atomic_ullong oldest;    /* first position still retained */
+    atomic_int sticky_at;    /* the position of type STICKY (0: none) */
+    atomic_int replays;      /* replay requests answered */
 } s_fixture;
 
 static atomic_int s_sticky_refusals;
@@ -201,21 +195,28 @@ static int s_apply_sticky(ccip_db *db, const Ccip__Envelope *ev, void *arg)
 
 static const ccip_consumer_handler S_HANDLERS[] = {{MADE, s_apply}, {STICKY, s_apply_sticky}};
 
+static const ccip_sock_opts S_NO_KEYS = {0}; /* inproc: no CURVE */
+
+/* The consumer of the test's producer, connecting with conninfo. */
+static ccip_consumer_config s_config(s_fixture *f, const char *conninfo)
+{
+    return (ccip_consumer_config){.zmq_ctx = f->ctx,
+                                  .conninfo = conninfo,
+                                  .service = "widget",
+                                  .schema = f->s.schema,
+                                  .producer = PRODUCER,
+                                  .subscribe_endpoint = LIVE,
+                                  .broker_endpoint = BROKER,
+                                  .sock_opts = &S_NO_KEYS,
+                                  .handlers = S_HANDLERS,
+                                  .nhandlers = 2,
+                                  .replay_batch = 2, /* several batches per catch-up */
+                                  .replay_timeout_ms = 500};
+}
+
 static ccip_consumer *s_start(s_fixture *f)
 {
-    ccip_sock_opts none = {0};
-    ccip_consumer_config cfg = {.zmq_ctx = f->ctx,
-                                .conninfo = f->conninfo,
-                                .service = "widget",
-                                .schema = f->schema,
-                                .producer = PRODUCER,
-                                .subscribe_endpoint = LIVE,
-                                .broker_endpoint = BROKER,
-                                .sock_opts = &none,
-                                .handlers = S_HANDLERS,
-                                .nhandlers = 2,
-                                .replay_batch = 2, /* several batches per catch-up */
-                                .replay_timeout_ms = 500};
+    ccip_consumer_config cfg = s_config(f, f->s.conninfo);
     char err[512];
     ccip_consumer *c = ccip_consumer_start(&cfg, err, sizeof err);
     if (!c)
@@ -259,14 +260,14 @@ static void s_send_until_applied(s_fixture *f, ccip_consumer *c,
 static void s_applied_once(s_fixture *f, long long n)
 {
     assert_int_equal(ccip_test_db_number(
-                         f->reader, "SELECT count(*) FROM applied a JOIN applied b ON a.position < "
-                                    "b.position AND a.seq > b.seq"),
+                         f->s.db, "SELECT count(*) FROM applied a JOIN applied b ON a.position < "
+                                  "b.position AND a.seq > b.seq"),
                      0);
-    assert_int_equal(ccip_test_db_number(f->reader, "SELECT count(*) FROM applied"), n);
-    assert_int_equal(ccip_test_db_number(f->reader, "SELECT count(DISTINCT position) FROM applied"),
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM applied"), n);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(DISTINCT position) FROM applied"),
                      n);
-    assert_int_equal(
-        ccip_test_db_number(f->reader, "SELECT coalesce(max(position), 0) FROM applied"), n);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT coalesce(max(position), 0) FROM applied"),
+                     n);
 }
 
 /* ---- set-up -------------------------------------------------------------------- */
@@ -278,23 +279,12 @@ static int s_setup(void **state)
     *state = f;
     atomic_store(&s_sticky_refusals, 0);
     atomic_store(&f->oldest, 1);
-    f->owner = ccip_test_db_connect("test");
-    if (!f->owner || ccip_test_schema_new(f->owner, "t_consumer", f->schema, sizeof f->schema) < 0)
+    if (ccip_test_ccip_schema_new(&f->s, "t_consumer") < 0)
         fail_msg("%s", ccip_test_db_error());
-    ccip_db *db = ccip_test_db_connect_in("test", f->schema);
-    if (!db)
-        fail_msg("%s", ccip_test_db_error());
+    if (ccip_db_command(f->s.db, "CREATE TABLE applied (seq bigserial, position bigint NOT NULL, "
+                                 "type text)") != CCIP_DB_OK)
+        fail_msg("%s", ccip_db_error(f->s.db));
     char err[512];
-    if (ccip_migrate_run(db, f->schema, "ccip", ccip_migrations, ccip_migrations_count, NULL, err,
-                         sizeof err) < 0 ||
-        ccip_db_command(
-            db, "CREATE TABLE applied (seq bigserial, position bigint NOT NULL, type text)") !=
-            CCIP_DB_OK)
-        fail_msg("%s %s", err, ccip_db_error(db));
-    f->reader = db;
-    char ci[1024];
-    assert_int_equal(ccip_test_conninfo("test", ci, sizeof ci), 0);
-    snprintf(f->conninfo, sizeof f->conninfo, "%s options='-csearch_path=%s'", ci, f->schema);
     f->ctx = zmq_ctx_new();
     ccip_sock_opts none = {0};
     f->pub = ccip_sock_bind(f->ctx, ZMQ_PUB, LIVE, &none, err, sizeof err);
@@ -313,10 +303,7 @@ static int s_teardown(void **state)
     ccip_sock_close(&f->pub);
     ccip_sock_close(&f->router);
     zmq_ctx_term(f->ctx);
-    ccip_db_destroy(&f->reader);
-    if (f->owner && f->schema[0])
-        ccip_test_schema_drop(f->owner, f->schema);
-    ccip_db_destroy(&f->owner);
+    ccip_test_ccip_schema_drop(&f->s);
     free(f);
     return 0;
 }
@@ -408,7 +395,7 @@ static void test_a_refused_event_holds_the_stream(void **state)
     s_applied_once(f, 3);
     assert_int_equal(
         ccip_test_db_number(
-            f->reader, "SELECT count(*) FROM applied WHERE position = 2 AND type = '" STICKY "'"),
+            f->s.db, "SELECT count(*) FROM applied WHERE position = 2 AND type = '" STICKY "'"),
         1);
 }
 
@@ -430,7 +417,7 @@ static void test_stops_when_the_events_are_gone(void **state)
     assert_int_equal(st.stalled, 1);
     assert_int_equal(st.cursor, 0);
     ccip_consumer_stop(&c);
-    assert_int_equal(ccip_test_db_number(f->reader, "SELECT count(*) FROM applied"), 0);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM applied"), 0);
 }
 
 /* A connection whose search_path is not the schema is refused at start. */
@@ -439,17 +426,7 @@ static void test_refuses_a_connection_in_another_schema(void **state)
     s_fixture *f = *state;
     char ci[1024], err[512];
     assert_int_equal(ccip_test_conninfo("test", ci, sizeof ci), 0);
-    ccip_sock_opts none = {0};
-    ccip_consumer_config cfg = {.zmq_ctx = f->ctx,
-                                .conninfo = ci,
-                                .service = "widget",
-                                .schema = f->schema,
-                                .producer = PRODUCER,
-                                .subscribe_endpoint = LIVE,
-                                .broker_endpoint = BROKER,
-                                .sock_opts = &none,
-                                .handlers = S_HANDLERS,
-                                .nhandlers = 2};
+    ccip_consumer_config cfg = s_config(f, ci);
     assert_null(ccip_consumer_start(&cfg, err, sizeof err));
     assert_non_null(strstr(err, "search_path"));
 }

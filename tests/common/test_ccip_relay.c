@@ -17,7 +17,6 @@
 #include "ccip/bus.pb-c.h"
 #include "ccip_envelope.h"
 #include "ccip_log.h"
-#include "ccip_migrate.h"
 #include "ccip_outbox.h"
 #include "ccip_relay.h"
 #include "ccip_sock.h"
@@ -26,17 +25,12 @@
 #include "ccip_test_proc.h"
 #include "ccip_test_zmq.h"
 
-CCIP_MIGRATIONS_DECLARE(ccip);
-
 #define SUB_ENDPOINT "inproc://test-relay-bus"
 #define HEARTBEAT    "widget.stream.heartbeat.v1"
 #define WAIT_MS      10000
 
 typedef struct {
-    ccip_db *db;         /* appends events, search_path = schema */
-    ccip_db *owner;      /* creates and drops the schema */
-    char schema[64];     /* throwaway schema with the outbox */
-    char conninfo[1200]; /* the relays' connection, search_path = schema */
+    ccip_test_ccip_schema s; /* throwaway schema with the outbox; s.db appends events */
     void *ctx;
     void *sub; /* the bus's XSUB as the relay sees it */
 } s_fixture;
@@ -46,19 +40,9 @@ static int s_setup(void **state)
     s_fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     *state = f;
-    f->owner = ccip_test_db_connect("test");
-    if (!f->owner || ccip_test_schema_new(f->owner, "t_relay", f->schema, sizeof f->schema) < 0)
-        fail_msg("%s", ccip_test_db_error());
-    f->db = ccip_test_db_connect_in("test", f->schema);
-    if (!f->db)
+    if (ccip_test_ccip_schema_new(&f->s, "t_relay") < 0)
         fail_msg("%s", ccip_test_db_error());
     char err[512];
-    if (ccip_migrate_run(f->db, f->schema, "ccip", ccip_migrations, ccip_migrations_count, NULL,
-                         err, sizeof err) < 0)
-        fail_msg("%s", err);
-    char ci[1024];
-    assert_int_equal(ccip_test_conninfo("test", ci, sizeof ci), 0);
-    snprintf(f->conninfo, sizeof f->conninfo, "%s options='-csearch_path=%s'", ci, f->schema);
     f->ctx = zmq_ctx_new();
     ccip_sock_opts none = {0};
     f->sub = ccip_sock_bind(f->ctx, ZMQ_SUB, SUB_ENDPOINT, &none, err, sizeof err);
@@ -73,10 +57,7 @@ static int s_teardown(void **state)
     s_fixture *f = *state;
     ccip_sock_close(&f->sub);
     zmq_ctx_term(f->ctx);
-    ccip_db_destroy(&f->db);
-    if (f->owner && f->schema[0])
-        ccip_test_schema_drop(f->owner, f->schema);
-    ccip_db_destroy(&f->owner);
+    ccip_test_ccip_schema_drop(&f->s);
     free(f);
     return 0;
 }
@@ -85,9 +66,9 @@ static ccip_relay *s_start(s_fixture *f, const char *instance)
 {
     ccip_sock_opts none = {0};
     ccip_relay_config cfg = {.zmq_ctx = f->ctx,
-                             .conninfo = f->conninfo,
+                             .conninfo = f->s.conninfo,
                              .service = "widget",
-                             .schema = f->schema,
+                             .schema = f->s.schema,
                              .instance = instance,
                              .publish_endpoint = SUB_ENDPOINT,
                              .sock_opts = &none,
@@ -127,8 +108,8 @@ static int s_append_tx(ccip_db *db, void *arg)
 
 static void s_append(s_fixture *f, int first, int n, int commit)
 {
-    s_append_arg a = {f->schema, first, n, commit};
-    int rc = ccip_db_tx(f->db, CCIP_DB_READ_COMMITTED, 3, s_append_tx, &a);
+    s_append_arg a = {f->s.schema, first, n, commit};
+    int rc = ccip_db_tx(f->s.db, CCIP_DB_READ_COMMITTED, 3, s_append_tx, &a);
     assert_int_equal(rc, commit ? 0 : -1);
 }
 
@@ -257,12 +238,12 @@ static void test_refuses_a_connection_in_another_schema(void **state)
     ccip_relay_config cfg = {.zmq_ctx = f->ctx,
                              .conninfo = ci,
                              .service = "widget",
-                             .schema = f->schema,
+                             .schema = f->s.schema,
                              .publish_endpoint = SUB_ENDPOINT,
                              .sock_opts = &none};
     assert_null(ccip_relay_start(&cfg, err, sizeof err));
-    assert_non_null(strstr(err, f->schema));
-    cfg.conninfo = f->conninfo;
+    assert_non_null(strstr(err, f->s.schema));
+    cfg.conninfo = f->s.conninfo;
     cfg.service = NULL;
     assert_null(ccip_relay_start(&cfg, err, sizeof err));
     assert_true(err[0] != '\0');
