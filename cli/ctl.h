@@ -1,6 +1,15 @@
 /*
- * ctl: what the ccipctl subcommands share: options, the connection to the
- * bus and output in table or JSON form.
+ * ctl: what the ccipctl commands share: the global options, the connection
+ * to the bus, sending a command and printing its reply (for people, or as
+ * JSON with --json), and the exit codes.
+ *
+ * Every service's commands (cli/ctl_<svc>.c) are a table of one shape
+ * (ctl_args.h: a line a command, its arguments typed in the table) and, a
+ * command, a small function that fills the request from the parsed
+ * arguments and ends with ctl_send, which sends it, maps the answer to an
+ * exit code and prints the reply with the command's printer, or as JSON.
+ * A command that needs more than one round trip uses ctl_request and
+ * ctl_print, the two halves of ctl_send.
  */
 #ifndef CTL_H
 #define CTL_H
@@ -11,6 +20,7 @@
 #include "ccip/envelope.pb-c.h"
 #include "ccip_client.h"
 #include "ccip_keys.h"
+#include "ctl_args.h"
 
 /* Exit codes that mean something to scripts. */
 enum {
@@ -21,7 +31,7 @@ enum {
     CTL_LOCAL = 4,       /* a local problem: keys, files */
 };
 
-typedef struct {
+struct ctl_opts {
     const char *config_file;  /* --config */
     char *command_endpoint;   /* bus ROUTER */
     char *subscribe_endpoint; /* bus XPUB */
@@ -34,27 +44,87 @@ typedef struct {
     void *ctx;                /* zmq context, made on first use */
     ccip_keypair keys;
     char server_key[CCIP_KEY_Z85_LEN + 1];
-} ctl_opts;
+};
 
-/* Loads keys and makes a client for the bus. Returns NULL after printing
- * the reason to stderr. */
+/* ---- the bus ------------------------------------------------------------------ */
+
+/* Loads ccipctl's key pair and the bus's public key into o. Returns 0, or
+ * -1 after printing the reason to stderr. */
+int ctl_load_keys(ctl_opts *o);
+
+/* Loads the keys and makes a client for the bus. Returns NULL after
+ * printing the reason to stderr. */
 ccip_client *ctl_connect(ctl_opts *o);
 
-/* Sends one command and prints a refusal. Returns the reply (status OK) or
- * NULL with *exit_code set. */
+/* Sends one command and prints a refusal (to stderr, or as a JSON object
+ * with --json). Returns the reply (status OK; free with
+ * ccip_envelope_free) or NULL with *exit_code set: CTL_REFUSED, or
+ * CTL_UNAVAILABLE when nothing or an UNAVAILABLE / DEADLINE_EXCEEDED came
+ * back. */
 Ccip__Envelope *ctl_call(ctl_opts *o, ccip_client *c, const char *service, const char *type,
                          const void *payload, size_t len, int *exit_code);
 
+/* ---- commands -------------------------------------------------------------------- */
+
+/* Sends rq to `service` as `type` on *c (connected first when NULL; the
+ * caller destroys it) and decodes the reply as reply_desc into *reply
+ * (free with protobuf_c_message_free_unpacked). Returns CTL_OK, or the
+ * exit code after printing why (*reply NULL). */
+int ctl_request(ctl_opts *o, ccip_client **c, const char *service, const char *type,
+                const ProtobufCMessage *rq, const ProtobufCMessageDescriptor *reply_desc,
+                ProtobufCMessage **reply);
+
+/* Prints a reply: as one line of JSON with --json, else with print. */
+void ctl_print(const ctl_opts *o, ctl_args *a, const ProtobufCMessage *reply, ctl_printer print);
+
+/* Sends rq as the command a was parsed for (its type, to its service),
+ * decodes the reply as the command's reply message and prints it with the
+ * command's printer (ctl_print). Returns the exit code. */
+int ctl_send(ctl_opts *o, ctl_args *a, const ProtobufCMessage *rq);
+
+/* ---- output ------------------------------------------------------------------------ */
+
 /* Prints any protobuf-c message as one JSON object, driven by its
- * descriptor: enums by name, bytes as base64, 64-bit numbers exact. */
+ * descriptor: enums by name, bytes as base64, 64-bit numbers exact, only
+ * the member of a oneof that is set. */
 void ctl_json_message(FILE *f, const ProtobufCMessage *m);
 
-/* Prints s as a JSON string literal. */
+/* Prints the value of field fd at p (one element of a repeated field) as
+ * JSON. */
+void ctl_json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p);
+
+/* Prints s as a JSON string literal (NULL as ""). */
 void ctl_json_string(FILE *f, const char *s);
+
+/* Prints s as a CSV field to stdout: quoted when it holds a comma, a quote
+ * or a line break (NULL as ""). */
+void ctl_csv_field(const char *s);
+
+/* How many values field fd of m holds: its count when repeated, else 1. */
+size_t ctl_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd);
+
+/* Value k (< ctl_field_count) of field fd of m. */
+const void *ctl_field_value(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
+                            size_t k);
+
+/* The name of enum value v, or "?" when d has none. */
+const char *ctl_enum_name(const ProtobufCEnumDescriptor *d, int v);
+
+/* Writes fen as yuan ("1234.56") into buf (CCIP_FEN_STRLEN + 1 bytes) and
+ * returns buf. */
+const char *ctl_yuan_text(int64_t fen, char *buf, size_t len);
+
+/* Writes a time for people into buf (CCIP_TIME_STRLEN + 1 bytes) and
+ * returns buf: "-" for 0, else RFC 3339 in UTC with the microseconds only
+ * when they are not zero, or never with whole_seconds. */
+const char *ctl_time_text(int64_t us, int whole_seconds, char *buf, size_t len);
 
 /* Prints an event (table line or JSON object per line). */
 void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope *ev);
 
+/* ---- the services --------------------------------------------------------------------- */
+
+/* ccipctl events tail | replay (cli/ctl_events.c). */
 int ctl_events(ctl_opts *o, int argc, char **argv);
 
 /* ccipctl funding ...: programmes, budgets, awards, payments, reports, inspections,
