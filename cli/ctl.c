@@ -130,15 +130,22 @@ void ctl_print(const ctl_opts *o, ctl_args *a, const ProtobufCMessage *reply, ct
     }
 }
 
-int ctl_send(ctl_opts *o, ctl_args *a, const ProtobufCMessage *rq)
+int ctl_send_reply(ctl_opts *o, ctl_args *a, ProtobufCMessage *rq, ProtobufCMessage **reply)
 {
     const ctl_command *cmd = ctl_args_command(a);
+    ctl_fill(a, rq);
     ccip_client *c = NULL;
-    ProtobufCMessage *reply = NULL;
-    int code = ctl_request(o, &c, ctl_args_service(a)->name, cmd->type, rq, cmd->reply, &reply);
+    int code = ctl_request(o, &c, ctl_args_service(a)->name, cmd->type, rq, cmd->reply, reply);
     ccip_client_destroy(&c);
+    return code;
+}
+
+int ctl_send(ctl_opts *o, ctl_args *a, ProtobufCMessage *rq)
+{
+    ProtobufCMessage *reply = NULL;
+    int code = ctl_send_reply(o, a, rq, &reply);
     if (code == CTL_OK) {
-        ctl_print(o, a, reply, cmd->print);
+        ctl_print(o, a, reply, ctl_args_command(a)->print);
         protobuf_c_message_free_unpacked(reply, NULL);
     }
     return code;
@@ -146,8 +153,7 @@ int ctl_send(ctl_opts *o, ctl_args *a, const ProtobufCMessage *rq)
 
 /* ---- messages by their descriptors ------------------------------------------------------ */
 
-/* Bytes one element of a repeated field takes in its array. */
-static size_t s_elem_size(const ProtobufCFieldDescriptor *fd)
+size_t ctl_field_size(const ProtobufCFieldDescriptor *fd)
 {
     switch (fd->type) {
     case PROTOBUF_C_TYPE_INT64:
@@ -183,7 +189,7 @@ const void *ctl_field_value(const ProtobufCMessage *m, const ProtobufCFieldDescr
     const char *member = (const char *)m + fd->offset;
     if (fd->label != PROTOBUF_C_LABEL_REPEATED)
         return member;
-    return *(const char *const *)member + k * s_elem_size(fd);
+    return *(const char *const *)member + k * ctl_field_size(fd);
 }
 
 /* ---- JSON ---------------------------------------------------------------------------- */

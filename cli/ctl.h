@@ -4,12 +4,15 @@
  * JSON with --json), and the exit codes.
  *
  * Every service's commands (cli/ctl_<svc>.c) are a table of one shape
- * (ctl_args.h: a line a command, its arguments typed in the table) and, a
- * command, a small function that fills the request from the parsed
- * arguments and ends with ctl_send, which sends it, maps the answer to an
- * exit code and prints the reply with the command's printer, or as JSON.
- * A command that needs more than one round trip uses ctl_request and
- * ctl_print, the two halves of ctl_send.
+ * (ctl_args.h): a line a command, naming its arguments (typed, and the
+ * request field each fills), what it sends and what comes back. ctl_send
+ * fills the request from the arguments, sends it, maps the answer to an
+ * exit code and prints the reply with the command's printer, or as JSON
+ * with --json. A command that needs more than the table (values made of
+ * parts, files, a default, a second round trip) has a function that fills
+ * the rest and ends with ctl_send; ctl_send_reply, ctl_request and
+ * ctl_print are the parts of ctl_send for the commands that do something
+ * else with a reply.
  */
 #ifndef CTL_H
 #define CTL_H
@@ -77,10 +80,17 @@ int ctl_request(ctl_opts *o, ccip_client **c, const char *service, const char *t
 /* Prints a reply: as one line of JSON with --json, else with print. */
 void ctl_print(const ctl_opts *o, ctl_args *a, const ProtobufCMessage *reply, ctl_printer print);
 
-/* Sends rq as the command a was parsed for (its type, to its service),
- * decodes the reply as the command's reply message and prints it with the
- * command's printer (ctl_print). Returns the exit code. */
-int ctl_send(ctl_opts *o, ctl_args *a, const ProtobufCMessage *rq);
+/* Fills rq (of the command's request type) from the arguments
+ * (ctl_fill), sends it as the command a was parsed for (its type, to its
+ * service) and decodes the reply as the command's reply message into
+ * *reply (free with protobuf_c_message_free_unpacked). Returns CTL_OK, or
+ * the exit code after printing why (*reply NULL). */
+int ctl_send_reply(ctl_opts *o, ctl_args *a, ProtobufCMessage *rq, ProtobufCMessage **reply);
+
+/* ctl_send_reply, then prints the reply with the command's printer
+ * (ctl_print) and frees it: the end of every command's function. Returns
+ * the exit code. */
+int ctl_send(ctl_opts *o, ctl_args *a, ProtobufCMessage *rq);
 
 /* ---- output ------------------------------------------------------------------------ */
 
@@ -99,6 +109,10 @@ void ctl_json_string(FILE *f, const char *s);
 /* Prints s as a CSV field to stdout: quoted when it holds a comma, a quote
  * or a line break (NULL as ""). */
 void ctl_csv_field(const char *s);
+
+/* Bytes one value of field fd takes (an element of its array when
+ * repeated). */
+size_t ctl_field_size(const ProtobufCFieldDescriptor *fd);
 
 /* How many values field fd of m holds: its count when repeated, else 1. */
 size_t ctl_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd);

@@ -468,6 +468,151 @@ uint8_t *ctl_read_file(ctl_args *a, const char *path, size_t max, size_t *len)
     return kept;
 }
 
+/* ---- filling a request ------------------------------------------------------------- */
+
+static int s_is_integer(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Whether arg's values fit field fd (see CTL_STR ...). */
+static int s_fits(const ctl_arg *arg, const ProtobufCFieldDescriptor *fd)
+{
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return 0; /* would need its case set too */
+    if ((fd->label == PROTOBUF_C_LABEL_REPEATED) != ((arg->flags & CTL_REPEATED) != 0))
+        return 0;
+    switch (arg->type) {
+    case CTL_T_STRING:
+        return fd->type == PROTOBUF_C_TYPE_STRING;
+    case CTL_T_INT:
+    case CTL_T_YUAN:
+    case CTL_T_TIME:
+        return s_is_integer(fd->type);
+    case CTL_T_ENUM:
+        return fd->type == PROTOBUF_C_TYPE_ENUM && fd->descriptor == arg->enums;
+    case CTL_T_FLAG:
+        return fd->type == PROTOBUF_C_TYPE_BOOL;
+    }
+    return 0;
+}
+
+/* Stores value v into the field value at p. */
+static void s_store(const ProtobufCFieldDescriptor *fd, const s_value *v, void *p)
+{
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        *(char **)p = v->text;
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        *(protobuf_c_boolean *)p = 1;
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        *(int64_t *)p = v->num; /* the parser kept it in range */
+        break;
+    default: /* 32-bit integers and enums */
+        *(int32_t *)p = (int32_t)v->num;
+        break;
+    }
+}
+
+/* The field a path ("details.uscc": a field of a message field) names in
+ * messages of type d, or NULL. With m (a message of type d), *m becomes the
+ * message holding the field, its message fields on the way made (in a's
+ * memory) when not set yet. */
+static const ProtobufCFieldDescriptor *s_field(ctl_args *a, const ProtobufCMessageDescriptor *d,
+                                               const char *path, ProtobufCMessage **m)
+{
+    for (;;) {
+        char name[64];
+        size_t len = strcspn(path, ".");
+        if (len >= sizeof name)
+            return NULL;
+        memcpy(name, path, len);
+        name[len] = '\0';
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field_by_name(d, name);
+        if (!fd || !path[len])
+            return fd;
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED ||
+            (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            return NULL; /* a path goes through plain message fields only */
+        d = fd->descriptor;
+        path += len + 1;
+        if (!m)
+            continue;
+        ProtobufCMessage **sub = (ProtobufCMessage **)((char *)*m + fd->offset);
+        if (!*sub) {
+            *sub = ctl_alloc(a, d->sizeof_message);
+            protobuf_c_message_init(d, *sub);
+        }
+        *m = *sub;
+    }
+}
+
+void ctl_fill(ctl_args *a, ProtobufCMessage *rq)
+{
+    assert(rq->descriptor == a->cmd->request && "the request of another command");
+    for (int k = 0; a->cmd->args && a->cmd->args[k].name; k++) {
+        const ctl_arg *arg = &a->cmd->args[k];
+        int n = arg->field ? ctl_given(a, arg->name) : 0;
+        if (!n)
+            continue;
+        ProtobufCMessage *m = rq;
+        const ProtobufCFieldDescriptor *fd = s_field(a, rq->descriptor, arg->field, &m);
+        char *member = (char *)m + fd->offset;
+        if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
+            s_store(fd, s_value_of(a, arg->name, -1), member);
+            continue;
+        }
+        size_t size = ctl_field_size(fd);
+        char *array = ctl_alloc(a, (size_t)n * size);
+        for (int i = 0; i < n; i++)
+            s_store(fd, s_value_of(a, arg->name, i), array + (size_t)i * size);
+        *(size_t *)((char *)m + fd->quantifier_offset) = (size_t)n;
+        *(char **)member = array;
+    }
+}
+
+/* Checks svc's table (see ctl_service_run). */
+static void s_check(const ctl_service *svc)
+{
+    for (size_t i = 0; i < svc->ncommands; i++) {
+        const ctl_command *cmd = &svc->commands[i];
+        assert(cmd->run || (cmd->type && cmd->request && cmd->reply && cmd->print));
+        for (int k = 0; cmd->args && cmd->args[k].name; k++) {
+            const ctl_arg *arg = &cmd->args[k];
+            if (!arg->field)
+                continue;
+            const ProtobufCFieldDescriptor *fd =
+                cmd->request ? s_field(NULL, cmd->request, arg->field, NULL) : NULL;
+            if (!fd || !s_fits(arg, fd)) {
+                fprintf(stderr, "ccipctl: %s %s: argument %s cannot fill field %s\n", svc->name,
+                        cmd->words, arg->name, arg->field);
+                assert(!"a table line names a field its request has not, or of another type");
+            }
+        }
+    }
+}
+
 /* ---- usage and dispatch ----------------------------------------------------------------- */
 
 /* The length of a command's first word. */
@@ -544,8 +689,17 @@ static int s_has_group(const ctl_service *svc, const char *group)
     return 0;
 }
 
+/* A command without a function: its request is what the table fills. */
+static int s_send_table(ctl_opts *o, ctl_args *a)
+{
+    ProtobufCMessage *rq = ctl_alloc(a, a->cmd->request->sizeof_message);
+    protobuf_c_message_init(a->cmd->request, rq);
+    return ctl_send(o, a, rq);
+}
+
 int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv)
 {
+    s_check(svc);
     if (argc < 2 || s_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
         ctl_overview(argc < 2 ? stderr : stdout, svc, NULL);
         return argc < 2 ? CTL_USAGE : CTL_OK;
@@ -574,7 +728,7 @@ int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv)
     ctl_args *a = ctl_args_parse(svc, cmd, argc - 1 - words, argv + 1 + words, &code);
     if (!a)
         return code;
-    code = cmd->run(o, a);
+    code = cmd->run ? cmd->run(o, a) : s_send_table(o, a);
     /* The command said what was wrong; how it is called follows. */
     if (code == CTL_USAGE)
         ctl_usage(stderr, svc, cmd);

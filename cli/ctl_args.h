@@ -6,27 +6,32 @@
  *
  * A service is a ctl_service holding a table of ctl_command lines. A line
  * names the command ("award confirm"), shows how it is called, lists its
- * arguments (ctl_arg: positionals and --options, each typed and maybe
- * required or repeated), says what is sent (the command type) and what
- * comes back (the reply message and the printer for people), and names
- * the function that runs it. The parser checks and converts every value
- * before the function runs, so the function only fills its request:
+ * arguments (ctl_arg: positionals and --options, each typed, maybe
+ * required or repeated, and naming the request field its value fills),
+ * says what is sent (the command type and request message) and what
+ * comes back (the reply message and the printer for people). The parser
+ * checks and converts every value first; ctl_send copies each into its
+ * field and sends the request, so most commands are their line alone:
  *
- *   static const ctl_arg A_CONFIRM[] = {
- *       CTL_STR("AWARD", CTL_ARG), CTL_YUAN("amount", 0), CTL_STR("note", 0), {0}};
- *
- *   static int s_award_confirm(ctl_opts *o, ctl_args *a)
- *   {
- *       Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
- *       rq.award_id = ctl_str(a, "AWARD");
- *       rq.amount_fen = ctl_int(a, "amount");
- *       rq.note = ctl_str(a, "note");
- *       return ctl_send(o, a, &rq.base);
- *   }
+ *   static const ctl_arg A_CONFIRM[] = {CTL_STR("AWARD", "award_id", CTL_ARG),
+ *                                       CTL_YUAN("amount", "amount_fen", 0),
+ *                                       CTL_STR("note", "note", 0), {0}};
  *
  *   {"award confirm", "AWARD [--amount YUAN] [--note TEXT]", A_CONFIRM,
- *    "funding.award.confirm.v1", &ccip__funding__award_reply__descriptor, s_print_award,
- *    s_award_confirm},
+ *    "funding.award.confirm.v1", Q(confirm_award), R(award), s_print_award},
+ *
+ * A command that needs more than a value per field (values made of parts,
+ * files, a default, two round trips) names a function (.run) that fills
+ * the rest of its request from the parsed arguments and ends with
+ * ctl_send (ctl.h):
+ *
+ *   static int s_report_save(ctl_opts *o, ctl_args *a)
+ *   {
+ *       Ccip__Funding__SaveReportRequest rq = CCIP__FUNDING__SAVE_REPORT_REQUEST__INIT;
+ *       rq.kind = CCIP__FUNDING__REPORT_KIND__INTERIM; // unless --kind says otherwise
+ *       ... --line ITEM=YUAN into rq.lines ...
+ *       return ctl_send(o, a, &rq.base);
+ *   }
  *
  * Command lines: positionals and options in any order; "--name VALUE" or
  * "--name=VALUE"; a flag takes no value; "--" ends the options; "--help"
@@ -72,6 +77,10 @@ enum {
 typedef struct {
     const char *name;                     /* option: "amount" for --amount; positional: its
                                              name in the usage ("AWARD") */
+    const char *field;                    /* the request field its value fills (repeated:
+                                             every value; "details.uscc": a field of the
+                                             message field details, made when not set), or
+                                             NULL: the command's function reads it */
     ctl_type type;                        /* what its values are */
     unsigned flags;                       /* CTL_ARG, CTL_REQUIRED, ... */
     int64_t min, max;                     /* CTL_T_INT: the values accepted */
@@ -80,37 +89,24 @@ typedef struct {
                                              ("AWARD_" of AWARD_COMMITTED), or NULL */
 } ctl_arg;
 
-/* Table entries; a command's list ends with {0}. */
-#define CTL_STR(name, flags)                                                                       \
-    {                                                                                              \
-        (name), CTL_T_STRING, (flags), 0, 0, NULL, NULL                                            \
-    }
-#define CTL_INT(name, lo, hi, flags)                                                               \
-    {                                                                                              \
-        (name), CTL_T_INT, (flags), (lo), (hi), NULL, NULL                                         \
-    }
-#define CTL_YUAN(name, flags)                                                                      \
-    {                                                                                              \
-        (name), CTL_T_YUAN, (flags), 0, 0, NULL, NULL                                              \
-    }
-#define CTL_TIME(name, flags)                                                                      \
-    {                                                                                              \
-        (name), CTL_T_TIME, (flags), 0, 0, NULL, NULL                                              \
-    }
-#define CTL_ENUM(name, d, pre, flags)                                                              \
-    {                                                                                              \
-        (name), CTL_T_ENUM, (flags), 0, 0, (d), (pre)                                              \
-    }
-#define CTL_FLAG(name)                                                                             \
-    {                                                                                              \
-        (name), CTL_T_FLAG, 0, 0, 0, NULL, NULL                                                    \
-    }
+/* Table entries; a command's list ends with {0}. A string fills a string
+ * field; a number, yuan, time or enum an integer or enum field (int32,
+ * uint32, int64, uint64); a flag a bool. */
+/* clang-format off */
+#define CTL_STR(name, field, flags)          {(name), (field), CTL_T_STRING, (flags), 0, 0, NULL, NULL}
+#define CTL_INT(name, field, lo, hi, flags)  {(name), (field), CTL_T_INT, (flags), (lo), (hi), NULL, NULL}
+#define CTL_YUAN(name, field, flags)         {(name), (field), CTL_T_YUAN, (flags), 0, 0, NULL, NULL}
+#define CTL_TIME(name, field, flags)         {(name), (field), CTL_T_TIME, (flags), 0, 0, NULL, NULL}
+#define CTL_ENUM(name, field, d, pre, flags) {(name), (field), CTL_T_ENUM, (flags), 0, 0, (d), (pre)}
+#define CTL_FLAG(name, field)                {(name), (field), CTL_T_FLAG, 0, 0, 0, NULL, NULL}
+/* clang-format on */
 
 /* ---- the table ------------------------------------------------------------------ */
 
-/* Runs a parsed command: fills its request from a and sends it (ctl_send),
- * or whatever the command does. Returns the exit code (ctl.h); CTL_USAGE
- * after printing what is wrong makes the caller print the usage too. */
+/* Runs a parsed command: fills what the table cannot of its request and
+ * sends it (ctl_send), or whatever else the command does. Returns the exit
+ * code (ctl.h); CTL_USAGE after printing what is wrong makes the caller
+ * print the usage too. */
 typedef int (*ctl_run)(ctl_opts *o, ctl_args *a);
 
 /* Prints a reply for people (--json prints it as JSON instead). a is the
@@ -123,9 +119,12 @@ struct ctl_command {
                              One starting with a line break continues on the next line */
     const ctl_arg *args;  /* its positionals and options, ending with {0}; NULL: none */
     const char *type;     /* the command type ctl_send sends ("funding.award.confirm.v1") */
-    const ProtobufCMessageDescriptor *reply; /* the reply message ctl_send decodes */
-    ctl_printer print;                       /* how ctl_send prints the reply for people */
-    ctl_run run;                             /* runs it */
+    const ProtobufCMessageDescriptor *request; /* the request message (the fields the args
+                                                  name are its fields) */
+    const ProtobufCMessageDescriptor *reply;   /* the reply message ctl_send decodes */
+    ctl_printer print;                         /* how ctl_send prints the reply for people */
+    ctl_run run;         /* NULL: an empty request filled from the args, sent with ctl_send;
+                            else the function that runs the command */
     const char *who;     /* global options the usage shows first ("--role staff --actor
                             ID"), or NULL */
     const char *about;   /* lines --help prints after the usage line ("  closes ...\n"),
@@ -152,7 +151,12 @@ typedef struct {
  * arguments and runs it. With no words, or "--help", "-h" or "help",
  * prints the overview; with a group's word alone, or it and "--help", the
  * group's part of it (stdout and exit 0 when asked for, else stderr and
- * exit 2). Returns the exit code. */
+ * exit 2). Returns the exit code.
+ * It first checks the whole table, so that a wrong line fails any use of
+ * its service (asserts, programmer's mistakes): every line has a request
+ * message, and a type, reply and printer unless it has a function; every
+ * field an argument names is a field of that request of a type the
+ * argument fills. */
 int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv);
 
 /* Prints the overview of svc, or of its commands whose first word is
@@ -171,6 +175,16 @@ void ctl_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd);
  * the result; its strings point into argv. */
 ctl_args *ctl_args_parse(const ctl_service *svc, const ctl_command *cmd, int argc, char **argv,
                          int *code);
+
+/* Sets every field of rq that an argument of the command names (and was
+ * given) to its value: strings borrowed from argv, arrays of repeated
+ * fields in ctl_alloc memory. rq must be of the command's request type. */
+void ctl_fill(ctl_args *a, ProtobufCMessage *rq);
+
+/* Sets every field of rq that an argument of the command names, and was
+ * given, to its value: strings borrowed from argv, the arrays of repeated
+ * fields in ctl_alloc memory. rq must be of the command's request type. */
+void ctl_fill(ctl_args *a, ProtobufCMessage *rq);
 
 /* Frees the arguments and all ctl_alloc gave out; safe on NULL and twice. */
 void ctl_args_destroy(ctl_args **a);

@@ -23,7 +23,9 @@
 
 /* Whole numbers as evaluation's commands have always taken them; the
  * service checks each field's own range. */
-#define NUMBER(name, flags) CTL_INT(name, -1000000000, 1000000000, flags)
+#define NUMBER_MIN                 (-1000000000)
+#define NUMBER_MAX                 1000000000
+#define NUMBER(name, field, flags) CTL_INT(name, field, NUMBER_MIN, NUMBER_MAX, flags)
 
 /* ---- output, driven by the message descriptors ----------------------------- */
 
@@ -165,117 +167,74 @@ static Ccip__Evaluation__DeclaredConflict **s_conflicts(ctl_args *a, size_t *n)
     return ptrs;
 }
 
-static const ctl_arg A_AGENCY_REGISTER[] = {CTL_STR("ID", CTL_ARG),
-                                            CTL_STR("name", 0),
-                                            CTL_STR("uscc", 0),
-                                            CTL_STR("qualification", 0),
-                                            CTL_STR("districts", 0),
-                                            NUMBER("capacity", 0),
-                                            CTL_STR("conflict", CTL_REPEATED),
+static const ctl_arg A_AGENCY_REGISTER[] = {CTL_STR("ID", "id", CTL_ARG),
+                                            CTL_STR("name", "name", 0),
+                                            CTL_STR("uscc", "uscc", 0),
+                                            CTL_STR("qualification", "qualification", 0),
+                                            CTL_STR("districts", NULL, 0),
+                                            NUMBER("capacity", "capacity", 0),
+                                            CTL_STR("conflict", NULL, CTL_REPEATED),
                                             {0}};
 
+/* --districts D,D and the conflicts. */
 static int s_agency_register(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__RegisterAgencyRequest rq = CCIP__EVALUATION__REGISTER_AGENCY_REQUEST__INIT;
-    rq.id = ctl_str(a, "ID");
-    rq.name = ctl_str(a, "name");
-    rq.uscc = ctl_str(a, "uscc");
-    rq.qualification = ctl_str(a, "qualification");
     rq.districts_served = s_list(a, "districts", &rq.n_districts_served);
-    rq.capacity = (int32_t)ctl_int(a, "capacity");
     rq.declared_conflicts = s_conflicts(a, &rq.n_declared_conflicts);
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_EXPERT_REGISTER[] = {CTL_STR("ID", CTL_ARG),
-                                            CTL_STR("name", 0),
-                                            CTL_STR("fields", 0),
-                                            CTL_STR("affiliation", 0),
-                                            CTL_STR("affiliation-name", 0),
-                                            CTL_STR("district", 0),
-                                            NUMBER("max-reviews", 0),
-                                            CTL_STR("phone", 0),
-                                            CTL_STR("email", 0),
-                                            CTL_STR("conflict", CTL_REPEATED),
+static const ctl_arg A_EXPERT_REGISTER[] = {CTL_STR("ID", "id", CTL_ARG),
+                                            CTL_STR("name", "name", 0),
+                                            CTL_STR("fields", NULL, 0),
+                                            CTL_STR("affiliation", "affiliation_uscc", 0),
+                                            CTL_STR("affiliation-name", "affiliation_name", 0),
+                                            CTL_STR("district", "district", 0),
+                                            NUMBER("max-reviews", "max_concurrent_reviews", 0),
+                                            CTL_STR("phone", "phone", 0),
+                                            CTL_STR("email", "email", 0),
+                                            CTL_STR("conflict", NULL, CTL_REPEATED),
                                             {0}};
 
+/* --fields F,F and the conflicts. */
 static int s_expert_register(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__RegisterExpertRequest rq = CCIP__EVALUATION__REGISTER_EXPERT_REQUEST__INIT;
-    rq.id = ctl_str(a, "ID");
-    rq.name = ctl_str(a, "name");
     rq.fields = s_list(a, "fields", &rq.n_fields);
-    rq.affiliation_uscc = ctl_str(a, "affiliation");
-    rq.affiliation_name = ctl_str(a, "affiliation-name");
-    rq.district = ctl_str(a, "district");
-    rq.phone = ctl_str(a, "phone");
-    rq.email = ctl_str(a, "email");
-    rq.max_concurrent_reviews = (int32_t)ctl_int(a, "max-reviews");
     rq.declared_conflicts = s_conflicts(a, &rq.n_declared_conflicts);
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_ID_REASON[] = {CTL_STR("ID", CTL_ARG), CTL_STR("reason", 0), {0}};
-
-/* agency|expert activate|deactivate ID --reason R */
-static int s_set_active(ctl_opts *o, ctl_args *a, int active)
-{
-    Ccip__Evaluation__SetActiveRequest rq = CCIP__EVALUATION__SET_ACTIVE_REQUEST__INIT;
-    rq.id = ctl_str(a, "ID");
-    rq.active = active;
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_SET_ACTIVE[] = {
+    CTL_STR("ID", "id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
 
 static int s_activate(ctl_opts *o, ctl_args *a)
 {
-    return s_set_active(o, a, 1);
-}
-
-static int s_deactivate(ctl_opts *o, ctl_args *a)
-{
-    return s_set_active(o, a, 0);
-}
-
-static const ctl_arg A_ID[] = {CTL_STR("ID", CTL_ARG), {0}};
-
-static int s_register_get(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__GetRequest rq = CCIP__EVALUATION__GET_REQUEST__INIT;
-    rq.id = ctl_str(a, "ID");
+    Ccip__Evaluation__SetActiveRequest rq = CCIP__EVALUATION__SET_ACTIVE_REQUEST__INIT;
+    rq.active = 1;
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_REGISTER_LIST[] = {CTL_STR("field", 0), CTL_STR("district", 0),
-                                          CTL_FLAG("active"),  CTL_STR("after", 0),
-                                          NUMBER("limit", 0),  {0}};
-
-static int s_register_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__ListRegisterRequest rq = CCIP__EVALUATION__LIST_REGISTER_REQUEST__INIT;
-    rq.field = ctl_str(a, "field");
-    rq.district = ctl_str(a, "district");
-    rq.active_only = ctl_given(a, "active") > 0;
-    rq.after_id = ctl_str(a, "after");
-    rq.limit = (int32_t)ctl_int(a, "limit");
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_ID[] = {CTL_STR("ID", "id", CTL_ARG), {0}};
+static const ctl_arg A_REGISTER_LIST[] = {
+    CTL_STR("field", "field", 0),      CTL_STR("district", "district", 0),
+    CTL_FLAG("active", "active_only"), CTL_STR("after", "after_id", 0),
+    NUMBER("limit", "limit", 0),       {0}};
 
 /* ---- score sheets ---------------------------------------------------------------- */
 
-#define KIND(name, flags) CTL_ENUM(name, &ccip__intake__call_kind__descriptor, NULL, flags)
+#define KIND(name, flags) CTL_ENUM(name, "kind", &ccip__intake__call_kind__descriptor, NULL, flags)
 
 static const ctl_arg A_SHEET_PUBLISH[] = {
-    KIND("KIND", CTL_ARG),   CTL_STR("criterion", CTL_REPEATED),
-    CTL_STR("threshold", 0), NUMBER("panel", 0),
-    CTL_STR("fields", 0),    {0}};
+    KIND("KIND", CTL_ARG),         CTL_STR("criterion", NULL, CTL_REPEATED),
+    CTL_STR("threshold", NULL, 0), NUMBER("panel", "panel_size", 0),
+    CTL_STR("fields", NULL, 0),    {0}};
 
-/* sheet publish KIND --criterion code:weight:max[:title]... --threshold P --panel K --fields */
+/* --criterion code:weight:max[:title]..., --threshold in points, --fields F,F */
 static int s_sheet_publish(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__PublishSheetRequest rq = CCIP__EVALUATION__PUBLISH_SHEET_REQUEST__INIT;
-    rq.kind = (Ccip__Intake__CallKind)ctl_int(a, "KIND");
-    rq.panel_size = (int32_t)ctl_int(a, "panel");
     if (s_points("threshold", ctl_str_or(a, "threshold", "0"), &rq.pass_threshold_centi) < 0)
         return CTL_USAGE;
     rq.n_criteria = (size_t)ctl_given(a, "criterion");
@@ -287,8 +246,8 @@ static int s_sheet_publish(ctl_opts *o, ctl_args *a)
         char **parts = ctl_split(a, ctl_str_at(a, "criterion", (int)i), ':', 4, &np);
         int64_t weight, max;
         if (np < 3 ||
-            ctl_parse_int("--criterion weight", parts[1], -1000000000, 1000000000, &weight) < 0 ||
-            ctl_parse_int("--criterion max", parts[2], -1000000000, 1000000000, &max) < 0) {
+            ctl_parse_int("--criterion weight", parts[1], NUMBER_MIN, NUMBER_MAX, &weight) < 0 ||
+            ctl_parse_int("--criterion max", parts[2], NUMBER_MIN, NUMBER_MAX, &max) < 0) {
             fprintf(stderr, "ccipctl: --criterion is code:weight:max[:title], e.g. "
                             "innovation:3:10:Innovation\n");
             return CTL_USAGE;
@@ -303,98 +262,58 @@ static int s_sheet_publish(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_SHEET_GET[] = {KIND("KIND", CTL_ARG), NUMBER("version", 0), {0}};
-
-static int s_sheet_get(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__GetSheetRequest rq = CCIP__EVALUATION__GET_SHEET_REQUEST__INIT;
-    rq.kind = (Ccip__Intake__CallKind)ctl_int(a, "KIND");
-    rq.version = (int32_t)ctl_int(a, "version");
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_SHEET_GET[] = {KIND("KIND", CTL_ARG), NUMBER("version", "version", 0), {0}};
 
 /* ---- cases ------------------------------------------------------------------------ */
 
-/* Exactly one of the positional `arg` and the option `option`. */
-static int s_one_of(const ctl_args *a, const char *arg, const char *option)
+/* Sends the command when exactly one of the positional `arg` and the
+ * option `option` was given. */
+static int s_one_of(ctl_opts *o, ctl_args *a, const char *arg, const char *option,
+                    ProtobufCMessage *rq)
 {
     if (ctl_given(a, arg) == !ctl_given(a, option))
-        return 0;
+        return ctl_send(o, a, rq);
     fprintf(stderr, "ccipctl: give either %s or --%s\n", arg, option);
-    return -1;
+    return CTL_USAGE;
 }
 
-static const ctl_arg A_CASE_GET[] = {
-    CTL_STR("CASE_ID", CTL_ARG_OPTIONAL), CTL_STR("application", 0), {0}};
+static const ctl_arg A_CASE_GET[] = {CTL_STR("CASE_ID", "case_id", CTL_ARG_OPTIONAL),
+                                     CTL_STR("application", "application_id", 0),
+                                     {0}};
 
 static int s_case_get(ctl_opts *o, ctl_args *a)
 {
-    if (s_one_of(a, "CASE_ID", "application") < 0)
-        return CTL_USAGE;
     Ccip__Evaluation__GetCaseRequest rq = CCIP__EVALUATION__GET_CASE_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.application_id = ctl_str(a, "application");
-    return ctl_send(o, a, &rq.base);
+    return s_one_of(o, a, "CASE_ID", "application", &rq.base);
 }
 
 static const ctl_arg A_CASE_LIST[] = {
-    CTL_ENUM("status", &ccip__evaluation__case_status__descriptor, "CASE_", 0),
+    CTL_ENUM("status", "status", &ccip__evaluation__case_status__descriptor, "CASE_", 0),
     KIND("kind", 0),
-    CTL_STR("after", 0),
-    NUMBER("limit", 0),
+    CTL_STR("after", "after_id", 0),
+    NUMBER("limit", "limit", 0),
     {0}};
-
-static int s_case_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__ListCasesRequest rq = CCIP__EVALUATION__LIST_CASES_REQUEST__INIT;
-    rq.status = (Ccip__Evaluation__CaseStatus)ctl_int(a, "status");
-    rq.kind = (Ccip__Intake__CallKind)ctl_int(a, "kind");
-    rq.after_id = ctl_str(a, "after");
-    rq.limit = (int32_t)ctl_int(a, "limit");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_CASE_NOTE[] = {CTL_STR("CASE_ID", CTL_ARG), CTL_STR("note", 0), {0}};
-
-static int s_case_submit(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__SubmitToOfficeRequest rq = CCIP__EVALUATION__SUBMIT_TO_OFFICE_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.note = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
+static const ctl_arg A_CASE_NOTE[] = {
+    CTL_STR("CASE_ID", "case_id", CTL_ARG), CTL_STR("note", "note", 0), {0}};
 static const ctl_arg A_CASE_DECIDE[] = {
-    CTL_STR("CASE_ID", CTL_ARG),
-    CTL_ENUM("outcome", &ccip__evaluation__outcome__descriptor, "DECISION_", CTL_REQUIRED),
-    CTL_STR("reasons", 0),
-    CTL_YUAN("amount", 0),
-    CTL_ENUM("return-to", &ccip__evaluation__return_to__descriptor, "RETURN_TO_", 0),
+    CTL_STR("CASE_ID", "case_id", CTL_ARG),
+    CTL_ENUM("outcome", "outcome", &ccip__evaluation__outcome__descriptor, "DECISION_",
+             CTL_REQUIRED),
+    CTL_STR("reasons", "reasons", 0),
+    CTL_YUAN("amount", "recommended_fen", 0),
+    CTL_ENUM("return-to", "return_to", &ccip__evaluation__return_to__descriptor, "RETURN_TO_", 0),
     {0}};
-
-/* decide CASE --outcome approved|declined|returned --reasons R [--amount YUAN]
- * [--return-to investigation|review|both] */
-static int s_case_decide(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__DecideRequest rq = CCIP__EVALUATION__DECIDE_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.reasons = ctl_str(a, "reasons");
-    rq.outcome = (Ccip__Evaluation__Outcome)ctl_int(a, "outcome");
-    rq.return_to = (Ccip__Evaluation__ReturnTo)ctl_int(a, "return-to");
-    rq.recommended_fen = ctl_int(a, "amount");
-    return ctl_send(o, a, &rq.base);
-}
 
 /* ---- assignment ------------------------------------------------------------------- */
 
-static const ctl_arg A_ASSIGN[] = {CTL_STR("CASE_ID", CTL_ARG), CTL_STR("pick", CTL_REPEATED), {0}};
+static const ctl_arg A_ASSIGN[] = {
+    CTL_STR("CASE_ID", "case_id", CTL_ARG), CTL_STR("pick", NULL, CTL_REPEATED), {0}};
 
-/* assign propose|make CASE [--pick expert:ID[:override reason]]...; the
- * table line's type says which. */
+/* assign propose|make: --pick kind:ID[:override reason]...; the table
+ * line's type says which. */
 static int s_assign(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__AssignRequest rq = CCIP__EVALUATION__ASSIGN_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
     rq.n_picks = (size_t)ctl_given(a, "pick");
     Ccip__Evaluation__Pick *store = ctl_alloc(a, rq.n_picks * sizeof *store);
     rq.picks = ctl_alloc(a, rq.n_picks * sizeof *rq.picks);
@@ -418,13 +337,13 @@ static int s_assign(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_REASSIGN[] = {CTL_STR("CASE_ID", CTL_ARG),
-                                     CTL_STR("expert", 0),
-                                     CTL_STR("agency", 0),
-                                     CTL_STR("reason", 0),
+static const ctl_arg A_REASSIGN[] = {CTL_STR("CASE_ID", "case_id", CTL_ARG),
+                                     CTL_STR("expert", NULL, 0),
+                                     CTL_STR("agency", NULL, 0),
+                                     CTL_STR("reason", "reason", 0),
                                      {0}};
 
-/* assign reassign CASE --expert ID|--agency ID --reason R */
+/* --expert ID or --agency ID: who takes the case over. */
 static int s_reassign(ctl_opts *o, ctl_args *a)
 {
     if (!ctl_given(a, "expert") == !ctl_given(a, "agency")) {
@@ -432,52 +351,31 @@ static int s_reassign(ctl_opts *o, ctl_args *a)
         return CTL_USAGE;
     }
     Ccip__Evaluation__ReassignRequest rq = CCIP__EVALUATION__REASSIGN_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
     rq.kind = ctl_given(a, "expert") ? CCIP__EVALUATION__SUBJECT_KIND__EXPERT
                                      : CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     rq.id = ctl_str_or(a, "expert", ctl_str(a, "agency"));
-    rq.reason = ctl_str(a, "reason");
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_CASE_REASON[] = {CTL_STR("CASE_ID", CTL_ARG), CTL_STR("reason", 0), {0}};
-
-/* task decline CASE --reason R (as the expert or agency) */
-static int s_decline(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__DeclineRequest rq = CCIP__EVALUATION__DECLINE_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_DECLINE[] = {
+    CTL_STR("CASE_ID", "case_id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
 
 /* ---- reviews and reports ---------------------------------------------------------- */
 
-static const ctl_arg A_DECLARE[] = {
-    CTL_STR("CASE_ID", CTL_ARG), CTL_FLAG("has-conflict"), CTL_STR("statement", 0), {0}};
-
-static int s_declare(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__DeclareRequest rq = CCIP__EVALUATION__DECLARE_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.conflict = ctl_given(a, "has-conflict") > 0;
-    rq.statement = ctl_str(a, "statement");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_REVIEW_SUBMIT[] = {CTL_STR("CASE_ID", CTL_ARG),
-                                          NUMBER("sheet-version", CTL_REQUIRED),
-                                          CTL_STR("score", CTL_REPEATED),
-                                          CTL_STR("comment", 0),
+static const ctl_arg A_DECLARE[] = {CTL_STR("CASE_ID", "case_id", CTL_ARG),
+                                    CTL_FLAG("has-conflict", "conflict"),
+                                    CTL_STR("statement", "statement", 0),
+                                    {0}};
+static const ctl_arg A_REVIEW_SUBMIT[] = {CTL_STR("CASE_ID", "case_id", CTL_ARG),
+                                          NUMBER("sheet-version", "sheet_version", CTL_REQUIRED),
+                                          CTL_STR("score", NULL, CTL_REPEATED),
+                                          CTL_STR("comment", "comment", 0),
                                           {0}};
 
-/* review submit CASE --sheet-version N --score code=score:comment... [--comment C] */
+/* --score criterion=score:comment... */
 static int s_review_submit(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__SubmitReviewRequest rq = CCIP__EVALUATION__SUBMIT_REVIEW_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.comment = ctl_str(a, "comment");
-    rq.sheet_version = (int32_t)ctl_int(a, "sheet-version");
     rq.n_scores = (size_t)ctl_given(a, "score");
     Ccip__Evaluation__CriterionScore *store = ctl_alloc(a, rq.n_scores * sizeof *store);
     rq.scores = ctl_alloc(a, rq.n_scores * sizeof *rq.scores);
@@ -492,7 +390,7 @@ static int s_review_submit(ctl_opts *o, ctl_args *a)
             return CTL_USAGE;
         }
         int64_t v;
-        if (ctl_parse_int("--score", points, -1000000000, 1000000000, &v) < 0)
+        if (ctl_parse_int("--score", points, NUMBER_MIN, NUMBER_MAX, &v) < 0)
             return CTL_USAGE;
         store[i].criterion = criterion;
         store[i].score = (int32_t)v;
@@ -502,22 +400,19 @@ static int s_review_submit(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_REPORT[] = {
-    CTL_STR("CASE_ID", CTL_ARG),
-    CTL_TIME("visit", CTL_REQUIRED),
-    CTL_STR("findings", 0),
-    CTL_ENUM("verdict", &ccip__evaluation__verdict__descriptor, "VERDICT_", CTL_REQUIRED),
-    CTL_STR("document", CTL_REPEATED),
-    {0}};
+static const ctl_arg A_REPORT[] = {CTL_STR("CASE_ID", "case_id", CTL_ARG),
+                                   CTL_TIME("visit", "visit_date_us", CTL_REQUIRED),
+                                   CTL_STR("findings", "findings", 0),
+                                   CTL_ENUM("verdict", "verdict",
+                                            &ccip__evaluation__verdict__descriptor, "VERDICT_",
+                                            CTL_REQUIRED),
+                                   CTL_STR("document", NULL, CTL_REPEATED),
+                                   {0}};
 
-/* report file CASE --visit TIME --findings TEXT --verdict V [--document name:sha256[:type]]... */
+/* --document name:sha256[:media type]... */
 static int s_report(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__FileReportRequest rq = CCIP__EVALUATION__FILE_REPORT_REQUEST__INIT;
-    rq.case_id = ctl_str(a, "CASE_ID");
-    rq.findings = ctl_str(a, "findings");
-    rq.visit_date_us = ctl_int(a, "visit");
-    rq.verdict = (Ccip__Evaluation__Verdict)ctl_int(a, "verdict");
     rq.n_documents = (size_t)ctl_given(a, "document");
     Ccip__Evaluation__ReportDocument *store = ctl_alloc(a, rq.n_documents * sizeof *store);
     rq.documents = ctl_alloc(a, rq.n_documents * sizeof *rq.documents);
@@ -538,146 +433,107 @@ static int s_report(ctl_opts *o, ctl_args *a)
 
 /* ---- designations and tasks ----------------------------------------------------- */
 
-static const ctl_arg A_DESIGNATION_GET[] = {
-    CTL_STR("ID", CTL_ARG_OPTIONAL), CTL_STR("certificate", 0), {0}};
+static const ctl_arg A_DESIGNATION_GET[] = {CTL_STR("ID", "designation_id", CTL_ARG_OPTIONAL),
+                                            CTL_STR("certificate", "certificate_no", 0),
+                                            {0}};
 
 static int s_designation_get(ctl_opts *o, ctl_args *a)
 {
-    if (s_one_of(a, "ID", "certificate") < 0)
-        return CTL_USAGE;
     Ccip__Evaluation__GetDesignationRequest rq = CCIP__EVALUATION__GET_DESIGNATION_REQUEST__INIT;
-    rq.designation_id = ctl_str(a, "ID");
-    rq.certificate_no = ctl_str(a, "certificate");
-    return ctl_send(o, a, &rq.base);
+    return s_one_of(o, a, "ID", "certificate", &rq.base);
 }
 
 static const ctl_arg A_DESIGNATION_LIST[] = {
-    CTL_ENUM("status", &ccip__evaluation__designation_status__descriptor, "DESIGNATION_", 0),
-    CTL_STR("holder", 0),
-    CTL_FLAG("due"),
-    NUMBER("limit", 0),
+    CTL_ENUM("status", "status", &ccip__evaluation__designation_status__descriptor, "DESIGNATION_",
+             0),
+    CTL_STR("holder", "holder_uscc", 0),
+    CTL_FLAG("due", "reevaluation_due"),
+    NUMBER("limit", "limit", 0),
     {0}};
-
-static int s_designation_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__ListDesignationsRequest rq =
-        CCIP__EVALUATION__LIST_DESIGNATIONS_REQUEST__INIT;
-    rq.status = (Ccip__Evaluation__DesignationStatus)ctl_int(a, "status");
-    rq.holder_uscc = ctl_str(a, "holder");
-    rq.reevaluation_due = ctl_given(a, "due") > 0;
-    rq.limit = (int32_t)ctl_int(a, "limit");
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_designation_revoke(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__RevokeDesignationRequest rq =
-        CCIP__EVALUATION__REVOKE_DESIGNATION_REQUEST__INIT;
-    rq.designation_id = ctl_str(a, "ID");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_ID_NOTE[] = {CTL_STR("ID", CTL_ARG), CTL_STR("note", 0), {0}};
-
-static int s_designation_reevaluate(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__ReevaluateRequest rq = CCIP__EVALUATION__REEVALUATE_REQUEST__INIT;
-    rq.designation_id = ctl_str(a, "ID");
-    rq.note = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_TASK_LIST[] = {
-    CTL_FLAG("overdue"), CTL_STR("subject", 0), NUMBER("limit", 0), {0}};
-
-static int s_task_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__ListTasksRequest rq = CCIP__EVALUATION__LIST_TASKS_REQUEST__INIT;
-    rq.overdue_only = ctl_given(a, "overdue") > 0;
-    rq.subject_id = ctl_str(a, "subject");
-    rq.limit = (int32_t)ctl_int(a, "limit");
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_task_sweep(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__SweepRequest rq = CCIP__EVALUATION__SWEEP_REQUEST__INIT;
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_REVOKE[] = {
+    CTL_STR("ID", "designation_id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
+static const ctl_arg A_REEVALUATE[] = {
+    CTL_STR("ID", "designation_id", CTL_ARG), CTL_STR("note", "note", 0), {0}};
+static const ctl_arg A_TASK_LIST[] = {CTL_FLAG("overdue", "overdue_only"),
+                                      CTL_STR("subject", "subject_id", 0),
+                                      NUMBER("limit", "limit", 0),
+                                      {0}};
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-#define R(name) &ccip__evaluation__##name##_reply__descriptor
 #define T(name) "evaluation." name ".v1"
+#define Q(name) &ccip__evaluation__##name##_request__descriptor
+#define R(name) &ccip__evaluation__##name##_reply__descriptor
 
 static const ctl_command S_COMMANDS[] = {
     {"agency register",
      "ID --name N --uscc CODE --districts D,D|all --capacity N [--qualification Q] "
      "[--conflict CODE[:note]]...",
-     A_AGENCY_REGISTER, T("agency.register"), R(agency), s_print, .run = s_agency_register},
-    {"agency activate", "ID --reason R", A_ID_REASON, T("agency.set_active"), R(agency), s_print,
-     .run = s_activate},
-    {"agency deactivate", "ID --reason R", A_ID_REASON, T("agency.set_active"), R(agency), s_print,
-     .run = s_deactivate},
-    {"agency get", "ID", A_ID, T("agency.get"), R(agency), s_print, .run = s_register_get},
+     A_AGENCY_REGISTER, T("agency.register"), Q(register_agency), R(agency), s_print,
+     s_agency_register},
+    {"agency activate", "ID --reason R", A_SET_ACTIVE, T("agency.set_active"), Q(set_active),
+     R(agency), s_print, s_activate},
+    {"agency deactivate", "ID --reason R", A_SET_ACTIVE, T("agency.set_active"), Q(set_active),
+     R(agency), s_print},
+    {"agency get", "ID", A_ID, T("agency.get"), Q(get), R(agency), s_print},
     {"agency list", "[--district D] [--active] [--after ID] [--limit N]", A_REGISTER_LIST,
-     T("agency.list"), R(list_agencies), s_print, .run = s_register_list},
+     T("agency.list"), Q(list_register), R(list_agencies), s_print},
     {"expert register",
      "ID --name N --fields F,F --affiliation CODE [--affiliation-name N] --district D "
      "--max-reviews N [--phone P] [--email E] [--conflict CODE[:note]]...",
-     A_EXPERT_REGISTER, T("expert.register"), R(expert), s_print, .run = s_expert_register},
-    {"expert activate", "ID --reason R", A_ID_REASON, T("expert.set_active"), R(expert), s_print,
-     .run = s_activate},
-    {"expert deactivate", "ID --reason R", A_ID_REASON, T("expert.set_active"), R(expert), s_print,
-     .run = s_deactivate},
-    {"expert get", "ID", A_ID, T("expert.get"), R(expert), s_print, .run = s_register_get},
+     A_EXPERT_REGISTER, T("expert.register"), Q(register_expert), R(expert), s_print,
+     s_expert_register},
+    {"expert activate", "ID --reason R", A_SET_ACTIVE, T("expert.set_active"), Q(set_active),
+     R(expert), s_print, s_activate},
+    {"expert deactivate", "ID --reason R", A_SET_ACTIVE, T("expert.set_active"), Q(set_active),
+     R(expert), s_print},
+    {"expert get", "ID", A_ID, T("expert.get"), Q(get), R(expert), s_print},
     {"expert list", "[--field F] [--district D] [--active] [--after ID] [--limit N]",
-     A_REGISTER_LIST, T("expert.list"), R(list_experts), s_print, .run = s_register_list},
+     A_REGISTER_LIST, T("expert.list"), Q(list_register), R(list_experts), s_print},
     {"sheet publish",
      "KIND --criterion code:weight:max[:title]... --threshold POINTS --panel K --fields F,F",
-     A_SHEET_PUBLISH, T("sheet.publish"), R(sheet), s_print, .run = s_sheet_publish},
-    {"sheet get", "KIND [--version N]", A_SHEET_GET, T("sheet.get"), R(sheet), s_print,
-     .run = s_sheet_get},
-    {"case get", "CASE_ID | --application APPLICATION_ID", A_CASE_GET, T("case.get"), R(case),
-     s_print, .run = s_case_get},
+     A_SHEET_PUBLISH, T("sheet.publish"), Q(publish_sheet), R(sheet), s_print, s_sheet_publish},
+    {"sheet get", "KIND [--version N]", A_SHEET_GET, T("sheet.get"), Q(get_sheet), R(sheet),
+     s_print},
+    {"case get", "CASE_ID | --application APPLICATION_ID", A_CASE_GET, T("case.get"), Q(get_case),
+     R(case), s_print, s_case_get},
     {"case list", "[--status S] [--kind K] [--after CASE_ID] [--limit N]", A_CASE_LIST,
-     T("case.list"), R(list_cases), s_print, .run = s_case_list},
+     T("case.list"), Q(list_cases), R(list_cases), s_print},
     {"case submit", "CASE_ID [--note N]            (staff: to the office)", A_CASE_NOTE,
-     T("case.submit"), R(case), s_print, .run = s_case_submit},
+     T("case.submit"), Q(submit_to_office), R(case), s_print},
     {"case decide",
      "CASE_ID --outcome approved|declined|returned --reasons R [--amount YUAN] "
      "[--return-to investigation|review|both]   (office)",
-     A_CASE_DECIDE, T("case.decide"), R(case), s_print, .run = s_case_decide},
+     A_CASE_DECIDE, T("case.decide"), Q(decide), R(case), s_print},
     {"assign propose", "CASE_ID [--pick expert:ID[:override reason]]...   (dry run)", A_ASSIGN,
-     T("assignment.propose"), R(assign), s_print, .run = s_assign},
+     T("assignment.propose"), Q(assign), R(assign), s_print, s_assign},
     {"assign make", "CASE_ID [--pick expert:ID[:override reason]] [--pick agency:ID[:...]]",
-     A_ASSIGN, T("assignment.make"), R(assign), s_print, .run = s_assign},
+     A_ASSIGN, T("assignment.make"), Q(assign), R(assign), s_print, s_assign},
     {"assign reassign", "CASE_ID --expert ID|--agency ID --reason R", A_REASSIGN,
-     T("assignment.reassign"), R(assign), s_print, .run = s_reassign},
-    {"task decline", "CASE_ID --reason R        (the assigned expert or agency)", A_CASE_REASON,
-     T("assignment.decline"), R(assign), s_print, .run = s_decline},
+     T("assignment.reassign"), Q(reassign), R(assign), s_print, s_reassign},
+    {"task decline", "CASE_ID --reason R        (the assigned expert or agency)", A_DECLINE,
+     T("assignment.decline"), Q(decline), R(assign), s_print},
     {"task list", "[--overdue] [--subject ID] [--limit N]", A_TASK_LIST, T("task.list"),
-     R(list_tasks), s_print, .run = s_task_list},
+     Q(list_tasks), R(list_tasks), s_print},
     {"task sweep", "                             (publish overdue tasks and reminders)", NULL,
-     T("task.sweep"), R(sweep), s_print, .run = s_task_sweep},
+     T("task.sweep"), Q(sweep), R(sweep), s_print},
     {"review declare", "CASE_ID [--has-conflict --statement S]   (the assigned expert)", A_DECLARE,
-     T("review.declare"), R(review), s_print, .run = s_declare},
+     T("review.declare"), Q(declare), R(review), s_print},
     {"review submit", "CASE_ID --sheet-version N --score criterion=score:comment... [--comment C]",
-     A_REVIEW_SUBMIT, T("review.submit"), R(review), s_print, .run = s_review_submit},
+     A_REVIEW_SUBMIT, T("review.submit"), Q(submit_review), R(review), s_print, s_review_submit},
     {"report file",
      "CASE_ID --visit DATE --findings TEXT --verdict meets|does-not-meet|meets-with-conditions "
      "[--document name:sha256[:type]]...   (the assigned agency)",
-     A_REPORT, T("investigation.report"), R(investigation), s_print, .run = s_report},
+     A_REPORT, T("investigation.report"), Q(file_report), R(investigation), s_print, s_report},
     {"designation get", "ID | --certificate NO", A_DESIGNATION_GET, T("designation.get"),
-     R(designation), s_print, .run = s_designation_get},
+     Q(get_designation), R(designation), s_print, s_designation_get},
     {"designation list", "[--status active|revoked|expired] [--holder CODE] [--due]",
-     A_DESIGNATION_LIST, T("designation.list"), R(list_designations), s_print,
-     .run = s_designation_list},
-    {"designation revoke", "ID --reason R             (office, admin)", A_ID_REASON,
-     T("designation.revoke"), R(designation), s_print, .run = s_designation_revoke},
-    {"designation reevaluate", "ID --note N", A_ID_NOTE, T("designation.reevaluate"),
-     R(designation), s_print, .run = s_designation_reevaluate},
+     A_DESIGNATION_LIST, T("designation.list"), Q(list_designations), R(list_designations),
+     s_print},
+    {"designation revoke", "ID --reason R             (office, admin)", A_REVOKE,
+     T("designation.revoke"), Q(revoke_designation), R(designation), s_print},
+    {"designation reevaluate", "ID --note N", A_REEVALUATE, T("designation.reevaluate"),
+     Q(reevaluate), R(designation), s_print},
 };
 
 static const ctl_service S_EVALUATION = {

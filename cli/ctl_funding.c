@@ -476,7 +476,7 @@ static void s_print_verify(const ProtobufCMessage *m, ctl_args *args)
 /* ---- commands --------------------------------------------------------------------- */
 
 /* A year of a programme's budget. */
-#define YEAR(name, flags) CTL_INT(name, 2000, 2100, flags)
+#define YEAR(name, field, flags) CTL_INT(name, field, 2000, 2100, flags)
 
 /* --tranche PERCENT:CONDITION[:LABEL] into a tranche plan. Returns 0 or -1
  * after printing why. */
@@ -513,226 +513,113 @@ static int s_plan(ctl_args *a, Ccip__Funding__TrancheRule ***plan, size_t *n)
     return 0;
 }
 
-static const ctl_arg A_PROGRAMME[] = {CTL_STR("CODE", CTL_ARG),  CTL_STR("name", 0),
-                                      CTL_STR("description", 0), CTL_STR("tranche", CTL_REPEATED),
-                                      CTL_STR("reason", 0),      {0}};
+/* create takes --reason too (and sends nothing of it), as it always did. */
+static const ctl_arg A_PROGRAMME_CREATE[] = {CTL_STR("CODE", "code", CTL_ARG),
+                                             CTL_STR("name", "name", 0),
+                                             CTL_STR("description", "description", 0),
+                                             CTL_STR("tranche", NULL, CTL_REPEATED),
+                                             CTL_STR("reason", NULL, 0),
+                                             {0}};
 
 static int s_programme_create(ctl_opts *o, ctl_args *a)
 {
     Ccip__Funding__CreateProgrammeRequest rq = CCIP__FUNDING__CREATE_PROGRAMME_REQUEST__INIT;
-    rq.code = ctl_str(a, "CODE");
-    rq.name = ctl_str(a, "name");
-    rq.description = ctl_str(a, "description");
     if (s_plan(a, &rq.tranche_plan, &rq.n_tranche_plan) < 0)
         return CTL_USAGE;
     return ctl_send(o, a, &rq.base);
 }
+
+static const ctl_arg A_PROGRAMME_CONFIGURE[] = {
+    CTL_STR("CODE", "code", CTL_ARG),         CTL_STR("name", "name", 0),
+    CTL_STR("description", "description", 0), CTL_STR("tranche", NULL, CTL_REPEATED),
+    CTL_STR("reason", "reason", 0),           {0}};
 
 static int s_programme_configure(ctl_opts *o, ctl_args *a)
 {
     Ccip__Funding__ConfigureProgrammeRequest rq = CCIP__FUNDING__CONFIGURE_PROGRAMME_REQUEST__INIT;
-    rq.code = ctl_str(a, "CODE");
-    rq.name = ctl_str(a, "name");
-    rq.description = ctl_str(a, "description");
-    rq.reason = ctl_str(a, "reason");
     if (s_plan(a, &rq.tranche_plan, &rq.n_tranche_plan) < 0)
         return CTL_USAGE;
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_CODE[] = {CTL_STR("CODE", CTL_ARG), {0}};
-
-static int s_programme_show(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__GetProgrammeRequest rq = CCIP__FUNDING__GET_PROGRAMME_REQUEST__INIT;
-    rq.code = ctl_str(a, "CODE");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_CSV[] = {CTL_FLAG("csv"), {0}};
-
-static int s_programme_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ListProgrammesRequest rq = CCIP__FUNDING__LIST_PROGRAMMES_REQUEST__INIT;
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_BUDGET_SET[] = {CTL_STR("CODE", CTL_ARG),    YEAR("YEAR", CTL_ARG),
-                                       CTL_YUAN("AMOUNT", CTL_ARG), CTL_STR("category", 0),
-                                       CTL_STR("reason", 0),        {0}};
-
-static int s_budget_set(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__SetBudgetRequest rq = CCIP__FUNDING__SET_BUDGET_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "CODE");
-    rq.year = (int32_t)ctl_int(a, "YEAR");
-    rq.budget_fen = ctl_int(a, "AMOUNT");
-    rq.category = ctl_str(a, "category");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_BUDGET_SHOW[] = {
-    CTL_STR("CODE", CTL_ARG), YEAR("YEAR", CTL_ARG), CTL_FLAG("csv"), {0}};
-
-static int s_budget_show(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__GetBudgetRequest rq = CCIP__FUNDING__GET_BUDGET_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "CODE");
-    rq.year = (int32_t)ctl_int(a, "YEAR");
-    return ctl_send(o, a, &rq.base);
-}
-
+static const ctl_arg A_PROGRAMME_SHOW[] = {CTL_STR("CODE", "code", CTL_ARG), {0}};
+static const ctl_arg A_CSV[] = {CTL_FLAG("csv", NULL), {0}};
+static const ctl_arg A_BUDGET_SET[] = {CTL_STR("CODE", "programme_code", CTL_ARG),
+                                       YEAR("YEAR", "year", CTL_ARG),
+                                       CTL_YUAN("AMOUNT", "budget_fen", CTL_ARG),
+                                       CTL_STR("category", "category", 0),
+                                       CTL_STR("reason", "reason", 0),
+                                       {0}};
+static const ctl_arg A_YEAR[] = {CTL_STR("CODE", "programme_code", CTL_ARG),
+                                 YEAR("YEAR", "year", CTL_ARG),
+                                 CTL_FLAG("csv", NULL),
+                                 {0}};
 static const ctl_arg A_BUDGET_LIST[] = {
-    CTL_FLAG("csv"), CTL_STR("programme", 0), YEAR("year", 0), {0}};
-
-static int s_budget_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ListBudgetsRequest rq = CCIP__FUNDING__LIST_BUDGETS_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "programme");
-    rq.year = (int32_t)ctl_int(a, "year");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_YEAR_CLOSE[] = {
-    CTL_STR("CODE", CTL_ARG), YEAR("YEAR", CTL_ARG), CTL_STR("reason", 0), {0}};
-
-static int s_year_close(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__CloseYearRequest rq = CCIP__FUNDING__CLOSE_YEAR_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "CODE");
-    rq.year = (int32_t)ctl_int(a, "YEAR");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
+    CTL_FLAG("csv", NULL), CTL_STR("programme", "programme_code", 0), YEAR("year", "year", 0), {0}};
+static const ctl_arg A_YEAR_CLOSE[] = {CTL_STR("CODE", "programme_code", CTL_ARG),
+                                       YEAR("YEAR", "year", CTL_ARG),
+                                       CTL_STR("reason", "reason", 0),
+                                       {0}};
 static const ctl_arg A_AWARD_LIST[] = {
-    CTL_FLAG("csv"),
-    CTL_STR("programme", 0),
-    YEAR("year", 0),
-    CTL_ENUM("status", &ccip__funding__award_status__descriptor, "AWARD_", 0),
-    CTL_STR("grantee", 0),
-    CTL_INT("limit", 1, 5000, 0),
+    CTL_FLAG("csv", NULL),
+    CTL_STR("programme", "programme_code", 0),
+    YEAR("year", "year", 0),
+    CTL_ENUM("status", "status", &ccip__funding__award_status__descriptor, "AWARD_", 0),
+    CTL_STR("grantee", "grantee_uscc", 0),
+    CTL_INT("limit", "limit", 1, 5000, 0),
     {0}};
-
-static int s_award_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ListAwardsRequest rq = CCIP__FUNDING__LIST_AWARDS_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "programme");
-    rq.grantee_uscc = ctl_str(a, "grantee");
-    rq.year = (int32_t)ctl_int(a, "year");
-    rq.status = (Ccip__Funding__AwardStatus)ctl_int(a, "status");
-    rq.limit = (int32_t)ctl_int(a, "limit");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_AWARD_SHOW[] = {
-    CTL_STR("AWARD", CTL_ARG_OPTIONAL), CTL_FLAG("csv"), CTL_STR("application", 0), {0}};
+static const ctl_arg A_AWARD_SHOW[] = {CTL_STR("AWARD", "award_id", CTL_ARG_OPTIONAL),
+                                       CTL_FLAG("csv", NULL),
+                                       CTL_STR("application", "application_id", 0),
+                                       {0}};
 
 static int s_award_show(ctl_opts *o, ctl_args *a)
 {
-    Ccip__Funding__GetAwardRequest rq = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     if (!ctl_given(a, "AWARD") && !ctl_given(a, "application")) {
         fprintf(stderr, "ccipctl: give an award id or --application ID\n");
         return CTL_USAGE;
     }
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.application_id = ctl_str(a, "application");
+    Ccip__Funding__GetAwardRequest rq = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_CONFIRM[] = {CTL_STR("AWARD", CTL_ARG),
-                                    CTL_YUAN("amount", 0),
-                                    CTL_STR("category", 0),
-                                    CTL_STR("note", 0),
+static const ctl_arg A_CONFIRM[] = {CTL_STR("AWARD", "award_id", CTL_ARG),
+                                    CTL_YUAN("amount", "amount_fen", 0),
+                                    CTL_STR("category", "category", 0),
+                                    CTL_STR("note", "note", 0),
                                     {0}};
-
-static int s_award_confirm(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.amount_fen = ctl_int(a, "amount");
-    rq.category = ctl_str(a, "category");
-    rq.note = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_AWARD_ACTION[] = {CTL_STR("AWARD", CTL_ARG), CTL_STR("reason", 0), {0}};
-
-/* reject, sign, suspend, resume, terminate: the table line gives the type. */
-static int s_award_action(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__AwardActionRequest rq = CCIP__FUNDING__AWARD_ACTION_REQUEST__INIT;
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_LINK[] = {CTL_STR("AWARD", CTL_ARG), CTL_STR("WORK_ID", CTL_ARG), {0}};
-
-static int s_award_link(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__LinkWorkRequest rq = CCIP__FUNDING__LINK_WORK_REQUEST__INIT;
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.work_id = ctl_str(a, "WORK_ID");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_PAYMENT_REQUEST[] = {
-    CTL_STR("AWARD", CTL_ARG), CTL_INT("TRANCHE", 1, 10, CTL_ARG), {0}};
-
-static int s_payment_request(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__RequestPaymentRequest rq = CCIP__FUNDING__REQUEST_PAYMENT_REQUEST__INIT;
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.tranche_number = (int32_t)ctl_int(a, "TRANCHE");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_APPROVE[] = {CTL_STR("PAYMENT", CTL_ARG), CTL_STR("ref", 0), {0}};
-
-static int s_payment_approve(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ApprovePaymentRequest rq = CCIP__FUNDING__APPROVE_PAYMENT_REQUEST__INIT;
-    rq.payment_id = ctl_str(a, "PAYMENT");
-    rq.payment_ref = ctl_str(a, "ref");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_CANCEL[] = {CTL_STR("PAYMENT", CTL_ARG), CTL_STR("reason", 0), {0}};
-
-static int s_payment_cancel(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__CancelPaymentRequest rq = CCIP__FUNDING__CANCEL_PAYMENT_REQUEST__INIT;
-    rq.payment_id = ctl_str(a, "PAYMENT");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
+static const ctl_arg A_AWARD_ACTION[] = {
+    CTL_STR("AWARD", "award_id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
+static const ctl_arg A_LINK[] = {
+    CTL_STR("AWARD", "award_id", CTL_ARG), CTL_STR("WORK_ID", "work_id", CTL_ARG), {0}};
+static const ctl_arg A_PAYMENT_REQUEST[] = {CTL_STR("AWARD", "award_id", CTL_ARG),
+                                            CTL_INT("TRANCHE", "tranche_number", 1, 10, CTL_ARG),
+                                            {0}};
+static const ctl_arg A_APPROVE[] = {
+    CTL_STR("PAYMENT", "payment_id", CTL_ARG), CTL_STR("ref", "payment_ref", 0), {0}};
+static const ctl_arg A_CANCEL[] = {
+    CTL_STR("PAYMENT", "payment_id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
 static const ctl_arg A_REPORT_SAVE[] = {
-    CTL_STR("AWARD", CTL_ARG),
-    CTL_STR("report", 0),
-    CTL_ENUM("kind", &ccip__funding__report_kind__descriptor, NULL, 0),
-    CTL_STR("period", 0),
-    CTL_STR("progress", 0),
-    CTL_STR("line", CTL_REPEATED),
-    CTL_STR("document", CTL_REPEATED),
+    CTL_STR("AWARD", "award_id", CTL_ARG),
+    CTL_STR("report", "report_id", 0),
+    CTL_ENUM("kind", "kind", &ccip__funding__report_kind__descriptor, NULL, 0),
+    CTL_STR("period", "period", 0),
+    CTL_STR("progress", "progress", 0),
+    CTL_STR("line", NULL, CTL_REPEATED),
+    CTL_STR("document", NULL, CTL_REPEATED),
     {0}};
 
+/* --kind defaults to INTERIM; --line ITEM=YUAN and --document NAME=SHA256
+ * are split here. */
 static int s_report_save(ctl_opts *o, ctl_args *a)
 {
     Ccip__Funding__SaveReportRequest rq = CCIP__FUNDING__SAVE_REPORT_REQUEST__INIT;
+    rq.kind = CCIP__FUNDING__REPORT_KIND__INTERIM;
     int nlines = ctl_given(a, "line"), ndocs = ctl_given(a, "document");
     Ccip__Funding__SpendLine *lines = ctl_alloc(a, (size_t)nlines * sizeof *lines);
     Ccip__Funding__ReportDocument *docs = ctl_alloc(a, (size_t)ndocs * sizeof *docs);
     rq.lines = ctl_alloc(a, (size_t)nlines * sizeof *rq.lines);
     rq.documents = ctl_alloc(a, (size_t)ndocs * sizeof *rq.documents);
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.report_id = ctl_str(a, "report");
-    rq.kind = ctl_given(a, "kind") ? (Ccip__Funding__ReportKind)ctl_int(a, "kind")
-                                   : CCIP__FUNDING__REPORT_KIND__INTERIM;
-    rq.period = ctl_str(a, "period");
-    rq.progress = ctl_str(a, "progress");
     for (int i = 0; i < nlines; i++) {
         char *yuan, *item = ctl_cut(a, ctl_str_at(a, "line", i), '=', 1, &yuan);
         if (!yuan || !item[0]) {
@@ -762,184 +649,125 @@ static int s_report_save(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_REPORT_ACTION[] = {CTL_STR("REPORT", CTL_ARG), CTL_STR("note", 0), {0}};
-
-/* submit, accept, return: the table line gives the type. */
-static int s_report_action(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ReportActionRequest rq = CCIP__FUNDING__REPORT_ACTION_REQUEST__INIT;
-    rq.report_id = ctl_str(a, "REPORT");
-    rq.note = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
+static const ctl_arg A_REPORT_ACTION[] = {
+    CTL_STR("REPORT", "report_id", CTL_ARG), CTL_STR("note", "note", 0), {0}};
 static const ctl_arg A_SCHEDULE[] = {
-    CTL_STR("AWARD", CTL_ARG),
-    CTL_ENUM("kind", &ccip__funding__inspection_kind__descriptor, NULL, CTL_REQUIRED),
-    CTL_TIME("date", CTL_REQUIRED),
-    CTL_STR("inspector", 0),
+    CTL_STR("AWARD", "award_id", CTL_ARG),
+    CTL_ENUM("kind", "kind", &ccip__funding__inspection_kind__descriptor, NULL, CTL_REQUIRED),
+    CTL_TIME("date", "scheduled_for_us", CTL_REQUIRED),
+    CTL_STR("inspector", "inspector", 0),
     {0}};
-
-static int s_inspection_schedule(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ScheduleInspectionRequest rq = CCIP__FUNDING__SCHEDULE_INSPECTION_REQUEST__INIT;
-    rq.award_id = ctl_str(a, "AWARD");
-    rq.kind = (Ccip__Funding__InspectionKind)ctl_int(a, "kind");
-    rq.scheduled_for_us = ctl_int(a, "date");
-    rq.inspector = ctl_str(a, "inspector");
-    return ctl_send(o, a, &rq.base);
-}
-
 static const ctl_arg A_RECORD[] = {
-    CTL_STR("INSPECTION", CTL_ARG),
-    CTL_ENUM("finding", &ccip__funding__finding__descriptor, NULL, CTL_REQUIRED),
-    CTL_STR("notes", 0),
-    CTL_TIME("correct-by", 0),
-    CTL_YUAN("misused", 0),
+    CTL_STR("INSPECTION", "inspection_id", CTL_ARG),
+    CTL_ENUM("finding", "finding", &ccip__funding__finding__descriptor, NULL, CTL_REQUIRED),
+    CTL_STR("notes", "notes", 0),
+    CTL_TIME("correct-by", "correct_by_us", 0),
+    CTL_YUAN("misused", "misused_fen", 0),
     {0}};
-
-static int s_inspection_record(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__RecordInspectionRequest rq = CCIP__FUNDING__RECORD_INSPECTION_REQUEST__INIT;
-    rq.inspection_id = ctl_str(a, "INSPECTION");
-    rq.finding = (Ccip__Funding__Finding)ctl_int(a, "finding");
-    rq.notes = ctl_str(a, "notes");
-    rq.correct_by_us = ctl_int(a, "correct-by");
-    rq.misused_fen = ctl_int(a, "misused");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_RECOVER[] = {
-    CTL_STR("CLAWBACK", CTL_ARG), CTL_YUAN("AMOUNT", CTL_ARG), CTL_STR("reference", 0), {0}};
-
-static int s_clawback_recover(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__RecoverRequest rq = CCIP__FUNDING__RECOVER_REQUEST__INIT;
-    rq.clawback_id = ctl_str(a, "CLAWBACK");
-    rq.amount_fen = ctl_int(a, "AMOUNT");
-    rq.reference = ctl_str(a, "reference");
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_summary(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__YearSummaryRequest rq = CCIP__FUNDING__YEAR_SUMMARY_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "CODE");
-    rq.year = (int32_t)ctl_int(a, "YEAR");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_JOURNAL[] = {CTL_FLAG("csv"),
-                                    CTL_STR("programme", 0),
-                                    YEAR("year", 0),
-                                    CTL_STR("award", 0),
-                                    CTL_INT("after", 0, INT64_MAX, 0),
-                                    CTL_INT("limit", 1, 2000, 0),
+static const ctl_arg A_RECOVER[] = {CTL_STR("CLAWBACK", "clawback_id", CTL_ARG),
+                                    CTL_YUAN("AMOUNT", "amount_fen", CTL_ARG),
+                                    CTL_STR("reference", "reference", 0),
                                     {0}};
-
-static int s_journal(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Funding__ListJournalRequest rq = CCIP__FUNDING__LIST_JOURNAL_REQUEST__INIT;
-    rq.programme_code = ctl_str(a, "programme");
-    rq.award_id = ctl_str(a, "award");
-    rq.year = (int32_t)ctl_int(a, "year");
-    rq.after_id = ctl_int(a, "after");
-    rq.limit = (int32_t)ctl_int(a, "limit");
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_JOURNAL[] = {CTL_FLAG("csv", NULL),
+                                    CTL_STR("programme", "programme_code", 0),
+                                    YEAR("year", "year", 0),
+                                    CTL_STR("award", "award_id", 0),
+                                    CTL_INT("after", "after_id", 0, INT64_MAX, 0),
+                                    CTL_INT("limit", "limit", 1, 2000, 0),
+                                    {0}};
 
 /* Prints the verification; exits 1 when the ledger does not verify. */
 static int s_verify(ctl_opts *o, ctl_args *a)
 {
     Ccip__Funding__VerifyLedgerRequest rq = CCIP__FUNDING__VERIFY_LEDGER_REQUEST__INIT;
-    const ctl_command *cmd = ctl_args_command(a);
-    ccip_client *c = NULL;
     ProtobufCMessage *reply = NULL;
-    int code = ctl_request(o, &c, "funding", cmd->type, &rq.base, cmd->reply, &reply);
-    ccip_client_destroy(&c);
+    int code = ctl_send_reply(o, a, &rq.base, &reply);
     if (code != CTL_OK)
         return code;
     int ok = ((const Ccip__Funding__VerifyLedgerReply *)reply)->ok;
-    ctl_print(o, a, reply, cmd->print);
+    ctl_print(o, a, reply, s_print_verify);
     protobuf_c_message_free_unpacked(reply, NULL);
     return ok ? CTL_OK : CTL_REFUSED;
 }
 
 /* ---- the table ---------------------------------------------------------------------- */
 
+#define Q(name) &ccip__funding__##name##_request__descriptor
 #define R(name) &ccip__funding__##name##_reply__descriptor
 
 static const ctl_command S_COMMANDS[] = {
     {"programme create",
-     "CODE --name NAME [--description TEXT] [--tranche PCT:CONDITION[:LABEL]]...", A_PROGRAMME,
-     "funding.programme.create.v1", R(programme), s_print_programme, .run = s_programme_create},
+     "CODE --name NAME [--description TEXT] [--tranche PCT:CONDITION[:LABEL]]...",
+     A_PROGRAMME_CREATE, "funding.programme.create.v1", Q(create_programme), R(programme),
+     s_print_programme, s_programme_create},
     {"programme configure", "CODE --reason WHY [--name NAME] [--description TEXT] [--tranche ...]",
-     A_PROGRAMME, "funding.programme.configure.v1", R(programme), s_print_programme,
-     .run = s_programme_configure},
-    {"programme show", "CODE", A_CODE, "funding.programme.get.v1", R(programme), s_print_programme,
-     .run = s_programme_show},
-    {"programme list", "[--csv]", A_CSV, "funding.programme.list.v1", R(list_programmes),
-     s_print_programmes, .run = s_programme_list},
+     A_PROGRAMME_CONFIGURE, "funding.programme.configure.v1", Q(configure_programme), R(programme),
+     s_print_programme, s_programme_configure},
+    {"programme show", "CODE", A_PROGRAMME_SHOW, "funding.programme.get.v1", Q(get_programme),
+     R(programme), s_print_programme},
+    {"programme list", "[--csv]", A_CSV, "funding.programme.list.v1", Q(list_programmes),
+     R(list_programmes), s_print_programmes},
     {"budget set", "CODE YEAR YUAN --reason WHY [--category CATEGORY]", A_BUDGET_SET,
-     "funding.budget.set.v1", R(budget), s_print_budget, .run = s_budget_set},
-    {"budget show", "CODE YEAR [--csv]", A_BUDGET_SHOW, "funding.budget.get.v1", R(budget),
-     s_print_budget, .run = s_budget_show},
+     "funding.budget.set.v1", Q(set_budget), R(budget), s_print_budget},
+    {"budget show", "CODE YEAR [--csv]", A_YEAR, "funding.budget.get.v1", Q(get_budget), R(budget),
+     s_print_budget},
     {"budget list", "[--programme CODE] [--year YEAR] [--csv]", A_BUDGET_LIST,
-     "funding.budget.list.v1", R(list_budgets), s_print_budgets, .run = s_budget_list},
-    {"year close", "CODE YEAR --reason WHY", A_YEAR_CLOSE, "funding.year.close.v1", R(budget),
-     s_print_budget, .run = s_year_close},
+     "funding.budget.list.v1", Q(list_budgets), R(list_budgets), s_print_budgets},
+    {"year close", "CODE YEAR --reason WHY", A_YEAR_CLOSE, "funding.year.close.v1", Q(close_year),
+     R(budget), s_print_budget},
     {"award list",
      "[--programme CODE] [--year YEAR] [--status STATUS] [--grantee USCC] [--limit N] [--csv]",
-     A_AWARD_LIST, "funding.award.list.v1", R(list_awards), s_print_awards, .run = s_award_list},
+     A_AWARD_LIST, "funding.award.list.v1", Q(list_awards), R(list_awards), s_print_awards},
     {"award show", "(AWARD | --application ID) [--csv: its tranches]", A_AWARD_SHOW,
-     "funding.award.get.v1", R(award), s_print_award, .run = s_award_show},
+     "funding.award.get.v1", Q(get_award), R(award), s_print_award, s_award_show},
     {"award confirm", "AWARD [--amount YUAN] [--category CATEGORY] [--note TEXT]", A_CONFIRM,
-     "funding.award.confirm.v1", R(award), s_print_award, .run = s_award_confirm},
-    {"award reject", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.reject.v1", R(award),
-     s_print_award, .run = s_award_action},
-    {"award sign", "AWARD [--reason NOTE]", A_AWARD_ACTION, "funding.award.sign.v1", R(award),
-     s_print_award, .run = s_award_action},
-    {"award suspend", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.suspend.v1", R(award),
-     s_print_award, .run = s_award_action},
-    {"award resume", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.resume.v1", R(award),
-     s_print_award, .run = s_award_action},
+     "funding.award.confirm.v1", Q(confirm_award), R(award), s_print_award},
+    {"award reject", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.reject.v1",
+     Q(award_action), R(award), s_print_award},
+    {"award sign", "AWARD [--reason NOTE]", A_AWARD_ACTION, "funding.award.sign.v1",
+     Q(award_action), R(award), s_print_award},
+    {"award suspend", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.suspend.v1",
+     Q(award_action), R(award), s_print_award},
+    {"award resume", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.resume.v1",
+     Q(award_action), R(award), s_print_award},
     {"award terminate", "AWARD --reason WHY", A_AWARD_ACTION, "funding.award.terminate.v1",
-     R(award), s_print_award, .run = s_award_action},
-    {"award link-work", "AWARD WORK_ID", A_LINK, "funding.award.link_work.v1", R(award),
-     s_print_award, .run = s_award_link},
+     Q(award_action), R(award), s_print_award},
+    {"award link-work", "AWARD WORK_ID", A_LINK, "funding.award.link_work.v1", Q(link_work),
+     R(award), s_print_award},
     {"payment request", "AWARD TRANCHE", A_PAYMENT_REQUEST, "funding.payment.request.v1",
-     R(payment), s_print_payment, .run = s_payment_request},
+     Q(request_payment), R(payment), s_print_payment},
     {"payment approve", "PAYMENT [--ref TREASURY_REFERENCE]", A_APPROVE,
-     "funding.payment.approve.v1", R(payment), s_print_payment, .run = s_payment_approve},
-    {"payment cancel", "PAYMENT --reason WHY", A_CANCEL, "funding.payment.cancel.v1", R(payment),
-     s_print_payment, .run = s_payment_cancel},
+     "funding.payment.approve.v1", Q(approve_payment), R(payment), s_print_payment},
+    {"payment cancel", "PAYMENT --reason WHY", A_CANCEL, "funding.payment.cancel.v1",
+     Q(cancel_payment), R(payment), s_print_payment},
     {"report save",
      "AWARD [--report ID] --kind INTERIM|FINAL --period TEXT --progress TEXT --line ITEM=YUAN... "
      "[--document NAME=SHA256]...",
-     A_REPORT_SAVE, "funding.report.save.v1", R(use_report), s_print_report, .run = s_report_save},
-    {"report submit", "REPORT", A_REPORT_ACTION, "funding.report.submit.v1", R(use_report),
-     s_print_report, .run = s_report_action},
+     A_REPORT_SAVE, "funding.report.save.v1", Q(save_report), R(use_report), s_print_report,
+     s_report_save},
+    {"report submit", "REPORT", A_REPORT_ACTION, "funding.report.submit.v1", Q(report_action),
+     R(use_report), s_print_report},
     {"report accept", "REPORT [--note TEXT]", A_REPORT_ACTION, "funding.report.accept.v1",
-     R(use_report), s_print_report, .run = s_report_action},
+     Q(report_action), R(use_report), s_print_report},
     {"report return", "REPORT --note WHAT_TO_CORRECT", A_REPORT_ACTION, "funding.report.return.v1",
-     R(use_report), s_print_report, .run = s_report_action},
+     Q(report_action), R(use_report), s_print_report},
     {"inspection schedule", "AWARD --kind MIDTERM|COMPLETION|AD_HOC --date DATE --inspector NAME",
-     A_SCHEDULE, "funding.inspection.schedule.v1", R(inspection), s_print_inspection,
-     .run = s_inspection_schedule},
+     A_SCHEDULE, "funding.inspection.schedule.v1", Q(schedule_inspection), R(inspection),
+     s_print_inspection},
     {"inspection record",
      "INSPECTION --finding COMPLIANT|ISSUES|MISUSE --notes TEXT [--correct-by DATE] [--misused "
      "YUAN]",
-     A_RECORD, "funding.inspection.record.v1", R(inspection), s_print_inspection,
-     .run = s_inspection_record},
+     A_RECORD, "funding.inspection.record.v1", Q(record_inspection), R(inspection),
+     s_print_inspection},
     {"clawback recover", "CLAWBACK YUAN --reference RECEIPT", A_RECOVER,
-     "funding.clawback.recover.v1", R(clawback), s_print_clawback, .run = s_clawback_recover},
-    {"summary", "CODE YEAR [--csv]", A_BUDGET_SHOW, "funding.summary.year.v1", R(year_summary),
-     s_print_summary, .run = s_summary},
+     "funding.clawback.recover.v1", Q(recover), R(clawback), s_print_clawback},
+    {"summary", "CODE YEAR [--csv]", A_YEAR, "funding.summary.year.v1", Q(year_summary),
+     R(year_summary), s_print_summary},
     {"journal",
      "[--programme CODE] [--year YEAR] [--award AWARD] [--after ENTRY] [--limit N] [--csv]",
-     A_JOURNAL, "funding.journal.list.v1", R(list_journal), s_print_journal, .run = s_journal},
-    {"verify", "[--csv]", A_CSV, "funding.ledger.verify.v1", R(verify_ledger), s_print_verify,
-     .run = s_verify},
+     A_JOURNAL, "funding.journal.list.v1", Q(list_journal), R(list_journal), s_print_journal},
+    {"verify", "[--csv]", A_CSV, "funding.ledger.verify.v1", Q(verify_ledger), R(verify_ledger),
+     s_print_verify, s_verify},
 };
 
 static const ctl_service S_FUNDING = {

@@ -286,147 +286,62 @@ static char *s_base_name(char *path)
     return slash ? slash + 1 : path;
 }
 
-/* ---- calls ----------------------------------------------------------------------- */
+/* ---- calls and organisations -------------------------------------------------------- */
 
-#define CALL_KIND(name, flags) CTL_ENUM(name, &ccip__intake__call_kind__descriptor, NULL, flags)
-#define ORG_TYPE(name, flags)                                                                      \
-    CTL_ENUM(name, &ccip__intake__organisation_type__descriptor, NULL, flags)
+#define CALL_KIND(name, flags)                                                                     \
+    CTL_ENUM(name, "kind", &ccip__intake__call_kind__descriptor, NULL, flags)
 
-static const ctl_arg A_CALL_OPEN[] = {
-    CALL_KIND("kind", CTL_REQUIRED),    CTL_INT("year", 1, 9999, CTL_REQUIRED),
-    CTL_STR("title", CTL_REQUIRED),     CTL_TIME("opens", CTL_REQUIRED),
-    CTL_TIME("closes", CTL_REQUIRED),   CTL_STR("require", CTL_REPEATED),
-    ORG_TYPE("eligible", CTL_REPEATED), CTL_STR("fund-programme", 0),
-    CTL_YUAN("max-request", 0),         {0}};
+static const ctl_arg A_CALL_OPEN[] = {CALL_KIND("kind", CTL_REQUIRED),
+                                      CTL_INT("year", "year", 1, 9999, CTL_REQUIRED),
+                                      CTL_STR("title", "title", CTL_REQUIRED),
+                                      CTL_TIME("opens", "opens_at_us", CTL_REQUIRED),
+                                      CTL_TIME("closes", "closes_at_us", CTL_REQUIRED),
+                                      CTL_STR("require", "required_documents", CTL_REPEATED),
+                                      CTL_ENUM("eligible", "eligible_types",
+                                               &ccip__intake__organisation_type__descriptor, NULL,
+                                               CTL_REPEATED),
+                                      CTL_STR("fund-programme", "fund_programme_code", 0),
+                                      CTL_YUAN("max-request", "max_request_fen", 0),
+                                      {0}};
+static const ctl_arg A_CALL_CLOSE[] = {
+    CTL_STR("CALL_ID", "call_id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
+static const ctl_arg A_CALL_LIST[] = {CTL_INT("year", "year", 1, 9999, 0),
+                                      CALL_KIND("kind", 0),
+                                      CTL_FLAG("accepting", "accepting_only"),
+                                      {0}};
+static const ctl_arg A_CALL_SHOW[] = {CTL_STR("CALL_ID", "call_id", CTL_ARG), {0}};
 
-static int s_call_open(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__OpenCallRequest rq = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
-    rq.kind = (Ccip__Intake__CallKind)ctl_int(a, "kind");
-    rq.year = (int32_t)ctl_int(a, "year");
-    rq.title = ctl_str(a, "title");
-    rq.opens_at_us = ctl_int(a, "opens");
-    rq.closes_at_us = ctl_int(a, "closes");
-    rq.required_documents = ctl_str_all(a, "require", &rq.n_required_documents);
-    rq.n_eligible_types = (size_t)ctl_given(a, "eligible");
-    rq.eligible_types = ctl_alloc(a, rq.n_eligible_types * sizeof *rq.eligible_types);
-    for (size_t i = 0; i < rq.n_eligible_types; i++)
-        rq.eligible_types[i] = (Ccip__Intake__OrganisationType)ctl_int_at(a, "eligible", (int)i);
-    rq.fund_programme_code = ctl_str(a, "fund-programme");
-    rq.max_request_fen = ctl_int(a, "max-request");
-    return ctl_send(o, a, &rq.base);
-}
+/* An organisation's details; update sends them in its details field. */
+#define ORG_DETAILS(in)                                                                            \
+    CTL_STR("uscc", in "uscc", 0), CTL_STR("name", in "name", 0),                                  \
+        CTL_ENUM("type", in "type", &ccip__intake__organisation_type__descriptor, NULL,            \
+                 CTL_REQUIRED),                                                                    \
+        CTL_STR("district", in "district", 0), CTL_STR("legal-rep", in "legal_representative", 0), \
+        CTL_STR("contact-name", in "contact_name", 0),                                             \
+        CTL_STR("contact-phone", in "contact_phone", 0),                                           \
+        CTL_STR("contact-email", in "contact_email", 0), CTL_STR("address", in "address", 0)
 
-static const ctl_arg A_CALL_CLOSE[] = {CTL_STR("CALL_ID", CTL_ARG), CTL_STR("reason", 0), {0}};
-
-static int s_call_close(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__CloseCallRequest rq = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
-    rq.call_id = ctl_str(a, "CALL_ID");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_call_close_due(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__CloseDueRequest rq = CCIP__INTAKE__CLOSE_DUE_REQUEST__INIT;
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_CALL_LIST[] = {
-    CTL_INT("year", 1, 9999, 0), CALL_KIND("kind", 0), CTL_FLAG("accepting"), {0}};
-
-static int s_call_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__ListCallsRequest rq = CCIP__INTAKE__LIST_CALLS_REQUEST__INIT;
-    rq.year = (int32_t)ctl_int(a, "year");
-    rq.kind = (Ccip__Intake__CallKind)ctl_int(a, "kind");
-    rq.accepting_only = ctl_given(a, "accepting") > 0;
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_CALL_ID[] = {CTL_STR("CALL_ID", CTL_ARG), {0}};
-
-static int s_call_show(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__GetCallRequest rq = CCIP__INTAKE__GET_CALL_REQUEST__INIT;
-    rq.call_id = ctl_str(a, "CALL_ID");
-    return ctl_send(o, a, &rq.base);
-}
-
-/* ---- organisations --------------------------------------------------------------- */
-
-#define ORG_DETAILS                                                                                \
-    CTL_STR("uscc", 0), CTL_STR("name", 0), ORG_TYPE("type", CTL_REQUIRED),                        \
-        CTL_STR("district", 0), CTL_STR("legal-rep", 0), CTL_STR("contact-name", 0),               \
-        CTL_STR("contact-phone", 0), CTL_STR("contact-email", 0), CTL_STR("address", 0)
-
-static const ctl_arg A_ORG_REGISTER[] = {ORG_DETAILS, {0}};
-static const ctl_arg A_ORG_UPDATE[] = {ORG_DETAILS, CTL_STR("reason", 0), {0}};
-
-/* The details register and update send (missing ones are the service's to
- * explain, with the field's name). */
-static void s_org_details(const ctl_args *a, Ccip__Intake__RegisterOrganisationRequest *rq)
-{
-    rq->uscc = ctl_str(a, "uscc");
-    rq->name = ctl_str(a, "name");
-    rq->type = (Ccip__Intake__OrganisationType)ctl_int(a, "type");
-    rq->district = ctl_str(a, "district");
-    rq->legal_representative = ctl_str(a, "legal-rep");
-    rq->contact_name = ctl_str(a, "contact-name");
-    rq->contact_phone = ctl_str(a, "contact-phone");
-    rq->contact_email = ctl_str(a, "contact-email");
-    rq->address = ctl_str(a, "address");
-}
-
-static int s_org_register(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__RegisterOrganisationRequest rq =
-        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
-    s_org_details(a, &rq);
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_org_update(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__RegisterOrganisationRequest details =
-        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
-    Ccip__Intake__UpdateOrganisationRequest rq = CCIP__INTAKE__UPDATE_ORGANISATION_REQUEST__INIT;
-    s_org_details(a, &details);
-    rq.details = &details;
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_ORG_VERIFY[] = {CTL_STR("USCC", CTL_ARG), CTL_STR("note", 0), {0}};
-
-static int s_org_verify(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__VerifyOrganisationRequest rq = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
-    rq.uscc = ctl_str(a, "USCC");
-    rq.note = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_USCC[] = {CTL_STR("USCC", CTL_ARG), {0}};
-
-static int s_org_show(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__GetOrganisationRequest rq = CCIP__INTAKE__GET_ORGANISATION_REQUEST__INIT;
-    rq.uscc = ctl_str(a, "USCC");
-    return ctl_send(o, a, &rq.base);
-}
+/* Missing details are the service's to explain, with the field's name. */
+static const ctl_arg A_ORG_REGISTER[] = {ORG_DETAILS(""), {0}};
+static const ctl_arg A_ORG_UPDATE[] = {
+    ORG_DETAILS("details."), CTL_STR("reason", "reason", 0), {0}};
+static const ctl_arg A_ORG_VERIFY[] = {
+    CTL_STR("USCC", "uscc", CTL_ARG), CTL_STR("note", "note", 0), {0}};
+static const ctl_arg A_ORG_SHOW[] = {CTL_STR("USCC", "uscc", CTL_ARG), {0}};
 
 /* ---- application content ------------------------------------------------------------ */
 
-/* The content and facts options of draft, file and update. */
+/* The content and facts options of draft, file and update; the content's
+ * own fields are filled from the table, the facts here. */
 #define CONTENT_ARGS                                                                               \
-    CTL_STR("title", 0), CTL_STR("summary", 0), CTL_STR("summary-file", 0),                        \
-        CTL_STR("district", 0), CTL_YUAN("requested", 0), CTL_STR("cluster-name", 0),              \
-        CTL_STR("location", 0), CTL_INT("area-m2", 0, INT64_MAX, 0),                               \
-        CTL_INT("enterprises", 0, INT32_MAX, 0), CTL_INT("employees", 0, INT32_MAX, 0),            \
-        CTL_STR("lead-operator", 0), CTL_STR("programme", CTL_REPEATED),                           \
-        CTL_INT("capacity", 0, INT32_MAX, 0), CTL_STR("budget-line", CTL_REPEATED)
+    CTL_STR("title", "content.title", 0), CTL_STR("summary", "content.summary", 0),                \
+        CTL_STR("summary-file", NULL, 0), CTL_STR("district", "content.district", 0),              \
+        CTL_YUAN("requested", "content.requested_fen", 0), CTL_STR("cluster-name", NULL, 0),       \
+        CTL_STR("location", NULL, 0), CTL_INT("area-m2", NULL, 0, INT64_MAX, 0),                   \
+        CTL_INT("enterprises", NULL, 0, INT32_MAX, 0),                                             \
+        CTL_INT("employees", NULL, 0, INT32_MAX, 0), CTL_STR("lead-operator", NULL, 0),            \
+        CTL_STR("programme", NULL, CTL_REPEATED), CTL_INT("capacity", NULL, 0, INT32_MAX, 0),      \
+        CTL_STR("budget-line", NULL, CTL_REPEATED)
 
 #define CONTENT_USAGE                                                                              \
     "  content: --title TEXT --summary TEXT | --summary-file PATH --district DISTRICT\n"           \
@@ -534,18 +449,14 @@ static int s_project(ctl_args *a, s_content *b)
     return 0;
 }
 
-/* Builds the content from the options on top of `base` (the application as
- * it is, for an update; NULL for a draft). Returns 0 or -1 after printing
- * why. */
+/* The content on top of `base` (the application as it is, for an update;
+ * NULL for a new one): the summary file and the facts given (the content's
+ * own fields come from the table). Returns 0 or -1 after printing why. */
 static int s_content_build(ctl_args *a, const Ccip__Intake__ApplicationContent *base, s_content *b)
 {
     b->c = base ? *base : (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
     b->c.base =
         (ProtobufCMessage)PROTOBUF_C_MESSAGE_INIT(&ccip__intake__application_content__descriptor);
-    if (ctl_given(a, "title"))
-        b->c.title = ctl_str(a, "title");
-    if (ctl_given(a, "summary"))
-        b->c.summary = ctl_str(a, "summary");
     if (ctl_given(a, "summary-file")) {
         size_t n;
         uint8_t *text = ctl_read_file(a, ctl_str(a, "summary-file"), SUMMARY_FILE_MAX, &n);
@@ -553,10 +464,6 @@ static int s_content_build(ctl_args *a, const Ccip__Intake__ApplicationContent *
             return -1;
         b->c.summary = (char *)text;
     }
-    if (ctl_given(a, "district"))
-        b->c.district = ctl_str(a, "district");
-    if (ctl_given(a, "requested"))
-        b->c.requested_fen = ctl_int(a, "requested");
     int cluster = ctl_given(a, "cluster-name") || ctl_given(a, "location") ||
                   ctl_given(a, "area-m2") || ctl_given(a, "enterprises") ||
                   ctl_given(a, "employees") || ctl_given(a, "lead-operator");
@@ -578,8 +485,10 @@ static int s_content_build(ctl_args *a, const Ccip__Intake__ApplicationContent *
 
 /* ---- applications ------------------------------------------------------------------ */
 
-static const ctl_arg A_APP_DRAFT[] = {
-    CTL_STR("call", CTL_REQUIRED), CTL_STR("org", 0), CONTENT_ARGS, {0}};
+static const ctl_arg A_APP_DRAFT[] = {CTL_STR("call", "call_id", CTL_REQUIRED),
+                                      CTL_STR("org", "applicant_uscc", 0),
+                                      CONTENT_ARGS,
+                                      {0}};
 
 static int s_app_draft(ctl_opts *o, ctl_args *a)
 {
@@ -587,28 +496,25 @@ static int s_app_draft(ctl_opts *o, ctl_args *a)
     s_content b;
     if (s_content_build(a, NULL, &b) < 0)
         return CTL_USAGE;
-    rq.call_id = ctl_str(a, "call");
-    rq.applicant_uscc = ctl_str(a, "org");
     rq.content = &b.c;
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_APP_FILE[] = {CTL_STR("call", CTL_REQUIRED),
-                                     CTL_STR("org", 0),
-                                     CTL_STR("document", CTL_REPEATED),
+static const ctl_arg A_APP_FILE[] = {CTL_STR("call", "call_id", CTL_REQUIRED),
+                                     CTL_STR("org", "applicant_uscc", 0),
+                                     CTL_STR("document", NULL, CTL_REPEATED),
                                      CONTENT_ARGS,
                                      {0}};
 
+/* The content, and every --document DOC_TYPE=PATH read into the one
+ * message. */
 static int s_app_file(ctl_opts *o, ctl_args *a)
 {
     Ccip__Intake__FileApplicationRequest rq = CCIP__INTAKE__FILE_APPLICATION_REQUEST__INIT;
     s_content b;
     if (s_content_build(a, NULL, &b) < 0)
         return CTL_USAGE;
-    rq.call_id = ctl_str(a, "call");
-    rq.applicant_uscc = ctl_str(a, "org");
     rq.content = &b.c;
-    /* All documents travel in the one message. */
     size_t room = CCIP_SOCK_MAX_MESSAGE_DEFAULT - DOCUMENT_OVERHEAD;
     size_t n = (size_t)ctl_given(a, "document");
     Ccip__Intake__DocumentUpload *uploads = ctl_alloc(a, n * sizeof *uploads);
@@ -637,7 +543,8 @@ static int s_app_file(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_APP_UPDATE[] = {CTL_STR("APPLICATION_ID", CTL_ARG), CONTENT_ARGS, {0}};
+static const ctl_arg A_APP_UPDATE[] = {
+    CTL_STR("APPLICATION_ID", "application_id", CTL_ARG), CONTENT_ARGS, {0}};
 
 /* An update replaces the content: it starts from what is stored. */
 static int s_app_update(ctl_opts *o, ctl_args *a)
@@ -659,7 +566,6 @@ static int s_app_update(ctl_opts *o, ctl_args *a)
         code = CTL_USAGE;
     if (code == CTL_OK) {
         Ccip__Intake__UpdateApplicationRequest rq = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
-        rq.application_id = g.application_id;
         rq.content = &b.c;
         code = ctl_send(o, a, &rq.base);
     }
@@ -668,43 +574,34 @@ static int s_app_update(ctl_opts *o, ctl_args *a)
     return code;
 }
 
-static const ctl_arg A_ADD_DOCUMENT[] = {
-    CTL_STR("APPLICATION_ID", CTL_ARG), CTL_STR("type", CTL_REQUIRED),
-    CTL_STR("file", CTL_REQUIRED),      CTL_STR("name", 0),
-    CTL_STR("media-type", 0),           {0}};
+static const ctl_arg A_ADD_DOCUMENT[] = {CTL_STR("APPLICATION_ID", "application_id", CTL_ARG),
+                                         CTL_STR("type", "doc_type", CTL_REQUIRED),
+                                         CTL_STR("file", NULL, CTL_REQUIRED),
+                                         CTL_STR("name", "name", 0),
+                                         CTL_STR("media-type", "media_type", 0),
+                                         {0}};
 
+/* The file's content; its name and media type unless given. */
 static int s_app_add_document(ctl_opts *o, ctl_args *a)
 {
     Ccip__Intake__AddDocumentRequest rq = CCIP__INTAKE__ADD_DOCUMENT_REQUEST__INIT;
     char *file = ctl_str(a, "file");
-    size_t len = 0;
     uint8_t *content =
-        ctl_read_file(a, file, CCIP_SOCK_MAX_MESSAGE_DEFAULT - DOCUMENT_OVERHEAD, &len);
+        ctl_read_file(a, file, CCIP_SOCK_MAX_MESSAGE_DEFAULT - DOCUMENT_OVERHEAD, &rq.content.len);
     if (!content)
         return CTL_LOCAL;
-    rq.application_id = ctl_str(a, "APPLICATION_ID");
-    rq.doc_type = ctl_str(a, "type");
-    rq.name = ctl_str_or(a, "name", s_base_name(file));
-    rq.media_type = ctl_str_or(a, "media-type", s_media_type(file));
     rq.content.data = content;
-    rq.content.len = len;
+    rq.name = s_base_name(file);
+    rq.media_type = (char *)s_media_type(file);
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_APP_DOCUMENT[] = {
-    CTL_STR("APPLICATION_ID", CTL_ARG), CTL_STR("DOCUMENT_ID", CTL_ARG), {0}};
-
-static int s_app_remove_document(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__RemoveDocumentRequest rq = CCIP__INTAKE__REMOVE_DOCUMENT_REQUEST__INIT;
-    rq.application_id = ctl_str(a, "APPLICATION_ID");
-    rq.document_id = ctl_str(a, "DOCUMENT_ID");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_GET_DOCUMENT[] = {CTL_STR("APPLICATION_ID", CTL_ARG),
-                                         CTL_STR("DOCUMENT_ID", CTL_ARG),
-                                         CTL_STR("out", CTL_REQUIRED),
+static const ctl_arg A_APP_DOCUMENT[] = {CTL_STR("APPLICATION_ID", "application_id", CTL_ARG),
+                                         CTL_STR("DOCUMENT_ID", "document_id", CTL_ARG),
+                                         {0}};
+static const ctl_arg A_GET_DOCUMENT[] = {CTL_STR("APPLICATION_ID", "application_id", CTL_ARG),
+                                         CTL_STR("DOCUMENT_ID", "document_id", CTL_ARG),
+                                         CTL_STR("out", NULL, CTL_REQUIRED),
                                          {0}};
 
 /* Writes the content to --out ("-": standard output), then says what it
@@ -712,14 +609,8 @@ static const ctl_arg A_GET_DOCUMENT[] = {CTL_STR("APPLICATION_ID", CTL_ARG),
 static int s_app_get_document(ctl_opts *o, ctl_args *a)
 {
     Ccip__Intake__GetDocumentRequest rq = CCIP__INTAKE__GET_DOCUMENT_REQUEST__INIT;
-    rq.application_id = ctl_str(a, "APPLICATION_ID");
-    rq.document_id = ctl_str(a, "DOCUMENT_ID");
-    const ctl_command *cmd = ctl_args_command(a);
-    ccip_client *c = NULL;
     Ccip__Intake__DocumentContentReply *r = NULL;
-    int code =
-        ctl_request(o, &c, "intake", cmd->type, &rq.base, cmd->reply, (ProtobufCMessage **)&r);
-    ccip_client_destroy(&c);
+    int code = ctl_send_reply(o, a, &rq.base, (ProtobufCMessage **)&r);
     if (code != CTL_OK)
         return code;
     const char *out = ctl_str(a, "out");
@@ -746,50 +637,25 @@ static int s_app_get_document(ctl_opts *o, ctl_args *a)
     return code;
 }
 
-static const ctl_arg A_APP_ID[] = {CTL_STR("APPLICATION_ID", CTL_ARG), {0}};
+/* submit, withdraw, accept, return, reject: one request; accept's --note
+ * is the reason field. */
+static const ctl_arg A_APP_ID[] = {CTL_STR("APPLICATION_ID", "application_id", CTL_ARG), {0}};
 static const ctl_arg A_APP_REASON[] = {
-    CTL_STR("APPLICATION_ID", CTL_ARG), CTL_STR("reason", 0), {0}};
-static const ctl_arg A_APP_WHY[] = {
-    CTL_STR("APPLICATION_ID", CTL_ARG), CTL_STR("reason", CTL_REQUIRED), {0}};
-static const ctl_arg A_APP_NOTE[] = {CTL_STR("APPLICATION_ID", CTL_ARG), CTL_STR("note", 0), {0}};
-
-/* submit, withdraw, accept, return, reject: the table line gives the type
- * and whether a --reason (or accept's --note) is taken. */
-static int s_app_transition(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__ApplicationActionRequest rq = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
-    rq.application_id = ctl_str(a, "APPLICATION_ID");
-    if (ctl_declares(a, "reason"))
-        rq.reason = ctl_str(a, "reason");
-    if (ctl_declares(a, "note"))
-        rq.reason = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_app_show(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__GetApplicationRequest rq = CCIP__INTAKE__GET_APPLICATION_REQUEST__INIT;
-    rq.application_id = ctl_str(a, "APPLICATION_ID");
-    return ctl_send(o, a, &rq.base);
-}
-
+    CTL_STR("APPLICATION_ID", "application_id", CTL_ARG), CTL_STR("reason", "reason", 0), {0}};
+static const ctl_arg A_APP_WHY[] = {CTL_STR("APPLICATION_ID", "application_id", CTL_ARG),
+                                    CTL_STR("reason", "reason", CTL_REQUIRED),
+                                    {0}};
+static const ctl_arg A_APP_NOTE[] = {
+    CTL_STR("APPLICATION_ID", "application_id", CTL_ARG), CTL_STR("note", "reason", 0), {0}};
 static const ctl_arg A_APP_LIST[] = {
-    CTL_STR("call", 0),
-    CTL_STR("org", 0),
-    CTL_ENUM("status", &ccip__intake__application_status__descriptor, NULL, 0),
+    CTL_STR("call", "call_id", 0),
+    CTL_STR("org", "applicant_uscc", 0),
+    CTL_ENUM("status", "status", &ccip__intake__application_status__descriptor, NULL, 0),
     {0}};
-
-static int s_app_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Intake__ListApplicationsRequest rq = CCIP__INTAKE__LIST_APPLICATIONS_REQUEST__INIT;
-    rq.call_id = ctl_str(a, "call");
-    rq.applicant_uscc = ctl_str(a, "org");
-    rq.status = (Ccip__Intake__ApplicationStatus)ctl_int(a, "status");
-    return ctl_send(o, a, &rq.base);
-}
 
 /* ---- the table ---------------------------------------------------------------------- */
 
+#define Q(name)   &ccip__intake__##name##_request__descriptor
 #define R(name)   &ccip__intake__##name##_reply__descriptor
 #define STAFF     "--role staff --actor ID"
 #define APPLICANT "--role applicant --actor org:USCC"
@@ -799,7 +665,7 @@ static const ctl_command S_COMMANDS[] = {
      "--kind KIND --year YEAR\n"
      "           --title TEXT --opens TIME --closes TIME [--require DOC_TYPE]...\n"
      "           [--eligible ORG_TYPE]... [--fund-programme CODE --max-request YUAN]",
-     A_CALL_OPEN, "intake.call.open.v1", R(call), s_print_call, .run = s_call_open, .who = STAFF,
+     A_CALL_OPEN, "intake.call.open.v1", Q(open_call), R(call), s_print_call, .who = STAFF,
      .summary = "open a call (staff)",
      .about =
          "  opens (publishes) a call. KIND: CLUSTER_IDENTIFICATION, TALENT_BASE_IDENTIFICATION or\n"
@@ -809,29 +675,28 @@ static const ctl_command S_COMMANDS[] = {
          "  --require names a document type every application must carry; --eligible limits "
          "who\n"
          "  may apply: DISTRICT_GOVERNMENT, MUNICIPAL_COMMISSION, ENTERPRISE, INSTITUTION.\n"},
-    {"call close", "CALL_ID [--reason TEXT]", A_CALL_CLOSE, "intake.call.close.v1", R(call),
-     s_print_call, .run = s_call_close, .who = STAFF, .summary = "close a call early (staff)",
+    {"call close", "CALL_ID [--reason TEXT]", A_CALL_CLOSE, "intake.call.close.v1", Q(close_call),
+     R(call), s_print_call, .who = STAFF, .summary = "close a call early (staff)",
      .about = "  closes a call before (or after) its closing time; no submissions are accepted "
               "after\n"},
-    {"call close-due", NULL, NULL, "intake.call.close_due.v1", R(close_due), s_print_closed,
-     .run = s_call_close_due, .who = STAFF,
-     .summary = "close every call whose window ended (staff)",
+    {"call close-due", NULL, NULL, "intake.call.close_due.v1", Q(close_due), R(close_due),
+     s_print_closed, .who = STAFF, .summary = "close every call whose window ended (staff)",
      .about = "  closes now every call whose submission window has ended (intake also does it "
               "by\n"
               "  itself every intake.close_check_seconds) and lists them\n"},
     {"call list", "[--year YEAR] [--kind KIND] [--accepting]", A_CALL_LIST, "intake.call.list.v1",
-     R(list_calls), s_print_calls, .run = s_call_list, .summary = "list calls",
+     Q(list_calls), R(list_calls), s_print_calls, .summary = "list calls",
      .about = "  lists calls, newest first; --accepting shows only those accepting submissions "
               "now\n"},
-    {"call show", "CALL_ID", A_CALL_ID, "intake.call.get.v1", R(call), s_print_call,
-     .run = s_call_show, .summary = "show a call",
+    {"call show", "CALL_ID", A_CALL_SHOW, "intake.call.get.v1", Q(get_call), R(call), s_print_call,
+     .summary = "show a call",
      .about = "  shows a call: window, required documents, who may apply\n"},
     {"org register",
      "--uscc CODE --name NAME --type ORG_TYPE\n"
      "           --district DISTRICT --legal-rep NAME --contact-name NAME --contact-phone PHONE\n"
      "           [--contact-email EMAIL] [--address TEXT]",
-     A_ORG_REGISTER, "intake.organisation.register.v1", R(organisation), s_print_org,
-     .run = s_org_register, .summary = "register an organisation",
+     A_ORG_REGISTER, "intake.organisation.register.v1", Q(register_organisation), R(organisation),
+     s_print_org, .summary = "register an organisation",
      .about = "  registers an organisation (an applicant registers itself: --role applicant "
               "--actor\n"
               "  org:CODE; staff may register any). ORG_TYPE: DISTRICT_GOVERNMENT, "
@@ -842,33 +707,34 @@ static const ctl_command S_COMMANDS[] = {
      "--uscc CODE --name NAME --type ORG_TYPE\n"
      "           --district DISTRICT --legal-rep NAME --contact-name NAME --contact-phone PHONE\n"
      "           [--contact-email EMAIL] [--address TEXT] [--reason TEXT]",
-     A_ORG_UPDATE, "intake.organisation.update.v1", R(organisation), s_print_org,
-     .run = s_org_update, .summary = "replace an organisation's details",
+     A_ORG_UPDATE, "intake.organisation.update.v1", Q(update_organisation), R(organisation),
+     s_print_org, .summary = "replace an organisation's details",
      .about = "  replaces an organisation's details with these (all of them, as at "
               "registration); a\n"
               "  new name, type or district withdraws its verification until staff verify it "
               "again\n"},
     {"org verify", "USCC [--note TEXT]", A_ORG_VERIFY, "intake.organisation.verify.v1",
-     R(organisation), s_print_org, .run = s_org_verify, .who = STAFF,
+     Q(verify_organisation), R(organisation), s_print_org, .who = STAFF,
      .summary = "verify an organisation (staff)",
      .about = "  records that staff checked the organisation; only then are its applications "
               "accepted\n"},
-    {"org show", "USCC", A_USCC, "intake.organisation.get.v1", R(organisation), s_print_org,
-     .run = s_org_show, .summary = "show an organisation",
+    {"org show", "USCC", A_ORG_SHOW, "intake.organisation.get.v1", Q(get_organisation),
+     R(organisation), s_print_org, .summary = "show an organisation",
      .about = "  shows a registered organisation\n"},
     {"application draft",
      "--call CALL_ID\n"
      "           --title TEXT [--org USCC] [content and facts options]",
-     A_APP_DRAFT, "intake.application.draft.v1", R(application), s_print_application,
-     .run = s_app_draft, .who = APPLICANT, .summary = "start an application (applicant)",
+     A_APP_DRAFT, "intake.application.draft.v1", Q(draft_application), R(application),
+     s_print_application, s_app_draft, .who = APPLICANT,
+     .summary = "start an application (applicant)",
      .about = "  starts an application of the caller's organisation (--org defaults to the "
               "actor's)\n" CONTENT_USAGE},
     {"application file",
      "--call CALL_ID\n"
      "           --title TEXT [--org USCC] [content and facts options]\n"
      "           --document DOC_TYPE=PATH (repeat, one per document)",
-     A_APP_FILE, "intake.application.file.v1", R(application), s_print_application,
-     .run = s_app_file, .who = APPLICANT,
+     A_APP_FILE, "intake.application.file.v1", Q(file_application), R(application),
+     s_print_application, s_app_file, .who = APPLICANT,
      .summary = "file a complete application with its documents in one step (applicant)",
      .about = "  files a complete application in one step: it is drafted and submitted at once "
               "with\n"
@@ -878,56 +744,56 @@ static const ctl_command S_COMMANDS[] = {
     {"application update",
      "APPLICATION_ID\n"
      "           [content and facts options]",
-     A_APP_UPDATE, "intake.application.update.v1", R(application), s_print_application,
-     .run = s_app_update, .who = APPLICANT,
+     A_APP_UPDATE, "intake.application.update.v1", Q(update_application), R(application),
+     s_print_application, s_app_update, .who = APPLICANT,
      .summary = "change a draft or returned application (applicant)",
      .about = "  changes a DRAFT or RETURNED application: what is not given stays as it is; "
               "repeated\n"
               "  options (--programme, --budget-line) replace the whole list\n" CONTENT_USAGE},
     {"application add-document",
      "\n           APPLICATION_ID --type DOC_TYPE --file PATH [--name NAME] [--media-type TYPE]",
-     A_ADD_DOCUMENT, "intake.application.document.add.v1", R(document), s_print_document,
-     .run = s_app_add_document, .who = APPLICANT, .summary = "attach a file (applicant)",
+     A_ADD_DOCUMENT, "intake.application.document.add.v1", Q(add_document), R(document),
+     s_print_document, s_app_add_document, .who = APPLICANT, .summary = "attach a file (applicant)",
      .about = "  attaches a file (name defaults to the file's, the media type to one guessed "
               "from its\n"
               "  extension); intake stores its SHA-256 and keeps identical content once\n"},
     {"application remove-document", "\n           APPLICATION_ID DOCUMENT_ID", A_APP_DOCUMENT,
-     "intake.application.document.remove.v1", R(application), s_print_application,
-     .run = s_app_remove_document, .who = APPLICANT, .summary = "detach a file (applicant)",
+     "intake.application.document.remove.v1", Q(remove_document), R(application),
+     s_print_application, .who = APPLICANT, .summary = "detach a file (applicant)",
      .about = "  detaches a document from a DRAFT or RETURNED application\n"},
     {"application get-document", "APPLICATION_ID DOCUMENT_ID --out PATH", A_GET_DOCUMENT,
-     "intake.document.get.v1", R(document_content), NULL, .run = s_app_get_document,
+     "intake.document.get.v1", Q(get_document), R(document_content), NULL, s_app_get_document,
      .summary = "download a file",
      .about = "  writes a document's content to PATH (\"-\" for standard output)\n"},
     {"application submit", "APPLICATION_ID", A_APP_ID, "intake.application.submit.v1",
-     R(application), s_print_transition, .run = s_app_transition, .who = APPLICANT,
+     Q(application_action), R(application), s_print_transition, .who = APPLICANT,
      .summary = "submit (applicant)",
      .about = "  submits a DRAFT (while the call is open) or a corrected RETURNED application; "
               "it must carry every required document\n"},
     {"application withdraw", "APPLICATION_ID [--reason TEXT]", A_APP_REASON,
-     "intake.application.withdraw.v1", R(application), s_print_transition, .run = s_app_transition,
+     "intake.application.withdraw.v1", Q(application_action), R(application), s_print_transition,
      .who = APPLICANT, .summary = "withdraw before a decision (applicant)",
      .about = "  withdraws an application before a decision\n"},
     {"application accept", "APPLICATION_ID [--note TEXT]", A_APP_NOTE,
-     "intake.application.accept.v1", R(application), s_print_transition, .run = s_app_transition,
+     "intake.application.accept.v1", Q(application_action), R(application), s_print_transition,
      .who = STAFF, .summary = "accept as complete (staff)",
      .about = "  accepts a SUBMITTED application as complete (its organisation must be "
               "verified); evaluation follows\n"},
     {"application return", "APPLICATION_ID --reason TEXT", A_APP_WHY,
-     "intake.application.return.v1", R(application), s_print_transition, .run = s_app_transition,
+     "intake.application.return.v1", Q(application_action), R(application), s_print_transition,
      .who = STAFF, .summary = "return for correction (staff)",
      .about = "  returns a SUBMITTED application for correction, saying what to correct\n"},
     {"application reject", "APPLICATION_ID --reason TEXT", A_APP_WHY,
-     "intake.application.reject.v1", R(application), s_print_transition, .run = s_app_transition,
+     "intake.application.reject.v1", Q(application_action), R(application), s_print_transition,
      .who = STAFF, .summary = "reject (staff)",
      .about = "  rejects a SUBMITTED application, saying why\n"},
-    {"application show", "APPLICATION_ID", A_APP_ID, "intake.application.get.v1", R(application),
-     s_print_application, .run = s_app_show, .summary = "show an application",
+    {"application show", "APPLICATION_ID", A_APP_ID, "intake.application.get.v1",
+     Q(get_application), R(application), s_print_application, .summary = "show an application",
      .about = "  shows an application: content, facts, documents, and for staff its history; "
               "the\n"
               "  applicant sees its own status and timeline\n"},
     {"application list", "[--call CALL_ID] [--org USCC] [--status STATUS]", A_APP_LIST,
-     "intake.application.list.v1", R(list_applications), s_print_applications, .run = s_app_list,
+     "intake.application.list.v1", Q(list_applications), R(list_applications), s_print_applications,
      .summary = "list applications",
      .about = "  lists applications, latest change first (an applicant sees only its own).\n"
               "  STATUS: DRAFT, SUBMITTED, ACCEPTED, RETURNED, REJECTED, WITHDRAWN\n"},

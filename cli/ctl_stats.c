@@ -542,69 +542,49 @@ static int s_values_convert(ctl_opts *o, s_values *vs, uint32_t version, const c
 
 /* ---- commands ------------------------------------------------------------------------ */
 
-static const ctl_arg A_CATALOGUE[] = {CTL_STR("version", 0), CTL_STR("quarter", 0), {0}};
+static const ctl_arg A_CATALOGUE[] = {
+    CTL_STR("version", NULL, 0), CTL_STR("quarter", "quarter", 0), {0}};
 
 static int s_catalogue_show(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__GetCatalogueRequest rq = CCIP__STATS__GET_CATALOGUE_REQUEST__INIT;
     /* Read as it always was: what is not a number is version 0 (the newest). */
     rq.version = (uint32_t)strtoul(ctl_str(a, "version"), NULL, 10);
-    rq.quarter = ctl_str(a, "quarter");
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_ROSTER_LIST[] = {CTL_STR("quarter", 0), CTL_STR("district", 0), {0}};
-
-static int s_roster_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__ListRosterRequest rq = CCIP__STATS__LIST_ROSTER_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "quarter");
-    rq.district = ctl_str(a, "district");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_CATEGORISE[] = {CTL_STR("ID", CTL_ARG), CTL_STR("CATEGORY", CTL_ARG), {0}};
-
-static int s_roster_categorise(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__CategoriseRosterEntryRequest rq =
-        CCIP__STATS__CATEGORISE_ROSTER_ENTRY_REQUEST__INIT;
-    rq.id = ctl_str(a, "ID");
-    rq.category = ctl_str(a, "CATEGORY");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_SAVE[] = {CTL_STR("roster", CTL_REQUIRED),
-                                 CTL_STR("quarter", CTL_REQUIRED),
-                                 CTL_STR("value", CTL_REPEATED),
-                                 CTL_STR("explain", CTL_REPEATED),
-                                 CTL_STR("remove", CTL_REPEATED),
-                                 CTL_STR("note", 0),
+static const ctl_arg A_ROSTER_LIST[] = {
+    CTL_STR("quarter", "quarter", 0), CTL_STR("district", "district", 0), {0}};
+static const ctl_arg A_CATEGORISE[] = {
+    CTL_STR("ID", "id", CTL_ARG), CTL_STR("CATEGORY", "category", CTL_ARG), {0}};
+static const ctl_arg A_SAVE[] = {CTL_STR("roster", "roster_id", CTL_REQUIRED),
+                                 CTL_STR("quarter", "quarter", CTL_REQUIRED),
+                                 CTL_STR("value", NULL, CTL_REPEATED),
+                                 CTL_STR("explain", NULL, CTL_REPEATED),
+                                 CTL_STR("remove", "remove", CTL_REPEATED),
+                                 CTL_STR("note", "note", 0),
                                  {0}};
 
+/* The values, in the units of the catalogue the quarter is collected with. */
 static int s_report_save(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__SaveReportRequest rq = CCIP__STATS__SAVE_REPORT_REQUEST__INIT;
-    rq.roster_id = ctl_str(a, "roster");
-    rq.quarter = ctl_str(a, "quarter");
-    rq.note = ctl_str(a, "note");
-    rq.remove = ctl_str_all(a, "remove", &rq.n_remove);
     s_values vs;
     if (s_values_read(a, &vs) < 0)
         return CTL_USAGE;
-    int code = s_values_convert(o, &vs, 0, rq.quarter);
+    int code = s_values_convert(o, &vs, 0, ctl_str(a, "quarter"));
     rq.values = vs.p;
     rq.n_values = vs.n;
     return code == CTL_OK ? ctl_send(o, a, &rq.base) : code;
 }
 
 static const ctl_arg A_SUBMIT[] = {
-    CTL_STR("REPORT_ID", CTL_ARG), CTL_STR("explain", CTL_REPEATED), {0}};
+    CTL_STR("REPORT_ID", "report_id", CTL_ARG), CTL_STR("explain", NULL, CTL_REPEATED), {0}};
 
+/* --explain CODE=TEXT... */
 static int s_report_submit(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__SubmitReportRequest rq = CCIP__STATS__SUBMIT_REPORT_REQUEST__INIT;
-    rq.report_id = ctl_str(a, "REPORT_ID");
     rq.n_explanations = (size_t)ctl_given(a, "explain");
     Ccip__Stats__Explanation *ex = ctl_alloc(a, rq.n_explanations * sizeof *ex);
     rq.explanations = ctl_alloc(a, rq.n_explanations * sizeof *rq.explanations);
@@ -617,49 +597,37 @@ static int s_report_submit(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_REPORT_GET[] = {
-    CTL_STR("REPORT_ID", CTL_ARG_OPTIONAL), CTL_STR("roster", 0), CTL_STR("quarter", 0), {0}};
+static const ctl_arg A_REPORT_GET[] = {CTL_STR("REPORT_ID", "report_id", CTL_ARG_OPTIONAL),
+                                       CTL_STR("roster", "roster_id", 0),
+                                       CTL_STR("quarter", "quarter", 0),
+                                       {0}};
 
 /* show and audit: REPORT_ID, or --roster and --quarter. */
 static int s_report_get(ctl_opts *o, ctl_args *a)
 {
+    int by_roster = ctl_str(a, "roster")[0] != '\0';
+    if (by_roster == ctl_given(a, "REPORT_ID")) {
+        if (by_roster)
+            fprintf(stderr, "ccipctl: unexpected argument \"%s\"\n", ctl_str(a, "REPORT_ID"));
+        else
+            fprintf(stderr, "ccipctl: missing argument REPORT_ID\n");
+        return CTL_USAGE;
+    }
     Ccip__Stats__GetReportRequest rq = CCIP__STATS__GET_REPORT_REQUEST__INIT;
-    rq.roster_id = ctl_str(a, "roster");
-    rq.quarter = ctl_str(a, "quarter");
-    if (rq.roster_id[0] && ctl_given(a, "REPORT_ID")) {
-        fprintf(stderr, "ccipctl: unexpected argument \"%s\"\n", ctl_str(a, "REPORT_ID"));
-        return CTL_USAGE;
-    }
-    if (!rq.roster_id[0] && !ctl_given(a, "REPORT_ID")) {
-        fprintf(stderr, "ccipctl: missing argument REPORT_ID\n");
-        return CTL_USAGE;
-    }
-    rq.report_id = ctl_str(a, "REPORT_ID");
     return ctl_send(o, a, &rq.base);
 }
 
 static const ctl_arg A_REPORT_LIST[] = {
-    CTL_STR("quarter", 0),
-    CTL_STR("district", 0),
-    CTL_ENUM("status", &ccip__stats__report_status__descriptor, NULL, 0),
-    CTL_STR("roster", 0),
+    CTL_STR("quarter", "quarter", 0),
+    CTL_STR("district", "district", 0),
+    CTL_ENUM("status", "status", &ccip__stats__report_status__descriptor, NULL, 0),
+    CTL_STR("roster", "roster_id", 0),
     {0}};
-
-static int s_report_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__ListReportsRequest rq = CCIP__STATS__LIST_REPORTS_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "quarter");
-    rq.district = ctl_str(a, "district");
-    rq.roster_id = ctl_str(a, "roster");
-    rq.status = (Ccip__Stats__ReportStatus)ctl_int(a, "status");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_DECISION[] = {CTL_STR("REPORT_ID", CTL_ARG),
-                                     CTL_FLAG("approve"),
-                                     CTL_FLAG("accept"),
-                                     CTL_FLAG("return"),
-                                     CTL_STR("reason", 0),
+static const ctl_arg A_DECISION[] = {CTL_STR("REPORT_ID", "report_id", CTL_ARG),
+                                     CTL_FLAG("approve", NULL),
+                                     CTL_FLAG("accept", NULL),
+                                     CTL_FLAG("return", NULL),
+                                     CTL_STR("reason", "reason", 0),
                                      {0}};
 
 /* review (the district: --approve) and decide (the center: --accept); each
@@ -676,29 +644,24 @@ static int s_report_decision(ctl_opts *o, ctl_args *a)
         return CTL_USAGE;
     }
     rq.decision = approve > back ? CCIP__STATS__DECISION__APPROVE : CCIP__STATS__DECISION__RETURN;
-    rq.report_id = ctl_str(a, "REPORT_ID");
-    rq.reason = ctl_str(a, "reason");
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_CORRECT[] = {CTL_STR("REPORT_ID", CTL_ARG),
-                                    CTL_STR("value", CTL_REPEATED),
-                                    CTL_STR("remove", CTL_REPEATED),
-                                    CTL_STR("reason", 0),
+static const ctl_arg A_CORRECT[] = {CTL_STR("REPORT_ID", "report_id", CTL_ARG),
+                                    CTL_STR("value", NULL, CTL_REPEATED),
+                                    CTL_STR("remove", "remove", CTL_REPEATED),
+                                    CTL_STR("reason", "reason", 0),
                                     {0}};
 
-/* The report's catalogue version gives the units of the values. */
+/* The values, in the units of the report's catalogue version. */
 static int s_report_correct(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__CorrectReportRequest rq = CCIP__STATS__CORRECT_REPORT_REQUEST__INIT;
-    rq.report_id = ctl_str(a, "REPORT_ID");
-    rq.reason = ctl_str(a, "reason");
-    rq.remove = ctl_str_all(a, "remove", &rq.n_remove);
     s_values vs;
     if (s_values_read(a, &vs) < 0)
         return CTL_USAGE;
     Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
-    g.report_id = rq.report_id;
+    g.report_id = ctl_str(a, "REPORT_ID");
     ccip_client *c = NULL;
     Ccip__Stats__ReportReply *r = NULL;
     int code = ctl_request(o, &c, "stats", "stats.report.get.v1", &g.base,
@@ -713,49 +676,14 @@ static int s_report_correct(ctl_opts *o, ctl_args *a)
     return code == CTL_OK ? ctl_send(o, a, &rq.base) : code;
 }
 
-static const ctl_arg A_LOCK[] = {CTL_STR("roster", 0),
-                                 CTL_STR("quarter", 0),
-                                 CTL_TIME("until", CTL_REQUIRED),
-                                 CTL_STR("reason", 0),
+static const ctl_arg A_LOCK[] = {CTL_STR("roster", "roster_id", 0),
+                                 CTL_STR("quarter", "quarter", 0),
+                                 CTL_TIME("until", "until_us", CTL_REQUIRED),
+                                 CTL_STR("reason", "reason", 0),
                                  {0}};
-
-static int s_lock_grant(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__GrantLockExceptionRequest rq = CCIP__STATS__GRANT_LOCK_EXCEPTION_REQUEST__INIT;
-    rq.roster_id = ctl_str(a, "roster");
-    rq.quarter = ctl_str(a, "quarter");
-    rq.until_us = ctl_int(a, "until");
-    rq.reason = ctl_str(a, "reason");
-    return ctl_send(o, a, &rq.base);
-}
-
 static const ctl_arg A_QUARTER_DISTRICT[] = {
-    CTL_STR("QUARTER", CTL_ARG), CTL_STR("district", 0), {0}};
-
-static int s_completeness(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__CompletenessRequest rq = CCIP__STATS__COMPLETENESS_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "QUARTER");
-    rq.district = ctl_str(a, "district");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_QUARTER[] = {CTL_STR("QUARTER", CTL_ARG), {0}};
-
-static int s_analysis(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "QUARTER");
-    return ctl_send(o, a, &rq.base);
-}
-
-static int s_indicators(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__EventIndicatorsRequest rq = CCIP__STATS__EVENT_INDICATORS_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "QUARTER");
-    rq.district = ctl_str(a, "district");
-    return ctl_send(o, a, &rq.base);
-}
+    CTL_STR("QUARTER", "quarter", CTL_ARG), CTL_STR("district", "district", 0), {0}};
+static const ctl_arg A_QUARTER[] = {CTL_STR("QUARTER", "quarter", CTL_ARG), {0}};
 
 static int s_rebuild(ctl_opts *o, ctl_args *a)
 {
@@ -766,65 +694,40 @@ static int s_rebuild(ctl_opts *o, ctl_args *a)
     return ctl_send(o, a, &rq.base);
 }
 
-static int s_checksum(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__ChecksumRequest rq = CCIP__STATS__CHECKSUM_REQUEST__INIT;
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_PUBLISH[] = {CTL_STR("QUARTER", CTL_ARG),
-                                    CTL_STR("title", CTL_REQUIRED),
-                                    CTL_STR("licence", CTL_REQUIRED),
-                                    CTL_TIME("embargo", 0),
-                                    CTL_STR("note", 0),
-                                    {0}};
-
-static int s_release_publish(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__PublishReleaseRequest rq = CCIP__STATS__PUBLISH_RELEASE_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "QUARTER");
-    rq.title = ctl_str(a, "title");
-    rq.licence = ctl_str(a, "licence");
-    rq.embargo_until_us = ctl_int(a, "embargo");
-    rq.change_note = ctl_str(a, "note");
-    return ctl_send(o, a, &rq.base);
-}
-
-static const ctl_arg A_RELEASE_SHOW[] = {
-    CTL_STR("QUARTER", CTL_ARG), CTL_STR("version", 0), CTL_STR("file", 0), {0}};
+static const ctl_arg A_PUBLISH[] = {
+    CTL_STR("QUARTER", "quarter", CTL_ARG),      CTL_STR("title", "title", CTL_REQUIRED),
+    CTL_STR("licence", "licence", CTL_REQUIRED), CTL_TIME("embargo", "embargo_until_us", 0),
+    CTL_STR("note", "change_note", 0),           {0}};
+static const ctl_arg A_RELEASE_SHOW[] = {CTL_STR("QUARTER", "quarter", CTL_ARG),
+                                         CTL_STR("version", NULL, 0),
+                                         CTL_STR("file", NULL, 0),
+                                         {0}};
 
 static int s_release_show(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__GetReleaseRequest rq = CCIP__STATS__GET_RELEASE_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "QUARTER");
     /* Read as it always was: what is not a number is version 0 (the latest). */
     rq.version = (uint32_t)strtoul(ctl_str(a, "version"), NULL, 10);
     return ctl_send(o, a, &rq.base);
 }
 
-static const ctl_arg A_RELEASE_LIST[] = {CTL_STR("quarter", 0), CTL_STR("search", 0), {0}};
-
-static int s_release_list(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Stats__ListReleasesRequest rq = CCIP__STATS__LIST_RELEASES_REQUEST__INIT;
-    rq.quarter = ctl_str(a, "quarter");
-    rq.search = ctl_str(a, "search");
-    return ctl_send(o, a, &rq.base);
-}
+static const ctl_arg A_RELEASE_LIST[] = {
+    CTL_STR("quarter", "quarter", 0), CTL_STR("search", "search", 0), {0}};
 
 /* ---- the table ------------------------------------------------------------------------- */
 
+#define Q(name) &ccip__stats__##name##_request__descriptor
 #define R(name) &ccip__stats__##name##_reply__descriptor
 
 static const ctl_command S_COMMANDS[] = {
     {"catalogue show", "[--version N | --quarter QUARTER]", A_CATALOGUE, "stats.catalogue.get.v1",
-     R(catalogue), s_print_catalogue, .run = s_catalogue_show,
+     Q(get_catalogue), R(catalogue), s_print_catalogue, s_catalogue_show,
      .summary = "indicators, units and rules of a version",
      .about = "  the indicators (code, unit, who reports them) and rules of a catalogue version: "
               "the\n"
               "  given one, the one QUARTER (e.g. 2026Q3) is collected with, or the newest\n"},
     {"roster list", "[--quarter QUARTER] [--district DISTRICT]", A_ROSTER_LIST,
-     "stats.roster.list.v1", R(list_roster), s_print_roster, .run = s_roster_list,
+     "stats.roster.list.v1", Q(list_roster), R(list_roster), s_print_roster,
      .summary = "the monitoring roster",
      .about = "  the monitoring roster (kept from evaluation's designations): every entry, or "
               "those\n"
@@ -832,7 +735,7 @@ static const ctl_command S_COMMANDS[] = {
               "its\n"
               "  district's.\n"},
     {"roster categorise", "ID CATEGORY", A_CATEGORISE, "stats.roster.categorise.v1",
-     R(roster_entry), s_print_entry_reply, .run = s_roster_categorise, .who = "--role staff",
+     Q(categorise_roster_entry), R(roster_entry), s_print_entry_reply, .who = "--role staff",
      .summary = "set an entry's category (staff)",
      .about = "  sets the category the analysis groups an entry by (a-z, 0-9, '_'; \"\" clears "
               "it)\n"},
@@ -840,7 +743,7 @@ static const ctl_command S_COMMANDS[] = {
      "--roster ID\n"
      "           --quarter QUARTER [--value CODE=VALUE]... [--explain CODE=TEXT]...\n"
      "           [--remove CODE]... [--note TEXT]",
-     A_SAVE, "stats.report.save.v1", R(report), s_print_report, .run = s_report_save,
+     A_SAVE, "stats.report.save.v1", Q(save_report), R(report), s_print_report, s_report_save,
      .who = "--role operator --actor org:USCC", .summary = "save values as a draft (operator)",
      .about = "  saves the entry's report of QUARTER as a draft (creating it): the values given "
               "are set,\n"
@@ -854,19 +757,20 @@ static const ctl_command S_COMMANDS[] = {
     {"report submit",
      "REPORT_ID\n"
      "           [--explain CODE=TEXT]...",
-     A_SUBMIT, "stats.report.submit.v1", R(report), s_print_report, .run = s_report_submit,
-     .who = "--role operator --actor org:USCC", .summary = "submit, with explanations (operator)",
+     A_SUBMIT, "stats.report.submit.v1", Q(submit_report), R(report), s_print_report,
+     s_report_submit, .who = "--role operator --actor org:USCC",
+     .summary = "submit, with explanations (operator)",
      .about = "  submits the report to the district: refused while it has errors or warnings "
               "without a\n"
               "  written explanation (--explain sets them first)\n"},
     {"report show", "REPORT_ID | --roster ID --quarter QUARTER", A_REPORT_GET,
-     "stats.report.get.v1", R(report), s_print_report, .run = s_report_get,
+     "stats.report.get.v1", Q(get_report), R(report), s_print_report, s_report_get,
      .summary = "a report, its findings and history",
      .about = "  a report: values, validation findings, timeliness and history\n"},
     {"report list",
      "[--quarter QUARTER] [--district DISTRICT]\n"
      "           [--status STATUS] [--roster ID]",
-     A_REPORT_LIST, "stats.report.list.v1", R(list_reports), s_print_reports, .run = s_report_list,
+     A_REPORT_LIST, "stats.report.list.v1", Q(list_reports), R(list_reports), s_print_reports,
      .summary = "reports by quarter, district, status",
      .about = "  reports (an operator sees its own, a district office its district's). STATUS: "
               "DRAFT,\n"
@@ -874,66 +778,68 @@ static const ctl_command S_COMMANDS[] = {
     {"report review",
      "REPORT_ID\n"
      "           (--approve [--reason TEXT] | --return --reason TEXT)",
-     A_DECISION, "stats.report.review.v1", R(report), s_print_report, .run = s_report_decision,
-     .who = "--role district --actor district:CODE", .summary = "approve or return (district)",
+     A_DECISION, "stats.report.review.v1", Q(decide_report), R(report), s_print_report,
+     s_report_decision, .who = "--role district --actor district:CODE",
+     .summary = "approve or return (district)",
      .about = "  the district's review of a submitted report of its district\n"},
     {"report decide",
      "REPORT_ID\n"
      "           (--accept [--reason TEXT] | --return --reason TEXT)",
-     A_DECISION, "stats.report.decide.v1", R(report), s_print_report, .run = s_report_decision,
-     .who = "--role staff --actor ID", .summary = "accept or return (staff)",
+     A_DECISION, "stats.report.decide.v1", Q(decide_report), R(report), s_print_report,
+     s_report_decision, .who = "--role staff --actor ID", .summary = "accept or return (staff)",
      .about = "  the center accepts a report the district approved, or returns it to the "
               "operator\n"},
     {"report correct",
      "REPORT_ID\n"
      "           [--value CODE=VALUE]... [--remove CODE]... --reason TEXT",
-     A_CORRECT, "stats.report.correct.v1", R(report), s_print_report, .run = s_report_correct,
-     .who = "--role staff --actor ID", .summary = "change accepted values, audited (staff)",
+     A_CORRECT, "stats.report.correct.v1", Q(correct_report), R(report), s_print_report,
+     s_report_correct, .who = "--role staff --actor ID",
+     .summary = "change accepted values, audited (staff)",
      .about = "  changes values of an accepted report; every change is audited (old, new, who, "
               "when,\n"
               "  why)\n"},
     {"report audit", "REPORT_ID | --roster ID --quarter QUARTER", A_REPORT_GET,
-     "stats.report.audit.v1", R(audit), s_print_audit, .run = s_report_get,
+     "stats.report.audit.v1", Q(get_report), R(audit), s_print_audit, s_report_get,
      .summary = "the history of every accepted value",
      .about = "  every value of the report as accepted, and every change since\n"
               "  (old, new, who, when, why)\n"},
     {"lock grant",
      "--roster ID --quarter QUARTER\n"
      "           --until TIME --reason TEXT",
-     A_LOCK, "stats.lock.grant.v1", R(lock_exception), s_print_exception, .run = s_lock_grant,
+     A_LOCK, "stats.lock.grant.v1", Q(grant_lock_exception), R(lock_exception), s_print_exception,
      .who = "--role staff --actor ID", .summary = "a time-limited lock exception (staff)",
      .about = "  lets one roster entry enter a locked quarter until TIME (at most\n"
               "  stats.max_exception_days away)\n"},
     {"completeness", "QUARTER [--district DISTRICT]", A_QUARTER_DISTRICT,
-     "stats.completeness.get.v1", R(completeness), s_print_completeness, .run = s_completeness,
+     "stats.completeness.get.v1", Q(completeness), R(completeness), s_print_completeness,
      .summary = "on time, late, missing by district",
      .about = "  who reported QUARTER (e.g. 2026Q3) on time, late or not at all, by district\n"},
-    {"analysis", "QUARTER", A_QUARTER, "stats.analysis.get.v1", R(analysis), s_print_analysis,
-     .run = s_analysis, .summary = "sums, growth and ranks of a quarter",
+    {"analysis", "QUARTER", A_QUARTER, "stats.analysis.get.v1", Q(analysis), R(analysis),
+     s_print_analysis, .summary = "sums, growth and ranks of a quarter",
      .about = "  the accepted reports of QUARTER by district and category: sums, means, growth on "
               "the\n"
               "  previous quarter and the year before (like for like), ranks; incomplete groups "
               "marked\n"},
     {"indicators", "QUARTER [--district DISTRICT]", A_QUARTER_DISTRICT, "stats.indicators.get.v1",
-     R(event_indicators), s_print_indicators, .run = s_indicators,
+     Q(event_indicators), R(event_indicators), s_print_indicators,
      .summary = "indicators from the services' events",
      .about = "  indicators computed from the other services' events: applications, decisions, "
               "funds,\n"
               "  IP registrations, trades and disputes, by district and kind\n"},
-    {"projections rebuild", NULL, NULL, "stats.projections.rebuild.v1", R(rebuild), s_print_rebuild,
-     .run = s_rebuild, .who = "--role admin",
+    {"projections rebuild", NULL, NULL, "stats.projections.rebuild.v1", Q(rebuild), R(rebuild),
+     s_print_rebuild, s_rebuild, .who = "--role admin",
      .summary = "replay every stream into the tables (admin)",
      .about =
          "  empties the event-derived tables and replays every stream from position 1 up to "
          "where\n"
          "  stats had applied it, in one transaction; prints the checksums before and after\n"},
-    {"projections checksum", NULL, NULL, "stats.projections.checksum.v1", R(checksum),
-     s_print_checksum, .run = s_checksum, .summary = "checksum of the event-derived tables",
+    {"projections checksum", NULL, NULL, "stats.projections.checksum.v1", Q(checksum), R(checksum),
+     s_print_checksum, .summary = "checksum of the event-derived tables",
      .about = "  the checksum of every row of the event-derived tables\n"},
     {"release publish",
      "QUARTER --title TEXT\n"
      "           --licence LICENCE [--embargo TIME] [--note CHANGE_NOTE]",
-     A_PUBLISH, "stats.release.publish.v1", R(release), s_print_release, .run = s_release_publish,
+     A_PUBLISH, "stats.release.publish.v1", Q(publish_release), R(release), s_print_release,
      .who = "--role analyst --actor ID", .summary = "publish a bulletin (analyst)",
      .about = "  builds the bulletin of QUARTER from the analysis (text summary, HTML with SVG "
               "charts,\n"
@@ -941,13 +847,14 @@ static const ctl_command S_COMMANDS[] = {
               "it\n"
               "  before TIME. A correction (version 2 on) needs --note.\n"},
     {"release show", "QUARTER [--version N] [--file NAME]", A_RELEASE_SHOW, "stats.release.get.v1",
-     R(release), s_print_release, .run = s_release_show, .summary = "a release or one of its files",
+     Q(get_release), R(release), s_print_release, s_release_show,
+     .summary = "a release or one of its files",
      .about = "  a release (the latest version you may read, or version N); --file prints one of "
               "its\n"
               "  files: summary.txt, bulletin.html, analysis.json, totals.csv, districts.csv,\n"
               "  categories.csv\n"},
     {"release list", "[--quarter QUARTER] [--search TEXT]", A_RELEASE_LIST, "stats.release.list.v1",
-     R(list_releases), s_print_releases, .run = s_release_list, .summary = "releases, searchable",
+     Q(list_releases), R(list_releases), s_print_releases, .summary = "releases, searchable",
      .about = "  releases you may read (embargoed ones only with the analyst role)\n"},
 };
 
