@@ -131,12 +131,9 @@ static int s_ping(ctl_opts *o, int argc, char **argv)
             fprintf(stderr, "ccipctl: %s\n", err);
             code = CTL_REFUSED;
         } else if (o->json) {
-            printf("{\"service\":");
-            ctl_json_string(stdout, p->service);
-            printf(",\"instance\":");
-            ctl_json_string(stdout, p->instance);
-            printf(",\"version\":");
-            ctl_json_string(stdout, p->version);
+            ctl_json_field(stdout, "{\"service\":", p->service);
+            ctl_json_field(stdout, ",\"instance\":", p->instance);
+            ctl_json_field(stdout, ",\"version\":", p->version);
             printf(",\"outbox_head\":%llu,\"commands_run\":%llu,\"batches_committed\":%llu,"
                    "\"round_trip_us\":%lld}\n",
                    (unsigned long long)p->outbox_head, (unsigned long long)p->commands_run,

@@ -67,10 +67,8 @@ Ccip__Envelope *ctl_call(ctl_opts *o, ccip_client *c, const char *service, const
     }
     if (reply->status != CCIP__STATUS__OK) {
         if (o->json) {
-            printf("{\"status\":");
-            ctl_json_string(stdout, ccip_status_name(reply->status));
-            printf(",\"error\":");
-            ctl_json_string(stdout, reply->error);
+            ctl_json_field(stdout, "{\"status\":", ccip_status_name(reply->status));
+            ctl_json_field(stdout, ",\"error\":", reply->error);
             printf("}\n");
         } else {
             fprintf(stderr, "ccipctl: %s refused %s: %s: %s\n", service, type,
@@ -206,6 +204,12 @@ void ctl_json_string(FILE *f, const char *s)
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+void ctl_json_field(FILE *f, const char *before, const char *s)
+{
+    fputs(before, f);
+    ctl_json_string(f, s);
 }
 
 static void s_base64(FILE *f, const uint8_t *p, size_t n)

@@ -106,6 +106,10 @@ void ctl_json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p);
 /* Prints s as a JSON string literal (NULL as ""). */
 void ctl_json_string(FILE *f, const char *s);
 
+/* Prints `before` as it is (the JSON around a value: "{\"id\":",
+ * ",\"type\":") and then s as a JSON string literal. */
+void ctl_json_field(FILE *f, const char *before, const char *s);
+
 /* Prints s as a CSV field to stdout: quoted when it holds a comma, a quote
  * or a line break (NULL as ""). */
 void ctl_csv_field(const char *s);

@@ -28,13 +28,17 @@ typedef struct s_block {
 } s_block;
 
 struct ctl_args {
-    const ctl_service *svc;
+    const ctl_service *svc; /* the service and command parsed for */
     const ctl_command *cmd;
-    s_value *values; /* in command-line order */
+    s_value *values; /* the values given, in command-line order */
     int nvalues;
-    s_block *blocks;
+    s_block *blocks; /* what ctl_alloc gave out */
 };
 
+static void s_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd);
+
+/* ccipctl is a program, not a library: a command that cannot get memory
+ * for its own arguments ends here, saying so. */
 static void s_out_of_memory(void)
 {
     fprintf(stderr, "ccipctl: out of memory\n");
@@ -51,30 +55,31 @@ static void *s_calloc(size_t n, size_t size)
 
 /* ---- values ------------------------------------------------------------------------- */
 
+int ctl_wrong(const char *what, const char *must, const char *text)
+{
+    fprintf(stderr, "ccipctl: %s must be %s, got \"%s\"\n", what, must, text);
+    return -1;
+}
+
 int ctl_parse_int(const char *what, const char *text, int64_t min, int64_t max, int64_t *out)
 {
-    char *end;
+    char *end, must[80];
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max) {
-        fprintf(stderr,
-                "ccipctl: %s must be a whole number from %" PRId64 " to %" PRId64 ", got \"%s\"\n",
-                what, min, max, text);
-        return -1;
+    if (!errno && end != text && !*end && v >= min && v <= max) {
+        *out = v;
+        return 0;
     }
-    *out = v;
-    return 0;
+    snprintf(must, sizeof must, "a whole number from %" PRId64 " to %" PRId64, min, max);
+    return ctl_wrong(what, must, text);
 }
 
 int ctl_parse_yuan(const char *what, const char *text, int64_t *fen)
 {
     if (ccip_fen_parse(text, fen) == 0)
         return 0;
-    fprintf(stderr,
-            "ccipctl: %s must be an amount in yuan with at most two decimals, such as 1500000 or "
-            "1500000.50, got \"%s\"\n",
-            what, text);
-    return -1;
+    return ctl_wrong(
+        what, "an amount in yuan with at most two decimals, such as 1500000 or 1500000.50", text);
 }
 
 int ctl_parse_time(const char *what, const char *text, int64_t *us)
@@ -87,11 +92,10 @@ int ctl_parse_time(const char *what, const char *text, int64_t *us)
     }
     if (ccip_time_parse_us(t, us) == 0)
         return 0;
-    fprintf(stderr,
-            "ccipctl: %s must be a time such as 2027-03-01T09:00:00+08:00, 2027-03-01T01:00:00Z "
-            "or a date 2027-03-01 (UTC midnight), got \"%s\"\n",
-            what, text);
-    return -1;
+    return ctl_wrong(what,
+                     "a time such as 2027-03-01T09:00:00+08:00, 2027-03-01T01:00:00Z or a date "
+                     "2027-03-01 (UTC midnight)",
+                     text);
 }
 
 int ctl_parse_enum(const char *what, const ProtobufCEnumDescriptor *d, const char *prefix,
@@ -112,12 +116,13 @@ int ctl_parse_enum(const char *what, const ProtobufCEnumDescriptor *d, const cha
         *out = ev->value;
         return 0;
     }
-    fprintf(stderr, "ccipctl: %s must be one of", what);
-    for (unsigned k = 0; k < d->n_values; k++)
+    char must[512] = "one of";
+    for (unsigned k = 0; k < d->n_values; k++) {
+        size_t used = strlen(must);
         if (d->values[k].value != 0)
-            fprintf(stderr, " %s", d->values[k].name);
-    fprintf(stderr, ", got \"%s\"\n", text);
-    return -1;
+            snprintf(must + used, sizeof must - used, " %s", d->values[k].name);
+    }
+    return ctl_wrong(what, must, text);
 }
 
 /* Converts one value of arg. Returns 0, or -1 after printing why. */
@@ -143,6 +148,7 @@ static int s_convert(const ctl_arg *arg, const char *text, int64_t *num)
         *num = 1;
         return 0;
     case CTL_T_STRING:
+    case CTL_T_LIST:
         return 0;
     }
     return 0;
@@ -193,7 +199,7 @@ static ctl_args *s_reject(ctl_args *a, int *code, const char *fmt, ...)
         fputc('\n', stderr);
         va_end(ap);
     }
-    ctl_usage(stderr, a->svc, a->cmd);
+    s_usage(stderr, a->svc, a->cmd);
     ctl_args_destroy(&a);
     *code = CTL_USAGE;
     return NULL;
@@ -222,7 +228,7 @@ ctl_args *ctl_args_parse(const ctl_service *svc, const ctl_command *cmd, int arg
     for (int i = 0; i < argc; i++) {
         char *arg = argv[i];
         if (!options_end && s_is_help(arg)) {
-            ctl_usage(stdout, svc, cmd);
+            s_usage(stdout, svc, cmd);
             ctl_args_destroy(&a);
             *code = CTL_OK;
             return NULL;
@@ -363,22 +369,6 @@ char *ctl_str_at(const ctl_args *a, const char *name, int i)
     return v->text;
 }
 
-int64_t ctl_int_at(const ctl_args *a, const char *name, int i)
-{
-    const s_value *v = s_value_of(a, name, i);
-    assert(v && "ctl_int_at past the values given");
-    return v->num;
-}
-
-char **ctl_str_all(ctl_args *a, const char *name, size_t *n)
-{
-    *n = (size_t)ctl_given(a, name);
-    char **all = ctl_alloc(a, (*n + 1) * sizeof *all);
-    for (size_t i = 0; i < *n; i++)
-        all[i] = ctl_str_at(a, name, (int)i);
-    return all;
-}
-
 int ctl_last(const ctl_args *a, const char *name)
 {
     const s_value *v = s_value_of(a, name, -1);
@@ -391,6 +381,17 @@ void *ctl_alloc(ctl_args *a, size_t n)
     b->next = a->blocks;
     a->blocks = b;
     return b->data;
+}
+
+void *ctl_messages(ctl_args *a, const ProtobufCMessageDescriptor *d, size_t n)
+{
+    ProtobufCMessage **ptrs = ctl_alloc(a, n * sizeof *ptrs);
+    char *store = ctl_alloc(a, n * d->sizeof_message);
+    for (size_t i = 0; i < n; i++) {
+        ptrs[i] = (ProtobufCMessage *)(store + i * d->sizeof_message);
+        protobuf_c_message_init(d, ptrs[i]);
+    }
+    return ptrs;
 }
 
 char **ctl_split(ctl_args *a, const char *text, char sep, size_t max, size_t *n)
@@ -494,7 +495,8 @@ static int s_fits(const ctl_arg *arg, const ProtobufCFieldDescriptor *fd)
 {
     if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
         return 0; /* would need its case set too */
-    if ((fd->label == PROTOBUF_C_LABEL_REPEATED) != ((arg->flags & CTL_REPEATED) != 0))
+    if ((fd->label == PROTOBUF_C_LABEL_REPEATED) !=
+        ((arg->flags & CTL_REPEATED) || arg->type == CTL_T_LIST))
         return 0;
     switch (arg->type) {
     case CTL_T_STRING:
@@ -507,6 +509,8 @@ static int s_fits(const ctl_arg *arg, const ProtobufCFieldDescriptor *fd)
         return fd->type == PROTOBUF_C_TYPE_ENUM && fd->descriptor == arg->enums;
     case CTL_T_FLAG:
         return fd->type == PROTOBUF_C_TYPE_BOOL;
+    case CTL_T_LIST:
+        return fd->type == PROTOBUF_C_TYPE_STRING;
     }
     return 0;
 }
@@ -579,6 +583,12 @@ void ctl_fill(ctl_args *a, ProtobufCMessage *rq)
         ProtobufCMessage *m = rq;
         const ProtobufCFieldDescriptor *fd = s_field(a, rq->descriptor, arg->field, &m);
         char *member = (char *)m + fd->offset;
+        if (arg->type == CTL_T_LIST) {
+            size_t parts;
+            *(char ***)member = ctl_split(a, ctl_str(a, arg->name), ',', SIZE_MAX, &parts);
+            *(size_t *)((char *)m + fd->quantifier_offset) = parts;
+            continue;
+        }
         if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
             s_store(fd, s_value_of(a, arg->name, -1), member);
             continue;
@@ -634,7 +644,8 @@ static void s_synopsis(FILE *f, const char *synopsis)
         fprintf(f, "%s%s", synopsis[0] == '\n' ? "" : " ", synopsis);
 }
 
-void ctl_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd)
+/* Prints a command's usage line and its `about` lines. */
+static void s_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd)
 {
     fprintf(f, "usage: ccipctl %s%s%s %s", cmd->who ? cmd->who : "", cmd->who ? " " : "", svc->name,
             cmd->words);
@@ -644,7 +655,9 @@ void ctl_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd)
         fputs(cmd->about, f);
 }
 
-void ctl_overview(FILE *f, const ctl_service *svc, const char *group)
+/* Prints the overview of svc, or of its commands whose first word is
+ * group (when not NULL). */
+static void s_overview(FILE *f, const ctl_service *svc, const char *group)
 {
     fputs(svc->header, f);
     for (size_t i = 0; svc->list_prefix && i < svc->ncommands; i++) {
@@ -689,8 +702,7 @@ static int s_has_group(const ctl_service *svc, const char *group)
     return 0;
 }
 
-/* A command without a function: its request is what the table fills. */
-static int s_send_table(ctl_opts *o, ctl_args *a)
+int ctl_send_table(ctl_opts *o, ctl_args *a)
 {
     ProtobufCMessage *rq = ctl_alloc(a, a->cmd->request->sizeof_message);
     protobuf_c_message_init(a->cmd->request, rq);
@@ -701,7 +713,7 @@ int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv)
 {
     s_check(svc);
     if (argc < 2 || s_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-        ctl_overview(argc < 2 ? stderr : stdout, svc, NULL);
+        s_overview(argc < 2 ? stderr : stdout, svc, NULL);
         return argc < 2 ? CTL_USAGE : CTL_OK;
     }
     const char *group = argv[1];
@@ -709,17 +721,17 @@ int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv)
     int words = 1;
     if (!cmd && !s_has_group(svc, group)) {
         fprintf(stderr, "ccipctl: unknown command \"%s %s\"\n", svc->name, group);
-        ctl_overview(stderr, svc, NULL);
+        s_overview(stderr, svc, NULL);
         return CTL_USAGE;
     }
     if (!cmd) {
         if (argc < 3 || s_is_help(argv[2])) {
-            ctl_overview(argc < 3 ? stderr : stdout, svc, group);
+            s_overview(argc < 3 ? stderr : stdout, svc, group);
             return argc < 3 ? CTL_USAGE : CTL_OK;
         }
         if (!(cmd = s_command(svc, group, argv[2]))) {
             fprintf(stderr, "ccipctl: unknown command \"%s %s %s\"\n", svc->name, group, argv[2]);
-            ctl_overview(stderr, svc, group);
+            s_overview(stderr, svc, group);
             return CTL_USAGE;
         }
         words = 2;
@@ -728,10 +740,10 @@ int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv)
     ctl_args *a = ctl_args_parse(svc, cmd, argc - 1 - words, argv + 1 + words, &code);
     if (!a)
         return code;
-    code = cmd->run ? cmd->run(o, a) : s_send_table(o, a);
+    code = cmd->run ? cmd->run(o, a) : ctl_send_table(o, a);
     /* The command said what was wrong; how it is called follows. */
     if (code == CTL_USAGE)
-        ctl_usage(stderr, svc, cmd);
+        s_usage(stderr, svc, cmd);
     ctl_args_destroy(&a);
     return code;
 }

@@ -20,9 +20,10 @@
  *   {"award confirm", "AWARD [--amount YUAN] [--note TEXT]", A_CONFIRM,
  *    "funding.award.confirm.v1", Q(confirm_award), R(award), s_print_award},
  *
- * A command that needs more than a value per field (values made of parts,
- * files, a default, two round trips) names a function (.run) that fills
- * the rest of its request from the parsed arguments and ends with
+ * (Q and R stand for the request and reply descriptors in each file.) A
+ * command that needs more than a value per field (values made of parts,
+ * files, a default, two round trips) ends its line with a function that
+ * fills the rest of its request from the parsed arguments and ends with
  * ctl_send (ctl.h):
  *
  *   static int s_report_save(ctl_opts *o, ctl_args *a)
@@ -64,6 +65,7 @@ typedef enum {
     CTL_T_ENUM,   /* a value of a protobuf-c enum by name: any case, '-' for '_', with or
                      without its prefix; never the zero value */
     CTL_T_FLAG,   /* an option without a value */
+    CTL_T_LIST,   /* "a,b,c": its non-empty parts fill a repeated string field */
 } ctl_type;
 
 /* Flags of an argument. */
@@ -99,6 +101,7 @@ typedef struct {
 #define CTL_TIME(name, field, flags)         {(name), (field), CTL_T_TIME, (flags), 0, 0, NULL, NULL}
 #define CTL_ENUM(name, field, d, pre, flags) {(name), (field), CTL_T_ENUM, (flags), 0, 0, (d), (pre)}
 #define CTL_FLAG(name, field)                {(name), (field), CTL_T_FLAG, 0, 0, 0, NULL, NULL}
+#define CTL_LIST(name, field, flags)         {(name), (field), CTL_T_LIST, (flags), 0, 0, NULL, NULL}
 /* clang-format on */
 
 /* ---- the table ------------------------------------------------------------------ */
@@ -153,18 +156,10 @@ typedef struct {
  * group's part of it (stdout and exit 0 when asked for, else stderr and
  * exit 2). Returns the exit code.
  * It first checks the whole table, so that a wrong line fails any use of
- * its service (asserts, programmer's mistakes): every line has a request
- * message, and a type, reply and printer unless it has a function; every
- * field an argument names is a field of that request of a type the
- * argument fills. */
+ * its service (asserts, programmer's mistakes): a line without a function
+ * has a type, request, reply and printer; every field an argument names is
+ * a field of its line's request, of a type the argument fills. */
 int ctl_service_run(ctl_opts *o, const ctl_service *svc, int argc, char **argv);
-
-/* Prints the overview of svc, or of its commands whose first word is
- * group (when not NULL). */
-void ctl_overview(FILE *f, const ctl_service *svc, const char *group);
-
-/* Prints a command's usage line and its `about` lines. */
-void ctl_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd);
 
 /* ---- a parsed command line ---------------------------------------------------------- */
 
@@ -176,10 +171,10 @@ void ctl_usage(FILE *f, const ctl_service *svc, const ctl_command *cmd);
 ctl_args *ctl_args_parse(const ctl_service *svc, const ctl_command *cmd, int argc, char **argv,
                          int *code);
 
-/* Sets every field of rq that an argument of the command names (and was
- * given) to its value: strings borrowed from argv, arrays of repeated
- * fields in ctl_alloc memory. rq must be of the command's request type. */
-void ctl_fill(ctl_args *a, ProtobufCMessage *rq);
+/* Sends the command's request as the table fills it, as a line without a
+ * function does: for functions that only check the arguments first.
+ * Returns the exit code. */
+int ctl_send_table(ctl_opts *o, ctl_args *a);
 
 /* Sets every field of rq that an argument of the command names, and was
  * given, to its value: strings borrowed from argv, the arrays of repeated
@@ -213,14 +208,8 @@ char *ctl_str_or(const ctl_args *a, const char *name, const char *def);
  * 0 when not given (a flag: 1 when given). */
 int64_t ctl_int(const ctl_args *a, const char *name);
 
-/* Value i (0 .. ctl_given - 1) of a repeated argument, as typed and
- * converted. */
+/* Value i (0 .. ctl_given - 1) of a repeated argument, as typed. */
 char *ctl_str_at(const ctl_args *a, const char *name, int i);
-int64_t ctl_int_at(const ctl_args *a, const char *name, int i);
-
-/* Every value of a repeated argument as typed, in an array in ctl_alloc
- * memory; *n gets the count. */
-char **ctl_str_all(ctl_args *a, const char *name, size_t *n);
 
 /* Where the argument was last given on the command line (a larger number
  * is later), 0 when not given: for two options of which the later wins. */
@@ -230,6 +219,10 @@ int ctl_last(const ctl_args *a, const char *name);
  * (arrays of repeated fields, split copies). Never returns NULL: out of
  * memory ends ccipctl with CTL_LOCAL after saying so. */
 void *ctl_alloc(ctl_args *a, size_t n);
+
+/* n messages of type d, initialised, in ctl_alloc memory: the array of
+ * pointers a repeated message field holds (cast it to its type). */
+void *ctl_messages(ctl_args *a, const ProtobufCMessageDescriptor *d, size_t n);
 
 /* A copy of text in ctl_alloc memory, split at every sep into an array of
  * its non-empty parts, at most max of them (the rest left out); *n gets
@@ -248,9 +241,13 @@ uint8_t *ctl_read_file(ctl_args *a, const char *path, size_t max, size_t *len);
 
 /* ---- values inside arguments ----------------------------------------------------- */
 
+/* Prints "ccipctl: <what> must be <must>, got "<text>"" and returns -1:
+ * the one way a value is refused. */
+int ctl_wrong(const char *what, const char *must, const char *text);
+
 /* The converters the parser uses, for values inside compound arguments
- * ("50:AGREEMENT_SIGNED:on-signing"). Each returns 0 and sets *out, or -1
- * after printing "ccipctl: <what> must be ..., got "<text>"". */
+ * ("50:AGREEMENT_SIGNED:on-signing") too. Each returns 0 and sets *out, or
+ * -1 after saying what the value must be (ctl_wrong). */
 int ctl_parse_int(const char *what, const char *text, int64_t min, int64_t max, int64_t *out);
 int ctl_parse_yuan(const char *what, const char *text, int64_t *fen);
 int ctl_parse_time(const char *what, const char *text, int64_t *us);

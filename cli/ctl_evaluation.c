@@ -132,62 +132,25 @@ static void s_print(const ProtobufCMessage *reply, ctl_args *args)
 static int s_points(const char *option, const char *text, int *out)
 {
     ccip_fen v;
-    if (ccip_fen_parse(text, &v) < 0 || v < 0 || v > 10000) {
-        fprintf(stderr,
-                "ccipctl: --%s must be points from 0 to 100 with at most two decimals, "
-                "got \"%s\"\n",
-                option, text);
-        return -1;
-    }
+    if (ccip_fen_parse(text, &v) < 0 || v < 0 || v > 10000)
+        return ctl_wrong(option, "points from 0 to 100 with at most two decimals", text);
     *out = (int)v;
     return 0;
 }
 
-/* --name's comma-separated values. */
-static char **s_list(ctl_args *a, const char *name, size_t *n)
-{
-    return ctl_split(a, ctl_str(a, name), ',', SIZE_MAX, n);
-}
-
 /* ---- registers ------------------------------------------------------------------- */
-
-/* --conflict CODE[:note]... */
-static Ccip__Evaluation__DeclaredConflict **s_conflicts(ctl_args *a, size_t *n)
-{
-    *n = (size_t)ctl_given(a, "conflict");
-    Ccip__Evaluation__DeclaredConflict *store = ctl_alloc(a, *n * sizeof *store);
-    Ccip__Evaluation__DeclaredConflict **ptrs = ctl_alloc(a, *n * sizeof *ptrs);
-    for (size_t i = 0; i < *n; i++) {
-        store[i] = (Ccip__Evaluation__DeclaredConflict)CCIP__EVALUATION__DECLARED_CONFLICT__INIT;
-        char *note;
-        store[i].org_uscc = ctl_cut(a, ctl_str_at(a, "conflict", (int)i), ':', 0, &note);
-        store[i].note = note ? note : "";
-        ptrs[i] = &store[i];
-    }
-    return ptrs;
-}
 
 static const ctl_arg A_AGENCY_REGISTER[] = {CTL_STR("ID", "id", CTL_ARG),
                                             CTL_STR("name", "name", 0),
                                             CTL_STR("uscc", "uscc", 0),
                                             CTL_STR("qualification", "qualification", 0),
-                                            CTL_STR("districts", NULL, 0),
+                                            CTL_LIST("districts", "districts_served", 0),
                                             NUMBER("capacity", "capacity", 0),
                                             CTL_STR("conflict", NULL, CTL_REPEATED),
                                             {0}};
-
-/* --districts D,D and the conflicts. */
-static int s_agency_register(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__RegisterAgencyRequest rq = CCIP__EVALUATION__REGISTER_AGENCY_REQUEST__INIT;
-    rq.districts_served = s_list(a, "districts", &rq.n_districts_served);
-    rq.declared_conflicts = s_conflicts(a, &rq.n_declared_conflicts);
-    return ctl_send(o, a, &rq.base);
-}
-
 static const ctl_arg A_EXPERT_REGISTER[] = {CTL_STR("ID", "id", CTL_ARG),
                                             CTL_STR("name", "name", 0),
-                                            CTL_STR("fields", NULL, 0),
+                                            CTL_LIST("fields", "fields", 0),
                                             CTL_STR("affiliation", "affiliation_uscc", 0),
                                             CTL_STR("affiliation-name", "affiliation_name", 0),
                                             CTL_STR("district", "district", 0),
@@ -197,12 +160,27 @@ static const ctl_arg A_EXPERT_REGISTER[] = {CTL_STR("ID", "id", CTL_ARG),
                                             CTL_STR("conflict", NULL, CTL_REPEATED),
                                             {0}};
 
-/* --fields F,F and the conflicts. */
-static int s_expert_register(ctl_opts *o, ctl_args *a)
+/* agency and expert register: the --conflict CODE[:note] options. */
+static int s_register(ctl_opts *o, ctl_args *a)
 {
+    size_t n = (size_t)ctl_given(a, "conflict");
+    Ccip__Evaluation__DeclaredConflict **conflicts =
+        ctl_messages(a, &ccip__evaluation__declared_conflict__descriptor, n);
+    for (size_t i = 0; i < n; i++) {
+        char *note;
+        conflicts[i]->org_uscc = ctl_cut(a, ctl_str_at(a, "conflict", (int)i), ':', 0, &note);
+        conflicts[i]->note = note ? note : "";
+    }
+    if (ctl_args_command(a)->request == &ccip__evaluation__register_agency_request__descriptor) {
+        Ccip__Evaluation__RegisterAgencyRequest rq =
+            CCIP__EVALUATION__REGISTER_AGENCY_REQUEST__INIT;
+        rq.declared_conflicts = conflicts;
+        rq.n_declared_conflicts = n;
+        return ctl_send(o, a, &rq.base);
+    }
     Ccip__Evaluation__RegisterExpertRequest rq = CCIP__EVALUATION__REGISTER_EXPERT_REQUEST__INIT;
-    rq.fields = s_list(a, "fields", &rq.n_fields);
-    rq.declared_conflicts = s_conflicts(a, &rq.n_declared_conflicts);
+    rq.declared_conflicts = conflicts;
+    rq.n_declared_conflicts = n;
     return ctl_send(o, a, &rq.base);
 }
 
@@ -227,21 +205,20 @@ static const ctl_arg A_REGISTER_LIST[] = {
 #define KIND(name, flags) CTL_ENUM(name, "kind", &ccip__intake__call_kind__descriptor, NULL, flags)
 
 static const ctl_arg A_SHEET_PUBLISH[] = {
-    KIND("KIND", CTL_ARG),         CTL_STR("criterion", NULL, CTL_REPEATED),
-    CTL_STR("threshold", NULL, 0), NUMBER("panel", "panel_size", 0),
-    CTL_STR("fields", NULL, 0),    {0}};
+    KIND("KIND", CTL_ARG),           CTL_STR("criterion", NULL, CTL_REPEATED),
+    CTL_STR("threshold", NULL, 0),   NUMBER("panel", "panel_size", 0),
+    CTL_LIST("fields", "fields", 0), {0}};
 
-/* --criterion code:weight:max[:title]..., --threshold in points, --fields F,F */
+/* --criterion code:weight:max[:title]... and --threshold in points */
 static int s_sheet_publish(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__PublishSheetRequest rq = CCIP__EVALUATION__PUBLISH_SHEET_REQUEST__INIT;
-    if (s_points("threshold", ctl_str_or(a, "threshold", "0"), &rq.pass_threshold_centi) < 0)
+    if (s_points("--threshold", ctl_str_or(a, "threshold", "0"), &rq.pass_threshold_centi) < 0)
         return CTL_USAGE;
     rq.n_criteria = (size_t)ctl_given(a, "criterion");
-    Ccip__Evaluation__Criterion *store = ctl_alloc(a, rq.n_criteria * sizeof *store);
-    rq.criteria = ctl_alloc(a, rq.n_criteria * sizeof *rq.criteria);
+    rq.criteria = ctl_messages(a, &ccip__evaluation__criterion__descriptor, rq.n_criteria);
     for (size_t i = 0; i < rq.n_criteria; i++) {
-        store[i] = (Ccip__Evaluation__Criterion)CCIP__EVALUATION__CRITERION__INIT;
+        Ccip__Evaluation__Criterion *c = rq.criteria[i];
         size_t np;
         char **parts = ctl_split(a, ctl_str_at(a, "criterion", (int)i), ':', 4, &np);
         int64_t weight, max;
@@ -252,13 +229,11 @@ static int s_sheet_publish(ctl_opts *o, ctl_args *a)
                             "innovation:3:10:Innovation\n");
             return CTL_USAGE;
         }
-        store[i].code = parts[0];
-        store[i].weight = (int32_t)weight;
-        store[i].max_score = (int32_t)max;
-        store[i].title = np > 3 ? parts[3] : parts[0];
-        rq.criteria[i] = &store[i];
+        c->code = parts[0];
+        c->weight = (int32_t)weight;
+        c->max_score = (int32_t)max;
+        c->title = np > 3 ? parts[3] : parts[0];
     }
-    rq.fields = s_list(a, "fields", &rq.n_fields);
     return ctl_send(o, a, &rq.base);
 }
 
@@ -266,27 +241,20 @@ static const ctl_arg A_SHEET_GET[] = {KIND("KIND", CTL_ARG), NUMBER("version", "
 
 /* ---- cases ------------------------------------------------------------------------ */
 
-/* Sends the command when exactly one of the positional `arg` and the
- * option `option` was given. */
-static int s_one_of(ctl_opts *o, ctl_args *a, const char *arg, const char *option,
-                    ProtobufCMessage *rq)
+/* case get and designation get: the ID (the first argument) or the
+ * option that finds it (the second), exactly one of them. */
+static int s_get_by_one(ctl_opts *o, ctl_args *a)
 {
-    if (ctl_given(a, arg) == !ctl_given(a, option))
-        return ctl_send(o, a, rq);
-    fprintf(stderr, "ccipctl: give either %s or --%s\n", arg, option);
+    const ctl_arg *args = ctl_args_command(a)->args;
+    if (ctl_given(a, args[0].name) == !ctl_given(a, args[1].name))
+        return ctl_send_table(o, a);
+    fprintf(stderr, "ccipctl: give either %s or --%s\n", args[0].name, args[1].name);
     return CTL_USAGE;
 }
 
 static const ctl_arg A_CASE_GET[] = {CTL_STR("CASE_ID", "case_id", CTL_ARG_OPTIONAL),
                                      CTL_STR("application", "application_id", 0),
                                      {0}};
-
-static int s_case_get(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__GetCaseRequest rq = CCIP__EVALUATION__GET_CASE_REQUEST__INIT;
-    return s_one_of(o, a, "CASE_ID", "application", &rq.base);
-}
-
 static const ctl_arg A_CASE_LIST[] = {
     CTL_ENUM("status", "status", &ccip__evaluation__case_status__descriptor, "CASE_", 0),
     KIND("kind", 0),
@@ -315,24 +283,22 @@ static int s_assign(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__AssignRequest rq = CCIP__EVALUATION__ASSIGN_REQUEST__INIT;
     rq.n_picks = (size_t)ctl_given(a, "pick");
-    Ccip__Evaluation__Pick *store = ctl_alloc(a, rq.n_picks * sizeof *store);
-    rq.picks = ctl_alloc(a, rq.n_picks * sizeof *rq.picks);
+    rq.picks = ctl_messages(a, &ccip__evaluation__pick__descriptor, rq.n_picks);
     for (size_t i = 0; i < rq.n_picks; i++) {
-        store[i] = (Ccip__Evaluation__Pick)CCIP__EVALUATION__PICK__INIT;
+        Ccip__Evaluation__Pick *p = rq.picks[i];
         char *id, *reason;
         char *kind = ctl_cut(a, ctl_str_at(a, "pick", (int)i), ':', 0, &id);
         if (!id) {
             fprintf(stderr, "ccipctl: --pick is expert:ID[:override reason] or agency:ID[:...]\n");
             return CTL_USAGE;
         }
-        store[i].id = ctl_cut(a, id, ':', 0, &reason);
-        store[i].override_reason = reason ? reason : "";
+        p->id = ctl_cut(a, id, ':', 0, &reason);
+        p->override_reason = reason ? reason : "";
         int k;
         if (ctl_parse_enum("--pick", &ccip__evaluation__subject_kind__descriptor, NULL, kind, &k) <
             0)
             return CTL_USAGE;
-        store[i].kind = (Ccip__Evaluation__SubjectKind)k;
-        rq.picks[i] = &store[i];
+        p->kind = (Ccip__Evaluation__SubjectKind)k;
     }
     return ctl_send(o, a, &rq.base);
 }
@@ -377,12 +343,11 @@ static int s_review_submit(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__SubmitReviewRequest rq = CCIP__EVALUATION__SUBMIT_REVIEW_REQUEST__INIT;
     rq.n_scores = (size_t)ctl_given(a, "score");
-    Ccip__Evaluation__CriterionScore *store = ctl_alloc(a, rq.n_scores * sizeof *store);
-    rq.scores = ctl_alloc(a, rq.n_scores * sizeof *rq.scores);
+    rq.scores = ctl_messages(a, &ccip__evaluation__criterion_score__descriptor, rq.n_scores);
     for (size_t i = 0; i < rq.n_scores; i++) {
-        store[i] = (Ccip__Evaluation__CriterionScore)CCIP__EVALUATION__CRITERION_SCORE__INIT;
+        Ccip__Evaluation__CriterionScore *sc = rq.scores[i];
         char *score, *comment = NULL;
-        char *criterion = ctl_cut(a, ctl_str_at(a, "score", (int)i), '=', 0, &score);
+        sc->criterion = ctl_cut(a, ctl_str_at(a, "score", (int)i), '=', 0, &score);
         char *points = score ? ctl_cut(a, score, ':', 0, &comment) : NULL;
         if (!comment) {
             fprintf(stderr, "ccipctl: --score is criterion=score:comment, e.g. "
@@ -392,10 +357,8 @@ static int s_review_submit(ctl_opts *o, ctl_args *a)
         int64_t v;
         if (ctl_parse_int("--score", points, NUMBER_MIN, NUMBER_MAX, &v) < 0)
             return CTL_USAGE;
-        store[i].criterion = criterion;
-        store[i].score = (int32_t)v;
-        store[i].comment = comment;
-        rq.scores[i] = &store[i];
+        sc->score = (int32_t)v;
+        sc->comment = comment;
     }
     return ctl_send(o, a, &rq.base);
 }
@@ -414,19 +377,17 @@ static int s_report(ctl_opts *o, ctl_args *a)
 {
     Ccip__Evaluation__FileReportRequest rq = CCIP__EVALUATION__FILE_REPORT_REQUEST__INIT;
     rq.n_documents = (size_t)ctl_given(a, "document");
-    Ccip__Evaluation__ReportDocument *store = ctl_alloc(a, rq.n_documents * sizeof *store);
-    rq.documents = ctl_alloc(a, rq.n_documents * sizeof *rq.documents);
+    rq.documents = ctl_messages(a, &ccip__evaluation__report_document__descriptor, rq.n_documents);
     for (size_t i = 0; i < rq.n_documents; i++) {
-        store[i] = (Ccip__Evaluation__ReportDocument)CCIP__EVALUATION__REPORT_DOCUMENT__INIT;
+        Ccip__Evaluation__ReportDocument *d = rq.documents[i];
         char *sha, *type;
-        store[i].name = ctl_cut(a, ctl_str_at(a, "document", (int)i), ':', 0, &sha);
+        d->name = ctl_cut(a, ctl_str_at(a, "document", (int)i), ':', 0, &sha);
         if (!sha) {
             fprintf(stderr, "ccipctl: --document is name:sha256[:media type]\n");
             return CTL_USAGE;
         }
-        store[i].sha256 = ctl_cut(a, sha, ':', 0, &type);
-        store[i].media_type = type ? type : "";
-        rq.documents[i] = &store[i];
+        d->sha256 = ctl_cut(a, sha, ':', 0, &type);
+        d->media_type = type ? type : "";
     }
     return ctl_send(o, a, &rq.base);
 }
@@ -436,12 +397,6 @@ static int s_report(ctl_opts *o, ctl_args *a)
 static const ctl_arg A_DESIGNATION_GET[] = {CTL_STR("ID", "designation_id", CTL_ARG_OPTIONAL),
                                             CTL_STR("certificate", "certificate_no", 0),
                                             {0}};
-
-static int s_designation_get(ctl_opts *o, ctl_args *a)
-{
-    Ccip__Evaluation__GetDesignationRequest rq = CCIP__EVALUATION__GET_DESIGNATION_REQUEST__INIT;
-    return s_one_of(o, a, "ID", "certificate", &rq.base);
-}
 
 static const ctl_arg A_DESIGNATION_LIST[] = {
     CTL_ENUM("status", "status", &ccip__evaluation__designation_status__descriptor, "DESIGNATION_",
@@ -469,8 +424,7 @@ static const ctl_command S_COMMANDS[] = {
     {"agency register",
      "ID --name N --uscc CODE --districts D,D|all --capacity N [--qualification Q] "
      "[--conflict CODE[:note]]...",
-     A_AGENCY_REGISTER, T("agency.register"), Q(register_agency), R(agency), s_print,
-     s_agency_register},
+     A_AGENCY_REGISTER, T("agency.register"), Q(register_agency), R(agency), s_print, s_register},
     {"agency activate", "ID --reason R", A_SET_ACTIVE, T("agency.set_active"), Q(set_active),
      R(agency), s_print, s_activate},
     {"agency deactivate", "ID --reason R", A_SET_ACTIVE, T("agency.set_active"), Q(set_active),
@@ -481,8 +435,7 @@ static const ctl_command S_COMMANDS[] = {
     {"expert register",
      "ID --name N --fields F,F --affiliation CODE [--affiliation-name N] --district D "
      "--max-reviews N [--phone P] [--email E] [--conflict CODE[:note]]...",
-     A_EXPERT_REGISTER, T("expert.register"), Q(register_expert), R(expert), s_print,
-     s_expert_register},
+     A_EXPERT_REGISTER, T("expert.register"), Q(register_expert), R(expert), s_print, s_register},
     {"expert activate", "ID --reason R", A_SET_ACTIVE, T("expert.set_active"), Q(set_active),
      R(expert), s_print, s_activate},
     {"expert deactivate", "ID --reason R", A_SET_ACTIVE, T("expert.set_active"), Q(set_active),
@@ -496,7 +449,7 @@ static const ctl_command S_COMMANDS[] = {
     {"sheet get", "KIND [--version N]", A_SHEET_GET, T("sheet.get"), Q(get_sheet), R(sheet),
      s_print},
     {"case get", "CASE_ID | --application APPLICATION_ID", A_CASE_GET, T("case.get"), Q(get_case),
-     R(case), s_print, s_case_get},
+     R(case), s_print, s_get_by_one},
     {"case list", "[--status S] [--kind K] [--after CASE_ID] [--limit N]", A_CASE_LIST,
      T("case.list"), Q(list_cases), R(list_cases), s_print},
     {"case submit", "CASE_ID [--note N]            (staff: to the office)", A_CASE_NOTE,
@@ -526,7 +479,7 @@ static const ctl_command S_COMMANDS[] = {
      "[--document name:sha256[:type]]...   (the assigned agency)",
      A_REPORT, T("investigation.report"), Q(file_report), R(investigation), s_print, s_report},
     {"designation get", "ID | --certificate NO", A_DESIGNATION_GET, T("designation.get"),
-     Q(get_designation), R(designation), s_print, s_designation_get},
+     Q(get_designation), R(designation), s_print, s_get_by_one},
     {"designation list", "[--status active|revoked|expired] [--holder CODE] [--due]",
      A_DESIGNATION_LIST, T("designation.list"), Q(list_designations), R(list_designations),
      s_print},

@@ -18,22 +18,15 @@ void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope 
     char when[40] = "";
     ccip_time_format_us(ev->occurred_at_us, when, sizeof when);
     if (o->json) {
-        printf("{\"topic\":");
-        ctl_json_string(stdout, topic);
-        printf(",\"position\":%llu,\"id\":", (unsigned long long)ev->position);
-        ctl_json_string(stdout, ev->id);
-        printf(",\"type\":");
-        ctl_json_string(stdout, ev->type);
-        printf(",\"source\":");
-        ctl_json_string(stdout, ev->source_service);
-        printf(",\"aggregate_type\":");
-        ctl_json_string(stdout, ev->aggregate_type);
-        printf(",\"aggregate_id\":");
-        ctl_json_string(stdout, ev->aggregate_id);
-        printf(",\"occurred_at\":");
-        ctl_json_string(stdout, when);
-        printf(",\"actor\":");
-        ctl_json_string(stdout, ev->actor_id);
+        ctl_json_field(stdout, "{\"topic\":", topic);
+        printf(",\"position\":%llu", (unsigned long long)ev->position);
+        ctl_json_field(stdout, ",\"id\":", ev->id);
+        ctl_json_field(stdout, ",\"type\":", ev->type);
+        ctl_json_field(stdout, ",\"source\":", ev->source_service);
+        ctl_json_field(stdout, ",\"aggregate_type\":", ev->aggregate_type);
+        ctl_json_field(stdout, ",\"aggregate_id\":", ev->aggregate_id);
+        ctl_json_field(stdout, ",\"occurred_at\":", when);
+        ctl_json_field(stdout, ",\"actor\":", ev->actor_id);
         printf(",\"payload_bytes\":%zu}\n", ev->payload.len);
     } else {
         printf("%-8llu %-27s %-40s %s/%s by %s (%zu bytes)\n", (unsigned long long)ev->position,

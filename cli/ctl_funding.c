@@ -482,21 +482,17 @@ static void s_print_verify(const ProtobufCMessage *m, ctl_args *args)
  * after printing why. */
 static int s_plan(ctl_args *a, Ccip__Funding__TrancheRule ***plan, size_t *n)
 {
-    int given = ctl_given(a, "tranche");
-    Ccip__Funding__TrancheRule *rules = ctl_alloc(a, (size_t)given * sizeof *rules);
-    *plan = ctl_alloc(a, (size_t)given * sizeof **plan);
-    *n = 0;
-    for (int i = 0; i < given; i++) {
-        const char *text = ctl_str_at(a, "tranche", i);
+    *n = (size_t)ctl_given(a, "tranche");
+    *plan = ctl_messages(a, &ccip__funding__tranche_rule__descriptor, *n);
+    for (size_t i = 0; i < *n; i++) {
+        const char *text = ctl_str_at(a, "tranche", (int)i);
         char *rest, *label;
         char *percent = ctl_cut(a, text, ':', 0, &rest);
-        if (!rest || !percent[0] || strlen(percent) >= 16) {
-            fprintf(stderr,
-                    "ccipctl: --tranche must be PERCENT:CONDITION[:LABEL], such as "
-                    "50:AGREEMENT_SIGNED:on-signing, got \"%s\"\n",
-                    text);
-            return -1;
-        }
+        if (!rest || !percent[0] || strlen(percent) >= 16)
+            return ctl_wrong("--tranche",
+                             "PERCENT:CONDITION[:LABEL], such as "
+                             "50:AGREEMENT_SIGNED:on-signing",
+                             text);
         char *condition = ctl_cut(a, rest, ':', 0, &label);
         int64_t pct;
         int c;
@@ -504,11 +500,9 @@ static int s_plan(ctl_args *a, Ccip__Funding__TrancheRule ***plan, size_t *n)
             ctl_parse_enum("--tranche condition", &ccip__funding__condition__descriptor, NULL,
                            condition, &c) < 0)
             return -1;
-        rules[i] = (Ccip__Funding__TrancheRule)CCIP__FUNDING__TRANCHE_RULE__INIT;
-        rules[i].percent = (int32_t)pct;
-        rules[i].condition = (Ccip__Funding__Condition)c;
-        rules[i].label = label ? label : "";
-        (*plan)[(*n)++] = &rules[i];
+        (*plan)[i]->percent = (int32_t)pct;
+        (*plan)[i]->condition = (Ccip__Funding__Condition)c;
+        (*plan)[i]->label = label ? label : "";
     }
     return 0;
 }
@@ -579,8 +573,7 @@ static int s_award_show(ctl_opts *o, ctl_args *a)
         fprintf(stderr, "ccipctl: give an award id or --application ID\n");
         return CTL_USAGE;
     }
-    Ccip__Funding__GetAwardRequest rq = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
-    return ctl_send(o, a, &rq.base);
+    return ctl_send_table(o, a);
 }
 
 static const ctl_arg A_CONFIRM[] = {CTL_STR("AWARD", "award_id", CTL_ARG),
@@ -615,36 +608,28 @@ static int s_report_save(ctl_opts *o, ctl_args *a)
 {
     Ccip__Funding__SaveReportRequest rq = CCIP__FUNDING__SAVE_REPORT_REQUEST__INIT;
     rq.kind = CCIP__FUNDING__REPORT_KIND__INTERIM;
-    int nlines = ctl_given(a, "line"), ndocs = ctl_given(a, "document");
-    Ccip__Funding__SpendLine *lines = ctl_alloc(a, (size_t)nlines * sizeof *lines);
-    Ccip__Funding__ReportDocument *docs = ctl_alloc(a, (size_t)ndocs * sizeof *docs);
-    rq.lines = ctl_alloc(a, (size_t)nlines * sizeof *rq.lines);
-    rq.documents = ctl_alloc(a, (size_t)ndocs * sizeof *rq.documents);
-    for (int i = 0; i < nlines; i++) {
-        char *yuan, *item = ctl_cut(a, ctl_str_at(a, "line", i), '=', 1, &yuan);
-        if (!yuan || !item[0]) {
-            fprintf(stderr,
-                    "ccipctl: --line must be ITEM=YUAN, such as equipment=8000.00, got \"%s\"\n",
-                    ctl_str_at(a, "line", i));
+    rq.n_lines = (size_t)ctl_given(a, "line");
+    rq.lines = ctl_messages(a, &ccip__funding__spend_line__descriptor, rq.n_lines);
+    for (size_t i = 0; i < rq.n_lines; i++) {
+        const char *text = ctl_str_at(a, "line", (int)i);
+        char *yuan;
+        rq.lines[i]->item = ctl_cut(a, text, '=', 1, &yuan);
+        if (!yuan || !rq.lines[i]->item[0]) {
+            ctl_wrong("--line", "ITEM=YUAN, such as equipment=8000.00", text);
             return CTL_USAGE;
         }
-        lines[i] = (Ccip__Funding__SpendLine)CCIP__FUNDING__SPEND_LINE__INIT;
-        lines[i].item = item;
-        if (ctl_parse_yuan("--line amount", yuan, &lines[i].spent_fen) < 0)
+        if (ctl_parse_yuan("--line amount", yuan, &rq.lines[i]->spent_fen) < 0)
             return CTL_USAGE;
-        rq.lines[rq.n_lines++] = &lines[i];
     }
-    for (int i = 0; i < ndocs; i++) {
-        char *sha256, *name = ctl_cut(a, ctl_str_at(a, "document", i), '=', 1, &sha256);
-        if (!sha256 || !name[0]) {
-            fprintf(stderr, "ccipctl: --document must be NAME=SHA256, got \"%s\"\n",
-                    ctl_str_at(a, "document", i));
+    rq.n_documents = (size_t)ctl_given(a, "document");
+    rq.documents = ctl_messages(a, &ccip__funding__report_document__descriptor, rq.n_documents);
+    for (size_t i = 0; i < rq.n_documents; i++) {
+        const char *text = ctl_str_at(a, "document", (int)i);
+        rq.documents[i]->name = ctl_cut(a, text, '=', 1, &rq.documents[i]->sha256);
+        if (!rq.documents[i]->sha256 || !rq.documents[i]->name[0]) {
+            ctl_wrong("--document", "NAME=SHA256", text);
             return CTL_USAGE;
         }
-        docs[i] = (Ccip__Funding__ReportDocument)CCIP__FUNDING__REPORT_DOCUMENT__INIT;
-        docs[i].name = name;
-        docs[i].sha256 = sha256;
-        rq.documents[rq.n_documents++] = &docs[i];
     }
     return ctl_send(o, a, &rq.base);
 }

@@ -321,6 +321,11 @@ static const ctl_arg A_CALL_SHOW[] = {CTL_STR("CALL_ID", "call_id", CTL_ARG), {0
         CTL_STR("contact-phone", in "contact_phone", 0),                                           \
         CTL_STR("contact-email", in "contact_email", 0), CTL_STR("address", in "address", 0)
 
+#define ORG_SYNOPSIS                                                                               \
+    "--uscc CODE --name NAME --type ORG_TYPE\n"                                                    \
+    "           --district DISTRICT --legal-rep NAME --contact-name NAME --contact-phone PHONE\n"  \
+    "           [--contact-email EMAIL] [--address TEXT]"
+
 /* Missing details are the service's to explain, with the field's name. */
 static const ctl_arg A_ORG_REGISTER[] = {ORG_DETAILS(""), {0}};
 static const ctl_arg A_ORG_UPDATE[] = {
@@ -351,119 +356,108 @@ static const ctl_arg A_ORG_SHOW[] = {CTL_STR("USCC", "uscc", CTL_ARG), {0}};
     "  talent base facts: --programme NAME=TRAINEES_A_YEAR (repeat) --capacity N\n"                \
     "  project facts: --budget-line ITEM=YUAN (repeat)\n"
 
-/* The content sent, with room for the facts. */
-typedef struct {
-    Ccip__Intake__ApplicationContent c;
-    Ccip__Intake__ClusterFacts cluster;
-    Ccip__Intake__TalentBaseFacts talent;
-    Ccip__Intake__ProjectFacts project;
-} s_content;
-
 /* Splits "NAME=VALUE" at the last '='. Returns the name, or NULL after
  * printing why. */
 static char *s_pair(ctl_args *a, const char *option, const char *text, char **value)
 {
     char *name = ctl_cut(a, text, '=', 1, value);
-    if (!*value || !name[0] || !(*value)[0]) {
-        fprintf(stderr, "ccipctl: %s must be NAME=VALUE, got \"%s\"\n", option, text);
-        return NULL;
-    }
-    return name;
+    if (*value && name[0] && (*value)[0])
+        return name;
+    ctl_wrong(option, "NAME=VALUE", text);
+    return NULL;
 }
 
 /* The cluster facts given, on top of base's (when it has some). */
-static void s_cluster(ctl_args *a, const Ccip__Intake__ApplicationContent *base, s_content *b)
+static void s_cluster(ctl_args *a, const Ccip__Intake__ApplicationContent *base,
+                      Ccip__Intake__ApplicationContent *c)
 {
-    b->cluster = base && base->facts_case == CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER
-                     ? *base->cluster
-                     : (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
+    Ccip__Intake__ClusterFacts *f = ctl_alloc(a, sizeof *f);
+    *f = base && base->facts_case == CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER
+             ? *base->cluster
+             : (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
     if (ctl_given(a, "cluster-name"))
-        b->cluster.cluster_name = ctl_str(a, "cluster-name");
+        f->cluster_name = ctl_str(a, "cluster-name");
     if (ctl_given(a, "location"))
-        b->cluster.location = ctl_str(a, "location");
+        f->location = ctl_str(a, "location");
     if (ctl_given(a, "lead-operator"))
-        b->cluster.lead_operator = ctl_str(a, "lead-operator");
+        f->lead_operator = ctl_str(a, "lead-operator");
     if (ctl_given(a, "area-m2"))
-        b->cluster.area_m2 = ctl_int(a, "area-m2");
+        f->area_m2 = ctl_int(a, "area-m2");
     if (ctl_given(a, "enterprises"))
-        b->cluster.enterprise_count = (int32_t)ctl_int(a, "enterprises");
+        f->enterprise_count = (int32_t)ctl_int(a, "enterprises");
     if (ctl_given(a, "employees"))
-        b->cluster.employee_count = (int32_t)ctl_int(a, "employees");
-    b->c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
-    b->c.cluster = &b->cluster;
+        f->employee_count = (int32_t)ctl_int(a, "employees");
+    c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
+    c->cluster = f;
 }
 
 /* The talent base facts given, on top of base's. Returns 0 or -1 after
  * printing why. */
-static int s_talent(ctl_args *a, const Ccip__Intake__ApplicationContent *base, s_content *b)
+static int s_talent(ctl_args *a, const Ccip__Intake__ApplicationContent *base,
+                    Ccip__Intake__ApplicationContent *c)
 {
-    b->talent = base && base->facts_case == CCIP__INTAKE__APPLICATION_CONTENT__FACTS_TALENT_BASE
-                    ? *base->talent_base
-                    : (Ccip__Intake__TalentBaseFacts)CCIP__INTAKE__TALENT_BASE_FACTS__INIT;
+    Ccip__Intake__TalentBaseFacts *f = ctl_alloc(a, sizeof *f);
+    *f = base && base->facts_case == CCIP__INTAKE__APPLICATION_CONTENT__FACTS_TALENT_BASE
+             ? *base->talent_base
+             : (Ccip__Intake__TalentBaseFacts)CCIP__INTAKE__TALENT_BASE_FACTS__INIT;
     if (ctl_given(a, "capacity"))
-        b->talent.annual_capacity = (int32_t)ctl_int(a, "capacity");
+        f->annual_capacity = (int32_t)ctl_int(a, "capacity");
     size_t n = (size_t)ctl_given(a, "programme");
     if (n) {
-        Ccip__Intake__TrainingProgramme *store = ctl_alloc(a, n * sizeof *store);
-        b->talent.programmes = ctl_alloc(a, n * sizeof *b->talent.programmes);
-        b->talent.n_programmes = n;
-        for (size_t i = 0; i < n; i++) {
-            char *value,
-                *name = s_pair(a, "--programme", ctl_str_at(a, "programme", (int)i), &value);
-            int64_t v;
-            if (!name || ctl_parse_int("--programme capacity", value, 0, INT32_MAX, &v) < 0)
-                return -1;
-            store[i] = (Ccip__Intake__TrainingProgramme)CCIP__INTAKE__TRAINING_PROGRAMME__INIT;
-            store[i].name = name;
-            store[i].capacity = (int32_t)v;
-            b->talent.programmes[i] = &store[i];
-        }
+        f->programmes = ctl_messages(a, &ccip__intake__training_programme__descriptor, n);
+        f->n_programmes = n;
     }
-    b->c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_TALENT_BASE;
-    b->c.talent_base = &b->talent;
+    for (size_t i = 0; i < n; i++) {
+        char *value;
+        int64_t v;
+        f->programmes[i]->name =
+            s_pair(a, "--programme", ctl_str_at(a, "programme", (int)i), &value);
+        if (!f->programmes[i]->name ||
+            ctl_parse_int("--programme capacity", value, 0, INT32_MAX, &v) < 0)
+            return -1;
+        f->programmes[i]->capacity = (int32_t)v;
+    }
+    c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_TALENT_BASE;
+    c->talent_base = f;
     return 0;
 }
 
 /* The project facts: the budget lines given. Returns 0 or -1 after
  * printing why. */
-static int s_project(ctl_args *a, s_content *b)
+static int s_project(ctl_args *a, Ccip__Intake__ApplicationContent *c)
 {
-    size_t n = (size_t)ctl_given(a, "budget-line");
-    Ccip__Intake__BudgetLine *store = ctl_alloc(a, n * sizeof *store);
-    b->project = (Ccip__Intake__ProjectFacts)CCIP__INTAKE__PROJECT_FACTS__INIT;
-    b->project.budget_lines = ctl_alloc(a, n * sizeof *b->project.budget_lines);
-    b->project.n_budget_lines = n;
-    for (size_t i = 0; i < n; i++) {
-        char *value,
-            *item = s_pair(a, "--budget-line", ctl_str_at(a, "budget-line", (int)i), &value);
-        if (!item)
+    Ccip__Intake__ProjectFacts *f = ctl_alloc(a, sizeof *f);
+    *f = (Ccip__Intake__ProjectFacts)CCIP__INTAKE__PROJECT_FACTS__INIT;
+    f->n_budget_lines = (size_t)ctl_given(a, "budget-line");
+    f->budget_lines = ctl_messages(a, &ccip__intake__budget_line__descriptor, f->n_budget_lines);
+    for (size_t i = 0; i < f->n_budget_lines; i++) {
+        char *value;
+        f->budget_lines[i]->item =
+            s_pair(a, "--budget-line", ctl_str_at(a, "budget-line", (int)i), &value);
+        if (!f->budget_lines[i]->item ||
+            ctl_parse_yuan("--budget-line amount", value, &f->budget_lines[i]->amount_fen) < 0)
             return -1;
-        store[i] = (Ccip__Intake__BudgetLine)CCIP__INTAKE__BUDGET_LINE__INIT;
-        store[i].item = item;
-        if (ctl_parse_yuan("--budget-line amount", value, &store[i].amount_fen) < 0)
-            return -1;
-        b->project.budget_lines[i] = &store[i];
     }
-    b->c.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_PROJECT;
-    b->c.project = &b->project;
+    c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_PROJECT;
+    c->project = f;
     return 0;
 }
 
 /* The content on top of `base` (the application as it is, for an update;
  * NULL for a new one): the summary file and the facts given (the content's
- * own fields come from the table). Returns 0 or -1 after printing why. */
-static int s_content_build(ctl_args *a, const Ccip__Intake__ApplicationContent *base, s_content *b)
+ * own fields come from the table). Returns it, or NULL after printing
+ * why. */
+static Ccip__Intake__ApplicationContent *s_content(ctl_args *a,
+                                                   const Ccip__Intake__ApplicationContent *base)
 {
-    b->c = base ? *base : (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
-    b->c.base =
+    Ccip__Intake__ApplicationContent *c = ctl_alloc(a, sizeof *c);
+    *c = base ? *base : (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
+    c->base =
         (ProtobufCMessage)PROTOBUF_C_MESSAGE_INIT(&ccip__intake__application_content__descriptor);
-    if (ctl_given(a, "summary-file")) {
-        size_t n;
-        uint8_t *text = ctl_read_file(a, ctl_str(a, "summary-file"), SUMMARY_FILE_MAX, &n);
-        if (!text)
-            return -1;
-        b->c.summary = (char *)text;
-    }
+    size_t n;
+    if (ctl_given(a, "summary-file") &&
+        !(c->summary = (char *)ctl_read_file(a, ctl_str(a, "summary-file"), SUMMARY_FILE_MAX, &n)))
+        return NULL;
     int cluster = ctl_given(a, "cluster-name") || ctl_given(a, "location") ||
                   ctl_given(a, "area-m2") || ctl_given(a, "enterprises") ||
                   ctl_given(a, "employees") || ctl_given(a, "lead-operator");
@@ -472,15 +466,13 @@ static int s_content_build(ctl_args *a, const Ccip__Intake__ApplicationContent *
     if (cluster + talent + project > 1) {
         fprintf(stderr, "ccipctl: give the facts of one kind only: cluster, talent base or "
                         "project options\n");
-        return -1;
+        return NULL;
     }
     if (cluster)
-        s_cluster(a, base, b);
-    if (talent && s_talent(a, base, b) < 0)
-        return -1;
-    if (project && s_project(a, b) < 0)
-        return -1;
-    return 0;
+        s_cluster(a, base, c);
+    if ((talent && s_talent(a, base, c) < 0) || (project && s_project(a, c) < 0))
+        return NULL;
+    return c;
 }
 
 /* ---- applications ------------------------------------------------------------------ */
@@ -493,10 +485,8 @@ static const ctl_arg A_APP_DRAFT[] = {CTL_STR("call", "call_id", CTL_REQUIRED),
 static int s_app_draft(ctl_opts *o, ctl_args *a)
 {
     Ccip__Intake__DraftApplicationRequest rq = CCIP__INTAKE__DRAFT_APPLICATION_REQUEST__INIT;
-    s_content b;
-    if (s_content_build(a, NULL, &b) < 0)
+    if (!(rq.content = s_content(a, NULL)))
         return CTL_USAGE;
-    rq.content = &b.c;
     return ctl_send(o, a, &rq.base);
 }
 
@@ -511,34 +501,26 @@ static const ctl_arg A_APP_FILE[] = {CTL_STR("call", "call_id", CTL_REQUIRED),
 static int s_app_file(ctl_opts *o, ctl_args *a)
 {
     Ccip__Intake__FileApplicationRequest rq = CCIP__INTAKE__FILE_APPLICATION_REQUEST__INIT;
-    s_content b;
-    if (s_content_build(a, NULL, &b) < 0)
+    if (!(rq.content = s_content(a, NULL)))
         return CTL_USAGE;
-    rq.content = &b.c;
     size_t room = CCIP_SOCK_MAX_MESSAGE_DEFAULT - DOCUMENT_OVERHEAD;
-    size_t n = (size_t)ctl_given(a, "document");
-    Ccip__Intake__DocumentUpload *uploads = ctl_alloc(a, n * sizeof *uploads);
-    rq.documents = ctl_alloc(a, n * sizeof *rq.documents);
-    for (size_t i = 0; i < n; i++) {
+    rq.n_documents = (size_t)ctl_given(a, "document");
+    rq.documents = ctl_messages(a, &ccip__intake__document_upload__descriptor, rq.n_documents);
+    for (size_t i = 0; i < rq.n_documents; i++) {
+        Ccip__Intake__DocumentUpload *d = rq.documents[i];
         /* DOC_TYPE is a code, so the first '=' ends it (a path may hold more). */
         const char *text = ctl_str_at(a, "document", (int)i);
-        char *path, *type = ctl_cut(a, text, '=', 0, &path);
-        if (!path || !type[0] || !path[0]) {
-            fprintf(stderr, "ccipctl: --document must be DOC_TYPE=PATH, got \"%s\"\n", text);
+        char *path;
+        d->doc_type = ctl_cut(a, text, '=', 0, &path);
+        if (!path || !d->doc_type[0] || !path[0]) {
+            ctl_wrong("--document", "DOC_TYPE=PATH", text);
             return CTL_USAGE;
         }
-        size_t len = 0;
-        uint8_t *content = ctl_read_file(a, path, room, &len);
-        if (!content)
+        if (!(d->content.data = ctl_read_file(a, path, room, &d->content.len)))
             return CTL_LOCAL;
-        room -= len;
-        uploads[i] = (Ccip__Intake__DocumentUpload)CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
-        uploads[i].doc_type = type;
-        uploads[i].name = s_base_name(path);
-        uploads[i].media_type = (char *)s_media_type(path);
-        uploads[i].content.data = content;
-        uploads[i].content.len = len;
-        rq.documents[rq.n_documents++] = &uploads[i];
+        room -= d->content.len;
+        d->name = s_base_name(path);
+        d->media_type = (char *)s_media_type(path);
     }
     return ctl_send(o, a, &rq.base);
 }
@@ -561,14 +543,11 @@ static int s_app_update(ctl_opts *o, ctl_args *a)
         fprintf(stderr, "ccipctl: intake sent no content for %s\n", g.application_id);
         code = CTL_REFUSED;
     }
-    s_content b;
-    if (code == CTL_OK && s_content_build(a, current->application->content, &b) < 0)
+    Ccip__Intake__UpdateApplicationRequest rq = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
+    if (code == CTL_OK && !(rq.content = s_content(a, current->application->content)))
         code = CTL_USAGE;
-    if (code == CTL_OK) {
-        Ccip__Intake__UpdateApplicationRequest rq = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
-        rq.content = &b.c;
+    if (code == CTL_OK)
         code = ctl_send(o, a, &rq.base);
-    }
     if (current)
         protobuf_c_message_free_unpacked(&current->base, NULL);
     return code;
@@ -691,24 +670,17 @@ static const ctl_command S_COMMANDS[] = {
     {"call show", "CALL_ID", A_CALL_SHOW, "intake.call.get.v1", Q(get_call), R(call), s_print_call,
      .summary = "show a call",
      .about = "  shows a call: window, required documents, who may apply\n"},
-    {"org register",
-     "--uscc CODE --name NAME --type ORG_TYPE\n"
-     "           --district DISTRICT --legal-rep NAME --contact-name NAME --contact-phone PHONE\n"
-     "           [--contact-email EMAIL] [--address TEXT]",
-     A_ORG_REGISTER, "intake.organisation.register.v1", Q(register_organisation), R(organisation),
-     s_print_org, .summary = "register an organisation",
+    {"org register", ORG_SYNOPSIS, A_ORG_REGISTER, "intake.organisation.register.v1",
+     Q(register_organisation), R(organisation), s_print_org, .summary = "register an organisation",
      .about = "  registers an organisation (an applicant registers itself: --role applicant "
               "--actor\n"
               "  org:CODE; staff may register any). ORG_TYPE: DISTRICT_GOVERNMENT, "
               "MUNICIPAL_COMMISSION,\n"
               "  ENTERPRISE, INSTITUTION. DISTRICT: a Beijing district by code (110105) or "
               "name.\n"},
-    {"org update",
-     "--uscc CODE --name NAME --type ORG_TYPE\n"
-     "           --district DISTRICT --legal-rep NAME --contact-name NAME --contact-phone PHONE\n"
-     "           [--contact-email EMAIL] [--address TEXT] [--reason TEXT]",
-     A_ORG_UPDATE, "intake.organisation.update.v1", Q(update_organisation), R(organisation),
-     s_print_org, .summary = "replace an organisation's details",
+    {"org update", ORG_SYNOPSIS " [--reason TEXT]", A_ORG_UPDATE, "intake.organisation.update.v1",
+     Q(update_organisation), R(organisation), s_print_org,
+     .summary = "replace an organisation's details",
      .about = "  replaces an organisation's details with these (all of them, as at "
               "registration); a\n"
               "  new name, type or district withdraws its verification until staff verify it "

@@ -293,13 +293,11 @@ static int s_verify(ctl_opts *o, ctl_args *a)
     }
     int good = ok && content_ok;
     if (o->json) {
-        printf("{\"verified\":%s,\"serial\":%" PRIu64 ",\"work_id\":", good ? "true" : "false",
-               ok ? r.serial : 0);
-        ctl_json_string(stdout, ok ? r.work_id : "");
-        printf(",\"registered_at\":");
-        ctl_json_string(stdout, when);
-        printf(",\"content_checked\":%s,\"error\":", ok && content ? "true" : "false");
-        ctl_json_string(stdout, good ? "" : err);
+        printf("{\"verified\":%s,\"serial\":%" PRIu64, good ? "true" : "false", ok ? r.serial : 0);
+        ctl_json_field(stdout, ",\"work_id\":", ok ? r.work_id : "");
+        ctl_json_field(stdout, ",\"registered_at\":", when);
+        printf(",\"content_checked\":%s", ok && content ? "true" : "false");
+        ctl_json_field(stdout, ",\"error\":", good ? "" : err);
         printf("}\n");
     } else if (good) {
         printf("receipt verifies: %s (serial %" PRIu64 "), work %s, registered at %s, signed by "
@@ -370,15 +368,12 @@ static int s_register(ctl_opts *o, ctl_args *a)
         }
     }
     rq.n_owners = (size_t)ctl_given(a, "owner");
-    Ccip__Ip__Owner *owners = ctl_alloc(a, rq.n_owners * sizeof *owners);
-    rq.owners = ctl_alloc(a, rq.n_owners * sizeof *rq.owners);
+    rq.owners = ctl_messages(a, &ccip__ip__owner__descriptor, rq.n_owners);
     for (size_t i = 0; i < rq.n_owners; i++) {
-        ccip__ip__owner__init(&owners[i]);
         char *share;
-        owners[i].party = ctl_cut(a, ctl_str_at(a, "owner", (int)i), '=', 0, &share);
+        rq.owners[i]->party = ctl_cut(a, ctl_str_at(a, "owner", (int)i), '=', 0, &share);
         /* Read as it always was: the service checks that shares add up. */
-        owners[i].share_bp = share ? (uint32_t)strtoul(share, NULL, 10) : 10000;
-        rq.owners[i] = &owners[i];
+        rq.owners[i]->share_bp = share ? (uint32_t)strtoul(share, NULL, 10) : 10000;
     }
     Ccip__Ip__RegisterWorkReply *r = NULL;
     int rc = ctl_send_reply(o, a, &rq.base, (ProtobufCMessage **)&r);
@@ -794,25 +789,16 @@ static const ctl_arg A_CONTRACT[] = {CTL_STR("CONTRACT", "contract_id", CTL_ARG)
 static Ccip__Ip__Evidence **s_evidence(ctl_args *a, size_t *n)
 {
     *n = (size_t)ctl_given(a, "evidence");
-    Ccip__Ip__Evidence *items = ctl_alloc(a, *n * sizeof *items);
-    Ccip__Ip__Evidence **ptrs = ctl_alloc(a, *n * sizeof *ptrs);
+    Ccip__Ip__Evidence **items = ctl_messages(a, &ccip__ip__evidence__descriptor, *n);
     for (size_t i = 0; i < *n; i++) {
         const char *text = ctl_str_at(a, "evidence", (int)i);
-        char *sha256, *description = ctl_cut(a, text, '=', 1, &sha256);
-        if (!sha256) {
-            fprintf(
-                stderr,
-                "ccipctl: --evidence must be DESCRIPTION=SHA256 (e.g. \"contract scan=9f86...\"),"
-                " got \"%s\"\n",
-                text);
+        items[i]->description = ctl_cut(a, text, '=', 1, &items[i]->sha256);
+        if (!items[i]->sha256) {
+            ctl_wrong("--evidence", "DESCRIPTION=SHA256 (e.g. \"contract scan=9f86...\")", text);
             return NULL;
         }
-        ccip__ip__evidence__init(&items[i]);
-        items[i].description = description;
-        items[i].sha256 = sha256;
-        ptrs[i] = &items[i];
     }
-    return ptrs;
+    return items;
 }
 
 static const ctl_arg A_DISPUTE_FILE[] = {

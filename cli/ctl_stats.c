@@ -439,20 +439,28 @@ static void s_print_releases(const ProtobufCMessage *m, ctl_args *args)
 static char *s_pair(ctl_args *a, const char *option, const char *text, char **value)
 {
     char *code = ctl_cut(a, text, '=', 0, value);
-    if (!*value || !code[0]) {
-        fprintf(stderr, "ccipctl: %s takes CODE=VALUE, got \"%s\"\n", option, text);
-        return NULL;
-    }
-    return code;
+    if (*value && code[0])
+        return code;
+    fprintf(stderr, "ccipctl: %s takes CODE=VALUE, got \"%s\"\n", option, text);
+    return NULL;
+}
+
+/* The first n --explain CODE=TEXT options, or NULL after printing why. */
+static Ccip__Stats__Explanation **s_explanations(ctl_args *a, size_t n)
+{
+    Ccip__Stats__Explanation **ex = ctl_messages(a, &ccip__stats__explanation__descriptor, n);
+    for (size_t i = 0; i < n; i++)
+        if (!(ex[i]->code = s_pair(a, "--explain", ctl_str_at(a, "explain", (int)i), &ex[i]->text)))
+            return NULL;
+    return ex;
 }
 
 /* The --value CODE=VALUE and --explain CODE=TEXT options, split. */
 typedef struct {
-    Ccip__Stats__Value *v; /* the values, code set */
-    Ccip__Stats__Value **p;
-    char **text; /* each value as typed, until converted */
+    Ccip__Stats__Value **v; /* the values, code set */
+    char **text;            /* each value as typed, until converted */
     size_t n;
-    char **explain_code, **explain_text;
+    Ccip__Stats__Explanation **explain;
     size_t nexplain;
 } s_values;
 
@@ -461,23 +469,14 @@ typedef struct {
 static int s_values_read(ctl_args *a, s_values *vs)
 {
     vs->n = (size_t)ctl_given(a, "value");
-    vs->v = ctl_alloc(a, vs->n * sizeof *vs->v);
-    vs->p = ctl_alloc(a, vs->n * sizeof *vs->p);
+    vs->v = ctl_messages(a, &ccip__stats__value__descriptor, vs->n);
     vs->text = ctl_alloc(a, vs->n * sizeof *vs->text);
-    for (size_t i = 0; i < vs->n; i++) {
-        vs->v[i] = (Ccip__Stats__Value)CCIP__STATS__VALUE__INIT;
-        if (!(vs->v[i].code = s_pair(a, "--value", ctl_str_at(a, "value", (int)i), &vs->text[i])))
+    for (size_t i = 0; i < vs->n; i++)
+        if (!(vs->v[i]->code = s_pair(a, "--value", ctl_str_at(a, "value", (int)i), &vs->text[i])))
             return -1;
-        vs->p[i] = &vs->v[i];
-    }
     vs->nexplain = ctl_declares(a, "explain") ? (size_t)ctl_given(a, "explain") : 0;
-    vs->explain_code = ctl_alloc(a, vs->nexplain * sizeof *vs->explain_code);
-    vs->explain_text = ctl_alloc(a, vs->nexplain * sizeof *vs->explain_text);
-    for (size_t e = 0; e < vs->nexplain; e++)
-        if (!(vs->explain_code[e] =
-                  s_pair(a, "--explain", ctl_str_at(a, "explain", (int)e), &vs->explain_text[e])))
-            return -1;
-    return 0;
+    vs->explain = s_explanations(a, vs->nexplain);
+    return vs->explain ? 0 : -1;
 }
 
 /* Converts the values with the units of catalogue version `version` (0:
@@ -496,7 +495,7 @@ static int s_values_convert(ctl_opts *o, s_values *vs, uint32_t version, const c
     if (code != CTL_OK)
         return code;
     for (size_t i = 0; i < vs->n && code == CTL_OK; i++) {
-        Ccip__Stats__Value *v = &vs->v[i];
+        Ccip__Stats__Value *v = vs->v[i];
         const Ccip__Stats__Indicator *ind = NULL;
         for (size_t k = 0; k < cat->catalogue->n_indicators; k++)
             if (strcmp(cat->catalogue->indicators[k]->code, v->code) == 0)
@@ -526,14 +525,14 @@ static int s_values_convert(ctl_opts *o, s_values *vs, uint32_t version, const c
     }
     for (size_t e = 0; e < vs->nexplain && code == CTL_OK; e++) {
         size_t i = 0;
-        while (i < vs->n && strcmp(vs->v[i].code, vs->explain_code[e]) != 0)
+        while (i < vs->n && strcmp(vs->v[i]->code, vs->explain[e]->code) != 0)
             i++;
         if (i == vs->n) {
             fprintf(stderr, "ccipctl: --explain %s: give its --value in the same command\n",
-                    vs->explain_code[e]);
+                    vs->explain[e]->code);
             code = CTL_USAGE;
         } else {
-            vs->v[i].explanation = vs->explain_text[e];
+            vs->v[i]->explanation = vs->explain[e]->text;
         }
     }
     protobuf_c_message_free_unpacked(&cat->base, NULL);
@@ -573,7 +572,7 @@ static int s_report_save(ctl_opts *o, ctl_args *a)
     if (s_values_read(a, &vs) < 0)
         return CTL_USAGE;
     int code = s_values_convert(o, &vs, 0, ctl_str(a, "quarter"));
-    rq.values = vs.p;
+    rq.values = vs.v;
     rq.n_values = vs.n;
     return code == CTL_OK ? ctl_send(o, a, &rq.base) : code;
 }
@@ -586,14 +585,8 @@ static int s_report_submit(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__SubmitReportRequest rq = CCIP__STATS__SUBMIT_REPORT_REQUEST__INIT;
     rq.n_explanations = (size_t)ctl_given(a, "explain");
-    Ccip__Stats__Explanation *ex = ctl_alloc(a, rq.n_explanations * sizeof *ex);
-    rq.explanations = ctl_alloc(a, rq.n_explanations * sizeof *rq.explanations);
-    for (size_t i = 0; i < rq.n_explanations; i++) {
-        ex[i] = (Ccip__Stats__Explanation)CCIP__STATS__EXPLANATION__INIT;
-        if (!(ex[i].code = s_pair(a, "--explain", ctl_str_at(a, "explain", (int)i), &ex[i].text)))
-            return CTL_USAGE;
-        rq.explanations[i] = &ex[i];
-    }
+    if (!(rq.explanations = s_explanations(a, rq.n_explanations)))
+        return CTL_USAGE;
     return ctl_send(o, a, &rq.base);
 }
 
@@ -613,8 +606,7 @@ static int s_report_get(ctl_opts *o, ctl_args *a)
             fprintf(stderr, "ccipctl: missing argument REPORT_ID\n");
         return CTL_USAGE;
     }
-    Ccip__Stats__GetReportRequest rq = CCIP__STATS__GET_REPORT_REQUEST__INIT;
-    return ctl_send(o, a, &rq.base);
+    return ctl_send_table(o, a);
 }
 
 static const ctl_arg A_REPORT_LIST[] = {
@@ -671,7 +663,7 @@ static int s_report_correct(ctl_opts *o, ctl_args *a)
         code = s_values_convert(o, &vs, r->report->catalogue_version, NULL);
     if (r)
         protobuf_c_message_free_unpacked(&r->base, NULL);
-    rq.values = vs.p;
+    rq.values = vs.v;
     rq.n_values = vs.n;
     return code == CTL_OK ? ctl_send(o, a, &rq.base) : code;
 }
