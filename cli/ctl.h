@@ -35,18 +35,18 @@ enum {
 };
 
 struct ctl_opts {
-    const char *config_file;  /* --config */
-    char *command_endpoint;   /* bus ROUTER */
-    char *subscribe_endpoint; /* bus XPUB */
-    char *key_file;           /* own .key */
-    char *server_key_file;    /* bus .pub */
-    const char *actor;        /* --actor: who is asking */
-    const char *role;         /* --role: the role claimed (front-door keys only) */
-    int json;                 /* --json */
-    int timeout_ms;           /* --timeout */
-    void *ctx;                /* zmq context, made on first use */
-    ccip_keypair keys;
-    char server_key[CCIP_KEY_Z85_LEN + 1];
+    const char *config_file;               /* --config */
+    char *command_endpoint;                /* bus ROUTER */
+    char *subscribe_endpoint;              /* bus XPUB */
+    char *key_file;                        /* own .key */
+    char *server_key_file;                 /* bus .pub */
+    const char *actor;                     /* --actor: who is asking */
+    const char *role;                      /* --role: the role claimed (front-door keys only) */
+    int json;                              /* --json */
+    int timeout_ms;                        /* --timeout */
+    void *ctx;                             /* zmq context, made on first use */
+    ccip_keypair keys;                     /* own key pair (ctl_load_keys) */
+    char server_key[CCIP_KEY_Z85_LEN + 1]; /* the bus's public key (ctl_load_keys) */
 };
 
 /* ---- the bus ------------------------------------------------------------------ */
