@@ -108,16 +108,8 @@ ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema)
     }
     char err[512];
     ccip_db *db = ccip_db_new(ci, err, sizeof err);
-    if (!db) {
+    if (!db)
         snprintf(s_error, sizeof s_error, "could not connect as ccip_%s: %s", svc, err);
-        return NULL;
-    }
-    /* The schema the search_path names, as a service's checked connection
-     * carries it: a consumer's handler run on this connection emits into
-     * it (ccip_outbox_emit_caused). Not checked here: the schema may not
-     * exist yet (a migration test creates it). */
-    if (schema)
-        ccip_db_set_schema(db, schema);
     return db;
 }
 

@@ -32,8 +32,7 @@ const char *ccip_test_db_error(void);
 ccip_db *ccip_test_db_connect(const char *svc);
 
 /* Connects as ccip_<svc> with search_path set to `schema` in the conninfo,
- * so that it stays set across reconnects, and the connection's schema
- * (ccip_db_schema) set to it. Same failure rules. */
+ * so that it stays set across reconnects. Same failure rules. */
 ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema);
 
 /* Creates a fresh schema named "<prefix>_<pid>_<n>" (n counts up in the
