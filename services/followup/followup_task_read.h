@@ -38,10 +38,11 @@ int followup_task_load_full(ccip_command *cmd, const char *id, ccip_arena *a,
 #define FOLLOWUP_SQL_TASK_OPEN                                                                     \
     "('TASK_ASSIGNED', 'TASK_IN_PROGRESS', 'TASK_COMPLETION_REPORTED', 'TASK_RETURNED')"
 
-/* Columns of a digest entry, from `task t`, $now and $soon as above. */
+/* Columns of a digest entry, from `task t`, $now and $soon as above; the
+ * timeliness is named tl, for ordering. */
 #define FOLLOWUP_DIGEST_COLUMNS(now, soon)                                                         \
     "t.id::text, t.title, t.lead_unit, t.deadline_date::text, " CCIP_SQL_US(                       \
-        "t.deadline_at") ", " FOLLOWUP_SQL_TIMELINESS(now, soon) ", t.status, t.priority, "        \
+        "t.deadline_at") ", " FOLLOWUP_SQL_TIMELINESS(now, soon) " AS tl, t.status, t.priority, "  \
                                                                  "t.responsible"
 
 /* A digest entry from row `row` (FOLLOWUP_DIGEST_COLUMNS), arena copies. */
