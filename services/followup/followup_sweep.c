@@ -19,63 +19,82 @@
 
 /* What an escalation statement returns before the subject's columns. */
 #define ESC_RETURNED "e.id, " US("e.due_at") ", " US("e.raised_at")
+/* Columns of a row a sweep statement returns before the subject's: the
+ * escalation's three, then c's own (rid, due, and for milestones pid). */
+#define TASK_COL0      5
+#define MILESTONE_COL0 6
 
-/* Each sweep statement: its candidates from the partial index (the same
- * predicate, so the planner can use it), locked and skipped when another
- * sweep holds them; marked escalated for their due time; the escalations
- * inserted unless the (subject, kind, due time) exists. $1 limit, $2 the
- * actor raising them. Only the escalations inserted come back, with the
- * subject as it was. */
+/* Each sweep statement:
+ *   c  its candidates from the partial index (the same predicate, so the
+ *      planner uses it), locked, or skipped when another sweep holds
+ *      them, read whole (the event carries them);
+ *   m  marked escalated for their due time, found by primary key through
+ *      = ANY (ARRAY(...)): a join with c is planned on c's estimate, which
+ *      a partial index's statistics make 10 to 20 times too high, and the
+ *      hash join over the whole table that follows costs more than
+ *      everything else together (EXPLAIN in tests/bench/bench_followup.c);
+ *   e  the escalations inserted unless the (subject, kind, due time) is
+ *      there already: the unique key that makes "once" hold whoever sweeps.
+ * $1 limit, $2 the actor raising them. Only the escalations inserted come
+ * back, with their subject as c read it. */
 static const ccip_db_stmt S_DEADLINES = {
     "followup_sweep_deadlines",
-    "WITH c AS (SELECT t.id, t.deadline_at FROM task t WHERE " SQL_OWES
+    "WITH c AS (SELECT t.id AS rid, t.deadline_at AS due, " FOLLOWUP_TASK_COLUMNS
+    " FROM task t WHERE " SQL_OWES
     " AND t.escalated_deadline_at IS DISTINCT FROM t.deadline_at AND t.deadline_at <= now() "
     "ORDER BY t.deadline_at LIMIT $1::integer FOR UPDATE SKIP LOCKED), "
-    "m AS (UPDATE task t SET escalated_deadline_at = c.deadline_at FROM c WHERE t.id = c.id), "
+    "m AS (UPDATE task t SET escalated_deadline_at = t.deadline_at WHERE t.id = ANY (ARRAY(SELECT "
+    "rid FROM c))), "
     "e AS (INSERT INTO escalation (kind, subject_id, task_id, due_at, raised_by) SELECT "
-    "'DEADLINE_MISSED', c.id, c.id, c.deadline_at, $2 FROM c ON CONFLICT (subject_id, kind, "
-    "due_at) DO NOTHING RETURNING id, task_id, due_at, raised_at) "
-    "SELECT " ESC_RETURNED ", " FOLLOWUP_TASK_COLUMNS " FROM e JOIN task t ON t.id = e.task_id"};
+    "'DEADLINE_MISSED', c.rid, c.rid, c.due, $2 FROM c ON CONFLICT (subject_id, kind, due_at) DO "
+    "NOTHING RETURNING id, task_id, due_at, raised_at) "
+    "SELECT " ESC_RETURNED ", c.* FROM e JOIN c ON c.rid = e.task_id"};
 
 static const ccip_db_stmt S_REPORTS = {
     "followup_sweep_reports",
-    "WITH c AS (SELECT t.id, t.report_due_at FROM task t WHERE " SQL_OWES
+    "WITH c AS (SELECT t.id AS rid, t.report_due_at AS due, " FOLLOWUP_TASK_COLUMNS
+    " FROM task t WHERE " SQL_OWES
     " AND t.report_due_at IS NOT NULL AND t.escalated_report_due_at IS DISTINCT FROM "
     "t.report_due_at AND t.report_due_at <= now() ORDER BY t.report_due_at LIMIT $1::integer "
     "FOR UPDATE SKIP LOCKED), "
-    "m AS (UPDATE task t SET escalated_report_due_at = c.report_due_at FROM c WHERE t.id = c.id), "
+    "m AS (UPDATE task t SET escalated_report_due_at = t.report_due_at WHERE t.id = ANY "
+    "(ARRAY(SELECT rid FROM c))), "
     "e AS (INSERT INTO escalation (kind, subject_id, task_id, due_at, raised_by) SELECT "
-    "'PROGRESS_REPORT_OVERDUE', c.id, c.id, c.report_due_at, $2 FROM c ON CONFLICT (subject_id, "
-    "kind, due_at) DO NOTHING RETURNING id, task_id, due_at, raised_at) "
-    "SELECT " ESC_RETURNED ", " FOLLOWUP_TASK_COLUMNS " FROM e JOIN task t ON t.id = e.task_id"};
+    "'PROGRESS_REPORT_OVERDUE', c.rid, c.rid, c.due, $2 FROM c ON CONFLICT (subject_id, kind, "
+    "due_at) DO NOTHING RETURNING id, task_id, due_at, raised_at) "
+    "SELECT " ESC_RETURNED ", c.* FROM e JOIN c ON c.rid = e.task_id"};
+
+/* The milestones' candidates with their project, locking the milestone only. */
+#define MILESTONE_CANDIDATES                                                                       \
+    "SELECT m.id AS rid, m.due_at AS due, m.project_id AS pid, " FOLLOWUP_MILESTONE_COLUMNS        \
+    ", " FOLLOWUP_PROJECT_COLUMNS " FROM milestone m JOIN project p ON p.id = m.project_id WHERE " \
+    "m.active AND m.reached_on IS NULL "
 
 static const ccip_db_stmt S_LATE = {
     "followup_sweep_late",
-    "WITH c AS (SELECT m.id, m.project_id, m.due_at FROM milestone m WHERE m.active AND "
-    "m.reached_on IS NULL AND m.late_escalated_due IS DISTINCT FROM m.due_at AND m.due_at <= "
-    "now() ORDER BY m.due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED), "
-    "u AS (UPDATE milestone m SET late_escalated_due = c.due_at FROM c WHERE m.id = c.id), "
+    "WITH c AS (" MILESTONE_CANDIDATES
+    "AND m.late_escalated_due IS DISTINCT FROM m.due_at AND m.due_at <= now() ORDER BY m.due_at "
+    "LIMIT $1::integer FOR UPDATE OF m SKIP LOCKED), "
+    "u AS (UPDATE milestone m SET late_escalated_due = m.due_at WHERE m.id = ANY (ARRAY(SELECT rid "
+    "FROM c))), "
     "e AS (INSERT INTO escalation (kind, subject_id, project_id, milestone_id, due_at, raised_by) "
-    "SELECT 'MILESTONE_LATE', c.id, c.project_id, c.id, c.due_at, $2 FROM c ON CONFLICT "
-    "(subject_id, kind, due_at) DO NOTHING RETURNING id, project_id, milestone_id, due_at, "
-    "raised_at) "
-    "SELECT " ESC_RETURNED ", " FOLLOWUP_MILESTONE_COLUMNS ", " FOLLOWUP_PROJECT_COLUMNS
-    " FROM e JOIN milestone m ON m.id = e.milestone_id JOIN project p ON p.id = e.project_id"};
+    "SELECT 'MILESTONE_LATE', c.rid, c.pid, c.rid, c.due, $2 FROM c ON CONFLICT (subject_id, "
+    "kind, due_at) DO NOTHING RETURNING id, milestone_id, due_at, raised_at) "
+    "SELECT " ESC_RETURNED ", c.* FROM e JOIN c ON c.rid = e.milestone_id"};
 
 /* $3: FOLLOWUP_RISK_DAYS. */
 static const ccip_db_stmt S_RISK = {
     "followup_sweep_risk",
-    "WITH c AS (SELECT m.id, m.project_id, m.due_at FROM milestone m WHERE m.active AND "
-    "m.reached_on IS NULL AND m.progress_percent = 0 AND m.risk_escalated_due IS DISTINCT FROM "
-    "m.due_at AND m.due_at > now() AND m.due_at <= now() + $3::integer * interval '1 day' "
-    "ORDER BY m.due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED), "
-    "u AS (UPDATE milestone m SET risk_escalated_due = c.due_at FROM c WHERE m.id = c.id), "
+    "WITH c AS (" MILESTONE_CANDIDATES
+    "AND m.progress_percent = 0 AND m.risk_escalated_due IS DISTINCT FROM m.due_at AND m.due_at "
+    "> now() AND m.due_at <= now() + $3::integer * interval '1 day' ORDER BY m.due_at LIMIT "
+    "$1::integer FOR UPDATE OF m SKIP LOCKED), "
+    "u AS (UPDATE milestone m SET risk_escalated_due = m.due_at WHERE m.id = ANY (ARRAY(SELECT rid "
+    "FROM c))), "
     "e AS (INSERT INTO escalation (kind, subject_id, project_id, milestone_id, due_at, raised_by) "
-    "SELECT 'MILESTONE_AT_RISK', c.id, c.project_id, c.id, c.due_at, $2 FROM c ON CONFLICT "
-    "(subject_id, kind, due_at) DO NOTHING RETURNING id, project_id, milestone_id, due_at, "
-    "raised_at) "
-    "SELECT " ESC_RETURNED ", " FOLLOWUP_MILESTONE_COLUMNS ", " FOLLOWUP_PROJECT_COLUMNS
-    " FROM e JOIN milestone m ON m.id = e.milestone_id JOIN project p ON p.id = e.project_id"};
+    "SELECT 'MILESTONE_AT_RISK', c.rid, c.pid, c.rid, c.due, $2 FROM c ON CONFLICT (subject_id, "
+    "kind, due_at) DO NOTHING RETURNING id, milestone_id, due_at, raised_at) "
+    "SELECT " ESC_RETURNED ", c.* FROM e JOIN c ON c.rid = e.milestone_id"};
 
 /* The months whose report came due: the projects are locked (skipped when
  * another sweep has them) until the cursor moves in S_MONTHS_MOVE. */
@@ -237,7 +256,7 @@ static int s_task_kind(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st,
     int n = PQntuples(res);
     int64_t now = ccip_now_us();
     for (int i = 0; rc == 0 && i < n; i++) {
-        Ccip__Followup__Task *t = followup_task_from_row(res, i, 3, now, a);
+        Ccip__Followup__Task *t = followup_task_from_row(res, i, TASK_COL0, now, a);
         Ccip__Followup__Escalation *e =
             t ? s_escalation(a, ccip_db_cell_i64(res, i, 0), kind, t->id, "", "", "",
                              ccip_db_cell_i64(res, i, 1), ccip_db_cell_i64(res, i, 2),
@@ -258,13 +277,14 @@ static int s_task_kind(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st,
 }
 
 /* Emits followup.project.escalated.v1 for the escalation row `row` of a
- * milestone statement (ESC_RETURNED, milestone, project columns). */
+ * milestone statement (ESC_RETURNED, then from col0 the milestone's and the
+ * project's columns). */
 static int s_emit_milestone(ccip_command *cmd, ccip_arena *a, const PGresult *res, int row,
-                            Ccip__Followup__EscalationKind kind, int64_t now)
+                            int col0, Ccip__Followup__EscalationKind kind, int64_t now)
 {
-    Ccip__Followup__Milestone *m = followup_milestone_from_row(res, row, 3, now, a);
+    Ccip__Followup__Milestone *m = followup_milestone_from_row(res, row, col0, now, a);
     Ccip__Followup__Project *p =
-        followup_project_from_row(res, row, 3 + FOLLOWUP_MILESTONE_NCOLUMNS, a);
+        followup_project_from_row(res, row, col0 + FOLLOWUP_MILESTONE_NCOLUMNS, a);
     Ccip__Followup__Escalation *e =
         m && p ? s_escalation(a, ccip_db_cell_i64(res, row, 0), kind, "", p->id, m->id, "",
                               ccip_db_cell_i64(res, row, 1), ccip_db_cell_i64(res, row, 2),
@@ -292,7 +312,7 @@ static int s_milestone_kind(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt
     int n = PQntuples(res);
     int64_t now = ccip_now_us();
     for (int i = 0; rc == 0 && i < n; i++)
-        rc = s_emit_milestone(cmd, a, res, i, kind, now);
+        rc = s_emit_milestone(cmd, a, res, i, MILESTONE_COL0, kind, now);
     PQclear(res);
     *count = n;
     return rc;
@@ -441,7 +461,7 @@ int followup_escalate_reached_late(ccip_command *cmd, ccip_arena *a, const char 
         return rc;
     if (PQntuples(res) == 1) {
         *raised = 1;
-        rc = s_emit_milestone(cmd, a, res, 0, CCIP__FOLLOWUP__ESCALATION_KIND__MILESTONE_LATE,
+        rc = s_emit_milestone(cmd, a, res, 0, 3, CCIP__FOLLOWUP__ESCALATION_KIND__MILESTONE_LATE,
                               ccip_now_us());
     }
     PQclear(res);

@@ -215,7 +215,11 @@ static const char S_BASELINE[] =
     "+ (SELECT count(*) FROM project WHERE status = 'PROJECT_ACTIVE' AND report_check_due_at <= "
     "now())";
 
-/* The candidate scans of the sweep's statements, as in followup_sweep.c. */
+/* The candidate scans of the sweep's statements, as in followup_sweep.c
+ * (the statements' CTE c). */
+#define MILESTONE_CANDIDATES                                                                       \
+    "SELECT m.id, m.due_at, m.project_id, p.title FROM milestone m JOIN project p ON p.id = "      \
+    "m.project_id WHERE m.active AND m.reached_on IS NULL "
 static const char *const S_CANDIDATES[] = {
     "SELECT t.id, t.deadline_at FROM task t WHERE t." OWES
     " AND t.escalated_deadline_at IS DISTINCT FROM t.deadline_at AND t.deadline_at <= now() "
@@ -224,13 +228,11 @@ static const char *const S_CANDIDATES[] = {
     " AND t.report_due_at IS NOT NULL AND t.escalated_report_due_at IS DISTINCT FROM "
     "t.report_due_at AND t.report_due_at <= now() ORDER BY t.report_due_at LIMIT 20000 FOR "
     "UPDATE SKIP LOCKED",
-    "SELECT m.id, m.project_id, m.due_at FROM milestone m WHERE m.active AND m.reached_on IS NULL "
-    "AND m.late_escalated_due IS DISTINCT FROM m.due_at AND m.due_at <= now() ORDER BY m.due_at "
-    "LIMIT 20000 FOR UPDATE SKIP LOCKED",
-    "SELECT m.id, m.project_id, m.due_at FROM milestone m WHERE m.active AND m.reached_on IS NULL "
-    "AND m.progress_percent = 0 AND m.risk_escalated_due IS DISTINCT FROM m.due_at AND m.due_at > "
-    "now() AND m.due_at <= now() + 30 * interval '1 day' ORDER BY m.due_at LIMIT 20000 FOR UPDATE "
-    "SKIP LOCKED",
+    MILESTONE_CANDIDATES "AND m.late_escalated_due IS DISTINCT FROM m.due_at AND m.due_at <= now() "
+                         "ORDER BY m.due_at LIMIT 20000 FOR UPDATE OF m SKIP LOCKED",
+    MILESTONE_CANDIDATES "AND m.progress_percent = 0 AND m.risk_escalated_due IS DISTINCT FROM "
+                         "m.due_at AND m.due_at > now() AND m.due_at <= now() + 30 * interval '1 "
+                         "day' ORDER BY m.due_at LIMIT 20000 FOR UPDATE OF m SKIP LOCKED",
     "SELECT p.id FROM project p WHERE p.status = 'PROJECT_ACTIVE' AND p.report_check_due_at IS NOT "
     "NULL AND p.report_check_due_at <= now() ORDER BY p.report_check_due_at LIMIT 20000 FOR UPDATE "
     "SKIP LOCKED",
