@@ -44,6 +44,7 @@
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_producer.h"
+#include "ccip_test_svc.h"
 #include "ccip_validate.h"
 #include "followup_rules.h"
 
@@ -56,38 +57,20 @@
 #define DAY_US   FOLLOWUP_DAY_US
 #define SWEEPERS 8 /* staff sweeping at once in the sweep test */
 
-static ccip_test_env s_env;
-static void *s_ctx;
-static ccip_client *s_front;   /* front door: its actor claims are trusted */
-static ccip_client *s_service; /* a plain service key: role "service" */
-static char s_error[800];      /* the error sentence of the last refused command */
+static ccip_test_svc s_svc; /* the bus, followup, the clients, the last reply's sentence */
 static ccip_test_producer *s_funding, *s_evaluation, *s_ip;
 
 /* ---- helpers ------------------------------------------------------------------- */
 
 static void s_fail_with_logs(const char *what)
 {
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
+    ccip_test_fail(&s_svc, what);
 }
 
 /* A fresh, valid unified social credit code, different in every call and run. */
 static void s_uscc(char out[CCIP_USCC_LEN + 1])
 {
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    static unsigned long long n;
-    if (!n)
-        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
-            1000000000ULL;
-    n = (n + 7919) % 1000000000ULL;
-    snprintf(out, CCIP_USCC_LEN + 1, "91110105%09llu", n);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
+    ccip_test_uscc("110105", out);
 }
 
 /* A title no earlier run used. */
@@ -124,100 +107,37 @@ static int s_this_year(void)
     return followup_day_of_us(ccip_now_us()).year;
 }
 
-/* Sends `type` to followup with client c as (role, actor) through the front
- * door, or with the plain service key when role is NULL. Returns the
- * reply's status (sentence in s_error) or -1 when no reply came; *out is
- * the decoded reply when OK and desc is given. */
-static int s_send_on(ccip_client *c, const char *role, const char *actor, const char *type,
-                     const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
-                     ProtobufCMessage **out, char *err, size_t errlen)
-{
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = id;
-    env.type = (char *)type;
-    env.actor_role = (char *)(role ? role : "");
-    env.actor_id = (char *)(actor ? actor : "");
-    env.payload.data = buf;
-    env.payload.len = len;
-    char cerr[256];
-    Ccip__Envelope *reply = ccip_client_call(c, "followup", &env, 20000, 3, cerr, sizeof cerr);
-    free(buf);
-    if (!reply) {
-        snprintf(err, errlen, "no reply: %s", cerr);
-        return -1;
-    }
-    int status = (int)reply->status;
-    snprintf(err, errlen, "%s", reply->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                   reply->payload.len + 1, cerr, sizeof cerr);
-        if (!*out)
-            snprintf(err, errlen, "could not decode the reply: %s", cerr);
-    }
-    ccip_envelope_free(&reply);
-    return status;
-}
-
+/* Sends `type` to followup as (role, actor) through the front door, or
+ * with the plain service key when role is NULL. Returns the reply's status
+ * (sentence in s_svc.error) or -1 when no reply came; *out is the decoded
+ * reply when OK and desc is given. */
 static int s_send(const char *role, const char *actor, const char *type,
                   const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
                   ProtobufCMessage **out)
 {
-    return s_send_on(role ? s_front : s_service, role, actor, type, msg, desc, out, s_error,
-                     sizeof s_error);
+    return ccip_test_send(&s_svc, role, actor, type, msg, NULL, desc, out);
 }
 
 /* s_send that must succeed; returns the decoded reply (NULL without desc). */
 static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
                               const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
 {
-    ProtobufCMessage *out = NULL;
-    int status = s_send(role, actor, type, msg, desc, &out);
-    if (status != 0 || (desc && !out)) {
-        char what[1200];
-        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
-                 status, s_error);
-        s_fail_with_logs(what);
-    }
-    return out;
+    return ccip_test_ok(&s_svc, role, actor, type, msg, desc);
 }
 
 static void s_free(void *msg)
 {
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
+    ccip_test_free(msg);
 }
 
 /* Asserts that the last sentence contains `part`. */
 static void s_error_has(const char *part)
 {
-    if (!strstr(s_error, part)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
-        fail();
-    }
+    ccip_test_error_has(&s_svc, part);
 }
 
 /* A number from followup's schema; test-owned SQL with ids made here. */
-static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long s_number(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    long long n = ccip_test_query_number("followup", sql);
-    if (n < 0)
-        fprintf(stderr, "query failed: %s\n", sql);
-    return n;
-}
+#define s_number(...) ccip_test_number(&s_svc, __VA_ARGS__)
 
 /* Everything followup keeps about a task, and the events about it: what a
  * refused command must not change. */
@@ -410,55 +330,24 @@ static void s_award_event(s_award *w, const char *verb, Ccip__Funding__AwardStat
 
 static pid_t s_start_followup(const char *instance)
 {
-    return ccip_test_start_service(&s_env, "services/followup/followup", "followup", instance);
-}
-
-/* Waits until a replica of followup answers ccip.ping.v1. */
-static int s_wait_ping(void)
-{
-    char err[256] = "";
-    for (int i = 0; i < 200; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r =
-            ccip_client_call(s_service, "followup", &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            return 0;
-        }
-    }
-    fprintf(stderr, "followup did not answer: %s\n", err);
-    return -1;
+    return ccip_test_start_service(&s_svc.env, "services/followup/followup", "followup", instance);
 }
 
 static int s_group_setup(void **state)
 {
     (void)state;
-    if (ccip_test_env_init(&s_env) < 0)
-        return -1;
-    s_ctx = zmq_ctx_new();
+    static const ccip_test_svc_proc procs[] = {
+        {"services/followup/followup", "followup", "followup-1"}, {NULL, NULL, NULL}};
     /* The main replica sweeps only when a test asks; the sweep test starts
      * sweeping replicas of its own. The digest is published when asked. */
     setenv("CCIP_FOLLOWUP_SWEEP_SECONDS", "0", 1);
     setenv("CCIP_FOLLOWUP_DIGEST_CHECK_SECONDS", "0", 1);
     setenv("CCIP_FOLLOWUP_MAX_ATTACHMENT_BYTES", "65536", 1);
-    if (ccip_test_start_bus(&s_env) < 0 || s_start_followup("followup-1") < 0)
+    if (ccip_test_svc_start(&s_svc, "followup", procs) < 0)
         return -1;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
-    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
-    if (!s_front || !s_service || s_wait_ping() < 0) {
-        ccip_test_env_cleanup(&s_env, 1);
-        return -1;
-    }
-    s_funding = ccip_test_producer_start(&s_env, s_ctx, "funding", "followup");
-    s_evaluation = ccip_test_producer_start(&s_env, s_ctx, "evaluation", "followup");
-    s_ip = ccip_test_producer_start(&s_env, s_ctx, "ip", "followup");
+    s_funding = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "funding", "followup");
+    s_evaluation = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "evaluation", "followup");
+    s_ip = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "ip", "followup");
     return s_funding && s_evaluation && s_ip ? 0 : -1;
 }
 
@@ -468,9 +357,7 @@ static int s_group_teardown(void **state)
     ccip_test_producer_stop(&s_funding);
     ccip_test_producer_stop(&s_evaluation);
     ccip_test_producer_stop(&s_ip);
-    ccip_client_destroy(&s_front);
-    ccip_client_destroy(&s_service);
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -684,8 +571,14 @@ static void *s_sweeper_run(void *arg)
     s_sweeper *s = arg;
     for (int i = 0; i < 4; i++) {
         Ccip__Followup__SweepRequest rq = CCIP__FOLLOWUP__SWEEP_REQUEST__INIT;
-        s->status[i] = s_send_on(s->client, STAFF, "followup.sweep.run.v1", &rq.base, NULL, NULL,
-                                 s->error, sizeof s->error);
+        ccip_test_cmd c = {.role = "staff",
+                           .actor = "staff-li",
+                           .type = "followup.sweep.run.v1",
+                           .msg = &rq.base,
+                           .via = s->client,
+                           .error = s->error,
+                           .error_len = sizeof s->error};
+        s->status[i] = ccip_test_send_cmd(&s_svc, &c, NULL);
     }
     return NULL;
 }
@@ -695,11 +588,9 @@ static void s_sweep_storm(void)
 {
     s_sweeper sw[SWEEPERS];
     pthread_t th[SWEEPERS];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
     for (int i = 0; i < SWEEPERS; i++) {
         memset(&sw[i], 0, sizeof sw[i]);
-        char err[256];
-        sw[i].client = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+        sw[i].client = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
         assert_non_null(sw[i].client);
         pthread_create(&th[i], NULL, s_sweeper_run, &sw[i]);
     }
@@ -720,7 +611,7 @@ static int s_stop_sweeping(void **state)
 {
     (void)state;
     for (int i = 0; i < 2; i++)
-        if (s_sweeping[i] > 0 && ccip_test_stop(&s_env, s_sweeping[i], SIGTERM, 10000) != 0)
+        if (s_sweeping[i] > 0 && ccip_test_stop(&s_svc.env, s_sweeping[i], SIGTERM, 10000) != 0)
             return -1;
     s_sweeping[0] = s_sweeping[1] = 0;
     return 0;
@@ -868,7 +759,7 @@ static Ccip__Followup__Project *s_staff_project(const char *owner, const int *da
     int status;
     Ccip__Followup__Project *p = s_register(&rq, &status);
     if (status != 0)
-        s_fail_with_logs(s_error);
+        s_fail_with_logs(s_svc.error);
     return p;
 }
 
@@ -1107,7 +998,7 @@ static Ccip__Followup__Project *s_award_project(s_award *w)
     int status;
     Ccip__Followup__Project *p = s_register(&rq, &status);
     if (status != 0)
-        s_fail_with_logs(s_error);
+        s_fail_with_logs(s_svc.error);
     return p;
 }
 
@@ -1697,7 +1588,8 @@ static void test_bad_input_changes_nothing(void **state)
     env.payload.data = junk;
     env.payload.len = sizeof junk;
     char err[256];
-    Ccip__Envelope *reply = ccip_client_call(s_front, "followup", &env, 10000, 3, err, sizeof err);
+    Ccip__Envelope *reply =
+        ccip_client_call(s_svc.front, "followup", &env, 10000, 3, err, sizeof err);
     assert_non_null(reply);
     assert_int_equal(reply->status, CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(reply->error, "could not decode"));
