@@ -1669,6 +1669,142 @@ static void test_bad_input_changes_nothing(void **state)
     s_free(s_sweep());
 }
 
+/* ---- ccipctl --------------------------------------------------------------------------- */
+
+/* The office, the center and an owner through ccipctl: a task from
+ * creation to acceptance with an attachment, the board as CSV, a key
+ * project with milestones and its monthly report, the project board; as
+ * text (Beijing times), JSON and CSV. */
+static void test_ccipctl(void **state)
+{
+    (void)state;
+    static char out[131072];
+    char task[64] = "", project[64] = "", milestone[64] = "", attachment[64] = "", path[512];
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "followup --help"), 0);
+    assert_non_null(strstr(out, "task create"));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "followup task create x 2>&1"), 2);
+    assert_non_null(strstr(out, "--instruction is required"));
+    /* the office records a task: JSON for the id */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role office --actor office-chen followup task create "
+                                   "'Report on the parks' --instruction 'Survey them.' --source "
+                                   "memo --ref 'No. 12' --lead center --co district:110108 "
+                                   "--responsible 'Wang' --deadline %s --priority high",
+                                   s_day(20)),
+                     0);
+    ccip_test_json_value(out, "id", task, sizeof task);
+    assert_true(ccip_uuid_valid(task));
+    assert_non_null(strstr(out, "\"status\":\"TASK_ASSIGNED\""));
+    /* a district that does not lead it: refused, exit 1, the sentence */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110108 followup task "
+                                   "acknowledge %s 2>&1",
+                                   task),
+                     1);
+    assert_non_null(strstr(out, "only the lead unit"));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li followup task acknowledge %s",
+                                   task),
+                     0);
+    /* progress with an attachment, read back whole */
+    snprintf(path, sizeof path, "%s/parks.csv", s_svc.env.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("park,occupancy\n798,0.93\n", f);
+    fclose(f);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role staff --actor staff-li followup task progress %s "
+                                   "--text 'half the parks' --attach %s --type text/csv",
+                                   task, path),
+                     0);
+    const char *at = strstr(out, "\"attachments\":[{\"id\":\"");
+    assert_non_null(at);
+    snprintf(attachment, 37, "%s", at + strlen("\"attachments\":[{\"id\":\""));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li followup task attachment %s",
+                                   attachment),
+                     0);
+    assert_string_equal(out, "park,occupancy\n798,0.93\n");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-wang followup task complete %s "
+                                   "--text 'all parks'",
+                                   task),
+                     0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role office --actor office-chen followup task accept %s",
+                                   task),
+                     0);
+    /* shown in Beijing */
+    assert_non_null(strstr(out, "TASK_ACCEPTED"));
+    assert_non_null(strstr(out, "(end of that day, Beijing)"));
+    assert_non_null(strstr(out, " Beijing  completion_reported"));
+    /* the list and the board as CSV */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role office --actor office-chen followup task list --lead "
+                                   "center --csv --limit 2000"),
+                     0);
+    assert_non_null(strstr(out, "id,title,status,timeliness,deadline,lead_unit"));
+    assert_non_null(strstr(out, task));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role office --actor office-chen followup task board --csv"),
+                     0);
+    assert_non_null(strstr(out, "task_id,title,lead_unit,deadline,timeliness"));
+
+    /* a key project with milestones, entered by staff */
+    char owner[19];
+    s_uscc(owner);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role staff --actor staff-li followup project register "
+                                   "--year %d --source staff --title 'Canal light show' --owner %s "
+                                   "--owner-name 'Canal Culture Co.' --district 110105 "
+                                   "--investment 1500000.50 --start %s --end %s --milestone "
+                                   "'%s:designs approved' --milestone '%s:premiere'",
+                                   s_this_year(), owner, s_day(-30), s_day(200), s_day(-2),
+                                   s_day(100)),
+                     0);
+    ccip_test_json_value(out, "id", project, sizeof project);
+    assert_true(ccip_uuid_valid(project));
+    assert_non_null(strstr(out, "\"planned_investment_fen\":150000050"));
+    assert_non_null(strstr(out, "\"state\":\"LATE\""));
+    const char *ms = strstr(out, "\"milestones\":[{\"id\":\"");
+    assert_non_null(ms);
+    snprintf(milestone, 37, "%s", ms + strlen("\"milestones\":[{\"id\":\""));
+    /* the owner reports the late milestone reached */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role grantee --actor org:%s followup project report %s %s "
+                                   "--invested 200000 --problems 'permit pending' --progress "
+                                   "%s:100:%s",
+                                   owner, project, s_this_month(), milestone, s_day(0)),
+                     0);
+    assert_non_null(strstr(out, "state        ON_TRACK"));
+    assert_non_null(strstr(out, "LATE  designs approved"));
+    assert_non_null(strstr(out, "MILESTONE_LATE"));
+    assert_non_null(strstr(out, "200000.00 yuan"));
+    /* again: refused, with the fix */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role grantee --actor org:%s followup project report %s %s "
+                                   "--invested 250000 2>&1",
+                                   owner, project, s_this_month()),
+                     1);
+    assert_non_null(strstr(out, "replaces nothing"));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role grantee --actor org:%s followup project report %s %s "
+                                   "--invested 250000 --correction 'invoice counted twice'",
+                                   owner, project, s_this_month()),
+                     0);
+    assert_non_null(strstr(out, "(replaced)"));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role office --actor office-chen followup project board "
+                                   "--state on-track --csv --limit 2000"),
+                     0);
+    assert_non_null(strstr(out, "id,year,state,status,district"));
+    assert_non_null(strstr(out, project));
+    assert_non_null(strstr(out, "1500000.50,250000.00"));
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor staff-li followup sweep"), 0);
+    assert_non_null(strstr(out, "escalated:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1684,6 +1820,7 @@ int main(void)
         cmocka_unit_test(test_project_escalations_and_board),
         cmocka_unit_test(test_weekly_digest),
         cmocka_unit_test(test_bad_input_changes_nothing),
+        cmocka_unit_test(test_ccipctl),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
