@@ -108,9 +108,12 @@ static void s_print_task(const ProtobufCMessage *m, ctl_args *args)
         printf("source       %s %s\n",
                s_enum(&ccip__followup__task_source_kind__descriptor, (int)t->source->kind),
                t->source->reference);
-    if (t->report_interval_days)
-        printf("reports      at least every %d days; next due %s\n", t->report_interval_days,
-               s_bj(t->next_report_due_us, b1, sizeof b1));
+    if (t->report_interval_days && t->next_report_due_us)
+        printf("reports      at least every %d days; the next is due by %s\n",
+               t->report_interval_days, s_bj(t->next_report_due_us, b1, sizeof b1));
+    else if (t->report_interval_days)
+        printf("reports      at least every %d days while it is worked on\n",
+               t->report_interval_days);
     printf("created      %s by %s\n", s_bj(t->created_at_us, b1, sizeof b1), t->created_by);
     printf("instruction  %s\n", t->instruction);
     if (t->close_reason[0])
@@ -203,12 +206,12 @@ static void s_print_task_board(const ProtobufCMessage *m, ctl_args *args)
 {
     const Ccip__Followup__TaskBoardReply *r = (const Ccip__Followup__TaskBoardReply *)m;
     int csv = s_csv(args);
-    if (!csv) {
+    s_print_entries(r->tasks, r->n_tasks, csv);
+    if (!csv) { /* the totals under the table */
         char when[48];
         printf("open tasks as of %s: %d overdue, %d due within 7 days, %d on time\n",
                s_bj(r->as_of_us, when, sizeof when), r->overdue, r->due_soon, r->on_time);
     }
-    s_print_entries(r->tasks, r->n_tasks, csv);
 }
 
 static void s_print_digest(const ProtobufCMessage *m, ctl_args *args)
@@ -296,7 +299,7 @@ static void s_print_project(const ProtobufCMessage *m, ctl_args *args)
            s_enum(&ccip__followup__project_source__descriptor, (int)p->source));
     printf("owner        %s %s\ndistrict     %s\n", p->owner_uscc, p->owner_name, p->district_code);
     printf("period       %s to %s\n", p->start_date, p->end_date);
-    printf("investment   %s yuan planned, %s completed%s%s\n",
+    printf("investment   %s yuan planned, %s completed%s%s",
            ctl_yuan_text(p->planned_investment_fen, y1, sizeof y1),
            ctl_yuan_text(p->investment_completed_fen, y2, sizeof y2),
            p->last_reported_month[0] ? " (reported for " : "", p->last_reported_month);
@@ -407,12 +410,12 @@ static void s_print_board(const ProtobufCMessage *m, ctl_args *args)
 {
     const Ccip__Followup__BoardReply *r = (const Ccip__Followup__BoardReply *)m;
     int csv = s_csv(args);
-    if (!csv) {
+    s_print_project_rows(r->projects, r->n_projects, csv);
+    if (!csv) { /* the totals under the table */
         char when[48];
         printf("key projects as of %s: %d late, %d at risk, %d on track\n",
                s_bj(r->as_of_us, when, sizeof when), r->late, r->at_risk, r->on_track);
     }
-    s_print_project_rows(r->projects, r->n_projects, csv);
 }
 
 /* --milestone DATE:TITLE... into the registration. */
