@@ -1218,6 +1218,22 @@ static void test_dates_stored_utc_shown_beijing(void **state)
     }
     assert_int_equal(seen, 2);
     s_free(b);
+    /* the list by timeliness: the overdue one, not the one due soon */
+    Ccip__Followup__ListTasksRequest lr = CCIP__FOLLOWUP__LIST_TASKS_REQUEST__INIT;
+    lr.lead_unit = "district:110108";
+    lr.timeliness = CCIP__FOLLOWUP__TIMELINESS__OVERDUE;
+    lr.limit = 2000;
+    Ccip__Followup__ListTasksReply *l = (Ccip__Followup__ListTasksReply *)s_ok(
+        OFFICE, "followup.task.list.v1", &lr.base, &ccip__followup__list_tasks_reply__descriptor);
+    int listed_over = 0, listed_soon = 0;
+    for (size_t i = 0; i < l->n_tasks; i++) {
+        assert_int_equal(l->tasks[i]->timeliness, CCIP__FOLLOWUP__TIMELINESS__OVERDUE);
+        listed_over += strcmp(l->tasks[i]->id, over) == 0;
+        listed_soon += strcmp(l->tasks[i]->id, soon) == 0;
+    }
+    assert_int_equal(listed_over, 1);
+    assert_int_equal(listed_soon, 0);
+    s_free(l);
     /* a milestone planned for a day is due at the end of that day in
      * Beijing, too */
     char owner[19];
@@ -1340,6 +1356,31 @@ static void test_project_escalations_and_board(void **state)
     snprintf(late_m, sizeof late_m, "%s", p->milestones[0]->id);
     snprintf(risk_m, sizeof risk_m, "%s", p->milestones[1]->id);
     s_free(p);
+    /* listed as late, not as on track */
+    Ccip__Followup__ListProjectsRequest lp = CCIP__FOLLOWUP__LIST_PROJECTS_REQUEST__INIT;
+    lp.owner_uscc = owner;
+    lp.state = CCIP__FOLLOWUP__BOARD_STATE__LATE;
+    Ccip__Followup__ListProjectsReply *lr =
+        (Ccip__Followup__ListProjectsReply *)s_ok(STAFF, "followup.project.list.v1", &lp.base,
+                                                  &ccip__followup__list_projects_reply__descriptor);
+    assert_int_equal(lr->n_projects, 1);
+    assert_string_equal(lr->projects[0]->id, id);
+    assert_int_equal(lr->projects[0]->n_milestones, 3);
+    s_free(lr);
+    lp.state = CCIP__FOLLOWUP__BOARD_STATE__ON_TRACK;
+    lr =
+        (Ccip__Followup__ListProjectsReply *)s_ok(STAFF, "followup.project.list.v1", &lp.base,
+                                                  &ccip__followup__list_projects_reply__descriptor);
+    assert_int_equal(lr->n_projects, 0);
+    s_free(lr);
+    /* an owner lists its own, and only its own */
+    lp.state = 0;
+    lp.owner_uscc = "";
+    lr = (Ccip__Followup__ListProjectsReply *)s_ok(
+        "grantee", actor, "followup.project.list.v1", &lp.base,
+        &ccip__followup__list_projects_reply__descriptor);
+    assert_int_equal(lr->n_projects, 1);
+    s_free(lr);
     /* a month's report due and missing: time passes for this project */
     assert_int_equal(s_number("WITH u AS (UPDATE project SET report_check_due_at = now() - "
                               "interval '1 minute' WHERE id = '%s' AND report_check_month IS NOT "
