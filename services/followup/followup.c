@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip_row.h"
+
 #include "followup_feed.h"
 #include "followup_projects.h"
 #include "followup_sweep.h"
@@ -21,56 +23,54 @@ const char *const followup_roles_project_readers[] = {"office",  "admin",   "sta
                                                       "service", "grantee", NULL};
 static const char *const s_roles_boards[] = {"office", "admin", "staff", "district", NULL};
 
-#define MSG(name) (&ccip__followup__##name##__descriptor)
-
 /* Each command: type, mutating, roles, handler, batch handler, request, reply. */
 static const ccip_command_handler s_commands[] = {
     {"followup.task.create.v1", 1, followup_roles_office, followup_task_create, NULL,
-     MSG(create_task_request), MSG(task_reply)},
+     CCIP_MSG(followup, create_task_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.acknowledge.v1", 1, followup_roles_lead, followup_task_acknowledge, NULL,
-     MSG(task_action_request), MSG(task_reply)},
+     CCIP_MSG(followup, task_action_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.report_progress.v1", 1, followup_roles_lead, followup_task_report_progress,
-     NULL, MSG(report_task_request), MSG(task_reply)},
+     NULL, CCIP_MSG(followup, report_task_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.request_extension.v1", 1, followup_roles_lead, followup_task_request_extension,
-     NULL, MSG(request_extension_request), MSG(task_reply)},
+     NULL, CCIP_MSG(followup, request_extension_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.grant_extension.v1", 1, followup_roles_office, followup_task_grant_extension,
-     NULL, MSG(decide_extension_request), MSG(task_reply)},
+     NULL, CCIP_MSG(followup, decide_extension_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.refuse_extension.v1", 1, followup_roles_office, followup_task_refuse_extension,
-     NULL, MSG(decide_extension_request), MSG(task_reply)},
+     NULL, CCIP_MSG(followup, decide_extension_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.report_completion.v1", 1, followup_roles_lead, followup_task_report_completion,
-     NULL, MSG(report_task_request), MSG(task_reply)},
+     NULL, CCIP_MSG(followup, report_task_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.accept.v1", 1, followup_roles_office, followup_task_accept, NULL,
-     MSG(task_action_request), MSG(task_reply)},
+     CCIP_MSG(followup, task_action_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.return.v1", 1, followup_roles_office, followup_task_return, NULL,
-     MSG(task_action_request), MSG(task_reply)},
+     CCIP_MSG(followup, task_action_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.close.v1", 1, followup_roles_office, followup_task_close, NULL,
-     MSG(task_action_request), MSG(task_reply)},
+     CCIP_MSG(followup, task_action_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.get.v1", 0, followup_roles_readers, followup_task_get, NULL,
-     MSG(get_task_request), MSG(task_reply)},
+     CCIP_MSG(followup, get_task_request), CCIP_MSG(followup, task_reply)},
     {"followup.task.list.v1", 0, followup_roles_readers, followup_task_list, NULL,
-     MSG(list_tasks_request), MSG(list_tasks_reply)},
+     CCIP_MSG(followup, list_tasks_request), CCIP_MSG(followup, list_tasks_reply)},
     {"followup.task.attachment.get.v1", 0, followup_roles_readers, followup_task_attachment_get,
-     NULL, MSG(get_attachment_request), MSG(attachment_reply)},
+     NULL, CCIP_MSG(followup, get_attachment_request), CCIP_MSG(followup, attachment_reply)},
     {"followup.task.board.v1", 0, s_roles_boards, followup_task_board, NULL,
-     MSG(task_board_request), MSG(task_board_reply)},
+     CCIP_MSG(followup, task_board_request), CCIP_MSG(followup, task_board_reply)},
     {"followup.task.publish_digest.v1", 1, followup_roles_office, followup_digest_publish, NULL,
-     MSG(publish_digest_request), MSG(publish_digest_reply)},
-    {"followup.sweep.run.v1", 1, followup_roles_staff, followup_sweep_run, NULL, MSG(sweep_request),
-     MSG(sweep_reply)},
+     CCIP_MSG(followup, publish_digest_request), CCIP_MSG(followup, publish_digest_reply)},
+    {"followup.sweep.run.v1", 1, followup_roles_staff, followup_sweep_run, NULL,
+     CCIP_MSG(followup, sweep_request), CCIP_MSG(followup, sweep_reply)},
     {"followup.project.register.v1", 1, followup_roles_staff, followup_project_register, NULL,
-     MSG(register_project_request), MSG(project_reply)},
+     CCIP_MSG(followup, register_project_request), CCIP_MSG(followup, project_reply)},
     {"followup.project.add_milestone.v1", 1, followup_roles_staff, followup_project_add_milestone,
-     NULL, MSG(add_milestone_request), MSG(project_reply)},
+     NULL, CCIP_MSG(followup, add_milestone_request), CCIP_MSG(followup, project_reply)},
     {"followup.project.file_report.v1", 1, followup_roles_owner, followup_project_file_report, NULL,
-     MSG(file_report_request), MSG(project_reply)},
+     CCIP_MSG(followup, file_report_request), CCIP_MSG(followup, project_reply)},
     {"followup.project.close.v1", 1, followup_roles_office, followup_project_close, NULL,
-     MSG(close_project_request), MSG(project_reply)},
+     CCIP_MSG(followup, close_project_request), CCIP_MSG(followup, project_reply)},
     {"followup.project.get.v1", 0, followup_roles_project_readers, followup_project_get, NULL,
-     MSG(get_project_request), MSG(project_reply)},
+     CCIP_MSG(followup, get_project_request), CCIP_MSG(followup, project_reply)},
     {"followup.project.list.v1", 0, followup_roles_project_readers, followup_project_list, NULL,
-     MSG(list_projects_request), MSG(list_projects_reply)},
+     CCIP_MSG(followup, list_projects_request), CCIP_MSG(followup, list_projects_reply)},
     {"followup.project.board.v1", 0, s_roles_boards, followup_project_board, NULL,
-     MSG(board_request), MSG(board_reply)},
+     CCIP_MSG(followup, board_request), CCIP_MSG(followup, board_reply)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -183,14 +183,6 @@ int followup_check_day(ccip_command *cmd, const char *field, const char *s, foll
     return ccip_command_invalid(cmd, followup_day_parse(field, s, out, err, sizeof err), err);
 }
 
-followup_day followup_cell_day(const PGresult *res, int row, int col)
-{
-    followup_day d = {0, 0, 0};
-    if (!PQgetisnull(res, row, col))
-        followup_day_parse("", PQgetvalue(res, row, col), &d, NULL, 0);
-    return d;
-}
-
 const char *followup_when(int64_t us, char *buf, size_t len)
 {
     if (!us)
@@ -200,7 +192,20 @@ const char *followup_when(int64_t us, char *buf, size_t len)
     return buf;
 }
 
-char *followup_cell_dup(ccip_arena *a, const PGresult *res, int row, int col)
+int followup_rows(ccip_arena *a, const PGresult *res, int col0,
+                  const ProtobufCMessageDescriptor *desc, const char *fields, void ***out,
+                  size_t *n)
 {
-    return ccip_arena_strdup(a, PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+    int rows = PQntuples(res);
+    *n = 0;
+    *out = ccip_arena_alloc(a, (size_t)(rows > 0 ? rows : 1) * sizeof **out);
+    if (!*out)
+        return -1;
+    for (int i = 0; i < rows; i++) {
+        void *m = ccip_row_new(a, desc, res, i, col0, fields);
+        if (!m)
+            return -1;
+        (*out)[(*n)++] = m;
+    }
+    return 0;
 }

@@ -90,14 +90,17 @@ int followup_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1]);
  * CCIP_REPLIED with INVALID_ARGUMENT naming the field. */
 int followup_check_day(ccip_command *cmd, const char *field, const char *s, followup_day *out);
 
-/* A date column ("2027-06-30") as a day; a zero day for NULL or garbage. */
-followup_day followup_cell_day(const PGresult *res, int row, int col);
-
 /* Writes "2027-06-30 23:59 Beijing" for us into buf (FOLLOWUP_BEIJING_STRLEN
  * + 1 bytes); "never" for 0. */
 const char *followup_when(int64_t us, char *buf, size_t len);
 
-/* An arena copy of a result cell ("" for NULL). */
-char *followup_cell_dup(ccip_arena *a, const PGresult *res, int row, int col);
+/* Every row of res as a new message of desc, its fields filled from the
+ * columns from col0 on as `fields` names them (ccip_row.h), into an arena
+ * array (*out, at least one slot) of *n messages: what a repeated message
+ * field of a reply holds. Returns 0, or -1 when memory ran out or the
+ * field list is a mistake (logged). */
+int followup_rows(ccip_arena *a, const PGresult *res, int col0,
+                  const ProtobufCMessageDescriptor *desc, const char *fields, void ***out,
+                  size_t *n);
 
 #endif

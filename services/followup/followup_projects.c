@@ -12,6 +12,7 @@
 #include "ccip_log.h"
 #include "ccip_outbox.h"
 #include "ccip_pgarray.h"
+#include "ccip_row.h"
 #include "followup_sweep.h"
 
 #define TITLE_MAX       200
@@ -235,55 +236,20 @@ static const ccip_db_stmt S_FOLLOWING = {
 Ccip__Followup__Project *followup_project_from_row(const PGresult *res, int row, int col0,
                                                    ccip_arena *a)
 {
-    Ccip__Followup__Project *p = ccip_arena_alloc(a, sizeof *p);
-    if (!p)
-        return NULL;
-    *p = (Ccip__Followup__Project)CCIP__FOLLOWUP__PROJECT__INIT;
-#define CELL(c) followup_cell_dup(a, res, row, col0 + (c))
-#define I64(c)  ccip_db_cell_i64(res, row, col0 + (c))
-    p->id = CELL(P_ID);
-    p->year = (int32_t)I64(P_YEAR);
-    p->source = ccip_enum_value(&ccip__followup__project_source__descriptor,
-                                PQgetvalue(res, row, col0 + P_SOURCE));
-    p->award_id = CELL(P_AWARD);
-    p->designation_id = CELL(P_DESIGNATION);
-    p->title = CELL(P_TITLE);
-    p->owner_uscc = CELL(P_OWNER);
-    p->owner_name = CELL(P_OWNER_NAME);
-    p->district_code = CELL(P_DISTRICT);
-    p->planned_investment_fen = I64(P_PLANNED);
-    p->start_date = CELL(P_START);
-    p->end_date = CELL(P_END);
-    p->description = CELL(P_DESCRIPTION);
-    p->status = ccip_enum_value(&ccip__followup__project_status__descriptor,
-                                PQgetvalue(res, row, col0 + P_STATUS));
-    p->investment_completed_fen = I64(P_COMPLETED);
-    p->last_reported_month = CELL(P_LAST_MONTH);
-    p->registered_at_us = I64(P_REGISTERED_AT);
-    p->registered_by = CELL(P_REGISTERED_BY);
-    p->closed_at_us = I64(P_CLOSED_AT);
-    p->close_reason = CELL(P_CLOSE_REASON);
-#undef CELL
-#undef I64
-    return ccip_arena_failed(a) ? NULL : p;
+    return ccip_row_new(a, CCIP_MSG(followup, project), res, row, col0,
+                        "id, year, source, award_id, designation_id, title, owner_uscc, "
+                        "owner_name, district_code, planned_investment_fen, start_date, end_date, "
+                        "description, status, investment_completed_fen, last_reported_month, "
+                        "registered_at_us, registered_by, closed_at_us, close_reason");
 }
 
 Ccip__Followup__Milestone *followup_milestone_from_row(const PGresult *res, int row, int col0,
                                                        int64_t now_us, ccip_arena *a)
 {
-    Ccip__Followup__Milestone *m = ccip_arena_alloc(a, sizeof *m);
+    Ccip__Followup__Milestone *m = ccip_row_new(
+        a, CCIP_MSG(followup, milestone), res, row, col0,
+        "id, seq, title, planned_date, due_at_us, progress_percent, reached_on, progress_at_us");
     if (!m)
-        return NULL;
-    *m = (Ccip__Followup__Milestone)CCIP__FOLLOWUP__MILESTONE__INIT;
-    m->id = followup_cell_dup(a, res, row, col0 + M_ID);
-    m->seq = (int32_t)ccip_db_cell_i64(res, row, col0 + M_SEQ);
-    m->title = followup_cell_dup(a, res, row, col0 + M_TITLE);
-    m->planned_date = followup_cell_dup(a, res, row, col0 + M_PLANNED);
-    m->due_at_us = ccip_db_cell_i64(res, row, col0 + M_DUE);
-    m->progress_percent = (int32_t)ccip_db_cell_i64(res, row, col0 + M_PERCENT);
-    m->reached_on = followup_cell_dup(a, res, row, col0 + M_REACHED);
-    m->progress_at_us = ccip_db_cell_i64(res, row, col0 + M_PROGRESS_AT);
-    if (ccip_arena_failed(a))
         return NULL;
     if (m->reached_on[0]) {
         followup_day reached;
@@ -433,6 +399,7 @@ static int s_read(ccip_db *db, const char *id, ccip_arena *a, Ccip__Followup__Pr
 
 /* ---- the whole record (get) ---------------------------------------------------------- */
 
+/* The monthly reports, every version, each with its progress entries. */
 static int s_reports(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
 {
     PGresult *res = NULL, *pr = NULL;
@@ -440,45 +407,26 @@ static int s_reports(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
     int rc = ccip_db_exec(db, &S_REPORTS, 1, v, NULL, NULL, &res);
     if (!rc)
         rc = ccip_db_exec(db, &S_REPORT_PROGRESS, 1, v, NULL, NULL, &pr);
-    if (rc) {
-        PQclear(res);
-        return rc;
-    }
-    int n = PQntuples(res), np = PQntuples(pr);
-    p->reports = ccip_arena_alloc(a, (size_t)(n + 1) * sizeof(void *));
-    for (int i = 0; p->reports && i < n; i++) {
-        Ccip__Followup__MonthlyReport *r = ccip_arena_alloc(a, sizeof *r);
-        if (!r)
-            break;
-        *r = (Ccip__Followup__MonthlyReport)CCIP__FOLLOWUP__MONTHLY_REPORT__INIT;
-        r->id = followup_cell_dup(a, res, i, 0);
-        r->month = followup_cell_dup(a, res, i, 1);
-        r->version = (int32_t)ccip_db_cell_i64(res, i, 2);
-        r->current = ccip_db_cell_bool(res, i, 3);
-        r->investment_completed_fen = ccip_db_cell_i64(res, i, 4);
-        r->problems = followup_cell_dup(a, res, i, 5);
-        r->filed_at_us = ccip_db_cell_i64(res, i, 6);
-        r->filed_by = followup_cell_dup(a, res, i, 7);
-        r->correction_reason = followup_cell_dup(a, res, i, 8);
-        r->progress = ccip_arena_alloc(a, (size_t)(np + 1) * sizeof(void *));
-        for (int j = 0; r->progress && j < np; j++) {
-            if (strcmp(PQgetvalue(pr, j, 0), r->id) != 0)
-                continue;
-            Ccip__Followup__MilestoneProgress *g = ccip_arena_alloc(a, sizeof *g);
-            if (!g)
-                break;
-            *g = (Ccip__Followup__MilestoneProgress)CCIP__FOLLOWUP__MILESTONE_PROGRESS__INIT;
-            g->milestone_id = followup_cell_dup(a, pr, j, 1);
-            g->percent = (int32_t)ccip_db_cell_i64(pr, j, 2);
-            g->reached_on = followup_cell_dup(a, pr, j, 3);
-            g->note = followup_cell_dup(a, pr, j, 4);
-            r->progress[r->n_progress++] = g;
-        }
-        p->reports[p->n_reports++] = r;
+    void **reports = NULL, **progress = NULL;
+    size_t np = 0;
+    if (!rc && (followup_rows(a, res, 0, CCIP_MSG(followup, monthly_report),
+                              "id, month, version, current, investment_completed_fen, problems, "
+                              "filed_at_us, filed_by, correction_reason",
+                              &reports, &p->n_reports) < 0 ||
+                followup_rows(a, pr, 1, CCIP_MSG(followup, milestone_progress),
+                              "milestone_id, percent, reached_on, note", &progress, &np) < 0))
+        rc = S_OOM;
+    p->reports = (Ccip__Followup__MonthlyReport **)reports;
+    for (size_t i = 0; rc == 0 && i < p->n_reports; i++) {
+        Ccip__Followup__MonthlyReport *r = p->reports[i];
+        r->progress = ccip_arena_alloc(a, (np + 1) * sizeof *r->progress);
+        for (size_t j = 0; r->progress && j < np; j++)
+            if (strcmp(PQgetvalue(pr, (int)j, 0), r->id) == 0)
+                r->progress[r->n_progress++] = progress[j];
     }
     PQclear(res);
     PQclear(pr);
-    return ccip_arena_failed(a) ? S_OOM : 0;
+    return rc ? rc : ccip_arena_failed(a) ? S_OOM : 0;
 }
 
 static int s_escalations(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
@@ -500,6 +448,8 @@ static int s_escalations(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
     return ccip_arena_failed(a) ? S_OOM : 0;
 }
 
+/* The award a project follows, with its tranches paid, inspections and
+ * clawbacks. */
 static int s_award(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
 {
     const char *v[] = {p->award_id};
@@ -512,71 +462,35 @@ static int s_award(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
     if (!rc)
         rc = ccip_db_exec(db, &S_CLAWBACKS, 1, v, NULL, NULL, &cb);
     if (rc == 0 && PQntuples(res) == 1) {
-        Ccip__Followup__AwardInfo *w = ccip_arena_alloc(a, sizeof *w);
-        if (w) {
-            *w = (Ccip__Followup__AwardInfo)CCIP__FOLLOWUP__AWARD_INFO__INIT;
-            w->award_id = followup_cell_dup(a, res, 0, 0);
-            w->application_id = followup_cell_dup(a, res, 0, 1);
-            w->programme_code = followup_cell_dup(a, res, 0, 2);
-            w->year = (int32_t)ccip_db_cell_i64(res, 0, 3);
-            w->amount_fen = ccip_db_cell_i64(res, 0, 4);
-            w->status =
-                ccip_enum_value(&ccip__funding__award_status__descriptor, PQgetvalue(res, 0, 5));
-            w->status_reason = followup_cell_dup(a, res, 0, 6);
-            w->disbursed_fen = ccip_db_cell_i64(res, 0, 7);
-            int nt = PQntuples(tr), ni = PQntuples(in), nc = PQntuples(cb);
-            w->tranches_paid = ccip_arena_alloc(a, (size_t)(nt + 1) * sizeof(void *));
-            for (int i = 0; w->tranches_paid && i < nt; i++) {
-                Ccip__Followup__TranchePaid *t = ccip_arena_alloc(a, sizeof *t);
-                if (!t)
-                    break;
-                *t = (Ccip__Followup__TranchePaid)CCIP__FOLLOWUP__TRANCHE_PAID__INIT;
-                t->payment_id = followup_cell_dup(a, tr, i, 0);
-                t->tranche_number = (int32_t)ccip_db_cell_i64(tr, i, 1);
-                t->amount_fen = ccip_db_cell_i64(tr, i, 2);
-                t->paid_at_us = ccip_db_cell_i64(tr, i, 3);
-                w->tranches_paid[w->n_tranches_paid++] = t;
-            }
-            w->inspections = ccip_arena_alloc(a, (size_t)(ni + 1) * sizeof(void *));
-            for (int i = 0; w->inspections && i < ni; i++) {
-                Ccip__Followup__InspectionFinding *f = ccip_arena_alloc(a, sizeof *f);
-                if (!f)
-                    break;
-                *f = (Ccip__Followup__InspectionFinding)CCIP__FOLLOWUP__INSPECTION_FINDING__INIT;
-                f->inspection_id = followup_cell_dup(a, in, i, 0);
-                f->kind = ccip_enum_value(&ccip__funding__inspection_kind__descriptor,
-                                          PQgetvalue(in, i, 1));
-                f->finding =
-                    ccip_enum_value(&ccip__funding__finding__descriptor, PQgetvalue(in, i, 2));
-                f->notes = followup_cell_dup(a, in, i, 3);
-                f->correct_by_us = ccip_db_cell_i64(in, i, 4);
-                f->misused_fen = ccip_db_cell_i64(in, i, 5);
-                f->recorded_at_us = ccip_db_cell_i64(in, i, 6);
-                w->inspections[w->n_inspections++] = f;
-            }
-            w->clawbacks = ccip_arena_alloc(a, (size_t)(nc + 1) * sizeof(void *));
-            for (int i = 0; w->clawbacks && i < nc; i++) {
-                Ccip__Followup__ClawbackInfo *c = ccip_arena_alloc(a, sizeof *c);
-                if (!c)
-                    break;
-                *c = (Ccip__Followup__ClawbackInfo)CCIP__FOLLOWUP__CLAWBACK_INFO__INIT;
-                c->clawback_id = followup_cell_dup(a, cb, i, 0);
-                c->amount_fen = ccip_db_cell_i64(cb, i, 1);
-                c->recovered_fen = ccip_db_cell_i64(cb, i, 2);
-                c->status = ccip_enum_value(&ccip__funding__clawback_status__descriptor,
-                                            PQgetvalue(cb, i, 3));
-                c->reason = followup_cell_dup(a, cb, i, 4);
-                c->ordered_at_us = ccip_db_cell_i64(cb, i, 5);
-                w->clawbacks[w->n_clawbacks++] = c;
-            }
+        Ccip__Followup__AwardInfo *w = ccip_row_new(
+            a, CCIP_MSG(followup, award_info), res, 0, 0,
+            "award_id, application_id, programme_code, year, amount_fen, status, status_reason, "
+            "disbursed_fen");
+        void **t = NULL, **i = NULL, **c = NULL;
+        if (!w ||
+            followup_rows(a, tr, 0, CCIP_MSG(followup, tranche_paid),
+                          "payment_id, tranche_number, amount_fen, paid_at_us", &t,
+                          &w->n_tranches_paid) < 0 ||
+            followup_rows(a, in, 0, CCIP_MSG(followup, inspection_finding),
+                          "inspection_id, kind, finding, notes, correct_by_us, misused_fen, "
+                          "recorded_at_us",
+                          &i, &w->n_inspections) < 0 ||
+            followup_rows(a, cb, 0, CCIP_MSG(followup, clawback_info),
+                          "clawback_id, amount_fen, recovered_fen, status, reason, ordered_at_us",
+                          &c, &w->n_clawbacks) < 0) {
+            rc = S_OOM;
+        } else {
+            w->tranches_paid = (Ccip__Followup__TranchePaid **)t;
+            w->inspections = (Ccip__Followup__InspectionFinding **)i;
+            w->clawbacks = (Ccip__Followup__ClawbackInfo **)c;
+            p->award = w;
         }
-        p->award = w;
     }
     PQclear(res);
     PQclear(tr);
     PQclear(in);
     PQclear(cb);
-    return rc ? rc : ccip_arena_failed(a) ? S_OOM : 0;
+    return rc;
 }
 
 static int s_designation(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
@@ -586,24 +500,16 @@ static int s_designation(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
     int rc = ccip_db_exec(db, &S_DESIGNATION_INFO, 1, v, NULL, NULL, &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 1) {
-        Ccip__Followup__DesignationInfo *d = ccip_arena_alloc(a, sizeof *d);
-        if (d) {
-            *d = (Ccip__Followup__DesignationInfo)CCIP__FOLLOWUP__DESIGNATION_INFO__INIT;
-            d->designation_id = followup_cell_dup(a, res, 0, 0);
-            d->certificate_no = followup_cell_dup(a, res, 0, 1);
-            d->name = followup_cell_dup(a, res, 0, 2);
-            d->status = ccip_enum_value(&ccip__evaluation__designation_status__descriptor,
-                                        PQgetvalue(res, 0, 3));
-            d->valid_until_us = ccip_db_cell_i64(res, 0, 4);
-            d->revoke_reason = followup_cell_dup(a, res, 0, 5);
-        }
-        p->designation = d;
-    }
+    if (PQntuples(res) == 1 &&
+        !(p->designation = ccip_row_new(
+              a, CCIP_MSG(followup, designation_info), res, 0, 0,
+              "designation_id, certificate_no, name, status, valid_until_us, revoke_reason")))
+        rc = S_OOM;
     PQclear(res);
-    return ccip_arena_failed(a) ? S_OOM : 0;
+    return rc;
 }
 
+/* The works the owner registered in ip from the project's start on. */
 static int s_works(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
 {
     followup_day start;
@@ -618,22 +524,13 @@ static int s_works(ccip_db *db, ccip_arena *a, Ccip__Followup__Project *p)
     int rc = ccip_db_exec(db, &S_WORKS, 3, v, NULL, NULL, &res);
     if (rc)
         return rc;
-    int n = PQntuples(res);
-    p->works = ccip_arena_alloc(a, (size_t)(n + 1) * sizeof(void *));
-    for (int i = 0; p->works && i < n; i++) {
-        Ccip__Followup__WorkInfo *w = ccip_arena_alloc(a, sizeof *w);
-        if (!w)
-            break;
-        *w = (Ccip__Followup__WorkInfo)CCIP__FOLLOWUP__WORK_INFO__INIT;
-        w->work_id = followup_cell_dup(a, res, i, 0);
-        w->serial = (uint64_t)ccip_db_cell_i64(res, i, 1);
-        w->title = followup_cell_dup(a, res, i, 2);
-        w->kind = ccip_enum_value(&ccip__ip__work_kind__descriptor, PQgetvalue(res, i, 3));
-        w->registered_at_us = ccip_db_cell_i64(res, i, 4);
-        p->works[p->n_works++] = w;
-    }
+    void **w = NULL;
+    if (followup_rows(a, res, 0, CCIP_MSG(followup, work_info),
+                      "work_id, serial, title, kind, registered_at_us", &w, &p->n_works) < 0)
+        rc = S_OOM;
+    p->works = (Ccip__Followup__WorkInfo **)w;
     PQclear(res);
-    return ccip_arena_failed(a) ? S_OOM : 0;
+    return rc;
 }
 
 /* The whole record of a project, for get and for the replies of the

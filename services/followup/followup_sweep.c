@@ -6,6 +6,7 @@
 
 #include "ccip_envelope.h"
 #include "ccip_log.h"
+#include "ccip_row.h"
 #include "ccip_pgarray.h"
 #include "followup_projects.h"
 #include "followup_task_read.h"
@@ -235,12 +236,15 @@ s_escalation(ccip_arena *a, int64_t id, Ccip__Followup__EscalationKind kind, con
 Ccip__Followup__Escalation *followup_escalation_from_row(const PGresult *res, int row, int col0,
                                                          ccip_arena *a)
 {
-#define V(c) PQgetvalue(res, row, col0 + (c))
-    return s_escalation(a, ccip_db_cell_i64(res, row, col0),
-                        ccip_enum_value(&ccip__followup__escalation_kind__descriptor, V(1)), V(2),
-                        V(3), V(4), V(5), ccip_db_cell_i64(res, row, col0 + 6),
-                        ccip_db_cell_i64(res, row, col0 + 7), V(8), V(9), V(10));
-#undef V
+    Ccip__Followup__Escalation *e = ccip_row_new(
+        a, CCIP_MSG(followup, escalation), res, row, col0,
+        "id, kind, task_id, project_id, milestone_id, month, due_at_us, raised_at_us, raised_by");
+    if (!e)
+        return NULL;
+    /* then the subject's title and the day a milestone was reached */
+    e->summary = s_summary(a, e->kind, e->due_at_us, PQgetvalue(res, row, col0 + 9), e->month,
+                           PQgetvalue(res, row, col0 + 10));
+    return ccip_arena_failed(a) ? NULL : e;
 }
 
 /* Runs a task kind's statement and emits followup.task.escalated.v1 for

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "followup_sweep.h"
 #include "followup_tasks.h"
 
@@ -104,134 +105,81 @@ static void *s_ptrs(ccip_arena *a, int n)
     return ccip_arena_alloc(a, (size_t)(n > 0 ? n : 1) * sizeof(void *));
 }
 
-static int s_deadlines(ccip_command *cmd, ccip_arena *a, Ccip__Followup__Task *t)
+/* Runs a statement of the task id and reads every row into a repeated
+ * field (followup_rows). Returns 0, CCIP_REPLIED (out of memory) or a
+ * ccip_db_rc. */
+static int s_list_of(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, const char *id,
+                     const ProtobufCMessageDescriptor *desc, const char *fields, void ***out,
+                     size_t *n, PGresult **keep)
 {
     PGresult *res = NULL;
-    int rc = s_rows(cmd, &S_DEADLINES, t->id, &res);
+    int rc = s_rows(cmd, st, id, &res);
     if (rc)
         return rc;
-    int n = PQntuples(res);
-    t->deadlines = s_ptrs(a, n);
-    for (int i = 0; t->deadlines && i < n; i++) {
-        Ccip__Followup__Deadline *d = ccip_arena_alloc(a, sizeof *d);
-        if (!d)
-            break;
-        *d = (Ccip__Followup__Deadline)CCIP__FOLLOWUP__DEADLINE__INIT;
-        d->seq = (int32_t)ccip_db_cell_i64(res, i, 0);
-        d->date = followup_cell_dup(a, res, i, 1);
-        d->due_at_us = ccip_db_cell_i64(res, i, 2);
-        d->set_at_us = ccip_db_cell_i64(res, i, 3);
-        d->set_by = followup_cell_dup(a, res, i, 4);
-        d->reason = followup_cell_dup(a, res, i, 5);
-        d->extension_id = followup_cell_dup(a, res, i, 6);
-        t->deadlines[t->n_deadlines++] = d;
-    }
-    PQclear(res);
-    return 0;
+    rc = followup_rows(a, res, 0, desc, fields, out, n);
+    if (keep)
+        *keep = res;
+    else
+        PQclear(res);
+    return rc ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading task %s", id)
+              : 0;
 }
 
+static int s_deadlines(ccip_command *cmd, ccip_arena *a, Ccip__Followup__Task *t)
+{
+    void **v = NULL;
+    int rc = s_list_of(cmd, a, &S_DEADLINES, t->id, CCIP_MSG(followup, deadline),
+                       "seq, date, due_at_us, set_at_us, set_by, reason, extension_id", &v,
+                       &t->n_deadlines, NULL);
+    t->deadlines = (Ccip__Followup__Deadline **)v;
+    return rc;
+}
+
+/* The reports, each with its attachments (a task has few: a nested scan
+ * pairs them). */
 static int s_reports(ccip_command *cmd, ccip_arena *a, Ccip__Followup__Task *t)
 {
-    PGresult *res = NULL, *att = NULL;
-    int rc = s_rows(cmd, &S_REPORTS, t->id, &res);
-    if (!rc)
-        rc = s_rows(cmd, &S_ATTACHMENTS, t->id, &att);
-    if (rc) {
-        PQclear(res);
+    void **v = NULL, **w = NULL;
+    size_t na = 0;
+    PGresult *att = NULL;
+    int rc = s_list_of(cmd, a, &S_REPORTS, t->id, CCIP_MSG(followup, task_report),
+                       "id, kind, text, reported_at_us, reported_by", &v, &t->n_reports, NULL);
+    t->reports = (Ccip__Followup__TaskReport **)v;
+    if (rc || (rc = s_list_of(cmd, a, &S_ATTACHMENTS, t->id, CCIP_MSG(followup, attachment),
+                              "id, , name, media_type, size, sha256", &w, &na, &att)))
         return rc;
+    for (size_t i = 0; i < t->n_reports; i++) {
+        Ccip__Followup__TaskReport *r = t->reports[i];
+        r->attachments = ccip_arena_alloc(a, (na + 1) * sizeof *r->attachments);
+        for (size_t j = 0; r->attachments && j < na; j++)
+            if (strcmp(PQgetvalue(att, (int)j, 1), r->id) == 0)
+                r->attachments[r->n_attachments++] = w[j];
     }
-    int n = PQntuples(res), na = PQntuples(att);
-    t->reports = s_ptrs(a, n);
-    for (int i = 0; t->reports && i < n; i++) {
-        Ccip__Followup__TaskReport *r = ccip_arena_alloc(a, sizeof *r);
-        if (!r)
-            break;
-        *r = (Ccip__Followup__TaskReport)CCIP__FOLLOWUP__TASK_REPORT__INIT;
-        r->id = followup_cell_dup(a, res, i, 0);
-        r->kind = ccip_enum_value(&ccip__followup__report_kind__descriptor, PQgetvalue(res, i, 1));
-        r->text = followup_cell_dup(a, res, i, 2);
-        r->reported_at_us = ccip_db_cell_i64(res, i, 3);
-        r->reported_by = followup_cell_dup(a, res, i, 4);
-        /* A task has few reports and attachments: a nested scan is fine. */
-        r->attachments = s_ptrs(a, na);
-        for (int j = 0; r->attachments && j < na; j++) {
-            if (strcmp(PQgetvalue(att, j, 1), PQgetvalue(res, i, 0)) != 0)
-                continue;
-            Ccip__Followup__Attachment *x = ccip_arena_alloc(a, sizeof *x);
-            if (!x)
-                break;
-            *x = (Ccip__Followup__Attachment)CCIP__FOLLOWUP__ATTACHMENT__INIT;
-            x->id = followup_cell_dup(a, att, j, 0);
-            x->name = followup_cell_dup(a, att, j, 2);
-            x->media_type = followup_cell_dup(a, att, j, 3);
-            x->size = ccip_db_cell_i64(att, j, 4);
-            x->sha256 = followup_cell_dup(a, att, j, 5);
-            r->attachments[r->n_attachments++] = x;
-        }
-        t->reports[t->n_reports++] = r;
-    }
-    PQclear(res);
     PQclear(att);
-    return 0;
+    return ccip_arena_failed(a) ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                                    "out of memory reading task %s", t->id)
+                                : 0;
 }
 
 static int s_extensions(ccip_command *cmd, ccip_arena *a, Ccip__Followup__Task *t)
 {
-    PGresult *res = NULL;
-    int rc = s_rows(cmd, &S_EXTENSIONS, t->id, &res);
-    if (rc)
-        return rc;
-    int n = PQntuples(res);
-    t->extensions = s_ptrs(a, n);
-    for (int i = 0; t->extensions && i < n; i++) {
-        Ccip__Followup__Extension *x = ccip_arena_alloc(a, sizeof *x);
-        if (!x)
-            break;
-        *x = (Ccip__Followup__Extension)CCIP__FOLLOWUP__EXTENSION__INIT;
-        x->id = followup_cell_dup(a, res, i, 0);
-        x->requested_date = followup_cell_dup(a, res, i, 1);
-        x->reason = followup_cell_dup(a, res, i, 2);
-        x->requested_at_us = ccip_db_cell_i64(res, i, 3);
-        x->requested_by = followup_cell_dup(a, res, i, 4);
-        x->status =
-            ccip_enum_value(&ccip__followup__extension_status__descriptor, PQgetvalue(res, i, 5));
-        x->granted_date = followup_cell_dup(a, res, i, 6);
-        x->decision_reason = followup_cell_dup(a, res, i, 7);
-        x->decided_at_us = ccip_db_cell_i64(res, i, 8);
-        x->decided_by = followup_cell_dup(a, res, i, 9);
-        t->extensions[t->n_extensions++] = x;
-    }
-    PQclear(res);
-    return 0;
+    void **v = NULL;
+    int rc = s_list_of(cmd, a, &S_EXTENSIONS, t->id, CCIP_MSG(followup, extension),
+                       "id, requested_date, reason, requested_at_us, requested_by, status, "
+                       "granted_date, decision_reason, decided_at_us, decided_by",
+                       &v, &t->n_extensions, NULL);
+    t->extensions = (Ccip__Followup__Extension **)v;
+    return rc;
 }
 
 static int s_steps(ccip_command *cmd, ccip_arena *a, Ccip__Followup__Task *t)
 {
-    PGresult *res = NULL;
-    int rc = s_rows(cmd, &S_STEPS, t->id, &res);
-    if (rc)
-        return rc;
-    int n = PQntuples(res);
-    t->steps = s_ptrs(a, n);
-    for (int i = 0; t->steps && i < n; i++) {
-        Ccip__Followup__TaskStep *s = ccip_arena_alloc(a, sizeof *s);
-        if (!s)
-            break;
-        *s = (Ccip__Followup__TaskStep)CCIP__FOLLOWUP__TASK_STEP__INIT;
-        s->seq = (int32_t)ccip_db_cell_i64(res, i, 0);
-        s->at_us = ccip_db_cell_i64(res, i, 1);
-        s->actor_id = followup_cell_dup(a, res, i, 2);
-        s->actor_role = followup_cell_dup(a, res, i, 3);
-        s->action = followup_cell_dup(a, res, i, 4);
-        s->from_status =
-            ccip_enum_value(&ccip__followup__task_status__descriptor, PQgetvalue(res, i, 5));
-        s->to_status =
-            ccip_enum_value(&ccip__followup__task_status__descriptor, PQgetvalue(res, i, 6));
-        s->note = followup_cell_dup(a, res, i, 7);
-        t->steps[t->n_steps++] = s;
-    }
-    PQclear(res);
-    return 0;
+    void **v = NULL;
+    int rc = s_list_of(cmd, a, &S_STEPS, t->id, CCIP_MSG(followup, task_step),
+                       "seq, at_us, actor_id, actor_role, action, from_status, to_status, note", &v,
+                       &t->n_steps, NULL);
+    t->steps = (Ccip__Followup__TaskStep **)v;
+    return rc;
 }
 
 static int s_escalations(ccip_command *cmd, ccip_arena *a, Ccip__Followup__Task *t)
@@ -479,21 +427,9 @@ int followup_task_attachment_get(ccip_command *cmd)
 Ccip__Followup__DigestEntry *followup_digest_entry_from_row(const PGresult *res, int row,
                                                             ccip_arena *a)
 {
-    Ccip__Followup__DigestEntry *e = ccip_arena_alloc(a, sizeof *e);
-    if (!e)
-        return NULL;
-    *e = (Ccip__Followup__DigestEntry)CCIP__FOLLOWUP__DIGEST_ENTRY__INIT;
-    e->task_id = followup_cell_dup(a, res, row, 0);
-    e->title = followup_cell_dup(a, res, row, 1);
-    e->lead_unit = followup_cell_dup(a, res, row, 2);
-    e->deadline_date = followup_cell_dup(a, res, row, 3);
-    e->deadline_at_us = ccip_db_cell_i64(res, row, 4);
-    e->timeliness =
-        ccip_enum_value(&ccip__followup__timeliness__descriptor, PQgetvalue(res, row, 5));
-    e->status = ccip_enum_value(&ccip__followup__task_status__descriptor, PQgetvalue(res, row, 6));
-    e->priority = ccip_enum_value(&ccip__followup__priority__descriptor, PQgetvalue(res, row, 7));
-    e->responsible = followup_cell_dup(a, res, row, 8);
-    return ccip_arena_failed(a) ? NULL : e;
+    return ccip_row_new(a, CCIP_MSG(followup, digest_entry), res, row, 0,
+                        "task_id, title, lead_unit, deadline_date, deadline_at_us, timeliness, "
+                        "status, priority, responsible");
 }
 
 static int s_board(ccip_command *cmd, ccip_arena *a, void *request)

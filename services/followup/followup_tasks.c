@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "followup_task_read.h"
 
 #define TITLE_MAX       200
@@ -140,11 +141,6 @@ static const ccip_db_stmt S_SET_DEADLINE = {
 
 /* ---- rows ------------------------------------------------------------------ */
 
-static int s_enum(const ProtobufCEnumDescriptor *desc, const PGresult *res, int row, int col)
-{
-    return ccip_enum_value(desc, PQgetvalue(res, row, col));
-}
-
 int followup_task_open(Ccip__Followup__TaskStatus status)
 {
     return status == CCIP__FOLLOWUP__TASK_STATUS__TASK_ASSIGNED ||
@@ -156,41 +152,21 @@ int followup_task_open(Ccip__Followup__TaskStatus status)
 Ccip__Followup__Task *followup_task_from_row(const PGresult *res, int row, int col0, int64_t now_us,
                                              ccip_arena *a)
 {
-    Ccip__Followup__Task *t = ccip_arena_alloc(a, sizeof *t);
-    Ccip__Followup__TaskSource *src = ccip_arena_alloc(a, sizeof *src);
-    if (!t || !src)
+    /* The source (a message) and the co-organisers (repeated) are read by
+     * hand; the columns of both are skipped here. */
+    Ccip__Followup__Task *t = ccip_row_new(
+        a, CCIP_MSG(followup, task), res, row, col0,
+        "id, title, instruction, , , lead_unit, , responsible, priority, report_interval_days, "
+        "deadline_date, deadline_at_us, status, created_at_us, created_by, acknowledged_at_us, "
+        "last_report_at_us, next_report_due_us, completion_reported_at_us, accepted_at_us, "
+        "closed_at_us, close_reason, extension_pending");
+    Ccip__Followup__TaskSource *src = t ? ccip_row_new(a, CCIP_MSG(followup, task_source), res, row,
+                                                       col0 + C_SOURCE_KIND, "kind, reference")
+                                        : NULL;
+    if (!src)
         return NULL;
-    *t = (Ccip__Followup__Task)CCIP__FOLLOWUP__TASK__INIT;
-    *src = (Ccip__Followup__TaskSource)CCIP__FOLLOWUP__TASK_SOURCE__INIT;
-#define CELL(c) followup_cell_dup(a, res, row, col0 + (c))
-#define I64(c)  ccip_db_cell_i64(res, row, col0 + (c))
-    t->id = CELL(C_ID);
-    t->title = CELL(C_TITLE);
-    t->instruction = CELL(C_INSTRUCTION);
-    src->kind =
-        s_enum(&ccip__followup__task_source_kind__descriptor, res, row, col0 + C_SOURCE_KIND);
-    src->reference = CELL(C_SOURCE_REF);
     t->source = src;
-    t->lead_unit = CELL(C_LEAD);
     t->co_organisers = ccip_arena_split(a, PQgetvalue(res, row, col0 + C_CO), &t->n_co_organisers);
-    t->responsible = CELL(C_RESPONSIBLE);
-    t->priority = s_enum(&ccip__followup__priority__descriptor, res, row, col0 + C_PRIORITY);
-    t->report_interval_days = (int32_t)I64(C_INTERVAL);
-    t->deadline_date = CELL(C_DEADLINE_DATE);
-    t->deadline_at_us = I64(C_DEADLINE_AT);
-    t->status = s_enum(&ccip__followup__task_status__descriptor, res, row, col0 + C_STATUS);
-    t->created_at_us = I64(C_CREATED_AT);
-    t->created_by = CELL(C_CREATED_BY);
-    t->acknowledged_at_us = I64(C_ACK_AT);
-    t->last_report_at_us = I64(C_LAST_REPORT);
-    t->next_report_due_us = I64(C_REPORT_DUE);
-    t->completion_reported_at_us = I64(C_COMPLETED);
-    t->accepted_at_us = I64(C_ACCEPTED);
-    t->closed_at_us = I64(C_CLOSED);
-    t->close_reason = CELL(C_CLOSE_REASON);
-    t->extension_pending = ccip_db_cell_bool(res, row, col0 + C_EXT_PENDING);
-#undef CELL
-#undef I64
     if (followup_task_open(t->status))
         t->timeliness = (Ccip__Followup__Timeliness)followup_task_timeliness(
             t->deadline_at_us, now_us,
@@ -653,17 +629,10 @@ static int s_pending(ccip_command *cmd, const char *task_id, ccip_arena *a,
     if (rc)
         return rc;
     if (PQntuples(res) == 1) {
-        Ccip__Followup__Extension *x = ccip_arena_alloc(a, sizeof *x);
-        if (x) {
-            *x = (Ccip__Followup__Extension)CCIP__FOLLOWUP__EXTENSION__INIT;
-            x->id = followup_cell_dup(a, res, 0, 0);
-            x->requested_date = followup_cell_dup(a, res, 0, 1);
-            x->reason = followup_cell_dup(a, res, 0, 2);
-            x->requested_at_us = ccip_db_cell_i64(res, 0, 3);
-            x->requested_by = followup_cell_dup(a, res, 0, 4);
-            x->status = CCIP__FOLLOWUP__EXTENSION_STATUS__EXTENSION_PENDING;
-        }
-        *out = x;
+        *out = ccip_row_new(a, CCIP_MSG(followup, extension), res, 0, 0,
+                            "id, requested_date, reason, requested_at_us, requested_by");
+        if (*out)
+            (*out)->status = CCIP__FOLLOWUP__EXTENSION_STATUS__EXTENSION_PENDING;
     }
     PQclear(res);
     return 0;
