@@ -745,7 +745,7 @@ static int s_from_staff(ccip_command *cmd, const Ccip__Followup__RegisterProject
     return s_check_district(cmd, rq->district_code, r);
 }
 
-static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__RegisterProjectRequest *rq = request;
     s_registration r;
@@ -851,11 +851,6 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
     return s_finish(cmd, a, id, "registered", NULL);
 }
 
-int followup_project_register(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__register_project_request__descriptor, s_register);
-}
-
 /* ---- changes of a project ---------------------------------------------------------- */
 
 /* Locks the project and reads its row. */
@@ -893,7 +888,7 @@ static int s_check_active(ccip_command *cmd, const Ccip__Followup__Project *p)
                              p->close_reason);
 }
 
-static int s_add_milestone(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_add_milestone(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__AddMilestoneRequest *rq = request;
     Ccip__Followup__Project *p = NULL;
@@ -928,13 +923,7 @@ static int s_add_milestone(ccip_command *cmd, ccip_arena *a, void *request)
     return s_finish(cmd, a, p->id, "milestone_added", rq->title);
 }
 
-int followup_project_add_milestone(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__add_milestone_request__descriptor,
-                            s_add_milestone);
-}
-
-static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_close(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__CloseProjectRequest *rq = request;
     Ccip__Followup__Project *p = NULL;
@@ -958,11 +947,6 @@ static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ccip_db_exec(cmd->db, &S_CLOSE, 4, v, NULL, NULL, NULL)))
         return rc;
     return s_finish(cmd, a, p->id, "closed", rq->reason);
-}
-
-int followup_project_close(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__close_project_request__descriptor, s_close);
 }
 
 /* ---- monthly reports ------------------------------------------------------------------ */
@@ -1055,7 +1039,7 @@ static int s_check_progress(ccip_command *cmd, const Ccip__Followup__FileReportR
     return 0;
 }
 
-static int s_file_report(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_file_report(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__FileReportRequest *rq = request;
     Ccip__Followup__Project *p = NULL;
@@ -1219,11 +1203,6 @@ static int s_file_report(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int followup_project_file_report(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__file_report_request__descriptor, s_file_report);
-}
-
 /* ---- reading ----------------------------------------------------------------------- */
 
 /* What the caller may read: a district its own district's projects, an
@@ -1252,7 +1231,7 @@ static int s_deny_scope(ccip_command *cmd, const Ccip__Followup__Project *p, con
     return 0;
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__GetProjectRequest *rq = request;
     char district[16], owner[CCIP_USCC_LEN + 1];
@@ -1265,11 +1244,6 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Followup__ProjectReply reply = CCIP__FOLLOWUP__PROJECT_REPLY__INIT;
     reply.project = p;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int followup_project_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__get_project_request__descriptor, s_get);
 }
 
 /* Reads the projects matching the filters (a district's or owner's scope
@@ -1335,7 +1309,7 @@ static int s_filters(ccip_command *cmd, int32_t year, const char *district_in, c
     return 0;
 }
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__ListProjectsRequest *rq = request;
     char district[16], owner[CCIP_USCC_LEN + 1];
@@ -1369,12 +1343,7 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int followup_project_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__list_projects_request__descriptor, s_list);
-}
-
-static int s_board(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_project_board(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__BoardRequest *rq = request;
     char district[16], owner[CCIP_USCC_LEN + 1];
@@ -1420,11 +1389,6 @@ static int s_board(ccip_command *cmd, ccip_arena *a, void *request)
     }
     reply.projects = listed;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int followup_project_board(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__board_request__descriptor, s_board);
 }
 
 /* ---- for the consumers ------------------------------------------------------------------ */

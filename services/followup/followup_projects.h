@@ -22,13 +22,13 @@
 
 #include "followup.h"
 
-int followup_project_register(ccip_command *cmd);
-int followup_project_add_milestone(ccip_command *cmd);
-int followup_project_file_report(ccip_command *cmd);
-int followup_project_close(ccip_command *cmd);
-int followup_project_get(ccip_command *cmd);
-int followup_project_list(ccip_command *cmd);
-int followup_project_board(ccip_command *cmd);
+int followup_project_register(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_project_add_milestone(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_project_file_report(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_project_close(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_project_get(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_project_list(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_project_board(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Columns of a project row, from `project p`, as followup_project_from_row
  * reads them. */

@@ -406,7 +406,7 @@ static int s_months(ccip_command *cmd, ccip_arena *a, const char *limit, int *ch
     return rc;
 }
 
-static int s_sweep(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_sweep_run(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request; /* a SweepRequest has no fields */
     int64_t max = followup_config_of(cmd)->sweep_max;
@@ -447,11 +447,6 @@ static int s_sweep(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int followup_sweep_run(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__sweep_request__descriptor, s_sweep);
-}
-
 int followup_escalate_reached_late(ccip_command *cmd, ccip_arena *a, const char *project_id,
                                    const char *milestone_id, int64_t due_us, int *raised)
 {
@@ -474,7 +469,7 @@ int followup_escalate_reached_late(ccip_command *cmd, ccip_arena *a, const char 
 
 /* ---- the weekly digest -------------------------------------------------------------- */
 
-static int s_digest(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_digest_publish(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request;
     int64_t now = ccip_now_us();
@@ -552,9 +547,4 @@ static int s_digest(ccip_command *cmd, ccip_arena *a, void *request)
     }
     ccip_log_info("digest published", "week", week, "parts", c[3]);
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int followup_digest_publish(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__publish_digest_request__descriptor, s_digest);
 }

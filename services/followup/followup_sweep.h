@@ -39,8 +39,8 @@
  * under an event's 1 MiB. */
 #define FOLLOWUP_DIGEST_PART 2000
 
-int followup_sweep_run(ccip_command *cmd);
-int followup_digest_publish(ccip_command *cmd);
+int followup_sweep_run(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_digest_publish(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Columns of an escalation, from FOLLOWUP_ESCALATION_FROM, as
  * followup_escalation_from_row reads them: its row, then its subject's

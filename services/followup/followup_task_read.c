@@ -248,7 +248,7 @@ static int s_deny_district(ccip_command *cmd, const char *code, const char *task
                              code, task_id);
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__GetTaskRequest *rq = request;
     char district[16];
@@ -263,11 +263,6 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Followup__TaskReply reply = CCIP__FOLLOWUP__TASK_REPLY__INIT;
     reply.task = t;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int followup_task_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__get_task_request__descriptor, s_get);
 }
 
 /* ---- lists ------------------------------------------------------------------------ */
@@ -313,7 +308,7 @@ static int s_unit(ccip_command *cmd, const char *asked, char unit[64], int *co)
     return 0;
 }
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__ListTasksRequest *rq = request;
     char unit[64];
@@ -359,14 +354,9 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int followup_task_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__list_tasks_request__descriptor, s_list);
-}
-
 /* ---- attachments --------------------------------------------------------------------- */
 
-static int s_attachment(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_attachment_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__GetAttachmentRequest *rq = request;
     char district[16];
@@ -417,11 +407,6 @@ static int s_attachment(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int followup_task_attachment_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__get_attachment_request__descriptor, s_attachment);
-}
-
 /* ---- the board ------------------------------------------------------------------------ */
 
 Ccip__Followup__DigestEntry *followup_digest_entry_from_row(const PGresult *res, int row,
@@ -432,7 +417,7 @@ Ccip__Followup__DigestEntry *followup_digest_entry_from_row(const PGresult *res,
                         "status, priority, responsible");
 }
 
-static int s_board(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_board(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__TaskBoardRequest *rq = request;
     char unit[64];
@@ -472,9 +457,4 @@ static int s_board(ccip_command *cmd, ccip_arena *a, void *request)
     if (ccip_arena_failed(a) || (int)reply.n_tasks != n)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the board");
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int followup_task_board(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__task_board_request__descriptor, s_board);
 }

@@ -12,10 +12,10 @@
 
 #include "followup.h"
 
-int followup_task_get(ccip_command *cmd);
-int followup_task_list(ccip_command *cmd);
-int followup_task_attachment_get(ccip_command *cmd);
-int followup_task_board(ccip_command *cmd);
+int followup_task_get(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_list(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_attachment_get(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_board(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Reads task `id` with every deadline, report (attachments without
  * content), extension, step and escalation into *out (arena). Returns 0,

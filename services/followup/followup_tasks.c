@@ -398,7 +398,7 @@ static int s_check_create(ccip_command *cmd, const Ccip__Followup__CreateTaskReq
     return 0;
 }
 
-static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__CreateTaskRequest *rq = request;
     followup_day deadline;
@@ -441,14 +441,9 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
     return s_finish(cmd, a, id, "created", NULL, NULL, NULL);
 }
 
-int followup_task_create(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__create_task_request__descriptor, s_create);
-}
-
 /* ---- acknowledge --------------------------------------------------------------- */
 
-static int s_acknowledge(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_acknowledge(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__TaskActionRequest *rq = request;
     Ccip__Followup__Task *t = NULL;
@@ -472,11 +467,6 @@ static int s_acknowledge(ccip_command *cmd, ccip_arena *a, void *request)
                      CCIP__FOLLOWUP__TASK_STATUS__TASK_IN_PROGRESS, rq->note)))
         return rc;
     return s_finish(cmd, a, t->id, "acknowledged", rq->note, NULL, NULL);
-}
-
-int followup_task_acknowledge(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__task_action_request__descriptor, s_acknowledge);
 }
 
 /* ---- reports ----------------------------------------------------------------- */
@@ -597,24 +587,14 @@ static int s_report(ccip_command *cmd, ccip_arena *a, const Ccip__Followup__Repo
     return s_finish(cmd, a, t->id, action, NULL, report, NULL);
 }
 
-static int s_progress(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_report_progress(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_report(cmd, a, request, 0);
 }
 
-static int s_completion(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_report_completion(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_report(cmd, a, request, 1);
-}
-
-int followup_task_report_progress(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__report_task_request__descriptor, s_progress);
-}
-
-int followup_task_report_completion(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__report_task_request__descriptor, s_completion);
 }
 
 /* ---- extensions ------------------------------------------------------------------ */
@@ -655,7 +635,7 @@ static int s_check_later(ccip_command *cmd, const char *field, const Ccip__Follo
     return 0;
 }
 
-static int s_request_extension(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_request_extension(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Followup__RequestExtensionRequest *rq = request;
     Ccip__Followup__Task *t = NULL;
@@ -688,12 +668,6 @@ static int s_request_extension(ccip_command *cmd, ccip_arena *a, void *request)
         (rc = s_pending(cmd, t->id, a, &x)))
         return rc;
     return s_finish(cmd, a, t->id, "extension_requested", rq->reason, NULL, x);
-}
-
-int followup_task_request_extension(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__request_extension_request__descriptor,
-                            s_request_extension);
 }
 
 /* grant = 1: the deadline moves to the day granted, and the history gets
@@ -756,24 +730,14 @@ static int s_decide(ccip_command *cmd, ccip_arena *a,
     return s_finish(cmd, a, t->id, action, rq->reason, NULL, x);
 }
 
-static int s_grant(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_grant_extension(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_decide(cmd, a, request, 1);
 }
 
-static int s_refuse(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_refuse_extension(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_decide(cmd, a, request, 0);
-}
-
-int followup_task_grant_extension(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__decide_extension_request__descriptor, s_grant);
-}
-
-int followup_task_refuse_extension(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__decide_extension_request__descriptor, s_refuse);
 }
 
 /* ---- the office's decisions ---------------------------------------------------------- */
@@ -832,32 +796,17 @@ static int s_office(ccip_command *cmd, ccip_arena *a, const Ccip__Followup__Task
     return s_finish(cmd, a, t->id, action, rq->note, NULL, NULL);
 }
 
-static int s_accept(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_accept(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_office(cmd, a, request, S_ACCEPT);
 }
 
-static int s_return(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_return(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_office(cmd, a, request, S_RETURN);
 }
 
-static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
+int followup_task_close(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_office(cmd, a, request, S_CLOSE_TASK);
-}
-
-int followup_task_accept(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__task_action_request__descriptor, s_accept);
-}
-
-int followup_task_return(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__task_action_request__descriptor, s_return);
-}
-
-int followup_task_close(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__followup__task_action_request__descriptor, s_close);
 }

@@ -25,16 +25,16 @@
 #include "followup.h"
 
 /* Handlers (followup.proto names their requests and replies). */
-int followup_task_create(ccip_command *cmd);
-int followup_task_acknowledge(ccip_command *cmd);
-int followup_task_report_progress(ccip_command *cmd);
-int followup_task_request_extension(ccip_command *cmd);
-int followup_task_grant_extension(ccip_command *cmd);
-int followup_task_refuse_extension(ccip_command *cmd);
-int followup_task_report_completion(ccip_command *cmd);
-int followup_task_accept(ccip_command *cmd);
-int followup_task_return(ccip_command *cmd);
-int followup_task_close(ccip_command *cmd);
+int followup_task_create(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_acknowledge(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_report_progress(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_request_extension(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_grant_extension(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_refuse_extension(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_report_completion(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_accept(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_return(ccip_command *cmd, ccip_arena *a, void *request);
+int followup_task_close(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Columns of a task row as followup_task_from_row reads them, from `task t`. */
 #define FOLLOWUP_TASK_COLUMNS                                                                                                                                                                                                                                                                                          \
