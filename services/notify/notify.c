@@ -63,12 +63,9 @@ static const ccip_consumer_handler s_gateway[] = {NOTIFY_EVENTS_GATEWAY(S_HANDLE
 #define NELEMS(a) (sizeof a / sizeof a[0])
 
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake, NELEMS(s_intake)},
-    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
-    {"funding", s_funding, NELEMS(s_funding)},
-    {"ip", s_ip, NELEMS(s_ip)},
-    {"stats", s_stats, NELEMS(s_stats)},
-    {"followup", s_followup, NELEMS(s_followup)},
+    {"intake", s_intake, NELEMS(s_intake)},    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
+    {"funding", s_funding, NELEMS(s_funding)}, {"ip", s_ip, NELEMS(s_ip)},
+    {"stats", s_stats, NELEMS(s_stats)},       {"followup", s_followup, NELEMS(s_followup)},
     {"gateway", s_gateway, NELEMS(s_gateway)},
 };
 

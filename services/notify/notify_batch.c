@@ -9,6 +9,7 @@
 #include "ccip_pgarray.h"
 #include "notify.h"
 #include "notify_kinds.h"
+#include "notify_message.h"
 #include "notify_prefs.h"
 
 /* Columns of one kind of row, as array parameters. */
@@ -135,11 +136,20 @@ int notify_batch_item(notify_batch *b, const notify_item_spec *s)
     ccip_i64_text(s->due_us, due);
     ccip_i64_text((int64_t)b->ev->position, pos);
     notify_via via = s->via < NOTIFY_VIA_TITLE ? s->via : NOTIFY_VIA_NONE;
-    const char *v[S_ITEM_COLS] = {b->ev->id,         slot,          s_s(s->addressee),
-                                  s_via_names[via],  s_s(s->via_id), s_s(s->kind),
-                                  s_s(b->ev->source_service),       s_s(s->object_type),
-                                  s_s(s->object_id), s_s(s->subject), s_s(s->detail),
-                                  s->close_key,      since,         due,
+    const char *v[S_ITEM_COLS] = {b->ev->id,
+                                  slot,
+                                  s_s(s->addressee),
+                                  s_via_names[via],
+                                  s_s(s->via_id),
+                                  s_s(s->kind),
+                                  s_s(b->ev->source_service),
+                                  s_s(s->object_type),
+                                  s_s(s->object_id),
+                                  s_s(s->subject),
+                                  s_s(s->detail),
+                                  s->close_key,
+                                  since,
+                                  due,
                                   pos};
     s_row(&b->items, S_ITEM_COLS, v);
     return 0;
@@ -319,8 +329,7 @@ static int s_deliveries(notify_batch *b, PGresult *made)
         return 0;
     s_rows14 in = {0};
     for (int i = 0; i < n; i++) {
-        const char *v[3] = {PQgetvalue(made, i, 0), PQgetvalue(made, i, 1),
-                            PQgetvalue(made, i, 2)};
+        const char *v[3] = {PQgetvalue(made, i, 0), PQgetvalue(made, i, 1), PQgetvalue(made, i, 2)};
         s_row(&in, 3, v);
     }
     const char *p[3];
@@ -336,7 +345,8 @@ static int s_deliveries(notify_batch *b, PGresult *made)
         const notify_kind *k = notify_kind_find(PQgetvalue(res, r, 1));
         if (!k)
             continue;
-        int quiet_start = (int)ccip_db_cell_i64(res, r, 8), quiet_end = (int)ccip_db_cell_i64(res, r, 9);
+        int quiet_start = (int)ccip_db_cell_i64(res, r, 8),
+            quiet_end = (int)ccip_db_cell_i64(res, r, 9);
         int digest = ccip_db_cell_bool(res, r, 10), digest_min = (int)ccip_db_cell_i64(res, r, 11);
         for (int ch = 0; ch < 2; ch++) {
             int sms = ch == 1;

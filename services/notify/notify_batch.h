@@ -65,16 +65,16 @@ typedef enum {
 
 /* One item an event makes. Strings are copied; NULL reads as "". */
 typedef struct {
-    const char *kind;        /* notify_kinds.h */
-    const char *addressee;   /* "org:<USCC>", "role:staff", ...; with a via: unused */
+    const char *kind;      /* notify_kinds.h */
+    const char *addressee; /* "org:<USCC>", "role:staff", ...; with a via: unused */
     notify_via via;
     const char *via_id;      /* the work, roster entry or award */
     const char *object_type; /* application, award, ... */
     const char *object_id;
-    const char *subject;     /* "": the title of object_type:object_id as last said */
+    const char *subject; /* "": the title of object_type:object_id as last said */
     const char *detail;
-    const char *close_key;   /* NULL = a notice */
-    int64_t due_us;          /* 0 = no deadline */
+    const char *close_key; /* NULL = a notice */
+    int64_t due_us;        /* 0 = no deadline */
 } notify_item_spec;
 
 /* A batch over db (borrowed; its transaction is the caller's). NULL when

@@ -76,8 +76,14 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     char who[2 * NOTIFY_ACTOR_MAX + 16], lim[16];
     notify_caller_addressees(&c, who, sizeof who);
     snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {c.center ? "true" : "false", who, c.actor, rq->item_id, rq->login, state,
-                       rq->after_id, lim};
+    const char *p[] = {c.center ? "true" : "false",
+                       who,
+                       c.actor,
+                       rq->item_id,
+                       rq->login,
+                       state,
+                       rq->after_id,
+                       lim};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_LIST, 8, p, NULL, NULL, &res)) != 0)
         return rc;
@@ -100,10 +106,9 @@ int notify_deliveries_list_cmd(ccip_command *cmd)
 }
 
 static const ccip_db_stmt S_STATE = {
-    "notify_delivery_state",
-    "SELECT d.state, d.item_id IS NULL, "
-    "(SELECT r.id::text FROM delivery r WHERE r.replaces = d.id LIMIT 1) "
-    "FROM delivery d WHERE d.id = $1::uuid"};
+    "notify_delivery_state", "SELECT d.state, d.item_id IS NULL, "
+                             "(SELECT r.id::text FROM delivery r WHERE r.replaces = d.id LIMIT 1) "
+                             "FROM delivery d WHERE d.id = $1::uuid"};
 
 /* The new delivery goes to the account's current address (staff may have
  * had it corrected through the gateway since). */

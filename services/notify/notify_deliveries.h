@@ -15,9 +15,11 @@
 /* The columns a Delivery is read from, in this order (for SELECT lists of
  * table delivery aliased d). */
 #define NOTIFY_DELIVERY_COLUMNS                                                                    \
-    "d.id, coalesce(d.item_id::text, ''), d.login, d.channel, d.address, d.state, d.attempts, "  \
-    "coalesce(" CCIP_SQL_US("d.due_at") ", 0), coalesce(" CCIP_SQL_US("d.sent_at") ", 0), "      \
-    "d.error, " CCIP_SQL_US("d.created_at") ", coalesce(d.digest_id::text, ''), d.digest_items"
+    "d.id, coalesce(d.item_id::text, ''), d.login, d.channel, d.address, d.state, d.attempts, "    \
+    "coalesce(" CCIP_SQL_US("d.due_at") ", 0), coalesce(" CCIP_SQL_US(                             \
+        "d.sent_at") ", 0), "                                                                      \
+                     "d.error, " CCIP_SQL_US(                                                      \
+                         "d.created_at") ", coalesce(d.digest_id::text, ''), d.digest_items"
 #define NOTIFY_DELIVERY_NCOLUMNS 13
 
 /* A Delivery from row `row` of res, starting at column `col`, allocated

@@ -103,9 +103,8 @@ static const char *s_yuan(int64_t fen, char *buf, size_t len)
 static int s_org_waiting(notify_batch *b, const Ccip__Intake__Organisation *o, const char *detail)
 {
     char key[S_KEY_MAX];
-    return s_item(b, "organisation_waiting", "role:staff", "organisation", o->uscc, o->name,
-                  detail, s_key(key, sizeof key, "intake/organisation/%s/verify", s_s(o->uscc)),
-                  0);
+    return s_item(b, "organisation_waiting", "role:staff", "organisation", o->uscc, o->name, detail,
+                  s_key(key, sizeof key, "intake/organisation/%s/verify", s_s(o->uscc)), 0);
 }
 
 static int s_org_registered(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
@@ -198,10 +197,9 @@ static int s_case_opened(notify_batch *b, const Ccip__Envelope *ev, const void *
     char key[S_KEY_MAX];
     int rc = s_title(b, "application", c->application_id, c->title);
     if (rc == 0)
-        rc = s_item(b, "case_to_assign", "role:staff", "application", c->application_id,
-                    c->title, c->applicant_name,
-                    s_key(key, sizeof key, "evaluation/case/%s/assign", s_s(c->application_id)),
-                    0);
+        rc = s_item(b, "case_to_assign", "role:staff", "application", c->application_id, c->title,
+                    c->applicant_name,
+                    s_key(key, sizeof key, "evaluation/case/%s/assign", s_s(c->application_id)), 0);
     return rc;
 }
 
@@ -254,8 +252,8 @@ static int s_decision(notify_batch *b, const Ccip__Envelope *ev, const void *msg
              s_enum(&ccip__evaluation__outcome__descriptor, (int)o, "DECISION_"),
              m->decision->reasons && m->decision->reasons[0] ? ": " : "",
              s_s(m->decision->reasons));
-    return s_item(b, "decision_made", s_org(m->applicant_uscc, org, sizeof org), "application",
-                  app, m->title, detail, NULL, 0);
+    return s_item(b, "decision_made", s_org(m->applicant_uscc, org, sizeof org), "application", app,
+                  m->title, detail, NULL, 0);
 }
 
 /* A reminder or an overdue notice for an expert's review or an agency's
@@ -281,7 +279,8 @@ static int s_task_notice(notify_batch *b, const Ccip__Envelope *ev, const void *
     return rc;
 }
 
-/* ---- funding ---------------------------------------------------------------------------------- */
+/* ---- funding ----------------------------------------------------------------------------------
+ */
 
 static int s_award(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
@@ -370,7 +369,8 @@ static int s_inspection(notify_batch *b, const Ccip__Envelope *ev, const void *m
                   in->award_id, "", detail, NULL, in->correct_by_us);
 }
 
-/* ---- ip -------------------------------------------------------------------------------------------- */
+/* ---- ip
+ * -------------------------------------------------------------------------------------------- */
 
 static int s_owners(notify_batch *b, const char *work_id, Ccip__Ip__Owner *const *owners, size_t n)
 {
@@ -417,8 +417,8 @@ static int s_dispute_answered(notify_batch *b, const Ccip__Envelope *ev, const v
 {
     const Ccip__Ip__DisputeAnswered *m = msg;
     char key[S_KEY_MAX];
-    int rc = notify_batch_settle(b, s_key(key, sizeof key, "ip/dispute/%s/answer",
-                                          s_s(m->dispute_id)));
+    int rc =
+        notify_batch_settle(b, s_key(key, sizeof key, "ip/dispute/%s/answer", s_s(m->dispute_id)));
     return rc ? rc
               : s_item(b, "dispute_to_rule", "role:staff", "work", m->work_id, "", "",
                        s_key(key, sizeof key, "ip/dispute/%s/rule", s_s(m->dispute_id)), 0);
@@ -442,7 +442,8 @@ static int s_dispute_ruled(notify_batch *b, const Ccip__Envelope *ev, const void
     return rc;
 }
 
-/* ---- stats ------------------------------------------------------------------------------------------ */
+/* ---- stats
+ * ------------------------------------------------------------------------------------------ */
 
 static int s_roster_changed(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
@@ -486,7 +487,8 @@ static int s_stats_report(notify_batch *b, const Ccip__Envelope *ev, const void 
     return rc;
 }
 
-/* ---- followup ---------------------------------------------------------------------------------------- */
+/* ---- followup
+ * ---------------------------------------------------------------------------------------- */
 
 /* The addressee of a task's lead unit: "center" is the center's staff. */
 static const char *s_lead(const char *lead, char *buf, size_t len)
@@ -528,8 +530,7 @@ static int s_task_changed(notify_batch *b, const Ccip__Envelope *ev, const void 
         char detail[2200];
         snprintf(detail, sizeof detail, "%s%s%s",
                  strcmp(type, "extension_granted.v1") == 0 ? "GRANTED" : "REFUSED",
-                 m->extension && m->extension->decision_reason &&
-                         m->extension->decision_reason[0]
+                 m->extension && m->extension->decision_reason && m->extension->decision_reason[0]
                      ? ": "
                      : "",
                  m->extension ? s_s(m->extension->decision_reason) : "");
@@ -550,8 +551,7 @@ static int s_task_changed(notify_batch *b, const Ccip__Envelope *ev, const void 
     if (strcmp(type, "accepted.v1") == 0 || strcmp(type, "closed.v1") == 0) {
         static const char *const all[] = {"lead", "accept", "extension", "escalation"};
         for (size_t i = 0; rc == 0 && i < sizeof all / sizeof all[0]; i++)
-            rc = notify_batch_settle(b,
-                                     s_key(key, sizeof key, "followup/task/%s/%s", id, all[i]));
+            rc = notify_batch_settle(b, s_key(key, sizeof key, "followup/task/%s/%s", id, all[i]));
     }
     return rc;
 }
@@ -577,8 +577,8 @@ static int s_project_reported(notify_batch *b, const Ccip__Envelope *ev, const v
     int rc = notify_batch_settle(b, s_key(key, sizeof key, "followup/project/%s/month/%s",
                                           s_s(m->project->id), s_s(m->report->month)));
     return rc ? rc
-              : notify_batch_settle(
-                    b, s_key(key, sizeof key, "followup/project/%s/escalation", s_s(m->project->id)));
+              : notify_batch_settle(b, s_key(key, sizeof key, "followup/project/%s/escalation",
+                                             s_s(m->project->id)));
 }
 
 static int s_project_escalated(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
@@ -608,7 +608,8 @@ static int s_project_closed(notify_batch *b, const Ccip__Envelope *ev, const voi
              : 0;
 }
 
-/* ---- gateway ------------------------------------------------------------------------------------------ */
+/* ---- gateway
+ * ------------------------------------------------------------------------------------------ */
 
 static int s_account_created(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
@@ -637,8 +638,7 @@ static int s_binding_changed(notify_batch *b, const Ccip__Envelope *ev, const vo
         size_t n = strlen(roles);
         snprintf(roles + n, sizeof roles - n, "%s%s", n ? " " : "", s_s(bd->roles[i]));
     }
-    const char *status =
-        s_enum(&ccip__gateway__binding_status__descriptor, (int)bd->status, NULL);
+    const char *status = s_enum(&ccip__gateway__binding_status__descriptor, (int)bd->status, NULL);
     if (strcmp(status, "ACTIVE") != 0 && strcmp(status, "PENDING") != 0)
         status = "REVOKED";
     if (strcmp(ev->type, "gateway.account.binding_revoked.v1") == 0)
@@ -646,7 +646,8 @@ static int s_binding_changed(notify_batch *b, const Ccip__Envelope *ev, const vo
     return notify_batch_binding(b, bd->id, m->account_id, bd->actor_id, roles, status);
 }
 
-/* ---- the table ------------------------------------------------------------------------------------------- */
+/* ---- the table
+ * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
     const char *type;

@@ -12,20 +12,22 @@
 
 /* The columns an Item is read from (table item aliased i). */
 #define S_ITEM_COLUMNS                                                                             \
-    "i.id, i.kind, i.addressee, i.service, i.object_type, i.object_id, i.subject, i.detail, "    \
-    "i.state, " CCIP_SQL_US("i.since") ", coalesce(" CCIP_SQL_US("i.due") ", 0), "               \
-    "coalesce(" CCIP_SQL_US("i.closed_at") ", 0), coalesce(i.closed_by, ''), i.event_id, "       \
-    "EXISTS (SELECT 1 FROM delivery f WHERE f.item_id = i.id AND f.state = 'FAILED')"
+    "i.id, i.kind, i.addressee, i.service, i.object_type, i.object_id, i.subject, i.detail, "      \
+    "i.state, " CCIP_SQL_US("i.since") ", coalesce(" CCIP_SQL_US(                                  \
+        "i.due") ", 0), "                                                                          \
+                 "coalesce(" CCIP_SQL_US(                                                          \
+                     "i.closed_at") ", 0), coalesce(i.closed_by, ''), i.event_id, "                \
+                                    "EXISTS (SELECT 1 FROM delivery f WHERE f.item_id = i.id AND " \
+                                    "f.state = 'FAILED')"
 
 static const ccip_db_stmt S_LIST = {
-    "notify_inbox_list",
-    "SELECT " S_ITEM_COLUMNS " FROM item i "
-    "WHERE i.addressee = ANY ($1::text[]) "
-    "AND (($2 = '' AND i.state <> 'DONE') OR i.state = $2) "
-    "AND ($3 = '' OR i.service = $3) "
-    "AND ($4 = '' OR (i.since, i.id) < (SELECT a.since, a.id FROM item a "
-    "WHERE a.id = nullif($4, '')::uuid AND a.addressee = ANY ($1::text[]))) "
-    "ORDER BY i.since DESC, i.id DESC LIMIT $5"};
+    "notify_inbox_list", "SELECT " S_ITEM_COLUMNS " FROM item i "
+                         "WHERE i.addressee = ANY ($1::text[]) "
+                         "AND (($2 = '' AND i.state <> 'DONE') OR i.state = $2) "
+                         "AND ($3 = '' OR i.service = $3) "
+                         "AND ($4 = '' OR (i.since, i.id) < (SELECT a.since, a.id FROM item a "
+                         "WHERE a.id = nullif($4, '')::uuid AND a.addressee = ANY ($1::text[]))) "
+                         "ORDER BY i.since DESC, i.id DESC LIMIT $5"};
 
 static const ccip_db_stmt S_COUNT = {
     "notify_inbox_count",
@@ -40,13 +42,13 @@ static const ccip_db_stmt S_COUNT_BY_SERVICE = {
     "GROUP BY service ORDER BY service"};
 
 static const ccip_db_stmt S_GET = {
-    "notify_inbox_get",
-    "SELECT " S_ITEM_COLUMNS " FROM item i WHERE i.id = $1::uuid AND i.addressee = ANY ($2::text[])"};
+    "notify_inbox_get", "SELECT " S_ITEM_COLUMNS
+                        " FROM item i WHERE i.id = $1::uuid AND i.addressee = ANY ($2::text[])"};
 
-static const ccip_db_stmt S_ITEM_DELIVERIES = {
-    "notify_item_deliveries",
-    "SELECT " NOTIFY_DELIVERY_COLUMNS " FROM delivery d WHERE d.item_id = $1::uuid "
-    "ORDER BY d.created_at, d.id"};
+static const ccip_db_stmt S_ITEM_DELIVERIES = {"notify_item_deliveries",
+                                               "SELECT " NOTIFY_DELIVERY_COLUMNS
+                                               " FROM delivery d WHERE d.item_id = $1::uuid "
+                                               "ORDER BY d.created_at, d.id"};
 
 void notify_caller_addressees(const notify_caller *c, char *buf, size_t len)
 {
@@ -62,11 +64,13 @@ void notify_caller_addressees(const notify_caller *c, char *buf, size_t len)
 const char *notify_object_path(const char *object_type, const char *object_id, char *buf,
                                size_t len)
 {
-    static const char *const paths[][2] = {
-        {"application", "/applications/"}, {"organisation", "/organisations/"},
-        {"award", "/awards/"},             {"report", "/reports/"},
-        {"work", "/works/"},               {"task", "/tasks/"},
-        {"project", "/projects/"}};
+    static const char *const paths[][2] = {{"application", "/applications/"},
+                                           {"organisation", "/organisations/"},
+                                           {"award", "/awards/"},
+                                           {"report", "/reports/"},
+                                           {"work", "/works/"},
+                                           {"task", "/tasks/"},
+                                           {"project", "/projects/"}};
     buf[0] = '\0';
     for (size_t i = 0; object_type && i < sizeof paths / sizeof paths[0]; i++)
         if (strcmp(object_type, paths[i][0]) == 0)
@@ -90,7 +94,8 @@ static Ccip__Notify__Item *s_item(ccip_arena *a, const PGresult *res, int r, con
     it->subject = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
     it->detail = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
     int st = ccip_enum_value(&ccip__notify__item_state__descriptor, PQgetvalue(res, r, 8));
-    it->state = st > 0 ? (Ccip__Notify__ItemState)st : CCIP__NOTIFY__ITEM_STATE__ITEM_STATE_UNSPECIFIED;
+    it->state =
+        st > 0 ? (Ccip__Notify__ItemState)st : CCIP__NOTIFY__ITEM_STATE__ITEM_STATE_UNSPECIFIED;
     it->since_us = ccip_db_cell_i64(res, r, 9);
     it->due_us = ccip_db_cell_i64(res, r, 10);
     it->closed_at_us = ccip_db_cell_i64(res, r, 11);
@@ -98,8 +103,8 @@ static Ccip__Notify__Item *s_item(ccip_arena *a, const PGresult *res, int r, con
     it->event_id = ccip_arena_strdup(a, PQgetvalue(res, r, 13));
     it->delivery_failed = ccip_db_cell_bool(res, r, 14);
     char path[256], due[32];
-    it->link = ccip_arena_strdup(a, notify_object_path(it->object_type, it->object_id, path,
-                                                        sizeof path));
+    it->link =
+        ccip_arena_strdup(a, notify_object_path(it->object_type, it->object_id, path, sizeof path));
     const notify_words *w = notify_words_get(it->kind, language);
     ccip_text title = CCIP_TEXT_INIT;
     notify_values v = {.subject = it->subject,

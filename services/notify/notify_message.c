@@ -14,9 +14,9 @@ extern const struct {
     const char *text;
 } notify_template_files[];
 
-#define S_KINDS_MAX         64  /* kinds one language may hold */
-#define S_LANGS_MAX         4   /* languages */
-#define S_WORD_BYTES        45  /* input bytes per encoded word: 60 base64 characters */
+#define S_KINDS_MAX         64 /* kinds one language may hold */
+#define S_LANGS_MAX         4  /* languages */
+#define S_WORD_BYTES        45 /* input bytes per encoded word: 60 base64 characters */
 #define S_BEIJING_OFFSET_US (8LL * 3600 * 1000000)
 
 typedef struct {
@@ -113,7 +113,8 @@ const notify_words *notify_words_get(const char *kind, const char *language)
 /* The value of placeholder [p, p+n) ("name", ...), or NULL when unknown. */
 static const char *s_value(const notify_values *v, const char *p, size_t n)
 {
-    static const char *const names[] = {"name", "subject", "detail", "due", "link", "count", "list"};
+    static const char *const names[] = {"name", "subject", "detail", "due",
+                                        "link", "count",   "list"};
     const char *const vals[] = {v->name, v->subject, v->detail, v->due, v->link, v->count, v->list};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == n && memcmp(names[i], p, n) == 0)
@@ -175,12 +176,23 @@ void notify_html_escape(const char *s, ccip_text *out)
 {
     for (const char *p = s ? s : ""; *p; p++) {
         switch (*p) {
-        case '&': ccip_text_puts(out, "&amp;"); break;
-        case '<': ccip_text_puts(out, "&lt;"); break;
-        case '>': ccip_text_puts(out, "&gt;"); break;
-        case '"': ccip_text_puts(out, "&quot;"); break;
-        case '\'': ccip_text_puts(out, "&#39;"); break;
-        default: ccip_text_put(out, p, 1);
+        case '&':
+            ccip_text_puts(out, "&amp;");
+            break;
+        case '<':
+            ccip_text_puts(out, "&lt;");
+            break;
+        case '>':
+            ccip_text_puts(out, "&gt;");
+            break;
+        case '"':
+            ccip_text_puts(out, "&quot;");
+            break;
+        case '\'':
+            ccip_text_puts(out, "&#39;");
+            break;
+        default:
+            ccip_text_put(out, p, 1);
         }
     }
 }
@@ -194,8 +206,8 @@ static void s_base64(const unsigned char *p, size_t n, ccip_text *out)
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
                      (i + 2 < n ? p[i + 2] : 0);
-        char q[4] = {s_b64[v >> 18 & 63], s_b64[v >> 12 & 63],
-                     i + 1 < n ? s_b64[v >> 6 & 63] : '=', i + 2 < n ? s_b64[v & 63] : '='};
+        char q[4] = {s_b64[v >> 18 & 63], s_b64[v >> 12 & 63], i + 1 < n ? s_b64[v >> 6 & 63] : '=',
+                     i + 2 < n ? s_b64[v & 63] : '='};
         ccip_text_put(out, q, 4);
     }
 }
@@ -215,7 +227,10 @@ static size_t s_utf8_len(const unsigned char *p)
 {
     if (p[0] < 0x80)
         return 1;
-    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = (p[0] & 0xE0) == 0xC0   ? 2
+               : (p[0] & 0xF0) == 0xE0 ? 3
+               : (p[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
     if (n == 0 || (n == 2 && p[0] < 0xC2) || (n == 4 && p[0] > 0xF4))
         return 0;
     for (size_t i = 1; i < n; i++)
@@ -224,7 +239,9 @@ static size_t s_utf8_len(const unsigned char *p)
     return n;
 }
 
-void notify_header_text(const char *s, ccip_text *out)
+/* phrase: the value is a display name, where RFC 5322 allows fewer
+ * characters bare: anything but letters, digits and spaces is encoded. */
+static void s_header(const char *s, int phrase, ccip_text *out)
 {
     /* First the clean text: controls become spaces, bad bytes U+FFFD. */
     ccip_text clean = CCIP_TEXT_INIT;
@@ -247,7 +264,9 @@ void notify_header_text(const char *s, ccip_text *out)
     const char *c = clean.p ? clean.p : "";
     if (clean.failed) {
         out->failed = 1;
-    } else if (ascii && !strstr(c, "=?")) {
+    } else if (ascii && !strstr(c, "=?") &&
+               (!phrase || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789 ") == clean.len)) {
         ccip_text_puts(out, c);
     } else {
         /* Encoded words of at most S_WORD_BYTES input bytes, cut between
@@ -274,6 +293,11 @@ void notify_header_text(const char *s, ccip_text *out)
         }
     }
     ccip_text_release(&clean);
+}
+
+void notify_header_text(const char *s, ccip_text *out)
+{
+    s_header(s, 0, out);
 }
 
 /* ---- addresses -------------------------------------------------------------------- */
@@ -340,7 +364,7 @@ char *notify_beijing_text(int64_t us, char *buf, size_t len)
 static void s_mailbox(const char *name, const char *addr, ccip_text *out)
 {
     if (name && name[0]) {
-        notify_header_text(name, out);
+        s_header(name, 1, out);
         ccip_text_puts(out, " ");
     }
     ccip_text_printf(out, "<%s>", addr);

@@ -79,13 +79,13 @@ int notify_mobile_valid(const char *s);
 typedef struct {
     const char *message_id; /* "<id@domain>", made from the delivery id */
     const char *from_name;
-    const char *from_addr;  /* notify_email_valid */
+    const char *from_addr; /* notify_email_valid */
     const char *to_name;
-    const char *to_addr;    /* notify_email_valid */
-    const char *language;   /* "zh-CN" or "en": the HTML part's lang */
-    const char *subject;    /* rendered title */
-    const char *text;       /* rendered body */
-    int64_t date_us;        /* the Date header (written in Beijing time) */
+    const char *to_addr;  /* notify_email_valid */
+    const char *language; /* "zh-CN" or "en": the HTML part's lang */
+    const char *subject;  /* rendered title */
+    const char *text;     /* rendered body */
+    int64_t date_us;      /* the Date header (written in Beijing time) */
 } notify_mail;
 
 /* Appends the whole message (headers, a multipart/alternative body with a

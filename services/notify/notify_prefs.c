@@ -6,12 +6,13 @@
 
 #include "ccip_envelope.h"
 #include "ccip_pgarray.h"
+#include "ccip_validate.h"
 #include "notify_kinds.h"
 
-#define S_MINUTE_US     60000000LL
-#define S_BEIJING_US    (8LL * 3600 * 1000000)
-#define S_KINDS_MAX     100
-#define S_CLOCK_TEXT    6 /* "HH:MM" and NUL */
+#define S_MINUTE_US  60000000LL
+#define S_BEIJING_US (8LL * 3600 * 1000000)
+#define S_KINDS_MAX  100
+#define S_CLOCK_TEXT 6 /* "HH:MM" and NUL */
 
 /* ---- clock arithmetic (pure) ---------------------------------------------------- */
 
@@ -32,8 +33,8 @@ int64_t notify_quiet_until(int64_t now_us, int start_min, int end_min)
         return now_us;
     int m;
     int64_t minute = s_minute(now_us, &m);
-    int quiet = start_min < end_min ? (m >= start_min && m < end_min)
-                                    : (m >= start_min || m < end_min);
+    int quiet =
+        start_min < end_min ? (m >= start_min && m < end_min) : (m >= start_min || m < end_min);
     if (!quiet)
         return now_us;
     int wait = (end_min - m + NOTIFY_DAY_MINUTES) % NOTIFY_DAY_MINUTES;
@@ -124,15 +125,13 @@ static const ccip_db_stmt S_PREFS = {
     "FROM preference WHERE account_id = $1"};
 
 static const ccip_db_stmt S_KINDS = {
-    "notify_prefs_kinds",
-    "SELECT kind, email, sms FROM preference_kind WHERE account_id = $1 "
-    "ORDER BY kind <> '*', kind"};
+    "notify_prefs_kinds", "SELECT kind, email, sms FROM preference_kind WHERE account_id = $1 "
+                          "ORDER BY kind <> '*', kind"};
 
 static const ccip_db_stmt S_ACTORS = {
-    "notify_prefs_actors",
-    "SELECT DISTINCT x FROM binding b, LATERAL (SELECT b.actor_id UNION ALL "
-    "SELECT 'role:' || r FROM unnest(b.roles) r) AS t(x) "
-    "WHERE b.account_id = $1 AND b.status = 'ACTIVE' ORDER BY x"};
+    "notify_prefs_actors", "SELECT DISTINCT x FROM binding b, LATERAL (SELECT b.actor_id UNION ALL "
+                           "SELECT 'role:' || r FROM unnest(b.roles) r) AS t(x) "
+                           "WHERE b.account_id = $1 AND b.status = 'ACTIVE' ORDER BY x"};
 
 /* Replies with the stored preferences of account (defaults when none). */
 static int s_reply(ccip_command *cmd, ccip_arena *a, const char *login, const char *account,
@@ -226,8 +225,8 @@ static const ccip_db_stmt S_SET = {
     "digest = excluded.digest, digest_minute = excluded.digest_minute, "
     "updated_at = now(), updated_by = excluded.updated_by"};
 
-static const ccip_db_stmt S_KINDS_CLEAR = {
-    "notify_prefs_kinds_clear", "DELETE FROM preference_kind WHERE account_id = $1"};
+static const ccip_db_stmt S_KINDS_CLEAR = {"notify_prefs_kinds_clear",
+                                           "DELETE FROM preference_kind WHERE account_id = $1"};
 
 static const ccip_db_stmt S_KINDS_SET = {
     "notify_prefs_kinds_set",
@@ -302,8 +301,8 @@ static int s_set(ccip_command *cmd, ccip_arena *a, void *request)
     snprintf(qs_s, sizeof qs_s, "%d", qs);
     snprintf(qe_s, sizeof qe_s, "%d", qe);
     snprintf(dm_s, sizeof dm_s, "%d", dm);
-    const char *p[] = {account, lang, qs_s, qe_s, rq->digest ? "true" : "false", dm_s,
-                       cmd->actor.id};
+    const char *p[] = {account, lang,         qs_s, qe_s, rq->digest ? "true" : "false",
+                       dm_s,    cmd->actor.id};
     const char *acc[] = {account};
     rc = ccip_db_exec(cmd->db, &S_SET, 7, p, NULL, NULL, NULL);
     if (rc == 0)
@@ -317,9 +316,9 @@ static int s_set(ccip_command *cmd, ccip_arena *a, void *request)
         }
         const char *kp[] = {account, ccip_pgarray_value(&ks), ccip_pgarray_value(&es),
                             ccip_pgarray_value(&ss)};
-        rc = kp[1] && kp[2] && kp[3] ? ccip_db_exec(cmd->db, &S_KINDS_SET, 4, kp, NULL, NULL, NULL)
-                                     : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                                                         "out of memory");
+        rc = kp[1] && kp[2] && kp[3]
+                 ? ccip_db_exec(cmd->db, &S_KINDS_SET, 4, kp, NULL, NULL, NULL)
+                 : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         ccip_pgarray_release(&ks);
         ccip_pgarray_release(&es);
         ccip_pgarray_release(&ss);

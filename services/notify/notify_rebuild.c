@@ -22,9 +22,9 @@
 static const ccip_db_stmt S_CHECKSUM = {
     "notify_checksum",
     "SELECT coalesce(md5(string_agg(concat_ws('|', id, kind, addressee, service, object_type, "
-    "object_id, subject, detail, close_key, state, " CCIP_SQL_US("since") ", "
-    CCIP_SQL_US("due") ", " CCIP_SQL_US("closed_at") ", closed_by, event_id), "
-    "E'\\n' ORDER BY id)), md5('')), count(*) FROM item"};
+    "object_id, subject, detail, close_key, state, " CCIP_SQL_US("since") ", " CCIP_SQL_US(
+        "due") ", " CCIP_SQL_US("closed_at") ", closed_by, event_id), "
+                                             "E'\\n' ORDER BY id)), md5('')), count(*) FROM item"};
 
 static const ccip_db_stmt S_LOCK_CURSORS = {
     "notify_rebuild_lock_cursors",
@@ -132,8 +132,7 @@ static int s_replay(ccip_command *cmd, s_link *l, notify_batch *b, const char *p
         if (batch->n_events == 0) {
             rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                    "%s's stream ends at position %" PRIu64
-                                   ", but notify applied it up to %" PRIu64
-                                   "; nothing was changed",
+                                   ", but notify applied it up to %" PRIu64 "; nothing was changed",
                                    producer, batch->head, upto);
         }
         for (size_t i = 0; rc == 0 && i < batch->n_events && next <= upto; i++) {

@@ -64,19 +64,22 @@ static const ccip_db_stmt S_CLAIM = {
     "FOR UPDATE SKIP LOCKED) c WHERE d.id = c.id "
     "RETURNING d.id, coalesce(d.item_id::text, ''), d.channel, d.address, d.name, d.language, "
     "d.attempts, " CCIP_SQL_US("d.created_at") ", d.digest_items, "
-    "(SELECT coalesce(p.quiet_start, -1) FROM preference p WHERE p.account_id = d.account_id), "
-    "(SELECT coalesce(p.quiet_end, -1) FROM preference p WHERE p.account_id = d.account_id)"};
+                                               "(SELECT coalesce(p.quiet_start, -1) FROM "
+                                               "preference p WHERE p.account_id = d.account_id), "
+                                               "(SELECT coalesce(p.quiet_end, -1) FROM preference "
+                                               "p WHERE p.account_id = d.account_id)"};
 
 static const ccip_db_stmt S_ITEM = {
     "notify_sender_item",
     "SELECT kind, subject, detail, coalesce(" CCIP_SQL_US("due") ", 0), object_type, object_id "
-    "FROM item WHERE id = $1::uuid"};
+                                                                 "FROM item WHERE id = $1::uuid"};
 
 static const ccip_db_stmt S_DIGEST_ITEMS = {
-    "notify_sender_digest_items",
-    "SELECT i.kind, i.subject, i.detail, coalesce(" CCIP_SQL_US("i.due") ", 0), i.object_type, "
-    "i.object_id FROM delivery d JOIN item i ON i.id = d.item_id WHERE d.digest_id = $1::uuid "
-    "ORDER BY i.since, i.id LIMIT $2"};
+    "notify_sender_digest_items", "SELECT i.kind, i.subject, i.detail, coalesce(" CCIP_SQL_US(
+                                      "i.due") ", 0), i.object_type, "
+                                               "i.object_id FROM delivery d JOIN item i ON i.id = "
+                                               "d.item_id WHERE d.digest_id = $1::uuid "
+                                               "ORDER BY i.since, i.id LIMIT $2"};
 
 static const ccip_db_stmt S_SENT = {
     "notify_record_sent",
@@ -84,9 +87,8 @@ static const ccip_db_stmt S_SENT = {
     "WHERE id = $1::uuid AND state = 'SENDING'"};
 
 static const ccip_db_stmt S_FAILED = {
-    "notify_record_failed",
-    "UPDATE delivery SET state = 'FAILED', lease_until = NULL, error = $2 "
-    "WHERE id = $1::uuid AND state = 'SENDING'"};
+    "notify_record_failed", "UPDATE delivery SET state = 'FAILED', lease_until = NULL, error = $2 "
+                            "WHERE id = $1::uuid AND state = 'SENDING'"};
 
 /* Again after $2 ms, or FAILED when it has been failing for too long ($3
  * hours since it was made); $4 = 1 when it was not tried (the attempt the
@@ -429,7 +431,8 @@ int notify_sender_start(const ccip_service *svc, char *err, size_t errlen)
     }
     if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
         strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
-        snprintf(err, errlen, "`notify.smtp_url` must start with smtp:// or smtps://, got \"%.60s\"",
+        snprintf(err, errlen,
+                 "`notify.smtp_url` must start with smtp:// or smtps://, got \"%.60s\"",
                  cfg->smtp_url);
         return -1;
     }

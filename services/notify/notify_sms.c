@@ -137,8 +137,7 @@ notify_outcome notify_sms_send(notify_sms *s, const char *mobile, const char *te
         if (errlen)
             err[0] = '\0';
     } else {
-        snprintf(err, errlen, "the SMS gateway answered %ld: %s", code,
-                 answer.p ? answer.p : "");
+        snprintf(err, errlen, "the SMS gateway answered %ld: %s", code, answer.p ? answer.p : "");
         out = code >= 400 && code < 500 && code != 408 && code != 429 ? NOTIFY_PERMANENT
                                                                       : NOTIFY_TEMPORARY;
     }

@@ -74,8 +74,8 @@ notify_outcome notify_smtp_send(notify_smtp *s, const char *to, const char *mess
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->send_timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)(cfg->send_timeout < 10 ? cfg->send_timeout
-                                                                              : 10));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+                     (long)(cfg->send_timeout < 10 ? cfg->send_timeout : 10));
     long tls = strcmp(cfg->smtp_tls, "require") == 0 ? (long)CURLUSESSL_ALL
                : strcmp(cfg->smtp_tls, "off") == 0   ? (long)CURLUSESSL_NONE
                                                      : (long)CURLUSESSL_TRY;
