@@ -1196,6 +1196,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_smtp_down_30s),
         cmocka_unit_test(test_quiet_hours_and_digest),
     };
+    /* NOTIFY_TEST=<name pattern> runs only the tests it matches (cmocka's
+     * filter), e.g. to watch one rule's test fail when the rule is broken. */
+    if (getenv("NOTIFY_TEST"))
+        cmocka_set_test_filter(getenv("NOTIFY_TEST"));
     if (s_slow)
         return cmocka_run_group_tests_name("test_notify slow", slow, s_group_setup,
                                            s_group_teardown);
