@@ -51,8 +51,6 @@ def smtp(port, root, cert, key):
             return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):
-            if DELAY:
-                await asyncio.sleep(DELAY)
             raw = envelope.original_content or envelope.content
             msg = email.message_from_bytes(raw, policy=email.policy.compat32)
             mid = (msg.get("Message-ID") or "").strip()
@@ -67,6 +65,10 @@ def smtp(port, root, cert, key):
                 with open(path + ".tmp", "wb") as f:
                     f.write(raw)
                 os.rename(path + ".tmp", path)
+            # The delay comes after the message is kept and before the client
+            # hears 250: a client killed meanwhile has sent it without knowing.
+            if DELAY:
+                await asyncio.sleep(DELAY)
             return "250 Message accepted for delivery"
 
     ctx = None

@@ -486,6 +486,9 @@ static int s_group_setup(void **state)
         return -1;
     snprintf(s_sinks, sizeof s_sinks, "%s/sinks", s_env.dir);
     mkdir(s_sinks, 0700);
+    /* the SMTP server keeps each message, then takes 10 ms to say so: a
+     * SIGKILL of notify then mostly finds a message sent and not recorded */
+    setenv("NOTIFY_SINK_DELAY_MS", "10", 1);
     s_smtp_port = s_free_port();
     s_sms_port = s_free_port();
     if ((s_smtp_pid = s_sink_start("smtp", s_smtp_port)) < 0 ||
@@ -505,9 +508,6 @@ static int s_group_setup(void **state)
     setenv("CCIP_NOTIFY_RETRY_MAX_SECONDS", "2", 1);
     setenv("CCIP_NOTIFY_POLL_MS", "100", 1);
     setenv("CCIP_NOTIFY_SEND_TIMEOUT_SECONDS", "5", 1);
-    /* the SMTP sink takes 10 ms per message, so that a SIGKILL finds notify
-     * in the middle of sending */
-    setenv("NOTIFY_SINK_DELAY_MS", "10", 1);
     s_ctx = zmq_ctx_new();
     ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
     char err[256];
