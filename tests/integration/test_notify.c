@@ -561,6 +561,29 @@ static Ccip__Notify__Item *s_find(Ccip__Notify__ListInboxReply *l, const char *k
     return NULL;
 }
 
+/* Runs the build's ccipctl against the suite's bus (front-door key) with
+ * the arguments fmt makes (test-owned, quoted by the caller); its stdout
+ * into out. Returns its exit status. */
+static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_ctl(char *out, size_t len, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
+             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* ---- the rules ----------------------------------------------------------------------------------
  */
 
@@ -952,6 +975,21 @@ static void test_permanent_failure(void **state)
         }
     }
     s_free(d);
+    /* ... and in ccipctl notify deliveries, which staff read */
+    char out[8192];
+    assert_int_equal(s_ctl(out, sizeof out,
+                           "--role staff --actor person:staff-wang notify deliveries --item %s",
+                           item),
+                     0);
+    if (!strstr(out, "FAILED   EMAIL") || !strstr(out, "550") || !strstr(out, "FAILED   SMS") ||
+        !strstr(out, "400")) {
+        fprintf(stderr, "ccipctl notify deliveries said:\n%s\n", out);
+        fail();
+    }
+    /* the person sees the failure on the item too */
+    assert_int_equal(
+        s_ctl(out, sizeof out, "--role applicant --actor %s notify inbox show %s", actor, item), 0);
+    assert_non_null(strstr(out, "A DELIVERY FAILED"));
     /* the person's address is corrected; staff send the failed e-mail again */
     Ccip__Gateway__ContactChanged cc = CCIP__GATEWAY__CONTACT_CHANGED__INIT;
     cc.account_id = p.account;
