@@ -504,12 +504,14 @@ static int s_task_changed(notify_batch *b, const Ccip__Envelope *ev, const void 
 {
     const Ccip__Followup__TaskChanged *m = msg;
     const Ccip__Followup__Task *t = m->task;
-    if (!t || !t->id || !t->id[0])
+    /* id is read once, before the calls below: the optimiser cannot tell
+     * that they leave t->id alone, and a second read could be NULL to it. */
+    const char *id = t ? t->id : NULL;
+    if (!id || !id[0])
         return 0;
     const char *type = ev->type + strlen("followup.task.");
     char key[S_KEY_MAX], lead[NOTIFY_ACTOR_MAX];
     s_lead(t->lead_unit, lead, sizeof lead);
-    const char *id = t->id;
     int rc = s_title(b, "task", id, t->title);
     if (rc)
         return rc;
