@@ -52,7 +52,7 @@ static const ccip_db_stmt S_LIST = {
     "WHERE x.id = nullif($7, '')::uuid)) "
     "ORDER BY d.created_at DESC, d.id DESC LIMIT $8"};
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_deliveries_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Notify__ListDeliveriesRequest *rq = request;
     notify_caller c;
@@ -100,11 +100,6 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int notify_deliveries_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__list_deliveries_request__descriptor, s_list);
-}
-
 static const ccip_db_stmt S_STATE = {
     "notify_delivery_state", "SELECT d.state, d.item_id IS NULL, "
                              "(SELECT r.id::text FROM delivery r WHERE r.replaces = d.id LIMIT 1) "
@@ -124,7 +119,7 @@ static const ccip_db_stmt S_RESEND = {
     "RETURNING *) "
     "SELECT " NOTIFY_DELIVERY_COLUMNS ", pg_notify('notify_delivery', '') FROM n d"};
 
-static int s_resend(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_deliveries_resend_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Notify__ResendRequest *rq = request;
     int rc = ccip_command_check_uuid(cmd, "delivery_id", rq->delivery_id);
@@ -176,9 +171,4 @@ static int s_resend(ccip_command *cmd, ccip_arena *a, void *request)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
                                  "could not read back the delivery just made");
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int notify_deliveries_resend_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__resend_request__descriptor, s_resend);
 }

@@ -28,11 +28,11 @@ Ccip__Notify__Delivery *notify_delivery_from_row(ccip_arena *a, const PGresult *
                                                  int col);
 
 /* notify.delivery.list.v1: ListDeliveriesRequest -> ListDeliveriesReply. */
-int notify_deliveries_list_cmd(ccip_command *cmd);
+int notify_deliveries_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* notify.delivery.resend.v1: ResendRequest -> DeliveryReply. Only a FAILED
  * delivery of an item may be sent again (FAILED_PRECONDITION otherwise);
  * the new one is PENDING, due now, to the account's current address. */
-int notify_deliveries_resend_cmd(ccip_command *cmd);
+int notify_deliveries_resend_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -128,7 +128,7 @@ static int s_language_arg(ccip_command *cmd, const char *given, const char **out
                              given);
 }
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_inbox_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Notify__ListInboxRequest *rq = request;
     notify_caller c;
@@ -174,12 +174,7 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int notify_inbox_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__list_inbox_request__descriptor, s_list);
-}
-
-static int s_count(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_inbox_count_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     notify_caller c;
     int rc = notify_caller_get(cmd, &c);
@@ -217,12 +212,7 @@ static int s_count(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int notify_inbox_count_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__count_inbox_request__descriptor, s_count);
-}
-
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_inbox_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Notify__GetItemRequest *rq = request;
     notify_caller c;
@@ -262,9 +252,4 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     if (ccip_arena_failed(a))
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an item");
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int notify_inbox_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__get_item_request__descriptor, s_get);
 }

@@ -23,12 +23,12 @@ const char *notify_object_path(const char *object_type, const char *object_id, c
                                size_t len);
 
 /* notify.inbox.list.v1: ListInboxRequest -> ListInboxReply. */
-int notify_inbox_list_cmd(ccip_command *cmd);
+int notify_inbox_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* notify.inbox.count.v1: CountInboxRequest -> CountInboxReply. */
-int notify_inbox_count_cmd(ccip_command *cmd);
+int notify_inbox_count_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* notify.inbox.get.v1: GetItemRequest -> ItemReply (with its deliveries). */
-int notify_inbox_get_cmd(ccip_command *cmd);
+int notify_inbox_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -193,7 +193,7 @@ static int s_reply(ccip_command *cmd, ccip_arena *a, const char *login, const ch
     return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_prefs_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Notify__GetPreferencesRequest *rq = request;
     notify_caller c;
@@ -206,11 +206,6 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
         rc = s_reply(cmd, a, rq->login, account, who);
     PQclear(who);
     return rc;
-}
-
-int notify_prefs_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__get_preferences_request__descriptor, s_get);
 }
 
 /* ---- changing -------------------------------------------------------------------------------- */
@@ -244,7 +239,7 @@ static const ccip_db_stmt S_RELEASE = {
     "AND state = 'DIGEST' AND NOT $2::boolean RETURNING 1) "
     "SELECT (SELECT count(*) FROM h) + (SELECT count(*) FROM g), pg_notify('notify_delivery', '')"};
 
-static int s_set(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_prefs_set_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Notify__SetPreferencesRequest *rq = request;
     notify_caller c;
@@ -330,9 +325,4 @@ static int s_set(ccip_command *cmd, ccip_arena *a, void *request)
         rc = s_reply(cmd, a, rq->login, account, who);
     PQclear(who);
     return rc;
-}
-
-int notify_prefs_set_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__set_preferences_request__descriptor, s_set);
 }

@@ -38,13 +38,13 @@ int64_t notify_next_digest(int64_t now_us, int digest_min);
 int notify_clock_parse(const char *s);
 
 /* notify.preferences.get.v1: GetPreferencesRequest -> PreferencesReply. */
-int notify_prefs_get_cmd(ccip_command *cmd);
+int notify_prefs_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* notify.preferences.set.v1: SetPreferencesRequest -> PreferencesReply.
  * Refused with nothing changed: an unknown login (NOT_FOUND), someone
  * else's (PERMISSION_DENIED), a language, kind or time that is not one
  * (INVALID_ARGUMENT). Held SMS of the account are looked at again at once
  * (quiet hours just ended or were changed). */
-int notify_prefs_set_cmd(ccip_command *cmd);
+int notify_prefs_set_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

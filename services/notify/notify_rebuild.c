@@ -164,7 +164,7 @@ static void s_producers(char *out, size_t len)
     }
 }
 
-static int s_rebuild(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     int64_t t0 = ccip_now_us();
     char producers[256];
@@ -215,12 +215,7 @@ static int s_rebuild(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int notify_rebuild_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__rebuild_request__descriptor, s_rebuild);
-}
-
-static int s_checksum(ccip_command *cmd, ccip_arena *a, void *request)
+int notify_checksum_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     char sum[NOTIFY_CHECKSUM_LEN];
     uint64_t items = 0;
@@ -232,9 +227,4 @@ static int s_checksum(ccip_command *cmd, ccip_arena *a, void *request)
     reply.items = items;
     (void)a;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int notify_checksum_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__notify__checksum_request__descriptor, s_checksum);
 }

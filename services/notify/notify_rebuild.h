@@ -31,9 +31,9 @@
 int notify_checksum(ccip_db *db, char out[NOTIFY_CHECKSUM_LEN], uint64_t *items);
 
 /* notify.inbox.rebuild.v1: RebuildRequest -> RebuildReply. */
-int notify_rebuild_cmd(ccip_command *cmd);
+int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* notify.inbox.checksum.v1: ChecksumRequest -> ChecksumReply. */
-int notify_checksum_cmd(ccip_command *cmd);
+int notify_checksum_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif
