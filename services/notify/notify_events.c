@@ -206,15 +206,10 @@ static int s_case_opened(notify_batch *b, const Ccip__Envelope *ev, const void *
 static int s_investigation_scheduled(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Evaluation__InvestigationScheduled *m = msg;
-    char key[S_KEY_MAX], agency[NOTIFY_ACTOR_MAX];
-    int rc = notify_batch_settle(
+    char key[S_KEY_MAX];
+    /* The agency's item comes from its evaluation.task.assigned.v1. */
+    return notify_batch_settle(
         b, s_key(key, sizeof key, "evaluation/case/%s/assign", s_s(m->application_id)));
-    snprintf(agency, sizeof agency, "agency:%s", s_s(m->agency_id));
-    if (rc == 0 && m->agency_id && m->agency_id[0])
-        rc = s_item(b, "investigation_assigned", agency, "application", m->application_id, "", "",
-                    s_key(key, sizeof key, "evaluation/case/%s", s_s(m->application_id)),
-                    m->due_at_us);
-    return rc;
 }
 
 static int s_review_started(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
@@ -225,25 +220,12 @@ static int s_review_started(notify_batch *b, const Ccip__Envelope *ev, const voi
         b, s_key(key, sizeof key, "evaluation/case/%s/assign", s_s(m->application_id)));
 }
 
-static int s_review_completed(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
-{
-    const Ccip__Evaluation__ReviewCompleted *m = msg;
-    char key[S_KEY_MAX];
-    return notify_batch_settle(
-        b, s_key(key, sizeof key, "evaluation/reviews/%s", s_s(m->application_id)));
-}
-
 static int s_decision(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Evaluation__DecisionMade *m = msg;
-    char key[S_KEY_MAX], org[NOTIFY_ACTOR_MAX], detail[2200];
-    const char *app = s_s(m->application_id);
-    /* Any decision ends the round: every task of the case is settled. */
-    int rc = notify_batch_settle(b, s_key(key, sizeof key, "evaluation/case/%s", app));
-    if (rc == 0)
-        rc = notify_batch_settle(b, s_key(key, sizeof key, "evaluation/reviews/%s", app));
-    if (rc || !m->decision)
-        return rc;
+    char org[NOTIFY_ACTOR_MAX], detail[2200];
+    if (!m->decision)
+        return 0;
     Ccip__Evaluation__Outcome o = m->decision->outcome;
     if (o != CCIP__EVALUATION__OUTCOME__DECISION_APPROVED &&
         o != CCIP__EVALUATION__OUTCOME__DECISION_DECLINED)
@@ -252,30 +234,60 @@ static int s_decision(notify_batch *b, const Ccip__Envelope *ev, const void *msg
              s_enum(&ccip__evaluation__outcome__descriptor, (int)o, "DECISION_"),
              m->decision->reasons && m->decision->reasons[0] ? ": " : "",
              s_s(m->decision->reasons));
-    return s_item(b, "decision_made", s_org(m->applicant_uscc, org, sizeof org), "application", app,
-                  m->title, detail, NULL, 0);
+    return s_item(b, "decision_made", s_org(m->applicant_uscc, org, sizeof org), "application",
+                  s_s(m->application_id), m->title, detail, NULL, 0);
+}
+
+/* The addressee of a task ("expert:<id>" or "agency:<id>") into who, and
+ * its close key into key; 0 when the task names no subject or id. */
+static int s_task_who(const Ccip__Evaluation__Task *t, char *who, size_t wlen, char *key,
+                      size_t klen)
+{
+    if (!t || !t->subject_id || !t->subject_id[0] || !t->task_id || !t->task_id[0])
+        return 0;
+    snprintf(who, wlen, "%s:%s",
+             t->kind == CCIP__EVALUATION__SUBJECT_KIND__EXPERT ? "expert" : "agency",
+             t->subject_id);
+    s_key(key, klen, "evaluation/task/%s", t->task_id);
+    return 1;
+}
+
+static int s_task_assigned(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Evaluation__Task *t = ((const Ccip__Evaluation__TaskNotice *)msg)->task;
+    char key[S_KEY_MAX], who[NOTIFY_ACTOR_MAX];
+    if (!s_task_who(t, who, sizeof who, key, sizeof key))
+        return 0;
+    int expert = t->kind == CCIP__EVALUATION__SUBJECT_KIND__EXPERT;
+    return s_item(b, expert ? "review_assigned" : "investigation_assigned", who, "application",
+                  t->application_id, t->case_title, t->applicant_name, key, t->due_at_us);
+}
+
+static int s_task_ended(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Evaluation__Task *t = ((const Ccip__Evaluation__TaskNotice *)msg)->task;
+    char key[S_KEY_MAX], who[NOTIFY_ACTOR_MAX];
+    return s_task_who(t, who, sizeof who, key, sizeof key) ? notify_batch_settle(b, key) : 0;
 }
 
 /* A reminder or an overdue notice for an expert's review or an agency's
- * investigation; an overdue one also for staff, who may reassign it. */
+ * investigation; an overdue one also for staff, who may reassign it. All
+ * close when the task ends. */
 static int s_task_notice(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Evaluation__Task *t = ((const Ccip__Evaluation__TaskNotice *)msg)->task;
-    if (!t || !t->subject_id || !t->subject_id[0])
+    char key[S_KEY_MAX], who[NOTIFY_ACTOR_MAX];
+    if (!s_task_who(t, who, sizeof who, key, sizeof key))
         return 0;
     int overdue = strcmp(ev->type, "evaluation.task.overdue.v1") == 0;
     int expert = t->kind == CCIP__EVALUATION__SUBJECT_KIND__EXPERT;
-    char key[S_KEY_MAX], who[NOTIFY_ACTOR_MAX];
-    snprintf(who, sizeof who, "%s:%s", expert ? "expert" : "agency", t->subject_id);
-    const char *app = s_s(t->application_id);
-    const char *kind = expert ? (overdue ? "review_overdue" : "review_due") : "investigation_due";
-    const char *ckey = expert ? s_key(key, sizeof key, "evaluation/reviews/%s", app)
-                              : s_key(key, sizeof key, "evaluation/case/%s", app);
-    int rc = s_item(b, kind, who, "application", app, t->case_title,
-                    overdue ? "overdue" : "due soon", ckey, t->due_at_us);
+    const char *kind = expert ? (overdue ? "review_overdue" : "review_due")
+                              : (overdue ? "investigation_overdue" : "investigation_due");
+    int rc = s_item(b, kind, who, "application", t->application_id, t->case_title, "", key,
+                    t->due_at_us);
     if (rc == 0 && overdue)
-        rc = s_item(b, "task_overdue", "role:staff", "application", app, t->case_title, who,
-                    s_key(key, sizeof key, "evaluation/case/%s", app), t->due_at_us);
+        rc = s_item(b, "task_overdue", "role:staff", "application", t->application_id,
+                    t->case_title, who, key, t->due_at_us);
     return rc;
 }
 

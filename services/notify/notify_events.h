@@ -12,12 +12,15 @@
  * Close keys, "<service>/<object>/<id>/<what waits>", tie an item to the
  * events that settle it; one event may settle several.
  *
+ * An expert's or agency's task is one item per event of it (assigned, a
+ * reminder, overdue), all closed by its evaluation.task.ended.v1: the
+ * review submitted, the report filed, the task declined or reassigned.
+ *
  * What the producers do not publish yet, so notify cannot say it (each a
- * line here once they do): a review assigned to an expert and submitted by
- * one (evaluation publishes the panel's start and completion only), an
- * investigation reported, a case sent to the office, a payment waiting for
- * its second approval, an inspection scheduled, a district's approval of a
- * quarterly report, a quarterly report due.
+ * line here once they do): a case sent to the office (the office's
+ * "decision waiting"), a payment waiting for its second approval, an
+ * inspection scheduled, a district's approval of a quarterly report, a
+ * quarterly report or a use-of-funds report due, a quarter complete.
  */
 #ifndef NOTIFY_EVENTS_H
 #define NOTIFY_EVENTS_H
@@ -50,9 +53,9 @@
       ccip__evaluation__investigation_scheduled__descriptor, s_investigation_scheduled)            \
     X("evaluation.review.started.v1", ccip__evaluation__review_started__descriptor,                \
       s_review_started)                                                                            \
-    X("evaluation.review.completed.v1", ccip__evaluation__review_completed__descriptor,            \
-      s_review_completed)                                                                          \
     X("evaluation.decision.made.v1", ccip__evaluation__decision_made__descriptor, s_decision)      \
+    X("evaluation.task.assigned.v1", ccip__evaluation__task_notice__descriptor, s_task_assigned)   \
+    X("evaluation.task.ended.v1", ccip__evaluation__task_notice__descriptor, s_task_ended)         \
     X("evaluation.task.reminder.v1", ccip__evaluation__task_notice__descriptor, s_task_notice)     \
     X("evaluation.task.overdue.v1", ccip__evaluation__task_notice__descriptor, s_task_notice)
 #define NOTIFY_EVENTS_FUNDING(X)                                                                   \

@@ -34,10 +34,12 @@
     X(dispute_ruled,               1, 0, 1)                                                        \
     X(monthly_report_missing,      1, 1, 0)                                                        \
     /* experts and agencies */                                                                     \
+    X(review_assigned,             1, 1, 0)                                                        \
     X(review_due,                  1, 1, 0)                                                        \
     X(review_overdue,              1, 1, 0)                                                        \
     X(investigation_assigned,      1, 1, 0)                                                        \
     X(investigation_due,           1, 1, 0)                                                        \
+    X(investigation_overdue,       1, 1, 0)                                                        \
     /* the center's staff ("role:staff") */                                                        \
     X(application_waiting,         0, 0, 0)                                                        \
     X(organisation_waiting,        0, 0, 0)                                                        \

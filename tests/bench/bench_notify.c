@@ -260,7 +260,10 @@ static void s_round(long k)
     s_add(P_INTAKE, "intake.application.accepted.v1", app, &acc.base);
 
     Ccip__Evaluation__Task t = CCIP__EVALUATION__TASK__INIT;
+    char review[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(review);
     t.kind = CCIP__EVALUATION__SUBJECT_KIND__EXPERT;
+    t.task_id = review;
     t.subject_id = expert;
     t.application_id = app;
     t.case_title = title;

@@ -742,6 +742,108 @@ static void test_items_close_by_themselves(void **state)
     s_free(l);
 }
 
+/* evaluation's task events, as evaluation publishes them (TaskNotice). */
+static void s_task_event(const char *type, Ccip__Evaluation__SubjectKind kind, const char *task,
+                         const char *subject, const char *app, const char *title)
+{
+    Ccip__Evaluation__Task t = CCIP__EVALUATION__TASK__INIT;
+    t.kind = kind;
+    t.task_id = (char *)task;
+    t.application_id = (char *)app;
+    t.subject_id = (char *)subject;
+    t.case_title = (char *)title;
+    t.applicant_name = "Lantern Works Ltd.";
+    t.due_at_us = ccip_now_us() + 14 * 24 * 3600 * 1000000LL;
+    Ccip__Evaluation__TaskNotice n = CCIP__EVALUATION__TASK_NOTICE__INIT;
+    n.task = &t;
+    s_event(P_EVALUATION, type, "task", task, &n.base);
+}
+
+/* Items close by themselves, for experts and agencies too: a review
+ * assigned, its reminder and its overdue notice (and staff's) all close
+ * when the review is submitted (evaluation.task.ended.v1); the agency's
+ * stays open until its own task ends; the expert hears of the new review by
+ * e-mail. */
+static void test_task_items_close_when_the_task_ends(void **state)
+{
+    (void)state;
+    char expert[64], agency[64], other[64], app[CCIP_UUID_STRLEN + 1], review[CCIP_UUID_STRLEN + 1],
+        inv[CCIP_UUID_STRLEN + 1], title[64];
+    snprintf(expert, sizeof expert, "EX-%s", s_run);
+    snprintf(agency, sizeof agency, "AG-%s", s_run);
+    snprintf(other, sizeof other, "agency:AG2-%s", s_run);
+    snprintf(title, sizeof title, "Lantern Park %s", s_run);
+    ccip_uuid_v7(app);
+    ccip_uuid_v7(review);
+    ccip_uuid_v7(inv);
+    char expert_actor[80], agency_actor[80];
+    snprintf(expert_actor, sizeof expert_actor, "expert:%s", expert);
+    snprintf(agency_actor, sizeof agency_actor, "agency:%s", agency);
+    s_person p;
+    s_person_new(&p, s_fresh("prof"), "Prof. Wang", "prof.wang@univ.test", "", expert_actor,
+                 "expert");
+    s_prefs(&p, "en", "", "", 0, "", NULL, 0);
+    const Ccip__Evaluation__SubjectKind EX = CCIP__EVALUATION__SUBJECT_KIND__EXPERT,
+                                        AG = CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
+    s_task_event("evaluation.task.assigned.v1", EX, review, expert, app, title);
+    s_task_event("evaluation.task.assigned.v1", AG, inv, agency, app, title);
+    s_task_event("evaluation.task.reminder.v1", EX, review, expert, app, title);
+    s_task_event("evaluation.task.overdue.v1", EX, review, expert, app, title);
+    s_applied();
+    Ccip__Notify__ListInboxReply *l =
+        s_list("expert", expert_actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    const char *const mine[] = {"review_assigned", "review_due", "review_overdue"};
+    for (size_t i = 0; i < 3; i++) {
+        Ccip__Notify__Item *it = s_find(l, mine[i], app);
+        assert_non_null(it);
+        assert_string_equal(it->subject, title);
+        assert_string_equal(it->service, "evaluation");
+    }
+    assert_null(s_find(l, "investigation_assigned", app)); /* the agency's, not the expert's */
+    s_free(l);
+    l = s_list("staff", "person:staff-wang", CCIP__NOTIFY__ITEM_STATE__OPEN, "evaluation");
+    assert_non_null(s_find(l, "task_overdue", app));
+    s_free(l);
+    l = s_list("agency", agency_actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    assert_non_null(s_find(l, "investigation_assigned", app));
+    s_free(l);
+    l = s_list("agency", other, 0, "");
+    assert_int_equal(l->n_items, 0);
+    s_free(l);
+    /* the new review reached the expert by e-mail (and only that item did
+     * so far: one e-mail per item) */
+    char needle[160];
+    snprintf(needle, sizeof needle, "Subject: New review: %s", title);
+    if (s_wait_mails(needle, 1, WAIT_MS) != 1)
+        s_fail_with_logs("the expert's e-mail about the new review did not arrive");
+
+    /* the review submitted: every item of that task closes, the agency's not */
+    s_task_event("evaluation.task.ended.v1", EX, review, expert, app, title);
+    s_applied();
+    l = s_list("expert", expert_actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    for (size_t i = 0; i < 3; i++)
+        assert_null(s_find(l, mine[i], app));
+    s_free(l);
+    l = s_list("expert", expert_actor, CCIP__NOTIFY__ITEM_STATE__DONE, "");
+    for (size_t i = 0; i < 3; i++) {
+        Ccip__Notify__Item *it = s_find(l, mine[i], app);
+        assert_non_null(it);
+        assert_string_equal(it->closed_by, "evaluation.task.ended.v1");
+    }
+    s_free(l);
+    l = s_list("staff", "person:staff-wang", CCIP__NOTIFY__ITEM_STATE__DONE, "evaluation");
+    assert_non_null(s_find(l, "task_overdue", app));
+    s_free(l);
+    l = s_list("agency", agency_actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    assert_non_null(s_find(l, "investigation_assigned", app));
+    s_free(l);
+    s_task_event("evaluation.task.ended.v1", AG, inv, agency, app, title);
+    s_applied();
+    l = s_list("agency", agency_actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    assert_null(s_find(l, "investigation_assigned", app));
+    s_free(l);
+}
+
 /* Rule: a rebuild by replay from position 1 gives the same items and states
  * as the live tables, and sends nothing again. */
 static void test_rebuild_same_and_sends_nothing(void **state)
@@ -1251,6 +1353,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest fast[] = {
         cmocka_unit_test(test_own_items_only),
         cmocka_unit_test(test_items_close_by_themselves),
+        cmocka_unit_test(test_task_items_close_when_the_task_ends),
         cmocka_unit_test(test_escaping_and_headers),
         cmocka_unit_test(test_permanent_failure),
         cmocka_unit_test(test_rebuild_same_and_sends_nothing),
