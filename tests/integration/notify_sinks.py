@@ -34,7 +34,7 @@ import ssl
 import sys
 import time
 
-# seconds the SMTP server takes per message (NOTIFY_SINK_DELAY_MS)
+# seconds either server takes per message, after keeping it (NOTIFY_SINK_DELAY_MS)
 DELAY = int(os.environ.get("NOTIFY_SINK_DELAY_MS") or 0) / 1000.0
 
 
@@ -113,6 +113,9 @@ def sms(port, root):
             with open(path + ".tmp", "w") as f:
                 json.dump(doc, f, ensure_ascii=False)
             os.rename(path + ".tmp", path)
+            # As the SMTP server: kept first, answered after the delay.
+            if DELAY:
+                time.sleep(DELAY)
             return self.answer(200, {"status": "queued", "id": key})
 
         def answer(self, code, doc):
