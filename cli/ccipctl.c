@@ -57,7 +57,8 @@ static void s_usage(FILE *f)
           "                                           indicators from events, releases\n"
           "  followup GROUP COMMAND ...               entrusted tasks and key projects: "
           "deadlines,\n"
-          "                                           reports, escalations, boards\n\n"
+          "                                           reports, escalations, boards\n"
+          "  notify GROUP COMMAND ...                 inboxes, preferences, deliveries\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
           "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
@@ -230,6 +231,8 @@ int main(int argc, char **argv)
         rc = ctl_stats(&o, nargs, args);
     } else if (strcmp(args[0], "followup") == 0) {
         rc = ctl_followup(&o, nargs, args);
+    } else if (strcmp(args[0], "notify") == 0) {
+        rc = ctl_notify(&o, nargs, args);
     } else {
         fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
         rc = CTL_USAGE;

@@ -167,4 +167,7 @@ int ctl_followup(ctl_opts *o, int argc, char **argv);
  * event-derived indicators, releases (cli/ctl_stats.c). */
 int ctl_stats(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl notify ...: inboxes, preferences, deliveries (cli/ctl_notify.c). */
+int ctl_notify(ctl_opts *o, int argc, char **argv);
+
 #endif

@@ -53,6 +53,7 @@ struct ccip_service {
     char server_key[CCIP_KEY_Z85_LEN + 1];
     char conninfo[1024];
     int64_t started_us;
+    int def_started; /* def->start returned 0: def->stop runs at shutdown */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -485,6 +486,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         return -1;
     if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
+    svc->def_started = 1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,
                          .server_public = svc->server_key,
@@ -573,6 +575,9 @@ static void s_stop(ccip_service *svc)
     }
     free(svc->threads);
     svc->threads = NULL;
+    if (svc->def_started && svc->def->stop)
+        svc->def->stop(svc);
+    svc->def_started = 0;
     if (svc->batcher) {
         uint64_t commands = 0, batches = 0;
         ccip_batcher_counts(svc->batcher, &commands, &batches);
@@ -599,6 +604,11 @@ const void *ccip_service_config_get(const ccip_service *svc)
 const char *ccip_service_name(const ccip_service *svc)
 {
     return svc->def->name;
+}
+
+const char *ccip_service_conninfo(const ccip_service *svc)
+{
+    return svc->conninfo;
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
