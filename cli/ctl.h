@@ -75,4 +75,8 @@ int ctl_ip(ctl_opts *o, int argc, char **argv);
  * event-derived indicators, releases (cli/ctl_stats.c). */
 int ctl_stats(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl admin consumer status | reset: a service's consumers, and an
+ * operator's reset of a cursor (cli/ctl_admin.c). */
+int ctl_admin(ctl_opts *o, int argc, char **argv);
+
 #endif
