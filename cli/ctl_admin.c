@@ -57,8 +57,8 @@ static int s_status(ctl_opts *o, const char *service)
     if (reply) {
         char err[256];
         Ccip__PingReply *p = (Ccip__PingReply *)ccip_payload_unpack(
-            &ccip__ping_reply__descriptor, reply->payload.data, reply->payload.len, REPLY_MAX,
-            err, sizeof err);
+            &ccip__ping_reply__descriptor, reply->payload.data, reply->payload.len, REPLY_MAX, err,
+            sizeof err);
         if (!p) {
             fprintf(stderr, "ccipctl: %s\n", err);
             code = CTL_REFUSED;
@@ -102,8 +102,9 @@ static int s_reset(ctl_opts *o, int argc, char **argv)
         } else if (!producer) {
             producer = argv[i];
         } else {
-            fprintf(stderr, "ccipctl: admin consumer reset takes SERVICE and PRODUCER, got \"%s\""
-                            " too\n",
+            fprintf(stderr,
+                    "ccipctl: admin consumer reset takes SERVICE and PRODUCER, got \"%s\""
+                    " too\n",
                     argv[i]);
             return s_usage(CTL_USAGE);
         }

@@ -127,8 +127,8 @@ ccip_backup_verify() {
 
 # ccip_backup_restore PG_DIR BACKUP_DIR TARGET: restores the cluster under
 # PG_DIR from the repository to TARGET (a time PostgreSQL reads, e.g.
-# '2025-03-01 14:05:00+08') or to the end of the archive (TARGET
-# "latest"), then starts it and waits until recovery ended and it accepts
+# '2025-03-01 14:05:00+08'), to the end of the archive (TARGET "latest") or
+# to the end of the latest backup (TARGET "immediate"), then starts it and waits until recovery ended and it accepts
 # writes. PostgreSQL must be stopped and PG_DIR/data absent or empty (the
 # caller moves an old one aside). Prints nothing but pgBackRest's errors.
 ccip_backup_restore() {
@@ -141,6 +141,8 @@ ccip_backup_restore() {
     ccip_as_root chmod 700 "$pg/data"
     if [ "$target" = latest ]; then
         args=(--type=default)
+    elif [ "$target" = immediate ]; then
+        args=(--type=immediate --target-action=promote)
     else
         # promote: once at the target, end recovery and accept writes (a
         # new timeline begins, the archive goes on from there).

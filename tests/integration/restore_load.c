@@ -136,8 +136,8 @@ int rl_restore(const rl_cluster *c, const char *target)
                    ? 0
                    : -1;
     }
-    return rl_sh("'%s/scripts/restore' --latest --pg-dir '%s' --backup-dir '%s'", s_source(), c->dir,
-                 c->backup) == 0
+    return rl_sh("'%s/scripts/restore' --latest --pg-dir '%s' --backup-dir '%s'", s_source(),
+                 c->dir, c->backup) == 0
                ? 0
                : -1;
 }
@@ -407,14 +407,14 @@ typedef enum { K_FILE, K_WORK, K_EXPERT, K_PROGRAMME } s_kind;
 
 typedef struct {
     rl_load *l;
-    int i;                    /* its number */
-    char uscc[19];            /* its organisation */
-    char actor[32];           /* org:<uscc> */
-    ccip_client *c;           /* its own front door */
-    long next_call;           /* next call of its slice */
-    long done;                /* commands acknowledged in this run */
-    long n;                   /* commands sent overall (names) */
-    int failed;               /* a command failed */
+    int i;          /* its number */
+    char uscc[19];  /* its organisation */
+    char actor[32]; /* org:<uscc> */
+    ccip_client *c; /* its own front door */
+    long next_call; /* next call of its slice */
+    long done;      /* commands acknowledged in this run */
+    long n;         /* commands sent overall (names) */
+    int failed;     /* a command failed */
 } s_client;
 
 struct rl_load {
@@ -518,9 +518,9 @@ int rl_load_prepare(rl_load *l, long applications)
     rq.required_documents = docs;
     rq.n_required_documents = 1;
     Ccip__Intake__CallReply *r = NULL;
-    int st = rl_call(l->env, "intake", "staff", "staff-drill", "intake.call.open.v1", &rq.base,
-                     &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r, err,
-                     sizeof err);
+    int st =
+        rl_call(l->env, "intake", "staff", "staff-drill", "intake.call.open.v1", &rq.base,
+                &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r, err, sizeof err);
     if (st != 0) {
         fprintf(stderr, "rl_load_prepare: could not open the call: %d %s\n", st, err);
         return -1;
@@ -626,8 +626,7 @@ static int s_send(s_client *c, const char *service, const char *role, const char
     const char *k = key;
     char app[CCIP_UUID_STRLEN + 1];
     if (!k && out && *out && reply_desc == &ccip__intake__application_reply__descriptor) {
-        snprintf(app, sizeof app, "%s",
-                 ((Ccip__Intake__ApplicationReply *)*out)->application->id);
+        snprintf(app, sizeof app, "%s", ((Ccip__Intake__ApplicationReply *)*out)->application->id);
         k = app;
     } else if (!k && out && *out && reply_desc == &ccip__ip__register_work_reply__descriptor) {
         snprintf(app, sizeof app, "%s", ((Ccip__Ip__RegisterWorkReply *)*out)->work->id);
@@ -757,12 +756,29 @@ static int s_programme(s_client *c)
 
 static int s_more(rl_load *l)
 {
-    if (l->until_us && ccip_now_us() >= l->until_us)
-        return 0;
     pthread_mutex_lock(&l->lock);
-    int more = !l->count_limit || l->run_done < l->count_limit;
+    int more = (!l->until_us || ccip_now_us() < l->until_us) &&
+               (!l->count_limit || l->run_done < l->count_limit);
     pthread_mutex_unlock(&l->lock);
     return more;
+}
+
+void rl_load_stop(rl_load *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->until_us = ccip_now_us();
+    pthread_mutex_unlock(&l->lock);
+}
+
+void rl_load_forget_after(rl_load *l, int64_t target_us)
+{
+    pthread_mutex_lock(&l->lock);
+    size_t k = 0;
+    for (size_t i = 0; i < l->nacks; i++)
+        if (l->acks[i].sent_us <= target_us)
+            l->acks[k++] = l->acks[i];
+    l->nacks = k;
+    pthread_mutex_unlock(&l->lock);
 }
 
 static void *s_client_run(void *arg)
@@ -771,8 +787,8 @@ static void *s_client_run(void *arg)
     rl_load *l = c->l;
     while (!c->failed && s_more(l)) {
         s_kind k = l->pattern[(c->n + c->i) % l->npattern];
-        int rc = k == K_FILE   ? s_file(c)
-                 : k == K_WORK ? s_work(c)
+        int rc = k == K_FILE     ? s_file(c)
+                 : k == K_WORK   ? s_work(c)
                  : k == K_EXPERT ? s_expert(c)
                                  : s_programme(c);
         c->n++;
@@ -784,9 +800,11 @@ static void *s_client_run(void *arg)
 
 int rl_load_start(rl_load *l, int64_t until_us, long count)
 {
+    pthread_mutex_lock(&l->lock);
     l->until_us = until_us;
     l->count_limit = count;
     l->run_done = 0;
+    pthread_mutex_unlock(&l->lock);
     for (int i = 0; i < l->nclients; i++) {
         l->clients[i].done = 0;
         l->clients[i].failed = 0;
@@ -949,8 +967,9 @@ int rl_load_check(rl_load *l, int64_t target_us, rl_check *out)
             out->acked_before++;
             if (!once) {
                 if (out->missing_before < 5)
-                    fprintf(stderr, "%s %s (%s) acknowledged before the target: stored reply %d, "
-                                    "effect %d\n",
+                    fprintf(stderr,
+                            "%s %s (%s) acknowledged before the target: stored reply %d, "
+                            "effect %d\n",
                             a->type, a->id, a->key, reply[i], effect[i]);
                 out->missing_before++;
             }
@@ -958,8 +977,8 @@ int rl_load_check(rl_load *l, int64_t target_us, rl_check *out)
             out->sent_after++;
             if (any) {
                 if (out->present_after < 5)
-                    fprintf(stderr, "%s %s (%s) sent after the target is present\n", a->type,
-                            a->id, a->key);
+                    fprintf(stderr, "%s %s (%s) sent after the target is present\n", a->type, a->id,
+                            a->key);
                 out->present_after++;
             }
         } else {

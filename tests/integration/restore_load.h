@@ -116,22 +116,22 @@ int rl_call(ccip_test_env *env, const char *service, const char *role, const cha
 
 /* One acknowledged command. */
 typedef struct {
-    char service[16];  /* where it went */
-    char type[48];     /* its type */
-    char id[40];       /* its command id */
-    char key[48];      /* its effect's key: application / work / expert id, programme code */
-    int64_t sent_us;   /* wall clock when sent */
-    int64_t acked_us;  /* wall clock when the OK reply arrived */
+    char service[16]; /* where it went */
+    char type[48];    /* its type */
+    char id[40];      /* its command id */
+    char key[48];     /* its effect's key: application / work / expert id, programme code */
+    int64_t sent_us;  /* wall clock when sent */
+    int64_t acked_us; /* wall clock when the OK reply arrived */
 } rl_ack;
 
 typedef struct rl_load rl_load;
 
 /* What the load sends; weights of each kind (0 = never). */
 typedef struct {
-    int filings;     /* intake.application.file.v1 (+ accept for every other one) */
-    int works;       /* ip.work.register.v1 */
-    int experts;     /* evaluation.expert.register.v1 */
-    int programmes;  /* funding.programme.create.v1 */
+    int filings;    /* intake.application.file.v1 (+ accept for every other one) */
+    int works;      /* ip.work.register.v1 */
+    int experts;    /* evaluation.expert.register.v1 */
+    int programmes; /* funding.programme.create.v1 */
 } rl_mix;
 
 /* clients threads, each a front door of its own. Returns NULL on failure. */
@@ -142,13 +142,22 @@ rl_load *rl_load_new(ccip_test_env *env, int clients, rl_mix mix);
 int rl_load_prepare(rl_load *l, long applications);
 
 /* Runs the clients until `until_us` (wall clock; 0: no limit) or until
- * `count` commands were acknowledged in this run (0: no limit). Returns the
- * number acknowledged in this run, -1 when a command failed. */
+ * `count` commands were acknowledged in this run (0: no limit; each client
+ * finishes the command in hand, so a few more may be). Returns the number
+ * acknowledged in this run, -1 when a command failed. */
 long rl_load_run(rl_load *l, int64_t until_us, long count);
 
 /* Starts the same in the background; rl_load_join waits for it. */
 int rl_load_start(rl_load *l, int64_t until_us, long count);
 long rl_load_join(rl_load *l);
+
+/* Asks a load started with rl_load_start to end (each client finishes the
+ * command in hand); rl_load_join then waits for it. */
+void rl_load_stop(rl_load *l);
+
+/* Forgets the commands sent after target_us: after a restore to it they
+ * are gone on purpose, and later checks must not look for them. */
+void rl_load_forget_after(rl_load *l, int64_t target_us);
 
 /* Every command acknowledged so far (borrowed). */
 size_t rl_load_acks(const rl_load *l, const rl_ack **acks);

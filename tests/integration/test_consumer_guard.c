@@ -33,7 +33,7 @@
 #include "ccip_test_proc.h"
 #include "restore_load.h"
 
-#define ADMIN "admin", "admin-zhou"
+#define ADMIN   "admin", "admin-zhou"
 #define WAIT_MS 30000
 
 static rl_cluster s_cl;
@@ -179,10 +179,10 @@ static void test_producer_restored_alone(void **state)
 {
     (void)state;
     /* Applications filed and accepted; both consumers caught up. */
-    if (rl_load_run(s_load, 0, 6) != 6 || rl_wait_caught_up(WAIT_MS) < 0)
+    if (rl_load_run(s_load, 0, 6) < 6 || rl_wait_caught_up(WAIT_MS) < 0)
         s_fail_with_logs("the first load did not go through");
     long long k = s_num("intake", "SELECT head FROM outbox_state");
-    if (rl_load_run(s_load, 0, 3) != 3 || rl_wait_caught_up(WAIT_MS) < 0)
+    if (rl_load_run(s_load, 0, 3) < 3 || rl_wait_caught_up(WAIT_MS) < 0)
         s_fail_with_logs("the second load did not go through");
     long long c = s_cursor("evaluation");
     assert_true(c > k);
@@ -194,8 +194,7 @@ static void test_producer_restored_alone(void **state)
     assert_non_null(db);
     char sql[200];
     snprintf(sql, sizeof sql,
-             "DELETE FROM outbox WHERE position > %lld; UPDATE outbox_state SET head = %lld", k,
-             k);
+             "DELETE FROM outbox WHERE position > %lld; UPDATE outbox_state SET head = %lld", k, k);
     assert_int_equal(ccip_db_command(db, sql), CCIP_DB_OK);
     ccip_db_destroy(&db);
     if (rl_services_start(&s_env) < 0)
@@ -228,7 +227,7 @@ static void test_producer_restored_alone(void **state)
      * by neither, and a replica started now stays stopped too. */
     const rl_ack *acks;
     size_t before = rl_load_acks(s_load, &acks);
-    if (rl_load_run(s_load, 0, 12) != 12)
+    if (rl_load_run(s_load, 0, 12) < 12)
         s_fail_with_logs("intake's new load did not go through");
     assert_true(s_num("intake", "SELECT head FROM outbox_state") >= c + 2);
     assert_int_equal(ccip_test_stop(&s_env, s_pid("evaluation-1"), SIGTERM, 15000), 0);
@@ -251,15 +250,14 @@ static void test_producer_restored_alone(void **state)
     /* Refusals change nothing. */
     char err[600];
     Ccip__ConsumerResetReply *r = NULL;
-    assert_int_equal(s_reset("evaluation", "staff", "staff-li", "intake", (uint64_t)k, 1, &r, err,
-                             sizeof err),
-                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(
+        s_reset("evaluation", "staff", "staff-li", "intake", (uint64_t)k, 1, &r, err, sizeof err),
+        CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_reset("evaluation", ADMIN, "nosuch", (uint64_t)k, 1, &r, err, sizeof err),
                      CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(err, "it consumes: intake"));
-    assert_int_equal(
-        s_reset("evaluation", ADMIN, "intake", (uint64_t)k, 0, &r, err, sizeof err),
-        CCIP__STATUS__FAILED_PRECONDITION);
+    assert_int_equal(s_reset("evaluation", ADMIN, "intake", (uint64_t)k, 0, &r, err, sizeof err),
+                     CCIP__STATUS__FAILED_PRECONDITION);
     assert_non_null(strstr(err, "confirm"));
     char args[300];
     snprintf(args, sizeof args,
@@ -273,8 +271,7 @@ static void test_producer_restored_alone(void **state)
     /* The reset: both go on from k and apply every new event once. */
     assert_int_equal(s_reset("evaluation", ADMIN, "intake", (uint64_t)k, 1, &r, err, sizeof err),
                      0);
-    assert_true(r->from_position == (uint64_t)c && r->to_position == (uint64_t)k &&
-                r->was_stalled);
+    assert_true(r->from_position == (uint64_t)c && r->to_position == (uint64_t)k && r->was_stalled);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     snprintf(args, sizeof args,
              "--role admin --actor admin-zhou admin consumer reset stats intake --to %lld "
@@ -291,9 +288,8 @@ static void test_producer_restored_alone(void **state)
     assert_int_equal(s_count_keys(before, "intake.application.file.v1", "stats",
                                   "SELECT count(*) FROM ev_application WHERE application_id IN ("),
                      (long long)files);
-    assert_int_equal(rl_sh("grep -q -F 'an operator reset the cursor' %s/evaluation-1.log",
-                           s_env.dir),
-                     0);
+    assert_int_equal(
+        rl_sh("grep -q -F 'an operator reset the cursor' %s/evaluation-1.log", s_env.dir), 0);
 }
 
 int main(void)
