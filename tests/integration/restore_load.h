@@ -128,7 +128,9 @@ typedef struct rl_load rl_load;
 
 /* What the load sends; weights of each kind (0 = never). */
 typedef struct {
-    int filings;    /* intake.application.file.v1 (+ accept for every other one) */
+    int filings;    /* intake.application.file.v1 */
+    int accept;     /* 1: every other filing is then accepted (intake.application.accept.v1),
+                       which opens a case in evaluation and feeds stats */
     int works;      /* ip.work.register.v1 */
     int experts;    /* evaluation.expert.register.v1 */
     int programmes; /* funding.programme.create.v1 */
@@ -165,12 +167,13 @@ size_t rl_load_acks(const rl_load *l, const rl_ack **acks);
 /* After a restore to target_us: every command acknowledged before it must
  * be present exactly once, none sent after it. */
 typedef struct {
-    long acked_before;   /* acknowledged before the target */
-    long missing_before; /* of those, not present (or not exactly once) */
-    long sent_after;     /* sent after the target */
-    long present_after;  /* of those, present */
-    long in_flight;      /* sent before and answered after: either is right */
-    long newest_kept_ms; /* the ack time of the newest present command, ms since epoch */
+    long acked_before;         /* acknowledged before the target */
+    long missing_before;       /* of those, not present (or not exactly once) */
+    long sent_after;           /* sent after the target */
+    long present_after;        /* of those, present */
+    long in_flight;            /* sent before and answered after: either is right */
+    long newest_kept_ms;       /* the ack time of the newest present command, ms since epoch */
+    int64_t oldest_missing_us; /* the ack time of the oldest missing one before the target */
 } rl_check;
 
 /* Looks for every command in the database. Returns 0 or -1 (query failed). */

@@ -160,7 +160,7 @@ static int s_setup(void **state)
     if (rl_cluster_init(&s_cl, "guard", 0) < 0 || ccip_test_env_init(&s_env) < 0 ||
         rl_services_start(&s_env) < 0)
         return -1;
-    rl_mix mix = {.filings = 1};
+    rl_mix mix = {.filings = 1, .accept = 1};
     s_load = rl_load_new(&s_env, 1, mix);
     return s_load && rl_load_prepare(s_load, 60) == 0 ? 0 : -1;
 }

@@ -123,7 +123,7 @@ static int s_setup(void **state)
     /* WAL archiving from the start (the first backup turns it on). */
     if (rl_backup(&s_cl, "full") < 0 || rl_services_start(&s_env) < 0)
         return -1;
-    rl_mix mix = {.filings = 4, .works = 2, .experts = 1, .programmes = 1};
+    rl_mix mix = {.filings = 4, .accept = 1, .works = 2, .experts = 1, .programmes = 1};
     s_load = rl_load_new(&s_env, CLIENTS, mix);
     return s_load && rl_load_prepare(s_load, 6000) == 0 ? 0 : -1;
 }
