@@ -24,6 +24,8 @@
 #define REPEAT_LOG_MS      60000 /* the same failure is logged again after this long */
 #define ERR_MAX            512
 #define STALL_LOOK_MS      1000 /* a stopped consumer re-reads its cursor row this often */
+#define STALL_RETENTION    (-1) /* stall_head: the producer no longer retains the events */
+#define STALL_FROM_ROW     (-2) /* stall_head: another replica (or run) stopped it */
 
 static const ccip_db_stmt S_CURSOR_ENSURE = {
     "ccip_consumer_cursor_ensure",
@@ -76,16 +78,18 @@ struct ccip_consumer {
     uint64_t cursor;     /* last position applied (as far as this thread knows) */
     uint64_t known_head; /* highest head seen */
     int caught_up_once;  /* the start-up replay completed */
+    int verify_head;     /* a heartbeat showed a head below the cursor: ask the producer */
     int stalled;         /* stopped: the producer's stream went below the cursor, or no
                             longer has what we need; only a reset of the cursor resumes */
     char stalled_reason[CCIP_CONSUMER_REASON_MAX]; /* why, as logged and stored */
     uint64_t producer_head;                        /* the head the producer showed last */
     int64_t next_stall_look_ms;                    /* when a stopped consumer looks again */
-    int64_t stall_head;                            /* the head it stopped at; -1: retention */
-    int stall_stored;                              /* the stop is recorded in the cursor row */
-    int64_t next_replay_ms;                        /* earliest time for the next replay attempt */
-    int64_t last_log_ms;                           /* when a repeated failure was last logged */
-    char last_log[ERR_MAX];                        /* what it was */
+    int64_t stall_head;     /* the head it stopped at; STALL_RETENTION, or STALL_FROM_ROW when
+                               the stop was read from the cursor row (the reason says why) */
+    int stall_stored;       /* the stop is recorded in the cursor row */
+    int64_t next_replay_ms; /* earliest time for the next replay attempt */
+    int64_t last_log_ms;    /* when a repeated failure was last logged */
+    char last_log[ERR_MAX]; /* what it was */
 
     /* shared */
     pthread_t thread;          /* the consumer thread */
@@ -325,12 +329,17 @@ static void s_log_stall(ccip_consumer *c, const char *msg)
                  " position of %s's stream %s's effects must be redone and run: ccipctl admin"
                  " consumer reset %s %s --to N --confirm (N at most %s)",
                  c->producer, c->producer, c->service, c->service, c->producer, head);
-    else
+    else if (c->stall_head == STALL_RETENTION)
         snprintf(remedy, sizeof remedy,
                  "the events are gone from %s's outbox: rebuild what they fed, then run ccipctl"
                  " admin consumer reset %s %s --to N --confirm with N the position before the"
                  " oldest retained one",
                  c->producer, c->service, c->producer);
+    else
+        snprintf(remedy, sizeof remedy,
+                 "see the reason; docs/OPERATIONS.md (resuming a stopped consumer) says how to"
+                 " decide N, then run ccipctl admin consumer reset %s %s --to N --confirm",
+                 c->service, c->producer);
     ccip_log_error(msg, "producer", c->producer, "cursor", cur, "producer_head",
                    c->stall_head >= 0 ? head : "unknown", "reason", c->stalled_reason, "remedy",
                    remedy);
@@ -386,7 +395,7 @@ static int s_read_cursor_row(ccip_consumer *c, char *reason, size_t reasonlen)
 }
 
 /* Stops consuming: the producer showed `head` below the cursor (head >= 0),
- * or no longer retains the events needed (head -1, reason says which).
+ * or no longer retains the events needed (STALL_RETENTION; reason says which).
  * Nothing of the producer is applied from now on, and no position is taken
  * for a duplicate, until an operator resets the cursor. */
 static void s_stall(ccip_consumer *c, int64_t head, const char *reason)
@@ -422,7 +431,7 @@ static void s_adopt_stall(ccip_consumer *c, uint64_t cursor, const char *reason)
     c->cursor = cursor;
     c->stalled = 1;
     c->stall_stored = 1;
-    c->stall_head = (int64_t)c->producer_head;
+    c->stall_head = STALL_FROM_ROW;
     snprintf(c->stalled_reason, sizeof c->stalled_reason, "%s", reason);
     c->next_stall_look_ms = ccip_mono_ms() + STALL_LOOK_MS;
     s_log_stall(c, "this consumer's cursor row says it stopped consuming the producer;"
@@ -485,7 +494,7 @@ static int s_replay_batch(ccip_consumer *c)
         return -1;
     }
     if (rc == CCIP_REPLAY_REFUSED && status == CCIP__STATUS__FAILED_PRECONDITION) {
-        s_stall(c, -1, err);
+        s_stall(c, STALL_RETENTION, err);
         return -1;
     }
     if (rc == CCIP_REPLAY_REFUSED) {
@@ -502,9 +511,12 @@ static int s_replay_batch(ccip_consumer *c)
     }
     s_count(c, &c->stats.replays, 1);
     c->producer_head = rr->head;
+    c->verify_head = 0;
     if (rr->head < c->cursor) {
-        /* Never "caught up" by taking the producer's next events for
-         * duplicates: its stream went back (a restore of its schema alone). */
+        /* The producer read its head after this cursor committed, and the
+         * cursor only ever moves to positions it had committed: its stream
+         * went back (its schema restored alone to an earlier point). Never
+         * "caught up" by taking its next events for duplicates. */
         ccip_replay_batch_free(&rr);
         s_stall_behind(c);
         return -1;
@@ -600,7 +612,13 @@ static void s_on_message(ccip_consumer *c)
         if (c->stalled) {
             /* Only the head is kept, for the status. */
         } else if (ev->position < c->cursor) {
-            s_stall_behind(c);
+            /* Perhaps the producer went back, perhaps the heartbeat is
+             * stale: sent before events this consumer has since applied by
+             * replay (it waited in the SUB queue meanwhile), or by a relay
+             * that has lost its leadership. The producer's replay reply
+             * decides (s_replay_batch). */
+            c->verify_head = 1;
+            c->next_replay_ms = 0;
         } else {
             if (ev->position > c->known_head)
                 c->known_head = ev->position;
@@ -644,7 +662,8 @@ static void *s_run(void *arg)
          * in the cursor row. */
         if (c->stalled && ccip_mono_ms() >= c->next_stall_look_ms)
             s_look_stalled(c);
-        int behind = !c->stalled && (!c->caught_up_once || c->known_head > c->cursor);
+        int behind =
+            !c->stalled && (!c->caught_up_once || c->known_head > c->cursor || c->verify_head);
         if (behind && ccip_mono_ms() >= c->next_replay_ms)
             s_catch_up(c);
         zmq_pollitem_t item = {.socket = c->sub, .events = ZMQ_POLLIN};
@@ -722,7 +741,7 @@ static int s_load_cursor(ccip_consumer *c, char *err, size_t errlen)
          * stays stopped until an operator resets the cursor. */
         c->stalled = 1;
         c->stall_stored = 1;
-        c->stall_head = -1;
+        c->stall_head = STALL_FROM_ROW;
         snprintf(c->stalled_reason, sizeof c->stalled_reason, "%s", PQgetvalue(res, 0, 2));
     }
     PQclear(res);

@@ -22,15 +22,19 @@
  *                p == cursor + 1: applied;
  *                p >  cursor + 1: a gap (PUB dropped something): replay.
  * Heartbeat of the producer's relay with head > cursor: replay.
- * Heartbeat or replay reply with head < cursor: the producer's stream went
- * back (its schema was restored to an earlier point than this one's, alone,
- * breaking the rule of docs/OPERATIONS.md); its next events would reuse
- * positions this consumer has applied and be taken for duplicates. So the
- * consumer stops consuming that producer: it logs an error naming the
- * producer, both positions and the remedy, records the stop in its cursor
- * row (consumer_cursor.stalled_at, stalled_reason: every replica and every
- * restart stays stopped, and the cursor's advance refuses to move while it
- * is set), shows it in ccip_consumer_stats (and so in ccip.ping.v1), and
+ * Heartbeat with head < cursor: a replay request, whose reply decides (a
+ * heartbeat may be stale: queued behind a catch-up, or sent by a relay that
+ * lost its leadership).
+ * Replay reply with head < cursor (the producer read its head after the
+ * cursor committed): the producer's stream went back (its schema was
+ * restored to an earlier point than this one's, alone, breaking the rule of
+ * docs/OPERATIONS.md); its next events would reuse positions this consumer
+ * has applied and be taken for duplicates. So the consumer stops consuming
+ * that producer: it logs an error naming the producer, both positions and
+ * the remedy, records the stop in its cursor row (consumer_cursor.stalled_at,
+ * stalled_reason: every replica and every restart stays stopped, and the
+ * cursor's advance refuses to move while it is set), shows it in
+ * ccip_consumer_stats (and so in ccip.ping.v1), and
  * applies nothing of the producer until an operator resets the cursor
  * (ccip_consumer_reset_cursor, the built-in command ccip.consumer.reset.v1,
  * `ccipctl admin consumer reset`); it then goes on from the reset position.
