@@ -42,7 +42,7 @@
 #include <time.h>
 
 #include "ccip_id.h"
-#include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "restore_load.h"
 
 #define CLIENTS       8
@@ -58,10 +58,10 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int s_die(ccip_test_env *env, const char *what)
+static int s_die(ccip_test_svc *svc, const char *what)
 {
     fprintf(stderr, "bench restore: %s\n", what);
-    ccip_test_env_cleanup(env, 1);
+    ccip_test_env_cleanup(&svc->env, 1);
     return 1;
 }
 
@@ -69,67 +69,67 @@ int main(int argc, char **argv)
 {
     long filings = argc > 1 ? atol(argv[1]) : 50000;
     static rl_cluster cl;
-    static ccip_test_env env;
+    static ccip_test_svc svc;
     setenv("CCIP_WORKERS", "8", 0);
     setenv("CCIP_BATCH_WAIT_US", "500", 0);
-    if (rl_cluster_init(&cl, "bench-restore", 1) < 0 || ccip_test_env_init(&env) < 0 ||
-        rl_backup(&cl, "full") < 0 || rl_services_start(&env) < 0)
-        return s_die(&env, "could not set up the cluster and the services");
+    if (rl_cluster_init(&cl, "bench-restore", 1) < 0 || ccip_test_svc_init(&svc, "intake") < 0 ||
+        rl_backup(&cl, "full") < 0 || rl_services_start(&svc) < 0)
+        return s_die(&svc, "could not set up the cluster and the services");
 
     /* 1. the filings */
     rl_mix only_filings = {.filings = 1};
-    rl_load *first = rl_load_new(&env, CLIENTS, only_filings);
+    rl_load *first = rl_load_new(&svc, CLIENTS, only_filings);
     if (!first || rl_load_prepare(first, filings + CLIENTS) < 0)
-        return s_die(&env, "could not prepare the filings");
+        return s_die(&svc, "could not prepare the filings");
     double t0 = s_now();
     long n = rl_load_run(first, 0, filings);
     double filing_s = s_now() - t0;
     if (n < filings)
-        return s_die(&env, "the filings did not go through");
+        return s_die(&svc, "the filings did not go through");
     printf("filed %ld applications in %.1f s (%.0f/s)\n", n, filing_s, (double)n / filing_s);
     fflush(stdout);
 
     /* 2. the full backup */
     t0 = s_now();
     if (rl_backup(&cl, "full") < 0)
-        return s_die(&env, "the full backup failed");
+        return s_die(&svc, "the full backup failed");
     double backup_s = s_now() - t0;
     double db_mib = (double)rl_cluster_bytes(&cl) / (1024.0 * 1024.0);
 
     /* 3. the second load; the target 30 s before its end */
     rl_mix mixed = {.filings = 4, .accept = 1, .works = 2, .experts = 1, .programmes = 1};
-    rl_load *second = rl_load_new(&env, CLIENTS, mixed);
+    rl_load *second = rl_load_new(&svc, CLIENTS, mixed);
     if (!second || rl_load_prepare(second, 40000) < 0)
-        return s_die(&env, "could not prepare the second load");
+        return s_die(&svc, "could not prepare the second load");
     int64_t end_us = ccip_now_us() + SECOND_LOAD_S * 1000000LL;
     if (rl_load_run(second, end_us, 0) < 0)
-        return s_die(&env, "the second load failed");
+        return s_die(&svc, "the second load failed");
     int64_t target_us = end_us - TARGET_BACK_S * 1000000LL;
     char target[64];
     rl_target_text(target_us, target, sizeof target);
-    if (rl_archive_flush(&cl, 60000) < 0 || rl_services_stop(&env) < 0 ||
+    if (rl_archive_flush(&cl, 60000) < 0 || rl_services_stop(&svc) < 0 ||
         rl_cluster_do(&cl, "stop") < 0)
-        return s_die(&env, "could not stop after the second load");
+        return s_die(&svc, "could not stop after the second load");
 
     /* 4. the yardstick: a plain copy of the data directory */
     t0 = s_now();
     if (rl_cluster_do(&cl, "copy") < 0)
-        return s_die(&env, "could not copy the data directory");
+        return s_die(&svc, "could not copy the data directory");
     double copy_s = s_now() - t0;
 
     /* 5. the restore to the target */
     if (rl_cluster_do(&cl, "wipe") < 0)
-        return s_die(&env, "could not delete the data directory");
+        return s_die(&svc, "could not delete the data directory");
     t0 = s_now();
     if (rl_restore(&cl, target) < 0)
-        return s_die(&env, "the restore failed");
+        return s_die(&svc, "the restore failed");
     double restore_s = s_now() - t0;
     rl_check c;
     if (rl_load_check(second, target_us, &c) < 0)
-        return s_die(&env, "could not look for the commands");
+        return s_die(&svc, "could not look for the commands");
     rl_check c1;
     if (rl_load_check(first, target_us, &c1) < 0)
-        return s_die(&env, "could not look for the filings");
+        return s_die(&svc, "could not look for the filings");
     long acked_before = c.acked_before + c1.acked_before;
     long missing_before = c.missing_before + c1.missing_before;
     int above = 0, ncur = 0;
@@ -140,26 +140,26 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     /* 6. the archive alone, after the machine is lost under load */
-    if (rl_services_start(&env) < 0 || rl_wait_caught_up(WAIT_MS) < 0)
-        return s_die(&env, "the services did not start and catch up on the restored cluster");
-    rl_load *third = rl_load_new(&env, CLIENTS, mixed);
+    if (rl_services_start(&svc) < 0 || rl_wait_caught_up(WAIT_MS) < 0)
+        return s_die(&svc, "the services did not start and catch up on the restored cluster");
+    rl_load *third = rl_load_new(&svc, CLIENTS, mixed);
     if (!third || rl_load_prepare(third, 40000) < 0)
-        return s_die(&env, "could not prepare the third load");
+        return s_die(&svc, "could not prepare the third load");
     if (rl_load_start(third, 0, 0) < 0)
-        return s_die(&env, "could not start the third load");
+        return s_die(&svc, "could not start the third load");
     ccip_test_sleep_ms(THIRD_LOAD_S * 1000);
     int64_t crash_us = ccip_now_us();
     rl_cluster_do(&cl, "crash");
     rl_load_stop(third);
     rl_load_join(third); /* its clients see the database go: that is the point */
-    rl_services_stop(&env);
+    rl_services_stop(&svc);
     if (rl_cluster_do(&cl, "wipe") < 0 || rl_restore(&cl, NULL) < 0)
-        return s_die(&env, "the restore from the archive alone failed");
+        return s_die(&svc, "the restore from the archive alone failed");
     const rl_ack *acks;
     size_t nacks = rl_load_acks(third, &acks);
     rl_check c3;
     if (rl_load_check(third, crash_us, &c3) < 0)
-        return s_die(&env, "could not look for the third load's commands");
+        return s_die(&svc, "could not look for the third load's commands");
     int64_t oldest_lost = c3.oldest_missing_us;
     double rpo_s = oldest_lost ? (double)(crash_us - oldest_lost) / 1e6 : 0.0;
     printf("crash under load: %zu commands acknowledged, %ld lost by a restore from the archive "
@@ -172,8 +172,8 @@ int main(int argc, char **argv)
     rl_load_destroy(&first);
     rl_load_destroy(&second);
     rl_load_destroy(&third);
-    rl_services_stop(&env);
-    ccip_test_env_cleanup(&env, 0);
+    rl_services_stop(&svc);
+    ccip_test_svc_stop(&svc);
     rl_cluster_do(&cl, "destroy");
     return missing_before == 0 && c.present_after == 0 ? 0 : 1;
 }

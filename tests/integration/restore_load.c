@@ -10,24 +10,18 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
-#include "ccip/bus.pb-c.h"
 #include "ccip/evaluation.pb-c.h"
 #include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
 #include "ccip/ip.pb-c.h"
-#include "ccip_client.h"
-#include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_db.h"
 
-#define REQUIRED_DOC  "business_licence"
-#define DOC_BYTES     512
-#define CALL_TIMEOUT  10000 /* ms per attempt of one command */
-#define REPLY_MAX     (1 << 20)
-#define MAX_CLIENTS   16
-#define START_WAIT_MS 60000
+#define REQUIRED_DOC "business_licence"
+#define DOC_BYTES    512
+#define CALL_TIMEOUT 10000 /* ms per attempt of one command */
+#define MAX_CLIENTS  16
 
 static const char *const s_services[] = {"intake", "evaluation", "funding", "ip", "stats"};
 #define NSERVICES (sizeof s_services / sizeof s_services[0])
@@ -185,78 +179,6 @@ int rl_archive_flush(const rl_cluster *c, int timeout_ms)
     return -1;
 }
 
-/* ---- commands ------------------------------------------------------------ */
-
-static void *s_ctx;
-static pthread_mutex_t s_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void *s_zmq(void)
-{
-    pthread_mutex_lock(&s_ctx_lock);
-    if (!s_ctx)
-        s_ctx = zmq_ctx_new();
-    pthread_mutex_unlock(&s_ctx_lock);
-    return s_ctx;
-}
-
-static ccip_client *s_front(ccip_test_env *env, char *err, size_t errlen)
-{
-    ccip_sock_opts so = {.keys = &env->front_keys, .server_public = env->bus_keys.public_key};
-    return ccip_client_new(s_zmq(), env->commands, &so, err, errlen);
-}
-
-/* One command on client c under command id `id`; see rl_call. */
-static int s_call_on(ccip_client *c, const char *service, const char *role, const char *actor,
-                     const char *type, const char *id, const ProtobufCMessage *rq,
-                     const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **out,
-                     char *err, size_t errlen)
-{
-    if (out)
-        *out = NULL;
-    size_t len = rq ? protobuf_c_message_get_packed_size(rq) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return -1;
-    if (rq)
-        protobuf_c_message_pack(rq, buf);
-    Ccip__Envelope e = CCIP__ENVELOPE__INIT;
-    e.id = (char *)id;
-    e.type = (char *)type;
-    e.occurred_at_us = ccip_now_us();
-    e.actor_id = (char *)(actor ? actor : "");
-    e.actor_role = (char *)(role ? role : "");
-    e.payload.data = buf;
-    e.payload.len = len;
-    Ccip__Envelope *r = ccip_client_call(c, service, &e, CALL_TIMEOUT, 3, err, errlen);
-    free(buf);
-    if (!r)
-        return -1;
-    int status = (int)r->status;
-    if (status != 0)
-        snprintf(err, errlen, "%s", r->error);
-    else if (out && reply_desc &&
-             !(*out = ccip_payload_unpack(reply_desc, r->payload.data, r->payload.len, REPLY_MAX,
-                                          err, errlen)))
-        status = -1;
-    ccip_envelope_free(&r);
-    return status;
-}
-
-int rl_call(ccip_test_env *env, const char *service, const char *role, const char *actor,
-            const char *type, const ProtobufCMessage *rq,
-            const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **out, char *err,
-            size_t errlen)
-{
-    ccip_client *c = s_front(env, err, errlen);
-    if (!c)
-        return -1;
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    int st = s_call_on(c, service, role, actor, type, id, rq, reply_desc, out, err, errlen);
-    ccip_client_destroy(&c);
-    return st;
-}
-
 /* ---- the services ------------------------------------------------------- */
 
 static int s_child_running(ccip_test_env *env, const char *name)
@@ -267,8 +189,9 @@ static int s_child_running(ccip_test_env *env, const char *name)
     return 0;
 }
 
-int rl_services_start(ccip_test_env *env)
+int rl_services_start(ccip_test_svc *s)
 {
+    ccip_test_env *env = &s->env;
     char key[600];
     snprintf(key, sizeof key, "%s/ip-signing.key", env->dir);
     if (access(key, R_OK) != 0 &&
@@ -286,25 +209,15 @@ int rl_services_start(ccip_test_env *env)
             ccip_test_start_service(env, binary, s_services[i], instance) < 0)
             return -1;
     }
-    for (size_t i = 0; i < NSERVICES; i++) {
-        char err[512] = "";
-        int st = -1;
-        for (int waited = 0; waited < START_WAIT_MS && st != 0; waited += 250) {
-            st = rl_call(env, s_services[i], NULL, NULL, "ccip.ping.v1", NULL, NULL, NULL, err,
-                         sizeof err);
-            if (st != 0)
-                ccip_test_sleep_ms(250);
-        }
-        if (st != 0) {
-            fprintf(stderr, "rl_services_start: %s does not answer: %s\n", s_services[i], err);
+    for (size_t i = 0; i < NSERVICES; i++)
+        if (ccip_test_svc_wait(s, s_services[i]) < 0)
             return -1;
-        }
-    }
     return 0;
 }
 
-int rl_services_stop(ccip_test_env *env)
+int rl_services_stop(ccip_test_svc *s)
 {
+    ccip_test_env *env = &s->env;
     int rc = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++) {
@@ -418,7 +331,7 @@ typedef struct {
 } s_client;
 
 struct rl_load {
-    ccip_test_env *env;
+    ccip_test_svc *svc;
     int nclients;
     int accept; /* every other filing is accepted */
     s_client clients[MAX_CLIENTS];
@@ -437,26 +350,39 @@ struct rl_load {
     int running;
 };
 
-static void s_uscc(int i, char out[19])
+/* One command through client via (NULL: the suite's front door) under
+ * command id `id` (NULL: a fresh one), waiting up to CALL_TIMEOUT per
+ * attempt; the reply's sentence, or why none came, into err. Returns the
+ * reply's status (0 OK, with *out decoded as reply_desc when both are
+ * given), or -1 when no reply came or an OK reply did not decode. */
+static int s_command(ccip_test_svc *s, ccip_client *via, const char *service, const char *role,
+                     const char *actor, const char *type, const char *id,
+                     const ProtobufCMessage *rq, const ProtobufCMessageDescriptor *reply_desc,
+                     ProtobufCMessage **out, char *err, size_t errlen)
 {
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    snprintf(out, 19, "91110105%09ld", ((long)getpid() * 100 + i) % 1000000000L);
-    int sum = 0;
-    for (int k = 0; k < 17; k++)
-        sum += (int)(strchr(cs, out[k]) - cs) * w[k];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
+    ccip_test_cmd c = {.service = service,
+                       .role = role,
+                       .actor = actor,
+                       .type = type,
+                       .msg = rq,
+                       .id = id,
+                       .out = reply_desc,
+                       .via = via,
+                       .timeout_ms = CALL_TIMEOUT,
+                       .error = err,
+                       .error_len = errlen};
+    int st = ccip_test_send_cmd(s, &c, out);
+    return st == 0 && reply_desc && out && !*out ? -1 : st;
 }
 
-rl_load *rl_load_new(ccip_test_env *env, int clients, rl_mix mix)
+rl_load *rl_load_new(ccip_test_svc *s, int clients, rl_mix mix)
 {
     if (clients < 1 || clients > MAX_CLIENTS)
         return NULL;
     rl_load *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    l->env = env;
+    l->svc = s;
     l->nclients = clients;
     l->accept = mix.accept;
     pthread_mutex_init(&l->lock, NULL);
@@ -467,17 +393,15 @@ rl_load *rl_load_new(ccip_test_env *env, int clients, rl_mix mix)
             l->pattern[l->npattern++] = (s_kind)k;
     if (l->npattern == 0)
         l->pattern[l->npattern++] = K_FILE;
-    char err[256];
     for (int i = 0; i < clients; i++) {
         s_client *c = &l->clients[i];
         c->l = l;
         c->i = i;
-        char uscc[19];
-        s_uscc(i, uscc);
+        char uscc[19]; /* a copy: GCC takes c->uscc and c->actor for one object */
+        ccip_test_uscc("110105", uscc);
         memcpy(c->uscc, uscc, sizeof uscc);
         snprintf(c->actor, sizeof c->actor, "org:%s", uscc);
-        if (!(c->c = s_front(env, err, sizeof err))) {
-            fprintf(stderr, "rl_load_new: %s\n", err);
+        if (!(c->c = ccip_test_svc_client(s, &s->env.front_keys))) {
             rl_load_destroy(&l);
             return NULL;
         }
@@ -520,9 +444,9 @@ int rl_load_prepare(rl_load *l, long applications)
     rq.required_documents = docs;
     rq.n_required_documents = 1;
     Ccip__Intake__CallReply *r = NULL;
-    int st =
-        rl_call(l->env, "intake", "staff", "staff-drill", "intake.call.open.v1", &rq.base,
-                &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r, err, sizeof err);
+    int st = s_command(l->svc, NULL, "intake", "staff", "staff-drill", "intake.call.open.v1", NULL,
+                       &rq.base, &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r,
+                       err, sizeof err);
     if (st != 0) {
         fprintf(stderr, "rl_load_prepare: could not open the call: %d %s\n", st, err);
         return -1;
@@ -567,15 +491,17 @@ int rl_load_prepare(rl_load *l, long applications)
         org.legal_representative = "Wang Fang";
         org.contact_name = "Li Ming";
         org.contact_phone = "010-6512 3456";
-        st = rl_call(l->env, "intake", "applicant", c->actor, "intake.organisation.register.v1",
-                     &org.base, NULL, NULL, err, sizeof err);
+        st = s_command(l->svc, NULL, "intake", "applicant", c->actor,
+                       "intake.organisation.register.v1", NULL, &org.base, NULL, NULL, err,
+                       sizeof err);
         if (st == 0) {
             Ccip__Intake__VerifyOrganisationRequest v =
                 CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
             v.uscc = c->uscc;
             v.note = "licence checked";
-            st = rl_call(l->env, "intake", "staff", "staff-drill", "intake.organisation.verify.v1",
-                         &v.base, NULL, NULL, err, sizeof err);
+            st = s_command(l->svc, NULL, "intake", "staff", "staff-drill",
+                           "intake.organisation.verify.v1", NULL, &v.base, NULL, NULL, err,
+                           sizeof err);
         }
         if (st != 0) {
             fprintf(stderr, "rl_load_prepare: organisation %s: %d %s\n", c->uscc, st, err);
@@ -619,7 +545,8 @@ static int s_send(s_client *c, const char *service, const char *role, const char
     char id[CCIP_UUID_STRLEN + 1], err[512];
     ccip_uuid_v7(id);
     int64_t sent = ccip_now_us();
-    int st = s_call_on(c->c, service, role, actor, type, id, rq, reply_desc, out, err, sizeof err);
+    int st = s_command(c->l->svc, c->c, service, role, actor, type, id, rq, reply_desc, out, err,
+                       sizeof err);
     int64_t acked = ccip_now_us();
     if (st != 0) {
         fprintf(stderr, "restore load: %s failed: %d %s\n", type, st, err);

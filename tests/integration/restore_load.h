@@ -7,7 +7,9 @@
  *    port and secrets the test's processes and queries then use (it sets
  *    CCIP_PGPORT and CCIP_SECRETS_DIR), backed up and restored with the
  *    very scripts an operator runs (scripts/backup, scripts/restore);
- *  - the five services on a private bus (ccip_test_proc);
+ *  - the five services on a private bus (a ccip_test_svc, tests/support:
+ *    its environment, clients, commands, ccipctl and logs), stopped and
+ *    started again on the same keys and ports around a restore;
  *  - a mixed load through the broker (filings and acceptances to intake,
  *    work registrations to ip, experts to evaluation, programmes to
  *    funding), every acknowledged command recorded with the times it was
@@ -16,9 +18,11 @@
  *    once.
  *
  *   rl_cluster cl;
+ *   ccip_test_svc svc;
  *   rl_cluster_init(&cl, "drill", 1);            // durable
- *   rl_services_start(&env);                     // bus + five services
- *   rl_load *l = rl_load_new(&env, 4);           // 4 clients
+ *   ccip_test_svc_init(&svc, "intake");          // keys, ports, clients
+ *   rl_services_start(&svc);                     // bus + five services
+ *   rl_load *l = rl_load_new(&svc, 4, mix);      // 4 clients
  *   rl_load_prepare(l, 200);                     // calls and organisations
  *   rl_load_run(l, 0, 300);                      // 300 commands
  *   ... rl_backup(&cl, "full"); T = rl_switch_wal_and_time(&cl) ...
@@ -32,7 +36,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 /* ---- the private cluster ------------------------------------------------ */
 
@@ -85,14 +89,15 @@ void rl_target_text(int64_t us, char *buf, size_t len);
 
 /* ---- the services ------------------------------------------------------- */
 
-/* Starts the bus (unless running) and the five services (ip with a signing
- * key made once in env->dir). Waits until each answers ccip.ping.v1.
+/* Starts the bus and the five services, those not running (ip with a
+ * signing key made once in s->env.dir), and waits until each answers
+ * ccip.ping.v1 (ccip_test_svc_wait). s was made by ccip_test_svc_init.
  * Returns 0 or -1. */
-int rl_services_start(ccip_test_env *env);
+int rl_services_start(ccip_test_svc *s);
 
-/* SIGTERM to every child (services first, the bus last). Returns 0 when
- * all exited 0. */
-int rl_services_stop(ccip_test_env *env);
+/* SIGTERM to every child (services first, the bus last), waiting for each:
+ * a clean stop, as an operator's. Returns 0 when all exited 0. */
+int rl_services_stop(ccip_test_svc *s);
 
 /* Waits until every consumer cursor of every service reached its
  * producer's head (read from the database), up to timeout_ms. Returns 0,
@@ -103,14 +108,6 @@ int rl_wait_caught_up(int timeout_ms);
  * number of cursors into *n and returns how many are ABOVE their
  * producer's head (0 when the rule holds), or -1 on failure. */
 int rl_cursors_above_heads(int *n);
-
-/* Sends one command as a front door (role and actor) and waits for its
- * reply. Returns the reply's status (0 OK), -1 when no reply came; reply
- * payload decoded as reply_desc into *out when given and OK. */
-int rl_call(ccip_test_env *env, const char *service, const char *role, const char *actor,
-            const char *type, const ProtobufCMessage *rq,
-            const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **out, char *err,
-            size_t errlen);
 
 /* ---- the load -------------------------------------------------------------- */
 
@@ -136,8 +133,9 @@ typedef struct {
     int programmes; /* funding.programme.create.v1 */
 } rl_mix;
 
-/* clients threads, each a front door of its own. Returns NULL on failure. */
-rl_load *rl_load_new(ccip_test_env *env, int clients, rl_mix mix);
+/* clients threads, each a front door of its own (a client of s with its
+ * front-door key). s must outlive the load. Returns NULL on failure. */
+rl_load *rl_load_new(ccip_test_svc *s, int clients, rl_mix mix);
 
 /* Opens one call through intake and copies it into `applications` calls,
  * registers and verifies each client's organisation. Returns 0 or -1. */

@@ -30,20 +30,20 @@
 
 #include "ccip/bus.pb-c.h"
 #include "ccip_test_db.h"
-#include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "restore_load.h"
 
 #define ADMIN   "admin", "admin-zhou"
 #define WAIT_MS 30000
 
 static rl_cluster s_cl;
-static ccip_test_env s_env;
+static ccip_test_svc s_svc;
 static rl_load *s_load;
 
+/* Prints every log, stops everything and fails the test. */
 static void s_fail_with_logs(const char *what)
 {
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
+    ccip_test_fail(&s_svc, what);
 }
 
 static long long s_num(const char *svc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -65,8 +65,8 @@ static long long s_cursor(const char *svc)
 static pid_t s_pid(const char *name)
 {
     for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
-        if (s_env.children[i].pid > 0 && strcmp(s_env.children[i].name, name) == 0)
-            return s_env.children[i].pid;
+        if (s_svc.env.children[i].pid > 0 && strcmp(s_svc.env.children[i].name, name) == 0)
+            return s_svc.env.children[i].pid;
     return 0;
 }
 
@@ -76,8 +76,12 @@ static Ccip__PingReply *s_ping(const char *service, const Ccip__ConsumerStatus *
     char err[512];
     Ccip__PingReply *p = NULL;
     *st = NULL;
-    if (rl_call(&s_env, service, NULL, NULL, "ccip.ping.v1", NULL, &ccip__ping_reply__descriptor,
-                (ProtobufCMessage **)&p, err, sizeof err) != 0)
+    ccip_test_cmd cmd = {.service = service,
+                         .type = "ccip.ping.v1",
+                         .out = &ccip__ping_reply__descriptor,
+                         .error = err,
+                         .error_len = sizeof err};
+    if (ccip_test_send_cmd(&s_svc, &cmd, (ProtobufCMessage **)&p) != 0 || !p)
         return NULL;
     for (size_t i = 0; i < p->n_consumers; i++)
         if (strcmp(p->consumers[i]->producer, "intake") == 0)
@@ -115,15 +119,24 @@ static int s_reset(const char *service, const char *role, const char *actor, con
     rq.producer = (char *)producer;
     rq.to_position = to;
     rq.confirm = confirm;
-    return rl_call(&s_env, service, role, actor, "ccip.consumer.reset.v1", &rq.base,
-                   &ccip__consumer_reset_reply__descriptor, (ProtobufCMessage **)out, err, len);
+    ccip_test_cmd cmd = {.service = service,
+                         .role = role,
+                         .actor = actor,
+                         .type = "ccip.consumer.reset.v1",
+                         .msg = &rq.base,
+                         .out = &ccip__consumer_reset_reply__descriptor,
+                         .error = err,
+                         .error_len = len};
+    return ccip_test_send_cmd(&s_svc, &cmd, (ProtobufCMessage **)out);
 }
 
-static int s_ctl(const char *args)
+/* ccipctl with the front door's key, its errors and output into out
+ * (printed too). Returns its exit status. */
+static int s_ctl(const char *args, char *out, size_t len)
 {
-    return rl_sh("CCIP_BUS_COMMANDS=%s CCIP_CURVE_KEY_FILE=%s/allowed/ccipctl.key "
-                 "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub %s/cli/ccipctl %s",
-                 s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    int rc = ccip_test_ctl(&s_svc, out, len, "%s 2>&1", args);
+    printf("ccipctl %s: exit %d\n%s", args, rc, out);
+    return rc;
 }
 
 /* How many of the applications acknowledged from ack `from` on (of type
@@ -157,11 +170,11 @@ static size_t s_count_type(size_t from, const char *type)
 static int s_setup(void **state)
 {
     (void)state;
-    if (rl_cluster_init(&s_cl, "guard", 0) < 0 || ccip_test_env_init(&s_env) < 0 ||
-        rl_services_start(&s_env) < 0)
+    if (rl_cluster_init(&s_cl, "guard", 0) < 0 || ccip_test_svc_init(&s_svc, "intake") < 0 ||
+        rl_services_start(&s_svc) < 0)
         return -1;
     rl_mix mix = {.filings = 1, .accept = 1};
-    s_load = rl_load_new(&s_env, 1, mix);
+    s_load = rl_load_new(&s_svc, 1, mix);
     return s_load && rl_load_prepare(s_load, 60) == 0 ? 0 : -1;
 }
 
@@ -169,8 +182,8 @@ static int s_teardown(void **state)
 {
     (void)state;
     rl_load_destroy(&s_load);
-    rl_services_stop(&s_env);
-    ccip_test_env_cleanup(&s_env, 0);
+    rl_services_stop(&s_svc);
+    ccip_test_svc_stop(&s_svc);
     rl_cluster_do(&s_cl, "destroy");
     return 0;
 }
@@ -189,7 +202,7 @@ static void test_producer_restored_alone(void **state)
     assert_int_equal(s_cursor("stats"), c);
 
     /* intake alone goes back to position k (its outbox moved back). */
-    assert_int_equal(ccip_test_stop(&s_env, s_pid("intake-1"), SIGTERM, 15000), 0);
+    assert_int_equal(ccip_test_stop(&s_svc.env, s_pid("intake-1"), SIGTERM, 15000), 0);
     ccip_db *db = ccip_test_db_connect_in("intake", "intake");
     assert_non_null(db);
     char sql[200];
@@ -197,7 +210,7 @@ static void test_producer_restored_alone(void **state)
              "DELETE FROM outbox WHERE position > %lld; UPDATE outbox_state SET head = %lld", k, k);
     assert_int_equal(ccip_db_command(db, sql), CCIP_DB_OK);
     ccip_db_destroy(&db);
-    if (rl_services_start(&s_env) < 0)
+    if (rl_services_start(&s_svc) < 0)
         s_fail_with_logs("intake did not start again");
 
     /* Both consumers stop, with the error, in their status and their row. */
@@ -213,11 +226,11 @@ static void test_producer_restored_alone(void **state)
     assert_int_equal(rl_sh("grep -F 'producer=intake cursor=%lld producer_head=%lld' "
                            "%s/evaluation-1.log | grep -F 'level=error' | grep -q -F "
                            "'ccipctl admin consumer reset evaluation intake --to N --confirm'",
-                           c, k, s_env.dir),
+                           c, k, s_svc.env.dir),
                      0);
     assert_int_equal(rl_sh("grep -F 'producer=intake cursor=%lld producer_head=%lld' "
                            "%s/stats-1.log | grep -q -F 'level=error'",
-                           c, k, s_env.dir),
+                           c, k, s_svc.env.dir),
                      0);
     assert_int_equal(s_num("evaluation", "SELECT count(*) FROM consumer_cursor WHERE producer = "
                                          "'intake' AND stalled_at IS NOT NULL"),
@@ -230,8 +243,8 @@ static void test_producer_restored_alone(void **state)
     if (rl_load_run(s_load, 0, 12) < 12)
         s_fail_with_logs("intake's new load did not go through");
     assert_true(s_num("intake", "SELECT head FROM outbox_state") >= c + 2);
-    assert_int_equal(ccip_test_stop(&s_env, s_pid("evaluation-1"), SIGTERM, 15000), 0);
-    if (rl_services_start(&s_env) < 0)
+    assert_int_equal(ccip_test_stop(&s_svc.env, s_pid("evaluation-1"), SIGTERM, 15000), 0);
+    if (rl_services_start(&s_svc) < 0)
         s_fail_with_logs("evaluation did not start again");
     s_wait_stalled("evaluation", 1, NULL, 0);
     ccip_test_sleep_ms(2500); /* heartbeats, replays: time to apply, were anything applied */
@@ -259,14 +272,20 @@ static void test_producer_restored_alone(void **state)
     assert_int_equal(s_reset("evaluation", ADMIN, "intake", (uint64_t)k, 0, &r, err, sizeof err),
                      CCIP__STATUS__FAILED_PRECONDITION);
     assert_non_null(strstr(err, "confirm"));
-    char args[300];
+    char args[300], out[4096];
     snprintf(args, sizeof args,
              "--role admin --actor admin-zhou admin consumer reset stats intake --to %lld", k);
-    assert_int_equal(s_ctl(args), 2);
+    assert_int_equal(s_ctl(args, out, sizeof out), 2);
+    assert_non_null(strstr(out, "refused"));
+    assert_non_null(strstr(out, "add --confirm"));
     assert_int_equal(s_cursor("evaluation"), c);
     assert_int_equal(s_cursor("stats"), c);
     s_wait_stalled("stats", 1, NULL, 0);
-    assert_int_equal(s_ctl("--role admin --actor admin-zhou admin consumer status stats"), 0);
+    assert_int_equal(
+        s_ctl("--role admin --actor admin-zhou admin consumer status stats", out, sizeof out), 0);
+    snprintf(want, sizeof want, "cursor %-10lld producer head", c);
+    if (!strstr(out, want) || !strstr(out, "STOPPED: intake's event stream ends at position"))
+        fail_msg("ccipctl admin consumer status stats does not show the stop: %s", out);
 
     /* The reset: both go on from k and apply every new event once. */
     assert_int_equal(s_reset("evaluation", ADMIN, "intake", (uint64_t)k, 1, &r, err, sizeof err),
@@ -277,7 +296,10 @@ static void test_producer_restored_alone(void **state)
              "--role admin --actor admin-zhou admin consumer reset stats intake --to %lld "
              "--confirm",
              k);
-    assert_int_equal(s_ctl(args), 0);
+    assert_int_equal(s_ctl(args, out, sizeof out), 0);
+    snprintf(want, sizeof want, "stats's cursor of intake moved from %lld to %lld; it had stopped",
+             c, k);
+    assert_non_null(strstr(out, want));
     s_wait_stalled("evaluation", 0, NULL, 0);
     s_wait_stalled("stats", 0, NULL, 0);
     if (rl_wait_caught_up(WAIT_MS) < 0)
@@ -288,8 +310,7 @@ static void test_producer_restored_alone(void **state)
     assert_int_equal(s_count_keys(before, "intake.application.file.v1", "stats",
                                   "SELECT count(*) FROM ev_application WHERE application_id IN ("),
                      (long long)files);
-    assert_int_equal(
-        rl_sh("grep -q -F 'an operator reset the cursor' %s/evaluation-1.log", s_env.dir), 0);
+    assert_true(ccip_test_log_contains(&s_svc, "evaluation-1", "an operator reset the cursor"));
 }
 
 int main(void)

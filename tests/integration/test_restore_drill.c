@@ -35,7 +35,7 @@
 
 #include "ccip/stats.pb-c.h"
 #include "ccip_id.h"
-#include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "restore_load.h"
 
 #define CLIENTS  4
@@ -44,13 +44,13 @@
 #define FLUSH_MS 30000
 
 static rl_cluster s_cl;
-static ccip_test_env s_env;
+static ccip_test_svc s_svc;
 static rl_load *s_load;
 
+/* Prints every log, stops everything and fails the test. */
 static void s_fail_with_logs(const char *what)
 {
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
+    ccip_test_fail(&s_svc, what);
 }
 
 static void s_phase(const char *what)
@@ -69,7 +69,7 @@ static void s_lose_and_restore(const char *target)
 {
     if (rl_archive_flush(&s_cl, FLUSH_MS) < 0)
         s_fail_with_logs("WAL was not archived");
-    if (rl_services_stop(&s_env) < 0)
+    if (rl_services_stop(&s_svc) < 0)
         s_fail_with_logs("the services did not stop cleanly");
     assert_int_equal(rl_cluster_do(&s_cl, "wipe"), 0);
     if (target)
@@ -87,7 +87,7 @@ static void s_restored_serves(void)
     int n = 0;
     assert_int_equal(rl_cursors_above_heads(&n), 0);
     assert_true(n >= 6); /* evaluation <- intake, stats <- four, funding <- two, ... */
-    if (rl_services_start(&s_env) < 0)
+    if (rl_services_start(&s_svc) < 0)
         s_fail_with_logs("the services did not start on the restored cluster");
     if (rl_wait_caught_up(WAIT_MS) < 0)
         s_fail_with_logs("the consumers did not catch up after the restore");
@@ -97,34 +97,35 @@ static void s_restored_serves(void)
     if (rl_wait_caught_up(WAIT_MS) < 0)
         s_fail_with_logs("the consumers did not catch up with the new load");
     /* The registration chain verifies, every hash and link recomputed. */
-    assert_int_equal(rl_sh("CCIP_BUS_COMMANDS=%s CCIP_CURVE_KEY_FILE=%s/allowed/ccipctl.key "
-                           "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub %s/cli/ccipctl --role "
-                           "staff --actor staff:li ip audit-chain --key %s/ip-signing.pub",
-                           s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"),
-                           s_env.dir),
-                     0);
+    char out[4096];
+    int rc = ccip_test_ctl(&s_svc, out, sizeof out,
+                           "--role staff --actor staff:li ip audit-chain --key %s/ip-signing.pub",
+                           s_svc.env.dir);
+    printf("%s", out);
+    assert_int_equal(rc, 0);
     /* stats rebuilt from the producers' streams equals what it had live. */
     Ccip__Stats__RebuildRequest rq = CCIP__STATS__REBUILD_REQUEST__INIT;
-    Ccip__Stats__RebuildReply *rb = NULL;
-    char err[512];
-    assert_int_equal(rl_call(&s_env, "stats", "admin", "admin-zhou", "stats.projections.rebuild.v1",
-                             &rq.base, &ccip__stats__rebuild_reply__descriptor,
-                             (ProtobufCMessage **)&rb, err, sizeof err),
-                     0);
+    ccip_test_cmd cmd = {.service = "stats",
+                         .role = "admin",
+                         .actor = "admin-zhou",
+                         .type = "stats.projections.rebuild.v1",
+                         .msg = &rq.base,
+                         .out = &ccip__stats__rebuild_reply__descriptor};
+    Ccip__Stats__RebuildReply *rb = (Ccip__Stats__RebuildReply *)ccip_test_ok_cmd(&s_svc, &cmd);
     assert_string_equal(rb->checksum_before, rb->checksum_after);
-    protobuf_c_message_free_unpacked(&rb->base, NULL);
+    ccip_test_free(rb);
 }
 
 static int s_setup(void **state)
 {
     (void)state;
-    if (rl_cluster_init(&s_cl, "drill", 1) < 0 || ccip_test_env_init(&s_env) < 0)
+    if (rl_cluster_init(&s_cl, "drill", 1) < 0 || ccip_test_svc_init(&s_svc, "intake") < 0)
         return -1;
     /* WAL archiving from the start (the first backup turns it on). */
-    if (rl_backup(&s_cl, "full") < 0 || rl_services_start(&s_env) < 0)
+    if (rl_backup(&s_cl, "full") < 0 || rl_services_start(&s_svc) < 0)
         return -1;
     rl_mix mix = {.filings = 4, .accept = 1, .works = 2, .experts = 1, .programmes = 1};
-    s_load = rl_load_new(&s_env, CLIENTS, mix);
+    s_load = rl_load_new(&s_svc, CLIENTS, mix);
     return s_load && rl_load_prepare(s_load, 6000) == 0 ? 0 : -1;
 }
 
@@ -132,8 +133,8 @@ static int s_teardown(void **state)
 {
     (void)state;
     rl_load_destroy(&s_load);
-    rl_services_stop(&s_env);
-    ccip_test_env_cleanup(&s_env, 0);
+    rl_services_stop(&s_svc);
+    ccip_test_svc_stop(&s_svc);
     rl_cluster_do(&s_cl, "destroy");
     return 0;
 }
