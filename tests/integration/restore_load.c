@@ -324,7 +324,7 @@ typedef struct {
     char uscc[19];  /* its organisation */
     char actor[32]; /* org:<uscc> */
     ccip_client *c; /* its own front door */
-    long next_call; /* next call of its slice */
+    long filed;     /* applications it filed */
     long done;      /* commands acknowledged in this run */
     long n;         /* commands sent overall (names) */
     int failed;     /* a command failed */
@@ -338,8 +338,10 @@ struct rl_load {
     s_kind pattern[64]; /* the mix, one entry per command */
     int npattern;
     char (*calls)[CCIP_UUID_STRLEN + 1];
-    long calls_each;
-    char tag[16]; /* this process's mark in names */
+    long ncalls;    /* calls made by rl_load_prepare */
+    long next_call; /* the next call not yet used: every call is used once, by whichever
+                       client comes first (fixed slices ran out on the fast clients) */
+    char tag[16];   /* this process's mark in names */
     pthread_mutex_t lock;
     rl_ack *acks;
     size_t nacks, cap;
@@ -428,8 +430,9 @@ void rl_load_destroy(rl_load **l)
 int rl_load_prepare(rl_load *l, long applications)
 {
     char err[512];
-    l->calls_each = applications / l->nclients + 1;
-    long n = l->calls_each * l->nclients;
+    long n = applications + l->nclients;
+    l->ncalls = n;
+    l->next_call = 0;
     l->calls = calloc((size_t)n, sizeof *l->calls);
     if (!l->calls)
         return -1;
@@ -569,11 +572,15 @@ static int s_send(s_client *c, const char *service, const char *role, const char
 static int s_file(s_client *c)
 {
     rl_load *l = c->l;
-    if (c->next_call >= l->calls_each) {
-        fprintf(stderr, "restore load: client %d used its %ld calls\n", c->i, l->calls_each);
+    pthread_mutex_lock(&l->lock);
+    long k = l->next_call < l->ncalls ? l->next_call++ : -1;
+    pthread_mutex_unlock(&l->lock);
+    if (k < 0) {
+        fprintf(stderr, "restore load: the %ld calls prepared are used\n", l->ncalls);
         return -1;
     }
-    const char *call = l->calls[(long)c->i * l->calls_each + c->next_call++];
+    const char *call = l->calls[k];
+    c->filed++;
     uint8_t doc[DOC_BYTES];
     memset(doc, ' ', sizeof doc);
     int n = snprintf((char *)doc, sizeof doc, "%%PDF-1.4 business licence of %s for call %s",
@@ -612,7 +619,7 @@ static int s_file(s_client *c)
     char app[CCIP_UUID_STRLEN + 1];
     snprintf(app, sizeof app, "%s", r->application->id);
     protobuf_c_message_free_unpacked(&r->base, NULL);
-    if (!l->accept || c->next_call % 2)
+    if (!l->accept || c->filed % 2)
         return 0;
     /* Every other application is accepted: its event opens a case in
      * evaluation and feeds stats. */

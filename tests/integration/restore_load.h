@@ -137,8 +137,10 @@ typedef struct {
  * front-door key). s must outlive the load. Returns NULL on failure. */
 rl_load *rl_load_new(ccip_test_svc *s, int clients, rl_mix mix);
 
-/* Opens one call through intake and copies it into `applications` calls,
- * registers and verifies each client's organisation. Returns 0 or -1. */
+/* Opens one call through intake and copies it into `applications` calls
+ * (and one more per client), each filed to once, by whichever client
+ * files next; registers and verifies each client's organisation. Returns 0
+ * or -1. */
 int rl_load_prepare(rl_load *l, long applications);
 
 /* Runs the clients until `until_us` (wall clock; 0: no limit) or until
