@@ -182,13 +182,11 @@ static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
 /* ccip.consumer.reset.v1: an operator moves this service's cursor of one
  * producer and so resumes a consumer that stopped (ccip_consumer.h), e.g.
  * after that producer alone was restored to an earlier point. */
-static int s_consumer_reset(ccip_command *cmd)
+static int s_consumer_reset(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    (void)a;
     const ccip_service_def *def = cmd->service->def;
-    Ccip__ConsumerResetRequest *rq = (Ccip__ConsumerResetRequest *)ccip_command_unpack(
-        cmd, &ccip__consumer_reset_request__descriptor);
-    if (!rq)
-        return CCIP_REPLIED;
+    Ccip__ConsumerResetRequest *rq = request;
     char consumed[256] = "";
     size_t i = 0;
     for (; i < def->nsubscriptions; i++)
@@ -230,7 +228,6 @@ static int s_consumer_reset(ccip_command *cmd)
         reply.stalled_reason = r.stalled_reason;
         rc = ccip_command_reply(cmd, &reply.base);
     }
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
