@@ -7,6 +7,7 @@
 # Every descriptor protoc-c generates is declared in its header as
 #   extern const ProtobufCMessageDescriptor <c_name>__descriptor;
 #   extern const ProtobufCEnumDescriptor    <c_name>__descriptor;
+# (protoc-c pads the enum's with spaces, hence " +" below)
 # (nested messages and enums included), which is what is scanned here. The
 # table is in header order; ccip_proto_registry.c sorts it by full name in
 # place (so the arrays are not const).
@@ -20,9 +21,9 @@ foreach(h IN LISTS HEADERS)
     file(RELATIVE_PATH rel "${BASE}" "${h}")
     string(APPEND includes "#include \"${rel}\"\n")
     file(STRINGS "${h}" decls REGEX
-         "^extern const ProtobufC(Message|Enum)Descriptor [A-Za-z0-9_]+__descriptor;$")
+         "^extern const ProtobufC(Message|Enum)Descriptor +[A-Za-z0-9_]+__descriptor;$")
     foreach(d IN LISTS decls)
-        string(REGEX REPLACE "^extern const ProtobufC(Message|Enum)Descriptor ([A-Za-z0-9_]+);$"
+        string(REGEX REPLACE "^extern const ProtobufC(Message|Enum)Descriptor +([A-Za-z0-9_]+);$"
                              "\\1;\\2" kind_name "${d}")
         list(GET kind_name 0 kind)
         list(GET kind_name 1 name)

@@ -13,7 +13,7 @@
 
 /* The member at byte offset `off` of a message struct (protobuf-c lays
  * every field out at the offset its descriptor names). */
-#define S_MEMBER(type, msg, off) (*(type *)((uint8_t *)(msg) + (off)))
+#define S_MEMBER(type, msg, off)  (*(type *)((uint8_t *)(msg) + (off)))
 #define S_CMEMBER(type, msg, off) (*(const type *)((const uint8_t *)(msg) + (off)))
 
 /* Longest JSON name of a field; protoc refuses nothing longer in practice,
@@ -429,8 +429,9 @@ static json_t *s_message_json(const ProtobufCMessage *m, int flags)
             v = s_value_json(f, (const uint8_t *)m + f->offset, flags);
         }
         char name[S_NAME_MAX];
-        const char *key =
-            (flags & CCIP_PBJSON_PROTO_NAMES) ? f->name : ccip_pbjson_field_name(f, name, sizeof name);
+        const char *key = (flags & CCIP_PBJSON_PROTO_NAMES)
+                              ? f->name
+                              : ccip_pbjson_field_name(f, name, sizeof name);
         /* json_object_set_new takes v even when it fails, NULL included. */
         if (!v || json_object_set_new(o, key, v) < 0) {
             json_decref(o);
@@ -450,11 +451,11 @@ json_t *ccip_pbjson_from_message(const ProtobufCMessage *msg, int flags)
 /* ---- JSON -> message ------------------------------------------------------ */
 
 typedef struct {
-    char *err;              /* where the sentence goes (may be NULL) */
-    size_t errlen;          /* its size */
-    char path[S_PATH_MAX];  /* the field being read, as the client named it */
-    size_t pathlen;         /* strlen(path) */
-    int failed;             /* a sentence was written */
+    char *err;             /* where the sentence goes (may be NULL) */
+    size_t errlen;         /* its size */
+    char path[S_PATH_MAX]; /* the field being read, as the client named it */
+    size_t pathlen;        /* strlen(path) */
+    int failed;            /* a sentence was written */
 } s_parse;
 
 static void s_fail(s_parse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -592,8 +593,8 @@ static int s_integer(s_parse *ps, const json_t *v, const s_range *r, uint64_t *o
             s_fail(ps, "field `%s` must be an integer between %" PRId64 " and %" PRId64 ", got %s",
                    ps->path, r->min, r->max, s_show(v, shown, sizeof shown));
         else
-            s_fail(ps, "field `%s` must be an integer between 0 and %" PRIu64 ", got %s",
-                   ps->path, r->umax, s_show(v, shown, sizeof shown));
+            s_fail(ps, "field `%s` must be an integer between 0 and %" PRIu64 ", got %s", ps->path,
+                   r->umax, s_show(v, shown, sizeof shown));
         return -1;
     }
     *out = neg ? (uint64_t)0 - mag : mag;
@@ -852,8 +853,9 @@ static int s_parse_field(s_parse *ps, ProtobufCMessage *m, const ProtobufCFieldD
         size_t old = s_path_push(ps, "[%zu]", i);
         int rc;
         if (json_is_null(e)) {
-            s_fail(ps, "field `%s` must not be null (null stands for an absent field, not an "
-                       "element of an array)",
+            s_fail(ps,
+                   "field `%s` must not be null (null stands for an absent field, not an "
+                   "element of an array)",
                    ps->path);
             rc = -1;
         } else {
@@ -954,7 +956,8 @@ static ProtobufCMessage *s_parse_message(s_parse *ps, const ProtobufCMessageDesc
                 const ProtobufCFieldDescriptor *other =
                     protobuf_c_message_descriptor_get_field(d, set);
                 const char *other_key = other ? seen[other - d->fields] : "?";
-                s_fail(ps, "fields `%s%s%s` and `%s%s%s` are members of one oneof; give at most one",
+                s_fail(ps,
+                       "fields `%s%s%s` and `%s%s%s` are members of one oneof; give at most one",
                        ps->path, dot, other_key, ps->path, dot, key);
                 goto fail;
             }
@@ -1016,8 +1019,8 @@ static int s_schema_enum(const ProtobufCEnumDescriptor *e, json_t *components)
         }
     if (!names)
         return -1;
-    return s_set(components, e->name, json_pack("{s:s,s:s,s:o}", "title", e->name, "type", "string",
-                                                 "enum", names));
+    return s_set(components, e->name,
+                 json_pack("{s:s,s:s,s:o}", "title", e->name, "type", "string", "enum", names));
 }
 
 /* The schema of one value of field f (an element, for repeated fields). */
@@ -1113,8 +1116,8 @@ static int s_schema_message(const ProtobufCMessageDescriptor *d, json_t *compone
 {
     if (json_object_get(components, d->name))
         return 0;
-    json_t *schema = json_pack("{s:s,s:s,s:b}", "title", d->name, "type", "object",
-                               "additionalProperties", 0);
+    json_t *schema =
+        json_pack("{s:s,s:s,s:b}", "title", d->name, "type", "object", "additionalProperties", 0);
     if (s_set(components, d->name, schema) < 0)
         return -1;
     json_t *props = json_object();

@@ -48,6 +48,17 @@ const ProtobufCMessageDescriptor *ccip_proto_message_at(size_t i)
     return i < ccip_proto_table_message_count ? ccip_proto_table_messages[i] : NULL;
 }
 
+size_t ccip_proto_enum_count(void)
+{
+    return ccip_proto_table_enum_count;
+}
+
+const ProtobufCEnumDescriptor *ccip_proto_enum_at(size_t i)
+{
+    pthread_once(&s_once, s_init);
+    return i < ccip_proto_table_enum_count ? ccip_proto_table_enums[i] : NULL;
+}
+
 const ProtobufCMessageDescriptor *ccip_proto_message_find(const char *name)
 {
     if (!name)
