@@ -151,6 +151,8 @@ static const char *s_reason(unsigned status)
         return "Request Timeout";
     case 409:
         return "Conflict";
+    case 411:
+        return "Length Required";
     case 413:
         return "Content Too Large";
     case 415:
@@ -193,7 +195,7 @@ static void s_set_body(gateway_request *rq, unsigned status, const char *type, c
 {
     free(rq->resp.body);
     rq->resp.status = status;
-    rq->resp.content_type = type;
+    snprintf(rq->resp.content_type, sizeof rq->resp.content_type, "%s", type);
     rq->resp.body = body;
     rq->resp.len = len;
     rq->answered = 1;
@@ -859,7 +861,7 @@ static enum MHD_Result s_queue(gateway_request *rq)
     if (!resp)
         return MHD_NO;
     r->body = NULL; /* the response frees it */
-    if (r->content_type)
+    if (r->content_type[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -935,6 +937,19 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *te =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (te && !cl) {
+            /* A body of unknown length could only be refused once too much
+             * of it arrived, and libmicrohttpd sends an answer only after
+             * the whole request: so the length must be known at once. */
+            gateway_reply_problem(rq, 411, "INVALID_ARGUMENT",
+                                  "send the body with a Content-Length (at most %zu bytes here); "
+                                  "chunked bodies are not accepted",
+                                  rq->max);
+            rq->refused = 1;
+            return s_queue(rq);
+        }
         if (cl && strtoull(cl, NULL, 10) > rq->max) {
             gateway_reply_problem(rq, 413, "PAYLOAD_TOO_LARGE",
                                   "the body of %s bytes is larger than the %zu bytes allowed "

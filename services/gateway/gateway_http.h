@@ -59,7 +59,7 @@ typedef struct {
     unsigned status; /* HTTP status */
     char *body;      /* malloc'd; freed after sending */
     size_t len;
-    const char *content_type; /* static */
+    char content_type[128]; /* copied: a document's own media type outlives its message */
     struct {
         char name[40];
         char *value; /* malloc'd */
