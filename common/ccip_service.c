@@ -53,6 +53,7 @@ struct ccip_service {
     char server_key[CCIP_KEY_Z85_LEN + 1];
     char conninfo[1024];
     int64_t started_us;
+    int def_started; /* def->start returned 0: def->stop runs at shutdown */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -468,6 +469,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         return -1;
     if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
+    svc->def_started = 1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,
                          .server_public = svc->server_key,
@@ -556,6 +558,9 @@ static void s_stop(ccip_service *svc)
     }
     free(svc->threads);
     svc->threads = NULL;
+    if (svc->def_started && svc->def->stop)
+        svc->def->stop(svc);
+    svc->def_started = 0;
     if (svc->batcher) {
         uint64_t commands = 0, batches = 0;
         ccip_batcher_counts(svc->batcher, &commands, &batches);

@@ -105,6 +105,11 @@ typedef struct {
      * Returns 0, or -1 with a sentence in err: the service then does not
      * start (exit status 1). */
     int (*start)(const ccip_service *svc, char *err, size_t errlen);
+    /* Optional: stops what start started (a server of the service's own),
+     * called once at shutdown when start returned 0, after the command slots
+     * finished their commands in hand and before the relay, the consumers
+     * and the database connections go. */
+    void (*stop)(const ccip_service *svc);
 } ccip_service_def;
 
 /* Runs the service until SIGTERM. Returns the process exit status: 0 after
