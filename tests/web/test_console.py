@@ -118,8 +118,9 @@ def test_ports(b):
     check(not bad, "usccCheck disagrees with the cases: " + "; ".join(bad))
     check(r["money"] == ["¥1,234,567.89", "-¥0.05", "¥0.00", "¥90,071,992,547,409.93",
                          "123450", "1", None, None], f"money: {r['money']}")
-    # 1796000000123456 us = 2026-11-28 23:33:20 UTC = 2026-11-29 07:33 in Beijing
-    check(r["time"] == ["2026-11-29 07:33", "1798732800000000"], f"Beijing time: {r['time']}")
+    # 1796000000123456 us = 2026-11-30 00:53:20 UTC = 08:53 in Beijing; 2027-01-01
+    # 00:00 in Beijing = 2026-12-31 16:00 UTC
+    check(r["time"] == ["2026-11-30 08:53", "1798732800000000"], f"Beijing time: {r['time']}")
     check(r["district"] == "朝阳区", f"district name: {r['district']}")
     b.step("ports-checked")
 
@@ -229,7 +230,7 @@ def test_path(w, people):
     staff.step("assignment-proposed")
     staff.click(ZH["assign.make"])
     staff.wait(lambda: w.expert_id in staff.text() and w.agency_id in staff.text()
-               and ZH["assign.make"] not in staff.text(), "the assignment")
+               and ZH["assign.make"] not in staff.text(), "the assignment (and no empty seat left)")
     staff.step("assigned")
     w.case_id = staff.d.execute_script("return location.hash.split('/')[3]")
 

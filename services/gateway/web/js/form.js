@@ -121,8 +121,8 @@ export class Field {
     this.serverError = Boolean(fromService);
     this.input.setAttribute('aria-invalid', 'true');
     clear(this.error);
-    if (fromService) this.error.append(h('span', { class: 'from-service' }, t('form.service_says')), ' ');
-    this.error.append(text);
+    if (fromService) this.error.append(h('span', { class: 'from-service' }, t('form.service_says')), ' ', h('span', { lang: 'en' }, text));
+    else this.error.append(text);
   }
 
   clearError() {
@@ -228,6 +228,6 @@ export class Form {
   showAlert(text, lead) {
     clear(this.alert);
     this.alert.classList.add('shown');
-    this.alert.append(h('p', null, h('span', { class: 'from-service' }, lead || t('form.service_says')), ' ', text));
+    this.alert.append(h('p', null, h('span', { class: 'from-service' }, lead || t('form.service_says')), ' ', h('span', { lang: 'en' }, text)));
   }
 }

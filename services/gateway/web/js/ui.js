@@ -43,13 +43,14 @@ export function link(href, text, cls) {
   return h('a', { href, class: cls || null }, text);
 }
 
-/* A timeline of [{at (us), title, text}] oldest first. */
+/* A timeline of [{at (us), title, text, textLang}] oldest first; textLang
+ * marks a service's sentence, which is English. */
 export function timeline(items, label) {
   return h('ol', { class: 'timeline', 'aria-label': label },
     items.map((i) => h('li', null,
       h('time', { datetime: i.iso || null }, dateTime(i.at)),
       h('strong', null, i.title),
-      i.text ? h('p', null, i.text) : null)));
+      i.text ? h('p', { lang: i.textLang || null }, i.text) : null)));
 }
 
 export function loading() {

@@ -349,13 +349,14 @@ export async function application(page, ctx) {
   ctx.title(c.title || t('apps.untitled'));
   const staff = ctx.kind === 'STAFF' || ctx.kind === 'ADMIN';
   page.append(heading(c.title || t('apps.untitled'), a.callTitle));
-  page.append(h('p', { class: 'status-line' }, t('app.status'), ': ', applicantBadge(v.status), ' ', v.message || ''));
+  page.append(h('p', { class: 'status-line' }, t('app.status'), t('common.colon'), applicantBadge(v.status), ' ',
+    v.message ? h('span', { lang: 'en', class: 'service-text' }, v.message) : null));
   if (!staff && (v.status === 'APPLICANT_DRAFT' || v.status === 'APPLICANT_ACTION_REQUIRED')) {
     page.append(h('p', null, link(`#/applications/${id}/edit`, t('app.edit'))));
   }
   if (staff) page.append(await s_staffActions(a, ctx));
   page.append(section(t('app.timeline'), timeline((v.timeline || []).map((e) => ({
-    at: e.atUs, title: te('ApplicantStatus', e.status), text: e.message,
+    at: e.atUs, title: te('ApplicantStatus', e.status), text: e.message, textLang: 'en',
   })), t('app.timeline'))));
   const fx = [
     [t('field.applicant'), `${a.applicantName} (${fmtUscc(a.applicantUscc)})`],

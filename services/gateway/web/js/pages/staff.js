@@ -145,6 +145,15 @@ function s_candidates(reply) {
     reply.agencyMissing ? notice(t('assign.agency_missing'), 'warn') : null);
 }
 
+/* A seat of the current round is empty: no live investigation, or fewer
+ * live reviews than the panel's size. */
+function s_needsAssignment(c) {
+  if (c.status === 'CASE_OPEN') return true;
+  if (c.status !== 'CASE_IN_EVALUATION') return false;
+  const live = (x) => x.round === c.round && ['TASK_ASSIGNED', 'TASK_ACCEPTED', 'TASK_DONE'].includes(x.status);
+  return !(c.investigations || []).some(live) || (c.reviews || []).filter(live).length < (c.panelSize || 1);
+}
+
 export async function case_(page, ctx) {
   const id = ctx.params.id;
   const c = (await api.get(`/api/v1/evaluation/cases/${encodeURIComponent(id)}`)).case;
@@ -152,7 +161,7 @@ export async function case_(page, ctx) {
   page.append(heading(c.title, `${c.applicantName} · ${te('CaseStatus', c.status)}`));
   page.append(section(t('case.facts'), caseFacts(c)));
   const path = `/api/v1/evaluation/cases/${encodeURIComponent(id)}`;
-  if (c.status === 'CASE_OPEN' || c.status === 'CASE_IN_EVALUATION') {
+  if (s_needsAssignment(c)) {
     const out = h('div');
     const picks = (v) => {
       const p = [];
