@@ -37,7 +37,8 @@ int ccip_envelope_pack(const Ccip__Envelope *env, zmq_msg_t *msg);
 int ccip_envelope_pack_buf(const Ccip__Envelope *env, uint8_t **out, size_t *len);
 
 /* Decodes len bytes. Refuses input longer than max_bytes, input the decoder
- * rejects, and envelopes whose type is not a valid type name. Returns the
+ * rejects (and a field numbered 0, which protobuf-c keeps but then cannot
+ * decode once re-packed), and envelopes whose type is not a valid type name. Returns the
  * envelope (free with ccip_envelope_free) or NULL with a sentence in err. */
 Ccip__Envelope *ccip_envelope_unpack(const void *data, size_t len, size_t max_bytes, char *err,
                                      size_t errlen);

@@ -417,7 +417,7 @@ static json_t *s_message_json(const ProtobufCMessage *m, int flags)
         json_t *v;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t n = S_CMEMBER(size_t, m, f->quantifier_offset);
-            const uint8_t *arr = S_CMEMBER(const uint8_t *, m, f->offset);
+            const uint8_t *arr = S_CMEMBER(uint8_t *, m, f->offset);
             size_t esz = s_elem_size(f->type);
             v = json_array();
             for (size_t k = 0; v && arr && k < n; k++)
