@@ -54,7 +54,9 @@ static void s_usage(FILE *f)
           "  ip COMMAND ...                           IP registry: register, verify receipts,\n"
           "                                           audit the chain, trade, disputes\n"
           "  stats COMMAND ...                        quarterly reports, completeness, analysis,\n"
-          "                                           indicators from events, releases\n\n"
+          "                                           indicators from events, releases\n"
+          "  gateway COMMAND ...                      accounts, role bindings, invitations,\n"
+          "                                           password resets of the web front door\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
           "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
@@ -225,6 +227,8 @@ int main(int argc, char **argv)
         rc = ctl_ip(&o, nargs, args);
     } else if (strcmp(args[0], "stats") == 0) {
         rc = ctl_stats(&o, nargs, args);
+    } else if (strcmp(args[0], "gateway") == 0) {
+        rc = ctl_gateway(&o, nargs, args);
     } else {
         fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
         rc = CTL_USAGE;

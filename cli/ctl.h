@@ -163,4 +163,8 @@ int ctl_ip(ctl_opts *o, int argc, char **argv);
  * event-derived indicators, releases (cli/ctl_stats.c). */
 int ctl_stats(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl gateway ...: accounts, bindings, invitations, password resets
+ * (cli/ctl_gateway.c). */
+int ctl_gateway(ctl_opts *o, int argc, char **argv);
+
 #endif

@@ -140,8 +140,13 @@ static int s_emit_binding(ccip_db *db, s_tx *t, const char *type, const char *ac
  * kept). */
 static void s_login_norm(const char *in, char out[GATEWAY_LOGIN_MAX + 1])
 {
+    /* cut on a character boundary: the login as typed goes into the audit,
+     * a text column, and half a UTF-8 character would make that fail */
+    size_t len = in ? strlen(in) : 0;
+    size_t max =
+        ccip_utf8_boundary(in ? in : "", len < GATEWAY_LOGIN_MAX ? len : GATEWAY_LOGIN_MAX);
     size_t n = 0;
-    for (; in && in[n] && n < GATEWAY_LOGIN_MAX; n++)
+    for (; n < max; n++)
         out[n] = (char)tolower((unsigned char)in[n]);
     out[n] = '\0';
 }

@@ -67,6 +67,12 @@ typedef struct {
     int64_t last_seen_us;
 } gateway_session_row;
 
+/* A number that changes whenever this process writes something that changes
+ * what a session acts as (a session ended or switched, a binding granted,
+ * confirmed or revoked, a password changed): a cache of sessions
+ * (gateway_http.c) drops what it holds when it moves. */
+unsigned gateway_store_generation(void);
+
 /* ---- accounts ------------------------------------------------------------ */
 
 /* Inserts an account. Returns CCIP_DB_OK, GATEWAY_STORE_NONE when the login

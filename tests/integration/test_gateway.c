@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -1589,6 +1590,57 @@ static void test_password_reset(void **state)
     s_resp_free(&r);
 }
 
+/* Runs ccipctl of the build as the operator's front door; its output into
+ * out. Returns its exit status. */
+static int s_ctl(char *out, size_t len, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
+             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s 2>&1",
+             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, len - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ccipctl gateway: an admin invites, the invitee accepts over HTTP, the
+ * account is read back; staff may not invite an admin. */
+static void test_ccipctl_gateway(void **state)
+{
+    (void)state;
+    char out[8192];
+    int rc = s_ctl(out, sizeof out,
+                   "--json --role admin --actor person:root gateway invite --email "
+                   "analyst@example.cn --kind analyst --hours 2");
+    if (rc != 0)
+        fail_msg("ccipctl gateway invite: %d: %s", rc, out);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    char token[64];
+    snprintf(token, sizeof token, "%s", s_str(j, "token"));
+    assert_string_equal(s_str(j, "kind"), "ANALYST");
+    json_decref(j);
+    s_who w;
+    s_accept_new(&w, "analyst", token, 0);
+    char args[300];
+    snprintf(args, sizeof args, "--role staff --actor person:ops gateway account get --login %s",
+             w.login);
+    rc = s_ctl(out, sizeof out, args);
+    if (rc != 0)
+        fail_msg("ccipctl gateway account get: %d: %s", rc, out);
+    assert_non_null(strstr(out, "ANALYST"));
+    assert_non_null(strstr(out, w.login));
+    rc = s_ctl(out, sizeof out,
+               "--role staff --actor person:ops gateway invite --email x@example.cn --kind admin");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "only an admin"));
+    rc = s_ctl(out, sizeof out, "gateway binding revoke");
+    assert_int_equal(rc, 2);
+}
+
 /* SIGTERM: the gateway finishes, stops its HTTP threads with the service
  * (the stop hook) and exits 0 (under AddressSanitizer: nothing leaked). */
 static void test_clean_shutdown(void **state)
@@ -1631,6 +1683,7 @@ int main(void)
         cmocka_unit_test(test_idempotency_key),
         cmocka_unit_test(test_password_reset),
         cmocka_unit_test(test_status_mapping),
+        cmocka_unit_test(test_ccipctl_gateway),
         cmocka_unit_test(test_clean_shutdown),
     };
     /* CCIP_TEST_FILTER=test_csrf* runs only the matching tests (the set-up
