@@ -2,8 +2,9 @@
  * console_harness: a real installation for the web console's browser tests
  * and benchmark, the way the integration tests make theirs
  * (tests/support/ccip_test_proc.h): fresh keys, the real bus, intake,
- * evaluation, stats and the gateway serving services/gateway/web on a free
- * loopback port, against the PostgreSQL of scripts/test (or scripts/bench).
+ * evaluation, funding, ip, stats and the gateway serving services/gateway/web
+ * on a free loopback port, against the PostgreSQL of scripts/test (or
+ * scripts/bench).
  * Then the first admin's invitation is made through the bus with the
  * operator's front-door key (as ccipctl would: nobody can sign up as an
  * admin), and the Python driver named on the command line runs with
@@ -15,7 +16,9 @@
  *
  * and, in OUT_DIR, a registration receipt made and signed by ip's own code
  * (ip_receipts.h) for the receipt check in the browser: receipt.txt, the
- * platform key's ip-signing.pub and the work's content work.txt.
+ * platform key's ip-signing.pub and the work's content work.txt. The ip
+ * service signs with that same key (so the key the console fetches from
+ * /api/v1/ip/keys is the receipt's).
  *
  * Its exit status is the harness's; the services' logs are printed when it
  * fails. Usage: console_harness DRIVER.py OUT_DIR [ARGS...]
@@ -153,8 +156,9 @@ static int s_write(const char *dir, const char *name, const void *data, size_t l
     return fclose(f) == 0 ? 0 : -1;
 }
 
-/* A receipt of a made-up registration, signed with a fresh key. */
-static int s_receipt(const char *dir)
+/* A receipt of a made-up registration, signed with a fresh key that is also
+ * saved as key_dir/ip-signing.key for the ip service. */
+static int s_receipt(const char *dir, const char *key_dir)
 {
     static const char content[] = "A poem registered for the console's receipt check.\n";
     ip_key k;
@@ -164,11 +168,14 @@ static int s_receipt(const char *dir)
     snprintf(r.work_id, sizeof r.work_id, "0193b6c2-5d0e-7a31-8c4f-2e9d1b7a6c55");
     crypto_hash_sha256(r.content_sha256, (const uint8_t *)content, strlen(content));
     memset(r.chain_hash, 0x5a, sizeof r.chain_hash);
-    char text[IP_RECEIPT_MAX], pub[1024];
+    char text[IP_RECEIPT_MAX], pub[1024], err[300];
     int n = ip_receipt_sign(&r, &k) == 0 ? ip_receipt_format(&r, text, sizeof text) : -1;
     int p = ip_key_public_text(&k, pub, sizeof pub);
+    int saved = ip_key_save(key_dir, "ip-signing", &k, err, sizeof err);
     ip_key_wipe(&k);
-    if (n < 0 || p < 0)
+    if (saved < 0)
+        fprintf(stderr, "harness: %s\n", err);
+    if (n < 0 || p < 0 || saved < 0)
         return -1;
     return s_write(dir, "receipt.txt", text, (size_t)n) < 0 ||
                    s_write(dir, "ip-signing.pub", pub, (size_t)p) < 0 ||
@@ -220,13 +227,16 @@ int main(int argc, char **argv)
         return 2;
     }
     mkdir(argv[2], 0755);
-    if (s_receipt(argv[2]) < 0) {
-        fprintf(stderr, "harness: could not make the test receipt\n");
-        return 1;
-    }
     if (ccip_test_env_init(&s_env) < 0)
         return 1;
-    char dir[400], err[300], web[600], listen[64];
+    char dir[400], err[300], web[600], listen[64], key[600];
+    if (s_receipt(argv[2], s_env.dir) < 0) {
+        fprintf(stderr, "harness: could not make the test receipt\n");
+        ccip_test_env_cleanup(&s_env, 0);
+        return 1;
+    }
+    snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
+    setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     ccip_keypair kp;
     snprintf(dir, sizeof dir, "%s/allowed", s_env.dir);
     if (ccip_keypair_generate(&kp) < 0 ||
@@ -248,6 +258,8 @@ int main(int argc, char **argv)
         ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-web") < 0 ||
         ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
                                 "evaluation-web") < 0 ||
+        ccip_test_start_service(&s_env, "services/funding/funding", "funding", "funding-web") < 0 ||
+        ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-web") < 0 ||
         ccip_test_start_service(&s_env, "services/stats/stats", "stats", "stats-web") < 0 ||
         ccip_test_start_service(&s_env, "services/gateway/gateway", "gateway", "gateway-web") < 0)
         goto done;

@@ -59,18 +59,31 @@ _last_step = {}
 
 
 def totp(secret_b32):
-    """The next code of the secret: a 30 s step not used before (the gateway
-    takes each step's code once), waiting for the next step when needed."""
+    """A code of the secret the gateway takes now: the current 30 s step, or
+    the next one (the gateway allows one step of skew either way) when the
+    current step's code was used already (each step's code is good once).
+    Two codes in one step never wait; a third waits for the next step."""
     key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    while True:
-        step = int(time.time()) // TOTP_STEP
-        if step > _last_step.get(secret_b32, -1):
-            break
-        time.sleep(TOTP_STEP - time.time() % TOTP_STEP + 0.2)
+    now = int(time.time()) // TOTP_STEP
+    step = max(now, _last_step.get(secret_b32, -1) + 1)
+    if step > now + 1:
+        WebDriverWait(None, 2 * TOTP_STEP, poll_frequency=0.5).until(
+            lambda _: int(time.time()) // TOTP_STEP + 1 >= step)
     _last_step[secret_b32] = step
     h = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
     o = h[-1] & 15
     return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def beijing_quarter():
+    """The current quarter in Beijing, "2027Q1"."""
+    t = time.gmtime(time.time() + 8 * 3600)
+    return f"{t.tm_year}Q{(t.tm_mon - 1) // 3 + 1}"
+
+
+def beijing_today():
+    """Today's date in Beijing (UTC+8), as a date field wants it."""
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
 
 
 # ---- the API, for fixtures ---------------------------------------------------------------
@@ -245,11 +258,16 @@ class Browser:
             " && !document.querySelector('button:disabled');"))
 
     def open(self, hash_="#/"):
-        if self.d.current_url.startswith(URL):
-            self.d.execute_script("location.hash = arguments[0]", hash_)
-            time.sleep(0.05)
-        else:
+        """Goes to the page of hash_ and waits for it. Within the console the
+        page is marked loading first, so that settle() cannot mistake the
+        page being left for the one asked for."""
+        if not self.d.current_url.startswith(URL):
             self.d.get(URL + "/" + hash_)
+        elif self.d.execute_script("return location.hash || '#/'") == hash_:
+            self.d.refresh()
+        else:
+            self.d.execute_script(
+                "document.getElementById('main').dataset.page = 'loading'; location.hash = arguments[0]", hash_)
         self.settle()
 
     def reload(self):
@@ -271,16 +289,18 @@ class Browser:
                           f"the page says: {errors or self.text()[:300]}")
 
     def until_reloaded(self, cond, what, timeout=30):
-        """Reloads the page until cond() holds (for effects that arrive by events)."""
-        end = time.time() + timeout
-        while True:
+        """Reloads the page every half second until cond() holds (for effects
+        that arrive by events, which a page shows when it is drawn again)."""
+        def fresh(_):
             if cond():
-                return
-            if time.time() > end:
-                self.shot("TIMEOUT")
-                raise Failure(f"{self.who}: {what} did not happen within {timeout} s")
-            time.sleep(0.5)
+                return True
             self.reload()
+            return cond()
+        try:
+            WebDriverWait(self.d, timeout, poll_frequency=0.5).until(fresh)
+        except TimeoutException:
+            self.shot("TIMEOUT")
+            raise Failure(f"{self.who}: {what} did not happen within {timeout} s") from None
 
     # -- controls --
 
@@ -340,9 +360,12 @@ class Browser:
         """The page at a phone's width: nothing wider than the screen."""
         size = self.d.get_window_size()
         self.d.set_window_size(width, 844)
-        time.sleep(0.2)
+        WebDriverWait(self.d, 5, poll_frequency=0.05).until(
+            lambda d: d.execute_script("return window.innerWidth") <= width)
         over = self.d.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         self.shot(f"{step}-{width}px")
         self.d.set_window_size(size["width"], size["height"])
+        WebDriverWait(self.d, 5, poll_frequency=0.05).until(
+            lambda d: d.execute_script("return window.innerWidth") > width)
         check(over <= 1, f"{self.who}: {step} is {over} px wider than a {width} px screen")

@@ -15,9 +15,16 @@ real gateway, bus, services and PostgreSQL (console_harness starts them).
      organisation: the "not allowed" page, not the data;
   5. public pages: open calls, bulletins, listings, providers, and an IP
      receipt checked in the browser (a good one, a tampered one);
+  6. the designated cluster's quarterly report: its operator (the
+     applicant) fills it in (a value refused as typed, the service's finding
+     at its indicator), the district reviews it, the center accepts it, the
+     analyst sees it complete, reads the analysis and publishes the
+     bulletin, which anyone then reads with its charts;
+  7. the language switch: the console in English (nothing of its own text
+     left in Chinese), kept across a reload, and back;
 and on every page visited: a lang attribute, a title, labelled controls, no
 console error and no CSP violation (Browser.verify_page). Accounts that are
-not under test (admin, staff, office) and the registers (call, score sheet,
+not under test (admin, staff, office, analyst, district) and the registers (call, score sheet,
 expert, agency) are made through the API as fixtures.
 
 A screenshot of every step is saved in CCIP_CONSOLE_OUT.
@@ -27,8 +34,8 @@ import sys
 import time
 import traceback
 
-from console_test import (EN, OUT, PASSWORD, URL, ZH, Api, Browser, Failure, check, stamp,
-                          totp, uscc)
+from console_test import (EN, OUT, PASSWORD, URL, ZH, Api, Browser, Failure, beijing_quarter,
+                          beijing_today, check, stamp, totp, uscc)
 
 HOUR_US = 3600 * 1000000
 DAY_US = 24 * HOUR_US
@@ -47,6 +54,8 @@ class World:
         self.admin.enrol_totp()
         self.staff = self.person("STAFF", "", f"staff.{self.s}", totp_=True)
         self.office = self.person("OFFICE", "", f"office.{self.s}", totp_=True)
+        self.analyst = self.person("ANALYST", "", f"analyst.{self.s}", totp_=True)
+        self.district = self.person("DISTRICT", DISTRICT, f"district.{self.s}")
         now = int(time.time()) * 1000000
         self.call = self.open_call(f"2027 集聚区认定（浏览器测试 {self.s}）", now)
         self.call_b = self.open_call(f"2027 集聚区认定（截止测试 {self.s}）", now)
@@ -206,6 +215,8 @@ def test_path(w, people):
     app.wait(lambda: app.page() == "applicant.application", "the submitted application")
     app.step("submitted")
     check(ZH["enum.ApplicantStatus.APPLICANT_RECEIVED"] in app.text(), "the application is not shown as received")
+    # intake's sentence for the applicant, in Chinese (applicant.js SENTENCES).
+    check(ZH["timeline.submitted"] in app.text(), "intake's sentence is not shown in Chinese")
     w.app_id = app.d.execute_script("return location.hash.split('/')[2]")
 
     # Staff accept it from the queue.
@@ -277,7 +288,7 @@ def test_path(w, people):
     ag.step("agency-tasks")
     ag.click("朗园 Station 数字文化集聚区")
     ag.wait(lambda: ag.page() == "agency.report", "the report page")
-    ag.set_value("visit_date_us", time.strftime("%Y-%m-%d"))
+    ag.set_value("visit_date_us", beijing_today())
     ag.fill("findings", "现场查看了园区的 12 栋建筑，入驻率 92%，配套完善。")
     ag.fill("verdict", "VERDICT_MEETS")
     ag.fill("documents", write_doc("site-photos.txt", "photos of the site\n"))
@@ -315,6 +326,7 @@ def test_path(w, people):
     approved = ZH["enum.ApplicantStatus.APPLICANT_APPROVED"]
     app.until_reloaded(lambda: approved in app.d.find_element("css selector", "ol.timeline").text,
                        "the approval in the applicant's timeline")
+    check(ZH["timeline.approved"] in app.text(), "the approval's sentence is not shown in Chinese")
     app.step("timeline-approved")
     app.narrow("timeline-approved")
 
@@ -463,6 +475,128 @@ def test_public(w, people):
     p.step("receipt-tampered")
 
 
+# ---- 6. the designated cluster's quarterly report: operator, district, center, analyst ------------
+
+def test_stats(w, people):
+    # The office's approval designated the cluster; stats put it on the roster
+    # (evaluation's event): its operator, the applicant, fills in the report.
+    app = people["applicant"]
+    app.open("#/cluster-reports")
+    app.until_reloaded(lambda: "朗园 Station" in app.text(), "the designated cluster on the applicant's roster")
+    app.step("cluster-reports")
+    app.click(ZH["creports.fill"].replace("{quarter}", beijing_quarter()))
+    app.wait(lambda: app.page() == "reports.clusterReport", "the report form")
+    # Checked as typed: a count is a whole number.
+    app.fill("values.enterprises", "120.5")
+    check(ZH["check.value_whole"] in app.field_error("values.enterprises"), "a count with decimals is not refused as typed")
+    for name, value in (("values.enterprises", "120"), ("values.employees", "3500"),
+                        ("values.operating_revenue", "12,345,678.90"), ("values.total_profit", "23456789"),
+                        ("values.taxes_paid", "456789.10"), ("values.occupancy_rate", "92.5")):
+        app.fill(name, value)
+    app.step("report-form")
+    # The service's check: profit above revenue, shown at the profit.
+    app.click(ZH["sreport.submit"])
+    want = ZH["finding.profit_within_revenue"].replace("{indicator}", ZH["indicator.total_profit"])
+    app.wait(lambda: want in app.field_error("values.total_profit"), "the service's finding at the profit")
+    app.step("report-finding")
+    app.fill("values.total_profit", "-1234.5")  # a loss: allowed for profit
+    app.click(ZH["sreport.submit"])
+    app.wait(lambda: ZH["enum.stats.ReportStatus.SUBMITTED"] in app.text() and not app.d.find_elements("css selector", "form"),
+             "the submitted report")
+    check("-¥1,234.50" in app.text() and "92.50%" in app.text(), "the submitted values are not shown as entered")
+    app.step("report-submitted")
+
+    # The district's statistics office reviews it.
+    dist = people["district"] = Browser("district")
+    dist.sign_in(w.district.login)
+    check(dist.page() == "reports.reports", f"the district starts at {dist.page()}, not its reports")
+    check(ZH["sreports.todo"].split("{")[0] in dist.text(), "the district is not told a report waits")
+    dist.click("朗园 Station")
+    dist.wait(lambda: dist.page() == "reports.report", "the report to review")
+    check("¥12,345,678.90" in dist.text(), "the district does not see the values")
+    dist.step("district-review")
+    dist.click(ZH["sreports.approve"])
+    dist.wait(lambda: ZH["enum.stats.ReportStatus.DISTRICT_APPROVED"] in dist.text() and not dist.d.find_elements("css selector", "form"),
+              "the district's approval")
+    dist.step("district-approved")
+
+    # The center accepts it.
+    staff = people["staff"]
+    staff.open("#/")
+    staff.click(ZH["nav.reports"])
+    staff.wait(lambda: staff.page() == "reports.reports", "staff's reports")
+    staff.click("朗园 Station")
+    staff.wait(lambda: staff.page() == "reports.report", "the report to accept")
+    staff.click(ZH["sreports.accept"])
+    staff.wait(lambda: ZH["enum.stats.ReportStatus.ACCEPTED"] in staff.text() and not staff.d.find_elements("css selector", "form"),
+               "the center's acceptance")
+    staff.step("report-accepted")
+
+    # The analyst sees it complete, reads the analysis and publishes the bulletin.
+    an = people["analyst"] = Browser("analyst")
+    an.sign_in(w.analyst.login, w.analyst.secret)
+    check(an.page() == "analyst.completeness", f"the analyst starts at {an.page()}")
+    check("朗园 Station" in an.text() and ZH["enum.Timeliness.ON_TIME"] in an.text(),
+          "the completeness page does not show the cluster's report on time")
+    an.step("completeness")
+    an.click(ZH["nav.analysis"])
+    an.wait(lambda: an.page() == "analyst.analysis", "the analysis")
+    check(an.d.find_elements("css selector", "svg.chart") and ZH["indicator.operating_revenue"] in an.text(),
+          "the analysis has no chart of the indicators")
+    an.step("analysis")
+    an.click(ZH["nav.releases"])
+    an.wait(lambda: an.page() == "analyst.releases", "the releases")
+    w.bulletin = f"文化创意产业集聚区监测公报（{w.s}）"
+    an.fill("title", w.bulletin)
+    an.click(ZH["releases.publish"])
+    an.wait(lambda: w.bulletin in an.text(), "the published release in the list")
+    an.step("released")
+
+    # Anyone reads the bulletin and its charts.
+    p = people.setdefault("public", Browser("public"))
+    p.open("#/bulletins")
+    p.click(beijing_quarter())
+    p.wait(lambda: p.page() == "public.bulletin", "the bulletin")
+    check(w.bulletin in p.text() and p.d.find_elements("css selector", "svg.chart"), "the bulletin or its charts are missing")
+    p.step("bulletin")
+    p.narrow("bulletin")
+
+
+# ---- 7. the language switch -----------------------------------------------------------------------
+
+CJK = "[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]"
+
+
+def test_language(w, people):
+    p = people.setdefault("public", Browser("public"))
+    p.open("#/")
+    check(p.lang() == "zh-CN" and p.d.title.endswith(ZH["app.name"]), "the console does not start in Chinese")
+    p.click(ZH["lang.switch"])
+    p.wait(lambda: p.lang() == "en", "the switch to English")
+    p.settle()
+    check(p.d.find_element("css selector", "h1").text == EN["home.title"], "the heading is not in English")
+    check(p.d.title == f"{EN['home.title']} · {EN['app.name']}", f"the title is not in English: {p.d.title}")
+    # Nothing of the console's own text is left in Chinese: the header, the
+    # footer, the headings, labels, buttons and table heads (the calls'
+    # titles are data, and stay as they were written).
+    left = p.d.execute_script(
+        "const re = new RegExp(arguments[0]);"
+        "return Array.from(document.querySelectorAll('header a, header button, footer, h1, h2, th, caption, label, button, .lead'))"
+        ".map(e => e.textContent.trim()).filter(x => re.test(x) && x !== arguments[1]);", CJK, EN["lang.switch"])
+    check(not left, f"Chinese text left on the English page: {left}")
+    p.step("home-en")
+    p.reload()  # the choice is kept
+    check(p.lang() == "en" and p.d.find_element("css selector", "h1").text == EN["home.title"], "the choice of English is not kept")
+    p.open("#/sign-in")
+    check(p.d.find_element("css selector", "h1").text == EN["signin.title"], "the sign-in page is not in English")
+    p.step("sign-in-en")
+    p.click(EN["lang.switch"])
+    p.wait(lambda: p.lang() == "zh-CN", "the switch back to Chinese")
+    p.settle()
+    check(p.d.find_element("css selector", "h1").text == ZH["signin.title"], "the sign-in page is not in Chinese again")
+    p.step("sign-in-zh")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -475,7 +609,9 @@ def main():
              ("path", lambda: test_path(w, people)),
              ("field_errors", lambda: test_field_errors(w, people)),
              ("not_allowed", lambda: test_not_allowed(w, people)),
-             ("public", lambda: test_public(w, people))]
+             ("public", lambda: test_public(w, people)),
+             ("stats", lambda: test_stats(w, people)),
+             ("language", lambda: test_language(w, people))]
     only = set(sys.argv[1:])
     try:
         w = World()

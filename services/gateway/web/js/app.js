@@ -31,7 +31,8 @@ const ROUTES = [
   ['/applications/:id', 'applicant', 'application', ['ORGANISATION', 'STAFF', 'ADMIN']],
   ['/applications/:id/edit', 'applicant', 'edit', ['ORGANISATION']],
   ['/awards', 'applicant', 'awards', ['ORGANISATION']],
-  ['/cluster-reports', 'applicant', 'clusterReports', ['ORGANISATION']],
+  ['/cluster-reports', 'reports', 'clusterReports', ['ORGANISATION']],
+  ['/cluster-reports/:rosterId/:quarter', 'reports', 'clusterReport', ['ORGANISATION']],
   ['/works', 'applicant', 'works', ['ORGANISATION']],
   ['/staff/queue', 'staff', 'queue', ['STAFF', 'ADMIN']],
   ['/staff/orgs', 'staff', 'orgs', ['STAFF', 'ADMIN']],
@@ -49,7 +50,8 @@ const ROUTES = [
   ['/office/cases/:id', 'office', 'dossier', ['OFFICE']],
   ['/office/designations', 'office', 'designations', ['OFFICE']],
   ['/analyst', 'analyst', 'completeness', ['ANALYST', 'DISTRICT']],
-  ['/analyst/reports', 'analyst', 'reports', ['ANALYST', 'DISTRICT']],
+  ['/stats/reports', 'reports', 'reports', ['ANALYST', 'DISTRICT', 'STAFF', 'ADMIN']],
+  ['/stats/reports/:id', 'reports', 'report', ['ANALYST', 'DISTRICT', 'STAFF', 'ADMIN']],
   ['/analyst/analysis', 'analyst', 'analysis', ['ANALYST', 'DISTRICT']],
   ['/analyst/releases', 'analyst', 'releases', ['ANALYST']],
 ];
@@ -63,7 +65,7 @@ function s_nav(kind) {
       ['#/apply', t('nav.apply')], ['#/awards', t('nav.awards')],
       ['#/cluster-reports', t('nav.cluster_reports')], ['#/works', t('nav.works')]],
     STAFF: [['#/staff/queue', t('nav.queue')], ['#/staff/orgs', t('nav.orgs')],
-      ['#/staff/calls', t('nav.staff_calls')], ['#/staff/cases', t('nav.cases')],
+      ['#/staff/calls', t('nav.staff_calls')], ['#/staff/cases', t('nav.cases')], ['#/stats/reports', t('nav.reports')],
       ['#/staff/payments', t('nav.payments')], ['#/staff/disputes', t('nav.disputes')],
       ['#/staff/invitations', t('nav.invitations')]],
     ADMIN: [['#/staff/invitations', t('nav.invitations')], ['#/staff/queue', t('nav.queue')]],
@@ -71,9 +73,9 @@ function s_nav(kind) {
     EXPERT: [['#/expert', t('nav.reviews')]],
     AGENCY: [['#/agency', t('nav.investigations')]],
     OFFICE: [['#/office', t('nav.decisions')], ['#/office/designations', t('nav.designations')]],
-    ANALYST: [['#/analyst', t('nav.completeness')], ['#/analyst/reports', t('nav.reports')],
+    ANALYST: [['#/analyst', t('nav.completeness')], ['#/stats/reports', t('nav.reports')],
       ['#/analyst/analysis', t('nav.analysis')], ['#/analyst/releases', t('nav.releases')]],
-    DISTRICT: [['#/analyst', t('nav.completeness')], ['#/analyst/reports', t('nav.reports')],
+    DISTRICT: [['#/stats/reports', t('nav.reports')], ['#/analyst', t('nav.completeness')],
       ['#/analyst/analysis', t('nav.analysis')]],
   };
   return kind ? [...(by[kind] || []), ...pub.slice(0, 2)] : pub;
@@ -212,6 +214,7 @@ const s_modules = {
   agency: () => import('./pages/agency.js'),
   office: () => import('./pages/office.js'),
   analyst: () => import('./pages/analyst.js'),
+  reports: () => import('./pages/reports.js'),
 };
 
 let s_seq = 0;
@@ -244,7 +247,7 @@ export function homeOf(kind) {
   return {
     ORGANISATION: '#/applications', STAFF: '#/staff/queue', ADMIN: '#/staff/invitations',
     FINANCE: '#/staff/payments', EXPERT: '#/expert', AGENCY: '#/agency', OFFICE: '#/office',
-    ANALYST: '#/analyst', DISTRICT: '#/analyst',
+    ANALYST: '#/analyst', DISTRICT: '#/stats/reports',
   }[kind] || '#/account';
 }
 
@@ -281,7 +284,9 @@ export function pageError(el, err, ctx) {
   }
   if (!err || err.status === undefined) console.error(err);
   clear(el);
+  document.title = `${t('error.title')} · ${t('app.name')}`;
   el.append(heading(t('error.title')), notice(err && err.detail ? err.detail : t('error.unexpected'), 'error'));
+  el.dataset.page = 'error';
 }
 
 export async function route(focus) {

@@ -20,6 +20,9 @@ const RULES = {
   email: (p) => t('check.email', p),
   login: (p) => t('check.login', p),
   amount: (p) => t('check.amount', p),
+  value_fen: (p) => t('check.value_fen', p),
+  value_percent: (p) => t('check.value_percent', p),
+  value_whole: (p) => t('check.value_whole', p),
   missing: (p) => t('check.uscc.length', { want: 18, got: 0, ...p }),
   length: (p) => t('check.uscc.length', p),
   lowercase: (p) => t('check.uscc.lowercase', p),
@@ -49,7 +52,7 @@ function s_norm(name) {
  *   required  marks it (and checks it is not empty)
  *   hint      a line under the label
  *   check     value -> null or {rule, params} (validate.js)
- *   value, autocomplete, multiple, accept, readonly, inputmode, maxlength */
+ *   value, autocomplete, multiple, accept, readonly, inputmode, maxlength, min, max */
 export class Field {
   constructor(o) {
     this.name = o.name;
@@ -77,7 +80,7 @@ export class Field {
       this.input = h('input', {
         ...common, type: o.type || 'text', value: o.type === 'file' ? null : (o.value ?? ''),
         multiple: o.multiple || null, accept: o.accept || null, step: o.step || null,
-        min: o.min ?? null,
+        min: o.min ?? null, max: o.max ?? null,
       });
     }
     this.error = h('p', { class: 'field-error', id: this.errId, 'aria-live': 'polite' });

@@ -47,6 +47,12 @@ export function date(us) {
   return dateTime(us).slice(0, 10);
 }
 
+/* Today's date in Beijing, "2027-03-01" (the default and the latest of
+ * date fields about what happened, such as a visit). */
+export function today(now = Date.now()) {
+  return date(BigInt(now) * 1000n);
+}
+
 /* "2027-03-01" (a Beijing date) -> UTC microseconds of its 00:00 as a
  * string, or "" when the text is not a date. */
 export function dateToUs(text) {

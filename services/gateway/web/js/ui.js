@@ -44,7 +44,8 @@ export function link(href, text, cls) {
 }
 
 /* A timeline of [{at (us), title, text, textLang}] oldest first; textLang
- * marks a service's sentence, which is English. */
+ * marks a text in another language than the page's (a service's English
+ * sentence). */
 export function timeline(items, label) {
   return h('ol', { class: 'timeline', 'aria-label': label },
     items.map((i) => h('li', null,

@@ -1,12 +1,12 @@
-// An intermediary agency's investigations: the case, the application's facts
-// and documents (when intake lets the agency read them), and the on-site
-// report with its attachments (each named by its SHA-256, computed here).
+// An intermediary agency's investigations: the case and the application's
+// facts as the task gives them, and the on-site report with its attachments
+// (each named by its SHA-256, computed here).
 import { h } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, notice } from '../ui.js';
-import { dateToUs } from '../format.js';
+import { dateToUs, today } from '../format.js';
 import { taskTable, taskOf, taskFacts, applicationSection } from './expert.js';
 
 export async function tasks(page, ctx) {
@@ -24,7 +24,7 @@ export async function report(page, ctx) {
   const task = await taskOf(ctx.params.id);
   ctx.title(t('report.title', { title: task.caseTitle }));
   page.append(heading(t('report.title', { title: task.caseTitle }), t('report.lead')));
-  page.append(section(t('review.case'), taskFacts(task)), await applicationSection(task));
+  page.append(section(t('review.case'), taskFacts(task)), applicationSection());
   if (task.status !== 'TASK_ASSIGNED' && task.status !== 'TASK_ACCEPTED') {
     page.append(notice(t('review.done', { status: te('TaskStatus', task.status) }), 'ok'));
     return;
@@ -32,7 +32,7 @@ export async function report(page, ctx) {
   const f = new Form({
     label: t('report.form'),
     fields: [
-      new Field({ name: 'visit_date_us', label: t('report.visit'), type: 'date', required: true }),
+      new Field({ name: 'visit_date_us', label: t('report.visit'), type: 'date', required: true, value: today(), max: today(), hint: t('report.visit_hint') }),
       new Field({ name: 'findings', label: t('report.findings'), type: 'textarea', rows: 6, required: true }),
       new Field({ name: 'verdict', label: t('report.verdict'), type: 'select', required: true, options: [['', t('common.choose')], ...['VERDICT_MEETS', 'VERDICT_MEETS_WITH_CONDITIONS', 'VERDICT_DOES_NOT_MEET'].map((v) => [v, te('Verdict', v)])] }),
       new Field({ name: 'documents', label: t('report.attachments'), type: 'file', multiple: true, hint: t('report.attachments_hint') }),

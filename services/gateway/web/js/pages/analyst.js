@@ -1,19 +1,14 @@
 // Analysts and district statistics offices: completeness by district and
-// cluster, reports to review and approve, the quarterly analysis with
-// charts, and releases with their embargo time and versions.
+// cluster, the quarterly analysis with charts, and releases with their
+// embargo time and versions (the reports themselves: reports.js).
 import { h, clear } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, table, notice } from '../ui.js';
-import { districtName, dateTime, money } from '../format.js';
+import { districtName, dateTime } from '../format.js';
 import { barChart } from '../chart.js';
-
-/* The current quarter in Beijing time, "2027Q1". */
-export function thisQuarter(now = Date.now()) {
-  const d = new Date(now + 8 * 3600 * 1000);
-  return `${d.getUTCFullYear()}Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
-}
+import { thisQuarter, indicatorName, valueText } from './reports.js';
 
 function s_pct(bp) {
   return `${(Number(bp || 0) / 100).toFixed(2)}%`;
@@ -50,37 +45,6 @@ export async function completeness(page, ctx) {
   ], r.clusters || [], t('completeness.none'))));
 }
 
-export async function reports(page, ctx) {
-  ctx.title(t('sreports.title'));
-  const quarter = ctx.query.quarter || thisQuarter();
-  page.append(heading(t('sreports.title'), t('sreports.lead')), s_quarterForm(ctx, '#/analyst/reports'));
-  const r = await api.get('/api/v1/stats/reports', { quarter });
-  const district = ctx.kind === 'DISTRICT';
-  const act = (x) => {
-    const ready = district ? x.status === 'SUBMITTED' : x.status === 'DISTRICT_APPROVED';
-    if (!ready) return '';
-    const f = new Form({
-      label: t('sreports.decide'),
-      fields: [new Field({ name: 'reason', label: t('sreports.reason', { name: x.rosterName }) })],
-      submitLabel: t('sreports.approve'),
-      onSubmit: async (v) => {
-        await api.post(`/api/v1/stats/reports/${encodeURIComponent(x.id)}/${district ? 'review' : 'decide'}`, { decision: 'APPROVE', reason: v.reason.trim() });
-        ctx.redraw();
-      },
-      extraButtons: [[t('sreports.return'), async (v) => {
-        await api.post(`/api/v1/stats/reports/${encodeURIComponent(x.id)}/${district ? 'review' : 'decide'}`, { decision: 'RETURN', reason: v.reason.trim() });
-        ctx.redraw();
-      }, 'danger']],
-    });
-    return f.el;
-  };
-  page.append(section(t('sreports.title'), table(t('sreports.title'), [
-    [t('creports.entry'), (x) => x.rosterName], [t('field.district'), (x) => districtName(x.districtCode)],
-    [t('creports.quarter'), (x) => x.quarter], [t('app.status'), (x) => te('stats.ReportStatus', x.status)],
-    [t('sreports.decide'), act],
-  ], r.reports || [], t('creports.none'))));
-}
-
 export async function analysis(page, ctx) {
   ctx.title(t('analysis.title'));
   const quarter = ctx.query.quarter || thisQuarter();
@@ -88,9 +52,9 @@ export async function analysis(page, ctx) {
   const r = await api.get('/api/v1/stats/analysis', { quarter });
   page.append(r.complete ? notice(t('analysis.complete'), 'ok') : notice(t('analysis.partial', { accepted: r.accepted, expected: r.expected }), 'warn'));
   const totals = (r.rows || []).filter((x) => x.dimension === 'total');
-  const fmt = (x) => (x.unit === 'FEN' ? money(x.value) : String(x.value));
+  const fmt = (x) => valueText(x.unit, x.value);
   page.append(section(t('analysis.totals'), table(t('analysis.totals'), [
-    [t('analysis.indicator'), (x) => x.indicator], [t('analysis.value'), fmt],
+    [t('analysis.indicator'), (x) => indicatorName(x.indicator)], [t('analysis.value'), fmt],
     [t('analysis.reporting'), (x) => `${x.reporting} / ${x.expected}`],
     [t('analysis.qoq'), (x) => (x.hasQoq ? s_pct(x.qoqBp) : '—')], [t('analysis.yoy'), (x) => (x.hasYoy ? s_pct(x.yoyBp) : '—')],
   ], totals, t('analysis.none'))));
@@ -100,7 +64,8 @@ export async function analysis(page, ctx) {
     by.get(x.indicator).push(x);
   }
   const charts = [];
-  for (const [indicator, list] of by) {
+  for (const [code, list] of by) {
+    const indicator = indicatorName(code);
     list.sort((a, b) => Number(BigInt(b.value) - BigInt(a.value)));
     charts.push(h('figure', { class: 'card' }, barChart(t('bulletins.chart_title', { indicator }),
       list.map((x) => ({ label: districtName(x.key), value: Number(x.value), text: fmt(x) }))), h('figcaption', null, t('bulletins.chart_title', { indicator }))));

@@ -31,6 +31,41 @@ export function applicantBadge(status) {
   return badge(te('ApplicantStatus', status || 'APPLICANT_STATUS_UNSPECIFIED'), kind);
 }
 
+/* intake's sentences for the applicant (intake_view.c), in the language in
+ * force: [pattern, message]; the reason a person typed stays as typed. A
+ * sentence not listed here is shown as the service wrote it (English). */
+const SENTENCES = [
+  [/^draft created; complete it and submit it while the call is open$/, () => t('timeline.draft')],
+  [/^submitted; the center checks it for completeness$/, () => t('timeline.submitted')],
+  [/^submitted again after correction; the center checks it for completeness$/, () => t('timeline.resubmitted')],
+  [/^returned for correction: (.*); correct it and submit again$/s, (m) => t('timeline.returned', { reason: m[1] })],
+  [/^accepted as complete; the evaluation follows$/, () => t('timeline.accepted')],
+  [/^not accepted: (.*)$/s, (m) => t('timeline.not_accepted', { reason: m[1] })],
+  [/^withdrawn by the applicant$/, () => t('timeline.withdrawn')],
+  [/^withdrawn by the applicant: (.*)$/s, (m) => t('timeline.withdrawn_because', { reason: m[1] })],
+  [/^the expert review has started$/, () => t('timeline.review_started')],
+  [/^an on-site investigation has been scheduled$/, () => t('timeline.investigation_scheduled')],
+  [/^the expert review is complete; a decision follows$/, () => t('timeline.review_completed')],
+  [/^approved$/, () => t('timeline.approved')],
+  [/^not approved$/, () => t('timeline.not_approved')],
+  [/^funds have been awarded$/, () => t('timeline.award_granted')],
+  [/^the award agreement has been signed$/, () => t('timeline.award_signed')],
+  [/^payments are on hold$/, () => t('timeline.award_suspended')],
+  [/^payments have resumed$/, () => t('timeline.award_resumed')],
+  [/^all funds have been paid$/, () => t('timeline.award_completed')],
+  [/^funding was not granted$/, () => t('timeline.award_rejected')],
+  [/^the award was terminated$/, () => t('timeline.award_terminated')],
+];
+
+/* {text, lang} of a service's sentence for the applicant. */
+export function applicantSentence(message) {
+  for (const [re, f] of SENTENCES) {
+    const m = re.exec(message || '');
+    if (m) return { text: f(m), lang: null };
+  }
+  return { text: message || '', lang: 'en' };
+}
+
 /* ---- the organisation ------------------------------------------------------------ */
 
 function s_orgFields(o, fixedUscc) {
@@ -349,15 +384,17 @@ export async function application(page, ctx) {
   ctx.title(c.title || t('apps.untitled'));
   const staff = ctx.kind === 'STAFF' || ctx.kind === 'ADMIN';
   page.append(heading(c.title || t('apps.untitled'), a.callTitle));
+  const said = applicantSentence(v.message);
   page.append(h('p', { class: 'status-line' }, t('app.status'), t('common.colon'), applicantBadge(v.status), ' ',
-    v.message ? h('span', { lang: 'en', class: 'service-text' }, v.message) : null));
+    said.text ? h('span', { lang: said.lang, class: 'service-text' }, said.text) : null));
   if (!staff && (v.status === 'APPLICANT_DRAFT' || v.status === 'APPLICANT_ACTION_REQUIRED')) {
     page.append(h('p', null, link(`#/applications/${id}/edit`, t('app.edit'))));
   }
   if (staff) page.append(await s_staffActions(a, ctx));
-  page.append(section(t('app.timeline'), timeline((v.timeline || []).map((e) => ({
-    at: e.atUs, title: te('ApplicantStatus', e.status), text: e.message, textLang: 'en',
-  })), t('app.timeline'))));
+  page.append(section(t('app.timeline'), timeline((v.timeline || []).map((e) => {
+    const x = applicantSentence(e.message);
+    return { at: e.atUs, title: te('ApplicantStatus', e.status), text: x.text, textLang: x.lang };
+  }), t('app.timeline'))));
   const fx = [
     [t('field.applicant'), `${a.applicantName} (${fmtUscc(a.applicantUscc)})`],
     [t('app.kind'), te('CallKind', a.kind)], [t('field.project_district'), districtName(c.district)],
@@ -447,23 +484,6 @@ export async function awards(page, ctx) {
     [t('awards.amount'), (x) => h('span', { class: 'money' }, money(x.amountFen))],
     [t('app.status'), (x) => te('AwardStatus', x.status)],
   ], rows, t('awards.none'))));
-}
-
-export async function clusterReports(page, ctx) {
-  ctx.title(t('creports.title'));
-  page.append(heading(t('creports.title'), t('creports.lead')));
-  const r = await tryGet('/api/v1/stats/reports');
-  if (r.err) {
-    page.append(notice(r.err.detail, 'warn'));
-    return;
-  }
-  const rows = r.data.reports || [];
-  page.append(section(t('creports.title'), table(t('creports.title'), [
-    [t('creports.quarter'), (x) => x.quarter],
-    [t('creports.entry'), (x) => x.rosterName || x.rosterId || ''],
-    [t('app.status'), (x) => te('stats.ReportStatus', x.status)],
-    [t('app.updated'), (x) => dateTime(x.updatedAtUs)],
-  ], rows, t('creports.none'))));
 }
 
 export async function works(page, ctx) {

@@ -1,12 +1,12 @@
-// An expert's assigned reviews: the case as the task describes it (and the
-// application's facts and documents when intake lets the expert read them),
-// the conflict declaration, then the score sheet and its criteria.
+// An expert's assigned reviews: the case and the application's facts as the
+// task gives them, the conflict declaration, then the score sheet and its
+// criteria.
 import { h } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, table, facts, notice, link } from '../ui.js';
-import { districtName, date, bytes } from '../format.js';
+import { districtName, date } from '../format.js';
 
 export async function tasks(page, ctx) {
   ctx.title(t('expert.title'));
@@ -35,23 +35,11 @@ export async function taskOf(caseId) {
   return task;
 }
 
-/* What the assignee may read of the application (intake decides). */
-export async function applicationSection(task) {
-  try {
-    const a = (await api.get(`/api/v1/intake/applications/${encodeURIComponent(task.applicationId)}`)).application;
-    const c = a.content || {};
-    return section(t('expert.application'), facts([
-      [t('field.summary'), c.summary], [t('field.project_district'), districtName(c.district)],
-      [t('field.cluster_name'), c.cluster ? c.cluster.clusterName : ''],
-    ]), table(t('edit.documents'), [
-      [t('doc.type'), (d) => d.docType],
-      [t('doc.name'), (d) => h('a', { href: `/api/v1/intake/applications/${encodeURIComponent(a.id)}/documents/${encodeURIComponent(d.id)}` }, d.name)],
-      [t('doc.size'), (d) => bytes(d.size)],
-    ], a.documents || [], t('edit.no_documents')));
-  } catch (err) {
-    if (err.status === 403 || err.status === 404) return section(t('expert.application'), notice(err.detail, 'warn'));
-    throw err;
-  }
+/* The application's full text and documents: intake lets only the center
+ * and the applicant read them, so an assignee is told where they are
+ * rather than shown a refusal. */
+export function applicationSection() {
+  return section(t('expert.application'), notice(t('expert.documents_from_center'), 'info'));
 }
 
 export function taskFacts(task) {
@@ -66,7 +54,7 @@ export async function review(page, ctx) {
   const task = await taskOf(ctx.params.id);
   ctx.title(t('review.title', { title: task.caseTitle }));
   page.append(heading(t('review.title', { title: task.caseTitle }), t('review.lead')));
-  page.append(section(t('review.case'), taskFacts(task)), await applicationSection(task));
+  page.append(section(t('review.case'), taskFacts(task)), applicationSection());
   const path = `/api/v1/evaluation/cases/${encodeURIComponent(task.caseId)}`;
   if (task.status === 'TASK_ASSIGNED') {
     const f = new Form({

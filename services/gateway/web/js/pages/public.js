@@ -10,6 +10,7 @@ import { dateTime, money, districtName } from '../format.js';
 import { barChart } from '../chart.js';
 import { parseReceipt, parsePublicKey, verifyReceipt, ReceiptError } from '../receipt.js';
 import { tryGet } from './applicant.js';
+import { indicatorName, valueText } from './reports.js';
 
 export async function home(page, ctx) {
   ctx.title(t('home.title'));
@@ -61,9 +62,10 @@ function s_charts(analysis) {
     by.get(x.indicator).push(x);
   }
   const out = [];
-  for (const [indicator, list] of by) {
+  for (const [code, list] of by) {
+    const indicator = indicatorName(code);
     list.sort((a, b) => Number(BigInt(b.value) - BigInt(a.value)));
-    const fmt = (x) => (x.unit === 'FEN' ? money(x.value) : String(x.value));
+    const fmt = (x) => valueText(x.unit, x.value);
     out.push(h('figure', { class: 'card' },
       barChart(t('bulletins.chart_title', { indicator }), list.map((x) => ({ label: districtName(x.key), value: Number(x.value), text: fmt(x) }))),
       h('figcaption', null, t('bulletins.chart_title', { indicator }))));
