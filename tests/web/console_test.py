@@ -34,6 +34,7 @@ WEB = os.path.join(SOURCE, "services", "gateway", "web")
 PASSWORD = "correct horse battery"
 S_5XX = re.compile(r"status of 5\d\d")
 TOTP_STEP = 30
+SHOT_MAX_PX = 4000  # a screenshot's greatest height
 
 
 class Failure(AssertionError):
@@ -238,9 +239,16 @@ class Browser:
             raise Failure(f"{self.who} at {step} ({self.d.current_url}): " + "; ".join(problems))
 
     def shot(self, step):
+        """The whole page as a person would scroll through it (up to
+        SHOT_MAX_PX high), as OUT/NNN-who-step.png."""
         Browser.shots += 1
         name = f"{Browser.shots:03d}-{self.who}-{step}.png"
-        self.d.save_screenshot(os.path.join(OUT, name))
+        size = self.d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        r = self.d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], SHOT_MAX_PX), "scale": 1}})
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(base64.b64decode(r["data"]))
         return name
 
     def step(self, name):
@@ -355,6 +363,15 @@ class Browser:
 
     def lang(self):
         return self.d.execute_script("return document.documentElement.lang")
+
+    def switch_to(self, lang):
+        """Switches the console to lang ("zh-CN" or "en") with the header's
+        button, and waits for the page drawn in it."""
+        if self.lang() == lang:
+            return
+        self.click(ZH["lang.switch"] if self.lang() == "zh-CN" else EN["lang.switch"])
+        self.wait(lambda: self.lang() == lang, f"the switch to {lang}")
+        self.settle()
 
     def narrow(self, step, width=390):
         """The page at a phone's width: nothing wider than the screen."""

@@ -347,9 +347,7 @@ def test_field_errors(w, people):
     b.wait(lambda: b.page() == "applicant.org", "the organisation page")
     bad = w.org_b[:17] + ("0" if w.org_b[17] != "0" else "1")
     for lang, cat in (("zh-CN", ZH), ("en", EN)):
-        if b.lang() != lang:
-            b.click(ZH["lang.switch"] if b.lang() == "zh-CN" else EN["lang.switch"])
-            b.wait(lambda: b.lang() == lang, f"the switch to {lang}")
+        b.switch_to(lang)
         b.fill("uscc", bad)
         as_typed = b.field_error("uscc")
         want = cat["check.uscc.check"].split("{")[0]
@@ -364,8 +362,8 @@ def test_field_errors(w, people):
         check("field `uscc`" in err, f"{lang}: the uscc field shows \"{err}\", not the service's sentence")
         check(b.control("uscc").get_attribute("aria-invalid") == "true", f"{lang}: the uscc field is not marked invalid")
         b.step(f"uscc-refused-{lang}")
-    b.click(EN["lang.switch"])  # back to Chinese
-    b.wait(lambda: b.lang() == "zh-CN", "the switch back to Chinese")
+    b.switch_to("zh-CN")  # what was typed is kept
+    check(b.control("legal_representative").get_attribute("value") == "李娜", "the form was emptied by the switch")
     # Register B properly (its user opens A's application in test 4).
     b.fill("uscc", w.org_b)
     b.click(ZH["org.register_submit"])
@@ -397,9 +395,7 @@ def test_field_errors(w, people):
     staff.step("call-closed")
     for lang, cat in (("zh-CN", ZH), ("en", EN)):
         app.open(draft)
-        if app.lang() != lang:
-            app.click(ZH["lang.switch"])
-            app.wait(lambda: app.lang() == lang, f"the switch to {lang}")
+        app.switch_to(lang)
         for doc in DOCS:
             if lang == "zh-CN":
                 app.fill(f"documents.{doc}", write_doc(f"{doc}-b.pdf", f"%PDF-1.4 {doc}\n"))
@@ -410,8 +406,7 @@ def test_field_errors(w, people):
         err = app.field_error("call_id")
         check("closed" in err, f"{lang}: the call field shows \"{err}\"")
         app.step(f"closed-call-refused-{lang}")
-    app.click(EN["lang.switch"])
-    app.wait(lambda: app.lang() == "zh-CN", "the switch back to Chinese")
+    app.switch_to("zh-CN")
 
 
 # ---- 4. another organisation's application ------------------------------------------------------
@@ -481,6 +476,7 @@ def test_stats(w, people):
     # The office's approval designated the cluster; stats put it on the roster
     # (evaluation's event): its operator, the applicant, fills in the report.
     app = people["applicant"]
+    app.switch_to("zh-CN")
     app.open("#/cluster-reports")
     app.until_reloaded(lambda: "朗园 Station" in app.text(), "the designated cluster on the applicant's roster")
     app.step("cluster-reports")
@@ -571,9 +567,7 @@ def test_language(w, people):
     p = people.setdefault("public", Browser("public"))
     p.open("#/")
     check(p.lang() == "zh-CN" and p.d.title.endswith(ZH["app.name"]), "the console does not start in Chinese")
-    p.click(ZH["lang.switch"])
-    p.wait(lambda: p.lang() == "en", "the switch to English")
-    p.settle()
+    p.switch_to("en")
     check(p.d.find_element("css selector", "h1").text == EN["home.title"], "the heading is not in English")
     check(p.d.title == f"{EN['home.title']} · {EN['app.name']}", f"the title is not in English: {p.d.title}")
     # Nothing of the console's own text is left in Chinese: the header, the
@@ -589,11 +583,14 @@ def test_language(w, people):
     check(p.lang() == "en" and p.d.find_element("css selector", "h1").text == EN["home.title"], "the choice of English is not kept")
     p.open("#/sign-in")
     check(p.d.find_element("css selector", "h1").text == EN["signin.title"], "the sign-in page is not in English")
+    p.fill("login", "someone")
+    p.fill("password", "not kept")
     p.step("sign-in-en")
-    p.click(EN["lang.switch"])
-    p.wait(lambda: p.lang() == "zh-CN", "the switch back to Chinese")
-    p.settle()
+    p.switch_to("zh-CN")
     check(p.d.find_element("css selector", "h1").text == ZH["signin.title"], "the sign-in page is not in Chinese again")
+    # What was typed survives the switch; a password does not.
+    check(p.control("login").get_attribute("value") == "someone", "the login typed was lost by the switch")
+    check(p.control("password").get_attribute("value") == "", "the password was kept across the switch")
     p.step("sign-in-zh")
 
 

@@ -132,10 +132,12 @@ function s_drawHeader() {
   const langBtn = h('button', {
     type: 'button', class: 'link-button', lang: lang() === 'zh-CN' ? 'en' : 'zh-CN',
     onclick: async () => {
+      const kept = s_typed();
       await loadLang(lang() === 'zh-CN' ? 'en' : 'zh-CN');
       s_drawSkip();
       s_drawHeader();
-      route();
+      await route();
+      s_retype(kept);
     },
   }, t('lang.switch'));
   const d = session.data;
@@ -179,6 +181,29 @@ function s_drawHeader() {
   el.append(h('div', { class: 'bar' },
     h('a', { class: 'brand', href: '#/' }, h('img', { src: new URL('../img/icon.svg', import.meta.url).href, alt: '', width: 28, height: 28 }), t('app.name')),
     who, langBtn), nav);
+}
+
+/* What the person typed on the page, by control name (passwords and files
+ * are never kept), so that switching the language does not lose it. */
+function s_typed() {
+  const kept = {};
+  const all = Array.from(main().querySelectorAll('input[name], select[name], textarea[name]'));
+  const once = (el) => all.filter((x) => x.name === el.name).length === 1; // not one of several forms'
+  for (const el of all) {
+    if (el.type === 'password' || el.type === 'file' || el.readOnly || !once(el)) continue;
+    if (el.value !== el.defaultValue || el.tagName === 'SELECT') kept[el.name] = el.value;
+  }
+  return kept;
+}
+
+/* Puts kept values back into the page drawn again (and checks them). */
+function s_retype(kept) {
+  for (const [name, value] of Object.entries(kept)) {
+    const el = main().querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!el || el.value === value) continue;
+    el.value = value;
+    el.dispatchEvent(new Event('input'));
+  }
 }
 
 function s_drawSkip() {

@@ -5,7 +5,7 @@ import { h, clear } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
-import { heading, section, table, notice } from '../ui.js';
+import { heading, section, table, notice, link } from '../ui.js';
 import { districtName, dateTime } from '../format.js';
 import { barChart } from '../chart.js';
 import { thisQuarter, indicatorName, valueText } from './reports.js';
@@ -23,6 +23,7 @@ function s_quarterForm(ctx, base) {
     fields: [q],
     onSubmit: async (v) => ctx.go(`${base}?quarter=${encodeURIComponent(v.quarter.trim())}`),
   });
+  f.el.classList.add('inline');
   return f.el;
 }
 
@@ -75,12 +76,18 @@ export async function analysis(page, ctx) {
 
 export async function releases(page, ctx) {
   ctx.title(t('releases.title'));
-  const r = await api.get('/api/v1/stats/releases');
-  page.append(heading(t('releases.title'), t('releases.lead')), section(t('releases.title'), table(t('releases.title'), [
-    [t('bulletins.quarter'), (x) => x.quarter], [t('bulletins.version'), (x) => String(x.version)], [t('bulletins.name'), (x) => x.title],
-    [t('bulletins.embargo'), (x) => (x.embargoUntilUs !== '0' ? dateTime(x.embargoUntilUs) : t('releases.at_once'))],
-    [t('bulletins.published'), (x) => dateTime(x.publishedAtUs)],
-  ], r.releases || [], t('bulletins.none'))));
+  const list = h('div');
+  const drawList = async () => {
+    const r = await api.get('/api/v1/stats/releases');
+    clear(list).append(table(t('releases.title'), [
+      [t('bulletins.quarter'), (x) => link(`#/bulletins/${x.quarter}`, x.quarter)], [t('bulletins.version'), (x) => String(x.version)],
+      [t('bulletins.name'), (x) => x.title],
+      [t('bulletins.embargo'), (x) => (x.embargoUntilUs !== '0' ? dateTime(x.embargoUntilUs) : t('releases.at_once'))],
+      [t('bulletins.published'), (x) => dateTime(x.publishedAtUs)],
+    ], r.releases || [], t('bulletins.none')));
+  };
+  await drawList();
+  page.append(heading(t('releases.title'), t('releases.lead')), section(t('releases.title'), list));
   const out = h('div');
   const f = new Form({
     label: t('releases.publish'),
@@ -102,6 +109,7 @@ export async function releases(page, ctx) {
         quarter: v.quarter.trim(), title: v.title.trim(), licence: v.licence.trim(), embargoUntilUs: embargo, changeNote: v.change_note.trim(),
       })).release;
       clear(out).append(notice(t('releases.done', { quarter: rel.quarter, version: rel.version }), 'ok'));
+      await drawList();
     },
   });
   page.append(section(t('releases.publish'), f.el, out));

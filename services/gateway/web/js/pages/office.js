@@ -9,6 +9,33 @@ import { Field, Form } from '../form.js';
 import { heading, section, table, facts, notice, link, timeline } from '../ui.js';
 import { districtName, dateTime, date, money, yuanToFen, score, uscc as fmtUscc } from '../format.js';
 
+/* The case log's actions (evaluation_case_log) in the language in force;
+ * an action not listed is shown as evaluation wrote it. */
+const ACTIONS = {
+  opened: () => t('caselog.opened'),
+  assigned: () => t('caselog.assigned'),
+  override: () => t('caselog.override'),
+  declined: () => t('caselog.declined'),
+  reassigned: () => t('caselog.reassigned'),
+  'declared no conflict': () => t('caselog.no_conflict'),
+  'declared a conflict': () => t('caselog.conflict'),
+  'review submitted': () => t('caselog.review_submitted'),
+  'reviews complete': () => t('caselog.reviews_complete'),
+  reported: () => t('caselog.reported'),
+  'submitted to the office': () => t('caselog.submitted'),
+  decided: () => t('caselog.decided'),
+  designated: () => t('caselog.designated'),
+};
+
+/* The case's history as a timeline: the action, who, and evaluation's
+ * detail (a person's note, or a service's English sentence). */
+export function caseHistory(c) {
+  return timeline((c.history || []).map((e) => ({
+    at: e.atUs, title: `${ACTIONS[e.action] ? ACTIONS[e.action]() : e.action} · ${e.actorId}`, text: e.detail,
+    textLang: /[\u3400-\u9fff]/.test(e.detail || '') ? null : 'en',
+  })), t('case.history'));
+}
+
 export function caseFacts(c) {
   return facts([
     [t('field.applicant'), `${c.applicantName} (${fmtUscc(c.applicantUscc)})`],
@@ -103,9 +130,7 @@ export async function dossier(page, ctx) {
   } else {
     page.append(notice(t('dossier.not_waiting', { status: te('CaseStatus', c.status) })));
   }
-  page.append(section(t('case.history'), timeline((c.history || []).map((e) => ({
-    at: e.atUs, title: `${e.action} · ${e.actorId}`, text: e.detail,
-  })), t('case.history'))));
+  page.append(section(t('case.history'), caseHistory(c)));
 }
 
 export async function designations(page, ctx) {

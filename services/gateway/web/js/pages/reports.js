@@ -195,6 +195,7 @@ export async function clusterReport(page, ctx) {
   /* Shows the findings at their indicators; true when one blocks. */
   const showFindings = (findings) => {
     let blocking = false;
+    let first = null;
     for (const x of findings || []) {
       if (x.importance === 'WARNING' && x.explained) continue;
       blocking = true;
@@ -202,11 +203,12 @@ export async function clusterReport(page, ctx) {
       const text = s_finding(x, names);
       if (field) {
         field.setError(typeof text === 'string' ? text : text.textContent);
-        field.input.setAttribute('aria-invalid', 'true');
+        first = first || field;
       } else {
         f.showAlert(text.textContent || text, t('sreport.finding'));
       }
     }
+    if (first) first.input.focus();
     return blocking;
   };
   f = new Form({
@@ -228,6 +230,13 @@ export async function clusterReport(page, ctx) {
       ctx.redraw();
     }, 'primary']],
   });
+  // Each indicator's value beside its explanation.
+  for (const i of indicators) {
+    const pair = h('div', { class: 'pair' });
+    note.el.before(pair);
+    pair.append(f.field(`values.${i.code}`).el, f.field(`explanations.${i.code}`).el);
+  }
+  f.el.classList.add('wide');
   page.append(section(t('sreport.form'), h('p', { class: 'hint' }, t('sreport.form_lead')), f.el));
   if (existing) showFindings(existing.findings);
   if (report) page.append(section(t('sreport.history'), s_history(report)));

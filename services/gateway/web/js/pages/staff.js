@@ -5,11 +5,11 @@ import { h, clear } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
-import { heading, section, table, facts, notice, link, badge, timeline } from '../ui.js';
+import { heading, section, table, facts, notice, link, badge } from '../ui.js';
 import { usccCheck } from '../validate.js';
 import { districtName, dateTime, dateToUs, money, yuanToFen, score, uscc as fmtUscc } from '../format.js';
 import { tryGet } from './applicant.js';
-import { caseFacts, reviewsTable, investigationsTable, aggregateFacts } from './office.js';
+import { caseFacts, caseHistory, reviewsTable, investigationsTable, aggregateFacts } from './office.js';
 
 const KINDS = ['CLUSTER_IDENTIFICATION', 'TALENT_BASE_IDENTIFICATION', 'SPECIAL_FUND_PROJECT'];
 
@@ -204,9 +204,7 @@ export async function case_(page, ctx) {
     });
     page.append(section(t('case.submit'), h('p', { class: 'hint' }, t('case.submit_lead')), f.el));
   }
-  page.append(section(t('case.history'), timeline((c.history || []).map((e) => ({
-    at: e.atUs, title: `${e.action} · ${e.actorId}`, text: e.detail,
-  })), t('case.history'))));
+  page.append(section(t('case.history'), caseHistory(c)));
 }
 export { case_ as case };
 
