@@ -27,7 +27,9 @@ console error and no CSP violation (Browser.verify_page). Accounts that are
 not under test (admin, staff, office, analyst, district) and the registers (call, score sheet,
 expert, agency) are made through the API as fixtures.
 
-A screenshot of every step is saved in CCIP_CONSOLE_OUT.
+A screenshot of every step (the whole page) is saved in CCIP_CONSOLE_OUT
+(build/tests/web/console-shots): look at them. CCIP_CONSOLE_TESTS="ports
+language" scripts/test -R test_console runs some of the tests.
 """
 import os
 import sys
@@ -609,7 +611,9 @@ def main():
              ("public", lambda: test_public(w, people)),
              ("stats", lambda: test_stats(w, people)),
              ("language", lambda: test_language(w, people))]
-    only = set(sys.argv[1:])
+    # A subset by name: console_harness's extra arguments, or CCIP_CONSOLE_TESTS
+    # ("ports public language"; the others build on "path").
+    only = set(sys.argv[1:]) or set(os.environ.get("CCIP_CONSOLE_TESTS", "").split())
     try:
         w = World()
         for name, fn in tests:

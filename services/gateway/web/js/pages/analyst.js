@@ -60,7 +60,8 @@ export async function analysis(page, ctx) {
     [t('analysis.qoq'), (x) => (x.hasQoq ? s_pct(x.qoqBp) : '—')], [t('analysis.yoy'), (x) => (x.hasYoy ? s_pct(x.yoyBp) : '—')],
   ], totals, t('analysis.none'))));
   const by = new Map();
-  for (const x of (r.rows || []).filter((y) => y.dimension === 'district')) {
+  // A chart of each indicator some district reported (none: nothing to draw).
+  for (const x of (r.rows || []).filter((y) => y.dimension === 'district' && Number(y.reporting) > 0)) {
     if (!by.has(x.indicator)) by.set(x.indicator, []);
     by.get(x.indicator).push(x);
   }

@@ -55,7 +55,8 @@ export async function bulletins(page, ctx) {
 
 /* Charts of one indicator by district, from the release's analysis.json. */
 function s_charts(analysis) {
-  const rows = (analysis.rows || []).filter((x) => x.dimension === 'district');
+  // A chart of each indicator some district reported (none: nothing to draw).
+  const rows = (analysis.rows || []).filter((x) => x.dimension === 'district' && Number(x.reporting) > 0);
   const by = new Map();
   for (const x of rows) {
     if (!by.has(x.indicator)) by.set(x.indicator, []);
@@ -81,7 +82,7 @@ export async function bulletin(page, ctx) {
   page.append(section(t('bulletins.about'), facts([
     [t('bulletins.published'), dateTime(rel.publishedAtUs)], [t('bulletins.licence'), rel.licence],
     [t('bulletins.embargo'), rel.embargoUntilUs !== '0' ? dateTime(rel.embargoUntilUs) : ''],
-    [t('bulletins.change'), rel.changeNote || ''], [t('bulletins.summary'), rel.summary],
+    [t('bulletins.change'), rel.changeNote || ''], [t('bulletins.summary'), rel.summary ? h('span', { lang: 'en' }, rel.summary) : ''],
   ])));
   const files = rel.files || [];
   const an = files.find((f) => f.name === 'analysis.json');
