@@ -185,7 +185,13 @@ static int s_walk(s_loader *l, const char *dir, const char *rel, int depth)
         if (e->d_name[0] == '.')
             continue; /* ".", "..", dotfiles */
         char path[4096], name[MAX_NAME + 2];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int pn = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (pn < 0 || (size_t)pn >= sizeof path) {
+            snprintf(l->err, l->errlen, "%s/%.64s...: the path is longer than %zu bytes", dir,
+                     e->d_name, sizeof path - 1);
+            rc = -1;
+            break;
+        }
         int n = snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
         if (!s_name_ok(e->d_name) || n > MAX_NAME) {
             snprintf(l->err, l->errlen,
