@@ -3,8 +3,9 @@
  * and benchmark, the way the integration tests make theirs
  * (tests/support/ccip_test_proc.h): fresh keys, the real bus, intake,
  * evaluation, funding, ip, stats and the gateway serving services/gateway/web
- * on a free loopback port, against the PostgreSQL of scripts/test (or
- * scripts/bench).
+ * on a free loopback port, against the PostgreSQL of scripts/test (its
+ * database CCIP_CONSOLE_PGDATABASE when set, else CCIP_PGDATABASE) or of
+ * scripts/bench.
  * Then the first admin's invitation is made through the bus with the
  * operator's front-door key (as ccipctl would: nobody can sign up as an
  * admin), and the Python driver named on the command line runs with
@@ -227,6 +228,11 @@ int main(int argc, char **argv)
         return 2;
     }
     mkdir(argv[2], 0755);
+    /* scripts/test gives the browser test a database of its own
+     * (CCIP_CONSOLE_PGDATABASE), apart from the integration suites'. */
+    const char *db = getenv("CCIP_CONSOLE_PGDATABASE");
+    if (db && db[0])
+        setenv("CCIP_PGDATABASE", db, 1);
     if (ccip_test_env_init(&s_env) < 0)
         return 1;
     char dir[400], err[300], web[600], listen[64], key[600];
