@@ -315,6 +315,7 @@ def test_path(w, people):
     off.click("朗园 Station 数字文化集聚区")
     off.wait(lambda: off.page() == "office.dossier", "the dossier")
     check(w.agency_id in off.text() and w.expert_id in off.text(), "the dossier lacks the report or the review")
+    check("创新性 88" in off.text(), "the dossier does not name the score sheet's criteria")
     off.step("dossier")
     off.narrow("dossier")
     off.fill("outcome", "DECISION_APPROVED")

@@ -59,12 +59,25 @@ export function investigationsTable(c) {
   ], c.investigations || [], t('case.no_investigations'));
 }
 
-export function reviewsTable(c) {
+/* The criteria's titles of the score sheet the case was scored on, by
+ * code ({} when there is none to read: the codes are shown then). */
+export async function criteriaTitles(c) {
+  if (!c.sheetVersion) return {};
+  try {
+    const s = (await api.get(`/api/v1/evaluation/sheets/${encodeURIComponent(c.kind)}`, { version: c.sheetVersion })).sheet;
+    return Object.fromEntries((s.criteria || []).map((x) => [x.code, x.title]));
+  } catch (err) {
+    if (err.status === 404) return {};
+    throw err;
+  }
+}
+
+export function reviewsTable(c, titles = {}) {
   return table(t('case.reviews'), [
     [t('case.expert'), (r) => `${r.expertName} (${r.expertId})`],
     [t('app.status'), (r) => te('TaskStatus', r.status)],
     [t('case.score'), (r) => (r.submittedAtUs !== '0' ? score(r.scoreCenti) : '—')],
-    [t('review.scores'), (r) => (r.scores || []).map((s) => `${s.criterion} ${s.score}`).join(', ')],
+    [t('review.scores'), (r) => (r.scores || []).map((s) => `${titles[s.criterion] || s.criterion} ${s.score}`).join(t('common.list_sep'))],
     [t('review.comment'), (r) => r.comment || ''],
   ], c.reviews || [], t('case.no_reviews'));
 }
@@ -98,7 +111,7 @@ export async function dossier(page, ctx) {
   page.append(heading(t('dossier.title', { title: c.title }), `${c.applicantName} · ${te('CaseStatus', c.status)}`));
   page.append(section(t('dossier.application'), caseFacts(c)));
   page.append(section(t('case.investigations'), investigationsTable(c)));
-  page.append(section(t('case.reviews'), reviewsTable(c)));
+  page.append(section(t('case.reviews'), reviewsTable(c, await criteriaTitles(c))));
   if (c.aggregate && c.aggregate.reviews) page.append(section(t('case.aggregate'), aggregateFacts(c.aggregate)));
   if ((c.decisions || []).length) {
     page.append(section(t('dossier.decisions'), table(t('dossier.decisions'), [

@@ -9,7 +9,7 @@ import { heading, section, table, facts, notice, link, badge } from '../ui.js';
 import { usccCheck } from '../validate.js';
 import { districtName, dateTime, dateToUs, money, yuanToFen, score, uscc as fmtUscc } from '../format.js';
 import { tryGet } from './applicant.js';
-import { caseFacts, caseHistory, reviewsTable, investigationsTable, aggregateFacts } from './office.js';
+import { caseFacts, caseHistory, criteriaTitles, reviewsTable, investigationsTable, aggregateFacts } from './office.js';
 
 const KINDS = ['CLUSTER_IDENTIFICATION', 'TALENT_BASE_IDENTIFICATION', 'SPECIAL_FUND_PROJECT'];
 
@@ -190,7 +190,7 @@ export async function case_(page, ctx) {
     page.append(section(t('assign.title'), h('p', { class: 'hint' }, t('assign.lead')), f.el, out));
   }
   page.append(section(t('case.investigations'), investigationsTable(c)));
-  page.append(section(t('case.reviews'), reviewsTable(c)));
+  page.append(section(t('case.reviews'), reviewsTable(c, await criteriaTitles(c))));
   if (c.aggregate && c.aggregate.reviews) page.append(section(t('case.aggregate'), aggregateFacts(c.aggregate)));
   if (c.status === 'CASE_IN_EVALUATION') {
     const f = new Form({
