@@ -68,6 +68,11 @@ static const ccip_config_field s_config_fields[] = {
      "CCIP_GATEWAY_SESSION_IDLE_S", "seconds a session lives without a request"},
     {"gateway.session_absolute_s", CCIP_CFG_INT, CFG(session_absolute_s), 300, 30 * 86400, "43200",
      "CCIP_GATEWAY_SESSION_ABSOLUTE_S", "seconds a session lives at most"},
+    {"gateway.session_cache_ms", CCIP_CFG_INT, CFG(session_cache_ms), 0, 60000, "1000",
+     "CCIP_GATEWAY_SESSION_CACHE_MS",
+     "milliseconds a session looked up in the database is reused without looking again; a "
+     "sign-out or binding change made through another gateway process, or by ccipctl, acts "
+     "here after at most this long (0: every request looks its session up)"},
     {"gateway.throttle_free_failures", CCIP_CFG_INT, CFG(throttle_free_failures), 1, 1000, "5",
      NULL, "failed sign-ins in a row of one login before each next one is delayed"},
     {"gateway.throttle_addr_failures", CCIP_CFG_INT, CFG(throttle_addr_failures), 1, 100000, "50",

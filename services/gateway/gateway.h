@@ -49,6 +49,8 @@ typedef struct {
     int64_t command_timeout_ms;     /* gateway.command_timeout_ms: wait for a service's reply */
     int64_t session_idle_s;         /* gateway.session_idle_s: idle timeout of a session */
     int64_t session_absolute_s;     /* gateway.session_absolute_s: absolute session lifetime */
+    int64_t session_cache_ms;       /* gateway.session_cache_ms: how long a looked-up session
+                                       is reused (gateway_session_cache.h); 0: never */
     int64_t throttle_free_failures; /* failures in a row per login before delays start */
     int64_t throttle_addr_failures; /* the same per client address */
     int64_t throttle_lock_failures; /* failures in a row after which the key is locked */

@@ -20,12 +20,14 @@
 #include "gateway_openapi.h"
 #include "gateway_routes.h"
 #include "gateway_self.h"
+#include "gateway_session_cache.h"
 #include "gateway_static.h"
 
 #define CONNECTION_LIMIT 1024             /* connections at once */
 #define TOUCH_EVERY_US   (60LL * 1000000) /* a session's last use is written at most this often */
 #define READY_TIMEOUT_MS 1000
 #define PEM_MAX          (64 * 1024)
+#define SESSION_SLOTS    4096 /* sessions the cache holds at most */
 
 struct gateway_http {
     struct MHD_Daemon *daemon;
@@ -33,11 +35,13 @@ struct gateway_http {
     char *tls_cert; /* PEM, kept while the daemon runs */
     char *tls_key;
     int port;
+    gateway_session_cache *sessions; /* recent lookups (gateway_session_cache.h) */
 };
 
 struct gateway_request {
     struct MHD_Connection *conn;
     gateway_runtime *rt;
+    gateway_http *http;
     char method[16];
     char path[1024];
     char client[64];
@@ -291,16 +295,26 @@ const gateway_session_row *gateway_request_session(gateway_request *rq,
         if (cookie && gateway_token_form(cookie)) {
             uint8_t hash[32];
             gateway_sha256_text(cookie, hash);
-            ccip_db *db = gateway_db_acquire(rq->rt, 5000);
             const gateway_config *cfg = gateway_cfg(rq->rt);
-            if (db &&
-                gateway_session_lookup(db, hash, cfg->session_idle_s, &rq->session) == CCIP_DB_OK) {
+            int64_t now = ccip_now_us(), idle = cfg->session_idle_s * 1000000;
+            gateway_session_cache *cache = rq->http ? rq->http->sessions : NULL;
+            if (gateway_session_cache_get(cache, hash, now, idle, TOUCH_EVERY_US, &rq->session)) {
                 rq->has_session = 1;
-                snprintf(rq->token, sizeof rq->token, "%s", cookie);
-                if (ccip_now_us() - rq->session.last_seen_us > TOUCH_EVERY_US)
-                    gateway_session_touch(db, hash);
+            } else {
+                unsigned generation = gateway_store_generation();
+                ccip_db *db = gateway_db_acquire(rq->rt, 5000);
+                if (db && gateway_session_lookup(db, hash, cfg->session_idle_s, &rq->session) ==
+                              CCIP_DB_OK) {
+                    rq->has_session = 1;
+                    if (now - rq->session.last_seen_us > TOUCH_EVERY_US &&
+                        gateway_session_touch(db, hash) == CCIP_DB_OK)
+                        rq->session.last_seen_us = now;
+                    gateway_session_cache_put(cache, &rq->session, generation, now);
+                }
+                gateway_db_release(rq->rt, db);
             }
-            gateway_db_release(rq->rt, db);
+            if (rq->has_session)
+                snprintf(rq->token, sizeof rq->token, "%s", cookie);
         }
     }
     if (token)
@@ -905,6 +919,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         *con_cls = rq;
         rq->conn = conn;
         rq->rt = http->rt;
+        rq->http = http;
         rq->started_ms = ccip_mono_ms();
         ccip_uuid_v7(rq->id);
         snprintf(rq->method, sizeof rq->method, "%s", method);
@@ -1148,6 +1163,12 @@ gateway_http *gateway_http_start(gateway_runtime *rt, char *err, size_t errlen)
         return NULL;
     }
     http->rt = rt;
+    if (!(http->sessions =
+              gateway_session_cache_new(SESSION_SLOTS, cfg->session_cache_ms * 1000))) {
+        snprintf(err, errlen, "out of memory");
+        gateway_http_stop(&http);
+        return NULL;
+    }
     if (tls && (!(http->tls_cert = s_read_pem(cfg->tls_cert_file, err, errlen)) ||
                 !(http->tls_key = s_read_pem(cfg->tls_key_file, err, errlen)))) {
         gateway_http_stop(&http);
@@ -1195,6 +1216,7 @@ void gateway_http_stop(gateway_http **http)
         MHD_stop_daemon((*http)->daemon);
     free((*http)->tls_cert);
     free((*http)->tls_key);
+    gateway_session_cache_destroy(&(*http)->sessions);
     free(*http);
     *http = NULL;
 }

@@ -625,7 +625,11 @@ void gateway_route_handle(gateway_request *rq, const gateway_route_info *ri)
                           "grant it instead",
                           "binding", b->id);
         gateway_db_release(rt, db);
+        gateway_store_changed(); /* committed: cached sessions are stale */
     }
+    if (h->mutating && strcmp(ri->service, "gateway") == 0)
+        gateway_store_changed(); /* a binding changed and its commit is done (see
+                                    gateway_session_cache.h) */
     ProtobufCMessage *out = NULL;
     if (h->reply)
         out = ccip_payload_unpack(h->reply, reply->payload.data, reply->payload.len,

@@ -74,7 +74,12 @@ static int s_run(gateway_request *rq, ccip_db_tx_fn fn, s_tx *t)
         gateway_reply_problem(rq, 503, "UNAVAILABLE", "the gateway's database is busy; try again");
         return -1;
     }
+    unsigned generation = gateway_store_generation();
     int rc = ccip_db_tx(db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, fn, t);
+    /* what the transaction changed about sessions is committed now: a
+     * session looked up while it ran must not be served from the cache */
+    if (gateway_store_generation() != generation)
+        gateway_store_changed();
     if (rc != 0 && t->status == CCIP__STATUS__OK)
         snprintf(t->err, sizeof t->err, "%s", ccip_db_error(db));
     gateway_db_release(rt, db);

@@ -9,7 +9,7 @@
 
 #define US CCIP_SQL_US
 
-/* Bumped by every write that changes what a session acts as (below). */
+/* Moved by every write that changes what a session acts as (below). */
 static atomic_uint s_generation;
 
 unsigned gateway_store_generation(void)
@@ -17,7 +17,7 @@ unsigned gateway_store_generation(void)
     return atomic_load(&s_generation);
 }
 
-static void s_changed(void)
+void gateway_store_changed(void)
 {
     atomic_fetch_add(&s_generation, 1);
 }
@@ -162,7 +162,7 @@ static const ccip_db_stmt S_SET_PASSWORD = {
 
 int gateway_account_set_password(ccip_db *db, const char *id, const char *hash)
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {id, hash};
     return ccip_db_exec(db, &S_SET_PASSWORD, 2, v, NULL, NULL, NULL);
 }
@@ -324,7 +324,7 @@ static const ccip_db_stmt S_BINDING_INSERT = {
 
 int gateway_binding_insert(ccip_db *db, const char *account_id, const gateway_binding *b)
 {
-    s_changed();
+    gateway_store_changed();
     const char *status = ccip_enum_name(&ccip__gateway__binding_status__descriptor, b->status);
     const char *v[] = {
         b->id,         account_id, b->kind->name, b->subject, status ? status : "ACTIVE",
@@ -364,21 +364,21 @@ static int s_update_one(ccip_db *db, const ccip_db_stmt *st, int n, const char *
 
 int gateway_binding_activate(ccip_db *db, const char *id, const char *by, const char *reason)
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {id, by, reason};
     return s_update_one(db, &S_BINDING_ACTIVATE, 3, v);
 }
 
 int gateway_binding_revoke(ccip_db *db, const char *id, const char *by, const char *reason)
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {id, by, reason};
     return s_update_one(db, &S_BINDING_REVOKE, 3, v);
 }
 
 int gateway_binding_registered(ccip_db *db, const char *id)
 {
-    s_changed();
+    gateway_store_changed();
     return s_update_one(db, &S_BINDING_REGISTERED, 1, &id);
 }
 
@@ -568,7 +568,7 @@ static int s_count(ccip_db *db, const ccip_db_stmt *st, int n, const char *const
 
 int gateway_session_end(ccip_db *db, const uint8_t token_hash[32], int *ended)
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {(const char *)token_hash};
     int lengths[] = {32}, formats[] = {1};
     return s_count(db, &S_SESSION_END, 1, v, lengths, formats, ended);
@@ -576,7 +576,7 @@ int gateway_session_end(ccip_db *db, const uint8_t token_hash[32], int *ended)
 
 int gateway_session_end_all(ccip_db *db, const char *account_id, const uint8_t *keep, int *ended)
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {account_id, (const char *)keep};
     int lengths[] = {0, keep ? 32 : 0}, formats[] = {0, 1};
     return s_count(db, &S_SESSION_END_ALL, 2, v, lengths, formats, ended);
@@ -591,14 +591,14 @@ static const ccip_db_stmt S_SESSION_SECOND = {
 
 int gateway_session_set_binding(ccip_db *db, const uint8_t token_hash[32], const char *binding_id)
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {(const char *)token_hash, binding_id};
     return s_exec(db, &S_SESSION_BINDING, 2, v, 1u, NULL);
 }
 
 int gateway_session_set_second_factor(ccip_db *db, const uint8_t token_hash[32])
 {
-    s_changed();
+    gateway_store_changed();
     const char *v[] = {(const char *)token_hash};
     return s_exec(db, &S_SESSION_SECOND, 1, v, 1u, NULL);
 }

@@ -67,11 +67,15 @@ typedef struct {
     int64_t last_seen_us;
 } gateway_session_row;
 
-/* A number that changes whenever this process writes something that changes
+/* A number that moves whenever this process writes something that changes
  * what a session acts as (a session ended or switched, a binding granted,
- * confirmed or revoked, a password changed): a cache of sessions
- * (gateway_http.c) drops what it holds when it moves. */
+ * confirmed or revoked, a password changed): the session cache
+ * (gateway_session_cache.h) uses no entry looked up before it moved. The
+ * writes below move it when they run, before their transaction commits; a
+ * caller moves it again with gateway_store_changed once the commit is done
+ * (a lookup between the two read what was there before). */
 unsigned gateway_store_generation(void);
+void gateway_store_changed(void);
 
 /* ---- accounts ------------------------------------------------------------ */
 
