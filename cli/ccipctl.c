@@ -60,7 +60,9 @@ static void s_usage(FILE *f)
           "                                           reports, escalations, boards\n"
           "  notify GROUP COMMAND ...                 inboxes, preferences, deliveries\n"
           "  admin consumer status|reset ...          a service's consumers; reset a cursor\n"
-          "                                           after a restore (docs/OPERATIONS.md)\n\n"
+          "                                           after a restore (docs/OPERATIONS.md)\n"
+          "  gateway COMMAND ...                      accounts, role bindings, invitations,\n"
+          "                                           password resets of the web front door\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
           "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
@@ -241,6 +243,8 @@ int main(int argc, char **argv)
         rc = ctl_notify(&o, nargs, args);
     } else if (strcmp(args[0], "admin") == 0) {
         rc = ctl_admin(&o, nargs, args);
+    } else if (strcmp(args[0], "gateway") == 0) {
+        rc = ctl_gateway(&o, nargs, args);
     } else {
         fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
         rc = CTL_USAGE;
