@@ -235,7 +235,7 @@ int main(int argc, char **argv)
         setenv("CCIP_PGDATABASE", db, 1);
     if (ccip_test_env_init(&s_env) < 0)
         return 1;
-    char dir[400], err[300], web[600], listen[64], key[600];
+    char web[600], listen[64], key[600];
     if (s_receipt(argv[2], s_env.dir) < 0) {
         fprintf(stderr, "harness: could not make the test receipt\n");
         ccip_test_env_cleanup(&s_env, 0);
@@ -243,13 +243,7 @@ int main(int argc, char **argv)
     }
     snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
-    ccip_keypair kp;
-    snprintf(dir, sizeof dir, "%s/allowed", s_env.dir);
-    if (ccip_keypair_generate(&kp) < 0 ||
-        ccip_keypair_save(dir, "gateway", &kp, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "harness: %s\n", err);
-        return 1;
-    }
+    /* the gateway's front-door key is made by ccip_test_env_init */
     int port = s_free_port();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     snprintf(web, sizeof web, "%s/services/gateway/web", src);

@@ -26,7 +26,7 @@ export async function report(page, ctx) {
   page.append(heading(t('report.title', { title: task.caseTitle }), t('report.lead')));
   page.append(section(t('review.case'), taskFacts(task)), applicationSection());
   if (task.status !== 'TASK_ASSIGNED' && task.status !== 'TASK_ACCEPTED') {
-    page.append(notice(t('review.done', { status: te('TaskStatus', task.status) }), 'ok'));
+    page.append(notice(t('review.done', { status: te('evaluation.TaskStatus', task.status) }), 'ok'));
     return;
   }
   const f = new Form({

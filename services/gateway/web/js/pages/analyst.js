@@ -42,7 +42,7 @@ export async function completeness(page, ctx) {
   ], rows, t('completeness.none'))));
   page.append(section(t('completeness.by_cluster'), table(t('completeness.by_cluster'), [
     [t('creports.entry'), (x) => x.name], [t('field.district'), (x) => districtName(x.districtCode)],
-    [t('completeness.timeliness'), (x) => te('Timeliness', x.timeliness)],
+    [t('completeness.timeliness'), (x) => te('stats.Timeliness', x.timeliness)],
   ], r.clusters || [], t('completeness.none'))));
 }
 

@@ -19,7 +19,7 @@ export function taskTable(rows, base) {
     [t('app.title_col'), (x) => link(`${base}${x.caseId}`, x.caseTitle)],
     [t('field.applicant'), (x) => x.applicantName],
     [t('app.kind'), (x) => te('CallKind', x.callKind)],
-    [t('app.status'), (x) => te('TaskStatus', x.status)],
+    [t('app.status'), (x) => te('evaluation.TaskStatus', x.status)],
     [t('case.due'), (x) => [date(x.dueAtUs), x.overdue ? ` ${t('expert.overdue')}` : '']],
   ], rows, t('expert.none'));
 }
@@ -46,7 +46,7 @@ export function taskFacts(task) {
   return facts([
     [t('field.applicant'), task.applicantName], [t('app.kind'), te('CallKind', task.callKind)],
     [t('field.project_district'), districtName(task.districtCode)], [t('field.summary'), task.summary],
-    [t('case.due'), date(task.dueAtUs)], [t('app.status'), te('TaskStatus', task.status)],
+    [t('case.due'), date(task.dueAtUs)], [t('app.status'), te('evaluation.TaskStatus', task.status)],
   ]);
 }
 
@@ -74,7 +74,7 @@ export async function review(page, ctx) {
     return;
   }
   if (task.status !== 'TASK_ACCEPTED') {
-    page.append(notice(t('review.done', { status: te('TaskStatus', task.status) }), 'ok'));
+    page.append(notice(t('review.done', { status: te('evaluation.TaskStatus', task.status) }), 'ok'));
     return;
   }
   const sheet = (await api.get(`/api/v1/evaluation/sheets/${encodeURIComponent(task.callKind)}`)).sheet;

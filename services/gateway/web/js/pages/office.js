@@ -50,7 +50,7 @@ export function caseFacts(c) {
 export function investigationsTable(c) {
   return table(t('case.investigations'), [
     [t('case.agency'), (i) => `${i.agencyName} (${i.agencyId})`],
-    [t('app.status'), (i) => te('TaskStatus', i.status)],
+    [t('app.status'), (i) => te('evaluation.TaskStatus', i.status)],
     [t('case.due'), (i) => date(i.dueAtUs)],
     [t('report.visit'), (i) => date(i.visitDateUs)],
     [t('report.verdict'), (i) => (i.verdict && i.verdict !== 'VERDICT_UNSPECIFIED' ? te('Verdict', i.verdict) : '—')],
@@ -75,7 +75,7 @@ export async function criteriaTitles(c) {
 export function reviewsTable(c, titles = {}) {
   return table(t('case.reviews'), [
     [t('case.expert'), (r) => `${r.expertName} (${r.expertId})`],
-    [t('app.status'), (r) => te('TaskStatus', r.status)],
+    [t('app.status'), (r) => te('evaluation.TaskStatus', r.status)],
     [t('case.score'), (r) => (r.submittedAtUs !== '0' ? score(r.scoreCenti) : '—')],
     [t('review.scores'), (r) => (r.scores || []).map((s) => `${titles[s.criterion] || s.criterion} ${s.score}`).join(t('common.list_sep'))],
     [t('review.comment'), (r) => r.comment || ''],

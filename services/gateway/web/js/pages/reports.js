@@ -283,7 +283,7 @@ export async function report(page, ctx) {
   page.append(heading(title, `${districtName(rep.districtCode)} · ${te('stats.ReportStatus', rep.status)}`));
   page.append(section(t('sreport.about'), facts([
     [t('app.status'), reportBadge(rep.status)], [t('creports.submitted'), dateTime(rep.firstSubmittedAtUs)],
-    [t('sreport.timeliness'), te('Timeliness', rep.timeliness)], [t('sreport.due'), dateTime(rep.dueAtUs)],
+    [t('sreport.timeliness'), te('stats.Timeliness', rep.timeliness)], [t('sreport.due'), dateTime(rep.dueAtUs)],
     [t('sreport.note'), rep.note || ''],
   ])));
   page.append(section(t('sreport.values'), s_valuesTable(rep, indicators)));
