@@ -535,7 +535,7 @@ def test_stats(w, people):
     an = people["analyst"] = Browser("analyst")
     an.sign_in(w.analyst.login, w.analyst.secret)
     check(an.page() == "analyst.completeness", f"the analyst starts at {an.page()}")
-    check("朗园 Station" in an.text() and ZH["enum.Timeliness.ON_TIME"] in an.text(),
+    check("朗园 Station" in an.text() and ZH["enum.stats.Timeliness.ON_TIME"] in an.text(),
           "the completeness page does not show the cluster's report on time")
     an.step("completeness")
     an.click(ZH["nav.analysis"])
