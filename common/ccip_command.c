@@ -11,6 +11,7 @@
 #include "ccip_service.h"
 #include "ccip_service_batch.h"
 #include "ccip_validate.h"
+#include "ccip_wire.h"
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -31,7 +32,16 @@ int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, .
 ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
 {
     const ccip_service_config *base = ccip_service_config_get(cmd->service);
-    char err[256];
+    char err[CCIP_COMMAND_ERROR_MAX - 64];
+    /* A handler whose definition names no request message was not checked
+     * by the skeleton; its own descriptor serves as well, before any field
+     * is read. */
+    if (!cmd->strings_checked &&
+        ccip_wire_check_strings(desc, cmd->req->payload.data, cmd->req->payload.len, "field", err,
+                                sizeof err) < 0) {
+        ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return NULL;
+    }
     ProtobufCMessage *m = ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
                                               (size_t)base->max_message_bytes, err, sizeof err);
     if (!m)

@@ -56,11 +56,15 @@ typedef struct ccip_command_event ccip_command_event;
 /* Longest reply sentence, in bytes, with its NUL. */
 #define CCIP_COMMAND_ERROR_MAX 512
 
-/* The caller's identity as the service may trust it. */
+/* The caller's identity as the service may trust it (the bus checked the
+ * key's binding, ccip_keys.h). */
 typedef struct {
-    const char *id;   /* person or service id */
-    const char *role; /* "service" for service keys; the claimed role for front doors */
-    const char *peer; /* name of the CURVE key used */
+    const char *id;      /* person or service id */
+    const char *role;    /* "service" for service keys; the claimed role for front doors */
+    const char *peer;    /* name of the CURVE key used */
+    const char *kind;    /* the key's kind: "service", "front-door", "admin"; "system" for the
+                            service's own scheduled commands; "local" in tests */
+    const char *service; /* kind "service": the one service the key is bound to; else "" */
 } ccip_actor;
 
 /* One command being handled. The handler reads req and fills the reply. */
@@ -76,6 +80,8 @@ typedef struct {
     ccip_command_event *events; /* skeleton's: emitted events, newest first, written with the
                                    batch (ccip_service_batch.h) */
     int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
+    int strings_checked;        /* skeleton's: 1 when the payload's strings were checked
+                                   against the handler's request message (ccip_wire.h) */
 } ccip_command;
 
 /* A handler: returns 0 or CCIP_REPLIED when it produced a reply (any
@@ -120,9 +126,13 @@ int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 
 /* Decodes the command's payload as desc, bounded by limits.max_message_bytes
- * and a bounded allocator. Returns the message (the caller frees it with
+ * and a bounded allocator. Unless the skeleton checked them already (from
+ * the handler's `request`), every string of the payload is checked first
+ * (ccip_wire.h: UTF-8, no NUL or other control character but tab and
+ * newline). Returns the message (the caller frees it with
  * protobuf_c_message_free_unpacked(msg, NULL)), or NULL with the command
- * failed INVALID_ARGUMENT, the sentence naming the type and why. */
+ * failed INVALID_ARGUMENT, the sentence naming the type (or the field) and
+ * why. */
 ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
 
 /* Packs msg as the reply's payload. Returns 0, or CCIP_REPLIED with the

@@ -19,6 +19,7 @@
 #include "ccip_relay.h"
 #include "ccip_service_batch.h"
 #include "ccip_shutdown.h"
+#include "ccip_wire.h"
 #include "ccip_worker.h"
 
 CCIP_MIGRATIONS_DECLARE(ccip);
@@ -151,8 +152,38 @@ static int s_ping(ccip_command *cmd)
     return ccip_command_reply(cmd, &ping.base);
 }
 
+/* Whether the caller may read this service's whole stream: a service key
+ * bound to one of its consumers, or an admin key (logged). The stream holds
+ * every organisation's data, so nobody else may, whatever role they claim. */
+static int s_replay_allowed(ccip_command *cmd)
+{
+    const ccip_service_def *def = cmd->service->def;
+    const char *kind = cmd->actor.kind ? cmd->actor.kind : "";
+    if (strcmp(kind, "admin") == 0) {
+        ccip_log_info("event replay for an admin key", "peer", cmd->actor.peer, "command",
+                      cmd->req->id);
+        return 1;
+    }
+    if (strcmp(kind, "service") == 0 && cmd->actor.service)
+        for (const char *const *c = def->consumers; c && *c; c++)
+            if (strcmp(*c, cmd->actor.service) == 0)
+                return 1;
+    return 0;
+}
+
 static int s_replay(ccip_command *cmd)
 {
+    if (!s_replay_allowed(cmd)) {
+        char list[256] = "";
+        for (const char *const *c = cmd->service->def->consumers; c && *c; c++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
+                     *c);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "ccip.replay.v1 on %s answers only the services that consume "
+                                 "its events (%s) and admin keys; key %s is neither",
+                                 cmd->service->def->name, list[0] ? list : "none",
+                                 cmd->actor.peer ? cmd->actor.peer : "?");
+    }
     char err[300];
     Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
         &ccip__replay_request__descriptor, cmd->req->payload.data, cmd->req->payload.len,
@@ -185,12 +216,11 @@ static int s_replay(ccip_command *cmd)
     return rc;
 }
 
-static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
-
 static const ccip_command_handler s_builtin[] = {
     {"ccip.ping.v1", 0, NULL, s_ping, NULL, &ccip__ping_request__descriptor,
      &ccip__ping_reply__descriptor},
-    {"ccip.replay.v1", 0, s_any_service, s_replay, NULL, &ccip__replay_request__descriptor,
+    /* No role list: who may replay is decided by the caller's key (s_replay_allowed). */
+    {"ccip.replay.v1", 0, NULL, s_replay, NULL, &ccip__replay_request__descriptor,
      &ccip__replay_reply__descriptor},
 };
 
@@ -233,26 +263,68 @@ static void s_send(s_thread *th, const ccip_request *req, ccip_command *cmd)
     free(buf);
 }
 
+/* Fills cmd->actor from what the bus verified of the caller's key
+ * (ccip_mdp.h). Returns 0, or -1 when the bus said nothing usable. The
+ * buffers hold the strings the actor points to. */
+static int s_actor(ccip_command *cmd, const ccip_request *req, char *id, size_t idlen, char *role,
+                   size_t rolelen)
+{
+    const Ccip__Envelope *env = req->envelope;
+    cmd->actor.peer = req->peer;
+    cmd->actor.kind = req->kind;
+    cmd->actor.service = "";
+    if (strcmp(req->kind, "service") == 0) {
+        /* A service key speaks as its service, whatever its envelope claims. */
+        snprintf(id, idlen, "service:%s", req->bound);
+        cmd->actor.id = id;
+        cmd->actor.role = "service";
+        cmd->actor.service = req->bound;
+    } else if (strcmp(req->kind, "front-door") == 0) {
+        /* The bus checked the claims against the key's binding; a key bound
+         * to one person that claims nothing acts as that person, in the
+         * first of its roles. */
+        cmd->actor.id = env->actor_id;
+        cmd->actor.role = env->actor_role;
+        if (req->bound[0] && !env->actor_id[0])
+            cmd->actor.id = req->bound;
+        if (req->bound[0] && !env->actor_role[0]) {
+            snprintf(role, rolelen, "%.*s", (int)strcspn(req->roles, ","), req->roles);
+            cmd->actor.role = role;
+        }
+    } else if (strcmp(req->kind, "admin") == 0) {
+        snprintf(id, idlen, "admin:%s", req->peer);
+        cmd->actor.id = id;
+        cmd->actor.role = "admin";
+    } else if (strcmp(req->kind, CCIP_MDP_KIND_LOCAL) == 0) {
+        /* A broker without a key registry (unit tests). */
+        snprintf(id, idlen, "service:%s", req->peer);
+        cmd->actor.id = id;
+        cmd->actor.role = "service";
+    } else {
+        cmd->actor.id = "";
+        cmd->actor.role = "";
+        return -1;
+    }
+    return 0;
+}
+
 static void s_handle(s_thread *th, const ccip_request *req)
 {
     ccip_service *svc = th->svc;
     const Ccip__Envelope *env = req->envelope;
     ccip_command cmd = {.service = svc, .req = env};
-    char actor_id[CCIP_KEY_NAME_MAX + 16];
-    /* Only a front door may speak for a person; every other key speaks as
-     * the service it belongs to, whatever its envelope claims. */
-    if (req->front_door && env->actor_role[0]) {
-        cmd.actor.id = env->actor_id;
-        cmd.actor.role = env->actor_role;
-    } else {
-        snprintf(actor_id, sizeof actor_id, "service:%s", req->peer);
-        cmd.actor.id = actor_id;
-        cmd.actor.role = "service";
-    }
-    cmd.actor.peer = req->peer;
+    char actor_id[CCIP_KEY_PERSON_MAX + 16], actor_role[CCIP_KEY_ROLE_MAX];
+    int known = s_actor(&cmd, req, actor_id, sizeof actor_id, actor_role, sizeof actor_role);
 
     const ccip_command_handler *h = s_find(svc->def, env->type);
-    if (env->deadline_us && env->deadline_us < ccip_now_us()) {
+    char why[CCIP_COMMAND_ERROR_MAX - 64];
+    size_t plen = strlen(CCIP_SCHEDULE_ID_PREFIX);
+    if (known < 0) {
+        ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED,
+                          "the bus did not say what key %s may do (key kind \"%s\"); the bus and "
+                          "the services must run the same version",
+                          req->peer, req->kind);
+    } else if (env->deadline_us && env->deadline_us < ccip_now_us()) {
         ccip_command_fail(&cmd, CCIP__STATUS__DEADLINE_EXCEEDED,
                           "the command's deadline passed before %s could start it; send it "
                           "again with a later deadline",
@@ -260,13 +332,28 @@ static void s_handle(s_thread *th, const ccip_request *req)
     } else if (!h) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "unknown command type %s for service %s", env->type, svc->def->name);
+    } else if (strncmp(env->id, CCIP_SCHEDULE_ID_PREFIX, plen) == 0) {
+        ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED,
+                          "command ids starting with \"%s\" belong to %s's own scheduled runs; "
+                          "send the command under a new UUID",
+                          CCIP_SCHEDULE_ID_PREFIX, svc->def->name);
+    } else if (strlen(env->id) > CCIP_COMMAND_ID_MAX) {
+        ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "a command id is at most %d bytes, this one has %zu; use a UUID",
+                          CCIP_COMMAND_ID_MAX, strlen(env->id));
     } else if (!s_role_allowed(h, cmd.actor.role)) {
         ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED, "role \"%s\" may not run %s",
                           cmd.actor.role, env->type);
     } else if (h->mutating && !env->id[0]) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "a command must carry its command id in the envelope's `id`");
+    } else if (h->request &&
+               ccip_wire_check_strings(h->request, env->payload.data, env->payload.len, "field",
+                                       why, sizeof why) < 0) {
+        /* Once, before any handler reads the payload (ccip_wire.h). */
+        ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", why);
     } else {
+        cmd.strings_checked = h->request != NULL;
         /* Run with whatever else the replica has in hand (ccip_service_batch). */
         uint8_t *reply = NULL;
         size_t reply_len = 0;
@@ -368,6 +455,34 @@ static int64_t s_period(const ccip_service *svc, const ccip_schedule *sch)
     return v;
 }
 
+/* Every handler names its request message, so that the skeleton checks
+ * every string before the handler runs (ccip_wire.h).
+ * FLIP (lead): set CCIP_SERVICE_REQUIRE_REQUEST to 1 once every service's
+ * handlers name their request message; until then a handler without one is
+ * only logged, and its payload is checked when it unpacks it. */
+#define CCIP_SERVICE_REQUIRE_REQUEST 0
+
+static int s_check_handlers(const ccip_service *svc, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < svc->def->ncommands; i++) {
+        const ccip_command_handler *h = &svc->def->commands[i];
+        if (h->request)
+            continue;
+        if (CCIP_SERVICE_REQUIRE_REQUEST) {
+            snprintf(err, errlen,
+                     "command %s names no request message (`request` in its handler line), so "
+                     "its strings could not be checked before it runs (a programming error in "
+                     "the service definition)",
+                     h->type);
+            return -1;
+        }
+        ccip_log_debug("a handler names no request message; its payload is checked when it "
+                       "unpacks it",
+                       "type", h->type);
+    }
+    return 0;
+}
+
 static int s_check_schedules(const ccip_service *svc, char *err, size_t errlen)
 {
     for (size_t i = 0; i < svc->def->nschedules; i++) {
@@ -393,7 +508,7 @@ static int s_check_schedules(const ccip_service *svc, char *err, size_t errlen)
 static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t slot)
 {
     char id[200], actor[96];
-    snprintf(id, sizeof id, "%s@%lld", sch->type, (long long)slot);
+    snprintf(id, sizeof id, "%s%s@%lld", CCIP_SCHEDULE_ID_PREFIX, sch->type, (long long)slot);
     snprintf(actor, sizeof actor, "system:%s", svc->base->instance);
     Ccip__Envelope env = CCIP__ENVELOPE__INIT;
     env.id = id;
@@ -402,7 +517,10 @@ static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t
     ccip_command cmd = {.service = svc, .req = &env};
     cmd.actor.id = actor;
     cmd.actor.role = "system";
-    cmd.actor.peer = svc->base->instance;
+    cmd.actor.peer = svc->def->name;
+    cmd.actor.kind = "system";
+    cmd.actor.service = svc->def->name;
+    cmd.strings_checked = 1; /* an empty payload */
     uint8_t *reply = NULL;
     size_t len = 0;
     if (ccip_batcher_run(svc->batcher, &cmd, s_find(svc->def, sch->type), &reply, &len) < 0 ||
@@ -466,7 +584,8 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         ccip_migrate_run(svc->db, def->name, def->name, def->migrations,
                          s_count_migrations(def->migrations), &mr, err, errlen) < 0)
         return -1;
-    if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
+    if (s_check_handlers(svc, err, errlen) < 0 || s_check_schedules(svc, err, errlen) < 0 ||
+        (def->start && def->start(svc, err, errlen) < 0))
         return -1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,

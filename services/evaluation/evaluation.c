@@ -117,6 +117,8 @@ static const ccip_schedule s_schedules[] = {
 
 const ccip_service_def evaluation_def = {
     .name = "evaluation",
+    .consumers =
+        (const char *const[]){"intake", "funding", "stats", NULL}, /* who replays its events */
     .migrations = evaluation_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

@@ -94,6 +94,7 @@ static const ccip_config_field s_config_fields[] = {
 
 const ccip_service_def funding_def = {
     .name = "funding",
+    .consumers = (const char *const[]){"intake", "stats", NULL}, /* who replays its events */
     .migrations = funding_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

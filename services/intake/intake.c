@@ -79,6 +79,7 @@ static const ccip_schedule s_schedules[] = {
 
 const ccip_service_def intake_def = {
     .name = "intake",
+    .consumers = (const char *const[]){"evaluation", "stats", NULL}, /* who replays its events */
     .migrations = intake_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

@@ -91,6 +91,7 @@ static int s_start(const ccip_service *svc, char *err, size_t errlen)
 
 const ccip_service_def ip_def = {
     .name = "ip",
+    .consumers = (const char *const[]){"funding", "stats", NULL}, /* who replays its events */
     .start = s_start,
     .migrations = ip_migrations,
     .commands = s_commands,

@@ -45,13 +45,17 @@ static int s_free_port(void)
     return port;
 }
 
+/* Makes key `name` in env->dir/sub: a service key bound to `service`, or
+ * of `kind` (front door for any person, admin, the bus's own). */
 static int s_key(ccip_test_env *env, const char *sub, const char *name, ccip_keypair *kp,
-                 int front_door)
+                 ccip_key_kind kind, const char *service)
 {
     char dir[400], err[256];
     snprintf(dir, sizeof dir, "%s/%s", env->dir, sub);
+    ccip_key_binding b = {.kind = kind, .any_person = kind == CCIP_KEY_FRONT_DOOR};
+    snprintf(b.service, sizeof b.service, "%s", service ? service : "");
     if (ccip_keypair_generate(kp) < 0 ||
-        ccip_keypair_save(dir, name, kp, front_door, err, sizeof err) < 0) {
+        ccip_keypair_save(dir, name, kp, &b, err, sizeof err) < 0) {
         fprintf(stderr, "ccip_test_env_init: %s\n", err);
         return -1;
     }
@@ -76,15 +80,16 @@ int ccip_test_env_init(ccip_test_env *env)
     snprintf(env->subscribe, sizeof env->subscribe, "tcp://127.0.0.1:%d", p3);
     /* Services and clients allowed in have their .pub in allowed/ (their
      * .key beside it, as a test needs both); the stranger's lives apart. */
-    if (s_key(env, "keys", "bus", &env->bus_keys, 0) < 0 ||
-        s_key(env, "allowed", "tester", &env->client_keys, 0) < 0 ||
-        s_key(env, "allowed", "ccipctl", &env->front_keys, 1) < 0 ||
-        s_key(env, "keys", "stranger", &env->stranger_keys, 0) < 0)
+    if (s_key(env, "keys", "bus", &env->bus_keys, CCIP_KEY_BUS, NULL) < 0 ||
+        s_key(env, "allowed", "tester", &env->client_keys, CCIP_KEY_SERVICE, "tester") < 0 ||
+        s_key(env, "allowed", "ccipctl", &env->front_keys, CCIP_KEY_FRONT_DOOR, NULL) < 0 ||
+        s_key(env, "allowed", "operator", &env->admin_keys, CCIP_KEY_ADMIN, NULL) < 0 ||
+        s_key(env, "keys", "stranger", &env->stranger_keys, CCIP_KEY_SERVICE, "tester") < 0)
         return -1;
     const char *services[] = {"probea", "probeb", "intake", "evaluation", "funding", "ip", "stats"};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         ccip_keypair kp;
-        if (s_key(env, "allowed", services[i], &kp, 0) < 0)
+        if (s_key(env, "allowed", services[i], &kp, CCIP_KEY_SERVICE, services[i]) < 0)
             return -1;
     }
     return 0;
