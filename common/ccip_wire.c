@@ -97,7 +97,8 @@ static void s_path(const s_walk *w, int depth, char *buf, size_t len)
         n = s_segment(buf, len, n, &w->frames[i]);
 }
 
-/* Refuses the string field frames[depth].field: `problem` at byte `at`. */
+/* Refuses the string field frames[depth].field: `problem` at byte `at` of
+ * the string (0-based; said 1-based, as ccip_text_check says it). */
 static int s_fail_field(s_walk *w, int depth, const char *problem, size_t at)
 {
     char path[256];
@@ -105,14 +106,14 @@ static int s_fail_field(s_walk *w, int depth, const char *problem, size_t at)
     snprintf(w->err, w->errlen,
              "%s `%s` %s at byte %zu; text must be UTF-8 and may hold no control characters but "
              "tab and newline",
-             w->what, path, problem, at);
+             w->what, path, problem, at + 1);
     return -1;
 }
 
 static int s_malformed(s_walk *w, const uint8_t *at, const char *why)
 {
-    snprintf(w->err, w->errlen, "could not read %s: %s at byte %zu of its encoding",
-             w->frames[0].desc->name, why, (size_t)(at - w->frames[0].start));
+    snprintf(w->err, w->errlen, "could not decode %s: malformed protobuf (%s at byte %zu)",
+             w->frames[0].desc->name, why, (size_t)(at - w->frames[0].start) + 1);
     return -1;
 }
 

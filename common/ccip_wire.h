@@ -18,8 +18,9 @@
  *
  * The refusal names the field by its path in the message, as a person
  * would write it:
- *   field `documents[2].title` contains a NUL byte at byte 7; text may hold
- *   no control characters but tab and newline
+ *   field `documents[2].title` contains a NUL byte at byte 7; text must be
+ *   UTF-8 and may hold no control characters but tab and newline
+ * (bytes counted from 1 in the string, as ccip_text_check counts them).
  */
 #ifndef CCIP_WIRE_H
 #define CCIP_WIRE_H
@@ -33,7 +34,7 @@
 /* Checks every string field of the message of type desc encoded in
  * data[0..len). `what` starts the sentence ("field", "envelope field").
  * Returns 0, or -1 with a sentence in err naming the field's path, the
- * byte (counted in the string from 0) and the rule; malformed wire data
+ * byte (counted in the string from 1) and the rule; malformed wire data
  * (a truncated field, a bad varint, a group) and nesting deeper than
  * CCIP_WIRE_MAX_DEPTH are refused too. Reads only data; allocates nothing. */
 int ccip_wire_check_strings(const ProtobufCMessageDescriptor *desc, const void *data, size_t len,

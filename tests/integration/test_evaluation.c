@@ -1724,7 +1724,7 @@ static void test_ccipctl_walkthrough(void **state)
     assert_int_equal(s_ctl(out, sizeof out, "--json %s case get --application %s", staff, app), 0);
     assert_non_null(strstr(out, "\"status\":\"CASE_APPROVED\""));
     assert_int_equal(s_ctl(out, sizeof out,
-                           "--role service evaluation designation list "
+                           "--role staff --actor staff-li evaluation designation list "
                            "--holder %s",
                            uscc),
                      0);
