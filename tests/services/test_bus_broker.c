@@ -25,6 +25,8 @@ typedef struct {
     void *ctx;
     void *router;
     void *client;
+    void *worker; /* a test's replica socket: closed by the teardown even when an
+                     assertion left the test early (zmq_ctx_term would wait for it) */
     bus_broker *broker;
 } s_fx;
 
@@ -52,6 +54,7 @@ static int s_teardown(void **state)
 {
     s_fx *f = *state;
     bus_broker_destroy(&f->broker);
+    ccip_sock_close(&f->worker);
     ccip_sock_close(&f->client);
     ccip_sock_close(&f->router);
     zmq_ctx_term(f->ctx);
@@ -202,7 +205,7 @@ static void test_round_trip_through_replica(void **state)
     char ep[128];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     const void *ready[] = {CCIP_MDP_WORKER, CCIP_MDP_READY, "intake"};
     size_t rl[] = {strlen(CCIP_MDP_WORKER), 1, 6};
     ccip_sock_send_frames(w, ready, rl, 3, 0);
@@ -247,7 +250,7 @@ static void test_round_trip_through_replica(void **state)
     assert_int_equal(st.workers, 1);
     assert_int_equal(st.routed, 1);
     assert_int_equal(st.replied, 1);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
 }
 
 /* Sends a command without waiting for its reply. */
@@ -348,7 +351,7 @@ static void test_reply_only_to_its_client(void **state)
     char err[256], ep[128];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     const void *ready[] = {CCIP_MDP_WORKER, CCIP_MDP_READY, "intake"};
     size_t rl[] = {strlen(CCIP_MDP_WORKER), 1, 6};
     ccip_sock_send_frames(w, ready, rl, 3, 0);
@@ -376,7 +379,7 @@ static void test_reply_only_to_its_client(void **state)
     bus_broker_get_stats(f->broker, &st);
     assert_int_equal(st.replied, 1);
     assert_int_equal(st.rejected, 1);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
 }
 
 static void test_unknown_replica_told_to_register(void **state)
@@ -385,7 +388,7 @@ static void test_unknown_replica_told_to_register(void **state)
     char err[256], ep[128];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     const void *hb[] = {CCIP_MDP_WORKER, CCIP_MDP_HEARTBEAT};
     size_t hl[] = {strlen(CCIP_MDP_WORKER), 1};
     ccip_sock_send_frames(w, hb, hl, 2, 0);
@@ -394,7 +397,7 @@ static void test_unknown_replica_told_to_register(void **state)
     assert_memory_equal(zmq_msg_data(&p[1]), CCIP_MDP_DISCONNECT, 1);
     zmq_msg_close(&p[0]);
     zmq_msg_close(&p[1]);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
 }
 
 /* Random frames, from clients and from would-be workers, for a while: the
@@ -406,7 +409,7 @@ static void test_survives_random_frames(void **state)
     char ep[128], err[256];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     static const char *const heads[] = {CCIP_MDP_CLIENT, CCIP_MDP_WORKER, "junk", ""};
     for (int i = 0; i < 3000; i++) {
         x ^= x << 13;
@@ -447,7 +450,7 @@ static void test_survives_random_frames(void **state)
     bus_broker_stats st;
     bus_broker_get_stats(f->broker, &st);
     assert_true(st.rejected > 100);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
 }
 
 int main(void)
