@@ -13,18 +13,22 @@
  * CLIENTS threads, each with ONE front-door connection (the any-person key,
  * as the web gateway will hold) on which it files complete applications
  * (intake.application.file.v1, the required document inline), one at a
- * time, each acknowledged after its commit. Three windows:
- *   baseline   SECONDS/2: only the filings;
- *   hostile    SECONDS: the same filings, and between two filings each
- *              thread sends its share of HOSTILE_FRAMES hostile frames (so
+ * time, each acknowledged after its commit. After a one-second warm-up,
+ * ROUNDS rounds of two windows of SECONDS/ROUNDS each, in alternating
+ * order (the machine is shared and drifts; short alternating windows cancel
+ * most of it):
+ *   baseline   only the filings;
+ *   hostile    the same filings, and between two filings each thread sends
+ *              its share of HOSTILE_FRAMES / ROUNDS hostile frames (so
  *              10,000 in all) on the same connection, and on two more of
  *              its own made with a service key (evaluation's): the six
  *              cases of the issue and mutations of valid envelopes
- *              (s_kind below);
- *   baseline   SECONDS/2 again: the machine's drift, halved.
- * baseline_per_s is the filings of both baseline windows over their time,
- * valid_per_s those of the hostile window; ratio = valid_per_s /
- * baseline_per_s (target >= 0.9).
+ *              (s_kind below).
+ * The connections live through all windows, so that a late reply to a
+ * hostile frame is still read (and judged); after the last window every
+ * reply is drained for 7 s. baseline_per_s is the filings of the baseline
+ * windows over their time, valid_per_s those of the hostile windows;
+ * ratio = valid_per_s / baseline_per_s (target >= 0.9).
  *
  * accepted_bad counts every sign that a hostile frame got through: an OK
  * reply to one; a REQUEST handed to the service key that said READY for
@@ -35,6 +39,9 @@
  * from the hostile window on; bus_rss_mib_after is its size once back
  * within twice the idle size (measured before the first window), or after
  * 10 s past the hostile window's end if it never is.
+ *
+ * CCIP_BENCH_HOSTILE_KINDS=name,name... sends only those kinds (names as
+ * on the line that counts them), to see what each costs.
  *
  * Usage: bench_hostile [SECONDS]
  * Last line: bench hostile: valid_per_s=… baseline_per_s=… ratio=R accepted_bad=0 lost=0
@@ -71,7 +78,9 @@
 #define REPLY_WAIT_MS  15000
 #define RECENT_IDS     64 /* command ids of recent filings, for reuse */
 
-typedef enum { WIN_BASE1, WIN_HOSTILE, WIN_BASE2, NWIN } s_window_kind;
+#define ROUNDS 10 /* pairs of baseline and hostile windows */
+
+typedef enum { WIN_WARMUP, WIN_BASE, WIN_HOSTILE, NWIN } s_window_kind;
 
 /* The hostile frames, by the case of the issue they reproduce. */
 typedef enum {
@@ -110,6 +119,7 @@ static atomic_long s_accepted_bad;
 static atomic_long s_sent[NKINDS];
 static atomic_int s_monitor_stop;
 static atomic_long s_rss_peak_kib;
+static int s_enabled[NKINDS]; /* kinds sent (CCIP_BENCH_HOSTILE_KINDS) */
 
 /* Recent filings' command ids and actors, for the reuse cases. */
 static pthread_mutex_t s_recent_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -128,7 +138,10 @@ typedef struct {
     char actor[32];
     long next;         /* its next call */
     uint64_t rng;      /* xorshift state */
-    s_results r[NWIN]; /* per window */
+    s_results r[NWIN]; /* per kind of window, over all rounds */
+    void *conn;        /* front door: filings, and hostile commands */
+    void *svc;         /* a service key's DEALER: READY and REPLY frames */
+    void *pub;         /* a service key's PUB: forged events */
 } s_client_state;
 
 static s_client_state s_clients[CLIENTS];
@@ -404,6 +417,8 @@ static void s_hostile(s_client_state *st, void *conn, void *svc, void *pub, cons
     s_kind k = x % 100 == 0 ? K_UNSERVED_BIG : (s_kind)((x >> 8) % NKINDS);
     if (k == K_UNSERVED_BIG && x % 100 != 0)
         k = K_MUTATION;
+    for (int tries = 0; !s_enabled[k] && tries < NKINDS; tries++)
+        k = (s_kind)((k + 1) % NKINDS);
     atomic_fetch_add(&s_sent[k], 1);
     size_t n;
     switch (k) {
@@ -613,20 +628,9 @@ static void *s_client(void *arg)
     s_client_state *st = arg;
     s_results *res = &st->r[s_current];
     char err[512];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts service = {.keys = &s_service_key, .server_public = s_env.bus_keys.public_key};
-    void *conn = ccip_sock_connect(s_ctx, ZMQ_DEALER, s_env.commands, &front, err, sizeof err);
-    void *svc = NULL, *pub = NULL;
+    void *conn = st->conn, *svc = st->svc, *pub = st->pub;
     int hostile = s_current == WIN_HOSTILE;
-    if (hostile) {
-        svc = ccip_sock_connect(s_ctx, ZMQ_DEALER, s_env.commands, &service, err, sizeof err);
-        pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &service, err, sizeof err);
-    }
-    if (!conn || (hostile && (!svc || !pub))) {
-        s_failure("connect", -1, err);
-        return NULL;
-    }
-    long share = HOSTILE_FRAMES / CLIENTS, sent = 0;
+    long share = HOSTILE_FRAMES / ROUNDS / CLIENTS, sent = 0;
     int64_t start = ccip_now_us(), span = s_until_us - start;
     while (ccip_now_us() < s_until_us && st->next < s_calls_each) {
         const char *call = s_calls[(long)st->i * s_calls_each + st->next++];
@@ -666,21 +670,11 @@ static void *s_client(void *arg)
         memcpy(s_recent_id[slot], id, sizeof id);
         memcpy(s_recent_actor[slot], st->actor, sizeof st->actor);
         pthread_mutex_unlock(&s_recent_mu);
-        if (hostile)
-            s_check_impostor(svc);
-    }
-    /* The rest of the share, then every reply the hostile frames get. */
-    for (; hostile && sent < share; sent++)
-        s_hostile(st, conn, svc, pub, s_calls[(long)st->i * s_calls_each]);
-    if (hostile) {
-        int64_t drain_until = ccip_now_us() + 7000000; /* parked ones wait up to 5 s */
-        while (ccip_now_us() < drain_until)
-            s_replies(conn, "-", 200, NULL);
         s_check_impostor(svc);
     }
-    ccip_sock_close(&pub);
-    ccip_sock_close(&svc);
-    ccip_sock_close(&conn);
+    /* The rest of the window's share (a slow window sends it at its end). */
+    for (; hostile && sent < share; sent++)
+        s_hostile(st, conn, svc, pub, s_calls[(long)st->i * s_calls_each]);
     return NULL;
 }
 
@@ -726,8 +720,56 @@ static void *s_watcher(void *arg)
     return NULL;
 }
 
+/* CPU seconds (user + system) of process pid so far, or 0. */
+static double s_cpu_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long ut = 0, st = 0;
+    if (f) {
+        /* pid (comm) state ppid ... field 14 utime, 15 stime; comm has no ')' here */
+        int n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                       &st);
+        fclose(f);
+        if (n != 2)
+            return 0;
+    }
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The machine's busy CPU seconds so far (all cores). */
+static double s_cpu_busy(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    double busy = 0;
+    if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8)
+        busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+    if (f)
+        fclose(f);
+    return busy;
+}
+
+/* CPU seconds spent during each kind of window: the bus, intake, this
+ * program, the whole machine (which includes PostgreSQL). */
+enum { CPU_BUS, CPU_INTAKE, CPU_BENCH, CPU_MACHINE, NCPU };
+static pid_t s_intake;
+static double s_cpu_spent[NWIN][NCPU];
+
+static void s_cpu_sample(double out[NCPU])
+{
+    out[CPU_BUS] = s_cpu_of(s_bus);
+    out[CPU_INTAKE] = s_cpu_of(s_intake);
+    out[CPU_BENCH] = s_cpu_of(getpid());
+    out[CPU_MACHINE] = s_cpu_busy();
+}
+
 static double s_window(s_window_kind kind, double seconds)
 {
+    double c0[NCPU], c1[NCPU];
+    s_cpu_sample(c0);
     s_current = kind;
     s_until_us = ccip_now_us() + (int64_t)(seconds * 1e6);
     double t0 = s_now();
@@ -736,6 +778,9 @@ static double s_window(s_window_kind kind, double seconds)
         pthread_create(&t[i], NULL, s_client, &s_clients[i]);
     for (int i = 0; i < CLIENTS; i++)
         pthread_join(t[i], NULL);
+    s_cpu_sample(c1);
+    for (int k = 0; k < NCPU; k++)
+        s_cpu_spent[kind][k] += c1[k] - c0[k];
     return s_now() - t0;
 }
 
@@ -789,13 +834,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_hostile [SECONDS >= 2]\n");
         return 2;
     }
+    const char *kinds = getenv("CCIP_BENCH_HOSTILE_KINDS");
+    for (int k = 0; k < NKINDS; k++) {
+        size_t n = strlen(s_kind_names[k]);
+        const char *p = kinds ? strstr(kinds, s_kind_names[k]) : NULL;
+        s_enabled[k] = !kinds || (p && (p[n] == ',' || p[n] == '\0'));
+    }
     setenv("CCIP_WORKERS", WORKERS, 0);
     setenv("CCIP_BATCH_WAIT_US", BATCH_WAIT_US, 0);
     setenv("CCIP_BUS_MAX_WAIT_MS", BUS_MAX_WAIT, 0);
     setenv("CCIP_INTAKE_CLOSE_CHECK_SECONDS", "0", 0);
     char path[400], err[512];
     if (ccip_test_env_init(&s_env) < 0 || (s_bus = ccip_test_start_bus(&s_env)) < 0 ||
-        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0) {
+        (s_intake = ccip_test_start_service(&s_env, "services/intake/intake", "intake",
+                                            "intake-1")) < 0) {
         fprintf(stderr, "bench hostile: could not start the services\n");
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
@@ -820,7 +872,7 @@ int main(int argc, char **argv)
         ccip_envelope_free(&r);
     }
     /* Enough calls for 3,000 filings a second over every window. */
-    s_calls_each = (long)(3000.0 * 2 * seconds / CLIENTS) + 200;
+    s_calls_each = (long)(3000.0 * (2 * seconds + 1) / CLIENTS) + 200;
     s_calls = calloc((size_t)(s_calls_each * CLIENTS), sizeof *s_calls);
     if (!up || !s_calls || s_make_calls(c, s_calls_each * CLIENTS) < 0) {
         ccip_test_env_cleanup(&s_env, 1);
@@ -844,36 +896,66 @@ int main(int argc, char **argv)
     long orgs0 = ccip_test_query_number(
         "intake", "SELECT count(*) FROM organisation WHERE name LIKE 'HOSTILE%'");
 
+    /* Every thread's connections, kept through all windows. */
+    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
+    ccip_sock_opts service = {.keys = &s_service_key, .server_public = s_env.bus_keys.public_key};
+    for (int i = 0; i < CLIENTS; i++) {
+        s_client_state *st = &s_clients[i];
+        st->conn = ccip_sock_connect(s_ctx, ZMQ_DEALER, s_env.commands, &front, err, sizeof err);
+        st->svc = ccip_sock_connect(s_ctx, ZMQ_DEALER, s_env.commands, &service, err, sizeof err);
+        st->pub = ccip_sock_connect(s_ctx, ZMQ_PUB, s_env.publish, &service, err, sizeof err);
+        if (!st->conn || !st->svc || !st->pub) {
+            fprintf(stderr, "bench hostile: %s\n", err);
+            ccip_test_env_cleanup(&s_env, 1);
+            return 1;
+        }
+    }
+    s_window(WIN_WARMUP, 1.0);
     struct timespec settle = {1, 0};
     nanosleep(&settle, NULL);
     long idle_kib = s_rss_kib(s_bus);
     atomic_store(&s_rss_peak_kib, idle_kib);
 
-    double t1 = s_window(WIN_BASE1, seconds / 2.0);
     s_watch watch = {0};
     pthread_t watcher, monitor;
     pthread_create(&watcher, NULL, s_watcher, &watch);
     pthread_create(&monitor, NULL, s_monitor, NULL);
-    double th = s_window(WIN_HOSTILE, seconds);
-    /* The hostile window's time is the filings' (s_client drains the
-     * hostile replies after its last filing: not counted as filing time). */
-    double th_filing = (double)seconds;
-    int64_t hostile_end = ccip_now_us();
+    double tb = 0, th = 0, win = (double)seconds / ROUNDS;
+    for (int round = 0; round < ROUNDS; round++) {
+        if (round % 2 == 0) {
+            tb += s_window(WIN_BASE, win);
+            th += s_window(WIN_HOSTILE, win);
+        } else {
+            th += s_window(WIN_HOSTILE, win);
+            tb += s_window(WIN_BASE, win);
+        }
+    }
+    /* Every reply the hostile frames get (parked ones wait up to 5 s). */
+    int64_t drain_until = ccip_now_us() + 7000000;
+    while (ccip_now_us() < drain_until)
+        for (int i = 0; i < CLIENTS; i++) {
+            s_replies(s_clients[i].conn, "-", 25, NULL);
+            s_check_impostor(s_clients[i].svc);
+        }
+    int64_t drained = ccip_now_us();
     long after_kib = -1;
     for (;;) {
         after_kib = s_rss_kib(s_bus);
-        if (after_kib <= 2 * idle_kib || ccip_now_us() - hostile_end > 10000000)
+        if (after_kib <= 2 * idle_kib || ccip_now_us() - drained > 10000000)
             break;
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    double after_s = (double)(ccip_now_us() - hostile_end) / 1e6;
+    double after_s = (double)(ccip_now_us() - drained) / 1e6;
     atomic_store(&watch.stop, 1);
     pthread_join(watcher, NULL);
-    double t2 = s_window(WIN_BASE2, seconds / 2.0);
     atomic_store(&s_monitor_stop, 1);
     pthread_join(monitor, NULL);
-    (void)th;
+    for (int i = 0; i < CLIENTS; i++) {
+        ccip_sock_close(&s_clients[i].conn);
+        ccip_sock_close(&s_clients[i].svc);
+        ccip_sock_close(&s_clients[i].pub);
+    }
 
     long bad_rows = ccip_test_query_number(
                         "intake", "SELECT (SELECT count(*) FROM application WHERE title LIKE "
@@ -883,8 +965,8 @@ int main(int argc, char **argv)
     long accepted_bad = atomic_load(&s_accepted_bad) + watch.forged + (bad_rows > 0 ? bad_rows : 0);
     long lost = s_lost();
     long failed = atomic_load(&s_failed);
-    double baseline = (double)(s_acked(WIN_BASE1) + s_acked(WIN_BASE2)) / (t1 + t2);
-    double valid = (double)s_acked(WIN_HOSTILE) / th_filing;
+    double baseline = (double)s_acked(WIN_BASE) / tb;
+    double valid = (double)s_acked(WIN_HOSTILE) / th;
     long total = 0;
     fprintf(stderr, "bench hostile: hostile frames by kind:");
     for (int k = 0; k < NKINDS; k++) {
@@ -892,13 +974,23 @@ int main(int argc, char **argv)
         total += atomic_load(&s_sent[k]);
     }
     fprintf(stderr, " (total %ld)\n", total);
+    static const char *const who[NCPU] = {"bus", "intake", "bench", "machine"};
+    fprintf(stderr, "bench hostile: CPU ms per filing, alone / among hostile frames:");
+    for (int k = 0; k < NCPU; k++)
+        fprintf(stderr, " %s %.2f / %.2f", who[k],
+                1000.0 * s_cpu_spent[WIN_BASE][k] / (double)(s_acked(WIN_BASE) ? s_acked(WIN_BASE) : 1),
+                1000.0 * s_cpu_spent[WIN_HOSTILE][k] /
+                    (double)(s_acked(WIN_HOSTILE) ? s_acked(WIN_HOSTILE) : 1));
+    fprintf(stderr, "; machine busy %.0f%% / %.0f%%\n",
+            100.0 * s_cpu_spent[WIN_BASE][CPU_MACHINE] / (tb * 2),
+            100.0 * s_cpu_spent[WIN_HOSTILE][CPU_MACHINE] / (th * 2));
     ccip_test_env_cleanup(&s_env, failed > 0 || lost != 0 || accepted_bad != 0);
     printf("bench hostile: %ld filings in %.1f s alone, %ld in %.1f s among %ld hostile frames "
-           "on %d connections (plus a service key's DEALER and PUB each); failed=%ld; intake's "
-           "heartbeats seen by the watcher %ld; bus idle %.1f MiB, back within 2x idle %.1f s "
-           "after the hostile window\n",
-           s_acked(WIN_BASE1) + s_acked(WIN_BASE2), t1 + t2, s_acked(WIN_HOSTILE), th_filing, total,
-           CLIENTS, failed, watch.heartbeats, (double)idle_kib / 1024.0, after_s);
+           "on %d connections (plus a service key's DEALER and PUB each), in %d rounds; "
+           "failed=%ld; intake's heartbeats seen by the watcher %ld; bus idle %.1f MiB, within 2x "
+           "idle %.1f s after the replies were drained\n",
+           s_acked(WIN_BASE), tb, s_acked(WIN_HOSTILE), th, total, CLIENTS, ROUNDS, failed,
+           watch.heartbeats, (double)idle_kib / 1024.0, after_s);
     printf("bench hostile: valid_per_s=%.0f baseline_per_s=%.0f ratio=%.2f accepted_bad=%ld "
            "lost=%ld bus_rss_mib_peak=%.1f bus_rss_mib_after=%.1f\n",
            valid, baseline, baseline > 0 ? valid / baseline : 0, accepted_bad, lost,
