@@ -64,85 +64,6 @@ static void s_usage(FILE *f)
           f);
 }
 
-ccip_client *ctl_connect(ctl_opts *o)
-{
-    char err[512];
-    if (!o->key_file[0] || !o->server_key_file[0]) {
-        fprintf(stderr, "ccipctl: no keys: set curve.key_file and curve.server_key_file (or "
-                        "CCIP_CURVE_KEY_FILE and CCIP_CURVE_SERVER_KEY_FILE)\n");
-        return NULL;
-    }
-    if (ccip_keypair_load(o->key_file, &o->keys, err, sizeof err) < 0 ||
-        ccip_public_key_load(o->server_key_file, o->server_key, err, sizeof err) < 0) {
-        fprintf(stderr, "ccipctl: %s\n", err);
-        return NULL;
-    }
-    if (!o->ctx)
-        o->ctx = zmq_ctx_new();
-    ccip_sock_opts so = {.keys = &o->keys, .server_public = o->server_key};
-    ccip_client *c = ccip_client_new(o->ctx, o->command_endpoint, &so, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "ccipctl: %s\n", err);
-    return c;
-}
-
-Ccip__Envelope *ctl_call(ctl_opts *o, ccip_client *c, const char *service, const char *type,
-                         const void *payload, size_t len, int *exit_code)
-{
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    Ccip__Envelope req = CCIP__ENVELOPE__INIT;
-    req.id = id;
-    req.type = (char *)type;
-    req.source_service = "ccipctl";
-    req.occurred_at_us = ccip_now_us();
-    req.actor_id = (char *)(o->actor ? o->actor : "");
-    req.actor_role = (char *)(o->role ? o->role : "");
-    req.payload.data = (uint8_t *)payload;
-    req.payload.len = len;
-    char err[512];
-    Ccip__Envelope *reply = ccip_client_call(c, service, &req, o->timeout_ms, 3, err, sizeof err);
-    if (!reply) {
-        fprintf(stderr, "ccipctl: %s\n", err);
-        *exit_code = CTL_UNAVAILABLE;
-        return NULL;
-    }
-    if (reply->status != CCIP__STATUS__OK) {
-        if (o->json) {
-            printf("{\"status\":");
-            ctl_json_string(stdout, ccip_status_name(reply->status));
-            printf(",\"error\":");
-            ctl_json_string(stdout, reply->error);
-            printf("}\n");
-        } else {
-            fprintf(stderr, "ccipctl: %s refused %s: %s: %s\n", service, type,
-                    ccip_status_name(reply->status), reply->error);
-        }
-        *exit_code = reply->status == CCIP__STATUS__UNAVAILABLE ||
-                             reply->status == CCIP__STATUS__DEADLINE_EXCEEDED
-                         ? CTL_UNAVAILABLE
-                         : CTL_REFUSED;
-        ccip_envelope_free(&reply);
-        return NULL;
-    }
-    *exit_code = CTL_OK;
-    return reply;
-}
-
-void ctl_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static int s_keygen(int argc, char **argv)
 {
     static const char usage[] =
@@ -288,12 +209,9 @@ static int s_ping(ctl_opts *o, int argc, char **argv)
             fprintf(stderr, "ccipctl: %s\n", err);
             code = CTL_REFUSED;
         } else if (o->json) {
-            printf("{\"service\":");
-            ctl_json_string(stdout, p->service);
-            printf(",\"instance\":");
-            ctl_json_string(stdout, p->instance);
-            printf(",\"version\":");
-            ctl_json_string(stdout, p->version);
+            ctl_json_field(stdout, "{\"service\":", p->service);
+            ctl_json_field(stdout, ",\"instance\":", p->instance);
+            ctl_json_field(stdout, ",\"version\":", p->version);
             printf(",\"outbox_head\":%llu,\"commands_run\":%llu,\"batches_committed\":%llu,"
                    "\"round_trip_us\":%lld}\n",
                    (unsigned long long)p->outbox_head, (unsigned long long)p->commands_run,

@@ -18,22 +18,15 @@ void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope 
     char when[40] = "";
     ccip_time_format_us(ev->occurred_at_us, when, sizeof when);
     if (o->json) {
-        printf("{\"topic\":");
-        ctl_json_string(stdout, topic);
-        printf(",\"position\":%llu,\"id\":", (unsigned long long)ev->position);
-        ctl_json_string(stdout, ev->id);
-        printf(",\"type\":");
-        ctl_json_string(stdout, ev->type);
-        printf(",\"source\":");
-        ctl_json_string(stdout, ev->source_service);
-        printf(",\"aggregate_type\":");
-        ctl_json_string(stdout, ev->aggregate_type);
-        printf(",\"aggregate_id\":");
-        ctl_json_string(stdout, ev->aggregate_id);
-        printf(",\"occurred_at\":");
-        ctl_json_string(stdout, when);
-        printf(",\"actor\":");
-        ctl_json_string(stdout, ev->actor_id);
+        ctl_json_field(stdout, "{\"topic\":", topic);
+        printf(",\"position\":%llu", (unsigned long long)ev->position);
+        ctl_json_field(stdout, ",\"id\":", ev->id);
+        ctl_json_field(stdout, ",\"type\":", ev->type);
+        ctl_json_field(stdout, ",\"source\":", ev->source_service);
+        ctl_json_field(stdout, ",\"aggregate_type\":", ev->aggregate_type);
+        ctl_json_field(stdout, ",\"aggregate_id\":", ev->aggregate_id);
+        ctl_json_field(stdout, ",\"occurred_at\":", when);
+        ctl_json_field(stdout, ",\"actor\":", ev->actor_id);
         printf(",\"payload_bytes\":%zu}\n", ev->payload.len);
     } else {
         printf("%-8llu %-27s %-40s %s/%s by %s (%zu bytes)\n", (unsigned long long)ev->position,
@@ -44,16 +37,23 @@ void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope 
     fflush(stdout);
 }
 
-static int s_tail(ctl_opts *o, const char *prefix, long count)
+/* --count N: how many events to print (0 or less: all). Read as it always
+ * was: what is not a number is 0. */
+static long s_count(const ctl_args *a)
 {
+    return atol(ctl_str_or(a, "count", "0"));
+}
+
+static const ctl_arg A_TAIL[] = {CTL_STR("PREFIX", NULL, CTL_ARG), CTL_STR("count", NULL, 0), {0}};
+
+/* Follows live events whose type starts with PREFIX. */
+static int s_tail(ctl_opts *o, ctl_args *a)
+{
+    const char *prefix = ctl_str(a, "PREFIX");
+    long count = s_count(a);
     char err[512];
-    if (!o->key_file[0] || !o->server_key_file[0] ||
-        ccip_keypair_load(o->key_file, &o->keys, err, sizeof err) < 0 ||
-        ccip_public_key_load(o->server_key_file, o->server_key, err, sizeof err) < 0) {
-        fprintf(stderr, "ccipctl: %s\n",
-                o->key_file[0] ? err : "no keys: set curve.key_file and curve.server_key_file");
+    if (ctl_load_keys(o) < 0)
         return CTL_LOCAL;
-    }
     if (!o->ctx)
         o->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &o->keys, .server_public = o->server_key};
@@ -94,8 +94,20 @@ static int s_tail(ctl_opts *o, const char *prefix, long count)
     return CTL_OK;
 }
 
-static int s_replay(ctl_opts *o, const char *service, uint64_t from, long count)
+static const ctl_arg A_REPLAY[] = {
+    CTL_STR("SERVICE", NULL, CTL_ARG), CTL_STR("from", NULL, 0), CTL_STR("count", NULL, 0), {0}};
+
+/* Prints SERVICE's stored events from position --from on, in batches. */
+static int s_replay(ctl_opts *o, ctl_args *a)
 {
+    const char *service = ctl_str(a, "SERVICE");
+    long count = s_count(a);
+    long long start = atoll(ctl_str(a, "from"));
+    if (start < 1) {
+        fprintf(stderr, "ccipctl: replay needs --from N with N >= 1\n");
+        return CTL_USAGE;
+    }
+    uint64_t from = (uint64_t)start;
     ccip_client *c = ctl_connect(o);
     if (!c)
         return CTL_LOCAL;
@@ -135,37 +147,24 @@ static int s_replay(ctl_opts *o, const char *service, uint64_t from, long count)
     return code;
 }
 
+static const ctl_command S_COMMANDS[] = {
+    {"tail", "PREFIX [--count N]", A_TAIL, NULL, NULL, NULL, NULL, s_tail,
+     .about = "  follows live events whose type starts with PREFIX (e.g. intake.)\n"},
+    {"replay", "SERVICE --from N [--count N]", A_REPLAY, NULL, NULL, NULL, NULL, s_replay,
+     .about = "  prints SERVICE's stored events from position N on\n"},
+};
+
+static const ctl_service S_EVENTS = {
+    .name = "events",
+    .header = "usage: ccipctl events tail PREFIX [--count N]\n"
+              "       ccipctl events replay SERVICE --from N [--count N]\n"
+              "  tail follows live events whose type starts with PREFIX (e.g. intake.)\n"
+              "  replay prints SERVICE's stored events from position N on\n",
+    .commands = S_COMMANDS,
+    .ncommands = sizeof S_COMMANDS / sizeof S_COMMANDS[0],
+};
+
 int ctl_events(ctl_opts *o, int argc, char **argv)
 {
-    const char *usage = "usage: ccipctl events tail PREFIX [--count N]\n"
-                        "       ccipctl events replay SERVICE --from N [--count N]\n"
-                        "  tail follows live events whose type starts with PREFIX (e.g. intake.)\n"
-                        "  replay prints SERVICE's stored events from position N on\n";
-    if (argc < 3 || strcmp(argv[1], "--help") == 0 || strcmp(argv[2], "--help") == 0) {
-        fputs(usage, argc >= 2 ? stdout : stderr);
-        return argc >= 2 ? CTL_OK : CTL_USAGE;
-    }
-    long count = 0;
-    long long from = -1;
-    for (int i = 3; i < argc; i++) {
-        if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-            count = atol(argv[++i]);
-        else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
-            from = atoll(argv[++i]);
-        else {
-            fprintf(stderr, "ccipctl: unexpected argument \"%s\"\n%s", argv[i], usage);
-            return CTL_USAGE;
-        }
-    }
-    if (strcmp(argv[1], "tail") == 0)
-        return s_tail(o, argv[2], count);
-    if (strcmp(argv[1], "replay") == 0) {
-        if (from < 1) {
-            fprintf(stderr, "ccipctl: replay needs --from N with N >= 1\n%s", usage);
-            return CTL_USAGE;
-        }
-        return s_replay(o, argv[2], (uint64_t)from, count);
-    }
-    fprintf(stderr, "ccipctl: unknown events command \"%s\"\n%s", argv[1], usage);
-    return CTL_USAGE;
+    return ctl_service_run(o, &S_EVENTS, argc, argv);
 }

@@ -16,11 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "ccip/ip.pb-c.h"
-#include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ctl.h"
 #include "ip_chain.h"
@@ -28,7 +26,6 @@
 #include "ip_receipts.h"
 #include "ip_validate.h"
 
-#define REPEAT_MAX       32                 /* values of one repeated option */
 #define FILE_MAX         (64 * 1024 * 1024) /* largest file read for --file / --content */
 #define AUDIT_BATCH      2000               /* chain records per request unless --batch */
 #define AUDIT_BATCH_MAX  5000               /* what the service gives at most */
@@ -37,7 +34,7 @@
 #define RECEIPT_FILE_MAX 4096
 #define AUDIT_KEYS       8 /* public keys audit-chain accepts */
 
-static const char *s_usage =
+static const char S_OVERVIEW[] =
     "usage: ccipctl ip COMMAND ...   (--actor ID --role ROLE say who acts: \"org:<USCC>\" as\n"
     "                                 owner or applicant, or a staff id as staff)\n"
     "offline:\n"
@@ -76,147 +73,7 @@ static const char *s_usage =
     "exit codes: 0 done (verify, audit-chain: intact), 1 refused or does not verify, 2 usage,\n"
     "3 no answer, 4 local problem\n";
 
-/* ---- arguments ------------------------------------------------------------- */
-
-/* One option of a subcommand: "--name VALUE" (or a flag), maybe repeated. */
-typedef struct {
-    const char *name; /* without the dashes */
-    int flag;         /* 1: takes no value */
-    int count;        /* times given */
-    const char *values[REPEAT_MAX];
-} s_opt;
-
-typedef struct {
-    const char *pos[4]; /* positional arguments */
-    int npos;
-    s_opt *opts;
-    size_t nopts;
-} s_args;
-
-/* Parses argv[from..argc) against opts. Returns 0, or CTL_USAGE after
- * printing why. */
-static int s_parse(int argc, char **argv, int from, s_opt *opts, size_t nopts, s_args *out)
-{
-    memset(out, 0, sizeof *out);
-    out->opts = opts;
-    out->nopts = nopts;
-    for (int i = from; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) != 0) {
-            if (out->npos == (int)(sizeof out->pos / sizeof out->pos[0])) {
-                fprintf(stderr, "ccipctl: unexpected argument \"%s\"\n", argv[i]);
-                return CTL_USAGE;
-            }
-            out->pos[out->npos++] = argv[i];
-            continue;
-        }
-        s_opt *o = NULL;
-        for (size_t k = 0; k < nopts; k++)
-            if (strcmp(argv[i] + 2, opts[k].name) == 0)
-                o = &opts[k];
-        if (!o) {
-            fprintf(stderr, "ccipctl: unknown option %s (see ccipctl ip --help)\n", argv[i]);
-            return CTL_USAGE;
-        }
-        if (o->count == REPEAT_MAX) {
-            fprintf(stderr, "ccipctl: --%s given more than %d times\n", o->name, REPEAT_MAX);
-            return CTL_USAGE;
-        }
-        if (o->flag) {
-            o->values[o->count++] = "";
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "ccipctl: --%s needs a value\n", o->name);
-            return CTL_USAGE;
-        }
-        o->values[o->count++] = argv[++i];
-    }
-    return 0;
-}
-
-/* The (last) value of an option, or def. */
-static const char *s_val(const s_args *a, const char *name, const char *def)
-{
-    for (size_t k = 0; k < a->nopts; k++)
-        if (strcmp(a->opts[k].name, name) == 0 && a->opts[k].count)
-            return a->opts[k].values[a->opts[k].count - 1];
-    return def;
-}
-
-static const s_opt *s_opt_of(const s_args *a, const char *name)
-{
-    for (size_t k = 0; k < a->nopts; k++)
-        if (strcmp(a->opts[k].name, name) == 0)
-            return &a->opts[k];
-    return NULL;
-}
-
-/* Parses a yuan amount ("1234.56") into fen. */
-static int s_yuan(const char *opt, const char *text, int64_t *fen)
-{
-    if (!text || ccip_fen_parse(text, fen) < 0) {
-        fprintf(stderr, "ccipctl: --%s must be an amount in yuan such as 1234.56, got \"%s\"\n",
-                opt, text ? text : "");
-        return CTL_USAGE;
-    }
-    return 0;
-}
-
-/* An enum value from a name a person typed ("exclusive-licence"). */
-static int s_enum(const ProtobufCEnumDescriptor *d, const char *opt, const char *text, int *out)
-{
-    *out = ip_enum_value(d, text);
-    if (*out == 0) {
-        char names[400];
-        ip_enum_list(d, names, sizeof names);
-        fprintf(stderr, "ccipctl: --%s must be one of %s (any case, - for _), got \"%s\"\n", opt,
-                names, text ? text : "");
-        return CTL_USAGE;
-    }
-    return 0;
-}
-
-/* Reads a whole file (at most max bytes) into a malloc'd buffer. */
-static uint8_t *s_read_file(const char *path, size_t max, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "ccipctl: could not open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= max + 1)
-                break;
-            cap *= 2;
-            uint8_t *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad || n > max) {
-        fprintf(stderr, "ccipctl: could not read %s: %s\n", path,
-                !buf  ? "out of memory"
-                : bad ? "read error"
-                      : "file too large");
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
+/* ---- files --------------------------------------------------------------------- */
 
 /* Writes text to a new file (never over an existing one). */
 static int s_write_new(const char *path, const char *text)
@@ -241,113 +98,6 @@ static int s_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static void s_json_value(const ProtobufCFieldDescriptor *f, const void *p);
-
-/* Bytes one element of a repeated field takes in its array. */
-static size_t s_elem_size(const ProtobufCFieldDescriptor *f)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_MESSAGE:
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(void *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return 8;
-    default:
-        return 4; /* 32-bit ints, enums, bools (protobuf_c_boolean is an int), floats */
-    }
-}
-
-static void s_json_message(const ProtobufCMessage *m)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    putchar('{');
-    int first = 1;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        const char *base = (const char *)m + f->offset;
-        if (!first)
-            putchar(',');
-        first = 0;
-        ctl_json_string(stdout, f->name);
-        putchar(':');
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-            const char *arr = *(const char *const *)base;
-            size_t size = s_elem_size(f);
-            putchar('[');
-            for (size_t k = 0; k < n; k++) {
-                if (k)
-                    putchar(',');
-                s_json_value(f, arr + k * size);
-            }
-            putchar(']');
-        } else {
-            s_json_value(f, base);
-        }
-    }
-    putchar('}');
-}
-
-static void s_json_value(const ProtobufCFieldDescriptor *f, const void *p)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        printf("%" PRId32, *(const int32_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        printf("%" PRIu32, *(const uint32_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        printf("%" PRId64, *(const int64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        printf("%" PRIu64, *(const uint64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        fputs(*(const protobuf_c_boolean *)p ? "true" : "false", stdout);
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        const char *name = ip_enum_name(f->descriptor, *(const int *)p);
-        ctl_json_string(stdout, name ? name : "");
-        break;
-    }
-    case PROTOBUF_C_TYPE_STRING:
-        ctl_json_string(stdout, *(char *const *)p);
-        break;
-    case PROTOBUF_C_TYPE_BYTES: {
-        const ProtobufCBinaryData *b = p;
-        putchar('"');
-        for (size_t i = 0; i < b->len; i++)
-            printf("%02x", b->data[i]);
-        putchar('"');
-        break;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
-        if (m)
-            s_json_message(m);
-        else
-            fputs("null", stdout);
-        break;
-    }
-    default:
-        fputs("null", stdout);
-    }
 }
 
 static void s_text_message(const ProtobufCMessage *m, int indent);
@@ -397,7 +147,7 @@ static void s_text_value(const ProtobufCFieldDescriptor *f, const void *p, int i
         break;
     }
     default:
-        s_json_value(f, p);
+        ctl_json_value(stdout, f, p);
         putchar('\n');
     }
 }
@@ -422,6 +172,7 @@ static int s_is_empty(const ProtobufCFieldDescriptor *f, const void *p)
     }
 }
 
+/* Indented "field: value" lines, empty values left out (not in lists). */
 static void s_text_message(const ProtobufCMessage *m, int indent)
 {
     if (!m)
@@ -429,100 +180,47 @@ static void s_text_message(const ProtobufCMessage *m, int indent)
     const ProtobufCMessageDescriptor *d = m->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        const char *base = (const char *)m + f->offset;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-            const char *arr = *(const char *const *)base;
-            for (size_t k = 0; k < n; k++) {
+            for (size_t k = 0; k < ctl_field_count(m, f); k++) {
                 printf("%*s%s[%zu]: ", indent, "", f->name, k);
-                s_text_value(f, arr + k * s_elem_size(f), indent);
+                s_text_value(f, ctl_field_value(m, f, k), indent);
             }
             continue;
         }
-        if (s_is_empty(f, base))
+        const void *p = ctl_field_value(m, f, 0);
+        if (s_is_empty(f, p))
             continue;
         printf("%*s%s: ", indent, "", f->name);
-        s_text_value(f, base, indent);
+        s_text_value(f, p, indent);
     }
 }
 
-/* Prints a reply payload decoded as desc. */
-static int s_print(const ctl_opts *o, const ProtobufCMessageDescriptor *desc,
-                   const Ccip__Envelope *reply)
+/* Every reply prints as its fields. */
+static void s_print(const ProtobufCMessage *reply, ctl_args *args)
 {
-    char err[256];
-    ProtobufCMessage *m = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                              reply->payload.len + 1, err, sizeof err);
-    if (!m) {
-        fprintf(stderr, "ccipctl: could not decode the reply: %s\n", err);
-        return CTL_REFUSED;
-    }
-    if (o->json) {
-        s_json_message(m);
-        putchar('\n');
-    } else {
-        s_text_message(m, 0);
-    }
-    protobuf_c_message_free_unpacked(m, NULL);
-    return CTL_OK;
-}
-
-/* Sends one command to the ip service and prints the reply as reply_desc. */
-static int s_send(ctl_opts *o, const char *type, const ProtobufCMessage *req,
-                  const ProtobufCMessageDescriptor *reply_desc, Ccip__Envelope **keep)
-{
-    size_t n = protobuf_c_message_get_packed_size(req);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf)
-        return CTL_LOCAL;
-    protobuf_c_message_pack(req, buf);
-    ccip_client *c = ctl_connect(o);
-    if (!c) {
-        free(buf);
-        return CTL_LOCAL;
-    }
-    int code;
-    Ccip__Envelope *reply = ctl_call(o, c, "ip", type, buf, n, &code);
-    free(buf);
-    if (reply && reply_desc)
-        code = s_print(o, reply_desc, reply);
-    if (keep)
-        *keep = reply;
-    else
-        ccip_envelope_free(&reply);
-    ccip_client_destroy(&c);
-    return code;
+    s_text_message(reply, 0);
 }
 
 /* ---- offline: keygen, verify --------------------------------------------------- */
 
-static int s_keygen(int argc, char **argv)
+static const ctl_arg A_KEYGEN[] = {CTL_STR("NAME", NULL, CTL_ARG), CTL_STR("dir", NULL, 0), {0}};
+
+static int s_keygen(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "dir"}};
-    s_args a;
-    int rc = s_parse(argc, argv, 2, opts, 1, &a);
-    if (rc != 0 || a.npos != 1) {
-        fputs("usage: ccipctl ip keygen NAME [--dir DIR]\n"
-              "  writes DIR/NAME.key (the SECRET Ed25519 signing key, mode 0600: give its path to\n"
-              "  the ip service as ip.signing_key_file or CCIP_IP_SIGNING_KEY_FILE) and\n"
-              "  DIR/NAME.pub (publish it: receipts verify with it alone). Never overwrites.\n",
-              stderr);
-        return CTL_USAGE;
-    }
     ip_key k;
     char err[512];
-    const char *dir = s_val(&a, "dir", ".");
+    const char *dir = ctl_str_or(a, "dir", "."), *name = ctl_str(a, "NAME");
     if (ip_key_generate(&k) < 0) {
         fprintf(stderr, "ccipctl: could not initialise libsodium\n");
         return CTL_LOCAL;
     }
-    rc = ip_key_save(dir, a.pos[0], &k, err, sizeof err);
+    int rc = ip_key_save(dir, name, &k, err, sizeof err);
     ip_key_wipe(&k);
     if (rc < 0) {
         fprintf(stderr, "ccipctl: %s\n", err);
         return CTL_LOCAL;
     }
-    printf("wrote %s/%s.key (secret) and %s/%s.pub (publish it)\n", dir, a.pos[0], dir, a.pos[0]);
+    printf("wrote %s/%s.key (secret) and %s/%s.pub (publish it)\n", dir, name, dir, name);
     return CTL_OK;
 }
 
@@ -550,37 +248,29 @@ static int s_hash_file(const char *path, uint8_t out[IP_HASH_LEN])
     return 0;
 }
 
-static int s_verify(const ctl_opts *o, int argc, char **argv)
+static const ctl_arg A_VERIFY[] = {CTL_STR("RECEIPT", NULL, CTL_ARG),
+                                   CTL_STR("key", NULL, CTL_REQUIRED),
+                                   CTL_STR("content", NULL, 0),
+                                   {0}};
+
+static int s_verify(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "key"}, {.name = "content"}};
-    s_args a;
-    int rc = s_parse(argc, argv, 2, opts, 2, &a);
-    if (rc != 0 || a.npos != 1 || !s_val(&a, "key", NULL)) {
-        fputs("usage: ccipctl ip verify RECEIPT --key PUB [--content FILE]\n"
-              "  checks the receipt's Ed25519 signature with the platform's public key alone\n"
-              "  (no network), and with --content that FILE is what was registered.\n"
-              "  exit 0: it verifies; 1: it does not (the reason says where); 4: unreadable\n",
-              stderr);
-        return CTL_USAGE;
-    }
     if (sodium_init() < 0)
         return CTL_LOCAL;
     size_t len = 0;
     char err[512];
-    uint8_t *text = s_read_file(a.pos[0], RECEIPT_FILE_MAX, &len);
+    uint8_t *text = ctl_read_file(a, ctl_str(a, "RECEIPT"), RECEIPT_FILE_MAX, &len);
     if (!text)
         return CTL_LOCAL;
     ip_key key;
-    if (ip_key_load_public(s_val(&a, "key", NULL), &key, err, sizeof err) < 0) {
-        free(text);
+    if (ip_key_load_public(ctl_str(a, "key"), &key, err, sizeof err) < 0) {
         fprintf(stderr, "ccipctl: %s\n", err);
         return CTL_LOCAL;
     }
     ip_receipt r;
-    const char *content = s_val(&a, "content", NULL);
+    const char *content = ctl_str_or(a, "content", NULL);
     int ok = ip_receipt_parse((const char *)text, len, &r, err, sizeof err) == 0 &&
              ip_receipt_verify(&r, &key, err, sizeof err) == 0;
-    free(text);
     int content_ok = 1;
     char want[IP_HASH_HEX + 1] = "", got[IP_HASH_HEX + 1] = "";
     if (ok && content) {
@@ -603,13 +293,11 @@ static int s_verify(const ctl_opts *o, int argc, char **argv)
     }
     int good = ok && content_ok;
     if (o->json) {
-        printf("{\"verified\":%s,\"serial\":%" PRIu64 ",\"work_id\":", good ? "true" : "false",
-               ok ? r.serial : 0);
-        ctl_json_string(stdout, ok ? r.work_id : "");
-        printf(",\"registered_at\":");
-        ctl_json_string(stdout, when);
-        printf(",\"content_checked\":%s,\"error\":", ok && content ? "true" : "false");
-        ctl_json_string(stdout, good ? "" : err);
+        printf("{\"verified\":%s,\"serial\":%" PRIu64, good ? "true" : "false", ok ? r.serial : 0);
+        ctl_json_field(stdout, ",\"work_id\":", ok ? r.work_id : "");
+        ctl_json_field(stdout, ",\"registered_at\":", when);
+        printf(",\"content_checked\":%s", ok && content ? "true" : "false");
+        ctl_json_field(stdout, ",\"error\":", good ? "" : err);
         printf("}\n");
     } else if (good) {
         printf("receipt verifies: %s (serial %" PRIu64 "), work %s, registered at %s, signed by "
@@ -624,179 +312,132 @@ static int s_verify(const ctl_opts *o, int argc, char **argv)
 
 /* ---- the registry ---------------------------------------------------------------- */
 
-static int s_key(ctl_opts *o, int argc, char **argv)
+static const ctl_arg A_OUT[] = {CTL_STR("out", NULL, 0), {0}};
+
+/* The platform's public key: printed, or with --out written to a new file. */
+static int s_key(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "out"}};
-    s_args a;
-    int rc = s_parse(argc, argv, 2, opts, 1, &a);
-    if (rc != 0 || a.npos != 0) {
-        fputs("usage: ccipctl ip key [--out FILE]\n", stderr);
-        return CTL_USAGE;
-    }
     Ccip__Ip__KeyRequest rq = CCIP__IP__KEY_REQUEST__INIT;
-    const char *out = s_val(&a, "out", NULL);
-    Ccip__Envelope *reply = NULL;
-    rc = s_send(o, "ip.key.get.v1", &rq.base, out ? NULL : &ccip__ip__key_reply__descriptor,
-                out ? &reply : NULL);
-    if (rc == CTL_OK && out && reply) {
-        char err[256];
-        Ccip__Ip__KeyReply *k = (Ccip__Ip__KeyReply *)ccip_payload_unpack(
-            &ccip__ip__key_reply__descriptor, reply->payload.data, reply->payload.len,
-            reply->payload.len + 1, err, sizeof err);
-        rc = !k ? CTL_REFUSED : s_write_new(out, k->key_file);
-        if (rc == CTL_OK)
-            printf("wrote %s (key %s)\n", out, k->key_id);
-        if (k)
-            protobuf_c_message_free_unpacked(&k->base, NULL);
-    }
-    ccip_envelope_free(&reply);
+    if (!ctl_given(a, "out"))
+        return ctl_send(o, a, &rq.base);
+    Ccip__Ip__KeyReply *k = NULL;
+    int rc = ctl_send_reply(o, a, &rq.base, (ProtobufCMessage **)&k);
+    if (rc == CTL_OK)
+        rc = s_write_new(ctl_str(a, "out"), k->key_file);
+    if (rc == CTL_OK)
+        printf("wrote %s (key %s)\n", ctl_str(a, "out"), k->key_id);
+    if (k)
+        protobuf_c_message_free_unpacked(&k->base, NULL);
     return rc;
 }
 
-static int s_register(ctl_opts *o, int argc, char **argv)
+static const ctl_arg A_REGISTER[] = {
+    CTL_ENUM("kind", "kind", &ccip__ip__work_kind__descriptor, NULL, CTL_REQUIRED),
+    CTL_STR("title", "title", CTL_REQUIRED),
+    CTL_STR("created-on", "created_on", CTL_REQUIRED),
+    CTL_STR("file", NULL, 0),
+    CTL_STR("sha256", "content_sha256", 0),
+    CTL_FLAG("store", NULL),
+    CTL_STR("owner", NULL, CTL_REPEATED),
+    CTL_STR("creator", "creators", CTL_REPEATED),
+    CTL_STR("receipt-out", NULL, 0),
+    {0}};
+
+/* Registers a work, prints the reply, and with --receipt-out writes its
+ * receipt to a new file. */
+static int s_register(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "kind"},  {.name = "title"},   {.name = "created-on"},
-                    {.name = "file"},  {.name = "sha256"},  {.name = "store", .flag = 1},
-                    {.name = "owner"}, {.name = "creator"}, {.name = "receipt-out"}};
-    s_args a;
-    int rc = s_parse(argc, argv, 2, opts, sizeof opts / sizeof opts[0], &a);
-    const char *file = s_val(&a, "file", NULL), *hex = s_val(&a, "sha256", NULL);
-    if (rc != 0 || a.npos != 0 || !s_val(&a, "kind", NULL) || !s_val(&a, "title", NULL) ||
-        !s_val(&a, "created-on", NULL) || (!file == !hex)) {
-        fputs("usage: ccipctl ip register --kind KIND --title TEXT --created-on YYYY-MM-DD\n"
-              "         (--file FILE [--store] | --sha256 HEX) [--owner PARTY[=BASIS_POINTS]]...\n"
-              "         [--creator NAME]... [--receipt-out FILE]\n"
-              "  --file hashes FILE here; only with --store is the content itself sent (it is\n"
-              "  then kept, and text is checked for near-duplicates). Owners default to the\n"
-              "  --actor alone; shares are basis points adding up to 10000.\n",
-              stderr);
+    if (!ctl_given(a, "file") == !ctl_given(a, "sha256")) {
+        fprintf(stderr, "ccipctl: give either --file or --sha256\n");
         return CTL_USAGE;
     }
     Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
-    int kind;
-    if ((rc = s_enum(&ccip__ip__work_kind__descriptor, "kind", s_val(&a, "kind", NULL), &kind)))
-        return rc;
-    rq.kind = kind;
-    rq.title = (char *)s_val(&a, "title", NULL);
-    rq.created_on = (char *)s_val(&a, "created-on", NULL);
     char hash_hex[IP_HASH_HEX + 1];
-    uint8_t *content = NULL;
-    if (file) {
+    if (ctl_given(a, "file")) {
         size_t len = 0;
-        if (!(content = s_read_file(file, FILE_MAX, &len)))
+        uint8_t *content = ctl_read_file(a, ctl_str(a, "file"), FILE_MAX, &len);
+        if (!content)
             return CTL_LOCAL;
         uint8_t h[IP_HASH_LEN];
         crypto_hash_sha256(h, content, len);
         ip_hex(h, IP_HASH_LEN, hash_hex);
         rq.content_sha256 = hash_hex;
-        if (s_opt_of(&a, "store")->count) {
+        if (ctl_given(a, "store")) {
             rq.content.data = content;
             rq.content.len = len;
         }
-    } else {
-        rq.content_sha256 = (char *)hex;
     }
-    const s_opt *ow = s_opt_of(&a, "owner");
-    Ccip__Ip__Owner owners[REPEAT_MAX], *owner_ptrs[REPEAT_MAX];
-    char parties[REPEAT_MAX][IP_PARTY_MAX + 1];
-    for (int i = 0; i < ow->count; i++) {
-        ccip__ip__owner__init(&owners[i]);
-        snprintf(parties[i], sizeof parties[i], "%s", ow->values[i]);
-        char *eq = strchr(parties[i], '=');
-        owners[i].share_bp = 10000;
-        if (eq) {
-            *eq = '\0';
-            owners[i].share_bp = (uint32_t)strtoul(eq + 1, NULL, 10);
-        }
-        owners[i].party = parties[i];
-        owner_ptrs[i] = &owners[i];
+    rq.n_owners = (size_t)ctl_given(a, "owner");
+    rq.owners = ctl_messages(a, &ccip__ip__owner__descriptor, rq.n_owners);
+    for (size_t i = 0; i < rq.n_owners; i++) {
+        char *share;
+        rq.owners[i]->party = ctl_cut(a, ctl_str_at(a, "owner", (int)i), '=', 0, &share);
+        /* Read as it always was: the service checks that shares add up. */
+        rq.owners[i]->share_bp = share ? (uint32_t)strtoul(share, NULL, 10) : 10000;
     }
-    rq.owners = owner_ptrs;
-    rq.n_owners = (size_t)ow->count;
-    const s_opt *cr = s_opt_of(&a, "creator");
-    rq.creators = (char **)cr->values;
-    rq.n_creators = (size_t)cr->count;
-    Ccip__Envelope *reply = NULL;
-    rc = s_send(o, "ip.work.register.v1", &rq.base, &ccip__ip__register_work_reply__descriptor,
-                &reply);
-    free(content);
-    const char *out = s_val(&a, "receipt-out", NULL);
-    if (rc == CTL_OK && out && reply) {
-        char err[256];
-        Ccip__Ip__RegisterWorkReply *r = (Ccip__Ip__RegisterWorkReply *)ccip_payload_unpack(
-            &ccip__ip__register_work_reply__descriptor, reply->payload.data, reply->payload.len,
-            reply->payload.len + 1, err, sizeof err);
-        rc = r ? s_write_new(out, r->receipt) : CTL_REFUSED;
-        if (r)
-            protobuf_c_message_free_unpacked(&r->base, NULL);
+    Ccip__Ip__RegisterWorkReply *r = NULL;
+    int rc = ctl_send_reply(o, a, &rq.base, (ProtobufCMessage **)&r);
+    if (rc != CTL_OK)
+        return rc;
+    ctl_print(o, a, &r->base, s_print);
+    const char *out = ctl_str_or(a, "receipt-out", NULL);
+    if (out) {
+        rc = s_write_new(out, r->receipt);
         if (rc == CTL_OK && !o->json)
             printf("receipt written to %s\n", out);
     }
-    ccip_envelope_free(&reply);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
 
-static int s_work(ctl_opts *o, int argc, char **argv)
+/* A work by its id, or by its serial ("IP-00000042" or 42). */
+static void s_work_ref(const char *ref, Ccip__Ip__GetWorkRequest *rq)
 {
-    s_opt opts[] = {{.name = "owner"}, {.name = "after"}, {.name = "limit"}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, 3, &a) : CTL_USAGE;
-    if (rc == 0 && strcmp(argv[2], "get") == 0 && a.npos == 1) {
-        Ccip__Ip__GetWorkRequest rq = CCIP__IP__GET_WORK_REQUEST__INIT;
-        if (ccip_uuid_valid(a.pos[0]))
-            rq.work_id = (char *)a.pos[0];
-        else
-            rq.serial = strtoull(a.pos[0] + (strncmp(a.pos[0], "IP-", 3) == 0 ? 3 : 0), NULL, 10);
-        return s_send(o, "ip.work.get.v1", &rq.base, &ccip__ip__work_reply__descriptor, NULL);
-    }
-    if (rc == 0 && strcmp(argv[2], "list") == 0 && a.npos == 0) {
-        Ccip__Ip__ListWorksRequest rq = CCIP__IP__LIST_WORKS_REQUEST__INIT;
-        rq.owner = (char *)s_val(&a, "owner", "");
-        rq.after_serial = strtoull(s_val(&a, "after", "0"), NULL, 10);
-        rq.limit = (uint32_t)strtoul(s_val(&a, "limit", "0"), NULL, 10);
-        return s_send(o, "ip.work.list.v1", &rq.base, &ccip__ip__list_works_reply__descriptor,
-                      NULL);
-    }
-    fputs("usage: ccipctl ip work get ID|SERIAL\n"
-          "       ccipctl ip work list [--owner PARTY] [--after SERIAL] [--limit N]\n",
-          stderr);
-    return CTL_USAGE;
+    if (ccip_uuid_valid(ref))
+        rq->work_id = (char *)ref;
+    else
+        rq->serial = strtoull(ref + (strncmp(ref, "IP-", 3) == 0 ? 3 : 0), NULL, 10);
 }
+
+static const ctl_arg A_WORK_GET[] = {CTL_STR("ID|SERIAL", NULL, CTL_ARG), {0}};
+
+static int s_work_get(ctl_opts *o, ctl_args *a)
+{
+    Ccip__Ip__GetWorkRequest rq = CCIP__IP__GET_WORK_REQUEST__INIT;
+    s_work_ref(ctl_str(a, "ID|SERIAL"), &rq);
+    return ctl_send(o, a, &rq.base);
+}
+
+static const ctl_arg A_WORK_LIST[] = {
+    CTL_STR("owner", "owner", 0), CTL_STR("after", NULL, 0), CTL_STR("limit", NULL, 0), {0}};
+
+static int s_work_list(ctl_opts *o, ctl_args *a)
+{
+    Ccip__Ip__ListWorksRequest rq = CCIP__IP__LIST_WORKS_REQUEST__INIT;
+    /* Read as they always were: what is not a number is 0 (the default). */
+    rq.after_serial = strtoull(ctl_str(a, "after"), NULL, 10);
+    rq.limit = (uint32_t)strtoul(ctl_str(a, "limit"), NULL, 10);
+    return ctl_send(o, a, &rq.base);
+}
+
+static const ctl_arg A_RECEIPT[] = {
+    CTL_STR("ID|SERIAL", NULL, CTL_ARG), CTL_STR("out", NULL, 0), {0}};
 
 /* `receipt ID|SERIAL [--out FILE]`: a registration's receipt again, as
  * text ready for `verify`. */
-static int s_receipt(ctl_opts *o, int argc, char **argv)
+static int s_receipt(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "out"}};
-    s_args a;
-    int rc = s_parse(argc, argv, 2, opts, 1, &a);
-    if (rc != 0 || a.npos != 1) {
-        fputs("usage: ccipctl ip receipt ID|SERIAL [--out FILE]\n", stderr);
-        return CTL_USAGE;
-    }
     Ccip__Ip__GetWorkRequest rq = CCIP__IP__GET_WORK_REQUEST__INIT;
-    if (ccip_uuid_valid(a.pos[0]))
-        rq.work_id = (char *)a.pos[0];
+    s_work_ref(ctl_str(a, "ID|SERIAL"), &rq);
+    Ccip__Ip__WorkReply *w = NULL;
+    int rc = ctl_send_reply(o, a, &rq.base, (ProtobufCMessage **)&w);
+    if (rc != CTL_OK)
+        return rc;
+    if (ctl_given(a, "out"))
+        rc = s_write_new(ctl_str(a, "out"), w->receipt);
     else
-        rq.serial = strtoull(a.pos[0] + (strncmp(a.pos[0], "IP-", 3) == 0 ? 3 : 0), NULL, 10);
-    Ccip__Envelope *reply = NULL;
-    rc = s_send(o, "ip.work.get.v1", &rq.base, NULL, &reply);
-    if (rc == CTL_OK && reply) {
-        char err[256];
-        Ccip__Ip__WorkReply *w = (Ccip__Ip__WorkReply *)ccip_payload_unpack(
-            &ccip__ip__work_reply__descriptor, reply->payload.data, reply->payload.len,
-            reply->payload.len + 1, err, sizeof err);
-        const char *out = s_val(&a, "out", NULL);
-        if (!w)
-            rc = CTL_REFUSED;
-        else if (out)
-            rc = s_write_new(out, w->receipt);
-        else
-            fputs(w->receipt, stdout);
-        if (w)
-            protobuf_c_message_free_unpacked(&w->base, NULL);
-    }
-    ccip_envelope_free(&reply);
+        fputs(w->receipt, stdout);
+    protobuf_c_message_free_unpacked(&w->base, NULL);
     return rc;
 }
 
@@ -872,7 +513,6 @@ static double s_seconds(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-
 /* The audit's state: the verifier walking the chain in order, and the
  * fetchers reading batches ahead of it in parallel (the service reads and
  * encodes a batch on one worker while another reads the next, and the
@@ -888,9 +528,8 @@ typedef struct {
     size_t slot_k[AUDIT_WINDOW];              /* which batch a slot holds (SIZE_MAX: none) */
     size_t consumed;                          /* batches the verifier is done with */
     int stop;                                 /* the verifier needs no more */
-    int failed;                               /* a fetch failed: code and err say why */
+    int failed;                               /* a fetch failed: code says how */
     int code;
-    char err[600];
 } s_audit_state;
 
 typedef struct {
@@ -900,31 +539,19 @@ typedef struct {
     pthread_t thread;
 } s_fetcher;
 
-/* Fetches batch k on client c: its decoded reply, or NULL with code and err. */
+/* Fetches the batch from seq `from` on client c: its decoded reply, or
+ * NULL with *code (the reason printed). */
 static Ccip__Ip__ChainBatch *s_fetch_batch(ctl_opts *o, ccip_client *c, uint64_t from, uint32_t max,
-                                           int without_signatures, int *code, char *err,
-                                           size_t errlen)
+                                           int without_signatures, int *code)
 {
     Ccip__Ip__ReadChainRequest rq = CCIP__IP__READ_CHAIN_REQUEST__INIT;
     rq.from_seq = from;
     rq.max = max;
     rq.without_signatures = without_signatures;
-    uint8_t buf[32];
-    size_t len = ccip__ip__read_chain_request__pack(&rq, buf);
-    Ccip__Envelope *reply = ctl_call(o, c, "ip", "ip.chain.read.v1", buf, len, code);
-    if (!reply) {
-        snprintf(err, errlen, "could not read the chain");
-        return NULL;
-    }
-    Ccip__Ip__ChainBatch *b = (Ccip__Ip__ChainBatch *)ccip_payload_unpack(
-        &ccip__ip__chain_batch__descriptor, reply->payload.data, reply->payload.len,
-        reply->payload.len + 1, err, errlen);
-    ccip_envelope_free(&reply);
-    if (!b) {
-        fprintf(stderr, "ccipctl: could not decode a chain batch: %s\n", err);
-        *code = CTL_REFUSED;
-    }
-    return b;
+    ProtobufCMessage *b = NULL;
+    *code = ctl_request(o, &c, "ip", "ip.chain.read.v1", &rq.base,
+                        &ccip__ip__chain_batch__descriptor, &b);
+    return (Ccip__Ip__ChainBatch *)b;
 }
 
 static void *s_fetcher_run(void *arg)
@@ -940,15 +567,12 @@ static void *s_fetcher_run(void *arg)
         if (quit)
             break;
         int code = CTL_OK;
-        char err[600];
-        Ccip__Ip__ChainBatch *b =
-            s_fetch_batch(st->o, f->client, 1 + (uint64_t)k * st->batch, st->batch,
-                          st->without_signatures, &code, err, sizeof err);
+        Ccip__Ip__ChainBatch *b = s_fetch_batch(st->o, f->client, 1 + (uint64_t)k * st->batch,
+                                                st->batch, st->without_signatures, &code);
         pthread_mutex_lock(&st->mu);
         if (!b) {
             st->failed = 1;
             st->code = code;
-            snprintf(st->err, sizeof st->err, "%s", err);
         } else {
             st->slot[k % AUDIT_WINDOW] = b;
             st->slot_k[k % AUDIT_WINDOW] = k;
@@ -1000,31 +624,29 @@ static void s_walk_batch(s_walk *w, const Ccip__Ip__ChainBatch *b)
     }
 }
 
-static int s_audit(ctl_opts *o, int argc, char **argv)
+static const ctl_arg A_AUDIT[] = {
+    CTL_STR("key", NULL, CTL_REPEATED), CTL_STR("batch", NULL, 0), {0}};
+
+/* Reads the whole chain in batches (fetchers ahead of the verifier) and
+ * recomputes every hash and link, and with --key every signature, here. */
+static int s_audit(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "key"}, {.name = "batch"}};
-    s_args a;
-    int rc = s_parse(argc, argv, 2, opts, 2, &a);
-    if (rc != 0 || a.npos != 0 || opts[0].count > AUDIT_KEYS) {
-        fputs("usage: ccipctl ip audit-chain [--key PUB]... [--batch N]\n"
-              "  reads every chain record and recomputes its hash and link here; with --key\n"
-              "  also checks each record's receipt signature (give every public key the\n"
-              "  platform has used, at most 8; a record signed by a key not given fails).\n"
-              "  Exit 0 intact, 1 broken.\n",
-              stderr);
+    if (ctl_given(a, "key") > AUDIT_KEYS) {
+        fprintf(stderr, "ccipctl: give at most %d --key\n", AUDIT_KEYS);
         return CTL_USAGE;
     }
     static s_walk w; /* large; one audit per process */
     memset(&w, 0, sizeof w);
     ip_key keys[AUDIT_KEYS];
-    w.nkeys = opts[0].count;
+    w.nkeys = ctl_given(a, "key");
     w.keys = keys;
     for (int i = 0; i < w.nkeys; i++)
-        if (ip_key_load_public(opts[0].values[i], &keys[i], w.err, sizeof w.err) < 0) {
+        if (ip_key_load_public(ctl_str_at(a, "key", i), &keys[i], w.err, sizeof w.err) < 0) {
             fprintf(stderr, "ccipctl: %s\n", w.err);
             return CTL_LOCAL;
         }
-    uint32_t batch = (uint32_t)strtoul(s_val(&a, "batch", "0"), NULL, 10);
+    /* Read as it always was: not a number, 0 or too many is the default. */
+    uint32_t batch = (uint32_t)strtoul(ctl_str(a, "batch"), NULL, 10);
     if (batch == 0 || batch > AUDIT_BATCH_MAX)
         batch = AUDIT_BATCH;
     s_audit_state st = {.o = o, .batch = batch, .without_signatures = w.nkeys == 0};
@@ -1042,8 +664,7 @@ static int s_audit(ctl_opts *o, int argc, char **argv)
     double t0 = s_seconds();
     /* Batch 0 on this connection: it also fixes the head the audit covers
      * (the chain as it stood at this first read). */
-    Ccip__Ip__ChainBatch *b =
-        s_fetch_batch(o, c, 1, batch, st.without_signatures, &code, w.err, sizeof w.err);
+    Ccip__Ip__ChainBatch *b = s_fetch_batch(o, c, 1, batch, st.without_signatures, &code);
     if (b) {
         w.head_seq = b->head_seq;
         if (b->head_hash.len == IP_HASH_LEN)
@@ -1129,377 +750,232 @@ static int s_audit(ctl_opts *o, int argc, char **argv)
     return w.broken ? CTL_REFUSED : CTL_OK;
 }
 
-static int s_review(ctl_opts *o, int argc, char **argv)
-{
-    s_opt opts[] = {{.name = "decision"}, {.name = "note"}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, 2, &a) : CTL_USAGE;
-    if (rc == 0 && strcmp(argv[2], "list") == 0 && a.npos == 0) {
-        Ccip__Ip__ListReviewRequest rq = CCIP__IP__LIST_REVIEW_REQUEST__INIT;
-        return s_send(o, "ip.review.list.v1", &rq.base, &ccip__ip__list_review_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(argv[2], "resolve") == 0 && a.npos == 1) {
-        Ccip__Ip__ResolveReviewRequest rq = CCIP__IP__RESOLVE_REVIEW_REQUEST__INIT;
-        int d;
-        if ((rc = s_enum(&ccip__ip__review_decision__descriptor, "decision",
-                         s_val(&a, "decision", NULL), &d)) != 0)
-            return rc;
-        rq.work_id = (char *)a.pos[0];
-        rq.decision = d;
-        rq.note = (char *)s_val(&a, "note", "");
-        return s_send(o, "ip.review.resolve.v1", &rq.base, &ccip__ip__work_reply__descriptor, NULL);
-    }
-    fputs("usage: ccipctl ip review list\n"
-          "       ccipctl ip review resolve WORK --decision cleared|confirmed --note TEXT\n",
-          stderr);
-    return CTL_USAGE;
-}
+static const ctl_arg A_RESOLVE[] = {
+    CTL_STR("WORK", "work_id", CTL_ARG),
+    CTL_ENUM("decision", "decision", &ccip__ip__review_decision__descriptor, NULL, CTL_REQUIRED),
+    CTL_STR("note", "note", 0),
+    {0}};
 
 /* ---- trading ------------------------------------------------------------------------ */
 
-static int s_listing(ctl_opts *o, int argc, char **argv)
-{
-    s_opt opts[] = {{.name = "deal"},           {.name = "price"}, {.name = "territory"},
-                    {.name = "from"},           {.name = "to"},    {.name = "work"},
-                    {.name = "open", .flag = 1}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, sizeof opts / sizeof opts[0], &a) : CTL_USAGE;
-    const char *verb = argc >= 3 ? argv[2] : "";
-    const s_opt *terr = s_opt_of(&a, "territory");
-    if (rc == 0 && strcmp(verb, "create") == 0 && a.npos == 1) {
-        Ccip__Ip__CreateListingRequest rq = CCIP__IP__CREATE_LISTING_REQUEST__INIT;
-        int deal;
-        if ((rc = s_enum(&ccip__ip__deal_type__descriptor, "deal", s_val(&a, "deal", NULL),
-                         &deal)) != 0 ||
-            (rc = s_yuan("price", s_val(&a, "price", NULL), &rq.price_fen)) != 0)
-            return rc;
-        rq.work_id = (char *)a.pos[0];
-        rq.deal = deal;
-        rq.territory = (char **)terr->values;
-        rq.n_territory = (size_t)terr->count;
-        rq.term_start = (char *)s_val(&a, "from", "");
-        rq.term_end = (char *)s_val(&a, "to", "");
-        return s_send(o, "ip.listing.create.v1", &rq.base, &ccip__ip__listing_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "update") == 0 && a.npos == 1) {
-        Ccip__Ip__UpdateListingRequest rq = CCIP__IP__UPDATE_LISTING_REQUEST__INIT;
-        if ((rc = s_yuan("price", s_val(&a, "price", NULL), &rq.price_fen)) != 0)
-            return rc;
-        rq.listing_id = (char *)a.pos[0];
-        rq.territory = (char **)terr->values;
-        rq.n_territory = (size_t)terr->count;
-        rq.term_start = (char *)s_val(&a, "from", "");
-        rq.term_end = (char *)s_val(&a, "to", "");
-        return s_send(o, "ip.listing.update.v1", &rq.base, &ccip__ip__listing_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && (strcmp(verb, "withdraw") == 0 || strcmp(verb, "get") == 0) && a.npos == 1) {
-        Ccip__Ip__ListingActionRequest rq = CCIP__IP__LISTING_ACTION_REQUEST__INIT;
-        rq.listing_id = (char *)a.pos[0];
-        return s_send(o, verb[0] == 'w' ? "ip.listing.withdraw.v1" : "ip.listing.get.v1", &rq.base,
-                      &ccip__ip__listing_reply__descriptor, NULL);
-    }
-    if (rc == 0 && strcmp(verb, "list") == 0 && a.npos == 0) {
-        Ccip__Ip__ListListingsRequest rq = CCIP__IP__LIST_LISTINGS_REQUEST__INIT;
-        rq.work_id = (char *)s_val(&a, "work", "");
-        rq.open_only = s_opt_of(&a, "open")->count > 0;
-        return s_send(o, "ip.listing.list.v1", &rq.base, &ccip__ip__list_listings_reply__descriptor,
-                      NULL);
-    }
-    fputs("usage: ccipctl ip listing create WORK --deal transfer|exclusive-licence|"
-          "non-exclusive-licence\n"
-          "                --price YUAN [--territory CODE]... [--from YYYY-MM-DD --to YYYY-MM-DD]\n"
-          "       ccipctl ip listing update LISTING --price YUAN [--territory CODE]... [--from "
-          "--to]\n"
-          "       ccipctl ip listing withdraw|get LISTING\n"
-          "       ccipctl ip listing list [--work WORK] [--open]\n",
-          stderr);
-    return CTL_USAGE;
-}
+/* A listing's terms (create: of a work; update: of the listing). */
+#define TERMS                                                                                      \
+    CTL_YUAN("price", "price_fen", CTL_REQUIRED), CTL_STR("territory", "territory", CTL_REPEATED), \
+        CTL_STR("from", "term_start", 0), CTL_STR("to", "term_end", 0)
 
-static int s_offer(ctl_opts *o, int argc, char **argv)
-{
-    s_opt opts[] = {{.name = "price"}, {.name = "note"}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, 2, &a) : CTL_USAGE;
-    const char *verb = argc >= 3 ? argv[2] : "";
-    if (rc == 0 && strcmp(verb, "make") == 0 && a.npos == 1) {
-        Ccip__Ip__MakeOfferRequest rq = CCIP__IP__MAKE_OFFER_REQUEST__INIT;
-        if ((rc = s_yuan("price", s_val(&a, "price", NULL), &rq.price_fen)) != 0)
-            return rc;
-        rq.listing_id = (char *)a.pos[0];
-        rq.note = (char *)s_val(&a, "note", "");
-        return s_send(o, "ip.offer.make.v1", &rq.base, &ccip__ip__offer_reply__descriptor, NULL);
-    }
-    if (rc == 0 && strcmp(verb, "withdraw") == 0 && a.npos == 1) {
-        Ccip__Ip__OfferActionRequest rq = CCIP__IP__OFFER_ACTION_REQUEST__INIT;
-        rq.offer_id = (char *)a.pos[0];
-        return s_send(o, "ip.offer.withdraw.v1", &rq.base, &ccip__ip__offer_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "accept") == 0 && a.npos == 1) {
-        Ccip__Ip__OfferActionRequest rq = CCIP__IP__OFFER_ACTION_REQUEST__INIT;
-        rq.offer_id = (char *)a.pos[0];
-        return s_send(o, "ip.offer.accept.v1", &rq.base, &ccip__ip__contract_reply__descriptor,
-                      NULL);
-    }
-    fputs("usage: ccipctl ip offer make LISTING --price YUAN [--note TEXT]\n"
-          "       ccipctl ip offer withdraw|accept OFFER\n",
-          stderr);
-    return CTL_USAGE;
-}
-
-static int s_contract(ctl_opts *o, int argc, char **argv)
-{
-    s_opt opts[] = {{.name = "payment-ref"}, {.name = "paid"}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, 2, &a) : CTL_USAGE;
-    const char *verb = argc >= 3 ? argv[2] : "";
-    if (rc == 0 && strcmp(verb, "settle") == 0 && a.npos == 1) {
-        Ccip__Ip__SettleContractRequest rq = CCIP__IP__SETTLE_CONTRACT_REQUEST__INIT;
-        if ((rc = s_yuan("paid", s_val(&a, "paid", NULL), &rq.paid_fen)) != 0)
-            return rc;
-        rq.contract_id = (char *)a.pos[0];
-        rq.payment_ref = (char *)s_val(&a, "payment-ref", "");
-        return s_send(o, "ip.contract.settle.v1", &rq.base, &ccip__ip__contract_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "get") == 0 && a.npos == 1) {
-        Ccip__Ip__ContractActionRequest rq = CCIP__IP__CONTRACT_ACTION_REQUEST__INIT;
-        rq.contract_id = (char *)a.pos[0];
-        return s_send(o, "ip.contract.get.v1", &rq.base, &ccip__ip__contract_reply__descriptor,
-                      NULL);
-    }
-    fputs("usage: ccipctl ip contract settle CONTRACT --payment-ref REF --paid YUAN\n"
-          "       ccipctl ip contract get CONTRACT\n",
-          stderr);
-    return CTL_USAGE;
-}
+static const ctl_arg A_LISTING_CREATE[] = {
+    CTL_STR("WORK", "work_id", CTL_ARG),
+    CTL_ENUM("deal", "deal", &ccip__ip__deal_type__descriptor, NULL, CTL_REQUIRED),
+    TERMS,
+    {0}};
+static const ctl_arg A_LISTING_UPDATE[] = {CTL_STR("LISTING", "listing_id", CTL_ARG), TERMS, {0}};
+static const ctl_arg A_LISTING[] = {CTL_STR("LISTING", "listing_id", CTL_ARG), {0}};
+static const ctl_arg A_LISTING_LIST[] = {
+    CTL_STR("work", "work_id", 0), CTL_FLAG("open", "open_only"), {0}};
+static const ctl_arg A_OFFER_MAKE[] = {CTL_STR("LISTING", "listing_id", CTL_ARG),
+                                       CTL_YUAN("price", "price_fen", CTL_REQUIRED),
+                                       CTL_STR("note", "note", 0),
+                                       {0}};
+static const ctl_arg A_OFFER[] = {CTL_STR("OFFER", "offer_id", CTL_ARG), {0}};
+static const ctl_arg A_SETTLE[] = {CTL_STR("CONTRACT", "contract_id", CTL_ARG),
+                                   CTL_STR("payment-ref", "payment_ref", 0),
+                                   CTL_YUAN("paid", "paid_fen", CTL_REQUIRED),
+                                   {0}};
+static const ctl_arg A_CONTRACT[] = {CTL_STR("CONTRACT", "contract_id", CTL_ARG), {0}};
 
 /* ---- disputes ----------------------------------------------------------------------- */
 
-/* Evidence "DESCRIPTION=SHA256" items into items (pointers into copies). */
-static int s_evidence(const s_opt *ev, Ccip__Ip__Evidence *items, Ccip__Ip__Evidence **ptrs,
-                      char copies[][600])
+/* The --evidence DESCRIPTION=SHA256 items. Returns NULL after printing why. */
+static Ccip__Ip__Evidence **s_evidence(ctl_args *a, size_t *n)
 {
-    for (int i = 0; i < ev->count; i++) {
-        snprintf(copies[i], 600, "%s", ev->values[i]);
-        char *eq = strrchr(copies[i], '=');
-        if (!eq) {
-            fprintf(
-                stderr,
-                "ccipctl: --evidence must be DESCRIPTION=SHA256 (e.g. \"contract scan=9f86...\"),"
-                " got \"%s\"\n",
-                ev->values[i]);
-            return CTL_USAGE;
+    *n = (size_t)ctl_given(a, "evidence");
+    Ccip__Ip__Evidence **items = ctl_messages(a, &ccip__ip__evidence__descriptor, *n);
+    for (size_t i = 0; i < *n; i++) {
+        const char *text = ctl_str_at(a, "evidence", (int)i);
+        items[i]->description = ctl_cut(a, text, '=', 1, &items[i]->sha256);
+        if (!items[i]->sha256) {
+            ctl_wrong("--evidence", "DESCRIPTION=SHA256 (e.g. \"contract scan=9f86...\")", text);
+            return NULL;
         }
-        *eq = '\0';
-        ccip__ip__evidence__init(&items[i]);
-        items[i].description = copies[i];
-        items[i].sha256 = eq + 1;
-        ptrs[i] = &items[i];
     }
-    return 0;
+    return items;
 }
 
-static int s_dispute(ctl_opts *o, int argc, char **argv)
+static const ctl_arg A_DISPUTE_FILE[] = {
+    CTL_STR("WORK", "work_id", CTL_ARG),
+    CTL_ENUM("kind", "kind", &ccip__ip__dispute_kind__descriptor, NULL, CTL_REQUIRED),
+    CTL_STR("statement", "statement", 0),
+    CTL_STR("evidence", NULL, CTL_REPEATED),
+    {0}};
+
+static int s_dispute_file(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {
-        {.name = "kind"},   {.name = "statement"},         {.name = "evidence"},
-        {.name = "answer"}, {.name = "uphold", .flag = 1}, {.name = "dismiss", .flag = 1},
-        {.name = "reasons"}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, sizeof opts / sizeof opts[0], &a) : CTL_USAGE;
-    const char *verb = argc >= 3 ? argv[2] : "";
-    Ccip__Ip__Evidence items[REPEAT_MAX], *ptrs[REPEAT_MAX];
-    static char copies[REPEAT_MAX][600];
-    if (rc == 0 && strcmp(verb, "file") == 0 && a.npos == 1) {
-        Ccip__Ip__FileDisputeRequest rq = CCIP__IP__FILE_DISPUTE_REQUEST__INIT;
-        int kind;
-        const s_opt *ev = s_opt_of(&a, "evidence");
-        if ((rc = s_enum(&ccip__ip__dispute_kind__descriptor, "kind", s_val(&a, "kind", NULL),
-                         &kind)) != 0 ||
-            (rc = s_evidence(ev, items, ptrs, copies)) != 0)
-            return rc;
-        rq.work_id = (char *)a.pos[0];
-        rq.kind = kind;
-        rq.statement = (char *)s_val(&a, "statement", "");
-        rq.evidence = ptrs;
-        rq.n_evidence = (size_t)ev->count;
-        return s_send(o, "ip.dispute.file.v1", &rq.base, &ccip__ip__dispute_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "answer") == 0 && a.npos == 1) {
-        Ccip__Ip__AnswerDisputeRequest rq = CCIP__IP__ANSWER_DISPUTE_REQUEST__INIT;
-        const s_opt *ev = s_opt_of(&a, "evidence");
-        if ((rc = s_evidence(ev, items, ptrs, copies)) != 0)
-            return rc;
-        rq.dispute_id = (char *)a.pos[0];
-        rq.answer = (char *)s_val(&a, "answer", "");
-        rq.evidence = ptrs;
-        rq.n_evidence = (size_t)ev->count;
-        return s_send(o, "ip.dispute.answer.v1", &rq.base, &ccip__ip__dispute_reply__descriptor,
-                      NULL);
-    }
-    int up = s_opt_of(&a, "uphold")->count, down = s_opt_of(&a, "dismiss")->count;
-    if (rc == 0 && strcmp(verb, "rule") == 0 && a.npos == 1 && up + down == 1) {
-        Ccip__Ip__RuleDisputeRequest rq = CCIP__IP__RULE_DISPUTE_REQUEST__INIT;
-        rq.dispute_id = (char *)a.pos[0];
-        rq.ruling = up ? CCIP__IP__RULING__UPHOLD : CCIP__IP__RULING__DISMISS;
-        rq.reasons = (char *)s_val(&a, "reasons", "");
-        return s_send(o, "ip.dispute.rule.v1", &rq.base, &ccip__ip__dispute_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "lift") == 0 && a.npos == 1) {
-        Ccip__Ip__LiftFreezeRequest rq = CCIP__IP__LIFT_FREEZE_REQUEST__INIT;
-        rq.dispute_id = (char *)a.pos[0];
-        rq.reasons = (char *)s_val(&a, "reasons", "");
-        return s_send(o, "ip.dispute.lift.v1", &rq.base, &ccip__ip__dispute_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "get") == 0 && a.npos == 1) {
-        Ccip__Ip__DisputeActionRequest rq = CCIP__IP__DISPUTE_ACTION_REQUEST__INIT;
-        rq.dispute_id = (char *)a.pos[0];
-        return s_send(o, "ip.dispute.get.v1", &rq.base, &ccip__ip__dispute_reply__descriptor, NULL);
-    }
-    fputs("usage: ccipctl ip dispute file WORK --kind infringement|improper-registration\n"
-          "                --statement TEXT --evidence DESCRIPTION=SHA256...\n"
-          "       ccipctl ip dispute answer DISPUTE --answer TEXT [--evidence DESC=SHA256]...\n"
-          "       ccipctl ip dispute rule DISPUTE --uphold|--dismiss --reasons TEXT\n"
-          "       ccipctl ip dispute lift DISPUTE --reasons TEXT\n"
-          "       ccipctl ip dispute get DISPUTE\n",
-          stderr);
-    return CTL_USAGE;
+    Ccip__Ip__FileDisputeRequest rq = CCIP__IP__FILE_DISPUTE_REQUEST__INIT;
+    if (!(rq.evidence = s_evidence(a, &rq.n_evidence)))
+        return CTL_USAGE;
+    return ctl_send(o, a, &rq.base);
 }
+
+static const ctl_arg A_DISPUTE_ANSWER[] = {CTL_STR("DISPUTE", "dispute_id", CTL_ARG),
+                                           CTL_STR("answer", "answer", 0),
+                                           CTL_STR("evidence", NULL, CTL_REPEATED),
+                                           {0}};
+
+static int s_dispute_answer(ctl_opts *o, ctl_args *a)
+{
+    Ccip__Ip__AnswerDisputeRequest rq = CCIP__IP__ANSWER_DISPUTE_REQUEST__INIT;
+    if (!(rq.evidence = s_evidence(a, &rq.n_evidence)))
+        return CTL_USAGE;
+    return ctl_send(o, a, &rq.base);
+}
+
+static const ctl_arg A_DISPUTE_RULE[] = {CTL_STR("DISPUTE", "dispute_id", CTL_ARG),
+                                         CTL_FLAG("uphold", NULL),
+                                         CTL_FLAG("dismiss", NULL),
+                                         CTL_STR("reasons", "reasons", 0),
+                                         {0}};
+
+/* --uphold or --dismiss, once. */
+static int s_dispute_rule(ctl_opts *o, ctl_args *a)
+{
+    if (ctl_given(a, "uphold") + ctl_given(a, "dismiss") != 1) {
+        fprintf(stderr, "ccipctl: give either --uphold or --dismiss\n");
+        return CTL_USAGE;
+    }
+    Ccip__Ip__RuleDisputeRequest rq = CCIP__IP__RULE_DISPUTE_REQUEST__INIT;
+    rq.ruling = ctl_given(a, "uphold") ? CCIP__IP__RULING__UPHOLD : CCIP__IP__RULING__DISMISS;
+    return ctl_send(o, a, &rq.base);
+}
+
+static const ctl_arg A_DISPUTE_LIFT[] = {
+    CTL_STR("DISPUTE", "dispute_id", CTL_ARG), CTL_STR("reasons", "reasons", 0), {0}};
+static const ctl_arg A_DISPUTE[] = {CTL_STR("DISPUTE", "dispute_id", CTL_ARG), {0}};
 
 /* ---- providers and requests ------------------------------------------------------------ */
 
-static int s_provider(ctl_opts *o, int argc, char **argv)
+#define CATEGORY(field, flags)                                                                     \
+    CTL_ENUM("category", field, &ccip__ip__provider_category__descriptor, NULL, flags)
+
+static const ctl_arg A_PROVIDER_REGISTER[] = {CTL_STR("name", "name", 0),
+                                              CATEGORY("categories", CTL_REPEATED),
+                                              CTL_STR("description", "description", 0),
+                                              {0}};
+static const ctl_arg A_PROVIDER[] = {CTL_STR("PROVIDER", "provider_id", CTL_ARG), {0}};
+static const ctl_arg A_PROVIDER_LIST[] = {
+    CATEGORY("category", 0), CTL_FLAG("verified", "verified_only"), {0}};
+static const ctl_arg A_REQUEST_CREATE[] = {CTL_STR("PROVIDER", "provider_id", CTL_ARG),
+                                           CATEGORY("category", CTL_REQUIRED),
+                                           CTL_STR("description", "description", 0),
+                                           {0}};
+static const ctl_arg A_REQUEST[] = {CTL_STR("REQUEST", "request_id", CTL_ARG), {0}};
+static const ctl_arg A_RATE[] = {CTL_STR("REQUEST", "request_id", CTL_ARG),
+                                 CTL_STR("rating", NULL, 0),
+                                 CTL_STR("note", "note", 0),
+                                 {0}};
+
+static int s_request_rate(ctl_opts *o, ctl_args *a)
 {
-    s_opt opts[] = {{.name = "name"},
-                    {.name = "category"},
-                    {.name = "description"},
-                    {.name = "verified", .flag = 1}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, 4, &a) : CTL_USAGE;
-    const char *verb = argc >= 3 ? argv[2] : "";
-    const s_opt *cat = s_opt_of(&a, "category");
-    if (rc == 0 && strcmp(verb, "register") == 0 && a.npos == 0) {
-        Ccip__Ip__RegisterProviderRequest rq = CCIP__IP__REGISTER_PROVIDER_REQUEST__INIT;
-        int cats[REPEAT_MAX];
-        for (int i = 0; i < cat->count; i++)
-            if ((rc = s_enum(&ccip__ip__provider_category__descriptor, "category", cat->values[i],
-                             &cats[i])) != 0)
-                return rc;
-        rq.name = (char *)s_val(&a, "name", "");
-        rq.categories = (Ccip__Ip__ProviderCategory *)cats;
-        rq.n_categories = (size_t)cat->count;
-        rq.description = (char *)s_val(&a, "description", "");
-        return s_send(o, "ip.provider.register.v1", &rq.base, &ccip__ip__provider_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "verify") == 0 && a.npos == 1) {
-        Ccip__Ip__ProviderActionRequest rq = CCIP__IP__PROVIDER_ACTION_REQUEST__INIT;
-        rq.provider_id = (char *)a.pos[0];
-        return s_send(o, "ip.provider.verify.v1", &rq.base, &ccip__ip__provider_reply__descriptor,
-                      NULL);
-    }
-    if (rc == 0 && strcmp(verb, "list") == 0 && a.npos == 0) {
-        Ccip__Ip__ListProvidersRequest rq = CCIP__IP__LIST_PROVIDERS_REQUEST__INIT;
-        int c = 0;
-        if (cat->count && (rc = s_enum(&ccip__ip__provider_category__descriptor, "category",
-                                       cat->values[cat->count - 1], &c)) != 0)
-            return rc;
-        rq.category = c;
-        rq.verified_only = s_opt_of(&a, "verified")->count > 0;
-        return s_send(o, "ip.provider.list.v1", &rq.base,
-                      &ccip__ip__list_providers_reply__descriptor, NULL);
-    }
-    fputs("usage: ccipctl ip provider register --name TEXT --category CATEGORY... "
-          "[--description TEXT]\n"
-          "       ccipctl ip provider verify PROVIDER\n"
-          "       ccipctl ip provider list [--category CATEGORY] [--verified]\n",
-          stderr);
-    return CTL_USAGE;
+    Ccip__Ip__RateServiceRequest rq = CCIP__IP__RATE_SERVICE_REQUEST__INIT;
+    /* Read as it always was: the service says what a rating must be. */
+    rq.rating = (uint32_t)strtoul(ctl_str(a, "rating"), NULL, 10);
+    return ctl_send(o, a, &rq.base);
 }
 
-static int s_request(ctl_opts *o, int argc, char **argv)
-{
-    s_opt opts[] = {
-        {.name = "category"}, {.name = "description"}, {.name = "rating"}, {.name = "note"}};
-    s_args a;
-    int rc = argc >= 3 ? s_parse(argc, argv, 3, opts, 4, &a) : CTL_USAGE;
-    const char *verb = argc >= 3 ? argv[2] : "";
-    if (rc == 0 && strcmp(verb, "create") == 0 && a.npos == 1) {
-        Ccip__Ip__CreateServiceRequest rq = CCIP__IP__CREATE_SERVICE_REQUEST__INIT;
-        int c;
-        if ((rc = s_enum(&ccip__ip__provider_category__descriptor, "category",
-                         s_val(&a, "category", NULL), &c)) != 0)
-            return rc;
-        rq.provider_id = (char *)a.pos[0];
-        rq.category = c;
-        rq.description = (char *)s_val(&a, "description", "");
-        return s_send(o, "ip.request.create.v1", &rq.base,
-                      &ccip__ip__service_request_reply__descriptor, NULL);
-    }
-    if (rc == 0 && (strcmp(verb, "accept") == 0 || strcmp(verb, "complete") == 0) && a.npos == 1) {
-        Ccip__Ip__ServiceRequestAction rq = CCIP__IP__SERVICE_REQUEST_ACTION__INIT;
-        rq.request_id = (char *)a.pos[0];
-        return s_send(o, verb[0] == 'a' ? "ip.request.accept.v1" : "ip.request.complete.v1",
-                      &rq.base, &ccip__ip__service_request_reply__descriptor, NULL);
-    }
-    if (rc == 0 && strcmp(verb, "rate") == 0 && a.npos == 1) {
-        Ccip__Ip__RateServiceRequest rq = CCIP__IP__RATE_SERVICE_REQUEST__INIT;
-        rq.request_id = (char *)a.pos[0];
-        rq.rating = (uint32_t)strtoul(s_val(&a, "rating", "0"), NULL, 10);
-        rq.note = (char *)s_val(&a, "note", "");
-        return s_send(o, "ip.request.rate.v1", &rq.base,
-                      &ccip__ip__service_request_reply__descriptor, NULL);
-    }
-    fputs("usage: ccipctl ip request create PROVIDER --category CATEGORY --description TEXT\n"
-          "       ccipctl ip request accept|complete REQUEST\n"
-          "       ccipctl ip request rate REQUEST --rating 1..5 [--note TEXT]\n",
-          stderr);
-    return CTL_USAGE;
-}
+/* ---- the table ---------------------------------------------------------------------- */
+
+#define Q(name) &ccip__ip__##name##_request__descriptor
+#define R(name) &ccip__ip__##name##_reply__descriptor
+
+static const ctl_command S_COMMANDS[] = {
+    {"keygen", "NAME [--dir DIR]", A_KEYGEN, NULL, NULL, NULL, NULL, s_keygen,
+     .about = "  writes DIR/NAME.key (the SECRET Ed25519 signing key, mode 0600: give its path to\n"
+              "  the ip service as ip.signing_key_file or CCIP_IP_SIGNING_KEY_FILE) and\n"
+              "  DIR/NAME.pub (publish it: receipts verify with it alone). Never overwrites.\n"},
+    {"verify", "RECEIPT --key PUB [--content FILE]", A_VERIFY, NULL, NULL, NULL, NULL, s_verify,
+     .about = "  checks the receipt's Ed25519 signature with the platform's public key alone\n"
+              "  (no network), and with --content that FILE is what was registered.\n"
+              "  exit 0: it verifies; 1: it does not (the reason says where); 4: unreadable\n"},
+    {"key", "[--out FILE]", A_OUT, "ip.key.get.v1", Q(key), R(key), s_print, s_key},
+    {"register",
+     "--kind KIND --title TEXT --created-on YYYY-MM-DD\n"
+     "         (--file FILE [--store] | --sha256 HEX) [--owner PARTY[=BASIS_POINTS]]...\n"
+     "         [--creator NAME]... [--receipt-out FILE]",
+     A_REGISTER, "ip.work.register.v1", Q(register_work), R(register_work), s_print, s_register,
+     .about = "  --file hashes FILE here; only with --store is the content itself sent (it is\n"
+              "  then kept, and text is checked for near-duplicates). Owners default to the\n"
+              "  --actor alone; shares are basis points adding up to 10000.\n"},
+    {"work get", "ID|SERIAL", A_WORK_GET, "ip.work.get.v1", Q(get_work), R(work), s_print,
+     s_work_get},
+    {"work list", "[--owner PARTY] [--after SERIAL] [--limit N]", A_WORK_LIST, "ip.work.list.v1",
+     Q(list_works), R(list_works), s_print, s_work_list},
+    {"receipt", "ID|SERIAL [--out FILE]", A_RECEIPT, "ip.work.get.v1", Q(get_work), R(work), NULL,
+     s_receipt},
+    {"audit-chain", "[--key PUB]... [--batch N]", A_AUDIT, NULL, NULL, NULL, NULL, s_audit,
+     .about = "  reads every chain record and recomputes its hash and link here; with --key\n"
+              "  also checks each record's receipt signature (give every public key the\n"
+              "  platform has used, at most 8; a record signed by a key not given fails).\n"
+              "  Exit 0 intact, 1 broken.\n"},
+    {"review list", NULL, NULL, "ip.review.list.v1", Q(list_review), R(list_review), s_print},
+    {"review resolve", "WORK --decision cleared|confirmed --note TEXT", A_RESOLVE,
+     "ip.review.resolve.v1", Q(resolve_review), R(work), s_print},
+    {"listing create",
+     "WORK --deal transfer|exclusive-licence|non-exclusive-licence\n"
+     "                --price YUAN [--territory CODE]... [--from YYYY-MM-DD --to YYYY-MM-DD]",
+     A_LISTING_CREATE, "ip.listing.create.v1", Q(create_listing), R(listing), s_print},
+    {"listing update", "LISTING --price YUAN [--territory CODE]... [--from DATE --to DATE]",
+     A_LISTING_UPDATE, "ip.listing.update.v1", Q(update_listing), R(listing), s_print},
+    {"listing withdraw", "LISTING", A_LISTING, "ip.listing.withdraw.v1", Q(listing_action),
+     R(listing), s_print},
+    {"listing get", "LISTING", A_LISTING, "ip.listing.get.v1", Q(listing_action), R(listing),
+     s_print},
+    {"listing list", "[--work WORK] [--open]", A_LISTING_LIST, "ip.listing.list.v1",
+     Q(list_listings), R(list_listings), s_print},
+    {"offer make", "LISTING --price YUAN [--note TEXT]", A_OFFER_MAKE, "ip.offer.make.v1",
+     Q(make_offer), R(offer), s_print},
+    {"offer withdraw", "OFFER", A_OFFER, "ip.offer.withdraw.v1", Q(offer_action), R(offer),
+     s_print},
+    {"offer accept", "OFFER", A_OFFER, "ip.offer.accept.v1", Q(offer_action), R(contract), s_print},
+    {"contract settle", "CONTRACT --payment-ref REF --paid YUAN", A_SETTLE, "ip.contract.settle.v1",
+     Q(settle_contract), R(contract), s_print},
+    {"contract get", "CONTRACT", A_CONTRACT, "ip.contract.get.v1", Q(contract_action), R(contract),
+     s_print},
+    {"dispute file",
+     "WORK --kind infringement|improper-registration\n"
+     "                --statement TEXT --evidence DESCRIPTION=SHA256...",
+     A_DISPUTE_FILE, "ip.dispute.file.v1", Q(file_dispute), R(dispute), s_print, s_dispute_file},
+    {"dispute answer", "DISPUTE --answer TEXT [--evidence DESC=SHA256]...", A_DISPUTE_ANSWER,
+     "ip.dispute.answer.v1", Q(answer_dispute), R(dispute), s_print, s_dispute_answer},
+    {"dispute rule", "DISPUTE --uphold|--dismiss --reasons TEXT", A_DISPUTE_RULE,
+     "ip.dispute.rule.v1", Q(rule_dispute), R(dispute), s_print, s_dispute_rule},
+    {"dispute lift", "DISPUTE --reasons TEXT", A_DISPUTE_LIFT, "ip.dispute.lift.v1", Q(lift_freeze),
+     R(dispute), s_print},
+    {"dispute get", "DISPUTE", A_DISPUTE, "ip.dispute.get.v1", Q(dispute_action), R(dispute),
+     s_print},
+    {"provider register", "--name TEXT --category CATEGORY... [--description TEXT]",
+     A_PROVIDER_REGISTER, "ip.provider.register.v1", Q(register_provider), R(provider), s_print},
+    {"provider verify", "PROVIDER", A_PROVIDER, "ip.provider.verify.v1", Q(provider_action),
+     R(provider), s_print},
+    {"provider list", "[--category CATEGORY] [--verified]", A_PROVIDER_LIST, "ip.provider.list.v1",
+     Q(list_providers), R(list_providers), s_print},
+    {"request create", "PROVIDER --category CATEGORY --description TEXT", A_REQUEST_CREATE,
+     "ip.request.create.v1", &ccip__ip__create_service_request__descriptor, R(service_request),
+     s_print},
+    {"request accept", "REQUEST", A_REQUEST, "ip.request.accept.v1",
+     &ccip__ip__service_request_action__descriptor, R(service_request), s_print},
+    {"request complete", "REQUEST", A_REQUEST, "ip.request.complete.v1",
+     &ccip__ip__service_request_action__descriptor, R(service_request), s_print},
+    {"request rate", "REQUEST --rating 1..5 [--note TEXT]", A_RATE, "ip.request.rate.v1",
+     Q(rate_service), R(service_request), s_print, s_request_rate},
+};
+
+static const ctl_service S_IP = {
+    .name = "ip",
+    .header = S_OVERVIEW,
+    .commands = S_COMMANDS,
+    .ncommands = sizeof S_COMMANDS / sizeof S_COMMANDS[0],
+};
 
 int ctl_ip(ctl_opts *o, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(s_usage, argc >= 2 ? stdout : stderr);
-        return argc >= 2 ? CTL_OK : CTL_USAGE;
-    }
-    const char *c = argv[1];
-    if (strcmp(c, "keygen") == 0)
-        return s_keygen(argc, argv);
-    if (strcmp(c, "verify") == 0)
-        return s_verify(o, argc, argv);
-    if (strcmp(c, "key") == 0)
-        return s_key(o, argc, argv);
-    if (strcmp(c, "register") == 0)
-        return s_register(o, argc, argv);
-    if (strcmp(c, "work") == 0)
-        return s_work(o, argc, argv);
-    if (strcmp(c, "receipt") == 0)
-        return s_receipt(o, argc, argv);
-    if (strcmp(c, "audit-chain") == 0)
-        return s_audit(o, argc, argv);
-    if (strcmp(c, "review") == 0)
-        return s_review(o, argc, argv);
-    if (strcmp(c, "listing") == 0)
-        return s_listing(o, argc, argv);
-    if (strcmp(c, "offer") == 0)
-        return s_offer(o, argc, argv);
-    if (strcmp(c, "contract") == 0)
-        return s_contract(o, argc, argv);
-    if (strcmp(c, "dispute") == 0)
-        return s_dispute(o, argc, argv);
-    if (strcmp(c, "provider") == 0)
-        return s_provider(o, argc, argv);
-    if (strcmp(c, "request") == 0)
-        return s_request(o, argc, argv);
-    fprintf(stderr, "ccipctl: unknown ip command \"%s\"\n%s", c, s_usage);
-    return CTL_USAGE;
+    return ctl_service_run(o, &S_IP, argc, argv);
 }

@@ -59,9 +59,11 @@ void ccip_client_destroy(ccip_client **client)
 static Ccip__Envelope *s_wait(ccip_client *c, const char *id, int64_t until_us)
 {
     for (;;) {
-        int64_t left_ms = (until_us - ccip_now_us()) / 1000;
-        if (left_ms <= 0)
+        int64_t left_us = until_us - ccip_now_us();
+        if (left_us <= 0)
             return NULL;
+        /* Rounded up: an attempt waits its whole time, not up to 1 ms less. */
+        int64_t left_ms = (left_us + 999) / 1000;
         zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&item, 1, (long)left_ms);
         if (n < 0 && zmq_errno() != EINTR)

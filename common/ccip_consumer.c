@@ -10,12 +10,11 @@
 #include <time.h>
 #include <zmq.h>
 
-#include "ccip/bus.pb-c.h"
-#include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
 #include "ccip_outbox.h"
+#include "ccip_replay.h"
 
 #define TICK_MS            100   /* longest wait between looks at the stop flag */
 #define RECONNECT_SLICE_MS 100   /* one ccip_db_ensure call waits at most this long */
@@ -23,7 +22,6 @@
 #define RETRY_CAP_MS       30000 /* pauses double up to this */
 #define REPLAY_RETRY_MS    1000  /* pause after a replay request failed */
 #define REPEAT_LOG_MS      60000 /* the same failure is logged again after this long */
-#define REPLAY_TYPE        "ccip.replay.v1"
 #define ERR_MAX            512
 
 static const ccip_db_stmt S_CURSOR_ENSURE = {
@@ -55,7 +53,7 @@ struct ccip_consumer {
     /* owned by the thread once it runs */
     ccip_db *db;            /* own connection */
     void *sub;              /* SUB socket on the bus XPUB */
-    ccip_client *client;    /* replay requests through the broker */
+    ccip_replay *replay;    /* replay requests through the broker */
     uint64_t cursor;        /* last position applied (as far as this thread knows) */
     uint64_t known_head;    /* highest head seen */
     int caught_up_once;     /* the start-up replay completed */
@@ -280,55 +278,37 @@ static int s_offer(ccip_consumer *c, const Ccip__Envelope *ev)
  * the request failed (try again later) or a stop was asked for. */
 static int s_replay_batch(ccip_consumer *c)
 {
-    Ccip__ReplayRequest rq = CCIP__REPLAY_REQUEST__INIT;
-    rq.from_position = c->cursor + 1;
-    rq.max_events = c->replay_batch;
-    uint8_t payload[32]; /* two varint fields */
-    size_t plen = ccip__replay_request__pack(&rq, payload);
-
-    char id[CCIP_UUID_STRLEN + 1];
-    if (ccip_uuid_v7(id) < 0)
-        return -1;
-    Ccip__Envelope req = CCIP__ENVELOPE__INIT;
-    req.id = id;
-    req.type = REPLAY_TYPE;
-    req.source_service = c->service;
-    req.correlation_id = id;
-    req.occurred_at_us = ccip_now_us();
-    req.payload.data = payload;
-    req.payload.len = plen;
-
+    uint64_t from_position = c->cursor + 1;
     char err[ERR_MAX], from[24];
-    s_u64(from, sizeof from, rq.from_position);
-    Ccip__Envelope *reply =
-        ccip_client_call(c->client, c->producer, &req, c->replay_timeout_ms, 1, err, sizeof err);
-    if (!reply) {
+    s_u64(from, sizeof from, from_position);
+    Ccip__ReplayReply *rr = NULL;
+    Ccip__Status status;
+    int rc = ccip_replay_fetch(c->replay, c->producer, from_position, c->replay_batch, &rr, &status,
+                               err, sizeof err);
+    if (rc == CCIP_REPLAY_NO_ANSWER) {
         s_log_limited(c, CCIP_LOG_WARN, "replay request got no answer; will try again", err);
         return -1;
     }
-    if (reply->status == CCIP__STATUS__FAILED_PRECONDITION) {
+    if (rc == CCIP_REPLAY_REFUSED && status == CCIP__STATUS__FAILED_PRECONDITION) {
         char cur[24];
         s_u64(cur, sizeof cur, c->cursor);
         ccip_log_error("events needed are no longer retained by the producer; stopped consuming"
                        " it (no event is skipped: an operator must decide)",
                        "producer", c->producer, "cursor", cur, "from_position", from, "reason",
-                       reply->error);
+                       err);
         c->stalled = 1;
         s_stats_sync(c);
-        ccip_envelope_free(&reply);
         return -1;
     }
-    if (reply->status != CCIP__STATUS__OK) {
-        snprintf(err, sizeof err, "%s: %s", ccip_status_name(reply->status), reply->error);
-        s_log_limited(c, CCIP_LOG_WARN, "replay request refused; will try again", err);
-        ccip_envelope_free(&reply);
+    if (rc == CCIP_REPLAY_REFUSED) {
+        /* "<status>: <the producer's sentence>", cut to what the log keeps. */
+        char why[ERR_MAX];
+        const char *name = ccip_status_name(status);
+        snprintf(why, sizeof why, "%s: %.*s", name, (int)(sizeof why - strlen(name) - 3), err);
+        s_log_limited(c, CCIP_LOG_WARN, "replay request refused; will try again", why);
         return -1;
     }
-    Ccip__ReplayReply *rr = (Ccip__ReplayReply *)ccip_payload_unpack(
-        &ccip__replay_reply__descriptor, reply->payload.data, reply->payload.len, c->max_message,
-        err, sizeof err);
-    ccip_envelope_free(&reply);
-    if (!rr) {
+    if (rc != CCIP_REPLAY_OK) {
         s_log_limited(c, CCIP_LOG_WARN, "replay reply could not be decoded; will try again", err);
         return -1;
     }
@@ -363,7 +343,7 @@ static int s_replay_batch(ccip_consumer *c)
             result = 1;
         }
     }
-    protobuf_c_message_free_unpacked(&rr->base, NULL);
+    ccip_replay_batch_free(&rr);
     s_stats_sync(c);
     return result;
 }
@@ -478,7 +458,7 @@ static void *s_run(void *arg)
         }
     }
     ccip_sock_close(&c->sub);
-    ccip_client_destroy(&c->client);
+    ccip_replay_destroy(&c->replay);
     ccip_db_destroy(&c->db);
     return NULL;
 }
@@ -490,7 +470,7 @@ static void s_free(ccip_consumer *c)
     if (!c)
         return;
     ccip_sock_close(&c->sub);
-    ccip_client_destroy(&c->client);
+    ccip_replay_destroy(&c->replay);
     ccip_db_destroy(&c->db);
     for (size_t i = 0; c->handlers && i < c->nhandlers; i++)
         free((char *)c->handlers[i].type);
@@ -626,8 +606,13 @@ ccip_consumer *ccip_consumer_start(const ccip_consumer_config *cfg, char *err, s
                  cfg->subscribe_endpoint, zmq_strerror(zmq_errno()));
         goto fail;
     }
-    c->client = ccip_client_new(cfg->zmq_ctx, cfg->broker_endpoint, cfg->sock_opts, err, errlen);
-    if (!c->client)
+    ccip_replay_config rcfg = {.service = c->service,
+                               .broker_endpoint = cfg->broker_endpoint,
+                               .sock_opts = cfg->sock_opts,
+                               .timeout_ms = c->replay_timeout_ms,
+                               .attempts = 1};
+    c->replay = ccip_replay_new(cfg->zmq_ctx, &rcfg, err, errlen);
+    if (!c->replay)
         goto fail;
 
     s_stats_sync(c);

@@ -23,8 +23,8 @@
  *                p >  cursor + 1: a gap (PUB dropped something): replay.
  * Heartbeat of the producer's relay with head > cursor: replay.
  * Replay asks the producer, through the broker, "ccip.replay.v1" with a
- * Ccip__ReplayRequest from cursor + 1, in batches, until the head the reply
- * names is applied. A reply with status FAILED_PRECONDITION means the
+ * Ccip__ReplayRequest from cursor + 1 (ccip_replay.h), in batches, until the
+ * head the reply names is applied. A reply with status FAILED_PRECONDITION means the
  * events needed were deleted after the producer's retention: the consumer
  * logs an error naming the positions and stops consuming this producer (it
  * never skips events); an operator must decide what to do.

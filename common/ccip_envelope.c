@@ -54,6 +54,41 @@ int ccip_envelope_pack_buf(const Ccip__Envelope *env, uint8_t **out, size_t *len
     return 0;
 }
 
+/* 1 when m, or a message inside it, holds an unknown field numbered 0.
+ * Field number 0 is not valid protobuf, but protobuf-c 1.4 accepts it when
+ * the tag is written as a longer varint than needed (0x82 0x00) and keeps
+ * it as an unknown field, which it then packs as 0x02 and refuses to
+ * decode: a message that could not be passed on (proto/README: unknown
+ * fields are written back). Found by tests/fuzz (fuzz_envelope). */
+static int s_has_field_zero(const ProtobufCMessage *m)
+{
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return 1;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const uint8_t *base = (const uint8_t *)m;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *arr = *(ProtobufCMessage * *const *)(base + f->offset);
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && s_has_field_zero(arr[k]))
+                    return 1;
+        } else {
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+            if (sub && s_has_field_zero(sub))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 ProtobufCMessage *ccip_payload_unpack(const ProtobufCMessageDescriptor *desc, const void *data,
                                       size_t len, size_t max_bytes, char *err, size_t errlen)
 {
@@ -69,6 +104,13 @@ ProtobufCMessage *ccip_payload_unpack(const ProtobufCMessageDescriptor *desc, co
     if (!msg) {
         snprintf(err, errlen, "could not decode %s: malformed protobuf (%zu bytes)",
                  desc->short_name, len);
+        return NULL;
+    }
+    if (s_has_field_zero(msg)) {
+        snprintf(err, errlen,
+                 "could not decode %s: malformed protobuf (a field numbered 0, %zu bytes)",
+                 desc->short_name, len);
+        protobuf_c_message_free_unpacked(msg, &alloc);
         return NULL;
     }
     return msg;

@@ -4,12 +4,17 @@
  * descriptors, so that no message ever gets a hand-written mapper and the
  * HTTP API, its OpenAPI document and the protos cannot drift.
  *
+ * Its own library, ccip_pbjson (common/CMakeLists.txt), so that only the
+ * programs that speak JSON link jansson.
+ *
  * The mapping (https://protobuf.dev/programming-guides/json/):
  *   message      object; keys are the fields' lowerCamelCase JSON names
  *                (the parser also accepts the proto field names)
  *   int32, uint32, sint32, fixed32, sfixed32   number
  *   int64, uint64, sint64, fixed64, sfixed64   string of decimal digits
- *                (the parser also accepts a number that is an exact integer)
+ *                (the parser takes either form for every integer: a number
+ *                that is an exact integer, or a string of decimal digits
+ *                with an optional '-')
  *   float, double   number ("NaN", "Infinity", "-Infinity" strings)
  *   bool         true / false
  *   string       string (UTF-8)
@@ -19,15 +24,23 @@
  *                number, and refuses names and numbers not in the enum)
  *   repeated     array
  *   oneof        the one member that is set
+ *   null         the parser reads it as "absent" for any field (the
+ *                canonical rule), but not as an element of an array
  *
  * Parsing is strict, because its input comes from the network: unknown
  * keys, wrong JSON types, numbers out of range or with a fraction, invalid
  * base64, strings with invalid UTF-8 or a NUL, nesting deeper than
- * CCIP_PBJSON_MAX_DEPTH, and two members of one oneof are all refused, with
- * a sentence that names the field by its path and says what was expected:
+ * CCIP_PBJSON_MAX_DEPTH, two members of one oneof, and one field given
+ * twice (by its proto name and its JSON name) are all refused, with a
+ * sentence that names the field by its path (the keys as the client wrote
+ * them) and says what was expected:
  *   field `documents[1].media_type` must be a string, got a number
- *   unknown field `titel` in ccip.intake.DraftRequest; known fields: title, summary, ...
- * Nothing is left allocated after a refusal.
+ *   unknown field `content.titel` in ccip.intake.ApplicationContent; known fields: title, ...
+ *   fields `content.cluster` and `content.project` are members of one oneof; give at most one
+ * Values the client sent are quoted cut to 40 bytes, with control
+ * characters, quotes and invalid bytes as \xNN. The first problem (in the
+ * object's key order) is the one reported. Nothing is left allocated after
+ * a refusal.
  */
 #ifndef CCIP_PBJSON_H
 #define CCIP_PBJSON_H
@@ -45,9 +58,15 @@
                                        (empty strings, 0, false, [], the enum's zero) */
 #define CCIP_PBJSON_PROTO_NAMES 0x2 /* keys are the proto field names, not lowerCamelCase */
 
-/* The JSON of msg: a new object (the caller json_decref()s it), or NULL
- * when memory ran out. Never fails otherwise: an enum value that the
- * descriptor does not know is written as its number. */
+/* The JSON of msg: a new object (the caller json_decref()s it), keys in
+ * field number order; NULL when memory ran out (or msg is NULL). Never
+ * fails otherwise: an enum value that the descriptor does not know is
+ * written as its number, and a string that is not UTF-8 (a message decoded
+ * from the wire may hold one) gets U+FFFD for each byte that starts no
+ * valid sequence. Left out: fields at their zero value (unless
+ * EMIT_DEFAULTS), unset message fields, oneof members not set and absent
+ * proto3 `optional` fields (even with EMIT_DEFAULTS, as protobuf does), and
+ * unknown fields kept from the wire. */
 json_t *ccip_pbjson_from_message(const ProtobufCMessage *msg, int flags);
 
 /* Builds a message of type desc from the JSON object j. Returns the
@@ -58,17 +77,27 @@ json_t *ccip_pbjson_from_message(const ProtobufCMessage *msg, int flags);
 ProtobufCMessage *ccip_pbjson_to_message(const ProtobufCMessageDescriptor *desc, const json_t *j,
                                          char *err, size_t errlen);
 
-/* The JSON name of a field: its json_name when the descriptor has one,
- * else the lowerCamelCase of its name ("max_request_fen" ->
- * "maxRequestFen"), into buf. Returns buf. */
+/* The JSON name of a field, the lowerCamelCase of its name as protoc makes
+ * it ("max_request_fen" -> "maxRequestFen"), into buf (cut to len - 1
+ * bytes). protobuf-c's descriptors carry no json_name option, so this is
+ * the only JSON name a field has. Returns buf. */
 const char *ccip_pbjson_field_name(const ProtobufCFieldDescriptor *f, char *buf, size_t len);
 
-/* A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) describing the JSON
- * form of desc: a new object whose "$ref"s point to
- * "#/components/schemas/<full message name>"; every message it refers to
- * (desc included) is added to `components` (an object the caller owns,
- * keyed by full name) when not already there. Returns NULL when memory ran
- * out. */
+/* A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) describing the
+ * canonical JSON form of desc (what ccip_pbjson_from_message writes):
+ * a new object {"$ref": "#/components/schemas/<full name of desc>"}. Every
+ * message and enum it refers to (desc included) is added to `components`
+ * (an object the caller owns, keyed by full name) when not already there:
+ *   message   {"title", "type": "object", "additionalProperties": false,
+ *              "properties" by JSON name, "dependentSchemas" that keep the
+ *              members of a oneof apart}
+ *   enum      {"title", "type": "string", "enum": [value names]}
+ *   int64 ... {"type": "string", "format": "int64" or "uint64", "pattern"}
+ *   int32 ... {"type": "integer", "format", "minimum", "maximum"}
+ *   bytes     {"type": "string", "contentEncoding": "base64"}
+ *   repeated  {"type": "array", "items": ...}
+ * Returns NULL when memory ran out or desc is NULL or components is not an
+ * object (components may then hold some of the schemas). */
 json_t *ccip_pbjson_schema(const ProtobufCMessageDescriptor *desc, json_t *components);
 
 #endif

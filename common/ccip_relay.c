@@ -167,9 +167,18 @@ static int s_publish(ccip_relay *r, const Ccip__Envelope *env)
     }
     if (zmq_send(r->pub, env->type, strlen(env->type), ZMQ_SNDMORE) < 0 ||
         zmq_msg_send(&body, r->pub, 0) < 0) {
+        int e = zmq_errno();
         zmq_msg_close(&body);
+        if (e == ETERM) {
+            /* The process is tearing down its zmq context: nothing can be
+             * published any more, and zmq_ctx_term waits for this thread to
+             * close its socket, so stop (the thread closes it on its way
+             * out) rather than retry forever. */
+            atomic_store(&r->stop, 1);
+            return -1;
+        }
         ccip_log_error("relay could not publish", "schema", r->schema, "type", env->type, "reason",
-                       zmq_strerror(zmq_errno()));
+                       zmq_strerror(e));
         return -1;
     }
     return 0;

@@ -1,6 +1,5 @@
 #include "stats.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,9 @@
 #include "stats_approval.h"
 #include "stats_catalogue.h"
 #include "stats_completeness.h"
+#include "stats_facts.h"
 #include "stats_projections.h"
+#include "stats_rebuild.h"
 #include "stats_release.h"
 #include "stats_reports.h"
 #include "stats_roster.h"
@@ -28,67 +29,75 @@ const char *const stats_roles_readers[] = {"staff",   "admin",   "district", "op
 const char *const stats_roles_office[] = {"staff", "admin", "district", "analyst", "service", NULL};
 const char *const stats_roles_checksum[] = {"staff", "admin", "service", NULL};
 
+/* The commands (roles and messages as in proto/ccip/stats.proto). */
 static const ccip_command_handler s_commands[] = {
-    {"stats.catalogue.get.v1", 0, stats_roles_readers, stats_catalogue_get_cmd, NULL, NULL, NULL},
-    {"stats.catalogue.publish.v1", 1, stats_roles_center, stats_catalogue_publish_cmd, NULL, NULL,
-     NULL},
-    {"stats.roster.categorise.v1", 1, stats_roles_center, stats_roster_categorise_cmd, NULL, NULL,
-     NULL},
-    {"stats.roster.list.v1", 0, stats_roles_readers, stats_roster_list_cmd, NULL, NULL, NULL},
-    {"stats.report.save.v1", 1, stats_roles_operator, stats_report_save_cmd, NULL, NULL, NULL},
-    {"stats.report.submit.v1", 1, stats_roles_operator, stats_report_submit_cmd, NULL, NULL, NULL},
-    {"stats.report.review.v1", 1, stats_roles_district, stats_report_review_cmd, NULL, NULL, NULL},
-    {"stats.report.decide.v1", 1, stats_roles_center, stats_report_decide_cmd, NULL, NULL, NULL},
-    {"stats.report.correct.v1", 1, stats_roles_center, stats_report_correct_cmd, NULL, NULL, NULL},
-    {"stats.report.get.v1", 0, stats_roles_readers, stats_report_get_cmd, NULL, NULL, NULL},
-    {"stats.report.list.v1", 0, stats_roles_readers, stats_report_list_cmd, NULL, NULL, NULL},
-    {"stats.report.audit.v1", 0, stats_roles_readers, stats_report_audit_cmd, NULL, NULL, NULL},
-    {"stats.lock.grant.v1", 1, stats_roles_center, stats_lock_grant_cmd, NULL, NULL, NULL},
-    {"stats.completeness.get.v1", 0, stats_roles_office, stats_completeness_cmd, NULL, NULL, NULL},
-    {"stats.analysis.get.v1", 0, stats_roles_office, stats_analysis_cmd, NULL, NULL, NULL},
-    {"stats.indicators.get.v1", 0, stats_roles_office, stats_indicators_cmd, NULL, NULL, NULL},
-    {"stats.projections.rebuild.v1", 1, stats_roles_admin, stats_rebuild_cmd, NULL, NULL, NULL},
-    {"stats.projections.checksum.v1", 0, stats_roles_checksum, stats_checksum_cmd, NULL, NULL,
-     NULL},
-    {"stats.release.publish.v1", 1, stats_roles_analyst, stats_release_publish_cmd, NULL, NULL,
-     NULL},
-    {"stats.release.get.v1", 0, NULL, stats_release_get_cmd, NULL, NULL, NULL},
-    {"stats.release.list.v1", 0, NULL, stats_release_list_cmd, NULL, NULL, NULL},
+    {"stats.catalogue.get.v1", 0, stats_roles_readers, stats_catalogue_get_cmd, NULL,
+     CCIP_MSG(stats, get_catalogue_request), CCIP_MSG(stats, catalogue_reply)},
+    {"stats.catalogue.publish.v1", 1, stats_roles_center, stats_catalogue_publish_cmd, NULL,
+     CCIP_MSG(stats, publish_catalogue_request), CCIP_MSG(stats, catalogue_reply)},
+    {"stats.roster.categorise.v1", 1, stats_roles_center, stats_roster_categorise_cmd, NULL,
+     CCIP_MSG(stats, categorise_roster_entry_request), CCIP_MSG(stats, roster_entry_reply)},
+    {"stats.roster.list.v1", 0, stats_roles_readers, stats_roster_list_cmd, NULL,
+     CCIP_MSG(stats, list_roster_request), CCIP_MSG(stats, list_roster_reply)},
+    {"stats.report.save.v1", 1, stats_roles_operator, stats_report_save_cmd, NULL,
+     CCIP_MSG(stats, save_report_request), CCIP_MSG(stats, report_reply)},
+    {"stats.report.submit.v1", 1, stats_roles_operator, stats_report_submit_cmd, NULL,
+     CCIP_MSG(stats, submit_report_request), CCIP_MSG(stats, report_reply)},
+    {"stats.report.review.v1", 1, stats_roles_district, stats_report_review_cmd, NULL,
+     CCIP_MSG(stats, decide_report_request), CCIP_MSG(stats, report_reply)},
+    {"stats.report.decide.v1", 1, stats_roles_center, stats_report_decide_cmd, NULL,
+     CCIP_MSG(stats, decide_report_request), CCIP_MSG(stats, report_reply)},
+    {"stats.report.correct.v1", 1, stats_roles_center, stats_report_correct_cmd, NULL,
+     CCIP_MSG(stats, correct_report_request), CCIP_MSG(stats, report_reply)},
+    {"stats.report.get.v1", 0, stats_roles_readers, stats_report_get_cmd, NULL,
+     CCIP_MSG(stats, get_report_request), CCIP_MSG(stats, report_reply)},
+    {"stats.report.list.v1", 0, stats_roles_readers, stats_report_list_cmd, NULL,
+     CCIP_MSG(stats, list_reports_request), CCIP_MSG(stats, list_reports_reply)},
+    {"stats.report.audit.v1", 0, stats_roles_readers, stats_report_audit_cmd, NULL,
+     CCIP_MSG(stats, get_report_request), CCIP_MSG(stats, audit_reply)},
+    {"stats.lock.grant.v1", 1, stats_roles_center, stats_lock_grant_cmd, NULL,
+     CCIP_MSG(stats, grant_lock_exception_request), CCIP_MSG(stats, lock_exception_reply)},
+    {"stats.completeness.get.v1", 0, stats_roles_office, stats_completeness_cmd, NULL,
+     CCIP_MSG(stats, completeness_request), CCIP_MSG(stats, completeness_reply)},
+    {"stats.analysis.get.v1", 0, stats_roles_office, stats_analysis_cmd, NULL,
+     CCIP_MSG(stats, analysis_request), CCIP_MSG(stats, analysis_reply)},
+    {"stats.indicators.get.v1", 0, stats_roles_office, stats_indicators_cmd, NULL,
+     CCIP_MSG(stats, event_indicators_request), CCIP_MSG(stats, event_indicators_reply)},
+    {"stats.projections.rebuild.v1", 1, stats_roles_admin, stats_rebuild_cmd, NULL,
+     CCIP_MSG(stats, rebuild_request), CCIP_MSG(stats, rebuild_reply)},
+    {"stats.projections.checksum.v1", 0, stats_roles_checksum, stats_checksum_cmd, NULL,
+     CCIP_MSG(stats, checksum_request), CCIP_MSG(stats, checksum_reply)},
+    {"stats.release.publish.v1", 1, stats_roles_analyst, stats_release_publish_cmd, NULL,
+     CCIP_MSG(stats, publish_release_request), CCIP_MSG(stats, release_reply)},
+    {"stats.release.get.v1", 0, NULL, stats_release_get_cmd, NULL,
+     CCIP_MSG(stats, get_release_request), CCIP_MSG(stats, release_reply)},
+    {"stats.release.list.v1", 0, NULL, stats_release_list_cmd, NULL,
+     CCIP_MSG(stats, list_releases_request), CCIP_MSG(stats, list_releases_reply)},
 };
 
-/* The streams consumed: the roster from evaluation's designations, the
- * event-derived indicators (stats_projections) from everything else. */
-static const ccip_consumer_handler s_intake[] = {
-    {"intake.organisation.registered.v1", stats_projection_apply_event},
-    {"intake.application.submitted.v1", stats_projection_apply_event},
-    {"intake.application.accepted.v1", stats_projection_apply_event},
-};
+/* The streams consumed: evaluation's designations feed the roster
+ * (stats_roster.h); the events listed in stats_facts.h feed the
+ * event-derived indicators (stats_projections.h). */
+#define S_PROJECTION(type, message, kind, map) {type, stats_projections_apply_event},
+
+static const ccip_consumer_handler s_intake[] = {STATS_FACTS_INTAKE(S_PROJECTION)};
 
 static const ccip_consumer_handler s_evaluation[] = {
     {"evaluation.designation.granted.v1", stats_roster_on_designation},
     {"evaluation.designation.revoked.v1", stats_roster_on_designation},
-    {"evaluation.decision.made.v1", stats_projection_apply_event},
-};
+    STATS_FACTS_EVALUATION(S_PROJECTION)};
 
-static const ccip_consumer_handler s_funding[] = {
-    {"funding.award.granted.v1", stats_projection_apply_event},
-    {"funding.disbursement.paid.v1", stats_projection_apply_event},
-    {"funding.clawback.ordered.v1", stats_projection_apply_event},
-};
+static const ccip_consumer_handler s_funding[] = {STATS_FACTS_FUNDING(S_PROJECTION)};
 
-static const ccip_consumer_handler s_ip[] = {
-    {"ip.work.registered.v1", stats_projection_apply_event},
-    {"ip.trade.settled.v1", stats_projection_apply_event},
-    {"ip.dispute.upheld.v1", stats_projection_apply_event},
-};
+static const ccip_consumer_handler s_ip[] = {STATS_FACTS_IP(S_PROJECTION)};
 
-#define NHANDLERS(a) (sizeof a / sizeof a[0])
+#define NELEMS(a) (sizeof a / sizeof a[0])
 
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake, NHANDLERS(s_intake)},
-    {"evaluation", s_evaluation, NHANDLERS(s_evaluation)},
-    {"funding", s_funding, NHANDLERS(s_funding)},
-    {"ip", s_ip, NHANDLERS(s_ip)},
+    {"intake", s_intake, NELEMS(s_intake)},
+    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
+    {"funding", s_funding, NELEMS(s_funding)},
+    {"ip", s_ip, NELEMS(s_ip)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -111,11 +120,11 @@ const ccip_service_def stats_def = {
     .name = "stats",
     .migrations = stats_migrations,
     .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
+    .ncommands = NELEMS(s_commands),
     .subscriptions = s_subscriptions,
-    .nsubscriptions = NHANDLERS(s_subscriptions),
+    .nsubscriptions = NELEMS(s_subscriptions),
     .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    .nconfig_fields = NELEMS(s_config_fields),
     .config_size = sizeof(stats_config),
 };
 
@@ -133,21 +142,23 @@ int stats_caller_get(ccip_command *cmd, stats_caller *out)
         const ccip_district *d =
             strncmp(id, STATS_DISTRICT_PREFIX, plen) == 0 ? ccip_district_find(id + plen) : NULL;
         if (!d || strcmp(d->code, id + plen) != 0)
-            return stats_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                              "a district office acts for one district: its actor id must be "
-                              "\"district:\" followed by the district's code, e.g. "
-                              "district:110105, got \"%.60s\"",
-                              id);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__PERMISSION_DENIED,
+                "a district office acts for one district: its actor id must be "
+                "\"district:\" followed by the district's code, e.g. "
+                "district:110105, got \"%.60s\"",
+                id);
         out->kind = STATS_CALLER_DISTRICT;
         snprintf(out->district, sizeof out->district, "%s", d->code);
     } else if (strcmp(role, "operator") == 0) {
         size_t plen = strlen(STATS_ORG_PREFIX);
         if (strncmp(id, STATS_ORG_PREFIX, plen) != 0 || ccip_uscc_check(id + plen, NULL, 0) < 0)
-            return stats_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                              "an operator acts for one organisation: its actor id must be "
-                              "\"org:\" followed by the organisation's unified social credit "
-                              "code, got \"%.60s\"",
-                              id);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__PERMISSION_DENIED,
+                "an operator acts for one organisation: its actor id must be "
+                "\"org:\" followed by the organisation's unified social credit "
+                "code, got \"%.60s\"",
+                id);
         out->kind = STATS_CALLER_OPERATOR;
         memcpy(out->uscc, id + plen, CCIP_USCC_LEN);
         out->uscc[CCIP_USCC_LEN] = '\0';
@@ -159,38 +170,32 @@ int stats_caller_get(ccip_command *cmd, stats_caller *out)
     return 0;
 }
 
+int stats_caller_district(ccip_command *cmd, const stats_caller *caller, char district[8],
+                          const char *what)
+{
+    if (caller->kind != STATS_CALLER_DISTRICT)
+        return 0;
+    if (district[0] && strcmp(district, caller->district) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "district office %s may only list its own district's %s",
+                                 caller->district, what);
+    snprintf(district, 8, "%s", caller->district);
+    return 0;
+}
+
 const stats_config *stats_cfg(const ccip_command *cmd)
 {
     return ccip_service_config_get(cmd->service);
 }
 
-/* ---- replies and events --------------------------------------------------- */
+/* ---- replies ------------------------------------------------------------------- */
 
-int stats_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+int stats_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg,
+                      const char *oom)
 {
-    cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
-    return STATS_REPLIED;
-}
-
-ProtobufCMessage *stats_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
-{
-    return ccip_command_unpack(cmd, desc);
-}
-
-int stats_reply(ccip_command *cmd, const ProtobufCMessage *msg)
-{
-    return ccip_command_reply(cmd, msg) ? STATS_REPLIED : 0;
-}
-
-int stats_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-               const char *aggregate_id, const ProtobufCMessage *msg)
-{
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
-    return rc != 0 && cmd->status != CCIP__STATUS__OK ? STATS_REPLIED : rc;
+    if (ccip_arena_failed(a))
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s", oom);
+    return ccip_command_reply(cmd, msg);
 }
 
 /* ---- arguments ---------------------------------------------------------------- */
@@ -198,9 +203,7 @@ int stats_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
 int stats_quarter_arg(ccip_command *cmd, const char *field, const char *text, stats_quarter *q)
 {
     char err[256];
-    if (stats_quarter_parse(field, text, q, err, sizeof err) < 0)
-        return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    return 0;
+    return ccip_command_invalid(cmd, stats_quarter_parse(field, text, q, err, sizeof err), err);
 }
 
 int stats_district_arg(ccip_command *cmd, const char *field, const char *text, char code[8])
@@ -212,31 +215,32 @@ int stats_district_arg(ccip_command *cmd, const char *field, const char *text, c
     if (!d) {
         char err[400];
         ccip_district_check(text, err, sizeof err);
-        return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `%s`: %s", field, err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `%s`: %s", field, err);
     }
     snprintf(code, 8, "%s", d->code);
     return 0;
 }
 
-int stats_text_arg(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
-                   size_t max_chars, int multiline)
-{
-    char err[256];
-    if (ccip_text_check(field, s, min_chars, max_chars, multiline ? CCIP_TEXT_MULTILINE : 0, err,
-                        sizeof err) < 0)
-        return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    return 0;
-}
-
-int stats_code_valid(const char *s)
+/* 1 when s is [a-z][a-z0-9_]*, 1 to 40 characters, else 0. */
+static int s_code_valid(const char *s)
 {
     if (!s || !(s[0] >= 'a' && s[0] <= 'z'))
-        return -1;
+        return 0;
     size_t n = 0;
     for (const char *p = s; *p; p++, n++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return -1;
-    return n <= 40 ? 0 : -1;
+            return 0;
+    return n <= 40;
+}
+
+int stats_code_arg(ccip_command *cmd, const char *field, const char *s, const char *example)
+{
+    if (s_code_valid(s))
+        return 0;
+    return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                             "field `%s` must be 1 to 40 characters from a-z, 0-9 and '_', "
+                             "starting with a letter%s, got \"%.60s\"",
+                             field, example, s ? s : "");
 }
 
 static const ccip_db_stmt S_AUDIT_CONTEXT = {
@@ -250,40 +254,20 @@ int stats_audit_context(ccip_command *cmd, const char *reason)
     return ccip_db_exec(cmd->db, &S_AUDIT_CONTEXT, 4, values, NULL, NULL, NULL);
 }
 
+int stats_db_found(ccip_db *db, const ccip_db_stmt *stmt, int nparams, const char *const *values,
+                   int *found)
+{
+    *found = 0;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, stmt, nparams, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    *found = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
 /* ---- values --------------------------------------------------------------------- */
-
-const char *stats_enum_name(const ProtobufCEnumDescriptor *desc, int value)
-{
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
-    return v ? v->name : NULL;
-}
-
-int stats_enum_value(const ProtobufCEnumDescriptor *desc, const char *name)
-{
-    const ProtobufCEnumValue *v =
-        name ? protobuf_c_enum_descriptor_get_value_by_name(desc, name) : NULL;
-    return v ? v->value : 0;
-}
-
-int64_t stats_cell_i64(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return 0;
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-void stats_time_text(int64_t us, char *buf, size_t len)
-{
-    char t[CCIP_TIME_STRLEN + 1];
-    if (ccip_time_format_us(us, t, sizeof t) < 0) {
-        snprintf(buf, len, "?");
-        return;
-    }
-    char *dot = strchr(t, '.');
-    if (dot && strcmp(dot, ".000000Z") == 0)
-        memcpy(dot, "Z", 2);
-    snprintf(buf, len, "%s", t);
-}
 
 int64_t stats_due_us(const ccip_command *cmd, stats_quarter q)
 {

@@ -17,8 +17,10 @@
  *                         the entry lock and its exceptions
  *   stats_approval.c      district review, center decision
  *   stats_completeness.c  who reported on time, late, or not at all
- *   stats_projections.c   indicators computed from the other services'
- *                         events, their rebuild by replay, checksum
+ *   stats_facts.c         what each event of the other services
+ *                         contributes (pure), and the list of those events
+ *   stats_projections.c   indicators computed from those facts, checksum
+ *   stats_rebuild.c       the projections made again by replay
  *   stats_analysis.c      aggregates, growth, rankings of a quarter
  *   stats_release.c       bulletins with embargo and versions
  *
@@ -30,7 +32,11 @@
  * roster entries that organisation operates; "analyst" prepares releases;
  * other services ("service") only read.
  *
- * Handlers keep no state between commands and may run on any thread.
+ * Handlers keep no state between commands and may run on any thread. They
+ * and their helpers follow ccip_command.h: a helper returns 0 to go on,
+ * CCIP_REPLIED once it has answered the command, or the negative
+ * ccip_db_rc of a failed statement, so `if (rc) return rc;` is always
+ * right.
  */
 #ifndef STATS_H
 #define STATS_H
@@ -39,17 +45,11 @@
 #include <stdint.h>
 
 #include "ccip/stats.pb-c.h"
+#include "ccip_arena.h"
+#include "ccip_envelope.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 #include "stats_quarter.h"
-
-/* What a helper returns after it has set the reply's error status: the
- * handler stops and returns 0 (a reply was produced). Helpers return 0 to
- * go on, STATS_REPLIED, or the negative ccip_db_rc of a failed statement. */
-#define STATS_REPLIED 1
-
-/* The handler's return value for a helper's result. */
-#define STATS_RC(rc) ((rc) > 0 ? 0 : (rc))
 
 /* Prefixes of trusted actor ids. */
 #define STATS_ORG_PREFIX      "org:"
@@ -109,76 +109,57 @@ typedef struct {
 /* Reads the caller from the command's trusted actor. A district whose actor
  * id is not "district:" and a Beijing district code, or an operator whose
  * actor id is not "org:" and a valid unified social credit code, gets
- * PERMISSION_DENIED: returns STATS_REPLIED. Otherwise 0. */
+ * PERMISSION_DENIED: returns CCIP_REPLIED. Otherwise 0. */
 int stats_caller_get(ccip_command *cmd, stats_caller *out);
+
+/* Narrows a list to a district office's own district: for such a caller,
+ * district (a code, or "" for all) becomes the office's code, and another
+ * district is refused PERMISSION_DENIED ("district office 110105 may only
+ * list its own district's <what>"). Other callers' district is left as
+ * given. Returns 0 or CCIP_REPLIED. */
+int stats_caller_district(ccip_command *cmd, const stats_caller *caller, char district[8],
+                          const char *what);
 
 /* The service's settings for this command. */
 const stats_config *stats_cfg(const ccip_command *cmd);
 
-/* Sets the reply's error status and sentence; returns STATS_REPLIED. */
-int stats_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Decodes the command's payload as `desc`. Returns the message (free with
- * protobuf_c_message_free_unpacked(msg, NULL)), or NULL after setting
- * INVALID_ARGUMENT. */
-ProtobufCMessage *stats_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
-
-/* Packs msg as the reply payload. Returns 0, or STATS_REPLIED with INTERNAL
- * when memory ran out. */
-int stats_reply(ccip_command *cmd, const ProtobufCMessage *msg);
-
-/* Packs msg and appends it to the outbox as event `type`, inside the
- * command's transaction. Returns 0, STATS_REPLIED or a ccip_db_rc. */
-int stats_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-               const char *aggregate_id, const ProtobufCMessage *msg);
+/* Replies with msg, built in arena a; or, when a ran out of memory while
+ * msg was built (ccip_arena_failed), fails the command INTERNAL with the
+ * sentence oom ("out of memory listing reports"). Returns 0 or
+ * CCIP_REPLIED. */
+int stats_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg,
+                      const char *oom);
 
 /* Parses a quarter argument; INVALID_ARGUMENT naming `field` when it is not
- * one. Returns 0 or STATS_REPLIED. */
+ * one. Returns 0 or CCIP_REPLIED. */
 int stats_quarter_arg(ccip_command *cmd, const char *field, const char *text, stats_quarter *q);
 
 /* Parses an optional district argument (code or name) into its code; ""
  * stays "". INVALID_ARGUMENT naming `field` otherwise. Returns 0 or
- * STATS_REPLIED. */
+ * CCIP_REPLIED. */
 int stats_district_arg(ccip_command *cmd, const char *field, const char *text, char code[8]);
 
-/* Checks a text field (ccip_text_check); INVALID_ARGUMENT when it fails.
- * Returns 0 or STATS_REPLIED. */
-int stats_text_arg(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
-                   size_t max_chars, int multiline);
-
-/* Checks an indicator or rule code: [a-z][a-z0-9_]*, 1..40 characters.
- * Returns 0 or -1 (no message). */
-int stats_code_valid(const char *s);
+/* Checks a code (an indicator, a rule, a category): [a-z][a-z0-9_]*, 1 to
+ * 40 characters. INVALID_ARGUMENT naming `field` otherwise, with the
+ * `example` (" (e.g. design)", or "") after the rule. Returns 0 or
+ * CCIP_REPLIED. */
+int stats_code_arg(ccip_command *cmd, const char *field, const char *s, const char *example);
 
 /* Says who and why for the audit triggers of this transaction
  * (sql/0001_stats.sql): must precede accepting a report or changing an
  * accepted value. Returns 0 or a ccip_db_rc. */
 int stats_audit_context(ccip_command *cmd, const char *reason);
 
-/* The name of an enum value, which is also how it is stored; NULL when the
- * value is not in the enum. */
-const char *stats_enum_name(const ProtobufCEnumDescriptor *desc, int value);
-
-/* The value of an enum name, or 0 (the UNSPECIFIED value) when unknown or
- * NULL. */
-int stats_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
-
-/* A result cell as an integer; 0 for NULL. */
-int64_t stats_cell_i64(const PGresult *res, int row, int col);
-
-/* Writes a time as "2026-11-27T10:00:00Z" (fraction only when not zero). */
-void stats_time_text(int64_t us, char *buf, size_t len);
+/* Runs stmt and sets *found to 1 when it returned one row (a lookup that
+ * found, an UPDATE or INSERT ... RETURNING that hit), else 0. Returns 0 or
+ * a ccip_db_rc. */
+int stats_db_found(ccip_db *db, const ccip_db_stmt *stmt, int nparams, const char *const *values,
+                   int *found);
 
 /* Writes a quarter's due time and lock time (UTC microseconds) under the
  * command's settings. */
 int64_t stats_due_us(const ccip_command *cmd, stats_quarter q);
 int64_t stats_locks_us(const ccip_command *cmd, stats_quarter q);
-
-/* SQL: a timestamptz column as UTC microseconds (bigint; NULL stays NULL),
- * and a bigint parameter of microseconds as a timestamptz. */
-#define STATS_SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
-#define STATS_SQL_TS(par) "('epoch'::timestamptz + " par "::bigint * interval '1 microsecond')"
 
 /* Statuses of a report as stored. */
 #define STATS_DRAFT             "DRAFT"

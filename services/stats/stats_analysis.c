@@ -127,14 +127,14 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
     s_group *groups = calloc(GROUPS_MAX, sizeof *groups);
     size_t ngroups = 0;
     if (!groups)
-        return stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     const char *p3[] = {quarter};
     if ((rc = stats_catalogue_version_for(cmd->db, quarter, &version)) != 0 ||
         (rc = stats_catalogue_load(cmd->db, version, &cat)) != 0)
         goto out;
     if (!cat) {
-        rc =
-            stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "no catalogue version applies to %s", quarter);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no catalogue version applies to %s",
+                               quarter);
         goto out;
     }
     if ((rc = ccip_db_exec(cmd->db, &S_ANALYSIS, 1, p3, NULL, NULL, &data)) != 0 ||
@@ -164,7 +164,7 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
         free(qoq_base);
         free(yoy_cur);
         free(yoy_base);
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
     *reply = (Ccip__Stats__AnalysisReply)CCIP__STATS__ANALYSIS_REPLY__INIT;
@@ -172,7 +172,7 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
     reply->previous_quarter = ccip_arena_strdup(a, prev);
     reply->year_ago_quarter = ccip_arena_strdup(a, yoy);
     reply->catalogue_version = (uint32_t)version;
-    reply->accepted = (uint32_t)stats_cell_i64(acc, 0, 0);
+    reply->accepted = (uint32_t)ccip_db_cell_i64(acc, 0, 0);
     /* Row (indicator i, group g) is rows[i * ngroups + g]. */
     for (size_t i = 0; i < nind; i++) {
         const stats_catalogue_indicator *ind = stats_catalogue_at(cat, i);
@@ -188,9 +188,9 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
     }
     /* Expected: entries of a kind that reports the indicator. */
     for (int r = 0; r < PQntuples(exp); r++) {
-        Ccip__Stats__RosterKind kind = (Ccip__Stats__RosterKind)stats_enum_value(
+        Ccip__Stats__RosterKind kind = (Ccip__Stats__RosterKind)ccip_enum_value(
             &ccip__stats__roster_kind__descriptor, PQgetvalue(exp, r, 2));
-        uint32_t count = (uint32_t)stats_cell_i64(exp, r, 3);
+        uint32_t count = (uint32_t)ccip_db_cell_i64(exp, r, 3);
         int gd = s_group_of(groups, &ngroups, "district", PQgetvalue(exp, r, 0));
         int gc = s_group_of(groups, &ngroups, "category", PQgetvalue(exp, r, 1));
         reply->expected += count;
@@ -220,19 +220,19 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
             if (g[d] < 0)
                 continue;
             size_t k = i * ngroups + (size_t)g[d];
-            overflow |= __builtin_add_overflow(rows[k].value, stats_cell_i64(data, r, A_VALUE),
+            overflow |= __builtin_add_overflow(rows[k].value, ccip_db_cell_i64(data, r, A_VALUE),
                                                &rows[k].value);
-            overflow |=
-                __builtin_add_overflow(qoq_cur[k], stats_cell_i64(data, r, A_QOQ_CUR), &qoq_cur[k]);
-            overflow |= __builtin_add_overflow(qoq_base[k], stats_cell_i64(data, r, A_QOQ_BASE),
+            overflow |= __builtin_add_overflow(qoq_cur[k], ccip_db_cell_i64(data, r, A_QOQ_CUR),
+                                               &qoq_cur[k]);
+            overflow |= __builtin_add_overflow(qoq_base[k], ccip_db_cell_i64(data, r, A_QOQ_BASE),
                                                &qoq_base[k]);
-            overflow |=
-                __builtin_add_overflow(yoy_cur[k], stats_cell_i64(data, r, A_YOY_CUR), &yoy_cur[k]);
-            overflow |= __builtin_add_overflow(yoy_base[k], stats_cell_i64(data, r, A_YOY_BASE),
+            overflow |= __builtin_add_overflow(yoy_cur[k], ccip_db_cell_i64(data, r, A_YOY_CUR),
+                                               &yoy_cur[k]);
+            overflow |= __builtin_add_overflow(yoy_base[k], ccip_db_cell_i64(data, r, A_YOY_BASE),
                                                &yoy_base[k]);
-            rows[k].reporting += (uint32_t)stats_cell_i64(data, r, A_REPORTING);
-            rows[k].qoq_panel += (uint32_t)stats_cell_i64(data, r, A_QOQ_PANEL);
-            rows[k].yoy_panel += (uint32_t)stats_cell_i64(data, r, A_YOY_PANEL);
+            rows[k].reporting += (uint32_t)ccip_db_cell_i64(data, r, A_REPORTING);
+            rows[k].qoq_panel += (uint32_t)ccip_db_cell_i64(data, r, A_QOQ_PANEL);
+            rows[k].yoy_panel += (uint32_t)ccip_db_cell_i64(data, r, A_YOY_PANEL);
         }
     }
     if (overflow) {
@@ -240,9 +240,9 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
         free(qoq_base);
         free(yoy_cur);
         free(yoy_base);
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL,
-                        "a sum of %s is beyond what 64 bits hold; the analysis cannot show it",
-                        quarter);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__INTERNAL,
+            "a sum of %s is beyond what 64 bits hold; the analysis cannot show it", quarter);
         goto out;
     }
     for (size_t k = 0; k < nrows; k++) {
@@ -288,7 +288,7 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
     reply->n_rows = nrows;
     reply->complete = reply->expected > 0 && reply->accepted >= reply->expected;
     if (ccip_arena_failed(a)) {
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
     *out = reply;
@@ -301,19 +301,15 @@ out:
     return rc;
 }
 
+static int s_analysis(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Stats__AnalysisRequest *rq = request;
+    Ccip__Stats__AnalysisReply *reply = NULL;
+    int rc = stats_analysis_build(cmd, rq->quarter, a, &reply);
+    return rc ? rc : ccip_command_reply(cmd, &reply->base);
+}
+
 int stats_analysis_cmd(ccip_command *cmd)
 {
-    Ccip__Stats__AnalysisRequest *rq = (Ccip__Stats__AnalysisRequest *)stats_unpack(
-        cmd, &ccip__stats__analysis_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    Ccip__Stats__AnalysisReply *reply = NULL;
-    int rc = a ? stats_analysis_build(cmd, rq->quarter, a, &reply)
-               : stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    if (rc == 0)
-        rc = stats_reply(cmd, &reply->base);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return ccip_command_run(cmd, &ccip__stats__analysis_request__descriptor, s_analysis);
 }

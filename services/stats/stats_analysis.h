@@ -41,7 +41,7 @@ int stats_analysis_cmd(ccip_command *cmd);
 
 /* Builds the analysis of `quarter` into *out, allocated from the arena
  * `arena` (a ccip_arena; the reply lives as long as it). Used by the
- * command and by the releases. Returns 0, STATS_REPLIED or a ccip_db_rc. */
+ * command and by the releases. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 struct ccip_arena;
 int stats_analysis_build(ccip_command *cmd, const char *quarter, struct ccip_arena *arena,
                          Ccip__Stats__AnalysisReply **out);

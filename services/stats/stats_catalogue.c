@@ -6,8 +6,9 @@
 
 #include "ccip_arena.h"
 
-#define INDICATORS_MAX 200 /* indicators one version may hold */
-#define RULES_MAX      100 /* rules one version may hold */
+#define INDICATORS_MAX   200 /* indicators one version may hold */
+#define RULES_MAX        100 /* rules one version may hold */
+#define RULE_MESSAGE_MAX 500 /* characters of a rule's message */
 
 struct stats_catalogue {
     int version;                    /* its number */
@@ -29,7 +30,7 @@ static const ccip_db_stmt S_VERSION_FOR = {
 
 static const ccip_db_stmt S_VERSION = {
     "stats_catalogue_version",
-    "SELECT version, effective_from, note, published_by, " STATS_SQL_US(
+    "SELECT version, effective_from, note, published_by, " CCIP_SQL_US(
         "published_at") " FROM catalogue_version WHERE version = $1::integer"};
 
 static const ccip_db_stmt S_INDICATORS = {
@@ -90,7 +91,7 @@ static unsigned s_kinds(const char *list)
     char buf[128];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int v = stats_enum_value(&ccip__stats__roster_kind__descriptor, t);
+        int v = ccip_enum_value(&ccip__stats__roster_kind__descriptor, t);
         if (v > 0 && v < 32)
             k |= 1u << v;
     }
@@ -128,7 +129,7 @@ int stats_catalogue_load(ccip_db *db, int version, stats_catalogue **out)
     snprintf(c->effective_from, sizeof c->effective_from, "%s", PQgetvalue(head, 0, 1));
     c->note = ccip_arena_strdup(a, PQgetvalue(head, 0, 2));
     c->published_by = ccip_arena_strdup(a, PQgetvalue(head, 0, 3));
-    c->published_at_us = stats_cell_i64(head, 0, 4);
+    c->published_at_us = ccip_db_cell_i64(head, 0, 4);
     int n = PQntuples(ind);
     c->ind = ccip_arena_alloc(a, (size_t)n * sizeof *c->ind);
     for (int r = 0; c->ind && r < n; r++) {
@@ -136,11 +137,11 @@ int stats_catalogue_load(ccip_db *db, int version, stats_catalogue **out)
         i->code = ccip_arena_strdup(a, PQgetvalue(ind, r, 0));
         i->name = ccip_arena_strdup(a, PQgetvalue(ind, r, 1));
         i->description = ccip_arena_strdup(a, PQgetvalue(ind, r, 2));
-        i->unit = (Ccip__Stats__Unit)stats_enum_value(&ccip__stats__unit__descriptor,
-                                                      PQgetvalue(ind, r, 3));
+        i->unit = (Ccip__Stats__Unit)ccip_enum_value(&ccip__stats__unit__descriptor,
+                                                     PQgetvalue(ind, r, 3));
         i->kinds = s_kinds(PQgetvalue(ind, r, 4));
-        i->compulsory = PQgetvalue(ind, r, 5)[0] == 't';
-        i->allow_negative = PQgetvalue(ind, r, 6)[0] == 't';
+        i->compulsory = ccip_db_cell_bool(ind, r, 5);
+        i->allow_negative = ccip_db_cell_bool(ind, r, 6);
     }
     n = PQntuples(rules);
     c->rules = ccip_arena_alloc(a, (size_t)n * sizeof *c->rules);
@@ -148,10 +149,10 @@ int stats_catalogue_load(ccip_db *db, int version, stats_catalogue **out)
         stats_rule_def *d = &c->rules[c->nrules++];
         d->id = ccip_arena_strdup(a, PQgetvalue(rules, r, 0));
         d->left = ccip_arena_strdup(a, PQgetvalue(rules, r, 1));
-        d->op = (Ccip__Stats__CompareOp)stats_enum_value(&ccip__stats__compare_op__descriptor,
-                                                         PQgetvalue(rules, r, 2));
+        d->op = (Ccip__Stats__CompareOp)ccip_enum_value(&ccip__stats__compare_op__descriptor,
+                                                        PQgetvalue(rules, r, 2));
         d->right = ccip_arena_strdup(a, PQgetvalue(rules, r, 3));
-        d->importance = (Ccip__Stats__Importance)stats_enum_value(
+        d->importance = (Ccip__Stats__Importance)ccip_enum_value(
             &ccip__stats__importance__descriptor, PQgetvalue(rules, r, 4));
         d->message = ccip_arena_strdup(a, PQgetvalue(rules, r, 5));
     }
@@ -289,8 +290,8 @@ static int s_reply_version(ccip_command *cmd, int version)
     if (rc != 0)
         return rc;
     if (!c)
-        return stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no catalogue version %d",
-                          version);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no catalogue version %d",
+                                 version);
     PGresult *res = NULL;
     rc = ccip_db_exec(cmd->db, &S_VERSIONS, 0, NULL, NULL, NULL, &res);
     if (rc != CCIP_DB_OK) {
@@ -305,31 +306,27 @@ static int s_reply_version(ccip_command *cmd, int version)
     for (int r = 0; reply.versions && r < n; r++)
         reply.versions[reply.n_versions++] = (uint32_t)atoi(PQgetvalue(res, r, 0));
     PQclear(res);
-    if (!reply.catalogue || ccip_arena_failed(a))
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the catalogue");
-    else
-        rc = stats_reply(cmd, &reply.base);
+    /* s_message gives NULL only when the arena failed. */
+    rc = stats_reply_built(cmd, a, &reply.base, "out of memory building the catalogue");
     ccip_arena_destroy(&a);
     stats_catalogue_destroy(&c);
-    return STATS_RC(rc);
+    return rc;
 }
 
-int stats_catalogue_get_cmd(ccip_command *cmd)
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Stats__GetCatalogueRequest *rq = (Ccip__Stats__GetCatalogueRequest *)stats_unpack(
-        cmd, &ccip__stats__get_catalogue_request__descriptor);
-    if (!rq)
-        return 0;
+    const Ccip__Stats__GetCatalogueRequest *rq = request;
     int rc = 0, version = (int)rq->version;
     if (rq->version > 1000000) {
-        rc = stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "field `version` must be a catalogue version number, got %u", rq->version);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `version` must be a catalogue version number, got %u",
+                               rq->version);
     } else if (!version && rq->quarter[0]) {
         stats_quarter q;
         if ((rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q)) == 0 &&
             (rc = stats_catalogue_version_for(cmd->db, rq->quarter, &version)) == 0 && !version)
-            rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "no catalogue version applies to %s yet",
-                            rq->quarter);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                   "no catalogue version applies to %s yet", rq->quarter);
     } else if (!version) {
         PGresult *res = NULL;
         if ((rc = ccip_db_exec(cmd->db, &S_LATEST, 0, NULL, NULL, NULL, &res)) == CCIP_DB_OK) {
@@ -339,8 +336,12 @@ int stats_catalogue_get_cmd(ccip_command *cmd)
     }
     if (rc == 0)
         rc = s_reply_version(cmd, version);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return rc;
+}
+
+int stats_catalogue_get_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__get_catalogue_request__descriptor, s_get);
 }
 
 /* ---- stats.catalogue.publish.v1 --------------------------------------------------- */
@@ -348,51 +349,53 @@ int stats_catalogue_get_cmd(ccip_command *cmd)
 static int s_check_indicators(ccip_command *cmd, const Ccip__Stats__PublishCatalogueRequest *rq)
 {
     if (rq->n_indicators < 1 || rq->n_indicators > INDICATORS_MAX)
-        return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `indicators` must list 1 to %d indicators, got %zu",
-                          INDICATORS_MAX, rq->n_indicators);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `indicators` must list 1 to %d indicators, got %zu",
+                                 INDICATORS_MAX, rq->n_indicators);
     for (size_t i = 0; i < rq->n_indicators; i++) {
         const Ccip__Stats__Indicator *ind = rq->indicators[i];
         char field[64];
-        snprintf(field, sizeof field, "indicators[%zu].name", i);
-        if (stats_code_valid(ind->code) < 0)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "field `indicators[%zu].code` must be 1 to 40 characters from a-z, "
-                              "0-9 and '_', starting with a letter, got \"%.60s\"",
-                              i, ind->code);
+        snprintf(field, sizeof field, "indicators[%zu].code", i);
+        int rc = stats_code_arg(cmd, field, ind->code, "");
+        if (rc != 0)
+            return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(rq->indicators[j]->code, ind->code) == 0)
-                return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                  "indicator `%s` is listed twice (indicators[%zu] and [%zu])",
-                                  ind->code, j, i);
-        int rc = stats_text_arg(cmd, field, ind->name, 1, STATS_NAME_MAX, 0);
+                return ccip_command_fail(
+                    cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                    "indicator `%s` is listed twice (indicators[%zu] and [%zu])", ind->code, j, i);
+        snprintf(field, sizeof field, "indicators[%zu].name", i);
+        rc = ccip_command_check_text(cmd, field, ind->name, 1, STATS_NAME_MAX, 0);
         if (rc == 0) {
             snprintf(field, sizeof field, "indicators[%zu].description", i);
-            rc = stats_text_arg(cmd, field, ind->description, 0, STATS_REASON_MAX, 1);
+            rc = ccip_command_check_text(cmd, field, ind->description, 0, STATS_REASON_MAX,
+                                         CCIP_TEXT_MULTILINE);
         }
         if (rc != 0)
             return rc;
         if (!stats_unit_name(ind->unit))
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "indicator `%s` needs a unit: COUNT, FEN, SQUARE_METRES or PERCENT",
-                              ind->code);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "indicator `%s` needs a unit: COUNT, FEN, SQUARE_METRES or PERCENT", ind->code);
         if (ind->n_kinds < 1)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "indicator `%s` must name the roster kinds that report it "
-                              "(CLUSTER, TALENT_BASE)",
-                              ind->code);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "indicator `%s` must name the roster kinds that report it "
+                                     "(CLUSTER, TALENT_BASE)",
+                                     ind->code);
         for (size_t k = 0; k < ind->n_kinds; k++)
             if (ind->kinds[k] != CCIP__STATS__ROSTER_KIND__CLUSTER &&
                 ind->kinds[k] != CCIP__STATS__ROSTER_KIND__TALENT_BASE)
-                return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                  "indicator `%s` names an unknown roster kind %d; use CLUSTER "
-                                  "or TALENT_BASE",
-                                  ind->code, (int)ind->kinds[k]);
+                return ccip_command_fail(
+                    cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                    "indicator `%s` names an unknown roster kind %d; use CLUSTER "
+                    "or TALENT_BASE",
+                    ind->code, (int)ind->kinds[k]);
         if (ind->allow_negative && ind->unit != CCIP__STATS__UNIT__FEN)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "indicator `%s` is in %s and cannot allow negative values; only "
-                              "amounts of money (FEN) can be negative",
-                              ind->code, stats_unit_name(ind->unit));
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "indicator `%s` is in %s and cannot allow negative values; only "
+                "amounts of money (FEN) can be negative",
+                ind->code, stats_unit_name(ind->unit));
     }
     return 0;
 }
@@ -409,46 +412,45 @@ static const Ccip__Stats__Indicator *s_req_indicator(const Ccip__Stats__PublishC
 static int s_check_rules(ccip_command *cmd, const Ccip__Stats__PublishCatalogueRequest *rq)
 {
     if (rq->n_rules > RULES_MAX)
-        return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `rules` may list at most %d rules, got %zu", RULES_MAX,
-                          rq->n_rules);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `rules` may list at most %d rules, got %zu", RULES_MAX,
+                                 rq->n_rules);
     for (size_t i = 0; i < rq->n_rules; i++) {
         const Ccip__Stats__Rule *r = rq->rules[i];
-        if (stats_code_valid(r->id) < 0)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "field `rules[%zu].id` must be 1 to 40 characters from a-z, 0-9 "
-                              "and '_', starting with a letter, got \"%.60s\"",
-                              i, r->id);
+        char field[64];
+        snprintf(field, sizeof field, "rules[%zu].id", i);
+        int rc = stats_code_arg(cmd, field, r->id, "");
+        if (rc != 0)
+            return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(rq->rules[j]->id, r->id) == 0)
-                return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "rule `%s` is listed twice",
-                                  r->id);
+                return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                         "rule `%s` is listed twice", r->id);
         const Ccip__Stats__Indicator *l = s_req_indicator(rq, r->left);
         const Ccip__Stats__Indicator *rt = s_req_indicator(rq, r->right);
         if (!l || !rt)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "rule `%s` compares `%.48s` with `%.48s`, but `%.48s` is not an "
-                              "indicator of this version",
-                              r->id, r->left, r->right, l ? r->right : r->left);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "rule `%s` compares `%.48s` with `%.48s`, but `%.48s` is not an "
+                "indicator of this version",
+                r->id, r->left, r->right, l ? r->right : r->left);
         if (l->unit != rt->unit)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "rule `%s` compares `%s` (%s) with `%s` (%s); both sides must "
-                              "have the same unit",
-                              r->id, l->code, stats_unit_name(l->unit), rt->code,
-                              stats_unit_name(rt->unit));
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "rule `%s` compares `%s` (%s) with `%s` (%s); both sides must "
+                                     "have the same unit",
+                                     r->id, l->code, stats_unit_name(l->unit), rt->code,
+                                     stats_unit_name(rt->unit));
         if (r->op != CCIP__STATS__COMPARE_OP__LESS_OR_EQUAL &&
             r->op != CCIP__STATS__COMPARE_OP__GREATER_OR_EQUAL)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "rule `%s` needs an operator: LESS_OR_EQUAL or GREATER_OR_EQUAL",
-                              r->id);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "rule `%s` needs an operator: LESS_OR_EQUAL or GREATER_OR_EQUAL", r->id);
         if (r->importance != CCIP__STATS__IMPORTANCE__ERROR &&
             r->importance != CCIP__STATS__IMPORTANCE__WARNING)
-            return stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "rule `%s` needs an importance: ERROR or WARNING", r->id);
-        char field[64];
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "rule `%s` needs an importance: ERROR or WARNING", r->id);
         snprintf(field, sizeof field, "rules[%zu].message", i);
-        int rc = stats_text_arg(cmd, field, r->message, 1, 500, 0);
-        if (rc != 0)
+        if ((rc = ccip_command_check_text(cmd, field, r->message, 1, RULE_MESSAGE_MAX, 0)) != 0)
             return rc;
     }
     return 0;
@@ -465,7 +467,7 @@ static int s_insert(ccip_command *cmd, const Ccip__Stats__PublishCatalogueReques
         char kinds[64] = "", ordinal[24];
         for (size_t k = 0; k < ind->n_kinds; k++) {
             const char *name =
-                stats_enum_name(&ccip__stats__roster_kind__descriptor, (int)ind->kinds[k]);
+                ccip_enum_name(&ccip__stats__roster_kind__descriptor, (int)ind->kinds[k]);
             if (strstr(kinds, name))
                 continue;
             size_t n = strlen(kinds);
@@ -489,25 +491,23 @@ static int s_insert(ccip_command *cmd, const Ccip__Stats__PublishCatalogueReques
         snprintf(ordinal, sizeof ordinal, "%zu", i + 1);
         const char *values[] = {
             v,          r->id,
-            r->left,    stats_enum_name(&ccip__stats__compare_op__descriptor, (int)r->op),
-            r->right,   stats_enum_name(&ccip__stats__importance__descriptor, (int)r->importance),
+            r->left,    ccip_enum_name(&ccip__stats__compare_op__descriptor, (int)r->op),
+            r->right,   ccip_enum_name(&ccip__stats__importance__descriptor, (int)r->importance),
             r->message, ordinal};
         rc = ccip_db_exec(cmd->db, &S_INSERT_RULE, 8, values, NULL, NULL, NULL);
     }
     return rc;
 }
 
-int stats_catalogue_publish_cmd(ccip_command *cmd)
+static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Stats__PublishCatalogueRequest *rq = (Ccip__Stats__PublishCatalogueRequest *)stats_unpack(
-        cmd, &ccip__stats__publish_catalogue_request__descriptor);
-    if (!rq)
-        return 0;
+    const Ccip__Stats__PublishCatalogueRequest *rq = request;
     stats_quarter q;
     PGresult *res = NULL;
     int rc = stats_quarter_arg(cmd, "effective_from", rq->effective_from, &q);
     if (rc == 0)
-        rc = stats_text_arg(cmd, "note", rq->note, 1, STATS_REASON_MAX, 1);
+        rc = ccip_command_check_text(cmd, "note", rq->note, 1, STATS_REASON_MAX,
+                                     CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_check_indicators(cmd, rq);
     if (rc == 0)
@@ -526,10 +526,11 @@ int stats_catalogue_publish_cmd(ccip_command *cmd)
     PQclear(res);
     res = NULL;
     if (strcmp(rq->effective_from, latest) <= 0) {
-        rc = stats_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "catalogue version %d takes effect from %s already; a new version must "
-                        "take effect from a later quarter, got %s",
-                        version - 1, latest, rq->effective_from);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "catalogue version %d takes effect from %s already; a new version must "
+            "take effect from a later quarter, got %s",
+            version - 1, latest, rq->effective_from);
         goto out;
     }
     const char *from = rq->effective_from;
@@ -541,16 +542,21 @@ int stats_catalogue_publish_cmd(ccip_command *cmd)
         stats_quarter lq;
         stats_quarter_parse("quarter", last, &lq, NULL, 0);
         stats_quarter_format(stats_quarter_add(lq, 1), next, sizeof next);
-        rc = stats_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "reports for %s are collected with the catalogue in force already; a new "
-                        "version can take effect from %s at the earliest, got %s",
-                        last, next, rq->effective_from);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "reports for %s are collected with the catalogue in force already; a new "
+            "version can take effect from %s at the earliest, got %s",
+            last, next, rq->effective_from);
         goto out;
     }
     if ((rc = s_insert(cmd, rq, version)) == 0)
         rc = s_reply_version(cmd, version);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return rc;
+}
+
+int stats_catalogue_publish_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__publish_catalogue_request__descriptor, s_publish);
 }

@@ -11,7 +11,7 @@
 static const ccip_db_stmt S_ENTRIES = {
     "stats_completeness_entries",
     "SELECT e.id, e.name, e.district_code, coalesce(r.status, ''), "
-    "coalesce(" STATS_SQL_US(
+    "coalesce(" CCIP_SQL_US(
         "r.first_submitted_at") ", 0) FROM roster_entry e "
                                 "LEFT JOIN report r ON r.roster_id = e.id AND r.quarter = $1 "
                                 "WHERE e.first_quarter <= $1 AND (e.last_quarter IS NULL OR "
@@ -33,27 +33,30 @@ static void s_rates(Ccip__Stats__DistrictCompleteness *d)
     d->timeliness_bp = stats_rate_bp(d->on_time, d->expected);
 }
 
-int stats_completeness_cmd(ccip_command *cmd)
+/* Counts entry `c` under its district d and the total. */
+static void s_count(Ccip__Stats__DistrictCompleteness *d, Ccip__Stats__DistrictCompleteness *total,
+                    const Ccip__Stats__ClusterCompleteness *c)
 {
-    Ccip__Stats__CompletenessRequest *rq = (Ccip__Stats__CompletenessRequest *)stats_unpack(
-        cmd, &ccip__stats__completeness_request__descriptor);
-    if (!rq)
-        return 0;
-    stats_quarter q;
-    char district[8];
-    PGresult *res = NULL;
-    ccip_arena *a = NULL;
-    int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
-    if (rc == 0)
-        rc = stats_district_arg(cmd, "district", rq->district, district);
-    const char *p[] = {rq->quarter, district};
-    if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_ENTRIES, 2, p, NULL, NULL, &res);
-    if (rc != 0)
-        goto out;
-    a = ccip_arena_new();
+    Ccip__Stats__DistrictCompleteness *both[] = {d, total};
+    for (int i = 0; i < 2; i++) {
+        both[i]->expected++;
+        if (c->timeliness == CCIP__STATS__TIMELINESS__ON_TIME)
+            both[i]->on_time++;
+        else if (c->timeliness == CCIP__STATS__TIMELINESS__LATE)
+            both[i]->late++;
+        else
+            both[i]->missing++;
+        if (c->status == CCIP__STATS__REPORT_STATUS__ACCEPTED)
+            both[i]->accepted++;
+    }
+}
+
+/* Builds the reply from the quarter's entries (res) in a. */
+static int s_reply(ccip_command *cmd, ccip_arena *a, char *quarter, stats_quarter q,
+                   const PGresult *res)
+{
     Ccip__Stats__CompletenessReply reply = CCIP__STATS__COMPLETENESS_REPLY__INIT;
-    reply.quarter = rq->quarter;
+    reply.quarter = quarter;
     reply.due_at_us = stats_due_us(cmd, q);
     reply.locks_at_us = stats_locks_us(cmd, q);
     Ccip__Stats__DistrictCompleteness total = CCIP__STATS__DISTRICT_COMPLETENESS__INIT;
@@ -85,38 +88,38 @@ int stats_completeness_cmd(ccip_command *cmd)
         c->roster_id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
         c->name = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
         c->district_code = d->district_code;
-        c->status = (Ccip__Stats__ReportStatus)stats_enum_value(
+        c->status = (Ccip__Stats__ReportStatus)ccip_enum_value(
             &ccip__stats__report_status__descriptor, PQgetvalue(res, r, 3));
-        c->first_submitted_at_us = stats_cell_i64(res, r, 4);
+        c->first_submitted_at_us = ccip_db_cell_i64(res, r, 4);
         c->timeliness = stats_report_timeliness(cmd, q, c->first_submitted_at_us);
         reply.clusters[reply.n_clusters++] = c;
-        d->expected++;
-        total.expected++;
-        if (c->timeliness == CCIP__STATS__TIMELINESS__ON_TIME) {
-            d->on_time++;
-            total.on_time++;
-        } else if (c->timeliness == CCIP__STATS__TIMELINESS__LATE) {
-            d->late++;
-            total.late++;
-        } else {
-            d->missing++;
-            total.missing++;
-        }
-        if (c->status == CCIP__STATS__REPORT_STATUS__ACCEPTED) {
-            d->accepted++;
-            total.accepted++;
-        }
+        s_count(d, &total, c);
     }
     for (size_t i = 0; i < reply.n_districts; i++)
         s_rates(reply.districts[i]);
     s_rates(&total);
-    if (ccip_arena_failed(a))
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else
-        rc = stats_reply(cmd, &reply.base);
-out:
+    return stats_reply_built(cmd, a, &reply.base, "out of memory");
+}
+
+static int s_completeness(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Stats__CompletenessRequest *rq = request;
+    stats_quarter q;
+    char district[8];
+    int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
+    if (rc == 0)
+        rc = stats_district_arg(cmd, "district", rq->district, district);
+    if (rc != 0)
+        return rc;
+    PGresult *res = NULL;
+    const char *p[] = {rq->quarter, district};
+    if ((rc = ccip_db_exec(cmd->db, &S_ENTRIES, 2, p, NULL, NULL, &res)) == 0)
+        rc = s_reply(cmd, a, rq->quarter, q, res);
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return rc;
+}
+
+int stats_completeness_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__completeness_request__descriptor, s_completeness);
 }

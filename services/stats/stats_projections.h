@@ -1,13 +1,16 @@
 /*
  * stats_projections: indicators computed from the other services' events.
  *
- * Consumers of intake's, evaluation's, funding's and ip's streams keep fact
- * tables (sql/0001_stats.sql, ev_*): one row
- * per organisation, application, work, trade or upheld dispute. Every write
- * is commutative (the earliest time wins; for an organisation the highest
- * position), so the tables end the same whatever order the streams were
- * applied in relative to each other. The indicators per quarter, district
- * and kind are grouped from the facts when read (stats.indicators.get.v1):
+ * Consumers of intake's, evaluation's, funding's and ip's streams turn each
+ * event into a fact (stats_facts.h) and keep it in a fact table
+ * (sql/0001_stats.sql, ev_*): one row per organisation, application, work,
+ * trade or upheld dispute. Every write is commutative (the earliest time
+ * wins; for an organisation the highest position), so the tables end the
+ * same whatever order the streams were applied in relative to each other,
+ * and a rebuild (stats_rebuild.h) that applies thousands of facts at once
+ * ends where the consumers applying them one by one would. The indicators
+ * per quarter, district and kind are grouped from the facts when read
+ * (stats.indicators.get.v1):
  *
  *   applications_submitted  first submissions (intake.application.submitted.v1),
  *                           district: the application's once it is
@@ -25,20 +28,6 @@
  * Decisions and funds are attributed to the application's district and
  * kind, joined when read (so it does not matter which stream came first),
  * or to the district of the applicant's credit code.
- *
- * Rebuild (stats.projections.rebuild.v1, admin): in one transaction, locks
- * every consumer cursor row (the consumers wait), empties the fact tables,
- * replays each producer's stream from position 1 up to the stored cursor
- * through the broker (ccip.replay.v1), applying the events with the same
- * function the consumers use, and commits: the tables then hold exactly
- * what the events up to the cursors give, and the consumers go on from
- * their cursors. A producer that no longer has its first events (outbox
- * retention) makes the rebuild fail with nothing changed.
- *
- * Why not "reset the cursors to 0 and let the consumers replay": a running
- * ccip_consumer never moves its cursor back (it takes a lower stored cursor
- * for a duplicate), so it would stop applying events until the service
- * restarts.
  */
 #ifndef STATS_PROJECTIONS_H
 #define STATS_PROJECTIONS_H
@@ -47,60 +36,34 @@
 #include <stdint.h>
 
 #include "stats.h"
+#include "stats_facts.h"
 
-/* What one event contributes. */
-typedef enum {
-    STATS_FACT_NONE = 0,
-    STATS_FACT_ORG,       /* an organisation's district */
-    STATS_FACT_SUBMITTED, /* an application submitted */
-    STATS_FACT_ACCEPTED,  /* an application accepted */
-    STATS_FACT_WORK,      /* a work registered */
-    STATS_FACT_TRADE,     /* a trade settled */
-    STATS_FACT_DISPUTE,   /* a dispute upheld */
-    STATS_FACT_DECISION,  /* a final decision on an application */
-    STATS_FACT_AWARD,     /* an award committed */
-    STATS_FACT_PAYMENT,   /* a tranche paid */
-    STATS_FACT_CLAWBACK,  /* a clawback ordered */
-    STATS_FACT_KINDS,     /* number of kinds */
-} stats_fact_kind;
+/* Length of a checksum's text (an md5 in hex) with its NUL. */
+#define STATS_CHECKSUM_LEN 40
 
-/* One fact, as decoded from one event (no database needed). */
-typedef struct {
-    stats_fact_kind kind;
-    char id[72];       /* the aggregate: USCC, application, work, contract or dispute id */
-    char ref[72];      /* applications: applicant USCC; trades and disputes: the work id;
-                          decisions and funds: the application id */
-    char type[40];     /* call kind or work kind */
-    char status[16];   /* decisions: APPROVED or DECLINED */
-    char district[8];  /* the fact's district ("" when the event does not tell) */
-    char ud[8];        /* the district in the applicant's or grantee's credit code */
-    char quarter[8];   /* quarter of `at_us`, Beijing time */
-    int64_t at_us;     /* when it happened */
-    int64_t amount;    /* trades: price in fen */
-    uint64_t position; /* the event's position in its producer's stream */
-} stats_fact;
+/* Applies facts[0..n), in any order, with one statement per kind present,
+ * on db (inside the caller's transaction). Returns 0 or a ccip_db_rc
+ * (CCIP_DB_ERROR also when memory ran out); on failure the caller rolls
+ * back. */
+int stats_projections_apply(ccip_db *db, const stats_fact *facts, size_t n);
 
-/* Decodes ev into *f. Returns 1 when the event feeds a projection, 0 when
- * it does not (*why "" : a type no projection uses) or is malformed (*why
- * says what is wrong, for a warning; the event is skipped). */
-int stats_fact_from_event(const Ccip__Envelope *ev, stats_fact *f, char *why, size_t whylen);
+/* Consumer handler (ccip_consumer_apply_fn) of every event type of
+ * stats_facts.h: applies its fact inside the consumer's transaction.
+ * Events that carry no usable fact are logged (warn) and skipped: returns
+ * 0 for them. Otherwise returns what stats_projections_apply returned. */
+int stats_projections_apply_event(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
-/* The Beijing district whose code is characters 3-8 of a unified social
- * credit code, or "" (not a Beijing district or not a code). */
-void stats_uscc_district(const char *uscc, char out[8]);
+/* Empties every fact table (TRUNCATE, inside the caller's transaction).
+ * Returns 0 or a ccip_db_rc. */
+int stats_projections_clear(ccip_db *db);
 
-/* Applies facts[0..n), in any order, with one statement per kind present.
- * Returns 0 or a ccip_db_rc (CCIP_DB_ERROR also when memory ran out). */
-int stats_facts_apply(ccip_db *db, const stats_fact *facts, size_t n);
+/* Writes the md5 of every row of every fact table, in a fixed order (equal
+ * checksums mean equal tables), into sum, and their number into *rows.
+ * Returns 0 or a ccip_db_rc (sum and *rows are then untouched). */
+int stats_projections_checksum(ccip_db *db, char sum[STATS_CHECKSUM_LEN], uint64_t *rows);
 
-/* Consumer handler (ccip_consumer_apply_fn) of every event type above:
- * applies its fact inside the consumer's transaction. Events that carry no
- * usable fact are logged and skipped. */
-int stats_projection_apply_event(ccip_db *db, const Ccip__Envelope *ev, void *arg);
-
-/* stats.indicators.get.v1, stats.projections.rebuild.v1, .checksum.v1. */
+/* stats.indicators.get.v1 and stats.projections.checksum.v1. */
 int stats_indicators_cmd(ccip_command *cmd);
-int stats_rebuild_cmd(ccip_command *cmd);
 int stats_checksum_cmd(ccip_command *cmd);
 
 #endif

@@ -28,19 +28,19 @@ static const ccip_db_stmt S_NEXT = {
 static const ccip_db_stmt S_INSERT = {
     "stats_release_insert",
     "INSERT INTO release (quarter, version, title, licence, embargo_until, change_note, summary, "
-    "published_by) VALUES ($1, $2::integer, $3, $4, " STATS_SQL_TS("$5") ", $6, $7, $8) "
-                                                                         "RETURNING " STATS_SQL_US(
-                                                                             "published_at")};
+    "published_by) VALUES ($1, $2::integer, $3, $4, " CCIP_SQL_TS("$5") ", $6, $7, $8) "
+                                                                        "RETURNING " CCIP_SQL_US(
+                                                                            "published_at")};
 static const ccip_db_stmt S_INSERT_FILE = {
     "stats_release_insert_file",
     "INSERT INTO release_file (quarter, version, name, media_type, content) "
     "VALUES ($1, $2::integer, $3, $4, $5)"};
 
 #define RELEASE_COLUMNS                                                                            \
-    "quarter, version, title, licence, " STATS_SQL_US(                                             \
+    "quarter, version, title, licence, " CCIP_SQL_US(                                              \
         "embargo_until") ", change_note, "                                                         \
-                         "published_by, " STATS_SQL_US("published_at") ", "                        \
-                                                                       "summary"
+                         "published_by, " CCIP_SQL_US("published_at") ", "                         \
+                                                                      "summary"
 
 static const ccip_db_stmt S_GET = {
     "stats_release_get",
@@ -154,6 +154,32 @@ static const char *s_key_label(const Ccip__Stats__AnalysisRow *r)
     return r->key[0] ? r->key : "uncategorised";
 }
 
+/* A row of dimension "total" (one per indicator) as people read it. */
+typedef struct {
+    const Ccip__Stats__AnalysisRow *row; /* the row */
+    char value[40];                      /* its value with the unit's decimals */
+    char qoq[40];                        /* growth on the previous quarter, or "n/a" */
+    char yoy[40];                        /* growth on a year before, or "n/a" */
+} s_total;
+
+/* Finds the next total row of an at or after *i, for a loop over them:
+ * fills *x and moves *i past it. Returns 1, or 0 when there is none. */
+static int s_next_total(const Ccip__Stats__AnalysisReply *an, size_t *i, s_total *x)
+{
+    for (; *i < an->n_rows; (*i)++) {
+        const Ccip__Stats__AnalysisRow *r = an->rows[*i];
+        if (strcmp(r->dimension, "total") != 0)
+            continue;
+        x->row = r;
+        s_value_text(r->unit, r->value, x->value, sizeof x->value);
+        s_growth_text(r->has_qoq, r->qoq_bp, x->qoq, sizeof x->qoq);
+        s_growth_text(r->has_yoy, r->yoy_bp, x->yoy, sizeof x->yoy);
+        (*i)++;
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- the files --------------------------------------------------------------------- */
 
 static void s_summary(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *title)
@@ -162,19 +188,12 @@ static void s_summary(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const 
     ccip_text_printf(t, "%s: %u of %u expected reports accepted%s.\n", an->quarter, an->accepted,
                      an->expected,
                      an->complete ? "" : " - INCOMPLETE: totals cover only the accepted reports");
-    for (size_t i = 0; i < an->n_rows; i++) {
-        const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        if (strcmp(r->dimension, "total") != 0)
-            continue;
-        char v[40], qoq[40], yoy[40];
-        s_value_text(r->unit, r->value, v, sizeof v);
-        s_growth_text(r->has_qoq, r->qoq_bp, qoq, sizeof qoq);
-        s_growth_text(r->has_yoy, r->yoy_bp, yoy, sizeof yoy);
-        ccip_text_printf(t, "%s: %s %s (%u of %u entries%s); on %s %s, on %s %s.\n", r->indicator,
-                         v, s_unit_label(r->unit), r->reporting, r->expected,
-                         r->complete ? "" : ", incomplete", an->previous_quarter, qoq,
-                         an->year_ago_quarter, yoy);
-    }
+    s_total x;
+    for (size_t i = 0; s_next_total(an, &i, &x);)
+        ccip_text_printf(t, "%s: %s %s (%u of %u entries%s); on %s %s, on %s %s.\n",
+                         x.row->indicator, x.value, s_unit_label(x.row->unit), x.row->reporting,
+                         x.row->expected, x.row->complete ? "" : ", incomplete",
+                         an->previous_quarter, x.qoq, an->year_ago_quarter, x.yoy);
 }
 
 static void s_csv(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *dimension)
@@ -295,28 +314,18 @@ static void s_html(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
                      "</pre>\n<table border=\"1\"><tr><th>indicator</th><th>value</th><th>unit</th>"
                      "<th>reporting / expected</th><th>on %s</th><th>on %s</th></tr>\n",
                      an->previous_quarter, an->year_ago_quarter);
-    for (size_t i = 0; i < an->n_rows; i++) {
-        const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        if (strcmp(r->dimension, "total") != 0)
-            continue;
-        char v[40], qoq[40], yoy[40];
-        s_value_text(r->unit, r->value, v, sizeof v);
-        s_growth_text(r->has_qoq, r->qoq_bp, qoq, sizeof qoq);
-        s_growth_text(r->has_yoy, r->yoy_bp, yoy, sizeof yoy);
+    s_total x;
+    for (size_t i = 0; s_next_total(an, &i, &x);)
         ccip_text_printf(
             t,
             "<tr><td>%s</td><td>%s</td><td>%s</td><td>%u / %u%s</td><td>%s</td><td>%s</td>"
             "</tr>\n",
-            r->indicator, v, s_unit_label(r->unit), r->reporting, r->expected,
-            r->complete ? "" : " (incomplete)", qoq, yoy);
-    }
+            x.row->indicator, x.value, s_unit_label(x.row->unit), x.row->reporting, x.row->expected,
+            x.row->complete ? "" : " (incomplete)", x.qoq, x.yoy);
     ccip_text_printf(t, "</table>\n");
-    for (size_t i = 0; i < an->n_rows; i++) {
-        const Ccip__Stats__AnalysisRow *r = an->rows[i];
-        if (strcmp(r->dimension, "total") != 0)
-            continue;
-        ccip_text_printf(t, "<h2>%s by district</h2>\n", r->indicator);
-        s_chart(t, an, r->indicator);
+    for (size_t i = 0; s_next_total(an, &i, &x);) {
+        ccip_text_printf(t, "<h2>%s by district</h2>\n", x.row->indicator);
+        s_chart(t, an, x.row->indicator);
     }
     ccip_text_printf(t,
                      "<p>Grey bars: districts whose reports are not all accepted; their values are "
@@ -325,79 +334,102 @@ static void s_html(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
 
 /* ---- stats.release.publish.v1 -------------------------------------------------------- */
 
-int stats_release_publish_cmd(ccip_command *cmd)
+#define RELEASE_FILES 6
+
+/* The files of a release, in the order s_build_files makes them. */
+static const char *const s_file_names[RELEASE_FILES] = {"summary.txt",   "bulletin.html",
+                                                        "analysis.json", "totals.csv",
+                                                        "districts.csv", "categories.csv"};
+static const char *const s_file_types[RELEASE_FILES] = {
+    "text/plain; charset=utf-8", "text/html; charset=utf-8", "application/json",
+    "text/csv; charset=utf-8",   "text/csv; charset=utf-8",  "text/csv; charset=utf-8"};
+
+/* Builds the files of release `version` from its analysis into files[]
+ * (zeroed by the caller, who releases them): the summary first, which the
+ * bulletin quotes. Returns 0, or -1 when memory ran out. */
+static int s_build_files(ccip_text files[RELEASE_FILES], const Ccip__Stats__AnalysisReply *an,
+                         const Ccip__Stats__PublishReleaseRequest *rq, uint32_t version)
 {
-    Ccip__Stats__PublishReleaseRequest *rq = (Ccip__Stats__PublishReleaseRequest *)stats_unpack(
-        cmd, &ccip__stats__publish_release_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    Ccip__Stats__AnalysisReply *an = NULL;
-    PGresult *res = NULL;
-    ccip_text summary = CCIP_TEXT_INIT, files[6];
-    memset(files, 0, sizeof files);
-    int64_t now = ccip_now_us();
-    int64_t embargo = rq->embargo_until_us ? rq->embargo_until_us : now;
-    int rc = a ? 0 : stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    if (rc == 0)
-        rc = stats_text_arg(cmd, "title", rq->title, 1, STATS_NAME_MAX, 0);
-    if (rc == 0)
-        rc = stats_text_arg(cmd, "licence", rq->licence, 1, LICENCE_MAX, 0);
-    if (rc == 0)
-        rc = stats_text_arg(cmd, "change_note", rq->change_note, 0, STATS_REASON_MAX, 1);
-    if (rc == 0 && rq->embargo_until_us < 0)
-        rc = stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "field `embargo_until_us` must be a time (UTC microseconds) or 0 for "
-                        "public at once, got %lld",
-                        (long long)rq->embargo_until_us);
-    if (rc == 0)
-        rc = stats_analysis_build(cmd, rq->quarter, a, &an);
-    const char *q = rq->quarter;
-    if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_NEXT, 1, &q, NULL, NULL, &res);
-    if (rc != 0)
-        goto out;
-    uint32_t version = (uint32_t)stats_cell_i64(res, 0, 0);
-    PQclear(res);
-    res = NULL;
-    if (version > 1 && !rq->change_note[0]) {
-        rc = stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "the release of %s has %u version(s) already: a correction needs a "
-                        "change note (field `change_note`) saying what changed",
-                        rq->quarter, version - 1);
-        goto out;
-    }
-    s_summary(&summary, an, rq->title);
-    static const char *const names[] = {"summary.txt", "bulletin.html", "analysis.json",
-                                        "totals.csv",  "districts.csv", "categories.csv"};
-    static const char *const types[] = {"text/plain; charset=utf-8", "text/html; charset=utf-8",
-                                        "application/json",          "text/csv; charset=utf-8",
-                                        "text/csv; charset=utf-8",   "text/csv; charset=utf-8"};
-    ccip_text_printf(&files[0], "%s", summary.p ? summary.p : "");
-    s_html(&files[1], an, rq->title, rq->licence, version, summary.p ? summary.p : "");
+    s_summary(&files[0], an, rq->title);
+    s_html(&files[1], an, rq->title, rq->licence, version, files[0].p ? files[0].p : "");
     s_json(&files[2], an, rq->title, rq->licence, version);
     s_csv(&files[3], an, "total");
     s_csv(&files[4], an, "district");
     s_csv(&files[5], an, "category");
-    for (int i = 0; i < 6; i++)
-        if (files[i].failed || !files[i].p || summary.failed) {
-            rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the release");
-            goto out;
-        }
+    for (int i = 0; i < RELEASE_FILES; i++)
+        if (files[i].failed || !files[i].p)
+            return -1;
+    return 0;
+}
+
+/* Checks what people wrote and the embargo. Returns 0 or CCIP_REPLIED. */
+static int s_check_publish(ccip_command *cmd, const Ccip__Stats__PublishReleaseRequest *rq)
+{
+    int rc = ccip_command_check_text(cmd, "title", rq->title, 1, STATS_NAME_MAX, 0);
+    if (rc == 0)
+        rc = ccip_command_check_text(cmd, "licence", rq->licence, 1, LICENCE_MAX, 0);
+    if (rc == 0)
+        rc = ccip_command_check_text(cmd, "change_note", rq->change_note, 0, STATS_REASON_MAX,
+                                     CCIP_TEXT_MULTILINE);
+    if (rc == 0 && rq->embargo_until_us < 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `embargo_until_us` must be a time (UTC microseconds) or 0 "
+                               "for public at once, got %lld",
+                               (long long)rq->embargo_until_us);
+    return rc;
+}
+
+/* The next version of the quarter's release into *version; a correction
+ * (version 2 on) needs a change note. Returns 0, CCIP_REPLIED or a
+ * ccip_db_rc. */
+static int s_next_version(ccip_command *cmd, const Ccip__Stats__PublishReleaseRequest *rq,
+                          uint32_t *version)
+{
+    PGresult *res = NULL;
+    const char *q = rq->quarter;
+    int rc = ccip_db_exec(cmd->db, &S_NEXT, 1, &q, NULL, NULL, &res);
+    if (rc != 0)
+        return rc;
+    *version = (uint32_t)ccip_db_cell_i64(res, 0, 0);
+    PQclear(res);
+    if (*version > 1 && !rq->change_note[0])
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "the release of %s has %u version(s) already: a correction needs "
+                                 "a change note (field `change_note`) saying what changed",
+                                 rq->quarter, *version - 1);
+    return 0;
+}
+
+/* Writes release `version` and its files. Returns 0 with its time of
+ * publication in *published_us, or a ccip_db_rc. */
+static int s_insert(ccip_command *cmd, const Ccip__Stats__PublishReleaseRequest *rq,
+                    uint32_t version, int64_t embargo, const ccip_text files[RELEASE_FILES],
+                    int64_t *published_us)
+{
     char v[16], until[24];
     snprintf(v, sizeof v, "%u", version);
-    snprintf(until, sizeof until, "%lld", (long long)embargo);
-    const char *p[] = {rq->quarter,     v,         rq->title,    rq->licence, until,
-                       rq->change_note, summary.p, cmd->actor.id};
-    if ((rc = ccip_db_exec(cmd->db, &S_INSERT, 8, p, NULL, NULL, &res)) != 0)
-        goto out;
-    int64_t published = stats_cell_i64(res, 0, 0);
-    for (int i = 0; rc == 0 && i < 6; i++) {
-        const char *f[] = {rq->quarter, v, names[i], types[i], files[i].p};
+    const char *p[] = {
+        rq->quarter,     v,          rq->title,    rq->licence, ccip_i64_text(embargo, until),
+        rq->change_note, files[0].p, cmd->actor.id};
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_INSERT, 8, p, NULL, NULL, &res);
+    if (rc != 0)
+        return rc;
+    *published_us = ccip_db_cell_i64(res, 0, 0);
+    PQclear(res);
+    for (int i = 0; rc == 0 && i < RELEASE_FILES; i++) {
+        const char *f[] = {rq->quarter, v, s_file_names[i], s_file_types[i], files[i].p};
         rc = ccip_db_exec(cmd->db, &S_INSERT_FILE, 5, f, NULL, NULL, NULL);
     }
-    if (rc != 0)
-        goto out;
+    return rc;
+}
+
+/* Emits stats.release.published.v1 (no content: the embargo may not have
+ * passed) and replies with the release. Returns 0, CCIP_REPLIED or a
+ * ccip_db_rc. */
+static int s_announce(ccip_command *cmd, const Ccip__Stats__PublishReleaseRequest *rq,
+                      uint32_t version, int64_t embargo, int64_t published, char *summary)
+{
     Ccip__Stats__ReleasePublished ev = CCIP__STATS__RELEASE_PUBLISHED__INIT;
     ev.quarter = rq->quarter;
     ev.version = version;
@@ -407,8 +439,9 @@ int stats_release_publish_cmd(ccip_command *cmd)
     ev.change_note = rq->change_note;
     char agg[24];
     snprintf(agg, sizeof agg, "%s/%u", rq->quarter, version);
-    if ((rc = stats_emit(cmd, "stats.release.published.v1", "release", agg, &ev.base)) != 0)
-        goto out;
+    int rc = ccip_command_emit(cmd, "stats.release.published.v1", "release", agg, &ev.base);
+    if (rc != 0)
+        return rc;
     Ccip__Stats__Release rel = CCIP__STATS__RELEASE__INIT;
     rel.quarter = rq->quarter;
     rel.version = version;
@@ -418,18 +451,42 @@ int stats_release_publish_cmd(ccip_command *cmd)
     rel.change_note = rq->change_note;
     rel.published_by = (char *)cmd->actor.id;
     rel.published_at_us = published;
-    rel.summary = summary.p;
+    rel.summary = summary;
     Ccip__Stats__ReleaseReply reply = CCIP__STATS__RELEASE_REPLY__INIT;
     reply.release = &rel;
-    rc = stats_reply(cmd, &reply.base);
-out:
-    PQclear(res);
-    ccip_text_release(&summary);
-    for (int i = 0; i < 6; i++)
+    return ccip_command_reply(cmd, &reply.base);
+}
+
+static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Stats__PublishReleaseRequest *rq = request;
+    int64_t embargo = rq->embargo_until_us ? rq->embargo_until_us : ccip_now_us();
+    Ccip__Stats__AnalysisReply *an = NULL;
+    uint32_t version = 0;
+    int rc = s_check_publish(cmd, rq);
+    if (rc == 0)
+        rc = stats_analysis_build(cmd, rq->quarter, a, &an);
+    if (rc == 0)
+        rc = s_next_version(cmd, rq, &version);
+    if (rc != 0)
+        return rc;
+    ccip_text files[RELEASE_FILES];
+    memset(files, 0, sizeof files);
+    int64_t published = 0;
+    if (s_build_files(files, an, rq, version) < 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the release");
+    if (rc == 0)
+        rc = s_insert(cmd, rq, version, embargo, files, &published);
+    if (rc == 0)
+        rc = s_announce(cmd, rq, version, embargo, published, files[0].p);
+    for (int i = 0; i < RELEASE_FILES; i++)
         ccip_text_release(&files[i]);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return rc;
+}
+
+int stats_release_publish_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__publish_release_request__descriptor, s_publish);
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
@@ -441,13 +498,13 @@ static Ccip__Stats__Release *s_release(const PGresult *res, int r, ccip_arena *a
         return NULL;
     *m = (Ccip__Stats__Release)CCIP__STATS__RELEASE__INIT;
     m->quarter = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    m->version = (uint32_t)stats_cell_i64(res, r, 1);
+    m->version = (uint32_t)ccip_db_cell_i64(res, r, 1);
     m->title = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
     m->licence = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-    m->embargo_until_us = stats_cell_i64(res, r, 4);
+    m->embargo_until_us = ccip_db_cell_i64(res, r, 4);
     m->change_note = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
     m->published_by = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-    m->published_at_us = stats_cell_i64(res, r, 7);
+    m->published_at_us = ccip_db_cell_i64(res, r, 7);
     m->summary = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
     return m;
 }
@@ -457,91 +514,88 @@ static const char *s_sees_embargoed(const ccip_command *cmd)
     return strcmp(cmd->actor.role, "analyst") == 0 ? "true" : "false";
 }
 
-int stats_release_get_cmd(ccip_command *cmd)
+/* Adds the files of release m, of `quarter`, to it; the strings stay in
+ * *files (the caller clears it after the reply is packed). Returns 0 or a
+ * ccip_db_rc; the arena says whether memory ran out. */
+static int s_add_files(ccip_command *cmd, ccip_arena *a, const char *quarter,
+                       Ccip__Stats__Release *m, PGresult **files)
 {
-    Ccip__Stats__GetReleaseRequest *rq = (Ccip__Stats__GetReleaseRequest *)stats_unpack(
-        cmd, &ccip__stats__get_release_request__descriptor);
-    if (!rq)
-        return 0;
-    stats_quarter q;
-    PGresult *res = NULL, *files = NULL;
-    ccip_arena *a = NULL;
-    int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
     char v[16];
-    snprintf(v, sizeof v, "%u", rq->version);
-    const char *p[] = {rq->quarter, s_sees_embargoed(cmd), v};
-    if (rc == 0 && rq->version > 100000)
-        rc = stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "field `version` must be a release version, got %u", rq->version);
-    if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_GET, 3, p, NULL, NULL, &res);
+    snprintf(v, sizeof v, "%u", m->version);
+    const char *fp[] = {quarter, v};
+    int rc = ccip_db_exec(cmd->db, &S_FILES, 2, fp, NULL, NULL, files);
     if (rc != 0)
-        goto out;
-    if (PQntuples(res) != 1) {
-        /* The same answer whether it does not exist or is under embargo. */
-        if (rq->version)
-            rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no release %s version %u",
-                            rq->quarter, rq->version);
-        else
-            rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no release of %s", rq->quarter);
-        goto out;
-    }
-    a = ccip_arena_new();
-    Ccip__Stats__ReleaseReply reply = CCIP__STATS__RELEASE_REPLY__INIT;
-    reply.release = s_release(res, 0, a);
-    if (!reply.release) {
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        goto out;
-    }
-    snprintf(v, sizeof v, "%u", reply.release->version);
-    const char *fp[] = {rq->quarter, v};
-    if ((rc = ccip_db_exec(cmd->db, &S_FILES, 2, fp, NULL, NULL, &files)) != 0)
-        goto out;
-    int n = PQntuples(files);
-    Ccip__Stats__Release *m = reply.release;
+        return rc;
+    int n = PQntuples(*files);
     m->files = ccip_arena_alloc(a, (size_t)n * sizeof *m->files);
     for (int r = 0; m->files && r < n; r++) {
         Ccip__Stats__ReleaseFile *f = ccip_arena_alloc(a, sizeof *f);
         if (!f)
             break;
         *f = (Ccip__Stats__ReleaseFile)CCIP__STATS__RELEASE_FILE__INIT;
-        f->name = PQgetvalue(files, r, 0);
-        f->media_type = PQgetvalue(files, r, 1);
-        f->content = PQgetvalue(files, r, 2);
+        f->name = PQgetvalue(*files, r, 0);
+        f->media_type = PQgetvalue(*files, r, 1);
+        f->content = PQgetvalue(*files, r, 2);
         m->files[m->n_files++] = f;
     }
-    if (ccip_arena_failed(a))
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else
-        rc = stats_reply(cmd, &reply.base);
-out:
-    PQclear(res);
-    PQclear(files);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return 0;
 }
 
-int stats_release_list_cmd(ccip_command *cmd)
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Stats__ListReleasesRequest *rq = (Ccip__Stats__ListReleasesRequest *)stats_unpack(
-        cmd, &ccip__stats__list_releases_request__descriptor);
-    if (!rq)
-        return 0;
+    const Ccip__Stats__GetReleaseRequest *rq = request;
     stats_quarter q;
-    PGresult *res = NULL;
-    ccip_arena *a = NULL;
+    int rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
+    if (rc == 0 && rq->version > 100000)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `version` must be a release version, got %u", rq->version);
+    if (rc != 0)
+        return rc;
+    char v[16];
+    snprintf(v, sizeof v, "%u", rq->version);
+    const char *p[] = {rq->quarter, s_sees_embargoed(cmd), v};
+    PGresult *res = NULL, *files = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_GET, 3, p, NULL, NULL, &res)) != 0)
+        return rc;
+    Ccip__Stats__ReleaseReply reply = CCIP__STATS__RELEASE_REPLY__INIT;
+    if (PQntuples(res) != 1) {
+        /* The same answer whether it does not exist or is under embargo. */
+        if (rq->version)
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                   "there is no release %s version %u", rq->quarter, rq->version);
+        else
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no release of %s",
+                                   rq->quarter);
+    } else if (!(reply.release = s_release(res, 0, a))) {
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    } else if ((rc = s_add_files(cmd, a, rq->quarter, reply.release, &files)) == 0) {
+        rc = stats_reply_built(cmd, a, &reply.base, "out of memory");
+    }
+    PQclear(res);
+    PQclear(files);
+    return rc;
+}
+
+int stats_release_get_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__get_release_request__descriptor, s_get);
+}
+
+static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Stats__ListReleasesRequest *rq = request;
+    stats_quarter q;
     int rc = 0;
     if (rq->quarter[0])
         rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
     if (rc == 0)
-        rc = stats_text_arg(cmd, "search", rq->search, 0, SEARCH_MAX, 0);
-    const char *p[] = {rq->quarter, s_sees_embargoed(cmd), rq->search};
-    if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_LIST, 3, p, NULL, NULL, &res);
+        rc = ccip_command_check_text(cmd, "search", rq->search, 0, SEARCH_MAX, 0);
     if (rc != 0)
-        goto out;
-    a = ccip_arena_new();
+        return rc;
+    const char *p[] = {rq->quarter, s_sees_embargoed(cmd), rq->search};
+    PGresult *res = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, p, NULL, NULL, &res)) != 0)
+        return rc;
     Ccip__Stats__ListReleasesReply reply = CCIP__STATS__LIST_RELEASES_REPLY__INIT;
     int n = PQntuples(res);
     reply.releases = ccip_arena_alloc(a, (size_t)n * sizeof *reply.releases);
@@ -551,13 +605,11 @@ int stats_release_list_cmd(ccip_command *cmd)
             break;
         reply.releases[reply.n_releases++] = m;
     }
-    if (ccip_arena_failed(a))
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else
-        rc = stats_reply(cmd, &reply.base);
-out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return stats_reply_built(cmd, a, &reply.base, "out of memory");
+}
+
+int stats_release_list_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__list_releases_request__descriptor, s_list);
 }

@@ -40,7 +40,7 @@ typedef struct {
 /* Reads report `id` (FOR UPDATE when lock) with its roster entry and checks
  * that the caller may see it: an operator only its own entries' reports, a
  * district office only its district's. Replies INVALID_ARGUMENT (not a
- * report id), NOT_FOUND or PERMISSION_DENIED and returns STATS_REPLIED;
+ * report id), NOT_FOUND or PERMISSION_DENIED and returns CCIP_REPLIED;
  * else 0 or a ccip_db_rc. */
 int stats_report_row_get(ccip_command *cmd, const char *id, int lock, const stats_caller *caller,
                          stats_report_row *row);
@@ -52,7 +52,7 @@ int stats_report_transition(ccip_command *cmd, const stats_report_row *row, cons
 
 /* Runs the validation rules over the report's stored values. Sets *out to a
  * malloc'd array (caller frees; may be NULL when *n is 0) and *n. Returns 0,
- * STATS_REPLIED or a ccip_db_rc. */
+ * CCIP_REPLIED or a ccip_db_rc. */
 int stats_report_findings(ccip_command *cmd, const stats_report_row *row, stats_finding **out,
                           size_t *n);
 
@@ -61,7 +61,7 @@ int stats_report_emit(ccip_command *cmd, const stats_report_row *row, const char
                       const char *status, const char *reason);
 
 /* Replies with the report (values, history, timeliness) and its findings.
- * Returns 0, STATS_REPLIED or a ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 int stats_report_reply(ccip_command *cmd, const char *id);
 
 /* Timeliness of a first submission at first_us (0 = none) for quarter q. */

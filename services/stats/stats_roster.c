@@ -16,8 +16,8 @@
 // clang-format off
 #define ROSTER_COLUMNS                                                                             \
     "id, kind, name, district_code, category, operator_uscc, "                                     \
-    STATS_SQL_US("designated_at") ", first_quarter, "                                             \
-    "coalesce(" STATS_SQL_US("revoked_at") ", 0), coalesce(last_quarter, ''), source, "           \
+    CCIP_SQL_US("designated_at") ", first_quarter, "                                             \
+    "coalesce(" CCIP_SQL_US("revoked_at") ", 0), coalesce(last_quarter, ''), source, "           \
     "revocation_reason, certificate_no, coalesce(expiry_quarter, '')"
 // clang-format on
 
@@ -25,20 +25,20 @@ static const ccip_db_stmt S_GRANT = {
     "stats_roster_grant",
     "INSERT INTO roster_entry (id, kind, name, district_code, category, operator_uscc, "
     "certificate_no, designated_at, valid_until, first_quarter, source, expiry_quarter) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, " STATS_SQL_TS(
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, " CCIP_SQL_TS(
         "$8") ", "
-              "CASE WHEN $9::bigint > 0 THEN " STATS_SQL_TS(
+              "CASE WHEN $9::bigint > 0 THEN " CCIP_SQL_TS(
                   "$9") " END, $10, $11, nullif($12, '')) "
                         "ON CONFLICT (id) DO NOTHING RETURNING id"};
 
 static const ccip_db_stmt S_HISTORY = {
     "stats_roster_history",
     "INSERT INTO roster_history (roster_id, change, at, actor_id, source, reason) "
-    "VALUES ($1, $2, " STATS_SQL_TS("$3") ", $4, $5, $6)"};
+    "VALUES ($1, $2, " CCIP_SQL_TS("$3") ", $4, $5, $6)"};
 
 static const ccip_db_stmt S_REVOKE = {
     "stats_roster_revoke",
-    "UPDATE roster_entry SET revoked_at = " STATS_SQL_TS(
+    "UPDATE roster_entry SET revoked_at = " CCIP_SQL_TS(
         "$2") ", last_quarter = greatest($3, first_quarter), revocation_reason = $4 "
               "WHERE id = $1 AND revoked_at IS NULL RETURNING id"};
 
@@ -64,15 +64,15 @@ static void s_row(const PGresult *res, int r, stats_roster_row *row)
 {
     memset(row, 0, sizeof *row);
     snprintf(row->id, sizeof row->id, "%s", PQgetvalue(res, r, 0));
-    row->kind = (Ccip__Stats__RosterKind)stats_enum_value(&ccip__stats__roster_kind__descriptor,
-                                                          PQgetvalue(res, r, 1));
+    row->kind = (Ccip__Stats__RosterKind)ccip_enum_value(&ccip__stats__roster_kind__descriptor,
+                                                         PQgetvalue(res, r, 1));
     snprintf(row->name, sizeof row->name, "%s", PQgetvalue(res, r, 2));
     snprintf(row->district, sizeof row->district, "%s", PQgetvalue(res, r, 3));
     snprintf(row->category, sizeof row->category, "%s", PQgetvalue(res, r, 4));
     snprintf(row->operator_uscc, sizeof row->operator_uscc, "%s", PQgetvalue(res, r, 5));
-    row->designated_at_us = stats_cell_i64(res, r, 6);
+    row->designated_at_us = ccip_db_cell_i64(res, r, 6);
     snprintf(row->first_quarter, sizeof row->first_quarter, "%s", PQgetvalue(res, r, 7));
-    row->revoked_at_us = stats_cell_i64(res, r, 8);
+    row->revoked_at_us = ccip_db_cell_i64(res, r, 8);
     snprintf(row->last_quarter, sizeof row->last_quarter, "%s", PQgetvalue(res, r, 9));
     snprintf(row->source, sizeof row->source, "%s", PQgetvalue(res, r, 10));
     snprintf(row->revocation_reason, sizeof row->revocation_reason, "%s", PQgetvalue(res, r, 11));
@@ -110,24 +110,26 @@ int stats_roster_active(const stats_roster_row *row, const char *quarter)
            (!row->expiry_quarter[0] || strcmp(quarter, row->expiry_quarter) <= 0);
 }
 
-void stats_roster_inactive_reason(const stats_roster_row *row, const char *quarter, char *buf,
-                                  size_t len)
+int stats_roster_require_active(ccip_command *cmd, const stats_roster_row *row, const char *quarter,
+                                const char *then)
 {
+    if (stats_roster_active(row, quarter))
+        return 0;
     if (strcmp(quarter, row->first_quarter) < 0)
-        snprintf(buf, len,
-                 "roster entry %s is not on the roster for %s: it was designated later and "
-                 "reports from %s on",
-                 row->id, quarter, row->first_quarter);
-    else if (row->last_quarter[0] && strcmp(quarter, row->last_quarter) > 0)
-        snprintf(buf, len,
-                 "roster entry %s is not on the roster for %s: its designation was revoked and "
-                 "%s was the last quarter it reported for",
-                 row->id, quarter, row->last_quarter);
-    else
-        snprintf(buf, len,
-                 "roster entry %s is not on the roster for %s: its designation expired and %s "
-                 "was the last quarter it reported for; a new designation puts it back",
-                 row->id, quarter, row->expiry_quarter);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "roster entry %s is not on the roster for %s: it was designated "
+                                 "later and reports from %s on%s",
+                                 row->id, quarter, row->first_quarter, then);
+    if (row->last_quarter[0] && strcmp(quarter, row->last_quarter) > 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "roster entry %s is not on the roster for %s: its designation "
+                                 "was revoked and %s was the last quarter it reported for%s",
+                                 row->id, quarter, row->last_quarter, then);
+    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                             "roster entry %s is not on the roster for %s: its designation "
+                             "expired and %s was the last quarter it reported for; a new "
+                             "designation puts it back%s",
+                             row->id, quarter, row->expiry_quarter, then);
 }
 
 /* ---- maintenance ----------------------------------------------------------------- */
@@ -142,7 +144,7 @@ int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
     stats_quarter_format(stats_quarter_of_us(d->designated_at_us), first, sizeof first);
     if (d->valid_until_us > 0)
         stats_quarter_format(stats_quarter_of_us(d->valid_until_us), expiry, sizeof expiry);
-    const char *kind = stats_enum_name(&ccip__stats__roster_kind__descriptor, (int)d->kind);
+    const char *kind = ccip_enum_name(&ccip__stats__roster_kind__descriptor, (int)d->kind);
     const char *values[] = {d->id,
                             kind ? kind : "",
                             d->name,
@@ -155,14 +157,10 @@ int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
                             first,
                             d->source,
                             expiry};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_GRANT, 12, values, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int made;
+    int rc = stats_db_found(db, &S_GRANT, 12, values, &made);
+    if (rc != 0 || !made)
         return rc;
-    int made = PQntuples(res) == 1;
-    PQclear(res);
-    if (!made)
-        return 0;
     if (created)
         *created = 1;
     const char *hist[] = {d->id, "GRANTED", at, d->actor_id ? d->actor_id : "", d->source, ""};
@@ -177,18 +175,16 @@ int stats_roster_revoke(ccip_db *db, const char *id, int64_t at_us, const char *
     snprintf(at, sizeof at, "%lld", (long long)at_us);
     stats_quarter_format(stats_quarter_of_us(at_us), last, sizeof last);
     const char *values[] = {id, at, last, reason ? reason : ""};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_REVOKE, 4, values, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int revoked, exists;
+    int rc = stats_db_found(db, &S_REVOKE, 4, values, &revoked);
+    if (rc != 0)
         return rc;
-    int revoked = PQntuples(res) == 1;
-    PQclear(res);
     if (!revoked) {
-        if ((rc = ccip_db_exec(db, &S_EXISTS, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
-            return rc;
-        *outcome = PQntuples(res) == 1 ? 0 : -1;
-        PQclear(res);
-        return 0;
+        /* Revoked already (0), or never on the roster (-1). */
+        rc = stats_db_found(db, &S_EXISTS, 1, &id, &exists);
+        if (rc == 0 && exists)
+            *outcome = 0;
+        return rc;
     }
     *outcome = 1;
     const char *hist[] = {id,     "REVOKED",           at, actor_id ? actor_id : "",
@@ -230,20 +226,20 @@ static int s_reply_changed(ccip_command *cmd, const char *id, const char *change
     if (rc != 0)
         return rc;
     if (!found)
-        return stats_fail(cmd, CCIP__STATUS__INTERNAL, "roster entry %s vanished", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "roster entry %s vanished", id);
     ccip_arena *a = ccip_arena_new();
     Ccip__Stats__RosterEntryReply reply = CCIP__STATS__ROSTER_ENTRY_REPLY__INIT;
     reply.entry = s_message(&row, a);
     if (!reply.entry || ccip_arena_failed(a)) {
         ccip_arena_destroy(&a);
-        return stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     }
     Ccip__Stats__RosterChanged ev = CCIP__STATS__ROSTER_CHANGED__INIT;
     ev.entry = reply.entry;
     ev.change = (char *)change;
-    rc = stats_emit(cmd, "stats.roster.changed.v1", "roster_entry", row.id, &ev.base);
+    rc = ccip_command_emit(cmd, "stats.roster.changed.v1", "roster_entry", row.id, &ev.base);
     if (rc == 0)
-        rc = stats_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -337,25 +333,18 @@ static const ccip_db_stmt S_CATEGORISE_VALUES = {
     "stats_roster_categorise_values",
     "UPDATE report_value SET category = $2 WHERE roster_id = $1 AND category IS DISTINCT FROM $2"};
 
-int stats_roster_categorise_cmd(ccip_command *cmd)
+static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Stats__CategoriseRosterEntryRequest *rq =
-        (Ccip__Stats__CategoriseRosterEntryRequest *)stats_unpack(
-            cmd, &ccip__stats__categorise_roster_entry_request__descriptor);
-    if (!rq)
-        return 0;
-    PGresult *res = NULL;
-    int rc = 0;
-    if (rq->category[0] && stats_code_valid(rq->category) < 0)
-        rc = stats_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "field `category` must be 1 to 40 characters from a-z, 0-9 and '_', "
-                        "starting with a letter (e.g. design, animation_games), got \"%.60s\"",
-                        rq->category);
+    const Ccip__Stats__CategoriseRosterEntryRequest *rq = request;
+    int rc = 0, found = 0;
+    if (rq->category[0]) /* "" takes the category away */
+        rc = stats_code_arg(cmd, "category", rq->category, " (e.g. design, animation_games)");
     const char *p[] = {rq->id, rq->category};
     if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_CATEGORISE, 2, p, NULL, NULL, &res);
-    if (rc == 0 && PQntuples(res) != 1)
-        rc = stats_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no roster entry %.64s", rq->id);
+        rc = stats_db_found(cmd->db, &S_CATEGORISE, 2, p, &found);
+    if (rc == 0 && !found)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no roster entry %.64s",
+                               rq->id);
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_CATEGORISE_VALUES, 2, p, NULL, NULL, NULL);
     char now[24];
@@ -365,46 +354,38 @@ int stats_roster_categorise_cmd(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_HISTORY, 6, hist, NULL, NULL, NULL);
     if (rc == 0)
         rc = s_reply_changed(cmd, rq->id, "CATEGORISED");
-    PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return rc;
+}
+
+int stats_roster_categorise_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__categorise_roster_entry_request__descriptor,
+                            s_categorise);
 }
 
 /* ---- stats.roster.list.v1 ---------------------------------------------------------------- */
 
-int stats_roster_list_cmd(ccip_command *cmd)
+static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Stats__ListRosterRequest *rq = (Ccip__Stats__ListRosterRequest *)stats_unpack(
-        cmd, &ccip__stats__list_roster_request__descriptor);
-    if (!rq)
-        return 0;
+    const Ccip__Stats__ListRosterRequest *rq = request;
     stats_caller caller;
     stats_quarter q;
     char district[8] = "";
-    PGresult *res = NULL;
-    ccip_arena *a = NULL;
     int rc = stats_caller_get(cmd, &caller);
     if (rc == 0 && rq->quarter[0])
         rc = stats_quarter_arg(cmd, "quarter", rq->quarter, &q);
     if (rc == 0)
         rc = stats_district_arg(cmd, "district", rq->district, district);
-    if (rc != 0)
-        goto out;
     /* A district office sees its own district, an operator its own entries. */
-    if (caller.kind == STATS_CALLER_DISTRICT) {
-        if (district[0] && strcmp(district, caller.district) != 0) {
-            rc = stats_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                            "district office %s may only list its own district's entries",
-                            caller.district);
-            goto out;
-        }
-        snprintf(district, sizeof district, "%s", caller.district);
-    }
+    if (rc == 0)
+        rc = stats_caller_district(cmd, &caller, district, "entries");
+    if (rc != 0)
+        return rc;
     const char *values[] = {rq->quarter, district,
                             caller.kind == STATS_CALLER_OPERATOR ? caller.uscc : ""};
+    PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, values, NULL, NULL, &res)) != 0)
-        goto out;
-    a = ccip_arena_new();
+        return rc;
     Ccip__Stats__ListRosterReply reply = CCIP__STATS__LIST_ROSTER_REPLY__INIT;
     int n = PQntuples(res);
     reply.entries = ccip_arena_alloc(a, (size_t)n * sizeof *reply.entries);
@@ -416,13 +397,11 @@ int stats_roster_list_cmd(ccip_command *cmd)
             break;
         reply.entries[reply.n_entries++] = e;
     }
-    if (ccip_arena_failed(a))
-        rc = stats_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the roster");
-    else
-        rc = stats_reply(cmd, &reply.base);
-out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return STATS_RC(rc);
+    return stats_reply_built(cmd, a, &reply.base, "out of memory listing the roster");
+}
+
+int stats_roster_list_cmd(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__stats__list_roster_request__descriptor, s_list);
 }

@@ -81,9 +81,12 @@ int stats_roster_lock(ccip_db *db, const char *id);
 /* 1 when the entry is asked to report for `quarter` ("2026Q3"). */
 int stats_roster_active(const stats_roster_row *row, const char *quarter);
 
-/* Explains why an entry is not asked for `quarter`, for error messages. */
-void stats_roster_inactive_reason(const stats_roster_row *row, const char *quarter, char *buf,
-                                  size_t len);
+/* 0 when the entry is asked to report for `quarter`; otherwise fails the
+ * command FAILED_PRECONDITION with a sentence saying why (designated later,
+ * revoked, expired) followed by `then` ("; nothing was saved", or "") and
+ * returns CCIP_REPLIED. */
+int stats_roster_require_active(ccip_command *cmd, const stats_roster_row *row, const char *quarter,
+                                const char *then);
 
 /* Consumer handler of evaluation.designation.granted.v1 and .revoked.v1
  * (ccip_consumer_apply_fn): applies the designation to the roster inside

@@ -729,8 +729,8 @@ static double s_cpu_of(pid_t pid)
     unsigned long ut = 0, st = 0;
     if (f) {
         /* pid (comm) state ppid ... field 14 utime, 15 stime; comm has no ')' here */
-        int n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                       &st);
+        int n =
+            fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
         fclose(f);
         if (n != 2)
             return 0;
@@ -846,8 +846,8 @@ int main(int argc, char **argv)
     setenv("CCIP_INTAKE_CLOSE_CHECK_SECONDS", "0", 0);
     char path[400], err[512];
     if (ccip_test_env_init(&s_env) < 0 || (s_bus = ccip_test_start_bus(&s_env)) < 0 ||
-        (s_intake = ccip_test_start_service(&s_env, "services/intake/intake", "intake",
-                                            "intake-1")) < 0) {
+        (s_intake =
+             ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1")) < 0) {
         fprintf(stderr, "bench hostile: could not start the services\n");
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
@@ -978,7 +978,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench hostile: CPU ms per filing, alone / among hostile frames:");
     for (int k = 0; k < NCPU; k++)
         fprintf(stderr, " %s %.2f / %.2f", who[k],
-                1000.0 * s_cpu_spent[WIN_BASE][k] / (double)(s_acked(WIN_BASE) ? s_acked(WIN_BASE) : 1),
+                1000.0 * s_cpu_spent[WIN_BASE][k] /
+                    (double)(s_acked(WIN_BASE) ? s_acked(WIN_BASE) : 1),
                 1000.0 * s_cpu_spent[WIN_HOSTILE][k] /
                     (double)(s_acked(WIN_HOSTILE) ? s_acked(WIN_HOSTILE) : 1));
     fprintf(stderr, "; machine busy %.0f%% / %.0f%%\n",

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,38 @@ static void test_bad_arguments_are_errors(void **state)
     ccip_db_destroy(NULL);
 }
 
+/* Result cells read the same way everywhere: NULL and text that is not a
+ * number read as 0, a boolean is true only for 't'; set_schema keeps what
+ * the connection's owner checked, cut to an identifier's 63 bytes. */
+static const ccip_db_stmt S_CELLS = {
+    "test_cells", "SELECT 42::bigint, NULL::bigint, (-9223372036854775808)::bigint, 'x'::text, "
+                  "true, false, NULL::boolean"};
+
+static void test_cells_and_schema(void **state)
+{
+    s_fixture *f = *state;
+    PGresult *res = NULL;
+    if (ccip_db_exec(f->db, &S_CELLS, 0, NULL, NULL, NULL, &res) != CCIP_DB_OK)
+        fail_msg("%s", ccip_db_error(f->db));
+    assert_int_equal(ccip_db_cell_i64(res, 0, 0), 42);
+    assert_int_equal(ccip_db_cell_i64(res, 0, 1), 0);
+    assert_true(ccip_db_cell_i64(res, 0, 2) == INT64_MIN);
+    assert_int_equal(ccip_db_cell_i64(res, 0, 3), 0);
+    assert_int_equal(ccip_db_cell_bool(res, 0, 4), 1);
+    assert_int_equal(ccip_db_cell_bool(res, 0, 5), 0);
+    assert_int_equal(ccip_db_cell_bool(res, 0, 6), 0);
+    PQclear(res);
+
+    assert_string_equal(ccip_db_schema(f->db), ""); /* nobody checked it yet */
+    ccip_db_set_schema(f->db, f->schema);
+    assert_string_equal(ccip_db_schema(f->db), f->schema);
+    char longer[100];
+    memset(longer, 's', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    ccip_db_set_schema(f->db, longer);
+    assert_int_equal(strlen(ccip_db_schema(f->db)), 63);
+}
+
 int main(void)
 {
     ccip_log_init("test", "test_ccip_db", CCIP_LOG_WARN);
@@ -418,6 +451,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_gives_up_after_max_attempts, s_setup, s_teardown),
         cmocka_unit_test(test_bad_password_is_refused),
         cmocka_unit_test_setup_teardown(test_bad_arguments_are_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cells_and_schema, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,25 @@ static void test_reply_keeps_id_and_correlation(void **state)
     assert_string_equal(ccip_status_name((Ccip__Status)99), "UNKNOWN");
 }
 
+/* Enum values are stored by name: a name and its value map both ways;
+ * what is not in the enum is NULL one way and 0 (unspecified) the other. */
+static void test_enum_names_and_values(void **state)
+{
+    (void)state;
+    const ProtobufCEnumDescriptor *d = &ccip__status__descriptor;
+    assert_string_equal(ccip_enum_name(d, CCIP__STATUS__INVALID_ARGUMENT), "INVALID_ARGUMENT");
+    assert_string_equal(ccip_enum_name(d, CCIP__STATUS__OK), "OK");
+    assert_null(ccip_enum_name(d, 999));
+    assert_null(ccip_enum_name(d, -1));
+    assert_int_equal(ccip_enum_value(d, "FAILED_PRECONDITION"), CCIP__STATUS__FAILED_PRECONDITION);
+    assert_int_equal(ccip_enum_value(d, "failed_precondition"), 0); /* names are exact */
+    assert_int_equal(ccip_enum_value(d, "NONSENSE"), 0);
+    assert_int_equal(ccip_enum_value(d, NULL), 0);
+    for (unsigned i = 0; i < d->n_values; i++)
+        assert_int_equal(ccip_enum_value(d, ccip_enum_name(d, d->values[i].value)),
+                         d->values[i].value);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_missing_or_bad_type_refused),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_reply_keeps_id_and_correlation),
+        cmocka_unit_test(test_enum_names_and_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

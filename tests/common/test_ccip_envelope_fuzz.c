@@ -1,13 +1,21 @@
 /* ccip_envelope under hostile input: a fixed-seed mutation fuzzer (bit
  * flips, byte changes, truncation, duplication, random bytes) run under the
- * suite's AddressSanitizer build. Every input must be either refused with a
- * sentence or decoded into an envelope whose type is valid; nothing may
- * crash, leak or read out of bounds. (MESSAGING-NOTES: fuzz every decoder.) */
+ * suite's AddressSanitizer build, beside the coverage-guided libFuzzer
+ * targets of tests/fuzz (scripts/fuzz). Every input must be one of two
+ * things, and each is checked:
+ *   decoded  the envelope's type is valid, and it re-packs to bytes that
+ *            decode again and re-pack to the same bytes (what a service
+ *            that passes a message on relies on);
+ *   refused  NULL with a sentence.
+ * Nothing may crash, leak or read out of bounds, and both outcomes must
+ * occur often, or the loop tests nothing. (MESSAGING-NOTES: fuzz every
+ * decoder.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +100,35 @@ static size_t s_mutate(uint8_t *buf, size_t len)
     return len;
 }
 
+/* Packs m; the caller frees. */
+static uint8_t *s_pack(const ProtobufCMessage *m, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(*len + 1);
+    assert_non_null(buf);
+    assert_int_equal(protobuf_c_message_pack(m, buf), *len);
+    return buf;
+}
+
+/* m re-packs to bytes that decode again (with the same bounded decoder)
+ * and re-pack to the same bytes. */
+static void s_assert_repacks(const ProtobufCMessage *m)
+{
+    char err[256] = "";
+    size_t n1, n2;
+    uint8_t *p1 = s_pack(m, &n1);
+    ProtobufCMessage *again =
+        ccip_payload_unpack(m->descriptor, p1, n1, FUZZ_MAX_INPUT * 2, err, sizeof err);
+    if (!again)
+        fail_msg("a decoded %s re-packs to bytes it refuses: %s", m->descriptor->name, err);
+    uint8_t *p2 = s_pack(again, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(p1, p2, n1);
+    protobuf_c_message_free_unpacked(again, NULL);
+    free(p1);
+    free(p2);
+}
+
 static void test_envelope_decoder_survives_mutations(void **state)
 {
     (void)state;
@@ -106,6 +143,7 @@ static void test_envelope_decoder_survives_mutations(void **state)
         Ccip__Envelope *e = ccip_envelope_unpack(buf, len, FUZZ_MAX_INPUT, err, sizeof err);
         if (e) {
             assert_int_equal(ccip_type_check(e->type, err, sizeof err), 0);
+            s_assert_repacks(&e->base);
             decoded++;
             ccip_envelope_free(&e);
         } else {
@@ -126,15 +164,71 @@ static void test_payload_decoder_survives_mutations(void **state)
     rq.max_events = 500;
     uint8_t seed[64], buf[FUZZ_MAX_INPUT];
     size_t seed_len = ccip__replay_request__pack(&rq, seed);
+    unsigned long decoded = 0, refused = 0;
     char err[256];
     for (long i = 0; i < ITERATIONS / 4; i++) {
         memcpy(buf, seed, seed_len);
         size_t len = s_mutate(buf, seed_len);
+        err[0] = '\0';
         ProtobufCMessage *m = ccip_payload_unpack(&ccip__replay_request__descriptor, buf, len,
                                                   FUZZ_MAX_INPUT, err, sizeof err);
-        if (m)
+        if (m) {
+            assert_ptr_equal(m->descriptor, &ccip__replay_request__descriptor);
+            s_assert_repacks(m);
+            decoded++;
             protobuf_c_message_free_unpacked(m, NULL);
+        } else {
+            assert_true(err[0] != '\0');
+            refused++;
+        }
     }
+    assert_true(decoded > 1000);
+    assert_true(refused > 1000);
+}
+
+/* What tests/fuzz found (corpus/envelope/regression-field-number-zero):
+ * protobuf-c keeps a field numbered 0 when its tag is a two-byte varint
+ * (0x82 0x00), then packs it as 0x02 and refuses its own output. The
+ * decoder refuses it up front, at any depth. */
+static void test_field_number_zero_is_refused(void **state)
+{
+    (void)state;
+    uint8_t buf[FUZZ_MAX_INPUT];
+    size_t len = s_seed(buf);
+    static const uint8_t field_zero[] = {0x82, 0x00, 0x01, 'x'}; /* field 0, length 1 */
+    memcpy(buf + len, field_zero, sizeof field_zero);
+    char err[256] = "";
+    Ccip__Envelope *e =
+        ccip_envelope_unpack(buf, len + sizeof field_zero, FUZZ_MAX_INPUT, err, sizeof err);
+    assert_null(e);
+    char expected[128];
+    snprintf(expected, sizeof expected,
+             "could not decode Envelope: malformed protobuf (a field numbered 0, %zu bytes)",
+             len + sizeof field_zero);
+    assert_string_equal(err, expected);
+    /* inside a nested message: ReplayReply.events[0] */
+    Ccip__Envelope ev = CCIP__ENVELOPE__INIT;
+    ev.id = "e";
+    ev.type = "intake.call.opened.v1";
+    uint8_t inner[128];
+    size_t ilen = ccip__envelope__pack(&ev, inner);
+    memcpy(inner + ilen, field_zero, sizeof field_zero);
+    ilen += sizeof field_zero;
+    uint8_t outer[256] = {0x0a, (uint8_t)ilen}; /* ReplayReply field 1 (events), length */
+    memcpy(outer + 2, inner, ilen);
+    ProtobufCMessage *m = ccip_payload_unpack(&ccip__replay_reply__descriptor, outer, ilen + 2,
+                                              FUZZ_MAX_INPUT, err, sizeof err);
+    assert_null(m);
+    assert_non_null(strstr(err, "a field numbered 0"));
+    /* and without the field 0 the same message decodes */
+    m = ccip_payload_unpack(&ccip__replay_reply__descriptor, outer, 2 + ilen - sizeof field_zero,
+                            FUZZ_MAX_INPUT, err, sizeof err);
+    assert_null(m); /* the length byte still counts the 4 bytes: truncated, refused */
+    outer[1] = (uint8_t)(ilen - sizeof field_zero);
+    m = ccip_payload_unpack(&ccip__replay_reply__descriptor, outer, 2 + ilen - sizeof field_zero,
+                            FUZZ_MAX_INPUT, err, sizeof err);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
 }
 
 int main(void)
@@ -142,6 +236,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_decoder_survives_mutations),
         cmocka_unit_test(test_payload_decoder_survives_mutations),
+        cmocka_unit_test(test_field_number_zero_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

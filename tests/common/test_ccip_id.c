@@ -396,6 +396,34 @@ static void test_fen_add(void **state)
     assert_int_equal(ccip_fen_add(1, 2, NULL), -1);
 }
 
+/* Time as people and JSON read it: no fraction when it is all zeros, the
+ * six digits when it is not; the same failures as ccip_time_format_us. */
+static void test_time_text(void **state)
+{
+    (void)state;
+    char buf[CCIP_TIME_STRLEN + 1];
+    const int64_t t = 1795773600LL * 1000000; /* 2026-11-27T10:00:00Z */
+    assert_int_equal(ccip_time_text(t, buf, sizeof buf), 0);
+    assert_string_equal(buf, "2026-11-27T10:00:00Z");
+    assert_int_equal(ccip_time_text(t + 1, buf, sizeof buf), 0);
+    assert_string_equal(buf, "2026-11-27T10:00:00.000001Z");
+    assert_int_equal(ccip_time_text(t + 500000, buf, sizeof buf), 0);
+    assert_string_equal(buf, "2026-11-27T10:00:00.500000Z");
+    assert_int_equal(ccip_time_text(t, buf, 10), -1);
+    assert_string_equal(buf, "");
+}
+
+static void test_i64_text(void **state)
+{
+    (void)state;
+    char buf[21];
+    assert_string_equal(ccip_i64_text(0, buf), "0");
+    assert_string_equal(ccip_i64_text(-5, buf), "-5");
+    assert_string_equal(ccip_i64_text(INT64_MAX, buf), "9223372036854775807");
+    assert_ptr_equal(ccip_i64_text(INT64_MIN, buf), buf);
+    assert_string_equal(buf, "-9223372036854775808");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +437,8 @@ int main(void)
         cmocka_unit_test(test_time_round_trip),
         cmocka_unit_test(test_time_parse_forms_and_offsets),
         cmocka_unit_test(test_time_parse_rejects),
+        cmocka_unit_test(test_time_text),
+        cmocka_unit_test(test_i64_text),
         cmocka_unit_test(test_fen_parse),
         cmocka_unit_test(test_fen_parse_rejects),
         cmocka_unit_test(test_fen_format),

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip/bus.pb-c.h"
 #include "ccip_db.h"
 #include "ccip_log.h"
 #include "ccip_migrate.h"
@@ -538,6 +539,67 @@ static void test_check_schema(void **state)
     assert_non_null(strstr(f->err, "search_path"));
 }
 
+/* A consumer's handler emits because of the event it applies: the new
+ * event carries the cause's correlation (or the cause's id when it has
+ * none), the cause as its causation and the cause's actor, into the
+ * outbox of the schema the connection's owner checked; on a connection
+ * nobody checked, or when too large, nothing is written. */
+static void test_emit_caused(void **state)
+{
+    s_fixture *f = *state;
+    Ccip__Envelope cause = CCIP__ENVELOPE__INIT;
+    cause.id = "0190c6d8-0000-7000-8000-0000000000c1";
+    cause.type = "intake.application.accepted.v1";
+    cause.correlation_id = "corr-9";
+    cause.actor_id = "office-chen";
+    cause.actor_role = "office";
+    Ccip__ReplayRequest msg = CCIP__REPLAY_REQUEST__INIT;
+    msg.from_position = 77;
+
+    /* Never checked: refused, nothing written. */
+    assert_int_equal(
+        ccip_outbox_emit_caused(f->db, &cause, "widget.case.opened.v1", "case", "k-1", &msg.base),
+        CCIP_OUTBOX_ERROR);
+    assert_int_equal(s_count_rows(f->db), 0);
+
+    assert_int_equal(ccip_outbox_check_schema(f->db, f->schema, f->err, sizeof f->err), 0);
+    assert_int_equal(
+        ccip_outbox_emit_caused(f->db, &cause, "widget.case.opened.v1", "case", "k-1", &msg.base),
+        CCIP_OUTBOX_OK);
+    cause.correlation_id = ""; /* a cause that starts its own chain */
+    assert_int_equal(
+        ccip_outbox_emit_caused(f->db, &cause, "widget.case.opened.v1", "case", "k-2", &msg.base),
+        CCIP_OUTBOX_OK);
+    /* Larger than an event may carry. */
+    Ccip__Envelope big = CCIP__ENVELOPE__INIT;
+    static uint8_t blob[CCIP_OUTBOX_PAYLOAD_MAX + 1];
+    big.payload.data = blob;
+    big.payload.len = sizeof blob;
+    assert_int_equal(
+        ccip_outbox_emit_caused(f->db, &cause, "widget.case.opened.v1", "case", "k-3", &big.base),
+        CCIP_OUTBOX_ERROR);
+    assert_int_equal(s_count_rows(f->db), 2);
+
+    ccip_outbox_batch *b = s_assign(f, 10);
+    assert_int_equal(ccip_outbox_batch_count(b), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const Ccip__Envelope *e = ccip_outbox_batch_event(b, i);
+        assert_string_equal(e->type, "widget.case.opened.v1");
+        assert_string_equal(e->aggregate_type, "case");
+        assert_string_equal(e->aggregate_id, i == 0 ? "k-1" : "k-2");
+        assert_string_equal(e->correlation_id, i == 0 ? "corr-9" : cause.id);
+        assert_string_equal(e->causation_id, cause.id);
+        assert_string_equal(e->actor_id, "office-chen");
+        assert_string_equal(e->actor_role, "office");
+        Ccip__ReplayRequest *back =
+            ccip__replay_request__unpack(NULL, e->payload.len, e->payload.data);
+        assert_non_null(back);
+        assert_int_equal(back->from_position, 77);
+        ccip__replay_request__free_unpacked(back, NULL);
+    }
+    ccip_outbox_batch_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prune_deletes_a_prefix_and_raises_oldest, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_check_schema, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_emit_caused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,6 +355,54 @@ static void test_code_check(void **state)
                         "a-z, digits, '_', '.' and '-' are allowed");
 }
 
+/* Where a byte limit may cut UTF-8: never inside a character. */
+static void test_utf8_boundary(void **state)
+{
+    (void)state;
+    const char *s = "a区b"; /* 'a', E5 8C BA, 'b' */
+    assert_int_equal(ccip_utf8_boundary(s, 0), 0);
+    assert_int_equal(ccip_utf8_boundary(s, 1), 1);
+    assert_int_equal(ccip_utf8_boundary(s, 2), 1); /* inside 区 */
+    assert_int_equal(ccip_utf8_boundary(s, 3), 1); /* inside 区 */
+    assert_int_equal(ccip_utf8_boundary(s, 4), 4);
+    assert_int_equal(ccip_utf8_boundary(s, 5), 5);
+    const char *emoji = "\xF0\x9F\x98\x80!"; /* U+1F600, four bytes */
+    for (size_t len = 1; len < 4; len++)
+        assert_int_equal(ccip_utf8_boundary(emoji, len), 0);
+    assert_int_equal(ccip_utf8_boundary(emoji, 4), 4);
+    /* Every cut of a mixed text is valid UTF-8 and as long as it can be. */
+    const char *mixed = "é区\xF0\x9F\x98\x80x";
+    size_t n = strlen(mixed);
+    for (size_t len = 0; len <= n; len++) {
+        size_t cut = ccip_utf8_boundary(mixed, len);
+        assert_true(cut <= len && len - cut < 4);
+        assert_true(ccip_utf8_valid(mixed, cut));
+    }
+}
+
+/* Quoting what someone sent in a sentence: cut on a character boundary
+ * with "...", control characters and bad bytes as '?', valid UTF-8. */
+static void test_text_shown(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_string_equal(ccip_text_shown("call-42", 40, out, sizeof out), "call-42");
+    assert_string_equal(ccip_text_shown(NULL, 40, out, sizeof out), "");
+    assert_string_equal(ccip_text_shown("a\nb\x01"
+                                        "c\x7f",
+                                        40, out, sizeof out),
+                        "a?b?c?");
+    assert_string_equal(ccip_text_shown("ok\xff\xc3", 40, out, sizeof out), "ok??");
+    assert_string_equal(ccip_text_shown("abcdef", 3, out, sizeof out), "abc...");
+    /* 区 is three bytes: a limit of 4 keeps one, never a piece of the next. */
+    assert_string_equal(ccip_text_shown("区区", 4, out, sizeof out), "区...");
+    assert_true(ccip_utf8_valid(out, strlen(out)));
+    /* A small buffer bounds the limit too. */
+    char tiny[8];
+    assert_string_equal(ccip_text_shown("abcdefghij", 40, tiny, sizeof tiny), "abcd...");
+    assert_string_equal(ccip_text_shown("x", 40, tiny, 0), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_utf8_invalid),
         cmocka_unit_test(test_utf8_chars),
+        cmocka_unit_test(test_utf8_boundary),
+        cmocka_unit_test(test_text_shown),
         cmocka_unit_test(test_text_check_accepts),
         cmocka_unit_test(test_text_check_rejects),
         cmocka_unit_test(test_code_check),

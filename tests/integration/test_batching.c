@@ -25,22 +25,20 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "probe.pb-c.h"
 
 #define CLIENTS    12 /* concurrent clients: more than the replica has connections */
 #define KINDS      8  /* kinds of command in the mixed test */
 #define PER_CLIENT 40 /* commands each in the mixed test: 5 of each kind */
 
-static ccip_test_env s_env;
-static void *s_ctx;
+static ccip_test_svc s_svc; /* the bus and probes of the running test */
 
 static int s_setup(void **state)
 {
     (void)state;
-    if (ccip_test_env_init(&s_env) < 0)
+    if (ccip_test_svc_init(&s_svc, "probea") < 0)
         return -1;
-    if (!s_ctx)
-        s_ctx = zmq_ctx_new(); /* never terminated: see test_messaging.c */
     /* One connection, many slots: every command in hand meets the others
      * in a batch. */
     setenv("CCIP_WORKERS", "16", 1);
@@ -51,21 +49,11 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     unsetenv("CCIP_WORKERS");
     unsetenv("CCIP_DB_CONNECTIONS");
     unsetenv("CCIP_BATCH_WAIT_US");
     return 0;
-}
-
-static ccip_client *s_client(void)
-{
-    char err[256];
-    ccip_sock_opts so = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "%s\n", err);
-    return c;
 }
 
 /* Sends one probea command; returns its status, or -1 when no reply came. */
@@ -125,7 +113,7 @@ static atomic_int s_emit_ok, s_emit_refused, s_emit_invalid, s_note_ok, s_note_t
 static void *s_mixed_client(void *arg)
 {
     long t = (long)arg;
-    ccip_client *c = s_client();
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     for (int i = 0; c && i < PER_CLIENT; i++) {
         char id[CCIP_UUID_STRLEN + 1], tag[64];
         ccip_uuid_v7(id);
@@ -186,10 +174,10 @@ static void *s_mixed_client(void *arg)
 static void test_batches_behave_like_one_by_one(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    ccip_client *c = s_client();
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(id);
     assert_int_equal(s_emit(c, id, "warm-up", 2000, 30), 0); /* waits for start-up */
@@ -238,7 +226,7 @@ static void test_batches_behave_like_one_by_one(void **state)
 
     /* And the commands did share transactions. */
     unsigned long long commands = 0, batches = 0;
-    assert_int_equal(ccip_test_ping_counts(&s_env, "probea", &commands, &batches), 0);
+    assert_int_equal(ccip_test_ping_counts(&s_svc.env, "probea", &commands, &batches), 0);
     fprintf(stderr, "probea ran %llu commands in %llu batches\n", commands, batches);
     assert_true(commands >= (unsigned long long)(CLIENTS * PER_CLIENT));
     assert_true(batches < commands);
@@ -255,7 +243,7 @@ static atomic_int s_acked, s_unanswered;
 static void *s_retrying_client(void *arg)
 {
     (void)arg;
-    ccip_client *c = s_client();
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     for (int i = 0; c && i < KILL_EACH; i++) {
         char id[CCIP_UUID_STRLEN + 1], tag[80];
         ccip_uuid_v7(id);
@@ -272,11 +260,11 @@ static void *s_retrying_client(void *arg)
 static void test_replica_killed_mid_batch_loses_nothing(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
     pid_t pid =
-        ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1");
+        ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea", "probea-1");
     assert_true(pid > 0);
-    ccip_client *c = s_client();
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(id);
     assert_int_equal(s_emit(c, id, "warm-up", 2000, 30), 0);
@@ -287,10 +275,10 @@ static void test_replica_killed_mid_batch_loses_nothing(void **state)
         pthread_create(&th[t], NULL, s_retrying_client, NULL);
     for (int round = 0; round < 2; round++) {
         ccip_test_sleep_ms(700);
-        ccip_test_stop(&s_env, pid, SIGKILL, 2000);
+        ccip_test_stop(&s_svc.env, pid, SIGKILL, 2000);
         ccip_test_sleep_ms(200);
-        pid =
-            ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1");
+        pid = ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
+                                      "probea-1");
         assert_true(pid > 0);
     }
     for (int t = 0; t < KILL_CLIENTS; t++)
@@ -322,11 +310,11 @@ static void test_scheduled_command_once_per_period(void **state)
 {
     (void)state;
     setenv("CCIP_PROBEA_TICK_SECONDS", "1", 1);
-    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
     long long before = s_count("SELECT count(*) FROM emitted WHERE tag LIKE 'tick:%'");
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-2") > 0);
     unsetenv("CCIP_PROBEA_TICK_SECONDS");
     long long ticks = ccip_test_wait_count(
@@ -338,7 +326,7 @@ static void test_scheduled_command_once_per_period(void **state)
                      0);
     assert_true(s_count("SELECT count(*) FROM command_log WHERE type = 'probea.tick.v1'") >= 4);
     /* Nobody else may run it. */
-    ccip_client *c = s_client();
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(id);
     Probe__NoteRequest none = PROBE__NOTE_REQUEST__INIT;

@@ -18,27 +18,17 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "probe.pb-c.h"
 
-static ccip_test_env s_env;
+static ccip_test_svc s_svc; /* the bus and probea */
 static char s_out[65536];
 
-/* Runs ccipctl with args as the front door (or with key `key`), captures
- * stdout into s_out and returns the exit code. */
+/* Runs ccipctl with args and the key file `key` (relative to the suite's
+ * directory), captures stdout into s_out and returns the exit code. */
 static int s_ctl(const char *key, const char *args)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "CCIP_BUS_COMMANDS=%s CCIP_BUS_SUBSCRIBE=%s CCIP_CURVE_KEY_FILE=%s/%s "
-             "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub %s/cli/ccipctl %s",
-             s_env.commands, s_env.subscribe, s_env.dir, key, s_env.dir, getenv("CCIP_BINARY_DIR"),
-             args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(s_out, 1, sizeof s_out - 1, p);
-    s_out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return ccip_test_ctl_as(&s_svc, key, s_out, sizeof s_out, "%s", args);
 }
 
 static int s_count_lines(const char *text, const char *needle)
@@ -51,10 +41,8 @@ static int s_count_lines(const char *text, const char *needle)
 
 static void s_emit(unsigned count)
 {
-    void *ctx = zmq_ctx_new();
     char err[256], id[CCIP_UUID_STRLEN + 1];
-    ccip_sock_opts so = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(ctx, s_env.commands, &so, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     Probe__EmitRequest rq = PROBE__EMIT_REQUEST__INIT;
     rq.count = count;
     rq.tag = "ctl";
@@ -70,22 +58,20 @@ static void s_emit(unsigned count)
     assert_int_equal(r->status, 0);
     ccip_envelope_free(&r);
     ccip_client_destroy(&c);
-    zmq_ctx_term(ctx);
 }
 
 static int s_setup(void **state)
 {
     (void)state;
-    if (ccip_test_env_init(&s_env) < 0 || ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1") < 0)
-        return -1;
-    return 0;
+    static const ccip_test_svc_proc probea[] = {
+        {"tests/integration/probe/probea", "probea", "probea-1"}, {NULL, NULL, NULL}};
+    return ccip_test_svc_start(&s_svc, "probea", probea);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -138,7 +124,8 @@ static void test_replay_and_tail(void **state)
         "CCIP_BUS_COMMANDS=%s CCIP_BUS_SUBSCRIBE=%s CCIP_CURVE_KEY_FILE=%s/allowed/operator.key "
         "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub timeout 20 %s/cli/ccipctl --json "
         "events tail probea. --count 3",
-        s_env.commands, s_env.subscribe, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"));
+        s_svc.env.commands, s_svc.env.subscribe, s_svc.env.dir, s_svc.env.dir,
+        getenv("CCIP_BINARY_DIR"));
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     ccip_test_sleep_ms(700); /* let the subscription reach the proxy */
@@ -154,10 +141,10 @@ static void test_keygen_never_overwrites(void **state)
     (void)state;
     char args[512];
     snprintf(args, sizeof args, "keygen zhou-min --dir %s --front-door --as zhou.min --roles staff",
-             s_env.dir);
+             s_svc.env.dir);
     assert_int_equal(s_ctl("allowed/ccipctl.key", args), 0);
     assert_int_equal(s_ctl("allowed/ccipctl.key", args), 4);
-    snprintf(args, sizeof args, "%s/zhou-min.pub", s_env.dir);
+    snprintf(args, sizeof args, "%s/zhou-min.pub", s_svc.env.dir);
     FILE *f = fopen(args, "r");
     assert_non_null(f);
     char text[512];

@@ -33,8 +33,10 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_outbox.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "ccip_validate.h"
 #include "evaluation_cases.h"
 
@@ -44,99 +46,21 @@
 #define DAY_US       (24 * HOUR_US)
 #define CASE_WAIT_MS 15000 /* longest wait for a case to open after acceptance */
 
-static ccip_test_env s_env;
-static void *s_ctx;
-static ccip_client *s_front;   /* front door: its actor claims are trusted */
-static ccip_client *s_service; /* a plain service key: role "service" */
-static char s_error[600];      /* the error sentence of the last refused command */
-static char s_tag[16];         /* unique to the run: ids and fields carry it */
-static int s_test_no;          /* counts tests, for per-test ids */
+static ccip_test_svc s_svc; /* the bus, intake, evaluation, the clients, the last sentence */
+static char s_tag[16];      /* unique to the run: ids and fields carry it */
+static int s_test_no;       /* counts tests, for per-test ids */
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static void s_fail_with_logs(const char *what)
-{
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
-}
-
-static void s_error_has(const char *part)
-{
-    if (!strstr(s_error, part)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
-        fail();
-    }
-}
-
-/* A fresh, valid unified social credit code. */
-static void s_uscc(char out[CCIP_USCC_LEN + 1])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    static unsigned long long n;
-    if (!n)
-        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid() * 7ULL) %
-            1000000000ULL;
-    n = (n + 7727) % 1000000000ULL;
-    snprintf(out, CCIP_USCC_LEN + 1, "91110108%09llu", n);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
-}
-
-/* Sends `type` to `service` with payload msg, as (role, actor) through the
- * front door, or with the plain service key when role is NULL. Returns the
- * reply's status (the error sentence is kept in s_error), or -1 when no
- * reply came. When out is not NULL and the status is OK, *out is the reply
- * payload decoded as desc. */
-static int s_send_to(ccip_client *via, const char *service, const char *role, const char *actor,
-                     const char *type, const ProtobufCMessage *msg,
-                     const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
-{
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = id;
-    env.type = (char *)type;
-    env.actor_role = (char *)(role ? role : "");
-    env.actor_id = (char *)(actor ? actor : "");
-    env.payload.data = buf;
-    env.payload.len = len;
-    char err[256];
-    if (!via)
-        via = role ? s_front : s_service;
-    Ccip__Envelope *reply = ccip_client_call(via, service, &env, 10000, 3, err, sizeof err);
-    free(buf);
-    if (!reply) {
-        snprintf(s_error, sizeof s_error, "no reply: %s", err);
-        return -1;
-    }
-    int status = (int)reply->status;
-    snprintf(s_error, sizeof s_error, "%s", reply->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                   reply->payload.len + 1, err, sizeof err);
-        if (!*out)
-            snprintf(s_error, sizeof s_error, "could not decode the reply: %s", err);
-    }
-    ccip_envelope_free(&reply);
-    return status;
-}
-
+/* ccip_test_send_cmd to `service` as (role, actor), or with the plain
+ * service key when role is NULL; the sentence is kept in s_svc.error. */
 static int s_send(const char *service, const char *role, const char *actor, const char *type,
                   const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
                   ProtobufCMessage **out)
 {
-    return s_send_to(NULL, service, role, actor, type, msg, desc, out);
+    ccip_test_cmd c = {
+        .service = service, .role = role, .actor = actor, .type = type, .msg = msg, .out = desc};
+    return ccip_test_send_cmd(&s_svc, &c, out);
 }
 
 /* To evaluation. */
@@ -151,33 +75,9 @@ static ProtobufCMessage *s_ok(const char *service, const char *role, const char 
                               const char *type, const ProtobufCMessage *msg,
                               const ProtobufCMessageDescriptor *desc)
 {
-    ProtobufCMessage *out = NULL;
-    int status = s_send(service, role, actor, type, msg, desc, &out);
-    if (status != 0 || (desc && !out)) {
-        char what[900];
-        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
-                 status, s_error);
-        s_fail_with_logs(what);
-    }
-    return out;
-}
-
-static void s_free(void *msg)
-{
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
-}
-
-/* A number from evaluation's schema (test-owned SQL; ids are made here). */
-static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long s_number(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return ccip_test_query_number("evaluation", sql);
+    ccip_test_cmd c = {
+        .service = service, .role = role, .actor = actor, .type = type, .msg = msg, .out = desc};
+    return ccip_test_ok_cmd(&s_svc, &c);
 }
 
 /* A per-test prefix for ids: "<tag>-t<n>". */
@@ -189,9 +89,11 @@ static void s_prefix(char *out, size_t len)
 /* Takes the agencies of earlier tests out of the rotation. */
 static void s_only_agencies(const char *prefix)
 {
-    s_number("WITH u AS (UPDATE agency SET active = false WHERE active AND id NOT LIKE '%s-%%' "
-             "RETURNING 1) SELECT count(*) FROM u",
-             prefix);
+    ccip_test_number(
+        &s_svc,
+        "WITH u AS (UPDATE agency SET active = false WHERE active AND id NOT LIKE '%s-%%' "
+        "RETURNING 1) SELECT count(*) FROM u",
+        prefix);
 }
 
 /* ---- intake: accepted applications ------------------------------------------ */
@@ -213,7 +115,7 @@ static void s_open_call(Ccip__Intake__CallKind kind, char id[CCIP_UUID_STRLEN + 
     Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)s_ok(
         "intake", STAFF, "intake.call.open.v1", &rq.base, &ccip__intake__call_reply__descriptor);
     snprintf(id, CCIP_UUID_STRLEN + 1, "%s", r->call->id);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* An application accepted by intake: a fresh verified organisation in
@@ -224,7 +126,7 @@ static void s_accepted(const char *call, Ccip__Intake__CallKind kind, const char
                        char app[CCIP_UUID_STRLEN + 1])
 {
     char actor[32];
-    s_uscc(uscc);
+    ccip_test_uscc("110108", uscc);
     snprintf(actor, sizeof actor, "org:%s", uscc);
     Ccip__Intake__RegisterOrganisationRequest org =
         CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
@@ -236,11 +138,12 @@ static void s_accepted(const char *call, Ccip__Intake__CallKind kind, const char
     org.contact_name = "李明";
     org.contact_phone = (char *)phone;
     org.contact_email = (char *)email;
-    s_free(s_ok("intake", "applicant", actor, "intake.organisation.register.v1", &org.base, NULL));
+    ccip_test_free(
+        s_ok("intake", "applicant", actor, "intake.organisation.register.v1", &org.base, NULL));
     Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
     v.uscc = uscc;
     v.note = "checked";
-    s_free(s_ok("intake", STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    ccip_test_free(s_ok("intake", STAFF, "intake.organisation.verify.v1", &v.base, NULL));
 
     Ccip__Intake__ApplicationContent c = CCIP__INTAKE__APPLICATION_CONTENT__INIT;
     c.title = "Opera costume heritage workshop";
@@ -287,12 +190,13 @@ static void s_accepted(const char *call, Ccip__Intake__CallKind kind, const char
         "intake", "applicant", actor, "intake.application.draft.v1", &d.base,
         &ccip__intake__application_reply__descriptor);
     snprintf(app, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
-    s_free(r);
+    ccip_test_free(r);
     Ccip__Intake__ApplicationActionRequest a = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
     a.application_id = app;
-    s_free(s_ok("intake", "applicant", actor, "intake.application.submit.v1", &a.base, NULL));
+    ccip_test_free(
+        s_ok("intake", "applicant", actor, "intake.application.submit.v1", &a.base, NULL));
     a.reason = "complete";
-    s_free(s_ok("intake", STAFF, "intake.application.accept.v1", &a.base, NULL));
+    ccip_test_free(s_ok("intake", STAFF, "intake.application.accept.v1", &a.base, NULL));
 }
 
 /* Waits until evaluation opened the case of application app; writes its
@@ -307,12 +211,12 @@ static void s_case_of(const char *app, char id[CCIP_UUID_STRLEN + 1])
                           &ccip__evaluation__case_reply__descriptor, (ProtobufCMessage **)&r);
         if (status == 0) {
             snprintf(id, CCIP_UUID_STRLEN + 1, "%s", r->case_->id);
-            s_free(r);
+            ccip_test_free(r);
             return;
         }
         ccip_test_sleep_ms(50);
     }
-    s_fail_with_logs("the case was not opened from intake.application.accepted.v1");
+    ccip_test_fail(&s_svc, "the case was not opened from intake.application.accepted.v1");
 }
 
 static Ccip__Evaluation__Case *s_get_case(const char *id)
@@ -324,7 +228,7 @@ static Ccip__Evaluation__Case *s_get_case(const char *id)
                                             &ccip__evaluation__case_reply__descriptor);
     Ccip__Evaluation__Case *c = r->case_;
     r->case_ = NULL;
-    s_free(r);
+    ccip_test_free(r);
     return c;
 }
 
@@ -365,7 +269,7 @@ static int s_expert(const char *id, const char *field, const s_expert_spec *spec
 {
     Ccip__Evaluation__RegisterExpertRequest rq = CCIP__EVALUATION__REGISTER_EXPERT_REQUEST__INIT;
     char own[CCIP_USCC_LEN + 1];
-    s_uscc(own);
+    ccip_test_uscc("110108", own);
     rq.id = (char *)id;
     rq.name = "张教授";
     char *fields[] = {(char *)field, "general"};
@@ -418,7 +322,7 @@ static int s_sheet(Ccip__Intake__CallKind kind, const char *field, int panel, in
         (Ccip__Evaluation__SheetReply *)s_ok("evaluation", STAFF, "evaluation.sheet.publish.v1",
                                              &rq.base, &ccip__evaluation__sheet_reply__descriptor);
     int version = r->sheet->version;
-    s_free(r);
+    ccip_test_free(r);
     return version;
 }
 
@@ -437,7 +341,7 @@ static int s_assign(const char *type, const char *case_id, Ccip__Evaluation__Pic
     if (out)
         *out = r;
     else
-        s_free(r);
+        ccip_test_free(r);
     return status;
 }
 
@@ -557,7 +461,8 @@ static const char *s_live_agency(const Ccip__Evaluation__Case *c)
  * without the highest and lowest from five on. */
 static long long s_recomputed_aggregate(const char *case_id)
 {
-    return s_number(
+    return ccip_test_number(
+        &s_svc,
         "WITH rs AS (SELECT r.id, sum(k.weight::bigint * s.score * 1000000 / k.max_score) / "
         "(100 * sum(k.weight)) AS score FROM review r JOIN review_score s ON s.review_id = r.id "
         "JOIN case_file c ON c.id = r.case_id JOIN sheet_criterion k ON k.kind = c.kind "
@@ -571,59 +476,25 @@ static long long s_recomputed_aggregate(const char *case_id)
 
 /* ---- set-up ------------------------------------------------------------------ */
 
-static int s_ping(const char *service)
-{
-    char err[256];
-    for (int i = 0; i < 200; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s_service, service, &ping, 500, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            return 0;
-        }
-    }
-    fprintf(stderr, "%s did not answer: %s\n", service, err);
-    return -1;
-}
-
 static int s_group_setup(void **state)
 {
     (void)state;
+    static const ccip_test_svc_proc procs[] = {
+        {"services/intake/intake", "intake", "intake-1"},
+        {"services/evaluation/evaluation", "evaluation", "evaluation-1"},
+        {NULL, NULL, NULL}};
     snprintf(s_tag, sizeof s_tag, "e%05x", (unsigned)((time(NULL) ^ getpid()) & 0xfffff));
-    if (ccip_test_env_init(&s_env) < 0)
-        return -1;
-    s_ctx = zmq_ctx_new();
     setenv("CCIP_EVALUATION_SAME_DISTRICT_CONFLICT", "true", 1);
     /* The sweeps here are staff's, counted: no automatic one in between
      * (test_batching checks the schedule itself). */
     setenv("CCIP_EVALUATION_SWEEP_SECONDS", "0", 1);
-    if (ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0 ||
-        ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
-                                "evaluation-1") < 0)
-        return -1;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
-    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
-    if (!s_front || !s_service || s_ping("intake") < 0 || s_ping("evaluation") < 0) {
-        ccip_test_env_cleanup(&s_env, 1);
-        return -1;
-    }
-    return 0;
+    return ccip_test_svc_start(&s_svc, "evaluation", procs);
 }
 
 static int s_group_teardown(void **state)
 {
     (void)state;
-    ccip_client_destroy(&s_front);
-    ccip_client_destroy(&s_service);
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -654,15 +525,18 @@ static void test_case_opened_once(void **state)
     assert_int_equal(c->n_history, 1);
     assert_string_equal(c->history[0]->action, "opened");
     assert_string_equal(c->history[0]->actor_id, "staff-li");
-    s_free(c);
+    ccip_test_free(c);
     s_case_of(app2, id);
-    assert_int_equal(s_number("SELECT count(*) FROM applicant_contact WHERE application_id = "
-                              "'%s' AND phone = '13800138000' AND email = 'li@example.cn'",
-                              app),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.case.opened.v1' AND aggregate_id = '%s'",
-                              id),
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM applicant_contact WHERE application_id = "
+                         "'%s' AND phone = '13800138000' AND email = 'li@example.cn'",
+                         app),
+        1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.case.opened.v1' AND aggregate_id = '%s'",
+                                      id),
                      1);
 
     /* Replay everything intake ever published: every accepted event is
@@ -670,41 +544,48 @@ static void test_case_opened_once(void **state)
      * single opened event; in a database where cases were deleted behind
      * the service's back, as the benchmark does, a replay re-opens exactly
      * those, once each.) */
-    long long cases = s_number("SELECT count(*) FROM case_file");
-    long long opened = s_number("SELECT count(*) FROM outbox WHERE type = "
-                                "'evaluation.case.opened.v1'");
+    long long cases = ccip_test_number(&s_svc, "SELECT count(*) FROM case_file");
+    long long opened = ccip_test_number(&s_svc, "SELECT count(*) FROM outbox WHERE type = "
+                                                "'evaluation.case.opened.v1'");
     long long head = ccip_test_query_number("intake", "SELECT head FROM outbox_state");
     pid_t ev = 0;
     for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
-        if (strcmp(s_env.children[i].name, "evaluation-1") == 0)
-            ev = s_env.children[i].pid;
-    assert_int_equal(ccip_test_stop(&s_env, ev, SIGTERM, 10000), 0);
-    assert_int_equal(s_number("WITH u AS (UPDATE consumer_cursor SET position = 0 WHERE producer "
-                              "= 'intake' RETURNING 1) SELECT count(*) FROM u"),
-                     1);
-    assert_true(ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
+        if (strcmp(s_svc.env.children[i].name, "evaluation-1") == 0)
+            ev = s_svc.env.children[i].pid;
+    assert_int_equal(ccip_test_stop(&s_svc.env, ev, SIGTERM, 10000), 0);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH u AS (UPDATE consumer_cursor SET position = 0 WHERE producer "
+                         "= 'intake' RETURNING 1) SELECT count(*) FROM u"),
+        1);
+    assert_true(ccip_test_start_service(&s_svc.env, "services/evaluation/evaluation", "evaluation",
                                         "evaluation-2") > 0);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'intake'");
     if (ccip_test_wait_count("evaluation", sql, head, 20000) < head)
-        s_fail_with_logs("evaluation did not replay intake's stream");
-    assert_int_equal(s_number("SELECT count(*) FROM case_file") - cases,
-                     s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.case.opened.v1'") -
+        ccip_test_fail(&s_svc, "evaluation did not replay intake's stream");
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM case_file") - cases,
+                     ccip_test_number(&s_svc, "SELECT count(*) FROM outbox WHERE type = "
+                                              "'evaluation.case.opened.v1'") -
                          opened);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.case.opened.v1' AND aggregate_id IN (SELECT id::text "
-                              "FROM case_file WHERE application_id IN ('%s', '%s'))",
-                              app, app2),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = "
+                         "'evaluation.case.opened.v1' AND aggregate_id IN (SELECT id::text "
+                         "FROM case_file WHERE application_id IN ('%s', '%s'))",
+                         app, app2),
+        2);
     /* The same case, still the only one of its application. */
-    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s'", app),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s' AND "
-                              "id = '%s'",
-                              app, first),
-                     1);
-    assert_int_equal(s_ping("evaluation"), 0);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM case_file WHERE application_id = '%s'", app),
+        1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM case_file WHERE application_id = '%s' AND "
+                         "id = '%s'",
+                         app, first),
+        1);
+    assert_int_equal(ccip_test_svc_wait(&s_svc, "evaluation"), 0);
 }
 
 /* Applies one accepted event with the consumer's handler itself, in a
@@ -736,11 +617,16 @@ static void test_case_handler_directly(void **state)
     ccip_db *db = ccip_test_db_connect_in("evaluation", "evaluation");
     if (!db)
         fail_msg("%s", ccip_test_db_error());
+    /* Checked as the consumer checks its own connection: the handler emits
+     * evaluation.case.opened.v1 into the connection's schema. */
+    char err[256];
+    if (ccip_outbox_check_schema(db, "evaluation", err, sizeof err) < 0)
+        fail_msg("%s", err);
     char app[37], call[37], event[37], uscc[19];
     ccip_uuid_v7(app);
     ccip_uuid_v7(call);
     ccip_uuid_v7(event);
-    s_uscc(uscc);
+    ccip_test_uscc("110108", uscc);
     Ccip__Intake__Organisation org = CCIP__INTAKE__ORGANISATION__INIT;
     org.uscc = uscc;
     org.name = "Handler Test Co.";
@@ -756,18 +642,23 @@ static void test_case_handler_directly(void **state)
     a.title = "Handler park";
     assert_int_equal(s_apply(db, &a, event), 0);
     assert_int_equal(s_apply(db, &a, event), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s'", app),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.case.opened.v1' AND aggregate_id = (SELECT id::text "
-                              "FROM case_file WHERE application_id = '%s')",
-                              app),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM case_file WHERE application_id = '%s'", app),
+        1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = "
+                         "'evaluation.case.opened.v1' AND aggregate_id = (SELECT id::text "
+                         "FROM case_file WHERE application_id = '%s')",
+                         app),
+        1);
     /* Contacts are kept normalised for conflict detection. */
-    assert_int_equal(s_number("SELECT count(*) FROM applicant_contact WHERE application_id = "
-                              "'%s' AND phone = '8613600001234' AND email = 'boss@example.cn'",
-                              app),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM applicant_contact WHERE application_id = "
+                         "'%s' AND phone = '8613600001234' AND email = 'boss@example.cn'",
+                         app),
+        1);
     /* Malformed: skipped, nothing written. */
     char bad[37];
     ccip_uuid_v7(bad);
@@ -780,8 +671,9 @@ static void test_case_handler_directly(void **state)
     org.district_code = "110105";
     a.kind = CCIP__INTAKE__CALL_KIND__CALL_KIND_UNSPECIFIED;
     assert_int_equal(s_apply(db, &a, event), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM case_file WHERE application_id = '%s'", bad),
-                     0);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM case_file WHERE application_id = '%s'", bad),
+        0);
     ccip_db_destroy(&db);
 }
 
@@ -795,31 +687,31 @@ static void test_registers(void **state)
     (void)state;
     char p[32], id[64], agency_uscc[19], field[48];
     s_prefix(p, sizeof p);
-    s_uscc(agency_uscc);
+    ccip_test_uscc("110108", agency_uscc);
     snprintf(field, sizeof field, "f-%s", p);
-    long long experts = s_number("SELECT count(*) FROM expert");
+    long long experts = ccip_test_number(&s_svc, "SELECT count(*) FROM expert");
 
     snprintf(id, sizeof id, "%s-E1", p);
     s_expert_spec spec = {.phone = "+86 138-0000-1111", .email = " Zhang@Example.CN "};
     assert_int_equal(s_expert(id, "Design", &spec), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `fields[0]`");
+    ccip_test_error_has(&s_svc, "field `fields[0]`");
     spec.phone = "12";
     assert_int_equal(s_expert(id, field, &spec), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `phone`");
+    ccip_test_error_has(&s_svc, "field `phone`");
     spec.phone = "+86 138-0000-1111";
     spec.district = "Atlantis";
     assert_int_equal(s_expert(id, field, &spec), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `district`");
+    ccip_test_error_has(&s_svc, "field `district`");
     spec.district = NULL;
     spec.affiliation = "ABC";
     assert_int_equal(s_expert(id, field, &spec), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `affiliation_uscc`");
+    ccip_test_error_has(&s_svc, "field `affiliation_uscc`");
     spec.affiliation = NULL;
     spec.cap = -1;
     assert_int_equal(s_expert(id, field, &spec), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `max_concurrent_reviews`");
+    ccip_test_error_has(&s_svc, "field `max_concurrent_reviews`");
     spec.cap = 0;
-    assert_int_equal(s_number("SELECT count(*) FROM expert"), experts);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM expert"), experts);
 
     assert_int_equal(s_expert(id, field, &spec), 0);
     Ccip__Evaluation__GetRequest g = CCIP__EVALUATION__GET_REQUEST__INIT;
@@ -833,8 +725,10 @@ static void test_registers(void **state)
     assert_int_equal(e->expert->n_fields, 2);
     assert_true(e->expert->active);
     assert_int_equal(e->expert->load, 0);
-    s_free(e);
-    assert_int_equal(s_number("SELECT count(*) FROM expert_field WHERE expert_id = '%s'", id), 2);
+    ccip_test_free(e);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM expert_field WHERE expert_id = '%s'", id),
+        2);
 
     /* Only staff register; a service reads. */
     Ccip__Evaluation__SetActiveRequest sa = CCIP__EVALUATION__SET_ACTIVE_REQUEST__INIT;
@@ -848,20 +742,24 @@ static void test_registers(void **state)
         s_ev("office", "office-zhao", "evaluation.expert.set_active.v1", &sa.base, NULL, NULL),
         CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_ev(STAFF, "evaluation.expert.set_active.v1", &sa.base, NULL, NULL), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM expert_field WHERE expert_id = '%s' AND NOT "
-                              "active",
-                              id),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM expert_field WHERE expert_id = '%s' AND NOT "
+                         "active",
+                         id),
+        2);
 
     snprintf(id, sizeof id, "%s-A1", p);
     assert_int_equal(s_agency(id, "ABC", 3, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `uscc`");
+    ccip_test_error_has(&s_svc, "field `uscc`");
     assert_int_equal(s_agency(id, agency_uscc, 0, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `capacity`");
-    assert_int_equal(s_number("SELECT count(*) FROM agency WHERE id = '%s'", id), 0);
+    ccip_test_error_has(&s_svc, "field `capacity`");
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM agency WHERE id = '%s'", id),
+                     0);
     assert_int_equal(s_agency(id, agency_uscc, 3, NULL), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM agency_district WHERE agency_id = '%s'", id),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM agency_district WHERE agency_id = '%s'", id),
+        2);
     Ccip__Evaluation__ListRegisterRequest l = CCIP__EVALUATION__LIST_REGISTER_REQUEST__INIT;
     l.district = "Chaoyang";
     l.after_id = p;
@@ -870,7 +768,7 @@ static void test_registers(void **state)
         &ccip__evaluation__list_agencies_reply__descriptor);
     assert_true(la->n_agencies >= 1);
     assert_string_equal(la->agencies[0]->id, id);
-    s_free(la);
+    ccip_test_free(la);
 }
 
 /* ---- assignment -------------------------------------------------------------------- */
@@ -909,10 +807,10 @@ static void test_proposal_conflicts_override(void **state)
     }
     /* Agencies: one that declared a conflict with the applicant, one that
      * is fine. */
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG1", p);
     assert_int_equal(s_agency(id, a_uscc, 5, uscc), 0);
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG2", p);
     assert_int_equal(s_agency(id, a_uscc, 5, NULL), 0);
     s_only_agencies(p);
@@ -946,11 +844,14 @@ static void test_proposal_conflicts_override(void **state)
         assert_int_equal(r1->skipped[i]->conflicts[0], expect[i]);
         assert_non_null(strstr(r1->skipped[i]->reason, "conflict"));
     }
-    s_free(r1);
-    s_free(r2);
+    ccip_test_free(r1);
+    ccip_test_free(r2);
     /* Nothing was written by the proposals. */
-    assert_int_equal(s_number("SELECT count(*) FROM review WHERE case_id = '%s'", case_id), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM investigation WHERE case_id = '%s'", case_id),
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM review WHERE case_id = '%s'", case_id), 0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM investigation WHERE case_id = '%s'",
+                                      case_id),
                      0);
 
     /* Picking the expert from the applicant's own organisation: refused
@@ -963,13 +864,14 @@ static void test_proposal_conflicts_override(void **state)
     pick.id = aff_id;
     assert_int_equal(s_assign("evaluation.assignment.make.v1", case_id, picks, 1, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("SAME_AFFILIATION");
-    s_error_has("override_reason");
+    ccip_test_error_has(&s_svc, "SAME_AFFILIATION");
+    ccip_test_error_has(&s_svc, "override_reason");
     pick.override_reason = "x";
     assert_int_equal(s_assign("evaluation.assignment.make.v1", case_id, picks, 1, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("override_reason");
-    assert_int_equal(s_number("SELECT count(*) FROM review WHERE case_id = '%s'", case_id), 0);
+    ccip_test_error_has(&s_svc, "override_reason");
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM review WHERE case_id = '%s'", case_id), 0);
     pick.override_reason = "the only specialist in costume conservation in Beijing";
     Ccip__Evaluation__AssignReply *r = NULL;
     assert_int_equal(s_assign("evaluation.assignment.make.v1", case_id, picks, 1, &r), 0);
@@ -977,36 +879,44 @@ static void test_proposal_conflicts_override(void **state)
     assert_int_equal(r->n_experts, 5);
     assert_string_equal(r->experts[0]->id, aff_id);
     assert_true(r->experts[0]->picked);
-    s_free(r);
-    assert_int_equal(s_number("SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id = "
-                              "'%s' AND override_reason LIKE 'the only specialist%%' AND "
-                              "overridden_conflicts = '{SAME_AFFILIATION}'",
-                              case_id, aff_id),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM case_log WHERE case_id = '%s' AND action = "
-                              "'override' AND detail LIKE '%%SAME_AFFILIATION%%'",
-                              case_id),
-                     1);
+    ccip_test_free(r);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id = "
+                         "'%s' AND override_reason LIKE 'the only specialist%%' AND "
+                         "overridden_conflicts = '{SAME_AFFILIATION}'",
+                         case_id, aff_id),
+        1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM case_log WHERE case_id = '%s' AND action = "
+                         "'override' AND detail LIKE '%%SAME_AFFILIATION%%'",
+                         case_id),
+        1);
     /* No other conflicted expert got in. */
-    assert_int_equal(s_number("SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id IN "
-                              "('%s-B-declared', '%s-C-contact', '%s-D-district')",
-                              case_id, p, p, p),
-                     0);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id IN "
+                         "('%s-B-declared', '%s-C-contact', '%s-D-district')",
+                         case_id, p, p, p),
+        0);
     Ccip__Evaluation__Case *c = s_get_case(case_id);
     assert_int_equal(c->status, CCIP__EVALUATION__CASE_STATUS__CASE_IN_EVALUATION);
     assert_int_equal(c->sheet_version, version);
     assert_int_equal(c->panel_size, 5);
-    s_free(c);
+    ccip_test_free(c);
     /* A full case has nothing left to assign. */
     assert_int_equal(s_assign("evaluation.assignment.make.v1", case_id, NULL, 0, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("nothing to assign");
+    ccip_test_error_has(&s_svc, "nothing to assign");
     /* Events for the applicant's view. */
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE aggregate_id = '%s' AND type IN "
-                              "('evaluation.review.started.v1', "
-                              "'evaluation.investigation.scheduled.v1')",
-                              app),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE aggregate_id = '%s' AND type IN "
+                         "('evaluation.review.started.v1', "
+                         "'evaluation.investigation.scheduled.v1')",
+                         app),
+        2);
 }
 
 typedef struct {
@@ -1024,9 +934,7 @@ typedef struct {
 static void *s_worker(void *arg)
 {
     s_jobs *js = arg;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     for (;;) {
         pthread_mutex_lock(&js->mutex);
         int i = js->next < js->njobs ? js->next++ : -1;
@@ -1035,22 +943,19 @@ static void *s_worker(void *arg)
             break;
         Ccip__Evaluation__AssignRequest rq = CCIP__EVALUATION__ASSIGN_REQUEST__INIT;
         rq.case_id = (char *)js->jobs[i].case_id;
-        uint8_t buf[128];
-        size_t len = ccip__evaluation__assign_request__pack(&rq, buf);
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-        env.id = id;
-        env.type = "evaluation.assignment.make.v1";
-        env.actor_role = "staff";
-        env.actor_id = "staff-li";
-        env.payload.data = buf;
-        env.payload.len = len;
-        Ccip__Envelope *reply = ccip_client_call(c, "evaluation", &env, 20000, 3, err, sizeof err);
-        js->jobs[i].status = reply ? (int)reply->status : -1;
-        if (reply && reply->status != 0)
-            fprintf(stderr, "assignment %d: %s\n", i, reply->error);
-        ccip_envelope_free(&reply);
+        char error[CCIP_TEST_SVC_ERROR_MAX];
+        ccip_test_cmd cmd = {.service = "evaluation",
+                             .role = "staff",
+                             .actor = "staff-li",
+                             .type = "evaluation.assignment.make.v1",
+                             .msg = &rq.base,
+                             .via = c,
+                             .timeout_ms = 20000,
+                             .error = error,
+                             .error_len = sizeof error};
+        js->jobs[i].status = ccip_test_send_cmd(&s_svc, &cmd, NULL);
+        if (js->jobs[i].status > 0)
+            fprintf(stderr, "assignment %d: %s\n", i, error);
     }
     ccip_client_destroy(&c);
     return NULL;
@@ -1079,7 +984,7 @@ static void test_caps_hold_under_concurrency(void **state)
         snprintf(id, sizeof id, "%s-X%d", p, i);
         assert_int_equal(s_expert(id, field, &spec), 0);
     }
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG", p);
     assert_int_equal(s_agency(id, a_uscc, 5, NULL), 0); /* 5 investigations for 8 cases */
     s_only_agencies(p);
@@ -1100,38 +1005,48 @@ static void test_caps_hold_under_concurrency(void **state)
         assert_true(jobs[i].status == 0 || jobs[i].status == CCIP__STATUS__FAILED_PRECONDITION);
 
     /* Every seat there was got taken, and none more. */
-    assert_int_equal(s_number("SELECT count(*) FROM review r JOIN expert e ON e.id = r.expert_id "
-                              "WHERE e.id LIKE '%s-X%%' AND r.status = 'TASK_ASSIGNED'",
-                              p),
-                     EXPERTS * CAP);
-    assert_int_equal(s_number("SELECT count(*) FROM expert e WHERE e.id LIKE '%s-X%%' AND "
-                              "(e.load > e.max_concurrent OR e.load <> (SELECT count(*) FROM "
-                              "review r WHERE r.expert_id = e.id AND r.status IN "
-                              "('TASK_ASSIGNED', 'TASK_ACCEPTED')))",
-                              p),
-                     0);
-    assert_int_equal(s_number("SELECT count(*) FROM investigation WHERE agency_id = '%s' AND "
-                              "status = 'TASK_ASSIGNED'",
-                              id),
-                     5);
-    assert_int_equal(s_number("SELECT load FROM agency WHERE id = '%s'", id), 5);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM review r JOIN expert e ON e.id = r.expert_id "
+                         "WHERE e.id LIKE '%s-X%%' AND r.status = 'TASK_ASSIGNED'",
+                         p),
+        EXPERTS * CAP);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM expert e WHERE e.id LIKE '%s-X%%' AND "
+                         "(e.load > e.max_concurrent OR e.load <> (SELECT count(*) FROM "
+                         "review r WHERE r.expert_id = e.id AND r.status IN "
+                         "('TASK_ASSIGNED', 'TASK_ACCEPTED')))",
+                         p),
+        0);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM investigation WHERE agency_id = '%s' AND "
+                         "status = 'TASK_ASSIGNED'",
+                         id),
+        5);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT load FROM agency WHERE id = '%s'", id), 5);
     /* A cap cannot go below the open reviews. */
     snprintf(id, sizeof id, "%s-X0", p);
     spec.cap = 1;
     assert_int_equal(s_expert(id, field, &spec), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("max_concurrent_reviews");
-    assert_int_equal(s_number("SELECT max_concurrent FROM expert WHERE id = '%s'", id), CAP);
+    ccip_test_error_has(&s_svc, "max_concurrent_reviews");
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT max_concurrent FROM expert WHERE id = '%s'", id), CAP);
     /* The mirror the candidates are found through agrees. */
-    assert_int_equal(s_number("SELECT count(*) FROM expert_field f JOIN expert e ON e.id = "
-                              "f.expert_id WHERE e.id LIKE '%s-X%%' AND f.load <> e.load",
-                              p),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM expert_field f JOIN expert e ON e.id = "
+                                      "f.expert_id WHERE e.id LIKE '%s-X%%' AND f.load <> e.load",
+                                      p),
                      0);
     /* No panel holds the same expert twice, and none more than its size. */
-    assert_int_equal(s_number("SELECT count(*) FROM (SELECT case_id FROM review WHERE expert_id "
-                              "LIKE '%s-X%%' GROUP BY case_id HAVING count(*) > %d OR "
-                              "count(DISTINCT expert_id) <> count(*)) t",
-                              p, PANEL),
-                     0);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM (SELECT case_id FROM review WHERE expert_id "
+                         "LIKE '%s-X%%' GROUP BY case_id HAVING count(*) > %d OR "
+                         "count(DISTINCT expert_id) <> count(*)) t",
+                         p, PANEL),
+        0);
 }
 
 /* ---- the whole way: reviews, report, office, designation ------------------------- */
@@ -1157,10 +1072,10 @@ static void test_review_to_designation(void **state)
         snprintf(id, sizeof id, "%s-R%d", p, i);
         assert_int_equal(s_expert(id, field, NULL), 0);
     }
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG1", p);
     assert_int_equal(s_agency(id, a_uscc, 5, NULL), 0);
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG2", p);
     assert_int_equal(s_agency(id, a_uscc, 5, NULL), 0);
     s_only_agencies(p);
@@ -1169,8 +1084,8 @@ static void test_review_to_designation(void **state)
     /* Nothing can be decided on an unassigned case. */
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("an agency for the on-site investigation (none assigned)");
-    s_error_has("a review panel (none assigned)");
+    ccip_test_error_has(&s_svc, "an agency for the on-site investigation (none assigned)");
+    ccip_test_error_has(&s_svc, "a review panel (none assigned)");
 
     assert_int_equal(s_assign("evaluation.assignment.make.v1", case_id, NULL, 0, NULL), 0);
     Ccip__Evaluation__Case *c = s_get_case(case_id);
@@ -1178,7 +1093,7 @@ static void test_review_to_designation(void **state)
     assert_int_equal(s_live_experts(c, experts, 8), 5);
     char agency[48];
     snprintf(agency, sizeof agency, "%s", s_live_agency(c));
-    s_free(c);
+    ccip_test_free(c);
     char other_agency[64];
     snprintf(other_agency, sizeof other_agency, "%s-AG%c", p,
              agency[strlen(agency) - 1] == '1' ? '2' : '1');
@@ -1195,7 +1110,7 @@ static void test_review_to_designation(void **state)
     assert_int_equal(s_score(outsider, case_id, version, 5, 5, 5), CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_score(experts[0], case_id, version, 5, 5, 5),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("declare");
+    ccip_test_error_has(&s_svc, "declare");
     assert_int_equal(s_report(other_agency, case_id, CCIP__EVALUATION__VERDICT__VERDICT_MEETS),
                      CCIP__STATUS__PERMISSION_DENIED);
     Ccip__Evaluation__DeclareRequest dq = CCIP__EVALUATION__DECLARE_REQUEST__INIT;
@@ -1220,15 +1135,18 @@ static void test_review_to_designation(void **state)
                      0);
     assert_int_equal(ar->n_experts, 1);
     assert_string_equal(ar->experts[0]->id, next);
-    s_free(ar);
+    ccip_test_free(ar);
     c = s_get_case(case_id);
     assert_int_equal(s_live_experts(c, experts, 8), 5);
-    s_free(c);
-    assert_int_equal(s_number("SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id = "
-                              "'%s' AND status = 'TASK_DECLINED'",
-                              case_id, declined),
-                     1);
-    assert_int_equal(s_number("SELECT load FROM expert WHERE id = '%s'", declined), 0);
+    ccip_test_free(c);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id = "
+                         "'%s' AND status = 'TASK_DECLINED'",
+                         case_id, declined),
+        1);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT load FROM expert WHERE id = '%s'", declined),
+                     0);
 
     /* Scores are checked against the sheet: nothing is written when they
      * are wrong. */
@@ -1236,15 +1154,16 @@ static void test_review_to_designation(void **state)
         assert_int_equal(s_declare(experts[i], case_id, 0, "no ties to the applicant"), 0);
     assert_int_equal(s_score(experts[0], case_id, version + 1, 5, 5, 5),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `sheet_version`");
+    ccip_test_error_has(&s_svc, "field `sheet_version`");
     assert_int_equal(s_score(experts[0], case_id, version, 11, 5, 5),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("must be between 0 and 10, got 11");
+    ccip_test_error_has(&s_svc, "must be between 0 and 10, got 11");
     assert_int_equal(s_score(experts[0], case_id, version, 5, -1, 5),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    assert_int_equal(s_number("SELECT count(*) FROM review_score s JOIN review r ON r.id = "
-                              "s.review_id WHERE r.case_id = '%s'",
-                              case_id),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM review_score s JOIN review r ON r.id = "
+                                      "s.review_id WHERE r.case_id = '%s'",
+                                      case_id),
                      0);
 
     /* Not to the office, not decided, while anything is missing. */
@@ -1255,17 +1174,17 @@ static void test_review_to_designation(void **state)
     assert_int_equal(s_score(experts[0], case_id, version, 1, 1, 1),
                      CCIP__STATUS__FAILED_PRECONDITION); /* once */
     assert_int_equal(s_submit_to_office(case_id), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("missing: the investigation report of agency");
+    ccip_test_error_has(&s_svc, "missing: the investigation report of agency");
     char part[128];
     snprintf(part, sizeof part, "the review of expert %s", experts[4]);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
     assert_int_equal(
         s_score(experts[4], case_id, version, scores[4][0], scores[4][1], scores[4][2]), 0);
     assert_int_equal(s_submit_to_office(case_id), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("the investigation report of agency");
+    ccip_test_error_has(&s_svc, "the investigation report of agency");
     assert_int_equal(s_report(agency, case_id, CCIP__EVALUATION__VERDICT__VERDICT_MEETS), 0);
     assert_int_equal(s_report(agency, case_id, CCIP__EVALUATION__VERDICT__VERDICT_MEETS),
                      CCIP__STATUS__FAILED_PRECONDITION);
@@ -1283,25 +1202,28 @@ static void test_review_to_designation(void **state)
     assert_int_equal(c->aggregate->verdict, CCIP__EVALUATION__VERDICT__VERDICT_MEETS);
     assert_int_equal(c->aggregate->recommendation,
                      CCIP__EVALUATION__RECOMMENDATION__RECOMMEND_APPROVE);
-    s_free(c);
+    ccip_test_free(c);
     assert_int_equal(s_recomputed_aggregate(case_id), 7833);
-    assert_int_equal(s_number("SELECT score_centi FROM case_file WHERE id = '%s'", case_id), 7833);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.review.completed.v1' AND aggregate_id = '%s'",
-                              app),
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT score_centi FROM case_file WHERE id = '%s'", case_id),
+        7833);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.review.completed.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
 
     /* To the office; only the office decides. */
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("not submitted it to the office");
+    ccip_test_error_has(&s_svc, "not submitted it to the office");
     assert_int_equal(s_submit_to_office(case_id), 0);
     assert_int_equal(s_decide(STAFF, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(
         s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 100, 0),
         CCIP__STATUS__INVALID_ARGUMENT); /* an amount only for special funds */
-    s_error_has("recommended_fen");
+    ccip_test_error_has(&s_svc, "recommended_fen");
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      0);
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_DECLINED, 0, 0),
@@ -1316,18 +1238,22 @@ static void test_review_to_designation(void **state)
     assert_true(c->designation_id[0]);
     char designation[37];
     snprintf(designation, sizeof designation, "%s", c->designation_id);
-    s_free(c);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.decision.made.v1' AND aggregate_id = '%s'",
-                              case_id),
+    ccip_test_free(c);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.decision.made.v1' AND aggregate_id = '%s'",
+                                      case_id),
                      1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.application.approved.v1' AND aggregate_id = '%s'",
-                              app),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.designation.granted.v1' AND aggregate_id = '%s'",
-                              designation),
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = "
+                         "'evaluation.application.approved.v1' AND aggregate_id = '%s'",
+                         app),
+        1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.designation.granted.v1' AND aggregate_id = '%s'",
+                                      designation),
                      1);
 
     Ccip__Evaluation__GetDesignationRequest gd = CCIP__EVALUATION__GET_DESIGNATION_REQUEST__INIT;
@@ -1346,7 +1272,7 @@ static void test_review_to_designation(void **state)
     assert_true(years >= 3 * 365 && years <= 3 * 366);
     assert_true(d->designation->next_reevaluation_us >
                 d->designation->valid_from_us + 360 * DAY_US);
-    s_free(d);
+    ccip_test_free(d);
 
     /* The applicant's view (intake consumes evaluation's events). */
     char sql[300];
@@ -1357,9 +1283,11 @@ static void test_review_to_designation(void **state)
     assert_int_equal(ccip_test_wait_count("intake", sql, 1, 15000), 1);
 
     /* A periodic re-evaluation moves the next one on; due ones are listed. */
-    s_number("WITH u AS (UPDATE designation SET next_reevaluation = now() - interval '1 day' "
-             "WHERE id = '%s' RETURNING 1) SELECT count(*) FROM u",
-             designation);
+    ccip_test_number(
+        &s_svc,
+        "WITH u AS (UPDATE designation SET next_reevaluation = now() - interval '1 day' "
+        "WHERE id = '%s' RETURNING 1) SELECT count(*) FROM u",
+        designation);
     Ccip__Evaluation__ListDesignationsRequest ld =
         CCIP__EVALUATION__LIST_DESIGNATIONS_REQUEST__INIT;
     ld.reevaluation_due = 1;
@@ -1368,7 +1296,7 @@ static void test_review_to_designation(void **state)
         "evaluation", STAFF, "evaluation.designation.list.v1", &ld.base,
         &ccip__evaluation__list_designations_reply__descriptor);
     assert_int_equal(dl->n_designations, 1);
-    s_free(dl);
+    ccip_test_free(dl);
     Ccip__Evaluation__ReevaluateRequest re = CCIP__EVALUATION__REEVALUATE_REQUEST__INIT;
     re.designation_id = designation;
     re.note = "annual visit: 410 enterprises, conditions met";
@@ -1377,12 +1305,12 @@ static void test_review_to_designation(void **state)
         &ccip__evaluation__designation_reply__descriptor);
     assert_true(d->designation->next_reevaluation_us > ccip_now_us() + 360 * DAY_US);
     assert_true(d->designation->last_reevaluated_at_us > 0);
-    s_free(d);
+    ccip_test_free(d);
     dl = (Ccip__Evaluation__ListDesignationsReply *)s_ok(
         "evaluation", STAFF, "evaluation.designation.list.v1", &ld.base,
         &ccip__evaluation__list_designations_reply__descriptor);
     assert_int_equal(dl->n_designations, 0);
-    s_free(dl);
+    ccip_test_free(dl);
 
     /* Revocation: office only, with reasons, once. */
     Ccip__Evaluation__RevokeDesignationRequest rv =
@@ -1397,9 +1325,10 @@ static void test_review_to_designation(void **state)
     assert_int_equal(s_ev(OFFICE, "evaluation.designation.revoke.v1", &rv.base, NULL, NULL), 0);
     assert_int_equal(s_ev(OFFICE, "evaluation.designation.revoke.v1", &rv.base, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'evaluation.designation.revoked.v1' AND aggregate_id = '%s'",
-                              designation),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.designation.revoked.v1' AND aggregate_id = '%s'",
+                                      designation),
                      1);
 }
 
@@ -1420,7 +1349,7 @@ static void test_special_funds_and_return(void **state)
         snprintf(id, sizeof id, "%s-S%d", p, i);
         assert_int_equal(s_expert(id, field, NULL), 0);
     }
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG", p);
     assert_int_equal(s_agency(id, a_uscc, 5, NULL), 0);
     s_only_agencies(p);
@@ -1429,19 +1358,21 @@ static void test_special_funds_and_return(void **state)
     Ccip__Evaluation__Case *c = s_get_case(case_id);
     char experts[4][48];
     assert_int_equal(s_live_experts(c, experts, 4), 2);
-    s_free(c);
+    ccip_test_free(c);
 
     /* The first expert finds a conflict: recorded, replaced. */
     assert_int_equal(s_declare(experts[0], case_id, 1, ""), CCIP__STATUS__INVALID_ARGUMENT);
     assert_int_equal(
         s_declare(experts[0], case_id, 1, "my brother-in-law is the applicant's director"), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM expert_conflict WHERE expert_id = '%s' AND "
-                              "org_uscc = '%s'",
-                              experts[0], uscc),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM expert_conflict WHERE expert_id = '%s' AND "
+                         "org_uscc = '%s'",
+                         experts[0], uscc),
+        1);
     c = s_get_case(case_id);
     assert_int_equal(s_live_experts(c, experts, 4), 2);
-    s_free(c);
+    ccip_test_free(c);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(s_declare(experts[i], case_id, 0, ""), 0);
         assert_int_equal(s_score(experts[i], case_id, version, 6 + i, 14, 3), 0);
@@ -1453,7 +1384,7 @@ static void test_special_funds_and_return(void **state)
     /* RETURNED for another investigation: a new round. */
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_RETURNED, 0, 0),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("return_to");
+    ccip_test_error_has(&s_svc, "return_to");
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_RETURNED, 0,
                               CCIP__EVALUATION__RETURN_TO__RETURN_TO_INVESTIGATION),
                      0);
@@ -1465,20 +1396,20 @@ static void test_special_funds_and_return(void **state)
     assert_int_equal(c->investigations[0]->status, CCIP__EVALUATION__TASK_STATUS__TASK_SUPERSEDED);
     assert_non_null(c->aggregate);
     assert_int_equal(c->aggregate->verdict, CCIP__EVALUATION__VERDICT__VERDICT_UNSPECIFIED);
-    s_free(c);
+    ccip_test_free(c);
     assert_int_equal(s_submit_to_office(case_id), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("the investigation report of agency");
+    ccip_test_error_has(&s_svc, "the investigation report of agency");
     assert_int_equal(s_report(id, case_id, CCIP__EVALUATION__VERDICT__VERDICT_MEETS), 0);
     assert_int_equal(s_submit_to_office(case_id), 0);
 
     /* The amount: 1 fen up to what was requested. */
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("recommended_fen");
+    ccip_test_error_has(&s_svc, "recommended_fen");
     assert_int_equal(
         s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 80000001, 0),
         CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("800000.00 yuan requested");
+    ccip_test_error_has(&s_svc, "800000.00 yuan requested");
     assert_int_equal(
         s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 60000000, 0), 0);
     c = s_get_case(case_id);
@@ -1486,7 +1417,7 @@ static void test_special_funds_and_return(void **state)
     assert_int_equal(c->n_decisions, 2);
     assert_int_equal(c->decisions[1]->recommended_fen, 60000000);
     assert_string_equal(c->designation_id, ""); /* funds are not designated */
-    s_free(c);
+    ccip_test_free(c);
 }
 
 /* Overdue tasks are listed and announced once; an expert sees only its own
@@ -1505,7 +1436,7 @@ static void test_overdue_and_roles(void **state)
         snprintf(id, sizeof id, "%s-O%d", p, i);
         assert_int_equal(s_expert(id, field, NULL), 0);
     }
-    s_uscc(a_uscc);
+    ccip_test_uscc("110108", a_uscc);
     snprintf(id, sizeof id, "%s-AG", p);
     assert_int_equal(s_agency(id, a_uscc, 5, NULL), 0);
     s_only_agencies(p);
@@ -1522,12 +1453,16 @@ static void test_overdue_and_roles(void **state)
     snprintf(late, sizeof late, "%s-O1", p);
     snprintf(soon, sizeof soon, "%s-O2", p);
     /* Test-owned time travel: one review is a day late, one due tomorrow. */
-    s_number("WITH u AS (UPDATE review SET due_at = now() - interval '1 day' WHERE case_id = '%s' "
-             "AND expert_id = '%s' RETURNING 1) SELECT count(*) FROM u",
-             case_id, late);
-    s_number("WITH u AS (UPDATE review SET due_at = now() + interval '1 day' WHERE case_id = '%s' "
-             "AND expert_id = '%s' RETURNING 1) SELECT count(*) FROM u",
-             case_id, soon);
+    ccip_test_number(
+        &s_svc,
+        "WITH u AS (UPDATE review SET due_at = now() - interval '1 day' WHERE case_id = '%s' "
+        "AND expert_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+        case_id, late);
+    ccip_test_number(
+        &s_svc,
+        "WITH u AS (UPDATE review SET due_at = now() + interval '1 day' WHERE case_id = '%s' "
+        "AND expert_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+        case_id, soon);
 
     Ccip__Evaluation__ListTasksRequest lt = CCIP__EVALUATION__LIST_TASKS_REQUEST__INIT;
     lt.overdue_only = 1;
@@ -1538,7 +1473,7 @@ static void test_overdue_and_roles(void **state)
     assert_int_equal(tasks->n_tasks, 1);
     assert_true(tasks->tasks[0]->overdue);
     assert_string_equal(tasks->tasks[0]->case_id, case_id);
-    s_free(tasks);
+    ccip_test_free(tasks);
     /* An expert sees its own tasks, whatever it asks for. */
     char actor[80];
     snprintf(actor, sizeof actor, "expert:%s", soon);
@@ -1549,7 +1484,7 @@ static void test_overdue_and_roles(void **state)
     assert_int_equal(tasks->n_tasks, 1);
     assert_string_equal(tasks->tasks[0]->subject_id, soon);
     assert_string_equal(tasks->tasks[0]->case_title, "Opera costume heritage workshop");
-    s_free(tasks);
+    ccip_test_free(tasks);
 
     Ccip__Evaluation__SweepRequest sw = CCIP__EVALUATION__SWEEP_REQUEST__INIT;
     assert_int_equal(
@@ -1560,22 +1495,26 @@ static void test_overdue_and_roles(void **state)
                                              &sw.base, &ccip__evaluation__sweep_reply__descriptor);
     assert_true(sr->overdue_published >= 1);
     assert_true(sr->reminders_published >= 1);
-    s_free(sr);
+    ccip_test_free(sr);
     sr = (Ccip__Evaluation__SweepReply *)s_ok("evaluation", STAFF, "evaluation.task.sweep.v1",
                                               &sw.base, &ccip__evaluation__sweep_reply__descriptor);
     assert_int_equal(sr->overdue_published, 0);
     assert_int_equal(sr->reminders_published, 0);
-    s_free(sr);
-    long long task = s_number("SELECT count(*) FROM outbox o JOIN review r ON r.id::text = "
-                              "o.aggregate_id WHERE o.type = 'evaluation.task.overdue.v1' AND "
-                              "r.case_id = '%s' AND r.expert_id = '%s'",
-                              case_id, late);
+    ccip_test_free(sr);
+    long long task =
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox o JOIN review r ON r.id::text = "
+                         "o.aggregate_id WHERE o.type = 'evaluation.task.overdue.v1' AND "
+                         "r.case_id = '%s' AND r.expert_id = '%s'",
+                         case_id, late);
     assert_int_equal(task, 1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox o JOIN review r ON r.id::text = "
-                              "o.aggregate_id WHERE o.type = 'evaluation.task.reminder.v1' AND "
-                              "r.case_id = '%s' AND r.expert_id = '%s'",
-                              case_id, soon),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox o JOIN review r ON r.id::text = "
+                         "o.aggregate_id WHERE o.type = 'evaluation.task.reminder.v1' AND "
+                         "r.case_id = '%s' AND r.expert_id = '%s'",
+                         case_id, soon),
+        1);
 
     /* Staff take the overdue review away: the third expert gets it. */
     Ccip__Evaluation__ReassignRequest ra = CCIP__EVALUATION__REASSIGN_REQUEST__INIT;
@@ -1593,38 +1532,18 @@ static void test_overdue_and_roles(void **state)
     assert_int_equal(ar->n_experts, 1);
     snprintf(id, sizeof id, "%s-O3", p);
     assert_string_equal(ar->experts[0]->id, id);
-    s_free(ar);
-    assert_int_equal(s_number("SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id = "
-                              "'%s' AND status = 'TASK_REASSIGNED'",
-                              case_id, late),
-                     1);
+    ccip_test_free(ar);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM review WHERE case_id = '%s' AND expert_id = "
+                         "'%s' AND status = 'TASK_REASSIGNED'",
+                         case_id, late),
+        1);
     /* Reassigned away: that expert may no longer act on the case. */
     assert_int_equal(s_declare(late, case_id, 0, ""), CCIP__STATUS__PERMISSION_DENIED);
 }
 
 /* ---- ccipctl ------------------------------------------------------------------- */
-
-/* Runs ccipctl with the suite's bus and keys; returns its exit status and
- * its standard output in out. */
-static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int s_ctl(char *out, size_t len, const char *fmt, ...)
-{
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd,
-             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
-             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
-             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* An application taken to a designation with ccipctl alone, the way staff,
  * an expert, an agency and the office would. */
@@ -1639,94 +1558,108 @@ static void test_ccipctl_walkthrough(void **state)
     s_accepted(call, CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION, "13211112222",
                "w@example.cn", 0, uscc, app);
     s_case_of(app, case_id);
-    s_uscc(a_uscc);
-    s_uscc(e_uscc);
+    ccip_test_uscc("110108", a_uscc);
+    ccip_test_uscc("110108", e_uscc);
 
-    assert_int_equal(s_ctl(out, sizeof out, "evaluation --help"), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "evaluation --help"), 0);
     assert_non_null(strstr(out, "evaluation assign propose"));
-    assert_int_equal(s_ctl(out, sizeof out, "evaluation assign make 2>/dev/null"), 2);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "evaluation assign make 2>/dev/null"),
+                     2);
     const char *staff = "--role staff --actor staff-li evaluation";
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "%s agency register %s-AG --name 'Capital Appraisal' --uscc %s "
-                           "--districts all --capacity 3",
-                           staff, p, a_uscc),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "%s agency register %s-AG --name 'Capital Appraisal' --uscc %s "
+                                   "--districts all --capacity 3",
+                                   staff, p, a_uscc),
                      0);
     s_only_agencies(p);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "%s expert register %s-EX --name 'Prof. Liu' --fields %s,animation "
-                           "--affiliation %s --district Xicheng --max-reviews 2 --email "
-                           "Liu@Example.cn",
-                           staff, p, field, e_uscc),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "%s expert register %s-EX --name 'Prof. Liu' --fields %s,animation "
+                      "--affiliation %s --district Xicheng --max-reviews 2 --email "
+                      "Liu@Example.cn",
+                      staff, p, field, e_uscc),
+        0);
     assert_non_null(strstr(out, "email: liu@example.cn"));
     /* A refusal by the service: exit 1 and the reason. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "%s expert register %s-EX2 --name X --fields %s --affiliation %s "
-                           "--district Xicheng --max-reviews 0 2>&1",
-                           staff, p, field, e_uscc),
-                     1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "%s expert register %s-EX2 --name X --fields %s --affiliation %s "
+                      "--district Xicheng --max-reviews 0 2>&1",
+                      staff, p, field, e_uscc),
+        1);
     assert_non_null(strstr(out, "max_concurrent_reviews"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json %s sheet publish talent_base_identification --criterion "
-                           "innovation:3:10 --criterion impact:2:20 --criterion feasibility:1:5 "
-                           "--threshold 60 --panel 1 --fields %s",
-                           staff, field),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--json %s sheet publish talent_base_identification --criterion "
+                      "innovation:3:10 --criterion impact:2:20 --criterion feasibility:1:5 "
+                      "--threshold 60 --panel 1 --fields %s",
+                      staff, field),
+        0);
     const char *v = strstr(out, "\"version\":");
     assert_non_null(v);
     int version = atoi(v + strlen("\"version\":"));
-    assert_int_equal(s_ctl(out, sizeof out, "%s assign propose %s", staff, case_id), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "%s assign propose %s", staff, case_id),
+                     0);
     assert_non_null(strstr(out, "dry_run: yes"));
     char line[128];
     snprintf(line, sizeof line, "id: %s-EX", p);
     assert_non_null(strstr(out, line));
-    assert_int_equal(s_ctl(out, sizeof out, "%s assign make %s", staff, case_id), 0);
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role expert --actor expert:%s-EX evaluation task list", p), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "%s assign make %s", staff, case_id),
+                     0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role expert --actor expert:%s-EX evaluation task list", p),
+                     0);
     assert_non_null(strstr(out, case_id));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role expert --actor expert:%s-EX evaluation review declare %s "
-                           "--statement 'no ties'",
-                           p, case_id),
-                     0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role expert --actor expert:%s-EX evaluation review submit %s "
-                           "--sheet-version %d --score 'innovation=8:new training model' --score "
-                           "'impact=16:serves the district' --score 'feasibility=4:sound budget'",
-                           p, case_id, version),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role expert --actor expert:%s-EX evaluation review declare %s "
+                      "--statement 'no ties'",
+                      p, case_id),
+        0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role expert --actor expert:%s-EX evaluation review submit %s "
+                      "--sheet-version %d --score 'innovation=8:new training model' --score "
+                      "'impact=16:serves the district' --score 'feasibility=4:sound budget'",
+                      p, case_id, version),
+        0);
     assert_non_null(strstr(out, "panel_complete: yes"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role agency --actor agency:%s-AG evaluation report file %s "
-                           "--visit 2020-01-01 --findings 'as declared' --verdict meets 2>&1",
-                           p, case_id),
-                     1); /* before the agency was assigned */
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role agency --actor agency:%s-AG evaluation report file %s "
+                      "--visit 2020-01-01 --findings 'as declared' --verdict meets 2>&1",
+                      p, case_id),
+        1); /* before the agency was assigned */
     char today[40];
     ccip_time_format_us(ccip_now_us(), today, sizeof today);
     today[10] = '\0';
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role agency --actor agency:%s-AG evaluation report file %s "
-                           "--visit %s --findings 'Classrooms and studios as declared.' "
-                           "--verdict meets --document "
-                           "visit.pdf:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00"
-                           "a08:application/pdf",
-                           p, case_id, today),
-                     0);
     assert_int_equal(
-        s_ctl(out, sizeof out, "%s case submit %s --note 'for Friday'", staff, case_id), 0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role office --actor office-zhao evaluation case decide %s "
-                           "--outcome approved --reasons 'meets every criterion'",
-                           case_id),
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role agency --actor agency:%s-AG evaluation report file %s "
+                      "--visit %s --findings 'Classrooms and studios as declared.' "
+                      "--verdict meets --document "
+                      "visit.pdf:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00"
+                      "a08:application/pdf",
+                      p, case_id, today),
+        0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "%s case submit %s --note 'for Friday'",
+                                   staff, case_id),
+                     0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role office --actor office-zhao evaluation case decide %s "
+                                   "--outcome approved --reasons 'meets every criterion'",
+                                   case_id),
                      0);
     assert_non_null(strstr(out, "status: CASE_APPROVED"));
     assert_non_null(strstr(out, "score_centi: 80.00"));
-    assert_int_equal(s_ctl(out, sizeof out, "--json %s case get --application %s", staff, app), 0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--json %s case get --application %s", staff, app),
+        0);
     assert_non_null(strstr(out, "\"status\":\"CASE_APPROVED\""));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li evaluation designation list "
-                           "--holder %s",
-                           uscc),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li evaluation designation list "
+                                   "--holder %s",
+                                   uscc),
                      0);
     assert_non_null(strstr(out, "certificate_no: CTB-"));
 }

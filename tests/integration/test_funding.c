@@ -37,6 +37,7 @@
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_producer.h"
+#include "ccip_test_svc.h"
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 
@@ -48,39 +49,9 @@
 #define DAY_US        (24LL * 3600 * 1000000)
 #define RACERS        16 /* concurrent confirmations */
 
-static ccip_test_env s_env;
-static void *s_ctx;
-static ccip_client *s_front;   /* front door: its actor claims are trusted */
-static ccip_client *s_service; /* a plain service key: role "service" */
-static char s_error[800];      /* the error sentence of the last refused command */
+static ccip_test_svc s_svc; /* the bus, funding, the clients, the last reply's sentence */
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static void s_fail_with_logs(const char *what)
-{
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
-}
-
-/* A fresh, valid unified social credit code, different in every call and
- * every run. */
-static void s_uscc(char out[CCIP_USCC_LEN + 1])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    static unsigned long long n;
-    if (!n)
-        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
-            1000000000ULL;
-    n = (n + 7919) % 1000000000ULL;
-    snprintf(out, CCIP_USCC_LEN + 1, "91110108%09llu", n);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
-}
 
 /* A fresh programme code: "T<time><n>". */
 static void s_code(char out[33])
@@ -89,109 +60,34 @@ static void s_code(char out[33])
     snprintf(out, 33, "T%lx-%d-%d", (unsigned long)time(NULL), (int)getpid() % 10000, ++n);
 }
 
-/* Sends `type` to funding with client c as (role, actor) through the front
- * door, or with the plain service key when role is NULL. id = NULL makes a
- * fresh command id. Returns the reply's status (error sentence in err), or
- * -1 when no reply came. When out is not NULL and the status is OK, *out is
- * the reply payload decoded as desc. */
+/* ccip_test_send_cmd on client c as (role, actor), keeping the sentence in
+ * err: for threads, which may not share s_svc.error. */
 static int s_send_on(ccip_client *c, const char *role, const char *actor, const char *type,
                      const ProtobufCMessage *msg, const char *id,
                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *err,
                      size_t errlen)
 {
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char fresh[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(fresh);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = (char *)(id ? id : fresh);
-    env.type = (char *)type;
-    env.actor_role = (char *)(role ? role : "");
-    env.actor_id = (char *)(actor ? actor : "");
-    env.payload.data = buf;
-    env.payload.len = len;
-    char cerr[256];
-    Ccip__Envelope *reply = ccip_client_call(c, "funding", &env, 10000, 3, cerr, sizeof cerr);
-    free(buf);
-    if (!reply) {
-        snprintf(err, errlen, "no reply: %s", cerr);
-        return -1;
-    }
-    int status = (int)reply->status;
-    snprintf(err, errlen, "%s", reply->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                   reply->payload.len + 1, cerr, sizeof cerr);
-        if (!*out)
-            snprintf(err, errlen, "could not decode the reply: %s", cerr);
-    }
-    ccip_envelope_free(&reply);
-    return status;
-}
-
-static int s_send(const char *role, const char *actor, const char *type,
-                  const ProtobufCMessage *msg, const char *id,
-                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
-{
-    return s_send_on(role ? s_front : s_service, role, actor, type, msg, id, desc, out, s_error,
-                     sizeof s_error);
-}
-
-/* s_send that must succeed. */
-static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
-                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
-{
-    ProtobufCMessage *out = NULL;
-    int status = s_send(role, actor, type, msg, NULL, desc, &out);
-    if (status != 0 || (desc && !out)) {
-        char what[1200];
-        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
-                 status, s_error);
-        s_fail_with_logs(what);
-    }
-    return out;
-}
-
-static void s_free(void *msg)
-{
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
-}
-
-/* Asserts that the last error contains `part`. */
-static void s_error_has(const char *part)
-{
-    if (!strstr(s_error, part)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
-        fail();
-    }
-}
-
-/* A number from funding's schema; the query is test-owned SQL with ids and
- * codes made here, never data from a reply. */
-static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long s_number(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return ccip_test_query_number("funding", sql);
+    ccip_test_cmd cmd = {.role = role,
+                         .actor = actor,
+                         .type = type,
+                         .msg = msg,
+                         .id = id,
+                         .out = desc,
+                         .via = c,
+                         .error = err,
+                         .error_len = errlen};
+    return ccip_test_send_cmd(&s_svc, &cmd, out);
 }
 
 /* Rows written by funding that a refused command must not add to. */
 static long long s_rows(void)
 {
-    return s_number("SELECT (SELECT count(*) FROM journal_entry) + (SELECT count(*) FROM "
-                    "journal_line) + (SELECT count(*) FROM budget_change) + (SELECT count(*) "
-                    "FROM outbox) + (SELECT count(*) FROM tranche) + (SELECT count(*) FROM "
-                    "payment) + (SELECT count(*) FROM programme) + (SELECT count(*) FROM "
-                    "budget_year)");
+    return ccip_test_number(
+        &s_svc, "SELECT (SELECT count(*) FROM journal_entry) + (SELECT count(*) FROM "
+                "journal_line) + (SELECT count(*) FROM budget_change) + (SELECT count(*) "
+                "FROM outbox) + (SELECT count(*) FROM tranche) + (SELECT count(*) FROM "
+                "payment) + (SELECT count(*) FROM programme) + (SELECT count(*) FROM "
+                "budget_year)");
 }
 
 /* ---- the stand-in evaluation and ip producers ----------------------------- */
@@ -218,7 +114,7 @@ static uint64_t s_fake_add(ccip_test_producer *f, const ProtobufCMessage *payloa
 static void s_fake_applied(ccip_test_producer *f)
 {
     if (ccip_test_producer_wait_applied(f, 20000) < 0)
-        s_fail_with_logs("funding did not apply the stand-in producer's events");
+        ccip_test_fail(&s_svc, "funding did not apply the stand-in producer's events");
 }
 
 /* A decision of the office about a fresh application. */
@@ -238,7 +134,7 @@ static void s_decision_init(s_decision *s, const char *programme, Ccip__Intake__
     memset(s, 0, sizeof *s);
     ccip_uuid_v7(s->application_id);
     ccip_uuid_v7(s->case_id);
-    s_uscc(s->uscc);
+    ccip_test_uscc("110108", s->uscc);
     snprintf(s->programme, sizeof s->programme, "%s", programme);
     s->decision = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
     s->decision.outcome = outcome;
@@ -269,14 +165,14 @@ static void s_award(const char *programme, int64_t requested, int64_t recommende
     s_fake_applied(s_eval);
     Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     g.application_id = s.application_id;
-    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
-        STAFF, "funding.award.get.v1", &g.base, &ccip__funding__award_reply__descriptor);
+    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)ccip_test_ok(
+        &s_svc, STAFF, "funding.award.get.v1", &g.base, &ccip__funding__award_reply__descriptor);
     snprintf(award_id, 37, "%s", r->award->id);
     if (uscc)
         snprintf(uscc, 19, "%s", s.uscc);
     if (app)
         snprintf(app, 37, "%s", s.application_id);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* Creates a programme with a tranche plan ("50:AGREEMENT_SIGNED" ...). */
@@ -299,7 +195,7 @@ static void s_programme(const char *code, const char *const *plan)
         ptrs[i] = &rules[i];
     }
     rq.tranche_plan = ptrs;
-    s_free(s_ok(STAFF, "funding.programme.create.v1", &rq.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "funding.programme.create.v1", &rq.base, NULL));
 }
 
 static const char *const S_PLAN_3[] = {"50:AGREEMENT_SIGNED", "30:MIDTERM_INSPECTION_PASSED",
@@ -314,7 +210,7 @@ static int s_set_budget(const char *code, int32_t year, const char *category, in
     rq.category = (char *)(category ? category : "");
     rq.budget_fen = fen;
     rq.reason = (char *)(reason ? reason : "annual appropriation");
-    return s_send(STAFF, "funding.budget.set.v1", &rq.base, NULL, NULL, NULL);
+    return ccip_test_send(&s_svc, STAFF, "funding.budget.set.v1", &rq.base, NULL, NULL, NULL);
 }
 
 static Ccip__Funding__Budget *s_budget(const char *code, int32_t year)
@@ -322,11 +218,11 @@ static Ccip__Funding__Budget *s_budget(const char *code, int32_t year)
     Ccip__Funding__GetBudgetRequest rq = CCIP__FUNDING__GET_BUDGET_REQUEST__INIT;
     rq.programme_code = (char *)code;
     rq.year = year;
-    Ccip__Funding__BudgetReply *r = (Ccip__Funding__BudgetReply *)s_ok(
-        STAFF, "funding.budget.get.v1", &rq.base, &ccip__funding__budget_reply__descriptor);
+    Ccip__Funding__BudgetReply *r = (Ccip__Funding__BudgetReply *)ccip_test_ok(
+        &s_svc, STAFF, "funding.budget.get.v1", &rq.base, &ccip__funding__budget_reply__descriptor);
     Ccip__Funding__Budget *b = r->budget;
     r->budget = NULL;
-    s_free(r);
+    ccip_test_free(r);
     return b;
 }
 
@@ -337,18 +233,19 @@ static int s_confirm(const char *award, int64_t amount, const char *category, co
     rq.amount_fen = amount;
     rq.category = (char *)(category ? category : "");
     rq.note = "";
-    return s_send(STAFF, "funding.award.confirm.v1", &rq.base, id, NULL, NULL);
+    return ccip_test_send(&s_svc, STAFF, "funding.award.confirm.v1", &rq.base, id, NULL, NULL);
 }
 
 static Ccip__Funding__Award *s_get_award(const char *role, const char *actor, const char *award)
 {
     Ccip__Funding__GetAwardRequest rq = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     rq.award_id = (char *)award;
-    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
-        role, actor, "funding.award.get.v1", &rq.base, &ccip__funding__award_reply__descriptor);
+    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)ccip_test_ok(
+        &s_svc, role, actor, "funding.award.get.v1", &rq.base,
+        &ccip__funding__award_reply__descriptor);
     Ccip__Funding__Award *w = r->award;
     r->award = NULL;
-    s_free(r);
+    ccip_test_free(r);
     return w;
 }
 
@@ -359,7 +256,7 @@ static int s_award_action(const char *verb, const char *award, const char *reaso
     Ccip__Funding__AwardActionRequest rq = CCIP__FUNDING__AWARD_ACTION_REQUEST__INIT;
     rq.award_id = (char *)award;
     rq.reason = (char *)(reason ? reason : "");
-    return s_send(STAFF, type, &rq.base, NULL, NULL, NULL);
+    return ccip_test_send(&s_svc, STAFF, type, &rq.base, NULL, NULL, NULL);
 }
 
 /* Requests tranche n of an award; writes the payment id when OK. */
@@ -369,11 +266,11 @@ static int s_request(const char *award, int32_t n, char payment[37])
     rq.award_id = (char *)award;
     rq.tranche_number = n;
     Ccip__Funding__PaymentReply *r = NULL;
-    int status = s_send(STAFF, "funding.payment.request.v1", &rq.base, NULL,
-                        &ccip__funding__payment_reply__descriptor, (ProtobufCMessage **)&r);
+    int status = ccip_test_send(&s_svc, STAFF, "funding.payment.request.v1", &rq.base, NULL,
+                                &ccip__funding__payment_reply__descriptor, (ProtobufCMessage **)&r);
     if (status == 0 && payment)
         snprintf(payment, 37, "%s", r->payment->id);
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
@@ -385,11 +282,11 @@ static int s_approve(const char *role, const char *actor, const char *payment, i
     rq.payment_id = (char *)payment;
     rq.payment_ref = "TREASURY-2027-0001";
     Ccip__Funding__PaymentReply *r = NULL;
-    int status = s_send(role, actor, "funding.payment.approve.v1", &rq.base, NULL,
-                        &ccip__funding__payment_reply__descriptor, (ProtobufCMessage **)&r);
+    int status = ccip_test_send(&s_svc, role, actor, "funding.payment.approve.v1", &rq.base, NULL,
+                                &ccip__funding__payment_reply__descriptor, (ProtobufCMessage **)&r);
     if (status == 0 && paid)
         *paid = r->payment->status == CCIP__FUNDING__PAYMENT_STATUS__PAYMENT_PAID;
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
@@ -398,7 +295,7 @@ static void s_pay(const char *award, int32_t n)
 {
     char payment[37];
     if (s_request(award, n, payment) != 0)
-        s_fail_with_logs(s_error);
+        ccip_test_fail(&s_svc, s_svc.error);
     int paid = 0;
     assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
     if (!paid)
@@ -416,12 +313,12 @@ static int s_inspect(const char *award, Ccip__Funding__InspectionKind kind,
     s.kind = kind;
     s.scheduled_for_us = ccip_now_us() + DAY_US;
     s.inspector = "inspector-sun";
-    Ccip__Funding__InspectionReply *r =
-        (Ccip__Funding__InspectionReply *)s_ok(STAFF, "funding.inspection.schedule.v1", &s.base,
-                                               &ccip__funding__inspection_reply__descriptor);
+    Ccip__Funding__InspectionReply *r = (Ccip__Funding__InspectionReply *)ccip_test_ok(
+        &s_svc, STAFF, "funding.inspection.schedule.v1", &s.base,
+        &ccip__funding__inspection_reply__descriptor);
     char id[37];
     snprintf(id, sizeof id, "%s", r->inspection->id);
-    s_free(r);
+    ccip_test_free(r);
     Ccip__Funding__RecordInspectionRequest rec = CCIP__FUNDING__RECORD_INSPECTION_REQUEST__INIT;
     rec.inspection_id = id;
     rec.finding = finding;
@@ -429,19 +326,20 @@ static int s_inspect(const char *award, Ccip__Funding__InspectionKind kind,
     rec.correct_by_us = finding == CCIP__FUNDING__FINDING__ISSUES ? ccip_now_us() + 30 * DAY_US : 0;
     rec.misused_fen = misused;
     r = NULL;
-    int status = s_send(STAFF, "funding.inspection.record.v1", &rec.base, NULL,
-                        &ccip__funding__inspection_reply__descriptor, (ProtobufCMessage **)&r);
+    int status =
+        ccip_test_send(&s_svc, STAFF, "funding.inspection.record.v1", &rec.base, NULL,
+                       &ccip__funding__inspection_reply__descriptor, (ProtobufCMessage **)&r);
     if (status == 0 && clawback)
         snprintf(clawback, 37, "%s", r->clawback ? r->clawback->id : "");
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
 static Ccip__Funding__VerifyLedgerReply *s_verify(void)
 {
     Ccip__Funding__VerifyLedgerRequest rq = CCIP__FUNDING__VERIFY_LEDGER_REQUEST__INIT;
-    return (Ccip__Funding__VerifyLedgerReply *)s_ok(
-        STAFF, "funding.ledger.verify.v1", &rq.base,
+    return (Ccip__Funding__VerifyLedgerReply *)ccip_test_ok(
+        &s_svc, STAFF, "funding.ledger.verify.v1", &rq.base,
         &ccip__funding__verify_ledger_reply__descriptor);
 }
 
@@ -450,9 +348,8 @@ static Ccip__Funding__VerifyLedgerReply *s_verify(void)
 static int s_group_setup(void **state)
 {
     (void)state;
-    if (ccip_test_env_init(&s_env) < 0)
-        return -1;
-    s_ctx = zmq_ctx_new();
+    static const ccip_test_svc_proc procs[] = {{"services/funding/funding", "funding", "funding-1"},
+                                               {NULL, NULL, NULL}};
     char v[32];
     snprintf(v, sizeof v, "%d", FOUR_EYES_FEN);
     setenv("CCIP_FUNDING_FOUR_EYES_ABOVE_FEN", v, 1);
@@ -460,34 +357,11 @@ static int s_group_setup(void **state)
     /* test_confirm_batch_mixed holds up both connections with one blocker
      * each while six commands queue behind them (8 workers). */
     setenv("CCIP_DB_CONNECTIONS", "2", 1);
-    if (ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/funding/funding", "funding", "funding-1") < 0)
+    if (ccip_test_svc_start(&s_svc, "funding", procs) < 0)
         return -1;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
-    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
-    if (!s_front || !s_service)
-        return -1;
-    /* Wait until funding answers (it migrates its schema first). */
-    for (int i = 0; i < 100; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s_service, "funding", &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            s_eval = ccip_test_producer_start(&s_env, s_ctx, "evaluation", "funding");
-            s_ip = ccip_test_producer_start(&s_env, s_ctx, "ip", "funding");
-            return s_eval && s_ip ? 0 : -1;
-        }
-    }
-    fprintf(stderr, "funding did not answer: %s\n", err);
-    ccip_test_env_cleanup(&s_env, 1);
-    return -1;
+    s_eval = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "evaluation", "funding");
+    s_ip = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "ip", "funding");
+    return s_eval && s_ip ? 0 : -1;
 }
 
 static int s_group_teardown(void **state)
@@ -495,9 +369,7 @@ static int s_group_teardown(void **state)
     (void)state;
     ccip_test_producer_stop(&s_eval);
     ccip_test_producer_stop(&s_ip);
-    ccip_client_destroy(&s_front);
-    ccip_client_destroy(&s_service);
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -514,14 +386,14 @@ static void test_programmes_and_budgets(void **state)
 
     Ccip__Funding__GetProgrammeRequest g = CCIP__FUNDING__GET_PROGRAMME_REQUEST__INIT;
     g.code = code;
-    Ccip__Funding__ProgrammeReply *p =
-        (Ccip__Funding__ProgrammeReply *)s_ok(NULL, NULL, "funding.programme.get.v1", &g.base,
-                                              &ccip__funding__programme_reply__descriptor);
+    Ccip__Funding__ProgrammeReply *p = (Ccip__Funding__ProgrammeReply *)ccip_test_ok(
+        &s_svc, NULL, NULL, "funding.programme.get.v1", &g.base,
+        &ccip__funding__programme_reply__descriptor);
     assert_int_equal(p->programme->n_tranche_plan, 3);
     assert_int_equal(p->programme->tranche_plan[1]->percent, 30);
     assert_int_equal(p->programme->tranche_plan[1]->condition,
                      CCIP__FUNDING__CONDITION__MIDTERM_INSPECTION_PASSED);
-    s_free(p);
+    ccip_test_free(p);
 
     assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, "appropriation 2027"), 0);
     assert_int_equal(s_set_budget(code, YEAR, NULL, 150000000, "supplementary appropriation"), 0);
@@ -542,27 +414,32 @@ static void test_programmes_and_budgets(void **state)
     assert_int_equal(b->changes[1]->from_fen, 100000000);
     assert_int_equal(b->changes[1]->to_fen, 150000000);
     assert_int_equal(b->changes[3]->from_fen, 0);
-    s_free(b);
+    ccip_test_free(b);
     /* Four entries: allocated, allocated, reduced, allotted; 2 lines each. */
     assert_int_equal(
-        s_number("SELECT count(*) FROM journal_entry WHERE programme_code = '%s'", code), 4);
-    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE programme_code = '%s' "
-                              "AND kind = 'ENTRY_BUDGET_REDUCED'",
-                              code),
-                     1);
+        ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry WHERE programme_code = '%s'",
+                         code),
+        4);
     assert_int_equal(
-        s_number("SELECT count(*) FROM outbox WHERE type = 'funding.budget.changed.v1' "
-                 "AND aggregate_id = '%s'",
-                 code),
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM journal_entry WHERE programme_code = '%s' "
+                         "AND kind = 'ENTRY_BUDGET_REDUCED'",
+                         code),
+        1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = 'funding.budget.changed.v1' "
+                         "AND aggregate_id = '%s'",
+                         code),
         4);
     /* The category cannot be given more than the pool holds. */
     assert_int_equal(s_set_budget(code, YEAR, "film", 90000001, "film line"), 9);
-    s_error_has("raise the year's total first");
+    ccip_test_error_has(&s_svc, "raise the year's total first");
     /* Another year of the same programme is separate. */
     assert_int_equal(s_set_budget(code, YEAR + 1, NULL, 5000, "next year"), 0);
     b = s_budget(code, YEAR + 1);
     assert_int_equal(b->budget_fen, 5000);
-    s_free(b);
+    ccip_test_free(b);
 }
 
 /* Bad input is refused with the field and the fix, and writes nothing. */
@@ -577,20 +454,20 @@ static void test_bad_input_writes_nothing(void **state)
     long long before = s_rows();
 
     assert_int_equal(s_set_budget(code, YEAR, NULL, 1000000, NULL), 9); /* no change */
-    s_error_has("is 10000.00 yuan already");
+    ccip_test_error_has(&s_svc, "is 10000.00 yuan already");
     assert_int_equal(s_set_budget(code, YEAR + 3, NULL, 0, NULL), 9); /* opens no empty year */
     assert_int_equal(s_set_budget(code, YEAR, NULL, -5, NULL), 3);
-    s_error_has("field `budget_fen` must be a positive amount");
+    ccip_test_error_has(&s_svc, "field `budget_fen` must be a positive amount");
     assert_int_equal(s_set_budget(unknown, YEAR, NULL, 100, NULL), 9);
-    s_error_has("there is no programme");
+    ccip_test_error_has(&s_svc, "there is no programme");
     assert_int_equal(s_set_budget(code, 1999, NULL, 100, NULL), 3);
-    s_error_has("field `year`");
+    ccip_test_error_has(&s_svc, "field `year`");
     assert_int_equal(s_set_budget(code, YEAR, NULL, 100, "\xff\xfe bad"), 3);
-    s_error_has("field `reason` is not valid UTF-8");
+    ccip_test_error_has(&s_svc, "field `reason` is not valid UTF-8");
     assert_int_equal(s_set_budget(code, YEAR, NULL, 100, ""), 3);
-    s_error_has("field `reason`");
+    ccip_test_error_has(&s_svc, "field `reason`");
     assert_int_equal(s_set_budget(code, YEAR, "bad/category", 100, NULL), 3);
-    s_error_has("field `category`");
+    ccip_test_error_has(&s_svc, "field `category`");
 
     /* A plan that does not add up to 100. */
     Ccip__Funding__CreateProgrammeRequest rq = CCIP__FUNDING__CREATE_PROGRAMME_REQUEST__INIT;
@@ -601,21 +478,27 @@ static void test_bad_input_writes_nothing(void **state)
     rq.name = "x";
     rq.tranche_plan = rules;
     rq.n_tranche_plan = 1;
-    assert_int_equal(s_send(STAFF, "funding.programme.create.v1", &rq.base, NULL, NULL, NULL), 3);
-    s_error_has("add up to 90, not 100");
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "funding.programme.create.v1", &rq.base, NULL, NULL, NULL),
+        3);
+    ccip_test_error_has(&s_svc, "add up to 90, not 100");
     /* The same code twice. */
     rq.code = code;
     r1.percent = 100;
-    assert_int_equal(s_send(STAFF, "funding.programme.create.v1", &rq.base, NULL, NULL, NULL), 6);
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "funding.programme.create.v1", &rq.base, NULL, NULL, NULL),
+        6);
     /* Roles: a grantee or a service may not set budgets. */
     Ccip__Funding__SetBudgetRequest sb = CCIP__FUNDING__SET_BUDGET_REQUEST__INIT;
     sb.programme_code = code;
     sb.year = YEAR;
     sb.budget_fen = 5;
     sb.reason = "x";
-    assert_int_equal(s_send(NULL, NULL, "funding.budget.set.v1", &sb.base, NULL, NULL, NULL), 7);
     assert_int_equal(
-        s_send("grantee", "org:x", "funding.budget.set.v1", &sb.base, NULL, NULL, NULL), 7);
+        ccip_test_send(&s_svc, NULL, NULL, "funding.budget.set.v1", &sb.base, NULL, NULL, NULL), 7);
+    assert_int_equal(ccip_test_send(&s_svc, "grantee", "org:x", "funding.budget.set.v1", &sb.base,
+                                    NULL, NULL, NULL),
+                     7);
 
     /* A closed year takes no budget change. */
     long long rows = s_rows();
@@ -624,17 +507,18 @@ static void test_bad_input_writes_nothing(void **state)
     c.programme_code = code;
     c.year = YEAR;
     c.reason = "fiscal year closed";
-    s_free(s_ok(STAFF, "funding.year.close.v1", &c.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "funding.year.close.v1", &c.base, NULL));
     rows = s_rows();
     assert_int_equal(s_set_budget(code, YEAR, NULL, 2000000, NULL), 9);
-    s_error_has("closed");
-    s_error_has("takes no budget changes");
-    assert_int_equal(s_send(STAFF, "funding.year.close.v1", &c.base, NULL, NULL, NULL), 9);
+    ccip_test_error_has(&s_svc, "closed");
+    ccip_test_error_has(&s_svc, "takes no budget changes");
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "funding.year.close.v1", &c.base, NULL, NULL, NULL), 9);
     assert_int_equal(s_rows(), rows);
     Ccip__Funding__Budget *b = s_budget(code, YEAR);
     assert_true(b->closed);
     assert_string_equal(b->close_reason, "fiscal year closed");
-    s_free(b);
+    ccip_test_free(b);
 }
 
 /* ---- awards ------------------------------------------------------------------------ */
@@ -670,36 +554,44 @@ static void test_award_from_decision(void **state)
     s_fake_applied(s_eval);
     ccip_test_sleep_ms(300); /* heartbeats keep coming: nothing is applied twice */
 
-    assert_int_equal(s_number("SELECT count(*) FROM award WHERE programme_code = '%s'", code), 3);
     assert_int_equal(
-        s_number("SELECT amount_fen FROM award WHERE application_id = '%s'", ok.application_id),
-        40000000);
+        ccip_test_number(&s_svc, "SELECT count(*) FROM award WHERE programme_code = '%s'", code),
+        3);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT amount_fen FROM award WHERE application_id = '%s'",
+                                      ok.application_id),
+                     40000000);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT amount_fen FROM award WHERE application_id = '%s'",
+                                      capped.application_id),
+                     30000000);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT amount_fen FROM award WHERE application_id = '%s'",
+                                      none.application_id),
+                     20000000);
     assert_int_equal(
-        s_number("SELECT amount_fen FROM award WHERE application_id = '%s'", capped.application_id),
-        30000000);
+        ccip_test_number(&s_svc, "SELECT count(*) FROM award WHERE application_id IN ('%s', '%s')",
+                         declined.application_id, cluster.application_id),
+        0);
     assert_int_equal(
-        s_number("SELECT amount_fen FROM award WHERE application_id = '%s'", none.application_id),
-        20000000);
-    assert_int_equal(s_number("SELECT count(*) FROM award WHERE application_id IN ('%s', '%s')",
-                              declined.application_id, cluster.application_id),
-                     0);
-    assert_int_equal(
-        s_number("SELECT count(*) FROM outbox WHERE type = 'funding.award.proposed.v1' "
-                 "AND aggregate_id = '%s'",
-                 ok.application_id),
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = 'funding.award.proposed.v1' "
+                         "AND aggregate_id = '%s'",
+                         ok.application_id),
         1);
 
     Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     g.application_id = ok.application_id;
-    Ccip__Funding__AwardReply *r = (Ccip__Funding__AwardReply *)s_ok(
-        NULL, NULL, "funding.award.get.v1", &g.base, &ccip__funding__award_reply__descriptor);
+    Ccip__Funding__AwardReply *r =
+        (Ccip__Funding__AwardReply *)ccip_test_ok(&s_svc, NULL, NULL, "funding.award.get.v1",
+                                                  &g.base, &ccip__funding__award_reply__descriptor);
     assert_int_equal(r->award->status, CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED);
     assert_int_equal(r->award->requested_fen, 50000000);
     assert_int_equal(r->award->recommended_fen, 40000000);
     assert_string_equal(r->award->grantee_uscc, ok.uscc);
     assert_string_equal(r->award->programme_code, code);
     assert_int_equal(r->award->n_tranches, 0);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 typedef struct {
@@ -711,9 +603,7 @@ typedef struct {
 static void *s_race(void *arg)
 {
     s_racer *r = arg;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
     rq.award_id = (char *)r->award;
     rq.category = "";
@@ -763,14 +653,15 @@ static void test_confirm_never_overspends(void **state)
     assert_int_equal(b->remaining_fen, each / 2);
     assert_int_equal(b->awards_committed, fit);
     assert_int_equal(b->awards_proposed, RACERS - fit);
-    s_free(b);
-    assert_int_equal(s_number("SELECT coalesce(sum(amount_fen), 0) FROM award WHERE "
-                              "programme_code = '%s' AND status = 'AWARD_COMMITTED'",
-                              code),
+    ccip_test_free(b);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT coalesce(sum(amount_fen), 0) FROM award WHERE "
+                                      "programme_code = '%s' AND status = 'AWARD_COMMITTED'",
+                                      code),
                      fit * each);
     Ccip__Funding__VerifyLedgerReply *v = s_verify();
     assert_true(v->ok);
-    s_free(v);
+    ccip_test_free(v);
 }
 
 /* One confirmation sent from its own client, with a chosen command id
@@ -787,9 +678,7 @@ typedef struct {
 static void *s_confirm_thread(void *arg)
 {
     s_confirmer *r = arg;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     Ccip__Funding__ConfirmAwardRequest rq = CCIP__FUNDING__CONFIRM_AWARD_REQUEST__INIT;
     rq.award_id = (char *)r->award;
     rq.amount_fen = r->amount;
@@ -816,7 +705,7 @@ static int s_same_as_read(const Ccip__Funding__Award *replied)
     int same = n1 == n2 && memcmp(b1, b2, n1) == 0;
     free(b1);
     free(b2);
-    s_free(read);
+    ccip_test_free(read);
     return same;
 }
 
@@ -856,8 +745,8 @@ static void test_confirm_batch_mixed(void **state)
         {.award = c, .id = dup_id}, /* the same command again: the same reply */
     };
     unsigned long long cmds0 = 0, batches0 = 0, cmds1 = 0, batches1 = 0;
-    assert_int_equal(ccip_test_ping_counts(&s_env, "funding", &cmds0, &batches0), 0);
-    long long entries_before = s_number("SELECT count(*) FROM journal_entry");
+    assert_int_equal(ccip_test_ping_counts(&s_svc.env, "funding", &cmds0, &batches0), 0);
+    long long entries_before = ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry");
 
     ccip_db *db = ccip_test_db_connect_in("funding", "funding");
     assert_non_null(db);
@@ -875,7 +764,7 @@ static void test_confirm_batch_mixed(void **state)
     ccip_db_destroy(&db);
     for (int i = 0; i < 8; i++)
         pthread_join(threads[i], NULL);
-    assert_int_equal(ccip_test_ping_counts(&s_env, "funding", &cmds1, &batches1), 0);
+    assert_int_equal(ccip_test_ping_counts(&s_svc.env, "funding", &cmds1, &batches1), 0);
 
     int want[8] = {0, 0, 0, 9, 0, 9, 0, 0};
     for (int i = 0; i < 8; i++)
@@ -909,33 +798,44 @@ static void test_confirm_batch_mixed(void **state)
     assert_int_equal(b->remaining_fen, 0);
     assert_int_equal(b->awards_committed, 5);
     assert_int_equal(b->awards_proposed, 1);
-    s_free(b);
+    ccip_test_free(b);
     /* Five entries, one per award committed; the refused one left no trace. */
-    assert_int_equal(s_number("SELECT count(*) FROM journal_entry") - entries_before, 5);
-    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE award_id = '%s'", c), 1);
-    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE award_id = '%s'", big), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM tranche WHERE award_id = '%s'", big), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM account WHERE award_id = '%s'", big), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM award WHERE id = '%s' AND status = "
-                              "'AWARD_PROPOSED' AND confirmed_at IS NULL",
-                              big),
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry") - entries_before, 5);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry WHERE award_id = '%s'", c), 1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry WHERE award_id = '%s'", big),
+        0);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM tranche WHERE award_id = '%s'", big), 0);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM account WHERE award_id = '%s'", big), 0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM award WHERE id = '%s' AND status = "
+                                      "'AWARD_PROPOSED' AND confirmed_at IS NULL",
+                                      big),
                      1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'funding.award.granted.v1' "
-                              "AND aggregate_id IN (SELECT application_id::text FROM award WHERE "
-                              "programme_code = '%s')",
-                              code),
-                     5);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = 'funding.award.granted.v1' "
+                         "AND aggregate_id IN (SELECT application_id::text FROM award WHERE "
+                         "programme_code = '%s')",
+                         code),
+        5);
     /* Two lines per entry. */
-    assert_int_equal(s_number("SELECT count(*) FROM journal_line l JOIN journal_entry e ON e.id = "
-                              "l.entry_id WHERE e.programme_code = '%s' AND e.kind = "
-                              "'ENTRY_AWARD_COMMITTED'",
-                              code),
-                     10);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM journal_line l JOIN journal_entry e ON e.id = "
+                         "l.entry_id WHERE e.programme_code = '%s' AND e.kind = "
+                         "'ENTRY_AWARD_COMMITTED'",
+                         code),
+        10);
     for (int i = 0; i < 8; i++)
-        s_free(w[i].reply);
+        ccip_test_free(w[i].reply);
     Ccip__Funding__VerifyLedgerReply *v = s_verify();
     assert_true(v->ok);
-    s_free(v);
+    ccip_test_free(v);
 }
 
 /* Confirming: the amount is at most the request, the programme and year
@@ -954,13 +854,13 @@ static void test_confirm_rules(void **state)
     s_award(other, 3000000, 2500000, lost, NULL, NULL); /* its programme does not exist */
     long long before = s_rows();
     assert_int_equal(s_confirm(award, -1, NULL, NULL), 3);
-    s_error_has("field `amount_fen` must be a positive amount");
+    ccip_test_error_has(&s_svc, "field `amount_fen` must be a positive amount");
     assert_int_equal(s_confirm(award, 3000001, NULL, NULL), 3);
-    s_error_has("above the 30000.00 yuan the applicant requested");
+    ccip_test_error_has(&s_svc, "above the 30000.00 yuan the applicant requested");
     assert_int_equal(s_confirm(award, 0, "nosuch", NULL), 9);
-    s_error_has("has no category \"nosuch\"");
+    ccip_test_error_has(&s_svc, "has no category \"nosuch\"");
     assert_int_equal(s_confirm(lost, 0, NULL, NULL), 9);
-    s_error_has("there is no programme");
+    ccip_test_error_has(&s_svc, "there is no programme");
     assert_int_equal(s_confirm("not-a-uuid", 0, NULL, NULL), 3);
     assert_int_equal(s_rows(), before);
 
@@ -968,37 +868,40 @@ static void test_confirm_rules(void **state)
     ccip_uuid_v7(id);
     assert_int_equal(s_confirm(award, 2800000, NULL, id), 0);
     assert_int_equal(s_confirm(award, 2800000, NULL, id), 0); /* the stored reply */
-    assert_int_equal(s_number("SELECT count(*) FROM journal_entry WHERE award_id = '%s'", award),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry WHERE award_id = '%s'", award),
+        1);
     assert_int_equal(s_confirm(award, 0, NULL, NULL), 9); /* a new id: not proposed any more */
-    s_error_has("is AWARD_COMMITTED");
+    ccip_test_error_has(&s_svc, "is AWARD_COMMITTED");
     Ccip__Funding__Award *w = s_get_award(STAFF, award);
     assert_int_equal(w->amount_fen, 2800000);
     assert_int_equal(w->n_tranches, 3);
     assert_int_equal(w->tranches[0]->amount_fen, 1400000);
     assert_int_equal(w->tranches[1]->amount_fen, 840000);
     assert_int_equal(w->tranches[2]->amount_fen, 560000);
-    s_free(w);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'funding.award.granted.v1' "
-                              "AND payload IS NOT NULL AND aggregate_type = 'application' AND "
-                              "aggregate_id = (SELECT application_id::text FROM award WHERE id = "
-                              "'%s')",
-                              award),
-                     1);
+    ccip_test_free(w);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = 'funding.award.granted.v1' "
+                         "AND payload IS NOT NULL AND aggregate_type = 'application' AND "
+                         "aggregate_id = (SELECT application_id::text FROM award WHERE id = "
+                         "'%s')",
+                         award),
+        1);
 
     /* The budget cannot be lowered below what is committed. */
     assert_int_equal(s_set_budget(code, YEAR, NULL, 2000000, "cut"), 9);
-    s_error_has("the lowest it can be set to is 28000.00 yuan");
+    ccip_test_error_has(&s_svc, "the lowest it can be set to is 28000.00 yuan");
 
     /* A closed year takes no new commitment. */
     Ccip__Funding__CloseYearRequest c = CCIP__FUNDING__CLOSE_YEAR_REQUEST__INIT;
     c.programme_code = code;
     c.year = YEAR;
     c.reason = "closed";
-    s_free(s_ok(STAFF, "funding.year.close.v1", &c.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "funding.year.close.v1", &c.base, NULL));
     before = s_rows();
     assert_int_equal(s_confirm(award2, 0, NULL, NULL), 9);
-    s_error_has("closed");
+    ccip_test_error_has(&s_svc, "closed");
     assert_int_equal(s_rows(), before);
     /* Rejecting a proposal needs a reason. */
     assert_int_equal(s_award_action("reject", award2, ""), 3);
@@ -1026,14 +929,14 @@ static void test_tranches_and_payments(void **state)
     assert_int_equal(w->tranches[1]->amount_fen, 900000);
     assert_int_equal(w->tranches[2]->amount_fen, 600001);
     assert_false(w->tranches[0]->condition_met);
-    s_free(w);
+    ccip_test_free(w);
 
     assert_int_equal(s_request(award, 1, NULL), 9);
-    s_error_has("its condition AGREEMENT_SIGNED does not hold");
+    ccip_test_error_has(&s_svc, "its condition AGREEMENT_SIGNED does not hold");
     assert_int_equal(s_request(award, 4, NULL), 3);
     assert_int_equal(s_award_action("sign", award, "signed in the office"), 0);
     assert_int_equal(s_request(award, 2, NULL), 9);
-    s_error_has("cannot be paid before tranche 1");
+    ccip_test_error_has(&s_svc, "cannot be paid before tranche 1");
 
     /* 15,000.00 yuan is above the four-eyes amount: two approvers. */
     assert_int_equal(s_request(award, 1, payment), 0);
@@ -1043,26 +946,30 @@ static void test_tranches_and_payments(void **state)
     assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
     assert_false(paid);
     assert_int_equal(s_approve(FINANCE_A, payment, NULL), 7);
-    s_error_has("two different approvers");
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
-                              app),
+    ccip_test_error_has(&s_svc, "two different approvers");
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
+                                      app),
                      0);
     assert_int_equal(s_approve(FINANCE_B, payment, &paid), 0);
     assert_true(paid);
     assert_int_equal(s_approve(FINANCE_B, payment, NULL), 9); /* paid: nothing to approve */
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
-                              app),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
-    assert_int_equal(s_number("SELECT count(*) FROM payment WHERE id = '%s' AND first_approver = "
-                              "'finance-wang' AND second_approver = 'finance-zhao'",
-                              payment),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM payment WHERE id = '%s' AND first_approver = "
+                         "'finance-wang' AND second_approver = 'finance-zhao'",
+                         payment),
+        1);
 
     /* Tranche 2 waits for a compliant mid-term inspection. */
     assert_int_equal(s_request(award, 2, NULL), 9);
-    s_error_has("MIDTERM_INSPECTION_PASSED");
+    ccip_test_error_has(&s_svc, "MIDTERM_INSPECTION_PASSED");
     assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__MIDTERM,
                                CCIP__FUNDING__FINDING__ISSUES, 0, NULL),
                      0);
@@ -1073,11 +980,11 @@ static void test_tranches_and_payments(void **state)
     /* Suspended: no payment, whatever the condition. */
     assert_int_equal(s_award_action("suspend", award, "audit of the accounts"), 0);
     assert_int_equal(s_request(award, 2, NULL), 9);
-    s_error_has("the award is suspended");
+    ccip_test_error_has(&s_svc, "the award is suspended");
     assert_int_equal(s_award_action("resume", award, "audit closed"), 0);
     s_pay(award, 2);
     assert_int_equal(s_request(award, 3, NULL), 9);
-    s_error_has("FINAL_REPORT_ACCEPTED");
+    ccip_test_error_has(&s_svc, "FINAL_REPORT_ACCEPTED");
 
     /* A pending request is cancelled by a suspension: approving it then
      * fails, naming the suspension. */
@@ -1088,7 +995,7 @@ static void test_tranches_and_payments(void **state)
     assert_int_equal(s_request(award2, 1, p2), 0);
     assert_int_equal(s_award_action("suspend", award2, "complaint received"), 0);
     assert_int_equal(s_approve(FINANCE_A, p2, NULL), 9);
-    s_error_has("cancelled");
+    ccip_test_error_has(&s_svc, "cancelled");
 
     /* Below the four-eyes amount one approval pays. */
     s_award(code, 10000, 10000, small, NULL, NULL);
@@ -1100,10 +1007,10 @@ static void test_tranches_and_payments(void **state)
 
     Ccip__Funding__Budget *b = s_budget(code, YEAR);
     assert_int_equal(b->disbursed_fen, 1500000 + 900000 + 5000);
-    s_free(b);
+    ccip_test_free(b);
     Ccip__Funding__VerifyLedgerReply *v = s_verify();
     assert_true(v->ok);
-    s_free(v);
+    ccip_test_free(v);
 }
 
 /* ---- use-of-funds reports ---------------------------------------------------------- */
@@ -1130,13 +1037,14 @@ static int s_save_report(const char *actor, const char *award, const char *repor
     rq.documents = docs;
     rq.n_documents = 1;
     Ccip__Funding__UseReportReply *r = NULL;
-    int status = s_send("grantee", actor, "funding.report.save.v1", &rq.base, NULL,
-                        &ccip__funding__use_report_reply__descriptor, (ProtobufCMessage **)&r);
+    int status =
+        ccip_test_send(&s_svc, "grantee", actor, "funding.report.save.v1", &rq.base, NULL,
+                       &ccip__funding__use_report_reply__descriptor, (ProtobufCMessage **)&r);
     if (status == 0 && id)
         snprintf(id, 37, "%s", r->report->id);
     if (status == 0)
         assert_int_equal(r->report->spent_fen, 1050050);
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
@@ -1148,7 +1056,7 @@ static int s_report_act(const char *role, const char *actor, const char *verb, c
     Ccip__Funding__ReportActionRequest rq = CCIP__FUNDING__REPORT_ACTION_REQUEST__INIT;
     rq.report_id = (char *)report;
     rq.note = (char *)(note ? note : "");
-    return s_send(role, actor, type, &rq.base, NULL, NULL, NULL);
+    return ccip_test_send(&s_svc, role, actor, type, &rq.base, NULL, NULL, NULL);
 }
 
 /* A grantee files reports on its own award only; a submitted report is
@@ -1165,7 +1073,7 @@ static void test_use_of_funds_reports(void **state)
     assert_int_equal(s_set_budget(code, YEAR, NULL, 100000000, NULL), 0);
     s_award(code, 2000000, 2000000, award, uscc, NULL);
     snprintf(actor, sizeof actor, "org:%s", uscc);
-    s_uscc(other_uscc);
+    ccip_test_uscc("110108", other_uscc);
     snprintf(other, sizeof other, "org:%s", other_uscc);
     /* Not before the award is confirmed. */
     assert_int_equal(s_save_report(actor, award, NULL, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
@@ -1182,11 +1090,13 @@ static void test_use_of_funds_reports(void **state)
     /* Locked: neither the grantee nor direct SQL can change it. */
     assert_int_equal(s_save_report(actor, award, report, CCIP__FUNDING__REPORT_KIND__INTERIM, NULL),
                      9);
-    s_error_has("locked");
+    ccip_test_error_has(&s_svc, "locked");
     assert_int_equal(
-        s_number("WITH d AS (DELETE FROM use_report_line WHERE report_id = '%s' RETURNING 1) "
-                 "SELECT count(*) FROM d",
-                 report),
+        ccip_test_number(
+            &s_svc,
+            "WITH d AS (DELETE FROM use_report_line WHERE report_id = '%s' RETURNING 1) "
+            "SELECT count(*) FROM d",
+            report),
         -1);
     assert_int_equal(s_report_act(STAFF, "return", report, ""), 3); /* a return needs a note */
     assert_int_equal(s_report_act(STAFF, "return", report, "add the bank statements"), 0);
@@ -1201,23 +1111,24 @@ static void test_use_of_funds_reports(void **state)
     assert_int_equal(w->n_reports, 1);
     assert_int_equal(w->reports[0]->status, CCIP__FUNDING__REPORT_STATUS__REPORT_ACCEPTED);
     assert_int_equal(w->reports[0]->submissions, 2);
-    s_free(w);
+    ccip_test_free(w);
     Ccip__Funding__GetAwardRequest g = CCIP__FUNDING__GET_AWARD_REQUEST__INIT;
     g.award_id = award;
-    assert_int_equal(s_send("grantee", other, "funding.award.get.v1", &g.base, NULL, NULL, NULL),
-                     7);
+    assert_int_equal(
+        ccip_test_send(&s_svc, "grantee", other, "funding.award.get.v1", &g.base, NULL, NULL, NULL),
+        7);
     Ccip__Funding__ListAwardsRequest l = CCIP__FUNDING__LIST_AWARDS_REQUEST__INIT;
-    Ccip__Funding__ListAwardsReply *lr =
-        (Ccip__Funding__ListAwardsReply *)s_ok("grantee", other, "funding.award.list.v1", &l.base,
-                                               &ccip__funding__list_awards_reply__descriptor);
+    Ccip__Funding__ListAwardsReply *lr = (Ccip__Funding__ListAwardsReply *)ccip_test_ok(
+        &s_svc, "grantee", other, "funding.award.list.v1", &l.base,
+        &ccip__funding__list_awards_reply__descriptor);
     assert_int_equal(lr->n_awards, 0);
-    s_free(lr);
+    ccip_test_free(lr);
 
     /* The final report gates the last tranche. */
     assert_int_equal(s_award_action("sign", award, ""), 0);
     s_pay(award, 1);
     assert_int_equal(s_request(award, 2, NULL), 9);
-    s_error_has("FINAL_REPORT_ACCEPTED");
+    ccip_test_error_has(&s_svc, "FINAL_REPORT_ACCEPTED");
     assert_int_equal(
         s_save_report(actor, award, NULL, CCIP__FUNDING__REPORT_KIND__FINAL, final_report), 0);
     assert_int_equal(s_report_act("grantee", actor, "submit", final_report, NULL), 0);
@@ -1226,7 +1137,7 @@ static void test_use_of_funds_reports(void **state)
     w = s_get_award(STAFF, award);
     assert_int_equal(w->status, CCIP__FUNDING__AWARD_STATUS__AWARD_COMPLETED);
     assert_int_equal(w->disbursed_fen, 2000000);
-    s_free(w);
+    ccip_test_free(w);
 }
 
 /* ---- inspections and clawback -------------------------------------------------------- */
@@ -1249,7 +1160,7 @@ static void test_misuse_and_clawback(void **state)
     assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__AD_HOC,
                                CCIP__FUNDING__FINDING__MISUSE, 1000001, NULL),
                      3);
-    s_error_has("field `misused_fen`");
+    ccip_test_error_has(&s_svc, "field `misused_fen`");
     assert_int_equal(s_inspect(award, CCIP__FUNDING__INSPECTION_KIND__AD_HOC,
                                CCIP__FUNDING__FINDING__MISUSE, 300000, clawback),
                      0);
@@ -1265,37 +1176,41 @@ static void test_misuse_and_clawback(void **state)
     assert_int_equal(w->n_inspections, 2);
     assert_int_equal(w->inspections[0]->finding, CCIP__FUNDING__FINDING__FINDING_UNSPECIFIED);
     assert_int_equal(w->inspections[1]->finding, CCIP__FUNDING__FINDING__MISUSE);
-    s_free(w);
+    ccip_test_free(w);
     const char *types[] = {"funding.inspection.recorded.v1", "funding.award.suspended.v1",
                            "funding.clawback.ordered.v1"};
     for (int i = 0; i < 3; i++)
-        assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = '%s' AND "
-                                  "aggregate_id = '%s'",
-                                  types[i], app),
+        assert_int_equal(ccip_test_number(&s_svc,
+                                          "SELECT count(*) FROM outbox WHERE type = '%s' AND "
+                                          "aggregate_id = '%s'",
+                                          types[i], app),
                          1);
     assert_int_equal(s_request(award, 2, NULL), 9);
-    s_error_has("suspended");
+    ccip_test_error_has(&s_svc, "suspended");
 
     Ccip__Funding__RecoverRequest rv = CCIP__FUNDING__RECOVER_REQUEST__INIT;
     rv.clawback_id = clawback;
     rv.amount_fen = 300001;
     rv.reference = "BANK-REF-1";
-    assert_int_equal(s_send(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, FINANCE_A, "funding.clawback.recover.v1", &rv.base,
+                                    NULL, NULL, NULL),
                      3);
     rv.amount_fen = 0;
-    assert_int_equal(s_send(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, FINANCE_A, "funding.clawback.recover.v1", &rv.base,
+                                    NULL, NULL, NULL),
                      3);
     rv.amount_fen = 100000;
-    s_free(s_ok(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL));
     rv.amount_fen = 200000;
     rv.reference = "BANK-REF-2";
-    Ccip__Funding__ClawbackReply *cr =
-        (Ccip__Funding__ClawbackReply *)s_ok(FINANCE_A, "funding.clawback.recover.v1", &rv.base,
-                                             &ccip__funding__clawback_reply__descriptor);
+    Ccip__Funding__ClawbackReply *cr = (Ccip__Funding__ClawbackReply *)ccip_test_ok(
+        &s_svc, FINANCE_A, "funding.clawback.recover.v1", &rv.base,
+        &ccip__funding__clawback_reply__descriptor);
     assert_int_equal(cr->clawback->status, CCIP__FUNDING__CLAWBACK_STATUS__CLAWBACK_RECOVERED);
     assert_int_equal(cr->clawback->n_recoveries, 2);
-    s_free(cr);
-    assert_int_equal(s_send(FINANCE_A, "funding.clawback.recover.v1", &rv.base, NULL, NULL, NULL),
+    ccip_test_free(cr);
+    assert_int_equal(ccip_test_send(&s_svc, FINANCE_A, "funding.clawback.recover.v1", &rv.base,
+                                    NULL, NULL, NULL),
                      9);
 
     Ccip__Funding__Budget *b = s_budget(code, YEAR);
@@ -1303,21 +1218,21 @@ static void test_misuse_and_clawback(void **state)
     assert_int_equal(b->clawed_back_fen, 300000);
     assert_int_equal(b->recovered_fen, 300000);
     assert_int_equal(b->committed_fen, 2000000);
-    s_free(b);
+    ccip_test_free(b);
 
     /* Terminating releases what was not paid back to the budget. */
     assert_int_equal(s_award_action("terminate", award, "misuse confirmed"), 0);
     b = s_budget(code, YEAR);
     assert_int_equal(b->committed_fen, 1000000);
     assert_int_equal(b->remaining_fen, 99000000);
-    s_free(b);
+    ccip_test_free(b);
     w = s_get_award(STAFF, award);
     assert_int_equal(w->status, CCIP__FUNDING__AWARD_STATUS__AWARD_TERMINATED);
     assert_int_equal(w->tranches[1]->status, CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_CANCELLED);
-    s_free(w);
+    ccip_test_free(w);
     Ccip__Funding__VerifyLedgerReply *v = s_verify();
     assert_true(v->ok);
-    s_free(v);
+    ccip_test_free(v);
 }
 
 /* ---- the ledger ------------------------------------------------------------------------ */
@@ -1334,32 +1249,38 @@ static void test_ledger_verify(void **state)
     Ccip__Funding__VerifyLedgerReply *v = s_verify();
     assert_true(v->ok);
     assert_true(v->entries >= 1);
-    s_free(v);
-    assert_int_equal(s_number("SELECT count(*) FROM (SELECT entry_id FROM journal_line GROUP BY "
-                              "entry_id HAVING sum(amount_fen) <> 0) x"),
-                     0);
+    ccip_test_free(v);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM (SELECT entry_id FROM journal_line GROUP BY "
+                                 "entry_id HAVING sum(amount_fen) <> 0) x"),
+        0);
 
     /* An unbalanced entry is refused when its transaction commits. */
-    long long entries = s_number("SELECT count(*) FROM journal_entry");
+    long long entries = ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry");
     assert_int_equal(
-        s_number("WITH e AS (INSERT INTO journal_entry (kind, programme_code, year, actor_id, "
-                 "actor_role) VALUES ('ENTRY_BUDGET_ALLOCATED', '%s', %d, 'x', 'x') RETURNING id) "
-                 "INSERT INTO journal_line (entry_id, account_id, amount_fen) SELECT e.id, a.id, "
-                 "5 FROM e, account a WHERE a.code = 'available:%s:%d:' RETURNING 1",
-                 code, YEAR, code, YEAR),
+        ccip_test_number(
+            &s_svc,
+            "WITH e AS (INSERT INTO journal_entry (kind, programme_code, year, actor_id, "
+            "actor_role) VALUES ('ENTRY_BUDGET_ALLOCATED', '%s', %d, 'x', 'x') RETURNING id) "
+            "INSERT INTO journal_line (entry_id, account_id, amount_fen) SELECT e.id, a.id, "
+            "5 FROM e, account a WHERE a.code = 'available:%s:%d:' RETURNING 1",
+            code, YEAR, code, YEAR),
         -1);
-    assert_int_equal(s_number("SELECT count(*) FROM journal_entry"), entries);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM journal_entry"), entries);
     /* Lines are append-only. */
-    assert_int_equal(s_number("WITH u AS (UPDATE journal_line SET amount_fen = amount_fen + 1 "
-                              "WHERE id = (SELECT max(id) FROM journal_line) RETURNING 1) "
-                              "SELECT count(*) FROM u"),
-                     -1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "WITH u AS (UPDATE journal_line SET amount_fen = amount_fen + 1 "
+                                 "WHERE id = (SELECT max(id) FROM journal_line) RETURNING 1) "
+                                 "SELECT count(*) FROM u"),
+        -1);
 
     /* A corrupted balance is found and named. */
-    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen + 13 "
-                              "WHERE code = 'available:%s:%d:' RETURNING 1) SELECT count(*) FROM u",
-                              code, YEAR),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH u AS (UPDATE account SET balance_fen = balance_fen + 13 "
+                         "WHERE code = 'available:%s:%d:' RETURNING 1) SELECT count(*) FROM u",
+                         code, YEAR),
+        1);
     v = s_verify();
     assert_false(v->ok);
     char want[64];
@@ -1372,69 +1293,37 @@ static void test_ledger_verify(void **state)
             assert_int_equal(v->accounts_mismatched[i]->journal_fen, 7700);
         }
     assert_true(found);
-    s_free(v);
+    ccip_test_free(v);
     /* So is a budget figure that disagrees with its appropriation. */
-    assert_int_equal(s_number("WITH u AS (UPDATE budget_year SET budget_fen = 1 WHERE "
-                              "programme_code = '%s' RETURNING 1) SELECT count(*) FROM u",
-                              code),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "WITH u AS (UPDATE budget_year SET budget_fen = 1 WHERE "
+                                      "programme_code = '%s' RETURNING 1) SELECT count(*) FROM u",
+                                      code),
                      1);
     v = s_verify();
     found = 0;
     for (size_t i = 0; i < v->n_figures_mismatched; i++)
         found += strstr(v->figures_mismatched[i]->what, code) != NULL;
     assert_int_equal(found, 1);
-    s_free(v);
+    ccip_test_free(v);
     /* Repair, so that the other tests' verifications stay clean. */
-    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen - 13 "
-                              "WHERE code = 'available:%s:%d:' RETURNING 1) SELECT count(*) FROM u",
-                              code, YEAR),
-                     1);
-    assert_int_equal(s_number("WITH u AS (UPDATE budget_year SET budget_fen = 7700 WHERE "
-                              "programme_code = '%s' RETURNING 1) SELECT count(*) FROM u",
-                              code),
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH u AS (UPDATE account SET balance_fen = balance_fen - 13 "
+                         "WHERE code = 'available:%s:%d:' RETURNING 1) SELECT count(*) FROM u",
+                         code, YEAR),
+        1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "WITH u AS (UPDATE budget_year SET budget_fen = 7700 WHERE "
+                                      "programme_code = '%s' RETURNING 1) SELECT count(*) FROM u",
+                                      code),
                      1);
     v = s_verify();
     assert_true(v->ok);
-    s_free(v);
+    ccip_test_free(v);
 }
 
 /* ---- ccipctl --------------------------------------------------------------------------- */
-
-/* Runs ccipctl with the suite's bus and keys; returns its exit status and
- * its standard output in out. */
-static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int s_ctl(char *out, size_t len, const char *fmt, ...)
-{
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd,
-             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
-             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
-             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The value of the first "key":"value" in a JSON text. */
-static void s_json_value(const char *json, const char *key, char *out, size_t len)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    out[0] = '\0';
-    if (!p)
-        return;
-    p += strlen(pat);
-    size_t n = strcspn(p, "\"");
-    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
-}
 
 /* The walk-through staff and finance do with ccipctl: a programme and its
  * budget, an approved project confirmed and its first tranche paid, the
@@ -1445,120 +1334,138 @@ static void test_ccipctl(void **state)
     static char out[65536];
     char code[33], award[64], payment[64], line[256];
     s_code(code);
-    assert_int_equal(s_ctl(out, sizeof out, "funding --help"), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "funding --help"), 0);
     assert_non_null(strstr(out, "budget set"));
-    assert_int_equal(s_ctl(out, sizeof out, "funding budget set 2>/dev/null"), 2);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li funding programme create %s --name "
-                           "'Creative fund' --tranche 50:AGREEMENT_SIGNED:on-signing --tranche "
-                           "30:midterm_inspection_passed --tranche 20:FINAL_REPORT_ACCEPTED",
-                           code),
-                     0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "funding budget set 2>/dev/null"), 2);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-li funding programme create %s --name "
+                      "'Creative fund' --tranche 50:AGREEMENT_SIGNED:on-signing --tranche "
+                      "30:midterm_inspection_passed --tranche 20:FINAL_REPORT_ACCEPTED",
+                      code),
+        0);
     assert_non_null(strstr(out, "50% on AGREEMENT_SIGNED"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li funding budget set %s 2027 "
-                           "1000000.00 --reason 'appropriation 2027'",
-                           code),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding budget set %s 2027 "
+                                   "1000000.00 --reason 'appropriation 2027'",
+                                   code),
                      0);
     assert_non_null(strstr(out, "1000000.00"));
     /* Refused by the service: exit code 1 and the sentence. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li funding budget set %s 2027 5 2>&1", code),
-                     1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-li funding budget set %s 2027 5 2>&1", code),
+        1);
     assert_non_null(strstr(out, "field `reason`"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li funding budget set %s 2027 -5 "
-                           "--reason x 2>&1",
-                           code),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding budget set %s 2027 -5 "
+                                   "--reason x 2>&1",
+                                   code),
                      1);
 
     s_award(code, 30000000, 20000050, award, NULL, NULL);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li funding award list --csv --programme %s",
-                           code),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-li funding award list --csv --programme %s",
+                      code),
+        0);
     assert_non_null(strstr(out, "award,application,programme"));
     assert_non_null(strstr(out, "AWARD_PROPOSED"));
     assert_non_null(strstr(out, "200000.50"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role staff --actor staff-li funding award confirm %s "
-                           "--note 'as recommended'",
-                           award),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role staff --actor staff-li funding award confirm %s "
+                                   "--note 'as recommended'",
+                                   award),
                      0);
     assert_non_null(strstr(out, "\"status\":\"AWARD_COMMITTED\""));
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor staff-li funding award sign %s", award), 0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role staff --actor staff-li funding payment request %s 1",
-                           award),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding award sign %s", award),
                      0);
-    s_json_value(out, "id", payment, sizeof payment);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--json --role staff --actor staff-li funding payment request %s 1", award),
+        0);
+    ccip_test_json_value(out, "id", payment, sizeof payment);
     assert_true(ccip_uuid_valid(payment));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role finance --actor finance-wang funding payment approve %s "
-                           "--ref T-1",
-                           payment),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role finance --actor finance-wang funding payment approve %s "
+                                   "--ref T-1",
+                                   payment),
                      0);
     assert_non_null(strstr(out, "PAYMENT_PENDING")); /* 100,000.25 yuan: four eyes */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role finance --actor finance-wang funding payment approve %s 2>&1",
-                           payment),
-                     1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role finance --actor finance-wang funding payment approve %s 2>&1",
+                      payment),
+        1);
     assert_non_null(strstr(out, "PERMISSION_DENIED"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role finance --actor finance-zhao funding payment approve %s "
-                           "--ref T-1",
-                           payment),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role finance --actor finance-zhao funding payment approve %s "
+                                   "--ref T-1",
+                                   payment),
                      0);
     assert_non_null(strstr(out, "PAYMENT_PAID"));
 
     /* The staff report: a table, JSON and one CSV table. */
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor staff-li funding summary %s 2027", code), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding summary %s 2027", code),
+                     0);
     assert_non_null(strstr(out, "disbursed"));
     assert_non_null(strstr(out, "100000.25"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role staff --actor staff-li funding summary %s 2027", code),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role staff --actor staff-li funding summary %s 2027",
+                                   code),
                      0);
     assert_non_null(strstr(out, "\"disbursed_fen\":10000025"));
     assert_non_null(strstr(out, "\"committed_fen\":20000050"));
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor staff-li funding summary %s 2027 --csv", code),
-        0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding summary %s 2027 --csv",
+                                   code),
+                     0);
     snprintf(line, sizeof line,
              "year,%s,2027,,open,1000000.00,200000.50,100000.25,0.00,0.00,"
              "799999.50",
              code);
     assert_non_null(strstr(out, line));
     assert_non_null(strstr(out, "kind,programme,year,id,status"));
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor staff-li funding award show %s --csv", award),
-        0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding award show %s --csv",
+                                   award),
+                     0);
     assert_non_null(strstr(out, ",1,50,100000.25,AGREEMENT_SIGNED,true,TRANCHE_PAID,"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li funding journal --award %s --csv", award),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li funding journal --award %s --csv",
+                                   award),
                      0);
     assert_non_null(strstr(out, "ENTRY_AWARD_COMMITTED"));
     assert_non_null(strstr(out, "ENTRY_TRANCHE_DISBURSED"));
 
     /* The ledger verifies: exit 0; corrupted: exit 1 and the account named. */
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
     assert_non_null(strstr(out, "ledger verifies"));
-    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen + 1 "
-                              "WHERE code = 'disbursed:%s' RETURNING 1) SELECT count(*) FROM u",
-                              award),
-                     1);
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH u AS (UPDATE account SET balance_fen = balance_fen + 1 "
+                         "WHERE code = 'disbursed:%s' RETURNING 1) SELECT count(*) FROM u",
+                         award),
+        1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor staff-li funding verify"), 1);
     assert_non_null(strstr(out, "DOES NOT VERIFY"));
     assert_non_null(strstr(out, award));
-    assert_int_equal(s_ctl(out, sizeof out, "--json --role staff --actor staff-li funding verify"),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role staff --actor staff-li funding verify"),
                      1);
     assert_non_null(strstr(out, "\"ok\":false"));
-    assert_int_equal(s_number("WITH u AS (UPDATE account SET balance_fen = balance_fen - 1 "
-                              "WHERE code = 'disbursed:%s' RETURNING 1) SELECT count(*) FROM u",
-                              award),
-                     1);
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH u AS (UPDATE account SET balance_fen = balance_fen - 1 "
+                         "WHERE code = 'disbursed:%s' RETURNING 1) SELECT count(*) FROM u",
+                         award),
+        1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor staff-li funding verify"), 0);
 }
 
 /* ---- ip disputes ------------------------------------------------------------------------ */
@@ -1586,9 +1493,10 @@ static void test_ip_dispute_holds_tranches(void **state)
     Ccip__Funding__LinkWorkRequest lw = CCIP__FUNDING__LINK_WORK_REQUEST__INIT;
     lw.award_id = award;
     lw.work_id = "not-a-work";
-    assert_int_equal(s_send(STAFF, "funding.award.link_work.v1", &lw.base, NULL, NULL, NULL), 3);
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "funding.award.link_work.v1", &lw.base, NULL, NULL, NULL), 3);
     lw.work_id = work;
-    s_free(s_ok(STAFF, "funding.award.link_work.v1", &lw.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "funding.award.link_work.v1", &lw.base, NULL));
     assert_int_equal(s_request(award, 1, payment), 0); /* not held yet */
 
     Ccip__Ip__DisputeRuled d = CCIP__IP__DISPUTE_RULED__INIT;
@@ -1600,19 +1508,19 @@ static void test_ip_dispute_holds_tranches(void **state)
     s_fake_applied(s_ip);
 
     assert_int_equal(s_approve(FINANCE_A, payment, NULL), 9);
-    s_error_has("held because ip dispute");
-    s_error_has(work);
+    ccip_test_error_has(&s_svc, "held because ip dispute");
+    ccip_test_error_has(&s_svc, work);
     Ccip__Funding__CancelPaymentRequest c = CCIP__FUNDING__CANCEL_PAYMENT_REQUEST__INIT;
     c.payment_id = payment;
     c.reason = "held by the ip dispute";
-    s_free(s_ok(STAFF, "funding.payment.cancel.v1", &c.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "funding.payment.cancel.v1", &c.base, NULL));
     assert_int_equal(s_request(award, 1, NULL), 9);
-    s_error_has(dispute);
+    ccip_test_error_has(&s_svc, dispute);
     Ccip__Funding__Award *w = s_get_award(STAFF, award);
     assert_non_null(strstr(w->ip_hold, dispute));
     assert_int_equal(w->n_work_ids, 1);
     assert_string_equal(w->work_ids[0], work);
-    s_free(w);
+    ccip_test_free(w);
     s_pay(other, 1); /* not linked to the work */
 
     /* ip lifts the freeze (the ruling was overturned): the hold is released,
@@ -1621,13 +1529,14 @@ static void test_ip_dispute_holds_tranches(void **state)
     assert_true(ccip_test_producer_add(s_ip, "ip.dispute.lifted.v1", "dispute", dispute, &d.base,
                                        "staff-wu", "staff") > 0);
     s_fake_applied(s_ip);
-    assert_int_equal(s_number("SELECT count(*) FROM work_hold WHERE dispute_id = '%s' AND "
-                              "released_at IS NOT NULL AND release_reasons = '%s'",
-                              dispute, d.reasons),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM work_hold WHERE dispute_id = '%s' AND "
+                                      "released_at IS NOT NULL AND release_reasons = '%s'",
+                                      dispute, d.reasons),
                      1);
     w = s_get_award(STAFF, award);
     assert_string_equal(w->ip_hold, "");
-    s_free(w);
+    ccip_test_free(w);
     assert_int_equal(s_request(award, 1, NULL), 0);
 }
 

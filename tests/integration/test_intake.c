@@ -34,6 +34,7 @@
 #include "ccip_sock.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_producer.h"
+#include "ccip_test_svc.h"
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 
@@ -42,127 +43,10 @@
 #define HOUR_US       (3600LL * 1000000)
 #define DAY_US        (24 * HOUR_US)
 
-static ccip_test_env s_env;
-static void *s_ctx;
-static ccip_client *s_front;   /* front door: its actor claims are trusted */
-static ccip_client *s_service; /* a plain service key: role "service" */
-static pid_t s_intake;         /* the running intake replica */
-static char s_error[600];      /* the error sentence of the last refused command */
+static ccip_test_svc s_svc; /* the bus, intake, the clients, the last reply's sentence */
+static pid_t s_intake;      /* the running intake replica */
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static void s_fail_with_logs(const char *what)
-{
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
-}
-
-/* A fresh, valid unified social credit code (GB 32100-2015 check
- * character), different in every call and every run. */
-static void s_uscc(char out[CCIP_USCC_LEN + 1])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    static unsigned long long n;
-    if (!n)
-        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
-            1000000000ULL;
-    n = (n + 7919) % 1000000000ULL;
-    snprintf(out, CCIP_USCC_LEN + 1, "91110105%09llu", n);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
-}
-
-/* Sends `type` to intake with payload msg, as (role, actor) through the
- * front door, or with the plain service key when role is NULL. id = NULL
- * makes a fresh command id. Returns the reply's status (the error sentence
- * is kept in s_error), or -1 when no reply came. When out is not NULL and
- * the status is OK, *out is the reply payload decoded as desc. */
-static int s_send(const char *role, const char *actor, const char *type,
-                  const ProtobufCMessage *msg, const char *id,
-                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
-{
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char fresh[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(fresh);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = (char *)(id ? id : fresh);
-    env.type = (char *)type;
-    env.actor_role = (char *)(role ? role : "");
-    env.actor_id = (char *)(actor ? actor : "");
-    env.payload.data = buf;
-    env.payload.len = len;
-    char err[256];
-    Ccip__Envelope *reply =
-        ccip_client_call(role ? s_front : s_service, "intake", &env, 5000, 3, err, sizeof err);
-    free(buf);
-    if (!reply) {
-        snprintf(s_error, sizeof s_error, "no reply: %s", err);
-        return -1;
-    }
-    int status = (int)reply->status;
-    snprintf(s_error, sizeof s_error, "%s", reply->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                   reply->payload.len + 1, err, sizeof err);
-        if (!*out)
-            snprintf(s_error, sizeof s_error, "could not decode the reply: %s", err);
-    }
-    ccip_envelope_free(&reply);
-    return status;
-}
-
-/* s_send that must succeed. */
-static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
-                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
-{
-    ProtobufCMessage *out = NULL;
-    int status = s_send(role, actor, type, msg, NULL, desc, &out);
-    if (status != 0 || (desc && !out)) {
-        char what[800];
-        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
-                 status, s_error);
-        s_fail_with_logs(what);
-    }
-    return out;
-}
-
-static void s_free(void *msg)
-{
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
-}
-
-/* Asserts that the last error contains `part`. */
-static void s_error_has(const char *part)
-{
-    if (!strstr(s_error, part)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
-        fail();
-    }
-}
-
-/* A number from intake's schema; the query is test-owned SQL and ids are
- * UUIDs or codes made here, never data from a reply. */
-static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long s_number(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return ccip_test_query_number("intake", sql);
-}
 
 /* Whole seconds, so that the times in messages are predictable. */
 static int64_t s_now_s_us(void)
@@ -213,10 +97,10 @@ static void s_open_call(const s_call_spec *spec, char id[CCIP_UUID_STRLEN + 1])
         rq.fund_programme_code = "CCI-2027";
         rq.max_request_fen = spec->max_request_fen ? spec->max_request_fen : 500000000;
     }
-    Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)s_ok(
-        STAFF, "intake.call.open.v1", &rq.base, &ccip__intake__call_reply__descriptor);
+    Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)ccip_test_ok(
+        &s_svc, STAFF, "intake.call.open.v1", &rq.base, &ccip__intake__call_reply__descriptor);
     snprintf(id, CCIP_UUID_STRLEN + 1, "%s", r->call->id);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* Registers a fresh organisation (as itself); verifies it when asked.
@@ -224,7 +108,7 @@ static void s_open_call(const s_call_spec *spec, char id[CCIP_UUID_STRLEN + 1])
 static void s_org(Ccip__Intake__OrganisationType type, int verify, char uscc[CCIP_USCC_LEN + 1],
                   char actor[CCIP_USCC_LEN + 5])
 {
-    s_uscc(uscc);
+    ccip_test_uscc("110105", uscc);
     snprintf(actor, CCIP_USCC_LEN + 5, "org:%s", uscc);
     Ccip__Intake__RegisterOrganisationRequest rq =
         CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
@@ -236,12 +120,13 @@ static void s_org(Ccip__Intake__OrganisationType type, int verify, char uscc[CCI
     rq.contact_name = "李明";
     rq.contact_phone = "010-6512 3456";
     rq.contact_email = "office@example.cn";
-    s_free(s_ok("applicant", actor, "intake.organisation.register.v1", &rq.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, "applicant", actor, "intake.organisation.register.v1",
+                                &rq.base, NULL));
     if (verify) {
         Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
         v.uscc = uscc;
         v.note = "licence checked against the register";
-        s_free(s_ok(STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+        ccip_test_free(ccip_test_ok(&s_svc, STAFF, "intake.organisation.verify.v1", &v.base, NULL));
     }
 }
 
@@ -314,11 +199,12 @@ static int s_try_draft(const char *actor, const char *uscc, const char *call_id,
     rq.applicant_uscc = (char *)uscc;
     rq.content = content;
     Ccip__Intake__ApplicationReply *r = NULL;
-    int status = s_send("applicant", actor, "intake.application.draft.v1", &rq.base, command_id,
-                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r);
+    int status = ccip_test_send(&s_svc, "applicant", actor, "intake.application.draft.v1", &rq.base,
+                                command_id, &ccip__intake__application_reply__descriptor,
+                                (ProtobufCMessage **)&r);
     if (status == 0 && id)
         snprintf(id, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
@@ -329,8 +215,8 @@ static void s_draft(const char *actor, const char *uscc, const char *call_id,
     int status = s_try_draft(actor, uscc, call_id, s_content(&st, kind, requested), NULL, id);
     if (status != 0) {
         char what[800];
-        snprintf(what, sizeof what, "draft: status %d: %s", status, s_error);
-        s_fail_with_logs(what);
+        snprintf(what, sizeof what, "draft: status %d: %s", status, s_svc.error);
+        ccip_test_fail(&s_svc, what);
     }
 }
 
@@ -347,11 +233,12 @@ static int s_add_doc(const char *actor, const char *app, const char *doc_type, c
     rq.content.data = (uint8_t *)data;
     rq.content.len = len;
     Ccip__Intake__DocumentReply *r = NULL;
-    int status = s_send("applicant", actor, "intake.application.document.add.v1", &rq.base, NULL,
-                        &ccip__intake__document_reply__descriptor, (ProtobufCMessage **)&r);
+    int status =
+        ccip_test_send(&s_svc, "applicant", actor, "intake.application.document.add.v1", &rq.base,
+                       NULL, &ccip__intake__document_reply__descriptor, (ProtobufCMessage **)&r);
     if (status == 0 && dedup)
         *dedup = r->deduplicated;
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
@@ -365,19 +252,19 @@ static int s_act(const char *role, const char *actor, const char *verb, const ch
     Ccip__Intake__ApplicationActionRequest rq = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
     rq.application_id = (char *)app;
     rq.reason = (char *)(reason ? reason : "");
-    return s_send(role, actor, type, &rq.base, command_id, NULL, NULL);
+    return ccip_test_send(&s_svc, role, actor, type, &rq.base, command_id, NULL, NULL);
 }
 
 static Ccip__Intake__Application *s_get(const char *role, const char *actor, const char *app)
 {
     Ccip__Intake__GetApplicationRequest rq = CCIP__INTAKE__GET_APPLICATION_REQUEST__INIT;
     rq.application_id = (char *)app;
-    Ccip__Intake__ApplicationReply *r =
-        (Ccip__Intake__ApplicationReply *)s_ok(role, actor, "intake.application.get.v1", &rq.base,
-                                               &ccip__intake__application_reply__descriptor);
+    Ccip__Intake__ApplicationReply *r = (Ccip__Intake__ApplicationReply *)ccip_test_ok(
+        &s_svc, role, actor, "intake.application.get.v1", &rq.base,
+        &ccip__intake__application_reply__descriptor);
     Ccip__Intake__Application *a = r->application;
     r->application = NULL;
-    s_free(r);
+    ccip_test_free(r);
     return a;
 }
 
@@ -395,59 +282,30 @@ static void s_ready(const char *actor, const char *uscc, const char *call,
 
 /* ---- set-up ------------------------------------------------------------------ */
 
-/* Waits until intake answers a ping (it migrates its schema first).
- * Returns 0, or -1 after printing why. */
-static int s_wait_for_intake(void)
-{
-    char err[256] = "";
-    for (int i = 0; i < 100; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s_service, "intake", &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            return 0;
-        }
-    }
-    fprintf(stderr, "intake did not answer: %s\n", err);
-    return -1;
-}
-
 static int s_group_setup(void **state)
 {
     (void)state;
-    if (ccip_test_env_init(&s_env) < 0)
-        return -1;
-    s_ctx = zmq_ctx_new();
     char v[32];
     snprintf(v, sizeof v, "%d", MAX_DOC_BYTES);
     setenv("CCIP_INTAKE_MAX_DOCUMENT_BYTES", v, 1);
     setenv("CCIP_INTAKE_CLOSE_CHECK_SECONDS", "1", 1); /* test_calls_close_themselves */
-    if (ccip_test_start_bus(&s_env) < 0 ||
-        (s_intake =
-             ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1")) < 0)
-        return -1;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
-    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
-    if (!s_front || !s_service || s_wait_for_intake() < 0) {
-        ccip_test_env_cleanup(&s_env, 1);
+    /* Started by hand rather than by ccip_test_svc_start: the restart test
+     * needs the replica's pid. */
+    if (ccip_test_svc_init(&s_svc, "intake") < 0 || ccip_test_start_bus(&s_svc.env) < 0 ||
+        (s_intake = ccip_test_start_service(&s_svc.env, "services/intake/intake", "intake",
+                                            "intake-1")) < 0 ||
+        ccip_test_svc_wait(&s_svc, "intake") < 0) {
+        ccip_test_env_cleanup(&s_svc.env, 1);
         return -1;
     }
+    s_svc.timeout_ms = 5000;
     return 0;
 }
 
 static int s_group_teardown(void **state)
 {
     (void)state;
-    ccip_client_destroy(&s_front);
-    ccip_client_destroy(&s_service);
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -464,34 +322,36 @@ static void test_calls(void **state)
                         .eligible = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE};
     char call[37];
     s_open_call(&spec, call);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'intake.call.opened.v1' "
-                              "AND aggregate_id = '%s'",
-                              call),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = 'intake.call.opened.v1' "
+                         "AND aggregate_id = '%s'",
+                         call),
+        1);
 
     Ccip__Intake__GetCallRequest g = CCIP__INTAKE__GET_CALL_REQUEST__INIT;
     g.call_id = call;
-    Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)s_ok(
-        NULL, NULL, "intake.call.get.v1", &g.base, &ccip__intake__call_reply__descriptor);
+    Ccip__Intake__CallReply *r = (Ccip__Intake__CallReply *)ccip_test_ok(
+        &s_svc, NULL, NULL, "intake.call.get.v1", &g.base, &ccip__intake__call_reply__descriptor);
     assert_int_equal(r->call->kind, CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT);
     assert_int_equal(r->call->n_required_documents, 2);
     assert_string_equal(r->call->required_documents[1], "budget_table");
     assert_int_equal(r->call->n_eligible_types, 1);
     assert_int_equal(r->call->max_request_fen, 300000000);
     assert_true(r->call->accepting);
-    s_free(r);
+    ccip_test_free(r);
 
     Ccip__Intake__ListCallsRequest l = CCIP__INTAKE__LIST_CALLS_REQUEST__INIT;
     l.year = 2027;
     l.accepting_only = 1;
-    Ccip__Intake__ListCallsReply *lr = (Ccip__Intake__ListCallsReply *)s_ok(
-        "applicant", "org:91110105MA01ABCD26", "intake.call.list.v1", &l.base,
+    Ccip__Intake__ListCallsReply *lr = (Ccip__Intake__ListCallsReply *)ccip_test_ok(
+        &s_svc, "applicant", "org:91110105MA01ABCD26", "intake.call.list.v1", &l.base,
         &ccip__intake__list_calls_reply__descriptor);
     int found = 0;
     for (size_t i = 0; i < lr->n_calls; i++)
         found += strcmp(lr->calls[i]->id, call) == 0;
     assert_int_equal(found, 1);
-    s_free(lr);
+    ccip_test_free(lr);
 
     /* Only staff open calls. */
     Ccip__Intake__OpenCallRequest o = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
@@ -500,45 +360,52 @@ static void test_calls(void **state)
     o.title = "Clusters 2027";
     o.opens_at_us = s_now_s_us();
     o.closes_at_us = o.opens_at_us + DAY_US;
-    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD26", "intake.call.open.v1", &o.base,
-                            NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", "org:91110105MA01ABCD26",
+                                    "intake.call.open.v1", &o.base, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    assert_int_equal(s_send(NULL, NULL, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
-                     CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(
+        ccip_test_send(&s_svc, NULL, NULL, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
 
-    long long calls = s_number("SELECT count(*) FROM call");
+    long long calls = ccip_test_number(&s_svc, "SELECT count(*) FROM call");
     o.title = "";
-    assert_int_equal(s_send(STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
-                     CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `title` is empty");
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+        CCIP__STATUS__INVALID_ARGUMENT);
+    ccip_test_error_has(&s_svc, "field `title` is empty");
     o.title = "Clusters 2027";
     o.closes_at_us = o.opens_at_us - 1000000;
-    assert_int_equal(s_send(STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
-                     CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`closes_at_us`");
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+        CCIP__STATUS__INVALID_ARGUMENT);
+    ccip_test_error_has(&s_svc, "`closes_at_us`");
     o.closes_at_us = o.opens_at_us + DAY_US;
     o.kind = CCIP__INTAKE__CALL_KIND__SPECIAL_FUND_PROJECT;
     o.fund_programme_code = "CCI-2027";
-    assert_int_equal(s_send(STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
-                     CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`max_request_fen` must be positive");
-    assert_int_equal(s_number("SELECT count(*) FROM call"), calls);
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "intake.call.open.v1", &o.base, NULL, NULL, NULL),
+        CCIP__STATUS__INVALID_ARGUMENT);
+    ccip_test_error_has(&s_svc, "`max_request_fen` must be positive");
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM call"), calls);
 
     /* Closing: once, by staff, with an event. */
     Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
     c.call_id = call;
     c.reason = "budget exhausted";
-    assert_int_equal(s_send("applicant", "org:91110105MA01ABCD26", "intake.call.close.v1", &c.base,
-                            NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", "org:91110105MA01ABCD26",
+                                    "intake.call.close.v1", &c.base, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
-    assert_int_equal(s_send(STAFF, "intake.call.close.v1", &c.base, NULL, NULL, NULL),
-                     CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("already closed");
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = 'intake.call.closed.v1' "
-                              "AND aggregate_id = '%s'",
-                              call),
-                     1);
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "intake.call.close.v1", &c.base, NULL));
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "intake.call.close.v1", &c.base, NULL, NULL, NULL),
+        CCIP__STATUS__FAILED_PRECONDITION);
+    ccip_test_error_has(&s_svc, "already closed");
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = 'intake.call.closed.v1' "
+                         "AND aggregate_id = '%s'",
+                         call),
+        1);
 }
 
 /* ---- the register -------------------------------------------------------------- */
@@ -550,7 +417,7 @@ static void test_register(void **state)
 {
     (void)state;
     char uscc[19], actor[24];
-    s_uscc(uscc);
+    ccip_test_uscc("110105", uscc);
     snprintf(actor, sizeof actor, "org:%s", uscc);
     Ccip__Intake__RegisterOrganisationRequest rq =
         CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
@@ -561,85 +428,93 @@ static void test_register(void **state)
     rq.legal_representative = "Zhang Wei";
     rq.contact_name = "Liu Yang";
     rq.contact_phone = "+86 10 6601 2345";
-    long long before = s_number("SELECT count(*) FROM organisation");
+    long long before = ccip_test_number(&s_svc, "SELECT count(*) FROM organisation");
 
     char bad[19];
     memcpy(bad, uscc, sizeof bad);
     bad[17] = bad[17] == '0' ? '1' : '0'; /* wrong check character */
     rq.uscc = bad;
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `uscc`");
-    s_error_has("check character");
+    ccip_test_error_has(&s_svc, "field `uscc`");
+    ccip_test_error_has(&s_svc, "check character");
     rq.uscc = "91110105MA01ABCD";
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("must be 18 characters");
+    ccip_test_error_has(&s_svc, "must be 18 characters");
     rq.uscc = uscc;
     rq.district = "Gotham";
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `district`");
-    s_error_has("Beijing's 16 districts");
+    ccip_test_error_has(&s_svc, "field `district`");
+    ccip_test_error_has(&s_svc, "Beijing's 16 districts");
     rq.district = "Xicheng";
     rq.name = "Bad \xC3\x28 name";
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `name` is not valid UTF-8");
+    ccip_test_error_has(&s_svc, "field `name` is not valid UTF-8");
     rq.name = "";
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `name` is empty");
+    ccip_test_error_has(&s_svc, "field `name` is empty");
     rq.name = "Beijing Opera Costume Co.";
     rq.contact_phone = "call me";
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`contact_phone`");
+    ccip_test_error_has(&s_svc, "`contact_phone`");
     rq.contact_phone = "+86 10 6601 2345";
-    assert_int_equal(s_number("SELECT count(*) FROM organisation"), before);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM organisation"), before);
 
     /* An applicant registers only its own organisation. */
     char other[19], other_actor[24];
-    s_uscc(other);
+    ccip_test_uscc("110105", other);
     snprintf(other_actor, sizeof other_actor, "org:%s", other);
-    assert_int_equal(s_send("applicant", other_actor, "intake.organisation.register.v1", &rq.base,
-                            NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", other_actor,
+                                    "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    assert_int_equal(
-        s_send(NULL, NULL, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
-    Ccip__Intake__OrganisationReply *r = (Ccip__Intake__OrganisationReply *)s_ok(
-        "applicant", actor, "intake.organisation.register.v1", &rq.base,
+    assert_int_equal(ccip_test_send(&s_svc, NULL, NULL, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    Ccip__Intake__OrganisationReply *r = (Ccip__Intake__OrganisationReply *)ccip_test_ok(
+        &s_svc, "applicant", actor, "intake.organisation.register.v1", &rq.base,
         &ccip__intake__organisation_reply__descriptor);
     assert_string_equal(r->organisation->district_code, "110102");
     assert_false(r->organisation->verified);
-    s_free(r);
-    assert_int_equal(s_send(STAFF, "intake.organisation.register.v1", &rq.base, NULL, NULL, NULL),
+    ccip_test_free(r);
+    assert_int_equal(ccip_test_send(&s_svc, STAFF, "intake.organisation.register.v1", &rq.base,
+                                    NULL, NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
-    s_error_has("already registered");
+    ccip_test_error_has(&s_svc, "already registered");
 
     Ccip__Intake__GetOrganisationRequest g = CCIP__INTAKE__GET_ORGANISATION_REQUEST__INIT;
     g.uscc = uscc;
-    assert_int_equal(
-        s_send("applicant", other_actor, "intake.organisation.get.v1", &g.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
-    s_free(s_ok(NULL, NULL, "intake.organisation.get.v1", &g.base, NULL));
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", other_actor, "intake.organisation.get.v1",
+                                    &g.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    ccip_test_free(ccip_test_ok(&s_svc, NULL, NULL, "intake.organisation.get.v1", &g.base, NULL));
     /* An applicant's actor id must name an organisation. */
-    assert_int_equal(
-        s_send("applicant", "mallory", "intake.organisation.get.v1", &g.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
-    s_error_has("\"org:\"");
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", "mallory", "intake.organisation.get.v1",
+                                    &g.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    ccip_test_error_has(&s_svc, "\"org:\"");
 
     Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
     v.uscc = uscc;
-    assert_int_equal(
-        s_send("applicant", actor, "intake.organisation.verify.v1", &v.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
-    r = (Ccip__Intake__OrganisationReply *)s_ok(STAFF, "intake.organisation.verify.v1", &v.base,
-                                                &ccip__intake__organisation_reply__descriptor);
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", actor, "intake.organisation.verify.v1",
+                                    &v.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    r = (Ccip__Intake__OrganisationReply *)ccip_test_ok(
+        &s_svc, STAFF, "intake.organisation.verify.v1", &v.base,
+        &ccip__intake__organisation_reply__descriptor);
     assert_true(r->organisation->verified);
     assert_string_equal(r->organisation->verified_by, "staff-li");
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* ---- applications ------------------------------------------------------------- */
@@ -658,9 +533,10 @@ static void test_lifecycle(void **state)
     s_org(0, 1, uscc, actor);
     s_ready(actor, uscc, call, spec.kind, docs, app);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
-                              app),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
     assert_int_equal(s_act(STAFF, "accept", app, "complete", NULL), 0);
 
@@ -678,12 +554,10 @@ static void test_lifecycle(void **state)
     assert_int_equal(strlen(a->documents[0]->sha256), 64);
     assert_int_equal(a->applicant_view->status,
                      CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_IN_REVIEW);
-    s_free(a);
+    ccip_test_free(a);
 
     /* Replay answers only intake's consumers and admin keys. */
-    char cerr[256];
-    ccip_sock_opts admin = {.keys = &s_env.admin_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &admin, cerr, sizeof cerr);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.admin_keys);
     assert_non_null(c);
     Ccip__ReplayRequest rr = CCIP__REPLAY_REQUEST__INIT;
     char sql[300];
@@ -692,9 +566,10 @@ static void test_lifecycle(void **state)
              "aggregate_id = '%s' AND position IS NOT NULL",
              app);
     assert_int_equal(ccip_test_wait_count("intake", sql, 1, 5000), 1); /* the relay numbers it */
-    long long pos = s_number("SELECT position FROM outbox WHERE type = "
-                             "'intake.application.accepted.v1' AND aggregate_id = '%s'",
-                             app);
+    long long pos = ccip_test_number(&s_svc,
+                                     "SELECT position FROM outbox WHERE type = "
+                                     "'intake.application.accepted.v1' AND aggregate_id = '%s'",
+                                     app);
     assert_true(pos > 0);
     rr.from_position = (uint64_t)pos;
     rr.max_events = 1;
@@ -738,8 +613,8 @@ static void test_lifecycle(void **state)
     assert_string_equal(acc->documents[0]->doc_type, "business_licence");
     assert_int_equal(strlen(acc->documents[1]->sha256), 64);
     assert_string_equal(acc->note, "complete");
-    s_free(acc);
-    s_free(batch);
+    ccip_test_free(acc);
+    ccip_test_free(batch);
     ccip_envelope_free(&reply);
     ccip_client_destroy(&c);
 
@@ -751,12 +626,12 @@ static void test_lifecycle(void **state)
                      CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_IN_REVIEW);
     assert_int_equal(a->applicant_view->n_timeline, 3);
     assert_string_equal(a->applicant_view->timeline[2]->source, "intake");
-    s_free(a);
+    ccip_test_free(a);
 
     /* A decision is final: no withdrawal after acceptance. */
     assert_int_equal(s_act("applicant", actor, "withdraw", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("can be withdrawn only while it is DRAFT, SUBMITTED or RETURNED");
+    ccip_test_error_has(&s_svc, "can be withdrawn only while it is DRAFT, SUBMITTED or RETURNED");
 }
 
 /* No submission before the call opens or after it closes; the error says
@@ -777,7 +652,7 @@ static void test_submission_window(void **state)
                      CCIP__STATUS__FAILED_PRECONDITION);
     s_time_text(later.opens_at_us, when, sizeof when);
     snprintf(part, sizeof part, "opens for submissions at %s UTC", when);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
 
     s_call_spec past = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
                         .opens_at_us = now - 30 * DAY_US,
@@ -788,7 +663,7 @@ static void test_submission_window(void **state)
                      CCIP__STATUS__FAILED_PRECONDITION);
     s_time_text(past.closes_at_us, when, sizeof when);
     snprintf(part, sizeof part, "closed for submissions at %s UTC", when);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
 
     /* Closed early by staff. */
     s_call_spec open = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
@@ -797,15 +672,17 @@ static void test_submission_window(void **state)
     Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
     c.call_id = call;
     c.reason = "moved to next year";
-    s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "intake.call.close.v1", &c.base, NULL));
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("was closed by staff at ");
-    s_error_has("moved to next year");
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND status = "
-                              "'DRAFT'",
-                              app),
-                     1);
+    ccip_test_error_has(&s_svc, "was closed by staff at ");
+    ccip_test_error_has(&s_svc, "moved to next year");
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM application WHERE id = '%s' AND status = "
+                         "'DRAFT'",
+                         app),
+        1);
 }
 
 /* One live application per organisation per call; a withdrawn or rejected
@@ -821,24 +698,26 @@ static void test_one_live_application(void **state)
     s_content_storage st;
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
-    s_error_has("already has a live application");
-    s_error_has(first);
+    ccip_test_error_has(&s_svc, "already has a live application");
+    ccip_test_error_has(&s_svc, first);
     assert_int_equal(s_act("applicant", actor, "withdraw", first, "wrong programme", NULL), 0);
     s_draft(actor, uscc, call, spec.kind, 0, second);
     assert_int_equal(s_act("applicant", actor, "submit", second, NULL, NULL), 0);
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
     assert_int_equal(s_act(STAFF, "reject", second, "not a training base", NULL), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.application.rejected.v1' AND aggregate_id = '%s'",
-                              second),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.application.rejected.v1' AND aggregate_id = '%s'",
+                                      second),
                      1);
     assert_int_equal(s_act("applicant", actor, "withdraw", second, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
     s_draft(actor, uscc, call, spec.kind, 0, third);
-    assert_int_equal(s_number("SELECT count(*) FROM application a JOIN organisation o ON "
-                              "o.uscc = a.applicant_uscc WHERE o.uscc = '%s'",
-                              uscc),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM application a JOIN organisation o ON "
+                                      "o.uscc = a.applicant_uscc WHERE o.uscc = '%s'",
+                                      uscc),
                      3);
     /* Another organisation is not affected. */
     char uscc2[19], actor2[24];
@@ -850,7 +729,7 @@ static void test_one_live_application(void **state)
     s_open_call(&gov, call);
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, gov.kind, 0), NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("DISTRICT_GOVERNMENT only");
+    ccip_test_error_has(&s_svc, "DISTRICT_GOVERNMENT only");
 }
 
 /* Every required document before submit; the error lists the missing ones. */
@@ -865,11 +744,12 @@ static void test_required_documents(void **state)
     s_draft(actor, uscc, call, spec.kind, 0, app);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("required documents missing: business_licence, site_plan, operator_report");
+    ccip_test_error_has(&s_svc,
+                        "required documents missing: business_licence, site_plan, operator_report");
     assert_int_equal(s_add_doc(actor, app, "site_plan", "plan", 4, NULL), 0);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("required documents missing: business_licence, operator_report");
+    ccip_test_error_has(&s_svc, "required documents missing: business_licence, operator_report");
     assert_int_equal(s_add_doc(actor, app, "business_licence", "licence", 7, NULL), 0);
     assert_int_equal(s_add_doc(actor, app, "operator_report", "report", 6, NULL), 0);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
@@ -888,8 +768,8 @@ static void test_required_documents(void **state)
     assert_int_equal(s_try_draft(actor, uscc, call2, c, NULL, app2), 0);
     assert_int_equal(s_act("applicant", actor, "submit", app2, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("field `summary` is empty");
-    s_error_has("cluster facts");
+    ccip_test_error_has(&s_svc, "field `summary` is empty");
+    ccip_test_error_has(&s_svc, "cluster facts");
 }
 
 /* Requested amount positive and within the call's maximum. */
@@ -901,18 +781,19 @@ static void test_requested_amount(void **state)
                         .max_request_fen = 100000000};
     s_open_call(&spec, call);
     s_org(0, 1, uscc, actor);
-    long long before = s_number("SELECT count(*) FROM application");
+    long long before = ccip_test_number(&s_svc, "SELECT count(*) FROM application");
     s_content_storage st;
     assert_int_equal(
         s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 100000001), NULL, NULL),
         CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `requested_fen` must be at most 100000000 (the call's maximum, 1000000.00 "
+    ccip_test_error_has(
+        &s_svc, "field `requested_fen` must be at most 100000000 (the call's maximum, 1000000.00 "
                 "yuan), got 100000001");
     Ccip__Intake__ApplicationContent *c = s_content(&st, spec.kind, 5000);
     c->requested_fen = -5;
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `requested_fen` must be positive");
-    assert_int_equal(s_number("SELECT count(*) FROM application"), before);
+    ccip_test_error_has(&s_svc, "field `requested_fen` must be positive");
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM application"), before);
 
     /* A draft may leave it out; a submission may not. */
     c = s_content(&st, spec.kind, 5000);
@@ -920,12 +801,13 @@ static void test_requested_amount(void **state)
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, app), 0);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("field `requested_fen` must be positive");
+    ccip_test_error_has(&s_svc, "field `requested_fen` must be positive");
     /* Exactly the maximum is fine. */
     Ccip__Intake__UpdateApplicationRequest u = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
     u.application_id = app;
     u.content = s_content(&st, spec.kind, 100000000);
-    s_free(s_ok("applicant", actor, "intake.application.update.v1", &u.base, NULL));
+    ccip_test_free(
+        ccip_test_ok(&s_svc, "applicant", actor, "intake.application.update.v1", &u.base, NULL));
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
 
     /* Other kinds request nothing. */
@@ -934,7 +816,7 @@ static void test_requested_amount(void **state)
     c = s_content(&st, cluster.kind, 0);
     c->requested_fen = 100;
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("only for SPECIAL_FUND_PROJECT");
+    ccip_test_error_has(&s_svc, "only for SPECIAL_FUND_PROJECT");
 }
 
 /* Only the owner edits, submits and withdraws; only staff accept, return
@@ -957,10 +839,10 @@ static void test_permissions(void **state)
     Ccip__Intake__UpdateApplicationRequest u = CCIP__INTAKE__UPDATE_APPLICATION_REQUEST__INIT;
     u.application_id = app;
     u.content = s_content(&st, spec.kind, 0);
-    assert_int_equal(
-        s_send("applicant", actor2, "intake.application.update.v1", &u.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
-    s_error_has("may only act for its own organisation");
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", actor2, "intake.application.update.v1",
+                                    &u.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+    ccip_test_error_has(&s_svc, "may only act for its own organisation");
     assert_int_equal(s_add_doc(actor2, app, "x", "x", 1, NULL), CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_act("applicant", actor2, "submit", app, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
@@ -968,12 +850,13 @@ static void test_permissions(void **state)
                      CCIP__STATUS__PERMISSION_DENIED);
     Ccip__Intake__GetApplicationRequest g = CCIP__INTAKE__GET_APPLICATION_REQUEST__INIT;
     g.application_id = app;
-    assert_int_equal(
-        s_send("applicant", actor2, "intake.application.get.v1", &g.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
-    /* Staff do not edit or submit for the applicant. */
-    assert_int_equal(s_send(STAFF, "intake.application.update.v1", &u.base, NULL, NULL, NULL),
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", actor2, "intake.application.get.v1",
+                                    &g.base, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
+    /* Staff do not edit or submit for the applicant. */
+    assert_int_equal(
+        ccip_test_send(&s_svc, STAFF, "intake.application.update.v1", &u.base, NULL, NULL, NULL),
+        CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_act(STAFF, "submit", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_act(STAFF, "withdraw", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
     /* Services only read. */
@@ -981,11 +864,11 @@ static void test_permissions(void **state)
     assert_int_equal(s_act(NULL, NULL, "accept", app, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
     Ccip__Intake__Application *a = s_get(NULL, NULL, app);
     assert_int_equal(a->status, CCIP__INTAKE__APPLICATION_STATUS__DRAFT);
-    s_free(a);
+    ccip_test_free(a);
     /* Other roles get nothing. */
-    assert_int_equal(
-        s_send("auditor", "someone", "intake.application.get.v1", &g.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(ccip_test_send(&s_svc, "auditor", "someone", "intake.application.get.v1",
+                                    &g.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
 
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
     /* The applicant does not decide its own application. */
@@ -995,15 +878,18 @@ static void test_permissions(void **state)
                      CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_act("applicant", actor, "reject", app, "x", NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND status = "
-                              "'SUBMITTED'",
-                              app),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM application WHERE id = '%s' AND status = "
+                         "'SUBMITTED'",
+                         app),
+        1);
     /* The owner withdraws before a decision. */
     assert_int_equal(s_act("applicant", actor, "withdraw", app, "merging with a partner", NULL), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.application.withdrawn.v1' AND aggregate_id = '%s'",
-                              app),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.application.withdrawn.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
 }
 
@@ -1020,24 +906,30 @@ static void test_same_command_id(void **state)
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), cid, app), 0);
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), cid, again), 0);
     assert_string_equal(app, again);
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM application WHERE applicant_uscc = '%s'",
+                         uscc),
+        1);
     ccip_uuid_v7(cid);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, cid), 0);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, cid), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE application_id = "
-                              "'%s' AND to_status = 'SUBMITTED'",
-                              app),
-                     1);
-    assert_int_equal(s_number("SELECT submissions FROM application WHERE id = '%s'", app), 1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
-                              app),
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM application_history WHERE application_id = "
+                         "'%s' AND to_status = 'SUBMITTED'",
+                         app),
+        1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT submissions FROM application WHERE id = '%s'", app), 1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
     /* A new command id is a new submission attempt: refused, as it is one. */
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("already SUBMITTED");
+    ccip_test_error_has(&s_svc, "already SUBMITTED");
 }
 
 /* One command sent twice at the same moment, as a client's retry does when
@@ -1053,8 +945,7 @@ static void *s_race(void *arg)
 {
     s_racer *r = arg;
     char err[256];
-    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     pthread_barrier_wait(r->barrier);
     Ccip__Envelope *reply =
         c ? ccip_client_call(c, "intake", r->env, 5000, 3, err, sizeof err) : NULL;
@@ -1066,7 +957,7 @@ static void *s_race(void *arg)
             reply->payload.len + 1, err, sizeof err);
         if (a && a->application)
             snprintf(r->app, sizeof r->app, "%s", a->application->id);
-        s_free(a);
+        ccip_test_free(a);
     } else if (reply) {
         fprintf(stderr, "race: %s: %s\n", ccip_status_name(reply->status), reply->error);
     }
@@ -1118,7 +1009,9 @@ static void test_same_command_id_at_once(void **state)
         env.payload.len = protobuf_c_message_pack(&rq.base, buf);
         s_race_twice(&env, app);
         assert_int_equal(
-            s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc), 1);
+            ccip_test_number(&s_svc, "SELECT count(*) FROM application WHERE applicant_uscc = '%s'",
+                             uscc),
+            1);
 
         Ccip__Intake__ApplicationActionRequest sub = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
         sub.application_id = app;
@@ -1129,9 +1022,10 @@ static void test_same_command_id_at_once(void **state)
         env.payload.len = protobuf_c_message_pack(&sub.base, buf);
         s_race_twice(&env, again);
         assert_string_equal(app, again);
-        assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE "
-                                  "application_id = '%s' AND to_status = 'SUBMITTED'",
-                                  app),
+        assert_int_equal(ccip_test_number(&s_svc,
+                                          "SELECT count(*) FROM application_history WHERE "
+                                          "application_id = '%s' AND to_status = 'SUBMITTED'",
+                                          app),
                          1);
     }
 }
@@ -1145,64 +1039,67 @@ static void test_bad_input_writes_nothing(void **state)
     s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
     s_open_call(&spec, call);
     s_org(0, 1, uscc, actor);
-    long long apps = s_number("SELECT count(*) FROM application");
-    long long history = s_number("SELECT count(*) FROM application_history");
+    long long apps = ccip_test_number(&s_svc, "SELECT count(*) FROM application");
+    long long history = ccip_test_number(&s_svc, "SELECT count(*) FROM application_history");
     s_content_storage st;
     Ccip__Intake__ApplicationContent *c = s_content(&st, spec.kind, 0);
     c->title = "";
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `title` is empty; give 1 to 200 characters");
+    ccip_test_error_has(&s_svc, "field `title` is empty; give 1 to 200 characters");
     c->title = "Caf\xE9 culture";
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `content.title` is not valid UTF-8 at byte 4");
+    ccip_test_error_has(&s_svc, "field `content.title` is not valid UTF-8 at byte 4");
     c->title = "Good title";
     c->district = "Pudong";
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `district`");
+    ccip_test_error_has(&s_svc, "field `district`");
     c->district = "";
     c->cluster->area_m2 = -1;
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`cluster.area_m2` must not be negative");
+    ccip_test_error_has(&s_svc, "`cluster.area_m2` must not be negative");
     c = s_content(&st, CCIP__INTAKE__CALL_KIND__TALENT_BASE_IDENTIFICATION, 0);
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("its facts go in field `cluster`");
+    ccip_test_error_has(&s_svc, "its facts go in field `cluster`");
     assert_int_equal(s_try_draft(actor, uscc, "not-a-uuid", c, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `call_id` must be a UUID");
-    assert_int_equal(s_number("SELECT count(*) FROM application"), apps);
-    assert_int_equal(s_number("SELECT count(*) FROM application_history"), history);
+    ccip_test_error_has(&s_svc, "field `call_id` must be a UUID");
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM application"), apps);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM application_history"), history);
 
     /* An empty district means the organisation's own. */
     c = s_content(&st, spec.kind, 0);
     c->district = "";
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, app), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND "
-                              "district_code = '110105'",
-                              app),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM application WHERE id = '%s' AND "
+                                      "district_code = '110105'",
+                                      app),
                      1);
 
     /* Documents: too large for intake.max_document_bytes, empty, bad type. */
-    long long docs = s_number("SELECT count(*) FROM document");
-    long long blobs = s_number("SELECT count(*) FROM blob");
+    long long docs = ccip_test_number(&s_svc, "SELECT count(*) FROM document");
+    long long blobs = ccip_test_number(&s_svc, "SELECT count(*) FROM blob");
     size_t big = MAX_DOC_BYTES + 1;
     char *content = calloc(1, big);
     assert_int_equal(s_add_doc(actor, app, "site_plan", content, big, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("is 65537 bytes; at most 65536 are accepted (intake.max_document_bytes)");
+    ccip_test_error_has(&s_svc,
+                        "is 65537 bytes; at most 65536 are accepted (intake.max_document_bytes)");
     assert_int_equal(s_add_doc(actor, app, "site_plan", content, 0, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("is empty");
+    ccip_test_error_has(&s_svc, "is empty");
     assert_int_equal(s_add_doc(actor, app, "site plan", content, 10, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `doc_type`");
+    ccip_test_error_has(&s_svc, "field `doc_type`");
     /* Exactly the limit is accepted. */
     content[0] = 'x';
     assert_int_equal(s_add_doc(actor, app, "site_plan", content, MAX_DOC_BYTES, NULL), 0);
     free(content);
-    assert_int_equal(s_number("SELECT count(*) FROM document"), docs + 1);
-    assert_true(s_number("SELECT count(*) FROM blob") <= blobs + 1);
-    assert_int_equal(s_number("SELECT size FROM document WHERE application_id = '%s'", app),
-                     MAX_DOC_BYTES);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM document"), docs + 1);
+    assert_true(ccip_test_number(&s_svc, "SELECT count(*) FROM blob") <= blobs + 1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT size FROM document WHERE application_id = '%s'", app),
+        MAX_DOC_BYTES);
 
     /* A payload that is not the message at all. */
     Ccip__Envelope env = CCIP__ENVELOPE__INIT;
@@ -1215,7 +1112,7 @@ static void test_bad_input_writes_nothing(void **state)
     env.actor_id = actor;
     env.payload.data = junk;
     env.payload.len = sizeof junk;
-    Ccip__Envelope *r = ccip_client_call(s_front, "intake", &env, 5000, 3, err, sizeof err);
+    Ccip__Envelope *r = ccip_client_call(s_svc.front, "intake", &env, 5000, 3, err, sizeof err);
     assert_non_null(r);
     assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(r->error, "could not decode"));
@@ -1244,18 +1141,23 @@ static void test_documents_deduplicated(void **state)
     /* The same content twice under one type is refused. */
     assert_int_equal(s_add_doc(actor, app1, "site_plan", content, strlen(content), NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
-    assert_int_equal(s_number("SELECT count(*) FROM blob b WHERE EXISTS (SELECT 1 FROM document "
-                              "d WHERE d.sha256 = b.sha256 AND d.application_id = '%s')",
-                              app1),
-                     1);
-    assert_int_equal(s_number("SELECT count(DISTINCT sha256) FROM document WHERE application_id "
-                              "IN ('%s', '%s')",
-                              app1, app2),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM document d JOIN blob b ON b.sha256 = "
-                              "d.sha256 WHERE d.application_id = '%s' AND b.sha256 = "
-                              "sha256(convert_to('%s', 'UTF8'))",
-                              app2, content),
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM blob b WHERE EXISTS (SELECT 1 FROM document "
+                         "d WHERE d.sha256 = b.sha256 AND d.application_id = '%s')",
+                         app1),
+        1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(DISTINCT sha256) FROM document WHERE application_id "
+                         "IN ('%s', '%s')",
+                         app1, app2),
+        1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM document d JOIN blob b ON b.sha256 = "
+                                      "d.sha256 WHERE d.application_id = '%s' AND b.sha256 = "
+                                      "sha256(convert_to('%s', 'UTF8'))",
+                                      app2, content),
                      1);
 
     Ccip__Intake__Application *a = s_get("applicant", actor2, app2);
@@ -1263,40 +1165,43 @@ static void test_documents_deduplicated(void **state)
     Ccip__Intake__GetDocumentRequest g = CCIP__INTAKE__GET_DOCUMENT_REQUEST__INIT;
     g.application_id = app2;
     g.document_id = a->documents[0]->id;
-    Ccip__Intake__DocumentContentReply *d = (Ccip__Intake__DocumentContentReply *)s_ok(
-        "applicant", actor2, "intake.document.get.v1", &g.base,
+    Ccip__Intake__DocumentContentReply *d = (Ccip__Intake__DocumentContentReply *)ccip_test_ok(
+        &s_svc, "applicant", actor2, "intake.document.get.v1", &g.base,
         &ccip__intake__document_content_reply__descriptor);
     assert_int_equal(d->content.len, strlen(content));
     assert_memory_equal(d->content.data, content, strlen(content));
     assert_string_equal(d->document->sha256, a->documents[0]->sha256);
-    s_free(d);
+    ccip_test_free(d);
     /* Not the other organisation's to read. */
-    assert_int_equal(
-        s_send("applicant", actor, "intake.document.get.v1", &g.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", actor, "intake.document.get.v1", &g.base,
+                                    NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
     /* At most 100 documents on one application. */
     for (int i = 1; i < 100; i++) {
         char more[64];
         snprintf(more, sizeof more, "annex %d of %s", i, app1);
         if (s_add_doc(actor, app1, "annex", more, strlen(more), NULL) != 0)
-            s_fail_with_logs(s_error);
+            ccip_test_fail(&s_svc, s_svc.error);
     }
     assert_int_equal(s_add_doc(actor, app1, "annex", "one too many", 12, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("already carries 100 documents");
+    ccip_test_error_has(&s_svc, "already carries 100 documents");
     /* Removing it leaves the other application's copy alone. */
     Ccip__Intake__RemoveDocumentRequest rm = CCIP__INTAKE__REMOVE_DOCUMENT_REQUEST__INIT;
     rm.application_id = app2;
     rm.document_id = a->documents[0]->id;
-    s_free(s_ok("applicant", actor2, "intake.application.document.remove.v1", &rm.base, NULL));
-    assert_int_equal(s_number("SELECT count(*) FROM document WHERE application_id = '%s'", app2),
-                     0);
-    assert_int_equal(s_number("SELECT count(*) FROM document d JOIN blob b ON b.sha256 = "
-                              "d.sha256 WHERE d.application_id = '%s' AND d.doc_type = "
-                              "'site_plan'",
-                              app1),
+    ccip_test_free(ccip_test_ok(&s_svc, "applicant", actor2,
+                                "intake.application.document.remove.v1", &rm.base, NULL));
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM document WHERE application_id = '%s'", app2),
+        0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM document d JOIN blob b ON b.sha256 = "
+                                      "d.sha256 WHERE d.application_id = '%s' AND d.doc_type = "
+                                      "'site_plan'",
+                                      app1),
                      1);
-    s_free(a);
+    ccip_test_free(a);
 }
 
 /* An organisation's details change: contact details keep its verification,
@@ -1321,43 +1226,46 @@ static void test_org_update(void **state)
     rq.details = &d;
     rq.reason = "new office";
     /* Nothing differs. */
-    assert_int_equal(
-        s_send("applicant", actor, "intake.organisation.update.v1", &rq.base, NULL, NULL, NULL),
-        CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("nothing to change");
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", actor, "intake.organisation.update.v1",
+                                    &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    ccip_test_error_has(&s_svc, "nothing to change");
     /* Another organisation's user. */
     d.contact_phone = "010-8888 0000";
-    assert_int_equal(
-        s_send("applicant", other, "intake.organisation.update.v1", &rq.base, NULL, NULL, NULL),
-        CCIP__STATUS__PERMISSION_DENIED);
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", other, "intake.organisation.update.v1",
+                                    &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
     /* A district that is not Beijing's: refused, nothing written. */
     d.district = "Pudong";
-    assert_int_equal(
-        s_send("applicant", actor, "intake.organisation.update.v1", &rq.base, NULL, NULL, NULL),
-        CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("district");
-    assert_int_equal(s_number("SELECT count(*) FROM organisation WHERE uscc = '%s' AND "
-                              "contact_phone = '010-6512 3456'",
-                              uscc),
+    assert_int_equal(ccip_test_send(&s_svc, "applicant", actor, "intake.organisation.update.v1",
+                                    &rq.base, NULL, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    ccip_test_error_has(&s_svc, "district");
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM organisation WHERE uscc = '%s' AND "
+                                      "contact_phone = '010-6512 3456'",
+                                      uscc),
                      1);
     /* The contact phone: still verified. */
     d.district = "Chaoyang";
-    Ccip__Intake__OrganisationReply *r = (Ccip__Intake__OrganisationReply *)s_ok(
-        "applicant", actor, "intake.organisation.update.v1", &rq.base,
+    Ccip__Intake__OrganisationReply *r = (Ccip__Intake__OrganisationReply *)ccip_test_ok(
+        &s_svc, "applicant", actor, "intake.organisation.update.v1", &rq.base,
         &ccip__intake__organisation_reply__descriptor);
     assert_string_equal(r->organisation->contact_phone, "010-8888 0000");
     assert_true(r->organisation->verified);
-    s_free(r);
+    ccip_test_free(r);
     /* A new name: staff must verify it again. */
     d.name = "北京测试文化创意集团有限公司";
     rq.reason = "renamed after the merger";
-    r = (Ccip__Intake__OrganisationReply *)s_ok(STAFF, "intake.organisation.update.v1", &rq.base,
-                                                &ccip__intake__organisation_reply__descriptor);
+    r = (Ccip__Intake__OrganisationReply *)ccip_test_ok(
+        &s_svc, STAFF, "intake.organisation.update.v1", &rq.base,
+        &ccip__intake__organisation_reply__descriptor);
     assert_false(r->organisation->verified);
-    s_free(r);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.organisation.updated.v1' AND aggregate_id = '%s'",
-                              uscc),
+    ccip_test_free(r);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.organisation.updated.v1' AND aggregate_id = '%s'",
+                                      uscc),
                      2);
 }
 
@@ -1379,17 +1287,19 @@ static void test_calls_close_themselves(void **state)
              "'%s'",
              call);
     assert_int_equal(ccip_test_wait_count("intake", sql, 1, 10000), 1);
-    assert_int_equal(s_number("SELECT count(*) FROM call WHERE id = '%s' AND closed_at = closes_at "
-                              "AND close_reason = 'the submission window ended' AND closed_by "
-                              "LIKE 'system:intake-%%'",
-                              call),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM call WHERE id = '%s' AND closed_at = closes_at "
+                         "AND close_reason = 'the submission window ended' AND closed_by "
+                         "LIKE 'system:intake-%%'",
+                         call),
+        1);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
     char when[40], part[120];
     s_time_text(closes, when, sizeof when);
     snprintf(part, sizeof part, "closed for submissions at %s UTC", when);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
     ccip_test_sleep_ms(2500); /* later runs find nothing more to close */
     assert_int_equal(ccip_test_query_number("intake", sql), 1);
 }
@@ -1408,16 +1318,16 @@ static void test_return_and_resubmit(void **state)
     s_draft(actor, uscc, call, spec.kind, 0, app);
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
     assert_int_equal(s_act(STAFF, "return", app, "", NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `reason` is empty; say what the applicant must correct");
+    ccip_test_error_has(&s_svc, "field `reason` is empty; say what the applicant must correct");
     assert_int_equal(s_act(STAFF, "reject", app, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
     assert_int_equal(s_act(STAFF, "return", app, "the capacity must be per year", NULL), 0);
     Ccip__Intake__Application *a = s_get("applicant", actor, app);
     assert_int_equal(a->applicant_view->status,
                      CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_ACTION_REQUIRED);
     assert_non_null(strstr(a->applicant_view->message, "the capacity must be per year"));
-    s_free(a);
+    ccip_test_free(a);
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("is RETURNED; it can be accepted only while it is SUBMITTED");
+    ccip_test_error_has(&s_svc, "is RETURNED; it can be accepted only while it is SUBMITTED");
 
     /* The call closes meanwhile; the correction is still accepted. */
     ccip_test_sleep_ms((int)((now + 6 * 1000000 - ccip_now_us()) / 1000) + 500);
@@ -1426,16 +1336,18 @@ static void test_return_and_resubmit(void **state)
     u.application_id = app;
     u.content = s_content(&st, spec.kind, 0);
     u.content->title = "Animation base, capacity per year";
-    s_free(s_ok("applicant", actor, "intake.application.update.v1", &u.base, NULL));
+    ccip_test_free(
+        ccip_test_ok(&s_svc, "applicant", actor, "intake.application.update.v1", &u.base, NULL));
     assert_int_equal(s_act("applicant", actor, "submit", app, NULL, NULL), 0);
-    assert_int_equal(s_number("SELECT submissions FROM application WHERE id = '%s'", app), 2);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT submissions FROM application WHERE id = '%s'", app), 2);
 
     /* Not before the organisation is verified. */
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("is not verified yet");
+    ccip_test_error_has(&s_svc, "is not verified yet");
     Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
     v.uscc = uscc;
-    s_free(s_ok(STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "intake.organisation.verify.v1", &v.base, NULL));
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
     a = s_get(STAFF, app);
     assert_int_equal(a->n_history, 5); /* DRAFT SUBMITTED RETURNED SUBMITTED ACCEPTED */
@@ -1444,13 +1356,15 @@ static void test_return_and_resubmit(void **state)
     assert_string_equal(a->content->title, "Animation base, capacity per year");
     assert_int_equal(a->submissions, 2);
     assert_int_equal(a->applicant_view->n_timeline, 5);
-    s_free(a);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE aggregate_id = '%s' AND type IN "
-                              "('intake.application.returned.v1', "
-                              "'intake.application.submitted.v1', "
-                              "'intake.application.accepted.v1')",
-                              app),
-                     4);
+    ccip_test_free(a);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE aggregate_id = '%s' AND type IN "
+                         "('intake.application.returned.v1', "
+                         "'intake.application.submitted.v1', "
+                         "'intake.application.accepted.v1')",
+                         app),
+        4);
 }
 
 /* The history is append-only for real: the database refuses to change it. */
@@ -1462,23 +1376,31 @@ static void test_history_append_only(void **state)
     s_open_call(&spec, call);
     s_org(0, 0, uscc, actor);
     s_draft(actor, uscc, call, spec.kind, 0, app);
-    assert_int_equal(s_number("WITH u AS (UPDATE application_history SET reason = 'forged' WHERE "
-                              "application_id = '%s' RETURNING 1) SELECT count(*) FROM u",
-                              app),
-                     -1);
-    assert_int_equal(s_number("WITH d AS (DELETE FROM application_history WHERE application_id "
-                              "= '%s' RETURNING 1) SELECT count(*) FROM d",
-                              app),
-                     -1);
-    assert_int_equal(s_number("WITH d AS (DELETE FROM applicant_timeline WHERE application_id "
-                              "= '%s' RETURNING 1) SELECT count(*) FROM d",
-                              app),
-                     -1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH u AS (UPDATE application_history SET reason = 'forged' WHERE "
+                         "application_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+                         app),
+        -1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH d AS (DELETE FROM application_history WHERE application_id "
+                         "= '%s' RETURNING 1) SELECT count(*) FROM d",
+                         app),
+        -1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH d AS (DELETE FROM applicant_timeline WHERE application_id "
+                         "= '%s' RETURNING 1) SELECT count(*) FROM d",
+                         app),
+        -1);
     assert_int_equal(ccip_test_query_number("intake", "TRUNCATE application_history"), -1);
-    assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE application_id = "
-                              "'%s' AND reason = ''",
-                              app),
-                     1);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM application_history WHERE application_id = "
+                         "'%s' AND reason = ''",
+                         app),
+        1);
 }
 
 /* ---- the applicant's view, fed by evaluation and funding ----------------- */
@@ -1507,8 +1429,9 @@ static void test_applicant_view_from_other_services(void **state)
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
 
     ccip_test_producer *evaluation =
-        ccip_test_producer_start(&s_env, s_ctx, "evaluation", "intake");
-    ccip_test_producer *funding = ccip_test_producer_start(&s_env, s_ctx, "funding", "intake");
+        ccip_test_producer_start(&s_svc.env, s_svc.ctx, "evaluation", "intake");
+    ccip_test_producer *funding =
+        ccip_test_producer_start(&s_svc.env, s_svc.ctx, "funding", "intake");
     assert_non_null(evaluation);
     assert_non_null(funding);
     ccip_uuid_v7(unknown);
@@ -1527,7 +1450,7 @@ static void test_applicant_view_from_other_services(void **state)
              app);
     long long got = ccip_test_wait_count("intake", sql, 4, 20000);
     if (got != 4)
-        s_fail_with_logs("the view did not get evaluation's and funding's events");
+        ccip_test_fail(&s_svc, "the view did not get evaluation's and funding's events");
     long long evaluation_head =
         (long long)ccip_test_producer_base(evaluation) + 4; /* four events above */
     snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = 'evaluation'");
@@ -1544,11 +1467,11 @@ static void test_applicant_view_from_other_services(void **state)
         approved += a->applicant_view->timeline[i]->status ==
                     CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_APPROVED;
     assert_int_equal(approved, 1);
-    s_free(a);
+    ccip_test_free(a);
     a = s_get(STAFF, app);
     assert_int_equal(a->status, CCIP__INTAKE__APPLICATION_STATUS__ACCEPTED);
     assert_int_equal(a->n_history, 3);
-    s_free(a);
+    ccip_test_free(a);
     unsigned long long evaluation_base = ccip_test_producer_base(evaluation);
     unsigned long long funding_base = ccip_test_producer_base(funding);
     ccip_test_producer_stop(&evaluation);
@@ -1558,58 +1481,24 @@ static void test_applicant_view_from_other_services(void **state)
      * evaluation and funding services (whose tests share this database)
      * have not used yet: put them back, or a later real intake would take
      * real events for ones it applied already. */
-    assert_int_equal(ccip_test_stop(&s_env, s_intake, SIGTERM, 10000), 0);
-    assert_int_equal(s_number("WITH u AS (UPDATE consumer_cursor SET position = %llu WHERE "
-                              "producer = 'evaluation' RETURNING 1) SELECT count(*) FROM u",
-                              evaluation_base),
+    assert_int_equal(ccip_test_stop(&s_svc.env, s_intake, SIGTERM, 10000), 0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "WITH u AS (UPDATE consumer_cursor SET position = %llu WHERE "
+                                      "producer = 'evaluation' RETURNING 1) SELECT count(*) FROM u",
+                                      evaluation_base),
                      1);
-    assert_int_equal(s_number("WITH u AS (UPDATE consumer_cursor SET position = %llu WHERE "
-                              "producer = 'funding' RETURNING 1) SELECT count(*) FROM u",
-                              funding_base),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "WITH u AS (UPDATE consumer_cursor SET position = %llu WHERE "
+                                      "producer = 'funding' RETURNING 1) SELECT count(*) FROM u",
+                                      funding_base),
                      1);
-    s_intake = ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-2");
+    s_intake = ccip_test_start_service(&s_svc.env, "services/intake/intake", "intake", "intake-2");
     assert_true(s_intake > 0);
-    if (s_wait_for_intake() < 0)
-        s_fail_with_logs("intake did not come back");
+    if (ccip_test_svc_wait(&s_svc, "intake") < 0)
+        ccip_test_fail(&s_svc, "intake did not come back");
 }
 
 /* ---- ccipctl ------------------------------------------------------------------ */
-
-/* Runs ccipctl with the suite's bus and keys; returns its exit status and
- * its standard output in out. */
-static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int s_ctl(char *out, size_t len, const char *fmt, ...)
-{
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd,
-             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
-             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
-             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The value of the first "key":"value" in a JSON text. */
-static void s_json_value(const char *json, const char *key, char *out, size_t len)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    out[0] = '\0';
-    if (!p)
-        return;
-    p += strlen(pat);
-    size_t n = strcspn(p, "\"");
-    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
-}
 
 /* The walk-through an operator does, with ccipctl. */
 static void test_ccipctl(void **state)
@@ -1617,115 +1506,132 @@ static void test_ccipctl(void **state)
     (void)state;
     static char out[65536];
     char uscc[19], call[64], app[64], path[400];
-    s_uscc(uscc);
+    ccip_test_uscc("110105", uscc);
     char opens[40], closes[40];
     s_time_text(s_now_s_us() - HOUR_US, opens, sizeof opens);
     s_time_text(s_now_s_us() + 30 * DAY_US, closes, sizeof closes);
 
-    assert_int_equal(s_ctl(out, sizeof out, "intake --help"), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "intake --help"), 0);
     assert_non_null(strstr(out, "application"));
-    assert_int_equal(s_ctl(out, sizeof out, "intake call open --help"), 0);
-    assert_int_equal(s_ctl(out, sizeof out, "intake call open --year 2027 2>/dev/null"), 2);
-
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role staff --actor staff-li intake call open --kind "
-                           "SPECIAL_FUND_PROJECT --year 2027 --title 'Fund 2027' --opens %s "
-                           "--closes %s --require business_licence --fund-programme CCI-2027 "
-                           "--max-request 2000000.00 --eligible ENTERPRISE",
-                           opens, closes),
-                     0);
-    s_json_value(out, "id", call, sizeof call);
-    assert_true(ccip_uuid_valid(call));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "intake call open --help"), 0);
     assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor staff-li intake call show %s", call), 0);
+        ccip_test_ctl(&s_svc, out, sizeof out, "intake call open --year 2027 2>/dev/null"), 2);
+
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--json --role staff --actor staff-li intake call open --kind "
+                      "SPECIAL_FUND_PROJECT --year 2027 --title 'Fund 2027' --opens %s "
+                      "--closes %s --require business_licence --fund-programme CCI-2027 "
+                      "--max-request 2000000.00 --eligible ENTERPRISE",
+                      opens, closes),
+        0);
+    ccip_test_json_value(out, "id", call, sizeof call);
+    assert_true(ccip_uuid_valid(call));
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li intake call show %s", call),
+                     0);
     assert_non_null(strstr(out, "Fund 2027"));
     assert_non_null(strstr(out, "2000000.00"));
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li intake call list"), 0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor staff-li intake call list"),
+        0);
     assert_non_null(strstr(out, call));
 
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor org:%s intake org register --uscc %s --name "
-                           "'Beijing Lantern Studio' --type ENTERPRISE --district Dongcheng "
-                           "--legal-rep 'Zhao Lei' --contact-name 'Sun Li' --contact-phone "
-                           "'010-8888 0000'",
-                           uscc, uscc),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role applicant --actor org:%s intake org register --uscc %s --name "
+                      "'Beijing Lantern Studio' --type ENTERPRISE --district Dongcheng "
+                      "--legal-rep 'Zhao Lei' --contact-name 'Sun Li' --contact-phone "
+                      "'010-8888 0000'",
+                      uscc, uscc),
+        0);
     /* A new contact phone keeps the organisation unverified as it was; then staff verify. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor org:%s intake org update --uscc %s --name "
-                           "'Beijing Lantern Studio' --type ENTERPRISE --district Dongcheng "
-                           "--legal-rep 'Zhao Lei' --contact-name 'Sun Li' --contact-phone "
-                           "'010-8888 0001' --reason 'new line'",
-                           uscc, uscc),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role applicant --actor org:%s intake org update --uscc %s --name "
+                      "'Beijing Lantern Studio' --type ENTERPRISE --district Dongcheng "
+                      "--legal-rep 'Zhao Lei' --contact-name 'Sun Li' --contact-phone "
+                      "'010-8888 0001' --reason 'new line'",
+                      uscc, uscc),
+        0);
     assert_non_null(strstr(out, "010-8888 0001"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li intake org verify %s --note ok", uscc),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li intake org verify %s --note ok",
+                                   uscc),
                      0);
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor staff-li intake call close-due"),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li intake call close-due"),
                      0);
     assert_non_null(strstr(out, "closed"));
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--json --role staff --actor s intake org show %s", uscc), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role staff --actor s intake org show %s", uscc),
+                     0);
     assert_non_null(strstr(out, "\"verified\":true"));
 
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role applicant --actor org:%s intake application draft "
-                           "--call %s --title 'Lantern festival' --summary 'Lanterns for the "
-                           "old town' --requested 150000.50 --budget-line 'Materials=100000' "
-                           "--budget-line 'Staff=50000.50'",
-                           uscc, call),
-                     0);
-    s_json_value(out, "id", app, sizeof app);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--json --role applicant --actor org:%s intake application draft "
+                      "--call %s --title 'Lantern festival' --summary 'Lanterns for the "
+                      "old town' --requested 150000.50 --budget-line 'Materials=100000' "
+                      "--budget-line 'Staff=50000.50'",
+                      uscc, call),
+        0);
+    ccip_test_json_value(out, "id", app, sizeof app);
     assert_true(ccip_uuid_valid(app));
     /* Amount above the maximum: refused by the service, exit code 1. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor org:%s intake application update %s "
-                           "--requested 2000000.01 2>&1",
-                           uscc, app),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role applicant --actor org:%s intake application update %s "
+                                   "--requested 2000000.01 2>&1",
+                                   uscc, app),
                      1);
     assert_non_null(strstr(out, "INVALID_ARGUMENT"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor org:%s intake application submit %s 2>&1",
-                           uscc, app),
-                     1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role applicant --actor org:%s intake application submit %s 2>&1", uscc,
+                      app),
+        1);
     assert_non_null(strstr(out, "business_licence"));
-    snprintf(path, sizeof path, "%s/licence.pdf", s_env.dir);
+    snprintf(path, sizeof path, "%s/licence.pdf", s_svc.env.dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("%PDF-1.4 licence", f);
     fclose(f);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor org:%s intake application add-document %s "
-                           "--type business_licence --file %s",
-                           uscc, app, path),
-                     0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor org:%s intake application submit %s", uscc,
-                           app),
-                     0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li intake application accept %s --note "
-                           "complete",
-                           app),
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role applicant --actor org:%s intake application add-document %s "
+                      "--type business_licence --file %s",
+                      uscc, app, path),
+        0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role applicant --actor org:%s intake application submit %s",
+                                   uscc, app),
                      0);
     assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor staff-li intake application show %s", app), 0);
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-li intake application accept %s --note "
+                      "complete",
+                      app),
+        0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li intake application show %s", app),
+                     0);
     assert_non_null(strstr(out, "ACCEPTED"));
     assert_non_null(strstr(out, "Lantern festival"));
     assert_non_null(strstr(out, "business_licence"));
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role applicant --actor org:%s intake application list", uscc),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role applicant --actor org:%s intake application list",
+                                   uscc),
                      0);
     assert_non_null(strstr(out, app));
     assert_non_null(strstr(out, "APPLICANT_IN_REVIEW"));
-    assert_int_equal(s_number("SELECT requested_fen FROM application WHERE id = '%s'", app),
-                     15000050);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT requested_fen FROM application WHERE id = '%s'", app),
+        15000050);
     /* Staff may not withdraw: PERMISSION_DENIED, exit code 1. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-li intake application withdraw %s 2>&1",
-                           app),
-                     1);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-li intake application withdraw %s 2>&1", app),
+        1);
     assert_non_null(strstr(out, "PERMISSION_DENIED"));
 }
 
@@ -1776,25 +1682,28 @@ static int s_file_send(const char *role, const char *actor,
                        char app[CCIP_UUID_STRLEN + 1], Ccip__Intake__Application **out)
 {
     Ccip__Intake__ApplicationReply *r = NULL;
-    int status = s_send(role, actor, "intake.application.file.v1", &rq->base, cid,
-                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r);
+    int status =
+        ccip_test_send(&s_svc, role, actor, "intake.application.file.v1", &rq->base, cid,
+                       &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r);
     if (status == 0 && r && app)
         snprintf(app, CCIP_UUID_STRLEN + 1, "%s", r->application->id);
     if (status == 0 && r && out) {
         *out = r->application;
         r->application = NULL;
     }
-    s_free(r);
+    ccip_test_free(r);
     return status;
 }
 
 /* Applications of organisation uscc, and rows any of them left behind. */
 static long long s_traces(const char *uscc)
 {
-    return s_number("SELECT (SELECT count(*) FROM application WHERE applicant_uscc = '%s') + "
-                    "(SELECT count(*) FROM outbox WHERE type = 'intake.application.submitted.v1' "
-                    "AND position(convert_to('%s', 'UTF8') IN payload) > 0)",
-                    uscc, uscc);
+    return ccip_test_number(
+        &s_svc,
+        "SELECT (SELECT count(*) FROM application WHERE applicant_uscc = '%s') + "
+        "(SELECT count(*) FROM outbox WHERE type = 'intake.application.submitted.v1' "
+        "AND position(convert_to('%s', 'UTF8') IN payload) > 0)",
+        uscc, uscc);
 }
 
 /* One command files a complete application: SUBMITTED with its facts and
@@ -1847,8 +1756,8 @@ static void test_file_complete(void **state)
     assert_int_equal(g->submitted_at_us, a->submitted_at_us);
     assert_string_equal(g->content->summary, a->content->summary);
     assert_string_equal(g->content->cluster->lead_operator, "Seven Star Group");
-    s_free(g);
-    s_free(a);
+    ccip_test_free(g);
+    ccip_test_free(a);
     /* Staff see the history: created as a draft, then submitted, both by
      * this command. */
     g = s_get(STAFF, app);
@@ -1860,20 +1769,23 @@ static void test_file_complete(void **state)
     assert_int_equal(g->history[1]->to_status, CCIP__INTAKE__APPLICATION_STATUS__SUBMITTED);
     assert_string_equal(g->history[1]->command_id, cid);
     assert_string_equal(g->history[1]->actor_id, actor);
-    s_free(g);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
-                              app),
+    ccip_test_free(g);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
-    assert_int_equal(s_number("SELECT count(*) FROM document d JOIN blob b ON b.sha256 = d.sha256 "
-                              "WHERE d.application_id = '%s' AND b.sha256 = sha256(b.content)",
-                              app),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM document d JOIN blob b ON b.sha256 = d.sha256 "
+                         "WHERE d.application_id = '%s' AND b.sha256 = sha256(b.content)",
+                         app),
+        2);
     /* Staff may accept it as any other (once the organisation is verified). */
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), CCIP__STATUS__FAILED_PRECONDITION);
     Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
     v.uscc = uscc;
-    s_free(s_ok(STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "intake.organisation.verify.v1", &v.base, NULL));
     assert_int_equal(s_act(STAFF, "accept", app, NULL, NULL), 0);
 
     /* The other kinds: their facts are written too; content already stored
@@ -1888,25 +1800,30 @@ static void test_file_complete(void **state)
         &fs, uscc, tcall, talent.kind, 0, (const char *const[]){"business_licence", NULL});
     snprintf(fs.data[0], sizeof fs.data[0], "%%PDF-1.4 business_licence of %s for %s", uscc, call);
     fs.uploads[0].content.len = strlen(fs.data[0]);
-    long long blobs = s_number("SELECT count(*) FROM blob");
+    long long blobs = ccip_test_number(&s_svc, "SELECT count(*) FROM blob");
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, tapp, NULL), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM blob"), blobs);
-    assert_int_equal(s_number("SELECT count(*) FROM talent_programme p JOIN talent_base_facts t "
-                              "USING (application_id) WHERE application_id = '%s' AND "
-                              "t.annual_capacity = 120 AND p.name = 'Animation'",
-                              tapp),
-                     1);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM blob"), blobs);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM talent_programme p JOIN talent_base_facts t "
+                         "USING (application_id) WHERE application_id = '%s' AND "
+                         "t.annual_capacity = 120 AND p.name = 'Animation'",
+                         tapp),
+        1);
     assert_int_equal(s_file_send("applicant", actor,
                                  s_file_rq(&fs, uscc, pcall, project.kind, 4000000, NULL), NULL,
                                  papp, NULL),
                      0);
-    assert_int_equal(s_number("SELECT count(*) FROM budget_line WHERE application_id = '%s' AND "
-                              "amount_fen = 2000000",
-                              papp),
-                     2);
     assert_int_equal(
-        s_number("SELECT requested_fen FROM application WHERE id = '%s' AND status = 'SUBMITTED'",
-                 papp),
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM budget_line WHERE application_id = '%s' AND "
+                         "amount_fen = 2000000",
+                         papp),
+        2);
+    assert_int_equal(
+        ccip_test_number(
+            &s_svc,
+            "SELECT requested_fen FROM application WHERE id = '%s' AND status = 'SUBMITTED'", papp),
         4000000);
 }
 
@@ -1929,7 +1846,7 @@ static void test_file_window(void **state)
                      CCIP__STATUS__FAILED_PRECONDITION);
     s_time_text(later.opens_at_us, when, sizeof when);
     snprintf(part, sizeof part, "opens for submissions at %s UTC", when);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
 
     s_call_spec past = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
                         .opens_at_us = now - 30 * DAY_US,
@@ -1940,19 +1857,19 @@ static void test_file_window(void **state)
                      CCIP__STATUS__FAILED_PRECONDITION);
     s_time_text(past.closes_at_us, when, sizeof when);
     snprintf(part, sizeof part, "closed for submissions at %s UTC", when);
-    s_error_has(part);
+    ccip_test_error_has(&s_svc, part);
 
     s_call_spec open = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
     s_open_call(&open, call);
     Ccip__Intake__CloseCallRequest c = CCIP__INTAKE__CLOSE_CALL_REQUEST__INIT;
     c.call_id = call;
     c.reason = "moved to next year";
-    s_free(s_ok(STAFF, "intake.call.close.v1", &c.base, NULL));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "intake.call.close.v1", &c.base, NULL));
     assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, open.kind, 0, NULL),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("was closed by staff at ");
-    s_error_has("moved to next year");
+    ccip_test_error_has(&s_svc, "was closed by staff at ");
+    ccip_test_error_has(&s_svc, "moved to next year");
     assert_int_equal(s_traces(uscc), 0);
 }
 
@@ -1970,8 +1887,8 @@ static void test_file_one_live_application(void **state)
     assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
-    s_error_has("already has a live application");
-    s_error_has(draft);
+    ccip_test_error_has(&s_svc, "already has a live application");
+    ccip_test_error_has(&s_svc, draft);
     assert_int_equal(s_act("applicant", actor, "withdraw", draft, NULL, NULL), 0);
     assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
                                  NULL, filed, NULL),
@@ -1979,12 +1896,14 @@ static void test_file_one_live_application(void **state)
     assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
-    s_error_has(filed);
+    ccip_test_error_has(&s_svc, filed);
     s_content_storage st;
     assert_int_equal(s_try_draft(actor, uscc, call, s_content(&st, spec.kind, 0), NULL, NULL),
                      CCIP__STATUS__ALREADY_EXISTS);
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM application WHERE applicant_uscc = '%s'",
+                         uscc),
+        2);
     /* Eligibility: a call for district governments refuses an enterprise. */
     s_call_spec gov = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION,
                        .eligible = CCIP__INTAKE__ORGANISATION_TYPE__DISTRICT_GOVERNMENT};
@@ -1992,7 +1911,7 @@ static void test_file_one_live_application(void **state)
     assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, gov.kind, 0, NULL),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("DISTRICT_GOVERNMENT only");
+    ccip_test_error_has(&s_svc, "DISTRICT_GOVERNMENT only");
 }
 
 /* Every required document and complete content, or the error lists what
@@ -2009,13 +1928,14 @@ static void test_file_required_documents(void **state)
     assert_int_equal(s_file_send("applicant", actor, s_file_rq(&fs, uscc, call, spec.kind, 0, NULL),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("required documents missing: business_licence, site_plan, operator_report");
+    ccip_test_error_has(&s_svc,
+                        "required documents missing: business_licence, site_plan, operator_report");
     assert_int_equal(s_file_send("applicant", actor,
                                  s_file_rq(&fs, uscc, call, spec.kind, 0,
                                            (const char *const[]){"site_plan", "extra", NULL}),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("required documents missing: business_licence, operator_report");
+    ccip_test_error_has(&s_svc, "required documents missing: business_licence, operator_report");
     Ccip__Intake__FileApplicationRequest *rq =
         s_file_rq(&fs, uscc, call, spec.kind, 0,
                   (const char *const[]){"business_licence", "site_plan", "operator_report", NULL});
@@ -2023,12 +1943,12 @@ static void test_file_required_documents(void **state)
     rq->content->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS__NOT_SET;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("field `summary` is empty");
-    s_error_has("cluster facts");
+    ccip_test_error_has(&s_svc, "field `summary` is empty");
+    ccip_test_error_has(&s_svc, "cluster facts");
     rq->content = NULL;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `content` is missing");
+    ccip_test_error_has(&s_svc, "field `content` is missing");
     assert_int_equal(s_traces(uscc), 0);
     assert_int_equal(s_file_send("applicant", actor,
                                  s_file_rq(&fs, uscc, call, spec.kind, 0,
@@ -2052,17 +1972,18 @@ static void test_file_requested_amount(void **state)
                                  s_file_rq(&fs, uscc, call, spec.kind, 100000001, NULL), NULL, NULL,
                                  NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `requested_fen` must be at most 100000000 (the call's maximum, 1000000.00 "
+    ccip_test_error_has(
+        &s_svc, "field `requested_fen` must be at most 100000000 (the call's maximum, 1000000.00 "
                 "yuan), got 100000001");
     Ccip__Intake__FileApplicationRequest *rq = s_file_rq(&fs, uscc, call, spec.kind, 5000, NULL);
     rq->content->requested_fen = -5;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `requested_fen` must be positive");
+    ccip_test_error_has(&s_svc, "field `requested_fen` must be positive");
     rq->content->requested_fen = 0;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("field `requested_fen` must be positive");
+    ccip_test_error_has(&s_svc, "field `requested_fen` must be positive");
     assert_int_equal(s_traces(uscc), 0);
     assert_int_equal(s_file_send("applicant", actor,
                                  s_file_rq(&fs, uscc, call, spec.kind, 100000000, NULL), NULL, NULL,
@@ -2083,22 +2004,22 @@ static void test_file_permissions(void **state)
     Ccip__Intake__FileApplicationRequest *rq = s_file_rq(&fs, uscc, call, spec.kind, 0, NULL);
     assert_int_equal(s_file_send("applicant", actor2, rq, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    s_error_has("may not file an application for organisation");
+    ccip_test_error_has(&s_svc, "may not file an application for organisation");
     assert_int_equal(s_file_send(STAFF, rq, NULL, NULL, NULL), CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(s_file_send(NULL, NULL, rq, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
     /* An applicant whose actor id is not a valid organisation code. */
     assert_int_equal(s_file_send("applicant", "org:91110105MA01ABCD2Y", rq, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    s_error_has("unified social credit code");
+    ccip_test_error_has(&s_svc, "unified social credit code");
     /* An organisation that is not registered. */
     char uscc3[19], actor3[24];
-    s_uscc(uscc3);
+    ccip_test_uscc("110105", uscc3);
     snprintf(actor3, sizeof actor3, "org:%s", uscc3);
     assert_int_equal(s_file_send("applicant", actor3, s_file_rq(&fs, "", call, spec.kind, 0, NULL),
                                  NULL, NULL, NULL),
                      CCIP__STATUS__NOT_FOUND);
-    s_error_has("is not registered");
+    ccip_test_error_has(&s_svc, "is not registered");
     /* Nor a call that does not exist. */
     char nocall[37];
     ccip_uuid_v7(nocall);
@@ -2106,7 +2027,7 @@ static void test_file_permissions(void **state)
                                  s_file_rq(&fs, uscc, nocall, spec.kind, 0, NULL), NULL, NULL,
                                  NULL),
                      CCIP__STATUS__NOT_FOUND);
-    s_error_has("there is no call");
+    ccip_test_error_has(&s_svc, "there is no call");
     assert_int_equal(s_traces(uscc), 0);
     assert_int_equal(s_traces(uscc3), 0);
     /* applicant_uscc "" means the caller's own organisation. */
@@ -2114,9 +2035,10 @@ static void test_file_permissions(void **state)
     assert_int_equal(s_file_send("applicant", actor2, s_file_rq(&fs, "", call, spec.kind, 0, NULL),
                                  NULL, app, NULL),
                      0);
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND "
-                              "applicant_uscc = '%s'",
-                              app, uscc2),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM application WHERE id = '%s' AND "
+                                      "applicant_uscc = '%s'",
+                                      app, uscc2),
                      1);
 }
 
@@ -2135,11 +2057,14 @@ static void test_file_same_command_id(void **state)
     assert_int_equal(s_file_send("applicant", actor, rq, cid, app, NULL), 0);
     assert_int_equal(s_file_send("applicant", actor, rq, cid, again, NULL), 0);
     assert_string_equal(app, again);
-    assert_int_equal(s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc),
-                     1);
-    assert_int_equal(s_number("SELECT count(*) FROM outbox WHERE type = "
-                              "'intake.application.submitted.v1' AND aggregate_id = '%s'",
-                              app),
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM application WHERE applicant_uscc = '%s'",
+                         uscc),
+        1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'intake.application.submitted.v1' AND aggregate_id = '%s'",
+                                      app),
                      1);
     for (int round = 0; round < 4; round++) {
         s_org(0, 1, uscc, actor);
@@ -2155,10 +2080,13 @@ static void test_file_same_command_id(void **state)
         env.payload.len = protobuf_c_message_pack(&rq->base, buf);
         s_race_twice(&env, app);
         assert_int_equal(
-            s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc), 1);
-        assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE "
-                                  "application_id = '%s'",
-                                  app),
+            ccip_test_number(&s_svc, "SELECT count(*) FROM application WHERE applicant_uscc = '%s'",
+                             uscc),
+            1);
+        assert_int_equal(ccip_test_number(&s_svc,
+                                          "SELECT count(*) FROM application_history WHERE "
+                                          "application_id = '%s'",
+                                          app),
                          2);
     }
 }
@@ -2172,10 +2100,10 @@ static void test_file_bad_input(void **state)
     s_call_spec spec = {.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION};
     s_open_call(&spec, call);
     s_org(0, 1, uscc, actor);
-    long long apps = s_number("SELECT count(*) FROM application");
-    long long docs = s_number("SELECT count(*) FROM document");
-    long long blobs = s_number("SELECT count(*) FROM blob");
-    long long history = s_number("SELECT count(*) FROM application_history");
+    long long apps = ccip_test_number(&s_svc, "SELECT count(*) FROM application");
+    long long docs = ccip_test_number(&s_svc, "SELECT count(*) FROM document");
+    long long blobs = ccip_test_number(&s_svc, "SELECT count(*) FROM blob");
+    long long history = ccip_test_number(&s_svc, "SELECT count(*) FROM application_history");
     static const char *const licence[] = {"business_licence", NULL};
     s_file_storage fs;
     Ccip__Intake__FileApplicationRequest *rq;
@@ -2183,7 +2111,7 @@ static void test_file_bad_input(void **state)
     rq = s_file_rq(&fs, uscc, "not-a-uuid", spec.kind, 0, licence);
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `call_id` must be a UUID");
+    ccip_test_error_has(&s_svc, "field `call_id` must be a UUID");
     rq = s_file_rq(&fs, "91110105MA01ABCD2X", call, spec.kind, 0, licence);
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
@@ -2191,21 +2119,21 @@ static void test_file_bad_input(void **state)
     rq->content->title = "";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `title` is empty; give 1 to 200 characters");
+    ccip_test_error_has(&s_svc, "field `title` is empty; give 1 to 200 characters");
     rq->content->title = "Caf\xE9 culture";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `content.title` is not valid UTF-8 at byte 4");
+    ccip_test_error_has(&s_svc, "field `content.title` is not valid UTF-8 at byte 4");
     rq->content->title = "Good title";
     rq->content->district = "Pudong";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `district`");
+    ccip_test_error_has(&s_svc, "field `district`");
     rq->content->district = "";
     rq->content->cluster->area_m2 = -1;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`cluster.area_m2` must not be negative");
+    ccip_test_error_has(&s_svc, "`cluster.area_m2` must not be negative");
 
     /* Documents: too large, empty, a bad type or name, bad UTF-8 in a name,
      * the same content twice under one type. */
@@ -2216,32 +2144,34 @@ static void test_file_bad_input(void **state)
     fs.uploads[0].content.len = big;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("documents[0]: field `content` of document \"scan.pdf\" is 65537 bytes; at most "
+    ccip_test_error_has(
+        &s_svc, "documents[0]: field `content` of document \"scan.pdf\" is 65537 bytes; at most "
                 "65536 are accepted (intake.max_document_bytes)");
     fs.uploads[0].content.len = 0;
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("is empty");
+    ccip_test_error_has(&s_svc, "is empty");
     free(content);
     rq = s_file_rq(&fs, uscc, call, spec.kind, 0, licence);
     fs.uploads[0].doc_type = "business licence";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `doc_type`");
+    ccip_test_error_has(&s_svc, "field `doc_type`");
     fs.uploads[0].doc_type = "business_licence";
     fs.uploads[0].name = "../etc/passwd";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `name` must be a file name");
+    ccip_test_error_has(&s_svc, "field `name` must be a file name");
     fs.uploads[0].name = "sc\xFFn.pdf";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("not valid UTF-8");
+    ccip_test_error_has(&s_svc, "not valid UTF-8");
     rq = s_file_rq(&fs, uscc, call, spec.kind, 0,
                    (const char *const[]){"business_licence", "business_licence", NULL});
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("documents[0] and documents[1] carry the same content as type business_licence");
+    ccip_test_error_has(
+        &s_svc, "documents[0] and documents[1] carry the same content as type business_licence");
 
     /* A payload that is not the message at all. */
     Ccip__Envelope env = CCIP__ENVELOPE__INIT;
@@ -2254,16 +2184,16 @@ static void test_file_bad_input(void **state)
     env.actor_id = actor;
     env.payload.data = junk;
     env.payload.len = sizeof junk;
-    Ccip__Envelope *r = ccip_client_call(s_front, "intake", &env, 5000, 3, err, sizeof err);
+    Ccip__Envelope *r = ccip_client_call(s_svc.front, "intake", &env, 5000, 3, err, sizeof err);
     assert_non_null(r);
     assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(r->error, "could not decode"));
     ccip_envelope_free(&r);
 
-    assert_int_equal(s_number("SELECT count(*) FROM application"), apps);
-    assert_int_equal(s_number("SELECT count(*) FROM document"), docs);
-    assert_int_equal(s_number("SELECT count(*) FROM blob"), blobs);
-    assert_int_equal(s_number("SELECT count(*) FROM application_history"), history);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM application"), apps);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM document"), docs);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM blob"), blobs);
+    assert_int_equal(ccip_test_number(&s_svc, "SELECT count(*) FROM application_history"), history);
     assert_int_equal(s_traces(uscc), 0);
 }
 
@@ -2344,10 +2274,10 @@ static void test_file_batch_mixed(void **state)
             env[i].payload.len = protobuf_c_message_pack(&rq->base, buf[i]);
         }
         unsigned long long c0 = 0, b0 = 0, c1 = 0, b1 = 0;
-        assert_int_equal(ccip_test_ping_counts(&s_env, "intake", &c0, &b0), 0);
+        assert_int_equal(ccip_test_ping_counts(&s_svc.env, "intake", &c0, &b0), 0);
         s_racer r[MIXED];
         s_race_many(env, MIXED, r);
-        assert_int_equal(ccip_test_ping_counts(&s_env, "intake", &c1, &b1), 0);
+        assert_int_equal(ccip_test_ping_counts(&s_svc.env, "intake", &c1, &b1), 0);
         /* The two pings are commands of their own, each alone. */
         shared = c1 - c0 > b1 - b0;
         for (int i = 0; i < MIXED; i++) {
@@ -2356,18 +2286,21 @@ static void test_file_batch_mixed(void **state)
             if (want[i] == 0) {
                 assert_true(ccip_uuid_valid(r[i].app));
                 assert_int_equal(rows, 2); /* the application and its event */
-                assert_int_equal(s_number("SELECT count(*) FROM application_history WHERE "
-                                          "application_id = '%s' AND command_id = '%s'",
-                                          r[i].app, cid[i]),
+                assert_int_equal(ccip_test_number(&s_svc,
+                                                  "SELECT count(*) FROM application_history WHERE "
+                                                  "application_id = '%s' AND command_id = '%s'",
+                                                  r[i].app, cid[i]),
                                  2);
-                assert_int_equal(s_number("SELECT count(*) FROM applicant_timeline WHERE "
-                                          "application_id = '%s'",
-                                          r[i].app),
+                assert_int_equal(ccip_test_number(&s_svc,
+                                                  "SELECT count(*) FROM applicant_timeline WHERE "
+                                                  "application_id = '%s'",
+                                                  r[i].app),
                                  2);
             } else {
                 assert_int_equal(rows, 0);
                 assert_int_equal(
-                    s_number("SELECT count(*) FROM command_log WHERE command_id = '%s'", cid[i]),
+                    ccip_test_number(
+                        &s_svc, "SELECT count(*) FROM command_log WHERE command_id = '%s'", cid[i]),
                     0);
             }
         }
@@ -2418,15 +2351,20 @@ static void test_file_same_org_call_at_once(void **state)
         assert_int_equal(ok, 1);
         assert_int_equal(exists, SAME_AT_ONCE - 1);
         assert_int_equal(
-            s_number("SELECT count(*) FROM application WHERE applicant_uscc = '%s'", uscc), 1);
-        assert_int_equal(s_number("SELECT count(*) FROM application WHERE id = '%s' AND "
-                                  "status = 'SUBMITTED'",
-                                  winner),
+            ccip_test_number(&s_svc, "SELECT count(*) FROM application WHERE applicant_uscc = '%s'",
+                             uscc),
+            1);
+        assert_int_equal(ccip_test_number(&s_svc,
+                                          "SELECT count(*) FROM application WHERE id = '%s' AND "
+                                          "status = 'SUBMITTED'",
+                                          winner),
                          1);
         assert_int_equal(
-            s_number("SELECT count(*) FROM outbox WHERE type = 'intake.application.submitted.v1' "
-                     "AND aggregate_id = '%s'",
-                     winner),
+            ccip_test_number(
+                &s_svc,
+                "SELECT count(*) FROM outbox WHERE type = 'intake.application.submitted.v1' "
+                "AND aggregate_id = '%s'",
+                winner),
             1);
     }
 }
@@ -2441,8 +2379,8 @@ static void test_ccipctl_file(void **state)
                         .docs = {"business_licence"}};
     s_open_call(&spec, call);
     s_org(0, 1, uscc, actor);
-    assert_int_equal(s_ctl(out, sizeof out, "intake application file --help"), 0);
-    snprintf(path, sizeof path, "%s/file-licence.pdf", s_env.dir);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "intake application file --help"), 0);
+    snprintf(path, sizeof path, "%s/file-licence.pdf", s_svc.env.dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "%%PDF-1.4 licence of %s", uscc);
@@ -2450,32 +2388,35 @@ static void test_ccipctl_file(void **state)
     /* Without the document: refused, nothing written. */
     const char *facts = "--cluster-name 'Lantern Works' --location 'Qianmen 1' --area-m2 5000 "
                         "--enterprises 12 --employees 300 --lead-operator 'Lantern Co.'";
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor %s intake application file --call %s "
-                           "--title 'Lantern works' --summary 'A lantern cluster' %s 2>&1",
-                           actor, call, facts),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role applicant --actor %s intake application file --call %s "
+                                   "--title 'Lantern works' --summary 'A lantern cluster' %s 2>&1",
+                                   actor, call, facts),
                      1);
     assert_non_null(strstr(out, "required documents missing: business_licence"));
     assert_int_equal(s_traces(uscc), 0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role applicant --actor %s intake application file --call %s "
-                           "--title 'Lantern works' --summary 'A lantern cluster' %s "
-                           "--document business_licence=%s",
-                           actor, call, facts, path),
-                     0);
-    s_json_value(out, "id", app, sizeof app);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--json --role applicant --actor %s intake application file --call %s "
+                      "--title 'Lantern works' --summary 'A lantern cluster' %s "
+                      "--document business_licence=%s",
+                      actor, call, facts, path),
+        0);
+    ccip_test_json_value(out, "id", app, sizeof app);
     assert_true(ccip_uuid_valid(app));
     assert_non_null(strstr(out, "APPLICANT_RECEIVED"));
-    assert_int_equal(s_number("SELECT count(*) FROM application a JOIN document d ON "
-                              "d.application_id = a.id WHERE a.id = '%s' AND a.status = "
-                              "'SUBMITTED' AND d.name = 'file-licence.pdf' AND d.media_type = "
-                              "'application/pdf'",
-                              app),
-                     1);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role applicant --actor %s intake application file --call %s "
-                           "--title x --document nonsense 2>&1",
-                           actor, call),
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM application a JOIN document d ON "
+                         "d.application_id = a.id WHERE a.id = '%s' AND a.status = "
+                         "'SUBMITTED' AND d.name = 'file-licence.pdf' AND d.media_type = "
+                         "'application/pdf'",
+                         app),
+        1);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role applicant --actor %s intake application file --call %s "
+                                   "--title x --document nonsense 2>&1",
+                                   actor, call),
                      2);
 }
 

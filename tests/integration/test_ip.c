@@ -33,6 +33,7 @@
 #include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 #define OWNER          "owner"
 #define APPLICANT      "applicant"
@@ -40,90 +41,36 @@
 #define ANSWER_SECONDS 3 /* ip.dispute_answer_seconds for this suite */
 #define RACE_ROUNDS    6 /* concurrent acceptances tried */
 
-static ccip_test_env s_env;
-static void *s_ctx;
-static ccip_client *s_front;   /* front door: its actor claims are trusted */
-static ccip_client *s_service; /* a plain service key: role "service" */
-static char s_error[600];      /* the error sentence of the last refused command */
-static char s_out[65536];      /* stdout of the last ccipctl run */
-static char s_pub[400];        /* the platform's public key file, as fetched */
+static ccip_test_svc s_svc; /* the bus, ip, the clients, the last reply's sentence */
+static char s_out[65536];   /* stdout of the last ccipctl run */
+static char s_pub[400];     /* the platform's public key file, as fetched */
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static void s_fail_with_logs(const char *what)
-{
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
-}
 
 /* A fresh, valid party "org:<USCC>", different in every call and run. */
 static void s_org(char out[32])
 {
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    static unsigned long long n;
-    if (!n)
-        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
-            1000000000ULL;
-    n = (n + 7919) % 1000000000ULL;
     char code[19];
-    snprintf(code, sizeof code, "91110106%09llu", n);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (int)(strchr(cs, code[i]) - cs) * w[i];
-    code[17] = cs[(31 - sum % 31) % 31];
-    code[18] = '\0';
+    ccip_test_uscc("110106", code);
     snprintf(out, 32, "org:%s", code);
 }
 
-/* Sends `type` to ip as (role, actor) through the front door, or with the
- * plain service key when role is NULL, on client c (NULL = the shared
- * ones). Returns the reply's status (the error sentence in s_error when
- * err is NULL), or -1 when no reply came. When out is not NULL and the
- * status is OK, *out is the payload decoded as desc. */
+/* ccip_test_send_cmd to ip as (role, actor), or with the plain service key
+ * when role is NULL, on client c (NULL = the shared ones), keeping the
+ * sentence in err_out (NULL = s_svc.error). */
 static int s_send_on(ccip_client *c, const char *role, const char *actor, const char *type,
                      const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
                      ProtobufCMessage **out, char *err_out, size_t err_len)
 {
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = id;
-    env.type = (char *)type;
-    env.actor_role = (char *)(role ? role : "");
-    env.actor_id = (char *)(actor ? actor : "");
-    env.payload.data = buf;
-    env.payload.len = len;
-    char err[256];
-    if (!c)
-        c = role ? s_front : s_service;
-    Ccip__Envelope *reply = ccip_client_call(c, "ip", &env, 10000, 3, err, sizeof err);
-    free(buf);
-    if (!err_out) {
-        err_out = s_error;
-        err_len = sizeof s_error;
-    }
-    if (!reply) {
-        snprintf(err_out, err_len, "no reply: %s", err);
-        return -1;
-    }
-    int status = (int)reply->status;
-    snprintf(err_out, err_len, "%s", reply->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                   reply->payload.len + 1, err, sizeof err);
-        if (!*out)
-            snprintf(err_out, err_len, "could not decode the reply: %s", err);
-    }
-    ccip_envelope_free(&reply);
-    return status;
+    ccip_test_cmd cmd = {.role = role,
+                         .actor = actor,
+                         .type = type,
+                         .msg = msg,
+                         .out = desc,
+                         .via = c,
+                         .error = err_out,
+                         .error_len = err_len};
+    return ccip_test_send_cmd(&s_svc, &cmd, out);
 }
 
 static int s_send(const char *role, const char *actor, const char *type,
@@ -132,35 +79,22 @@ static int s_send(const char *role, const char *actor, const char *type,
     return s_send_on(NULL, role, actor, type, msg, NULL, NULL, NULL, 0);
 }
 
-/* s_send that must succeed; returns the decoded reply (free with s_free). */
+/* s_send that must succeed; returns the decoded reply (free with
+ * ccip_test_free). */
 static void *s_ok(const char *role, const char *actor, const char *type,
                   const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
 {
-    ProtobufCMessage *out = NULL;
-    int status = s_send_on(NULL, role, actor, type, msg, desc, &out, NULL, 0);
-    if (status != 0 || (desc && !out)) {
-        char what[900];
-        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
-                 status, s_error);
-        s_fail_with_logs(what);
-    }
-    return out;
-}
-
-static void s_free(void *msg)
-{
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
+    return ccip_test_ok(&s_svc, role, actor, type, msg, desc);
 }
 
 /* Asserts a refusal with `status` whose sentence contains `needle`. */
 static void s_refused(int got, int status, const char *needle)
 {
-    if (got != status || (needle && !strstr(s_error, needle))) {
+    if (got != status || (needle && !strstr(s_svc.error, needle))) {
         char what[900];
         snprintf(what, sizeof what, "expected status %d mentioning \"%s\", got %d: %s", status,
-                 needle ? needle : "", got, s_error);
-        s_fail_with_logs(what);
+                 needle ? needle : "", got, s_svc.error);
+        ccip_test_fail(&s_svc, what);
     }
 }
 
@@ -171,22 +105,11 @@ static long long s_count(const char *sql)
     return n;
 }
 
-/* Runs ccipctl (front door key unless key is given) with args; captures
- * stdout into s_out and stderr after it; returns the exit code. */
+/* Runs ccipctl with the front door's key and args; captures stdout into
+ * s_out and stderr after it; returns the exit code. */
 static int s_ctl(const char *args)
 {
-    char cmd[4096];
-    snprintf(
-        cmd, sizeof cmd,
-        "CCIP_BUS_COMMANDS=%s CCIP_BUS_SUBSCRIBE=%s CCIP_CURVE_KEY_FILE=%s/allowed/ccipctl.key "
-        "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub %s/cli/ccipctl %s 2>&1",
-        s_env.commands, s_env.subscribe, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(s_out, 1, sizeof s_out - 1, p);
-    s_out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return ccip_test_ctl(&s_svc, s_out, sizeof s_out, "%s 2>&1", args);
 }
 
 /* s_ctl that must exit with `code`; prints what ccipctl said when not. */
@@ -197,7 +120,7 @@ static void s_ctl_expect(const char *args, int code)
         char what[1200];
         snprintf(what, sizeof what, "ccipctl %.300s: exit %d, expected %d: %.700s", args, got, code,
                  s_out);
-        s_fail_with_logs(what);
+        ccip_test_fail(&s_svc, what);
     }
 }
 
@@ -261,7 +184,7 @@ static void s_new_work(char work_id[40], char org[32])
     s_content(content, sizeof content, "work", "for trading");
     Ccip__Ip__RegisterWorkReply *r = s_register(org, content, 0);
     snprintf(work_id, 40, "%s", r->work->id);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 static Ccip__Ip__ListingReply *s_list(const char *seller, const char *work_id,
@@ -303,59 +226,47 @@ static long long s_events(const char *type, const char *aggregate_id)
 static int s_setup(void **state)
 {
     (void)state;
-    if (sodium_init() < 0 || ccip_test_env_init(&s_env) < 0)
+    if (sodium_init() < 0 || ccip_test_svc_init(&s_svc, "ip") < 0)
         return -1;
     /* The platform's signing key, made the way an operator makes it. */
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "%s/cli/ccipctl ip keygen ip-signing --dir %s >/dev/null",
-             getenv("CCIP_BINARY_DIR"), s_env.dir);
+             getenv("CCIP_BINARY_DIR"), s_svc.env.dir);
     if (system(cmd) != 0)
         return -1;
     char key[600], window[16];
-    snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
+    snprintf(key, sizeof key, "%s/ip-signing.key", s_svc.env.dir);
     snprintf(window, sizeof window, "%d", ANSWER_SECONDS);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     setenv("CCIP_IP_DISPUTE_ANSWER_SECONDS", window, 1);
     /* Room for the batch that test_batch_registrations makes: two
      * registrations holding ip's two connections and ten queued behind. */
     setenv("CCIP_WORKERS", "16", 1);
-    if (ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1") < 0)
+    if (ccip_test_start_bus(&s_svc.env) < 0 ||
+        ccip_test_start_service(&s_svc.env, "services/ip/ip", "ip", "ip-1") < 0 ||
+        ccip_test_svc_wait(&s_svc, "ip") < 0) {
+        ccip_test_env_cleanup(&s_svc.env, 1);
         return -1;
-    s_ctx = zmq_ctx_new();
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
-    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
-    if (!s_front || !s_service)
-        return -1;
-    /* Wait for the service (migrations) and fetch the public key, which is
-     * all the offline checks below get. */
+    }
+    /* The public key, which is all the offline checks below get. */
     Ccip__Ip__KeyRequest kr = CCIP__IP__KEY_REQUEST__INIT;
     Ccip__Ip__KeyReply *k = NULL;
-    for (int i = 0; i < 100 && !k; i++) {
-        if (s_send_on(s_front, STAFF, "ip.key.get.v1", &kr.base, &ccip__ip__key_reply__descriptor,
-                      (ProtobufCMessage **)&k, NULL, 0) != 0)
-            ccip_test_sleep_ms(200);
-    }
-    if (!k) {
-        fprintf(stderr, "ip did not answer: %s\n", s_error);
-        ccip_test_env_cleanup(&s_env, 1);
+    if (s_send_on(s_svc.front, STAFF, "ip.key.get.v1", &kr.base, &ccip__ip__key_reply__descriptor,
+                  (ProtobufCMessage **)&k, NULL, 0) != 0) {
+        fprintf(stderr, "ip did not give its key: %s\n", s_svc.error);
+        ccip_test_env_cleanup(&s_svc.env, 1);
         return -1;
     }
-    snprintf(s_pub, sizeof s_pub, "%s/published.pub", s_env.dir);
-    int rc = ccip_test_write_file(s_env.dir, "published.pub", k->key_file);
-    s_free(k);
+    snprintf(s_pub, sizeof s_pub, "%s/published.pub", s_svc.env.dir);
+    int rc = ccip_test_write_file(s_svc.env.dir, "published.pub", k->key_file);
+    ccip_test_free(k);
     return rc;
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    ccip_client_destroy(&s_front);
-    ccip_client_destroy(&s_service);
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -376,15 +287,15 @@ static void test_receipt_verifies_offline(void **state)
     char serial_line[64];
     snprintf(serial_line, sizeof serial_line, "serial: %" PRIu64 "\n", r->work->serial);
     assert_non_null(strstr(r->receipt, serial_line));
-    assert_int_equal(ccip_test_write_file(s_env.dir, "receipt.txt", r->receipt), 0);
-    assert_int_equal(ccip_test_write_file(s_env.dir, "content.txt", content), 0);
+    assert_int_equal(ccip_test_write_file(s_svc.env.dir, "receipt.txt", r->receipt), 0);
+    assert_int_equal(ccip_test_write_file(s_svc.env.dir, "content.txt", content), 0);
     assert_int_equal(s_events("ip.work.registered.v1", r->work->id), 1);
 
     /* Offline: the bus is not even reachable from this ccipctl. */
     snprintf(args, sizeof args,
              "CCIP_BUS_COMMANDS=tcp://127.0.0.1:1 %s/cli/ccipctl ip verify %s/receipt.txt --key %s "
              "--content %s/content.txt 2>&1",
-             getenv("CCIP_BINARY_DIR"), s_env.dir, s_pub, s_env.dir);
+             getenv("CCIP_BINARY_DIR"), s_svc.env.dir, s_pub, s_svc.env.dir);
     FILE *p = popen(args, "r");
     size_t n = fread(s_out, 1, sizeof s_out - 1, p);
     s_out[n] = '\0';
@@ -393,9 +304,9 @@ static void test_receipt_verifies_offline(void **state)
     assert_non_null(strstr(s_out, "content matches"));
 
     /* Other content: refused, and it says the content is what differs. */
-    assert_int_equal(ccip_test_write_file(s_env.dir, "other.txt", "something else"), 0);
+    assert_int_equal(ccip_test_write_file(s_svc.env.dir, "other.txt", "something else"), 0);
     snprintf(args, sizeof args, "ip verify %s/receipt.txt --key %s --content %s/other.txt",
-             s_env.dir, s_pub, s_env.dir);
+             s_svc.env.dir, s_pub, s_svc.env.dir);
     s_ctl_expect(args, 1);
     assert_non_null(strstr(s_out, "content:"));
 
@@ -404,19 +315,19 @@ static void test_receipt_verifies_offline(void **state)
     snprintf(altered, sizeof altered, "%s", r->receipt);
     char *digit = strstr(altered, "serial: ") + strlen("serial: ");
     *digit = *digit == '9' ? '8' : (char)(*digit + 1);
-    assert_int_equal(ccip_test_write_file(s_env.dir, "altered.txt", altered), 0);
-    snprintf(args, sizeof args, "--json ip verify %s/altered.txt --key %s", s_env.dir, s_pub);
+    assert_int_equal(ccip_test_write_file(s_svc.env.dir, "altered.txt", altered), 0);
+    snprintf(args, sizeof args, "--json ip verify %s/altered.txt --key %s", s_svc.env.dir, s_pub);
     s_ctl_expect(args, 1);
     assert_non_null(strstr(s_out, "\"verified\":false"));
     assert_non_null(strstr(s_out, "signature does not match"));
     /* One flipped byte in the hash's hex: the parser names the line. */
     snprintf(altered, sizeof altered, "%s", r->receipt);
     *(strstr(altered, "chain_hash: ") + strlen("chain_hash: ")) = 'g';
-    assert_int_equal(ccip_test_write_file(s_env.dir, "altered2.txt", altered), 0);
-    snprintf(args, sizeof args, "ip verify %s/altered2.txt --key %s", s_env.dir, s_pub);
+    assert_int_equal(ccip_test_write_file(s_svc.env.dir, "altered2.txt", altered), 0);
+    snprintf(args, sizeof args, "ip verify %s/altered2.txt --key %s", s_svc.env.dir, s_pub);
     s_ctl_expect(args, 1);
     assert_non_null(strstr(s_out, "receipt line 5 (`chain_hash`)"));
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* Identical content: another owner is refused and pointed at the earlier
@@ -440,16 +351,16 @@ static void test_duplicate_content(void **state)
     rq.content_sha256 = hex;
     s_refused(s_send(OWNER, b, "ip.work.register.v1", &rq.base), CCIP__STATUS__ALREADY_EXISTS,
               first->work->serial_text);
-    assert_non_null(strstr(s_error, first->work->id));
-    assert_non_null(strstr(s_error, "another owner"));
+    assert_non_null(strstr(s_svc.error, first->work->id));
+    assert_non_null(strstr(s_svc.error, "another owner"));
 
     Ccip__Ip__RegisterWorkReply *again = s_register(a, content, 0);
     assert_true(again->existing);
     assert_int_equal(again->work->serial, first->work->serial);
     assert_string_equal(again->receipt, first->receipt);
     assert_int_equal(s_count("SELECT count(*) FROM chain"), chain);
-    s_free(first);
-    s_free(again);
+    ccip_test_free(first);
+    ccip_test_free(again);
 }
 
 /* One registration sent from its own client (for races). */
@@ -464,9 +375,8 @@ typedef struct {
 static void *s_race_register(void *arg)
 {
     s_race_job *job = arg;
-    char err[256], hex[65];
-    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    char hex[65];
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     s_sha256_hex(job->content, strlen(job->content), hex);
     Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
     rq.kind = CCIP__IP__WORK_KIND__COPYRIGHT_FILM;
@@ -480,7 +390,7 @@ static void *s_race_register(void *arg)
                     : -1;
     if (r)
         job->serial = r->work->serial;
-    s_free(r);
+    ccip_test_free(r);
     ccip_client_destroy(&c);
     return NULL;
 }
@@ -557,7 +467,7 @@ static void test_near_duplicate_flagged(void **state)
         if (strcmp(list->items[i]->work->id, near->work->id) == 0)
             found = list->items[i]->n_similar >= 1;
     assert_true(found);
-    s_free(list);
+    ccip_test_free(list);
     s_refused(s_send(OWNER, a, "ip.review.list.v1", &lr.base), CCIP__STATUS__PERMISSION_DENIED,
               NULL);
     Ccip__Ip__ResolveReviewRequest rr = CCIP__IP__RESOLVE_REVIEW_REQUEST__INIT;
@@ -567,11 +477,11 @@ static void test_near_duplicate_flagged(void **state)
     Ccip__Ip__WorkReply *w =
         s_ok(STAFF, "ip.review.resolve.v1", &rr.base, &ccip__ip__work_reply__descriptor);
     assert_string_equal(w->work->review, "CONFIRMED");
-    s_free(w);
+    ccip_test_free(w);
     s_refused(s_send(STAFF, "ip.review.resolve.v1", &rr.base), CCIP__STATUS__FAILED_PRECONDITION,
               "not waiting for review");
-    s_free(orig);
-    s_free(near);
+    ccip_test_free(orig);
+    ccip_test_free(near);
 }
 
 /* `ccipctl ip audit-chain` recomputes every hash; a row altered in the
@@ -584,7 +494,7 @@ static void test_audit_chain_finds_altered_row(void **state)
     s_org(org);
     for (int i = 0; i < 3; i++) {
         s_content(content, sizeof content, "audit", "chain link");
-        s_free(s_register(org, content, 0));
+        ccip_test_free(s_register(org, content, 0));
     }
     char args[800];
     /* Every signature too, with the one public key, when this run's key
@@ -602,10 +512,10 @@ static void test_audit_chain_finds_altered_row(void **state)
     assert_non_null(strstr(s_out, "\"intact\":true"));
     /* With a public key that signed none of it, no record's signature can be
      * checked: not intact, and it says which key is needed. */
-    snprintf(args, sizeof args, "ip keygen stranger --dir %s", s_env.dir);
+    snprintf(args, sizeof args, "ip keygen stranger --dir %s", s_svc.env.dir);
     s_ctl_expect(args, 0);
     snprintf(args, sizeof args,
-             "--role staff --actor staff:li ip audit-chain --key %s/stranger.pub", s_env.dir);
+             "--role staff --actor staff:li ip audit-chain --key %s/stranger.pub", s_svc.env.dir);
     s_ctl_expect(args, 1);
     assert_non_null(strstr(s_out, "whose public key was not given"));
     snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain --batch 7");
@@ -679,8 +589,7 @@ static void *s_register_thread(void *arg)
 {
     s_register_job *job = arg;
     char err[256], org[32], content[256], hex[65];
-    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     s_org(org);
     for (int i = 0; c && i < CONCURRENT_EACH; i++) {
         s_content(content, sizeof content, "concurrent", "registration");
@@ -699,7 +608,7 @@ static void *s_register_thread(void *arg)
             continue;
         }
         job->serials[i] = r->work->serial;
-        s_free(r);
+        ccip_test_free(r);
     }
     if (!c)
         job->failed = CONCURRENT_EACH;
@@ -756,9 +665,8 @@ typedef struct {
 static void *s_batch_register(void *arg)
 {
     s_batch_job *job = arg;
-    char err[256], hex[65];
-    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    char hex[65];
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     s_sha256_hex(job->content, strlen(job->content), hex);
     Ccip__Ip__RegisterWorkRequest rq = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
     rq.kind = CCIP__IP__WORK_KIND__COPYRIGHT_LITERARY;
@@ -822,7 +730,7 @@ static void test_batch_registrations(void **state)
     s_random_text(large, sizeof large, 15000); /* more than ip keeps inline in its batch write */
 
     unsigned long long cmds0 = 0, batches0 = 0, cmds1 = 0, batches1 = 0;
-    assert_int_equal(ccip_test_ping_counts(&s_env, "ip", &cmds0, &batches0), 0);
+    assert_int_equal(ccip_test_ping_counts(&s_svc.env, "ip", &cmds0, &batches0), 0);
     long long works0 = s_count("SELECT count(*) FROM work");
 
     ccip_db *db = ccip_test_db_connect("ip");
@@ -855,7 +763,7 @@ static void test_batch_registrations(void **state)
         pthread_join(bt[i], NULL);
     for (int i = 0; i < BATCH_JOBS; i++)
         pthread_join(t[i], NULL);
-    assert_int_equal(ccip_test_ping_counts(&s_env, "ip", &cmds1, &batches1), 0);
+    assert_int_equal(ccip_test_ping_counts(&s_svc.env, "ip", &cmds1, &batches1), 0);
 
     for (int i = 0; i < 2; i++)
         assert_int_equal(blockers[i].status, 0);
@@ -864,7 +772,7 @@ static void test_batch_registrations(void **state)
             char what[800];
             snprintf(what, sizeof what, "batched registration %d: status %d: %s", i, jobs[i].status,
                      jobs[i].error);
-            s_fail_with_logs(what);
+            ccip_test_fail(&s_svc, what);
         }
     /* They ran together: twelve registrations (and a ping) in a handful of
      * transactions. */
@@ -925,8 +833,9 @@ static void test_batch_registrations(void **state)
             continue;
         assert_int_equal(s_events("ip.work.registered.v1", jobs[i].reply->work->id), 1);
         char args[1200];
-        assert_int_equal(ccip_test_write_file(s_env.dir, "batched.txt", jobs[i].reply->receipt), 0);
-        snprintf(args, sizeof args, "ip verify %s/batched.txt --key %s", s_env.dir, s_pub);
+        assert_int_equal(ccip_test_write_file(s_svc.env.dir, "batched.txt", jobs[i].reply->receipt),
+                         0);
+        snprintf(args, sizeof args, "ip verify %s/batched.txt --key %s", s_svc.env.dir, s_pub);
         s_ctl_expect(args, 0);
     }
     assert_int_equal(s_count("SELECT count(*) FROM chain"), s_count("SELECT max(seq) FROM chain"));
@@ -934,9 +843,9 @@ static void test_batch_registrations(void **state)
     s_ctl_expect("--role staff --actor staff:li ip audit-chain", 0);
     assert_non_null(strstr(s_out, "chain intact"));
     for (int i = 0; i < 2; i++)
-        s_free(blockers[i].reply);
+        ccip_test_free(blockers[i].reply);
     for (int i = 0; i < BATCH_JOBS; i++)
-        s_free(jobs[i].reply);
+        ccip_test_free(jobs[i].reply);
 }
 
 /* Identical content of two owners in two batches that both checked before
@@ -975,7 +884,7 @@ static void test_duplicate_content_across_batches(void **state)
              "SELECT count(*) FROM chain WHERE content_sha256 = decode('%s', 'hex')", hex);
     assert_int_equal(s_count(q_sql), 1);
     for (int i = 0; i < 2; i++)
-        s_free(jobs[i].reply);
+        ccip_test_free(jobs[i].reply);
 }
 
 /* ---- bad input ------------------------------------------------------------------ */
@@ -1120,8 +1029,8 @@ static void test_roles(void **state)
               NULL);
     s_refused(s_send("guest", "org:x", "ip.work.get.v1", &rr.base), CCIP__STATUS__PERMISSION_DENIED,
               NULL);
-    s_free(l);
-    s_free(o);
+    ccip_test_free(l);
+    ccip_test_free(o);
 }
 
 /* ---- trades ---------------------------------------------------------------------- */
@@ -1198,13 +1107,13 @@ static void test_transfer_moves_ownership(void **state)
     /* The former owner can list no more; the new one can. */
     s_refused(s_send(OWNER, seller, "ip.listing.create.v1", &lr.base),
               CCIP__STATUS__PERMISSION_DENIED, "only a current owner");
-    s_free(s_list(buyer, work_id, CCIP__IP__DEAL_TYPE__NON_EXCLUSIVE_LICENCE, "CN", "2027-01-01",
-                  "2027-12-31", 100));
-    s_free(w);
-    s_free(done);
-    s_free(k);
-    s_free(o);
-    s_free(l);
+    ccip_test_free(s_list(buyer, work_id, CCIP__IP__DEAL_TYPE__NON_EXCLUSIVE_LICENCE, "CN",
+                          "2027-01-01", "2027-12-31", 100));
+    ccip_test_free(w);
+    ccip_test_free(done);
+    ccip_test_free(k);
+    ccip_test_free(o);
+    ccip_test_free(l);
 }
 
 /* Two acceptances at the same moment on one work. */
@@ -1218,9 +1127,7 @@ typedef struct {
 static void *s_accept_thread(void *arg)
 {
     s_accept_job *job = arg;
-    char err[256];
-    ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     Ccip__Ip__OfferActionRequest ar = CCIP__IP__OFFER_ACTION_REQUEST__INIT;
     ar.offer_id = (char *)job->offer_id;
     job->status = c ? s_send_on(c, OWNER, job->seller, "ip.offer.accept.v1", &ar.base, NULL, NULL,
@@ -1260,7 +1167,7 @@ static void test_no_overlapping_exclusive_licences(void **state)
             char what[1400];
             snprintf(what, sizeof what, "round %d: %d acceptances succeeded (%d: %s / %d: %s)",
                      round, ok, jobs[0].status, jobs[0].error, jobs[1].status, jobs[1].error);
-            s_fail_with_logs(what);
+            ccip_test_fail(&s_svc, what);
         }
         const s_accept_job *loser = jobs[0].status == 0 ? &jobs[1] : &jobs[0];
         assert_int_equal(loser->status, CCIP__STATUS__FAILED_PRECONDITION);
@@ -1268,10 +1175,10 @@ static void test_no_overlapping_exclusive_licences(void **state)
         char q[300];
         snprintf(q, sizeof q, "SELECT count(*) FROM contract WHERE work_id = '%s'", work_id);
         assert_int_equal(s_count(q), 1);
-        s_free(l1);
-        s_free(l2);
-        s_free(o1);
-        s_free(o2);
+        ccip_test_free(l1);
+        ccip_test_free(l2);
+        ccip_test_free(o1);
+        ccip_test_free(o2);
     }
     /* Separate territories (or separate years) coexist; a non-exclusive
      * licence inside an exclusive one does not. */
@@ -1288,10 +1195,10 @@ static void test_no_overlapping_exclusive_licences(void **state)
         Ccip__Ip__OfferReply *o = s_offer(buyers[i], l->listing->id, 100);
         Ccip__Ip__OfferActionRequest ar = CCIP__IP__OFFER_ACTION_REQUEST__INIT;
         ar.offer_id = o->offer->id;
-        s_free(s_ok(OWNER, seller, "ip.offer.accept.v1", &ar.base,
-                    &ccip__ip__contract_reply__descriptor));
-        s_free(l);
-        s_free(o);
+        ccip_test_free(s_ok(OWNER, seller, "ip.offer.accept.v1", &ar.base,
+                            &ccip__ip__contract_reply__descriptor));
+        ccip_test_free(l);
+        ccip_test_free(o);
     }
     Ccip__Ip__CreateListingRequest lr = CCIP__IP__CREATE_LISTING_REQUEST__INIT;
     char *sh[] = {"CN-SH"};
@@ -1305,8 +1212,8 @@ static void test_no_overlapping_exclusive_licences(void **state)
     s_refused(s_send(OWNER, seller, "ip.listing.create.v1", &lr.base),
               CCIP__STATUS__FAILED_PRECONDITION, "no other licence may overlap an exclusive one");
     lr.term_start = "2027-01-01";
-    s_free(s_ok(OWNER, seller, "ip.listing.create.v1", &lr.base,
-                &ccip__ip__listing_reply__descriptor));
+    ccip_test_free(s_ok(OWNER, seller, "ip.listing.create.v1", &lr.base,
+                        &ccip__ip__listing_reply__descriptor));
 }
 
 /* ---- disputes ------------------------------------------------------------------------ */
@@ -1396,7 +1303,7 @@ static void test_dispute_freezes_work(void **state)
     assert_true(w->work->frozen);
     s_refused(s_send(STAFF, "ip.dispute.rule.v1", &rr.base), CCIP__STATUS__FAILED_PRECONDITION,
               "already ruled");
-    s_free(w);
+    ccip_test_free(w);
 
     /* Overturned on appeal: staff lift the freeze, once, with reasons; the
      * work trades again and ip.dispute.lifted.v1 tells the others. */
@@ -1418,16 +1325,16 @@ static void test_dispute_freezes_work(void **state)
               "already lifted");
     w = s_ok(STAFF, "ip.work.get.v1", &gr.base, &ccip__ip__work_reply__descriptor);
     assert_false(w->work->frozen);
-    s_free(w);
+    ccip_test_free(w);
     Ccip__Ip__ContractReply *again =
         s_ok(OWNER, owner, "ip.offer.accept.v1", &ar.base, &ccip__ip__contract_reply__descriptor);
-    s_free(again);
-    s_free(lifted);
-    s_free(upheld);
-    s_free(answered);
-    s_free(d);
-    s_free(o);
-    s_free(l);
+    ccip_test_free(again);
+    ccip_test_free(lifted);
+    ccip_test_free(upheld);
+    ccip_test_free(answered);
+    ccip_test_free(d);
+    ccip_test_free(o);
+    ccip_test_free(l);
 }
 
 /* Without an answer staff wait for the window; after it, an answer is too
@@ -1454,9 +1361,9 @@ static void test_dispute_window(void **state)
     assert_string_equal(dismissed->dispute->status, "DISMISSED");
     assert_int_equal(s_events("ip.dispute.dismissed.v1", d->dispute->id), 1);
     /* Dismissed: the work trades on. */
-    s_free(s_list(owner, work_id, CCIP__IP__DEAL_TYPE__TRANSFER, NULL, NULL, NULL, 1));
-    s_free(dismissed);
-    s_free(d);
+    ccip_test_free(s_list(owner, work_id, CCIP__IP__DEAL_TYPE__TRANSFER, NULL, NULL, NULL, 1));
+    ccip_test_free(dismissed);
+    ccip_test_free(d);
 }
 
 /* ---- providers -------------------------------------------------------------------------- */
@@ -1489,7 +1396,8 @@ static void test_providers_and_requests(void **state)
     va.provider_id = p->provider->id;
     s_refused(s_send(OWNER, provider, "ip.provider.verify.v1", &va.base),
               CCIP__STATUS__PERMISSION_DENIED, NULL);
-    s_free(s_ok(STAFF, "ip.provider.verify.v1", &va.base, &ccip__ip__provider_reply__descriptor));
+    ccip_test_free(
+        s_ok(STAFF, "ip.provider.verify.v1", &va.base, &ccip__ip__provider_reply__descriptor));
     cr.category = CCIP__IP__PROVIDER_CATEGORY__INVESTMENT_CONSULTING;
     s_refused(s_send(APPLICANT, client, "ip.request.create.v1", &cr.base),
               CCIP__STATUS__FAILED_PRECONDITION, "does not offer");
@@ -1500,10 +1408,10 @@ static void test_providers_and_requests(void **state)
     sa.request_id = r->request->id;
     s_refused(s_send(OWNER, client, "ip.request.accept.v1", &sa.base),
               CCIP__STATUS__PERMISSION_DENIED, "only the provider");
-    s_free(s_ok(OWNER, provider, "ip.request.accept.v1", &sa.base,
-                &ccip__ip__service_request_reply__descriptor));
-    s_free(s_ok(OWNER, provider, "ip.request.complete.v1", &sa.base,
-                &ccip__ip__service_request_reply__descriptor));
+    ccip_test_free(s_ok(OWNER, provider, "ip.request.accept.v1", &sa.base,
+                        &ccip__ip__service_request_reply__descriptor));
+    ccip_test_free(s_ok(OWNER, provider, "ip.request.complete.v1", &sa.base,
+                        &ccip__ip__service_request_reply__descriptor));
     Ccip__Ip__RateServiceRequest rr = CCIP__IP__RATE_SERVICE_REQUEST__INIT;
     rr.request_id = r->request->id;
     rr.rating = 6;
@@ -1527,10 +1435,10 @@ static void test_providers_and_requests(void **state)
         if (strcmp(list->providers[i]->id, p->provider->id) == 0)
             found = list->providers[i]->completed == 1 && list->providers[i]->rating_sum == 5;
     assert_true(found);
-    s_free(list);
-    s_free(rated);
-    s_free(r);
-    s_free(p);
+    ccip_test_free(list);
+    ccip_test_free(rated);
+    ccip_test_free(r);
+    ccip_test_free(p);
 }
 
 /* ---- ccipctl ------------------------------------------------------------------------------ */
@@ -1544,25 +1452,26 @@ static void test_ccipctl_walkthrough(void **state)
     s_org(seller);
     s_org(buyer);
     s_content(content, sizeof content, "cli", "a photograph of the Drum Tower at dawn");
-    assert_int_equal(ccip_test_write_file(s_env.dir, "photo.txt", content), 0);
+    assert_int_equal(ccip_test_write_file(s_svc.env.dir, "photo.txt", content), 0);
     snprintf(args, sizeof args,
              "--json --role owner --actor %s ip register --kind copyright-fine-art --title "
              "'Drum Tower' --created-on 2026-01-02 --file %s/photo.txt --receipt-out "
              "%s/photo.receipt",
-             seller, s_env.dir, s_env.dir);
+             seller, s_svc.env.dir, s_svc.env.dir);
     s_ctl_expect(args, 0);
     char *id = strstr(s_out, "\"id\":\"");
     assert_non_null(id);
     char work_id[40];
     snprintf(work_id, sizeof work_id, "%.36s", id + 6);
     snprintf(args, sizeof args, "ip verify %s/photo.receipt --key %s --content %s/photo.txt",
-             s_env.dir, s_pub, s_env.dir);
+             s_svc.env.dir, s_pub, s_svc.env.dir);
     s_ctl_expect(args, 0);
     /* The receipt again, later, by id: the same text. */
     snprintf(args, sizeof args, "--role owner --actor %s ip receipt %s --out %s/again.receipt",
-             seller, work_id, s_env.dir);
+             seller, work_id, s_svc.env.dir);
     s_ctl_expect(args, 0);
-    snprintf(args, sizeof args, "cmp %s/photo.receipt %s/again.receipt", s_env.dir, s_env.dir);
+    snprintf(args, sizeof args, "cmp %s/photo.receipt %s/again.receipt", s_svc.env.dir,
+             s_svc.env.dir);
     assert_int_equal(system(args), 0);
 
     snprintf(args, sizeof args,
@@ -1593,7 +1502,7 @@ static void test_ccipctl_walkthrough(void **state)
     /* Usage errors exit 2; keygen never overwrites. */
     s_ctl_expect("ip register --kind sculpture", 2);
     s_ctl_expect("ip --help", 0);
-    snprintf(args, sizeof args, "ip keygen ip-signing --dir %s", s_env.dir);
+    snprintf(args, sizeof args, "ip keygen ip-signing --dir %s", s_svc.env.dir);
     s_ctl_expect(args, 4);
     assert_non_null(strstr(s_out, "never overwritten"));
 }
@@ -1605,16 +1514,16 @@ static void test_no_signing_key_no_start(void **state)
     (void)state;
     char missing[600], good[600];
     snprintf(good, sizeof good, "%s", getenv("CCIP_IP_SIGNING_KEY_FILE"));
-    snprintf(missing, sizeof missing, "%s/no-such.key", s_env.dir);
+    snprintf(missing, sizeof missing, "%s/no-such.key", s_svc.env.dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", missing, 1);
-    pid_t pid = ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-keyless");
+    pid_t pid = ccip_test_start_service(&s_svc.env, "services/ip/ip", "ip", "ip-keyless");
     setenv("CCIP_IP_SIGNING_KEY_FILE", good, 1);
     assert_true(pid > 0);
     ccip_test_sleep_ms(3000);
     /* Already gone by itself: the signal finds it exited with status 1. */
-    assert_int_equal(ccip_test_stop(&s_env, pid, SIGTERM, 5000), 1);
+    assert_int_equal(ccip_test_stop(&s_svc.env, pid, SIGTERM, 5000), 1);
     char log[700], cmd[800];
-    snprintf(log, sizeof log, "%s/ip-keyless.log", s_env.dir);
+    snprintf(log, sizeof log, "%s/ip-keyless.log", s_svc.env.dir);
     snprintf(cmd, sizeof cmd, "grep -q 'no signing key: .*no-such.key.*ccipctl ip keygen' '%s'",
              log);
     assert_int_equal(system(cmd), 0);

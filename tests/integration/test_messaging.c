@@ -19,41 +19,25 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "probe.pb-c.h"
 
 #define APPLIED_ROWS     "SELECT count(*) FROM applied"
 #define APPLIED_DISTINCT "SELECT count(DISTINCT position) FROM applied"
 
-static ccip_test_env s_env;
-static void *s_ctx;
+static ccip_test_svc s_svc; /* the bus and probes of the running test */
 
 static int s_setup(void **state)
 {
     (void)state;
-    if (ccip_test_env_init(&s_env) < 0)
-        return -1;
-    /* One context for the whole program, never terminated: a failed
-     * assertion leaves sockets open, and zmq_ctx_term would wait for them. */
-    if (!s_ctx)
-        s_ctx = zmq_ctx_new();
-    return 0;
+    return ccip_test_svc_init(&s_svc, "probea");
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
-}
-
-static ccip_client *s_client(const ccip_keypair *keys)
-{
-    char err[256];
-    ccip_sock_opts so = {.keys = keys, .server_public = s_env.bus_keys.public_key};
-    ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "%s\n", err);
-    return c;
 }
 
 /* Sends probea.emit.v1 {count} with command id `id`; returns the status, or
@@ -83,22 +67,15 @@ static int s_emit(ccip_client *c, const char *id, unsigned count, int timeout_ms
     return status;
 }
 
-static void s_fail_with_logs(const char *what)
-{
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
-}
-
 /* A client with an unknown key is refused; a client with a known key is
  * served; an allowed service key cannot claim a person's role. */
 static void test_keys_decide_who_is_served(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    ccip_client *known = s_client(&s_env.client_keys);
+    ccip_client *known = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(id);
     Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
@@ -107,14 +84,14 @@ static void test_keys_decide_who_is_served(void **state)
     char err[256];
     Ccip__Envelope *r = ccip_client_call(known, "probea", &ping, 2000, 10, err, sizeof err);
     if (!r)
-        s_fail_with_logs(err);
+        ccip_test_fail(&s_svc, err);
     assert_int_equal(r->status, CCIP__STATUS__OK);
     /* The envelope claimed nothing; the service saw a service key. */
     assert_string_equal(r->actor_role, "service");
     assert_string_equal(r->actor_id, "service:tester");
     ccip_envelope_free(&r);
 
-    ccip_client *stranger = s_client(&s_env.stranger_keys);
+    ccip_client *stranger = ccip_test_svc_client(&s_svc, &s_svc.env.stranger_keys);
     ccip_uuid_v7(id);
     r = ccip_client_call(stranger, "probea", &ping, 500, 2, err, sizeof err);
     assert_null(r);
@@ -131,7 +108,7 @@ static void test_keys_decide_who_is_served(void **state)
     ccip_envelope_free(&r);
     ccip_client_destroy(&known);
     /* ...while the front door's claim is trusted. */
-    ccip_client *front = s_client(&s_env.front_keys);
+    ccip_client *front = ccip_test_svc_client(&s_svc, &s_svc.env.front_keys);
     ccip_uuid_v7(id);
     ping.actor_id = "staff-7";
     ping.actor_role = "staff";
@@ -148,10 +125,10 @@ static void test_keys_decide_who_is_served(void **state)
 static void test_bad_commands_answered(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1], err[256];
     ccip_uuid_v7(id);
     Ccip__Envelope env = CCIP__ENVELOPE__INIT;
@@ -159,7 +136,7 @@ static void test_bad_commands_answered(void **state)
     env.type = "probea.nonsense.v1";
     Ccip__Envelope *r = ccip_client_call(c, "probea", &env, 2000, 10, err, sizeof err);
     if (!r)
-        s_fail_with_logs(err);
+        ccip_test_fail(&s_svc, err);
     assert_int_equal(r->status, CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(r->error, "unknown command type probea.nonsense.v1"));
     ccip_envelope_free(&r);
@@ -189,28 +166,28 @@ static void test_bad_commands_answered(void **state)
 static void test_broker_restart_exactly_once(void **state)
 {
     (void)state;
-    pid_t bus = ccip_test_start_bus(&s_env);
+    pid_t bus = ccip_test_start_bus(&s_svc.env);
     assert_true(bus > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     long long before = ccip_test_query_number("probea", "SELECT count(*) FROM emitted");
     const int commands = 60;
     char tag[64];
     for (int i = 0; i < commands; i++) {
         if (i == 20 || i == 40) {
-            assert_true(ccip_test_stop(&s_env, bus, SIGKILL, 2000) >= 0);
-            bus = ccip_test_start_bus(&s_env);
+            assert_true(ccip_test_stop(&s_svc.env, bus, SIGKILL, 2000) >= 0);
+            bus = ccip_test_start_bus(&s_svc.env);
             assert_true(bus > 0);
         }
         char id[CCIP_UUID_STRLEN + 1];
         ccip_uuid_v7(id);
         snprintf(tag, sizeof tag, "command %d", i);
         if (s_emit(c, id, 1, 1000, 20) != 0)
-            s_fail_with_logs(tag);
+            ccip_test_fail(&s_svc, tag);
         /* The same command again: the stored reply, no second effect. */
         if (i % 10 == 0 && s_emit(c, id, 1, 1000, 20) != 0)
-            s_fail_with_logs(tag);
+            ccip_test_fail(&s_svc, tag);
     }
     assert_int_equal(ccip_test_query_number("probea", "SELECT count(*) FROM emitted"),
                      before + commands);
@@ -224,7 +201,7 @@ static void s_emit_many(ccip_client *c, int total, int batch)
         char id[CCIP_UUID_STRLEN + 1];
         ccip_uuid_v7(id);
         if (s_emit(c, id, (unsigned)batch, 5000, 10) != 0)
-            s_fail_with_logs("emit failed");
+            ccip_test_fail(&s_svc, "emit failed");
     }
 }
 
@@ -233,28 +210,28 @@ static void s_emit_many(ccip_client *c, int total, int batch)
 static void test_consumer_killed_mid_stream(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
     long long head0 = ccip_test_query_number("probea", "SELECT head FROM outbox_state");
     pid_t b =
-        ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb", "probeb-1");
+        ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb", "probeb-1");
     assert_true(b > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     /* The stream: 4,000 events, the kill while they are being applied, then
      * 6,000 more while the consumer is dead. */
     s_emit_many(c, 4000, 500);
     long long want = head0 + 10000;
     long long seen = ccip_test_wait_count("probeb", APPLIED_ROWS, head0 + 1000, 30000);
     assert_true(seen >= head0 + 1000);
-    assert_true(ccip_test_stop(&s_env, b, SIGKILL, 2000) >= 0);
+    assert_true(ccip_test_stop(&s_svc.env, b, SIGKILL, 2000) >= 0);
     s_emit_many(c, 6000, 500);
     long long at_kill = ccip_test_query_number("probeb", APPLIED_ROWS);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
                                         "probeb-2") > 0);
     long long got = ccip_test_wait_count("probeb", APPLIED_ROWS, want, 60000);
     if (got != want)
-        s_fail_with_logs("consumer did not catch up");
+        ccip_test_fail(&s_svc, "consumer did not catch up");
     ccip_test_sleep_ms(500);
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_ROWS), want);
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_DISTINCT), want);
@@ -270,21 +247,21 @@ static void test_consumer_killed_mid_stream(void **state)
 static void test_late_subscriber_catches_up(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     s_emit_many(c, 5000, 500);
     long long head = ccip_test_wait_count("probea",
                                           "SELECT head FROM outbox_state WHERE NOT EXISTS "
                                           "(SELECT 1 FROM outbox WHERE position IS NULL)",
                                           1, 10000);
     assert_true(head >= 5000);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
                                         "probeb-1") > 0);
     long long got = ccip_test_wait_count("probeb", APPLIED_ROWS, head, 60000);
     if (got != head)
-        s_fail_with_logs("late subscriber did not catch up");
+        ccip_test_fail(&s_svc, "late subscriber did not catch up");
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_DISTINCT), head);
     ccip_client_destroy(&c);
 }
@@ -294,12 +271,12 @@ static void test_late_subscriber_catches_up(void **state)
 static void test_consumer_follows_cursor_moved_back(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
                                         "probeb-1") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     s_emit_many(c, 200, 100);
     long long head = ccip_test_wait_count("probea",
                                           "SELECT head FROM outbox_state WHERE NOT EXISTS "
@@ -323,7 +300,7 @@ static void test_consumer_follows_cursor_moved_back(void **state)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM applied WHERE position > %lld", head - 50);
     long long got = ccip_test_wait_count("probeb", sql, 51, 20000);
     if (got < 51)
-        s_fail_with_logs("the consumer did not follow its cursor back");
+        ccip_test_fail(&s_svc, "the consumer did not follow its cursor back");
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_ROWS),
                      ccip_test_query_number("probeb", APPLIED_DISTINCT));
     ccip_client_destroy(&c);
@@ -334,25 +311,25 @@ static void test_consumer_follows_cursor_moved_back(void **state)
 static void test_relay_failover(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
     pid_t a1 =
-        ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1");
+        ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea", "probea-1");
     assert_true(a1 > 0);
     /* probea-1 takes the relay lock first. */
     ccip_test_sleep_ms(1500);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-2") > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
                                         "probeb-1") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     long long head0 = ccip_test_query_number("probea", "SELECT head FROM outbox_state");
     s_emit_many(c, 2000, 500);
-    assert_true(ccip_test_stop(&s_env, a1, SIGKILL, 2000) >= 0);
+    assert_true(ccip_test_stop(&s_svc.env, a1, SIGKILL, 2000) >= 0);
     s_emit_many(c, 2000, 500);
     long long want = head0 + 4000;
     long long got = ccip_test_wait_count("probeb", APPLIED_ROWS, want, 60000);
     if (got != want)
-        s_fail_with_logs("events lost after relay failover");
+        ccip_test_fail(&s_svc, "events lost after relay failover");
     ccip_test_sleep_ms(300);
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_ROWS), want);
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_DISTINCT), want);
@@ -368,31 +345,15 @@ static void test_relay_failover(void **state)
 static void test_sigterm_clean_exit(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
     pid_t a =
-        ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1");
-    ccip_client *c = s_client(&s_env.client_keys);
+        ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea", "probea-1");
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(id);
     assert_int_equal(s_emit(c, id, 1, 2000, 10), 0);
-    assert_int_equal(ccip_test_stop(&s_env, a, SIGTERM, 5000), 0);
+    assert_int_equal(ccip_test_stop(&s_svc.env, a, SIGTERM, 5000), 0);
     ccip_client_destroy(&c);
-}
-
-/* True when the log of child `name` contains `text`. */
-static int s_log_contains(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.log", s_env.dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, text) != NULL;
-    fclose(f);
-    return found;
 }
 
 /* A consumer that needs events the producer no longer retains gets a clear
@@ -401,10 +362,10 @@ static int s_log_contains(const char *name, const char *text)
 static void test_consumer_behind_retention_stops_loudly(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     s_emit_many(c, 20, 20);
     ccip_client_destroy(&c);
     assert_true(ccip_test_wait_count("probea",
@@ -428,16 +389,16 @@ static void test_consumer_behind_retention_stops_loudly(void **state)
                                             "WHERE producer = 'probea' RETURNING 1) "
                                             "SELECT count(*) FROM u"),
                      1);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probeb", "probeb",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
                                         "probeb-1") > 0);
     int found = 0;
     for (int i = 0; i < 100 && !found; i++) {
         ccip_test_sleep_ms(100);
-        found = s_log_contains("probeb-1", "no longer retained");
+        found = ccip_test_log_contains(&s_svc, "probeb-1", "no longer retained");
     }
     if (!found)
-        s_fail_with_logs("the consumer did not report events lost to retention");
-    assert_true(s_log_contains("probeb-1", "level=error"));
+        ccip_test_fail(&s_svc, "the consumer did not report events lost to retention");
+    assert_true(ccip_test_log_contains(&s_svc, "probeb-1", "level=error"));
     /* Nothing applied past the hole, and the cursor did not move. */
     assert_int_equal(ccip_test_query_number("probeb", APPLIED_ROWS), rows);
     assert_int_equal(
@@ -456,23 +417,23 @@ static void test_consumer_behind_retention_stops_loudly(void **state)
 static void test_old_stored_replies_pruned(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
     pid_t a =
-        ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea", "probea-1");
+        ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea", "probea-1");
     assert_true(a > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     char id[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(id);
     assert_int_equal(s_emit(c, id, 1, 2000, 10), 0);
     ccip_client_destroy(&c);
-    assert_int_equal(ccip_test_stop(&s_env, a, SIGTERM, 5000), 0);
+    assert_int_equal(ccip_test_stop(&s_svc.env, a, SIGTERM, 5000), 0);
     assert_int_equal(ccip_test_query_number("probea",
                                             "WITH o AS (INSERT INTO command_log (command_id, type, "
                                             "reply, created_at) VALUES ('old-command', 'x', '', "
                                             "now() - interval '200 hours') RETURNING 1) "
                                             "SELECT count(*) FROM o"),
                      1);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-2") > 0);
     assert_int_equal(ccip_test_wait_count("probea",
                                           "SELECT 1 - count(*) FROM command_log "
@@ -489,12 +450,12 @@ static void test_old_stored_replies_pruned(void **state)
 static void test_replicas_share_load(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-2") > 0);
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     int seen1 = 0, seen2 = 0;
     char err[256];
     /* Give both replicas time to register before counting. */
@@ -507,7 +468,7 @@ static void test_replicas_share_load(void **state)
         ping.type = "ccip.ping.v1";
         Ccip__Envelope *r = ccip_client_call(c, "probea", &ping, 2000, 5, err, sizeof err);
         if (!r)
-            s_fail_with_logs(err);
+            ccip_test_fail(&s_svc, err);
         seen1 += strcmp(r->source_instance, "probea-1") == 0;
         seen2 += strcmp(r->source_instance, "probea-2") == 0;
         ccip_envelope_free(&r);
@@ -527,7 +488,7 @@ typedef struct {
 static void *s_race(void *arg)
 {
     s_racer *r = arg;
-    ccip_client *c = s_client(&s_env.client_keys);
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     r->status = s_emit(c, r->id, 3000, 10000, 3);
     ccip_client_destroy(&c);
     return NULL;
@@ -538,8 +499,8 @@ static void *s_race(void *arg)
 static void test_same_command_twice_at_once(void **state)
 {
     (void)state;
-    assert_true(ccip_test_start_bus(&s_env) > 0);
-    assert_true(ccip_test_start_service(&s_env, "tests/integration/probe/probea", "probea",
+    assert_true(ccip_test_start_bus(&s_svc.env) > 0);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
                                         "probea-1") > 0);
     ccip_test_sleep_ms(1000);
     long long before = ccip_test_query_number("probea", "SELECT count(*) FROM emitted");

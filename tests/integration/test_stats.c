@@ -39,6 +39,7 @@
 #include "ccip_sock.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_producer.h"
+#include "ccip_test_svc.h"
 #include "ccip_validate.h"
 #include "ccip_worker.h"
 #include "stats_quarter.h"
@@ -57,22 +58,11 @@
 #define M2    CCIP__STATS__UNIT__SQUARE_METRES
 #define PCT   CCIP__STATS__UNIT__PERCENT
 
-static ccip_test_env s_env;
-static void *s_ctx;
-static ccip_client *s_front;   /* front door: its actor claims are trusted */
-static ccip_client *s_service; /* a plain service key: role "service" */
-static char s_error[700];      /* the error sentence of the last refused command */
-static stats_quarter s_now_q;  /* the current quarter */
-static char s_run[16];         /* distinguishes this run's ids from earlier runs' */
+static ccip_test_svc s_svc;   /* the bus, intake, stats, the clients, the last sentence */
+static stats_quarter s_now_q; /* the current quarter */
+static char s_run[16];        /* distinguishes this run's ids from earlier runs' */
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static void s_fail_with_logs(const char *what)
-{
-    fprintf(stderr, "FAILED: %s\n", what);
-    ccip_test_env_cleanup(&s_env, 1);
-    fail_msg("%s", what);
-}
 
 /* Quarter n quarters from now, as text. */
 static const char *s_q(int n)
@@ -84,124 +74,21 @@ static const char *s_q(int n)
     return b;
 }
 
-/* A fresh, valid unified social credit code registered in Chaoyang (110105)
- * or another district (its characters 3-8). */
-static void s_uscc(const char *district, char out[CCIP_USCC_LEN + 1])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    static unsigned long long n;
-    if (!n)
-        n = ((unsigned long long)time(NULL) * 1000003ULL + (unsigned long long)getpid()) %
-            1000000000ULL;
-    n = (n + 7919) % 1000000000ULL;
-    snprintf(out, CCIP_USCC_LEN + 1, "91%s%09llu", district, n);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (int)(strchr(cs, out[i]) - cs) * w[i];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
-}
-
-/* Sends `type` to `service` with payload msg, as (role, actor) through the
- * front door, or with the plain service key when role is NULL. Returns the
- * reply's status (the error sentence is kept in s_error), or -1 when no
- * reply came. When out is not NULL and the status is OK, *out is the reply
- * payload decoded as desc. */
-static int s_call(const char *service, const char *role, const char *actor, const char *type,
-                  const ProtobufCMessage *msg, const char *id,
-                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
-{
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char fresh[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(fresh);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = (char *)(id ? id : fresh);
-    env.type = (char *)type;
-    env.actor_role = (char *)(role ? role : "");
-    env.actor_id = (char *)(actor ? actor : "");
-    env.payload.data = buf;
-    env.payload.len = len;
-    char err[256];
-    Ccip__Envelope *reply =
-        ccip_client_call(role ? s_front : s_service, service, &env, 20000, 3, err, sizeof err);
-    free(buf);
-    if (!reply) {
-        snprintf(s_error, sizeof s_error, "no reply: %s", err);
-        return -1;
-    }
-    int status = (int)reply->status;
-    snprintf(s_error, sizeof s_error, "%s", reply->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                   reply->payload.len + 1, err, sizeof err);
-        if (!*out)
-            snprintf(s_error, sizeof s_error, "could not decode the reply: %s", err);
-    }
-    ccip_envelope_free(&reply);
-    return status;
-}
-
 static int s_send(const char *role, const char *actor, const char *type,
                   const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
                   ProtobufCMessage **out)
 {
-    return s_call("stats", role, actor, type, msg, NULL, desc, out);
+    return ccip_test_send(&s_svc, role, actor, type, msg, NULL, desc, out);
 }
 
-/* s_call that must succeed. */
+/* ccip_test_ok to `service`. */
 static ProtobufCMessage *s_ok_at(const char *service, const char *role, const char *actor,
                                  const char *type, const ProtobufCMessage *msg,
                                  const ProtobufCMessageDescriptor *desc)
 {
-    ProtobufCMessage *out = NULL;
-    int status = s_call(service, role, actor, type, msg, NULL, desc, &out);
-    if (status != 0 || (desc && !out)) {
-        char what[1000];
-        snprintf(what, sizeof what, "%s as %s: status %d: %s", type, role ? role : "service",
-                 status, s_error);
-        s_fail_with_logs(what);
-    }
-    return out;
-}
-
-static ProtobufCMessage *s_ok(const char *role, const char *actor, const char *type,
-                              const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
-{
-    return s_ok_at("stats", role, actor, type, msg, desc);
-}
-
-static void s_free(void *msg)
-{
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
-}
-
-/* Asserts that the last error contains `part`. */
-static void s_error_has(const char *part)
-{
-    if (!strstr(s_error, part)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", s_error, part);
-        fail();
-    }
-}
-
-/* A number from the stats schema; the query is test-owned SQL with ids made
- * here, never data from a reply. */
-static long long s_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long s_number(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return ccip_test_query_number("stats", sql);
+    ccip_test_cmd c = {
+        .service = service, .role = role, .actor = actor, .type = type, .msg = msg, .out = desc};
+    return ccip_test_ok_cmd(&s_svc, &c);
 }
 
 /* ---- stand-ins for evaluation, funding and ip ---------------------------------- */
@@ -222,7 +109,7 @@ static void s_fake_add(ccip_test_producer *f, const char *type, const char *aggr
 static void s_fake_wait(ccip_test_producer *f)
 {
     if (ccip_test_producer_wait_applied(f, 30000) < 0)
-        s_fail_with_logs("stats did not apply a stand-in producer's events");
+        ccip_test_fail(&s_svc, "stats did not apply a stand-in producer's events");
 }
 
 /* ---- roster entries and reports ------------------------------------------------ */
@@ -245,7 +132,7 @@ static void s_grant(Ccip__Stats__RosterKind kind, const char *district, int64_t 
     static int n;
     memset(e, 0, sizeof *e);
     snprintf(e->id, sizeof e->id, "T%s-%d", s_run, ++n);
-    s_uscc(district, e->uscc);
+    ccip_test_uscc(district, e->uscc);
     snprintf(e->actor, sizeof e->actor, "org:%s", e->uscc);
     snprintf(e->district, sizeof e->district, "%s", district);
     Ccip__Evaluation__Designation d = CCIP__EVALUATION__DESIGNATION__INIT;
@@ -277,8 +164,8 @@ static void s_categorise(const s_entry *e, const char *category)
         CCIP__STATS__CATEGORISE_ROSTER_ENTRY_REQUEST__INIT;
     rq.id = (char *)e->id;
     rq.category = (char *)category;
-    s_free(s_ok(STAFF, "stats.roster.categorise.v1", &rq.base,
-                &ccip__stats__roster_entry_reply__descriptor));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "stats.roster.categorise.v1", &rq.base,
+                                &ccip__stats__roster_entry_reply__descriptor));
 }
 
 static void s_add_entry(Ccip__Stats__RosterKind kind, const char *district, const char *category,
@@ -361,11 +248,11 @@ static void s_save(const s_entry *e, const char *quarter, const s_values *vs, ch
     Ccip__Stats__ReportReply *r = NULL;
     if (s_try_save(e, NULL, quarter, vs, &r) != 0) {
         char what[900];
-        snprintf(what, sizeof what, "save %s %s: %s", e->id, quarter, s_error);
-        s_fail_with_logs(what);
+        snprintf(what, sizeof what, "save %s %s: %s", e->id, quarter, s_svc.error);
+        ccip_test_fail(&s_svc, what);
     }
     snprintf(id, 40, "%s", r->report->id);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 typedef struct {
@@ -392,11 +279,11 @@ static void s_submit(const s_entry *e, const char *id)
     Ccip__Stats__ReportReply *r = NULL;
     if (s_try_submit(e, id, NULL, &r) != 0) {
         char what[900];
-        snprintf(what, sizeof what, "submit %s: %s", id, s_error);
-        s_fail_with_logs(what);
+        snprintf(what, sizeof what, "submit %s: %s", id, s_svc.error);
+        ccip_test_fail(&s_svc, what);
     }
     assert_int_equal(r->report->status, CCIP__STATS__REPORT_STATUS__SUBMITTED);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* The district's review or the center's decision. */
@@ -424,8 +311,8 @@ static void s_accept(const s_entry *e, const char *id)
                  NULL) != 0 ||
         s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__APPROVE, NULL) != 0) {
         char what[900];
-        snprintf(what, sizeof what, "accept %s: %s", id, s_error);
-        s_fail_with_logs(what);
+        snprintf(what, sizeof what, "accept %s: %s", id, s_svc.error);
+        ccip_test_fail(&s_svc, what);
     }
 }
 
@@ -433,11 +320,12 @@ static Ccip__Stats__Report *s_get_report(const char *role, const char *actor, co
 {
     Ccip__Stats__GetReportRequest rq = CCIP__STATS__GET_REPORT_REQUEST__INIT;
     rq.report_id = (char *)id;
-    Ccip__Stats__ReportReply *r = (Ccip__Stats__ReportReply *)s_ok(
-        role, actor, "stats.report.get.v1", &rq.base, &ccip__stats__report_reply__descriptor);
+    Ccip__Stats__ReportReply *r =
+        (Ccip__Stats__ReportReply *)ccip_test_ok(&s_svc, role, actor, "stats.report.get.v1",
+                                                 &rq.base, &ccip__stats__report_reply__descriptor);
     Ccip__Stats__Report *rep = r->report;
     r->report = NULL;
-    s_free(r);
+    ccip_test_free(r);
     return rep;
 }
 
@@ -470,8 +358,8 @@ static void s_exception(const s_entry *e, const char *quarter)
 {
     if (s_try_exception(STAFF, e->id, quarter, ccip_now_us() + DAY_US) != 0) {
         char what[900];
-        snprintf(what, sizeof what, "exception %s %s: %s", e->id, quarter, s_error);
-        s_fail_with_logs(what);
+        snprintf(what, sizeof what, "exception %s %s: %s", e->id, quarter, s_svc.error);
+        ccip_test_fail(&s_svc, what);
     }
 }
 
@@ -493,8 +381,9 @@ static void s_report(const s_entry *e, const char *quarter, int64_t revenue, int
 /* Waits until the stats outbox has an event of `type` about `aggregate`. */
 static void s_event_emitted(const char *type, const char *aggregate)
 {
-    long long n = s_number("SELECT count(*) FROM outbox WHERE type = '%s' AND aggregate_id = '%s'",
-                           type, aggregate);
+    long long n = ccip_test_number(
+        &s_svc, "SELECT count(*) FROM outbox WHERE type = '%s' AND aggregate_id = '%s'", type,
+        aggregate);
     if (n < 1) {
         fprintf(stderr, "no %s event about %s\n", type, aggregate);
         fail();
@@ -503,34 +392,15 @@ static void s_event_emitted(const char *type, const char *aggregate)
 
 /* ---- set-up ------------------------------------------------------------------ */
 
-static int s_ping(const char *service)
-{
-    char err[256];
-    for (int i = 0; i < 150; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s_service, service, &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            return 0;
-        }
-    }
-    fprintf(stderr, "%s did not answer: %s\n", service, err);
-    return -1;
-}
-
 static int s_group_setup(void **state)
 {
     (void)state;
+    static const ccip_test_svc_proc procs[] = {{"services/intake/intake", "intake", "intake-1"},
+                                               {"services/stats/stats", "stats", "stats-1"},
+                                               {NULL, NULL, NULL}};
     s_now_q = stats_quarter_of_us(ccip_now_us());
     snprintf(s_run, sizeof s_run, "%lx%x", (unsigned long)time(NULL) % 0xfffffff,
              (unsigned)getpid() % 0xfff);
-    if (ccip_test_env_init(&s_env) < 0)
-        return -1;
-    s_ctx = zmq_ctx_new();
     char v[16];
     snprintf(v, sizeof v, "%d", LOCK_DAYS);
     setenv("CCIP_STATS_LOCK_DAYS", v, 1);
@@ -539,20 +409,13 @@ static int s_group_setup(void **state)
     snprintf(v, sizeof v, "%d", EXC_DAYS);
     setenv("CCIP_STATS_MAX_EXCEPTION_DAYS", v, 1);
     setenv("CCIP_STATS_CHANGE_PCT", "50", 1);
-    if (ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0 ||
-        ccip_test_start_service(&s_env, "services/stats/stats", "stats", "stats-1") < 0)
+    if (ccip_test_svc_start(&s_svc, "stats", procs) < 0)
         return -1;
-    char err[256];
-    ccip_sock_opts front = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
-    ccip_sock_opts plain = {.keys = &s_env.client_keys, .server_public = s_env.bus_keys.public_key};
-    s_front = ccip_client_new(s_ctx, s_env.commands, &front, err, sizeof err);
-    s_service = ccip_client_new(s_ctx, s_env.commands, &plain, err, sizeof err);
-    if (!s_front || !s_service || s_ping("stats") < 0 || s_ping("intake") < 0 ||
-        !(s_evaluation = ccip_test_producer_start(&s_env, s_ctx, "evaluation", "stats")) ||
-        !(s_funding = ccip_test_producer_start(&s_env, s_ctx, "funding", "stats")) ||
-        !(s_ip = ccip_test_producer_start(&s_env, s_ctx, "ip", "stats"))) {
-        ccip_test_env_cleanup(&s_env, 1);
+    s_svc.timeout_ms = 20000;
+    if (!(s_evaluation = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "evaluation", "stats")) ||
+        !(s_funding = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "funding", "stats")) ||
+        !(s_ip = ccip_test_producer_start(&s_svc.env, s_svc.ctx, "ip", "stats"))) {
+        ccip_test_env_cleanup(&s_svc.env, 1);
         return -1;
     }
     return 0;
@@ -564,9 +427,7 @@ static int s_group_teardown(void **state)
     ccip_test_producer_stop(&s_evaluation);
     ccip_test_producer_stop(&s_funding);
     ccip_test_producer_stop(&s_ip);
-    ccip_client_destroy(&s_front);
-    ccip_client_destroy(&s_service);
-    ccip_test_env_cleanup(&s_env, 0);
+    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
@@ -580,8 +441,8 @@ static void test_catalogue_versions(void **state)
     (void)state;
     Ccip__Stats__GetCatalogueRequest g = CCIP__STATS__GET_CATALOGUE_REQUEST__INIT;
     g.version = 1;
-    Ccip__Stats__CatalogueReply *c = (Ccip__Stats__CatalogueReply *)s_ok(
-        "operator", "org:91110105MA01ABCD2X", "stats.catalogue.get.v1", &g.base,
+    Ccip__Stats__CatalogueReply *c = (Ccip__Stats__CatalogueReply *)ccip_test_ok(
+        &s_svc, "operator", "org:91110105MA01ABCD2X", "stats.catalogue.get.v1", &g.base,
         &ccip__stats__catalogue_reply__descriptor);
     static const struct {
         const char *code;
@@ -603,7 +464,7 @@ static void test_catalogue_versions(void **state)
             fail_msg("catalogue version 1 lacks %s", required[i].code);
     }
     assert_true(c->catalogue->n_rules >= 1);
-    s_free(c);
+    ccip_test_free(c);
 
     /* A report of this quarter is collected with the version in force. */
     s_entry e;
@@ -614,21 +475,23 @@ static void test_catalogue_versions(void **state)
     s_save(&e, s_q(0), &vs, id);
     g.version = 0;
     g.quarter = (char *)s_q(0);
-    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
-                                            &ccip__stats__catalogue_reply__descriptor);
+    c = (Ccip__Stats__CatalogueReply *)ccip_test_ok(&s_svc, STAFF, "stats.catalogue.get.v1",
+                                                    &g.base,
+                                                    &ccip__stats__catalogue_reply__descriptor);
     uint32_t in_force = c->catalogue->version;
     char latest_from[8];
     uint32_t latest = c->versions[c->n_versions - 1];
-    s_free(c);
+    ccip_test_free(c);
     g.version = latest;
     g.quarter = "";
-    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
-                                            &ccip__stats__catalogue_reply__descriptor);
+    c = (Ccip__Stats__CatalogueReply *)ccip_test_ok(&s_svc, STAFF, "stats.catalogue.get.v1",
+                                                    &g.base,
+                                                    &ccip__stats__catalogue_reply__descriptor);
     snprintf(latest_from, sizeof latest_from, "%s", c->catalogue->effective_from);
-    s_free(c);
+    ccip_test_free(c);
     Ccip__Stats__Report *r = s_get_report(STAFF, id);
     assert_int_equal(r->catalogue_version, in_force);
-    s_free(r);
+    ccip_test_free(r);
 
     /* Version n+1: version 1 plus digital_revenue, from a later quarter. */
     Ccip__Stats__Indicator extra = CCIP__STATS__INDICATOR__INIT;
@@ -639,8 +502,9 @@ static void test_catalogue_versions(void **state)
     extra.kinds = kinds;
     extra.n_kinds = 1;
     g.version = 1;
-    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
-                                            &ccip__stats__catalogue_reply__descriptor);
+    c = (Ccip__Stats__CatalogueReply *)ccip_test_ok(&s_svc, STAFF, "stats.catalogue.get.v1",
+                                                    &g.base,
+                                                    &ccip__stats__catalogue_reply__descriptor);
     size_t n = c->catalogue->n_indicators;
     Ccip__Stats__Indicator **inds = calloc(n + 1, sizeof *inds);
     memcpy(inds, c->catalogue->indicators, n * sizeof *inds);
@@ -656,7 +520,7 @@ static void test_catalogue_versions(void **state)
     assert_int_equal(s_send(STAFF, "stats.catalogue.publish.v1", &p.base, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
     if (strcmp(latest_from, s_q(0)) < 0)
-        s_error_has("collected with the catalogue in force already");
+        ccip_test_error_has(&s_svc, "collected with the catalogue in force already");
     /* Operators do not publish catalogues. */
     assert_int_equal(s_send("operator", e.actor, "stats.catalogue.publish.v1", &p.base, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
@@ -684,16 +548,17 @@ static void test_catalogue_versions(void **state)
     p.effective_from = from;
     assert_int_equal(s_send(STAFF, "stats.catalogue.publish.v1", &p.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("rule `nonsense`");
-    s_error_has("same unit");
+    ccip_test_error_has(&s_svc, "rule `nonsense`");
+    ccip_test_error_has(&s_svc, "same unit");
     p.n_rules = c->catalogue->n_rules;
-    Ccip__Stats__CatalogueReply *pub = (Ccip__Stats__CatalogueReply *)s_ok(
-        STAFF, "stats.catalogue.publish.v1", &p.base, &ccip__stats__catalogue_reply__descriptor);
+    Ccip__Stats__CatalogueReply *pub = (Ccip__Stats__CatalogueReply *)ccip_test_ok(
+        &s_svc, STAFF, "stats.catalogue.publish.v1", &p.base,
+        &ccip__stats__catalogue_reply__descriptor);
     assert_int_equal(pub->catalogue->version, latest + 1);
     assert_string_equal(pub->catalogue->effective_from, from);
-    s_free(pub);
+    ccip_test_free(pub);
     free(inds);
-    s_free(c);
+    ccip_test_free(c);
 
     /* The quarter in progress still reads version in_force: the new
      * indicator is not in it. */
@@ -701,13 +566,14 @@ static void test_catalogue_versions(void **state)
     s_set(&extra_v, "digital_revenue", FEN, 100, NULL);
     Ccip__Stats__ReportReply *rr = NULL;
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &extra_v, &rr), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`digital_revenue` is not in catalogue version");
+    ccip_test_error_has(&s_svc, "`digital_revenue` is not in catalogue version");
     g.version = 0;
     g.quarter = (char *)s_q(0);
-    c = (Ccip__Stats__CatalogueReply *)s_ok(STAFF, "stats.catalogue.get.v1", &g.base,
-                                            &ccip__stats__catalogue_reply__descriptor);
+    c = (Ccip__Stats__CatalogueReply *)ccip_test_ok(&s_svc, STAFF, "stats.catalogue.get.v1",
+                                                    &g.base,
+                                                    &ccip__stats__catalogue_reply__descriptor);
     assert_int_equal(c->catalogue->version, in_force);
-    s_free(c);
+    ccip_test_free(c);
 }
 
 /* ---- the roster ------------------------------------------------------------------ */
@@ -727,31 +593,33 @@ static void test_roster_designation_expires(void **state)
     s_valid_until_us = stats_quarter_start_us(stats_quarter_add(s_now_q, -6)) + 40 * DAY_US;
     s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, 0, &e);
     s_valid_until_us = 0;
-    assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND "
-                              "expiry_quarter = '%s' AND certificate_no LIKE 'CCI-%%'",
-                              e.id, s_q(-6)),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM roster_entry WHERE id = '%s' AND "
+                                      "expiry_quarter = '%s' AND certificate_no LIKE 'CCI-%%'",
+                                      e.id, s_q(-6)),
                      1);
     s_values vs;
     s_cluster_values(&vs, 50000000);
     Ccip__Stats__ReportReply *r = NULL;
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("not on the roster for");
-    s_error_has("expired");
+    ccip_test_error_has(&s_svc, "not on the roster for");
+    ccip_test_error_has(&s_svc, "expired");
     /* Not listed for now, listed (with its expiry) for a quarter it was valid in. */
     Ccip__Stats__ListRosterRequest l = CCIP__STATS__LIST_ROSTER_REQUEST__INIT;
     l.quarter = (char *)s_q(0);
-    Ccip__Stats__ListRosterReply *lr =
-        (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
-                                             &ccip__stats__list_roster_reply__descriptor);
+    Ccip__Stats__ListRosterReply *lr = (Ccip__Stats__ListRosterReply *)ccip_test_ok(
+        &s_svc, "operator", e.actor, "stats.roster.list.v1", &l.base,
+        &ccip__stats__list_roster_reply__descriptor);
     assert_int_equal(lr->n_entries, 0);
-    s_free(lr);
+    ccip_test_free(lr);
     l.quarter = (char *)s_q(-7);
-    lr = (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
-                                              &ccip__stats__list_roster_reply__descriptor);
+    lr = (Ccip__Stats__ListRosterReply *)ccip_test_ok(&s_svc, "operator", e.actor,
+                                                      "stats.roster.list.v1", &l.base,
+                                                      &ccip__stats__list_roster_reply__descriptor);
     assert_int_equal(lr->n_entries, 1);
     assert_string_equal(lr->entries[0]->expiry_quarter, s_q(-6));
     assert_non_null(strstr(lr->entries[0]->certificate_no, "CCI-"));
-    s_free(lr);
+    ccip_test_free(lr);
 }
 
 static void test_roster_from_designations(void **state)
@@ -782,32 +650,36 @@ static void test_roster_from_designations(void **state)
     d.district_code = "310101";
     s_fake_add(s_evaluation, "evaluation.designation.granted.v1", "designation", far, &ev.base);
     s_fake_wait(s_evaluation);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM roster_entry WHERE id IN ('%s', '%s')",
+                                      other, far),
+                     0);
     assert_int_equal(
-        s_number("SELECT count(*) FROM roster_entry WHERE id IN ('%s', '%s')", other, far), 0);
-    assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND name = "
-                              "'Lantern creative cluster' AND district_code = '110108' AND "
-                              "source = 'evaluation' AND first_quarter = '%s'",
-                              e.id, s_q(-12)),
-                     1);
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM roster_entry WHERE id = '%s' AND name = "
+                         "'Lantern creative cluster' AND district_code = '110108' AND "
+                         "source = 'evaluation' AND first_quarter = '%s'",
+                         e.id, s_q(-12)),
+        1);
 
     /* The operator lists its own entry for this quarter; staff categorise it. */
     Ccip__Stats__ListRosterRequest l = CCIP__STATS__LIST_ROSTER_REQUEST__INIT;
     l.quarter = (char *)s_q(0);
-    Ccip__Stats__ListRosterReply *lr =
-        (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
-                                             &ccip__stats__list_roster_reply__descriptor);
+    Ccip__Stats__ListRosterReply *lr = (Ccip__Stats__ListRosterReply *)ccip_test_ok(
+        &s_svc, "operator", e.actor, "stats.roster.list.v1", &l.base,
+        &ccip__stats__list_roster_reply__descriptor);
     assert_int_equal(lr->n_entries, 1);
     assert_string_equal(lr->entries[0]->id, e.id);
     assert_string_equal(lr->entries[0]->source, "evaluation");
     assert_string_equal(lr->entries[0]->first_quarter, s_q(-12));
-    s_free(lr);
+    ccip_test_free(lr);
     Ccip__Stats__CategoriseRosterEntryRequest c =
         CCIP__STATS__CATEGORISE_ROSTER_ENTRY_REQUEST__INIT;
     c.id = e.id;
     c.category = "Design!";
     assert_int_equal(s_send(STAFF, "stats.roster.categorise.v1", &c.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`category`");
+    ccip_test_error_has(&s_svc, "`category`");
     c.category = "design";
     assert_int_equal(s_send("operator", e.actor, "stats.roster.categorise.v1", &c.base, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
@@ -816,9 +688,10 @@ static void test_roster_from_designations(void **state)
 
     /* Revoked now: it still reports for this quarter, not for the next. */
     s_revoke(&e, ccip_now_us());
-    assert_int_equal(s_number("SELECT count(*) FROM roster_entry WHERE id = '%s' AND "
-                              "last_quarter = '%s' AND revoked_at IS NOT NULL",
-                              e.id, s_q(0)),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM roster_entry WHERE id = '%s' AND "
+                                      "last_quarter = '%s' AND revoked_at IS NOT NULL",
+                                      e.id, s_q(0)),
                      1);
     s_values vs;
     s_cluster_values(&vs, 50000000);
@@ -826,21 +699,26 @@ static void test_roster_from_designations(void **state)
     s_save(&e, s_q(0), &vs, id);
     Ccip__Stats__ReportReply *r = NULL;
     assert_int_equal(s_try_save(&e, NULL, s_q(1), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("not on the roster for");
-    s_error_has("revoked");
+    ccip_test_error_has(&s_svc, "not on the roster for");
+    ccip_test_error_has(&s_svc, "revoked");
     assert_int_equal(
-        s_number("SELECT count(*) FROM report WHERE roster_id = '%s' AND quarter = '%s'", e.id,
-                 s_q(1)),
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM report WHERE roster_id = '%s' AND quarter = '%s'",
+                         e.id, s_q(1)),
         0);
     /* History kept: the row, every change, the report. */
-    assert_int_equal(s_number("SELECT count(*) FROM roster_history WHERE roster_id = '%s'", e.id),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM roster_history WHERE roster_id = '%s'",
+                                      e.id),
                      3); /* granted, categorised, revoked */
-    assert_int_equal(s_number("SELECT count(*) FROM report WHERE roster_id = '%s'", e.id), 1);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM report WHERE roster_id = '%s'", e.id), 1);
     l.quarter = (char *)s_q(1);
-    lr = (Ccip__Stats__ListRosterReply *)s_ok("operator", e.actor, "stats.roster.list.v1", &l.base,
-                                              &ccip__stats__list_roster_reply__descriptor);
+    lr = (Ccip__Stats__ListRosterReply *)ccip_test_ok(&s_svc, "operator", e.actor,
+                                                      "stats.roster.list.v1", &l.base,
+                                                      &ccip__stats__list_roster_reply__descriptor);
     assert_int_equal(lr->n_entries, 0);
-    s_free(lr);
+    ccip_test_free(lr);
 
     /* Revoked two quarters back: not asked for the last one. */
     s_entry gone;
@@ -848,7 +726,7 @@ static void test_roster_from_designations(void **state)
     s_revoke(&gone, stats_quarter_start_us(stats_quarter_add(s_now_q, -2)) + DAY_US);
     assert_int_equal(s_try_exception(STAFF, gone.id, s_q(-1), ccip_now_us() + DAY_US),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("revoked");
+    ccip_test_error_has(&s_svc, "revoked");
 
     /* An entry valid from this quarter does not report for earlier ones. */
     s_entry late;
@@ -856,7 +734,7 @@ static void test_roster_from_designations(void **state)
     assert_int_equal(s_try_exception(STAFF, late.id, s_q(-1), ccip_now_us() + DAY_US),
                      CCIP__STATUS__FAILED_PRECONDITION);
     assert_int_equal(s_try_save(&late, NULL, s_q(-1), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("reports from");
+    ccip_test_error_has(&s_svc, "reports from");
 }
 
 /* ---- reports: what is refused before anything is written ------------------------------ */
@@ -874,31 +752,31 @@ static void test_save_refusals_write_nothing(void **state)
     s_cluster_values(&vs, 100000000);
     vs.v[2].unit = COUNT; /* operating_revenue */
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("indicator `operating_revenue` is in FEN, got a value in COUNT");
+    ccip_test_error_has(&s_svc, "indicator `operating_revenue` is in FEN, got a value in COUNT");
     /* An indicator the catalogue does not have. */
     s_cluster_values(&vs, 100000000);
     s_set(&vs, "visitors", COUNT, 100, NULL);
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("indicator `visitors` is not in catalogue version");
+    ccip_test_error_has(&s_svc, "indicator `visitors` is not in catalogue version");
     /* An indicator clusters do not report. */
     s_cluster_values(&vs, 100000000);
     s_set(&vs, "trainees", COUNT, 100, NULL);
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("indicator `trainees` is not reported by clusters");
+    ccip_test_error_has(&s_svc, "indicator `trainees` is not reported by clusters");
     /* The same indicator twice. */
     s_cluster_values(&vs, 100000000);
     s_set(&vs, "enterprises", COUNT, 1, NULL);
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`enterprises` is given twice");
+    ccip_test_error_has(&s_svc, "`enterprises` is given twice");
     /* A quarter written wrongly, or one that has not started. */
     s_cluster_values(&vs, 100000000);
     assert_int_equal(s_try_save(&e, NULL, "2026-3", &vs, &r), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("field `quarter` must be a quarter written like 2026Q3");
+    ccip_test_error_has(&s_svc, "field `quarter` must be a quarter written like 2026Q3");
     assert_int_equal(s_try_save(&e, NULL, s_q(1), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("has not started");
+    ccip_test_error_has(&s_svc, "has not started");
     /* Another organisation's entry; a role that does not report. */
     assert_int_equal(s_try_save(&e, other.actor, s_q(0), &vs, &r), CCIP__STATUS__PERMISSION_DENIED);
-    s_error_has(e.uscc);
+    ccip_test_error_has(&s_svc, e.uscc);
     Ccip__Stats__SaveReportRequest rq = CCIP__STATS__SAVE_REPORT_REQUEST__INIT;
     rq.roster_id = e.id;
     rq.quarter = (char *)s_q(0);
@@ -907,7 +785,7 @@ static void test_save_refusals_write_nothing(void **state)
     assert_int_equal(
         s_send("operator", "91110105MA01ABCD2X", "stats.report.save.v1", &rq.base, NULL, NULL),
         CCIP__STATUS__PERMISSION_DENIED); /* actor id without "org:" */
-    s_error_has("org:");
+    ccip_test_error_has(&s_svc, "org:");
     /* Other services read, but do not report. */
     assert_int_equal(s_send(NULL, NULL, "stats.report.save.v1", &rq.base, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
@@ -919,9 +797,11 @@ static void test_save_refusals_write_nothing(void **state)
     rq.roster_id = "no-such-entry";
     assert_int_equal(s_send("operator", e.actor, "stats.report.save.v1", &rq.base, NULL, NULL),
                      CCIP__STATUS__NOT_FOUND);
-    s_error_has("monitoring roster");
-    assert_int_equal(
-        s_number("SELECT count(*) FROM report WHERE roster_id IN ('%s', '%s')", e.id, other.id), 0);
+    ccip_test_error_has(&s_svc, "monitoring roster");
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM report WHERE roster_id IN ('%s', '%s')",
+                                      e.id, other.id),
+                     0);
 
     /* A draft with errors is kept (errors block submission, not drafts). */
     s_values few = {0};
@@ -929,21 +809,23 @@ static void test_save_refusals_write_nothing(void **state)
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &few, &r), 0);
     assert_int_equal(r->report->status, CCIP__STATS__REPORT_STATUS__DRAFT);
     assert_true(r->n_findings >= 5); /* negative + 4 compulsory missing */
-    s_free(r);
+    ccip_test_free(r);
     /* The same command id twice: one effect, the same reply. */
     char cid[CCIP_UUID_STRLEN + 1];
     ccip_uuid_v7(cid);
     rq.roster_id = other.id;
+    assert_int_equal(ccip_test_send(&s_svc, "operator", other.actor, "stats.report.save.v1",
+                                    &rq.base, cid, NULL, NULL),
+                     0);
+    assert_int_equal(ccip_test_send(&s_svc, "operator", other.actor, "stats.report.save.v1",
+                                    &rq.base, cid, NULL, NULL),
+                     0);
     assert_int_equal(
-        s_call("stats", "operator", other.actor, "stats.report.save.v1", &rq.base, cid, NULL, NULL),
-        0);
-    assert_int_equal(
-        s_call("stats", "operator", other.actor, "stats.report.save.v1", &rq.base, cid, NULL, NULL),
-        0);
-    assert_int_equal(
-        s_number("SELECT count(*) FROM report_transition t JOIN report r ON r.id = t.report_id "
-                 "WHERE r.roster_id = '%s'",
-                 other.id),
+        ccip_test_number(
+            &s_svc,
+            "SELECT count(*) FROM report_transition t JOIN report r ON r.id = t.report_id "
+            "WHERE r.roster_id = '%s'",
+            other.id),
         1);
 }
 
@@ -964,13 +846,13 @@ static void test_errors_block_submission(void **state)
     vs.v[0].value = -1; /* enterprises */
     s_save(&e, s_q(0), &vs, id);
     assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("enterprises cannot be negative, got -1");
+    ccip_test_error_has(&s_svc, "enterprises cannot be negative, got -1");
 
     s_cluster_values(&vs, 100000000);
     vs.v[3].value = 100000001; /* total_profit above operating_revenue */
     s_save(&e, s_q(0), &vs, id);
     assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("total profit cannot exceed operating revenue");
+    ccip_test_error_has(&s_svc, "total profit cannot exceed operating revenue");
 
     Ccip__Stats__SaveReportRequest rm = CCIP__STATS__SAVE_REPORT_REQUEST__INIT;
     s_cluster_values(&vs, 100000000);
@@ -981,14 +863,16 @@ static void test_errors_block_submission(void **state)
     rm.n_values = 4; /* enterprises .. total_profit */
     rm.remove = remove;
     rm.n_remove = 1;
-    s_free(s_ok("operator", e.actor, "stats.report.save.v1", &rm.base,
-                &ccip__stats__report_reply__descriptor));
+    ccip_test_free(ccip_test_ok(&s_svc, "operator", e.actor, "stats.report.save.v1", &rm.base,
+                                &ccip__stats__report_reply__descriptor));
     assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("taxes_paid (Taxes paid) is compulsory");
-    assert_int_equal(s_number("SELECT count(*) FROM report WHERE id = '%s' AND status = 'DRAFT' "
-                              "AND first_submitted_at IS NULL",
-                              id),
-                     1);
+    ccip_test_error_has(&s_svc, "taxes_paid (Taxes paid) is compulsory");
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM report WHERE id = '%s' AND status = 'DRAFT' "
+                         "AND first_submitted_at IS NULL",
+                         id),
+        1);
 
     /* Fixed: submitted, with an event. */
     s_cluster_values(&vs, 100000000);
@@ -997,7 +881,7 @@ static void test_errors_block_submission(void **state)
     s_event_emitted("stats.report.submitted.v1", id);
     /* Submitted reports are not edited. */
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("is SUBMITTED");
+    ccip_test_error_has(&s_svc, "is SUBMITTED");
 }
 
 /* Warnings need a written explanation: a change beyond stats.change_pct
@@ -1016,13 +900,13 @@ static void test_warnings_need_explanations(void **state)
     s_save(&e, s_q(0), &vs, id);
     Ccip__Stats__ReportReply *r = NULL;
     assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("unexplained warning");
-    s_error_has(s_q(-1));
+    ccip_test_error_has(&s_svc, "unexplained warning");
+    ccip_test_error_has(&s_svc, s_q(-1));
     /* Its findings say which, and that they are warnings. */
     Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
     g.report_id = id;
-    r = (Ccip__Stats__ReportReply *)s_ok("operator", e.actor, "stats.report.get.v1", &g.base,
-                                         &ccip__stats__report_reply__descriptor);
+    r = (Ccip__Stats__ReportReply *)ccip_test_ok(&s_svc, "operator", e.actor, "stats.report.get.v1",
+                                                 &g.base, &ccip__stats__report_reply__descriptor);
     int qoq = 0, yoy = 0;
     for (size_t i = 0; i < r->n_findings; i++) {
         const Ccip__Stats__Finding *f = r->findings[i];
@@ -1032,7 +916,7 @@ static void test_warnings_need_explanations(void **state)
     }
     assert_int_equal(qoq, 1);
     assert_int_equal(yoy, 1);
-    s_free(r);
+    ccip_test_free(r);
     /* An explanation too short to explain anything does not count. */
     s_explanations ex = {0};
     ex.e[0] = (Ccip__Stats__Explanation)CCIP__STATS__EXPLANATION__INIT;
@@ -1045,7 +929,7 @@ static void test_warnings_need_explanations(void **state)
     ex.e[0].code = "export_value";
     ex.e[0].text = "no exports this quarter";
     assert_int_equal(s_try_submit(&e, id, &ex, &r), CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`export_value`");
+    ccip_test_error_has(&s_svc, "`export_value`");
     /* The other warned values need theirs too (profit and taxes follow revenue). */
     const char *codes[] = {"operating_revenue", "total_profit", "taxes_paid"};
     for (int i = 0; i < 3; i++) {
@@ -1061,7 +945,7 @@ static void test_warnings_need_explanations(void **state)
     for (size_t i = 0; i < r->n_findings; i++)
         explained += r->findings[i]->explained;
     assert_int_equal(explained, (int)r->n_findings);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* ---- approval ------------------------------------------------------------------------------ */
@@ -1086,12 +970,12 @@ static void test_two_level_approval(void **state)
     Ccip__Stats__Report *r = s_get_report("operator", e.actor, id);
     int64_t first = r->first_submitted_at_us;
     assert_int_equal(r->timeliness, CCIP__STATS__TIMELINESS__ON_TIME);
-    s_free(r);
+    ccip_test_free(r);
     /* Another district's office may not review it, nor see it. */
     assert_int_equal(s_decide("district", "district:110105", "stats.report.review.v1", id,
                               CCIP__STATS__DECISION__APPROVE, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    s_error_has("110112");
+    ccip_test_error_has(&s_svc, "110112");
     Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
     g.report_id = id;
     assert_int_equal(
@@ -1104,12 +988,12 @@ static void test_two_level_approval(void **state)
     assert_int_equal(
         s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__APPROVE, NULL),
         CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("DISTRICT_APPROVED");
+    ccip_test_error_has(&s_svc, "DISTRICT_APPROVED");
     /* The district returns it, with a reason. */
     assert_int_equal(
         s_decide("district", d, "stats.report.review.v1", id, CCIP__STATS__DECISION__RETURN, NULL),
         CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`reason`");
+    ccip_test_error_has(&s_svc, "`reason`");
     assert_int_equal(s_decide("district", d, "stats.report.review.v1", id,
                               CCIP__STATS__DECISION__RETURN, "employees look like last year's"),
                      0);
@@ -1122,7 +1006,7 @@ static void test_two_level_approval(void **state)
     assert_true(r->first_submitted_at_us == first);
     assert_true(r->submitted_at_us > first);
     assert_string_equal(r->return_reason, "employees look like last year's");
-    s_free(r);
+    ccip_test_free(r);
     /* District approves, the center returns it, then accepts it. */
     assert_int_equal(s_decide("district", d, "stats.report.review.v1", id,
                               CCIP__STATS__DECISION__APPROVE, "checked"),
@@ -1139,14 +1023,14 @@ static void test_two_level_approval(void **state)
     /* draft, submit, return, submit, approve, return, submit, approve, accept */
     assert_int_equal(r->n_history, 9);
     assert_string_equal(r->history[8]->actor_id, "staff-wang");
-    s_free(r);
+    ccip_test_free(r);
     /* Accepted stays accepted; the operator cannot edit it. */
     assert_int_equal(s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__RETURN,
                               "second thoughts"),
                      CCIP__STATUS__FAILED_PRECONDITION);
     Ccip__Stats__ReportReply *rr = NULL;
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &rr), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("ACCEPTED");
+    ccip_test_error_has(&s_svc, "ACCEPTED");
 }
 
 /* ---- locking -------------------------------------------------------------------------------- */
@@ -1164,10 +1048,11 @@ static void test_locking_and_exceptions(void **state)
     s_cluster_values(&vs, 70000000);
     Ccip__Stats__ReportReply *r = NULL;
     assert_int_equal(s_try_save(&e, NULL, old, &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("is locked");
-    s_error_has("60 days");
-    s_error_has("lock exception");
-    assert_int_equal(s_number("SELECT count(*) FROM report WHERE roster_id = '%s'", e.id), 0);
+    ccip_test_error_has(&s_svc, "is locked");
+    ccip_test_error_has(&s_svc, "60 days");
+    ccip_test_error_has(&s_svc, "lock exception");
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM report WHERE roster_id = '%s'", e.id), 0);
     /* Exceptions: center only, in the future, not too long. */
     int64_t now = ccip_now_us();
     assert_int_equal(s_try_exception("operator", e.actor, e.id, old, now + DAY_US),
@@ -1176,23 +1061,23 @@ static void test_locking_and_exceptions(void **state)
                      CCIP__STATUS__INVALID_ARGUMENT);
     assert_int_equal(s_try_exception(STAFF, e.id, old, now + (EXC_DAYS + 1) * DAY_US),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("10 days");
+    ccip_test_error_has(&s_svc, "10 days");
     /* A short exception: the entry may enter the quarter until it ends. */
     assert_int_equal(s_try_exception(STAFF, e.id, old, now + 4 * 1000000LL), 0);
     char id[40];
     s_save(&e, old, &vs, id);
     /* ... only that entry. */
     assert_int_equal(s_try_save(&other, NULL, old, &vs, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("is locked");
+    ccip_test_error_has(&s_svc, "is locked");
     ccip_test_sleep_ms(4500);
     assert_int_equal(s_try_submit(&e, id, NULL, &r), CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("is locked");
+    ccip_test_error_has(&s_svc, "is locked");
     /* A new exception; submitted now, long after the due time: late. */
     s_exception(&e, old);
     s_submit(&e, id);
     Ccip__Stats__Report *rep = s_get_report(STAFF, id);
     assert_int_equal(rep->timeliness, CCIP__STATS__TIMELINESS__LATE);
-    s_free(rep);
+    ccip_test_free(rep);
 }
 
 /* The sums stats keeps as values change equal a GROUP BY over the values. */
@@ -1214,10 +1099,11 @@ static void s_sums_consistent(void)
         "p.accepted LEFT JOIN report_value y ON y.roster_id = v.roster_id AND y.code = v.code "
         "AND y.quarter = quarter_add(v.quarter, -4) AND y.accepted WHERE v.prev_value IS "
         "DISTINCT FROM p.value OR v.yoy_value IS DISTINCT FROM y.value";
-    assert_int_equal(s_number("SELECT count(*) FROM ((%s EXCEPT %s) UNION ALL (%s EXCEPT %s)) d",
-                              sums, kept, kept, sums),
-                     0);
-    assert_int_equal(s_number("%s", wrong_neighbours), 0);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM ((%s EXCEPT %s) UNION ALL (%s EXCEPT %s)) d",
+                         sums, kept, kept, sums),
+        0);
+    assert_int_equal(ccip_test_number(&s_svc, "%s", wrong_neighbours), 0);
 }
 
 /* ---- audit ---------------------------------------------------------------------------------- */
@@ -1242,11 +1128,12 @@ static void test_audit_of_accepted_values(void **state)
     /* No reason, no correction; operators do not correct. */
     assert_int_equal(s_send(STAFF, "stats.report.correct.v1", &c.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`reason`");
+    ccip_test_error_has(&s_svc, "`reason`");
     c.reason = "the district's register lists five more enterprises";
     assert_int_equal(s_send("operator", e.actor, "stats.report.correct.v1", &c.base, NULL, NULL),
                      CCIP__STATUS__PERMISSION_DENIED);
-    s_free(s_ok(STAFF, "stats.report.correct.v1", &c.base, &ccip__stats__report_reply__descriptor));
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "stats.report.correct.v1", &c.base,
+                                &ccip__stats__report_reply__descriptor));
     s_event_emitted("stats.value.corrected.v1", id);
     /* A second correction, by an admin, removing a value. */
     char *remove[] = {"occupancy_rate"};
@@ -1259,8 +1146,8 @@ static void test_audit_of_accepted_values(void **state)
     c2.remove = remove;
     c2.n_remove = 1;
     c2.reason = "one enterprise was counted twice; occupancy not surveyed";
-    s_free(
-        s_ok(ADMIN, "stats.report.correct.v1", &c2.base, &ccip__stats__report_reply__descriptor));
+    ccip_test_free(ccip_test_ok(&s_svc, ADMIN, "stats.report.correct.v1", &c2.base,
+                                &ccip__stats__report_reply__descriptor));
     /* Nothing to change: refused, not recorded. */
     assert_int_equal(s_send(ADMIN, "stats.report.correct.v1", &c2.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
@@ -1272,14 +1159,14 @@ static void test_audit_of_accepted_values(void **state)
     c2.n_remove = 0;
     assert_int_equal(s_send(STAFF, "stats.report.correct.v1", &c2.base, NULL, NULL),
                      CCIP__STATUS__FAILED_PRECONDITION);
-    s_error_has("total profit cannot exceed operating revenue");
+    ccip_test_error_has(&s_svc, "total profit cannot exceed operating revenue");
 
     /* The trail: the accepted values, then each change. */
     Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
     g.report_id = id;
-    Ccip__Stats__AuditReply *a =
-        (Ccip__Stats__AuditReply *)s_ok("operator", e.actor, "stats.report.audit.v1", &g.base,
-                                        &ccip__stats__audit_reply__descriptor);
+    Ccip__Stats__AuditReply *a = (Ccip__Stats__AuditReply *)ccip_test_ok(
+        &s_svc, "operator", e.actor, "stats.report.audit.v1", &g.base,
+        &ccip__stats__audit_reply__descriptor);
     assert_int_equal(a->n_entries, 7 + 2 + 2);
     int corrections = 0;
     for (size_t i = 0; i < a->n_entries; i++) {
@@ -1326,14 +1213,17 @@ static void test_audit_of_accepted_values(void **state)
         }
     }
     assert_int_equal(live, r->n_values);
-    s_free(r);
-    s_free(a);
+    ccip_test_free(r);
+    ccip_test_free(a);
     /* The database itself refuses a change without who and why. */
-    assert_int_equal(s_number("WITH u AS (UPDATE report_value SET value = value + 1 "
-                              "WHERE report_id = '%s' RETURNING 1) SELECT count(*) FROM u",
-                              id),
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "WITH u AS (UPDATE report_value SET value = value + 1 "
+                                      "WHERE report_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+                                      id),
                      -1);
-    assert_int_equal(s_number("SELECT count(*) FROM value_audit WHERE report_id = '%s'", id), 11);
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM value_audit WHERE report_id = '%s'", id),
+        11);
     s_sums_consistent();
     /* A draft is corrected by its operator, not through the audit path. */
     s_entry d;
@@ -1354,8 +1244,9 @@ static Ccip__Stats__CompletenessReply *s_completeness(const char *quarter, const
     Ccip__Stats__CompletenessRequest rq = CCIP__STATS__COMPLETENESS_REQUEST__INIT;
     rq.quarter = (char *)quarter;
     rq.district = (char *)district;
-    return (Ccip__Stats__CompletenessReply *)s_ok(STAFF, "stats.completeness.get.v1", &rq.base,
-                                                  &ccip__stats__completeness_reply__descriptor);
+    return (Ccip__Stats__CompletenessReply *)ccip_test_ok(
+        &s_svc, STAFF, "stats.completeness.get.v1", &rq.base,
+        &ccip__stats__completeness_reply__descriptor);
 }
 
 static const Ccip__Stats__DistrictCompleteness *
@@ -1389,8 +1280,8 @@ static void test_completeness_and_timeliness(void **state)
     uint32_t b_late = b ? b->late : 0;
     uint32_t bo_late = bo ? bo->late : 0, bo_miss = bo ? bo->missing : 0;
     uint32_t bo_acc = bo ? bo->accepted : 0;
-    s_free(before);
-    s_free(before_old);
+    ccip_test_free(before);
+    ccip_test_free(before_old);
 
     s_entry on_time, draft_only, none, late;
     s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, district, NULL, 0, &on_time);
@@ -1422,7 +1313,7 @@ static void test_completeness_and_timeliness(void **state)
     assert_true(c->due_at_us == stats_quarter_end_us(s_now_q) + DUE_DAYS * DAY_US);
     assert_true(c->locks_at_us == stats_quarter_end_us(s_now_q) + LOCK_DAYS * DAY_US);
     assert_int_equal(c->total->expected >= d->expected, 1);
-    s_free(c);
+    ccip_test_free(c);
 
     c = s_completeness(s_q(-8), district);
     d = s_district_line(c, district);
@@ -1431,13 +1322,13 @@ static void test_completeness_and_timeliness(void **state)
     assert_int_equal(d->missing, bo_miss + 3);
     assert_int_equal(d->accepted, bo_acc + 1);
     assert_int_equal(s_timeliness_of(c, late.id), CCIP__STATS__TIMELINESS__LATE);
-    s_free(c);
+    ccip_test_free(c);
     /* A bad quarter is refused naming the field. */
     Ccip__Stats__CompletenessRequest rq = CCIP__STATS__COMPLETENESS_REQUEST__INIT;
     rq.quarter = "Q3-2026";
     assert_int_equal(s_send(STAFF, "stats.completeness.get.v1", &rq.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`quarter`");
+    ccip_test_error_has(&s_svc, "`quarter`");
 }
 
 /* ---- analysis ----------------------------------------------------------------------------------
@@ -1458,9 +1349,9 @@ static Ccip__Stats__AnalysisReply *s_analysis(const char *quarter)
 {
     Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
     rq.quarter = (char *)quarter;
-    return (Ccip__Stats__AnalysisReply *)s_ok("district", "district:110105",
-                                              "stats.analysis.get.v1", &rq.base,
-                                              &ccip__stats__analysis_reply__descriptor);
+    return (Ccip__Stats__AnalysisReply *)ccip_test_ok(&s_svc, "district", "district:110105",
+                                                      "stats.analysis.get.v1", &rq.base,
+                                                      &ccip__stats__analysis_reply__descriptor);
 }
 
 /* Aggregates by category (and district), growth like for like over the
@@ -1519,7 +1410,7 @@ static void test_quarterly_analysis(void **state)
     r = s_row(an, "total", "", "operating_revenue");
     assert_non_null(r);
     assert_true(r->value >= 400000000);
-    s_free(an);
+    ccip_test_free(an);
 
     /* Once the last report is accepted the group is complete. */
     s_accept(&c, c_id);
@@ -1530,14 +1421,14 @@ static void test_quarterly_analysis(void **state)
     assert_true(r->complete);
     assert_true(r->mean == 150000000);
     assert_int_equal(r->qoq_panel, 1); /* c did not report the previous quarter */
-    s_free(an);
+    ccip_test_free(an);
     /* A correction of the previous quarter moves the growth; a new category
      * moves the entry's values with it. */
     Ccip__Stats__GetReportRequest g = CCIP__STATS__GET_REPORT_REQUEST__INIT;
     g.roster_id = a.id;
     g.quarter = (char *)s_q(-1);
-    Ccip__Stats__ReportReply *prev = (Ccip__Stats__ReportReply *)s_ok(
-        STAFF, "stats.report.get.v1", &g.base, &ccip__stats__report_reply__descriptor);
+    Ccip__Stats__ReportReply *prev = (Ccip__Stats__ReportReply *)ccip_test_ok(
+        &s_svc, STAFF, "stats.report.get.v1", &g.base, &ccip__stats__report_reply__descriptor);
     s_values cv = {0};
     s_set(&cv, "operating_revenue", FEN, 50000000, NULL);
     s_set(&cv, "total_profit", FEN, 5000000, NULL);
@@ -1546,9 +1437,9 @@ static void test_quarterly_analysis(void **state)
     c2.values = cv.p;
     c2.n_values = cv.n;
     c2.reason = "restated accounts";
-    s_free(
-        s_ok(STAFF, "stats.report.correct.v1", &c2.base, &ccip__stats__report_reply__descriptor));
-    s_free(prev);
+    ccip_test_free(ccip_test_ok(&s_svc, STAFF, "stats.report.correct.v1", &c2.base,
+                                &ccip__stats__report_reply__descriptor));
+    ccip_test_free(prev);
     char other[32];
     snprintf(other, sizeof other, "o%s", s_run);
     s_categorise(&c, other);
@@ -1562,14 +1453,14 @@ static void test_quarterly_analysis(void **state)
     assert_non_null(r);
     assert_true(r->value == 50000000);
     assert_int_equal(r->reporting, 1);
-    s_free(an);
+    ccip_test_free(an);
     s_sums_consistent();
     /* A bad quarter is refused naming the field. */
     Ccip__Stats__AnalysisRequest rq = CCIP__STATS__ANALYSIS_REQUEST__INIT;
     rq.quarter = "2026Q9";
     assert_int_equal(s_send(STAFF, "stats.analysis.get.v1", &rq.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`quarter`");
+    ccip_test_error_has(&s_svc, "`quarter`");
     /* Operators do not read the analysis (it shows other entries). */
     rq.quarter = (char *)s_q(0);
     assert_int_equal(s_send("operator", a.actor, "stats.analysis.get.v1", &rq.base, NULL, NULL),
@@ -1597,8 +1488,8 @@ static Ccip__Stats__EventIndicatorsReply *s_indicators(void)
     Ccip__Stats__EventIndicatorsRequest rq = CCIP__STATS__EVENT_INDICATORS_REQUEST__INIT;
     rq.quarter = (char *)s_q(0);
     rq.district = MIYUN_NAME;
-    return (Ccip__Stats__EventIndicatorsReply *)s_ok(
-        STAFF, "stats.indicators.get.v1", &rq.base,
+    return (Ccip__Stats__EventIndicatorsReply *)ccip_test_ok(
+        &s_svc, STAFF, "stats.indicators.get.v1", &rq.base,
         &ccip__stats__event_indicators_reply__descriptor);
 }
 
@@ -1614,7 +1505,7 @@ static void s_intake_wait(void)
         ccip_test_sleep_ms(100);
         head = ccip_test_query_number("intake", "SELECT head FROM outbox_state");
     }
-    s_fail_with_logs("stats did not apply intake's stream");
+    ccip_test_fail(&s_svc, "stats did not apply intake's stream");
 }
 
 /* An application through the real intake: a call of `kind`, an
@@ -1636,8 +1527,8 @@ static void s_intake_application(Ccip__Intake__CallKind kind, char uscc[CCIP_USC
         "intake", STAFF, "intake.call.open.v1", &call.base, &ccip__intake__call_reply__descriptor);
     char call_id[CCIP_UUID_STRLEN + 1];
     snprintf(call_id, sizeof call_id, "%s", cr->call->id);
-    s_free(cr);
-    s_uscc(MIYUN, uscc);
+    ccip_test_free(cr);
+    ccip_test_uscc(MIYUN, uscc);
     char actor[CCIP_USCC_LEN + 5];
     snprintf(actor, sizeof actor, "org:%s", uscc);
     Ccip__Intake__RegisterOrganisationRequest org =
@@ -1650,12 +1541,12 @@ static void s_intake_application(Ccip__Intake__CallKind kind, char uscc[CCIP_USC
     org.contact_name = "钱程";
     org.contact_phone = "010-6904 0000";
     org.contact_email = "office@example.cn";
-    s_free(
+    ccip_test_free(
         s_ok_at("intake", "applicant", actor, "intake.organisation.register.v1", &org.base, NULL));
     Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
     v.uscc = uscc;
     v.note = "licence checked";
-    s_free(s_ok_at("intake", STAFF, "intake.organisation.verify.v1", &v.base, NULL));
+    ccip_test_free(s_ok_at("intake", STAFF, "intake.organisation.verify.v1", &v.base, NULL));
     Ccip__Intake__ApplicationContent c = CCIP__INTAKE__APPLICATION_CONTENT__INIT;
     Ccip__Intake__ClusterFacts cluster = CCIP__INTAKE__CLUSTER_FACTS__INIT;
     Ccip__Intake__ProjectFacts project = CCIP__INTAKE__PROJECT_FACTS__INIT;
@@ -1690,11 +1581,12 @@ static void s_intake_application(Ccip__Intake__CallKind kind, char uscc[CCIP_USC
         "intake", "applicant", actor, "intake.application.draft.v1", &d.base,
         &ccip__intake__application_reply__descriptor);
     snprintf(app, CCIP_UUID_STRLEN + 1, "%s", ar->application->id);
-    s_free(ar);
+    ccip_test_free(ar);
     Ccip__Intake__ApplicationActionRequest act = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
     act.application_id = app;
-    s_free(s_ok_at("intake", "applicant", actor, "intake.application.submit.v1", &act.base, NULL));
-    s_free(s_ok_at("intake", STAFF, "intake.application.accept.v1", &act.base, NULL));
+    ccip_test_free(
+        s_ok_at("intake", "applicant", actor, "intake.application.submit.v1", &act.base, NULL));
+    ccip_test_free(s_ok_at("intake", STAFF, "intake.application.accept.v1", &act.base, NULL));
 }
 
 static void s_decision(const char *app, const char *uscc, Ccip__Intake__CallKind kind,
@@ -1802,19 +1694,20 @@ static void s_trade_and_dispute(const char *uscc, const char *work_id)
 static Ccip__Stats__RebuildReply *s_rebuild(void)
 {
     Ccip__Stats__RebuildRequest rq = CCIP__STATS__REBUILD_REQUEST__INIT;
-    return (Ccip__Stats__RebuildReply *)s_ok(ADMIN, "stats.projections.rebuild.v1", &rq.base,
-                                             &ccip__stats__rebuild_reply__descriptor);
+    return (Ccip__Stats__RebuildReply *)ccip_test_ok(&s_svc, ADMIN, "stats.projections.rebuild.v1",
+                                                     &rq.base,
+                                                     &ccip__stats__rebuild_reply__descriptor);
 }
 
 static void s_checksum(char out[40])
 {
     Ccip__Stats__ChecksumRequest rq = CCIP__STATS__CHECKSUM_REQUEST__INIT;
-    Ccip__Stats__ChecksumReply *r =
-        (Ccip__Stats__ChecksumReply *)s_ok(NULL, NULL, "stats.projections.checksum.v1", &rq.base,
-                                           &ccip__stats__checksum_reply__descriptor);
+    Ccip__Stats__ChecksumReply *r = (Ccip__Stats__ChecksumReply *)ccip_test_ok(
+        &s_svc, NULL, NULL, "stats.projections.checksum.v1", &rq.base,
+        &ccip__stats__checksum_reply__descriptor);
     snprintf(out, 40, "%s", r->checksum);
     assert_true(r->rows > 0);
-    s_free(r);
+    ccip_test_free(r);
 }
 
 /* Indicators per quarter, district and kind, computed from intake's,
@@ -1842,7 +1735,7 @@ static void test_indicators_from_events_and_rebuild(void **state)
     int64_t b_trades = s_ind(before, "COPYRIGHT_DESIGN", "ip_trades");
     int64_t b_value = s_ind(before, "COPYRIGHT_DESIGN", "ip_trade_value_fen");
     int64_t b_upheld = s_ind(before, "COPYRIGHT_DESIGN", "disputes_upheld");
-    s_free(before);
+    ccip_test_free(before);
 
     char uscc_c[CCIP_USCC_LEN + 1], app_c[CCIP_UUID_STRLEN + 1];
     char uscc_p[CCIP_USCC_LEN + 1], app_p[CCIP_UUID_STRLEN + 1], unknown[40], work[40];
@@ -1900,20 +1793,22 @@ static void test_indicators_from_events_and_rebuild(void **state)
     for (size_t i = 0; i < rb->n_replayed; i++)
         replayed += rb->replayed[i]->position;
     assert_true(replayed >= 11);
-    s_free(rb);
+    ccip_test_free(rb);
     /* Tables that drifted (a lost row) come back from the streams. */
-    assert_int_equal(s_number("WITH d AS (DELETE FROM ev_award RETURNING 1), "
-                              "e AS (DELETE FROM ev_application WHERE application_id = '%s' "
-                              "RETURNING 1) SELECT (SELECT count(*) FROM d) + (SELECT count(*) "
-                              "FROM e)",
-                              app_c),
-                     2);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "WITH d AS (DELETE FROM ev_award RETURNING 1), "
+                         "e AS (DELETE FROM ev_application WHERE application_id = '%s' "
+                         "RETURNING 1) SELECT (SELECT count(*) FROM d) + (SELECT count(*) "
+                         "FROM e)",
+                         app_c),
+        2);
     s_checksum(sum);
     assert_string_not_equal(sum, sum_live);
     rb = s_rebuild();
     assert_string_equal(rb->checksum_before, sum);
     assert_string_equal(rb->checksum_after, sum_live);
-    s_free(rb);
+    ccip_test_free(rb);
     s_checksum(sum);
     assert_string_equal(sum, sum_live);
     Ccip__Stats__EventIndicatorsReply *again = s_indicators();
@@ -1923,15 +1818,15 @@ static void test_indicators_from_events_and_rebuild(void **state)
         assert_string_equal(again->rows[i]->indicator, live->rows[i]->indicator);
         assert_true(again->rows[i]->value == live->rows[i]->value);
     }
-    s_free(again);
+    ccip_test_free(again);
     /* The consumers go on from their cursors, exactly once. */
     char work2[40];
     s_work(uscc_c, work2);
     s_fake_wait(s_ip);
     again = s_indicators();
     assert_true(s_ind(again, "COPYRIGHT_DESIGN", "ip_registrations") == b_works + 2);
-    s_free(again);
-    s_free(live);
+    ccip_test_free(again);
+    ccip_test_free(live);
 }
 
 /* ---- releases ------------------------------------------------------------------------------- */
@@ -1951,11 +1846,11 @@ static size_t s_listed(const char *role, const char *actor, const char *quarter,
     Ccip__Stats__ListReleasesRequest rq = CCIP__STATS__LIST_RELEASES_REQUEST__INIT;
     rq.quarter = (char *)quarter;
     rq.search = (char *)search;
-    Ccip__Stats__ListReleasesReply *r =
-        (Ccip__Stats__ListReleasesReply *)s_ok(role, actor, "stats.release.list.v1", &rq.base,
-                                               &ccip__stats__list_releases_reply__descriptor);
+    Ccip__Stats__ListReleasesReply *r = (Ccip__Stats__ListReleasesReply *)ccip_test_ok(
+        &s_svc, role, actor, "stats.release.list.v1", &rq.base,
+        &ccip__stats__list_releases_reply__descriptor);
     size_t n = r->n_releases;
-    s_free(r);
+    ccip_test_free(r);
     return n;
 }
 
@@ -1994,13 +1889,14 @@ static void test_release_embargo_and_versions(void **state)
     p.licence = "";
     assert_int_equal(s_send(ANALYST, "stats.release.publish.v1", &p.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("`licence`");
+    ccip_test_error_has(&s_svc, "`licence`");
     p.licence = "CC-BY-4.0";
-    Ccip__Stats__ReleaseReply *r = (Ccip__Stats__ReleaseReply *)s_ok(
-        ANALYST, "stats.release.publish.v1", &p.base, &ccip__stats__release_reply__descriptor);
+    Ccip__Stats__ReleaseReply *r =
+        (Ccip__Stats__ReleaseReply *)ccip_test_ok(&s_svc, ANALYST, "stats.release.publish.v1",
+                                                  &p.base, &ccip__stats__release_reply__descriptor);
     assert_int_equal(r->release->version, 1);
     assert_non_null(strstr(r->release->summary, quarter));
-    s_free(r);
+    ccip_test_free(r);
     char agg[24];
     snprintf(agg, sizeof agg, "%s/1", quarter);
     s_event_emitted("stats.release.published.v1", agg);
@@ -2022,21 +1918,21 @@ static void test_release_embargo_and_versions(void **state)
     assert_non_null(strstr(s_file(rel, "districts.csv"), "quarter,dimension,key,indicator"));
     assert_non_null(strstr(s_file(rel, "analysis.json"), "\"rows\":["));
     assert_non_null(strstr(s_file(rel, "summary.txt"), "operating_revenue"));
-    s_free(r);
+    ccip_test_free(r);
 
     /* A correction needs a change note; it is public at once; the first
      * version stays (still under its embargo). */
     p.embargo_until_us = 0;
     assert_int_equal(s_send(ANALYST, "stats.release.publish.v1", &p.base, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    s_error_has("change note");
+    ccip_test_error_has(&s_svc, "change note");
     p.change_note = "district table corrected";
-    s_free(s_ok(ANALYST, "stats.release.publish.v1", &p.base,
-                &ccip__stats__release_reply__descriptor));
+    ccip_test_free(ccip_test_ok(&s_svc, ANALYST, "stats.release.publish.v1", &p.base,
+                                &ccip__stats__release_reply__descriptor));
     assert_int_equal(s_get_release(STAFF, quarter, 0, &r), 0);
     assert_int_equal(r->release->version, 2);
     assert_string_equal(r->release->change_note, "district table corrected");
-    s_free(r);
+    ccip_test_free(r);
     assert_int_equal(s_get_release(STAFF, quarter, 1, &r), CCIP__STATUS__NOT_FOUND);
     assert_int_equal(s_listed(NULL, NULL, "", search), 1);
     /* After the embargo both versions are readable by anyone. */
@@ -2044,33 +1940,11 @@ static void test_release_embargo_and_versions(void **state)
     assert_int_equal(s_get_release(NULL, NULL, quarter, 1, &r), 0);
     assert_int_equal(r->release->version, 1);
     assert_int_equal(r->release->n_files, 6);
-    s_free(r);
+    ccip_test_free(r);
     assert_int_equal(s_listed(STAFF, quarter, ""), 2);
 }
 
 /* ---- ccipctl ------------------------------------------------------------------------------- */
-
-/* Runs ccipctl with the suite's bus and keys; returns its exit status and
- * its standard output in out. */
-static int s_ctl(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int s_ctl(char *out, size_t len, const char *fmt, ...)
-{
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd,
-             "CCIP_BUS_COMMANDS='%s' CCIP_CURVE_KEY_FILE='%s/allowed/ccipctl.key' "
-             "CCIP_CURVE_SERVER_KEY_FILE='%s/keys/bus.pub' '%s/cli/ccipctl' %s",
-             s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void s_out_has(const char *out, const char *part)
 {
@@ -2090,124 +1964,147 @@ static void test_ccipctl(void **state)
     s_entry e;
     s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110115", NULL, 0, &e);
 
-    assert_int_equal(s_ctl(out, sizeof out, "stats --help"), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "stats --help"), 0);
     s_out_has(out, "completeness");
-    assert_int_equal(s_ctl(out, sizeof out, "stats report save --help"), 0);
-    assert_int_equal(s_ctl(out, sizeof out, "stats report save --quarter %s 2>/dev/null", s_q(0)),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "stats report save --help"), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "stats report save --quarter %s 2>/dev/null", s_q(0)),
                      2);
-    assert_int_equal(s_ctl(out, sizeof out, "stats nonsense 2>/dev/null"), 2);
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats catalogue show --version 1"), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "stats nonsense 2>/dev/null"), 2);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats catalogue show --version 1"),
+                     0);
     s_out_has(out, "operating_revenue");
     s_out_has(out, "profit_within_revenue");
 
     /* The operator saves (yuan and percentages as people write them) and submits. */
     assert_int_equal(
-        s_ctl(out, sizeof out,
-              "--json --role operator --actor %s stats report save --roster %s --quarter %s "
-              "--value enterprises=118 --value employees=2900 --value operating_revenue=1234567.89 "
-              "--value total_profit=123456.78 --value taxes_paid=61728.39 --value "
-              "occupancy_rate=87.5 --value floor_area=41000 --note 'from the accounts'",
-              e.actor, e.id, s_q(0)),
+        ccip_test_ctl(
+            &s_svc, out, sizeof out,
+            "--json --role operator --actor %s stats report save --roster %s --quarter %s "
+            "--value enterprises=118 --value employees=2900 --value operating_revenue=1234567.89 "
+            "--value total_profit=123456.78 --value taxes_paid=61728.39 --value "
+            "occupancy_rate=87.5 --value floor_area=41000 --note 'from the accounts'",
+            e.actor, e.id, s_q(0)),
         0);
     char *p = strstr(out, "\"id\":\"");
     assert_non_null(p);
     snprintf(id, sizeof id, "%.36s", p + 6);
     assert_true(ccip_uuid_valid(id));
-    assert_int_equal(s_number("SELECT value FROM report_value WHERE report_id = '%s' AND code = "
-                              "'operating_revenue'",
-                              id),
-                     123456789);
-    assert_int_equal(s_number("SELECT value FROM report_value WHERE report_id = '%s' AND code = "
-                              "'occupancy_rate'",
-                              id),
-                     8750);
-    /* A value that is not in the indicator's unit never leaves ccipctl. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role operator --actor %s stats report save --roster %s --quarter "
-                           "%s --value enterprises=1.5 2>&1",
-                           e.actor, e.id, s_q(0)),
-                     2);
-    s_out_has(out, "whole number");
     assert_int_equal(
-        s_ctl(out, sizeof out, "--role operator --actor %s stats report submit %s", e.actor, id),
-        0);
+        ccip_test_number(&s_svc,
+                         "SELECT value FROM report_value WHERE report_id = '%s' AND code = "
+                         "'operating_revenue'",
+                         id),
+        123456789);
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT value FROM report_value WHERE report_id = '%s' AND code = "
+                         "'occupancy_rate'",
+                         id),
+        8750);
+    /* A value that is not in the indicator's unit never leaves ccipctl. */
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role operator --actor %s stats report save --roster %s --quarter "
+                      "%s --value enterprises=1.5 2>&1",
+                      e.actor, e.id, s_q(0)),
+        2);
+    s_out_has(out, "whole number");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role operator --actor %s stats report submit %s", e.actor,
+                                   id),
+                     0);
     s_out_has(out, "SUBMITTED");
     s_out_has(out, "1234567.89 yuan");
     s_out_has(out, "87.50 %");
     /* A district office of another district is refused: exit code 1. */
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role district --actor district:110105 stats report review %s "
-                           "--approve 2>&1",
-                           id),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110105 stats report review %s "
+                                   "--approve 2>&1",
+                                   id),
                      1);
     s_out_has(out, "PERMISSION_DENIED");
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role district --actor district:110115 stats report review %s "
-                           "--approve --reason checked",
-                           id),
-                     0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-wang stats report decide %s --accept", id),
-                     0);
-    s_out_has(out, "ACCEPTED");
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor staff-wang stats report correct %s --value "
-                           "operating_revenue=1300000 --reason 'audited accounts'",
-                           id),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110115 stats report review %s "
+                                   "--approve --reason checked",
+                                   id),
                      0);
     assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats --csv report audit %s", id), 0);
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-wang stats report decide %s --accept", id),
+        0);
+    s_out_has(out, "ACCEPTED");
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor staff-wang stats report correct %s --value "
+                      "operating_revenue=1300000 --reason 'audited accounts'",
+                      id),
+        0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats --csv report audit %s", id),
+                     0);
     s_out_has(out, "indicator,had_old,old_value,has_new,new_value");
     s_out_has(out, "operating_revenue,true,123456789,true,130000000,staff-wang,staff,audited "
                    "accounts");
 
     /* Completeness of the quarter: table, JSON and CSV. */
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor s stats completeness %s", s_q(0)),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats completeness %s", s_q(0)),
                      0);
     s_out_has(out, "Daxing");
     s_out_has(out, e.id);
     s_out_has(out, "ON_TIME");
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--json --role staff --actor s stats completeness %s --district 110115",
-                           s_q(0)),
-                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--json --role staff --actor s stats completeness %s --district 110115",
+                      s_q(0)),
+        0);
     s_out_has(out, "\"districts\":[{\"district_code\":\"110115\"");
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats completeness --csv %s", s_q(0)), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats completeness --csv %s", s_q(0)),
+                     0);
     s_out_has(out, "district_code,district_name,expected,on_time,late,missing,accepted");
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats completeness 2026-3 2>&1"), 1);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats completeness 2026-3 2>&1"),
+                     1);
     s_out_has(out, "INVALID_ARGUMENT");
     /* Analysis and indicators. */
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor s stats analysis %s", s_q(0)), 0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor s stats analysis %s", s_q(0)),
+        0);
     s_out_has(out, "operating_revenue");
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats --csv analysis %s", s_q(0)), 0);
-    s_out_has(out, "dimension,key,indicator,unit,value,reporting,expected,complete");
-    assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats --csv indicators %s", s_q(0)), 0);
-    s_out_has(out, "district_code,kind,indicator,value");
-    assert_int_equal(s_ctl(out, sizeof out, "--role staff --actor s stats projections checksum"),
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats --csv analysis %s", s_q(0)),
                      0);
+    s_out_has(out, "dimension,key,indicator,unit,value,reporting,expected,complete");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats --csv indicators %s", s_q(0)),
+                     0);
+    s_out_has(out, "district_code,kind,indicator,value");
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out, "--role staff --actor s stats projections checksum"),
+        0);
 
     /* A bulletin: published by an analyst, read as a file. */
     char quarter[8];
     stats_quarter q = {2190 + (int)(getpid() % 9), (int)(time(NULL) % 4) + 1};
     stats_quarter_format(q, quarter, sizeof quarter);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role analyst --actor analyst-liu stats release publish %s --title "
-                           "'Quarterly bulletin' --licence CC-BY-4.0 --note 'first edition'",
-                           quarter),
-                     0);
-    assert_int_equal(s_ctl(out, sizeof out,
-                           "--role staff --actor s stats release show %s --file districts.csv",
-                           quarter),
-                     0);
-    s_out_has(out, "quarter,dimension,key,indicator");
     assert_int_equal(
-        s_ctl(out, sizeof out, "--role staff --actor s stats release list --quarter %s", quarter),
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role analyst --actor analyst-liu stats release publish %s --title "
+                      "'Quarterly bulletin' --licence CC-BY-4.0 --note 'first edition'",
+                      quarter),
         0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role staff --actor s stats release show %s --file districts.csv", quarter),
+        0);
+    s_out_has(out, "quarter,dimension,key,indicator");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor s stats release list --quarter %s",
+                                   quarter),
+                     0);
     s_out_has(out, "Quarterly bulletin");
 }
 

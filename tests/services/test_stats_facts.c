@@ -11,7 +11,7 @@
 
 #include "ccip/intake.pb-c.h"
 #include "ccip_id.h"
-#include "stats_projections.h"
+#include "stats_facts.h"
 
 #define USCC_CHAOYANG "91110105MA01ABCD2X" /* characters 3-8: 110105 */
 

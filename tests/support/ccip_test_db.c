@@ -1,9 +1,14 @@
 #include "ccip_test_db.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "ccip_migrate.h"
+
+CCIP_MIGRATIONS_DECLARE(ccip);
 
 #define HINT "run the integration tests through scripts/test, which starts PostgreSQL"
 
@@ -143,4 +148,53 @@ int ccip_test_schema_drop(ccip_db *db, const char *name)
         return -1;
     }
     return 0;
+}
+
+long long ccip_test_db_number(ccip_db *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    PGresult *res = PQexec(ccip_db_conn(db), sql); /* test-owned SQL, see the header */
+    long long v = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        v = atoll(PQgetvalue(res, 0, 0));
+    else
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(ccip_db_conn(db)));
+    PQclear(res);
+    return v;
+}
+
+int ccip_test_ccip_schema_new(ccip_test_ccip_schema *s, const char *prefix)
+{
+    memset(s, 0, sizeof *s);
+    char ci[1024], err[512];
+    s->owner = ccip_test_db_connect("test");
+    if (!s->owner || ccip_test_schema_new(s->owner, prefix, s->schema, sizeof s->schema) < 0 ||
+        !(s->db = ccip_test_db_connect_in("test", s->schema)) ||
+        ccip_test_conninfo("test", ci, sizeof ci) < 0)
+        goto err;
+    /* The schema name is made of a literal prefix and numbers (see
+     * ccip_test_schema_new): nothing to quote. */
+    snprintf(s->conninfo, sizeof s->conninfo, "%s options='-csearch_path=%s'", ci, s->schema);
+    if (ccip_migrate_run(s->db, s->schema, "ccip", ccip_migrations, ccip_migrations_count, NULL,
+                         err, sizeof err) < 0) {
+        snprintf(s_error, sizeof s_error, "could not migrate %s: %s", s->schema, err);
+        goto err;
+    }
+    return 0;
+err:
+    ccip_test_ccip_schema_drop(s);
+    return -1;
+}
+
+void ccip_test_ccip_schema_drop(ccip_test_ccip_schema *s)
+{
+    ccip_db_destroy(&s->db);
+    if (s->owner && s->schema[0])
+        ccip_test_schema_drop(s->owner, s->schema);
+    s->schema[0] = '\0';
+    ccip_db_destroy(&s->owner);
 }

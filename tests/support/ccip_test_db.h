@@ -40,6 +40,31 @@ ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema);
  * Returns 0 or -1. Throwaway schemas need the ccip_test role. */
 int ccip_test_schema_new(ccip_db *db, const char *prefix, char *name, size_t len);
 
+/* A throwaway schema holding the "ccip" migration component (outbox,
+ * command log, consumer cursors), made as role ccip_test, for the tests of
+ * the units that work on those tables. */
+typedef struct {
+    ccip_db *owner;      /* made the schema (no search_path); drops it */
+    ccip_db *db;         /* search_path = schema */
+    char schema[64];     /* its name */
+    char conninfo[1200]; /* conninfo with search_path = schema, for units that connect */
+} ccip_test_ccip_schema;
+
+/* Makes a fresh schema (ccip_test_schema_new with prefix) and migrates the
+ * "ccip" component into it. Returns 0, or -1 with the reason in
+ * ccip_test_db_error() (what was made is then dropped again). */
+int ccip_test_ccip_schema_new(ccip_test_ccip_schema *s, const char *prefix);
+
+/* Drops the schema and closes both connections; safe twice. */
+void ccip_test_ccip_schema_drop(ccip_test_ccip_schema *s);
+
+/* Runs a query returning one number on db, in db's schema: test-owned SQL
+ * formatted from fmt with ids and names the test made, never with data
+ * from a reply. Returns the number, or -1 when the query failed or did not
+ * return one row (reason on stderr). */
+long long ccip_test_db_number(ccip_db *db, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Drops the schema and everything in it. Returns 0 or -1. */
 int ccip_test_schema_drop(ccip_db *db, const char *name);
 

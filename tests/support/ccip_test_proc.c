@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -120,6 +121,10 @@ static pid_t s_spawn(ccip_test_env *env, const char *name, const char *binary, c
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* A test that dies (an assertion, ASan) must not leave its services
+         * running: they would hold the ports, the cluster and the tree's
+         * test lock until someone kills them. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
