@@ -317,7 +317,6 @@ static void s_handle(s_thread *th, const ccip_request *req)
     int known = s_actor(&cmd, req, actor_id, sizeof actor_id, actor_role, sizeof actor_role);
 
     const ccip_command_handler *h = s_find(svc->def, env->type);
-    char why[CCIP_COMMAND_ERROR_MAX - 64];
     size_t plen = strlen(CCIP_SCHEDULE_ID_PREFIX);
     if (known < 0) {
         ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED,
@@ -347,14 +346,11 @@ static void s_handle(s_thread *th, const ccip_request *req)
     } else if (h->mutating && !env->id[0]) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "a command must carry its command id in the envelope's `id`");
-    } else if (h->request &&
-               ccip_wire_check_strings(h->request, env->payload.data, env->payload.len, "field",
-                                       why, sizeof why) < 0) {
-        /* Once, before any handler reads the payload (ccip_wire.h). */
-        ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", why);
-    } else {
-        cmd.strings_checked = h->request != NULL;
-        /* Run with whatever else the replica has in hand (ccip_service_batch). */
+    } else if (ccip_command_check_strings(&cmd, h->request) == 0) {
+        /* Every string was checked once, as the handler's request message
+         * (never NULL: ccip_service_def_check), before any handler reads
+         * the payload (ccip_wire.h); a refusal is sent below. Run with
+         * whatever else the replica has in hand (ccip_service_batch). */
         uint8_t *reply = NULL;
         size_t reply_len = 0;
         if (ccip_batcher_run(svc->batcher, &cmd, h, &reply, &reply_len) == 0) {
@@ -455,32 +451,38 @@ static int64_t s_period(const ccip_service *svc, const ccip_schedule *sch)
     return v;
 }
 
-/* Every handler names its request message, so that the skeleton checks
- * every string before the handler runs (ccip_wire.h).
- * FLIP (lead): set CCIP_SERVICE_REQUIRE_REQUEST to 1 once every service's
- * handlers name their request message; until then a handler without one is
- * only logged, and its payload is checked when it unpacks it. */
-#define CCIP_SERVICE_REQUIRE_REQUEST 0
-
-static int s_check_handlers(const ccip_service *svc, char *err, size_t errlen)
+int ccip_service_def_check(const ccip_service_def *def, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < svc->def->ncommands; i++) {
-        const ccip_command_handler *h = &svc->def->commands[i];
-        if (h->request)
-            continue;
-        if (CCIP_SERVICE_REQUIRE_REQUEST) {
-            snprintf(err, errlen,
-                     "command %s names no request message (`request` in its handler line), so "
-                     "its strings could not be checked before it runs (a programming error in "
-                     "the service definition)",
-                     h->type);
-            return -1;
-        }
-        ccip_log_debug("a handler names no request message; its payload is checked when it "
-                       "unpacks it",
-                       "type", h->type);
+    const char *why = NULL;
+    const ccip_command_handler *h = NULL;
+    for (size_t i = 0; !why && i < def->ncommands; i++) {
+        h = &def->commands[i];
+        if (!h->type || !h->type[0])
+            why = "names no type";
+        else if (!h->fn)
+            why = "names no handler";
+        else if (!h->request)
+            /* The skeleton checks every string of the payload as this
+             * message before the handler runs (ccip_wire.h): without it
+             * nothing would be checked, so the service does not start. */
+            why = "names no request message (`request`, e.g. CCIP_MSG(pkg, name_request)), so "
+                  "its payload's strings could not be checked before it runs";
+        else if (h->batch_fn && !h->mutating)
+            why = "has a batch handler but does not mutate (batches are transactions)";
+        for (size_t k = 0; !why && k < sizeof s_builtin / sizeof s_builtin[0]; k++)
+            if (strcmp(h->type, s_builtin[k].type) == 0)
+                why = "is a built-in command of every service";
+        for (size_t k = 0; !why && k < i; k++)
+            if (strcmp(h->type, def->commands[k].type) == 0)
+                why = "is listed twice";
     }
-    return 0;
+    if (!why)
+        return 0;
+    snprintf(err, errlen,
+             "command %s of service %s %s: a programming error in its definition table, fix "
+             "that line",
+             h->type && h->type[0] ? h->type : "(no type)", def->name, why);
+    return -1;
 }
 
 static int s_check_schedules(const ccip_service *svc, char *err, size_t errlen)
@@ -520,11 +522,11 @@ static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t
     cmd.actor.peer = svc->def->name;
     cmd.actor.kind = "system";
     cmd.actor.service = svc->def->name;
-    cmd.strings_checked = 1; /* an empty payload */
+    const ccip_command_handler *h = s_find(svc->def, sch->type);
+    cmd.checked_as = h->request; /* an empty payload: no string to check */
     uint8_t *reply = NULL;
     size_t len = 0;
-    if (ccip_batcher_run(svc->batcher, &cmd, s_find(svc->def, sch->type), &reply, &len) < 0 ||
-        cmd.status != CCIP__STATUS__OK)
+    if (ccip_batcher_run(svc->batcher, &cmd, h, &reply, &len) < 0 || cmd.status != CCIP__STATUS__OK)
         ccip_log_warn("a scheduled command did not succeed; it runs again next period", "type",
                       sch->type, "status", ccip_status_name(cmd.status), "reason",
                       cmd.error[0] ? cmd.error : "out of memory");
@@ -584,8 +586,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         ccip_migrate_run(svc->db, def->name, def->name, def->migrations,
                          s_count_migrations(def->migrations), &mr, err, errlen) < 0)
         return -1;
-    if (s_check_handlers(svc, err, errlen) < 0 || s_check_schedules(svc, err, errlen) < 0 ||
-        (def->start && def->start(svc, err, errlen) < 0))
+    if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,
@@ -715,6 +716,11 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
         file = optarg;
     }
     ccip_log_init(def->name, def->name, CCIP_LOG_INFO);
+    char err[1024];
+    if (ccip_service_def_check(def, err, sizeof err) < 0) {
+        ccip_log_error("could not start", "reason", err);
+        return 1;
+    }
     ccip_service svc = {.def = def, .started_us = ccip_now_us()};
     size_t nfields = 0;
     ccip_config_field *fields = s_fields(def, &nfields);
@@ -722,7 +728,6 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
                                                                  : sizeof(ccip_service_config);
     svc.config = calloc(1, size);
     svc.base = svc.config;
-    char err[1024];
     int status = 1;
     if (!fields || !svc.config) {
         ccip_log_error("could not start", "reason", "out of memory");

@@ -131,6 +131,15 @@ typedef struct {
     int (*start)(const ccip_service *svc, char *err, size_t errlen);
 } ccip_service_def;
 
+/* Checks a service's definition table: every command line names its type,
+ * its handler and its request message (ccip_command_handler), a batch
+ * handler only on a mutating command, no type twice and none of the
+ * built-ins' (ccip.ping.v1, ccip.replay.v1). Returns 0, or -1 with a
+ * sentence in err naming the command and what its line lacks (a
+ * programming error in the service). ccip_service_main runs it first, and
+ * the service does not start when it fails. */
+int ccip_service_def_check(const ccip_service_def *def, char *err, size_t errlen);
+
 /* Runs the service until SIGTERM. Returns the process exit status: 0 after
  * a clean stop, 1 when it could not start (the reason is logged), 2 on bad
  * usage. */

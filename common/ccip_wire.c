@@ -107,14 +107,14 @@ static int s_fail_field(s_walk *w, int depth, const char *problem, size_t at)
              "%s `%s` %s at byte %zu; text must be UTF-8 and may hold no control characters but "
              "tab and newline",
              w->what, path, problem, at + 1);
-    return -1;
+    return CCIP_WIRE_REFUSED;
 }
 
 static int s_malformed(s_walk *w, const uint8_t *at, const char *why)
 {
     snprintf(w->err, w->errlen, "could not decode %s: malformed protobuf (%s at byte %zu)",
              w->frames[0].desc->name, why, (size_t)(at - w->frames[0].start) + 1);
-    return -1;
+    return CCIP_WIRE_MALFORMED;
 }
 
 /* Checks one string's bytes; the field is frames[depth].field. */
@@ -176,17 +176,18 @@ static int s_message(s_walk *w, int depth, const ProtobufCMessageDescriptor *des
                 fr->field_at = tag_at;
                 if (f->type == PROTOBUF_C_TYPE_STRING) {
                     if (s_string(w, depth, p, (size_t)len) < 0)
-                        return -1;
+                        return CCIP_WIRE_REFUSED;
                 } else {
                     if (depth + 1 >= CCIP_WIRE_MAX_DEPTH) {
                         char path[256];
                         s_path(w, depth, path, sizeof path);
                         snprintf(w->err, w->errlen, "%s `%s` nests messages deeper than %d levels",
                                  w->what, path, CCIP_WIRE_MAX_DEPTH);
-                        return -1;
+                        return CCIP_WIRE_REFUSED;
                     }
-                    if (s_message(w, depth + 1, f->descriptor, p, p + len) < 0)
-                        return -1;
+                    int rc = s_message(w, depth + 1, f->descriptor, p, p + len);
+                    if (rc < 0)
+                        return rc;
                 }
             }
             p += len;

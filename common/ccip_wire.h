@@ -31,12 +31,19 @@
 /* Deepest nesting of messages followed (the message itself is depth 1). */
 #define CCIP_WIRE_MAX_DEPTH 32
 
+/* What ccip_wire_check_strings refused. */
+#define CCIP_WIRE_REFUSED   (-1) /* a string field breaks the rule, or nesting is too deep */
+#define CCIP_WIRE_MALFORMED (-2) /* the bytes are not the message at all */
+
 /* Checks every string field of the message of type desc encoded in
  * data[0..len). `what` starts the sentence ("field", "envelope field").
- * Returns 0, or -1 with a sentence in err naming the field's path, the
- * byte (counted in the string from 1) and the rule; malformed wire data
- * (a truncated field, a bad varint, a group) and nesting deeper than
- * CCIP_WIRE_MAX_DEPTH are refused too. Reads only data; allocates nothing. */
+ * Returns 0; CCIP_WIRE_REFUSED with a sentence in err naming the field's
+ * path, the byte (counted in the string from 1) and the rule, or saying
+ * that the nesting is deeper than CCIP_WIRE_MAX_DEPTH; or
+ * CCIP_WIRE_MALFORMED for malformed wire data (a truncated field, a bad
+ * varint, a group, field number 0), err then "could not decode <message's
+ * full name>: malformed protobuf (<what> at byte N)". Reads only data;
+ * allocates nothing. */
 int ccip_wire_check_strings(const ProtobufCMessageDescriptor *desc, const void *data, size_t len,
                             const char *what, char *err, size_t errlen);
 

@@ -145,23 +145,23 @@ static void test_malformed_refused(void **state)
     uint8_t a[] = {0x0a, 0x05, 'a', 'b'};
     assert_int_equal(
         ccip_wire_check_strings(&ccip__envelope__descriptor, a, sizeof a, "field", err, sizeof err),
-        -1);
+        CCIP_WIRE_MALFORMED);
     assert_non_null(strstr(err, "could not decode ccip.Envelope: malformed protobuf"));
     /* A varint that never ends. */
     uint8_t b[] = {0x38, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     assert_int_equal(
         ccip_wire_check_strings(&ccip__envelope__descriptor, b, sizeof b, "field", err, sizeof err),
-        -1);
+        CCIP_WIRE_MALFORMED);
     /* A group (wire type 3). */
     uint8_t c[] = {0x0b};
     assert_int_equal(
         ccip_wire_check_strings(&ccip__envelope__descriptor, c, sizeof c, "field", err, sizeof err),
-        -1);
+        CCIP_WIRE_MALFORMED);
     /* Field number 0. */
     uint8_t d[] = {0x02, 0x00};
     assert_int_equal(
         ccip_wire_check_strings(&ccip__envelope__descriptor, d, sizeof d, "field", err, sizeof err),
-        -1);
+        CCIP_WIRE_MALFORMED);
     /* Unknown fields are skipped, whatever they hold. */
     uint8_t e[] = {0xfa, 0x07, 0x02, 0x00, 0xff};
     assert_int_equal(
@@ -223,7 +223,8 @@ static void test_nesting_bounded(void **state)
     n = s_nest(buf, CCIP_WIRE_MAX_DEPTH, "ok", 2);
     assert_int_equal(ccip_wire_check_strings(&s_node, buf, n, "field", err, sizeof err), 0);
     n = s_nest(buf, CCIP_WIRE_MAX_DEPTH + 1, "ok", 2);
-    assert_int_equal(ccip_wire_check_strings(&s_node, buf, n, "field", err, sizeof err), -1);
+    assert_int_equal(ccip_wire_check_strings(&s_node, buf, n, "field", err, sizeof err),
+                     CCIP_WIRE_REFUSED);
     assert_non_null(strstr(err, "nests messages deeper than 32 levels"));
 }
 

@@ -107,7 +107,7 @@ static void test_request_and_reply(void **state)
     assert_int_equal(ccip_worker_recv(f->w, 2000, &req), 1);
     assert_string_equal(req.envelope->id, env.id);
     assert_string_equal(req.envelope->type, "widget.thing.make.v1");
-    assert_string_equal(req.peer, "ccipctl");
+    assert_string_equal(req.peer, "zhou-min");
     assert_string_equal(req.kind, "front-door");
     assert_string_equal(req.bound, "zhou.min");
     assert_string_equal(req.roles, "staff,office");
