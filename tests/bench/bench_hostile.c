@@ -47,6 +47,7 @@
  * Last line: bench hostile: valid_per_s=… baseline_per_s=… ratio=R accepted_bad=0 lost=0
  *            bus_rss_mib_peak=… bus_rss_mib_after=…
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -720,22 +721,74 @@ static void *s_watcher(void *arg)
     return NULL;
 }
 
-/* CPU seconds (user + system) of process pid so far, or 0. */
-static double s_cpu_of(pid_t pid)
+/* CPU seconds (user + system) of process pid so far, and its parent's
+ * pid. Returns 0, or -1 when the process is gone. */
+static int s_stat(pid_t pid, double *cpu, pid_t *ppid)
 {
-    char path[64];
+    char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    /* pid (comm) state ppid ... utime stime are fields 14 and 15; comm may
+     * hold spaces and parentheses, so read from its last ')'. */
+    const char *p = strrchr(line, ')');
+    int parent = 0;
     unsigned long ut = 0, st = 0;
+    if (!p ||
+        sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &parent, &ut, &st) != 3)
+        return -1;
+    *cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    *ppid = (pid_t)parent;
+    return 0;
+}
+
+static double s_cpu_of(pid_t pid)
+{
+    double cpu = 0;
+    pid_t ppid;
+    return s_stat(pid, &cpu, &ppid) == 0 ? cpu : 0;
+}
+
+/* PostgreSQL's postmaster (from CCIP_BENCH_PG_PIDFILE, which scripts/bench
+ * sets to the cluster's postmaster.pid), or 0 when unknown. */
+static pid_t s_postmaster(void)
+{
+    const char *file = getenv("CCIP_BENCH_PG_PIDFILE");
+    FILE *f = file ? fopen(file, "r") : NULL;
+    long pid = 0;
     if (f) {
-        /* pid (comm) state ppid ... field 14 utime, 15 stime; comm has no ')' here */
-        int n =
-            fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
         fclose(f);
-        if (n != 2)
-            return 0;
     }
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return (pid_t)pid;
+}
+
+/* CPU seconds of the postmaster and its children (backends, WAL writer,
+ * checkpointer) so far: those alive now, which are all there were, as the
+ * bench's and intake's connections last the whole run. */
+static double s_cpu_pg(pid_t postmaster)
+{
+    if (postmaster <= 0)
+        return 0;
+    double total = s_cpu_of(postmaster);
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        double cpu;
+        pid_t ppid;
+        if (*end == '\0' && pid > 0 && s_stat((pid_t)pid, &cpu, &ppid) == 0 && ppid == postmaster)
+            total += cpu;
+    }
+    if (d)
+        closedir(d);
+    return total;
 }
 
 /* The machine's busy CPU seconds so far (all cores). */
@@ -752,16 +805,18 @@ static double s_cpu_busy(void)
     return busy;
 }
 
-/* CPU seconds spent during each kind of window: the bus, intake, this
- * program, the whole machine (which includes PostgreSQL). */
-enum { CPU_BUS, CPU_INTAKE, CPU_BENCH, CPU_MACHINE, NCPU };
-static pid_t s_intake;
+/* CPU seconds spent during each kind of window: the bus, intake,
+ * PostgreSQL, this program, and the whole machine (the others' share is
+ * what the machine spent beyond these: other programs of a shared host). */
+enum { CPU_BUS, CPU_INTAKE, CPU_PG, CPU_BENCH, CPU_MACHINE, NCPU };
+static pid_t s_intake, s_pg;
 static double s_cpu_spent[NWIN][NCPU];
 
 static void s_cpu_sample(double out[NCPU])
 {
     out[CPU_BUS] = s_cpu_of(s_bus);
     out[CPU_INTAKE] = s_cpu_of(s_intake);
+    out[CPU_PG] = s_cpu_pg(s_pg);
     out[CPU_BENCH] = s_cpu_of(getpid());
     out[CPU_MACHINE] = s_cpu_busy();
 }
@@ -840,6 +895,7 @@ int main(int argc, char **argv)
         const char *p = kinds ? strstr(kinds, s_kind_names[k]) : NULL;
         s_enabled[k] = !kinds || (p && (p[n] == ',' || p[n] == '\0'));
     }
+    s_pg = s_postmaster();
     setenv("CCIP_WORKERS", WORKERS, 0);
     setenv("CCIP_BATCH_WAIT_US", BATCH_WAIT_US, 0);
     setenv("CCIP_BUS_MAX_WAIT_MS", BUS_MAX_WAIT, 0);
@@ -974,17 +1030,34 @@ int main(int argc, char **argv)
         total += atomic_load(&s_sent[k]);
     }
     fprintf(stderr, " (total %ld)\n", total);
-    static const char *const who[NCPU] = {"bus", "intake", "bench", "machine"};
+    /* Where the CPU went: per filing in each kind of window, and what the
+     * hostile windows spent beyond their filings at the baseline's cost,
+     * per hostile frame. "others" is the rest of the machine (other
+     * programs of a shared host use what this run leaves idle). */
+    static const char *const who[NCPU] = {"bus", "intake", "postgres", "bench", "others"};
+    double per[2][NCPU], extra[NCPU];
+    long nb = s_acked(WIN_BASE) ? s_acked(WIN_BASE) : 1;
+    long nh = s_acked(WIN_HOSTILE) ? s_acked(WIN_HOSTILE) : 1;
+    for (int w = 0; w < 2; w++) {
+        const double *spent = s_cpu_spent[w == 0 ? WIN_BASE : WIN_HOSTILE];
+        double ours = spent[CPU_BUS] + spent[CPU_INTAKE] + spent[CPU_PG] + spent[CPU_BENCH];
+        for (int k = 0; k < NCPU; k++)
+            per[w][k] =
+                1000.0 * (k == CPU_MACHINE ? spent[k] - ours : spent[k]) / (double)(w ? nh : nb);
+    }
+    for (int k = 0; k < NCPU; k++)
+        extra[k] = (per[1][k] - per[0][k]) * (double)nh / (double)(total ? total : 1);
     fprintf(stderr, "bench hostile: CPU ms per filing, alone / among hostile frames:");
     for (int k = 0; k < NCPU; k++)
-        fprintf(stderr, " %s %.2f / %.2f", who[k],
-                1000.0 * s_cpu_spent[WIN_BASE][k] /
-                    (double)(s_acked(WIN_BASE) ? s_acked(WIN_BASE) : 1),
-                1000.0 * s_cpu_spent[WIN_HOSTILE][k] /
-                    (double)(s_acked(WIN_HOSTILE) ? s_acked(WIN_HOSTILE) : 1));
-    fprintf(stderr, "; machine busy %.0f%% / %.0f%%\n",
-            100.0 * s_cpu_spent[WIN_BASE][CPU_MACHINE] / (tb * 2),
-            100.0 * s_cpu_spent[WIN_HOSTILE][CPU_MACHINE] / (th * 2));
+        fprintf(stderr, " %s %.2f / %.2f", who[k], per[0][k], per[1][k]);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    fprintf(stderr, "; machine busy %.0f%% / %.0f%% of %ld cores\n",
+            100.0 * s_cpu_spent[WIN_BASE][CPU_MACHINE] / (tb * (double)cores),
+            100.0 * s_cpu_spent[WIN_HOSTILE][CPU_MACHINE] / (th * (double)cores), cores);
+    fprintf(stderr, "bench hostile: CPU ms per hostile frame (beyond the filings' own):");
+    for (int k = 0; k < CPU_MACHINE; k++)
+        fprintf(stderr, " %s %.3f", who[k], extra[k]);
+    fprintf(stderr, "\n");
     ccip_test_env_cleanup(&s_env, failed > 0 || lost != 0 || accepted_bad != 0);
     printf("bench hostile: %ld filings in %.1f s alone, %ld in %.1f s among %ld hostile frames "
            "on %d connections (plus a service key's DEALER and PUB each), in %d rounds; "
