@@ -187,8 +187,12 @@ static const ccip_db_stmt S_PUT = {
 
 typedef struct {
     ccip_batcher *b;
-    ccip_batch_job **jobs; /* the mutating commands, in arrival order */
+    ccip_batch_job **jobs; /* the mutating commands, in arrival order (those answered early
+                              are taken out) */
     size_t n;
+    ccip_batch_job **all; /* every job of the batch, the leader's first: an entry answered
+                             early becomes NULL (its slot may be gone) */
+    size_t nall;
     size_t torun;   /* jobs whose handler runs (neither stored, repeated nor refused) */
     int savepoints; /* 1: a savepoint before each handler */
     int rerun;      /* the attempt asks to be run again with savepoints */
@@ -539,6 +543,38 @@ static int s_run_group(ccip_db *db, s_batch *st, ccip_batch_job **g, size_t k)
     return 0;
 }
 
+/* Answers now, before the batch commits, the jobs that the command log
+ * answered: a retry of a stored command (its stored reply) and a reuse of
+ * a stored command id by another request (ALREADY_EXISTS). Both rest on a
+ * row committed before this batch, so nothing this batch does can change
+ * them; answered early, they do not hold their slot (and the clients'
+ * commands behind it) for the rest of the transaction (scripts/bench
+ * hostile measured the slots that reused ids held). The leader's own job
+ * stays: its slot is the one running the batch. Each job answered is taken
+ * out of st->jobs and st->all before its slot is woken. */
+static void s_answer_early(s_batch *st)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        ccip_batch_job *j = st->jobs[i];
+        int early = (j->stored || j->conflict) && j != st->all[0];
+        if (early && !j->reply && st->b->pack(j->cmd, &j->reply, &j->reply_len) < 0)
+            j->reply = NULL; /* out of memory: the slot answers INTERNAL */
+        if (!early) {
+            st->jobs[kept++] = j;
+            continue;
+        }
+        for (size_t k = 0; k < st->nall; k++)
+            if (st->all[k] == j)
+                st->all[k] = NULL;
+        pthread_mutex_lock(&st->b->mu);
+        j->done = 1;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&st->b->mu);
+    }
+    st->n = kept;
+}
+
 /* One attempt of a batch's transaction (a ccip_db_tx function). */
 static int s_attempt(ccip_db *db, void *arg)
 {
@@ -550,6 +586,7 @@ static int s_attempt(ccip_db *db, void *arg)
     int rc = s_lookup(db, st);
     if (rc != CCIP_DB_OK)
         return rc;
+    s_answer_early(st);
     st->torun = 0;
     for (size_t i = 0; i < st->n; i++) {
         ccip_batch_job *j = st->jobs[i];
@@ -611,10 +648,13 @@ static void s_fail_all(s_batch *st, ccip_db *db, int rc)
 }
 
 /* Runs mutating jobs in one transaction; each ends with a reply or with
- * cmd->status saying why not. */
-static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n)
+ * cmd->status saying why not, or is answered early (s_answer_early: taken
+ * out of jobs and all). all[0..nall) is the whole batch, the leader's job
+ * first. */
+static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n,
+                           ccip_batch_job **all, size_t nall)
 {
-    s_batch st = {.b = b, .jobs = jobs, .n = n};
+    s_batch st = {.b = b, .jobs = jobs, .n = n, .all = all, .nall = nall};
     for (;;) {
         st.rerun = st.final = 0;
         int rc = ccip_db_tx(db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_attempt, &st);
@@ -626,20 +666,20 @@ static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, 
         }
         if (st.final)
             break;
-        if (rc == -1 && n > 1) {
+        if (rc == -1 && st.n > 1) {
             /* Not a handler's refusal (those run behind savepoints): the
              * COMMIT or the batch's own statements failed. One at a time,
              * only the command that causes it fails. */
             ccip_log_warn("a batch of commands could not commit; running them one by one", "reason",
                           ccip_db_error(db));
-            for (size_t i = 0; i < n; i++)
-                s_run_mutating(b, db, &jobs[i], 1);
+            for (size_t i = 0; i < st.n; i++)
+                s_run_mutating(b, db, &jobs[i], 1, all, nall);
             return;
         }
         s_fail_all(&st, db, rc);
         break;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < st.n; i++) {
         ccip_batch_job *j = jobs[i];
         s_drop_events(j->cmd);
         if (!j->dup)
@@ -661,7 +701,8 @@ static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, 
 
 /* Runs a batch on db: reads first, each on its own, then the mutating
  * commands together. Every job ends with its packed reply (or NULL when
- * out of memory). */
+ * out of memory); a job answered early is done and its entry of jobs is
+ * NULL. */
 static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n)
 {
     ccip_batch_job *mutating[BATCH_LIMIT];
@@ -678,9 +719,10 @@ static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_
             s_fail_internal(j->cmd, db);
     }
     if (nm > 0)
-        s_run_mutating(b, db, mutating, nm);
+        s_run_mutating(b, db, mutating, nm, jobs, n);
     for (size_t i = 0; i < n; i++)
-        if (!jobs[i]->reply && b->pack(jobs[i]->cmd, &jobs[i]->reply, &jobs[i]->reply_len) < 0)
+        if (jobs[i] && !jobs[i]->reply &&
+            b->pack(jobs[i]->cmd, &jobs[i]->reply, &jobs[i]->reply_len) < 0)
             jobs[i]->reply = NULL;
 }
 
@@ -776,6 +818,8 @@ int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_hand
         s_execute(b, db, batch, n);
         pthread_mutex_lock(&b->mu);
         for (size_t i = 0; i < n; i++) {
+            if (!batch[i])
+                continue; /* answered early, its slot gone on */
             batch[i]->done = 1;
             if (batch[i] != &job)
                 pthread_cond_signal(&batch[i]->cond);

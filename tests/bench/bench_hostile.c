@@ -812,6 +812,29 @@ enum { CPU_BUS, CPU_INTAKE, CPU_PG, CPU_BENCH, CPU_MACHINE, NCPU };
 static pid_t s_intake, s_pg;
 static double s_cpu_spent[NWIN][NCPU];
 
+/* intake's commands run and batches committed during each kind of window
+ * (from ccip.ping.v1, asked before and after each window): how well the
+ * commands of a window shared their transactions. */
+static ccip_client *s_pinger;
+static uint64_t s_batch_counts[NWIN][2];
+
+/* intake's counters so far into out[0] (commands) and out[1] (batches);
+ * zeros when it does not answer. */
+static void s_intake_counts(uint64_t out[2])
+{
+    char err[256];
+    Ccip__PingReply *r = NULL;
+    out[0] = out[1] = 0;
+    if (s_call(s_pinger, "", "", "ccip.ping.v1", NULL, &ccip__ping_reply__descriptor,
+               (ProtobufCMessage **)&r, err, sizeof err) == 0 &&
+        r) {
+        out[0] = r->commands_run;
+        out[1] = r->batches_committed;
+    }
+    if (r)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 static void s_cpu_sample(double out[NCPU])
 {
     out[CPU_BUS] = s_cpu_of(s_bus);
@@ -824,6 +847,8 @@ static void s_cpu_sample(double out[NCPU])
 static double s_window(s_window_kind kind, double seconds)
 {
     double c0[NCPU], c1[NCPU];
+    uint64_t n0[2], n1[2];
+    s_intake_counts(n0);
     s_cpu_sample(c0);
     s_current = kind;
     s_until_us = ccip_now_us() + (int64_t)(seconds * 1e6);
@@ -834,8 +859,11 @@ static double s_window(s_window_kind kind, double seconds)
     for (int i = 0; i < CLIENTS; i++)
         pthread_join(t[i], NULL);
     s_cpu_sample(c1);
+    s_intake_counts(n1);
     for (int k = 0; k < NCPU; k++)
         s_cpu_spent[kind][k] += c1[k] - c0[k];
+    for (int k = 0; k < 2; k++)
+        s_batch_counts[kind][k] += n1[k] - n0[k];
     return s_now() - t0;
 }
 
@@ -948,7 +976,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    ccip_client_destroy(&c);
+    s_pinger = c; /* kept for s_intake_counts */
     long orgs0 = ccip_test_query_number(
         "intake", "SELECT count(*) FROM organisation WHERE name LIKE 'HOSTILE%'");
 
@@ -1058,6 +1086,16 @@ int main(int argc, char **argv)
     for (int k = 0; k < CPU_MACHINE; k++)
         fprintf(stderr, " %s %.3f", who[k], extra[k]);
     fprintf(stderr, "\n");
+    for (int w = WIN_BASE; w <= WIN_HOSTILE; w++) {
+        const uint64_t *bc = s_batch_counts[w];
+        fprintf(stderr,
+                "bench hostile: intake %s: %llu commands (filings and what reached its handlers' "
+                "batcher) in %llu batches, %.2f a batch, %.2f batches per filing\n",
+                w == WIN_BASE ? "alone" : "among hostile frames", (unsigned long long)bc[0],
+                (unsigned long long)bc[1], bc[1] ? (double)bc[0] / (double)bc[1] : 0.0,
+                (double)bc[1] / (double)(w == WIN_BASE ? nb : nh));
+    }
+    ccip_client_destroy(&s_pinger);
     ccip_test_env_cleanup(&s_env, failed > 0 || lost != 0 || accepted_bad != 0);
     printf("bench hostile: %ld filings in %.1f s alone, %ld in %.1f s among %ld hostile frames "
            "on %d connections (plus a service key's DEALER and PUB each), in %d rounds; "
