@@ -5,10 +5,10 @@
  * raw CURVE sockets (DEALER, PUB, SUB), with keys the bus lets in.
  *
  * Each of the six cases of the issue is reproduced as it was found and
- * must be refused, with every schema's row counts the same before and
- * after; and what worked must still work: the right key registers, serves
- * and relays, a bound front door acts as its person, a retry gets its
- * stored reply.
+ * must be refused, with the row counts of the schemas of the services it
+ * reaches (intake, evaluation) the same before and after; and what worked
+ * must still work: the right key registers, serves and relays, a bound
+ * front door acts as its person, a retry gets its stored reply.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,13 +241,15 @@ static int s_log_has(const char *name, const char *a, const char *b)
     return found;
 }
 
-/* Row counts of every table of every service schema, as one text:
- * "intake:application=3,call=2,...;evaluation:...". The service's own
+/* Row counts of every table of the schemas of the services this test
+ * runs, as one text: "intake:application=3,call=2,...;evaluation:...".
+ * Only these: a hostile frame reaches only the services on this test's
+ * own bus, and the other schemas belong to the suites that scripts/test
+ * runs beside this one (their rows change meanwhile). The service's own
  * scheduled runs are left out of command_log (they come on their own). */
 static void s_snapshot(char *out, size_t len)
 {
-    static const char *const svcs[] = {"intake", "evaluation", "funding", "ip",
-                                       "stats",  "probea",     "probeb"};
+    static const char *const svcs[] = {"intake", "evaluation"};
     static const char sql[] =
         "SELECT coalesce(string_agg(table_name || '=' || (xpath('/row/c/text()', query_to_xml("
         "format('SELECT count(*) AS c FROM %I.%I%s', table_schema, table_name, CASE WHEN "
