@@ -43,6 +43,11 @@ static const ccip_config_field s_config_fields[] = {
      "CCIP_GATEWAY_LISTEN",
      "host:port of the HTTP front, e.g. 127.0.0.1:8080 (any other address than loopback needs "
      "gateway.tls_cert_file and gateway.tls_key_file)"},
+    {"gateway.front_door_key_file", CCIP_CFG_STRING, CFG(front_door_key_file), 0, 1023, "",
+     "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE",
+     "the CURVE key pair the gateway sends people's commands with: a front door for any person "
+     "(ccipctl keygen gateway-front --front-door --any-person); service.key_file stays its "
+     "service key, bound to the gateway"},
     {"gateway.http_threads", CCIP_CFG_INT, CFG(http_threads), 1, 256, "16",
      "CCIP_GATEWAY_HTTP_THREADS",
      "HTTP threads, each serving its connections and holding one bus client: requests in "
@@ -109,6 +114,9 @@ static void s_stop(const ccip_service *svc);
 
 const ccip_service_def gateway_def = {
     .name = "gateway",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"notify", NULL},
     .migrations = gateway_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],
@@ -292,7 +300,17 @@ static int s_start(const ccip_service *svc, char *err, size_t errlen)
     rt->generation = ++s_generation;
     pthread_mutex_init(&rt->mu, NULL);
     pthread_cond_init(&rt->freed, NULL);
-    if (ccip_keypair_load(cfg->base.key_file, &rt->keys, err, errlen) < 0 ||
+    /* Two keys, each bound to one thing (ccip_keys.h): the service key the
+     * skeleton registers and publishes with, and this front door, which may
+     * claim the people the gateway authenticated. */
+    if (!cfg->front_door_key_file[0]) {
+        snprintf(err, errlen,
+                 "gateway.front_door_key_file is empty: name the gateway's front-door key pair "
+                 "(made by ccipctl keygen gateway-front --front-door --any-person), or set "
+                 "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE");
+        goto fail;
+    }
+    if (ccip_keypair_load(cfg->front_door_key_file, &rt->keys, err, errlen) < 0 ||
         ccip_public_key_load(cfg->base.server_key_file, rt->server_key, err, errlen) < 0)
         goto fail;
     char port[24], options[64];

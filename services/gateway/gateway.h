@@ -42,6 +42,7 @@ typedef struct {
     int64_t http_threads;           /* gateway.http_threads: HTTP threads (each one bus client) */
     int64_t http_db_connections;    /* gateway.http_db_connections: their shared connections */
     char *tls_cert_file;            /* gateway.tls_cert_file: PEM certificate ("" = plain HTTP) */
+    char *front_door_key_file;      /* gateway.front_door_key_file: its front-door key pair */
     char *tls_key_file;             /* gateway.tls_key_file: its PEM private key */
     int64_t max_body_bytes;         /* gateway.max_body_bytes: largest JSON body */
     int64_t max_document_bytes;     /* gateway.max_document_bytes: largest document upload */
