@@ -85,6 +85,13 @@ const gateway_config *gateway_cfg(const gateway_runtime *rt);
  * made. */
 ccip_client *gateway_bus_client(gateway_runtime *rt, char *err, size_t errlen);
 
+/* The same with the gateway's service key (service.key_file): for what the
+ * gateway asks on its own account, as role `service` (whether a binding's
+ * subject exists), never for a person's command. A front door may not
+ * claim role service (ccip_keys.h), and a service key may act only as
+ * service:gateway. Borrowed; freed at stop. */
+ccip_client *gateway_service_client(gateway_runtime *rt, char *err, size_t errlen);
+
 /* A database connection of the HTTP side's pool, search_path gateway:
  * waits until one is free. Returns NULL after the timeout (ms) or when the
  * pool is gone. Give it back with gateway_db_release. */

@@ -871,7 +871,8 @@ static void test_case5_replay_for_consumers(void **state)
         c.role = i == 0 ? "operator" : NULL;
         Ccip__Envelope *r = s_call(refused[i], &c);
         assert_int_equal(r->status, CCIP__STATUS__PERMISSION_DENIED);
-        s_has(r->error, "answers only the services that consume its events (evaluation, stats)");
+        s_has(r->error, "answers only the services that consume its events (evaluation, stats, "
+                        "gateway, notify)");
         assert_int_equal(r->payload.len, 0);
         ccip_envelope_free(&r);
     }
