@@ -55,6 +55,9 @@ static void s_usage(FILE *f)
           "                                           audit the chain, trade, disputes\n"
           "  stats COMMAND ...                        quarterly reports, completeness, analysis,\n"
           "                                           indicators from events, releases\n"
+          "  followup GROUP COMMAND ...               entrusted tasks and key projects: "
+          "deadlines,\n"
+          "                                           reports, escalations, boards\n\n"
           "  notify GROUP COMMAND ...                 inboxes, preferences, deliveries\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
@@ -226,6 +229,8 @@ int main(int argc, char **argv)
         rc = ctl_ip(&o, nargs, args);
     } else if (strcmp(args[0], "stats") == 0) {
         rc = ctl_stats(&o, nargs, args);
+    } else if (strcmp(args[0], "followup") == 0) {
+        rc = ctl_followup(&o, nargs, args);
     } else if (strcmp(args[0], "notify") == 0) {
         rc = ctl_notify(&o, nargs, args);
     } else {

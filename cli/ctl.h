@@ -159,6 +159,10 @@ int ctl_evaluation(ctl_opts *o, int argc, char **argv);
 /* ccipctl ip ...: the IP registry and trading platform (cli/ctl_ip.c). */
 int ctl_ip(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl followup ...: entrusted tasks, key projects, boards, the sweep and
+ * the digest (cli/ctl_followup.c). */
+int ctl_followup(ctl_opts *o, int argc, char **argv);
+
 /* ccipctl stats ...: quarterly reports, approvals, completeness, analysis,
  * event-derived indicators, releases (cli/ctl_stats.c). */
 int ctl_stats(ctl_opts *o, int argc, char **argv);
