@@ -169,5 +169,11 @@ int ctl_stats(ctl_opts *o, int argc, char **argv);
 
 /* ccipctl notify ...: inboxes, preferences, deliveries (cli/ctl_notify.c). */
 int ctl_notify(ctl_opts *o, int argc, char **argv);
+/* ccipctl admin consumer status | reset: a service's consumers, and an
+ * operator's reset of a cursor (cli/ctl_admin.c). */
+int ctl_admin(ctl_opts *o, int argc, char **argv);
+/* ccipctl gateway ...: accounts, bindings, invitations, password resets
+ * (cli/ctl_gateway.c). */
+int ctl_gateway(ctl_opts *o, int argc, char **argv);
 
 #endif

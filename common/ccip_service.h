@@ -24,7 +24,9 @@
  *  shutdown   on SIGTERM finishes the command in hand, leaves the bus,
  *             stops the threads and exits 0 within a few seconds.
  *
- * Built-in commands of every service: ccip.ping.v1 and ccip.replay.v1.
+ * Built-in commands of every service: ccip.ping.v1 (with each consumer's
+ * standing), ccip.replay.v1, and ccip.consumer.reset.v1 (role admin: an
+ * operator resets a consumer's cursor, ccip_consumer.h).
  */
 #ifndef CCIP_SERVICE_H
 #define CCIP_SERVICE_H
