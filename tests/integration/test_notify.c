@@ -723,6 +723,16 @@ static void test_own_items_only(void **state)
         &ccip__notify__list_deliveries_reply__descriptor);
     assert_int_equal(db->n_deliveries, 0);
     s_free(db);
+    /* nor without a filter: the unfiltered list is b's own deliveries only */
+    Ccip__Notify__ListDeliveriesRequest all = CCIP__NOTIFY__LIST_DELIVERIES_REQUEST__INIT;
+    all.limit = 500;
+    db = (Ccip__Notify__ListDeliveriesReply *)s_ok(
+        "applicant", actor_b, "notify.delivery.list.v1", &all.base,
+        &ccip__notify__list_deliveries_reply__descriptor);
+    assert_int_equal(db->n_deliveries, 2); /* b's return: e-mail and SMS */
+    for (size_t i = 0; i < db->n_deliveries; i++)
+        assert_string_equal(db->deliveries[i]->login, pb.login);
+    s_free(db);
     Ccip__Notify__ListDeliveriesReply *da = (Ccip__Notify__ListDeliveriesReply *)s_ok(
         "applicant", actor_a, "notify.delivery.list.v1", &dq.base,
         &ccip__notify__list_deliveries_reply__descriptor);
@@ -740,7 +750,6 @@ static void test_own_items_only(void **state)
         &ccip__notify__preferences_reply__descriptor);
     assert_string_equal(pr->preferences->email, "alice@a.test");
     s_free(pr);
-    (void)pb;
 }
 
 /* Items close by themselves: the resubmission settles the return. */
