@@ -11,6 +11,7 @@
 #include "notify_kinds.h"
 #include "notify_message.h"
 #include "notify_prefs.h"
+#include "notify_sender.h"
 
 /* Columns of one kind of row, as array parameters. */
 #define S_ITEM_COLS   15
@@ -351,7 +352,8 @@ static int s_deliveries(notify_batch *b, PGresult *made)
         for (int ch = 0; ch < 2; ch++) {
             int sms = ch == 1;
             const char *address = PQgetvalue(res, r, sms ? 6 : 5);
-            if (!s_chosen(PQgetvalue(res, r, sms ? 13 : 12), sms ? k->sms : k->email) ||
+            if (!notify_sender_channel_on(sms) ||
+                !s_chosen(PQgetvalue(res, r, sms ? 13 : 12), sms ? k->sms : k->email) ||
                 !(sms ? notify_mobile_valid(address) : notify_email_valid(address)))
                 continue;
             int64_t due = digest ? notify_next_digest(now, digest_min) : now;

@@ -31,7 +31,9 @@
  *
  * Deliveries (NOTIFY_BATCH_LIVE only): for every item the flush made new,
  * one delivery per account the addressee stands for and channel its
- * preferences choose, in the same transaction. A rebuild makes none.
+ * preferences choose and the service has configured
+ * (notify_sender_channel_on), in the same transaction. A rebuild makes
+ * none.
  *
  * Every function returns 0, or a negative ccip_db_rc (CCIP_DB_ERROR also
  * for out of memory, logged); after a failure the batch is unusable and the

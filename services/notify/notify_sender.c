@@ -28,6 +28,12 @@ static struct {
     volatile int stop;
 } s_sender;
 
+int notify_sender_channel_on(int sms)
+{
+    const notify_config *cfg = s_sender.cfg;
+    return cfg && (sms ? cfg->sms_url[0] : cfg->smtp_url[0]) ? 1 : 0;
+}
+
 const char *notify_message_id(const char *delivery_id, char *buf, size_t len)
 {
     snprintf(buf, len, "<%s@notify.ccip>", delivery_id);

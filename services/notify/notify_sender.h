@@ -48,6 +48,13 @@ int notify_sender_start(const ccip_service *svc, char *err, size_t errlen);
  * exchange in hand, and frees it. */
 void notify_sender_stop(const ccip_service *svc);
 
+/* 1 when this process's sender runs with the channel configured (sms: 1
+ * for notify.sms_url, 0 for notify.smtp_url), else 0 (also before the
+ * start hook ran, and in a process with no sender). A new item gets no
+ * delivery on a channel that is not configured: it could only wait for
+ * notify.give_up_hours and then fail, marking the item. */
+int notify_sender_channel_on(int sms);
+
 /* The Message-ID of a delivery: "<id@notify.ccip>" into buf. Returns buf. */
 const char *notify_message_id(const char *delivery_id, char *buf, size_t len);
 

@@ -21,6 +21,11 @@
       refused with 400 (a number the gateway rejects).
 
 Both write DIR/<mode>.ready once they listen, and run until killed.
+
+  notify_sinks.py show FILE
+      Prints a kept message as a person reads it: its From, To, Subject,
+      Date and Message-ID decoded (RFC 2047), then its plain-text part
+      (scripts/demo shows the mail sink's messages with it).
 """
 import asyncio
 import email
@@ -132,7 +137,20 @@ def sms(port, root):
     httpd.serve_forever()
 
 
+def show(path):
+    with open(path, "rb") as f:
+        msg = email.message_from_binary_file(f, policy=email.policy.default)
+    for h in ("From", "To", "Subject", "Date", "Message-ID"):
+        print("%s: %s" % (h, msg.get(h, "")))
+    part = msg.get_body(preferencelist=("plain",))
+    print()
+    print(part.get_content().rstrip() if part else "(no plain-text part)")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "show":
+        show(sys.argv[2])
+        sys.exit(0)
     mode, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if mode == "smtp":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})

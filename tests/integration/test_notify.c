@@ -723,6 +723,16 @@ static void test_own_items_only(void **state)
         &ccip__notify__list_deliveries_reply__descriptor);
     assert_int_equal(db->n_deliveries, 0);
     s_free(db);
+    /* nor without a filter: the unfiltered list is b's own deliveries only */
+    Ccip__Notify__ListDeliveriesRequest all = CCIP__NOTIFY__LIST_DELIVERIES_REQUEST__INIT;
+    all.limit = 500;
+    db = (Ccip__Notify__ListDeliveriesReply *)s_ok(
+        "applicant", actor_b, "notify.delivery.list.v1", &all.base,
+        &ccip__notify__list_deliveries_reply__descriptor);
+    assert_int_equal(db->n_deliveries, 2); /* b's return: e-mail and SMS */
+    for (size_t i = 0; i < db->n_deliveries; i++)
+        assert_string_equal(db->deliveries[i]->login, pb.login);
+    s_free(db);
     Ccip__Notify__ListDeliveriesReply *da = (Ccip__Notify__ListDeliveriesReply *)s_ok(
         "applicant", actor_a, "notify.delivery.list.v1", &dq.base,
         &ccip__notify__list_deliveries_reply__descriptor);
@@ -740,7 +750,6 @@ static void test_own_items_only(void **state)
         &ccip__notify__preferences_reply__descriptor);
     assert_string_equal(pr->preferences->email, "alice@a.test");
     s_free(pr);
-    (void)pb;
 }
 
 /* Items close by themselves: the resubmission settles the return. */
@@ -1103,6 +1112,44 @@ static void test_starttls(void **state)
     assert_int_equal(s_lines_with("mail-sessions.log", "plain <"), 0);
 }
 
+/* A channel the service has not configured gets no delivery: notify
+ * started again without notify.sms_url makes a person's e-mail and no text
+ * message (one could only wait for notify.give_up_hours and then fail,
+ * marking the item); then notify is started again as the other tests want
+ * it. */
+static void test_unconfigured_channel_makes_no_delivery(void **state)
+{
+    (void)state;
+    char sms_url[300];
+    snprintf(sms_url, sizeof sms_url, "%s", getenv("CCIP_NOTIFY_SMS_URL"));
+    ccip_test_stop(&s_env, s_notify_pid, SIGTERM, 10000);
+    setenv("CCIP_NOTIFY_SMS_URL", "", 1);
+    int started = s_notify_start();
+    setenv("CCIP_NOTIFY_SMS_URL", sms_url, 1);
+    if (started < 0)
+        s_fail_with_logs("notify did not start without an SMS gateway");
+    char a[19], actor[40], app[CCIP_UUID_STRLEN + 1];
+    s_uscc(a);
+    snprintf(actor, sizeof actor, "org:%s", a);
+    s_person p;
+    s_person_new(&p, s_fresh("nosms"), "No Sms", "nosms@a.test", "13900005678", actor, "applicant");
+    ccip_uuid_v7(app);
+    s_submitted(app, a, "Quiet Park");
+    s_returned(app, a, "seal missing");
+    s_applied();
+    if (s_wait_number(1,
+                      "SELECT count(*) FROM delivery WHERE login = '%s' AND channel = 'EMAIL' "
+                      "AND state = 'SENT'",
+                      p.login) < 1)
+        s_fail_with_logs("the e-mail was not sent");
+    assert_int_equal(
+        s_number("SELECT count(*) FROM delivery WHERE login = '%s' AND channel = 'SMS'", p.login),
+        0);
+    ccip_test_stop(&s_env, s_notify_pid, SIGTERM, 10000);
+    if (s_notify_start() < 0)
+        s_fail_with_logs("notify did not start again with its SMS gateway");
+}
+
 /* Rule: a permanent failure is shown on the item and in the deliveries, and
  * not retried forever. */
 static void test_permanent_failure(void **state)
@@ -1421,6 +1468,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_task_items_close_when_the_task_ends),
         cmocka_unit_test(test_escaping_and_headers),
         cmocka_unit_test(test_starttls),
+        cmocka_unit_test(test_unconfigured_channel_makes_no_delivery),
         cmocka_unit_test(test_permanent_failure),
         cmocka_unit_test(test_rebuild_same_and_sends_nothing),
         cmocka_unit_test(test_sigkill_while_sending),
