@@ -10,7 +10,9 @@
  *   a base backup, taken while more of the load is acknowledged; more load,
  *   all answered; T = the database's clock right after pg_switch_wal(); more
  *   load; stop everything and delete the data directory; restore to T;
- *   then: every command acknowledged before T is present exactly once
+ *   then: the new timeline's WAL is in the repository (a second loss, or a
+ *   restore to the end of the archive, finds it); every command
+ *   acknowledged before T is present exactly once
  *   (its stored reply and its effect), none sent after T is; every
  *   consumer's cursor is at or below its producer's head; start everything:
  *   the cursors catch up, the services serve, `ccipctl ip audit-chain`
@@ -80,6 +82,20 @@ static void s_lose_and_restore(const char *target)
                                "--backup-dir '%s'",
                                getenv("CCIP_SOURCE_DIR"), s_cl.dir, s_cl.backup),
                          0);
+    /* The restore began a new timeline, and its WAL is in the repository
+     * already (the restore waited for it): a second loss right after a
+     * restore loses no more than the first, and a later restore to the end
+     * of the archive follows this timeline, not the old one to its end. */
+    char on_new[16];
+    assert_int_equal(rl_cluster_sql(&s_cl,
+                                    "SELECT length(last_archived_wal) = 24 AND "
+                                    "('x' || substr(last_archived_wal, 1, 8))::bit(32)::int = "
+                                    "(SELECT timeline_id FROM pg_control_checkpoint()) "
+                                    "FROM pg_stat_archiver",
+                                    on_new, sizeof on_new),
+                     0);
+    if (strcmp(on_new, "t") != 0)
+        s_fail_with_logs("the restored cluster's new timeline has no WAL in the repository");
 }
 
 /* What must hold of a restored deployment once it runs again. */
