@@ -424,10 +424,12 @@ static int s_group_setup(void **state)
 static int s_group_teardown(void **state)
 {
     (void)state;
+    /* The services first: the stand-ins then put the cursors they moved
+     * back (intake's too), with nothing left to move them again. */
+    ccip_test_svc_stop(&s_svc);
     ccip_test_producer_stop(&s_evaluation);
     ccip_test_producer_stop(&s_funding);
     ccip_test_producer_stop(&s_ip);
-    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 
