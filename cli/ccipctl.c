@@ -55,8 +55,14 @@ static void s_usage(FILE *f)
           "                                           audit the chain, trade, disputes\n"
           "  stats COMMAND ...                        quarterly reports, completeness, analysis,\n"
           "                                           indicators from events, releases\n"
+          "  followup GROUP COMMAND ...               entrusted tasks and key projects: "
+          "deadlines,\n"
+          "                                           reports, escalations, boards\n"
+          "  notify GROUP COMMAND ...                 inboxes, preferences, deliveries\n"
           "  admin consumer status|reset ...          a service's consumers; reset a cursor\n"
-          "                                           after a restore (docs/OPERATIONS.md)\n\n"
+          "                                           after a restore (docs/OPERATIONS.md)\n"
+          "  gateway COMMAND ...                      accounts, role bindings, invitations,\n"
+          "                                           password resets of the web front door\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
           "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
@@ -231,8 +237,14 @@ int main(int argc, char **argv)
         rc = ctl_ip(&o, nargs, args);
     } else if (strcmp(args[0], "stats") == 0) {
         rc = ctl_stats(&o, nargs, args);
+    } else if (strcmp(args[0], "followup") == 0) {
+        rc = ctl_followup(&o, nargs, args);
+    } else if (strcmp(args[0], "notify") == 0) {
+        rc = ctl_notify(&o, nargs, args);
     } else if (strcmp(args[0], "admin") == 0) {
         rc = ctl_admin(&o, nargs, args);
+    } else if (strcmp(args[0], "gateway") == 0) {
+        rc = ctl_gateway(&o, nargs, args);
     } else {
         fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
         rc = CTL_USAGE;

@@ -53,6 +53,7 @@ struct ccip_service {
     char server_key[CCIP_KEY_Z85_LEN + 1];
     char conninfo[1024];
     int64_t started_us;
+    int def_started; /* def->start returned 0: def->stop runs at shutdown */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -134,8 +135,10 @@ static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, siz
 
 static const ccip_db_stmt S_HEAD = {"ccip_outbox_head", "SELECT head FROM outbox_state"};
 
-static int s_ping(ccip_command *cmd)
+static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    (void)a;
+    (void)request;
     ccip_service *svc = cmd->service;
     Ccip__PingReply ping = CCIP__PING_REPLY__INIT;
     ping.service = (char *)svc->def->name;
@@ -179,13 +182,11 @@ static int s_ping(ccip_command *cmd)
 /* ccip.consumer.reset.v1: an operator moves this service's cursor of one
  * producer and so resumes a consumer that stopped (ccip_consumer.h), e.g.
  * after that producer alone was restored to an earlier point. */
-static int s_consumer_reset(ccip_command *cmd)
+static int s_consumer_reset(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    (void)a;
     const ccip_service_def *def = cmd->service->def;
-    Ccip__ConsumerResetRequest *rq = (Ccip__ConsumerResetRequest *)ccip_command_unpack(
-        cmd, &ccip__consumer_reset_request__descriptor);
-    if (!rq)
-        return CCIP_REPLIED;
+    Ccip__ConsumerResetRequest *rq = request;
     char consumed[256] = "";
     size_t i = 0;
     for (; i < def->nsubscriptions; i++)
@@ -227,21 +228,16 @@ static int s_consumer_reset(ccip_command *cmd)
         reply.stalled_reason = r.stalled_reason;
         rc = ccip_command_reply(cmd, &reply.base);
     }
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-static int s_replay(ccip_command *cmd)
+static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    (void)a;
+    Ccip__ReplayRequest *rq = request;
     char err[300];
-    Ccip__ReplayRequest *rq = (Ccip__ReplayRequest *)ccip_payload_unpack(
-        &ccip__replay_request__descriptor, cmd->req->payload.data, cmd->req->payload.len,
-        cmd->req->payload.len + 1, err, sizeof err);
-    if (!rq)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     uint64_t from = rq->from_position;
     uint32_t max = rq->max_events ? rq->max_events : REPLAY_MAX_DEFAULT;
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     if (from == 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                  "field `from_position` must be 1 or more (positions start at 1)");
@@ -516,10 +512,29 @@ static void s_run_schedules(ccip_service *svc, int64_t *next)
     }
 }
 
+/* A definition table the skeleton could not run is the programmer's
+ * mistake: said at start, not found by the first caller. */
+static int s_check_commands(const ccip_service_def *def, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < def->ncommands; i++) {
+        const ccip_command_handler *h = &def->commands[i];
+        if (!h->fn && !(h->batch_fn && h->mutating)) {
+            snprintf(err, errlen,
+                     "command %s has no handler: a row names its handler, or a batch handler "
+                     "when it mutates",
+                     h->type);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int s_start(ccip_service *svc, char *err, size_t errlen)
 {
     const ccip_service_def *def = svc->def;
     ccip_service_config *b = svc->base;
+    if (s_check_commands(def, err, errlen) < 0)
+        return -1;
     if (ccip_keypair_load(b->key_file, &svc->keys, err, errlen) < 0 ||
         ccip_public_key_load(b->server_key_file, svc->server_key, err, errlen) < 0)
         return -1;
@@ -551,6 +566,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         return -1;
     if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
+    svc->def_started = 1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,
                          .server_public = svc->server_key,
@@ -639,6 +655,9 @@ static void s_stop(ccip_service *svc)
     }
     free(svc->threads);
     svc->threads = NULL;
+    if (svc->def_started && svc->def->stop)
+        svc->def->stop(svc);
+    svc->def_started = 0;
     if (svc->batcher) {
         uint64_t commands = 0, batches = 0;
         ccip_batcher_counts(svc->batcher, &commands, &batches);
@@ -665,6 +684,11 @@ const void *ccip_service_config_get(const ccip_service *svc)
 const char *ccip_service_name(const ccip_service *svc)
 {
     return svc->def->name;
+}
+
+const char *ccip_service_conninfo(const ccip_service *svc)
+{
+    return svc->conninfo;
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
