@@ -23,8 +23,17 @@
 #define CALL_TIMEOUT 10000 /* ms per attempt of one command */
 #define MAX_CLIENTS  16
 
-static const char *const s_services[] = {"intake", "evaluation", "funding", "ip", "stats"};
-#define NSERVICES (sizeof s_services / sizeof s_services[0])
+/* The five services the load commands, then the two that consume their
+ * events and produce their own without being commanded by it (followup,
+ * notify): "everything" of a deployment but the gateway, a front door with
+ * an HTTP port of its own that commands nothing here. */
+static const char *const s_services[] = {"intake", "evaluation", "funding", "ip",
+                                         "stats",  "followup",   "notify"};
+#define NSERVICES  (sizeof s_services / sizeof s_services[0])
+#define NCOMMANDED 5
+/* How many of s_services rl_services_start starts (and the cursor checks
+ * read): a schema never started has no cursor table to read. */
+static size_t s_nservices = NCOMMANDED;
 
 /* ---- the private cluster ------------------------------------------------ */
 
@@ -189,8 +198,9 @@ static int s_child_running(ccip_test_env *env, const char *name)
     return 0;
 }
 
-int rl_services_start(ccip_test_svc *s)
+int rl_services_start(ccip_test_svc *s, int everything)
 {
+    s_nservices = everything ? NSERVICES : NCOMMANDED;
     ccip_test_env *env = &s->env;
     char key[600];
     snprintf(key, sizeof key, "%s/ip-signing.key", env->dir);
@@ -201,7 +211,7 @@ int rl_services_start(ccip_test_svc *s)
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     if (!s_child_running(env, "bus") && ccip_test_start_bus(env) < 0)
         return -1;
-    for (size_t i = 0; i < NSERVICES; i++) {
+    for (size_t i = 0; i < s_nservices; i++) {
         char binary[64], instance[32];
         snprintf(binary, sizeof binary, "services/%s/%s", s_services[i], s_services[i]);
         snprintf(instance, sizeof instance, "%s-1", s_services[i]);
@@ -209,7 +219,7 @@ int rl_services_start(ccip_test_svc *s)
             ccip_test_start_service(env, binary, s_services[i], instance) < 0)
             return -1;
     }
-    for (size_t i = 0; i < NSERVICES; i++)
+    for (size_t i = 0; i < s_nservices; i++)
         if (ccip_test_svc_wait(s, s_services[i]) < 0)
             return -1;
     return 0;
@@ -246,11 +256,11 @@ typedef struct {
 static int s_cursors(s_cursor *out, int max, int *n)
 {
     long long heads[NSERVICES];
-    for (size_t i = 0; i < NSERVICES; i++)
+    for (size_t i = 0; i < s_nservices; i++)
         if ((heads[i] = ccip_test_query_number(s_services[i], "SELECT head FROM outbox_state")) < 0)
             return -1;
     *n = 0;
-    for (size_t i = 0; i < NSERVICES; i++) {
+    for (size_t i = 0; i < s_nservices; i++) {
         ccip_db *db = ccip_test_db_connect_in(s_services[i], s_services[i]);
         if (!db)
             return -1;
@@ -268,7 +278,7 @@ static int s_cursors(s_cursor *out, int max, int *n)
             snprintf(c->producer, sizeof c->producer, "%s", PQgetvalue(r, row, 0));
             c->position = atoll(PQgetvalue(r, row, 1));
             c->head = -1;
-            for (size_t k = 0; k < NSERVICES; k++)
+            for (size_t k = 0; k < s_nservices; k++)
                 if (strcmp(s_services[k], c->producer) == 0)
                     c->head = heads[k];
         }
@@ -924,7 +934,7 @@ int rl_load_check(rl_load *l, int64_t target_us, rl_check *out)
     int *reply = calloc(l->nacks + 1, sizeof *reply);
     int *effect = calloc(l->nacks + 1, sizeof *effect);
     int rc = reply && effect ? 0 : -1;
-    for (size_t s = 0; rc == 0 && s < NSERVICES; s++)
+    for (size_t s = 0; rc == 0 && s < NCOMMANDED; s++)
         rc = s_lookup(l, s_services[s], NULL,
                       "SELECT c.command_id, count(*) FROM command_log c JOIN " KEYS
                       " ON c.command_id = k.key GROUP BY c.command_id",
