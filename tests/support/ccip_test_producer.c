@@ -235,6 +235,17 @@ static long long s_cursor(const ccip_test_producer *p, long long want, int timeo
     return ccip_test_wait_count(p->consumer, sql, want, timeout_ms);
 }
 
+/* Whether this test started a process of service svc (instances are named
+ * "<service>-<n>"; a stopped one still counts: it may have consumed). */
+static int s_ran(const ccip_test_env *env, const char *svc)
+{
+    size_t n = strlen(svc);
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+        if (strncmp(env->children[i].name, svc, n) == 0 && env->children[i].name[n] == '-')
+            return 1;
+    return 0;
+}
+
 /* Whether svc's schema has consumer cursors (its service has run). */
 static int s_has_cursors(const char *svc)
 {
@@ -295,7 +306,10 @@ void ccip_test_producer_stop(ccip_test_producer **pp)
      * to where it stood, a stop it caused cleared, a row it caused deleted. */
     for (size_t i = 0; i < NCONSUMERS; i++) {
         char sql[300];
-        if (p->saved[i] == -1 || !s_has_cursors(S_CONSUMERS[i]))
+        /* Only the services this test ran can have consumed its events; a
+         * schema another suite runs at the same time is that suite's (its
+         * cursors are not ours to move under its running service). */
+        if (p->saved[i] == -1 || !s_ran(p->env, S_CONSUMERS[i]) || !s_has_cursors(S_CONSUMERS[i]))
             continue;
         if (p->saved[i] >= 0)
             snprintf(
