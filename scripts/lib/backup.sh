@@ -128,9 +128,11 @@ ccip_backup_verify() {
 # ccip_backup_restore PG_DIR BACKUP_DIR TARGET: restores the cluster under
 # PG_DIR from the repository to TARGET (a time PostgreSQL reads, e.g.
 # '2025-03-01 14:05:00+08'), to the end of the archive (TARGET "latest") or
-# to the end of the latest backup (TARGET "immediate"), then starts it and waits until recovery ended and it accepts
-# writes. PostgreSQL must be stopped and PG_DIR/data absent or empty (the
-# caller moves an old one aside). Prints nothing but pgBackRest's errors.
+# to the end of the latest backup (TARGET "immediate"), then starts it,
+# waits until recovery ended and it accepts writes, and until the new
+# timeline's first WAL segment is in the repository. PostgreSQL must be
+# stopped and PG_DIR/data absent or empty (the caller moves an old one
+# aside). Prints nothing but pgBackRest's errors.
 ccip_backup_restore() {
     local pg backup target="$3" args=() state
     pg="$(realpath -m "$1")"
@@ -155,9 +157,27 @@ ccip_backup_restore() {
     # before recovery reached its target: wait for the promotion.
     for _ in $(seq 1 600); do
         state="$(ccip_pg_psql "$pg" -d postgres -At -c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)"
-        [ "$state" = f ] && return 0
+        [ "$state" = f ] && break
         sleep 0.5
     done
-    tail -n 20 "$pg/log/postgresql.log" >&2 || true
-    ccip_die "PostgreSQL in $pg did not finish recovery within 5 minutes; see $pg/log/postgresql.log"
+    if [ "$state" != f ]; then
+        tail -n 20 "$pg/log/postgresql.log" >&2 || true
+        ccip_die "PostgreSQL in $pg did not finish recovery within 5 minutes; see $pg/log/postgresql.log"
+    fi
+    # A new timeline began. Its WAL must reach the repository before the
+    # cluster is handed back, or a second loss soon after the restore would
+    # lose what was written since, and a restore to the end of the archive
+    # would follow the old timeline to its end, bringing back what this
+    # restore left out. Two reasons it might not: nothing archives the new
+    # timeline's first segment until it is switched, and PostgreSQL 15's
+    # checkpointer sets its sleep right after the end-of-recovery
+    # checkpoint, while recovery is still in progress, so it may leave
+    # archive_timeout out and sleep until checkpoint_timeout (5 min; seen
+    # here: nothing archived 50 s after a write). CHECKPOINT wakes it to set
+    # its sleep again; check switches the segment and waits until it is
+    # archived.
+    ccip_pg_psql "$pg" -d postgres -c CHECKPOINT ||
+        ccip_die "CHECKPOINT failed on the restored cluster in $pg"
+    ccip_backup_pgbr "$backup" --log-level-console=warn check ||
+        ccip_die "the restored cluster's WAL does not reach the repository (pgbackrest check); see $backup/log/"
 }

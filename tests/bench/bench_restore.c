@@ -4,7 +4,8 @@
  *
  * On a durable cluster of its own with WAL archiving to an encrypted
  * pgBackRest repository (scripts/backup, scripts/restore: what an operator
- * runs), the bus and the five services (restore_load.h):
+ * runs), the bus and seven services (the five the load commands, and
+ * followup and notify, which consume their events; restore_load.h):
  *
  * 1. FILINGS complete applications filed through the broker by 8 clients
  *    (intake.application.file.v1, each with its document inline).
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
     setenv("CCIP_WORKERS", "8", 0);
     setenv("CCIP_BATCH_WAIT_US", "500", 0);
     if (rl_cluster_init(&cl, "bench-restore", 1) < 0 || ccip_test_svc_init(&svc, "intake") < 0 ||
-        rl_backup(&cl, "full") < 0 || rl_services_start(&svc) < 0)
+        rl_backup(&cl, "full") < 0 || rl_services_start(&svc, 1) < 0)
         return s_die(&svc, "could not set up the cluster and the services");
 
     /* 1. the filings */
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     /* 6. the archive alone, after the machine is lost under load */
-    if (rl_services_start(&svc) < 0 || rl_wait_caught_up(WAIT_MS) < 0)
+    if (rl_services_start(&svc, 1) < 0 || rl_wait_caught_up(WAIT_MS) < 0)
         return s_die(&svc, "the services did not start and catch up on the restored cluster");
     rl_load *third = rl_load_new(&svc, CLIENTS, mixed);
     if (!third || rl_load_prepare(third, 40000) < 0)

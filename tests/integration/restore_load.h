@@ -7,7 +7,9 @@
  *    port and secrets the test's processes and queries then use (it sets
  *    CCIP_PGPORT and CCIP_SECRETS_DIR), backed up and restored with the
  *    very scripts an operator runs (scripts/backup, scripts/restore);
- *  - the five services on a private bus (a ccip_test_svc, tests/support:
+ *  - the five services the load commands (and, for the drill and the
+ *    bench, followup and notify, which consume their events) on a private
+ *    bus (a ccip_test_svc, tests/support:
  *    its environment, clients, commands, ccipctl and logs), stopped and
  *    started again on the same keys and ports around a restore;
  *  - a mixed load through the broker (filings and acceptances to intake,
@@ -21,7 +23,7 @@
  *   ccip_test_svc svc;
  *   rl_cluster_init(&cl, "drill", 1);            // durable
  *   ccip_test_svc_init(&svc, "intake");          // keys, ports, clients
- *   rl_services_start(&svc);                     // bus + five services
+ *   rl_services_start(&svc, 1);                  // bus + seven services
  *   rl_load *l = rl_load_new(&svc, 4, mix);      // 4 clients
  *   rl_load_prepare(l, 200);                     // calls and organisations
  *   rl_load_run(l, 0, 300);                      // 300 commands
@@ -89,11 +91,14 @@ void rl_target_text(int64_t us, char *buf, size_t len);
 
 /* ---- the services ------------------------------------------------------- */
 
-/* Starts the bus and the five services, those not running (ip with a
- * signing key made once in s->env.dir), and waits until each answers
- * ccip.ping.v1 (ccip_test_svc_wait). s was made by ccip_test_svc_init.
- * Returns 0 or -1. */
-int rl_services_start(ccip_test_svc *s);
+/* Starts the bus and the five services the load commands (intake,
+ * evaluation, funding, ip, stats), with everything also followup and
+ * notify, those not running (ip with a signing key made once in
+ * s->env.dir), and waits until each answers ccip.ping.v1
+ * (ccip_test_svc_wait). The last call's set is the one whose cursors
+ * rl_wait_caught_up and rl_cursors_above_heads read. s was made by
+ * ccip_test_svc_init. Returns 0 or -1. */
+int rl_services_start(ccip_test_svc *s, int everything);
 
 /* SIGTERM to every child (services first, the bus last), waiting for each:
  * a clean stop, as an operator's. Returns 0 when all exited 0. */

@@ -171,7 +171,7 @@ static int s_setup(void **state)
 {
     (void)state;
     if (rl_cluster_init(&s_cl, "guard", 0) < 0 || ccip_test_svc_init(&s_svc, "intake") < 0 ||
-        rl_services_start(&s_svc) < 0)
+        rl_services_start(&s_svc, 0) < 0)
         return -1;
     rl_mix mix = {.filings = 1, .accept = 1};
     s_load = rl_load_new(&s_svc, 1, mix);
@@ -210,7 +210,7 @@ static void test_producer_restored_alone(void **state)
              "DELETE FROM outbox WHERE position > %lld; UPDATE outbox_state SET head = %lld", k, k);
     assert_int_equal(ccip_db_command(db, sql), CCIP_DB_OK);
     ccip_db_destroy(&db);
-    if (rl_services_start(&s_svc) < 0)
+    if (rl_services_start(&s_svc, 0) < 0)
         s_fail_with_logs("intake did not start again");
 
     /* Both consumers stop, with the error, in their status and their row. */
@@ -244,7 +244,7 @@ static void test_producer_restored_alone(void **state)
         s_fail_with_logs("intake's new load did not go through");
     assert_true(s_num("intake", "SELECT head FROM outbox_state") >= c + 2);
     assert_int_equal(ccip_test_stop(&s_svc.env, s_pid("evaluation-1"), SIGTERM, 15000), 0);
-    if (rl_services_start(&s_svc) < 0)
+    if (rl_services_start(&s_svc, 0) < 0)
         s_fail_with_logs("evaluation did not start again");
     s_wait_stalled("evaluation", 1, NULL, 0);
     ccip_test_sleep_ms(2500); /* heartbeats, replays: time to apply, were anything applied */
