@@ -9,6 +9,7 @@
 #include "intake_calls.h"
 #include "intake_documents.h"
 #include "intake_history.h"
+#include "intake_readers.h"
 #include "intake_validate.h"
 #include "intake_view.h"
 
@@ -141,6 +142,9 @@ int intake_application_row(ccip_command *cmd, const char *id, int lock, int staf
     snprintf(row->uscc, sizeof row->uscc, "%s", PQgetvalue(res, 0, 2));
     snprintf(row->status, sizeof row->status, "%s", PQgetvalue(res, 0, 3));
     PQclear(res);
+    /* an assigned expert or agency reads (where staff may) what it judges */
+    if (staff_may && intake_reader_role(cmd))
+        return intake_reader_check(cmd, row->id);
     char what[64];
     snprintf(what, sizeof what, "application %s", row->id);
     return intake_check_owner(cmd, row->uscc, staff_may, what);
@@ -288,11 +292,14 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
 /* Applicants see their status through the applicant view only. */
 static void s_redact(const ccip_command *cmd, Ccip__Intake__Application *app)
 {
-    if (strcmp(cmd->actor.role, "applicant") != 0)
+    int reader = intake_reader_role(cmd);
+    if (strcmp(cmd->actor.role, "applicant") != 0 && !reader)
         return;
     app->status = CCIP__INTAKE__APPLICATION_STATUS__APPLICATION_STATUS_UNSPECIFIED;
     app->history = NULL;
     app->n_history = 0;
+    if (reader) /* the facts and documents, not what the applicant is told */
+        app->applicant_view = NULL;
 }
 
 int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a)

@@ -1292,6 +1292,200 @@ static void test_bindings_checked_and_switched(void **state)
                          x.account_id) >= 3);
 }
 
+/* An account holding one binding of `kind` to `subject`, granted by staff,
+ * signed in again so that the binding acts. */
+static void s_register_person(s_who *w, const char *prefix, const char *kind, const char *subject)
+{
+    s_sign_up(w, prefix, NULL);
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/gateway/accounts/%s/bindings", w->account_id);
+    s_resp r;
+    s_post(path, &s_staff, &r, "{\"kind\":\"%s\",\"subject\":\"%s\",\"reason\":\"panel\"}", kind,
+           subject);
+    s_expect(&r, 200, "staff grant the binding");
+    s_resp_free(&r);
+    if (s_sign_in(w, PASSWORD) != 200)
+        s_fail_with_logs("sign-in with the new binding");
+}
+
+/* What `who` gets for the application and its document. */
+static void s_reads(const s_who *who, const char *app, const char *doc, long want, const char *what)
+{
+    char path[300], msg[300];
+    s_resp r;
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s", app);
+    s_get(path, who, &r);
+    snprintf(msg, sizeof msg, "%s: the application", what);
+    s_expect(&r, want, msg);
+    if (want == 200) {
+        /* the facts, not what staff or the applicant see of its course */
+        assert_string_equal(s_str(r.json, "application.content.cluster.clusterName"),
+                            "Langyuan Station");
+        json_t *a = json_object_get(r.json, "application");
+        assert_int_equal(json_array_size(json_object_get(a, "history")), 0);
+        json_t *view = json_object_get(a, "applicantView");
+        assert_true(!view || json_is_null(view));
+        assert_int_equal(json_array_size(json_object_get(a, "documents")), 1);
+    } else {
+        s_detail_has(&r, "reads only the applications of the cases it is assigned to");
+    }
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s/documents/%s", app, doc);
+    s_get(path, who, &r);
+    snprintf(msg, sizeof msg, "%s: the document", what);
+    s_expect(&r, want, msg);
+    if (want == 200)
+        assert_memory_equal(r.body, "%PDF-1.4 licence", 16);
+    s_resp_free(&r);
+}
+
+/* Waits until intake counts `want` live readers of app (it follows
+ * evaluation's events: the count goes up or down). */
+static void s_live_readers(const char *app, long long want)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM intake.reader WHERE application_id = '%s' AND ended_at IS NULL",
+             app);
+    for (int waited = 0; s_number("intake", "%s", sql) != want; waited += 100) {
+        if (waited > 10000)
+            s_fail_with_logs("intake did not follow evaluation's assignment events");
+        ccip_test_sleep_ms(100);
+    }
+}
+
+/* Rule: an expert reads the facts and documents of a case it is assigned
+ * to once it declared no conflict, and not of a case it is not assigned
+ * to, declared a conflict on, or was taken off; an agency from its
+ * assignment (the end at the decision and a new round: test_evaluation's
+ * test_special_funds_and_return). */
+static void test_experts_read_what_they_judge(void **state)
+{
+    (void)state;
+    s_who org, other;
+    s_org_user(&org, "judged");
+    s_org_user(&other, "unjudged");
+    char app[CCIP_UUID_STRLEN + 1], doc[CCIP_UUID_STRLEN + 1], app2[CCIP_UUID_STRLEN + 1];
+    char doc2[CCIP_UUID_STRLEN + 1];
+    s_resp r;
+    s_file(&org, NULL, app, &r);
+    s_expect(&r, 200, "filing the application to judge");
+    json_t *d =
+        json_array_get(json_object_get(json_object_get(r.json, "application"), "documents"), 0);
+    snprintf(doc, sizeof doc, "%s", s_str(d, "id"));
+    s_resp_free(&r);
+    s_file(&other, NULL, app2, &r);
+    s_expect(&r, 200, "filing another application");
+    d = json_array_get(json_object_get(json_object_get(r.json, "application"), "documents"), 0);
+    snprintf(doc2, sizeof doc2, "%s", s_str(d, "id"));
+    s_resp_free(&r);
+    /* the register: three experts and an agency, a two-seat panel */
+    char ex[3][40], ag[40], path[300];
+    int pid = (int)getpid() % 100000;
+    char affiliation[CCIP_USCC_LEN + 1];
+    for (int i = 0; i < 3; i++) {
+        snprintf(ex[i], sizeof ex[i], "EX-RD%d-%d", i, pid);
+        s_uscc(affiliation);
+        s_post("/api/v1/evaluation/experts", &s_staff, &r,
+               "{\"id\":\"%s\",\"name\":\"Prof. %d\",\"fields\":[\"heritage\"],"
+               "\"affiliationUscc\":\"%s\",\"affiliationName\":\"Academy %d\","
+               "\"district\":\"110108\",\"maxConcurrentReviews\":5,\"phone\":\"1380000000%d\","
+               "\"email\":\"ex%d@example.cn\"}",
+               ex[i], i, affiliation, i, i, i);
+        s_expect(&r, 200, "staff register an expert");
+        s_resp_free(&r);
+    }
+    snprintf(ag, sizeof ag, "AG-RD-%d", pid);
+    s_uscc(affiliation);
+    s_post("/api/v1/evaluation/agencies", &s_staff, &r,
+           "{\"id\":\"%s\",\"name\":\"Survey Co\",\"uscc\":\"%s\",\"qualification\":\"A\","
+           "\"districtsServed\":[\"all\"],\"capacity\":5}",
+           ag, affiliation);
+    s_expect(&r, 200, "staff register an agency");
+    s_resp_free(&r);
+    s_post("/api/v1/evaluation/sheets", &s_staff, &r,
+           "{\"kind\":\"CLUSTER_IDENTIFICATION\",\"criteria\":[{\"code\":\"scale\","
+           "\"title\":\"Scale\",\"weight\":100,\"maxScore\":10}],\"passThresholdCenti\":6000,"
+           "\"panelSize\":2,\"fields\":[\"heritage\"]}");
+    s_expect(&r, 200, "staff publish the score sheet");
+    s_resp_free(&r);
+    s_who e0, e1, e2, agency;
+    s_register_person(&e0, "expert0", "EXPERT", ex[0]);
+    s_register_person(&e1, "expert1", "EXPERT", ex[1]);
+    s_register_person(&e2, "expert2", "EXPERT", ex[2]);
+    s_register_person(&agency, "agency", "AGENCY", ag);
+    /* accepted: evaluation opens the case */
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s/accept", app);
+    s_post(path, &s_staff, &r, "{}");
+    s_expect(&r, 200, "staff accept the application");
+    s_resp_free(&r);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM evaluation.case_file WHERE application_id = '%s'", app);
+    if (ccip_test_wait_count("evaluation", sql, 1, 10000) != 1)
+        s_fail_with_logs("evaluation opened no case for the accepted application");
+    char case_id[CCIP_UUID_STRLEN + 1];
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases?status=CASE_OPEN");
+    s_get(path, &s_staff, &r);
+    s_expect(&r, 200, "staff list the open cases");
+    case_id[0] = '\0';
+    json_t *cs = json_object_get(r.json, "cases");
+    for (size_t i = 0; i < json_array_size(cs); i++)
+        if (strcmp(s_str(json_array_get(cs, i), "applicationId"), app) == 0)
+            snprintf(case_id, sizeof case_id, "%s", s_str(json_array_get(cs, i), "id"));
+    s_resp_free(&r);
+    assert_true(case_id[0]);
+    /* nobody reads before the assignment */
+    s_reads(&e0, app, doc, 403, "an expert before any assignment");
+    s_reads(&agency, app, doc, 403, "an agency before its assignment");
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases/%s/assignment", case_id);
+    s_post(path, &s_staff, &r,
+           "{\"picks\":[{\"kind\":\"AGENCY\",\"id\":\"%s\"},{\"kind\":\"EXPERT\",\"id\":\"%s\"},"
+           "{\"kind\":\"EXPERT\",\"id\":\"%s\"}]}",
+           ag, ex[0], ex[1]);
+    s_expect(&r, 200, "staff assign the agency and two experts");
+    s_resp_free(&r);
+    /* the agency reads from its assignment; an expert once it declared no
+     * conflict */
+    s_live_readers(app, 1);
+    s_reads(&agency, app, doc, 200, "the assigned agency");
+    s_reads(&e0, app, doc, 403, "an assigned expert that has not declared");
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases/%s/review/declare", case_id);
+    for (int i = 0; i < 2; i++) {
+        s_post(path, i ? &e1 : &e0, &r, "{\"conflict\":false,\"statement\":\"none\"}");
+        s_expect(&r, 200, "an expert declares no conflict");
+        s_resp_free(&r);
+    }
+    s_live_readers(app, 3);
+    s_reads(&e0, app, doc, 200, "an assigned expert without a conflict");
+    s_reads(&e1, app, doc, 200, "the other assigned expert");
+    /* not of a case it is not assigned to, nor the list of applications */
+    s_reads(&e0, app2, doc2, 403, "an expert on a case it is not assigned to");
+    s_reads(&e2, app, doc, 403, "an expert assigned to nothing");
+    s_get("/api/v1/intake/applications", &e0, &r);
+    s_expect(&r, 403, "an expert lists no applications");
+    s_resp_free(&r);
+    /* an expert that declares a conflict (after all) reads no more */
+    s_post(path, &e1, &r, "{\"conflict\":true,\"statement\":\"my cousin runs the applicant\"}");
+    s_expect(&r, 200, "an expert declares a conflict");
+    s_resp_free(&r);
+    /* one taken off the case by staff reads no more either */
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases/%s/assignment/reassign", case_id);
+    s_post(path, &s_staff, &r,
+           "{\"kind\":\"EXPERT\",\"id\":\"%s\",\"reason\":\"unavailable for a month\"}", ex[0]);
+    s_expect(&r, 200, "staff take the expert off the case");
+    s_resp_free(&r);
+    s_live_readers(app, 1);
+    s_reads(&e1, app, doc, 403, "an expert that declared a conflict");
+    s_reads(&e0, app, doc, 403, "an expert taken off the case");
+    s_reads(&agency, app, doc, 200, "the agency still assigned");
+    assert_int_equal(s_number("intake",
+                              "SELECT count(*) FROM intake.reader WHERE application_id = '%s' AND "
+                              "ended_at IS NOT NULL AND end_reason <> ''",
+                              app),
+                     2);
+}
+
 /* Rule: malformed JSON, wrong types, unknown fields, invalid UTF-8, bodies
  * over the limit, slow and truncated uploads: a clear 4xx naming the field,
  * nothing written, and the gateway keeps serving. */
@@ -1678,6 +1872,7 @@ int main(void)
         cmocka_unit_test(test_pending_binding_until_verified),
         cmocka_unit_test(test_invitations),
         cmocka_unit_test(test_bindings_checked_and_switched),
+        cmocka_unit_test(test_experts_read_what_they_judge),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_documents_up_and_down),
         cmocka_unit_test(test_idempotency_key),
