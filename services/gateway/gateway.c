@@ -162,6 +162,11 @@ const char *gateway_instance(const gateway_runtime *rt)
     return rt->cfg->base.instance;
 }
 
+struct ccip_metrics *gateway_metrics(const gateway_runtime *rt)
+{
+    return rt->svc ? ccip_service_metrics(rt->svc) : NULL;
+}
+
 ccip_client *gateway_bus_client(gateway_runtime *rt, char *err, size_t errlen)
 {
     if (s_tl_client && s_tl_generation == rt->generation)

@@ -54,8 +54,10 @@
 
 static ccip_test_env s_env;
 static void *s_ctx;
-static ccip_client *s_front; /* the test's front door: an operator's ccipctl */
-static int s_port;           /* the gateway's HTTP port */
+static ccip_client *s_front;  /* the test's front door: an operator's ccipctl */
+static int s_port;            /* the gateway's HTTP port */
+static int s_intake_metrics;  /* intake's metrics.listen port */
+static int s_gateway_metrics; /* the gateway's */
 static char s_call[CCIP_UUID_STRLEN + 1];
 static unsigned s_seq;
 
@@ -579,11 +581,26 @@ static int s_setup(void **state)
     setenv("CCIP_GATEWAY_MAX_BODY_BYTES", v, 1);
     snprintf(v, sizeof v, "%d", REQUEST_S);
     setenv("CCIP_GATEWAY_REQUEST_TIMEOUT_S", v, 1);
+    /* intake and the gateway serve their metrics (each on its own port:
+     * a started service takes the environment of the moment) */
+    char metrics[64];
+    s_intake_metrics = s_free_port();
+    s_gateway_metrics = s_free_port();
+    snprintf(metrics, sizeof metrics, "127.0.0.1:%d", s_intake_metrics);
+    setenv("CCIP_METRICS_LISTEN", metrics, 1);
     if (ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-gw") < 0 ||
-        ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
-                                "evaluation-gw") < 0 ||
-        ccip_test_start_service(&s_env, "services/gateway/gateway", "gateway", "gateway-1") < 0)
+        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-gw") < 0)
+        return -1;
+    unsetenv("CCIP_METRICS_LISTEN");
+    if (ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
+                                "evaluation-gw") < 0)
+        return -1;
+    snprintf(metrics, sizeof metrics, "127.0.0.1:%d", s_gateway_metrics);
+    setenv("CCIP_METRICS_LISTEN", metrics, 1);
+    int started =
+        ccip_test_start_service(&s_env, "services/gateway/gateway", "gateway", "gateway-1");
+    unsetenv("CCIP_METRICS_LISTEN");
+    if (started < 0)
         return -1;
     s_ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
@@ -1486,6 +1503,90 @@ static void test_experts_read_what_they_judge(void **state)
                      2);
 }
 
+/* GET of path on localhost:port (a metrics port), body into r. */
+static long s_get_port(int port, const char *path, s_resp *r)
+{
+    int saved = s_port;
+    s_port = port;
+    long st = s_get(path, NULL, r);
+    s_port = saved;
+    return st;
+}
+
+/* Operations (issue 14.7): every service serves /healthz, /readyz and
+ * /metrics on metrics.listen; the gateway adds its requests by route
+ * template (never the path as sent) and status, and their latency. */
+static void test_metrics_and_health(void **state)
+{
+    (void)state;
+    s_who w;
+    s_org_user(&w, "metrics");
+    char app[CCIP_UUID_STRLEN + 1], path[200];
+    s_resp r;
+    s_file(&w, NULL, app, &r);
+    s_expect(&r, 200, "a filing to count");
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s", app);
+    s_get(path, &w, &r);
+    s_expect(&r, 200, "a read to count");
+    s_resp_free(&r);
+    s_get_port(s_intake_metrics, "/healthz", &r);
+    s_expect(&r, 200, "intake is alive");
+    s_resp_free(&r);
+    s_get_port(s_intake_metrics, "/readyz", &r);
+    s_expect(&r, 200, "intake is ready");
+    s_resp_free(&r);
+    s_get_port(s_intake_metrics, "/metrics", &r);
+    s_expect(&r, 200, "intake's metrics");
+    const char *want[] = {
+        "ccip_commands_total{type=\"intake.application.file.v1\",status=\"OK\"} ",
+        "ccip_commands_total{type=\"intake.application.get.v1\",status=\"OK\"} ",
+        "ccip_command_duration_seconds_bucket{type=\"intake.application.file.v1\",le=\"0.0005\"} ",
+        "ccip_command_duration_seconds_count{type=\"intake.application.get.v1\"} ",
+        "# TYPE ccip_batch_size histogram\n",
+        "ccip_batch_size_count ",
+        "ccip_db_connections{state=\"busy\"} ",
+        "ccip_db_connections{state=\"idle\"} ",
+        "ccip_relay_unpublished_events ",
+        "ccip_relay_lag_seconds ",
+        "ccip_relay_published_total ",
+        "ccip_consumer_lag_events{producer=\"evaluation\"} ",
+        "ccip_consumer_lag_events{producer=\"funding\"} ",
+        "ccip_consumer_applied_total{producer=\"evaluation\"} ",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(r.body, want[i])) {
+            fprintf(stderr, "intake's /metrics lacks \"%s\":\n%s\n", want[i], r.body);
+            fail();
+        }
+    s_resp_free(&r);
+    s_get_port(s_gateway_metrics, "/readyz", &r);
+    s_expect(&r, 200, "the gateway's skeleton is ready");
+    s_resp_free(&r);
+    s_get_port(s_gateway_metrics, "/metrics", &r);
+    s_expect(&r, 200, "the gateway's metrics");
+    const char *gw[] = {
+        "ccip_http_requests_total{route=\"/api/v1/intake/applications/file\",method=\"POST\","
+        "status=\"200\"} ",
+        "ccip_http_requests_total{route=\"/api/v1/intake/applications/{application_id}\","
+        "method=\"GET\",status=\"200\"} ",
+        "ccip_http_requests_total{route=\"/api/v1/session\",method=\"POST\",status=\"200\"} ",
+        "ccip_http_request_duration_seconds_bucket{route=\"/readyz\",le=\"+Inf\"} ",
+        "ccip_commands_total{type=\"gateway.invitation.create.v1\",status=\"OK\"} ",
+    };
+    for (size_t i = 0; i < sizeof gw / sizeof gw[0]; i++)
+        if (!strstr(r.body, gw[i])) {
+            fprintf(stderr, "the gateway's /metrics lacks \"%s\":\n%s\n", gw[i], r.body);
+            fail();
+        }
+    assert_null(strstr(r.body, app)); /* a route is its template, never an id */
+    s_resp_free(&r);
+    /* the public port does not serve metrics */
+    s_get("/metrics", NULL, &r);
+    s_expect(&r, 404, "metrics on the public port");
+    s_resp_free(&r);
+}
+
 /* Rule: malformed JSON, wrong types, unknown fields, invalid UTF-8, bodies
  * over the limit, slow and truncated uploads: a clear 4xx naming the field,
  * nothing written, and the gateway keeps serving. */
@@ -1873,6 +1974,7 @@ int main(void)
         cmocka_unit_test(test_invitations),
         cmocka_unit_test(test_bindings_checked_and_switched),
         cmocka_unit_test(test_experts_read_what_they_judge),
+        cmocka_unit_test(test_metrics_and_health),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_documents_up_and_down),
         cmocka_unit_test(test_idempotency_key),
