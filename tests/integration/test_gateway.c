@@ -1503,6 +1503,71 @@ static void test_experts_read_what_they_judge(void **state)
                      2);
 }
 
+/* Lists come in pages: limit, then after_id = the last id of a page. */
+static void test_lists_are_paged(void **state)
+{
+    (void)state;
+    s_who a, b, c;
+    s_org_user(&a, "page");
+    s_org_user(&b, "page");
+    s_org_user(&c, "page");
+    s_resp r;
+    const s_who *all[] = {&a, &b, &c};
+    char apps[3][CCIP_UUID_STRLEN + 1];
+    for (size_t i = 0; i < 3; i++) {
+        s_file(all[i], NULL, apps[i], &r);
+        s_expect(&r, 200, "filing for the pages");
+        s_resp_free(&r);
+    }
+    s_get("/api/v1/intake/applications?limit=2", &s_staff, &r);
+    s_expect(&r, 200, "a first page");
+    json_t *p1 = json_object_get(r.json, "applications");
+    assert_int_equal(json_array_size(p1), 2);
+    char first[CCIP_UUID_STRLEN + 1], second[CCIP_UUID_STRLEN + 1], path[200];
+    snprintf(first, sizeof first, "%s", s_str(json_array_get(p1, 0), "id"));
+    snprintf(second, sizeof second, "%s", s_str(json_array_get(p1, 1), "id"));
+    /* a full page names where the next one starts */
+    assert_string_equal(s_str(r.json, "nextAfterId"), second);
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications?limit=2&after_id=%s", second);
+    s_get(path, &s_staff, &r);
+    s_expect(&r, 200, "the next page");
+    json_t *p2 = json_object_get(r.json, "applications");
+    assert_true(json_array_size(p2) >= 1);
+    for (size_t i = 0; i < json_array_size(p2); i++) {
+        const char *id = s_str(json_array_get(p2, i), "id");
+        assert_string_not_equal(id, first);
+        assert_string_not_equal(id, second);
+    }
+    s_resp_free(&r);
+    /* an applicant's cursor on another organisation's application (c's, newer than b's)
+       gives an empty page, so it tells nothing about that application */
+    snprintf(path, sizeof path, "/api/v1/intake/applications?after_id=%s", apps[2]);
+    s_get(path, &b, &r);
+    s_expect(&r, 200, "an applicant's cursor on another's application");
+    assert_int_equal(json_array_size(json_object_get(r.json, "applications")), 0);
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications?limit=1");
+    s_get(path, &b, &r);
+    s_expect(&r, 200, "an applicant's first page of one");
+    assert_string_equal(s_str(r.json, "nextAfterId"), apps[1]);
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications?after_id=%s", apps[1]);
+    s_get(path, &b, &r);
+    s_expect(&r, 200, "an applicant after its own last application");
+    assert_int_equal(json_array_size(json_object_get(r.json, "applications")), 0);
+    assert_string_equal(s_str(r.json, "nextAfterId"), "");
+    s_resp_free(&r);
+    s_get("/api/v1/intake/applications?limit=501", &s_staff, &r);
+    s_expect(&r, 400, "a page too long");
+    s_detail_has(&r, "field `limit` must be between 0 (= 500) and 500, got 501");
+    s_resp_free(&r);
+    s_get("/api/v1/intake/applications?after_id=page-2", &s_staff, &r);
+    s_expect(&r, 400, "a cursor that is no id");
+    s_detail_has(&r, "after_id");
+    s_resp_free(&r);
+}
+
 /* GET of path on localhost:port (a metrics port), body into r. */
 static long s_get_port(int port, const char *path, s_resp *r)
 {
@@ -1975,6 +2040,7 @@ int main(void)
         cmocka_unit_test(test_bindings_checked_and_switched),
         cmocka_unit_test(test_experts_read_what_they_judge),
         cmocka_unit_test(test_metrics_and_health),
+        cmocka_unit_test(test_lists_are_paged),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_documents_up_and_down),
         cmocka_unit_test(test_idempotency_key),
