@@ -39,7 +39,9 @@
  *               ccip_consumer_applied_total{producer}, ccip_consumer_stalled{producer}
  *             and what the service records itself (ccip_service_metrics).
  *
- * Built-in commands of every service: ccip.ping.v1 and ccip.replay.v1.
+ * Built-in commands of every service: ccip.ping.v1 (with each consumer's
+ * standing), ccip.replay.v1, and ccip.consumer.reset.v1 (role admin: an
+ * operator resets a consumer's cursor, ccip_consumer.h).
  */
 #ifndef CCIP_SERVICE_H
 #define CCIP_SERVICE_H
@@ -143,5 +145,10 @@ const char *ccip_service_name(const ccip_service *svc);
  * service), for families of the service's own (the gateway's requests).
  * Exists whether or not metrics.listen is set. */
 struct ccip_metrics *ccip_service_metrics(const ccip_service *svc);
+
+/* The libpq conninfo the service's own connections use (its role, its
+ * schema first on search_path), for a thread of the service that needs a
+ * connection of its own (notify's sender). Borrowed for the service's life. */
+const char *ccip_service_conninfo(const ccip_service *svc);
 
 #endif

@@ -91,6 +91,9 @@ static const ccip_config_field s_config_fields[] = {
      "hours an invitation is valid unless its issuer says otherwise"},
     {"gateway.totp_issuer", CCIP_CFG_STRING, CFG(totp_issuer), 1, 64, "ccip", NULL,
      "the name authenticator apps show for the TOTP secret"},
+    {"gateway.web_dir", CCIP_CFG_STRING, CFG(web_dir), 0, 1023, "", "CCIP_GATEWAY_WEB_DIR",
+     "the web console's folder (services/gateway/web), read at start-up and served at / "
+     "(gateway_static.h); \"\" serves the API only"},
 };
 
 static const ccip_consumer_handler s_intake_handlers[] = {

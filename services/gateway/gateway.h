@@ -59,6 +59,7 @@ typedef struct {
     int64_t argon2_mem_kib;         /* gateway.argon2_mem_kib: argon2id memory in KiB */
     int64_t invitation_hours;       /* gateway.invitation_hours: default validity */
     char *totp_issuer;              /* gateway.totp_issuer: name shown by authenticator apps */
+    char *web_dir;                  /* gateway.web_dir: the web console's files ("" = none) */
 } gateway_config;
 
 extern const ccip_service_def gateway_def;

@@ -94,7 +94,7 @@ int gateway_emit_binding(ccip_command *cmd, const char *type, const char *accoun
 
 /* ---- gateway.account.get.v1 / list.v1 -------------------------------------------- */
 
-static int s_account_get(ccip_command *cmd, ccip_arena *a, void *request)
+int gateway_cmd_account_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Gateway__GetAccountRequest *rq = request;
     char id[CCIP_UUID_STRLEN + 1] = "";
@@ -125,12 +125,7 @@ static int s_account_get(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int gateway_cmd_account_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__gateway__get_account_request__descriptor, s_account_get);
-}
-
-static int s_account_list(ccip_command *cmd, ccip_arena *a, void *request)
+int gateway_cmd_account_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Gateway__ListAccountsRequest *rq = request;
     if (rq->after_id[0]) {
@@ -173,11 +168,6 @@ static int s_account_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int gateway_cmd_account_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__gateway__list_accounts_request__descriptor, s_account_list);
-}
-
 /* ---- gateway.binding.grant.v1 ------------------------------------------------------- */
 
 static int s_reply_binding(ccip_command *cmd, ccip_arena *a, const char *account_id,
@@ -194,7 +184,7 @@ static int s_reply_binding(ccip_command *cmd, ccip_arena *a, const char *account
     return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_grant(ccip_command *cmd, ccip_arena *a, void *request)
+int gateway_cmd_binding_grant(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Gateway__GrantBindingRequest *rq = request;
     int rc = ccip_command_check_uuid(cmd, "account_id", rq->account_id);
@@ -261,14 +251,9 @@ static int s_grant(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_binding(cmd, a, acc.id, acc.login, &b, "gateway.account.binding_granted.v1");
 }
 
-int gateway_cmd_binding_grant(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__gateway__grant_binding_request__descriptor, s_grant);
-}
-
 /* ---- gateway.binding.revoke.v1 ------------------------------------------------------- */
 
-static int s_revoke(ccip_command *cmd, ccip_arena *a, void *request)
+int gateway_cmd_binding_revoke(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Gateway__RevokeBindingRequest *rq = request;
     int rc = ccip_command_check_uuid(cmd, "binding_id", rq->binding_id);
@@ -301,11 +286,6 @@ static int s_revoke(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_binding(cmd, a, account_id, login, &b, "gateway.account.binding_revoked.v1");
 }
 
-int gateway_cmd_binding_revoke(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__gateway__revoke_binding_request__descriptor, s_revoke);
-}
-
 /* ---- gateway.invitation.create.v1 ------------------------------------------------------ */
 
 static int s_valid_hours(ccip_command *cmd, int32_t hours, int32_t dflt, int64_t *expires_us)
@@ -318,7 +298,7 @@ static int s_valid_hours(ccip_command *cmd, int32_t hours, int32_t dflt, int64_t
     return 0;
 }
 
-static int s_invite(ccip_command *cmd, ccip_arena *a, void *request)
+int gateway_cmd_invitation_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)a;
     Ccip__Gateway__CreateInvitationRequest *rq = request;
@@ -361,14 +341,9 @@ static int s_invite(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int gateway_cmd_invitation_create(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__gateway__create_invitation_request__descriptor, s_invite);
-}
-
 /* ---- gateway.password_reset.issue.v1 ------------------------------------------------------- */
 
-static int s_reset(ccip_command *cmd, ccip_arena *a, void *request)
+int gateway_cmd_reset_issue(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Gateway__IssueResetRequest *rq = request;
     int rc = ccip_command_check_uuid(cmd, "account_id", rq->account_id);
@@ -415,11 +390,6 @@ static int s_reset(ccip_command *cmd, ccip_arena *a, void *request)
     reply.token = token;
     reply.expires_at_us = t.expires_at_us;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int gateway_cmd_reset_issue(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__gateway__issue_reset_request__descriptor, s_reset);
 }
 
 /* ---- consumer: intake.organisation.verified.v1 ------------------------------------------------

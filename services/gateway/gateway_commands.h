@@ -10,12 +10,12 @@
 #include "ccip_command.h"
 #include "ccip_consumer.h"
 
-int gateway_cmd_account_get(ccip_command *cmd);
-int gateway_cmd_account_list(ccip_command *cmd);
-int gateway_cmd_binding_grant(ccip_command *cmd);
-int gateway_cmd_binding_revoke(ccip_command *cmd);
-int gateway_cmd_invitation_create(ccip_command *cmd);
-int gateway_cmd_reset_issue(ccip_command *cmd);
+int gateway_cmd_account_get(ccip_command *cmd, ccip_arena *a, void *request);
+int gateway_cmd_account_list(ccip_command *cmd, ccip_arena *a, void *request);
+int gateway_cmd_binding_grant(ccip_command *cmd, ccip_arena *a, void *request);
+int gateway_cmd_binding_revoke(ccip_command *cmd, ccip_arena *a, void *request);
+int gateway_cmd_invitation_create(ccip_command *cmd, ccip_arena *a, void *request);
+int gateway_cmd_reset_issue(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* intake.organisation.verified.v1: the pending binding of the account that
  * registered the organisation becomes ACTIVE (gateway.account.binding_granted.v1);

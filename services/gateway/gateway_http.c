@@ -22,6 +22,7 @@
 #include "gateway_routes.h"
 #include "gateway_self.h"
 #include "gateway_session_cache.h"
+#include "gateway_static.h"
 
 #define CONNECTION_LIMIT 1024             /* connections at once */
 #define TOUCH_EVERY_US   (60LL * 1000000) /* a session's last use is written at most this often */
@@ -912,6 +913,9 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
     (void)version;
     gateway_http *http = cls;
     gateway_request *rq = *con_cls;
+    int queued;
+    if (!rq && gateway_static_answer(conn, method, url, &queued)) /* the web console */
+        return (enum MHD_Result)queued;
     if (!rq) {
         rq = calloc(1, sizeof *rq);
         if (!rq)
@@ -1196,7 +1200,8 @@ gateway_http *gateway_http_start(gateway_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "TLS needs both gateway.tls_cert_file and gateway.tls_key_file");
         return NULL;
     }
-    if (gateway_self_init(cfg, err, errlen) < 0 || gateway_openapi_init(err, errlen) < 0)
+    if (gateway_self_init(cfg, err, errlen) < 0 || gateway_openapi_init(err, errlen) < 0 ||
+        gateway_static_install(cfg->web_dir, err, errlen) < 0)
         return NULL;
     gateway_http *http = calloc(1, sizeof *http);
     if (!http) {

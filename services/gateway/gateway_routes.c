@@ -387,12 +387,14 @@ void gateway_routes_done(void)
 /* ---- answering a route --------------------------------------------------------------- */
 
 /* The command a pending organisation binding may run: register the
- * organisation, and update it once it registered it. */
+ * organisation, and read and update it once it registered it (the console
+ * shows what was registered while it waits for the verification). */
 static int s_pending_may(const gateway_binding *b, const char *type)
 {
     if (strcmp(type, "intake.organisation.register.v1") == 0)
         return 1;
-    return b->registered && strcmp(type, "intake.organisation.update.v1") == 0;
+    return b->registered && (strcmp(type, "intake.organisation.update.v1") == 0 ||
+                             strcmp(type, "intake.organisation.get.v1") == 0);
 }
 
 static void s_roles_text(const char *const *roles, char *buf, size_t len)

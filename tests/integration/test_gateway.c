@@ -558,16 +558,8 @@ static int s_setup(void **state)
     char err[300];
     if (ccip_test_env_init(&s_env) < 0 || gateway_crypto_init(err, sizeof err) < 0)
         return -1;
-    /* The gateway's key: a front door (it authenticated the people it
-     * speaks for). */
-    ccip_keypair kp;
-    char dir[400];
-    snprintf(dir, sizeof dir, "%s/allowed", s_env.dir);
-    if (ccip_keypair_generate(&kp) < 0 ||
-        ccip_keypair_save(dir, "gateway", &kp, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
+    /* The gateway's key, a front door (it authenticated the people it
+     * speaks for), is made by ccip_test_env_init with every service's. */
     s_port = s_free_port();
     char listen[64], v[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s_port);
