@@ -587,6 +587,14 @@ static int s_setup(void **state)
     if (ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
                                 "evaluation-gw") < 0)
         return -1;
+    /* followup and notify: their routes are answered by the real services
+     * (no sweep or digest on a timer; notify with no mail or SMS channel) */
+    setenv("CCIP_FOLLOWUP_SWEEP_SECONDS", "0", 1);
+    setenv("CCIP_FOLLOWUP_DIGEST_CHECK_SECONDS", "0", 1);
+    if (ccip_test_start_service(&s_env, "services/followup/followup", "followup", "followup-gw") <
+            0 ||
+        ccip_test_start_service(&s_env, "services/notify/notify", "notify", "notify-gw") < 0)
+        return -1;
     snprintf(metrics, sizeof metrics, "127.0.0.1:%d", s_gateway_metrics);
     setenv("CCIP_METRICS_LISTEN", metrics, 1);
     int started =
@@ -1182,6 +1190,39 @@ static void test_pending_binding_until_verified(void **state)
                      1);
 }
 
+/* A person changes their own contact: other services (notify) hear of it
+ * through gateway.account.contact_changed.v1; a bad address changes
+ * nothing and publishes nothing. */
+static void test_contact_changed(void **state)
+{
+    (void)state;
+    s_who a;
+    s_org_user(&a, "contact");
+#define CONTACT_EVENTS                                                                             \
+    "SELECT count(*) FROM gateway.outbox WHERE type = "                                            \
+    "'gateway.account.contact_changed.v1' AND aggregate_id = '%s'"
+    s_resp r;
+    s_post("/api/v1/account/contact", &a, &r,
+           "{\"name\":\"Wang Fang\",\"email\":\"wang.fang@lantern.example.cn\","
+           "\"mobile\":\"+86 138 0013 8000\"}");
+    s_expect(&r, 200, "a person changes their contact");
+    assert_string_equal(s_str(r.json, "account.email"), "wang.fang@lantern.example.cn");
+    s_resp_free(&r);
+    assert_int_equal(s_number("gateway", CONTACT_EVENTS, a.account_id), 1);
+    s_post("/api/v1/account/contact", &a, &r,
+           "{\"name\":\"Wang Fang\",\"email\":\"not an address\",\"mobile\":\"\"}");
+    s_expect(&r, 400, "an address that is none");
+    s_detail_has(&r, "email");
+    s_resp_free(&r);
+    assert_int_equal(s_number("gateway", CONTACT_EVENTS, a.account_id), 1);
+    assert_int_equal(s_number("gateway",
+                              "SELECT count(*) FROM gateway.account WHERE id = '%s' AND email = "
+                              "'wang.fang@lantern.example.cn'",
+                              a.account_id),
+                     1);
+#undef CONTACT_EVENTS
+}
+
 /* A confirmed user invites a colleague; invitations are one-time. */
 static void test_invitations(void **state)
 {
@@ -1557,6 +1598,42 @@ static void test_lists_are_paged(void **state)
     s_get("/api/v1/intake/applications?after_id=page-2", &s_staff, &r);
     s_expect(&r, 400, "a cursor that is no id");
     s_detail_has(&r, "after_id");
+    s_resp_free(&r);
+}
+
+/* followup's and notify's commands are routes too, answered by the
+ * services, with the roles of their own tables. */
+static void test_followup_and_notify_routes(void **state)
+{
+    (void)state;
+    s_who a;
+    s_org_user(&a, "fn");
+    s_resp r;
+    s_get("/api/v1/followup/tasks?open_only=true", &s_staff, &r);
+    s_expect(&r, 200, "staff list followup's tasks");
+    assert_true(json_is_object(r.json));
+    s_resp_free(&r);
+    s_get("/api/v1/followup/projects/board", &s_staff, &r);
+    s_expect(&r, 200, "staff read the project board (a literal path before {project_id})");
+    s_resp_free(&r);
+    s_get("/api/v1/followup/tasks", &a, &r);
+    s_expect(&r, 403, "an applicant lists followup's tasks");
+    s_detail_has(&r, "followup.task.list.v1");
+    s_resp_free(&r);
+    s_post("/api/v1/followup/tasks", &s_staff, &r,
+           "{\"title\":\"x\",\"leadUnit\":\"center\",\"deadline\":\"2027-01-01\"}");
+    s_expect(&r, 403, "staff create an office's task");
+    s_detail_has(&r, "roles allowed: office, admin");
+    s_resp_free(&r);
+    s_get("/api/v1/notify/inbox/count", &a, &r);
+    s_expect(&r, 200, "an applicant counts its inbox");
+    s_resp_free(&r);
+    s_get("/api/v1/notify/inbox", &s_staff, &r);
+    s_expect(&r, 200, "staff read their inbox");
+    assert_true(json_is_object(r.json));
+    s_resp_free(&r);
+    s_get("/api/v1/notify/inbox/checksum", &a, &r);
+    s_expect(&r, 403, "an applicant reads notify's checksum");
     s_resp_free(&r);
 }
 
@@ -2029,10 +2106,12 @@ int main(void)
         cmocka_unit_test(test_organisations_are_apart),
         cmocka_unit_test(test_pending_binding_until_verified),
         cmocka_unit_test(test_invitations),
+        cmocka_unit_test(test_contact_changed),
         cmocka_unit_test(test_bindings_checked_and_switched),
         cmocka_unit_test(test_experts_read_what_they_judge),
         cmocka_unit_test(test_metrics_and_health),
         cmocka_unit_test(test_lists_are_paged),
+        cmocka_unit_test(test_followup_and_notify_routes),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_documents_up_and_down),
         cmocka_unit_test(test_idempotency_key),
