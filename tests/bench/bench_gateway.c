@@ -540,8 +540,6 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (ccip_test_env_init(&s_env) < 0)
         return 1;
-    /* the gateway's front-door key is made by ccip_test_env_init with every
-     * service's (making it again here failed: "File exists") */
     char listen[64];
     s_port = s_free_port();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s_port);
