@@ -207,6 +207,8 @@ static void s_print_applications(const ProtobufCMessage *m, ctl_args *args)
                s->applicant_uscc, ctl_yuan_text(s->requested_fen, money, sizeof money), s->title);
     }
     printf("(%zu application%s)\n", r->n_applications, r->n_applications == 1 ? "" : "s");
+    if (r->next_after_id[0])
+        printf("(more: --after %s)\n", r->next_after_id);
 }
 
 static void s_print_document(const ProtobufCMessage *m, ctl_args *args)
@@ -630,6 +632,8 @@ static const ctl_arg A_APP_LIST[] = {
     CTL_STR("call", "call_id", 0),
     CTL_STR("org", "applicant_uscc", 0),
     CTL_ENUM("status", "status", &ccip__intake__application_status__descriptor, NULL, 0),
+    CTL_STR("after", "after_id", 0),
+    CTL_INT("limit", "limit", 0, 500, 0),
     {0}};
 
 /* ---- the table ---------------------------------------------------------------------- */
@@ -764,9 +768,9 @@ static const ctl_command S_COMMANDS[] = {
      .about = "  shows an application: content, facts, documents, and for staff its history; "
               "the\n"
               "  applicant sees its own status and timeline\n"},
-    {"application list", "[--call CALL_ID] [--org USCC] [--status STATUS]", A_APP_LIST,
-     "intake.application.list.v1", Q(list_applications), R(list_applications), s_print_applications,
-     .summary = "list applications",
+    {"application list", "[--call CALL_ID] [--org USCC] [--status STATUS] [--after ID] [--limit N]",
+     A_APP_LIST, "intake.application.list.v1", Q(list_applications), R(list_applications),
+     s_print_applications, .summary = "list applications",
      .about = "  lists applications, latest change first (an applicant sees only its own).\n"
               "  STATUS: DRAFT, SUBMITTED, ACCEPTED, RETURNED, REJECTED, WITHDRAWN\n"},
 };

@@ -16,6 +16,7 @@
 #include "ccip_keys.h"
 #include "ccip_log.h"
 #include "ccip_mdp.h"
+#include "ccip_metrics.h"
 #include "ccip_relay.h"
 #include "ccip_service_batch.h"
 #include "ccip_shutdown.h"
@@ -55,6 +56,13 @@ struct ccip_service {
     char conninfo[1024];
     int64_t started_us;
     int def_started; /* def->start returned 0: def->stop runs at shutdown */
+    /* metrics (ccip_service.h): the registry, its families, the server */
+    ccip_metrics *metrics;
+    ccip_metric *m_commands, *m_duration, *m_batch, *m_dbs, *m_unpublished, *m_relay_lag;
+    ccip_metric *m_published, *m_leader, *m_consumer_lag, *m_applied, *m_stalled;
+    ccip_metrics_server *metrics_server;
+    ccip_db *metrics_db;         /* the metrics thread's own connection */
+    ccip_client *metrics_client; /* and its own bus client (/readyz) */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -98,6 +106,9 @@ static const ccip_config_field s_base_fields[] = {
      NULL, "hours a command's stored reply answers a retry with the same command id"},
     {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
      "hours an outbox keeps published events for catch-up"},
+    {"metrics.listen", CCIP_CFG_STRING, BASE(metrics_listen), 0, 255, "", "CCIP_METRICS_LISTEN",
+     "host:port serving /metrics, /healthz and /readyz, e.g. 127.0.0.1:9101 (empty: none); "
+     "for the operators' network only"},
 };
 #define NBASE (sizeof s_base_fields / sizeof s_base_fields[0])
 
@@ -340,6 +351,24 @@ static int s_pack_command_reply(ccip_command *cmd, uint8_t **buf, size_t *len)
     return s_pack_reply(cmd->service, cmd, buf, len);
 }
 
+/* Counts an answered command and how long it took (t0: its receipt). The
+ * type label is the handler's: a type nobody serves is "unknown", so what a
+ * caller sends never makes a new series. */
+static void s_record(ccip_service *svc, const ccip_command_handler *h, Ccip__Status status,
+                     int64_t t0)
+{
+    char labels[CCIP_METRICS_LABELS_MAX];
+    const char *type = h ? h->type : "unknown";
+    ccip_metric_add(svc->m_commands,
+                    ccip_metrics_labels(labels, sizeof labels, "type", type, "status",
+                                        ccip_status_name(status), (const char *)NULL),
+                    1);
+    ccip_metric_observe(
+        svc->m_duration,
+        ccip_metrics_labels(labels, sizeof labels, "type", type, (const char *)NULL),
+        ccip_metrics_now_us() - t0);
+}
+
 static void s_send(s_thread *th, const ccip_request *req, ccip_command *cmd)
 {
     ccip_service *svc = th->svc;
@@ -399,6 +428,7 @@ static void s_handle(s_thread *th, const ccip_request *req)
 {
     ccip_service *svc = th->svc;
     const Ccip__Envelope *env = req->envelope;
+    int64_t t0 = ccip_metrics_now_us();
     ccip_command cmd = {.service = svc, .req = env};
     char actor_id[CCIP_KEY_PERSON_MAX + 16], actor_role[CCIP_KEY_ROLE_MAX];
     int known = s_actor(&cmd, req, actor_id, sizeof actor_id, actor_role, sizeof actor_role);
@@ -450,6 +480,7 @@ static void s_handle(s_thread *th, const ccip_request *req)
                               ccip_status_name(cmd.status), "reason", cmd.error);
             ccip_worker_reply(th->worker, req, reply, reply_len);
             free(reply);
+            s_record(svc, h, cmd.status, t0);
             ccip_command_reset_reply(&cmd);
             return;
         }
@@ -461,6 +492,7 @@ static void s_handle(s_thread *th, const ccip_request *req)
         ccip_log_info("command refused", "type", env->type, "peer", req->peer, "status",
                       ccip_status_name(cmd.status), "reason", cmd.error);
     s_send(th, req, &cmd);
+    s_record(svc, h, cmd.status, t0);
     ccip_command_reset_reply(&cmd);
 }
 
@@ -619,7 +651,10 @@ static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t
     cmd.checked_as = h->request; /* an empty payload: no string to check */
     uint8_t *reply = NULL;
     size_t len = 0;
-    if (ccip_batcher_run(svc->batcher, &cmd, h, &reply, &len) < 0 || cmd.status != CCIP__STATUS__OK)
+    int64_t t0 = ccip_metrics_now_us();
+    int rc = ccip_batcher_run(svc->batcher, &cmd, h, &reply, &len);
+    s_record(svc, h, cmd.status, t0);
+    if (rc < 0 || cmd.status != CCIP__STATUS__OK)
         ccip_log_warn("a scheduled command did not succeed; it runs again next period", "type",
                       sch->type, "status", ccip_status_name(cmd.status), "reason",
                       cmd.error[0] ? cmd.error : "out of memory");
@@ -644,6 +679,147 @@ static void s_run_schedules(ccip_service *svc, int64_t *next)
         s_run_scheduled(svc, sch, now / every * every);
         next[i] = (now / every + 1) * every;
     }
+}
+
+/* ---- metrics ----------------------------------------------------------- */
+
+#define READY_TIMEOUT_MS 1000 /* how long /readyz waits for the database or the bus */
+
+static const ccip_db_stmt S_RELAY_LAG = {
+    "ccip_metrics_relay_lag",
+    "SELECT count(*), coalesce((extract(epoch FROM now() - min(created_at)) * 1000000)::bigint, 0) "
+    "FROM outbox WHERE position IS NULL"};
+
+/* The registry and the families every service has. Returns 0 or -1. */
+static int s_metrics_new(ccip_service *svc)
+{
+    ccip_metrics *m = svc->metrics = ccip_metrics_new();
+    if (!m)
+        return -1;
+    svc->m_commands =
+        ccip_metrics_counter(m, "ccip_commands_total", "commands answered, by type and status");
+    svc->m_duration = ccip_metrics_histogram(
+        m, "ccip_command_duration_seconds", "from a command's receipt to its answer, by type",
+        ccip_metrics_latency_us, ccip_metrics_latency_n, 1000000);
+    svc->m_batch =
+        ccip_metrics_histogram(m, "ccip_batch_size", "commands run in one batch (one transaction)",
+                               ccip_batch_size_bounds, CCIP_BATCH_SIZE_BOUNDS, 1);
+    svc->m_dbs = ccip_metrics_gauge(m, "ccip_db_connections",
+                                    "the command slots' database connections, by state", 1);
+    svc->m_unpublished =
+        ccip_metrics_gauge(m, "ccip_relay_unpublished_events",
+                           "events in the outbox the relay has not numbered yet", 1);
+    svc->m_relay_lag =
+        ccip_metrics_gauge(m, "ccip_relay_lag_seconds",
+                           "age of the oldest event the relay has not numbered yet", 1000000);
+    svc->m_published = ccip_metrics_counter(m, "ccip_relay_published_total",
+                                            "events this replica's relay published");
+    svc->m_leader = ccip_metrics_gauge(m, "ccip_relay_leader",
+                                       "1 while this replica's relay is the one that publishes", 1);
+    svc->m_consumer_lag = ccip_metrics_gauge(
+        m, "ccip_consumer_lag_events",
+        "the producer's head as last seen minus the position applied, by producer", 1);
+    svc->m_applied = ccip_metrics_counter(m, "ccip_consumer_applied_total",
+                                          "events this replica applied, by producer");
+    svc->m_stalled =
+        ccip_metrics_gauge(m, "ccip_consumer_stalled",
+                           "1 when the producer no longer holds the events this consumer needs", 1);
+    return 0;
+}
+
+/* The metrics thread's connection, made (or mended) on first use. */
+static ccip_db *s_metrics_db(ccip_service *svc)
+{
+    char err[300];
+    if (!svc->metrics_db && !(svc->metrics_db = ccip_db_new(svc->conninfo, err, sizeof err)))
+        return NULL;
+    return ccip_db_ensure(svc->metrics_db, READY_TIMEOUT_MS) == 0 ? svc->metrics_db : NULL;
+}
+
+/* Refreshes the gauges that are read, not recorded (on the metrics thread). */
+static void s_metrics_collect(void *arg)
+{
+    ccip_service *svc = arg;
+    char labels[CCIP_METRICS_LABELS_MAX];
+    ccip_batcher_stats bs;
+    ccip_batcher_stats_get(svc->batcher, &bs);
+    int64_t sum = (int64_t)bs.commands;
+    ccip_metric_set_histogram(svc->m_batch, "", bs.by_size, CCIP_BATCH_SIZE_BOUNDS + 1, sum);
+    ccip_metric_set(svc->m_dbs, ccip_metrics_labels(labels, sizeof labels, "state", "busy", NULL),
+                    (int64_t)bs.busy);
+    ccip_metric_set(svc->m_dbs, ccip_metrics_labels(labels, sizeof labels, "state", "idle", NULL),
+                    (int64_t)(bs.connections - bs.busy));
+    if (svc->relay) {
+        ccip_relay_stats rs;
+        ccip_relay_stats_get(svc->relay, &rs);
+        ccip_metric_set(svc->m_published, "", (int64_t)rs.published);
+        ccip_metric_set(svc->m_leader, "", rs.leader);
+    }
+    ccip_db *db = s_metrics_db(svc);
+    PGresult *res = NULL;
+    if (db && ccip_db_exec(db, &S_RELAY_LAG, 0, NULL, NULL, NULL, &res) == CCIP_DB_OK &&
+        PQntuples(res) == 1) {
+        ccip_metric_set(svc->m_unpublished, "", ccip_db_cell_i64(res, 0, 0));
+        ccip_metric_set(svc->m_relay_lag, "", ccip_db_cell_i64(res, 0, 1));
+    }
+    PQclear(res);
+    for (size_t i = 0; svc->consumers && i < svc->def->nsubscriptions; i++) {
+        if (!svc->consumers[i])
+            continue;
+        ccip_consumer_stats cs;
+        ccip_consumer_stats_get(svc->consumers[i], &cs);
+        ccip_metrics_labels(labels, sizeof labels, "producer", svc->def->subscriptions[i].producer,
+                            NULL);
+        ccip_metric_set(svc->m_consumer_lag, labels,
+                        cs.known_head > cs.cursor ? (int64_t)(cs.known_head - cs.cursor) : 0);
+        ccip_metric_set(svc->m_applied, labels, (int64_t)cs.applied);
+        ccip_metric_set(svc->m_stalled, labels, cs.stalled);
+    }
+}
+
+/* /readyz: the database answers on the metrics thread's connection, and a
+ * ping through the bus reaches a replica of this service. */
+static int s_metrics_ready(void *arg, char *why, size_t whylen)
+{
+    ccip_service *svc = arg;
+    ccip_db *db = s_metrics_db(svc);
+    if (!db || ccip_db_command(db, "SELECT 1") != CCIP_DB_OK) {
+        snprintf(why, whylen, "the database does not answer: %s",
+                 db ? ccip_db_error(db) : "no connection");
+        return -1;
+    }
+    char err[300];
+    ccip_sock_opts so = {.keys = &svc->keys,
+                         .server_public = svc->server_key,
+                         .max_message_bytes = svc->base->max_message_bytes};
+    if (!svc->metrics_client &&
+        !(svc->metrics_client =
+              ccip_client_new(svc->ctx, svc->base->bus_command_endpoint, &so, err, sizeof err))) {
+        snprintf(why, whylen, "could not reach the bus: %s", err);
+        return -1;
+    }
+    char id[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(id);
+    Ccip__PingRequest ping = CCIP__PING_REQUEST__INIT;
+    uint8_t buf[16];
+    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
+    env.id = id;
+    env.type = "ccip.ping.v1";
+    env.source_service = (char *)svc->def->name;
+    env.payload.data = buf;
+    env.payload.len = protobuf_c_message_pack(&ping.base, buf);
+    Ccip__Envelope *r = ccip_client_call(svc->metrics_client, svc->def->name, &env,
+                                         READY_TIMEOUT_MS, 1, err, sizeof err);
+    int ok = r && r->status == CCIP__STATUS__OK;
+    if (!ok)
+        snprintf(why, whylen, "the bus does not answer: %s", r ? r->error : err);
+    ccip_envelope_free(&r);
+    return ok ? 0 : -1;
+}
+
+struct ccip_metrics *ccip_service_metrics(const ccip_service *svc)
+{
+    return svc ? svc->metrics : NULL;
 }
 
 static int s_start(ccip_service *svc, char *err, size_t errlen)
@@ -679,6 +855,10 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         ccip_migrate_run(svc->db, def->name, def->name, def->migrations,
                          s_count_migrations(def->migrations), &mr, err, errlen) < 0)
         return -1;
+    if (s_metrics_new(svc) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
     svc->def_started = 1;
@@ -757,11 +937,24 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         }
         svc->threads[i].started = 1;
     }
+    if (b->metrics_listen[0] && !(svc->metrics_server = ccip_metrics_server_start(
+                                      svc->metrics, b->metrics_listen, s_metrics_collect,
+                                      s_metrics_ready, svc, err, errlen)))
+        return -1;
+    if (svc->metrics_server) {
+        char mport[16];
+        snprintf(mport, sizeof mport, "%d", ccip_metrics_server_port(svc->metrics_server));
+        ccip_log_info("serving metrics", "listen", b->metrics_listen, "port", mport);
+    }
     return 0;
 }
 
 static void s_stop(ccip_service *svc)
 {
+    /* first: its thread reads the relay, consumers and batcher freed below */
+    ccip_metrics_server_stop(&svc->metrics_server);
+    ccip_client_destroy(&svc->metrics_client);
+    ccip_db_destroy(&svc->metrics_db);
     ccip_shutdown_request(); /* stops the worker threads after their command in hand */
     for (size_t i = 0; svc->threads && i < svc->nthreads; i++) {
         if (svc->threads[i].started)
@@ -789,6 +982,7 @@ static void s_stop(ccip_service *svc)
     if (svc->ctx)
         zmq_ctx_term(svc->ctx);
     ccip_db_destroy(&svc->db);
+    ccip_metrics_destroy(&svc->metrics);
 }
 
 const void *ccip_service_config_get(const ccip_service *svc)

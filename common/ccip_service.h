@@ -22,7 +22,22 @@
  *             and no second effect, and is answered only after that
  *             transaction committed;
  *  shutdown   on SIGTERM finishes the command in hand, leaves the bus,
- *             stops the threads and exits 0 within a few seconds.
+ *             stops the threads and exits 0 within a few seconds;
+ *  metrics    with `metrics.listen` set (e.g. 127.0.0.1:9101), a thread
+ *             serves /healthz (alive), /readyz (its database and the bus
+ *             answer) and /metrics in Prometheus text (ccip_metrics.h):
+ *               ccip_commands_total{type,status}       commands answered
+ *               ccip_command_duration_seconds{type}    receipt to answer
+ *               ccip_batch_size                        commands per batch
+ *               ccip_db_connections{state}             busy / idle
+ *               ccip_relay_unpublished_events, ccip_relay_lag_seconds
+ *                                                      outbox rows not yet
+ *                                                      numbered, the oldest's age
+ *               ccip_relay_published_total, ccip_relay_leader
+ *               ccip_consumer_lag_events{producer}     the producer's head
+ *                                                      minus what is applied
+ *               ccip_consumer_applied_total{producer}, ccip_consumer_stalled{producer}
+ *             and what the service records itself (ccip_service_metrics).
  *
  * Before a handler runs, every command is checked: its deadline, its type,
  * its command id (not in the scheduled runs' namespace, at most
@@ -74,6 +89,7 @@ typedef struct {
     int64_t batch_wait_us;           /* how long a batch waits for more commands */
     int64_t retention_hours;         /* how long the outbox keeps published events */
     int64_t command_retention_hours; /* how long stored replies answer retried commands */
+    char *metrics_listen;            /* host:port of /metrics, /healthz, /readyz; "" = none */
 } ccip_service_config;
 
 /* Command ids that start with this are the service's own scheduled runs:
@@ -157,6 +173,11 @@ const void *ccip_service_config_get(const ccip_service *svc);
 
 /* The service's name, which is also its schema and its name on the bus. */
 const char *ccip_service_name(const ccip_service *svc);
+
+/* The service's metrics registry (borrowed; it lives as long as the
+ * service), for families of the service's own (the gateway's requests).
+ * Exists whether or not metrics.listen is set. */
+struct ccip_metrics *ccip_service_metrics(const ccip_service *svc);
 
 /* The libpq conninfo the service's own connections use (its role, its
  * schema first on search_path), for a thread of the service that needs a

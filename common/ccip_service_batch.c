@@ -48,7 +48,10 @@ struct ccip_batcher {
     ccip_batch_pack_fn pack; /* packs a reply */
     uint64_t commands;       /* commands run */
     uint64_t batches;        /* batches run */
+    uint64_t by_size[CCIP_BATCH_SIZE_BOUNDS + 1]; /* batches per size bucket */
 };
+
+const int64_t ccip_batch_size_bounds[CCIP_BATCH_SIZE_BOUNDS] = {1, 2, 4, 8, 16, 32, 64};
 
 ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, int64_t wait_us,
                                const char *schema, ccip_batch_pack_fn pack)
@@ -104,6 +107,20 @@ void ccip_batcher_counts(ccip_batcher *b, uint64_t *commands, uint64_t *batches)
     pthread_mutex_lock(&b->mu);
     *commands = b->commands;
     *batches = b->batches;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void ccip_batcher_stats_get(ccip_batcher *b, ccip_batcher_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    out->commands = b->commands;
+    out->batches = b->batches;
+    memcpy(out->by_size, b->by_size, sizeof out->by_size);
+    out->connections = b->ndbs;
+    out->busy = b->ndbs - b->nidle;
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -827,6 +844,10 @@ int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_hand
         b->idle[b->nidle++] = db;
         b->commands += n;
         b->batches++;
+        size_t bucket = 0;
+        while (bucket < CCIP_BATCH_SIZE_BOUNDS && (int64_t)n > ccip_batch_size_bounds[bucket])
+            bucket++;
+        b->by_size[bucket]++;
         /* Whoever waits first now leads the next batch. */
         if (b->head)
             pthread_cond_signal(&b->head->cond);

@@ -86,4 +86,21 @@ int ccip_batch_keep_event(ccip_command *cmd, const ccip_outbox_event *ev, char *
 /* Commands run and batches committed since start (tests, logs). */
 void ccip_batcher_counts(ccip_batcher *batcher, uint64_t *commands, uint64_t *batches);
 
+/* Batch sizes are counted in buckets of at most 1, 2, 4, ... 64 commands
+ * (the upper limits, ccip_batch_size_bounds) and a last one for more. */
+#define CCIP_BATCH_SIZE_BOUNDS 7
+extern const int64_t ccip_batch_size_bounds[CCIP_BATCH_SIZE_BOUNDS];
+
+/* What the batcher did and holds now, for the service's metrics. */
+typedef struct {
+    uint64_t commands;                            /* commands run */
+    uint64_t batches;                             /* batches run */
+    uint64_t by_size[CCIP_BATCH_SIZE_BOUNDS + 1]; /* batches per size bucket */
+    size_t connections;                           /* database connections */
+    size_t busy;                                  /* of which a batch is using now */
+} ccip_batcher_stats;
+
+/* Copies the batcher's stats (thread-safe); zeros when batcher is NULL. */
+void ccip_batcher_stats_get(ccip_batcher *batcher, ccip_batcher_stats *out);
+
 #endif

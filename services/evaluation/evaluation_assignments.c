@@ -588,6 +588,11 @@ static int s_take(s_plan *p, const s_choice *ch, int is_agency, int64_t due_us)
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, p->c->id, cmd->actor.id, cmd->actor.role, "assigned",
                                  detail);
+    /* An agency reads the application from now on; an expert once it
+     * declared no conflict (evaluation_reviews.c). */
+    if (rc == 0 && is_agency)
+        rc = evaluation_assignment_event(cmd, p->c, CCIP__EVALUATION__SUBJECT_KIND__AGENCY, task,
+                                         id, 1, NULL);
     if (rc == 0)
         rc = evaluation_task_publish(cmd,
                                      is_agency ? CCIP__EVALUATION__SUBJECT_KIND__AGENCY
@@ -769,9 +774,25 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
     return rc;
 }
 
-int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
-                            const char *task_id, const char *subject_id, const char *status,
-                            const char *reason)
+int evaluation_assignment_event(ccip_command *cmd, const evaluation_case_row *c,
+                                Ccip__Evaluation__SubjectKind kind, const char *task_id,
+                                const char *subject_id, int started, const char *reason)
+{
+    Ccip__Evaluation__AssignmentChanged ev = CCIP__EVALUATION__ASSIGNMENT_CHANGED__INIT;
+    ev.case_id = (char *)c->id;
+    ev.application_id = (char *)c->application_id;
+    ev.task_id = (char *)task_id;
+    ev.kind = kind;
+    ev.subject_id = (char *)subject_id;
+    ev.reason = started ? "" : (char *)reason;
+    return ccip_command_emit(
+        cmd, started ? "evaluation.assignment.started.v1" : "evaluation.assignment.ended.v1",
+        "application", c->application_id, &ev.base);
+}
+
+int evaluation_task_release(ccip_command *cmd, const evaluation_case_row *c,
+                            Ccip__Evaluation__SubjectKind kind, const char *task_id,
+                            const char *subject_id, const char *status, const char *reason)
 {
     int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     const char *v[] = {task_id, status, reason};
@@ -784,6 +805,8 @@ int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kin
     if (rc == 0 && closed)
         rc = ccip_db_exec(cmd->db, is_agency ? &S_AGENCY_RELEASE : &S_EXPERT_RELEASE, 1,
                           &subject_id, NULL, NULL, NULL);
+    if (rc == 0 && closed)
+        rc = evaluation_assignment_event(cmd, c, kind, task_id, subject_id, 0, reason);
     if (rc == 0 && closed)
         rc = evaluation_task_publish(cmd, kind, task_id, "evaluation.task.ended.v1");
     return rc;
@@ -825,7 +848,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
                                  "%s %s has already %s on case %s; a finished task cannot be %s",
                                  word, subject_id, is_agency ? "filed its report" : "submitted",
                                  c->id, by_subject ? "declined" : "reassigned");
-    rc = evaluation_task_release(cmd, kind, task, subject_id, status, reason);
+    rc = evaluation_task_release(cmd, c, kind, task, subject_id, status, reason);
     char detail[EVALUATION_REASON_MAX + 64];
     snprintf(detail, sizeof detail, "%s %s: %s", word, subject_id, reason);
     if (rc == 0)

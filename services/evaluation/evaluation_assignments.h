@@ -43,13 +43,22 @@ int evaluation_assignment_decline(ccip_command *cmd, ccip_arena *a, void *reques
 int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
                              Ccip__Evaluation__AssignReply *reply);
 
-/* Ends an open task: review or investigation `task_id` of `subject_id`
- * gets `status` (TASK_DECLINED, TASK_REASSIGNED) and the reason, the
- * subject's load goes down by one and evaluation.task.ended.v1 is
- * published (nothing, when the task was not open). Returns 0, CCIP_REPLIED
- * or a ccip_db_rc. */
-int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
-                            const char *task_id, const char *subject_id, const char *status,
-                            const char *reason);
+/* Ends an open task of case c: review or investigation `task_id` of
+ * `subject_id` gets `status` (TASK_DECLINED, TASK_REASSIGNED) and the
+ * reason, the subject's load goes down by one, evaluation.task.ended.v1 is
+ * published and evaluation.assignment.ended.v1 says it may no longer read
+ * the application (neither event when the task was not open). Returns 0,
+ * CCIP_REPLIED (an event could not be made) or a ccip_db_rc. */
+int evaluation_task_release(ccip_command *cmd, const evaluation_case_row *c,
+                            Ccip__Evaluation__SubjectKind kind, const char *task_id,
+                            const char *subject_id, const char *status, const char *reason);
+
+/* Publishes evaluation.assignment.started.v1 (started: the subject may now
+ * read the application of case c, task `task_id`) or .ended.v1 (with the
+ * reason), about the application. Returns what ccip_command_emit
+ * returns. */
+int evaluation_assignment_event(ccip_command *cmd, const evaluation_case_row *c,
+                                Ccip__Evaluation__SubjectKind kind, const char *task_id,
+                                const char *subject_id, int started, const char *reason);
 
 #endif

@@ -43,11 +43,11 @@ static const ccip_db_stmt S_RETURN = {
 static const ccip_db_stmt S_SUPERSEDE_INVESTIGATION = {
     "evaluation_supersede_investigation",
     "UPDATE investigation SET status = 'TASK_SUPERSEDED', closed_at = now(), close_reason = $2 "
-    "WHERE case_id = $1::uuid AND status = 'TASK_DONE'"};
+    "WHERE case_id = $1::uuid AND status = 'TASK_DONE' RETURNING id, agency_id"};
 static const ccip_db_stmt S_SUPERSEDE_REVIEWS = {
     "evaluation_supersede_reviews",
     "UPDATE review SET status = 'TASK_SUPERSEDED', closed_at = now(), close_reason = $2 "
-    "WHERE case_id = $1::uuid AND status = 'TASK_DONE'"};
+    "WHERE case_id = $1::uuid AND status = 'TASK_DONE' RETURNING id, expert_id"};
 
 /* Appends "; item" (or "item") to out. */
 static void s_add(char *out, size_t len, int *missing, const char *item)
@@ -220,6 +220,21 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
     return rc;
 }
 
+/* Supersedes the done tasks of case c that st names (v: case id, reason);
+ * their subjects no longer read the application (a new round assigns
+ * afresh). */
+static int s_supersede(ccip_command *cmd, const evaluation_case_row *c, const ccip_db_stmt *st,
+                       Ccip__Evaluation__SubjectKind kind, const char *const v[2])
+{
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, st, 2, v, NULL, NULL, &res);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+        rc = evaluation_assignment_event(cmd, c, kind, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                         0, v[1]);
+    PQclear(res);
+    return rc;
+}
+
 /* RETURNED: a new round, the named steps superseded and refilled. */
 static int s_return(ccip_command *cmd, evaluation_case_row *c, Ccip__Evaluation__ReturnTo to,
                     const char *reasons)
@@ -234,9 +249,10 @@ static int s_return(ccip_command *cmd, evaluation_case_row *c, Ccip__Evaluation_
     const char *rv[] = {c->id, review ? "true" : "false"};
     int rc = ccip_db_exec(cmd->db, &S_RETURN, 2, rv, NULL, NULL, NULL);
     if (rc == 0 && investigation)
-        rc = ccip_db_exec(cmd->db, &S_SUPERSEDE_INVESTIGATION, 2, v, NULL, NULL, NULL);
+        rc = s_supersede(cmd, c, &S_SUPERSEDE_INVESTIGATION, CCIP__EVALUATION__SUBJECT_KIND__AGENCY,
+                         v);
     if (rc == 0 && review)
-        rc = ccip_db_exec(cmd->db, &S_SUPERSEDE_REVIEWS, 2, v, NULL, NULL, NULL);
+        rc = s_supersede(cmd, c, &S_SUPERSEDE_REVIEWS, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, v);
     if (rc != 0)
         return rc;
     /* Read the case again: new round and status, then fill the seats. */

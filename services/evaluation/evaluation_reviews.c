@@ -132,6 +132,10 @@ int evaluation_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
             if (rc == 0)
                 rc = evaluation_case_log(cmd->db, c.id, cmd->actor.id, cmd->actor.role,
                                          "declared no conflict", detail);
+            /* not conflicted: from now on it reads the application */
+            if (rc == 0)
+                rc = evaluation_assignment_event(cmd, &c, CCIP__EVALUATION__SUBJECT_KIND__EXPERT,
+                                                 review, me, 1, NULL);
         }
         if (rc == 0)
             rc = s_reply(cmd, c.id, review, 0);
@@ -144,7 +148,7 @@ int evaluation_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
     rc = ccip_db_exec(cmd->db, &S_DECLARE_CONFLICT, 3, cv, NULL, NULL, NULL);
     snprintf(detail, sizeof detail, "declared a conflict with the applicant: %s", rq->statement);
     if (rc == 0)
-        rc = evaluation_task_release(cmd, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review, me,
+        rc = evaluation_task_release(cmd, &c, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review, me,
                                      EVALUATION_TASK_DECLINED, detail);
     snprintf(detail, sizeof detail, "expert %s: %s", me, rq->statement);
     if (rc == 0)

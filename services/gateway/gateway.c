@@ -176,6 +176,11 @@ const char *gateway_instance(const gateway_runtime *rt)
     return rt->cfg->base.instance;
 }
 
+struct ccip_metrics *gateway_metrics(const gateway_runtime *rt)
+{
+    return rt->svc ? ccip_service_metrics(rt->svc) : NULL;
+}
+
 /* The calling thread's client with the given key pair, made on first use
  * and kept in *tl until the runtime changes. */
 static ccip_client *s_thread_client(gateway_runtime *rt, const ccip_keypair *keys, ccip_client **tl,

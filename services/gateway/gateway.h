@@ -104,4 +104,8 @@ const char *gateway_conninfo(const gateway_runtime *rt);
 /* The bus client side's identity: source_instance for envelopes. */
 const char *gateway_instance(const gateway_runtime *rt);
 
+/* The service's metrics registry (ccip_service_metrics), where the HTTP
+ * front counts its requests; NULL when run without a service (tests). */
+struct ccip_metrics *gateway_metrics(const gateway_runtime *rt);
+
 #endif

@@ -15,6 +15,7 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
+#include "ccip_metrics.h"
 #include "ccip_pbjson.h"
 #include "ccip_validate.h"
 #include "gateway_openapi.h"
@@ -36,6 +37,8 @@ struct gateway_http {
     char *tls_key;
     int port;
     gateway_session_cache *sessions; /* recent lookups (gateway_session_cache.h) */
+    ccip_metric *m_requests;         /* ccip_http_requests_total{route,method,status} */
+    ccip_metric *m_duration;         /* ccip_http_request_duration_seconds{route} */
 };
 
 struct gateway_request {
@@ -47,6 +50,7 @@ struct gateway_request {
     char client[64];
     char id[CCIP_UUID_STRLEN + 1];
     int64_t started_ms;
+    int64_t started_us; /* for the latency histogram */
     /* what the request is for, found from the first call on */
     const gateway_self_endpoint *endpoint;
     const gateway_route_info *route;
@@ -921,6 +925,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         rq->rt = http->rt;
         rq->http = http;
         rq->started_ms = ccip_mono_ms();
+        rq->started_us = ccip_metrics_now_us();
         ccip_uuid_v7(rq->id);
         snprintf(rq->method, sizeof rq->method, "%s", method);
         snprintf(rq->path, sizeof rq->path, "%s", url);
@@ -1025,14 +1030,55 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
     return s_queue(rq);
 }
 
+/* The route label of a request: its route's or endpoint's template, one of
+ * the gateway's own paths, or "unmatched": never the path as sent (which
+ * would make a series per application id). */
+static const char *s_route_label(const gateway_request *rq)
+{
+    if (rq->route)
+        return rq->route->route->path;
+    if (rq->endpoint)
+        return rq->endpoint->path;
+    static const char *const own[] = {"/healthz", "/readyz", "/api/v1/openapi.json"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(rq->path, own[i]) == 0)
+            return own[i];
+    return "unmatched";
+}
+
+/* Counts a request that was answered, and how long it took. */
+static void s_count(gateway_http *http, const gateway_request *rq)
+{
+    if (!http || !http->m_requests)
+        return;
+    static const char *const methods[] = {"GET",    "POST", "PUT",    "PATCH",
+                                          "DELETE", "HEAD", "OPTIONS"};
+    const char *method = "other";
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(rq->method, methods[i]) == 0)
+            method = methods[i];
+    char status[8], labels[CCIP_METRICS_LABELS_MAX];
+    snprintf(status, sizeof status, "%u", rq->resp.status);
+    const char *route = s_route_label(rq);
+    ccip_metric_add(http->m_requests,
+                    ccip_metrics_labels(labels, sizeof labels, "route", route, "method", method,
+                                        "status", status, (const char *)NULL),
+                    1);
+    ccip_metric_observe(
+        http->m_duration,
+        ccip_metrics_labels(labels, sizeof labels, "route", route, (const char *)NULL),
+        ccip_metrics_now_us() - rq->started_us);
+}
+
 static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     gateway_request *rq = *con_cls;
     if (!rq)
         return;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        s_count(cls, rq);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && ccip_log_enabled(CCIP_LOG_INFO)) {
         char t[16];
         snprintf(t, sizeof t, "%d", (int)toe);
@@ -1163,6 +1209,13 @@ gateway_http *gateway_http_start(gateway_runtime *rt, char *err, size_t errlen)
         return NULL;
     }
     http->rt = rt;
+    ccip_metrics *m = gateway_metrics(rt);
+    http->m_requests = ccip_metrics_counter(m, "ccip_http_requests_total",
+                                            "HTTP requests answered, by route, method and status");
+    http->m_duration =
+        ccip_metrics_histogram(m, "ccip_http_request_duration_seconds",
+                               "from a request's first byte to its answer, by route",
+                               ccip_metrics_latency_us, ccip_metrics_latency_n, 1000000);
     if (!(http->sessions =
               gateway_session_cache_new(SESSION_SLOTS, cfg->session_cache_ms * 1000))) {
         snprintf(err, errlen, "out of memory");
@@ -1185,7 +1238,7 @@ gateway_http *gateway_http_start(gateway_runtime *rt, char *err, size_t errlen)
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->http_threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->request_timeout_s, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT, NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s_completed, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s_completed, http},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, http->tls_cert},
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, http->tls_key},
         {MHD_OPTION_END, 0, NULL},

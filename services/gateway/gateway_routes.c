@@ -9,11 +9,13 @@
 #include "ccip_id.h"
 #include "ccip_log.h"
 #include "evaluation.h"
+#include "followup.h"
 #include "funding.h"
 #include "gateway_bindings.h"
 #include "gateway_crypto.h"
 #include "intake.h"
 #include "ip.h"
+#include "notify.h"
 #include "stats.h"
 
 /* ---- THE route table ------------------------------------------------------------
@@ -181,6 +183,47 @@ static const gateway_route s_routes[] = {
     {"GET", "/api/v1/stats/releases/{quarter}", "stats.release.get.v1", PUB},
     {"POST", "/api/v1/stats/releases", "stats.release.publish.v1", 0},
 
+    /* ---- followup (literal paths before the {id} ones: the first match wins) ---- */
+    {"GET", "/api/v1/followup/tasks", "followup.task.list.v1", 0},
+    {"GET", "/api/v1/followup/tasks/board", "followup.task.board.v1", 0},
+    {"GET", "/api/v1/followup/tasks/{task_id}", "followup.task.get.v1", 0},
+    {"GET", "/api/v1/followup/attachments/{attachment_id}", "followup.task.attachment.get.v1", 0},
+    {"POST", "/api/v1/followup/tasks", "followup.task.create.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/acknowledge", "followup.task.acknowledge.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/progress", "followup.task.report_progress.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/extension", "followup.task.request_extension.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/extension/grant", "followup.task.grant_extension.v1",
+     0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/extension/refuse",
+     "followup.task.refuse_extension.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/completion", "followup.task.report_completion.v1",
+     0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/accept", "followup.task.accept.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/return", "followup.task.return.v1", 0},
+    {"POST", "/api/v1/followup/tasks/{task_id}/close", "followup.task.close.v1", 0},
+    {"POST", "/api/v1/followup/digest", "followup.task.publish_digest.v1", 0},
+    {"POST", "/api/v1/followup/sweep", "followup.sweep.run.v1", 0},
+    {"GET", "/api/v1/followup/projects", "followup.project.list.v1", 0},
+    {"GET", "/api/v1/followup/projects/board", "followup.project.board.v1", 0},
+    {"GET", "/api/v1/followup/projects/{project_id}", "followup.project.get.v1", 0},
+    {"POST", "/api/v1/followup/projects", "followup.project.register.v1", 0},
+    {"POST", "/api/v1/followup/projects/{project_id}/milestones",
+     "followup.project.add_milestone.v1", 0},
+    {"POST", "/api/v1/followup/projects/{project_id}/reports", "followup.project.file_report.v1",
+     0},
+    {"POST", "/api/v1/followup/projects/{project_id}/close", "followup.project.close.v1", 0},
+
+    /* ---- notify (a caller's own inbox: the actor the session acts as) ---- */
+    {"GET", "/api/v1/notify/inbox", "notify.inbox.list.v1", 0},
+    {"GET", "/api/v1/notify/inbox/count", "notify.inbox.count.v1", 0},
+    {"GET", "/api/v1/notify/inbox/checksum", "notify.inbox.checksum.v1", 0},
+    {"GET", "/api/v1/notify/inbox/{item_id}", "notify.inbox.get.v1", 0},
+    {"POST", "/api/v1/notify/inbox/rebuild", "notify.inbox.rebuild.v1", 0},
+    {"GET", "/api/v1/notify/preferences/{login}", "notify.preferences.get.v1", 0},
+    {"POST", "/api/v1/notify/preferences/{login}", "notify.preferences.set.v1", 0},
+    {"GET", "/api/v1/notify/deliveries", "notify.delivery.list.v1", 0},
+    {"POST", "/api/v1/notify/deliveries/{delivery_id}/resend", "notify.delivery.resend.v1", 0},
+
     /* ---- gateway (accounts, through the bus like any service) ---- */
     {"GET", "/api/v1/gateway/accounts", "gateway.account.list.v1", 0},
     {"GET", "/api/v1/gateway/accounts/{account_id}", "gateway.account.get.v1", 0},
@@ -205,7 +248,8 @@ static const gateway_route s_routes[] = {
 static gateway_route_info s_info[NROUTES];
 
 static const ccip_service_def *const s_services[] = {&intake_def, &evaluation_def, &funding_def,
-                                                     &ip_def,     &stats_def,      &gateway_def};
+                                                     &ip_def,     &stats_def,      &followup_def,
+                                                     &notify_def, &gateway_def};
 
 const ccip_service_def *gateway_service_def(const char *service)
 {

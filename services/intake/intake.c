@@ -7,6 +7,7 @@
 #include "intake_calls.h"
 #include "intake_documents.h"
 #include "intake_filing.h"
+#include "intake_readers.h"
 #include "intake_validate.h"
 #include "intake_view.h"
 
@@ -16,6 +17,8 @@ const char *const intake_roles_staff[] = {"staff", "admin", NULL};
 const char *const intake_roles_applicant[] = {"applicant", NULL};
 const char *const intake_roles_register[] = {"staff", "admin", "applicant", NULL};
 const char *const intake_roles_readers[] = {"staff", "admin", "applicant", "service", NULL};
+const char *const intake_roles_file_readers[] = {"staff",  "admin",  "applicant", "service",
+                                                 "expert", "agency", NULL};
 
 /* Each command: type, mutating, roles, handler, batch handler, request, reply. */
 static const ccip_command_handler s_commands[] = {
@@ -57,11 +60,11 @@ static const ccip_command_handler s_commands[] = {
      CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
     {"intake.application.reject.v1", 1, intake_roles_staff, intake_application_act, NULL,
      CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
-    {"intake.application.get.v1", 0, intake_roles_readers, intake_application_get, NULL,
+    {"intake.application.get.v1", 0, intake_roles_file_readers, intake_application_get, NULL,
      CCIP_MSG(intake, get_application_request), CCIP_MSG(intake, application_reply)},
     {"intake.application.list.v1", 0, intake_roles_readers, intake_application_list, NULL,
      CCIP_MSG(intake, list_applications_request), CCIP_MSG(intake, list_applications_reply)},
-    {"intake.document.get.v1", 0, intake_roles_readers, intake_document_get, NULL,
+    {"intake.document.get.v1", 0, intake_roles_file_readers, intake_document_get, NULL,
      CCIP_MSG(intake, get_document_request), CCIP_MSG(intake, document_content_reply)},
 };
 
@@ -71,8 +74,10 @@ static const ccip_consumer_handler s_evaluation[] = {
     {"evaluation.review.started.v1", intake_view_apply},
     {"evaluation.investigation.scheduled.v1", intake_view_apply},
     {"evaluation.review.completed.v1", intake_view_apply},
-    {"evaluation.application.approved.v1", intake_view_apply},
-    {"evaluation.application.declined.v1", intake_view_apply},
+    {"evaluation.application.approved.v1", intake_readers_decided},
+    {"evaluation.application.declined.v1", intake_readers_decided},
+    {"evaluation.assignment.started.v1", intake_readers_apply},
+    {"evaluation.assignment.ended.v1", intake_readers_apply},
 };
 
 static const ccip_consumer_handler s_funding[] = {
@@ -152,7 +157,9 @@ int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const
     if (rc != 0)
         return rc;
     if (!own[0]) {
-        if (staff_may)
+        /* an expert or agency reads one application at a time
+         * (intake_application_row checks which): never by organisation */
+        if (staff_may && !intake_reader_role(cmd))
             return 0;
         return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
                                  "role \"%s\" may not act on %s; only the applicant organisation's "

@@ -18,13 +18,17 @@
  *   intake_history.c       the append-only transition history
  *   intake_view.c          the applicant's status and timeline, fed by intake's
  *                          transitions and by evaluation's and funding's events
+ *   intake_readers.c       the experts and agencies that may read an application,
+ *                          fed by evaluation's assignment events
  *   intake_validate.c      checks of payloads (pure, unit-tested)
  *
  * Who may do what: staff (and admin) open and close calls, verify
  * organisations, accept, return and reject; an applicant acts for one
  * organisation, named by its trusted actor id "org:<unified social credit
  * code>", and may only draft, edit, submit and withdraw that organisation's
- * applications; other services (role "service") may only read.
+ * applications; other services (role "service") may only read; an expert or
+ * agency reads the application (and its documents) of a case evaluation
+ * assigned it to, while it is (intake_readers.c).
  *
  * Handlers keep no state between commands and may run on any thread.
  */
@@ -64,6 +68,8 @@ extern const char *const intake_roles_staff[];     /* staff, admin */
 extern const char *const intake_roles_applicant[]; /* applicant */
 extern const char *const intake_roles_register[];  /* staff, admin, applicant */
 extern const char *const intake_roles_readers[];   /* staff, admin, applicant, service */
+/* readers, and the experts and agencies assigned to the case (intake_readers.h) */
+extern const char *const intake_roles_file_readers[];
 
 /* When the caller acts as "applicant", writes the USCC of its organisation
  * (from the actor id "org:<USCC>") into uscc and returns 0. A caller in
@@ -73,8 +79,9 @@ int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1]);
 
 /* Checks that the caller may act for organisation `uscc`: staff, admin and
  * services always may when `staff_may` is set; an applicant only for its own
- * organisation. Returns 0, or CCIP_REPLIED with PERMISSION_DENIED naming
- * `what` ("application 0193..."). */
+ * organisation; an expert or agency never (it reads an application it is
+ * assigned to, intake_application_row). Returns 0, or CCIP_REPLIED with
+ * PERMISSION_DENIED naming `what` ("application 0193..."). */
 int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const char *what);
 
 /* The largest document this replica accepts: intake.max_document_bytes,

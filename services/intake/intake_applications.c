@@ -9,6 +9,7 @@
 #include "intake_calls.h"
 #include "intake_documents.h"
 #include "intake_history.h"
+#include "intake_readers.h"
 #include "intake_validate.h"
 #include "intake_view.h"
 
@@ -84,7 +85,13 @@ static const ccip_db_stmt S_LIST = {
     "LEFT JOIN applicant_view v ON v.application_id = a.id "
     "WHERE ($1::text = '' OR a.call_id = nullif($1::text, '')::uuid) "
     "AND ($2::text = '' OR a.applicant_uscc = $2::text) AND ($3::text = '' OR a.status = $3::text) "
-    "ORDER BY a.updated_at DESC, a.id LIMIT 500"};
+    /* after $4: later in the order (updated_at DESC, id) than that application; the cursor
+       must pass the organisation filter too, so an applicant cannot probe the change time
+       of another organisation's application (it gets an empty page) */
+    "AND ($4::text = '' OR EXISTS (SELECT 1 FROM application x WHERE x.id = $4::text::uuid "
+    "AND ($2::text = '' OR x.applicant_uscc = $2::text) AND (a.updated_at < x.updated_at OR "
+    "(a.updated_at = x.updated_at AND a.id > x.id)))) "
+    "ORDER BY a.updated_at DESC, a.id LIMIT $5::integer"};
 
 /* Kind-specific facts: replaced as a whole on every edit. */
 static const ccip_db_stmt S_DEL_CLUSTER = {
@@ -141,6 +148,9 @@ int intake_application_row(ccip_command *cmd, const char *id, int lock, int staf
     snprintf(row->uscc, sizeof row->uscc, "%s", PQgetvalue(res, 0, 2));
     snprintf(row->status, sizeof row->status, "%s", PQgetvalue(res, 0, 3));
     PQclear(res);
+    /* an assigned expert or agency reads (where staff may) what it judges */
+    if (staff_may && intake_reader_role(cmd))
+        return intake_reader_check(cmd, row->id);
     char what[64];
     snprintf(what, sizeof what, "application %s", row->id);
     return intake_check_owner(cmd, row->uscc, staff_may, what);
@@ -288,11 +298,14 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
 /* Applicants see their status through the applicant view only. */
 static void s_redact(const ccip_command *cmd, Ccip__Intake__Application *app)
 {
-    if (strcmp(cmd->actor.role, "applicant") != 0)
+    int reader = intake_reader_role(cmd);
+    if (strcmp(cmd->actor.role, "applicant") != 0 && !reader)
         return;
     app->status = CCIP__INTAKE__APPLICATION_STATUS__APPLICATION_STATUS_UNSPECIFIED;
     app->history = NULL;
     app->n_history = 0;
+    if (reader) /* the facts and documents, not what the applicant is told */
+        app->applicant_view = NULL;
 }
 
 int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a)
@@ -799,6 +812,14 @@ int intake_application_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     if (rq->call_id[0] && intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    if (rq->after_id[0] && intake_validate_uuid("after_id", rq->after_id, err, sizeof err) < 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    if (rq->limit < 0 || rq->limit > LIST_MAX)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `limit` must be between 0 (= %d) and %d, got %d", LIST_MAX,
+                                 LIST_MAX, rq->limit);
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", rq->limit ? rq->limit : LIST_MAX);
     const char *status = "";
     if (rq->status) {
         status = ccip_enum_name(&ccip__intake__application_status__descriptor, (int)rq->status);
@@ -806,13 +827,14 @@ int intake_application_list(ccip_command *cmd, ccip_arena *a, void *request)
             return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
                                      "field `status` has the unknown value %d", (int)rq->status);
     }
-    const char *values[] = {rq->call_id, uscc, status};
+    const char *values[] = {rq->call_id, uscc, status, rq->after_id, limit};
     PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, values, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_db_exec(cmd->db, &S_LIST, 5, values, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int n = PQntuples(res);
     if (n > LIST_MAX)
         n = LIST_MAX;
+    int page = rq->limit ? rq->limit : LIST_MAX;
     Ccip__Intake__ListApplicationsReply reply = CCIP__INTAKE__LIST_APPLICATIONS_REPLY__INIT;
     reply.applications = ccip_arena_alloc(a, (size_t)n * sizeof *reply.applications);
     int applicant = own[0] != '\0';
@@ -828,5 +850,8 @@ int intake_application_list(ccip_command *cmd, ccip_arena *a, void *request)
         reply.applications[reply.n_applications++] = s;
     }
     PQclear(res);
+    /* a full page may have a next one; the cursor is the last id shown (already arena-owned) */
+    if (reply.n_applications == (size_t)page && page > 0)
+        reply.next_after_id = reply.applications[reply.n_applications - 1]->id;
     return ccip_command_reply_built(cmd, a, &reply.base);
 }

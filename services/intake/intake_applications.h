@@ -73,7 +73,8 @@ typedef struct {
 /* Reads application `id` (any string: checked here) into *row, locking it
  * FOR UPDATE when `lock` is set (inside the command's transaction), and
  * checks that the caller may act on it: the owner organisation's applicant
- * always, staff and services when `staff_may` is set. Returns 0,
+ * always, staff and services when `staff_may` is set, and then also an
+ * expert or agency assigned to its case (intake_readers.h). Returns 0,
  * CCIP_REPLIED (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED) or a
  * ccip_db_rc. */
 int intake_application_row(ccip_command *cmd, const char *id, int lock, int staff_may,

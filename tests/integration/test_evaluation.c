@@ -1354,9 +1354,28 @@ static void test_review_to_designation(void **state)
                      1);
 }
 
+/* intake's count of the readers of app, live ones (ended_at IS NULL) or
+ * all, once it is `want` or 10 s passed (intake follows evaluation's
+ * events, so the count may still have to go up or down). */
+static long long s_readers(const char *app, int live, long long want)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.reader WHERE application_id = '%s'%s",
+             app, live ? " AND ended_at IS NULL" : "");
+    long long v = -1;
+    for (int waited = 0; waited <= 10000 && v != want; waited += 100) {
+        if ((v = ccip_test_query_number("intake", sql)) != want)
+            ccip_test_sleep_ms(100);
+    }
+    return v;
+}
+
 /* Special funds: the approval carries an amount up to the one requested;
  * RETURNED sends the case back to the investigation in a new round, with a
- * new report required. A declared conflict ends the expert's review. */
+ * new report required. A declared conflict ends the expert's review. Who
+ * may read the application (intake's readers) follows: the agency from its
+ * assignment, an expert from its declaration of no conflict, until a
+ * conflict, a new round or the decision. */
 static void test_special_funds_and_return(void **state)
 {
     (void)state;
@@ -1395,10 +1414,12 @@ static void test_special_funds_and_return(void **state)
     c = s_get_case(case_id);
     assert_int_equal(s_live_experts(c, experts, 4), 2);
     ccip_test_free(c);
+    assert_int_equal(s_readers(app, 1, 1), 1); /* the agency: no expert declared yet */
     for (int i = 0; i < 2; i++) {
         assert_int_equal(s_declare(experts[i], case_id, 0, ""), 0);
         assert_int_equal(s_score(experts[i], case_id, version, 6 + i, 14, 3), 0);
     }
+    assert_int_equal(s_readers(app, 1, 3), 3);
     assert_int_equal(
         s_report(id, case_id, CCIP__EVALUATION__VERDICT__VERDICT_MEETS_WITH_CONDITIONS), 0);
     assert_int_equal(s_submit_to_office(case_id), 0);
@@ -1419,6 +1440,11 @@ static void test_special_funds_and_return(void **state)
     assert_non_null(c->aggregate);
     assert_int_equal(c->aggregate->verdict, CCIP__EVALUATION__VERDICT__VERDICT_UNSPECIFIED);
     ccip_test_free(c);
+    /* the agency's first investigation ended, its second began; the
+     * experts' reviews stand: 5 rows (the agency's two, the two experts' and
+     * the conflicted expert's, which ended without starting), 3 live */
+    assert_int_equal(s_readers(app, 0, 5), 5);
+    assert_int_equal(s_readers(app, 1, 3), 3);
     assert_int_equal(s_submit_to_office(case_id), CCIP__STATUS__FAILED_PRECONDITION);
     ccip_test_error_has(&s_svc, "the investigation report of agency");
     assert_int_equal(s_report(id, case_id, CCIP__EVALUATION__VERDICT__VERDICT_MEETS), 0);
@@ -1440,6 +1466,7 @@ static void test_special_funds_and_return(void **state)
     assert_int_equal(c->decisions[1]->recommended_fen, 60000000);
     assert_string_equal(c->designation_id, ""); /* funds are not designated */
     ccip_test_free(c);
+    assert_int_equal(s_readers(app, 1, 0), 0); /* decided: nobody reads any more */
 }
 
 /* Overdue tasks are listed and announced once; an expert sees only its own

@@ -54,8 +54,10 @@
 
 static ccip_test_env s_env;
 static void *s_ctx;
-static ccip_client *s_front; /* the test's front door: an operator's ccipctl */
-static int s_port;           /* the gateway's HTTP port */
+static ccip_client *s_front;  /* the test's front door: an operator's ccipctl */
+static int s_port;            /* the gateway's HTTP port */
+static int s_intake_metrics;  /* intake's metrics.listen port */
+static int s_gateway_metrics; /* the gateway's */
 static char s_call[CCIP_UUID_STRLEN + 1];
 static unsigned s_seq;
 
@@ -571,11 +573,34 @@ static int s_setup(void **state)
     setenv("CCIP_GATEWAY_MAX_BODY_BYTES", v, 1);
     snprintf(v, sizeof v, "%d", REQUEST_S);
     setenv("CCIP_GATEWAY_REQUEST_TIMEOUT_S", v, 1);
+    /* intake and the gateway serve their metrics (each on its own port:
+     * a started service takes the environment of the moment) */
+    char metrics[64];
+    s_intake_metrics = s_free_port();
+    s_gateway_metrics = s_free_port();
+    snprintf(metrics, sizeof metrics, "127.0.0.1:%d", s_intake_metrics);
+    setenv("CCIP_METRICS_LISTEN", metrics, 1);
     if (ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-gw") < 0 ||
-        ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
-                                "evaluation-gw") < 0 ||
-        ccip_test_start_service(&s_env, "services/gateway/gateway", "gateway", "gateway-1") < 0)
+        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-gw") < 0)
+        return -1;
+    unsetenv("CCIP_METRICS_LISTEN");
+    if (ccip_test_start_service(&s_env, "services/evaluation/evaluation", "evaluation",
+                                "evaluation-gw") < 0)
+        return -1;
+    /* followup and notify: their routes are answered by the real services
+     * (no sweep or digest on a timer; notify with no mail or SMS channel) */
+    setenv("CCIP_FOLLOWUP_SWEEP_SECONDS", "0", 1);
+    setenv("CCIP_FOLLOWUP_DIGEST_CHECK_SECONDS", "0", 1);
+    if (ccip_test_start_service(&s_env, "services/followup/followup", "followup", "followup-gw") <
+            0 ||
+        ccip_test_start_service(&s_env, "services/notify/notify", "notify", "notify-gw") < 0)
+        return -1;
+    snprintf(metrics, sizeof metrics, "127.0.0.1:%d", s_gateway_metrics);
+    setenv("CCIP_METRICS_LISTEN", metrics, 1);
+    int started =
+        ccip_test_start_service(&s_env, "services/gateway/gateway", "gateway", "gateway-1");
+    unsetenv("CCIP_METRICS_LISTEN");
+    if (started < 0)
         return -1;
     s_ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
@@ -1165,6 +1190,39 @@ static void test_pending_binding_until_verified(void **state)
                      1);
 }
 
+/* A person changes their own contact: other services (notify) hear of it
+ * through gateway.account.contact_changed.v1; a bad address changes
+ * nothing and publishes nothing. */
+static void test_contact_changed(void **state)
+{
+    (void)state;
+    s_who a;
+    s_org_user(&a, "contact");
+#define CONTACT_EVENTS                                                                             \
+    "SELECT count(*) FROM gateway.outbox WHERE type = "                                            \
+    "'gateway.account.contact_changed.v1' AND aggregate_id = '%s'"
+    s_resp r;
+    s_post("/api/v1/account/contact", &a, &r,
+           "{\"name\":\"Wang Fang\",\"email\":\"wang.fang@lantern.example.cn\","
+           "\"mobile\":\"+86 138 0013 8000\"}");
+    s_expect(&r, 200, "a person changes their contact");
+    assert_string_equal(s_str(r.json, "account.email"), "wang.fang@lantern.example.cn");
+    s_resp_free(&r);
+    assert_int_equal(s_number("gateway", CONTACT_EVENTS, a.account_id), 1);
+    s_post("/api/v1/account/contact", &a, &r,
+           "{\"name\":\"Wang Fang\",\"email\":\"not an address\",\"mobile\":\"\"}");
+    s_expect(&r, 400, "an address that is none");
+    s_detail_has(&r, "email");
+    s_resp_free(&r);
+    assert_int_equal(s_number("gateway", CONTACT_EVENTS, a.account_id), 1);
+    assert_int_equal(s_number("gateway",
+                              "SELECT count(*) FROM gateway.account WHERE id = '%s' AND email = "
+                              "'wang.fang@lantern.example.cn'",
+                              a.account_id),
+                     1);
+#undef CONTACT_EVENTS
+}
+
 /* A confirmed user invites a colleague; invitations are one-time. */
 static void test_invitations(void **state)
 {
@@ -1282,6 +1340,385 @@ static void test_bindings_checked_and_switched(void **state)
                          "SELECT count(*) FROM gateway.audit WHERE account_id = '%s' AND action "
                          "LIKE 'binding.%%'",
                          x.account_id) >= 3);
+}
+
+/* An account holding one binding of `kind` to `subject`, granted by staff,
+ * signed in again so that the binding acts. */
+static void s_register_person(s_who *w, const char *prefix, const char *kind, const char *subject)
+{
+    s_sign_up(w, prefix, NULL);
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/gateway/accounts/%s/bindings", w->account_id);
+    s_resp r;
+    s_post(path, &s_staff, &r, "{\"kind\":\"%s\",\"subject\":\"%s\",\"reason\":\"panel\"}", kind,
+           subject);
+    s_expect(&r, 200, "staff grant the binding");
+    s_resp_free(&r);
+    if (s_sign_in(w, PASSWORD) != 200)
+        s_fail_with_logs("sign-in with the new binding");
+}
+
+/* What `who` gets for the application and its document. */
+static void s_reads(const s_who *who, const char *app, const char *doc, long want, const char *what)
+{
+    char path[300], msg[300];
+    s_resp r;
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s", app);
+    s_get(path, who, &r);
+    snprintf(msg, sizeof msg, "%s: the application", what);
+    s_expect(&r, want, msg);
+    if (want == 200) {
+        /* the facts, not what staff or the applicant see of its course */
+        assert_string_equal(s_str(r.json, "application.content.cluster.clusterName"),
+                            "Langyuan Station");
+        json_t *a = json_object_get(r.json, "application");
+        assert_int_equal(json_array_size(json_object_get(a, "history")), 0);
+        json_t *view = json_object_get(a, "applicantView");
+        assert_true(!view || json_is_null(view));
+        assert_int_equal(json_array_size(json_object_get(a, "documents")), 1);
+    } else {
+        s_detail_has(&r, "reads only the applications of the cases it is assigned to");
+    }
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s/documents/%s", app, doc);
+    s_get(path, who, &r);
+    snprintf(msg, sizeof msg, "%s: the document", what);
+    s_expect(&r, want, msg);
+    if (want == 200)
+        assert_memory_equal(r.body, "%PDF-1.4 licence", 16);
+    s_resp_free(&r);
+}
+
+/* Waits until intake counts `want` live readers of app (it follows
+ * evaluation's events: the count goes up or down). */
+static void s_live_readers(const char *app, long long want)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM intake.reader WHERE application_id = '%s' AND ended_at IS NULL",
+             app);
+    for (int waited = 0; s_number("intake", "%s", sql) != want; waited += 100) {
+        if (waited > 10000)
+            s_fail_with_logs("intake did not follow evaluation's assignment events");
+        ccip_test_sleep_ms(100);
+    }
+}
+
+/* Rule: an expert reads the facts and documents of a case it is assigned
+ * to once it declared no conflict, and not of a case it is not assigned
+ * to, declared a conflict on, or was taken off; an agency from its
+ * assignment (the end at the decision and a new round: test_evaluation's
+ * test_special_funds_and_return). */
+static void test_experts_read_what_they_judge(void **state)
+{
+    (void)state;
+    s_who org, other;
+    s_org_user(&org, "judged");
+    s_org_user(&other, "unjudged");
+    char app[CCIP_UUID_STRLEN + 1], doc[CCIP_UUID_STRLEN + 1], app2[CCIP_UUID_STRLEN + 1];
+    char doc2[CCIP_UUID_STRLEN + 1];
+    s_resp r;
+    s_file(&org, NULL, app, &r);
+    s_expect(&r, 200, "filing the application to judge");
+    json_t *d =
+        json_array_get(json_object_get(json_object_get(r.json, "application"), "documents"), 0);
+    snprintf(doc, sizeof doc, "%s", s_str(d, "id"));
+    s_resp_free(&r);
+    s_file(&other, NULL, app2, &r);
+    s_expect(&r, 200, "filing another application");
+    d = json_array_get(json_object_get(json_object_get(r.json, "application"), "documents"), 0);
+    snprintf(doc2, sizeof doc2, "%s", s_str(d, "id"));
+    s_resp_free(&r);
+    /* the register: three experts and an agency, a two-seat panel */
+    char ex[3][40], ag[40], path[300];
+    int pid = (int)getpid() % 100000;
+    char affiliation[CCIP_USCC_LEN + 1];
+    for (int i = 0; i < 3; i++) {
+        snprintf(ex[i], sizeof ex[i], "EX-RD%d-%d", i, pid);
+        s_uscc(affiliation);
+        s_post("/api/v1/evaluation/experts", &s_staff, &r,
+               "{\"id\":\"%s\",\"name\":\"Prof. %d\",\"fields\":[\"heritage\"],"
+               "\"affiliationUscc\":\"%s\",\"affiliationName\":\"Academy %d\","
+               "\"district\":\"110108\",\"maxConcurrentReviews\":5,\"phone\":\"1380000000%d\","
+               "\"email\":\"ex%d@example.cn\"}",
+               ex[i], i, affiliation, i, i, i);
+        s_expect(&r, 200, "staff register an expert");
+        s_resp_free(&r);
+    }
+    snprintf(ag, sizeof ag, "AG-RD-%d", pid);
+    s_uscc(affiliation);
+    s_post("/api/v1/evaluation/agencies", &s_staff, &r,
+           "{\"id\":\"%s\",\"name\":\"Survey Co\",\"uscc\":\"%s\",\"qualification\":\"A\","
+           "\"districtsServed\":[\"all\"],\"capacity\":5}",
+           ag, affiliation);
+    s_expect(&r, 200, "staff register an agency");
+    s_resp_free(&r);
+    s_post("/api/v1/evaluation/sheets", &s_staff, &r,
+           "{\"kind\":\"CLUSTER_IDENTIFICATION\",\"criteria\":[{\"code\":\"scale\","
+           "\"title\":\"Scale\",\"weight\":100,\"maxScore\":10}],\"passThresholdCenti\":6000,"
+           "\"panelSize\":2,\"fields\":[\"heritage\"]}");
+    s_expect(&r, 200, "staff publish the score sheet");
+    s_resp_free(&r);
+    s_who e0, e1, e2, agency;
+    s_register_person(&e0, "expert0", "EXPERT", ex[0]);
+    s_register_person(&e1, "expert1", "EXPERT", ex[1]);
+    s_register_person(&e2, "expert2", "EXPERT", ex[2]);
+    s_register_person(&agency, "agency", "AGENCY", ag);
+    /* accepted: evaluation opens the case */
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s/accept", app);
+    s_post(path, &s_staff, &r, "{}");
+    s_expect(&r, 200, "staff accept the application");
+    s_resp_free(&r);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM evaluation.case_file WHERE application_id = '%s'", app);
+    if (ccip_test_wait_count("evaluation", sql, 1, 10000) != 1)
+        s_fail_with_logs("evaluation opened no case for the accepted application");
+    char case_id[CCIP_UUID_STRLEN + 1];
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases?status=CASE_OPEN");
+    s_get(path, &s_staff, &r);
+    s_expect(&r, 200, "staff list the open cases");
+    case_id[0] = '\0';
+    json_t *cs = json_object_get(r.json, "cases");
+    for (size_t i = 0; i < json_array_size(cs); i++)
+        if (strcmp(s_str(json_array_get(cs, i), "applicationId"), app) == 0)
+            snprintf(case_id, sizeof case_id, "%s", s_str(json_array_get(cs, i), "id"));
+    s_resp_free(&r);
+    assert_true(case_id[0]);
+    /* nobody reads before the assignment */
+    s_reads(&e0, app, doc, 403, "an expert before any assignment");
+    s_reads(&agency, app, doc, 403, "an agency before its assignment");
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases/%s/assignment", case_id);
+    s_post(path, &s_staff, &r,
+           "{\"picks\":[{\"kind\":\"AGENCY\",\"id\":\"%s\"},{\"kind\":\"EXPERT\",\"id\":\"%s\"},"
+           "{\"kind\":\"EXPERT\",\"id\":\"%s\"}]}",
+           ag, ex[0], ex[1]);
+    s_expect(&r, 200, "staff assign the agency and two experts");
+    s_resp_free(&r);
+    /* the agency reads from its assignment; an expert once it declared no
+     * conflict */
+    s_live_readers(app, 1);
+    s_reads(&agency, app, doc, 200, "the assigned agency");
+    s_reads(&e0, app, doc, 403, "an assigned expert that has not declared");
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases/%s/review/declare", case_id);
+    for (int i = 0; i < 2; i++) {
+        s_post(path, i ? &e1 : &e0, &r, "{\"conflict\":false,\"statement\":\"none\"}");
+        s_expect(&r, 200, "an expert declares no conflict");
+        s_resp_free(&r);
+    }
+    s_live_readers(app, 3);
+    s_reads(&e0, app, doc, 200, "an assigned expert without a conflict");
+    s_reads(&e1, app, doc, 200, "the other assigned expert");
+    /* not of a case it is not assigned to, nor the list of applications */
+    s_reads(&e0, app2, doc2, 403, "an expert on a case it is not assigned to");
+    s_reads(&e2, app, doc, 403, "an expert assigned to nothing");
+    s_get("/api/v1/intake/applications", &e0, &r);
+    s_expect(&r, 403, "an expert lists no applications");
+    s_resp_free(&r);
+    /* an expert that declares a conflict (after all) reads no more */
+    s_post(path, &e1, &r, "{\"conflict\":true,\"statement\":\"my cousin runs the applicant\"}");
+    s_expect(&r, 200, "an expert declares a conflict");
+    s_resp_free(&r);
+    /* one taken off the case by staff reads no more either */
+    snprintf(path, sizeof path, "/api/v1/evaluation/cases/%s/assignment/reassign", case_id);
+    s_post(path, &s_staff, &r,
+           "{\"kind\":\"EXPERT\",\"id\":\"%s\",\"reason\":\"unavailable for a month\"}", ex[0]);
+    s_expect(&r, 200, "staff take the expert off the case");
+    s_resp_free(&r);
+    s_live_readers(app, 1);
+    s_reads(&e1, app, doc, 403, "an expert that declared a conflict");
+    s_reads(&e0, app, doc, 403, "an expert taken off the case");
+    s_reads(&agency, app, doc, 200, "the agency still assigned");
+    assert_int_equal(s_number("intake",
+                              "SELECT count(*) FROM intake.reader WHERE application_id = '%s' AND "
+                              "ended_at IS NOT NULL AND end_reason <> ''",
+                              app),
+                     2);
+}
+
+/* Lists come in pages: limit, then after_id = the last id of a page. */
+static void test_lists_are_paged(void **state)
+{
+    (void)state;
+    s_who a, b, c;
+    s_org_user(&a, "page");
+    s_org_user(&b, "page");
+    s_org_user(&c, "page");
+    s_resp r;
+    const s_who *all[] = {&a, &b, &c};
+    char apps[3][CCIP_UUID_STRLEN + 1];
+    for (size_t i = 0; i < 3; i++) {
+        s_file(all[i], NULL, apps[i], &r);
+        s_expect(&r, 200, "filing for the pages");
+        s_resp_free(&r);
+    }
+    s_get("/api/v1/intake/applications?limit=2", &s_staff, &r);
+    s_expect(&r, 200, "a first page");
+    json_t *p1 = json_object_get(r.json, "applications");
+    assert_int_equal(json_array_size(p1), 2);
+    char first[CCIP_UUID_STRLEN + 1], second[CCIP_UUID_STRLEN + 1], path[200];
+    snprintf(first, sizeof first, "%s", s_str(json_array_get(p1, 0), "id"));
+    snprintf(second, sizeof second, "%s", s_str(json_array_get(p1, 1), "id"));
+    /* a full page names where the next one starts */
+    assert_string_equal(s_str(r.json, "nextAfterId"), second);
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications?limit=2&after_id=%s", second);
+    s_get(path, &s_staff, &r);
+    s_expect(&r, 200, "the next page");
+    json_t *p2 = json_object_get(r.json, "applications");
+    assert_true(json_array_size(p2) >= 1);
+    for (size_t i = 0; i < json_array_size(p2); i++) {
+        const char *id = s_str(json_array_get(p2, i), "id");
+        assert_string_not_equal(id, first);
+        assert_string_not_equal(id, second);
+    }
+    s_resp_free(&r);
+    /* an applicant's cursor on another organisation's application (c's, newer than b's)
+       gives an empty page, so it tells nothing about that application */
+    snprintf(path, sizeof path, "/api/v1/intake/applications?after_id=%s", apps[2]);
+    s_get(path, &b, &r);
+    s_expect(&r, 200, "an applicant's cursor on another's application");
+    assert_int_equal(json_array_size(json_object_get(r.json, "applications")), 0);
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications?limit=1");
+    s_get(path, &b, &r);
+    s_expect(&r, 200, "an applicant's first page of one");
+    assert_string_equal(s_str(r.json, "nextAfterId"), apps[1]);
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications?after_id=%s", apps[1]);
+    s_get(path, &b, &r);
+    s_expect(&r, 200, "an applicant after its own last application");
+    assert_int_equal(json_array_size(json_object_get(r.json, "applications")), 0);
+    assert_string_equal(s_str(r.json, "nextAfterId"), "");
+    s_resp_free(&r);
+    s_get("/api/v1/intake/applications?limit=501", &s_staff, &r);
+    s_expect(&r, 400, "a page too long");
+    s_detail_has(&r, "field `limit` must be between 0 (= 500) and 500, got 501");
+    s_resp_free(&r);
+    s_get("/api/v1/intake/applications?after_id=page-2", &s_staff, &r);
+    s_expect(&r, 400, "a cursor that is no id");
+    s_detail_has(&r, "after_id");
+    s_resp_free(&r);
+}
+
+/* followup's and notify's commands are routes too, answered by the
+ * services, with the roles of their own tables. */
+static void test_followup_and_notify_routes(void **state)
+{
+    (void)state;
+    s_who a;
+    s_org_user(&a, "fn");
+    s_resp r;
+    s_get("/api/v1/followup/tasks?open_only=true", &s_staff, &r);
+    s_expect(&r, 200, "staff list followup's tasks");
+    assert_true(json_is_object(r.json));
+    s_resp_free(&r);
+    s_get("/api/v1/followup/projects/board", &s_staff, &r);
+    s_expect(&r, 200, "staff read the project board (a literal path before {project_id})");
+    s_resp_free(&r);
+    s_get("/api/v1/followup/tasks", &a, &r);
+    s_expect(&r, 403, "an applicant lists followup's tasks");
+    s_detail_has(&r, "followup.task.list.v1");
+    s_resp_free(&r);
+    s_post("/api/v1/followup/tasks", &s_staff, &r,
+           "{\"title\":\"x\",\"leadUnit\":\"center\",\"deadline\":\"2027-01-01\"}");
+    s_expect(&r, 403, "staff create an office's task");
+    s_detail_has(&r, "roles allowed: office, admin");
+    s_resp_free(&r);
+    s_get("/api/v1/notify/inbox/count", &a, &r);
+    s_expect(&r, 200, "an applicant counts its inbox");
+    s_resp_free(&r);
+    s_get("/api/v1/notify/inbox", &s_staff, &r);
+    s_expect(&r, 200, "staff read their inbox");
+    assert_true(json_is_object(r.json));
+    s_resp_free(&r);
+    s_get("/api/v1/notify/inbox/checksum", &a, &r);
+    s_expect(&r, 403, "an applicant reads notify's checksum");
+    s_resp_free(&r);
+}
+
+/* GET of path on localhost:port (a metrics port), body into r. */
+static long s_get_port(int port, const char *path, s_resp *r)
+{
+    int saved = s_port;
+    s_port = port;
+    long st = s_get(path, NULL, r);
+    s_port = saved;
+    return st;
+}
+
+/* Operations (issue 14.7): every service serves /healthz, /readyz and
+ * /metrics on metrics.listen; the gateway adds its requests by route
+ * template (never the path as sent) and status, and their latency. */
+static void test_metrics_and_health(void **state)
+{
+    (void)state;
+    s_who w;
+    s_org_user(&w, "metrics");
+    char app[CCIP_UUID_STRLEN + 1], path[200];
+    s_resp r;
+    s_file(&w, NULL, app, &r);
+    s_expect(&r, 200, "a filing to count");
+    s_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s", app);
+    s_get(path, &w, &r);
+    s_expect(&r, 200, "a read to count");
+    s_resp_free(&r);
+    s_get_port(s_intake_metrics, "/healthz", &r);
+    s_expect(&r, 200, "intake is alive");
+    s_resp_free(&r);
+    s_get_port(s_intake_metrics, "/readyz", &r);
+    s_expect(&r, 200, "intake is ready");
+    s_resp_free(&r);
+    s_get_port(s_intake_metrics, "/metrics", &r);
+    s_expect(&r, 200, "intake's metrics");
+    const char *want[] = {
+        "ccip_commands_total{type=\"intake.application.file.v1\",status=\"OK\"} ",
+        "ccip_commands_total{type=\"intake.application.get.v1\",status=\"OK\"} ",
+        "ccip_command_duration_seconds_bucket{type=\"intake.application.file.v1\",le=\"0.0005\"} ",
+        "ccip_command_duration_seconds_count{type=\"intake.application.get.v1\"} ",
+        "# TYPE ccip_batch_size histogram\n",
+        "ccip_batch_size_count ",
+        "ccip_db_connections{state=\"busy\"} ",
+        "ccip_db_connections{state=\"idle\"} ",
+        "ccip_relay_unpublished_events ",
+        "ccip_relay_lag_seconds ",
+        "ccip_relay_published_total ",
+        "ccip_consumer_lag_events{producer=\"evaluation\"} ",
+        "ccip_consumer_lag_events{producer=\"funding\"} ",
+        "ccip_consumer_applied_total{producer=\"evaluation\"} ",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(r.body, want[i])) {
+            fprintf(stderr, "intake's /metrics lacks \"%s\":\n%s\n", want[i], r.body);
+            fail();
+        }
+    s_resp_free(&r);
+    s_get_port(s_gateway_metrics, "/readyz", &r);
+    s_expect(&r, 200, "the gateway's skeleton is ready");
+    s_resp_free(&r);
+    s_get_port(s_gateway_metrics, "/metrics", &r);
+    s_expect(&r, 200, "the gateway's metrics");
+    const char *gw[] = {
+        "ccip_http_requests_total{route=\"/api/v1/intake/applications/file\",method=\"POST\","
+        "status=\"200\"} ",
+        "ccip_http_requests_total{route=\"/api/v1/intake/applications/{application_id}\","
+        "method=\"GET\",status=\"200\"} ",
+        "ccip_http_requests_total{route=\"/api/v1/session\",method=\"POST\",status=\"200\"} ",
+        "ccip_http_request_duration_seconds_bucket{route=\"/readyz\",le=\"+Inf\"} ",
+        "ccip_commands_total{type=\"gateway.invitation.create.v1\",status=\"OK\"} ",
+    };
+    for (size_t i = 0; i < sizeof gw / sizeof gw[0]; i++)
+        if (!strstr(r.body, gw[i])) {
+            fprintf(stderr, "the gateway's /metrics lacks \"%s\":\n%s\n", gw[i], r.body);
+            fail();
+        }
+    assert_null(strstr(r.body, app)); /* a route is its template, never an id */
+    s_resp_free(&r);
+    /* the public port does not serve metrics */
+    s_get("/metrics", NULL, &r);
+    s_expect(&r, 404, "metrics on the public port");
+    s_resp_free(&r);
 }
 
 /* Rule: malformed JSON, wrong types, unknown fields, invalid UTF-8, bodies
@@ -1669,7 +2106,12 @@ int main(void)
         cmocka_unit_test(test_organisations_are_apart),
         cmocka_unit_test(test_pending_binding_until_verified),
         cmocka_unit_test(test_invitations),
+        cmocka_unit_test(test_contact_changed),
         cmocka_unit_test(test_bindings_checked_and_switched),
+        cmocka_unit_test(test_experts_read_what_they_judge),
+        cmocka_unit_test(test_metrics_and_health),
+        cmocka_unit_test(test_lists_are_paged),
+        cmocka_unit_test(test_followup_and_notify_routes),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_documents_up_and_down),
         cmocka_unit_test(test_idempotency_key),
