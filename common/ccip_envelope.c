@@ -16,13 +16,16 @@
 
 typedef struct {
     size_t remaining; /* bytes the decoder may still allocate */
+    int exhausted;    /* 1 once an allocation was refused */
 } s_budget;
 
 static void *s_budget_alloc(void *data, size_t size)
 {
     s_budget *b = data;
-    if (size > b->remaining)
+    if (size > b->remaining) {
+        b->exhausted = 1;
         return NULL;
+    }
     b->remaining -= size;
     return malloc(size);
 }
@@ -54,14 +57,25 @@ int ccip_envelope_pack_buf(const Ccip__Envelope *env, uint8_t **out, size_t *len
     return 0;
 }
 
-/* 1 when m, or a message inside it, holds an unknown field numbered 0.
+/* Counts the unknown fields of m and of every message inside it into
+ * *unknown; returns 1 when one of them is numbered 0.
+ *
  * Field number 0 is not valid protobuf, but protobuf-c 1.4 accepts it when
  * the tag is written as a longer varint than needed (0x82 0x00) and keeps
  * it as an unknown field, which it then packs as 0x02 and refuses to
  * decode: a message that could not be passed on (proto/README: unknown
- * fields are written back). Found by tests/fuzz (fuzz_envelope). */
-static int s_has_field_zero(const ProtobufCMessage *m)
+ * fields are written back). Found by tests/fuzz (fuzz_envelope).
+ *
+ * Unknown fields are what a newer sender adds (a few fields per version);
+ * each costs the decoder about 60 bytes however short it is on the wire,
+ * so hundreds of one-byte ones could pass the decode budget in a message
+ * padded with repeats of a known field, and its own packing (the repeats
+ * collapsed, the unknown fields kept) would then exceed the budget of its
+ * smaller size: a message accepted once and refused when passed on (found
+ * by fuzz_envelope). CCIP_UNKNOWN_FIELDS_MAX bounds them. */
+static int s_unknown_fields(const ProtobufCMessage *m, size_t *unknown)
 {
+    *unknown += m->n_unknown_fields;
     for (unsigned i = 0; i < m->n_unknown_fields; i++)
         if (m->unknown_fields[i].tag == 0)
             return 1;
@@ -78,11 +92,11 @@ static int s_has_field_zero(const ProtobufCMessage *m)
             size_t n = *(const size_t *)(base + f->quantifier_offset);
             ProtobufCMessage *const *arr = *(ProtobufCMessage * *const *)(base + f->offset);
             for (size_t k = 0; k < n; k++)
-                if (arr[k] && s_has_field_zero(arr[k]))
+                if (arr[k] && s_unknown_fields(arr[k], unknown))
                     return 1;
         } else {
             const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
-            if (sub && s_has_field_zero(sub))
+            if (sub && s_unknown_fields(sub, unknown))
                 return 1;
         }
     }
@@ -101,15 +115,34 @@ ProtobufCMessage *ccip_payload_unpack(const ProtobufCMessageDescriptor *desc, co
     ProtobufCAllocator alloc = {
         .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
     ProtobufCMessage *msg = protobuf_c_message_unpack(desc, &alloc, len, data);
+    if (!msg && budget.exhausted) {
+        /* protobuf-c spends about 40 bytes on each field it reads, however
+         * short: only a message of many tiny (repeated) fields gets here */
+        snprintf(err, errlen,
+                 "could not decode %s: its %zu bytes hold more fields than a message of that "
+                 "size may (decoding would take more than %d times its size); send each field "
+                 "once",
+                 desc->short_name, len, DECODE_BUDGET_FACTOR);
+        return NULL;
+    }
     if (!msg) {
         snprintf(err, errlen, "could not decode %s: malformed protobuf (%zu bytes)",
                  desc->short_name, len);
         return NULL;
     }
-    if (s_has_field_zero(msg)) {
+    size_t unknown = 0;
+    if (s_unknown_fields(msg, &unknown)) {
         snprintf(err, errlen,
                  "could not decode %s: malformed protobuf (a field numbered 0, %zu bytes)",
                  desc->short_name, len);
+        protobuf_c_message_free_unpacked(msg, &alloc);
+        return NULL;
+    }
+    if (unknown > CCIP_UNKNOWN_FIELDS_MAX) {
+        snprintf(err, errlen,
+                 "could not decode %s: it carries %zu fields this version does not know, more "
+                 "than the %d a newer sender may add; send the fields of %s only",
+                 desc->short_name, unknown, CCIP_UNKNOWN_FIELDS_MAX, desc->name);
         protobuf_c_message_free_unpacked(msg, &alloc);
         return NULL;
     }

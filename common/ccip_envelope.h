@@ -71,7 +71,12 @@ int ccip_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
 void ccip_envelope_reply_init(Ccip__Envelope *reply, const Ccip__Envelope *req, Ccip__Status status,
                               const char *error);
 
-/* Generic payload helpers with the same size cap and bounded allocator as
+/* Unknown fields (what a newer sender adds) one message, nested ones
+ * included, may carry; more are refused by the decoders below. */
+#define CCIP_UNKNOWN_FIELDS_MAX 64
+
+/* Generic payload helpers with the same size cap, bounded allocator and
+ * bound on unknown fields (CCIP_UNKNOWN_FIELDS_MAX) as
  * ccip_envelope_unpack. The descriptor is the generated one, e.g.
  * &ccip__replay_request__descriptor. Returns NULL and fills err on failure;
  * free with protobuf_c_message_free_unpacked(msg, NULL). */

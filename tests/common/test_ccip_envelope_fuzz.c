@@ -231,12 +231,58 @@ static void test_field_number_zero_is_refused(void **state)
     protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* What tests/fuzz found (corpus/envelope/regression-unknown-fields): an
+ * envelope padded with repeats of a known field and holding hundreds of
+ * one-byte unknown fields passed the decode budget, but its own packing
+ * (repeats collapsed, unknown fields kept) did not pass the budget of its
+ * smaller size. Unknown fields are bounded (CCIP_UNKNOWN_FIELDS_MAX): up to
+ * the bound a message decodes and re-packs, beyond it it is refused with a
+ * sentence, padded or not. */
+static void test_unknown_fields_bounded(void **state)
+{
+    (void)state;
+    static const uint8_t unknown[] = {0xa0, 0x06, 0x01}; /* field 100, varint 1 */
+    static const uint8_t pad[] = {0x40, 0x01};           /* occurred_at_us = 1, again */
+    char err[256];
+    for (int padded = 0; padded <= 1; padded++) {
+        for (int n = CCIP_UNKNOWN_FIELDS_MAX; n <= CCIP_UNKNOWN_FIELDS_MAX + 1; n++) {
+            uint8_t buf[FUZZ_MAX_INPUT];
+            size_t len = s_seed(buf);
+            for (int i = 0; i < n; i++) {
+                memcpy(buf + len, unknown, sizeof unknown);
+                len += sizeof unknown;
+                for (int k = 0; padded && k < 2; k++) {
+                    memcpy(buf + len, pad, sizeof pad);
+                    len += sizeof pad;
+                }
+            }
+            assert_true(len <= sizeof buf);
+            err[0] = '\0';
+            Ccip__Envelope *e = ccip_envelope_unpack(buf, len, FUZZ_MAX_INPUT, err, sizeof err);
+            /* the padding alone may exceed the decode budget: refused for
+             * it, with a sentence that says so */
+            int budget = !e && strstr(err, "hold more fields than a message of that size may");
+            int bound = !e && strstr(err, "fields this version does not know");
+            if (!e && !(padded && budget) && !(n > CCIP_UNKNOWN_FIELDS_MAX && bound))
+                fail_msg("%d unknown fields (padded %d) refused: %s", n, padded, err);
+            if (e) {
+                if (n > CCIP_UNKNOWN_FIELDS_MAX)
+                    fail_msg("%d unknown fields (padded %d) accepted", n, padded);
+                assert_int_equal(e->base.n_unknown_fields, n);
+                s_assert_repacks(&e->base);
+                ccip_envelope_free(&e);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_decoder_survives_mutations),
         cmocka_unit_test(test_payload_decoder_survives_mutations),
         cmocka_unit_test(test_field_number_zero_is_refused),
+        cmocka_unit_test(test_unknown_fields_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
