@@ -494,6 +494,14 @@ static int s_values_convert(ctl_opts *o, s_values *vs, uint32_t version, const c
     ccip_client_destroy(&c);
     if (code != CTL_OK)
         return code;
+    if (!cat->catalogue) {
+        /* A reply without its catalogue cannot convert anything: say so
+         * rather than read through a missing message. */
+        fprintf(stderr, "ccipctl: stats answered stats.catalogue.get.v1 without a catalogue; "
+                        "no values were sent\n");
+        protobuf_c_message_free_unpacked(&cat->base, NULL);
+        return CTL_UNAVAILABLE;
+    }
     for (size_t i = 0; i < vs->n && code == CTL_OK; i++) {
         Ccip__Stats__Value *v = vs->v[i];
         const Ccip__Stats__Indicator *ind = NULL;
@@ -659,6 +667,11 @@ static int s_report_correct(ctl_opts *o, ctl_args *a)
     int code = ctl_request(o, &c, "stats", "stats.report.get.v1", &g.base,
                            &ccip__stats__report_reply__descriptor, (ProtobufCMessage **)&r);
     ccip_client_destroy(&c);
+    if (code == CTL_OK && !r->report) {
+        fprintf(stderr, "ccipctl: stats answered stats.report.get.v1 without the report; "
+                        "nothing was corrected\n");
+        code = CTL_UNAVAILABLE;
+    }
     if (code == CTL_OK)
         code = s_values_convert(o, &vs, r->report->catalogue_version, NULL);
     if (r)

@@ -14,18 +14,26 @@
 
 /* ---- replies -------------------------------------------------------------- */
 
-int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+/* ccip_command_fail with its arguments in ap. */
+__attribute__((format(printf, 3, 0))) static int s_vfail(ccip_command *cmd, Ccip__Status status,
+                                                         const char *fmt, va_list ap)
 {
     cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
     /* vsnprintf cuts at a byte; a sentence cut inside a character would
      * be invalid UTF-8 that a strict protobuf parser refuses. */
     if (n >= (int)sizeof cmd->error)
         cmd->error[ccip_utf8_boundary(cmd->error, strlen(cmd->error))] = '\0';
     return CCIP_REPLIED;
+}
+
+int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vfail(cmd, status, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
@@ -61,6 +69,13 @@ int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg)
     cmd->payload = buf;
     cmd->payload_len = len;
     return 0;
+}
+
+int ccip_command_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg)
+{
+    if (ccip_arena_failed(a))
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return ccip_command_reply(cmd, msg);
 }
 
 int ccip_command_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc,
@@ -139,6 +154,25 @@ int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate
     return rc;
 }
 
+/* ---- reading ------------------------------------------------------------- */
+
+int ccip_command_row(ccip_command *cmd, const ccip_db_stmt *stmt, int nparams,
+                     const char *const *values, PGresult **res, const char *fmt, ...)
+{
+    int rc = ccip_db_exec(cmd->db, stmt, nparams, values, NULL, NULL, res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    if (PQntuples(*res) == 1)
+        return 0;
+    PQclear(*res);
+    *res = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    rc = s_vfail(cmd, CCIP__STATUS__NOT_FOUND, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 /* ---- checks --------------------------------------------------------------- */
 
 int ccip_command_invalid(ccip_command *cmd, int rc, const char *err)
@@ -186,4 +220,14 @@ int ccip_command_role_in(const ccip_command *cmd, const char *const *roles)
         if (strcmp(*r, cmd->actor.role) == 0)
             return 1;
     return 0;
+}
+
+int ccip_command_type_index(ccip_command *cmd, const char *const *types)
+{
+    for (int i = 0; types[i]; i++)
+        if (strcmp(types[i], cmd->req->type) == 0)
+            return i;
+    ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "no handler of this service serves %s here",
+                      cmd->req->type);
+    return -1;
 }

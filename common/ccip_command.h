@@ -110,6 +110,14 @@ typedef struct {
     const ProtobufCMessageDescriptor *reply;   /* the reply payload's message; NULL: none */
 } ccip_command_handler;
 
+/* The descriptor of message `name` of package ccip.`pkg`, for the request
+ * and reply columns of a definition table:
+ *   CCIP_MSG(intake, open_call_request)
+ * is &ccip__intake__open_call_request__descriptor. A shorthand only, so
+ * that a table line holds its command's type, roles, handlers and messages
+ * in two lines rather than four. */
+#define CCIP_MSG(pkg, name) (&ccip__##pkg##__##name##__descriptor)
+
 /* ---- replies -------------------------------------------------------------- */
 
 /* Sets the reply's status and sentence ("field `budget_fen` must be
@@ -128,6 +136,12 @@ ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageD
 /* Packs msg as the reply's payload. Returns 0, or CCIP_REPLIED with the
  * command failed INTERNAL (out of memory). */
 int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg);
+
+/* ccip_command_reply for a reply built in arena a: when an allocation from
+ * a failed on the way (ccip_arena_failed), the reply is incomplete and the
+ * command fails INTERNAL "out of memory" instead. Returns 0 or
+ * CCIP_REPLIED. */
+int ccip_command_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg);
 
 /* The body of a handler: the decoded request (borrowed) and an arena for
  * the reply, both freed by ccip_command_run. Returns 0, CCIP_REPLIED or a
@@ -158,6 +172,18 @@ int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate
 int ccip_command_emit_bytes(ccip_command *cmd, const char *type, const char *aggregate_type,
                             const char *aggregate_id, const void *payload, size_t payload_len);
 
+/* ---- reading ------------------------------------------------------------- */
+
+/* Runs stmt (ccip_db_exec, text parameters) for the one row a command is
+ * about. Returns 0 with the row in *res (the caller PQclear()s it);
+ * CCIP_REPLIED with the command failed NOT_FOUND, the sentence made from
+ * fmt ("there is no call %s; list the calls with ..."), when the statement
+ * returned no row (or more than one); or the ccip_db_rc of a failed
+ * statement. *res is NULL unless 0 is returned. */
+int ccip_command_row(ccip_command *cmd, const ccip_db_stmt *stmt, int nparams,
+                     const char *const *values, PGresult **res, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* ---- checks that answer the command --------------------------------------- */
 
 /* Fails the command INVALID_ARGUMENT with err when rc < 0 (rc and err as
@@ -181,6 +207,13 @@ int ccip_command_new_id(ccip_command *cmd, char id[CCIP_UUID_STRLEN + 1]);
 
 /* 1 when the caller acts in one of the NULL-terminated roles, else 0. */
 int ccip_command_role_in(const ccip_command *cmd, const char *const *roles);
+
+/* For one handler that serves several command types sharing a request
+ * (intake's transitions, funding's award actions): the position of the
+ * command's type in the NULL-terminated list `types`. Returns it, or -1
+ * with the command failed INTERNAL when the type is not listed (the
+ * definition table routed another type to the handler). */
+int ccip_command_type_index(ccip_command *cmd, const char *const *types);
 
 /* ---- for the skeleton ----------------------------------------------------- */
 

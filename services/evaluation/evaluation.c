@@ -1,12 +1,8 @@
 #include "evaluation.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ccip_envelope.h"
-#include "ccip_id.h"
 #include "evaluation_assignments.h"
 #include "evaluation_cases.h"
 #include "evaluation_decisions.h"
@@ -33,58 +29,75 @@ const char *const evaluation_roles_agency[] = {"agency", NULL};
 const char *const evaluation_roles_subject[] = {"expert", "agency", NULL};
 const char *const evaluation_roles_sweep[] = {"staff", "admin", NULL};
 
+/* Each command: type, mutating, roles, handler, batch handler, request, reply. */
 static const ccip_command_handler s_commands[] = {
     {"evaluation.agency.register.v1", 1, evaluation_roles_staff, evaluation_agency_register, NULL,
-     NULL, NULL},
-    {"evaluation.agency.set_active.v1", 1, evaluation_roles_staff, evaluation_agency_set_active,
-     NULL, NULL, NULL},
-    {"evaluation.agency.get.v1", 0, evaluation_roles_readers, evaluation_agency_get, NULL, NULL,
-     NULL},
-    {"evaluation.agency.list.v1", 0, evaluation_roles_readers, evaluation_agency_list, NULL, NULL,
-     NULL},
+     CCIP_MSG(evaluation, register_agency_request), CCIP_MSG(evaluation, agency_reply)},
+    {"evaluation.agency.set_active.v1", 1, evaluation_roles_staff, evaluation_register_set_active,
+     NULL, CCIP_MSG(evaluation, set_active_request), CCIP_MSG(evaluation, agency_reply)},
+    {"evaluation.agency.get.v1", 0, evaluation_roles_readers, evaluation_register_get, NULL,
+     CCIP_MSG(evaluation, get_request), CCIP_MSG(evaluation, agency_reply)},
+    {"evaluation.agency.list.v1", 0, evaluation_roles_readers, evaluation_agency_list, NULL,
+     CCIP_MSG(evaluation, list_register_request), CCIP_MSG(evaluation, list_agencies_reply)},
     {"evaluation.expert.register.v1", 1, evaluation_roles_staff, evaluation_expert_register, NULL,
-     NULL, NULL},
-    {"evaluation.expert.set_active.v1", 1, evaluation_roles_staff, evaluation_expert_set_active,
-     NULL, NULL, NULL},
-    {"evaluation.expert.get.v1", 0, evaluation_roles_readers, evaluation_expert_get, NULL, NULL,
-     NULL},
-    {"evaluation.expert.list.v1", 0, evaluation_roles_readers, evaluation_expert_list, NULL, NULL,
-     NULL},
-    {"evaluation.sheet.publish.v1", 1, evaluation_roles_staff, evaluation_sheet_publish, NULL, NULL,
-     NULL},
-    {"evaluation.sheet.get.v1", 0, evaluation_roles_sheet, evaluation_sheet_get, NULL, NULL, NULL},
-    {"evaluation.case.get.v1", 0, evaluation_roles_readers, evaluation_case_get, NULL, NULL, NULL},
-    {"evaluation.case.list.v1", 0, evaluation_roles_readers, evaluation_case_list, NULL, NULL,
-     NULL},
+     CCIP_MSG(evaluation, register_expert_request), CCIP_MSG(evaluation, expert_reply)},
+    {"evaluation.expert.set_active.v1", 1, evaluation_roles_staff, evaluation_register_set_active,
+     NULL, CCIP_MSG(evaluation, set_active_request), CCIP_MSG(evaluation, expert_reply)},
+    {"evaluation.expert.get.v1", 0, evaluation_roles_readers, evaluation_register_get, NULL,
+     CCIP_MSG(evaluation, get_request), CCIP_MSG(evaluation, expert_reply)},
+    {"evaluation.expert.list.v1", 0, evaluation_roles_readers, evaluation_expert_list, NULL,
+     CCIP_MSG(evaluation, list_register_request), CCIP_MSG(evaluation, list_experts_reply)},
+    {"evaluation.sheet.publish.v1", 1, evaluation_roles_staff, evaluation_sheet_publish, NULL,
+     CCIP_MSG(evaluation, publish_sheet_request), CCIP_MSG(evaluation, sheet_reply)},
+    {"evaluation.sheet.get.v1", 0, evaluation_roles_sheet, evaluation_sheet_get, NULL,
+     CCIP_MSG(evaluation, get_sheet_request), CCIP_MSG(evaluation, sheet_reply)},
+    {"evaluation.case.get.v1", 0, evaluation_roles_readers, evaluation_case_get, NULL,
+     CCIP_MSG(evaluation, get_case_request), CCIP_MSG(evaluation, case_reply)},
+    {"evaluation.case.list.v1", 0, evaluation_roles_readers, evaluation_case_list, NULL,
+     CCIP_MSG(evaluation, list_cases_request), CCIP_MSG(evaluation, list_cases_reply)},
     {"evaluation.assignment.propose.v1", 0, evaluation_roles_staff, evaluation_assignment_propose,
-     NULL, NULL, NULL},
+     NULL, CCIP_MSG(evaluation, assign_request), CCIP_MSG(evaluation, assign_reply)},
     {"evaluation.assignment.make.v1", 1, evaluation_roles_staff, evaluation_assignment_make, NULL,
-     NULL, NULL},
+     CCIP_MSG(evaluation, assign_request), CCIP_MSG(evaluation, assign_reply)},
     {"evaluation.assignment.reassign.v1", 1, evaluation_roles_staff, evaluation_assignment_reassign,
-     NULL, NULL, NULL},
+     NULL, CCIP_MSG(evaluation, reassign_request), CCIP_MSG(evaluation, assign_reply)},
     {"evaluation.assignment.decline.v1", 1, evaluation_roles_subject, evaluation_assignment_decline,
-     NULL, NULL, NULL},
+     NULL, CCIP_MSG(evaluation, decline_request), CCIP_MSG(evaluation, assign_reply)},
     {"evaluation.review.declare.v1", 1, evaluation_roles_expert, evaluation_review_declare, NULL,
-     NULL, NULL},
+     CCIP_MSG(evaluation, declare_request), CCIP_MSG(evaluation, review_reply)},
     {"evaluation.review.submit.v1", 1, evaluation_roles_expert, evaluation_review_submit, NULL,
-     NULL, NULL},
+     CCIP_MSG(evaluation, submit_review_request), CCIP_MSG(evaluation, review_reply)},
     {"evaluation.investigation.report.v1", 1, evaluation_roles_agency,
-     evaluation_investigation_report, NULL, NULL, NULL},
-    {"evaluation.case.submit.v1", 1, evaluation_roles_staff, evaluation_case_submit, NULL, NULL,
-     NULL},
-    {"evaluation.case.decide.v1", 1, evaluation_roles_office, evaluation_case_decide, NULL, NULL,
-     NULL},
+     evaluation_investigation_report, NULL, CCIP_MSG(evaluation, file_report_request),
+     CCIP_MSG(evaluation, investigation_reply)},
+    {"evaluation.case.submit.v1", 1, evaluation_roles_staff, evaluation_case_submit, NULL,
+     CCIP_MSG(evaluation, submit_to_office_request), CCIP_MSG(evaluation, case_reply)},
+    {"evaluation.case.decide.v1", 1, evaluation_roles_office, evaluation_case_decide, NULL,
+     CCIP_MSG(evaluation, decide_request), CCIP_MSG(evaluation, case_reply)},
     {"evaluation.designation.get.v1", 0, evaluation_roles_readers, evaluation_designation_get, NULL,
-     NULL, NULL},
+     CCIP_MSG(evaluation, get_designation_request), CCIP_MSG(evaluation, designation_reply)},
     {"evaluation.designation.list.v1", 0, evaluation_roles_readers, evaluation_designation_list,
-     NULL, NULL, NULL},
+     NULL, CCIP_MSG(evaluation, list_designations_request),
+     CCIP_MSG(evaluation, list_designations_reply)},
     {"evaluation.designation.revoke.v1", 1, evaluation_roles_revoke, evaluation_designation_revoke,
-     NULL, NULL, NULL},
+     NULL, CCIP_MSG(evaluation, revoke_designation_request),
+     CCIP_MSG(evaluation, designation_reply)},
     {"evaluation.designation.reevaluate.v1", 1, evaluation_roles_reeval,
-     evaluation_designation_reevaluate, NULL, NULL, NULL},
-    {"evaluation.task.list.v1", 0, evaluation_roles_tasks, evaluation_task_list, NULL, NULL, NULL},
-    {"evaluation.task.sweep.v1", 1, evaluation_roles_sweep, evaluation_task_sweep, NULL, NULL,
-     NULL},
+     evaluation_designation_reevaluate, NULL, CCIP_MSG(evaluation, reevaluate_request),
+     CCIP_MSG(evaluation, designation_reply)},
+    {"evaluation.task.list.v1", 0, evaluation_roles_tasks, evaluation_task_list, NULL,
+     CCIP_MSG(evaluation, list_tasks_request), CCIP_MSG(evaluation, list_tasks_reply)},
+    {"evaluation.task.sweep.v1", 1, evaluation_roles_sweep, evaluation_task_sweep, NULL,
+     CCIP_MSG(evaluation, sweep_request), CCIP_MSG(evaluation, sweep_reply)},
+};
+
+/* Every accepted application opens its case (evaluation_cases.h). */
+static const ccip_consumer_handler s_intake[] = {
+    {"intake.application.accepted.v1", evaluation_case_open},
+};
+
+static const ccip_subscription s_subscriptions[] = {
+    {"intake", s_intake, sizeof s_intake / sizeof s_intake[0]},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -120,8 +133,8 @@ const ccip_service_def evaluation_def = {
     .migrations = evaluation_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = evaluation_case_subscriptions,
-    .nsubscriptions = EVALUATION_CASE_NSUBSCRIPTIONS,
+    .subscriptions = s_subscriptions,
+    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
     .config_fields = s_config_fields,
     .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
     .config_size = sizeof(evaluation_config),
@@ -147,95 +160,16 @@ int evaluation_actor_subject(ccip_command *cmd, const char *role, char id[EVALUA
     const char *actor = cmd->actor.id;
     if (strncmp(actor, prefix, plen) != 0 ||
         ccip_code_check("actor", actor + plen, EVALUATION_ID_MAX, NULL, 0) < 0)
-        return evaluation_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                               "an %s acts as itself: its actor id must be \"%s\" followed by its "
-                               "register id, got \"%.60s\"",
-                               role, prefix, actor);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "an %s acts as itself: its actor id must be \"%s\" followed by its "
+            "register id, got \"%.60s\"",
+            role, prefix, actor);
     snprintf(id, EVALUATION_ID_MAX + 1, "%s", actor + plen);
     return 0;
 }
 
-/* ---- replies and events --------------------------------------------------- */
-
-int evaluation_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-{
-    cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
-    return EVALUATION_REPLIED;
-}
-
-ProtobufCMessage *evaluation_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
-{
-    return ccip_command_unpack(cmd, desc);
-}
-
-int evaluation_reply(ccip_command *cmd, const ProtobufCMessage *msg)
-{
-    return ccip_command_reply(cmd, msg) ? EVALUATION_REPLIED : 0;
-}
-
-int evaluation_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                    const char *aggregate_id, const ProtobufCMessage *msg)
-{
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
-    return rc != 0 && cmd->status != CCIP__STATUS__OK ? EVALUATION_REPLIED : rc;
-}
-
-/* ---- checks ---------------------------------------------------------------- */
-
-int evaluation_check_text(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
-                          size_t max_chars, int flags)
-{
-    char err[256];
-    if (ccip_text_check(field, s, min_chars, max_chars, flags, err, sizeof err) < 0)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    return 0;
-}
-
-int evaluation_check_id(ccip_command *cmd, const char *field, const char *id)
-{
-    char err[256];
-    if (ccip_code_check(field, id, EVALUATION_ID_MAX, err, sizeof err) < 0)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    return 0;
-}
-
-int evaluation_check_uuid(ccip_command *cmd, const char *field, const char *id)
-{
-    if (!ccip_uuid_valid(id))
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `%s` must be a UUID such as "
-                               "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b, got \"%.40s\"",
-                               field, id ? id : "");
-    return 0;
-}
-
-/* ---- values --------------------------------------------------------------- */
-
-const char *evaluation_enum_name(const ProtobufCEnumDescriptor *desc, int value)
-{
-    if (value == 0)
-        return NULL;
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
-    return v ? v->name : NULL;
-}
-
-int evaluation_enum_value(const ProtobufCEnumDescriptor *desc, const char *name)
-{
-    const ProtobufCEnumValue *v =
-        name ? protobuf_c_enum_descriptor_get_value_by_name(desc, name) : NULL;
-    return v ? v->value : 0;
-}
-
-int64_t evaluation_cell_i64(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return 0;
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
+/* ---- the case log --------------------------------------------------------- */
 
 static const ccip_db_stmt S_LOG = {
     "evaluation_case_log", "INSERT INTO case_log (case_id, actor_id, actor_role, action, detail) "

@@ -36,6 +36,8 @@
 
 #include "ccip/evaluation.pb-c.h"
 #include "ccip/intake.pb-c.h"
+#include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 
@@ -45,15 +47,6 @@
 
 /* Longest register id (expert and agency codes). */
 #define EVALUATION_ID_MAX 32
-
-/* What a helper returns after it has set the reply's error status: the
- * handler stops and returns 0 (a reply was produced). Helpers return 0 to
- * go on, EVALUATION_REPLIED, or the negative ccip_db_rc of a failed
- * statement. */
-#define EVALUATION_REPLIED 1
-
-/* The handler's return value for a helper's result. */
-#define EVALUATION_RC(rc) ((rc) > 0 ? 0 : (rc))
 
 /* Rows a list reply holds when the request says 0, and at most. */
 #define EVALUATION_LIST_DEFAULT 100
@@ -97,53 +90,8 @@ extern const char *const evaluation_roles_sweep[];   /* staff, admin */
  * (from the actor id "<role>:<id>") into id (EVALUATION_ID_MAX + 1 bytes)
  * and returns 0. A caller in another role gets id "" and 0. A caller in
  * that role whose actor id is not "<role>:" followed by a valid code gets
- * PERMISSION_DENIED and EVALUATION_REPLIED. */
+ * PERMISSION_DENIED and CCIP_REPLIED. */
 int evaluation_actor_subject(ccip_command *cmd, const char *role, char id[EVALUATION_ID_MAX + 1]);
-
-/* Sets the reply's error status and sentence; returns EVALUATION_REPLIED. */
-int evaluation_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Decodes the command's payload as `desc` (size-checked, bounded
- * allocator). Returns the message (free with
- * protobuf_c_message_free_unpacked(msg, NULL)), or NULL after setting
- * INVALID_ARGUMENT. */
-ProtobufCMessage *evaluation_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
-
-/* Packs msg as the reply payload. Returns 0, or EVALUATION_REPLIED with
- * INTERNAL when memory ran out. */
-int evaluation_reply(ccip_command *cmd, const ProtobufCMessage *msg);
-
-/* Packs msg and appends it to the outbox as event `type` about
- * aggregate_type/aggregate_id, inside the command's transaction. Returns 0,
- * EVALUATION_REPLIED (out of memory, an event too large) or a ccip_db_rc. */
-int evaluation_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                    const char *aggregate_id, const ProtobufCMessage *msg);
-
-/* Checks a text field (ccip_text_check) and answers INVALID_ARGUMENT naming
- * it. Returns 0 or EVALUATION_REPLIED. */
-int evaluation_check_text(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
-                          size_t max_chars, int flags);
-
-/* Checks a register id (expert or agency code: letters, digits, '_', '.',
- * '-', 1 to EVALUATION_ID_MAX characters). Returns 0 or EVALUATION_REPLIED
- * with INVALID_ARGUMENT. */
-int evaluation_check_id(ccip_command *cmd, const char *field, const char *id);
-
-/* Checks a UUID field. Returns 0 or EVALUATION_REPLIED with
- * INVALID_ARGUMENT. */
-int evaluation_check_uuid(ccip_command *cmd, const char *field, const char *id);
-
-/* The name of an enum value ("SPECIAL_FUND_PROJECT"), which is also how it
- * is stored; NULL when value is not in the enum or is its zero value. */
-const char *evaluation_enum_name(const ProtobufCEnumDescriptor *desc, int value);
-
-/* The value of an enum name, or 0 (the UNSPECIFIED value) when unknown or
- * NULL. */
-int evaluation_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
-
-/* A result cell as an integer; 0 for NULL. */
-int64_t evaluation_cell_i64(const PGresult *res, int row, int col);
 
 /* Appends an entry to the case's log, inside the caller's transaction.
  * Returns 0 or a ccip_db_rc. */

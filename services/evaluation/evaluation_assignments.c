@@ -149,8 +149,8 @@ static void s_candidate(ccip_arena *a, const PGresult *res, int i, evaluation_ca
     c->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
     c->phone = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
     c->email = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-    c->load = (int)evaluation_cell_i64(res, i, 6);
-    c->capacity = (int)evaluation_cell_i64(res, i, 7);
+    c->load = (int)ccip_db_cell_i64(res, i, 6);
+    c->capacity = (int)ccip_db_cell_i64(res, i, 7);
     c->active = PQgetvalue(res, i, 8)[0] == 't';
     c->declared = (const char *const *)ccip_arena_split(a, PQgetvalue(res, i, 9), &c->ndeclared);
 }
@@ -161,7 +161,7 @@ static const char *s_kind_word(Ccip__Evaluation__SubjectKind kind)
 }
 
 /* Reads what the assignment depends on: the sheet, the case's tasks and
- * the applicant's contacts. Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
+ * the applicant's contacts. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a)
 {
     memset(p, 0, sizeof *p);
@@ -170,18 +170,18 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
     p->a = a;
     if (strcmp(c->status, EVALUATION_CASE_OPEN) != 0 &&
         strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "case %s is %s: its investigation and panel can no longer change",
-                               c->id, c->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "case %s is %s: its investigation and panel can no longer change",
+                                 c->id, c->status);
     evaluation_sheet sh;
     int found = 0;
     int rc = evaluation_sheet_fetch(cmd->db, c->kind, c->sheet_version, &sh, &found);
     if (rc == 0 && !found)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "no score sheet has been published for %s; publish one (criteria, "
-                             "panel size, fields of expertise) with evaluation.sheet.publish.v1 "
-                             "before assigning",
-                             c->kind);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "no score sheet has been published for %s; publish one (criteria, "
+                               "panel size, fields of expertise) with evaluation.sheet.publish.v1 "
+                               "before assigning",
+                               c->kind);
     if (rc == 0) {
         p->sheet_version = sh.version;
         p->panel_size = c->panel_size ? c->panel_size : sh.panel_size;
@@ -208,7 +208,7 @@ static int s_plan_init(s_plan *p, ccip_command *cmd, const evaluation_case_row *
         const char **phones = ccip_arena_alloc(a, ((size_t)nc + 1) * sizeof *phones);
         const char **emails = ccip_arena_alloc(a, ((size_t)nc + 1) * sizeof *emails);
         if (ccip_arena_failed(a)) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
             goto out;
         }
         for (int i = 0; i < nr; i++) {
@@ -254,79 +254,75 @@ static int s_in(const char *s, const char *const *list, size_t n)
 }
 
 /* Adds staff's pick to the plan after checking it. Returns 0,
- * EVALUATION_REPLIED or a ccip_db_rc. */
+ * CCIP_REPLIED or a ccip_db_rc. */
 static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
 {
     ccip_command *cmd = p->cmd;
     char field[48], conflicts[128];
     int is_agency = pick->kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     if (!is_agency && pick->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `picks[%zu].kind` must be EXPERT or AGENCY", i);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `picks[%zu].kind` must be EXPERT or AGENCY", i);
     snprintf(field, sizeof field, "picks[%zu].id", i);
-    int rc = evaluation_check_id(cmd, field, pick->id);
+    int rc = ccip_command_check_code(cmd, field, pick->id, EVALUATION_ID_MAX);
     if (rc != 0)
         return rc;
     if (pick->override_reason[0]) {
         snprintf(field, sizeof field, "picks[%zu].override_reason", i);
-        rc = evaluation_check_text(cmd, field, pick->override_reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+        rc = ccip_command_check_text(cmd, field, pick->override_reason, EVALUATION_REASON_MIN,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
         if (rc != 0)
             return rc;
     }
     const char *kind = is_agency ? "agency" : "expert";
     if (is_agency && (p->agency_live || p->has_agency))
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: case %s already has its agency; reassign it first "
-                               "(evaluation.assignment.reassign.v1)",
-                               i, p->c->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "picks[%zu]: case %s already has its agency; reassign it first "
+                                 "(evaluation.assignment.reassign.v1)",
+                                 i, p->c->id);
     if (!is_agency && (int)p->nexperts >= p->experts_wanted)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: the panel of case %s has %d of %d seats filled; only "
-                               "%d expert pick(s) fit",
-                               i, p->c->id, p->experts_live, p->panel_size, p->experts_wanted);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "picks[%zu]: the panel of case %s has %d of %d seats filled; only "
+                                 "%d expert pick(s) fit",
+                                 i, p->c->id, p->experts_live, p->panel_size, p->experts_wanted);
     const char *const *ex = is_agency ? p->ex_agencies : p->ex_experts;
     size_t nex = is_agency ? p->nex_agencies : p->nex_experts;
     if (s_in(pick->id, ex, nex))
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s is already on case %s, or left it (declined or "
-                               "reassigned); pick someone else",
-                               i, kind, pick->id, p->c->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "picks[%zu]: %s %s is already on case %s, or left it (declined or "
+                                 "reassigned); pick someone else",
+                                 i, kind, pick->id, p->c->id);
     PGresult *res = NULL;
     const char *id = pick->id;
-    rc = ccip_db_exec(cmd->db, is_agency ? &S_AGENCY_ONE : &S_EXPERT_ONE, 1, &id, NULL, NULL, &res);
+    rc = ccip_command_row(cmd, is_agency ? &S_AGENCY_ONE : &S_EXPERT_ONE, 1, &id, &res,
+                          "picks[%zu]: there is no %s %s in the register", i, kind, pick->id);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                               "picks[%zu]: there is no %s %s in the register", i, kind, pick->id);
-    }
     s_choice ch = {0};
     s_candidate(p->a, res, 0, &ch.c, &ch.name);
     PQclear(res);
     if (!ch.c.active)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s is inactive; activate it first", i, kind,
-                               pick->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "picks[%zu]: %s %s is inactive; activate it first", i, kind,
+                                 pick->id);
     if (ch.c.load >= ch.c.capacity)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s is at its capacity (%d of %d open tasks); load "
-                               "caps cannot be overridden",
-                               i, kind, pick->id, ch.c.load, ch.c.capacity);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "picks[%zu]: %s %s is at its capacity (%d of %d open tasks); load "
+                                 "caps cannot be overridden",
+                                 i, kind, pick->id, ch.c.load, ch.c.capacity);
     ch.conflicts = evaluation_conflicts(&ch.c, &p->facts);
     evaluation_conflict_text(ch.conflicts, conflicts, sizeof conflicts);
     if (ch.conflicts && !pick->override_reason[0])
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "picks[%zu]: %s %s has a conflict with applicant %s (%s); to "
-                               "assign them anyway give a written `override_reason`, which is "
-                               "recorded",
-                               i, kind, pick->id, p->c->applicant_uscc, conflicts);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "picks[%zu]: %s %s has a conflict with applicant %s (%s); to "
+                                 "assign them anyway give a written `override_reason`, which is "
+                                 "recorded",
+                                 i, kind, pick->id, p->c->applicant_uscc, conflicts);
     if (!ch.conflicts && pick->override_reason[0])
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "picks[%zu]: %s %s has no detected conflict, so there is nothing "
-                               "to override; leave `override_reason` empty",
-                               i, kind, pick->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "picks[%zu]: %s %s has no detected conflict, so there is nothing "
+                                 "to override; leave `override_reason` empty",
+                                 i, kind, pick->id);
     ch.override_reason = ccip_arena_strdup(p->a, pick->override_reason);
     ch.picked = 1;
     if (is_agency) {
@@ -336,13 +332,27 @@ static int s_plan_pick(s_plan *p, const Ccip__Evaluation__Pick *pick, size_t i)
     } else {
         for (size_t k = 0; k < p->nexperts; k++)
             if (strcmp(p->experts[k].c.id, ch.c.id) == 0)
-                return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                       "picks[%zu]: expert %s is picked twice", i, ch.c.id);
+                return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                         "picks[%zu]: expert %s is picked twice", i, ch.c.id);
         p->experts[p->nexperts++] = ch;
         p->ex_experts[p->nex_experts++] = ch.c.id;
         p->affiliations[p->naffiliations++] = ch.c.affiliation_uscc;
     }
     return 0;
+}
+
+/* The conflicts in `bits` as an array of ConflictType (from a), for a
+ * message's repeated field; its length into *n. */
+static Ccip__Evaluation__ConflictType *s_conflict_types(ccip_arena *a, unsigned bits, size_t *n)
+{
+    const char *names[EVALUATION_CONFLICT_TYPES];
+    size_t count = evaluation_conflict_names(bits, names);
+    Ccip__Evaluation__ConflictType *out = ccip_arena_alloc(a, (count + 1) * sizeof *out);
+    *n = 0;
+    for (size_t i = 0; out && i < count; i++)
+        out[(*n)++] = (Ccip__Evaluation__ConflictType)ccip_enum_value(
+            &ccip__evaluation__conflict_type__descriptor, names[i]);
+    return out;
 }
 
 static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evaluation_candidate *c,
@@ -377,12 +387,7 @@ static void s_skipped(s_plan *p, Ccip__Evaluation__SubjectKind kind, const evalu
         break;
     }
     m->reason = ccip_arena_strdup(a, why);
-    const char *names[EVALUATION_CONFLICT_TYPES];
-    size_t n = evaluation_conflict_names(s->conflicts, names);
-    m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
-    for (size_t i = 0; m->conflicts && i < n; i++)
-        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)evaluation_enum_value(
-            &ccip__evaluation__conflict_type__descriptor, names[i]);
+    m->conflicts = s_conflict_types(a, s->conflicts, &m->n_conflicts);
     p->skipped[p->nskipped++] = m;
 }
 
@@ -594,7 +599,7 @@ static int s_take(s_plan *p, const s_choice *ch, int is_agency, int64_t due_us)
 }
 
 /* Writes the plan: seats, tasks, the case's pinned sheet, log and events.
- * Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_plan_apply(s_plan *p)
 {
     ccip_command *cmd = p->cmd;
@@ -632,8 +637,8 @@ static int s_plan_apply(s_plan *p)
         ev.application_id = (char *)p->c->application_id;
         ev.agency_id = (char *)p->agency.c.id;
         ev.due_at_us = inv_due;
-        rc = evaluation_emit(cmd, "evaluation.investigation.scheduled.v1", "application",
-                             p->c->application_id, &ev.base);
+        rc = ccip_command_emit(cmd, "evaluation.investigation.scheduled.v1", "application",
+                               p->c->application_id, &ev.base);
     }
     if (rc == 0 && p->nexperts && p->experts_live == 0) {
         Ccip__Evaluation__ReviewStarted ev = CCIP__EVALUATION__REVIEW_STARTED__INIT;
@@ -641,8 +646,8 @@ static int s_plan_apply(s_plan *p)
         ev.application_id = (char *)p->c->application_id;
         ev.panel_size = p->panel_size;
         ev.due_at_us = rev_due;
-        rc = evaluation_emit(cmd, "evaluation.review.started.v1", "application",
-                             p->c->application_id, &ev.base);
+        rc = ccip_command_emit(cmd, "evaluation.review.started.v1", "application",
+                               p->c->application_id, &ev.base);
     }
     return rc;
 }
@@ -661,12 +666,7 @@ static Ccip__Evaluation__Candidate *s_candidate_msg(ccip_arena *a, const s_choic
     m->capacity = ch->c.capacity;
     m->override_reason = (char *)ch->override_reason;
     m->picked = ch->picked;
-    const char *names[EVALUATION_CONFLICT_TYPES];
-    size_t n = evaluation_conflict_names(ch->conflicts, names);
-    m->conflicts = ccip_arena_alloc(a, (n + 1) * sizeof *m->conflicts);
-    for (size_t i = 0; m->conflicts && i < n; i++)
-        m->conflicts[m->n_conflicts++] = (Ccip__Evaluation__ConflictType)evaluation_enum_value(
-            &ccip__evaluation__conflict_type__descriptor, names[i]);
+    m->conflicts = s_conflict_types(a, ch->conflicts, &m->n_conflicts);
     return m;
 }
 
@@ -693,25 +693,20 @@ static void s_plan_reply(const s_plan *p, Ccip__Evaluation__AssignReply *reply, 
 
 /* ---- commands --------------------------------------------------------------------- */
 
-static int s_assign(ccip_command *cmd, int dry_run)
+/* Proposes (dry_run: writes nothing) or makes an assignment. */
+static int s_assign(ccip_command *cmd, ccip_arena *a, const Ccip__Evaluation__AssignRequest *rq,
+                    int dry_run)
 {
-    Ccip__Evaluation__AssignRequest *rq = (Ccip__Evaluation__AssignRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__assign_request__descriptor);
-    if (!rq)
-        return 0;
     evaluation_case_row c;
-    ccip_arena *a = ccip_arena_new();
     s_plan p;
     int rc = evaluation_case_fetch(cmd, rq->case_id, !dry_run, &c);
-    if (rc == 0 && !a)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc == 0)
         rc = s_plan_init(&p, cmd, &c, a);
     if (rc == 0 && p.agency_live && p.experts_wanted == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s has its agency and a full panel of %d; nothing to assign "
-                             "(reassign a task to change who does it)",
-                             c.id, p.panel_size);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "case %s has its agency and a full panel of %d; nothing to assign "
+                               "(reassign a task to change who does it)",
+                               c.id, p.panel_size);
     for (size_t i = 0; rc == 0 && i < rq->n_picks; i++)
         rc = s_plan_pick(&p, rq->picks[i], i);
     if (rc == 0)
@@ -721,34 +716,41 @@ static int s_assign(ccip_command *cmd, int dry_run)
         if (p.nskipped)
             snprintf(why, sizeof why, "; the first passed over: %s %s: %s",
                      s_kind_word(p.skipped[0]->kind), p.skipped[0]->id, p.skipped[0]->reason);
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "no %s could be found for case %s (district %s, fields %s)%s; "
-                             "register or activate more, or raise capacities",
-                             p.agency_live ? "expert" : "agency or expert", c.id, c.district_code,
-                             p.fields, why);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "no %s could be found for case %s (district %s, fields %s)%s; "
+                               "register or activate more, or raise capacities",
+                               p.agency_live ? "expert" : "agency or expert", c.id, c.district_code,
+                               p.fields, why);
     }
     if (rc == 0 && !dry_run)
         rc = s_plan_apply(&p);
     if (rc == 0) {
         Ccip__Evaluation__AssignReply reply = CCIP__EVALUATION__ASSIGN_REPLY__INIT;
         s_plan_reply(&p, &reply, dry_run);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     evaluation_case_row_clear(&c);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+static int s_propose(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    return s_assign(cmd, a, request, 1);
 }
 
 int evaluation_assignment_propose(ccip_command *cmd)
 {
-    return s_assign(cmd, 1);
+    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_propose);
+}
+
+static int s_make(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    return s_assign(cmd, a, request, 0);
 }
 
 int evaluation_assignment_make(ccip_command *cmd)
 {
-    return s_assign(cmd, 0);
+    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_make);
 }
 
 int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
@@ -758,7 +760,7 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
     if (!a)
         a = own = ccip_arena_new();
     if (!a)
-        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     s_plan p;
     int rc = s_plan_init(&p, cmd, c, a);
     if (rc == 0)
@@ -797,8 +799,8 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     const char *word = s_kind_word(kind);
     int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     if (strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "case %s is %s: its tasks can no longer change", c->id, c->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "case %s is %s: its tasks can no longer change", c->id, c->status);
     PGresult *res = NULL;
     const char *v[] = {c->id, subject_id};
     int rc = ccip_db_exec(cmd->db, is_agency ? &S_OPEN_INVESTIGATION : &S_OPEN_REVIEW, 2, v, NULL,
@@ -808,22 +810,22 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     if (PQntuples(res) != 1) {
         PQclear(res);
         if (by_subject)
-            return evaluation_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                                   "%s %s is not assigned to case %s; only the assigned %s may "
-                                   "decline it",
-                                   word, subject_id, c->id, word);
-        return evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "%s %s has no task on case %s", word,
-                               subject_id, c->id);
+            return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                     "%s %s is not assigned to case %s; only the assigned %s may "
+                                     "decline it",
+                                     word, subject_id, c->id, word);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "%s %s has no task on case %s", word,
+                                 subject_id, c->id);
     }
     char task[CCIP_UUID_STRLEN + 1];
     snprintf(task, sizeof task, "%s", PQgetvalue(res, 0, 0));
     int done = strcmp(PQgetvalue(res, 0, 1), EVALUATION_TASK_DONE) == 0;
     PQclear(res);
     if (done)
-        return evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "%s %s has already %s on case %s; a finished task cannot be %s",
-                               word, subject_id, is_agency ? "filed its report" : "submitted",
-                               c->id, by_subject ? "declined" : "reassigned");
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "%s %s has already %s on case %s; a finished task cannot be %s",
+                                 word, subject_id, is_agency ? "filed its report" : "submitted",
+                                 c->id, by_subject ? "declined" : "reassigned");
     rc = evaluation_task_release(cmd->db, kind, task, subject_id, status, reason);
     char detail[EVALUATION_REASON_MAX + 64];
     snprintf(detail, sizeof detail, "%s %s: %s", word, subject_id, reason);
@@ -835,61 +837,65 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
     if (rc == 0)
         rc = evaluation_assign_refill(cmd, c, a, &reply);
     if (rc == 0)
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
 
-int evaluation_assignment_decline(ccip_command *cmd)
+/* A decline or a reassignment, once the caller's own checks passed: checks
+ * the reason, locks case case_id, ends subject's open task with `status`
+ * and fills the seat again (s_release_and_refill). */
+static int s_end_task(ccip_command *cmd, const char *case_id, Ccip__Evaluation__SubjectKind kind,
+                      const char *subject_id, const char *status, const char *reason,
+                      int by_subject)
 {
-    Ccip__Evaluation__DeclineRequest *rq = (Ccip__Evaluation__DeclineRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__decline_request__descriptor);
-    if (!rq)
-        return 0;
+    evaluation_case_row c;
+    memset(&c, 0, sizeof c);
+    int rc = ccip_command_check_text(cmd, "reason", reason, EVALUATION_REASON_MIN,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+    if (rc == 0)
+        rc = evaluation_case_fetch(cmd, case_id, 1, &c);
+    if (rc == 0)
+        rc = s_release_and_refill(cmd, &c, kind, subject_id, status, reason, by_subject);
+    evaluation_case_row_clear(&c);
+    return rc;
+}
+
+static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__DeclineRequest *rq = request;
     int is_agency = strcmp(cmd->actor.role, "agency") == 0;
     Ccip__Evaluation__SubjectKind kind =
         is_agency ? CCIP__EVALUATION__SUBJECT_KIND__AGENCY : CCIP__EVALUATION__SUBJECT_KIND__EXPERT;
     char me[EVALUATION_ID_MAX + 1];
-    evaluation_case_row c;
-    memset(&c, 0, sizeof c);
     int rc = evaluation_actor_subject(cmd, cmd->actor.role, me);
-    if (rc == 0)
-        rc = evaluation_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
-    if (rc == 0)
-        rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
-    if (rc == 0)
-        rc = s_release_and_refill(cmd, &c, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
-    evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    if (rc)
+        return rc;
+    return s_end_task(cmd, rq->case_id, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
+}
+
+int evaluation_assignment_decline(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__decline_request__descriptor,
+                            s_assignment_decline);
+}
+
+static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__ReassignRequest *rq = request;
+    if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
+        rq->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `kind` must be EXPERT or AGENCY");
+    int rc = ccip_command_check_code(cmd, "id", rq->id, EVALUATION_ID_MAX);
+    if (rc)
+        return rc;
+    return s_end_task(cmd, rq->case_id, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
+                      0);
 }
 
 int evaluation_assignment_reassign(ccip_command *cmd)
 {
-    Ccip__Evaluation__ReassignRequest *rq = (Ccip__Evaluation__ReassignRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__reassign_request__descriptor);
-    if (!rq)
-        return 0;
-    evaluation_case_row c;
-    memset(&c, 0, sizeof c);
-    int rc = 0;
-    if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
-        rq->kind != CCIP__EVALUATION__SUBJECT_KIND__EXPERT)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `kind` must be EXPERT or AGENCY");
-    if (rc == 0)
-        rc = evaluation_check_id(cmd, "id", rq->id);
-    if (rc == 0)
-        rc = evaluation_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
-    if (rc == 0)
-        rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
-    if (rc == 0)
-        rc = s_release_and_refill(cmd, &c, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
-                                  0);
-    evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return ccip_command_run(cmd, &ccip__evaluation__reassign_request__descriptor,
+                            s_assignment_reassign);
 }

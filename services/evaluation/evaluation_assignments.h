@@ -39,7 +39,7 @@ int evaluation_assignment_decline(ccip_command *cmd);
 /* Fills the empty slots of case c (locked by the caller, in its
  * transaction) by the algorithm alone. When reply is not NULL the newly
  * assigned are described in it, allocated from a (both may be NULL).
- * Returns 0, EVALUATION_REPLIED (an error reply was set) or a ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED (an error reply was set) or a ccip_db_rc. */
 int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
                              Ccip__Evaluation__AssignReply *reply);
 

@@ -67,10 +67,9 @@ static const ccip_db_stmt S_OPEN = {
     "fund_programme_code, applicant_uscc, applicant_name, district_code, title, summary, "
     "subject_name, requested_fen, accepted_payload, accepted_at) "
     "VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::integer, $7, $8, $9, $10, $11, $12, $13, "
-    "$14, $15::bigint, $16::bytea, "
-    "('epoch'::timestamptz + $17::bigint * interval '1 microsecond')"
-    ") "
-    "ON CONFLICT ON CONSTRAINT case_file_one_per_application DO NOTHING RETURNING id"};
+    "$14, $15::bigint, $16::bytea, " CCIP_SQL_TS(
+        "$17") ") "
+               "ON CONFLICT ON CONSTRAINT case_file_one_per_application DO NOTHING RETURNING id"};
 static const ccip_db_stmt S_CONTACT = {
     "evaluation_contact_add",
     "INSERT INTO applicant_contact (applicant_uscc, application_id, contact_name, phone, email) "
@@ -95,40 +94,20 @@ static const char *s_subject_name(const Ccip__Intake__ApplicationAccepted *a)
     return a->title;
 }
 
+/* Announces the case opened because of the accepted event `cause`. */
 static int s_emit_opened(ccip_db *db, const Ccip__Envelope *cause, const char *case_id)
 {
     ccip_arena *a = ccip_arena_new();
     Ccip__Evaluation__Case *c = NULL;
     int rc = evaluation_case_load(db, case_id, 0, a, &c);
-    if (rc != 0 || !c) {
-        ccip_arena_destroy(&a);
-        return rc != 0 ? rc : -1;
+    if (rc == 0 && !c)
+        rc = -1; /* out of memory: the event is tried again */
+    if (rc == 0) {
+        Ccip__Evaluation__CaseOpened msg = CCIP__EVALUATION__CASE_OPENED__INIT;
+        msg.case_ = c;
+        rc = ccip_outbox_emit_caused(db, cause, "evaluation.case.opened.v1", "case", case_id,
+                                     &msg.base);
     }
-    Ccip__Evaluation__CaseOpened msg = CCIP__EVALUATION__CASE_OPENED__INIT;
-    msg.case_ = c;
-    size_t len = ccip__evaluation__case_opened__get_packed_size(&msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        ccip_arena_destroy(&a);
-        return -1;
-    }
-    ccip__evaluation__case_opened__pack(&msg, buf);
-    ccip_outbox_event out = {
-        .type = "evaluation.case.opened.v1",
-        .aggregate_type = "case",
-        .aggregate_id = case_id,
-        .payload = buf,
-        .payload_len = len,
-        .correlation_id = cause->correlation_id[0] ? cause->correlation_id : cause->id,
-        .causation_id = cause->id,
-        .actor_id = cause->actor_id,
-        .actor_role = cause->actor_role,
-    };
-    char err[256];
-    rc = ccip_outbox_append(db, "evaluation", &out, err, sizeof err);
-    if (rc != 0)
-        ccip_log_error("could not append an event", "type", out.type, "reason", err);
-    free(buf);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -148,7 +127,8 @@ int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg)
                                ? a->district_code
                                : (org && org->district_code ? org->district_code : "");
     const ccip_district *d = ccip_district_find(district);
-    const char *kind = evaluation_enum_name(&ccip__intake__call_kind__descriptor, (int)a->kind);
+    const char *kind =
+        a->kind ? ccip_enum_name(&ccip__intake__call_kind__descriptor, (int)a->kind) : NULL;
     if (!ccip_uuid_valid(a->application_id) || !ccip_uuid_valid(a->call_id)) {
         rc = s_skip(ev, "application_id or call_id is not a UUID");
     } else if (!kind) {
@@ -211,14 +191,6 @@ int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     return rc;
 }
 
-static const ccip_consumer_handler s_intake_handlers[] = {
-    {"intake.application.accepted.v1", evaluation_case_open},
-};
-
-const ccip_subscription evaluation_case_subscriptions[EVALUATION_CASE_NSUBSCRIPTIONS] = {
-    {"intake", s_intake_handlers, sizeof s_intake_handlers / sizeof s_intake_handlers[0]},
-};
-
 /* ---- rows -------------------------------------------------------------------- */
 
 static void s_row_fill(evaluation_case_row *r, PGresult *res)
@@ -236,35 +208,30 @@ static void s_row_fill(evaluation_case_row *r, PGresult *res)
     r->fund_programme_code = PQgetvalue(res, 0, C_FUND);
     r->status = PQgetvalue(res, 0, C_STATUS);
     r->fields = PQgetvalue(res, 0, C_FIELDS);
-    r->year = (int)evaluation_cell_i64(res, 0, C_YEAR);
-    r->round = (int)evaluation_cell_i64(res, 0, C_ROUND);
-    r->sheet_version = (int)evaluation_cell_i64(res, 0, C_SHEET);
-    r->panel_size = (int)evaluation_cell_i64(res, 0, C_PANEL);
-    r->requested_fen = evaluation_cell_i64(res, 0, C_REQUESTED);
+    r->year = (int)ccip_db_cell_i64(res, 0, C_YEAR);
+    r->round = (int)ccip_db_cell_i64(res, 0, C_ROUND);
+    r->sheet_version = (int)ccip_db_cell_i64(res, 0, C_SHEET);
+    r->panel_size = (int)ccip_db_cell_i64(res, 0, C_PANEL);
+    r->requested_fen = ccip_db_cell_i64(res, 0, C_REQUESTED);
     r->has_aggregate = PQgetvalue(res, 0, C_HAS_AGG)[0] == 't';
-    r->score_centi = (int)evaluation_cell_i64(res, 0, C_SCORE);
-    r->spread_centi = (int)evaluation_cell_i64(res, 0, C_SPREAD);
-    r->dropped = (int)evaluation_cell_i64(res, 0, C_DROPPED);
-    r->reviews_counted = (int)evaluation_cell_i64(res, 0, C_COUNTED);
+    r->score_centi = (int)ccip_db_cell_i64(res, 0, C_SCORE);
+    r->spread_centi = (int)ccip_db_cell_i64(res, 0, C_SPREAD);
+    r->dropped = (int)ccip_db_cell_i64(res, 0, C_DROPPED);
+    r->reviews_counted = (int)ccip_db_cell_i64(res, 0, C_COUNTED);
 }
 
 int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
                           evaluation_case_row *out)
 {
     memset(out, 0, sizeof *out);
-    int rc = evaluation_check_uuid(cmd, "case_id", case_id);
+    int rc = ccip_command_check_uuid(cmd, "case_id", case_id);
     if (rc != 0)
         return rc;
     PGresult *res = NULL;
-    rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &case_id, NULL, NULL, &res);
+    rc = ccip_command_row(cmd, lock ? &S_GET_LOCK : &S_GET, 1, &case_id, &res,
+                          "there is no case %s; list cases with evaluation.case.list.v1", case_id);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                               "there is no case %s; list cases with evaluation.case.list.v1",
-                               case_id);
-    }
     s_row_fill(out, res);
     return 0;
 }
@@ -292,7 +259,7 @@ int evaluation_case_aggregate(ccip_db *db, const evaluation_case_row *c,
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1)
-        out->verdict = (Ccip__Evaluation__Verdict)evaluation_enum_value(
+        out->verdict = (Ccip__Evaluation__Verdict)ccip_enum_value(
             &ccip__evaluation__verdict__descriptor, PQgetvalue(res, 0, 0));
     PQclear(res);
     if (!c->has_aggregate)
@@ -304,7 +271,7 @@ int evaluation_case_aggregate(ccip_db *db, const evaluation_case_row *c,
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1)
-        out->pass_threshold_centi = (int32_t)evaluation_cell_i64(res, 0, 0);
+        out->pass_threshold_centi = (int32_t)ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     out->reviews = c->reviews_counted;
     out->dropped = c->dropped;
@@ -379,7 +346,7 @@ static int *s_enum_list(ccip_arena *a, const ProtobufCEnumDescriptor *desc, cons
     while (*p) {
         size_t len = strcspn(p, ",");
         snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), p);
-        out[(*n)++] = evaluation_enum_value(desc, buf);
+        out[(*n)++] = ccip_enum_value(desc, buf);
         p += len;
         if (*p == ',')
             p++;
@@ -389,31 +356,13 @@ static int *s_enum_list(ccip_arena *a, const ProtobufCEnumDescriptor *desc, cons
 
 static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res)
 {
-    Ccip__Evaluation__Case *c = ccip_arena_alloc(a, sizeof *c);
+    Ccip__Evaluation__Case *c = ccip_row_new(
+        a, CCIP_MSG(evaluation, case), res, 0, C_ID,
+        "id, application_id, call_id, kind, applicant_uscc, applicant_name, district_code, title, "
+        ", fund_programme_code, status, , year, round, sheet_version, panel_size, requested_fen, , "
+        ", , , , call_title, summary, opened_at_us, submitted_to_office_at_us");
     if (!c)
         return NULL;
-    *c = (Ccip__Evaluation__Case)CCIP__EVALUATION__CASE__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_ID));
-    c->application_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICATION));
-    c->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL));
-    c->kind = (Ccip__Intake__CallKind)evaluation_enum_value(&ccip__intake__call_kind__descriptor,
-                                                            PQgetvalue(res, 0, C_KIND));
-    c->year = (int32_t)evaluation_cell_i64(res, 0, C_YEAR);
-    c->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_CALL_TITLE));
-    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_FUND));
-    c->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, C_USCC));
-    c->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, 0, C_APPLICANT));
-    c->district_code = ccip_arena_strdup(a, PQgetvalue(res, 0, C_DISTRICT));
-    c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, C_TITLE));
-    c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, C_SUMMARY));
-    c->requested_fen = evaluation_cell_i64(res, 0, C_REQUESTED);
-    c->status = (Ccip__Evaluation__CaseStatus)evaluation_enum_value(
-        &ccip__evaluation__case_status__descriptor, PQgetvalue(res, 0, C_STATUS));
-    c->round = (int32_t)evaluation_cell_i64(res, 0, C_ROUND);
-    c->opened_at_us = evaluation_cell_i64(res, 0, C_OPENED);
-    c->submitted_to_office_at_us = evaluation_cell_i64(res, 0, C_SUBMITTED);
-    c->sheet_version = (int32_t)evaluation_cell_i64(res, 0, C_SHEET);
-    c->panel_size = (int32_t)evaluation_cell_i64(res, 0, C_PANEL);
     c->fields = ccip_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);
     return c;
 }
@@ -434,29 +383,15 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
     int n = rc == 0 ? PQntuples(res) : 0;
     c->investigations = ccip_arena_alloc(a, (size_t)n * sizeof *c->investigations + 1);
     for (int i = 0; c->investigations && i < n; i++) {
-        Ccip__Evaluation__Investigation *v = ccip_arena_alloc(a, sizeof *v);
+        Ccip__Evaluation__Investigation *v = ccip_row_new(
+            a, CCIP_MSG(evaluation, investigation), res, i, 0,
+            "id, agency_id, agency_name, status, round, assigned_at_us, assigned_by, due_at_us, "
+            "override_reason, , visit_date_us, findings, verdict, reported_at_us, close_reason");
         if (!v)
             break;
-        *v = (Ccip__Evaluation__Investigation)CCIP__EVALUATION__INVESTIGATION__INIT;
-        v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        v->agency_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        v->agency_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        v->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
-            &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
-        v->round = (int32_t)evaluation_cell_i64(res, i, 4);
-        v->assigned_at_us = evaluation_cell_i64(res, i, 5);
-        v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        v->due_at_us = evaluation_cell_i64(res, i, 7);
-        v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
-        v->visit_date_us = evaluation_cell_i64(res, i, 10);
-        v->findings = ccip_arena_strdup(a, PQgetvalue(res, i, 11));
-        v->verdict = (Ccip__Evaluation__Verdict)evaluation_enum_value(
-            &ccip__evaluation__verdict__descriptor, PQgetvalue(res, i, 12));
-        v->reported_at_us = evaluation_cell_i64(res, i, 13);
-        v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
         int nd = 0;
         for (int d = 0; d < PQntuples(docs); d++)
             nd += strcmp(PQgetvalue(docs, d, 0), v->id) == 0;
@@ -464,13 +399,10 @@ static int s_load_investigations(ccip_db *db, const char *case_id, ccip_arena *a
         for (int d = 0; v->documents && d < PQntuples(docs); d++) {
             if (strcmp(PQgetvalue(docs, d, 0), v->id) != 0)
                 continue;
-            Ccip__Evaluation__ReportDocument *doc = ccip_arena_alloc(a, sizeof *doc);
+            Ccip__Evaluation__ReportDocument *doc = ccip_row_new(
+                a, CCIP_MSG(evaluation, report_document), docs, d, 1, "name, sha256, media_type");
             if (!doc)
                 break;
-            *doc = (Ccip__Evaluation__ReportDocument)CCIP__EVALUATION__REPORT_DOCUMENT__INIT;
-            doc->name = ccip_arena_strdup(a, PQgetvalue(docs, d, 1));
-            doc->sha256 = ccip_arena_strdup(a, PQgetvalue(docs, d, 2));
-            doc->media_type = ccip_arena_strdup(a, PQgetvalue(docs, d, 3));
             v->documents[v->n_documents++] = doc;
         }
         c->investigations[c->n_investigations++] = v;
@@ -490,29 +422,16 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
     int n = rc == 0 ? PQntuples(res) : 0;
     c->reviews = ccip_arena_alloc(a, (size_t)n * sizeof *c->reviews + 1);
     for (int i = 0; c->reviews && i < n; i++) {
-        Ccip__Evaluation__Review *v = ccip_arena_alloc(a, sizeof *v);
+        Ccip__Evaluation__Review *v =
+            ccip_row_new(a, CCIP_MSG(evaluation, review), res, i, 0,
+                         "id, expert_id, expert_name, status, round, assigned_at_us, assigned_by, "
+                         "due_at_us, override_reason, , declared_no_conflict_at_us, sheet_version, "
+                         "comment, score_centi, submitted_at_us, close_reason");
         if (!v)
             break;
-        *v = (Ccip__Evaluation__Review)CCIP__EVALUATION__REVIEW__INIT;
-        v->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        v->expert_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        v->expert_name = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        v->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
-            &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 3));
-        v->round = (int32_t)evaluation_cell_i64(res, i, 4);
-        v->assigned_at_us = evaluation_cell_i64(res, i, 5);
-        v->assigned_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        v->due_at_us = evaluation_cell_i64(res, i, 7);
-        v->override_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
         v->overridden_conflicts = (Ccip__Evaluation__ConflictType *)s_enum_list(
             a, &ccip__evaluation__conflict_type__descriptor, PQgetvalue(res, i, 9),
             &v->n_overridden_conflicts);
-        v->declared_no_conflict_at_us = evaluation_cell_i64(res, i, 10);
-        v->sheet_version = (int32_t)evaluation_cell_i64(res, i, 11);
-        v->comment = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-        v->score_centi = (int32_t)evaluation_cell_i64(res, i, 13);
-        v->submitted_at_us = evaluation_cell_i64(res, i, 14);
-        v->close_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 15));
         int ns = 0;
         for (int s = 0; s < PQntuples(scores); s++)
             ns += strcmp(PQgetvalue(scores, s, 0), v->id) == 0;
@@ -520,13 +439,11 @@ static int s_load_reviews(ccip_db *db, const char *case_id, ccip_arena *a,
         for (int s = 0; v->scores && s < PQntuples(scores); s++) {
             if (strcmp(PQgetvalue(scores, s, 0), v->id) != 0)
                 continue;
-            Ccip__Evaluation__CriterionScore *cs = ccip_arena_alloc(a, sizeof *cs);
+            Ccip__Evaluation__CriterionScore *cs =
+                ccip_row_new(a, CCIP_MSG(evaluation, criterion_score), scores, s, 1,
+                             "criterion, score, comment");
             if (!cs)
                 break;
-            *cs = (Ccip__Evaluation__CriterionScore)CCIP__EVALUATION__CRITERION_SCORE__INIT;
-            cs->criterion = ccip_arena_strdup(a, PQgetvalue(scores, s, 1));
-            cs->score = (int32_t)evaluation_cell_i64(scores, s, 2);
-            cs->comment = ccip_arena_strdup(a, PQgetvalue(scores, s, 3));
             v->scores[v->n_scores++] = cs;
         }
         c->reviews[c->n_reviews++] = v;
@@ -544,23 +461,12 @@ static int s_load_decisions(ccip_db *db, const char *case_id, ccip_arena *a,
     int n = rc == 0 ? PQntuples(res) : 0;
     c->decisions = ccip_arena_alloc(a, (size_t)n * sizeof *c->decisions + 1);
     for (int i = 0; c->decisions && i < n; i++) {
-        Ccip__Evaluation__Decision *d = ccip_arena_alloc(a, sizeof *d);
+        Ccip__Evaluation__Decision *d =
+            ccip_row_new(a, CCIP_MSG(evaluation, decision), res, i, 0,
+                         "id, outcome, reasons, recommended_fen, return_to, round, decided_by, "
+                         "decided_at_us, recommendation, score_centi");
         if (!d)
             break;
-        *d = (Ccip__Evaluation__Decision)CCIP__EVALUATION__DECISION__INIT;
-        d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        d->outcome = (Ccip__Evaluation__Outcome)evaluation_enum_value(
-            &ccip__evaluation__outcome__descriptor, PQgetvalue(res, i, 1));
-        d->reasons = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        d->recommended_fen = evaluation_cell_i64(res, i, 3);
-        d->return_to = (Ccip__Evaluation__ReturnTo)evaluation_enum_value(
-            &ccip__evaluation__return_to__descriptor, PQgetvalue(res, i, 4));
-        d->round = (int32_t)evaluation_cell_i64(res, i, 5);
-        d->decided_by = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-        d->decided_at_us = evaluation_cell_i64(res, i, 7);
-        d->recommendation = (Ccip__Evaluation__Recommendation)evaluation_enum_value(
-            &ccip__evaluation__recommendation__descriptor, PQgetvalue(res, i, 8));
-        d->score_centi = (int32_t)evaluation_cell_i64(res, i, 9);
         c->decisions[c->n_decisions++] = d;
     }
     PQclear(res);
@@ -575,15 +481,11 @@ static int s_load_history(ccip_db *db, const char *case_id, ccip_arena *a,
     int n = rc == 0 ? PQntuples(res) : 0;
     c->history = ccip_arena_alloc(a, (size_t)n * sizeof *c->history + 1);
     for (int i = 0; c->history && i < n; i++) {
-        Ccip__Evaluation__CaseLogEntry *e = ccip_arena_alloc(a, sizeof *e);
+        Ccip__Evaluation__CaseLogEntry *e =
+            ccip_row_new(a, CCIP_MSG(evaluation, case_log_entry), res, i, 0,
+                         "at_us, actor_id, actor_role, action, detail");
         if (!e)
             break;
-        *e = (Ccip__Evaluation__CaseLogEntry)CCIP__EVALUATION__CASE_LOG_ENTRY__INIT;
-        e->at_us = evaluation_cell_i64(res, i, 0);
-        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        e->actor_role = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        e->action = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-        e->detail = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
         c->history[c->n_history++] = e;
     }
     PQclear(res);
@@ -639,53 +541,50 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena 
 
 /* ---- commands ------------------------------------------------------------------- */
 
-int evaluation_case_get(ccip_command *cmd)
+static int s_case_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__GetCaseRequest *rq = (Ccip__Evaluation__GetCaseRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__get_case_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__GetCaseRequest *rq = request;
     int rc = 0;
     char id[CCIP_UUID_STRLEN + 1] = "";
-    ccip_arena *a = NULL;
     if (rq->application_id[0] && !rq->case_id[0]) {
-        rc = evaluation_check_uuid(cmd, "application_id", rq->application_id);
+        rc = ccip_command_check_uuid(cmd, "application_id", rq->application_id);
         PGresult *res = NULL;
         if (rc == 0)
             rc = s_query(cmd->db, &S_BY_APPLICATION, rq->application_id, &res);
         if (rc == 0 && PQntuples(res) == 1)
             snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
         else if (rc == 0)
-            rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "application %s has no case (yet): a case opens when intake "
-                                 "accepts the application",
-                                 rq->application_id);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                   "application %s has no case (yet): a case opens when intake "
+                                   "accepts the application",
+                                   rq->application_id);
         PQclear(res);
     } else {
-        rc = evaluation_check_uuid(cmd, "case_id", rq->case_id);
+        rc = ccip_command_check_uuid(cmd, "case_id", rq->case_id);
         if (rc == 0)
             snprintf(id, sizeof id, "%s", rq->case_id);
     }
     if (rc != 0)
-        goto out;
-    a = ccip_arena_new();
+        return rc;
     Ccip__Evaluation__Case *c = NULL;
     rc = evaluation_case_load(cmd->db, id, 1, a, &c);
     if (rc != 0)
-        goto out;
+        return rc;
     if (!c) {
         rc = ccip_arena_failed(a)
-                 ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                 : evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no case %s", id);
-        goto out;
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                 : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no case %s", id);
+        return rc;
     }
     Ccip__Evaluation__CaseReply reply = CCIP__EVALUATION__CASE_REPLY__INIT;
     reply.case_ = c;
-    rc = evaluation_reply(cmd, &reply.base);
-out:
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    rc = ccip_command_reply(cmd, &reply.base);
+    return rc;
+}
+
+int evaluation_case_get(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__get_case_request__descriptor, s_case_get);
 }
 
 static const ccip_db_stmt S_LIST = {
@@ -696,39 +595,34 @@ static const ccip_db_stmt S_LIST = {
     "AND id > coalesce(nullif($3, '')::uuid, '00000000-0000-0000-0000-000000000000'::uuid) "
     "ORDER BY id LIMIT $4::integer"};
 
-int evaluation_case_list(ccip_command *cmd)
+static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__ListCasesRequest *rq =
-        (Ccip__Evaluation__ListCasesRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__list_cases_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__ListCasesRequest *rq = request;
     int rc = 0;
-    ccip_arena *a = NULL;
     PGresult *res = NULL;
     const char *status = "", *kind = "";
     if (rq->status) {
-        status = evaluation_enum_name(&ccip__evaluation__case_status__descriptor, (int)rq->status);
+        status = ccip_enum_name(&ccip__evaluation__case_status__descriptor, (int)rq->status);
         if (!status) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `status` has an unknown value %d", (int)rq->status);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                   "field `status` has an unknown value %d", (int)rq->status);
             goto out;
         }
     }
     if (rq->kind) {
-        kind = evaluation_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
+        kind = ccip_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
         if (!kind) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `kind` has an unknown value %d", (int)rq->kind);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                   "field `kind` has an unknown value %d", (int)rq->kind);
             goto out;
         }
     }
-    if (rq->after_id[0] && (rc = evaluation_check_uuid(cmd, "after_id", rq->after_id)) != 0)
+    if (rq->after_id[0] && (rc = ccip_command_check_uuid(cmd, "after_id", rq->after_id)) != 0)
         goto out;
     if (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `limit` must be between 0 (= %d) and %d, got %d",
-                             EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `limit` must be between 0 (= %d) and %d, got %d",
+                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
         goto out;
     }
     char limit[16];
@@ -737,36 +631,25 @@ int evaluation_case_list(ccip_command *cmd)
     rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     if (rc != 0)
         goto out;
-    a = ccip_arena_new();
     int n = PQntuples(res);
     Ccip__Evaluation__ListCasesReply reply = CCIP__EVALUATION__LIST_CASES_REPLY__INIT;
     reply.cases = ccip_arena_alloc(a, (size_t)n * sizeof *reply.cases + 1);
     for (int i = 0; reply.cases && i < n; i++) {
-        Ccip__Evaluation__CaseSummary *s = ccip_arena_alloc(a, sizeof *s);
+        Ccip__Evaluation__CaseSummary *s =
+            ccip_row_new(a, CCIP_MSG(evaluation, case_summary), res, i, 0,
+                         "id, application_id, kind, applicant_uscc, applicant_name, title, status, "
+                         "round, opened_at_us, score_centi");
         if (!s)
             break;
-        *s = (Ccip__Evaluation__CaseSummary)CCIP__EVALUATION__CASE_SUMMARY__INIT;
-        s->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        s->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-        s->kind = (Ccip__Intake__CallKind)evaluation_enum_value(
-            &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 2));
-        s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-        s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-        s->status = (Ccip__Evaluation__CaseStatus)evaluation_enum_value(
-            &ccip__evaluation__case_status__descriptor, PQgetvalue(res, i, 6));
-        s->round = (int32_t)evaluation_cell_i64(res, i, 7);
-        s->opened_at_us = evaluation_cell_i64(res, i, 8);
-        s->score_centi = (int32_t)evaluation_cell_i64(res, i, 9);
         reply.cases[reply.n_cases++] = s;
     }
-    if (ccip_arena_failed(a))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else
-        rc = evaluation_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_case_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_cases_request__descriptor, s_case_list);
 }

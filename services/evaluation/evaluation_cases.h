@@ -3,7 +3,7 @@
  * its log (case_log), and how cases are read.
  *
  * A case is opened by consuming intake.application.accepted.v1
- * (evaluation_case_subscriptions): the handler runs in the consumer's
+ * (evaluation_case_open, subscribed by evaluation_def): the handler runs in the consumer's
  * transaction that also moves the cursor, so a redelivered event opens no
  * second case; the unique constraint on the application id guarantees one
  * case per application even if intake accepted the same application twice
@@ -18,12 +18,8 @@
 #include "evaluation.h"
 #include "ccip_arena.h"
 
-#define EVALUATION_CASE_NSUBSCRIPTIONS 1
-/* intake, for evaluation_def. */
-extern const ccip_subscription evaluation_case_subscriptions[EVALUATION_CASE_NSUBSCRIPTIONS];
-
-/* The consumer handler of intake.application.accepted.v1 (exposed for
- * tests). Returns 0 (case opened, or event skipped) or a ccip_db_rc. */
+/* The consumer handler of intake.application.accepted.v1. Returns 0 (case opened, or event skipped)
+ * or a ccip_db_rc. */
 int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
 /* The columns of a case that commands work with. Strings point into res. */
@@ -55,7 +51,7 @@ typedef struct {
 
 /* Reads case `case_id` (FOR UPDATE when lock is set: commands that change a
  * case take its row lock first, so they run one after the other per case).
- * Returns 0 with *out filled; EVALUATION_REPLIED with INVALID_ARGUMENT (not
+ * Returns 0 with *out filled; CCIP_REPLIED with INVALID_ARGUMENT (not
  * a UUID) or NOT_FOUND set on cmd; or a ccip_db_rc. Release with
  * evaluation_case_row_clear (also after a failure). */
 int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,

@@ -108,37 +108,33 @@ static int s_reply_case(ccip_command *cmd, const char *case_id)
     Ccip__Evaluation__CaseReply reply = CCIP__EVALUATION__CASE_REPLY__INIT;
     int rc = evaluation_case_load(cmd->db, case_id, 1, a, &reply.case_);
     if (rc == 0)
-        rc = !reply.case_ ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                          : evaluation_reply(cmd, &reply.base);
+        rc = !reply.case_ ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                          : ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
 
-int evaluation_case_submit(ccip_command *cmd)
+static int s_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__SubmitToOfficeRequest *rq =
-        (Ccip__Evaluation__SubmitToOfficeRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__submit_to_office_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__SubmitToOfficeRequest *rq = request;
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     char missing[MISSING_MAX];
     int nmissing = 0;
-    int rc = evaluation_check_text(cmd, "note", rq->note, 0, NOTE_MAX_CHARS, CCIP_TEXT_MULTILINE);
+    int rc = ccip_command_check_text(cmd, "note", rq->note, 0, NOTE_MAX_CHARS, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
     if (rc == 0 && strcmp(c.status, EVALUATION_CASE_IN_EVALUATION) != 0 &&
         strcmp(c.status, EVALUATION_CASE_OPEN) != 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s is %s; only a case in evaluation can be submitted to the "
-                             "office",
-                             c.id, c.status);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "case %s is %s; only a case in evaluation can be submitted to the "
+                               "office",
+                               c.id, c.status);
     if (rc == 0)
         rc = evaluation_case_missing(cmd->db, &c, missing, sizeof missing, &nmissing);
     if (rc == 0 && nmissing)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s cannot go to the office yet; missing: %s", c.id, missing);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "case %s cannot go to the office yet; missing: %s", c.id, missing);
     const char *v[] = {c.id, cmd->actor.id};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_SUBMIT, 2, v, NULL, NULL, NULL);
@@ -148,11 +144,16 @@ int evaluation_case_submit(ccip_command *cmd)
     if (rc == 0)
         rc = s_reply_case(cmd, c.id);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
-/* Checks the decision against the case. Returns 0 or EVALUATION_REPLIED. */
+int evaluation_case_submit(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__submit_to_office_request__descriptor,
+                            s_case_submit);
+}
+
+/* Checks the decision against the case. Returns 0 or CCIP_REPLIED. */
 static int s_check_decision(ccip_command *cmd, const Ccip__Evaluation__DecideRequest *rq,
                             const evaluation_case_row *c)
 {
@@ -162,24 +163,24 @@ static int s_check_decision(ccip_command *cmd, const Ccip__Evaluation__DecideReq
     char req[CCIP_FEN_STRLEN + 1];
     ccip_fen_format(c->requested_fen, req, sizeof req);
     if (funds && approved && (rq->recommended_fen < 1 || rq->recommended_fen > c->requested_fen))
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `recommended_fen`: approving a special-fund project names "
-                               "the amount recommended, between 1 fen and the %s yuan requested "
-                               "(%lld fen), got %lld",
-                               req, (long long)c->requested_fen, (long long)rq->recommended_fen);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `recommended_fen`: approving a special-fund project names "
+                                 "the amount recommended, between 1 fen and the %s yuan requested "
+                                 "(%lld fen), got %lld",
+                                 req, (long long)c->requested_fen, (long long)rq->recommended_fen);
     if ((!funds || !approved) && rq->recommended_fen != 0)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `recommended_fen` applies only to approving a special-fund "
-                               "project; leave it 0");
-    if (returned &&
-        !evaluation_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to))
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `return_to` must say where a RETURNED case goes back to: "
-                               "RETURN_TO_INVESTIGATION, RETURN_TO_REVIEW or RETURN_TO_BOTH");
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `recommended_fen` applies only to approving a special-fund "
+                                 "project; leave it 0");
+    if (returned && (!rq->return_to ||
+                     !ccip_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to)))
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `return_to` must say where a RETURNED case goes back to: "
+                                 "RETURN_TO_INVESTIGATION, RETURN_TO_REVIEW or RETURN_TO_BOTH");
     if (!returned && rq->return_to != 0)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `return_to` applies only to DECISION_RETURNED; leave it "
-                               "unset");
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `return_to` applies only to DECISION_RETURNED; leave it "
+                                 "unset");
     return 0;
 }
 
@@ -192,7 +193,7 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
     Ccip__Evaluation__Case *c = NULL;
     int rc = evaluation_case_load(cmd->db, case_id, 1, a, &c);
     if (rc == 0 && !c)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rc != 0) {
         ccip_arena_destroy(&a);
         return rc;
@@ -213,14 +214,14 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
     for (size_t i = 0; i < c->n_decisions; i++)
         if (strcmp(c->decisions[i]->id, decision_id) == 0)
             ev.decision = c->decisions[i];
-    rc = evaluation_emit(cmd, "evaluation.decision.made.v1", "case", case_id, &ev.base);
+    rc = ccip_command_emit(cmd, "evaluation.decision.made.v1", "case", case_id, &ev.base);
     if (rc == 0 && ev.decision &&
         ev.decision->outcome != CCIP__EVALUATION__OUTCOME__DECISION_RETURNED)
-        rc = evaluation_emit(cmd,
-                             ev.decision->outcome == CCIP__EVALUATION__OUTCOME__DECISION_APPROVED
-                                 ? "evaluation.application.approved.v1"
-                                 : "evaluation.application.declined.v1",
-                             "application", c->application_id, &ev.base);
+        rc = ccip_command_emit(cmd,
+                               ev.decision->outcome == CCIP__EVALUATION__OUTCOME__DECISION_APPROVED
+                                   ? "evaluation.application.approved.v1"
+                                   : "evaluation.application.declined.v1",
+                               "application", c->application_id, &ev.base);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -254,46 +255,44 @@ static int s_return(ccip_command *cmd, evaluation_case_row *c, Ccip__Evaluation_
     return rc;
 }
 
-int evaluation_case_decide(ccip_command *cmd)
+static int s_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__DecideRequest *rq = (Ccip__Evaluation__DecideRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__decide_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__DecideRequest *rq = request;
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     char missing[MISSING_MAX], case_id[CCIP_UUID_STRLEN + 1] = "";
     char designation[CCIP_UUID_STRLEN + 1] = "";
     int nmissing = 0, rc = 0;
     const char *outcome =
-        evaluation_enum_name(&ccip__evaluation__outcome__descriptor, (int)rq->outcome);
+        rq->outcome ? ccip_enum_name(&ccip__evaluation__outcome__descriptor, (int)rq->outcome)
+                    : NULL;
     if (!outcome)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `outcome` must be DECISION_APPROVED, DECISION_DECLINED or "
-                             "DECISION_RETURNED");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `outcome` must be DECISION_APPROVED, DECISION_DECLINED or "
+                               "DECISION_RETURNED");
     if (rc == 0)
-        rc = evaluation_check_text(cmd, "reasons", rq->reasons, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+        rc = ccip_command_check_text(cmd, "reasons", rq->reasons, EVALUATION_REASON_MIN,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
     if (rc == 0 && (strcmp(c.status, EVALUATION_CASE_APPROVED) == 0 ||
                     strcmp(c.status, EVALUATION_CASE_DECLINED) == 0))
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s was decided already (%s); a decision is final", c.id,
-                             c.status);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "case %s was decided already (%s); a decision is final", c.id,
+                               c.status);
     if (rc == 0 && strcmp(c.status, EVALUATION_CASE_WITH_OFFICE) != 0) {
         rc = evaluation_case_missing(cmd->db, &c, missing, sizeof missing, &nmissing);
         if (rc == 0 && nmissing)
-            rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                                 "case %s cannot be decided yet; missing: %s; then staff submit "
-                                 "it to the office",
-                                 c.id, missing);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                   "case %s cannot be decided yet; missing: %s; then staff submit "
+                                   "it to the office",
+                                   c.id, missing);
         else if (rc == 0)
-            rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                                 "case %s cannot be decided yet: its reviews and report are in, "
-                                 "but staff have not submitted it to the office "
-                                 "(evaluation.case.submit.v1)",
-                                 c.id);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                   "case %s cannot be decided yet: its reviews and report are in, "
+                                   "but staff have not submitted it to the office "
+                                   "(evaluation.case.submit.v1)",
+                                   c.id);
     }
     if (rc == 0)
         rc = s_check_decision(cmd, rq, &c);
@@ -310,13 +309,12 @@ int evaluation_case_decide(ccip_command *cmd)
     if (c.has_aggregate)
         snprintf(score, sizeof score, "%d", c.score_centi);
     const char *return_to =
-        rq->return_to
-            ? evaluation_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to)
-            : "RETURN_TO_UNSPECIFIED";
+        rq->return_to ? ccip_enum_name(&ccip__evaluation__return_to__descriptor, (int)rq->return_to)
+                      : "RETURN_TO_UNSPECIFIED";
     const char *recommendation =
-        agg.recommendation ? evaluation_enum_name(&ccip__evaluation__recommendation__descriptor,
-                                                  (int)agg.recommendation)
-                           : "RECOMMENDATION_UNSPECIFIED";
+        agg.recommendation
+            ? ccip_enum_name(&ccip__evaluation__recommendation__descriptor, (int)agg.recommendation)
+            : "RECOMMENDATION_UNSPECIFIED";
     const char *v[] = {id,  case_id,   round,          outcome, rq->reasons,
                        fen, return_to, recommendation, score,   cmd->actor.id};
     rc = ccip_db_exec(cmd->db, &S_DECISION, 10, v, NULL, NULL, NULL);
@@ -343,6 +341,10 @@ int evaluation_case_decide(ccip_command *cmd)
         rc = s_reply_case(cmd, case_id);
 out:
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_case_decide(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__decide_request__descriptor, s_case_decide);
 }

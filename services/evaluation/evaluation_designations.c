@@ -71,33 +71,12 @@ int evaluation_designation_kind(const char *kind)
 
 static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresult *res, int i)
 {
-    Ccip__Evaluation__Designation *d = ccip_arena_alloc(a, sizeof *d);
-    if (!d)
-        return NULL;
-    *d = (Ccip__Evaluation__Designation)CCIP__EVALUATION__DESIGNATION__INIT;
-    d->id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-    d->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-    d->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-    d->kind = (Ccip__Intake__CallKind)evaluation_enum_value(&ccip__intake__call_kind__descriptor,
-                                                            PQgetvalue(res, i, 3));
-    d->certificate_no = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-    d->holder_uscc = ccip_arena_strdup(a, PQgetvalue(res, i, 5));
-    d->holder_name = ccip_arena_strdup(a, PQgetvalue(res, i, 6));
-    d->name = ccip_arena_strdup(a, PQgetvalue(res, i, 7));
-    d->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 8));
-    d->valid_from_us = evaluation_cell_i64(res, i, 9);
-    d->valid_until_us = evaluation_cell_i64(res, i, 10);
-    d->next_reevaluation_us = evaluation_cell_i64(res, i, 11);
-    d->status = (Ccip__Evaluation__DesignationStatus)evaluation_enum_value(
-        &ccip__evaluation__designation_status__descriptor, PQgetvalue(res, i, 12));
-    d->granted_at_us = evaluation_cell_i64(res, i, 13);
-    d->granted_by = ccip_arena_strdup(a, PQgetvalue(res, i, 14));
-    d->revoked_at_us = evaluation_cell_i64(res, i, 15);
-    d->revoked_by = ccip_arena_strdup(a, PQgetvalue(res, i, 16));
-    d->revoke_reason = ccip_arena_strdup(a, PQgetvalue(res, i, 17));
-    d->last_reevaluated_at_us = evaluation_cell_i64(res, i, 18);
-    d->reevaluation_note = ccip_arena_strdup(a, PQgetvalue(res, i, 19));
-    return d;
+    return ccip_row_new(
+        a, CCIP_MSG(evaluation, designation), res, i, 0,
+        "id, case_id, application_id, kind, certificate_no, holder_uscc, holder_name, "
+        "name, district_code, valid_from_us, valid_until_us, next_reevaluation_us, "
+        "status, granted_at_us, granted_by, revoked_at_us, revoked_by, revoke_reason, "
+        "last_reevaluated_at_us, reevaluation_note");
 }
 
 /* Loads designation `id` and, when emit_type is set, publishes it as that
@@ -105,23 +84,21 @@ static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresul
 static int s_publish(ccip_command *cmd, const char *id, const char *emit_type, int reply)
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_GET, 1, &id, NULL, NULL, &res);
-    if (rc == 0 && PQntuples(res) != 1)
-        rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no designation %s", id);
+    int rc = ccip_command_row(cmd, &S_GET, 1, &id, &res, "there is no designation %s", id);
     if (rc == 0) {
         ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__Designation *d = s_designation(a, res, 0);
         if (ccip_arena_failed(a))
-            rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         if (rc == 0 && emit_type) {
             Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
             ev.designation = d;
-            rc = evaluation_emit(cmd, emit_type, "designation", id, &ev.base);
+            rc = ccip_command_emit(cmd, emit_type, "designation", id, &ev.base);
         }
         if (rc == 0 && reply) {
             Ccip__Evaluation__DesignationReply r = CCIP__EVALUATION__DESIGNATION_REPLY__INIT;
             r.designation = d;
-            rc = evaluation_reply(cmd, &r.base);
+            rc = ccip_command_reply(cmd, &r.base);
         }
         ccip_arena_destroy(&a);
     }
@@ -168,58 +145,53 @@ int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c
     return rc;
 }
 
-int evaluation_designation_get(ccip_command *cmd)
+static int s_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__GetDesignationRequest *rq =
-        (Ccip__Evaluation__GetDesignationRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__get_designation_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__GetDesignationRequest *rq = request;
     int rc = 0;
     PGresult *res = NULL;
     if (rq->certificate_no[0] && !rq->designation_id[0]) {
         const char *v[] = {rq->certificate_no};
-        rc = ccip_db_exec(cmd->db, &S_BY_CERTIFICATE, 1, v, NULL, NULL, &res);
-        if (rc == 0 && PQntuples(res) != 1)
-            rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no designation with certificate number %.40s",
-                                 rq->certificate_no);
+        rc = ccip_command_row(cmd, &S_BY_CERTIFICATE, 1, v, &res,
+                              "there is no designation with certificate number %.40s",
+                              rq->certificate_no);
         if (rc == 0) {
             char id[CCIP_UUID_STRLEN + 1];
             snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
             rc = s_publish(cmd, id, NULL, 1);
         }
     } else {
-        rc = evaluation_check_uuid(cmd, "designation_id", rq->designation_id);
+        rc = ccip_command_check_uuid(cmd, "designation_id", rq->designation_id);
         if (rc == 0)
             rc = s_publish(cmd, rq->designation_id, NULL, 1);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
-int evaluation_designation_list(ccip_command *cmd)
+int evaluation_designation_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__ListDesignationsRequest *rq =
-        (Ccip__Evaluation__ListDesignationsRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__list_designations_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__evaluation__get_designation_request__descriptor,
+                            s_designation_get);
+}
+
+static int s_designation_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__ListDesignationsRequest *rq = request;
     int rc = 0;
     PGresult *res = NULL;
     const char *status = "";
     char err[256];
-    if (rq->status && !(status = evaluation_enum_name(
-                            &ccip__evaluation__designation_status__descriptor, (int)rq->status)))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `status` has an unknown value %d", (int)rq->status);
+    if (rq->status && !(status = ccip_enum_name(&ccip__evaluation__designation_status__descriptor,
+                                                (int)rq->status)))
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `status` has an unknown value %d", (int)rq->status);
     if (rc == 0 && rq->holder_uscc[0] && ccip_uscc_check(rq->holder_uscc, err, sizeof err) < 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `holder_uscc`: %s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `holder_uscc`: %s", err);
     if (rc == 0 && (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `limit` must be between 0 (= %d) and %d, got %d",
-                             EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `limit` must be between 0 (= %d) and %d, got %d",
+                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     if (rc == 0) {
         char limit[16];
         snprintf(limit, sizeof limit, "%d", rq->limit ? rq->limit : EVALUATION_LIST_DEFAULT);
@@ -227,33 +199,33 @@ int evaluation_designation_list(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     }
     if (rc == 0) {
-        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListDesignationsReply reply =
             CCIP__EVALUATION__LIST_DESIGNATIONS_REPLY__INIT;
         int n = PQntuples(res);
         reply.designations = ccip_arena_alloc(a, (size_t)n * sizeof *reply.designations + 1);
         for (int i = 0; reply.designations && i < n; i++)
             reply.designations[reply.n_designations++] = s_designation(a, res, i);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
-        ccip_arena_destroy(&a);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_designation_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_designations_request__descriptor,
+                            s_designation_list);
 }
 
 /* Locks designation id: writes its status, case and whether it expired.
- * Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_lock(ccip_command *cmd, const char *id, char status[32],
                   char case_id[CCIP_UUID_STRLEN + 1], int *expired)
 {
-    int rc = evaluation_check_uuid(cmd, "designation_id", id);
+    int rc = ccip_command_check_uuid(cmd, "designation_id", id);
     PGresult *res = NULL;
     if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_LOCK, 1, &id, NULL, NULL, &res);
-    if (rc == 0 && PQntuples(res) != 1)
-        rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no designation %s", id);
+        rc = ccip_command_row(cmd, &S_LOCK, 1, &id, &res, "there is no designation %s", id);
     if (rc == 0) {
         snprintf(status, 32, "%s", PQgetvalue(res, 0, 0));
         snprintf(case_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 1));
@@ -263,22 +235,18 @@ static int s_lock(ccip_command *cmd, const char *id, char status[32],
     return rc;
 }
 
-int evaluation_designation_revoke(ccip_command *cmd)
+static int s_designation_revoke(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__RevokeDesignationRequest *rq =
-        (Ccip__Evaluation__RevokeDesignationRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__revoke_designation_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__RevokeDesignationRequest *rq = request;
     char status[32], case_id[CCIP_UUID_STRLEN + 1];
     int expired = 0;
-    int rc = evaluation_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
-                                   EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
+    int rc = ccip_command_check_text(cmd, "reason", rq->reason, EVALUATION_REASON_MIN,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_lock(cmd, rq->designation_id, status, case_id, &expired);
     if (rc == 0 && strcmp(status, "DESIGNATION_REVOKED") == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "designation %s was revoked already", rq->designation_id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "designation %s was revoked already", rq->designation_id);
     const char *v[] = {rq->designation_id, cmd->actor.id, rq->reason};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_REVOKE, 3, v, NULL, NULL, NULL);
@@ -287,27 +255,28 @@ int evaluation_designation_revoke(ccip_command *cmd)
                                  "designation revoked", rq->reason);
     if (rc == 0)
         rc = s_publish(cmd, rq->designation_id, "evaluation.designation.revoked.v1", 1);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
-int evaluation_designation_reevaluate(ccip_command *cmd)
+int evaluation_designation_revoke(ccip_command *cmd)
 {
-    Ccip__Evaluation__ReevaluateRequest *rq =
-        (Ccip__Evaluation__ReevaluateRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__reevaluate_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__evaluation__revoke_designation_request__descriptor,
+                            s_designation_revoke);
+}
+
+static int s_designation_reevaluate(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__ReevaluateRequest *rq = request;
     char status[32], case_id[CCIP_UUID_STRLEN + 1];
     int expired = 0;
-    int rc = evaluation_check_text(cmd, "note", rq->note, EVALUATION_REASON_MIN, NOTE_MAX_CHARS,
-                                   CCIP_TEXT_MULTILINE);
+    int rc = ccip_command_check_text(cmd, "note", rq->note, EVALUATION_REASON_MIN, NOTE_MAX_CHARS,
+                                     CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_lock(cmd, rq->designation_id, status, case_id, &expired);
     if (rc == 0 && (strcmp(status, "DESIGNATION_ACTIVE") != 0 || expired))
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "designation %s is %s; only an active designation is re-evaluated",
-                             rq->designation_id, expired ? "expired" : "revoked");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "designation %s is %s; only an active designation is re-evaluated",
+                               rq->designation_id, expired ? "expired" : "revoked");
     char months[16];
     snprintf(months, sizeof months, "%lld", (long long)evaluation_cfg(cmd)->reevaluation_months);
     const char *v[] = {rq->designation_id, rq->note, months};
@@ -318,6 +287,11 @@ int evaluation_designation_reevaluate(ccip_command *cmd)
                                  "designation re-evaluated", rq->note);
     if (rc == 0)
         rc = s_publish(cmd, rq->designation_id, NULL, 1);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_designation_reevaluate(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__reevaluate_request__descriptor,
+                            s_designation_reevaluate);
 }

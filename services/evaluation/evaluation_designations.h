@@ -17,7 +17,7 @@
 
 /* Grants the designation of approved case c inside the command's
  * transaction and publishes evaluation.designation.granted.v1; writes its id
- * into id. Returns 0, EVALUATION_REPLIED or a ccip_db_rc. */
+ * into id. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c,
                                  char id[CCIP_UUID_STRLEN + 1]);
 

@@ -42,86 +42,80 @@ static int s_hex64(const char *s)
     return 1;
 }
 
-/* Checks the report's contents. Returns 0 or EVALUATION_REPLIED. */
+/* Checks the report's contents. Returns 0 or CCIP_REPLIED. */
 static int s_check(ccip_command *cmd, const Ccip__Evaluation__FileReportRequest *rq)
 {
     int64_t now = ccip_now_us();
     if (rq->visit_date_us <= 0 || rq->visit_date_us > now + VISIT_SLACK_US)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `visit_date_us` must be the time of the on-site visit "
-                               "(UTC microseconds, not in the future), got %lld",
-                               (long long)rq->visit_date_us);
-    int rc = evaluation_check_text(cmd, "findings", rq->findings, 1, FINDINGS_MAX_CHARS,
-                                   CCIP_TEXT_MULTILINE);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `visit_date_us` must be the time of the on-site visit "
+                                 "(UTC microseconds, not in the future), got %lld",
+                                 (long long)rq->visit_date_us);
+    int rc = ccip_command_check_text(cmd, "findings", rq->findings, 1, FINDINGS_MAX_CHARS,
+                                     CCIP_TEXT_MULTILINE);
     if (rc != 0)
         return rc;
-    if (!evaluation_enum_name(&ccip__evaluation__verdict__descriptor, (int)rq->verdict))
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `verdict` must be VERDICT_MEETS, VERDICT_DOES_NOT_MEET or "
-                               "VERDICT_MEETS_WITH_CONDITIONS");
+    if (!rq->verdict || !ccip_enum_name(&ccip__evaluation__verdict__descriptor, (int)rq->verdict))
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `verdict` must be VERDICT_MEETS, VERDICT_DOES_NOT_MEET or "
+                                 "VERDICT_MEETS_WITH_CONDITIONS");
     if (rq->n_documents > EVALUATION_REPORT_DOCUMENTS_MAX)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `documents` may name at most %d documents, got %zu",
-                               EVALUATION_REPORT_DOCUMENTS_MAX, rq->n_documents);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `documents` may name at most %d documents, got %zu",
+                                 EVALUATION_REPORT_DOCUMENTS_MAX, rq->n_documents);
     char field[64];
     for (size_t i = 0; i < rq->n_documents; i++) {
         const Ccip__Evaluation__ReportDocument *d = rq->documents[i];
         snprintf(field, sizeof field, "documents[%zu].name", i);
-        if ((rc = evaluation_check_text(cmd, field, d->name, 1, DOC_NAME_MAX_CHARS, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, field, d->name, 1, DOC_NAME_MAX_CHARS, 0)) != 0)
             return rc;
         if (!s_hex64(d->sha256))
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `documents[%zu].sha256` must be the SHA-256 of the "
-                                   "content as 64 lower-case hex digits",
-                                   i);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "field `documents[%zu].sha256` must be the SHA-256 of the "
+                                     "content as 64 lower-case hex digits",
+                                     i);
         snprintf(field, sizeof field, "documents[%zu].media_type", i);
-        if ((rc = evaluation_check_text(cmd, field, d->media_type, 0, MEDIA_TYPE_MAX, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, field, d->media_type, 0, MEDIA_TYPE_MAX, 0)) != 0)
             return rc;
     }
     return 0;
 }
 
-int evaluation_investigation_report(ccip_command *cmd)
+static int s_investigation_report(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__FileReportRequest *rq =
-        (Ccip__Evaluation__FileReportRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__file_report_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__FileReportRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], task[CCIP_UUID_STRLEN + 1];
     evaluation_case_row c;
     memset(&c, 0, sizeof c);
     PGresult *res = NULL;
-    ccip_arena *a = NULL;
     int rc = evaluation_actor_subject(cmd, "agency", me);
     if (rc == 0)
         rc = s_check(cmd, rq);
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, rq->case_id, 1, &c);
     if (rc == 0 && strcmp(c.status, EVALUATION_CASE_IN_EVALUATION) != 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s is %s: no report is expected", c.id, c.status);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "case %s is %s: no report is expected", c.id, c.status);
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_LIVE, 1, &c.id, NULL, NULL, &res);
     if (rc == 0 && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), me) != 0))
-        rc = evaluation_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                             "agency %s is not the agency assigned to case %s; only the assigned "
-                             "agency may file its investigation report",
-                             me, c.id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                               "agency %s is not the agency assigned to case %s; only the assigned "
+                               "agency may file its investigation report",
+                               me, c.id);
     if (rc == 0 && strcmp(PQgetvalue(res, 0, 2), EVALUATION_TASK_DONE) == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "agency %s has already filed its report on case %s", me, c.id);
-    if (rc == 0 && rq->visit_date_us + VISIT_SLACK_US < evaluation_cell_i64(res, 0, 3))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `visit_date_us` is before the agency was assigned the case; "
-                             "give the date of the visit made for this investigation");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "agency %s has already filed its report on case %s", me, c.id);
+    if (rc == 0 && rq->visit_date_us + VISIT_SLACK_US < ccip_db_cell_i64(res, 0, 3))
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `visit_date_us` is before the agency was assigned the case; "
+                               "give the date of the visit made for this investigation");
     if (rc != 0)
         goto out;
     snprintf(task, sizeof task, "%s", PQgetvalue(res, 0, 0));
     char visit[24];
     snprintf(visit, sizeof visit, "%lld", (long long)rq->visit_date_us);
-    const char *verdict =
-        evaluation_enum_name(&ccip__evaluation__verdict__descriptor, (int)rq->verdict);
+    const char *verdict = ccip_enum_name(&ccip__evaluation__verdict__descriptor, (int)rq->verdict);
     const char *v[] = {task, visit, rq->findings, verdict};
     rc = ccip_db_exec(cmd->db, &S_REPORT, 4, v, NULL, NULL, NULL);
     for (size_t i = 0; rc == 0 && i < rq->n_documents; i++) {
@@ -140,7 +134,6 @@ int evaluation_investigation_report(ccip_command *cmd)
         rc = evaluation_case_log(cmd->db, c.id, cmd->actor.id, cmd->actor.role, "reported", detail);
     if (rc != 0)
         goto out;
-    a = ccip_arena_new();
     Ccip__Evaluation__Case *cm = NULL;
     rc = evaluation_case_load(cmd->db, c.id, 1, a, &cm);
     Ccip__Evaluation__InvestigationReply reply = CCIP__EVALUATION__INVESTIGATION_REPLY__INIT;
@@ -148,12 +141,16 @@ int evaluation_investigation_report(ccip_command *cmd)
         if (strcmp(cm->investigations[i]->id, task) == 0)
             reply.investigation = cm->investigations[i];
     if (rc == 0)
-        rc = !reply.investigation ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = !reply.investigation ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                                  : ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_investigation_report(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__file_report_request__descriptor,
+                            s_investigation_report);
 }

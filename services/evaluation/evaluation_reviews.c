@@ -49,7 +49,7 @@ static const ccip_db_stmt S_STORE_AGGREGATE = {
     "WHERE id = $1::uuid"};
 
 /* Finds the caller's live review on case c: writes its id and status.
- * Returns 0, EVALUATION_REPLIED (PERMISSION_DENIED: not assigned) or a
+ * Returns 0, CCIP_REPLIED (PERMISSION_DENIED: not assigned) or a
  * ccip_db_rc. */
 static int s_my_review(ccip_command *cmd, const evaluation_case_row *c, const char *me,
                        char id[CCIP_UUID_STRLEN + 1], char status[32])
@@ -58,10 +58,10 @@ static int s_my_review(ccip_command *cmd, const evaluation_case_row *c, const ch
     const char *v[] = {c->id, me};
     int rc = ccip_db_exec(cmd->db, &S_MY_REVIEW, 2, v, NULL, NULL, &res);
     if (rc == 0 && PQntuples(res) != 1)
-        rc = evaluation_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                             "expert %s is not assigned to case %s; only an assigned expert may "
-                             "declare on or score its review",
-                             me, c->id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                               "expert %s is not assigned to case %s; only an assigned expert may "
+                               "declare on or score its review",
+                               me, c->id);
     if (rc == 0) {
         snprintf(id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
         snprintf(status, 32, "%s", PQgetvalue(res, 0, 1));
@@ -82,14 +82,14 @@ static int s_reply(ccip_command *cmd, const char *case_id, const char *review_id
             reply.review = c->reviews[i];
     reply.panel_complete = complete;
     if (rc == 0)
-        rc = !reply.review ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                           : evaluation_reply(cmd, &reply.base);
+        rc = !reply.review ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
+                           : ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
 
 /* The caller's id, the case (locked) and its review; checks the case is
- * being evaluated. */
+ * being evaluated and the review not yet submitted. */
 static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID_MAX + 1],
                    evaluation_case_row *c, char review[CCIP_UUID_STRLEN + 1], char status[32])
 {
@@ -98,31 +98,26 @@ static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID
     if (rc == 0)
         rc = evaluation_case_fetch(cmd, case_id, 1, c);
     if (rc == 0 && strcmp(c->status, EVALUATION_CASE_IN_EVALUATION) != 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "case %s is %s: its reviews can no longer change", c->id, c->status);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "case %s is %s: its reviews can no longer change", c->id, c->status);
     if (rc == 0)
         rc = s_my_review(cmd, c, me, review, status);
+    if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "expert %s has already submitted its review of case %s", me, c->id);
     return rc;
 }
 
-int evaluation_review_declare(ccip_command *cmd)
+static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__DeclareRequest *rq = (Ccip__Evaluation__DeclareRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__declare_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__DeclareRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32];
-    evaluation_case_row c;
-    int rc = evaluation_check_text(cmd, "statement", rq->statement,
-                                   rq->conflict ? EVALUATION_REASON_MIN : 0, EVALUATION_REASON_MAX,
-                                   CCIP_TEXT_MULTILINE);
+    evaluation_case_row c = {0}; /* cleared at the end whether s_begin ran or not */
+    int rc = ccip_command_check_text(cmd, "statement", rq->statement,
+                                     rq->conflict ? EVALUATION_REASON_MIN : 0,
+                                     EVALUATION_REASON_MAX, CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_begin(cmd, rq->case_id, me, &c, review, status);
-    else
-        memset(&c, 0, sizeof c);
-    if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s has already submitted its review of case %s", me, c.id);
     if (rc != 0)
         goto out;
     char detail[EVALUATION_REASON_MAX + 64];
@@ -160,8 +155,12 @@ int evaluation_review_declare(ccip_command *cmd)
         rc = s_reply(cmd, c.id, review, 0);
 out:
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_review_declare(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__declare_request__descriptor, s_review_declare);
 }
 
 /* When every seat of the panel has a submitted review: computes the
@@ -174,7 +173,7 @@ static int s_maybe_complete(ccip_command *cmd, evaluation_case_row *c, int *comp
     int rc = ccip_db_exec(cmd->db, &S_PANEL, 1, &c->id, NULL, NULL, &res);
     if (rc != 0)
         return rc;
-    int64_t done = evaluation_cell_i64(res, 0, 0), live = evaluation_cell_i64(res, 0, 1);
+    int64_t done = ccip_db_cell_i64(res, 0, 0), live = ccip_db_cell_i64(res, 0, 1);
     PQclear(res);
     if (done != live || live < c->panel_size)
         return 0;
@@ -185,10 +184,10 @@ static int s_maybe_complete(ccip_command *cmd, evaluation_case_row *c, int *comp
     int *scores = malloc(((size_t)n + 1) * sizeof *scores);
     if (!scores) {
         PQclear(res);
-        return evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     }
     for (int i = 0; i < n; i++)
-        scores[i] = (int)evaluation_cell_i64(res, i, 0);
+        scores[i] = (int)ccip_db_cell_i64(res, i, 0);
     PQclear(res);
     evaluation_aggregate_out agg;
     int ok = evaluation_aggregate(scores, (size_t)n, &agg) == 0;
@@ -222,56 +221,48 @@ static int s_maybe_complete(ccip_command *cmd, evaluation_case_row *c, int *comp
         ev.case_id = (char *)c->id;
         ev.application_id = (char *)c->application_id;
         ev.aggregate = &aggregate;
-        rc = evaluation_emit(cmd, "evaluation.review.completed.v1", "application",
-                             c->application_id, &ev.base);
+        rc = ccip_command_emit(cmd, "evaluation.review.completed.v1", "application",
+                               c->application_id, &ev.base);
     }
     *complete = rc == 0;
     return rc;
 }
 
-int evaluation_review_submit(ccip_command *cmd)
+static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__SubmitReviewRequest *rq =
-        (Ccip__Evaluation__SubmitReviewRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__submit_review_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__SubmitReviewRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32], err[512];
-    evaluation_case_row c;
+    evaluation_case_row c = {0}; /* cleared at the end whether s_begin ran or not */
     evaluation_sheet sh;
     memset(&sh, 0, sizeof sh);
     evaluation_score_in *in = NULL;
     int found = 0, complete = 0;
-    int rc = evaluation_check_text(cmd, "comment", rq->comment, 0, COMMENT_MAX_CHARS,
-                                   CCIP_TEXT_MULTILINE);
+    int rc = ccip_command_check_text(cmd, "comment", rq->comment, 0, COMMENT_MAX_CHARS,
+                                     CCIP_TEXT_MULTILINE);
     if (rc == 0)
         rc = s_begin(cmd, rq->case_id, me, &c, review, status);
-    else
-        memset(&c, 0, sizeof c);
-    if (rc == 0 && strcmp(status, EVALUATION_TASK_DONE) == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s has already submitted its review of case %s", me, c.id);
     if (rc == 0 && strcmp(status, EVALUATION_TASK_ASSIGNED) == 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                             "expert %s must first declare that it has no conflict with the "
-                             "applicant (evaluation.review.declare.v1), then score",
-                             me);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "expert %s must first declare that it has no conflict with the "
+                               "applicant (evaluation.review.declare.v1), then score",
+                               me);
     if (rc == 0 && rq->sheet_version != c.sheet_version)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `sheet_version` is %d, but case %s is scored on version %d of "
-                             "the %s score sheet; fetch that version with "
-                             "evaluation.sheet.get.v1 and score its criteria",
-                             rq->sheet_version, c.id, c.sheet_version, c.kind);
+        rc =
+            ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                              "field `sheet_version` is %d, but case %s is scored on version %d of "
+                              "the %s score sheet; fetch that version with "
+                              "evaluation.sheet.get.v1 and score its criteria",
+                              rq->sheet_version, c.id, c.sheet_version, c.kind);
     if (rc == 0)
         rc = evaluation_sheet_fetch(cmd->db, c.kind, c.sheet_version, &sh, &found);
     if (rc == 0 && !found)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "score sheet %s version %d is missing",
-                             c.kind, c.sheet_version);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "score sheet %s version %d is missing",
+                               c.kind, c.sheet_version);
     if (rc != 0)
         goto out;
     in = calloc(rq->n_scores + 1, sizeof *in);
     if (!in) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < rq->n_scores; i++)
@@ -280,7 +271,7 @@ int evaluation_review_submit(ccip_command *cmd)
     int ordered[EVALUATION_CRITERIA_MAX];
     if (evaluation_scores_check(sh.criteria, sh.ncriteria, in, rq->n_scores, ordered, err,
                                 sizeof err) < 0) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         goto out;
     }
     int score = evaluation_review_score(sh.criteria, sh.ncriteria, ordered);
@@ -312,6 +303,11 @@ out:
     free(in);
     evaluation_sheet_clear(&sh);
     evaluation_case_row_clear(&c);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_review_submit(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__submit_review_request__descriptor,
+                            s_review_submit);
 }

@@ -45,9 +45,9 @@ int evaluation_sheet_fetch(ccip_db *db, const char *kind, int version, evaluatio
     int rc = ccip_db_exec(db, &S_SHEET, 2, p, NULL, NULL, &out->sheet_res);
     if (rc != 0 || PQntuples(out->sheet_res) != 1)
         return rc;
-    out->version = (int)evaluation_cell_i64(out->sheet_res, 0, 0);
-    out->pass_threshold_centi = (int)evaluation_cell_i64(out->sheet_res, 0, 1);
-    out->panel_size = (int)evaluation_cell_i64(out->sheet_res, 0, 2);
+    out->version = (int)ccip_db_cell_i64(out->sheet_res, 0, 0);
+    out->pass_threshold_centi = (int)ccip_db_cell_i64(out->sheet_res, 0, 1);
+    out->panel_size = (int)ccip_db_cell_i64(out->sheet_res, 0, 2);
     out->fields = PQgetvalue(out->sheet_res, 0, 3);
     snprintf(v, sizeof v, "%d", out->version);
     rc = ccip_db_exec(db, &S_CRITERIA, 2, p, NULL, NULL, &out->criteria_res);
@@ -55,8 +55,8 @@ int evaluation_sheet_fetch(ccip_db *db, const char *kind, int version, evaluatio
         return rc;
     for (int i = 0; i < PQntuples(out->criteria_res) && i < EVALUATION_CRITERIA_MAX; i++) {
         out->criteria[i].code = PQgetvalue(out->criteria_res, i, 0);
-        out->criteria[i].weight = (int)evaluation_cell_i64(out->criteria_res, i, 2);
-        out->criteria[i].max_score = (int)evaluation_cell_i64(out->criteria_res, i, 3);
+        out->criteria[i].weight = (int)ccip_db_cell_i64(out->criteria_res, i, 2);
+        out->criteria[i].max_score = (int)ccip_db_cell_i64(out->criteria_res, i, 3);
         out->ncriteria++;
     }
     *found = 1;
@@ -78,13 +78,13 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
     int rc = evaluation_sheet_fetch(cmd->db, kind, version, &sh, &found);
     if (rc == 0 && !found) {
         if (version)
-            rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "there is no score sheet version %d for %s", version, kind);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                   "there is no score sheet version %d for %s", version, kind);
         else
-            rc = evaluation_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                                 "no score sheet has been published for %s yet; publish one "
-                                 "with evaluation.sheet.publish.v1",
-                                 kind);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                   "no score sheet has been published for %s yet; publish one "
+                                   "with evaluation.sheet.publish.v1",
+                                   kind);
     }
     if (rc == 0) {
         ccip_arena *a = ccip_arena_new();
@@ -92,13 +92,13 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
         Ccip__Evaluation__SheetReply reply = CCIP__EVALUATION__SHEET_REPLY__INIT;
         if (s) {
             *s = (Ccip__Evaluation__ScoreSheet)CCIP__EVALUATION__SCORE_SHEET__INIT;
-            s->kind = (Ccip__Intake__CallKind)evaluation_enum_value(
-                &ccip__intake__call_kind__descriptor, kind);
+            s->kind =
+                (Ccip__Intake__CallKind)ccip_enum_value(&ccip__intake__call_kind__descriptor, kind);
             s->version = sh.version;
             s->pass_threshold_centi = sh.pass_threshold_centi;
             s->panel_size = sh.panel_size;
             s->fields = ccip_arena_split(a, sh.fields, &s->n_fields);
-            s->published_at_us = evaluation_cell_i64(sh.sheet_res, 0, 4);
+            s->published_at_us = ccip_db_cell_i64(sh.sheet_res, 0, 4);
             s->published_by = ccip_arena_strdup(a, PQgetvalue(sh.sheet_res, 0, 5));
             int n = PQntuples(sh.criteria_res);
             s->criteria = ccip_arena_alloc(a, (size_t)n * sizeof *s->criteria + 1);
@@ -109,14 +109,13 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
                 *c = (Ccip__Evaluation__Criterion)CCIP__EVALUATION__CRITERION__INIT;
                 c->code = ccip_arena_strdup(a, PQgetvalue(sh.criteria_res, i, 0));
                 c->title = ccip_arena_strdup(a, PQgetvalue(sh.criteria_res, i, 1));
-                c->weight = (int32_t)evaluation_cell_i64(sh.criteria_res, i, 2);
-                c->max_score = (int32_t)evaluation_cell_i64(sh.criteria_res, i, 3);
+                c->weight = (int32_t)ccip_db_cell_i64(sh.criteria_res, i, 2);
+                c->max_score = (int32_t)ccip_db_cell_i64(sh.criteria_res, i, 3);
                 s->criteria[s->n_criteria++] = c;
             }
         }
         reply.sheet = s;
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
         ccip_arena_destroy(&a);
     }
     evaluation_sheet_clear(&sh);
@@ -126,62 +125,60 @@ static int s_reply(ccip_command *cmd, const char *kind, int version)
 /* The kind of a request, as stored. Returns NULL after INVALID_ARGUMENT. */
 static const char *s_kind(ccip_command *cmd, int kind)
 {
-    const char *name = evaluation_enum_name(&ccip__intake__call_kind__descriptor, kind);
+    const char *name = kind ? ccip_enum_name(&ccip__intake__call_kind__descriptor, kind) : NULL;
     if (!name)
-        evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                        "field `kind` must be CLUSTER_IDENTIFICATION, "
-                        "TALENT_BASE_IDENTIFICATION or SPECIAL_FUND_PROJECT, got %d",
-                        kind);
+        ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "field `kind` must be CLUSTER_IDENTIFICATION, "
+                          "TALENT_BASE_IDENTIFICATION or SPECIAL_FUND_PROJECT, got %d",
+                          kind);
     return name;
 }
 
-/* Checks the criteria. Returns 0 or EVALUATION_REPLIED. */
+/* Checks the criteria. Returns 0 or CCIP_REPLIED. */
 static int s_check_criteria(ccip_command *cmd, Ccip__Evaluation__Criterion **c, size_t n)
 {
     char field[64], err[256];
     if (n < 1 || n > EVALUATION_CRITERIA_MAX)
-        return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `criteria` must hold 1 to %d criteria, got %zu",
-                               EVALUATION_CRITERIA_MAX, n);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `criteria` must hold 1 to %d criteria, got %zu",
+                                 EVALUATION_CRITERIA_MAX, n);
     for (size_t i = 0; i < n; i++) {
         err[0] = '\0';
         snprintf(field, sizeof field, "field `criteria[%zu].code`", i);
         if (evaluation_field_check(field, c[i]->code, err, sizeof err) < 0 ||
             strlen(c[i]->code) > CODE_MAX_LEN)
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "%s (codes are at most %d characters of a-z, 0-9, '_', '.', "
-                                   "'-')",
-                                   err[0] ? err : field, CODE_MAX_LEN);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "%s (codes are at most %d characters of a-z, 0-9, '_', '.', "
+                                     "'-')",
+                                     err[0] ? err : field, CODE_MAX_LEN);
         for (size_t k = 0; k < i; k++)
             if (strcmp(c[k]->code, c[i]->code) == 0)
-                return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                       "field `criteria[%zu].code` repeats `%s` of criteria[%zu]; "
-                                       "codes must be unique",
-                                       i, c[i]->code, k);
+                return ccip_command_fail(
+                    cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                    "field `criteria[%zu].code` repeats `%s` of criteria[%zu]; "
+                    "codes must be unique",
+                    i, c[i]->code, k);
         snprintf(field, sizeof field, "criteria[%zu].title", i);
-        int rc = evaluation_check_text(cmd, field, c[i]->title, 1, TITLE_MAX_CHARS, 0);
+        int rc = ccip_command_check_text(cmd, field, c[i]->title, 1, TITLE_MAX_CHARS, 0);
         if (rc != 0)
             return rc;
         if (c[i]->weight < 1 || c[i]->weight > EVALUATION_WEIGHT_MAX)
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `criteria[%zu].weight` must be between 1 and %d, got %d",
-                                   i, EVALUATION_WEIGHT_MAX, c[i]->weight);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `criteria[%zu].weight` must be between 1 and %d, got %d", i,
+                EVALUATION_WEIGHT_MAX, c[i]->weight);
         if (c[i]->max_score < 1 || c[i]->max_score > EVALUATION_MAX_SCORE)
-            return evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "field `criteria[%zu].max_score` must be between 1 and %d, "
-                                   "got %d",
-                                   i, EVALUATION_MAX_SCORE, c[i]->max_score);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "field `criteria[%zu].max_score` must be between 1 and %d, "
+                                     "got %d",
+                                     i, EVALUATION_MAX_SCORE, c[i]->max_score);
     }
     return 0;
 }
 
-int evaluation_sheet_publish(ccip_command *cmd)
+static int s_sheet_publish(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__PublishSheetRequest *rq =
-        (Ccip__Evaluation__PublishSheetRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__publish_sheet_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__PublishSheetRequest *rq = request;
     char err[256], field[64], fields[EVALUATION_FIELDS_MAX * 50] = "";
     PGresult *res = NULL;
     int rc = 0;
@@ -192,30 +189,30 @@ int evaluation_sheet_publish(ccip_command *cmd)
     if ((rc = s_check_criteria(cmd, rq->criteria, rq->n_criteria)) != 0)
         goto out;
     if (rq->pass_threshold_centi < 0 || rq->pass_threshold_centi > EVALUATION_SCORE_MAX) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `pass_threshold_centi` must be between 0 and %d (hundredths "
-                             "of a point: 7000 = 70.00), got %d",
-                             EVALUATION_SCORE_MAX, rq->pass_threshold_centi);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `pass_threshold_centi` must be between 0 and %d (hundredths "
+                               "of a point: 7000 = 70.00), got %d",
+                               EVALUATION_SCORE_MAX, rq->pass_threshold_centi);
         goto out;
     }
     if (panel < 1 || panel > EVALUATION_PANEL_MAX) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `panel_size` must be between 1 and %d (0 = %d), got %d",
-                             EVALUATION_PANEL_MAX, EVALUATION_PANEL_DEFAULT, rq->panel_size);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `panel_size` must be between 1 and %d (0 = %d), got %d",
+                               EVALUATION_PANEL_MAX, EVALUATION_PANEL_DEFAULT, rq->panel_size);
         goto out;
     }
     if (rq->n_fields < 1 || rq->n_fields > EVALUATION_FIELDS_MAX) {
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `fields` must name 1 to %d fields of expertise the panel is "
-                             "matched on, got %zu",
-                             EVALUATION_FIELDS_MAX, rq->n_fields);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `fields` must name 1 to %d fields of expertise the panel is "
+                               "matched on, got %zu",
+                               EVALUATION_FIELDS_MAX, rq->n_fields);
         goto out;
     }
     size_t used = 0;
     for (size_t i = 0; i < rq->n_fields; i++) {
         snprintf(field, sizeof field, "field `fields[%zu]`", i);
         if (evaluation_field_check(field, rq->fields[i], err, sizeof err) < 0) {
-            rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
             goto out;
         }
         used += (size_t)snprintf(fields + used, sizeof fields - used, "%s%s", i ? "," : "",
@@ -247,24 +244,30 @@ int evaluation_sheet_publish(ccip_command *cmd)
         rc = s_reply(cmd, kind, atoi(version));
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
+}
+
+int evaluation_sheet_publish(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__publish_sheet_request__descriptor,
+                            s_sheet_publish);
+}
+
+static int s_sheet_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Evaluation__GetSheetRequest *rq = request;
+    int rc = 0;
+    const char *kind = s_kind(cmd, (int)rq->kind);
+    if (kind && rq->version < 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `version` must be 0 (the latest) or a version number, got %d",
+                               rq->version);
+    else if (kind)
+        rc = s_reply(cmd, kind, rq->version);
+    return rc;
 }
 
 int evaluation_sheet_get(ccip_command *cmd)
 {
-    Ccip__Evaluation__GetSheetRequest *rq = (Ccip__Evaluation__GetSheetRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__get_sheet_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc = 0;
-    const char *kind = s_kind(cmd, (int)rq->kind);
-    if (kind && rq->version < 0)
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `version` must be 0 (the latest) or a version number, got %d",
-                             rq->version);
-    else if (kind)
-        rc = s_reply(cmd, kind, rq->version);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return ccip_command_run(cmd, &ccip__evaluation__get_sheet_request__descriptor, s_sheet_get);
 }

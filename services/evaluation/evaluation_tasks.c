@@ -64,37 +64,15 @@ static const ccip_db_stmt S_REMIND_INVESTIGATIONS = {
 
 static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
 {
-    Ccip__Evaluation__Task *t = ccip_arena_alloc(a, sizeof *t);
-    if (!t)
-        return NULL;
-    *t = (Ccip__Evaluation__Task)CCIP__EVALUATION__TASK__INIT;
-    t->kind = (Ccip__Evaluation__SubjectKind)evaluation_enum_value(
-        &ccip__evaluation__subject_kind__descriptor, PQgetvalue(res, i, 0));
-    t->task_id = ccip_arena_strdup(a, PQgetvalue(res, i, 1));
-    t->case_id = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-    t->application_id = ccip_arena_strdup(a, PQgetvalue(res, i, 3));
-    t->subject_id = ccip_arena_strdup(a, PQgetvalue(res, i, 4));
-    t->status = (Ccip__Evaluation__TaskStatus)evaluation_enum_value(
-        &ccip__evaluation__task_status__descriptor, PQgetvalue(res, i, 5));
-    t->assigned_at_us = evaluation_cell_i64(res, i, 6);
-    t->due_at_us = evaluation_cell_i64(res, i, 7);
-    t->overdue = PQgetvalue(res, i, 8)[0] == 't';
-    t->case_title = ccip_arena_strdup(a, PQgetvalue(res, i, 9));
-    t->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, i, 10));
-    t->call_kind = (Ccip__Intake__CallKind)evaluation_enum_value(
-        &ccip__intake__call_kind__descriptor, PQgetvalue(res, i, 11));
-    t->district_code = ccip_arena_strdup(a, PQgetvalue(res, i, 12));
-    t->summary = ccip_arena_strdup(a, PQgetvalue(res, i, 13));
-    return t;
+    return ccip_row_new(
+        a, CCIP_MSG(evaluation, task), res, i, 0,
+        "kind, task_id, case_id, application_id, subject_id, status, assigned_at_us, due_at_us, "
+        "overdue, case_title, applicant_name, call_kind, district_code, summary");
 }
 
-int evaluation_task_list(ccip_command *cmd)
+static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Evaluation__ListTasksRequest *rq =
-        (Ccip__Evaluation__ListTasksRequest *)evaluation_unpack(
-            cmd, &ccip__evaluation__list_tasks_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Evaluation__ListTasksRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1] = "";
     const char *subject = rq->subject_id, *kind = "";
     PGresult *res = NULL;
@@ -105,12 +83,12 @@ int evaluation_task_list(ccip_command *cmd)
         subject = me;
         kind = strcmp(cmd->actor.role, "expert") == 0 ? "EXPERT" : "AGENCY";
     } else if (subject[0]) {
-        rc = evaluation_check_id(cmd, "subject_id", subject);
+        rc = ccip_command_check_code(cmd, "subject_id", subject, EVALUATION_ID_MAX);
     }
     if (rc == 0 && (rq->limit < 0 || rq->limit > EVALUATION_LIST_MAX))
-        rc = evaluation_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                             "field `limit` must be between 0 (= %d) and %d, got %d",
-                             EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `limit` must be between 0 (= %d) and %d, got %d",
+                               EVALUATION_LIST_DEFAULT, EVALUATION_LIST_MAX, rq->limit);
     if (rc == 0) {
         char limit[16];
         snprintf(limit, sizeof limit, "%d", rq->limit ? rq->limit : EVALUATION_LIST_DEFAULT);
@@ -118,24 +96,26 @@ int evaluation_task_list(ccip_command *cmd)
         rc = ccip_db_exec(cmd->db, &S_LIST, 4, v, NULL, NULL, &res);
     }
     if (rc == 0) {
-        ccip_arena *a = ccip_arena_new();
         Ccip__Evaluation__ListTasksReply reply = CCIP__EVALUATION__LIST_TASKS_REPLY__INIT;
         int n = PQntuples(res);
         reply.tasks = ccip_arena_alloc(a, (size_t)n * sizeof *reply.tasks + 1);
         for (int i = 0; reply.tasks && i < n; i++)
             reply.tasks[reply.n_tasks++] = s_task(a, res, i);
-        rc = ccip_arena_failed(a) ? evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : evaluation_reply(cmd, &reply.base);
-        ccip_arena_destroy(&a);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     }
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return rc;
 }
 
-/* Runs one sweep statement and publishes each task it returns as `type`.
- * Adds their number to *count. */
-static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *type, int *count)
+int evaluation_task_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__evaluation__list_tasks_request__descriptor, s_task_list);
+}
+
+/* Runs one sweep statement and publishes each task it returns as `type`
+ * (built in a). Adds their number to *count. */
+static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, const char *type,
+                      int *count)
 {
     char max[16], days[16];
     snprintf(max, sizeof max, "%d", EVALUATION_SWEEP_MAX);
@@ -145,41 +125,41 @@ static int s_announce(ccip_command *cmd, const ccip_db_stmt *st, const char *typ
     int rc =
         ccip_db_exec(cmd->db, st, st == &S_REMIND_REVIEWS || st == &S_REMIND_INVESTIGATIONS ? 2 : 1,
                      v, NULL, NULL, &res);
-    ccip_arena *a = ccip_arena_new();
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         Ccip__Evaluation__TaskNotice ev = CCIP__EVALUATION__TASK_NOTICE__INIT;
         ev.task = s_task(a, res, i);
         if (!ev.task)
-            rc = evaluation_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         else
-            rc = evaluation_emit(cmd, type, "task", ev.task->task_id, &ev.base);
+            rc = ccip_command_emit(cmd, type, "task", ev.task->task_id, &ev.base);
         if (rc == 0)
             (*count)++;
     }
-    ccip_arena_destroy(&a);
     PQclear(res);
+    return rc;
+}
+
+static int s_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    (void)request; /* a SweepRequest has no fields */
+    Ccip__Evaluation__SweepReply reply = CCIP__EVALUATION__SWEEP_REPLY__INIT;
+    int overdue = 0, reminders = 0;
+    int rc = s_announce(cmd, a, &S_OVERDUE_REVIEWS, "evaluation.task.overdue.v1", &overdue);
+    if (rc == 0)
+        rc = s_announce(cmd, a, &S_OVERDUE_INVESTIGATIONS, "evaluation.task.overdue.v1", &overdue);
+    if (rc == 0)
+        rc = s_announce(cmd, a, &S_REMIND_REVIEWS, "evaluation.task.reminder.v1", &reminders);
+    if (rc == 0)
+        rc =
+            s_announce(cmd, a, &S_REMIND_INVESTIGATIONS, "evaluation.task.reminder.v1", &reminders);
+    reply.overdue_published = overdue;
+    reply.reminders_published = reminders;
+    if (rc == 0)
+        rc = ccip_command_reply(cmd, &reply.base);
     return rc;
 }
 
 int evaluation_task_sweep(ccip_command *cmd)
 {
-    Ccip__Evaluation__SweepRequest *rq = (Ccip__Evaluation__SweepRequest *)evaluation_unpack(
-        cmd, &ccip__evaluation__sweep_request__descriptor);
-    if (!rq)
-        return 0;
-    Ccip__Evaluation__SweepReply reply = CCIP__EVALUATION__SWEEP_REPLY__INIT;
-    int overdue = 0, reminders = 0;
-    int rc = s_announce(cmd, &S_OVERDUE_REVIEWS, "evaluation.task.overdue.v1", &overdue);
-    if (rc == 0)
-        rc = s_announce(cmd, &S_OVERDUE_INVESTIGATIONS, "evaluation.task.overdue.v1", &overdue);
-    if (rc == 0)
-        rc = s_announce(cmd, &S_REMIND_REVIEWS, "evaluation.task.reminder.v1", &reminders);
-    if (rc == 0)
-        rc = s_announce(cmd, &S_REMIND_INVESTIGATIONS, "evaluation.task.reminder.v1", &reminders);
-    reply.overdue_published = overdue;
-    reply.reminders_published = reminders;
-    if (rc == 0)
-        rc = evaluation_reply(cmd, &reply.base);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return EVALUATION_RC(rc);
+    return ccip_command_run(cmd, &ccip__evaluation__sweep_request__descriptor, s_task_sweep);
 }

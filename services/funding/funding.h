@@ -38,7 +38,9 @@
 #include <stdint.h>
 
 #include "ccip/funding.pb-c.h"
+#include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 #include "ccip_arena.h"
@@ -59,14 +61,6 @@
 #define FUNDING_REASON_MAX 500
 #define FUNDING_CODE_MAX   32
 #define FUNDING_TEXT_MAX   10000
-
-/* What a helper returns after it has set the reply's error status: the
- * handler stops and returns 0 (a reply was produced). Helpers return 0 to
- * go on, FUNDING_REPLIED, or the negative ccip_db_rc of a failed statement. */
-#define FUNDING_REPLIED 1
-
-/* The handler's return value for a helper's result. */
-#define FUNDING_RC(rc) ((rc) > 0 ? 0 : (rc))
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
@@ -90,89 +84,24 @@ const funding_config *funding_config_get(const ccip_command *cmd);
 /* When the caller acts as "grantee", writes the USCC of its organisation
  * (from the actor id "org:<USCC>") into uscc and returns 0. A caller in
  * another role gets uscc "" and 0. A grantee whose actor id is not "org:"
- * followed by a valid code gets PERMISSION_DENIED and FUNDING_REPLIED. */
+ * followed by a valid code gets PERMISSION_DENIED and CCIP_REPLIED. */
 int funding_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1]);
 
 /* Checks that the caller may see or act on something of organisation
  * `uscc`: anyone but a grantee may; a grantee only for its own
- * organisation. Returns 0, or FUNDING_REPLIED with PERMISSION_DENIED naming
+ * organisation. Returns 0, or CCIP_REPLIED with PERMISSION_DENIED naming
  * `what` ("award 0193..."). */
 int funding_check_grantee(ccip_command *cmd, const char *uscc, const char *what);
 
-/* Sets the reply's error status and sentence; returns FUNDING_REPLIED. */
-int funding_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Decodes the command's payload as `desc` (size-checked, bounded
- * allocator). Returns the message (free with
- * protobuf_c_message_free_unpacked(msg, NULL)), or NULL after setting
- * INVALID_ARGUMENT. */
-ProtobufCMessage *funding_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
-
-/* Packs msg as the reply payload. Returns 0, or FUNDING_REPLIED with
- * INTERNAL when memory ran out. */
-int funding_reply(ccip_command *cmd, const ProtobufCMessage *msg);
-
-/* Packs msg and appends it to the outbox as event `type` about
- * aggregate_type/aggregate_id, inside the command's transaction. Returns 0,
- * FUNDING_REPLIED (out of memory, an event too large) or a ccip_db_rc. */
-int funding_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                 const char *aggregate_id, const ProtobufCMessage *msg);
-
-/* The same for a consumer handler (no command): appends the event with
- * `cause` as its causation and correlation. Returns 0 or a ccip_db_rc
- * (-1 when memory ran out or the event is too large: logged). */
-int funding_emit_db(ccip_db *db, const Ccip__Envelope *cause, const char *type,
-                    const char *aggregate_type, const char *aggregate_id,
-                    const ProtobufCMessage *msg);
-
-/* Checks a text field (ccip_text_check). Returns 0 or FUNDING_REPLIED with
- * INVALID_ARGUMENT. */
-int funding_check_text(ccip_command *cmd, const char *field, const char *s, size_t min_chars,
-                       size_t max_chars, int flags);
-
-/* Checks a code-like field (ccip_code_check, at most FUNDING_CODE_MAX).
- * Returns 0 or FUNDING_REPLIED with INVALID_ARGUMENT. */
-int funding_check_code(ccip_command *cmd, const char *field, const char *s);
-
 /* Checks an amount: 1..FUNDING_AMOUNT_MAX fen (0 too when zero_ok).
- * Returns 0 or FUNDING_REPLIED with INVALID_ARGUMENT naming the field, the
+ * Returns 0 or CCIP_REPLIED with INVALID_ARGUMENT naming the field, the
  * value in yuan and fen, and the fix. */
 int funding_check_amount(ccip_command *cmd, const char *field, int64_t fen, int zero_ok);
 
-/* Checks a UUID field. Returns 0 or FUNDING_REPLIED with INVALID_ARGUMENT. */
-int funding_check_uuid(ccip_command *cmd, const char *field, const char *s);
-
-/* Checks a year: 2000..2100. Returns 0 or FUNDING_REPLIED. */
+/* Checks a year: 2000..2100. Returns 0 or CCIP_REPLIED. */
 int funding_check_year(ccip_command *cmd, const char *field, int32_t year);
-
-/* The name of an enum value ("AWARD_COMMITTED"), which is also how it is
- * stored; NULL when value is not in the enum. */
-const char *funding_enum_name(const ProtobufCEnumDescriptor *desc, int value);
-
-/* The value of an enum name, or 0 (the UNSPECIFIED value) when unknown or
- * NULL. */
-int funding_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
-
-/* A result cell as an integer; 0 for NULL. */
-int64_t funding_cell_i64(const PGresult *res, int row, int col);
-
-/* 1 when the result cell is the boolean true ("t"). */
-int funding_cell_bool(const PGresult *res, int row, int col);
 
 /* Writes fen as yuan ("1234.56") into buf (CCIP_FEN_STRLEN + 1 bytes). */
 void funding_yuan(int64_t fen, char *buf, size_t len);
-
-/* Writes UTC microseconds as "2026-11-27T10:00:00Z" (fraction only when not
- * zero) into buf (CCIP_TIME_STRLEN + 1 bytes). */
-void funding_time_text(int64_t us, char *buf, size_t len);
-
-/* Writes an int64 as decimal text into buf (24 bytes). Returns buf. */
-char *funding_i64(int64_t v, char buf[24]);
-
-/* SQL: a timestamptz column as UTC microseconds (bigint; NULL stays NULL),
- * and a bigint parameter of microseconds as a timestamptz. */
-#define FUNDING_SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
-#define FUNDING_SQL_TS(par) "('epoch'::timestamptz + " par "::bigint * interval '1 microsecond')"
 
 #endif

@@ -122,7 +122,7 @@ static const ccip_db_stmt S_HOLD_RELEASE = {
 
 static const char *s_status_name(Ccip__Funding__AwardStatus s)
 {
-    const char *n = funding_enum_name(&ccip__funding__award_status__descriptor, (int)s);
+    const char *n = ccip_enum_name(&ccip__funding__award_status__descriptor, (int)s);
     return n ? n : "AWARD_STATUS_UNSPECIFIED";
 }
 
@@ -130,27 +130,23 @@ int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out
 {
     memset(out, 0, sizeof *out);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_AWARD_LOCK, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_AWARD_LOCK, 1, &id, &res,
+                              "there is no award %s; list awards with funding.award.list.v1", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                            "there is no award %s; list awards with funding.award.list.v1", id);
-    }
     snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
     snprintf(out->application_id, sizeof out->application_id, "%s", PQgetvalue(res, 0, 1));
     snprintf(out->programme_code, sizeof out->programme_code, "%s", PQgetvalue(res, 0, 2));
-    out->year = (int32_t)funding_cell_i64(res, 0, 3);
+    out->year = (int32_t)ccip_db_cell_i64(res, 0, 3);
     snprintf(out->category, sizeof out->category, "%s", PQgetvalue(res, 0, 4));
     snprintf(out->grantee_uscc, sizeof out->grantee_uscc, "%s", PQgetvalue(res, 0, 5));
-    out->requested_fen = funding_cell_i64(res, 0, 6);
-    out->amount_fen = funding_cell_i64(res, 0, 7);
-    out->status = (Ccip__Funding__AwardStatus)funding_enum_value(
+    out->requested_fen = ccip_db_cell_i64(res, 0, 6);
+    out->amount_fen = ccip_db_cell_i64(res, 0, 7);
+    out->status = (Ccip__Funding__AwardStatus)ccip_enum_value(
         &ccip__funding__award_status__descriptor, PQgetvalue(res, 0, 8));
     snprintf(out->status_reason, sizeof out->status_reason, "%s", PQgetvalue(res, 0, 9));
-    out->status_changed_at_us = funding_cell_i64(res, 0, 10);
-    out->is_signed = funding_cell_bool(res, 0, 11);
+    out->status_changed_at_us = ccip_db_cell_i64(res, 0, 10);
+    out->is_signed = ccip_db_cell_bool(res, 0, 11);
     PQclear(res);
     return 0;
 }
@@ -159,37 +155,39 @@ int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, co
                                const char *allowed)
 {
     char when[CCIP_TIME_STRLEN + 1];
-    funding_time_text(w->status_changed_at_us, when, sizeof when);
-    return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be %s",
-                        w->id, s_status_name(w->status), when, w->status_reason[0] ? ": " : "",
-                        w->status_reason, allowed, action);
+    ccip_time_text(w->status_changed_at_us, when, sizeof when);
+    return ccip_command_fail(
+        cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "award %s is %s (since %s UTC%s%.300s); only an award that is %s can be %s", w->id,
+        s_status_name(w->status), when, w->status_reason[0] ? ": " : "", w->status_reason, allowed,
+        action);
 }
 
 int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
                                 int32_t tranche_number)
 {
     char when[CCIP_TIME_STRLEN + 1];
-    funding_time_text(w->status_changed_at_us, when, sizeof when);
+    ccip_time_text(w->status_changed_at_us, when, sizeof when);
     switch (w->status) {
     case CCIP__FUNDING__AWARD_STATUS__AWARD_COMMITTED:
         break;
     case CCIP__FUNDING__AWARD_STATUS__AWARD_SUSPENDED:
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: the award is suspended since %s UTC "
             "(%.300s); resume it with funding.award.resume.v1 first",
             (int)tranche_number, w->id, when, w->status_reason);
     case CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED:
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: the award is only proposed; confirm "
             "it with funding.award.confirm.v1 first",
             (int)tranche_number, w->id);
     default:
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "tranche %d of award %s cannot be paid: the award is %s since %s UTC",
-                            (int)tranche_number, w->id, s_status_name(w->status), when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "tranche %d of award %s cannot be paid: the award is %s since %s UTC",
+            (int)tranche_number, w->id, s_status_name(w->status), when);
     }
     PGresult *res = NULL;
     const char *id = w->id;
@@ -197,7 +195,7 @@ int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
     if (rc != CCIP_DB_OK)
         return rc;
     if (PQntuples(res) == 1) {
-        rc = funding_fail(
+        rc = ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: it is held because ip dispute %s was "
             "upheld on work %s, which the project uses (%.200s)",
@@ -232,34 +230,15 @@ static char **s_split(ccip_arena *a, const char *s, size_t *n)
 
 Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Award *w = ccip_arena_alloc(a, sizeof *w);
+    Ccip__Funding__Award *w = ccip_row_new(
+        a, CCIP_MSG(funding, award), res, r, W_ID,
+        "id, application_id, case_id, programme_code, year, category, grantee_uscc, "
+        "grantee_name, title, requested_fen, recommended_fen, amount_fen, status, note, "
+        "proposed_at_us, confirmed_at_us, confirmed_by, signed_at_us, signed_by, "
+        "status_reason, status_changed_at_us, , ip_hold");
     if (!w)
         return NULL;
-    *w = (Ccip__Funding__Award)CCIP__FUNDING__AWARD__INIT;
-    w->id = ccip_arena_strdup(a, PQgetvalue(res, r, W_ID));
-    w->application_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_APPLICATION));
-    w->case_id = ccip_arena_strdup(a, PQgetvalue(res, r, W_CASE));
-    w->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, W_PROGRAMME));
-    w->year = (int32_t)funding_cell_i64(res, r, W_YEAR);
-    w->category = ccip_arena_strdup(a, PQgetvalue(res, r, W_CATEGORY));
-    w->grantee_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, W_USCC));
-    w->grantee_name = ccip_arena_strdup(a, PQgetvalue(res, r, W_NAME));
-    w->title = ccip_arena_strdup(a, PQgetvalue(res, r, W_TITLE));
-    w->requested_fen = funding_cell_i64(res, r, W_REQUESTED);
-    w->recommended_fen = funding_cell_i64(res, r, W_RECOMMENDED);
-    w->amount_fen = funding_cell_i64(res, r, W_AMOUNT);
-    w->status = (Ccip__Funding__AwardStatus)funding_enum_value(
-        &ccip__funding__award_status__descriptor, PQgetvalue(res, r, W_STATUS));
-    w->note = ccip_arena_strdup(a, PQgetvalue(res, r, W_NOTE));
-    w->proposed_at_us = funding_cell_i64(res, r, W_PROPOSED_AT);
-    w->confirmed_at_us = funding_cell_i64(res, r, W_CONFIRMED_AT);
-    w->confirmed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_CONFIRMED_BY));
-    w->signed_at_us = funding_cell_i64(res, r, W_SIGNED_AT);
-    w->signed_by = ccip_arena_strdup(a, PQgetvalue(res, r, W_SIGNED_BY));
-    w->status_reason = ccip_arena_strdup(a, PQgetvalue(res, r, W_STATUS_REASON));
-    w->status_changed_at_us = funding_cell_i64(res, r, W_STATUS_AT);
     w->work_ids = s_split(a, PQgetvalue(res, r, W_WORKS), &w->n_work_ids);
-    w->ip_hold = ccip_arena_strdup(a, PQgetvalue(res, r, W_HOLD));
     return w;
 }
 
@@ -273,7 +252,7 @@ static int s_fill(ccip_db *db, Ccip__Funding__Award *w, int full, ccip_arena *a)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *kind = PQgetvalue(res, r, 0);
-        int64_t v = funding_cell_i64(res, r, 1);
+        int64_t v = ccip_db_cell_i64(res, r, 1);
         if (strcmp(kind, "DISBURSED") == 0)
             w->disbursed_fen = v;
         else if (strcmp(kind, "CLAWED_BACK") == 0)
@@ -318,12 +297,12 @@ int funding_award_emit(ccip_command *cmd, const char *type, const char *id, cons
     Ccip__Funding__Award *w = NULL;
     int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
     if (rc == 0 && !w)
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
     if (rc == 0) {
         Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ev.award = w;
         ev.reason = (char *)(reason ? reason : "");
-        rc = funding_emit(cmd, type, "application", w->application_id, &ev.base);
+        rc = ccip_command_emit(cmd, type, "application", w->application_id, &ev.base);
     }
     ccip_arena_destroy(&a);
     return rc;
@@ -337,11 +316,11 @@ static int s_reply_award(ccip_command *cmd, const char *id)
     int rc = funding_award_load(cmd->db, id, NULL, 1, a, &w);
     if (rc == 0) {
         if (!w) {
-            rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
         } else {
             Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
             reply.award = w;
-            rc = funding_reply(cmd, &reply.base);
+            rc = ccip_command_reply(cmd, &reply.base);
         }
     }
     ccip_arena_destroy(&a);
@@ -370,7 +349,7 @@ int funding_award_complete_if_paid(ccip_command *cmd, const funding_award_row *w
     int rc = ccip_db_exec(cmd->db, &S_AWARD_UNPAID, 1, &id, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    int64_t unpaid = funding_cell_i64(res, 0, 0);
+    int64_t unpaid = ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     if (unpaid > 0)
         return 0;
@@ -436,10 +415,10 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     }
     char id[CCIP_UUID_STRLEN + 1], year[24], requested[24], recd[24], amt[24];
     ccip_uuid_v7(id);
-    funding_i64(d->year, year);
-    funding_i64(d->requested_fen, requested);
-    funding_i64(recommended, recd);
-    funding_i64(amount, amt);
+    ccip_i64_text(d->year, year);
+    ccip_i64_text(d->requested_fen, requested);
+    ccip_i64_text(recommended, recd);
+    ccip_i64_text(amount, amt);
     /* Names and titles are kept as sent, cut to a sane length. */
     char name[NAME_MAX_TEXT * 4 + 1], title[NAME_MAX_TEXT * 4 + 1];
     snprintf(name, sizeof name, "%s",
@@ -477,8 +456,8 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
         Ccip__Funding__AwardChanged ch = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ch.award = w;
         ch.reason = note;
-        rc = funding_emit_db(db, ev, "funding.award.proposed.v1", "application", d->application_id,
-                             &ch.base);
+        rc = ccip_outbox_emit_caused(db, ev, "funding.award.proposed.v1", "application",
+                                     d->application_id, &ch.base);
     } else if (rc == 0) {
         rc = -1; /* out of memory: try the event again later */
     }
@@ -493,83 +472,77 @@ out:
 
 /* ---- handlers ------------------------------------------------------------------ */
 
-int funding_award_get(ccip_command *cmd)
+static int s_award_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__GetAwardRequest *rq = (Ccip__Funding__GetAwardRequest *)funding_unpack(
-        cmd, &ccip__funding__get_award_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Funding__GetAwardRequest *rq = request;
     int rc;
     int by_app = !rq->award_id[0];
-    if ((rc = funding_check_uuid(cmd, by_app ? "application_id" : "award_id",
-                                 by_app ? rq->application_id : rq->award_id)) != 0)
-        goto out;
+    if ((rc = ccip_command_check_uuid(cmd, by_app ? "application_id" : "award_id",
+                                      by_app ? rq->application_id : rq->award_id)) != 0)
+        return rc;
     Ccip__Funding__Award *w = NULL;
     if ((rc = funding_award_load(cmd->db, by_app ? NULL : rq->award_id,
                                  by_app ? rq->application_id : NULL, 1, a, &w)) != 0)
-        goto out;
+        return rc;
     if (!w) {
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
-                 : funding_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
-                                by_app ? "for application" : "",
-                                by_app ? rq->application_id : rq->award_id);
-        goto out;
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading an award")
+                 : ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s %s",
+                                     by_app ? "for application" : "",
+                                     by_app ? rq->application_id : rq->award_id);
+        return rc;
     }
     char what[64];
     snprintf(what, sizeof what, "award %s", w->id);
     if ((rc = funding_check_grantee(cmd, w->grantee_uscc, what)) != 0)
-        goto out;
+        return rc;
     Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
     reply.award = w;
-    rc = funding_reply(cmd, &reply.base);
-out:
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    rc = ccip_command_reply(cmd, &reply.base);
+    return rc;
 }
 
-int funding_award_list(ccip_command *cmd)
+int funding_award_get(ccip_command *cmd)
 {
-    Ccip__Funding__ListAwardsRequest *rq = (Ccip__Funding__ListAwardsRequest *)funding_unpack(
-        cmd, &ccip__funding__list_awards_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = NULL;
+    return ccip_command_run(cmd, &ccip__funding__get_award_request__descriptor, s_award_get);
+}
+
+static int s_award_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__ListAwardsRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     char own[CCIP_USCC_LEN + 1];
     if ((rc = funding_actor_org(cmd, own)) != 0)
         goto out;
     if (rq->limit < 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `limit` must not be negative, got %d", (int)rq->limit);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `limit` must not be negative, got %d", (int)rq->limit);
         goto out;
     }
     const char *status = "";
     if (rq->status) {
-        status = funding_enum_name(&ccip__funding__award_status__descriptor, (int)rq->status);
+        status = ccip_enum_name(&ccip__funding__award_status__descriptor, (int)rq->status);
         if (!status) {
-            rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                              "field `status`: %d is not an award status", (int)rq->status);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                   "field `status`: %d is not an award status", (int)rq->status);
             goto out;
         }
     }
     if (own[0] && rq->grantee_uscc[0] && strcmp(own, rq->grantee_uscc) != 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                          "the caller acts for organisation %s and may not list the awards of %s",
-                          own, rq->grantee_uscc);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "the caller acts for organisation %s and may not list the awards of %s", own,
+            rq->grantee_uscc);
         goto out;
     }
     int limit = rq->limit == 0 ? LIST_DEFAULT : (rq->limit > LIST_MAX ? LIST_MAX : rq->limit);
     char year[24], lim[24];
-    funding_i64(rq->year, year);
-    funding_i64(limit, lim);
+    ccip_i64_text(rq->year, year);
+    ccip_i64_text(limit, lim);
     const char *v[] = {rq->programme_code, year, status, own[0] ? own : rq->grantee_uscc, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARD_LIST, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListAwardsReply reply = CCIP__FUNDING__LIST_AWARDS_REPLY__INIT;
     reply.awards = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.awards + 1);
@@ -581,34 +554,43 @@ int funding_award_list(ccip_command *cmd)
         reply.awards[reply.n_awards++] = w;
     }
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing awards")
-                 : funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-/* The common shape of reject, sign, suspend, resume, terminate. */
+int funding_award_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__list_awards_request__descriptor, s_award_list);
+}
+
+/* The common shape of reject, sign, suspend, resume, terminate: one
+ * request, one handler, the action named by the command's type. */
 typedef enum { A_REJECT, A_SIGN, A_SUSPEND, A_RESUME, A_TERMINATE } s_action;
 
-static int s_act(ccip_command *cmd, s_action action)
+/* The type of each action's command, in the order of s_action. */
+static const char *const S_ACTION_TYPES[] = {
+    "funding.award.reject.v1", "funding.award.sign.v1",      "funding.award.suspend.v1",
+    "funding.award.resume.v1", "funding.award.terminate.v1", NULL,
+};
+
+static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__AwardActionRequest *rq = (Ccip__Funding__AwardActionRequest *)funding_unpack(
-        cmd, &ccip__funding__award_action_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__AwardActionRequest *rq = request;
+    int k = ccip_command_type_index(cmd, S_ACTION_TYPES);
+    if (k < 0)
+        return CCIP_REPLIED;
+    s_action action = (s_action)k;
     funding_award_row w;
     int need_reason =
         action == A_REJECT || action == A_SUSPEND || action == A_TERMINATE || action == A_RESUME;
     int rc;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (rc = funding_check_text(cmd, "reason", rq->reason, need_reason ? 1 : 0, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, need_reason ? 1 : 0,
+                                      FUNDING_REASON_MAX, CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
+        return rc;
     switch (action) {
     case A_REJECT: {
         if (w.status != CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED) {
@@ -626,8 +608,8 @@ static int s_act(ccip_command *cmd, s_action action)
             break;
         }
         if (w.is_signed) {
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "the agreement of award %s is signed already", w.id);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                   "the agreement of award %s is signed already", w.id);
             break;
         }
         const char *v[] = {w.id, cmd->actor.id};
@@ -661,7 +643,7 @@ static int s_act(ccip_command *cmd, s_action action)
         if ((rc = ccip_db_exec(cmd->db, &S_COMMITTED_BALANCE, 1, &id, NULL, NULL, &res)) !=
             CCIP_DB_OK)
             break;
-        int64_t unpaid = funding_cell_i64(res, 0, 0);
+        int64_t unpaid = ccip_db_cell_i64(res, 0, 0);
         PQclear(res);
         if (unpaid > 0) {
             /* What was committed and not paid goes back to the budget it
@@ -687,56 +669,34 @@ static int s_act(ccip_command *cmd, s_action action)
     }
     if (rc == 0)
         rc = s_reply_award(cmd, w.id);
-out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-int funding_award_reject(ccip_command *cmd)
+int funding_award_act(ccip_command *cmd)
 {
-    return s_act(cmd, A_REJECT);
+    return ccip_command_run(cmd, &ccip__funding__award_action_request__descriptor, s_act);
 }
 
-int funding_award_sign(ccip_command *cmd)
+static int s_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    return s_act(cmd, A_SIGN);
-}
-
-int funding_award_suspend(ccip_command *cmd)
-{
-    return s_act(cmd, A_SUSPEND);
-}
-
-int funding_award_resume(ccip_command *cmd)
-{
-    return s_act(cmd, A_RESUME);
-}
-
-int funding_award_terminate(ccip_command *cmd)
-{
-    return s_act(cmd, A_TERMINATE);
+    Ccip__Funding__LinkWorkRequest *rq = request;
+    funding_award_row w;
+    int rc;
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
+        (rc = ccip_command_check_uuid(cmd, "work_id", rq->work_id)) != 0)
+        return rc;
+    if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
+        return rc;
+    const char *v[] = {w.id, rq->work_id, cmd->actor.id};
+    if ((rc = ccip_db_exec(cmd->db, &S_WORK_LINK, 3, v, NULL, NULL, NULL)) != CCIP_DB_OK)
+        return rc;
+    rc = s_reply_award(cmd, w.id);
+    return rc;
 }
 
 int funding_award_link_work(ccip_command *cmd)
 {
-    Ccip__Funding__LinkWorkRequest *rq = (Ccip__Funding__LinkWorkRequest *)funding_unpack(
-        cmd, &ccip__funding__link_work_request__descriptor);
-    if (!rq)
-        return 0;
-    funding_award_row w;
-    int rc;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (rc = funding_check_uuid(cmd, "work_id", rq->work_id)) != 0)
-        goto out;
-    if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
-    const char *v[] = {w.id, rq->work_id, cmd->actor.id};
-    if ((rc = ccip_db_exec(cmd->db, &S_WORK_LINK, 3, v, NULL, NULL, NULL)) != CCIP_DB_OK)
-        goto out;
-    rc = s_reply_award(cmd, w.id);
-out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return ccip_command_run(cmd, &ccip__funding__link_work_request__descriptor, s_award_link_work);
 }
 
 /* ip.dispute.upheld.v1: the work is frozen from then on, and so are the

@@ -64,17 +64,17 @@ Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip
 /* Answers FAILED_PRECONDITION: award w (its id, status, status_reason and
  * status_changed_at_us are used) is not in a status that allows `action`
  * ("confirmed"); `allowed` names the statuses that do. Returns
- * FUNDING_REPLIED. */
+ * CCIP_REPLIED. */
 int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, const char *action,
                                const char *allowed);
 
-/* Reads award `id` FOR UPDATE into *out. Returns 0, FUNDING_REPLIED
+/* Reads award `id` FOR UPDATE into *out. Returns 0, CCIP_REPLIED
  * (NOT_FOUND naming it) or a ccip_db_rc. */
 int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out);
 
 /* Checks that tranches of the award may be paid now: it is committed (not
  * proposed, suspended, terminated, rejected or completed) and no upheld ip
- * dispute holds a work it uses. Returns 0, or FUNDING_REPLIED with
+ * dispute holds a work it uses. Returns 0, or CCIP_REPLIED with
  * FAILED_PRECONDITION saying which and what to do, or a ccip_db_rc. */
 int funding_award_check_payable(ccip_command *cmd, const funding_award_row *w,
                                 int32_t tranche_number);
@@ -87,11 +87,11 @@ int funding_award_load(ccip_db *db, const char *id, const char *application_id, 
                        ccip_arena *a, Ccip__Funding__Award **out);
 
 /* Emits `type` (AwardChanged, aggregate "application") for award `id` as it
- * is now, with reason. Returns 0, FUNDING_REPLIED or a ccip_db_rc. */
+ * is now, with reason. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 int funding_award_emit(ccip_command *cmd, const char *type, const char *id, const char *reason);
 
 /* Suspends a committed award (status, tranches, pending payments) and
- * emits funding.award.suspended.v1. Returns 0, FUNDING_REPLIED (not
+ * emits funding.award.suspended.v1. Returns 0, CCIP_REPLIED (not
  * committed) or a ccip_db_rc. */
 int funding_award_suspend_locked(ccip_command *cmd, funding_award_row *w, const char *reason);
 
@@ -109,11 +109,9 @@ int funding_on_dispute_lifted(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 /* Handlers (confirm: funding_confirm.h). */
 int funding_award_get(ccip_command *cmd);
 int funding_award_list(ccip_command *cmd);
-int funding_award_reject(ccip_command *cmd);
-int funding_award_sign(ccip_command *cmd);
-int funding_award_suspend(ccip_command *cmd);
-int funding_award_resume(ccip_command *cmd);
-int funding_award_terminate(ccip_command *cmd);
+/* funding.award.{reject,sign,suspend,resume,terminate}.v1, told apart by
+ * the command's type. */
+int funding_award_act(ccip_command *cmd);
 int funding_award_link_work(ccip_command *cmd);
 
 #endif

@@ -18,9 +18,9 @@
  * status_changed_at become. */
 static const ccip_db_stmt S_LOCK = {"funding_confirm_lock",
                                     "SELECT " FUNDING_AWARD_COLUMNS
-                                    ", " FUNDING_SQL_US("now()") " FROM award w WHERE w.id = "
-                                                                 "ANY ($1::uuid[]) ORDER BY w.id "
-                                                                 "FOR UPDATE OF w"};
+                                    ", " CCIP_SQL_US("now()") " FROM award w WHERE w.id = "
+                                                              "ANY ($1::uuid[]) ORDER BY w.id "
+                                                              "FOR UPDATE OF w"};
 #define LOCK_NOW FUNDING_AWARD_NCOLUMNS /* column of now() */
 
 /* 2. Per programme-year-category ($1, $2, $3 side by side, $4 its
@@ -31,7 +31,7 @@ static const ccip_db_stmt S_LOCK = {"funding_confirm_lock",
 static const ccip_db_stmt S_STATE = {
     "funding_confirm_state",
     "SELECT k.ord, EXISTS (SELECT 1 FROM programme p WHERE p.code = k.code), "
-    "y.programme_code IS NOT NULL, y.closed_at IS NOT NULL, " FUNDING_SQL_US(
+    "y.programme_code IS NOT NULL, y.closed_at IS NOT NULL, " CCIP_SQL_US(
         "y.closed_at") ", k.category = '' OR EXISTS (SELECT 1 FROM budget_category c WHERE "
                        "c.programme_code = k.code AND c.year = k.year AND c.category = "
                        "k.category), a.id, a.balance_fen, a.closed, t.number, t.percent, "
@@ -183,13 +183,15 @@ static void s_check_requests(s_batch *b)
         s_item *it = &b->items[i];
         ccip_command *cmd = it->cmd;
         it->row = it->key = -1;
-        it->rq = (Ccip__Funding__ConfirmAwardRequest *)funding_unpack(
+        it->rq = (Ccip__Funding__ConfirmAwardRequest *)ccip_command_unpack(
             cmd, &ccip__funding__confirm_award_request__descriptor);
         it->live =
-            it->rq && funding_check_uuid(cmd, "award_id", it->rq->award_id) == 0 &&
+            it->rq && ccip_command_check_uuid(cmd, "award_id", it->rq->award_id) == 0 &&
             funding_check_amount(cmd, "amount_fen", it->rq->amount_fen, 1) == 0 &&
-            (!it->rq->category[0] || funding_check_code(cmd, "category", it->rq->category) == 0) &&
-            funding_check_text(cmd, "note", it->rq->note, 0, NOTE_MAX, CCIP_TEXT_MULTILINE) == 0;
+            (!it->rq->category[0] ||
+             ccip_command_check_code(cmd, "category", it->rq->category, FUNDING_CODE_MAX) == 0) &&
+            ccip_command_check_text(cmd, "note", it->rq->note, 0, NOTE_MAX, CCIP_TEXT_MULTILINE) ==
+                0;
     }
 }
 
@@ -216,7 +218,7 @@ static int s_lock_awards(ccip_db *db, s_batch *b)
         s_row *w = &b->rows[b->nrows];
         if (!(w->award = funding_award_from_result(res, r, b->a)))
             break;
-        b->now_us = funding_cell_i64(res, r, LOCK_NOW);
+        b->now_us = ccip_db_cell_i64(res, r, LOCK_NOW);
         b->nrows++;
     }
     PQclear(res);
@@ -230,9 +232,9 @@ static int s_lock_awards(ccip_db *db, s_batch *b)
             if (strcmp(b->rows[r].award->id, it->rq->award_id) == 0)
                 it->row = (int)r;
         if (it->row < 0) {
-            funding_fail(it->cmd, CCIP__STATUS__NOT_FOUND,
-                         "there is no award %s; list awards with funding.award.list.v1",
-                         it->rq->award_id);
+            ccip_command_fail(it->cmd, CCIP__STATUS__NOT_FOUND,
+                              "there is no award %s; list awards with funding.award.list.v1",
+                              it->rq->award_id);
             it->live = 0;
         }
     }
@@ -297,25 +299,25 @@ static int s_read_state(ccip_db *db, s_batch *b)
     if (rc != CCIP_DB_OK)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
-        int64_t ord = funding_cell_i64(res, r, ST_ORD);
+        int64_t ord = ccip_db_cell_i64(res, r, ST_ORD);
         if (ord < 1 || (size_t)ord > b->nkeys)
             continue;
         s_key *key = &b->keys[ord - 1];
-        key->programme_exists = funding_cell_bool(res, r, ST_PROGRAMME);
-        key->year_exists = funding_cell_bool(res, r, ST_YEAR);
-        key->closed = funding_cell_bool(res, r, ST_CLOSED);
-        key->closed_at_us = funding_cell_i64(res, r, ST_CLOSED_AT);
-        key->category_exists = funding_cell_bool(res, r, ST_CATEGORY);
+        key->programme_exists = ccip_db_cell_bool(res, r, ST_PROGRAMME);
+        key->year_exists = ccip_db_cell_bool(res, r, ST_YEAR);
+        key->closed = ccip_db_cell_bool(res, r, ST_CLOSED);
+        key->closed_at_us = ccip_db_cell_i64(res, r, ST_CLOSED_AT);
+        key->category_exists = ccip_db_cell_bool(res, r, ST_CATEGORY);
         key->read.exists = !PQgetisnull(res, r, ST_ACCOUNT);
-        key->read.id = funding_cell_i64(res, r, ST_ACCOUNT);
-        key->read.balance_fen = funding_cell_i64(res, r, ST_BALANCE);
-        key->read.closed = funding_cell_bool(res, r, ST_ACCOUNT_CLOSED);
+        key->read.id = ccip_db_cell_i64(res, r, ST_ACCOUNT);
+        key->read.balance_fen = ccip_db_cell_i64(res, r, ST_BALANCE);
+        key->read.closed = ccip_db_cell_bool(res, r, ST_ACCOUNT_CLOSED);
         if (PQgetisnull(res, r, ST_NUMBER))
             continue; /* no plan */
         if (key->nrules < FUNDING_TRANCHES_MAX) {
             size_t t = key->nrules;
-            key->number[t] = (int32_t)funding_cell_i64(res, r, ST_NUMBER);
-            key->percent[t] = (int32_t)funding_cell_i64(res, r, ST_PERCENT);
+            key->number[t] = (int32_t)ccip_db_cell_i64(res, r, ST_NUMBER);
+            key->percent[t] = (int32_t)ccip_db_cell_i64(res, r, ST_PERCENT);
             key->condition[t] = ccip_arena_strdup(b->a, PQgetvalue(res, r, ST_CONDITION));
             key->label[t] = ccip_arena_strdup(b->a, PQgetvalue(res, r, ST_LABEL));
         }
@@ -346,9 +348,9 @@ static int s_lock_accounts(ccip_db *db, s_batch *b)
             if (strcmp(key->account, PQgetvalue(res, r, 0)) != 0)
                 continue;
             key->read.exists = 1;
-            key->read.id = funding_cell_i64(res, r, 1);
-            key->read.balance_fen = funding_cell_i64(res, r, 2);
-            key->read.closed = funding_cell_bool(res, r, 3);
+            key->read.id = ccip_db_cell_i64(res, r, 1);
+            key->read.balance_fen = ccip_db_cell_i64(res, r, 2);
+            key->read.closed = ccip_db_cell_bool(res, r, 3);
         }
     PQclear(res);
     return 0;
@@ -357,7 +359,7 @@ static int s_lock_accounts(ccip_db *db, s_batch *b)
 /* ---- deciding ---------------------------------------------------------------- */
 
 /* Decides one command against the state the earlier ones left: 0 when it
- * is accepted (nothing answered yet), FUNDING_REPLIED when refused. */
+ * is accepted (nothing answered yet), CCIP_REPLIED when refused. */
 static int s_decide(s_batch *b, s_item *it)
 {
     ccip_command *cmd = it->cmd;
@@ -374,7 +376,7 @@ static int s_decide(s_batch *b, s_item *it)
     funding_yuan(amount, want, sizeof want);
     funding_yuan(w->requested_fen, requested, sizeof requested);
     if (amount > w->requested_fen)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__INVALID_ARGUMENT,
             "field `amount_fen`: %s yuan (%" PRId64
             " fen) is above the %s yuan the applicant requested; an award is never above "
@@ -383,41 +385,41 @@ static int s_decide(s_batch *b, s_item *it)
     s_key *key = &b->keys[it->key];
     const char *category = it->rq->category;
     if (!key->programme_exists)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "award %s names programme \"%s\", and there is no programme \"%s\"; create "
             "it with funding.programme.create.v1 and give it a budget for %d",
             w->id, w->programme_code, w->programme_code, (int)w->year);
     if (!key->year_exists)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "programme \"%s\" has no budget for %d, so award %s cannot be committed; set "
             "the year's budget with funding.budget.set.v1 first",
             w->programme_code, (int)w->year, w->id);
     if (key->closed) {
         char when[CCIP_TIME_STRLEN + 1];
-        funding_time_text(key->closed_at_us, when, sizeof when);
-        return funding_fail(
+        ccip_time_text(key->closed_at_us, when, sizeof when);
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "the %d budget of programme \"%s\" was closed at %s UTC: a closed year takes "
             "no new commitment, so award %s cannot be confirmed",
             (int)w->year, w->programme_code, when, w->id);
     }
     if (!key->category_exists)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "field `category`: the %d budget of programme \"%s\" has no category \"%s\"; "
             "give it a sub-budget with funding.budget.set.v1 or leave the category empty "
             "to draw on the year's pool",
             (int)w->year, w->programme_code, category);
     if (key->nrules < 1 || key->nrules > FUNDING_TRANCHES_MAX)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "programme \"%s\" has no valid tranche plan (%zu tranches); set one with "
             "funding.programme.configure.v1",
             w->programme_code, key->nrules);
     if (funding_tranche_split(amount, key->percent, key->nrules, it->tranche_fen) < 0)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__INVALID_ARGUMENT,
             "field `amount_fen`: %" PRId64
             " fen cannot be split into the %zu tranches of programme \"%s\" without a "
@@ -434,20 +436,22 @@ static int s_decide(s_batch *b, s_item *it)
     };
     char why[256];
     if (funding_ledger_check(lines, 2, why, sizeof why) < 0)
-        return funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s", why);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the commitment: %s",
+                                 why);
     if (key->read.exists && key->read.closed) {
         key->short_refused = 1;
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "the %d budget of programme \"%s\" was closed: a closed year takes no "
-                            "new commitment, so award %s cannot be confirmed",
-                            (int)w->year, w->programme_code, w->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the %d budget of programme \"%s\" was closed: a closed year takes no "
+            "new commitment, so award %s cannot be confirmed",
+            (int)w->year, w->programme_code, w->id);
     }
     int64_t have = key->read.exists ? key->balance_fen : 0;
     if (have < amount) {
         char left[CCIP_FEN_STRLEN + 1];
         funding_yuan(have, left, sizeof left);
         key->short_refused = 1;
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "insufficient budget: the %d budget of programme \"%s\"%s%s%s has %s yuan (%" PRId64
             " fen) left, and award %s needs %s yuan (%" PRId64 " fen); nothing was committed",
@@ -525,7 +529,7 @@ static Ccip__Funding__Award *s_confirmed(s_batch *b, const s_item *it)
         tr->number = key->number[t];
         tr->percent = key->percent[t];
         tr->amount_fen = it->tranche_fen[t];
-        tr->condition = (Ccip__Funding__Condition)funding_enum_value(
+        tr->condition = (Ccip__Funding__Condition)ccip_enum_value(
             &ccip__funding__condition__descriptor, key->condition[t]);
         tr->label = (char *)key->label[t];
         tr->status = CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_PLANNED;
@@ -545,18 +549,18 @@ static int s_answer(s_batch *b, s_item *it)
 {
     ccip_command *cmd = it->cmd;
     Ccip__Funding__Award *done = s_confirmed(b, it);
-    int rc = done ? 0 : FUNDING_REPLIED;
+    int rc = done ? 0 : CCIP_REPLIED;
     if (rc == 0) {
         Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ev.award = done;
         ev.reason = it->rq->note;
-        rc = funding_emit(cmd, "funding.award.granted.v1", "application", done->application_id,
-                          &ev.base);
+        rc = ccip_command_emit(cmd, "funding.award.granted.v1", "application", done->application_id,
+                               &ev.base);
     }
     if (rc == 0) {
         Ccip__Funding__AwardReply reply = CCIP__FUNDING__AWARD_REPLY__INIT;
         reply.award = done;
-        rc = funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     }
     if (rc > 0) {
         ccip_log_error("could not answer a written confirmation", "command", cmd->req->id, "reason",
@@ -637,16 +641,16 @@ static int s_write(ccip_db *db, s_batch *b, int exact, int *stale)
             ok &= (v[i] = ccip_pgarray_value(&p[i])) != NULL;
         ok &= (v[23] = ccip_pgarray_value(&p[20])) != NULL;
         char side[2] = {funding_account_normal_side(FUNDING_ACC_COMMITTED), '\0'};
-        v[20] = funding_enum_name(&ccip__funding__entry_kind__descriptor,
-                                  CCIP__FUNDING__ENTRY_KIND__ENTRY_AWARD_COMMITTED);
+        v[20] = ccip_enum_name(&ccip__funding__entry_kind__descriptor,
+                               CCIP__FUNDING__ENTRY_KIND__ENTRY_AWARD_COMMITTED);
         v[21] = funding_account_kind_name(FUNDING_ACC_COMMITTED);
         v[22] = side;
         PGresult *res = NULL;
         rc = ok ? ccip_db_exec(db, &S_WRITE, NPARAMS, v, NULL, NULL, &res) : CCIP_DB_ERROR;
         if (rc == CCIP_DB_OK) {
-            int64_t t = funding_cell_i64(res, 0, 0), u = funding_cell_i64(res, 0, 1),
-                    e = funding_cell_i64(res, 0, 2), l = funding_cell_i64(res, 0, 3),
-                    m = funding_cell_i64(res, 0, 4);
+            int64_t t = ccip_db_cell_i64(res, 0, 0), u = ccip_db_cell_i64(res, 0, 1),
+                    e = ccip_db_cell_i64(res, 0, 2), l = ccip_db_cell_i64(res, 0, 3),
+                    m = ccip_db_cell_i64(res, 0, 4);
             if ((size_t)t != ntranches) {
                 /* A tranche plan changed since it was read: run again. */
                 rc = CCIP_DB_RETRYABLE;

@@ -98,46 +98,22 @@ static const ccip_db_stmt S_CLAWABLE = {
 
 static Ccip__Funding__Inspection *s_inspection_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Inspection *i = ccip_arena_alloc(a, sizeof *i);
-    if (!i)
-        return NULL;
-    *i = (Ccip__Funding__Inspection)CCIP__FUNDING__INSPECTION__INIT;
-    i->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    i->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    i->kind = (Ccip__Funding__InspectionKind)funding_enum_value(
-        &ccip__funding__inspection_kind__descriptor, PQgetvalue(res, r, 2));
-    i->scheduled_for_us = funding_cell_i64(res, r, 3);
-    i->inspector = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-    i->scheduled_by = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
-    i->finding = (Ccip__Funding__Finding)funding_enum_value(&ccip__funding__finding__descriptor,
-                                                            PQgetvalue(res, r, 6));
-    i->notes = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
-    i->correct_by_us = funding_cell_i64(res, r, 8);
-    i->misused_fen = funding_cell_i64(res, r, 9);
-    i->recorded_at_us = funding_cell_i64(res, r, 10);
-    i->recorded_by = ccip_arena_strdup(a, PQgetvalue(res, r, 11));
-    i->clawback_id = ccip_arena_strdup(a, PQgetvalue(res, r, 12));
-    return i;
+    return ccip_row_new(
+        a, CCIP_MSG(funding, inspection), res, r, 0,
+        "id, award_id, kind, scheduled_for_us, inspector, scheduled_by, finding, notes, "
+        "correct_by_us, misused_fen, recorded_at_us, recorded_by, clawback_id");
 }
 
 static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res, int r,
                                                ccip_arena *a, int *rc)
 {
     *rc = 0;
-    Ccip__Funding__Clawback *c = ccip_arena_alloc(a, sizeof *c);
+    Ccip__Funding__Clawback *c =
+        ccip_row_new(a, CCIP_MSG(funding, clawback), res, r, 0,
+                     "id, award_id, inspection_id, amount_fen, recovered_fen, status, reason, "
+                     "ordered_at_us, ordered_by");
     if (!c)
         return NULL;
-    *c = (Ccip__Funding__Clawback)CCIP__FUNDING__CLAWBACK__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    c->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    c->inspection_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-    c->amount_fen = funding_cell_i64(res, r, 3);
-    c->recovered_fen = funding_cell_i64(res, r, 4);
-    c->status = (Ccip__Funding__ClawbackStatus)funding_enum_value(
-        &ccip__funding__clawback_status__descriptor, PQgetvalue(res, r, 5));
-    c->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-    c->ordered_at_us = funding_cell_i64(res, r, 7);
-    c->ordered_by = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
     const char *id = c->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_RECOVERIES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
@@ -145,14 +121,10 @@ static Ccip__Funding__Clawback *s_clawback_row(ccip_db *db, const PGresult *res,
     int rows = PQntuples(sub);
     c->recoveries = ccip_arena_alloc(a, (size_t)rows * sizeof *c->recoveries + 1);
     for (int k = 0; c->recoveries && k < rows; k++) {
-        Ccip__Funding__Recovery *v = ccip_arena_alloc(a, sizeof *v);
+        Ccip__Funding__Recovery *v = ccip_row_new(a, CCIP_MSG(funding, recovery), sub, k, 0,
+                                                  "amount_fen, reference, at_us, recorded_by");
         if (!v)
             break;
-        *v = (Ccip__Funding__Recovery)CCIP__FUNDING__RECOVERY__INIT;
-        v->amount_fen = funding_cell_i64(sub, k, 0);
-        v->reference = ccip_arena_strdup(a, PQgetvalue(sub, k, 1));
-        v->at_us = funding_cell_i64(sub, k, 2);
-        v->recorded_by = ccip_arena_strdup(a, PQgetvalue(sub, k, 3));
         c->recoveries[c->n_recoveries++] = v;
     }
     PQclear(sub);
@@ -223,75 +195,69 @@ static int s_award_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *i
                       char award_id[CCIP_UUID_STRLEN + 1])
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(
+        cmd, stmt, 1, &id, &res,
+        "there is no %s %s; an award's %ss are listed by funding.award.get.v1", what, id, what);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                            "there is no %s %s; an award's %ss are listed by funding.award.get.v1",
-                            what, id, what);
-    }
     snprintf(award_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;
 }
 
-int funding_inspection_schedule(ccip_command *cmd)
+static int s_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ScheduleInspectionRequest *rq =
-        (Ccip__Funding__ScheduleInspectionRequest *)funding_unpack(
-            cmd, &ccip__funding__schedule_inspection_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ScheduleInspectionRequest *rq = request;
     funding_award_row w;
     int rc;
     const char *kind =
-        rq->kind ? funding_enum_name(&ccip__funding__inspection_kind__descriptor, (int)rq->kind)
+        rq->kind ? ccip_enum_name(&ccip__funding__inspection_kind__descriptor, (int)rq->kind)
                  : NULL;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
-        goto out;
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
+        return rc;
     if (!kind) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `kind` must be MIDTERM, COMPLETION or AD_HOC, got %d",
-                          (int)rq->kind);
-        goto out;
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `kind` must be MIDTERM, COMPLETION or AD_HOC, got %d",
+                               (int)rq->kind);
+        return rc;
     }
     if (rq->scheduled_for_us <= 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `scheduled_for_us` must be the date of the inspection (UTC "
-                          "microseconds since 1970), got %" PRId64,
-                          rq->scheduled_for_us);
-        goto out;
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `scheduled_for_us` must be the date of the inspection (UTC "
+                               "microseconds since 1970), got %" PRId64,
+                               rq->scheduled_for_us);
+        return rc;
     }
-    if ((rc = funding_check_text(cmd, "inspector", rq->inspector, 1, INSPECTOR_MAX, 0)) != 0 ||
+    if ((rc = ccip_command_check_text(cmd, "inspector", rq->inspector, 1, INSPECTOR_MAX, 0)) != 0 ||
         (rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
-        goto out;
+        return rc;
     if (w.status == CCIP__FUNDING__AWARD_STATUS__AWARD_PROPOSED ||
         w.status == CCIP__FUNDING__AWARD_STATUS__AWARD_REJECTED) {
-        rc = funding_fail(
+        rc = ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "award %s is %s: inspections follow up confirmed awards", w.id,
-            funding_enum_name(&ccip__funding__award_status__descriptor, (int)w.status));
-        goto out;
+            ccip_enum_name(&ccip__funding__award_status__descriptor, (int)w.status));
+        return rc;
     }
     char id[CCIP_UUID_STRLEN + 1], when[24];
     ccip_uuid_v7(id);
-    funding_i64(rq->scheduled_for_us, when);
+    ccip_i64_text(rq->scheduled_for_us, when);
     const char *v[] = {id, w.id, kind, when, rq->inspector, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_INSERT, 6, v, NULL, NULL, NULL)) != CCIP_DB_OK)
-        goto out;
-    ccip_arena *a = ccip_arena_new();
+        return rc;
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     rc = s_load_one(cmd->db, &S_INSPECTION_GET, id, a, 0, (void **)&reply.inspection);
     if (rc == 0)
         rc = reply.inspection && !ccip_arena_failed(a)
-                 ? funding_reply(cmd, &reply.base)
-                 : funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
-    ccip_arena_destroy(&a);
-out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+                 ? ccip_command_reply(cmd, &reply.base)
+                 : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
+    return rc;
+}
+
+int funding_inspection_schedule(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__schedule_inspection_request__descriptor,
+                            s_inspection_schedule);
 }
 
 static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspectionRequest *rq,
@@ -304,33 +270,34 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
     case CCIP__FUNDING__FINDING__MISUSE:
         break;
     default:
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `finding` must be COMPLIANT, ISSUES or MISUSE, got %d",
-                            (int)rq->finding);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `finding` must be COMPLIANT, ISSUES or MISUSE, got %d",
+                                 (int)rq->finding);
     }
     if (rq->finding == CCIP__FUNDING__FINDING__ISSUES) {
         if (rq->correct_by_us <= ccip_now_us()) {
-            funding_time_text(rq->correct_by_us, when, sizeof when);
-            return funding_fail(
+            ccip_time_text(rq->correct_by_us, when, sizeof when);
+            return ccip_command_fail(
                 cmd, CCIP__STATUS__INVALID_ARGUMENT,
                 "field `correct_by_us`: a finding of ISSUES needs the date by which to "
                 "correct them, in the future; got %s",
                 rq->correct_by_us > 0 ? when : "none");
         }
     } else if (rq->correct_by_us != 0) {
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `correct_by_us` is only for a finding of ISSUES; leave it 0");
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `correct_by_us` is only for a finding of ISSUES; leave it 0");
     }
     if (rq->finding != CCIP__FUNDING__FINDING__MISUSE && rq->misused_fen != 0)
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `misused_fen` is only for a finding of MISUSE; leave it 0");
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `misused_fen` is only for a finding of MISUSE; leave it 0");
     if (rq->finding == CCIP__FUNDING__FINDING__MISUSE) {
         int rc = funding_check_amount(cmd, "misused_fen", rq->misused_fen, 1);
         if (rc != 0)
             return rc;
         funding_yuan(clawable, yuan, sizeof yuan);
         if (rq->misused_fen > clawable)
-            return funding_fail(
+            return ccip_command_fail(
                 cmd, CCIP__STATUS__INVALID_ARGUMENT,
                 "field `misused_fen`: %" PRId64 " fen is more than the %s yuan (%" PRId64
                 " fen) paid to the award and not clawed back yet; the clawback cannot exceed "
@@ -340,21 +307,27 @@ static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspect
     return 0;
 }
 
-int funding_inspection_record(ccip_command *cmd)
+/* Announces clawback c of award w as event `type` (ordered, recovered).
+ * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
+static int s_clawback_changed(ccip_command *cmd, const char *type, const funding_award_row *w,
+                              Ccip__Funding__Clawback *c)
 {
-    Ccip__Funding__RecordInspectionRequest *rq =
-        (Ccip__Funding__RecordInspectionRequest *)funding_unpack(
-            cmd, &ccip__funding__record_inspection_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ClawbackChanged ev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
+    ev.clawback = c;
+    ev.application_id = (char *)w->application_id;
+    ev.grantee_uscc = (char *)w->grantee_uscc;
+    return ccip_command_emit(cmd, type, "application", w->application_id, &ev.base);
+}
+static int s_inspection_record(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__RecordInspectionRequest *rq = request;
     PGresult *res = NULL;
-    ccip_arena *a = NULL;
     funding_award_row w;
     char award_id[CCIP_UUID_STRLEN + 1];
     int rc;
-    if ((rc = funding_check_uuid(cmd, "inspection_id", rq->inspection_id)) != 0 ||
-        (rc = funding_check_text(cmd, "notes", rq->notes, 1, FUNDING_TEXT_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+    if ((rc = ccip_command_check_uuid(cmd, "inspection_id", rq->inspection_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "notes", rq->notes, 1, FUNDING_TEXT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_award_of(cmd, &S_INSPECTION_AWARD, rq->inspection_id, "inspection", award_id)) !=
             0 ||
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
@@ -362,25 +335,26 @@ int funding_inspection_record(ccip_command *cmd)
     const char *iid = rq->inspection_id;
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_LOCK, 1, &iid, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    if (funding_cell_bool(res, 0, 0)) {
+    if (ccip_db_cell_bool(res, 0, 0)) {
         char when[CCIP_TIME_STRLEN + 1];
-        funding_time_text(funding_cell_i64(res, 0, 1), when, sizeof when);
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "the finding of inspection %s was recorded at %s UTC by %s and is final; "
-                          "schedule a follow-up inspection instead",
-                          rq->inspection_id, when, PQgetvalue(res, 0, 2));
+        ccip_time_text(ccip_db_cell_i64(res, 0, 1), when, sizeof when);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the finding of inspection %s was recorded at %s UTC by %s and is final; "
+            "schedule a follow-up inspection instead",
+            rq->inspection_id, when, PQgetvalue(res, 0, 2));
         goto out;
     }
     PQclear(res);
     const char *wid = w.id;
     if ((rc = ccip_db_exec(cmd->db, &S_CLAWABLE, 1, &wid, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    int64_t clawable = funding_cell_i64(res, 0, 0);
+    int64_t clawable = ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     res = NULL;
     if ((rc = s_check_finding(cmd, rq, clawable)) != 0)
         goto out;
-    const char *finding = funding_enum_name(&ccip__funding__finding__descriptor, (int)rq->finding);
+    const char *finding = ccip_enum_name(&ccip__funding__finding__descriptor, (int)rq->finding);
     char clawback_id[CCIP_UUID_STRLEN + 1] = "";
     if (rq->finding == CCIP__FUNDING__FINDING__MISUSE) {
         /* Suspension first: the award stops paying in the same commit. */
@@ -391,7 +365,7 @@ int funding_inspection_record(ccip_command *cmd)
         if (rq->misused_fen > 0) {
             ccip_uuid_v7(clawback_id);
             char amount[24];
-            funding_i64(rq->misused_fen, amount);
+            ccip_i64_text(rq->misused_fen, amount);
             const char *cv[] = {clawback_id, w.id,      rq->inspection_id,
                                 amount,      rq->notes, cmd->actor.id};
             if ((rc = ccip_db_exec(cmd->db, &S_CLAWBACK_INSERT, 6, cv, NULL, NULL, NULL)) !=
@@ -413,13 +387,12 @@ int funding_inspection_record(ccip_command *cmd)
         }
     }
     char correct[24], misused[24];
-    funding_i64(rq->correct_by_us, correct);
-    funding_i64(rq->misused_fen, misused);
+    ccip_i64_text(rq->correct_by_us, correct);
+    ccip_i64_text(rq->misused_fen, misused);
     const char *v[] = {rq->inspection_id, finding,       rq->notes,  correct,
                        misused,           cmd->actor.id, clawback_id};
     if ((rc = ccip_db_exec(cmd->db, &S_INSPECTION_RECORD, 7, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     if ((rc = s_load_one(cmd->db, &S_INSPECTION_GET, rq->inspection_id, a, 0,
                          (void **)&reply.inspection)) != 0 ||
@@ -427,69 +400,64 @@ int funding_inspection_record(ccip_command *cmd)
                                             (void **)&reply.clawback)) != 0))
         goto out;
     if (!reply.inspection || (clawback_id[0] && !reply.clawback) || ccip_arena_failed(a)) {
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection %s back",
-                          rq->inspection_id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection %s back",
+                               rq->inspection_id);
         goto out;
     }
     Ccip__Funding__InspectionRecorded ev = CCIP__FUNDING__INSPECTION_RECORDED__INIT;
     ev.inspection = reply.inspection;
     ev.application_id = w.application_id;
     ev.grantee_uscc = w.grantee_uscc;
-    if ((rc = funding_emit(cmd, "funding.inspection.recorded.v1", "application", w.application_id,
-                           &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "funding.inspection.recorded.v1", "application",
+                                w.application_id, &ev.base)) != 0)
         goto out;
-    if (reply.clawback) {
-        Ccip__Funding__ClawbackChanged cev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
-        cev.clawback = reply.clawback;
-        cev.application_id = w.application_id;
-        cev.grantee_uscc = w.grantee_uscc;
-        if ((rc = funding_emit(cmd, "funding.clawback.ordered.v1", "application", w.application_id,
-                               &cev.base)) != 0)
-            goto out;
-    }
-    rc = funding_reply(cmd, &reply.base);
+    if (reply.clawback &&
+        (rc = s_clawback_changed(cmd, "funding.clawback.ordered.v1", &w, reply.clawback)) != 0)
+        goto out;
+    rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-int funding_clawback_recover(ccip_command *cmd)
+int funding_inspection_record(ccip_command *cmd)
 {
-    Ccip__Funding__RecoverRequest *rq = (Ccip__Funding__RecoverRequest *)funding_unpack(
-        cmd, &ccip__funding__recover_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__record_inspection_request__descriptor,
+                            s_inspection_record);
+}
+
+static int s_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__RecoverRequest *rq = request;
     PGresult *res = NULL;
-    ccip_arena *a = NULL;
     funding_award_row w;
     char award_id[CCIP_UUID_STRLEN + 1];
     int rc;
-    if ((rc = funding_check_uuid(cmd, "clawback_id", rq->clawback_id)) != 0 ||
+    if ((rc = ccip_command_check_uuid(cmd, "clawback_id", rq->clawback_id)) != 0 ||
         (rc = funding_check_amount(cmd, "amount_fen", rq->amount_fen, 0)) != 0 ||
-        (rc = funding_check_text(cmd, "reference", rq->reference, 1, REFERENCE_MAX, 0)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reference", rq->reference, 1, REFERENCE_MAX, 0)) != 0 ||
         (rc = s_award_of(cmd, &S_CLAWBACK_AWARD, rq->clawback_id, "clawback", award_id)) != 0 ||
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
         goto out;
     const char *cid = rq->clawback_id;
     if ((rc = ccip_db_exec(cmd->db, &S_CLAWBACK_LOCK, 1, &cid, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    int64_t outstanding = funding_cell_i64(res, 0, 0) - funding_cell_i64(res, 0, 1);
+    int64_t outstanding = ccip_db_cell_i64(res, 0, 0) - ccip_db_cell_i64(res, 0, 1);
     PQclear(res);
     res = NULL;
     char yuan[CCIP_FEN_STRLEN + 1];
     funding_yuan(outstanding, yuan, sizeof yuan);
     if (outstanding == 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "clawback %s is recovered in full already", rq->clawback_id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "clawback %s is recovered in full already", rq->clawback_id);
         goto out;
     }
     if (rq->amount_fen > outstanding) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `amount_fen`: %" PRId64 " fen is more than the %s yuan (%" PRId64
-                          " fen) still owed on clawback %s",
-                          rq->amount_fen, yuan, outstanding, rq->clawback_id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "field `amount_fen`: %" PRId64
+                               " fen is more than the %s yuan (%" PRId64
+                               " fen) still owed on clawback %s",
+                               rq->amount_fen, yuan, outstanding, rq->clawback_id);
         goto out;
     }
     char memo[96];
@@ -507,34 +475,31 @@ int funding_clawback_recover(ccip_command *cmd)
     if ((rc = funding_ledger_post_cmd(cmd, &e, lines, 2, &entry_id)) != 0)
         goto out;
     char amount[24], entry[24];
-    funding_i64(rq->amount_fen, amount);
-    funding_i64(entry_id, entry);
+    ccip_i64_text(rq->amount_fen, amount);
+    ccip_i64_text(entry_id, entry);
     const char *rv[] = {rq->clawback_id, amount, rq->reference, cmd->actor.id, entry};
     const char *uv[] = {rq->clawback_id, amount};
     if ((rc = ccip_db_exec(cmd->db, &S_RECOVERY_INSERT, 5, rv, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CLAWBACK_RECOVERED, 2, uv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     Ccip__Funding__ClawbackReply reply = CCIP__FUNDING__CLAWBACK_REPLY__INIT;
     if ((rc = s_load_one(cmd->db, &S_CLAWBACK_GET, rq->clawback_id, a, 1,
                          (void **)&reply.clawback)) != 0)
         goto out;
     if (!reply.clawback || ccip_arena_failed(a)) {
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read clawback %s back",
-                          rq->clawback_id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read clawback %s back",
+                               rq->clawback_id);
         goto out;
     }
-    Ccip__Funding__ClawbackChanged ev = CCIP__FUNDING__CLAWBACK_CHANGED__INIT;
-    ev.clawback = reply.clawback;
-    ev.application_id = w.application_id;
-    ev.grantee_uscc = w.grantee_uscc;
-    if ((rc = funding_emit(cmd, "funding.clawback.recovered.v1", "application", w.application_id,
-                           &ev.base)) != 0)
+    if ((rc = s_clawback_changed(cmd, "funding.clawback.recovered.v1", &w, reply.clawback)) != 0)
         goto out;
-    rc = funding_reply(cmd, &reply.base);
+    rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_clawback_recover(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__recover_request__descriptor, s_clawback_recover);
 }

@@ -161,13 +161,13 @@ int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line 
                      funding_account_kind_name(lines[i].kind));
             return FUNDING_POST_UNBALANCED;
         }
-    const char *kind = funding_enum_name(&ccip__funding__entry_kind__descriptor, (int)e->kind);
+    const char *kind = ccip_enum_name(&ccip__funding__entry_kind__descriptor, (int)e->kind);
     if (!kind) {
         snprintf(failure->why, sizeof failure->why, "entry kind %d is unknown", (int)e->kind);
         return FUNDING_POST_UNBALANCED;
     }
     char year[24], id[24];
-    funding_i64(e->year, year);
+    ccip_i64_text(e->year, year);
     const char *ev[] = {kind,
                         e->programme_code,
                         year,
@@ -189,8 +189,8 @@ int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line 
         int64_t delta =
             funding_account_normal_side(l->kind) == 'D' ? l->amount_fen : -l->amount_fen;
         char sdelta[24], amount[24];
-        funding_i64(delta, sdelta);
-        funding_i64(l->amount_fen, amount);
+        ccip_i64_text(delta, sdelta);
+        ccip_i64_text(l->amount_fen, amount);
         char side[2] = {funding_account_normal_side(l->kind), '\0'};
         const char *category = l->kind == FUNDING_ACC_AVAILABLE && l->category ? l->category : "";
         if (l->is_new && delta >= 0) {
@@ -216,8 +216,8 @@ int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line 
                 return rc;
             int exists = PQntuples(res) == 1;
             snprintf(failure->account, sizeof failure->account, "%s", code);
-            failure->balance_fen = exists ? funding_cell_i64(res, 0, 0) : 0;
-            int closed = exists && funding_cell_bool(res, 0, 1);
+            failure->balance_fen = exists ? ccip_db_cell_i64(res, 0, 0) : 0;
+            int closed = exists && ccip_db_cell_bool(res, 0, 1);
             PQclear(res);
             if (exists && closed && l->open_only)
                 return FUNDING_POST_CLOSED;
@@ -247,20 +247,20 @@ int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_l
     funding_yuan(f.balance_fen, yuan, sizeof yuan);
     switch (rc) {
     case FUNDING_POST_SHORT:
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                            "account %s holds only %s yuan (%" PRId64
-                            " fen), not enough for this %s entry",
-                            f.account, yuan, f.balance_fen,
-                            funding_enum_name(&ccip__funding__entry_kind__descriptor, e->kind));
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "account %s holds only %s yuan (%" PRId64
+                                 " fen), not enough for this %s entry",
+                                 f.account, yuan, f.balance_fen,
+                                 ccip_enum_name(&ccip__funding__entry_kind__descriptor, e->kind));
     case FUNDING_POST_CLOSED:
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "account %s belongs to a closed year: nothing new may be committed from it", f.account);
     case FUNDING_POST_UNBALANCED:
         ccip_log_error("refused an unbalanced journal entry", "type", cmd->req->type, "reason",
                        f.why);
-        return funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the journal entry: %s",
-                            f.why);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "could not post the journal entry: %s", f.why);
     default:
         return rc;
     }
@@ -279,50 +279,36 @@ static const ccip_db_stmt S_JOURNAL = {
     "($3 = '' OR e.award_id = nullif($3, '')::uuid) AND e.id > $4::bigint ORDER "
     "BY e.id LIMIT $5::integer"};
 
-int funding_journal_list(ccip_command *cmd)
+static int s_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ListJournalRequest *rq = (Ccip__Funding__ListJournalRequest *)funding_unpack(
-        cmd, &ccip__funding__list_journal_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ListJournalRequest *rq = request;
     int rc = 0;
-    ccip_arena *a = NULL;
     PGresult *res = NULL;
-    if (rq->award_id[0] && (rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
+    if (rq->award_id[0] && (rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
         goto out;
     if (rq->limit < 0 || rq->after_id < 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "fields `limit` and `after_id` must not be negative");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "fields `limit` and `after_id` must not be negative");
         goto out;
     }
     int limit = rq->limit == 0 ? JOURNAL_LIST_DEFAULT
                                : (rq->limit > JOURNAL_LIST_MAX ? JOURNAL_LIST_MAX : rq->limit);
     char year[24], after[24], lim[24];
-    funding_i64(rq->year, year);
-    funding_i64(rq->after_id, after);
-    funding_i64(limit, lim);
+    ccip_i64_text(rq->year, year);
+    ccip_i64_text(rq->after_id, after);
+    ccip_i64_text(limit, lim);
     const char *v[] = {rq->programme_code, year, rq->award_id, after, lim};
     if ((rc = ccip_db_exec(cmd->db, &S_JOURNAL, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListJournalReply reply = CCIP__FUNDING__LIST_JOURNAL_REPLY__INIT;
     reply.entries = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries + 1);
     for (int r = 0; reply.entries && r < rows; r++) {
-        Ccip__Funding__JournalEntry *e = ccip_arena_alloc(a, sizeof *e);
+        Ccip__Funding__JournalEntry *e = ccip_row_new(
+            a, CCIP_MSG(funding, journal_entry), res, r, 0,
+            "id, kind, at_us, actor_id, memo, programme_code, year, award_id, command_id");
         if (!e)
             break;
-        *e = (Ccip__Funding__JournalEntry)CCIP__FUNDING__JOURNAL_ENTRY__INIT;
-        e->id = funding_cell_i64(res, r, 0);
-        e->kind = (Ccip__Funding__EntryKind)funding_enum_value(
-            &ccip__funding__entry_kind__descriptor, PQgetvalue(res, r, 1));
-        e->at_us = funding_cell_i64(res, r, 2);
-        e->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-        e->memo = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        e->programme_code = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
-        e->year = (int32_t)funding_cell_i64(res, r, 6);
-        e->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
-        e->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
         /* "code=amount code=amount": codes never hold spaces or '='. */
         char *lines = ccip_arena_strdup(a, PQgetvalue(res, r, 9));
         size_t nl = 1;
@@ -351,15 +337,15 @@ int funding_journal_list(ccip_command *cmd)
         }
         reply.entries[reply.n_entries++] = e;
     }
-    if (ccip_arena_failed(a))
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing the journal");
-    else
-        rc = funding_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_journal_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__list_journal_request__descriptor, s_journal_list);
 }
 
 /* ---- verification -------------------------------------------------------------- */
@@ -419,22 +405,15 @@ static const ccip_db_stmt S_FIGURES_BAD = {
     "k.id), 0)::bigint FROM clawback k WHERE k.recovered_fen <> coalesce((SELECT "
     "sum(amount_fen) FROM recovery r WHERE r.clawback_id = k.id), 0) LIMIT " VERIFY_LIST_MAX};
 
-int funding_ledger_verify(ccip_command *cmd)
+static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__VerifyLedgerRequest *rq = (Ccip__Funding__VerifyLedgerRequest *)funding_unpack(
-        cmd, &ccip__funding__verify_ledger_request__descriptor);
-    if (!rq)
-        return 0;
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    ccip_arena *a = ccip_arena_new();
+    (void)request; /* a VerifyLedgerRequest has no fields */
     Ccip__Funding__VerifyLedgerReply reply = CCIP__FUNDING__VERIFY_LEDGER_REPLY__INIT;
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_COUNTS, 0, NULL, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         goto out;
-    reply.entries = funding_cell_i64(res, 0, 0);
-    reply.lines = funding_cell_i64(res, 0, 1);
-    reply.accounts = funding_cell_i64(res, 0, 2);
+    ccip_row_fill(&reply.base, res, 0, 0, "entries, lines, accounts", a);
     PQclear(res);
 
     if ((rc = ccip_db_exec(cmd->db, &S_ACCOUNTS_BAD, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -443,13 +422,10 @@ int funding_ledger_verify(ccip_command *cmd)
     reply.accounts_mismatched =
         ccip_arena_alloc(a, (size_t)rows * sizeof *reply.accounts_mismatched + 1);
     for (int r = 0; reply.accounts_mismatched && r < rows; r++) {
-        Ccip__Funding__AccountMismatch *m = ccip_arena_alloc(a, sizeof *m);
+        Ccip__Funding__AccountMismatch *m = ccip_row_new(
+            a, CCIP_MSG(funding, account_mismatch), res, r, 0, "account, stored_fen, journal_fen");
         if (!m)
             break;
-        *m = (Ccip__Funding__AccountMismatch)CCIP__FUNDING__ACCOUNT_MISMATCH__INIT;
-        m->account = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        m->stored_fen = funding_cell_i64(res, r, 1);
-        m->journal_fen = funding_cell_i64(res, r, 2);
         reply.accounts_mismatched[reply.n_accounts_mismatched++] = m;
         ccip_log_error("ledger: stored balance disagrees with the journal", "account", m->account,
                        "stored_fen", PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));
@@ -462,14 +438,11 @@ int funding_ledger_verify(ccip_command *cmd)
     reply.entries_unbalanced =
         ccip_arena_alloc(a, (size_t)rows * sizeof *reply.entries_unbalanced + 1);
     for (int r = 0; reply.entries_unbalanced && r < rows; r++) {
-        Ccip__Funding__UnbalancedEntry *u = ccip_arena_alloc(a, sizeof *u);
+        Ccip__Funding__UnbalancedEntry *u =
+            ccip_row_new(a, CCIP_MSG(funding, unbalanced_entry), res, r, 0,
+                         "entry_id, debit_fen, credit_fen, lines");
         if (!u)
             break;
-        *u = (Ccip__Funding__UnbalancedEntry)CCIP__FUNDING__UNBALANCED_ENTRY__INIT;
-        u->entry_id = funding_cell_i64(res, r, 0);
-        u->debit_fen = funding_cell_i64(res, r, 1);
-        u->credit_fen = funding_cell_i64(res, r, 2);
-        u->lines = (int32_t)funding_cell_i64(res, r, 3);
         reply.entries_unbalanced[reply.n_entries_unbalanced++] = u;
         ccip_log_error("ledger: journal entry does not balance", "entry", PQgetvalue(res, r, 0));
     }
@@ -481,13 +454,10 @@ int funding_ledger_verify(ccip_command *cmd)
     reply.figures_mismatched =
         ccip_arena_alloc(a, (size_t)rows * sizeof *reply.figures_mismatched + 1);
     for (int r = 0; reply.figures_mismatched && r < rows; r++) {
-        Ccip__Funding__FigureMismatch *m = ccip_arena_alloc(a, sizeof *m);
+        Ccip__Funding__FigureMismatch *m = ccip_row_new(a, CCIP_MSG(funding, figure_mismatch), res,
+                                                        r, 0, "what, stored_fen, journal_fen");
         if (!m)
             break;
-        *m = (Ccip__Funding__FigureMismatch)CCIP__FUNDING__FIGURE_MISMATCH__INIT;
-        m->what = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        m->stored_fen = funding_cell_i64(res, r, 1);
-        m->journal_fen = funding_cell_i64(res, r, 2);
         reply.figures_mismatched[reply.n_figures_mismatched++] = m;
         ccip_log_error("ledger: a figure disagrees with the journal", "what", m->what, "stored_fen",
                        PQgetvalue(res, r, 1), "journal_fen", PQgetvalue(res, r, 2));
@@ -507,12 +477,14 @@ int funding_ledger_verify(ccip_command *cmd)
 
     reply.ok = reply.n_accounts_mismatched == 0 && reply.n_entries_unbalanced == 0 &&
                reply.n_figures_mismatched == 0 && reply.n_negative_balances == 0;
-    if (ccip_arena_failed(a))
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory verifying the ledger");
-    else
-        rc = funding_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_ledger_verify(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__verify_ledger_request__descriptor,
+                            s_ledger_verify);
 }

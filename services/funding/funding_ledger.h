@@ -123,7 +123,7 @@ int funding_ledger_post(ccip_db *db, const funding_entry *e, const funding_line 
 /* funding_ledger_post for a command: fills actor and command id from cmd
  * and answers the failures itself (FAILED_PRECONDITION naming the account
  * and its balance, or INTERNAL for an unbalanced entry). Returns 0,
- * FUNDING_REPLIED or a ccip_db_rc. */
+ * CCIP_REPLIED or a ccip_db_rc. */
 int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_line *lines,
                             size_t n, int64_t *entry_id);
 

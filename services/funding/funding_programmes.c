@@ -57,32 +57,23 @@ int funding_programme_load(ccip_db *db, const char *code, ccip_arena *a,
         PQclear(res);
         return 0;
     }
-    Ccip__Funding__Programme *p = ccip_arena_alloc(a, sizeof *p);
+    Ccip__Funding__Programme *p =
+        ccip_row_new(a, CCIP_MSG(funding, programme), res, 0, 0,
+                     "code, name, description, created_by, created_at_us, updated_at_us");
     if (!p) {
         PQclear(res);
         return 0;
     }
-    *p = (Ccip__Funding__Programme)CCIP__FUNDING__PROGRAMME__INIT;
-    p->code = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-    p->name = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-    p->description = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-    p->created_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 3));
-    p->created_at_us = funding_cell_i64(res, 0, 4);
-    p->updated_at_us = funding_cell_i64(res, 0, 5);
     PQclear(res);
     if ((rc = ccip_db_exec(db, &S_PLAN_GET, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     int rows = PQntuples(res);
     p->tranche_plan = ccip_arena_alloc(a, (size_t)rows * sizeof *p->tranche_plan + 1);
     for (int r = 0; p->tranche_plan && r < rows; r++) {
-        Ccip__Funding__TrancheRule *t = ccip_arena_alloc(a, sizeof *t);
+        Ccip__Funding__TrancheRule *t = ccip_row_new(a, CCIP_MSG(funding, tranche_rule), res, r, 0,
+                                                     "percent, condition, label");
         if (!t)
             break;
-        *t = (Ccip__Funding__TrancheRule)CCIP__FUNDING__TRANCHE_RULE__INIT;
-        t->percent = (int32_t)funding_cell_i64(res, r, 0);
-        t->condition = (Ccip__Funding__Condition)funding_enum_value(
-            &ccip__funding__condition__descriptor, PQgetvalue(res, r, 1));
-        t->label = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
         p->tranche_plan[p->n_tranche_plan++] = t;
     }
     PQclear(res);
@@ -100,7 +91,7 @@ int funding_programme_check(ccip_command *cmd, const char *field, const char *co
     int found = PQntuples(res) == 1;
     PQclear(res);
     if (!found)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "field `%s`: there is no programme \"%s\"; list them with "
             "funding.programme.list.v1 or create it with funding.programme.create.v1",
@@ -122,11 +113,11 @@ static int s_write_plan(ccip_command *cmd, const char *code,
     }
     for (size_t i = 0; i < n; i++) {
         char number[24], percent[24];
-        funding_i64((int64_t)i + 1, number);
-        funding_i64(rules[i]->percent, percent);
+        ccip_i64_text((int64_t)i + 1, number);
+        ccip_i64_text(rules[i]->percent, percent);
         const char *v[] = {
             code, number, percent,
-            funding_enum_name(&ccip__funding__condition__descriptor, rules[i]->condition),
+            ccip_enum_name(&ccip__funding__condition__descriptor, rules[i]->condition),
             rules[i]->label};
         if ((rc = ccip_db_exec(cmd->db, &S_PLAN_INSERT, 5, v, NULL, NULL, NULL)) != CCIP_DB_OK)
             return rc;
@@ -143,8 +134,9 @@ static int s_reply_programme(ccip_command *cmd, const char *code, const char *ty
     int rc = funding_programme_load(cmd->db, code, a, &p);
     if (rc == 0 && !p)
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a programme")
-                 : funding_fail(
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                     "out of memory reading a programme")
+                 : ccip_command_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
                        "there is no programme \"%s\"; list them with funding.programme.list.v1",
                        code);
@@ -152,12 +144,12 @@ static int s_reply_programme(ccip_command *cmd, const char *code, const char *ty
         Ccip__Funding__ProgrammeChanged ev = CCIP__FUNDING__PROGRAMME_CHANGED__INIT;
         ev.programme = p;
         ev.reason = (char *)(reason ? reason : "");
-        rc = funding_emit(cmd, type, "programme", code, &ev.base);
+        rc = ccip_command_emit(cmd, type, "programme", code, &ev.base);
     }
     if (rc == 0) {
         Ccip__Funding__ProgrammeReply reply = CCIP__FUNDING__PROGRAMME_REPLY__INIT;
         reply.programme = p;
-        rc = funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     }
     ccip_arena_destroy(&a);
     return rc;
@@ -167,33 +159,29 @@ static int s_check_plan(ccip_command *cmd, Ccip__Funding__TrancheRule *const *ru
 {
     char err[300];
     if (funding_tranche_plan_check(rules, n, err, sizeof err) < 0)
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     return 0;
 }
 
-int funding_programme_create(ccip_command *cmd)
+static int s_programme_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__CreateProgrammeRequest *rq =
-        (Ccip__Funding__CreateProgrammeRequest *)funding_unpack(
-            cmd, &ccip__funding__create_programme_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__CreateProgrammeRequest *rq = request;
     PGresult *res = NULL;
     int rc;
-    if ((rc = funding_check_code(cmd, "code", rq->code)) != 0 ||
-        (rc = funding_check_text(cmd, "name", rq->name, 1, FUNDING_NAME_MAX, 0)) != 0 ||
-        (rc = funding_check_text(cmd, "description", rq->description, 0, FUNDING_DESC_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "name", rq->name, 1, FUNDING_NAME_MAX, 0)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "description", rq->description, 0, FUNDING_DESC_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rq->n_tranche_plan && (rc = s_check_plan(cmd, rq->tranche_plan, rq->n_tranche_plan)) != 0))
         goto out;
     const char *v[] = {rq->code, rq->name, rq->description, cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_PROG_INSERT, 4, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (PQntuples(res) != 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                          "programme \"%s\" exists already; change it with "
-                          "funding.programme.configure.v1",
-                          rq->code);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
+                               "programme \"%s\" exists already; change it with "
+                               "funding.programme.configure.v1",
+                               rq->code);
         goto out;
     }
     if ((rc = s_write_plan(cmd, rq->code, rq->tranche_plan, rq->n_tranche_plan)) != 0)
@@ -201,36 +189,33 @@ int funding_programme_create(ccip_command *cmd)
     rc = s_reply_programme(cmd, rq->code, "funding.programme.created.v1", "");
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-int funding_programme_configure(ccip_command *cmd)
+int funding_programme_create(ccip_command *cmd)
 {
-    Ccip__Funding__ConfigureProgrammeRequest *rq =
-        (Ccip__Funding__ConfigureProgrammeRequest *)funding_unpack(
-            cmd, &ccip__funding__configure_programme_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__create_programme_request__descriptor,
+                            s_programme_create);
+}
+
+static int s_programme_configure(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__ConfigureProgrammeRequest *rq = request;
     PGresult *res = NULL;
     int rc;
-    if ((rc = funding_check_code(cmd, "code", rq->code)) != 0 ||
-        (rc = funding_check_text(cmd, "name", rq->name, 0, FUNDING_NAME_MAX, 0)) != 0 ||
-        (rc = funding_check_text(cmd, "description", rq->description, 0, FUNDING_DESC_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
-        (rc = funding_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "name", rq->name, 0, FUNDING_NAME_MAX, 0)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "description", rq->description, 0, FUNDING_DESC_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rq->n_tranche_plan && (rc = s_check_plan(cmd, rq->tranche_plan, rq->n_tranche_plan)) != 0))
         goto out;
     const char *code = rq->code;
-    if ((rc = ccip_db_exec(cmd->db, &S_PROG_LOCK, 1, &code, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_command_row(
+             cmd, &S_PROG_LOCK, 1, &code, &res,
+             "there is no programme \"%s\"; create it with funding.programme.create.v1", rq->code)))
         goto out;
-    if (PQntuples(res) != 1) {
-        rc = funding_fail(
-            cmd, CCIP__STATUS__NOT_FOUND,
-            "there is no programme \"%s\"; create it with funding.programme.create.v1", rq->code);
-        goto out;
-    }
     const char *v[] = {rq->code, rq->name, rq->description};
     if ((rc = ccip_db_exec(cmd->db, &S_PROG_UPDATE, 3, v, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
@@ -240,21 +225,28 @@ int funding_programme_configure(ccip_command *cmd)
     rc = s_reply_programme(cmd, rq->code, "funding.programme.configured.v1", rq->reason);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_programme_configure(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__configure_programme_request__descriptor,
+                            s_programme_configure);
+}
+
+static int s_programme_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__GetProgrammeRequest *rq = request;
+    int rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX);
+    if (rc == 0)
+        rc = s_reply_programme(cmd, rq->code, NULL, NULL);
+    return rc;
 }
 
 int funding_programme_get(ccip_command *cmd)
 {
-    Ccip__Funding__GetProgrammeRequest *rq = (Ccip__Funding__GetProgrammeRequest *)funding_unpack(
-        cmd, &ccip__funding__get_programme_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc = funding_check_code(cmd, "code", rq->code);
-    if (rc == 0)
-        rc = s_reply_programme(cmd, rq->code, NULL, NULL);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return ccip_command_run(cmd, &ccip__funding__get_programme_request__descriptor,
+                            s_programme_get);
 }
 
 int funding_programme_list(ccip_command *cmd)
@@ -275,11 +267,9 @@ int funding_programme_list(ccip_command *cmd)
     }
     PQclear(res);
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing programmes")
-                 : funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
     ccip_arena_destroy(&a);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
 /* ---- budgets ------------------------------------------------------------------ */
@@ -367,7 +357,7 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
 {
     *out = NULL;
     char y[24];
-    funding_i64(year, y);
+    ccip_i64_text(year, y);
     const char *v[] = {programme_code, y};
     PGresult *res = NULL;
     int rc = ccip_db_exec(db, &S_BUDGET_YEAR, 2, v, NULL, NULL, &res);
@@ -377,27 +367,23 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         PQclear(res);
         return 0;
     }
-    Ccip__Funding__Budget *b = ccip_arena_alloc(a, sizeof *b);
+    Ccip__Funding__Budget *b =
+        ccip_row_new(a, CCIP_MSG(funding, budget), res, 0, 0,
+                     "closed_at_us, closed_by, close_reason, awards_proposed, awards_committed");
     if (!b) {
         PQclear(res);
         return 0;
     }
-    *b = (Ccip__Funding__Budget)CCIP__FUNDING__BUDGET__INIT;
     b->programme_code = ccip_arena_strdup(a, programme_code);
     b->year = year;
     b->closed = !PQgetisnull(res, 0, 0);
-    b->closed_at_us = funding_cell_i64(res, 0, 0);
-    b->closed_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-    b->close_reason = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-    b->awards_proposed = (int32_t)funding_cell_i64(res, 0, 3);
-    b->awards_committed = (int32_t)funding_cell_i64(res, 0, 4);
     PQclear(res);
 
     if ((rc = ccip_db_exec(db, &S_BUDGET_BALANCES, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *kind = PQgetvalue(res, r, 0);
-        int64_t sum = funding_cell_i64(res, r, 2);
+        int64_t sum = ccip_db_cell_i64(res, r, 2);
         if (strcmp(kind, "APPROPRIATION") == 0)
             b->budget_fen += sum;
         else if (strcmp(kind, "AVAILABLE") == 0) {
@@ -424,8 +410,8 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
             break;
         *c = (Ccip__Funding__CategoryBudget)CCIP__FUNDING__CATEGORY_BUDGET__INIT;
         c->category = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        c->budget_fen = funding_cell_i64(res, r, 1);
-        c->remaining_fen = funding_cell_i64(res, r, 2);
+        c->budget_fen = ccip_db_cell_i64(res, r, 1);
+        c->remaining_fen = ccip_db_cell_i64(res, r, 2);
         c->committed_fen = c->budget_fen - c->remaining_fen;
         b->categories[b->n_categories++] = c;
     }
@@ -437,18 +423,11 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
         rows = PQntuples(res);
         b->changes = ccip_arena_alloc(a, (size_t)rows * sizeof *b->changes + 1);
         for (int r = 0; b->changes && r < rows; r++) {
-            Ccip__Funding__BudgetChange *c = ccip_arena_alloc(a, sizeof *c);
+            Ccip__Funding__BudgetChange *c = ccip_row_new(
+                a, CCIP_MSG(funding, budget_change), res, r, 0,
+                "at_us, actor_id, actor_role, category, from_fen, to_fen, reason, command_id");
             if (!c)
                 break;
-            *c = (Ccip__Funding__BudgetChange)CCIP__FUNDING__BUDGET_CHANGE__INIT;
-            c->at_us = funding_cell_i64(res, r, 0);
-            c->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-            c->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-            c->category = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-            c->from_fen = funding_cell_i64(res, r, 4);
-            c->to_fen = funding_cell_i64(res, r, 5);
-            c->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-            c->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
             b->changes[b->n_changes++] = c;
         }
         PQclear(res);
@@ -465,15 +444,15 @@ static int s_reply_budget(ccip_command *cmd, const char *code, int32_t year)
     int rc = funding_budget_load(cmd->db, code, year, 1, a, &b);
     if (rc == 0 && !b)
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
-                 : funding_fail(
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
+                 : ccip_command_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
                        "programme \"%s\" has no budget for %d; set one with funding.budget.set.v1",
                        code, (int)year);
     if (rc == 0) {
         Ccip__Funding__BudgetReply reply = CCIP__FUNDING__BUDGET_REPLY__INIT;
         reply.budget = b;
-        rc = funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     }
     ccip_arena_destroy(&a);
     return rc;
@@ -484,32 +463,52 @@ static int s_closed(ccip_command *cmd, const PGresult *res, const char *code, in
                     const char *what)
 {
     char when[CCIP_TIME_STRLEN + 1];
-    funding_time_text(funding_cell_i64(res, 0, 1), when, sizeof when);
-    return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                        "the %d budget of programme \"%s\" was closed at %s UTC by %s (%.200s); a "
-                        "closed year takes no %s",
-                        (int)year, code, when, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), what);
+    ccip_time_text(ccip_db_cell_i64(res, 0, 1), when, sizeof when);
+    return ccip_command_fail(
+        cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "the %d budget of programme \"%s\" was closed at %s UTC by %s (%.200s); a "
+        "closed year takes no %s",
+        (int)year, code, when, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), what);
 }
 
-int funding_budget_set(ccip_command *cmd)
+/* Announces the change of programme `code`'s budget for `year` (of a
+ * category, or of the year when category is NULL: closing it) as event
+ * `type`, and replies with the budget as it now stands. Returns 0,
+ * CCIP_REPLIED or a ccip_db_rc. */
+static int s_budget_changed(ccip_command *cmd, const char *type, const char *code, int32_t year,
+                            const char *category, int64_t from, int64_t to, const char *reason)
 {
-    Ccip__Funding__SetBudgetRequest *rq = (Ccip__Funding__SetBudgetRequest *)funding_unpack(
-        cmd, &ccip__funding__set_budget_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__BudgetChanged ev = CCIP__FUNDING__BUDGET_CHANGED__INIT;
+    ev.programme_code = (char *)code;
+    ev.year = year;
+    ev.category = (char *)(category ? category : "");
+    ev.from_fen = from;
+    ev.to_fen = to;
+    ev.reason = (char *)reason;
+    ev.closed = category == NULL;
+    int rc = ccip_command_emit(cmd, type, "programme", code, &ev.base);
+    if (rc)
+        return rc;
+    return s_reply_budget(cmd, code, year);
+}
+static int s_budget_set(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__SetBudgetRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     int category = rq->category[0] != '\0';
-    if ((rc = funding_check_code(cmd, "programme_code", rq->programme_code)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) != 0 ||
         (rc = funding_check_year(cmd, "year", rq->year)) != 0 ||
-        (category && (rc = funding_check_code(cmd, "category", rq->category)) != 0) ||
+        (category &&
+         (rc = ccip_command_check_code(cmd, "category", rq->category, FUNDING_CODE_MAX)) != 0) ||
         (rc = funding_check_amount(cmd, "budget_fen", rq->budget_fen, 1)) != 0 ||
-        (rc = funding_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_programme_check(cmd, "programme_code", rq->programme_code)) != 0)
         goto out;
     char year[24];
-    funding_i64(rq->year, year);
+    ccip_i64_text(rq->year, year);
     const char *yv[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_YEAR_OPEN, 2, yv, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_YEAR_LOCK, 2, yv, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -518,14 +517,14 @@ int funding_budget_set(ccip_command *cmd)
         rc = s_closed(cmd, res, rq->programme_code, rq->year, "budget changes");
         goto out;
     }
-    int64_t from = funding_cell_i64(res, 0, 0);
+    int64_t from = ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     res = NULL;
     if (category) {
         const char *cv[] = {rq->programme_code, year, rq->category};
         if ((rc = ccip_db_exec(cmd->db, &S_CATEGORY_LOCK, 3, cv, NULL, NULL, &res)) != CCIP_DB_OK)
             goto out;
-        from = PQntuples(res) == 1 ? funding_cell_i64(res, 0, 0) : 0;
+        from = PQntuples(res) == 1 ? ccip_db_cell_i64(res, 0, 0) : 0;
         PQclear(res);
         res = NULL;
     }
@@ -535,11 +534,11 @@ int funding_budget_set(ccip_command *cmd)
          * no change without a movement is recorded. */
         char now[CCIP_FEN_STRLEN + 1];
         funding_yuan(from, now, sizeof now);
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "field `budget_fen`: the %d budget of programme \"%s\"%s%s%s is %s "
-                          "yuan already; give a different figure to change it",
-                          (int)rq->year, rq->programme_code, category ? " (category " : "",
-                          rq->category, category ? ")" : "", now);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "field `budget_fen`: the %d budget of programme \"%s\"%s%s%s is %s "
+                               "yuan already; give a different figure to change it",
+                               (int)rq->year, rq->programme_code, category ? " (category " : "",
+                               rq->category, category ? ")" : "", now);
         goto out;
     }
     funding_entry e = {.programme_code = rq->programme_code, .year = rq->year, .memo = rq->reason};
@@ -570,21 +569,21 @@ int funding_budget_set(ccip_command *cmd)
         funding_yuan(f.balance_fen, have, sizeof have);
         funding_yuan(from - f.balance_fen, low, sizeof low);
         if (!category && delta < 0)
-            rc = funding_fail(
+            rc = ccip_command_fail(
                 cmd, CCIP__STATUS__FAILED_PRECONDITION,
                 "field `budget_fen`: cannot lower the %d budget of programme \"%s\" to %s "
                 "yuan: only %s yuan of it is neither committed nor allotted to a category, "
                 "so the lowest it can be set to is %s yuan",
                 (int)rq->year, rq->programme_code, want, have, low);
         else if (category && delta < 0)
-            rc = funding_fail(
+            rc = ccip_command_fail(
                 cmd, CCIP__STATUS__FAILED_PRECONDITION,
                 "field `budget_fen`: cannot lower category \"%s\" of the %d budget of "
                 "programme \"%s\" to %s yuan: only %s yuan of it is not committed, so the "
                 "lowest it can be set to is %s yuan",
                 rq->category, (int)rq->year, rq->programme_code, want, have, low);
         else
-            rc = funding_fail(
+            rc = ccip_command_fail(
                 cmd, CCIP__STATUS__FAILED_PRECONDITION,
                 "field `budget_fen`: category \"%s\" cannot get %s yuan from the %d budget "
                 "of programme \"%s\": only %s yuan of the year is neither committed nor "
@@ -594,14 +593,15 @@ int funding_budget_set(ccip_command *cmd)
     }
     if (rc != 0) {
         if (rc > 0)
-            rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not post the budget change: %s",
-                              f.why[0] ? f.why : f.account);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                   "could not post the budget change: %s",
+                                   f.why[0] ? f.why : f.account);
         goto out;
     }
     char sto[24], sfrom[24], sentry[24];
-    funding_i64(to, sto);
-    funding_i64(from, sfrom);
-    funding_i64(entry_id, sentry);
+    ccip_i64_text(to, sto);
+    ccip_i64_text(from, sfrom);
+    ccip_i64_text(entry_id, sentry);
     if (category) {
         const char *cv[] = {rq->programme_code, year, rq->category, sto};
         rc = ccip_db_exec(cmd->db, &S_CATEGORY_SET, 4, cv, NULL, NULL, NULL);
@@ -615,125 +615,112 @@ int funding_budget_set(ccip_command *cmd)
                          rq->reason,         cmd->actor.id, cmd->actor.role, cmd->req->id, sentry};
     if ((rc = ccip_db_exec(cmd->db, &S_CHANGE, 10, chv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    Ccip__Funding__BudgetChanged ev = CCIP__FUNDING__BUDGET_CHANGED__INIT;
-    ev.programme_code = rq->programme_code;
-    ev.year = rq->year;
-    ev.category = rq->category;
-    ev.from_fen = from;
-    ev.to_fen = to;
-    ev.reason = rq->reason;
-    if ((rc = funding_emit(cmd, "funding.budget.changed.v1", "programme", rq->programme_code,
-                           &ev.base)) != 0)
-        goto out;
-    rc = s_reply_budget(cmd, rq->programme_code, rq->year);
+    rc = s_budget_changed(cmd, "funding.budget.changed.v1", rq->programme_code, rq->year,
+                          rq->category, from, to, rq->reason);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-int funding_year_close(ccip_command *cmd)
+int funding_budget_set(ccip_command *cmd)
 {
-    Ccip__Funding__CloseYearRequest *rq = (Ccip__Funding__CloseYearRequest *)funding_unpack(
-        cmd, &ccip__funding__close_year_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__set_budget_request__descriptor, s_budget_set);
+}
+
+static int s_year_close(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__CloseYearRequest *rq = request;
     PGresult *res = NULL;
     int rc;
-    if ((rc = funding_check_code(cmd, "programme_code", rq->programme_code)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) != 0 ||
         (rc = funding_check_year(cmd, "year", rq->year)) != 0 ||
-        (rc = funding_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = funding_programme_check(cmd, "programme_code", rq->programme_code)) != 0)
         goto out;
     char year[24];
-    funding_i64(rq->year, year);
+    ccip_i64_text(rq->year, year);
     const char *yv[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_YEAR_LOCK, 2, yv, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (PQntuples(res) != 1) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "programme \"%s\" has no budget for %d, so there is nothing to close",
-                          rq->programme_code, (int)rq->year);
+        rc =
+            ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                              "programme \"%s\" has no budget for %d, so there is nothing to close",
+                              rq->programme_code, (int)rq->year);
         goto out;
     }
     if (!PQgetisnull(res, 0, 1)) {
         rc = s_closed(cmd, res, rq->programme_code, rq->year, "second closing");
         goto out;
     }
-    int64_t budget = funding_cell_i64(res, 0, 0);
+    int64_t budget = ccip_db_cell_i64(res, 0, 0);
     const char *cv[] = {rq->programme_code, year, cmd->actor.id, rq->reason};
     if ((rc = ccip_db_exec(cmd->db, &S_CLOSE_ACCOUNTS, 2, yv, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CLOSE_YEAR, 4, cv, NULL, NULL, NULL)) != CCIP_DB_OK)
         goto out;
-    Ccip__Funding__BudgetChanged ev = CCIP__FUNDING__BUDGET_CHANGED__INIT;
-    ev.programme_code = rq->programme_code;
-    ev.year = rq->year;
-    ev.category = "";
-    ev.from_fen = budget;
-    ev.to_fen = budget;
-    ev.reason = rq->reason;
-    ev.closed = 1;
-    if ((rc = funding_emit(cmd, "funding.year.closed.v1", "programme", rq->programme_code,
-                           &ev.base)) != 0)
-        goto out;
-    rc = s_reply_budget(cmd, rq->programme_code, rq->year);
+    rc = s_budget_changed(cmd, "funding.year.closed.v1", rq->programme_code, rq->year, NULL, budget,
+                          budget, rq->reason);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_year_close(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__close_year_request__descriptor, s_year_close);
+}
+
+static int s_budget_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__GetBudgetRequest *rq = request;
+    int rc;
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) == 0 &&
+        (rc = funding_check_year(cmd, "year", rq->year)) == 0)
+        rc = s_reply_budget(cmd, rq->programme_code, rq->year);
+    return rc;
 }
 
 int funding_budget_get(ccip_command *cmd)
 {
-    Ccip__Funding__GetBudgetRequest *rq = (Ccip__Funding__GetBudgetRequest *)funding_unpack(
-        cmd, &ccip__funding__get_budget_request__descriptor);
-    if (!rq)
-        return 0;
-    int rc;
-    if ((rc = funding_check_code(cmd, "programme_code", rq->programme_code)) == 0 &&
-        (rc = funding_check_year(cmd, "year", rq->year)) == 0)
-        rc = s_reply_budget(cmd, rq->programme_code, rq->year);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return ccip_command_run(cmd, &ccip__funding__get_budget_request__descriptor, s_budget_get);
 }
 
-int funding_budget_list(ccip_command *cmd)
+static int s_budget_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ListBudgetsRequest *rq = (Ccip__Funding__ListBudgetsRequest *)funding_unpack(
-        cmd, &ccip__funding__list_budgets_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = NULL;
+    Ccip__Funding__ListBudgetsRequest *rq = request;
     PGresult *res = NULL;
     int rc = 0;
     if ((rq->programme_code[0] &&
-         (rc = funding_check_code(cmd, "programme_code", rq->programme_code)) != 0) ||
+         (rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                       FUNDING_CODE_MAX)) != 0) ||
         (rq->year && (rc = funding_check_year(cmd, "year", rq->year)) != 0))
         goto out;
     char year[24];
-    funding_i64(rq->year, year);
+    ccip_i64_text(rq->year, year);
     const char *v[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_BUDGET_LIST, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
-    a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListBudgetsReply reply = CCIP__FUNDING__LIST_BUDGETS_REPLY__INIT;
     reply.budgets = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.budgets + 1);
     for (int r = 0; rc == 0 && reply.budgets && r < rows; r++) {
         Ccip__Funding__Budget *b = NULL;
         rc = funding_budget_load(cmd->db, PQgetvalue(res, r, 0),
-                                 (int32_t)funding_cell_i64(res, r, 1), 0, a, &b);
+                                 (int32_t)ccip_db_cell_i64(res, r, 1), 0, a, &b);
         if (b)
             reply.budgets[reply.n_budgets++] = b;
     }
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing budgets")
-                 : funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_budget_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__list_budgets_request__descriptor, s_budget_list);
 }

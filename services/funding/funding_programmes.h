@@ -39,7 +39,7 @@ int funding_budget_load(ccip_db *db, const char *programme_code, int32_t year, i
                         ccip_arena *a, Ccip__Funding__Budget **out);
 
 /* Checks that programme `code` exists, answering FAILED_PRECONDITION
- * naming it and how to create it when not. Returns 0, FUNDING_REPLIED or a
+ * naming it and how to create it when not. Returns 0, CCIP_REPLIED or a
  * ccip_db_rc. */
 int funding_programme_check(ccip_command *cmd, const char *field, const char *code);
 

@@ -83,25 +83,12 @@ static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, 
                                        int *rc)
 {
     *rc = 0;
-    Ccip__Funding__UseReport *u = ccip_arena_alloc(a, sizeof *u);
+    Ccip__Funding__UseReport *u =
+        ccip_row_new(a, CCIP_MSG(funding, use_report), res, r, 0,
+                     "id, award_id, kind, period, progress, status, submissions, submitted_at_us, "
+                     "submitted_by, reviewed_at_us, reviewed_by, review_note, updated_at_us");
     if (!u)
         return NULL;
-    *u = (Ccip__Funding__UseReport)CCIP__FUNDING__USE_REPORT__INIT;
-    u->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    u->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    u->kind = (Ccip__Funding__ReportKind)funding_enum_value(&ccip__funding__report_kind__descriptor,
-                                                            PQgetvalue(res, r, 2));
-    u->period = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-    u->progress = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-    u->status = (Ccip__Funding__ReportStatus)funding_enum_value(
-        &ccip__funding__report_status__descriptor, PQgetvalue(res, r, 5));
-    u->submissions = (int32_t)funding_cell_i64(res, r, 6);
-    u->submitted_at_us = funding_cell_i64(res, r, 7);
-    u->submitted_by = ccip_arena_strdup(a, PQgetvalue(res, r, 8));
-    u->reviewed_at_us = funding_cell_i64(res, r, 9);
-    u->reviewed_by = ccip_arena_strdup(a, PQgetvalue(res, r, 10));
-    u->review_note = ccip_arena_strdup(a, PQgetvalue(res, r, 11));
-    u->updated_at_us = funding_cell_i64(res, r, 12);
     const char *id = u->id;
     PGresult *sub = NULL;
     if ((*rc = ccip_db_exec(db, &S_LINES, 1, &id, NULL, NULL, &sub)) != CCIP_DB_OK)
@@ -114,7 +101,7 @@ static Ccip__Funding__UseReport *s_row(ccip_db *db, const PGresult *res, int r, 
             break;
         *l = (Ccip__Funding__SpendLine)CCIP__FUNDING__SPEND_LINE__INIT;
         l->item = ccip_arena_strdup(a, PQgetvalue(sub, i, 0));
-        l->spent_fen = funding_cell_i64(sub, i, 1);
+        l->spent_fen = ccip_db_cell_i64(sub, i, 1);
         u->spent_fen += l->spent_fen;
         u->lines[u->n_lines++] = l;
     }
@@ -169,17 +156,17 @@ static int s_reply(ccip_command *cmd, const char *id, const char *type, const ch
     Ccip__Funding__UseReport *u = PQntuples(res) == 1 ? s_row(cmd->db, res, 0, a, &rc) : NULL;
     PQclear(res);
     if (rc == 0 && (!u || ccip_arena_failed(a)))
-        rc = funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read report %s back", id);
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read report %s back", id);
     if (rc == 0 && type) {
         Ccip__Funding__UseReportChanged ev = CCIP__FUNDING__USE_REPORT_CHANGED__INIT;
         ev.report = u;
         ev.application_id = (char *)app;
-        rc = funding_emit(cmd, type, "application", app, &ev.base);
+        rc = ccip_command_emit(cmd, type, "application", app, &ev.base);
     }
     if (rc == 0) {
         Ccip__Funding__UseReportReply reply = CCIP__FUNDING__USE_REPORT_REPLY__INIT;
         reply.report = u;
-        rc = funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     }
     ccip_arena_destroy(&a);
     return rc;
@@ -190,39 +177,39 @@ static int s_check_content(ccip_command *cmd, const Ccip__Funding__SaveReportReq
     int rc;
     if (rq->kind != CCIP__FUNDING__REPORT_KIND__INTERIM &&
         rq->kind != CCIP__FUNDING__REPORT_KIND__FINAL)
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `kind` must be INTERIM or FINAL, got %d", (int)rq->kind);
-    if ((rc = funding_check_text(cmd, "period", rq->period, 1, PERIOD_MAX, 0)) != 0 ||
-        (rc = funding_check_text(cmd, "progress", rq->progress, 1, FUNDING_TEXT_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `kind` must be INTERIM or FINAL, got %d", (int)rq->kind);
+    if ((rc = ccip_command_check_text(cmd, "period", rq->period, 1, PERIOD_MAX, 0)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "progress", rq->progress, 1, FUNDING_TEXT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     if (rq->n_lines < 1 || rq->n_lines > LINES_MAX)
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `lines` must have 1 to %d budget lines, got %zu", LINES_MAX,
-                            rq->n_lines);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `lines` must have 1 to %d budget lines, got %zu", LINES_MAX,
+                                 rq->n_lines);
     char field[48];
     for (size_t i = 0; i < rq->n_lines; i++) {
         snprintf(field, sizeof field, "lines[%zu].item", i);
-        if ((rc = funding_check_text(cmd, field, rq->lines[i]->item, 1, ITEM_MAX, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, field, rq->lines[i]->item, 1, ITEM_MAX, 0)) != 0)
             return rc;
         snprintf(field, sizeof field, "lines[%zu].spent_fen", i);
         if ((rc = funding_check_amount(cmd, field, rq->lines[i]->spent_fen, 1)) != 0)
             return rc;
     }
     if (rq->n_documents > DOCUMENTS_MAX)
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `documents` may have at most %d entries, got %zu", DOCUMENTS_MAX,
-                            rq->n_documents);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `documents` may have at most %d entries, got %zu",
+                                 DOCUMENTS_MAX, rq->n_documents);
     for (size_t i = 0; i < rq->n_documents; i++) {
         snprintf(field, sizeof field, "documents[%zu].name", i);
-        if ((rc = funding_check_text(cmd, field, rq->documents[i]->name, 1, ITEM_MAX, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, field, rq->documents[i]->name, 1, ITEM_MAX, 0)) != 0)
             return rc;
         const char *h = rq->documents[i]->sha256;
         size_t len = strlen(h), ok = len == SHA256_HEX;
         for (size_t k = 0; ok && k < len; k++)
             ok = (h[k] >= '0' && h[k] <= '9') || (h[k] >= 'a' && h[k] <= 'f');
         if (!ok)
-            return funding_fail(
+            return ccip_command_fail(
                 cmd, CCIP__STATUS__INVALID_ARGUMENT,
                 "field `documents[%zu].sha256` must be the document's SHA-256 as 64 "
                 "lower-case hex characters, got %zu characters",
@@ -236,13 +223,9 @@ static int s_check_content(ccip_command *cmd, const Ccip__Funding__SaveReportReq
 static int s_check_award(ccip_command *cmd, const char *award_id)
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_AWARD, 1, &award_id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_AWARD, 1, &award_id, &res, "there is no award %s", award_id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no award %s", award_id);
-    }
     char what[64], status[32];
     snprintf(what, sizeof what, "award %s", award_id);
     snprintf(status, sizeof status, "%s", PQgetvalue(res, 0, 1));
@@ -250,27 +233,25 @@ static int s_check_award(ccip_command *cmd, const char *award_id)
     PQclear(res);
     if (rc == 0 && strcmp(status, "AWARD_COMMITTED") != 0 &&
         strcmp(status, "AWARD_SUSPENDED") != 0 && strcmp(status, "AWARD_COMPLETED") != 0)
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "award %s is %s: use-of-funds reports are filed for confirmed awards",
-                          award_id, status);
+        rc =
+            ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                              "award %s is %s: use-of-funds reports are filed for confirmed awards",
+                              award_id, status);
     return rc;
 }
 
-int funding_report_save(ccip_command *cmd)
+static int s_report_save(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__SaveReportRequest *rq = (Ccip__Funding__SaveReportRequest *)funding_unpack(
-        cmd, &ccip__funding__save_report_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__SaveReportRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     int fresh = !rq->report_id[0];
     char id[CCIP_UUID_STRLEN + 1];
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
-        (!fresh && (rc = funding_check_uuid(cmd, "report_id", rq->report_id)) != 0) ||
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0 ||
+        (!fresh && (rc = ccip_command_check_uuid(cmd, "report_id", rq->report_id)) != 0) ||
         (rc = s_check_content(cmd, rq)) != 0 || (rc = s_check_award(cmd, rq->award_id)) != 0)
         goto out;
-    const char *kind = funding_enum_name(&ccip__funding__report_kind__descriptor, (int)rq->kind);
+    const char *kind = ccip_enum_name(&ccip__funding__report_kind__descriptor, (int)rq->kind);
     if (fresh) {
         ccip_uuid_v7(id);
         const char *v[] = {id, rq->award_id, kind, rq->period, rq->progress, cmd->actor.id};
@@ -282,13 +263,13 @@ int funding_report_save(ccip_command *cmd)
         if ((rc = ccip_db_exec(cmd->db, &S_REPORT_LOCK, 1, &rid, NULL, NULL, &res)) != CCIP_DB_OK)
             goto out;
         if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), rq->award_id) != 0) {
-            rc = funding_fail(cmd, CCIP__STATUS__NOT_FOUND, "award %s has no report %s",
-                              rq->award_id, id);
+            rc = ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "award %s has no report %s",
+                                   rq->award_id, id);
             goto out;
         }
         const char *status = PQgetvalue(res, 0, 1);
         if (strcmp(status, "REPORT_DRAFT") != 0 && strcmp(status, "REPORT_RETURNED") != 0) {
-            rc = funding_fail(
+            rc = ccip_command_fail(
                 cmd, CCIP__STATUS__FAILED_PRECONDITION,
                 "report %s is %s: a submitted report is locked until staff return it, and an "
                 "accepted one for good",
@@ -304,15 +285,15 @@ int funding_report_save(ccip_command *cmd)
     }
     for (size_t i = 0; i < rq->n_lines; i++) {
         char n[24], spent[24];
-        funding_i64((int64_t)i + 1, n);
-        funding_i64(rq->lines[i]->spent_fen, spent);
+        ccip_i64_text((int64_t)i + 1, n);
+        ccip_i64_text(rq->lines[i]->spent_fen, spent);
         const char *v[] = {id, n, rq->lines[i]->item, spent};
         if ((rc = ccip_db_exec(cmd->db, &S_LINE, 4, v, NULL, NULL, NULL)) != CCIP_DB_OK)
             goto out;
     }
     for (size_t i = 0; i < rq->n_documents; i++) {
         char n[24];
-        funding_i64((int64_t)i + 1, n);
+        ccip_i64_text((int64_t)i + 1, n);
         const char *v[] = {id, n, rq->documents[i]->name, rq->documents[i]->sha256};
         if ((rc = ccip_db_exec(cmd->db, &S_DOCUMENT, 4, v, NULL, NULL, NULL)) != CCIP_DB_OK)
             goto out;
@@ -320,29 +301,44 @@ int funding_report_save(ccip_command *cmd)
     rc = s_reply(cmd, id, NULL, NULL);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
+int funding_report_save(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__save_report_request__descriptor, s_report_save);
+}
+
+/* Submit, accept and return: one request, one handler, the transition
+ * named by the command's type. */
 typedef enum { R_SUBMIT, R_ACCEPT, R_RETURN } s_verb;
 
-static int s_transition(ccip_command *cmd, s_verb verb)
+/* The type of each transition's command, in the order of s_verb. */
+static const char *const S_VERB_TYPES[] = {
+    "funding.report.submit.v1",
+    "funding.report.accept.v1",
+    "funding.report.return.v1",
+    NULL,
+};
+
+static int s_transition(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ReportActionRequest *rq = (Ccip__Funding__ReportActionRequest *)funding_unpack(
-        cmd, &ccip__funding__report_action_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ReportActionRequest *rq = request;
+    int k = ccip_command_type_index(cmd, S_VERB_TYPES);
+    if (k < 0)
+        return CCIP_REPLIED;
+    s_verb verb = (s_verb)k;
     PGresult *res = NULL;
     int rc;
-    if ((rc = funding_check_uuid(cmd, "report_id", rq->report_id)) != 0 ||
-        (rc = funding_check_text(cmd, "note", rq->note, verb == R_RETURN ? 1 : 0,
-                                 FUNDING_REASON_MAX, CCIP_TEXT_MULTILINE)) != 0)
+    if ((rc = ccip_command_check_uuid(cmd, "report_id", rq->report_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "note", rq->note, verb == R_RETURN ? 1 : 0,
+                                      FUNDING_REASON_MAX, CCIP_TEXT_MULTILINE)) != 0)
         goto out;
     const char *rid = rq->report_id;
     if ((rc = ccip_db_exec(cmd->db, &S_REPORT_LOCK, 1, &rid, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (PQntuples(res) != 1) {
-        rc = funding_fail(
+        rc = ccip_command_fail(
             cmd, CCIP__STATUS__NOT_FOUND,
             "there is no report %s; an award's reports are listed by funding.award.get.v1",
             rq->report_id);
@@ -357,9 +353,10 @@ static int s_transition(ccip_command *cmd, s_verb verb)
     const char *type;
     if (verb == R_SUBMIT) {
         if (strcmp(status, "REPORT_DRAFT") != 0 && strcmp(status, "REPORT_RETURNED") != 0) {
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "report %s is %s; only a draft or returned report can be submitted",
-                              rq->report_id, status);
+            rc = ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "report %s is %s; only a draft or returned report can be submitted", rq->report_id,
+                status);
             goto out;
         }
         const char *v[] = {rq->report_id, cmd->actor.id};
@@ -367,9 +364,10 @@ static int s_transition(ccip_command *cmd, s_verb verb)
         type = "funding.report.submitted.v1";
     } else {
         if (strcmp(status, "REPORT_SUBMITTED") != 0) {
-            rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                              "report %s is %s; only a submitted report can be %s", rq->report_id,
-                              status, verb == R_ACCEPT ? "accepted" : "returned");
+            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                   "report %s is %s; only a submitted report can be %s",
+                                   rq->report_id, status,
+                                   verb == R_ACCEPT ? "accepted" : "returned");
             goto out;
         }
         const char *v[] = {rq->report_id, verb == R_ACCEPT ? "REPORT_ACCEPTED" : "REPORT_RETURNED",
@@ -382,21 +380,10 @@ static int s_transition(ccip_command *cmd, s_verb verb)
     rc = s_reply(cmd, rq->report_id, type, app);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-int funding_report_submit(ccip_command *cmd)
+int funding_report_act(ccip_command *cmd)
 {
-    return s_transition(cmd, R_SUBMIT);
-}
-
-int funding_report_accept(ccip_command *cmd)
-{
-    return s_transition(cmd, R_ACCEPT);
-}
-
-int funding_report_return(ccip_command *cmd)
-{
-    return s_transition(cmd, R_RETURN);
+    return ccip_command_run(cmd, &ccip__funding__report_action_request__descriptor, s_transition);
 }

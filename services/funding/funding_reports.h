@@ -20,8 +20,8 @@ int funding_reports_load(ccip_db *db, const char *award_id, ccip_arena *a,
 
 /* Handlers. */
 int funding_report_save(ccip_command *cmd);
-int funding_report_submit(ccip_command *cmd);
-int funding_report_accept(ccip_command *cmd);
-int funding_report_return(ccip_command *cmd);
+/* funding.report.{submit,accept,return}.v1, told apart by the command's
+ * type. */
+int funding_report_act(ccip_command *cmd);
 
 #endif

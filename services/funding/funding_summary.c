@@ -13,32 +13,29 @@ static const ccip_db_stmt S_AWARDS = {
     "SELECT id FROM award WHERE programme_code = $1 AND year = $2::integer ORDER "
     "BY proposed_at, id LIMIT " AWARDS_MAX};
 
-int funding_summary_year(ccip_command *cmd)
+static int s_summary_year(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__YearSummaryRequest *rq = (Ccip__Funding__YearSummaryRequest *)funding_unpack(
-        cmd, &ccip__funding__year_summary_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Funding__YearSummaryRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     Ccip__Funding__YearSummaryReply reply = CCIP__FUNDING__YEAR_SUMMARY_REPLY__INIT;
-    if ((rc = funding_check_code(cmd, "programme_code", rq->programme_code)) != 0 ||
+    if ((rc = ccip_command_check_code(cmd, "programme_code", rq->programme_code,
+                                      FUNDING_CODE_MAX)) != 0 ||
         (rc = funding_check_year(cmd, "year", rq->year)) != 0 ||
         (rc = funding_programme_check(cmd, "programme_code", rq->programme_code)) != 0 ||
         (rc = funding_budget_load(cmd->db, rq->programme_code, rq->year, 1, a, &reply.budget)) != 0)
         goto out;
     if (!reply.budget) {
         rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
-                 : funding_fail(
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading a budget")
+                 : ccip_command_fail(
                        cmd, CCIP__STATUS__NOT_FOUND,
                        "programme \"%s\" has no budget for %d; set one with funding.budget.set.v1",
                        rq->programme_code, (int)rq->year);
         goto out;
     }
     char year[24];
-    funding_i64(rq->year, year);
+    ccip_i64_text(rq->year, year);
     const char *v[] = {rq->programme_code, year};
     if ((rc = ccip_db_exec(cmd->db, &S_AWARDS, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
@@ -51,12 +48,13 @@ int funding_summary_year(ccip_command *cmd)
             reply.awards[reply.n_awards++] = w;
     }
     if (rc == 0)
-        rc = ccip_arena_failed(a)
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the summary")
-                 : funding_reply(cmd, &reply.base);
+        rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_summary_year(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__year_summary_request__descriptor, s_summary_year);
 }

@@ -36,7 +36,7 @@ int funding_tranche_plan_check(Ccip__Funding__TrancheRule *const *rules, size_t 
             return -1;
         }
         if (r->condition == CCIP__FUNDING__CONDITION__CONDITION_UNSPECIFIED ||
-            !funding_enum_name(&ccip__funding__condition__descriptor, (int)r->condition)) {
+            !ccip_enum_name(&ccip__funding__condition__descriptor, (int)r->condition)) {
             snprintf(err, errlen,
                      "field `tranche_plan[%zu].condition` must be one of AGREEMENT_SIGNED, "
                      "MIDTERM_INSPECTION_PASSED, INTERIM_REPORT_ACCEPTED, FINAL_REPORT_ACCEPTED, "
@@ -112,7 +112,7 @@ int funding_conditions(ccip_db *db, const char *award_id, int met[NCONDITIONS])
     if (rc != CCIP_DB_OK)
         return rc;
     for (int c = 1; c < NCONDITIONS && PQntuples(res) == 1; c++)
-        met[c] = funding_cell_bool(res, 0, c - 1);
+        met[c] = ccip_db_cell_bool(res, 0, c - 1);
     PQclear(res);
     return 0;
 }
@@ -203,21 +203,12 @@ int funding_tranches_load(ccip_db *db, const char *award_id, ccip_arena *a,
     int rows = PQntuples(res);
     Ccip__Funding__Tranche **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list + 1);
     for (int r = 0; list && r < rows; r++) {
-        Ccip__Funding__Tranche *t = ccip_arena_alloc(a, sizeof *t);
+        Ccip__Funding__Tranche *t = ccip_row_new(
+            a, CCIP_MSG(funding, tranche), res, r, 0,
+            "number, percent, amount_fen, condition, label, status, payment_id, paid_at_us");
         if (!t)
             break;
-        *t = (Ccip__Funding__Tranche)CCIP__FUNDING__TRANCHE__INIT;
-        t->number = (int32_t)funding_cell_i64(res, r, 0);
-        t->percent = (int32_t)funding_cell_i64(res, r, 1);
-        t->amount_fen = funding_cell_i64(res, r, 2);
-        t->condition = (Ccip__Funding__Condition)funding_enum_value(
-            &ccip__funding__condition__descriptor, PQgetvalue(res, r, 3));
-        t->label = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        t->status = (Ccip__Funding__TrancheStatus)funding_enum_value(
-            &ccip__funding__tranche_status__descriptor, PQgetvalue(res, r, 5));
         t->condition_met = (unsigned)t->condition < NCONDITIONS && met[t->condition];
-        t->payment_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
-        t->paid_at_us = funding_cell_i64(res, r, 7);
         list[(*n)++] = t;
     }
     PQclear(res);
@@ -318,26 +309,14 @@ enum {
 
 static Ccip__Funding__Payment *s_payment_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Funding__Payment *p = ccip_arena_alloc(a, sizeof *p);
+    Ccip__Funding__Payment *p =
+        ccip_row_new(a, CCIP_MSG(funding, payment), res, r, P_ID,
+                     "id, award_id, tranche_number, amount_fen, status, , requested_by, "
+                     "requested_at_us, first_approver, first_approved_at_us, second_approver, "
+                     "second_approved_at_us, payment_ref, paid_at_us, cancel_reason");
     if (!p)
         return NULL;
-    *p = (Ccip__Funding__Payment)CCIP__FUNDING__PAYMENT__INIT;
-    p->id = ccip_arena_strdup(a, PQgetvalue(res, r, P_ID));
-    p->award_id = ccip_arena_strdup(a, PQgetvalue(res, r, P_AWARD));
-    p->tranche_number = (int32_t)funding_cell_i64(res, r, P_TRANCHE);
-    p->amount_fen = funding_cell_i64(res, r, P_AMOUNT);
-    p->status = (Ccip__Funding__PaymentStatus)funding_enum_value(
-        &ccip__funding__payment_status__descriptor, PQgetvalue(res, r, P_STATUS));
-    p->needs_second_approval = funding_cell_bool(res, r, P_NEEDS_SECOND);
-    p->requested_by = ccip_arena_strdup(a, PQgetvalue(res, r, P_REQUESTED_BY));
-    p->requested_at_us = funding_cell_i64(res, r, P_REQUESTED_AT);
-    p->first_approver = ccip_arena_strdup(a, PQgetvalue(res, r, P_FIRST));
-    p->first_approved_at_us = funding_cell_i64(res, r, P_FIRST_AT);
-    p->second_approver = ccip_arena_strdup(a, PQgetvalue(res, r, P_SECOND));
-    p->second_approved_at_us = funding_cell_i64(res, r, P_SECOND_AT);
-    p->payment_ref = ccip_arena_strdup(a, PQgetvalue(res, r, P_REF));
-    p->paid_at_us = funding_cell_i64(res, r, P_PAID_AT);
-    p->cancel_reason = ccip_arena_strdup(a, PQgetvalue(res, r, P_CANCEL));
+    p->needs_second_approval = ccip_db_cell_bool(res, r, P_NEEDS_SECOND);
     return p;
 }
 
@@ -387,8 +366,9 @@ static int s_reply_payment(ccip_command *cmd, const char *id)
     }
     if (rc == 0)
         rc = ccip_arena_failed(a) || !reply.payment
-                 ? funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read payment %s back", id)
-                 : funding_reply(cmd, &reply.base);
+                 ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read payment %s back",
+                                     id)
+                 : ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
     return rc;
 }
@@ -410,7 +390,7 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
     if (rc != 0)
         return rc;
     char num[24];
-    funding_i64(number, num);
+    ccip_i64_text(number, num);
     const char *v[] = {w->id, num};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_TRANCHE_LOCK, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -420,17 +400,17 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
         const char *id = w->id;
         if ((rc = ccip_db_exec(cmd->db, &S_TRANCHE_COUNT, 1, &id, NULL, NULL, &res)) != CCIP_DB_OK)
             return rc;
-        int64_t count = funding_cell_i64(res, 0, 0);
+        int64_t count = ccip_db_cell_i64(res, 0, 0);
         PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                            "field `tranche_number`: award %s has %" PRId64
-                            " tranches (1 to %" PRId64 "), not %d",
-                            w->id, count, count, (int)number);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `tranche_number`: award %s has %" PRId64
+                                 " tranches (1 to %" PRId64 "), not %d",
+                                 w->id, count, count, (int)number);
     }
-    t->amount_fen = funding_cell_i64(res, 0, 0);
-    t->condition = (Ccip__Funding__Condition)funding_enum_value(
-        &ccip__funding__condition__descriptor, PQgetvalue(res, 0, 1));
-    t->status = (Ccip__Funding__TrancheStatus)funding_enum_value(
+    t->amount_fen = ccip_db_cell_i64(res, 0, 0);
+    t->condition = (Ccip__Funding__Condition)ccip_enum_value(&ccip__funding__condition__descriptor,
+                                                             PQgetvalue(res, 0, 1));
+    t->status = (Ccip__Funding__TrancheStatus)ccip_enum_value(
         &ccip__funding__tranche_status__descriptor, PQgetvalue(res, 0, 2));
     PQclear(res);
     if (t->status != want) {
@@ -443,15 +423,15 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
                            : t->status == CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_SUSPENDED
                                ? "is suspended with its award"
                                : "has no payment request pending";
-        return funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "tranche %d of award %s %s",
-                            (int)number, w->id, what);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "tranche %d of award %s %s", (int)number, w->id, what);
     }
     if ((rc = ccip_db_exec(cmd->db, &S_TRANCHE_EARLIER, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
-    int unpaid = PQgetisnull(res, 0, 0) ? 0 : (int)funding_cell_i64(res, 0, 0);
+    int unpaid = PQgetisnull(res, 0, 0) ? 0 : (int)ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     if (unpaid)
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid before tranche %d: tranches are paid "
             "in order",
@@ -460,43 +440,39 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
     if ((rc = funding_conditions(cmd->db, w->id, met)) != 0)
         return rc;
     if ((unsigned)t->condition >= NCONDITIONS || !met[t->condition])
-        return funding_fail(
+        return ccip_command_fail(
             cmd, CCIP__STATUS__FAILED_PRECONDITION,
             "tranche %d of award %s cannot be paid: its condition %s does not hold: %s",
             (int)number, w->id,
-            funding_enum_name(&ccip__funding__condition__descriptor, (int)t->condition),
+            ccip_enum_name(&ccip__funding__condition__descriptor, (int)t->condition),
             funding_condition_missing(t->condition));
     return 0;
 }
 
-int funding_payment_request(ccip_command *cmd)
+static int s_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__RequestPaymentRequest *rq =
-        (Ccip__Funding__RequestPaymentRequest *)funding_unpack(
-            cmd, &ccip__funding__request_payment_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__RequestPaymentRequest *rq = request;
     int rc;
     funding_award_row w;
     s_tranche t;
-    if ((rc = funding_check_uuid(cmd, "award_id", rq->award_id)) != 0)
-        goto out;
+    if ((rc = ccip_command_check_uuid(cmd, "award_id", rq->award_id)) != 0)
+        return rc;
     if (rq->tranche_number < 1) {
-        rc =
-            funding_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                         "field `tranche_number` must be 1 or more (tranches count from 1), got %d",
-                         (int)rq->tranche_number);
-        goto out;
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `tranche_number` must be 1 or more (tranches count from 1), got %d",
+            (int)rq->tranche_number);
+        return rc;
     }
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0 ||
         (rc = s_check_tranche(cmd, &w, rq->tranche_number,
                               CCIP__FUNDING__TRANCHE_STATUS__TRANCHE_PLANNED, &t)) != 0)
-        goto out;
+        return rc;
     const funding_config *cfg = funding_config_get(cmd);
     char id[CCIP_UUID_STRLEN + 1], num[24], amount[24];
     ccip_uuid_v7(id);
-    funding_i64(rq->tranche_number, num);
-    funding_i64(t.amount_fen, amount);
+    ccip_i64_text(rq->tranche_number, num);
+    ccip_i64_text(t.amount_fen, amount);
     const char *v[] = {id,
                        rq->award_id,
                        num,
@@ -506,27 +482,27 @@ int funding_payment_request(ccip_command *cmd)
     const char *sv[] = {rq->award_id, num, "TRANCHE_REQUESTED"};
     if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_INSERT, 6, v, NULL, NULL, NULL)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_TRANCHE_STATUS, 3, sv, NULL, NULL, NULL)) != CCIP_DB_OK)
-        goto out;
+        return rc;
     rc = s_reply_payment(cmd, id);
-out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_payment_request(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__request_payment_request__descriptor,
+                            s_payment_request);
 }
 
 /* Reads the award id of payment `id` (no lock) into award_id. */
 static int s_payment_award(ccip_command *cmd, const char *id, char award_id[CCIP_UUID_STRLEN + 1])
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_PAYMENT_AWARD, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_PAYMENT_AWARD, 1, &id, &res,
+                              "there is no payment %s; an award's payments are listed by "
+                              "funding.award.get.v1",
+                              id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return funding_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                            "there is no payment %s; an award's payments are listed by "
-                            "funding.award.get.v1",
-                            id);
-    }
     snprintf(award_id, CCIP_UUID_STRLEN + 1, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;
@@ -536,8 +512,8 @@ static int s_payment_award(ccip_command *cmd, const char *id, char award_id[CCIP
 static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, const char *ref)
 {
     const char *id = PQgetvalue(p, 0, P_ID);
-    int64_t amount = funding_cell_i64(p, 0, P_AMOUNT);
-    int32_t number = (int32_t)funding_cell_i64(p, 0, P_TRANCHE);
+    int64_t amount = ccip_db_cell_i64(p, 0, P_AMOUNT);
+    int32_t number = (int32_t)ccip_db_cell_i64(p, 0, P_TRANCHE);
     char memo[96];
     snprintf(memo, sizeof memo, "tranche %d, payment %s", (int)number, id);
     funding_entry e = {.kind = CCIP__FUNDING__ENTRY_KIND__ENTRY_TRANCHE_DISBURSED,
@@ -553,7 +529,7 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
     if (rc != 0)
         return rc;
     char num[24];
-    funding_i64(number, num);
+    ccip_i64_text(number, num);
     const char *pv[] = {id, ref};
     const char *tv[] = {w->id, num, "TRANCHE_PAID"};
     if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_PAID, 2, pv, NULL, NULL, NULL)) != CCIP_DB_OK ||
@@ -565,8 +541,8 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
     if ((rc = funding_award_load(cmd->db, w->id, NULL, 0, a, &award)) != 0 || !award) {
         ccip_arena_destroy(&a);
         return rc ? rc
-                  : funding_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back",
-                                 w->id);
+                  : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back",
+                                      w->id);
     }
     Ccip__Funding__DisbursementPaid ev = CCIP__FUNDING__DISBURSEMENT_PAID__INIT;
     ev.payment_id = (char *)id;
@@ -586,31 +562,27 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
      * second. */
     if (!ev.first_approver[0])
         ev.first_approver = (char *)cmd->actor.id;
-    else if (funding_cell_bool(p, 0, P_NEEDS_SECOND) && !ev.second_approver[0])
+    else if (ccip_db_cell_bool(p, 0, P_NEEDS_SECOND) && !ev.second_approver[0])
         ev.second_approver = (char *)cmd->actor.id;
-    rc = funding_emit(cmd, "funding.disbursement.paid.v1", "application", w->application_id,
-                      &ev.base);
+    rc = ccip_command_emit(cmd, "funding.disbursement.paid.v1", "application", w->application_id,
+                           &ev.base);
     ccip_arena_destroy(&a);
     if (rc != 0)
         return rc;
     return funding_award_complete_if_paid(cmd, w);
 }
 
-int funding_payment_approve(ccip_command *cmd)
+static int s_payment_approve(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Funding__ApprovePaymentRequest *rq =
-        (Ccip__Funding__ApprovePaymentRequest *)funding_unpack(
-            cmd, &ccip__funding__approve_payment_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Funding__ApprovePaymentRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     char award_id[CCIP_UUID_STRLEN + 1];
     funding_award_row w;
     s_tranche t;
-    if ((rc = funding_check_uuid(cmd, "payment_id", rq->payment_id)) != 0 ||
-        (rc = funding_check_text(cmd, "payment_ref", rq->payment_ref, 0, PAYMENT_REF_MAX, 0)) !=
-            0 ||
+    if ((rc = ccip_command_check_uuid(cmd, "payment_id", rq->payment_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 0, PAYMENT_REF_MAX,
+                                      0)) != 0 ||
         (rc = s_payment_award(cmd, rq->payment_id, award_id)) != 0 ||
         /* The award first, then the payment: the order suspension uses. */
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
@@ -620,23 +592,24 @@ int funding_payment_approve(ccip_command *cmd)
         goto out;
     const char *status = PQgetvalue(res, 0, P_STATUS);
     if (strcmp(status, "PAYMENT_PENDING") != 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "payment %s is %s, not pending: there is nothing to approve%s%s",
-                          rq->payment_id, status,
-                          PQgetvalue(res, 0, P_CANCEL)[0] ? "; it was cancelled: " : "",
-                          PQgetvalue(res, 0, P_CANCEL));
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "payment %s is %s, not pending: there is nothing to approve%s%s",
+                               rq->payment_id, status,
+                               PQgetvalue(res, 0, P_CANCEL)[0] ? "; it was cancelled: " : "",
+                               PQgetvalue(res, 0, P_CANCEL));
         goto out;
     }
     const char *first = PQgetvalue(res, 0, P_FIRST);
-    int needs_second = funding_cell_bool(res, 0, P_NEEDS_SECOND);
-    int32_t number = (int32_t)funding_cell_i64(res, 0, P_TRANCHE);
+    int needs_second = ccip_db_cell_bool(res, 0, P_NEEDS_SECOND);
+    int32_t number = (int32_t)ccip_db_cell_i64(res, 0, P_TRANCHE);
     if (first[0] && strcmp(first, cmd->actor.id) == 0) {
         char yuan[CCIP_FEN_STRLEN + 1];
-        funding_yuan(funding_cell_i64(res, 0, P_AMOUNT), yuan, sizeof yuan);
-        rc = funding_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                          "payment %s of %s yuan needs two different approvers (four eyes) and %s "
-                          "approved it already; another approver must give the second approval",
-                          rq->payment_id, yuan, first);
+        funding_yuan(ccip_db_cell_i64(res, 0, P_AMOUNT), yuan, sizeof yuan);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "payment %s of %s yuan needs two different approvers (four eyes) and %s "
+            "approved it already; another approver must give the second approval",
+            rq->payment_id, yuan, first);
         goto out;
     }
     /* Every approval checks again that the tranche may be paid now. */
@@ -660,23 +633,25 @@ int funding_payment_approve(ccip_command *cmd)
     rc = s_reply_payment(cmd, rq->payment_id);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
 }
 
-int funding_payment_cancel(ccip_command *cmd)
+int funding_payment_approve(ccip_command *cmd)
 {
-    Ccip__Funding__CancelPaymentRequest *rq = (Ccip__Funding__CancelPaymentRequest *)funding_unpack(
-        cmd, &ccip__funding__cancel_payment_request__descriptor);
-    if (!rq)
-        return 0;
+    return ccip_command_run(cmd, &ccip__funding__approve_payment_request__descriptor,
+                            s_payment_approve);
+}
+
+static int s_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Funding__CancelPaymentRequest *rq = request;
     PGresult *res = NULL;
     int rc;
     char award_id[CCIP_UUID_STRLEN + 1];
     funding_award_row w;
-    if ((rc = funding_check_uuid(cmd, "payment_id", rq->payment_id)) != 0 ||
-        (rc = funding_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
-                                 CCIP_TEXT_MULTILINE)) != 0 ||
+    if ((rc = ccip_command_check_uuid(cmd, "payment_id", rq->payment_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "reason", rq->reason, 1, FUNDING_REASON_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_payment_award(cmd, rq->payment_id, award_id)) != 0 ||
         (rc = funding_award_lock(cmd, award_id, &w)) != 0)
         goto out;
@@ -684,9 +659,9 @@ int funding_payment_cancel(ccip_command *cmd)
     if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_LOCK, 1, &pid, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     if (strcmp(PQgetvalue(res, 0, P_STATUS), "PAYMENT_PENDING") != 0) {
-        rc = funding_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                          "payment %s is %s; only a pending payment can be cancelled",
-                          rq->payment_id, PQgetvalue(res, 0, P_STATUS));
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "payment %s is %s; only a pending payment can be cancelled",
+                               rq->payment_id, PQgetvalue(res, 0, P_STATUS));
         goto out;
     }
     char num[24];
@@ -699,6 +674,11 @@ int funding_payment_cancel(ccip_command *cmd)
     rc = s_reply_payment(cmd, rq->payment_id);
 out:
     PQclear(res);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return FUNDING_RC(rc);
+    return rc;
+}
+
+int funding_payment_cancel(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__funding__cancel_payment_request__descriptor,
+                            s_payment_cancel);
 }

@@ -1,12 +1,7 @@
 #include "intake.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ccip_envelope.h"
-#include "ccip_id.h"
 #include "intake_applicants.h"
 #include "intake_applications.h"
 #include "intake_calls.h"
@@ -22,43 +17,78 @@ const char *const intake_roles_applicant[] = {"applicant", NULL};
 const char *const intake_roles_register[] = {"staff", "admin", "applicant", NULL};
 const char *const intake_roles_readers[] = {"staff", "admin", "applicant", "service", NULL};
 
+/* Each command: type, mutating, roles, handler, batch handler, request, reply. */
 static const ccip_command_handler s_commands[] = {
-    {"intake.call.open.v1", 1, intake_roles_staff, intake_call_open, NULL, NULL, NULL},
-    {"intake.call.close.v1", 1, intake_roles_staff, intake_call_close, NULL, NULL, NULL},
-    {"intake.call.close_due.v1", 1, intake_roles_staff, intake_call_close_due, NULL, NULL, NULL},
-    {"intake.call.get.v1", 0, intake_roles_readers, intake_call_get, NULL, NULL, NULL},
-    {"intake.call.list.v1", 0, intake_roles_readers, intake_call_list, NULL, NULL, NULL},
-    {"intake.organisation.register.v1", 1, intake_roles_register, intake_org_register, NULL, NULL,
-     NULL},
-    {"intake.organisation.update.v1", 1, intake_roles_register, intake_org_update, NULL, NULL,
-     NULL},
-    {"intake.organisation.verify.v1", 1, intake_roles_staff, intake_org_verify, NULL, NULL, NULL},
-    {"intake.organisation.get.v1", 0, intake_roles_readers, intake_org_get, NULL, NULL, NULL},
-    {"intake.application.draft.v1", 1, intake_roles_applicant, intake_application_draft, NULL, NULL,
-     NULL},
+    {"intake.call.open.v1", 1, intake_roles_staff, intake_call_open, NULL,
+     CCIP_MSG(intake, open_call_request), CCIP_MSG(intake, call_reply)},
+    {"intake.call.close.v1", 1, intake_roles_staff, intake_call_close, NULL,
+     CCIP_MSG(intake, close_call_request), CCIP_MSG(intake, call_reply)},
+    {"intake.call.close_due.v1", 1, intake_roles_staff, intake_call_close_due, NULL,
+     CCIP_MSG(intake, close_due_request), CCIP_MSG(intake, close_due_reply)},
+    {"intake.call.get.v1", 0, intake_roles_readers, intake_call_get, NULL,
+     CCIP_MSG(intake, get_call_request), CCIP_MSG(intake, call_reply)},
+    {"intake.call.list.v1", 0, intake_roles_readers, intake_call_list, NULL,
+     CCIP_MSG(intake, list_calls_request), CCIP_MSG(intake, list_calls_reply)},
+    {"intake.organisation.register.v1", 1, intake_roles_register, intake_org_register, NULL,
+     CCIP_MSG(intake, register_organisation_request), CCIP_MSG(intake, organisation_reply)},
+    {"intake.organisation.update.v1", 1, intake_roles_register, intake_org_update, NULL,
+     CCIP_MSG(intake, update_organisation_request), CCIP_MSG(intake, organisation_reply)},
+    {"intake.organisation.verify.v1", 1, intake_roles_staff, intake_org_verify, NULL,
+     CCIP_MSG(intake, verify_organisation_request), CCIP_MSG(intake, organisation_reply)},
+    {"intake.organisation.get.v1", 0, intake_roles_readers, intake_org_get, NULL,
+     CCIP_MSG(intake, get_organisation_request), CCIP_MSG(intake, organisation_reply)},
+    {"intake.application.draft.v1", 1, intake_roles_applicant, intake_application_draft, NULL,
+     CCIP_MSG(intake, draft_application_request), CCIP_MSG(intake, application_reply)},
     {"intake.application.update.v1", 1, intake_roles_applicant, intake_application_update, NULL,
-     NULL, NULL},
+     CCIP_MSG(intake, update_application_request), CCIP_MSG(intake, application_reply)},
     {"intake.application.document.add.v1", 1, intake_roles_applicant, intake_document_add, NULL,
-     NULL, NULL},
+     CCIP_MSG(intake, add_document_request), CCIP_MSG(intake, document_reply)},
     {"intake.application.document.remove.v1", 1, intake_roles_applicant, intake_document_remove,
-     NULL, NULL, NULL},
-    {"intake.application.submit.v1", 1, intake_roles_applicant, intake_application_submit, NULL,
-     NULL, NULL},
+     NULL, CCIP_MSG(intake, remove_document_request), CCIP_MSG(intake, application_reply)},
+    {"intake.application.submit.v1", 1, intake_roles_applicant, intake_application_act, NULL,
+     CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
     {"intake.application.file.v1", 1, intake_roles_applicant, intake_application_file,
-     intake_application_file_batch, NULL, NULL},
-    {"intake.application.withdraw.v1", 1, intake_roles_applicant, intake_application_withdraw, NULL,
-     NULL, NULL},
-    {"intake.application.accept.v1", 1, intake_roles_staff, intake_application_accept, NULL, NULL,
-     NULL},
-    {"intake.application.return.v1", 1, intake_roles_staff, intake_application_return, NULL, NULL,
-     NULL},
-    {"intake.application.reject.v1", 1, intake_roles_staff, intake_application_reject, NULL, NULL,
-     NULL},
-    {"intake.application.get.v1", 0, intake_roles_readers, intake_application_get, NULL, NULL,
-     NULL},
-    {"intake.application.list.v1", 0, intake_roles_readers, intake_application_list, NULL, NULL,
-     NULL},
-    {"intake.document.get.v1", 0, intake_roles_readers, intake_document_get, NULL, NULL, NULL},
+     intake_application_file_batch, CCIP_MSG(intake, file_application_request),
+     CCIP_MSG(intake, application_reply)},
+    {"intake.application.withdraw.v1", 1, intake_roles_applicant, intake_application_act, NULL,
+     CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
+    {"intake.application.accept.v1", 1, intake_roles_staff, intake_application_act, NULL,
+     CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
+    {"intake.application.return.v1", 1, intake_roles_staff, intake_application_act, NULL,
+     CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
+    {"intake.application.reject.v1", 1, intake_roles_staff, intake_application_act, NULL,
+     CCIP_MSG(intake, application_action_request), CCIP_MSG(intake, application_reply)},
+    {"intake.application.get.v1", 0, intake_roles_readers, intake_application_get, NULL,
+     CCIP_MSG(intake, get_application_request), CCIP_MSG(intake, application_reply)},
+    {"intake.application.list.v1", 0, intake_roles_readers, intake_application_list, NULL,
+     CCIP_MSG(intake, list_applications_request), CCIP_MSG(intake, list_applications_reply)},
+    {"intake.document.get.v1", 0, intake_roles_readers, intake_document_get, NULL,
+     CCIP_MSG(intake, get_document_request), CCIP_MSG(intake, document_content_reply)},
+};
+
+/* What applicants see of their applications after intake: the review,
+ * the decision and the funding (intake_view.h). */
+static const ccip_consumer_handler s_evaluation[] = {
+    {"evaluation.review.started.v1", intake_view_apply},
+    {"evaluation.investigation.scheduled.v1", intake_view_apply},
+    {"evaluation.review.completed.v1", intake_view_apply},
+    {"evaluation.application.approved.v1", intake_view_apply},
+    {"evaluation.application.declined.v1", intake_view_apply},
+};
+
+static const ccip_consumer_handler s_funding[] = {
+    {"funding.award.granted.v1", intake_view_apply},
+    {"funding.award.signed.v1", intake_view_apply},
+    {"funding.award.suspended.v1", intake_view_apply},
+    {"funding.award.resumed.v1", intake_view_apply},
+    {"funding.award.completed.v1", intake_view_apply},
+    {"funding.award.rejected.v1", intake_view_apply},
+    {"funding.award.terminated.v1", intake_view_apply},
+};
+
+static const ccip_subscription s_subscriptions[] = {
+    {"evaluation", s_evaluation, sizeof s_evaluation / sizeof s_evaluation[0]},
+    {"funding", s_funding, sizeof s_funding / sizeof s_funding[0]},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -82,8 +112,8 @@ const ccip_service_def intake_def = {
     .migrations = intake_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = intake_view_subscriptions,
-    .nsubscriptions = INTAKE_VIEW_NSUBSCRIPTIONS,
+    .subscriptions = s_subscriptions,
+    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
     .config_fields = s_config_fields,
     .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
     .config_size = sizeof(intake_config),
@@ -102,11 +132,12 @@ int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1])
     size_t plen = strlen(INTAKE_ORG_ACTOR_PREFIX);
     char shown[64];
     if (strncmp(id, INTAKE_ORG_ACTOR_PREFIX, plen) != 0 || ccip_uscc_check(id + plen, NULL, 0) < 0)
-        return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "an applicant acts for one organisation: its actor id must be "
-                           "\"org:\" followed by the organisation's unified social credit code, "
-                           "got \"%s\"",
-                           intake_clip(id, 60, shown));
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "an applicant acts for one organisation: its actor id must be "
+            "\"org:\" followed by the organisation's unified social credit code, "
+            "got \"%s\"",
+            ccip_text_shown(id, 60, shown, sizeof shown));
     memcpy(uscc, id + plen, CCIP_USCC_LEN);
     uscc[CCIP_USCC_LEN] = '\0';
     return 0;
@@ -121,51 +152,20 @@ int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const
     if (!own[0]) {
         if (staff_may)
             return 0;
-        return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "role \"%s\" may not act on %s; only the applicant organisation's "
-                           "own users may",
-                           cmd->actor.role, what);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "role \"%s\" may not act on %s; only the applicant organisation's "
+                                 "own users may",
+                                 cmd->actor.role, what);
     }
     if (strcmp(own, uscc) != 0)
-        return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "the caller acts for organisation %s and may not act on %s; an "
-                           "applicant may only act for its own organisation",
-                           own, what);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "the caller acts for organisation %s and may not act on %s; an "
+                                 "applicant may only act for its own organisation",
+                                 own, what);
     return 0;
 }
 
-/* ---- replies and events --------------------------------------------------- */
-
-int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-{
-    cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof cmd->error) {
-        size_t len = strlen(cmd->error);
-        cmd->error[intake_utf8_boundary(cmd->error, len)] = '\0';
-    }
-    return INTAKE_REPLIED;
-}
-
-ProtobufCMessage *intake_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
-{
-    return ccip_command_unpack(cmd, desc);
-}
-
-int intake_reply(ccip_command *cmd, const ProtobufCMessage *msg)
-{
-    return ccip_command_reply(cmd, msg) ? INTAKE_REPLIED : 0;
-}
-
-int intake_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                const char *aggregate_id, const ProtobufCMessage *msg)
-{
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
-    return rc != 0 && cmd->status != CCIP__STATUS__OK ? INTAKE_REPLIED : rc;
-}
+/* ---- limits -------------------------------------------------------------- */
 
 int64_t intake_max_document_bytes(const ccip_command *cmd, int *from_message_cap)
 {
@@ -175,36 +175,4 @@ int64_t intake_max_document_bytes(const ccip_command *cmd, int *from_message_cap
         by_message = 1;
     *from_message_cap = by_message < cfg->max_document_bytes;
     return *from_message_cap ? by_message : cfg->max_document_bytes;
-}
-
-/* ---- values --------------------------------------------------------------- */
-
-const char *intake_enum_name(const ProtobufCEnumDescriptor *desc, int value)
-{
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
-    return v ? v->name : NULL;
-}
-
-int intake_enum_value(const ProtobufCEnumDescriptor *desc, const char *name)
-{
-    const ProtobufCEnumValue *v =
-        name ? protobuf_c_enum_descriptor_get_value_by_name(desc, name) : NULL;
-    return v ? v->value : 0;
-}
-
-int64_t intake_cell_i64(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return 0;
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-void intake_time_text(int64_t us, char *buf, size_t len)
-{
-    if (ccip_time_format_us(us, buf, len) < 0)
-        return;
-    /* "2026-11-27T10:00:00.000000Z" -> "2026-11-27T10:00:00Z" */
-    char *dot = strchr(buf, '.');
-    if (dot && strcmp(dot, ".000000Z") == 0)
-        memcpy(dot, "Z", 2);
 }

@@ -35,6 +35,8 @@
 #include <stdint.h>
 
 #include "ccip/intake.pb-c.h"
+#include "ccip_envelope.h"
+#include "ccip_row.h"
 #include "ccip_service.h"
 #include "ccip_validate.h"
 
@@ -47,14 +49,6 @@
 
 /* Prefix of an applicant's actor id: "org:91110105MA01ABCD2X". */
 #define INTAKE_ORG_ACTOR_PREFIX "org:"
-
-/* What a helper returns after it has set the reply's error status: the
- * handler stops and returns 0 (a reply was produced). Helpers return 0 to
- * go on, INTAKE_REPLIED, or the negative ccip_db_rc of a failed statement. */
-#define INTAKE_REPLIED 1
-
-/* The handler's return value for a helper's result. */
-#define INTAKE_RC(rc) ((rc) > 0 ? 0 : (rc))
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
@@ -74,61 +68,20 @@ extern const char *const intake_roles_readers[];   /* staff, admin, applicant, s
 /* When the caller acts as "applicant", writes the USCC of its organisation
  * (from the actor id "org:<USCC>") into uscc and returns 0. A caller in
  * another role gets uscc "" and 0. An applicant whose actor id is not
- * "org:" followed by a valid code gets PERMISSION_DENIED and INTAKE_REPLIED. */
+ * "org:" followed by a valid code gets PERMISSION_DENIED and CCIP_REPLIED. */
 int intake_actor_org(ccip_command *cmd, char uscc[CCIP_USCC_LEN + 1]);
 
 /* Checks that the caller may act for organisation `uscc`: staff, admin and
  * services always may when `staff_may` is set; an applicant only for its own
- * organisation. Returns 0, or INTAKE_REPLIED with PERMISSION_DENIED naming
+ * organisation. Returns 0, or CCIP_REPLIED with PERMISSION_DENIED naming
  * `what` ("application 0193..."). */
 int intake_check_owner(ccip_command *cmd, const char *uscc, int staff_may, const char *what);
-
-/* Sets the reply's error status and sentence, cut (at a character
- * boundary) to fit the reply; returns INTAKE_REPLIED. */
-int intake_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Decodes the command's payload as `desc` (size-checked, bounded
- * allocator). Returns the message (free with
- * protobuf_c_message_free_unpacked(msg, NULL)), or NULL after setting
- * INVALID_ARGUMENT. */
-ProtobufCMessage *intake_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
-
-/* Packs msg as the reply payload. Returns 0, or INTAKE_REPLIED with
- * INTERNAL when memory ran out. */
-int intake_reply(ccip_command *cmd, const ProtobufCMessage *msg);
-
-/* Packs msg and appends it to the outbox as event `type` about
- * aggregate_type/aggregate_id, inside the command's transaction. Returns 0,
- * INTAKE_REPLIED (out of memory, an event too large) or a ccip_db_rc. */
-int intake_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-                const char *aggregate_id, const ProtobufCMessage *msg);
 
 /* The largest document this replica accepts: intake.max_document_bytes,
  * lowered to what fits in one message (limits.max_message_bytes minus
  * INTAKE_MESSAGE_OVERHEAD). *from_message_cap is set to 1 when the message
  * cap is what limits it. */
 int64_t intake_max_document_bytes(const ccip_command *cmd, int *from_message_cap);
-
-/* The name of an enum value ("SPECIAL_FUND_PROJECT"), which is also how it
- * is stored; NULL when value is not in the enum. */
-const char *intake_enum_name(const ProtobufCEnumDescriptor *desc, int value);
-
-/* The value of an enum name, or 0 (the UNSPECIFIED value) when unknown or
- * NULL. */
-int intake_enum_value(const ProtobufCEnumDescriptor *desc, const char *name);
-
-/* A result cell as an integer; 0 for NULL. */
-int64_t intake_cell_i64(const PGresult *res, int row, int col);
-
-/* Writes UTC microseconds as "2026-11-27T10:00:00Z" (fraction only when not
- * zero) into buf (CCIP_TIME_STRLEN + 1 bytes). */
-void intake_time_text(int64_t us, char *buf, size_t len);
-
-/* SQL: a timestamptz column as UTC microseconds (bigint; NULL stays NULL),
- * and a bigint parameter of microseconds as a timestamptz. */
-#define INTAKE_SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
-#define INTAKE_SQL_TS(par) "('epoch'::timestamptz + " par "::bigint * interval '1 microsecond')"
 
 /* Statuses of an application as stored. */
 #define INTAKE_DRAFT     "DRAFT"

@@ -55,26 +55,14 @@ static const ccip_db_stmt S_VERIFY = {
 Ccip__Intake__Organisation *intake_org_from_row(const PGresult *res, int row, int col0,
                                                 ccip_arena *a)
 {
-    Ccip__Intake__Organisation *o = ccip_arena_alloc(a, sizeof *o);
+    Ccip__Intake__Organisation *o =
+        ccip_row_new(a, CCIP_MSG(intake, organisation), res, row, col0 + O_USCC,
+                     "uscc, name, type, district_code, legal_representative, contact_name, "
+                     "contact_phone, contact_email, address, registered_at_us, registered_by, "
+                     "verified_at_us, verified_by, verification_note");
     if (!o)
         return NULL;
-    *o = (Ccip__Intake__Organisation)CCIP__INTAKE__ORGANISATION__INIT;
-    o->uscc = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_USCC));
-    o->name = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_NAME));
-    o->type = (Ccip__Intake__OrganisationType)intake_enum_value(
-        &ccip__intake__organisation_type__descriptor, PQgetvalue(res, row, col0 + O_TYPE));
-    o->district_code = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_DISTRICT));
-    o->legal_representative = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_LEGAL_REP));
-    o->contact_name = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_NAME));
-    o->contact_phone = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_PHONE));
-    o->contact_email = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_CONTACT_EMAIL));
-    o->address = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_ADDRESS));
-    o->registered_at_us = intake_cell_i64(res, row, col0 + O_REGISTERED_AT);
-    o->registered_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_REGISTERED_BY));
     o->verified = !PQgetisnull(res, row, col0 + O_VERIFIED_AT);
-    o->verified_at_us = intake_cell_i64(res, row, col0 + O_VERIFIED_AT);
-    o->verified_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_VERIFIED_BY));
-    o->verification_note = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + O_VERIFICATION_NOTE));
     return ccip_arena_failed(a) ? NULL : o;
 }
 
@@ -83,21 +71,17 @@ static int s_load(ccip_command *cmd, const char *uscc, int lock, ccip_arena *a,
 {
     *out = NULL;
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &uscc, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, lock ? &S_GET_LOCK : &S_GET, 1, &uscc, &res,
+                              "organisation %s is not registered; register it with "
+                              "intake.organisation.register.v1 first",
+                              uscc);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                           "organisation %s is not registered; register it with "
-                           "intake.organisation.register.v1 first",
-                           uscc);
-    }
     *out = intake_org_from_row(res, 0, 0, a);
     PQclear(res);
     if (!*out)
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading organisation %s",
-                           uscc);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "out of memory reading organisation %s", uscc);
     return 0;
 }
 
@@ -111,15 +95,15 @@ static int s_reply_org(ccip_command *cmd, Ccip__Intake__Organisation *org)
 {
     Ccip__Intake__OrganisationReply reply = CCIP__INTAKE__ORGANISATION_REPLY__INIT;
     reply.organisation = org;
-    return intake_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisationRequest *rq,
-                      ccip_arena *a)
+static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__RegisterOrganisationRequest *rq = request;
     char err[512];
     if (intake_validate_organisation(rq, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     char what[64];
     snprintf(what, sizeof what, "organisation %s", rq->uscc);
     int rc = intake_check_owner(cmd, rq->uscc, 1, what);
@@ -129,7 +113,7 @@ static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisatio
     const char *values[] = {
         rq->uscc,
         rq->name,
-        intake_enum_name(&ccip__intake__organisation_type__descriptor, (int)rq->type),
+        ccip_enum_name(&ccip__intake__organisation_type__descriptor, (int)rq->type),
         d->code,
         rq->legal_representative,
         rq->contact_name,
@@ -147,45 +131,38 @@ static int s_register(ccip_command *cmd, const Ccip__Intake__RegisterOrganisatio
         return rc;
     char name[104];
     if (!inserted)
-        return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                           "organisation %s is already registered, as \"%s\"; read it with "
-                           "intake.organisation.get.v1",
-                           rq->uscc, intake_clip(org->name, 100, name));
+        return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
+                                 "organisation %s is already registered, as \"%s\"; read it with "
+                                 "intake.organisation.get.v1",
+                                 rq->uscc, ccip_text_shown(org->name, 100, name, sizeof name));
     Ccip__Intake__OrganisationRegistered ev = CCIP__INTAKE__ORGANISATION_REGISTERED__INIT;
     ev.organisation = org;
-    if ((rc = intake_emit(cmd, "intake.organisation.registered.v1", "organisation", org->uscc,
-                          &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "intake.organisation.registered.v1", "organisation", org->uscc,
+                                &ev.base)) != 0)
         return rc;
     return s_reply_org(cmd, org);
 }
 
 int intake_org_register(ccip_command *cmd)
 {
-    Ccip__Intake__RegisterOrganisationRequest *rq =
-        (Ccip__Intake__RegisterOrganisationRequest *)intake_unpack(
-            cmd, &ccip__intake__register_organisation_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_register(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__register_organisation_request__descriptor,
+                            s_register);
 }
 
-static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateOrganisationRequest *rq,
-                    ccip_arena *a)
+static int s_update(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__UpdateOrganisationRequest *rq = request;
     char err[512];
     const Ccip__Intake__RegisterOrganisationRequest *d = rq->details;
     if (!d)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `details` is missing; give the organisation's details as at "
-                           "registration");
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `details` is missing; give the organisation's details as at "
+            "registration");
     if (intake_validate_organisation(d, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     if (intake_validate_reason(rq->reason, 0, "", err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `reason`)", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `reason`)", err);
     char what[64];
     snprintf(what, sizeof what, "organisation %s", d->uscc);
     int rc = intake_check_owner(cmd, d->uscc, 1, what);
@@ -193,16 +170,16 @@ static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateOrganisationReq
     if (rc != 0 || (rc = s_load(cmd, d->uscc, 1, a, &org)) != 0)
         return rc;
     const ccip_district *district = ccip_district_find(d->district);
-    const char *type = intake_enum_name(&ccip__intake__organisation_type__descriptor, (int)d->type);
+    const char *type = ccip_enum_name(&ccip__intake__organisation_type__descriptor, (int)d->type);
     int identity = strcmp(org->name, d->name) != 0 || org->type != d->type ||
                    strcmp(org->district_code, district->code) != 0;
     if (!identity && strcmp(org->legal_representative, d->legal_representative) == 0 &&
         strcmp(org->contact_name, d->contact_name) == 0 &&
         strcmp(org->contact_phone, d->contact_phone) == 0 &&
         strcmp(org->contact_email, d->contact_email) == 0 && strcmp(org->address, d->address) == 0)
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "organisation %s already reads exactly like this; nothing to change",
-                           d->uscc);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "organisation %s already reads exactly like this; nothing to change", d->uscc);
     int withdrawn = identity && org->verified;
     const char *values[] = {d->uscc,
                             d->name,
@@ -221,24 +198,15 @@ static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateOrganisationReq
     ev.organisation = org;
     ev.reason = rq->reason;
     ev.verification_withdrawn = withdrawn;
-    if ((rc = intake_emit(cmd, "intake.organisation.updated.v1", "organisation", org->uscc,
-                          &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "intake.organisation.updated.v1", "organisation", org->uscc,
+                                &ev.base)) != 0)
         return rc;
     return s_reply_org(cmd, org);
 }
 
 int intake_org_update(ccip_command *cmd)
 {
-    Ccip__Intake__UpdateOrganisationRequest *rq =
-        (Ccip__Intake__UpdateOrganisationRequest *)intake_unpack(
-            cmd, &ccip__intake__update_organisation_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_update(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__update_organisation_request__descriptor, s_update);
 }
 
 /* The USCC of a request, checked; INVALID_ARGUMENT names the fix. */
@@ -246,32 +214,34 @@ static int s_check_uscc(ccip_command *cmd, const char *uscc)
 {
     char err[300];
     if (!uscc[0])
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `uscc` is empty; give the organisation's unified social credit "
-                           "code");
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `uscc` is empty; give the organisation's unified social credit "
+            "code");
     if (ccip_uscc_check(uscc, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `uscc`: %s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "field `uscc`: %s", err);
     return 0;
 }
 
-static int s_verify(ccip_command *cmd, const Ccip__Intake__VerifyOrganisationRequest *rq,
-                    ccip_arena *a)
+static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__VerifyOrganisationRequest *rq = request;
     char err[512];
     int rc = s_check_uscc(cmd, rq->uscc);
     if (rc != 0)
         return rc;
     if (intake_validate_reason(rq->note, 0, "", err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `note`)", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s (field `note`)", err);
     Ccip__Intake__Organisation *org = NULL;
     if ((rc = s_load(cmd, rq->uscc, 1, a, &org)) != 0)
         return rc;
     if (org->verified) {
         char when[CCIP_TIME_STRLEN + 1], by[64];
-        intake_time_text(org->verified_at_us, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "organisation %s was already verified at %s UTC by %s; nothing to do",
-                           rq->uscc, when, intake_clip(org->verified_by, 60, by));
+        ccip_time_text(org->verified_at_us, when, sizeof when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "organisation %s was already verified at %s UTC by %s; nothing to do", rq->uscc, when,
+            ccip_text_shown(org->verified_by, 60, by, sizeof by));
     }
     const char *values[] = {rq->uscc, cmd->actor.id, rq->note};
     if ((rc = ccip_db_exec(cmd->db, &S_VERIFY, 3, values, NULL, NULL, NULL)) != CCIP_DB_OK)
@@ -283,46 +253,34 @@ static int s_verify(ccip_command *cmd, const Ccip__Intake__VerifyOrganisationReq
     ev.name = org->name;
     ev.verified_at_us = org->verified_at_us;
     ev.verified_by = org->verified_by;
-    if ((rc = intake_emit(cmd, "intake.organisation.verified.v1", "organisation", org->uscc,
-                          &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "intake.organisation.verified.v1", "organisation", org->uscc,
+                                &ev.base)) != 0)
         return rc;
     return s_reply_org(cmd, org);
 }
 
 int intake_org_verify(ccip_command *cmd)
 {
-    Ccip__Intake__VerifyOrganisationRequest *rq =
-        (Ccip__Intake__VerifyOrganisationRequest *)intake_unpack(
-            cmd, &ccip__intake__verify_organisation_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_verify(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__verify_organisation_request__descriptor, s_verify);
+}
+
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Intake__GetOrganisationRequest *rq = request;
+    char what[64];
+    char shown[24];
+    snprintf(what, sizeof what, "organisation %s",
+             ccip_text_shown(rq->uscc, 18, shown, sizeof shown));
+    Ccip__Intake__Organisation *org = NULL;
+    int rc;
+    if ((rc = s_check_uscc(cmd, rq->uscc)) != 0 ||
+        (rc = intake_check_owner(cmd, rq->uscc, 1, what)) != 0 ||
+        (rc = s_load(cmd, rq->uscc, 0, a, &org)) != 0)
+        return rc;
+    return s_reply_org(cmd, org);
 }
 
 int intake_org_get(ccip_command *cmd)
 {
-    Ccip__Intake__GetOrganisationRequest *rq =
-        (Ccip__Intake__GetOrganisationRequest *)intake_unpack(
-            cmd, &ccip__intake__get_organisation_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    Ccip__Intake__Organisation *org = NULL;
-    char what[64];
-    char shown[24];
-    snprintf(what, sizeof what, "organisation %s", intake_clip(rq->uscc, 18, shown));
-    int rc = s_check_uscc(cmd, rq->uscc);
-    if (rc == 0)
-        rc = intake_check_owner(cmd, rq->uscc, 1, what);
-    if (rc == 0)
-        rc = s_load(cmd, rq->uscc, 0, a, &org);
-    if (rc == 0)
-        rc = s_reply_org(cmd, org);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__get_organisation_request__descriptor, s_get);
 }

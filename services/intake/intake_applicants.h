@@ -33,7 +33,7 @@ Ccip__Intake__Organisation *intake_org_from_row(const PGresult *res, int row, in
                                                 ccip_arena *a);
 
 /* Loads organisation `uscc` into *out, allocated from a. Returns 0,
- * INTAKE_REPLIED with NOT_FOUND (saying how to register it), or a
+ * CCIP_REPLIED with NOT_FOUND (saying how to register it), or a
  * ccip_db_rc. */
 int intake_org_load(ccip_command *cmd, const char *uscc, ccip_arena *a,
                     Ccip__Intake__Organisation **out);

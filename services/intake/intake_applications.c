@@ -130,15 +130,12 @@ int intake_application_row(ccip_command *cmd, const char *id, int lock, int staf
     char err[256];
     memset(row, 0, sizeof *row);
     if (intake_validate_uuid("application_id", id, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, lock ? &S_ROW_LOCK : &S_ROW, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, lock ? &S_ROW_LOCK : &S_ROW, 1, &id, &res,
+                              "there is no application %s", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no application %s", id);
-    }
     snprintf(row->id, sizeof row->id, "%s", PQgetvalue(res, 0, 0));
     snprintf(row->call_id, sizeof row->call_id, "%s", PQgetvalue(res, 0, 1));
     snprintf(row->uscc, sizeof row->uscc, "%s", PQgetvalue(res, 0, 2));
@@ -165,10 +162,11 @@ int intake_application_editable(ccip_command *cmd, const intake_app_row *row, co
 {
     if (s_in(row->status, S_EDITABLE))
         return 0;
-    return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "application %s is %s and cannot be %s; only a DRAFT or an application "
-                       "RETURNED for correction can",
-                       row->id, row->status, doing);
+    return ccip_command_fail(
+        cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "application %s is %s and cannot be %s; only a DRAFT or an application "
+        "RETURNED for correction can",
+        row->id, row->status, doing);
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -184,12 +182,10 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
         Ccip__Intake__ClusterFacts *f = PQntuples(res) == 1 ? ccip_arena_alloc(a, sizeof *f) : NULL;
         if (f) {
             *f = (Ccip__Intake__ClusterFacts)CCIP__INTAKE__CLUSTER_FACTS__INIT;
-            f->cluster_name = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-            f->location = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-            f->area_m2 = intake_cell_i64(res, 0, 2);
-            f->enterprise_count = (int32_t)intake_cell_i64(res, 0, 3);
-            f->employee_count = (int32_t)intake_cell_i64(res, 0, 4);
-            f->lead_operator = ccip_arena_strdup(a, PQgetvalue(res, 0, 5));
+            ccip_row_fill(
+                &f->base, res, 0, 0,
+                "cluster_name, location, area_m2, enterprise_count, employee_count, lead_operator",
+                a);
             c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
             c->cluster = f;
         }
@@ -201,7 +197,7 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
             PQntuples(res) == 1 ? ccip_arena_alloc(a, sizeof *f) : NULL;
         if (f) {
             *f = (Ccip__Intake__TalentBaseFacts)CCIP__INTAKE__TALENT_BASE_FACTS__INIT;
-            f->annual_capacity = (int32_t)intake_cell_i64(res, 0, 0);
+            f->annual_capacity = (int32_t)ccip_db_cell_i64(res, 0, 0);
             c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_TALENT_BASE;
             c->talent_base = f;
         }
@@ -218,7 +214,7 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
                 break;
             *p = (Ccip__Intake__TrainingProgramme)CCIP__INTAKE__TRAINING_PROGRAMME__INIT;
             p->name = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-            p->capacity = (int32_t)intake_cell_i64(res, r, 1);
+            p->capacity = (int32_t)ccip_db_cell_i64(res, r, 1);
             f->programmes[f->n_programmes++] = p;
         }
         PQclear(res);
@@ -236,7 +232,7 @@ static int s_load_facts(ccip_command *cmd, Ccip__Intake__ApplicationContent *c,
                     break;
                 *b = (Ccip__Intake__BudgetLine)CCIP__INTAKE__BUDGET_LINE__INIT;
                 b->item = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-                b->amount_fen = intake_cell_i64(res, r, 1);
+                b->amount_fen = ccip_db_cell_i64(res, r, 1);
                 f->budget_lines[f->n_budget_lines++] = b;
             }
             c->facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_PROJECT;
@@ -252,39 +248,26 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
 {
     *out = NULL;
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_LOAD, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_LOAD, 1, &id, &res, "there is no application %s", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no application %s", id);
-    }
     Ccip__Intake__Application *app = ccip_arena_alloc(a, sizeof *app);
     Ccip__Intake__ApplicationContent *c = ccip_arena_alloc(a, sizeof *c);
     if (!app || !c) {
         PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading application %s", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "out of memory reading application %s", id);
     }
     *app = (Ccip__Intake__Application)CCIP__INTAKE__APPLICATION__INIT;
     *c = (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
-    app->id = ccip_arena_strdup(a, PQgetvalue(res, 0, A_ID));
-    app->call_id = ccip_arena_strdup(a, PQgetvalue(res, 0, A_CALL_ID));
-    app->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
-                                                          PQgetvalue(res, 0, A_KIND));
-    app->year = (int32_t)intake_cell_i64(res, 0, A_YEAR);
-    app->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, 0, A_USCC));
-    app->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, 0, A_ORG_NAME));
+    ccip_row_fill(&app->base, res, 0, A_ID,
+                  "id, call_id, kind, year, applicant_uscc, applicant_name, , , , , status, "
+                  "created_at_us, updated_at_us, submitted_at_us, submissions, call_title",
+                  a);
     c->district = ccip_arena_strdup(a, PQgetvalue(res, 0, A_DISTRICT));
     c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_TITLE));
     c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, A_SUMMARY));
-    c->requested_fen = intake_cell_i64(res, 0, A_REQUESTED);
-    app->status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
-        &ccip__intake__application_status__descriptor, PQgetvalue(res, 0, A_STATUS));
-    app->created_at_us = intake_cell_i64(res, 0, A_CREATED);
-    app->updated_at_us = intake_cell_i64(res, 0, A_UPDATED);
-    app->submitted_at_us = intake_cell_i64(res, 0, A_SUBMITTED);
-    app->submissions = (int32_t)intake_cell_i64(res, 0, A_SUBMISSIONS);
-    app->call_title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_CALL_TITLE));
+    c->requested_fen = ccip_db_cell_i64(res, 0, A_REQUESTED);
     app->content = c;
     PQclear(res);
     if ((rc = s_load_facts(cmd, c, app->kind, id, a)) != 0)
@@ -296,7 +279,8 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
     if ((rc = intake_view_load(cmd->db, id, a, &app->applicant_view)) != 0)
         return rc;
     if (ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading application %s", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "out of memory reading application %s", id);
     *out = app;
     return 0;
 }
@@ -320,7 +304,7 @@ int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a)
     s_redact(cmd, app);
     Ccip__Intake__ApplicationReply reply = CCIP__INTAKE__APPLICATION_REPLY__INIT;
     reply.application = app;
-    return intake_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 /* ---- content ------------------------------------------------------------------ */
@@ -384,7 +368,7 @@ int intake_application_check_content(ccip_command *cmd, const Ccip__Intake__Appl
 {
     char err[512];
     if (intake_validate_content(c, call->kind, call->max_request_fen, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     const ccip_district *d = c->district[0] ? ccip_district_find(c->district) : NULL;
     snprintf(district, 8, "%s", d ? d->code : org->district_code);
     return 0;
@@ -402,34 +386,46 @@ int intake_application_check_eligible(ccip_command *cmd, const Ccip__Intake__Cal
             return 0;
         used += (size_t)snprintf(names + used, used < sizeof names ? sizeof names - used : 0,
                                  "%s%s", i ? ", " : "",
-                                 intake_enum_name(&ccip__intake__organisation_type__descriptor,
-                                                  (int)call->eligible_types[i]));
+                                 ccip_enum_name(&ccip__intake__organisation_type__descriptor,
+                                                (int)call->eligible_types[i]));
     }
-    const char *type = intake_enum_name(&ccip__intake__organisation_type__descriptor, org->type);
-    return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "call %s accepts applications from %s only; organisation %s is registered "
-                       "as %s",
-                       call->id, names, org->uscc, type ? type : "?");
+    const char *type = ccip_enum_name(&ccip__intake__organisation_type__descriptor, org->type);
+    return ccip_command_fail(
+        cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "call %s accepts applications from %s only; organisation %s is registered "
+        "as %s",
+        call->id, names, org->uscc, type ? type : "?");
 }
 
 /* ---- draft and update ------------------------------------------------------------ */
 
-static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationRequest *rq,
-                   ccip_arena *a)
+int intake_application_applicant(ccip_command *cmd, const char *applicant_uscc, const char *call_id,
+                                 const char *doing, char uscc[CCIP_USCC_LEN + 1])
 {
-    char own[CCIP_USCC_LEN + 1], err[512];
+    char own[CCIP_USCC_LEN + 1], err[512], shown[24];
     int rc = intake_actor_org(cmd, own);
     if (rc != 0)
         return rc;
-    const char *uscc = rq->applicant_uscc[0] ? rq->applicant_uscc : own;
-    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    char shown[24];
-    if (strcmp(uscc, own) != 0)
-        return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "the caller acts for organisation %s and may not draft an application "
-                           "for organisation %s",
-                           own, intake_clip(uscc, 18, shown));
+    const char *asked = applicant_uscc[0] ? applicant_uscc : own;
+    if (intake_validate_uuid("call_id", call_id, err, sizeof err) < 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    if (!own[0] || strcmp(asked, own) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "the caller acts for organisation %s and may not %s an "
+                                 "application for organisation %s",
+                                 own[0] ? own : "(none)", doing,
+                                 ccip_text_shown(asked, 18, shown, sizeof shown));
+    memcpy(uscc, own, CCIP_USCC_LEN + 1);
+    return 0;
+}
+
+static int s_draft(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Intake__DraftApplicationRequest *rq = request;
+    char uscc[CCIP_USCC_LEN + 1];
+    int rc = intake_application_applicant(cmd, rq->applicant_uscc, rq->call_id, "draft", uscc);
+    if (rc != 0)
+        return rc;
     Ccip__Intake__Call *call = NULL;
     Ccip__Intake__Organisation *org = NULL;
     char district[8];
@@ -444,10 +440,11 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
     if ((rc = ccip_db_exec(cmd->db, &S_LIVE, 2, live_values, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
     if (PQntuples(res) == 1) {
-        rc = intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                         "organisation %s already has a live application for call %s: %s (%s); "
-                         "continue that one, or withdraw it before starting another",
-                         uscc, call->id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__ALREADY_EXISTS,
+            "organisation %s already has a live application for call %s: %s (%s); "
+            "continue that one, or withdraw it before starting another",
+            uscc, call->id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
         PQclear(res);
         return rc;
     }
@@ -455,7 +452,7 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
 
     char id[CCIP_UUID_STRLEN + 1], requested[24];
     if (ccip_uuid_v7(id) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
     snprintf(requested, sizeof requested, "%" PRId64, rq->content->requested_fen);
     const char *values[] = {
         id,       call->id,  uscc,         rq->content->title, rq->content->summary,
@@ -475,21 +472,12 @@ static int s_draft(ccip_command *cmd, const Ccip__Intake__DraftApplicationReques
 
 int intake_application_draft(ccip_command *cmd)
 {
-    Ccip__Intake__DraftApplicationRequest *rq =
-        (Ccip__Intake__DraftApplicationRequest *)intake_unpack(
-            cmd, &ccip__intake__draft_application_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_draft(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__draft_application_request__descriptor, s_draft);
 }
 
-static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateApplicationRequest *rq,
-                    ccip_arena *a)
+static int s_update(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__UpdateApplicationRequest *rq = request;
     intake_app_row row;
     int rc = intake_application_row(cmd, rq->application_id, 1, 0, &row);
     if (rc != 0 || (rc = intake_application_editable(cmd, &row, "edited")) != 0)
@@ -511,16 +499,7 @@ static int s_update(ccip_command *cmd, const Ccip__Intake__UpdateApplicationRequ
 
 int intake_application_update(ccip_command *cmd)
 {
-    Ccip__Intake__UpdateApplicationRequest *rq =
-        (Ccip__Intake__UpdateApplicationRequest *)intake_unpack(
-            cmd, &ccip__intake__update_application_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_update(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__update_application_request__descriptor, s_update);
 }
 
 /* ---- transitions ------------------------------------------------------------------- */
@@ -528,7 +507,7 @@ int intake_application_update(ccip_command *cmd)
 typedef enum { ACT_SUBMIT, ACT_WITHDRAW, ACT_ACCEPT, ACT_RETURN, ACT_REJECT } s_act_kind;
 
 typedef struct {
-    s_act_kind kind;
+    s_act_kind kind;            /* what it does */
     const char *to;             /* status after */
     const char *const *from;    /* statuses it may come from */
     const char *from_text;      /* the same, for people */
@@ -539,51 +518,56 @@ typedef struct {
     const char *event;          /* event type published */
 } s_action;
 
-static const s_action S_SUBMIT = {ACT_SUBMIT,
-                                  INTAKE_SUBMITTED,
-                                  S_EDITABLE,
-                                  "DRAFT or RETURNED",
-                                  "submitted",
-                                  0,
-                                  0,
-                                  "",
-                                  "intake.application.submitted.v1"};
-static const s_action S_WITHDRAW = {ACT_WITHDRAW,
-                                    INTAKE_WITHDRAWN,
-                                    S_UNDECIDED,
-                                    "DRAFT, SUBMITTED or RETURNED, before a decision",
-                                    "withdrawn",
-                                    0,
-                                    0,
-                                    "",
-                                    "intake.application.withdrawn.v1"};
-static const s_action S_ACCEPT = {ACT_ACCEPT,
-                                  INTAKE_ACCEPTED,
-                                  S_SUBMITTED_ONLY,
-                                  "SUBMITTED",
-                                  "accepted",
-                                  1,
-                                  0,
-                                  "",
-                                  "intake.application.accepted.v1"};
-static const s_action S_RETURN = {ACT_RETURN,
-                                  INTAKE_RETURNED,
-                                  S_SUBMITTED_ONLY,
-                                  "SUBMITTED",
-                                  "returned",
-                                  1,
-                                  1,
-                                  "what the applicant must correct",
-                                  "intake.application.returned.v1"};
-static const s_action S_REJECT = {ACT_REJECT,
-                                  INTAKE_REJECTED,
-                                  S_SUBMITTED_ONLY,
-                                  "SUBMITTED",
-                                  "rejected",
-                                  1,
-                                  1,
-                                  "why the application is rejected",
-                                  "intake.application.rejected.v1"};
+/* The type of each transition's command, in the order of s_act_kind. */
+static const char *const S_ACTION_TYPES[] = {
+    "intake.application.submit.v1", "intake.application.withdraw.v1",
+    "intake.application.accept.v1", "intake.application.return.v1",
+    "intake.application.reject.v1", NULL,
+};
+
+/* The transitions, in the order of s_act_kind. */
+static const s_action S_ACTIONS[] = {
+    [ACT_SUBMIT] = {.kind = ACT_SUBMIT,
+                    .to = INTAKE_SUBMITTED,
+                    .from = S_EDITABLE,
+                    .from_text = "DRAFT or RETURNED",
+                    .verb = "submitted",
+                    .reason_purpose = "",
+                    .event = "intake.application.submitted.v1"},
+    [ACT_WITHDRAW] = {.kind = ACT_WITHDRAW,
+                      .to = INTAKE_WITHDRAWN,
+                      .from = S_UNDECIDED,
+                      .from_text = "DRAFT, SUBMITTED or RETURNED, before a decision",
+                      .verb = "withdrawn",
+                      .reason_purpose = "",
+                      .event = "intake.application.withdrawn.v1"},
+    [ACT_ACCEPT] = {.kind = ACT_ACCEPT,
+                    .to = INTAKE_ACCEPTED,
+                    .from = S_SUBMITTED_ONLY,
+                    .from_text = "SUBMITTED",
+                    .verb = "accepted",
+                    .staff = 1,
+                    .reason_purpose = "",
+                    .event = "intake.application.accepted.v1"},
+    [ACT_RETURN] = {.kind = ACT_RETURN,
+                    .to = INTAKE_RETURNED,
+                    .from = S_SUBMITTED_ONLY,
+                    .from_text = "SUBMITTED",
+                    .verb = "returned",
+                    .staff = 1,
+                    .reason_required = 1,
+                    .reason_purpose = "what the applicant must correct",
+                    .event = "intake.application.returned.v1"},
+    [ACT_REJECT] = {.kind = ACT_REJECT,
+                    .to = INTAKE_REJECTED,
+                    .from = S_SUBMITTED_ONLY,
+                    .from_text = "SUBMITTED",
+                    .verb = "rejected",
+                    .staff = 1,
+                    .reason_required = 1,
+                    .reason_purpose = "why the application is rejected",
+                    .event = "intake.application.rejected.v1"},
+};
 
 /* Everything a submission needs besides the window: content and documents. */
 static int s_check_complete(ccip_command *cmd, const Ccip__Intake__Application *app)
@@ -598,11 +582,12 @@ static int s_check_complete(ccip_command *cmd, const Ccip__Intake__Application *
         return rc;
     if (n == 0 && nmissing == 0)
         return 0;
-    return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "application %s cannot be submitted yet: %s%s%s%s%s", app->id,
-                       n ? problems : "", n && nmissing ? "; " : "",
-                       nmissing ? "required documents missing: " : "", nmissing ? missing : "",
-                       nmissing ? " (add them with intake.application.document.add.v1)" : "");
+    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                             "application %s cannot be submitted yet: %s%s%s%s%s", app->id,
+                             n ? problems : "", n && nmissing ? "; " : "",
+                             nmissing ? "required documents missing: " : "",
+                             nmissing ? missing : "",
+                             nmissing ? " (add them with intake.application.document.add.v1)" : "");
 }
 
 /* The facts of an application, as the accepted event carries them. */
@@ -640,7 +625,8 @@ int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__App
     ev.requested_fen = app->content->requested_fen;
     ev.submissions = app->submissions;
     ev.submitted_at_us = app->submitted_at_us;
-    return intake_emit(cmd, "intake.application.submitted.v1", "application", app->id, &ev.base);
+    return ccip_command_emit(cmd, "intake.application.submitted.v1", "application", app->id,
+                             &ev.base);
 }
 
 static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake__Application *app,
@@ -673,39 +659,44 @@ static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake
         ev.accepted_at_us = app->updated_at_us;
         ev.accepted_by = (char *)cmd->actor.id;
         ev.note = (char *)reason;
-        return intake_emit(cmd, act->event, "application", app->id, &ev.base);
+        return ccip_command_emit(cmd, act->event, "application", app->id, &ev.base);
     }
     Ccip__Intake__ApplicationTransitioned ev = CCIP__INTAKE__APPLICATION_TRANSITIONED__INIT;
     ev.application_id = app->id;
     ev.call_id = app->call_id;
     ev.kind = app->kind;
     ev.applicant_uscc = app->applicant_uscc;
-    ev.from_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
+    ev.from_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
         &ccip__intake__application_status__descriptor, from);
     ev.to_status = app->status;
     ev.reason = (char *)reason;
     ev.at_us = app->updated_at_us;
-    return intake_emit(cmd, act->event, "application", app->id, &ev.base);
+    return ccip_command_emit(cmd, act->event, "application", app->id, &ev.base);
 }
 
-static int s_act(ccip_command *cmd, const s_action *act,
-                 const Ccip__Intake__ApplicationActionRequest *rq, ccip_arena *a)
+static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__ApplicationActionRequest *rq = request;
+    int k = ccip_command_type_index(cmd, S_ACTION_TYPES);
+    if (k < 0)
+        return CCIP_REPLIED;
+    const s_action *act = &S_ACTIONS[k];
     char err[512];
     if (intake_validate_reason(rq->reason, act->reason_required, act->reason_purpose, err,
                                sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     intake_app_row row;
     int rc = intake_application_row(cmd, rq->application_id, 1, act->staff, &row);
     if (rc != 0)
         return rc;
     if (!s_in(row.status, act->from)) {
         if (strcmp(row.status, act->to) == 0)
-            return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "application %s is already %s; nothing to do", row.id, row.status);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "application %s is %s; it can be %s only while it is %s", row.id,
-                           row.status, act->verb, act->from_text);
+            return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                     "application %s is already %s; nothing to do", row.id,
+                                     row.status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "application %s is %s; it can be %s only while it is %s", row.id,
+                                 row.status, act->verb, act->from_text);
     }
     Ccip__Intake__Application *app = NULL;
     if ((rc = intake_application_load(cmd, row.id, a, &app)) != 0)
@@ -725,10 +716,11 @@ static int s_act(ccip_command *cmd, const s_action *act,
         if ((rc = intake_org_load(cmd, row.uscc, a, &org)) != 0)
             return rc;
         if (!org->verified)
-            return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                               "organisation %s (%s) is not verified yet; verify it with "
-                               "intake.organisation.verify.v1 before accepting its applications",
-                               org->uscc, intake_clip(org->name, 80, name));
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "organisation %s (%s) is not verified yet; verify it with "
+                "intake.organisation.verify.v1 before accepting its applications",
+                org->uscc, ccip_text_shown(org->name, 80, name, sizeof name));
     }
     const char *values[] = {row.id, act->to, row.status};
     PGresult *res = NULL;
@@ -737,8 +729,8 @@ static int s_act(ccip_command *cmd, const s_action *act,
     int changed = strcmp(PQcmdTuples(res), "1") == 0;
     PQclear(res);
     if (!changed) /* cannot happen under the row lock; be loud rather than wrong */
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL,
-                           "application %s changed status while being %s", row.id, act->verb);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "application %s changed status while being %s", row.id, act->verb);
     if ((rc = intake_history_append(cmd, row.id, row.status, act->to, rq->reason)) != 0)
         return rc;
     /* The reply and the event show the application as it is now. */
@@ -748,46 +740,12 @@ static int s_act(ccip_command *cmd, const s_action *act,
     s_redact(cmd, app);
     Ccip__Intake__ApplicationReply reply = CCIP__INTAKE__APPLICATION_REPLY__INIT;
     reply.application = app;
-    return intake_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_action_handler(ccip_command *cmd, const s_action *act)
+int intake_application_act(ccip_command *cmd)
 {
-    Ccip__Intake__ApplicationActionRequest *rq =
-        (Ccip__Intake__ApplicationActionRequest *)intake_unpack(
-            cmd, &ccip__intake__application_action_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_act(cmd, act, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
-}
-
-int intake_application_submit(ccip_command *cmd)
-{
-    return s_action_handler(cmd, &S_SUBMIT);
-}
-
-int intake_application_withdraw(ccip_command *cmd)
-{
-    return s_action_handler(cmd, &S_WITHDRAW);
-}
-
-int intake_application_accept(ccip_command *cmd)
-{
-    return s_action_handler(cmd, &S_ACCEPT);
-}
-
-int intake_application_return(ccip_command *cmd)
-{
-    return s_action_handler(cmd, &S_RETURN);
-}
-
-int intake_application_reject(ccip_command *cmd)
-{
-    return s_action_handler(cmd, &S_REJECT);
+    return ccip_command_run(cmd, &ccip__intake__application_action_request__descriptor, s_act);
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -809,37 +767,42 @@ static int s_get_tx(ccip_db *db, void *arg)
     st->cmd->status = CCIP__STATUS__OK;
     st->cmd->error[0] = '\0';
     if (!(st->a = ccip_arena_new())) {
-        intake_fail(st->cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        ccip_command_fail(st->cmd, CCIP__STATUS__INTERNAL, "out of memory");
         return 0;
     }
     intake_app_row row;
     int rc = intake_application_row(st->cmd, st->id, 0, 1, &row);
     if (rc == 0)
         rc = intake_application_load(st->cmd, row.id, st->a, &st->app);
-    return INTAKE_RC(rc);
+    /* A refusal (CCIP_REPLIED) ends the snapshot like a read: only a failed
+     * statement rolls back (and is retried). */
+    return rc == CCIP_REPLIED ? 0 : rc;
 }
 
-int intake_application_get(ccip_command *cmd)
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Intake__GetApplicationRequest *rq = (Ccip__Intake__GetApplicationRequest *)intake_unpack(
-        cmd, &ccip__intake__get_application_request__descriptor);
-    if (!rq)
-        return 0;
+    (void)a; /* each attempt of the snapshot has its own */
+    const Ccip__Intake__GetApplicationRequest *rq = request;
     s_get_state st = {.cmd = cmd, .id = rq->application_id};
     int rc = ccip_db_tx(cmd->db, CCIP_DB_REPEATABLE_READ, 3, s_get_tx, &st);
     if (rc == 0 && cmd->status == CCIP__STATUS__OK && st.app) {
         s_redact(cmd, st.app);
         Ccip__Intake__ApplicationReply reply = CCIP__INTAKE__APPLICATION_REPLY__INIT;
         reply.application = st.app;
-        intake_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     }
     ccip_arena_destroy(&st.a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
     return rc;
 }
 
-static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest *rq, ccip_arena *a)
+int intake_application_get(ccip_command *cmd)
 {
+    return ccip_command_run(cmd, &ccip__intake__get_application_request__descriptor, s_get);
+}
+
+static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Intake__ListApplicationsRequest *rq = request;
     char own[CCIP_USCC_LEN + 1], err[256];
     int rc = intake_actor_org(cmd, own);
     if (rc != 0)
@@ -848,20 +811,20 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest
     char shown[24];
     if (own[0]) {
         if (uscc[0] && strcmp(uscc, own) != 0)
-            return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                               "the caller acts for organisation %s and may not list the "
-                               "applications of organisation %s",
-                               own, intake_clip(uscc, 18, shown));
+            return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                     "the caller acts for organisation %s and may not list the "
+                                     "applications of organisation %s",
+                                     own, ccip_text_shown(uscc, 18, shown, sizeof shown));
         uscc = own;
     }
     if (rq->call_id[0] && intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     const char *status = "";
     if (rq->status) {
-        status = intake_enum_name(&ccip__intake__application_status__descriptor, (int)rq->status);
+        status = ccip_enum_name(&ccip__intake__application_status__descriptor, (int)rq->status);
         if (!status)
-            return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `status` has the unknown value %d", (int)rq->status);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "field `status` has the unknown value %d", (int)rq->status);
     }
     const char *values[] = {rq->call_id, uscc, status};
     PGresult *res = NULL;
@@ -874,41 +837,21 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListApplicationsRequest
     reply.applications = ccip_arena_alloc(a, (size_t)n * sizeof *reply.applications);
     int applicant = own[0] != '\0';
     for (int r = 0; reply.applications && r < n; r++) {
-        Ccip__Intake__ApplicationSummary *s = ccip_arena_alloc(a, sizeof *s);
+        Ccip__Intake__ApplicationSummary *s =
+            ccip_row_new(a, CCIP_MSG(intake, application_summary), res, r, 0,
+                         "id, call_id, kind, applicant_uscc, applicant_name, title");
         if (!s)
             break;
-        *s = (Ccip__Intake__ApplicationSummary)CCIP__INTAKE__APPLICATION_SUMMARY__INIT;
-        s->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-        s->call_id = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-        s->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
-                                                            PQgetvalue(res, r, 2));
-        s->applicant_uscc = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-        s->applicant_name = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        s->title = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
         if (!applicant)
-            s->status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
-                &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 6));
+            ccip_row_fill(&s->base, res, r, 6, "status, , requested_fen, updated_at_us", a);
         s->applicant_status = intake_view_status(PQgetvalue(res, r, 7));
-        s->requested_fen = intake_cell_i64(res, r, 8);
-        s->updated_at_us = intake_cell_i64(res, r, 9);
         reply.applications[reply.n_applications++] = s;
     }
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing applications");
-    return intake_reply(cmd, &reply.base);
+    return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
 int intake_application_list(ccip_command *cmd)
 {
-    Ccip__Intake__ListApplicationsRequest *rq =
-        (Ccip__Intake__ListApplicationsRequest *)intake_unpack(
-            cmd, &ccip__intake__list_applications_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_list(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__list_applications_request__descriptor, s_list);
 }

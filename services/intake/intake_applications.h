@@ -41,11 +41,10 @@
 /* Command handlers (see intake_def). */
 int intake_application_draft(ccip_command *cmd);
 int intake_application_update(ccip_command *cmd);
-int intake_application_submit(ccip_command *cmd);   /* emits intake.application.submitted.v1 */
-int intake_application_withdraw(ccip_command *cmd); /* emits intake.application.withdrawn.v1 */
-int intake_application_accept(ccip_command *cmd);   /* emits intake.application.accepted.v1 */
-int intake_application_return(ccip_command *cmd);   /* emits intake.application.returned.v1 */
-int intake_application_reject(ccip_command *cmd);   /* emits intake.application.rejected.v1 */
+/* intake.application.{submit,withdraw,accept,return,reject}.v1, told apart by
+ * the command's type; each emits intake.application.<submitted, withdrawn,
+ * accepted, returned, rejected>.v1. */
+int intake_application_act(ccip_command *cmd);
 int intake_application_get(ccip_command *cmd);
 
 /* Emits intake.application.submitted.v1 for app as it now stands (the
@@ -53,6 +52,15 @@ int intake_application_get(ccip_command *cmd);
  * ccip_db_rc. */
 int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app);
 int intake_application_list(ccip_command *cmd);
+
+/* For a draft or a filing: the caller's organisation into uscc, after
+ * checking that applicant_uscc (when given) is that organisation and that
+ * call_id is an id. `doing` names the command in the refusal ("draft",
+ * "file"). Returns 0, or CCIP_REPLIED (INVALID_ARGUMENT, PERMISSION_DENIED
+ * "the caller acts for organisation ... and may not draft an application for
+ * organisation ..."). */
+int intake_application_applicant(ccip_command *cmd, const char *applicant_uscc, const char *call_id,
+                                 const char *doing, char uscc[CCIP_USCC_LEN + 1]);
 
 /* The row of an application that decides what may be done with it. */
 typedef struct {
@@ -66,37 +74,37 @@ typedef struct {
  * FOR UPDATE when `lock` is set (inside the command's transaction), and
  * checks that the caller may act on it: the owner organisation's applicant
  * always, staff and services when `staff_may` is set. Returns 0,
- * INTAKE_REPLIED (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED) or a
+ * CCIP_REPLIED (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED) or a
  * ccip_db_rc. */
 int intake_application_row(ccip_command *cmd, const char *id, int lock, int staff_may,
                            intake_app_row *row);
 
 /* Checks that the application may be changed by its applicant (DRAFT or
  * RETURNED); `doing` completes "... cannot be <doing>". Returns 0 or
- * INTAKE_REPLIED with FAILED_PRECONDITION. */
+ * CCIP_REPLIED with FAILED_PRECONDITION. */
 int intake_application_editable(ccip_command *cmd, const intake_app_row *row, const char *doing);
 
 /* Checks content for `call` (intake_validate_content) and resolves its
  * district: the one given, or the organisation's; writes the district code
- * into district. Returns 0 or INTAKE_REPLIED with INVALID_ARGUMENT. */
+ * into district. Returns 0 or CCIP_REPLIED with INVALID_ARGUMENT. */
 int intake_application_check_content(ccip_command *cmd, const Ccip__Intake__ApplicationContent *c,
                                      const Ccip__Intake__Call *call,
                                      const Ccip__Intake__Organisation *org, char district[8]);
 
 /* Checks that the organisation may apply to the call (its type is
- * eligible). Returns 0 or INTAKE_REPLIED with FAILED_PRECONDITION. */
+ * eligible). Returns 0 or CCIP_REPLIED with FAILED_PRECONDITION. */
 int intake_application_check_eligible(ccip_command *cmd, const Ccip__Intake__Call *call,
                                       const Ccip__Intake__Organisation *org);
 
 /* Loads the whole application: content, facts, documents, history and
- * applicant view, allocated from a. Returns 0, INTAKE_REPLIED (NOT_FOUND,
+ * applicant view, allocated from a. Returns 0, CCIP_REPLIED (NOT_FOUND,
  * out of memory) or a ccip_db_rc. */
 int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
                             Ccip__Intake__Application **out);
 
 /* Loads application id and replies with it as the caller may see it
  * (applicants without the internal status and history). Returns 0,
- * INTAKE_REPLIED or a ccip_db_rc. */
+ * CCIP_REPLIED or a ccip_db_rc. */
 int intake_application_reply(ccip_command *cmd, const char *id, ccip_arena *a);
 
 #endif

@@ -34,7 +34,7 @@ static const ccip_db_stmt S_INSERT = {
     "intake_call_insert",
     "INSERT INTO call (id, kind, year, title, opens_at, closes_at, required_documents, "
     "eligible_types, fund_programme_code, max_request_fen, opened_by) "
-    "VALUES ($1, $2, $3::integer, $4, " INTAKE_SQL_TS("$5") ", " INTAKE_SQL_TS(
+    "VALUES ($1, $2, $3::integer, $4, " CCIP_SQL_TS("$5") ", " CCIP_SQL_TS(
         "$6") ", string_to_array($7, ','), string_to_array($8, ','), $9, $10::bigint, $11)"};
 
 static const ccip_db_stmt S_GET = {"intake_call_get",
@@ -66,7 +66,7 @@ static const ccip_db_stmt S_LIST = {
 
 static const ccip_db_stmt S_WINDOW = {
     "intake_call_window",
-    "SELECT title, " INTAKE_SQL_US("opens_at") ", " INTAKE_SQL_US("closes_at") ", " INTAKE_SQL_US(
+    "SELECT title, " CCIP_SQL_US("opens_at") ", " CCIP_SQL_US("closes_at") ", " CCIP_SQL_US(
         "closed_at") ", now() < opens_at, now() >= closes_at, close_reason "
                      "FROM call WHERE id = $1::uuid"};
 
@@ -94,17 +94,12 @@ static char **s_split(ccip_arena *a, const char *s, size_t *n)
 
 Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0, ccip_arena *a)
 {
-    Ccip__Intake__Call *c = ccip_arena_alloc(a, sizeof *c);
+    Ccip__Intake__Call *c = ccip_row_new(a, CCIP_MSG(intake, call), res, row, col0 + C_ID,
+                                         "id, kind, year, title, opens_at_us, closes_at_us, , , "
+                                         "fund_programme_code, max_request_fen, closed_at_us, "
+                                         "close_reason, opened_by, opened_at_us, accepting");
     if (!c)
         return NULL;
-    *c = (Ccip__Intake__Call)CCIP__INTAKE__CALL__INIT;
-    c->id = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_ID));
-    c->kind = (Ccip__Intake__CallKind)intake_enum_value(&ccip__intake__call_kind__descriptor,
-                                                        PQgetvalue(res, row, col0 + C_KIND));
-    c->year = (int32_t)intake_cell_i64(res, row, col0 + C_YEAR);
-    c->title = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_TITLE));
-    c->opens_at_us = intake_cell_i64(res, row, col0 + C_OPENS);
-    c->closes_at_us = intake_cell_i64(res, row, col0 + C_CLOSES);
     c->required_documents =
         s_split(a, PQgetvalue(res, row, col0 + C_DOCS), &c->n_required_documents);
     size_t ntypes = 0;
@@ -113,16 +108,9 @@ Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0,
         c->eligible_types = ccip_arena_alloc(a, ntypes * sizeof *c->eligible_types);
         for (size_t i = 0; c->eligible_types && i < ntypes; i++)
             c->eligible_types[c->n_eligible_types++] =
-                (Ccip__Intake__OrganisationType)intake_enum_value(
+                (Ccip__Intake__OrganisationType)ccip_enum_value(
                     &ccip__intake__organisation_type__descriptor, types[i]);
     }
-    c->fund_programme_code = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_FUND));
-    c->max_request_fen = intake_cell_i64(res, row, col0 + C_MAX_FEN);
-    c->closed_at_us = intake_cell_i64(res, row, col0 + C_CLOSED);
-    c->close_reason = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_CLOSE_REASON));
-    c->opened_by = ccip_arena_strdup(a, PQgetvalue(res, row, col0 + C_OPENED_BY));
-    c->opened_at_us = intake_cell_i64(res, row, col0 + C_OPENED_AT);
-    c->accepting = strcmp(PQgetvalue(res, row, col0 + C_ACCEPTING), "t") == 0;
     return ccip_arena_failed(a) ? NULL : c;
 }
 
@@ -131,18 +119,14 @@ int intake_call_load(ccip_command *cmd, const char *id, int lock, ccip_arena *a,
 {
     *out = NULL;
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, lock ? &S_GET_LOCK : &S_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, lock ? &S_GET_LOCK : &S_GET, 1, &id, &res,
+                              "there is no call %s; list the calls with intake.call.list.v1", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                           "there is no call %s; list the calls with intake.call.list.v1", id);
-    }
     *out = intake_call_from_row(res, 0, 0, a);
     PQclear(res);
     if (!*out)
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading call %s", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading call %s", id);
     return 0;
 }
 
@@ -150,32 +134,34 @@ int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, i
                             int after)
 {
     char title[84], reason[204], when[CCIP_TIME_STRLEN + 1] = "";
-    intake_clip(call->title, 80, title);
-    intake_clip(call->close_reason, 200, reason);
+    ccip_text_shown(call->title, 80, title, sizeof title);
+    ccip_text_shown(call->close_reason, 200, reason, sizeof reason);
     /* Closed before its window ended: staff did it, and say why. A call
      * closed at or after the end of its window (by intake itself, or late
      * by staff) reads as the window's end. */
     if (call->closed_at_us && call->closed_at_us < call->closes_at_us) {
-        intake_time_text(call->closed_at_us, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%s\" (%s) was closed by staff at %s UTC%s%s%s; it no "
-                           "longer accepts submissions",
-                           title, call->id, when, reason[0] ? " (" : "", reason,
-                           reason[0] ? ")" : "");
+        ccip_time_text(call->closed_at_us, when, sizeof when);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "call \"%s\" (%s) was closed by staff at %s UTC%s%s%s; it no "
+                                 "longer accepts submissions",
+                                 title, call->id, when, reason[0] ? " (" : "", reason,
+                                 reason[0] ? ")" : "");
     }
     if (before) {
-        intake_time_text(call->opens_at_us, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%s\" (%s) opens for submissions at %s UTC; submit then (the "
-                           "draft is kept meanwhile)",
-                           title, call->id, when);
+        ccip_time_text(call->opens_at_us, when, sizeof when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "call \"%s\" (%s) opens for submissions at %s UTC; submit then (the "
+            "draft is kept meanwhile)",
+            title, call->id, when);
     }
     if (after || call->closed_at_us) {
-        intake_time_text(call->closes_at_us, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call \"%s\" (%s) closed for submissions at %s UTC; submissions are "
-                           "not accepted after the close",
-                           title, call->id, when);
+        ccip_time_text(call->closes_at_us, when, sizeof when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "call \"%s\" (%s) closed for submissions at %s UTC; submissions are "
+            "not accepted after the close",
+            title, call->id, when);
     }
     return 0;
 }
@@ -183,19 +169,15 @@ int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, i
 int intake_call_check_window(ccip_command *cmd, const char *id)
 {
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_WINDOW, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ccip_command_row(cmd, &S_WINDOW, 1, &id, &res, "there is no call %s", id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no call %s", id);
-    }
     Ccip__Intake__Call call = CCIP__INTAKE__CALL__INIT;
     call.id = (char *)id;
     call.title = PQgetvalue(res, 0, 0);
-    call.opens_at_us = intake_cell_i64(res, 0, 1);
-    call.closes_at_us = intake_cell_i64(res, 0, 2);
-    call.closed_at_us = intake_cell_i64(res, 0, 3); /* NULL (not closed) reads 0 */
+    call.opens_at_us = ccip_db_cell_i64(res, 0, 1);
+    call.closes_at_us = ccip_db_cell_i64(res, 0, 2);
+    call.closed_at_us = ccip_db_cell_i64(res, 0, 3); /* NULL (not closed) reads 0 */
     call.close_reason = PQgetvalue(res, 0, 6);
     rc = intake_call_window_fail(cmd, &call, strcmp(PQgetvalue(res, 0, 4), "t") == 0,
                                  strcmp(PQgetvalue(res, 0, 5), "t") == 0);
@@ -217,17 +199,18 @@ static int s_reply_call(ccip_command *cmd, Ccip__Intake__Call *call)
 {
     Ccip__Intake__CallReply reply = CCIP__INTAKE__CALL_REPLY__INIT;
     reply.call = call;
-    return intake_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_open(ccip_command *cmd, const Ccip__Intake__OpenCallRequest *rq, ccip_arena *a)
+static int s_open(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__OpenCallRequest *rq = request;
     char err[512];
     if (intake_validate_open_call(rq, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     char id[CCIP_UUID_STRLEN + 1];
     if (ccip_uuid_v7(id) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
     char docs[INTAKE_REQUIRED_DOCS_MAX * (INTAKE_CODE_MAX + 1) + 1];
     s_join(docs, sizeof docs, rq->required_documents, rq->n_required_documents);
     char types[256] = "";
@@ -235,15 +218,15 @@ static int s_open(ccip_command *cmd, const Ccip__Intake__OpenCallRequest *rq, cc
     for (size_t i = 0; i < rq->n_eligible_types; i++)
         used += (size_t)snprintf(types + used, used < sizeof types ? sizeof types - used : 0,
                                  "%s%s", i ? "," : "",
-                                 intake_enum_name(&ccip__intake__organisation_type__descriptor,
-                                                  (int)rq->eligible_types[i]));
+                                 ccip_enum_name(&ccip__intake__organisation_type__descriptor,
+                                                (int)rq->eligible_types[i]));
     char year[16], opens[24], closes[24], max_fen[24];
     snprintf(year, sizeof year, "%d", rq->year);
     snprintf(opens, sizeof opens, "%" PRId64, rq->opens_at_us);
     snprintf(closes, sizeof closes, "%" PRId64, rq->closes_at_us);
     snprintf(max_fen, sizeof max_fen, "%" PRId64, rq->max_request_fen);
     const char *values[] = {id,
-                            intake_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind),
+                            ccip_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind),
                             year,
                             rq->title,
                             opens,
@@ -261,40 +244,33 @@ static int s_open(ccip_command *cmd, const Ccip__Intake__OpenCallRequest *rq, cc
         return rc;
     Ccip__Intake__CallOpened ev = CCIP__INTAKE__CALL_OPENED__INIT;
     ev.call = call;
-    if ((rc = intake_emit(cmd, "intake.call.opened.v1", "call", id, &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "intake.call.opened.v1", "call", id, &ev.base)) != 0)
         return rc;
     return s_reply_call(cmd, call);
 }
 
 int intake_call_open(ccip_command *cmd)
 {
-    Ccip__Intake__OpenCallRequest *rq = (Ccip__Intake__OpenCallRequest *)intake_unpack(
-        cmd, &ccip__intake__open_call_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_open(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__open_call_request__descriptor, s_open);
 }
 
-static int s_close(ccip_command *cmd, const Ccip__Intake__CloseCallRequest *rq, ccip_arena *a)
+static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__CloseCallRequest *rq = request;
     char err[512];
     if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0 ||
         intake_validate_reason(rq->reason, 0, "", err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     Ccip__Intake__Call *call = NULL;
     int rc = intake_call_load(cmd, rq->call_id, 1, a, &call);
     if (rc != 0)
         return rc;
     if (call->closed_at_us) {
         char when[CCIP_TIME_STRLEN + 1];
-        intake_time_text(call->closed_at_us, when, sizeof when);
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "call %s was already closed at %s UTC; nothing to do", rq->call_id,
-                           when);
+        ccip_time_text(call->closed_at_us, when, sizeof when);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "call %s was already closed at %s UTC; nothing to do", rq->call_id,
+                                 when);
     }
     const char *values[] = {rq->call_id, cmd->actor.id, rq->reason};
     if ((rc = ccip_db_exec(cmd->db, &S_CLOSE, 3, values, NULL, NULL, NULL)) != CCIP_DB_OK)
@@ -305,31 +281,19 @@ static int s_close(ccip_command *cmd, const Ccip__Intake__CloseCallRequest *rq, 
     ev.call_id = call->id;
     ev.closed_at_us = call->closed_at_us;
     ev.reason = call->close_reason;
-    if ((rc = intake_emit(cmd, "intake.call.closed.v1", "call", call->id, &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "intake.call.closed.v1", "call", call->id, &ev.base)) != 0)
         return rc;
     return s_reply_call(cmd, call);
 }
 
 int intake_call_close(ccip_command *cmd)
 {
-    Ccip__Intake__CloseCallRequest *rq = (Ccip__Intake__CloseCallRequest *)intake_unpack(
-        cmd, &ccip__intake__close_call_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_close(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__close_call_request__descriptor, s_close);
 }
 
-int intake_call_close_due(ccip_command *cmd)
+static int s_close_due(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Intake__CloseDueRequest *rq = (Ccip__Intake__CloseDueRequest *)intake_unpack(
-        cmd, &ccip__intake__close_due_request__descriptor);
-    if (!rq)
-        return 0;
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
+    (void)request; /* a CloseDueRequest has no fields */
     static const char reason[] = "the submission window ended";
     const char *values[] = {cmd->actor.id, reason};
     PGresult *res = NULL;
@@ -337,55 +301,59 @@ int intake_call_close_due(ccip_command *cmd)
     if (rc != CCIP_DB_OK)
         return rc;
     int n = PQntuples(res);
-    char **ids = calloc((size_t)n + 1, sizeof *ids);
+    char **ids = ccip_arena_alloc(a, ((size_t)n + 1) * sizeof *ids);
     if (!ids) {
         PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory closing calls");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory closing calls");
     }
     for (int i = 0; rc == 0 && i < n; i++) {
         Ccip__Intake__CallClosed ev = CCIP__INTAKE__CALL_CLOSED__INIT;
         ev.call_id = ids[i] = PQgetvalue(res, i, 0);
-        ev.closed_at_us = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        ev.closed_at_us = ccip_db_cell_i64(res, i, 1);
         ev.reason = (char *)reason;
-        rc = intake_emit(cmd, "intake.call.closed.v1", "call", ev.call_id, &ev.base);
+        rc = ccip_command_emit(cmd, "intake.call.closed.v1", "call", ev.call_id, &ev.base);
     }
     if (rc == 0) {
         Ccip__Intake__CloseDueReply reply = CCIP__INTAKE__CLOSE_DUE_REPLY__INIT;
         reply.closed_call_ids = ids;
         reply.n_closed_call_ids = (size_t)n;
-        rc = intake_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     }
-    free(ids);
     PQclear(res);
-    return INTAKE_RC(rc);
+    return rc;
+}
+
+int intake_call_close_due(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__intake__close_due_request__descriptor, s_close_due);
+}
+
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    const Ccip__Intake__GetCallRequest *rq = request;
+    char err[256];
+    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    Ccip__Intake__Call *call = NULL;
+    int rc = intake_call_load(cmd, rq->call_id, 0, a, &call);
+    if (rc)
+        return rc;
+    return s_reply_call(cmd, call);
 }
 
 int intake_call_get(ccip_command *cmd)
 {
-    Ccip__Intake__GetCallRequest *rq = (Ccip__Intake__GetCallRequest *)intake_unpack(
-        cmd, &ccip__intake__get_call_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    char err[256];
-    int rc;
-    Ccip__Intake__Call *call = NULL;
-    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
-        rc = intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    else if ((rc = intake_call_load(cmd, rq->call_id, 0, a, &call)) == 0)
-        rc = s_reply_call(cmd, call);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__get_call_request__descriptor, s_get);
 }
 
-static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, ccip_arena *a)
+static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__ListCallsRequest *rq = request;
     const char *kind = "";
     if (rq->kind != CCIP__INTAKE__CALL_KIND__CALL_KIND_UNSPECIFIED) {
-        kind = intake_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
+        kind = ccip_enum_name(&ccip__intake__call_kind__descriptor, (int)rq->kind);
         if (!kind)
-            return intake_fail(
+            return ccip_command_fail(
                 cmd, CCIP__STATUS__INVALID_ARGUMENT,
                 "field `kind` has the unknown value %d; give CLUSTER_IDENTIFICATION, "
                 "TALENT_BASE_IDENTIFICATION, SPECIAL_FUND_PROJECT or leave it unset",
@@ -410,20 +378,10 @@ static int s_list(ccip_command *cmd, const Ccip__Intake__ListCallsRequest *rq, c
         reply.calls[reply.n_calls++] = c;
     }
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory listing calls");
-    return intake_reply(cmd, &reply.base);
+    return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
 int intake_call_list(ccip_command *cmd)
 {
-    Ccip__Intake__ListCallsRequest *rq = (Ccip__Intake__ListCallsRequest *)intake_unpack(
-        cmd, &ccip__intake__list_calls_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_list(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__list_calls_request__descriptor, s_list);
 }

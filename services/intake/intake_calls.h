@@ -27,7 +27,7 @@ int intake_call_list(ccip_command *cmd); /* intake.call.list.v1 */
 
 /* Loads call `id` (a valid UUID) into *out, allocated from a. lock = 1
  * locks the row FOR UPDATE (inside the command's transaction). Returns 0,
- * INTAKE_REPLIED with NOT_FOUND, or a ccip_db_rc. */
+ * CCIP_REPLIED with NOT_FOUND, or a ccip_db_rc. */
 int intake_call_load(ccip_command *cmd, const char *id, int lock, ccip_arena *a,
                      Ccip__Intake__Call **out);
 
@@ -51,13 +51,13 @@ Ccip__Intake__Call *intake_call_from_row(const PGresult *res, int row, int col0,
 
 /* Checks that `call` accepts submissions, given whether the database's now()
  * is before it opens (`before`) or at or after its close (`after`); a call
- * closed by staff has closed_at_us set. Returns 0, or INTAKE_REPLIED with
+ * closed by staff has closed_at_us set. Returns 0, or CCIP_REPLIED with
  * FAILED_PRECONDITION saying when the call opens or when it closed (UTC). */
 int intake_call_window_fail(ccip_command *cmd, const Ccip__Intake__Call *call, int before,
                             int after);
 
 /* Checks that call `id` accepts submissions now (database time). Returns 0,
- * INTAKE_REPLIED with FAILED_PRECONDITION saying when the call opens or when
+ * CCIP_REPLIED with FAILED_PRECONDITION saying when the call opens or when
  * it closed (UTC), or a ccip_db_rc. */
 int intake_call_check_window(ccip_command *cmd, const char *id);
 

@@ -52,19 +52,8 @@ static const ccip_db_stmt S_MISSING = {
 
 static Ccip__Intake__Document *s_row(const PGresult *res, int r, ccip_arena *a)
 {
-    Ccip__Intake__Document *d = ccip_arena_alloc(a, sizeof *d);
-    if (!d)
-        return NULL;
-    *d = (Ccip__Intake__Document)CCIP__INTAKE__DOCUMENT__INIT;
-    d->id = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
-    d->doc_type = ccip_arena_strdup(a, PQgetvalue(res, r, 1));
-    d->name = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-    d->media_type = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-    d->size = intake_cell_i64(res, r, 4);
-    d->sha256 = ccip_arena_strdup(a, PQgetvalue(res, r, 5));
-    d->added_at_us = intake_cell_i64(res, r, 6);
-    d->added_by = ccip_arena_strdup(a, PQgetvalue(res, r, 7));
-    return d;
+    return ccip_row_new(a, CCIP_MSG(intake, document), res, r, 0,
+                        "id, doc_type, name, media_type, size, sha256, added_at_us, added_by");
 }
 
 int intake_documents_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
@@ -86,7 +75,8 @@ int intake_documents_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
     }
     PQclear(res);
     if (ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the documents");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "out of memory reading the documents");
     *out = list;
     return 0;
 }
@@ -103,19 +93,20 @@ int intake_documents_missing(ccip_command *cmd, const char *app_id, const char *
         return rc;
     if (PQntuples(res) == 1) {
         snprintf(out, len, "%s", PQgetvalue(res, 0, 0));
-        *n = (int)intake_cell_i64(res, 0, 1);
+        *n = (int)ccip_db_cell_i64(res, 0, 1);
     }
     PQclear(res);
     return 0;
 }
 
-static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, ccip_arena *a)
+static int s_add(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__AddDocumentRequest *rq = request;
     char err[512];
     int from_cap = 0;
     int64_t max = intake_max_document_bytes(cmd, &from_cap);
     if (intake_validate_document(rq, max, from_cap, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     intake_app_row row;
     int rc = intake_application_row(cmd, rq->application_id, 1, 0, &row);
     if (rc != 0 || (rc = intake_application_editable(cmd, &row, "given documents")) != 0)
@@ -124,16 +115,16 @@ static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, 
     const char *app_id = row.id;
     if ((rc = ccip_db_exec(cmd->db, &S_COUNT, 1, &app_id, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
-    int64_t count = intake_cell_i64(res, 0, 0);
+    int64_t count = ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
     if (count >= INTAKE_DOCUMENTS_MAX)
-        return intake_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "application %s already carries %d documents, the most one may; "
-                           "remove one (or combine files) before adding another",
-                           row.id, INTAKE_DOCUMENTS_MAX);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "application %s already carries %d documents, the most one may; "
+                                 "remove one (or combine files) before adding another",
+                                 row.id, INTAKE_DOCUMENTS_MAX);
     char id[CCIP_UUID_STRLEN + 1];
     if (ccip_uuid_v7(id) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
     const char *values[] = {id,           row.id,   (const char *)rq->content.data,
                             rq->doc_type, rq->name, rq->media_type,
                             cmd->actor.id};
@@ -141,10 +132,10 @@ static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, 
     int formats[] = {0, 0, 1, 0, 0, 0, 0};
     rc = ccip_db_exec(cmd->db, &S_ADD, 7, values, lengths, formats, &res);
     if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(cmd->db), "23505") == 0)
-        return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                           "application %s already carries this content (same SHA-256) as a "
-                           "document of type %s; nothing was added",
-                           row.id, rq->doc_type);
+        return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
+                                 "application %s already carries this content (same SHA-256) as a "
+                                 "document of type %s; nothing was added",
+                                 row.id, rq->doc_type);
     if (rc != CCIP_DB_OK)
         return rc;
     int dedup = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -157,32 +148,26 @@ static int s_add(ccip_command *cmd, const Ccip__Intake__AddDocumentRequest *rq, 
     reply.deduplicated = dedup;
     PQclear(res);
     if (!reply.document || ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "could not read back document %s", id);
-    return intake_reply(cmd, &reply.base);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read back document %s",
+                                 id);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int intake_document_add(ccip_command *cmd)
 {
-    Ccip__Intake__AddDocumentRequest *rq = (Ccip__Intake__AddDocumentRequest *)intake_unpack(
-        cmd, &ccip__intake__add_document_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_add(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__add_document_request__descriptor, s_add);
 }
 
-static int s_remove(ccip_command *cmd, const Ccip__Intake__RemoveDocumentRequest *rq, ccip_arena *a)
+static int s_remove(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__RemoveDocumentRequest *rq = request;
     char err[256];
     intake_app_row row;
     int rc = intake_application_row(cmd, rq->application_id, 1, 0, &row);
     if (rc != 0 || (rc = intake_application_editable(cmd, &row, "changed")) != 0)
         return rc;
     if (intake_validate_uuid("document_id", rq->document_id, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     const char *values[] = {rq->document_id, row.id};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_REMOVE, 2, values, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -190,8 +175,8 @@ static int s_remove(ccip_command *cmd, const Ccip__Intake__RemoveDocumentRequest
     int removed = PQntuples(res) == 1;
     PQclear(res);
     if (!removed)
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "application %s has no document %s",
-                           row.id, rq->document_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "application %s has no document %s",
+                                 row.id, rq->document_id);
     /* The content stays in blob: other applications may carry it, and it
      * is what was once submitted. */
     return intake_application_reply(cmd, row.id, a);
@@ -199,35 +184,24 @@ static int s_remove(ccip_command *cmd, const Ccip__Intake__RemoveDocumentRequest
 
 int intake_document_remove(ccip_command *cmd)
 {
-    Ccip__Intake__RemoveDocumentRequest *rq = (Ccip__Intake__RemoveDocumentRequest *)intake_unpack(
-        cmd, &ccip__intake__remove_document_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_remove(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__remove_document_request__descriptor, s_remove);
 }
 
-static int s_get(ccip_command *cmd, const Ccip__Intake__GetDocumentRequest *rq, ccip_arena *a)
+static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    const Ccip__Intake__GetDocumentRequest *rq = request;
     char err[256];
     intake_app_row row;
     int rc = intake_application_row(cmd, rq->application_id, 0, 1, &row);
     if (rc != 0)
         return rc;
     if (intake_validate_uuid("document_id", rq->document_id, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     const char *values[] = {rq->document_id, row.id};
     PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, &S_CONTENT, 2, values, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_command_row(cmd, &S_CONTENT, 2, values, &res,
+                               "application %s has no document %s", row.id, rq->document_id)) != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND, "application %s has no document %s",
-                           row.id, rq->document_id);
-    }
     Ccip__Intake__DocumentContentReply reply = CCIP__INTAKE__DOCUMENT_CONTENT_REPLY__INIT;
     reply.document = s_row(res, 0, a);
     size_t n = 0;
@@ -235,25 +209,17 @@ static int s_get(ccip_command *cmd, const Ccip__Intake__GetDocumentRequest *rq, 
     PQclear(res);
     if (!reply.document || !content || ccip_arena_failed(a)) {
         PQfreemem(content);
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading document %s",
-                           rq->document_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading document %s",
+                                 rq->document_id);
     }
     reply.content.data = content;
     reply.content.len = n;
-    rc = intake_reply(cmd, &reply.base);
+    rc = ccip_command_reply(cmd, &reply.base);
     PQfreemem(content);
     return rc;
 }
 
 int intake_document_get(ccip_command *cmd)
 {
-    Ccip__Intake__GetDocumentRequest *rq = (Ccip__Intake__GetDocumentRequest *)intake_unpack(
-        cmd, &ccip__intake__get_document_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = s_get(cmd, rq, a);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return INTAKE_RC(rc);
+    return ccip_command_run(cmd, &ccip__intake__get_document_request__descriptor, s_get);
 }

@@ -18,7 +18,7 @@ int intake_document_remove(ccip_command *cmd); /* intake.application.document.re
 int intake_document_get(ccip_command *cmd);    /* intake.document.get.v1: with content */
 
 /* Loads the documents of application app_id, oldest first, into *out (n
- * entries) allocated from a. Returns 0, INTAKE_REPLIED (out of memory) or a
+ * entries) allocated from a. Returns 0, CCIP_REPLIED (out of memory) or a
  * ccip_db_rc. */
 int intake_documents_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
                           Ccip__Intake__Document ***out, size_t *n);

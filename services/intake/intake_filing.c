@@ -116,24 +116,16 @@ static int s_check_request(s_filing *f)
 {
     ccip_command *cmd = f->cmd;
     const Ccip__Intake__FileApplicationRequest *rq = f->rq;
-    char own[CCIP_USCC_LEN + 1], err[512], shown[24];
-    int rc = intake_actor_org(cmd, own);
+    char err[512];
+    int rc = intake_application_applicant(cmd, rq->applicant_uscc, rq->call_id, "file", f->uscc);
     if (rc != 0)
         return rc;
-    const char *uscc = rq->applicant_uscc[0] ? rq->applicant_uscc : own;
-    if (intake_validate_uuid("call_id", rq->call_id, err, sizeof err) < 0)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    if (!own[0] || strcmp(uscc, own) != 0)
-        return intake_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "the caller acts for organisation %s and may not file an application "
-                           "for organisation %s",
-                           own[0] ? own : "(none)", intake_clip(uscc, 18, shown));
-    memcpy(f->uscc, own, sizeof f->uscc);
     if (rq->n_documents > INTAKE_DOCUMENTS_MAX)
-        return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `documents` holds %zu documents; an application may carry at "
-                           "most %d (combine files)",
-                           rq->n_documents, INTAKE_DOCUMENTS_MAX);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `documents` holds %zu documents; an application may carry at "
+            "most %d (combine files)",
+            rq->n_documents, INTAKE_DOCUMENTS_MAX);
     int from_cap = 0;
     int64_t max = intake_max_document_bytes(cmd, &from_cap);
     for (size_t i = 0; i < rq->n_documents; i++) {
@@ -145,15 +137,17 @@ static int s_check_request(s_filing *f)
         as_add.media_type = u->media_type;
         as_add.content = u->content;
         if (intake_validate_document(&as_add, max, from_cap, err, sizeof err) < 0)
-            return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "documents[%zu]: %s", i, err);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "documents[%zu]: %s", i,
+                                     err);
         for (size_t k = 0; k < i; k++) {
             const Ccip__Intake__DocumentUpload *e = rq->documents[k];
             if (strcmp(e->doc_type, u->doc_type) == 0 && e->content.len == u->content.len &&
                 memcmp(e->content.data, u->content.data, u->content.len) == 0)
-                return intake_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                   "documents[%zu] and documents[%zu] carry the same content as "
-                                   "type %s; send it once",
-                                   k, i, u->doc_type);
+                return ccip_command_fail(
+                    cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                    "documents[%zu] and documents[%zu] carry the same content as "
+                    "type %s; send it once",
+                    k, i, u->doc_type);
         }
     }
     return 0;
@@ -185,11 +179,11 @@ static int s_check_complete(s_filing *f)
     }
     if (n == 0 && nmissing == 0)
         return 0;
-    return intake_fail(f->cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the application cannot be filed for call %s: %s%s%s%s%s", f->call->id,
-                       n ? problems : "", n && nmissing ? "; " : "",
-                       nmissing ? "required documents missing: " : "", nmissing ? missing : "",
-                       nmissing ? " (send them in field `documents`)" : "");
+    return ccip_command_fail(
+        f->cmd, CCIP__STATUS__FAILED_PRECONDITION,
+        "the application cannot be filed for call %s: %s%s%s%s%s", f->call->id, n ? problems : "",
+        n && nmissing ? "; " : "", nmissing ? "required documents missing: " : "",
+        nmissing ? missing : "", nmissing ? " (send them in field `documents`)" : "");
 }
 
 /* ---- checks against what is stored ---------------------------------------------- */
@@ -201,39 +195,40 @@ static int s_check_stored(s_filing *all, size_t i, const PGresult *res, int r, c
     s_filing *f = &all[i];
     ccip_command *cmd = f->cmd;
     if (PQgetisnull(res, r, R_CALL))
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                           "there is no call %s; list the calls with intake.call.list.v1",
-                           f->rq->call_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                 "there is no call %s; list the calls with intake.call.list.v1",
+                                 f->rq->call_id);
     if (PQgetisnull(res, r, R_ORG))
-        return intake_fail(cmd, CCIP__STATUS__NOT_FOUND,
-                           "organisation %s is not registered; register it with "
-                           "intake.organisation.register.v1 first",
-                           f->uscc);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                 "organisation %s is not registered; register it with "
+                                 "intake.organisation.register.v1 first",
+                                 f->uscc);
     if (!(f->call = intake_call_from_row(res, r, R_CALL, a)) ||
         !(f->org = intake_org_from_row(res, r, R_ORG, a)))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading call %s",
-                           f->rq->call_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading call %s",
+                                 f->rq->call_id);
     int rc;
     if ((rc = intake_application_check_content(cmd, f->rq->content, f->call, f->org,
                                                f->district)) != 0 ||
         (rc = intake_application_check_eligible(cmd, f->call, f->org)) != 0)
         return rc;
     if (!PQgetisnull(res, r, R_LIVE_ID))
-        return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                           "organisation %s already has a live application for call %s: %s (%s); "
-                           "continue that one, or withdraw it before filing another",
-                           f->uscc, f->call->id, PQgetvalue(res, r, R_LIVE_ID),
-                           PQgetvalue(res, r, R_LIVE_STATUS));
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__ALREADY_EXISTS,
+            "organisation %s already has a live application for call %s: %s (%s); "
+            "continue that one, or withdraw it before filing another",
+            f->uscc, f->call->id, PQgetvalue(res, r, R_LIVE_ID), PQgetvalue(res, r, R_LIVE_STATUS));
     /* One filed by an earlier command of this batch is live too, though
      * the read above could not see it. */
     for (size_t k = 0; k < i; k++)
         if (all[k].ok && strcmp(all[k].uscc, f->uscc) == 0 &&
             strcmp(all[k].call->id, f->call->id) == 0)
-            return intake_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                               "organisation %s already has a live application for call %s: %s "
-                               "(SUBMITTED); continue that one, or withdraw it before filing "
-                               "another",
-                               f->uscc, f->call->id, all[k].id);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__ALREADY_EXISTS,
+                "organisation %s already has a live application for call %s: %s "
+                "(SUBMITTED); continue that one, or withdraw it before filing "
+                "another",
+                f->uscc, f->call->id, all[k].id);
     if ((rc = intake_call_window_fail(cmd, f->call, strcmp(PQgetvalue(res, r, R_BEFORE), "t") == 0,
                                       strcmp(PQgetvalue(res, r, R_AFTER), "t") == 0)) != 0)
         return rc;
@@ -422,9 +417,9 @@ static Ccip__Intake__Application *s_application(const s_filing *f, int64_t now_u
         e->source = "intake";
         tl[k] = e;
         *t = (Ccip__Intake__Transition)CCIP__INTAKE__TRANSITION__INIT;
-        t->from_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
+        t->from_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
             &ccip__intake__application_status__descriptor, froms[k]);
-        t->to_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
+        t->to_status = (Ccip__Intake__ApplicationStatus)ccip_enum_value(
             &ccip__intake__application_status__descriptor, tos[k]);
         t->actor_id = (char *)f->cmd->actor.id;
         t->actor_role = (char *)f->cmd->actor.role;
@@ -450,20 +445,20 @@ static Ccip__Intake__Application *s_application(const s_filing *f, int64_t now_u
 }
 
 /* The submitted event and the reply of an accepted filing. Returns 0,
- * INTAKE_REPLIED (the command then ended refused after its rows were
+ * CCIP_REPLIED (the command then ended refused after its rows were
  * written: the caller undoes the batch) or a ccip_db_rc. */
 static int s_finish(s_filing *f, int64_t now_us, ccip_arena *a)
 {
     Ccip__Intake__Application *app = s_application(f, now_us, a);
     if (!app)
-        return intake_fail(f->cmd, CCIP__STATUS__INTERNAL, "out of memory replying to %s",
-                           f->cmd->req->type);
+        return ccip_command_fail(f->cmd, CCIP__STATUS__INTERNAL, "out of memory replying to %s",
+                                 f->cmd->req->type);
     int rc = intake_application_emit_submitted(f->cmd, app);
     if (rc != 0)
         return rc;
     Ccip__Intake__ApplicationReply reply = CCIP__INTAKE__APPLICATION_REPLY__INIT;
     reply.application = app;
-    return intake_reply(f->cmd, &reply.base);
+    return ccip_command_reply(f->cmd, &reply.base);
 }
 
 /* ---- the batch ------------------------------------------------------------------------ */
@@ -496,10 +491,10 @@ static int s_check_all(s_filing *all, size_t n, ccip_db *db, ccip_arena *a, int6
         return rc;
     /* Rows come in the order of the batch, one per filing still ok. */
     for (int r = 0; r < PQntuples(res); r++) {
-        size_t i = (size_t)intake_cell_i64(res, r, R_I);
+        size_t i = (size_t)ccip_db_cell_i64(res, r, R_I);
         if (i >= n || !all[i].ok)
             continue;
-        *now_us = intake_cell_i64(res, r, R_NOW_US);
+        *now_us = ccip_db_cell_i64(res, r, R_NOW_US);
         s_filing *f = &all[i];
         f->ok = 0; /* until every check passed */
         if (s_check_stored(all, i, res, r, a) != 0)
@@ -513,7 +508,7 @@ static int s_check_all(s_filing *all, size_t n, ccip_db *db, ccip_arena *a, int6
             f->doc_sha[d] = NULL;
         }
         if (!ids_ok) {
-            intake_fail(f->cmd, CCIP__STATUS__INTERNAL, "could not make an id");
+            ccip_command_fail(f->cmd, CCIP__STATUS__INTERNAL, "could not make an id");
             continue;
         }
         f->ok = 1;
@@ -522,8 +517,8 @@ static int s_check_all(s_filing *all, size_t n, ccip_db *db, ccip_arena *a, int6
     for (size_t i = 0; i < n; i++)
         if (all[i].ok && !all[i].call) { /* no row came back for it: be loud, not wrong */
             all[i].ok = 0;
-            intake_fail(all[i].cmd, CCIP__STATUS__INTERNAL, "could not read call %s",
-                        all[i].rq->call_id);
+            ccip_command_fail(all[i].cmd, CCIP__STATUS__INTERNAL, "could not read call %s",
+                              all[i].rq->call_id);
         }
     return 0;
 }
@@ -540,7 +535,7 @@ int intake_application_file_batch(ccip_command *const *cmds, size_t n)
     for (size_t i = 0; i < n; i++) {
         s_filing *f = &all[i];
         f->cmd = cmds[i];
-        f->rq = (Ccip__Intake__FileApplicationRequest *)intake_unpack(
+        f->rq = (Ccip__Intake__FileApplicationRequest *)ccip_command_unpack(
             f->cmd, &ccip__intake__file_application_request__descriptor);
         f->ok = f->rq && s_check_request(f) == 0;
     }

@@ -36,24 +36,16 @@ int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
     int rows = PQntuples(res);
     Ccip__Intake__Transition **list = ccip_arena_alloc(a, (size_t)rows * sizeof *list);
     for (int r = 0; list && r < rows; r++) {
-        Ccip__Intake__Transition *t = ccip_arena_alloc(a, sizeof *t);
+        Ccip__Intake__Transition *t =
+            ccip_row_new(a, CCIP_MSG(intake, transition), res, r, 0,
+                         "from_status, to_status, actor_id, actor_role, reason, at_us, command_id");
         if (!t)
             break;
-        *t = (Ccip__Intake__Transition)CCIP__INTAKE__TRANSITION__INIT;
-        t->from_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
-            &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 0));
-        t->to_status = (Ccip__Intake__ApplicationStatus)intake_enum_value(
-            &ccip__intake__application_status__descriptor, PQgetvalue(res, r, 1));
-        t->actor_id = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-        t->actor_role = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
-        t->reason = ccip_arena_strdup(a, PQgetvalue(res, r, 4));
-        t->at_us = intake_cell_i64(res, r, 5);
-        t->command_id = ccip_arena_strdup(a, PQgetvalue(res, r, 6));
         list[(*n)++] = t;
     }
     PQclear(res);
     if (ccip_arena_failed(a))
-        return intake_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the history");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory reading the history");
     *out = list;
     return 0;
 }

@@ -19,7 +19,7 @@ int intake_history_append(ccip_command *cmd, const char *app_id, const char *fro
                           const char *reason);
 
 /* Loads the history of app_id, oldest first, into *out (n entries),
- * allocated from a. Returns 0, INTAKE_REPLIED (out of memory, with
+ * allocated from a. Returns 0, CCIP_REPLIED (out of memory, with
  * cmd's status set) or a ccip_db_rc. */
 int intake_history_load(ccip_command *cmd, const char *app_id, ccip_arena *a,
                         Ccip__Intake__Transition ***out, size_t *n);

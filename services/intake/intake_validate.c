@@ -480,34 +480,3 @@ int intake_incomplete(const Ccip__Intake__ApplicationContent *c, Ccip__Intake__C
     }
     return n;
 }
-
-/* Length of the longest prefix of s[0..len) that does not end inside a
- * UTF-8 sequence. */
-size_t intake_utf8_boundary(const char *s, size_t len)
-{
-    size_t i = len, cont = 0;
-    while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
-        i--;
-        cont++;
-    }
-    if (i == 0)
-        return len;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    return need > 1 && cont + 1 < need ? i - 1 : len;
-}
-
-const char *intake_clip(const char *s, size_t max, char *out)
-{
-    if (!s)
-        s = "";
-    size_t len = strlen(s);
-    if (len <= max) {
-        memcpy(out, s, len + 1);
-        return out;
-    }
-    size_t n = intake_utf8_boundary(s, max);
-    memcpy(out, s, n);
-    memcpy(out + n, "...", 4);
-    return out;
-}

@@ -84,13 +84,4 @@ int intake_validate_reason(const char *s, int required, const char *purpose, cha
 int intake_incomplete(const Ccip__Intake__ApplicationContent *c, Ccip__Intake__CallKind kind,
                       char *out, size_t len);
 
-/* Length of the longest prefix of s[0..len) that does not end inside a
- * UTF-8 sequence (len itself when s[0..len) ends on a character boundary). */
-size_t intake_utf8_boundary(const char *s, size_t len);
-
-/* Copies at most max bytes of s (NULL = "") into out, which needs max + 4
- * bytes, never splitting a UTF-8 character, and adds "..." when it cut.
- * Returns out: for quoting people's text in messages. */
-const char *intake_clip(const char *s, size_t max, char *out);
-
 #endif

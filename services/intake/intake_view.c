@@ -55,7 +55,7 @@ static const ccip_db_stmt S_LOAD_TIMELINE = {
 
 Ccip__Intake__ApplicantStatus intake_view_status(const char *name)
 {
-    return (Ccip__Intake__ApplicantStatus)intake_enum_value(
+    return (Ccip__Intake__ApplicantStatus)ccip_enum_value(
         &ccip__intake__applicant_status__descriptor, name);
 }
 
@@ -123,7 +123,7 @@ int intake_view_load(ccip_db *db, const char *app_id, ccip_arena *a,
     if (PQntuples(res) == 1) {
         v->status = intake_view_status(PQgetvalue(res, 0, 0));
         v->message = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        v->updated_at_us = intake_cell_i64(res, 0, 2);
+        v->updated_at_us = ccip_db_cell_i64(res, 0, 2);
     }
     PQclear(res);
     if ((rc = ccip_db_exec(db, &S_LOAD_TIMELINE, 1, &app_id, NULL, NULL, &res)) != CCIP_DB_OK)
@@ -131,14 +131,11 @@ int intake_view_load(ccip_db *db, const char *app_id, ccip_arena *a,
     int rows = PQntuples(res);
     v->timeline = ccip_arena_alloc(a, (size_t)rows * sizeof *v->timeline);
     for (int r = 0; v->timeline && r < rows; r++) {
-        Ccip__Intake__TimelineEntry *e = ccip_arena_alloc(a, sizeof *e);
+        Ccip__Intake__TimelineEntry *e = ccip_row_new(a, CCIP_MSG(intake, timeline_entry), res, r,
+                                                      0, "at_us, , message, source");
         if (!e)
             break;
-        *e = (Ccip__Intake__TimelineEntry)CCIP__INTAKE__TIMELINE_ENTRY__INIT;
-        e->at_us = intake_cell_i64(res, r, 0);
         e->status = intake_view_status(PQgetvalue(res, r, 1));
-        e->message = ccip_arena_strdup(a, PQgetvalue(res, r, 2));
-        e->source = ccip_arena_strdup(a, PQgetvalue(res, r, 3));
         v->timeline[v->n_timeline++] = e;
     }
     PQclear(res);
@@ -173,7 +170,7 @@ static const s_mapping S_MAPPINGS[] = {
 };
 #define NMAPPINGS (sizeof S_MAPPINGS / sizeof S_MAPPINGS[0])
 
-static int s_apply(ccip_db *db, const Ccip__Envelope *ev, void *arg)
+int intake_view_apply(ccip_db *db, const Ccip__Envelope *ev, void *arg)
 {
     (void)arg;
     const s_mapping *m = NULL;
@@ -206,23 +203,3 @@ static int s_apply(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     const char *values[] = {id, at, m->status, m->message, ev->source_service, ev->id};
     return ccip_db_exec(db, &S_EVENT, 6, values, NULL, NULL, NULL);
 }
-
-static const ccip_consumer_handler s_evaluation[] = {
-    {"evaluation.review.started.v1", s_apply},
-    {"evaluation.investigation.scheduled.v1", s_apply},
-    {"evaluation.review.completed.v1", s_apply},
-    {"evaluation.application.approved.v1", s_apply},
-    {"evaluation.application.declined.v1", s_apply},
-};
-
-static const ccip_consumer_handler s_funding[] = {
-    {"funding.award.granted.v1", s_apply},    {"funding.award.signed.v1", s_apply},
-    {"funding.award.suspended.v1", s_apply},  {"funding.award.resumed.v1", s_apply},
-    {"funding.award.completed.v1", s_apply},  {"funding.award.rejected.v1", s_apply},
-    {"funding.award.terminated.v1", s_apply},
-};
-
-const ccip_subscription intake_view_subscriptions[INTAKE_VIEW_NSUBSCRIPTIONS] = {
-    {"evaluation", s_evaluation, sizeof s_evaluation / sizeof s_evaluation[0]},
-    {"funding", s_funding, sizeof s_funding / sizeof s_funding[0]},
-};

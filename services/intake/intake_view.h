@@ -6,7 +6,7 @@
  * It is fed by intake's own transitions (intake_view_transition, called by
  * intake_history_append in the same transaction) and by the events of the
  * services that come after intake, consumed exactly once through
- * intake_view_subscriptions:
+ * intake_view_apply (intake_def subscribes it to these types):
  *
  *   evaluation.review.started.v1          IN_REVIEW     the expert review has started
  *   evaluation.investigation.scheduled.v1 IN_REVIEW     an on-site investigation is scheduled
@@ -36,9 +36,12 @@
 #include "intake_validate.h"
 #include "ccip_arena.h"
 
-#define INTAKE_VIEW_NSUBSCRIPTIONS 2
-/* evaluation and funding, for intake_def. */
-extern const ccip_subscription intake_view_subscriptions[INTAKE_VIEW_NSUBSCRIPTIONS];
+/* The consumer handler of the event types above (a ccip_consumer_apply_fn):
+ * records the event in the view of the application it is about, inside the
+ * consumer's transaction; skips (and logs) an event about another aggregate
+ * or an unknown application, and ignores other types. Returns 0 or a
+ * ccip_db_rc. */
+int intake_view_apply(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
 /* Room for a view message: a fixed sentence and a reason of
  * INTAKE_REASON_MAX characters of up to 4 bytes. */

@@ -1,13 +1,8 @@
 #include "ip.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ccip_envelope.h"
-#include "ccip_id.h"
-#include "ccip_validate.h"
 #include "ip_disputes.h"
 #include "ip_providers.h"
 #include "ip_register.h"
@@ -25,37 +20,66 @@ const char *const ip_roles_settle[] = {"owner", "staff", "admin", NULL};
 const char *const ip_roles_chain[] = {"staff", "admin", "service", NULL};
 const char *const ip_roles_readers[] = {"owner", "applicant", "staff", "admin", "service", NULL};
 
+/* Each command: type, mutating, roles, handler, batch handler, request, reply. */
 static const ccip_command_handler s_commands[] = {
-    {"ip.work.register.v1", 1, ip_roles_register, ip_work_register, ip_work_register_batch, NULL,
-     NULL},
-    {"ip.work.get.v1", 0, ip_roles_readers, ip_work_get, NULL, NULL, NULL},
-    {"ip.work.list.v1", 0, ip_roles_readers, ip_work_list, NULL, NULL, NULL},
-    {"ip.key.get.v1", 0, ip_roles_readers, ip_key_get, NULL, NULL, NULL},
-    {"ip.chain.read.v1", 0, ip_roles_chain, ip_chain_read, NULL, NULL, NULL},
-    {"ip.review.list.v1", 0, ip_roles_staff, ip_review_list, NULL, NULL, NULL},
-    {"ip.review.resolve.v1", 1, ip_roles_staff, ip_review_resolve, NULL, NULL, NULL},
-    {"ip.listing.create.v1", 1, ip_roles_owner, ip_listing_create, NULL, NULL, NULL},
-    {"ip.listing.update.v1", 1, ip_roles_owner, ip_listing_update, NULL, NULL, NULL},
-    {"ip.listing.withdraw.v1", 1, ip_roles_owner, ip_listing_withdraw, NULL, NULL, NULL},
-    {"ip.listing.get.v1", 0, ip_roles_readers, ip_listing_get, NULL, NULL, NULL},
-    {"ip.listing.list.v1", 0, ip_roles_readers, ip_listing_list, NULL, NULL, NULL},
-    {"ip.offer.make.v1", 1, ip_roles_party, ip_offer_make, NULL, NULL, NULL},
-    {"ip.offer.withdraw.v1", 1, ip_roles_party, ip_offer_withdraw, NULL, NULL, NULL},
-    {"ip.offer.accept.v1", 1, ip_roles_owner, ip_offer_accept, NULL, NULL, NULL},
-    {"ip.contract.settle.v1", 1, ip_roles_settle, ip_contract_settle, NULL, NULL, NULL},
-    {"ip.contract.get.v1", 0, ip_roles_readers, ip_contract_get, NULL, NULL, NULL},
-    {"ip.dispute.file.v1", 1, ip_roles_party, ip_dispute_file, NULL, NULL, NULL},
-    {"ip.dispute.answer.v1", 1, ip_roles_party, ip_dispute_answer, NULL, NULL, NULL},
-    {"ip.dispute.rule.v1", 1, ip_roles_staff, ip_dispute_rule, NULL, NULL, NULL},
-    {"ip.dispute.lift.v1", 1, ip_roles_staff, ip_dispute_lift, NULL, NULL, NULL},
-    {"ip.dispute.get.v1", 0, ip_roles_readers, ip_dispute_get, NULL, NULL, NULL},
-    {"ip.provider.register.v1", 1, ip_roles_party, ip_provider_register, NULL, NULL, NULL},
-    {"ip.provider.verify.v1", 1, ip_roles_staff, ip_provider_verify, NULL, NULL, NULL},
-    {"ip.provider.list.v1", 0, ip_roles_readers, ip_provider_list, NULL, NULL, NULL},
-    {"ip.request.create.v1", 1, ip_roles_party, ip_request_create, NULL, NULL, NULL},
-    {"ip.request.accept.v1", 1, ip_roles_party, ip_request_accept, NULL, NULL, NULL},
-    {"ip.request.complete.v1", 1, ip_roles_party, ip_request_complete, NULL, NULL, NULL},
-    {"ip.request.rate.v1", 1, ip_roles_party, ip_request_rate, NULL, NULL, NULL},
+    {"ip.work.register.v1", 1, ip_roles_register, ip_work_register, ip_work_register_batch,
+     CCIP_MSG(ip, register_work_request), CCIP_MSG(ip, register_work_reply)},
+    {"ip.work.get.v1", 0, ip_roles_readers, ip_work_get, NULL, CCIP_MSG(ip, get_work_request),
+     CCIP_MSG(ip, work_reply)},
+    {"ip.work.list.v1", 0, ip_roles_readers, ip_work_list, NULL, CCIP_MSG(ip, list_works_request),
+     CCIP_MSG(ip, list_works_reply)},
+    {"ip.key.get.v1", 0, ip_roles_readers, ip_key_get, NULL, CCIP_MSG(ip, key_request),
+     CCIP_MSG(ip, key_reply)},
+    {"ip.chain.read.v1", 0, ip_roles_chain, ip_chain_read, NULL, CCIP_MSG(ip, read_chain_request),
+     CCIP_MSG(ip, chain_batch)},
+    {"ip.review.list.v1", 0, ip_roles_staff, ip_review_list, NULL,
+     CCIP_MSG(ip, list_review_request), CCIP_MSG(ip, list_review_reply)},
+    {"ip.review.resolve.v1", 1, ip_roles_staff, ip_review_resolve, NULL,
+     CCIP_MSG(ip, resolve_review_request), CCIP_MSG(ip, work_reply)},
+    {"ip.listing.create.v1", 1, ip_roles_owner, ip_listing_create, NULL,
+     CCIP_MSG(ip, create_listing_request), CCIP_MSG(ip, listing_reply)},
+    {"ip.listing.update.v1", 1, ip_roles_owner, ip_listing_update, NULL,
+     CCIP_MSG(ip, update_listing_request), CCIP_MSG(ip, listing_reply)},
+    {"ip.listing.withdraw.v1", 1, ip_roles_owner, ip_listing_withdraw, NULL,
+     CCIP_MSG(ip, listing_action_request), CCIP_MSG(ip, listing_reply)},
+    {"ip.listing.get.v1", 0, ip_roles_readers, ip_listing_get, NULL,
+     CCIP_MSG(ip, listing_action_request), CCIP_MSG(ip, listing_reply)},
+    {"ip.listing.list.v1", 0, ip_roles_readers, ip_listing_list, NULL,
+     CCIP_MSG(ip, list_listings_request), CCIP_MSG(ip, list_listings_reply)},
+    {"ip.offer.make.v1", 1, ip_roles_party, ip_offer_make, NULL, CCIP_MSG(ip, make_offer_request),
+     CCIP_MSG(ip, offer_reply)},
+    {"ip.offer.withdraw.v1", 1, ip_roles_party, ip_offer_withdraw, NULL,
+     CCIP_MSG(ip, offer_action_request), CCIP_MSG(ip, offer_reply)},
+    {"ip.offer.accept.v1", 1, ip_roles_owner, ip_offer_accept, NULL,
+     CCIP_MSG(ip, offer_action_request), CCIP_MSG(ip, contract_reply)},
+    {"ip.contract.settle.v1", 1, ip_roles_settle, ip_contract_settle, NULL,
+     CCIP_MSG(ip, settle_contract_request), CCIP_MSG(ip, contract_reply)},
+    {"ip.contract.get.v1", 0, ip_roles_readers, ip_contract_get, NULL,
+     CCIP_MSG(ip, contract_action_request), CCIP_MSG(ip, contract_reply)},
+    {"ip.dispute.file.v1", 1, ip_roles_party, ip_dispute_file, NULL,
+     CCIP_MSG(ip, file_dispute_request), CCIP_MSG(ip, dispute_reply)},
+    {"ip.dispute.answer.v1", 1, ip_roles_party, ip_dispute_answer, NULL,
+     CCIP_MSG(ip, answer_dispute_request), CCIP_MSG(ip, dispute_reply)},
+    {"ip.dispute.rule.v1", 1, ip_roles_staff, ip_dispute_rule, NULL,
+     CCIP_MSG(ip, rule_dispute_request), CCIP_MSG(ip, dispute_reply)},
+    {"ip.dispute.lift.v1", 1, ip_roles_staff, ip_dispute_lift, NULL,
+     CCIP_MSG(ip, lift_freeze_request), CCIP_MSG(ip, dispute_reply)},
+    {"ip.dispute.get.v1", 0, ip_roles_readers, ip_dispute_get, NULL,
+     CCIP_MSG(ip, dispute_action_request), CCIP_MSG(ip, dispute_reply)},
+    {"ip.provider.register.v1", 1, ip_roles_party, ip_provider_register, NULL,
+     CCIP_MSG(ip, register_provider_request), CCIP_MSG(ip, provider_reply)},
+    {"ip.provider.verify.v1", 1, ip_roles_staff, ip_provider_verify, NULL,
+     CCIP_MSG(ip, provider_action_request), CCIP_MSG(ip, provider_reply)},
+    {"ip.provider.list.v1", 0, ip_roles_readers, ip_provider_list, NULL,
+     CCIP_MSG(ip, list_providers_request), CCIP_MSG(ip, list_providers_reply)},
+    {"ip.request.create.v1", 1, ip_roles_party, ip_request_create, NULL,
+     CCIP_MSG(ip, create_service_request), CCIP_MSG(ip, service_request_reply)},
+    {"ip.request.accept.v1", 1, ip_roles_party, ip_request_accept, NULL,
+     CCIP_MSG(ip, service_request_action), CCIP_MSG(ip, service_request_reply)},
+    {"ip.request.complete.v1", 1, ip_roles_party, ip_request_complete, NULL,
+     CCIP_MSG(ip, service_request_action), CCIP_MSG(ip, service_request_reply)},
+    {"ip.request.rate.v1", 1, ip_roles_party, ip_request_rate, NULL,
+     CCIP_MSG(ip, rate_service_request), CCIP_MSG(ip, service_request_reply)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -115,84 +139,16 @@ int ip_actor_party(ccip_command *cmd, char *party)
     char err[256];
     if (strlen(cmd->actor.id) > IP_PARTY_MAX ||
         ip_check_party("actor_id", cmd->actor.id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "role \"%s\" acts for one party: the actor id must be \"org:<unified "
-                       "social credit code>\" or \"person:<id>\", got \"%.60s\"",
-                       cmd->actor.role, cmd->actor.id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "role \"%s\" acts for one party: the actor id must be \"org:<unified "
+            "social credit code>\" or \"person:<id>\", got \"%.60s\"",
+            cmd->actor.role, cmd->actor.id);
     snprintf(party, IP_PARTY_MAX + 1, "%s", cmd->actor.id);
     return 0;
 }
 
-/* ---- replies and events --------------------------------------------------- */
-
-int ip_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-{
-    cmd->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
-    return IP_REPLIED;
-}
-
-ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
-{
-    return ccip_command_unpack(cmd, desc);
-}
-
-int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn body)
-{
-    ProtobufCMessage *rq = ip_unpack(cmd, desc);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
-    int rc = a ? body(cmd, a, rq) : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(rq, NULL);
-    return IP_RC(rc);
-}
-
-int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg)
-{
-    return ccip_command_reply(cmd, msg) ? IP_REPLIED : 0;
-}
-
-int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-            const char *aggregate_id, const ProtobufCMessage *msg)
-{
-    int rc = ccip_command_emit(cmd, type, aggregate_type, aggregate_id, msg);
-    return rc != 0 && cmd->status != CCIP__STATUS__OK ? IP_REPLIED : rc;
-}
-
-int ip_check_text(ccip_command *cmd, const char *field, const char *s, size_t min, size_t max,
-                  int multiline)
-{
-    char err[300];
-    if (ccip_text_check(field, s, min, max, multiline ? CCIP_TEXT_MULTILINE : 0, err, sizeof err) <
-        0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    return 0;
-}
-
-int ip_invalid(ccip_command *cmd, int rc, const char *err)
-{
-    if (rc < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    return 0;
-}
-
-int ip_new_id(ccip_command *cmd, char id[40])
-{
-    if (ccip_uuid_v7(id) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id: no randomness");
-    return 0;
-}
-
-const char *ip_i64(int64_t v, char *buf)
-{
-    snprintf(buf, 24, "%lld", (long long)v);
-    return buf;
-}
+/* ---- parties ---------------------------------------------------------------- */
 
 static const ccip_db_stmt S_IS_OWNER = {
     "ip_is_owner", "SELECT 1 FROM work_owner WHERE work_id = $1 AND party = $2"};
@@ -207,4 +163,57 @@ int ip_is_owner(ccip_command *cmd, const char *work_id, const char *party)
     int own = PQntuples(res) == 1;
     PQclear(res);
     return own;
+}
+
+/* ---- reading rows ----------------------------------------------------------- */
+
+int ip_read_row(ccip_command *cmd, const ccip_db_stmt *stmt, const char *noun, const char *id,
+                PGresult **res)
+{
+    return ccip_command_row(cmd, stmt, 1, &id, res, "no %s %s exists", noun, id);
+}
+
+void *ip_read_one(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const ip_rows *kind,
+                  const char *id, int *rc)
+{
+    PGresult *res = NULL;
+    if ((*rc = ip_read_row(cmd, stmt, kind->noun, id, &res)) != 0)
+        return NULL;
+    void *msg = ccip_arena_alloc(a, kind->size);
+    if (!msg || kind->fill(a, res, 0, msg) < 0 || ccip_arena_failed(a)) {
+        msg = NULL;
+        *rc =
+            ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read %s %s", kind->noun, id);
+    }
+    PQclear(res);
+    return msg;
+}
+
+void *ip_read_all(ccip_arena *a, const PGresult *res, const ip_rows *kind, size_t *n)
+{
+    int rows = PQntuples(res);
+    void **out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *out);
+    *n = 0;
+    for (int i = 0; out && i < rows; i++) {
+        void *msg = ccip_arena_alloc(a, kind->size);
+        if (!msg || kind->fill(a, res, i, msg) < 0)
+            return NULL;
+        out[(*n)++] = msg;
+    }
+    return out && !ccip_arena_failed(a) ? out : NULL;
+}
+
+int ip_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field, const char *noun,
+               const char *id, char work_id[40])
+{
+    char err[200];
+    if (ip_check_uuid(field, id, err, sizeof err) < 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    PGresult *res = NULL;
+    int rc = ip_read_row(cmd, stmt, noun, id, &res);
+    if (rc != 0)
+        return rc;
+    snprintf(work_id, 40, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
 }

@@ -52,8 +52,11 @@
 #include <stdint.h>
 
 #include "ccip/ip.pb-c.h"
-#include "ccip_service.h"
 #include "ccip_arena.h"
+#include "ccip_envelope.h"
+#include "ccip_row.h"
+#include "ccip_service.h"
+#include "ccip_validate.h"
 #include "ip_validate.h"
 
 /* ip.max_content_bytes: default and the most the setting accepts. */
@@ -61,14 +64,6 @@
 #define IP_MAX_CONTENT_LIMIT   (16 * 1024 * 1024)
 /* Room a registration needs in a message besides the content. */
 #define IP_MESSAGE_OVERHEAD (64 * 1024)
-
-/* What a helper returns after it has set the reply's error status: the
- * handler stops and returns 0 (a reply was produced). Helpers return 0 to
- * go on, IP_REPLIED, or the negative ccip_db_rc of a failed statement. */
-#define IP_REPLIED 1
-
-/* The handler's return value for a helper's result. */
-#define IP_RC(rc) ((rc) > 0 ? 0 : (rc))
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
@@ -94,49 +89,46 @@ const ip_config *ip_config_get(const ccip_command *cmd);
 
 /* The party the caller acts for, into party (IP_PARTY_MAX + 1 bytes): for
  * roles owner and applicant the actor id, which must be a valid party
- * (otherwise PERMISSION_DENIED and IP_REPLIED); "" for other roles. */
+ * (otherwise PERMISSION_DENIED and CCIP_REPLIED); "" for other roles. */
 int ip_actor_party(ccip_command *cmd, char *party);
 
-/* Sets the reply's error (ccip_command_fail) and returns IP_REPLIED. */
-int ip_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* ---- reading rows ---------------------------------------------------------- */
 
-/* Decodes the command's payload as desc, bounded by the message cap. On a
- * bad payload sets INVALID_ARGUMENT and returns NULL. Free the result with
- * protobuf_c_message_free_unpacked(msg, NULL). */
-ProtobufCMessage *ip_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
+/* Runs stmt with the one parameter id and expects exactly one row. Returns
+ * 0 with the row in *res (the caller PQclears it), CCIP_REPLIED with
+ * NOT_FOUND "no <noun> <id> exists", or a negative ccip_db_rc. */
+int ip_read_row(ccip_command *cmd, const ccip_db_stmt *stmt, const char *noun, const char *id,
+                PGresult **res);
 
-/* The body of a handler: the decoded request and an arena for the reply.
- * Returns 0, IP_REPLIED or a negative ccip_db_rc. */
-typedef int (*ip_body_fn)(ccip_command *cmd, ccip_arena *a, void *request);
+/* How rows of one kind of object (listing, offer, dispute, ...) become its
+ * messages, for ip_read_one and ip_read_all. */
+typedef struct {
+    const char *noun; /* "listing", as sentences name it */
+    size_t size;      /* sizeof its message */
+    /* Fills msg (size bytes) from row `row` of res, strings from a.
+     * Returns 0, or -1 when memory ran out or the row is malformed. */
+    int (*fill)(ccip_arena *a, const PGresult *res, int row, void *msg);
+} ip_rows;
 
-/* Runs a handler body: decodes the payload as desc (INVALID_ARGUMENT when it
- * cannot), makes an arena, calls body, frees both. Returns what a
- * ccip_command_fn returns. */
-int ip_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc, ip_body_fn body);
+/* Reads the one row stmt returns for id as a message of `kind`, allocated
+ * from a. Returns it, or NULL with *rc set to CCIP_REPLIED (NOT_FOUND as
+ * ip_read_row, or INTERNAL "could not read <noun> <id>") or to a negative
+ * ccip_db_rc. */
+void *ip_read_one(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const ip_rows *kind,
+                  const char *id, int *rc);
 
-/* Packs msg as the reply's payload. Returns 0, or IP_REPLIED with INTERNAL
- * when memory ran out. */
-int ip_reply(ccip_command *cmd, const ProtobufCMessage *msg);
+/* Every row of res as a message of `kind`: an array (from a) of *n
+ * pointers, to assign to a reply's repeated field. Returns NULL when memory
+ * ran out or a row is malformed. */
+void *ip_read_all(ccip_arena *a, const PGresult *res, const ip_rows *kind, size_t *n);
 
-/* Packs msg and appends it as an event inside the command's transaction.
- * Returns 0 or the ccip_db_rc of the failure (INTERNAL on out of memory). */
-int ip_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
-            const char *aggregate_id, const ProtobufCMessage *msg);
-
-/* Checks a text field (ccip_text_check) and sets INVALID_ARGUMENT on
- * failure. Returns 0 or IP_REPLIED. */
-int ip_check_text(ccip_command *cmd, const char *field, const char *s, size_t min, size_t max,
-                  int multiline);
-
-/* Sets INVALID_ARGUMENT with err when rc < 0. Returns 0 or IP_REPLIED. */
-int ip_invalid(ccip_command *cmd, int rc, const char *err);
-
-/* A new v7 UUID into id. Returns 0, or IP_REPLIED with INTERNAL. */
-int ip_new_id(ccip_command *cmd, char id[40]);
-
-/* Text of an int64 into buf (24 bytes). Returns buf. */
-const char *ip_i64(int64_t v, char *buf);
+/* The work that the object `noun` `id` belongs to (stmt reads its work_id
+ * by id), into work_id, after checking that id (field `field`) is a UUID:
+ * so that the work's row can be locked before the object's own (lock
+ * order: the work, then the rest). Returns 0, CCIP_REPLIED
+ * (INVALID_ARGUMENT, NOT_FOUND) or a negative ccip_db_rc. */
+int ip_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field, const char *noun,
+               const char *id, char work_id[40]);
 
 /* 1 when party is one of the current owners of work_id (row lock not
  * taken). Returns 1, 0, or a negative ccip_db_rc. */

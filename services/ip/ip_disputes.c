@@ -73,49 +73,25 @@ static int s_fill_evidence(ccip_arena *a, const char *descs, const char *hashes,
     return 0;
 }
 
-static int s_read(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, const char *id,
-                  Ccip__Ip__Dispute **out)
+static int s_fill_dispute(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
-    }
-    Ccip__Ip__Dispute *d = ccip_arena_alloc(a, sizeof *d);
-    int bad = !d;
-    if (d) {
-        ccip__ip__dispute__init(d);
-        d->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-        d->work_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        d->complainant = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-        d->kind = ip_enum_value(&ccip__ip__dispute_kind__descriptor, PQgetvalue(res, 0, 3));
-        d->statement = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
-        bad |= s_fill_evidence(a, PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), &d->evidence,
-                               &d->n_evidence) < 0;
-        d->status = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
-        d->filed_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
-        d->answer_by_us = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
-        d->answer = ccip_arena_strdup(a, PQgetvalue(res, 0, 10));
-        bad |= s_fill_evidence(a, PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 12),
-                               &d->answer_evidence, &d->n_answer_evidence) < 0;
-        d->answered_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 13));
-        d->answered_at_us = strtoll(PQgetvalue(res, 0, 14), NULL, 10);
-        d->reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 15));
-        d->ruled_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 16));
-        d->ruled_at_us = strtoll(PQgetvalue(res, 0, 17), NULL, 10);
-        d->lifted_at_us = strtoll(PQgetvalue(res, 0, 18), NULL, 10);
-        d->lifted_by = ccip_arena_strdup(a, PQgetvalue(res, 0, 19));
-        d->lift_reasons = ccip_arena_strdup(a, PQgetvalue(res, 0, 20));
-    }
-    PQclear(res);
-    if (bad || ccip_arena_failed(a))
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read dispute %s", id);
-    *out = d;
+    Ccip__Ip__Dispute *d = msg;
+    ccip__ip__dispute__init(d);
+    /* Columns 5-6 and 11-12 are the evidence, as parallel arrays. */
+    if (ccip_row_fill(&d->base, res, row, 0,
+                      "id, work_id, complainant, kind, statement, , , status, filed_at_us, "
+                      "answer_by_us, answer, , , answered_by, answered_at_us, reasons, ruled_by, "
+                      "ruled_at_us, lifted_at_us, lifted_by, lift_reasons",
+                      a) < 0 ||
+        s_fill_evidence(a, PQgetvalue(res, row, 5), PQgetvalue(res, row, 6), &d->evidence,
+                        &d->n_evidence) < 0 ||
+        s_fill_evidence(a, PQgetvalue(res, row, 11), PQgetvalue(res, row, 12), &d->answer_evidence,
+                        &d->n_answer_evidence) < 0)
+        return -1;
     return 0;
 }
+
+static const ip_rows S_DISPUTES = {"dispute", sizeof(Ccip__Ip__Dispute), s_fill_dispute};
 
 /* Checks evidence items and makes the two array literals. */
 static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
@@ -124,33 +100,35 @@ static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
 {
     char err[300], name[48];
     if (n < min || n > IP_EVIDENCE_MAX)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `%s` must list %zu to %d items (a description and the SHA-256 of "
-                       "each document), got %zu",
-                       field, min, IP_EVIDENCE_MAX, n);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `%s` must list %zu to %d items (a description and the SHA-256 of "
+            "each document), got %zu",
+            field, min, IP_EVIDENCE_MAX, n);
     char **d = ccip_arena_alloc(a, (n ? n : 1) * sizeof *d);
     char **h = ccip_arena_alloc(a, (n ? n : 1) * sizeof *h);
     if (!d || !h)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++) {
         int rc;
         snprintf(name, sizeof name, "%s[%zu].description", field, i);
-        if ((rc = ip_check_text(cmd, name, items[i]->description, 1, DESCRIPTION_MAX, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, name, items[i]->description, 1, DESCRIPTION_MAX,
+                                          0)) != 0)
             return rc;
         snprintf(name, sizeof name, "%s[%zu].sha256", field, i);
         uint8_t bytes[IP_HASH_LEN];
         if (ip_check_sha256(name, items[i]->sha256, bytes, err, sizeof err) < 0)
-            return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         d[i] = items[i]->description;
         h[i] = ccip_arena_alloc(a, IP_HASH_HEX + 1);
         if (!h[i])
-            return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+            return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         ip_hex(bytes, IP_HASH_LEN, h[i]);
     }
     *descs = ip_pg_text_literal(a, d, n);
     *hashes = ip_pg_text_literal(a, h, n);
     if (!*descs || !*hashes)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     return 0;
 }
 
@@ -161,12 +139,14 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
     const char *descs = NULL, *hashes = NULL;
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = ip_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err)) != 0 ||
-        (rc = ip_invalid(
+        (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_invalid(
              cmd,
              ip_check_enum("kind", &ccip__ip__dispute_kind__descriptor, rq->kind, err, sizeof err),
              err)) != 0 ||
-        (rc = ip_check_text(cmd, "statement", rq->statement, 1, STATEMENT_MAX, 1)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "statement", rq->statement, 1, STATEMENT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_check_evidence(cmd, a, "evidence", rq->evidence, rq->n_evidence, 1, &descs,
                                &hashes)) != 0)
         return rc;
@@ -176,9 +156,10 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ip_is_owner(cmd, w.id, party)) < 0)
         return rc;
     if (rc == 1)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s owns work %s and cannot file a dispute against it", party, w.id);
-    if ((rc = ip_new_id(cmd, id)) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "%s owns work %s and cannot file a dispute against it", party,
+                                 w.id);
+    if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     int64_t now = ccip_now_us();
     int64_t answer_by = now + ip_config_get(cmd)->dispute_answer_seconds * 1000000;
@@ -189,8 +170,8 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
                        rq->statement,
                        descs,
                        hashes,
-                       ip_i64(now, filed),
-                       ip_i64(answer_by, by)};
+                       ccip_i64_text(now, filed),
+                       ccip_i64_text(answer_by, by)};
     if ((rc = ccip_db_exec(cmd->db, &S_INSERT, 9, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__DisputeFiled ev = CCIP__IP__DISPUTE_FILED__INIT;
@@ -200,37 +181,30 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
     ev.kind = rq->kind;
     ev.answer_by_us = answer_by;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
-    if ((rc = ip_emit(cmd, "ip.dispute.filed.v1", "dispute", id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, id, &reply.dispute)) != 0)
+    if ((rc = ccip_command_emit(cmd, "ip.dispute.filed.v1", "dispute", id, &ev.base)) != 0 ||
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_dispute_file(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__file_dispute_request__descriptor, s_file);
+    return ccip_command_run(cmd, &ccip__ip__file_dispute_request__descriptor, s_file);
 }
 
 /* Locks the dispute's work, then the dispute. */
+/* Locks the work of dispute `id`, then the dispute (lock order: the work
+ * first). */
 static int s_lock(ccip_command *cmd, ccip_arena *a, const char *id, ip_work_state *w,
                   Ccip__Ip__Dispute **d)
 {
-    char err[200], work_id[40];
-    if (ip_check_uuid("dispute_id", id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_WORK, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    char work_id[40];
+    int rc;
+    if ((rc = ip_work_of(cmd, &S_WORK, "dispute_id", "dispute", id, work_id)) != 0 ||
+        (rc = ip_work_lock(cmd, work_id, w)) != 0 ||
+        !(*d = ip_read_one(cmd, a, &S_LOCK, &S_DISPUTES, id, &rc)))
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no dispute %s exists", id);
-    }
-    snprintf(work_id, sizeof work_id, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if ((rc = ip_work_lock(cmd, work_id, w)) != 0)
-        return rc;
-    return s_read(cmd, a, &S_LOCK, id, d);
+    return 0;
 }
 
 static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
@@ -241,7 +215,9 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
     ip_work_state w;
     Ccip__Ip__Dispute *d = NULL;
     int rc = ip_actor_party(cmd, party);
-    if (rc != 0 || (rc = ip_check_text(cmd, "answer", rq->answer, 1, STATEMENT_MAX, 1)) != 0 ||
+    if (rc != 0 ||
+        (rc = ccip_command_check_text(cmd, "answer", rq->answer, 1, STATEMENT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_check_evidence(cmd, a, "evidence", rq->evidence, rq->n_evidence, 0, &descs,
                                &hashes)) != 0 ||
         (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
@@ -249,19 +225,19 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = ip_is_owner(cmd, w.id, party)) < 0)
         return rc;
     if (rc == 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only an owner of work %s may answer dispute %s; %s is not one", w.id, d->id,
-                       party);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "only an owner of work %s may answer dispute %s; %s is not one",
+                                 w.id, d->id, party);
     if (strcmp(d->status, "FILED") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "dispute %s is %s; it can be answered once, before it is ruled on", d->id,
-                       d->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "dispute %s is %s; it can be answered once, before it is ruled on",
+                                 d->id, d->status);
     int64_t now = ccip_now_us();
     ccip_time_format_us(d->answer_by_us, when, sizeof when);
     if (now > d->answer_by_us)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the window to answer dispute %s closed at %s", d->id, when);
-    const char *v[] = {d->id, rq->answer, descs, hashes, party, ip_i64(now, now_text)};
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "the window to answer dispute %s closed at %s", d->id, when);
+    const char *v[] = {d->id, rq->answer, descs, hashes, party, ccip_i64_text(now, now_text)};
     if ((rc = ccip_db_exec(cmd->db, &S_ANSWER, 6, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__DisputeAnswered ev = CCIP__IP__DISPUTE_ANSWERED__INIT;
@@ -269,15 +245,15 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
     ev.work_id = w.id;
     ev.answered_by = party;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
-    if ((rc = ip_emit(cmd, "ip.dispute.answered.v1", "dispute", d->id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+    if ((rc = ccip_command_emit(cmd, "ip.dispute.answered.v1", "dispute", d->id, &ev.base)) != 0 ||
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, d->id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_dispute_answer(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__answer_dispute_request__descriptor, s_answer);
+    return ccip_command_run(cmd, &ccip__ip__answer_dispute_request__descriptor, s_answer);
 }
 
 static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
@@ -286,26 +262,29 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
     char err[400], when[CCIP_TIME_STRLEN + 1], now_text[24];
     ip_work_state w;
     Ccip__Ip__Dispute *d = NULL;
-    int rc = ip_invalid(
+    int rc = ccip_command_invalid(
         cmd, ip_check_enum("ruling", &ccip__ip__ruling__descriptor, rq->ruling, err, sizeof err),
         err);
-    if (rc != 0 || (rc = ip_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, 1)) != 0 ||
+    if (rc != 0 ||
+        (rc = ccip_command_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
         (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
         return rc;
     if (strcmp(d->status, "FILED") != 0 && strcmp(d->status, "ANSWERED") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "dispute %s was already ruled on (%s)", d->id, d->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "dispute %s was already ruled on (%s)", d->id, d->status);
     int64_t now = ccip_now_us();
     if (strcmp(d->status, "FILED") == 0 && now <= d->answer_by_us) {
         ccip_time_format_us(d->answer_by_us, when, sizeof when);
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the respondent may answer dispute %s until %s; rule once it has answered "
-                       "or after that time",
-                       d->id, when);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "the respondent may answer dispute %s until %s; rule once it has answered "
+            "or after that time",
+            d->id, when);
     }
     int uphold = rq->ruling == CCIP__IP__RULING__UPHOLD;
     const char *v[] = {d->id, uphold ? "UPHELD" : "DISMISSED", rq->reasons, cmd->actor.id,
-                       ip_i64(now, now_text)};
+                       ccip_i64_text(now, now_text)};
     if ((rc = ccip_db_exec(cmd->db, &S_RULE, 5, v, NULL, NULL, NULL)) != 0)
         return rc;
     const char *fv[] = {w.id, d->id};
@@ -319,16 +298,16 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
     ev.serial = w.serial;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
-        (rc = ip_emit(cmd, uphold ? "ip.dispute.upheld.v1" : "ip.dispute.dismissed.v1", "dispute",
-                      d->id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        (rc = ccip_command_emit(cmd, uphold ? "ip.dispute.upheld.v1" : "ip.dispute.dismissed.v1",
+                                "dispute", d->id, &ev.base)) != 0 ||
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, d->id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_dispute_rule(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__rule_dispute_request__descriptor, s_rule);
+    return ccip_command_run(cmd, &ccip__ip__rule_dispute_request__descriptor, s_rule);
 }
 
 static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
@@ -337,21 +316,23 @@ static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
     char when[CCIP_TIME_STRLEN + 1], now_text[24];
     ip_work_state w;
     Ccip__Ip__Dispute *d = NULL;
-    int rc = ip_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, 1);
+    int rc =
+        ccip_command_check_text(cmd, "reasons", rq->reasons, 1, STATEMENT_MAX, CCIP_TEXT_MULTILINE);
     if (rc != 0 || (rc = s_lock(cmd, a, rq->dispute_id, &w, &d)) != 0)
         return rc;
     if (strcmp(d->status, "UPHELD") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "dispute %s is %s: only an upheld dispute freezes its work, so there is "
-                       "no freeze to lift",
-                       d->id, d->status);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "dispute %s is %s: only an upheld dispute freezes its work, so there is "
+            "no freeze to lift",
+            d->id, d->status);
     if (d->lifted_at_us) {
         ccip_time_format_us(d->lifted_at_us, when, sizeof when);
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "the freeze of dispute %s was already lifted at %s; nothing to do", d->id,
-                       when);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "the freeze of dispute %s was already lifted at %s; nothing to do",
+                                 d->id, when);
     }
-    const char *v[] = {d->id, ip_i64(ccip_now_us(), now_text), cmd->actor.id, rq->reasons};
+    const char *v[] = {d->id, ccip_i64_text(ccip_now_us(), now_text), cmd->actor.id, rq->reasons};
     const char *tv[] = {w.id, d->id};
     if ((rc = ccip_db_exec(cmd->db, &S_LIFT, 4, v, NULL, NULL, NULL)) != 0 ||
         (rc = ccip_db_exec(cmd->db, &S_THAW, 2, tv, NULL, NULL, NULL)) != 0)
@@ -364,15 +345,15 @@ static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
     ev.serial = w.serial;
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
     if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
-        (rc = ip_emit(cmd, "ip.dispute.lifted.v1", "dispute", d->id, &ev.base)) != 0 ||
-        (rc = s_read(cmd, a, &S_GET, d->id, &reply.dispute)) != 0)
+        (rc = ccip_command_emit(cmd, "ip.dispute.lifted.v1", "dispute", d->id, &ev.base)) != 0 ||
+        !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, d->id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_dispute_lift(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__lift_freeze_request__descriptor, s_lift);
+    return ccip_command_run(cmd, &ccip__ip__lift_freeze_request__descriptor, s_lift);
 }
 
 static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
@@ -380,13 +361,14 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__DisputeActionRequest *rq = request;
     char err[200];
     Ccip__Ip__DisputeReply reply = CCIP__IP__DISPUTE_REPLY__INIT;
-    int rc = ip_invalid(cmd, ip_check_uuid("dispute_id", rq->dispute_id, err, sizeof err), err);
-    if (rc != 0 || (rc = s_read(cmd, a, &S_GET, rq->dispute_id, &reply.dispute)) != 0)
+    int rc = ccip_command_invalid(cmd, ip_check_uuid("dispute_id", rq->dispute_id, err, sizeof err),
+                                  err);
+    if (rc != 0 || !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, rq->dispute_id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_dispute_get(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__dispute_action_request__descriptor, s_get);
+    return ccip_command_run(cmd, &ccip__ip__dispute_action_request__descriptor, s_get);
 }

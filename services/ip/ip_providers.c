@@ -49,12 +49,15 @@ static const ccip_db_stmt S_REQUEST_MOVE = {
     "UPDATE service_request SET status = $2, rating = $3::integer, rating_note = $4, "
     "updated_at = now() WHERE id = $1::uuid"};
 
-static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Provider *p)
+static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Provider *p = msg;
     ccip__ip__provider__init(p);
-    p->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    p->party = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    p->name = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
+    if (ccip_row_fill(&p->base, res, row, 0,
+                      "id, party, name, , description, verified, completed, rating_count, "
+                      "rating_sum",
+                      a) < 0)
+        return -1;
     char **cats = NULL;
     size_t n = 0;
     if (ip_pg_text_array(a, PQgetvalue(res, row, 3), &cats, &n) < 0)
@@ -63,31 +66,10 @@ static int s_fill_provider(ccip_arena *a, const PGresult *res, int row, Ccip__Ip
     for (size_t i = 0; p->categories && i < n; i++)
         p->categories[i] = ip_enum_value(&ccip__ip__provider_category__descriptor, cats[i]);
     p->n_categories = n;
-    p->description = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
-    p->verified = PQgetvalue(res, row, 5)[0] == 't';
-    p->completed = (uint32_t)atoi(PQgetvalue(res, row, 6));
-    p->rating_count = (uint32_t)atoi(PQgetvalue(res, row, 7));
-    p->rating_sum = (uint32_t)atoi(PQgetvalue(res, row, 8));
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
-static int s_read_provider(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Provider **p)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_PROVIDER_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", id);
-    }
-    *p = ccip_arena_alloc(a, sizeof **p);
-    rc = *p && s_fill_provider(a, res, 0, *p) == 0
-             ? 0
-             : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read provider %s", id);
-    PQclear(res);
-    return rc;
-}
+static const ip_rows S_PROVIDERS = {"provider", sizeof(Ccip__Ip__Provider), s_fill_provider};
 
 /* A request and its provider's party (for permission checks and events). */
 typedef struct {
@@ -100,33 +82,23 @@ static int s_read_request(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *
 {
     char err[200];
     if (ip_check_uuid("request_id", id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc = ip_read_row(cmd, stmt, "service request", id, &res);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no service request %s exists", id);
-    }
     Ccip__Ip__ServiceRequest *r = ccip_arena_alloc(a, sizeof *r);
     if (r) {
         ccip__ip__service_request__init(r);
-        r->id = ccip_arena_strdup(a, PQgetvalue(res, 0, 0));
-        r->provider_id = ccip_arena_strdup(a, PQgetvalue(res, 0, 1));
-        r->requester = ccip_arena_strdup(a, PQgetvalue(res, 0, 2));
-        r->category =
-            ip_enum_value(&ccip__ip__provider_category__descriptor, PQgetvalue(res, 0, 3));
-        r->description = ccip_arena_strdup(a, PQgetvalue(res, 0, 4));
-        r->status = ccip_arena_strdup(a, PQgetvalue(res, 0, 5));
-        r->rating = (uint32_t)atoi(PQgetvalue(res, 0, 6));
-        r->rating_note = ccip_arena_strdup(a, PQgetvalue(res, 0, 7));
-        r->requested_at_us = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+        ccip_row_fill(&r->base, res, 0, 0,
+                      "id, provider_id, requester, category, description, status, rating, "
+                      "rating_note, requested_at_us",
+                      a);
         snprintf(out->provider_party, sizeof out->provider_party, "%s", PQgetvalue(res, 0, 9));
     }
     PQclear(res);
     if (!r || ccip_arena_failed(a))
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     out->r = r;
     return 0;
 }
@@ -142,12 +114,12 @@ static int s_request_done(ccip_command *cmd, ccip_arena *a, const char *id, cons
         Ccip__Ip__ServiceRequestChanged ev = CCIP__IP__SERVICE_REQUEST_CHANGED__INIT;
         ev.request = req.r;
         ev.provider_party = req.provider_party;
-        if ((rc = ip_emit(cmd, type, "service_request", id, &ev.base)) != 0)
+        if ((rc = ccip_command_emit(cmd, type, "service_request", id, &ev.base)) != 0)
             return rc;
     }
     Ccip__Ip__ServiceRequestReply reply = CCIP__IP__SERVICE_REQUEST_REPLY__INIT;
     reply.request = req.r;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 /* ---- providers ------------------------------------------------------------- */
@@ -157,59 +129,63 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__RegisterProviderRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40];
     int rc = ip_actor_party(cmd, party);
-    if (rc != 0 || (rc = ip_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0)) != 0 ||
-        (rc = ip_check_text(cmd, "description", rq->description, 0, DESCRIPTION_MAX, 1)) != 0)
+    if (rc != 0 ||
+        (rc = ccip_command_check_text(cmd, "name", rq->name, 1, NAME_MAX_CHARS, 0)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "description", rq->description, 0, DESCRIPTION_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     if (rq->n_categories < 1 || rq->n_categories > CATEGORIES_MAX)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `categories` must list 1 to %d categories, got %zu", CATEGORIES_MAX,
-                       rq->n_categories);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `categories` must list 1 to %d categories, got %zu",
+                                 CATEGORIES_MAX, rq->n_categories);
     char *names[CATEGORIES_MAX];
     for (size_t i = 0; i < rq->n_categories; i++) {
         char field[48]; /* "categories[" + a size_t in decimal + "]" */
         snprintf(field, sizeof field, "categories[%zu]", i);
-        if ((rc = ip_invalid(cmd,
-                             ip_check_enum(field, &ccip__ip__provider_category__descriptor,
-                                           rq->categories[i], err, sizeof err),
-                             err)) != 0)
+        if ((rc =
+                 ccip_command_invalid(cmd,
+                                      ip_check_enum(field, &ccip__ip__provider_category__descriptor,
+                                                    rq->categories[i], err, sizeof err),
+                                      err)) != 0)
             return rc;
         names[i] =
             (char *)ip_enum_name(&ccip__ip__provider_category__descriptor, rq->categories[i]);
         for (size_t j = 0; j < i; j++)
             if (rq->categories[j] == rq->categories[i])
-                return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                               "field `categories` names %s twice", names[i]);
+                return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                         "field `categories` names %s twice", names[i]);
     }
-    if ((rc = ip_new_id(cmd, id)) != 0)
+    if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     const char *v[] = {id, party, rq->name, ip_pg_text_literal(a, names, rq->n_categories),
                        rq->description};
     PGresult *res = NULL;
     if (!v[3])
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if ((rc = ccip_db_exec(cmd->db, &S_PROVIDER_INSERT, 5, v, NULL, NULL, &res)) != 0)
         return rc;
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return ip_fail(cmd, CCIP__STATUS__ALREADY_EXISTS, "%s is already a registered provider",
-                       party);
+        return ccip_command_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
+                                 "%s is already a registered provider", party);
     Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
-    if ((rc = s_read_provider(cmd, a, id, &reply.provider)) != 0)
+    if (!(reply.provider = ip_read_one(cmd, a, &S_PROVIDER_GET, &S_PROVIDERS, id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_provider_register(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__register_provider_request__descriptor, s_register);
+    return ccip_command_run(cmd, &ccip__ip__register_provider_request__descriptor, s_register);
 }
 
 static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ProviderActionRequest *rq = request;
     char err[200];
-    int rc = ip_invalid(cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(
+        cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err);
     if (rc != 0)
         return rc;
     const char *v[] = {rq->provider_id, cmd->actor.id};
@@ -219,16 +195,18 @@ static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
     int hit = PQntuples(res) == 1;
     PQclear(res);
     if (!hit)
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists", rq->provider_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no provider %s exists",
+                                 rq->provider_id);
     Ccip__Ip__ProviderReply reply = CCIP__IP__PROVIDER_REPLY__INIT;
-    if ((rc = s_read_provider(cmd, a, rq->provider_id, &reply.provider)) != 0)
+    if (!(reply.provider =
+              ip_read_one(cmd, a, &S_PROVIDER_GET, &S_PROVIDERS, rq->provider_id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_provider_verify(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__provider_action_request__descriptor, s_verify);
+    return ccip_command_run(cmd, &ccip__ip__provider_action_request__descriptor, s_verify);
 }
 
 static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
@@ -237,10 +215,11 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     char err[300];
     const char *cat = "";
     if (rq->category) {
-        int rc = ip_invalid(cmd,
-                            ip_check_enum("category", &ccip__ip__provider_category__descriptor,
-                                          rq->category, err, sizeof err),
-                            err);
+        int rc =
+            ccip_command_invalid(cmd,
+                                 ip_check_enum("category", &ccip__ip__provider_category__descriptor,
+                                               rq->category, err, sizeof err),
+                                 err);
         if (rc != 0)
             return rc;
         cat = ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category);
@@ -251,23 +230,16 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0)
         return rc;
     Ccip__Ip__ListProvidersReply reply = CCIP__IP__LIST_PROVIDERS_REPLY__INIT;
-    int rows = PQntuples(res);
-    reply.providers = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.providers);
-    for (int i = 0; reply.providers && i < rows; i++) {
-        Ccip__Ip__Provider *p = ccip_arena_alloc(a, sizeof *p);
-        if (!p || s_fill_provider(a, res, i, p) < 0)
-            break;
-        reply.providers[reply.n_providers++] = p;
-    }
+    reply.providers = ip_read_all(a, res, &S_PROVIDERS, &reply.n_providers);
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    return ip_reply(cmd, &reply.base);
+    if (!reply.providers)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_provider_list(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__list_providers_request__descriptor, s_list);
+    return ccip_command_run(cmd, &ccip__ip__list_providers_request__descriptor, s_list);
 }
 
 /* ---- requests ------------------------------------------------------------------ */
@@ -279,36 +251,39 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__Provider *p = NULL;
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = ip_invalid(cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ip_invalid(cmd,
-                         ip_check_enum("category", &ccip__ip__provider_category__descriptor,
-                                       rq->category, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ip_check_text(cmd, "description", rq->description, 1, DESCRIPTION_MAX, 1)) != 0 ||
-        (rc = s_read_provider(cmd, a, rq->provider_id, &p)) != 0)
+        (rc = ccip_command_invalid(
+             cmd, ip_check_uuid("provider_id", rq->provider_id, err, sizeof err), err)) != 0 ||
+        (rc = ccip_command_invalid(cmd,
+                                   ip_check_enum("category",
+                                                 &ccip__ip__provider_category__descriptor,
+                                                 rq->category, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "description", rq->description, 1, DESCRIPTION_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0 ||
+        !(p = ip_read_one(cmd, a, &S_PROVIDER_GET, &S_PROVIDERS, rq->provider_id, &rc)))
         return rc;
     if (!p->verified)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "provider %s has not been verified by staff yet and takes no requests",
-                       p->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "provider %s has not been verified by staff yet and takes no requests", p->id);
     if (strcmp(p->party, party) == 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s is this provider and cannot request its own services", party);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "%s is this provider and cannot request its own services", party);
     int offers = 0;
     for (size_t i = 0; i < p->n_categories; i++)
         offers |= p->categories[i] == rq->category;
     if (!offers)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "provider %s does not offer %s",
-                       p->id, ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category));
-    if ((rc = ip_new_id(cmd, id)) != 0)
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION, "provider %s does not offer %s", p->id,
+            ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category));
+    if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     const char *v[] = {id,
                        p->id,
                        party,
                        ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category),
                        rq->description,
-                       ip_i64(ccip_now_us(), now)};
+                       ccip_i64_text(ccip_now_us(), now)};
     if ((rc = ccip_db_exec(cmd->db, &S_REQUEST_INSERT, 6, v, NULL, NULL, NULL)) != 0)
         return rc;
     return s_request_done(cmd, a, id, "ip.service.requested.v1");
@@ -316,7 +291,7 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
 
 int ip_request_create(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__create_service_request__descriptor, s_create);
+    return ccip_command_run(cmd, &ccip__ip__create_service_request__descriptor, s_create);
 }
 
 /* Moves a request from `from` to `to` when the caller is its provider
@@ -332,14 +307,14 @@ static int s_move(ccip_command *cmd, ccip_arena *a, const char *id, int by_provi
         return rc;
     const char *who = by_provider ? req.provider_party : req.r->requester;
     if (strcmp(who, party) != 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the %s (%s) may do this to service request %s",
-                       by_provider ? "provider" : "requester", who, req.r->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "only the %s (%s) may do this to service request %s",
+                                 by_provider ? "provider" : "requester", who, req.r->id);
     if (strcmp(req.r->status, from) != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "service request %s is %s; this step needs it %s", req.r->id, req.r->status,
-                       from);
-    const char *v[] = {req.r->id, to, ip_i64(rating, rating_text), note};
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "service request %s is %s; this step needs it %s", req.r->id,
+                                 req.r->status, from);
+    const char *v[] = {req.r->id, to, ccip_i64_text(rating, rating_text), note};
     if ((rc = ccip_db_exec(cmd->db, &S_REQUEST_MOVE, 4, v, NULL, NULL, NULL)) != 0)
         return rc;
     return s_request_done(cmd, a, req.r->id, event);
@@ -353,7 +328,7 @@ static int s_accept(ccip_command *cmd, ccip_arena *a, void *request)
 
 int ip_request_accept(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__service_request_action__descriptor, s_accept);
+    return ccip_command_run(cmd, &ccip__ip__service_request_action__descriptor, s_accept);
 }
 
 static int s_complete(ccip_command *cmd, ccip_arena *a, void *request)
@@ -365,16 +340,16 @@ static int s_complete(ccip_command *cmd, ccip_arena *a, void *request)
 
 int ip_request_complete(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__service_request_action__descriptor, s_complete);
+    return ccip_command_run(cmd, &ccip__ip__service_request_action__descriptor, s_complete);
 }
 
 static int s_rate(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RateServiceRequest *rq = request;
     if (rq->rating < 1 || rq->rating > RATING_MAX)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `rating` must be 1 to %d, got %u", RATING_MAX, rq->rating);
-    int rc = ip_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX, 1);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `rating` must be 1 to %d, got %u", RATING_MAX, rq->rating);
+    int rc = ccip_command_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX, CCIP_TEXT_MULTILINE);
     if (rc != 0)
         return rc;
     return s_move(cmd, a, rq->request_id, 0, "COMPLETED", "RATED", rq->rating, rq->note,
@@ -383,5 +358,5 @@ static int s_rate(ccip_command *cmd, ccip_arena *a, void *request)
 
 int ip_request_rate(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__rate_service_request__descriptor, s_rate);
+    return ccip_command_run(cmd, &ccip__ip__rate_service_request__descriptor, s_rate);
 }

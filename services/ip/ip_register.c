@@ -165,7 +165,7 @@ typedef struct {
     char chain_hex[IP_HASH_HEX + 1];
 } s_item;
 
-/* Checks the request; fills the item. Returns 0 or IP_REPLIED. */
+/* Checks the request; fills the item. Returns 0 or CCIP_REPLIED. */
 static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
 {
     Ccip__Ip__RegisterWorkRequest *rq = reg->rq;
@@ -173,69 +173,73 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
     int rc = ip_actor_party(cmd, reg->party);
     if (rc != 0)
         return rc;
-    if ((rc = ip_invalid(
+    if ((rc = ccip_command_invalid(
              cmd,
              ip_check_enum("kind", &ccip__ip__work_kind__descriptor, rq->kind, err, sizeof err),
              err)) != 0 ||
-        (rc = ip_check_text(cmd, "title", rq->title, 1, IP_TITLE_MAX, 0)) != 0)
+        (rc = ccip_command_check_text(cmd, "title", rq->title, 1, IP_TITLE_MAX, 0)) != 0)
         return rc;
     reg->kind = ip_enum_name(&ccip__ip__work_kind__descriptor, rq->kind);
     if (rq->n_creators > IP_CREATORS_MAX)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `creators` must list at most %d names, got %zu", IP_CREATORS_MAX,
-                       rq->n_creators);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `creators` must list at most %d names, got %zu",
+                                 IP_CREATORS_MAX, rq->n_creators);
     for (size_t i = 0; i < rq->n_creators; i++) {
         char field[32];
         snprintf(field, sizeof field, "creators[%zu]", i);
-        if ((rc = ip_check_text(cmd, field, rq->creators[i], 1, IP_CREATOR_MAX, 0)) != 0)
+        if ((rc = ccip_command_check_text(cmd, field, rq->creators[i], 1, IP_CREATOR_MAX, 0)) != 0)
             return rc;
     }
     int64_t created;
-    if ((rc =
-             ip_invalid(cmd, ip_check_date("created_on", rq->created_on, &created, err, sizeof err),
-                        err)) != 0)
+    if ((rc = ccip_command_invalid(
+             cmd, ip_check_date("created_on", rq->created_on, &created, err, sizeof err), err)) !=
+        0)
         return rc;
     /* Today in UTC, plus a day: "today" east of Greenwich (Beijing is
      * UTC+8) is tomorrow in UTC for part of the day. */
     if (created > ip_today_days() + 1)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `created_on` (%s) is in the future; a work can only be registered "
-                       "once it exists",
-                       rq->created_on);
-    if ((rc = ip_invalid(cmd,
-                         ip_check_sha256("content_sha256", rq->content_sha256, reg->content_sha256,
-                                         err, sizeof err),
-                         err)) != 0)
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `created_on` (%s) is in the future; a work can only be registered "
+            "once it exists",
+            rq->created_on);
+    if ((rc = ccip_command_invalid(cmd,
+                                   ip_check_sha256("content_sha256", rq->content_sha256,
+                                                   reg->content_sha256, err, sizeof err),
+                                   err)) != 0)
         return rc;
     ip_hex(reg->content_sha256, IP_HASH_LEN, reg->content_hex);
     if (rq->content.len) {
         int64_t max = ip_config_get(cmd)->max_content_bytes;
         if ((int64_t)rq->content.len > max)
-            return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `content` is %zu bytes; the registry stores at most %lld "
-                           "(ip.max_content_bytes): register the hash alone",
-                           rq->content.len, (long long)max);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `content` is %zu bytes; the registry stores at most %lld "
+                "(ip.max_content_bytes): register the hash alone",
+                rq->content.len, (long long)max);
         uint8_t h[IP_HASH_LEN];
         crypto_hash_sha256(h, rq->content.data, rq->content.len);
         if (sodium_memcmp(h, reg->content_sha256, IP_HASH_LEN) != 0) {
             char hex[IP_HASH_HEX + 1];
             ip_hex(h, IP_HASH_LEN, hex);
-            return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `content` hashes to %s, not to the `content_sha256` given; "
-                           "send the content the hash was made of",
-                           hex);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `content` hashes to %s, not to the `content_sha256` given; "
+                "send the content the hash was made of",
+                hex);
         }
     }
     /* Owners: the caller alone by default; staff must name them. */
     size_t n = rq->n_owners ? rq->n_owners : 1;
     reg->owners = ccip_arena_alloc(a, n * sizeof *reg->owners);
     if (!reg->owners)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if (rq->n_owners == 0) {
         if (!reg->party[0])
-            return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "field `owners` is missing: staff register a work on behalf of its "
-                           "owners, so list them (party and share_bp)");
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "field `owners` is missing: staff register a work on behalf of its "
+                "owners, so list them (party and share_bp)");
         reg->owners[0].party = reg->party;
         reg->owners[0].share_bp = IP_SHARES_TOTAL;
     } else {
@@ -245,7 +249,8 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
         }
     }
     reg->nowners = n;
-    if ((rc = ip_invalid(cmd, ip_check_owners(reg->owners, n, err, sizeof err), err)) != 0)
+    if ((rc = ccip_command_invalid(cmd, ip_check_owners(reg->owners, n, err, sizeof err), err)) !=
+        0)
         return rc;
     reg->registering = reg->party[0] ? reg->party : reg->owners[0].party;
     ip_chain_sort_owners(reg->owners, n);
@@ -254,10 +259,11 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
         for (size_t i = 0; i < n; i++)
             owns |= strcmp(reg->owners[i].party, reg->party) == 0;
         if (!owns)
-            return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                           "%s may register only works it owns: add it to `owners`, or ask the "
-                           "owners (or staff) to register the work",
-                           reg->party);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__PERMISSION_DENIED,
+                "%s may register only works it owns: add it to `owners`, or ask the "
+                "owners (or staff) to register the work",
+                reg->party);
     }
     return 0;
 }
@@ -268,7 +274,7 @@ static void s_check_all(ccip_arena *a, s_item *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         s_item *it = &items[i];
         it->state = S_REFUSED;
-        it->rq = (Ccip__Ip__RegisterWorkRequest *)ip_unpack(
+        it->rq = (Ccip__Ip__RegisterWorkRequest *)ccip_command_unpack(
             it->cmd, &ccip__ip__register_work_request__descriptor);
         if (!it->rq || s_check(it->cmd, a, it) != 0)
             continue;
@@ -428,11 +434,12 @@ static void s_refuse_duplicate(s_item *it, const char *id, uint64_t serial, int6
     char when[CCIP_TIME_STRLEN + 1], serial_text[24];
     ip_serial_text(serial, serial_text, sizeof serial_text);
     ccip_time_format_us(at_us, when, sizeof when);
-    ip_fail(it->cmd, CCIP__STATUS__ALREADY_EXISTS,
-            "identical content (sha256 %s) was registered as %s (work %s) on %s by another "
-            "owner; if that registration is improper, file a dispute against work %s (kind "
-            "IMPROPER_REGISTRATION)",
-            it->content_hex, serial_text, id, when, id);
+    ccip_command_fail(
+        it->cmd, CCIP__STATUS__ALREADY_EXISTS,
+        "identical content (sha256 %s) was registered as %s (work %s) on %s by another "
+        "owner; if that registration is improper, file a dispute against work %s (kind "
+        "IMPROPER_REGISTRATION)",
+        it->content_hex, serial_text, id, when, id);
     it->state = S_REFUSED;
 }
 
@@ -483,7 +490,7 @@ static int s_settle(ccip_arena *a, s_item *items, size_t i, const ip_key *key, i
     if (it->nsimilar > SIMILAR_MAX)
         it->nsimilar = SIMILAR_MAX;
 
-    if (ip_new_id(it->cmd, it->id) != 0) {
+    if (ccip_command_new_id(it->cmd, it->id) != 0) {
         it->state = S_REFUSED;
         return 0;
     }
@@ -512,7 +519,8 @@ static int s_settle(ccip_arena *a, s_item *items, size_t i, const ip_key *key, i
     memcpy(rec->content_sha256, it->content_sha256, IP_HASH_LEN);
     rec->registered_at_us = now_us;
     if (ip_chain_hash(&r, rec->chain_hash) < 0 || ip_receipt_sign(rec, key) < 0) {
-        ip_fail(it->cmd, CCIP__STATUS__INTERNAL, "could not hash or sign the registration");
+        ccip_command_fail(it->cmd, CCIP__STATUS__INTERNAL,
+                          "could not hash or sign the registration");
         it->state = S_REFUSED;
         return 0;
     }
@@ -608,9 +616,9 @@ static int s_write(ccip_db *db, s_item *items, size_t n, size_t nnew, const ip_k
     for (int k = 0; k < W_ARRAYS; k++)
         bad |= !(v[k] = ccip_pgarray_value(&p[k]));
     char at[24], seqs[24];
-    v[W_AT] = ip_i64(now_us, at);
+    v[W_AT] = ccip_i64_text(now_us, at);
     v[W_KEY_ID] = key->key_id;
-    v[W_HEAD_SEQ] = ip_i64((int64_t)seq, seqs);
+    v[W_HEAD_SEQ] = ccip_i64_text((int64_t)seq, seqs);
     v[W_HEAD_HASH] = (const char *)hash;
     len[W_HEAD_HASH] = IP_HASH_LEN;
     fmt[W_HEAD_HASH] = 1;
@@ -652,7 +660,7 @@ static int s_answer(ccip_arena *a, ccip_command *cmd, const s_item *it, int exis
     Ccip__Ip__Owner *ov = ccip_arena_alloc(a, it->nowners * sizeof *ov);
     char *text = ccip_arena_alloc(a, IP_RECEIPT_MAX);
     if (!owners || !ov || !text || ip_receipt_format(&it->receipt, text, IP_RECEIPT_MAX) < 0) {
-        ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         return CCIP_DB_ERROR;
     }
     for (size_t i = 0; i < it->nowners; i++) {
@@ -675,7 +683,7 @@ static int s_answer(ccip_arena *a, ccip_command *cmd, const s_item *it, int exis
         ev.registered_at_us = it->receipt.registered_at_us;
         ev.chain_hash = (char *)it->chain_hex;
         ev.flagged_for_review = it->nsimilar > 0;
-        if ((rc = ip_emit(cmd, "ip.work.registered.v1", "work", it->id, &ev.base)) != 0)
+        if ((rc = ccip_command_emit(cmd, "ip.work.registered.v1", "work", it->id, &ev.base)) != 0)
             return rc;
     }
     Ccip__Ip__Work w = CCIP__IP__WORK__INIT;
@@ -701,11 +709,11 @@ static int s_answer(ccip_arena *a, ccip_command *cmd, const s_item *it, int exis
     reply.existing = existing;
     reply.similar = it->similar;
     reply.n_similar = it->nsimilar;
-    return ip_reply(cmd, &reply.base) == 0 ? 0 : CCIP_DB_ERROR;
+    return ccip_command_reply(cmd, &reply.base) == 0 ? 0 : CCIP_DB_ERROR;
 }
 
 /* The same owner's registration from before the batch. Returns 0,
- * IP_REPLIED or a negative ccip_db_rc. */
+ * CCIP_REPLIED or a negative ccip_db_rc. */
 static int s_answer_existing(ccip_arena *a, s_item *it)
 {
     Ccip__Ip__WorkReply wr = CCIP__IP__WORK_REPLY__INIT;
@@ -718,7 +726,7 @@ static int s_answer_existing(ccip_arena *a, s_item *it)
     reply.existing = 1;
     reply.similar = wr.similar;
     reply.n_similar = wr.n_similar;
-    return ip_reply(it->cmd, &reply.base);
+    return ccip_command_reply(it->cmd, &reply.base);
 }
 
 /* Steps 2 to 4 for the checked items, and every reply. Returns 0 or a
@@ -739,9 +747,10 @@ static int s_register(ccip_arena *a, s_item *items, size_t n)
         for (size_t i = 0; i < n; i++) {
             if (items[i].state != S_CHECKED)
                 continue;
-            ip_fail(items[i].cmd, CCIP__STATUS__INTERNAL,
-                    "the registry cannot sign receipts now (its signing key is unavailable); "
-                    "nothing was registered, try again later");
+            ccip_command_fail(
+                items[i].cmd, CCIP__STATUS__INTERNAL,
+                "the registry cannot sign receipts now (its signing key is unavailable); "
+                "nothing was registered, try again later");
             items[i].state = S_REFUSED;
         }
         return 0;
@@ -792,7 +801,7 @@ int ip_work_register_batch(ccip_command *const *cmds, size_t n)
     s_item *items = a ? ccip_arena_alloc(a, (n ? n : 1) * sizeof *items) : NULL;
     if (!items) {
         for (size_t i = 0; i < n; i++)
-            ip_fail(cmds[i], CCIP__STATUS__INTERNAL, "out of memory");
+            ccip_command_fail(cmds[i], CCIP__STATUS__INTERNAL, "out of memory");
         ccip_arena_destroy(&a);
         return 0;
     }

@@ -52,137 +52,44 @@ static const ccip_db_stmt S_LISTING_WORK = {"ip_listing_work",
 static const ccip_db_stmt S_CONTRACT_WORK = {"ip_contract_work",
                                              "SELECT work_id FROM contract WHERE id = $1::uuid"};
 
-static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Listing *l)
+static int s_fill_listing(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Listing *l = msg;
     ccip__ip__listing__init(l);
-    l->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    l->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    l->seller = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    l->deal = ip_enum_value(&ccip__ip__deal_type__descriptor, PQgetvalue(res, row, 3));
-    if (ip_pg_text_array(a, PQgetvalue(res, row, 4), &l->territory, &l->n_territory) < 0)
+    if (ccip_row_fill(&l->base, res, row, 0,
+                      "id, work_id, seller, deal, , term_start, term_end, price_fen, status, "
+                      "created_at_us, open_offers",
+                      a) < 0 ||
+        ip_pg_text_array(a, PQgetvalue(res, row, 4), &l->territory, &l->n_territory) < 0)
         return -1;
-    l->term_start = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
-    l->term_end = ccip_arena_strdup(a, PQgetvalue(res, row, 6));
-    l->price_fen = strtoll(PQgetvalue(res, row, 7), NULL, 10);
-    l->status = ccip_arena_strdup(a, PQgetvalue(res, row, 8));
-    l->created_at_us = strtoll(PQgetvalue(res, row, 9), NULL, 10);
-    l->open_offers = (uint32_t)atoi(PQgetvalue(res, row, 10));
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
-static void s_fill_offer(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Offer *o)
+static int s_fill_offer(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Offer *o = msg;
     ccip__ip__offer__init(o);
-    o->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    o->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    o->buyer = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    o->price_fen = strtoll(PQgetvalue(res, row, 3), NULL, 10);
-    o->status = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
-    o->note = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
-    o->created_at_us = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+    return ccip_row_fill(&o->base, res, row, 0,
+                         "id, listing_id, buyer, price_fen, status, note, created_at_us", a);
 }
 
-static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Contract *k)
+static int s_fill_contract(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Contract *k = msg;
     ccip__ip__contract__init(k);
-    k->id = ccip_arena_strdup(a, PQgetvalue(res, row, 0));
-    k->listing_id = ccip_arena_strdup(a, PQgetvalue(res, row, 1));
-    k->offer_id = ccip_arena_strdup(a, PQgetvalue(res, row, 2));
-    k->work_id = ccip_arena_strdup(a, PQgetvalue(res, row, 3));
-    k->seller = ccip_arena_strdup(a, PQgetvalue(res, row, 4));
-    k->buyer = ccip_arena_strdup(a, PQgetvalue(res, row, 5));
-    k->deal = ip_enum_value(&ccip__ip__deal_type__descriptor, PQgetvalue(res, row, 6));
-    if (ip_pg_text_array(a, PQgetvalue(res, row, 7), &k->territory, &k->n_territory) < 0)
+    if (ccip_row_fill(&k->base, res, row, 0,
+                      "id, listing_id, offer_id, work_id, seller, buyer, deal, , term_start, "
+                      "term_end, price_fen, status, payment_ref, contracted_at_us, settled_at_us, "
+                      "share_bp",
+                      a) < 0 ||
+        ip_pg_text_array(a, PQgetvalue(res, row, 7), &k->territory, &k->n_territory) < 0)
         return -1;
-    k->term_start = ccip_arena_strdup(a, PQgetvalue(res, row, 8));
-    k->term_end = ccip_arena_strdup(a, PQgetvalue(res, row, 9));
-    k->price_fen = strtoll(PQgetvalue(res, row, 10), NULL, 10);
-    k->status = ccip_arena_strdup(a, PQgetvalue(res, row, 11));
-    k->payment_ref = ccip_arena_strdup(a, PQgetvalue(res, row, 12));
-    k->contracted_at_us = strtoll(PQgetvalue(res, row, 13), NULL, 10);
-    k->settled_at_us = strtoll(PQgetvalue(res, row, 14), NULL, 10);
-    k->share_bp = (uint32_t)atoi(PQgetvalue(res, row, 15));
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
-/* Runs a one-row read (by id) and fills *out with a fill function. Returns
- * 0, IP_REPLIED (NOT_FOUND naming `what`) or a negative ccip_db_rc. */
-static int s_read_listing(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
-                          const char *id, Ccip__Ip__Listing **out)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no listing %s exists", id);
-    }
-    *out = ccip_arena_alloc(a, sizeof **out);
-    rc = *out && s_fill_listing(a, res, 0, *out) == 0
-             ? 0
-             : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read listing %s", id);
-    PQclear(res);
-    return rc;
-}
-
-static int s_read_contract(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt,
-                           const char *id, Ccip__Ip__Contract **out)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no contract %s exists", id);
-    }
-    *out = ccip_arena_alloc(a, sizeof **out);
-    rc = *out && s_fill_contract(a, res, 0, *out) == 0
-             ? 0
-             : ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read contract %s", id);
-    PQclear(res);
-    return rc;
-}
-
-static int s_read_offer(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Offer **out)
-{
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_OFFER_GET, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no offer %s exists", id);
-    }
-    *out = ccip_arena_alloc(a, sizeof **out);
-    if (*out)
-        s_fill_offer(a, res, 0, *out);
-    PQclear(res);
-    return *out && !ccip_arena_failed(a) ? 0
-                                         : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-}
-
-/* The work an object (listing, offer, contract) belongs to, so that its row
- * can be locked before the object's own (lock order: work, then the rest). */
-static int s_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field,
-                     const char *what, const char *id, char work_id[40])
-{
-    char err[200];
-    if (ip_check_uuid(field, id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, stmt, 1, &id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no %s %s exists", what, id);
-    }
-    snprintf(work_id, 40, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
-}
+static const ip_rows S_LISTINGS = {"listing", sizeof(Ccip__Ip__Listing), s_fill_listing};
+static const ip_rows S_OFFERS = {"offer", sizeof(Ccip__Ip__Offer), s_fill_offer};
+static const ip_rows S_CONTRACTS = {"contract", sizeof(Ccip__Ip__Contract), s_fill_contract};
 
 /* ---- the licence rules --------------------------------------------------------- */
 
@@ -203,7 +110,7 @@ typedef struct {
 
 /* Fails with FAILED_PRECONDITION when lic collides with a licence contract
  * of the work (see ip_trades.h). Call with the work's row locked. Returns
- * 0, IP_REPLIED or a negative ccip_db_rc. */
+ * 0, CCIP_REPLIED or a negative ccip_db_rc. */
 static int s_licence_free(ccip_command *cmd, ccip_arena *a, const char *work_id,
                           const s_licence *lic)
 {
@@ -225,13 +132,14 @@ static int s_licence_free(ccip_command *cmd, ccip_arena *a, const char *work_id,
             continue;
         if (ip_terms_overlap(lic->start, lic->end, s, e) &&
             ip_territories_overlap(lic->territory, lic->nterritory, terr, nterr)) {
-            rc = ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                         "%s licence contract %s already covers part of this territory from %s "
-                         "to %s; %s",
-                         exclusive ? "exclusive" : "non-exclusive", PQgetvalue(res, i, 0),
-                         PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-                         exclusive ? "no other licence may overlap an exclusive one"
-                                   : "an exclusive licence may not overlap any other licence");
+            rc = ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "%s licence contract %s already covers part of this territory from %s "
+                "to %s; %s",
+                exclusive ? "exclusive" : "non-exclusive", PQgetvalue(res, i, 0),
+                PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                exclusive ? "no other licence may overlap an exclusive one"
+                          : "an exclusive licence may not overlap any other licence");
             break;
         }
     }
@@ -260,20 +168,21 @@ static int s_check_terms(ccip_command *cmd, Ccip__Ip__DealType deal, char **terr
                          const char *start, const char *end, int64_t price, s_licence *lic)
 {
     char err[400];
-    int rc = ip_invalid(cmd, ip_check_price("price_fen", price, err, sizeof err), err);
+    int rc = ccip_command_invalid(cmd, ip_check_price("price_fen", price, err, sizeof err), err);
     if (rc != 0)
         return rc;
     if (deal == CCIP__IP__DEAL_TYPE__TRANSFER) {
         if (n || start[0] || end[0])
-            return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                           "fields `territory`, `term_start` and `term_end` must be empty for a "
-                           "TRANSFER: a transfer moves the share everywhere and for good");
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                "fields `territory`, `term_start` and `term_end` must be empty for a "
+                "TRANSFER: a transfer moves the share everywhere and for good");
         return 0;
     }
-    if ((rc = ip_invalid(cmd, ip_check_territory("territory", territory, n, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ip_invalid(cmd, ip_check_term(start, end, &lic->start, &lic->end, err, sizeof err),
-                         err)) != 0)
+    if ((rc = ccip_command_invalid(
+             cmd, ip_check_territory("territory", territory, n, err, sizeof err), err)) != 0 ||
+        (rc = ccip_command_invalid(
+             cmd, ip_check_term(start, end, &lic->start, &lic->end, err, sizeof err), err)) != 0)
         return rc;
     lic->exclusive = deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE;
     lic->territory = territory;
@@ -306,15 +215,16 @@ static int s_no_pending_transfer(ccip_command *cmd, const char *work_id, const c
     if (rc != CCIP_DB_OK)
         return rc;
     if (listings_too && !PQgetisnull(res, 0, 0))
-        rc = ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                     "%s already lists its share of this work for transfer (listing %s); "
-                     "withdraw that listing first",
-                     seller, PQgetvalue(res, 0, 0));
+        rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                               "%s already lists its share of this work for transfer (listing %s); "
+                               "withdraw that listing first",
+                               seller, PQgetvalue(res, 0, 0));
     else if (!PQgetisnull(res, 0, 1))
-        rc = ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                     "%s has already contracted to transfer its share of this work (contract %s, "
-                     "not yet settled)",
-                     seller, PQgetvalue(res, 0, 1));
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "%s has already contracted to transfer its share of this work (contract %s, "
+            "not yet settled)",
+            seller, PQgetvalue(res, 0, 1));
     PQclear(res);
     return rc;
 }
@@ -326,8 +236,9 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ip_actor_party(cmd, party);
     if (rc != 0)
         return rc;
-    if ((rc = ip_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err)) != 0 ||
-        (rc = ip_invalid(
+    if ((rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_invalid(
              cmd,
              ip_check_enum("deal", &ccip__ip__deal_type__descriptor, rq->deal, err, sizeof err),
              err)) != 0)
@@ -346,19 +257,20 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = s_share(cmd, w.id, party, &share, &owners)) != 0)
         return rc;
     if (share == 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only a current owner may list work %s; %s is not one of its owners", w.id,
-                       party);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "only a current owner may list work %s; %s is not one of its owners", w.id, party);
     if (rq->deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE && owners > 1)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "an exclusive licence binds every owner, and work %s has %d owners: only a "
-                       "sole owner may list it for an exclusive licence",
-                       w.id, owners);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "an exclusive licence binds every owner, and work %s has %d owners: only a "
+            "sole owner may list it for an exclusive licence",
+            w.id, owners);
     if (rq->deal == CCIP__IP__DEAL_TYPE__TRANSFER)
         rc = s_no_pending_transfer(cmd, w.id, party, NULL, 1);
     else
         rc = s_licence_free(cmd, a, w.id, &lic);
-    if (rc != 0 || (rc = ip_new_id(cmd, id)) != 0)
+    if (rc != 0 || (rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     const char *v[] = {id,
                        w.id,
@@ -367,21 +279,21 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
                        ip_pg_text_literal(a, rq->territory, rq->n_territory),
                        rq->term_start,
                        rq->term_end,
-                       ip_i64(rq->price_fen, price),
-                       ip_i64(ccip_now_us(), now)};
+                       ccip_i64_text(rq->price_fen, price),
+                       ccip_i64_text(ccip_now_us(), now)};
     if (!v[4])
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_INSERT, 9, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if ((rc = s_read_listing(cmd, a, &S_LISTING_GET, id, &reply.listing)) != 0)
+    if (!(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_listing_create(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__create_listing_request__descriptor, s_listing_create);
+    return ccip_command_run(cmd, &ccip__ip__create_listing_request__descriptor, s_listing_create);
 }
 
 /* Locks the work of a listing, then the listing, and checks that the caller
@@ -392,14 +304,15 @@ static int s_lock_own_listing(ccip_command *cmd, ccip_arena *a, const char *list
     char party[IP_PARTY_MAX + 1], work_id[40];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", listing_id, work_id)) != 0 ||
+        (rc = ip_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", listing_id, work_id)) !=
+            0 ||
         (rc = ip_work_lock(cmd, work_id, w)) != 0 ||
-        (rc = s_read_listing(cmd, a, &S_LISTING_LOCK, listing_id, l)) != 0)
+        !(*l = ip_read_one(cmd, a, &S_LISTING_LOCK, &S_LISTINGS, listing_id, &rc)))
         return rc;
     if (strcmp((*l)->seller, party) != 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the listing's owner (%s) may %s listing %s", (*l)->seller, what,
-                       listing_id);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "only the listing's owner (%s) may %s listing %s", (*l)->seller,
+                                 what, listing_id);
     return 0;
 }
 
@@ -418,13 +331,14 @@ static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0)
         return rc;
     if (strcmp(l->status, "OPEN") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s and can no longer be changed", l->id, l->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "listing %s is %s and can no longer be changed", l->id, l->status);
     if (l->open_offers)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is under offer (%u open offer%s) and cannot be changed; accept "
-                       "one, wait for them to be withdrawn, or withdraw the listing",
-                       l->id, l->open_offers, l->open_offers == 1 ? "" : "s");
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "listing %s is under offer (%u open offer%s) and cannot be changed; accept "
+            "one, wait for them to be withdrawn, or withdraw the listing",
+            l->id, l->open_offers, l->open_offers == 1 ? "" : "s");
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "offered under new terms");
     s_licence lic = {0};
@@ -435,20 +349,20 @@ static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     char price[24];
     const char *v[] = {l->id, ip_pg_text_literal(a, rq->territory, rq->n_territory), rq->term_start,
-                       rq->term_end, ip_i64(rq->price_fen, price)};
+                       rq->term_end, ccip_i64_text(rq->price_fen, price)};
     if (!v[1])
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_UPDATE, 5, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if ((rc = s_read_listing(cmd, a, &S_LISTING_GET, l->id, &reply.listing)) != 0)
+    if (!(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, l->id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_listing_update(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__update_listing_request__descriptor, s_listing_update);
+    return ccip_command_run(cmd, &ccip__ip__update_listing_request__descriptor, s_listing_update);
 }
 
 static const ccip_db_stmt S_LISTING_WITHDRAW = {
@@ -466,52 +380,47 @@ static int s_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0)
         return rc;
     if (strcmp(l->status, "OPEN") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s; only an open listing can be withdrawn", l->id, l->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "listing %s is %s; only an open listing can be withdrawn", l->id,
+                                 l->status);
     const char *id = l->id;
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_WITHDRAW, 1, &id, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if ((rc = s_read_listing(cmd, a, &S_LISTING_GET, id, &reply.listing)) != 0)
+    if (!(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_listing_withdraw(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_withdraw);
+    return ccip_command_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_withdraw);
 }
 
 static int s_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListingActionRequest *rq = request;
     char err[200];
-    int rc = ip_invalid(cmd, ip_check_uuid("listing_id", rq->listing_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(cmd, ip_check_uuid("listing_id", rq->listing_id, err, sizeof err),
+                                  err);
     Ccip__Ip__ListingReply reply = CCIP__IP__LISTING_REPLY__INIT;
-    if (rc != 0 || (rc = s_read_listing(cmd, a, &S_LISTING_GET, rq->listing_id, &reply.listing)))
+    if (rc != 0 ||
+        !(reply.listing = ip_read_one(cmd, a, &S_LISTING_GET, &S_LISTINGS, rq->listing_id, &rc)))
         return rc;
     PGresult *res = NULL;
     const char *id = rq->listing_id;
     if ((rc = ccip_db_exec(cmd->db, &S_LISTING_OFFERS, 1, &id, NULL, NULL, &res)) != 0)
         return rc;
-    int rows = PQntuples(res);
-    reply.offers = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.offers);
-    for (int i = 0; reply.offers && i < rows; i++) {
-        Ccip__Ip__Offer *o = ccip_arena_alloc(a, sizeof *o);
-        if (!o)
-            break;
-        s_fill_offer(a, res, i, o);
-        reply.offers[reply.n_offers++] = o;
-    }
+    reply.offers = ip_read_all(a, res, &S_OFFERS, &reply.n_offers);
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    return ip_reply(cmd, &reply.base);
+    if (!reply.offers)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_listing_get(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_get);
+    return ccip_command_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_get);
 }
 
 static int s_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
@@ -519,31 +428,24 @@ static int s_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__ListListingsRequest *rq = request;
     char err[200], limit[24];
     if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
-    const char *v[] = {rq->work_id, rq->open_only ? "true" : "false", ip_i64(lim, limit)};
+    const char *v[] = {rq->work_id, rq->open_only ? "true" : "false", ccip_i64_text(lim, limit)};
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_LISTING_LIST, 3, v, NULL, NULL, &res);
     if (rc != 0)
         return rc;
     Ccip__Ip__ListListingsReply reply = CCIP__IP__LIST_LISTINGS_REPLY__INIT;
-    int rows = PQntuples(res);
-    reply.listings = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof *reply.listings);
-    for (int i = 0; reply.listings && i < rows; i++) {
-        Ccip__Ip__Listing *l = ccip_arena_alloc(a, sizeof *l);
-        if (!l || s_fill_listing(a, res, i, l) < 0)
-            break;
-        reply.listings[reply.n_listings++] = l;
-    }
+    reply.listings = ip_read_all(a, res, &S_LISTINGS, &reply.n_listings);
     PQclear(res);
-    if (ccip_arena_failed(a))
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    return ip_reply(cmd, &reply.base);
+    if (!reply.listings)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_listing_list(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__list_listings_request__descriptor, s_listing_list);
+    return ccip_command_run(cmd, &ccip__ip__list_listings_request__descriptor, s_listing_list);
 }
 
 /* ---- offers ------------------------------------------------------------------------- */
@@ -560,48 +462,51 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
     char party[IP_PARTY_MAX + 1], err[300], work_id[40], id[40], price[24], now[24];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", rq->listing_id, work_id)) !=
+        (rc = ip_work_of(cmd, &S_LISTING_WORK, "listing_id", "listing", rq->listing_id, work_id)) !=
             0 ||
-        (rc = ip_invalid(cmd, ip_check_price("price_fen", rq->price_fen, err, sizeof err), err)) !=
-            0 ||
-        (rc = ip_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX, 1)) != 0)
+        (rc = ccip_command_invalid(cmd, ip_check_price("price_fen", rq->price_fen, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "note", rq->note, 0, IP_NOTE_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     ip_work_state w;
     Ccip__Ip__Listing *l = NULL;
     if ((rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_listing(cmd, a, &S_LISTING_LOCK, rq->listing_id, &l)) != 0)
+        !(l = ip_read_one(cmd, a, &S_LISTING_LOCK, &S_LISTINGS, rq->listing_id, &rc)))
         return rc;
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "offered for");
     if (strcmp(l->status, "OPEN") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s and takes no more offers", l->id, l->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "listing %s is %s and takes no more offers", l->id, l->status);
     if (strcmp(l->seller, party) == 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s listed this work itself and cannot make an offer on its own listing",
-                       party);
-    if ((rc = ip_new_id(cmd, id)) != 0)
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "%s listed this work itself and cannot make an offer on its own listing", party);
+    if ((rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
-    const char *v[] = {
-        id, l->id, party, ip_i64(rq->price_fen, price), rq->note, ip_i64(ccip_now_us(), now)};
+    const char *v[] = {id,       l->id,
+                       party,    ccip_i64_text(rq->price_fen, price),
+                       rq->note, ccip_i64_text(ccip_now_us(), now)};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_OFFER_INSERT, 6, v, NULL, NULL, &res)) != 0)
         return rc;
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return ip_fail(cmd, CCIP__STATUS__ALREADY_EXISTS,
-                       "%s already has an open offer on listing %s; withdraw it to make another",
-                       party, l->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__ALREADY_EXISTS,
+            "%s already has an open offer on listing %s; withdraw it to make another", party,
+            l->id);
     Ccip__Ip__OfferReply reply = CCIP__IP__OFFER_REPLY__INIT;
-    if ((rc = s_read_offer(cmd, a, id, &reply.offer)) != 0)
+    if (!(reply.offer = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_offer_make(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__make_offer_request__descriptor, s_offer_make);
+    return ccip_command_run(cmd, &ccip__ip__make_offer_request__descriptor, s_offer_make);
 }
 
 static const ccip_db_stmt S_OFFER_WITHDRAW = {
@@ -619,13 +524,13 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
      * withdrawn under an acceptance in flight. */
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0 ||
+        (rc = ip_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0 ||
         (rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_offer(cmd, a, rq->offer_id, &o)) != 0)
+        !(o = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, rq->offer_id, &rc)))
         return rc;
     if (strcmp(o->buyer, party) != 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the buyer (%s) may withdraw offer %s", o->buyer, o->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "only the buyer (%s) may withdraw offer %s", o->buyer, o->id);
     const char *v[] = {o->id, party};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_OFFER_WITHDRAW, 2, v, NULL, NULL, &res)) != 0)
@@ -633,17 +538,18 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
     int hit = PQntuples(res) == 1;
     PQclear(res);
     if (!hit)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "offer %s is %s; only an open offer can be withdrawn", o->id, o->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "offer %s is %s; only an open offer can be withdrawn", o->id,
+                                 o->status);
     Ccip__Ip__OfferReply reply = CCIP__IP__OFFER_REPLY__INIT;
-    if ((rc = s_read_offer(cmd, a, o->id, &reply.offer)) != 0)
+    if (!(reply.offer = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, o->id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_offer_withdraw(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__offer_action_request__descriptor, s_offer_withdraw);
+    return ccip_command_run(cmd, &ccip__ip__offer_action_request__descriptor, s_offer_withdraw);
 }
 
 /* ---- contracts ----------------------------------------------------------------------- */
@@ -666,7 +572,7 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
     char party[IP_PARTY_MAX + 1], work_id[40], id[40], share_text[24], now[24];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0)
+        (rc = ip_work_of(cmd, &S_OFFER_LISTING, "offer_id", "offer", rq->offer_id, work_id)) != 0)
         return rc;
     /* The work's row lock: concurrent acceptances on this work queue here,
      * and each sees the contracts committed before it. */
@@ -674,66 +580,69 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__Offer *o = NULL;
     Ccip__Ip__Listing *l = NULL;
     if ((rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_offer(cmd, a, rq->offer_id, &o)) != 0 ||
-        (rc = s_read_listing(cmd, a, &S_LISTING_LOCK, o->listing_id, &l)) != 0)
+        !(o = ip_read_one(cmd, a, &S_OFFER_GET, &S_OFFERS, rq->offer_id, &rc)) ||
+        !(l = ip_read_one(cmd, a, &S_LISTING_LOCK, &S_LISTINGS, o->listing_id, &rc)))
         return rc;
     if (strcmp(l->seller, party) != 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the listing's owner (%s) may accept offer %s", l->seller, o->id);
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "only the listing's owner (%s) may accept offer %s", l->seller,
+                                 o->id);
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "contracted");
     if (strcmp(l->status, "OPEN") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "listing %s is %s; offers can only be accepted on an open listing", l->id,
-                       l->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "listing %s is %s; offers can only be accepted on an open listing",
+                                 l->id, l->status);
     if (strcmp(o->status, "OPEN") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "offer %s is %s; only an open offer can be accepted", o->id, o->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "offer %s is %s; only an open offer can be accepted", o->id,
+                                 o->status);
     uint32_t share;
     int owners;
     if ((rc = s_share(cmd, w.id, party, &share, &owners)) != 0)
         return rc;
     if (share == 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "%s no longer owns work %s, so it cannot grant or sell anything of it",
-                       party, w.id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "%s no longer owns work %s, so it cannot grant or sell anything of it", party, w.id);
     s_licence lic = {0};
     if (l->deal == CCIP__IP__DEAL_TYPE__TRANSFER) {
         rc = s_no_pending_transfer(cmd, w.id, party, l->id, 0);
     } else {
         if (l->deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE && owners > 1)
-            return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                           "work %s now has %d owners: an exclusive licence needs a sole owner",
-                           w.id, owners);
+            return ccip_command_fail(
+                cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                "work %s now has %d owners: an exclusive licence needs a sole owner", w.id, owners);
         char err[200];
         lic.exclusive = l->deal == CCIP__IP__DEAL_TYPE__EXCLUSIVE_LICENCE;
         lic.territory = l->territory;
         lic.nterritory = l->n_territory;
         if (ip_check_term(l->term_start, l->term_end, &lic.start, &lic.end, err, sizeof err) < 0)
-            return ip_fail(cmd, CCIP__STATUS__INTERNAL, "listing %s has a malformed term", l->id);
+            return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "listing %s has a malformed term",
+                                     l->id);
         rc = s_licence_free(cmd, a, w.id, &lic);
     }
-    if (rc != 0 || (rc = ip_new_id(cmd, id)) != 0)
+    if (rc != 0 || (rc = ccip_command_new_id(cmd, id)) != 0)
         return rc;
     const char *v[] = {
         id, o->id,
-        ip_i64(l->deal == CCIP__IP__DEAL_TYPE__TRANSFER ? (int64_t)share : 0, share_text),
-        ip_i64(ccip_now_us(), now)};
+        ccip_i64_text(l->deal == CCIP__IP__DEAL_TYPE__TRANSFER ? (int64_t)share : 0, share_text),
+        ccip_i64_text(ccip_now_us(), now)};
     if ((rc = ccip_db_exec(cmd->db, &S_ACCEPT, 4, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
-    if ((rc = s_read_contract(cmd, a, &S_CONTRACT_GET, id, &reply.contract)) != 0)
+    if (!(reply.contract = ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, id, &rc)))
         return rc;
     Ccip__Ip__TradeContracted ev = CCIP__IP__TRADE_CONTRACTED__INIT;
     ev.contract = reply.contract;
-    if ((rc = ip_emit(cmd, "ip.trade.contracted.v1", "contract", id, &ev.base)) != 0)
+    if ((rc = ccip_command_emit(cmd, "ip.trade.contracted.v1", "contract", id, &ev.base)) != 0)
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_offer_accept(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__offer_action_request__descriptor, s_offer_accept);
+    return ccip_command_run(cmd, &ccip__ip__offer_action_request__descriptor, s_offer_accept);
 }
 
 static const ccip_db_stmt S_SELLER_GIVES = {
@@ -765,31 +674,35 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
     char party[IP_PARTY_MAX + 1], work_id[40], err[200], now[24], share[24];
     int rc = ip_actor_party(cmd, party);
     if (rc != 0 ||
-        (rc = s_work_of(cmd, &S_CONTRACT_WORK, "contract_id", "contract", rq->contract_id,
-                        work_id)) != 0 ||
-        (rc = ip_check_text(cmd, "payment_ref", rq->payment_ref, 1, PAYMENT_REF_MAX, 0)) != 0 ||
-        (rc = ip_invalid(cmd, ip_check_price("paid_fen", rq->paid_fen, err, sizeof err), err)) != 0)
+        (rc = ip_work_of(cmd, &S_CONTRACT_WORK, "contract_id", "contract", rq->contract_id,
+                         work_id)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "payment_ref", rq->payment_ref, 1, PAYMENT_REF_MAX,
+                                      0)) != 0 ||
+        (rc = ccip_command_invalid(cmd, ip_check_price("paid_fen", rq->paid_fen, err, sizeof err),
+                                   err)) != 0)
         return rc;
     ip_work_state w;
     Ccip__Ip__Contract *k = NULL;
     if ((rc = ip_work_lock(cmd, work_id, &w)) != 0 ||
-        (rc = s_read_contract(cmd, a, &S_CONTRACT_LOCK, rq->contract_id, &k)) != 0)
+        !(k = ip_read_one(cmd, a, &S_CONTRACT_LOCK, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
     if (party[0] && strcmp(k->seller, party) != 0)
-        return ip_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
-                       "only the seller (%s) or staff may record the payment of contract %s",
-                       k->seller, k->id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__PERMISSION_DENIED,
+            "only the seller (%s) or staff may record the payment of contract %s", k->seller,
+            k->id);
     if (strcmp(k->status, "CONTRACTED") != 0)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "contract %s is already %s", k->id,
-                       k->status);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "contract %s is already %s", k->id, k->status);
     if (w.frozen)
         return ip_work_frozen_fail(cmd, &w, "settled (and change hands)");
     if (rq->paid_fen != k->price_fen)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                       "field `paid_fen` must equal the contract's price, %lld fen, got %lld",
-                       (long long)k->price_fen, (long long)rq->paid_fen);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__INVALID_ARGUMENT,
+            "field `paid_fen` must equal the contract's price, %lld fen, got %lld",
+            (long long)k->price_fen, (long long)rq->paid_fen);
     if (k->deal == CCIP__IP__DEAL_TYPE__TRANSFER) {
-        const char *gv[] = {w.id, k->seller, ip_i64(k->share_bp, share)};
+        const char *gv[] = {w.id, k->seller, ccip_i64_text(k->share_bp, share)};
         const char *bv[] = {w.id, k->buyer, share};
         const char *lv[] = {w.id, k->seller};
         if ((rc = ccip_db_exec(cmd->db, &S_SELLER_GIVES, 3, gv, NULL, NULL, NULL)) != 0 ||
@@ -797,38 +710,39 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
             (rc = ccip_db_exec(cmd->db, &S_SELLER_LISTINGS, 2, lv, NULL, NULL, NULL)) != 0)
             return rc;
     }
-    const char *v[] = {k->id, rq->payment_ref, ip_i64(ccip_now_us(), now), cmd->actor.id};
+    const char *v[] = {k->id, rq->payment_ref, ccip_i64_text(ccip_now_us(), now), cmd->actor.id};
     if ((rc = ccip_db_exec(cmd->db, &S_SETTLE, 4, v, NULL, NULL, NULL)) != 0)
         return rc;
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
-    if ((rc = s_read_contract(cmd, a, &S_CONTRACT_GET, k->id, &reply.contract)) != 0)
+    if (!(reply.contract = ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, k->id, &rc)))
         return rc;
     Ccip__Ip__TradeSettled ev = CCIP__IP__TRADE_SETTLED__INIT;
     ev.contract = reply.contract;
     if ((rc = ip_work_owners(cmd, a, w.id, &ev.owners, &ev.n_owners)) != 0 ||
-        (rc = ip_emit(cmd, "ip.trade.settled.v1", "contract", k->id, &ev.base)) != 0)
+        (rc = ccip_command_emit(cmd, "ip.trade.settled.v1", "contract", k->id, &ev.base)) != 0)
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_contract_settle(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__settle_contract_request__descriptor, s_contract_settle);
+    return ccip_command_run(cmd, &ccip__ip__settle_contract_request__descriptor, s_contract_settle);
 }
 
 static int s_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ContractActionRequest *rq = request;
     char err[200];
-    int rc = ip_invalid(cmd, ip_check_uuid("contract_id", rq->contract_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(
+        cmd, ip_check_uuid("contract_id", rq->contract_id, err, sizeof err), err);
     Ccip__Ip__ContractReply reply = CCIP__IP__CONTRACT_REPLY__INIT;
-    if (rc != 0 ||
-        (rc = s_read_contract(cmd, a, &S_CONTRACT_GET, rq->contract_id, &reply.contract)) != 0)
+    if (rc != 0 || !(reply.contract =
+                         ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_contract_get(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__contract_action_request__descriptor, s_contract_get);
+    return ccip_command_run(cmd, &ccip__ip__contract_action_request__descriptor, s_contract_get);
 }

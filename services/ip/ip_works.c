@@ -67,8 +67,9 @@ static const ccip_db_stmt S_SIMILAR_OF = {
 
 /* Fills w from row `row` of a WORK_COLUMNS result; strings are copied into
  * the arena. Returns 0 or -1 (out of memory or a malformed row). */
-static int s_fill_work(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Work *w)
+static int s_fill_work(ccip_arena *a, const PGresult *res, int row, void *msg)
 {
+    Ccip__Ip__Work *w = msg;
     ccip__ip__work__init(w);
     w->id = ccip_arena_strdup(a, PQgetvalue(res, row, C_ID));
     w->serial = strtoull(PQgetvalue(res, row, C_SEQ), NULL, 10);
@@ -79,14 +80,10 @@ static int s_fill_work(ccip_arena *a, const PGresult *res, int row, Ccip__Ip__Wo
     w->title = ccip_arena_strdup(a, PQgetvalue(res, row, C_TITLE));
     if (ip_pg_text_array(a, PQgetvalue(res, row, C_CREATORS), &w->creators, &w->n_creators) < 0)
         return -1;
-    w->created_on = ccip_arena_strdup(a, PQgetvalue(res, row, C_CREATED_ON));
-    w->content_sha256 = ccip_arena_strdup(a, PQgetvalue(res, row, C_CONTENT));
-    w->registered_at_us = strtoll(PQgetvalue(res, row, C_AT), NULL, 10);
-    w->registrant = ccip_arena_strdup(a, PQgetvalue(res, row, C_REGISTRANT));
-    w->frozen = PQgetvalue(res, row, C_FROZEN)[0] == 't';
-    w->review = ccip_arena_strdup(a, PQgetvalue(res, row, C_REVIEW));
-    w->chain_hash = ccip_arena_strdup(a, PQgetvalue(res, row, C_HASH));
-    w->has_content = PQgetvalue(res, row, C_HAS_CONTENT)[0] == 't';
+    ccip_row_fill(&w->base, res, row, C_CREATED_ON,
+                  "created_on, content_sha256, registered_at_us, registrant, frozen, review, "
+                  "chain_hash, has_content",
+                  a);
     char **parties = NULL;
     uint32_t *shares = NULL;
     size_t np = 0, ns = 0;
@@ -138,14 +135,10 @@ static int s_load_similar(ccip_command *cmd, ccip_arena *a, const char *work_id,
     *out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
     *n = 0;
     for (int i = 0; *out && i < rows; i++) {
-        Ccip__Ip__SimilarWork *s = ccip_arena_alloc(a, sizeof *s);
+        Ccip__Ip__SimilarWork *s = ccip_row_new(a, CCIP_MSG(ip, similar_work), res, i, 0,
+                                                "work_id, serial, title, similarity_pct");
         if (!s)
             break;
-        ccip__ip__similar_work__init(s);
-        s->work_id = ccip_arena_strdup(a, PQgetvalue(res, i, 0));
-        s->serial = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-        s->title = ccip_arena_strdup(a, PQgetvalue(res, i, 2));
-        s->similarity_pct = (uint32_t)atoi(PQgetvalue(res, i, 3));
         (*out)[(*n)++] = s;
     }
     PQclear(res);
@@ -153,7 +146,7 @@ static int s_load_similar(ccip_command *cmd, ccip_arena *a, const char *work_id,
 }
 
 /* Reads one work (by id, or by serial when id is NULL) into a WorkReply.
- * Returns 0, IP_REPLIED (NOT_FOUND) or a negative ccip_db_rc. */
+ * Returns 0, CCIP_REPLIED (NOT_FOUND) or a negative ccip_db_rc. */
 static int s_load_work(ccip_command *cmd, ccip_arena *a, const char *id, uint64_t serial,
                        Ccip__Ip__WorkReply *reply)
 {
@@ -170,15 +163,16 @@ static int s_load_work(ccip_command *cmd, ccip_arena *a, const char *id, uint64_
     if (PQntuples(res) != 1) {
         PQclear(res);
         if (id)
-            return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", id);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64, serial);
+            return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work has serial %" PRIu64,
+                                 serial);
     }
     reply->work = ccip_arena_alloc(a, sizeof *reply->work);
     if (!reply->work || s_fill_work(a, res, 0, reply->work) < 0 ||
         !(reply->receipt = s_row_receipt(a, res, 0))) {
         PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read work %s: a malformed row",
-                       id ? id : s);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "could not read work %s: a malformed row", id ? id : s);
     }
     PQclear(res);
     return s_load_similar(cmd, a, reply->work->id, &reply->similar, &reply->n_similar);
@@ -193,81 +187,60 @@ int ip_work_load(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Wor
 
 /* ---- reads ------------------------------------------------------------------------- */
 
-int ip_work_get(ccip_command *cmd)
+static int s_work_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__GetWorkRequest *rq =
-        (Ccip__Ip__GetWorkRequest *)ip_unpack(cmd, &ccip__ip__get_work_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__GetWorkRequest *rq = request;
     int rc;
     char err[200];
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
-    if (!a)
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    else if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
-        rc = ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     else if (!rq->work_id[0] && rq->serial == 0)
-        rc = ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                     "give either `work_id` or `serial` (1 or more)");
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "give either `work_id` or `serial` (1 or more)");
     else if ((rc = s_load_work(cmd, a, rq->work_id[0] ? rq->work_id : NULL, rq->serial, &reply)) ==
              0)
-        rc = ip_reply(cmd, &reply.base);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+        rc = ccip_command_reply(cmd, &reply.base);
+    return rc;
 }
 
-/* Fills a list of works from a WORK_COLUMNS result. */
-static int s_fill_works(ccip_arena *a, const PGresult *res, Ccip__Ip__Work ***out, size_t *n)
+int ip_work_get(ccip_command *cmd)
 {
-    int rows = PQntuples(res);
-    *out = ccip_arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof **out);
-    *n = 0;
-    for (int i = 0; *out && i < rows; i++) {
-        Ccip__Ip__Work *w = ccip_arena_alloc(a, sizeof *w);
-        if (!w || s_fill_work(a, res, i, w) < 0)
-            return -1;
-        (*out)[(*n)++] = w;
-    }
-    return *out ? 0 : -1;
+    return ccip_command_run(cmd, &ccip__ip__get_work_request__descriptor, s_work_get);
 }
 
-int ip_work_list(ccip_command *cmd)
+static const ip_rows S_WORKS = {"work", sizeof(Ccip__Ip__Work), s_fill_work};
+
+static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__ListWorksRequest *rq =
-        (Ccip__Ip__ListWorksRequest *)ip_unpack(cmd, &ccip__ip__list_works_request__descriptor);
-    if (!rq)
-        return 0;
+    Ccip__Ip__ListWorksRequest *rq = request;
     char err[300], after[24], limit[24];
     int rc = 0;
-    ccip_arena *a = ccip_arena_new();
-    if (!a) {
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        goto out;
-    }
     if (rq->owner[0] && ip_check_party("owner", rq->owner, err, sizeof err) < 0) {
-        rc = ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-        goto out;
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return rc;
     }
     uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
     if (lim > LIST_MAX)
         lim = LIST_MAX;
-    const char *v[] = {rq->owner, ip_i64((int64_t)rq->after_serial, after),
-                       ip_i64((int64_t)lim, limit)};
+    const char *v[] = {rq->owner, ccip_i64_text((int64_t)rq->after_serial, after),
+                       ccip_i64_text((int64_t)lim, limit)};
     PGresult *res = NULL;
     if ((rc = ccip_db_exec(cmd->db, &S_WORK_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
-        goto out;
+        return rc;
     Ccip__Ip__ListWorksReply reply = CCIP__IP__LIST_WORKS_REPLY__INIT;
-    if (s_fill_works(a, res, &reply.works, &reply.n_works) < 0)
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
+    if (!(reply.works = ip_read_all(a, res, &S_WORKS, &reply.n_works)))
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                               "could not read the works: a malformed row");
     else
-        rc = ip_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
     PQclear(res);
-out:
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
+}
+
+int ip_work_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__list_works_request__descriptor, s_work_list);
 }
 
 int ip_key_get(ccip_command *cmd)
@@ -276,17 +249,17 @@ int ip_key_get(ccip_command *cmd)
     char err[512], text[512], pub[IP_PUBLIC_KEY_LEN * 2 + 1];
     if (ip_key_load_public(ip_config_get(cmd)->signing_key_file, &key, err, sizeof err) < 0) {
         ccip_log_error("could not load the signing key", "reason", err);
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL,
-                       "the registry's signing key is unavailable; ask its operator");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "the registry's signing key is unavailable; ask its operator");
     }
     ip_hex(key.public_key, IP_PUBLIC_KEY_LEN, pub);
     if (ip_key_public_text(&key, text, sizeof text) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not write the public key");
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not write the public key");
     Ccip__Ip__KeyReply reply = CCIP__IP__KEY_REPLY__INIT;
     reply.public_key = pub;
     reply.key_id = key.key_id;
     reply.key_file = text;
-    return IP_RC(ip_reply(cmd, &reply.base));
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 /* ---- the chain ------------------------------------------------------------------------ */
@@ -313,27 +286,19 @@ static int s_bin(ccip_arena *a, const char *hex, size_t n, ProtobufCBinaryData *
     return out->data && ip_unhex(hex, out->data, n) == 0 ? 0 : -1;
 }
 
-int ip_chain_read(ccip_command *cmd)
+static int s_chain_read(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__ReadChainRequest *rq =
-        (Ccip__Ip__ReadChainRequest *)ip_unpack(cmd, &ccip__ip__read_chain_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__ReadChainRequest *rq = request;
     PGresult *head = NULL, *res = NULL;
     int rc = 0;
     char from[24], max[24];
     uint32_t n = rq->max ? rq->max : CHAIN_DEFAULT;
     if (n > CHAIN_MAX)
         n = CHAIN_MAX;
-    const char *v[] = {ip_i64((int64_t)(rq->from_seq ? rq->from_seq : 1), from),
-                       ip_i64((int64_t)n, max)};
+    const char *v[] = {ccip_i64_text((int64_t)(rq->from_seq ? rq->from_seq : 1), from),
+                       ccip_i64_text((int64_t)n, max)};
     /* Head first: every record up to it is committed (they commit together),
      * so the batch holds all of them that it reaches. */
-    if (!a) {
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        goto out;
-    }
     if ((rc = ccip_db_exec(cmd->db, &S_CHAIN_HEAD, 0, NULL, NULL, NULL, &head)) != CCIP_DB_OK ||
         (rc = ccip_db_exec(cmd->db, &S_CHAIN_READ, 2, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
@@ -383,18 +348,22 @@ int ip_chain_read(ccip_command *cmd)
         batch.records[batch.n_records++] = r;
     }
     if (bad)
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL,
-                     "could not read the chain: a malformed row near record %s (run ccipctl ip "
-                     "audit-chain)",
-                     v[0]);
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__INTERNAL,
+            "could not read the chain: a malformed row near record %s (run ccipctl ip "
+            "audit-chain)",
+            v[0]);
     else
-        rc = ip_reply(cmd, &batch.base);
+        rc = ccip_command_reply(cmd, &batch.base);
 out:
     PQclear(head);
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
+}
+
+int ip_chain_read(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__read_chain_request__descriptor, s_chain_read);
 }
 
 /* ---- review of near-duplicates ------------------------------------------------------- */
@@ -404,26 +373,22 @@ static const ccip_db_stmt S_REVIEW_RESOLVE = {
     "UPDATE work SET review = $2, review_note = $3, reviewed_by = $4 WHERE id = $1::uuid "
     "AND review = 'FLAGGED' RETURNING id"};
 
-int ip_review_list(ccip_command *cmd)
+static int s_review_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    Ccip__Ip__ListReviewRequest *rq =
-        (Ccip__Ip__ListReviewRequest *)ip_unpack(cmd, &ccip__ip__list_review_request__descriptor);
-    if (!rq)
-        return 0;
-    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__ListReviewRequest *rq = request;
     PGresult *res = NULL;
     char limit[24];
     uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
-    const char *v[] = {ip_i64(lim, limit)};
-    int rc = a ? ccip_db_exec(cmd->db, &S_WORK_REVIEW, 1, v, NULL, NULL, &res)
-               : ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    const char *v[] = {ccip_i64_text(lim, limit)};
+    int rc = ccip_db_exec(cmd->db, &S_WORK_REVIEW, 1, v, NULL, NULL, &res);
     if (rc != 0)
         goto out;
     Ccip__Ip__ListReviewReply reply = CCIP__IP__LIST_REVIEW_REPLY__INIT;
     Ccip__Ip__Work **works = NULL;
     size_t n = 0;
-    if (s_fill_works(a, res, &works, &n) < 0) {
-        rc = ip_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the works: a malformed row");
+    if (!(works = ip_read_all(a, res, &S_WORKS, &n))) {
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                               "could not read the works: a malformed row");
         goto out;
     }
     reply.items = ccip_arena_alloc(a, (n ? n : 1) * sizeof *reply.items);
@@ -437,26 +402,29 @@ int ip_review_list(ccip_command *cmd)
             goto out;
         reply.items[reply.n_items++] = it;
     }
-    rc = ccip_arena_failed(a) ? ip_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                              : ip_reply(cmd, &reply.base);
+    rc = ccip_command_reply_built(cmd, a, &reply.base);
 out:
     PQclear(res);
-    ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return IP_RC(rc);
+    return rc;
+}
+
+int ip_review_list(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &ccip__ip__list_review_request__descriptor, s_review_list);
 }
 
 static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ResolveReviewRequest *rq = request;
     char err[400];
-    int rc = ip_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err);
+    int rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err), err);
     if (rc != 0 ||
-        (rc = ip_invalid(cmd,
-                         ip_check_enum("decision", &ccip__ip__review_decision__descriptor,
-                                       rq->decision, err, sizeof err),
-                         err)) != 0 ||
-        (rc = ip_check_text(cmd, "note", rq->note, 1, IP_NOTE_MAX, 1)) != 0)
+        (rc = ccip_command_invalid(cmd,
+                                   ip_check_enum("decision", &ccip__ip__review_decision__descriptor,
+                                                 rq->decision, err, sizeof err),
+                                   err)) != 0 ||
+        (rc = ccip_command_check_text(cmd, "note", rq->note, 1, IP_NOTE_MAX,
+                                      CCIP_TEXT_MULTILINE)) != 0)
         return rc;
     PGresult *res = NULL;
     const char *v[] = {rq->work_id,
@@ -467,19 +435,20 @@ static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
     int hit = PQntuples(res) == 1;
     PQclear(res);
     if (!hit)
-        return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                       "work %s is not waiting for review (unknown, never flagged, or already "
-                       "resolved)",
-                       rq->work_id);
+        return ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "work %s is not waiting for review (unknown, never flagged, or already "
+            "resolved)",
+            rq->work_id);
     Ccip__Ip__WorkReply reply = CCIP__IP__WORK_REPLY__INIT;
     if ((rc = s_load_work(cmd, a, rq->work_id, 0, &reply)) != 0)
         return rc;
-    return ip_reply(cmd, &reply.base);
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_review_resolve(ccip_command *cmd)
 {
-    return ip_run(cmd, &ccip__ip__resolve_review_request__descriptor, s_review_resolve);
+    return ccip_command_run(cmd, &ccip__ip__resolve_review_request__descriptor, s_review_resolve);
 }
 
 /* ---- shared with trades and disputes ----------------------------------------------------- */
@@ -495,15 +464,12 @@ int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w)
 {
     char err[200];
     if (ip_check_uuid("work_id", work_id, err, sizeof err) < 0)
-        return ip_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
     PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_WORK_LOCK, 1, &work_id, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
+    int rc =
+        ccip_command_row(cmd, &S_WORK_LOCK, 1, &work_id, &res, "no work %s is registered", work_id);
+    if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return ip_fail(cmd, CCIP__STATUS__NOT_FOUND, "no work %s is registered", work_id);
-    }
     snprintf(w->id, sizeof w->id, "%s", PQgetvalue(res, 0, 0));
     w->serial = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
     snprintf(w->title, sizeof w->title, "%s", PQgetvalue(res, 0, 2));
@@ -517,9 +483,9 @@ int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *w
 {
     char serial[24];
     ip_serial_text(w->serial, serial, sizeof serial);
-    return ip_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                   "work %s (%s) is frozen by upheld dispute %s and cannot be %s", serial, w->id,
-                   w->frozen_by, what);
+    return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                             "work %s (%s) is frozen by upheld dispute %s and cannot be %s", serial,
+                             w->id, w->frozen_by, what);
 }
 
 int ip_work_owners(ccip_command *cmd, ccip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,

@@ -21,7 +21,7 @@ int ip_review_list(ccip_command *cmd);
 int ip_review_resolve(ccip_command *cmd);
 
 /* Reads work id (with its receipt and near-duplicates) into reply, for a
- * registration that returns an earlier one. Returns 0, IP_REPLIED
+ * registration that returns an earlier one. Returns 0, CCIP_REPLIED
  * (NOT_FOUND) or a negative ccip_db_rc. */
 int ip_work_load(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__WorkReply *reply);
 
@@ -37,12 +37,12 @@ typedef struct {
     char frozen_by[40]; /* that dispute */
 } ip_work_state;
 
-/* Locks work_id's row and reads its state. Returns 0; IP_REPLIED with
+/* Locks work_id's row and reads its state. Returns 0; CCIP_REPLIED with
  * INVALID_ARGUMENT (not a UUID) or NOT_FOUND; or a negative ccip_db_rc. */
 int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w);
 
 /* Sets FAILED_PRECONDITION saying the work is frozen and cannot be traded
- * (`what`: "listed", "offered for", ...). Returns IP_REPLIED. */
+ * (`what`: "listed", "offered for", ...). Returns CCIP_REPLIED. */
 int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *what);
 
 /* The current owners of work_id (sorted by party), arena-owned. Returns 0

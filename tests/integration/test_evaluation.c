@@ -33,6 +33,7 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_outbox.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_svc.h"
@@ -616,6 +617,11 @@ static void test_case_handler_directly(void **state)
     ccip_db *db = ccip_test_db_connect_in("evaluation", "evaluation");
     if (!db)
         fail_msg("%s", ccip_test_db_error());
+    /* Checked as the consumer checks its own connection: the handler emits
+     * evaluation.case.opened.v1 into the connection's schema. */
+    char err[256];
+    if (ccip_outbox_check_schema(db, "evaluation", err, sizeof err) < 0)
+        fail_msg("%s", err);
     char app[37], call[37], event[37], uscc[19];
     ccip_uuid_v7(app);
     ccip_uuid_v7(call);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip_validate.h"
 #include "intake_validate.h"
 
 static char s_err[512];
@@ -360,21 +361,21 @@ static void test_clip(void **state)
 {
     (void)state;
     char out[16];
-    assert_string_equal(intake_clip("short", 10, out), "short");
-    assert_string_equal(intake_clip(NULL, 10, out), "");
-    assert_string_equal(intake_clip("abcdefghij", 4, out), "abcd...");
+    assert_string_equal(ccip_text_shown("short", 10, out, sizeof out), "short");
+    assert_string_equal(ccip_text_shown(NULL, 10, out, sizeof out), "");
+    assert_string_equal(ccip_text_shown("abcdefghij", 4, out, sizeof out), "abcd...");
     /* "文化创意" is four 3-byte characters: never cut inside one. */
-    assert_string_equal(intake_clip("文化创意", 7, out), "文化...");
-    assert_string_equal(intake_clip("文化创意", 6, out), "文化...");
-    assert_string_equal(intake_clip("文化创意", 12, out), "文化创意");
-    assert_string_equal(intake_clip("a\xF0\x9F\x98\x80"
-                                    "b",
-                                    3, out),
+    assert_string_equal(ccip_text_shown("文化创意", 7, out, sizeof out), "文化...");
+    assert_string_equal(ccip_text_shown("文化创意", 6, out, sizeof out), "文化...");
+    assert_string_equal(ccip_text_shown("文化创意", 12, out, sizeof out), "文化创意");
+    assert_string_equal(ccip_text_shown("a\xF0\x9F\x98\x80"
+                                        "b",
+                                        3, out, sizeof out),
                         "a...");
-    assert_int_equal(intake_utf8_boundary("ab\xE6\x96", 4), 2);
-    assert_int_equal(intake_utf8_boundary("ab\xE6\x96\x87", 5), 5);
-    assert_int_equal(intake_utf8_boundary("ab", 2), 2);
-    assert_int_equal(intake_utf8_boundary("\x80\x80", 2), 2); /* not UTF-8: left alone */
+    assert_int_equal(ccip_utf8_boundary("ab\xE6\x96", 4), 2);
+    assert_int_equal(ccip_utf8_boundary("ab\xE6\x96\x87", 5), 5);
+    assert_int_equal(ccip_utf8_boundary("ab", 2), 2);
+    assert_int_equal(ccip_utf8_boundary("\x80\x80", 2), 2); /* not UTF-8: left alone */
 }
 
 int main(void)

@@ -18,27 +18,20 @@ CCIP_MIGRATIONS_DECLARE(probeb);
 static const ccip_db_stmt S_EMIT = {"probea_emit",
                                     "INSERT INTO emitted (tag) VALUES ($1) RETURNING n"};
 
-static int s_emit(ccip_command *cmd)
+static int s_emit_body(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    char err[256];
-    Probe__EmitRequest *rq = (Probe__EmitRequest *)ccip_payload_unpack(
-        &probe__emit_request__descriptor, cmd->req->payload.data, cmd->req->payload.len, 4096, err,
-        sizeof err);
-    if (!rq)
-        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    int rc = 0;
-    if (rq->count < 1 || rq->count > EMIT_MAX) {
-        ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                          "field `count` must be between 1 and %d, got %u", EMIT_MAX, rq->count);
-        goto out;
-    }
+    const Probe__EmitRequest *rq = request;
+    if (rq->count < 1 || rq->count > EMIT_MAX)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `count` must be between 1 and %d, got %u", EMIT_MAX,
+                                 rq->count);
     Probe__EmitReply reply = PROBE__EMIT_REPLY__INIT;
     for (uint32_t i = 0; i < rq->count; i++) {
         PGresult *res = NULL;
         const char *tag = rq->tag;
-        rc = ccip_db_exec(cmd->db, &S_EMIT, 1, &tag, NULL, NULL, &res);
+        int rc = ccip_db_exec(cmd->db, &S_EMIT, 1, &tag, NULL, NULL, &res);
         if (rc != CCIP_DB_OK)
-            goto out;
+            return rc;
         uint64_t n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
         PQclear(res);
         if (i == 0)
@@ -47,31 +40,22 @@ static int s_emit(ccip_command *cmd)
         Probe__ThingHappened ev = PROBE__THING_HAPPENED__INIT;
         ev.n = n;
         ev.tag = rq->tag;
-        uint8_t buf[256];
-        size_t len = probe__thing_happened__pack(&ev, buf);
         char id[32];
         snprintf(id, sizeof id, "%llu", (unsigned long long)n);
-        rc = ccip_command_emit_bytes(cmd, "probea.thing.happened.v1", "thing", id, buf, len);
-        if (rc != 0)
-            goto out;
+        if ((rc = ccip_command_emit(cmd, "probea.thing.happened.v1", "thing", id, &ev.base)))
+            return rc;
     }
     /* A refusal after writing: the skeleton must undo this command's rows
      * and events while the rest of its batch commits. */
-    if (strncmp(rq->tag, "refuse", 6) == 0) {
-        ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "refused as asked (tag %s)",
-                          rq->tag);
-        goto out;
-    }
-    cmd->payload_len = probe__emit_reply__get_packed_size(&reply);
-    cmd->payload = malloc(cmd->payload_len + 1);
-    if (!cmd->payload) {
-        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        goto out;
-    }
-    probe__emit_reply__pack(&reply, cmd->payload);
-out:
-    protobuf_c_message_free_unpacked(&rq->base, NULL);
-    return rc;
+    if (strncmp(rq->tag, "refuse", 6) == 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "refused as asked (tag %s)", rq->tag);
+    return ccip_command_reply(cmd, &reply.base);
+}
+
+static int s_emit(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &probe__emit_request__descriptor, s_emit_body);
 }
 
 /* probea.note.v1 has a batch handler, as a service's hot command would:
@@ -90,13 +74,9 @@ static int s_note_batch(ccip_command *const *cmds, size_t n)
     PGresult *res = NULL;
     int rc = rq ? 0 : CCIP_DB_ERROR;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        char err[256];
-        rq[i] = (Probe__NoteRequest *)ccip_payload_unpack(
-            &probe__note_request__descriptor, cmds[i]->req->payload.data, cmds[i]->req->payload.len,
-            4096, err, sizeof err);
-        if (!rq[i])
-            ccip_command_fail(cmds[i], CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-        else
+        rq[i] =
+            (Probe__NoteRequest *)ccip_command_unpack(cmds[i], &probe__note_request__descriptor);
+        if (rq[i])
             ccip_pgarray_text(&tags, rq[i]->tag);
     }
     const char *v[] = {ccip_pgarray_value(&tags)};
@@ -148,20 +128,29 @@ static int s_note(ccip_command *cmd)
 
 /* probea.tick.v1: what a scheduled command leaves, one row per run, tagged
  * with its command id (the period it ran for). */
-static int s_tick(ccip_command *cmd)
+static int s_tick_body(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    (void)request; /* a TickRequest has no fields */
     char tag[220];
     snprintf(tag, sizeof tag, "tick:%s", cmd->req->id);
     const char *v[] = {tag};
     return ccip_db_exec(cmd->db, &S_EMIT, 1, v, NULL, NULL, NULL);
 }
 
+static int s_tick(ccip_command *cmd)
+{
+    return ccip_command_run(cmd, &probe__tick_request__descriptor, s_tick_body);
+}
+
 static const char *const s_nobody[] = {NULL}; /* only the schedule runs it */
 
+/* Each command: type, mutating, roles, handler, batch handler, request, reply
+ * (package probe is not one of ccip's, hence no CCIP_MSG). */
 static const ccip_command_handler s_probea_commands[] = {
-    {"probea.emit.v1", 1, NULL, s_emit, NULL, NULL, NULL},
-    {"probea.note.v1", 1, NULL, s_note, s_note_batch, NULL, NULL},
-    {"probea.tick.v1", 1, s_nobody, s_tick, NULL, NULL, NULL},
+    {"probea.emit.v1", 1, NULL, s_emit, NULL, &probe__emit_request__descriptor,
+     &probe__emit_reply__descriptor},
+    {"probea.note.v1", 1, NULL, s_note, s_note_batch, &probe__note_request__descriptor, NULL},
+    {"probea.tick.v1", 1, s_nobody, s_tick, NULL, &probe__tick_request__descriptor, NULL},
 };
 
 typedef struct {
@@ -184,10 +173,10 @@ const ccip_service_def probea_def = {
     .commands = s_probea_commands,
     .ncommands = sizeof s_probea_commands / sizeof s_probea_commands[0],
     .config_fields = s_probea_fields,
-    .nconfig_fields = 1,
+    .nconfig_fields = sizeof s_probea_fields / sizeof s_probea_fields[0],
     .config_size = sizeof(s_probea_config),
     .schedules = s_probea_schedules,
-    .nschedules = 1,
+    .nschedules = sizeof s_probea_schedules / sizeof s_probea_schedules[0],
 };
 
 static const ccip_db_stmt S_APPLY = {
@@ -225,5 +214,5 @@ const ccip_service_def probeb_def = {
     .name = "probeb",
     .migrations = probeb_migrations,
     .subscriptions = s_probeb_subscriptions,
-    .nsubscriptions = 1,
+    .nsubscriptions = sizeof s_probeb_subscriptions / sizeof s_probeb_subscriptions[0],
 };
