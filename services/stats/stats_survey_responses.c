@@ -29,7 +29,7 @@ static const ccip_db_stmt S_SAVE_DRAFT = {
     "INSERT INTO survey_participation (survey_id, target_id, status, draft, saved_at) "
     "VALUES ($1::uuid, $2, 'DRAFT', $3, now()) ON CONFLICT (survey_id, target_id) DO UPDATE "
     "SET status = 'DRAFT', draft = EXCLUDED.draft, saved_at = now() "
-    "WHERE survey_participation.status = 'DRAFT'"};
+    "WHERE survey_participation.status = 'DRAFT' RETURNING 1"};
 static const ccip_db_stmt S_SUBMITTED = {
     "stats_response_submitted",
     "INSERT INTO survey_participation (survey_id, target_id, status, saved_at, "
@@ -37,7 +37,8 @@ static const ccip_db_stmt S_SUBMITTED = {
     "now(), now(), 1) ON CONFLICT (survey_id, target_id) DO UPDATE SET status = 'SUBMITTED', "
     "draft = NULL, submitted_at = now(), first_submitted_at = "
     "coalesce(survey_participation.first_submitted_at, now()), submissions = "
-    "survey_participation.submissions + 1 WHERE survey_participation.status = 'DRAFT'"};
+    "survey_participation.submissions + 1 WHERE survey_participation.status = 'DRAFT' "
+    "RETURNING 1"};
 static const ccip_db_stmt S_HISTORY = {
     "stats_response_history",
     "INSERT INTO survey_participation_history (survey_id, target_id, change, actor_id, "
@@ -388,7 +389,15 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, const Ccip__Stats__SaveRes
         } else {
             const char *dp[] = {sv.id, t.id, (const char *)buf};
             int lengths[] = {0, 0, (int)len}, formats[] = {0, 0, 1};
-            rc = ccip_db_exec(cmd->db, &S_SAVE_DRAFT, 3, dp, lengths, formats, NULL);
+            PGresult *res = NULL;
+            rc = ccip_db_exec(cmd->db, &S_SAVE_DRAFT, 3, dp, lengths, formats, &res);
+            /* No row: a submission that came first (no participation row
+             * to lock when this one read it). */
+            if (rc == 0 && PQntuples(res) != 1)
+                rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                       "%s's response was submitted meanwhile; nothing was saved",
+                                       t.id);
+            PQclear(res);
         }
         free(buf);
     } else if (rc == 0) {

@@ -56,7 +56,7 @@ static const ccip_db_stmt S_INSERT = {
     "stats_survey_insert",
     "INSERT INTO survey (id, title, description, questionnaire_id, questionnaire_version, "
     "anonymous, opens_at, closes_at, reminder_days, created_by) VALUES ($1::uuid, $2, $3, "
-    "$4::uuid, $5::integer, $6::boolean, " CCIP_SQL_TS("$7") ", " CCIP_SQL_TS(
+    "$4::uuid, $5::integer, $6::boolean, greatest(now(), " CCIP_SQL_TS("$7") "), " CCIP_SQL_TS(
         "$8") ", "
               "$9::integer[], $10)"};
 static const ccip_db_stmt S_INSERT_SELECTOR = {
@@ -112,20 +112,25 @@ static void s_row(const PGresult *res, int r, stats_survey_row *row)
 int stats_survey_require(ccip_command *cmd, const char *field, const char *id, int lock,
                          stats_survey_row *row)
 {
-    memset(row, 0, sizeof *row);
     int rc = ccip_command_check_uuid(cmd, field, id);
+    /* id may be row->id (a survey read again after a change): copy it
+     * before the row is cleared. */
+    char key[CCIP_UUID_STRLEN + 1];
+    snprintf(key, sizeof key, "%s", id ? id : "");
+    memset(row, 0, sizeof *row);
     if (rc != 0)
         return rc;
     const ccip_db_stmt *st = lock == 2 ? &S_LOAD_UPDATE : lock == 1 ? &S_LOAD_SHARE : &S_LOAD;
     PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, st, 1, &id, NULL, NULL, &res)) != 0)
+    const char *p[] = {key};
+    if ((rc = ccip_db_exec(cmd->db, st, 1, p, NULL, NULL, &res)) != 0)
         return rc;
     int found = PQntuples(res) == 1;
     if (found)
         s_row(res, 0, row);
     PQclear(res);
     if (!found)
-        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no survey %s", id);
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND, "there is no survey %s", key);
     return 0;
 }
 
@@ -482,16 +487,12 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
         rc = ccip_command_new_id(cmd, id);
     if (rc == 0) {
         snprintf(v, sizeof v, "%d", version);
-        const char *p[] = {id,
-                           rq->title,
-                           rq->description,
-                           rq->questionnaire_id,
-                           v,
+        const char *p[] = {id, rq->title, rq->description, rq->questionnaire_id, v,
                            rq->anonymous ? "true" : "false",
-                           ccip_i64_text(opens, o),
-                           ccip_i64_text(rq->closes_at_us, c),
-                           ccip_pgarray_value(&days),
-                           cmd->actor.id};
+                           /* now (the database's, as the answers are checked
+                              against it) when no later opening was asked */
+                           ccip_i64_text(rq->opens_at_us, o), ccip_i64_text(rq->closes_at_us, c),
+                           ccip_pgarray_value(&days), cmd->actor.id};
         rc = p[8] ? ccip_db_exec(cmd->db, &S_INSERT, 10, p, NULL, NULL, NULL)
                   : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     }
