@@ -39,6 +39,7 @@
 #include "ccip/stats.pb-c.h"
 #include "ccip_db.h"
 #include "ccip_id.h"
+#include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_producer.h"
 #include "ccip_test_svc.h"
@@ -1665,6 +1666,195 @@ static void test_departments(void **state)
     ccip_test_free(r);
 }
 
+/* ---- ccipctl
+ * --------------------------------------------------------------------------------------- */
+
+static void s_ctl_has(const char *out, const char *part)
+{
+    if (!strstr(out, part)) {
+        fprintf(stderr, "ccipctl output lacks \"%s\":\n%s\n", part, out);
+        fail();
+    }
+}
+
+/* The form of s_form_init as the JSON file an analyst writes. */
+static const char S_FORM_JSON[] =
+    "{\"title\": \"Implementation of the cultural industry policies\", \"sections\": [{"
+    "\"code\": \"implementation\", \"title\": \"Implementation\", \"questions\": ["
+    "{\"code\": \"implemented\", \"title\": \"Is the policy implemented in your area?\", "
+    "\"kind\": \"SINGLE_CHOICE\", \"required\": true, \"options\": [{\"code\": \"full\", "
+    "\"label\": \"Fully\"}, {\"code\": \"partly\", \"label\": \"Partly\"}, {\"code\": "
+    "\"not_yet\", \"label\": \"Not yet\"}]},"
+    "{\"code\": \"enterprises\", \"title\": \"Enterprises that benefited\", \"kind\": "
+    "\"NUMBER\", \"required\": true, \"unit\": \"enterprises\", \"hasMin\": true, \"hasMax\": "
+    "true, \"max\": 100000},"
+    "{\"code\": \"funds\", \"title\": \"Funds spent on the policy\", \"kind\": \"NUMBER\", "
+    "\"unit\": \"yuan\", \"decimals\": 2, \"hasMin\": true},"
+    "{\"code\": \"obstacles\", \"title\": \"What stands in the way?\", \"kind\": \"LONG_TEXT\"},"
+    "{\"code\": \"published\", \"title\": \"Was the policy published locally?\", \"kind\": "
+    "\"YES_NO\", \"required\": true},"
+    "{\"code\": \"channels\", \"title\": \"Through which channels?\", \"kind\": "
+    "\"MULTIPLE_CHOICE\", \"required\": true, \"options\": [{\"code\": \"web\", \"label\": "
+    "\"Web site\"}, {\"code\": \"press\", \"label\": \"Press\"}, {\"code\": \"meeting\", "
+    "\"label\": \"Meetings\"}], \"showIf\": {\"question\": \"published\", \"op\": \"CHOSEN\", "
+    "\"options\": [\"yes\"]}}]}]}\n";
+
+/* The walk-through with ccipctl as the analyst, the district offices, staff
+ * and a department use it: a questionnaire from a JSON file, a survey of
+ * two districts, answers written as people write them, a refusal named,
+ * completeness, results, an export, the quarter's analysis, a study. */
+static void test_ccipctl(void **state)
+{
+    (void)state;
+    static char out[131072];
+    char path[600], qid[64], sid[64], task[64], closes[CCIP_TIME_STRLEN + 1], due[16];
+    const char *dir = s_svc.env.dir;
+    assert_int_equal(ccip_test_write_file(dir, "policy-form.json", S_FORM_JSON), 0);
+    assert_int_equal(ccip_test_write_file(dir, "obstacles.txt", "Too few venues\nand no money"), 0);
+    assert_int_equal(ccip_test_write_file(dir, "study.pdf", "%PDF-1.7 the study"), 0);
+    ccip_time_format_us(ccip_now_us() + 7 * DAY_US, closes, sizeof closes);
+    time_t in30 = time(NULL) + 30 * 86400;
+    strftime(due, sizeof due, "%Y-%m-%d", gmtime(&in30));
+
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "stats --help"), 0);
+    s_ctl_has(out, "stats survey         submit");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role analyst --actor analyst-liu stats questionnaire "
+                                   "save --file %s/policy-form.json",
+                                   dir),
+                     0);
+    ccip_test_json_value(out, "id", qid, sizeof qid);
+    assert_int_equal(strlen(qid), CCIP_UUID_STRLEN);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats questionnaire publish "
+                                   "%s",
+                                   qid),
+                     0);
+    s_ctl_has(out, "version 1 (QUESTIONNAIRE_PUBLISHED), 6 questions");
+    s_ctl_has(out, "channels             MULTIPLE_CHOICE required Through which channels?");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role analyst --actor analyst-liu stats survey create "
+                                   "--questionnaire %s --title 'Policy survey by ccipctl' "
+                                   "--closes %s --remind 2 --target 'district 110101,110105'",
+                                   qid, closes),
+                     0);
+    ccip_test_json_value(out, "id", sid, sizeof sid);
+    assert_int_equal(strlen(sid), CCIP_UUID_STRLEN);
+    /* Wrong on the command line: said there, nothing sent. */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110101 stats survey submit %s "
+                                   "--answer enterprises=twelve 2>&1",
+                                   sid),
+                     2);
+    s_ctl_has(out, "--answer enterprises must be a number with at most 0 decimals, got \"twelve\"");
+    /* Refused by stats: the sentence names the question, nothing is saved. */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110101 stats survey submit %s "
+                                   "--answer implemented=full --answer funds=1234.50 2>&1",
+                                   sid),
+                     1);
+    s_ctl_has(out, "question `enterprises` (section `implementation`) is required");
+    assert_int_equal(s_n("SELECT count(*) FROM survey_participation WHERE survey_id = '%s'", sid),
+                     0);
+    assert_int_equal(
+        ccip_test_ctl(&s_svc, out, sizeof out,
+                      "--role district --actor district:110101 stats survey submit %s "
+                      "--answer implemented=full --answer enterprises=12 --answer "
+                      "funds=1234.50 --answer published=yes --answer channels=web,press "
+                      "--answer obstacles=@%s/obstacles.txt",
+                      sid, dir),
+        0);
+    s_ctl_has(out, "RESPONSE_SUBMITTED");
+    s_ctl_has(out, "funds                123450");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110105 stats survey answer %s "
+                                   "--answer implemented=partly --answer enterprises=30",
+                                   sid),
+                     0);
+    s_ctl_has(out, "RESPONSE_DRAFT");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role district --actor district:110105 stats survey submit %s "
+                                   "--answer published=no",
+                                   sid),
+                     0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-wang stats survey completeness %s",
+                                   sid),
+                     0);
+    s_ctl_has(out, "total");
+    s_ctl_has(out, "100.00 %");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats survey results %s",
+                                   sid),
+                     0);
+    s_ctl_has(out, "2 of 2 targets responded (not released: analysts only)");
+    s_ctl_has(out, "count 2  sum 42  min 12  max 30  mean 21.00  quartiles 16.50 / 21.00 / 25.50 "
+                   "enterprises");
+    s_ctl_has(out, "count 1  sum 1234.50");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-wang stats survey results %s 2>&1",
+                                   sid),
+                     1);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats survey texts %s "
+                                   "obstacles",
+                                   sid),
+                     0);
+    s_ctl_has(out, "district:110101: Too few venues\nand no money");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats survey export %s",
+                                   sid),
+                     0);
+    s_ctl_has(out, "implemented,enterprises,funds");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats survey attach %s %s",
+                                   sid, s_quarter_now()),
+                     0);
+    s_ctl_has(out, s_quarter_now());
+
+    /* A study for a department, delivered, approved and accepted. */
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--json --role analyst --actor analyst-liu stats research "
+                                   "commission --topic 'Who the policy reaches' --body "
+                                   "dept:culture_tourism --survey %s --deliverable "
+                                   "'report@%s=The study'",
+                                   sid, due),
+                     0);
+    ccip_test_json_value(out, "id", task, sizeof task);
+    assert_int_equal(strlen(task), CCIP_UUID_STRLEN);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role department --actor dept:culture_tourism stats research "
+                                   "deliver %s report --file %s/study.pdf",
+                                   task, dir),
+                     0);
+    s_ctl_has(out, "study.pdf (application/pdf, 18 bytes");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats research review %s "
+                                   "report --approve",
+                                   task),
+                     0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats research accept %s "
+                                   "--note 'clear and complete'",
+                                   task),
+                     0);
+    s_ctl_has(out, "RESEARCH_ACCEPTED");
+    snprintf(path, sizeof path, "%s/copy.pdf", dir);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats research document %s "
+                                   "report --out %s",
+                                   task, path),
+                     0);
+    s_ctl_has(out, "wrote");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char copy[64] = "";
+    size_t n = fread(copy, 1, sizeof copy - 1, f);
+    fclose(f);
+    assert_int_equal(n, 18);
+    assert_string_equal(copy, "%PDF-1.7 the study");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1679,6 +1869,7 @@ int main(void)
         cmocka_unit_test(test_invitations_and_reminders),
         cmocka_unit_test(test_research),
         cmocka_unit_test(test_departments),
+        cmocka_unit_test(test_ccipctl),
     };
     /* CCIP_TEST_FILTER=test_research runs one test (a cmocka pattern). */
     if (getenv("CCIP_TEST_FILTER"))
