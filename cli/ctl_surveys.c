@@ -55,6 +55,23 @@ static const char *s_fixed(int64_t v, unsigned decimals, char *buf, size_t len)
     return buf;
 }
 
+/* s_fixed, without the trailing zeros beyond `keep` decimals: a mean in
+ * hundredths of yuan-with-2-decimals as "148166.8333", of whole
+ * enterprises as "14.67" or "17". */
+static const char *s_fixed_trim(int64_t v, unsigned decimals, unsigned keep, char *buf, size_t len)
+{
+    s_fixed(v, decimals, buf, len);
+    char *dot = strchr(buf, '.');
+    if (!dot)
+        return buf;
+    char *end = buf + strlen(buf);
+    while (end > dot + 1 + keep && end[-1] == '0')
+        *--end = '\0';
+    if (end == dot + 1)
+        *dot = '\0';
+    return buf;
+}
+
 /* A percentage of basis points, "66.67 %". */
 static const char *s_bp(uint32_t bp, char *buf, size_t len)
 {
@@ -244,13 +261,13 @@ static void s_print_survey(const Ccip__Stats__Survey *s)
     }
 }
 
+/* "survey show" prints the questions too; create and close the survey. */
 static void s_print_survey_reply(const ProtobufCMessage *m, ctl_args *args)
 {
-    (void)args;
     const Ccip__Stats__SurveyReply *r = (const Ccip__Stats__SurveyReply *)m;
     if (r->survey)
         s_print_survey(r->survey);
-    if (r->questionnaire)
+    if (r->questionnaire && strcmp(ctl_args_command(args)->words, "survey show") == 0)
         s_print_questionnaire(r->questionnaire);
 }
 
@@ -268,14 +285,27 @@ static void s_print_surveys(const ProtobufCMessage *m, ctl_args *args)
     printf("%zu survey%s\n", r->n_surveys, r->n_surveys == 1 ? "" : "s");
 }
 
-/* One answer's value as people read it (numbers as stored: in 10^-decimals
- * of their unit). */
+/* The questionnaire the response printed next answers (the commands that
+ * print responses read the survey first), so that numbers are shown in
+ * their units; NULL: as stored, in 10^-decimals of the unit. */
+static const Ccip__Stats__QuestionnaireContent *s_answered;
+
+static const Ccip__Stats__Question *s_find(const Ccip__Stats__QuestionnaireContent *c,
+                                           const char *code);
+
+/* One answer's value as people read it. */
 static void s_print_answer(const Ccip__Stats__Answer *a, const char *indent)
 {
     printf("%s%-20s ", indent, a->question);
+    const Ccip__Stats__Question *q = s_find(s_answered, a->question);
+    char num[32];
     switch (a->value_case) {
     case CCIP__STATS__ANSWER__VALUE_NUMBER:
-        printf("%" PRId64 "\n", a->number);
+        if (q)
+            printf("%s%s%s\n", s_fixed(a->number, q->decimals, num, sizeof num),
+                   q->unit[0] ? " " : "", q->unit);
+        else
+            printf("%" PRId64 "\n", a->number);
         break;
     case CCIP__STATS__ANSWER__VALUE_CHOICES:
         for (size_t i = 0; a->choices && i < a->choices->n_options; i++)
@@ -374,16 +404,18 @@ static void s_print_group(const Ccip__Stats__QuestionResult *q, const Ccip__Stat
         char s[32], lo[32], hi[32], mean[32], q1[32], med[32], q3[32];
         printf("    count %u  sum %s  min %s  max %s  mean %s  quartiles %s / %s / %s%s%s\n",
                n->count, s_fixed(n->sum, d, s, sizeof s), s_fixed(n->min, d, lo, sizeof lo),
-               s_fixed(n->max, d, hi, sizeof hi), s_fixed(n->mean_x100, d + 2, mean, sizeof mean),
-               s_fixed(n->q1_x100, d + 2, q1, sizeof q1),
-               s_fixed(n->median_x100, d + 2, med, sizeof med),
-               s_fixed(n->q3_x100, d + 2, q3, sizeof q3), q->unit[0] ? " " : "", q->unit);
+               s_fixed(n->max, d, hi, sizeof hi),
+               s_fixed_trim(n->mean_x100, d + 2, d, mean, sizeof mean),
+               s_fixed_trim(n->q1_x100, d + 2, d, q1, sizeof q1),
+               s_fixed_trim(n->median_x100, d + 2, d, med, sizeof med),
+               s_fixed_trim(n->q3_x100, d + 2, d, q3, sizeof q3), q->unit[0] ? " " : "", q->unit);
     }
 }
 
+/* --by total|district|target_kind: only those groups (every one without). */
 static void s_print_results(const ProtobufCMessage *m, ctl_args *args)
 {
-    (void)args;
+    const char *by = ctl_str(args, "by");
     const Ccip__Stats__SurveyResults *r = ((const Ccip__Stats__SurveyResultsReply *)m)->results;
     if (!r)
         return;
@@ -395,7 +427,8 @@ static void s_print_results(const ProtobufCMessage *m, ctl_args *args)
         const Ccip__Stats__QuestionResult *q = r->questions[i];
         printf("%s (%s): %s\n", q->code, s_kind(q->kind), q->title);
         for (size_t k = 0; k < q->n_groups; k++)
-            s_print_group(q, q->groups[k]);
+            if (!by[0] || strcmp(by, q->groups[k]->dimension) == 0)
+                s_print_group(q, q->groups[k]);
     }
 }
 
@@ -592,6 +625,22 @@ static int s_s_create(ctl_opts *o, ctl_args *a)
 static const ctl_arg A_S_CLOSE[] = {
     CTL_STR("SURVEY_ID", "survey_id", CTL_ARG), CTL_STR("reason", "reason", CTL_REQUIRED), {0}};
 static const ctl_arg A_SURVEY[] = {CTL_STR("SURVEY_ID", "survey_id", CTL_ARG), {0}};
+static const ctl_arg A_S_RESULTS[] = {
+    CTL_STR("SURVEY_ID", "survey_id", CTL_ARG), CTL_STR("by", NULL, 0), {0}};
+
+/* --by is the printer's; a value it does not know is said here. */
+static int s_s_results(ctl_opts *o, ctl_args *a)
+{
+    const char *by = ctl_str(a, "by");
+    if (by[0] && strcmp(by, "total") != 0 && strcmp(by, "district") != 0 &&
+        strcmp(by, "target_kind") != 0) {
+        ctl_wrong("--by", "total, district or target_kind", by);
+        return CTL_USAGE;
+    }
+    Ccip__Stats__SurveyResultsRequest rq = CCIP__STATS__SURVEY_RESULTS_REQUEST__INIT;
+    return ctl_send(o, a, &rq.base);
+}
+
 static const ctl_arg A_S_LIST[] = {
     CTL_ENUM("status", "status", &ccip__stats__survey_status__descriptor, NULL, 0), {0}};
 
@@ -704,6 +753,41 @@ static int s_answer(ctl_args *a, const Ccip__Stats__QuestionnaireContent *c, con
     }
 }
 
+/* The survey SURVEY_ID names, with the questionnaire it asks, into *sv
+ * (free with protobuf_c_message_free_unpacked). Returns the exit code,
+ * CTL_OK with *sv set. */
+static int s_survey_read(ctl_opts *o, ctl_args *a, Ccip__Stats__SurveyReply **sv)
+{
+    Ccip__Stats__GetSurveyRequest g = CCIP__STATS__GET_SURVEY_REQUEST__INIT;
+    g.survey_id = ctl_str(a, "SURVEY_ID");
+    ccip_client *c = NULL;
+    int code = ctl_request(o, &c, "stats", "stats.survey.get.v1", &g.base,
+                           &ccip__stats__survey_reply__descriptor, (ProtobufCMessage **)sv);
+    ccip_client_destroy(&c);
+    if (code == CTL_OK && (!(*sv)->questionnaire || !(*sv)->questionnaire->content)) {
+        fprintf(stderr, "ccipctl: stats sent the survey without its questionnaire\n");
+        protobuf_c_message_free_unpacked(&(*sv)->base, NULL);
+        *sv = NULL;
+        code = CTL_UNAVAILABLE;
+    }
+    return code;
+}
+
+/* A response, its numbers in their units (the survey is read first). */
+static int s_s_response(ctl_opts *o, ctl_args *a)
+{
+    Ccip__Stats__SurveyReply *sv = NULL;
+    int code = s_survey_read(o, a, &sv);
+    if (code != CTL_OK)
+        return code;
+    s_answered = sv->questionnaire->content;
+    Ccip__Stats__GetResponseRequest rq = CCIP__STATS__GET_RESPONSE_REQUEST__INIT;
+    code = ctl_send(o, a, &rq.base);
+    s_answered = NULL;
+    protobuf_c_message_free_unpacked(&sv->base, NULL);
+    return code;
+}
+
 static const ctl_arg A_S_ANSWER[] = {CTL_STR("SURVEY_ID", "survey_id", CTL_ARG),
                                      CTL_STR("target", "target_id", 0),
                                      CTL_STR("answer", NULL, CTL_REPEATED),
@@ -712,8 +796,9 @@ static const ctl_arg A_S_ANSWER[] = {CTL_STR("SURVEY_ID", "survey_id", CTL_ARG),
                                      {0}};
 
 /* answer (a draft) and submit: the survey is read first for its
- * questions, so that each --answer is converted with its kind; --file's
- * answers come first, --answer's after them. */
+ * questions, so that each --answer is converted with its kind (and the
+ * reply's numbers shown in their units); --file's answers come first,
+ * --answer's after them. */
 static int s_s_answer(ctl_opts *o, ctl_args *a)
 {
     Ccip__Stats__SaveResponseRequest rq = CCIP__STATS__SAVE_RESPONSE_REQUEST__INIT;
@@ -725,19 +810,8 @@ static int s_s_answer(ctl_opts *o, ctl_args *a)
                                                      &ccip__stats__answers__descriptor)))
         return CTL_LOCAL;
     size_t given = (size_t)ctl_given(a, "answer"), from_file = file ? file->n_answers : 0;
-    if (given) {
-        Ccip__Stats__GetSurveyRequest g = CCIP__STATS__GET_SURVEY_REQUEST__INIT;
-        g.survey_id = ctl_str(a, "SURVEY_ID");
-        ccip_client *c = NULL;
-        code = ctl_request(o, &c, "stats", "stats.survey.get.v1", &g.base,
-                           &ccip__stats__survey_reply__descriptor, (ProtobufCMessage **)&sv);
-        ccip_client_destroy(&c);
-        if (code == CTL_OK && (!sv->questionnaire || !sv->questionnaire->content)) {
-            fprintf(stderr, "ccipctl: stats sent the survey without its questionnaire; nothing "
-                            "was saved\n");
-            code = CTL_UNAVAILABLE;
-        }
-    }
+    if ((code = s_survey_read(o, a, &sv)) == CTL_OK)
+        s_answered = sv->questionnaire->content;
     rq.answers = ctl_alloc(a, (from_file + given + 1) * sizeof *rq.answers);
     for (size_t i = 0; i < from_file; i++)
         rq.answers[rq.n_answers++] = file->answers[i];
@@ -750,6 +824,7 @@ static int s_s_answer(ctl_opts *o, ctl_args *a)
     }
     if (code == CTL_OK)
         code = ctl_send(o, a, &rq.base);
+    s_answered = NULL;
     if (sv)
         protobuf_c_message_free_unpacked(&sv->base, NULL);
     if (file)
@@ -997,7 +1072,7 @@ const ctl_command ctl_survey_commands[] = {
      .about = "  saves the answers given, then checks the whole response (required questions,\n"
               "  conditions, ranges) and submits it: one response per target\n"},
     {"survey response", "SURVEY_ID [--target ID]", A_S_RESPONSE, "stats.survey.response.get.v1",
-     Q(get_response), R(response), s_print_response,
+     Q(get_response), R(response), s_print_response, s_s_response,
      .summary = "a target's response (own, or analyst)"},
     {"survey reopen", "SURVEY_ID --target ID --reason TEXT", A_S_REOPEN,
      "stats.survey.response.reopen.v1", Q(reopen_response), R(response), s_print_response,
@@ -1006,8 +1081,9 @@ const ctl_command ctl_survey_commands[] = {
      "stats.survey.completeness.v1", Q(survey_completeness), R(survey_completeness),
      s_print_completeness, .summary = "submitted, drafts, not started",
      .about = "  every target's state, and the counts by district and target kind\n"},
-    {"survey results", "SURVEY_ID", A_SURVEY, "stats.survey.results.v1", Q(survey_results),
-     R(survey_results), s_print_results, .summary = "counts, shares, means, quartiles",
+    {"survey results", "SURVEY_ID [--by total|district|target_kind]", A_S_RESULTS,
+     "stats.survey.results.v1", Q(survey_results), R(survey_results), s_print_results, s_s_results,
+     .summary = "counts, shares, means, quartiles",
      .about = "  per question: counts and shares of the options, sum, mean, median and quartiles\n"
               "  of numbers, by district and target kind. Before a bulletin carrying the survey\n"
               "  is past its embargo, analysts only.\n"},

@@ -1765,7 +1765,7 @@ static void test_ccipctl(void **state)
                       sid, dir),
         0);
     s_ctl_has(out, "RESPONSE_SUBMITTED");
-    s_ctl_has(out, "funds                123450");
+    s_ctl_has(out, "funds                1234.50 yuan");
     assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
                                    "--role district --actor district:110105 stats survey answer %s "
                                    "--answer implemented=partly --answer enterprises=30",
@@ -1788,8 +1788,8 @@ static void test_ccipctl(void **state)
                                    sid),
                      0);
     s_ctl_has(out, "2 of 2 targets responded (not released: analysts only)");
-    s_ctl_has(out, "count 2  sum 42  min 12  max 30  mean 21.00  quartiles 16.50 / 21.00 / 25.50 "
-                   "enterprises");
+    s_ctl_has(out,
+              "count 2  sum 42  min 12  max 30  mean 21  quartiles 16.5 / 21 / 25.5 enterprises");
     s_ctl_has(out, "count 1  sum 1234.50");
     assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
                                    "--role staff --actor staff-wang stats survey results %s 2>&1",
