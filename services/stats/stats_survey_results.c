@@ -664,7 +664,7 @@ static int s_texts(ccip_command *cmd, ccip_arena *a, void *request)
     stats_questionnaire_row q;
     stats_questions qs;
     char err[200];
-    int found, qi, col;
+    int found, qi = 0, col = 0; /* set by s_find_code; 0 only when it refused */
     const Ccip__Stats__Question *question = NULL;
     if ((rc = stats_questionnaire_load(cmd->db, sv.questionnaire_id, sv.version, &q, &found)) != 0)
         return rc;
