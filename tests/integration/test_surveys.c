@@ -62,7 +62,7 @@ static char s_run[16];                       /* tells this run's ids from earlie
 #define CHAOYANG  "110105"
 #define HAIDIAN   "110108"
 
-/* ---- helpers -------------------------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 static int s_send(const char *role, const char *actor, const char *type,
                   const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
@@ -94,8 +94,7 @@ static void s_said(const char *part)
  * checked against its arguments). */
 #define s_n(...) ccip_test_number(&s_svc, __VA_ARGS__)
 
-/* ---- a questionnaire
- * ----------------------------------------------------------------------------- */
+/* ---- a questionnaire ------------------------------------------------------------------------- */
 
 /* The policy-implementation questionnaire, in one section:
  *   implemented  SINGLE_CHOICE full, partly, not_yet (required)
@@ -229,8 +228,7 @@ static void s_new_questionnaire(char id[CCIP_UUID_STRLEN + 1])
     assert_int_equal(s_publish_form(id, ""), 1);
 }
 
-/* ---- surveys ----------------------------------------------------------------------------------
- */
+/* ---- surveys --------------------------------------------------------------------------------- */
 
 typedef struct {
     Ccip__Stats__CreateSurveyRequest rq;
@@ -286,8 +284,7 @@ static void s_district_survey(const char *qid, int anonymous, char id[CCIP_UUID_
     s_create(&s, id);
 }
 
-/* ---- answers ----------------------------------------------------------------------------------
- */
+/* ---- answers --------------------------------------------------------------------------------- */
 
 typedef struct {
     Ccip__Stats__Answer a[8], *list[8];
@@ -445,8 +442,7 @@ static long long s_written(const char *survey)
                             survey, survey, survey, survey);
 }
 
-/* ---- set-up ------------------------------------------------------------------------------------
- */
+/* ---- set-up ---------------------------------------------------------------------------------- */
 
 static int s_group_setup(void **state)
 {
@@ -479,8 +475,7 @@ static int s_group_teardown(void **state)
     return 0;
 }
 
-/* ---- questionnaires
- * -------------------------------------------------------------------------------- */
+/* ---- questionnaires -------------------------------------------------------------------------- */
 
 /* A design mistake is named and nothing is saved; a draft changes until it
  * is published; a published version is frozen, even to hand-written SQL;
@@ -552,8 +547,7 @@ static void test_questionnaire_versions(void **state)
                      2);
 }
 
-/* ---- opening and closing ------------------------------------------------------------------------
- */
+/* ---- opening and closing --------------------------------------------------------------------- */
 
 /* No answers before the survey opens, none after it closes (at its time or
  * early), and nothing written by the refusals. */
@@ -609,8 +603,7 @@ static void test_open_and_close(void **state)
     assert_int_equal(s_written(early), 0);
 }
 
-/* ---- one response per target
- * ---------------------------------------------------------------------- */
+/* ---- one response per target ----------------------------------------------------------------- */
 
 static int s_reopen(const char *role, const char *actor, const char *survey, const char *target,
                     const char *reason)
@@ -693,8 +686,7 @@ static void test_one_response_per_target(void **state)
     ccip_test_free(res);
 }
 
-/* ---- refusals of answers ----------------------------------------------------------------------
- */
+/* ---- refusals of answers --------------------------------------------------------------------- */
 
 /* A required question left empty, an answer of the wrong type or out of
  * range, an unknown option, an answer to a question not asked: each named,
@@ -759,8 +751,7 @@ static void test_answer_refusals(void **state)
     s_district_submits(sid, CHAOYANG, "full", 8, 1);
 }
 
-/* ---- anonymous surveys --------------------------------------------------------------------------
- */
+/* ---- anonymous surveys ----------------------------------------------------------------------- */
 
 /* A growing list of texts for an SQL array parameter, built by the test
  * from ids it read itself. */
@@ -1013,8 +1004,7 @@ static void test_anonymous_has_no_link(void **state)
     ccip_test_free(x);
 }
 
-/* ---- versions and meaning
- * ------------------------------------------------------------------------- */
+/* ---- versions and meaning -------------------------------------------------------------------- */
 
 /* A new version (options relabelled and turned round, a question dropped)
  * changes nothing of a response to an older one: it reads as answered,
@@ -1083,8 +1073,7 @@ static void test_published_version_keeps_meaning(void **state)
     ccip_test_free(sr);
 }
 
-/* ---- results and their embargo
- * ------------------------------------------------------------------- */
+/* ---- results and their embargo --------------------------------------------------------------- */
 
 static const char *s_quarter_now(void)
 {
@@ -1262,8 +1251,7 @@ static void test_results_embargo(void **state)
     ccip_test_free(r);
 }
 
-/* ---- completeness and replay ------------------------------------------------------------------
- */
+/* ---- completeness and replay ----------------------------------------------------------------- */
 
 /* Registers organisation uscc (of `district`) of `type` with the real
  * intake. */
@@ -1455,8 +1443,7 @@ static void test_completeness_replay(void **state)
     ccip_test_free(after);
 }
 
-/* ---- invitations and reminders
- * -------------------------------------------------------------------- */
+/* ---- invitations and reminders --------------------------------------------------------------- */
 
 /* When a survey opens every target is invited (an event for the inbox);
  * at each reminder day before the close the targets that have not
@@ -1488,8 +1475,7 @@ static void test_invitations_and_reminders(void **state)
     assert_int_equal(s_n("SELECT count(*) FROM survey_notice WHERE survey_id = '%s'", sid), 2);
 }
 
-/* ---- research
- * -------------------------------------------------------------------------------------- */
+/* ---- research -------------------------------------------------------------------------------- */
 
 static Ccip__Stats__ResearchReply *s_deliver(const char *role, const char *actor, const char *task,
                                              const char *code, const char *content, int *status)
@@ -1634,8 +1620,7 @@ static void test_research(void **state)
     assert_int_equal(st, 0);
 }
 
-/* ---- departments
- * ------------------------------------------------------------------------------------ */
+/* ---- departments ----------------------------------------------------------------------------- */
 
 static void test_departments(void **state)
 {
@@ -1666,8 +1651,117 @@ static void test_departments(void **state)
     ccip_test_free(r);
 }
 
-/* ---- ccipctl
- * --------------------------------------------------------------------------------------- */
+/* ---- refusals write nothing ------------------------------------------------------------------ */
+
+/* Every row the survey and research commands write, and their events (the
+ * scheduled invitations and reminders aside, which other tests' surveys
+ * may still be sending). */
+static long long s_all_rows(void)
+{
+    return s_n("SELECT (SELECT count(*) FROM questionnaire_version) + (SELECT count(*) FROM "
+               "survey) + (SELECT count(*) FROM survey_selector) + (SELECT count(*) FROM "
+               "survey_participation) + (SELECT count(*) FROM survey_participation_history) + "
+               "(SELECT count(*) FROM survey_response) + (SELECT count(*) FROM survey_answer) + "
+               "(SELECT coalesce(sum(n), 0) FROM survey_tally) + (SELECT count(*) FROM "
+               "survey_section) + (SELECT count(*) FROM research_task) + (SELECT count(*) FROM "
+               "research_deliverable) + (SELECT count(*) FROM research_history) + (SELECT "
+               "count(*) FROM department) + (SELECT count(*) FROM outbox WHERE type NOT IN "
+               "('stats.survey.opened.v1', 'stats.survey.reminder.v1'))");
+}
+
+/* Each refusal of creating, closing, reopening, attaching and
+ * commissioning names what is wrong, and writes no row and no event. */
+static void test_refusals_write_nothing(void **state)
+{
+    (void)state;
+    char qid[CCIP_UUID_STRLEN + 1], draft[CCIP_UUID_STRLEN + 1], sid[CCIP_UUID_STRLEN + 1];
+    s_new_questionnaire(qid);
+    s_form f;
+    s_form_init(&f, 0, 0);
+    draft[0] = '\0';
+    s_save_form(&f, draft); /* never published */
+    s_district_survey(qid, 0, sid);
+    s_district_submits(sid, DONGCHENG, "full", 5, 1);
+    long long before = s_all_rows();
+
+    static const char *const d[] = {DONGCHENG, NULL}, *nodept[] = {"nowhere", NULL};
+    static const char *const baddist[] = {"999999", NULL};
+    s_survey_spec s;
+    s_spec(&s, draft, 0, 0, 0);
+    s_target(&s, CCIP__STATS__TARGET_KIND__DISTRICT, d);
+    assert_int_equal(s_send(ANALYST, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_said("has no published version: publish it first");
+    s_spec(&s, qid, 0, ccip_now_us() + DAY_US, ccip_now_us() + 3600 * SEC_US);
+    s_target(&s, CCIP__STATS__TARGET_KIND__DISTRICT, d);
+    assert_int_equal(s_send(ANALYST, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("field `closes_at_us` must be after the opening");
+    s_spec(&s, qid, 0, 0, 0);
+    s_target(&s, CCIP__STATS__TARGET_KIND__DEPARTMENT, nodept);
+    assert_int_equal(s_send(ANALYST, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("field `targets[1].ids`: there is no department `nowhere`");
+    s_spec(&s, qid, 0, 0, 0);
+    s_target(&s, CCIP__STATS__TARGET_KIND__DISTRICT, baddist);
+    assert_int_equal(s_send(ANALYST, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("field `targets[1].ids`");
+    s_spec(&s, qid, 0, 0, 0);
+    s_target(&s, CCIP__STATS__TARGET_KIND__ORGANISATION, NULL);
+    assert_int_equal(s_send(ANALYST, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("an ORGANISATION part names its organisations");
+    s_spec(&s, qid, 0, 0, 0);
+    s_target(&s, CCIP__STATS__TARGET_KIND__DISTRICT, d);
+    s.days[0] = 120;
+    s.rq.reminder_days = s.days;
+    s.rq.n_reminder_days = 1;
+    assert_int_equal(s_send(ANALYST, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("field `reminder_days` holds days before the close, 1 to 90, got 120");
+    assert_int_equal(s_send(STAFF, "stats.survey.create.v1", &s.rq.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED);
+
+    /* Reopening what was never submitted; attaching to no quarter. */
+    assert_int_equal(s_reopen(STAFF, sid, "district:" XICHENG, "asked to"),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_said("district:" XICHENG " has not submitted a response to survey");
+    Ccip__Stats__AttachSurveyRequest at = CCIP__STATS__ATTACH_SURVEY_REQUEST__INIT;
+    at.survey_id = sid;
+    at.quarter = "2026Q5";
+    assert_int_equal(s_send(ANALYST, "stats.survey.attach.v1", &at.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("field `quarter`");
+
+    /* A study without deliverables. */
+    Ccip__Stats__CommissionResearchRequest c = CCIP__STATS__COMMISSION_RESEARCH_REQUEST__INIT;
+    c.topic = "Nothing to deliver";
+    c.body = "dept:culture_tourism";
+    c.survey_id = sid;
+    assert_int_equal(s_send(ANALYST, "stats.research.commission.v1", &c.base, NULL, NULL),
+                     CCIP__STATUS__INVALID_ARGUMENT);
+    s_said("field `deliverables` needs 1 to");
+    assert_int_equal(s_all_rows(), before);
+
+    /* Closing twice: the second is refused and changes nothing, and a
+     * closed survey's response cannot be reopened. */
+    Ccip__Stats__CloseSurveyRequest cl = CCIP__STATS__CLOSE_SURVEY_REQUEST__INIT;
+    cl.survey_id = sid;
+    cl.reason = "enough answers";
+    ccip_test_free(
+        s_ok(ANALYST, "stats.survey.close.v1", &cl.base, &ccip__stats__survey_reply__descriptor));
+    before = s_all_rows();
+    assert_int_equal(s_send(ANALYST, "stats.survey.close.v1", &cl.base, NULL, NULL),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_said("is closed already; nothing was changed");
+    assert_int_equal(s_reopen(STAFF, sid, "district:" DONGCHENG, "a typo"),
+                     CCIP__STATUS__FAILED_PRECONDITION);
+    s_said("is not open: a reopened response could not be submitted again");
+    assert_int_equal(s_all_rows(), before);
+}
+
+/* ---- ccipctl --------------------------------------------------------------------------------- */
 
 static void s_ctl_has(const char *out, const char *part)
 {
@@ -1677,7 +1771,8 @@ static void s_ctl_has(const char *out, const char *part)
     }
 }
 
-/* The form of s_form_init as the JSON file an analyst writes. */
+/* The form of s_form_init as the JSON file an analyst writes, with a
+ * table question too (projects: up to 3 rows of a name and a cost). */
 static const char S_FORM_JSON[] =
     "{\"title\": \"Implementation of the cultural industry policies\", \"sections\": [{"
     "\"code\": \"implementation\", \"title\": \"Implementation\", \"questions\": ["
@@ -1697,7 +1792,19 @@ static const char S_FORM_JSON[] =
     "\"MULTIPLE_CHOICE\", \"required\": true, \"options\": [{\"code\": \"web\", \"label\": "
     "\"Web site\"}, {\"code\": \"press\", \"label\": \"Press\"}, {\"code\": \"meeting\", "
     "\"label\": \"Meetings\"}], \"showIf\": {\"question\": \"published\", \"op\": \"CHOSEN\", "
-    "\"options\": [\"yes\"]}}]}]}\n";
+    "\"options\": [\"yes\"]}},"
+    "{\"code\": \"projects\", \"title\": \"Projects supported\", \"kind\": \"TABLE\", "
+    "\"maxRows\": 3, \"columns\": [{\"code\": \"name\", \"title\": \"Project\", \"kind\": "
+    "\"SHORT_TEXT\", \"required\": true}, {\"code\": \"cost\", \"title\": \"Cost\", \"kind\": "
+    "\"NUMBER\", \"unit\": \"yuan\", \"decimals\": 2, \"hasMin\": true}]}]}]}\n";
+
+/* District 110101's table answer, as the JSON of ccip.stats.Answers. */
+static const char S_ANSWERS_JSON[] =
+    "{\"answers\": [{\"question\": \"projects\", \"table\": {\"rows\": ["
+    "{\"cells\": [{\"question\": \"name\", \"text\": \"Studio rent\"}, {\"question\": "
+    "\"cost\", \"number\": \"100050\"}]},"
+    "{\"cells\": [{\"question\": \"name\", \"text\": \"Night market\"}, {\"question\": "
+    "\"cost\", \"number\": 50000}]}]}}]}\n";
 
 /* The walk-through with ccipctl as the analyst, the district offices, staff
  * and a department use it: a questionnaire from a JSON file, a survey of
@@ -1712,6 +1819,7 @@ static void test_ccipctl(void **state)
     assert_int_equal(ccip_test_write_file(dir, "policy-form.json", S_FORM_JSON), 0);
     assert_int_equal(ccip_test_write_file(dir, "obstacles.txt", "Too few venues\nand no money"), 0);
     assert_int_equal(ccip_test_write_file(dir, "study.pdf", "%PDF-1.7 the study"), 0);
+    assert_int_equal(ccip_test_write_file(dir, "projects.json", S_ANSWERS_JSON), 0);
     ccip_time_format_us(ccip_now_us() + 7 * DAY_US, closes, sizeof closes);
     time_t in30 = time(NULL) + 30 * 86400;
     strftime(due, sizeof due, "%Y-%m-%d", gmtime(&in30));
@@ -1730,7 +1838,7 @@ static void test_ccipctl(void **state)
                                    "%s",
                                    qid),
                      0);
-    s_ctl_has(out, "version 1 (QUESTIONNAIRE_PUBLISHED), 6 questions");
+    s_ctl_has(out, "version 1 (QUESTIONNAIRE_PUBLISHED), 7 questions");
     s_ctl_has(out, "channels             MULTIPLE_CHOICE required Through which channels?");
     assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
                                    "--json --role analyst --actor analyst-liu stats survey create "
@@ -1761,9 +1869,10 @@ static void test_ccipctl(void **state)
                       "--role district --actor district:110101 stats survey submit %s "
                       "--answer implemented=full --answer enterprises=12 --answer "
                       "funds=1234.50 --answer published=yes --answer channels=web,press "
-                      "--answer obstacles=@%s/obstacles.txt",
-                      sid, dir),
+                      "--answer obstacles=@%s/obstacles.txt --file %s/projects.json",
+                      sid, dir, dir),
         0);
+    s_ctl_has(out, "projects             (table of 2 rows)");
     s_ctl_has(out, "RESPONSE_SUBMITTED");
     s_ctl_has(out, "funds                1234.50 yuan");
     assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
@@ -1791,6 +1900,21 @@ static void test_ccipctl(void **state)
     s_ctl_has(out,
               "count 2  sum 42  min 12  max 30  mean 21  quartiles 16.5 / 21 / 25.5 enterprises");
     s_ctl_has(out, "count 1  sum 1234.50");
+    s_ctl_has(out, "projects.cost (NUMBER): Projects supported: Cost");
+    s_ctl_has(out, "count 2  sum 1500.50  min 500.00  max 1000.50  mean 750.25");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats survey texts %s "
+                                   "projects.name",
+                                   sid),
+                     0);
+    s_ctl_has(out, "district:110101 row 1: Studio rent");
+    s_ctl_has(out, "district:110101 row 2: Night market");
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role analyst --actor analyst-liu stats survey export %s "
+                                   "--format json",
+                                   sid),
+                     0);
+    s_ctl_has(out, "\"projects\":[{\"name\":\"Studio rent\",\"cost\":");
     assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
                                    "--role staff --actor staff-wang stats survey results %s 2>&1",
                                    sid),
@@ -1869,6 +1993,7 @@ int main(void)
         cmocka_unit_test(test_invitations_and_reminders),
         cmocka_unit_test(test_research),
         cmocka_unit_test(test_departments),
+        cmocka_unit_test(test_refusals_write_nothing),
         cmocka_unit_test(test_ccipctl),
     };
     /* CCIP_TEST_FILTER=test_research runs one test (a cmocka pattern). */
