@@ -58,9 +58,13 @@ static const ccip_db_stmt S_ANSWERS = {
     "target_kind, num, opt, txt) SELECT $1::uuid, $2::uuid, q, i, c, $3, $4, n, o, t FROM "
     "unnest($5::smallint[], $6::smallint[], $7::smallint[], $8::bigint[], $9::bigint[], "
     "$10::text[]) AS x(q, i, c, n, o, t)"};
+/* $3: the caller may read it unreleased (its own response, an analyst, or
+ * staff reopening it); else only a released survey's response is found,
+ * like every read of results (stats_survey_results.h). */
 static const ccip_db_stmt S_FIND_RESPONSE = {
     "stats_response_find",
-    "SELECT id FROM survey_response WHERE survey_id = $1::uuid AND target_id = $2"};
+    "SELECT id FROM survey_response WHERE survey_id = $1::uuid AND target_id = $2 "
+    "AND ($3::boolean OR survey_released($1::uuid))"};
 static const ccip_db_stmt S_CELLS = {
     "stats_response_cells",
     "SELECT question, item, col, num IS NOT NULL, coalesce(num, 0), opt IS NOT NULL, "
@@ -487,19 +491,21 @@ int stats_response_cells(ccip_db *db, const char *response_id, stats_cell **cell
 }
 
 /* The answers of the target's submitted response (not anonymous) into
- * *answers, from a. Returns 0, CCIP_REPLIED or a ccip_db_rc; *rid holds
- * its id ("" when there is none). */
+ * *answers, from a; unreleased: the caller may read it before the survey's
+ * results are released (else the statement finds none then). Returns 0,
+ * CCIP_REPLIED or a ccip_db_rc; *rid holds its id ("" when there is
+ * none). */
 static int s_submitted_answers(ccip_command *cmd, ccip_arena *a, const stats_survey_row *sv,
-                               const stats_questions *qs, const char *target,
+                               const stats_questions *qs, const char *target, int unreleased,
                                char rid[CCIP_UUID_STRLEN + 1], Ccip__Stats__Answer ***answers,
                                size_t *n)
 {
     *answers = NULL;
     *n = 0;
     rid[0] = '\0';
-    const char *p[] = {sv->id, target};
+    const char *p[] = {sv->id, target, unreleased ? "true" : "false"};
     PGresult *res = NULL, *cres = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_FIND_RESPONSE, 2, p, NULL, NULL, &res);
+    int rc = ccip_db_exec(cmd->db, &S_FIND_RESPONSE, 3, p, NULL, NULL, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1)
@@ -562,7 +568,8 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
         answers = p.draft->answers;
         n = p.draft->n_answers;
     } else if (st == CCIP__STATS__RESPONSE_STATUS__RESPONSE_SUBMITTED && !sv.anonymous) {
-        rc = s_submitted_answers(cmd, a, &sv, &qs, t.id, rid, &answers, &n);
+        rc = s_submitted_answers(cmd, a, &sv, &qs, t.id,
+                                 own || strcmp(cmd->actor.role, "analyst") == 0, rid, &answers, &n);
     }
     if (rc == 0)
         rc = s_reply(cmd, a, &sv, t.id, st, rid, answers, n);
@@ -628,7 +635,7 @@ static int s_reopen(ccip_command *cmd, ccip_arena *a, void *request)
     size_t n = 0;
     uint8_t *buf = NULL;
     size_t len = 0;
-    rc = s_submitted_answers(cmd, a, &sv, &qs, t.id, rid, &answers, &n);
+    rc = s_submitted_answers(cmd, a, &sv, &qs, t.id, 1, rid, &answers, &n);
     if (rc == 0 && !rid[0])
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s's response is missing", t.id);
     if (rc == 0 && s_pack_draft(answers, n, &buf, &len) < 0)
