@@ -49,7 +49,7 @@ static Ccip__Stats__Department *s_department(const PGresult *res, int r, ccip_ar
     return d;
 }
 
-static int s_define(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_department_define_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__DefineDepartmentRequest *rq = request;
     int rc = stats_code_arg(cmd, "code", rq->code, " (e.g. culture_tourism)");
@@ -69,12 +69,7 @@ static int s_define(ccip_command *cmd, ccip_arena *a, void *request)
     return stats_reply_built(cmd, a, &reply.base, "out of memory");
 }
 
-int stats_department_define_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__define_department_request__descriptor, s_define);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_department_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request;
     PGresult *res = NULL;
@@ -92,9 +87,4 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return stats_reply_built(cmd, a, &reply.base, "out of memory listing departments");
-}
-
-int stats_department_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_departments_request__descriptor, s_list);
 }

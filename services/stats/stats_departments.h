@@ -18,7 +18,7 @@
 int stats_department_find(ccip_db *db, const char *code, char *name, size_t namelen, int *found);
 
 /* stats.department.define.v1 and .list.v1 */
-int stats_department_define_cmd(ccip_command *cmd);
-int stats_department_list_cmd(ccip_command *cmd);
+int stats_department_define_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_department_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

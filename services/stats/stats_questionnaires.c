@@ -193,7 +193,7 @@ static int s_reply(ccip_command *cmd, ccip_arena *a, const char *id, int version
 
 /* ---- stats.questionnaire.save.v1 ------------------------------------------------------------- */
 
-static int s_save(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_questionnaire_save_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SaveQuestionnaireRequest *rq = request;
     char err[CCIP_COMMAND_ERROR_MAX];
@@ -238,14 +238,9 @@ static int s_save(ccip_command *cmd, ccip_arena *a, void *request)
     return rc ? rc : s_reply(cmd, a, id, -1);
 }
 
-int stats_questionnaire_save_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__save_questionnaire_request__descriptor, s_save);
-}
-
 /* ---- stats.questionnaire.publish.v1 ---------------------------------------------------------- */
 
-static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_questionnaire_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__PublishQuestionnaireRequest *rq = request;
     int rc = ccip_command_check_uuid(cmd, "questionnaire_id", rq->questionnaire_id);
@@ -292,16 +287,10 @@ static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
     return rc ? rc : s_reply(cmd, a, rq->questionnaire_id, draft.version);
 }
 
-int stats_questionnaire_publish_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__publish_questionnaire_request__descriptor,
-                            s_publish);
-}
-
 /* ---- reading ------------------------------------------------------------------------------------
  */
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_questionnaire_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GetQuestionnaireRequest *rq = request;
     int rc = ccip_command_check_uuid(cmd, "questionnaire_id", rq->questionnaire_id);
@@ -347,12 +336,7 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_questionnaire_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_questionnaire_request__descriptor, s_get);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_questionnaire_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request;
     PGresult *res = NULL;
@@ -379,9 +363,4 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return rc ? rc : stats_reply_built(cmd, a, &reply.base, "out of memory listing questionnaires");
-}
-
-int stats_questionnaire_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_questionnaires_request__descriptor, s_list);
 }

@@ -54,9 +54,9 @@ int stats_questionnaire_message(ccip_db *db, const stats_questionnaire_row *row,
                                 Ccip__Stats__Questionnaire **out);
 
 /* The commands. */
-int stats_questionnaire_save_cmd(ccip_command *cmd);
-int stats_questionnaire_publish_cmd(ccip_command *cmd);
-int stats_questionnaire_get_cmd(ccip_command *cmd);
-int stats_questionnaire_list_cmd(ccip_command *cmd);
+int stats_questionnaire_save_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_questionnaire_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_questionnaire_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_questionnaire_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -34,8 +34,8 @@ void stats_release_xml(ccip_text *t, const char *s);
 void stats_release_csv(ccip_text *t, const char *s);
 void stats_release_json(ccip_text *t, const char *s);
 
-int stats_release_publish_cmd(ccip_command *cmd);
-int stats_release_get_cmd(ccip_command *cmd);
-int stats_release_list_cmd(ccip_command *cmd);
+int stats_release_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_release_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_release_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -272,7 +272,7 @@ static int s_check_deliverables(ccip_command *cmd, const Ccip__Stats__Commission
     return 0;
 }
 
-static int s_commission(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_commission_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CommissionResearchRequest *rq = request;
     char name[STATS_NAME_MAX * 4 + 1] = "", id[CCIP_UUID_STRLEN + 1];
@@ -306,12 +306,6 @@ static int s_commission(ccip_command *cmd, ccip_arena *a, void *request)
     return rc ? rc : s_reply(cmd, a, id, "commissioned", NULL);
 }
 
-int stats_research_commission_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__commission_research_request__descriptor,
-                            s_commission);
-}
-
 /* ---- deliveries and reviews --------------------------------------------------------------------
  */
 
@@ -342,7 +336,7 @@ static int s_deliverable(ccip_command *cmd, const char *task, const char *code, 
     return 0;
 }
 
-static int s_deliver(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_deliver_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__DeliverResearchRequest *rq = request;
     char status[16];
@@ -381,12 +375,7 @@ static int s_deliver(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply(cmd, a, rq->task_id, "delivered", rq->deliverable);
 }
 
-int stats_research_deliver_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__deliver_research_request__descriptor, s_deliver);
-}
-
-static int s_review(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_review_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ReviewDeliverableRequest *rq = request;
     char status[16];
@@ -409,12 +398,7 @@ static int s_review(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply(cmd, a, rq->task_id, "reviewed", rq->deliverable);
 }
 
-int stats_research_review_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__review_deliverable_request__descriptor, s_review);
-}
-
-static int s_accept(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_accept_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__AcceptResearchRequest *rq = request;
     PGresult *res = NULL;
@@ -448,15 +432,10 @@ static int s_accept(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply(cmd, a, rq->task_id, "accepted", NULL);
 }
 
-int stats_research_accept_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__accept_research_request__descriptor, s_accept);
-}
-
 /* ---- reading ------------------------------------------------------------------------------------
  */
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GetResearchRequest *rq = request;
     PGresult *res = NULL;
@@ -465,12 +444,7 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc ? rc : s_reply(cmd, a, rq->task_id, NULL, NULL);
 }
 
-int stats_research_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_research_request__descriptor, s_get);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ListResearchRequest *rq = request;
     const char *status = rq->status == CCIP__STATS__RESEARCH_STATUS__RESEARCH_ACTIVE ? "ACTIVE"
@@ -494,12 +468,7 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     return rc ? rc : stats_reply_built(cmd, a, &reply.base, "out of memory listing research");
 }
 
-int stats_research_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_research_request__descriptor, s_list);
-}
-
-static int s_document(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_research_document_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)a;
     const Ccip__Stats__GetResearchDocumentRequest *rq = request;
@@ -530,10 +499,4 @@ static int s_document(ccip_command *cmd, ccip_arena *a, void *request)
     PQfreemem(raw);
     PQclear(res);
     return rc;
-}
-
-int stats_research_document_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_research_document_request__descriptor,
-                            s_document);
 }

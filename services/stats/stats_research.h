@@ -22,12 +22,12 @@
 
 #include "stats.h"
 
-int stats_research_commission_cmd(ccip_command *cmd);
-int stats_research_deliver_cmd(ccip_command *cmd);
-int stats_research_review_cmd(ccip_command *cmd);
-int stats_research_accept_cmd(ccip_command *cmd);
-int stats_research_get_cmd(ccip_command *cmd);
-int stats_research_list_cmd(ccip_command *cmd);
-int stats_research_document_cmd(ccip_command *cmd);
+int stats_research_commission_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_research_deliver_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_research_review_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_research_accept_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_research_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_research_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_research_document_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

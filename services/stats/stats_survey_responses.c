@@ -440,24 +440,14 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, const Ccip__Stats__SaveRes
     return rc;
 }
 
-static int s_save(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_response_save_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_answer(cmd, a, request, 0);
 }
 
-static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_response_submit_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_answer(cmd, a, request, 1);
-}
-
-int stats_response_save_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__save_response_request__descriptor, s_save);
-}
-
-int stats_response_submit_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__save_response_request__descriptor, s_submit);
 }
 
 /* ---- reading
@@ -523,7 +513,7 @@ static int s_submitted_answers(ccip_command *cmd, ccip_arena *a, const stats_sur
     return rc;
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_response_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GetResponseRequest *rq = request;
     stats_survey_row sv;
@@ -579,15 +569,10 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_response_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_response_request__descriptor, s_get);
-}
-
 /* ---- stats.survey.response.reopen.v1
  * ---------------------------------------------------------------- */
 
-static int s_reopen(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_response_reopen_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ReopenResponseRequest *rq = request;
     stats_survey_row sv;
@@ -663,9 +648,4 @@ static int s_reopen(ccip_command *cmd, ccip_arena *a, void *request)
     stats_questions_release(&qs);
     stats_questionnaire_row_release(&q);
     return rc;
-}
-
-int stats_response_reopen_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__reopen_response_request__descriptor, s_reopen);
 }

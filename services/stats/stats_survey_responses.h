@@ -43,9 +43,9 @@ int stats_response_cells(ccip_db *db, const char *response_id, stats_cell **cell
                          PGresult **res);
 
 /* The commands. */
-int stats_response_save_cmd(ccip_command *cmd);
-int stats_response_submit_cmd(ccip_command *cmd);
-int stats_response_get_cmd(ccip_command *cmd);
-int stats_response_reopen_cmd(ccip_command *cmd);
+int stats_response_save_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_response_submit_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_response_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_response_reopen_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

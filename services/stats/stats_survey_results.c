@@ -601,17 +601,12 @@ int stats_survey_sections(ccip_command *cmd, const char *quarter, ccip_arena *a,
     return rc;
 }
 
-static int s_results(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_results_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SurveyResultsRequest *rq = request;
     Ccip__Stats__SurveyResultsReply reply = CCIP__STATS__SURVEY_RESULTS_REPLY__INIT;
     int rc = stats_survey_results_build(cmd, rq->survey_id, a, &reply.results);
     return rc ? rc : stats_reply_built(cmd, a, &reply.base, "out of memory");
-}
-
-int stats_survey_results_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__survey_results_request__descriptor, s_results);
 }
 
 /* ---- texts
@@ -646,7 +641,7 @@ static int s_find_code(const stats_questions *qs, const char *code, int *qi, int
     return -1;
 }
 
-static int s_texts(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_texts_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SurveyTextsRequest *rq = request;
     stats_survey_row sv;
@@ -716,11 +711,6 @@ static int s_texts(ccip_command *cmd, ccip_arena *a, void *request)
     stats_questions_release(&qs);
     stats_questionnaire_row_release(&q);
     return rc;
-}
-
-int stats_survey_texts_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__survey_texts_request__descriptor, s_texts);
 }
 
 /* ---- exports
@@ -914,7 +904,7 @@ static int s_export_page(ccip_text *t, Ccip__Stats__ExportFormat fmt, const stat
     return rc < 0 || t->failed ? -1 : 0;
 }
 
-static int s_export(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_export_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SurveyExportRequest *rq = request;
     stats_survey_row sv;
@@ -983,15 +973,10 @@ static int s_export(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_survey_export_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__survey_export_request__descriptor, s_export);
-}
-
 /* ---- stats.survey.attach.v1
  * ------------------------------------------------------------------------ */
 
-static int s_attach(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_attach_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__AttachSurveyRequest *rq = request;
     stats_survey_row sv;
@@ -1017,11 +1002,6 @@ static int s_attach(ccip_command *cmd, ccip_arena *a, void *request)
         reply.quarters[reply.n_quarters++] = ccip_arena_strdup(a, PQgetvalue(res, r, 0));
     PQclear(res);
     return stats_reply_built(cmd, a, &reply.base, "out of memory");
-}
-
-int stats_survey_attach_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__attach_survey_request__descriptor, s_attach);
 }
 
 /* ---- the bulletin's parts

@@ -93,9 +93,9 @@ void stats_survey_sections_json(ccip_text *t, Ccip__Stats__SurveyResults *const 
 /* ---- the commands ------------------------------------------------------------------------------
  */
 
-int stats_survey_results_cmd(ccip_command *cmd);
-int stats_survey_texts_cmd(ccip_command *cmd);
-int stats_survey_export_cmd(ccip_command *cmd);
-int stats_survey_attach_cmd(ccip_command *cmd);
+int stats_survey_results_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_texts_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_export_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_attach_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -456,7 +456,7 @@ static int s_version(ccip_command *cmd, const Ccip__Stats__CreateSurveyRequest *
     return 0;
 }
 
-static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_create_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CreateSurveyRequest *rq = request;
     int64_t opens = 0;
@@ -527,15 +527,10 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
     return rc ? rc : s_reply(cmd, a, &row);
 }
 
-int stats_survey_create_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__create_survey_request__descriptor, s_create);
-}
-
 /* ---- stats.survey.close.v1
  * ----------------------------------------------------------------------- */
 
-static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_close_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CloseSurveyRequest *rq = request;
     stats_survey_row row;
@@ -562,25 +557,15 @@ static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply(cmd, a, &row);
 }
 
-int stats_survey_close_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__close_survey_request__descriptor, s_close);
-}
-
 /* ---- reading
  * -------------------------------------------------------------------------------------- */
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GetSurveyRequest *rq = request;
     stats_survey_row row;
     int rc = stats_survey_require(cmd, "survey_id", rq->survey_id, 0, &row);
     return rc ? rc : s_reply(cmd, a, &row);
-}
-
-int stats_survey_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_survey_request__descriptor, s_get);
 }
 
 /* 1 when the caller answers surveys (and so sees only its own). */
@@ -589,7 +574,7 @@ static int s_is_respondent(const ccip_command *cmd)
     return ccip_command_role_in(cmd, stats_roles_respondents);
 }
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ListSurveysRequest *rq = request;
     const char *status = "";
@@ -616,11 +601,6 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return rc ? rc : stats_reply_built(cmd, a, &reply.base, "out of memory listing surveys");
-}
-
-int stats_survey_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_surveys_request__descriptor, s_list);
 }
 
 /* ---- stats.survey.completeness.v1
@@ -679,7 +659,7 @@ static Ccip__Stats__ResponseStatus s_status_of(const char *stored)
     return CCIP__STATS__RESPONSE_STATUS__NOT_STARTED;
 }
 
-static int s_completeness(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_completeness_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SurveyCompletenessRequest *rq = request;
     stats_caller caller;
@@ -740,12 +720,6 @@ static int s_completeness(ccip_command *cmd, ccip_arena *a, void *request)
     rc = stats_reply_built(cmd, a, &reply.base, "out of memory");
     PQclear(res);
     return rc;
-}
-
-int stats_survey_completeness_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__survey_completeness_request__descriptor,
-                            s_completeness);
 }
 
 /* ---- stats.survey.remind.v1 (scheduled)
@@ -820,7 +794,7 @@ static int s_notify(ccip_command *cmd, const PGresult *due, int r, int reminder,
     return rc;
 }
 
-static int s_remind(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_survey_remind_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)a;
     (void)request;
@@ -841,9 +815,4 @@ static int s_remind(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(due);
     return rc ? rc : ccip_command_reply(cmd, &reply.base);
-}
-
-int stats_survey_remind_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__survey_remind_request__descriptor, s_remind);
 }

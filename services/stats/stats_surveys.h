@@ -88,11 +88,11 @@ const char *stats_target_kind_name(Ccip__Stats__TargetKind k);
 Ccip__Stats__TargetKind stats_target_kind_of(const char *name);
 
 /* The commands. */
-int stats_survey_create_cmd(ccip_command *cmd);
-int stats_survey_close_cmd(ccip_command *cmd);
-int stats_survey_get_cmd(ccip_command *cmd);
-int stats_survey_list_cmd(ccip_command *cmd);
-int stats_survey_completeness_cmd(ccip_command *cmd);
-int stats_survey_remind_cmd(ccip_command *cmd);
+int stats_survey_create_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_close_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_completeness_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_survey_remind_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif
