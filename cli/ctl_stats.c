@@ -26,6 +26,7 @@
 #include "ccip/stats.pb-c.h"
 #include "ccip_id.h"
 #include "ctl.h"
+#include "ctl_surveys.h"
 
 /* A rebuild replays every stream: it may take much longer than a command. */
 #define REBUILD_TIMEOUT_MS 600000
@@ -863,17 +864,16 @@ static const ctl_command S_COMMANDS[] = {
      .about = "  releases you may read (embargoed ones only with the analyst role)\n"},
 };
 
-static const ctl_service S_STATS = {
+static ctl_service S_STATS = {
     .name = "stats",
     .header = "usage: ccipctl [--json] --role ROLE --actor ID stats [--csv] COMMAND [ARGS]\n"
               "  roles: staff/admin (center), district (actor district:<code>), operator (actor\n"
-              "  org:<unified social credit code>), analyst, or none (a service, read only).\n"
+              "  org:<unified social credit code>), analyst, department (actor dept:<code>),\n"
+              "  applicant (actor org:<code>), or none (a service, read only).\n"
               "  QUARTER is written like 2026Q3. Every command has --help.\n\n",
     .list_prefix = "  stats ",
-    .group_width = 12,
-    .verb_width = 10,
-    .commands = S_COMMANDS,
-    .ncommands = sizeof S_COMMANDS / sizeof S_COMMANDS[0],
+    .group_width = 14,
+    .verb_width = 12,
 };
 
 int ctl_stats(ctl_opts *o, int argc, char **argv)
@@ -887,5 +887,19 @@ int ctl_stats(ctl_opts *o, int argc, char **argv)
         else
             argv[n++] = argv[i];
     }
-    return ctl_service_run(o, &S_STATS, n, argv);
+    /* One table: the quarterly commands, then the surveys' and research's
+     * (cli/ctl_surveys.c). */
+    size_t nq = sizeof S_COMMANDS / sizeof S_COMMANDS[0];
+    ctl_command *all = malloc((nq + ctl_survey_ncommands) * sizeof *all);
+    if (!all) {
+        fprintf(stderr, "ccipctl: out of memory\n");
+        return CTL_LOCAL;
+    }
+    memcpy(all, S_COMMANDS, nq * sizeof *all);
+    memcpy(all + nq, ctl_survey_commands, ctl_survey_ncommands * sizeof *all);
+    S_STATS.commands = all;
+    S_STATS.ncommands = nq + ctl_survey_ncommands;
+    int code = ctl_service_run(o, &S_STATS, n, argv);
+    free(all);
+    return code;
 }

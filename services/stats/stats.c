@@ -10,12 +10,18 @@
 #include "stats_approval.h"
 #include "stats_catalogue.h"
 #include "stats_completeness.h"
+#include "stats_departments.h"
 #include "stats_facts.h"
 #include "stats_projections.h"
+#include "stats_questionnaires.h"
 #include "stats_rebuild.h"
 #include "stats_release.h"
 #include "stats_reports.h"
+#include "stats_research.h"
 #include "stats_roster.h"
+#include "stats_survey_responses.h"
+#include "stats_survey_results.h"
+#include "stats_surveys.h"
 
 CCIP_MIGRATIONS_DECLARE(stats);
 
@@ -28,6 +34,13 @@ const char *const stats_roles_readers[] = {"staff",   "admin",   "district", "op
                                            "analyst", "service", NULL};
 const char *const stats_roles_office[] = {"staff", "admin", "district", "analyst", "service", NULL};
 const char *const stats_roles_checksum[] = {"staff", "admin", "service", NULL};
+const char *const stats_roles_respondents[] = {"district", "department", "operator", "applicant",
+                                               NULL};
+const char *const stats_roles_surveyors[] = {"analyst", "staff", "admin", NULL};
+const char *const stats_roles_survey_office[] = {"analyst",  "staff",   "admin",
+                                                 "district", "service", NULL};
+const char *const stats_roles_research[] = {"analyst",   "staff",      "admin", "operator",
+                                            "applicant", "department", NULL};
 
 /* The commands (roles and messages as in proto/ccip/stats.proto). */
 static const ccip_command_handler s_commands[] = {
@@ -73,6 +86,63 @@ static const ccip_command_handler s_commands[] = {
      CCIP_MSG(stats, get_release_request), CCIP_MSG(stats, release_reply)},
     {"stats.release.list.v1", 0, NULL, stats_release_list_cmd, NULL,
      CCIP_MSG(stats, list_releases_request), CCIP_MSG(stats, list_releases_reply)},
+    /* Surveys and research (issue 20). */
+    {"stats.department.define.v1", 1, stats_roles_center, stats_department_define_cmd, NULL,
+     CCIP_MSG(stats, define_department_request), CCIP_MSG(stats, department_reply)},
+    {"stats.department.list.v1", 0, NULL, stats_department_list_cmd, NULL,
+     CCIP_MSG(stats, list_departments_request), CCIP_MSG(stats, list_departments_reply)},
+    {"stats.questionnaire.save.v1", 1, stats_roles_analyst, stats_questionnaire_save_cmd, NULL,
+     CCIP_MSG(stats, save_questionnaire_request), CCIP_MSG(stats, questionnaire_reply)},
+    {"stats.questionnaire.publish.v1", 1, stats_roles_analyst, stats_questionnaire_publish_cmd,
+     NULL, CCIP_MSG(stats, publish_questionnaire_request), CCIP_MSG(stats, questionnaire_reply)},
+    {"stats.questionnaire.get.v1", 0, NULL, stats_questionnaire_get_cmd, NULL,
+     CCIP_MSG(stats, get_questionnaire_request), CCIP_MSG(stats, questionnaire_reply)},
+    {"stats.questionnaire.list.v1", 0, stats_roles_surveyors, stats_questionnaire_list_cmd, NULL,
+     CCIP_MSG(stats, list_questionnaires_request), CCIP_MSG(stats, list_questionnaires_reply)},
+    {"stats.survey.create.v1", 1, stats_roles_analyst, stats_survey_create_cmd, NULL,
+     CCIP_MSG(stats, create_survey_request), CCIP_MSG(stats, survey_reply)},
+    {"stats.survey.close.v1", 1, stats_roles_surveyors, stats_survey_close_cmd, NULL,
+     CCIP_MSG(stats, close_survey_request), CCIP_MSG(stats, survey_reply)},
+    {"stats.survey.get.v1", 0, NULL, stats_survey_get_cmd, NULL,
+     CCIP_MSG(stats, get_survey_request), CCIP_MSG(stats, survey_reply)},
+    {"stats.survey.list.v1", 0, NULL, stats_survey_list_cmd, NULL,
+     CCIP_MSG(stats, list_surveys_request), CCIP_MSG(stats, list_surveys_reply)},
+    {"stats.survey.response.save.v1", 1, stats_roles_respondents, stats_response_save_cmd, NULL,
+     CCIP_MSG(stats, save_response_request), CCIP_MSG(stats, response_reply)},
+    {"stats.survey.response.submit.v1", 1, stats_roles_respondents, stats_response_submit_cmd, NULL,
+     CCIP_MSG(stats, save_response_request), CCIP_MSG(stats, response_reply)},
+    {"stats.survey.response.get.v1", 0, NULL, stats_response_get_cmd, NULL,
+     CCIP_MSG(stats, get_response_request), CCIP_MSG(stats, response_reply)},
+    {"stats.survey.response.reopen.v1", 1, stats_roles_center, stats_response_reopen_cmd, NULL,
+     CCIP_MSG(stats, reopen_response_request), CCIP_MSG(stats, response_reply)},
+    {"stats.survey.completeness.v1", 0, stats_roles_survey_office, stats_survey_completeness_cmd,
+     NULL, CCIP_MSG(stats, survey_completeness_request),
+     CCIP_MSG(stats, survey_completeness_reply)},
+    {"stats.survey.results.v1", 0, NULL, stats_survey_results_cmd, NULL,
+     CCIP_MSG(stats, survey_results_request), CCIP_MSG(stats, survey_results_reply)},
+    {"stats.survey.texts.v1", 0, NULL, stats_survey_texts_cmd, NULL,
+     CCIP_MSG(stats, survey_texts_request), CCIP_MSG(stats, survey_texts_reply)},
+    {"stats.survey.export.v1", 0, NULL, stats_survey_export_cmd, NULL,
+     CCIP_MSG(stats, survey_export_request), CCIP_MSG(stats, survey_export_reply)},
+    {"stats.survey.attach.v1", 1, stats_roles_analyst, stats_survey_attach_cmd, NULL,
+     CCIP_MSG(stats, attach_survey_request), CCIP_MSG(stats, attach_survey_reply)},
+    /* Run by the service itself (s_schedules); no role asks for it. */
+    {"stats.survey.remind.v1", 1, stats_roles_admin, stats_survey_remind_cmd, NULL,
+     CCIP_MSG(stats, survey_remind_request), CCIP_MSG(stats, survey_remind_reply)},
+    {"stats.research.commission.v1", 1, stats_roles_analyst, stats_research_commission_cmd, NULL,
+     CCIP_MSG(stats, commission_research_request), CCIP_MSG(stats, research_reply)},
+    {"stats.research.deliver.v1", 1, stats_roles_respondents, stats_research_deliver_cmd, NULL,
+     CCIP_MSG(stats, deliver_research_request), CCIP_MSG(stats, research_reply)},
+    {"stats.research.review.v1", 1, stats_roles_analyst, stats_research_review_cmd, NULL,
+     CCIP_MSG(stats, review_deliverable_request), CCIP_MSG(stats, research_reply)},
+    {"stats.research.accept.v1", 1, stats_roles_analyst, stats_research_accept_cmd, NULL,
+     CCIP_MSG(stats, accept_research_request), CCIP_MSG(stats, research_reply)},
+    {"stats.research.get.v1", 0, stats_roles_research, stats_research_get_cmd, NULL,
+     CCIP_MSG(stats, get_research_request), CCIP_MSG(stats, research_reply)},
+    {"stats.research.list.v1", 0, stats_roles_research, stats_research_list_cmd, NULL,
+     CCIP_MSG(stats, list_research_request), CCIP_MSG(stats, list_research_reply)},
+    {"stats.research.document.v1", 0, stats_roles_research, stats_research_document_cmd, NULL,
+     CCIP_MSG(stats, get_research_document_request), CCIP_MSG(stats, research_document_reply)},
 };
 
 /* The streams consumed: evaluation's designations feed the roster
@@ -114,6 +184,18 @@ static const ccip_config_field s_config_fields[] = {
     {"stats.max_exception_days", CCIP_CFG_INT, offsetof(stats_config, max_exception_days), 1, 366,
      STATS_EXCEPTION_DAYS_DEFAULT, "CCIP_STATS_MAX_EXCEPTION_DAYS",
      "the longest lock exception staff may grant, in days, 1 to 366"},
+    {"stats.survey_notice_seconds", CCIP_CFG_INT, offsetof(stats_config, survey_notice_seconds), 0,
+     86400, STATS_NOTICE_SECONDS_DEFAULT, "CCIP_STATS_SURVEY_NOTICE_SECONDS",
+     "how often surveys' invitations and reminders are sent, in seconds, 0 (never) to 86400"},
+    {"stats.max_document_bytes", CCIP_CFG_INT, offsetof(stats_config, max_document_bytes), 1,
+     1073741824, STATS_DOCUMENT_BYTES_DEFAULT, "CCIP_STATS_MAX_DOCUMENT_BYTES",
+     "the largest research document taken, in bytes (a command must still fit "
+     "limits.max_message_bytes)"},
+};
+
+/* Housekeeping the service gives itself (ccip_schedule). */
+static const ccip_schedule s_schedules[] = {
+    {"stats.survey.remind.v1", offsetof(stats_config, survey_notice_seconds)},
 };
 
 const ccip_service_def stats_def = {
@@ -129,6 +211,8 @@ const ccip_service_def stats_def = {
     .config_fields = s_config_fields,
     .nconfig_fields = NELEMS(s_config_fields),
     .config_size = sizeof(stats_config),
+    .schedules = s_schedules,
+    .nschedules = NELEMS(s_schedules),
 };
 
 /* ---- callers ------------------------------------------------------------- */

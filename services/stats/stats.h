@@ -24,13 +24,27 @@
  *   stats_analysis.c      aggregates, growth, rankings of a quarter
  *   stats_release.c       bulletins with embargo and versions
  *
+ * Surveys and research (issue 20; sql/0005_surveys.sql):
+ *   stats_answers.c       questionnaire designs checked, answers checked and
+ *                         stored as rows and read back (pure)
+ *   stats_questionnaires.c questionnaires in frozen versions
+ *   stats_departments.c   the municipal departments surveys ask
+ *   stats_surveys.c       surveys, their targets, completeness, invitations
+ *                         and reminders
+ *   stats_survey_responses.c drafts, the one submission, reopening
+ *   stats_survey_results.c results, texts, exports, sections of the
+ *                         quarter's analysis and bulletin, under its embargo
+ *   stats_research.c      commissioned research and its deliverables
+ *
  * Who may do what (see proto/ccip/stats.proto for each command): staff and
  * admin act for the center; a district office acts as role "district" with
  * actor id "district:<code>" and only on its district's reports; an
  * operator acts as role "operator" with actor id "org:<unified social credit
  * code>" (the organisation convention of intake and ip) and only for the
- * roster entries that organisation operates; "analyst" prepares releases;
- * other services ("service") only read.
+ * roster entries that organisation operates; "analyst" prepares releases,
+ * designs questionnaires, runs surveys and research; a survey's targets
+ * answer as district, "department" (actor "dept:<code>"), operator or
+ * "applicant" (actor "org:<USCC>"); other services ("service") only read.
  *
  * Handlers keep no state between commands and may run on any thread. They
  * and their helpers follow ccip_command.h: a helper returns 0 to go on,
@@ -65,31 +79,43 @@
 #define STATS_DUE_DAYS_DEFAULT       "20"
 #define STATS_CHANGE_PCT_DEFAULT     "50"
 #define STATS_EXCEPTION_DAYS_DEFAULT "30"
+#define STATS_NOTICE_SECONDS_DEFAULT "300"
+#define STATS_DOCUMENT_BYTES_DEFAULT "3145728"
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
-    ccip_service_config base;   /* every service's settings; must be first */
-    int64_t lock_days;          /* stats.lock_days: a quarter closes for entry this many days
-                                   after it ends */
-    int64_t due_days;           /* stats.due_days: a first submission up to this many days after
-                                   the quarter's end is on time */
-    int64_t change_pct;         /* stats.change_pct: a value moving more than this percentage
-                                   against the previous quarter or a year before is a warning */
-    int64_t max_exception_days; /* stats.max_exception_days: longest lock exception */
+    ccip_service_config base;      /* every service's settings; must be first */
+    int64_t lock_days;             /* stats.lock_days: a quarter closes for entry this many days
+                                      after it ends */
+    int64_t due_days;              /* stats.due_days: a first submission up to this many days after
+                                      the quarter's end is on time */
+    int64_t change_pct;            /* stats.change_pct: a value moving more than this percentage
+                                      against the previous quarter or a year before is a warning */
+    int64_t max_exception_days;    /* stats.max_exception_days: longest lock exception */
+    int64_t survey_notice_seconds; /* stats.survey_notice_seconds: how often invitations and
+                                      reminders of surveys are sent (0 = never) */
+    int64_t max_document_bytes;    /* stats.max_document_bytes: largest research document */
 } stats_config;
 
 extern const ccip_service_def stats_def;
 
 /* Roles of the handler table (NULL-terminated). */
-extern const char *const stats_roles_center[];   /* staff, admin */
-extern const char *const stats_roles_admin[];    /* admin */
-extern const char *const stats_roles_operator[]; /* operator */
-extern const char *const stats_roles_district[]; /* district */
-extern const char *const stats_roles_analyst[];  /* analyst */
-extern const char *const stats_roles_readers[];  /* staff, admin, district, operator, analyst,
-                                                    service */
-extern const char *const stats_roles_office[];   /* staff, admin, district, analyst, service */
-extern const char *const stats_roles_checksum[]; /* staff, admin, service */
+extern const char *const stats_roles_center[];        /* staff, admin */
+extern const char *const stats_roles_admin[];         /* admin */
+extern const char *const stats_roles_operator[];      /* operator */
+extern const char *const stats_roles_district[];      /* district */
+extern const char *const stats_roles_analyst[];       /* analyst */
+extern const char *const stats_roles_readers[];       /* staff, admin, district, operator, analyst,
+                                                         service */
+extern const char *const stats_roles_office[];        /* staff, admin, district, analyst, service */
+extern const char *const stats_roles_checksum[];      /* staff, admin, service */
+extern const char *const stats_roles_respondents[];   /* district, department, operator,
+                                                         applicant: answer surveys, do research */
+extern const char *const stats_roles_surveyors[];     /* analyst, staff, admin */
+extern const char *const stats_roles_survey_office[]; /* analyst, staff, admin, district,
+                                                         service */
+extern const char *const stats_roles_research[];      /* analyst, staff, admin, operator,
+                                                         applicant, department */
 
 /* Who is asking, as far as the rules need to know. */
 typedef enum {

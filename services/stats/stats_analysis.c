@@ -6,6 +6,7 @@
 
 #include "ccip_arena.h"
 #include "stats_catalogue.h"
+#include "stats_survey_results.h"
 
 #define GROUPS_MAX 256 /* districts and categories one analysis shows */
 
@@ -287,6 +288,9 @@ int stats_analysis_build(ccip_command *cmd, const char *quarter, ccip_arena *a,
     reply->rows = list;
     reply->n_rows = nrows;
     reply->complete = reply->expected > 0 && reply->accepted >= reply->expected;
+    /* The surveys attached to the quarter that this caller may read. */
+    if ((rc = stats_survey_sections(cmd, quarter, a, &reply->surveys, &reply->n_surveys)) != 0)
+        goto out;
     if (ccip_arena_failed(a)) {
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
         goto out;

@@ -12,6 +12,9 @@
  * against the same quarter a year before). Districts and categories are
  * ranked by value within each indicator.
  *
+ * Surveys attached to the quarter (stats_survey_results.h) follow the
+ * rows as sections: all of them for analysts, for others those released.
+ *
  * Growth and means are integer arithmetic (basis points, rounded half away
  * from zero): the pure helpers below are unit-tested.
  */

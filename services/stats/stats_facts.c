@@ -90,16 +90,33 @@ static int s_unusable(const Ccip__Envelope *ev, const char *lacks, char *why, si
  * Each reads the decoded payload `msg` into f (kind and position are set
  * already) and returns 1, or 0 with *why set by s_unusable. */
 
-static int s_organisation_registered(const Ccip__Envelope *ev, const void *msg, stats_fact *f,
-                                     char *why, size_t whylen)
+/* An organisation as it stands: district, type, name, registration time
+ * (intake's, never the time stats learns of it: surveys take their
+ * targets as of their opening by it). */
+static int s_organisation(const Ccip__Envelope *ev, const Ccip__Intake__Organisation *o,
+                          stats_fact *f, char *why, size_t whylen)
 {
-    const Ccip__Intake__Organisation *o =
-        ((const Ccip__Intake__OrganisationRegistered *)msg)->organisation;
     if (!o || s_id(f->id, sizeof f->id, o->uscc) < 0)
         return s_unusable(ev, "carries no organisation code", why, whylen);
     s_district(o->district_code, f->district);
+    s_kind_name(&ccip__intake__organisation_type__descriptor, (int)o->type, f->type);
+    snprintf(f->name, sizeof f->name, "%s", o->name ? o->name : "");
     s_when(f, o->registered_at_us, ev);
     return 1;
+}
+
+static int s_organisation_registered(const Ccip__Envelope *ev, const void *msg, stats_fact *f,
+                                     char *why, size_t whylen)
+{
+    return s_organisation(ev, ((const Ccip__Intake__OrganisationRegistered *)msg)->organisation, f,
+                          why, whylen);
+}
+
+static int s_organisation_updated(const Ccip__Envelope *ev, const void *msg, stats_fact *f,
+                                  char *why, size_t whylen)
+{
+    return s_organisation(ev, ((const Ccip__Intake__OrganisationUpdated *)msg)->organisation, f,
+                          why, whylen);
 }
 
 static int s_application_submitted(const Ccip__Envelope *ev, const void *msg, stats_fact *f,

@@ -29,6 +29,8 @@
 #define STATS_FACTS_INTAKE(X)                                                                      \
     X("intake.organisation.registered.v1", ccip__intake__organisation_registered__descriptor,      \
       STATS_FACT_ORG, s_organisation_registered)                                                  \
+    X("intake.organisation.updated.v1", ccip__intake__organisation_updated__descriptor,            \
+      STATS_FACT_ORG, s_organisation_updated)                                                     \
     X("intake.application.submitted.v1", ccip__intake__application_submitted__descriptor,          \
       STATS_FACT_SUBMITTED, s_application_submitted)                                               \
     X("intake.application.accepted.v1", ccip__intake__application_accepted__descriptor,            \
@@ -55,7 +57,7 @@
 /* What one event contributes. */
 typedef enum {
     STATS_FACT_NONE = 0,
-    STATS_FACT_ORG,       /* an organisation's district */
+    STATS_FACT_ORG,       /* an organisation's district, type, name, registration time */
     STATS_FACT_SUBMITTED, /* an application submitted */
     STATS_FACT_ACCEPTED,  /* an application accepted */
     STATS_FACT_WORK,      /* a work registered */
@@ -74,7 +76,7 @@ typedef struct {
     char id[72];       /* the aggregate: USCC, application, work, contract or dispute id */
     char ref[72];      /* applications: applicant USCC; trades and disputes: the work id;
                           decisions and funds: the application id */
-    char type[40];     /* call kind or work kind */
+    char type[40];     /* call kind, work kind or organisation type */
     char status[16];   /* decisions: APPROVED or DECLINED */
     char district[8];  /* the fact's district ("" when the event does not tell) */
     char ud[8];        /* the district in the applicant's or grantee's credit code */
@@ -82,6 +84,7 @@ typedef struct {
     int64_t at_us;     /* when it happened (the envelope's time when the payload has none) */
     int64_t amount;    /* trades: price in fen; funds: amount in fen */
     uint64_t position; /* the event's position in its producer's stream */
+    char name[801];    /* organisations: the name (surveys list their targets by it) */
 } stats_fact;
 
 /* Decodes ev into *f (*f is cleared first). Returns 1 when the event feeds

@@ -32,13 +32,16 @@
     "WHERE " table ".at_us > EXCLUDED.at_us"
 
 static const ccip_db_stmt S_APPLY[STATS_FACT_KINDS] = {
-    /* An organisation: the latest registration (highest position) wins. */
+    /* An organisation: the latest registration or update (highest
+     * position) wins. */
     [STATS_FACT_ORG] = {"stats_fact_org",
-        "INSERT INTO ev_org (uscc, district_code, position) "
-        "SELECT DISTINCT ON (f.id) f.id, f.district, f.position "
-        "FROM " FACTS("id text, district text, position bigint") " "
-        "ORDER BY f.id, f.position DESC ON CONFLICT (uscc) DO UPDATE SET "
-        "district_code = EXCLUDED.district_code, position = EXCLUDED.position "
+        "INSERT INTO ev_org (uscc, district_code, position, org_type, name, registered_at_us) "
+        "SELECT DISTINCT ON (f.id) f.id, f.district, f.position, f.type, f.name, f.at "
+        "FROM " FACTS("id text, district text, position bigint, type text, name text, at bigint")
+        " ORDER BY f.id, f.position DESC ON CONFLICT (uscc) DO UPDATE SET "
+        "district_code = EXCLUDED.district_code, position = EXCLUDED.position, "
+        "org_type = EXCLUDED.org_type, name = EXCLUDED.name, "
+        "registered_at_us = EXCLUDED.registered_at_us "
         "WHERE ev_org.position < EXCLUDED.position"},
     [STATS_FACT_SUBMITTED] = {"stats_fact_submitted",
         "INSERT INTO ev_application (application_id, kind, applicant_uscc, uscc_district, "
@@ -135,9 +138,9 @@ static void s_json_str(ccip_text *b, const char *key, const char *s)
 static void s_json_fact(ccip_text *b, const stats_fact *f)
 {
     const char *const texts[][2] = {
-        {"id", f->id},          {"ref", f->ref},           {"type", f->type},
-        {"status", f->status},  {"district", f->district}, {"ud", f->ud},
-        {"quarter", f->quarter}};
+        {"id", f->id},           {"ref", f->ref},           {"type", f->type},
+        {"status", f->status},   {"district", f->district}, {"ud", f->ud},
+        {"quarter", f->quarter}, {"name", f->name}};
     ccip_text_puts(b, "{");
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         if (i)

@@ -11,6 +11,7 @@
 #include "ccip_text.h"
 #include "stats_analysis.h"
 #include "stats_completeness.h"
+#include "stats_survey_results.h"
 #include "stats_validation.h"
 
 #define LICENCE_MAX 100
@@ -31,6 +32,11 @@ static const ccip_db_stmt S_INSERT = {
     "published_by) VALUES ($1, $2::integer, $3, $4, " CCIP_SQL_TS("$5") ", $6, $7, $8) "
                                                                         "RETURNING " CCIP_SQL_US(
                                                                             "published_at")};
+/* A survey the release carries: its results are public once the embargo
+ * ends (sql/0005_surveys.sql: survey_released). */
+static const ccip_db_stmt S_INSERT_SURVEY = {
+    "stats_release_insert_survey",
+    "INSERT INTO release_survey (quarter, version, survey_id) VALUES ($1, $2::integer, $3::uuid)"};
 static const ccip_db_stmt S_INSERT_FILE = {
     "stats_release_insert_file",
     "INSERT INTO release_file (quarter, version, name, media_type, content) "
@@ -58,8 +64,7 @@ static const ccip_db_stmt S_LIST = {
 
 /* ---- text building ------------------------------------------------------------------ */
 
-/* Text escaped for HTML and XML (SVG). */
-static void s_add_xml(ccip_text *t, const char *s)
+void stats_release_xml(ccip_text *t, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -81,8 +86,7 @@ static void s_add_xml(ccip_text *t, const char *s)
     }
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break. */
-static void s_add_csv(ccip_text *t, const char *s)
+void stats_release_csv(ccip_text *t, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
         ccip_text_printf(t, "%s", s);
@@ -94,7 +98,7 @@ static void s_add_csv(ccip_text *t, const char *s)
     ccip_text_printf(t, "\"");
 }
 
-static void s_add_json_str(ccip_text *t, const char *s)
+void stats_release_json(ccip_text *t, const char *s)
 {
     ccip_text_printf(t, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -194,6 +198,8 @@ static void s_summary(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const 
                          x.row->indicator, x.value, s_unit_label(x.row->unit), x.row->reporting,
                          x.row->expected, x.row->complete ? "" : ", incomplete",
                          an->previous_quarter, x.qoq, an->year_ago_quarter, x.yoy);
+    for (size_t i = 0; i < an->n_surveys; i++)
+        stats_survey_section_summary(t, an->surveys[i]);
 }
 
 static void s_csv(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char *dimension)
@@ -206,7 +212,7 @@ static void s_csv(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const char
         if (strcmp(r->dimension, dimension) != 0)
             continue;
         ccip_text_printf(t, "%s,%s,", an->quarter, r->dimension);
-        s_add_csv(t, r->key);
+        stats_release_csv(t, r->key);
         ccip_text_printf(t, ",%s,%s,%" PRId64 ",%u,%u,%s,%" PRId64 ",", r->indicator,
                          stats_unit_name(r->unit) ? stats_unit_name(r->unit) : "", r->value,
                          r->reporting, r->expected, r->complete ? "true" : "false", r->mean);
@@ -223,9 +229,9 @@ static void s_json(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
                    const char *licence, uint32_t version)
 {
     ccip_text_printf(t, "{\"title\":");
-    s_add_json_str(t, title);
+    stats_release_json(t, title);
     ccip_text_printf(t, ",\"licence\":");
-    s_add_json_str(t, licence);
+    stats_release_json(t, licence);
     ccip_text_printf(
         t,
         ",\"version\":%u,\"quarter\":\"%s\",\"previous_quarter\":\"%s\",\"year_ago_quarter\":"
@@ -236,7 +242,7 @@ static void s_json(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
     for (size_t i = 0; i < an->n_rows; i++) {
         const Ccip__Stats__AnalysisRow *r = an->rows[i];
         ccip_text_printf(t, "%s{\"dimension\":\"%s\",\"key\":", i ? "," : "", r->dimension);
-        s_add_json_str(t, r->key);
+        stats_release_json(t, r->key);
         ccip_text_printf(t,
                          ",\"indicator\":\"%s\",\"unit\":\"%s\",\"value\":%" PRId64
                          ",\"reporting\":%u,\"expected\":%u,\"complete\":%s,\"mean\":%" PRId64,
@@ -287,7 +293,7 @@ static void s_chart(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const ch
         char v[40];
         s_value_text(r->unit, r->value, v, sizeof v);
         ccip_text_printf(t, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 13);
-        s_add_xml(t, s_key_label(r));
+        stats_release_xml(t, s_key_label(r));
         ccip_text_printf(t,
                          "</text><rect x=\"%d\" y=\"%d\" width=\"%" PRId64
                          "\" height=\"%d\" fill=\"%s\"/><text x=\"%" PRId64
@@ -303,13 +309,13 @@ static void s_html(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
                    const char *licence, uint32_t version, const char *summary)
 {
     ccip_text_printf(t, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    s_add_xml(t, title);
+    stats_release_xml(t, title);
     ccip_text_printf(t, "</title></head><body>\n<h1>");
-    s_add_xml(t, title);
+    stats_release_xml(t, title);
     ccip_text_printf(t, "</h1>\n<p>Quarter %s, version %u. Licence: ", an->quarter, version);
-    s_add_xml(t, licence);
+    stats_release_xml(t, licence);
     ccip_text_printf(t, ".</p>\n<pre>");
-    s_add_xml(t, summary);
+    stats_release_xml(t, summary);
     ccip_text_printf(t,
                      "</pre>\n<table border=\"1\"><tr><th>indicator</th><th>value</th><th>unit</th>"
                      "<th>reporting / expected</th><th>on %s</th><th>on %s</th></tr>\n",
@@ -327,39 +333,48 @@ static void s_html(ccip_text *t, const Ccip__Stats__AnalysisReply *an, const cha
         ccip_text_printf(t, "<h2>%s by district</h2>\n", x.row->indicator);
         s_chart(t, an, x.row->indicator);
     }
-    ccip_text_printf(t,
-                     "<p>Grey bars: districts whose reports are not all accepted; their values are "
-                     "partial.</p>\n</body></html>\n");
+    ccip_text_printf(t, "<p>Grey bars: districts whose reports are not all accepted; their values "
+                        "are partial.</p>\n");
+    for (size_t i = 0; i < an->n_surveys; i++)
+        stats_survey_section_html(t, an->surveys[i]);
+    ccip_text_printf(t, "</body></html>\n");
 }
 
 /* ---- stats.release.publish.v1 -------------------------------------------------------- */
 
-#define RELEASE_FILES 6
+#define RELEASE_FILES 8 /* the six of every release, and two when surveys are attached */
 
 /* The files of a release, in the order s_build_files makes them. */
-static const char *const s_file_names[RELEASE_FILES] = {"summary.txt",   "bulletin.html",
-                                                        "analysis.json", "totals.csv",
-                                                        "districts.csv", "categories.csv"};
+static const char *const s_file_names[RELEASE_FILES] = {
+    "summary.txt",   "bulletin.html",  "analysis.json", "totals.csv",
+    "districts.csv", "categories.csv", "surveys.csv",   "surveys.json"};
 static const char *const s_file_types[RELEASE_FILES] = {
     "text/plain; charset=utf-8", "text/html; charset=utf-8", "application/json",
-    "text/csv; charset=utf-8",   "text/csv; charset=utf-8",  "text/csv; charset=utf-8"};
+    "text/csv; charset=utf-8",   "text/csv; charset=utf-8",  "text/csv; charset=utf-8",
+    "text/csv; charset=utf-8",   "application/json"};
 
 /* Builds the files of release `version` from its analysis into files[]
  * (zeroed by the caller, who releases them): the summary first, which the
- * bulletin quotes. Returns 0, or -1 when memory ran out. */
+ * bulletin quotes; the surveys' files when the quarter has surveys
+ * attached. Returns how many files there are, or -1 when memory ran out. */
 static int s_build_files(ccip_text files[RELEASE_FILES], const Ccip__Stats__AnalysisReply *an,
                          const Ccip__Stats__PublishReleaseRequest *rq, uint32_t version)
 {
+    int n = an->n_surveys ? RELEASE_FILES : RELEASE_FILES - 2;
     s_summary(&files[0], an, rq->title);
     s_html(&files[1], an, rq->title, rq->licence, version, files[0].p ? files[0].p : "");
     s_json(&files[2], an, rq->title, rq->licence, version);
     s_csv(&files[3], an, "total");
     s_csv(&files[4], an, "district");
     s_csv(&files[5], an, "category");
-    for (int i = 0; i < RELEASE_FILES; i++)
+    if (an->n_surveys) {
+        stats_survey_sections_csv(&files[6], an->surveys, an->n_surveys);
+        stats_survey_sections_json(&files[7], an->surveys, an->n_surveys);
+    }
+    for (int i = 0; i < n; i++)
         if (files[i].failed || !files[i].p)
             return -1;
-    return 0;
+    return n;
 }
 
 /* Checks what people wrote and the embargo. Returns 0 or CCIP_REPLIED. */
@@ -400,11 +415,12 @@ static int s_next_version(ccip_command *cmd, const Ccip__Stats__PublishReleaseRe
     return 0;
 }
 
-/* Writes release `version` and its files. Returns 0 with its time of
- * publication in *published_us, or a ccip_db_rc. */
+/* Writes release `version`, its nfiles files and the surveys it carries.
+ * Returns 0 with its time of publication in *published_us, or a
+ * ccip_db_rc. */
 static int s_insert(ccip_command *cmd, const Ccip__Stats__PublishReleaseRequest *rq,
                     uint32_t version, int64_t embargo, const ccip_text files[RELEASE_FILES],
-                    int64_t *published_us)
+                    int nfiles, const Ccip__Stats__AnalysisReply *an, int64_t *published_us)
 {
     char v[16], until[24];
     snprintf(v, sizeof v, "%u", version);
@@ -417,9 +433,13 @@ static int s_insert(ccip_command *cmd, const Ccip__Stats__PublishReleaseRequest 
         return rc;
     *published_us = ccip_db_cell_i64(res, 0, 0);
     PQclear(res);
-    for (int i = 0; rc == 0 && i < RELEASE_FILES; i++) {
+    for (int i = 0; rc == 0 && i < nfiles; i++) {
         const char *f[] = {rq->quarter, v, s_file_names[i], s_file_types[i], files[i].p};
         rc = ccip_db_exec(cmd->db, &S_INSERT_FILE, 5, f, NULL, NULL, NULL);
+    }
+    for (size_t i = 0; rc == 0 && i < an->n_surveys; i++) {
+        const char *f[] = {rq->quarter, v, an->surveys[i]->survey->id};
+        rc = ccip_db_exec(cmd->db, &S_INSERT_SURVEY, 3, f, NULL, NULL, NULL);
     }
     return rc;
 }
@@ -473,10 +493,11 @@ int stats_release_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request)
     ccip_text files[RELEASE_FILES];
     memset(files, 0, sizeof files);
     int64_t published = 0;
-    if (s_build_files(files, an, rq, version) < 0)
+    int nfiles = s_build_files(files, an, rq, version);
+    if (nfiles < 0)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory building the release");
     if (rc == 0)
-        rc = s_insert(cmd, rq, version, embargo, files, &published);
+        rc = s_insert(cmd, rq, version, embargo, files, nfiles, an, &published);
     if (rc == 0)
         rc = s_announce(cmd, rq, version, embargo, published, files[0].p);
     for (int i = 0; i < RELEASE_FILES; i++)
