@@ -118,6 +118,8 @@ static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, siz
     Ccip__Envelope reply;
     ccip_envelope_reply_init(&reply, cmd->req, cmd->status,
                              cmd->status == CCIP__STATUS__OK ? NULL : cmd->error);
+    if (cmd->case_id[0])
+        reply.correlation_id = cmd->case_id; /* the caller learns the case it acted on */
     reply.source_service = (char *)svc->def->name;
     reply.source_instance = svc->base->instance;
     reply.occurred_at_us = ccip_now_us();

@@ -211,6 +211,7 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
     ev.requested_fen = c->requested_fen;
     ev.aggregate = (Ccip__Evaluation__Aggregate *)aggregate;
     ev.designation_id = (char *)designation_id;
+    ev.case_root = c->case_root;
     for (size_t i = 0; i < c->n_decisions; i++)
         if (strcmp(c->decisions[i]->id, decision_id) == 0)
             ev.decision = c->decisions[i];
