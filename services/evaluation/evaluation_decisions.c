@@ -338,6 +338,8 @@ static int s_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
     }
     if (rc == 0)
         rc = s_emit_decision(cmd, case_id, id, designation, &agg);
+    if (rc == 0 && designation[0])
+        rc = evaluation_designation_publish_granted(cmd, designation);
     if (rc == 0)
         rc = s_reply_case(cmd, case_id);
 out:

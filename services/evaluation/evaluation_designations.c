@@ -142,9 +142,12 @@ int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, c->id, cmd->actor.id, cmd->actor.role, "designated",
                                  detail);
-    if (rc == 0)
-        rc = s_publish(cmd, id, "evaluation.designation.granted.v1", 0);
     return rc;
+}
+
+int evaluation_designation_publish_granted(ccip_command *cmd, const char *id)
+{
+    return s_publish(cmd, id, "evaluation.designation.granted.v1", 0);
 }
 
 static int s_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
