@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ccip_log.h"
 
@@ -329,6 +331,140 @@ static const char *s_read_error(int e)
     default:
         return strerror(e);
     }
+}
+
+/* libconfig opens an @include itself, and its scanner (flex) calls exit()
+ * when reading fails: an @include naming a directory ("." or "/") ended
+ * the whole process with "input in flex scanner failed", and one naming a
+ * FIFO or /dev/stdin would block it for good. So before libconfig reads a
+ * text, every @include it holds is found the way libconfig's scanner finds
+ * one (at the start of a line, outside comments and strings) and the file
+ * it names is read as the main file is (a regular file, at most 1 MiB, no
+ * NUL), and so on down the includes. A bad one is refused with its line. */
+#define INCLUDE_DEPTH_MAX 10 /* libconfig's own limit */
+
+static int s_check_includes(const char *text, const char *where, const char *dir, int depth,
+                            char *err, size_t errlen);
+
+/* Reads the quoted file name of an @include at p (just after the opening
+ * quote) into name. Returns the position after the closing quote, or NULL
+ * when the line ends first (libconfig refuses that itself). */
+static const char *s_include_name(const char *p, char *name, size_t len)
+{
+    size_t n = 0;
+    while (*p && *p != '"' && *p != '\n') {
+        if (*p == '\\' && p[1] && p[1] != '\n')
+            p++;
+        if (n + 1 < len)
+            name[n++] = *p;
+        p++;
+    }
+    name[n] = '\0';
+    return *p == '"' ? p + 1 : NULL;
+}
+
+static int s_check_include(const char *name, const char *where, unsigned line, const char *dir,
+                           int depth, char *err, size_t errlen)
+{
+    char path[4096];
+    /* libconfig puts the include directory before every name */
+    int w = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (w < 0 || (size_t)w >= sizeof path) {
+        s_errf(err, errlen, "%s:%u: @include names a path longer than %zu bytes", where, line,
+               sizeof path - 1);
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    int regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (!regular) {
+        char shown[SHOWN_STRING_MAX * 4];
+        s_show_string(name, shown, sizeof shown);
+        s_errf(err, errlen, "%s:%u: @include %s: %s; name a configuration file", where, line, shown,
+               fd >= 0 ? "not a regular file" : strerror(e));
+        return -1;
+    }
+    char *text = s_read_text(path);
+    if (!text) {
+        char shown[SHOWN_STRING_MAX * 4];
+        s_show_string(name, shown, sizeof shown);
+        s_errf(err, errlen, "%s:%u: @include %s: %s", where, line, shown, s_read_error(errno));
+        return -1;
+    }
+    int rc = s_check_includes(text, s_base_name(name), dir, depth + 1, err, errlen);
+    free(text);
+    return rc;
+}
+
+static int s_check_includes(const char *text, const char *where, const char *dir, int depth,
+                            char *err, size_t errlen)
+{
+    if (depth > INCLUDE_DEPTH_MAX)
+        return 0; /* libconfig refuses the nesting itself, with a sentence */
+    enum { CODE, STRING, COMMENT } st = CODE;
+    unsigned line = 1;
+    int line_start = 1;
+    for (const char *p = text; *p;) {
+        if (st == CODE && line_start) {
+            const char *q = p;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (strncmp(q, "@include", 8) == 0 && (q[8] == ' ' || q[8] == '\t')) {
+                q += 8;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                if (*q == '"') {
+                    char name[1024];
+                    const char *end = s_include_name(q + 1, name, sizeof name);
+                    if (end) {
+                        if (s_check_include(name, where, line, dir, depth, err, errlen) < 0)
+                            return -1;
+                        p = end;
+                        line_start = 0;
+                        continue;
+                    }
+                }
+            }
+        }
+        line_start = 0;
+        char c = *p;
+        if (c == '\n') {
+            line++;
+            line_start = 1;
+            p++;
+            continue;
+        }
+        switch (st) {
+        case CODE:
+            if (c == '"')
+                st = STRING;
+            else if (c == '/' && p[1] == '*') {
+                st = COMMENT;
+                p++;
+            } else if (c == '#' || (c == '/' && p[1] == '/')) {
+                while (p[1] && p[1] != '\n')
+                    p++;
+            }
+            break;
+        case STRING:
+            if (c == '\\' && p[1] && p[1] != '\n')
+                p++;
+            else if (c == '"')
+                st = CODE;
+            break;
+        case COMMENT:
+            if (c == '*' && p[1] == '/') {
+                st = CODE;
+                p++;
+            }
+            break;
+        }
+        p++;
+    }
+    return 0;
 }
 
 /* Finds line `line` (1-based) of text. Returns 0 and sets *start and *len, or -1. */
@@ -758,6 +894,8 @@ int ccip_config_load(const char *file, const ccip_config_field *fields, size_t n
         ld.file_text = text;
         ld.dir = dir;
 
+        if (s_check_includes(text, ld.file_base, dir, 1, err, errlen) < 0)
+            goto done;
         config_init(&cfg);
         have_cfg = 1;
         config_set_include_dir(&cfg, dir);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ccip_config.h"
@@ -59,7 +60,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
-    static const char *const names[] = {"intake.conf", "db.conf", "bad.conf"};
+    static const char *const names[] = {"intake.conf", "db.conf", "bad.conf", "outer.conf"};
     char path[600];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", s_dir, names[i]);
@@ -366,6 +367,35 @@ static void test_include_is_relative_to_the_file(void **state)
     s_assert_fails("db = { host = \"h\"; };\n@include \"bad.conf\"\n", "bad.conf:3: syntax error");
 }
 
+/* libconfig's scanner exits the process when an include cannot be read
+ * (a directory) and blocks on a FIFO: each is refused with its line before
+ * libconfig sees it, at any depth; an @include in a comment or a string is
+ * not one. */
+static void test_include_of_what_is_not_a_file(void **state)
+{
+    (void)state;
+    s_assert_fails("\n  @include \".\"\n",
+                   "intake.conf:2: @include \".\": not a regular file; name a "
+                   "configuration file");
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe", s_dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    s_assert_fails(
+        "@include \"pipe\"\n",
+        "intake.conf:1: @include \"pipe\": not a regular file; name a configuration file");
+    unlink(fifo);
+    s_assert_fails("@include \"nowhere.conf\"\n",
+                   "intake.conf:1: @include \"nowhere.conf\": No such "
+                   "file or directory; name a configuration file");
+    assert_int_equal(ccip_test_write_file(s_dir, "outer.conf", "# outer\n@include \"..\"\n"), 0);
+    s_assert_fails("@include \"outer.conf\"\n",
+                   "outer.conf:2: @include \"..\": not a regular file; name a configuration file");
+    /* not includes: a comment, a string, a block comment */
+    s_assert_fails("# @include \".\"\nx = \"a\n@include \\\".\\\"\";\n/*\n@include \".\"\n*/\n"
+                   "db = { pool_size = 100; };\n",
+                   "intake.conf:7: `db.pool_size` must be an integer between 1 and 64, got 100");
+}
+
 static void test_bad_field_table_or_default(void **state)
 {
     (void)state;
@@ -414,6 +444,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_environment_overrides_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_malformed_environment, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_include_is_relative_to_the_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_include_of_what_is_not_a_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_field_table_or_default, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
