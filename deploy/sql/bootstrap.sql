@@ -3,7 +3,7 @@
 -- Each ccip service owns one schema, named like the service, and connects as
 -- its own role ccip_<svc> that can reach only that schema. This file sets up
 -- one service; run it once per service (intake, evaluation, funding, ip,
--- stats; probea and probeb for the messaging tests). It is idempotent:
+-- stats, casefile; probea and probeb for the messaging tests). It is idempotent:
 -- running it again changes nothing except the password, which it resets.
 --
 -- Run it with psql as a superuser (or a role with CREATEDB and CREATEROLE
@@ -102,5 +102,13 @@ SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', :'schema', :'cc
 SELECT format('ALTER SCHEMA %I OWNER TO %I', :'schema', :'ccip_role') \gexec
 SELECT format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', :'schema') \gexec
 SELECT format('ALTER ROLE %I SET search_path TO %I', :'ccip_role', :'schema') \gexec
+
+-- casefile's search finds Chinese text by any fragment with pg_trgm, an
+-- extension only a superuser may create: here, in casefile's schema (the
+-- postgresql-15 package ships it). The database's LC_CTYPE must classify
+-- Chinese characters as letters (C.UTF-8 does; plain C does not), which
+-- casefile's first migration checks.
+SELECT format('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA %I', :'schema')
+ WHERE :'svc' = 'casefile' \gexec
 
 \echo bootstrap.sql: role :ccip_role owns schema :schema in database :db

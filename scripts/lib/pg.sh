@@ -23,7 +23,7 @@ CCIP_PG_USER=postgres
 # Every role the tests need: the services, the two messaging test fixtures,
 # and the test role (schema ccip_test, may create throwaway schemas).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-CCIP_PG_ROLES=(intake evaluation funding ip stats probea probeb test)
+CCIP_PG_ROLES=(intake evaluation funding ip stats casefile probea probeb test)
 
 # Debian packages the build, the tests and the demo need.
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler

@@ -23,8 +23,8 @@ BEGIN
         RAISE EXCEPTION 'database % has LC_CTYPE %, under which pg_trgm cannot index Chinese text',
             current_database(), (SELECT datctype FROM pg_database
                                  WHERE datname = current_database())
-            USING HINT = 'create the database with LC_CTYPE C.UTF-8 (or zh_CN.UTF-8), as '
-                         'deploy/sql/bootstrap.sql does';
+            USING HINT = 'create the database with an LC_CTYPE such as C.UTF-8 or zh_CN.UTF-8 '
+                         '(scripts/lib/pg.sh makes its clusters with C.UTF-8)';
     END IF;
 END $$;
 
@@ -66,7 +66,6 @@ CREATE INDEX case_application_root ON case_application (root_id, first_at);
 CREATE TABLE step (
     producer text NOT NULL,
     position bigint NOT NULL,
-    seq smallint NOT NULL,                        -- steps of one event: 0, 1
     root_id uuid NOT NULL,
     at timestamptz NOT NULL,
     type text NOT NULL,
@@ -80,9 +79,9 @@ CREATE TABLE step (
     -- what the applicant sees of it (intake's applicant view); NULL: nothing
     applicant_status text,
     applicant_message text,
-    PRIMARY KEY (producer, position, seq)
+    PRIMARY KEY (producer, position)
 );
-CREATE INDEX step_case ON step (root_id, at, producer, position, seq);
+CREATE INDEX step_case ON step (root_id, at, producer, position);
 
 -- Each object of a case as its service last published it, for the
 -- dossier: the event's payload, decoded when read.
