@@ -22,6 +22,7 @@
 #include "ccip_log.h"
 #include "ccip_migrate.h"
 #include "ccip_outbox.h"
+#include "ccip_chain.h"
 #include "ccip_test_db.h"
 
 CCIP_MIGRATIONS_DECLARE(ccip);
@@ -421,6 +422,69 @@ static ccip_outbox_batch *s_read(s_fixture *f, uint64_t from, uint32_t max, size
     return b;
 }
 
+/* Numbering chains the events (ccip_chain.h): each one's hash covers its
+ * predecessor's, across batches; what is read back verifies from position
+ * 1; the SQL implementation of the encoding (migration 0003) agrees with
+ * the C one; and one altered byte, a deleted event or two swapped ones are
+ * caught. */
+static void test_assign_chains_the_events(void **state)
+{
+    s_fixture *f = *state;
+    s_append(f, f->db, 1, 3);
+    ccip_outbox_batch *b = s_assign(f, 2); /* two batches: the chain goes on */
+    const Ccip__Envelope *e1 = ccip_outbox_batch_event(b, 0);
+    assert_int_equal(e1->prev_hash.len, CCIP_CHAIN_HASH_LEN);
+    assert_memory_equal(e1->prev_hash.data, ccip_chain_genesis, CCIP_CHAIN_HASH_LEN);
+    char err[512];
+    assert_int_equal(ccip_chain_check(e1, ccip_chain_genesis, err, sizeof err), 0);
+    ccip_outbox_batch_destroy(&b);
+    b = s_assign(f, 10);
+    ccip_outbox_batch_destroy(&b);
+
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_outbox_batch_count(b), 3);
+    const uint8_t *link = ccip_chain_genesis;
+    for (size_t i = 0; i < 3; i++) {
+        const Ccip__Envelope *e = ccip_outbox_batch_event(b, i);
+        if (ccip_chain_check(e, link, err, sizeof err) < 0)
+            fail_msg("event %zu: %s", i + 1, err);
+        link = e->hash.data;
+    }
+    char head[CCIP_CHAIN_HASH_HEX + 1], sql[300];
+    ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox_state WHERE head_hash = '\\x%s'", head);
+    assert_int_equal(ccip_test_db_number(f->db, "%s", sql), 1);
+    ccip_outbox_batch_destroy(&b);
+    assert_int_equal(ccip_test_db_number(f->db, "SELECT count(*) FROM outbox o WHERE o.hash = "
+                                                "ccip_event_chain_hash(o.prev_hash, o)"),
+                     3);
+
+    /* one byte of a payload altered: its own hash no longer holds */
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET payload = 'E2' WHERE position = 2 "
+                               "RETURNING 1) SELECT count(*) FROM u");
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(
+        ccip_chain_check(ccip_outbox_batch_event(b, 0), ccip_chain_genesis, err, sizeof err), 0);
+    assert_int_equal(ccip_chain_check(ccip_outbox_batch_event(b, 1),
+                                      ccip_outbox_batch_event(b, 0)->hash.data, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "the event was altered"));
+    ccip_outbox_batch_destroy(&b);
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET payload = 'e2' WHERE position = 2 "
+                               "RETURNING 1) SELECT count(*) FROM u");
+    /* two swapped: the positions are hashed */
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET position = -position WHERE position "
+                               "IN (2, 3) RETURNING 1) SELECT count(*) FROM u");
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET position = CASE position WHEN -2 "
+                               "THEN 3 ELSE 2 END WHERE position < 0 RETURNING 1) "
+                               "SELECT count(*) FROM u");
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_chain_check(ccip_outbox_batch_event(b, 1),
+                                      ccip_outbox_batch_event(b, 0)->hash.data, err, sizeof err),
+                     -1);
+    ccip_outbox_batch_destroy(&b);
+}
+
 static void test_read_from_position(void **state)
 {
     s_fixture *f = *state;
@@ -611,6 +675,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_positions_follow_commit_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_relays_never_duplicate_or_skip, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_assign_chains_the_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_from_position, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prune_deletes_a_prefix_and_raises_oldest, s_setup,
                                         s_teardown),
