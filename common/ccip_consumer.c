@@ -255,9 +255,9 @@ static int s_apply(ccip_consumer *c, const Ccip__Envelope *ev)
              * applied. The event is dropped and fetched again by replay
              * every REPLAY_RETRY_MS, so the stream goes on once the
              * producer's outbox is repaired. */
-            char p[24], why[ERR_MAX + 64];
+            char p[24], why[ERR_MAX];
             s_u64(p, sizeof p, ev->position);
-            snprintf(why, sizeof why, "position %s: %s", p, a.err);
+            snprintf(why, sizeof why, "position %s: %.*s", p, ERR_MAX - 48, a.err);
             if (!c->broken)
                 c->last_log[0] = '\0'; /* a new break is always logged */
             s_log_limited(c, CCIP_LOG_ERROR,

@@ -95,11 +95,23 @@ static const ccip_db_stmt S_ASSIGN_HASH = {
 /* One statement, so head, oldest and the events come from one snapshot. The
  * LEFT JOIN yields one row of NULL events when there are none, so head and
  * oldest always come back. */
+/* Events below oldest come from the archive (common/sql/0005), the rest
+ * from the outbox. Besides head and the outbox's oldest: whether the
+ * archive has the first position asked for, and the lowest position either
+ * table still has. */
 static const ccip_db_stmt S_READ = {
-    "ccip_outbox_read", "SELECT s.head, s.oldest, o.* FROM outbox_state s"
-                        " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM outbox"
-                        "  WHERE position >= $1::bigint ORDER BY position LIMIT $2) o ON true"
-                        " ORDER BY o.position"};
+    "ccip_outbox_read",
+    "SELECT s.head, s.oldest,"
+    " EXISTS (SELECT 1 FROM outbox_archive a WHERE a.position = $1::bigint),"
+    " coalesce((SELECT min(position) FROM outbox_archive), s.oldest), o.*"
+    " FROM outbox_state s"
+    " LEFT JOIN LATERAL (SELECT * FROM ("
+    "  (SELECT " EVENT_COLS " FROM outbox_archive WHERE position >= $1::bigint"
+    "   AND position < s.oldest ORDER BY position LIMIT $2)"
+    "  UNION ALL"
+    "  (SELECT " EVENT_COLS " FROM outbox WHERE position >= $1::bigint ORDER BY position LIMIT $2)"
+    " ) e ORDER BY position LIMIT $2) o ON true"
+    " ORDER BY o.position"};
 
 static const ccip_db_stmt S_CURRENT_SCHEMA = {"ccip_outbox_current_schema",
                                               "SELECT current_schema()"};
@@ -115,12 +127,19 @@ static const ccip_db_stmt S_PRUNE_FIRST_KEPT = {
                                     " AND created_at >= now() - $2::bigint * interval '1 second'"
                                     " ORDER BY position LIMIT 1"};
 
-/* $1 = first position kept. */
+/* $1 = first position kept in the outbox: the ones before it move to the
+ * archive, hashes and all, in the same statement. */
 static const ccip_db_stmt S_PRUNE_DELETE = {
     "ccip_outbox_prune_delete",
-    "WITH gone AS (DELETE FROM outbox WHERE position < $1::bigint RETURNING 1),"
+    "WITH gone AS (DELETE FROM outbox WHERE position < $1::bigint RETURNING *),"
+    " kept AS (INSERT INTO outbox_archive (position, event_id, type, aggregate_type,"
+    "  aggregate_id, payload, occurred_at_us, correlation_id, causation_id, actor_id, actor_role,"
+    "  source_instance, prev_hash, hash, created_at)"
+    "  SELECT position, event_id, type, aggregate_type, aggregate_id, payload, occurred_at_us,"
+    "  correlation_id, causation_id, actor_id, actor_role, source_instance, prev_hash, hash,"
+    "  created_at FROM gone ORDER BY position RETURNING 1),"
     " state AS (UPDATE outbox_state SET oldest = $1::bigint)"
-    " SELECT count(*) FROM gone"};
+    " SELECT count(*) FROM kept"};
 
 struct ccip_outbox_batch {
     size_t count;           /* events */
@@ -756,14 +775,18 @@ int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, u
         return CCIP_OUTBOX_ERROR;
     }
     uint64_t head = s_u64(PQgetvalue(res, 0, 0));
-    uint64_t oldest = s_u64(PQgetvalue(res, 0, 1));
+    uint64_t in_outbox = s_u64(PQgetvalue(res, 0, 1)); /* the outbox's oldest */
+    int archived = PQgetvalue(res, 0, 2)[0] == 't';    /* the archive has from_position */
+    uint64_t oldest = s_u64(PQgetvalue(res, 0, 3));    /* the lowest still readable */
     /* The LEFT JOIN's row without an event has a NULL position. */
-    size_t count = PQgetisnull(res, 0, 2) ? 0 : (size_t)rows;
-    int pruned = from_position < oldest;
+    size_t count = PQgetisnull(res, 0, 4) ? 0 : (size_t)rows;
+    /* Lost: below the outbox, and not in the archive either (someone
+     * deleted it: retention only ever moves events). */
+    int pruned = from_position < in_outbox && !archived;
     if (pruned)
         count = 0;
 
-    ccip_outbox_batch *b = s_batch_from(res, service, 0, count, 2);
+    ccip_outbox_batch *b = s_batch_from(res, service, 0, count, 4);
     if (!b) {
         snprintf(err, errlen, "could not read the outbox: out of memory");
         return CCIP_OUTBOX_ERROR;
@@ -789,10 +812,10 @@ int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, u
     *out = b;
     if (pruned) {
         snprintf(err, errlen,
-                 "events %" PRIu64 "..%" PRIu64 " are no longer retained: the oldest retained"
-                 " position is %" PRIu64 " (head %" PRIu64 "), so a reader at position %" PRIu64
-                 " cannot be caught up",
-                 from_position, oldest - 1, oldest, head, from_position - 1);
+                 "events %" PRIu64 "..%" PRIu64 " are no longer retained: neither the outbox"
+                 " (from position %" PRIu64 ") nor its archive has position %" PRIu64
+                 " (head %" PRIu64 "), so a reader at position %" PRIu64 " cannot be caught up",
+                 from_position, in_outbox - 1, in_outbox, from_position, head, from_position - 1);
         return CCIP_OUTBOX_PRUNED;
     }
     return CCIP_OUTBOX_OK;

@@ -100,8 +100,10 @@ static const ccip_config_field s_base_fields[] = {
      "microseconds a batch waits for more commands before it starts (0: never waits)"},
     {"commands.retention_hours", CCIP_CFG_INT, BASE(command_retention_hours), 1, 24 * 365, "168",
      NULL, "hours a command's stored reply answers a retry with the same command id"},
-    {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
-     "hours an outbox keeps published events for catch-up"},
+    {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720",
+     "CCIP_OUTBOX_RETENTION_HOURS",
+     "hours published events stay in the outbox before they move to its archive (replays "
+     "serve both)"},
 };
 #define NBASE (sizeof s_base_fields / sizeof s_base_fields[0])
 

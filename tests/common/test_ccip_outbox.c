@@ -541,56 +541,84 @@ static void test_read_from_position(void **state)
     ccip_outbox_batch_destroy(&b);
 }
 
-static void test_prune_deletes_a_prefix_and_raises_oldest(void **state)
+/* Retention moves a prefix of the stream to the archive: the outbox keeps
+ * the rest, a reader from position 1 still gets every event in order, with
+ * its chain hashes, across the two tables; only events in neither table
+ * (deleted by someone) are reported lost. */
+static void test_prune_archives_a_prefix_and_raises_oldest(void **state)
 {
     s_fixture *f = *state;
     s_append(f, f->db, 1, 6);
     ccip_outbox_batch *b = s_assign(f, 100);
     ccip_outbox_batch_destroy(&b);
-    s_append(f, f->db, 7, 1); /* unnumbered: never pruned */
+    s_append(f, f->db, 7, 1); /* unnumbered: never archived */
 
     /* Positions 1..3 and 5 are past the retention, 4 and 6 are not: only
-     * the prefix 1..3 may go, or oldest would lie about 5. */
+     * the prefix 1..3 may move, or oldest would lie about 5. */
     const char *old[] = {"1", "2", "3", "5"};
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(ccip_db_exec(f->db, &S_AGE, 1, &old[i], NULL, NULL, NULL), CCIP_DB_OK);
 
-    uint64_t deleted = 99;
-    assert_int_equal(ccip_outbox_prune(f->db, 3600, &deleted, f->err, sizeof f->err),
-                     CCIP_OUTBOX_OK);
-    assert_int_equal(deleted, 3);
+    uint64_t moved = 99;
+    assert_int_equal(ccip_outbox_prune(f->db, 3600, &moved, f->err, sizeof f->err), CCIP_OUTBOX_OK);
+    assert_int_equal(moved, 3);
     assert_int_equal(s_count_rows(f->db), 4);
+    assert_int_equal(ccip_test_db_number(f->db, "SELECT count(*) FROM outbox_archive"), 3);
+    assert_int_equal(ccip_test_db_number(f->db, "SELECT min(oldest) FROM outbox_state"), 4);
 
     b = s_read(f, 4, 10, 0, CCIP_OUTBOX_OK);
     assert_int_equal(ccip_outbox_batch_count(b), 3);
-    assert_int_equal(ccip_outbox_batch_oldest(b), 4);
+    assert_int_equal(ccip_outbox_batch_oldest(b), 1); /* readable from 1: the archive */
     ccip_outbox_batch_destroy(&b);
 
-    /* A reader behind oldest is told, with the positions, and gets head and
-     * oldest but no events. */
-    b = s_read(f, 2, 10, 0, CCIP_OUTBOX_PRUNED);
-    assert_int_equal(ccip_outbox_batch_count(b), 0);
-    assert_int_equal(ccip_outbox_batch_oldest(b), 4);
-    assert_int_equal(ccip_outbox_batch_head(b), 6);
-    assert_non_null(strstr(f->err, "2..3"));
+    /* A reader from position 1 gets every event, archived or not, in order,
+     * and the chain holds across the two. */
+    b = s_read(f, 1, 2, 0, CCIP_OUTBOX_OK); /* a batch inside the archive */
+    assert_int_equal(ccip_outbox_batch_count(b), 2);
+    s_expect_event(b, 1, 2, 2);
+    ccip_outbox_batch_destroy(&b);
+    b = s_read(f, 2, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_outbox_batch_count(b), 5);
+    for (size_t i = 0; i < 5; i++)
+        s_expect_event(b, i, 2 + i, 2 + (int)i);
+    for (size_t i = 1; i < 5; i++) {
+        char err[512];
+        const Ccip__Envelope *e = ccip_outbox_batch_event(b, i);
+        if (ccip_chain_check(e, ccip_outbox_batch_event(b, i - 1)->hash.data, err, sizeof err) < 0)
+            fail_msg("position %zu: %s", i + 2, err);
+    }
     ccip_outbox_batch_destroy(&b);
 
-    /* Nothing more is old enough: a second run deletes nothing. */
-    assert_int_equal(ccip_outbox_prune(f->db, 3600, &deleted, f->err, sizeof f->err),
-                     CCIP_OUTBOX_OK);
-    assert_int_equal(deleted, 0);
+    /* Nothing more is old enough: a second run moves nothing. */
+    assert_int_equal(ccip_outbox_prune(f->db, 3600, &moved, f->err, sizeof f->err), CCIP_OUTBOX_OK);
+    assert_int_equal(moved, 0);
 
-    /* Once 4 ages too, 4..5 go; 6 stays; the unnumbered event stays. */
+    /* Once 4 ages too, 4..5 move; 6 stays; the unnumbered event stays. */
     const char *four[] = {"4"};
     assert_int_equal(ccip_db_exec(f->db, &S_AGE, 1, four, NULL, NULL, NULL), CCIP_DB_OK);
-    assert_int_equal(ccip_outbox_prune(f->db, 3600, &deleted, f->err, sizeof f->err),
-                     CCIP_OUTBOX_OK);
-    assert_int_equal(deleted, 2);
-    b = s_read(f, 6, 10, 0, CCIP_OUTBOX_OK);
-    assert_int_equal(ccip_outbox_batch_oldest(b), 6);
-    assert_int_equal(ccip_outbox_batch_count(b), 1);
-    ccip_outbox_batch_destroy(&b);
+    assert_int_equal(ccip_outbox_prune(f->db, 3600, &moved, f->err, sizeof f->err), CCIP_OUTBOX_OK);
+    assert_int_equal(moved, 2);
     assert_int_equal(s_count_rows(f->db), 2);
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_outbox_batch_count(b), 6);
+    s_expect_event(b, 5, 6, 6);
+    ccip_outbox_batch_destroy(&b);
+
+    /* Events in neither table (someone deleted them) are reported, with
+     * the positions: the reader cannot be caught up. */
+    assert_int_equal(ccip_test_db_number(f->db, "WITH d AS (DELETE FROM outbox_archive WHERE "
+                                                "position < 3 RETURNING 1) SELECT count(*) FROM d"),
+                     2);
+    b = s_read(f, 2, 10, 0, CCIP_OUTBOX_PRUNED);
+    assert_int_equal(ccip_outbox_batch_count(b), 0);
+    assert_int_equal(ccip_outbox_batch_oldest(b), 3);
+    assert_int_equal(ccip_outbox_batch_head(b), 6);
+    assert_non_null(strstr(f->err, "2..5"));
+    assert_non_null(strstr(f->err, "no longer retained"));
+    ccip_outbox_batch_destroy(&b);
+    b = s_read(f, 3, 10, 0, CCIP_OUTBOX_OK); /* from where the archive still has them */
+    assert_int_equal(ccip_outbox_batch_count(b), 4);
+    ccip_outbox_batch_destroy(&b);
 
     assert_int_equal(ccip_outbox_prune(f->db, 0, NULL, f->err, sizeof f->err), CCIP_OUTBOX_ERROR);
 }
@@ -677,7 +705,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_assign_chains_the_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_from_position, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_prune_deletes_a_prefix_and_raises_oldest, s_setup,
+        cmocka_unit_test_setup_teardown(test_prune_archives_a_prefix_and_raises_oldest, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_check_schema, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_emit_caused, s_setup, s_teardown),
