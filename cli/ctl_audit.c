@@ -26,7 +26,8 @@
 #define AUDIT_BATCH 5000 /* events per replay request: the most a producer gives */
 
 /* The producers verified when none is named. */
-static const char *const S_PRODUCERS[] = {"intake", "evaluation", "funding", "ip", "stats", NULL};
+static const char *const S_PRODUCERS[] = {"intake",   "evaluation", "funding", "ip",      "stats",
+                                          "casefile", "followup",   "notify",  "gateway", NULL};
 
 /* What verifying one producer found. */
 typedef struct {

@@ -3,7 +3,7 @@
 -- Each ccip service owns one schema, named like the service, and connects as
 -- its own role ccip_<svc> that can reach only that schema. This file sets up
 -- one service; run it once per service (intake, evaluation, funding, ip,
--- stats, casefile; probea and probeb for the messaging tests). It is idempotent:
+-- stats, casefile, followup, notify, gateway; probea and probeb for the messaging tests). It is idempotent:
 -- running it again changes nothing except the password, which it resets.
 --
 -- Run it with psql as a superuser (or a role with CREATEDB and CREATEROLE
@@ -139,14 +139,15 @@ SELECT format('ALTER SCHEMA %I OWNER TO %I', :'schema', :'schema_owner') \gexec
 SELECT format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', :'schema') \gexec
 SELECT format('ALTER ROLE %I SET search_path TO %I', :'ccip_role', :'schema') \gexec
 \if :two_roles
--- The runtime role uses what the owner makes; it creates nothing. History
+-- The runtime role uses what the owner makes (TRUNCATE too: stats empties
+-- its event-derived tables to rebuild them); it creates nothing. History
 -- and ledger tables lose UPDATE, DELETE and TRUNCATE in their migrations
 -- (ccip_history), and only an owner may ALTER a table (its triggers).
 SELECT format('ALTER ROLE %I SET search_path TO %I', :'ccip_owner', :'schema') \gexec
 SELECT format('GRANT USAGE ON SCHEMA %I TO %I', :'schema', :'ccip_role') \gexec
 SELECT format('REVOKE CREATE ON SCHEMA %I FROM %I', :'schema', :'ccip_role') \gexec
 SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I'
-              ' GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I',
+              ' GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO %I',
               :'ccip_owner', :'schema', :'ccip_role') \gexec
 SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I'
               ' GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %I',

@@ -195,7 +195,7 @@ static int s_load_timeline(ccip_command *cmd, ccip_arena *a, const char *root,
 
 /* ---- casefile.case.get.v1 --------------------------------------------------------------- */
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int casefile_case_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Casefile__GetCaseRequest *rq = request;
     char uscc[CCIP_USCC_LEN + 1], root[CCIP_UUID_STRLEN + 1];
@@ -242,14 +242,9 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int casefile_case_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, CCIP_MSG(casefile, get_case_request), s_get);
-}
-
 /* ---- casefile.case.search.v1 ------------------------------------------------------------ */
 
-static int s_search(ccip_command *cmd, ccip_arena *a, void *request)
+int casefile_case_search(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Casefile__SearchCasesRequest *rq = request;
     char uscc[CCIP_USCC_LEN + 1], err[256];
@@ -318,11 +313,6 @@ static int s_search(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply_built(cmd, a, &reply.base);
 }
 
-int casefile_case_search(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, CCIP_MSG(casefile, search_cases_request), s_search);
-}
-
 /* ---- casefile.case.dossier.v1 ----------------------------------------------------------- */
 
 /* The decoded payloads a dossier points into, freed after the reply is
@@ -367,7 +357,7 @@ static int s_append(ccip_arena *a, ProtobufCMessage *reply, const ProtobufCField
     return 0;
 }
 
-static int s_dossier(ccip_command *cmd, ccip_arena *a, void *request)
+int casefile_case_dossier(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Casefile__GetCaseRequest *rq = request;
     char root[CCIP_UUID_STRLEN + 1];
@@ -424,9 +414,4 @@ static int s_dossier(ccip_command *cmd, ccip_arena *a, void *request)
         rc = ccip_command_reply_built(cmd, a, &reply.base);
     s_decoded_free(&dec);
     return rc;
-}
-
-int casefile_case_dossier(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, CCIP_MSG(casefile, get_case_request), s_dossier);
 }

@@ -29,8 +29,8 @@
 
 /* Handlers (ccip_command_fn): each returns 0, CCIP_REPLIED or a
  * ccip_db_rc. */
-int casefile_case_get(ccip_command *cmd);
-int casefile_case_search(ccip_command *cmd);
-int casefile_case_dossier(ccip_command *cmd);
+int casefile_case_get(ccip_command *cmd, ccip_arena *a, void *request);
+int casefile_case_search(ccip_command *cmd, ccip_arena *a, void *request);
+int casefile_case_dossier(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

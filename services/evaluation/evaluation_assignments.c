@@ -8,6 +8,7 @@
 #include "ccip_log.h"
 #include "evaluation_assign.h"
 #include "evaluation_sheets.h"
+#include "evaluation_tasks.h"
 
 #define SKIPPED_MAX 32        /* passed-over candidates one reply names */
 #define PAGE_MIN    16        /* candidates per field fetched at first, beyond the need */
@@ -587,6 +588,11 @@ static int s_take(s_plan *p, const s_choice *ch, int is_agency, int64_t due_us)
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, p->c->id, cmd->actor.id, cmd->actor.role, "assigned",
                                  detail);
+    if (rc == 0)
+        rc = evaluation_task_publish(cmd,
+                                     is_agency ? CCIP__EVALUATION__SUBJECT_KIND__AGENCY
+                                               : CCIP__EVALUATION__SUBJECT_KIND__EXPERT,
+                                     task, "evaluation.task.assigned.v1");
     if (rc == 0 && ch->conflicts) {
         char text[128];
         evaluation_conflict_text(ch->conflicts, text, sizeof text);
@@ -733,24 +739,14 @@ static int s_assign(ccip_command *cmd, ccip_arena *a, const Ccip__Evaluation__As
     return rc;
 }
 
-static int s_propose(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_propose(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_assign(cmd, a, request, 1);
 }
 
-int evaluation_assignment_propose(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_propose);
-}
-
-static int s_make(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_make(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_assign(cmd, a, request, 0);
-}
-
-int evaluation_assignment_make(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_make);
 }
 
 int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
@@ -773,20 +769,23 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
     return rc;
 }
 
-int evaluation_task_release(ccip_db *db, Ccip__Evaluation__SubjectKind kind, const char *task_id,
-                            const char *subject_id, const char *status, const char *reason)
+int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *subject_id, const char *status,
+                            const char *reason)
 {
     int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     const char *v[] = {task_id, status, reason};
     PGresult *res = NULL;
-    int rc = ccip_db_exec(db, is_agency ? &S_INVESTIGATION_CLOSE : &S_REVIEW_CLOSE, 3, v, NULL,
+    int rc = ccip_db_exec(cmd->db, is_agency ? &S_INVESTIGATION_CLOSE : &S_REVIEW_CLOSE, 3, v, NULL,
                           NULL, &res);
-    /* Only a task that was open held a seat. */
+    /* Only a task that was open held a seat, and only its end is news. */
     int closed = rc == 0 && strcmp(PQcmdTuples(res), "1") == 0;
     PQclear(res);
     if (rc == 0 && closed)
-        rc = ccip_db_exec(db, is_agency ? &S_AGENCY_RELEASE : &S_EXPERT_RELEASE, 1, &subject_id,
-                          NULL, NULL, NULL);
+        rc = ccip_db_exec(cmd->db, is_agency ? &S_AGENCY_RELEASE : &S_EXPERT_RELEASE, 1,
+                          &subject_id, NULL, NULL, NULL);
+    if (rc == 0 && closed)
+        rc = evaluation_task_publish(cmd, kind, task_id, "evaluation.task.ended.v1");
     return rc;
 }
 
@@ -826,7 +825,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
                                  "%s %s has already %s on case %s; a finished task cannot be %s",
                                  word, subject_id, is_agency ? "filed its report" : "submitted",
                                  c->id, by_subject ? "declined" : "reassigned");
-    rc = evaluation_task_release(cmd->db, kind, task, subject_id, status, reason);
+    rc = evaluation_task_release(cmd, kind, task, subject_id, status, reason);
     char detail[EVALUATION_REASON_MAX + 64];
     snprintf(detail, sizeof detail, "%s %s: %s", word, subject_id, reason);
     if (rc == 0)
@@ -861,7 +860,7 @@ static int s_end_task(ccip_command *cmd, const char *case_id, Ccip__Evaluation__
     return rc;
 }
 
-static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DeclineRequest *rq = request;
     int is_agency = strcmp(cmd->actor.role, "agency") == 0;
@@ -874,13 +873,7 @@ static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
     return s_end_task(cmd, rq->case_id, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
 }
 
-int evaluation_assignment_decline(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__decline_request__descriptor,
-                            s_assignment_decline);
-}
-
-static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ReassignRequest *rq = request;
     if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
@@ -892,10 +885,4 @@ static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request
         return rc;
     return s_end_task(cmd, rq->case_id, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
                       0);
-}
-
-int evaluation_assignment_reassign(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__reassign_request__descriptor,
-                            s_assignment_reassign);
 }

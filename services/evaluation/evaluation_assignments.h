@@ -31,10 +31,10 @@
 #include "evaluation_cases.h"
 
 /* evaluation.assignment.propose.v1, .make.v1, .reassign.v1, .decline.v1 */
-int evaluation_assignment_propose(ccip_command *cmd);
-int evaluation_assignment_make(ccip_command *cmd);
-int evaluation_assignment_reassign(ccip_command *cmd);
-int evaluation_assignment_decline(ccip_command *cmd);
+int evaluation_assignment_propose(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_assignment_make(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Fills the empty slots of case c (locked by the caller, in its
  * transaction) by the algorithm alone. When reply is not NULL the newly
@@ -44,9 +44,12 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
                              Ccip__Evaluation__AssignReply *reply);
 
 /* Ends an open task: review or investigation `task_id` of `subject_id`
- * gets `status` (TASK_DECLINED, TASK_REASSIGNED) and the reason, and the
- * subject's load goes down by one. Returns 0 or a ccip_db_rc. */
-int evaluation_task_release(ccip_db *db, Ccip__Evaluation__SubjectKind kind, const char *task_id,
-                            const char *subject_id, const char *status, const char *reason);
+ * gets `status` (TASK_DECLINED, TASK_REASSIGNED) and the reason, the
+ * subject's load goes down by one and evaluation.task.ended.v1 is
+ * published (nothing, when the task was not open). Returns 0, CCIP_REPLIED
+ * or a ccip_db_rc. */
+int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *subject_id, const char *status,
+                            const char *reason);
 
 #endif

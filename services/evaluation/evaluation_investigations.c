@@ -7,6 +7,7 @@
 #include "ccip_id.h"
 #include "ccip_arena.h"
 #include "evaluation_cases.h"
+#include "evaluation_tasks.h"
 
 #define FINDINGS_MAX_CHARS 20000
 #define DOC_NAME_MAX_CHARS 200
@@ -81,7 +82,7 @@ static int s_check(ccip_command *cmd, const Ccip__Evaluation__FileReportRequest 
     return 0;
 }
 
-static int s_investigation_report(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_investigation_report(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__FileReportRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], task[CCIP_UUID_STRLEN + 1];
@@ -128,6 +129,9 @@ static int s_investigation_report(ccip_command *cmd, ccip_arena *a, void *reques
     const char *mv[] = {me};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_RELEASE, 1, mv, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = evaluation_task_publish(cmd, CCIP__EVALUATION__SUBJECT_KIND__AGENCY, task,
+                                     "evaluation.task.ended.v1");
     char detail[128];
     snprintf(detail, sizeof detail, "agency %s: %s, %zu document(s)", me, verdict, rq->n_documents);
     if (rc == 0)
@@ -158,10 +162,4 @@ out:
     PQclear(res);
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_investigation_report(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__file_report_request__descriptor,
-                            s_investigation_report);
 }

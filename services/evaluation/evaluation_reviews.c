@@ -10,6 +10,7 @@
 #include "evaluation_cases.h"
 #include "evaluation_score.h"
 #include "evaluation_sheets.h"
+#include "evaluation_tasks.h"
 
 #define COMMENT_MAX_CHARS 4000 /* the review's overall comment */
 
@@ -108,7 +109,7 @@ static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID
     return rc;
 }
 
-static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DeclareRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32];
@@ -143,7 +144,7 @@ static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
     rc = ccip_db_exec(cmd->db, &S_DECLARE_CONFLICT, 3, cv, NULL, NULL, NULL);
     snprintf(detail, sizeof detail, "declared a conflict with the applicant: %s", rq->statement);
     if (rc == 0)
-        rc = evaluation_task_release(cmd->db, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review, me,
+        rc = evaluation_task_release(cmd, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review, me,
                                      EVALUATION_TASK_DECLINED, detail);
     snprintf(detail, sizeof detail, "expert %s: %s", me, rq->statement);
     if (rc == 0)
@@ -156,11 +157,6 @@ static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_review_declare(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__declare_request__descriptor, s_review_declare);
 }
 
 /* Publishes evaluation.review.submitted.v1: review `review_id` of case c
@@ -251,7 +247,7 @@ static int s_maybe_complete(ccip_command *cmd, evaluation_case_row *c, int *comp
     return rc;
 }
 
-static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__SubmitReviewRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32], err[512];
@@ -312,6 +308,9 @@ static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
     const char *mv[] = {me};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_RELEASE, 1, mv, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = evaluation_task_publish(cmd, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review,
+                                     "evaluation.task.ended.v1");
     char detail[128];
     snprintf(detail, sizeof detail, "expert %s: score %d.%02d on sheet version %d", me, score / 100,
              score % 100, c.sheet_version);
@@ -329,10 +328,4 @@ out:
     evaluation_sheet_clear(&sh);
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_review_submit(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__submit_review_request__descriptor,
-                            s_review_submit);
 }

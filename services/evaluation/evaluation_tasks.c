@@ -62,6 +62,16 @@ static const ccip_db_stmt S_REMIND_INVESTIGATIONS = {
     "RETURNING *) SELECT " INVESTIGATION_TASK " FROM i JOIN case_file c ON c.id = i.case_id "
     "ORDER BY 8, 2"};
 
+/* One task by id, as it stands now. */
+static const ccip_db_stmt S_ONE_REVIEW = {"evaluation_task_one_review",
+                                          "SELECT " REVIEW_TASK
+                                          " FROM review r JOIN case_file c ON c.id = r.case_id "
+                                          "WHERE r.id = $1::uuid"};
+static const ccip_db_stmt S_ONE_INVESTIGATION = {
+    "evaluation_task_one_investigation",
+    "SELECT " INVESTIGATION_TASK " FROM investigation i JOIN case_file c ON c.id = i.case_id "
+    "WHERE i.id = $1::uuid"};
+
 static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
 {
     return ccip_row_new(
@@ -70,7 +80,7 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
         "overdue, case_title, applicant_name, call_kind, district_code, summary, case_root");
 }
 
-static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_task_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ListTasksRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1] = "";
@@ -107,11 +117,6 @@ static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_task_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__list_tasks_request__descriptor, s_task_list);
-}
-
 /* Runs one sweep statement and publishes each task it returns as `type`
  * (built in a). Adds their number to *count. */
 static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, const char *type,
@@ -139,7 +144,7 @@ static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, 
     return rc;
 }
 
-static int s_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request; /* a SweepRequest has no fields */
     Ccip__Evaluation__SweepReply reply = CCIP__EVALUATION__SWEEP_REPLY__INIT;
@@ -159,7 +164,24 @@ static int s_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_task_sweep(ccip_command *cmd)
+int evaluation_task_publish(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *type)
 {
-    return ccip_command_run(cmd, &ccip__evaluation__sweep_request__descriptor, s_task_sweep);
+    int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, is_agency ? &S_ONE_INVESTIGATION : &S_ONE_REVIEW, 1, &task_id,
+                          NULL, NULL, &res);
+    if (rc != 0)
+        return rc;
+    ccip_arena *a = PQntuples(res) == 1 ? ccip_arena_new() : NULL;
+    Ccip__Evaluation__TaskNotice ev = CCIP__EVALUATION__TASK_NOTICE__INIT;
+    ev.task = a ? s_task(a, res, 0) : NULL;
+    PQclear(res);
+    if (!ev.task)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                               a ? "out of memory" : "task %s vanished while it changed", task_id);
+    else
+        rc = ccip_command_emit(cmd, type, "task", task_id, &ev.base);
+    ccip_arena_destroy(&a);
+    return rc;
 }

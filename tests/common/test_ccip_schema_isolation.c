@@ -16,9 +16,9 @@
 #include "ccip_log.h"
 #include "ccip_test_db.h"
 
-#define NSVC 6
-static const char *const s_services[NSVC] = {"intake", "evaluation", "funding",
-                                             "ip",     "stats",      "casefile"};
+#define NSVC 9
+static const char *const s_services[NSVC] = {"intake",   "evaluation", "funding", "ip",     "stats",
+                                             "casefile", "followup",   "notify",  "gateway"};
 
 /* One connection per service role, opened by the group setup; and one per
  * schema owner role (ccip_<svc>_owner, bootstrap.sql's owner_pw), which

@@ -3,7 +3,7 @@
  * services, started as deploy/sql/bootstrap.sql sets them up with an owner
  * role for their migrations (ccip_<svc>_owner), against real PostgreSQL.
  * Connected as each service's runtime role, every history and ledger table
- * (common/sql/0004_history.sql) can be read and added to, and UPDATE,
+ * (common/sql/0005_history.sql) can be read and added to, and UPDATE,
  * DELETE, TRUNCATE and ALTER TABLE ... DISABLE TRIGGER are all refused as
  * permission denied; the runtime role owns no table of its schema at all.
  */
@@ -26,13 +26,16 @@ static ccip_test_svc s_svc;
 /* Each service's history and ledger tables, as its migrations name them. */
 static const struct {
     const char *service;
-    const char *tables[5]; /* NULL-terminated */
+    const char *tables[6]; /* NULL-terminated */
 } S_HISTORY[] = {
-    {"intake", {"application_history", "applicant_timeline", NULL}},
-    {"evaluation", {"case_log", NULL}},
-    {"funding", {"journal_entry", "journal_line", "budget_change", "recovery", NULL}},
-    {"ip", {"chain", NULL}},
-    {"stats", {"roster_history", "report_transition", "value_audit", NULL}},
+    /* outbox_archive: every schema's published events past the retention
+     * (common/sql/0006_outbox_archive.sql) */
+    {"intake", {"application_history", "applicant_timeline", "outbox_archive", NULL}},
+    {"evaluation", {"case_log", "outbox_archive", NULL}},
+    {"funding",
+     {"journal_entry", "journal_line", "budget_change", "recovery", "outbox_archive", NULL}},
+    {"ip", {"chain", "outbox_archive", NULL}},
+    {"stats", {"roster_history", "report_transition", "value_audit", "outbox_archive", NULL}},
 };
 #define NSVC (sizeof S_HISTORY / sizeof S_HISTORY[0])
 
@@ -111,8 +114,11 @@ static void s_check_service(size_t i)
                  t, t);
         if (ccip_test_db_number(db, "%s", sql) != 1)
             fail_msg("%s may not read and add to %s.%s", who, svc, t);
-        /* every one of them has a column id but the chain (seq) */
-        const char *col = strcmp(t, "chain") == 0 ? "seq" : "id";
+        /* every one of them has a column id but the chain (seq) and the
+         * archive (position) */
+        const char *col = strcmp(t, "chain") == 0            ? "seq"
+                          : strcmp(t, "outbox_archive") == 0 ? "position"
+                                                             : "id";
         snprintf(sql, sizeof sql, "UPDATE %s SET %s = %s", t, col, col);
         s_denied(db, sql, who);
         snprintf(sql, sizeof sql, "DELETE FROM %s", t);

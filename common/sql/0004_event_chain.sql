@@ -1,4 +1,4 @@
--- ccip:oldest-compatible-code 3
+-- ccip:oldest-compatible-code 4
 -- Every producer's stream is a hash chain (common/ccip_chain.h): the relay
 -- sets prev_hash and hash when it numbers an event, outbox_state keeps the
 -- head's hash, and a consumer keeps the hash of the last event it applied
@@ -14,11 +14,13 @@ ALTER TABLE outbox_state
 -- checked, the next event's own hash still is.
 ALTER TABLE consumer_cursor ADD COLUMN hash bytea;
 
--- An operator moving a cursor back (to rebuild what the events feed) cannot
--- know the hash of that position: forget it rather than report a break.
+-- An operator moving a cursor (back, to rebuild what the events feed; or
+-- anywhere with ccip.consumer.reset.v1) cannot know the hash of that
+-- position: forget it rather than report a break. Only the consumer's own
+-- advance sets a new hash with the new position.
 CREATE FUNCTION ccip_cursor_moved_back() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.position < OLD.position AND NEW.hash IS NOT DISTINCT FROM OLD.hash THEN
+    IF NEW.position <> OLD.position AND NEW.hash IS NOT DISTINCT FROM OLD.hash THEN
         NEW.hash := NULL;
     END IF;
     RETURN NEW;

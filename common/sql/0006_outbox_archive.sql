@@ -1,4 +1,4 @@
--- ccip:oldest-compatible-code 3
+-- ccip:oldest-compatible-code 6
 -- Events kept for good (issue 19): published events older than
 -- outbox.retention_hours move, in position order, from the outbox into this
 -- archive, in the transaction that raises outbox_state.oldest, with their
@@ -6,7 +6,7 @@
 -- so a consumer that starts from position 1 after any time catches up.
 -- One table keyed by position, not partitioned by month: a replay reads it
 -- by position, and nothing is ever dropped from it. It is history
--- (0004_history.sql): with an owner role, the service's runtime role may
+-- (0005_history.sql): with an owner role, the service's runtime role may
 -- only add to it and read it.
 CREATE TABLE outbox_archive (
     position bigint PRIMARY KEY,
@@ -26,4 +26,6 @@ CREATE TABLE outbox_archive (
     created_at timestamptz NOT NULL,              -- when it went into the outbox
     archived_at timestamptz NOT NULL DEFAULT now()
 );
+-- A contract: an older relay would delete events past the retention instead
+-- of moving them here, so no binary older than this migration may run.
 SELECT ccip_history(ARRAY['outbox_archive']);
