@@ -8,6 +8,11 @@
  * not hold. An altered byte, a deleted event, an inserted one and two
  * swapped ones all show there.
  *
+ * ccip.replay.v1 answers only a producer's consumers and admin keys
+ * (docs/ARCHITECTURE.md, "Replay for consumers only"): run it with an
+ * operator's admin key; with another key each producer answers
+ * PERMISSION_DENIED (exit 1).
+ *
  * Output: one line per producer, "intake: intact, positions 1..812, head
  * hash 3fa1..." or "funding: BROKEN at position 17: ..."; with --json one
  * object per line. Exit 0 when every chain is intact, 1 when one is broken

@@ -123,6 +123,9 @@ static const ccip_subscription s_subscriptions[] = {
 
 const ccip_service_def ip_def = {
     .name = "ip",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"funding", "stats", "followup", "notify", "casefile", NULL},
     .start = s_start,
     .migrations = ip_migrations,
     .commands = s_commands,

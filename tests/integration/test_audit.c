@@ -67,7 +67,8 @@ static long long s_emit(unsigned n)
 /* `ccipctl audit verify probea`: returns the exit code, output in s_out. */
 static int s_verify(const char *extra)
 {
-    return ccip_test_ctl(&s_svc, s_out, sizeof s_out, "%s audit verify probea 2>&1", extra);
+    return ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "%s audit verify probea 2>&1", extra);
 }
 
 static void s_expect_broken(long long position, const char *why)

@@ -46,13 +46,17 @@ static int s_free_port(void)
     return port;
 }
 
+/* Makes key `name` in env->dir/sub: a service key bound to `service`, or
+ * of `kind` (front door for any person, admin, the bus's own). */
 static int s_key(ccip_test_env *env, const char *sub, const char *name, ccip_keypair *kp,
-                 int front_door)
+                 ccip_key_kind kind, const char *service)
 {
     char dir[400], err[256];
     snprintf(dir, sizeof dir, "%s/%s", env->dir, sub);
+    ccip_key_binding b = {.kind = kind, .any_person = kind == CCIP_KEY_FRONT_DOOR};
+    snprintf(b.service, sizeof b.service, "%s", service ? service : "");
     if (ccip_keypair_generate(kp) < 0 ||
-        ccip_keypair_save(dir, name, kp, front_door, err, sizeof err) < 0) {
+        ccip_keypair_save(dir, name, kp, &b, err, sizeof err) < 0) {
         fprintf(stderr, "ccip_test_env_init: %s\n", err);
         return -1;
     }
@@ -75,19 +79,21 @@ int ccip_test_env_init(ccip_test_env *env)
     snprintf(env->commands, sizeof env->commands, "tcp://127.0.0.1:%d", p1);
     snprintf(env->publish, sizeof env->publish, "tcp://127.0.0.1:%d", p2);
     snprintf(env->subscribe, sizeof env->subscribe, "tcp://127.0.0.1:%d", p3);
+    ccip_keypair kp_front;
     /* Services and clients allowed in have their .pub in allowed/ (their
      * .key beside it, as a test needs both); the stranger's lives apart. */
-    if (s_key(env, "keys", "bus", &env->bus_keys, 0) < 0 ||
-        s_key(env, "allowed", "tester", &env->client_keys, 0) < 0 ||
-        s_key(env, "allowed", "ccipctl", &env->front_keys, 1) < 0 ||
-        s_key(env, "keys", "stranger", &env->stranger_keys, 0) < 0)
+    if (s_key(env, "keys", "bus", &env->bus_keys, CCIP_KEY_BUS, NULL) < 0 ||
+        s_key(env, "allowed", "tester", &env->client_keys, CCIP_KEY_SERVICE, "tester") < 0 ||
+        s_key(env, "allowed", "ccipctl", &env->front_keys, CCIP_KEY_FRONT_DOOR, NULL) < 0 ||
+        s_key(env, "allowed", "operator", &env->admin_keys, CCIP_KEY_ADMIN, NULL) < 0 ||
+        s_key(env, "allowed", "gateway-front", &kp_front, CCIP_KEY_FRONT_DOOR, NULL) < 0 ||
+        s_key(env, "keys", "stranger", &env->stranger_keys, CCIP_KEY_SERVICE, "tester") < 0)
         return -1;
     const char *services[] = {"probea", "probeb", "intake",   "evaluation", "funding", "ip",
                               "stats",  "notify", "followup", "gateway",    "casefile"};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         ccip_keypair kp;
-        /* the gateway speaks for the people who signed in: a front door */
-        if (s_key(env, "allowed", services[i], &kp, strcmp(services[i], "gateway") == 0) < 0)
+        if (s_key(env, "allowed", services[i], &kp, CCIP_KEY_SERVICE, services[i]) < 0)
             return -1;
     }
     return 0;
@@ -183,7 +189,7 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
         owner_password[strcspn(owner_password, "\r\n")] = '\0';
     }
     /* Each child gets its own strings: putenv keeps the pointers. */
-    enum { NVARS = 14 };
+    enum { NVARS = 15 };
     char **v = calloc(NVARS + 1, sizeof *v);
     for (int i = 0; i < NVARS; i++)
         v[i] = calloc(1, 600);
@@ -203,6 +209,9 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     snprintf(v[12], 600, "CCIP_DB_OWNER_USER=%s%s%s", owner_password[0] ? "ccip_" : "",
              owner_password[0] ? service : "", owner_password[0] ? "_owner" : "");
     snprintf(v[13], 600, "CCIP_DB_OWNER_PASSWORD=%s", owner_password);
+    /* The gateway's second key: the front door it speaks for people with
+     * (its service key registers and publishes as the gateway). */
+    snprintf(v[14], 600, "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE=%s/allowed/gateway-front.key", env->dir);
     pid_t pid = s_spawn(env, instance, binary, v);
     /* The parent's copies are no longer needed (the child has its own). */
     for (int i = 0; i < NVARS; i++)
