@@ -56,6 +56,10 @@ static void s_applicant(casefile_step *s, const char *status, const char *messag
     s->applicant_message = message;
 }
 
+/* Room for ccip_fen_format's text or s_yuan's fallback "<int64> fen" (25
+ * bytes with the NUL): a release build's -Wformat-truncation counts it. */
+#define S_YUAN_MAX (CCIP_FEN_STRLEN + 1 > 25 ? CCIP_FEN_STRLEN + 1 : 25)
+
 static const char *s_yuan(int64_t fen, char *buf, size_t len)
 {
     if (ccip_fen_format(fen, buf, len) < 0)
@@ -89,7 +93,7 @@ static int s_submitted(const Ccip__Envelope *ev, const ProtobufCMessage *m, case
     if (a->submissions > 1)
         snprintf(s->action, sizeof s->action, "application submitted again (submission %d)",
                  (int)a->submissions);
-    char yuan[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX];
     if (a->requested_fen > 0)
         s_detail(s, "%s by %s (%s); %s yuan requested", a->title, a->applicant_name,
                  a->applicant_uscc, s_yuan(a->requested_fen, yuan, sizeof yuan));
@@ -262,7 +266,7 @@ static int s_decision(const Ccip__Envelope *ev, const ProtobufCMessage *m, casef
     const char *key = d->decision->id[0] ? d->decision->id : ev->id;
     s_object(s, "decision", key);
     s_dossier(s, "decision", key);
-    char yuan[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX];
     switch (d->decision->outcome) {
     case CCIP__EVALUATION__OUTCOME__DECISION_APPROVED:
         snprintf(s->action, sizeof s->action, "approved by the office");
@@ -361,7 +365,7 @@ static int s_award(const Ccip__Envelope *ev, const ProtobufCMessage *m, casefile
             s->state = S_AWARD_STEPS[i].state;
             s_applicant(s, S_AWARD_STEPS[i].applicant_status, S_AWARD_STEPS[i].applicant_message);
         }
-    char yuan[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX];
     s_detail(s, "%s %d: %s yuan, %d tranches%s%s", a->programme_code, (int)a->year,
              s_yuan(a->amount_fen, yuan, sizeof yuan), (int)a->n_tranches, c->reason[0] ? "; " : "",
              c->reason);
@@ -387,7 +391,7 @@ static int s_paid(const Ccip__Envelope *ev, const ProtobufCMessage *m, casefile_
     const Ccip__Funding__DisbursementPaid *p = (const void *)m;
     if (!p->payment_id[0])
         return s_missing(err, errlen, "payment id");
-    char yuan[CCIP_FEN_STRLEN + 1], total[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX], total[S_YUAN_MAX];
     s_object(s, "payment", p->payment_id);
     s_dossier(s, "payment", p->payment_id);
     s_detail(s, "tranche %d: %s yuan, ref %s (%s yuan paid in all)", (int)p->tranche_number,
@@ -403,7 +407,7 @@ static int s_use_report(const Ccip__Envelope *ev, const ProtobufCMessage *m, cas
     const Ccip__Funding__UseReportChanged *c = (const void *)m;
     if (!c->report || !c->report->id[0])
         return s_missing(err, errlen, "report");
-    char yuan[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX];
     s_object(s, "use_report", c->report->id);
     s_dossier(s, "use_report", c->report->id);
     s_detail(s, "%s report %s: %s yuan spent%s%s",
@@ -436,7 +440,7 @@ static int s_clawback(const Ccip__Envelope *ev, const ProtobufCMessage *m, casef
     const Ccip__Funding__ClawbackChanged *c = (const void *)m;
     if (!c->clawback || !c->clawback->id[0])
         return s_missing(err, errlen, "clawback");
-    char yuan[CCIP_FEN_STRLEN + 1], back[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX], back[S_YUAN_MAX];
     s_object(s, "clawback", c->clawback->id);
     s_detail(s, "%s yuan to recover, %s yuan recovered: %s",
              s_yuan(c->clawback->amount_fen, yuan, sizeof yuan),
@@ -470,7 +474,7 @@ static int s_trade(const Ccip__Envelope *ev, const ProtobufCMessage *m, casefile
             : ((const Ccip__Ip__TradeContracted *)(const void *)m)->contract;
     if (!c || !c->id[0])
         return s_missing(err, errlen, "contract");
-    char yuan[CCIP_FEN_STRLEN + 1];
+    char yuan[S_YUAN_MAX];
     s_object(s, "contract", c->id);
     s_detail(s, "work %s: %s from %s to %s for %s yuan", c->work_id,
              s_enum(&ccip__ip__deal_type__descriptor, c->deal), c->seller, c->buyer,
