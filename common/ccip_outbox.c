@@ -95,7 +95,7 @@ static const ccip_db_stmt S_ASSIGN_HASH = {
 /* One statement, so head, oldest and the events come from one snapshot. The
  * LEFT JOIN yields one row of NULL events when there are none, so head and
  * oldest always come back. */
-/* Events below oldest come from the archive (common/sql/0006), the rest
+/* Events below oldest come from the archive (common/sql/0007), the rest
  * from the outbox. Besides head and the outbox's oldest: whether the
  * archive has the first position asked for, and the lowest position either
  * table still has. */
@@ -684,7 +684,7 @@ static int s_assign_tx(ccip_db *db, void *arg)
         PQclear(res);
         snprintf(a->err, a->errlen,
                  "could not number outbox events: outbox_state's head_hash is not 32 bytes "
-                 "(migration 0004 of component ccip sets it)");
+                 "(migration 0005 of component ccip sets it)");
         a->err_set = 1;
         return -1;
     }

@@ -19,7 +19,7 @@
  * The relay (ccip_relay) then numbers committed events with gap-free
  * positions (ccip_outbox_assign) and publishes them; the producer answers
  * "replay from position N" out of the same table (ccip_outbox_read), and old
- * events move to the archive (outbox_archive, common/sql/0006) after a
+ * events move to the archive (outbox_archive, common/sql/0007) after a
  * retention period (ccip_outbox_prune), from which replays still serve
  * them: a consumer starting from position 1 catches up after any time.
  *

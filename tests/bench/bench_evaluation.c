@@ -252,7 +252,7 @@ int main(int argc, char **argv)
     }
     ccip_envelope_free(&pong);
     /* The seeding empties case_log, which only the schema's owner may do
-     * when it has an owner role (common/sql/0005_history.sql). */
+     * when it has an owner role (common/sql/0006_history.sql). */
     ccip_db *db = ccip_test_db_connect_in("evaluation_owner", "evaluation");
     if (!db)
         db = ccip_test_db_connect_in("evaluation", "evaluation");

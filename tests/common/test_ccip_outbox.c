@@ -424,7 +424,7 @@ static ccip_outbox_batch *s_read(s_fixture *f, uint64_t from, uint32_t max, size
 
 /* Numbering chains the events (ccip_chain.h): each one's hash covers its
  * predecessor's, across batches; what is read back verifies from position
- * 1; the SQL implementation of the encoding (migration 0004) agrees with
+ * 1; the SQL implementation of the encoding (migration 0005) agrees with
  * the C one; and one altered byte, a deleted event or two swapped ones are
  * caught. */
 static void test_assign_chains_the_events(void **state)

@@ -3,7 +3,7 @@
  * services, started as deploy/sql/bootstrap.sql sets them up with an owner
  * role for their migrations (ccip_<svc>_owner), against real PostgreSQL.
  * Connected as each service's runtime role, every history and ledger table
- * (common/sql/0005_history.sql) can be read and added to, and UPDATE,
+ * (common/sql/0006_history.sql) can be read and added to, and UPDATE,
  * DELETE, TRUNCATE and ALTER TABLE ... DISABLE TRIGGER are all refused as
  * permission denied; the runtime role owns no table of its schema at all.
  */
@@ -29,7 +29,7 @@ static const struct {
     const char *tables[6]; /* NULL-terminated */
 } S_HISTORY[] = {
     /* outbox_archive: every schema's published events past the retention
-     * (common/sql/0006_outbox_archive.sql) */
+     * (common/sql/0007_outbox_archive.sql) */
     {"intake", {"application_history", "applicant_timeline", "outbox_archive", NULL}},
     {"evaluation", {"case_log", "outbox_archive", NULL}},
     {"funding",

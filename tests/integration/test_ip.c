@@ -522,7 +522,7 @@ static void test_audit_chain_finds_altered_row(void **state)
 
     long long victim = s_count("SELECT max(seq) - 1 FROM chain");
     /* The service's own role may not change the chain at all, nor switch
-     * its trigger off (it owns nothing: common/sql/0005_history.sql). */
+     * its trigger off (it owns nothing: common/sql/0006_history.sql). */
     ccip_db *db = ccip_test_db_connect("ip");
     assert_non_null(db);
     snprintf(q, sizeof q, "UPDATE chain SET title = 'forged' WHERE seq = %lld", victim);

@@ -1,4 +1,4 @@
--- ccip:oldest-compatible-code 4
+-- ccip:oldest-compatible-code 5
 -- Every producer's stream is a hash chain (common/ccip_chain.h): the relay
 -- sets prev_hash and hash when it numbers an event, outbox_state keeps the
 -- head's hash, and a consumer keeps the hash of the last event it applied

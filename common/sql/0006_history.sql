@@ -1,4 +1,4 @@
--- ccip:oldest-compatible-code 4
+-- ccip:oldest-compatible-code 5
 -- History and ledger tables that the service's runtime role may only add
 -- to and read (issue 19): a service's migration names them with
 -- ccip_history(ARRAY['table', ...]). When the schema has an owner role of

@@ -1,4 +1,4 @@
--- ccip:oldest-compatible-code 6
+-- ccip:oldest-compatible-code 7
 -- Events kept for good (issue 19): published events older than
 -- outbox.retention_hours move, in position order, from the outbox into this
 -- archive, in the transaction that raises outbox_state.oldest, with their
@@ -6,7 +6,7 @@
 -- so a consumer that starts from position 1 after any time catches up.
 -- One table keyed by position, not partitioned by month: a replay reads it
 -- by position, and nothing is ever dropped from it. It is history
--- (0005_history.sql): with an owner role, the service's runtime role may
+-- (0006_history.sql): with an owner role, the service's runtime role may
 -- only add to it and read it.
 CREATE TABLE outbox_archive (
     position bigint PRIMARY KEY,
