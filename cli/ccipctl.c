@@ -46,6 +46,8 @@ static void s_usage(FILE *f)
           "  keygen NAME [--dir DIR] KIND             make a CURVE key pair bound to what it\n"
           "                                           may be (keygen --help lists the kinds)\n"
           "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
+          "  audit verify [SERVICE]                   recompute the event chains from position 1\n"
+          "  case show|search|dossier ...             one case across every service\n"
           "  events tail PREFIX                       follow live events, decoded\n"
           "  events replay SERVICE --from N           print a service's events from position N\n"
           "  funding GROUP COMMAND ...                special funds: budgets, awards, payments\n"
@@ -304,6 +306,10 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(args[0], "ping") == 0) {
         rc = s_ping(&o, nargs, args);
+    } else if (strcmp(args[0], "audit") == 0) {
+        rc = ctl_audit(&o, nargs, args);
+    } else if (strcmp(args[0], "case") == 0) {
+        rc = ctl_case(&o, nargs, args);
     } else if (strcmp(args[0], "events") == 0) {
         rc = ctl_events(&o, nargs, args);
     } else if (strcmp(args[0], "funding") == 0) {

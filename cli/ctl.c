@@ -133,7 +133,9 @@ int ctl_send_reply(ctl_opts *o, ctl_args *a, ProtobufCMessage *rq, ProtobufCMess
     const ctl_command *cmd = ctl_args_command(a);
     ctl_fill(a, rq);
     ccip_client *c = NULL;
-    int code = ctl_request(o, &c, ctl_args_service(a)->name, cmd->type, rq, cmd->reply, reply);
+    const ctl_service *svc = ctl_args_service(a);
+    int code = ctl_request(o, &c, svc->bus_name ? svc->bus_name : svc->name, cmd->type, rq,
+                           cmd->reply, reply);
     ccip_client_destroy(&c);
     return code;
 }

@@ -142,6 +142,14 @@ void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope 
 
 /* ---- the services --------------------------------------------------------------------- */
 
+/* ccipctl audit verify [SERVICE]: every event chain recomputed from
+ * position 1 (cli/ctl_audit.c). */
+int ctl_audit(ctl_opts *o, int argc, char **argv);
+
+/* ccipctl case show | search | dossier: one case across every service
+ * (cli/ctl_case.c). */
+int ctl_case(ctl_opts *o, int argc, char **argv);
+
 /* ccipctl events tail | replay (cli/ctl_events.c). */
 int ctl_events(ctl_opts *o, int argc, char **argv);
 

@@ -138,6 +138,8 @@ struct ctl_command {
 /* One service of ccipctl ("ccipctl funding ..."). */
 typedef struct {
     const char *name;            /* the word after "ccipctl" */
+    const char *bus_name;        /* the service on the bus its commands go to; NULL: name
+                                    ("case" sends to casefile) */
     const char *header;          /* the overview (--help) before its list of commands */
     const char *list_prefix;     /* NULL: the overview lists no commands; else each line
                                     starts with it ("  ccipctl funding ") and goes on with

@@ -134,9 +134,32 @@ void ccip_command_reset_reply(ccip_command *cmd)
     cmd->payload_len = 0;
     cmd->status = CCIP__STATUS__OK;
     cmd->error[0] = '\0';
+    cmd->case_id[0] = '\0';
 }
 
 /* ---- events --------------------------------------------------------------- */
+
+int ccip_command_case(ccip_command *cmd, const char *root_id)
+{
+    if (!ccip_uuid_valid(root_id))
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "%s acts on a case whose root id is missing or malformed "
+                                 "(\"%.40s\"); nothing was changed",
+                                 cmd->req->type, root_id ? root_id : "");
+    memcpy(cmd->case_id, root_id, CCIP_UUID_STRLEN + 1);
+    return 0;
+}
+
+/* The correlation of the command's events (ccip_command_emit says which). */
+static const char *s_correlation(const ccip_command *cmd)
+{
+    const Ccip__Envelope *req = cmd->req;
+    if (cmd->case_id[0])
+        return cmd->case_id;
+    if (req->correlation_id[0] && strcmp(cmd->actor.role, "service") == 0)
+        return req->correlation_id;
+    return req->id;
+}
 
 int ccip_command_emit_bytes(ccip_command *cmd, const char *type, const char *aggregate_type,
                             const char *aggregate_id, const void *payload, size_t payload_len)
@@ -149,7 +172,7 @@ int ccip_command_emit_bytes(ccip_command *cmd, const char *type, const char *agg
         .aggregate_id = aggregate_id,
         .payload = payload,
         .payload_len = payload_len,
-        .correlation_id = req->correlation_id[0] ? req->correlation_id : req->id,
+        .correlation_id = s_correlation(cmd),
         .causation_id = req->id,
         .actor_id = cmd->actor.id,
         .actor_role = cmd->actor.role,

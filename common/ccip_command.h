@@ -79,6 +79,8 @@ typedef struct {
     char error[CCIP_COMMAND_ERROR_MAX]; /* reply sentence when status is not OK */
     uint8_t *payload; /* reply payload, malloc'd by the handler, freed by the skeleton */
     size_t payload_len;
+    char case_id[CCIP_UUID_STRLEN + 1]; /* the case the command acts on, "" for none: set by
+                                           ccip_command_case, the correlation of its events */
     ccip_command_event *events; /* skeleton's: emitted events, newest first, written with the
                                    batch (ccip_service_batch.h) */
     int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
@@ -179,15 +181,45 @@ int ccip_command_run(ccip_command *cmd, const ccip_command_handler *h);
 
 /* ---- events --------------------------------------------------------------- */
 
+/* ---- cases --------------------------------------------------------------- *
+ *
+ * A case is everything the platform does about one application, in every
+ * service: intake's application, evaluation's case and designation, the
+ * award with its tranches and reports, the roster entry with its quarterly
+ * reports, the works linked to the award. Its root id is the application's
+ * id (an application that continues an earlier case, such as a project of
+ * a designated cluster, takes that case's root). Every event a service
+ * emits about a case carries the root id as its correlation id and the
+ * command (or event) that caused it as its causation, so that one consumer
+ * (services/casefile) can follow the case through every stream without
+ * asking anyone.
+ *
+ * A handler names the case from its own data: the root id stored with the
+ * application, award, designation or roster entry it acts on. It never
+ * takes it from the caller: a person may send the root id as the command's
+ * correlation id (ccipctl, the gateway) but that only labels the request.
+ * Consumers need nothing: ccip_outbox_emit_caused keeps the cause's
+ * correlation, which is the case when the cause was about one. */
+
+/* Makes root_id (a UUID: the case's root application id) the correlation
+ * id of every event the command emits from now on, and of its reply. A
+ * command that emits about several cases (a sweep) calls it before each
+ * event. Returns 0, or CCIP_REPLIED with the command failed INTERNAL when
+ * root_id is not a UUID (a row without its case: the service's data is
+ * wrong, nothing is written). */
+int ccip_command_case(ccip_command *cmd, const char *root_id);
+
 /* Packs msg and appends it to the service's outbox as event `type` about
  * aggregate_type/aggregate_id, inside the command's transaction, with
- * source, correlation (the command's, or its id), causation (the command's
- * id) and actor filled from the command. A mutating command's events are
- * checked now and written with the other events of its batch in one
- * statement just before the commit (dropped when the command is refused).
- * Returns 0; CCIP_REPLIED with the command failed (INTERNAL: out of memory
- * or a malformed event; FAILED_PRECONDITION: larger than an event may
- * carry, "shorten the texts"); or the ccip_db_rc of a failed statement. */
+ * source, correlation, causation (the command's id) and actor filled from
+ * the command. The correlation is the case set with ccip_command_case;
+ * without one, the correlation a service sent the command with (a command
+ * sent because of an event carries that event's), or else the command's
+ * own id: a person's correlation is never trusted to name a conversation. A mutating command's
+ * events are checked now and written with the other events of its batch in one statement just
+ * before the commit (dropped when the command is refused). Returns 0; CCIP_REPLIED with the command
+ * failed (INTERNAL: out of memory or a malformed event; FAILED_PRECONDITION: larger than an event
+ * may carry, "shorten the texts"); or the ccip_db_rc of a failed statement. */
 int ccip_command_emit(ccip_command *cmd, const char *type, const char *aggregate_type,
                       const char *aggregate_id, const ProtobufCMessage *msg);
 
@@ -248,7 +280,7 @@ int ccip_command_type_index(ccip_command *cmd, const char *const *types);
  * message. */
 int ccip_command_check_strings(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
 
-/* Clears the reply: payload freed, status OK, no sentence. */
+/* Clears the reply: payload freed, status OK, no sentence, no case. */
 void ccip_command_reset_reply(ccip_command *cmd);
 
 #endif

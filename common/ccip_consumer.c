@@ -10,6 +10,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "ccip_chain.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
@@ -33,12 +34,18 @@ static const ccip_db_stmt S_CURSOR_ENSURE = {
 static const ccip_db_stmt S_CURSOR_GET = {"ccip_consumer_cursor_get",
                                           "SELECT position, stalled_at IS NOT NULL, stalled_reason"
                                           " FROM consumer_cursor WHERE producer = $1"};
-/* The exactly-once step: moves the cursor from p - 1 to p, or touches
- * nothing when p was applied already, or while the consumer of this
- * producer is stopped (any replica may have stopped it). */
+/* The exactly-once step, first half: the cursor, whether the consumer of
+ * this producer is stopped (any replica may have stopped it), and the hash
+ * of the event the cursor stands on, locked, so that another replica
+ * applying the same event waits and then finds it applied. */
+static const ccip_db_stmt S_CURSOR_LOCK = {
+    "ccip_consumer_cursor_lock",
+    "SELECT position, stalled_at IS NOT NULL, stalled_reason, encode(hash, 'hex')"
+    " FROM consumer_cursor WHERE producer = $1 FOR UPDATE"};
+/* Second half: moves the cursor from p - 1 to p with p's hash. */
 static const ccip_db_stmt S_CURSOR_ADVANCE = {
     "ccip_consumer_cursor_advance",
-    "UPDATE consumer_cursor SET position = $2::bigint, updated_at = now()"
+    "UPDATE consumer_cursor SET position = $2::bigint, hash = decode($3, 'hex'), updated_at = now()"
     " WHERE producer = $1 AND position = $2::bigint - 1 AND stalled_at IS NULL"};
 /* Stops consuming: only while the stored cursor is still above the head
  * the producer showed ($2; -1 for "whatever it is", the retention case), so
@@ -87,6 +94,7 @@ struct ccip_consumer {
     int64_t stall_head;     /* the head it stopped at; STALL_RETENTION, or STALL_FROM_ROW when
                                the stop was read from the cursor row (the reason says why) */
     int stall_stored;       /* the stop is recorded in the cursor row */
+    int broken;             /* the event at cursor + 1 breaks the producer's chain */
     int64_t next_replay_ms; /* earliest time for the next replay attempt */
     int64_t last_log_ms;    /* when a repeated failure was last logged */
     char last_log[ERR_MAX]; /* what it was */
@@ -145,6 +153,7 @@ static void s_stats_sync(ccip_consumer *c)
     c->stats.known_head = c->known_head;
     c->stats.producer_head = c->producer_head;
     c->stats.stalled = c->stalled;
+    c->stats.broken = c->broken;
     snprintf(c->stats.stalled_reason, sizeof c->stats.stalled_reason, "%s", c->stalled_reason);
     pthread_mutex_unlock(&c->mutex);
 }
@@ -167,7 +176,21 @@ static const ccip_consumer_handler *s_find(const ccip_consumer *c, const char *t
 
 /* ---- applying one event -------------------------------------------------- */
 
-typedef enum { APPLY_FAILED, APPLY_DONE, APPLY_DUPLICATE } s_outcome;
+/* 64 lower-case hex digits into 32 bytes. Returns 0, or -1 (NULL reads ""). */
+static int s_unhex32(const char *hex, uint8_t out[CCIP_CHAIN_HASH_LEN])
+{
+    if (strlen(hex) != CCIP_CHAIN_HASH_HEX)
+        return -1;
+    for (size_t i = 0; i < CCIP_CHAIN_HASH_LEN; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+typedef enum { APPLY_FAILED, APPLY_DONE, APPLY_DUPLICATE, APPLY_BROKEN } s_outcome;
 
 typedef struct {
     ccip_consumer *c;         /* the consumer */
@@ -187,34 +210,55 @@ static int s_apply_tx(ccip_db *db, void *arg)
     a->err[0] = '\0';
     char pos[24];
     s_u64(pos, sizeof pos, a->ev->position);
-    const char *values[] = {c->producer, pos};
+    const char *values[] = {c->producer, pos, ""};
     PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_CURSOR_ADVANCE, 2, values, NULL, NULL, &res);
+    int rc = ccip_db_exec(db, &S_CURSOR_LOCK, 1, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK) {
+        snprintf(a->err, sizeof a->err, "could not read the cursor: %s", ccip_db_error(db));
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(a->err, sizeof a->err,
+                 "consumer_cursor has no row for producer %s (was it deleted?)", c->producer);
+        return -1;
+    }
+    uint64_t stored = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    a->stalled = ccip_db_cell_bool(res, 0, 1);
+    snprintf(a->reason, sizeof a->reason, "%s", PQgetvalue(res, 0, 2));
+    uint8_t link[CCIP_CHAIN_HASH_LEN];
+    int known = stored == 0 || s_unhex32(PQgetvalue(res, 0, 3), link) == 0;
+    if (stored == 0)
+        memcpy(link, ccip_chain_genesis, sizeof link);
+    PQclear(res);
+    if (stored != a->ev->position - 1 || a->stalled) {
+        /* Applied already (another replica, or a duplicate delivery), the
+         * cursor was moved, or the consumer of this producer is stopped:
+         * the caller rolls this back and follows the stored row. */
+        a->cursor = stored;
+        a->outcome = APPLY_DUPLICATE;
+        return -1;
+    }
+    /* The chain: this event's prev_hash must be the hash of the event the
+     * cursor stands on (not checked when that hash is unknown), and its own
+     * hash the hash of its contents. */
+    if (ccip_chain_check(a->ev, known ? link : NULL, a->err, sizeof a->err) < 0) {
+        a->outcome = APPLY_BROKEN;
+        return -1;
+    }
+    char hash[CCIP_CHAIN_HASH_HEX + 1];
+    values[2] = ccip_chain_hex(a->ev->hash.data, a->ev->hash.len, hash);
+    rc = ccip_db_exec(db, &S_CURSOR_ADVANCE, 3, values, NULL, NULL, &res);
     if (rc != CCIP_DB_OK) {
         snprintf(a->err, sizeof a->err, "could not advance the cursor: %s", ccip_db_error(db));
         return rc;
     }
+    /* The row is locked and was checked above: it moves. */
     int moved = strcmp(PQcmdTuples(res), "1") == 0;
     PQclear(res);
     if (!moved) {
-        /* Applied already (another replica, or a duplicate delivery): read
-         * where the cursor really is; the caller rolls this back. */
-        rc = ccip_db_exec(db, &S_CURSOR_GET, 1, values, NULL, NULL, &res);
-        if (rc != CCIP_DB_OK) {
-            snprintf(a->err, sizeof a->err, "could not read the cursor: %s", ccip_db_error(db));
-            return rc;
-        }
-        if (PQntuples(res) != 1) {
-            PQclear(res);
-            snprintf(a->err, sizeof a->err,
-                     "consumer_cursor has no row for producer %s (was it deleted?)", c->producer);
-            return -1;
-        }
-        a->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        a->stalled = ccip_db_cell_bool(res, 0, 1);
-        snprintf(a->reason, sizeof a->reason, "%s", PQgetvalue(res, 0, 2));
-        PQclear(res);
-        a->outcome = APPLY_DUPLICATE;
+        snprintf(a->err, sizeof a->err, "the cursor of producer %s did not move from %" PRIu64,
+                 c->producer, stored);
         return -1;
     }
     const ccip_consumer_handler *h = s_find(c, a->ev->type);
@@ -234,7 +278,8 @@ static void s_adopt_stall(ccip_consumer *c, uint64_t cursor, const char *reason)
 
 /* Applies ev, which must be at position cursor + 1, retrying until it is
  * applied here or found applied elsewhere. Returns 0 (cursor updated), or
- * -1 when a stop was asked for first. */
+ * -1 when a stop was asked for first or the event breaks the producer's
+ * chain (then a replay is scheduled). */
 static int s_apply(ccip_consumer *c, const Ccip__Envelope *ev)
 {
     int64_t pause = RETRY_FIRST_MS;
@@ -250,7 +295,33 @@ static int s_apply(ccip_consumer *c, const Ccip__Envelope *ev)
         /* One attempt per call: retries happen here, where the stop flag
          * is looked at, and not inside ccip_db_tx. */
         int rc = ccip_db_tx(c->db, CCIP_DB_READ_COMMITTED, 1, s_apply_tx, &a);
+        if (a.outcome == APPLY_BROKEN) {
+            /* A break in the producer's chain: nothing from here on is
+             * applied. The event is dropped and fetched again by replay
+             * every REPLAY_RETRY_MS, so the stream goes on once the
+             * producer's outbox is repaired. */
+            char p[24], why[ERR_MAX];
+            s_u64(p, sizeof p, ev->position);
+            snprintf(why, sizeof why, "position %s: %.*s", p, ERR_MAX - 48, a.err);
+            if (!c->broken)
+                c->last_log[0] = '\0'; /* a new break is always logged */
+            s_log_limited(c, CCIP_LOG_ERROR,
+                          "the producer's event chain is broken; applying nothing after it until "
+                          "its outbox is repaired (ccipctl audit verify names the damage)",
+                          why);
+            c->broken = 1;
+            c->next_replay_ms = ccip_mono_ms() + REPLAY_RETRY_MS;
+            s_stats_sync(c);
+            return -1;
+        }
         if (rc == 0 && a.outcome == APPLY_DONE) {
+            if (c->broken) {
+                char p[24];
+                s_u64(p, sizeof p, ev->position);
+                ccip_log_info("the producer's event chain holds again; applying", "producer",
+                              c->producer, "position", p);
+                c->broken = 0;
+            }
             c->cursor = ev->position;
             if (c->cursor > c->known_head)
                 c->known_head = c->cursor;

@@ -45,6 +45,16 @@
  * logs an error naming the positions and stops consuming this producer the
  * same way (it never skips events); an operator must decide what to do.
  *
+ * Every event is checked against the producer's hash chain (ccip_chain.h)
+ * before it is applied: its prev_hash must be the hash stored with the
+ * cursor (the hash of the event applied before it; 32 zero bytes at
+ * position 0; not checked when unknown, e.g. after an operator moved the
+ * cursor back) and its hash the hash of its contents. An event that fails
+ * is not applied, nor anything after it: the consumer logs an error naming
+ * the position and what does not hold, and fetches the event again by
+ * replay every second, so it goes on by itself once the producer's outbox
+ * is repaired.
+ *
  * The connection's search_path must be the consumer's schema (see
  * ccip_outbox.h): ccip_consumer_start checks it.
  */
@@ -131,6 +141,8 @@ typedef struct {
     int stalled; /* 1 when it stopped consuming: the producer's stream went below the cursor,
                     or no longer has the events needed; only a reset resumes it */
     char stalled_reason[CCIP_CONSUMER_REASON_MAX]; /* why, when stalled; else "" */
+    int broken; /* 1 while the event at cursor + 1 breaks the producer's chain
+                   (ccip_chain.h): nothing is applied until it is repaired */
 } ccip_consumer_stats;
 
 /* Copies the counters (thread-safe). c may not be NULL. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip_chain.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_log.h"
@@ -21,7 +22,7 @@
 /* The event columns every read returns, in the order s_batch_fill expects. */
 #define EVENT_COLS                                                                                 \
     "position, event_id, type, aggregate_type, aggregate_id, payload, occurred_at_us,"             \
-    " correlation_id, causation_id, actor_id, actor_role, source_instance"
+    " correlation_id, causation_id, actor_id, actor_role, source_instance, prev_hash, hash"
 enum {
     COL_POSITION,
     COL_EVENT_ID,
@@ -35,6 +36,8 @@ enum {
     COL_ACTOR_ID,
     COL_ACTOR_ROLE,
     COL_SOURCE_INSTANCE,
+    COL_PREV_HASH,
+    COL_HASH,
     EVENT_NCOLS
 };
 
@@ -62,8 +65,9 @@ static const ccip_db_stmt S_ASSIGN_PEEK = {
     "SELECT head, oldest, EXISTS (SELECT 1 FROM outbox WHERE position IS NULL)"
     " FROM outbox_state"};
 
-static const ccip_db_stmt S_ASSIGN_LOCK = {"ccip_outbox_assign_lock",
-                                           "SELECT head, oldest FROM outbox_state FOR UPDATE"};
+static const ccip_db_stmt S_ASSIGN_LOCK = {
+    "ccip_outbox_assign_lock",
+    "SELECT head, oldest, encode(head_hash, 'hex') FROM outbox_state FOR UPDATE"};
 
 /* $1 = head read under the lock, $2 = how many. Numbers the oldest
  * unnumbered rows head+1.., moves head past them and returns them in
@@ -77,14 +81,37 @@ static const ccip_db_stmt S_ASSIGN_NUMBER = {
     " state AS (UPDATE outbox_state SET head = $1::bigint + (SELECT count(*) FROM numbered))"
     " SELECT " EVENT_COLS " FROM numbered ORDER BY position"};
 
+/* The chain (ccip_chain.h): $1 positions, $2 prev_hash, $3 hash of the
+ * events just numbered, $4 the new head's hash; under the same row lock. */
+static const ccip_db_stmt S_ASSIGN_HASH = {
+    "ccip_outbox_assign_hash",
+    "WITH h AS (SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS h(pos, prev, "
+    "hash)),"
+    " u AS (UPDATE outbox o SET prev_hash = h.prev, hash = h.hash FROM h WHERE o.position = h.pos"
+    "  RETURNING 1)"
+    " UPDATE outbox_state SET head_hash = decode($4, 'hex')"
+    " WHERE (SELECT count(*) FROM u) = cardinality($1::bigint[])"};
+
 /* One statement, so head, oldest and the events come from one snapshot. The
  * LEFT JOIN yields one row of NULL events when there are none, so head and
  * oldest always come back. */
+/* Events below oldest come from the archive (common/sql/0007), the rest
+ * from the outbox. Besides head and the outbox's oldest: whether the
+ * archive has the first position asked for, and the lowest position either
+ * table still has. */
 static const ccip_db_stmt S_READ = {
-    "ccip_outbox_read", "SELECT s.head, s.oldest, o.* FROM outbox_state s"
-                        " LEFT JOIN LATERAL (SELECT " EVENT_COLS " FROM outbox"
-                        "  WHERE position >= $1::bigint ORDER BY position LIMIT $2) o ON true"
-                        " ORDER BY o.position"};
+    "ccip_outbox_read",
+    "SELECT s.head, s.oldest,"
+    " EXISTS (SELECT 1 FROM outbox_archive a WHERE a.position = $1::bigint),"
+    " coalesce((SELECT min(position) FROM outbox_archive), s.oldest), o.*"
+    " FROM outbox_state s"
+    " LEFT JOIN LATERAL (SELECT * FROM ("
+    "  (SELECT " EVENT_COLS " FROM outbox_archive WHERE position >= $1::bigint"
+    "   AND position < s.oldest ORDER BY position LIMIT $2)"
+    "  UNION ALL"
+    "  (SELECT " EVENT_COLS " FROM outbox WHERE position >= $1::bigint ORDER BY position LIMIT $2)"
+    " ) e ORDER BY position LIMIT $2) o ON true"
+    " ORDER BY o.position"};
 
 static const ccip_db_stmt S_CURRENT_SCHEMA = {"ccip_outbox_current_schema",
                                               "SELECT current_schema()"};
@@ -100,12 +127,19 @@ static const ccip_db_stmt S_PRUNE_FIRST_KEPT = {
                                     " AND created_at >= now() - $2::bigint * interval '1 second'"
                                     " ORDER BY position LIMIT 1"};
 
-/* $1 = first position kept. */
+/* $1 = first position kept in the outbox: the ones before it move to the
+ * archive, hashes and all, in the same statement. */
 static const ccip_db_stmt S_PRUNE_DELETE = {
     "ccip_outbox_prune_delete",
-    "WITH gone AS (DELETE FROM outbox WHERE position < $1::bigint RETURNING 1),"
+    "WITH gone AS (DELETE FROM outbox WHERE position < $1::bigint RETURNING *),"
+    " kept AS (INSERT INTO outbox_archive (position, event_id, type, aggregate_type,"
+    "  aggregate_id, payload, occurred_at_us, correlation_id, causation_id, actor_id, actor_role,"
+    "  source_instance, prev_hash, hash, created_at)"
+    "  SELECT position, event_id, type, aggregate_type, aggregate_id, payload, occurred_at_us,"
+    "  correlation_id, causation_id, actor_id, actor_role, source_instance, prev_hash, hash,"
+    "  created_at FROM gone ORDER BY position RETURNING 1),"
     " state AS (UPDATE outbox_state SET oldest = $1::bigint)"
-    " SELECT count(*) FROM gone"};
+    " SELECT count(*) FROM kept"};
 
 struct ccip_outbox_batch {
     size_t count;           /* events */
@@ -116,6 +150,7 @@ struct ccip_outbox_batch {
     Ccip__Envelope *events; /* count envelopes */
     Ccip__Envelope **ptrs;  /* events[i] addresses, for Ccip__ReplayReply.events */
     unsigned char **bufs;   /* decoded payloads (PQfreemem), NULL when empty */
+    uint8_t (*chain)[2 * CCIP_CHAIN_HASH_LEN]; /* per event: prev_hash, then hash */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -238,9 +273,42 @@ static ccip_outbox_batch *s_batch_new(const char *service, size_t count)
     b->events = calloc(n, sizeof *b->events);
     b->ptrs = calloc(n, sizeof *b->ptrs);
     b->bufs = calloc(n, sizeof *b->bufs);
-    if (!b->service || !b->events || !b->ptrs || !b->bufs)
+    b->chain = calloc(n, sizeof *b->chain);
+    if (!b->service || !b->events || !b->ptrs || !b->bufs || !b->chain)
         ccip_outbox_batch_destroy(&b);
     return b;
+}
+
+/* Decodes exactly n bytes of lower-case hex, after bytea's "\x" text
+ * prefix when it has one. Returns 0, or -1 when hex is not 2n hex digits
+ * (a NULL column reads ""). */
+static int s_unhex(const char *hex, uint8_t *out, size_t n)
+{
+    if (hex[0] == '\\' && hex[1] == 'x')
+        hex += 2;
+    if (strlen(hex) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char ch = hex[2 * i + (size_t)k];
+            int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+            if (d < 0)
+                return -1;
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Points envelope i's prev_hash and hash at the batch's copy of them. */
+static void s_set_chain(ccip_outbox_batch *b, size_t i)
+{
+    b->events[i].prev_hash.data = b->chain[i];
+    b->events[i].prev_hash.len = CCIP_CHAIN_HASH_LEN;
+    b->events[i].hash.data = b->chain[i] + CCIP_CHAIN_HASH_LEN;
+    b->events[i].hash.len = CCIP_CHAIN_HASH_LEN;
 }
 
 /* Builds envelope i from row `row` of b->res, whose event columns start at
@@ -273,6 +341,13 @@ static int s_batch_fill(ccip_outbox_batch *b, size_t i, int row, int c0)
         e->payload.data = b->bufs[i];
         e->payload.len = len;
     }
+    /* The chain's hashes, when the row has them (rows numbered just now
+     * get theirs from ccip_outbox_assign). */
+    const char *prev = PQgetvalue(r, row, c0 + COL_PREV_HASH);
+    const char *hash = PQgetvalue(r, row, c0 + COL_HASH);
+    if (s_unhex(prev, b->chain[i], CCIP_CHAIN_HASH_LEN) == 0 &&
+        s_unhex(hash, b->chain[i] + CCIP_CHAIN_HASH_LEN, CCIP_CHAIN_HASH_LEN) == 0)
+        s_set_chain(b, i);
     b->ptrs[i] = e;
     return 0;
 }
@@ -318,6 +393,7 @@ void ccip_outbox_batch_destroy(ccip_outbox_batch **b)
             PQfreemem(x->bufs[i]);
     }
     free(x->bufs);
+    free(x->chain);
     free(x->ptrs);
     free(x->events);
     free(x->service);
@@ -497,6 +573,59 @@ static int s_assign_fail(s_assign *a, ccip_db *db, int rc, const char *what)
     return rc;
 }
 
+/* Chains the events just numbered (a->out, in position order) from the
+ * head's hash `prev`: computes each one's hash, stores both hashes with
+ * the new head's, and sets them on the envelopes to publish. Returns 0,
+ * -1 (err set) or a ccip_db_rc. */
+static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAIN_HASH_LEN])
+{
+    ccip_outbox_batch *b = a->out;
+    if (b->count == 0)
+        return 0;
+    ccip_pgarray cols[3];
+    memset(cols, 0, sizeof cols);
+    const uint8_t *link = prev;
+    int rc = 0;
+    for (size_t i = 0; i < b->count && rc == 0; i++) {
+        memcpy(b->chain[i], link, CCIP_CHAIN_HASH_LEN);
+        s_set_chain(b, i);
+        if (ccip_chain_hash(b->chain[i], &b->events[i], b->chain[i] + CCIP_CHAIN_HASH_LEN) < 0) {
+            snprintf(a->err, a->errlen, "could not hash outbox events: libsodium cannot start");
+            a->err_set = 1;
+            rc = -1;
+            break;
+        }
+        link = b->chain[i] + CCIP_CHAIN_HASH_LEN;
+        ccip_pgarray_int(&cols[0], (int64_t)b->events[i].position);
+        ccip_pgarray_bytea(&cols[1], b->chain[i], CCIP_CHAIN_HASH_LEN);
+        ccip_pgarray_bytea(&cols[2], link, CCIP_CHAIN_HASH_LEN);
+    }
+    char head_hex[CCIP_CHAIN_HASH_HEX + 1];
+    ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head_hex);
+    const char *values[] = {ccip_pgarray_value(&cols[0]), ccip_pgarray_value(&cols[1]),
+                            ccip_pgarray_value(&cols[2]), head_hex};
+    if (rc == 0 && (!values[0] || !values[1] || !values[2])) {
+        snprintf(a->err, a->errlen, "could not hash outbox events: out of memory");
+        a->err_set = 1;
+        rc = -1;
+    }
+    PGresult *res = NULL;
+    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_HASH, 4, values, NULL, NULL, &res)) != 0)
+        rc = s_assign_fail(a, db, rc, "store the events' chain hashes");
+    else if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0) {
+        /* a numbered row vanished under the lock: nothing may be published */
+        snprintf(a->err, a->errlen,
+                 "could not store the events' chain hashes: not every event numbered just now "
+                 "was found again");
+        a->err_set = 1;
+        rc = -1;
+    }
+    PQclear(res);
+    for (int c = 0; c < 3; c++)
+        ccip_pgarray_release(&cols[c]);
+    return rc;
+}
+
 /* Why the lock, and not "rows with seq > the last one published": seq is
  * taken when a row is inserted, but rows become visible when their
  * transaction commits, and transactions commit in any order. A relay that
@@ -550,6 +679,15 @@ static int s_assign_tx(ccip_db *db, void *arg)
         return s_assign_fail(a, db, rc, "lock outbox_state");
     head = s_u64(PQgetvalue(res, 0, 0));
     oldest = s_u64(PQgetvalue(res, 0, 1));
+    uint8_t prev[CCIP_CHAIN_HASH_LEN];
+    if (s_unhex(PQgetvalue(res, 0, 2), prev, sizeof prev) < 0) {
+        PQclear(res);
+        snprintf(a->err, a->errlen,
+                 "could not number outbox events: outbox_state's head_hash is not 32 bytes "
+                 "(migration 0005 of component ccip sets it)");
+        a->err_set = 1;
+        return -1;
+    }
     PQclear(res);
 
     char head_s[24], max_s[16];
@@ -565,7 +703,7 @@ static int s_assign_tx(ccip_db *db, void *arg)
         goto oom;
     a->out->head = head + n;
     a->out->oldest = oldest;
-    return 0;
+    return s_assign_chain(a, db, prev);
 oom:
     snprintf(a->err, a->errlen, "could not number outbox events: out of memory");
     a->err_set = 1;
@@ -637,14 +775,18 @@ int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, u
         return CCIP_OUTBOX_ERROR;
     }
     uint64_t head = s_u64(PQgetvalue(res, 0, 0));
-    uint64_t oldest = s_u64(PQgetvalue(res, 0, 1));
+    uint64_t in_outbox = s_u64(PQgetvalue(res, 0, 1)); /* the outbox's oldest */
+    int archived = PQgetvalue(res, 0, 2)[0] == 't';    /* the archive has from_position */
+    uint64_t oldest = s_u64(PQgetvalue(res, 0, 3));    /* the lowest still readable */
     /* The LEFT JOIN's row without an event has a NULL position. */
-    size_t count = PQgetisnull(res, 0, 2) ? 0 : (size_t)rows;
-    int pruned = from_position < oldest;
+    size_t count = PQgetisnull(res, 0, 4) ? 0 : (size_t)rows;
+    /* Lost: below the outbox, and not in the archive either (someone
+     * deleted it: retention only ever moves events). */
+    int pruned = from_position < in_outbox && !archived;
     if (pruned)
         count = 0;
 
-    ccip_outbox_batch *b = s_batch_from(res, service, 0, count, 2);
+    ccip_outbox_batch *b = s_batch_from(res, service, 0, count, 4);
     if (!b) {
         snprintf(err, errlen, "could not read the outbox: out of memory");
         return CCIP_OUTBOX_ERROR;
@@ -670,10 +812,10 @@ int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, u
     *out = b;
     if (pruned) {
         snprintf(err, errlen,
-                 "events %" PRIu64 "..%" PRIu64 " are no longer retained: the oldest retained"
-                 " position is %" PRIu64 " (head %" PRIu64 "), so a reader at position %" PRIu64
-                 " cannot be caught up",
-                 from_position, oldest - 1, oldest, head, from_position - 1);
+                 "events %" PRIu64 "..%" PRIu64 " are no longer retained: neither the outbox"
+                 " (from position %" PRIu64 ") nor its archive has position %" PRIu64
+                 " (head %" PRIu64 "), so a reader at position %" PRIu64 " cannot be caught up",
+                 from_position, in_outbox - 1, in_outbox, from_position, head, from_position - 1);
         return CCIP_OUTBOX_PRUNED;
     }
     return CCIP_OUTBOX_OK;

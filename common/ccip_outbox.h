@@ -19,7 +19,9 @@
  * The relay (ccip_relay) then numbers committed events with gap-free
  * positions (ccip_outbox_assign) and publishes them; the producer answers
  * "replay from position N" out of the same table (ccip_outbox_read), and old
- * events are deleted after a retention period (ccip_outbox_prune).
+ * events move to the archive (outbox_archive, common/sql/0007) after a
+ * retention period (ccip_outbox_prune), from which replays still serve
+ * them: a consumer starting from position 1 catches up after any time.
  *
  * Schema: the tables are named unqualified, so every function here must run
  * on a connection whose search_path is the service schema. A service gets
@@ -145,8 +147,10 @@ size_t ccip_outbox_batch_count(const ccip_outbox_batch *b);
  * of range. */
 const Ccip__Envelope *ccip_outbox_batch_event(const ccip_outbox_batch *b, size_t i);
 
-/* Highest position assigned, and lowest position still retained (head + 1
- * when none is), as one consistent reading taken with the events. */
+/* Highest position assigned, and lowest position still readable, in the
+ * archive or the outbox (head + 1 when none is; a batch of
+ * ccip_outbox_assign: the lowest in the outbox), as one consistent reading
+ * taken with the events. */
 uint64_t ccip_outbox_batch_head(const ccip_outbox_batch *b);
 uint64_t ccip_outbox_batch_oldest(const ccip_outbox_batch *b);
 
@@ -192,23 +196,27 @@ int ccip_outbox_assign(ccip_db *db, const char *service, int max, ccip_outbox_ba
  * one), so that a reply fits in a message: pass the message cap minus room
  * for the reply's own envelope. Runs one statement, so it may be called
  * inside or outside a transaction.
+ * Events below the outbox's oldest are read from its archive (one
+ * statement still: the move to the archive is atomic).
  * Returns CCIP_OUTBOX_OK with *out set; CCIP_OUTBOX_PRUNED when from_position
- * is below oldest (events from there on were deleted after retention: the
- * caller cannot be caught up, answer FAILED_PRECONDITION), with err naming
- * the positions and *out set to an empty batch carrying head and oldest;
+ * is below the oldest readable position (events from there on are in
+ * neither table: someone deleted them; the caller cannot be caught up,
+ * answer FAILED_PRECONDITION), with err naming the positions and *out set
+ * to an empty batch carrying head and oldest;
  * or CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE with err and *out NULL. */
 int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, uint32_t max_events,
                      size_t max_bytes, ccip_outbox_batch **out, char *err, size_t errlen);
 
-/* Deletes numbered events created more than retention_seconds ago and
- * raises oldest past them, in one transaction of its own, tried once.
- * Only a prefix of the stream is deleted: the first event younger than the
- * retention stops it even when later ones are older (a transaction that
- * committed late), so oldest always means "everything from here on is
- * still here". Unnumbered events are never deleted.
+/* Moves numbered events created more than retention_seconds ago to the
+ * archive (outbox_archive, with their chain hashes) and raises oldest past
+ * them, in one transaction of its own, tried once. Only a prefix of the
+ * stream moves: the first event younger than the retention stops it even
+ * when later ones are older (a transaction that committed late), so oldest
+ * always means "everything from here on is still in the outbox", and
+ * everything before it is in the archive. Unnumbered events never move.
  * Returns CCIP_OUTBOX_OK and sets *deleted (may be NULL) to the number of
- * events deleted, or CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE with err and
- * nothing deleted. retention_seconds must be > 0. */
+ * events archived, or CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE with err and
+ * nothing moved. retention_seconds must be > 0. */
 int ccip_outbox_prune(ccip_db *db, int64_t retention_seconds, uint64_t *deleted, char *err,
                       size_t errlen);
 

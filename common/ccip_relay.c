@@ -249,14 +249,14 @@ static void s_prune(ccip_relay *r)
     char err[ERR_MAX];
     uint64_t deleted = 0;
     if (ccip_outbox_prune(r->db, r->retention_s, &deleted, err, sizeof err) != CCIP_OUTBOX_OK) {
-        s_warn_limited(r, "relay could not prune the outbox", err);
+        s_warn_limited(r, "relay could not archive old events", err);
         return;
     }
     if (deleted == 0)
         return;
     char n[24];
     snprintf(n, sizeof n, "%" PRIu64, deleted);
-    ccip_log_info("relay pruned published events past retention", "schema", r->schema, "deleted",
+    ccip_log_info("relay archived published events past retention", "schema", r->schema, "archived",
                   n);
     pthread_mutex_lock(&r->mutex);
     r->stats.pruned += deleted;

@@ -22,7 +22,8 @@
  *    payload is a Ccip__StreamHeartbeat with the same head), so subscribers
  *    learn of events they missed (PUB drops silently) and fetch them by
  *    replay;
- *  - deletes events older than the retention once a minute.
+ *  - moves events older than the retention to the outbox's archive once a
+ *    minute (ccip_outbox_prune), from which replays still serve them.
  * A lost database connection is re-established; the leadership is then
  * contested again. The thread owns its connection and its socket.
  *
@@ -55,9 +56,10 @@ typedef struct {
     const char *publish_endpoint;    /* the bus XSUB, e.g. tcp://bus:5561 */
     const ccip_sock_opts *sock_opts; /* CURVE client options; copied, but the keys they point
                                         to must outlive the relay */
-    int64_t retention_seconds; /* published events are deleted after this; 0 = kept for ever */
-    int heartbeat_ms;          /* 0 = CCIP_RELAY_HEARTBEAT_MS_DEFAULT */
-    int batch_size;            /* events numbered per transaction; 0 = CCIP_RELAY_BATCH_DEFAULT */
+    int64_t retention_seconds;       /* published events move to the archive after this; 0 = they
+                                        stay in the outbox */
+    int heartbeat_ms;                /* 0 = CCIP_RELAY_HEARTBEAT_MS_DEFAULT */
+    int batch_size; /* events numbered per transaction; 0 = CCIP_RELAY_BATCH_DEFAULT */
 } ccip_relay_config;
 
 typedef struct ccip_relay ccip_relay;
@@ -81,7 +83,7 @@ typedef struct {
     uint64_t head;           /* head as last seen by the leader */
     uint64_t published;      /* events published */
     uint64_t heartbeats;     /* heartbeats published */
-    uint64_t pruned;         /* events deleted by retention */
+    uint64_t pruned;         /* events moved to the archive by retention */
     uint64_t leadership_won; /* times it became leader */
 } ccip_relay_stats;
 

@@ -81,6 +81,12 @@ static const ccip_config_field s_base_fields[] = {
      "the service's own role, e.g. ccip_intake"},
     {"db.password", CCIP_CFG_STRING, BASE(db_password), 0, 255, "", "CCIP_DB_PASSWORD",
      "the role's password; set CCIP_DB_PASSWORD rather than writing it here"},
+    {"db.owner_user", CCIP_CFG_STRING, BASE(db_owner_user), 0, 63, "", "CCIP_DB_OWNER_USER",
+     "the schema's owner role, e.g. ccip_intake_owner, used only for migrations; \"\" when "
+     "db.user owns the schema"},
+    {"db.owner_password", CCIP_CFG_STRING, BASE(db_owner_password), 0, 255, "",
+     "CCIP_DB_OWNER_PASSWORD",
+     "the owner role's password; set CCIP_DB_OWNER_PASSWORD rather than writing it here"},
     {"bus.command_endpoint", CCIP_CFG_STRING, BASE(bus_command_endpoint), 6, 255,
      "tcp://127.0.0.1:5555", "CCIP_BUS_COMMANDS", NULL},
     {"bus.publish_endpoint", CCIP_CFG_STRING, BASE(bus_publish_endpoint), 6, 255,
@@ -104,8 +110,10 @@ static const ccip_config_field s_base_fields[] = {
      "microseconds a batch waits for more commands before it starts (0: never waits)"},
     {"commands.retention_hours", CCIP_CFG_INT, BASE(command_retention_hours), 1, 24 * 365, "168",
      NULL, "hours a command's stored reply answers a retry with the same command id"},
-    {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720", NULL,
-     "hours an outbox keeps published events for catch-up"},
+    {"outbox.retention_hours", CCIP_CFG_INT, BASE(retention_hours), 1, 24 * 365 * 10, "720",
+     "CCIP_OUTBOX_RETENTION_HOURS",
+     "hours published events stay in the outbox before they move to its archive (replays "
+     "serve both)"},
     {"metrics.listen", CCIP_CFG_STRING, BASE(metrics_listen), 0, 255, "", "CCIP_METRICS_LISTEN",
      "host:port serving /metrics, /healthz and /readyz, e.g. 127.0.0.1:9101 (empty: none); "
      "for the operators' network only"},
@@ -131,6 +139,8 @@ static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, siz
     Ccip__Envelope reply;
     ccip_envelope_reply_init(&reply, cmd->req, cmd->status,
                              cmd->status == CCIP__STATUS__OK ? NULL : cmd->error);
+    if (cmd->case_id[0])
+        reply.correlation_id = cmd->case_id; /* the caller learns the case it acted on */
     reply.source_service = (char *)svc->def->name;
     reply.source_instance = svc->base->instance;
     reply.occurred_at_us = ccip_now_us();
@@ -849,11 +859,27 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         ccip_log_warn("waiting for the database", "reason", err);
         sleep(1);
     }
+    /* With an owner role the migrations run as the owner, on a connection
+     * of their own closed right after: the runtime role never holds the
+     * rights to alter a table (bootstrap.sql, ccip_history). */
+    ccip_db *mdb = svc->db;
+    if (b->db_owner_user[0]) {
+        char owner_info[sizeof svc->conninfo] = "";
+        vals[3] = b->db_owner_user;
+        vals[4] = b->db_owner_password;
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            s_conninfo_add(owner_info, sizeof owner_info, keys[i], vals[i]);
+        if (!(mdb = ccip_db_new(owner_info, err, errlen)))
+            return -1;
+    }
     ccip_migrate_result mr;
-    if (ccip_migrate_run(svc->db, def->name, "ccip", ccip_migrations, ccip_migrations_count, &mr,
-                         err, errlen) < 0 ||
-        ccip_migrate_run(svc->db, def->name, def->name, def->migrations,
-                         s_count_migrations(def->migrations), &mr, err, errlen) < 0)
+    int migrated = ccip_migrate_run(mdb, def->name, "ccip", ccip_migrations, ccip_migrations_count,
+                                    &mr, err, errlen) == 0 &&
+                   ccip_migrate_run(mdb, def->name, def->name, def->migrations,
+                                    s_count_migrations(def->migrations), &mr, err, errlen) == 0;
+    if (mdb != svc->db)
+        ccip_db_destroy(&mdb);
+    if (!migrated)
         return -1;
     if (s_metrics_new(svc) < 0) {
         snprintf(err, errlen, "out of memory");

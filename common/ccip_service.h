@@ -77,6 +77,9 @@ typedef struct {
     char *db_name;                   /* database */
     char *db_user;                   /* the service's own role, ccip_<service> */
     char *db_password;               /* secret: prefer CCIP_DB_PASSWORD */
+    char *db_owner_user;             /* the schema's owner role, used only to apply the
+                                        migrations at start-up ("" = db_user applies them) */
+    char *db_owner_password;         /* secret: prefer CCIP_DB_OWNER_PASSWORD */
     char *bus_command_endpoint;      /* broker ROUTER */
     char *bus_publish_endpoint;      /* event proxy XSUB */
     char *bus_subscribe_endpoint;    /* event proxy XPUB */

@@ -3,7 +3,7 @@
 -- Each ccip service owns one schema, named like the service, and connects as
 -- its own role ccip_<svc> that can reach only that schema. This file sets up
 -- one service; run it once per service (intake, evaluation, funding, ip,
--- stats, followup, notify; probea and probeb for the messaging tests). It is idempotent:
+-- stats, casefile, followup, notify, gateway; probea and probeb for the messaging tests). It is idempotent:
 -- running it again changes nothing except the password, which it resets.
 --
 -- Run it with psql as a superuser (or a role with CREATEDB and CREATEROLE
@@ -23,6 +23,18 @@
 --   can_create_schemas  on = also GRANT CREATE ON DATABASE: the test role
 --                       only, so that tests can make throwaway schemas
 --                       (default: off, which also revokes it)
+--   owner_pw            the password of a second role, ccip_<svc>_owner,
+--                       which then owns the schema and everything in it and
+--                       is used only to apply migrations (the service's
+--                       db.owner_user); when not given it is read from
+--                       CCIP_DB_OWNER_PASSWORD. The runtime role ccip_<svc>
+--                       then gets SELECT, INSERT, UPDATE and DELETE on the
+--                       tables the owner makes, and the migrations take
+--                       UPDATE, DELETE and TRUNCATE away on history and
+--                       ledger tables (ccip_history, common/sql): it can
+--                       neither rewrite the past nor switch off a trigger.
+--                       Without it, the one role owns everything (as
+--                       before: its triggers are all that guards history).
 --
 -- The test role is the variant:
 --   ... -v svc=test -v schema=ccip_test -v can_create_schemas=on
@@ -51,6 +63,15 @@ SET client_min_messages = warning;
 \else
     DO $$ BEGIN RAISE EXCEPTION 'bootstrap.sql: give the password with -v pw=... or CCIP_DB_PASSWORD'; END $$;
 \endif
+\if :{?owner_pw}
+\else
+    \getenv owner_pw CCIP_DB_OWNER_PASSWORD
+\endif
+\if :{?owner_pw}
+    SELECT :'owner_pw' <> '' AS two_roles \gset
+\else
+    \set two_roles off
+\endif
 \if :{?schema}
 \else
     \set schema :svc
@@ -65,11 +86,12 @@ SET client_min_messages = warning;
 \endif
 
 -- Names are checked here and quoted with format('%I') below.
-SELECT :'svc' ~ '^[a-z][a-z0-9_]{0,57}$'
+SELECT :'svc' ~ '^[a-z][a-z0-9_]{0,51}$'
        AND :'schema' ~ '^[a-z_][a-z0-9_]{0,62}$'
        AND :'db' ~ '^[a-z_][a-z0-9_]{0,62}$'
        AND :'pw' <> '' AS ccip_args_ok,
-       'ccip_' || :'svc' AS ccip_role \gset
+       'ccip_' || :'svc' AS ccip_role,
+       'ccip_' || :'svc' || '_owner' AS ccip_owner \gset
 \if :ccip_args_ok
 \else
     DO $$ BEGIN RAISE EXCEPTION 'bootstrap.sql: svc, schema or db is not a lower-case identifier, or the password is empty'; END $$;
@@ -94,13 +116,54 @@ SELECT format('GRANT CREATE ON DATABASE %I TO %I', :'db', :'ccip_role') \gexec
 SELECT format('REVOKE CREATE ON DATABASE %I FROM %I', :'db', :'ccip_role') \gexec
 \endif
 
--- The schema, inside the database: owned by the role, closed to everyone else.
+\if :two_roles
+-- The owner: logs in only to apply migrations.
+SELECT format('CREATE ROLE %I', :'ccip_owner')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'ccip_owner') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'
+              ' NOBYPASSRLS PASSWORD %L', :'ccip_owner', :'owner_pw') \gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'db', :'ccip_owner') \gexec
+SELECT format('REVOKE CREATE ON DATABASE %I FROM %I', :'db', :'ccip_owner') \gexec
+\set schema_owner :ccip_owner
+\else
+\set schema_owner :ccip_role
+\endif
+
+-- The schema, inside the database: owned by the role (or the owner role),
+-- closed to everyone else.
 \connect :db
 SET client_min_messages = warning;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
-SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', :'schema', :'ccip_role') \gexec
-SELECT format('ALTER SCHEMA %I OWNER TO %I', :'schema', :'ccip_role') \gexec
+SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', :'schema', :'schema_owner') \gexec
+SELECT format('ALTER SCHEMA %I OWNER TO %I', :'schema', :'schema_owner') \gexec
 SELECT format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', :'schema') \gexec
 SELECT format('ALTER ROLE %I SET search_path TO %I', :'ccip_role', :'schema') \gexec
+\if :two_roles
+-- The runtime role uses what the owner makes (TRUNCATE too: stats empties
+-- its event-derived tables to rebuild them); it creates nothing. History
+-- and ledger tables lose UPDATE, DELETE and TRUNCATE in their migrations
+-- (ccip_history), and only an owner may ALTER a table (its triggers).
+SELECT format('ALTER ROLE %I SET search_path TO %I', :'ccip_owner', :'schema') \gexec
+SELECT format('GRANT USAGE ON SCHEMA %I TO %I', :'schema', :'ccip_role') \gexec
+SELECT format('REVOKE CREATE ON SCHEMA %I FROM %I', :'schema', :'ccip_role') \gexec
+SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I'
+              ' GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO %I',
+              :'ccip_owner', :'schema', :'ccip_role') \gexec
+SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I'
+              ' GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %I',
+              :'ccip_owner', :'schema', :'ccip_role') \gexec
+\endif
 
+-- casefile's search finds Chinese text by any fragment with pg_trgm, an
+-- extension only a superuser may create: here, in casefile's schema (the
+-- postgresql-15 package ships it). The database's LC_CTYPE must classify
+-- Chinese characters as letters (C.UTF-8 does; plain C does not), which
+-- casefile's first migration checks.
+SELECT format('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA %I', :'schema')
+ WHERE :'svc' = 'casefile' \gexec
+
+\if :two_roles
+\echo bootstrap.sql: role :ccip_owner owns schema :schema in database :db, role :ccip_role uses it
+\else
 \echo bootstrap.sql: role :ccip_role owns schema :schema in database :db
+\endif

@@ -23,7 +23,7 @@ CCIP_PG_USER=postgres
 # Every role the tests need: the services, the two messaging test fixtures,
 # and the test role (schema ccip_test, may create throwaway schemas).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-CCIP_PG_ROLES=(intake evaluation funding ip stats followup notify gateway probea probeb test)
+CCIP_PG_ROLES=(intake evaluation funding ip stats casefile followup notify gateway probea probeb test)
 
 # Debian packages the build, the tests and the demo need.
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
@@ -42,13 +42,13 @@ ccip_as_root() {
 
 # Runs a command as the postgres OS user, from / so that the PostgreSQL
 # tools never trip over a working directory they cannot read. The
-# environment is kept (CCIP_DB_PASSWORD reaches psql that way, not through
-# the command line).
+# environment is kept (CCIP_DB_PASSWORD and CCIP_DB_OWNER_PASSWORD reach
+# psql that way, not through the command line).
 ccip_as_postgres() {
     if [ "$(id -u)" -eq 0 ]; then
         (cd / && runuser -u "$CCIP_PG_USER" -- "$@")
     else
-        (cd / && sudo --preserve-env=CCIP_DB_PASSWORD -u "$CCIP_PG_USER" -- "$@")
+        (cd / && sudo --preserve-env=CCIP_DB_PASSWORD,CCIP_DB_OWNER_PASSWORD -u "$CCIP_PG_USER" -- "$@")
     fi
 }
 
@@ -279,11 +279,18 @@ ccip_pg_bootstrap() {
     local dir="$1" secrets="$2" svc
     shift 2
     for svc in "$@"; do
-        local extra=()
+        local extra=() owner_pw=""
         if [ "$svc" = test ]; then extra=(-v schema=ccip_test -v can_create_schemas=on); fi
-        # the password reaches psql through the environment, never argv;
+        # The domain services get an owner role for their migrations
+        # (ccip_<svc>_owner): their runtime role cannot rewrite history.
+        # The test fixtures (probea, probeb, test) keep one role.
+        case "$svc" in
+        probea | probeb | test) ;;
+        *) owner_pw="$(ccip_pg_password "$secrets" "${svc}_owner")" ;;
+        esac
+        # the passwords reach psql through the environment, never argv;
         # the file goes in on stdin since postgres may not read the tree
-        CCIP_DB_PASSWORD="$(ccip_pg_password "$secrets" "$svc")" \
+        CCIP_DB_PASSWORD="$(ccip_pg_password "$secrets" "$svc")" CCIP_DB_OWNER_PASSWORD="$owner_pw" \
             ccip_pg_psql "$dir" -d postgres -v svc="$svc" -v db="$CCIP_DB_NAME" "${extra[@]}" \
             -f - <"$CCIP_ROOT/deploy/sql/bootstrap.sql" >/dev/null ||
             ccip_die "bootstrap.sql failed for $svc"

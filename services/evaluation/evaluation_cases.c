@@ -21,7 +21,7 @@
     "reviews_counted IS NOT NULL, coalesce(score_centi, 0), coalesce(spread_centi, 0), "           \
     "coalesce(dropped, 0), coalesce(reviews_counted, 0), call_title, summary, "                    \
     "(extract(epoch FROM opened_at) * 1000000)::bigint, "                                          \
-    "(extract(epoch FROM submitted_at) * 1000000)::bigint"
+    "(extract(epoch FROM submitted_at) * 1000000)::bigint, case_root"
 enum {
     C_ID,
     C_APPLICATION,
@@ -49,6 +49,7 @@ enum {
     C_SUMMARY,
     C_OPENED,
     C_SUBMITTED,
+    C_CASE_ROOT,
 };
 
 static const ccip_db_stmt S_GET = {"evaluation_case_get",
@@ -65,10 +66,10 @@ static const ccip_db_stmt S_OPEN = {
     "evaluation_case_open",
     "INSERT INTO case_file (id, application_id, event_id, call_id, kind, year, call_title, "
     "fund_programme_code, applicant_uscc, applicant_name, district_code, title, summary, "
-    "subject_name, requested_fen, accepted_payload, accepted_at) "
+    "subject_name, requested_fen, accepted_payload, accepted_at, case_root) "
     "VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::integer, $7, $8, $9, $10, $11, $12, $13, "
     "$14, $15::bigint, $16::bytea, " CCIP_SQL_TS(
-        "$17") ") "
+        "$17") ", $18::uuid) "
                "ON CONFLICT ON CONSTRAINT case_file_one_per_application DO NOTHING RETURNING id"};
 static const ccip_db_stmt S_CONTACT = {
     "evaluation_contact_add",
@@ -137,6 +138,8 @@ int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg)
         rc = s_skip(ev, org ? err : "the applicant organisation is missing");
     } else if (!d) {
         rc = s_skip(ev, "the district is missing or not one of Beijing's");
+    } else if (a->case_root[0] && !ccip_uuid_valid(a->case_root)) {
+        rc = s_skip(ev, "case_root is not a UUID");
     } else {
         char id[CCIP_UUID_STRLEN + 1], year[16], fen[24], accepted[24];
         ccip_uuid_v7(id);
@@ -144,29 +147,19 @@ int evaluation_case_open(ccip_db *db, const Ccip__Envelope *ev, void *arg)
         snprintf(fen, sizeof fen, "%lld", (long long)(a->requested_fen > 0 ? a->requested_fen : 0));
         snprintf(accepted, sizeof accepted, "%lld",
                  (long long)(a->accepted_at_us ? a->accepted_at_us : ev->occurred_at_us));
-        const char *v[] = {id,
-                           a->application_id,
-                           ev->id,
-                           a->call_id,
-                           kind,
-                           year,
-                           a->call_title,
-                           a->fund_programme_code,
-                           org->uscc,
-                           org->name && org->name[0] ? org->name : org->uscc,
-                           d->code,
-                           a->title && a->title[0] ? a->title : "(untitled)",
-                           a->summary,
-                           s_subject_name(a),
-                           fen,
-                           (const char *)ev->payload.data,
-                           accepted};
-        int lengths[17] = {0};
-        int formats[17] = {0};
+        const char *v[] = {id, a->application_id, ev->id, a->call_id, kind, year, a->call_title,
+                           a->fund_programme_code, org->uscc,
+                           org->name && org->name[0] ? org->name : org->uscc, d->code,
+                           a->title && a->title[0] ? a->title : "(untitled)", a->summary,
+                           s_subject_name(a), fen, (const char *)ev->payload.data, accepted,
+                           /* an event older than case roots: the application is the root */
+                           a->case_root[0] ? a->case_root : a->application_id};
+        int lengths[18] = {0};
+        int formats[18] = {0};
         lengths[15] = (int)ev->payload.len;
         formats[15] = 1;
         PGresult *res = NULL;
-        rc = ccip_db_exec(db, &S_OPEN, 17, v, lengths, formats, &res);
+        rc = ccip_db_exec(db, &S_OPEN, 18, v, lengths, formats, &res);
         int opened = rc == 0 && PQntuples(res) == 1;
         PQclear(res);
         if (rc == 0 && !opened) {
@@ -218,6 +211,7 @@ static void s_row_fill(evaluation_case_row *r, PGresult *res)
     r->spread_centi = (int)ccip_db_cell_i64(res, 0, C_SPREAD);
     r->dropped = (int)ccip_db_cell_i64(res, 0, C_DROPPED);
     r->reviews_counted = (int)ccip_db_cell_i64(res, 0, C_COUNTED);
+    r->case_root = PQgetvalue(res, 0, C_CASE_ROOT);
 }
 
 int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
@@ -233,7 +227,8 @@ int evaluation_case_fetch(ccip_command *cmd, const char *case_id, int lock,
     if (rc != 0)
         return rc;
     s_row_fill(out, res);
-    return 0;
+    /* Whatever the command then does is about this case. */
+    return ccip_command_case(cmd, out->case_root);
 }
 
 void evaluation_case_row_clear(evaluation_case_row *r)
@@ -360,7 +355,7 @@ static Ccip__Evaluation__Case *s_case_message(ccip_arena *a, const PGresult *res
         a, CCIP_MSG(evaluation, case), res, 0, C_ID,
         "id, application_id, call_id, kind, applicant_uscc, applicant_name, district_code, title, "
         ", fund_programme_code, status, , year, round, sheet_version, panel_size, requested_fen, , "
-        ", , , , call_title, summary, opened_at_us, submitted_to_office_at_us");
+        ", , , , call_title, summary, opened_at_us, submitted_to_office_at_us, case_root");
     if (!c)
         return NULL;
     c->fields = ccip_arena_split(a, PQgetvalue(res, 0, C_FIELDS), &c->n_fields);

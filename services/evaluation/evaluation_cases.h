@@ -47,10 +47,13 @@ typedef struct {
     int spread_centi;
     int dropped;
     int reviews_counted;
+    const char *case_root; /* the case's root id across services (ccip_command_case) */
 } evaluation_case_row;
 
 /* Reads case `case_id` (FOR UPDATE when lock is set: commands that change a
- * case take its row lock first, so they run one after the other per case).
+ * case take its row lock first, so they run one after the other per case)
+ * and makes its root the command's case (ccip_command_case): every event
+ * the command then emits carries it.
  * Returns 0 with *out filled; CCIP_REPLIED with INVALID_ARGUMENT (not
  * a UUID) or NOT_FOUND set on cmd; or a ccip_db_rc. Release with
  * evaluation_case_row_clear (also after a failure). */

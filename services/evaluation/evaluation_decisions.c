@@ -205,6 +205,7 @@ static int s_emit_decision(ccip_command *cmd, const char *case_id, const char *d
     ev.requested_fen = c->requested_fen;
     ev.aggregate = (Ccip__Evaluation__Aggregate *)aggregate;
     ev.designation_id = (char *)designation_id;
+    ev.case_root = c->case_root;
     for (size_t i = 0; i < c->n_decisions; i++)
         if (strcmp(c->decisions[i]->id, decision_id) == 0)
             ev.decision = c->decisions[i];
@@ -347,6 +348,8 @@ int evaluation_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
     }
     if (rc == 0)
         rc = s_emit_decision(cmd, case_id, id, designation, &agg);
+    if (rc == 0 && designation[0])
+        rc = evaluation_designation_publish_granted(cmd, designation);
     if (rc == 0)
         rc = s_reply_case(cmd, case_id);
 out:

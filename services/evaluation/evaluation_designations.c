@@ -20,7 +20,7 @@
     "(extract(epoch FROM granted_at) * 1000000)::bigint, granted_by, "                             \
     "(extract(epoch FROM revoked_at) * 1000000)::bigint, coalesce(revoked_by, ''), "               \
     "revoke_reason, (extract(epoch FROM last_reevaluated_at) * 1000000)::bigint, "                 \
-    "reevaluation_note"
+    "reevaluation_note, (SELECT case_root FROM case_file WHERE id = designation.case_id)"
 
 static const ccip_db_stmt S_COUNTER = {
     "evaluation_designation_counter",
@@ -76,7 +76,7 @@ static Ccip__Evaluation__Designation *s_designation(ccip_arena *a, const PGresul
         "id, case_id, application_id, kind, certificate_no, holder_uscc, holder_name, "
         "name, district_code, valid_from_us, valid_until_us, next_reevaluation_us, "
         "status, granted_at_us, granted_by, revoked_at_us, revoked_by, revoke_reason, "
-        "last_reevaluated_at_us, reevaluation_note");
+        "last_reevaluated_at_us, reevaluation_note, case_root");
 }
 
 /* Loads designation `id` and, when emit_type is set, publishes it as that
@@ -90,6 +90,8 @@ static int s_publish(ccip_command *cmd, const char *id, const char *emit_type, i
         Ccip__Evaluation__Designation *d = s_designation(a, res, 0);
         if (ccip_arena_failed(a))
             rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+        if (rc == 0 && emit_type && d)
+            rc = ccip_command_case(cmd, d->case_root);
         if (rc == 0 && emit_type) {
             Ccip__Evaluation__DesignationChanged ev = CCIP__EVALUATION__DESIGNATION_CHANGED__INIT;
             ev.designation = d;
@@ -140,9 +142,12 @@ int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, c->id, cmd->actor.id, cmd->actor.role, "designated",
                                  detail);
-    if (rc == 0)
-        rc = s_publish(cmd, id, "evaluation.designation.granted.v1", 0);
     return rc;
+}
+
+int evaluation_designation_publish_granted(ccip_command *cmd, const char *id)
+{
+    return s_publish(cmd, id, "evaluation.designation.granted.v1", 0);
 }
 
 int evaluation_designation_get(ccip_command *cmd, ccip_arena *a, void *request)

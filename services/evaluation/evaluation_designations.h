@@ -16,10 +16,16 @@
 #include "evaluation_cases.h"
 
 /* Grants the designation of approved case c inside the command's
- * transaction and publishes evaluation.designation.granted.v1; writes its id
- * into id. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
+ * transaction; writes its id into id. Returns 0, CCIP_REPLIED or a
+ * ccip_db_rc. */
 int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c,
                                  char id[CCIP_UUID_STRLEN + 1]);
+
+/* Publishes evaluation.designation.granted.v1 for designation id, granted
+ * in this command: after the decision that granted it, so that every
+ * consumer sees the decision first. Returns 0, CCIP_REPLIED or a
+ * ccip_db_rc. */
+int evaluation_designation_publish_granted(ccip_command *cmd, const char *id);
 
 /* 1 when cases of this kind ("CLUSTER_IDENTIFICATION") end in a
  * designation. */

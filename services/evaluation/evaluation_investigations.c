@@ -144,9 +144,20 @@ int evaluation_investigation_report(ccip_command *cmd, ccip_arena *a, void *requ
     for (size_t i = 0; cm && i < cm->n_investigations; i++)
         if (strcmp(cm->investigations[i]->id, task) == 0)
             reply.investigation = cm->investigations[i];
+    if (rc == 0 && !reply.investigation)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    if (rc == 0) {
+        /* The report as filed, for whoever follows the case (casefile's
+         * dossier shows it). */
+        Ccip__Evaluation__InvestigationReported ev = CCIP__EVALUATION__INVESTIGATION_REPORTED__INIT;
+        ev.case_id = (char *)c.id;
+        ev.application_id = (char *)c.application_id;
+        ev.investigation = reply.investigation;
+        rc = ccip_command_emit(cmd, "evaluation.investigation.reported.v1", "application",
+                               c.application_id, &ev.base);
+    }
     if (rc == 0)
-        rc = !reply.investigation ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory")
-                                  : ccip_command_reply(cmd, &reply.base);
+        rc = ccip_command_reply(cmd, &reply.base);
 out:
     PQclear(res);
     evaluation_case_row_clear(&c);

@@ -163,6 +163,29 @@ out:
     return rc;
 }
 
+/* Publishes evaluation.review.submitted.v1: review `review_id` of case c
+ * as submitted, scores and comments included. */
+static int s_emit_submitted(ccip_command *cmd, const evaluation_case_row *c, const char *review_id)
+{
+    ccip_arena *a = ccip_arena_new();
+    Ccip__Evaluation__Case *cm = NULL;
+    int rc = a ? evaluation_case_load(cmd->db, c->id, 1, a, &cm) : 0;
+    Ccip__Evaluation__ReviewSubmitted ev = CCIP__EVALUATION__REVIEW_SUBMITTED__INIT;
+    for (size_t i = 0; cm && i < cm->n_reviews; i++)
+        if (strcmp(cm->reviews[i]->id, review_id) == 0)
+            ev.review = cm->reviews[i];
+    if (rc == 0 && !ev.review)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    if (rc == 0) {
+        ev.case_id = (char *)c->id;
+        ev.application_id = (char *)c->application_id;
+        rc = ccip_command_emit(cmd, "evaluation.review.submitted.v1", "application",
+                               c->application_id, &ev.base);
+    }
+    ccip_arena_destroy(&a);
+    return rc;
+}
+
 /* When every seat of the panel has a submitted review: computes the
  * aggregate from the stored scores, keeps it on the case and publishes
  * evaluation.review.completed.v1. Sets *complete. */
@@ -298,6 +321,8 @@ int evaluation_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, c.id, cmd->actor.id, cmd->actor.role, "review submitted",
                                  detail);
+    if (rc == 0)
+        rc = s_emit_submitted(cmd, &c, review);
     if (rc == 0)
         rc = s_maybe_complete(cmd, &c, &complete);
     if (rc == 0)

@@ -12,12 +12,12 @@
     "'EXPERT', r.id, r.case_id, c.application_id, r.expert_id, r.status, "                         \
     "(extract(epoch FROM r.assigned_at) * 1000000)::bigint, "                                      \
     "(extract(epoch FROM r.due_at) * 1000000)::bigint, r.due_at < now(), c.title, "                \
-    "c.applicant_name, c.kind, c.district_code, c.summary"
+    "c.applicant_name, c.kind, c.district_code, c.summary, c.case_root"
 #define INVESTIGATION_TASK                                                                         \
     "'AGENCY', i.id, i.case_id, c.application_id, i.agency_id, i.status, "                         \
     "(extract(epoch FROM i.assigned_at) * 1000000)::bigint, "                                      \
     "(extract(epoch FROM i.due_at) * 1000000)::bigint, i.due_at < now(), c.title, "                \
-    "c.applicant_name, c.kind, c.district_code, c.summary"
+    "c.applicant_name, c.kind, c.district_code, c.summary, c.case_root"
 
 static const ccip_db_stmt S_LIST = {
     "evaluation_task_list",
@@ -77,7 +77,7 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
     return ccip_row_new(
         a, CCIP_MSG(evaluation, task), res, i, 0,
         "kind, task_id, case_id, application_id, subject_id, status, assigned_at_us, due_at_us, "
-        "overdue, case_title, applicant_name, call_kind, district_code, summary");
+        "overdue, case_title, applicant_name, call_kind, district_code, summary, case_root");
 }
 
 int evaluation_task_list(ccip_command *cmd, ccip_arena *a, void *request)
@@ -135,7 +135,7 @@ static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, 
         ev.task = s_task(a, res, i);
         if (!ev.task)
             rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-        else
+        else if ((rc = ccip_command_case(cmd, ev.task->case_root)) == 0)
             rc = ccip_command_emit(cmd, type, "task", ev.task->task_id, &ev.base);
         if (rc == 0)
             (*count)++;

@@ -47,8 +47,9 @@ enum {
     W_STATUS_AT,
     W_WORKS,
     W_HOLD,
+    W_CASE_ROOT,
 };
-_Static_assert(W_HOLD + 1 == FUNDING_AWARD_NCOLUMNS, "FUNDING_AWARD_NCOLUMNS is out of date");
+_Static_assert(W_CASE_ROOT + 1 == FUNDING_AWARD_NCOLUMNS, "FUNDING_AWARD_NCOLUMNS is out of date");
 
 static const ccip_db_stmt S_AWARD_GET = {
     "funding_award_get", "SELECT " FUNDING_AWARD_COLUMNS " FROM award w WHERE w.id = $1::uuid"};
@@ -61,7 +62,7 @@ static const ccip_db_stmt S_AWARD_LOCK = {
     "funding_award_lock",
     "SELECT id, application_id, programme_code, year, category, grantee_uscc, "
     "requested_fen, amount_fen, status, status_reason, (extract(epoch FROM "
-    "status_changed_at) * 1000000)::bigint, signed_at IS NOT NULL FROM award "
+    "status_changed_at) * 1000000)::bigint, signed_at IS NOT NULL, case_root FROM award "
     "WHERE id = $1::uuid FOR UPDATE"};
 
 static const ccip_db_stmt S_AWARD_BALANCES = {
@@ -100,15 +101,15 @@ static const ccip_db_stmt S_COMMITTED_BALANCE = {
 static const ccip_db_stmt S_WORK_LINK = {
     "funding_award_link_work",
     "INSERT INTO award_work (award_id, work_id, linked_by) VALUES ($1::uuid, $2, "
-    "$3) ON CONFLICT DO NOTHING"};
+    "$3) ON CONFLICT DO NOTHING RETURNING (extract(epoch FROM linked_at) * 1000000)::bigint"};
 
 static const ccip_db_stmt S_PROPOSE = {
     "funding_award_propose",
     "INSERT INTO award (id, application_id, case_id, decision_event_id, "
     "programme_code, year, grantee_uscc, grantee_name, title, requested_fen, "
-    "recommended_fen, amount_fen, status, note) VALUES ($1::uuid, $2::uuid, $3, "
+    "recommended_fen, amount_fen, status, note, case_root) VALUES ($1::uuid, $2::uuid, $3, "
     "$4, $5, $6::integer, $7, $8, $9, $10::bigint, $11::bigint, $12::bigint, "
-    "'AWARD_PROPOSED', $13) ON CONFLICT DO NOTHING RETURNING id"};
+    "'AWARD_PROPOSED', $13, $14::uuid) ON CONFLICT DO NOTHING RETURNING id"};
 
 static const ccip_db_stmt S_HOLD_INSERT = {
     "funding_work_hold",
@@ -147,8 +148,10 @@ int funding_award_lock(ccip_command *cmd, const char *id, funding_award_row *out
     snprintf(out->status_reason, sizeof out->status_reason, "%s", PQgetvalue(res, 0, 9));
     out->status_changed_at_us = ccip_db_cell_i64(res, 0, 10);
     out->is_signed = ccip_db_cell_bool(res, 0, 11);
+    snprintf(out->case_root, sizeof out->case_root, "%s", PQgetvalue(res, 0, 12));
     PQclear(res);
-    return 0;
+    /* Whatever the command then does is about the award's case. */
+    return ccip_command_case(cmd, out->case_root);
 }
 
 int funding_award_wrong_status(ccip_command *cmd, const funding_award_row *w, const char *action,
@@ -235,7 +238,7 @@ Ccip__Funding__Award *funding_award_from_result(const PGresult *res, int r, ccip
         "id, application_id, case_id, programme_code, year, category, grantee_uscc, "
         "grantee_name, title, requested_fen, recommended_fen, amount_fen, status, note, "
         "proposed_at_us, confirmed_at_us, confirmed_by, signed_at_us, signed_by, "
-        "status_reason, status_changed_at_us, , ip_hold");
+        "status_reason, status_changed_at_us, , ip_hold, case_root");
     if (!w)
         return NULL;
     w->work_ids = s_split(a, PQgetvalue(res, r, W_WORKS), &w->n_work_ids);
@@ -298,6 +301,8 @@ int funding_award_emit(ccip_command *cmd, const char *type, const char *id, cons
     int rc = funding_award_load(cmd->db, id, NULL, 0, a, &w);
     if (rc == 0 && !w)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read award %s back", id);
+    if (rc == 0)
+        rc = ccip_command_case(cmd, w->case_root);
     if (rc == 0) {
         Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ev.award = w;
@@ -390,6 +395,8 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
         bad = "requested_fen is not a positive amount";
     else if (ccip_uscc_check(d->applicant_uscc, err, sizeof err) < 0)
         bad = err;
+    else if (d->case_root[0] && !ccip_uuid_valid(d->case_root))
+        bad = "case_root is not a UUID";
     if (bad) {
         ccip_log_warn("skipped an approval funding cannot propose an award for", "event", ev->id,
                       "application", d->application_id, "reason", bad);
@@ -426,21 +433,14 @@ int funding_on_decision(ccip_db *db, const Ccip__Envelope *ev, void *arg)
                                                                            : "");
     snprintf(title, sizeof title, "%s",
              ccip_utf8_valid(d->title, strlen(d->title)) ? d->title : "");
-    const char *v[] = {id,
-                       d->application_id,
-                       d->case_id,
-                       ev->id,
-                       d->fund_programme_code,
-                       year,
-                       d->applicant_uscc,
-                       ccip_utf8_valid(name, strlen(name)) ? name : "",
-                       ccip_utf8_valid(title, strlen(title)) ? title : "",
-                       requested,
-                       recd,
-                       amt,
-                       note};
+    const char *v[] = {id, d->application_id, d->case_id, ev->id, d->fund_programme_code, year,
+                       d->applicant_uscc, ccip_utf8_valid(name, strlen(name)) ? name : "",
+                       ccip_utf8_valid(title, strlen(title)) ? title : "", requested, recd, amt,
+                       note,
+                       /* a decision older than case roots: the application is the root */
+                       d->case_root[0] ? d->case_root : d->application_id};
     PGresult *res = NULL;
-    if ((rc = ccip_db_exec(db, &S_PROPOSE, 13, v, NULL, NULL, &res)) != CCIP_DB_OK)
+    if ((rc = ccip_db_exec(db, &S_PROPOSE, 14, v, NULL, NULL, &res)) != CCIP_DB_OK)
         goto out;
     int inserted = PQntuples(res) == 1;
     PQclear(res);
@@ -673,9 +673,25 @@ int funding_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = funding_award_lock(cmd, rq->award_id, &w)) != 0)
         return rc;
     const char *v[] = {w.id, rq->work_id, cmd->actor.id};
-    if ((rc = ccip_db_exec(cmd->db, &S_WORK_LINK, 3, v, NULL, NULL, NULL)) != CCIP_DB_OK)
+    PGresult *res = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_WORK_LINK, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
         return rc;
-    rc = s_reply_award(cmd, w.id);
+    int linked = PQntuples(res) == 1; /* not linked before */
+    if (linked) {
+        /* ip hears of it and files the work under the award's case. */
+        Ccip__Funding__WorkLinked ev = CCIP__FUNDING__WORK_LINKED__INIT;
+        ev.award_id = w.id;
+        ev.application_id = w.application_id;
+        ev.case_root = w.case_root;
+        ev.work_id = rq->work_id;
+        ev.linked_by = (char *)cmd->actor.id;
+        ev.linked_at_us = ccip_db_cell_i64(res, 0, 0);
+        rc = ccip_command_emit(cmd, "funding.award.work_linked.v1", "application", w.application_id,
+                               &ev.base);
+    }
+    PQclear(res);
+    if (rc == 0)
+        rc = s_reply_award(cmd, w.id);
     return rc;
 }
 

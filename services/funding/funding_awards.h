@@ -35,6 +35,7 @@ typedef struct {
     char status_reason[FUNDING_REASON_MAX * 4 + 1];
     int64_t status_changed_at_us;
     int is_signed;
+    char case_root[CCIP_UUID_STRLEN + 1]; /* the case's root id (ccip_command_case) */
 } funding_award_row;
 
 /* The columns of an award as funding_award_from_result reads them, from
@@ -51,10 +52,12 @@ typedef struct {
     "k.work_id) FROM award_work k WHERE k.award_id = w.id), ''), "                                 \
     "coalesce((SELECT string_agg('ip dispute ' || h.dispute_id || ' upheld on "                    \
     "work ' || h.work_id, '; ' ORDER BY h.dispute_id) FROM award_work k JOIN "                     \
-    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id AND h.released_at IS NULL), '')"
+    "work_hold h ON h.work_id = k.work_id WHERE k.award_id = w.id AND h.released_at IS NULL), "    \
+    "''), "                                                                                        \
+    "w.case_root"
 
 /* How many columns FUNDING_AWARD_COLUMNS has. */
-#define FUNDING_AWARD_NCOLUMNS 23
+#define FUNDING_AWARD_NCOLUMNS 24
 
 /* Reads row r of a result that starts with FUNDING_AWARD_COLUMNS into an
  * award from the arena, without its figures and lists (tranches, ...).

@@ -549,7 +549,7 @@ static int s_answer(s_batch *b, s_item *it)
 {
     ccip_command *cmd = it->cmd;
     Ccip__Funding__Award *done = s_confirmed(b, it);
-    int rc = done ? 0 : CCIP_REPLIED;
+    int rc = done ? ccip_command_case(cmd, done->case_root) : CCIP_REPLIED;
     if (rc == 0) {
         Ccip__Funding__AwardChanged ev = CCIP__FUNDING__AWARD_CHANGED__INIT;
         ev.award = done;

@@ -26,7 +26,7 @@ static const ccip_db_stmt S_REPORT_GET = {
 
 static const ccip_db_stmt S_REPORT_LOCK = {
     "funding_report_lock",
-    "SELECT r.award_id, r.status, w.grantee_uscc, w.application_id FROM "
+    "SELECT r.award_id, r.status, w.grantee_uscc, w.application_id, w.case_root FROM "
     "use_report r JOIN award w ON w.id = r.award_id WHERE r.id = $1::uuid FOR "
     "UPDATE OF r"};
 
@@ -41,7 +41,8 @@ static const ccip_db_stmt S_DOCUMENTS = {
     "ORDER BY n"};
 
 static const ccip_db_stmt S_AWARD = {
-    "funding_report_award", "SELECT grantee_uscc, status FROM award WHERE id = $1::uuid FOR SHARE"};
+    "funding_report_award",
+    "SELECT grantee_uscc, status, case_root FROM award WHERE id = $1::uuid FOR SHARE"};
 
 static const ccip_db_stmt S_INSERT = {
     "funding_report_insert",
@@ -230,6 +231,8 @@ static int s_check_award(ccip_command *cmd, const char *award_id)
     snprintf(what, sizeof what, "award %s", award_id);
     snprintf(status, sizeof status, "%s", PQgetvalue(res, 0, 1));
     rc = funding_check_grantee(cmd, PQgetvalue(res, 0, 0), what);
+    if (rc == 0)
+        rc = ccip_command_case(cmd, PQgetvalue(res, 0, 2));
     PQclear(res);
     if (rc == 0 && strcmp(status, "AWARD_COMMITTED") != 0 &&
         strcmp(status, "AWARD_SUSPENDED") != 0 && strcmp(status, "AWARD_COMPLETED") != 0)
@@ -343,7 +346,8 @@ int funding_report_act(ccip_command *cmd, ccip_arena *a, void *request)
     snprintf(what, sizeof what, "report %s", rq->report_id);
     snprintf(status, sizeof status, "%s", PQgetvalue(res, 0, 1));
     snprintf(app, sizeof app, "%s", PQgetvalue(res, 0, 3));
-    if ((rc = funding_check_grantee(cmd, PQgetvalue(res, 0, 2), what)) != 0)
+    if ((rc = funding_check_grantee(cmd, PQgetvalue(res, 0, 2), what)) != 0 ||
+        (rc = ccip_command_case(cmd, PQgetvalue(res, 0, 4))) != 0)
         goto out;
     const char *type;
     if (verb == R_SUBMIT) {

@@ -33,8 +33,19 @@ static const ccip_db_stmt S_LIVE = {
 static const ccip_db_stmt S_INSERT = {
     "intake_application_insert",
     "INSERT INTO application (id, call_id, applicant_uscc, status, title, summary, district_code, "
-    "requested_fen, created_by) VALUES ($1::uuid, $2::uuid, $3, 'DRAFT', $4, $5, $6, $7::bigint, "
-    "$8)"};
+    "requested_fen, created_by, case_root) VALUES ($1::uuid, $2::uuid, $3, 'DRAFT', $4, $5, $6, "
+    "$7::bigint, $8, $9::uuid)"};
+
+/* The root application of a case another application would continue, with
+ * what decides whether it may: its organisation and whether evaluation
+ * approved it (the applicant view's status, kept from evaluation's
+ * events). */
+static const ccip_db_stmt S_CONTINUES = {
+    "intake_application_continues",
+    "SELECT a.case_root = a.id, a.applicant_uscc, coalesce(v.status, '') IN ('APPLICANT_APPROVED', "
+    "'APPLICANT_FUNDED', 'APPLICANT_NOT_FUNDED', 'APPLICANT_FUNDING_ENDED') "
+    "FROM application a LEFT JOIN applicant_view v ON v.application_id = a.id "
+    "WHERE a.id = $1::uuid"};
 
 static const ccip_db_stmt S_UPDATE = {
     "intake_application_update",
@@ -54,7 +65,7 @@ static const ccip_db_stmt S_LOAD = {
     "SELECT a.id, a.call_id, c.kind, c.year, a.applicant_uscc, o.name, a.district_code, a.title, "
     "a.summary, a.requested_fen, a.status, (extract(epoch FROM a.created_at) * 1000000)::bigint, "
     "(extract(epoch FROM a.updated_at) * 1000000)::bigint, "
-    "(extract(epoch FROM a.submitted_at) * 1000000)::bigint, a.submissions, c.title "
+    "(extract(epoch FROM a.submitted_at) * 1000000)::bigint, a.submissions, c.title, a.case_root "
     "FROM application a JOIN call c ON c.id = a.call_id "
     "JOIN organisation o ON o.uscc = a.applicant_uscc WHERE a.id = $1::uuid"};
 enum {
@@ -74,6 +85,7 @@ enum {
     A_SUBMITTED,
     A_SUBMISSIONS,
     A_CALL_TITLE,
+    A_CASE_ROOT,
 };
 
 static const ccip_db_stmt S_LIST = {
@@ -270,10 +282,11 @@ int intake_application_load(ccip_command *cmd, const char *id, ccip_arena *a,
     }
     *app = (Ccip__Intake__Application)CCIP__INTAKE__APPLICATION__INIT;
     *c = (Ccip__Intake__ApplicationContent)CCIP__INTAKE__APPLICATION_CONTENT__INIT;
-    ccip_row_fill(&app->base, res, 0, A_ID,
-                  "id, call_id, kind, year, applicant_uscc, applicant_name, , , , , status, "
-                  "created_at_us, updated_at_us, submitted_at_us, submissions, call_title",
-                  a);
+    ccip_row_fill(
+        &app->base, res, 0, A_ID,
+        "id, call_id, kind, year, applicant_uscc, applicant_name, , , , , status, "
+        "created_at_us, updated_at_us, submitted_at_us, submissions, call_title, case_root",
+        a);
     c->district = ccip_arena_strdup(a, PQgetvalue(res, 0, A_DISTRICT));
     c->title = ccip_arena_strdup(a, PQgetvalue(res, 0, A_TITLE));
     c->summary = ccip_arena_strdup(a, PQgetvalue(res, 0, A_SUMMARY));
@@ -432,6 +445,45 @@ int intake_application_applicant(ccip_command *cmd, const char *applicant_uscc, 
     return 0;
 }
 
+int intake_application_continues(ccip_command *cmd, const char *uscc, const char *continues,
+                                 const char *id, char root[CCIP_UUID_STRLEN + 1])
+{
+    if (!continues[0]) {
+        memcpy(root, id, CCIP_UUID_STRLEN + 1);
+        return 0;
+    }
+    int rc = ccip_command_check_uuid(cmd, "continues_case", continues);
+    PGresult *res = NULL;
+    if (rc != 0 || (rc = ccip_command_row(cmd, &S_CONTINUES, 1, &continues, &res,
+                                          "field `continues_case`: there is no application %s "
+                                          "whose case this one could continue",
+                                          continues)) != 0)
+        return rc;
+    int is_root = PQgetvalue(res, 0, 0)[0] == 't', approved = PQgetvalue(res, 0, 2)[0] == 't';
+    int own = strcmp(PQgetvalue(res, 0, 1), uscc) == 0;
+    PQclear(res);
+    /* Another organisation's case is refused as if it did not exist: an
+     * applicant learns nothing of other organisations' applications. */
+    if (!own)
+        return ccip_command_fail(cmd, CCIP__STATUS__NOT_FOUND,
+                                 "field `continues_case`: there is no application %s of "
+                                 "organisation %s whose case this one could continue",
+                                 continues, uscc);
+    if (!is_root)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `continues_case`: application %s continues an earlier "
+                                 "case itself; name that case's root (its case_root)",
+                                 continues);
+    if (!approved)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "field `continues_case`: application %s has not been approved; "
+                                 "only an approved case (a designated cluster or base, a funded "
+                                 "project) can be continued",
+                                 continues);
+    memcpy(root, continues, CCIP_UUID_STRLEN + 1);
+    return 0;
+}
+
 int intake_application_draft(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__DraftApplicationRequest *rq = request;
@@ -463,14 +515,16 @@ int intake_application_draft(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
 
-    char id[CCIP_UUID_STRLEN + 1], requested[24];
+    char id[CCIP_UUID_STRLEN + 1], root[CCIP_UUID_STRLEN + 1], requested[24];
     if (ccip_uuid_v7(id) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not make an id");
+    if ((rc = intake_application_continues(cmd, uscc, rq->continues_case, id, root)) != 0)
+        return rc;
     snprintf(requested, sizeof requested, "%" PRId64, rq->content->requested_fen);
     const char *values[] = {
-        id,       call->id,  uscc,         rq->content->title, rq->content->summary,
-        district, requested, cmd->actor.id};
-    rc = ccip_db_exec(cmd->db, &S_INSERT, 8, values, NULL, NULL, NULL);
+        id,        call->id,      uscc, rq->content->title, rq->content->summary, district,
+        requested, cmd->actor.id, root};
+    rc = ccip_db_exec(cmd->db, &S_INSERT, 9, values, NULL, NULL, NULL);
     if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(cmd->db), "23505") == 0)
         /* Another command drafted one between our look and our insert:
          * run again, and the look above names it. */
@@ -617,6 +671,9 @@ static void s_accepted_facts(Ccip__Intake__ApplicationAccepted *ev,
 
 int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app)
 {
+    int rc = ccip_command_case(cmd, app->case_root);
+    if (rc != 0)
+        return rc;
     Ccip__Intake__ApplicationSubmitted ev = CCIP__INTAKE__APPLICATION_SUBMITTED__INIT;
     ev.application_id = app->id;
     ev.call_id = app->call_id;
@@ -637,11 +694,14 @@ static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake
 {
     if (act->kind == ACT_SUBMIT)
         return intake_application_emit_submitted(cmd, app);
+    int rc = ccip_command_case(cmd, app->case_root);
+    if (rc != 0)
+        return rc;
     if (act->kind == ACT_ACCEPT) {
         Ccip__Intake__Call *call = NULL;
         Ccip__Intake__Organisation *org = NULL;
-        int rc = intake_call_load(cmd, app->call_id, 0, a, &call);
-        if (rc != 0 || (rc = intake_org_load(cmd, app->applicant_uscc, a, &org)) != 0)
+        if ((rc = intake_call_load(cmd, app->call_id, 0, a, &call)) != 0 ||
+            (rc = intake_org_load(cmd, app->applicant_uscc, a, &org)) != 0)
             return rc;
         Ccip__Intake__ApplicationAccepted ev = CCIP__INTAKE__APPLICATION_ACCEPTED__INIT;
         ev.application_id = app->id;
@@ -662,6 +722,7 @@ static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake
         ev.accepted_at_us = app->updated_at_us;
         ev.accepted_by = (char *)cmd->actor.id;
         ev.note = (char *)reason;
+        ev.case_root = app->case_root;
         return ccip_command_emit(cmd, act->event, "application", app->id, &ev.base);
     }
     Ccip__Intake__ApplicationTransitioned ev = CCIP__INTAKE__APPLICATION_TRANSITIONED__INIT;

@@ -53,6 +53,15 @@ int intake_application_get(ccip_command *cmd, ccip_arena *a, void *request);
 int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app);
 int intake_application_list(ccip_command *cmd, ccip_arena *a, void *request);
 
+/* The case a new application `id` of organisation `uscc` belongs to, into
+ * root: id itself when `continues` is "", else `continues`, after checking
+ * that it is the root application of a case of the same organisation that
+ * evaluation approved. Returns 0; CCIP_REPLIED (INVALID_ARGUMENT: not a
+ * UUID, or not a root; NOT_FOUND: no such application of this organisation;
+ * FAILED_PRECONDITION: not approved); or a ccip_db_rc. */
+int intake_application_continues(ccip_command *cmd, const char *uscc, const char *continues,
+                                 const char *id, char root[CCIP_UUID_STRLEN + 1]);
+
 /* For a draft or a filing: the caller's organisation into uscc, after
  * checking that applicant_uscc (when given) is that organisation and that
  * call_id is an id. `doing` names the command in the refusal ("draft",

@@ -58,11 +58,11 @@ enum {
 static const ccip_db_stmt S_WRITE = {
     "intake_filing_write",
     "WITH app AS (INSERT INTO application (id, call_id, applicant_uscc, status, title, summary, "
-    "district_code, requested_fen, submissions, created_by, submitted_at) "
-    "SELECT id, call_id, uscc, 'SUBMITTED', title, summary, district, requested, 1, actor, now() "
-    "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], "
-    "$7::bigint[], $8::text[]) AS r(id, call_id, uscc, title, summary, district, requested, "
-    "actor)), "
+    "district_code, requested_fen, submissions, created_by, submitted_at, case_root) "
+    "SELECT id, call_id, uscc, 'SUBMITTED', title, summary, district, requested, 1, actor, now(), "
+    "case_root FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], "
+    "$6::text[], $7::bigint[], $8::text[], $39::uuid[]) AS r(id, call_id, uscc, title, summary, "
+    "district, requested, actor, case_root)), "
     "cl AS (INSERT INTO cluster_facts (application_id, cluster_name, location, area_m2, "
     "enterprise_count, employee_count, lead_operator) SELECT * FROM unnest($15::uuid[], "
     "$16::text[], $17::text[], $18::bigint[], $19::integer[], $20::integer[], $21::text[])), "
@@ -92,7 +92,7 @@ static const ccip_db_stmt S_WRITE = {
     "added_by) SELECT id, application_id, doc_type, name, media_type, length(content), sha, "
     "added_by FROM d ORDER BY i RETURNING id, sha256) "
     "SELECT id, encode(sha256, 'hex') FROM doc"};
-#define WRITE_NPARAMS 38
+#define WRITE_NPARAMS 39
 
 /* ---- one command's state ---------------------------------------------------- */
 
@@ -105,6 +105,7 @@ typedef struct {
     Ccip__Intake__Organisation *org;          /* read for the checks */
     char district[8];                         /* resolved district code */
     char id[CCIP_UUID_STRLEN + 1];            /* the new application's id */
+    char case_root[CCIP_UUID_STRLEN + 1];     /* its case: id, or the case it continues */
     char (*doc_ids)[CCIP_UUID_STRLEN + 1];    /* its documents' ids, request order */
     const char **doc_sha;                     /* their SHA-256 (hex), from the write */
 } s_filing;
@@ -304,6 +305,7 @@ static void s_columns_add(s_columns *c, const s_filing *f)
         ccip_pgarray_bytea(&p[37], u->content.data, u->content.len);
         ccip_pgarray_text(&p[38], f->cmd->actor.id);
     }
+    ccip_pgarray_text(&p[39], f->case_root);
 }
 
 /* Writes the accepted filings (n_ok of them) in one statement and notes
@@ -381,6 +383,7 @@ static Ccip__Intake__Application *s_application(const s_filing *f, int64_t now_u
     app->created_at_us = app->updated_at_us = app->submitted_at_us = now_us;
     app->submissions = 1;
     app->call_title = f->call->title;
+    app->case_root = (char *)f->case_root;
     for (size_t i = 0; i < ndocs; i++) {
         const Ccip__Intake__DocumentUpload *u = f->rq->documents[i];
         Ccip__Intake__Document *d = ccip_arena_alloc(a, sizeof *d);
@@ -514,6 +517,17 @@ static int s_check_all(s_filing *all, size_t n, ccip_db *db, ccip_arena *a, int6
         f->ok = 1;
     }
     PQclear(res);
+    /* The case each one belongs to; continuing an earlier case is rare,
+     * and read one by one. */
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i].ok)
+            continue;
+        rc = intake_application_continues(all[i].cmd, all[i].uscc, all[i].rq->continues_case,
+                                          all[i].id, all[i].case_root);
+        if (rc < 0)
+            return rc;
+        all[i].ok = rc == 0;
+    }
     for (size_t i = 0; i < n; i++)
         if (all[i].ok && !all[i].call) { /* no row came back for it: be loud, not wrong */
             all[i].ok = 0;

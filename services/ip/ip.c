@@ -113,15 +113,25 @@ static int s_start(const ccip_service *svc, char *err, size_t errlen)
     return 0;
 }
 
+/* A funded project's works join its case (ip_works.h). */
+static const ccip_consumer_handler s_funding[] = {
+    {"funding.award.work_linked.v1", ip_on_work_linked},
+};
+static const ccip_subscription s_subscriptions[] = {
+    {"funding", s_funding, sizeof s_funding / sizeof s_funding[0]},
+};
+
 const ccip_service_def ip_def = {
     .name = "ip",
     /* who may replay its events: the services that subscribe to them
      * (tests/services/test_service_defs.c checks both sides) */
-    .consumers = (const char *const[]){"funding", "stats", "followup", "notify", NULL},
+    .consumers = (const char *const[]){"funding", "stats", "followup", "notify", "casefile", NULL},
     .start = s_start,
     .migrations = ip_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],
+    .subscriptions = s_subscriptions,
+    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
     .config_fields = s_config_fields,
     .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
     .config_size = sizeof(ip_config),

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip/funding.pb-c.h"
+#include "ccip_envelope.h"
 #include "ccip_log.h"
+#include "ccip_outbox.h"
 #include "ip_chain.h"
 #include "ip_keys.h"
 #include "ip_pg.h"
@@ -27,7 +30,9 @@
     "  WHERE o.work_id = w.id), "                                                                  \
     "(SELECT array_agg(o.share_bp ORDER BY o.party COLLATE \"C\") FROM work_owner o "              \
     "  WHERE o.work_id = w.id), "                                                                  \
-    "c.key_id, encode(c.signature, 'hex') "                                                        \
+    "c.key_id, encode(c.signature, 'hex'), "                                                       \
+    "coalesce((SELECT k.case_root::text FROM work_case k WHERE k.work_id = w.id "                  \
+    "  ORDER BY k.linked_at, k.award_id LIMIT 1), '') "                                            \
     "FROM work w JOIN chain c ON c.work_id = w.id "
 enum {
     C_ID,
@@ -47,6 +52,7 @@ enum {
     C_SHARES,
     C_KEY_ID,
     C_SIGNATURE,
+    C_CASE_ROOT,
 };
 
 static const ccip_db_stmt S_WORK_BY_ID = {"ip_work_by_id",
@@ -102,6 +108,7 @@ static int s_fill_work(ccip_arena *a, const PGresult *res, int row, void *msg)
         w->owners[i] = o;
     }
     w->n_owners = np;
+    w->case_root = ccip_arena_strdup(a, PQgetvalue(res, row, C_CASE_ROOT));
     return ccip_arena_failed(a) ? -1 : 0;
 }
 
@@ -431,8 +438,11 @@ int ip_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
 /* ---- shared with trades and disputes ----------------------------------------------------- */
 
 static const ccip_db_stmt S_WORK_LOCK = {
-    "ip_work_lock", "SELECT w.id, c.seq, w.title, coalesce(w.frozen_by::text, '') FROM work w "
-                    "JOIN chain c ON c.work_id = w.id WHERE w.id = $1::uuid FOR UPDATE OF w"};
+    "ip_work_lock",
+    "SELECT w.id, c.seq, w.title, coalesce(w.frozen_by::text, ''), coalesce((SELECT "
+    "k.case_root::text FROM work_case k WHERE k.work_id = w.id ORDER BY k.linked_at, k.award_id "
+    "LIMIT 1), '') FROM work w JOIN chain c ON c.work_id = w.id WHERE w.id = $1::uuid "
+    "FOR UPDATE OF w"};
 static const ccip_db_stmt S_WORK_OWNERS = {
     "ip_work_owners", "SELECT party, share_bp FROM work_owner WHERE work_id = $1::uuid "
                       "ORDER BY party COLLATE \"C\""};
@@ -452,8 +462,83 @@ int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w)
     snprintf(w->title, sizeof w->title, "%s", PQgetvalue(res, 0, 2));
     snprintf(w->frozen_by, sizeof w->frozen_by, "%s", PQgetvalue(res, 0, 3));
     w->frozen = w->frozen_by[0] != '\0';
+    snprintf(w->case_root, sizeof w->case_root, "%s", PQgetvalue(res, 0, 4));
     PQclear(res);
-    return 0;
+    /* A work a funded project uses belongs to that case: what is done with
+     * it (trades, disputes) is part of the case. */
+    return w->case_root[0] ? ccip_command_case(cmd, w->case_root) : 0;
+}
+
+/* ---- the case of a work: funding.award.work_linked.v1 ------------------------------ */
+
+static const ccip_db_stmt S_CASE_LINK = {
+    "ip_work_case_link",
+    "INSERT INTO work_case (work_id, award_id, case_root, event_id, linked_at) "
+    "SELECT w.id, $2::uuid, $3::uuid, $4, " CCIP_SQL_TS(
+        "$5") " FROM work w WHERE w.id = $1::uuid "
+              "ON CONFLICT DO NOTHING RETURNING work_id"};
+static const ccip_db_stmt S_WORK_EXISTS = {"ip_work_exists",
+                                           "SELECT 1 FROM work WHERE id = $1::uuid"};
+
+int ip_on_work_linked(ccip_db *db, const Ccip__Envelope *ev, void *arg)
+{
+    (void)arg;
+    char err[256], pos[24];
+    snprintf(pos, sizeof pos, "%" PRIu64, ev->position);
+    Ccip__Funding__WorkLinked *m = (Ccip__Funding__WorkLinked *)ccip_payload_unpack(
+        &ccip__funding__work_linked__descriptor, ev->payload.data, ev->payload.len,
+        CCIP_OUTBOX_PAYLOAD_MAX, err, sizeof err);
+    if (!m) {
+        ccip_log_warn("skipped an undecodable work link", "event", ev->id, "position", pos,
+                      "reason", err);
+        return 0;
+    }
+    int rc = 0;
+    PGresult *res = NULL;
+    if (!ccip_uuid_valid(m->work_id) || !ccip_uuid_valid(m->award_id) ||
+        !ccip_uuid_valid(m->case_root)) {
+        ccip_log_warn("skipped a work link without its work, award or case", "event", ev->id,
+                      "position", pos);
+        goto out;
+    }
+    char at[24];
+    snprintf(at, sizeof at, "%" PRId64, m->linked_at_us ? m->linked_at_us : ev->occurred_at_us);
+    const char *v[] = {m->work_id, m->award_id, m->case_root, ev->id, at};
+    if ((rc = ccip_db_exec(db, &S_CASE_LINK, 5, v, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    int linked = PQntuples(res) == 1;
+    PQclear(res);
+    res = NULL;
+    if (!linked) {
+        /* Linked before (a replay), or a work ip never registered: funding
+         * checks only that the id is a UUID. */
+        if ((rc = ccip_db_exec(db, &S_WORK_EXISTS, 1, v, NULL, NULL, &res)) == CCIP_DB_OK &&
+            PQntuples(res) == 0)
+            ccip_log_warn("a funded project names a work ip has not registered; it joins no case",
+                          "work", m->work_id, "award", m->award_id, "event", ev->id);
+        goto out;
+    }
+    if ((rc = ccip_db_exec(db, &S_WORK_BY_ID, 1, v, NULL, NULL, &res)) != CCIP_DB_OK)
+        goto out;
+    ccip_arena *a = ccip_arena_new();
+    Ccip__Ip__WorkLinked out = CCIP__IP__WORK_LINKED__INIT;
+    out.work = a ? ccip_arena_alloc(a, sizeof *out.work) : NULL;
+    if (!out.work || PQntuples(res) != 1 || s_fill_work(a, res, 0, out.work) < 0) {
+        rc = -1; /* out of memory or a malformed row: tried again later */
+    } else {
+        out.award_id = m->award_id;
+        out.case_root = m->case_root;
+        out.linked_at_us = strtoll(at, NULL, 10);
+        rc = ccip_outbox_emit_caused(db, ev, "ip.work.linked.v1", "work", m->work_id, &out.base);
+    }
+    ccip_arena_destroy(&a);
+    if (rc == 0)
+        ccip_log_info("work joined a case", "work", m->work_id, "award", m->award_id, "case",
+                      m->case_root);
+out:
+    PQclear(res);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    return rc;
 }
 
 int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *what)

@@ -35,9 +35,11 @@ typedef struct {
     char title[IP_TITLE_MAX * 4 + 1];
     int frozen;         /* an upheld dispute froze it */
     char frozen_by[40]; /* that dispute */
+    char case_root[40]; /* the case of the first award that uses it; "" = none */
 } ip_work_state;
 
-/* Locks work_id's row and reads its state. Returns 0; CCIP_REPLIED with
+/* Locks work_id's row and reads its state; a work of a case makes that case
+ * the command's (ccip_command_case). Returns 0; CCIP_REPLIED with
  * INVALID_ARGUMENT (not a UUID) or NOT_FOUND; or a negative ccip_db_rc. */
 int ip_work_lock(ccip_command *cmd, const char *work_id, ip_work_state *w);
 
@@ -49,5 +51,14 @@ int ip_work_frozen_fail(ccip_command *cmd, const ip_work_state *w, const char *w
  * or a negative ccip_db_rc. */
 int ip_work_owners(ccip_command *cmd, ccip_arena *a, const char *work_id, Ccip__Ip__Owner ***owners,
                    size_t *n);
+
+/* Consumer handler of funding.award.work_linked.v1 (ccip_consumer_apply_fn):
+ * a funded project uses the work, which joins the award's case (table
+ * work_case; the first award's case is the work's, ip_work_lock). Emits
+ * ip.work.linked.v1, with the work, caused by the event (so correlated with
+ * the case). A link seen before, a work ip does not know and a malformed
+ * event change nothing (the last two are logged). Returns 0, -1 (out of
+ * memory: tried again) or a ccip_db_rc. */
+int ip_on_work_linked(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
 #endif

@@ -333,6 +333,9 @@ int stats_report_emit(ccip_command *cmd, const stats_report_row *row, const char
     ev.timeliness = stats_report_timeliness(cmd, q, first);
     ev.reason = (char *)(reason ? reason : "");
     ev.at_us = ccip_now_us();
+    int rc = stats_roster_case(cmd, &row->roster);
+    if (rc != 0)
+        return rc;
     return ccip_command_emit(cmd, type, "report", row->id, &ev.base);
 }
 
@@ -951,6 +954,8 @@ int stats_report_correct_cmd(ccip_command *cmd, ccip_arena *a, void *request)
     ev.report_id = row.id;
     ev.roster_id = row.roster.id;
     ev.quarter = row.quarter;
+    if (rc == 0)
+        rc = stats_roster_case(cmd, &row.roster);
     if (rc == 0)
         rc = ccip_command_emit(cmd, "stats.value.corrected.v1", "report", row.id, &ev.base);
     if (rc == 0)

@@ -18,17 +18,18 @@
     "id, kind, name, district_code, category, operator_uscc, "                                     \
     CCIP_SQL_US("designated_at") ", first_quarter, "                                             \
     "coalesce(" CCIP_SQL_US("revoked_at") ", 0), coalesce(last_quarter, ''), source, "           \
-    "revocation_reason, certificate_no, coalesce(expiry_quarter, '')"
+    "revocation_reason, certificate_no, coalesce(expiry_quarter, ''), "                          \
+    "coalesce(case_root::text, '')"
 // clang-format on
 
 static const ccip_db_stmt S_GRANT = {
     "stats_roster_grant",
     "INSERT INTO roster_entry (id, kind, name, district_code, category, operator_uscc, "
-    "certificate_no, designated_at, valid_until, first_quarter, source, expiry_quarter) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, " CCIP_SQL_TS(
+    "certificate_no, designated_at, valid_until, first_quarter, source, expiry_quarter, "
+    "case_root) VALUES ($1, $2, $3, $4, $5, $6, $7, " CCIP_SQL_TS(
         "$8") ", "
               "CASE WHEN $9::bigint > 0 THEN " CCIP_SQL_TS(
-                  "$9") " END, $10, $11, nullif($12, '')) "
+                  "$9") " END, $10, $11, nullif($12, ''), nullif($13, '')::uuid) "
                         "ON CONFLICT (id) DO NOTHING RETURNING id"};
 
 static const ccip_db_stmt S_HISTORY = {
@@ -78,6 +79,7 @@ static void s_row(const PGresult *res, int r, stats_roster_row *row)
     snprintf(row->revocation_reason, sizeof row->revocation_reason, "%s", PQgetvalue(res, r, 11));
     snprintf(row->certificate_no, sizeof row->certificate_no, "%s", PQgetvalue(res, r, 12));
     snprintf(row->expiry_quarter, sizeof row->expiry_quarter, "%s", PQgetvalue(res, r, 13));
+    snprintf(row->case_root, sizeof row->case_root, "%s", PQgetvalue(res, r, 14));
 }
 
 int stats_roster_load(ccip_db *db, const char *id, int lock, stats_roster_row *row, int *found)
@@ -132,6 +134,11 @@ int stats_roster_require_active(ccip_command *cmd, const stats_roster_row *row, 
                              row->id, quarter, row->expiry_quarter, then);
 }
 
+int stats_roster_case(ccip_command *cmd, const stats_roster_row *row)
+{
+    return row->case_root[0] ? ccip_command_case(cmd, row->case_root) : 0;
+}
+
 /* ---- maintenance ----------------------------------------------------------------- */
 
 int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
@@ -156,9 +163,10 @@ int stats_roster_grant(ccip_db *db, const stats_designation *d, int *created)
                             until,
                             first,
                             d->source,
-                            expiry};
+                            expiry,
+                            d->case_root ? d->case_root : ""};
     int made;
-    int rc = stats_db_found(db, &S_GRANT, 12, values, &made);
+    int rc = stats_db_found(db, &S_GRANT, 13, values, &made);
     if (rc != 0 || !made)
         return rc;
     if (created)
@@ -214,6 +222,7 @@ static Ccip__Stats__RosterEntry *s_message(const stats_roster_row *row, ccip_are
     e->revocation_reason = ccip_arena_strdup(a, row->revocation_reason);
     e->certificate_no = ccip_arena_strdup(a, row->certificate_no);
     e->expiry_quarter = ccip_arena_strdup(a, row->expiry_quarter);
+    e->case_root = ccip_arena_strdup(a, row->case_root);
     return e;
 }
 
@@ -237,7 +246,9 @@ static int s_reply_changed(ccip_command *cmd, const char *id, const char *change
     Ccip__Stats__RosterChanged ev = CCIP__STATS__ROSTER_CHANGED__INIT;
     ev.entry = reply.entry;
     ev.change = (char *)change;
-    rc = ccip_command_emit(cmd, "stats.roster.changed.v1", "roster_entry", row.id, &ev.base);
+    rc = stats_roster_case(cmd, &row);
+    if (rc == 0)
+        rc = ccip_command_emit(cmd, "stats.roster.changed.v1", "roster_entry", row.id, &ev.base);
     if (rc == 0)
         rc = ccip_command_reply(cmd, &reply.base);
     ccip_arena_destroy(&a);
@@ -314,7 +325,11 @@ int stats_roster_on_designation(ccip_db *db, const Ccip__Envelope *ev, void *arg
                                .designated_at_us = at,
                                .valid_until_us = d->valid_until_us,
                                .source = "evaluation",
-                               .actor_id = d->granted_by};
+                               .actor_id = d->granted_by,
+                               /* a designation older than case roots: its application */
+                               .case_root = d->case_root[0] ? d->case_root : d->application_id};
+        if (!ccip_uuid_valid(g.case_root))
+            g.case_root = ""; /* on the roster all the same, in no case */
         if (!district)
             rc = s_skip(ev, "the designation's district is not a Beijing district");
         else

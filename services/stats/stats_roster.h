@@ -33,6 +33,7 @@ typedef struct {
     int64_t valid_until_us;       /* 0 = open-ended (kept for reference) */
     const char *source;           /* "evaluation" */
     const char *actor_id;         /* who designated it */
+    const char *case_root;        /* the case it was designated in, "" or NULL = none */
 } stats_designation;
 
 /* One roster entry as stored. */
@@ -51,7 +52,13 @@ typedef struct {
     char source[16];
     char certificate_no[64];
     char revocation_reason[STATS_REASON_MAX * 4 + 1];
+    char case_root[40]; /* the case it was designated in ("" = none known) */
 } stats_roster_row;
+
+/* Makes the entry's case (when it has one) the command's
+ * (ccip_command_case): events about the entry and its reports then carry
+ * the case's root id. Returns 0 or CCIP_REPLIED. */
+int stats_roster_case(ccip_command *cmd, const stats_roster_row *row);
 
 /* Puts a designation on the roster, inside the caller's transaction, with
  * a GRANTED history row. A designation already there (same id) is left as

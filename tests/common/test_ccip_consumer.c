@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "ccip/bus.pb-c.h"
+#include "ccip_chain.h"
 #include "ccip_consumer.h"
 #include "ccip_envelope.h"
 #include "ccip_log.h"
@@ -58,19 +59,41 @@ static atomic_int s_sticky_refusals;
 
 /* ---- the producer ------------------------------------------------------------ */
 
-/* Event p of the producer's stream, packed. */
+/* Event p of the producer's stream (unpacked, its chain hashes not set):
+ * fills ev, id and payload. */
+static void s_event_fields(s_fixture *f, uint64_t p, Ccip__Envelope *ev, char id[40],
+                           char payload[24])
+{
+    snprintf(id, 40, "0190c6d8-0000-7000-8000-%012llu", (unsigned long long)p);
+    int n = snprintf(payload, 24, "p%llu", (unsigned long long)p);
+    *ev = (Ccip__Envelope)CCIP__ENVELOPE__INIT;
+    ev->id = id;
+    ev->type = (int)p == atomic_load(&f->sticky_at) ? STICKY : MADE;
+    ev->source_service = PRODUCER;
+    ev->position = p;
+    ev->payload.data = (uint8_t *)payload;
+    ev->payload.len = (size_t)n;
+}
+
+/* Event p of the producer's stream, packed, chained from position 1 as a
+ * relay chains its events (ccip_chain.h). */
 static int s_event(s_fixture *f, uint64_t p, uint8_t **buf, size_t *len)
 {
     char id[40], payload[24];
-    snprintf(id, sizeof id, "0190c6d8-0000-7000-8000-%012llu", (unsigned long long)p);
-    int n = snprintf(payload, sizeof payload, "p%llu", (unsigned long long)p);
-    Ccip__Envelope ev = CCIP__ENVELOPE__INIT;
-    ev.id = id;
-    ev.type = (int)p == atomic_load(&f->sticky_at) ? STICKY : MADE;
-    ev.source_service = PRODUCER;
-    ev.position = p;
-    ev.payload.data = (uint8_t *)payload;
-    ev.payload.len = (size_t)n;
+    Ccip__Envelope ev;
+    uint8_t prev[CCIP_CHAIN_HASH_LEN], hash[CCIP_CHAIN_HASH_LEN];
+    memcpy(prev, ccip_chain_genesis, sizeof prev);
+    for (uint64_t q = 1; q <= p; q++) {
+        s_event_fields(f, q, &ev, id, payload);
+        if (q > 1)
+            memcpy(prev, hash, sizeof prev);
+        if (ccip_chain_hash(prev, &ev, hash) < 0)
+            return -1;
+    }
+    ev.prev_hash.data = prev;
+    ev.prev_hash.len = sizeof prev;
+    ev.hash.data = hash;
+    ev.hash.len = sizeof hash;
     return ccip_envelope_pack_buf(&ev, buf, len);
 }
 

@@ -22,6 +22,7 @@
 #include "ccip_log.h"
 #include "ccip_migrate.h"
 #include "ccip_outbox.h"
+#include "ccip_chain.h"
 #include "ccip_test_db.h"
 
 CCIP_MIGRATIONS_DECLARE(ccip);
@@ -421,6 +422,69 @@ static ccip_outbox_batch *s_read(s_fixture *f, uint64_t from, uint32_t max, size
     return b;
 }
 
+/* Numbering chains the events (ccip_chain.h): each one's hash covers its
+ * predecessor's, across batches; what is read back verifies from position
+ * 1; the SQL implementation of the encoding (migration 0005) agrees with
+ * the C one; and one altered byte, a deleted event or two swapped ones are
+ * caught. */
+static void test_assign_chains_the_events(void **state)
+{
+    s_fixture *f = *state;
+    s_append(f, f->db, 1, 3);
+    ccip_outbox_batch *b = s_assign(f, 2); /* two batches: the chain goes on */
+    const Ccip__Envelope *e1 = ccip_outbox_batch_event(b, 0);
+    assert_int_equal(e1->prev_hash.len, CCIP_CHAIN_HASH_LEN);
+    assert_memory_equal(e1->prev_hash.data, ccip_chain_genesis, CCIP_CHAIN_HASH_LEN);
+    char err[512];
+    assert_int_equal(ccip_chain_check(e1, ccip_chain_genesis, err, sizeof err), 0);
+    ccip_outbox_batch_destroy(&b);
+    b = s_assign(f, 10);
+    ccip_outbox_batch_destroy(&b);
+
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_outbox_batch_count(b), 3);
+    const uint8_t *link = ccip_chain_genesis;
+    for (size_t i = 0; i < 3; i++) {
+        const Ccip__Envelope *e = ccip_outbox_batch_event(b, i);
+        if (ccip_chain_check(e, link, err, sizeof err) < 0)
+            fail_msg("event %zu: %s", i + 1, err);
+        link = e->hash.data;
+    }
+    char head[CCIP_CHAIN_HASH_HEX + 1], sql[300];
+    ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox_state WHERE head_hash = '\\x%s'", head);
+    assert_int_equal(ccip_test_db_number(f->db, "%s", sql), 1);
+    ccip_outbox_batch_destroy(&b);
+    assert_int_equal(ccip_test_db_number(f->db, "SELECT count(*) FROM outbox o WHERE o.hash = "
+                                                "ccip_event_chain_hash(o.prev_hash, o)"),
+                     3);
+
+    /* one byte of a payload altered: its own hash no longer holds */
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET payload = 'E2' WHERE position = 2 "
+                               "RETURNING 1) SELECT count(*) FROM u");
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(
+        ccip_chain_check(ccip_outbox_batch_event(b, 0), ccip_chain_genesis, err, sizeof err), 0);
+    assert_int_equal(ccip_chain_check(ccip_outbox_batch_event(b, 1),
+                                      ccip_outbox_batch_event(b, 0)->hash.data, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "the event was altered"));
+    ccip_outbox_batch_destroy(&b);
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET payload = 'e2' WHERE position = 2 "
+                               "RETURNING 1) SELECT count(*) FROM u");
+    /* two swapped: the positions are hashed */
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET position = -position WHERE position "
+                               "IN (2, 3) RETURNING 1) SELECT count(*) FROM u");
+    ccip_test_db_number(f->db, "WITH u AS (UPDATE outbox SET position = CASE position WHEN -2 "
+                               "THEN 3 ELSE 2 END WHERE position < 0 RETURNING 1) "
+                               "SELECT count(*) FROM u");
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_chain_check(ccip_outbox_batch_event(b, 1),
+                                      ccip_outbox_batch_event(b, 0)->hash.data, err, sizeof err),
+                     -1);
+    ccip_outbox_batch_destroy(&b);
+}
+
 static void test_read_from_position(void **state)
 {
     s_fixture *f = *state;
@@ -477,56 +541,84 @@ static void test_read_from_position(void **state)
     ccip_outbox_batch_destroy(&b);
 }
 
-static void test_prune_deletes_a_prefix_and_raises_oldest(void **state)
+/* Retention moves a prefix of the stream to the archive: the outbox keeps
+ * the rest, a reader from position 1 still gets every event in order, with
+ * its chain hashes, across the two tables; only events in neither table
+ * (deleted by someone) are reported lost. */
+static void test_prune_archives_a_prefix_and_raises_oldest(void **state)
 {
     s_fixture *f = *state;
     s_append(f, f->db, 1, 6);
     ccip_outbox_batch *b = s_assign(f, 100);
     ccip_outbox_batch_destroy(&b);
-    s_append(f, f->db, 7, 1); /* unnumbered: never pruned */
+    s_append(f, f->db, 7, 1); /* unnumbered: never archived */
 
     /* Positions 1..3 and 5 are past the retention, 4 and 6 are not: only
-     * the prefix 1..3 may go, or oldest would lie about 5. */
+     * the prefix 1..3 may move, or oldest would lie about 5. */
     const char *old[] = {"1", "2", "3", "5"};
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(ccip_db_exec(f->db, &S_AGE, 1, &old[i], NULL, NULL, NULL), CCIP_DB_OK);
 
-    uint64_t deleted = 99;
-    assert_int_equal(ccip_outbox_prune(f->db, 3600, &deleted, f->err, sizeof f->err),
-                     CCIP_OUTBOX_OK);
-    assert_int_equal(deleted, 3);
+    uint64_t moved = 99;
+    assert_int_equal(ccip_outbox_prune(f->db, 3600, &moved, f->err, sizeof f->err), CCIP_OUTBOX_OK);
+    assert_int_equal(moved, 3);
     assert_int_equal(s_count_rows(f->db), 4);
+    assert_int_equal(ccip_test_db_number(f->db, "SELECT count(*) FROM outbox_archive"), 3);
+    assert_int_equal(ccip_test_db_number(f->db, "SELECT min(oldest) FROM outbox_state"), 4);
 
     b = s_read(f, 4, 10, 0, CCIP_OUTBOX_OK);
     assert_int_equal(ccip_outbox_batch_count(b), 3);
-    assert_int_equal(ccip_outbox_batch_oldest(b), 4);
+    assert_int_equal(ccip_outbox_batch_oldest(b), 1); /* readable from 1: the archive */
     ccip_outbox_batch_destroy(&b);
 
-    /* A reader behind oldest is told, with the positions, and gets head and
-     * oldest but no events. */
-    b = s_read(f, 2, 10, 0, CCIP_OUTBOX_PRUNED);
-    assert_int_equal(ccip_outbox_batch_count(b), 0);
-    assert_int_equal(ccip_outbox_batch_oldest(b), 4);
-    assert_int_equal(ccip_outbox_batch_head(b), 6);
-    assert_non_null(strstr(f->err, "2..3"));
+    /* A reader from position 1 gets every event, archived or not, in order,
+     * and the chain holds across the two. */
+    b = s_read(f, 1, 2, 0, CCIP_OUTBOX_OK); /* a batch inside the archive */
+    assert_int_equal(ccip_outbox_batch_count(b), 2);
+    s_expect_event(b, 1, 2, 2);
+    ccip_outbox_batch_destroy(&b);
+    b = s_read(f, 2, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_outbox_batch_count(b), 5);
+    for (size_t i = 0; i < 5; i++)
+        s_expect_event(b, i, 2 + i, 2 + (int)i);
+    for (size_t i = 1; i < 5; i++) {
+        char err[512];
+        const Ccip__Envelope *e = ccip_outbox_batch_event(b, i);
+        if (ccip_chain_check(e, ccip_outbox_batch_event(b, i - 1)->hash.data, err, sizeof err) < 0)
+            fail_msg("position %zu: %s", i + 2, err);
+    }
     ccip_outbox_batch_destroy(&b);
 
-    /* Nothing more is old enough: a second run deletes nothing. */
-    assert_int_equal(ccip_outbox_prune(f->db, 3600, &deleted, f->err, sizeof f->err),
-                     CCIP_OUTBOX_OK);
-    assert_int_equal(deleted, 0);
+    /* Nothing more is old enough: a second run moves nothing. */
+    assert_int_equal(ccip_outbox_prune(f->db, 3600, &moved, f->err, sizeof f->err), CCIP_OUTBOX_OK);
+    assert_int_equal(moved, 0);
 
-    /* Once 4 ages too, 4..5 go; 6 stays; the unnumbered event stays. */
+    /* Once 4 ages too, 4..5 move; 6 stays; the unnumbered event stays. */
     const char *four[] = {"4"};
     assert_int_equal(ccip_db_exec(f->db, &S_AGE, 1, four, NULL, NULL, NULL), CCIP_DB_OK);
-    assert_int_equal(ccip_outbox_prune(f->db, 3600, &deleted, f->err, sizeof f->err),
-                     CCIP_OUTBOX_OK);
-    assert_int_equal(deleted, 2);
-    b = s_read(f, 6, 10, 0, CCIP_OUTBOX_OK);
-    assert_int_equal(ccip_outbox_batch_oldest(b), 6);
-    assert_int_equal(ccip_outbox_batch_count(b), 1);
-    ccip_outbox_batch_destroy(&b);
+    assert_int_equal(ccip_outbox_prune(f->db, 3600, &moved, f->err, sizeof f->err), CCIP_OUTBOX_OK);
+    assert_int_equal(moved, 2);
     assert_int_equal(s_count_rows(f->db), 2);
+    b = s_read(f, 1, 10, 0, CCIP_OUTBOX_OK);
+    assert_int_equal(ccip_outbox_batch_count(b), 6);
+    s_expect_event(b, 5, 6, 6);
+    ccip_outbox_batch_destroy(&b);
+
+    /* Events in neither table (someone deleted them) are reported, with
+     * the positions: the reader cannot be caught up. */
+    assert_int_equal(ccip_test_db_number(f->db, "WITH d AS (DELETE FROM outbox_archive WHERE "
+                                                "position < 3 RETURNING 1) SELECT count(*) FROM d"),
+                     2);
+    b = s_read(f, 2, 10, 0, CCIP_OUTBOX_PRUNED);
+    assert_int_equal(ccip_outbox_batch_count(b), 0);
+    assert_int_equal(ccip_outbox_batch_oldest(b), 3);
+    assert_int_equal(ccip_outbox_batch_head(b), 6);
+    assert_non_null(strstr(f->err, "2..5"));
+    assert_non_null(strstr(f->err, "no longer retained"));
+    ccip_outbox_batch_destroy(&b);
+    b = s_read(f, 3, 10, 0, CCIP_OUTBOX_OK); /* from where the archive still has them */
+    assert_int_equal(ccip_outbox_batch_count(b), 4);
+    ccip_outbox_batch_destroy(&b);
 
     assert_int_equal(ccip_outbox_prune(f->db, 0, NULL, f->err, sizeof f->err), CCIP_OUTBOX_ERROR);
 }
@@ -611,8 +703,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_positions_follow_commit_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_relays_never_duplicate_or_skip, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_assign_chains_the_events, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_from_position, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_prune_deletes_a_prefix_and_raises_oldest, s_setup,
+        cmocka_unit_test_setup_teardown(test_prune_archives_a_prefix_and_raises_oldest, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_check_schema, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_emit_caused, s_setup, s_teardown),

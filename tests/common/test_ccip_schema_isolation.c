@@ -16,12 +16,17 @@
 #include "ccip_log.h"
 #include "ccip_test_db.h"
 
-#define NSVC 7
-static const char *const s_services[NSVC] = {"intake", "evaluation", "funding", "ip",
-                                             "stats",  "followup",   "notify"};
+#define NSVC 9
+static const char *const s_services[NSVC] = {"intake",   "evaluation", "funding", "ip",     "stats",
+                                             "casefile", "followup",   "notify",  "gateway"};
 
-/* One connection per service role, opened by the group setup. */
+/* One connection per service role, opened by the group setup; and one per
+ * schema owner role (ccip_<svc>_owner, bootstrap.sql's owner_pw), which
+ * makes the tables the runtime role uses, or the runtime role again when
+ * the service has no owner role of its own. */
 static ccip_db *s_db[NSVC];
+static ccip_db *s_owner[NSVC];
+static int s_two_roles[NSVC]; /* 1: s_owner[i] is ccip_<svc>_owner */
 
 static const ccip_db_stmt S_WHO = {"iso_who", "SELECT current_user, current_schema()"};
 static const ccip_db_stmt S_INSERT_SCRATCH = {"iso_insert_scratch",
@@ -55,12 +60,18 @@ static int s_setup(void **state)
             print_error("%s\n", ccip_test_db_error());
             return -1;
         }
+        char owner[64];
+        snprintf(owner, sizeof owner, "%s_owner", s_services[i]);
+        s_owner[i] = ccip_test_db_connect(owner);
+        s_two_roles[i] = s_owner[i] != NULL;
+        if (!s_owner[i])
+            s_owner[i] = ccip_test_db_connect(s_services[i]);
         /* the probe every other role will fail to read, made by its owner */
-        if (ccip_db_command(s_db[i], "DROP TABLE IF EXISTS isolation_probe;"
-                                     " CREATE TABLE isolation_probe (v int NOT NULL);"
-                                     " INSERT INTO isolation_probe VALUES (42)") != CCIP_DB_OK) {
-            print_error("ccip_%s could not create a table in its own schema: %s\n", s_services[i],
-                        ccip_db_error(s_db[i]));
+        if (ccip_db_command(s_owner[i], "DROP TABLE IF EXISTS isolation_probe;"
+                                        " CREATE TABLE isolation_probe (v int NOT NULL);"
+                                        " INSERT INTO isolation_probe VALUES (42)") != CCIP_DB_OK) {
+            print_error("the owner of schema %s could not create a table there: %s\n",
+                        s_services[i], ccip_db_error(s_owner[i]));
             return -1;
         }
     }
@@ -71,9 +82,10 @@ static int s_teardown(void **state)
 {
     (void)state;
     for (int i = 0; i < NSVC; i++) {
-        if (s_db[i])
-            ccip_db_command(s_db[i], "DROP TABLE IF EXISTS isolation_probe");
+        if (s_owner[i])
+            ccip_db_command(s_owner[i], "DROP TABLE IF EXISTS isolation_probe");
         ccip_db_destroy(&s_db[i]);
+        ccip_db_destroy(&s_owner[i]);
     }
     return 0;
 }
@@ -104,8 +116,10 @@ static void s_expect_denied(ccip_db *db, const char *sql, const char *who)
                  ccip_db_sqlstate(db), ccip_db_error(db));
 }
 
-/* Connected as A: A's own schema is A's search_path and works for DDL and
- * data; nothing beyond it is granted. */
+/* Connected as A: A's own schema is A's search_path and works for data;
+ * its owner (A itself, or ccip_A_owner) makes its tables, which A then
+ * reads and writes; with an owner role A may create nothing; nothing
+ * beyond it is granted. */
 static void test_each_role_owns_its_schema(void **state)
 {
     (void)state;
@@ -119,11 +133,13 @@ static void test_each_role_owns_its_schema(void **state)
         assert_string_equal(PQgetvalue(res, 0, 1), svc);
         PQclear(res);
 
-        if (ccip_db_command(s_db[i],
+        if (ccip_db_command(s_owner[i],
                             "DROP TABLE IF EXISTS isolation_scratch;"
                             " CREATE TABLE isolation_scratch (v int NOT NULL)") != CCIP_DB_OK)
-            fail_msg("%s could not create a table in its own schema: %s", role,
-                     ccip_db_error(s_db[i]));
+            fail_msg("the owner of %s could not create a table in its own schema: %s", svc,
+                     ccip_db_error(s_owner[i]));
+        if (s_two_roles[i])
+            s_expect_denied(s_db[i], "CREATE TABLE isolation_intruder (v int)", role);
         const char *values[] = {"20", "22"};
         assert_int_equal(ccip_db_exec(s_db[i], &S_INSERT_SCRATCH, 1, &values[0], NULL, NULL, NULL),
                          CCIP_DB_OK);
@@ -133,7 +149,7 @@ static void test_each_role_owns_its_schema(void **state)
                          CCIP_DB_OK);
         assert_string_equal(PQgetvalue(res, 0, 0), "42");
         PQclear(res);
-        assert_int_equal(ccip_db_command(s_db[i], "DROP TABLE isolation_scratch"), CCIP_DB_OK);
+        assert_int_equal(ccip_db_command(s_owner[i], "DROP TABLE isolation_scratch"), CCIP_DB_OK);
 
         s_expect_all_false(s_db[i], &S_OWN_EXCESS, 0, NULL, role);
         s_expect_denied(s_db[i], "CREATE TABLE public.isolation_intruder (v int)", role);
@@ -160,6 +176,14 @@ static void test_no_role_reaches_another_schema(void **state)
 
             const char *values[] = {s_services[b], other_role};
             s_expect_all_false(s_db[a], &S_OTHER_EXCESS, 2, values, who);
+            if (s_two_roles[a]) {
+                /* nor can its owner role */
+                snprintf(who, sizeof who, "ccip_%s_owner in schema %s", s_services[a],
+                         s_services[b]);
+                snprintf(sql, sizeof sql, "SELECT v FROM %s.isolation_probe", s_services[b]);
+                s_expect_denied(s_owner[a], sql, who);
+                s_expect_all_false(s_owner[a], &S_OTHER_EXCESS, 2, values, who);
+            }
         }
     }
 }

@@ -521,13 +521,22 @@ static void test_audit_chain_finds_altered_row(void **state)
     snprintf(args, sizeof args, "--role staff --actor staff:li --json ip audit-chain --batch 7");
 
     long long victim = s_count("SELECT max(seq) - 1 FROM chain");
+    /* The service's own role may not change the chain at all, nor switch
+     * its trigger off (it owns nothing: common/sql/0006_history.sql). */
     ccip_db *db = ccip_test_db_connect("ip");
     assert_non_null(db);
-    /* The trigger refuses a plain UPDATE. */
     snprintf(q, sizeof q, "UPDATE chain SET title = 'forged' WHERE seq = %lld", victim);
     assert_int_not_equal(ccip_db_command(db, q), CCIP_DB_OK);
+    assert_string_equal(ccip_db_sqlstate(db), "42501");
+    assert_int_not_equal(ccip_db_command(db, "ALTER TABLE chain DISABLE TRIGGER chain_append_only"),
+                         CCIP_DB_OK);
+    ccip_db_destroy(&db);
+    /* Its owner role, which only migrations use, meets the trigger... */
+    db = ccip_test_db_connect("ip_owner");
+    assert_non_null(db);
+    assert_int_not_equal(ccip_db_command(db, q), CCIP_DB_OK);
     assert_non_null(strstr(ccip_db_error(db), "append-only"));
-    /* A database owner can switch it off; the audit still sees it. */
+    /* ...and can switch it off; the audit still sees it. */
     snprintf(q, sizeof q,
              "ALTER TABLE chain DISABLE TRIGGER chain_append_only; "
              "UPDATE chain SET title = title || ' (forged)' WHERE seq = %lld; "

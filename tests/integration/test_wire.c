@@ -872,7 +872,7 @@ static void test_case5_replay_for_consumers(void **state)
         Ccip__Envelope *r = s_call(refused[i], &c);
         assert_int_equal(r->status, CCIP__STATUS__PERMISSION_DENIED);
         s_has(r->error, "answers only the services that consume its events (evaluation, stats, "
-                        "gateway, notify)");
+                        "gateway, notify, casefile)");
         assert_int_equal(r->payload.len, 0);
         ccip_envelope_free(&r);
     }

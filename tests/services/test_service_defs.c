@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ccip_service.h"
+#include "casefile.h"
 #include "evaluation.h"
 #include "followup.h"
 #include "funding.h"
@@ -27,8 +28,8 @@
 #include "stats.h"
 
 static const ccip_service_def *const s_defs[] = {
-    &intake_def, &evaluation_def, &funding_def, &ip_def,
-    &stats_def,  &followup_def,   &notify_def,  &gateway_def,
+    &intake_def,   &evaluation_def, &funding_def, &ip_def,       &stats_def,
+    &followup_def, &notify_def,     &gateway_def, &casefile_def,
 };
 #define NDEFS (sizeof s_defs / sizeof s_defs[0])
 

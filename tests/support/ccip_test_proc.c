@@ -89,8 +89,8 @@ int ccip_test_env_init(ccip_test_env *env)
         s_key(env, "allowed", "gateway-front", &kp_front, CCIP_KEY_FRONT_DOOR, NULL) < 0 ||
         s_key(env, "keys", "stranger", &env->stranger_keys, CCIP_KEY_SERVICE, "tester") < 0)
         return -1;
-    const char *services[] = {"probea", "probeb", "intake", "evaluation", "funding",
-                              "ip",     "stats",  "notify", "followup",   "gateway"};
+    const char *services[] = {"probea", "probeb", "intake",   "evaluation", "funding", "ip",
+                              "stats",  "notify", "followup", "gateway",    "casefile"};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         ccip_keypair kp;
         if (s_key(env, "allowed", services[i], &kp, CCIP_KEY_SERVICE, services[i]) < 0)
@@ -178,9 +178,20 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     }
     fclose(f);
     password[strcspn(password, "\r\n")] = '\0';
+    /* The schema's owner role, when bootstrap.sql made one (the domain
+     * services): the service applies its migrations as the owner. */
+    char owner_password[256] = "";
+    snprintf(path, sizeof path, "%s/db-%s_owner.password", secrets, service);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (!fgets(owner_password, sizeof owner_password, f))
+            owner_password[0] = '\0';
+        fclose(f);
+        owner_password[strcspn(owner_password, "\r\n")] = '\0';
+    }
     /* Each child gets its own strings: putenv keeps the pointers. */
-    char **v = calloc(14, sizeof *v);
-    for (int i = 0; i < 13; i++)
+    enum { NVARS = 15 };
+    char **v = calloc(NVARS + 1, sizeof *v);
+    for (int i = 0; i < NVARS; i++)
         v[i] = calloc(1, 600);
     snprintf(v[0], 600, "CCIP_BUS_COMMANDS=%s", env->commands);
     snprintf(v[1], 600, "CCIP_BUS_PUBLISH=%s", env->publish);
@@ -195,12 +206,15 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     snprintf(v[10], 600, "CCIP_DB_PASSWORD=%s", password);
     snprintf(v[11], 600, "CCIP_LOG_LEVEL=%s",
              getenv("CCIP_TEST_LOG_LEVEL") ? getenv("CCIP_TEST_LOG_LEVEL") : "info");
+    snprintf(v[12], 600, "CCIP_DB_OWNER_USER=%s%s%s", owner_password[0] ? "ccip_" : "",
+             owner_password[0] ? service : "", owner_password[0] ? "_owner" : "");
+    snprintf(v[13], 600, "CCIP_DB_OWNER_PASSWORD=%s", owner_password);
     /* The gateway's second key: the front door it speaks for people with
      * (its service key registers and publishes as the gateway). */
-    snprintf(v[12], 600, "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE=%s/allowed/gateway-front.key", env->dir);
+    snprintf(v[14], 600, "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE=%s/allowed/gateway-front.key", env->dir);
     pid_t pid = s_spawn(env, instance, binary, v);
     /* The parent's copies are no longer needed (the child has its own). */
-    for (int i = 0; i < 13; i++)
+    for (int i = 0; i < NVARS; i++)
         free(v[i]);
     free(v);
     return pid;

@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "ccip/bus.pb-c.h"
+#include "ccip_chain.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_keys.h"
@@ -30,7 +31,9 @@ struct ccip_test_producer {
     pthread_mutex_t mutex;  /* guards events, count, head */
     Ccip__Envelope *events; /* positions base+1 .. head; strings and payloads owned */
     size_t count, cap;
-    uint64_t base;               /* position before the first event */
+    uint64_t base;                          /* position before the first event */
+    uint8_t last_hash[CCIP_CHAIN_HASH_LEN]; /* the chain's head (ccip_chain.h); zero at base,
+                                               whose hash the consumer is told it does not know */
     long long saved[NCONSUMERS]; /* each consumer's cursor of the producer at the start; -2:
                                     no row; -1: unknown (not read: left alone) */
     volatile int stop;
@@ -68,6 +71,15 @@ static uint64_t s_append(ccip_test_producer *p, const Ccip__Envelope *e)
     if (e->payload.len)
         memcpy(n->payload.data, e->payload.data, e->payload.len);
     n->position = p->base + ++p->count;
+    /* chained like a real relay's events */
+    n->prev_hash.data = malloc(CCIP_CHAIN_HASH_LEN);
+    n->hash.data = malloc(CCIP_CHAIN_HASH_LEN);
+    if (n->prev_hash.data && n->hash.data) {
+        memcpy(n->prev_hash.data, p->last_hash, CCIP_CHAIN_HASH_LEN);
+        n->prev_hash.len = n->hash.len = CCIP_CHAIN_HASH_LEN;
+        if (ccip_chain_hash(p->last_hash, n, n->hash.data) == 0)
+            memcpy(p->last_hash, n->hash.data, CCIP_CHAIN_HASH_LEN);
+    }
     return n->position;
 }
 
@@ -275,6 +287,16 @@ ccip_test_producer *ccip_test_producer_start(ccip_test_env *env, void *zmq_ctx,
         p->saved[i] =
             s_has_cursors(S_CONSUMERS[i]) ? ccip_test_query_number(S_CONSUMERS[i], sql) : -2;
     p->base = cursor > 0 ? (uint64_t)cursor : 0; /* before the thread reads it */
+    /* The stand-in cannot know the hash of the event at the cursor (an
+     * earlier run's): the consumer forgets it, as after an operator moved
+     * its cursor, and checks every link from the next event on. */
+    char forget[300];
+    snprintf(forget, sizeof forget,
+             "WITH u AS (UPDATE consumer_cursor SET hash = NULL WHERE producer = '%s' "
+             "RETURNING 1) SELECT count(*) FROM u",
+             producer);
+    if (cursor > 0 && ccip_test_query_number(consumer, forget) < 0)
+        cursor = -1;
     if (cursor < 0 || pthread_create(&p->thread, NULL, s_run, p) != 0) {
         fprintf(stderr, "could not start the stand-in for %s\n", producer);
         pthread_mutex_destroy(&p->mutex);
@@ -334,6 +356,8 @@ void ccip_test_producer_stop(ccip_test_producer **pp)
         free(e->actor_id);
         free(e->actor_role);
         free(e->payload.data);
+        free(e->prev_hash.data);
+        free(e->hash.data);
     }
     free(p->events);
     pthread_mutex_destroy(&p->mutex);

@@ -1,0 +1,3 @@
+-- ccip:oldest-compatible-code 1
+-- History the runtime role may only add to and read (common/sql/0006_history.sql).
+SELECT ccip_history(ARRAY['case_log']);

@@ -1,0 +1,330 @@
+/*
+ * Tamper-evident events (issue 19, item 3) with the real bus, the probe
+ * services (probea produces, probeb consumes it) and PostgreSQL: someone
+ * with the producer's database role alters one byte of one stored event,
+ * deletes one, or swaps two, and
+ *   - `ccipctl audit verify probea` reports it, naming the producer and the
+ *     position, and exits 1 (0 once repaired);
+ *   - a consumer meeting such an event stops with an error, applies nothing
+ *     after it (live events included), and goes on by itself once the
+ *     outbox is repaired, every event applied once;
+ * and events are kept for good (item 5): past the retention they move to
+ * the outbox's archive, from which a new consumer still replays them all.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccip_client.h"
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
+#include "probe.pb-c.h"
+
+#define WAIT_MS 20000
+
+static ccip_test_svc s_svc; /* the bus, probea, probeb */
+static char s_out[65536];
+
+static long long s_a(const char *sql)
+{
+    return ccip_test_query_number("probea", sql);
+}
+
+static long long s_head(void)
+{
+    return s_a("SELECT head FROM outbox_state");
+}
+
+static long long s_cursor(void)
+{
+    return ccip_test_query_number("probeb",
+                                  "SELECT position FROM consumer_cursor WHERE producer = 'probea'");
+}
+
+/* probea emits n events in one command; waits until they are numbered. */
+static long long s_emit(unsigned n)
+{
+    long long head = s_head();
+    Probe__EmitRequest rq = PROBE__EMIT_REQUEST__INIT;
+    rq.count = n;
+    rq.tag = "audit";
+    ccip_test_cmd c = {.service = "probea", .type = "probea.emit.v1", .msg = &rq.base};
+    ccip_test_free(ccip_test_ok_cmd(&s_svc, &c));
+    if (ccip_test_wait_count("probea", "SELECT head FROM outbox_state", head + n, WAIT_MS) <
+        head + n)
+        ccip_test_fail(&s_svc, "probea's relay did not number the events");
+    return head + n;
+}
+
+/* `ccipctl audit verify probea`: returns the exit code, output in s_out. */
+static int s_verify(const char *extra)
+{
+    return ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "%s audit verify probea 2>&1", extra);
+}
+
+static void s_expect_broken(long long position, const char *why)
+{
+    char want[80];
+    snprintf(want, sizeof want, "probea: BROKEN at position %lld:", position);
+    int code = s_verify("");
+    if (code != 1 || !strstr(s_out, want) || !strstr(s_out, why)) {
+        char what[1200];
+        snprintf(what, sizeof what,
+                 "audit verify: exit %d, expected 1 with \"%s\" and \"%s\": %.800s", code, want,
+                 why, s_out);
+        ccip_test_fail(&s_svc, what);
+    }
+    code = s_verify("--json");
+    snprintf(want, sizeof want, "\"broken_at\":%lld", position);
+    assert_int_equal(code, 1);
+    assert_non_null(strstr(s_out, "\"producer\":\"probea\""));
+    assert_non_null(strstr(s_out, "\"intact\":false"));
+    assert_non_null(strstr(s_out, want));
+}
+
+static void s_expect_intact(long long head)
+{
+    char want[80];
+    snprintf(want, sizeof want, "probea: intact, positions 1..%lld,", head);
+    int code = s_verify("");
+    if (code != 0 || !strstr(s_out, want)) {
+        char what[1200];
+        snprintf(what, sizeof what, "audit verify: exit %d, expected 0 with \"%s\": %.800s", code,
+                 want, s_out);
+        ccip_test_fail(&s_svc, what);
+    }
+}
+
+/* Flips the lowest bit of the first payload byte of event `position`:
+ * twice restores it. */
+static void s_flip(long long position)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "WITH u AS (UPDATE outbox SET payload = set_byte(payload, 0, get_byte(payload, 0) "
+             "# 1) WHERE position = %lld RETURNING 1) SELECT count(*) FROM u",
+             position);
+    assert_int_equal(s_a(sql), 1);
+}
+
+/* Empties a probe's schema (its role owns everything in it), so that the
+ * service migrates it afresh and its stream starts at position 1: other
+ * suites of the run (test_messaging) delete events from the probes'
+ * streams on purpose, and this suite reads them from position 1. */
+static int s_fresh_schema(const char *svc)
+{
+    return ccip_test_query_number(
+               svc,
+               "DO $$ DECLARE r record; BEGIN "
+               "FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+               "LOOP EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', r.tablename); END LOOP; "
+               "FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p "
+               "WHERE p.pronamespace = current_schema()::regnamespace "
+               "LOOP EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', r.f); END LOOP; "
+               "END $$; SELECT 1") == 1
+               ? 0
+               : -1;
+}
+
+static int s_setup(void **state)
+{
+    (void)state;
+    if (s_fresh_schema("probea") < 0 || s_fresh_schema("probeb") < 0)
+        return -1;
+    static const ccip_test_svc_proc procs[] = {
+        {"tests/integration/probe/probea", "probea", "probea-1"},
+        {"tests/integration/probe/probeb", "probeb", "probeb-1"},
+        {NULL, NULL, NULL}};
+    return ccip_test_svc_start(&s_svc, "probea", procs);
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    ccip_test_svc_stop(&s_svc);
+    /* what this suite did to the probes' streams (tampering, an archive)
+     * is not left to the next suite */
+    s_fresh_schema("probea");
+    s_fresh_schema("probeb");
+    return 0;
+}
+
+/* An altered byte, a deleted event and two swapped events are each named
+ * by producer and position; the repaired chain verifies again. */
+static void test_verify_names_the_damage(void **state)
+{
+    (void)state;
+    long long head = s_emit(12);
+    s_expect_intact(head);
+    long long k = head - 5;
+
+    /* one byte of one event */
+    s_flip(k);
+    s_expect_broken(k, "the event was altered");
+    s_flip(k);
+    s_expect_intact(head);
+
+    /* one event deleted (and put back as it was) */
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE audit_saved AS SELECT * FROM outbox WHERE position = %lld; "
+             "DELETE FROM outbox WHERE position = %lld; SELECT count(*) FROM audit_saved",
+             k, k);
+    assert_int_equal(s_a(sql), 1);
+    s_expect_broken(k, "is missing");
+    long long rows = s_a("SELECT count(*) FROM outbox");
+    assert_int_equal(s_a("INSERT INTO outbox SELECT * FROM audit_saved; DROP TABLE audit_saved; "
+                         "SELECT count(*) FROM outbox"),
+                     rows + 1);
+    s_expect_intact(head);
+
+    /* two events swapped */
+    snprintf(sql, sizeof sql,
+             "UPDATE outbox SET position = -position WHERE position IN (%lld, %lld); "
+             "UPDATE outbox SET position = CASE position WHEN %lld THEN %lld ELSE %lld END "
+             "WHERE position < 0; SELECT count(*) FROM outbox WHERE position IN (%lld, %lld)",
+             k, k + 1, -k, k + 1, k, k, k + 1);
+    assert_int_equal(s_a(sql), 2);
+    s_expect_broken(k, "");
+    assert_int_equal(s_a(sql), 2); /* the same swap again puts them back */
+    s_expect_intact(head);
+}
+
+/* A consumer stops at a tampered event, applies nothing after it (the
+ * live events that follow included), says so in its log, and goes on by
+ * itself once the outbox is repaired: every event applied once. */
+static void test_consumer_stops_at_a_break(void **state)
+{
+    (void)state;
+    long long head = s_emit(1);
+    if (ccip_test_wait_count("probeb",
+                             "SELECT position FROM consumer_cursor WHERE producer = 'probea'", head,
+                             WAIT_MS) < head)
+        ccip_test_fail(&s_svc, "probeb did not catch up");
+    pid_t pid = 0;
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+        if (strcmp(s_svc.env.children[i].name, "probeb-1") == 0)
+            pid = s_svc.env.children[i].pid;
+    assert_int_equal(ccip_test_stop(&s_svc.env, pid, SIGTERM, 10000), 0);
+
+    long long first = head + 1;
+    head = s_emit(5);
+    s_flip(first + 1); /* the second new event */
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
+                                        "probeb-2") > 0);
+    if (ccip_test_wait_count("probeb",
+                             "SELECT position FROM consumer_cursor WHERE producer = 'probea'",
+                             first, WAIT_MS) < first)
+        ccip_test_fail(&s_svc, "probeb did not apply the event before the break");
+    head = s_emit(2); /* live events after the break */
+    ccip_test_sleep_ms(2500);
+    assert_int_equal(s_cursor(), first);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM applied WHERE position > %lld", first);
+    assert_int_equal(ccip_test_query_number("probeb", sql), 0);
+    int logged = 0;
+    for (int i = 0; i < 50 && !logged; i++, ccip_test_sleep_ms(100))
+        logged = ccip_test_log_contains(&s_svc, "probeb-2", "event chain is broken") &&
+                 ccip_test_log_contains(&s_svc, "probeb-2", "the event was altered");
+    if (!logged)
+        ccip_test_fail(&s_svc, "probeb did not log the break");
+
+    s_flip(first + 1); /* repaired */
+    if (ccip_test_wait_count("probeb",
+                             "SELECT position FROM consumer_cursor WHERE producer = 'probea'", head,
+                             WAIT_MS) < head)
+        ccip_test_fail(&s_svc, "probeb did not go on once the outbox was repaired");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT position FROM applied WHERE position >= %lld "
+             "GROUP BY position HAVING count(*) = 1) x",
+             first);
+    assert_int_equal(ccip_test_query_number("probeb", sql), head - first + 1);
+    assert_true(ccip_test_log_contains(&s_svc, "probeb-2", "event chain holds again"));
+    s_expect_intact(head);
+}
+
+/* The pid of child `name`, or 0. */
+static pid_t s_pid(const char *name)
+{
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+        if (s_svc.env.children[i].pid && strcmp(s_svc.env.children[i].name, name) == 0)
+            return s_svc.env.children[i].pid;
+    return 0;
+}
+
+/* Events kept for good: with a retention of one hour and the clock two
+ * hours on, the relay moves every published event to the archive; a new
+ * consumer starting from position 1 still receives every event once, in
+ * order, and the chain verifies across archive and outbox. */
+static void test_new_consumer_after_retention(void **state)
+{
+    (void)state;
+    s_emit(4);
+    assert_int_equal(ccip_test_stop(&s_svc.env, s_pid("probea-1"), SIGTERM, 10000), 0);
+    pid_t b = s_pid("probeb-2") ? s_pid("probeb-2") : s_pid("probeb-1");
+    assert_int_equal(ccip_test_stop(&s_svc.env, b, SIGTERM, 10000), 0);
+    /* the clock two hours on, for every event published so far */
+    long long head = s_head();
+    assert_int_equal(
+        s_a("WITH u AS (UPDATE outbox SET created_at = created_at - interval "
+            "'2 hours' WHERE position IS NOT NULL RETURNING 1) SELECT count(*) FROM u"),
+        head);
+    setenv("CCIP_OUTBOX_RETENTION_HOURS", "1", 1);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probea", "probea",
+                                        "probea-2") > 0);
+    unsetenv("CCIP_OUTBOX_RETENTION_HOURS");
+    assert_int_equal(ccip_test_svc_wait(&s_svc, "probea"), 0);
+    /* the new leader archives at once */
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox_archive WHERE position <= %lld", head);
+    if (ccip_test_wait_count("probea", sql, head, WAIT_MS) < head)
+        ccip_test_fail(&s_svc, "the relay did not archive the events past the retention");
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE position <= %lld", head);
+    assert_int_equal(s_a(sql), 0);
+    assert_true(ccip_test_log_contains(&s_svc, "probea-2", "relay archived published events"));
+    head = s_emit(3); /* and some that stay in the outbox */
+
+    /* a new consumer: nothing applied, from position 1 */
+    assert_int_equal(
+        ccip_test_query_number("probeb", "WITH d AS (DELETE FROM applied RETURNING 1), "
+                                         "c AS (UPDATE consumer_cursor SET position = 0 WHERE "
+                                         "producer = 'probea' RETURNING 1) SELECT count(*) FROM c"),
+        1);
+    assert_true(ccip_test_start_service(&s_svc.env, "tests/integration/probe/probeb", "probeb",
+                                        "probeb-3") > 0);
+    if (ccip_test_wait_count("probeb",
+                             "SELECT position FROM consumer_cursor WHERE producer = 'probea'", head,
+                             WAIT_MS) < head)
+        ccip_test_fail(&s_svc, "the new consumer did not catch up from position 1");
+    ccip_test_sleep_ms(300);
+    /* every event once, in order */
+    assert_int_equal(ccip_test_query_number("probeb", "SELECT count(*) FROM applied"), head);
+    assert_int_equal(
+        ccip_test_query_number("probeb", "SELECT count(DISTINCT position) FROM applied"), head);
+    assert_int_equal(ccip_test_query_number("probeb", "SELECT min(position) FROM applied"), 1);
+    assert_int_equal(ccip_test_query_number(
+                         "probeb", "SELECT count(*) FROM (SELECT position, lag(position) OVER "
+                                   "(ORDER BY applied_at_us, position) AS prev FROM applied) x "
+                                   "WHERE prev IS NOT NULL AND position <> prev + 1"),
+                     0);
+    s_expect_intact(head);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verify_names_the_damage),
+        cmocka_unit_test(test_consumer_stops_at_a_break),
+        cmocka_unit_test(test_new_consumer_after_retention),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
