@@ -10,6 +10,7 @@
 
 #include "ccip_id.h"
 #include "ccip_log.h"
+#include "ccip_shutdown.h"
 
 #define ERR_MAX                 512
 #define RECONNECT_FIRST_MS      50    /* first wait between reconnect attempts */
@@ -211,6 +212,18 @@ oom:
     snprintf(err, errlen, "could not connect to database: out of memory");
     ccip_db_destroy(&db);
     return NULL;
+}
+
+ccip_db *ccip_db_new_waiting(const char *conninfo, int64_t until_us, char *err, size_t errlen)
+{
+    ccip_db *db;
+    while (!(db = ccip_db_new(conninfo, err, errlen))) {
+        if (ccip_now_us() >= until_us || ccip_shutdown_requested())
+            return NULL;
+        ccip_log_warn("waiting for the database", "reason", err);
+        sleep(1);
+    }
+    return db;
 }
 
 void ccip_db_destroy(ccip_db **db)

@@ -48,6 +48,16 @@ typedef enum {
  * fills err when the first connection cannot be made. */
 ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen);
 
+/* ccip_db_new for start-up, when the database may be down or restarting
+ * (a service started beside it, or during its restart): tries again every
+ * second, logging each failure at warn, until it connects, until_us
+ * (ccip_now_us's clock) passes, or a shutdown is requested
+ * (ccip_shutdown.h). until_us 0: one try, as ccip_db_new. Returns the
+ * connection, or NULL with the last reason in err. Every connection a
+ * service opens at start-up goes through it, so that none of them can be
+ * the one that makes it exit while the others would have waited. */
+ccip_db *ccip_db_new_waiting(const char *conninfo, int64_t until_us, char *err, size_t errlen);
+
 /* Closes the connection and frees everything; safe on NULL and twice. */
 void ccip_db_destroy(ccip_db **db);
 

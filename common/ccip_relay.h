@@ -58,6 +58,8 @@ typedef struct {
     int64_t retention_seconds; /* published events are deleted after this; 0 = kept for ever */
     int heartbeat_ms;          /* 0 = CCIP_RELAY_HEARTBEAT_MS_DEFAULT */
     int batch_size;            /* events numbered per transaction; 0 = CCIP_RELAY_BATCH_DEFAULT */
+    int64_t connect_until_us;  /* start-up: wait for the database until then
+                                  (ccip_db_new_waiting); 0 = one try */
 } ccip_relay_config;
 
 typedef struct ccip_relay ccip_relay;
