@@ -78,16 +78,19 @@ int ccip_command_reply_built(ccip_command *cmd, const ccip_arena *a, const Proto
     return ccip_command_reply(cmd, msg);
 }
 
-int ccip_command_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc,
-                     ccip_command_body_fn body)
+int ccip_command_run(ccip_command *cmd, const ccip_command_handler *h)
 {
-    ProtobufCMessage *rq = ccip_command_unpack(cmd, desc);
-    if (!rq)
+    if (!h->fn)
+        return h->batch_fn(&cmd, 1);
+    ProtobufCMessage *rq = NULL;
+    if (h->request && !(rq = ccip_command_unpack(cmd, h->request)))
         return CCIP_REPLIED;
     ccip_arena *a = ccip_arena_new();
-    int rc = a ? body(cmd, a, rq) : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    int rc =
+        a ? h->fn(cmd, a, rq) : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     ccip_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(rq, NULL);
+    if (rq)
+        protobuf_c_message_free_unpacked(rq, NULL);
     return rc;
 }
 

@@ -5,10 +5,12 @@
  * A handler reads cmd->req (the envelope) and the caller's trusted identity
  * cmd->actor, decodes the payload, checks everything, writes through cmd->db
  * (inside the command's transaction when the command mutates), emits
- * events and packs its reply. The usual body is run by ccip_command_run,
- * which decodes the request and hands an arena for the reply:
+ * events and packs its reply. The skeleton decodes the payload as the
+ * table row's `request` message and hands it over with an arena for the
+ * reply (both freed when the handler returns), so a handler is only its
+ * checks and its effects:
  *
- *   static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
+ *   int intake_call_close(ccip_command *cmd, ccip_arena *a, void *request)
  *   {
  *       Ccip__Intake__CloseCallRequest *rq = request;
  *       int rc = ccip_command_check_uuid(cmd, "call_id", rq->call_id);
@@ -19,10 +21,10 @@
  *           return rc;                       // CCIP_REPLIED, or a failed statement
  *       return ccip_command_reply(cmd, &reply.base);
  *   }
- *   int intake_call_close(ccip_command *cmd)
- *   {
- *       return ccip_command_run(cmd, &ccip__intake__close_call_request__descriptor, s_close);
- *   }
+ *
+ * and its table row names it beside the request it takes:
+ *   {"intake.call.close.v1", 1, intake_roles_staff, intake_call_close, NULL,
+ *    CCIP_MSG(intake, close_call_request), CCIP_MSG(intake, call_reply)},
  *
  * One return convention everywhere, for handlers and for every helper that
  * may answer the command:
@@ -78,9 +80,15 @@ typedef struct {
     int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
 } ccip_command;
 
-/* A handler: returns 0 or CCIP_REPLIED when it produced a reply (any
- * status), or the ccip_db_rc of a failed statement (see above). */
-typedef int (*ccip_command_fn)(ccip_command *cmd);
+/* A handler: request is the payload decoded as its table row's `request`
+ * message (borrowed; NULL only for a row without one, whose handler reads
+ * cmd->req->payload itself), a is an arena for the reply's parts (freed
+ * after the reply is packed). Returns 0 or CCIP_REPLIED when it produced a
+ * reply (any status), or the ccip_db_rc of a failed statement (see
+ * above). The descriptor is named once, in the table, so that what the
+ * skeleton checks, what the gateway maps JSON to and what the handler
+ * reads cannot differ. */
+typedef int (*ccip_command_fn)(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Optional, for the few commands whose throughput matters: handles n >= 1
  * commands of one type at once, inside their batch's transaction, with
@@ -99,11 +107,11 @@ typedef int (*ccip_command_batch_fn)(ccip_command *const *cmds, size_t n);
 
 /* A command type a service serves: one line of its definition table. */
 typedef struct {
-    const char *type;         /* e.g. "intake.call.open.v1" */
-    int mutating;             /* 1: transactional and idempotent by command id */
-    const char *const *roles; /* NULL-terminated roles allowed, NULL = any caller */
-    ccip_command_fn fn;
-    ccip_command_batch_fn batch_fn;            /* optional, mutating only: several at once */
+    const char *type;               /* e.g. "intake.call.open.v1" */
+    int mutating;                   /* 1: transactional and idempotent by command id */
+    const char *const *roles;       /* NULL-terminated roles allowed, NULL = any caller */
+    ccip_command_fn fn;             /* NULL when batch_fn is set: it runs alone (n = 1) */
+    ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
     const ProtobufCMessageDescriptor *request; /* the payload's message: the skeleton checks every
                                                   string in it before the handler runs, the
                                                   gateway maps JSON to it */
@@ -143,16 +151,13 @@ int ccip_command_reply(ccip_command *cmd, const ProtobufCMessage *msg);
  * CCIP_REPLIED. */
 int ccip_command_reply_built(ccip_command *cmd, const ccip_arena *a, const ProtobufCMessage *msg);
 
-/* The body of a handler: the decoded request (borrowed) and an arena for
- * the reply, both freed by ccip_command_run. Returns 0, CCIP_REPLIED or a
- * ccip_db_rc. */
-typedef int (*ccip_command_body_fn)(ccip_command *cmd, ccip_arena *a, void *request);
-
-/* Decodes the payload as desc (INVALID_ARGUMENT when it cannot), makes an
- * arena, calls body, frees both. Returns what body returned (CCIP_REPLIED
- * when decoding failed or memory ran out). */
-int ccip_command_run(ccip_command *cmd, const ProtobufCMessageDescriptor *desc,
-                     ccip_command_body_fn body);
+/* Runs one command through its table row: decodes the payload as
+ * h->request (INVALID_ARGUMENT when it cannot; not at all when h->request
+ * is NULL), makes an arena, calls h->fn, frees both; a row with only a
+ * batch handler runs it with n = 1. The skeleton's, and a test's that
+ * calls a handler directly. Returns what the handler returned
+ * (CCIP_REPLIED when decoding failed or memory ran out). */
+int ccip_command_run(ccip_command *cmd, const ccip_command_handler *h);
 
 /* ---- events --------------------------------------------------------------- */
 

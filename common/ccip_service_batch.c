@@ -352,7 +352,7 @@ static int s_run_one(ccip_db *db, s_batch *st, ccip_batch_job *j)
     if (st->savepoints && (rc = ccip_db_command(db, "SAVEPOINT ccip_command")) != CCIP_DB_OK)
         return rc;
     unsigned long sent = ccip_db_sent(db);
-    rc = s_rc(j->h->fn(j->cmd));
+    rc = s_rc(ccip_command_run(j->cmd, j->h));
     if (rc == CCIP_DB_RETRYABLE)
         return rc;
     if (rc == 0 && j->cmd->status == CCIP__STATUS__OK)
@@ -549,7 +549,7 @@ static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_
             continue;
         }
         j->cmd->db = db;
-        if (s_rc(j->h->fn(j->cmd)) != 0)
+        if (s_rc(ccip_command_run(j->cmd, j->h)) != 0)
             s_fail_internal(j->cmd, db);
     }
     if (nm > 0)

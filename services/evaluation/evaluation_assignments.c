@@ -733,24 +733,14 @@ static int s_assign(ccip_command *cmd, ccip_arena *a, const Ccip__Evaluation__As
     return rc;
 }
 
-static int s_propose(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_propose(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_assign(cmd, a, request, 1);
 }
 
-int evaluation_assignment_propose(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_propose);
-}
-
-static int s_make(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_make(ccip_command *cmd, ccip_arena *a, void *request)
 {
     return s_assign(cmd, a, request, 0);
-}
-
-int evaluation_assignment_make(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__assign_request__descriptor, s_make);
 }
 
 int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, ccip_arena *a,
@@ -861,7 +851,7 @@ static int s_end_task(ccip_command *cmd, const char *case_id, Ccip__Evaluation__
     return rc;
 }
 
-static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DeclineRequest *rq = request;
     int is_agency = strcmp(cmd->actor.role, "agency") == 0;
@@ -874,13 +864,7 @@ static int s_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request)
     return s_end_task(cmd, rq->case_id, kind, me, EVALUATION_TASK_DECLINED, rq->reason, 1);
 }
 
-int evaluation_assignment_decline(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__decline_request__descriptor,
-                            s_assignment_decline);
-}
-
-static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ReassignRequest *rq = request;
     if (rq->kind != CCIP__EVALUATION__SUBJECT_KIND__AGENCY &&
@@ -892,10 +876,4 @@ static int s_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request
         return rc;
     return s_end_task(cmd, rq->case_id, rq->kind, rq->id, EVALUATION_TASK_REASSIGNED, rq->reason,
                       0);
-}
-
-int evaluation_assignment_reassign(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__reassign_request__descriptor,
-                            s_assignment_reassign);
 }

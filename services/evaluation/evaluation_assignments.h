@@ -31,10 +31,10 @@
 #include "evaluation_cases.h"
 
 /* evaluation.assignment.propose.v1, .make.v1, .reassign.v1, .decline.v1 */
-int evaluation_assignment_propose(ccip_command *cmd);
-int evaluation_assignment_make(ccip_command *cmd);
-int evaluation_assignment_reassign(ccip_command *cmd);
-int evaluation_assignment_decline(ccip_command *cmd);
+int evaluation_assignment_propose(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_assignment_make(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_assignment_reassign(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_assignment_decline(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Fills the empty slots of case c (locked by the caller, in its
  * transaction) by the algorithm alone. When reply is not NULL the newly

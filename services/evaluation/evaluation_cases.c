@@ -541,7 +541,7 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena 
 
 /* ---- commands ------------------------------------------------------------------- */
 
-static int s_case_get(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_case_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__GetCaseRequest *rq = request;
     int rc = 0;
@@ -582,11 +582,6 @@ static int s_case_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_case_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__get_case_request__descriptor, s_case_get);
-}
-
 static const ccip_db_stmt S_LIST = {
     "evaluation_case_list",
     "SELECT id, application_id, kind, applicant_uscc, applicant_name, title, status, round, "
@@ -595,7 +590,7 @@ static const ccip_db_stmt S_LIST = {
     "AND id > coalesce(nullif($3, '')::uuid, '00000000-0000-0000-0000-000000000000'::uuid) "
     "ORDER BY id LIMIT $4::integer"};
 
-static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_case_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ListCasesRequest *rq = request;
     int rc = 0;
@@ -647,9 +642,4 @@ static int s_case_list(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int evaluation_case_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__list_cases_request__descriptor, s_case_list);
 }

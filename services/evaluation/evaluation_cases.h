@@ -75,7 +75,7 @@ int evaluation_case_load(ccip_db *db, const char *case_id, int full, ccip_arena 
                          Ccip__Evaluation__Case **out);
 
 /* evaluation.case.get.v1 and evaluation.case.list.v1. */
-int evaluation_case_get(ccip_command *cmd);
-int evaluation_case_list(ccip_command *cmd);
+int evaluation_case_get(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_case_list(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

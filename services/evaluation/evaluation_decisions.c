@@ -114,7 +114,7 @@ static int s_reply_case(ccip_command *cmd, const char *case_id)
     return rc;
 }
 
-static int s_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__SubmitToOfficeRequest *rq = request;
     evaluation_case_row c;
@@ -145,12 +145,6 @@ static int s_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
         rc = s_reply_case(cmd, c.id);
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_case_submit(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__submit_to_office_request__descriptor,
-                            s_case_submit);
 }
 
 /* Checks the decision against the case. Returns 0 or CCIP_REPLIED. */
@@ -255,7 +249,7 @@ static int s_return(ccip_command *cmd, evaluation_case_row *c, Ccip__Evaluation_
     return rc;
 }
 
-static int s_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DecideRequest *rq = request;
     evaluation_case_row c;
@@ -342,9 +336,4 @@ static int s_case_decide(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_case_decide(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__decide_request__descriptor, s_case_decide);
 }

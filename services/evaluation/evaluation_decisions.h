@@ -28,7 +28,7 @@ int evaluation_case_missing(ccip_db *db, const evaluation_case_row *c, char *out
                             int *missing);
 
 /* evaluation.case.submit.v1 and evaluation.case.decide.v1. */
-int evaluation_case_submit(ccip_command *cmd);
-int evaluation_case_decide(ccip_command *cmd);
+int evaluation_case_submit(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_case_decide(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -145,7 +145,7 @@ int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c
     return rc;
 }
 
-static int s_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__GetDesignationRequest *rq = request;
     int rc = 0;
@@ -169,13 +169,7 @@ static int s_designation_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_designation_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__get_designation_request__descriptor,
-                            s_designation_get);
-}
-
-static int s_designation_list(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_designation_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ListDesignationsRequest *rq = request;
     int rc = 0;
@@ -211,12 +205,6 @@ static int s_designation_list(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_designation_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__list_designations_request__descriptor,
-                            s_designation_list);
-}
-
 /* Locks designation id: writes its status, case and whether it expired.
  * Returns 0, CCIP_REPLIED or a ccip_db_rc. */
 static int s_lock(ccip_command *cmd, const char *id, char status[32],
@@ -235,7 +223,7 @@ static int s_lock(ccip_command *cmd, const char *id, char status[32],
     return rc;
 }
 
-static int s_designation_revoke(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_designation_revoke(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__RevokeDesignationRequest *rq = request;
     char status[32], case_id[CCIP_UUID_STRLEN + 1];
@@ -258,13 +246,7 @@ static int s_designation_revoke(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_designation_revoke(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__revoke_designation_request__descriptor,
-                            s_designation_revoke);
-}
-
-static int s_designation_reevaluate(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_designation_reevaluate(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ReevaluateRequest *rq = request;
     char status[32], case_id[CCIP_UUID_STRLEN + 1];
@@ -288,10 +270,4 @@ static int s_designation_reevaluate(ccip_command *cmd, ccip_arena *a, void *requ
     if (rc == 0)
         rc = s_publish(cmd, rq->designation_id, NULL, 1);
     return rc;
-}
-
-int evaluation_designation_reevaluate(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__reevaluate_request__descriptor,
-                            s_designation_reevaluate);
 }

@@ -26,9 +26,9 @@ int evaluation_designation_grant(ccip_command *cmd, const evaluation_case_row *c
 int evaluation_designation_kind(const char *kind);
 
 /* evaluation.designation.get.v1, .list.v1, .revoke.v1, .reevaluate.v1 */
-int evaluation_designation_get(ccip_command *cmd);
-int evaluation_designation_list(ccip_command *cmd);
-int evaluation_designation_revoke(ccip_command *cmd);
-int evaluation_designation_reevaluate(ccip_command *cmd);
+int evaluation_designation_get(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_designation_list(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_designation_revoke(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_designation_reevaluate(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

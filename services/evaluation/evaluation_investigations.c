@@ -81,7 +81,7 @@ static int s_check(ccip_command *cmd, const Ccip__Evaluation__FileReportRequest 
     return 0;
 }
 
-static int s_investigation_report(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_investigation_report(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__FileReportRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], task[CCIP_UUID_STRLEN + 1];
@@ -147,10 +147,4 @@ out:
     PQclear(res);
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_investigation_report(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__file_report_request__descriptor,
-                            s_investigation_report);
 }

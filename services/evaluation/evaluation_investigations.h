@@ -13,6 +13,6 @@
 #define EVALUATION_REPORT_DOCUMENTS_MAX 50
 
 /* evaluation.investigation.report.v1. */
-int evaluation_investigation_report(ccip_command *cmd);
+int evaluation_investigation_report(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

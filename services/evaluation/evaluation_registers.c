@@ -365,7 +365,7 @@ static const s_register *s_register_of(const ccip_command *cmd)
     return NULL;
 }
 
-static int s_set_active(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_register_set_active(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__SetActiveRequest *rq = request;
     const s_register *reg = s_register_of(cmd);
@@ -394,12 +394,7 @@ static int s_set_active(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_register_set_active(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__set_active_request__descriptor, s_set_active);
-}
-
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_register_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__GetRequest *rq = request;
     const s_register *reg = s_register_of(cmd);
@@ -410,11 +405,6 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = s_reply_entry(cmd, a, reg, rq->id);
     return rc;
-}
-
-int evaluation_register_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__get_request__descriptor, s_get);
 }
 
 /* Checks a ListRegisterRequest and writes the district code ("" = any) and
@@ -479,7 +469,7 @@ static int s_districts(ccip_command *cmd, char **list, size_t n, char *out, size
     return 0;
 }
 
-static int s_agency_register(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_agency_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__RegisterAgencyRequest *rq = request;
     char err[256], districts[DISTRICTS_MAX * 8];
@@ -518,13 +508,7 @@ static int s_agency_register(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_entry(cmd, a, &S_AGENCIES, id);
 }
 
-int evaluation_agency_register(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__register_agency_request__descriptor,
-                            s_agency_register);
-}
-
-static int s_agency_list(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_agency_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ListRegisterRequest *rq = request;
     char district[8], limit[16];
@@ -545,12 +529,6 @@ static int s_agency_list(ccip_command *cmd, ccip_arena *a, void *request)
     PQclear(res);
     PQclear(conflicts);
     return rc;
-}
-
-int evaluation_agency_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__list_register_request__descriptor,
-                            s_agency_list);
 }
 
 /* ---- experts ------------------------------------------------------------------- */
@@ -580,7 +558,7 @@ static int s_fields(ccip_command *cmd, char **fields, size_t n, char *out, size_
     return 0;
 }
 
-static int s_expert_register(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_expert_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__RegisterExpertRequest *rq = request;
     char err[256], fields[EVALUATION_FIELDS_MAX * (FIELD_MAX_LEN + 1) + 1];
@@ -639,13 +617,7 @@ static int s_expert_register(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_entry(cmd, a, &S_EXPERTS, id);
 }
 
-int evaluation_expert_register(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__register_expert_request__descriptor,
-                            s_expert_register);
-}
-
-static int s_expert_list(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_expert_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ListRegisterRequest *rq = request;
     char district[8], limit[16], err[256];
@@ -670,10 +642,4 @@ static int s_expert_list(ccip_command *cmd, ccip_arena *a, void *request)
     PQclear(res);
     PQclear(conflicts);
     return rc;
-}
-
-int evaluation_expert_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__list_register_request__descriptor,
-                            s_expert_list);
 }

@@ -22,12 +22,12 @@
 
 /* Command handlers. get and set_active serve both registers, which the
  * command's type names (evaluation.agency.get.v1, evaluation.expert.get.v1). */
-int evaluation_agency_register(ccip_command *cmd);
-int evaluation_agency_list(ccip_command *cmd);
-int evaluation_expert_register(ccip_command *cmd);
-int evaluation_expert_list(ccip_command *cmd);
-int evaluation_register_get(ccip_command *cmd);
-int evaluation_register_set_active(ccip_command *cmd);
+int evaluation_agency_register(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_agency_list(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_expert_register(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_expert_list(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_register_get(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_register_set_active(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Checks a field of expertise: 1 to 48 of a-z, 0-9, '_', '.', '-'. Returns
  * 0, or -1 with a sentence naming `field`. */

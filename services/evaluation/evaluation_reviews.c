@@ -108,7 +108,7 @@ static int s_begin(ccip_command *cmd, const char *case_id, char me[EVALUATION_ID
     return rc;
 }
 
-static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__DeclareRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32];
@@ -156,11 +156,6 @@ static int s_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_review_declare(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__declare_request__descriptor, s_review_declare);
 }
 
 /* When every seat of the panel has a submitted review: computes the
@@ -228,7 +223,7 @@ static int s_maybe_complete(ccip_command *cmd, evaluation_case_row *c, int *comp
     return rc;
 }
 
-static int s_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__SubmitReviewRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1], review[CCIP_UUID_STRLEN + 1], status[32], err[512];
@@ -304,10 +299,4 @@ out:
     evaluation_sheet_clear(&sh);
     evaluation_case_row_clear(&c);
     return rc;
-}
-
-int evaluation_review_submit(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__submit_review_request__descriptor,
-                            s_review_submit);
 }

@@ -17,7 +17,7 @@
 #include "evaluation.h"
 
 /* evaluation.review.declare.v1 and evaluation.review.submit.v1. */
-int evaluation_review_declare(ccip_command *cmd);
-int evaluation_review_submit(ccip_command *cmd);
+int evaluation_review_declare(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_review_submit(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

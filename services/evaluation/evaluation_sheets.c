@@ -176,7 +176,7 @@ static int s_check_criteria(ccip_command *cmd, Ccip__Evaluation__Criterion **c, 
     return 0;
 }
 
-static int s_sheet_publish(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_sheet_publish(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__PublishSheetRequest *rq = request;
     char err[256], field[64], fields[EVALUATION_FIELDS_MAX * 50] = "";
@@ -247,13 +247,7 @@ out:
     return rc;
 }
 
-int evaluation_sheet_publish(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__publish_sheet_request__descriptor,
-                            s_sheet_publish);
-}
-
-static int s_sheet_get(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_sheet_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__GetSheetRequest *rq = request;
     int rc = 0;
@@ -265,9 +259,4 @@ static int s_sheet_get(ccip_command *cmd, ccip_arena *a, void *request)
     else if (kind)
         rc = s_reply(cmd, kind, rq->version);
     return rc;
-}
-
-int evaluation_sheet_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__get_sheet_request__descriptor, s_sheet_get);
 }

@@ -39,7 +39,7 @@ int evaluation_sheet_fetch(ccip_db *db, const char *kind, int version, evaluatio
 void evaluation_sheet_clear(evaluation_sheet *s);
 
 /* evaluation.sheet.publish.v1 and evaluation.sheet.get.v1. */
-int evaluation_sheet_publish(ccip_command *cmd);
-int evaluation_sheet_get(ccip_command *cmd);
+int evaluation_sheet_publish(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_sheet_get(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -70,7 +70,7 @@ static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
         "overdue, case_title, applicant_name, call_kind, district_code, summary");
 }
 
-static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_task_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__ListTasksRequest *rq = request;
     char me[EVALUATION_ID_MAX + 1] = "";
@@ -107,11 +107,6 @@ static int s_task_list(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int evaluation_task_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__list_tasks_request__descriptor, s_task_list);
-}
-
 /* Runs one sweep statement and publishes each task it returns as `type`
  * (built in a). Adds their number to *count. */
 static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, const char *type,
@@ -139,7 +134,7 @@ static int s_announce(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st, 
     return rc;
 }
 
-static int s_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
+int evaluation_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request; /* a SweepRequest has no fields */
     Ccip__Evaluation__SweepReply reply = CCIP__EVALUATION__SWEEP_REPLY__INIT;
@@ -157,9 +152,4 @@ static int s_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = ccip_command_reply(cmd, &reply.base);
     return rc;
-}
-
-int evaluation_task_sweep(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__evaluation__sweep_request__descriptor, s_task_sweep);
 }

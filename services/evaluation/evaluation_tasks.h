@@ -18,7 +18,7 @@
 #define EVALUATION_SWEEP_MAX 1000
 
 /* evaluation.task.list.v1 and evaluation.task.sweep.v1. */
-int evaluation_task_list(ccip_command *cmd);
-int evaluation_task_sweep(ccip_command *cmd);
+int evaluation_task_list(ccip_command *cmd, ccip_arena *a, void *request);
+int evaluation_task_sweep(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

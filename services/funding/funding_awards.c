@@ -472,7 +472,7 @@ out:
 
 /* ---- handlers ------------------------------------------------------------------ */
 
-static int s_award_get(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_award_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__GetAwardRequest *rq = request;
     int rc;
@@ -502,12 +502,7 @@ static int s_award_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int funding_award_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__get_award_request__descriptor, s_award_get);
-}
-
-static int s_award_list(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_award_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ListAwardsRequest *rq = request;
     PGresult *res = NULL;
@@ -560,11 +555,6 @@ out:
     return rc;
 }
 
-int funding_award_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__list_awards_request__descriptor, s_award_list);
-}
-
 /* The common shape of reject, sign, suspend, resume, terminate: one
  * request, one handler, the action named by the command's type. */
 typedef enum { A_REJECT, A_SIGN, A_SUSPEND, A_RESUME, A_TERMINATE } s_action;
@@ -575,7 +565,7 @@ static const char *const S_ACTION_TYPES[] = {
     "funding.award.resume.v1", "funding.award.terminate.v1", NULL,
 };
 
-static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_award_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__AwardActionRequest *rq = request;
     int k = ccip_command_type_index(cmd, S_ACTION_TYPES);
@@ -672,12 +662,7 @@ static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int funding_award_act(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__award_action_request__descriptor, s_act);
-}
-
-static int s_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__LinkWorkRequest *rq = request;
     funding_award_row w;
@@ -692,11 +677,6 @@ static int s_award_link_work(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     rc = s_reply_award(cmd, w.id);
     return rc;
-}
-
-int funding_award_link_work(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__link_work_request__descriptor, s_award_link_work);
 }
 
 /* ip.dispute.upheld.v1: the work is frozen from then on, and so are the

@@ -107,11 +107,11 @@ int funding_on_dispute_upheld(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 int funding_on_dispute_lifted(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
 /* Handlers (confirm: funding_confirm.h). */
-int funding_award_get(ccip_command *cmd);
-int funding_award_list(ccip_command *cmd);
+int funding_award_get(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_award_list(ccip_command *cmd, ccip_arena *a, void *request);
 /* funding.award.{reject,sign,suspend,resume,terminate}.v1, told apart by
  * the command's type. */
-int funding_award_act(ccip_command *cmd);
-int funding_award_link_work(ccip_command *cmd);
+int funding_award_act(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_award_link_work(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

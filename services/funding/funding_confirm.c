@@ -732,9 +732,3 @@ out:
     ccip_arena_destroy(&b.a);
     return rc;
 }
-
-int funding_award_confirm(ccip_command *cmd)
-{
-    ccip_command *one[1] = {cmd};
-    return funding_award_confirm_batch(one, 1);
-}

@@ -57,7 +57,4 @@
  * it); the skeleton then undoes the batch. */
 int funding_award_confirm_batch(ccip_command *const *cmds, size_t n);
 
-/* The handler of one confirmation: funding_award_confirm_batch with n = 1. */
-int funding_award_confirm(ccip_command *cmd);
-
 #endif

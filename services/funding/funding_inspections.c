@@ -205,7 +205,7 @@ static int s_award_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *i
     return 0;
 }
 
-static int s_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ScheduleInspectionRequest *rq = request;
     funding_award_row w;
@@ -252,12 +252,6 @@ static int s_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request
                  ? ccip_command_reply(cmd, &reply.base)
                  : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
     return rc;
-}
-
-int funding_inspection_schedule(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__schedule_inspection_request__descriptor,
-                            s_inspection_schedule);
 }
 
 static int s_check_finding(ccip_command *cmd, const Ccip__Funding__RecordInspectionRequest *rq,
@@ -318,7 +312,7 @@ static int s_clawback_changed(ccip_command *cmd, const char *type, const funding
     ev.grantee_uscc = (char *)w->grantee_uscc;
     return ccip_command_emit(cmd, type, "application", w->application_id, &ev.base);
 }
-static int s_inspection_record(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_inspection_record(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__RecordInspectionRequest *rq = request;
     PGresult *res = NULL;
@@ -420,13 +414,7 @@ out:
     return rc;
 }
 
-int funding_inspection_record(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__record_inspection_request__descriptor,
-                            s_inspection_record);
-}
-
-static int s_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__RecoverRequest *rq = request;
     PGresult *res = NULL;
@@ -497,9 +485,4 @@ static int s_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int funding_clawback_recover(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__recover_request__descriptor, s_clawback_recover);
 }

@@ -24,8 +24,8 @@ int funding_clawbacks_load(ccip_db *db, const char *award_id, ccip_arena *a,
                            Ccip__Funding__Clawback ***out, size_t *n);
 
 /* Handlers. */
-int funding_inspection_schedule(ccip_command *cmd);
-int funding_inspection_record(ccip_command *cmd);
-int funding_clawback_recover(ccip_command *cmd);
+int funding_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_inspection_record(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_clawback_recover(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -279,7 +279,7 @@ static const ccip_db_stmt S_JOURNAL = {
     "($3 = '' OR e.award_id = nullif($3, '')::uuid) AND e.id > $4::bigint ORDER "
     "BY e.id LIMIT $5::integer"};
 
-static int s_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_journal_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ListJournalRequest *rq = request;
     int rc = 0;
@@ -343,11 +343,6 @@ out:
     return rc;
 }
 
-int funding_journal_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__list_journal_request__descriptor, s_journal_list);
-}
-
 /* ---- verification -------------------------------------------------------------- */
 
 static const ccip_db_stmt S_COUNTS = {
@@ -405,7 +400,7 @@ static const ccip_db_stmt S_FIGURES_BAD = {
     "k.id), 0)::bigint FROM clawback k WHERE k.recovered_fen <> coalesce((SELECT "
     "sum(amount_fen) FROM recovery r WHERE r.clawback_id = k.id), 0) LIMIT " VERIFY_LIST_MAX};
 
-static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request; /* a VerifyLedgerRequest has no fields */
     Ccip__Funding__VerifyLedgerReply reply = CCIP__FUNDING__VERIFY_LEDGER_REPLY__INIT;
@@ -481,10 +476,4 @@ static int s_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int funding_ledger_verify(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__verify_ledger_request__descriptor,
-                            s_ledger_verify);
 }

@@ -128,7 +128,7 @@ int funding_ledger_post_cmd(ccip_command *cmd, funding_entry *e, const funding_l
                             size_t n, int64_t *entry_id);
 
 /* Handlers: funding.journal.list.v1, funding.ledger.verify.v1. */
-int funding_journal_list(ccip_command *cmd);
-int funding_ledger_verify(ccip_command *cmd);
+int funding_journal_list(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_ledger_verify(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -163,7 +163,7 @@ static int s_check_plan(ccip_command *cmd, Ccip__Funding__TrancheRule *const *ru
     return 0;
 }
 
-static int s_programme_create(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_programme_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__CreateProgrammeRequest *rq = request;
     PGresult *res = NULL;
@@ -192,13 +192,7 @@ out:
     return rc;
 }
 
-int funding_programme_create(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__create_programme_request__descriptor,
-                            s_programme_create);
-}
-
-static int s_programme_configure(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_programme_configure(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ConfigureProgrammeRequest *rq = request;
     PGresult *res = NULL;
@@ -228,13 +222,7 @@ out:
     return rc;
 }
 
-int funding_programme_configure(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__configure_programme_request__descriptor,
-                            s_programme_configure);
-}
-
-static int s_programme_get(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_programme_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__GetProgrammeRequest *rq = request;
     int rc = ccip_command_check_code(cmd, "code", rq->code, FUNDING_CODE_MAX);
@@ -243,19 +231,13 @@ static int s_programme_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int funding_programme_get(ccip_command *cmd)
+int funding_programme_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    return ccip_command_run(cmd, &ccip__funding__get_programme_request__descriptor,
-                            s_programme_get);
-}
-
-int funding_programme_list(ccip_command *cmd)
-{
+    (void)request; /* funding.ListProgrammesRequest has no fields */
     PGresult *res = NULL;
     int rc = ccip_db_exec(cmd->db, &S_PROG_LIST, 0, NULL, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
         return rc;
-    ccip_arena *a = ccip_arena_new();
     int rows = PQntuples(res);
     Ccip__Funding__ListProgrammesReply reply = CCIP__FUNDING__LIST_PROGRAMMES_REPLY__INIT;
     reply.programmes = ccip_arena_alloc(a, (size_t)rows * sizeof *reply.programmes + 1);
@@ -268,7 +250,6 @@ int funding_programme_list(ccip_command *cmd)
     PQclear(res);
     if (rc == 0)
         rc = ccip_command_reply_built(cmd, a, &reply.base);
-    ccip_arena_destroy(&a);
     return rc;
 }
 
@@ -491,7 +472,7 @@ static int s_budget_changed(ccip_command *cmd, const char *type, const char *cod
         return rc;
     return s_reply_budget(cmd, code, year);
 }
-static int s_budget_set(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_budget_set(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__SetBudgetRequest *rq = request;
     PGresult *res = NULL;
@@ -622,12 +603,7 @@ out:
     return rc;
 }
 
-int funding_budget_set(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__set_budget_request__descriptor, s_budget_set);
-}
-
-static int s_year_close(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_year_close(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__CloseYearRequest *rq = request;
     PGresult *res = NULL;
@@ -667,12 +643,7 @@ out:
     return rc;
 }
 
-int funding_year_close(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__close_year_request__descriptor, s_year_close);
-}
-
-static int s_budget_get(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_budget_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__GetBudgetRequest *rq = request;
     int rc;
@@ -683,12 +654,7 @@ static int s_budget_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int funding_budget_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__get_budget_request__descriptor, s_budget_get);
-}
-
-static int s_budget_list(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_budget_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ListBudgetsRequest *rq = request;
     PGresult *res = NULL;
@@ -718,9 +684,4 @@ static int s_budget_list(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int funding_budget_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__list_budgets_request__descriptor, s_budget_list);
 }

@@ -16,14 +16,14 @@
 #include "funding.h"
 
 /* Handlers. */
-int funding_programme_create(ccip_command *cmd);
-int funding_programme_configure(ccip_command *cmd);
-int funding_programme_get(ccip_command *cmd);
-int funding_programme_list(ccip_command *cmd);
-int funding_budget_set(ccip_command *cmd);
-int funding_year_close(ccip_command *cmd);
-int funding_budget_get(ccip_command *cmd);
-int funding_budget_list(ccip_command *cmd);
+int funding_programme_create(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_programme_configure(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_programme_get(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_programme_list(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_budget_set(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_year_close(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_budget_get(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_budget_list(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Reads programme `code` with its tranche plan from the arena. Returns 0
  * with *out set, or NULL when there is no such programme (or memory ran

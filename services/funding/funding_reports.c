@@ -240,7 +240,7 @@ static int s_check_award(ccip_command *cmd, const char *award_id)
     return rc;
 }
 
-static int s_report_save(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_report_save(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__SaveReportRequest *rq = request;
     PGresult *res = NULL;
@@ -304,11 +304,6 @@ out:
     return rc;
 }
 
-int funding_report_save(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__save_report_request__descriptor, s_report_save);
-}
-
 /* Submit, accept and return: one request, one handler, the transition
  * named by the command's type. */
 typedef enum { R_SUBMIT, R_ACCEPT, R_RETURN } s_verb;
@@ -321,7 +316,7 @@ static const char *const S_VERB_TYPES[] = {
     NULL,
 };
 
-static int s_transition(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_report_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ReportActionRequest *rq = request;
     int k = ccip_command_type_index(cmd, S_VERB_TYPES);
@@ -381,9 +376,4 @@ static int s_transition(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int funding_report_act(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__report_action_request__descriptor, s_transition);
 }

@@ -19,9 +19,9 @@ int funding_reports_load(ccip_db *db, const char *award_id, ccip_arena *a,
                          Ccip__Funding__UseReport ***out, size_t *n);
 
 /* Handlers. */
-int funding_report_save(ccip_command *cmd);
+int funding_report_save(ccip_command *cmd, ccip_arena *a, void *request);
 /* funding.report.{submit,accept,return}.v1, told apart by the command's
  * type. */
-int funding_report_act(ccip_command *cmd);
+int funding_report_act(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -13,7 +13,7 @@ static const ccip_db_stmt S_AWARDS = {
     "SELECT id FROM award WHERE programme_code = $1 AND year = $2::integer ORDER "
     "BY proposed_at, id LIMIT " AWARDS_MAX};
 
-static int s_summary_year(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_summary_year(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__YearSummaryRequest *rq = request;
     PGresult *res = NULL;
@@ -52,9 +52,4 @@ static int s_summary_year(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int funding_summary_year(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__year_summary_request__descriptor, s_summary_year);
 }

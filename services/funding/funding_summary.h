@@ -9,6 +9,6 @@
 #include "funding.h"
 
 /* Handler: funding.summary.year.v1. */
-int funding_summary_year(ccip_command *cmd);
+int funding_summary_year(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

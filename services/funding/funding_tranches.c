@@ -449,7 +449,7 @@ static int s_check_tranche(ccip_command *cmd, const funding_award_row *w, int32_
     return 0;
 }
 
-static int s_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__RequestPaymentRequest *rq = request;
     int rc;
@@ -485,12 +485,6 @@ static int s_payment_request(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     rc = s_reply_payment(cmd, id);
     return rc;
-}
-
-int funding_payment_request(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__request_payment_request__descriptor,
-                            s_payment_request);
 }
 
 /* Reads the award id of payment `id` (no lock) into award_id. */
@@ -572,7 +566,7 @@ static int s_pay(ccip_command *cmd, funding_award_row *w, const PGresult *p, con
     return funding_award_complete_if_paid(cmd, w);
 }
 
-static int s_payment_approve(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_payment_approve(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__ApprovePaymentRequest *rq = request;
     PGresult *res = NULL;
@@ -636,13 +630,7 @@ out:
     return rc;
 }
 
-int funding_payment_approve(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__approve_payment_request__descriptor,
-                            s_payment_approve);
-}
-
-static int s_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request)
+int funding_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Funding__CancelPaymentRequest *rq = request;
     PGresult *res = NULL;
@@ -675,10 +663,4 @@ static int s_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int funding_payment_cancel(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__funding__cancel_payment_request__descriptor,
-                            s_payment_cancel);
 }

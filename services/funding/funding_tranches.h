@@ -67,8 +67,8 @@ int funding_tranches_resume(ccip_db *db, const char *award_id);
 int funding_tranches_cancel(ccip_db *db, const char *award_id, const char *reason);
 
 /* Handlers. */
-int funding_payment_request(ccip_command *cmd);
-int funding_payment_approve(ccip_command *cmd);
-int funding_payment_cancel(ccip_command *cmd);
+int funding_payment_request(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_payment_approve(ccip_command *cmd, ccip_arena *a, void *request);
+int funding_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -98,7 +98,7 @@ static int s_reply_org(ccip_command *cmd, Ccip__Intake__Organisation *org)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_org_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__RegisterOrganisationRequest *rq = request;
     char err[512];
@@ -143,13 +143,7 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_org(cmd, org);
 }
 
-int intake_org_register(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__register_organisation_request__descriptor,
-                            s_register);
-}
-
-static int s_update(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_org_update(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__UpdateOrganisationRequest *rq = request;
     char err[512];
@@ -204,11 +198,6 @@ static int s_update(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_org(cmd, org);
 }
 
-int intake_org_update(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__update_organisation_request__descriptor, s_update);
-}
-
 /* The USCC of a request, checked; INVALID_ARGUMENT names the fix. */
 static int s_check_uscc(ccip_command *cmd, const char *uscc)
 {
@@ -223,7 +212,7 @@ static int s_check_uscc(ccip_command *cmd, const char *uscc)
     return 0;
 }
 
-static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_org_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__VerifyOrganisationRequest *rq = request;
     char err[512];
@@ -259,12 +248,7 @@ static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_org(cmd, org);
 }
 
-int intake_org_verify(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__verify_organisation_request__descriptor, s_verify);
-}
-
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_org_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__GetOrganisationRequest *rq = request;
     char what[64];
@@ -278,9 +262,4 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
         (rc = s_load(cmd, rq->uscc, 0, a, &org)) != 0)
         return rc;
     return s_reply_org(cmd, org);
-}
-
-int intake_org_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__get_organisation_request__descriptor, s_get);
 }

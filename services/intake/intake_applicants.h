@@ -11,12 +11,14 @@
 #include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
-int intake_org_register(ccip_command *cmd); /* emits intake.organisation.registered.v1 */
-int intake_org_verify(ccip_command *cmd);   /* emits intake.organisation.verified.v1 */
+int intake_org_register(ccip_command *cmd, ccip_arena *a,
+                        void *request); /* emits intake.organisation.registered.v1 */
+int intake_org_verify(ccip_command *cmd, ccip_arena *a,
+                      void *request); /* emits intake.organisation.verified.v1 */
 /* intake.organisation.update.v1: new details; a new name, type or district
  * withdraws the verification. Emits intake.organisation.updated.v1. */
-int intake_org_update(ccip_command *cmd);
-int intake_org_get(ccip_command *cmd);
+int intake_org_update(ccip_command *cmd, ccip_arena *a, void *request);
+int intake_org_get(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* The columns intake_org_from_row reads, in this order, from a query on
  * table organisation alone, and their number. */

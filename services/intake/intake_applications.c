@@ -419,7 +419,7 @@ int intake_application_applicant(ccip_command *cmd, const char *applicant_uscc, 
     return 0;
 }
 
-static int s_draft(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_application_draft(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__DraftApplicationRequest *rq = request;
     char uscc[CCIP_USCC_LEN + 1];
@@ -470,12 +470,7 @@ static int s_draft(ccip_command *cmd, ccip_arena *a, void *request)
     return intake_application_reply(cmd, id, a);
 }
 
-int intake_application_draft(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__draft_application_request__descriptor, s_draft);
-}
-
-static int s_update(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_application_update(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__UpdateApplicationRequest *rq = request;
     intake_app_row row;
@@ -495,11 +490,6 @@ static int s_update(ccip_command *cmd, ccip_arena *a, void *request)
         (rc = s_write_facts(cmd, row.id, rq->content, 1)) != 0)
         return rc;
     return intake_application_reply(cmd, row.id, a);
-}
-
-int intake_application_update(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__update_application_request__descriptor, s_update);
 }
 
 /* ---- transitions ------------------------------------------------------------------- */
@@ -674,7 +664,7 @@ static int s_emit_for(ccip_command *cmd, const s_action *act, const Ccip__Intake
     return ccip_command_emit(cmd, act->event, "application", app->id, &ev.base);
 }
 
-static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_application_act(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__ApplicationActionRequest *rq = request;
     int k = ccip_command_type_index(cmd, S_ACTION_TYPES);
@@ -743,11 +733,6 @@ static int s_act(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int intake_application_act(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__application_action_request__descriptor, s_act);
-}
-
 /* ---- reading ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -779,7 +764,7 @@ static int s_get_tx(ccip_db *db, void *arg)
     return rc == CCIP_REPLIED ? 0 : rc;
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_application_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)a; /* each attempt of the snapshot has its own */
     const Ccip__Intake__GetApplicationRequest *rq = request;
@@ -795,12 +780,7 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int intake_application_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__get_application_request__descriptor, s_get);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_application_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__ListApplicationsRequest *rq = request;
     char own[CCIP_USCC_LEN + 1], err[256];
@@ -849,9 +829,4 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return ccip_command_reply_built(cmd, a, &reply.base);
-}
-
-int intake_application_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__list_applications_request__descriptor, s_list);
 }

@@ -39,19 +39,19 @@
 #include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
-int intake_application_draft(ccip_command *cmd);
-int intake_application_update(ccip_command *cmd);
+int intake_application_draft(ccip_command *cmd, ccip_arena *a, void *request);
+int intake_application_update(ccip_command *cmd, ccip_arena *a, void *request);
 /* intake.application.{submit,withdraw,accept,return,reject}.v1, told apart by
  * the command's type; each emits intake.application.<submitted, withdrawn,
  * accepted, returned, rejected>.v1. */
-int intake_application_act(ccip_command *cmd);
-int intake_application_get(ccip_command *cmd);
+int intake_application_act(ccip_command *cmd, ccip_arena *a, void *request);
+int intake_application_get(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Emits intake.application.submitted.v1 for app as it now stands (the
  * submit command and the one-step filing both end with it). Returns 0 or a
  * ccip_db_rc. */
 int intake_application_emit_submitted(ccip_command *cmd, const Ccip__Intake__Application *app);
-int intake_application_list(ccip_command *cmd);
+int intake_application_list(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* For a draft or a filing: the caller's organisation into uscc, after
  * checking that applicant_uscc (when given) is that organisation and that

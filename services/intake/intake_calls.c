@@ -202,7 +202,7 @@ static int s_reply_call(ccip_command *cmd, Ccip__Intake__Call *call)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_open(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_call_open(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__OpenCallRequest *rq = request;
     char err[512];
@@ -249,12 +249,7 @@ static int s_open(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_call(cmd, call);
 }
 
-int intake_call_open(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__open_call_request__descriptor, s_open);
-}
-
-static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_call_close(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__CloseCallRequest *rq = request;
     char err[512];
@@ -286,12 +281,7 @@ static int s_close(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_call(cmd, call);
 }
 
-int intake_call_close(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__close_call_request__descriptor, s_close);
-}
-
-static int s_close_due(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_call_close_due(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request; /* a CloseDueRequest has no fields */
     static const char reason[] = "the submission window ended";
@@ -323,12 +313,7 @@ static int s_close_due(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int intake_call_close_due(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__close_due_request__descriptor, s_close_due);
-}
-
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_call_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__GetCallRequest *rq = request;
     char err[256];
@@ -341,12 +326,7 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return s_reply_call(cmd, call);
 }
 
-int intake_call_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__get_call_request__descriptor, s_get);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_call_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__ListCallsRequest *rq = request;
     const char *kind = "";
@@ -379,9 +359,4 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return ccip_command_reply_built(cmd, a, &reply.base);
-}
-
-int intake_call_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__list_calls_request__descriptor, s_list);
 }

@@ -14,16 +14,18 @@
 #include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
-int intake_call_open(ccip_command *cmd);  /* intake.call.open.v1; emits intake.call.opened.v1 */
-int intake_call_close(ccip_command *cmd); /* intake.call.close.v1; emits intake.call.closed.v1 */
+int intake_call_open(ccip_command *cmd, ccip_arena *a,
+                     void *request); /* intake.call.open.v1; emits intake.call.opened.v1 */
+int intake_call_close(ccip_command *cmd, ccip_arena *a,
+                      void *request); /* intake.call.close.v1; emits intake.call.closed.v1 */
 
 /* intake.call.close_due.v1: closes the calls whose window ended, up to 100
  * a run (the next run goes on), as of their closing time; run by intake
  * itself every intake.close_check_seconds. Emits intake.call.closed.v1 for
  * each. */
-int intake_call_close_due(ccip_command *cmd);
-int intake_call_get(ccip_command *cmd);  /* intake.call.get.v1 */
-int intake_call_list(ccip_command *cmd); /* intake.call.list.v1 */
+int intake_call_close_due(ccip_command *cmd, ccip_arena *a, void *request);
+int intake_call_get(ccip_command *cmd, ccip_arena *a, void *request);  /* intake.call.get.v1 */
+int intake_call_list(ccip_command *cmd, ccip_arena *a, void *request); /* intake.call.list.v1 */
 
 /* Loads call `id` (a valid UUID) into *out, allocated from a. lock = 1
  * locks the row FOR UPDATE (inside the command's transaction). Returns 0,

@@ -99,7 +99,7 @@ int intake_documents_missing(ccip_command *cmd, const char *app_id, const char *
     return 0;
 }
 
-static int s_add(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_document_add(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__AddDocumentRequest *rq = request;
     char err[512];
@@ -153,12 +153,7 @@ static int s_add(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int intake_document_add(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__add_document_request__descriptor, s_add);
-}
-
-static int s_remove(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_document_remove(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__RemoveDocumentRequest *rq = request;
     char err[256];
@@ -182,12 +177,7 @@ static int s_remove(ccip_command *cmd, ccip_arena *a, void *request)
     return intake_application_reply(cmd, row.id, a);
 }
 
-int intake_document_remove(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__remove_document_request__descriptor, s_remove);
-}
-
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int intake_document_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Intake__GetDocumentRequest *rq = request;
     char err[256];
@@ -217,9 +207,4 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     rc = ccip_command_reply(cmd, &reply.base);
     PQfreemem(content);
     return rc;
-}
-
-int intake_document_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__intake__get_document_request__descriptor, s_get);
 }

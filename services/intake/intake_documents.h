@@ -13,9 +13,12 @@
 #include "ccip_arena.h"
 
 /* Command handlers (see intake_def). */
-int intake_document_add(ccip_command *cmd);    /* intake.application.document.add.v1 */
-int intake_document_remove(ccip_command *cmd); /* intake.application.document.remove.v1 */
-int intake_document_get(ccip_command *cmd);    /* intake.document.get.v1: with content */
+int intake_document_add(ccip_command *cmd, ccip_arena *a,
+                        void *request); /* intake.application.document.add.v1 */
+int intake_document_remove(ccip_command *cmd, ccip_arena *a,
+                           void *request); /* intake.application.document.remove.v1 */
+int intake_document_get(ccip_command *cmd, ccip_arena *a,
+                        void *request); /* intake.document.get.v1: with content */
 
 /* Loads the documents of application app_id, oldest first, into *out (n
  * entries) allocated from a. Returns 0, CCIP_REPLIED (out of memory) or a

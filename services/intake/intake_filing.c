@@ -564,9 +564,3 @@ int intake_application_file_batch(ccip_command *const *cmds, size_t n)
     ccip_arena_destroy(&a);
     return rc;
 }
-
-int intake_application_file(ccip_command *cmd)
-{
-    ccip_command *one[] = {cmd};
-    return intake_application_file_batch(one, 1);
-}

@@ -43,10 +43,6 @@
 
 #include "intake.h"
 
-/* Command handler (see intake_def): one command, i.e. the batch handler
- * with n = 1. */
-int intake_application_file(ccip_command *cmd);
-
 /* Batch handler (ccip_command_batch_fn): n commands of
  * intake.application.file.v1 inside their batch's transaction, each ending
  * as if run alone one after the other. Returns 0, or the ccip_db_rc of a

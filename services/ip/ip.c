@@ -22,7 +22,7 @@ const char *const ip_roles_readers[] = {"owner", "applicant", "staff", "admin", 
 
 /* Each command: type, mutating, roles, handler, batch handler, request, reply. */
 static const ccip_command_handler s_commands[] = {
-    {"ip.work.register.v1", 1, ip_roles_register, ip_work_register, ip_work_register_batch,
+    {"ip.work.register.v1", 1, ip_roles_register, NULL, ip_work_register_batch,
      CCIP_MSG(ip, register_work_request), CCIP_MSG(ip, register_work_reply)},
     {"ip.work.get.v1", 0, ip_roles_readers, ip_work_get, NULL, CCIP_MSG(ip, get_work_request),
      CCIP_MSG(ip, work_reply)},

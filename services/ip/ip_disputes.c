@@ -132,7 +132,7 @@ static int s_check_evidence(ccip_command *cmd, ccip_arena *a, const char *field,
     return 0;
 }
 
-static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_dispute_file(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__FileDisputeRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40], filed[24], by[24];
@@ -187,11 +187,6 @@ static int s_file(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_dispute_file(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__file_dispute_request__descriptor, s_file);
-}
-
 /* Locks the dispute's work, then the dispute. */
 /* Locks the work of dispute `id`, then the dispute (lock order: the work
  * first). */
@@ -207,7 +202,7 @@ static int s_lock(ccip_command *cmd, ccip_arena *a, const char *id, ip_work_stat
     return 0;
 }
 
-static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_dispute_answer(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__AnswerDisputeRequest *rq = request;
     char party[IP_PARTY_MAX + 1], when[CCIP_TIME_STRLEN + 1], now_text[24];
@@ -251,12 +246,7 @@ static int s_answer(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_dispute_answer(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__answer_dispute_request__descriptor, s_answer);
-}
-
-static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_dispute_rule(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RuleDisputeRequest *rq = request;
     char err[400], when[CCIP_TIME_STRLEN + 1], now_text[24];
@@ -305,12 +295,7 @@ static int s_rule(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_dispute_rule(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__rule_dispute_request__descriptor, s_rule);
-}
-
-static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_dispute_lift(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__LiftFreezeRequest *rq = request;
     char when[CCIP_TIME_STRLEN + 1], now_text[24];
@@ -351,12 +336,7 @@ static int s_lift(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_dispute_lift(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__lift_freeze_request__descriptor, s_lift);
-}
-
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_dispute_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__DisputeActionRequest *rq = request;
     char err[200];
@@ -366,9 +346,4 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0 || !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, rq->dispute_id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int ip_dispute_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__dispute_action_request__descriptor, s_get);
 }

@@ -20,12 +20,12 @@
 
 #include "ip.h"
 
-int ip_dispute_file(ccip_command *cmd);
-int ip_dispute_answer(ccip_command *cmd);
-int ip_dispute_rule(ccip_command *cmd);
+int ip_dispute_file(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_dispute_answer(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_dispute_rule(ccip_command *cmd, ccip_arena *a, void *request);
 /* ip.dispute.lift.v1: lifts the freeze of an upheld dispute (appeal,
  * settlement); emits ip.dispute.lifted.v1. */
-int ip_dispute_lift(ccip_command *cmd);
-int ip_dispute_get(ccip_command *cmd);
+int ip_dispute_lift(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_dispute_get(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

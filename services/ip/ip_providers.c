@@ -124,7 +124,7 @@ static int s_request_done(ccip_command *cmd, ccip_arena *a, const char *id, cons
 
 /* ---- providers ------------------------------------------------------------- */
 
-static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_provider_register(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RegisterProviderRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40];
@@ -175,12 +175,7 @@ static int s_register(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_provider_register(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__register_provider_request__descriptor, s_register);
-}
-
-static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_provider_verify(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ProviderActionRequest *rq = request;
     char err[200];
@@ -204,12 +199,7 @@ static int s_verify(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_provider_verify(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__provider_action_request__descriptor, s_verify);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_provider_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListProvidersRequest *rq = request;
     char err[300];
@@ -237,14 +227,9 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_provider_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__list_providers_request__descriptor, s_list);
-}
-
 /* ---- requests ------------------------------------------------------------------ */
 
-static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_request_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__CreateServiceRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[300], id[40], now[24];
@@ -289,11 +274,6 @@ static int s_create(ccip_command *cmd, ccip_arena *a, void *request)
     return s_request_done(cmd, a, id, "ip.service.requested.v1");
 }
 
-int ip_request_create(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__create_service_request__descriptor, s_create);
-}
-
 /* Moves a request from `from` to `to` when the caller is its provider
  * (by_provider) or its requester. */
 static int s_move(ccip_command *cmd, ccip_arena *a, const char *id, int by_provider,
@@ -320,30 +300,20 @@ static int s_move(ccip_command *cmd, ccip_arena *a, const char *id, int by_provi
     return s_request_done(cmd, a, req.r->id, event);
 }
 
-static int s_accept(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_request_accept(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ServiceRequestAction *rq = request;
     return s_move(cmd, a, rq->request_id, 1, "REQUESTED", "ACCEPTED", 0, "", NULL);
 }
 
-int ip_request_accept(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__service_request_action__descriptor, s_accept);
-}
-
-static int s_complete(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_request_complete(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ServiceRequestAction *rq = request;
     return s_move(cmd, a, rq->request_id, 1, "ACCEPTED", "COMPLETED", 0, "",
                   "ip.service.completed.v1");
 }
 
-int ip_request_complete(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__service_request_action__descriptor, s_complete);
-}
-
-static int s_rate(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_request_rate(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__RateServiceRequest *rq = request;
     if (rq->rating < 1 || rq->rating > RATING_MAX)
@@ -354,9 +324,4 @@ static int s_rate(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     return s_move(cmd, a, rq->request_id, 0, "COMPLETED", "RATED", rq->rating, rq->note,
                   "ip.service.rated.v1");
-}
-
-int ip_request_rate(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__rate_service_request__descriptor, s_rate);
 }

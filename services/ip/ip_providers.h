@@ -21,12 +21,12 @@
 
 #include "ip.h"
 
-int ip_provider_register(ccip_command *cmd);
-int ip_provider_verify(ccip_command *cmd);
-int ip_provider_list(ccip_command *cmd);
-int ip_request_create(ccip_command *cmd);
-int ip_request_accept(ccip_command *cmd);
-int ip_request_complete(ccip_command *cmd);
-int ip_request_rate(ccip_command *cmd);
+int ip_provider_register(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_provider_verify(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_provider_list(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_request_create(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_request_accept(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_request_complete(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_request_rate(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -816,8 +816,3 @@ int ip_work_register_batch(ccip_command *const *cmds, size_t n)
     ccip_arena_destroy(&a);
     return rc;
 }
-
-int ip_work_register(ccip_command *cmd)
-{
-    return ip_work_register_batch(&cmd, 1);
-}

@@ -61,7 +61,4 @@
  * ends as if the commands had run one after the other in array order. */
 int ip_work_register_batch(ccip_command *const *cmds, size_t n);
 
-/* The same for one command (a ccip_command_fn). */
-int ip_work_register(ccip_command *cmd);
-
 #endif

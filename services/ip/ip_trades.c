@@ -229,7 +229,7 @@ static int s_no_pending_transfer(ccip_command *cmd, const char *work_id, const c
     return rc;
 }
 
-static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__CreateListingRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[400], id[40], price[24], now[24];
@@ -291,11 +291,6 @@ static int s_listing_create(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_listing_create(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__create_listing_request__descriptor, s_listing_create);
-}
-
 /* Locks the work of a listing, then the listing, and checks that the caller
  * is its seller. */
 static int s_lock_own_listing(ccip_command *cmd, ccip_arena *a, const char *listing_id,
@@ -322,7 +317,7 @@ static const ccip_db_stmt S_LISTING_UPDATE = {
     "term_end = nullif($4, '')::date, price_fen = $5::bigint, updated_at = now() "
     "WHERE id = $1::uuid"};
 
-static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__UpdateListingRequest *rq = request;
     ip_work_state w;
@@ -360,18 +355,13 @@ static int s_listing_update(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_listing_update(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__update_listing_request__descriptor, s_listing_update);
-}
-
 static const ccip_db_stmt S_LISTING_WITHDRAW = {
     "ip_listing_withdraw",
     "WITH o AS (UPDATE offer SET status = 'DECLINED' WHERE listing_id = $1::uuid AND "
     "status = 'OPEN') UPDATE listing SET status = 'WITHDRAWN', updated_at = now() "
     "WHERE id = $1::uuid"};
 
-static int s_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListingActionRequest *rq = request;
     ip_work_state w;
@@ -392,12 +382,7 @@ static int s_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_listing_withdraw(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_withdraw);
-}
-
-static int s_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListingActionRequest *rq = request;
     char err[200];
@@ -418,12 +403,7 @@ static int s_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_listing_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__listing_action_request__descriptor, s_listing_get);
-}
-
-static int s_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListListingsRequest *rq = request;
     char err[200], limit[24];
@@ -443,11 +423,6 @@ static int s_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_listing_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__list_listings_request__descriptor, s_listing_list);
-}
-
 /* ---- offers ------------------------------------------------------------------------- */
 
 static const ccip_db_stmt S_OFFER_INSERT = {
@@ -456,7 +431,7 @@ static const ccip_db_stmt S_OFFER_INSERT = {
                        "ON CONFLICT (listing_id, buyer) WHERE status = 'OPEN' DO NOTHING "
                        "RETURNING id"};
 
-static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__MakeOfferRequest *rq = request;
     char party[IP_PARTY_MAX + 1], err[300], work_id[40], id[40], price[24], now[24];
@@ -504,17 +479,12 @@ static int s_offer_make(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_offer_make(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__make_offer_request__descriptor, s_offer_make);
-}
-
 static const ccip_db_stmt S_OFFER_WITHDRAW = {
     "ip_offer_withdraw",
     "UPDATE offer SET status = 'WITHDRAWN' WHERE id = $1::uuid AND buyer = $2 AND "
     "status = 'OPEN' RETURNING id"};
 
-static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__OfferActionRequest *rq = request;
     char party[IP_PARTY_MAX + 1], work_id[40];
@@ -547,11 +517,6 @@ static int s_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_offer_withdraw(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__offer_action_request__descriptor, s_offer_withdraw);
-}
-
 /* ---- contracts ----------------------------------------------------------------------- */
 
 static const ccip_db_stmt S_ACCEPT = {
@@ -566,7 +531,7 @@ static const ccip_db_stmt S_ACCEPT = {
     "UPDATE listing SET status = 'CONTRACTED', updated_at = now() "
     "WHERE id = (SELECT listing_id FROM offer WHERE id = $2::uuid)"};
 
-static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__OfferActionRequest *rq = request;
     char party[IP_PARTY_MAX + 1], work_id[40], id[40], share_text[24], now[24];
@@ -640,11 +605,6 @@ static int s_offer_accept(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_offer_accept(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__offer_action_request__descriptor, s_offer_accept);
-}
-
 static const ccip_db_stmt S_SELLER_GIVES = {
     "ip_settle_seller",
     "WITH d AS (DELETE FROM work_owner WHERE work_id = $1::uuid AND party = $2 AND "
@@ -668,7 +628,7 @@ static const ccip_db_stmt S_SETTLE = {
     "ip_settle", "UPDATE contract SET status = 'SETTLED', payment_ref = $2, settled_at_us = "
                  "$3::bigint, settled_by = $4 WHERE id = $1::uuid"};
 
-static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__SettleContractRequest *rq = request;
     char party[IP_PARTY_MAX + 1], work_id[40], err[200], now[24], share[24];
@@ -724,12 +684,7 @@ static int s_contract_settle(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-int ip_contract_settle(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__settle_contract_request__descriptor, s_contract_settle);
-}
-
-static int s_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ContractActionRequest *rq = request;
     char err[200];
@@ -740,9 +695,4 @@ static int s_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
                          ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int ip_contract_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__contract_action_request__descriptor, s_contract_get);
 }

@@ -33,15 +33,15 @@
 
 #include "ip.h"
 
-int ip_listing_create(ccip_command *cmd);
-int ip_listing_update(ccip_command *cmd);
-int ip_listing_withdraw(ccip_command *cmd);
-int ip_listing_get(ccip_command *cmd);
-int ip_listing_list(ccip_command *cmd);
-int ip_offer_make(ccip_command *cmd);
-int ip_offer_withdraw(ccip_command *cmd);
-int ip_offer_accept(ccip_command *cmd);
-int ip_contract_settle(ccip_command *cmd);
-int ip_contract_get(ccip_command *cmd);
+int ip_listing_create(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_listing_update(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_listing_withdraw(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_listing_get(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_listing_list(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_offer_make(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_offer_accept(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_contract_settle(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_contract_get(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

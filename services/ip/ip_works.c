@@ -187,7 +187,7 @@ int ip_work_load(ccip_command *cmd, ccip_arena *a, const char *id, Ccip__Ip__Wor
 
 /* ---- reads ------------------------------------------------------------------------- */
 
-static int s_work_get(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_work_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__GetWorkRequest *rq = request;
     int rc;
@@ -204,14 +204,9 @@ static int s_work_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int ip_work_get(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__get_work_request__descriptor, s_work_get);
-}
-
 static const ip_rows S_WORKS = {"work", sizeof(Ccip__Ip__Work), s_fill_work};
 
-static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_work_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListWorksRequest *rq = request;
     char err[300], after[24], limit[24];
@@ -238,13 +233,10 @@ static int s_work_list(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int ip_work_list(ccip_command *cmd)
+int ip_key_get(ccip_command *cmd, ccip_arena *a, void *request)
 {
-    return ccip_command_run(cmd, &ccip__ip__list_works_request__descriptor, s_work_list);
-}
-
-int ip_key_get(ccip_command *cmd)
-{
+    (void)a;
+    (void)request; /* ip.KeyRequest has no fields */
     ip_key key;
     char err[512], text[512], pub[IP_PUBLIC_KEY_LEN * 2 + 1];
     if (ip_key_load_public(ip_config_get(cmd)->signing_key_file, &key, err, sizeof err) < 0) {
@@ -286,7 +278,7 @@ static int s_bin(ccip_arena *a, const char *hex, size_t n, ProtobufCBinaryData *
     return out->data && ip_unhex(hex, out->data, n) == 0 ? 0 : -1;
 }
 
-static int s_chain_read(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_chain_read(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ReadChainRequest *rq = request;
     PGresult *head = NULL, *res = NULL;
@@ -361,11 +353,6 @@ out:
     return rc;
 }
 
-int ip_chain_read(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__read_chain_request__descriptor, s_chain_read);
-}
-
 /* ---- review of near-duplicates ------------------------------------------------------- */
 
 static const ccip_db_stmt S_REVIEW_RESOLVE = {
@@ -373,7 +360,7 @@ static const ccip_db_stmt S_REVIEW_RESOLVE = {
     "UPDATE work SET review = $2, review_note = $3, reviewed_by = $4 WHERE id = $1::uuid "
     "AND review = 'FLAGGED' RETURNING id"};
 
-static int s_review_list(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_review_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListReviewRequest *rq = request;
     PGresult *res = NULL;
@@ -408,12 +395,7 @@ out:
     return rc;
 }
 
-int ip_review_list(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__list_review_request__descriptor, s_review_list);
-}
-
-static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
+int ip_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ResolveReviewRequest *rq = request;
     char err[400];
@@ -444,11 +426,6 @@ static int s_review_resolve(ccip_command *cmd, ccip_arena *a, void *request)
     if ((rc = s_load_work(cmd, a, rq->work_id, 0, &reply)) != 0)
         return rc;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int ip_review_resolve(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__ip__resolve_review_request__descriptor, s_review_resolve);
 }
 
 /* ---- shared with trades and disputes ----------------------------------------------------- */

@@ -13,12 +13,12 @@
 
 #include "ip.h"
 
-int ip_work_get(ccip_command *cmd);
-int ip_work_list(ccip_command *cmd);
-int ip_key_get(ccip_command *cmd);
-int ip_chain_read(ccip_command *cmd);
-int ip_review_list(ccip_command *cmd);
-int ip_review_resolve(ccip_command *cmd);
+int ip_work_get(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_work_list(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_key_get(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_chain_read(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_review_list(ccip_command *cmd, ccip_arena *a, void *request);
+int ip_review_resolve(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Reads work id (with its receipt and near-duplicates) into reply, for a
  * registration that returns an earlier one. Returns 0, CCIP_REPLIED

@@ -301,15 +301,10 @@ out:
     return rc;
 }
 
-static int s_analysis(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_analysis_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__AnalysisRequest *rq = request;
     Ccip__Stats__AnalysisReply *reply = NULL;
     int rc = stats_analysis_build(cmd, rq->quarter, a, &reply);
     return rc ? rc : ccip_command_reply(cmd, &reply->base);
-}
-
-int stats_analysis_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__analysis_request__descriptor, s_analysis);
 }

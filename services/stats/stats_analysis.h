@@ -37,7 +37,7 @@ int64_t stats_mean(int64_t sum, uint32_t n);
 void stats_rank(const int64_t *values, const int *eligible, size_t n, uint32_t *ranks);
 
 /* stats.analysis.get.v1 */
-int stats_analysis_cmd(ccip_command *cmd);
+int stats_analysis_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Builds the analysis of `quarter` into *out, allocated from the arena
  * `arena` (a ccip_arena; the reply lives as long as it). Used by the

@@ -34,7 +34,7 @@ static int s_return(ccip_command *cmd, stats_report_row *row, const char *reason
     return rc;
 }
 
-static int s_review(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_review_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__DecideReportRequest *rq = request;
     stats_report_row row;
@@ -52,13 +52,8 @@ static int s_review(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_report_review_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__decide_report_request__descriptor, s_review);
-}
-
 /* The center accepts a report its district approved, or returns it. */
-static int s_decide(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_decide_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__DecideReportRequest *rq = request;
     stats_report_row row;
@@ -92,9 +87,4 @@ static int s_decide(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = stats_report_reply(cmd, row.id);
     return rc;
-}
-
-int stats_report_decide_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__decide_report_request__descriptor, s_decide);
 }

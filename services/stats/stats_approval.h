@@ -19,7 +19,7 @@
 
 #include "stats.h"
 
-int stats_report_review_cmd(ccip_command *cmd);
-int stats_report_decide_cmd(ccip_command *cmd);
+int stats_report_review_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_report_decide_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -313,7 +313,7 @@ static int s_reply_version(ccip_command *cmd, int version)
     return rc;
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_catalogue_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GetCatalogueRequest *rq = request;
     int rc = 0, version = (int)rq->version;
@@ -337,11 +337,6 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = s_reply_version(cmd, version);
     return rc;
-}
-
-int stats_catalogue_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_catalogue_request__descriptor, s_get);
 }
 
 /* ---- stats.catalogue.publish.v1 --------------------------------------------------- */
@@ -499,7 +494,7 @@ static int s_insert(ccip_command *cmd, const Ccip__Stats__PublishCatalogueReques
     return rc;
 }
 
-static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_catalogue_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__PublishCatalogueRequest *rq = request;
     stats_quarter q;
@@ -554,9 +549,4 @@ static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
 out:
     PQclear(res);
     return rc;
-}
-
-int stats_catalogue_publish_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__publish_catalogue_request__descriptor, s_publish);
 }

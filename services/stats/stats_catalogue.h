@@ -71,7 +71,7 @@ size_t stats_catalogue_defs(const stats_catalogue *c, Ccip__Stats__RosterKind ki
 const stats_rule_def *stats_catalogue_rules(const stats_catalogue *c, size_t *n);
 
 /* stats.catalogue.get.v1 and stats.catalogue.publish.v1. */
-int stats_catalogue_get_cmd(ccip_command *cmd);
-int stats_catalogue_publish_cmd(ccip_command *cmd);
+int stats_catalogue_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_catalogue_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -101,7 +101,7 @@ static int s_reply(ccip_command *cmd, ccip_arena *a, char *quarter, stats_quarte
     return stats_reply_built(cmd, a, &reply.base, "out of memory");
 }
 
-static int s_completeness(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_completeness_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Stats__CompletenessRequest *rq = request;
     stats_quarter q;
@@ -117,9 +117,4 @@ static int s_completeness(ccip_command *cmd, ccip_arena *a, void *request)
         rc = s_reply(cmd, a, rq->quarter, q, res);
     PQclear(res);
     return rc;
-}
-
-int stats_completeness_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__completeness_request__descriptor, s_completeness);
 }

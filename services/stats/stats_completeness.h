@@ -14,7 +14,7 @@
 #include "stats.h"
 
 /* stats.completeness.get.v1 */
-int stats_completeness_cmd(ccip_command *cmd);
+int stats_completeness_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 /* Basis points of part in whole (0 when whole is 0), rounded half up. */
 uint32_t stats_rate_bp(uint32_t part, uint32_t whole);

@@ -232,7 +232,7 @@ int stats_projections_checksum(ccip_db *db, char sum[STATS_CHECKSUM_LEN], uint64
     return 0;
 }
 
-static int s_checksum(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_checksum_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Stats__ChecksumReply reply = CCIP__STATS__CHECKSUM_REPLY__INIT;
     char sum[STATS_CHECKSUM_LEN];
@@ -241,11 +241,6 @@ static int s_checksum(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     reply.checksum = sum;
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int stats_checksum_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__checksum_request__descriptor, s_checksum);
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */
@@ -335,7 +330,7 @@ static int s_indicators_reply(ccip_command *cmd, ccip_arena *a, char *quarter, c
     return stats_reply_built(cmd, a, &reply.base, "out of memory");
 }
 
-static int s_indicators(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_indicators_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Stats__EventIndicatorsRequest *rq = request;
     stats_caller caller;
@@ -356,9 +351,4 @@ static int s_indicators(ccip_command *cmd, ccip_arena *a, void *request)
     PQclear(res);
     PQclear(cur);
     return rc;
-}
-
-int stats_indicators_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__event_indicators_request__descriptor, s_indicators);
 }

@@ -63,7 +63,7 @@ int stats_projections_clear(ccip_db *db);
 int stats_projections_checksum(ccip_db *db, char sum[STATS_CHECKSUM_LEN], uint64_t *rows);
 
 /* stats.indicators.get.v1 and stats.projections.checksum.v1. */
-int stats_indicators_cmd(ccip_command *cmd);
-int stats_checksum_cmd(ccip_command *cmd);
+int stats_indicators_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_checksum_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -160,7 +160,7 @@ static void s_producers(char *out, size_t len)
     }
 }
 
-static int s_rebuild(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     int64_t t0 = ccip_now_us();
     char producers[256];
@@ -204,9 +204,4 @@ static int s_rebuild(ccip_command *cmd, ccip_arena *a, void *request)
     ccip_log_info("projections rebuilt", "before", before, "after", after, "took_us",
                   ccip_i64_text(reply.took_us, took));
     return ccip_command_reply(cmd, &reply.base);
-}
-
-int stats_rebuild_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__rebuild_request__descriptor, s_rebuild);
 }

@@ -28,6 +28,6 @@
 #include "stats.h"
 
 /* stats.projections.rebuild.v1: RebuildRequest -> RebuildReply. */
-int stats_rebuild_cmd(ccip_command *cmd);
+int stats_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

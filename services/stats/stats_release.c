@@ -457,7 +457,7 @@ static int s_announce(ccip_command *cmd, const Ccip__Stats__PublishReleaseReques
     return ccip_command_reply(cmd, &reply.base);
 }
 
-static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_release_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__PublishReleaseRequest *rq = request;
     int64_t embargo = rq->embargo_until_us ? rq->embargo_until_us : ccip_now_us();
@@ -482,11 +482,6 @@ static int s_publish(ccip_command *cmd, ccip_arena *a, void *request)
     for (int i = 0; i < RELEASE_FILES; i++)
         ccip_text_release(&files[i]);
     return rc;
-}
-
-int stats_release_publish_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__publish_release_request__descriptor, s_publish);
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
@@ -541,7 +536,7 @@ static int s_add_files(ccip_command *cmd, ccip_arena *a, const char *quarter,
     return 0;
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_release_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GetReleaseRequest *rq = request;
     stats_quarter q;
@@ -576,12 +571,7 @@ static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_release_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_release_request__descriptor, s_get);
-}
-
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_release_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ListReleasesRequest *rq = request;
     stats_quarter q;
@@ -607,9 +597,4 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return stats_reply_built(cmd, a, &reply.base, "out of memory");
-}
-
-int stats_release_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_releases_request__descriptor, s_list);
 }

@@ -19,8 +19,8 @@
 
 #include "stats.h"
 
-int stats_release_publish_cmd(ccip_command *cmd);
-int stats_release_get_cmd(ccip_command *cmd);
-int stats_release_list_cmd(ccip_command *cmd);
+int stats_release_publish_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_release_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_release_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

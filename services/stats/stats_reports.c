@@ -567,7 +567,7 @@ static int s_editable(ccip_command *cmd, const stats_report_row *row, const char
 
 /* ---- stats.report.save.v1 --------------------------------------------------------------- */
 
-static int s_save(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_save_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SaveReportRequest *rq = request;
     stats_caller caller;
@@ -664,11 +664,6 @@ out:
     return rc;
 }
 
-int stats_report_save_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__save_report_request__descriptor, s_save);
-}
-
 /* ---- stats.report.submit.v1 --------------------------------------------------------------- */
 
 /* A refusal listing the first blocking findings. */
@@ -722,7 +717,7 @@ static int s_explain(ccip_command *cmd, const stats_report_row *row,
     return rc;
 }
 
-static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_submit_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__SubmitReportRequest *rq = request;
     stats_caller caller;
@@ -754,11 +749,6 @@ static int s_submit(ccip_command *cmd, ccip_arena *a, void *request)
         rc = stats_report_reply(cmd, row.id);
     free(f);
     return rc;
-}
-
-int stats_report_submit_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__submit_report_request__descriptor, s_submit);
 }
 
 /* ---- stats.report.get.v1 ------------------------------------------------------------------ */
@@ -796,21 +786,16 @@ static int s_resolve(ccip_command *cmd, const Ccip__Stats__GetReportRequest *rq,
     return stats_report_row_get(cmd, id, 0, &caller, row);
 }
 
-static int s_get(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_get_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     stats_report_row row;
     int rc = s_resolve(cmd, request, &row);
     return rc ? rc : stats_report_reply(cmd, row.id);
 }
 
-int stats_report_get_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_report_request__descriptor, s_get);
-}
-
 /* ---- stats.report.list.v1 ------------------------------------------------------------------ */
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ListReportsRequest *rq = request;
     stats_caller caller;
@@ -859,11 +844,6 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return stats_reply_built(cmd, a, &reply.base, "out of memory listing reports");
-}
-
-int stats_report_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_reports_request__descriptor, s_list);
 }
 
 /* ---- stats.report.correct.v1 ------------------------------------------------------------------
@@ -928,7 +908,7 @@ static int s_no_error(ccip_command *cmd, const stats_report_row *row)
     return rc;
 }
 
-static int s_correct(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_correct_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CorrectReportRequest *rq = request;
     stats_caller caller;
@@ -978,15 +958,10 @@ static int s_correct(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_report_correct_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__correct_report_request__descriptor, s_correct);
-}
-
 /* ---- stats.report.audit.v1 ---------------------------------------------------------------------
  */
 
-static int s_audit(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_report_audit_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     stats_report_row row;
     int rc = s_resolve(cmd, request, &row);
@@ -1021,15 +996,10 @@ static int s_audit(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_report_audit_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__get_report_request__descriptor, s_audit);
-}
-
 /* ---- stats.lock.grant.v1 ------------------------------------------------------------------------
  */
 
-static int s_lock_grant(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_lock_grant_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__GrantLockExceptionRequest *rq = request;
     stats_quarter q;
@@ -1075,10 +1045,4 @@ static int s_lock_grant(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return rc;
-}
-
-int stats_lock_grant_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__grant_lock_exception_request__descriptor,
-                            s_lock_grant);
 }

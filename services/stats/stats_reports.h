@@ -69,12 +69,12 @@ Ccip__Stats__Timeliness stats_report_timeliness(const ccip_command *cmd, stats_q
                                                 int64_t first_us);
 
 /* The commands. */
-int stats_report_save_cmd(ccip_command *cmd);
-int stats_report_submit_cmd(ccip_command *cmd);
-int stats_report_get_cmd(ccip_command *cmd);
-int stats_report_list_cmd(ccip_command *cmd);
-int stats_report_correct_cmd(ccip_command *cmd);
-int stats_report_audit_cmd(ccip_command *cmd);
-int stats_lock_grant_cmd(ccip_command *cmd);
+int stats_report_save_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_report_submit_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_report_get_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_report_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_report_correct_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_report_audit_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_lock_grant_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -333,7 +333,7 @@ static const ccip_db_stmt S_CATEGORISE_VALUES = {
     "stats_roster_categorise_values",
     "UPDATE report_value SET category = $2 WHERE roster_id = $1 AND category IS DISTINCT FROM $2"};
 
-static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_roster_categorise_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__CategoriseRosterEntryRequest *rq = request;
     int rc = 0, found = 0;
@@ -357,15 +357,9 @@ static int s_categorise(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-int stats_roster_categorise_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__categorise_roster_entry_request__descriptor,
-                            s_categorise);
-}
-
 /* ---- stats.roster.list.v1 ---------------------------------------------------------------- */
 
-static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
+int stats_roster_list_cmd(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Ccip__Stats__ListRosterRequest *rq = request;
     stats_caller caller;
@@ -399,9 +393,4 @@ static int s_list(ccip_command *cmd, ccip_arena *a, void *request)
     }
     PQclear(res);
     return stats_reply_built(cmd, a, &reply.base, "out of memory listing the roster");
-}
-
-int stats_roster_list_cmd(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &ccip__stats__list_roster_request__descriptor, s_list);
 }

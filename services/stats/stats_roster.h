@@ -95,7 +95,7 @@ int stats_roster_require_active(ccip_command *cmd, const stats_roster_row *row, 
 int stats_roster_on_designation(ccip_db *db, const Ccip__Envelope *ev, void *arg);
 
 /* The commands: stats.roster.categorise.v1 and .list.v1. */
-int stats_roster_categorise_cmd(ccip_command *cmd);
-int stats_roster_list_cmd(ccip_command *cmd);
+int stats_roster_categorise_cmd(ccip_command *cmd, ccip_arena *a, void *request);
+int stats_roster_list_cmd(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -195,12 +195,17 @@ static int s_failing_body(ccip_command *cmd, ccip_arena *a, void *request)
     return CCIP_DB_RETRYABLE;
 }
 
+static const ccip_command_handler S_BODY = {
+    "test.body.v1", 0, NULL, s_body, NULL, &ccip__replay_request__descriptor, NULL};
+static const ccip_command_handler S_FAILING = {
+    "test.failing.v1", 0, NULL, s_failing_body, NULL, &ccip__replay_request__descriptor, NULL};
+
 static void test_run_hands_the_request_to_the_body(void **state)
 {
     s_fixture *f = *state;
     s_body_calls = 0;
     s_replay_payload(f, 42, 0);
-    assert_int_equal(ccip_command_run(&f->cmd, &ccip__replay_request__descriptor, s_body), 0);
+    assert_int_equal(ccip_command_run(&f->cmd, &S_BODY), 0);
     assert_int_equal(s_body_calls, 1);
     Ccip__PingReply *r = ccip__ping_reply__unpack(NULL, f->cmd.payload_len, f->cmd.payload);
     assert_non_null(r);
@@ -210,12 +215,34 @@ static void test_run_hands_the_request_to_the_body(void **state)
     /* The body's refusal and its failed statement are returned as they are. */
     ccip_command_reset_reply(&f->cmd);
     s_replay_payload(f, 0, 0);
-    assert_int_equal(ccip_command_run(&f->cmd, &ccip__replay_request__descriptor, s_body),
-                     CCIP_REPLIED);
+    assert_int_equal(ccip_command_run(&f->cmd, &S_BODY), CCIP_REPLIED);
     assert_int_equal(f->cmd.status, CCIP__STATUS__INVALID_ARGUMENT);
-    assert_int_equal(ccip_command_run(&f->cmd, &ccip__replay_request__descriptor, s_failing_body),
-                     CCIP_DB_RETRYABLE);
+    assert_int_equal(ccip_command_run(&f->cmd, &S_FAILING), CCIP_DB_RETRYABLE);
     assert_int_equal(s_body_calls, 3);
+}
+
+static size_t s_batch_n;
+
+static int s_batch(ccip_command *const *cmds, size_t n)
+{
+    (void)cmds;
+    s_batch_n = n;
+    return 0;
+}
+
+/* A row with only a batch handler runs it alone, with nothing decoded:
+ * the batch handler decodes each command itself. */
+static void test_run_of_a_batch_only_row(void **state)
+{
+    s_fixture *f = *state;
+    static const ccip_command_handler batch_only = {
+        "test.batch.v1", 1, NULL, NULL, s_batch, &ccip__replay_request__descriptor, NULL};
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff};
+    f->req.payload.data = (uint8_t *)garbage;
+    f->req.payload.len = sizeof garbage;
+    s_batch_n = 0;
+    assert_int_equal(ccip_command_run(&f->cmd, &batch_only), 0);
+    assert_int_equal(s_batch_n, 1);
 }
 
 static void test_run_refuses_what_does_not_decode(void **state)
@@ -225,8 +252,7 @@ static void test_run_refuses_what_does_not_decode(void **state)
     static const uint8_t garbage[] = {0xff, 0xff, 0xff};
     f->req.payload.data = (uint8_t *)garbage;
     f->req.payload.len = sizeof garbage;
-    assert_int_equal(ccip_command_run(&f->cmd, &ccip__replay_request__descriptor, s_body),
-                     CCIP_REPLIED);
+    assert_int_equal(ccip_command_run(&f->cmd, &S_BODY), CCIP_REPLIED);
     assert_int_equal(s_body_calls, 0);
     assert_int_equal(f->cmd.status, CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(f->cmd.error, "could not decode"));
@@ -334,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_hands_the_request_to_the_body, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_run_refuses_what_does_not_decode, s_setup, s_teardown),
+
+        cmocka_unit_test_setup_teardown(test_run_of_a_batch_only_row, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_uuid, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_text_and_code, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_new_id_and_roles, s_setup, s_teardown),

@@ -74,8 +74,10 @@ static const ccip_db_stmt S_ITEM = {"test_item_add", "INSERT INTO item (name) VA
 static const ccip_db_stmt S_KEY = {"test_key_add", "INSERT INTO deferred_key (k) VALUES ($1)"};
 static const ccip_db_stmt S_BAD = {"test_bad", "SELECT 1 / 0"};
 
-static int s_add(ccip_command *cmd)
+static int s_add(ccip_command *cmd, ccip_arena *a, void *request)
 {
+    (void)a;
+    (void)request; /* a row without a request message: the payload is the name */
     char name[64];
     s_name(cmd, name);
     const char *dash = strrchr(name, '-');

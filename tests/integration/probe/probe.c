@@ -18,7 +18,7 @@ CCIP_MIGRATIONS_DECLARE(probeb);
 static const ccip_db_stmt S_EMIT = {"probea_emit",
                                     "INSERT INTO emitted (tag) VALUES ($1) RETURNING n"};
 
-static int s_emit_body(ccip_command *cmd, ccip_arena *a, void *request)
+static int s_emit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     const Probe__EmitRequest *rq = request;
     if (rq->count < 1 || rq->count > EMIT_MAX)
@@ -51,11 +51,6 @@ static int s_emit_body(ccip_command *cmd, ccip_arena *a, void *request)
         return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
                                  "refused as asked (tag %s)", rq->tag);
     return ccip_command_reply(cmd, &reply.base);
-}
-
-static int s_emit(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &probe__emit_request__descriptor, s_emit_body);
 }
 
 /* probea.note.v1 has a batch handler, as a service's hot command would:
@@ -120,26 +115,15 @@ static int s_note_batch(ccip_command *const *cmds, size_t n)
     return rc;
 }
 
-static int s_note(ccip_command *cmd)
-{
-    ccip_command *const cmds[] = {cmd};
-    return s_note_batch(cmds, 1);
-}
-
 /* probea.tick.v1: what a scheduled command leaves, one row per run, tagged
  * with its command id (the period it ran for). */
-static int s_tick_body(ccip_command *cmd, ccip_arena *a, void *request)
+static int s_tick(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)request; /* a TickRequest has no fields */
     char tag[220];
     snprintf(tag, sizeof tag, "tick:%s", cmd->req->id);
     const char *v[] = {tag};
     return ccip_db_exec(cmd->db, &S_EMIT, 1, v, NULL, NULL, NULL);
-}
-
-static int s_tick(ccip_command *cmd)
-{
-    return ccip_command_run(cmd, &probe__tick_request__descriptor, s_tick_body);
 }
 
 static const char *const s_nobody[] = {NULL}; /* only the schedule runs it */
@@ -149,7 +133,7 @@ static const char *const s_nobody[] = {NULL}; /* only the schedule runs it */
 static const ccip_command_handler s_probea_commands[] = {
     {"probea.emit.v1", 1, NULL, s_emit, NULL, &probe__emit_request__descriptor,
      &probe__emit_reply__descriptor},
-    {"probea.note.v1", 1, NULL, s_note, s_note_batch, &probe__note_request__descriptor, NULL},
+    {"probea.note.v1", 1, NULL, NULL, s_note_batch, &probe__note_request__descriptor, NULL},
     {"probea.tick.v1", 1, s_nobody, s_tick, NULL, &probe__tick_request__descriptor, NULL},
 };
 
