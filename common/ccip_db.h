@@ -110,7 +110,9 @@ unsigned long ccip_db_sent(const ccip_db *db);
 
 /* Makes sure the connection is up, reconnecting with backoff (50 ms
  * doubling to 2 s between attempts) for at most timeout_ms; one attempt may
- * itself take up to the conninfo's connect_timeout. Prepared statements are
+ * itself take up to the conninfo's connect_timeout. The backoff carries
+ * over from call to call until a reconnect succeeds, so a caller may wait
+ * in short slices without trying more often. Prepared statements are
  * prepared again on the new connection when next used. Returns 0 when
  * connected, -1 otherwise (reason in ccip_db_error). */
 int ccip_db_ensure(ccip_db *db, int timeout_ms);

@@ -181,7 +181,10 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     snprintf(v[4], 600, "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub", env->dir);
     snprintf(v[5], 600, "CCIP_INSTANCE=%s", instance);
     snprintf(v[6], 600, "CCIP_DB_HOST=%s", getenv("CCIP_PGHOST"));
-    snprintf(v[7], 600, "CCIP_DB_PORT=%s", getenv("CCIP_PGPORT"));
+    if (env->db_port > 0)
+        snprintf(v[7], 600, "CCIP_DB_PORT=%d", env->db_port);
+    else
+        snprintf(v[7], 600, "CCIP_DB_PORT=%s", getenv("CCIP_PGPORT"));
     snprintf(v[8], 600, "CCIP_DB_NAME=%s", getenv("CCIP_PGDATABASE"));
     snprintf(v[9], 600, "CCIP_DB_USER=ccip_%s", service);
     snprintf(v[10], 600, "CCIP_DB_PASSWORD=%s", password);
