@@ -14,9 +14,10 @@
  * 2. A connection that breaks later is re-opened with backoff by whoever
  *    owns it, and the service stays up: every connection of intake and
  *    evaluation is cut for 3 s in the middle of the path from an accepted
- *    application to its evaluation case; a command sent during the cut is
- *    answered once the database is back, and the next application takes
- *    the whole path again, through both relays and consumers.
+ *    application to its evaluation case; reads are answered once the
+ *    database is back, a command sent during the cut too, and the next
+ *    application takes the whole path again, through both relays and
+ *    consumers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,6 +341,23 @@ static void test_broken_connections_are_reopened_and_the_services_stay_up(void *
         ccip_test_fail(&s_svc, "connections were retried without backoff during the cut");
     if (refused == 0)
         ccip_test_fail(&s_svc, "nothing tried to reconnect during the cut");
+    /* Reads run outside any transaction: each connection of the command
+     * pool must be re-opened for them too, not only by the next write. */
+    for (int i = 0; i < 4; i++) {
+        Ccip__Intake__GetCallRequest g = CCIP__INTAKE__GET_CALL_REQUEST__INIT;
+        g.call_id = call;
+        ccip_test_cmd c = {.role = "staff",
+                           .actor = "staff-outage",
+                           .type = "intake.call.get.v1",
+                           .msg = &g.base,
+                           .timeout_ms = 5000,
+                           .attempts = 6};
+        if (ccip_test_send_cmd(&s_svc, &c, NULL) != CCIP__STATUS__OK) {
+            char what[CCIP_TEST_SVC_ERROR_MAX + 100];
+            snprintf(what, sizeof what, "a read after the cut was not answered: %s", s_svc.error);
+            ccip_test_fail(&s_svc, what);
+        }
+    }
     status = s_accept(second, id, 5000, 6);
     if (status != CCIP__STATUS__OK)
         ccip_test_fail(&s_svc, "the acceptance retried after the cut was not answered OK");
