@@ -28,7 +28,7 @@ CCIP_PG_ROLES=(intake evaluation funding ip stats probea probeb test)
 # Debian packages the build, the tests and the demo need.
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
            libpq-dev libconfig-dev libcmocka-dev postgresql-15 clang-format libsodium-dev
-           libjansson-dev libmicrohttpd-dev liboath-dev clang libfuzzer-14-dev)
+           libjansson-dev libmicrohttpd-dev liboath-dev clang libfuzzer-14-dev valgrind)
 
 ccip_say() { printf '%s\n' "$*"; }
 ccip_die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }

@@ -128,6 +128,22 @@ static pid_t s_spawn(ccip_test_env *env, const char *name, const char *binary, c
         }
         for (char *const *v = vars; *v; v++)
             putenv(*v);
+        /* CCIP_TEST_VALGRIND: the process runs under that command line
+         * (words separated by spaces), e.g. "valgrind --error-exitcode=99". */
+        const char *wrap = getenv("CCIP_TEST_VALGRIND");
+        if (wrap && *wrap) {
+            static char words[1024];
+            char *argv[40];
+            int n = 0;
+            snprintf(words, sizeof words, "%s", wrap);
+            for (char *w = strtok(words, " "); w && n < 38; w = strtok(NULL, " "))
+                argv[n++] = w;
+            argv[n++] = exe;
+            argv[n] = NULL;
+            execvp(argv[0], argv);
+            fprintf(stderr, "could not exec %s: %s\n", argv[0], strerror(errno));
+            _exit(127);
+        }
         execl(exe, exe, (char *)NULL);
         fprintf(stderr, "could not exec %s: %s\n", exe, strerror(errno));
         _exit(127);

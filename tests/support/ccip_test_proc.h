@@ -5,7 +5,8 @@
  *
  * Processes are configured through the environment only (the same
  * variables an operator would use), and log to <dir>/<name>.log, which a
- * failing test prints.
+ * failing test prints. With CCIP_TEST_VALGRIND set (a command line, e.g.
+ * "valgrind --error-exitcode=99"), every process runs under it.
  */
 #ifndef CCIP_TEST_PROC_H
 #define CCIP_TEST_PROC_H

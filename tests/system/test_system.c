@@ -28,9 +28,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +44,8 @@
 
 #define OUT_MAX  (256 * 1024) /* longest ccipctl output read */
 #define WAIT_MS  30000        /* longest wait for an event's effect downstream */
+#define SLOWER   4            /* waits are this much longer under valgrind */
+#define STOP_MS  120000       /* longest wait for a process to exit after SIGTERM */
 #define STAFF    "--role staff --actor zhou.min"
 #define FSTAFF   "--role staff --actor qian.hong"
 #define OFFICE   "--role office --actor office.zhao"
@@ -51,8 +55,11 @@
 #define EXPERTS  5
 
 static ccip_test_svc s_svc;
-static char s_out[OUT_MAX]; /* the last ccipctl output */
-static char s_tag[16];      /* unique to the run: agency, experts, programme */
+static char s_out[OUT_MAX];     /* the last ccipctl output */
+static char s_tag[16];          /* unique to the run: agency, experts, programme */
+static int s_wait_ms = WAIT_MS; /* WAIT_MS, longer under valgrind */
+static int s_ctl_ms = 3000;     /* ccipctl's wait per attempt */
+static int s_valgrind;          /* the processes run under valgrind (test_valgrind) */
 
 /* Each domain service's producer streams (its subscriptions), for the
  * final stream checks. */
@@ -75,7 +82,8 @@ static int s_ctl_v(const char *fmt, va_list ap)
 {
     char args[4096];
     vsnprintf(args, sizeof args, fmt, ap);
-    return ccip_test_ctl(&s_svc, s_out, sizeof s_out, "--json %s 2>&1", args);
+    return ccip_test_ctl(&s_svc, s_out, sizeof s_out, "--json --timeout %d %s 2>&1", s_ctl_ms,
+                         args);
 }
 
 /* ccipctl that must exit with `want`; fails the test with the command and
@@ -104,7 +112,7 @@ static void s_ctl_until(const char *text, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void s_ctl_until(const char *text, const char *fmt, ...)
 {
-    int64_t until = ccip_now_us() + (int64_t)WAIT_MS * 1000;
+    int64_t until = ccip_now_us() + (int64_t)s_wait_ms * 1000;
     int rc;
     do {
         va_list ap;
@@ -121,7 +129,7 @@ static void s_ctl_until(const char *text, const char *fmt, ...)
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     snprintf(what, sizeof what, "ccipctl %s: no \"%s\" within %d ms (exit %d): %.3000s", args, text,
-             WAIT_MS, rc, s_out);
+             s_wait_ms, rc, s_out);
     ccip_test_fail(&s_svc, what);
 }
 
@@ -190,9 +198,51 @@ static void s_expect(const char *svc, long long want, const char *fmt, ...)
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
+/* Under valgrind (test_valgrind): the programs must be the current code's
+ * release build. Skips (exit 77, saying why) when it was not built; fails
+ * when it is older than the test's own build. */
+static int s_valgrind_ready(void)
+{
+    const char *rel = getenv("CCIP_BINARY_DIR"), *cur = getenv("CCIP_TEST_BUILD_DIR");
+    static const char *const programs[] = {"services/bus/bus",
+                                           "services/intake/intake",
+                                           "services/evaluation/evaluation",
+                                           "services/funding/funding",
+                                           "services/ip/ip",
+                                           "services/stats/stats",
+                                           "cli/ccipctl"};
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        char a[600], b[600];
+        struct stat sa, sb;
+        snprintf(a, sizeof a, "%s/%s", rel, programs[i]);
+        snprintf(b, sizeof b, "%s/%s", cur ? cur : "", programs[i]);
+        if (stat(a, &sa) != 0) {
+            printf("test_valgrind skipped: %s is not built (scripts/test builds the release tree "
+                   "on full and slow runs, and for -R valgrind)\n",
+                   a);
+            exit(77);
+        }
+        if (cur && stat(b, &sb) == 0 && sa.st_mtime < sb.st_mtime) {
+            fprintf(stderr,
+                    "%s is older than %s: valgrind would test old code; build %s "
+                    "(scripts/test slow does)\n",
+                    a, b, rel);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int s_setup(void **state)
 {
     (void)state;
+    if (getenv("CCIP_TEST_VALGRIND")) {
+        s_valgrind = 1;
+        s_wait_ms = WAIT_MS * SLOWER;
+        s_ctl_ms = 20000;
+        if (s_valgrind_ready() < 0)
+            return -1;
+    }
     /* The test's own database (scripts/test makes it): see scripts/test. */
     const char *db = getenv("CCIP_SYSTEM_PGDATABASE");
     if (!db) {
@@ -490,7 +540,7 @@ static void s_streams_settled(void)
         /* the relay numbers what was committed within a tick or two */
         long long unnumbered =
             ccip_test_query_number(svc, "SELECT count(*) FROM outbox WHERE position IS NULL");
-        for (int waited = 0; unnumbered != 0 && waited < WAIT_MS; waited += 100) {
+        for (int waited = 0; unnumbered != 0 && waited < s_wait_ms; waited += 100) {
             ccip_test_sleep_ms(100);
             unnumbered =
                 ccip_test_query_number(svc, "SELECT count(*) FROM outbox WHERE position IS NULL");
@@ -508,7 +558,7 @@ static void s_streams_settled(void)
         snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = '%s'",
                  producer);
         long long head = -1, cursor = -2;
-        for (int waited = 0; waited <= WAIT_MS; waited += 100) {
+        for (int waited = 0; waited <= s_wait_ms; waited += 100) {
             head = ccip_test_query_number(producer, "SELECT head FROM outbox_state");
             cursor = ccip_test_query_number(consumer, sql);
             if (head >= 0 && cursor == head)
@@ -678,10 +728,36 @@ static void test_a_case_through_every_service(void **state)
     s_final_state(&c);
 }
 
+/* Every process stops on SIGTERM with status 0: under ASan, LeakSanitizer
+ * would have made it 1; under valgrind, a memory error or a definite leak
+ * makes it 99. */
+static void test_every_process_stops_cleanly(void **state)
+{
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) /* the services first, the bus last */
+        for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++) {
+            ccip_test_child *ch = &s_svc.env.children[i];
+            if (ch->pid <= 0 || (strcmp(ch->name, "bus") == 0) != pass)
+                continue;
+            char name[64];
+            snprintf(name, sizeof name, "%s", ch->name);
+            int status = ccip_test_stop(&s_svc.env, ch->pid, SIGTERM, STOP_MS);
+            printf("%s stopped with status %d%s\n", name, status,
+                   s_valgrind ? " under valgrind" : "");
+            if (status != 0) {
+                char what[200];
+                snprintf(what, sizeof what, "%s exited with status %d after SIGTERM%s", name,
+                         status, s_valgrind ? " (99: valgrind found errors, see its log)" : "");
+                ccip_test_fail(&s_svc, what);
+            }
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_case_through_every_service),
+        cmocka_unit_test(test_every_process_stops_cleanly),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
