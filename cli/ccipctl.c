@@ -54,7 +54,15 @@ static void s_usage(FILE *f)
           "  ip COMMAND ...                           IP registry: register, verify receipts,\n"
           "                                           audit the chain, trade, disputes\n"
           "  stats COMMAND ...                        quarterly reports, completeness, analysis,\n"
-          "                                           indicators from events, releases\n\n"
+          "                                           indicators from events, releases\n"
+          "  followup GROUP COMMAND ...               entrusted tasks and key projects: "
+          "deadlines,\n"
+          "                                           reports, escalations, boards\n"
+          "  notify GROUP COMMAND ...                 inboxes, preferences, deliveries\n"
+          "  admin consumer status|reset ...          a service's consumers; reset a cursor\n"
+          "                                           after a restore (docs/OPERATIONS.md)\n"
+          "  gateway COMMAND ...                      accounts, role bindings, invitations,\n"
+          "                                           password resets of the web front door\n\n"
           "configuration (file given by --config or CCIPCTL_CONFIG, or environment):\n"
           "  bus.command_endpoint   CCIP_BUS_COMMANDS            default tcp://127.0.0.1:5555\n"
           "  bus.subscribe_endpoint CCIP_BUS_SUBSCRIBE           default tcp://127.0.0.1:5557\n"
@@ -125,7 +133,7 @@ static int s_ping(ctl_opts *o, int argc, char **argv)
     if (reply) {
         char err[256];
         Ccip__PingReply *p = (Ccip__PingReply *)ccip_payload_unpack(
-            &ccip__ping_reply__descriptor, reply->payload.data, reply->payload.len, 4096, err,
+            &ccip__ping_reply__descriptor, reply->payload.data, reply->payload.len, 65536, err,
             sizeof err);
         if (!p) {
             fprintf(stderr, "ccipctl: %s\n", err);
@@ -144,6 +152,10 @@ static int s_ping(ctl_opts *o, int argc, char **argv)
                    p->service, p->instance, p->version, (unsigned long long)p->outbox_head,
                    (unsigned long long)p->commands_run, (unsigned long long)p->batches_committed,
                    (double)rtt / 1000.0);
+            for (size_t i = 0; i < p->n_consumers; i++)
+                if (p->consumers[i]->stalled)
+                    printf("  STOPPED consuming %s: %s\n", p->consumers[i]->producer,
+                           p->consumers[i]->stalled_reason);
         }
         if (p)
             protobuf_c_message_free_unpacked(&p->base, NULL);
@@ -225,6 +237,14 @@ int main(int argc, char **argv)
         rc = ctl_ip(&o, nargs, args);
     } else if (strcmp(args[0], "stats") == 0) {
         rc = ctl_stats(&o, nargs, args);
+    } else if (strcmp(args[0], "followup") == 0) {
+        rc = ctl_followup(&o, nargs, args);
+    } else if (strcmp(args[0], "notify") == 0) {
+        rc = ctl_notify(&o, nargs, args);
+    } else if (strcmp(args[0], "admin") == 0) {
+        rc = ctl_admin(&o, nargs, args);
+    } else if (strcmp(args[0], "gateway") == 0) {
+        rc = ctl_gateway(&o, nargs, args);
     } else {
         fprintf(stderr, "ccipctl: unknown command \"%s\"; see ccipctl --help\n", args[0]);
         rc = CTL_USAGE;

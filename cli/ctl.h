@@ -159,8 +159,21 @@ int ctl_evaluation(ctl_opts *o, int argc, char **argv);
 /* ccipctl ip ...: the IP registry and trading platform (cli/ctl_ip.c). */
 int ctl_ip(ctl_opts *o, int argc, char **argv);
 
+/* ccipctl followup ...: entrusted tasks, key projects, boards, the sweep and
+ * the digest (cli/ctl_followup.c). */
+int ctl_followup(ctl_opts *o, int argc, char **argv);
+
 /* ccipctl stats ...: quarterly reports, approvals, completeness, analysis,
  * event-derived indicators, releases (cli/ctl_stats.c). */
 int ctl_stats(ctl_opts *o, int argc, char **argv);
+
+/* ccipctl notify ...: inboxes, preferences, deliveries (cli/ctl_notify.c). */
+int ctl_notify(ctl_opts *o, int argc, char **argv);
+/* ccipctl admin consumer status | reset: a service's consumers, and an
+ * operator's reset of a cursor (cli/ctl_admin.c). */
+int ctl_admin(ctl_opts *o, int argc, char **argv);
+/* ccipctl gateway ...: accounts, bindings, invitations, password resets
+ * (cli/ctl_gateway.c). */
+int ctl_gateway(ctl_opts *o, int argc, char **argv);
 
 #endif

@@ -23,18 +23,39 @@
 #define REPLAY_RETRY_MS    1000  /* pause after a replay request failed */
 #define REPEAT_LOG_MS      60000 /* the same failure is logged again after this long */
 #define ERR_MAX            512
+#define STALL_LOOK_MS      1000 /* a stopped consumer re-reads its cursor row this often */
+#define STALL_RETENTION    (-1) /* stall_head: the producer no longer retains the events */
+#define STALL_FROM_ROW     (-2) /* stall_head: another replica (or run) stopped it */
 
 static const ccip_db_stmt S_CURSOR_ENSURE = {
     "ccip_consumer_cursor_ensure",
     "INSERT INTO consumer_cursor (producer) VALUES ($1) ON CONFLICT (producer) DO NOTHING"};
-static const ccip_db_stmt S_CURSOR_GET = {
-    "ccip_consumer_cursor_get", "SELECT position FROM consumer_cursor WHERE producer = $1"};
+static const ccip_db_stmt S_CURSOR_GET = {"ccip_consumer_cursor_get",
+                                          "SELECT position, stalled_at IS NOT NULL, stalled_reason"
+                                          " FROM consumer_cursor WHERE producer = $1"};
 /* The exactly-once step: moves the cursor from p - 1 to p, or touches
- * nothing when p was applied already. */
+ * nothing when p was applied already, or while the consumer of this
+ * producer is stopped (any replica may have stopped it). */
 static const ccip_db_stmt S_CURSOR_ADVANCE = {
     "ccip_consumer_cursor_advance",
     "UPDATE consumer_cursor SET position = $2::bigint, updated_at = now()"
-    " WHERE producer = $1 AND position = $2::bigint - 1"};
+    " WHERE producer = $1 AND position = $2::bigint - 1 AND stalled_at IS NULL"};
+/* Stops consuming: only while the stored cursor is still above the head
+ * the producer showed ($2; -1 for "whatever it is", the retention case), so
+ * that a cursor an operator reset meanwhile is not stopped again. Keeps the
+ * time the first replica stopped it. */
+static const ccip_db_stmt S_CURSOR_STALL = {
+    "ccip_consumer_cursor_stall",
+    "UPDATE consumer_cursor SET stalled_at = coalesce(stalled_at, now()), stalled_reason = $3"
+    " WHERE producer = $1 AND position > $2::bigint RETURNING position"};
+/* An operator's reset (ccip_consumer_reset_cursor): the old values come from
+ * the row locked first. */
+static const ccip_db_stmt S_CURSOR_RESET = {
+    "ccip_consumer_cursor_reset",
+    "UPDATE consumer_cursor c SET position = $2::bigint, stalled_at = NULL, stalled_reason = '',"
+    " updated_at = now() FROM (SELECT position, stalled_at, stalled_reason FROM consumer_cursor"
+    " WHERE producer = $1 FOR UPDATE) o WHERE c.producer = $1"
+    " RETURNING o.position, o.stalled_at IS NOT NULL, o.stalled_reason"};
 
 struct ccip_consumer {
     /* configuration, copied */
@@ -51,13 +72,21 @@ struct ccip_consumer {
     size_t max_message;                     /* largest envelope or payload decoded */
 
     /* owned by the thread once it runs */
-    ccip_db *db;            /* own connection */
-    void *sub;              /* SUB socket on the bus XPUB */
-    ccip_replay *replay;    /* replay requests through the broker */
-    uint64_t cursor;        /* last position applied (as far as this thread knows) */
-    uint64_t known_head;    /* highest head seen */
-    int caught_up_once;     /* the start-up replay completed */
-    int stalled;            /* the producer no longer has what we need */
+    ccip_db *db;         /* own connection */
+    void *sub;           /* SUB socket on the bus XPUB */
+    ccip_replay *replay; /* replay requests through the broker */
+    uint64_t cursor;     /* last position applied (as far as this thread knows) */
+    uint64_t known_head; /* highest head seen */
+    int caught_up_once;  /* the start-up replay completed */
+    int verify_head;     /* a heartbeat showed a head below the cursor: ask the producer */
+    int stalled;         /* stopped: the producer's stream went below the cursor, or no
+                            longer has what we need; only a reset of the cursor resumes */
+    char stalled_reason[CCIP_CONSUMER_REASON_MAX]; /* why, as logged and stored */
+    uint64_t producer_head;                        /* the head the producer showed last */
+    int64_t next_stall_look_ms;                    /* when a stopped consumer looks again */
+    int64_t stall_head;     /* the head it stopped at; STALL_RETENTION, or STALL_FROM_ROW when
+                               the stop was read from the cursor row (the reason says why) */
+    int stall_stored;       /* the stop is recorded in the cursor row */
     int64_t next_replay_ms; /* earliest time for the next replay attempt */
     int64_t last_log_ms;    /* when a repeated failure was last logged */
     char last_log[ERR_MAX]; /* what it was */
@@ -114,7 +143,9 @@ static void s_stats_sync(ccip_consumer *c)
     pthread_mutex_lock(&c->mutex);
     c->stats.cursor = c->cursor;
     c->stats.known_head = c->known_head;
+    c->stats.producer_head = c->producer_head;
     c->stats.stalled = c->stalled;
+    snprintf(c->stats.stalled_reason, sizeof c->stats.stalled_reason, "%s", c->stalled_reason);
     pthread_mutex_unlock(&c->mutex);
 }
 
@@ -143,7 +174,9 @@ typedef struct {
     const Ccip__Envelope *ev; /* the event */
     s_outcome outcome;        /* what the attempt found */
     uint64_t cursor;          /* the stored cursor, when a duplicate */
-    char err[ERR_MAX];        /* why it failed */
+    int stalled;              /* the row says this consumer is stopped (another replica) */
+    char reason[CCIP_CONSUMER_REASON_MAX]; /* ... and why */
+    char err[ERR_MAX];                     /* why it failed */
 } s_apply_arg;
 
 static int s_apply_tx(ccip_db *db, void *arg)
@@ -178,6 +211,8 @@ static int s_apply_tx(ccip_db *db, void *arg)
             return -1;
         }
         a->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        a->stalled = ccip_db_cell_bool(res, 0, 1);
+        snprintf(a->reason, sizeof a->reason, "%s", PQgetvalue(res, 0, 2));
         PQclear(res);
         a->outcome = APPLY_DUPLICATE;
         return -1;
@@ -194,6 +229,8 @@ static int s_apply_tx(ccip_db *db, void *arg)
     a->outcome = APPLY_DONE;
     return 0;
 }
+
+static void s_adopt_stall(ccip_consumer *c, uint64_t cursor, const char *reason);
 
 /* Applies ev, which must be at position cursor + 1, retrying until it is
  * applied here or found applied elsewhere. Returns 0 (cursor updated), or
@@ -221,6 +258,12 @@ static int s_apply(ccip_consumer *c, const Ccip__Envelope *ev)
             s_stats_sync(c);
             if (c->on_commit)
                 c->on_commit(ev, c->arg);
+            return 0;
+        }
+        if (a.outcome == APPLY_DUPLICATE && a.stalled) {
+            /* Another replica (or this one before a restart) stopped
+             * consuming this producer: nothing is applied until a reset. */
+            s_adopt_stall(c, a.cursor, a.reason);
             return 0;
         }
         if (a.outcome == APPLY_DUPLICATE) {
@@ -271,6 +314,167 @@ static int s_offer(ccip_consumer *c, const Ccip__Envelope *ev)
     return 0; /* a gap: the caller arranges a replay */
 }
 
+/* ---- stopping and resuming (a producer restored alone, retention) --------- */
+
+/* Logs why the consumer stopped, with both positions and what to do. */
+static void s_log_stall(ccip_consumer *c, const char *msg)
+{
+    char cur[24], head[24], remedy[ERR_MAX];
+    s_u64(cur, sizeof cur, c->cursor);
+    snprintf(head, sizeof head, "%" PRId64, c->stall_head);
+    if (c->stall_head >= 0)
+        snprintf(remedy, sizeof remedy,
+                 "restore every schema of the deployment to the same target time"
+                 " (docs/OPERATIONS.md); if only %s was restored, on purpose, decide from which"
+                 " position of %s's stream %s's effects must be redone and run: ccipctl admin"
+                 " consumer reset %s %s --to N --confirm (N at most %s)",
+                 c->producer, c->producer, c->service, c->service, c->producer, head);
+    else if (c->stall_head == STALL_RETENTION)
+        snprintf(remedy, sizeof remedy,
+                 "the events are gone from %s's outbox: rebuild what they fed, then run ccipctl"
+                 " admin consumer reset %s %s --to N --confirm with N the position before the"
+                 " oldest retained one",
+                 c->producer, c->service, c->producer);
+    else
+        snprintf(remedy, sizeof remedy,
+                 "see the reason; docs/OPERATIONS.md (resuming a stopped consumer) says how to"
+                 " decide N, then run ccipctl admin consumer reset %s %s --to N --confirm",
+                 c->service, c->producer);
+    ccip_log_error(msg, "producer", c->producer, "cursor", cur, "producer_head",
+                   c->stall_head >= 0 ? head : "unknown", "reason", c->stalled_reason, "remedy",
+                   remedy);
+}
+
+/* Records the stop in the cursor row, so that every replica and every
+ * restart stays stopped. Returns 1 when recorded (c->cursor is the stored
+ * one), 0 when the stored cursor is no longer above the head (an operator
+ * reset it meanwhile: c->cursor follows it and the consumer goes on), -1
+ * when the database could not be reached (the caller tries again). */
+static int s_store_stall(ccip_consumer *c)
+{
+    char h[24];
+    snprintf(h, sizeof h, "%" PRId64, c->stall_head);
+    const char *values[] = {c->producer, h, c->stalled_reason};
+    PGresult *res = NULL;
+    if (ccip_db_ensure(c->db, RECONNECT_SLICE_MS) < 0 ||
+        ccip_db_exec(c->db, &S_CURSOR_STALL, 3, values, NULL, NULL, &res) != CCIP_DB_OK) {
+        s_log_limited(c, CCIP_LOG_WARN,
+                      "could not record that the consumer stopped; will try again",
+                      ccip_db_error(c->db));
+        return -1;
+    }
+    if (PQntuples(res) == 1) {
+        c->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        c->stall_stored = 1;
+        return 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Re-reads the cursor row. Returns 1 when it says the consumer is stopped,
+ * 0 when not (c->cursor is the stored position), -1 on a database error. */
+static int s_read_cursor_row(ccip_consumer *c, char *reason, size_t reasonlen)
+{
+    const char *values[] = {c->producer};
+    PGresult *res = NULL;
+    if (ccip_db_ensure(c->db, RECONNECT_SLICE_MS) < 0 ||
+        ccip_db_exec(c->db, &S_CURSOR_GET, 1, values, NULL, NULL, &res) != CCIP_DB_OK ||
+        PQntuples(res) != 1) {
+        PQclear(res);
+        s_log_limited(c, CCIP_LOG_WARN, "could not read the cursor row; will try again",
+                      ccip_db_error(c->db)[0] ? ccip_db_error(c->db) : "no row");
+        return -1;
+    }
+    c->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    int stalled = ccip_db_cell_bool(res, 0, 1);
+    snprintf(reason, reasonlen, "%s", PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return stalled;
+}
+
+/* Stops consuming: the producer showed `head` below the cursor (head >= 0),
+ * or no longer retains the events needed (STALL_RETENTION; reason says which).
+ * Nothing of the producer is applied from now on, and no position is taken
+ * for a duplicate, until an operator resets the cursor. */
+static void s_stall(ccip_consumer *c, int64_t head, const char *reason)
+{
+    c->stall_head = head;
+    snprintf(c->stalled_reason, sizeof c->stalled_reason, "%s", reason);
+    c->stall_stored = 0;
+    if (s_store_stall(c) == 0) {
+        /* Reset meanwhile: the stored cursor is at or below the head. */
+        char why[CCIP_CONSUMER_REASON_MAX];
+        if (s_read_cursor_row(c, why, sizeof why) == 0) {
+            c->known_head = c->cursor;
+            c->caught_up_once = 0;
+            c->next_replay_ms = 0;
+            c->stalled_reason[0] = '\0';
+            s_stats_sync(c);
+            return;
+        }
+    }
+    c->stalled = 1;
+    c->next_stall_look_ms = ccip_mono_ms() + STALL_LOOK_MS;
+    s_log_stall(c, head >= 0 ? "the producer's event stream is below this consumer's cursor:"
+                               " stopped consuming it (no event is skipped; an operator must"
+                               " decide)"
+                             : "events needed are no longer retained by the producer; stopped"
+                               " consuming it (no event is skipped: an operator must decide)");
+    s_stats_sync(c);
+}
+
+/* The stop another replica (or this one before a restart) recorded. */
+static void s_adopt_stall(ccip_consumer *c, uint64_t cursor, const char *reason)
+{
+    c->cursor = cursor;
+    c->stalled = 1;
+    c->stall_stored = 1;
+    c->stall_head = STALL_FROM_ROW;
+    snprintf(c->stalled_reason, sizeof c->stalled_reason, "%s", reason);
+    c->next_stall_look_ms = ccip_mono_ms() + STALL_LOOK_MS;
+    s_log_stall(c, "this consumer's cursor row says it stopped consuming the producer;"
+                   " nothing of it is applied until an operator resets the cursor");
+    s_stats_sync(c);
+}
+
+/* While stopped: records the stop if that failed before, else looks whether
+ * an operator reset the cursor, and resumes from the reset position. */
+static void s_look_stalled(ccip_consumer *c)
+{
+    c->next_stall_look_ms = ccip_mono_ms() + STALL_LOOK_MS;
+    if (!c->stall_stored) {
+        if (s_store_stall(c) != 0)
+            return;
+        /* 0: the stored cursor is no longer above the head: read it below. */
+    }
+    char why[CCIP_CONSUMER_REASON_MAX];
+    if (s_read_cursor_row(c, why, sizeof why) != 0)
+        return;
+    char cur[24];
+    s_u64(cur, sizeof cur, c->cursor);
+    ccip_log_warn("consuming the producer again: an operator reset the cursor", "producer",
+                  c->producer, "cursor", cur);
+    c->stalled = 0;
+    c->stalled_reason[0] = '\0';
+    c->known_head = c->cursor;
+    c->caught_up_once = 0;
+    c->next_replay_ms = 0;
+    s_stats_sync(c);
+}
+
+/* The producer showed producer_head below the cursor. */
+static void s_stall_behind(ccip_consumer *c)
+{
+    char reason[CCIP_CONSUMER_REASON_MAX];
+    snprintf(reason, sizeof reason,
+             "%s's event stream ends at position %" PRIu64 ", below %s's cursor %" PRIu64
+             ": %s's data is from an earlier point than %s's (restored alone?)",
+             c->producer, c->producer_head, c->service, c->cursor, c->producer, c->service);
+    s_stall(c, (int64_t)c->producer_head, reason);
+}
+
 /* ---- replay ---------------------------------------------------------------- */
 
 /* Asks for one batch from cursor + 1 and applies it. Returns 1 when there
@@ -290,14 +494,7 @@ static int s_replay_batch(ccip_consumer *c)
         return -1;
     }
     if (rc == CCIP_REPLAY_REFUSED && status == CCIP__STATUS__FAILED_PRECONDITION) {
-        char cur[24];
-        s_u64(cur, sizeof cur, c->cursor);
-        ccip_log_error("events needed are no longer retained by the producer; stopped consuming"
-                       " it (no event is skipped: an operator must decide)",
-                       "producer", c->producer, "cursor", cur, "from_position", from, "reason",
-                       err);
-        c->stalled = 1;
-        s_stats_sync(c);
+        s_stall(c, STALL_RETENTION, err);
         return -1;
     }
     if (rc == CCIP_REPLAY_REFUSED) {
@@ -313,6 +510,17 @@ static int s_replay_batch(ccip_consumer *c)
         return -1;
     }
     s_count(c, &c->stats.replays, 1);
+    c->producer_head = rr->head;
+    c->verify_head = 0;
+    if (rr->head < c->cursor) {
+        /* The producer read its head after this cursor committed, and the
+         * cursor only ever moves to positions it had committed: its stream
+         * went back (its schema restored alone to an earlier point). Never
+         * "caught up" by taking its next events for duplicates. */
+        ccip_replay_batch_free(&rr);
+        s_stall_behind(c);
+        return -1;
+    }
     if (rr->head > c->known_head)
         c->known_head = rr->head;
 
@@ -327,7 +535,7 @@ static int s_replay_batch(ccip_consumer *c)
             result = -1;
             break;
         }
-        if (s_offer(c, ev) < 0) {
+        if (s_offer(c, ev) < 0 || c->stalled) {
             result = -1;
             break;
         }
@@ -400,13 +608,29 @@ static void s_on_message(ccip_consumer *c)
         return;
     }
     if (strcmp(ev->type, c->heartbeat_type) == 0) {
-        if (ev->position > c->known_head)
-            c->known_head = ev->position;
-        /* All events up to this head were sent before the heartbeat on the
-         * same socket, so a head above the cursor means something was lost
-         * (or this consumer is new, or the relay's leader changed). */
-        if (ev->position > c->cursor)
+        c->producer_head = ev->position;
+        if (c->stalled) {
+            /* Only the head is kept, for the status. */
+        } else if (ev->position < c->cursor) {
+            /* Perhaps the producer went back, perhaps the heartbeat is
+             * stale: sent before events this consumer has since applied by
+             * replay (it waited in the SUB queue meanwhile), or by a relay
+             * that has lost its leadership. The producer's replay reply
+             * decides (s_replay_batch). */
+            c->verify_head = 1;
             c->next_replay_ms = 0;
+        } else {
+            if (ev->position > c->known_head)
+                c->known_head = ev->position;
+            /* All events up to this head were sent before the heartbeat on
+             * the same socket, so a head above the cursor means something
+             * was lost (or this consumer is new, or the relay's leader
+             * changed). */
+            if (ev->position > c->cursor)
+                c->next_replay_ms = 0;
+        }
+    } else if (c->stalled) {
+        /* Stopped: nothing of this producer is applied until a reset. */
     } else if (ev->position == 0) {
         s_log_limited(c, CCIP_LOG_WARN, "dropped an event without a position", ev->type);
     } else if (ev->position > c->cursor + 1) {
@@ -432,14 +656,14 @@ static void *s_run(void *arg)
      * cursor now, so a late joiner misses nothing. */
     c->next_replay_ms = 0;
     while (!s_stopping(c)) {
-        if (c->stalled) {
-            /* Nothing more is applied from this producer: stop queueing
-             * its events, and wait for the stop. */
-            ccip_sock_close(&c->sub);
-            s_pause(c, TICK_MS);
-            continue;
-        }
-        int behind = !c->caught_up_once || c->known_head > c->cursor;
+        /* Stopped: nothing more is applied from this producer (its live
+         * events are dropped, its heartbeats only read for the status)
+         * until an operator resets the cursor, which every replica sees
+         * in the cursor row. */
+        if (c->stalled && ccip_mono_ms() >= c->next_stall_look_ms)
+            s_look_stalled(c);
+        int behind =
+            !c->stalled && (!c->caught_up_once || c->known_head > c->cursor || c->verify_head);
         if (behind && ccip_mono_ms() >= c->next_replay_ms)
             s_catch_up(c);
         zmq_pollitem_t item = {.socket = c->sub, .events = ZMQ_POLLIN};
@@ -450,7 +674,7 @@ static void *s_run(void *arg)
             continue;
         }
         /* Take what is queued, but look at the stop flag between messages. */
-        for (int i = 0; rc > 0 && i < 1000 && !s_stopping(c) && !c->stalled; i++) {
+        for (int i = 0; rc > 0 && i < 1000 && !s_stopping(c); i++) {
             zmq_pollitem_t again = {.socket = c->sub, .events = ZMQ_POLLIN};
             if (zmq_poll(&again, 1, 0) <= 0)
                 break;
@@ -512,6 +736,14 @@ static int s_load_cursor(ccip_consumer *c, char *err, size_t errlen)
     }
     c->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     c->known_head = c->cursor;
+    if (ccip_db_cell_bool(res, 0, 1)) {
+        /* Stopped before (by this replica before a restart, or another):
+         * stays stopped until an operator resets the cursor. */
+        c->stalled = 1;
+        c->stall_stored = 1;
+        c->stall_head = STALL_FROM_ROW;
+        snprintf(c->stalled_reason, sizeof c->stalled_reason, "%s", PQgetvalue(res, 0, 2));
+    }
     PQclear(res);
     return 0;
 }
@@ -615,6 +847,9 @@ ccip_consumer *ccip_consumer_start(const ccip_consumer_config *cfg, char *err, s
     if (!c->replay)
         goto fail;
 
+    if (c->stalled)
+        s_log_stall(c, "this consumer's cursor row says it stopped consuming the producer;"
+                       " nothing of it is applied until an operator resets the cursor");
     s_stats_sync(c);
     /* pthread_create is a full memory barrier: the sockets, made here, are
      * from now on used by the thread only. */
@@ -652,4 +887,39 @@ void ccip_consumer_stats_get(ccip_consumer *c, ccip_consumer_stats *out)
     pthread_mutex_lock(&c->mutex);
     *out = c->stats;
     pthread_mutex_unlock(&c->mutex);
+}
+
+const char *ccip_consumer_producer(const ccip_consumer *c)
+{
+    return c->producer;
+}
+
+int ccip_consumer_reset_cursor(ccip_db *db, const char *producer, uint64_t to,
+                               ccip_consumer_reset_result *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (to > (uint64_t)INT64_MAX) {
+        snprintf(err, errlen, "position %" PRIu64 " is beyond what a cursor holds", to);
+        return CCIP_DB_ERROR;
+    }
+    char pos[24];
+    s_u64(pos, sizeof pos, to);
+    const char *values[] = {producer, pos};
+    PGresult *res = NULL;
+    ccip_db_rc rc = ccip_db_exec(db, &S_CURSOR_RESET, 2, values, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK) {
+        snprintf(err, errlen, "could not reset the cursor of %s: %s", producer, ccip_db_error(db));
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(err, errlen, "there is no cursor for producer %s in schema %s", producer,
+                 ccip_db_schema(db) ? ccip_db_schema(db) : "(unknown)");
+        return CCIP_CONSUMER_NO_CURSOR;
+    }
+    out->from = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    out->was_stalled = ccip_db_cell_bool(res, 0, 1);
+    snprintf(out->stalled_reason, sizeof out->stalled_reason, "%s", PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return 0;
 }

@@ -22,12 +22,28 @@
  *                p == cursor + 1: applied;
  *                p >  cursor + 1: a gap (PUB dropped something): replay.
  * Heartbeat of the producer's relay with head > cursor: replay.
+ * Heartbeat with head < cursor: a replay request, whose reply decides (a
+ * heartbeat may be stale: queued behind a catch-up, or sent by a relay that
+ * lost its leadership).
+ * Replay reply with head < cursor (the producer read its head after the
+ * cursor committed): the producer's stream went back (its schema was
+ * restored to an earlier point than this one's, alone, breaking the rule of
+ * docs/OPERATIONS.md); its next events would reuse positions this consumer
+ * has applied and be taken for duplicates. So the consumer stops consuming
+ * that producer: it logs an error naming the producer, both positions and
+ * the remedy, records the stop in its cursor row (consumer_cursor.stalled_at,
+ * stalled_reason: every replica and every restart stays stopped, and the
+ * cursor's advance refuses to move while it is set), shows it in
+ * ccip_consumer_stats (and so in ccip.ping.v1), and
+ * applies nothing of the producer until an operator resets the cursor
+ * (ccip_consumer_reset_cursor, the built-in command ccip.consumer.reset.v1,
+ * `ccipctl admin consumer reset`); it then goes on from the reset position.
  * Replay asks the producer, through the broker, "ccip.replay.v1" with a
  * Ccip__ReplayRequest from cursor + 1 (ccip_replay.h), in batches, until the
  * head the reply names is applied. A reply with status FAILED_PRECONDITION means the
  * events needed were deleted after the producer's retention: the consumer
- * logs an error naming the positions and stops consuming this producer (it
- * never skips events); an operator must decide what to do.
+ * logs an error naming the positions and stops consuming this producer the
+ * same way (it never skips events); an operator must decide what to do.
  *
  * The connection's search_path must be the consumer's schema (see
  * ccip_outbox.h): ccip_consumer_start checks it.
@@ -46,6 +62,8 @@
 #define CCIP_CONSUMER_REPLAY_TIMEOUT_DEFAULT 1000 /* ms per replay request */
 /* ZMQ_RCVHWM of the SUB socket: live events queue here while a replay runs. */
 #define CCIP_CONSUMER_RCVHWM 100000
+/* Longest reason kept for a stop, with its NUL. */
+#define CCIP_CONSUMER_REASON_MAX 400
 
 /* Applies one event inside the consumer's transaction, on db, after the
  * cursor moved. Returns 0 to commit; -1 to roll back: the consumer logs it
@@ -104,16 +122,48 @@ void ccip_consumer_stop(ccip_consumer **c);
 
 /* What the consumer has done so far; for tests and benchmarks. */
 typedef struct {
-    uint64_t cursor;     /* last position applied here (by any replica, as last seen) */
-    uint64_t known_head; /* highest head the producer has shown */
-    uint64_t applied;    /* events this consumer committed */
-    uint64_t duplicates; /* events dropped as already applied */
-    uint64_t replays;    /* replay requests answered */
-    uint64_t gaps;       /* live events that showed a gap */
-    int stalled;         /* 1 when it stopped because the producer no longer has the events */
+    uint64_t cursor;        /* last position applied here (by any replica, as last seen) */
+    uint64_t known_head;    /* highest head the producer has shown since it last caught up */
+    uint64_t producer_head; /* the head the producer showed last (heartbeat or replay); 0
+                               until it did */
+    uint64_t applied;       /* events this consumer committed */
+    uint64_t duplicates;    /* events dropped as already applied */
+    uint64_t replays;       /* replay requests answered */
+    uint64_t gaps;          /* live events that showed a gap */
+    int stalled; /* 1 when it stopped consuming: the producer's stream went below the cursor,
+                    or no longer has the events needed; only a reset resumes it */
+    char stalled_reason[CCIP_CONSUMER_REASON_MAX]; /* why, when stalled; else "" */
 } ccip_consumer_stats;
 
 /* Copies the counters (thread-safe). c may not be NULL. */
 void ccip_consumer_stats_get(ccip_consumer *c, ccip_consumer_stats *out);
+
+/* The producer this consumer consumes (borrowed, lives as long as c). */
+const char *ccip_consumer_producer(const ccip_consumer *c);
+
+/* What ccip_consumer_reset_cursor found before it reset the cursor. */
+typedef struct {
+    uint64_t from;   /* the position the cursor had */
+    int was_stalled; /* 1 when the consumer had stopped consuming the producer */
+    char stalled_reason[CCIP_CONSUMER_REASON_MAX]; /* why it had, or "" */
+} ccip_consumer_reset_result;
+
+/* Returned by ccip_consumer_reset_cursor when the schema has no cursor for
+ * the producer. */
+#define CCIP_CONSUMER_NO_CURSOR 1
+
+/* An operator's deliberate reset: sets the cursor of `producer` in the
+ * connection's schema (search_path) to position `to` and clears a stop, on
+ * db, inside the caller's transaction (the skeleton's command
+ * ccip.consumer.reset.v1 runs it in its batch). Every replica's consumer
+ * then goes on after position `to` (a stopped one sees it within about a
+ * second; a running one follows a cursor moved under it). Events after
+ * `to` are applied again when the cursor moves back, and the ones it
+ * jumps over are never applied when it moves forward: deciding N is the
+ * operator's. Returns 0 with *out filled, CCIP_CONSUMER_NO_CURSOR when
+ * there is no cursor for producer, or a ccip_db_rc (< 0; CCIP_DB_ERROR
+ * also for a `to` above INT64_MAX) with err. */
+int ccip_consumer_reset_cursor(ccip_db *db, const char *producer, uint64_t to,
+                               ccip_consumer_reset_result *out, char *err, size_t errlen);
 
 #endif

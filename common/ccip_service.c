@@ -53,6 +53,7 @@ struct ccip_service {
     char server_key[CCIP_KEY_Z85_LEN + 1];
     char conninfo[1024];
     int64_t started_us;
+    int def_started; /* def->start returned 0: def->stop runs at shutdown */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -150,7 +151,84 @@ static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
         PQntuples(res) == 1)
         ping.outbox_head = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    return ccip_command_reply(cmd, &ping.base);
+    /* Each consumer's standing, so that a stopped one is visible
+     * (ccip_consumer.h: a producer restored alone). */
+    size_t n = svc->consumers ? svc->def->nsubscriptions : 0;
+    Ccip__ConsumerStatus *st = calloc(n + 1, sizeof *st);
+    Ccip__ConsumerStatus **stp = calloc(n + 1, sizeof *stp);
+    ccip_consumer_stats *cs = calloc(n + 1, sizeof *cs);
+    if (!st || !stp || !cs)
+        n = 0;
+    for (size_t i = 0; i < n && svc->consumers[i]; i++) {
+        ccip__consumer_status__init(&st[i]);
+        ccip_consumer_stats_get(svc->consumers[i], &cs[i]);
+        st[i].producer = (char *)ccip_consumer_producer(svc->consumers[i]);
+        st[i].cursor = cs[i].cursor;
+        st[i].producer_head = cs[i].producer_head;
+        st[i].applied = cs[i].applied;
+        st[i].stalled = cs[i].stalled;
+        st[i].stalled_reason = cs[i].stalled_reason;
+        stp[i] = &st[i];
+        ping.n_consumers = i + 1;
+    }
+    ping.consumers = stp;
+    int rc = ccip_command_reply(cmd, &ping.base);
+    free(cs);
+    free(stp);
+    free(st);
+    return rc;
+}
+
+/* ccip.consumer.reset.v1: an operator moves this service's cursor of one
+ * producer and so resumes a consumer that stopped (ccip_consumer.h), e.g.
+ * after that producer alone was restored to an earlier point. */
+static int s_consumer_reset(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    (void)a;
+    const ccip_service_def *def = cmd->service->def;
+    Ccip__ConsumerResetRequest *rq = request;
+    char consumed[256] = "";
+    size_t i = 0;
+    for (; i < def->nsubscriptions; i++)
+        if (strcmp(def->subscriptions[i].producer, rq->producer) == 0)
+            break;
+    for (size_t k = 0; k < def->nsubscriptions; k++)
+        snprintf(consumed + strlen(consumed), sizeof consumed - strlen(consumed), "%s%s",
+                 consumed[0] ? ", " : "", def->subscriptions[k].producer);
+    int rc;
+    ccip_consumer_reset_result r;
+    char err[CCIP_COMMAND_ERROR_MAX];
+    if (i == def->nsubscriptions) {
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                               "%s consumes no events of \"%s\"; it consumes: %s", def->name,
+                               rq->producer, consumed[0] ? consumed : "none");
+    } else if (!rq->confirm) {
+        rc = ccip_command_fail(
+            cmd, CCIP__STATUS__FAILED_PRECONDITION,
+            "resetting %s's cursor of %s to %llu re-applies the events after it, or never applies "
+            "those it jumps over: send it again with `confirm` set (ccipctl: --confirm)",
+            def->name, rq->producer, (unsigned long long)rq->to_position);
+    } else if ((rc = ccip_consumer_reset_cursor(cmd->db, rq->producer, rq->to_position, &r, err,
+                                                sizeof err)) != 0) {
+        if (rc > 0 || rq->to_position > (uint64_t)INT64_MAX)
+            rc = ccip_command_fail(
+                cmd, rc > 0 ? CCIP__STATUS__NOT_FOUND : CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    } else {
+        char from[24], to[24];
+        snprintf(from, sizeof from, "%llu", (unsigned long long)r.from);
+        snprintf(to, sizeof to, "%llu", (unsigned long long)rq->to_position);
+        ccip_log_warn("an operator reset a consumer's cursor", "producer", rq->producer, "from",
+                      from, "to", to, "was_stalled", r.was_stalled ? "yes" : "no", "actor",
+                      cmd->actor.id, "command", cmd->req->id);
+        Ccip__ConsumerResetReply reply = CCIP__CONSUMER_RESET_REPLY__INIT;
+        reply.producer = rq->producer;
+        reply.from_position = r.from;
+        reply.to_position = rq->to_position;
+        reply.was_stalled = r.was_stalled;
+        reply.stalled_reason = r.stalled_reason;
+        rc = ccip_command_reply(cmd, &reply.base);
+    }
+    return rc;
 }
 
 static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
@@ -184,12 +262,15 @@ static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
 }
 
 static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
+static const char *const s_admin_only[] = {"admin", NULL};
 
 static const ccip_command_handler s_builtin[] = {
     {"ccip.ping.v1", 0, NULL, s_ping, NULL, &ccip__ping_request__descriptor,
      &ccip__ping_reply__descriptor},
     {"ccip.replay.v1", 0, s_any_service, s_replay, NULL, &ccip__replay_request__descriptor,
      &ccip__replay_reply__descriptor},
+    {"ccip.consumer.reset.v1", 1, s_admin_only, s_consumer_reset, NULL,
+     &ccip__consumer_reset_request__descriptor, &ccip__consumer_reset_reply__descriptor},
 };
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -485,6 +566,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         return -1;
     if (s_check_schedules(svc, err, errlen) < 0 || (def->start && def->start(svc, err, errlen) < 0))
         return -1;
+    svc->def_started = 1;
     svc->ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &svc->keys,
                          .server_public = svc->server_key,
@@ -575,6 +657,9 @@ static void s_stop(ccip_service *svc)
     }
     free(svc->threads);
     svc->threads = NULL;
+    if (svc->def_started && svc->def->stop)
+        svc->def->stop(svc);
+    svc->def_started = 0;
     if (svc->batcher) {
         uint64_t commands = 0, batches = 0;
         ccip_batcher_counts(svc->batcher, &commands, &batches);
@@ -601,6 +686,11 @@ const void *ccip_service_config_get(const ccip_service *svc)
 const char *ccip_service_name(const ccip_service *svc)
 {
     return svc->def->name;
+}
+
+const char *ccip_service_conninfo(const ccip_service *svc)
+{
+    return svc->conninfo;
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)

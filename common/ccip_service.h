@@ -24,7 +24,9 @@
  *  shutdown   on SIGTERM finishes the command in hand, leaves the bus,
  *             stops the threads and exits 0 within a few seconds.
  *
- * Built-in commands of every service: ccip.ping.v1 and ccip.replay.v1.
+ * Built-in commands of every service: ccip.ping.v1 (with each consumer's
+ * standing), ccip.replay.v1, and ccip.consumer.reset.v1 (role admin: an
+ * operator resets a consumer's cursor, ccip_consumer.h).
  */
 #ifndef CCIP_SERVICE_H
 #define CCIP_SERVICE_H
@@ -105,6 +107,11 @@ typedef struct {
      * Returns 0, or -1 with a sentence in err: the service then does not
      * start (exit status 1). */
     int (*start)(const ccip_service *svc, char *err, size_t errlen);
+    /* Optional: stops what start started (a server of the service's own),
+     * called once at shutdown when start returned 0, after the command slots
+     * finished their commands in hand and before the relay, the consumers
+     * and the database connections go. */
+    void (*stop)(const ccip_service *svc);
 } ccip_service_def;
 
 /* Runs the service until SIGTERM. Returns the process exit status: 0 after
@@ -117,5 +124,10 @@ const void *ccip_service_config_get(const ccip_service *svc);
 
 /* The service's name, which is also its schema and its name on the bus. */
 const char *ccip_service_name(const ccip_service *svc);
+
+/* The libpq conninfo the service's own connections use (its role, its
+ * schema first on search_path), for a thread of the service that needs a
+ * connection of its own (notify's sender). Borrowed for the service's life. */
+const char *ccip_service_conninfo(const ccip_service *svc);
 
 #endif

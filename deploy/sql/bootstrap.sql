@@ -3,7 +3,7 @@
 -- Each ccip service owns one schema, named like the service, and connects as
 -- its own role ccip_<svc> that can reach only that schema. This file sets up
 -- one service; run it once per service (intake, evaluation, funding, ip,
--- stats; probea and probeb for the messaging tests). It is idempotent:
+-- stats, followup, notify; probea and probeb for the messaging tests). It is idempotent:
 -- running it again changes nothing except the password, which it resets.
 --
 -- Run it with psql as a superuser (or a role with CREATEDB and CREATEROLE

@@ -23,12 +23,13 @@ CCIP_PG_USER=postgres
 # Every role the tests need: the services, the two messaging test fixtures,
 # and the test role (schema ccip_test, may create throwaway schemas).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-CCIP_PG_ROLES=(intake evaluation funding ip stats probea probeb test)
+CCIP_PG_ROLES=(intake evaluation funding ip stats followup notify gateway probea probeb test)
 
 # Debian packages the build, the tests and the demo need.
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
            libpq-dev libconfig-dev libcmocka-dev postgresql-15 clang-format libsodium-dev
-           libjansson-dev libmicrohttpd-dev liboath-dev clang libfuzzer-14-dev valgrind)
+           libjansson-dev libmicrohttpd-dev liboath-dev clang libfuzzer-14-dev
+           libcurl4-openssl-dev python3-aiosmtpd pgbackrest curl chromium chromium-driver python3-selenium fonts-noto-cjk valgrind)
 
 ccip_say() { printf '%s\n' "$*"; }
 ccip_die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }

@@ -8,6 +8,7 @@
 #include "ccip_log.h"
 #include "evaluation_assign.h"
 #include "evaluation_sheets.h"
+#include "evaluation_tasks.h"
 
 #define SKIPPED_MAX 32        /* passed-over candidates one reply names */
 #define PAGE_MIN    16        /* candidates per field fetched at first, beyond the need */
@@ -587,6 +588,11 @@ static int s_take(s_plan *p, const s_choice *ch, int is_agency, int64_t due_us)
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, p->c->id, cmd->actor.id, cmd->actor.role, "assigned",
                                  detail);
+    if (rc == 0)
+        rc = evaluation_task_publish(cmd,
+                                     is_agency ? CCIP__EVALUATION__SUBJECT_KIND__AGENCY
+                                               : CCIP__EVALUATION__SUBJECT_KIND__EXPERT,
+                                     task, "evaluation.task.assigned.v1");
     if (rc == 0 && ch->conflicts) {
         char text[128];
         evaluation_conflict_text(ch->conflicts, text, sizeof text);
@@ -763,20 +769,23 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
     return rc;
 }
 
-int evaluation_task_release(ccip_db *db, Ccip__Evaluation__SubjectKind kind, const char *task_id,
-                            const char *subject_id, const char *status, const char *reason)
+int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *subject_id, const char *status,
+                            const char *reason)
 {
     int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
     const char *v[] = {task_id, status, reason};
     PGresult *res = NULL;
-    int rc = ccip_db_exec(db, is_agency ? &S_INVESTIGATION_CLOSE : &S_REVIEW_CLOSE, 3, v, NULL,
+    int rc = ccip_db_exec(cmd->db, is_agency ? &S_INVESTIGATION_CLOSE : &S_REVIEW_CLOSE, 3, v, NULL,
                           NULL, &res);
-    /* Only a task that was open held a seat. */
+    /* Only a task that was open held a seat, and only its end is news. */
     int closed = rc == 0 && strcmp(PQcmdTuples(res), "1") == 0;
     PQclear(res);
     if (rc == 0 && closed)
-        rc = ccip_db_exec(db, is_agency ? &S_AGENCY_RELEASE : &S_EXPERT_RELEASE, 1, &subject_id,
-                          NULL, NULL, NULL);
+        rc = ccip_db_exec(cmd->db, is_agency ? &S_AGENCY_RELEASE : &S_EXPERT_RELEASE, 1,
+                          &subject_id, NULL, NULL, NULL);
+    if (rc == 0 && closed)
+        rc = evaluation_task_publish(cmd, kind, task_id, "evaluation.task.ended.v1");
     return rc;
 }
 
@@ -816,7 +825,7 @@ static int s_release_and_refill(ccip_command *cmd, const evaluation_case_row *c,
                                  "%s %s has already %s on case %s; a finished task cannot be %s",
                                  word, subject_id, is_agency ? "filed its report" : "submitted",
                                  c->id, by_subject ? "declined" : "reassigned");
-    rc = evaluation_task_release(cmd->db, kind, task, subject_id, status, reason);
+    rc = evaluation_task_release(cmd, kind, task, subject_id, status, reason);
     char detail[EVALUATION_REASON_MAX + 64];
     snprintf(detail, sizeof detail, "%s %s: %s", word, subject_id, reason);
     if (rc == 0)

@@ -44,9 +44,12 @@ int evaluation_assign_refill(ccip_command *cmd, const evaluation_case_row *c, cc
                              Ccip__Evaluation__AssignReply *reply);
 
 /* Ends an open task: review or investigation `task_id` of `subject_id`
- * gets `status` (TASK_DECLINED, TASK_REASSIGNED) and the reason, and the
- * subject's load goes down by one. Returns 0 or a ccip_db_rc. */
-int evaluation_task_release(ccip_db *db, Ccip__Evaluation__SubjectKind kind, const char *task_id,
-                            const char *subject_id, const char *status, const char *reason);
+ * gets `status` (TASK_DECLINED, TASK_REASSIGNED) and the reason, the
+ * subject's load goes down by one and evaluation.task.ended.v1 is
+ * published (nothing, when the task was not open). Returns 0, CCIP_REPLIED
+ * or a ccip_db_rc. */
+int evaluation_task_release(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *subject_id, const char *status,
+                            const char *reason);
 
 #endif

@@ -7,6 +7,7 @@
 #include "ccip_id.h"
 #include "ccip_arena.h"
 #include "evaluation_cases.h"
+#include "evaluation_tasks.h"
 
 #define FINDINGS_MAX_CHARS 20000
 #define DOC_NAME_MAX_CHARS 200
@@ -128,6 +129,9 @@ int evaluation_investigation_report(ccip_command *cmd, ccip_arena *a, void *requ
     const char *mv[] = {me};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_RELEASE, 1, mv, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = evaluation_task_publish(cmd, CCIP__EVALUATION__SUBJECT_KIND__AGENCY, task,
+                                     "evaluation.task.ended.v1");
     char detail[128];
     snprintf(detail, sizeof detail, "agency %s: %s, %zu document(s)", me, verdict, rq->n_documents);
     if (rc == 0)

@@ -10,6 +10,7 @@
 #include "evaluation_cases.h"
 #include "evaluation_score.h"
 #include "evaluation_sheets.h"
+#include "evaluation_tasks.h"
 
 #define COMMENT_MAX_CHARS 4000 /* the review's overall comment */
 
@@ -143,7 +144,7 @@ int evaluation_review_declare(ccip_command *cmd, ccip_arena *a, void *request)
     rc = ccip_db_exec(cmd->db, &S_DECLARE_CONFLICT, 3, cv, NULL, NULL, NULL);
     snprintf(detail, sizeof detail, "declared a conflict with the applicant: %s", rq->statement);
     if (rc == 0)
-        rc = evaluation_task_release(cmd->db, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review, me,
+        rc = evaluation_task_release(cmd, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review, me,
                                      EVALUATION_TASK_DECLINED, detail);
     snprintf(detail, sizeof detail, "expert %s: %s", me, rq->statement);
     if (rc == 0)
@@ -284,6 +285,9 @@ int evaluation_review_submit(ccip_command *cmd, ccip_arena *a, void *request)
     const char *mv[] = {me};
     if (rc == 0)
         rc = ccip_db_exec(cmd->db, &S_RELEASE, 1, mv, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = evaluation_task_publish(cmd, CCIP__EVALUATION__SUBJECT_KIND__EXPERT, review,
+                                     "evaluation.task.ended.v1");
     char detail[128];
     snprintf(detail, sizeof detail, "expert %s: score %d.%02d on sheet version %d", me, score / 100,
              score % 100, c.sheet_version);

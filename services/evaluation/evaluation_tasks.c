@@ -62,6 +62,16 @@ static const ccip_db_stmt S_REMIND_INVESTIGATIONS = {
     "RETURNING *) SELECT " INVESTIGATION_TASK " FROM i JOIN case_file c ON c.id = i.case_id "
     "ORDER BY 8, 2"};
 
+/* One task by id, as it stands now. */
+static const ccip_db_stmt S_ONE_REVIEW = {"evaluation_task_one_review",
+                                          "SELECT " REVIEW_TASK
+                                          " FROM review r JOIN case_file c ON c.id = r.case_id "
+                                          "WHERE r.id = $1::uuid"};
+static const ccip_db_stmt S_ONE_INVESTIGATION = {
+    "evaluation_task_one_investigation",
+    "SELECT " INVESTIGATION_TASK " FROM investigation i JOIN case_file c ON c.id = i.case_id "
+    "WHERE i.id = $1::uuid"};
+
 static Ccip__Evaluation__Task *s_task(ccip_arena *a, const PGresult *res, int i)
 {
     return ccip_row_new(
@@ -151,5 +161,27 @@ int evaluation_task_sweep(ccip_command *cmd, ccip_arena *a, void *request)
     reply.reminders_published = reminders;
     if (rc == 0)
         rc = ccip_command_reply(cmd, &reply.base);
+    return rc;
+}
+
+int evaluation_task_publish(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *type)
+{
+    int is_agency = kind == CCIP__EVALUATION__SUBJECT_KIND__AGENCY;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, is_agency ? &S_ONE_INVESTIGATION : &S_ONE_REVIEW, 1, &task_id,
+                          NULL, NULL, &res);
+    if (rc != 0)
+        return rc;
+    ccip_arena *a = PQntuples(res) == 1 ? ccip_arena_new() : NULL;
+    Ccip__Evaluation__TaskNotice ev = CCIP__EVALUATION__TASK_NOTICE__INIT;
+    ev.task = a ? s_task(a, res, 0) : NULL;
+    PQclear(res);
+    if (!ev.task)
+        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                               a ? "out of memory" : "task %s vanished while it changed", task_id);
+    else
+        rc = ccip_command_emit(cmd, type, "task", task_id, &ev.base);
+    ccip_arena_destroy(&a);
     return rc;
 }

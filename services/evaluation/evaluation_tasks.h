@@ -17,6 +17,15 @@
 /* Most tasks one sweep announces of each kind; the next sweep goes on. */
 #define EVALUATION_SWEEP_MAX 1000
 
+/* Publishes `type` (evaluation.task.assigned.v1 when a task is made,
+ * evaluation.task.ended.v1 when an open one ends: done, declined or
+ * reassigned) with task task_id of `kind` as it now stands, in the
+ * command's transaction, aggregate "task". notify makes the expert's and
+ * the agency's inbox items from them. Returns 0, CCIP_REPLIED (the task is
+ * not there, or out of memory) or a ccip_db_rc. */
+int evaluation_task_publish(ccip_command *cmd, Ccip__Evaluation__SubjectKind kind,
+                            const char *task_id, const char *type);
+
 /* evaluation.task.list.v1 and evaluation.task.sweep.v1. */
 int evaluation_task_list(ccip_command *cmd, ccip_arena *a, void *request);
 int evaluation_task_sweep(ccip_command *cmd, ccip_arena *a, void *request);

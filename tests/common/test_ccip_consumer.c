@@ -7,7 +7,10 @@
  * (a gap, a heartbeat with a head beyond the cursor) and when two replicas
  * consume the same stream; a handler that refuses an event stops the
  * stream there until it accepts; a producer that no longer retains the
- * events needed stops the consumer, loudly, without skipping any. */
+ * events needed stops the consumer, loudly, without skipping any; so does
+ * a producer whose head (in a heartbeat or a replay) went below the cursor
+ * (restored alone to an earlier point), until an operator's reset, after
+ * which nothing of its new stream is skipped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -420,6 +423,130 @@ static void test_stops_when_the_events_are_gone(void **state)
     assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM applied"), 0);
 }
 
+/* Waits until the consumer's stalled flag is `want`; st is left as its
+ * last stats. */
+static void s_wait_stalled(ccip_consumer *c, int want, ccip_consumer_stats *st)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 20) {
+        ccip_consumer_stats_get(c, st);
+        if (st->stalled == want)
+            return;
+        ccip_test_sleep_ms(20);
+    }
+    fail_msg("the consumer's stalled flag stayed %d", st->stalled);
+}
+
+/* The producer went back (its schema restored alone to an earlier point):
+ * a heartbeat shows its head below the cursor. The consumer stops consuming
+ * it, records the stop in its cursor row (a replica started later stays
+ * stopped), and applies none of the producer's new events, which reuse
+ * positions it has applied, until an operator resets the cursor; then it
+ * applies every one of them: nothing is skipped. */
+static void test_a_producer_gone_back_stops_it_until_a_reset(void **state)
+{
+    s_fixture *f = *state;
+    atomic_store(&f->head, 6);
+    ccip_consumer *a = s_start(f);
+    s_wait_cursor(a, 6);
+
+    atomic_store(&f->head, 3); /* the stream is 1..3 again */
+    ccip_consumer_stats st = {0};
+    for (int i = 0; i < WAIT_MS / 50 && !st.stalled; i++) {
+        s_heartbeat(f, 3);
+        ccip_test_sleep_ms(50);
+        ccip_consumer_stats_get(a, &st);
+    }
+    assert_int_equal(st.stalled, 1);
+    assert_int_equal(st.cursor, 6);
+    assert_int_equal(st.producer_head, 3);
+    assert_non_null(strstr(st.stalled_reason, "ends at position 3, below widget's cursor 6"));
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM consumer_cursor WHERE "
+                                                  "producer = '" PRODUCER "' AND stalled_at IS "
+                                                  "NOT NULL AND position = 6"),
+                     1);
+
+    /* Its new events 4..8: the ones at 4..6 would pass for duplicates. */
+    atomic_store(&f->head, 8);
+    for (uint64_t p = 4; p <= 8; p++)
+        s_publish(f, p);
+    s_heartbeat(f, 8);
+    ccip_consumer *b = s_start(f); /* a replica started now */
+    s_wait_stalled(b, 1, &st);
+    ccip_test_sleep_ms(300);
+    ccip_consumer_stats_get(a, &st);
+    assert_int_equal(st.stalled, 1);
+    assert_int_equal(st.cursor, 6);
+    s_applied_once(f, 6);
+
+    /* The operator's reset to 3: both go on and apply 4..8 once more. */
+    ccip_consumer_reset_result r;
+    char err[256];
+    assert_int_equal(ccip_consumer_reset_cursor(f->s.db, "nosuch", 3, &r, err, sizeof err),
+                     CCIP_CONSUMER_NO_CURSOR);
+    assert_int_equal(ccip_consumer_reset_cursor(f->s.db, PRODUCER, 3, &r, err, sizeof err), 0);
+    assert_int_equal(r.from, 6);
+    assert_int_equal(r.was_stalled, 1);
+    s_wait_stalled(a, 0, &st);
+    s_wait_stalled(b, 0, &st);
+    s_wait_cursor(a, 8);
+    s_wait_cursor(b, 8);
+    ccip_consumer_stop(&a);
+    ccip_consumer_stop(&b);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM applied WHERE seq > 6"), 5);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(DISTINCT position) FROM applied "
+                                                  "WHERE seq > 6 AND position BETWEEN 4 AND 8"),
+                     5);
+}
+
+/* A heartbeat can be stale: sent before events the consumer has since
+ * applied by replay (it waited in the SUB queue during the catch-up), or by
+ * a relay that lost its leadership. A head below the cursor in a heartbeat
+ * alone stops nothing: the consumer asks the producer, whose replay reply
+ * (read from its database after the cursor committed) shows the head at or
+ * above the cursor, and goes on. */
+static void test_a_stale_heartbeat_stops_nothing(void **state)
+{
+    s_fixture *f = *state;
+    atomic_store(&f->head, 6);
+    ccip_consumer *c = s_start(f);
+    s_wait_cursor(c, 6);
+    int replays = atomic_load(&f->replays);
+    for (int i = 0; i < 10; i++) {
+        s_heartbeat(f, 2);
+        ccip_test_sleep_ms(30);
+    }
+    for (int waited = 0; waited < WAIT_MS && atomic_load(&f->replays) == replays; waited += 20)
+        ccip_test_sleep_ms(20);
+    assert_true(atomic_load(&f->replays) > replays); /* the consumer asked */
+    ccip_test_sleep_ms(200);
+    ccip_consumer_stats st;
+    ccip_consumer_stats_get(c, &st);
+    assert_int_equal(st.stalled, 0);
+    atomic_store(&f->head, 7);
+    s_send_until_applied(f, c, s_publish, 7, &st);
+    assert_int_equal(st.stalled, 0);
+    ccip_consumer_stop(&c);
+    s_applied_once(f, 7);
+}
+
+/* A consumer whose first replay shows the producer's head below its stored
+ * cursor stops the same way, before applying anything. */
+static void test_a_replay_below_the_cursor_stops_it(void **state)
+{
+    s_fixture *f = *state;
+    assert_int_equal(ccip_db_command(f->s.db, "INSERT INTO consumer_cursor (producer, position) "
+                                              "VALUES ('" PRODUCER "', 6)"),
+                     CCIP_DB_OK);
+    atomic_store(&f->head, 3);
+    ccip_consumer *c = s_start(f);
+    ccip_consumer_stats st;
+    s_wait_stalled(c, 1, &st);
+    assert_int_equal(st.cursor, 6);
+    assert_int_equal(st.producer_head, 3);
+    ccip_consumer_stop(&c);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM applied"), 0);
+}
+
 /* A connection whose search_path is not the schema is refused at start. */
 static void test_refuses_a_connection_in_another_schema(void **state)
 {
@@ -443,6 +570,11 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_refused_event_holds_the_stream, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stops_when_the_events_are_gone, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_producer_gone_back_stops_it_until_a_reset, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_replay_below_the_cursor_stops_it, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_stale_heartbeat_stops_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refuses_a_connection_in_another_schema, s_setup,
                                         s_teardown),
     };

@@ -16,8 +16,9 @@
 #include "ccip_log.h"
 #include "ccip_test_db.h"
 
-#define NSVC 5
-static const char *const s_services[NSVC] = {"intake", "evaluation", "funding", "ip", "stats"};
+#define NSVC 7
+static const char *const s_services[NSVC] = {"intake", "evaluation", "funding", "ip",
+                                             "stats",  "followup",   "notify"};
 
 /* One connection per service role, opened by the group setup. */
 static ccip_db *s_db[NSVC];

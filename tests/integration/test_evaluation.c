@@ -917,6 +917,17 @@ static void test_proposal_conflicts_override(void **state)
                          "'evaluation.investigation.scheduled.v1')",
                          app),
         2);
+    /* ... and one evaluation.task.assigned.v1 per task, for its expert's or
+     * agency's inbox (notify), naming the subject. */
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM (SELECT id, expert_id AS who FROM review WHERE "
+                         "case_id = '%s' UNION ALL SELECT id, agency_id FROM investigation "
+                         "WHERE case_id = '%s') t JOIN outbox o ON o.aggregate_id = t.id::text "
+                         "AND o.type = 'evaluation.task.assigned.v1' AND o.aggregate_type = "
+                         "'task' AND position(convert_to(t.who, 'UTF8') IN o.payload) > 0",
+                         case_id, case_id),
+        6);
 }
 
 typedef struct {
@@ -1212,6 +1223,17 @@ static void test_review_to_designation(void **state)
                                       "'evaluation.review.completed.v1' AND aggregate_id = '%s'",
                                       app),
                      1);
+    /* Every task that ended (reviews submitted or declined, the report
+     * filed) published its end, once. */
+#define S_ENDED_ONCE(op)                                                                           \
+    "SELECT count(*) FROM (SELECT t.id FROM (SELECT id FROM review WHERE case_id = '%s' AND "      \
+    "status NOT IN ('TASK_ASSIGNED', 'TASK_ACCEPTED') UNION ALL SELECT id FROM investigation "     \
+    "WHERE case_id = '%s' AND status <> 'TASK_ASSIGNED') t LEFT JOIN outbox o ON o.aggregate_id "  \
+    "= t.id::text AND o.type = 'evaluation.task.ended.v1' GROUP BY t.id HAVING count(o.seq) " op   \
+    " 1) x"
+    assert_true(ccip_test_number(&s_svc, S_ENDED_ONCE("="), case_id, case_id) >= 6);
+    assert_int_equal(ccip_test_number(&s_svc, S_ENDED_ONCE("<>"), case_id, case_id), 0);
+#undef S_ENDED_ONCE
 
     /* To the office; only the office decides. */
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
@@ -1539,6 +1561,21 @@ static void test_overdue_and_roles(void **state)
                          "'%s' AND status = 'TASK_REASSIGNED'",
                          case_id, late),
         1);
+    /* The task's end is published (it closes the expert's inbox items), and
+     * the new expert's task is. */
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox o JOIN review r ON r.id::text = "
+                                      "o.aggregate_id WHERE o.type = 'evaluation.task.ended.v1' "
+                                      "AND r.case_id = '%s' AND r.expert_id = '%s'",
+                                      case_id, late),
+                     1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox o JOIN review r ON r.id::text = "
+                                      "o.aggregate_id WHERE o.type = "
+                                      "'evaluation.task.assigned.v1' AND r.case_id = '%s' AND "
+                                      "r.expert_id = '%s'",
+                                      case_id, id),
+                     1);
     /* Reassigned away: that expert may no longer act on the case. */
     assert_int_equal(s_declare(late, case_id, 0, ""), CCIP__STATUS__PERMISSION_DENIED);
 }

@@ -757,7 +757,11 @@ static void test_confirm_batch_mixed(void **state)
     pthread_t threads[8];
     for (int i = 0; i < 8; i++) {
         assert_int_equal(pthread_create(&threads[i], NULL, s_confirm_thread, &w[i]), 0);
-        ccip_test_sleep_ms(i == 1 ? 400 : 150); /* both blockers wait on the row first */
+        /* both blockers wait on the row first; then each command must reach
+         * funding before the next is sent, or the order the assertions
+         * below expect is not the order of the batch: 150 ms was too short
+         * on a machine busy with other builds */
+        ccip_test_sleep_ms(i == 1 ? 600 : 350);
     }
     ccip_test_sleep_ms(300);
     assert_int_equal(ccip_db_command(db, "COMMIT"), CCIP_DB_OK);

@@ -135,7 +135,10 @@ static void s_answer(ccip_test_producer *p, ccip_worker *w, ccip_request *req)
         pthread_mutex_lock(&p->mutex);
         Ccip__Envelope **list = calloc(p->count + 1, sizeof *list);
         Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
-        for (uint64_t pos = rq->from_position; list && pos <= p->base + p->count; pos++)
+        /* at most what was asked for (a producer's replies are bounded too) */
+        uint32_t max = rq->max_events ? rq->max_events : 500;
+        for (uint64_t pos = rq->from_position;
+             list && pos <= p->base + p->count && rr.n_events < max; pos++)
             if (pos > p->base)
                 list[rr.n_events++] = &p->events[pos - p->base - 1];
         rr.events = list;

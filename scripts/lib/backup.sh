@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# scripts/lib/backup.sh: pgBackRest for a cluster that scripts/lib/pg.sh
+# made (the demo's, or a test's): what scripts/backup and scripts/restore
+# do, as functions. Source scripts/lib/pg.sh first.
+#
+#   ccip_backup_setup   PG_DIR BACKUP_DIR     # config, WAL archiving, stanza
+#   ccip_backup_run     BACKUP_DIR full|diff|incr
+#   ccip_backup_verify  BACKUP_DIR            # pgbackrest check + verify
+#   ccip_backup_restore PG_DIR BACKUP_DIR TARGET|latest
+#   ccip_backup_pgbr    BACKUP_DIR COMMAND [ARGS...]
+#
+# BACKUP_DIR holds pgbackrest.conf (deploy/backup/pgbackrest.conf with this
+# cluster's paths and port), conf.d/cipher.conf (the repository's
+# passphrase, made once, mode 0600), repo/ (the encrypted repository),
+# log/, lock/ and spool/; all owned by the postgres OS user, which runs
+# every pgBackRest command (archive_command too). The cluster's archive
+# settings (deploy/backup/postgresql-archive.conf, pointed at this config)
+# are in ccip-backup.conf in its data directory, included from
+# postgresql.conf, so pg.sh's ccip.conf (rewritten on every start) leaves
+# them alone.
+
+CCIP_BACKUP_STANZA=ccip
+CCIP_BACKUP_BIN="${CCIP_BACKUP_BIN:-/usr/bin/pgbackrest}"
+
+# ccip_backup_pgbr BACKUP_DIR COMMAND [ARGS...]: pgBackRest as the postgres
+# user with this backup directory's configuration and the stanza.
+ccip_backup_pgbr() {
+    local dir
+    dir="$(realpath -m "$1")"
+    shift
+    ccip_as_postgres "$CCIP_BACKUP_BIN" --config="$dir/pgbackrest.conf" \
+        --config-include-path="$dir/conf.d" --stanza="$CCIP_BACKUP_STANZA" "$@"
+}
+
+# ccip_backup_config PG_DIR BACKUP_DIR: writes BACKUP_DIR/pgbackrest.conf
+# from deploy/backup/pgbackrest.conf, with this cluster's data directory,
+# socket and port and BACKUP_DIR's repository, log, lock and spool
+# directories. Retention, encryption and compression stay the template's.
+# CCIP_BACKUP_REPO (a path) puts the repository elsewhere.
+ccip_backup_config() {
+    local pg backup port repo
+    pg="$(realpath -m "$1")"
+    backup="$(realpath -m "$2")"
+    port="$(ccip_pg_port "$pg")"
+    repo="$(realpath -m "${CCIP_BACKUP_REPO:-$backup/repo}")"
+    awk -v repo="$repo" -v logdir="$backup/log" -v lock="$backup/lock" -v spool="$backup/spool" \
+        -v pgpath="$pg/data" -v port="$port" -v sock="$pg/run" '
+        BEGIN { print "# written by scripts/lib/backup.sh from deploy/backup/pgbackrest.conf; edits are lost" }
+        /^repo1-path=/       { print "repo1-path=" repo; next }
+        /^log-path=/         { print "log-path=" logdir; next }
+        /^lock-path=/        { print "lock-path=" lock; next }
+        /^spool-path=/       { print "spool-path=" spool; next }
+        /^pg1-path=/         { print "pg1-path=" pgpath; next }
+        /^pg1-port=/         { print "pg1-port=" port; next }
+        /^pg1-socket-path=/  { print "pg1-socket-path=" sock; next }
+        { print }' "$CCIP_ROOT/deploy/backup/pgbackrest.conf" |
+        ccip_as_postgres tee "$backup/pgbackrest.conf" >/dev/null
+    ccip_as_root chmod 0600 "$backup/pgbackrest.conf"
+}
+
+# ccip_backup_setup PG_DIR BACKUP_DIR: makes BACKUP_DIR (once: its
+# passphrase), writes the configuration, turns on WAL archiving in the
+# cluster under PG_DIR (restarting it when archive_mode or the archive
+# command changed; it must run) and creates the stanza (harmless when it
+# exists).
+ccip_backup_setup() {
+    local pg backup conf include restart=0
+    pg="$(realpath -m "$1")"
+    backup="$(realpath -m "$2")"
+    [ -x "$CCIP_BACKUP_BIN" ] || ccip_die "pgBackRest is not installed (apt-get install pgbackrest; scripts/lib/pg.sh's ccip_install_deps does it)"
+    [ -s "$pg/data/PG_VERSION" ] || ccip_die "no PostgreSQL cluster in $pg (start the demo first: scripts/demo --keep)"
+    ccip_as_root mkdir -p "$backup/conf.d" "$backup/log" "$backup/lock" "$backup/spool"
+    ccip_as_root mkdir -p "${CCIP_BACKUP_REPO:-$backup/repo}"
+    ccip_as_root chown -R "$CCIP_PG_USER:" "$backup" "${CCIP_BACKUP_REPO:-$backup/repo}"
+    ccip_as_root chmod 0700 "$backup" "$backup/conf.d"
+    ccip_pg_traversable "$backup/conf.d"
+    if ! ccip_as_postgres test -s "$backup/conf.d/cipher.conf"; then
+        # 48 random bytes, base64: the passphrase of the repository, made
+        # once; losing it loses every backup in the repository.
+        printf '[global]\nrepo1-cipher-pass=%s\n' "$(head -c 48 /dev/urandom | base64 -w 0)" |
+            ccip_as_postgres sh -c "umask 077; cat > '$backup/conf.d/cipher.conf'"
+    fi
+    ccip_backup_config "$pg" "$backup"
+
+    # The archive settings of deploy/backup/postgresql-archive.conf, with
+    # this configuration named in the archive command.
+    conf="$(sed -e "s|^archive_command = .*|archive_command = '$CCIP_BACKUP_BIN --config=$backup/pgbackrest.conf --config-include-path=$backup/conf.d --stanza=$CCIP_BACKUP_STANZA archive-push %p'|" \
+        -e 's/^#.*//' -e '/^$/d' "$CCIP_ROOT/deploy/backup/postgresql-archive.conf")"
+    conf="# written by scripts/lib/backup.sh from deploy/backup/postgresql-archive.conf
+$conf"
+    if [ "$(ccip_as_postgres cat "$pg/data/ccip-backup.conf" 2>/dev/null || true)" != "$conf" ]; then
+        printf '%s\n' "$conf" | ccip_as_postgres tee "$pg/data/ccip-backup.conf" >/dev/null
+        restart=1
+    fi
+    include="include_if_exists = 'ccip-backup.conf'"
+    if ! ccip_as_postgres grep -qxF "$include" "$pg/data/postgresql.conf"; then
+        ccip_as_postgres sh -c "echo \"$include\" >> '$pg/data/postgresql.conf'"
+        restart=1
+    fi
+    if [ "$restart" = 1 ] && [ -n "$(ccip_pg_running_pid "$pg")" ]; then
+        ccip_say "Restarting PostgreSQL in $pg to turn on WAL archiving (archive_mode needs a restart)."
+        ccip_as_postgres "$CCIP_PG_BIN/pg_ctl" -D "$pg/data" -m fast -w -t 60 restart \
+            -l "$pg/log/postgresql.log" >/dev/null ||
+            ccip_die "could not restart PostgreSQL in $pg; see $pg/log/postgresql.log"
+    fi
+    ccip_pg_start "$pg" >/dev/null
+    ccip_backup_pgbr "$backup" --log-level-console=warn stanza-create ||
+        ccip_die "pgbackrest stanza-create failed; see $backup/log/"
+}
+
+# ccip_backup_run BACKUP_DIR TYPE: one backup (full, diff or incr); a diff
+# or incr with no full backup in the repository becomes a full one.
+ccip_backup_run() {
+    ccip_backup_pgbr "$1" --type="$2" backup || ccip_die "pgbackrest backup failed; see $1/log/"
+}
+
+# ccip_backup_verify BACKUP_DIR: check (archiving works: a WAL segment is
+# switched and must reach the repository) and verify (every file of every
+# backup and every WAL segment in the repository reads back and matches
+# its checksum).
+ccip_backup_verify() {
+    ccip_backup_pgbr "$1" --log-level-console=warn check ||
+        ccip_die "pgbackrest check failed: WAL archiving or the repository does not work; see $1/log/"
+    ccip_backup_pgbr "$1" --log-level-console=warn verify ||
+        ccip_die "pgbackrest verify found damage in the repository; see $1/log/"
+}
+
+# ccip_backup_restore PG_DIR BACKUP_DIR TARGET: restores the cluster under
+# PG_DIR from the repository to TARGET (a time PostgreSQL reads, e.g.
+# '2025-03-01 14:05:00+08'), to the end of the archive (TARGET "latest") or
+# to the end of the latest backup (TARGET "immediate"), then starts it and waits until recovery ended and it accepts
+# writes. PostgreSQL must be stopped and PG_DIR/data absent or empty (the
+# caller moves an old one aside). Prints nothing but pgBackRest's errors.
+ccip_backup_restore() {
+    local pg backup target="$3" args=() state
+    pg="$(realpath -m "$1")"
+    backup="$(realpath -m "$2")"
+    [ -z "$(ccip_pg_running_pid "$pg")" ] || ccip_die "PostgreSQL still runs in $pg: stop it first"
+    ccip_as_root mkdir -p "$pg/data"
+    ccip_as_root chown "$CCIP_PG_USER:" "$pg/data"
+    ccip_as_root chmod 700 "$pg/data"
+    if [ "$target" = latest ]; then
+        args=(--type=default)
+    elif [ "$target" = immediate ]; then
+        args=(--type=immediate --target-action=promote)
+    else
+        # promote: once at the target, end recovery and accept writes (a
+        # new timeline begins, the archive goes on from there).
+        args=(--type=time "--target=$target" --target-action=promote)
+    fi
+    ccip_backup_pgbr "$backup" --log-level-console=warn "${args[@]}" restore ||
+        ccip_die "pgbackrest restore failed; see $backup/log/"
+    ccip_pg_start "$pg" >/dev/null
+    # pg_ctl returns once read-only connections are allowed, which can be
+    # before recovery reached its target: wait for the promotion.
+    for _ in $(seq 1 600); do
+        state="$(ccip_pg_psql "$pg" -d postgres -At -c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)"
+        [ "$state" = f ] && return 0
+        sleep 0.5
+    done
+    tail -n 20 "$pg/log/postgresql.log" >&2 || true
+    ccip_die "PostgreSQL in $pg did not finish recovery within 5 minutes; see $pg/log/postgresql.log"
+}

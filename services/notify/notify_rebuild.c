@@ -1,0 +1,230 @@
+#include "notify_rebuild.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "ccip_envelope.h"
+#include "ccip_id.h"
+#include "ccip_keys.h"
+#include "ccip_log.h"
+#include "ccip_replay.h"
+#include "notify_batch.h"
+#include "notify_events.h"
+
+#define REPLAY_BATCH      5000  /* events asked for per request */
+#define REPLAY_TIMEOUT_MS 10000 /* per replay request and attempt */
+#define REPLAY_ATTEMPTS   3
+#define PRODUCERS_MAX     8
+
+static const ccip_db_stmt S_CHECKSUM = {
+    "notify_checksum",
+    "SELECT coalesce(md5(string_agg(concat_ws('|', id, kind, addressee, service, object_type, "
+    "object_id, subject, detail, close_key, state, " CCIP_SQL_US("since") ", " CCIP_SQL_US(
+        "due") ", " CCIP_SQL_US("closed_at") ", closed_by, event_id), "
+                                             "E'\\n' ORDER BY id)), md5('')), count(*) FROM item"};
+
+static const ccip_db_stmt S_LOCK_CURSORS = {
+    "notify_rebuild_lock_cursors",
+    "SELECT producer, position FROM consumer_cursor WHERE producer = ANY(string_to_array($1, ','))"
+    " ORDER BY producer FOR UPDATE"};
+
+static const ccip_db_stmt S_CLEAR = {
+    "notify_rebuild_clear",
+    "WITH a AS (DELETE FROM item RETURNING 1), b AS (DELETE FROM settlement RETURNING 1), "
+    "c AS (DELETE FROM lookup RETURNING 1), d AS (DELETE FROM binding RETURNING 1), "
+    "e AS (DELETE FROM person RETURNING 1) "
+    "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT count(*) FROM c), "
+    "(SELECT count(*) FROM d), (SELECT count(*) FROM e)"};
+
+int notify_checksum(ccip_db *db, char out[NOTIFY_CHECKSUM_LEN], uint64_t *items)
+{
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_CHECKSUM, 0, NULL, NULL, NULL, &res);
+    if (rc)
+        return rc;
+    snprintf(out, NOTIFY_CHECKSUM_LEN, "%s", PQgetvalue(res, 0, 0));
+    *items = (uint64_t)ccip_db_cell_i64(res, 0, 1);
+    PQclear(res);
+    return 0;
+}
+
+/* The broker connection a rebuild asks the producers through. */
+typedef struct {
+    void *ctx;
+    ccip_keypair keys;
+    char server_key[CCIP_KEY_Z85_LEN + 1];
+    ccip_replay *replay;
+} s_link;
+
+static int s_link_open(ccip_command *cmd, s_link *l)
+{
+    const notify_config *cfg = notify_cfg(cmd);
+    char err[400];
+    if (ccip_keypair_load(cfg->base.key_file, &l->keys, err, sizeof err) < 0 ||
+        ccip_public_key_load(cfg->base.server_key_file, l->server_key, err, sizeof err) < 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                 "could not load the service's keys: %s", err);
+    l->ctx = zmq_ctx_new();
+    ccip_sock_opts so = {.keys = &l->keys,
+                         .server_public = l->server_key,
+                         .max_message_bytes = cfg->base.max_message_bytes};
+    ccip_replay_config rc = {.service = ccip_service_name(cmd->service),
+                             .broker_endpoint = cfg->base.bus_command_endpoint,
+                             .sock_opts = &so,
+                             .timeout_ms = REPLAY_TIMEOUT_MS,
+                             .attempts = REPLAY_ATTEMPTS};
+    snprintf(err, sizeof err, "could not make a zmq context");
+    l->replay = l->ctx ? ccip_replay_new(l->ctx, &rc, err, sizeof err) : NULL;
+    if (!l->replay)
+        return ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE, "could not reach the bus: %s",
+                                 err);
+    return 0;
+}
+
+static void s_link_close(s_link *l)
+{
+    ccip_replay_destroy(&l->replay);
+    if (l->ctx)
+        zmq_ctx_term(l->ctx);
+    l->ctx = NULL;
+}
+
+static int s_fetch_failed(ccip_command *cmd, const char *producer, uint64_t from, int rc,
+                          Ccip__Status status, const char *err)
+{
+    if (rc == CCIP_REPLAY_NO_ANSWER)
+        return ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE,
+                                 "could not replay %s from position %" PRIu64
+                                 ": %s; nothing was changed",
+                                 producer, from, err);
+    if (rc == CCIP_REPLAY_REFUSED)
+        return ccip_command_fail(
+            cmd,
+            status == CCIP__STATUS__FAILED_PRECONDITION ? CCIP__STATUS__FAILED_PRECONDITION
+                                                        : CCIP__STATUS__UNAVAILABLE,
+            "%s cannot replay from position %" PRIu64 ": %s: %s; a rebuild from position one "
+            "is impossible, nothing was changed",
+            producer, from, ccip_status_name(status), err);
+    return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                             "%s sent a replay reply notify cannot decode: %s", producer, err);
+}
+
+/* Replays `producer` from position 1 to `upto` onto b. Returns 0,
+ * CCIP_REPLIED or a ccip_db_rc. */
+static int s_replay(ccip_command *cmd, s_link *l, notify_batch *b, const char *producer,
+                    uint64_t upto)
+{
+    int rc = 0;
+    uint64_t next = 1;
+    while (rc == 0 && next <= upto) {
+        uint64_t want = upto - next + 1;
+        Ccip__ReplayReply *batch = NULL;
+        Ccip__Status status;
+        char err[CCIP_COMMAND_ERROR_MAX];
+        int fetched = ccip_replay_fetch(l->replay, producer, next,
+                                        (uint32_t)(want < REPLAY_BATCH ? want : REPLAY_BATCH),
+                                        &batch, &status, err, sizeof err);
+        if (fetched != CCIP_REPLAY_OK)
+            return s_fetch_failed(cmd, producer, next, fetched, status, err);
+        if (batch->n_events == 0) {
+            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                   "%s's stream ends at position %" PRIu64
+                                   ", but notify applied it up to %" PRIu64 "; nothing was changed",
+                                   producer, batch->head, upto);
+        }
+        for (size_t i = 0; rc == 0 && i < batch->n_events && next <= upto; i++) {
+            const Ccip__Envelope *ev = batch->events[i];
+            if (ev->position != next) {
+                rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                                       "%s replayed position %" PRIu64 " where %" PRIu64
+                                       " was expected; nothing was changed",
+                                       producer, ev->position, next);
+                break;
+            }
+            rc = notify_events_map(b, ev);
+            next++;
+        }
+        /* The batch's strings are borrowed by b until it is written. */
+        if (rc == 0)
+            rc = notify_batch_flush(b);
+        ccip_replay_batch_free(&batch);
+    }
+    return rc;
+}
+
+static void s_producers(char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < notify_def.nsubscriptions && i < PRODUCERS_MAX; i++) {
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, "%s%s", i ? "," : "", notify_def.subscriptions[i].producer);
+    }
+}
+
+int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    int64_t t0 = ccip_now_us();
+    char producers[256];
+    s_producers(producers, sizeof producers);
+    Ccip__Notify__RebuildReply reply = CCIP__NOTIFY__REBUILD_REPLY__INIT;
+    Ccip__Notify__ProducerCursor cursors[PRODUCERS_MAX], *list[PRODUCERS_MAX];
+    char names[PRODUCERS_MAX][32], before[NOTIFY_CHECKSUM_LEN], after[NOTIFY_CHECKSUM_LEN];
+    uint64_t items = 0;
+    s_link link = {0};
+    PGresult *res = NULL;
+    notify_batch *b = notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD);
+    if (!b)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    const char *p[] = {producers};
+    int rc = ccip_db_exec(cmd->db, &S_LOCK_CURSORS, 1, p, NULL, NULL, &res);
+    if (rc == 0)
+        rc = notify_checksum(cmd->db, before, &items);
+    if (rc == 0)
+        rc = ccip_db_exec(cmd->db, &S_CLEAR, 0, NULL, NULL, NULL, NULL);
+    for (int r = 0; rc == 0 && res && r < PQntuples(res) && r < PRODUCERS_MAX; r++) {
+        uint64_t upto = (uint64_t)ccip_db_cell_i64(res, r, 1);
+        snprintf(names[r], sizeof names[r], "%s", PQgetvalue(res, r, 0));
+        if (upto > 0 && !link.replay)
+            rc = s_link_open(cmd, &link);
+        if (rc == 0 && upto > 0)
+            rc = s_replay(cmd, &link, b, names[r], upto);
+        cursors[r] = (Ccip__Notify__ProducerCursor)CCIP__NOTIFY__PRODUCER_CURSOR__INIT;
+        cursors[r].producer = names[r];
+        cursors[r].position = upto;
+        list[reply.n_replayed++] = &cursors[r];
+    }
+    s_link_close(&link);
+    notify_batch_destroy(&b);
+    PQclear(res);
+    if (rc == 0)
+        rc = notify_checksum(cmd->db, after, &items);
+    if (rc != 0)
+        return rc;
+    reply.replayed = list;
+    reply.checksum_before = before;
+    reply.checksum_after = after;
+    reply.items = items;
+    reply.took_us = ccip_now_us() - t0;
+    char took[24];
+    ccip_log_info("inbox rebuilt", "before", before, "after", after, "took_us",
+                  ccip_i64_text(reply.took_us, took));
+    (void)a;
+    return ccip_command_reply(cmd, &reply.base);
+}
+
+int notify_checksum_cmd(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    char sum[NOTIFY_CHECKSUM_LEN];
+    uint64_t items = 0;
+    int rc = notify_checksum(cmd->db, sum, &items);
+    if (rc)
+        return rc;
+    Ccip__Notify__ChecksumReply reply = CCIP__NOTIFY__CHECKSUM_REPLY__INIT;
+    reply.checksum = sum;
+    reply.items = items;
+    (void)a;
+    return ccip_command_reply(cmd, &reply.base);
+}
