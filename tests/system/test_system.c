@@ -1,16 +1,25 @@
 /*
- * The whole system, end to end: the bus and every domain service (intake,
- * evaluation, funding, ip, stats) as real processes against the test
- * PostgreSQL, and the whole path a real case takes, through ccipctl as the
- * center's staff, the applicant, the agency, the experts, the office,
- * finance, the district and the statisticians would type it (the steps of
- * scripts/demo): a call, an organisation, an application with its
+ * The whole system, end to end: the bus and every service (intake,
+ * evaluation, funding, ip, stats, followup, notify and the gateway) as real
+ * processes against the test PostgreSQL, and the whole path a real case
+ * takes, through ccipctl as the center's staff, the applicant, the agency,
+ * the experts, the office, finance, the district and the statisticians
+ * would type it (the steps of scripts/demo), and through the gateway's
+ * HTTP API as the applicant's user: an account signed up for the
+ * organisation, which it registers over HTTP, and whose binding the
+ * gateway makes active when intake says the organisation was verified; a
+ * call, an application with its
  * documents, its acceptance, the investigation, five reviews, the office's
  * decision, the designation and the monitoring roster, the first quarterly
  * report and the quarter's bulletin; a special-fund project taken to an
  * award, its first tranche paid, the midterm inspection, a work registered
  * in ip and linked to the award, a dispute on the work upheld (the second
- * tranche is held) and lifted (it is paid).
+ * tranche is held) and lifted (it is paid); the project followed as a key
+ * project in followup, which learned of its award, tranches and inspection
+ * from funding's events, and its first monthly report; notify's inbox items
+ * for the organisation, the experts and the staff made from every
+ * producer's events, and each e-mail to the applicant's user sent once to
+ * a real SMTP server (tests/integration/notify_sinks.py).
  *
  * Every hop between services is the real one: no stand-in producer. At the
  * end the test checks what the path must have left in every schema (each
@@ -28,11 +37,20 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +71,10 @@
 #define DISTRICT "--role district --actor district:110105"
 #define ANALYST  "--role analyst --actor sun.li"
 #define EXPERTS  5
+#define PASSWORD "a passphrase for the system test"
+#define PYTHON   "/usr/bin/python3"
+#define DAY_US   (86400 * 1000000LL)
+#define BEIJING  (8 * 3600) /* followup's days are Beijing days: UTC+8 */
 
 static ccip_test_svc s_svc;
 static char s_out[OUT_MAX];     /* the last ccipctl output */
@@ -60,6 +82,9 @@ static char s_tag[16];          /* unique to the run: agency, experts, programme
 static int s_wait_ms = WAIT_MS; /* WAIT_MS, longer under valgrind */
 static int s_ctl_ms = 3000;     /* ccipctl's wait per attempt */
 static int s_valgrind;          /* the processes run under valgrind (test_valgrind) */
+static int s_http_port;         /* the gateway's HTTP port on 127.0.0.1 */
+static char s_sinks[300];       /* the SMTP sink's folder: mail/<sha1>.eml, one per message */
+static pid_t s_smtp_pid;        /* the SMTP sink (notify_sinks.py), not a ccip process */
 
 /* Each domain service's producer streams (its subscriptions), for the
  * final stream checks. */
@@ -67,11 +92,18 @@ static const struct {
     const char *consumer;
     const char *producer;
 } s_streams[] = {
-    {"intake", "evaluation"},  {"intake", "funding"}, {"evaluation", "intake"},
-    {"funding", "evaluation"}, {"funding", "ip"},     {"stats", "intake"},
-    {"stats", "evaluation"},   {"stats", "funding"},  {"stats", "ip"},
+    {"intake", "evaluation"},  {"intake", "funding"},      {"evaluation", "intake"},
+    {"funding", "evaluation"}, {"funding", "ip"},          {"stats", "intake"},
+    {"stats", "evaluation"},   {"stats", "funding"},       {"stats", "ip"},
+    {"followup", "funding"},   {"followup", "evaluation"}, {"followup", "ip"},
+    {"notify", "intake"},      {"notify", "evaluation"},   {"notify", "funding"},
+    {"notify", "ip"},          {"notify", "stats"},        {"notify", "followup"},
+    {"notify", "gateway"},     {"gateway", "intake"},
 };
-static const char *const s_services[] = {"intake", "evaluation", "funding", "ip", "stats"};
+/* The producers (each with an outbox and its relay). notify produces no
+ * events. */
+static const char *const s_services[] = {"intake", "evaluation", "funding", "ip",
+                                         "stats",  "followup",   "gateway"};
 #define NSERVICES (sizeof s_services / sizeof s_services[0])
 
 /* ---- ccipctl ---------------------------------------------------------------------- */
@@ -196,6 +228,177 @@ static void s_expect(const char *svc, long long want, const char *fmt, ...)
     }
 }
 
+/* ---- the gateway's HTTP API -------------------------------------------------------- */
+
+/* One person's session at the gateway. */
+typedef struct {
+    char login[64];
+    char token[64]; /* the ccip_session cookie */
+    char csrf[64];  /* the X-CSRF-Token that goes with it */
+} s_person;
+
+/* What an HTTP answer was. */
+typedef struct {
+    long status;          /* the HTTP status, -1 when none came */
+    char body[64 * 1024]; /* cut to its size, NUL-terminated */
+    size_t len;
+    char headers[4096];
+    size_t hlen;
+} s_http_reply;
+
+static s_http_reply s_http; /* the last answer */
+
+static size_t s_http_body(char *p, size_t size, size_t n, void *arg)
+{
+    (void)arg;
+    size_t k = size * n, room = sizeof s_http.body - 1 - s_http.len;
+    memcpy(s_http.body + s_http.len, p, k < room ? k : room);
+    s_http.len += k < room ? k : room;
+    s_http.body[s_http.len] = '\0';
+    return k;
+}
+
+static size_t s_http_header(char *p, size_t size, size_t n, void *arg)
+{
+    (void)arg;
+    size_t k = size * n, room = sizeof s_http.headers - 1 - s_http.hlen;
+    memcpy(s_http.headers + s_http.hlen, p, k < room ? k : room);
+    s_http.hlen += k < room ? k : room;
+    s_http.headers[s_http.hlen] = '\0';
+    return k;
+}
+
+/* Sends method path (body: JSON or NULL) as `who` (NULL: nobody, no
+ * cookie) to the gateway and wants HTTP status `want`; fails the test with
+ * the request and the answer otherwise. */
+static void s_http_want(long want, const char *method, const char *path, const s_person *who,
+                        const char *body)
+{
+    memset(&s_http, 0, sizeof s_http);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[512], cookie[128], csrf[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s_http_port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_http_body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_http_header);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, s_valgrind ? 120L : 20L);
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        h = curl_slist_append(h, "Content-Type: application/json");
+    }
+    if (who) {
+        snprintf(cookie, sizeof cookie, "ccip_session=%s", who->token);
+        curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
+        snprintf(csrf, sizeof csrf, "X-CSRF-Token: %s", who->csrf);
+        h = curl_slist_append(h, csrf);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    s_http.status = -1;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &s_http.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (s_http.status != want) {
+        char what[4096];
+        snprintf(what, sizeof what, "%s %s: HTTP %ld, not %ld: %.3000s", method, path,
+                 s_http.status, want, s_http.body);
+        ccip_test_fail(&s_svc, what);
+    }
+}
+
+/* Signs `who` in; keeps the session's cookie and CSRF token. */
+static void s_sign_in(s_person *who)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"login\":\"%s\",\"password\":\"" PASSWORD "\"}", who->login);
+    s_http_want(200, "POST", "/api/v1/session", NULL, body);
+    const char *c = strstr(s_http.headers, "ccip_session=");
+    who->token[0] = '\0';
+    if (c)
+        snprintf(who->token, sizeof who->token, "%.*s", (int)strcspn(c + 13, ";\r\n"), c + 13);
+    ccip_test_json_value(s_http.body, "csrfToken", who->csrf, sizeof who->csrf);
+    if (!who->token[0] || !who->csrf[0])
+        ccip_test_fail(&s_svc, "the sign-in's answer had no session cookie or no CSRF token");
+}
+
+/* A free TCP port on 127.0.0.1 (free when asked; the gateway binds it next). */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* ---- the SMTP server notify sends to ---------------------------------------------- */
+
+/* Starts notify_sinks.py's SMTP server (plain, no STARTTLS) on port into
+ * s_sinks; returns its pid, or -1 with the reason on stderr. */
+static pid_t s_smtp_start(int port)
+{
+    char ready[400], script[400], ports[16], log[400];
+    snprintf(ready, sizeof ready, "%s/smtp.ready", s_sinks);
+    snprintf(script, sizeof script, "%s/tests/integration/notify_sinks.py",
+             getenv("CCIP_SOURCE_DIR"));
+    snprintf(ports, sizeof ports, "%d", port);
+    snprintf(log, sizeof log, "%s/sink-smtp.log", s_svc.env.dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the test */
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execl(PYTHON, PYTHON, script, "smtp", ports, s_sinks, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 200; i++) {
+        if (access(ready, F_OK) == 0)
+            return pid;
+        ccip_test_sleep_ms(50);
+    }
+    fprintf(stderr, "the SMTP sink did not start (see %s)\n", log);
+    return -1;
+}
+
+/* Messages the SMTP server kept (each Message-ID once) that contain text. */
+static long long s_mails_with(const char *text)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/mail", s_sinks);
+    DIR *d = opendir(dir);
+    long long n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[800], buf[64 * 1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = '\0';
+        n += strstr(buf, text) != NULL;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 /* ---- set-up ----------------------------------------------------------------------- */
 
 /* Under valgrind (test_valgrind): the programs must be the current code's
@@ -210,6 +413,9 @@ static int s_valgrind_ready(void)
                                            "services/funding/funding",
                                            "services/ip/ip",
                                            "services/stats/stats",
+                                           "services/followup/followup",
+                                           "services/notify/notify",
+                                           "services/gateway/gateway",
                                            "cli/ccipctl"};
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         char a[600], b[600];
@@ -263,20 +469,52 @@ static int s_setup(void **state)
         return -1;
     snprintf(key, sizeof key, "%s/ip-signing.key", dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
+    /* the gateway on a loopback port (plain HTTP is allowed only there) */
+    s_http_port = s_free_port();
+    char v[300];
+    snprintf(v, sizeof v, "127.0.0.1:%d", s_http_port);
+    setenv("CCIP_GATEWAY_LISTEN", v, 1);
+    /* notify sends e-mail to a real SMTP server, plain, and retries soon */
+    snprintf(s_sinks, sizeof s_sinks, "%s/sinks", dir);
+    mkdir(s_sinks, 0700);
+    int smtp_port = s_free_port();
+    snprintf(v, sizeof v, "smtp://127.0.0.1:%d", smtp_port);
+    setenv("CCIP_NOTIFY_SMTP_URL", v, 1);
+    setenv("CCIP_NOTIFY_SMTP_TLS", "off", 1);
+    setenv("CCIP_NOTIFY_MAIL_FROM", "noreply@ccip.test", 1);
+    setenv("CCIP_NOTIFY_POLL_MS", "100", 1);
+    setenv("CCIP_NOTIFY_RETRY_MIN_MS", "200", 1);
+    setenv("CCIP_NOTIFY_RETRY_MAX_SECONDS", "2", 1);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     static const ccip_test_svc_proc procs[] = {
         {"services/intake/intake", "intake", "intake-sys"},
         {"services/evaluation/evaluation", "evaluation", "evaluation-sys"},
         {"services/funding/funding", "funding", "funding-sys"},
         {"services/ip/ip", "ip", "ip-sys"},
         {"services/stats/stats", "stats", "stats-sys"},
+        {"services/followup/followup", "followup", "followup-sys"},
+        {"services/notify/notify", "notify", "notify-sys"},
+        {"services/gateway/gateway", "gateway", "gateway-sys"},
         {NULL, NULL, NULL}};
-    return ccip_test_svc_start(&s_svc, "intake", procs);
+    if (ccip_test_svc_start(&s_svc, "intake", procs) < 0)
+        return -1;
+    if ((s_smtp_pid = s_smtp_start(smtp_port)) < 0) {
+        ccip_test_svc_stop(&s_svc);
+        return -1;
+    }
+    return 0;
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
     ccip_test_svc_stop(&s_svc);
+    if (s_smtp_pid > 0) {
+        kill(s_smtp_pid, SIGTERM);
+        waitpid(s_smtp_pid, NULL, 0);
+        s_smtp_pid = 0;
+    }
+    curl_global_cleanup();
     return 0;
 }
 
@@ -295,20 +533,51 @@ typedef struct {
     char award[40];                /* the project's award */
     char work[40], dispute[40];    /* the registered work and the dispute on it */
     char programme[32];            /* the fund programme */
+    char project[40];              /* the award's key project in followup */
     char today[11];                /* YYYY-MM-DD, UTC */
     int year;
+    s_person user; /* the organisation's user at the gateway */
 } s_case;
 
-/* Registers the organisation (as its own user) and verifies it (staff). */
+/* The organisation's user signs up at the gateway asking to act for it
+ * (a PENDING binding), signs in and registers the organisation over HTTP;
+ * staff verify it; the gateway consumes intake.organisation.verified.v1
+ * and makes the binding ACTIVE. */
 static void s_organisation(s_case *c)
 {
-    CTL("--role applicant --actor org:%s intake org register --uscc %s "
-        "--name 'Beijing Langyuan Creative Park Operation Co., Ltd.' --type ENTERPRISE "
-        "--district Chaoyang --legal-rep 'Zhang Wei' --contact-name 'Liu Yang' "
-        "--contact-phone '010-6598 1234' --contact-email office@langyuan.example.cn "
-        "--address 'Langjiayuan 6, Jianguo Road, Chaoyang'",
-        c->uscc, c->uscc);
+    char body[1024];
+    /* a login is lower case; s_tag is not */
+    snprintf(c->user.login, sizeof c->user.login, "liu.yang.%s", s_tag);
+    for (char *p = c->user.login; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    snprintf(body, sizeof body,
+             "{\"login\":\"%s\",\"name\":\"Liu Yang\",\"email\":\"%s@langyuan.example.cn\","
+             "\"password\":\"" PASSWORD "\",\"organisationUscc\":\"%s\"}",
+             c->user.login, c->user.login, c->uscc);
+    s_http_want(200, "POST", "/api/v1/accounts", NULL, body);
+    if (!strstr(s_http.body, "\"status\":\"PENDING\""))
+        ccip_test_fail(&s_svc, "the sign-up's binding is not PENDING");
+    s_sign_in(&c->user);
+    snprintf(body, sizeof body,
+             "{\"uscc\":\"%s\",\"name\":\"Beijing Langyuan Creative Park Operation Co., Ltd.\","
+             "\"type\":\"ENTERPRISE\",\"district\":\"Chaoyang\",\"legalRepresentative\":\"Zhang "
+             "Wei\",\"contactName\":\"Liu Yang\",\"contactPhone\":\"010-6598 1234\","
+             "\"contactEmail\":\"office@langyuan.example.cn\",\"address\":\"Langjiayuan 6, "
+             "Jianguo Road, Chaoyang\"}",
+             c->uscc);
+    s_http_want(200, "POST", "/api/v1/intake/organisations", &c->user, body);
+    /* a PENDING binding may register its organisation, nothing else */
+    s_http_want(403, "GET", "/api/v1/intake/applications", &c->user, NULL);
     CTL(STAFF " intake org verify %s --note 'checked against the credit register'", c->uscc);
+    int64_t until = ccip_now_us() + (int64_t)s_wait_ms * 1000;
+    do {
+        s_http_want(200, "GET", "/api/v1/session", &c->user, NULL);
+        if (strstr(s_http.body, "\"status\":\"ACTIVE\""))
+            return;
+        ccip_test_sleep_ms(200);
+    } while (ccip_now_us() < until);
+    ccip_test_fail(&s_svc, "the gateway did not make the user's binding ACTIVE after intake "
+                           "verified the organisation");
 }
 
 /* The cluster application: a call requiring two documents, a draft, its
@@ -528,6 +797,48 @@ static void s_ip_and_hold(s_case *c)
     s_has("PAYMENT_PAID");
 }
 
+/* The Beijing day `days` from today, YYYY-MM-DD (len >= 11). */
+static void s_beijing_day(int days, char *out, size_t len)
+{
+    time_t t = (time_t)(ccip_now_us() / 1000000) + BEIJING + (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%d", &tm);
+}
+
+/* The project in followup: followup learned of the award, its two paid
+ * tranches and the inspection from funding's events; staff make it a key
+ * project of the year with two milestones, and the grantee files this
+ * month's report. */
+static void s_followup(s_case *c)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM award_payment WHERE award_id = '%s'", c->award);
+    long long paid = -1;
+    for (int waited = 0; paid != 2 && waited < s_wait_ms; waited += 200) {
+        paid = ccip_test_query_number("followup", sql);
+        if (paid != 2)
+            ccip_test_sleep_ms(200);
+    }
+    s_expect("followup", 2, "%s", sql);
+    char start[16], end[16], m1[16], m2[16], month[16];
+    s_beijing_day(-60, start, sizeof start);
+    s_beijing_day(200, end, sizeof end);
+    s_beijing_day(20, m1, sizeof m1);
+    s_beijing_day(120, m2, sizeof m2);
+    s_beijing_day(0, month, sizeof month);
+    month[7] = '\0'; /* YYYY-MM */
+    int year = atoi(month);
+    CTL(FSTAFF " followup project register --year %d --source award --award %s --district 110105 "
+               "--investment 650000 --start %s --end %s --milestone '%s:print room open' "
+               "--milestone '%s:shared by 20 studios'",
+        year, c->award, start, end, m1, m2);
+    s_value(NULL, "id", c->project, sizeof c->project);
+    CTL("--role grantee --actor org:%s followup project report %s %s --invested 180000 "
+        "--problems 'the scanners arrive two weeks late'",
+        c->uscc, c->project, month);
+}
+
 /* ---- the checks at the end ---------------------------------------------------------- */
 
 /* Every outbox numbered without gaps or duplicates, every event numbered,
@@ -579,6 +890,9 @@ static void s_streams_settled(void)
     s_expect("funding", 2, "SELECT count(*) FROM consumer_cursor");
     s_expect("ip", 0, "SELECT count(*) FROM consumer_cursor");
     s_expect("stats", 4, "SELECT count(*) FROM consumer_cursor");
+    s_expect("followup", 3, "SELECT count(*) FROM consumer_cursor");
+    s_expect("notify", 7, "SELECT count(*) FROM consumer_cursor");
+    s_expect("gateway", 1, "SELECT count(*) FROM consumer_cursor");
 }
 
 /* What the path must leave in each schema: every effect, each once. */
@@ -696,6 +1010,98 @@ static void s_final_state(const s_case *c)
              c->app2);
     s_expect("stats", 2, "SELECT count(*) FROM ev_payment WHERE application_id = '%s'", c->app2);
     s_expect("stats", 1, "SELECT count(*) FROM ev_work WHERE work_id = '%s'", c->work);
+    /* followup: the award as funding said it (committed, two tranches of
+     * 50% and 30% of 280000 yuan paid), its inspection, the work, the key
+     * project with its two milestones and its one monthly report */
+    s_expect("followup", 1,
+             "SELECT count(*) FROM award WHERE id = '%s' AND grantee_uscc = '%s' AND status = "
+             "'AWARD_COMMITTED' AND amount_fen = 28000000 AND disbursed_fen = 22400000",
+             c->award, c->uscc);
+    s_expect("followup", 1,
+             "SELECT count(*) FROM award_inspection WHERE award_id = '%s' AND kind = "
+             "'MIDTERM' AND finding = 'COMPLIANT'",
+             c->award);
+    s_expect("followup", 1, "SELECT count(*) FROM work WHERE id = '%s'", c->work);
+    s_expect("followup", 1,
+             "SELECT count(*) FROM project WHERE id = '%s' AND award_id = '%s' AND source = "
+             "'FROM_AWARD' AND owner_uscc = '%s' AND milestones = 2",
+             c->project, c->award, c->uscc);
+    s_expect("followup", 1, "SELECT count(*) FROM monthly_report WHERE project_id = '%s'",
+             c->project);
+    /* the gateway: one account, its binding for the organisation ACTIVE
+     * (made so by intake's event, once) */
+    s_expect("gateway", 1,
+             "SELECT count(*) FROM binding b JOIN account a ON a.id = b.account_id WHERE a.login "
+             "= '%s' AND b.subject = '%s' AND b.status = 'ACTIVE'",
+             c->user.login, c->uscc);
+    s_expect("gateway", 1,
+             "SELECT count(*) FROM outbox o JOIN account a ON o.aggregate_id = a.id::text WHERE "
+             "o.type = 'gateway.account.binding_granted.v1' AND a.login = '%s'",
+             c->user.login);
+}
+
+/* What notify made of every producer's events: the organisation's items,
+ * each once; the experts' review items and the staff's to-dos closed by
+ * the events that ended them; an e-mail per delivery to the organisation's
+ * user, each sent once to the SMTP server. */
+static void s_notify_state(const s_case *c)
+{
+    static const struct {
+        const char *kind;
+        int count;
+    } org_items[] = {
+        {"organisation_verified", 1}, /* intake */
+        {"decision_made", 2},         /* evaluation: both applications approved */
+        {"tranche_paid", 2},          /* funding: two tranches */
+        {"inspection_finding", 0},    /* funding: a compliant finding tells nothing */
+        {"dispute_ruled", 1},         /* ip: the dispute on its work upheld */
+    };
+    for (size_t i = 0; i < sizeof org_items / sizeof org_items[0]; i++)
+        s_expect("notify", org_items[i].count,
+                 "SELECT count(*) FROM item WHERE addressee = 'org:%s' AND kind = '%s'", c->uscc,
+                 org_items[i].kind);
+    /* five experts reviewed both cases: every review item done */
+    s_expect("notify", 2 * EXPERTS,
+             "SELECT count(*) FROM item WHERE addressee LIKE 'expert:%s-EX%%' AND kind = "
+             "'review_assigned' AND state = 'DONE'",
+             s_tag);
+    s_expect("notify", 0,
+             "SELECT count(*) FROM item WHERE addressee LIKE 'expert:%s-EX%%' AND state = 'OPEN'",
+             s_tag);
+    /* staff's to-dos for both applications: done once accepted */
+    s_expect("notify", 2,
+             "SELECT count(*) FROM item WHERE kind = 'application_waiting' AND object_id IN "
+             "('%s', '%s') AND state = 'DONE'",
+             c->app, c->app2);
+    /* the user's e-mails: every delivery sent, once each */
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM delivery WHERE login = '%s' AND channel = 'EMAIL' AND state "
+             "<> 'SENT'",
+             c->user.login);
+    long long unsent = -1;
+    for (int waited = 0; unsent != 0 && waited < s_wait_ms; waited += 200) {
+        unsent = ccip_test_query_number("notify", sql);
+        if (unsent != 0)
+            ccip_test_sleep_ms(200);
+    }
+    s_expect("notify", 0, "%s", sql);
+    long long sent = ccip_test_query_number(
+        "notify", "SELECT count(*) FROM delivery WHERE channel = 'EMAIL' AND state = 'SENT'");
+    char to[200];
+    snprintf(to, sizeof to, "%s@langyuan.example.cn", c->user.login);
+    long long mails = s_mails_with(to);
+    printf("notify: %lld e-mails sent to %s, %lld kept by the SMTP server\n", sent, to, mails);
+    if (sent < 1 || mails != sent) {
+        char what[300];
+        snprintf(what, sizeof what, "notify recorded %lld e-mails SENT, the SMTP server kept %lld",
+                 sent, mails);
+        ccip_test_fail(&s_svc, what);
+    }
+    char dup[400];
+    snprintf(dup, sizeof dup, "%s/mail-duplicates.log", s_sinks);
+    if (access(dup, F_OK) == 0)
+        ccip_test_fail(&s_svc, "the SMTP server received a message twice (mail-duplicates.log)");
 }
 
 static void test_a_case_through_every_service(void **state)
@@ -716,16 +1122,25 @@ static void test_a_case_through_every_service(void **state)
     s_evaluate(c.app, "cluster_identification", "scale", "operation", "impact", 0, c.today, c.case1,
                sizeof c.case1);
     s_value(NULL, "designation_id", c.designation, sizeof c.designation);
-    /* intake follows evaluation's events: the applicant sees the approval */
+    /* intake follows evaluation's events: the applicant sees the approval,
+     * and so does its user through the gateway */
     s_ctl_until("APPLICANT_APPROVED", "--role applicant --actor org:%s intake application show %s",
                 c.uscc, c.app);
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/intake/applications/%s", c.app);
+    s_http_want(200, "GET", path, &c.user, NULL);
+    if (!strstr(s_http.body, "APPLICANT_APPROVED"))
+        ccip_test_fail(&s_svc,
+                       "the gateway's reading of the application is not APPLICANT_APPROVED");
     s_stats(&c);
     s_fund(&c);
     s_ip_and_hold(&c);
     s_ctl_until("APPLICANT_FUNDED", "--role applicant --actor org:%s intake application show %s",
                 c.uscc, c.app2);
+    s_followup(&c);
     s_streams_settled();
     s_final_state(&c);
+    s_notify_state(&c);
 }
 
 /* Every process stops on SIGTERM with status 0: under ASan, LeakSanitizer
