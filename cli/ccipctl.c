@@ -43,7 +43,8 @@ static void s_usage(FILE *f)
     fputs("usage: ccipctl [--config FILE] [--json] [--timeout MS] [--actor ID --role ROLE]\n"
           "               COMMAND [ARGS]\n\n"
           "commands:\n"
-          "  keygen NAME [--dir DIR] [--front-door]   make a CURVE key pair\n"
+          "  keygen NAME [--dir DIR] KIND             make a CURVE key pair bound to what it\n"
+          "                                           may be (keygen --help lists the kinds)\n"
           "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
           "  events tail PREFIX                       follow live events, decoded\n"
           "  events replay SERVICE --from N           print a service's events from position N\n"
@@ -74,44 +75,122 @@ static void s_usage(FILE *f)
 
 static int s_keygen(int argc, char **argv)
 {
-    const char *dir = ".";
-    int front_door = 0;
-    static const struct option longs[] = {{"dir", required_argument, NULL, 'd'},
-                                          {"front-door", no_argument, NULL, 'f'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+    static const char usage[] =
+        "usage: ccipctl keygen NAME [--dir DIR] KIND\n"
+        "  writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub; copy the .pub into the\n"
+        "  bus's keys directory to let NAME in. The .pub says what the key may be:\n"
+        "    --service SERVICE                  a replica of SERVICE: registers as SERVICE\n"
+        "                                       only, publishes only SERVICE.* events\n"
+        "    --front-door --as PERSON --roles ROLE[,ROLE]\n"
+        "                                       one person's ccipctl: acts as PERSON in one\n"
+        "                                       of ROLES (the first unless --role says)\n"
+        "    --front-door --any-person          a front door that authenticates people\n"
+        "                                       itself (the web gateway)\n"
+        "    --admin                            operations: event replay and tail, logged\n"
+        "    --bus                              the bus's own pair (its .pub goes to the\n"
+        "                                       clients, never into the keys directory)\n";
+    const char *dir = ".", *roles = NULL;
+    ccip_key_binding b;
+    memset(&b, 0, sizeof b);
+    int front_door = 0, kinds = 0;
+    char err[512];
+    static const struct option longs[] = {
+        {"dir", required_argument, NULL, 'd'},   {"service", required_argument, NULL, 's'},
+        {"front-door", no_argument, NULL, 'f'},  {"as", required_argument, NULL, 'p'},
+        {"roles", required_argument, NULL, 'r'}, {"any-person", no_argument, NULL, 'y'},
+        {"admin", no_argument, NULL, 'a'},       {"bus", no_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
     optind = 0; /* 0 makes GNU getopt start afresh for the subcommand */
-    while ((c = getopt_long(argc, argv, "d:fh", longs, NULL)) != -1) {
-        if (c == 'd')
+    while ((c = getopt_long(argc, argv, "d:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'd':
             dir = optarg;
-        else if (c == 'f')
+            break;
+        case 's':
+            b.kind = CCIP_KEY_SERVICE;
+            snprintf(b.service, sizeof b.service, "%.*s", (int)sizeof b.service - 1, optarg);
+            if (strlen(optarg) >= sizeof b.service)
+                b.service[0] = '\0'; /* too long: the check below names the rule */
+            kinds++;
+            break;
+        case 'f':
+            b.kind = CCIP_KEY_FRONT_DOOR;
             front_door = 1;
-        else {
-            fputs("usage: ccipctl keygen NAME [--dir DIR] [--front-door]\n"
-                  "  writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub; copy the .pub\n"
-                  "  into the bus's keys directory to let NAME in. --front-door marks a key\n"
-                  "  whose commands may carry a person's role (ccipctl, the web gateway).\n",
-                  c == 'h' ? stdout : stderr);
+            kinds++;
+            break;
+        case 'p':
+            if (strlen(optarg) >= sizeof b.person) {
+                fprintf(stderr, "ccipctl: --as: a person is at most %zu characters\n",
+                        sizeof b.person - 1);
+                return CTL_USAGE;
+            }
+            snprintf(b.person, sizeof b.person, "%s", optarg);
+            break;
+        case 'r':
+            roles = optarg;
+            break;
+        case 'y':
+            b.any_person = 1;
+            break;
+        case 'a':
+            b.kind = CCIP_KEY_ADMIN;
+            kinds++;
+            break;
+        case 'b':
+            b.kind = CCIP_KEY_BUS;
+            kinds++;
+            break;
+        default:
+            fputs(usage, c == 'h' ? stdout : stderr);
             return c == 'h' ? CTL_OK : CTL_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        fputs("usage: ccipctl keygen NAME [--dir DIR] [--front-door]\n", stderr);
+    if (optind != argc - 1 || kinds != 1) {
+        fputs(usage, stderr);
+        if (kinds != 1)
+            fputs("ccipctl: say what the key is: exactly one of --service, --front-door, "
+                  "--admin, --bus\n",
+                  stderr);
+        return CTL_USAGE;
+    }
+    if (!front_door && (b.person[0] || roles || b.any_person)) {
+        fputs("ccipctl: --as, --roles and --any-person describe a --front-door key\n", stderr);
+        return CTL_USAGE;
+    }
+    if (front_door && b.any_person == (b.person[0] != '\0')) {
+        fputs("ccipctl: a --front-door key is for one person (--as PERSON --roles ROLE[,ROLE]) "
+              "or for any person (--any-person)\n",
+              stderr);
+        return CTL_USAGE;
+    }
+    if (roles && ccip_key_roles_parse(&b, roles, err, sizeof err) < 0) {
+        fprintf(stderr, "ccipctl: --roles: %s\n", err);
+        return CTL_USAGE;
+    }
+    if (ccip_key_binding_check(&b, err, sizeof err) < 0) {
+        fprintf(stderr, "ccipctl: %s\n", err);
         return CTL_USAGE;
     }
     ccip_keypair kp;
-    char err[512];
     if (ccip_keypair_generate(&kp) < 0) {
         fprintf(stderr, "ccipctl: could not generate a key pair: libzmq lacks CURVE\n");
         return CTL_LOCAL;
     }
-    if (ccip_keypair_save(dir, argv[optind], &kp, front_door, err, sizeof err) < 0) {
+    if (ccip_keypair_save(dir, argv[optind], &kp, &b, err, sizeof err) < 0) {
         fprintf(stderr, "ccipctl: %s\n", err);
         return CTL_LOCAL;
     }
-    printf("wrote %s/%s.key and %s/%s.pub%s\n", dir, argv[optind], dir, argv[optind],
-           front_door ? " (front door)" : "");
+    char what[CCIP_KEY_PERSON_MAX + 64];
+    if (b.kind == CCIP_KEY_SERVICE)
+        snprintf(what, sizeof what, "service %s", b.service);
+    else if (b.kind == CCIP_KEY_FRONT_DOOR && b.any_person)
+        snprintf(what, sizeof what, "front door for any person");
+    else if (b.kind == CCIP_KEY_FRONT_DOOR)
+        snprintf(what, sizeof what, "front door of %s", b.person);
+    else
+        snprintf(what, sizeof what, "%s", ccip_key_kind_name(b.kind));
+    printf("wrote %s/%s.key and %s/%s.pub (%s)\n", dir, argv[optind], dir, argv[optind], what);
     return CTL_OK;
 }
 

@@ -85,7 +85,8 @@ static Ccip__Envelope *s_wait(ccip_client *c, const char *id, int64_t until_us)
             if (!reply)
                 ccip_log_warn("dropped an undecodable reply", "reason", why);
         }
-        for (int i = 0; i < count && i < REPLY_FRAMES; i++)
+        /* Past REPLY_FRAMES, ccip_sock_recv_parts closed them already. */
+        for (int i = 0; count <= REPLY_FRAMES && i < count; i++)
             zmq_msg_close(&f[i]);
         if (!reply)
             continue;

@@ -11,6 +11,7 @@
 #include "ccip_service.h"
 #include "ccip_service_batch.h"
 #include "ccip_validate.h"
+#include "ccip_wire.h"
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -39,7 +40,20 @@ int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, .
 ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
 {
     const ccip_service_config *base = ccip_service_config_get(cmd->service);
-    char err[256];
+    char err[CCIP_COMMAND_ERROR_MAX - 64];
+    if (cmd->checked_as && cmd->checked_as != desc) {
+        /* The strings were checked as the definition's `request`, not as
+         * what the handler reads: refuse rather than trust unchecked text. */
+        ccip_log_error("a handler decodes another message than its definition's request", "type",
+                       cmd->req->type, "decodes", desc->name, "request", cmd->checked_as->name);
+        ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
+                          "%s could not run: its handler decodes %s but its definition names %s "
+                          "as its request (a programming error in the service)",
+                          cmd->req->type, desc->name, cmd->checked_as->name);
+        return NULL;
+    }
+    if (!cmd->checked_as && ccip_command_check_strings(cmd, desc))
+        return NULL;
     ProtobufCMessage *m = ccip_payload_unpack(desc, cmd->req->payload.data, cmd->req->payload.len,
                                               (size_t)base->max_message_bytes, err, sizeof err);
     if (!m)
@@ -47,6 +61,25 @@ ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageD
                           "could not decode the payload of %s as %s: %s", cmd->req->type,
                           desc->name, err);
     return m;
+}
+
+int ccip_command_check_strings(ccip_command *cmd, const ProtobufCMessageDescriptor *desc)
+{
+    char err[CCIP_COMMAND_ERROR_MAX - 64];
+    int rc = ccip_wire_check_strings(desc, cmd->req->payload.data, cmd->req->payload.len, "field",
+                                     err, sizeof err);
+    if (rc == 0) {
+        cmd->checked_as = desc;
+        return 0;
+    }
+    if (rc == CCIP_WIRE_REFUSED)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
+    /* Said as ccip_command_unpack says an undecodable payload: err is
+     * "could not decode <name>: <why>", and a full name holds no ": ". */
+    const char *why = strstr(err, ": ");
+    return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                             "could not decode the payload of %s as %s: %s", cmd->req->type,
+                             desc->name, why ? why + 2 : err);
 }
 
 /* Packs msg into a malloc'd buffer. Returns it (caller frees) or NULL. */

@@ -58,11 +58,15 @@ typedef struct ccip_command_event ccip_command_event;
 /* Longest reply sentence, in bytes, with its NUL. */
 #define CCIP_COMMAND_ERROR_MAX 512
 
-/* The caller's identity as the service may trust it. */
+/* The caller's identity as the service may trust it (the bus checked the
+ * key's binding, ccip_keys.h). */
 typedef struct {
-    const char *id;   /* person or service id */
-    const char *role; /* "service" for service keys; the claimed role for front doors */
-    const char *peer; /* name of the CURVE key used */
+    const char *id;      /* person or service id */
+    const char *role;    /* "service" for service keys; the claimed role for front doors */
+    const char *peer;    /* name of the CURVE key used */
+    const char *kind;    /* the key's kind: "service", "front-door", "admin"; "system" for the
+                            service's own scheduled commands; "local" in tests */
+    const char *service; /* kind "service": the one service the key is bound to; else "" */
 } ccip_actor;
 
 /* One command being handled. The handler reads req and fills the reply. */
@@ -78,6 +82,10 @@ typedef struct {
     ccip_command_event *events; /* skeleton's: emitted events, newest first, written with the
                                    batch (ccip_service_batch.h) */
     int keep_events;            /* skeleton's: 1 when emitted events wait for the batch */
+    const ProtobufCMessageDescriptor *checked_as; /* skeleton's: the message whose strings it
+                                                     checked in the payload before the handler
+                                                     ran (the handler's `request`, ccip_wire.h);
+                                                     NULL: not checked (a unit test's command) */
 } ccip_command;
 
 /* A handler: request is the payload decoded as its table row's `request`
@@ -112,9 +120,11 @@ typedef struct {
     const char *const *roles;       /* NULL-terminated roles allowed, NULL = any caller */
     ccip_command_fn fn;             /* NULL when batch_fn is set: it runs alone (n = 1) */
     ccip_command_batch_fn batch_fn; /* optional, mutating only: several at once */
-    const ProtobufCMessageDescriptor *request; /* the payload's message: the skeleton checks every
-                                                  string in it before the handler runs, the
-                                                  gateway maps JSON to it */
+    const ProtobufCMessageDescriptor *request; /* the payload's message, never NULL (the service
+                                                  does not start without it): the skeleton checks
+                                                  every string in it before the handler runs,
+                                                  decodes it for the handler, the gateway maps
+                                                  JSON to it */
     const ProtobufCMessageDescriptor *reply;   /* the reply payload's message; NULL: none */
 } ccip_command_handler;
 
@@ -136,9 +146,17 @@ int ccip_command_fail(ccip_command *cmd, Ccip__Status status, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 
 /* Decodes the command's payload as desc, bounded by limits.max_message_bytes
- * and a bounded allocator. Returns the message (the caller frees it with
- * protobuf_c_message_free_unpacked(msg, NULL)), or NULL with the command
- * failed INVALID_ARGUMENT, the sentence naming the type and why. */
+ * and a bounded allocator. desc must be the handler's `request`: the
+ * skeleton checked every string of the payload as that message before the
+ * handler ran (ccip_wire.h: UTF-8, no NUL or other control character but
+ * tab and newline), and a handler decoding another message would read
+ * strings nobody checked (and the gateway would map JSON to the wrong
+ * message). A command the skeleton did not check (checked_as NULL: a unit
+ * test's) is checked here as desc. Returns the message (the caller frees it
+ * with protobuf_c_message_free_unpacked(msg, NULL)), or NULL with the
+ * command failed: INVALID_ARGUMENT, the sentence naming the type (or the
+ * field) and why; INTERNAL when desc is not the message the skeleton
+ * checked (a programming error in the service's definition, logged). */
 ProtobufCMessage *ccip_command_unpack(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
 
 /* Packs msg as the reply's payload. Returns 0, or CCIP_REPLIED with the
@@ -221,6 +239,14 @@ int ccip_command_role_in(const ccip_command *cmd, const char *const *roles);
 int ccip_command_type_index(ccip_command *cmd, const char *const *types);
 
 /* ---- for the skeleton ----------------------------------------------------- */
+
+/* Checks every string of the command's payload as desc (ccip_wire.h) and,
+ * when they pass, records desc in cmd->checked_as (ccip_command_unpack then
+ * decodes desc without checking again). Returns 0, or CCIP_REPLIED with the
+ * command failed INVALID_ARGUMENT: the sentence names the field and the
+ * rule, or, for bytes that are not desc at all, the command's type and the
+ * message. */
+int ccip_command_check_strings(ccip_command *cmd, const ProtobufCMessageDescriptor *desc);
 
 /* Clears the reply: payload freed, status OK, no sentence. */
 void ccip_command_reset_reply(ccip_command *cmd);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccip_wire.h"
+
 /* A decoder may allocate at most this many times the input size (plus a
  * constant), which covers every legitimate message: protobuf-c allocates
  * the struct and copies strings and bytes, never more than a few times the
@@ -122,6 +124,13 @@ Ccip__Envelope *ccip_envelope_unpack(const void *data, size_t len, size_t max_by
     if (!msg)
         return NULL;
     Ccip__Envelope *env = (Ccip__Envelope *)msg;
+    /* The decoded strings end at their first NUL: the wire bytes say what
+     * was really sent (ccip_wire.h). */
+    if (ccip_wire_check_strings(&ccip__envelope__descriptor, data, len, "envelope field", err,
+                                errlen) < 0) {
+        ccip_envelope_free(&env);
+        return NULL;
+    }
     char why[160];
     if (ccip_type_check(env->type, why, sizeof why) < 0) {
         snprintf(err, errlen, "envelope has a bad type: %s", why);

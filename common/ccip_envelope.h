@@ -38,8 +38,11 @@ int ccip_envelope_pack_buf(const Ccip__Envelope *env, uint8_t **out, size_t *len
 
 /* Decodes len bytes. Refuses input longer than max_bytes, input the decoder
  * rejects (and a field numbered 0, which protobuf-c keeps but then cannot
- * decode once re-packed), and envelopes whose type is not a valid type name. Returns the
- * envelope (free with ccip_envelope_free) or NULL with a sentence in err. */
+ * decode once re-packed), envelopes with a string field that is not UTF-8
+ * or holds a NUL or another control character but tab and newline
+ * (ccip_wire.h, naming the field), and envelopes whose type is not a valid
+ * type name. Returns the envelope (free with ccip_envelope_free) or NULL
+ * with a sentence in err. */
 Ccip__Envelope *ccip_envelope_unpack(const void *data, size_t len, size_t max_bytes, char *err,
                                      size_t errlen);
 

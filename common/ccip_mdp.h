@@ -11,20 +11,31 @@
  *                      [WORKER][REPLY][client-id][envelope]
  *                      [WORKER][HEARTBEAT]
  *                      [WORKER][DISCONNECT]
- *   broker -> worker   [WORKER][REQUEST][client-id][peer-key-name][front-door 0|1][envelope]
+ *   broker -> worker   [WORKER][REQUEST][client-id][key-name][key-kind][bound][roles][envelope]
  *                      [WORKER][HEARTBEAT]
  *                      [WORKER][DISCONNECT]
  *
- * `peer-key-name` is the name of the CURVE key the client authenticated
- * with; `front-door` says whether that key may claim an actor role.
+ * What the broker verified about the client, from the key registry
+ * (ccip_keys.h), so that a service needs no registry of its own:
+ *   key-name  the name of the CURVE key the client authenticated with;
+ *   key-kind  "service", "front-door" or "admin" (ccip_key_kind_name), or
+ *             "local" from a broker without a registry (unit tests only);
+ *   bound     a service key's service, a bound front door's person, else "";
+ *   roles     a bound front door's roles, comma-separated, else "".
+ * A front door's claims in the envelope (actor_id, actor_role) were
+ * checked against its binding before the request was queued. A REPLY is
+ * accepted only from the replica that holds that client's request.
+ *
  * Any message counts as a heartbeat; a side that hears nothing for
- * CCIP_MDP_LIVENESS intervals considers the other gone.
+ * CCIP_MDP_LIVENESS intervals considers the other gone. The worker header
+ * is CCIPW2 since REQUEST carries the key's binding: a replica of the
+ * previous version is refused as an unknown protocol, never half served.
  */
 #ifndef CCIP_MDP_H
 #define CCIP_MDP_H
 
 #define CCIP_MDP_CLIENT "CCIPC1"
-#define CCIP_MDP_WORKER "CCIPW1"
+#define CCIP_MDP_WORKER "CCIPW2"
 
 #define CCIP_MDP_READY      "\001"
 #define CCIP_MDP_REQUEST    "\002"
@@ -36,6 +47,8 @@
 #define CCIP_MDP_LIVENESS     3    /* intervals without traffic before a peer is gone */
 
 #define CCIP_MDP_SERVICE_MAX 32 /* longest service name */
+
+#define CCIP_MDP_KIND_LOCAL "local" /* key-kind from a broker without a key registry */
 
 /* The service that the broker answers itself (ccip.ping.v1). */
 #define CCIP_MDP_BUS_SERVICE "bus"

@@ -19,6 +19,7 @@
 #include "ccip_relay.h"
 #include "ccip_service_batch.h"
 #include "ccip_shutdown.h"
+#include "ccip_wire.h"
 #include "ccip_worker.h"
 
 CCIP_MIGRATIONS_DECLARE(ccip);
@@ -231,11 +232,47 @@ static int s_consumer_reset(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
+/* Whether the caller may read this service's whole stream: a service key
+ * bound to one of its consumers, or an admin key. The stream holds every
+ * organisation's data, so nobody else may, whatever role they claim. */
+static int s_replay_allowed(const ccip_command *cmd)
+{
+    const ccip_service_def *def = cmd->service->def;
+    const char *kind = cmd->actor.kind ? cmd->actor.kind : "";
+    if (strcmp(kind, "admin") == 0)
+        return 1;
+    if (strcmp(kind, "service") == 0 && cmd->actor.service)
+        for (const char *const *c = def->consumers; c && *c; c++)
+            if (strcmp(*c, cmd->actor.service) == 0)
+                return 1;
+    return 0;
+}
+
+/* Refuses a replay to a caller s_replay_allowed does not allow. Returns
+ * CCIP_REPLIED. */
+static int s_replay_deny(ccip_command *cmd)
+{
+    char list[256] = "";
+    for (const char *const *c = cmd->service->def->consumers; c && *c; c++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", *c);
+    return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                             "ccip.replay.v1 on %s answers only the services that consume its "
+                             "events (%s) and admin keys; key %s is neither",
+                             cmd->service->def->name, list[0] ? list : "none",
+                             cmd->actor.peer ? cmd->actor.peer : "?");
+}
+
 static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
 {
     (void)a;
+    /* s_handle refused the others before the batch; checked again here,
+     * where the stream is read. */
+    if (!s_replay_allowed(cmd))
+        return s_replay_deny(cmd);
+    if (strcmp(cmd->actor.kind ? cmd->actor.kind : "", "admin") == 0)
+        ccip_log_info("event replay for an admin key", "peer", cmd->actor.peer, "command",
+                      cmd->req->id);
     Ccip__ReplayRequest *rq = request;
-    char err[300];
     uint64_t from = rq->from_position;
     uint32_t max = rq->max_events ? rq->max_events : REPLAY_MAX_DEFAULT;
     if (from == 0)
@@ -244,6 +281,7 @@ static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
     if (max > REPLAY_MAX_LIMIT)
         max = REPLAY_MAX_LIMIT;
     ccip_outbox_batch *batch = NULL;
+    char err[300];
     /* Half the message cap leaves room for the reply's own envelope. */
     size_t max_bytes = (size_t)cmd->service->base->max_message_bytes / 2;
     int rc = ccip_outbox_read(cmd->db, cmd->service->def->name, from, max, max_bytes, &batch, err,
@@ -261,13 +299,13 @@ static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
-static const char *const s_any_service[] = {"service", "admin", "operator", NULL};
 static const char *const s_admin_only[] = {"admin", NULL};
 
 static const ccip_command_handler s_builtin[] = {
     {"ccip.ping.v1", 0, NULL, s_ping, NULL, &ccip__ping_request__descriptor,
      &ccip__ping_reply__descriptor},
-    {"ccip.replay.v1", 0, s_any_service, s_replay, NULL, &ccip__replay_request__descriptor,
+    /* No role list: who may replay is decided by the caller's key (s_replay_allowed). */
+    {"ccip.replay.v1", 0, NULL, s_replay, NULL, &ccip__replay_request__descriptor,
      &ccip__replay_reply__descriptor},
     {"ccip.consumer.reset.v1", 1, s_admin_only, s_consumer_reset, NULL,
      &ccip__consumer_reset_request__descriptor, &ccip__consumer_reset_reply__descriptor},
@@ -312,26 +350,67 @@ static void s_send(s_thread *th, const ccip_request *req, ccip_command *cmd)
     free(buf);
 }
 
+/* Fills cmd->actor from what the bus verified of the caller's key
+ * (ccip_mdp.h). Returns 0, or -1 when the bus said nothing usable. The
+ * buffers hold the strings the actor points to. */
+static int s_actor(ccip_command *cmd, const ccip_request *req, char *id, size_t idlen, char *role,
+                   size_t rolelen)
+{
+    const Ccip__Envelope *env = req->envelope;
+    cmd->actor.peer = req->peer;
+    cmd->actor.kind = req->kind;
+    cmd->actor.service = "";
+    if (strcmp(req->kind, "service") == 0) {
+        /* A service key speaks as its service, whatever its envelope claims. */
+        snprintf(id, idlen, "service:%s", req->bound);
+        cmd->actor.id = id;
+        cmd->actor.role = "service";
+        cmd->actor.service = req->bound;
+    } else if (strcmp(req->kind, "front-door") == 0) {
+        /* The bus checked the claims against the key's binding; a key bound
+         * to one person that claims nothing acts as that person, in the
+         * first of its roles. */
+        cmd->actor.id = env->actor_id;
+        cmd->actor.role = env->actor_role;
+        if (req->bound[0] && !env->actor_id[0])
+            cmd->actor.id = req->bound;
+        if (req->bound[0] && !env->actor_role[0]) {
+            snprintf(role, rolelen, "%.*s", (int)strcspn(req->roles, ","), req->roles);
+            cmd->actor.role = role;
+        }
+    } else if (strcmp(req->kind, "admin") == 0) {
+        snprintf(id, idlen, "admin:%s", req->peer);
+        cmd->actor.id = id;
+        cmd->actor.role = "admin";
+    } else if (strcmp(req->kind, CCIP_MDP_KIND_LOCAL) == 0) {
+        /* A broker without a key registry (unit tests). */
+        snprintf(id, idlen, "service:%s", req->peer);
+        cmd->actor.id = id;
+        cmd->actor.role = "service";
+    } else {
+        cmd->actor.id = "";
+        cmd->actor.role = "";
+        return -1;
+    }
+    return 0;
+}
+
 static void s_handle(s_thread *th, const ccip_request *req)
 {
     ccip_service *svc = th->svc;
     const Ccip__Envelope *env = req->envelope;
     ccip_command cmd = {.service = svc, .req = env};
-    char actor_id[CCIP_KEY_NAME_MAX + 16];
-    /* Only a front door may speak for a person; every other key speaks as
-     * the service it belongs to, whatever its envelope claims. */
-    if (req->front_door && env->actor_role[0]) {
-        cmd.actor.id = env->actor_id;
-        cmd.actor.role = env->actor_role;
-    } else {
-        snprintf(actor_id, sizeof actor_id, "service:%s", req->peer);
-        cmd.actor.id = actor_id;
-        cmd.actor.role = "service";
-    }
-    cmd.actor.peer = req->peer;
+    char actor_id[CCIP_KEY_PERSON_MAX + 16], actor_role[CCIP_KEY_ROLE_MAX];
+    int known = s_actor(&cmd, req, actor_id, sizeof actor_id, actor_role, sizeof actor_role);
 
     const ccip_command_handler *h = s_find(svc->def, env->type);
-    if (env->deadline_us && env->deadline_us < ccip_now_us()) {
+    size_t plen = strlen(CCIP_SCHEDULE_ID_PREFIX);
+    if (known < 0) {
+        ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED,
+                          "the bus did not say what key %s may do (key kind \"%s\"); the bus and "
+                          "the services must run the same version",
+                          req->peer, req->kind);
+    } else if (env->deadline_us && env->deadline_us < ccip_now_us()) {
         ccip_command_fail(&cmd, CCIP__STATUS__DEADLINE_EXCEEDED,
                           "the command's deadline passed before %s could start it; send it "
                           "again with a later deadline",
@@ -339,14 +418,30 @@ static void s_handle(s_thread *th, const ccip_request *req)
     } else if (!h) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "unknown command type %s for service %s", env->type, svc->def->name);
+    } else if (strncmp(env->id, CCIP_SCHEDULE_ID_PREFIX, plen) == 0) {
+        ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED,
+                          "command ids starting with \"%s\" belong to %s's own scheduled runs; "
+                          "send the command under a new UUID",
+                          CCIP_SCHEDULE_ID_PREFIX, svc->def->name);
+    } else if (strlen(env->id) > CCIP_COMMAND_ID_MAX) {
+        ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                          "a command id is at most %d bytes, this one has %zu; use a UUID",
+                          CCIP_COMMAND_ID_MAX, strlen(env->id));
     } else if (!s_role_allowed(h, cmd.actor.role)) {
         ccip_command_fail(&cmd, CCIP__STATUS__PERMISSION_DENIED, "role \"%s\" may not run %s",
                           cmd.actor.role, env->type);
+    } else if (h->fn == s_replay && !s_replay_allowed(&cmd)) {
+        /* Here, not in the batch: a refused caller takes no seat in a
+         * transaction (scripts/bench hostile measured what seats cost). */
+        s_replay_deny(&cmd);
     } else if (h->mutating && !env->id[0]) {
         ccip_command_fail(&cmd, CCIP__STATUS__INVALID_ARGUMENT,
                           "a command must carry its command id in the envelope's `id`");
-    } else {
-        /* Run with whatever else the replica has in hand (ccip_service_batch). */
+    } else if (ccip_command_check_strings(&cmd, h->request) == 0) {
+        /* Every string was checked once, as the handler's request message
+         * (never NULL: ccip_service_def_check), before any handler reads
+         * the payload (ccip_wire.h); a refusal is sent below. Run with
+         * whatever else the replica has in hand (ccip_service_batch). */
         uint8_t *reply = NULL;
         size_t reply_len = 0;
         if (ccip_batcher_run(svc->batcher, &cmd, h, &reply, &reply_len) == 0) {
@@ -447,6 +542,42 @@ static int64_t s_period(const ccip_service *svc, const ccip_schedule *sch)
     return v;
 }
 
+int ccip_service_def_check(const ccip_service_def *def, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    const ccip_command_handler *h = NULL;
+    for (size_t i = 0; !why && i < def->ncommands; i++) {
+        h = &def->commands[i];
+        if (!h->type || !h->type[0])
+            why = "names no type";
+        else if (!h->fn && !(h->batch_fn && h->mutating))
+            /* A batch-only line runs its batch handler with n = 1. */
+            why = "names no handler (a line names its handler, or a batch handler when it "
+                  "mutates)";
+        else if (!h->request)
+            /* The skeleton checks every string of the payload as this
+             * message before the handler runs (ccip_wire.h): without it
+             * nothing would be checked, so the service does not start. */
+            why = "names no request message (`request`, e.g. CCIP_MSG(pkg, name_request)), so "
+                  "its payload's strings could not be checked before it runs";
+        else if (h->batch_fn && !h->mutating)
+            why = "has a batch handler but does not mutate (batches are transactions)";
+        for (size_t k = 0; !why && k < sizeof s_builtin / sizeof s_builtin[0]; k++)
+            if (strcmp(h->type, s_builtin[k].type) == 0)
+                why = "is a built-in command of every service";
+        for (size_t k = 0; !why && k < i; k++)
+            if (strcmp(h->type, def->commands[k].type) == 0)
+                why = "is listed twice";
+    }
+    if (!why)
+        return 0;
+    snprintf(err, errlen,
+             "command %s of service %s %s: a programming error in its definition table, fix "
+             "that line",
+             h->type && h->type[0] ? h->type : "(no type)", def->name, why);
+    return -1;
+}
+
 static int s_check_schedules(const ccip_service *svc, char *err, size_t errlen)
 {
     for (size_t i = 0; i < svc->def->nschedules; i++) {
@@ -472,7 +603,7 @@ static int s_check_schedules(const ccip_service *svc, char *err, size_t errlen)
 static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t slot)
 {
     char id[200], actor[96];
-    snprintf(id, sizeof id, "%s@%lld", sch->type, (long long)slot);
+    snprintf(id, sizeof id, "%s%s@%lld", CCIP_SCHEDULE_ID_PREFIX, sch->type, (long long)slot);
     snprintf(actor, sizeof actor, "system:%s", svc->base->instance);
     Ccip__Envelope env = CCIP__ENVELOPE__INIT;
     env.id = id;
@@ -481,11 +612,14 @@ static void s_run_scheduled(ccip_service *svc, const ccip_schedule *sch, int64_t
     ccip_command cmd = {.service = svc, .req = &env};
     cmd.actor.id = actor;
     cmd.actor.role = "system";
-    cmd.actor.peer = svc->base->instance;
+    cmd.actor.peer = svc->def->name;
+    cmd.actor.kind = "system";
+    cmd.actor.service = svc->def->name;
+    const ccip_command_handler *h = s_find(svc->def, sch->type);
+    cmd.checked_as = h->request; /* an empty payload: no string to check */
     uint8_t *reply = NULL;
     size_t len = 0;
-    if (ccip_batcher_run(svc->batcher, &cmd, s_find(svc->def, sch->type), &reply, &len) < 0 ||
-        cmd.status != CCIP__STATUS__OK)
+    if (ccip_batcher_run(svc->batcher, &cmd, h, &reply, &len) < 0 || cmd.status != CCIP__STATUS__OK)
         ccip_log_warn("a scheduled command did not succeed; it runs again next period", "type",
                       sch->type, "status", ccip_status_name(cmd.status), "reason",
                       cmd.error[0] ? cmd.error : "out of memory");
@@ -512,29 +646,10 @@ static void s_run_schedules(ccip_service *svc, int64_t *next)
     }
 }
 
-/* A definition table the skeleton could not run is the programmer's
- * mistake: said at start, not found by the first caller. */
-static int s_check_commands(const ccip_service_def *def, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < def->ncommands; i++) {
-        const ccip_command_handler *h = &def->commands[i];
-        if (!h->fn && !(h->batch_fn && h->mutating)) {
-            snprintf(err, errlen,
-                     "command %s has no handler: a row names its handler, or a batch handler "
-                     "when it mutates",
-                     h->type);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int s_start(ccip_service *svc, char *err, size_t errlen)
 {
     const ccip_service_def *def = svc->def;
     ccip_service_config *b = svc->base;
-    if (s_check_commands(def, err, errlen) < 0)
-        return -1;
     if (ccip_keypair_load(b->key_file, &svc->keys, err, errlen) < 0 ||
         ccip_public_key_load(b->server_key_file, svc->server_key, err, errlen) < 0)
         return -1;
@@ -705,6 +820,11 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
         file = optarg;
     }
     ccip_log_init(def->name, def->name, CCIP_LOG_INFO);
+    char err[1024];
+    if (ccip_service_def_check(def, err, sizeof err) < 0) {
+        ccip_log_error("could not start", "reason", err);
+        return 1;
+    }
     ccip_service svc = {.def = def, .started_us = ccip_now_us()};
     size_t nfields = 0;
     ccip_config_field *fields = s_fields(def, &nfields);
@@ -712,7 +832,6 @@ int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
                                                                  : sizeof(ccip_service_config);
     svc.config = calloc(1, size);
     svc.base = svc.config;
-    char err[1024];
     int status = 1;
     if (!fields || !svc.config) {
         ccip_log_error("could not start", "reason", "out of memory");

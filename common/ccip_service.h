@@ -24,9 +24,19 @@
  *  shutdown   on SIGTERM finishes the command in hand, leaves the bus,
  *             stops the threads and exits 0 within a few seconds.
  *
+ * Before a handler runs, every command is checked: its deadline, its type,
+ * its command id (not in the scheduled runs' namespace, at most
+ * CCIP_COMMAND_ID_MAX bytes), the caller's role, and every string of its
+ * payload (ccip_wire.h, from the handler's `request` message). The caller
+ * is what the bus verified of its key (ccip_mdp.h): service keys act as
+ * "service:<their service>" in role "service", front doors as the person
+ * and role they claimed within their binding, admin keys as
+ * "admin:<key name>" in role "admin".
+ *
  * Built-in commands of every service: ccip.ping.v1 (with each consumer's
- * standing), ccip.replay.v1, and ccip.consumer.reset.v1 (role admin: an
- * operator resets a consumer's cursor, ccip_consumer.h).
+ * standing), ccip.replay.v1 (answered only to the services listed in
+ * `consumers` and to admin keys), and ccip.consumer.reset.v1 (role admin:
+ * an operator resets a consumer's cursor, ccip_consumer.h).
  */
 #ifndef CCIP_SERVICE_H
 #define CCIP_SERVICE_H
@@ -66,14 +76,23 @@ typedef struct {
     int64_t command_retention_hours; /* how long stored replies answer retried commands */
 } ccip_service_config;
 
+/* Command ids that start with this are the service's own scheduled runs:
+ * a command from the bus carrying one is refused (PERMISSION_DENIED), so
+ * nobody outside can take a period's id before the service runs it. */
+#define CCIP_SCHEDULE_ID_PREFIX "schedule:"
+
+/* Longest command id accepted from the bus, in bytes. */
+#define CCIP_COMMAND_ID_MAX 128
+
 /* A command the service gives itself periodically: housekeeping that would
  * otherwise need a cron job (evaluation's overdue sweep). Each replica runs
  * it at every multiple of the period (UTC), through the same batcher as any
  * command, with an empty payload, as actor "system:<instance>" with role
  * "system" (the handler's role list is not consulted: the service itself
- * asks), under the command id "<type>@<period start in UTC seconds>": so
- * however many replicas run it, each period has one effect, kept by the
- * command log like any retried command. */
+ * asks), under the command id "schedule:<type>@<period start in UTC
+ * seconds>": so however many replicas run it, each period has one effect,
+ * kept by the command log like any retried command (every replica of the
+ * service counts as the same caller of its scheduled commands). */
 typedef struct {
     const char *type;    /* a mutating command of this service */
     size_t every_offset; /* offset of the int64_t period in seconds in the service's
@@ -102,6 +121,11 @@ typedef struct {
     void *arg;                      /* handed to consumer handlers */
     const ccip_schedule *schedules; /* commands run periodically, may be NULL */
     size_t nschedules;
+    /* The services that consume this one's events: the only service keys
+     * that ccip.replay.v1 answers (and admin keys, logged); NULL-terminated,
+     * NULL when nobody consumes them. Kept beside each consumer's
+     * subscriptions: a new consumer is added here too. */
+    const char *const *consumers;
     /* Optional: checks and loads what the service needs before it serves
      * (after the migrations, before any thread starts), e.g. a key file.
      * Returns 0, or -1 with a sentence in err: the service then does not
@@ -113,6 +137,15 @@ typedef struct {
      * and the database connections go. */
     void (*stop)(const ccip_service *svc);
 } ccip_service_def;
+
+/* Checks a service's definition table: every command line names its type,
+ * its handler and its request message (ccip_command_handler), a batch
+ * handler only on a mutating command, no type twice and none of the
+ * built-ins' (ccip.ping.v1, ccip.replay.v1, ccip.consumer.reset.v1). Returns 0, or -1 with a
+ * sentence in err naming the command and what its line lacks (a
+ * programming error in the service). ccip_service_main runs it first, and
+ * the service does not start when it fails. */
+int ccip_service_def_check(const ccip_service_def *def, char *err, size_t errlen);
 
 /* Runs the service until SIGTERM. Returns the process exit status: 0 after
  * a clean stop, 1 when it could not start (the reason is logged), 2 on bad

@@ -1,6 +1,7 @@
 #include "ccip_service_batch.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +18,19 @@
           subtransactions */
 
 struct ccip_batch_job {
-    ccip_command *cmd;             /* the slot's command */
-    const ccip_command_handler *h; /* its handler */
-    uint8_t *reply;                /* packed reply envelope, malloc'd */
-    size_t reply_len;              /* bytes in reply */
-    int stored;                    /* reply is the one stored for this command id */
-    int dup;                       /* same command id as an earlier job of the batch */
-    int ran;                       /* its handler ran in this attempt */
-    int taken;                     /* a batch holds it */
-    int done;                      /* answered: reply (or out of memory) is final */
-    pthread_cond_t cond;           /* its slot waits here */
-    ccip_batch_job *next;          /* queue link */
+    ccip_command *cmd;                     /* the slot's command */
+    const ccip_command_handler *h;         /* its handler */
+    uint8_t *reply;                        /* packed reply envelope, malloc'd */
+    size_t reply_len;                      /* bytes in reply */
+    uint8_t sha[crypto_hash_sha256_BYTES]; /* SHA-256 of the request's payload */
+    int stored;                            /* reply is the one stored for this command id */
+    int dup;              /* same command id and request as an earlier job of the batch */
+    int conflict;         /* the command id was used by another request: refused */
+    int ran;              /* its handler ran in this attempt */
+    int taken;            /* a batch holds it */
+    int done;             /* answered: reply (or out of memory) is final */
+    pthread_cond_t cond;  /* its slot waits here */
+    ccip_batch_job *next; /* queue link */
 };
 
 struct ccip_batcher {
@@ -51,7 +54,7 @@ struct ccip_batcher {
 ccip_batcher *ccip_batcher_new(ccip_db **dbs, size_t ndbs, size_t batch_max, int64_t wait_us,
                                const char *schema, ccip_batch_pack_fn pack)
 {
-    if (ndbs == 0 || batch_max == 0 || !pack || !schema)
+    if (ndbs == 0 || batch_max == 0 || !pack || !schema || sodium_init() < 0)
         return NULL;
     ccip_batcher *b = calloc(1, sizeof *b);
     if (!b)
@@ -170,19 +173,28 @@ static void s_drop_events(ccip_command *cmd)
 
 /* ---- one batch ------------------------------------------------------------ */
 
-/* Locks the ids (in array order) and then reads their stored replies, in
- * one round trip (common/sql/0002_command_claim.sql says how). */
+/* Locks the ids (in array order) and then reads their stored replies with
+ * the request each was stored for, in one round trip
+ * (common/sql/0002_command_claim.sql and 0004_command_caller.sql say how). */
 static const ccip_db_stmt S_CLAIM = {
-    "ccip_command_claim", "SELECT command_id, reply FROM ccip_command_claim($1::text[])"};
-static const ccip_db_stmt S_PUT = {"ccip_command_log_put",
-                                   "INSERT INTO command_log (command_id, type, reply) SELECT * "
-                                   "FROM unnest($1::text[], $2::text[], $3::bytea[])"};
+    "ccip_command_claim_caller",
+    "SELECT command_id, type, caller_key, caller_role, caller_actor, request_sha256, reply "
+    "FROM ccip_command_claim_caller($1::text[])"};
+static const ccip_db_stmt S_PUT = {
+    "ccip_command_log_put_caller",
+    "INSERT INTO command_log (command_id, type, caller_key, caller_role, caller_actor, "
+    "request_sha256, reply) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+    "$5::text[], $6::bytea[], $7::bytea[])"};
 
 typedef struct {
     ccip_batcher *b;
-    ccip_batch_job **jobs; /* the mutating commands, in arrival order */
+    ccip_batch_job **jobs; /* the mutating commands, in arrival order (those answered early
+                              are taken out) */
     size_t n;
-    size_t torun;   /* jobs whose handler runs (neither stored nor repeated) */
+    ccip_batch_job **all; /* every job of the batch, the leader's first: an entry answered
+                             early becomes NULL (its slot may be gone) */
+    size_t nall;
+    size_t torun;   /* jobs whose handler runs (neither stored, repeated nor refused) */
     int savepoints; /* 1: a savepoint before each handler */
     int rerun;      /* the attempt asks to be run again with savepoints */
     int final;      /* the one command run refused or failed: rolled back, its error stands */
@@ -200,7 +212,7 @@ static void s_reset(ccip_batch_job *j)
     free(j->reply);
     j->reply = NULL;
     j->reply_len = 0;
-    j->stored = j->dup = j->ran = 0;
+    j->stored = j->dup = j->ran = j->conflict = 0;
     s_clear_command(j->cmd);
 }
 
@@ -209,10 +221,86 @@ static int s_cmp_id(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* What a command id was first used for: the stored row's, or an earlier
+ * job's of the same batch. NULL strings: a row stored by code that did not
+ * record callers. */
+typedef struct {
+    const char *type;
+    const char *key;
+    const char *role;
+    const char *actor;
+    const uint8_t *sha; /* crypto_hash_sha256_BYTES, or NULL */
+} s_use;
+
+typedef enum { S_SAME, S_OTHER_CALLER, S_OTHER_TYPE, S_OTHER_PAYLOAD, S_UNKNOWN_CALLER } s_match;
+
+/* Whether job j is a retry of `first`: the same caller (key, role and
+ * actor; every replica of the service is one caller of its scheduled
+ * commands, role "system"), type and payload. Compared as whole strings:
+ * the wire checks refused any NUL inside them (ccip_wire.h). */
+static s_match s_compare(const s_use *first, const ccip_batch_job *j)
+{
+    const ccip_actor *a = &j->cmd->actor;
+    if (!first->key || !first->role || !first->actor || !first->sha)
+        return S_UNKNOWN_CALLER;
+    if (strcmp(first->role, a->role) != 0)
+        return S_OTHER_CALLER;
+    if (strcmp(a->role, "system") != 0 &&
+        (strcmp(first->key, a->peer) != 0 || strcmp(first->actor, a->id) != 0))
+        return S_OTHER_CALLER;
+    if (strcmp(first->type, j->cmd->req->type) != 0)
+        return S_OTHER_TYPE;
+    if (memcmp(first->sha, j->sha, sizeof j->sha) != 0)
+        return S_OTHER_PAYLOAD;
+    return S_SAME;
+}
+
+/* Refuses j: its command id was first used for another request. Says
+ * which part differs, and nothing of the other caller's request but, to
+ * the same caller, its type. */
+static void s_refuse_reuse(ccip_batch_job *j, s_match m, const char *first_type)
+{
+    const char *id = j->cmd->req->id;
+    j->conflict = 1;
+    switch (m) {
+    case S_OTHER_CALLER:
+        ccip_command_fail(j->cmd, CCIP__STATUS__ALREADY_EXISTS,
+                          "command id %s was already used by another caller; use a new command "
+                          "id for a new request",
+                          id);
+        break;
+    case S_OTHER_TYPE:
+        ccip_command_fail(j->cmd, CCIP__STATUS__ALREADY_EXISTS,
+                          "command id %s was already used for %s; use a new command id for a new "
+                          "request",
+                          id, first_type);
+        break;
+    case S_OTHER_PAYLOAD:
+        ccip_command_fail(j->cmd, CCIP__STATUS__ALREADY_EXISTS,
+                          "command id %s was already used with another payload; use a new command "
+                          "id for a new request (a retry resends the very same request)",
+                          id);
+        break;
+    default:
+        ccip_command_fail(j->cmd, CCIP__STATUS__ALREADY_EXISTS,
+                          "command id %s was stored before the service recorded who sent a "
+                          "command, so its reply cannot be handed back; use a new command id",
+                          id);
+        break;
+    }
+}
+
+/* A text cell, or NULL when SQL NULL. */
+static const char *s_cell(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
 /* Takes the advisory locks of the batch's command ids (sorted, so that two
  * batches take shared ids in the same order) and reads their stored
  * replies as of after the lock waits. Marks jobs answered by a stored
- * reply. */
+ * reply (a retry of the very request stored) and jobs refused because
+ * their id was used for another request. */
 static int s_lookup(ccip_db *db, s_batch *st)
 {
     const char *ids[BATCH_LIMIT];
@@ -228,12 +316,26 @@ static int s_lookup(ccip_db *db, s_batch *st)
     int rc = values[0] ? ccip_db_exec(db, &S_CLAIM, 1, values, NULL, NULL, &res) : CCIP_DB_ERROR;
     ccip_pgarray_release(&arr);
     for (int r = 0; rc == CCIP_DB_OK && r < PQntuples(res); r++) {
-        size_t n = 0;
-        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 1), &n);
+        size_t n = 0, shalen = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 6), &n);
+        unsigned char *sha =
+            PQgetisnull(res, r, 5)
+                ? NULL
+                : PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 5), &shalen);
+        s_use first = {.type = PQgetvalue(res, r, 1),
+                       .key = s_cell(res, r, 2),
+                       .role = s_cell(res, r, 3),
+                       .actor = s_cell(res, r, 4),
+                       .sha = sha && shalen == crypto_hash_sha256_BYTES ? sha : NULL};
         for (size_t i = 0; raw && i < st->n; i++) {
             ccip_batch_job *j = st->jobs[i];
-            if (strcmp(j->cmd->req->id, PQgetvalue(res, r, 0)) != 0 || j->stored)
+            if (strcmp(j->cmd->req->id, PQgetvalue(res, r, 0)) != 0 || j->stored || j->conflict)
                 continue;
+            s_match m = s_compare(&first, j);
+            if (m != S_SAME) {
+                s_refuse_reuse(j, m, first.type);
+                continue;
+            }
             if (!(j->reply = malloc(n ? n : 1)))
                 break;
             memcpy(j->reply, raw, n);
@@ -241,6 +343,7 @@ static int s_lookup(ccip_db *db, s_batch *st)
             j->stored = 1;
         }
         PQfreemem(raw);
+        PQfreemem(sha);
     }
     PQclear(res);
     return rc;
@@ -279,43 +382,54 @@ static int s_flush_events(ccip_db *db, s_batch *st)
     return rc;
 }
 
-/* Stores the replies of the commands that succeeded, in one statement. */
+/* Stores the replies of the commands that succeeded, with the request each
+ * answers (caller, type, payload hash), in one statement. */
 static int s_store(ccip_db *db, s_batch *st)
 {
-    ccip_pgarray ids = CCIP_PGARRAY_INIT, types = CCIP_PGARRAY_INIT, replies = CCIP_PGARRAY_INIT;
+    ccip_pgarray cols[7];
+    for (size_t c = 0; c < 7; c++)
+        cols[c] = (ccip_pgarray)CCIP_PGARRAY_INIT;
+    size_t stored = 0;
     for (size_t i = 0; i < st->n; i++) {
         ccip_batch_job *j = st->jobs[i];
         if (!s_succeeded(j))
             continue;
-        ccip_pgarray_text(&ids, j->cmd->req->id);
-        ccip_pgarray_text(&types, j->cmd->req->type);
-        ccip_pgarray_bytea(&replies, j->reply, j->reply_len);
+        const ccip_actor *a = &j->cmd->actor;
+        ccip_pgarray_text(&cols[0], j->cmd->req->id);
+        ccip_pgarray_text(&cols[1], j->cmd->req->type);
+        ccip_pgarray_text(&cols[2], a->peer ? a->peer : "");
+        ccip_pgarray_text(&cols[3], a->role ? a->role : "");
+        ccip_pgarray_text(&cols[4], a->id ? a->id : "");
+        ccip_pgarray_bytea(&cols[5], j->sha, sizeof j->sha);
+        ccip_pgarray_bytea(&cols[6], j->reply, j->reply_len);
+        stored++;
     }
     int rc = CCIP_DB_OK;
-    const char *values[] = {ccip_pgarray_value(&ids), ccip_pgarray_value(&types),
-                            ccip_pgarray_value(&replies)};
-    if (!values[0] || !values[1] || !values[2])
-        rc = CCIP_DB_ERROR;
-    else if (ids.count > 0) {
-        rc = ccip_db_exec(db, &S_PUT, 3, values, NULL, NULL, NULL);
+    const char *values[7];
+    for (size_t c = 0; c < 7; c++)
+        if (!(values[c] = ccip_pgarray_value(&cols[c])))
+            rc = CCIP_DB_ERROR;
+    if (rc == CCIP_DB_OK && stored > 0) {
+        rc = ccip_db_exec(db, &S_PUT, 7, values, NULL, NULL, NULL);
         /* Another replica committed one of these command ids first (its
          * lock hashed apart): run again, and its stored reply is found. */
         if (rc == CCIP_DB_ERROR && strcmp(ccip_db_sqlstate(db), "23505") == 0)
             rc = CCIP_DB_RETRYABLE;
     }
-    ccip_pgarray_release(&ids);
-    ccip_pgarray_release(&types);
-    ccip_pgarray_release(&replies);
+    for (size_t c = 0; c < 7; c++)
+        ccip_pgarray_release(&cols[c]);
     return rc;
 }
 
-/* 1 when an earlier job of the batch carries the same command id. */
-static int s_is_dup(const s_batch *st, size_t i)
+/* The earlier job of the batch that first used j's command id (and was not
+ * itself refused for it), or NULL. */
+static ccip_batch_job *s_first_use(const s_batch *st, size_t i)
 {
     for (size_t k = 0; k < i; k++)
-        if (strcmp(st->jobs[k]->cmd->req->id, st->jobs[i]->cmd->req->id) == 0)
-            return 1;
-    return 0;
+        if (!st->jobs[k]->conflict &&
+            strcmp(st->jobs[k]->cmd->req->id, st->jobs[i]->cmd->req->id) == 0)
+            return st->jobs[k];
+    return NULL;
 }
 
 /* Turns a handler's failed statement into the command's reply. */
@@ -430,6 +544,38 @@ static int s_run_group(ccip_db *db, s_batch *st, ccip_batch_job **g, size_t k)
     return 0;
 }
 
+/* Answers now, before the batch commits, the jobs that the command log
+ * answered: a retry of a stored command (its stored reply) and a reuse of
+ * a stored command id by another request (ALREADY_EXISTS). Both rest on a
+ * row committed before this batch, so nothing this batch does can change
+ * them; answered early, they do not hold their slot (and the clients'
+ * commands behind it) for the rest of the transaction (scripts/bench
+ * hostile measured the slots that reused ids held). The leader's own job
+ * stays: its slot is the one running the batch. Each job answered is taken
+ * out of st->jobs and st->all before its slot is woken. */
+static void s_answer_early(s_batch *st)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        ccip_batch_job *j = st->jobs[i];
+        int early = (j->stored || j->conflict) && j != st->all[0];
+        if (early && !j->reply && st->b->pack(j->cmd, &j->reply, &j->reply_len) < 0)
+            j->reply = NULL; /* out of memory: the slot answers INTERNAL */
+        if (!early) {
+            st->jobs[kept++] = j;
+            continue;
+        }
+        for (size_t k = 0; k < st->nall; k++)
+            if (st->all[k] == j)
+                st->all[k] = NULL;
+        pthread_mutex_lock(&st->b->mu);
+        j->done = 1;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&st->b->mu);
+    }
+    st->n = kept;
+}
+
 /* One attempt of a batch's transaction (a ccip_db_tx function). */
 static int s_attempt(ccip_db *db, void *arg)
 {
@@ -441,15 +587,31 @@ static int s_attempt(ccip_db *db, void *arg)
     int rc = s_lookup(db, st);
     if (rc != CCIP_DB_OK)
         return rc;
+    s_answer_early(st);
     st->torun = 0;
     for (size_t i = 0; i < st->n; i++) {
         ccip_batch_job *j = st->jobs[i];
-        if (!j->stored && !(j->dup = s_is_dup(st, i)))
-            st->torun++;
+        if (j->stored || j->conflict)
+            continue;
+        /* The same id twice in one batch: a retry gets the first's reply,
+         * another request is refused, as if they had come one after the
+         * other. */
+        ccip_batch_job *first = s_first_use(st, i);
+        if (first) {
+            s_use use = {first->cmd->req->type, first->cmd->actor.peer, first->cmd->actor.role,
+                         first->cmd->actor.id, first->sha};
+            s_match m = s_compare(&use, j);
+            if (m == S_SAME)
+                j->dup = 1;
+            else
+                s_refuse_reuse(j, m, use.type);
+            continue;
+        }
+        st->torun++;
     }
     for (size_t i = 0; i < st->n; i++) {
         ccip_batch_job *j = st->jobs[i];
-        if (j->stored || j->dup || j->ran)
+        if (j->stored || j->dup || j->ran || j->conflict)
             continue;
         if (!j->h->batch_fn) {
             rc = s_run_one(db, st, j);
@@ -459,7 +621,7 @@ static int s_attempt(ccip_db *db, void *arg)
             size_t k = 0;
             for (size_t m = i; m < st->n; m++) {
                 ccip_batch_job *o = st->jobs[m];
-                if (o->h == j->h && !o->stored && !o->dup)
+                if (o->h == j->h && !o->stored && !o->dup && !o->conflict)
                     g[k++] = o;
             }
             rc = s_run_group(db, st, g, k);
@@ -487,10 +649,13 @@ static void s_fail_all(s_batch *st, ccip_db *db, int rc)
 }
 
 /* Runs mutating jobs in one transaction; each ends with a reply or with
- * cmd->status saying why not. */
-static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n)
+ * cmd->status saying why not, or is answered early (s_answer_early: taken
+ * out of jobs and all). all[0..nall) is the whole batch, the leader's job
+ * first. */
+static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n,
+                           ccip_batch_job **all, size_t nall)
 {
-    s_batch st = {.b = b, .jobs = jobs, .n = n};
+    s_batch st = {.b = b, .jobs = jobs, .n = n, .all = all, .nall = nall};
     for (;;) {
         st.rerun = st.final = 0;
         int rc = ccip_db_tx(db, CCIP_DB_READ_COMMITTED, TX_ATTEMPTS, s_attempt, &st);
@@ -502,27 +667,27 @@ static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, 
         }
         if (st.final)
             break;
-        if (rc == -1 && n > 1) {
+        if (rc == -1 && st.n > 1) {
             /* Not a handler's refusal (those run behind savepoints): the
              * COMMIT or the batch's own statements failed. One at a time,
              * only the command that causes it fails. */
             ccip_log_warn("a batch of commands could not commit; running them one by one", "reason",
                           ccip_db_error(db));
-            for (size_t i = 0; i < n; i++)
-                s_run_mutating(b, db, &jobs[i], 1);
+            for (size_t i = 0; i < st.n; i++)
+                s_run_mutating(b, db, &jobs[i], 1, all, nall);
             return;
         }
         s_fail_all(&st, db, rc);
         break;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < st.n; i++) {
         ccip_batch_job *j = jobs[i];
         s_drop_events(j->cmd);
         if (!j->dup)
             continue;
         for (size_t k = 0; k < i; k++) {
             ccip_batch_job *first = jobs[k];
-            if (strcmp(first->cmd->req->id, j->cmd->req->id) != 0)
+            if (first->conflict || strcmp(first->cmd->req->id, j->cmd->req->id) != 0)
                 continue;
             j->cmd->status = first->cmd->status;
             memcpy(j->cmd->error, first->cmd->error, sizeof j->cmd->error);
@@ -565,7 +730,8 @@ static void s_run_read(ccip_db *db, ccip_batch_job *j)
 
 /* Runs a batch on db: reads first, each on its own, then the mutating
  * commands together. Every job ends with its packed reply (or NULL when
- * out of memory). */
+ * out of memory); a job answered early is done and its entry of jobs is
+ * NULL. */
 static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_t n)
 {
     ccip_batch_job *mutating[BATCH_LIMIT];
@@ -580,9 +746,10 @@ static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_
         s_run_read(db, j);
     }
     if (nm > 0)
-        s_run_mutating(b, db, mutating, nm);
+        s_run_mutating(b, db, mutating, nm, jobs, n);
     for (size_t i = 0; i < n; i++)
-        if (!jobs[i]->reply && b->pack(jobs[i]->cmd, &jobs[i]->reply, &jobs[i]->reply_len) < 0)
+        if (jobs[i] && !jobs[i]->reply &&
+            b->pack(jobs[i]->cmd, &jobs[i]->reply, &jobs[i]->reply_len) < 0)
             jobs[i]->reply = NULL;
 }
 
@@ -652,6 +819,12 @@ int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_hand
     ccip_batch_job job = {.cmd = cmd, .h = handler};
     *reply = NULL;
     *reply_len = 0;
+    /* Outside the lock: a retry must be the very same request (s_compare).
+     * Measured here: 8 us for a 1.6 KB filing (5 us per KiB); PostgreSQL's
+     * sha256() in the batch's statement cost 12 us more per such command,
+     * the payload's bytes on the wire and the shared database's CPU. */
+    if (handler->mutating)
+        crypto_hash_sha256(job.sha, cmd->req->payload.data, cmd->req->payload.len);
     if (pthread_cond_init(&job.cond, NULL) != 0)
         return -1;
     pthread_mutex_lock(&b->mu);
@@ -672,6 +845,8 @@ int ccip_batcher_run(ccip_batcher *b, ccip_command *cmd, const ccip_command_hand
         s_execute(b, db, batch, n);
         pthread_mutex_lock(&b->mu);
         for (size_t i = 0; i < n; i++) {
+            if (!batch[i])
+                continue; /* answered early, its slot gone on */
             batch[i]->done = 1;
             if (batch[i] != &job)
                 pthread_cond_signal(&batch[i]->cond);

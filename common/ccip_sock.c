@@ -60,9 +60,10 @@ void *ccip_sock_bind(void *ctx, int type, const char *endpoint, const ccip_sock_
     }
     if (tcp) {
         int on = 1;
+        const char *domain = opts->zap_domain ? opts->zap_domain : CCIP_ZAP_DOMAIN;
         if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on) != 0 ||
             zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, opts->keys->secret_key, CCIP_KEY_Z85_LEN) ||
-            zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, CCIP_ZAP_DOMAIN, strlen(CCIP_ZAP_DOMAIN)) ||
+            zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) ||
             zmq_setsockopt(s, ZMQ_ZAP_ENFORCE_DOMAIN, &on, sizeof on))
             return s_fail(s, "set up CURVE for", endpoint, err, errlen);
     }

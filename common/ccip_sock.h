@@ -30,6 +30,8 @@ typedef struct {
     const ccip_keypair *keys;  /* own key pair; required for tcp:// */
     const char *server_public; /* clients: the server's Z85 public key */
     int64_t max_message_bytes; /* ZMQ_MAXMSGSIZE; 0 = CCIP_SOCK_MAX_MESSAGE_DEFAULT */
+    const char *zap_domain;    /* servers: which socket this is for the ZAP handler
+                                  (ccip_zap.h); NULL = CCIP_ZAP_DOMAIN, the broker */
 } ccip_sock_opts;
 
 /* Creates a socket of `type`, makes it a CURVE server and binds it.

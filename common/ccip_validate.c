@@ -102,6 +102,11 @@ static size_t s_utf8_bad_at(const char *s, size_t len)
     return len;
 }
 
+size_t ccip_utf8_invalid_at(const char *s, size_t len)
+{
+    return s_utf8_bad_at(s, len);
+}
+
 int ccip_utf8_valid(const char *s, size_t len)
 {
     return s && s_utf8_bad_at(s, len) == len;

@@ -73,6 +73,10 @@ int ccip_district_check(const char *s, char *err, size_t errlen);
  * NUL bytes inside len are valid (U+0000). 0 otherwise, and for NULL. */
 int ccip_utf8_valid(const char *s, size_t len);
 
+/* Offset of the first byte of s[0..len) that does not begin a strict UTF-8
+ * sequence (the rules of ccip_utf8_valid), or len when all of it is valid. */
+size_t ccip_utf8_invalid_at(const char *s, size_t len);
+
 /* Number of characters (code points) in the NUL-terminated UTF-8 string s:
  * bytes that are not continuation bytes. For invalid UTF-8 this is only an
  * estimate; check with ccip_utf8_valid first. 0 for NULL. */

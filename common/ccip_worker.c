@@ -12,7 +12,7 @@
 #include "ccip_log.h"
 #include "ccip_mdp.h"
 
-#define MAX_FRAMES       8
+#define MAX_FRAMES       10
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS   4000
 
@@ -134,7 +134,9 @@ static int s_handle(ccip_worker *w, zmq_msg_t *f, int count, ccip_request *req)
         w->reconnect_at_us = ccip_now_us() + BACKOFF_FIRST_MS * 1000;
         return 0;
     }
-    if (cmd != CCIP_MDP_REQUEST[0] || count != 6 || zmq_msg_size(&f[2]) > sizeof req->client_id) {
+    if (cmd != CCIP_MDP_REQUEST[0] || count != 8 || zmq_msg_size(&f[2]) > sizeof req->client_id ||
+        zmq_msg_size(&f[3]) >= sizeof req->peer || zmq_msg_size(&f[4]) >= sizeof req->kind ||
+        zmq_msg_size(&f[5]) >= sizeof req->bound || zmq_msg_size(&f[6]) >= sizeof req->roles) {
         ccip_log_warn("dropped a malformed message from the broker");
         return 0;
     }
@@ -142,21 +144,18 @@ static int s_handle(ccip_worker *w, zmq_msg_t *f, int count, ccip_request *req)
     size_t max = w->opts.max_message_bytes > 0 ? (size_t)w->opts.max_message_bytes
                                                : CCIP_SOCK_MAX_MESSAGE_DEFAULT;
     Ccip__Envelope *env =
-        ccip_envelope_unpack(zmq_msg_data(&f[5]), zmq_msg_size(&f[5]), max, why, sizeof why);
-    size_t peer_len = zmq_msg_size(&f[3]);
-    if (peer_len >= CCIP_KEY_NAME_MAX)
-        peer_len = CCIP_KEY_NAME_MAX - 1;
+        ccip_envelope_unpack(zmq_msg_data(&f[7]), zmq_msg_size(&f[7]), max, why, sizeof why);
+    memset(req, 0, sizeof *req);
+    memcpy(req->peer, zmq_msg_data(&f[3]), zmq_msg_size(&f[3]));
     if (!env) {
-        ccip_log_warn("refused an undecodable command", "peer",
-                      peer_len ? (const char *)zmq_msg_data(&f[3]) : "?", "reason", why);
+        ccip_log_warn("refused an undecodable command", "peer", req->peer, "reason", why);
         s_reply_invalid(w, &f[2], why);
         return 0;
     }
-    memset(req, 0, sizeof *req);
     req->envelope = env;
-    memcpy(req->peer, zmq_msg_data(&f[3]), peer_len);
-    req->peer[peer_len] = '\0';
-    req->front_door = zmq_msg_size(&f[4]) == 1 && *(const char *)zmq_msg_data(&f[4]) == '1';
+    memcpy(req->kind, zmq_msg_data(&f[4]), zmq_msg_size(&f[4]));
+    memcpy(req->bound, zmq_msg_data(&f[5]), zmq_msg_size(&f[5]));
+    memcpy(req->roles, zmq_msg_data(&f[6]), zmq_msg_size(&f[6]));
     memcpy(req->client_id, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
     req->client_id_len = zmq_msg_size(&f[2]);
     return 1;
@@ -206,7 +205,8 @@ int ccip_worker_recv(ccip_worker *w, int timeout_ms, ccip_request *req)
                 w->broker_expiry_us = now + s_liveness_us();
                 w->backoff_ms = BACKOFF_FIRST_MS;
                 int got = count <= MAX_FRAMES ? s_handle(w, f, count, req) : 0;
-                for (int i = 0; i < count && i < MAX_FRAMES; i++)
+                /* Past MAX_FRAMES, ccip_sock_recv_parts closed them already. */
+                for (int i = 0; count <= MAX_FRAMES && i < count; i++)
                     zmq_msg_close(&f[i]);
                 if (got)
                     return 1;

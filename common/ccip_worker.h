@@ -31,12 +31,15 @@
 
 typedef struct ccip_worker ccip_worker;
 
-/* One command in hand. */
+/* One command in hand, with what the broker verified about its caller
+ * (ccip_mdp.h). */
 typedef struct {
-    Ccip__Envelope *envelope;     /* decoded; owned, freed by ccip_request_release */
-    char peer[CCIP_KEY_NAME_MAX]; /* name of the CURVE key the client used */
-    int front_door;               /* 1 when that key may claim an actor role */
-    uint8_t client_id[256];       /* broker routing id of the client */
+    Ccip__Envelope *envelope;        /* decoded; owned, freed by ccip_request_release */
+    char peer[CCIP_KEY_NAME_MAX];    /* name of the CURVE key the client used */
+    char kind[16];                   /* "service", "front-door", "admin" or "local" */
+    char bound[CCIP_KEY_PERSON_MAX]; /* its service or person, or "" */
+    char roles[CCIP_KEY_ROLES_MAX * CCIP_KEY_ROLE_MAX]; /* a bound front door's roles, a,b */
+    uint8_t client_id[256];                             /* broker routing id of the client */
     size_t client_id_len;
 } ccip_request;
 

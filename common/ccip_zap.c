@@ -34,6 +34,31 @@ static void s_send_reply(void *sock, const char *request_id, size_t id_len, cons
     zmq_send(sock, "", 0, 0);
 }
 
+/* The domain of a ZAP request as one of ours (a static string), or NULL. */
+static const char *s_domain(const char *d, size_t len)
+{
+    static const char *const known[] = {CCIP_ZAP_DOMAIN, CCIP_ZAP_DOMAIN_PUBLISH,
+                                        CCIP_ZAP_DOMAIN_SUBSCRIBE};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (len == strlen(known[i]) && memcmp(d, known[i], len) == 0)
+            return known[i];
+    return NULL;
+}
+
+/* NULL when a key of this binding may connect to the socket of `domain`,
+ * else why not. */
+static const char *s_may_use(const ccip_key_entry *e, const char *domain)
+{
+    ccip_key_kind k = e->binding.kind;
+    if (strcmp(domain, CCIP_ZAP_DOMAIN_PUBLISH) == 0 && k != CCIP_KEY_SERVICE)
+        return "only service keys may publish events";
+    if (strcmp(domain, CCIP_ZAP_DOMAIN_SUBSCRIBE) == 0 && k != CCIP_KEY_SERVICE &&
+        k != CCIP_KEY_ADMIN)
+        return "only service and admin keys may subscribe to events (a front door speaks for "
+               "one person; the streams carry everyone's data)";
+    return NULL;
+}
+
 /* Reads one request (all its frames, even malformed ones) and answers it. */
 static void s_handle(ccip_zap *zap)
 {
@@ -60,9 +85,10 @@ static void s_handle(ccip_zap *zap)
     char peer[64] = "?";
     if (count >= 4)
         snprintf(peer, sizeof peer, "%.*s", (int)lens[3], frames[3]);
+    const char *domain = NULL;
     if (count != ZAP_FRAMES || lens[0] != 3 || memcmp(frames[0], "1.0", 3) != 0)
         why = "malformed ZAP request";
-    else if (lens[2] != strlen(CCIP_ZAP_DOMAIN) || memcmp(frames[2], CCIP_ZAP_DOMAIN, lens[2]))
+    else if (!(domain = s_domain(frames[2], lens[2])))
         why = "wrong ZAP domain";
     else if (lens[5] != 5 || memcmp(frames[5], "CURVE", 5) != 0)
         why = "mechanism is not CURVE";
@@ -75,12 +101,15 @@ static void s_handle(ccip_zap *zap)
         entry = ccip_keyring_find(zap->keyring, z85);
         if (!entry)
             why = "public key is not in the keys directory";
+        else
+            why = s_may_use(entry, domain);
     }
     const char *request_id = count >= 2 ? frames[1] : "";
     size_t id_len = count >= 2 ? lens[1] : 0;
     if (why) {
         atomic_fetch_add(&zap->refused, 1);
-        ccip_log_warn("refused a client", "peer", peer, "key", z85, "reason", why);
+        ccip_log_warn("refused a client", "peer", peer, "key", z85, "name",
+                      entry ? entry->name : "?", "domain", domain ? domain : "?", "reason", why);
         s_send_reply(zap->sock, request_id, id_len, "400", why, "");
         return;
     }

@@ -1,6 +1,7 @@
 #include "bus_broker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +15,30 @@
 #include "ccip_sock.h"
 
 #define ID_MAX     256 /* longest ROUTER identity we keep */
-#define MAX_FRAMES 8   /* the longest valid message has 7 frames */
+#define MAX_FRAMES 8   /* the longest valid message from a peer has 5 frames */
+
+/* Refusals are logged one by one up to this many a second, then counted
+ * and summed up once a second: a hostile client must not turn the bus's
+ * log into its own disk-filling loop. */
+#define LOG_PER_SECOND 20
+
+/* After this many bytes of commands since the last trim, the bus gives
+ * memory back to the system once its queues are empty (malloc_trim):
+ * glibc keeps freed memory for reuse, and a burst of large commands would
+ * otherwise keep the bus at its peak size for good. */
+#define TRIM_AFTER_BYTES (8u * 1024 * 1024)
+#define TRIM_QUIET_US    500000 /* queues empty this long before trimming */
 
 typedef struct s_request {
     uint8_t client_id[ID_MAX]; /* ROUTER identity of the client */
     size_t client_id_len;
     char service[CCIP_MDP_SERVICE_MAX + 1]; /* echoed in the reply */
     char peer[CCIP_KEY_NAME_MAX];           /* key name the client authenticated with */
-    int front_door;                         /* 1 when that key may claim an actor role */
+    const ccip_key_entry *key;              /* its registry entry (borrowed); NULL when local */
     zmq_msg_t envelope;                     /* the request as received */
-    Ccip__Envelope *decoded;                /* for error replies and deadlines */
+    Ccip__Envelope *decoded;                /* for error replies and deadlines, payload dropped */
     int64_t deadline_us;                    /* give up after this */
+    size_t bytes;                           /* what it holds in memory, for the caps */
     struct s_request *next;
 } s_request;
 
@@ -33,10 +47,13 @@ typedef struct s_service s_service;
 typedef struct s_worker {
     uint8_t id[ID_MAX]; /* ROUTER identity of the replica */
     size_t id_len;
-    s_service *service; /* NULL until READY */
-    int64_t expiry_us;  /* dropped when silent past this */
-    int busy;           /* holds a request */
-    int64_t busy_until_us;
+    s_service *service; /* the service it registered for */
+    char peer[CCIP_KEY_NAME_MAX];
+    int64_t expiry_us;         /* dropped when silent past this */
+    int busy;                  /* holds a request */
+    int64_t busy_until_us;     /* that request's (capped) deadline */
+    uint8_t client_id[ID_MAX]; /* the client whose request it holds */
+    size_t client_id_len;      /* 0 when idle */
     struct s_worker *next;
 } s_worker;
 
@@ -44,7 +61,8 @@ struct s_service {
     char name[CCIP_MDP_SERVICE_MAX + 1];
     s_request *head, *tail; /* waiting requests, oldest first */
     size_t queued;
-    s_worker **idle; /* idle replicas, longest idle first */
+    size_t queued_bytes; /* bytes those hold */
+    s_worker **idle;     /* idle replicas, longest idle first */
     size_t nidle, idle_cap;
     size_t nworkers; /* replicas registered (idle or busy) */
     s_service *next;
@@ -52,7 +70,7 @@ struct s_service {
 
 struct bus_broker {
     void *router;
-    const ccip_keyring *keyring;
+    const ccip_keyring *keyring; /* NULL: every peer is "local" (unit tests) */
     bus_broker_limits limits;
     char instance[64];
     int64_t started_us;
@@ -60,6 +78,11 @@ struct bus_broker {
     s_worker *workers;
     int64_t next_heartbeat_us;
     bus_broker_stats stats;
+    int64_t log_window_us;     /* start of the current second of refusal logs */
+    unsigned log_count;        /* refusals logged in it */
+    unsigned long log_dropped; /* refusals not logged one by one since the last summary */
+    size_t bytes_since_trim;   /* command bytes received since memory was last given back */
+    int64_t empty_since_us;    /* when the queues last became empty; 0 while not empty */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -69,21 +92,26 @@ static int64_t s_liveness_us(void)
     return (int64_t)CCIP_MDP_HEARTBEAT_MS * 1000 * CCIP_MDP_LIVENESS;
 }
 
-static int s_service_name_ok(const void *data, size_t len)
-{
-    const char *p = data;
-    if (len == 0 || len > CCIP_MDP_SERVICE_MAX || !(p[0] >= 'a' && p[0] <= 'z'))
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-            return 0;
-    return 1;
-}
-
 static int s_frame_is(zmq_msg_t *m, const char *text)
 {
     size_t n = strlen(text);
     return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), text, n) == 0;
+}
+
+/* 1 when a refusal may be logged now (LOG_PER_SECOND). */
+static int s_log_ok(bus_broker *b)
+{
+    int64_t now = ccip_now_us();
+    if (now - b->log_window_us >= 1000000) {
+        b->log_window_us = now;
+        b->log_count = 0;
+    }
+    if (b->log_count < LOG_PER_SECOND) {
+        b->log_count++;
+        return 1;
+    }
+    b->log_dropped++;
+    return 0;
 }
 
 /* Sends frames to a ROUTER peer without ever blocking the broker. */
@@ -126,15 +154,34 @@ static void s_reply_error(bus_broker *b, const uint8_t *cid, size_t cid_len, con
     s_send_to_client(b, cid, cid_len, service, &reply);
 }
 
-static s_service *s_service_get(bus_broker *b, const char *name, int create)
+/* The registry entry of the key a message came with, or NULL when the
+ * registry does not know it (or the peer used no key). *name gets the key's
+ * name ("local" without one). */
+static const ccip_key_entry *s_key(bus_broker *b, zmq_msg_t *m, const char **name)
+{
+    const char *user = zmq_msg_gets(m, "User-Id");
+    *name = user ? user : "local";
+    return user ? ccip_keyring_find_name(b->keyring, user) : NULL;
+}
+
+/* The service with that name, or NULL. */
+static s_service *s_service_find(bus_broker *b, const char *name)
 {
     for (s_service *s = b->services; s; s = s->next)
         if (strcmp(s->name, name) == 0)
             return s;
-    if (!create)
-        return NULL;
-    s_service *s = calloc(1, sizeof *s);
-    if (!s)
+    return NULL;
+}
+
+/* The service with that name, made when missing. Only for names the bus
+ * knows (a registering replica, a key of the registry), so that a client
+ * cannot grow the list. NULL when out of memory. */
+static s_service *s_service_get(bus_broker *b, const char *name)
+{
+    s_service *s = s_service_find(b, name);
+    if (s)
+        return s;
+    if (!(s = calloc(1, sizeof *s)))
         return NULL;
     snprintf(s->name, sizeof s->name, "%s", name);
     s->next = b->services;
@@ -207,7 +254,7 @@ static void s_request_free(s_request *r)
     free(r);
 }
 
-static s_request *s_queue_pop(s_service *s)
+static s_request *s_queue_pop(bus_broker *b, s_service *s)
 {
     s_request *r = s->head;
     if (r) {
@@ -215,18 +262,43 @@ static s_request *s_queue_pop(s_service *s)
         if (!s->head)
             s->tail = NULL;
         s->queued--;
+        s->queued_bytes -= r->bytes;
+        b->stats.queued--;
+        b->stats.queued_bytes -= r->bytes;
         r->next = NULL;
     }
     return r;
 }
 
-static void s_queue_push_front(s_service *s, s_request *r)
+static void s_queue_push(bus_broker *b, s_service *s, s_request *r, int front)
 {
-    r->next = s->head;
-    s->head = r;
-    if (!s->tail)
+    if (front) {
+        r->next = s->head;
+        s->head = r;
+        if (!s->tail)
+            s->tail = r;
+    } else {
+        r->next = NULL;
+        if (s->tail)
+            s->tail->next = r;
+        else
+            s->head = r;
         s->tail = r;
+    }
     s->queued++;
+    s->queued_bytes += r->bytes;
+    b->stats.queued++;
+    b->stats.queued_bytes += r->bytes;
+    b->empty_since_us = 0;
+}
+
+/* A bound front door's roles as the REQUEST frame carries them: "a,b". */
+static void s_roles_text(const ccip_key_binding *k, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < k->nroles && n < len; i++)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", i ? "," : "", k->roles[i]);
 }
 
 /* Hands waiting requests to idle replicas, oldest request to longest idle. */
@@ -234,8 +306,7 @@ static void s_dispatch(bus_broker *b, s_service *s)
 {
     int64_t now = ccip_now_us();
     while (s->nidle > 0 && s->head) {
-        s_request *r = s_queue_pop(s);
-        b->stats.queued--;
+        s_request *r = s_queue_pop(b, s);
         if (r->deadline_us <= now) {
             s_reply_error(b, r->client_id, r->client_id_len, r->service, r->decoded,
                           CCIP__STATUS__DEADLINE_EXCEEDED,
@@ -245,23 +316,34 @@ static void s_dispatch(bus_broker *b, s_service *s)
         }
         s_worker *w = s->idle[0];
         s_idle_remove(s, w);
-        char fd[2] = {r->front_door ? '1' : '0', '\0'};
-        const void *data[] = {
-            w->id, CCIP_MDP_WORKER,           CCIP_MDP_REQUEST, r->client_id, r->peer,
-            fd,    zmq_msg_data(&r->envelope)};
-        size_t lens[] = {w->id_len, strlen(CCIP_MDP_WORKER),   1, r->client_id_len, strlen(r->peer),
-                         1,         zmq_msg_size(&r->envelope)};
-        if (s_send(b, data, lens, 7) < 0) {
+        /* What the bus verified about the caller (ccip_mdp.h). */
+        const ccip_key_binding *k = r->key ? &r->key->binding : NULL;
+        const char *kind = k ? ccip_key_kind_name(k->kind) : CCIP_MDP_KIND_LOCAL;
+        const char *bound = !k                               ? ""
+                            : k->kind == CCIP_KEY_SERVICE    ? k->service
+                            : k->kind == CCIP_KEY_FRONT_DOOR ? k->person
+                                                             : "";
+        char roles[CCIP_KEY_ROLES_MAX * CCIP_KEY_ROLE_MAX] = "";
+        if (k && k->kind == CCIP_KEY_FRONT_DOOR && !k->any_person)
+            s_roles_text(k, roles, sizeof roles);
+        const void *data[] = {w->id,        CCIP_MDP_WORKER, CCIP_MDP_REQUEST,
+                              r->client_id, r->peer,         kind,
+                              bound,        roles,           zmq_msg_data(&r->envelope)};
+        size_t lens[] = {w->id_len,        strlen(CCIP_MDP_WORKER), 1,
+                         r->client_id_len, strlen(r->peer),         strlen(kind),
+                         strlen(bound),    strlen(roles),           zmq_msg_size(&r->envelope)};
+        if (s_send(b, data, lens, 9) < 0) {
             /* The replica vanished between its last message and now. */
-            ccip_log_warn("could not hand a request to a replica; dropping it", "service", s->name,
-                          "reason", zmq_strerror(zmq_errno()));
-            s_queue_push_front(s, r);
-            b->stats.queued++;
+            ccip_log_warn("could not hand a request to a replica; dropping the replica", "service",
+                          s->name, "reason", zmq_strerror(zmq_errno()));
+            s_queue_push(b, s, r, 1);
             s_worker_delete(b, w, 0);
             continue;
         }
         w->busy = 1;
         w->busy_until_us = r->deadline_us;
+        memcpy(w->client_id, r->client_id, r->client_id_len);
+        w->client_id_len = r->client_id_len;
         b->stats.routed++;
         s_request_free(r);
     }
@@ -298,62 +380,131 @@ static void s_answer_bus(bus_broker *b, const uint8_t *cid, size_t cid_len,
 
 /* ---- messages from clients -------------------------------------------- */
 
+/* Refuses a client's command: answers it and logs why with the key. */
+static void s_refuse(bus_broker *b, const uint8_t *cid, size_t cid_len, const char *service,
+                     const Ccip__Envelope *env, const char *peer, Ccip__Status status,
+                     const char *why)
+{
+    s_reply_error(b, cid, cid_len, service, env, status, why);
+    b->stats.rejected++;
+    if (s_log_ok(b))
+        ccip_log_warn("refused a command", "key", peer, "service", service, "type",
+                      env ? env->type : "?", "status", ccip_status_name(status), "reason", why);
+}
+
 static void s_from_client(bus_broker *b, zmq_msg_t *f, int count)
 {
     const uint8_t *cid = zmq_msg_data(&f[0]);
     size_t cid_len = zmq_msg_size(&f[0]);
-    const char *peer = zmq_msg_gets(&f[1], "User-Id");
-    if (!peer)
-        peer = "local";
+    const char *peer;
+    const ccip_key_entry *key = s_key(b, &f[1], &peer);
+    /* The service frame as sent, whole: it is checked byte by byte below,
+     * so no NUL inside can make it compare equal to a shorter name. */
     char service[CCIP_MDP_SERVICE_MAX + 1] = "";
     if (count >= 3 && zmq_msg_size(&f[2]) <= CCIP_MDP_SERVICE_MAX)
         memcpy(service, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
-    char err[320];
+    char err[400];
+    if (cid_len > ID_MAX) {
+        b->stats.rejected++;
+        return; /* not a ROUTER identity libzmq made; nothing to answer to */
+    }
     if (count != 4) {
         snprintf(err, sizeof err,
                  "a command must have 3 frames [%s][service][envelope], this one had %d",
                  CCIP_MDP_CLIENT, count - 1);
-        goto refuse;
+        s_refuse(b, cid, cid_len, service, NULL, peer, CCIP__STATUS__INVALID_ARGUMENT, err);
+        return;
     }
-    if (!s_service_name_ok(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]))) {
+    if (!ccip_key_service_name_ok(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]))) {
         snprintf(err, sizeof err,
                  "service name must be 1-%d characters of a-z, 0-9 and _, starting with a letter",
                  CCIP_MDP_SERVICE_MAX);
-        goto refuse;
+        s_refuse(b, cid, cid_len, service, NULL, peer, CCIP__STATUS__INVALID_ARGUMENT, err);
+        return;
     }
-    char why[256];
-    Ccip__Envelope *env = ccip_envelope_unpack(zmq_msg_data(&f[3]), zmq_msg_size(&f[3]),
+    if (b->keyring && !key) {
+        /* Only a connection without CURVE (an ipc:// endpoint) has no key. */
+        s_refuse(b, cid, cid_len, service, NULL, peer, CCIP__STATUS__UNAUTHENTICATED,
+                 "the bus serves only clients with a key of its keys directory");
+        return;
+    }
+    char why[320];
+    size_t env_len = zmq_msg_size(&f[3]);
+    Ccip__Envelope *env = ccip_envelope_unpack(zmq_msg_data(&f[3]), env_len,
                                                b->limits.max_message_bytes, why, sizeof why);
     if (!env) {
-        snprintf(err, sizeof err, "%s", why);
-        goto refuse;
+        s_refuse(b, cid, cid_len, service, NULL, peer, CCIP__STATUS__INVALID_ARGUMENT, why);
+        return;
     }
+    b->bytes_since_trim += env_len;
     int64_t now = ccip_now_us();
+    /* No command waits longer than max_wait, whatever it asked for: a
+     * deadline of INT64_MAX would hold its bytes (and a replica that took
+     * it) for ever. */
+    int64_t max_wait =
+        b->limits.max_wait_us > 0 ? b->limits.max_wait_us : b->limits.default_wait_us;
     int64_t deadline = env->deadline_us > 0 ? env->deadline_us : now + b->limits.default_wait_us;
+    if (deadline > now + max_wait)
+        deadline = now + max_wait;
     if (deadline <= now) {
-        s_reply_error(b, cid, cid_len, service, env, CCIP__STATUS__DEADLINE_EXCEEDED,
-                      "the command arrived after its deadline; send it again with a later one");
-        b->stats.rejected++;
+        s_refuse(b, cid, cid_len, service, env, peer, CCIP__STATUS__DEADLINE_EXCEEDED,
+                 "the command arrived after its deadline; send it again with a later one");
         ccip_envelope_free(&env);
         return;
     }
+    if (key && key->binding.kind == CCIP_KEY_FRONT_DOOR &&
+        ccip_key_claim_check(key->name, &key->binding, env->actor_id, env->actor_role, why,
+                             sizeof why) < 0) {
+        s_refuse(b, cid, cid_len, service, env, peer, CCIP__STATUS__PERMISSION_DENIED, why);
+        ccip_envelope_free(&env);
+        return;
+    }
+    if (key && key->binding.kind == CCIP_KEY_ADMIN)
+        ccip_log_info("command with an admin key", "key", peer, "service", service, "type",
+                      env->type, "command", env->id);
     if (strcmp(service, CCIP_MDP_BUS_SERVICE) == 0) {
         s_answer_bus(b, cid, cid_len, env);
         ccip_envelope_free(&env);
         return;
     }
-    s_service *s = s_service_get(b, service, 1);
-    if (!s || s->queued >= b->limits.max_queue) {
+    /* A service is known when a replica registered for it or a key of the
+     * registry serves it; any other name is answered at once, so that no
+     * client can park commands under names nobody will ever serve. */
+    s_service *s = s_service_find(b, service);
+    if (!s && (!b->keyring || ccip_keyring_serves(b->keyring, service, strlen(service))))
+        s = s_service_get(b, service);
+    if (!s) {
         snprintf(err, sizeof err,
-                 "the bus has %zu commands waiting for %s already; try again shortly",
-                 s ? s->queued : 0, service);
-        s_reply_error(b, cid, cid_len, service, env, CCIP__STATUS__UNAVAILABLE, err);
+                 "no service %s is known to the bus: no replica registered for it and no key of "
+                 "the bus's keys directory serves it; check the service name",
+                 service);
+        s_refuse(b, cid, cid_len, service, env, peer, CCIP__STATUS__UNAVAILABLE, err);
+        ccip_envelope_free(&env);
+        return;
+    }
+    /* What the request holds while it waits: the message, its decoded
+     * strings (the payload is dropped from the decoded copy below) and the
+     * bookkeeping. */
+    size_t bytes = env_len + (env_len - env->payload.len) + sizeof(s_request);
+    const char *full = NULL;
+    if (s->queued >= b->limits.max_queue)
+        full = "commands";
+    else if (b->limits.max_queued_bytes && s->queued_bytes + bytes > b->limits.max_queued_bytes)
+        full = "bytes of commands";
+    else if (b->limits.max_queued_bytes_total &&
+             b->stats.queued_bytes + bytes > b->limits.max_queued_bytes_total)
+        full = "bytes of commands for all services";
+    if (full) {
+        snprintf(err, sizeof err,
+                 "the bus holds as many %s waiting for %s as it may (%zu commands, %zu bytes for "
+                 "%s); try again shortly",
+                 full, service, s->queued, s->queued_bytes, service);
+        s_refuse(b, cid, cid_len, service, env, peer, CCIP__STATUS__RESOURCE_EXHAUSTED, err);
         ccip_envelope_free(&env);
         return;
     }
     s_request *r = calloc(1, sizeof *r);
-    if (!r || cid_len > ID_MAX) {
-        free(r);
+    if (!r) {
         ccip_envelope_free(&env);
         return;
     }
@@ -361,53 +512,72 @@ static void s_from_client(bus_broker *b, zmq_msg_t *f, int count)
     r->client_id_len = cid_len;
     snprintf(r->service, sizeof r->service, "%s", service);
     snprintf(r->peer, sizeof r->peer, "%s", peer);
-    const ccip_key_entry *key = ccip_keyring_find_name(b->keyring, peer);
-    r->front_door = key ? key->front_door : 0;
+    r->key = key;
     zmq_msg_init(&r->envelope);
     zmq_msg_move(&r->envelope, &f[3]);
+    /* Only the envelope's strings are needed for an error reply; the
+     * payload travels in r->envelope. */
+    free(env->payload.data);
+    env->payload.data = NULL;
+    env->payload.len = 0;
     r->decoded = env;
     r->deadline_us = deadline;
-    if (s->tail)
-        s->tail->next = r;
-    else
-        s->head = r;
-    s->tail = r;
-    s->queued++;
-    b->stats.queued++;
+    r->bytes = bytes;
+    s_queue_push(b, s, r, 0);
     s_dispatch(b, s);
-    return;
-refuse:
-    b->stats.rejected++;
-    ccip_log_warn("refused a command", "peer", peer, "reason", err);
-    s_reply_error(b, cid, cid_len, service, NULL, CCIP__STATUS__INVALID_ARGUMENT, err);
 }
 
 /* ---- messages from workers -------------------------------------------- */
 
 static void s_from_worker(bus_broker *b, zmq_msg_t *f, int count)
 {
-    const void *wid = zmq_msg_data(&f[0]);
+    const uint8_t *wid = zmq_msg_data(&f[0]);
     size_t wid_len = zmq_msg_size(&f[0]);
-    const char *peer = zmq_msg_gets(&f[1], "User-Id");
-    s_worker *w = s_worker_find(b, wid, wid_len);
-    if (count < 3 || zmq_msg_size(&f[2]) != 1) {
-        ccip_log_warn("dropped a malformed worker message", "peer", peer ? peer : "local");
+    if (count < 3 || zmq_msg_size(&f[2]) != 1 || wid_len > ID_MAX) {
+        if (s_log_ok(b))
+            ccip_log_warn("dropped a malformed worker message");
         b->stats.rejected++;
         return;
     }
     zmq_msg_t *cmd = &f[2];
+    const char *peer;
+    const ccip_key_entry *key = s_key(b, &f[1], &peer);
+    s_worker *w = s_worker_find(b, wid, wid_len);
     if (s_frame_is(cmd, CCIP_MDP_READY)) {
-        if (w || count != 4 || !s_service_name_ok(zmq_msg_data(&f[3]), zmq_msg_size(&f[3])) ||
-            wid_len > ID_MAX) {
-            ccip_log_warn("refused a worker registration", "peer", peer ? peer : "local");
+        const char *name = count == 4 ? zmq_msg_data(&f[3]) : "";
+        size_t name_len = count == 4 ? zmq_msg_size(&f[3]) : 0;
+        const char *why = NULL;
+        if (w)
+            why = "this connection is registered already";
+        else if (!ccip_key_service_name_ok(name, name_len))
+            why = "the service name is missing or not a service name";
+        else if (b->keyring && !key)
+            why = "the connection has no key of the keys directory";
+        else if (key && key->binding.kind != CCIP_KEY_SERVICE)
+            why = "only a service key may register a replica";
+        else if (key && (strlen(key->binding.service) != name_len ||
+                         memcmp(key->binding.service, name, name_len) != 0))
+            why = "the key is bound to another service";
+        if (why) {
+            char asked[CCIP_MDP_SERVICE_MAX + 1] = "";
+            if (name_len <= CCIP_MDP_SERVICE_MAX)
+                memcpy(asked, name, name_len);
             b->stats.rejected++;
+            if (s_log_ok(b))
+                ccip_log_warn("refused a replica registration", "key", peer, "bound",
+                              key && key->binding.kind == CCIP_KEY_SERVICE ? key->binding.service
+                                                                           : "-",
+                              "service", asked, "reason", why);
+            /* A duplicate READY drops the registration; a refused one is
+             * not answered, so a misconfigured replica retries only at its
+             * back-off pace. */
             if (w)
                 s_worker_delete(b, w, 1);
             return;
         }
-        char name[CCIP_MDP_SERVICE_MAX + 1] = "";
-        memcpy(name, zmq_msg_data(&f[3]), zmq_msg_size(&f[3]));
-        s_service *s = s_service_get(b, name, 1);
+        char sname[CCIP_MDP_SERVICE_MAX + 1] = "";
+        memcpy(sname, name, name_len);
+        s_service *s = s_service_get(b, sname);
         w = calloc(1, sizeof *w);
         if (!s || !w) {
             free(w);
@@ -416,6 +586,7 @@ static void s_from_worker(bus_broker *b, zmq_msg_t *f, int count)
         memcpy(w->id, wid, wid_len);
         w->id_len = wid_len;
         w->service = s;
+        snprintf(w->peer, sizeof w->peer, "%s", peer);
         w->expiry_us = ccip_now_us() + s_liveness_us();
         w->next = b->workers;
         b->workers = w;
@@ -425,7 +596,7 @@ static void s_from_worker(bus_broker *b, zmq_msg_t *f, int count)
             s_worker_delete(b, w, 1);
             return;
         }
-        ccip_log_info("replica registered", "service", name, "peer", peer ? peer : "local");
+        ccip_log_info("replica registered", "service", sname, "key", peer);
         s_dispatch(b, s);
         return;
     }
@@ -442,9 +613,20 @@ static void s_from_worker(bus_broker *b, zmq_msg_t *f, int count)
     if (s_frame_is(cmd, CCIP_MDP_HEARTBEAT)) {
         return;
     } else if (s_frame_is(cmd, CCIP_MDP_DISCONNECT)) {
-        ccip_log_info("replica left", "service", w->service->name);
+        ccip_log_info("replica left", "service", w->service->name, "key", w->peer);
         s_worker_delete(b, w, 0);
-    } else if (s_frame_is(cmd, CCIP_MDP_REPLY) && count == 5 && w->busy) {
+    } else if (s_frame_is(cmd, CCIP_MDP_REPLY) && count == 5) {
+        /* Only to the client whose request this replica holds: a replica
+         * must not answer (or forge answers to) anyone else's commands. */
+        if (!w->busy || zmq_msg_size(&f[3]) != w->client_id_len ||
+            memcmp(zmq_msg_data(&f[3]), w->client_id, w->client_id_len) != 0) {
+            b->stats.rejected++;
+            if (s_log_ok(b))
+                ccip_log_warn("refused a reply to a client whose request the replica does not "
+                              "hold",
+                              "service", w->service->name, "key", w->peer);
+            return;
+        }
         const void *data[] = {zmq_msg_data(&f[3]), CCIP_MDP_CLIENT, w->service->name,
                               zmq_msg_data(&f[4])};
         size_t lens[] = {zmq_msg_size(&f[3]), strlen(CCIP_MDP_CLIENT), strlen(w->service->name),
@@ -454,12 +636,15 @@ static void s_from_worker(bus_broker *b, zmq_msg_t *f, int count)
         else
             b->stats.replied++;
         w->busy = 0;
+        w->client_id_len = 0;
         if (s_idle_push(w->service, w) < 0)
             s_worker_delete(b, w, 1);
         else
             s_dispatch(b, w->service);
     } else {
-        ccip_log_warn("dropped a malformed worker message", "service", w->service->name);
+        if (s_log_ok(b))
+            ccip_log_warn("dropped a malformed worker message", "service", w->service->name, "key",
+                          w->peer);
         b->stats.rejected++;
     }
 }
@@ -492,7 +677,7 @@ void bus_broker_destroy(bus_broker **broker)
         s_service *s = b->services;
         b->services = s->next;
         s_request *r;
-        while ((r = s_queue_pop(s)) != NULL)
+        while ((r = s_queue_pop(b, s)) != NULL)
             s_request_free(r);
         free(s->idle);
         free(s);
@@ -509,7 +694,8 @@ int bus_broker_drain(bus_broker *b)
         if (count < 0)
             return (zmq_errno() == EAGAIN || zmq_errno() == EINTR) ? 0 : -1;
         if (count > MAX_FRAMES) {
-            ccip_log_warn("dropped a message with too many frames", "frames", "more than 8");
+            if (s_log_ok(b))
+                ccip_log_warn("dropped a message with too many frames", "frames", "more than 8");
             b->stats.rejected++;
             continue;
         }
@@ -518,14 +704,32 @@ int bus_broker_drain(bus_broker *b)
         else if (count >= 2 && s_frame_is(&f[1], CCIP_MDP_WORKER))
             s_from_worker(b, f, count);
         else {
-            const char *peer = zmq_msg_gets(&f[count > 1 ? 1 : 0], "User-Id");
-            ccip_log_warn("dropped a message with an unknown protocol header", "peer",
-                          peer ? peer : "local");
+            const char *peer;
+            s_key(b, &f[count > 1 ? 1 : 0], &peer);
+            if (s_log_ok(b))
+                ccip_log_warn("dropped a message with an unknown protocol header", "key", peer);
             b->stats.rejected++;
         }
         for (int i = 0; i < count; i++)
             zmq_msg_close(&f[i]);
     }
+}
+
+/* Gives memory back to the system once the queues have been empty for a
+ * while after a burst (TRIM_AFTER_BYTES). */
+static void s_trim(bus_broker *b, int64_t now)
+{
+    if (b->stats.queued > 0) {
+        b->empty_since_us = 0;
+        return;
+    }
+    if (b->empty_since_us == 0)
+        b->empty_since_us = now;
+    if (b->bytes_since_trim < TRIM_AFTER_BYTES || now - b->empty_since_us < TRIM_QUIET_US)
+        return;
+    malloc_trim(0);
+    b->bytes_since_trim = 0;
+    b->stats.trims++;
 }
 
 void bus_broker_tick(bus_broker *b)
@@ -534,10 +738,13 @@ void bus_broker_tick(bus_broker *b)
     for (s_worker *w = b->workers, *next; w; w = next) {
         next = w->next;
         int64_t until = w->expiry_us;
+        /* busy_until_us is a capped deadline (s_from_client), so this sum
+         * cannot overflow. */
         if (w->busy && w->busy_until_us + s_liveness_us() > until)
             until = w->busy_until_us + s_liveness_us();
         if (until < now) {
-            ccip_log_warn("replica silent too long; dropped", "service", w->service->name);
+            ccip_log_warn("replica silent too long; dropped", "service", w->service->name, "key",
+                          w->peer);
             s_worker_delete(b, w, 1);
         }
     }
@@ -549,15 +756,14 @@ void bus_broker_tick(bus_broker *b)
     for (s_service *s = b->services; s; s = s->next) {
         s_request *keep_head = NULL, *keep_tail = NULL;
         s_request *r;
-        size_t kept = 0;
-        while ((r = s_queue_pop(s)) != NULL) {
+        while ((r = s_queue_pop(b, s)) != NULL) {
             if (r->deadline_us > now) {
+                r->next = NULL;
                 if (keep_tail)
                     keep_tail->next = r;
                 else
                     keep_head = r;
                 keep_tail = r;
-                kept++;
                 continue;
             }
             char msg[200];
@@ -573,13 +779,21 @@ void bus_broker_tick(bus_broker *b)
                          s->name);
             }
             s_reply_error(b, r->client_id, r->client_id_len, s->name, r->decoded, st, msg);
-            b->stats.queued--;
             s_request_free(r);
         }
-        s->head = keep_head;
-        s->tail = keep_tail;
-        s->queued = kept;
+        for (r = keep_head; r;) {
+            s_request *next = r->next;
+            s_queue_push(b, s, r, 0);
+            r = next;
+        }
     }
+    if (b->log_dropped && now - b->log_window_us >= 1000000) {
+        char n[24];
+        snprintf(n, sizeof n, "%lu", b->log_dropped);
+        ccip_log_warn("refusals not logged one by one (more than 20 a second)", "count", n);
+        b->log_dropped = 0;
+    }
+    s_trim(b, now);
 }
 
 void bus_broker_disconnect_all(bus_broker *b)

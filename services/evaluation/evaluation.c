@@ -130,6 +130,9 @@ static const ccip_schedule s_schedules[] = {
 
 const ccip_service_def evaluation_def = {
     .name = "evaluation",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"intake", "funding", "stats", "followup", "notify", NULL},
     .migrations = evaluation_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

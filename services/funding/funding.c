@@ -116,6 +116,9 @@ static const ccip_config_field s_config_fields[] = {
 
 const ccip_service_def funding_def = {
     .name = "funding",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"intake", "stats", "followup", "notify", NULL},
     .migrations = funding_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

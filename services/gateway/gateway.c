@@ -43,6 +43,11 @@ static const ccip_config_field s_config_fields[] = {
      "CCIP_GATEWAY_LISTEN",
      "host:port of the HTTP front, e.g. 127.0.0.1:8080 (any other address than loopback needs "
      "gateway.tls_cert_file and gateway.tls_key_file)"},
+    {"gateway.front_door_key_file", CCIP_CFG_STRING, CFG(front_door_key_file), 0, 1023, "",
+     "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE",
+     "the CURVE key pair the gateway sends people's commands with: a front door for any person "
+     "(ccipctl keygen gateway-front --front-door --any-person); service.key_file stays its "
+     "service key, bound to the gateway"},
     {"gateway.http_threads", CCIP_CFG_INT, CFG(http_threads), 1, 256, "16",
      "CCIP_GATEWAY_HTTP_THREADS",
      "HTTP threads, each serving its connections and holding one bus client: requests in "
@@ -109,6 +114,9 @@ static void s_stop(const ccip_service *svc);
 
 const ccip_service_def gateway_def = {
     .name = "gateway",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"notify", NULL},
     .migrations = gateway_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],
@@ -127,7 +135,8 @@ struct gateway_runtime {
     const ccip_service *svc;
     const gateway_config *cfg;
     void *zmq_ctx;
-    ccip_keypair keys;                     /* the gateway's own (front-door) key pair */
+    ccip_keypair keys;         /* gateway.front_door_key_file: people's commands go with it */
+    ccip_keypair service_keys; /* service.key_file: the gateway's own questions (role service) */
     char server_key[CCIP_KEY_Z85_LEN + 1]; /* the bus's public key */
     char conninfo[1024];
     pthread_mutex_t mu; /* guards everything below */
@@ -144,6 +153,8 @@ static gateway_runtime *s_rt;
 static unsigned s_generation;
 static _Thread_local ccip_client *s_tl_client;
 static _Thread_local unsigned s_tl_generation;
+static _Thread_local ccip_client *s_tl_service_client;
+static _Thread_local unsigned s_tl_service_generation;
 
 gateway_runtime *gateway_runtime_get(void)
 {
@@ -165,11 +176,14 @@ const char *gateway_instance(const gateway_runtime *rt)
     return rt->cfg->base.instance;
 }
 
-ccip_client *gateway_bus_client(gateway_runtime *rt, char *err, size_t errlen)
+/* The calling thread's client with the given key pair, made on first use
+ * and kept in *tl until the runtime changes. */
+static ccip_client *s_thread_client(gateway_runtime *rt, const ccip_keypair *keys, ccip_client **tl,
+                                    unsigned *tl_generation, char *err, size_t errlen)
 {
-    if (s_tl_client && s_tl_generation == rt->generation)
-        return s_tl_client;
-    ccip_sock_opts so = {.keys = &rt->keys,
+    if (*tl && *tl_generation == rt->generation)
+        return *tl;
+    ccip_sock_opts so = {.keys = keys,
                          .server_public = rt->server_key,
                          .max_message_bytes = rt->cfg->base.max_message_bytes};
     ccip_client *c =
@@ -191,9 +205,20 @@ ccip_client *gateway_bus_client(gateway_runtime *rt, char *err, size_t errlen)
     }
     rt->clients[rt->nclients++] = c;
     pthread_mutex_unlock(&rt->mu);
-    s_tl_client = c;
-    s_tl_generation = rt->generation;
+    *tl = c;
+    *tl_generation = rt->generation;
     return c;
+}
+
+ccip_client *gateway_bus_client(gateway_runtime *rt, char *err, size_t errlen)
+{
+    return s_thread_client(rt, &rt->keys, &s_tl_client, &s_tl_generation, err, errlen);
+}
+
+ccip_client *gateway_service_client(gateway_runtime *rt, char *err, size_t errlen)
+{
+    return s_thread_client(rt, &rt->service_keys, &s_tl_service_client, &s_tl_service_generation,
+                           err, errlen);
 }
 
 ccip_db *gateway_db_acquire(gateway_runtime *rt, int timeout_ms)
@@ -292,7 +317,18 @@ static int s_start(const ccip_service *svc, char *err, size_t errlen)
     rt->generation = ++s_generation;
     pthread_mutex_init(&rt->mu, NULL);
     pthread_cond_init(&rt->freed, NULL);
-    if (ccip_keypair_load(cfg->base.key_file, &rt->keys, err, errlen) < 0 ||
+    /* Two keys, each bound to one thing (ccip_keys.h): the service key the
+     * skeleton registers and publishes with, and this front door, which may
+     * claim the people the gateway authenticated. */
+    if (!cfg->front_door_key_file[0]) {
+        snprintf(err, errlen,
+                 "gateway.front_door_key_file is empty: name the gateway's front-door key pair "
+                 "(made by ccipctl keygen gateway-front --front-door --any-person), or set "
+                 "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE");
+        goto fail;
+    }
+    if (ccip_keypair_load(cfg->front_door_key_file, &rt->keys, err, errlen) < 0 ||
+        ccip_keypair_load(cfg->base.key_file, &rt->service_keys, err, errlen) < 0 ||
         ccip_public_key_load(cfg->base.server_key_file, rt->server_key, err, errlen) < 0)
         goto fail;
     char port[24], options[64];

@@ -42,6 +42,7 @@ typedef struct {
     int64_t http_threads;           /* gateway.http_threads: HTTP threads (each one bus client) */
     int64_t http_db_connections;    /* gateway.http_db_connections: their shared connections */
     char *tls_cert_file;            /* gateway.tls_cert_file: PEM certificate ("" = plain HTTP) */
+    char *front_door_key_file;      /* gateway.front_door_key_file: its front-door key pair */
     char *tls_key_file;             /* gateway.tls_key_file: its PEM private key */
     int64_t max_body_bytes;         /* gateway.max_body_bytes: largest JSON body */
     int64_t max_document_bytes;     /* gateway.max_document_bytes: largest document upload */
@@ -83,6 +84,13 @@ const gateway_config *gateway_cfg(const gateway_runtime *rt);
  * thread-safe). Borrowed; freed at stop. NULL with err when it could not be
  * made. */
 ccip_client *gateway_bus_client(gateway_runtime *rt, char *err, size_t errlen);
+
+/* The same with the gateway's service key (service.key_file): for what the
+ * gateway asks on its own account, as role `service` (whether a binding's
+ * subject exists), never for a person's command. A front door may not
+ * claim role service (ccip_keys.h), and a service key may act only as
+ * service:gateway. Borrowed; freed at stop. */
+ccip_client *gateway_service_client(gateway_runtime *rt, char *err, size_t errlen);
 
 /* A database connection of the HTTP side's pool, search_path gateway:
  * waits until one is free. Returns NULL after the timeout (ms) or when the

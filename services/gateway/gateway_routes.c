@@ -584,7 +584,12 @@ void gateway_route_handle(gateway_request *rq, const gateway_route_info *ri)
         ccip_uuid_v7(id);
     }
     char err[600];
-    ccip_client *c = gateway_bus_client(rt, err, sizeof err);
+    /* A person's command goes with the front-door key, as that person. A
+     * public route read without a session has no person: the gateway reads
+     * it on its own account (role service, its service key), and the route
+     * table alone decides what is public (GATEWAY_ROUTE_PUBLIC). */
+    ccip_client *c = role[0] ? gateway_bus_client(rt, err, sizeof err)
+                             : gateway_service_client(rt, err, sizeof err);
     if (!c) {
         free(payload);
         gateway_reply_problem(rq, 503, "UNAVAILABLE", "could not reach the bus: %s", err);

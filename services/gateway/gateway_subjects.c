@@ -45,7 +45,8 @@ int gateway_subject_exists(gateway_runtime *rt, const gateway_kind_info *k, cons
                                                                    : GATEWAY_SUBJECT_UNKNOWN;
     }
     char cerr[300], id[CCIP_UUID_STRLEN + 1];
-    ccip_client *c = gateway_bus_client(rt, cerr, sizeof cerr);
+    /* asked as the gateway itself (role service), not as the person */
+    ccip_client *c = gateway_service_client(rt, cerr, sizeof cerr);
     if (!c) {
         snprintf(err, errlen, "could not reach the bus to check %s %s: %s", what, subject, cerr);
         return GATEWAY_SUBJECT_UNAVAILABLE;

@@ -108,6 +108,9 @@ static const ccip_schedule s_schedules[] = {
 
 const ccip_service_def intake_def = {
     .name = "intake",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"evaluation", "stats", "gateway", "notify", NULL},
     .migrations = intake_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

@@ -115,6 +115,9 @@ static int s_start(const ccip_service *svc, char *err, size_t errlen)
 
 const ccip_service_def ip_def = {
     .name = "ip",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"funding", "stats", "followup", "notify", NULL},
     .start = s_start,
     .migrations = ip_migrations,
     .commands = s_commands,

@@ -118,6 +118,9 @@ static const ccip_config_field s_config_fields[] = {
 
 const ccip_service_def stats_def = {
     .name = "stats",
+    /* who may replay its events: the services that subscribe to them
+     * (tests/services/test_service_defs.c checks both sides) */
+    .consumers = (const char *const[]){"notify", NULL},
     .migrations = stats_migrations,
     .commands = s_commands,
     .ncommands = NELEMS(s_commands),

@@ -538,17 +538,9 @@ int main(int argc, char **argv)
     if (seconds < 1)
         seconds = 10;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    char err[300];
     if (ccip_test_env_init(&s_env) < 0)
         return 1;
-    ccip_keypair kp;
-    char dir[400], listen[64];
-    snprintf(dir, sizeof dir, "%s/allowed", s_env.dir);
-    if (ccip_keypair_generate(&kp) < 0 ||
-        ccip_keypair_save(dir, "gateway", &kp, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "bench gateway: %s\n", err);
-        return 1;
-    }
+    char listen[64];
     s_port = s_free_port();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s_port);
     /* each unless the caller's environment says otherwise */

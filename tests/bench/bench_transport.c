@@ -108,7 +108,8 @@ int main(int argc, char **argv)
     ccip_keypair_generate(&server);
     ccip_keypair_generate(&client);
     char dir[] = "/tmp/ccip-bench-XXXXXX", err[256];
-    if (!mkdtemp(dir) || ccip_keypair_save(dir, "client", &client, 0, err, sizeof err) < 0) {
+    ccip_key_binding b = {.kind = CCIP_KEY_SERVICE, .service = "bench"};
+    if (!mkdtemp(dir) || ccip_keypair_save(dir, "client", &client, &b, err, sizeof err) < 0) {
         fprintf(stderr, "bench transport: could not make keys\n");
         return 1;
     }

@@ -2,9 +2,10 @@
  * command returns CCIP_REPLIED with the status and a sentence set; a
  * sentence too long for the reply is cut on a character boundary, so it
  * stays valid UTF-8; the request is decoded within the service's size
- * limit; ccip_command_run hands the decoded request to the body and passes
- * its return on. Emitting is covered where events are written, with the
- * batch (test_ccip_service_batch.c). */
+ * limit, its strings checked once as the handler's request message
+ * (ccip_command_check_strings) and never decoded as another; ccip_command_run hands the decoded
+ * request to the body and passes its return on. Emitting is covered where events are written, with
+ * the batch (test_ccip_service_batch.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +150,55 @@ static void test_unpack_decodes_or_refuses(void **state)
     assert_int_equal(f->cmd.status, CCIP__STATUS__INVALID_ARGUMENT);
     assert_non_null(strstr(f->cmd.error, "widget.thing.make.v1"));
     assert_non_null(strstr(f->cmd.error, "ccip.ReplayRequest"));
+}
+
+/* What the skeleton does before the handler runs: every string checked as
+ * the line's request message, then decoded as that message without a
+ * second walk; a handler decoding another message is a programming error,
+ * answered INTERNAL rather than reading strings nobody checked. */
+static void test_strings_checked_as_the_request(void **state)
+{
+    s_fixture *f = *state;
+    /* PingReply.service (field 1) = "wid\0get", as protobuf-c would cut it: "wid" */
+    static const uint8_t nul[] = {0x0a, 0x07, 'w', 'i', 'd', 0x00, 'g', 'e', 't'};
+    f->req.payload.data = (uint8_t *)nul;
+    f->req.payload.len = sizeof nul;
+    assert_int_equal(ccip_command_check_strings(&f->cmd, &ccip__ping_reply__descriptor),
+                     CCIP_REPLIED);
+    assert_int_equal(f->cmd.status, CCIP__STATUS__INVALID_ARGUMENT);
+    assert_string_equal(f->cmd.error, "field `service` contains a NUL byte at byte 4; text must "
+                                      "be UTF-8 and may hold no control characters but tab and "
+                                      "newline");
+    assert_null(f->cmd.checked_as);
+    /* Unchecked (a unit test's command): unpack checks it itself. */
+    ccip_command_reset_reply(&f->cmd);
+    assert_null(ccip_command_unpack(&f->cmd, &ccip__ping_reply__descriptor));
+    assert_non_null(strstr(f->cmd.error, "field `service` contains a NUL byte"));
+    /* Malformed bytes are said as an undecodable payload. */
+    static const uint8_t cut[] = {0x0a, 0x05, 'a', 'b'};
+    f->req.payload.data = (uint8_t *)cut;
+    f->req.payload.len = sizeof cut;
+    ccip_command_reset_reply(&f->cmd);
+    assert_int_equal(ccip_command_check_strings(&f->cmd, &ccip__ping_reply__descriptor),
+                     CCIP_REPLIED);
+    assert_non_null(strstr(f->cmd.error, "could not decode the payload of widget.thing.make.v1 as "
+                                         "ccip.PingReply: malformed protobuf"));
+
+    /* A clean payload is marked checked as its message, and decodes. */
+    s_replay_payload(f, 7, 3);
+    ccip_command_reset_reply(&f->cmd);
+    assert_int_equal(ccip_command_check_strings(&f->cmd, &ccip__replay_request__descriptor), 0);
+    assert_ptr_equal(f->cmd.checked_as, &ccip__replay_request__descriptor);
+    ProtobufCMessage *m = ccip_command_unpack(&f->cmd, &ccip__replay_request__descriptor);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    /* Decoding another message than the one checked: INTERNAL. */
+    assert_null(ccip_command_unpack(&f->cmd, &ccip__ping_request__descriptor));
+    assert_int_equal(f->cmd.status, CCIP__STATUS__INTERNAL);
+    assert_string_equal(f->cmd.error,
+                        "widget.thing.make.v1 could not run: its handler decodes "
+                        "ccip.PingRequest but its definition names ccip.ReplayRequest as its "
+                        "request (a programming error in the service)");
 }
 
 /* The service's limits.max_message_bytes bounds what is decoded. */
@@ -355,6 +405,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_reply_packs_the_payload, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unpack_decodes_or_refuses, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_strings_checked_as_the_request, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unpack_refuses_more_than_the_limit, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_run_hands_the_request_to_the_body, s_setup,

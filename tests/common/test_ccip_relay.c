@@ -154,13 +154,32 @@ static void s_expect_events(s_fixture *f, uint64_t from, int n, int first_aggreg
     }
 }
 
+/* Waits for the relay's first heartbeat: it leads and knows its head, and
+ * its PUB reaches the test's SUB, so what is appended next is published
+ * (a fixed sleep was not enough on a loaded machine: the first events were
+ * appended before the relay had read where to start). */
+static void s_wait_heartbeat(s_fixture *f)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        ccip_test_msg m;
+        if (ccip_test_msg_recv(f->sub, 100, &m) < 0)
+            continue;
+        int beat = m.count == 2 && m.len[0] == strlen(HEARTBEAT) &&
+                   memcmp(m.data[0], HEARTBEAT, m.len[0]) == 0;
+        ccip_test_msg_free(&m);
+        if (beat)
+            return;
+    }
+    fail_msg("no heartbeat from the relay within %d ms", WAIT_MS);
+}
+
 /* ---- tests -------------------------------------------------------------------- */
 
 static void test_publishes_committed_events_in_order(void **state)
 {
     s_fixture *f = *state;
     ccip_relay *r = s_start(f, "widget-1");
-    ccip_test_sleep_ms(300); /* the PUB is connected before anything is published */
+    s_wait_heartbeat(f);
     s_append(f, 1, 3, 1);
     s_append(f, 100, 2, 0); /* rolled back: never published */
     s_append(f, 4, 2, 1);

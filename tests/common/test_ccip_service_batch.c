@@ -2,7 +2,8 @@
  * integration): commands in hand at once share one transaction and behave
  * exactly as if run one by one. A refusal or a failed statement leaves no
  * trace while the rest commits, a repeated command id gets the stored reply
- * and no second effect (also twice in one batch), a COMMIT that fails
+ * and no second effect (also twice in one batch) and another request under
+ * it is refused, both answered before their batch commits, a COMMIT that fails
  * (a deferred constraint) is run again one command at a time so only the
  * guilty one fails, a batch handler gets the batch's commands of its type
  * together, and events are written with the batch, caused by their
@@ -44,7 +45,7 @@ typedef struct {
 /* Items are named by the command's payload (plain text here). A name says
  * what its handler does: "refuse-..." refuses before writing, "late-..."
  * writes and then refuses, "fail-..." sends a statement that fails,
- * "block-..." waits at the gate first, "k-..." also takes its key in a
+ * "block-..." waits at the gate first, "hold-..." at a second gate, "k-..." also takes its key in a
  * table whose uniqueness is checked at COMMIT. */
 static atomic_int s_runs[MAX_CALLS]; /* handler runs per item number ("...-<n>") */
 static atomic_int s_most_together;   /* most commands the batch handler got at once */
@@ -52,13 +53,14 @@ static atomic_int s_most_together;   /* most commands the batch handler got at o
 static pthread_mutex_t s_gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t s_gate_cv = PTHREAD_COND_INITIALIZER;
 static int s_gate_open, s_gate_reached;
+static int s_hold_open, s_hold_reached; /* the second gate ("hold-...") */
 
-static void s_gate_wait(void)
+static void s_gate_wait(int *open, int *reached)
 {
     pthread_mutex_lock(&s_gate_mu);
-    s_gate_reached = 1;
+    *reached = 1;
     pthread_cond_broadcast(&s_gate_cv);
-    while (!s_gate_open)
+    while (!*open)
         pthread_cond_wait(&s_gate_cv, &s_gate_mu);
     pthread_mutex_unlock(&s_gate_mu);
 }
@@ -85,7 +87,9 @@ static int s_add(ccip_command *cmd, ccip_arena *a, void *request)
     if (n >= 0 && n < MAX_CALLS)
         atomic_fetch_add(&s_runs[n], 1);
     if (strncmp(name, "block-", 6) == 0)
-        s_gate_wait();
+        s_gate_wait(&s_gate_open, &s_gate_reached);
+    if (strncmp(name, "hold-", 5) == 0)
+        s_gate_wait(&s_hold_open, &s_hold_reached);
     if (strncmp(name, "refuse-", 7) == 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "item %s refused", name);
     const char *values[] = {name};
@@ -162,7 +166,7 @@ static int s_setup(void **state)
     for (int i = 0; i < MAX_CALLS; i++)
         atomic_store(&s_runs[i], 0);
     atomic_store(&s_most_together, 0);
-    s_gate_open = s_gate_reached = 0;
+    s_gate_open = s_gate_reached = s_hold_open = s_hold_reached = 0;
     if (ccip_test_ccip_schema_new(&f->s, "t_batch") < 0)
         fail_msg("%s", ccip_test_db_error());
     ccip_db *db = ccip_test_db_connect_in("test", f->s.schema);
@@ -204,6 +208,7 @@ typedef struct {
     ccip_command cmd;      /* as the slot hands it over */
     int rc;                /* ccip_batcher_run's return */
     Ccip__Envelope *reply; /* the packed reply, decoded */
+    atomic_int finished;   /* 1 once s_run has its reply */
     pthread_t thread;
 } s_call;
 
@@ -225,6 +230,7 @@ static void *s_run(void *arg)
     c->reply = buf ? ccip_envelope_unpack(buf, len, 1 << 20, err, sizeof err) : NULL;
     free(buf);
     ccip_command_reset_reply(&c->cmd);
+    atomic_store(&c->finished, 1);
     return NULL;
 }
 
@@ -338,26 +344,105 @@ static void test_a_batch_behaves_like_one_by_one(void **state)
     }
 }
 
-/* A command id seen before gets its stored reply and no second effect. */
+/* A command id seen before: the very same request again gets its stored
+ * reply and no second effect; the id with another payload is refused
+ * (ALREADY_EXISTS), never answered with the first request's reply. */
 static void test_a_repeated_command_gets_its_stored_reply(void **state)
 {
     s_fixture *f = *state;
-    s_call a, b;
+    s_call a, b, c;
     s_prepare(f, &a, &S_ADD_H, "0190c6d8-0000-7000-8000-000000000101", "ok-1");
     s_run(&a);
     s_expect(&a, CCIP__STATUS__OK, NULL);
-    /* The same id again, even with another payload. */
-    s_prepare(f, &b, &S_ADD_H, "0190c6d8-0000-7000-8000-000000000101", "ok-2");
+    s_prepare(f, &b, &S_ADD_H, "0190c6d8-0000-7000-8000-000000000101", "ok-1");
     s_run(&b);
     s_expect(&b, CCIP__STATUS__OK, NULL);
     assert_int_equal(a.reply->payload.len, b.reply->payload.len);
     assert_memory_equal(a.reply->payload.data, b.reply->payload.data, a.reply->payload.len);
+    s_prepare(f, &c, &S_ADD_H, "0190c6d8-0000-7000-8000-000000000101", "ok-2");
+    s_run(&c);
+    s_expect(&c, CCIP__STATUS__ALREADY_EXISTS, "was already used with another payload");
     assert_int_equal(atomic_load(&s_runs[1]), 1);
     assert_int_equal(atomic_load(&s_runs[2]), 0);
     assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM item"), 1);
     assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM outbox"), 1);
     s_done(&a);
     s_done(&b);
+    s_done(&c);
+}
+
+/* What the command log answers (a retry of a stored command, its id reused
+ * by another request) is answered as soon as the batch has read the log,
+ * not when the batch commits: such commands do not hold their slots while
+ * the batch's other commands run. Here the batch's first command waits at
+ * a second gate until both are answered. */
+static void test_the_log_answers_before_the_batch_commits(void **state)
+{
+    s_fixture *f = *state;
+    s_call stored, calls[4];
+    s_prepare(f, &stored, &S_ADD_H, "0190c6d8-0000-7000-8000-000000000111", "ok-1");
+    s_run(&stored);
+    s_expect(&stored, CCIP__STATUS__OK, NULL);
+    s_prepare(f, &calls[0], &S_ADD_H, "0190c6d8-0000-7000-8000-000000000112", "block-0");
+    s_prepare(f, &calls[1], &S_ADD_H, "0190c6d8-0000-7000-8000-000000000113", "hold-2");
+    s_prepare(f, &calls[2], &S_ADD_H, stored.id, "ok-1");    /* a retry */
+    s_prepare(f, &calls[3], &S_ADD_H, stored.id, "other-3"); /* the id reused */
+    /* calls[0] holds the connection; the others queue behind it in order,
+     * so that hold-2 leads the next batch (a leader's own command is always
+     * answered with its batch). */
+    assert_int_equal(pthread_create(&calls[0].thread, NULL, s_run, &calls[0]), 0);
+    pthread_mutex_lock(&s_gate_mu);
+    while (!s_gate_reached)
+        pthread_cond_wait(&s_gate_cv, &s_gate_mu);
+    pthread_mutex_unlock(&s_gate_mu);
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal(pthread_create(&calls[i].thread, NULL, s_run, &calls[i]), 0);
+        ccip_test_sleep_ms(100);
+    }
+    pthread_mutex_lock(&s_gate_mu);
+    s_gate_open = 1;
+    pthread_cond_broadcast(&s_gate_cv);
+    while (!s_hold_reached)
+        pthread_cond_wait(&s_gate_cv, &s_gate_mu);
+    pthread_mutex_unlock(&s_gate_mu);
+    /* hold-2's batch is open, waiting at the second gate: the two answered
+     * by the log are done (within 5 s; else the gate opens and it fails). */
+    int answered = 0;
+    for (int waited = 0; waited < 5000 && !answered; waited += 10) {
+        answered = atomic_load(&calls[2].finished) && atomic_load(&calls[3].finished);
+        if (!answered)
+            ccip_test_sleep_ms(10);
+    }
+    if (!answered) {
+        pthread_mutex_lock(&s_gate_mu);
+        s_hold_open = 1;
+        pthread_cond_broadcast(&s_gate_cv);
+        pthread_mutex_unlock(&s_gate_mu);
+        for (int i = 0; i < 4; i++)
+            pthread_join(calls[i].thread, NULL);
+        fail_msg("the retry and the reused id were answered only when their batch committed");
+    }
+    for (int i = 2; i < 4; i++)
+        pthread_join(calls[i].thread, NULL);
+    s_expect(&calls[2], CCIP__STATUS__OK, NULL);
+    assert_int_equal(calls[2].reply->payload.len, stored.reply->payload.len);
+    assert_memory_equal(calls[2].reply->payload.data, stored.reply->payload.data,
+                        stored.reply->payload.len);
+    s_expect(&calls[3], CCIP__STATUS__ALREADY_EXISTS, "was already used with another payload");
+    pthread_mutex_lock(&s_gate_mu);
+    s_hold_open = 1;
+    pthread_cond_broadcast(&s_gate_cv);
+    pthread_mutex_unlock(&s_gate_mu);
+    pthread_join(calls[0].thread, NULL);
+    pthread_join(calls[1].thread, NULL);
+    s_expect(&calls[0], CCIP__STATUS__OK, NULL);
+    s_expect(&calls[1], CCIP__STATUS__OK, NULL);
+    assert_int_equal(atomic_load(&s_runs[1]), 1); /* ok-1 ran once */
+    assert_int_equal(atomic_load(&s_runs[3]), 0);
+    assert_int_equal(ccip_test_db_number(f->s.db, "SELECT count(*) FROM item"), 3);
+    s_done(&stored);
+    for (int i = 0; i < 4; i++)
+        s_done(&calls[i]);
 }
 
 /* The same command id twice in one batch: run once, both answered alike. */
@@ -447,6 +532,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_batch_behaves_like_one_by_one, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_repeated_command_gets_its_stored_reply, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_log_answers_before_the_batch_commits, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_the_same_command_twice_in_a_batch, s_setup,
                                         s_teardown),

@@ -1,6 +1,6 @@
 /* ccip_worker against a broker played by the test on a real ROUTER socket
  * over inproc (label unit): the worker registers for its service, hands
- * over a request with who sent it, sends the reply back to that client,
+ * over a request with what the broker verified of its key, sends the reply back to that client,
  * answers an undecodable command itself, keeps the connection alive with
  * heartbeats, registers again when the broker asks it to or falls silent,
  * and says goodbye when destroyed. Frames as in ccip_mdp.h. */
@@ -78,14 +78,17 @@ static int s_teardown(void **state)
     return 0;
 }
 
-/* Sends a REQUEST to the worker as the broker does. */
-static void s_request(s_fixture *f, const char *client, const char *peer, const char *front,
-                      const void *env, size_t env_len)
+/* Sends a REQUEST to the worker as the broker does: [client][key-name]
+ * [key-kind][bound][roles][envelope] (ccip_mdp.h). */
+static void s_request(s_fixture *f, const char *client, const char *peer, const char *kind,
+                      const char *bound, const char *roles, const void *env, size_t env_len)
 {
-    const void *data[] = {f->wid, CCIP_MDP_WORKER, CCIP_MDP_REQUEST, client, peer, front, env};
-    size_t lens[] = {f->wid_len,   strlen(CCIP_MDP_WORKER), 1,      strlen(client),
-                     strlen(peer), strlen(front),           env_len};
-    assert_int_equal(ccip_sock_send_frames(f->router, data, lens, 7, 0), 0);
+    const void *data[] = {
+        f->wid, CCIP_MDP_WORKER, CCIP_MDP_REQUEST, client, peer, kind, bound, roles, env};
+    size_t lens[] = {
+        f->wid_len,    strlen(CCIP_MDP_WORKER), 1,      strlen(client), strlen(peer), strlen(kind),
+        strlen(bound), strlen(roles),           env_len};
+    assert_int_equal(ccip_sock_send_frames(f->router, data, lens, 9, 0), 0);
 }
 
 static void test_request_and_reply(void **state)
@@ -98,14 +101,16 @@ static void test_request_and_reply(void **state)
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(ccip_envelope_pack_buf(&env, &buf, &len), 0);
-    s_request(f, "client-7", "ccipctl", "1", buf, len);
+    s_request(f, "client-7", "zhou-min", "front-door", "zhou.min", "staff,office", buf, len);
 
     ccip_request req;
     assert_int_equal(ccip_worker_recv(f->w, 2000, &req), 1);
     assert_string_equal(req.envelope->id, env.id);
     assert_string_equal(req.envelope->type, "widget.thing.make.v1");
-    assert_string_equal(req.peer, "ccipctl");
-    assert_int_equal(req.front_door, 1);
+    assert_string_equal(req.peer, "zhou-min");
+    assert_string_equal(req.kind, "front-door");
+    assert_string_equal(req.bound, "zhou.min");
+    assert_string_equal(req.roles, "staff,office");
     assert_int_equal(req.client_id_len, strlen("client-7"));
     assert_memory_equal(req.client_id, "client-7", req.client_id_len);
 
@@ -120,10 +125,12 @@ static void test_request_and_reply(void **state)
     assert_true(ccip_test_frame_is(&m, 4, "answer"));
     ccip_test_msg_free(&m);
 
-    /* Any other key than a front door's "1" is not a front door. */
-    s_request(f, "client-8", "intake", "0", buf, len);
+    /* A service key: its kind and its service, no roles. */
+    s_request(f, "client-8", "intake", "service", "intake", "", buf, len);
     assert_int_equal(ccip_worker_recv(f->w, 2000, &req), 1);
-    assert_int_equal(req.front_door, 0);
+    assert_string_equal(req.kind, "service");
+    assert_string_equal(req.bound, "intake");
+    assert_string_equal(req.roles, "");
     assert_string_equal(req.peer, "intake");
     ccip_request_release(&req);
     free(buf);
@@ -134,7 +141,7 @@ static void test_request_and_reply(void **state)
 static void test_undecodable_command_answered(void **state)
 {
     s_fixture *f = *state;
-    s_request(f, "client-9", "ccipctl", "1", "\xff\xff\xff", 3);
+    s_request(f, "client-9", "ccipctl", "front-door", "", "", "\xff\xff\xff", 3);
     ccip_request req;
     assert_int_equal(ccip_worker_recv(f->w, 300, &req), 0);
     ccip_test_msg m;

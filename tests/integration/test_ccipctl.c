@@ -106,20 +106,22 @@ static void test_replay_and_tail(void **state)
         ccip_test_wait_count("probea", "SELECT head FROM outbox_state", head0 + 5, 5000),
         head0 + 5);
     char args[256], pos[64];
+    /* Replay and tail need an admin key; a front door is refused. */
     snprintf(args, sizeof args, "--json events replay probea --from %lld", head0 + 1);
-    assert_int_equal(s_ctl("allowed/ccipctl.key", args), 0);
+    assert_int_equal(s_ctl("allowed/ccipctl.key", args), 1);
+    assert_int_equal(s_ctl("allowed/operator.key", args), 0);
     assert_int_equal(s_count_lines(s_out, "\"type\":\"probea.thing.happened.v1\""), 5);
     snprintf(pos, sizeof pos, "\"position\":%lld,", head0 + 5);
     assert_non_null(strstr(s_out, pos));
     snprintf(args, sizeof args, "events replay probea --from %lld --count 1", head0 + 4);
-    assert_int_equal(s_ctl("allowed/ccipctl.key", args), 0);
+    assert_int_equal(s_ctl("allowed/operator.key", args), 0);
     assert_int_equal(s_count_lines(s_out, "probea.thing.happened.v1"), 1);
 
     /* Tail follows live events: start it, emit, read what it printed. */
     char cmd[2048];
     snprintf(
         cmd, sizeof cmd,
-        "CCIP_BUS_COMMANDS=%s CCIP_BUS_SUBSCRIBE=%s CCIP_CURVE_KEY_FILE=%s/allowed/ccipctl.key "
+        "CCIP_BUS_COMMANDS=%s CCIP_BUS_SUBSCRIBE=%s CCIP_CURVE_KEY_FILE=%s/allowed/operator.key "
         "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub timeout 20 %s/cli/ccipctl --json "
         "events tail probea. --count 3",
         s_svc.env.commands, s_svc.env.subscribe, s_svc.env.dir, s_svc.env.dir,
@@ -138,17 +140,19 @@ static void test_keygen_never_overwrites(void **state)
 {
     (void)state;
     char args[512];
-    snprintf(args, sizeof args, "keygen operator --dir %s --front-door", s_svc.env.dir);
+    snprintf(args, sizeof args, "keygen zhou-min --dir %s --front-door --as zhou.min --roles staff",
+             s_svc.env.dir);
     assert_int_equal(s_ctl("allowed/ccipctl.key", args), 0);
     assert_int_equal(s_ctl("allowed/ccipctl.key", args), 4);
-    snprintf(args, sizeof args, "%s/operator.pub", s_svc.env.dir);
+    snprintf(args, sizeof args, "%s/zhou-min.pub", s_svc.env.dir);
     FILE *f = fopen(args, "r");
     assert_non_null(f);
     char text[512];
     size_t n = fread(text, 1, sizeof text - 1, f);
     text[n] = '\0';
     fclose(f);
-    assert_non_null(strstr(text, "front-door = true"));
+    assert_non_null(strstr(text, "kind = \"front-door\";"));
+    assert_non_null(strstr(text, "person = \"zhou.min\";"));
 }
 
 int main(void)

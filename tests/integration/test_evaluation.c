@@ -1694,7 +1694,7 @@ static void test_ccipctl_walkthrough(void **state)
         0);
     assert_non_null(strstr(out, "\"status\":\"CASE_APPROVED\""));
     assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
-                                   "--role service evaluation designation list "
+                                   "--role staff --actor staff-li evaluation designation list "
                                    "--holder %s",
                                    uscc),
                      0);

@@ -367,9 +367,11 @@ static int s_group_setup(void **state)
 static int s_group_teardown(void **state)
 {
     (void)state;
+    /* The service first: the stand-ins then put the cursors they moved back,
+     * with nothing left to move them again. */
+    ccip_test_svc_stop(&s_svc);
     ccip_test_producer_stop(&s_eval);
     ccip_test_producer_stop(&s_ip);
-    ccip_test_svc_stop(&s_svc);
     return 0;
 }
 

@@ -556,7 +556,9 @@ static void test_lifecycle(void **state)
                      CCIP__INTAKE__APPLICANT_STATUS__APPLICANT_IN_REVIEW);
     ccip_test_free(a);
 
-    ccip_client *c = s_svc.plain;
+    /* Replay answers only intake's consumers and admin keys. */
+    ccip_client *c = ccip_test_svc_client(&s_svc, &s_svc.env.admin_keys);
+    assert_non_null(c);
     Ccip__ReplayRequest rr = CCIP__REPLAY_REQUEST__INIT;
     char sql[300];
     snprintf(sql, sizeof sql,
@@ -614,6 +616,7 @@ static void test_lifecycle(void **state)
     ccip_test_free(acc);
     ccip_test_free(batch);
     ccip_envelope_free(&reply);
+    ccip_client_destroy(&c);
 
     /* The applicant sees its view, not the internal status and history. */
     a = s_get("applicant", actor, app);
@@ -1045,7 +1048,7 @@ static void test_bad_input_writes_nothing(void **state)
     ccip_test_error_has(&s_svc, "field `title` is empty; give 1 to 200 characters");
     c->title = "Caf\xE9 culture";
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
-    ccip_test_error_has(&s_svc, "field `title` is not valid UTF-8 at byte 4");
+    ccip_test_error_has(&s_svc, "field `content.title` is not valid UTF-8 at byte 4");
     c->title = "Good title";
     c->district = "Pudong";
     assert_int_equal(s_try_draft(actor, uscc, call, c, NULL, NULL), CCIP__STATUS__INVALID_ARGUMENT);
@@ -1524,7 +1527,9 @@ static void test_ccipctl(void **state)
         0);
     ccip_test_json_value(out, "id", call, sizeof call);
     assert_true(ccip_uuid_valid(call));
-    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out, "intake call show %s", call), 0);
+    assert_int_equal(ccip_test_ctl(&s_svc, out, sizeof out,
+                                   "--role staff --actor staff-li intake call show %s", call),
+                     0);
     assert_non_null(strstr(out, "Fund 2027"));
     assert_non_null(strstr(out, "2000000.00"));
     assert_int_equal(
@@ -2118,7 +2123,7 @@ static void test_file_bad_input(void **state)
     rq->content->title = "Caf\xE9 culture";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),
                      CCIP__STATUS__INVALID_ARGUMENT);
-    ccip_test_error_has(&s_svc, "field `title` is not valid UTF-8 at byte 4");
+    ccip_test_error_has(&s_svc, "field `content.title` is not valid UTF-8 at byte 4");
     rq->content->title = "Good title";
     rq->content->district = "Pudong";
     assert_int_equal(s_file_send("applicant", actor, rq, NULL, NULL, NULL),

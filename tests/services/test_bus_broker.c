@@ -1,7 +1,11 @@
 /* bus_broker: every malformed or late command gets one clear reply and the
  * broker keeps serving; commands reach a registered replica and its reply
- * comes back; unknown replicas are told to register again. The broker runs
- * in this thread on an inproc ROUTER. */
+ * comes back, and only to the client whose request it held; no command
+ * waits past the cap whatever its deadline; waiting commands are bounded in
+ * number and bytes; unknown replicas are told to register again. The
+ * broker runs in this thread on an inproc ROUTER, without a key registry
+ * (every peer is "local"): the key bindings are tested over CURVE in
+ * tests/integration/test_wire.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +25,8 @@ typedef struct {
     void *ctx;
     void *router;
     void *client;
+    void *worker; /* a test's replica socket: closed by the teardown even when an
+                     assertion left the test early (zmq_ctx_term would wait for it) */
     bus_broker *broker;
 } s_fx;
 
@@ -33,7 +39,12 @@ static int s_setup(void **state)
     f->ctx = zmq_ctx_new();
     f->router = ccip_sock_bind(f->ctx, ZMQ_ROUTER, ep, NULL, err, sizeof err);
     f->client = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
-    bus_broker_limits lim = {.max_queue = 2, .default_wait_us = 200000, .max_message_bytes = 4096};
+    bus_broker_limits lim = {.max_queue = 2,
+                             .default_wait_us = 200000,
+                             .max_wait_us = 300000,
+                             .max_message_bytes = 4096,
+                             .max_queued_bytes = 6000,
+                             .max_queued_bytes_total = 1 << 20};
     f->broker = bus_broker_new(f->router, NULL, &lim, "bus-test");
     *state = f;
     return f->router && f->client && f->broker ? 0 : -1;
@@ -43,6 +54,7 @@ static int s_teardown(void **state)
 {
     s_fx *f = *state;
     bus_broker_destroy(&f->broker);
+    ccip_sock_close(&f->worker);
     ccip_sock_close(&f->client);
     ccip_sock_close(&f->router);
     zmq_ctx_term(f->ctx);
@@ -193,7 +205,7 @@ static void test_round_trip_through_replica(void **state)
     char ep[128];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     const void *ready[] = {CCIP_MDP_WORKER, CCIP_MDP_READY, "intake"};
     size_t rl[] = {strlen(CCIP_MDP_WORKER), 1, 6};
     ccip_sock_send_frames(w, ready, rl, 3, 0);
@@ -204,12 +216,15 @@ static void test_round_trip_through_replica(void **state)
     size_t lens[] = {strlen(CCIP_MDP_CLIENT), 6, n};
     ccip_sock_send_frames(f->client, data, lens, 3, 0);
 
-    zmq_msg_t p[6];
-    assert_int_equal(s_pump(f, w, p, 6, 1000), 6);
+    zmq_msg_t p[8];
+    assert_int_equal(s_pump(f, w, p, 8, 1000), 8);
     assert_memory_equal(zmq_msg_data(&p[1]), CCIP_MDP_REQUEST, 1);
     assert_int_equal(zmq_msg_size(&p[3]), 5);
-    assert_memory_equal(zmq_msg_data(&p[3]), "local", 5);
-    assert_memory_equal(zmq_msg_data(&p[4]), "0", 1); /* not a front door */
+    assert_memory_equal(zmq_msg_data(&p[3]), "local", 5); /* key name */
+    assert_int_equal(zmq_msg_size(&p[4]), 5);
+    assert_memory_equal(zmq_msg_data(&p[4]), "local", 5); /* key kind: no registry */
+    assert_int_equal(zmq_msg_size(&p[5]), 0);             /* bound to nothing */
+    assert_int_equal(zmq_msg_size(&p[6]), 0);             /* no roles */
     Ccip__Envelope reply = CCIP__ENVELOPE__INIT;
     reply.id = "c5";
     reply.type = "intake.call.open.v1";
@@ -218,7 +233,7 @@ static void test_round_trip_through_replica(void **state)
     const void *rep[] = {CCIP_MDP_WORKER, CCIP_MDP_REPLY, zmq_msg_data(&p[2]), rb};
     size_t repl[] = {strlen(CCIP_MDP_WORKER), 1, zmq_msg_size(&p[2]), rn};
     ccip_sock_send_frames(w, rep, repl, 4, 0);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         zmq_msg_close(&p[i]);
 
     zmq_msg_t c[3];
@@ -235,7 +250,136 @@ static void test_round_trip_through_replica(void **state)
     assert_int_equal(st.workers, 1);
     assert_int_equal(st.routed, 1);
     assert_int_equal(st.replied, 1);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
+}
+
+/* Sends a command without waiting for its reply. */
+static void s_send_cmd(s_fx *f, const char *service, const char *id, int64_t deadline,
+                       size_t payload_len)
+{
+    static uint8_t payload[4096];
+    Ccip__Envelope e = CCIP__ENVELOPE__INIT;
+    e.id = (char *)id;
+    e.type = "funding.award.confirm.v1";
+    e.deadline_us = deadline;
+    e.payload.data = payload;
+    e.payload.len = payload_len;
+    uint8_t buf[4200];
+    size_t n = ccip__envelope__pack(&e, buf);
+    const void *data[] = {CCIP_MDP_CLIENT, service, buf};
+    size_t lens[] = {strlen(CCIP_MDP_CLIENT), strlen(service), n};
+    ccip_sock_send_frames(f->client, data, lens, 3, 0);
+}
+
+/* Reads replies for up to ms and returns the one for `id` (or NULL). */
+static Ccip__Envelope *s_reply_for(s_fx *f, const char *id, int ms)
+{
+    int64_t until = ccip_now_us() + (int64_t)ms * 1000;
+    while (ccip_now_us() < until) {
+        zmq_msg_t c[3];
+        int n = s_pump(f, f->client, c, 3, 50);
+        if (n != 3) {
+            for (int i = 0; i < n && i < 3; i++)
+                zmq_msg_close(&c[i]);
+            continue;
+        }
+        char err[256];
+        Ccip__Envelope *r =
+            ccip_envelope_unpack(zmq_msg_data(&c[2]), zmq_msg_size(&c[2]), 8192, err, sizeof err);
+        for (int i = 0; i < 3; i++)
+            zmq_msg_close(&c[i]);
+        if (r && strcmp(r->id, id) == 0)
+            return r;
+        ccip_envelope_free(&r);
+    }
+    return NULL;
+}
+
+/* A deadline of INT64_MAX waits no longer than max_wait (300 ms here). */
+static void test_deadline_capped(void **state)
+{
+    s_fx *f = *state;
+    int64_t t0 = ccip_now_us();
+    s_send_cmd(f, "funding", "forever", INT64_MAX, 10);
+    Ccip__Envelope *r = s_reply_for(f, "forever", 2000);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__UNAVAILABLE);
+    int64_t waited_ms = (ccip_now_us() - t0) / 1000;
+    assert_true(waited_ms >= 250 && waited_ms < 1500);
+    ccip_envelope_free(&r);
+}
+
+/* Commands waiting for one service are bounded in number and in bytes:
+ * beyond, RESOURCE_EXHAUSTED at once; they are answered when they expire. */
+static void test_queue_bounded(void **state)
+{
+    s_fx *f = *state;
+    /* 2500 + 2500 bytes (and their copies) pass 6000: the second is refused. */
+    s_send_cmd(f, "funding", "big-1", 0, 2500);
+    s_send_cmd(f, "funding", "big-2", 0, 2500);
+    Ccip__Envelope *r = s_reply_for(f, "big-2", 150);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(r->error, "bytes of commands"));
+    ccip_envelope_free(&r);
+    /* Two small ones: one more fits, then the count (max_queue 2) is full. */
+    s_send_cmd(f, "funding", "small-1", 0, 10);
+    s_send_cmd(f, "funding", "small-2", 0, 10);
+    r = s_reply_for(f, "small-2", 150);
+    assert_non_null(r);
+    assert_int_equal(r->status, CCIP__STATUS__RESOURCE_EXHAUSTED);
+    ccip_envelope_free(&r);
+    bus_broker_stats st;
+    bus_broker_get_stats(f->broker, &st);
+    assert_int_equal(st.queued, 2);
+    assert_true(st.queued_bytes > 2500);
+    /* Both waiting ones expire (default wait 200 ms) and free their bytes. */
+    r = s_reply_for(f, "small-1", 1000);
+    assert_non_null(r);
+    ccip_envelope_free(&r);
+    bus_broker_get_stats(f->broker, &st);
+    assert_int_equal(st.queued, 0);
+    assert_int_equal(st.queued_bytes, 0);
+}
+
+/* A replica may answer only the client whose request it holds: a reply
+ * naming another client is dropped (and counted), the right one goes
+ * through. */
+static void test_reply_only_to_its_client(void **state)
+{
+    s_fx *f = *state;
+    char err[256], ep[128];
+    size_t len = sizeof ep;
+    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    const void *ready[] = {CCIP_MDP_WORKER, CCIP_MDP_READY, "intake"};
+    size_t rl[] = {strlen(CCIP_MDP_WORKER), 1, 6};
+    ccip_sock_send_frames(w, ready, rl, 3, 0);
+    s_send_cmd(f, "intake", "mine", 0, 1);
+    zmq_msg_t p[8];
+    assert_int_equal(s_pump(f, w, p, 8, 1000), 8);
+    Ccip__Envelope reply = CCIP__ENVELOPE__INIT;
+    reply.id = "mine";
+    reply.type = "funding.award.confirm.v1";
+    uint8_t rb[256];
+    size_t rn = ccip__envelope__pack(&reply, rb);
+    uint8_t other[5] = {0, 0x12, 0x34, 0x56, 0x78};
+    const void *forged[] = {CCIP_MDP_WORKER, CCIP_MDP_REPLY, other, rb};
+    size_t fl[] = {strlen(CCIP_MDP_WORKER), 1, sizeof other, rn};
+    ccip_sock_send_frames(w, forged, fl, 4, 0);
+    const void *rep[] = {CCIP_MDP_WORKER, CCIP_MDP_REPLY, zmq_msg_data(&p[2]), rb};
+    size_t repl[] = {strlen(CCIP_MDP_WORKER), 1, zmq_msg_size(&p[2]), rn};
+    ccip_sock_send_frames(w, rep, repl, 4, 0);
+    for (int i = 0; i < 8; i++)
+        zmq_msg_close(&p[i]);
+    Ccip__Envelope *r = s_reply_for(f, "mine", 1000);
+    assert_non_null(r);
+    ccip_envelope_free(&r);
+    bus_broker_stats st;
+    bus_broker_get_stats(f->broker, &st);
+    assert_int_equal(st.replied, 1);
+    assert_int_equal(st.rejected, 1);
+    ccip_sock_close(&f->worker);
 }
 
 static void test_unknown_replica_told_to_register(void **state)
@@ -244,7 +388,7 @@ static void test_unknown_replica_told_to_register(void **state)
     char err[256], ep[128];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     const void *hb[] = {CCIP_MDP_WORKER, CCIP_MDP_HEARTBEAT};
     size_t hl[] = {strlen(CCIP_MDP_WORKER), 1};
     ccip_sock_send_frames(w, hb, hl, 2, 0);
@@ -253,7 +397,7 @@ static void test_unknown_replica_told_to_register(void **state)
     assert_memory_equal(zmq_msg_data(&p[1]), CCIP_MDP_DISCONNECT, 1);
     zmq_msg_close(&p[0]);
     zmq_msg_close(&p[1]);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
 }
 
 /* Random frames, from clients and from would-be workers, for a while: the
@@ -265,7 +409,7 @@ static void test_survives_random_frames(void **state)
     char ep[128], err[256];
     size_t len = sizeof ep;
     zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, ep, &len);
-    void *w = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
+    void *w = f->worker = ccip_sock_connect(f->ctx, ZMQ_DEALER, ep, NULL, err, sizeof err);
     static const char *const heads[] = {CCIP_MDP_CLIENT, CCIP_MDP_WORKER, "junk", ""};
     for (int i = 0; i < 3000; i++) {
         x ^= x << 13;
@@ -306,7 +450,7 @@ static void test_survives_random_frames(void **state)
     bus_broker_stats st;
     bus_broker_get_stats(f->broker, &st);
     assert_true(st.rejected > 100);
-    ccip_sock_close(&w);
+    ccip_sock_close(&f->worker);
 }
 
 int main(void)
@@ -320,6 +464,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ping_bus, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_through_replica, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unknown_replica_told_to_register, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_capped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_bounded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reply_only_to_its_client, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_survives_random_frames, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

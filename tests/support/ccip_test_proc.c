@@ -46,13 +46,17 @@ static int s_free_port(void)
     return port;
 }
 
+/* Makes key `name` in env->dir/sub: a service key bound to `service`, or
+ * of `kind` (front door for any person, admin, the bus's own). */
 static int s_key(ccip_test_env *env, const char *sub, const char *name, ccip_keypair *kp,
-                 int front_door)
+                 ccip_key_kind kind, const char *service)
 {
     char dir[400], err[256];
     snprintf(dir, sizeof dir, "%s/%s", env->dir, sub);
+    ccip_key_binding b = {.kind = kind, .any_person = kind == CCIP_KEY_FRONT_DOOR};
+    snprintf(b.service, sizeof b.service, "%s", service ? service : "");
     if (ccip_keypair_generate(kp) < 0 ||
-        ccip_keypair_save(dir, name, kp, front_door, err, sizeof err) < 0) {
+        ccip_keypair_save(dir, name, kp, &b, err, sizeof err) < 0) {
         fprintf(stderr, "ccip_test_env_init: %s\n", err);
         return -1;
     }
@@ -75,19 +79,21 @@ int ccip_test_env_init(ccip_test_env *env)
     snprintf(env->commands, sizeof env->commands, "tcp://127.0.0.1:%d", p1);
     snprintf(env->publish, sizeof env->publish, "tcp://127.0.0.1:%d", p2);
     snprintf(env->subscribe, sizeof env->subscribe, "tcp://127.0.0.1:%d", p3);
+    ccip_keypair kp_front;
     /* Services and clients allowed in have their .pub in allowed/ (their
      * .key beside it, as a test needs both); the stranger's lives apart. */
-    if (s_key(env, "keys", "bus", &env->bus_keys, 0) < 0 ||
-        s_key(env, "allowed", "tester", &env->client_keys, 0) < 0 ||
-        s_key(env, "allowed", "ccipctl", &env->front_keys, 1) < 0 ||
-        s_key(env, "keys", "stranger", &env->stranger_keys, 0) < 0)
+    if (s_key(env, "keys", "bus", &env->bus_keys, CCIP_KEY_BUS, NULL) < 0 ||
+        s_key(env, "allowed", "tester", &env->client_keys, CCIP_KEY_SERVICE, "tester") < 0 ||
+        s_key(env, "allowed", "ccipctl", &env->front_keys, CCIP_KEY_FRONT_DOOR, NULL) < 0 ||
+        s_key(env, "allowed", "operator", &env->admin_keys, CCIP_KEY_ADMIN, NULL) < 0 ||
+        s_key(env, "allowed", "gateway-front", &kp_front, CCIP_KEY_FRONT_DOOR, NULL) < 0 ||
+        s_key(env, "keys", "stranger", &env->stranger_keys, CCIP_KEY_SERVICE, "tester") < 0)
         return -1;
     const char *services[] = {"probea", "probeb", "intake", "evaluation", "funding",
                               "ip",     "stats",  "notify", "followup",   "gateway"};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
         ccip_keypair kp;
-        /* the gateway speaks for the people who signed in: a front door */
-        if (s_key(env, "allowed", services[i], &kp, strcmp(services[i], "gateway") == 0) < 0)
+        if (s_key(env, "allowed", services[i], &kp, CCIP_KEY_SERVICE, services[i]) < 0)
             return -1;
     }
     return 0;
@@ -189,8 +195,8 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     fclose(f);
     password[strcspn(password, "\r\n")] = '\0';
     /* Each child gets its own strings: putenv keeps the pointers. */
-    char **v = calloc(13, sizeof *v);
-    for (int i = 0; i < 12; i++)
+    char **v = calloc(14, sizeof *v);
+    for (int i = 0; i < 13; i++)
         v[i] = calloc(1, 600);
     snprintf(v[0], 600, "CCIP_BUS_COMMANDS=%s", env->commands);
     snprintf(v[1], 600, "CCIP_BUS_PUBLISH=%s", env->publish);
@@ -208,9 +214,12 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     snprintf(v[10], 600, "CCIP_DB_PASSWORD=%s", password);
     snprintf(v[11], 600, "CCIP_LOG_LEVEL=%s",
              getenv("CCIP_TEST_LOG_LEVEL") ? getenv("CCIP_TEST_LOG_LEVEL") : "info");
+    /* The gateway's second key: the front door it speaks for people with
+     * (its service key registers and publishes as the gateway). */
+    snprintf(v[12], 600, "CCIP_GATEWAY_FRONT_DOOR_KEY_FILE=%s/allowed/gateway-front.key", env->dir);
     pid_t pid = s_spawn(env, instance, binary, v);
     /* The parent's copies are no longer needed (the child has its own). */
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i < 13; i++)
         free(v[i]);
     free(v);
     return pid;

@@ -28,8 +28,9 @@ typedef struct {
     char publish[64];           /* ... of the event proxy's XSUB */
     char subscribe[64];         /* ... of the event proxy's XPUB */
     ccip_keypair bus_keys;      /* the bus's key pair */
-    ccip_keypair client_keys;   /* "tester": an allowed, non-front-door client */
-    ccip_keypair front_keys;    /* "ccipctl": an allowed front door */
+    ccip_keypair client_keys;   /* "tester": a service key (bound to service "tester") */
+    ccip_keypair front_keys;    /* "ccipctl": a front door for any person */
+    ccip_keypair admin_keys;    /* "operator": an admin key (event replay and tail) */
     ccip_keypair stranger_keys; /* not in the keys directory */
     ccip_test_child children[CCIP_TEST_MAX_PROCS];
     int db_port; /* the port services started from now on connect to PostgreSQL at (a

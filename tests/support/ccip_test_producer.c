@@ -16,6 +16,12 @@
 #define HEARTBEAT_US 200000 /* how often the head is announced */
 #define POLL_MS      50
 
+/* The suite's services that consume events: the stand-in puts each one's
+ * cursor of its producer back when it stops (a new consuming service adds
+ * itself here). */
+static const char *const S_CONSUMERS[] = {"intake", "evaluation", "funding", "ip", "stats"};
+#define NCONSUMERS (sizeof S_CONSUMERS / sizeof S_CONSUMERS[0])
+
 struct ccip_test_producer {
     ccip_test_env *env;
     void *ctx;
@@ -24,7 +30,9 @@ struct ccip_test_producer {
     pthread_mutex_t mutex;  /* guards events, count, head */
     Ccip__Envelope *events; /* positions base+1 .. head; strings and payloads owned */
     size_t count, cap;
-    uint64_t base; /* position before the first event */
+    uint64_t base;               /* position before the first event */
+    long long saved[NCONSUMERS]; /* each consumer's cursor of the producer at the start; -2:
+                                    no row; -1: unknown (not read: left alone) */
     volatile int stop;
     pthread_t thread;
 };
@@ -227,6 +235,24 @@ static long long s_cursor(const ccip_test_producer *p, long long want, int timeo
     return ccip_test_wait_count(p->consumer, sql, want, timeout_ms);
 }
 
+/* Whether this test started a process of service svc (instances are named
+ * "<service>-<n>"; a stopped one still counts: it may have consumed). */
+static int s_ran(const ccip_test_env *env, const char *svc)
+{
+    size_t n = strlen(svc);
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+        if (strncmp(env->children[i].name, svc, n) == 0 && env->children[i].name[n] == '-')
+            return 1;
+    return 0;
+}
+
+/* Whether svc's schema has consumer cursors (its service has run). */
+static int s_has_cursors(const char *svc)
+{
+    return ccip_test_query_number(svc,
+                                  "SELECT (to_regclass('consumer_cursor') IS NOT NULL)::int") == 1;
+}
+
 ccip_test_producer *ccip_test_producer_start(ccip_test_env *env, void *zmq_ctx,
                                              const char *producer, const char *consumer)
 {
@@ -241,6 +267,13 @@ ccip_test_producer *ccip_test_producer_start(ccip_test_env *env, void *zmq_ctx,
     /* Continue where the consumer's cursor is (0 on a fresh database); the
      * consumer's schema may still be migrating, so wait for it. */
     long long cursor = s_cursor(p, 0, 10000);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT position FROM consumer_cursor WHERE producer = '%s'), -2)",
+             p->producer);
+    for (size_t i = 0; i < NCONSUMERS; i++)
+        p->saved[i] =
+            s_has_cursors(S_CONSUMERS[i]) ? ccip_test_query_number(S_CONSUMERS[i], sql) : -2;
     p->base = cursor > 0 ? (uint64_t)cursor : 0; /* before the thread reads it */
     if (cursor < 0 || pthread_create(&p->thread, NULL, s_run, p) != 0) {
         fprintf(stderr, "could not start the stand-in for %s\n", producer);
@@ -267,6 +300,30 @@ void ccip_test_producer_stop(ccip_test_producer **pp)
     ccip_test_producer *p = *pp;
     p->stop = 1;
     pthread_join(p->thread, NULL);
+    /* Its events were never in the real producer's outbox: a consumer left
+     * at their positions would be ahead of the real producer in a later
+     * test, and stop consuming it (ccip_consumer.h). Every cursor goes back
+     * to where it stood, a stop it caused cleared, a row it caused deleted. */
+    for (size_t i = 0; i < NCONSUMERS; i++) {
+        char sql[300];
+        /* Only the services this test ran can have consumed its events; a
+         * schema another suite runs at the same time is that suite's (its
+         * cursors are not ours to move under its running service). */
+        if (p->saved[i] == -1 || !s_ran(p->env, S_CONSUMERS[i]) || !s_has_cursors(S_CONSUMERS[i]))
+            continue;
+        if (p->saved[i] >= 0)
+            snprintf(
+                sql, sizeof sql,
+                "WITH u AS (UPDATE consumer_cursor SET position = %lld, stalled_at = NULL, "
+                "stalled_reason = '' WHERE producer = '%s' RETURNING 1) SELECT count(*) FROM u",
+                p->saved[i], p->producer);
+        else
+            snprintf(sql, sizeof sql,
+                     "WITH d AS (DELETE FROM consumer_cursor WHERE producer = '%s' RETURNING 1) "
+                     "SELECT count(*) FROM d",
+                     p->producer);
+        ccip_test_query_number(S_CONSUMERS[i], sql);
+    }
     for (size_t i = 0; i < p->count; i++) {
         Ccip__Envelope *e = &p->events[i];
         free(e->id);

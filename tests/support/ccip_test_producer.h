@@ -50,7 +50,12 @@ uint64_t ccip_test_producer_head(ccip_test_producer *p);
 /* The position before the first event of this run. */
 uint64_t ccip_test_producer_base(const ccip_test_producer *p);
 
-/* Stops the thread and frees everything; safe on NULL and twice. */
+/* Stops the thread, puts every consuming service's cursor of the producer
+ * back where it stood at the start (its events were never in the real
+ * producer's outbox; a cursor left on them would be ahead of the real
+ * producer in a later test), and frees everything; safe on NULL and twice.
+ * Stop the services that consume it first: one still applying would move
+ * its cursor again. */
 void ccip_test_producer_stop(ccip_test_producer **p);
 
 #endif

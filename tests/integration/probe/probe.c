@@ -153,6 +153,7 @@ static const ccip_schedule s_probea_schedules[] = {
 
 const ccip_service_def probea_def = {
     .name = "probea",
+    .consumers = (const char *const[]){"probeb", NULL}, /* who replays its events */
     .migrations = probea_migrations,
     .commands = s_probea_commands,
     .ncommands = sizeof s_probea_commands / sizeof s_probea_commands[0],
