@@ -882,7 +882,7 @@ ccip_consumer *ccip_consumer_start(const ccip_consumer_config *cfg, char *err, s
     snprintf(c->heartbeat_type, sizeof c->heartbeat_type, "%s.stream.heartbeat.v1", cfg->producer);
 
     char dberr[ERR_MAX];
-    c->db = ccip_db_new(cfg->conninfo, dberr, sizeof dberr);
+    c->db = ccip_db_new_waiting(cfg->conninfo, cfg->connect_until_us, dberr, sizeof dberr);
     if (!c->db) {
         snprintf(err, errlen, "could not start the consumer of %s: %s", c->producer, dberr);
         goto fail;

@@ -111,6 +111,8 @@ typedef struct {
     uint32_t replay_batch;                 /* events per replay request; 0 = default */
     int replay_timeout_ms;                 /* wait per replay request; 0 = default. Stopping waits
                                               for a request in flight */
+    int64_t connect_until_us;              /* start-up: wait for the database until then
+                                              (ccip_db_new_waiting); 0 = one try */
 } ccip_consumer_config;
 
 typedef struct ccip_consumer ccip_consumer;

@@ -10,6 +10,7 @@
 
 #include "ccip_id.h"
 #include "ccip_log.h"
+#include "ccip_shutdown.h"
 
 #define ERR_MAX                 512
 #define RECONNECT_FIRST_MS      50    /* first wait between reconnect attempts */
@@ -29,6 +30,9 @@ struct ccip_db {
     char sqlstate[6];     /* last error's SQLSTATE, "" when none */
     unsigned int jitter;  /* rand_r() state for backoff jitter */
     int reconnect_logged; /* a "connection lost" warning was logged for this outage */
+    int64_t retry_at_ms;  /* ccip_mono_ms before which no reconnect is tried; 0 = any time */
+    int64_t retry_wait;   /* the wait after the last failed reconnect (0 = none failed) */
+    int retry_attempts;   /* reconnects tried in this outage */
     unsigned long sent;   /* statements sent since the handle was made */
     char schema[64];      /* the schema its search_path names, "" when not known */
 };
@@ -213,6 +217,18 @@ oom:
     return NULL;
 }
 
+ccip_db *ccip_db_new_waiting(const char *conninfo, int64_t until_us, char *err, size_t errlen)
+{
+    ccip_db *db;
+    while (!(db = ccip_db_new(conninfo, err, errlen))) {
+        if (ccip_now_us() >= until_us || ccip_shutdown_requested())
+            return NULL;
+        ccip_log_warn("waiting for the database", "reason", err);
+        sleep(1);
+    }
+    return db;
+}
+
 void ccip_db_destroy(ccip_db **db)
 {
     if (!db || !*db)
@@ -242,23 +258,34 @@ int ccip_db_ensure(ccip_db *db, int timeout_ms)
         ccip_log_warn("database connection lost, reconnecting", "reason", db->err);
         db->reconnect_logged = 1;
     }
+    /* The backoff lives in the handle, not in this call: a thread that
+     * waits in short slices (to look at its stop flag between them) goes on
+     * where its last slice left off, instead of trying again at the first
+     * wait each time. */
     int64_t deadline = ccip_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-    int64_t wait = RECONNECT_FIRST_MS;
-    int attempts = 0;
     for (;;) {
-        attempts++;
-        if (s_connect(db) == 0) {
-            char n[16];
-            snprintf(n, sizeof n, "%d", attempts);
-            ccip_log_info("database connection re-established", "attempts", n);
-            db->reconnect_logged = 0;
-            return 0;
+        if (ccip_mono_ms() >= db->retry_at_ms) {
+            db->retry_attempts++;
+            if (s_connect(db) == 0) {
+                char n[16];
+                snprintf(n, sizeof n, "%d", db->retry_attempts);
+                ccip_log_info("database connection re-established", "attempts", n);
+                db->reconnect_logged = 0;
+                db->retry_at_ms = 0;
+                db->retry_wait = 0;
+                db->retry_attempts = 0;
+                return 0;
+            }
+            db->retry_wait = db->retry_wait == 0                     ? RECONNECT_FIRST_MS
+                             : db->retry_wait * 2 > RECONNECT_CAP_MS ? RECONNECT_CAP_MS
+                                                                     : db->retry_wait * 2;
+            db->retry_at_ms = ccip_mono_ms() + db->retry_wait;
         }
-        int64_t left = deadline - ccip_mono_ms();
+        int64_t now = ccip_mono_ms(), left = deadline - now;
         if (left <= 0)
             return -1;
+        int64_t wait = db->retry_at_ms - now;
         ccip_sleep_ms(wait < left ? wait : left);
-        wait = wait * 2 > RECONNECT_CAP_MS ? RECONNECT_CAP_MS : wait * 2;
     }
 }
 

@@ -48,6 +48,16 @@ typedef enum {
  * fills err when the first connection cannot be made. */
 ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen);
 
+/* ccip_db_new for start-up, when the database may be down or restarting
+ * (a service started beside it, or during its restart): tries again every
+ * second, logging each failure at warn, until it connects, until_us
+ * (ccip_now_us's clock) passes, or a shutdown is requested
+ * (ccip_shutdown.h). until_us 0: one try, as ccip_db_new. Returns the
+ * connection, or NULL with the last reason in err. Every connection a
+ * service opens at start-up goes through it, so that none of them can be
+ * the one that makes it exit while the others would have waited. */
+ccip_db *ccip_db_new_waiting(const char *conninfo, int64_t until_us, char *err, size_t errlen);
+
 /* Closes the connection and frees everything; safe on NULL and twice. */
 void ccip_db_destroy(ccip_db **db);
 
@@ -100,7 +110,9 @@ unsigned long ccip_db_sent(const ccip_db *db);
 
 /* Makes sure the connection is up, reconnecting with backoff (50 ms
  * doubling to 2 s between attempts) for at most timeout_ms; one attempt may
- * itself take up to the conninfo's connect_timeout. Prepared statements are
+ * itself take up to the conninfo's connect_timeout. The backoff carries
+ * over from call to call until a reconnect succeeds, so a caller may wait
+ * in short slices without trying more often. Prepared statements are
  * prepared again on the new connection when next used. Returns 0 when
  * connected, -1 otherwise (reason in ccip_db_error). */
 int ccip_db_ensure(ccip_db *db, int timeout_ms);

@@ -443,7 +443,7 @@ ccip_relay *ccip_relay_start(const ccip_relay_config *cfg, char *err, size_t err
     }
 
     char dberr[ERR_MAX];
-    r->db = ccip_db_new(cfg->conninfo, dberr, sizeof dberr);
+    r->db = ccip_db_new_waiting(cfg->conninfo, cfg->connect_until_us, dberr, sizeof dberr);
     if (!r->db) {
         snprintf(err, errlen, "could not start the relay of schema %s: %s", r->schema, dberr);
         goto fail;

@@ -60,6 +60,8 @@ typedef struct {
                                         stay in the outbox */
     int heartbeat_ms;                /* 0 = CCIP_RELAY_HEARTBEAT_MS_DEFAULT */
     int batch_size; /* events numbered per transaction; 0 = CCIP_RELAY_BATCH_DEFAULT */
+    int64_t connect_until_us; /* start-up: wait for the database until then
+                                 (ccip_db_new_waiting); 0 = one try */
 } ccip_relay_config;
 
 typedef struct ccip_relay ccip_relay;

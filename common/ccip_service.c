@@ -852,13 +852,13 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
     svc->conninfo[0] = '\0';
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         s_conninfo_add(svc->conninfo, sizeof svc->conninfo, keys[i], vals[i]);
+    /* Every connection start-up opens waits for the database within one
+     * limit: PostgreSQL restarting during the first second must not make
+     * the relay's or a consumer's connection the one that ends the
+     * process. */
     int64_t give_up = ccip_now_us() + (int64_t)DB_WAIT_MS * 1000;
-    while (!(svc->db = ccip_db_new(svc->conninfo, err, errlen))) {
-        if (ccip_now_us() > give_up || ccip_shutdown_requested())
-            return -1;
-        ccip_log_warn("waiting for the database", "reason", err);
-        sleep(1);
-    }
+    if (!(svc->db = ccip_db_new_waiting(svc->conninfo, give_up, err, errlen)))
+        return -1;
     /* With an owner role the migrations run as the owner, on a connection
      * of their own closed right after: the runtime role never holds the
      * rights to alter a table (bootstrap.sql, ccip_history). */
@@ -869,7 +869,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         vals[4] = b->db_owner_password;
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             s_conninfo_add(owner_info, sizeof owner_info, keys[i], vals[i]);
-        if (!(mdb = ccip_db_new(owner_info, err, errlen)))
+        if (!(mdb = ccip_db_new_waiting(owner_info, give_up, err, errlen)))
             return -1;
     }
     ccip_migrate_result mr;
@@ -901,6 +901,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
         .publish_endpoint = b->bus_publish_endpoint,
         .sock_opts = &so,
         .retention_seconds = b->retention_hours * 3600,
+        .connect_until_us = give_up,
     };
     if (!(svc->relay = ccip_relay_start(&rc, err, errlen)))
         return -1;
@@ -917,6 +918,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
             .handlers = def->subscriptions[i].handlers,
             .nhandlers = def->subscriptions[i].nhandlers,
             .arg = def->arg,
+            .connect_until_us = give_up,
         };
         if (!(svc->consumers[i] = ccip_consumer_start(&cc, err, errlen)))
             return -1;
@@ -935,7 +937,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
     ccip_db **dbs = calloc(ndbs, sizeof *dbs);
     int ok = dbs != NULL;
     for (size_t i = 0; ok && i < ndbs; i++)
-        ok = (dbs[i] = ccip_db_new(svc->conninfo, err, errlen)) != NULL;
+        ok = (dbs[i] = ccip_db_new_waiting(svc->conninfo, give_up, err, errlen)) != NULL;
     if (ok && !(svc->batcher = ccip_batcher_new(dbs, ndbs, (size_t)b->batch_max, b->batch_wait_us,
                                                 def->name, s_pack_command_reply))) {
         snprintf(err, errlen, "out of memory");

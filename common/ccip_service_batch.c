@@ -10,7 +10,8 @@
 #include "ccip_log.h"
 #include "ccip_pgarray.h"
 
-#define TX_ATTEMPTS 5 /* attempts of one batch's transaction */
+#define TX_ATTEMPTS       5    /* attempts of one batch's transaction */
+#define READ_RECONNECT_MS 5000 /* how long a read waits for a lost connection to come back */
 #define BATCH_LIMIT                                                                                \
     64 /* most commands one batch may hold (service.batch_max's bound);                            \
           also keeps a batch's savepoints within PostgreSQL's 64 cached                            \
@@ -716,6 +717,34 @@ static void s_run_mutating(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, 
     }
 }
 
+/* Runs a read (no transaction, nothing stored). ccip_db_tx re-opens a lost
+ * connection for the mutating commands; nothing would for a read, and a
+ * connection that only reads came to would answer every one with the
+ * error of its loss for ever: so it is re-opened here, and a read the
+ * connection broke under runs once more. */
+static void s_run_read(ccip_db *db, ccip_batch_job *j)
+{
+    j->cmd->db = db;
+    for (int attempt = 1;; attempt++) {
+        if (ccip_db_ensure(db, READ_RECONNECT_MS) < 0) {
+            char reason[256];
+            snprintf(reason, sizeof reason, "%s", ccip_db_error(db));
+            ccip_command_fail(j->cmd, CCIP__STATUS__UNAVAILABLE, "could not run %s: %s",
+                              j->cmd->req->type, reason);
+            return;
+        }
+        int rc = s_rc(ccip_command_run(j->cmd, j->h));
+        if (rc == 0)
+            return;
+        if (rc == CCIP_DB_RETRYABLE && attempt < 2) {
+            s_clear_command(j->cmd);
+            continue;
+        }
+        s_fail_internal(j->cmd, db);
+        return;
+    }
+}
+
 /* Runs a batch on db: reads first, each on its own, then the mutating
  * commands together. Every job ends with its packed reply (or NULL when
  * out of memory); a job answered early is done and its entry of jobs is
@@ -731,9 +760,7 @@ static void s_execute(ccip_batcher *b, ccip_db *db, ccip_batch_job **jobs, size_
             mutating[nm++] = j;
             continue;
         }
-        j->cmd->db = db;
-        if (s_rc(ccip_command_run(j->cmd, j->h)) != 0)
-            s_fail_internal(j->cmd, db);
+        s_run_read(db, j);
     }
     if (nm > 0)
         s_run_mutating(b, db, mutating, nm, jobs, n);

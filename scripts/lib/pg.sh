@@ -29,7 +29,7 @@ CCIP_PG_ROLES=(intake evaluation funding ip stats casefile followup notify gatew
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
            libpq-dev libconfig-dev libcmocka-dev postgresql-15 clang-format libsodium-dev
            libjansson-dev libmicrohttpd-dev liboath-dev clang libfuzzer-14-dev
-           libcurl4-openssl-dev python3-aiosmtpd pgbackrest curl chromium chromium-driver python3-selenium fonts-noto-cjk)
+           libcurl4-openssl-dev python3-aiosmtpd pgbackrest curl chromium chromium-driver python3-selenium fonts-noto-cjk valgrind)
 
 ccip_say() { printf '%s\n' "$*"; }
 ccip_die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }

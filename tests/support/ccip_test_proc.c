@@ -136,6 +136,22 @@ static pid_t s_spawn(ccip_test_env *env, const char *name, const char *binary, c
         }
         for (char *const *v = vars; *v; v++)
             putenv(*v);
+        /* CCIP_TEST_VALGRIND: the process runs under that command line
+         * (words separated by spaces), e.g. "valgrind --error-exitcode=99". */
+        const char *wrap = getenv("CCIP_TEST_VALGRIND");
+        if (wrap && *wrap) {
+            static char words[1024];
+            char *argv[40];
+            int n = 0;
+            snprintf(words, sizeof words, "%s", wrap);
+            for (char *w = strtok(words, " "); w && n < 38; w = strtok(NULL, " "))
+                argv[n++] = w;
+            argv[n++] = exe;
+            argv[n] = NULL;
+            execvp(argv[0], argv);
+            fprintf(stderr, "could not exec %s: %s\n", argv[0], strerror(errno));
+            _exit(127);
+        }
         execl(exe, exe, (char *)NULL);
         fprintf(stderr, "could not exec %s: %s\n", exe, strerror(errno));
         _exit(127);
@@ -200,7 +216,10 @@ pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char
     snprintf(v[4], 600, "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub", env->dir);
     snprintf(v[5], 600, "CCIP_INSTANCE=%s", instance);
     snprintf(v[6], 600, "CCIP_DB_HOST=%s", getenv("CCIP_PGHOST"));
-    snprintf(v[7], 600, "CCIP_DB_PORT=%s", getenv("CCIP_PGPORT"));
+    if (env->db_port > 0)
+        snprintf(v[7], 600, "CCIP_DB_PORT=%d", env->db_port);
+    else
+        snprintf(v[7], 600, "CCIP_DB_PORT=%s", getenv("CCIP_PGPORT"));
     snprintf(v[8], 600, "CCIP_DB_NAME=%s", getenv("CCIP_PGDATABASE"));
     snprintf(v[9], 600, "CCIP_DB_USER=ccip_%s", service);
     snprintf(v[10], 600, "CCIP_DB_PASSWORD=%s", password);

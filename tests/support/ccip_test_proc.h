@@ -5,7 +5,8 @@
  *
  * Processes are configured through the environment only (the same
  * variables an operator would use), and log to <dir>/<name>.log, which a
- * failing test prints.
+ * failing test prints. With CCIP_TEST_VALGRIND set (a command line, e.g.
+ * "valgrind --error-exitcode=99"), every process runs under it.
  */
 #ifndef CCIP_TEST_PROC_H
 #define CCIP_TEST_PROC_H
@@ -32,6 +33,8 @@ typedef struct {
     ccip_keypair admin_keys;    /* "operator": an admin key (event replay and tail) */
     ccip_keypair stranger_keys; /* not in the keys directory */
     ccip_test_child children[CCIP_TEST_MAX_PROCS];
+    int db_port; /* the port services started from now on connect to PostgreSQL at (a
+                    ccip_test_proxy's); 0 = $CCIP_PGPORT, the cluster itself */
 } ccip_test_env;
 
 /* Makes the directory, keys and ports. Returns 0 or -1 (with a message on
@@ -43,7 +46,8 @@ pid_t ccip_test_start_bus(ccip_test_env *env);
 
 /* Starts a service binary (path relative to the build dir, e.g.
  * "tests/integration/probe/probea") as replica `instance`, connecting to
- * PostgreSQL as role ccip_<service>. Returns its pid or -1. */
+ * PostgreSQL as role ccip_<service> (at env->db_port when set). Returns its
+ * pid or -1. */
 pid_t ccip_test_start_service(ccip_test_env *env, const char *binary, const char *service,
                               const char *instance);
 
