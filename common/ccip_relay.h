@@ -59,7 +59,7 @@ typedef struct {
     int64_t retention_seconds;       /* published events move to the archive after this; 0 = they
                                         stay in the outbox */
     int heartbeat_ms;                /* 0 = CCIP_RELAY_HEARTBEAT_MS_DEFAULT */
-    int batch_size; /* events numbered per transaction; 0 = CCIP_RELAY_BATCH_DEFAULT */
+    int batch_size;           /* events numbered per transaction; 0 = CCIP_RELAY_BATCH_DEFAULT */
     int64_t connect_until_us; /* start-up: wait for the database until then
                                  (ccip_db_new_waiting); 0 = one try */
 } ccip_relay_config;
