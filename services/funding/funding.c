@@ -118,7 +118,8 @@ const ccip_service_def funding_def = {
     .name = "funding",
     /* who may replay its events: the services that subscribe to them
      * (tests/services/test_service_defs.c checks both sides) */
-    .consumers = (const char *const[]){"intake", "stats", "followup", "notify", "casefile", NULL},
+    .consumers =
+        (const char *const[]){"intake", "stats", "followup", "notify", "ip", "casefile", NULL},
     .migrations = funding_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],
