@@ -9,6 +9,7 @@
 #include "ccip_id.h"
 #include "ccip_log.h"
 #include "evaluation.h"
+#include "casefile.h"
 #include "followup.h"
 #include "funding.h"
 #include "gateway_bindings.h"
@@ -257,6 +258,12 @@ static const gateway_route s_routes[] = {
     {"GET", "/api/v1/notify/deliveries", "notify.delivery.list.v1", 0},
     {"POST", "/api/v1/notify/deliveries/{delivery_id}/resend", "notify.delivery.resend.v1", 0},
 
+    /* ---- casefile (one case across every service: staff and the office
+     * read whole cases, an applicant its own as intake's view shows them) ---- */
+    {"GET", "/api/v1/casefile/cases", "casefile.case.search.v1", 0},
+    {"GET", "/api/v1/casefile/cases/{case_id}", "casefile.case.get.v1", 0},
+    {"GET", "/api/v1/casefile/cases/{case_id}/dossier", "casefile.case.dossier.v1", 0},
+
     /* ---- gateway (accounts, through the bus like any service) ---- */
     {"GET", "/api/v1/gateway/accounts", "gateway.account.list.v1", 0},
     {"GET", "/api/v1/gateway/accounts/{account_id}", "gateway.account.get.v1", 0},
@@ -282,7 +289,7 @@ static gateway_route_info s_info[NROUTES];
 
 static const ccip_service_def *const s_services[] = {&intake_def, &evaluation_def, &funding_def,
                                                      &ip_def,     &stats_def,      &followup_def,
-                                                     &notify_def, &gateway_def};
+                                                     &notify_def, &gateway_def,    &casefile_def};
 
 const ccip_service_def *gateway_service_def(const char *service)
 {

@@ -460,7 +460,7 @@ static void test_refuses_unknown_fields(void **state)
     (void)state;
     s_refused(S_FILE, "{\"titel\":\"x\"}",
               "unknown field `titel` in ccip.intake.FileApplicationRequest; known fields: "
-              "callId, applicantUscc, content, documents");
+              "callId, applicantUscc, content, documents, continuesCase");
     s_refused(S_FILE, "{\"callId\":\"a\",\"content\":{\"titel\":\"x\"}}",
               "unknown field `content.titel` in ccip.intake.ApplicationContent; known fields: "
               "title, summary, district, requestedFen, cluster, talentBase, project");
@@ -470,18 +470,19 @@ static void test_refuses_unknown_fields(void **state)
     /* what the client wrote is cut and escaped, never echoed raw */
     s_refused(S_FILE, "{\"a\\nb\\\"\":1}",
               "unknown field `a\\x0Ab\\x22` in ccip.intake.FileApplicationRequest; known fields: "
-              "callId, applicantUscc, content, documents");
+              "callId, applicantUscc, content, documents, continuesCase");
     s_refused(S_FILE, "{\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1}",
               "unknown field `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...` in "
               "ccip.intake.FileApplicationRequest; known fields: "
-              "callId, applicantUscc, content, documents");
+              "callId, applicantUscc, content, documents, continuesCase");
     /* a key with a NUL inside (jansson's loader refuses them; code can make them) */
     json_t *j = json_object();
     json_object_setn_new(j, "callId\0x", 8, json_string("x"));
     char err[256];
     assert_null(ccip_pbjson_to_message(S_FILE, j, err, sizeof err));
-    assert_string_equal(err, "unknown field `callId\\x00x` in ccip.intake.FileApplicationRequest; "
-                             "known fields: callId, applicantUscc, content, documents");
+    assert_string_equal(err,
+                        "unknown field `callId\\x00x` in ccip.intake.FileApplicationRequest; "
+                        "known fields: callId, applicantUscc, content, documents, continuesCase");
     json_decref(j);
 }
 
