@@ -139,7 +139,11 @@ unix_socket_permissions = 0770
 timezone = 'UTC'
 log_timezone = 'UTC'
 password_encryption = 'scram-sha-256'
-max_connections = 100"
+# The suite runs whole systems side by side on this cluster (test_system and
+# test_gateway start up to eight services, each with its command pool, relay
+# and a connection per consumed producer): 100 ran out ('remaining connection
+# slots are reserved'), and a test failed for it.
+max_connections = 300"
     if [ "$mode" = fast ]; then
         conf="$conf
 fsync = off
