@@ -134,6 +134,11 @@ SELECT format('REVOKE CREATE ON DATABASE %I FROM %I', :'db', :'ccip_owner') \gex
 \connect :db
 SET client_min_messages = warning;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
+-- A schema made before the owner role existed (one role made and used it)
+-- is handed over below: whether the runtime role still owns anything in it.
+SELECT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = :'schema' AND c.relowner::regrole::text = :'ccip_role')
+       AND :'schema_owner' <> :'ccip_role' AS handover \gset
 SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', :'schema', :'schema_owner') \gexec
 SELECT format('ALTER SCHEMA %I OWNER TO %I', :'schema', :'schema_owner') \gexec
 SELECT format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', :'schema') \gexec
@@ -152,6 +157,20 @@ SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I'
 SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I'
               ' GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %I',
               :'ccip_owner', :'schema', :'ccip_role') \gexec
+\if :handover
+-- Upgrading a schema the runtime role made itself (before issue 19): its
+-- tables, sequences and functions pass to the owner, which applies the
+-- migrations from now on (it could not read schema_migrations otherwise),
+-- and the runtime role keeps on them what the default privileges give new
+-- ones. Only this once: the history migrations that follow then take
+-- UPDATE, DELETE and TRUNCATE away again (ccip_history).
+SELECT format('REASSIGN OWNED BY %I TO %I', :'ccip_role', :'ccip_owner') \gexec
+SELECT format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA %I TO %I',
+              :'schema', :'ccip_role') \gexec
+SELECT format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I',
+              :'schema', :'ccip_role') \gexec
+\echo bootstrap.sql: schema :schema handed over from :ccip_role to :ccip_owner
+\endif
 \endif
 
 -- casefile's search finds Chinese text by any fragment with pg_trgm, an
