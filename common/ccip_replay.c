@@ -1,12 +1,15 @@
 #include "ccip_replay.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_keys.h"
 
 struct ccip_replay {
     char *service;       /* who asks */
@@ -14,24 +17,28 @@ struct ccip_replay {
     int timeout_ms;      /* per attempt */
     int attempts;        /* per request */
     size_t max_message;  /* largest reply payload decoded */
+    /* ccip_replay_open's: the context and keys the client uses */
+    void *own_ctx;
+    ccip_keypair keys;
+    char server_key[CCIP_KEY_Z85_LEN + 1];
 };
 
-ccip_replay *ccip_replay_new(void *zmq_ctx, const ccip_replay_config *cfg, char *err, size_t errlen)
+/* Fills r (allocated, zeroed) as ccip_replay_new's client. Returns 0, or -1
+ * with err. */
+static int s_setup(ccip_replay *r, void *zmq_ctx, const ccip_replay_config *cfg, char *err,
+                   size_t errlen)
 {
     if (!zmq_ctx || !cfg || !cfg->service || !cfg->service[0] || !cfg->broker_endpoint ||
         cfg->timeout_ms < 0 || cfg->attempts < 0) {
         snprintf(err, errlen,
                  "could not make a replay client: it needs a zmq context, the asking service, "
                  "the broker's endpoint, and a timeout and attempts of 0 or more");
-        return NULL;
+        return -1;
     }
-    ccip_replay *r = calloc(1, sizeof *r);
-    if (r)
-        r->service = strdup(cfg->service);
-    if (!r || !r->service) {
+    r->service = strdup(cfg->service);
+    if (!r->service) {
         snprintf(err, errlen, "could not make a replay client: out of memory");
-        ccip_replay_destroy(&r);
-        return NULL;
+        return -1;
     }
     r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CCIP_REPLAY_TIMEOUT_DEFAULT;
     r->attempts = cfg->attempts ? cfg->attempts : 1;
@@ -40,7 +47,17 @@ ccip_replay *ccip_replay_new(void *zmq_ctx, const ccip_replay_config *cfg, char 
                          : CCIP_SOCK_MAX_MESSAGE_DEFAULT;
     /* ccip_client_new's sentence is passed on as it is: callers quote it. */
     r->client = ccip_client_new(zmq_ctx, cfg->broker_endpoint, cfg->sock_opts, err, errlen);
-    if (!r->client)
+    return r->client ? 0 : -1;
+}
+
+ccip_replay *ccip_replay_new(void *zmq_ctx, const ccip_replay_config *cfg, char *err, size_t errlen)
+{
+    ccip_replay *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "could not make a replay client: out of memory");
+        return NULL;
+    }
+    if (s_setup(r, zmq_ctx, cfg, err, errlen) < 0)
         ccip_replay_destroy(&r);
     return r;
 }
@@ -50,6 +67,8 @@ void ccip_replay_destroy(ccip_replay **r)
     if (!r || !*r)
         return;
     ccip_client_destroy(&(*r)->client);
+    if ((*r)->own_ctx)
+        zmq_ctx_term((*r)->own_ctx);
     free((*r)->service);
     free(*r);
     *r = NULL;
@@ -107,4 +126,103 @@ void ccip_replay_batch_free(Ccip__ReplayReply **batch)
         return;
     protobuf_c_message_free_unpacked(&(*batch)->base, NULL);
     *batch = NULL;
+}
+
+ccip_replay *ccip_replay_open(const ccip_replay_own_config *cfg, char *err, size_t errlen)
+{
+    ccip_replay *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "could not make a replay client: out of memory");
+        return NULL;
+    }
+    /* The keys live in r, as long as the client that points to them. */
+    char why[300];
+    if (ccip_keypair_load(cfg->key_file, &r->keys, why, sizeof why) < 0 ||
+        ccip_public_key_load(cfg->server_key_file, r->server_key, why, sizeof why) < 0) {
+        snprintf(err, errlen, "could not load the service's keys: %s", why);
+        ccip_replay_destroy(&r);
+        return NULL;
+    }
+    if (!(r->own_ctx = zmq_ctx_new())) {
+        snprintf(err, errlen, "could not make a zmq context: %s", zmq_strerror(zmq_errno()));
+        ccip_replay_destroy(&r);
+        return NULL;
+    }
+    ccip_sock_opts so = {.keys = &r->keys,
+                         .server_public = r->server_key,
+                         .max_message_bytes = cfg->max_message_bytes};
+    ccip_replay_config rc = {.service = cfg->service,
+                             .broker_endpoint = cfg->broker_endpoint,
+                             .sock_opts = &so,
+                             .timeout_ms = cfg->timeout_ms,
+                             .attempts = cfg->attempts};
+    if (s_setup(r, r->own_ctx, &rc, why, sizeof why) < 0) {
+        snprintf(err, errlen, "could not reach the bus: %s", why);
+        ccip_replay_destroy(&r);
+    }
+    return r;
+}
+
+int ccip_replay_range(ccip_replay *r, const char *producer, uint64_t upto, uint32_t batch_max,
+                      ccip_replay_apply_fn apply, ccip_replay_flush_fn flush, void *arg,
+                      int *stopped, Ccip__Status *status, char *err, size_t errlen)
+{
+    *stopped = 0;
+    uint64_t next = 1;
+    while (next <= upto) {
+        uint64_t want = upto - next + 1;
+        Ccip__ReplayReply *batch = NULL;
+        char why[600];
+        int fetched =
+            ccip_replay_fetch(r, producer, next, (uint32_t)(want < batch_max ? want : batch_max),
+                              &batch, status, why, sizeof why);
+        if (fetched == CCIP_REPLAY_NO_ANSWER) {
+            snprintf(err, errlen, "could not replay %s from position %" PRIu64 ": %s", producer,
+                     next, why);
+            return -1;
+        }
+        if (fetched == CCIP_REPLAY_REFUSED) {
+            snprintf(err, errlen, "%s cannot replay from position %" PRIu64 ": %s: %s", producer,
+                     next, ccip_status_name(*status), why);
+            if (*status != CCIP__STATUS__FAILED_PRECONDITION)
+                *status = CCIP__STATUS__UNAVAILABLE;
+            return -1;
+        }
+        if (fetched != CCIP_REPLAY_OK) {
+            snprintf(err, errlen, "%s sent a replay reply that cannot be decoded: %s", producer,
+                     why);
+            return -1;
+        }
+        int rc = 0, broken = 0;
+        if (batch->n_events == 0) {
+            *status = CCIP__STATUS__FAILED_PRECONDITION;
+            snprintf(err, errlen,
+                     "%s's stream ends at position %" PRIu64 ", but it was applied up to %" PRIu64,
+                     producer, batch->head, upto);
+            broken = 1;
+        }
+        for (size_t i = 0; !broken && rc == 0 && i < batch->n_events && next <= upto; i++) {
+            const Ccip__Envelope *ev = batch->events[i];
+            if (ev->position != next) {
+                *status = CCIP__STATUS__INTERNAL;
+                snprintf(err, errlen,
+                         "%s replayed position %" PRIu64 " where %" PRIu64 " was expected",
+                         producer, ev->position, next);
+                broken = 1;
+                break;
+            }
+            rc = apply(arg, ev);
+            next++;
+        }
+        if (!broken && rc == 0 && flush)
+            rc = flush(arg);
+        ccip_replay_batch_free(&batch);
+        if (broken)
+            return -1;
+        if (rc != 0) {
+            *stopped = rc;
+            return 1;
+        }
+    }
+    return 0;
 }

@@ -21,7 +21,10 @@
  *
  * What a caller does with the events (check that positions follow each
  * other, apply them, stop at a head) is its own business: a consumer
- * drops duplicates, a rebuild insists on every position.
+ * drops duplicates. A rebuild (stats', notify's) insists on every position
+ * from 1 to the cursor it locked, and ccip_replay_range does that for it,
+ * through a client of its own (ccip_replay_open: the command's thread has
+ * no broker connection).
  *
  * Not thread-safe: one ccip_replay per thread (it holds one socket).
  */
@@ -83,6 +86,44 @@ void ccip_replay_destroy(ccip_replay **r);
  * reply could not be decoded) and err filled as said there. */
 int ccip_replay_fetch(ccip_replay *r, const char *producer, uint64_t from, uint32_t max_events,
                       Ccip__ReplayReply **batch, Ccip__Status *status, char *err, size_t errlen);
+
+/* A replay client with a zmq context and keys of its own, for a command
+ * that reads streams (a rebuild): the service's key pair and the bus's
+ * public key are read from their files. */
+typedef struct {
+    const char *service;         /* who asks */
+    const char *key_file;        /* the service's key pair */
+    const char *server_key_file; /* the bus's public key */
+    const char *broker_endpoint; /* the broker's ROUTER */
+    int64_t max_message_bytes;   /* bounds a reply; 0 = the socket default */
+    int timeout_ms;              /* per attempt; 0 = CCIP_REPLAY_TIMEOUT_DEFAULT */
+    int attempts;                /* per request; 0 = 1 */
+} ccip_replay_own_config;
+
+/* Loads the keys, makes the context and the client. Returns it (its
+ * ccip_replay_destroy ends the context too), or NULL with a sentence in
+ * err naming the key file or the endpoint that failed. */
+ccip_replay *ccip_replay_open(const ccip_replay_own_config *cfg, char *err, size_t errlen);
+
+/* Called by ccip_replay_range for each event, in position order (0 or the
+ * caller's non-zero code, which stops the range), and after each batch
+ * (the batch's strings are freed after flush returns). */
+typedef int (*ccip_replay_apply_fn)(void *arg, const Ccip__Envelope *ev);
+typedef int (*ccip_replay_flush_fn)(void *arg);
+
+/* Reads `producer`'s stream from position 1 to `upto` in batches of at
+ * most batch_max events, calling apply for every event and flush (may be
+ * NULL) after every batch. Returns 0 when every position was applied; 1
+ * when apply or flush returned non-zero, which stopped the range (the code
+ * in *stopped); or -1 with *status the status a command answers with and
+ * err a sentence naming the producer and the position: no answer
+ * (UNAVAILABLE), a refusal (the producer's FAILED_PRECONDITION when its
+ * first events are no longer retained, UNAVAILABLE otherwise), an
+ * undecodable reply (INTERNAL), a position skipped or repeated (INTERNAL),
+ * or a stream that ends before `upto` (FAILED_PRECONDITION). */
+int ccip_replay_range(ccip_replay *r, const char *producer, uint64_t upto, uint32_t batch_max,
+                      ccip_replay_apply_fn apply, ccip_replay_flush_fn flush, void *arg,
+                      int *stopped, Ccip__Status *status, char *err, size_t errlen);
 
 /* Frees a batch of ccip_replay_fetch; safe on NULL and twice; sets *batch
  * to NULL. */

@@ -18,6 +18,7 @@
 #include "ccip_mdp.h"
 #include "ccip_metrics.h"
 #include "ccip_relay.h"
+#include "ccip_replay.h"
 #include "ccip_service_batch.h"
 #include "ccip_shutdown.h"
 #include "ccip_wire.h"
@@ -1026,6 +1027,20 @@ const char *ccip_service_name(const ccip_service *svc)
 const char *ccip_service_conninfo(const ccip_service *svc)
 {
     return svc->conninfo;
+}
+
+ccip_replay *ccip_service_replay_open(const ccip_service *svc, int timeout_ms, int attempts,
+                                      char *err, size_t errlen)
+{
+    const ccip_service_config *cfg = svc->config;
+    ccip_replay_own_config rc = {.service = ccip_service_name(svc),
+                                 .key_file = cfg->key_file,
+                                 .server_key_file = cfg->server_key_file,
+                                 .broker_endpoint = cfg->bus_command_endpoint,
+                                 .max_message_bytes = cfg->max_message_bytes,
+                                 .timeout_ms = timeout_ms,
+                                 .attempts = attempts};
+    return ccip_replay_open(&rc, err, errlen);
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)

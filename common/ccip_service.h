@@ -187,4 +187,12 @@ struct ccip_metrics *ccip_service_metrics(const ccip_service *svc);
  * connection of its own (notify's sender). Borrowed for the service's life. */
 const char *ccip_service_conninfo(const ccip_service *svc);
 
+/* A replay client of the service's own (its keys, the bus), for a command
+ * that reads whole streams (a rebuild: ccip_replay_range); the command's
+ * thread has no broker connection. timeout_ms and attempts per request.
+ * Returns it (ccip_replay_destroy), or NULL with a sentence in err. */
+struct ccip_replay;
+struct ccip_replay *ccip_service_replay_open(const ccip_service *svc, int timeout_ms, int attempts,
+                                             char *err, size_t errlen);
+
 #endif

@@ -4,11 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "ccip_envelope.h"
 #include "ccip_id.h"
-#include "ccip_keys.h"
 #include "ccip_log.h"
 #include "ccip_replay.h"
 #include "notify_batch.h"
@@ -51,108 +49,29 @@ int notify_checksum(ccip_db *db, char out[NOTIFY_CHECKSUM_LEN], uint64_t *items)
     return 0;
 }
 
-/* The broker connection a rebuild asks the producers through. */
-typedef struct {
-    void *ctx;
-    ccip_keypair keys;
-    char server_key[CCIP_KEY_Z85_LEN + 1];
-    ccip_replay *replay;
-} s_link;
-
-static int s_link_open(ccip_command *cmd, s_link *l)
+static int s_apply(void *arg, const Ccip__Envelope *ev)
 {
-    const notify_config *cfg = notify_cfg(cmd);
-    char err[400];
-    if (ccip_keypair_load(cfg->base.key_file, &l->keys, err, sizeof err) < 0 ||
-        ccip_public_key_load(cfg->base.server_key_file, l->server_key, err, sizeof err) < 0)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                                 "could not load the service's keys: %s", err);
-    l->ctx = zmq_ctx_new();
-    ccip_sock_opts so = {.keys = &l->keys,
-                         .server_public = l->server_key,
-                         .max_message_bytes = cfg->base.max_message_bytes};
-    ccip_replay_config rc = {.service = ccip_service_name(cmd->service),
-                             .broker_endpoint = cfg->base.bus_command_endpoint,
-                             .sock_opts = &so,
-                             .timeout_ms = REPLAY_TIMEOUT_MS,
-                             .attempts = REPLAY_ATTEMPTS};
-    snprintf(err, sizeof err, "could not make a zmq context");
-    l->replay = l->ctx ? ccip_replay_new(l->ctx, &rc, err, sizeof err) : NULL;
-    if (!l->replay)
-        return ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE, "could not reach the bus: %s",
-                                 err);
-    return 0;
+    return notify_events_map(arg, ev);
 }
 
-static void s_link_close(s_link *l)
+/* The batch's strings are borrowed by b until it is written. */
+static int s_flush(void *arg)
 {
-    ccip_replay_destroy(&l->replay);
-    if (l->ctx)
-        zmq_ctx_term(l->ctx);
-    l->ctx = NULL;
-}
-
-static int s_fetch_failed(ccip_command *cmd, const char *producer, uint64_t from, int rc,
-                          Ccip__Status status, const char *err)
-{
-    if (rc == CCIP_REPLAY_NO_ANSWER)
-        return ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE,
-                                 "could not replay %s from position %" PRIu64
-                                 ": %s; nothing was changed",
-                                 producer, from, err);
-    if (rc == CCIP_REPLAY_REFUSED)
-        return ccip_command_fail(
-            cmd,
-            status == CCIP__STATUS__FAILED_PRECONDITION ? CCIP__STATUS__FAILED_PRECONDITION
-                                                        : CCIP__STATUS__UNAVAILABLE,
-            "%s cannot replay from position %" PRIu64 ": %s: %s; a rebuild from position one "
-            "is impossible, nothing was changed",
-            producer, from, ccip_status_name(status), err);
-    return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                             "%s sent a replay reply notify cannot decode: %s", producer, err);
+    return notify_batch_flush(arg);
 }
 
 /* Replays `producer` from position 1 to `upto` onto b. Returns 0,
  * CCIP_REPLIED or a ccip_db_rc. */
-static int s_replay(ccip_command *cmd, s_link *l, notify_batch *b, const char *producer,
+static int s_replay(ccip_command *cmd, ccip_replay *r, notify_batch *b, const char *producer,
                     uint64_t upto)
 {
-    int rc = 0;
-    uint64_t next = 1;
-    while (rc == 0 && next <= upto) {
-        uint64_t want = upto - next + 1;
-        Ccip__ReplayReply *batch = NULL;
-        Ccip__Status status;
-        char err[CCIP_COMMAND_ERROR_MAX];
-        int fetched = ccip_replay_fetch(l->replay, producer, next,
-                                        (uint32_t)(want < REPLAY_BATCH ? want : REPLAY_BATCH),
-                                        &batch, &status, err, sizeof err);
-        if (fetched != CCIP_REPLAY_OK)
-            return s_fetch_failed(cmd, producer, next, fetched, status, err);
-        if (batch->n_events == 0) {
-            rc = ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                                   "%s's stream ends at position %" PRIu64
-                                   ", but notify applied it up to %" PRIu64 "; nothing was changed",
-                                   producer, batch->head, upto);
-        }
-        for (size_t i = 0; rc == 0 && i < batch->n_events && next <= upto; i++) {
-            const Ccip__Envelope *ev = batch->events[i];
-            if (ev->position != next) {
-                rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                                       "%s replayed position %" PRIu64 " where %" PRIu64
-                                       " was expected; nothing was changed",
-                                       producer, ev->position, next);
-                break;
-            }
-            rc = notify_events_map(b, ev);
-            next++;
-        }
-        /* The batch's strings are borrowed by b until it is written. */
-        if (rc == 0)
-            rc = notify_batch_flush(b);
-        ccip_replay_batch_free(&batch);
-    }
-    return rc;
+    int stopped = 0;
+    Ccip__Status status;
+    char err[CCIP_COMMAND_ERROR_MAX];
+    if (ccip_replay_range(r, producer, upto, REPLAY_BATCH, s_apply, s_flush, b, &stopped, &status,
+                          err, sizeof err) < 0)
+        return ccip_command_fail(cmd, status, "%s; nothing was changed", err);
+    return stopped;
 }
 
 static void s_producers(char *out, size_t len)
@@ -173,7 +92,7 @@ int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Notify__ProducerCursor cursors[PRODUCERS_MAX], *list[PRODUCERS_MAX];
     char names[PRODUCERS_MAX][32], before[NOTIFY_CHECKSUM_LEN], after[NOTIFY_CHECKSUM_LEN];
     uint64_t items = 0;
-    s_link link = {0};
+    ccip_replay *replay = NULL;
     PGresult *res = NULL;
     notify_batch *b = notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD);
     if (!b)
@@ -187,16 +106,21 @@ int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
     for (int r = 0; rc == 0 && res && r < PQntuples(res) && r < PRODUCERS_MAX; r++) {
         uint64_t upto = (uint64_t)ccip_db_cell_i64(res, r, 1);
         snprintf(names[r], sizeof names[r], "%s", PQgetvalue(res, r, 0));
-        if (upto > 0 && !link.replay)
-            rc = s_link_open(cmd, &link);
+        if (upto > 0 && !replay) {
+            char err[CCIP_COMMAND_ERROR_MAX];
+            replay = ccip_service_replay_open(cmd->service, REPLAY_TIMEOUT_MS, REPLAY_ATTEMPTS, err,
+                                              sizeof err);
+            if (!replay)
+                rc = ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE, "%s", err);
+        }
         if (rc == 0 && upto > 0)
-            rc = s_replay(cmd, &link, b, names[r], upto);
+            rc = s_replay(cmd, replay, b, names[r], upto);
         cursors[r] = (Ccip__Notify__ProducerCursor)CCIP__NOTIFY__PRODUCER_CURSOR__INIT;
         cursors[r].producer = names[r];
         cursors[r].position = upto;
         list[reply.n_replayed++] = &cursors[r];
     }
-    s_link_close(&link);
+    ccip_replay_destroy(&replay);
     notify_batch_destroy(&b);
     PQclear(res);
     if (rc == 0)

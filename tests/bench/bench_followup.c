@@ -45,6 +45,7 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 
@@ -65,25 +66,6 @@ static int s_die(const char *what, const char *why)
     fprintf(stderr, "bench followup: %s: %s\n", what, why);
     ccip_test_env_cleanup(&s_env, 1);
     exit(1);
-}
-
-static double s_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double s_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, s_cmp);
-    return v[n / 2];
 }
 
 static void s_sql(ccip_db *db, const char *sql)
@@ -323,7 +305,7 @@ int main(void)
     if (!db)
         s_die("database", ccip_test_db_error());
 
-    double t0 = s_ms();
+    double t0 = ccip_test_mono_ms();
     s_sql(db, S_TASKS);
     s_sql(db, S_CLOSED);
     s_sql(db, S_PROJECTS);
@@ -331,7 +313,7 @@ int main(void)
     s_sql(db, S_MILESTONES);
     s_vacuum(db);
     printf("loaded %d open and %d closed tasks, %d projects, %d milestones in %.1f s\n", OPEN_TASKS,
-           CLOSED_TASKS, PROJECTS, MILESTONES, (s_ms() - t0) / 1000.0);
+           CLOSED_TASKS, PROJECTS, MILESTONES, (ccip_test_mono_ms() - t0) / 1000.0);
     if (getenv("CCIP_BENCH_EXPLAIN") && strcmp(getenv("CCIP_BENCH_EXPLAIN"), "1") == 0) {
         s_explain(db, "baseline", S_BASELINE);
         static const char *const names[] = {"sweep: deadlines", "sweep: progress reports",
@@ -344,16 +326,16 @@ int main(void)
     double sweep[RUNS], base[RUNS];
     long long escalations = -1;
     for (int i = -1; i < RUNS; i++) { /* run -1 warms the caches */
-        double t = s_ms();
+        double t = ccip_test_mono_ms();
         PGresult *res = PQexec(ccip_db_conn(db), S_BASELINE);
-        double tb = s_ms() - t;
+        double tb = ccip_test_mono_ms() - t;
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
             s_die("baseline", PQerrorMessage(ccip_db_conn(db)));
         long long counted = atoll(PQgetvalue(res, 0, 0));
         PQclear(res);
-        t = s_ms();
+        t = ccip_test_mono_ms();
         Ccip__Followup__SweepReply *r = s_sweep();
-        double ts = s_ms() - t;
+        double ts = ccip_test_mono_ms() - t;
         long long raised = s_raised(r);
         int more = r->more;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -378,7 +360,7 @@ int main(void)
         s_sql(db, S_RESET);
         s_vacuum(db);
     }
-    double sweep_ms = s_median(sweep, RUNS), baseline_ms = s_median(base, RUNS);
+    double sweep_ms = ccip_test_median(sweep, RUNS), baseline_ms = ccip_test_median(base, RUNS);
     ccip_db_destroy(&db);
     ccip_client_destroy(&s_front);
     zmq_ctx_term(s_ctx);

@@ -56,13 +56,14 @@
 #include "ccip_keys.h"
 #include "ccip_test.h"
 #include "ccip_test_db.h"
+#include "ccip_test_intake.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "ccip_validate.h"
 
 #define CLIENTS          32
 #define CLIENTS_TEXT     "32"
 #define READS_PER_FILING 3
-#define REQUIRED_DOC     "business_licence"
 #define DOC_BYTES        1024
 #define PASSWORD         "bench password 2027"
 #define MAX_SAMPLES      200000 /* latencies kept per client */
@@ -106,20 +107,6 @@ static void s_err(const char *what, long status, const char *detail)
     if (atomic_fetch_add(&s_errors, 1) < 5)
         fprintf(stderr, "bench gateway: %s failed: %ld %.300s\n", what, status,
                 detail ? detail : "");
-}
-
-/* A valid unified social credit code for client i of this run. */
-static void s_uscc(int i, char out[CCIP_USCC_LEN + 1])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    unsigned long long n = ((unsigned long long)time(NULL) % 100000ULL) * 1000ULL + (unsigned)i;
-    snprintf(out, CCIP_USCC_LEN + 1, "91110105%09llu", n % 1000000000ULL);
-    int sum = 0;
-    for (int k = 0; k < 17; k++)
-        sum += (int)(strchr(cs, out[k]) - cs) * w[k];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
 }
 
 /* ---- HTTP --------------------------------------------------------------------------- */
@@ -274,7 +261,8 @@ static void s_body(char *out, size_t len, const char *call, const s_client *cl, 
              "\"summary\":\"" SUMMARY "\",\"district\":\"110105\",\"cluster\":{\"clusterName\":"
              "\"Langyuan Station creative park\",\"location\":\"Langjiayuan 6\",\"areaM2\":"
              "\"60000\",\"enterpriseCount\":120,\"employeeCount\":3500,\"leadOperator\":"
-             "\"Langyuan Cultural Investment Co.\"}},\"documents\":[{\"docType\":\"" REQUIRED_DOC
+             "\"Langyuan Cultural Investment "
+             "Co.\"}},\"documents\":[{\"docType\":\"" CCIP_TEST_REQUIRED_DOC
              "\",\"name\":\"licence.pdf\",\"mediaType\":\"application/pdf\",\"content\":\"%s\"}]}",
              call, b64);
 }
@@ -347,7 +335,7 @@ static void *s_direct_client(void *arg)
             content.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
             content.cluster = &facts;
             Ccip__Intake__DocumentUpload u = CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
-            u.doc_type = REQUIRED_DOC;
+            u.doc_type = CCIP_TEST_REQUIRED_DOC;
             u.name = "licence.pdf";
             u.media_type = "application/pdf";
             u.content.data = doc;
@@ -416,58 +404,6 @@ static int s_free_port(void)
         port = ntohs(a.sin_port);
     close(fd);
     return port;
-}
-
-static int s_make_calls(ccip_client *c, long n)
-{
-    Ccip__Intake__OpenCallRequest rq = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
-    rq.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
-    rq.year = 2027;
-    rq.title = "2027 identification of creative industry clusters (bench)";
-    int64_t now = ccip_now_us() / 1000000 * 1000000;
-    rq.opens_at_us = now - 3600LL * 1000000;
-    rq.closes_at_us = now + 30 * 24 * 3600LL * 1000000;
-    char *docs[] = {REQUIRED_DOC};
-    rq.required_documents = docs;
-    rq.n_required_documents = 1;
-    Ccip__Envelope *r =
-        s_bus(c, "intake", "intake.call.open.v1", "staff", "person:bench", &rq.base);
-    char err[200];
-    Ccip__Intake__CallReply *cr = r && r->status == CCIP__STATUS__OK
-                                      ? (Ccip__Intake__CallReply *)ccip_payload_unpack(
-                                            &ccip__intake__call_reply__descriptor, r->payload.data,
-                                            r->payload.len, 65536, err, sizeof err)
-                                      : NULL;
-    ccip_envelope_free(&r);
-    if (!cr)
-        return -1;
-    char template[CCIP_UUID_STRLEN + 1], count[24];
-    snprintf(template, sizeof template, "%s", cr->call->id);
-    protobuf_c_message_free_unpacked(&cr->base, NULL);
-    snprintf(count, sizeof count, "%ld", n);
-    static const ccip_db_stmt S_COPY = {
-        "bench_gateway_calls_copy",
-        "INSERT INTO call (id, kind, year, title, opens_at, closes_at, required_documents, "
-        "eligible_types, fund_programme_code, max_request_fen, opened_by) "
-        "SELECT gen_random_uuid(), kind, year, title || ' #' || g, opens_at, closes_at, "
-        "required_documents, eligible_types, fund_programme_code, max_request_fen, opened_by "
-        "FROM call, generate_series(1, $2::integer) g WHERE id = $1::uuid RETURNING id"};
-    ccip_db *db = ccip_test_db_connect_in("intake", "intake");
-    const char *values[] = {template, count};
-    PGresult *res = NULL;
-    if (!db || ccip_db_exec(db, &S_COPY, 2, values, NULL, NULL, &res) != CCIP_DB_OK ||
-        PQntuples(res) != n) {
-        fprintf(stderr, "bench gateway: could not copy the call: %s\n",
-                db ? ccip_db_error(db) : ccip_test_db_error());
-        PQclear(res);
-        ccip_db_destroy(&db);
-        return -1;
-    }
-    for (long k = 0; k < n; k++)
-        snprintf(s_calls[k], sizeof s_calls[k], "%s", PQgetvalue(res, (int)k, 0));
-    PQclear(res);
-    ccip_db_destroy(&db);
-    return 0;
 }
 
 /* One client's organisation and account, up to a first filed application. */
@@ -572,14 +508,14 @@ int main(int argc, char **argv)
     /* enough calls for both windows at a generous rate */
     s_ncalls = (long)seconds * 2 * 4000 + 2 * CLIENTS;
     s_calls = calloc((size_t)s_ncalls, sizeof *s_calls);
-    if (!s_calls || s_make_calls(bus, s_ncalls) < 0) {
+    if (!s_calls || ccip_test_intake_calls(bus, "bench gateway", s_ncalls, s_calls) < 0) {
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
     for (int i = 0; i < CLIENTS; i++) {
         s_client *cl = &s_clients[i];
         cl->i = i;
-        s_uscc(i, cl->uscc);
+        ccip_test_uscc("110105", cl->uscc);
         memcpy(cl->actor, "org:", 4); /* (snprintf from a field of the same struct: -Wrestrict) */
         memcpy(cl->actor + 4, cl->uscc, sizeof cl->uscc);
         snprintf(cl->login, sizeof cl->login, "bench.%d.%d", (int)getpid(), i);

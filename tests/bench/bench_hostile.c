@@ -65,14 +65,15 @@
 #include "ccip_mdp.h"
 #include "ccip_test.h"
 #include "ccip_test_db.h"
+#include "ccip_test_intake.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 #define CLIENTS        8
 #define WORKERS        "8"
 #define BATCH_WAIT_US  "500"
 #define BUS_MAX_WAIT   "5000" /* ms: parked hostile commands drain within the run */
 #define HOSTILE_FRAMES 10000
-#define REQUIRED_DOC   "business_licence"
 #define DOC_BYTES      1024
 #define BIG_BYTES      (1024 * 1024) /* the 1 MiB commands to unserved names */
 #define MIB            (1024.0 * 1024.0)
@@ -147,13 +148,6 @@ typedef struct {
 
 static s_client_state s_clients[CLIENTS];
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t s_rand(uint64_t *x)
 {
     *x ^= *x << 13;
@@ -190,134 +184,10 @@ static void *s_monitor(void *arg)
     return NULL;
 }
 
-static void s_uscc(int i, char out[19])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    snprintf(out, 19, "91110105%09ld", ((long)getpid() * 100 + i) % 1000000000L);
-    int sum = 0;
-    for (int k = 0; k < 17; k++)
-        sum += (int)(strchr(cs, out[k]) - cs) * w[k];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
-}
-
 static void s_failure(const char *what, int status, const char *err)
 {
     if (atomic_fetch_add(&s_failed, 1) < 5)
         fprintf(stderr, "bench hostile: %s failed: %d %s\n", what, status, err);
-}
-
-/* One command through a ccip_client (set-up only). */
-static int s_call(ccip_client *c, const char *role, const char *actor, const char *type,
-                  const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
-                  ProtobufCMessage **out, char *err, size_t errlen)
-{
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    Ccip__Envelope e = CCIP__ENVELOPE__INIT;
-    e.id = id;
-    e.type = (char *)type;
-    e.actor_role = (char *)role;
-    e.actor_id = (char *)actor;
-    e.payload.data = buf;
-    e.payload.len = len;
-    Ccip__Envelope *r = ccip_client_call(c, "intake", &e, 10000, 3, err, errlen);
-    free(buf);
-    if (!r)
-        return -1;
-    int status = (int)r->status;
-    snprintf(err, errlen, "%s", r->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, r->payload.data, r->payload.len, r->payload.len + 1, err,
-                                   errlen);
-        if (!*out)
-            status = -1;
-    }
-    ccip_envelope_free(&r);
-    return status;
-}
-
-/* Opens one call and copies it in SQL into n calls (ids into s_calls). */
-static int s_make_calls(ccip_client *c, long n)
-{
-    char err[512];
-    Ccip__Intake__OpenCallRequest rq = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
-    rq.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
-    rq.year = 2027;
-    rq.title = "2027 identification of creative industry clusters (hostile bench)";
-    int64_t now = ccip_now_us() / 1000000 * 1000000;
-    rq.opens_at_us = now - 3600LL * 1000000;
-    rq.closes_at_us = now + 30 * 24 * 3600LL * 1000000;
-    char *docs[] = {REQUIRED_DOC};
-    rq.required_documents = docs;
-    rq.n_required_documents = 1;
-    Ccip__Intake__CallReply *r = NULL;
-    if (s_call(c, "staff", "staff-bench", "intake.call.open.v1", &rq.base,
-               &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r, err,
-               sizeof err) != 0) {
-        fprintf(stderr, "bench hostile: could not open the call: %s\n", err);
-        return -1;
-    }
-    char template[CCIP_UUID_STRLEN + 1], count[24];
-    snprintf(template, sizeof template, "%s", r->call->id);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    snprintf(count, sizeof count, "%ld", n);
-    static const ccip_db_stmt S_COPY = {
-        "bench_calls_copy",
-        "INSERT INTO call (id, kind, year, title, opens_at, closes_at, required_documents, "
-        "eligible_types, fund_programme_code, max_request_fen, opened_by) "
-        "SELECT gen_random_uuid(), kind, year, title || ' #' || g, opens_at, closes_at, "
-        "required_documents, eligible_types, fund_programme_code, max_request_fen, opened_by "
-        "FROM call, generate_series(1, $2::integer) g WHERE id = $1::uuid RETURNING id"};
-    ccip_db *db = ccip_test_db_connect_in("intake", "intake");
-    const char *values[] = {template, count};
-    PGresult *res = NULL;
-    if (!db || ccip_db_exec(db, &S_COPY, 2, values, NULL, NULL, &res) != CCIP_DB_OK ||
-        PQntuples(res) != n) {
-        fprintf(stderr, "bench hostile: could not copy the call: %s\n",
-                db ? ccip_db_error(db) : ccip_test_db_error());
-        PQclear(res);
-        ccip_db_destroy(&db);
-        return -1;
-    }
-    for (long k = 0; k < n; k++)
-        snprintf(s_calls[k], sizeof s_calls[k], "%s", PQgetvalue(res, (int)k, 0));
-    PQclear(res);
-    ccip_db_destroy(&db);
-    return 0;
-}
-
-static int s_make_org(ccip_client *c, s_client_state *st)
-{
-    char err[512];
-    Ccip__Intake__RegisterOrganisationRequest rq =
-        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
-    rq.uscc = st->uscc;
-    rq.name = "Beijing Bench Creative Co., Ltd.";
-    rq.type = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
-    rq.district = "Chaoyang";
-    rq.legal_representative = "Wang Fang";
-    rq.contact_name = "Li Ming";
-    rq.contact_phone = "010-6512 3456";
-    int status = s_call(c, "applicant", st->actor, "intake.organisation.register.v1", &rq.base,
-                        NULL, NULL, err, sizeof err);
-    if (status == 0) {
-        Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
-        v.uscc = st->uscc;
-        v.note = "licence checked";
-        status = s_call(c, "staff", "staff-bench", "intake.organisation.verify.v1", &v.base, NULL,
-                        NULL, err, sizeof err);
-    }
-    if (status != 0)
-        fprintf(stderr, "bench hostile: could not register %s: %s\n", st->uscc, err);
-    return status == 0 ? 0 : -1;
 }
 
 /* ---- envelopes ---------------------------------------------------------------------- */
@@ -346,7 +216,7 @@ static uint8_t *s_filing(const s_client_state *st, const char *call, const char 
     content.facts_case = CCIP__INTAKE__APPLICATION_CONTENT__FACTS_CLUSTER;
     content.cluster = &facts;
     Ccip__Intake__DocumentUpload u = CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
-    u.doc_type = REQUIRED_DOC;
+    u.doc_type = CCIP_TEST_REQUIRED_DOC;
     u.name = "licence.pdf";
     u.media_type = "application/pdf";
     u.content.data = doc;
@@ -825,8 +695,9 @@ static void s_intake_counts(uint64_t out[2])
     char err[256];
     Ccip__PingReply *r = NULL;
     out[0] = out[1] = 0;
-    if (s_call(s_pinger, "", "", "ccip.ping.v1", NULL, &ccip__ping_reply__descriptor,
-               (ProtobufCMessage **)&r, err, sizeof err) == 0 &&
+    if (ccip_test_call(s_pinger, "intake", "", "", "ccip.ping.v1", NULL,
+                       &ccip__ping_reply__descriptor, (ProtobufCMessage **)&r, err,
+                       sizeof err) == 0 &&
         r) {
         out[0] = r->commands_run;
         out[1] = r->batches_committed;
@@ -852,7 +723,7 @@ static double s_window(s_window_kind kind, double seconds)
     s_cpu_sample(c0);
     s_current = kind;
     s_until_us = ccip_now_us() + (int64_t)(seconds * 1e6);
-    double t0 = s_now();
+    double t0 = ccip_test_mono_s();
     pthread_t t[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
         pthread_create(&t[i], NULL, s_client, &s_clients[i]);
@@ -864,7 +735,7 @@ static double s_window(s_window_kind kind, double seconds)
         s_cpu_spent[kind][k] += c1[k] - c0[k];
     for (int k = 0; k < 2; k++)
         s_batch_counts[kind][k] += n1[k] - n0[k];
-    return s_now() - t0;
+    return ccip_test_mono_s() - t0;
 }
 
 static long s_acked(s_window_kind kind)
@@ -958,7 +829,8 @@ int main(int argc, char **argv)
     /* Enough calls for 3,000 filings a second over every window. */
     s_calls_each = (long)(3000.0 * (2 * seconds + 1) / CLIENTS) + 200;
     s_calls = calloc((size_t)(s_calls_each * CLIENTS), sizeof *s_calls);
-    if (!up || !s_calls || s_make_calls(c, s_calls_each * CLIENTS) < 0) {
+    if (!up || !s_calls ||
+        ccip_test_intake_calls(c, "bench hostile", s_calls_each * CLIENTS, s_calls) < 0) {
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
@@ -966,12 +838,12 @@ int main(int argc, char **argv)
         s_client_state *st = &s_clients[i];
         st->i = i;
         st->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1);
-        s_uscc(i, st->uscc);
+        ccip_test_uscc("110105", st->uscc);
         memcpy(st->actor, "org:", 4);
         memcpy(st->actor + 4, st->uscc, sizeof st->uscc);
         for (int w = 0; w < NWIN; w++)
             st->r[w].ids = calloc((size_t)s_calls_each, sizeof *st->r[w].ids);
-        if (s_make_org(c, st) < 0) {
+        if (ccip_test_intake_org(c, st->uscc, "Beijing Bench Creative Co., Ltd.") < 0) {
             ccip_test_env_cleanup(&s_env, 1);
             return 1;
         }

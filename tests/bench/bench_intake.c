@@ -22,7 +22,7 @@
  *    the values a submitted application has. One transaction, one row, one
  *    durable commit: the baseline. The table is dropped afterwards.
  * 2. Outside any timed window: one cluster identification call is opened
- *    through the broker (staff; it requires REQUIRED_DOC), and copied in SQL
+ *    through the broker (staff; it requires CCIP_TEST_REQUIRED_DOC), and copied in SQL
  *    into as many calls as the run can use (intake allows one live
  *    application per organisation per call, so every application gets a
  *    call of its own); every client's organisation is registered (by
@@ -78,7 +78,9 @@
 #include "ccip_id.h"
 #include "ccip_test.h"
 #include "ccip_test_db.h"
+#include "ccip_test_intake.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 #define CLIENTS 8
 #define WORKERS "8" /* intake's command slots: one per client */
@@ -86,7 +88,6 @@
  * answered (measured: 0 us ~1,370-1,520 filings/s at 2.3 a transaction,
  * 500 us ~1,750/s at 3.2). */
 #define BATCH_WAIT_US      "500"
-#define REQUIRED_DOC       "business_licence"
 #define DOC_BYTES          1024
 #define THREE_STEP_SECONDS 3
 #define PING_SECONDS       2
@@ -123,13 +124,6 @@ typedef struct {
 } s_client_state;
 
 static s_client_state s_clients[CLIENTS];
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int64_t s_mono_us(void)
 {
@@ -171,62 +165,6 @@ static double s_cpu_share(s_cpu a, s_cpu b)
 static double s_cpu_ms_per(s_cpu a, s_cpu b, double n)
 {
     return n > 0 ? (b.busy - a.busy) * 1000.0 / n : 0;
-}
-
-/* A valid unified social credit code (GB 32100-2015 check character) for
- * client i of this run. */
-static void s_uscc(int i, char out[19])
-{
-    static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-    snprintf(out, 19, "91110105%09ld", ((long)getpid() * 100 + i) % 1000000000L);
-    int sum = 0;
-    for (int k = 0; k < 17; k++)
-        sum += (int)(strchr(cs, out[k]) - cs) * w[k];
-    out[17] = cs[(31 - sum % 31) % 31];
-    out[18] = '\0';
-}
-
-/* Sends one command to intake as (role, actor). Returns the status (-1: no
- * reply; the error in err); with out and an OK status, the reply decoded as
- * desc. */
-static int s_call(ccip_client *c, const char *role, const char *actor, const char *type,
-                  const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc,
-                  ProtobufCMessage **out, char *err, size_t errlen)
-{
-    if (out)
-        *out = NULL;
-    size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (msg)
-        protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1];
-    ccip_uuid_v7(id);
-    Ccip__Envelope e = CCIP__ENVELOPE__INIT;
-    e.id = id;
-    e.type = (char *)type;
-    e.actor_role = (char *)role;
-    e.actor_id = (char *)actor;
-    e.payload.data = buf;
-    e.payload.len = len;
-    Ccip__Envelope *r = ccip_client_call(c, "intake", &e, 10000, 3, err, errlen);
-    free(buf);
-    if (!r)
-        return -1;
-    int status = (int)r->status;
-    snprintf(err, errlen, "%s", r->error);
-    if (status == 0 && out && desc) {
-        *out = ccip_payload_unpack(desc, r->payload.data, r->payload.len, r->payload.len + 1, err,
-                                   errlen);
-        if (!*out)
-            status = -1;
-    }
-    ccip_envelope_free(&r);
-    return status;
 }
 
 /* Waits until intake answers a ping (it migrates its schema first). */
@@ -290,7 +228,7 @@ static double s_pgbench(int seconds)
         return -1;
     setenv("PGPASSWORD", pw, 1);
     char uscc[19];
-    s_uscc(99, uscc);
+    ccip_test_uscc("110105", uscc);
     char sql[1024];
     snprintf(sql, sizeof sql,
              "INSERT INTO intake.bench_pgbench_application (id, call_id, applicant_uscc, status, "
@@ -323,86 +261,6 @@ static double s_pgbench(int seconds)
         fprintf(stderr, "bench intake: could not drop the scratch table: %s\n", ccip_db_error(db));
     ccip_db_destroy(&db);
     return tps;
-}
-
-/* Opens the template call through the broker, then copies it in SQL into
- * n calls (ids into s_calls). Returns 0 or -1. */
-static int s_make_calls(ccip_client *c, long n)
-{
-    char err[512];
-    Ccip__Intake__OpenCallRequest rq = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
-    rq.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
-    rq.year = 2027;
-    rq.title = "2027 identification of creative industry clusters (bench)";
-    int64_t now = ccip_now_us() / 1000000 * 1000000;
-    rq.opens_at_us = now - 3600LL * 1000000;
-    rq.closes_at_us = now + 30 * 24 * 3600LL * 1000000;
-    char *docs[] = {REQUIRED_DOC};
-    rq.required_documents = docs;
-    rq.n_required_documents = 1;
-    Ccip__Intake__CallReply *r = NULL;
-    int status =
-        s_call(c, "staff", "staff-bench", "intake.call.open.v1", &rq.base,
-               &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r, err, sizeof err);
-    if (status != 0) {
-        fprintf(stderr, "bench intake: could not open the call: %d %s\n", status, err);
-        return -1;
-    }
-    char template[CCIP_UUID_STRLEN + 1], count[24];
-    snprintf(template, sizeof template, "%s", r->call->id);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    snprintf(count, sizeof count, "%ld", n);
-    static const ccip_db_stmt S_COPY = {
-        "bench_calls_copy",
-        "INSERT INTO call (id, kind, year, title, opens_at, closes_at, required_documents, "
-        "eligible_types, fund_programme_code, max_request_fen, opened_by) "
-        "SELECT gen_random_uuid(), kind, year, title || ' #' || g, opens_at, closes_at, "
-        "required_documents, eligible_types, fund_programme_code, max_request_fen, opened_by "
-        "FROM call, generate_series(1, $2::integer) g WHERE id = $1::uuid RETURNING id"};
-    ccip_db *db = ccip_test_db_connect_in("intake", "intake");
-    const char *values[] = {template, count};
-    PGresult *res = NULL;
-    if (!db || ccip_db_exec(db, &S_COPY, 2, values, NULL, NULL, &res) != CCIP_DB_OK ||
-        PQntuples(res) != n) {
-        fprintf(stderr, "bench intake: could not copy the call: %s\n",
-                db ? ccip_db_error(db) : ccip_test_db_error());
-        PQclear(res);
-        ccip_db_destroy(&db);
-        return -1;
-    }
-    for (long k = 0; k < n; k++)
-        snprintf(s_calls[k], sizeof s_calls[k], "%s", PQgetvalue(res, (int)k, 0));
-    PQclear(res);
-    ccip_db_destroy(&db);
-    return 0;
-}
-
-/* Registers client i's organisation (as itself) and verifies it (staff). */
-static int s_make_org(ccip_client *c, s_client_state *st)
-{
-    char err[512];
-    Ccip__Intake__RegisterOrganisationRequest rq =
-        CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
-    rq.uscc = st->uscc;
-    rq.name = "Beijing Bench Creative Co., Ltd.";
-    rq.type = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
-    rq.district = "Chaoyang";
-    rq.legal_representative = "Wang Fang";
-    rq.contact_name = "Li Ming";
-    rq.contact_phone = "010-6512 3456";
-    int status = s_call(c, "applicant", st->actor, "intake.organisation.register.v1", &rq.base,
-                        NULL, NULL, err, sizeof err);
-    if (status == 0) {
-        Ccip__Intake__VerifyOrganisationRequest v = CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
-        v.uscc = st->uscc;
-        v.note = "licence checked";
-        status = s_call(c, "staff", "staff-bench", "intake.organisation.verify.v1", &v.base, NULL,
-                        NULL, err, sizeof err);
-    }
-    if (status != 0)
-        fprintf(stderr, "bench intake: could not register organisation %s: %d %s\n", st->uscc,
-                status, err);
-    return status == 0 ? 0 : -1;
 }
 
 static void s_failure(const char *what, int status, const char *err)
@@ -446,7 +304,7 @@ static int s_file_one(ccip_client *c, s_client_state *st, const char *call,
     uint8_t doc[DOC_BYTES];
     s_document(st, call, doc);
     Ccip__Intake__DocumentUpload u = CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
-    u.doc_type = REQUIRED_DOC;
+    u.doc_type = CCIP_TEST_REQUIRED_DOC;
     u.name = "licence.pdf";
     u.media_type = "application/pdf";
     u.content.data = doc;
@@ -459,9 +317,9 @@ static int s_file_one(ccip_client *c, s_client_state *st, const char *call,
     rq.documents = docs;
     rq.n_documents = 1;
     Ccip__Intake__ApplicationReply *r = NULL;
-    int status = s_call(c, "applicant", st->actor, "intake.application.file.v1", &rq.base,
-                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r, err,
-                        sizeof err);
+    int status = ccip_test_call(c, "intake", "applicant", st->actor, "intake.application.file.v1",
+                                &rq.base, &ccip__intake__application_reply__descriptor,
+                                (ProtobufCMessage **)&r, err, sizeof err);
     if (status != 0) {
         s_failure("file", status, err);
         return -1;
@@ -484,9 +342,9 @@ static int s_three_steps(ccip_client *c, s_client_state *st, const char *call,
     d.applicant_uscc = st->uscc;
     d.content = content;
     Ccip__Intake__ApplicationReply *r = NULL;
-    int status = s_call(c, "applicant", st->actor, "intake.application.draft.v1", &d.base,
-                        &ccip__intake__application_reply__descriptor, (ProtobufCMessage **)&r, err,
-                        sizeof err);
+    int status = ccip_test_call(c, "intake", "applicant", st->actor, "intake.application.draft.v1",
+                                &d.base, &ccip__intake__application_reply__descriptor,
+                                (ProtobufCMessage **)&r, err, sizeof err);
     if (status != 0) {
         s_failure("draft", status, err);
         return -1;
@@ -498,13 +356,14 @@ static int s_three_steps(ccip_client *c, s_client_state *st, const char *call,
     s_document(st, call, doc);
     Ccip__Intake__AddDocumentRequest a = CCIP__INTAKE__ADD_DOCUMENT_REQUEST__INIT;
     a.application_id = app;
-    a.doc_type = REQUIRED_DOC;
+    a.doc_type = CCIP_TEST_REQUIRED_DOC;
     a.name = "licence.pdf";
     a.media_type = "application/pdf";
     a.content.data = doc;
     a.content.len = DOC_BYTES;
-    status = s_call(c, "applicant", st->actor, "intake.application.document.add.v1", &a.base, NULL,
-                    NULL, err, sizeof err);
+    status =
+        ccip_test_call(c, "intake", "applicant", st->actor, "intake.application.document.add.v1",
+                       &a.base, NULL, NULL, err, sizeof err);
     if (status != 0) {
         s_failure("document.add", status, err);
         return -1;
@@ -512,8 +371,8 @@ static int s_three_steps(ccip_client *c, s_client_state *st, const char *call,
     int64_t t2 = s_mono_us();
     Ccip__Intake__ApplicationActionRequest sub = CCIP__INTAKE__APPLICATION_ACTION_REQUEST__INIT;
     sub.application_id = app;
-    status = s_call(c, "applicant", st->actor, "intake.application.submit.v1", &sub.base, NULL,
-                    NULL, err, sizeof err);
+    status = ccip_test_call(c, "intake", "applicant", st->actor, "intake.application.submit.v1",
+                            &sub.base, NULL, NULL, err, sizeof err);
     if (status != 0) {
         s_failure("submit", status, err);
         return -1;
@@ -530,8 +389,8 @@ static int s_ping_one(ccip_client *c, char app[CCIP_UUID_STRLEN + 1])
 {
     char err[512];
     app[0] = '\0';
-    int status =
-        s_call(c, "applicant", "org:ping", "ccip.ping.v1", NULL, NULL, NULL, err, sizeof err);
+    int status = ccip_test_call(c, "intake", "applicant", "org:ping", "ccip.ping.v1", NULL, NULL,
+                                NULL, err, sizeof err);
     if (status != 0)
         s_failure("ping", status, err);
     return status == 0 ? 0 : -1;
@@ -582,13 +441,13 @@ static double s_window(s_mode mode, int seconds)
 {
     s_current = mode;
     s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
-    double t0 = s_now();
+    double t0 = ccip_test_mono_s();
     pthread_t t[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
         pthread_create(&t[i], NULL, s_client, &s_clients[i]);
     for (int i = 0; i < CLIENTS; i++)
         pthread_join(t[i], NULL);
-    return s_now() - t0;
+    return ccip_test_mono_s() - t0;
 }
 
 /* Applications acknowledged in a window. */
@@ -706,14 +565,15 @@ int main(int argc, char **argv)
     s_calls_each = (long)(2.0 * tps * seconds / CLIENTS) +
                    (long)(0.1 * tps * THREE_STEP_SECONDS / CLIENTS) + 400;
     s_calls = calloc((size_t)(s_calls_each * CLIENTS), sizeof *s_calls);
-    if (!s_calls || s_make_calls(c, s_calls_each * CLIENTS) < 0) {
+    if (!s_calls ||
+        ccip_test_intake_calls(c, "bench intake", s_calls_each * CLIENTS, s_calls) < 0) {
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
     for (int i = 0; i < CLIENTS; i++) {
         s_client_state *st = &s_clients[i];
         st->i = i;
-        s_uscc(i, st->uscc);
+        ccip_test_uscc("110105", st->uscc);
         memcpy(st->actor, "org:", 4); /* (snprintf from a field of the same struct: -Wrestrict) */
         memcpy(st->actor + 4, st->uscc, sizeof st->uscc);
         for (int m = 0; m < NMODES; m++) {
@@ -727,7 +587,7 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        if (s_make_org(c, st) < 0) {
+        if (ccip_test_intake_org(c, st->uscc, "Beijing Bench Creative Co., Ltd.") < 0) {
             ccip_test_env_cleanup(&s_env, 1);
             return 1;
         }

@@ -69,13 +69,6 @@ static int64_t s_until_us;
 static atomic_long s_ok, s_failed;
 static int s_probe; /* CCIP_BENCH_IP_PROBE=ping: clients send ccip.ping.v1 instead */
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A valid party "org:<USCC>" for client i of this run. */
 static void s_org(int i, char out[32])
 {
@@ -283,13 +276,13 @@ int main(int argc, char **argv)
     double tps = s_pgbench(seconds);
 
     s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
-    double t0 = s_now();
+    double t0 = ccip_test_mono_s();
     pthread_t t[CLIENTS];
     for (long i = 0; i < CLIENTS; i++)
         pthread_create(&t[i], NULL, s_client, (void *)i);
     for (int i = 0; i < CLIENTS; i++)
         pthread_join(t[i], NULL);
-    double elapsed = s_now() - t0;
+    double elapsed = ccip_test_mono_s() - t0;
     double per_s = (double)atomic_load(&s_ok) / elapsed;
 
     unsigned long long commands = 0, batches = 0;

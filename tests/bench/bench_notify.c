@@ -56,6 +56,7 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_producer.h"
@@ -85,13 +86,6 @@ static void s_die(const char *what, const char *why)
         kill(s_smtp_pid, SIGTERM);
     ccip_test_env_cleanup(&s_env, 1);
     exit(1);
-}
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int s_port(void)
@@ -408,11 +402,11 @@ int main(void)
 
     /* the replay into empty inboxes */
     Ccip__Notify__RebuildRequest rq = CCIP__NOTIFY__REBUILD_REQUEST__INIT;
-    double t0 = s_now();
+    double t0 = ccip_test_mono_s();
     Ccip__Notify__RebuildReply *rb =
         (Ccip__Notify__RebuildReply *)s_call("admin", "person:bench", "notify.inbox.rebuild.v1",
                                              &rq.base, &ccip__notify__rebuild_reply__descriptor);
-    double replay_s = s_now() - t0;
+    double replay_s = ccip_test_mono_s() - t0;
     unsigned long long items = (unsigned long long)rb->items;
     protobuf_c_message_free_unpacked(&rb->base, NULL);
 
@@ -428,9 +422,9 @@ int main(void)
              "'intake/application/' || g || '/correct', 'OPEN', now(), NULL, "
              "md5('e' || g)::uuid FROM generate_series(1, %d) g",
              ORGS, EVENTS);
-    t0 = s_now();
+    t0 = ccip_test_mono_s();
     PQclear(s_sql(c, sql));
-    double baseline_s = s_now() - t0;
+    double baseline_s = ccip_test_mono_s() - t0;
     PQclear(s_sql(c, "DROP TABLE bench_item"));
 
     /* 10,000 e-mails, due at once */
@@ -441,10 +435,10 @@ int main(void)
              "ORDER BY id LIMIT %d RETURNING 1) SELECT count(*), pg_notify('notify_delivery', '') "
              "FROM d",
              MAILS);
-    t0 = s_now();
+    t0 = ccip_test_mono_s();
     PQclear(s_sql(c, sql));
     long sent = 0;
-    while (s_now() - t0 < 600) {
+    while (ccip_test_mono_s() - t0 < 600) {
         PGresult *r = s_sql(c, "SELECT count(*) FROM delivery WHERE state = 'SENT'");
         sent = atol(PQgetvalue(r, 0, 0));
         PQclear(r);
@@ -452,7 +446,7 @@ int main(void)
             break;
         ccip_test_sleep_ms(50);
     }
-    double mail_s = s_now() - t0;
+    double mail_s = ccip_test_mono_s() - t0;
     ccip_test_sleep_ms(500);
     int received = s_count_files("mail");
     int duplicates = s_count_lines("mail-duplicates.log");

@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "ccip_id.h"
+#include "ccip_test.h"
 #include "ccip_test_svc.h"
 #include "restore_load.h"
 
@@ -51,13 +52,6 @@
 #define TARGET_BACK_S 30
 #define THIRD_LOAD_S  50
 #define WAIT_MS       300000
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int s_die(ccip_test_svc *svc, const char *what)
 {
@@ -82,19 +76,19 @@ int main(int argc, char **argv)
     rl_load *first = rl_load_new(&svc, CLIENTS, only_filings);
     if (!first || rl_load_prepare(first, filings + CLIENTS) < 0)
         return s_die(&svc, "could not prepare the filings");
-    double t0 = s_now();
+    double t0 = ccip_test_mono_s();
     long n = rl_load_run(first, 0, filings);
-    double filing_s = s_now() - t0;
+    double filing_s = ccip_test_mono_s() - t0;
     if (n < filings)
         return s_die(&svc, "the filings did not go through");
     printf("filed %ld applications in %.1f s (%.0f/s)\n", n, filing_s, (double)n / filing_s);
     fflush(stdout);
 
     /* 2. the full backup */
-    t0 = s_now();
+    t0 = ccip_test_mono_s();
     if (rl_backup(&cl, "full") < 0)
         return s_die(&svc, "the full backup failed");
-    double backup_s = s_now() - t0;
+    double backup_s = ccip_test_mono_s() - t0;
     double db_mib = (double)rl_cluster_bytes(&cl) / (1024.0 * 1024.0);
 
     /* 3. the second load; the target 30 s before its end */
@@ -113,18 +107,18 @@ int main(int argc, char **argv)
         return s_die(&svc, "could not stop after the second load");
 
     /* 4. the yardstick: a plain copy of the data directory */
-    t0 = s_now();
+    t0 = ccip_test_mono_s();
     if (rl_cluster_do(&cl, "copy") < 0)
         return s_die(&svc, "could not copy the data directory");
-    double copy_s = s_now() - t0;
+    double copy_s = ccip_test_mono_s() - t0;
 
     /* 5. the restore to the target */
     if (rl_cluster_do(&cl, "wipe") < 0)
         return s_die(&svc, "could not delete the data directory");
-    t0 = s_now();
+    t0 = ccip_test_mono_s();
     if (rl_restore(&cl, target) < 0)
         return s_die(&svc, "the restore failed");
-    double restore_s = s_now() - t0;
+    double restore_s = ccip_test_mono_s() - t0;
     rl_check c;
     if (rl_load_check(second, target_us, &c) < 0)
         return s_die(&svc, "could not look for the commands");

@@ -41,8 +41,10 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 #include "ccip_worker.h"
 #include "stats_quarter.h"
 
@@ -68,52 +70,25 @@ static int s_die(const char *what, const char *why)
     exit(1);
 }
 
-static double s_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double s_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, s_cmp);
-    return v[n / 2];
-}
-
 /* Sends a command to stats through the front door; returns the reply
  * payload decoded as desc (caller frees) or exits. */
 static ProtobufCMessage *s_call(const char *role, const char *type, const ProtobufCMessage *msg,
                                 const ProtobufCMessageDescriptor *desc)
 {
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1], err[256];
-    ccip_uuid_v7(id);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = id;
-    env.type = (char *)type;
-    env.actor_role = (char *)role;
-    env.actor_id = "bench";
-    env.payload.data = buf;
-    env.payload.len = len;
-    Ccip__Envelope *reply = ccip_client_call(s_front, "stats", &env, CALL_MS, 1, err, sizeof err);
-    free(buf);
-    if (!reply)
-        s_die(type, err);
-    if (reply->status != 0)
-        s_die(type, reply->error);
-    ProtobufCMessage *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                                reply->payload.len + 1, err, sizeof err);
-    ccip_envelope_free(&reply);
-    if (!out)
+    char err[CCIP_TEST_SVC_ERROR_MAX];
+    ccip_test_cmd c = {.service = "stats",
+                       .role = role,
+                       .actor = "bench",
+                       .type = type,
+                       .msg = msg,
+                       .out = desc,
+                       .via = s_front,
+                       .timeout_ms = CALL_MS,
+                       .attempts = 1,
+                       .error = err,
+                       .error_len = sizeof err};
+    ProtobufCMessage *out = NULL;
+    if (ccip_test_call_cmd(&c, &out) != 0 || !out)
         s_die(type, err);
     return out;
 }
@@ -390,7 +365,7 @@ int main(void)
     snprintf(quarters, sizeof quarters, "%d", QUARTERS);
     s_publish_catalogue(first_text);
 
-    double t0 = s_ms();
+    double t0 = ccip_test_mono_ms();
     const char *rp[] = {first_text, n_text};
     const char *qp[] = {first_index, quarters, "2"};
     const char *vp[] = {"2", first_text};
@@ -407,7 +382,7 @@ int main(void)
     s_sql(db, "VACUUM ANALYZE quarter_aggregate");
     long long rows = s_count(db, "bench_rows", "SELECT count(*) FROM report_value");
     printf("loaded %lld values (%d entries x %d quarters x %d indicators) in %.1f s\n", rows,
-           ENTRIES, QUARTERS, INDICATORS, (s_ms() - t0) / 1000.0);
+           ENTRIES, QUARTERS, INDICATORS, (ccip_test_mono_ms() - t0) / 1000.0);
 
     /* The analysis, the completeness query and the plain scan, in turns. */
     double an[RUNS], base[RUNS], comp[RUNS];
@@ -417,34 +392,34 @@ int main(void)
     crq.quarter = last_text;
     const char *bp[] = {last_text};
     for (int i = -1; i < RUNS; i++) { /* run -1 warms the caches */
-        double t = s_ms();
+        double t = ccip_test_mono_ms();
         Ccip__Stats__AnalysisReply *a = (Ccip__Stats__AnalysisReply *)s_call(
             "staff", "stats.analysis.get.v1", &arq.base, &ccip__stats__analysis_reply__descriptor);
-        double ta = s_ms() - t;
+        double ta = ccip_test_mono_ms() - t;
         if (i < 0 && (a->accepted != ENTRIES || !a->complete))
             s_die("analysis", "the quarter should be complete");
         protobuf_c_message_free_unpacked(&a->base, NULL);
-        t = s_ms();
+        t = ccip_test_mono_ms();
         PGresult *res = NULL;
         if (ccip_db_exec(db, &S_BASELINE, 1, bp, NULL, NULL, &res) != CCIP_DB_OK)
             s_die("baseline", ccip_db_error(db));
-        double tb = s_ms() - t;
+        double tb = ccip_test_mono_ms() - t;
         if (PQntuples(res) != INDICATORS)
             s_die("baseline", "wrong number of indicators");
         PQclear(res);
-        t = s_ms();
+        t = ccip_test_mono_ms();
         protobuf_c_message_free_unpacked(s_call("staff", "stats.completeness.get.v1", &crq.base,
                                                 &ccip__stats__completeness_reply__descriptor),
                                          NULL);
-        double tc = s_ms() - t;
+        double tc = ccip_test_mono_ms() - t;
         if (i >= 0) {
             an[i] = ta;
             base[i] = tb;
             comp[i] = tc;
         }
     }
-    double analysis_ms = s_median(an, RUNS), baseline_ms = s_median(base, RUNS);
-    printf("completeness_ms=%.2f (median of %d)\n", s_median(comp, RUNS), RUNS);
+    double analysis_ms = ccip_test_median(an, RUNS), baseline_ms = ccip_test_median(base, RUNS);
+    printf("completeness_ms=%.2f (median of %d)\n", ccip_test_median(comp, RUNS), RUNS);
 
     /* Replay from zero: stats' cursor says intake's 200,000 events were
      * applied; the rebuild empties the tables and replays them all. */
@@ -459,10 +434,10 @@ int main(void)
     s_fake fake = {0};
     pthread_create(&fake.thread, NULL, s_fake_run, &fake);
     Ccip__Stats__RebuildRequest rb = CCIP__STATS__REBUILD_REQUEST__INIT;
-    double t = s_ms();
+    double t = ccip_test_mono_ms();
     Ccip__Stats__RebuildReply *r = (Ccip__Stats__RebuildReply *)s_call(
         "admin", "stats.projections.rebuild.v1", &rb.base, &ccip__stats__rebuild_reply__descriptor);
-    double replay_s = (s_ms() - t) / 1000.0;
+    double replay_s = (ccip_test_mono_ms() - t) / 1000.0;
     protobuf_c_message_free_unpacked(&r->base, NULL);
     long long apps = s_count(
         db, "bench_apps", "SELECT count(*) FROM ev_application WHERE accepted_at_us IS NOT NULL");

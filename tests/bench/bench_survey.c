@@ -41,8 +41,10 @@
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
+#include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 #define QUESTIONS 40
 #define TARGETS   20000
@@ -60,54 +62,25 @@ static int s_die(const char *what, const char *why)
     exit(1);
 }
 
-static double s_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double s_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, s_cmp);
-    return v[n / 2];
-}
-
 /* Sends a command to stats through the front door as (role, "bench");
  * returns the reply decoded as desc (caller frees) or exits. */
 static ProtobufCMessage *s_call(const char *role, const char *type, const ProtobufCMessage *msg,
                                 const ProtobufCMessageDescriptor *desc)
 {
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        s_die(type, "out of memory");
-    protobuf_c_message_pack(msg, buf);
-    char id[CCIP_UUID_STRLEN + 1], err[256];
-    ccip_uuid_v7(id);
-    Ccip__Envelope env = CCIP__ENVELOPE__INIT;
-    env.id = id;
-    env.type = (char *)type;
-    env.actor_role = (char *)role;
-    env.actor_id = "bench";
-    env.payload.data = buf;
-    env.payload.len = len;
-    Ccip__Envelope *reply = ccip_client_call(s_front, "stats", &env, CALL_MS, 1, err, sizeof err);
-    free(buf);
-    if (!reply)
-        s_die(type, err);
-    if (reply->status != 0)
-        s_die(type, reply->error);
-    ProtobufCMessage *out = ccip_payload_unpack(desc, reply->payload.data, reply->payload.len,
-                                                reply->payload.len + 1, err, sizeof err);
-    ccip_envelope_free(&reply);
-    if (!out)
+    char err[CCIP_TEST_SVC_ERROR_MAX];
+    ccip_test_cmd c = {.service = "stats",
+                       .role = role,
+                       .actor = "bench",
+                       .type = type,
+                       .msg = msg,
+                       .out = desc,
+                       .via = s_front,
+                       .timeout_ms = CALL_MS,
+                       .attempts = 1,
+                       .error = err,
+                       .error_len = sizeof err};
+    ProtobufCMessage *out = NULL;
+    if (ccip_test_call_cmd(&c, &out) != 0 || !out)
         s_die(type, err);
     return out;
 }
@@ -315,7 +288,7 @@ int main(void)
     if (!db)
         s_die("database", ccip_test_db_error());
 
-    double t0 = s_ms();
+    double t0 = ccip_test_mono_ms();
     char n_text[16], qid[CCIP_UUID_STRLEN + 1], sid[CCIP_UUID_STRLEN + 1];
     snprintf(n_text, sizeof n_text, "%d", TARGETS);
     const char *np[] = {n_text};
@@ -350,7 +323,7 @@ int main(void)
         s_number(db, "bench_answers_n",
                  "SELECT count(*) FROM survey_answer WHERE survey_id = $1::uuid", sid);
     printf("loaded %lld responses, %lld answers (%d questions) in %.1f s\n", responses, answers,
-           QUESTIONS, (s_ms() - t0) / 1000.0);
+           QUESTIONS, (ccip_test_mono_ms() - t0) / 1000.0);
     if (responses != TARGETS)
         s_die("load", "not one response per target");
 
@@ -371,18 +344,18 @@ int main(void)
     Ccip__Stats__SurveyResultsRequest rq = CCIP__STATS__SURVEY_RESULTS_REQUEST__INIT;
     rq.survey_id = sid;
     for (int i = -1; i < RUNS; i++) { /* run -1 warms the caches and checks */
-        double t = s_ms();
+        double t = ccip_test_mono_ms();
         Ccip__Stats__SurveyResultsReply *r = (Ccip__Stats__SurveyResultsReply *)s_call(
             "analyst", "stats.survey.results.v1", &rq.base,
             &ccip__stats__survey_results_reply__descriptor);
-        double ta = s_ms() - t;
+        double ta = ccip_test_mono_ms() - t;
         if (i < 0)
             s_check(db, r->results, sid);
         protobuf_c_message_free_unpacked(&r->base, NULL);
-        t = s_ms();
+        t = ccip_test_mono_ms();
         if (ccip_db_exec(db, &S_BASELINE, 1, sp, NULL, NULL, &res) != CCIP_DB_OK)
             s_die("baseline", ccip_db_error(db));
-        double tb = s_ms() - t;
+        double tb = ccip_test_mono_ms() - t;
         if (PQntuples(res) != QUESTIONS)
             s_die("baseline", "wrong number of questions");
         PQclear(res);
@@ -391,7 +364,7 @@ int main(void)
             base[i] = tb;
         }
     }
-    double aggregate_ms = s_median(agg, RUNS), baseline_ms = s_median(base, RUNS);
+    double aggregate_ms = ccip_test_median(agg, RUNS), baseline_ms = ccip_test_median(base, RUNS);
 
     ccip_db_destroy(&db);
     ccip_client_destroy(&s_front);

@@ -25,6 +25,8 @@ typedef enum {
     ANSWER_REFUSE,  /* FAILED_PRECONDITION with a sentence */
     ANSWER_GARBAGE, /* OK with a payload that is not a ReplayReply */
     ANSWER_NOTHING, /* never */
+    ANSWER_STREAM,  /* OK: a stream whose head is 10, at most 3 events a batch, none past 10 */
+    ANSWER_SKIP,    /* as ANSWER_STREAM, but position 5 is missing */
 } s_answer;
 
 typedef struct {
@@ -39,6 +41,8 @@ typedef struct {
     uint64_t from_position; /* its payload */
     uint32_t max_events;
     pthread_t thread;
+    int running;       /* the thread runs (s_start) */
+    ccip_replay *made; /* s_start's client: a failed assertion leaves it to s_teardown */
 } s_broker;
 
 static void s_send_reply(s_broker *b, zmq_msg_t *identity, const char *service,
@@ -61,10 +65,16 @@ static void s_send_reply(s_broker *b, zmq_msg_t *identity, const char *service,
         Ccip__ReplayReply rr = CCIP__REPLAY_REPLY__INIT;
         rr.head = 10;
         rr.events = events;
+        int stream = b->answer == ANSWER_STREAM || b->answer == ANSWER_SKIP;
         for (size_t i = 0; i < 3 && i < b->max_events; i++) {
+            uint64_t position = b->from_position + i;
+            if (b->answer == ANSWER_SKIP && position >= 5)
+                position++;
+            if (stream && position > rr.head)
+                break;
             ev[i].id = "0190c6d8-0000-7000-8000-000000000001";
             ev[i].type = "intake.call.opened.v1";
-            ev[i].position = b->from_position + i;
+            ev[i].position = position;
             rr.n_events++;
         }
         reply.payload.data = payload;
@@ -137,9 +147,13 @@ static int s_setup(void **state)
     return 0;
 }
 
+static void s_stop(s_broker *b, ccip_replay **r);
+
 static int s_teardown(void **state)
 {
     s_broker *b = *state;
+    if (b->running) /* a failed assertion: stop here, or zmq_ctx_term would wait forever */
+        s_stop(b, &b->made);
     zmq_close(b->router);
     zmq_ctx_term(b->ctx);
     free(b);
@@ -152,6 +166,7 @@ static ccip_replay *s_start(s_broker *b, s_answer answer, int timeout_ms, int at
     b->answer = answer;
     /* The thread takes the socket from here on (a full barrier). */
     assert_int_equal(pthread_create(&b->thread, NULL, s_broker_run, b), 0);
+    b->running = 1;
     ccip_replay_config cfg = {.service = "stats",
                               .broker_endpoint = ENDPOINT,
                               .timeout_ms = timeout_ms,
@@ -159,14 +174,17 @@ static ccip_replay *s_start(s_broker *b, s_answer answer, int timeout_ms, int at
     char err[256];
     ccip_replay *r = ccip_replay_new(b->ctx, &cfg, err, sizeof err);
     assert_non_null(r);
+    b->made = r;
     return r;
 }
 
 static void s_stop(s_broker *b, ccip_replay **r)
 {
     ccip_replay_destroy(r);
+    b->made = NULL;
     __atomic_store_n(&b->stop, 1, __ATOMIC_SEQ_CST);
     pthread_join(b->thread, NULL);
+    b->running = 0;
 }
 
 static void test_batch_comes_back_decoded(void **state)
@@ -261,6 +279,126 @@ static void test_new_refuses_an_incomplete_configuration(void **state)
     ccip_replay_destroy(&r); /* NULL is fine */
 }
 
+/* ---- ccip_replay_range: a whole stream from position 1, as a rebuild reads it ---- */
+
+typedef struct {
+    uint64_t seen[32]; /* positions applied, in order */
+    int n;
+    int flushes;
+    int stop_at; /* apply returns 7 at this position (0: never) */
+} s_sink;
+
+static int s_apply(void *arg, const Ccip__Envelope *ev)
+{
+    s_sink *k = arg;
+    if (k->stop_at && ev->position == (uint64_t)k->stop_at)
+        return 7;
+    k->seen[k->n++] = ev->position;
+    return 0;
+}
+
+static int s_flush(void *arg)
+{
+    ((s_sink *)arg)->flushes++;
+    return 0;
+}
+
+static void test_range_applies_every_position_in_order(void **state)
+{
+    s_broker *b = *state;
+    ccip_replay *r = s_start(b, ANSWER_STREAM, 2000, 1);
+    s_sink k = {0};
+    int stopped = -1;
+    Ccip__Status status;
+    char err[512];
+    assert_int_equal(ccip_replay_range(r, "intake", 8, 5, s_apply, s_flush, &k, &stopped, &status,
+                                       err, sizeof err),
+                     0);
+    assert_int_equal(stopped, 0);
+    assert_int_equal(k.n, 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(k.seen[i], i + 1);
+    assert_int_equal(k.flushes, 3);     /* 1-3, 4-6, 7-8: the producer sends 3 at most */
+    assert_int_equal(b->max_events, 2); /* the last request asked only for what was left */
+    s_stop(b, &r);
+}
+
+static void test_range_refuses_a_stream_shorter_than_asked(void **state)
+{
+    s_broker *b = *state;
+    ccip_replay *r = s_start(b, ANSWER_STREAM, 2000, 1);
+    s_sink k = {0};
+    int stopped = 0;
+    Ccip__Status status;
+    char err[512];
+    assert_int_equal(ccip_replay_range(r, "intake", 12, 5, s_apply, NULL, &k, &stopped, &status,
+                                       err, sizeof err),
+                     -1);
+    assert_int_equal(status, CCIP__STATUS__FAILED_PRECONDITION);
+    assert_string_equal(err, "intake's stream ends at position 10, but it was applied up to 12");
+    assert_int_equal(k.n, 10);
+    s_stop(b, &r);
+}
+
+static void test_range_refuses_a_skipped_position(void **state)
+{
+    s_broker *b = *state;
+    ccip_replay *r = s_start(b, ANSWER_SKIP, 2000, 1);
+    s_sink k = {0};
+    int stopped = 0;
+    Ccip__Status status;
+    char err[512];
+    assert_int_equal(ccip_replay_range(r, "intake", 9, 5, s_apply, s_flush, &k, &stopped, &status,
+                                       err, sizeof err),
+                     -1);
+    assert_int_equal(status, CCIP__STATUS__INTERNAL);
+    assert_string_equal(err, "intake replayed position 6 where 5 was expected");
+    assert_int_equal(k.n, 4);
+    assert_int_equal(k.flushes, 1); /* the broken batch is not flushed */
+    s_stop(b, &r);
+}
+
+static void test_range_passes_on_refusals_and_silence(void **state)
+{
+    s_broker *b = *state;
+    ccip_replay *r = s_start(b, ANSWER_REFUSE, 2000, 1);
+    s_sink k = {0};
+    int stopped = 0;
+    Ccip__Status status;
+    char err[512];
+    assert_int_equal(ccip_replay_range(r, "intake", 9, 5, s_apply, s_flush, &k, &stopped, &status,
+                                       err, sizeof err),
+                     -1);
+    assert_int_equal(status, CCIP__STATUS__FAILED_PRECONDITION);
+    assert_string_equal(err, "intake cannot replay from position 1: FAILED_PRECONDITION: "
+                             "positions 1 to 4 are no longer retained");
+    b->answer = ANSWER_NOTHING;
+    assert_int_equal(ccip_replay_range(r, "intake", 9, 5, s_apply, s_flush, &k, &stopped, &status,
+                                       err, sizeof err),
+                     -1);
+    assert_int_equal(status, CCIP__STATUS__UNAVAILABLE);
+    assert_non_null(strstr(err, "could not replay intake from position 1: no reply from intake"));
+    assert_int_equal(k.n, 0);
+    s_stop(b, &r);
+}
+
+static void test_range_stops_when_the_caller_does(void **state)
+{
+    s_broker *b = *state;
+    ccip_replay *r = s_start(b, ANSWER_STREAM, 2000, 1);
+    s_sink k = {.stop_at = 5};
+    int stopped = 0;
+    Ccip__Status status;
+    char err[512];
+    assert_int_equal(ccip_replay_range(r, "intake", 9, 5, s_apply, s_flush, &k, &stopped, &status,
+                                       err, sizeof err),
+                     1);
+    assert_int_equal(stopped, 7);
+    assert_int_equal(k.n, 4);
+    assert_int_equal(k.flushes, 1);
+    s_stop(b, &r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +409,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_answer_after_the_attempts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_new_refuses_an_incomplete_configuration, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_range_applies_every_position_in_order, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_range_refuses_a_stream_shorter_than_asked, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_range_refuses_a_skipped_position, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_range_passes_on_refusals_and_silence, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_range_stops_when_the_caller_does, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

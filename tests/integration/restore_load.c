@@ -17,8 +17,8 @@
 #include "ccip/ip.pb-c.h"
 #include "ccip_id.h"
 #include "ccip_test_db.h"
+#include "ccip_test_intake.h"
 
-#define REQUIRED_DOC "business_licence"
 #define DOC_BYTES    512
 #define CALL_TIMEOUT 10000 /* ms per attempt of one command */
 #define MAX_CLIENTS  16
@@ -443,88 +443,18 @@ void rl_load_destroy(rl_load **l)
 
 int rl_load_prepare(rl_load *l, long applications)
 {
-    char err[512];
     long n = applications + l->nclients;
     l->ncalls = n;
     l->next_call = 0;
     l->calls = calloc((size_t)n, sizeof *l->calls);
     if (!l->calls)
         return -1;
-    Ccip__Intake__OpenCallRequest rq = CCIP__INTAKE__OPEN_CALL_REQUEST__INIT;
-    rq.kind = CCIP__INTAKE__CALL_KIND__CLUSTER_IDENTIFICATION;
-    rq.year = 2027;
-    rq.title = "2027 identification of creative industry clusters (restore drill)";
-    int64_t now = ccip_now_us() / 1000000 * 1000000;
-    rq.opens_at_us = now - 3600LL * 1000000;
-    rq.closes_at_us = now + 30 * 24 * 3600LL * 1000000;
-    char *docs[] = {REQUIRED_DOC};
-    rq.required_documents = docs;
-    rq.n_required_documents = 1;
-    Ccip__Intake__CallReply *r = NULL;
-    int st = s_command(l->svc, NULL, "intake", "staff", "staff-drill", "intake.call.open.v1", NULL,
-                       &rq.base, &ccip__intake__call_reply__descriptor, (ProtobufCMessage **)&r,
-                       err, sizeof err);
-    if (st != 0) {
-        fprintf(stderr, "rl_load_prepare: could not open the call: %d %s\n", st, err);
+    if (ccip_test_intake_calls(l->svc->front, "restore drill", n, l->calls) < 0)
         return -1;
-    }
-    char template[CCIP_UUID_STRLEN + 1], count[24];
-    snprintf(template, sizeof template, "%s", r->call->id);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    snprintf(count, sizeof count, "%ld", n);
-    /* One live application per organisation and call: every application
-     * gets a call of its own, copied in SQL (opening thousands through the
-     * broker would only slow the preparation). */
-    static const ccip_db_stmt S_COPY = {
-        "rl_calls_copy",
-        "INSERT INTO call (id, kind, year, title, opens_at, closes_at, required_documents, "
-        "eligible_types, fund_programme_code, max_request_fen, opened_by) "
-        "SELECT gen_random_uuid(), kind, year, title || ' #' || g, opens_at, closes_at, "
-        "required_documents, eligible_types, fund_programme_code, max_request_fen, opened_by "
-        "FROM call, generate_series(1, $2::integer) g WHERE id = $1::uuid RETURNING id"};
-    ccip_db *db = ccip_test_db_connect_in("intake", "intake");
-    const char *values[] = {template, count};
-    PGresult *res = NULL;
-    if (!db || ccip_db_exec(db, &S_COPY, 2, values, NULL, NULL, &res) != CCIP_DB_OK ||
-        PQntuples(res) != n) {
-        fprintf(stderr, "rl_load_prepare: could not copy the call: %s\n",
-                db ? ccip_db_error(db) : ccip_test_db_error());
-        PQclear(res);
-        ccip_db_destroy(&db);
-        return -1;
-    }
-    for (long k = 0; k < n; k++)
-        snprintf(l->calls[k], sizeof l->calls[k], "%s", PQgetvalue(res, (int)k, 0));
-    PQclear(res);
-    ccip_db_destroy(&db);
-    for (int i = 0; i < l->nclients; i++) {
-        s_client *c = &l->clients[i];
-        Ccip__Intake__RegisterOrganisationRequest org =
-            CCIP__INTAKE__REGISTER_ORGANISATION_REQUEST__INIT;
-        org.uscc = c->uscc;
-        org.name = "Beijing Drill Creative Co., Ltd.";
-        org.type = CCIP__INTAKE__ORGANISATION_TYPE__ENTERPRISE;
-        org.district = "Chaoyang";
-        org.legal_representative = "Wang Fang";
-        org.contact_name = "Li Ming";
-        org.contact_phone = "010-6512 3456";
-        st = s_command(l->svc, NULL, "intake", "applicant", c->actor,
-                       "intake.organisation.register.v1", NULL, &org.base, NULL, NULL, err,
-                       sizeof err);
-        if (st == 0) {
-            Ccip__Intake__VerifyOrganisationRequest v =
-                CCIP__INTAKE__VERIFY_ORGANISATION_REQUEST__INIT;
-            v.uscc = c->uscc;
-            v.note = "licence checked";
-            st = s_command(l->svc, NULL, "intake", "staff", "staff-drill",
-                           "intake.organisation.verify.v1", NULL, &v.base, NULL, NULL, err,
-                           sizeof err);
-        }
-        if (st != 0) {
-            fprintf(stderr, "rl_load_prepare: organisation %s: %d %s\n", c->uscc, st, err);
+    for (int i = 0; i < l->nclients; i++)
+        if (ccip_test_intake_org(l->svc->front, l->clients[i].uscc,
+                                 "Beijing Drill Creative Co., Ltd.") < 0)
             return -1;
-        }
-    }
     return 0;
 }
 
@@ -601,7 +531,7 @@ static int s_file(s_client *c)
                      c->uscc, call);
     doc[n] = ' ';
     Ccip__Intake__DocumentUpload u = CCIP__INTAKE__DOCUMENT_UPLOAD__INIT;
-    u.doc_type = REQUIRED_DOC;
+    u.doc_type = CCIP_TEST_REQUIRED_DOC;
     u.name = "licence.pdf";
     u.media_type = "application/pdf";
     u.content.data = doc;

@@ -98,10 +98,10 @@ void ccip_test_fail(ccip_test_svc *s, const char *what)
 
 /* ---- commands ----------------------------------------------------------- */
 
-int ccip_test_send_cmd(ccip_test_svc *s, const ccip_test_cmd *c, ProtobufCMessage **out)
+int ccip_test_call_cmd(const ccip_test_cmd *c, ProtobufCMessage **out)
 {
-    char *error = c->error ? c->error : s->error;
-    size_t error_len = c->error ? c->error_len : sizeof s->error;
+    char *error = c->error;
+    size_t error_len = c->error_len;
     if (out)
         *out = NULL;
     size_t len = c->msg ? protobuf_c_message_get_packed_size(c->msg) : 0;
@@ -121,14 +121,10 @@ int ccip_test_send_cmd(ccip_test_svc *s, const ccip_test_cmd *c, ProtobufCMessag
     env.actor_id = (char *)(c->actor ? c->actor : "");
     env.payload.data = buf;
     env.payload.len = len;
-    ccip_client *via = c->via ? c->via : c->role ? s->front : s->plain;
-    int timeout = c->timeout_ms   ? c->timeout_ms
-                  : s->timeout_ms ? s->timeout_ms
-                                  : CCIP_TEST_SVC_TIMEOUT;
     char err[256];
-    Ccip__Envelope *reply =
-        ccip_client_call(via, c->service ? c->service : s->target, &env, timeout,
-                         c->attempts ? c->attempts : CCIP_TEST_SVC_ATTEMPTS, err, sizeof err);
+    Ccip__Envelope *reply = ccip_client_call(
+        c->via, c->service, &env, c->timeout_ms ? c->timeout_ms : CCIP_TEST_SVC_TIMEOUT,
+        c->attempts ? c->attempts : CCIP_TEST_SVC_ATTEMPTS, err, sizeof err);
     free(buf);
     if (!reply) {
         snprintf(error, error_len, "no reply: %s", err);
@@ -144,6 +140,41 @@ int ccip_test_send_cmd(ccip_test_svc *s, const ccip_test_cmd *c, ProtobufCMessag
     }
     ccip_envelope_free(&reply);
     return status;
+}
+
+int ccip_test_send_cmd(ccip_test_svc *s, const ccip_test_cmd *c, ProtobufCMessage **out)
+{
+    ccip_test_cmd full = *c;
+    if (!full.error) {
+        full.error = s->error;
+        full.error_len = sizeof s->error;
+    }
+    if (!full.via)
+        full.via = c->role ? s->front : s->plain;
+    if (!full.service)
+        full.service = s->target;
+    if (!full.timeout_ms)
+        full.timeout_ms = s->timeout_ms;
+    return ccip_test_call_cmd(&full, out);
+}
+
+int ccip_test_call(ccip_client *via, const char *service, const char *role, const char *actor,
+                   const char *type, const ProtobufCMessage *msg,
+                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *err,
+                   size_t errlen)
+{
+    ccip_test_cmd c = {.service = service,
+                       .role = role,
+                       .actor = actor,
+                       .type = type,
+                       .msg = msg,
+                       .out = desc,
+                       .via = via,
+                       .error = err,
+                       .error_len = errlen};
+    int status = ccip_test_call_cmd(&c, out);
+    /* An OK reply that did not decode is no answer the caller can use. */
+    return status == CCIP__STATUS__OK && desc && out && !*out ? -1 : status;
 }
 
 int ccip_test_send(ccip_test_svc *s, const char *role, const char *actor, const char *type,

@@ -125,6 +125,20 @@ typedef struct {
  * ccip_test_free), else NULL. */
 int ccip_test_send_cmd(ccip_test_svc *s, const ccip_test_cmd *c, ProtobufCMessage **out);
 
+/* ccip_test_send_cmd without an installation: c->via, c->service and
+ * c->error (with c->error_len) must be set; 0 timeouts and attempts take
+ * the defaults. For loads and benchmarks that make their own clients. */
+int ccip_test_call_cmd(const ccip_test_cmd *c, ProtobufCMessage **out);
+
+/* ccip_test_call_cmd with a fresh command id, in one line: sends msg to
+ * service through via as (role, actor) (role NULL: no claim); the sentence
+ * into err. Returns the status, or -1 when no reply came or an OK reply
+ * did not decode as desc (out and desc both given). */
+int ccip_test_call(ccip_client *via, const char *service, const char *role, const char *actor,
+                   const char *type, const ProtobufCMessage *msg,
+                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, char *err,
+                   size_t errlen);
+
 /* ccip_test_send_cmd to s->target as (role, actor), role NULL meaning the
  * plain service key; id NULL is a fresh command id; desc and out as
  * ccip_test_cmd.out and ccip_test_send_cmd's out. */
