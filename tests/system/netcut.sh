@@ -65,9 +65,6 @@ command -v ip >/dev/null 2>&1 || skip "no ip command (iproute2) to make network 
 if [ "$(id -u)" -ne 0 ]; then
     skip "network namespaces need root (ip netns add); run scripts/test as root"
 fi
-if ! out="$(ip netns add "${PREFIX}hub" 2>&1)"; then
-    skip "could not make a network namespace: $out"
-fi
 
 PG_DIR="$(ccip_pg_dir "netcut-pg-$$")"
 SECRETS_DIR="$CCIP_ROOT/var/netcut-secrets-$$"
@@ -83,18 +80,35 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ip -n "${PREFIX}hub" link add br0 type bridge
-ip -n "${PREFIX}hub" link set br0 up
+# Runs one step of making the network; where the kernel or the container
+# refuses (no namespaces, no veth, no bridge) the test is skipped, saying
+# which step and why.
+net() {
+    local out
+    out="$("$@" 2>&1)" || skip "could not make the test's network namespaces ($*): $out"
+}
+
+# What a run that was killed (ctest's timeout) left behind: the namespaces
+# of a process that is gone.
+for ns in $(ip netns list 2>/dev/null | grep -o '^ccipnc[0-9]*-[a-z]*' || true); do
+    pid="${ns#ccipnc}"
+    pid="${pid%%-*}"
+    kill -0 "$pid" 2>/dev/null || ip netns del "$ns" 2>/dev/null || true
+done
+
+net ip netns add "${PREFIX}hub"
+net ip -n "${PREFIX}hub" link add br0 type bridge
+net ip -n "${PREFIX}hub" link set br0 up
 for m in "${!ADDR[@]}"; do
     ns="$PREFIX$m"
-    ip netns add "$ns" || skip "could not make network namespace $ns"
-    ip -n "$ns" link set lo up
+    net ip netns add "$ns"
+    net ip -n "$ns" link set lo up
     # made in the hub with its peer straight in the member: no interface
     # ever appears in the root namespace
-    ip -n "${PREFIX}hub" link add "v-$m" type veth peer name eth0 netns "$ns"
-    ip -n "${PREFIX}hub" link set "v-$m" master br0 up
-    ip -n "$ns" addr add "$NET.${ADDR[$m]}/24" dev eth0
-    ip -n "$ns" link set eth0 up
+    net ip -n "${PREFIX}hub" link add "v-$m" type veth peer name eth0 netns "$ns"
+    net ip -n "${PREFIX}hub" link set "v-$m" master br0 up
+    net ip -n "$ns" addr add "$NET.${ADDR[$m]}/24" dev eth0
+    net ip -n "$ns" link set eth0 up
 done
 
 # PostgreSQL in its namespace, on its address there (scram over TCP from
