@@ -29,8 +29,9 @@
  *                missing
  *   doubled      acknowledged commands whose event is in the outbox twice
  *   downstream   evaluation cases other than one per accepted application
- *   lag          consumers not caught up with their producer's head
- *                within LAG_MAX_S after the load
+ *   lag          events not yet numbered by their producer's relay, or
+ *                consumers not caught up with their producer's head,
+ *                LAG_MAX_S after the load
  *   self_exits   processes that exited (each must stay up throughout, its
  *                broken connections re-opened by their owners)
  *   reconnects   services whose log does not show a database connection
@@ -624,7 +625,11 @@ static double s_wait_caught_up(int64_t from)
                      streams[i][1]);
             long long head = ccip_test_query_number(streams[i][1], "SELECT head FROM outbox_state");
             long long cursor = ccip_test_query_number(streams[i][0], sql);
-            behind = head < 0 || cursor != head;
+            /* events the producer's relay has not numbered yet are behind
+             * too: a relay that cannot lead again leaves head = cursor */
+            long long unnumbered = ccip_test_query_number(
+                streams[i][1], "SELECT count(*) FROM outbox WHERE position IS NULL");
+            behind = head < 0 || cursor != head || unnumbered != 0;
         }
         int64_t now = ccip_now_us();
         if (!behind)
