@@ -19,6 +19,19 @@
 #define TX_BACKOFF_FIRST_MS     10    /* first wait before a transaction is retried */
 #define TX_BACKOFF_CAP_MS       500   /* transaction retry waits double up to this */
 #define DEFAULT_CONNECT_TIMEOUT "5"   /* seconds, unless the conninfo says otherwise */
+/* A cut link must break a connection, so that its owner re-opens it (with
+ * backoff) instead of waiting on a socket that TCP would keep retrying for
+ * ~15 minutes, resuming only at its next retransmission (seconds to
+ * minutes after the link returns). Unless the conninfo says otherwise:
+ * data unacknowledged for 5 s breaks the connection (TCP_USER_TIMEOUT,
+ * which also bounds a connect), and an idle one (a relay's LISTEN, a
+ * transaction waiting for its result) is probed after 5 s, every second,
+ * and given up after 3 unanswered probes. test_netcut cuts the database's
+ * link for 10 s and checks that every service re-opened its connections. */
+#define DEFAULT_TCP_USER_TIMEOUT    "5000" /* ms */
+#define DEFAULT_KEEPALIVES_IDLE     "5"    /* s */
+#define DEFAULT_KEEPALIVES_INTERVAL "1"    /* s */
+#define DEFAULT_KEEPALIVES_COUNT    "3"
 
 struct ccip_db {
     char *conninfo;       /* as given to ccip_db_new */
@@ -172,8 +185,17 @@ static int s_connect(ccip_db *db)
     s_forget_prepared(db);
     /* With expand_dbname the conninfo is parsed as given (keywords or URI),
      * and its own settings override the defaults listed before it. */
-    const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *const values[] = {DEFAULT_CONNECT_TIMEOUT, "ccip", db->conninfo, NULL};
+    const char *const keys[] = {
+        "connect_timeout",  "tcp_user_timeout",          "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "fallback_application_name", "dbname",          NULL};
+    const char *const values[] = {DEFAULT_CONNECT_TIMEOUT,
+                                  DEFAULT_TCP_USER_TIMEOUT,
+                                  DEFAULT_KEEPALIVES_IDLE,
+                                  DEFAULT_KEEPALIVES_INTERVAL,
+                                  DEFAULT_KEEPALIVES_COUNT,
+                                  "ccip",
+                                  db->conninfo,
+                                  NULL};
     db->conn = PQconnectdbParams(keys, values, 1);
     if (!db->conn) {
         s_set_error(db, "out of memory", NULL);

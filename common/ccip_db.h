@@ -44,7 +44,10 @@ typedef enum {
 
 /* Connects with a libpq conninfo string ("host=... port=... dbname=...
  * user=... password=... application_name=...") or URI, used as given;
- * connect_timeout defaults to 5 seconds when it says none. Returns NULL and
+ * connect_timeout defaults to 5 seconds when it says none, and a cut link
+ * breaks the connection (tcp_user_timeout 5000 ms, keepalives after 5 s
+ * idle, every 1 s, 3 of them; each unless the conninfo sets it), so that
+ * it is re-opened rather than waited on. Returns NULL and
  * fills err when the first connection cannot be made. */
 ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen);
 

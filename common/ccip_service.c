@@ -843,9 +843,18 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
     char port[24];
     snprintf(port, sizeof port, "%lld", (long long)b->db_port);
     /* The schema is the service's name; naming it in the connection makes
-     * every unqualified table name the service's own. */
-    char options[96];
-    snprintf(options, sizeof options, "-csearch_path=%s", def->name);
+     * every unqualified table name the service's own. The TCP settings are
+     * the server's side of ccip_db's timeouts: after a cut link the server
+     * must notice the dead client too, or its backend lives on for the
+     * OS's 2 hours of keepalive idle, holding what the session held: the
+     * relay's leadership lock, so that no new relay session could number
+     * the outbox (test_netcut saw intake's events stop for good after its
+     * link was cut for 10 s). */
+    char options[256];
+    snprintf(options, sizeof options,
+             "-csearch_path=%s -ctcp_keepalives_idle=5 -ctcp_keepalives_interval=1 "
+             "-ctcp_keepalives_count=3 -ctcp_user_timeout=5000",
+             def->name);
     const char *keys[] = {"host",   "port", "dbname", "user", "password", "application_name",
                           "options"};
     const char *vals[] = {b->db_host,     port,        b->db_name, b->db_user,

@@ -1,9 +1,13 @@
+/* setns() and CLONE_NEWNET (a child joins the network namespace a test
+ * made for it) */
+#define _GNU_SOURCE
 #include "ccip_test_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +137,17 @@ static pid_t s_spawn(ccip_test_env *env, const char *name, const char *binary, c
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
             close(fd);
+        }
+        if (env->netns[0]) {
+            /* into its own network namespace before it opens any socket */
+            char ns[128];
+            snprintf(ns, sizeof ns, "/run/netns/%s", env->netns);
+            int nfd = open(ns, O_RDONLY | O_CLOEXEC);
+            if (nfd < 0 || setns(nfd, CLONE_NEWNET) != 0) {
+                fprintf(stderr, "could not enter network namespace %s: %s\n", ns, strerror(errno));
+                _exit(126);
+            }
+            close(nfd);
         }
         for (char *const *v = vars; *v; v++)
             putenv(*v);

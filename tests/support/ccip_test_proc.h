@@ -33,8 +33,10 @@ typedef struct {
     ccip_keypair admin_keys;    /* "operator": an admin key (event replay and tail) */
     ccip_keypair stranger_keys; /* not in the keys directory */
     ccip_test_child children[CCIP_TEST_MAX_PROCS];
-    int db_port; /* the port services started from now on connect to PostgreSQL at (a
-                    ccip_test_proxy's); 0 = $CCIP_PGPORT, the cluster itself */
+    int db_port;    /* the port services started from now on connect to PostgreSQL at (a
+                       ccip_test_proxy's); 0 = $CCIP_PGPORT, the cluster itself */
+    char netns[64]; /* the network namespace (a name under /run/netns, as `ip netns` makes)
+                       the processes started from now on run in; "" = the test's own */
 } ccip_test_env;
 
 /* Makes the directory, keys and ports. Returns 0 or -1 (with a message on
