@@ -114,6 +114,24 @@ static int s_reply_case(ccip_command *cmd, const char *case_id)
     return rc;
 }
 
+/* Publishes evaluation.case.submitted.v1: the office's decision on case c
+ * waits from now on (notify's "decision waiting"), in the transaction that
+ * moves it to CASE_WITH_OFFICE, so the two never disagree. */
+static int s_emit_submitted(ccip_command *cmd, const evaluation_case_row *c, const char *note)
+{
+    Ccip__Evaluation__CaseSubmitted ev = CCIP__EVALUATION__CASE_SUBMITTED__INIT;
+    ev.case_id = (char *)c->id;
+    ev.application_id = (char *)c->application_id;
+    ev.title = (char *)c->title;
+    ev.applicant_uscc = (char *)c->applicant_uscc;
+    ev.applicant_name = (char *)c->applicant_name;
+    ev.round = c->round;
+    ev.note = (char *)(note ? note : "");
+    ev.submitted_at_us = ccip_now_us();
+    ev.case_root = (char *)c->case_root;
+    return ccip_command_emit(cmd, "evaluation.case.submitted.v1", "case", c->id, &ev.base);
+}
+
 int evaluation_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Evaluation__SubmitToOfficeRequest *rq = request;
@@ -141,6 +159,8 @@ int evaluation_case_submit(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc == 0)
         rc = evaluation_case_log(cmd->db, c.id, cmd->actor.id, cmd->actor.role,
                                  "submitted to the office", rq->note);
+    if (rc == 0)
+        rc = s_emit_submitted(cmd, &c, rq->note);
     if (rc == 0)
         rc = s_reply_case(cmd, c.id);
     evaluation_case_row_clear(&c);

@@ -247,10 +247,19 @@ int funding_inspection_schedule(ccip_command *cmd, ccip_arena *a, void *request)
         return rc;
     Ccip__Funding__InspectionReply reply = CCIP__FUNDING__INSPECTION_REPLY__INIT;
     rc = s_load_one(cmd->db, &S_INSPECTION_GET, id, a, 0, (void **)&reply.inspection);
+    if (rc == 0 && (!reply.inspection || ccip_arena_failed(a)))
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
+    /* The inspection is due from now on (staff's "inspection due"), in the
+     * transaction that schedules it; its recording settles it. */
+    Ccip__Funding__InspectionScheduled ev = CCIP__FUNDING__INSPECTION_SCHEDULED__INIT;
+    ev.inspection = reply.inspection;
+    ev.application_id = w.application_id;
+    ev.grantee_uscc = w.grantee_uscc;
     if (rc == 0)
-        rc = reply.inspection && !ccip_arena_failed(a)
-                 ? ccip_command_reply(cmd, &reply.base)
-                 : ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read inspection back");
+        rc = ccip_command_emit(cmd, "funding.inspection.scheduled.v1", "application",
+                               w.application_id, &ev.base);
+    if (rc == 0)
+        rc = ccip_command_reply(cmd, &reply.base);
     return rc;
 }
 

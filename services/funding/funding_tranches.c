@@ -373,6 +373,31 @@ static int s_reply_payment(ccip_command *cmd, const char *id)
     return rc;
 }
 
+/* Publishes `type` (funding.payment.approved.v1 or .cancelled.v1) with
+ * payment id as it now stands, in the command's transaction. */
+static int s_emit_payment(ccip_command *cmd, const funding_award_row *w, const char *id,
+                          const char *type)
+{
+    ccip_arena *a = ccip_arena_new();
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_PAYMENT_GET, 1, &id, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK) {
+        ccip_arena_destroy(&a);
+        return rc;
+    }
+    Ccip__Funding__PaymentChanged ev = CCIP__FUNDING__PAYMENT_CHANGED__INIT;
+    if (PQntuples(res) == 1)
+        ev.payment = s_payment_row(res, 0, a);
+    PQclear(res);
+    ev.application_id = (char *)w->application_id;
+    ev.grantee_uscc = (char *)w->grantee_uscc;
+    rc = ccip_arena_failed(a) || !ev.payment
+             ? ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read payment %s back", id)
+             : ccip_command_emit(cmd, type, "application", w->application_id, &ev.base);
+    ccip_arena_destroy(&a);
+    return rc;
+}
+
 /* The tranche of a payment request or approval, read under its lock. */
 typedef struct {
     int64_t amount_fen;
@@ -615,7 +640,10 @@ int funding_payment_approve(ccip_command *cmd, ccip_arena *a, void *request)
         if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_FIRST, 2, av, NULL, NULL, NULL)) != CCIP_DB_OK)
             goto out;
         if (needs_second) {
-            rc = s_reply_payment(cmd, rq->payment_id);
+            /* It waits for another approver now (their "second approval"
+             * item); the payment or its cancellation settles it. */
+            if ((rc = s_emit_payment(cmd, &w, rq->payment_id, "funding.payment.approved.v1")) == 0)
+                rc = s_reply_payment(cmd, rq->payment_id);
             goto out;
         }
     } else if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_SECOND, 2, av, NULL, NULL, NULL)) !=
@@ -657,7 +685,8 @@ int funding_payment_cancel(ccip_command *cmd, ccip_arena *a, void *request)
     const char *cv[] = {rq->payment_id, rq->reason};
     const char *tv[] = {award_id, num, "TRANCHE_PLANNED"};
     if ((rc = ccip_db_exec(cmd->db, &S_PAYMENT_CANCEL, 2, cv, NULL, NULL, NULL)) != CCIP_DB_OK ||
-        (rc = ccip_db_exec(cmd->db, &S_TRANCHE_STATUS, 3, tv, NULL, NULL, NULL)) != CCIP_DB_OK)
+        (rc = ccip_db_exec(cmd->db, &S_TRANCHE_STATUS, 3, tv, NULL, NULL, NULL)) != CCIP_DB_OK ||
+        (rc = s_emit_payment(cmd, &w, rq->payment_id, "funding.payment.cancelled.v1")) != 0)
         goto out;
     rc = s_reply_payment(cmd, rq->payment_id);
 out:

@@ -201,6 +201,7 @@ static const gateway_route s_routes[] = {
     {"GET", "/api/v1/stats/surveys/{survey_id}/export", "stats.survey.export.v1", 0},
     {"POST", "/api/v1/stats/surveys", "stats.survey.create.v1", 0},
     {"POST", "/api/v1/stats/surveys/remind", "stats.survey.remind.v1", 0},
+    {"POST", "/api/v1/stats/reports/remind", "stats.report.remind.v1", 0},
     {"POST", "/api/v1/stats/surveys/{survey_id}/close", "stats.survey.close.v1", 0},
     {"POST", "/api/v1/stats/surveys/{survey_id}/response", "stats.survey.response.save.v1", 0},
     {"POST", "/api/v1/stats/surveys/{survey_id}/response/submit", "stats.survey.response.submit.v1",

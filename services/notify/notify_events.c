@@ -220,12 +220,28 @@ static int s_review_started(notify_batch *b, const Ccip__Envelope *ev, const voi
         b, s_key(key, sizeof key, "evaluation/case/%s/assign", s_s(m->application_id)));
 }
 
+/* Staff sent a complete case to the office: its decision waits. */
+static int s_case_submitted(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Evaluation__CaseSubmitted *m = msg;
+    char key[S_KEY_MAX];
+    int rc = s_title(b, "application", m->application_id, m->title);
+    if (rc == 0 && m->case_id && m->case_id[0])
+        rc =
+            s_item(b, "decision_waiting", "role:office", "application", m->application_id, m->title,
+                   m->note, s_key(key, sizeof key, "evaluation/case/%s/decide", m->case_id), 0);
+    return rc;
+}
+
 static int s_decision(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Evaluation__DecisionMade *m = msg;
-    char org[NOTIFY_ACTOR_MAX], detail[2200];
-    if (!m->decision)
-        return 0;
+    char org[NOTIFY_ACTOR_MAX], detail[2200], key[S_KEY_MAX];
+    /* Any decision, a return to an earlier step too, is the office's answer. */
+    int rc = notify_batch_settle(
+        b, s_key(key, sizeof key, "evaluation/case/%s/decide", s_s(m->case_id)));
+    if (rc || !m->decision)
+        return rc;
     Ccip__Evaluation__Outcome o = m->decision->outcome;
     if (o != CCIP__EVALUATION__OUTCOME__DECISION_APPROVED &&
         o != CCIP__EVALUATION__OUTCOME__DECISION_DECLINED)
@@ -327,10 +343,33 @@ static int s_award(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
     return rc;
 }
 
+/* A payment's first approval, when it needs a second (four eyes): the
+ * second approver's item; its payment or cancellation settles it. */
+static int s_payment(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Funding__Payment *p = ((const Ccip__Funding__PaymentChanged *)msg)->payment;
+    if (!p || !p->id || !p->id[0])
+        return 0;
+    char key[S_KEY_MAX], detail[160], amount[48];
+    s_key(key, sizeof key, "funding/payment/%s/second", p->id);
+    if (strcmp(ev->type, "funding.payment.approved.v1") != 0)
+        return notify_batch_settle(b, key);
+    if (!p->needs_second_approval || (p->second_approver && p->second_approver[0]))
+        return 0;
+    snprintf(detail, sizeof detail, "#%d %s, %s", p->tranche_number,
+             s_yuan(p->amount_fen, amount, sizeof amount), s_s(p->first_approver));
+    return s_item(b, "payment_second_approval", "role:finance", "award", p->award_id, "", detail,
+                  key, 0);
+}
+
 static int s_paid(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Funding__DisbursementPaid *m = msg;
-    char org[NOTIFY_ACTOR_MAX], detail[96], amount[48];
+    char org[NOTIFY_ACTOR_MAX], detail[96], amount[48], key[S_KEY_MAX];
+    int rc = notify_batch_settle(
+        b, s_key(key, sizeof key, "funding/payment/%s/second", s_s(m->payment_id)));
+    if (rc)
+        return rc;
     snprintf(detail, sizeof detail, "#%d %s", m->tranche_number,
              s_yuan(m->amount_fen, amount, sizeof amount));
     return s_item(b, "tranche_paid", s_org(m->grantee_uscc, org, sizeof org), "award", m->award_id,
@@ -367,12 +406,33 @@ static int s_use_report(notify_batch *b, const Ccip__Envelope *ev, const void *m
     return rc;
 }
 
+/* An inspection scheduled: due for staff on its date until recorded. */
+static int s_inspection_scheduled(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Funding__Inspection *in =
+        ((const Ccip__Funding__InspectionScheduled *)msg)->inspection;
+    if (!in || !in->id || !in->id[0])
+        return 0;
+    char key[S_KEY_MAX], detail[400];
+    snprintf(detail, sizeof detail, "%s, %s",
+             s_enum(&ccip__funding__inspection_kind__descriptor, (int)in->kind, NULL),
+             s_s(in->inspector));
+    return s_item(b, "inspection_due", "role:staff", "award", in->award_id, "", detail,
+                  s_key(key, sizeof key, "funding/inspection/%s/record", in->id),
+                  in->scheduled_for_us);
+}
+
 static int s_inspection(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Funding__InspectionRecorded *m = msg;
     const Ccip__Funding__Inspection *in = m->inspection;
-    if (!in || in->finding == CCIP__FUNDING__FINDING__COMPLIANT)
+    char key[S_KEY_MAX];
+    if (!in)
         return 0;
+    int rc =
+        notify_batch_settle(b, s_key(key, sizeof key, "funding/inspection/%s/record", s_s(in->id)));
+    if (rc || in->finding == CCIP__FUNDING__FINDING__COMPLIANT)
+        return rc;
     char org[NOTIFY_ACTOR_MAX], detail[2200];
     snprintf(detail, sizeof detail, "%s%s%s",
              s_enum(&ccip__funding__finding__descriptor, (int)in->finding, NULL),
@@ -478,13 +538,25 @@ static int s_stats_report(notify_batch *b, const Ccip__Envelope *ev, const void 
     snprintf(subject, sizeof subject, "%s", s_s(m->quarter));
     if (strcmp(ev->type, "stats.report.submitted.v1") == 0) {
         int rc = notify_batch_settle(b, s_key(key, sizeof key, "stats/report/%s/correct", id));
+        /* the operator's report due for the quarter is filed */
+        if (rc == 0)
+            rc = notify_batch_settle(b, s_key(key, sizeof key, "stats/roster/%s/%s/file",
+                                              s_s(m->roster_id), s_s(m->quarter)));
         snprintf(district, sizeof district, "district:%s", s_s(m->district_code));
         return rc || !m->district_code || !m->district_code[0]
                    ? rc
                    : s_item(b, "quarterly_report_to_review", district, "report", id, subject,
                             m->roster_id, s_key(key, sizeof key, "stats/report/%s/review", id), 0);
     }
+    /* approved by the district, accepted or returned: the district's review
+     * is over; the center's acceptance waits only after the district's
+     * approval, and ends with its acceptance or a return */
     int rc = notify_batch_settle(b, s_key(key, sizeof key, "stats/report/%s/review", id));
+    if (rc == 0 && strcmp(ev->type, "stats.report.district_approved.v1") == 0)
+        return s_item(b, "quarterly_report_to_accept", "role:staff", "report", id, subject,
+                      m->district_code, s_key(key, sizeof key, "stats/report/%s/accept", id), 0);
+    if (rc == 0)
+        rc = notify_batch_settle(b, s_key(key, sizeof key, "stats/report/%s/accept", id));
     if (rc == 0 && strcmp(ev->type, "stats.report.returned.v1") == 0) {
         notify_item_spec s = {.kind = "quarterly_report_returned",
                               .via = NOTIFY_VIA_OPERATOR,
@@ -497,6 +569,38 @@ static int s_stats_report(notify_batch *b, const Ccip__Envelope *ev, const void 
         rc = notify_batch_item(b, &s);
     }
     return rc;
+}
+
+/* A quarter ended without the entry's report: due for its operator until
+ * the report is submitted. */
+static int s_report_due(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Stats__ReportDue *m = msg;
+    char key[S_KEY_MAX], org[NOTIFY_ACTOR_MAX];
+    return s_item(
+        b, "quarterly_report_due", s_org(m->operator_uscc, org, sizeof org), "roster", m->roster_id,
+        m->roster_name, m->quarter,
+        s_key(key, sizeof key, "stats/roster/%s/%s/file", s_s(m->roster_id), s_s(m->quarter)),
+        m->due_at_us);
+}
+
+/* Every expected report of a quarter accepted: the analysts' bulletin is
+ * next, and its publication settles the item. */
+static int s_quarter_completed(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Stats__QuarterCompleted *m = msg;
+    char key[S_KEY_MAX], detail[32];
+    snprintf(detail, sizeof detail, "%d", m->reports);
+    return s_item(b, "quarter_complete", "role:analyst", "quarter", m->quarter, m->quarter, detail,
+                  s_key(key, sizeof key, "stats/quarter/%s/release", s_s(m->quarter)), 0);
+}
+
+static int s_release(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
+{
+    const Ccip__Stats__ReleasePublished *m = msg;
+    char key[S_KEY_MAX];
+    return notify_batch_settle(b,
+                               s_key(key, sizeof key, "stats/quarter/%s/release", s_s(m->quarter)));
 }
 
 /* ---- followup

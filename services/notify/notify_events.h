@@ -16,11 +16,25 @@
  * reminder, overdue), all closed by its evaluation.task.ended.v1: the
  * review submitted, the report filed, the task declined or reassigned.
  *
- * What the producers do not publish yet, so notify cannot say it (each a
- * line here once they do): a case sent to the office (the office's
- * "decision waiting"), a payment waiting for its second approval, an
- * inspection scheduled, a district's approval of a quarterly report, a
- * quarterly report or a use-of-funds report due, a quarter complete.
+ * The office's "decision waiting" opens with evaluation.case.submitted.v1
+ * and closes with the case's evaluation.decision.made.v1 (any outcome);
+ * finance's "second approval" opens with funding.payment.approved.v1 and
+ * closes when the payment is paid or cancelled; staff's "inspection due"
+ * opens with funding.inspection.scheduled.v1 (due on its date) and closes
+ * with its funding.inspection.recorded.v1; a district's approval of a
+ * quarterly report (stats.report.district_approved.v1) closes the
+ * district's review and opens the center's acceptance; analysts hear of a
+ * quarter complete (stats.quarter.completed.v1) until its bulletin is
+ * published (stats.release.published.v1 of the quarter).
+ *
+ * An operator hears that a quarterly report is due from
+ * stats.report.due.v1 (stats' scheduled sweep, once per entry and quarter)
+ * until its first stats.report.submitted.v1 for that quarter.
+ *
+ * What the producers do not publish yet, so notify cannot say it (a line
+ * here once they do): a use-of-funds report due (it wants a scheduled sweep
+ * in funding over its awards' reporting periods, as stats has for
+ * quarterly reports).
  */
 #ifndef NOTIFY_EVENTS_H
 #define NOTIFY_EVENTS_H
@@ -53,6 +67,8 @@
       ccip__evaluation__investigation_scheduled__descriptor, s_investigation_scheduled)            \
     X("evaluation.review.started.v1", ccip__evaluation__review_started__descriptor,                \
       s_review_started)                                                                            \
+    X("evaluation.case.submitted.v1", ccip__evaluation__case_submitted__descriptor,                \
+      s_case_submitted)                                                                            \
     X("evaluation.decision.made.v1", ccip__evaluation__decision_made__descriptor, s_decision)      \
     X("evaluation.task.assigned.v1", ccip__evaluation__task_notice__descriptor, s_task_assigned)   \
     X("evaluation.task.ended.v1", ccip__evaluation__task_notice__descriptor, s_task_ended)         \
@@ -65,10 +81,14 @@
     X("funding.award.signed.v1", ccip__funding__award_changed__descriptor, s_award)                \
     X("funding.award.suspended.v1", ccip__funding__award_changed__descriptor, s_award)             \
     X("funding.award.terminated.v1", ccip__funding__award_changed__descriptor, s_award)            \
+    X("funding.payment.approved.v1", ccip__funding__payment_changed__descriptor, s_payment)        \
+    X("funding.payment.cancelled.v1", ccip__funding__payment_changed__descriptor, s_payment)       \
     X("funding.disbursement.paid.v1", ccip__funding__disbursement_paid__descriptor, s_paid)        \
     X("funding.report.submitted.v1", ccip__funding__use_report_changed__descriptor, s_use_report)  \
     X("funding.report.accepted.v1", ccip__funding__use_report_changed__descriptor, s_use_report)   \
     X("funding.report.returned.v1", ccip__funding__use_report_changed__descriptor, s_use_report)   \
+    X("funding.inspection.scheduled.v1", ccip__funding__inspection_scheduled__descriptor,          \
+      s_inspection_scheduled)                                                                      \
     X("funding.inspection.recorded.v1", ccip__funding__inspection_recorded__descriptor,            \
       s_inspection)
 #define NOTIFY_EVENTS_IP(X)                                                                        \
@@ -80,9 +100,15 @@
     X("ip.dispute.dismissed.v1", ccip__ip__dispute_ruled__descriptor, s_dispute_ruled)
 #define NOTIFY_EVENTS_STATS(X)                                                                     \
     X("stats.roster.changed.v1", ccip__stats__roster_changed__descriptor, s_roster_changed)        \
+    X("stats.report.due.v1", ccip__stats__report_due__descriptor, s_report_due)                    \
     X("stats.report.submitted.v1", ccip__stats__report_changed__descriptor, s_stats_report)        \
+    X("stats.report.district_approved.v1", ccip__stats__report_changed__descriptor,                \
+      s_stats_report)                                                                              \
     X("stats.report.accepted.v1", ccip__stats__report_changed__descriptor, s_stats_report)         \
-    X("stats.report.returned.v1", ccip__stats__report_changed__descriptor, s_stats_report)
+    X("stats.report.returned.v1", ccip__stats__report_changed__descriptor, s_stats_report)         \
+    X("stats.quarter.completed.v1", ccip__stats__quarter_completed__descriptor,                    \
+      s_quarter_completed)                                                                         \
+    X("stats.release.published.v1", ccip__stats__release_published__descriptor, s_release)
 #define NOTIFY_EVENTS_FOLLOWUP(X)                                                                  \
     X("followup.task.created.v1", ccip__followup__task_changed__descriptor, s_task_changed)        \
     X("followup.task.acknowledged.v1", ccip__followup__task_changed__descriptor, s_task_changed)   \

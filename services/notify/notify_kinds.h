@@ -30,6 +30,7 @@
     X(use_report_returned,         1, 1, 0)                                                        \
     X(inspection_finding,          1, 1, 1)                                                        \
     X(quarterly_report_returned,   1, 1, 0)                                                        \
+    X(quarterly_report_due,        1, 1, 0)                                                        \
     X(dispute_filed,               1, 1, 0)                                                        \
     X(dispute_ruled,               1, 0, 1)                                                        \
     X(monthly_report_missing,      1, 1, 0)                                                        \
@@ -48,8 +49,16 @@
     X(award_to_confirm,            0, 0, 0)                                                        \
     X(use_report_to_review,        0, 0, 0)                                                        \
     X(dispute_to_rule,             0, 0, 0)                                                        \
+    X(inspection_due,              0, 0, 0)                                                        \
+    X(quarterly_report_to_accept,  0, 0, 0)                                                        \
+    /* the center's finance ("role:finance"): a payment's second approver */                       \
+    X(payment_second_approval,     0, 0, 0)                                                        \
     /* district offices */                                                                         \
     X(quarterly_report_to_review,  1, 0, 0)                                                        \
+    /* analysts ("role:analyst") */                                                                \
+    X(quarter_complete,            1, 0, 0)                                                        \
+    /* the office ("role:office"): a case sent for its decision */                                 \
+    X(decision_waiting,            1, 0, 0)                                                        \
     /* supervised tasks: the lead unit, and the office ("role:office") */                          \
     X(task_assigned,               1, 1, 0)                                                        \
     X(task_returned,               1, 1, 0)                                                        \

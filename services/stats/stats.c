@@ -11,6 +11,7 @@
 #include "stats_catalogue.h"
 #include "stats_completeness.h"
 #include "stats_departments.h"
+#include "stats_due.h"
 #include "stats_facts.h"
 #include "stats_projections.h"
 #include "stats_questionnaires.h"
@@ -126,7 +127,9 @@ static const ccip_command_handler s_commands[] = {
      CCIP_MSG(stats, survey_export_request), CCIP_MSG(stats, survey_export_reply)},
     {"stats.survey.attach.v1", 1, stats_roles_analyst, stats_survey_attach_cmd, NULL,
      CCIP_MSG(stats, attach_survey_request), CCIP_MSG(stats, attach_survey_reply)},
-    /* Run by the service itself (s_schedules); no role asks for it. */
+    /* Run by the service itself (s_schedules); no role asks for them. */
+    {"stats.report.remind.v1", 1, stats_roles_admin, stats_report_remind_cmd, NULL,
+     CCIP_MSG(stats, report_remind_request), CCIP_MSG(stats, report_remind_reply)},
     {"stats.survey.remind.v1", 1, stats_roles_admin, stats_survey_remind_cmd, NULL,
      CCIP_MSG(stats, survey_remind_request), CCIP_MSG(stats, survey_remind_reply)},
     {"stats.research.commission.v1", 1, stats_roles_analyst, stats_research_commission_cmd, NULL,
@@ -187,6 +190,9 @@ static const ccip_config_field s_config_fields[] = {
     {"stats.survey_notice_seconds", CCIP_CFG_INT, offsetof(stats_config, survey_notice_seconds), 0,
      86400, STATS_NOTICE_SECONDS_DEFAULT, "CCIP_STATS_SURVEY_NOTICE_SECONDS",
      "how often surveys' invitations and reminders are sent, in seconds, 0 (never) to 86400"},
+    {"stats.report_notice_seconds", CCIP_CFG_INT, offsetof(stats_config, report_notice_seconds), 0,
+     86400, STATS_REPORT_NOTICE_SECONDS_DEFAULT, "CCIP_STATS_REPORT_NOTICE_SECONDS",
+     "how often operators are told of the quarterly reports due, in seconds, 0 (never) to 86400"},
     {"stats.max_document_bytes", CCIP_CFG_INT, offsetof(stats_config, max_document_bytes), 1,
      1073741824, STATS_DOCUMENT_BYTES_DEFAULT, "CCIP_STATS_MAX_DOCUMENT_BYTES",
      "the largest research document taken, in bytes (a command must still fit "
@@ -196,6 +202,7 @@ static const ccip_config_field s_config_fields[] = {
 /* Housekeeping the service gives itself (ccip_schedule). */
 static const ccip_schedule s_schedules[] = {
     {"stats.survey.remind.v1", offsetof(stats_config, survey_notice_seconds)},
+    {"stats.report.remind.v1", offsetof(stats_config, report_notice_seconds)},
 };
 
 const ccip_service_def stats_def = {

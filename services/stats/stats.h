@@ -75,12 +75,13 @@
 #define STATS_NAME_MAX   200  /* names and titles */
 
 /* Defaults of the settings (stats.* in the configuration file). */
-#define STATS_LOCK_DAYS_DEFAULT      "45"
-#define STATS_DUE_DAYS_DEFAULT       "20"
-#define STATS_CHANGE_PCT_DEFAULT     "50"
-#define STATS_EXCEPTION_DAYS_DEFAULT "30"
-#define STATS_NOTICE_SECONDS_DEFAULT "300"
-#define STATS_DOCUMENT_BYTES_DEFAULT "3145728"
+#define STATS_LOCK_DAYS_DEFAULT             "45"
+#define STATS_DUE_DAYS_DEFAULT              "20"
+#define STATS_CHANGE_PCT_DEFAULT            "50"
+#define STATS_EXCEPTION_DAYS_DEFAULT        "30"
+#define STATS_NOTICE_SECONDS_DEFAULT        "300"
+#define STATS_REPORT_NOTICE_SECONDS_DEFAULT "3600"
+#define STATS_DOCUMENT_BYTES_DEFAULT        "3145728"
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
@@ -95,6 +96,8 @@ typedef struct {
     int64_t survey_notice_seconds; /* stats.survey_notice_seconds: how often invitations and
                                       reminders of surveys are sent (0 = never) */
     int64_t max_document_bytes;    /* stats.max_document_bytes: largest research document */
+    int64_t report_notice_seconds; /* stats.report_notice_seconds: how often the reports due are
+                                      told (0 = never) */
 } stats_config;
 
 extern const ccip_service_def stats_def;

@@ -1239,7 +1239,19 @@ static void test_review_to_designation(void **state)
     assert_int_equal(s_decide(OFFICE, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__FAILED_PRECONDITION);
     ccip_test_error_has(&s_svc, "not submitted it to the office");
+    /* The refused submissions above said nothing; this one says that the
+     * office's decision waits (notify's item for the office), with the note. */
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.case.submitted.v1' AND aggregate_id = '%s'",
+                                      case_id),
+                     0);
     assert_int_equal(s_submit_to_office(case_id), 0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'evaluation.case.submitted.v1' AND aggregate_id = '%s'",
+                                      case_id),
+                     1);
     assert_int_equal(s_decide(STAFF, case_id, CCIP__EVALUATION__OUTCOME__DECISION_APPROVED, 0, 0),
                      CCIP__STATUS__PERMISSION_DENIED);
     assert_int_equal(

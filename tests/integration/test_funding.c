@@ -951,8 +951,21 @@ static void test_tranches_and_payments(void **state)
     assert_int_equal(s_approve(STAFF, payment, NULL), 7); /* staff do not approve */
     assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
     assert_false(paid);
+    /* The first approval said that the second waits (notify's item for
+     * finance), in its own transaction; the refused repeat below says it
+     * again nowhere. */
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'funding.payment.approved.v1' AND aggregate_id = '%s'",
+                                      app),
+                     1);
     assert_int_equal(s_approve(FINANCE_A, payment, NULL), 7);
     ccip_test_error_has(&s_svc, "two different approvers");
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'funding.payment.approved.v1' AND aggregate_id = '%s'",
+                                      app),
+                     1);
     assert_int_equal(ccip_test_number(&s_svc,
                                       "SELECT count(*) FROM outbox WHERE type = "
                                       "'funding.disbursement.paid.v1' AND aggregate_id = '%s'",
@@ -1003,13 +1016,30 @@ static void test_tranches_and_payments(void **state)
     assert_int_equal(s_approve(FINANCE_A, p2, NULL), 9);
     ccip_test_error_has(&s_svc, "cancelled");
 
-    /* Below the four-eyes amount one approval pays. */
-    s_award(code, 10000, 10000, small, NULL, NULL);
+    /* Below the four-eyes amount one approval pays, and nothing waits for
+     * a second. */
+    char small_app[37];
+    s_award(code, 10000, 10000, small, NULL, small_app);
     assert_int_equal(s_confirm(small, 0, NULL, NULL), 0);
     assert_int_equal(s_award_action("sign", small, ""), 0);
     assert_int_equal(s_request(small, 1, payment), 0);
     assert_int_equal(s_approve(FINANCE_A, payment, &paid), 0);
     assert_true(paid);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'funding.payment.approved.v1' AND aggregate_id = '%s'",
+                                      small_app),
+                     0);
+    /* Each scheduled inspection said it was due, with its date. */
+    assert_int_equal(
+        ccip_test_number(&s_svc,
+                         "SELECT count(*) FROM outbox WHERE type = "
+                         "'funding.inspection.scheduled.v1' AND aggregate_id = '%s'",
+                         app),
+        ccip_test_number(&s_svc, "SELECT count(*) FROM inspection WHERE award_id = '%s'", award));
+    assert_int_equal(
+        ccip_test_number(&s_svc, "SELECT count(*) FROM inspection WHERE award_id = '%s'", award),
+        2);
 
     Ccip__Funding__Budget *b = s_budget(code, YEAR);
     assert_int_equal(b->disbursed_fen, 1500000 + 900000 + 5000);
@@ -1520,6 +1550,14 @@ static void test_ip_dispute_holds_tranches(void **state)
     c.payment_id = payment;
     c.reason = "held by the ip dispute";
     ccip_test_free(ccip_test_ok(&s_svc, STAFF, "funding.payment.cancel.v1", &c.base, NULL));
+    /* The cancellation is said (it settles a second approval waiting), with
+     * the payment as it now stands. */
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'funding.payment.cancelled.v1' AND aggregate_id = (SELECT "
+                                      "application_id::text FROM award WHERE id = '%s')",
+                                      award),
+                     1);
     assert_int_equal(s_request(award, 1, NULL), 9);
     ccip_test_error_has(&s_svc, dispute);
     Ccip__Funding__Award *w = s_get_award(STAFF, award);

@@ -883,6 +883,284 @@ static void test_task_items_close_when_the_task_ends(void **state)
     s_free(l);
 }
 
+/* One item in the OPEN list of (role, actor), of kind about object_id; NULL
+ * when there is none. The caller frees *l. */
+static Ccip__Notify__Item *s_open_item(Ccip__Notify__ListInboxReply **l, const char *role,
+                                       const char *actor, const char *kind, const char *object_id)
+{
+    *l = s_list(role, actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    return s_find(*l, kind, object_id);
+}
+
+/* Asserts that (role, actor) has a DONE item of kind about object_id,
+ * closed by `by`. */
+static void s_done_by(const char *role, const char *actor, const char *kind, const char *object_id,
+                      const char *by)
+{
+    Ccip__Notify__ListInboxReply *l = s_list(role, actor, CCIP__NOTIFY__ITEM_STATE__DONE, "");
+    Ccip__Notify__Item *it = s_find(l, kind, object_id);
+    if (!it) {
+        char what[300];
+        snprintf(what, sizeof what, "no DONE %s item about %s for %s %s", kind, object_id, role,
+                 actor);
+        s_fail_with_logs(what);
+    }
+    assert_string_equal(it->closed_by, by);
+    s_free(l);
+    l = s_list(role, actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    assert_null(s_find(l, kind, object_id));
+    s_free(l);
+}
+
+/* The items of the center's own steps (issue 18's "decision waiting",
+ * "payment waiting for the second approval", "inspection due", "reports to
+ * review", "quarter complete") and the operator's "quarterly report due":
+ * each reaches the role or organisation that acts on it and nobody else,
+ * and closes with the event that settles it; a rebuild by replay then gives
+ * the same inboxes. */
+static void test_center_items_open_and_close(void **state)
+{
+    (void)state;
+    char uscc[19], org[40], app[CCIP_UUID_STRLEN + 1], kase[CCIP_UUID_STRLEN + 1],
+        award[CCIP_UUID_STRLEN + 1], pay[CCIP_UUID_STRLEN + 1], pay2[CCIP_UUID_STRLEN + 1],
+        pay3[CCIP_UUID_STRLEN + 1], insp[CCIP_UUID_STRLEN + 1], report[CCIP_UUID_STRLEN + 1],
+        roster[CCIP_UUID_STRLEN + 1], title[64], quarter[16];
+    s_uscc(uscc);
+    snprintf(org, sizeof org, "org:%s", uscc);
+    snprintf(title, sizeof title, "Kiln Yard %s", s_run);
+    /* a quarter of this run's own (years 2100..2199): nothing else completes it */
+    snprintf(quarter, sizeof quarter, "21%02dQ%d", (int)(strtoul(s_run, NULL, 16) % 100),
+             (int)(getpid() % 4) + 1);
+    ccip_uuid_v7(app);
+    ccip_uuid_v7(kase);
+    ccip_uuid_v7(award);
+    ccip_uuid_v7(pay);
+    ccip_uuid_v7(pay2);
+    ccip_uuid_v7(pay3);
+    ccip_uuid_v7(insp);
+    ccip_uuid_v7(report);
+    ccip_uuid_v7(roster);
+    const char *OFFICE = "person:office-li", *FINANCE = "person:finance-wang",
+               *STAFF = "person:staff-wang", *ANALYST = "person:analyst-chen";
+
+    /* evaluation: staff sent the complete case to the office */
+    Ccip__Evaluation__CaseSubmitted cs = CCIP__EVALUATION__CASE_SUBMITTED__INIT;
+    cs.case_id = kase;
+    cs.application_id = app;
+    cs.title = title;
+    cs.applicant_uscc = uscc;
+    cs.round = 1;
+    cs.note = "report and five reviews in";
+    s_event(P_EVALUATION, "evaluation.case.submitted.v1", "case", kase, &cs.base);
+    /* funding: a payment with its first of two approvals; one that needs no
+     * second (no item); one approved once, then cancelled; an inspection */
+    Ccip__Funding__Payment p = CCIP__FUNDING__PAYMENT__INIT;
+    p.id = pay;
+    p.award_id = award;
+    p.tranche_number = 1;
+    p.amount_fen = 250000000;
+    p.status = CCIP__FUNDING__PAYMENT_STATUS__PAYMENT_PENDING;
+    p.needs_second_approval = 1;
+    p.first_approver = "finance-zhao";
+    Ccip__Funding__PaymentChanged pc = CCIP__FUNDING__PAYMENT_CHANGED__INIT;
+    pc.payment = &p;
+    pc.grantee_uscc = uscc;
+    s_event(P_FUNDING, "funding.payment.approved.v1", "application", app, &pc.base);
+    p.id = pay2;
+    p.needs_second_approval = 0;
+    s_event(P_FUNDING, "funding.payment.approved.v1", "application", app, &pc.base);
+    p.id = pay3;
+    p.needs_second_approval = 1;
+    s_event(P_FUNDING, "funding.payment.approved.v1", "application", app, &pc.base);
+    int64_t when = (ccip_now_us() / 1000000 + 20 * 86400) * 1000000;
+    Ccip__Funding__Inspection in = CCIP__FUNDING__INSPECTION__INIT;
+    in.id = insp;
+    in.award_id = award;
+    in.kind = CCIP__FUNDING__INSPECTION_KIND__MIDTERM;
+    in.scheduled_for_us = when;
+    in.inspector = "Zhang Wei";
+    Ccip__Funding__InspectionScheduled is = CCIP__FUNDING__INSPECTION_SCHEDULED__INIT;
+    is.inspection = &in;
+    is.grantee_uscc = uscc;
+    s_event(P_FUNDING, "funding.inspection.scheduled.v1", "application", app, &is.base);
+    /* stats: a report submitted, approved by its district; the quarter complete */
+    Ccip__Stats__ReportChanged rep = CCIP__STATS__REPORT_CHANGED__INIT;
+    rep.report_id = report;
+    rep.roster_id = roster;
+    rep.district_code = "110105";
+    rep.quarter = quarter;
+    s_event(P_STATS, "stats.report.submitted.v1", "report", report, &rep.base);
+    s_event(P_STATS, "stats.report.district_approved.v1", "report", report, &rep.base);
+    Ccip__Stats__QuarterCompleted qc = CCIP__STATS__QUARTER_COMPLETED__INIT;
+    qc.quarter = quarter;
+    qc.reports = 1;
+    s_event(P_STATS, "stats.quarter.completed.v1", "quarter", quarter, &qc.base);
+    /* another entry of the organisation has not filed its report yet */
+    char roster2[CCIP_UUID_STRLEN + 1], report2[CCIP_UUID_STRLEN + 1], other[19], other_org[40];
+    ccip_uuid_v7(roster2);
+    ccip_uuid_v7(report2);
+    s_uscc(other);
+    snprintf(other_org, sizeof other_org, "org:%s", other);
+    Ccip__Stats__ReportDue due = CCIP__STATS__REPORT_DUE__INIT;
+    due.roster_id = roster2;
+    due.roster_name = "Kiln Yard training base";
+    due.district_code = "110105";
+    due.operator_uscc = uscc;
+    due.quarter = quarter;
+    due.due_at_us = when;
+    s_event(P_STATS, "stats.report.due.v1", "roster_entry", roster2, &due.base);
+    s_applied();
+
+    Ccip__Notify__ListInboxReply *l = NULL;
+    /* the office's decision waits; staff, finance and the applicant see none of it */
+    Ccip__Notify__Item *it = s_open_item(&l, "office", OFFICE, "decision_waiting", app);
+    assert_non_null(it);
+    assert_string_equal(it->addressee, "role:office");
+    assert_string_equal(it->subject, title);
+    assert_string_equal(it->detail, "report and five reviews in");
+    assert_string_equal(it->service, "evaluation");
+    s_free(l);
+    assert_null(s_open_item(&l, "staff", STAFF, "decision_waiting", app));
+    s_free(l);
+    assert_null(s_open_item(&l, "finance", FINANCE, "decision_waiting", app));
+    s_free(l);
+    assert_null(s_open_item(&l, "applicant", org, "decision_waiting", app));
+    s_free(l);
+    /* finance's second approvals: two (the payment without four eyes made none) */
+    l = s_list("finance", FINANCE, CCIP__NOTIFY__ITEM_STATE__OPEN, "funding");
+    int seconds = 0;
+    for (size_t i = 0; i < l->n_items; i++)
+        if (strcmp(l->items[i]->kind, "payment_second_approval") == 0 &&
+            strcmp(l->items[i]->object_id, award) == 0) {
+            assert_string_equal(l->items[i]->addressee, "role:finance");
+            assert_non_null(strstr(l->items[i]->detail, "finance-zhao"));
+            seconds++;
+        }
+    assert_int_equal(seconds, 2);
+    s_free(l);
+    assert_null(s_open_item(&l, "staff", STAFF, "payment_second_approval", award));
+    s_free(l);
+    assert_null(s_open_item(&l, "applicant", org, "payment_second_approval", award));
+    s_free(l);
+    /* staff's inspection, due on its date */
+    it = s_open_item(&l, "staff", STAFF, "inspection_due", award);
+    assert_non_null(it);
+    assert_string_equal(it->addressee, "role:staff");
+    assert_true(it->due_us == when);
+    assert_non_null(strstr(it->detail, "Zhang Wei"));
+    s_free(l);
+    assert_null(s_open_item(&l, "finance", FINANCE, "inspection_due", award));
+    s_free(l);
+    assert_null(s_open_item(&l, "applicant", org, "inspection_due", award));
+    s_free(l);
+    /* the district approved: its review is done, the center's acceptance waits */
+    s_done_by("district", "district:110105", "quarterly_report_to_review", report,
+              "stats.report.district_approved.v1");
+    it = s_open_item(&l, "staff", STAFF, "quarterly_report_to_accept", report);
+    assert_non_null(it);
+    assert_string_equal(it->subject, quarter);
+    s_free(l);
+    assert_null(
+        s_open_item(&l, "district", "district:110105", "quarterly_report_to_accept", report));
+    s_free(l);
+    assert_null(s_open_item(&l, "analyst", ANALYST, "quarterly_report_to_accept", report));
+    s_free(l);
+    /* the analysts' quarter */
+    it = s_open_item(&l, "analyst", ANALYST, "quarter_complete", quarter);
+    assert_non_null(it);
+    assert_string_equal(it->addressee, "role:analyst");
+    s_free(l);
+    assert_null(s_open_item(&l, "staff", STAFF, "quarter_complete", quarter));
+    s_free(l);
+    /* the operator's report due, its own only */
+    it = s_open_item(&l, "applicant", org, "quarterly_report_due", roster2);
+    assert_non_null(it);
+    assert_string_equal(it->subject, "Kiln Yard training base");
+    assert_string_equal(it->detail, quarter);
+    assert_true(it->due_us == when);
+    s_free(l);
+    assert_null(s_open_item(&l, "applicant", other_org, "quarterly_report_due", roster2));
+    s_free(l);
+    assert_null(s_open_item(&l, "district", "district:110105", "quarterly_report_due", roster2));
+    s_free(l);
+
+    /* the settling events */
+    Ccip__Evaluation__Decision d = CCIP__EVALUATION__DECISION__INIT;
+    d.outcome = CCIP__EVALUATION__OUTCOME__DECISION_RETURNED; /* an answer too */
+    d.reasons = "investigate the second site";
+    Ccip__Evaluation__DecisionMade dm = CCIP__EVALUATION__DECISION_MADE__INIT;
+    dm.case_id = kase;
+    dm.application_id = app;
+    dm.applicant_uscc = uscc;
+    dm.decision = &d;
+    s_event(P_EVALUATION, "evaluation.decision.made.v1", "case", kase, &dm.base);
+    Ccip__Funding__DisbursementPaid paid = CCIP__FUNDING__DISBURSEMENT_PAID__INIT;
+    paid.payment_id = pay;
+    paid.award_id = award;
+    paid.tranche_number = 1;
+    paid.amount_fen = 250000000;
+    paid.grantee_uscc = uscc;
+    s_event(P_FUNDING, "funding.disbursement.paid.v1", "application", app, &paid.base);
+    p.id = pay3;
+    s_event(P_FUNDING, "funding.payment.cancelled.v1", "application", app, &pc.base);
+    in.finding = CCIP__FUNDING__FINDING__COMPLIANT;
+    Ccip__Funding__InspectionRecorded ir = CCIP__FUNDING__INSPECTION_RECORDED__INIT;
+    ir.inspection = &in;
+    ir.grantee_uscc = uscc;
+    s_event(P_FUNDING, "funding.inspection.recorded.v1", "application", app, &ir.base);
+    s_event(P_STATS, "stats.report.accepted.v1", "report", report, &rep.base);
+    Ccip__Stats__ReportChanged rep2 = CCIP__STATS__REPORT_CHANGED__INIT;
+    rep2.report_id = report2;
+    rep2.roster_id = roster2;
+    rep2.district_code = "110105";
+    rep2.quarter = quarter;
+    s_event(P_STATS, "stats.report.submitted.v1", "report", report2, &rep2.base);
+    Ccip__Stats__ReleasePublished rp = CCIP__STATS__RELEASE_PUBLISHED__INIT;
+    rp.quarter = quarter;
+    rp.version = 1;
+    s_event(P_STATS, "stats.release.published.v1", "release", quarter, &rp.base);
+    s_applied();
+
+    s_done_by("office", OFFICE, "decision_waiting", app, "evaluation.decision.made.v1");
+    l = s_list("finance", FINANCE, CCIP__NOTIFY__ITEM_STATE__DONE, "funding");
+    int paid_done = 0, cancelled_done = 0;
+    for (size_t i = 0; i < l->n_items; i++)
+        if (strcmp(l->items[i]->kind, "payment_second_approval") == 0 &&
+            strcmp(l->items[i]->object_id, award) == 0) {
+            paid_done += strcmp(l->items[i]->closed_by, "funding.disbursement.paid.v1") == 0;
+            cancelled_done += strcmp(l->items[i]->closed_by, "funding.payment.cancelled.v1") == 0;
+        }
+    assert_int_equal(paid_done, 1);
+    assert_int_equal(cancelled_done, 1);
+    s_free(l);
+    assert_null(s_open_item(&l, "finance", FINANCE, "payment_second_approval", award));
+    s_free(l);
+    s_done_by("staff", STAFF, "inspection_due", award, "funding.inspection.recorded.v1");
+    s_done_by("staff", STAFF, "quarterly_report_to_accept", report, "stats.report.accepted.v1");
+    s_done_by("analyst", ANALYST, "quarter_complete", quarter, "stats.release.published.v1");
+    s_done_by("applicant", org, "quarterly_report_due", roster2, "stats.report.submitted.v1");
+
+    /* replayed from position 1, the inboxes are the same */
+    if (s_wait_number(0, "SELECT -count(*) FROM delivery WHERE state IN ('PENDING','SENDING') "
+                         "AND due_at < now() + interval '1 minute'") != 0)
+        s_fail_with_logs("deliveries did not settle");
+    Ccip__Notify__ChecksumRequest cq = CCIP__NOTIFY__CHECKSUM_REQUEST__INIT;
+    Ccip__Notify__ChecksumReply *live =
+        (Ccip__Notify__ChecksumReply *)s_ok("staff", STAFF, "notify.inbox.checksum.v1", &cq.base,
+                                            &ccip__notify__checksum_reply__descriptor);
+    Ccip__Notify__RebuildRequest rq = CCIP__NOTIFY__REBUILD_REQUEST__INIT;
+    Ccip__Notify__RebuildReply *rb =
+        (Ccip__Notify__RebuildReply *)s_ok("admin", "person:admin-zhou", "notify.inbox.rebuild.v1",
+                                           &rq.base, &ccip__notify__rebuild_reply__descriptor);
+    assert_string_equal(rb->checksum_before, live->checksum);
+    if (strcmp(rb->checksum_after, rb->checksum_before) != 0)
+        s_fail_with_logs("the rebuilt inbox differs from the live one");
+    s_free(rb);
+    s_free(live);
+    s_done_by("office", OFFICE, "decision_waiting", app, "evaluation.decision.made.v1");
+    s_done_by("analyst", ANALYST, "quarter_complete", quarter, "stats.release.published.v1");
+}
+
 /* Rule: a rebuild by replay from position 1 gives the same items and states
  * as the live tables, and sends nothing again. */
 static void test_rebuild_same_and_sends_nothing(void **state)
@@ -1469,6 +1747,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_own_items_only),
         cmocka_unit_test(test_items_close_by_themselves),
         cmocka_unit_test(test_task_items_close_when_the_task_ends),
+        cmocka_unit_test(test_center_items_open_and_close),
         cmocka_unit_test(test_escaping_and_headers),
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_unconfigured_channel_makes_no_delivery),

@@ -1009,10 +1009,21 @@ static void test_two_level_approval(void **state)
     assert_true(r->submitted_at_us > first);
     assert_string_equal(r->return_reason, "employees look like last year's");
     ccip_test_free(r);
-    /* District approves, the center returns it, then accepts it. */
+    /* District approves, the center returns it, then accepts it. The
+     * district's approval is said (the center's acceptance now waits). */
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'stats.report.district_approved.v1' AND aggregate_id = '%s'",
+                                      id),
+                     0);
     assert_int_equal(s_decide("district", d, "stats.report.review.v1", id,
                               CCIP__STATS__DECISION__APPROVE, "checked"),
                      0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM outbox WHERE type = "
+                                      "'stats.report.district_approved.v1' AND aggregate_id = '%s'",
+                                      id),
+                     1);
     assert_int_equal(s_decide(STAFF, "stats.report.decide.v1", id, CCIP__STATS__DECISION__RETURN,
                               "taxes do not match the tax bureau's figure"),
                      0);
@@ -1033,6 +1044,89 @@ static void test_two_level_approval(void **state)
     Ccip__Stats__ReportReply *rr = NULL;
     assert_int_equal(s_try_save(&e, NULL, s_q(0), &vs, &rr), CCIP__STATUS__FAILED_PRECONDITION);
     ccip_test_error_has(&s_svc, "ACCEPTED");
+}
+
+/* The center's acceptance of the last report a quarter expects says the
+ * quarter complete (stats.quarter.completed.v1, for the analysts' bulletin)
+ * in its own transaction: not before, and once, even when an entry added
+ * later is accepted too. The quarter is one of this run's, long past, whose
+ * only entries are made here. */
+static void test_quarter_completed_once(void **state)
+{
+    (void)state;
+    stats_quarter q = stats_quarter_add(s_now_q, -(30 + (int)(getpid() % 60)));
+    char quarter[8], ida[40], idb[40], idc[40];
+    stats_quarter_format(q, quarter, sizeof quarter);
+    int64_t from = stats_quarter_start_us(q) + DAY_US;
+    s_valid_until_us = from + 40 * DAY_US; /* active in that quarter only */
+    s_entry a, b, c;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, from, &a);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110108", NULL, from, &b);
+    s_valid_until_us = 0;
+#define S_COMPLETED                                                                                \
+    "SELECT count(*) FROM outbox WHERE type = 'stats.quarter.completed.v1' AND aggregate_id = "    \
+    "'%s'"
+    s_report(&a, quarter, 10000000, 1, ida);
+    assert_int_equal(ccip_test_number(&s_svc, S_COMPLETED, quarter), 0); /* b's is still missing */
+    s_report(&b, quarter, 20000000, 0, idb);
+    assert_int_equal(ccip_test_number(&s_svc, S_COMPLETED, quarter),
+                     0); /* submitted, not accepted */
+    s_accept(&b, idb);
+    assert_int_equal(ccip_test_number(&s_svc, S_COMPLETED, quarter), 1);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM quarter_completed WHERE quarter = "
+                                      "'%s' AND reports = 2 AND completed_by = 'staff-wang'",
+                                      quarter),
+                     1);
+    /* an entry added to the quarter later, accepted too: said once only */
+    s_valid_until_us = from + 40 * DAY_US;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, from, &c);
+    s_valid_until_us = 0;
+    s_report(&c, quarter, 30000000, 1, idc);
+    assert_int_equal(ccip_test_number(&s_svc, S_COMPLETED, quarter), 1);
+#undef S_COMPLETED
+}
+
+/* Once a quarter has ended, each entry active in it that has not submitted
+ * its report is told the report is due (stats.report.due.v1, for notify's
+ * "quarterly report due"), once however often the sweep runs; an entry that
+ * submitted is not, a draft does not count as submitted. */
+static void test_reports_due_told_once(void **state)
+{
+    (void)state;
+    s_entry due, filed, draft;
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, 0, &due);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, 0, &filed);
+    s_add_entry(CCIP__STATS__ROSTER_KIND__CLUSTER, "110105", NULL, 0, &draft);
+    char id[40];
+    s_report(&filed, s_q(-1), 10000000, 0, id);
+    s_values vs;
+    s_cluster_values(&vs, 10000000);
+    s_exception(&draft, s_q(-1));
+    s_save(&draft, s_q(-1), &vs, id);
+    Ccip__Stats__ReportRemindRequest rq = CCIP__STATS__REPORT_REMIND_REQUEST__INIT;
+    assert_int_equal(s_send(STAFF, "stats.report.remind.v1", &rq.base, NULL, NULL),
+                     CCIP__STATUS__PERMISSION_DENIED); /* the service's own, or admin's */
+    for (int run = 0; run < 2; run++) {
+        Ccip__Stats__ReportRemindReply *r = NULL;
+        assert_int_equal(s_send(ADMIN, "stats.report.remind.v1", &rq.base,
+                                &ccip__stats__report_remind_reply__descriptor,
+                                (ProtobufCMessage **)&r),
+                         0);
+        assert_string_equal(r->quarter, s_q(-1));
+        ccip_test_free(r);
+    }
+#define S_DUE                                                                                      \
+    "SELECT count(*) FROM outbox WHERE type = 'stats.report.due.v1' AND aggregate_id = '%s'"
+    assert_int_equal(ccip_test_number(&s_svc, S_DUE, due.id), 1);
+    assert_int_equal(ccip_test_number(&s_svc, S_DUE, draft.id), 1);
+    assert_int_equal(ccip_test_number(&s_svc, S_DUE, filed.id), 0);
+    assert_int_equal(ccip_test_number(&s_svc,
+                                      "SELECT count(*) FROM report_notice WHERE roster_id = '%s' "
+                                      "AND quarter = '%s'",
+                                      due.id, s_q(-1)),
+                     1);
+#undef S_DUE
 }
 
 /* ---- locking -------------------------------------------------------------------------------- */
@@ -2120,6 +2214,8 @@ int main(void)
         cmocka_unit_test(test_errors_block_submission),
         cmocka_unit_test(test_warnings_need_explanations),
         cmocka_unit_test(test_two_level_approval),
+        cmocka_unit_test(test_quarter_completed_once),
+        cmocka_unit_test(test_reports_due_told_once),
         cmocka_unit_test(test_locking_and_exceptions),
         cmocka_unit_test(test_audit_of_accepted_values),
         cmocka_unit_test(test_completeness_and_timeliness),

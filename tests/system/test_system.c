@@ -1073,6 +1073,43 @@ static void s_notify_state(const s_case *c)
              "SELECT count(*) FROM item WHERE kind = 'application_waiting' AND object_id IN "
              "('%s', '%s') AND state = 'DONE'",
              c->app, c->app2);
+    /* the center's own steps, each addressed to the role that acts on it
+     * and closed by the real event that settled it: the office's decision
+     * on both cases, the district's review and the center's acceptance of
+     * the report, the midterm inspection */
+    s_expect("notify", 2,
+             "SELECT count(*) FROM item WHERE kind = 'decision_waiting' AND addressee = "
+             "'role:office' AND object_id IN ('%s', '%s') AND state = 'DONE' AND closed_by = "
+             "'evaluation.decision.made.v1'",
+             c->app, c->app2);
+    s_expect("notify", 1,
+             "SELECT count(*) FROM item WHERE kind = 'quarterly_report_to_review' AND addressee "
+             "= 'district:110105' AND object_id = '%s' AND state = 'DONE' AND closed_by = "
+             "'stats.report.district_approved.v1'",
+             c->report);
+    s_expect("notify", 1,
+             "SELECT count(*) FROM item WHERE kind = 'quarterly_report_to_accept' AND addressee "
+             "= 'role:staff' AND object_id = '%s' AND state = 'DONE' AND closed_by = "
+             "'stats.report.accepted.v1'",
+             c->report);
+    s_expect("notify", 1,
+             "SELECT count(*) FROM item WHERE kind = 'inspection_due' AND addressee = "
+             "'role:staff' AND object_id = '%s' AND state = 'DONE' AND closed_by = "
+             "'funding.inspection.recorded.v1'",
+             c->award);
+    /* none of them reached the organisation */
+    s_expect("notify", 0,
+             "SELECT count(*) FROM item WHERE addressee = 'org:%s' AND kind IN "
+             "('decision_waiting', 'quarterly_report_to_accept', 'inspection_due', "
+             "'payment_second_approval', 'quarter_complete')",
+             c->uscc);
+    /* a quarter the analysts were told complete waits no more: its bulletin
+     * was published (whether this walk completed it depends on what earlier
+     * walks left in the roster) */
+    s_expect("notify", 0,
+             "SELECT count(*) FROM item WHERE kind = 'quarter_complete' AND object_id = '%s' "
+             "AND state <> 'DONE'",
+             c->quarter);
     /* the user's e-mails: every delivery sent, once each */
     char sql[400];
     snprintf(sql, sizeof sql,
