@@ -13,10 +13,19 @@
  * operator's admin key; with another key each producer answers
  * PERMISSION_DENIED (exit 1).
  *
+ * A chain rewritten end to end with valid hashes verifies by itself; so
+ * it is also held against the anchors ip registered every hour (the
+ * producer's head, position and hash, as a work of kind AUDIT_ANCHOR with a
+ * signed receipt: services/ip/ip_anchors.h), read with ip.anchor.list.v1:
+ * the recomputed chain must have each anchored hash at its anchored
+ * position, and reach every anchored position. --no-anchors leaves ip out
+ * (the chain alone is checked, and the line says so).
+ *
  * Output: one line per producer, "intake: intact, positions 1..812, head
- * hash 3fa1..." or "funding: BROKEN at position 17: ..."; with --json one
- * object per line. Exit 0 when every chain is intact, 1 when one is broken
- * or could not be read from position 1, 3 when a producer did not answer.
+ * hash 3fa1..., 24 anchors hold" or "funding: BROKEN at position 17: ...";
+ * with --json one object per line. Exit 0 when every chain is intact, 1
+ * when one is broken or could not be read from position 1, 3 when a
+ * producer (or ip, for its anchors) did not answer.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,6 +33,7 @@
 #include <string.h>
 
 #include "ccip/bus.pb-c.h"
+#include "ccip/ip.pb-c.h"
 #include "ccip_chain.h"
 #include "ccip_envelope.h"
 #include "ctl.h"
@@ -34,6 +44,85 @@
 static const char *const S_PRODUCERS[] = {"intake",   "evaluation", "funding", "ip",      "stats",
                                           "casefile", "followup",   "notify",  "gateway", NULL};
 
+/* One anchor as ip registered it. */
+typedef struct {
+    uint64_t position;
+    uint8_t hash[CCIP_CHAIN_HASH_LEN];
+    uint64_t serial; /* its registration in ip's chain */
+    int64_t period;  /* the period it anchors, UTC seconds */
+} s_anchor;
+
+/* A producer's anchors, in position order. */
+typedef struct {
+    s_anchor *v;
+    size_t n;
+} s_anchors;
+
+static int s_anchor_cmp(const void *x, const void *y)
+{
+    const s_anchor *a = x, *b = y;
+    return a->position < b->position ? -1 : a->position > b->position;
+}
+
+/* Reads every anchor of producer from ip into *out (the caller frees
+ * out->v). Returns CTL_OK or the exit code of a failed request (printed). */
+static int s_load_anchors(ctl_opts *o, ccip_client *c, const char *producer, s_anchors *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = 0;
+    int64_t after = 0;
+    for (;;) {
+        Ccip__Ip__ListAnchorsRequest rq = CCIP__IP__LIST_ANCHORS_REQUEST__INIT;
+        rq.producer = (char *)producer;
+        rq.after_period_start_s = after;
+        size_t len = ccip__ip__list_anchors_request__get_packed_size(&rq);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+            return CTL_LOCAL;
+        ccip__ip__list_anchors_request__pack(&rq, buf);
+        int code = CTL_OK;
+        Ccip__Envelope *reply = ctl_call(o, c, "ip", "ip.anchor.list.v1", buf, len, &code);
+        free(buf);
+        if (!reply)
+            return code;
+        Ccip__Ip__ListAnchorsReply *lr = ccip__ip__list_anchors_reply__unpack(
+            NULL, reply->payload.len, reply->payload.data);
+        ccip_envelope_free(&reply);
+        if (!lr) {
+            fprintf(stderr, "ccipctl: ip sent an anchor list that does not decode\n");
+            return CTL_REFUSED;
+        }
+        for (size_t i = 0; i < lr->n_anchors; i++) {
+            const Ccip__Ip__Anchor *x = lr->anchors[i];
+            if (x->hash.len != CCIP_CHAIN_HASH_LEN)
+                continue;
+            if (out->n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                s_anchor *nv = realloc(out->v, ncap * sizeof *nv);
+                if (!nv) {
+                    ccip__ip__list_anchors_reply__free_unpacked(lr, NULL);
+                    return CTL_LOCAL;
+                }
+                out->v = nv;
+                cap = ncap;
+            }
+            s_anchor *a = &out->v[out->n++];
+            a->position = x->position;
+            memcpy(a->hash, x->hash.data, CCIP_CHAIN_HASH_LEN);
+            a->serial = x->serial;
+            a->period = x->period_start_s;
+            after = x->period_start_s;
+        }
+        size_t got = lr->n_anchors;
+        ccip__ip__list_anchors_reply__free_unpacked(lr, NULL);
+        if (got == 0)
+            break;
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, s_anchor_cmp);
+    return CTL_OK;
+}
+
 /* What verifying one producer found. */
 typedef struct {
     uint64_t verified;                 /* positions 1..verified hold */
@@ -41,13 +130,39 @@ typedef struct {
     uint8_t hash[CCIP_CHAIN_HASH_LEN]; /* the hash at `verified` */
     uint64_t broken_at;                /* 0: intact */
     char reason[600];                  /* why it is broken */
+    size_t anchors_held;               /* anchors the chain matched */
 } s_result;
+
+/* Checks the anchors at position `at` (just verified, its hash in r->hash),
+ * from *next on. Returns 0, or -1 with r broken. */
+static int s_check_anchors(const s_anchors *an, size_t *next, uint64_t at, s_result *r)
+{
+    for (; an && *next < an->n && an->v[*next].position <= at; (*next)++) {
+        const s_anchor *x = &an->v[*next];
+        if (x->position == at && memcmp(x->hash, r->hash, CCIP_CHAIN_HASH_LEN) == 0) {
+            r->anchors_held++;
+            continue;
+        }
+        char want[CCIP_CHAIN_HASH_HEX + 1], got[CCIP_CHAIN_HASH_HEX + 1];
+        r->broken_at = x->position;
+        snprintf(r->reason, sizeof r->reason,
+                 "ip's registry anchored hash %s at position %" PRIu64 " (registration %" PRIu64
+                 ", period %" PRId64 "), but the chain has %s there: the chain was rewritten "
+                 "with hashes that agree with each other",
+                 ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want), x->position, x->serial,
+                 x->period, ccip_chain_hex(r->hash, CCIP_CHAIN_HASH_LEN, got));
+        return -1;
+    }
+    return 0;
+}
 
 /* Verifies one producer's whole chain. Returns CTL_OK (intact or broken:
  * see r->broken_at) or the exit code of a failed request (printed). */
-static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, s_result *r)
+static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, const s_anchors *an,
+                    s_result *r)
 {
     memset(r, 0, sizeof *r);
+    size_t next_anchor = 0;
     memcpy(r->hash, ccip_chain_genesis, sizeof r->hash);
     uint64_t from = 1;
     for (;;) {
@@ -88,6 +203,8 @@ static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, s_result 
             }
             memcpy(r->hash, ev->hash.data, sizeof r->hash);
             r->verified = want;
+            if (s_check_anchors(an, &next_anchor, want, r) < 0)
+                break;
         }
         int more = !r->broken_at && rr->n_events > 0 && r->verified < rr->head;
         if (!r->broken_at && rr->n_events == 0 && r->verified < rr->head) {
@@ -98,13 +215,25 @@ static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, s_result 
                      rr->head, r->verified + 1);
         }
         protobuf_c_message_free_unpacked(&rr->base, NULL);
-        if (!more)
+        if (!more) {
+            if (!r->broken_at && an && next_anchor < an->n) {
+                const s_anchor *x = &an->v[next_anchor];
+                char want[CCIP_CHAIN_HASH_HEX + 1];
+                r->broken_at = r->verified + 1;
+                snprintf(r->reason, sizeof r->reason,
+                         "ip's registry anchored position %" PRIu64 " (hash %s, registration %" PRIu64
+                         "), but the chain ends at %" PRIu64 ": events were deleted",
+                         x->position, ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want),
+                         x->serial, r->verified);
+            }
             return CTL_OK;
+        }
         from = r->verified + 1;
     }
 }
 
-static const ctl_arg A_VERIFY[] = {CTL_STR("SERVICE", NULL, CTL_ARG_OPTIONAL), {0}};
+static const ctl_arg A_VERIFY[] = {
+    CTL_STR("SERVICE", NULL, CTL_ARG_OPTIONAL), CTL_FLAG("no-anchors", NULL), {0}};
 
 static int s_verify_cmd(ctl_opts *o, ctl_args *a)
 {
@@ -114,9 +243,22 @@ static int s_verify_cmd(ctl_opts *o, ctl_args *a)
     if (!c)
         return CTL_LOCAL;
     int worst = CTL_OK;
+    int anchors = !ctl_int(a, "no-anchors");
     for (size_t i = 0; producers[i]; i++) {
         s_result r;
-        int code = s_verify(o, c, producers[i], &r);
+        s_anchors an = {0};
+        int code = anchors ? s_load_anchors(o, c, producers[i], &an) : CTL_OK;
+        if (code != CTL_OK) {
+            fprintf(stderr, "ccipctl: %s: ip's anchors could not be read (add --no-anchors to "
+                            "check the chain alone)\n",
+                    producers[i]);
+            free(an.v);
+            if (worst == CTL_OK || code == CTL_UNAVAILABLE)
+                worst = code;
+            continue;
+        }
+        code = s_verify(o, c, producers[i], anchors ? &an : NULL, &r);
+        free(an.v);
         if (code != CTL_OK) {
             /* a refusal (e.g. positions no longer retained) was printed by ctl_call */
             if (worst == CTL_OK || code == CTL_UNAVAILABLE)
@@ -131,6 +273,8 @@ static int s_verify_cmd(ctl_opts *o, ctl_args *a)
             printf(",\"intact\":%s,\"verified\":%" PRIu64 ",\"head\":%" PRIu64,
                    r.broken_at ? "false" : "true", r.verified, r.head);
             ctl_json_field(stdout, ",\"hash\":", hex);
+            if (anchors)
+                printf(",\"anchors_held\":%zu", r.anchors_held);
             if (r.broken_at) {
                 printf(",\"broken_at\":%" PRIu64, r.broken_at);
                 ctl_json_field(stdout, ",\"reason\":", r.reason);
@@ -141,8 +285,13 @@ static int s_verify_cmd(ctl_opts *o, ctl_args *a)
                    " hold, head %" PRIu64 ")\n",
                    producers[i], r.broken_at, r.reason, r.verified, r.head);
         } else {
-            printf("%s: intact, positions 1..%" PRIu64 ", head hash %s\n", producers[i], r.verified,
-                   hex);
+            char held[64];
+            if (anchors)
+                snprintf(held, sizeof held, "%zu anchors hold", r.anchors_held);
+            else
+                snprintf(held, sizeof held, "anchors not checked");
+            printf("%s: intact, positions 1..%" PRIu64 ", head hash %s, %s\n", producers[i],
+                   r.verified, hex, held);
         }
         if (r.broken_at && worst == CTL_OK)
             worst = CTL_REFUSED;
@@ -152,15 +301,16 @@ static int s_verify_cmd(ctl_opts *o, ctl_args *a)
 }
 
 static const ctl_command S_COMMANDS[] = {
-    {"verify", "[SERVICE]", A_VERIFY, NULL, NULL, NULL, NULL, s_verify_cmd,
+    {"verify", "[SERVICE] [--no-anchors]", A_VERIFY, NULL, NULL, NULL, NULL, s_verify_cmd,
      .about = "  recomputes SERVICE's event chain (every producer's when none is named) from\n"
-              "  position 1 and names the first event altered, deleted, inserted or moved;\n"
+              "  position 1 and names the first event altered, deleted, inserted or moved,\n"
+              "  and holds it against ip's hourly anchors (a chain rewritten end to end);\n"
               "  exit 0 when intact, 1 when broken\n"},
 };
 
 static const ctl_service S_AUDIT = {
     .name = "audit",
-    .header = "usage: ccipctl [--json] audit verify [SERVICE]\n"
+    .header = "usage: ccipctl [--json] audit verify [SERVICE] [--no-anchors]\n"
               "  recomputes every event chain from position 1 (common/ccip_chain.h)\n",
     .commands = S_COMMANDS,
     .ncommands = sizeof S_COMMANDS / sizeof S_COMMANDS[0],

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "ccip/bus.pb-c.h"
+#include "ccip_chain.h"
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
@@ -155,7 +156,9 @@ static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, siz
 
 /* ---- built-in commands ------------------------------------------------ */
 
-static const ccip_db_stmt S_HEAD = {"ccip_outbox_head", "SELECT head FROM outbox_state"};
+/* The head and its chain hash, from one row: ip anchors the pair. */
+static const ccip_db_stmt S_HEAD = {"ccip_outbox_head",
+                                    "SELECT head, encode(head_hash, 'hex') FROM outbox_state"};
 
 static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
 {
@@ -169,9 +172,22 @@ static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
     ping.started_at_us = svc->started_us;
     ccip_batcher_counts(svc->batcher, &ping.commands_run, &ping.batches_committed);
     PGresult *res = NULL;
+    uint8_t head_hash[CCIP_CHAIN_HASH_LEN];
     if (ccip_db_exec(cmd->db, &S_HEAD, 0, NULL, NULL, NULL, &res) == CCIP_DB_OK &&
-        PQntuples(res) == 1)
+        PQntuples(res) == 1) {
         ping.outbox_head = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        const char *hex = PQgetvalue(res, 0, 1);
+        int ok = strlen(hex) == CCIP_CHAIN_HASH_HEX;
+        for (size_t i = 0; ok && i < CCIP_CHAIN_HASH_LEN; i++) {
+            unsigned v;
+            ok = sscanf(hex + 2 * i, "%2x", &v) == 1;
+            head_hash[i] = (uint8_t)v;
+        }
+        if (ok) {
+            ping.outbox_head_hash.data = head_hash;
+            ping.outbox_head_hash.len = sizeof head_hash;
+        }
+    }
     PQclear(res);
     /* Each consumer's standing, so that a stopped one is visible
      * (ccip_consumer.h: a producer restored alone). */
@@ -1026,6 +1042,14 @@ const char *ccip_service_name(const ccip_service *svc)
 const char *ccip_service_conninfo(const ccip_service *svc)
 {
     return svc->conninfo;
+}
+
+ccip_client *ccip_service_client_new(const ccip_service *svc, char *err, size_t errlen)
+{
+    ccip_sock_opts so = {.keys = &svc->keys,
+                         .server_public = svc->server_key,
+                         .max_message_bytes = svc->base->max_message_bytes};
+    return ccip_client_new(svc->ctx, svc->base->bus_command_endpoint, &so, err, errlen);
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)
