@@ -69,27 +69,31 @@ static const ccip_db_stmt S_ASSIGN_LOCK = {
     "ccip_outbox_assign_lock",
     "SELECT head, oldest, encode(head_hash, 'hex') FROM outbox_state FOR UPDATE"};
 
-/* $1 = head read under the lock, $2 = how many. Numbers the oldest
- * unnumbered rows head+1.., moves head past them and returns them in
- * position order. */
-static const ccip_db_stmt S_ASSIGN_NUMBER = {
-    "ccip_outbox_assign_number",
-    "WITH next AS (SELECT seq, $1::bigint + row_number() OVER (ORDER BY seq) AS pos"
-    "  FROM (SELECT seq FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $2) pending),"
-    " numbered AS (UPDATE outbox o SET position = next.pos FROM next WHERE o.seq = next.seq"
-    "  RETURNING " EVENT_COLS "),"
-    " state AS (UPDATE outbox_state SET head = $1::bigint + (SELECT count(*) FROM numbered))"
-    " SELECT " EVENT_COLS " FROM numbered ORDER BY position"};
+/* $1 = head read under the lock, $2 = how many. The oldest unnumbered
+ * rows with the positions head+1.. they are about to get, in that order
+ * (EVENT_COLS, their hashes still NULL, then seq): only read here, so
+ * that each row is written once, with its position and its hashes
+ * together (S_ASSIGN_WRITE), not numbered and then updated again. */
+static const ccip_db_stmt S_ASSIGN_PENDING = {
+    "ccip_outbox_assign_pending",
+    "SELECT $1::bigint + row_number() OVER (ORDER BY seq), event_id, type, aggregate_type,"
+    " aggregate_id, payload, occurred_at_us, correlation_id, causation_id, actor_id, actor_role,"
+    " source_instance, NULL::bytea, NULL::bytea, seq"
+    " FROM (SELECT * FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $2) pending"
+    " ORDER BY seq"};
+#define COL_SEQ EVENT_NCOLS /* S_ASSIGN_PENDING's extra column */
 
-/* The chain (ccip_chain.h): $1 positions, $2 prev_hash, $3 hash of the
- * events just numbered, $4 the new head's hash; under the same row lock. */
-static const ccip_db_stmt S_ASSIGN_HASH = {
-    "ccip_outbox_assign_hash",
-    "WITH h AS (SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS h(pos, prev, "
-    "hash)),"
-    " u AS (UPDATE outbox o SET prev_hash = h.prev, hash = h.hash FROM h WHERE o.position = h.pos"
-    "  RETURNING 1)"
-    " UPDATE outbox_state SET head_hash = decode($4, 'hex')"
+/* The drain's one write, under the same row lock: $1 seq, $2 position,
+ * $3 prev_hash, $4 hash of every event read by S_ASSIGN_PENDING (the
+ * chain, ccip_chain.h, computed in C); $5 the new head, $6 its hash (hex).
+ * The head moves only when every row was found still unnumbered. */
+static const ccip_db_stmt S_ASSIGN_WRITE = {
+    "ccip_outbox_assign_write",
+    "WITH h AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])"
+    "  AS h(seq, pos, prev, hash)),"
+    " u AS (UPDATE outbox o SET position = h.pos, prev_hash = h.prev, hash = h.hash FROM h"
+    "  WHERE o.seq = h.seq AND o.position IS NULL RETURNING 1)"
+    " UPDATE outbox_state SET head = $5::bigint, head_hash = decode($6, 'hex')"
     " WHERE (SELECT count(*) FROM u) = cardinality($1::bigint[])"};
 
 /* One statement, so head, oldest and the events come from one snapshot. The
@@ -573,16 +577,16 @@ static int s_assign_fail(s_assign *a, ccip_db *db, int rc, const char *what)
     return rc;
 }
 
-/* Chains the events just numbered (a->out, in position order) from the
- * head's hash `prev`: computes each one's hash, stores both hashes with
- * the new head's, and sets them on the envelopes to publish. Returns 0,
- * -1 (err set) or a ccip_db_rc. */
+/* Computes the chain (ccip_chain.h) of the events just read, from prev
+ * (the head's hash), sets it on the envelopes to publish, and writes every
+ * event's position and hashes and the new head in one statement. Returns
+ * 0, -1 (err set) or a ccip_db_rc. */
 static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAIN_HASH_LEN])
 {
     ccip_outbox_batch *b = a->out;
     if (b->count == 0)
         return 0;
-    ccip_pgarray cols[3];
+    ccip_pgarray cols[4];
     memset(cols, 0, sizeof cols);
     const uint8_t *link = prev;
     int rc = 0;
@@ -596,32 +600,36 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
             break;
         }
         link = b->chain[i] + CCIP_CHAIN_HASH_LEN;
-        ccip_pgarray_int(&cols[0], (int64_t)b->events[i].position);
-        ccip_pgarray_bytea(&cols[1], b->chain[i], CCIP_CHAIN_HASH_LEN);
-        ccip_pgarray_bytea(&cols[2], link, CCIP_CHAIN_HASH_LEN);
+        ccip_pgarray_int(&cols[0], strtoll(PQgetvalue(b->res, (int)i, COL_SEQ), NULL, 10));
+        ccip_pgarray_int(&cols[1], (int64_t)b->events[i].position);
+        ccip_pgarray_bytea(&cols[2], b->chain[i], CCIP_CHAIN_HASH_LEN);
+        ccip_pgarray_bytea(&cols[3], link, CCIP_CHAIN_HASH_LEN);
     }
-    char head_hex[CCIP_CHAIN_HASH_HEX + 1];
+    char head_s[24], head_hex[CCIP_CHAIN_HASH_HEX + 1];
+    snprintf(head_s, sizeof head_s, "%" PRIu64, b->head);
     ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head_hex);
     const char *values[] = {ccip_pgarray_value(&cols[0]), ccip_pgarray_value(&cols[1]),
-                            ccip_pgarray_value(&cols[2]), head_hex};
-    if (rc == 0 && (!values[0] || !values[1] || !values[2])) {
+                            ccip_pgarray_value(&cols[2]), ccip_pgarray_value(&cols[3]),
+                            head_s, head_hex};
+    if (rc == 0 && (!values[0] || !values[1] || !values[2] || !values[3])) {
         snprintf(a->err, a->errlen, "could not hash outbox events: out of memory");
         a->err_set = 1;
         rc = -1;
     }
     PGresult *res = NULL;
-    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_HASH, 4, values, NULL, NULL, &res)) != 0)
-        rc = s_assign_fail(a, db, rc, "store the events' chain hashes");
+    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_WRITE, 6, values, NULL, NULL, &res)) != 0)
+        rc = s_assign_fail(a, db, rc, "number outbox events and store their chain hashes");
     else if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0) {
-        /* a numbered row vanished under the lock: nothing may be published */
+        /* a row read under the lock was numbered or deleted meanwhile:
+         * nothing may be published, the transaction is undone */
         snprintf(a->err, a->errlen,
-                 "could not store the events' chain hashes: not every event numbered just now "
-                 "was found again");
+                 "could not number outbox events: not every event read just now was found "
+                 "again unnumbered");
         a->err_set = 1;
         rc = -1;
     }
     PQclear(res);
-    for (int c = 0; c < 3; c++)
+    for (int c = 0; c < 4; c++)
         ccip_pgarray_release(&cols[c]);
     return rc;
 }
@@ -694,9 +702,9 @@ static int s_assign_tx(ccip_db *db, void *arg)
     snprintf(head_s, sizeof head_s, "%" PRIu64, head);
     snprintf(max_s, sizeof max_s, "%d", a->max);
     const char *values[] = {head_s, max_s};
-    rc = ccip_db_exec(db, &S_ASSIGN_NUMBER, 2, values, NULL, NULL, &res);
+    rc = ccip_db_exec(db, &S_ASSIGN_PENDING, 2, values, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
-        return s_assign_fail(a, db, rc, "number outbox events");
+        return s_assign_fail(a, db, rc, "read the events to number");
     size_t n = (size_t)PQntuples(res);
     a->out = s_batch_from(res, a->service, 0, n, 0);
     if (!a->out)

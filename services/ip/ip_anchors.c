@@ -293,6 +293,7 @@ int ip_anchor_run(ccip_command *cmd, ccip_arena *a, void *request)
         PQclear(res);
     }
     ip_key key;
+    memset(&key, 0, sizeof key); /* loaded before the first anchor */
     int have_key = 0;
     uint64_t seq = 0;
     uint8_t prev[IP_HASH_LEN];
