@@ -1,5 +1,6 @@
 #include "ccip_service.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -336,6 +337,45 @@ static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
+/* ccip.archive.import.v1: an export put back into the archive, its chain
+ * checked against what is stored on either side (ccip_outbox.h). */
+static int s_archive_import(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    (void)a;
+    Ccip__ArchiveImportRequest *rq = request;
+    const char *name = cmd->service->def->name;
+    /* an operator's admin key, as for replaying a whole stream */
+    if (strcmp(cmd->actor.kind ? cmd->actor.kind : "", "admin") != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "ccip.archive.import.v1 answers only admin keys (an operator's, "
+                                 "made by ccipctl keygen --admin); key %s is none",
+                                 cmd->actor.peer ? cmd->actor.peer : "?");
+    for (size_t i = 0; i < rq->n_events; i++)
+        if (!rq->events[i]->source_service || strcmp(rq->events[i]->source_service, name) != 0)
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "event %zu is %s's, not %s's: import an export of %s's "
+                                     "stream here",
+                                     i, rq->events[i]->source_service, name, name);
+    uint64_t imported = 0, already = 0;
+    char err[600];
+    int rc = ccip_outbox_archive_import(cmd->db, (const Ccip__Envelope *const *)rq->events,
+                                        rq->n_events, &imported, &already, err, sizeof err);
+    if (rc == CCIP_OUTBOX_REFUSED)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
+                                 "nothing was imported: %s", err);
+    if (rc == CCIP_OUTBOX_ERROR && err[0])
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s", err);
+    if (rc != 0)
+        return rc;
+    char n[24];
+    snprintf(n, sizeof n, "%" PRIu64, imported);
+    ccip_log_info("events imported into the archive", "peer", cmd->actor.peer, "events", n);
+    Ccip__ArchiveImportReply reply = CCIP__ARCHIVE_IMPORT_REPLY__INIT;
+    reply.imported = imported;
+    reply.already = already;
+    return ccip_command_reply(cmd, &reply.base);
+}
+
 static const char *const s_admin_only[] = {"admin", NULL};
 
 static const ccip_command_handler s_builtin[] = {
@@ -346,6 +386,9 @@ static const ccip_command_handler s_builtin[] = {
      &ccip__replay_reply__descriptor},
     {"ccip.consumer.reset.v1", 1, s_admin_only, s_consumer_reset, NULL,
      &ccip__consumer_reset_request__descriptor, &ccip__consumer_reset_reply__descriptor},
+    /* No role list: the caller's key decides (s_archive_import). */
+    {"ccip.archive.import.v1", 1, NULL, s_archive_import, NULL,
+     &ccip__archive_import_request__descriptor, &ccip__archive_import_reply__descriptor},
 };
 
 /* ---- dispatch --------------------------------------------------------- */

@@ -419,6 +419,73 @@ static void test_new_consumer_after_retention(void **state)
     s_expect_intact(head);
 }
 
+/* Flips the lowest bit of the byte `from_end` bytes before the end of path. */
+static void s_flip_file_byte(const char *path, long from_end)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -from_end, SEEK_END), 0);
+    int ch = fgetc(f);
+    assert_int_equal(fseek(f, -from_end, SEEK_END), 0);
+    fputc(ch ^ 1, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The stream exported for cold storage (archive and outbox), the archive
+ * lost, and the export imported again: the chain is checked on the way
+ * out and on the way in, a tampered export is refused whole, and the
+ * stream verifies again. */
+static void test_archive_export_import(void **state)
+{
+    (void)state;
+    long long head = s_head();
+    long long archived = s_a("SELECT count(*) FROM outbox_archive");
+    assert_true(archived > 0 && archived < head);
+    char file[700], bad[720], cmd[1600], want[200];
+    snprintf(file, sizeof file, "%s/probea.export", s_svc.env.dir);
+    snprintf(bad, sizeof bad, "%s/probea-bad.export", s_svc.env.dir);
+    int code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                                "audit export probea %s 2>&1", file);
+    snprintf(want, sizeof want, "probea: exported positions 1..%lld to", head);
+    if (code != 0 || !strstr(s_out, want))
+        ccip_test_fail(&s_svc, s_out);
+    /* a tampered copy: one byte of its last event's hash (the last field) */
+    snprintf(cmd, sizeof cmd, "cp %s %s", file, bad);
+    assert_int_equal(system(cmd), 0);
+    s_flip_file_byte(bad, 2);
+
+    /* the archive lost: the stream no longer verifies */
+    snprintf(want, sizeof want, "WITH d AS (DELETE FROM outbox_archive RETURNING 1) "
+                                "SELECT count(*) FROM d");
+    assert_int_equal(s_a(want), archived);
+    assert_int_not_equal(s_verify(""), 0);
+
+    /* the tampered export: refused, nothing imported */
+    code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "audit import %s 2>&1", bad);
+    snprintf(want, sizeof want, "BROKEN at position %lld:", head);
+    if (code != 1 || !strstr(s_out, want) || !strstr(s_out, "the event was altered"))
+        ccip_test_fail(&s_svc, s_out);
+    assert_int_equal(s_a("SELECT count(*) FROM outbox_archive"), 0);
+
+    /* the export: the archive back, the stream whole again */
+    code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "audit import %s 2>&1", file);
+    snprintf(want, sizeof want, "probea: imported %lld events into the archive (%lld were there",
+             archived, head - archived);
+    if (code != 0 || !strstr(s_out, want))
+        ccip_test_fail(&s_svc, s_out);
+    assert_int_equal(s_a("SELECT count(*) FROM outbox_archive"), archived);
+    s_expect_intact(head);
+    /* again: nothing to do */
+    code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "audit import %s 2>&1", file);
+    snprintf(want, sizeof want, "probea: imported 0 events into the archive (%lld were there",
+             head);
+    if (code != 0 || !strstr(s_out, want))
+        ccip_test_fail(&s_svc, s_out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_consumer_stops_at_a_break),
         cmocka_unit_test(test_anchor_catches_a_rewritten_chain),
         cmocka_unit_test(test_new_consumer_after_retention),
+        cmocka_unit_test(test_archive_export_import),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
