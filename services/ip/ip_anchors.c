@@ -27,8 +27,8 @@ static const ccip_db_stmt S_OWN_HEAD = {"ip_anchor_own_head",
 
 /* Whether this head or this period of the producer is anchored already. */
 static const ccip_db_stmt S_DONE = {
-    "ip_anchor_done", "SELECT EXISTS (SELECT 1 FROM anchor WHERE producer = $1 AND"
-                      " ((position = $2::bigint AND hash = decode($3, 'hex'))"
+    "ip_anchor_done", "SELECT EXISTS (SELECT 1 FROM anchor WHERE producer = $1::text AND"
+                      " ((position = $2::bigint AND hash = decode($3::text, 'hex'))"
                       " OR period_start_s = $4::bigint))"};
 
 /* The registration chain's head, locked (as ip_register takes it: the last
@@ -44,16 +44,18 @@ static const ccip_db_stmt S_LOCK_HEAD = {
 static const ccip_db_stmt S_WRITE = {
     "ip_anchor_write",
     "WITH w AS (INSERT INTO work (id, kind, title, created_on, content_sha256, registrant)"
-    "  VALUES ($1::uuid, '" ANCHOR_KIND "', $2, $3::date, decode($4, 'hex'), $5) RETURNING id),"
-    " o AS (INSERT INTO work_owner (work_id, party, share_bp) SELECT id, $6, 10000 FROM w),"
+    "  VALUES ($1::uuid, '" ANCHOR_KIND "', $2::text, $3::text::date, decode($4::text, 'hex'),"
+    "  $5::text) RETURNING id),"
+    " o AS (INSERT INTO work_owner (work_id, party, share_bp) SELECT id, $6::text, 10000 FROM w),"
     " c AS (INSERT INTO chain (seq, prev_hash, hash, work_id, kind, title, owner_parties,"
     "  owner_shares, creators, created_on, content_sha256, registered_at_us, registrant, key_id,"
-    "  signature) SELECT $7::bigint, decode($8, 'hex'), decode($9, 'hex'), id, '" ANCHOR_KIND
-    "', $2, ARRAY[$6], ARRAY[10000], '{}'::text[], $3, decode($4, 'hex'), $10::bigint, $5, $11,"
-    "  decode($12, 'hex') FROM w),"
+    "  signature) SELECT $7::bigint, decode($8::text, 'hex'), decode($9::text, 'hex'), id, '"
+    ANCHOR_KIND "', $2::text, ARRAY[$6::text], ARRAY[10000], '{}'::text[], $3::text,"
+    "  decode($4::text, 'hex'), $10::bigint, $5::text, $11::text, decode($12::text, 'hex')"
+    "  FROM w),"
     " a AS (INSERT INTO anchor (producer, period_start_s, position, hash, work_id)"
-    "  SELECT $13, $14::bigint, $15::bigint, decode($16, 'hex'), id FROM w),"
-    " h AS (UPDATE chain_head SET seq = $7::bigint, hash = decode($9, 'hex'))"
+    "  SELECT $13::text, $14::bigint, $15::bigint, decode($16::text, 'hex'), id FROM w),"
+    " h AS (UPDATE chain_head SET seq = $7::bigint, hash = decode($9::text, 'hex'))"
     " SELECT count(*) FROM w"};
 
 static const ccip_db_stmt S_LIST = {
@@ -61,8 +63,8 @@ static const ccip_db_stmt S_LIST = {
     "SELECT a.position, encode(a.hash, 'hex'), a.period_start_s, c.seq, a.work_id,"
     " c.registered_at_us, encode(c.content_sha256, 'hex'), encode(c.hash, 'hex'), c.key_id,"
     " encode(c.signature, 'hex') FROM anchor a JOIN chain c ON c.work_id = a.work_id"
-    " WHERE a.producer = $1 AND a.period_start_s > $2::bigint"
-    " ORDER BY a.period_start_s LIMIT $3"};
+    " WHERE a.producer = $1::text AND a.period_start_s > $2::bigint"
+    " ORDER BY a.period_start_s LIMIT $3::integer"};
 
 /* A producer's head as asked. */
 typedef struct {
