@@ -86,8 +86,8 @@ static int s_load_anchors(ctl_opts *o, ccip_client *c, const char *producer, s_a
         free(buf);
         if (!reply)
             return code;
-        Ccip__Ip__ListAnchorsReply *lr = ccip__ip__list_anchors_reply__unpack(
-            NULL, reply->payload.len, reply->payload.data);
+        Ccip__Ip__ListAnchorsReply *lr =
+            ccip__ip__list_anchors_reply__unpack(NULL, reply->payload.len, reply->payload.data);
         ccip_envelope_free(&reply);
         if (!lr) {
             fprintf(stderr, "ccipctl: ip sent an anchor list that does not decode\n");
@@ -222,10 +222,11 @@ static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, const s_a
                 char want[CCIP_CHAIN_HASH_HEX + 1];
                 r->broken_at = r->verified + 1;
                 snprintf(r->reason, sizeof r->reason,
-                         "ip's registry anchored position %" PRIu64 " (hash %s, registration %" PRIu64
-                         "), but the chain ends at %" PRIu64 ": events were deleted",
-                         x->position, ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want),
-                         x->serial, r->verified);
+                         "ip's registry anchored position %" PRIu64
+                         " (hash %s, registration %" PRIu64 "), but the chain ends at %" PRIu64
+                         ": events were deleted",
+                         x->position, ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want), x->serial,
+                         r->verified);
             }
             return CTL_OK;
         }
@@ -250,8 +251,9 @@ static int s_verify_cmd(ctl_opts *o, ctl_args *a)
         s_anchors an = {0};
         int code = anchors ? s_load_anchors(o, c, producers[i], &an) : CTL_OK;
         if (code != CTL_OK) {
-            fprintf(stderr, "ccipctl: %s: ip's anchors could not be read (add --no-anchors to "
-                            "check the chain alone)\n",
+            fprintf(stderr,
+                    "ccipctl: %s: ip's anchors could not be read (add --no-anchors to "
+                    "check the chain alone)\n",
                     producers[i]);
             free(an.v);
             if (worst == CTL_OK || code == CTL_UNAVAILABLE)
@@ -306,7 +308,7 @@ static int s_verify_cmd(ctl_opts *o, ctl_args *a)
 /* An export file: this line, then per event u32 (big-endian) length and the
  * packed Envelope, in position order. The chain travels inside the events
  * (prev_hash, hash), so the file checks itself. */
-#define EXPORT_MAGIC "ccip.audit.export.v1\n"
+#define EXPORT_MAGIC       "ccip.audit.export.v1\n"
 #define IMPORT_BATCH_BYTES (1024 * 1024)      /* events per import command, by size */
 #define IMPORT_EVENT_MAX   (16 * 1024 * 1024) /* a length beyond it: a damaged file */
 
@@ -316,8 +318,8 @@ static int s_put_u32(FILE *f, uint32_t v)
     return fwrite(b, 1, 4, f) == 4 ? 0 : -1;
 }
 
-static const ctl_arg A_EXPORT[] = {CTL_STR("SERVICE", NULL, CTL_ARG), CTL_STR("FILE", NULL, CTL_ARG),
-                                   {0}};
+static const ctl_arg A_EXPORT[] = {
+    CTL_STR("SERVICE", NULL, CTL_ARG), CTL_STR("FILE", NULL, CTL_ARG), {0}};
 
 /* Reads SERVICE's whole stream through ccip.replay.v1 (archive and
  * outbox), checking its chain as verify does, into FILE; a broken chain is
@@ -419,8 +421,8 @@ static int s_export_cmd(ctl_opts *o, ctl_args *a)
 static const ctl_arg A_IMPORT[] = {CTL_STR("FILE", NULL, CTL_ARG), {0}};
 
 /* Sends events[0 .. n) to producer's ccip.archive.import.v1. */
-static int s_import_send(ctl_opts *o, ccip_client *c, const char *producer,
-                         Ccip__Envelope **events, size_t n, uint64_t *imported, uint64_t *already)
+static int s_import_send(ctl_opts *o, ccip_client *c, const char *producer, Ccip__Envelope **events,
+                         size_t n, uint64_t *imported, uint64_t *already)
 {
     Ccip__ArchiveImportRequest rq = CCIP__ARCHIVE_IMPORT_REQUEST__INIT;
     rq.events = events;
@@ -474,9 +476,9 @@ static int s_import_cmd(ctl_opts *o, ctl_args *a)
         size_t got = fread(lb, 1, 4, f);
         if (got == 0)
             break;
-        uint32_t len = got == 4 ? (uint32_t)lb[0] << 24 | (uint32_t)lb[1] << 16 |
-                                      (uint32_t)lb[2] << 8 | lb[3]
-                                : 0;
+        uint32_t len =
+            got == 4 ? (uint32_t)lb[0] << 24 | (uint32_t)lb[1] << 16 | (uint32_t)lb[2] << 8 | lb[3]
+                     : 0;
         uint8_t *buf = len > 0 && len <= IMPORT_EVENT_MAX ? malloc(len) : NULL;
         if (!buf || fread(buf, 1, len, f) != len) {
             free(buf);
@@ -507,8 +509,9 @@ static int s_import_cmd(ctl_opts *o, ctl_args *a)
          * producer checks against what it stores before it) */
         const uint8_t *want = n == 1 ? (ev->position == 1 ? ccip_chain_genesis : NULL) : link;
         if (n > 1 && ev->position != evs[n - 2]->position + 1) {
-            snprintf(why, sizeof why, "position %" PRIu64 " follows %" PRIu64 ": events are missing",
-                     ev->position, evs[n - 2]->position);
+            snprintf(why, sizeof why,
+                     "position %" PRIu64 " follows %" PRIu64 ": events are missing", ev->position,
+                     evs[n - 2]->position);
             code = CTL_REFUSED;
             break;
         }

@@ -608,9 +608,12 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
     char head_s[24], head_hex[CCIP_CHAIN_HASH_HEX + 1];
     snprintf(head_s, sizeof head_s, "%" PRIu64, b->head);
     ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head_hex);
-    const char *values[] = {ccip_pgarray_value(&cols[0]), ccip_pgarray_value(&cols[1]),
-                            ccip_pgarray_value(&cols[2]), ccip_pgarray_value(&cols[3]),
-                            head_s, head_hex};
+    const char *values[] = {ccip_pgarray_value(&cols[0]),
+                            ccip_pgarray_value(&cols[1]),
+                            ccip_pgarray_value(&cols[2]),
+                            ccip_pgarray_value(&cols[3]),
+                            head_s,
+                            head_hex};
     if (rc == 0 && (!values[0] || !values[1] || !values[2] || !values[3])) {
         snprintf(a->err, a->errlen, "could not hash outbox events: out of memory");
         a->err_set = 1;
@@ -1066,9 +1069,8 @@ int ccip_outbox_archive_import(ccip_db *db, const Ccip__Envelope *const *evs, si
                 snprintf(err, errlen, "could not import events: out of memory");
                 rc = CCIP_OUTBOX_ERROR;
             }
-        if (rc == CCIP_OUTBOX_OK &&
-            (rc = ccip_db_exec(db, &S_IMPORT_INSERT, IMPORT_COLS, values, NULL, NULL, &res)) ==
-                CCIP_DB_OK) {
+        if (rc == CCIP_OUTBOX_OK && (rc = ccip_db_exec(db, &S_IMPORT_INSERT, IMPORT_COLS, values,
+                                                       NULL, NULL, &res)) == CCIP_DB_OK) {
             if (s_u64(PQgetvalue(res, 0, 0)) != *imported) {
                 snprintf(err, errlen, "could not import events: fewer rows went in than given");
                 rc = CCIP_OUTBOX_ERROR;

@@ -361,8 +361,8 @@ static int s_archive_import(ccip_command *cmd, ccip_arena *a, void *request)
     int rc = ccip_outbox_archive_import(cmd->db, (const Ccip__Envelope *const *)rq->events,
                                         rq->n_events, &imported, &already, err, sizeof err);
     if (rc == CCIP_OUTBOX_REFUSED)
-        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION,
-                                 "nothing was imported: %s", err);
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "nothing was imported: %s",
+                                 err);
     if (rc == CCIP_OUTBOX_ERROR && err[0])
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s", err);
     if (rc != 0)

@@ -49,8 +49,8 @@ static const ccip_db_stmt S_WRITE = {
     " o AS (INSERT INTO work_owner (work_id, party, share_bp) SELECT id, $6::text, 10000 FROM w),"
     " c AS (INSERT INTO chain (seq, prev_hash, hash, work_id, kind, title, owner_parties,"
     "  owner_shares, creators, created_on, content_sha256, registered_at_us, registrant, key_id,"
-    "  signature) SELECT $7::bigint, decode($8::text, 'hex'), decode($9::text, 'hex'), id, '"
-    ANCHOR_KIND "', $2::text, ARRAY[$6::text], ARRAY[10000], '{}'::text[], $3::text,"
+    "  signature) SELECT $7::bigint, decode($8::text, 'hex'), decode($9::text, 'hex'), id, "
+    "'" ANCHOR_KIND "', $2::text, ARRAY[$6::text], ARRAY[10000], '{}'::text[], $3::text,"
     "  decode($4::text, 'hex'), $10::bigint, $5::text, $11::text, decode($12::text, 'hex')"
     "  FROM w),"
     " a AS (INSERT INTO anchor (producer, period_start_s, position, hash, work_id)"
@@ -90,8 +90,8 @@ static void s_ask(ccip_client *c, s_head *h)
     env.source_service = "ip";
     env.payload.data = buf;
     env.payload.len = protobuf_c_message_pack(&ping.base, buf);
-    Ccip__Envelope *r = ccip_client_call(c, h->producer, &env, ANCHOR_ASK_TIMEOUT_MS, 1, err,
-                                         sizeof err);
+    Ccip__Envelope *r =
+        ccip_client_call(c, h->producer, &env, ANCHOR_ASK_TIMEOUT_MS, 1, err, sizeof err);
     if (!r) {
         snprintf(h->why, sizeof h->why, "no answer: %.150s", err);
         return;
@@ -183,10 +183,9 @@ static int s_register(ccip_command *cmd, ccip_arena *a, const s_head *h, int64_t
     snprintf(at_s, sizeof at_s, "%" PRId64, now_us);
     snprintf(period_s, sizeof period_s, "%" PRId64, period);
     snprintf(pos_s, sizeof pos_s, "%" PRIu64, h->position);
-    const char *v[] = {work_id,     title,        day,      content_hex, cmd->actor.id,
-                       owner.party, seq_s,        prev_hex, chain_hex,   at_s,
-                       key->key_id, sig_hex,      h->producer, period_s, pos_s,
-                       hash_hex};
+    const char *v[] = {work_id,     title,    day,       content_hex, cmd->actor.id, owner.party,
+                       seq_s,       prev_hex, chain_hex, at_s,        key->key_id,   sig_hex,
+                       h->producer, period_s, pos_s,     hash_hex};
     PGresult *res = NULL;
     rc = ccip_db_exec(cmd->db, &S_WRITE, 16, v, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
@@ -323,8 +322,7 @@ int ip_anchor_run(ccip_command *cmd, ccip_arena *a, void *request)
             }
             have_key = 1;
             PGresult *res = NULL;
-            if ((rc = ccip_db_exec(cmd->db, &S_LOCK_HEAD, 0, NULL, NULL, NULL, &res)) !=
-                CCIP_DB_OK)
+            if ((rc = ccip_db_exec(cmd->db, &S_LOCK_HEAD, 0, NULL, NULL, NULL, &res)) != CCIP_DB_OK)
                 break;
             seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
             if (ip_unhex(PQgetvalue(res, 0, 1), prev, IP_HASH_LEN) < 0)

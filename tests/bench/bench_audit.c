@@ -264,8 +264,8 @@ int main(int argc, char **argv)
         return 1;
     static char out[4096];
     t0 = ccip_now_us();
-    int code =
-        ccip_test_ctl_as(&s, "allowed/operator.key", out, sizeof out, "audit verify probea --no-anchors 2>&1");
+    int code = ccip_test_ctl_as(&s, "allowed/operator.key", out, sizeof out,
+                                "audit verify probea --no-anchors 2>&1");
     double verify_s = (double)(ccip_now_us() - t0) / 1e6;
     ccip_test_svc_stop(&s);
     char want[64];

@@ -455,8 +455,9 @@ static void test_archive_export_import(void **state)
     s_flip_file_byte(bad, 2);
 
     /* the archive lost: the stream no longer verifies */
-    snprintf(want, sizeof want, "WITH d AS (DELETE FROM outbox_archive RETURNING 1) "
-                                "SELECT count(*) FROM d");
+    snprintf(want, sizeof want,
+             "WITH d AS (DELETE FROM outbox_archive RETURNING 1) "
+             "SELECT count(*) FROM d");
     assert_int_equal(s_a(want), archived);
     assert_int_not_equal(s_verify(""), 0);
 

@@ -36,7 +36,10 @@ typedef struct {
 
 /* outbox_archive: every schema's published events past the retention
  * (common/sql/0007_outbox_archive.sql) */
-#define ARCHIVE {"outbox_archive", "position"}
+#define ARCHIVE                                                                                    \
+    {                                                                                              \
+        "outbox_archive", "position"                                                               \
+    }
 
 /* Each service's history and ledger tables, as its migrations name them. */
 static const struct {
@@ -54,7 +57,10 @@ static const struct {
       {NULL}}},
     {"ip", {{"chain", "seq"}, ARCHIVE, {NULL}}},
     {"stats",
-     {{"roster_history", "id"}, {"report_transition", "id"}, {"value_audit", "id"}, ARCHIVE,
+     {{"roster_history", "id"},
+      {"report_transition", "id"},
+      {"value_audit", "id"},
+      ARCHIVE,
       {NULL}}},
     /* services/followup/sql/0002_history.sql */
     {"followup",
