@@ -55,7 +55,8 @@ static const struct {
       {"recovery", "id"},
       ARCHIVE,
       {NULL}}},
-    {"ip", {{"chain", "seq"}, ARCHIVE, {NULL}}},
+    /* anchor: the event chains' hourly anchors (services/ip/sql/0006_anchor.sql) */
+    {"ip", {{"chain", "seq"}, {"anchor", "position"}, ARCHIVE, {NULL}}},
     {"stats",
      {{"roster_history", "id"},
       {"report_transition", "id"},
