@@ -69,27 +69,31 @@ static const ccip_db_stmt S_ASSIGN_LOCK = {
     "ccip_outbox_assign_lock",
     "SELECT head, oldest, encode(head_hash, 'hex') FROM outbox_state FOR UPDATE"};
 
-/* $1 = head read under the lock, $2 = how many. Numbers the oldest
- * unnumbered rows head+1.., moves head past them and returns them in
- * position order. */
-static const ccip_db_stmt S_ASSIGN_NUMBER = {
-    "ccip_outbox_assign_number",
-    "WITH next AS (SELECT seq, $1::bigint + row_number() OVER (ORDER BY seq) AS pos"
-    "  FROM (SELECT seq FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $2) pending),"
-    " numbered AS (UPDATE outbox o SET position = next.pos FROM next WHERE o.seq = next.seq"
-    "  RETURNING " EVENT_COLS "),"
-    " state AS (UPDATE outbox_state SET head = $1::bigint + (SELECT count(*) FROM numbered))"
-    " SELECT " EVENT_COLS " FROM numbered ORDER BY position"};
+/* $1 = head read under the lock, $2 = how many. The oldest unnumbered
+ * rows with the positions head+1.. they are about to get, in that order
+ * (EVENT_COLS, their hashes still NULL, then seq): only read here, so
+ * that each row is written once, with its position and its hashes
+ * together (S_ASSIGN_WRITE), not numbered and then updated again. */
+static const ccip_db_stmt S_ASSIGN_PENDING = {
+    "ccip_outbox_assign_pending",
+    "SELECT $1::bigint + row_number() OVER (ORDER BY seq), event_id, type, aggregate_type,"
+    " aggregate_id, payload, occurred_at_us, correlation_id, causation_id, actor_id, actor_role,"
+    " source_instance, NULL::bytea, NULL::bytea, seq"
+    " FROM (SELECT * FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $2) pending"
+    " ORDER BY seq"};
+#define COL_SEQ EVENT_NCOLS /* S_ASSIGN_PENDING's extra column */
 
-/* The chain (ccip_chain.h): $1 positions, $2 prev_hash, $3 hash of the
- * events just numbered, $4 the new head's hash; under the same row lock. */
-static const ccip_db_stmt S_ASSIGN_HASH = {
-    "ccip_outbox_assign_hash",
-    "WITH h AS (SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS h(pos, prev, "
-    "hash)),"
-    " u AS (UPDATE outbox o SET prev_hash = h.prev, hash = h.hash FROM h WHERE o.position = h.pos"
-    "  RETURNING 1)"
-    " UPDATE outbox_state SET head_hash = decode($4, 'hex')"
+/* The drain's one write, under the same row lock: $1 seq, $2 position,
+ * $3 prev_hash, $4 hash of every event read by S_ASSIGN_PENDING (the
+ * chain, ccip_chain.h, computed in C); $5 the new head, $6 its hash (hex).
+ * The head moves only when every row was found still unnumbered. */
+static const ccip_db_stmt S_ASSIGN_WRITE = {
+    "ccip_outbox_assign_write",
+    "WITH h AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])"
+    "  AS h(seq, pos, prev, hash)),"
+    " u AS (UPDATE outbox o SET position = h.pos, prev_hash = h.prev, hash = h.hash FROM h"
+    "  WHERE o.seq = h.seq AND o.position IS NULL RETURNING 1)"
+    " UPDATE outbox_state SET head = $5::bigint, head_hash = decode($6, 'hex')"
     " WHERE (SELECT count(*) FROM u) = cardinality($1::bigint[])"};
 
 /* One statement, so head, oldest and the events come from one snapshot. The
@@ -573,16 +577,16 @@ static int s_assign_fail(s_assign *a, ccip_db *db, int rc, const char *what)
     return rc;
 }
 
-/* Chains the events just numbered (a->out, in position order) from the
- * head's hash `prev`: computes each one's hash, stores both hashes with
- * the new head's, and sets them on the envelopes to publish. Returns 0,
- * -1 (err set) or a ccip_db_rc. */
+/* Computes the chain (ccip_chain.h) of the events just read, from prev
+ * (the head's hash), sets it on the envelopes to publish, and writes every
+ * event's position and hashes and the new head in one statement. Returns
+ * 0, -1 (err set) or a ccip_db_rc. */
 static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAIN_HASH_LEN])
 {
     ccip_outbox_batch *b = a->out;
     if (b->count == 0)
         return 0;
-    ccip_pgarray cols[3];
+    ccip_pgarray cols[4];
     memset(cols, 0, sizeof cols);
     const uint8_t *link = prev;
     int rc = 0;
@@ -596,32 +600,39 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
             break;
         }
         link = b->chain[i] + CCIP_CHAIN_HASH_LEN;
-        ccip_pgarray_int(&cols[0], (int64_t)b->events[i].position);
-        ccip_pgarray_bytea(&cols[1], b->chain[i], CCIP_CHAIN_HASH_LEN);
-        ccip_pgarray_bytea(&cols[2], link, CCIP_CHAIN_HASH_LEN);
+        ccip_pgarray_int(&cols[0], strtoll(PQgetvalue(b->res, (int)i, COL_SEQ), NULL, 10));
+        ccip_pgarray_int(&cols[1], (int64_t)b->events[i].position);
+        ccip_pgarray_bytea(&cols[2], b->chain[i], CCIP_CHAIN_HASH_LEN);
+        ccip_pgarray_bytea(&cols[3], link, CCIP_CHAIN_HASH_LEN);
     }
-    char head_hex[CCIP_CHAIN_HASH_HEX + 1];
+    char head_s[24], head_hex[CCIP_CHAIN_HASH_HEX + 1];
+    snprintf(head_s, sizeof head_s, "%" PRIu64, b->head);
     ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head_hex);
-    const char *values[] = {ccip_pgarray_value(&cols[0]), ccip_pgarray_value(&cols[1]),
-                            ccip_pgarray_value(&cols[2]), head_hex};
-    if (rc == 0 && (!values[0] || !values[1] || !values[2])) {
+    const char *values[] = {ccip_pgarray_value(&cols[0]),
+                            ccip_pgarray_value(&cols[1]),
+                            ccip_pgarray_value(&cols[2]),
+                            ccip_pgarray_value(&cols[3]),
+                            head_s,
+                            head_hex};
+    if (rc == 0 && (!values[0] || !values[1] || !values[2] || !values[3])) {
         snprintf(a->err, a->errlen, "could not hash outbox events: out of memory");
         a->err_set = 1;
         rc = -1;
     }
     PGresult *res = NULL;
-    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_HASH, 4, values, NULL, NULL, &res)) != 0)
-        rc = s_assign_fail(a, db, rc, "store the events' chain hashes");
+    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_WRITE, 6, values, NULL, NULL, &res)) != 0)
+        rc = s_assign_fail(a, db, rc, "number outbox events and store their chain hashes");
     else if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0) {
-        /* a numbered row vanished under the lock: nothing may be published */
+        /* a row read under the lock was numbered or deleted meanwhile:
+         * nothing may be published, the transaction is undone */
         snprintf(a->err, a->errlen,
-                 "could not store the events' chain hashes: not every event numbered just now "
-                 "was found again");
+                 "could not number outbox events: not every event read just now was found "
+                 "again unnumbered");
         a->err_set = 1;
         rc = -1;
     }
     PQclear(res);
-    for (int c = 0; c < 3; c++)
+    for (int c = 0; c < 4; c++)
         ccip_pgarray_release(&cols[c]);
     return rc;
 }
@@ -694,9 +705,9 @@ static int s_assign_tx(ccip_db *db, void *arg)
     snprintf(head_s, sizeof head_s, "%" PRIu64, head);
     snprintf(max_s, sizeof max_s, "%d", a->max);
     const char *values[] = {head_s, max_s};
-    rc = ccip_db_exec(db, &S_ASSIGN_NUMBER, 2, values, NULL, NULL, &res);
+    rc = ccip_db_exec(db, &S_ASSIGN_PENDING, 2, values, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
-        return s_assign_fail(a, db, rc, "number outbox events");
+        return s_assign_fail(a, db, rc, "read the events to number");
     size_t n = (size_t)PQntuples(res);
     a->out = s_batch_from(res, a->service, 0, n, 0);
     if (!a->out)
@@ -904,4 +915,174 @@ int ccip_outbox_prune(ccip_db *db, int64_t retention_seconds, uint64_t *deleted,
     if (deleted)
         *deleted = p.deleted;
     return CCIP_OUTBOX_OK;
+}
+
+/* ---- archive import ---------------------------------------------------------- */
+
+static const ccip_db_stmt S_IMPORT_LOCK = {"ccip_outbox_import_lock",
+                                           "SELECT oldest FROM outbox_state FOR UPDATE"};
+
+/* What is stored at positions $1..$2 in either table: position, prev_hash
+ * and hash (hex). */
+static const ccip_db_stmt S_IMPORT_STORED = {
+    "ccip_outbox_import_stored",
+    "SELECT position, encode(prev_hash, 'hex'), encode(hash, 'hex') FROM outbox_archive"
+    " WHERE position BETWEEN $1::bigint AND $2::bigint"
+    " UNION ALL SELECT position, encode(prev_hash, 'hex'), encode(hash, 'hex') FROM outbox"
+    " WHERE position BETWEEN $1::bigint AND $2::bigint ORDER BY 1"};
+
+static const ccip_db_stmt S_IMPORT_INSERT = {
+    "ccip_outbox_import_insert",
+    "WITH ins AS (INSERT INTO outbox_archive (position, event_id, type, aggregate_type,"
+    " aggregate_id, payload, occurred_at_us, correlation_id, causation_id, actor_id, actor_role,"
+    " source_instance, prev_hash, hash, created_at)"
+    " SELECT position, event_id, type, aggregate_type, aggregate_id, payload, at, correlation_id,"
+    " causation_id, actor_id, actor_role, source_instance, prev, hash,"
+    " to_timestamp(at / 1000000.0)"
+    " FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bytea[],"
+    " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[],"
+    " $14::bytea[]) AS e(position, event_id, type, aggregate_type, aggregate_id, payload, at,"
+    " correlation_id, causation_id, actor_id, actor_role, source_instance, prev, hash)"
+    " RETURNING 1) SELECT count(*) FROM ins"};
+
+#define IMPORT_COLS 14
+
+/* The stored row at position pos of res (S_IMPORT_STORED), or -1. */
+static int s_stored_row(const PGresult *res, uint64_t pos)
+{
+    for (int i = 0; i < PQntuples(res); i++)
+        if (s_u64(PQgetvalue(res, i, 0)) == pos)
+            return i;
+    return -1;
+}
+
+int ccip_outbox_archive_import(ccip_db *db, const Ccip__Envelope *const *evs, size_t n,
+                               uint64_t *imported, uint64_t *already, char *err, size_t errlen)
+{
+    *imported = *already = 0;
+    if (n == 0) {
+        snprintf(err, errlen, "no events to import");
+        return CCIP_OUTBOX_REFUSED;
+    }
+    uint64_t first = evs[0]->position;
+    if (first == 0 || first > (uint64_t)INT64_MAX - n) {
+        snprintf(err, errlen, "the first event's position %" PRIu64 " is out of range", first);
+        return CCIP_OUTBOX_REFUSED;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (evs[i]->position != first + i) {
+            snprintf(err, errlen,
+                     "positions must follow each other: event %zu has position %" PRIu64
+                     ", %" PRIu64 " expected",
+                     i, evs[i]->position, first + i);
+            return CCIP_OUTBOX_REFUSED;
+        }
+    uint64_t last = first + n - 1;
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(db, &S_IMPORT_LOCK, 0, NULL, NULL, NULL, &res);
+    if (rc != CCIP_DB_OK)
+        return rc;
+    uint64_t oldest = PQntuples(res) == 1 ? s_u64(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    char lo[24], hi[24];
+    snprintf(lo, sizeof lo, "%" PRIu64, first - 1);
+    snprintf(hi, sizeof hi, "%" PRIu64, last + 1);
+    const char *range[] = {lo, hi};
+    if ((rc = ccip_db_exec(db, &S_IMPORT_STORED, 2, range, NULL, NULL, &res)) != CCIP_DB_OK)
+        return rc;
+    uint8_t link[CCIP_CHAIN_HASH_LEN];
+    memcpy(link, ccip_chain_genesis, sizeof link);
+    if (first > 1) {
+        int row = s_stored_row(res, first - 1);
+        if (row < 0 || s_unhex(PQgetvalue(res, row, 2), link, sizeof link) < 0) {
+            PQclear(res);
+            snprintf(err, errlen,
+                     "position %" PRIu64 ", before the first event imported, is stored nowhere: "
+                     "import the export from an earlier position (from 1 at the latest)",
+                     first - 1);
+            return CCIP_OUTBOX_REFUSED;
+        }
+    }
+    ccip_pgarray cols[IMPORT_COLS];
+    memset(cols, 0, sizeof cols);
+    char why[400], hex[CCIP_CHAIN_HASH_HEX + 1];
+    rc = CCIP_OUTBOX_OK;
+    for (size_t i = 0; i < n && rc == CCIP_OUTBOX_OK; i++) {
+        const Ccip__Envelope *e = evs[i];
+        if (ccip_chain_check(e, link, why, sizeof why) < 0) {
+            snprintf(err, errlen, "position %" PRIu64 ": %s", e->position, why);
+            rc = CCIP_OUTBOX_REFUSED;
+            break;
+        }
+        memcpy(link, e->hash.data, sizeof link);
+        int row = s_stored_row(res, e->position);
+        if (row >= 0) {
+            if (strcmp(PQgetvalue(res, row, 2), ccip_chain_hex(link, sizeof link, hex)) != 0) {
+                snprintf(err, errlen,
+                         "position %" PRIu64 " is stored with hash %s, the import has %s: it is "
+                         "not this producer's stream as stored",
+                         e->position, PQgetvalue(res, row, 2), hex);
+                rc = CCIP_OUTBOX_REFUSED;
+            }
+            (*already)++;
+            continue;
+        }
+        if (e->position >= oldest) {
+            snprintf(err, errlen,
+                     "position %" PRIu64 " belongs in the outbox (from position %" PRIu64
+                     " on), which does not have it: only archived positions can be put back",
+                     e->position, oldest);
+            rc = CCIP_OUTBOX_REFUSED;
+            break;
+        }
+        ccip_pgarray_int(&cols[0], (int64_t)e->position);
+        ccip_pgarray_text(&cols[1], s_str(e->id));
+        ccip_pgarray_text(&cols[2], s_str(e->type));
+        ccip_pgarray_text(&cols[3], s_str(e->aggregate_type));
+        ccip_pgarray_text(&cols[4], s_str(e->aggregate_id));
+        ccip_pgarray_bytea(&cols[5], e->payload.data, e->payload.len);
+        ccip_pgarray_int(&cols[6], e->occurred_at_us);
+        ccip_pgarray_text(&cols[7], s_str(e->correlation_id));
+        ccip_pgarray_text(&cols[8], s_str(e->causation_id));
+        ccip_pgarray_text(&cols[9], s_str(e->actor_id));
+        ccip_pgarray_text(&cols[10], s_str(e->actor_role));
+        ccip_pgarray_text(&cols[11], s_str(e->source_instance));
+        ccip_pgarray_bytea(&cols[12], e->prev_hash.data, e->prev_hash.len);
+        ccip_pgarray_bytea(&cols[13], e->hash.data, e->hash.len);
+        (*imported)++;
+    }
+    /* the event stored after the last one must link to it */
+    int next = rc == CCIP_OUTBOX_OK ? s_stored_row(res, last + 1) : -1;
+    if (next >= 0 &&
+        strcmp(PQgetvalue(res, next, 1), ccip_chain_hex(link, sizeof link, hex)) != 0) {
+        snprintf(err, errlen,
+                 "position %" PRIu64 ", stored after the last event imported, links to %s, not "
+                 "to the import's %s",
+                 last + 1, PQgetvalue(res, next, 1), hex);
+        rc = CCIP_OUTBOX_REFUSED;
+    }
+    PQclear(res);
+    if (rc == CCIP_OUTBOX_OK && *imported > 0) {
+        const char *values[IMPORT_COLS];
+        for (int c = 0; c < IMPORT_COLS; c++)
+            if (!(values[c] = ccip_pgarray_value(&cols[c]))) {
+                snprintf(err, errlen, "could not import events: out of memory");
+                rc = CCIP_OUTBOX_ERROR;
+            }
+        if (rc == CCIP_OUTBOX_OK && (rc = ccip_db_exec(db, &S_IMPORT_INSERT, IMPORT_COLS, values,
+                                                       NULL, NULL, &res)) == CCIP_DB_OK) {
+            if (s_u64(PQgetvalue(res, 0, 0)) != *imported) {
+                snprintf(err, errlen, "could not import events: fewer rows went in than given");
+                rc = CCIP_OUTBOX_ERROR;
+            }
+            PQclear(res);
+        } else if (rc != CCIP_OUTBOX_ERROR) {
+            snprintf(err, errlen, "could not import events: %s", ccip_db_error(db));
+        }
+    }
+    for (int c = 0; c < IMPORT_COLS; c++)
+        ccip_pgarray_release(&cols[c]);
+    if (rc != CCIP_OUTBOX_OK)
+        *imported = 0;
+    return rc;
 }

@@ -220,4 +220,25 @@ int ccip_outbox_read(ccip_db *db, const char *service, uint64_t from_position, u
 int ccip_outbox_prune(ccip_db *db, int64_t retention_seconds, uint64_t *deleted, char *err,
                       size_t errlen);
 
+/* What ccip_outbox_archive_import refuses with (besides the ccip_db_rc of a
+ * failed statement): the events do not join the stream as stored. */
+#define CCIP_OUTBOX_REFUSED (-4)
+
+/* Puts events of this producer's own stream back into its archive (an
+ * export for cold storage re-imported, `ccipctl audit import`), inside the
+ * caller's transaction: evs[0 .. n) must have consecutive positions, each
+ * one's chain must hold (ccip_chain_check) from the hash stored at the
+ * position before the first (32 zero bytes at position 1; a first position
+ * whose predecessor is stored nowhere is refused), a position already
+ * stored (archive or outbox) must be stored with the same hash, one not
+ * stored must be below oldest (the archive's range), and the event stored
+ * after the last must link to it. Then the missing ones go into the
+ * archive. Takes the outbox_state row lock
+ * first (the pruning's), so nothing moves meanwhile. Returns
+ * CCIP_OUTBOX_OK with *imported and *already set, CCIP_OUTBOX_REFUSED
+ * with err naming the position and what does not hold (nothing written),
+ * or a negative ccip_db_rc of a failed statement. */
+int ccip_outbox_archive_import(ccip_db *db, const Ccip__Envelope *const *evs, size_t n,
+                               uint64_t *imported, uint64_t *already, char *err, size_t errlen);
+
 #endif

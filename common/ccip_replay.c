@@ -4,12 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
-#include "ccip_keys.h"
 
 struct ccip_replay {
     char *service;       /* who asks */
@@ -17,28 +15,24 @@ struct ccip_replay {
     int timeout_ms;      /* per attempt */
     int attempts;        /* per request */
     size_t max_message;  /* largest reply payload decoded */
-    /* ccip_replay_open's: the context and keys the client uses */
-    void *own_ctx;
-    ccip_keypair keys;
-    char server_key[CCIP_KEY_Z85_LEN + 1];
 };
 
-/* Fills r (allocated, zeroed) as ccip_replay_new's client. Returns 0, or -1
- * with err. */
-static int s_setup(ccip_replay *r, void *zmq_ctx, const ccip_replay_config *cfg, char *err,
-                   size_t errlen)
+ccip_replay *ccip_replay_new(void *zmq_ctx, const ccip_replay_config *cfg, char *err, size_t errlen)
 {
     if (!zmq_ctx || !cfg || !cfg->service || !cfg->service[0] || !cfg->broker_endpoint ||
         cfg->timeout_ms < 0 || cfg->attempts < 0) {
         snprintf(err, errlen,
                  "could not make a replay client: it needs a zmq context, the asking service, "
                  "the broker's endpoint, and a timeout and attempts of 0 or more");
-        return -1;
+        return NULL;
     }
-    r->service = strdup(cfg->service);
-    if (!r->service) {
+    ccip_replay *r = calloc(1, sizeof *r);
+    if (r)
+        r->service = strdup(cfg->service);
+    if (!r || !r->service) {
         snprintf(err, errlen, "could not make a replay client: out of memory");
-        return -1;
+        ccip_replay_destroy(&r);
+        return NULL;
     }
     r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CCIP_REPLAY_TIMEOUT_DEFAULT;
     r->attempts = cfg->attempts ? cfg->attempts : 1;
@@ -47,17 +41,7 @@ static int s_setup(ccip_replay *r, void *zmq_ctx, const ccip_replay_config *cfg,
                          : CCIP_SOCK_MAX_MESSAGE_DEFAULT;
     /* ccip_client_new's sentence is passed on as it is: callers quote it. */
     r->client = ccip_client_new(zmq_ctx, cfg->broker_endpoint, cfg->sock_opts, err, errlen);
-    return r->client ? 0 : -1;
-}
-
-ccip_replay *ccip_replay_new(void *zmq_ctx, const ccip_replay_config *cfg, char *err, size_t errlen)
-{
-    ccip_replay *r = calloc(1, sizeof *r);
-    if (!r) {
-        snprintf(err, errlen, "could not make a replay client: out of memory");
-        return NULL;
-    }
-    if (s_setup(r, zmq_ctx, cfg, err, errlen) < 0)
+    if (!r->client)
         ccip_replay_destroy(&r);
     return r;
 }
@@ -67,8 +51,6 @@ void ccip_replay_destroy(ccip_replay **r)
     if (!r || !*r)
         return;
     ccip_client_destroy(&(*r)->client);
-    if ((*r)->own_ctx)
-        zmq_ctx_term((*r)->own_ctx);
     free((*r)->service);
     free(*r);
     *r = NULL;
@@ -126,41 +108,6 @@ void ccip_replay_batch_free(Ccip__ReplayReply **batch)
         return;
     protobuf_c_message_free_unpacked(&(*batch)->base, NULL);
     *batch = NULL;
-}
-
-ccip_replay *ccip_replay_open(const ccip_replay_own_config *cfg, char *err, size_t errlen)
-{
-    ccip_replay *r = calloc(1, sizeof *r);
-    if (!r) {
-        snprintf(err, errlen, "could not make a replay client: out of memory");
-        return NULL;
-    }
-    /* The keys live in r, as long as the client that points to them. */
-    char why[300];
-    if (ccip_keypair_load(cfg->key_file, &r->keys, why, sizeof why) < 0 ||
-        ccip_public_key_load(cfg->server_key_file, r->server_key, why, sizeof why) < 0) {
-        snprintf(err, errlen, "could not load the service's keys: %s", why);
-        ccip_replay_destroy(&r);
-        return NULL;
-    }
-    if (!(r->own_ctx = zmq_ctx_new())) {
-        snprintf(err, errlen, "could not make a zmq context: %s", zmq_strerror(zmq_errno()));
-        ccip_replay_destroy(&r);
-        return NULL;
-    }
-    ccip_sock_opts so = {.keys = &r->keys,
-                         .server_public = r->server_key,
-                         .max_message_bytes = cfg->max_message_bytes};
-    ccip_replay_config rc = {.service = cfg->service,
-                             .broker_endpoint = cfg->broker_endpoint,
-                             .sock_opts = &so,
-                             .timeout_ms = cfg->timeout_ms,
-                             .attempts = cfg->attempts};
-    if (s_setup(r, r->own_ctx, &rc, why, sizeof why) < 0) {
-        snprintf(err, errlen, "could not reach the bus: %s", why);
-        ccip_replay_destroy(&r);
-    }
-    return r;
 }
 
 int ccip_replay_range(ccip_replay *r, const char *producer, uint64_t upto, uint32_t batch_max,

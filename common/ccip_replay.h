@@ -23,8 +23,8 @@
  * other, apply them, stop at a head) is its own business: a consumer
  * drops duplicates. A rebuild (stats', notify's) insists on every position
  * from 1 to the cursor it locked, and ccip_replay_range does that for it,
- * through a client of its own (ccip_replay_open: the command's thread has
- * no broker connection).
+ * through a client of its own (ccip_service_replay_open: the command's
+ * thread has no broker connection).
  *
  * Not thread-safe: one ccip_replay per thread (it holds one socket).
  */
@@ -86,24 +86,6 @@ void ccip_replay_destroy(ccip_replay **r);
  * reply could not be decoded) and err filled as said there. */
 int ccip_replay_fetch(ccip_replay *r, const char *producer, uint64_t from, uint32_t max_events,
                       Ccip__ReplayReply **batch, Ccip__Status *status, char *err, size_t errlen);
-
-/* A replay client with a zmq context and keys of its own, for a command
- * that reads streams (a rebuild): the service's key pair and the bus's
- * public key are read from their files. */
-typedef struct {
-    const char *service;         /* who asks */
-    const char *key_file;        /* the service's key pair */
-    const char *server_key_file; /* the bus's public key */
-    const char *broker_endpoint; /* the broker's ROUTER */
-    int64_t max_message_bytes;   /* bounds a reply; 0 = the socket default */
-    int timeout_ms;              /* per attempt; 0 = CCIP_REPLAY_TIMEOUT_DEFAULT */
-    int attempts;                /* per request; 0 = 1 */
-} ccip_replay_own_config;
-
-/* Loads the keys, makes the context and the client. Returns it (its
- * ccip_replay_destroy ends the context too), or NULL with a sentence in
- * err naming the key file or the endpoint that failed. */
-ccip_replay *ccip_replay_open(const ccip_replay_own_config *cfg, char *err, size_t errlen);
 
 /* Called by ccip_replay_range for each event, in position order (0 or the
  * caller's non-zero code, which stops the range), and after each batch

@@ -1,5 +1,6 @@
 #include "ccip_service.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <zmq.h>
 
 #include "ccip/bus.pb-c.h"
+#include "ccip_chain.h"
 #include "ccip_client.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
@@ -156,7 +158,9 @@ static int s_pack_reply(ccip_service *svc, ccip_command *cmd, uint8_t **buf, siz
 
 /* ---- built-in commands ------------------------------------------------ */
 
-static const ccip_db_stmt S_HEAD = {"ccip_outbox_head", "SELECT head FROM outbox_state"};
+/* The head and its chain hash, from one row: ip anchors the pair. */
+static const ccip_db_stmt S_HEAD = {"ccip_outbox_head",
+                                    "SELECT head, encode(head_hash, 'hex') FROM outbox_state"};
 
 static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
 {
@@ -170,9 +174,22 @@ static int s_ping(ccip_command *cmd, ccip_arena *a, void *request)
     ping.started_at_us = svc->started_us;
     ccip_batcher_counts(svc->batcher, &ping.commands_run, &ping.batches_committed);
     PGresult *res = NULL;
+    uint8_t head_hash[CCIP_CHAIN_HASH_LEN];
     if (ccip_db_exec(cmd->db, &S_HEAD, 0, NULL, NULL, NULL, &res) == CCIP_DB_OK &&
-        PQntuples(res) == 1)
+        PQntuples(res) == 1) {
         ping.outbox_head = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        const char *hex = PQgetvalue(res, 0, 1);
+        int ok = strlen(hex) == CCIP_CHAIN_HASH_HEX;
+        for (size_t i = 0; ok && i < CCIP_CHAIN_HASH_LEN; i++) {
+            unsigned v;
+            ok = sscanf(hex + 2 * i, "%2x", &v) == 1;
+            head_hash[i] = (uint8_t)v;
+        }
+        if (ok) {
+            ping.outbox_head_hash.data = head_hash;
+            ping.outbox_head_hash.len = sizeof head_hash;
+        }
+    }
     PQclear(res);
     /* Each consumer's standing, so that a stopped one is visible
      * (ccip_consumer.h: a producer restored alone). */
@@ -321,6 +338,45 @@ static int s_replay(ccip_command *cmd, ccip_arena *a, void *request)
     return rc;
 }
 
+/* ccip.archive.import.v1: an export put back into the archive, its chain
+ * checked against what is stored on either side (ccip_outbox.h). */
+static int s_archive_import(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    (void)a;
+    Ccip__ArchiveImportRequest *rq = request;
+    const char *name = cmd->service->def->name;
+    /* an operator's admin key, as for replaying a whole stream */
+    if (strcmp(cmd->actor.kind ? cmd->actor.kind : "", "admin") != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "ccip.archive.import.v1 answers only admin keys (an operator's, "
+                                 "made by ccipctl keygen --admin); key %s is none",
+                                 cmd->actor.peer ? cmd->actor.peer : "?");
+    for (size_t i = 0; i < rq->n_events; i++)
+        if (!rq->events[i]->source_service || strcmp(rq->events[i]->source_service, name) != 0)
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "event %zu is %s's, not %s's: import an export of %s's "
+                                     "stream here",
+                                     i, rq->events[i]->source_service, name, name);
+    uint64_t imported = 0, already = 0;
+    char err[600];
+    int rc = ccip_outbox_archive_import(cmd->db, (const Ccip__Envelope *const *)rq->events,
+                                        rq->n_events, &imported, &already, err, sizeof err);
+    if (rc == CCIP_OUTBOX_REFUSED)
+        return ccip_command_fail(cmd, CCIP__STATUS__FAILED_PRECONDITION, "nothing was imported: %s",
+                                 err);
+    if (rc == CCIP_OUTBOX_ERROR && err[0])
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s", err);
+    if (rc != 0)
+        return rc;
+    char n[24];
+    snprintf(n, sizeof n, "%" PRIu64, imported);
+    ccip_log_info("events imported into the archive", "peer", cmd->actor.peer, "events", n);
+    Ccip__ArchiveImportReply reply = CCIP__ARCHIVE_IMPORT_REPLY__INIT;
+    reply.imported = imported;
+    reply.already = already;
+    return ccip_command_reply(cmd, &reply.base);
+}
+
 static const char *const s_admin_only[] = {"admin", NULL};
 
 static const ccip_command_handler s_builtin[] = {
@@ -331,6 +387,9 @@ static const ccip_command_handler s_builtin[] = {
      &ccip__replay_reply__descriptor},
     {"ccip.consumer.reset.v1", 1, s_admin_only, s_consumer_reset, NULL,
      &ccip__consumer_reset_request__descriptor, &ccip__consumer_reset_reply__descriptor},
+    /* No role list: the caller's key decides (s_archive_import). */
+    {"ccip.archive.import.v1", 1, NULL, s_archive_import, NULL,
+     &ccip__archive_import_request__descriptor, &ccip__archive_import_reply__descriptor},
 };
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -1041,15 +1100,28 @@ const char *ccip_service_conninfo(const ccip_service *svc)
 ccip_replay *ccip_service_replay_open(const ccip_service *svc, int timeout_ms, int attempts,
                                       char *err, size_t errlen)
 {
-    const ccip_service_config *cfg = svc->config;
-    ccip_replay_own_config rc = {.service = ccip_service_name(svc),
-                                 .key_file = cfg->key_file,
-                                 .server_key_file = cfg->server_key_file,
-                                 .broker_endpoint = cfg->bus_command_endpoint,
-                                 .max_message_bytes = cfg->max_message_bytes,
-                                 .timeout_ms = timeout_ms,
-                                 .attempts = attempts};
-    return ccip_replay_open(&rc, err, errlen);
+    /* The service's context and keys live as long as the service. */
+    ccip_sock_opts so = {.keys = &svc->keys,
+                         .server_public = svc->server_key,
+                         .max_message_bytes = svc->base->max_message_bytes};
+    ccip_replay_config rc = {.service = ccip_service_name(svc),
+                             .broker_endpoint = svc->base->bus_command_endpoint,
+                             .sock_opts = &so,
+                             .timeout_ms = timeout_ms,
+                             .attempts = attempts};
+    char why[400];
+    ccip_replay *r = ccip_replay_new(svc->ctx, &rc, why, sizeof why);
+    if (!r)
+        snprintf(err, errlen, "could not reach the bus: %s", why);
+    return r;
+}
+
+ccip_client *ccip_service_client_new(const ccip_service *svc, char *err, size_t errlen)
+{
+    ccip_sock_opts so = {.keys = &svc->keys,
+                         .server_public = svc->server_key,
+                         .max_message_bytes = svc->base->max_message_bytes};
+    return ccip_client_new(svc->ctx, svc->base->bus_command_endpoint, &so, err, errlen);
 }
 
 int ccip_service_main(const ccip_service_def *def, int argc, char **argv)

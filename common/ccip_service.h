@@ -195,4 +195,13 @@ struct ccip_replay;
 struct ccip_replay *ccip_service_replay_open(const ccip_service *svc, int timeout_ms, int attempts,
                                              char *err, size_t errlen);
 
+struct ccip_client;
+
+/* A new client of the bus's command socket with the service's own key (its
+ * calls carry source_service = the service's name and role "service"), for
+ * a handler that asks another service something (ip's hourly anchors ask
+ * each producer for its head). One per thread: the caller destroys it with
+ * ccip_client_destroy. Returns NULL with err when the socket cannot be made. */
+struct ccip_client *ccip_service_client_new(const ccip_service *svc, char *err, size_t errlen);
+
 #endif

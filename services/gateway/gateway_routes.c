@@ -136,6 +136,8 @@ static const gateway_route s_routes[] = {
     {"POST", "/api/v1/ip/works", "ip.work.register.v1", 0},
     {"GET", "/api/v1/ip/keys", "ip.key.get.v1", PUB},
     {"GET", "/api/v1/ip/chain", "ip.chain.read.v1", 0},
+    {"GET", "/api/v1/ip/anchors", "ip.anchor.list.v1", 0},
+    {"POST", "/api/v1/ip/anchors", "ip.anchor.run.v1", 0},
     {"GET", "/api/v1/ip/reviews", "ip.review.list.v1", 0},
     {"POST", "/api/v1/ip/works/{work_id}/review", "ip.review.resolve.v1", 0},
     {"GET", "/api/v1/ip/listings", "ip.listing.list.v1", PUB},

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ip_anchors.h"
 #include "ip_disputes.h"
 #include "ip_providers.h"
 #include "ip_register.h"
@@ -32,6 +33,10 @@ static const ccip_command_handler s_commands[] = {
      CCIP_MSG(ip, key_reply)},
     {"ip.chain.read.v1", 0, ip_roles_chain, ip_chain_read, NULL, CCIP_MSG(ip, read_chain_request),
      CCIP_MSG(ip, chain_batch)},
+    {"ip.anchor.run.v1", 1, ip_roles_staff, ip_anchor_run, NULL, CCIP_MSG(ip, run_anchors_request),
+     CCIP_MSG(ip, run_anchors_reply)},
+    {"ip.anchor.list.v1", 0, ip_roles_chain, ip_anchor_list, NULL,
+     CCIP_MSG(ip, list_anchors_request), CCIP_MSG(ip, list_anchors_reply)},
     {"ip.review.list.v1", 0, ip_roles_staff, ip_review_list, NULL,
      CCIP_MSG(ip, list_review_request), CCIP_MSG(ip, list_review_reply)},
     {"ip.review.resolve.v1", 1, ip_roles_staff, ip_review_resolve, NULL,
@@ -92,6 +97,19 @@ static const ccip_config_field s_config_fields[] = {
     {"ip.dispute_answer_seconds", CCIP_CFG_INT, offsetof(ip_config, dispute_answer_seconds), 1,
      INT64_C(366) * 86400, "1209600", "CCIP_IP_DISPUTE_ANSWER_SECONDS",
      "how long a respondent may answer a dispute, in seconds (default 14 days)"},
+    {"ip.anchor_seconds", CCIP_CFG_INT, offsetof(ip_config, anchor_seconds), 0, 86400, "3600",
+     "CCIP_IP_ANCHOR_SECONDS",
+     "seconds between the anchors of the event chains in the registry (ip.anchor.run.v1; 0: "
+     "only when staff run it)"},
+    {"ip.anchor_producers", CCIP_CFG_STRING, offsetof(ip_config, anchor_producers), 0, 1023,
+     "intake,evaluation,funding,ip,stats,casefile,followup,notify,gateway",
+     "CCIP_IP_ANCHOR_PRODUCERS",
+     "the services whose event chain heads are anchored, comma-separated"},
+};
+
+/* The anchors (ip_anchors.h): one effect per period, whichever replicas run it. */
+static const ccip_schedule s_schedules[] = {
+    {"ip.anchor.run.v1", offsetof(ip_config, anchor_seconds)},
 };
 
 /* Start-up: a replica without a usable signing key would accept
@@ -135,6 +153,8 @@ const ccip_service_def ip_def = {
     .config_fields = s_config_fields,
     .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
     .config_size = sizeof(ip_config),
+    .schedules = s_schedules,
+    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
 };
 
 /* ---- callers ------------------------------------------------------------- */

@@ -14,6 +14,7 @@
  *   ip_disputes.c    complaints, answers, rulings; an upheld one freezes a work
  *                    until staff lift the freeze (appeal, settlement)
  *   ip_providers.c   the directory of service providers and their requests
+ *   ip_anchors.c     the hourly anchors of every producer's event chain
  * and the pure parts, shared with ccipctl and unit-tested on their own:
  *   ip_chain.c       canonical encoding and hash chain (the encoding is in ip_chain.h)
  *   ip_receipts.c    signed receipts: text format, sign, verify
@@ -71,6 +72,8 @@ typedef struct {
     char *signing_key_file;         /* ip.signing_key_file: the Ed25519 .key */
     int64_t max_content_bytes;      /* ip.max_content_bytes: largest content stored */
     int64_t dispute_answer_seconds; /* ip.dispute_answer_seconds: respondent's window */
+    int64_t anchor_seconds;         /* ip.anchor_seconds: period of the event chains' anchors */
+    char *anchor_producers;         /* ip.anchor_producers: whose heads, comma-separated */
 } ip_config;
 
 extern const ccip_service_def ip_def;

@@ -179,6 +179,11 @@ static int s_check(ccip_command *cmd, ccip_arena *a, s_item *reg)
              err)) != 0 ||
         (rc = ccip_command_check_text(cmd, "title", rq->title, 1, IP_TITLE_MAX, 0)) != 0)
         return rc;
+    if (rq->kind == CCIP__IP__WORK_KIND__AUDIT_ANCHOR)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `kind` AUDIT_ANCHOR is the registry's own (the hourly "
+                                 "anchors of the event chains, ip.anchor.run.v1); register the "
+                                 "work under the kind it is");
     reg->kind = ip_enum_name(&ccip__ip__work_kind__descriptor, rq->kind);
     if (rq->n_creators > IP_CREATORS_MAX)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,

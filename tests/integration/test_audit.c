@@ -10,6 +10,10 @@
  *     outbox is repaired, every event applied once;
  * and events are kept for good (item 5): past the retention they move to
  * the outbox's archive, from which a new consumer still replays them all.
+ * The real ip runs beside them: its scheduled ip.anchor.run.v1 registers
+ * probea's head as a work of kind AUDIT_ANCHOR, and a chain rewritten end
+ * to end with valid hashes, which the chain alone cannot tell, is caught
+ * by `ccipctl audit verify` holding it against that anchor.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +34,7 @@
 
 #define WAIT_MS 20000
 
-static ccip_test_svc s_svc; /* the bus, probea, probeb */
+static ccip_test_svc s_svc; /* the bus, probea, probeb, ip */
 static char s_out[65536];
 
 static long long s_a(const char *sql)
@@ -69,6 +73,30 @@ static int s_verify(const char *extra)
 {
     return ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
                             "%s audit verify probea 2>&1", extra);
+}
+
+/* The pid of child `name`, or 0. */
+static pid_t s_pid(const char *name)
+{
+    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
+        if (s_svc.env.children[i].pid && strcmp(s_svc.env.children[i].name, name) == 0)
+            return s_svc.env.children[i].pid;
+    return 0;
+}
+
+/* Starts ip as `instance` with its anchor schedule every `seconds` (0:
+ * off), anchoring probea alone; waits until it answers. */
+static int s_start_ip(const char *instance, const char *seconds)
+{
+    setenv("CCIP_IP_ANCHOR_SECONDS", seconds, 1);
+    setenv("CCIP_IP_ANCHOR_PRODUCERS", "probea", 1);
+    int rc = ccip_test_start_service(&s_svc.env, "services/ip/ip", "ip", instance) > 0 &&
+                     ccip_test_svc_wait(&s_svc, "ip") == 0
+                 ? 0
+                 : -1;
+    unsetenv("CCIP_IP_ANCHOR_SECONDS");
+    unsetenv("CCIP_IP_ANCHOR_PRODUCERS");
+    return rc;
 }
 
 static void s_expect_broken(long long position, const char *why)
@@ -144,7 +172,17 @@ static int s_setup(void **state)
         {"tests/integration/probe/probea", "probea", "probea-1"},
         {"tests/integration/probe/probeb", "probeb", "probeb-1"},
         {NULL, NULL, NULL}};
-    return ccip_test_svc_start(&s_svc, "probea", procs);
+    if (ccip_test_svc_start(&s_svc, "probea", procs) < 0)
+        return -1;
+    /* ip's signing key, as an operator makes it */
+    char cmd[1200], key[600];
+    snprintf(cmd, sizeof cmd, "%s/cli/ccipctl ip keygen ip-signing --dir %s >/dev/null",
+             getenv("CCIP_BINARY_DIR"), s_svc.env.dir);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(key, sizeof key, "%s/ip-signing.key", s_svc.env.dir);
+    setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
+    return s_start_ip("ip-1", "0");
 }
 
 static int s_teardown(void **state)
@@ -252,13 +290,75 @@ static void test_consumer_stops_at_a_break(void **state)
     s_expect_intact(head);
 }
 
-/* The pid of child `name`, or 0. */
-static pid_t s_pid(const char *name)
+/* Rewrites probea's whole chain with valid hashes: flips a bit of the
+ * first event's payload, then sets every prev_hash and hash again in
+ * position order (ccip_event_chain_hash, common/sql/0005_event_chain.sql)
+ * and the head's hash, as someone holding probea's database could. The
+ * rows as they were are kept in table audit_original. */
+static void s_rewrite(void)
 {
-    for (int i = 0; i < CCIP_TEST_MAX_PROCS; i++)
-        if (s_svc.env.children[i].pid && strcmp(s_svc.env.children[i].name, name) == 0)
-            return s_svc.env.children[i].pid;
-    return 0;
+    assert_int_equal(
+        s_a("CREATE TABLE audit_original AS SELECT seq, payload, prev_hash, hash FROM outbox; "
+            "CREATE TABLE audit_original_head AS SELECT head_hash FROM outbox_state; "
+            "DO $$ DECLARE prev bytea := decode(repeat('00', 32), 'hex'); r outbox; BEGIN "
+            "UPDATE outbox SET payload = set_byte(payload, 0, get_byte(payload, 0) # 1) "
+            "WHERE position = 1; "
+            "FOR r IN SELECT * FROM outbox WHERE position IS NOT NULL ORDER BY position LOOP "
+            "UPDATE outbox SET prev_hash = prev, hash = ccip_event_chain_hash(prev, r) "
+            "WHERE seq = r.seq RETURNING hash INTO prev; END LOOP; "
+            "UPDATE outbox_state SET head_hash = prev; END $$; SELECT 1"),
+        1);
+}
+
+/* Puts back what s_rewrite changed. */
+static void s_restore(void)
+{
+    assert_int_equal(
+        s_a("UPDATE outbox o SET payload = a.payload, prev_hash = a.prev_hash, hash = a.hash "
+            "FROM audit_original a WHERE o.seq = a.seq; "
+            "UPDATE outbox_state SET head_hash = (SELECT head_hash FROM audit_original_head); "
+            "DROP TABLE audit_original; DROP TABLE audit_original_head; SELECT 1"),
+        1);
+}
+
+/* A chain rewritten end to end with valid hashes verifies by itself; ip's
+ * scheduled anchor of probea's head (a work of kind AUDIT_ANCHOR in the
+ * registration chain, with a signed receipt) catches it at the anchored
+ * position. */
+static void test_anchor_catches_a_rewritten_chain(void **state)
+{
+    (void)state;
+    long long head = s_emit(3);
+    /* ip again, its schedule every second: it anchors probea's head */
+    assert_int_equal(ccip_test_stop(&s_svc.env, s_pid("ip-1"), SIGTERM, 10000), 0);
+    assert_int_equal(s_start_ip("ip-2", "1"), 0);
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM anchor a JOIN work w ON w.id = a.work_id "
+             "JOIN chain c ON c.work_id = a.work_id WHERE a.producer = 'probea' "
+             "AND a.position = %lld AND w.kind = 'AUDIT_ANCHOR' AND length(c.signature) = 64",
+             head);
+    if (ccip_test_wait_count("ip", sql, 1, WAIT_MS) < 1)
+        ccip_test_fail(&s_svc, "ip did not anchor probea's head");
+    assert_true(ccip_test_log_contains(&s_svc, "ip-2", "anchored an event chain"));
+    /* no more anchors: what follows is about the one made */
+    assert_int_equal(ccip_test_stop(&s_svc.env, s_pid("ip-2"), SIGTERM, 10000), 0);
+    assert_int_equal(s_start_ip("ip-3", "0"), 0);
+    s_expect_intact(head);
+    assert_null(strstr(s_out, " 0 anchors hold"));
+    assert_non_null(strstr(s_out, "anchors hold"));
+
+    s_rewrite();
+    /* the chain alone holds: every link and hash agrees */
+    int code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                                "audit verify probea --no-anchors 2>&1");
+    if (code != 0 || !strstr(s_out, "intact") || !strstr(s_out, "anchors not checked"))
+        ccip_test_fail(&s_svc, "the rewritten chain does not verify by itself");
+    /* the anchor does not */
+    s_expect_broken(head, "the chain was rewritten");
+
+    s_restore();
+    s_expect_intact(head);
 }
 
 /* Events kept for good: with a retention of one hour and the clock two
@@ -319,12 +419,82 @@ static void test_new_consumer_after_retention(void **state)
     s_expect_intact(head);
 }
 
+/* Flips the lowest bit of the byte `from_end` bytes before the end of path. */
+static void s_flip_file_byte(const char *path, long from_end)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -from_end, SEEK_END), 0);
+    int ch = fgetc(f);
+    assert_int_equal(fseek(f, -from_end, SEEK_END), 0);
+    fputc(ch ^ 1, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The stream exported for cold storage (archive and outbox), the archive
+ * lost, and the export imported again: the chain is checked on the way
+ * out and on the way in, a tampered export is refused whole, and the
+ * stream verifies again. */
+static void test_archive_export_import(void **state)
+{
+    (void)state;
+    long long head = s_head();
+    long long archived = s_a("SELECT count(*) FROM outbox_archive");
+    assert_true(archived > 0 && archived < head);
+    char file[700], bad[720], cmd[1600], want[200];
+    snprintf(file, sizeof file, "%s/probea.export", s_svc.env.dir);
+    snprintf(bad, sizeof bad, "%s/probea-bad.export", s_svc.env.dir);
+    int code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                                "audit export probea %s 2>&1", file);
+    snprintf(want, sizeof want, "probea: exported positions 1..%lld to", head);
+    if (code != 0 || !strstr(s_out, want))
+        ccip_test_fail(&s_svc, s_out);
+    /* a tampered copy: one byte of its last event's hash (the last field) */
+    snprintf(cmd, sizeof cmd, "cp %s %s", file, bad);
+    assert_int_equal(system(cmd), 0);
+    s_flip_file_byte(bad, 2);
+
+    /* the archive lost: the stream no longer verifies */
+    snprintf(want, sizeof want,
+             "WITH d AS (DELETE FROM outbox_archive RETURNING 1) "
+             "SELECT count(*) FROM d");
+    assert_int_equal(s_a(want), archived);
+    assert_int_not_equal(s_verify(""), 0);
+
+    /* the tampered export: refused, nothing imported */
+    code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "audit import %s 2>&1", bad);
+    snprintf(want, sizeof want, "BROKEN at position %lld:", head);
+    if (code != 1 || !strstr(s_out, want) || !strstr(s_out, "the event was altered"))
+        ccip_test_fail(&s_svc, s_out);
+    assert_int_equal(s_a("SELECT count(*) FROM outbox_archive"), 0);
+
+    /* the export: the archive back, the stream whole again */
+    code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "audit import %s 2>&1", file);
+    snprintf(want, sizeof want, "probea: imported %lld events into the archive (%lld were there",
+             archived, head - archived);
+    if (code != 0 || !strstr(s_out, want))
+        ccip_test_fail(&s_svc, s_out);
+    assert_int_equal(s_a("SELECT count(*) FROM outbox_archive"), archived);
+    s_expect_intact(head);
+    /* again: nothing to do */
+    code = ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
+                            "audit import %s 2>&1", file);
+    snprintf(want, sizeof want, "probea: imported 0 events into the archive (%lld were there",
+             head);
+    if (code != 0 || !strstr(s_out, want))
+        ccip_test_fail(&s_svc, s_out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_names_the_damage),
         cmocka_unit_test(test_consumer_stops_at_a_break),
+        cmocka_unit_test(test_anchor_catches_a_rewritten_chain),
         cmocka_unit_test(test_new_consumer_after_retention),
+        cmocka_unit_test(test_archive_export_import),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,21 +28,75 @@
 
 static ccip_test_svc s_svc;
 
+/* A history table and a column of it (the UPDATE tried sets it to itself). */
+typedef struct {
+    const char *name;
+    const char *column;
+} s_table;
+
+/* outbox_archive: every schema's published events past the retention
+ * (common/sql/0007_outbox_archive.sql) */
+#define ARCHIVE                                                                                    \
+    {                                                                                              \
+        "outbox_archive", "position"                                                               \
+    }
+
 /* Each service's history and ledger tables, as its migrations name them. */
 static const struct {
     const char *service;
-    const char *tables[6]; /* NULL-terminated */
+    s_table tables[7]; /* ends with {NULL} */
 } S_HISTORY[] = {
-    /* outbox_archive: every schema's published events past the retention
-     * (common/sql/0007_outbox_archive.sql) */
-    {"intake", {"application_history", "applicant_timeline", "outbox_archive", NULL}},
-    {"evaluation", {"case_log", "outbox_archive", NULL}},
+    {"intake", {{"application_history", "id"}, {"applicant_timeline", "id"}, ARCHIVE, {NULL}}},
+    {"evaluation", {{"case_log", "id"}, ARCHIVE, {NULL}}},
     {"funding",
-     {"journal_entry", "journal_line", "budget_change", "recovery", "outbox_archive", NULL}},
-    {"ip", {"chain", "outbox_archive", NULL}},
-    {"stats", {"roster_history", "report_transition", "value_audit", "outbox_archive", NULL}},
+     {{"journal_entry", "id"},
+      {"journal_line", "id"},
+      {"budget_change", "id"},
+      {"recovery", "id"},
+      ARCHIVE,
+      {NULL}}},
+    /* anchor: the event chains' hourly anchors (services/ip/sql/0006_anchor.sql) */
+    {"ip", {{"chain", "seq"}, {"anchor", "position"}, ARCHIVE, {NULL}}},
+    {"stats",
+     {{"roster_history", "id"},
+      {"report_transition", "id"},
+      {"value_audit", "id"},
+      ARCHIVE,
+      {NULL}}},
+    /* services/followup/sql/0002_history.sql */
+    {"followup",
+     {{"task_deadline", "seq"},
+      {"task_step", "seq"},
+      {"task_report", "id"},
+      {"task_attachment", "id"},
+      {"escalation", "raised_at"},
+      ARCHIVE,
+      {NULL}}},
+    /* services/gateway/sql/0002_history.sql */
+    {"gateway", {{"audit", "at"}, ARCHIVE, {NULL}}},
+    /* notify keeps no history of its own: its items and deliveries change
+     * state, and a rebuild makes them again; its archived events are */
+    {"notify", {ARCHIVE, {NULL}}},
+    /* services/casefile/sql/0002_history.sql: each case's timeline */
+    {"casefile", {{"step", "position"}, ARCHIVE, {NULL}}},
 };
 #define NSVC (sizeof S_HISTORY / sizeof S_HISTORY[0])
+
+/* A loopback port nobody listens on, for the gateway's HTTP. */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
 
 static int s_setup(void **state)
 {
@@ -54,6 +113,11 @@ static int s_setup(void **state)
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     setenv("CCIP_EVALUATION_SWEEP_SECONDS", "0", 1);
     setenv("CCIP_INTAKE_CLOSE_CHECK_SECONDS", "0", 1);
+    setenv("CCIP_FOLLOWUP_SWEEP_SECONDS", "0", 1);
+    setenv("CCIP_FOLLOWUP_DIGEST_CHECK_SECONDS", "0", 1);
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s_free_port());
+    setenv("CCIP_GATEWAY_LISTEN", listen, 1);
     if (ccip_test_start_bus(&s_svc.env) < 0)
         goto fail;
     for (size_t i = 0; i < NSVC; i++) {
@@ -101,8 +165,9 @@ static void s_check_service(size_t i)
         fail_msg("%s", ccip_test_db_error());
     /* the tables the migrations protected are exactly the expected ones */
     size_t n = 0;
-    for (; S_HISTORY[i].tables[n]; n++) {
-        const char *t = S_HISTORY[i].tables[n];
+    for (; S_HISTORY[i].tables[n].name; n++) {
+        const char *t = S_HISTORY[i].tables[n].name;
+        const char *col = S_HISTORY[i].tables[n].column;
         char sql[600];
         /* test-owned names from the list above */
         snprintf(sql, sizeof sql, "SELECT count(*) FROM history_table WHERE name = '%s'", t);
@@ -114,11 +179,6 @@ static void s_check_service(size_t i)
                  t, t);
         if (ccip_test_db_number(db, "%s", sql) != 1)
             fail_msg("%s may not read and add to %s.%s", who, svc, t);
-        /* every one of them has a column id but the chain (seq) and the
-         * archive (position) */
-        const char *col = strcmp(t, "chain") == 0            ? "seq"
-                          : strcmp(t, "outbox_archive") == 0 ? "position"
-                                                             : "id";
         snprintf(sql, sizeof sql, "UPDATE %s SET %s = %s", t, col, col);
         s_denied(db, sql, who);
         snprintf(sql, sizeof sql, "DELETE FROM %s", t);
