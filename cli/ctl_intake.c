@@ -358,6 +358,13 @@ static const ctl_arg A_ORG_SHOW[] = {CTL_STR("USCC", "uscc", CTL_ARG), {0}};
     "  talent base facts: --programme NAME=TRAINEES_A_YEAR (repeat) --capacity N\n"                \
     "  project facts: --budget-line ITEM=YUAN (repeat)\n"
 
+/* --continues: the new application joins an approved earlier case of the
+ * same organisation (a designated cluster's special-fund project), so that
+ * every service's events about it carry that case's root id. */
+#define CONTINUES_USAGE                                                                            \
+    "  --continues CASE_ID: continue an approved case of the organisation (its root "              \
+    "application id)\n"
+
 /* Splits "NAME=VALUE" at the last '='. Returns the name, or NULL after
  * printing why. */
 static char *s_pair(ctl_args *a, const char *option, const char *text, char **value)
@@ -481,6 +488,7 @@ static Ccip__Intake__ApplicationContent *s_content(ctl_args *a,
 
 static const ctl_arg A_APP_DRAFT[] = {CTL_STR("call", "call_id", CTL_REQUIRED),
                                       CTL_STR("org", "applicant_uscc", 0),
+                                      CTL_STR("continues", "continues_case", 0),
                                       CONTENT_ARGS,
                                       {0}};
 
@@ -494,6 +502,7 @@ static int s_app_draft(ctl_opts *o, ctl_args *a)
 
 static const ctl_arg A_APP_FILE[] = {CTL_STR("call", "call_id", CTL_REQUIRED),
                                      CTL_STR("org", "applicant_uscc", 0),
+                                     CTL_STR("continues", "continues_case", 0),
                                      CTL_STR("document", NULL, CTL_REPEATED),
                                      CONTENT_ARGS,
                                      {0}};
@@ -699,15 +708,15 @@ static const ctl_command S_COMMANDS[] = {
      .about = "  shows a registered organisation\n"},
     {"application draft",
      "--call CALL_ID\n"
-     "           --title TEXT [--org USCC] [content and facts options]",
+     "           --title TEXT [--org USCC] [--continues CASE_ID] [content and facts options]",
      A_APP_DRAFT, "intake.application.draft.v1", Q(draft_application), R(application),
      s_print_application, s_app_draft, .who = APPLICANT,
      .summary = "start an application (applicant)",
      .about = "  starts an application of the caller's organisation (--org defaults to the "
-              "actor's)\n" CONTENT_USAGE},
+              "actor's)\n" CONTINUES_USAGE CONTENT_USAGE},
     {"application file",
      "--call CALL_ID\n"
-     "           --title TEXT [--org USCC] [content and facts options]\n"
+     "           --title TEXT [--org USCC] [--continues CASE_ID] [content and facts options]\n"
      "           --document DOC_TYPE=PATH (repeat, one per document)",
      A_APP_FILE, "intake.application.file.v1", Q(file_application), R(application),
      s_print_application, s_app_file, .who = APPLICANT,
@@ -716,7 +725,7 @@ static const ctl_command S_COMMANDS[] = {
               "with\n"
               "  its documents (file name from PATH, media type guessed from its extension), "
               "or\n"
-              "  refused with nothing written\n" CONTENT_USAGE},
+              "  refused with nothing written\n" CONTINUES_USAGE CONTENT_USAGE},
     {"application update",
      "APPLICATION_ID\n"
      "           [content and facts options]",

@@ -29,13 +29,14 @@ static const ccip_consumer_handler s_evaluation[] = {CASEFILE_TYPES_EVALUATION(S
 static const ccip_consumer_handler s_funding[] = {CASEFILE_TYPES_FUNDING(S_HANDLER)};
 static const ccip_consumer_handler s_ip[] = {CASEFILE_TYPES_IP(S_HANDLER)};
 static const ccip_consumer_handler s_stats[] = {CASEFILE_TYPES_STATS(S_HANDLER)};
+static const ccip_consumer_handler s_followup[] = {CASEFILE_TYPES_FOLLOWUP(S_HANDLER)};
 
 #define NELEMS(a) (sizeof a / sizeof a[0])
 
 static const ccip_subscription s_subscriptions[] = {
     {"intake", s_intake, NELEMS(s_intake)},    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
     {"funding", s_funding, NELEMS(s_funding)}, {"ip", s_ip, NELEMS(s_ip)},
-    {"stats", s_stats, NELEMS(s_stats)},
+    {"stats", s_stats, NELEMS(s_stats)},       {"followup", s_followup, NELEMS(s_followup)},
 };
 
 const ccip_service_def casefile_def = {

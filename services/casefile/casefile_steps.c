@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ccip/evaluation.pb-c.h"
+#include "ccip/followup.pb-c.h"
 #include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
 #include "ccip/ip.pb-c.h"
@@ -564,6 +565,73 @@ static int s_corrected(const Ccip__Envelope *ev, const ProtobufCMessage *m, case
     return 0;
 }
 
+/* ---- followup ------------------------------------------------------------------- */
+
+/* A key project's events: the project and what it is, or NULL. */
+static const Ccip__Followup__Project *s_project_of(const Ccip__Envelope *ev,
+                                                   const ProtobufCMessage *m)
+{
+    if (strcmp(ev->type, "followup.project.reported.v1") == 0)
+        return ((const Ccip__Followup__ProjectReported *)(const void *)m)->project;
+    if (strcmp(ev->type, "followup.project.escalated.v1") == 0)
+        return ((const Ccip__Followup__ProjectEscalated *)(const void *)m)->project;
+    return ((const Ccip__Followup__ProjectChanged *)(const void *)m)->project;
+}
+
+/* registered, milestone_added, closed (ProjectChanged). */
+static int s_project(const Ccip__Envelope *ev, const ProtobufCMessage *m, casefile_step *s,
+                     char *err, size_t errlen)
+{
+    const Ccip__Followup__Project *p = s_project_of(ev, m);
+    const Ccip__Followup__ProjectChanged *c = (const void *)m;
+    if (!p || !p->id[0])
+        return s_missing(err, errlen, "project");
+    s_object(s, "key_project", p->id);
+    char yuan[S_YUAN_MAX];
+    if (strcmp(ev->type, "followup.project.registered.v1") == 0)
+        s_detail(s, "%s, key project of %d (%s), district %s, %s yuan planned, %zu milestones",
+                 p->title, (int)p->year,
+                 s_enum(&ccip__followup__project_source__descriptor, p->source), p->district_code,
+                 s_yuan(p->planned_investment_fen, yuan, sizeof yuan), p->n_milestones);
+    else if (strcmp(ev->type, "followup.project.closed.v1") == 0)
+        s_detail(s, "%s: %s; %s", p->title,
+                 s_enum(&ccip__followup__project_status__descriptor, p->status), c->note);
+    else
+        s_detail(s, "%s: %s", p->title, c->note);
+    return 0;
+}
+
+static int s_project_reported(const Ccip__Envelope *ev, const ProtobufCMessage *m, casefile_step *s,
+                              char *err, size_t errlen)
+{
+    const Ccip__Followup__ProjectReported *r = (const void *)m;
+    const Ccip__Followup__Project *p = s_project_of(ev, m);
+    if (!p || !p->id[0] || !r->report || !r->report->id[0])
+        return s_missing(err, errlen, "project or report");
+    s_object(s, "monthly_report", r->report->id);
+    if (r->report->version > 1)
+        snprintf(s->action, sizeof s->action, "key project's monthly report corrected (version %d)",
+                 (int)r->report->version);
+    char yuan[S_YUAN_MAX];
+    s_detail(s, "%s, %s: %s yuan invested so far%s%s", p->title, r->report->month,
+             s_yuan(r->report->investment_completed_fen, yuan, sizeof yuan),
+             r->report->problems[0] ? "; problems: " : "", r->report->problems);
+    return 0;
+}
+
+static int s_project_escalated(const Ccip__Envelope *ev, const ProtobufCMessage *m,
+                               casefile_step *s, char *err, size_t errlen)
+{
+    const Ccip__Followup__ProjectEscalated *e = (const void *)m;
+    const Ccip__Followup__Project *p = s_project_of(ev, m);
+    if (!p || !p->id[0] || !e->escalation)
+        return s_missing(err, errlen, "project or escalation");
+    s_object(s, "key_project", p->id);
+    s_detail(s, "%s: %s", s_enum(&ccip__followup__escalation_kind__descriptor, e->escalation->kind),
+             e->escalation->summary);
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 /* The descriptor of message `name` of package ccip.`pkg`. */
@@ -635,6 +703,15 @@ static const s_def S_DEFS[] = {
     {"stats.report.returned.v1", M(stats, report_changed), s_report, "quarterly report returned"},
     {"stats.value.corrected.v1", M(stats, value_corrected), s_corrected,
      "quarterly values corrected"},
+    {"followup.project.registered.v1", M(followup, project_changed), s_project,
+     "key project registered"},
+    {"followup.project.milestone_added.v1", M(followup, project_changed), s_project,
+     "key project milestone added"},
+    {"followup.project.reported.v1", M(followup, project_reported), s_project_reported,
+     "key project's monthly report filed"},
+    {"followup.project.escalated.v1", M(followup, project_escalated), s_project_escalated,
+     "key project escalated"},
+    {"followup.project.closed.v1", M(followup, project_changed), s_project, "key project closed"},
 };
 #define S_NDEFS (sizeof S_DEFS / sizeof S_DEFS[0])
 
@@ -644,10 +721,11 @@ static const char *const S_EVALUATION[] = {CASEFILE_TYPES_EVALUATION(S_TYPE) NUL
 static const char *const S_FUNDING[] = {CASEFILE_TYPES_FUNDING(S_TYPE) NULL};
 static const char *const S_IP[] = {CASEFILE_TYPES_IP(S_TYPE) NULL};
 static const char *const S_STATS[] = {CASEFILE_TYPES_STATS(S_TYPE) NULL};
+static const char *const S_FOLLOWUP[] = {CASEFILE_TYPES_FOLLOWUP(S_TYPE) NULL};
 
 const casefile_stream casefile_streams[] = {
     {"intake", S_INTAKE}, {"evaluation", S_EVALUATION}, {"funding", S_FUNDING},
-    {"ip", S_IP},         {"stats", S_STATS},
+    {"ip", S_IP},         {"stats", S_STATS},           {"followup", S_FOLLOWUP},
 };
 const size_t casefile_nstreams = sizeof casefile_streams / sizeof casefile_streams[0];
 

@@ -39,6 +39,15 @@
  *   ip.trade.contracted/settled.v1, ip.dispute.filed/answered/upheld/dismissed/lifted.v1
  *   stats.roster.changed.v1, stats.report.submitted/accepted/returned.v1,
  *   stats.value.corrected.v1
+ *   followup.project.registered/milestone_added/reported/escalated/closed.v1
+ *                                         the case's key project: registered,
+ *                                         a milestone, a monthly report, an
+ *                                         escalation, closed
+ *
+ * (followup's key projects are in the case of their award or designation;
+ * followup.project.source_changed.v1 repeats a funding or evaluation step
+ * already on the timeline and is not consumed, nor are followup's tasks,
+ * which belong to no case.)
  *
  * (evaluation.application.approved/declined.v1 repeat decision.made for
  * intake's applicant view and are not consumed: the decision is one step.)
@@ -143,6 +152,12 @@ typedef struct {
     X("stats.report.accepted.v1")                                                                  \
     X("stats.report.returned.v1")                                                                  \
     X("stats.value.corrected.v1")
+#define CASEFILE_TYPES_FOLLOWUP(X)                                                                 \
+    X("followup.project.registered.v1")                                                            \
+    X("followup.project.milestone_added.v1")                                                       \
+    X("followup.project.reported.v1")                                                              \
+    X("followup.project.escalated.v1")                                                             \
+    X("followup.project.closed.v1")
 
 /* One producer's consumed types, for code that walks them all. */
 typedef struct {
@@ -150,7 +165,8 @@ typedef struct {
     const char *const *types; /* NULL-terminated */
 } casefile_stream;
 
-/* The streams casefile consumes: intake, evaluation, funding, ip, stats. */
+/* The streams casefile consumes: intake, evaluation, funding, ip, stats,
+ * followup. */
 extern const casefile_stream casefile_streams[];
 extern const size_t casefile_nstreams;
 

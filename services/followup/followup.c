@@ -104,7 +104,7 @@ const ccip_service_def followup_def = {
     .name = "followup",
     /* who may replay its events: the services that subscribe to them
      * (tests/services/test_service_defs.c checks both sides) */
-    .consumers = (const char *const[]){"notify", NULL},
+    .consumers = (const char *const[]){"notify", "casefile", NULL},
     .migrations = followup_migrations,
     .commands = s_commands,
     .ncommands = sizeof s_commands / sizeof s_commands[0],

@@ -18,13 +18,15 @@
 static const ccip_db_stmt S_AWARD = {
     "followup_feed_award",
     "INSERT INTO award (id, application_id, programme_code, year, grantee_uscc, grantee_name, "
-    "title, amount_fen, status, status_reason, disbursed_fen) VALUES ($1::uuid, NULLIF($2, "
-    "'')::uuid, $3, $4::integer, $5, $6, $7, $8::bigint, $9, $10, $11::bigint) ON CONFLICT (id) DO "
+    "title, amount_fen, status, status_reason, disbursed_fen, case_root) VALUES ($1::uuid, "
+    "NULLIF($2, '')::uuid, $3, $4::integer, $5, $6, $7, $8::bigint, $9, $10, $11::bigint, "
+    "NULLIF($12, '')::uuid) ON CONFLICT (id) DO "
     "UPDATE SET application_id = EXCLUDED.application_id, programme_code = "
     "EXCLUDED.programme_code, year = EXCLUDED.year, grantee_uscc = EXCLUDED.grantee_uscc, "
     "grantee_name = EXCLUDED.grantee_name, title = EXCLUDED.title, amount_fen = "
     "EXCLUDED.amount_fen, status = EXCLUDED.status, status_reason = EXCLUDED.status_reason, "
-    "disbursed_fen = EXCLUDED.disbursed_fen, updated_at = now()"};
+    "disbursed_fen = EXCLUDED.disbursed_fen, case_root = coalesce(EXCLUDED.case_root, "
+    "award.case_root), updated_at = now()"};
 
 static const ccip_db_stmt S_PAYMENT = {
     "followup_feed_payment",
@@ -54,12 +56,13 @@ static const ccip_db_stmt S_CLAWBACK = {
 static const ccip_db_stmt S_DESIGNATION = {
     "followup_feed_designation",
     "INSERT INTO designation (id, certificate_no, holder_uscc, holder_name, name, district_code, "
-    "valid_until, status, revoke_reason) VALUES ($1::uuid, $2, $3, $4, $5, $6, " TS(
-        "NULLIF($7, '0')") ", $8, $9) ON CONFLICT (id) DO UPDATE SET certificate_no = "
-                           "EXCLUDED.certificate_no, holder_name = EXCLUDED.holder_name, name = "
-                           "EXCLUDED.name, valid_until = EXCLUDED.valid_until, status = "
-                           "EXCLUDED.status, revoke_reason = EXCLUDED.revoke_reason, updated_at "
-                           "= now()"};
+    "valid_until, status, revoke_reason, case_root) VALUES ($1::uuid, $2, $3, $4, $5, $6, " TS(
+        "NULLIF($7, '0')") ", $8, $9, NULLIF($10, '')::uuid) ON CONFLICT (id) DO UPDATE SET "
+                           "certificate_no = EXCLUDED.certificate_no, holder_name = "
+                           "EXCLUDED.holder_name, name = EXCLUDED.name, valid_until = "
+                           "EXCLUDED.valid_until, status = EXCLUDED.status, revoke_reason = "
+                           "EXCLUDED.revoke_reason, case_root = coalesce(EXCLUDED.case_root, "
+                           "designation.case_root), updated_at = now()"};
 
 static const ccip_db_stmt S_WORK = {
     "followup_feed_work",
@@ -68,6 +71,19 @@ static const ccip_db_stmt S_WORK = {
                                     "INSERT INTO work_owner (party, work_id) SELECT o, w.id FROM "
                                     "w, unnest(string_to_array($6, ',')) AS o ON CONFLICT DO "
                                     "NOTHING"};
+
+/* The case an award or designation belongs to (common/ccip_command.h,
+ * "cases"): the root id its payload names, else the event's correlation
+ * when that names a case (a UUID other than the causation), else "" (none
+ * known). */
+static const char *s_case_root(const Ccip__Envelope *ev, const char *named)
+{
+    if (named && ccip_uuid_valid(named))
+        return named;
+    if (ccip_uuid_valid(ev->correlation_id) && strcmp(ev->correlation_id, ev->causation_id) != 0)
+        return ev->correlation_id;
+    return "";
+}
 
 /* Logs and skips a malformed event (returns 0: the stream goes on). */
 static int s_skip(const Ccip__Envelope *ev, const char *why)
@@ -131,8 +147,9 @@ static int s_award(ccip_db *db, const Ccip__Envelope *ev, void *arg)
                            amount,
                            status,
                            w->status_reason,
-                           disbursed};
-        rc = ccip_db_exec(db, &S_AWARD, 11, v, NULL, NULL, NULL);
+                           disbursed,
+                           s_case_root(ev, w->case_root)};
+        rc = ccip_db_exec(db, &S_AWARD, 12, v, NULL, NULL, NULL);
         if (rc == 0) {
             char summary[600];
             s_award_summary(ev, w, summary, sizeof summary);
@@ -265,10 +282,17 @@ static int s_designation(ccip_db *db, const Ccip__Envelope *ev, void *arg)
     } else {
         char until[24];
         snprintf(until, sizeof until, "%" PRId64, d->valid_until_us);
-        const char *v[] = {d->id,           d->certificate_no, d->holder_uscc, d->holder_name,
-                           d->name,         d->district_code,  until,          status,
-                           d->revoke_reason};
-        rc = ccip_db_exec(db, &S_DESIGNATION, 9, v, NULL, NULL, NULL);
+        const char *v[] = {d->id,
+                           d->certificate_no,
+                           d->holder_uscc,
+                           d->holder_name,
+                           d->name,
+                           d->district_code,
+                           until,
+                           status,
+                           d->revoke_reason,
+                           s_case_root(ev, d->case_root)};
+        rc = ccip_db_exec(db, &S_DESIGNATION, 10, v, NULL, NULL, NULL);
         if (rc == 0) {
             char summary[400];
             snprintf(summary, sizeof summary, "the designation %s was %s%s%s", d->certificate_no,

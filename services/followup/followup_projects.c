@@ -89,6 +89,13 @@ static const ccip_db_stmt S_DESIGNATION = {
     "SELECT holder_uscc, holder_name, name, district_code, status, certificate_no FROM "
     "designation WHERE id = $1::uuid"};
 
+/* The case a project is in: its award's or its designation's (the root id
+ * followup_feed kept from their events); "" when neither knows one. */
+static const ccip_db_stmt S_CASE = {
+    "followup_project_case",
+    "SELECT coalesce(a.case_root, d.case_root)::text FROM project p LEFT JOIN award a ON a.id = "
+    "p.award_id LEFT JOIN designation d ON d.id = p.designation_id WHERE p.id = $1::uuid"};
+
 static const ccip_db_stmt S_DUPLICATE = {
     "followup_project_duplicate",
     "SELECT id::text, title FROM project WHERE year = $1::integer AND (award_id = NULLIF($2, "
@@ -558,6 +565,24 @@ static int s_load_full(ccip_command *cmd, const char *id, ccip_arena *a,
     return rc;
 }
 
+int followup_project_case(ccip_command *cmd, const char *project_id)
+{
+    PGresult *res = NULL;
+    int rc = ccip_db_exec(cmd->db, &S_CASE, 1, &project_id, NULL, NULL, &res);
+    if (rc)
+        return rc;
+    char root[CCIP_UUID_STRLEN + 1] = "";
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        snprintf(root, sizeof root, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (root[0])
+        return ccip_command_case(cmd, root);
+    /* In no case: a sweep's earlier event may have named one; this event
+     * must not inherit it. */
+    cmd->case_id[0] = '\0';
+    return 0;
+}
+
 /* Emits followup.project.<action>.v1 and replies with the whole project. */
 static int s_finish(ccip_command *cmd, ccip_arena *a, const char *id, const char *action,
                     const char *note)
@@ -576,7 +601,8 @@ static int s_finish(ccip_command *cmd, ccip_arena *a, const char *id, const char
     ev.note = (char *)(note ? note : "");
     char type[96];
     snprintf(type, sizeof type, "followup.project.%s.v1", action);
-    if ((rc = ccip_command_emit(cmd, type, "project", id, &ev.base)))
+    if ((rc = followup_project_case(cmd, id)) ||
+        (rc = ccip_command_emit(cmd, type, "project", id, &ev.base)))
         return rc;
     Ccip__Followup__ProjectReply reply = CCIP__FOLLOWUP__PROJECT_REPLY__INIT;
     reply.project = p;
@@ -1196,7 +1222,8 @@ int followup_project_file_report(ccip_command *cmd, ccip_arena *a, void *request
     ev.project = &summary;
     ev.report = now;
     ev.replaced = replaced;
-    if ((rc = ccip_command_emit(cmd, "followup.project.reported.v1", "project", p->id, &ev.base)))
+    if ((rc = followup_project_case(cmd, p->id)) ||
+        (rc = ccip_command_emit(cmd, "followup.project.reported.v1", "project", p->id, &ev.base)))
         return rc;
     Ccip__Followup__ProjectReply reply = CCIP__FOLLOWUP__PROJECT_REPLY__INIT;
     reply.project = after;

@@ -61,6 +61,14 @@ Ccip__Followup__Project *followup_project_from_row(const PGresult *res, int row,
 Ccip__Followup__Milestone *followup_milestone_from_row(const PGresult *res, int row, int col0,
                                                        int64_t now_us, ccip_arena *a);
 
+/* Makes the case of project `project_id` (its award's or designation's
+ * root id, common/ccip_command.h "cases") the correlation of the command's
+ * events from now on, or none when the project is in no known case (a
+ * staff-entered project, or a source followup learned of before it kept
+ * cases). Returns 0, CCIP_REPLIED (a malformed root id: INTERNAL) or the
+ * ccip_db_rc of a failed statement. */
+int followup_project_case(ccip_command *cmd, const char *project_id);
+
 /* Emits followup.project.source_changed.v1 for every project following
  * award `award_id` (or designation `designation_id`; pass "" for the
  * other), with its state after the change, from a consumer's transaction

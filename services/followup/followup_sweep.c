@@ -300,7 +300,9 @@ static int s_emit_milestone(ccip_command *cmd, ccip_arena *a, const PGresult *re
     ev.escalation = e;
     ev.project = p;
     ev.milestone = m;
-    return ccip_command_emit(cmd, "followup.project.escalated.v1", "project", p->id, &ev.base);
+    int rc = followup_project_case(cmd, p->id);
+    return rc ? rc
+              : ccip_command_emit(cmd, "followup.project.escalated.v1", "project", p->id, &ev.base);
 }
 
 static int s_milestone_kind(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *st,
@@ -399,7 +401,9 @@ static int s_months(ccip_command *cmd, ccip_arena *a, const char *limit, int *ch
         Ccip__Followup__ProjectEscalated ev = CCIP__FOLLOWUP__PROJECT_ESCALATED__INIT;
         ev.escalation = e;
         ev.project = p;
-        rc = ccip_command_emit(cmd, "followup.project.escalated.v1", "project", p->id, &ev.base);
+        if ((rc = followup_project_case(cmd, p->id)) == 0)
+            rc =
+                ccip_command_emit(cmd, "followup.project.escalated.v1", "project", p->id, &ev.base);
     }
     PQclear(res);
     *missing = n;

@@ -14,6 +14,7 @@
 #include "casefile_steps.h"
 #include "ccip/casefile.pb-c.h"
 #include "ccip/evaluation.pb-c.h"
+#include "ccip/followup.pb-c.h"
 #include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
 #include "ccip/ip.pb-c.h"
@@ -224,6 +225,69 @@ static void test_dossier_parts(void **state)
     assert_null(casefile_step_dossier_part("intake.call.opened.v1", &p.base));
 }
 
+/* followup's key project in the case of its award: registered, its
+ * monthly report (a correction says so), an escalation; no state and
+ * nothing for the applicant's view; one without its project is refused. */
+static void test_key_project(void **state)
+{
+    (void)state;
+    Ccip__Followup__Project p = CCIP__FOLLOWUP__PROJECT__INIT;
+    p.id = "0193aaaa-0000-7000-8000-0000000000f1";
+    p.title = "朗园共享扫描室";
+    p.year = 2026;
+    p.source = CCIP__FOLLOWUP__PROJECT_SOURCE__FROM_AWARD;
+    p.district_code = "110105";
+    p.planned_investment_fen = 65000000;
+    Ccip__Followup__ProjectChanged c = CCIP__FOLLOWUP__PROJECT_CHANGED__INIT;
+    c.project = &p;
+    c.action = "registered";
+    Ccip__Envelope e = s_event("followup.project.registered.v1", &c.base);
+    casefile_step s;
+    char why[300];
+    assert_int_equal(s_read(&e, &s, why, sizeof why), CASEFILE_STEP_OK);
+    assert_string_equal(s.producer, "followup");
+    assert_string_equal(s.action, "key project registered");
+    assert_string_equal(s.object_kind, "key_project");
+    assert_string_equal(s.object_id, p.id);
+    assert_null(s.state);
+    assert_null(s.applicant_status);
+    assert_non_null(strstr(s.detail, "650000.00 yuan planned"));
+
+    Ccip__Followup__MonthlyReport r = CCIP__FOLLOWUP__MONTHLY_REPORT__INIT;
+    r.id = "0193aaaa-0000-7000-8000-0000000000f2";
+    r.month = "2026-12";
+    r.version = 1;
+    r.investment_completed_fen = 18000000;
+    r.problems = "the scanners arrive two weeks late";
+    Ccip__Followup__ProjectReported rep = CCIP__FOLLOWUP__PROJECT_REPORTED__INIT;
+    rep.project = &p;
+    rep.report = &r;
+    e = s_event("followup.project.reported.v1", &rep.base);
+    assert_int_equal(s_read(&e, &s, why, sizeof why), CASEFILE_STEP_OK);
+    assert_string_equal(s.action, "key project's monthly report filed");
+    assert_string_equal(s.object_kind, "monthly_report");
+    assert_non_null(strstr(s.detail, "2026-12: 180000.00 yuan invested so far"));
+    r.version = 2;
+    e = s_event("followup.project.reported.v1", &rep.base);
+    assert_int_equal(s_read(&e, &s, why, sizeof why), CASEFILE_STEP_OK);
+    assert_string_equal(s.action, "key project's monthly report corrected (version 2)");
+
+    Ccip__Followup__Escalation esc = CCIP__FOLLOWUP__ESCALATION__INIT;
+    esc.kind = CCIP__FOLLOWUP__ESCALATION_KIND__MONTHLY_REPORT_MISSING;
+    esc.summary = "the monthly report of 2026-11 was not filed";
+    Ccip__Followup__ProjectEscalated pe = CCIP__FOLLOWUP__PROJECT_ESCALATED__INIT;
+    pe.project = &p;
+    pe.escalation = &esc;
+    e = s_event("followup.project.escalated.v1", &pe.base);
+    assert_int_equal(s_read(&e, &s, why, sizeof why), CASEFILE_STEP_OK);
+    assert_non_null(strstr(s.detail, "MONTHLY_REPORT_MISSING: the monthly report of 2026-11"));
+
+    rep.report = NULL;
+    e = s_event("followup.project.reported.v1", &rep.base);
+    assert_int_equal(s_read(&e, &s, why, sizeof why), CASEFILE_STEP_BAD);
+    assert_non_null(strstr(why, "report"));
+}
+
 /* Every subscribed type has its reading and message, under its own
  * producer; and the readings are all subscribed (counted). */
 static void test_lists_agree(void **state)
@@ -239,7 +303,7 @@ static void test_lists_agree(void **state)
             assert_int_equal((*t)[strlen(p)], '.');
         }
     }
-    assert_int_equal(n, 44); /* the readings of casefile_steps.c */
+    assert_int_equal(n, 49); /* the readings of casefile_steps.c */
     assert_false(casefile_step_known("evaluation.application.approved.v1"));
 }
 
@@ -248,7 +312,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submitted),     cmocka_unit_test(test_not_about_a_case),
         cmocka_unit_test(test_unreadable),    cmocka_unit_test(test_decisions_and_funds),
-        cmocka_unit_test(test_dossier_parts), cmocka_unit_test(test_lists_agree),
+        cmocka_unit_test(test_dossier_parts), cmocka_unit_test(test_key_project),
+        cmocka_unit_test(test_lists_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

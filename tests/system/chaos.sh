@@ -45,7 +45,7 @@ trap 'exit 143' TERM
 port="$(ccip_pg_free_port 57432)"
 ccip_pg_init "$PG_DIR" "$port"
 ccip_pg_start "$PG_DIR"
-ccip_pg_bootstrap "$PG_DIR" "$SECRETS_DIR" intake evaluation funding ip stats
+ccip_pg_bootstrap "$PG_DIR" "$SECRETS_DIR" intake evaluation funding ip stats followup notify casefile
 export CCIP_PGHOST=127.0.0.1 CCIP_PGPORT="$port" CCIP_PGDATABASE="$CCIP_DB_NAME"
 export CCIP_SECRETS_DIR="$SECRETS_DIR"
 export CCIP_CHAOS_RESTART_PG="'$0' restart-pg '$PG_DIR'"

@@ -1,6 +1,7 @@
 /*
  * The whole system, end to end: the bus and every service (intake,
- * evaluation, funding, ip, stats, followup, notify and the gateway) as real
+ * evaluation, funding, ip, stats, followup, notify, the gateway and
+ * casefile) as real
  * processes against the test PostgreSQL, and the whole path a real case
  * takes, through ccipctl as the center's staff, the applicant, the agency,
  * the experts, the office, finance, the district and the statisticians
@@ -19,7 +20,14 @@
  * from funding's events, and its first monthly report; notify's inbox items
  * for the organisation, the experts and the staff made from every
  * producer's events, and each e-mail to the applicant's user sent once to
- * a real SMTP server (tests/integration/notify_sinks.py).
+ * a real SMTP server (tests/integration/notify_sinks.py); and the whole case
+ * as casefile followed it from every stream: the special-fund project
+ * continues the designated cluster's case, so that `ccipctl case show` of
+ * the cluster's application lists, in the order they happened, its
+ * acceptance, the office's decision and the designation (evaluation), the
+ * quarterly report (stats), the award and its tranches (funding), the work
+ * and its dispute (ip) and the key project with its monthly report
+ * (followup): issue 19's rule, across six services.
  *
  * Every hop between services is the real one: no stand-in producer. At the
  * end the test checks what the path must have left in every schema (each
@@ -99,9 +107,11 @@ static const struct {
     {"notify", "intake"},      {"notify", "evaluation"},   {"notify", "funding"},
     {"notify", "ip"},          {"notify", "stats"},        {"notify", "followup"},
     {"notify", "gateway"},     {"gateway", "intake"},      {"ip", "funding"},
+    {"casefile", "intake"},    {"casefile", "evaluation"}, {"casefile", "funding"},
+    {"casefile", "ip"},        {"casefile", "stats"},      {"casefile", "followup"},
 };
-/* The producers (each with an outbox and its relay). notify produces no
- * events. */
+/* The producers (each with an outbox and its relay). notify and casefile
+ * produce no events. */
 static const char *const s_services[] = {"intake", "evaluation", "funding", "ip",
                                          "stats",  "followup",   "gateway"};
 #define NSERVICES (sizeof s_services / sizeof s_services[0])
@@ -226,6 +236,18 @@ static void s_expect(const char *svc, long long want, const char *fmt, ...)
         snprintf(what, sizeof what, "%s: %s gave %lld, not %lld", svc, sql, got, want);
         ccip_test_fail(&s_svc, what);
     }
+}
+
+/* Waits up to WAIT_MS for a number from `svc`'s schema to equal want (an
+ * effect another service makes from an event), then checks it. */
+static void s_wait_number(const char *svc, long long want, const char *sql)
+{
+    long long got = ccip_test_query_number(svc, sql);
+    for (int waited = 0; got != want && waited < s_wait_ms; waited += 200) {
+        ccip_test_sleep_ms(200);
+        got = ccip_test_query_number(svc, sql);
+    }
+    s_expect(svc, want, "%s", sql);
 }
 
 /* ---- the gateway's HTTP API -------------------------------------------------------- */
@@ -416,6 +438,7 @@ static int s_valgrind_ready(void)
                                            "services/followup/followup",
                                            "services/notify/notify",
                                            "services/gateway/gateway",
+                                           "services/casefile/casefile",
                                            "cli/ccipctl"};
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         char a[600], b[600];
@@ -495,6 +518,7 @@ static int s_setup(void **state)
         {"services/followup/followup", "followup", "followup-sys"},
         {"services/notify/notify", "notify", "notify-sys"},
         {"services/gateway/gateway", "gateway", "gateway-sys"},
+        {"services/casefile/casefile", "casefile", "casefile-sys"},
         {NULL, NULL, NULL}};
     if (ccip_test_svc_start(&s_svc, "intake", procs) < 0)
         return -1;
@@ -534,6 +558,7 @@ typedef struct {
     char work[40], dispute[40];    /* the registered work and the dispute on it */
     char programme[32];            /* the fund programme */
     char project[40];              /* the award's key project in followup */
+    char root[40];                 /* the case both applications are in: app's id */
     char today[11];                /* YYYY-MM-DD, UTC */
     int year;
     s_person user; /* the organisation's user at the gateway */
@@ -734,12 +759,18 @@ static void s_fund(s_case *c)
         c->year, s_tag, opens, closes, c->programme);
     s_value(NULL, "id", c->fund_call, sizeof c->fund_call);
     assert_int_equal(ccip_test_write_file(s_svc.env.dir, "plan.pdf", "%PDF-1.4\n% plan\n"), 0);
-    CTL("--role applicant --actor org:%s intake application file --call %s "
+    /* the designated cluster's project: it continues the cluster's case,
+     * so that every service's events about it carry that case's root id */
+    CTL("--role applicant --actor org:%s intake application file --call %s --continues %s "
         "--title 'Langyuan shared scanning room' --summary 'Scanners shared at cost.' "
         "--district Chaoyang --requested 300000 --budget-line equipment=220000 "
         "--budget-line training=80000 --document project_plan=%s/plan.pdf",
-        c->uscc, c->fund_call, s_svc.env.dir);
+        c->uscc, c->fund_call, c->app, s_svc.env.dir);
     s_value(NULL, "id", c->app2, sizeof c->app2);
+    s_value(NULL, "case_root", c->root, sizeof c->root);
+    if (strcmp(c->root, c->app) != 0)
+        ccip_test_fail(&s_svc, "the special-fund application does not continue the cluster's "
+                               "case (its case_root is not the cluster's application)");
     CTL(STAFF " intake application accept %s --note 'complete: project plan present'", c->app2);
     s_evaluate(c->app2, "special_fund_project", "merit", "budget", "impact", 280000, c->today,
                c->case2, sizeof c->case2);
@@ -775,6 +806,14 @@ static void s_ip_and_hold(s_case *c)
         c->uscc, s_tag, c->today, s_svc.env.dir);
     s_value(NULL, "id", c->work, sizeof c->work);
     CTL(FSTAFF " funding award link-work %s %s", c->award, c->work);
+    /* ip learns the work's case from funding.award.work_linked.v1; the
+     * dispute's events carry it only once ip knows it, so the dispute waits
+     * for it (a work disputed before would be in no case, and rightly so) */
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM work_case WHERE work_id = '%s' AND case_root = '%s'", c->work,
+             c->root);
+    s_wait_number("ip", 1, sql);
     CTL("--role applicant --actor org:%s ip dispute file %s --kind infringement "
         "--statement 'the text copies our anthology' --evidence "
         "anthology=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -893,6 +932,7 @@ static void s_streams_settled(void)
     s_expect("followup", 3, "SELECT count(*) FROM consumer_cursor");
     s_expect("notify", 7, "SELECT count(*) FROM consumer_cursor");
     s_expect("gateway", 1, "SELECT count(*) FROM consumer_cursor");
+    s_expect("casefile", 6, "SELECT count(*) FROM consumer_cursor");
 }
 
 /* What the path must leave in each schema: every effect, each once. */
@@ -1146,6 +1186,131 @@ static void s_notify_state(const s_case *c)
         ccip_test_fail(&s_svc, "the SMTP server received a message twice (mail-duplicates.log)");
 }
 
+/* Occurrences of text in the last output. */
+static int s_count(const char *text)
+{
+    int n = 0;
+    for (const char *p = strstr(s_out, text); p; p = strstr(p + strlen(text), text))
+        n++;
+    return n;
+}
+
+/* Prints the timeline of the last `case show` as "service type" lines:
+ * what a failure below is about. */
+static void s_print_timeline(void)
+{
+    int n = 0;
+    for (const char *p = strstr(s_out, "\"service\":\""); p; p = strstr(p + 1, "\"service\":\"")) {
+        char svc[32] = "", type[96] = "";
+        ccip_test_json_value(p, "service", svc, sizeof svc);
+        ccip_test_json_value(p, "type", type, sizeof type);
+        printf("casefile: step %2d  %-10s %s\n", ++n, svc, type);
+    }
+}
+
+/* The case as casefile followed it from every stream (issue 19): `ccipctl
+ * case show` of the cluster's application lists the walk's steps in the
+ * order they happened, from six services, each effect once. The dispute's
+ * and the project's steps are there because ip and followup learned the
+ * case from funding's events. */
+static void s_casefile(const s_case *c)
+{
+    /* in the order the walk made them (the timeline is by time); steps
+     * whose order against their neighbours depends on a consumer's lag
+     * (ip.work.linked.v1, made from funding's link) are counted below */
+    static const char *const steps[] = {
+        "intake.application.submitted.v1",   /* the cluster applies */
+        "intake.application.accepted.v1",    /* ... is accepted */
+        "evaluation.case.opened.v1",         /* evaluation opens its case */
+        "evaluation.decision.made.v1",       /* the office approves */
+        "evaluation.designation.granted.v1", /* the cluster is designated */
+        "stats.report.submitted.v1",         /* its first quarterly report */
+        "stats.report.accepted.v1",          /* ... accepted */
+        "intake.application.accepted.v1",    /* its special-fund project */
+        "evaluation.decision.made.v1",       /* ... approved with an amount */
+        "funding.award.proposed.v1",         /* the award */
+        "funding.award.granted.v1",
+        "funding.award.signed.v1",
+        "funding.disbursement.paid.v1",   /* the first tranche */
+        "funding.inspection.recorded.v1", /* the midterm inspection */
+        "funding.award.work_linked.v1",   /* the registered work */
+        "ip.dispute.upheld.v1",           /* the dispute holds tranche 2 */
+        "ip.dispute.lifted.v1",           /* ... until lifted */
+        "funding.disbursement.paid.v1",   /* the second tranche */
+        "followup.project.registered.v1", /* the key project */
+        "followup.project.reported.v1",   /* its monthly report */
+    };
+    /* the last step the walk made, once every stream is applied */
+    s_ctl_until("followup.project.reported.v1", STAFF " case show %s", c->root);
+    s_print_timeline();
+    const char *at = s_out;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char pat[128];
+        snprintf(pat, sizeof pat, "\"type\":\"%s\"", steps[i]);
+        const char *p = strstr(at, pat);
+        if (!p) {
+            char what[4200];
+            snprintf(what, sizeof what,
+                     "casefile's timeline of case %s has no step %s after step %zu (%s): "
+                     "missing or out of order (the timeline is printed above)",
+                     c->root, steps[i], i, i ? steps[i - 1] : "its start");
+            ccip_test_fail(&s_svc, what);
+        }
+        at = p + strlen(pat);
+    }
+    /* each effect once: two applications in the case, two decisions, one
+     * designation, one accepted report, one award, two tranches, one work
+     * (funding's link and ip's), one key project and one monthly report */
+    static const struct {
+        const char *type;
+        int count;
+    } once[] = {
+        {"intake.application.accepted.v1", 2},
+        {"evaluation.decision.made.v1", 2},
+        {"evaluation.designation.granted.v1", 1},
+        {"stats.report.accepted.v1", 1},
+        {"funding.award.granted.v1", 1},
+        {"funding.disbursement.paid.v1", 2},
+        {"funding.award.work_linked.v1", 1},
+        {"ip.work.linked.v1", 1},
+        {"ip.dispute.filed.v1", 1},
+        {"followup.project.registered.v1", 1},
+        {"followup.project.reported.v1", 1},
+    };
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
+        char pat[128];
+        snprintf(pat, sizeof pat, "\"type\":\"%s\"", once[i].type);
+        int n = s_count(pat);
+        if (n != once[i].count) {
+            char what[300];
+            snprintf(what, sizeof what, "casefile's timeline of case %s has %s %d times, not %d",
+                     c->root, once[i].type, n, once[i].count);
+            ccip_test_fail(&s_svc, what);
+        }
+    }
+    /* from six services; the case as it stands: funded, the cluster's */
+    static const char *const services[] = {"intake",  "evaluation", "stats",
+                                           "funding", "ip",         "followup"};
+    size_t seen = 0;
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "\"service\":\"%s\"", services[i]);
+        seen += strstr(s_out, pat) != NULL;
+    }
+    printf("casefile: case %s, %d steps from %zu services\n", c->root, s_count("\"event_id\":"),
+           seen);
+    if (seen != sizeof services / sizeof services[0])
+        ccip_test_fail(&s_svc, "casefile's timeline of the case lacks a service's steps");
+    s_has("\"state\":\"FUNDED\"");
+    s_has("CLUSTER_IDENTIFICATION");
+    /* the same case found from the project's application */
+    CTL(STAFF " case show %s", c->app2);
+    char root[40];
+    s_value(NULL, "root_id", root, sizeof root);
+    if (strcmp(root, c->root) != 0)
+        ccip_test_fail(&s_svc, "casefile does not find the case from its second application");
+}
+
 static void test_a_case_through_every_service(void **state)
 {
     (void)state;
@@ -1183,6 +1348,7 @@ static void test_a_case_through_every_service(void **state)
     s_streams_settled();
     s_final_state(&c);
     s_notify_state(&c);
+    s_casefile(&c);
 }
 
 /* Every process stops on SIGTERM with status 0: under ASan, LeakSanitizer
