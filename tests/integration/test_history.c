@@ -63,7 +63,7 @@ static const struct {
       {"value_audit", "id"},
       ARCHIVE,
       {NULL}}},
-    /* services/followup/sql/0002_history.sql */
+    /* services/followup/sql/0003_history.sql */
     {"followup",
      {{"task_deadline", "seq"},
       {"task_step", "seq"},
