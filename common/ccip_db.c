@@ -18,7 +18,11 @@
 #define TX_RECONNECT_TIMEOUT_MS 10000 /* how long ccip_db_tx waits for the database */
 #define TX_BACKOFF_FIRST_MS     10    /* first wait before a transaction is retried */
 #define TX_BACKOFF_CAP_MS       500   /* transaction retry waits double up to this */
-#define DEFAULT_CONNECT_TIMEOUT "5"   /* seconds, unless the conninfo says otherwise */
+/* Seconds a connection attempt may take before the caller's backoff tries
+ * again, unless the conninfo or libpq's own PGCONNECT_TIMEOUT says
+ * otherwise (test_valgrind sets it: under valgrind SCRAM alone takes
+ * seconds). */
+#define DEFAULT_CONNECT_TIMEOUT "5"
 /* A cut link must break a connection, so that its owner re-opens it (with
  * backoff) instead of waiting on a socket that TCP would keep retrying for
  * ~15 minutes, resuming only at its next retransmission (seconds to
@@ -188,7 +192,9 @@ static int s_connect(ccip_db *db)
     const char *const keys[] = {
         "connect_timeout",  "tcp_user_timeout",          "keepalives_idle", "keepalives_interval",
         "keepalives_count", "fallback_application_name", "dbname",          NULL};
-    const char *const values[] = {DEFAULT_CONNECT_TIMEOUT,
+    const char *connect_timeout = getenv("PGCONNECT_TIMEOUT");
+    const char *const values[] = {connect_timeout && connect_timeout[0] ? connect_timeout
+                                                                        : DEFAULT_CONNECT_TIMEOUT,
                                   DEFAULT_TCP_USER_TIMEOUT,
                                   DEFAULT_KEEPALIVES_IDLE,
                                   DEFAULT_KEEPALIVES_INTERVAL,
