@@ -469,6 +469,18 @@ uint8_t *ctl_read_file(ctl_args *a, const char *path, size_t max, size_t *len)
     return kept;
 }
 
+int ctl_write_file(const char *path, const void *data, size_t len)
+{
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "wb");
+    int bad = !f || fwrite(data, 1, len, f) != len;
+    if (f && !to_stdout && fclose(f) != 0)
+        bad = 1;
+    if (bad)
+        fprintf(stderr, "ccipctl: could not write %s: %s\n", path, strerror(errno));
+    return bad ? -1 : 0;
+}
+
 /* ---- filling a request ------------------------------------------------------------- */
 
 static int s_is_integer(ProtobufCType t)

@@ -241,6 +241,11 @@ char *ctl_cut(ctl_args *a, const char *text, char sep, int last, char **rest);
  * NULL after printing why. */
 uint8_t *ctl_read_file(ctl_args *a, const char *path, size_t max, size_t *len);
 
+/* Writes len bytes of data to the file at path (made or emptied), or to
+ * standard output when path is "-". Returns 0, or -1 after printing why
+ * (the file may then hold part of the data). */
+int ctl_write_file(const char *path, const void *data, size_t len);
+
 /* ---- values inside arguments ----------------------------------------------------- */
 
 /* Prints "ccipctl: <what> must be <must>, got "<text>"" and returns -1:

@@ -605,15 +605,8 @@ static int s_app_get_document(ctl_opts *o, ctl_args *a)
         return code;
     const char *out = ctl_str(a, "out");
     int to_stdout = strcmp(out, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(out, "wb");
-    if (!f || fwrite(r->content.data, 1, r->content.len, f) != r->content.len) {
-        fprintf(stderr, "ccipctl: could not write %s: %s\n", out, strerror(errno));
+    if (ctl_write_file(out, r->content.data, r->content.len) < 0)
         code = CTL_LOCAL;
-    }
-    if (f && !to_stdout && fclose(f) != 0 && code == CTL_OK) {
-        fprintf(stderr, "ccipctl: could not write %s: %s\n", out, strerror(errno));
-        code = CTL_LOCAL;
-    }
     if (code == CTL_OK && !to_stdout && r->document) {
         if (o->json) {
             ctl_json_message(stdout, &r->document->base);

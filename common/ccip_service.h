@@ -118,6 +118,18 @@ typedef struct {
                             configuration struct; 0 there turns it off */
 } ccip_schedule;
 
+/* The number of elements of an array (never a pointer): a definition
+ * table's length. */
+#define CCIP_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A table and its length as the two fields that hold them, in a
+ * ccip_service_def (CCIP_DEF_TABLE(commands, s_commands) is
+ * `.commands = s_commands, .ncommands = ...`) and in a ccip_subscription's
+ * row ({"intake", CCIP_TABLE(s_intake)}): the length is never written by
+ * hand. */
+#define CCIP_DEF_TABLE(field, table) .field = (table), .n##field = CCIP_NELEMS(table)
+#define CCIP_TABLE(table)            (table), CCIP_NELEMS(table)
+
 /* Events of one producer this service consumes. */
 typedef struct {
     const char *producer;                  /* e.g. "intake" */

@@ -31,19 +31,17 @@ static const ccip_consumer_handler s_ip[] = {CASEFILE_TYPES_IP(S_HANDLER)};
 static const ccip_consumer_handler s_stats[] = {CASEFILE_TYPES_STATS(S_HANDLER)};
 static const ccip_consumer_handler s_followup[] = {CASEFILE_TYPES_FOLLOWUP(S_HANDLER)};
 
-#define NELEMS(a) (sizeof a / sizeof a[0])
-
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake, NELEMS(s_intake)},    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
-    {"funding", s_funding, NELEMS(s_funding)}, {"ip", s_ip, NELEMS(s_ip)},
-    {"stats", s_stats, NELEMS(s_stats)},       {"followup", s_followup, NELEMS(s_followup)},
+    {"intake", CCIP_TABLE(s_intake)},   {"evaluation", CCIP_TABLE(s_evaluation)},
+    {"funding", CCIP_TABLE(s_funding)}, {"ip", CCIP_TABLE(s_ip)},
+    {"stats", CCIP_TABLE(s_stats)},     {"followup", CCIP_TABLE(s_followup)},
 };
 
 const ccip_service_def casefile_def = {
     .name = "casefile",
     .migrations = casefile_migrations,
     .commands = s_commands,
-    .ncommands = NELEMS(s_commands),
+    .ncommands = CCIP_NELEMS(s_commands),
     .subscriptions = s_subscriptions,
-    .nsubscriptions = NELEMS(s_subscriptions),
+    .nsubscriptions = CCIP_NELEMS(s_subscriptions),
 };

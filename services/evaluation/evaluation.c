@@ -97,7 +97,7 @@ static const ccip_consumer_handler s_intake[] = {
 };
 
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake, sizeof s_intake / sizeof s_intake[0]},
+    {"intake", CCIP_TABLE(s_intake)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -135,15 +135,11 @@ const ccip_service_def evaluation_def = {
     .consumers =
         (const char *const[]){"intake", "funding", "stats", "followup", "notify", "casefile", NULL},
     .migrations = evaluation_migrations,
-    .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
-    .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(evaluation_config),
-    .schedules = s_schedules,
-    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
+    CCIP_DEF_TABLE(schedules, s_schedules),
 };
 
 const evaluation_config *evaluation_cfg(const ccip_command *cmd)

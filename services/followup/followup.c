@@ -106,15 +106,12 @@ const ccip_service_def followup_def = {
      * (tests/services/test_service_defs.c checks both sides) */
     .consumers = (const char *const[]){"notify", "casefile", NULL},
     .migrations = followup_migrations,
-    .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
+    CCIP_DEF_TABLE(commands, s_commands),
     .subscriptions = followup_feed_subscriptions,
     .nsubscriptions = FOLLOWUP_FEED_NSUBSCRIPTIONS,
-    .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(followup_config),
-    .schedules = s_schedules,
-    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
+    CCIP_DEF_TABLE(schedules, s_schedules),
 };
 
 /* ---- callers ------------------------------------------------------------- */

@@ -365,7 +365,7 @@ static const ccip_consumer_handler s_ip[] = {
 };
 
 const ccip_subscription followup_feed_subscriptions[FOLLOWUP_FEED_NSUBSCRIPTIONS] = {
-    {"funding", s_funding, sizeof s_funding / sizeof s_funding[0]},
-    {"evaluation", s_evaluation, sizeof s_evaluation / sizeof s_evaluation[0]},
-    {"ip", s_ip, sizeof s_ip / sizeof s_ip[0]},
+    {"funding", CCIP_TABLE(s_funding)},
+    {"evaluation", CCIP_TABLE(s_evaluation)},
+    {"ip", CCIP_TABLE(s_ip)},
 };

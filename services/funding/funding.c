@@ -103,8 +103,8 @@ static const ccip_consumer_handler s_ip[] = {
 };
 
 static const ccip_subscription s_subscriptions[] = {
-    {"evaluation", s_evaluation, sizeof s_evaluation / sizeof s_evaluation[0]},
-    {"ip", s_ip, sizeof s_ip / sizeof s_ip[0]},
+    {"evaluation", CCIP_TABLE(s_evaluation)},
+    {"ip", CCIP_TABLE(s_ip)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -121,12 +121,9 @@ const ccip_service_def funding_def = {
     .consumers =
         (const char *const[]){"intake", "stats", "followup", "notify", "ip", "casefile", NULL},
     .migrations = funding_migrations,
-    .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
-    .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(funding_config),
 };
 

@@ -106,7 +106,7 @@ static const ccip_consumer_handler s_intake_handlers[] = {
 };
 
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake_handlers, sizeof s_intake_handlers / sizeof s_intake_handlers[0]},
+    {"intake", CCIP_TABLE(s_intake_handlers)},
 };
 
 static int s_start(const ccip_service *svc, char *err, size_t errlen);
@@ -118,12 +118,9 @@ const ccip_service_def gateway_def = {
      * (tests/services/test_service_defs.c checks both sides) */
     .consumers = (const char *const[]){"notify", NULL},
     .migrations = gateway_migrations,
-    .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
-    .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(gateway_config),
     .start = s_start,
     .stop = s_stop,

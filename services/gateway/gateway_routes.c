@@ -281,7 +281,7 @@ static const gateway_route s_routes[] = {
 #undef UP
 #undef DOWN
 
-#define NROUTES          (sizeof s_routes / sizeof s_routes[0])
+#define NROUTES          (CCIP_NELEMS(s_routes))
 #define IDEMPOTENCY_MAX  255 /* longest Idempotency-Key accepted */
 #define UPLOAD_FIELD     "content"
 #define MEDIA_TYPE_FIELD "media_type"
@@ -296,7 +296,7 @@ static const ccip_service_def *const s_services[] = {&intake_def, &evaluation_de
 
 const ccip_service_def *gateway_service_def(const char *service)
 {
-    for (size_t i = 0; i < sizeof s_services / sizeof s_services[0]; i++)
+    for (size_t i = 0; i < CCIP_NELEMS(s_services); i++)
         if (strcmp(s_services[i]->name, service) == 0)
             return s_services[i];
     return NULL;
@@ -444,7 +444,7 @@ int gateway_routes_init(char *err, size_t errlen)
     }
     /* Every command of every service has a route ("every command is
      * reachable"). */
-    for (size_t s = 0; s < sizeof s_services / sizeof s_services[0]; s++) {
+    for (size_t s = 0; s < CCIP_NELEMS(s_services); s++) {
         const ccip_service_def *def = s_services[s];
         for (size_t j = 0; j < def->ncommands; j++) {
             size_t i = 0;

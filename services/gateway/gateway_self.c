@@ -1099,7 +1099,7 @@ static const gateway_self_endpoint s_endpoints[] = {
 
 size_t gateway_self_count(void)
 {
-    return sizeof s_endpoints / sizeof s_endpoints[0];
+    return CCIP_NELEMS(s_endpoints);
 }
 
 const gateway_self_endpoint *gateway_self_at(size_t i)

@@ -91,8 +91,8 @@ static const ccip_consumer_handler s_funding[] = {
 };
 
 static const ccip_subscription s_subscriptions[] = {
-    {"evaluation", s_evaluation, sizeof s_evaluation / sizeof s_evaluation[0]},
-    {"funding", s_funding, sizeof s_funding / sizeof s_funding[0]},
+    {"evaluation", CCIP_TABLE(s_evaluation)},
+    {"funding", CCIP_TABLE(s_funding)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -118,15 +118,11 @@ const ccip_service_def intake_def = {
     .consumers =
         (const char *const[]){"evaluation", "stats", "gateway", "notify", "casefile", NULL},
     .migrations = intake_migrations,
-    .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
-    .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(intake_config),
-    .schedules = s_schedules,
-    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
+    CCIP_DEF_TABLE(schedules, s_schedules),
 };
 
 /* ---- callers ------------------------------------------------------------- */

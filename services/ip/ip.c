@@ -136,7 +136,7 @@ static const ccip_consumer_handler s_funding[] = {
     {"funding.award.work_linked.v1", ip_on_work_linked},
 };
 static const ccip_subscription s_subscriptions[] = {
-    {"funding", s_funding, sizeof s_funding / sizeof s_funding[0]},
+    {"funding", CCIP_TABLE(s_funding)},
 };
 
 const ccip_service_def ip_def = {
@@ -146,15 +146,11 @@ const ccip_service_def ip_def = {
     .consumers = (const char *const[]){"funding", "stats", "followup", "notify", "casefile", NULL},
     .start = s_start,
     .migrations = ip_migrations,
-    .commands = s_commands,
-    .ncommands = sizeof s_commands / sizeof s_commands[0],
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = sizeof s_subscriptions / sizeof s_subscriptions[0],
-    .config_fields = s_config_fields,
-    .nconfig_fields = sizeof s_config_fields / sizeof s_config_fields[0],
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(ip_config),
-    .schedules = s_schedules,
-    .nschedules = sizeof s_schedules / sizeof s_schedules[0],
+    CCIP_DEF_TABLE(schedules, s_schedules),
 };
 
 /* ---- callers ------------------------------------------------------------- */

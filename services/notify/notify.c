@@ -57,13 +57,11 @@ static const ccip_consumer_handler s_stats[] = {NOTIFY_EVENTS_STATS(S_HANDLER)};
 static const ccip_consumer_handler s_followup[] = {NOTIFY_EVENTS_FOLLOWUP(S_HANDLER)};
 static const ccip_consumer_handler s_gateway[] = {NOTIFY_EVENTS_GATEWAY(S_HANDLER)};
 
-#define NELEMS(a) (sizeof a / sizeof a[0])
-
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake, NELEMS(s_intake)},    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
-    {"funding", s_funding, NELEMS(s_funding)}, {"ip", s_ip, NELEMS(s_ip)},
-    {"stats", s_stats, NELEMS(s_stats)},       {"followup", s_followup, NELEMS(s_followup)},
-    {"gateway", s_gateway, NELEMS(s_gateway)},
+    {"intake", CCIP_TABLE(s_intake)},   {"evaluation", CCIP_TABLE(s_evaluation)},
+    {"funding", CCIP_TABLE(s_funding)}, {"ip", CCIP_TABLE(s_ip)},
+    {"stats", CCIP_TABLE(s_stats)},     {"followup", CCIP_TABLE(s_followup)},
+    {"gateway", CCIP_TABLE(s_gateway)},
 };
 
 #define CFG(field) offsetof(notify_config, field)
@@ -115,11 +113,11 @@ const ccip_service_def notify_def = {
     .name = "notify",
     .migrations = notify_migrations,
     .commands = s_commands,
-    .ncommands = NELEMS(s_commands),
+    .ncommands = CCIP_NELEMS(s_commands),
     .subscriptions = s_subscriptions,
-    .nsubscriptions = NELEMS(s_subscriptions),
+    .nsubscriptions = CCIP_NELEMS(s_subscriptions),
     .config_fields = s_config_fields,
-    .nconfig_fields = NELEMS(s_config_fields),
+    .nconfig_fields = CCIP_NELEMS(s_config_fields),
     .config_size = sizeof(notify_config),
     .start = notify_sender_start,
     .stop = notify_sender_stop,
@@ -135,7 +133,7 @@ const notify_config *notify_cfg(const ccip_command *cmd)
 int notify_role_addressed(const char *role)
 {
     static const char *const roles[] = {"staff", "office", "finance", "analyst", "admin"};
-    for (size_t i = 0; role && i < NELEMS(roles); i++)
+    for (size_t i = 0; role && i < CCIP_NELEMS(roles); i++)
         if (strcmp(role, roles[i]) == 0)
             return 1;
     return 0;

@@ -782,7 +782,7 @@ static const s_source s_sources[] = {
 int notify_events_map(notify_batch *b, const Ccip__Envelope *ev)
 {
     const s_source *src = NULL;
-    for (size_t i = 0; !src && i < sizeof s_sources / sizeof s_sources[0]; i++)
+    for (size_t i = 0; !src && i < CCIP_NELEMS(s_sources); i++)
         if (strcmp(s_sources[i].type, ev->type) == 0)
             src = &s_sources[i];
     if (!src)

@@ -164,13 +164,11 @@ static const ccip_consumer_handler s_funding[] = {STATS_FACTS_FUNDING(S_PROJECTI
 
 static const ccip_consumer_handler s_ip[] = {STATS_FACTS_IP(S_PROJECTION)};
 
-#define NELEMS(a) (sizeof a / sizeof a[0])
-
 static const ccip_subscription s_subscriptions[] = {
-    {"intake", s_intake, NELEMS(s_intake)},
-    {"evaluation", s_evaluation, NELEMS(s_evaluation)},
-    {"funding", s_funding, NELEMS(s_funding)},
-    {"ip", s_ip, NELEMS(s_ip)},
+    {"intake", CCIP_TABLE(s_intake)},
+    {"evaluation", CCIP_TABLE(s_evaluation)},
+    {"funding", CCIP_TABLE(s_funding)},
+    {"ip", CCIP_TABLE(s_ip)},
 };
 
 static const ccip_config_field s_config_fields[] = {
@@ -212,14 +210,14 @@ const ccip_service_def stats_def = {
     .consumers = (const char *const[]){"notify", "casefile", NULL},
     .migrations = stats_migrations,
     .commands = s_commands,
-    .ncommands = NELEMS(s_commands),
+    .ncommands = CCIP_NELEMS(s_commands),
     .subscriptions = s_subscriptions,
-    .nsubscriptions = NELEMS(s_subscriptions),
+    .nsubscriptions = CCIP_NELEMS(s_subscriptions),
     .config_fields = s_config_fields,
-    .nconfig_fields = NELEMS(s_config_fields),
+    .nconfig_fields = CCIP_NELEMS(s_config_fields),
     .config_size = sizeof(stats_config),
     .schedules = s_schedules,
-    .nschedules = NELEMS(s_schedules),
+    .nschedules = CCIP_NELEMS(s_schedules),
 };
 
 /* ---- callers ------------------------------------------------------------- */

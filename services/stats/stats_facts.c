@@ -272,7 +272,7 @@ int stats_fact_from_event(const Ccip__Envelope *ev, stats_fact *f, char *why, si
     why[0] = '\0';
     f->position = ev->position;
     const s_source *src = NULL;
-    for (size_t i = 0; !src && i < sizeof s_sources / sizeof s_sources[0]; i++)
+    for (size_t i = 0; !src && i < CCIP_NELEMS(s_sources); i++)
         if (strcmp(s_sources[i].type, ev->type) == 0)
             src = &s_sources[i];
     if (!src)
