@@ -785,6 +785,13 @@ static int s_setup(void **state)
     s_svc.plain = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     if (!s_svc.ctx || !s_svc.front || !s_svc.plain)
         return -1;
+    /* ip's receipt-signing key, made as an operator makes it */
+    char cmd[1200], key[600];
+    snprintf(cmd, sizeof cmd, "%s/cli/ccipctl ip keygen ip-signing --dir %s >/dev/null",
+             getenv("CCIP_BINARY_DIR"), s_svc.env.dir);
+    snprintf(key, sizeof key, "%s/ip-signing.key", s_svc.env.dir);
+    if (system(cmd) != 0 || setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1) != 0)
+        return -1;
     for (size_t i = 0; i < NPROCS; i++)
         if (s_start(&s_procs[i]) < 0)
             return -1;
