@@ -9,8 +9,8 @@
 # tests/system/netcut.sh start-pg DIR     starts the cluster (run inside the
 #                                         database's namespace)
 #
-# The network: one namespace per member (bus, pg, intake, evaluation, and
-# drv, where the driver and its clients run), each with a veth pair whose
+# The network: one namespace per member (bus, pg, intake, evaluation,
+# funding, ip, stats, and drv, where the driver and its clients run), each with a veth pair whose
 # other end is plugged into a bridge in a hub namespace. Every address is
 # IPv4 link-local (169.254.77.0/24) and exists only inside these
 # namespaces: nothing is added to, or reached in, the namespace the test
@@ -37,7 +37,7 @@ source "$CCIP_ROOT/scripts/lib/pg.sh"
 
 NET=169.254.77
 # member -> last byte of its address
-declare -A ADDR=([bus]=1 [pg]=2 [intake]=3 [evaluation]=4 [drv]=5)
+declare -A ADDR=([bus]=1 [pg]=2 [intake]=3 [evaluation]=4 [drv]=5 [funding]=6 [ip]=7 [stats]=8)
 PG_PORT=5432 # inside the pg namespace, where nothing else listens
 
 case "${1:-}" in
@@ -118,7 +118,7 @@ CCIP_PG_EXTRA_CONF="listen_addresses = '$NET.${ADDR[pg]}'" ccip_pg_init "$PG_DIR
 ccip_as_postgres sh -c "grep -q '$NET.0/24' '$PG_DIR/data/pg_hba.conf' ||
     echo 'host all all $NET.0/24 scram-sha-256' >> '$PG_DIR/data/pg_hba.conf'"
 ip netns exec "${PREFIX}pg" "$0" start-pg "$PG_DIR"
-ccip_pg_bootstrap "$PG_DIR" "$SECRETS_DIR" intake evaluation
+ccip_pg_bootstrap "$PG_DIR" "$SECRETS_DIR" intake evaluation funding ip stats
 
 export CCIP_PGHOST="$NET.${ADDR[pg]}" CCIP_PGPORT="$PG_PORT" CCIP_PGDATABASE="$CCIP_DB_NAME"
 export CCIP_SECRETS_DIR="$SECRETS_DIR"

@@ -1,17 +1,22 @@
 /*
  * A cut network (issue 15, item 3). Run by tests/system/netcut.sh, which
- * makes one network namespace per member (bus, pg, intake, evaluation, and
- * drv, where this driver runs) joined by veth pairs to a bridge, with
- * IPv4 link-local addresses that exist only inside them, and a private
- * PostgreSQL listening inside the pg namespace; it tells the driver how to
- * cut and mend a member's link (CCIP_NETCUT_LINK).
+ * makes one network namespace per member (bus, pg, intake, evaluation,
+ * funding, ip, stats, and drv, where this driver runs) joined by veth
+ * pairs to a bridge, with IPv4 link-local addresses that exist only
+ * inside them, and a private PostgreSQL listening inside the pg namespace;
+ * it tells the driver how to cut and mend a member's link
+ * (CCIP_NETCUT_LINK).
  *
- * The bus, intake and evaluation each run in their own namespace (the
- * child joins it before it execs: ccip_test_env.netns). Three clients take
- * cases along the real path (an organisation registered and verified, an
- * application filed and accepted in intake; the case evaluation opens from
- * intake's event read back, assigned and its investigation reported), each
- * command sent until it is answered under the same command id, every loop
+ * The bus and the five services (intake, evaluation, funding, ip, stats)
+ * each run in their own namespace (the child joins it before it execs:
+ * ccip_test_env.netns). Three clients take cases along the real path (an
+ * organisation registered and verified, an application filed and accepted
+ * in intake; the case evaluation opens from intake's event read back,
+ * assigned and its investigation reported; a work of the organisation
+ * registered in ip); stats follows intake's and evaluation's events,
+ * funding evaluation's and ip's. Each command is sent until it is answered
+ * under the same command id (an UNAVAILABLE reply is sent again under that
+ * id too: the service could not reach its database, nothing was done), every loop
  * bounded in count (MAX_CASES) and time (the load's end). A prober per
  * service sends a read that needs the service's database (OK or NOT_FOUND
  * means served) every PROBE_EVERY_MS.
@@ -24,13 +29,14 @@
  *                nothing and the test proves nothing
  *   recovery_s   seconds from a link's return to the first probe the
  *                service answered: at most RECOVERY_MAX_S for intake after
- *                its cut and for both services after the database's
+ *                its cut and for every service after the database's
  *   lost         acknowledged commands whose stored reply, event or row is
  *                missing
  *   doubled      acknowledged commands whose event is in the outbox twice
  *   downstream   evaluation cases other than one per accepted application
  *   lag          events not yet numbered by their producer's relay, or
- *                consumers not caught up with their producer's head,
+ *                consumers (every stream among the five) not caught up
+ *                with their producer's head,
  *                LAG_MAX_S after the load
  *   self_exits   processes that exited (each must stay up throughout, its
  *                broken connections re-opened by their owners)
@@ -40,8 +46,8 @@
  *                backoff, not merely resumed)
  * Its last line:
  *   netcut: acked=... lost=0 doubled=0 downstream_off=0 lag_s=...
- *           intake_cut_recovery_s=... db_cut_recovery_s=intake:...,evaluation:...
- *           cut_served=0 self_exits=0
+ *           intake_cut_recovery_s=... db_cut_recovery_s=intake:...,evaluation:...,
+ *           funding:...,ip:...,stats:... cut_served=0 self_exits=0 reconnects_missing=0
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,7 +64,10 @@
 #include <zmq.h>
 
 #include "ccip/evaluation.pb-c.h"
+#include "ccip/funding.pb-c.h"
 #include "ccip/intake.pb-c.h"
+#include "ccip/ip.pb-c.h"
+#include "ccip/stats.pb-c.h"
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_proc.h"
@@ -96,11 +105,25 @@ static s_proc s_procs[] = {
     {NULL, "bus", 0},
     {"services/intake/intake", "intake", 0},
     {"services/evaluation/evaluation", "evaluation", 0},
+    {"services/funding/funding", "funding", 0},
+    {"services/ip/ip", "ip", 0},
+    {"services/stats/stats", "stats", 0},
 };
-#define NPROCS 3
+#define NPROCS (sizeof s_procs / sizeof s_procs[0])
 
-static const char *const s_services[] = {"intake", "evaluation"};
-#define NSERVICES 2
+static const char *const s_services[] = {"intake", "evaluation", "funding", "ip", "stats"};
+#define NSERVICES (sizeof s_services / sizeof s_services[0])
+
+/* Each consumer and the producer it follows (their subscriptions). */
+static const struct {
+    const char *consumer;
+    const char *producer;
+} s_streams[] = {
+    {"intake", "evaluation"},  {"intake", "funding"}, {"evaluation", "intake"},
+    {"funding", "evaluation"}, {"funding", "ip"},     {"stats", "intake"},
+    {"stats", "evaluation"},   {"stats", "funding"},  {"stats", "ip"},
+};
+#define NSTREAMS (sizeof s_streams / sizeof s_streams[0])
 
 static void s_set_netns(const char *member)
 {
@@ -145,9 +168,10 @@ typedef struct {
 static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;
 static s_ack *s_acks; /* under s_mu */
 static size_t s_nacks;
-static atomic_int s_stop;       /* the load ends */
-static atomic_llong s_given_up; /* commands never answered */
-static atomic_llong s_refused;  /* answered with a refusal */
+static atomic_int s_stop;          /* the load ends */
+static atomic_llong s_given_up;    /* commands never answered */
+static atomic_llong s_refused;     /* answered with a refusal */
+static atomic_llong s_unavailable; /* UNAVAILABLE replies, each sent again under its id */
 static char s_first_refusal[600];
 static char s_call_id[CCIP_UUID_STRLEN + 1];
 
@@ -181,6 +205,15 @@ static int s_call(s_client *cl, const char *service, const char *role, const cha
     env.payload.len = len;
     Ccip__Envelope *r =
         ccip_client_call(cl->c, service, &env, ATTEMPT_MS, ATTEMPTS, err, sizeof err);
+    /* UNAVAILABLE: the service could not reach its database and did
+     * nothing; a faithful client sends the same command (same id) again
+     * rather than taking it as a refusal, within the same bound. */
+    for (int again = 1; r && r->status == CCIP__STATUS__UNAVAILABLE && again < ATTEMPTS; again++) {
+        atomic_fetch_add(&s_unavailable, 1);
+        ccip_envelope_free(&r);
+        ccip_test_sleep_ms(ATTEMPT_MS / 4);
+        r = ccip_client_call(cl->c, service, &env, ATTEMPT_MS, ATTEMPTS, err, sizeof err);
+    }
     free(buf);
     if (!r) {
         atomic_fetch_add(&s_given_up, 1);
@@ -361,8 +394,28 @@ static void s_case(s_client *cl)
     rep.visit_date_us = ccip_now_us() - HOUR_US;
     rep.findings = "As declared.";
     rep.verdict = CCIP__EVALUATION__VERDICT__VERDICT_MEETS;
-    s_call(cl, "evaluation", "agency", agency_actor, "evaluation.investigation.report.v1",
-           &rep.base, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (s_call(cl, "evaluation", "agency", agency_actor, "evaluation.investigation.report.v1",
+               &rep.base, NULL, NULL, NULL, NULL, NULL, NULL) != 0)
+        return;
+
+    /* a work of the organisation registered in ip (ip's load and events) */
+    char sha[65], day[40]; /* a content hash of its own for each work */
+    snprintf(sha, sizeof sha, "%08x%08x%016llx%032x", (unsigned)cl->no, (unsigned)cl->cases,
+             (unsigned long long)ccip_now_us(), 0u);
+    ccip_time_format_us(ccip_now_us() - DAY_US, day, sizeof day);
+    day[10] = '\0';
+    Ccip__Ip__RegisterWorkRequest work = CCIP__IP__REGISTER_WORK_REQUEST__INIT;
+    work.kind = CCIP__IP__WORK_KIND__COPYRIGHT_LITERARY;
+    work.title = title;
+    work.created_on = day;
+    work.content_sha256 = sha;
+    Ccip__Ip__RegisterWorkReply *wr = NULL;
+    if (s_call(cl, "ip", "owner", org, "ip.work.register.v1", &work.base,
+               &ccip__ip__register_work_reply__descriptor, (ProtobufCMessage **)&wr,
+               "ip.work.registered.v1", "FROM work WHERE id::text = %s", NULL, &slot) != 0)
+        return;
+    s_ack_key(slot, wr->work->id);
+    ccip_test_free(wr);
 }
 
 static void *s_client_run(void *arg)
@@ -386,25 +439,41 @@ typedef struct {
 
 static s_prober s_probers[NSERVICES];
 
-/* One read that needs the service's database: intake reads the call, evaluation
- * a case that does not exist. Returns 1 when it was served (OK or NOT_FOUND). */
+/* One read that needs the service's database: intake reads the call, the
+ * others a case, programme, work or report that does not exist. Returns 1
+ * when it was served (OK or NOT_FOUND). */
 static int s_probe(s_prober *p)
 {
     uint8_t buf[128];
     size_t len;
     const char *type;
     char missing[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(missing);
     if (strcmp(p->service, "intake") == 0) {
         Ccip__Intake__GetCallRequest rq = CCIP__INTAKE__GET_CALL_REQUEST__INIT;
         rq.call_id = s_call_id;
         len = protobuf_c_message_pack(&rq.base, buf);
         type = "intake.call.get.v1";
-    } else {
-        ccip_uuid_v7(missing);
+    } else if (strcmp(p->service, "evaluation") == 0) {
         Ccip__Evaluation__GetCaseRequest rq = CCIP__EVALUATION__GET_CASE_REQUEST__INIT;
         rq.application_id = missing;
         len = protobuf_c_message_pack(&rq.base, buf);
         type = "evaluation.case.get.v1";
+    } else if (strcmp(p->service, "funding") == 0) {
+        Ccip__Funding__GetProgrammeRequest rq = CCIP__FUNDING__GET_PROGRAMME_REQUEST__INIT;
+        rq.code = "NETCUT-NONE";
+        len = protobuf_c_message_pack(&rq.base, buf);
+        type = "funding.programme.get.v1";
+    } else if (strcmp(p->service, "ip") == 0) {
+        Ccip__Ip__GetWorkRequest rq = CCIP__IP__GET_WORK_REQUEST__INIT;
+        rq.work_id = missing;
+        len = protobuf_c_message_pack(&rq.base, buf);
+        type = "ip.work.get.v1";
+    } else {
+        Ccip__Stats__GetReportRequest rq = CCIP__STATS__GET_REPORT_REQUEST__INIT;
+        rq.report_id = missing;
+        len = protobuf_c_message_pack(&rq.base, buf);
+        type = "stats.report.get.v1";
     }
     char id[CCIP_UUID_STRLEN + 1], err[256];
     ccip_uuid_v7(id);
@@ -616,20 +685,27 @@ static long long s_check_rows(void)
  * within LAG_MAX_S). */
 static double s_wait_caught_up(int64_t from)
 {
-    static const char *const streams[][2] = {{"evaluation", "intake"}, {"intake", "evaluation"}};
     for (;;) {
         int behind = 0;
-        for (size_t i = 0; i < 2 && !behind; i++) {
+        for (size_t i = 0; i < NSTREAMS && !behind; i++) {
             char sql[200];
-            snprintf(sql, sizeof sql, "SELECT position FROM consumer_cursor WHERE producer = '%s'",
-                     streams[i][1]);
-            long long head = ccip_test_query_number(streams[i][1], "SELECT head FROM outbox_state");
-            long long cursor = ccip_test_query_number(streams[i][0], sql);
+            /* a producer with no events yet has no cursor row at its consumer */
+            snprintf(
+                sql, sizeof sql,
+                "SELECT coalesce((SELECT position FROM consumer_cursor WHERE producer = '%s'), "
+                "0)",
+                s_streams[i].producer);
+            long long head =
+                ccip_test_query_number(s_streams[i].producer, "SELECT head FROM outbox_state");
+            long long cursor = ccip_test_query_number(s_streams[i].consumer, sql);
             /* events the producer's relay has not numbered yet are behind
              * too: a relay that cannot lead again leaves head = cursor */
             long long unnumbered = ccip_test_query_number(
-                streams[i][1], "SELECT count(*) FROM outbox WHERE position IS NULL");
+                s_streams[i].producer, "SELECT count(*) FROM outbox WHERE position IS NULL");
             behind = head < 0 || cursor != head || unnumbered != 0;
+            if (behind && ccip_now_us() >= from + LAG_MAX_S * 1000000LL)
+                printf("netcut: stream %s -> %s behind: head %lld, cursor %lld, unnumbered %lld\n",
+                       s_streams[i].producer, s_streams[i].consumer, head, cursor, unnumbered);
         }
         int64_t now = ccip_now_us();
         if (!behind)
@@ -709,6 +785,13 @@ static int s_setup(void **state)
     s_svc.plain = ccip_test_svc_client(&s_svc, &s_svc.env.client_keys);
     if (!s_svc.ctx || !s_svc.front || !s_svc.plain)
         return -1;
+    /* ip's receipt-signing key, made as an operator makes it */
+    char cmd[1200], key[600];
+    snprintf(cmd, sizeof cmd, "%s/cli/ccipctl ip keygen ip-signing --dir %s >/dev/null",
+             getenv("CCIP_BINARY_DIR"), s_svc.env.dir);
+    snprintf(key, sizeof key, "%s/ip-signing.key", s_svc.env.dir);
+    if (system(cmd) != 0 || setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1) != 0)
+        return -1;
     for (size_t i = 0; i < NPROCS; i++)
         if (s_start(&s_procs[i]) < 0)
             return -1;
@@ -769,10 +852,12 @@ static void test_netcut(void **state)
     ccip_test_sleep_ms(WARM_S * 1000);
     size_t before_cut = s_nacks;
 
-    double rec_intake[NSERVICES] = {-1, -1}, rec_db[NSERVICES] = {-1, -1};
+    double rec_intake[NSERVICES], rec_db[NSERVICES];
+    for (size_t i = 0; i < NSERVICES; i++)
+        rec_intake[i] = rec_db[i] = -1;
     int cut_served = 0;
     static const char *const hit_intake[] = {"intake", NULL};
-    static const char *const hit_db[] = {"intake", "evaluation", NULL};
+    static const char *const hit_db[] = {"intake", "evaluation", "funding", "ip", "stats", NULL};
     s_cut("intake", hit_intake, rec_intake, &cut_served);
     ccip_test_sleep_ms(2000); /* load between the cuts */
     int lost_before[NSERVICES], back_before[NSERVICES];
@@ -794,9 +879,9 @@ static void test_netcut(void **state)
     }
     int64_t stopped = ccip_now_us();
     printf("netcut: %zu commands acknowledged (%zu before the first cut), %lld refused, %lld "
-           "never answered\n",
+           "never answered, %lld UNAVAILABLE replies sent again\n",
            s_nacks, before_cut, (long long)atomic_load(&s_refused),
-           (long long)atomic_load(&s_given_up));
+           (long long)atomic_load(&s_given_up), (long long)atomic_load(&s_unavailable));
     if (s_first_refusal[0])
         printf("netcut: first refusal: %s\n", s_first_refusal);
 
@@ -834,14 +919,20 @@ static void test_netcut(void **state)
     long long off = accepted < 0 || cases < 0 ? 1 : llabs(accepted - cases);
     printf("netcut: accepted applications %lld, evaluation cases %lld\n", accepted, cases);
 
+    char db_rec[256];
+    size_t n = 0;
+    int slow = rec_intake[0] < 0 || rec_intake[0] > RECOVERY_MAX_S;
+    for (size_t i = 0; i < NSERVICES; i++) {
+        n += (size_t)snprintf(db_rec + n, sizeof db_rec - n, "%s%s:%.2f", i ? "," : "",
+                              s_services[i], rec_db[i]);
+        slow |= rec_db[i] < 0 || rec_db[i] > RECOVERY_MAX_S;
+    }
     printf("netcut: acked=%zu lost=%lld doubled=%lld downstream_off=%lld lag_s=%.1f "
-           "intake_cut_recovery_s=%.2f db_cut_recovery_s=intake:%.2f,evaluation:%.2f "
-           "cut_served=%d self_exits=%d reconnects_missing=%d\n",
-           s_nacks, lost, doubled, off, lag, rec_intake[0], rec_db[0], rec_db[1], cut_served,
-           self_exits, no_reconnect);
+           "intake_cut_recovery_s=%.2f db_cut_recovery_s=%s cut_served=%d self_exits=%d "
+           "reconnects_missing=%d\n",
+           s_nacks, lost, doubled, off, lag, rec_intake[0], db_rec, cut_served, self_exits,
+           no_reconnect);
     fflush(stdout);
-    int slow = rec_intake[0] < 0 || rec_intake[0] > RECOVERY_MAX_S || rec_db[0] < 0 ||
-               rec_db[0] > RECOVERY_MAX_S || rec_db[1] < 0 || rec_db[1] > RECOVERY_MAX_S;
     if (lost || doubled || off || lag < 0 || slow || cut_served || self_exits || no_reconnect ||
         s_nacks <= before_cut || before_cut < 10)
         ccip_test_fail(&s_svc, "an invariant of the cut network is broken (see the lines above)");
