@@ -310,6 +310,45 @@ static int s_task_notice(notify_batch *b, const Ccip__Envelope *ev, const void *
 /* ---- funding ----------------------------------------------------------------------------------
  */
 
+/* The close key of a grantee's "report due" item: one per award and kind
+ * of report (INTERIM, FINAL). */
+static const char *s_report_due_key(char key[S_KEY_MAX], const char *award_id, int kind)
+{
+    return s_key(key, S_KEY_MAX, "funding/award/%s/report/%s", award_id,
+                 s_enum(&ccip__funding__report_kind__descriptor, kind, NULL));
+}
+
+/* A signed award whose tranches wait for use-of-funds reports (an
+ * INTERIM or the FINAL report accepted, funding.proto's Condition): the
+ * grantee's "report due" item for each kind, named with the first tranche
+ * that waits for it; a report of that kind accepted settles it, and so
+ * does the award's termination. */
+static int s_reports_due(notify_batch *b, const Ccip__Funding__Award *a, const char *org)
+{
+    static const struct {
+        Ccip__Funding__Condition condition;
+        Ccip__Funding__ReportKind kind;
+    } waits[] = {
+        {CCIP__FUNDING__CONDITION__INTERIM_REPORT_ACCEPTED, CCIP__FUNDING__REPORT_KIND__INTERIM},
+        {CCIP__FUNDING__CONDITION__FINAL_REPORT_ACCEPTED, CCIP__FUNDING__REPORT_KIND__FINAL},
+    };
+    int rc = 0;
+    for (size_t w = 0; rc == 0 && w < sizeof waits / sizeof waits[0]; w++) {
+        const Ccip__Funding__Tranche *first = NULL;
+        for (size_t i = 0; !first && i < a->n_tranches; i++)
+            if (a->tranches[i] && a->tranches[i]->condition == waits[w].condition)
+                first = a->tranches[i];
+        if (!first)
+            continue;
+        char key[S_KEY_MAX], detail[64];
+        snprintf(detail, sizeof detail, "#%d %s", first->number,
+                 s_enum(&ccip__funding__report_kind__descriptor, (int)waits[w].kind, NULL));
+        rc = s_item(b, "use_report_due", org, "award", a->id, a->title, detail,
+                    s_report_due_key(key, a->id, (int)waits[w].kind), 0);
+    }
+    return rc;
+}
+
 static int s_award(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
 {
     const Ccip__Funding__AwardChanged *m = msg;
@@ -337,6 +376,14 @@ static int s_award(notify_batch *b, const Ccip__Envelope *ev, const void *msg)
     if (rc == 0 && (strcmp(t, "funding.award.signed.v1") == 0 ||
                     strcmp(t, "funding.award.terminated.v1") == 0))
         rc = notify_batch_settle(b, s_key(key, sizeof key, "funding/award/%s/sign", a->id));
+    if (rc == 0 && strcmp(t, "funding.award.signed.v1") == 0)
+        rc = s_reports_due(b, a, org);
+    if (rc == 0 && strcmp(t, "funding.award.terminated.v1") == 0)
+        rc = notify_batch_settle(b,
+                                 s_report_due_key(key, a->id, CCIP__FUNDING__REPORT_KIND__INTERIM));
+    if (rc == 0 && strcmp(t, "funding.award.terminated.v1") == 0)
+        rc =
+            notify_batch_settle(b, s_report_due_key(key, a->id, CCIP__FUNDING__REPORT_KIND__FINAL));
     if (rc == 0 && strcmp(t, "funding.award.suspended.v1") == 0)
         rc = s_item(b, "award_suspended", org, "award", a->id, a->title,
                     m->reason && m->reason[0] ? m->reason : a->status_reason, NULL, 0);
@@ -391,6 +438,8 @@ static int s_use_report(notify_batch *b, const Ccip__Envelope *ev, const void *m
                            s_key(key, sizeof key, "funding/report/%s/review", r->id), 0);
     }
     int rc = notify_batch_settle(b, s_key(key, sizeof key, "funding/report/%s/review", r->id));
+    if (rc == 0 && strcmp(t, "funding.report.accepted.v1") == 0 && r->award_id)
+        rc = notify_batch_settle(b, s_report_due_key(key, r->award_id, (int)r->kind));
     if (rc == 0 && strcmp(t, "funding.report.returned.v1") == 0) {
         notify_item_spec s = {.kind = "use_report_returned",
                               .via = NOTIFY_VIA_GRANTEE,

@@ -31,10 +31,10 @@
  * stats.report.due.v1 (stats' scheduled sweep, once per entry and quarter)
  * until its first stats.report.submitted.v1 for that quarter.
  *
- * What the producers do not publish yet, so notify cannot say it (a line
- * here once they do): a use-of-funds report due (it wants a scheduled sweep
- * in funding over its awards' reporting periods, as stats has for
- * quarterly reports).
+ * A grantee hears that a use-of-funds report is due from the award's
+ * signing, for each kind of report (INTERIM, FINAL) one of its tranches
+ * waits for, until a report of that kind is accepted or the award is
+ * terminated (funding keeps no reporting calendar: no date of its own).
  */
 #ifndef NOTIFY_EVENTS_H
 #define NOTIFY_EVENTS_H

@@ -28,6 +28,7 @@
     X(award_suspended,             1, 1, 1)                                                        \
     X(tranche_paid,                1, 0, 1)                                                        \
     X(use_report_returned,         1, 1, 0)                                                        \
+    X(use_report_due,              1, 0, 0)                                                        \
     X(inspection_finding,          1, 1, 1)                                                        \
     X(quarterly_report_returned,   1, 1, 0)                                                        \
     X(quarterly_report_due,        1, 1, 0)                                                        \

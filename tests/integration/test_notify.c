@@ -1228,10 +1228,35 @@ static void test_rebuild_same_and_sends_nothing(void **state)
     aw.grantee_uscc = a;
     aw.title = "Rebuild Park";
     aw.amount_fen = 12345600;
+    /* tranche 2 waits for an interim report, tranche 3 for the final one */
+    Ccip__Funding__Tranche tr[3] = {CCIP__FUNDING__TRANCHE__INIT, CCIP__FUNDING__TRANCHE__INIT,
+                                    CCIP__FUNDING__TRANCHE__INIT};
+    Ccip__Funding__Tranche *trs[3] = {&tr[0], &tr[1], &tr[2]};
+    tr[0].number = 1;
+    tr[0].condition = CCIP__FUNDING__CONDITION__AGREEMENT_SIGNED;
+    tr[1].number = 2;
+    tr[1].condition = CCIP__FUNDING__CONDITION__INTERIM_REPORT_ACCEPTED;
+    tr[2].number = 3;
+    tr[2].condition = CCIP__FUNDING__CONDITION__FINAL_REPORT_ACCEPTED;
+    aw.tranches = trs;
+    aw.n_tranches = 3;
     Ccip__Funding__AwardChanged ac = CCIP__FUNDING__AWARD_CHANGED__INIT;
     ac.award = &aw;
     s_event(P_FUNDING, "funding.award.proposed.v1", "application", app, &ac.base);
     s_event(P_FUNDING, "funding.award.granted.v1", "application", app, &ac.base);
+    s_event(P_FUNDING, "funding.award.signed.v1", "application", app, &ac.base);
+    /* the interim report accepted: its "report due" closes, the final's stays */
+    char interim[CCIP_UUID_STRLEN + 1];
+    ccip_uuid_v7(interim);
+    Ccip__Funding__UseReport ir = CCIP__FUNDING__USE_REPORT__INIT;
+    ir.id = interim;
+    ir.award_id = award;
+    ir.kind = CCIP__FUNDING__REPORT_KIND__INTERIM;
+    ir.period = "2026 H1";
+    Ccip__Funding__UseReportChanged ic = CCIP__FUNDING__USE_REPORT_CHANGED__INIT;
+    ic.report = &ir;
+    s_event(P_FUNDING, "funding.report.submitted.v1", "application", app, &ic.base);
+    s_event(P_FUNDING, "funding.report.accepted.v1", "application", app, &ic.base);
     Ccip__Funding__UseReport ur = CCIP__FUNDING__USE_REPORT__INIT;
     ur.id = report;
     ur.award_id = award;
@@ -1292,10 +1317,35 @@ static void test_rebuild_same_and_sends_nothing(void **state)
     assert_null(s_find(l, "dispute_filed", work));
     assert_non_null(s_find(l, "use_report_returned", report));
     assert_non_null(s_find(l, "quarterly_report_returned", sreport));
-    assert_non_null(s_find(l, "award_offered", award));
+    s_free(l);
+    /* the award signed: its offer DONE; the grantee's reports due opened,
+     * the interim one DONE by its acceptance, the final one still OPEN */
+    l = s_list("applicant", actor, CCIP__NOTIFY__ITEM_STATE__DONE, "");
+    Ccip__Notify__Item *offered = s_find(l, "award_offered", award);
+    assert_non_null(offered);
+    assert_string_equal(offered->closed_by, "funding.award.signed.v1");
+    int interim_done = 0, final_open = 0;
+    for (size_t i = 0; i < l->n_items; i++) {
+        const Ccip__Notify__Item *it = l->items[i];
+        if (strcmp(it->kind, "use_report_due") == 0 && strcmp(it->object_id, award) == 0 &&
+            strcmp(it->detail, "#2 INTERIM") == 0 &&
+            strcmp(it->closed_by, "funding.report.accepted.v1") == 0)
+            interim_done++;
+    }
+    s_free(l);
+    l = s_list("applicant", actor, CCIP__NOTIFY__ITEM_STATE__OPEN, "");
+    for (size_t i = 0; i < l->n_items; i++) {
+        const Ccip__Notify__Item *it = l->items[i];
+        if (strcmp(it->kind, "use_report_due") == 0 && strcmp(it->object_id, award) == 0)
+            final_open += strcmp(it->detail, "#3 FINAL") == 0 ? 1 : 100;
+    }
+    if (interim_done != 1 || final_open != 1)
+        s_fail_with_logs("the grantee's use-of-funds reports due: want the interim one DONE by "
+                         "its acceptance and only the final one OPEN");
     s_free(l);
     l = s_list("applicant", other_actor, 0, "");
     assert_non_null(s_find(l, "dispute_filed", work)); /* the second: the new owner */
+    assert_null(s_find(l, "use_report_due", award));   /* not the grantee */
     s_free(l);
     long long deliveries = s_number("SELECT count(*) FROM delivery");
     int mails = s_files_with("mail", NULL, NULL);
