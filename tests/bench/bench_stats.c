@@ -353,6 +353,13 @@ int main(void)
     ccip_db *db = ccip_test_db_connect_in("stats", "stats");
     if (!db)
         s_die("database", ccip_test_db_error());
+    /* VACUUM, ANALYZE and ALTER TABLE only as the schema's owner: the
+     * runtime role is refused ALTER TABLE, and its VACUUM ANALYZE skips the
+     * table with a mere warning, which left the plans to autovacuum's
+     * timing (bootstrap.sql: owner roles) */
+    ccip_db *own = ccip_test_db_connect_owner("stats");
+    if (!own)
+        s_die("database", ccip_test_db_error());
 
     /* The 40 quarters up to the last one that has ended. */
     stats_quarter last = stats_quarter_add(stats_quarter_of_us(ccip_now_us()), -1);
@@ -369,17 +376,17 @@ int main(void)
     const char *rp[] = {first_text, n_text};
     const char *qp[] = {first_index, quarters, "2"};
     const char *vp[] = {"2", first_text};
-    s_sql(db, "ALTER TABLE report_value DISABLE TRIGGER USER");
+    s_sql(own, "ALTER TABLE report_value DISABLE TRIGGER USER");
     if (ccip_db_exec(db, &S_ROSTER, 2, rp, NULL, NULL, NULL) != CCIP_DB_OK ||
         ccip_db_exec(db, &S_REPORTS, 3, qp, NULL, NULL, NULL) != CCIP_DB_OK ||
         ccip_db_exec(db, &S_VALUES, 2, vp, NULL, NULL, NULL) != CCIP_DB_OK)
         s_die("load", ccip_db_error(db));
-    s_sql(db, "ALTER TABLE report_value ENABLE TRIGGER USER");
+    s_sql(own, "ALTER TABLE report_value ENABLE TRIGGER USER");
     s_sql(db, "SELECT quarter_aggregate_refresh()");
-    s_sql(db, "VACUUM ANALYZE roster_entry");
-    s_sql(db, "VACUUM ANALYZE report");
-    s_sql(db, "VACUUM ANALYZE report_value");
-    s_sql(db, "VACUUM ANALYZE quarter_aggregate");
+    s_sql(own, "VACUUM ANALYZE roster_entry");
+    s_sql(own, "VACUUM ANALYZE report");
+    s_sql(own, "VACUUM ANALYZE report_value");
+    s_sql(own, "VACUUM ANALYZE quarter_aggregate");
     long long rows = s_count(db, "bench_rows", "SELECT count(*) FROM report_value");
     printf("loaded %lld values (%d entries x %d quarters x %d indicators) in %.1f s\n", rows,
            ENTRIES, QUARTERS, INDICATORS, (ccip_test_mono_ms() - t0) / 1000.0);
@@ -447,6 +454,7 @@ int main(void)
     pthread_join(fake.thread, NULL);
 
     ccip_db_destroy(&db);
+    ccip_db_destroy(&own);
     ccip_client_destroy(&s_front);
     zmq_ctx_term(s_ctx);
     ccip_test_env_cleanup(&s_env, 0);

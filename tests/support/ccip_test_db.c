@@ -113,6 +113,18 @@ ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema)
     return db;
 }
 
+ccip_db *ccip_test_db_connect_owner(const char *svc)
+{
+    const char *secrets = s_env("CCIP_SECRETS_DIR");
+    if (!secrets)
+        return NULL;
+    char path[1024], owner[128];
+    snprintf(path, sizeof path, "%s/db-%s_owner.password", secrets, svc);
+    snprintf(owner, sizeof owner, "%s_owner", svc);
+    /* a missing file means no owner role; one that is there must work */
+    return ccip_test_db_connect_in(access(path, R_OK) == 0 ? owner : svc, svc);
+}
+
 int ccip_test_schema_new(ccip_db *db, const char *prefix, char *name, size_t len)
 {
     static int counter;

@@ -35,6 +35,16 @@ ccip_db *ccip_test_db_connect(const char *svc);
  * so that it stays set across reconnects. Same failure rules. */
 ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema);
 
+/* Connects as the owner of service svc's schema, ccip_<svc>_owner, with
+ * search_path = svc, when scripts/test or scripts/bench made that role
+ * (bootstrap.sql's owner_pw: a password file db-<svc>_owner.password);
+ * else, when the service keeps one role, as ccip_<svc>. For what only an
+ * owner may do: make or drop a scratch table, ALTER TABLE, VACUUM and
+ * ANALYZE (which a runtime role is refused, or for VACUUM skips with a
+ * mere warning). The runtime role may read and write what the owner
+ * makes (default privileges). Same failure rules. */
+ccip_db *ccip_test_db_connect_owner(const char *svc);
+
 /* Creates a fresh schema named "<prefix>_<pid>_<n>" (n counts up in the
  * process) owned by the connected role, and writes its name into name.
  * Returns 0 or -1. Throwaway schemas need the ccip_test role. */
