@@ -48,6 +48,7 @@
 #include "ccip_test.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 #define RUNS         7
 #define CALL_MS      600000
@@ -287,20 +288,9 @@ int main(void)
     s_front = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
     if (!s_front)
         s_die("client", err);
-    for (int i = 0;; i++) { /* followup answers once it has migrated its schema */
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s_front, "followup", &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            break;
-        }
-        if (i == 60)
-            s_die("followup did not answer", err);
-    }
+    /* followup answers once it has migrated its schema */
+    if (ccip_test_wait_for(s_front, "followup", 61000) < 0)
+        s_die("followup did not answer", "see above");
     ccip_db *db = ccip_test_db_connect_in("followup", "followup");
     if (!db)
         s_die("database", ccip_test_db_error());

@@ -269,21 +269,9 @@ int main(void)
     s_front = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
     if (!s_front)
         s_die("client", err);
-    /* stats answers once it has migrated its schema. */
-    for (int i = 0;; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s_front, "stats", &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            break;
-        }
-        if (i == 60)
-            s_die("stats did not answer", err);
-    }
+    /* stats answers once it has migrated its schema */
+    if (ccip_test_wait_for(s_front, "stats", 61000) < 0)
+        s_die("stats did not answer", "see above");
     ccip_db *db = ccip_test_db_connect_in("stats", "stats");
     if (!db)
         s_die("database", ccip_test_db_error());

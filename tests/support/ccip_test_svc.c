@@ -44,24 +44,29 @@ int ccip_test_svc_init(ccip_test_svc *s, const char *target)
     return s->ctx && s->front && s->plain ? 0 : -1;
 }
 
-int ccip_test_svc_wait(ccip_test_svc *s, const char *service)
+int ccip_test_wait_for(ccip_client *c, const char *service, int timeout_ms)
 {
     char err[256] = "";
-    int64_t until = ccip_now_us() + (int64_t)CCIP_TEST_SVC_START_MS * 1000;
+    int64_t until = ccip_now_us() + (int64_t)timeout_ms * 1000;
     while (ccip_now_us() < until) {
         Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
         char id[CCIP_UUID_STRLEN + 1];
         ccip_uuid_v7(id);
         ping.id = id;
         ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(s->plain, service, &ping, 1000, 1, err, sizeof err);
+        Ccip__Envelope *r = ccip_client_call(c, service, &ping, 1000, 1, err, sizeof err);
         if (r) {
             ccip_envelope_free(&r);
             return 0;
         }
     }
-    fprintf(stderr, "%s did not answer within %d ms: %s\n", service, CCIP_TEST_SVC_START_MS, err);
+    fprintf(stderr, "%s did not answer within %d ms: %s\n", service, timeout_ms, err);
     return -1;
+}
+
+int ccip_test_svc_wait(ccip_test_svc *s, const char *service)
+{
+    return ccip_test_wait_for(s->plain, service, CCIP_TEST_SVC_START_MS);
 }
 
 int ccip_test_svc_start(ccip_test_svc *s, const char *target, const ccip_test_svc_proc *procs)

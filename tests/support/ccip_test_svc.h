@@ -84,6 +84,10 @@ int ccip_test_svc_start(ccip_test_svc *s, const char *target, const ccip_test_sv
  * Returns 0, or -1 with the reason on stderr. */
 int ccip_test_svc_wait(ccip_test_svc *s, const char *service);
 
+/* ccip_test_svc_wait through client c, for up to timeout_ms: for
+ * benchmarks and loads that make their own clients. */
+int ccip_test_wait_for(ccip_client *c, const char *service, int timeout_ms);
+
 /* A new client of the bus with `keys` (a pair of s->env) on s->ctx; the
  * caller ccip_client_destroy()s it. Returns NULL with the reason on stderr. */
 ccip_client *ccip_test_svc_client(ccip_test_svc *s, const ccip_keypair *keys);
