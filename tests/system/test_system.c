@@ -70,7 +70,6 @@
 
 #define OUT_MAX  (256 * 1024) /* longest ccipctl output read */
 #define WAIT_MS  30000        /* longest wait for an event's effect downstream */
-#define SLOWER   4            /* waits are this much longer under valgrind */
 #define STOP_MS  120000       /* longest wait for a process to exit after SIGTERM */
 #define STAFF    "--role staff --actor zhou.min"
 #define FSTAFF   "--role staff --actor qian.hong"
@@ -467,7 +466,7 @@ static int s_setup(void **state)
     (void)state;
     if (getenv("CCIP_TEST_VALGRIND")) {
         s_valgrind = 1;
-        s_wait_ms = WAIT_MS * SLOWER;
+        s_wait_ms = WAIT_MS * CCIP_TEST_VALGRIND_SLOWER;
         s_ctl_ms = 20000;
         if (s_valgrind_ready() < 0)
             return -1;
