@@ -36,6 +36,7 @@
 #include "ccip_id.h"
 #include "ccip_test_db.h"
 #include "ccip_test_proc.h"
+#include "ccip_test_svc.h"
 
 #define APPLICANTS 400 /* applicant organisations the cases come from */
 #define FIELDS     20  /* fields of expertise; each sheet matches on 6 */
@@ -241,16 +242,8 @@ int main(int argc, char **argv)
     ccip_sock_opts so = {.keys = &env.front_keys, .server_public = env.bus_keys.public_key};
     ccip_client *c = ccip_client_new(ctx, env.commands, &so, err, sizeof err);
     /* The service has migrated its schema once it answers. */
-    Ccip__Envelope *pong = NULL;
-    for (int i = 0; c && !pong && i < 100; i++) {
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        pong = ccip_client_call(c, "evaluation", &ping, 500, 1, err, sizeof err);
-    }
-    ccip_envelope_free(&pong);
+    if (c && ccip_test_wait_for(c, "evaluation", CCIP_TEST_SVC_START_MS) < 0)
+        ccip_client_destroy(&c);
     /* The seeding empties case_log, which only the schema's owner may do
      * when it has an owner role (common/sql/0006_history.sql). */
     ccip_db *db = ccip_test_db_connect_in("evaluation_owner", "evaluation");

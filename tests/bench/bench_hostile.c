@@ -815,17 +815,7 @@ int main(int argc, char **argv)
     s_ctx = zmq_ctx_new();
     ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
     ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
-    int up = 0;
-    for (int i = 0; c && i < 100 && !up; i++) {
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(c, "intake", &ping, 1000, 1, err, sizeof err);
-        up = r != NULL;
-        ccip_envelope_free(&r);
-    }
+    int up = c && ccip_test_wait_for(c, "intake", CCIP_TEST_SVC_START_MS) == 0;
     /* Enough calls for 3,000 filings a second over every window. */
     s_calls_each = (long)(3000.0 * (2 * seconds + 1) / CLIENTS) + 200;
     s_calls = calloc((size_t)(s_calls_each * CLIENTS), sizeof *s_calls);

@@ -167,26 +167,6 @@ static double s_cpu_ms_per(s_cpu a, s_cpu b, double n)
     return n > 0 ? (b.busy - a.busy) * 1000.0 / n : 0;
 }
 
-/* Waits until intake answers a ping (it migrates its schema first). */
-static int s_wait_for_intake(ccip_client *c)
-{
-    char err[256] = "";
-    for (int i = 0; i < 100; i++) {
-        char id[CCIP_UUID_STRLEN + 1];
-        ccip_uuid_v7(id);
-        Ccip__Envelope ping = CCIP__ENVELOPE__INIT;
-        ping.id = id;
-        ping.type = "ccip.ping.v1";
-        Ccip__Envelope *r = ccip_client_call(c, "intake", &ping, 1000, 1, err, sizeof err);
-        if (r) {
-            ccip_envelope_free(&r);
-            return 0;
-        }
-    }
-    fprintf(stderr, "bench intake: intake did not answer: %s\n", err);
-    return -1;
-}
-
 /* The password of role ccip_<svc>, from $CCIP_SECRETS_DIR. */
 static int s_password(const char *svc, char *pw, size_t len)
 {
@@ -545,7 +525,7 @@ int main(int argc, char **argv)
     char err[512];
     ccip_sock_opts so = {.keys = &s_env.front_keys, .server_public = s_env.bus_keys.public_key};
     ccip_client *c = ccip_client_new(s_ctx, s_env.commands, &so, err, sizeof err);
-    if (!c || s_wait_for_intake(c) < 0) {
+    if (!c || ccip_test_wait_for(c, "intake", CCIP_TEST_SVC_START_MS) < 0) {
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
