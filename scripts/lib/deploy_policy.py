@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """scripts/lib/deploy_policy.py: the rules every rendered ccip overlay and
 every systemd unit must keep (scripts/check-deploy runs it; docs in
 deploy/README.md).

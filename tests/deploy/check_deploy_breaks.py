@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """tests/deploy/check_deploy_breaks.py: scripts/check-deploy fails when a
 rule is broken, and names the problem (issue 21: "fails on a Deployment
 without probes, limits or non-root, checked by breaking one on purpose").
