@@ -28,6 +28,9 @@ The rules, and why:
   - no Secret is rendered (keys are made in the cluster, never kept here),
     and every Secret a pod names is listed in secrets.example.yaml (or is
     made by CloudNativePG), so that the list an installer follows is whole;
+  - every CCIP_* variable a container or the ConfigMap sets is one a
+    program reads (--known-env, from the sources): a misspelt one would be
+    ignored and the program would run on its default;
   - every systemd service unit runs as a dedicated user with the hardening
     of deploy/systemd/README.md.
 """
@@ -130,7 +133,16 @@ def secrets_named(spec):
     return names
 
 
-def check_overlay(name, docs, listed_secrets):
+def check_env(here, names, known):
+    if known is None:
+        return
+    for n in sorted(names):
+        if n.startswith("CCIP_") and n not in known:
+            problem(here, f"sets {n}, which no program reads (misspelt? the settings and their "
+                    "variables: README.md, Configuration)")
+
+
+def check_overlay(name, docs, listed_secrets, known_env):
     pdbs = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
     nps = [d for d in docs if d["kind"] == "NetworkPolicy"]
     for d in pdbs:
@@ -153,6 +165,8 @@ def check_overlay(name, docs, listed_secrets):
             problem(here, "a Secret is rendered: keys and passwords are made in the cluster, "
                     "never kept in deploy/ (secrets.example.yaml is outside kustomization.yaml)")
             continue
+        if kind == "ConfigMap":
+            check_env(here, (d.get("data") or {}).keys(), known_env)
         if kind not in WORKLOADS:
             continue
         workloads += 1
@@ -169,6 +183,8 @@ def check_overlay(name, docs, listed_secrets):
         for c in containers:
             check_container(f"{here}, container {c.get('name')}", c, pod_sc, is_deployment,
                             component)
+            check_env(f"{here}, container {c.get('name')}",
+                      {e.get("name", "") for e in c.get("env") or []}, known_env)
         for s in sorted(secrets_named(spec) - listed_secrets - MADE_BY_OPERATOR):
             problem(here, f"names Secret {s}, which base/secrets.example.yaml does not list "
                     "(add its shape there, and how to make it to deploy/kubernetes/README.md)")
@@ -244,11 +260,17 @@ def main():
     ap = argparse.ArgumentParser(description="check rendered ccip manifests and units")
     ap.add_argument("--secrets", required=True, help="base/secrets.example.yaml")
     ap.add_argument("--systemd", help="the directory of the systemd units")
+    ap.add_argument("--known-env", help="a file of the CCIP_* variables the programs read, "
+                    "one a line")
     ap.add_argument("overlays", nargs="+", metavar="NAME=RENDERED.yaml")
     a = ap.parse_args()
     with open(a.secrets, encoding="utf-8") as f:
         listed = {d["metadata"]["name"] for d in yaml.safe_load_all(f)
                   if d and d.get("kind") == "Secret"}
+    known_env = None
+    if a.known_env:
+        with open(a.known_env, encoding="utf-8") as f:
+            known_env = {line.strip() for line in f if line.strip()}
     objects = workloads = 0
     for spec in a.overlays:
         name, _, path = spec.partition("=")
@@ -257,7 +279,7 @@ def main():
         if not docs:
             problem(name, f"{path} holds no object (did kubectl kustomize fail?)")
         objects += len(docs)
-        workloads += check_overlay(name, docs, listed)
+        workloads += check_overlay(name, docs, listed, known_env)
     units = check_systemd(a.systemd) if a.systemd else 0
     for p in problems:
         print(f"check-deploy: {p}", file=sys.stderr)
