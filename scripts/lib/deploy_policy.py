@@ -157,6 +157,12 @@ def check_overlay(name, docs, listed_secrets, known_env):
                   for d in docs if d["kind"] in WORKLOADS]
     blanket = {p["metadata"]["name"] for p in nps
                if all(selects(p["spec"].get("podSelector"), lb) for lb in pod_labels)}
+    # The port the services serve /healthz, /readyz and /metrics on (the
+    # ConfigMap's CCIP_METRICS_LISTEN): their probes and scrape annotation
+    # must name it, or every probe fails and no rollout ever finishes.
+    listen = next((d.get("data", {}).get("CCIP_METRICS_LISTEN") for d in docs
+                   if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "ccip-env"), None)
+    metrics_port = listen.rsplit(":", 1)[-1] if listen else None
     workloads = 0
     for d in docs:
         kind, oname = d["kind"], d["metadata"]["name"]
@@ -190,6 +196,15 @@ def check_overlay(name, docs, listed_secrets, known_env):
                     "(add its shape there, and how to make it to deploy/kubernetes/README.md)")
         if not is_deployment:
             continue
+        if component == "service":
+            ports = {p.get("name"): str(p.get("containerPort"))
+                     for c in containers for p in c.get("ports") or []}
+            if metrics_port is None:
+                problem(here, "no CCIP_METRICS_LISTEN in ConfigMap ccip-env: the service would "
+                        "serve no /healthz or /readyz for its probes")
+            elif ports.get("metrics") != metrics_port:
+                problem(here, f"its port `metrics` is {ports.get('metrics')}, but "
+                        f"CCIP_METRICS_LISTEN (ccip-env) is {listen}: the probes would fail")
         strategy = d["spec"].get("strategy") or {}
         replicas = d["spec"].get("replicas", 1)
         if strategy.get("type") == "Recreate":
