@@ -25,11 +25,17 @@ CCIP_PG_USER=postgres
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CCIP_PG_ROLES=(intake evaluation funding ip stats casefile followup notify gateway probea probeb test)
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need. "a|b" is
+# satisfied by either installed, and installs a when neither is:
+# scripts/check-deploy needs a kubectl, Debian's (kubernetes-client) or one
+# already there from another source (a package named kubectl, e.g.
+# Google's, which owns the same /usr/bin/kubectl: installing
+# kubernetes-client over it would fail).
 CCIP_DEPS=(build-essential cmake pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
            libpq-dev libconfig-dev libcmocka-dev postgresql-15 clang-format libsodium-dev
            libjansson-dev libmicrohttpd-dev liboath-dev clang libfuzzer-14-dev
-           libcurl4-openssl-dev python3-aiosmtpd pgbackrest curl chromium chromium-driver python3-selenium fonts-noto-cjk valgrind)
+           libcurl4-openssl-dev python3-aiosmtpd pgbackrest curl chromium chromium-driver python3-selenium fonts-noto-cjk valgrind
+           'kubernetes-client|kubectl' yamllint python3-yaml)
 
 ccip_say() { printf '%s\n' "$*"; }
 ccip_die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
@@ -55,12 +61,17 @@ ccip_as_postgres() {
 # Installs the packages of CCIP_DEPS that are missing; does nothing (and
 # needs no network) when all are there.
 ccip_install_deps() {
-    local missing=() p
+    local missing=() p alt have
     for p in "${CCIP_DEPS[@]}"; do
-        # dpkg -s would also accept a removed package whose config files remain
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$p")
-        fi
+        have=0
+        for alt in ${p//|/ }; do
+            # dpkg -s would also accept a removed package whose config files remain
+            if dpkg-query -W -f='${Status}' "$alt" 2>/dev/null | grep -q 'install ok installed'; then
+                have=1
+                break
+            fi
+        done
+        [ "$have" = 1 ] || missing+=("${p%%|*}")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     ccip_say "installing missing packages: ${missing[*]}"
