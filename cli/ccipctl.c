@@ -46,7 +46,7 @@ static void s_usage(FILE *f)
           "  keygen NAME [--dir DIR] KIND             make a CURVE key pair bound to what it\n"
           "                                           may be (keygen --help lists the kinds)\n"
           "  ping SERVICE                             ask a service (or \"bus\") if it is alive\n"
-          "  audit verify [SERVICE]                   recompute the event chains from position 1\n"
+          "  audit verify [SERVICE] [--via-replay]    recompute the event chains from position 1\n"
           "  case show|search|dossier ...             one case across every service\n"
           "  events tail PREFIX                       follow live events, decoded\n"
           "  events replay SERVICE --from N           print a service's events from position N\n"
@@ -248,7 +248,7 @@ static int s_ping(ctl_opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    ctl_opts o = {.timeout_ms = 3000};
+    ctl_opts o = {.timeout_ms = CTL_DEFAULT_TIMEOUT_MS};
     static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
                                           {"json", no_argument, NULL, 'j'},
                                           {"timeout", required_argument, NULL, 't'},

@@ -34,6 +34,10 @@ enum {
     CTL_LOCAL = 4,       /* a local problem: keys, files */
 };
 
+/* Each attempt's wait for a reply unless --timeout says otherwise; commands
+ * that take longer (a rebuild, a verify) wait longer when it is unchanged. */
+#define CTL_DEFAULT_TIMEOUT_MS 3000
+
 struct ctl_opts {
     const char *config_file;               /* --config */
     char *command_endpoint;                /* bus ROUTER */
@@ -43,7 +47,7 @@ struct ctl_opts {
     const char *actor;                     /* --actor: who is asking */
     const char *role;                      /* --role: the role claimed (front-door keys only) */
     int json;                              /* --json */
-    int timeout_ms;                        /* --timeout */
+    int timeout_ms;                        /* --timeout, else CTL_DEFAULT_TIMEOUT_MS */
     void *ctx;                             /* zmq context, made on first use */
     ccip_keypair keys;                     /* own key pair (ctl_load_keys) */
     char server_key[CCIP_KEY_Z85_LEN + 1]; /* the bus's public key (ctl_load_keys) */

@@ -30,8 +30,6 @@
 
 /* A rebuild replays every stream: it may take much longer than a command. */
 #define REBUILD_TIMEOUT_MS 600000
-/* ccipctl.c's default --timeout: a rebuild waits longer unless one was given. */
-#define CTL_DEFAULT_TIMEOUT_MS 3000
 
 static int s_csv_out; /* --csv given */
 

@@ -67,4 +67,8 @@ int ccip_chain_check(const Ccip__Envelope *ev, const uint8_t *expected_prev, cha
  * when h is NULL or len is not 32. Returns out. */
 const char *ccip_chain_hex(const uint8_t *h, size_t len, char out[CCIP_CHAIN_HASH_HEX + 1]);
 
+/* Hashes at named positions (anchors) that one ccip.audit.verify.v1 reply
+ * carries at most (common/ccip_outbox.h, ccip_outbox_verify). */
+#define CCIP_CHAIN_VERIFY_HASHES_MAX 64
+
 #endif

@@ -1086,3 +1086,85 @@ int ccip_outbox_archive_import(ccip_db *db, const Ccip__Envelope *const *evs, si
         *imported = 0;
     return rc;
 }
+
+/* ---- verify -------------------------------------------------------------- */
+
+int ccip_outbox_verify(ccip_db *db, const char *service, uint64_t from_position,
+                       uint64_t to_position, const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN],
+                       uint64_t max_events, int64_t budget_us, const uint64_t *hashes_at,
+                       size_t n_hashes_at, ccip_outbox_verify_result *r, char *err,
+                       size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    if (from_position == 0 || from_position > (uint64_t)INT64_MAX) {
+        snprintf(err, errlen, "position %" PRIu64 " is out of range: positions start at 1",
+                 from_position);
+        return CCIP_OUTBOX_ERROR;
+    }
+    r->verified = from_position - 1;
+    memcpy(r->hash, expected_prev, CCIP_CHAIN_HASH_LEN);
+    int64_t until = ccip_now_us() + budget_us;
+    size_t next_at = 0; /* hashes_at is sorted ascending by the caller */
+    while (next_at < n_hashes_at && hashes_at[next_at] < from_position)
+        next_at++;
+    for (;;) {
+        uint64_t from = r->verified + 1;
+        ccip_outbox_batch *b = NULL;
+        int rc = ccip_outbox_read(db, service, from, CCIP_OUTBOX_READ_MAX, 0, &b, err, errlen);
+        if (rc == CCIP_OUTBOX_PRUNED) {
+            /* deleted, not retained: the chain is broken there */
+            r->head = b ? b->head : 0;
+            ccip_outbox_batch_destroy(&b);
+            r->broken_at = from;
+            snprintf(r->reason, sizeof r->reason, "%s", err);
+            return CCIP_OUTBOX_OK;
+        }
+        if (rc != CCIP_OUTBOX_OK)
+            return rc;
+        r->head = b->head;
+        uint64_t last = to_position && to_position < b->head ? to_position : b->head;
+        if (max_events && last - from_position >= max_events)
+            last = from_position + max_events - 1;
+        for (size_t i = 0; i < b->count && r->verified < last; i++) {
+            const Ccip__Envelope *ev = &b->events[i];
+            uint64_t want = r->verified + 1;
+            if (ev->position != want) {
+                r->broken_at = want;
+                snprintf(r->reason, sizeof r->reason,
+                         "position %" PRIu64 " is missing (the stream goes on at %" PRIu64
+                         "): an event was deleted or moved",
+                         want, ev->position);
+                break;
+            }
+            if (ccip_chain_check(ev, r->hash, r->reason, sizeof r->reason) < 0) {
+                r->broken_at = want;
+                break;
+            }
+            memcpy(r->hash, ev->hash.data, CCIP_CHAIN_HASH_LEN);
+            r->verified = want;
+            for (; next_at < n_hashes_at && hashes_at[next_at] <= want; next_at++)
+                if (hashes_at[next_at] == want && r->n_hashes < CCIP_CHAIN_VERIFY_HASHES_MAX) {
+                    r->hashes[r->n_hashes].position = want;
+                    memcpy(r->hashes[r->n_hashes].hash, ev->hash.data, CCIP_CHAIN_HASH_LEN);
+                    r->n_hashes++;
+                }
+        }
+        size_t got = b->count;
+        ccip_outbox_batch_destroy(&b);
+        if (r->broken_at || r->verified >= last)
+            return CCIP_OUTBOX_OK;
+        if (got == 0) {
+            /* the head names positions that no table holds */
+            r->broken_at = r->verified + 1;
+            snprintf(r->reason, sizeof r->reason,
+                     "the head is %" PRIu64 " but no event from position %" PRIu64
+                     " is stored: events were deleted",
+                     r->head, r->verified + 1);
+            return CCIP_OUTBOX_OK;
+        }
+        /* The caller asks again from verified + 1: one command never holds
+         * a worker much longer than its budget, however long the stream. */
+        if (ccip_now_us() >= until)
+            return CCIP_OUTBOX_OK;
+    }
+}

@@ -41,6 +41,7 @@
 
 #include "ccip/bus.pb-c.h"
 #include "ccip/envelope.pb-c.h"
+#include "ccip_chain.h"
 #include "ccip_db.h"
 
 /* NOTIFY channel of a schema's outbox: "ccip_outbox_<schema>". */
@@ -240,5 +241,40 @@ int ccip_outbox_prune(ccip_db *db, int64_t retention_seconds, uint64_t *deleted,
  * or a negative ccip_db_rc of a failed statement. */
 int ccip_outbox_archive_import(ccip_db *db, const Ccip__Envelope *const *evs, size_t n,
                                uint64_t *imported, uint64_t *already, char *err, size_t errlen);
+
+/* ---- verify -------------------------------------------------------------- */
+
+/* What ccip_outbox_verify found. */
+typedef struct {
+    uint64_t verified;                 /* from_position..verified hold (from - 1: none yet) */
+    uint64_t head;                     /* the head when last read */
+    uint8_t hash[CCIP_CHAIN_HASH_LEN]; /* the hash at verified (expected_prev if none) */
+    uint64_t broken_at;                /* 0: intact as far as verified */
+    char reason[600];                  /* why it is broken */
+    size_t n_hashes;                   /* hashes at the positions asked for, in order */
+    struct {
+        uint64_t position;
+        uint8_t hash[CCIP_CHAIN_HASH_LEN];
+    } hashes[CCIP_CHAIN_VERIFY_HASHES_MAX];
+} ccip_outbox_verify_result;
+
+/* Recomputes the service's own chain (ccip_chain.h) from from_position
+ * (>= 1) to to_position (0 = the head), reading the archive and the outbox:
+ * positions follow each other, each prev_hash is the hash before it (the
+ * first one's is expected_prev: the genesis at position 1, else the hash
+ * the caller verified at from_position - 1), each hash is the hash of its
+ * event. Stops at the first break, at to_position, after max_events (0: no
+ * limit) or once budget_us has passed (then r->verified < the end: ask
+ * again from r->verified + 1 with r->hash). The hashes at positions hashes_at (ascending; anchors) inside
+ * the verified range are copied into r->hashes. What runs here is what
+ * `ccipctl audit verify` did through ccip.replay.v1, next to the data: the
+ * same checks without the events crossing the bus (bench audit).
+ * Returns CCIP_OUTBOX_OK with r filled (broken or not), or
+ * CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE with err. */
+int ccip_outbox_verify(ccip_db *db, const char *service, uint64_t from_position,
+                       uint64_t to_position, const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN],
+                       uint64_t max_events, int64_t budget_us, const uint64_t *hashes_at,
+                       size_t n_hashes_at, ccip_outbox_verify_result *r, char *err,
+                       size_t errlen);
 
 #endif

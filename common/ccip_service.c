@@ -32,6 +32,7 @@ CCIP_MIGRATIONS_DECLARE(ccip);
 #define POLL_MS            100   /* longest time between looks at the stop flag */
 #define REPLAY_MAX_DEFAULT 500   /* events per replay reply unless asked for fewer */
 #define REPLAY_MAX_LIMIT   2000
+#define AUDIT_VERIFY_BUDGET_US 1000000 /* work per ccip.audit.verify.v1 command */
 
 /* One command slot: a thread with its own broker connection (the broker
  * sees it as one more replica), so a replica has `workers` commands in hand.
@@ -377,6 +378,82 @@ static int s_archive_import(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
+/* ccip.audit.verify.v1: the chain recomputed next to the data (an admin
+ * key: the stream holds every organisation's data, as for replay). */
+static int s_audit_verify(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    (void)a;
+    Ccip__AuditVerifyRequest *rq = request;
+    if (strcmp(cmd->actor.kind ? cmd->actor.kind : "", "admin") != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "ccip.audit.verify.v1 answers only admin keys (an operator's, "
+                                 "made by ccipctl keygen --admin); key %s is none",
+                                 cmd->actor.peer ? cmd->actor.peer : "?");
+    if (rq->from_position == 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `from_position` must be 1 or more (positions start at 1)");
+    if (rq->to_position && rq->to_position < rq->from_position)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `to_position` (%" PRIu64 ") is below `from_position` (%" PRIu64
+                                 "): send 0 for the head, or a position at or after the first",
+                                 rq->to_position, rq->from_position);
+    const uint8_t *prev = ccip_chain_genesis;
+    if (rq->expected_prev.len == CCIP_CHAIN_HASH_LEN)
+        prev = rq->expected_prev.data;
+    else if (rq->expected_prev.len != 0 || rq->from_position != 1)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `expected_prev` must be the 32-byte hash at position "
+                                 "%" PRIu64 " (empty only from position 1); it has %zu bytes",
+                                 rq->from_position - 1, rq->expected_prev.len);
+    if (rq->n_hashes_at > CCIP_CHAIN_VERIFY_HASHES_MAX)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `hashes_at` names %zu positions, more than %d: ask for "
+                                 "the rest in the next request",
+                                 rq->n_hashes_at, CCIP_CHAIN_VERIFY_HASHES_MAX);
+    for (size_t i = 1; i < rq->n_hashes_at; i++)
+        if (rq->hashes_at[i] <= rq->hashes_at[i - 1])
+            return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                     "field `hashes_at` must be in ascending order without "
+                                     "repeats (item %zu is %" PRIu64 " after %" PRIu64 ")",
+                                     i, rq->hashes_at[i], rq->hashes_at[i - 1]);
+    ccip_outbox_verify_result *r = malloc(sizeof *r);
+    if (!r)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    char err[600];
+    /* A second of work per command: the caller asks again from where it
+     * stopped, and the worker stays free for others in between. */
+    int rc = ccip_outbox_verify(cmd->db, cmd->service->def->name, rq->from_position,
+                                rq->to_position, prev, rq->max_events, AUDIT_VERIFY_BUDGET_US,
+                                rq->hashes_at,
+                                rq->n_hashes_at, r, err, sizeof err);
+    if (rc != CCIP_OUTBOX_OK) {
+        free(r);
+        if (rc == CCIP_OUTBOX_ERROR && err[0])
+            return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "%s", err);
+        return rc;
+    }
+    Ccip__AuditVerifyReply reply = CCIP__AUDIT_VERIFY_REPLY__INIT;
+    Ccip__PositionHash hv[CCIP_CHAIN_VERIFY_HASHES_MAX], *hp[CCIP_CHAIN_VERIFY_HASHES_MAX];
+    reply.verified = r->verified;
+    reply.head = r->head;
+    reply.hash.data = r->hash;
+    reply.hash.len = CCIP_CHAIN_HASH_LEN;
+    reply.broken_at = r->broken_at;
+    reply.reason = r->reason;
+    for (size_t i = 0; i < r->n_hashes; i++) {
+        ccip__position_hash__init(&hv[i]);
+        hv[i].position = r->hashes[i].position;
+        hv[i].hash.data = r->hashes[i].hash;
+        hv[i].hash.len = CCIP_CHAIN_HASH_LEN;
+        hp[i] = &hv[i];
+    }
+    reply.n_hashes = r->n_hashes;
+    reply.hashes = hp;
+    rc = ccip_command_reply(cmd, &reply.base);
+    free(r);
+    return rc;
+}
+
 static const char *const s_admin_only[] = {"admin", NULL};
 
 static const ccip_command_handler s_builtin[] = {
@@ -390,6 +467,9 @@ static const ccip_command_handler s_builtin[] = {
     /* No role list: the caller's key decides (s_archive_import). */
     {"ccip.archive.import.v1", 1, NULL, s_archive_import, NULL,
      &ccip__archive_import_request__descriptor, &ccip__archive_import_reply__descriptor},
+    /* No role list: the caller's key decides (s_audit_verify). Read-only. */
+    {"ccip.audit.verify.v1", 0, NULL, s_audit_verify, NULL,
+     &ccip__audit_verify_request__descriptor, &ccip__audit_verify_reply__descriptor},
 };
 
 /* ---- dispatch --------------------------------------------------------- */

@@ -29,6 +29,7 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_proc.h"
+#include "ccip/bus.pb-c.h"
 #include "ccip_test_svc.h"
 #include "probe.pb-c.h"
 
@@ -68,12 +69,24 @@ static long long s_emit(unsigned n)
     return head + n;
 }
 
-/* `ccipctl audit verify probea`: returns the exit code, output in s_out. */
-static int s_verify(const char *extra)
+/* `ccipctl [global] audit verify probea [flags]`: returns the exit code,
+ * output in s_out. */
+static int s_verify_with(const char *global, const char *flags)
 {
     return ccip_test_ctl_as(&s_svc, "allowed/operator.key", s_out, sizeof s_out,
-                            "%s audit verify probea 2>&1", extra);
+                            "%s audit verify probea %s 2>&1", global, flags);
 }
+
+static int s_verify(const char *global)
+{
+    return s_verify_with(global, "");
+}
+
+/* Every way verify runs must give the same verdict: next to the data in
+ * one request, in requests of 5 events (each carrying the hash before it,
+ * so that a break at a request's first event is found too), and through
+ * replay with the hashing here. */
+static const char *const S_WAYS[] = {"", "--batch 5", "--batch 1", "--via-replay", NULL};
 
 /* The pid of child `name`, or 0. */
 static pid_t s_pid(const char *name)
@@ -103,14 +116,15 @@ static void s_expect_broken(long long position, const char *why)
 {
     char want[80];
     snprintf(want, sizeof want, "probea: BROKEN at position %lld:", position);
-    int code = s_verify("");
-    if (code != 1 || !strstr(s_out, want) || !strstr(s_out, why)) {
-        char what[1200];
-        snprintf(what, sizeof what,
-                 "audit verify: exit %d, expected 1 with \"%s\" and \"%s\": %.800s", code, want,
-                 why, s_out);
-        ccip_test_fail(&s_svc, what);
-    }
+    int code;
+    for (const char *const *w = S_WAYS; *w; w++)
+        if ((code = s_verify_with("", *w)) != 1 || !strstr(s_out, want) || !strstr(s_out, why)) {
+            char what[1200];
+            snprintf(what, sizeof what,
+                     "audit verify %s: exit %d, expected 1 with \"%s\" and \"%s\": %.800s", *w,
+                     code, want, why, s_out);
+            ccip_test_fail(&s_svc, what);
+        }
     code = s_verify("--json");
     snprintf(want, sizeof want, "\"broken_at\":%lld", position);
     assert_int_equal(code, 1);
@@ -123,12 +137,14 @@ static void s_expect_intact(long long head)
 {
     char want[80];
     snprintf(want, sizeof want, "probea: intact, positions 1..%lld,", head);
-    int code = s_verify("");
-    if (code != 0 || !strstr(s_out, want)) {
-        char what[1200];
-        snprintf(what, sizeof what, "audit verify: exit %d, expected 0 with \"%s\": %.800s", code,
-                 want, s_out);
-        ccip_test_fail(&s_svc, what);
+    for (const char *const *w = S_WAYS; *w; w++) {
+        int code = s_verify_with("", *w);
+        if (code != 0 || !strstr(s_out, want)) {
+            char what[1200];
+            snprintf(what, sizeof what, "audit verify %s: exit %d, expected 0 with \"%s\": %.800s",
+                     *w, code, want, s_out);
+            ccip_test_fail(&s_svc, what);
+        }
     }
 }
 
@@ -235,6 +251,66 @@ static void test_verify_names_the_damage(void **state)
     s_expect_broken(k, "");
     assert_int_equal(s_a(sql), 2); /* the same swap again puts them back */
     s_expect_intact(head);
+
+    /* one event altered and its own hash made valid again: the next
+     * event's link gives it away (also when the two are in different
+     * requests: --batch 1) */
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE audit_saved AS SELECT seq, payload, hash FROM outbox WHERE position = "
+             "%lld; UPDATE outbox o SET payload = set_byte(payload, 0, get_byte(payload, 0) # 1) "
+             "WHERE position = %lld; UPDATE outbox o SET hash = ccip_event_chain_hash(o.prev_hash, o)"
+             " WHERE position = %lld; SELECT count(*) FROM audit_saved",
+             k, k, k);
+    assert_int_equal(s_a(sql), 1);
+    s_expect_broken(k + 1, "is not the hash");
+    assert_int_equal(s_a("UPDATE outbox o SET payload = a.payload, hash = a.hash FROM audit_saved a"
+                         " WHERE o.seq = a.seq; DROP TABLE audit_saved; SELECT 1"),
+                     1);
+    s_expect_intact(head);
+}
+
+/* ccip.audit.verify.v1 answers admin keys only, and a malformed request
+ * gets an error naming the field, verifying nothing. */
+static void test_verify_refuses(void **state)
+{
+    (void)state;
+    s_emit(2);
+    /* a service key (probeb consumes probea: it may replay, not verify) */
+    int code = ccip_test_ctl_as(&s_svc, "allowed/probeb.key", s_out, sizeof s_out,
+                                "audit verify probea --no-anchors 2>&1");
+    if (code != 1 || !strstr(s_out, "PERMISSION_DENIED") || !strstr(s_out, "admin keys"))
+        ccip_test_fail(&s_svc, "a service key was not refused by ccip.audit.verify.v1");
+    ccip_client *admin = ccip_test_svc_client(&s_svc, &s_svc.env.admin_keys);
+    assert_non_null(admin);
+    static const struct {
+        uint64_t from, to;
+        size_t prev_len;
+        const char *field;
+    } bad[] = {
+        {0, 0, 0, "from_position"},
+        {5, 2, 32, "to_position"},
+        {3, 0, 0, "expected_prev"},
+        {1, 0, 31, "expected_prev"},
+    };
+    uint8_t prev[32] = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        Ccip__AuditVerifyRequest rq = CCIP__AUDIT_VERIFY_REQUEST__INIT;
+        rq.from_position = bad[i].from;
+        rq.to_position = bad[i].to;
+        rq.expected_prev.data = prev;
+        rq.expected_prev.len = bad[i].prev_len;
+        char err[600];
+        ccip_test_cmd c = {.via = admin, .service = "probea", .type = "ccip.audit.verify.v1",
+                           .msg = &rq.base, .error = err, .error_len = sizeof err};
+        int st = ccip_test_call_cmd(&c, NULL);
+        if (st != CCIP__STATUS__INVALID_ARGUMENT || !strstr(err, bad[i].field)) {
+            char what[900];
+            snprintf(what, sizeof what, "bad verify request %zu: status %d, error %s", i, st, err);
+            ccip_client_destroy(&admin);
+            ccip_test_fail(&s_svc, what);
+        }
+    }
+    ccip_client_destroy(&admin);
 }
 
 /* A consumer stops at a tampered event, applies nothing after it (the
@@ -491,6 +567,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_names_the_damage),
+        cmocka_unit_test(test_verify_refuses),
         cmocka_unit_test(test_consumer_stops_at_a_break),
         cmocka_unit_test(test_anchor_catches_a_rewritten_chain),
         cmocka_unit_test(test_new_consumer_after_retention),
