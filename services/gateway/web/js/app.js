@@ -30,7 +30,8 @@ const ROUTES = [
   ['/apply/:callId', 'applicant', 'apply', ['ORGANISATION']],
   ['/applications/:id', 'applicant', 'application', ['ORGANISATION', 'STAFF', 'ADMIN']],
   ['/applications/:id/edit', 'applicant', 'edit', ['ORGANISATION']],
-  ['/awards', 'applicant', 'awards', ['ORGANISATION']],
+  ['/awards', 'funding', 'awards', ['ORGANISATION', 'STAFF', 'ADMIN', 'FINANCE']],
+  ['/awards/:id', 'funding', 'award', ['ORGANISATION', 'STAFF', 'ADMIN', 'FINANCE']],
   ['/cluster-reports', 'reports', 'clusterReports', ['ORGANISATION']],
   ['/cluster-reports/:rosterId/:quarter', 'reports', 'clusterReport', ['ORGANISATION']],
   ['/works', 'applicant', 'works', ['ORGANISATION']],
@@ -40,7 +41,7 @@ const ROUTES = [
   ['/staff/cases', 'staff', 'cases', ['STAFF', 'ADMIN']],
   ['/staff/cases/:id', 'staff', 'case', ['STAFF', 'ADMIN']],
   ['/staff/invitations', 'staff', 'invitations', ['STAFF', 'ADMIN']],
-  ['/staff/payments', 'staff', 'payments', ['STAFF', 'ADMIN', 'FINANCE']],
+  ['/staff/payments', 'funding', 'payments', ['STAFF', 'ADMIN', 'FINANCE']],
   ['/staff/disputes', 'staff', 'disputes', ['STAFF', 'ADMIN']],
   ['/expert', 'expert', 'tasks', ['EXPERT']],
   ['/expert/cases/:id', 'expert', 'review', ['EXPERT']],
@@ -240,6 +241,7 @@ const s_modules = {
   office: () => import('./pages/office.js'),
   analyst: () => import('./pages/analyst.js'),
   reports: () => import('./pages/reports.js'),
+  funding: () => import('./pages/funding.js'),
 };
 
 let s_seq = 0;

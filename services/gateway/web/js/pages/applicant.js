@@ -456,7 +456,7 @@ async function s_staffActions(a, ctx) {
   return section(t('queue.decide'), f.el);
 }
 
-/* ---- awards, reports, works -------------------------------------------------------- */
+/* ---- works (awards: funding.js) ------------------------------------------------------ */
 
 /* Reads a list the page shows; a service that cannot answer yet (the
  * gateway's 501 for a command whose messages are not described) becomes a
@@ -468,22 +468,6 @@ export async function tryGet(path, query) {
     if (err.status === 501 || err.status === 503) return { err };
     throw err;
   }
-}
-
-export async function awards(page, ctx) {
-  ctx.title(t('awards.title'));
-  page.append(heading(t('awards.title'), t('awards.lead')));
-  const r = await tryGet('/api/v1/funding/awards');
-  if (r.err) {
-    page.append(notice(r.err.detail, 'warn'));
-    return;
-  }
-  const rows = r.data.awards || [];
-  page.append(section(t('awards.title'), table(t('awards.title'), [
-    [t('app.title_col'), (x) => x.title || x.applicationId],
-    [t('awards.amount'), (x) => h('span', { class: 'money' }, money(x.amountFen))],
-    [t('app.status'), (x) => te('AwardStatus', x.status)],
-  ], rows, t('awards.none'))));
 }
 
 export async function works(page, ctx) {
