@@ -29,6 +29,9 @@ real gateway, bus, services and PostgreSQL (console_harness starts them).
      through the API), the applicant sees the tranche paid and files its
      final use-of-funds report, staff accept it and the last tranche may be
      requested;
+  9. intellectual property: the applicant registers a work (its receipt
+     offered for download), lists it; another organisation makes an offer;
+     the applicant accepts it and records the contract's settlement;
 and on every page visited: a lang attribute, a title, labelled controls, no
 console error and no CSP violation (Browser.verify_page). Accounts that are
 not under test (admin, staff, office, analyst, district) and the registers (call, score sheet,
@@ -744,6 +747,51 @@ def test_funding(w, people):
     staff.step("use-report-accepted")
 
 
+# ---- 9. intellectual property: a work, its listing, an offer, the contract --------------------------
+
+def test_ip(w, people):
+    app = people["applicant"]
+    app.open("#/works")
+    title = f"朗园 Station 导视系统设计 {w.s}"
+    app.fill("kind", "COPYRIGHT_DESIGN")
+    app.fill("title", title)
+    app.fill("creators", "王芳、李明")
+    app.set_value("created_on", beijing_today())
+    app.fill("content_sha256", write_doc("wayfinding.txt", f"朗园 Station 导视系统设计说明 {w.s}\n"))
+    app.click(ZH["works.register"])
+    app.wait(lambda: app.d.find_elements("id", "receipt-download"), "the work's receipt")
+    app.step("work-registered")
+    app.click(title)
+    app.wait(lambda: app.page() == "ip.work", "the work's page")
+    app.fill("deal", "TRANSFER")
+    app.fill("price_fen", "80000")
+    app.click(ZH["listings.create"])
+    app.wait(lambda: app.page() == "ip.listing", "the listing")
+    listing = app.d.execute_script("return location.hash")
+    check(ZH["listing.no_offers"] in app.text(), "the seller's new listing does not say it has no offers")
+    app.step("listing-created")
+
+    # Another organisation's user makes an offer.
+    b = people["applicant2"]
+    b.open(listing)
+    b.fill("price_fen", "75000")
+    b.fill("note", "希望用于本单位园区。")
+    b.click(ZH["listing.offer"])
+    b.wait(lambda: ZH["listing.withdraw_offer"] in b.text(), "the offer made")
+    b.step("offer-made")
+
+    # The seller accepts it: a contract, whose settlement it records.
+    app.open(listing)
+    app.click(ZH["listing.accept"])
+    app.wait(lambda: app.page() == "ip.contract", "the contract")
+    check("¥75,000.00" in app.text(), "the contract's price is not the offer's")
+    app.fill("payment_ref", "BANK-2027-0042")
+    app.fill("paid_fen", "75000")
+    app.click(ZH["contract.settle"])
+    app.wait(lambda: "SETTLED" in app.text() and not app.d.find_elements("css selector", '[name="paid_fen"]'), "the settlement")
+    app.step("contract-settled")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -759,6 +807,7 @@ def main():
              ("public", lambda: test_public(w, people)),
              ("stats", lambda: test_stats(w, people)),
              ("funding", lambda: test_funding(w, people)),
+             ("ip", lambda: test_ip(w, people)),
              ("language", lambda: test_language(w, people))]
     # A subset by name: console_harness's extra arguments, or CCIP_CONSOLE_TESTS
     # ("ports public language"; the others build on "path").

@@ -34,7 +34,10 @@ const ROUTES = [
   ['/awards/:id', 'funding', 'award', ['ORGANISATION', 'STAFF', 'ADMIN', 'FINANCE']],
   ['/cluster-reports', 'reports', 'clusterReports', ['ORGANISATION']],
   ['/cluster-reports/:rosterId/:quarter', 'reports', 'clusterReport', ['ORGANISATION']],
-  ['/works', 'applicant', 'works', ['ORGANISATION']],
+  ['/works', 'ip', 'works', ['ORGANISATION']],
+  ['/works/:id', 'ip', 'work', ['ORGANISATION', 'STAFF', 'ADMIN']],
+  ['/ip/listings/:id', 'ip', 'listing', PUBLIC],
+  ['/ip/contracts/:id', 'ip', 'contract', ['ORGANISATION', 'STAFF', 'ADMIN']],
   ['/staff/queue', 'staff', 'queue', ['STAFF', 'ADMIN']],
   ['/staff/orgs', 'staff', 'orgs', ['STAFF', 'ADMIN']],
   ['/staff/calls', 'staff', 'calls', ['STAFF', 'ADMIN']],
@@ -242,6 +245,7 @@ const s_modules = {
   analyst: () => import('./pages/analyst.js'),
   reports: () => import('./pages/reports.js'),
   funding: () => import('./pages/funding.js'),
+  ip: () => import('./pages/ip.js'),
 };
 
 let s_seq = 0;
