@@ -19,6 +19,7 @@ const s_staff = (ctx) => ctx.kind === 'STAFF' || ctx.kind === 'ADMIN';
 const s_finance = (ctx) => ctx.kind === 'FINANCE' || ctx.kind === 'ADMIN';
 const s_path = (id) => `/api/v1/funding/awards/${encodeURIComponent(id)}`;
 const s_money = (fen) => h('span', { class: 'money' }, money(fen || '0'));
+const s_set = (us) => Boolean(us) && us !== '0'; // a time recorded (the JSON writes 0 as "0")
 
 export function awardBadge(status) {
   const kind = { AWARD_COMMITTED: 'ok', AWARD_COMPLETED: 'ok', AWARD_SUSPENDED: 'warn', AWARD_TERMINATED: 'bad', AWARD_REJECTED: 'bad' }[status];
@@ -222,7 +223,7 @@ function s_awardActions(a, ctx) {
     });
     return section(t('award.confirm'), f.el);
   }
-  if (a.status === 'AWARD_COMMITTED' && !a.signedAtUs) {
+  if (a.status === 'AWARD_COMMITTED' && !s_set(a.signedAtUs)) {
     const f = new Form({
       label: t('award.sign'),
       fields: [new Field({ name: 'reason', label: t('award.note'), type: 'textarea', rows: 2 })],
@@ -248,8 +249,8 @@ export async function award(page, ctx) {
     [t('awards.amount'), s_money(a.amountFen)], [t('field.requested'), s_money(a.requestedFen)],
     [t('payments.disbursed'), s_money(a.disbursedFen)],
     [t('award.programme'), `${a.programmeCode} · ${a.year}${a.category ? ` · ${a.category}` : ''}`],
-    [t('award.confirmed'), a.confirmedAtUs && a.confirmedAtUs !== '0' ? `${dateTime(a.confirmedAtUs)} ${a.confirmedBy || ''}` : ''],
-    [t('award.signed'), a.signedAtUs && a.signedAtUs !== '0' ? `${dateTime(a.signedAtUs)} ${a.signedBy || ''}` : t('common.no')],
+    [t('award.confirmed'), s_set(a.confirmedAtUs) ? `${dateTime(a.confirmedAtUs)} ${a.confirmedBy || ''}` : ''],
+    [t('award.signed'), s_set(a.signedAtUs) ? `${dateTime(a.signedAtUs)} ${a.signedBy || ''}` : t('common.no')],
     [t('award.application'), ctx.kind === 'FINANCE' ? a.applicationId : link(`#/applications/${a.applicationId}`, t('award.application_link'))],
   ])));
   if (s_staff(ctx)) {
