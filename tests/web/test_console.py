@@ -27,8 +27,8 @@ real gateway, bus, services and PostgreSQL (console_harness starts them).
      walks those pages): staff confirm and sign it and request the first
      tranche's payment, finance gives the second approval (the first made
      through the API), the applicant sees the tranche paid and files its
-     final use-of-funds report, staff accept it and the last tranche may be
-     requested;
+     final use-of-funds report, staff accept it (the last tranche may be
+     requested), schedule the completion inspection and record its finding;
   9. intellectual property: the applicant registers a work (its receipt
      offered for download), lists it; another organisation makes an offer;
      the applicant accepts it and records the contract's settlement;
@@ -745,6 +745,19 @@ def test_funding(w, people):
     staff.wait(lambda: ZH["enum.funding.ReportStatus.REPORT_ACCEPTED"] in staff.text(), "the report's acceptance")
     check(ZH["award.request_payment"].replace("{n}", "2") in staff.text(), "the last tranche may not be requested after the final report")
     staff.step("use-report-accepted")
+
+    # Staff schedule the completion inspection and record its finding.
+    staff.fill("kind", "COMPLETION")
+    staff.set_value("scheduled_for_us", beijing_today())
+    staff.fill("inspector", "北京某会计师事务所")
+    staff.click(ZH["inspection.schedule"])
+    staff.wait(lambda: staff.d.find_elements("css selector", '[name="finding"]'), "the inspection scheduled")
+    staff.fill("finding", "COMPLIANT")
+    staff.fill("notes", "账目与报告一致，设备已到位。")
+    staff.click(ZH["inspection.record_submit"])
+    staff.wait(lambda: ZH["enum.Finding.COMPLIANT"] in staff.text() and not staff.d.find_elements("css selector", '[name="finding"]'),
+               "the inspection's finding")
+    staff.step("inspection-recorded")
 
 
 # ---- 9. intellectual property: a work, its listing, an offer, the contract --------------------------

@@ -1,7 +1,8 @@
 // Special-fund awards (services/funding through the gateway): the grantee
 // follows its award, its tranches and payments, and files its use-of-funds
 // reports; staff confirm and sign awards, request the payment of a tranche
-// whose condition holds and review the reports; finance approves payments,
+// whose condition holds, review the reports, schedule inspections and
+// record their findings; finance approves payments,
 // a second person approving those above the four-eyes limit. Who may do
 // what is funding's rule (proto/ccip/funding.proto): the page offers the
 // actions of the binding in force, and the service refuses the rest.
@@ -10,7 +11,7 @@ import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, table, facts, notice, link, badge } from '../ui.js';
-import { dateTime, money, yuanToFen } from '../format.js';
+import { dateTime, date, dateToUs, money, yuanToFen } from '../format.js';
 import { tryGet } from './applicant.js';
 
 const REPORT_LINES = 3; // spend lines offered by the form (the service takes 1..100)
@@ -201,6 +202,63 @@ function s_reviewForm(rep, ctx) {
   ]), f.el);
 }
 
+function s_inspectionsTable(a) {
+  return table(t('award.inspections'), [
+    [t('inspection.kind'), (x) => te('InspectionKind', x.kind)],
+    [t('inspection.date'), (x) => date(x.scheduledForUs)],
+    [t('inspection.inspector'), (x) => x.inspector],
+    [t('inspection.finding'), (x) => (x.finding && x.finding !== 'FINDING_UNSPECIFIED' ? te('Finding', x.finding) : t('inspection.not_recorded'))],
+    [t('inspection.notes'), (x) => [x.notes || '', s_set(x.correctByUs) ? ` ${t('inspection.correct_by_at', { date: date(x.correctByUs) })}` : '',
+      x.misusedFen && x.misusedFen !== '0' ? [' ', s_money(x.misusedFen)] : '']],
+  ], a.inspections || [], t('award.no_inspections'));
+}
+
+/* Staff schedule an inspection of a confirmed award and record what one
+ * found (ISSUES: a date to correct them by; MISUSE: the amount, which
+ * suspends the award and orders its clawback). */
+function s_inspectionForms(a, ctx) {
+  const out = [];
+  for (const x of (a.inspections || []).filter((i) => !i.finding || i.finding === 'FINDING_UNSPECIFIED')) {
+    const f = new Form({
+      label: t('inspection.record', { kind: te('InspectionKind', x.kind), date: date(x.scheduledForUs) }),
+      fields: [
+        new Field({ name: 'finding', label: t('inspection.finding'), type: 'select', required: true, options: [['', t('common.choose')], ...['COMPLIANT', 'ISSUES', 'MISUSE'].map((v) => [v, te('Finding', v)])] }),
+        new Field({ name: 'notes', label: t('inspection.notes'), type: 'textarea', rows: 3, required: true }),
+        new Field({ name: 'correct_by_us', label: t('inspection.correct_by'), type: 'date', hint: t('inspection.correct_by_hint') }),
+        new Field({ name: 'misused_fen', label: t('inspection.misused'), inputmode: 'decimal', hint: t('inspection.misused_hint'), check: (v) => (yuanToFen(v) === null ? { rule: 'amount', params: {} } : null) }),
+      ],
+      submitLabel: t('inspection.record_submit'),
+      onSubmit: async (v) => {
+        await api.post(`/api/v1/funding/inspections/${encodeURIComponent(x.id)}`, {
+          finding: v.finding || 'FINDING_UNSPECIFIED', notes: v.notes.trim(),
+          correctByUs: dateToUs(v.correct_by_us) || '0', misusedFen: yuanToFen(v.misused_fen) || '0',
+        });
+        ctx.redraw();
+      },
+    });
+    out.push(section(t('inspection.record', { kind: te('InspectionKind', x.kind), date: date(x.scheduledForUs) }), f.el));
+  }
+  if (a.status === 'AWARD_COMMITTED' || a.status === 'AWARD_SUSPENDED' || a.status === 'AWARD_COMPLETED') {
+    const f = new Form({
+      label: t('inspection.schedule'),
+      fields: [
+        new Field({ name: 'kind', label: t('inspection.kind'), type: 'select', required: true, options: [['', t('common.choose')], ...['MIDTERM', 'COMPLETION', 'AD_HOC'].map((v) => [v, te('InspectionKind', v)])] }),
+        new Field({ name: 'scheduled_for_us', label: t('inspection.date'), type: 'date', required: true }),
+        new Field({ name: 'inspector', label: t('inspection.inspector'), required: true, hint: t('inspection.inspector_hint') }),
+      ],
+      submitLabel: t('inspection.schedule'),
+      onSubmit: async (v) => {
+        await api.post(`${s_path(a.id)}/inspections`, {
+          kind: v.kind || 'INSPECTION_KIND_UNSPECIFIED', scheduledForUs: dateToUs(v.scheduled_for_us) || '0', inspector: v.inspector.trim(),
+        });
+        ctx.redraw();
+      },
+    });
+    out.push(section(t('inspection.schedule'), f.el));
+  }
+  return out;
+}
+
 /* Staff's confirmation, rejection and signing of an award. */
 function s_awardActions(a, ctx) {
   const path = s_path(a.id);
@@ -270,6 +328,8 @@ export async function award(page, ctx) {
   if (s_staff(ctx)) {
     for (const rep of (a.reports || []).filter((x) => x.status === 'REPORT_SUBMITTED')) page.append(s_reviewForm(rep, ctx));
   }
+  page.append(section(t('award.inspections'), s_inspectionsTable(a)));
+  if (s_staff(ctx)) page.append(...s_inspectionForms(a, ctx));
 }
 
 /* Finance's (and staff's) view of the payments waiting for approval across
