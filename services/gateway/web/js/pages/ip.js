@@ -135,7 +135,8 @@ export async function work(page, ctx) {
 export async function listing(page, ctx) {
   const r = await api.get(`/api/v1/ip/listings/${encodeURIComponent(ctx.params.id)}`);
   const l = r.listing;
-  const w = await tryGet(`/api/v1/ip/works/${encodeURIComponent(l.workId)}`).catch(() => ({}));
+  // A work is read by people signed in only: the public sees the listing alone.
+  const w = ctx.session.data ? await tryGet(`/api/v1/ip/works/${encodeURIComponent(l.workId)}`).catch(() => ({})) : {};
   const title = (w.data && w.data.work && w.data.work.title) || l.workId;
   ctx.title(t('listing.title', { title }));
   page.append(heading(t('listing.title', { title }), te('DealType', l.deal)));
