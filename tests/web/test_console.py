@@ -804,6 +804,13 @@ def test_ip(w, people):
     app.wait(lambda: "SETTLED" in app.text() and not app.d.find_elements("css selector", '[name="paid_fen"]'), "the settlement")
     app.step("contract-settled")
 
+    # Anyone reads the listing (not the work, nor the offers).
+    p = people.setdefault("public", Browser("public"))
+    p.open(listing)
+    check(p.page() == "ip.listing" and "¥80,000.00" in p.text() and "¥75,000.00" not in p.text(),
+          "the public listing page does not show the listing, or shows its offers")
+    p.step("public-listing")
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)
