@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "ccip_envelope.h"
@@ -366,5 +367,21 @@ const char *ctl_time_text(int64_t us, int whole_seconds, char *buf, size_t len)
     char *dot = strchr(buf, '.');
     if (dot)
         memcpy(dot, "Z", 2);
+    return buf;
+}
+
+const char *ctl_beijing_text(int64_t us, char *buf, size_t len)
+{
+    if (!us) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    time_t t = (time_t)(us / 1000000 + 8 * 3600);
+    if (us < 0 && us % 1000000)
+        t--; /* floor, not truncation, before 1970 */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(buf, len, "%04d-%02d-%02d %02d:%02d Beijing", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min);
     return buf;
 }

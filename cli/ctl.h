@@ -141,6 +141,16 @@ const char *ctl_yuan_text(int64_t fen, char *buf, size_t len);
  * when they are not zero, or never with whole_seconds. */
 const char *ctl_time_text(int64_t us, int whole_seconds, char *buf, size_t len);
 
+/* Characters of ctl_beijing_text's "2027-06-30 23:59 Beijing", without the NUL. */
+#define CTL_BEIJING_STRLEN 24
+
+/* Writes an instant as people here read it, in Beijing time (UTC+8 all
+ * year, no daylight saving) to the minute: "2027-06-30 23:59 Beijing", or
+ * "-" for 0, into buf (CTL_BEIJING_STRLEN + 1 bytes) and returns buf. The
+ * commands people read (followup, case) print times so; --json keeps UTC
+ * microseconds. */
+const char *ctl_beijing_text(int64_t us, char *buf, size_t len);
+
 /* Prints an event (table line or JSON object per line). */
 void ctl_print_event(const ctl_opts *o, const char *topic, const Ccip__Envelope *ev);
 

@@ -11,7 +11,8 @@
  *                       published it (staff, the office)
  *
  * ID is the case's root id or the id of any of its applications. For people
- * the output is a summary and one line per step; --json prints the reply.
+ * the output is a summary and one line per step, times in Beijing (UTC+8,
+ * as ctl_beijing_text writes them); --json prints the reply (UTC microseconds).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,15 +32,15 @@ static void s_print_summary(const Ccip__Casefile__CaseSummary *s)
 {
     if (!s)
         return;
-    char opened[CCIP_TIME_STRLEN + 1], updated[CCIP_TIME_STRLEN + 1];
+    char opened[CTL_BEIJING_STRLEN + 1], updated[CTL_BEIJING_STRLEN + 1];
     printf("case %s  %s\n", s->root_id, s->title);
     printf("  kind: %s   state: %s\n", ctl_enum_name(&ccip__intake__call_kind__descriptor, s->kind),
            s->state ? ctl_enum_name(&ccip__casefile__case_state__descriptor, s->state) : "-");
     printf("  applicant: %s (%s)   district: %s\n", s->applicant_name, s->applicant_uscc,
            s->district_code[0] ? s->district_code : "-");
     printf("  opened: %s   updated: %s   steps: %d\n",
-           ctl_time_text(s->opened_at_us, 1, opened, sizeof opened),
-           ctl_time_text(s->updated_at_us, 1, updated, sizeof updated), (int)s->steps);
+           ctl_beijing_text(s->opened_at_us, opened, sizeof opened),
+           ctl_beijing_text(s->updated_at_us, updated, sizeof updated), (int)s->steps);
     for (size_t i = 0; i < s->n_application_ids; i++)
         printf("  application: %s%s\n", s->application_ids[i], i == 0 ? "" : " (continues it)");
 }
@@ -48,11 +49,11 @@ static void s_print_steps(Ccip__Casefile__Step *const *steps, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const Ccip__Casefile__Step *s = steps[i];
-        char at[CCIP_TIME_STRLEN + 1];
-        printf("%s  %-10s %-40s %s\n", ctl_time_text(s->at_us, 1, at, sizeof at), s->service,
+        char at[CTL_BEIJING_STRLEN + 1];
+        printf("%s  %-10s %-40s %s\n", ctl_beijing_text(s->at_us, at, sizeof at), s->service,
                s->action, s->actor_id);
-        if (s->detail[0])
-            printf("%24s%s\n", "", s->detail);
+        if (s->detail[0]) /* under the service, past the time and its two spaces */
+            printf("%*s%s\n", CTL_BEIJING_STRLEN + 2, "", s->detail);
     }
 }
 
@@ -67,8 +68,8 @@ static void s_print_case(const ProtobufCMessage *reply, ctl_args *a)
     }
     for (size_t i = 0; i < r->n_applicant_view; i++) {
         const Ccip__Casefile__ApplicantStep *s = r->applicant_view[i];
-        char at[CCIP_TIME_STRLEN + 1];
-        printf("%s  %-10s %-28s %s\n", ctl_time_text(s->at_us, 1, at, sizeof at), s->service,
+        char at[CTL_BEIJING_STRLEN + 1];
+        printf("%s  %-10s %-28s %s\n", ctl_beijing_text(s->at_us, at, sizeof at), s->service,
                ctl_enum_name(&ccip__intake__applicant_status__descriptor, s->status), s->message);
     }
 }

@@ -33,23 +33,6 @@ static int s_csv(const ctl_args *a)
     return ctl_declares(a, "csv") && ctl_given(a, "csv");
 }
 
-/* An instant in Beijing time (UTC+8 all year), "-" for 0. */
-static const char *s_bj(int64_t us, char *buf, size_t len)
-{
-    if (!us) {
-        snprintf(buf, len, "-");
-        return buf;
-    }
-    time_t t = (time_t)(us / 1000000 + 8 * 3600);
-    if (us < 0 && us % 1000000)
-        t--;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(buf, len, "%04d-%02d-%02d %02d:%02d Beijing", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min);
-    return buf;
-}
-
 static const char *s_enum(const ProtobufCEnumDescriptor *d, int v)
 {
     return ctl_enum_name(d, v);
@@ -80,7 +63,8 @@ static void s_escalations(Ccip__Followup__Escalation *const *e, size_t n)
     for (size_t i = 0; i < n; i++) {
         char when[48];
         printf("  %-24s raised %s by %s\n    %s\n", E_ESC(e[i]->kind),
-               s_bj(e[i]->raised_at_us, when, sizeof when), e[i]->raised_by, e[i]->summary);
+               ctl_beijing_text(e[i]->raised_at_us, when, sizeof when), e[i]->raised_by,
+               e[i]->summary);
     }
 }
 
@@ -110,20 +94,23 @@ static void s_print_task(const ProtobufCMessage *m, ctl_args *args)
                t->source->reference);
     if (t->report_interval_days && t->next_report_due_us)
         printf("reports      at least every %d days; the next is due by %s\n",
-               t->report_interval_days, s_bj(t->next_report_due_us, b1, sizeof b1));
+               t->report_interval_days, ctl_beijing_text(t->next_report_due_us, b1, sizeof b1));
     else if (t->report_interval_days)
         printf("reports      at least every %d days while it is worked on\n",
                t->report_interval_days);
-    printf("created      %s by %s\n", s_bj(t->created_at_us, b1, sizeof b1), t->created_by);
+    printf("created      %s by %s\n", ctl_beijing_text(t->created_at_us, b1, sizeof b1),
+           t->created_by);
     printf("instruction  %s\n", t->instruction);
     if (t->close_reason[0])
-        printf("closed       %s: %s\n", s_bj(t->closed_at_us, b1, sizeof b1), t->close_reason);
+        printf("closed       %s: %s\n", ctl_beijing_text(t->closed_at_us, b1, sizeof b1),
+               t->close_reason);
     if (t->n_deadlines)
         printf("deadlines\n");
     for (size_t i = 0; i < t->n_deadlines; i++) {
         const Ccip__Followup__Deadline *d = t->deadlines[i];
         printf("  %d. by %s, set %s by %s%s%s\n", d->seq, d->date,
-               s_bj(d->set_at_us, b1, sizeof b1), d->set_by, d->reason[0] ? ": " : "", d->reason);
+               ctl_beijing_text(d->set_at_us, b1, sizeof b1), d->set_by, d->reason[0] ? ": " : "",
+               d->reason);
     }
     if (t->n_reports)
         printf("reports\n");
@@ -132,7 +119,7 @@ static void s_print_task(const ProtobufCMessage *m, ctl_args *args)
         printf("  %s %s by %s: %s\n",
                r->kind == CCIP__FOLLOWUP__REPORT_KIND__REPORT_COMPLETION ? "completion"
                                                                          : "progress",
-               s_bj(r->reported_at_us, b1, sizeof b1), r->reported_by, r->text);
+               ctl_beijing_text(r->reported_at_us, b1, sizeof b1), r->reported_by, r->text);
         for (size_t k = 0; k < r->n_attachments; k++)
             printf("    attachment %s  %s (%" PRId64 " bytes)\n", r->attachments[k]->id,
                    r->attachments[k]->name, r->attachments[k]->size);
@@ -142,19 +129,20 @@ static void s_print_task(const ProtobufCMessage *m, ctl_args *args)
     for (size_t i = 0; i < t->n_extensions; i++) {
         const Ccip__Followup__Extension *x = t->extensions[i];
         printf("  to %s asked %s by %s (%s): %s", x->requested_date,
-               s_bj(x->requested_at_us, b1, sizeof b1), x->requested_by, x->reason,
+               ctl_beijing_text(x->requested_at_us, b1, sizeof b1), x->requested_by, x->reason,
                s_enum(&ccip__followup__extension_status__descriptor, (int)x->status));
         if (x->decided_at_us)
-            printf(" %s by %s%s%s: %s", s_bj(x->decided_at_us, b2, sizeof b2), x->decided_by,
-                   x->granted_date[0] ? ", to " : "", x->granted_date, x->decision_reason);
+            printf(" %s by %s%s%s: %s", ctl_beijing_text(x->decided_at_us, b2, sizeof b2),
+                   x->decided_by, x->granted_date[0] ? ", to " : "", x->granted_date,
+                   x->decision_reason);
         putchar('\n');
     }
     if (t->n_steps)
         printf("history\n");
     for (size_t i = 0; i < t->n_steps; i++) {
         const Ccip__Followup__TaskStep *s = t->steps[i];
-        printf("  %2d %s  %-20s %s (%s)%s%s\n", s->seq, s_bj(s->at_us, b1, sizeof b1), s->action,
-               s->actor_id, s->actor_role, s->note[0] ? ": " : "", s->note);
+        printf("  %2d %s  %-20s %s (%s)%s%s\n", s->seq, ctl_beijing_text(s->at_us, b1, sizeof b1),
+               s->action, s->actor_id, s->actor_role, s->note[0] ? ": " : "", s->note);
     }
     s_escalations(t->escalations, t->n_escalations);
 }
@@ -210,7 +198,8 @@ static void s_print_task_board(const ProtobufCMessage *m, ctl_args *args)
     if (!csv) { /* the totals under the table */
         char when[48];
         printf("open tasks as of %s: %d overdue, %d due within 7 days, %d on time\n",
-               s_bj(r->as_of_us, when, sizeof when), r->overdue, r->due_soon, r->on_time);
+               ctl_beijing_text(r->as_of_us, when, sizeof when), r->overdue, r->due_soon,
+               r->on_time);
     }
 }
 
@@ -310,7 +299,7 @@ static void s_print_project(const ProtobufCMessage *m, ctl_args *args)
         printf("state        %s\n", E_STATE(p->state));
     else
         printf("status       %s %s: %s\n", E_PSTATUS(p->status),
-               s_bj(p->closed_at_us, b1, sizeof b1), p->close_reason);
+               ctl_beijing_text(p->closed_at_us, b1, sizeof b1), p->close_reason);
     for (size_t i = 0; i < p->n_state_reasons; i++)
         printf("  - %s\n", p->state_reasons[i]);
     if (p->n_milestones)
@@ -328,7 +317,7 @@ static void s_print_project(const ProtobufCMessage *m, ctl_args *args)
         printf("  %s v%d%s  %s yuan  filed %s by %s%s%s\n", r->month, r->version,
                r->current ? "" : " (replaced)",
                ctl_yuan_text(r->investment_completed_fen, y1, sizeof y1),
-               s_bj(r->filed_at_us, b1, sizeof b1), r->filed_by,
+               ctl_beijing_text(r->filed_at_us, b1, sizeof b1), r->filed_by,
                r->correction_reason[0] ? "; correction: " : "", r->correction_reason);
         if (r->problems[0])
             printf("    problems: %s\n", r->problems);
@@ -343,7 +332,7 @@ static void s_print_project(const ProtobufCMessage *m, ctl_args *args)
                w->status_reason);
         for (size_t i = 0; i < w->n_tranches_paid; i++)
             printf("  tranche %d paid %s: %s yuan\n", w->tranches_paid[i]->tranche_number,
-                   s_bj(w->tranches_paid[i]->paid_at_us, b1, sizeof b1),
+                   ctl_beijing_text(w->tranches_paid[i]->paid_at_us, b1, sizeof b1),
                    ctl_yuan_text(w->tranches_paid[i]->amount_fen, y1, sizeof y1));
         for (size_t i = 0; i < w->n_inspections; i++)
             printf(
@@ -365,7 +354,7 @@ static void s_print_project(const ProtobufCMessage *m, ctl_args *args)
     for (size_t i = 0; i < p->n_works; i++)
         printf("%s %s (serial %" PRIu64 ", %s)\n", i ? "            " : "works       ",
                p->works[i]->title, p->works[i]->serial,
-               s_bj(p->works[i]->registered_at_us, b1, sizeof b1));
+               ctl_beijing_text(p->works[i]->registered_at_us, b1, sizeof b1));
 }
 
 static void s_print_project_rows(Ccip__Followup__Project *const *ps, size_t n, int csv)
@@ -414,7 +403,7 @@ static void s_print_board(const ProtobufCMessage *m, ctl_args *args)
     if (!csv) { /* the totals under the table */
         char when[48];
         printf("key projects as of %s: %d late, %d at risk, %d on track\n",
-               s_bj(r->as_of_us, when, sizeof when), r->late, r->at_risk, r->on_track);
+               ctl_beijing_text(r->as_of_us, when, sizeof when), r->late, r->at_risk, r->on_track);
     }
 }
 

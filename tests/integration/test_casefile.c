@@ -701,6 +701,7 @@ static void test_case_across_services(void **state)
     assert_string_equal(sum->application_ids[0], s_case.root);
     assert_string_equal(sum->application_ids[1], s_case.project);
     assert_int_equal(sum->steps, (int)r->n_timeline);
+    int64_t opened_us = sum->opened_at_us;
     s_case.steps = (long long)r->n_timeline;
     ccip_test_free(r);
     /* the state follows the latest step that sets one: the award is paid */
@@ -738,6 +739,20 @@ static void test_case_across_services(void **state)
     }
     assert_non_null(strstr(s_out, "state: FUNDING_COMPLETED"));
     assert_non_null(strstr(s_out, "TREASURY-2027-0002"));
+    /* times for people in Beijing (UTC+8), as the other commands people
+     * read print them: the case's opening written here by hand */
+    time_t bj = (time_t)(opened_us / 1000000 + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&bj, &tm);
+    char want[64];
+    snprintf(want, sizeof want, "opened: %04d-%02d-%02d %02d:%02d Beijing", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    if (!strstr(s_out, want)) {
+        char what[700];
+        snprintf(what, sizeof what, "ccipctl case show lacks \"%s\":\n%.400s", want, s_out);
+        ccip_test_fail(&s_svc, what);
+    }
+    assert_null(strstr(s_out, "Z  ")); /* no step's time left in UTC */
     code = ccip_test_ctl(&s_svc, s_out, sizeof s_out,
                          "--json --role staff --actor staff-li case show %s", s_case.project);
     assert_int_equal(code, 0);

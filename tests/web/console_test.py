@@ -139,6 +139,12 @@ class Api:
         s = self.post("/api/v1/account/totp/confirm", {"code": totp(self.secret)})
         check(s.get("secondFactor"), "TOTP confirmation gave no second factor")
 
+    def sign_in(self, login, secret=""):
+        body = {"login": login, "password": PASSWORD}
+        if secret:
+            body["totp"] = totp(secret)
+        return self.post("/api/v1/session", body)
+
     def invite(self, kind, subject="", email="someone@example.cn"):
         return self.post("/api/v1/gateway/invitations", {"email": email, "kind": kind, "subject": subject})["token"]
 

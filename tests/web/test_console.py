@@ -10,7 +10,8 @@ real gateway, bus, services and PostgreSQL (console_harness starts them).
      an agency see it, score it and report on it, staff submit it, the
      office approves, the applicant sees the approval in its timeline;
   3. a field error from a service (a bad credit code, a submission after the
-     call closed) shown next to its field, in Chinese and in English;
+     call closed) shown next to its field, in Chinese (translated, the
+     service's sentence beside it) and in English;
   4. another organisation's application opened by a user of another
      organisation: the "not allowed" page, not the data;
   5. public pages: open calls, bulletins, listings, providers, and an IP
@@ -22,6 +23,15 @@ real gateway, bus, services and PostgreSQL (console_harness starts them).
      bulletin, which anyone then reads with its charts;
   7. the language switch: the console in English (nothing of its own text
      left in Chinese), kept across a reload, and back;
+  8. a special-fund project's award (its evaluation through the API: test 2
+     walks those pages): staff confirm and sign it and request the first
+     tranche's payment, finance gives the second approval (the first made
+     through the API), the applicant sees the tranche paid and files its
+     final use-of-funds report, staff accept it (the last tranche may be
+     requested), schedule the completion inspection and record its finding;
+  9. intellectual property: the applicant registers a work (its receipt
+     offered for download), lists it; another organisation makes an offer;
+     the applicant accepts it and records the contract's settlement;
 and on every page visited: a lang attribute, a title, labelled controls, no
 console error and no CSP violation (Browser.verify_page). Accounts that are
 not under test (admin, staff, office, analyst, district) and the registers (call, score sheet,
@@ -363,6 +373,9 @@ def test_field_errors(w, people):
         b.wait(lambda: cat["form.service_says"] in b.field_error("uscc"), f"{lang}: the service's refusal at the uscc field")
         err = b.field_error("uscc")
         check("field `uscc`" in err, f"{lang}: the uscc field shows \"{err}\", not the service's sentence")
+        if lang == "zh-CN":  # said in Chinese (refusals.js), the service's sentence beside it
+            said = ZH["check.uscc.check"].split("{")[0]
+            check(said in err, f"the service's refusal is not said in Chinese at the uscc field: \"{err}\"")
         check(b.control("uscc").get_attribute("aria-invalid") == "true", f"{lang}: the uscc field is not marked invalid")
         b.step(f"uscc-refused-{lang}")
     b.switch_to("zh-CN")  # what was typed is kept
@@ -408,6 +421,9 @@ def test_field_errors(w, people):
         app.wait(lambda: cat["form.service_says"] in app.field_error("call_id"), f"{lang}: the refusal at the call's field")
         err = app.field_error("call_id")
         check("closed" in err, f"{lang}: the call field shows \"{err}\"")
+        if lang == "zh-CN":
+            said = ZH["refusal.call_closed_by_staff"].split("}")[1].split("{")[0].strip()
+            check(said in err and "测试提前截止" in err, f"the closed call's refusal is not said in Chinese: \"{err}\"")
         app.step(f"closed-call-refused-{lang}")
     app.switch_to("zh-CN")
 
@@ -597,6 +613,205 @@ def test_language(w, people):
     p.step("sign-in-zh")
 
 
+# ---- 8. a special-fund award: tranches, second approval, use-of-funds report -----------------------
+
+FUND = "SPECIAL_FUND_PROJECT"
+
+
+def until(fn, what, timeout=20):
+    """fn()'s first truthy answer, asked every 0.2 s (an effect of an event)."""
+    end = time.time() + timeout
+    while True:
+        r = fn()
+        if r:
+            return r
+        if time.time() > end:
+            raise Failure(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def fund_award(w):
+    """A project of the applicant approved with an amount, through the API
+    (test 2 walks the same steps through the pages); funding proposes the
+    award from the office's decision. Returns the award's id."""
+    now = int(time.time()) * 1000000
+    w.programme = f"CCI-{w.s}"
+    w.staff.post("/api/v1/funding/programmes", {
+        "code": w.programme, "name": "文化创意产业发展专项资金（浏览器测试）",
+        "tranchePlan": [{"percent": 50, "condition": "AGREEMENT_SIGNED", "label": "签约后"},
+                        {"percent": 50, "condition": "FINAL_REPORT_ACCEPTED", "label": "结项报告接收后"}]})
+    w.staff.post(f"/api/v1/funding/budgets/{w.programme}/2027", {"budgetFen": "1000000000", "reason": "年度预算"})
+    w.staff.post("/api/v1/evaluation/sheets", {
+        "kind": FUND, "panelSize": 1, "passThresholdCenti": 6000, "fields": ["design"],
+        "criteria": [{"code": "value", "title": "项目价值", "weight": 100, "maxScore": 100}]})
+    call = w.staff.post("/api/v1/intake/calls", {
+        "kind": FUND, "year": 2027, "title": f"2027 专项资金项目（浏览器测试 {w.s}）", "opensAtUs": str(now - HOUR_US),
+        "closesAtUs": str(now + 30 * DAY_US), "requiredDocuments": [], "fundProgrammeCode": w.programme,
+        "maxRequestFen": "500000000"})["call"]
+    app = Api()
+    app.sign_in(f"wang.{w.s}")
+    w.fund_title = "朗园数字内容制作平台"
+    a = app.post("/api/v1/intake/applications/file", {"callId": call["id"], "content": {
+        "title": w.fund_title, "summary": "建设面向园区企业的数字内容制作公共平台。", "requestedFen": "300000000",
+        "project": {"budgetLines": [{"item": "设备购置", "amountFen": "200000000"},
+                                    {"item": "平台运营", "amountFen": "100000000"}]}}})["application"]
+    w.staff.post(f"/api/v1/intake/applications/{a['id']}/accept", {"reason": "材料齐全"})
+    case = until(lambda: [c for c in w.staff.get("/api/v1/evaluation/cases").get("cases", [])
+                          if c.get("applicationId") == a["id"]], "the project's case")[0]
+    path = f"/api/v1/evaluation/cases/{case['id']}"
+    w.staff.post(f"{path}/assignment", {"picks": [{"kind": "AGENCY", "id": w.agency_id}, {"kind": "EXPERT", "id": w.expert_id}]})
+    ex = Api()
+    ex.sign_in(f"expert.{w.s}")
+    ex.post(f"{path}/review/declare", {"conflict": False})
+    sheet = ex.get(f"/api/v1/evaluation/sheets/{FUND}")["sheet"]
+    ex.post(f"{path}/review", {"sheetVersion": sheet["version"], "comment": "建议资助。",
+                               "scores": [{"criterion": "value", "score": 86, "comment": "平台带动作用明显。"}]})
+    ag = Api()
+    ag.sign_in(f"agency.{w.s}")
+    ag.post(f"{path}/investigation/report", {
+        "visitDateUs": str(now - HOUR_US), "findings": "现场核实场地与设备清单。", "verdict": "VERDICT_MEETS",
+        "documents": [{"name": "site.txt", "sha256": "0" * 64, "mediaType": "text/plain"}]})
+    w.staff.post(f"{path}/submit", {"note": "评审与考察完成"})
+    w.office.post(f"{path}/decide", {"outcome": "DECISION_APPROVED", "reasons": "同意资助。", "recommendedFen": "300000000"})
+    award = until(lambda: [x for x in w.staff.get("/api/v1/funding/awards").get("awards", [])
+                           if x.get("applicationId") == a["id"]], "the award funding proposes")[0]
+    return award["id"]
+
+
+def test_funding(w, people):
+    award_id = fund_award(w)
+    page = f"#/awards/{award_id}"
+
+    # Staff confirm the proposed award, record the signed agreement and
+    # request the first tranche (its condition, the signing, now holds).
+    staff = people["staff"]
+    staff.open(page)
+    check(ZH["enum.AwardStatus.AWARD_PROPOSED"] in staff.text(), "the award is not shown as proposed")
+    staff.step("award-proposed")
+    staff.click(ZH["award.confirm"])
+    staff.wait(lambda: ZH["enum.AwardStatus.AWARD_COMMITTED"] in staff.text() and staff.d.find_elements(
+        "xpath", f"//button[text()='{ZH['award.sign']}']"), "the confirmation")
+    staff.fill("reason", "协议已于今日签订")
+    staff.click(ZH["award.sign"])
+    first = ZH["award.request_payment"].replace("{n}", "1")
+    staff.wait(lambda: first in staff.text(), "the first tranche's request button after the signing")
+    staff.click(first)
+    staff.wait(lambda: ZH["enum.TrancheStatus.TRANCHE_REQUESTED"] in staff.text(), "the payment request")
+    check(ZH["payment.waits_two"] in staff.text(), "a payment above the four-eyes limit is not shown waiting for two approvers")
+    check(ZH["award.request_payment"].replace("{n}", "2") not in staff.text(), "the second tranche may be requested before its condition")
+    staff.step("award-payment-requested")
+
+    # The first approval (admin, through the API); finance gives the second on its page.
+    pay = w.admin.get(f"/api/v1/funding/awards/{award_id}")["award"]["payments"][0]
+    w.admin.post(f"/api/v1/funding/payments/{pay['id']}/approve", {"paymentRef": ""})
+    fin_api = w.person("FINANCE", "", f"finance.{w.s}", totp_=True)
+    fin = people["finance"] = Browser("finance")
+    fin.sign_in(fin_api.login, fin_api.secret)
+    check(fin.page() == "funding.payments", f"finance starts at {fin.page()}, not the payments")
+    check(w.fund_title in fin.text() and ZH["payment.waits_second"] in fin.text(),
+          "the payments page does not show the payment waiting for its second approval")
+    fin.step("payments-pending")
+    fin.fill("payment_ref", "TREASURY-2027-0001")
+    fin.click(ZH["payment.approve_second"])
+    fin.wait(lambda: ZH["payment.approve_second"] not in fin.text() and ZH["payment.waits_second"] not in fin.text(),
+             "the second approval")
+    fin.step("payment-approved")
+
+    # The applicant sees the tranche paid and files the final report.
+    app = people["applicant"]
+    app.open("#/awards")
+    app.click(w.fund_title)
+    app.wait(lambda: app.page() == "funding.award", "the applicant's award page")
+    check(ZH["enum.TrancheStatus.TRANCHE_PAID"] in app.text() and "¥1,500,000.00" in app.text(),
+          "the applicant does not see the first tranche paid")
+    app.fill("kind", "FINAL")
+    app.fill("period", "2027 年度")
+    app.fill("lines[0].item", "设备购置")
+    app.fill("lines[0].spent_fen", "1,200,000")
+    app.fill("lines[1].item", "平台运营")
+    app.fill("lines[1].spent_fen", "280000.50")
+    app.fill("progress", "平台已建成并投入使用，服务园区企业 36 家。")
+    app.fill("documents", write_doc("use-of-funds.txt", "invoices\n"))
+    app.step("use-report-form")
+    app.click(ZH["usereport.submit_use"])
+    app.wait(lambda: ZH["enum.funding.ReportStatus.REPORT_SUBMITTED"] in app.text()
+             and not app.d.find_elements("css selector", '[name="period"]'), "the submitted report")
+    check("¥1,480,000.50" in app.text(), "the report's total is not the sum of its lines")
+    app.step("use-report-submitted")
+
+    # Staff accept it: the last tranche's condition holds.
+    staff.open(page)
+    staff.click(ZH["usereport.accept"])
+    staff.wait(lambda: ZH["enum.funding.ReportStatus.REPORT_ACCEPTED"] in staff.text(), "the report's acceptance")
+    check(ZH["award.request_payment"].replace("{n}", "2") in staff.text(), "the last tranche may not be requested after the final report")
+    staff.step("use-report-accepted")
+
+    # Staff schedule the completion inspection and record its finding.
+    staff.fill("kind", "COMPLETION")
+    staff.set_value("scheduled_for_us", beijing_today())
+    staff.fill("inspector", "北京某会计师事务所")
+    staff.click(ZH["inspection.schedule"])
+    staff.wait(lambda: staff.d.find_elements("css selector", '[name="finding"]'), "the inspection scheduled")
+    staff.fill("finding", "COMPLIANT")
+    staff.fill("notes", "账目与报告一致，设备已到位。")
+    staff.click(ZH["inspection.record_submit"])
+    staff.wait(lambda: ZH["enum.Finding.COMPLIANT"] in staff.text() and not staff.d.find_elements("css selector", '[name="finding"]'),
+               "the inspection's finding")
+    staff.step("inspection-recorded")
+
+
+# ---- 9. intellectual property: a work, its listing, an offer, the contract --------------------------
+
+def test_ip(w, people):
+    app = people["applicant"]
+    app.open("#/works")
+    title = f"朗园 Station 导视系统设计 {w.s}"
+    app.fill("kind", "COPYRIGHT_DESIGN")
+    app.fill("title", title)
+    app.fill("creators", "王芳、李明")
+    app.set_value("created_on", beijing_today())
+    app.fill("content_sha256", write_doc("wayfinding.txt", f"朗园 Station 导视系统设计说明 {w.s}\n"))
+    app.click(ZH["works.register"])
+    app.wait(lambda: app.d.find_elements("id", "receipt-download"), "the work's receipt")
+    app.step("work-registered")
+    app.click(title)
+    app.wait(lambda: app.page() == "ip.work", "the work's page")
+    app.fill("deal", "TRANSFER")
+    app.fill("price_fen", "80000")
+    app.click(ZH["listings.create"])
+    app.wait(lambda: app.page() == "ip.listing", "the listing")
+    listing = app.d.execute_script("return location.hash")
+    check(ZH["listing.no_offers"] in app.text(), "the seller's new listing does not say it has no offers")
+    app.step("listing-created")
+
+    # Another organisation's user makes an offer.
+    b = people["applicant2"]
+    b.open(listing)
+    b.fill("price_fen", "75000")
+    b.fill("note", "希望用于本单位园区。")
+    b.click(ZH["listing.offer"])
+    b.wait(lambda: ZH["listing.withdraw_offer"] in b.text(), "the offer made")
+    b.step("offer-made")
+
+    # The seller accepts it: a contract, whose settlement it records.
+    app.open(listing)
+    app.click(ZH["listing.accept"])
+    app.wait(lambda: app.page() == "ip.contract", "the contract")
+    check("¥75,000.00" in app.text(), "the contract's price is not the offer's")
+    app.fill("payment_ref", "BANK-2027-0042")
+    app.fill("paid_fen", "75000")
+    app.click(ZH["contract.settle"])
+    app.wait(lambda: "SETTLED" in app.text() and not app.d.find_elements("css selector", '[name="paid_fen"]'), "the settlement")
+    app.step("contract-settled")
+
+    # Anyone reads the listing (not the work, nor the offers).
+    p = people.setdefault("public", Browser("public"))
+    p.open(listing)
+    check(p.page() == "ip.listing" and "¥80,000.00" in p.text() and "¥75,000.00" not in p.text(),
+          "the public listing page does not show the listing, or shows its offers")
+    p.step("public-listing")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -611,6 +826,8 @@ def main():
              ("not_allowed", lambda: test_not_allowed(w, people)),
              ("public", lambda: test_public(w, people)),
              ("stats", lambda: test_stats(w, people)),
+             ("funding", lambda: test_funding(w, people)),
+             ("ip", lambda: test_ip(w, people)),
              ("language", lambda: test_language(w, people))]
     # A subset by name: console_harness's extra arguments, or CCIP_CONSOLE_TESTS
     # ("ports public language"; the others build on "path").

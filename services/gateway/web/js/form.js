@@ -5,9 +5,12 @@
 // aria-describedby; an invalid control gets aria-invalid. The checks of
 // validate.js only inform: the form is always sent, and the service decides.
 // A refusal (api.js ApiError) naming `field x` is shown at the control whose
-// name is x (or ends with it); any other refusal at the top of the form.
+// name is x (or ends with it); any other refusal at the top of the form;
+// either in the language in force when refusals.js knows the sentence, with
+// the service's own (English) sentence beside it.
 import { h, uid, clear } from './dom.js';
 import { t } from './i18n.js';
+import { refusal } from './refusals.js';
 
 /* The message of a failed check ({rule, params} from validate.js). Each
  * rule's key is written out so that the catalogue test can see it. */
@@ -35,6 +38,15 @@ const RULES = {
 export function ruleMessage(r) {
   const f = RULES[r.rule];
   return f ? f(r.params || {}) : r.rule;
+}
+
+/* A service's sentence: its translation, then the sentence itself (lang=en,
+ * smaller), or the sentence alone when there is no translation. */
+function s_said(detail) {
+  const r = refusal(detail);
+  if (!r.text) return h('span', { lang: 'en' }, r.original);
+  return h('span', null, h('span', { class: 'refusal' }, r.text), ' ',
+    h('span', { class: 'service-original', lang: 'en' }, `(${r.original})`));
 }
 
 /* snake_case and lowerCamelCase of one name compare equal. */
@@ -124,7 +136,7 @@ export class Field {
     this.serverError = Boolean(fromService);
     this.input.setAttribute('aria-invalid', 'true');
     clear(this.error);
-    if (fromService) this.error.append(h('span', { class: 'from-service' }, t('form.service_says')), ' ', h('span', { lang: 'en' }, text));
+    if (fromService) this.error.append(h('span', { class: 'from-service' }, t('form.service_says')), ' ', s_said(text));
     else this.error.append(text);
   }
 
@@ -231,6 +243,6 @@ export class Form {
   showAlert(text, lead) {
     clear(this.alert);
     this.alert.classList.add('shown');
-    this.alert.append(h('p', null, h('span', { class: 'from-service' }, lead || t('form.service_says')), ' ', h('span', { lang: 'en' }, text)));
+    this.alert.append(h('p', null, h('span', { class: 'from-service' }, lead || t('form.service_says')), ' ', s_said(text)));
   }
 }

@@ -1,14 +1,15 @@
 // The applicant organisation's pages: its profile and users, applying to a
 // call (checked as typed, saved as a draft, documents uploaded with
-// progress, submitted), each application's status and timeline, its awards,
-// the quarterly report of a designated cluster, its works.
+// progress, submitted), each application's status and timeline. Its awards
+// are in funding.js, its works in ip.js, the quarterly report of a
+// designated cluster in reports.js.
 import { h, clear } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, table, facts, notice, link, badge, timeline } from '../ui.js';
 import { usccCheck, phoneCheck, emailCheck, textCheck } from '../validate.js';
-import { DISTRICTS, districtName, dateTime, money, yuanToFen, bytes, uscc as fmtUscc, date } from '../format.js';
+import { DISTRICTS, districtName, dateTime, money, yuanToFen, bytes, uscc as fmtUscc } from '../format.js';
 import { lang } from '../i18n.js';
 
 const ORG_TYPES = ['DISTRICT_GOVERNMENT', 'MUNICIPAL_COMMISSION', 'ENTERPRISE', 'INSTITUTION'];
@@ -456,7 +457,7 @@ async function s_staffActions(a, ctx) {
   return section(t('queue.decide'), f.el);
 }
 
-/* ---- awards, reports, works -------------------------------------------------------- */
+/* ---- reading lists ------------------------------------------------------------------ */
 
 /* Reads a list the page shows; a service that cannot answer yet (the
  * gateway's 501 for a command whose messages are not described) becomes a
@@ -468,35 +469,4 @@ export async function tryGet(path, query) {
     if (err.status === 501 || err.status === 503) return { err };
     throw err;
   }
-}
-
-export async function awards(page, ctx) {
-  ctx.title(t('awards.title'));
-  page.append(heading(t('awards.title'), t('awards.lead')));
-  const r = await tryGet('/api/v1/funding/awards');
-  if (r.err) {
-    page.append(notice(r.err.detail, 'warn'));
-    return;
-  }
-  const rows = r.data.awards || [];
-  page.append(section(t('awards.title'), table(t('awards.title'), [
-    [t('app.title_col'), (x) => x.title || x.applicationId],
-    [t('awards.amount'), (x) => h('span', { class: 'money' }, money(x.amountFen))],
-    [t('app.status'), (x) => te('AwardStatus', x.status)],
-  ], rows, t('awards.none'))));
-}
-
-export async function works(page, ctx) {
-  ctx.title(t('works.title'));
-  page.append(heading(t('works.title'), t('works.lead')));
-  const r = await tryGet('/api/v1/ip/works');
-  if (r.err) {
-    page.append(notice(r.err.detail, 'warn'));
-    return;
-  }
-  const rows = r.data.works || [];
-  page.append(section(t('works.title'), table(t('works.title'), [
-    [t('works.serial'), (x) => x.serialText || ''], [t('works.name'), (x) => x.title || ''],
-    [t('works.registered'), (x) => date(x.registeredAtUs)],
-  ], rows, t('works.none'))));
 }

@@ -108,7 +108,7 @@ export async function listings(page, ctx) {
     return;
   }
   page.append(section(t('listings.title'), table(t('listings.title'), [
-    [t('listings.work'), (x) => x.workTitle || x.workId], [t('listings.deal'), (x) => te('DealType', x.deal)],
+    [t('listings.work'), (x) => link(`#/ip/listings/${x.id}`, x.workTitle || x.workId)], [t('listings.deal'), (x) => te('DealType', x.deal)],
     [t('listings.territory'), (x) => (x.territory || []).join(', ')],
     [t('listings.term'), (x) => (x.termStart ? `${x.termStart} – ${x.termEnd}` : '')],
     [t('listings.price'), (x) => h('span', { class: 'money' }, money(x.priceFen))],

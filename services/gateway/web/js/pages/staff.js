@@ -1,14 +1,13 @@
 // The center's staff: the intake queue, verification of organisations,
 // calls, evaluation cases (assignment with the conflict check shown,
-// submission to the office), invitations, payments and disputes.
+// submission to the office), invitations and disputes (payments: funding.js).
 import { h, clear } from '../dom.js';
 import { t, te } from '../i18n.js';
 import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, table, facts, notice, link, badge } from '../ui.js';
 import { usccCheck } from '../validate.js';
-import { districtName, dateTime, dateToUs, money, yuanToFen, score, uscc as fmtUscc } from '../format.js';
-import { tryGet } from './applicant.js';
+import { districtName, dateTime, dateToUs, yuanToFen, score, uscc as fmtUscc } from '../format.js';
 import { caseFacts, caseHistory, criteriaTitles, reviewsTable, investigationsTable, aggregateFacts } from './office.js';
 
 const KINDS = ['CLUSTER_IDENTIFICATION', 'TALENT_BASE_IDENTIFICATION', 'SPECIAL_FUND_PROJECT'];
@@ -233,32 +232,6 @@ export async function invitations(page, ctx) {
     },
   });
   page.append(section(t('invites.create'), f.el, out));
-}
-
-export async function payments(page, ctx) {
-  ctx.title(t('payments.title'));
-  page.append(heading(t('payments.title'), t('payments.lead')));
-  const r = await tryGet('/api/v1/funding/awards');
-  if (r.err) {
-    page.append(notice(r.err.detail, 'warn'));
-    return;
-  }
-  page.append(section(t('payments.awards'), table(t('payments.awards'), [
-    [t('app.title_col'), (x) => x.title], [t('field.applicant'), (x) => x.granteeName],
-    [t('awards.amount'), (x) => h('span', { class: 'money' }, money(x.amountFen))],
-    [t('payments.disbursed'), (x) => h('span', { class: 'money' }, money(x.disbursedFen))],
-    [t('app.status'), (x) => te('AwardStatus', x.status)],
-  ], r.data.awards || [], t('awards.none'))));
-  const f = new Form({
-    label: t('payments.approve'),
-    submitLabel: t('payments.approve'),
-    fields: [new Field({ name: 'payment_id', label: t('payments.payment_id'), required: true })],
-    onSubmit: async (v) => {
-      await api.post(`/api/v1/funding/payments/${encodeURIComponent(v.payment_id.trim())}/approve`, {});
-      f.status.textContent = t('payments.approved');
-    },
-  });
-  page.append(section(t('payments.approve'), h('p', { class: 'hint' }, t('payments.approve_lead')), f.el));
 }
 
 export async function disputes(page, ctx) {
