@@ -12,7 +12,6 @@
 #include "notify_batch.h"
 #include "notify_events.h"
 
-#define REPLAY_BATCH      5000  /* events asked for per request */
 #define REPLAY_TIMEOUT_MS 10000 /* per replay request and attempt */
 #define REPLAY_ATTEMPTS   3
 #define PRODUCERS_MAX     8
@@ -68,8 +67,9 @@ static int s_replay(ccip_command *cmd, ccip_replay *r, notify_batch *b, const ch
     int stopped = 0;
     Ccip__Status status;
     char err[CCIP_COMMAND_ERROR_MAX];
-    if (ccip_replay_range(r, producer, upto, REPLAY_BATCH, s_apply, s_flush, b, &stopped, &status,
-                          err, sizeof err) < 0)
+    uint32_t batch = (uint32_t)notify_cfg(cmd)->rebuild_batch;
+    if (ccip_replay_range(r, producer, upto, batch, s_apply, s_flush, b, &stopped, &status, err,
+                          sizeof err) < 0)
         return ccip_command_fail(cmd, status, "%s; nothing was changed", err);
     return stopped;
 }
