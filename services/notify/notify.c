@@ -107,6 +107,9 @@ static const ccip_config_field s_config_fields[] = {
      "CCIP_NOTIFY_POLL_MS", "the longest wait between looks for due deliveries, 10 to 60000"},
     {"notify.send_batch", CCIP_CFG_INT, CFG(send_batch), 1, 1000, NOTIFY_SEND_BATCH_DEFAULT,
      "CCIP_NOTIFY_SEND_BATCH", "deliveries a sender claims at once, 1 to 1000"},
+    {"notify.rebuild_batch", CCIP_CFG_INT, CFG(rebuild_batch), 1, 20000,
+     NOTIFY_REBUILD_BATCH_DEFAULT, "CCIP_NOTIFY_REBUILD_BATCH",
+     "events a rebuild reads from a producer and writes at once, 1 to 20000"},
 };
 
 const ccip_service_def notify_def = {

@@ -59,6 +59,7 @@
 #define NOTIFY_SEND_TIMEOUT_DEFAULT  "30"
 #define NOTIFY_POLL_MS_DEFAULT       "500"
 #define NOTIFY_SEND_BATCH_DEFAULT    "50"
+#define NOTIFY_REBUILD_BATCH_DEFAULT "5000"
 
 /* The service's configuration: the base, then its own settings. */
 typedef struct {
@@ -86,6 +87,8 @@ typedef struct {
     int64_t send_timeout;      /* notify.send_timeout_seconds: one SMTP or HTTP exchange */
     int64_t poll_ms;           /* notify.poll_ms: longest wait between looks for due work */
     int64_t send_batch;        /* notify.send_batch: deliveries claimed at once */
+    int64_t rebuild_batch;     /* notify.rebuild_batch: events a rebuild asks a producer for
+                                  and writes at once */
 } notify_config;
 
 extern const ccip_service_def notify_def;

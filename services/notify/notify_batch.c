@@ -231,21 +231,26 @@ static const ccip_db_stmt S_FACTS = {
 
 /* Items: the addressee given, or every value of the via fact as it stood at
  * the item's position; the subject, when the event gives none, the object's
- * title as it stood then. */
+ * title as it stood then. An item is written in its state: DONE by its first
+ * settlement at or after its since when one is already there (the flush
+ * writes the settlements first), so that only items whose settlement comes
+ * in a later flush are updated (S_CLOSE): a rebuild used to write every
+ * settled item twice, OPEN and then DONE. */
 static const ccip_db_stmt S_ITEMS = {
     "notify_items_insert",
     "INSERT INTO item (id, kind, addressee, service, object_type, object_id, subject, detail, "
-    "close_key, state, since, due, event_id) "
+    "close_key, state, since, due, closed_at, closed_by, event_id) "
     "SELECT md5(u.ev || ':' || u.slot || ':' || a.addressee)::uuid, u.kind, a.addressee, "
     "u.service, u.otype, u.oid, CASE WHEN u.subject = '' THEN coalesce(t.value, '') "
-    "ELSE u.subject END, u.detail, u.ckey, CASE WHEN u.ckey IS NULL THEN 'NOTICE' ELSE 'OPEN' END, "
-    "'epoch'::timestamptz + u.since * interval '1 microsecond', "
-    "CASE WHEN u.due > 0 THEN 'epoch'::timestamptz + u.due * interval '1 microsecond' END, "
-    "u.ev::uuid "
+    "ELSE u.subject END, u.detail, u.ckey, "
+    "CASE WHEN u.ckey IS NULL THEN 'NOTICE' WHEN f.at IS NULL THEN 'OPEN' ELSE 'DONE' END, "
+    "u.since_at, CASE WHEN u.due > 0 THEN 'epoch'::timestamptz + u.due * interval '1 microsecond' "
+    "END, f.at, f.event_type, u.ev::uuid "
+    "FROM (SELECT u.*, 'epoch'::timestamptz + u.since * interval '1 microsecond' AS since_at "
     "FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], "
     "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], "
     "$14::bigint[], $15::bigint[]) AS u(ev, slot, addressee, via, via_id, kind, service, otype, "
-    "oid, subject, detail, ckey, since, due, pos) "
+    "oid, subject, detail, ckey, since, due, pos)) AS u "
     "CROSS JOIN LATERAL ("
     "  SELECT u.addressee WHERE u.via = '' "
     "  UNION ALL SELECT l.value FROM lookup l WHERE u.via <> '' AND l.kind = u.via "
@@ -254,6 +259,9 @@ static const ccip_db_stmt S_ITEMS = {
     "LEFT JOIN LATERAL (SELECT l.value FROM lookup l WHERE u.subject = '' AND l.kind = 'title' "
     "  AND l.key = u.otype || ':' || u.oid AND l.position <= u.pos "
     "  ORDER BY l.position DESC LIMIT 1) AS t ON true "
+    "LEFT JOIN LATERAL (SELECT st.at, st.event_type FROM settlement st "
+    "  WHERE u.ckey IS NOT NULL AND st.close_key = u.ckey AND st.at >= u.since_at "
+    "  ORDER BY st.at, st.event_id LIMIT 1) AS f ON true "
     "ON CONFLICT (id) DO NOTHING RETURNING id, kind, addressee"};
 
 static const ccip_db_stmt S_SETTLE = {
@@ -263,17 +271,26 @@ static const ccip_db_stmt S_SETTLE = {
     "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(k, at, t, ev) "
     "ON CONFLICT DO NOTHING"};
 
-/* Each item of those keys is DONE by its first settlement at or after its
- * since (ties broken by event id), whatever order they came in. */
-static const ccip_db_stmt S_CLOSE = {
-    "notify_items_close",
-    "UPDATE item i SET state = 'DONE', closed_at = s.at, closed_by = s.event_type "
-    "FROM (SELECT DISTINCT ON (it.id) it.id, st.at, st.event_type FROM item it "
-    "JOIN settlement st ON st.close_key = it.close_key AND st.at >= it.since "
-    "WHERE it.close_key = ANY ($1::text[]) OR it.close_key = ANY ($2::text[]) "
-    "ORDER BY it.id, st.at, st.event_id) s "
-    "WHERE i.id = s.id AND (i.closed_at IS DISTINCT FROM s.at "
-    "OR i.closed_by IS DISTINCT FROM s.event_type)"};
+/* Each item of those keys (the flush's settlements) is DONE by its first
+ * settlement at or after its since (ties broken by event id), whatever
+ * order they came in. The items written by the same flush are already in
+ * that state (S_ITEMS), so this only changes items of earlier
+ * transactions. */
+#define S_CLOSE_SQL(where)                                                                         \
+    "UPDATE item i SET state = 'DONE', closed_at = s.at, closed_by = s.event_type "                \
+    "FROM (SELECT DISTINCT ON (it.id) it.id, st.at, st.event_type FROM item it "                   \
+    "JOIN settlement st ON st.close_key = it.close_key AND st.at >= it.since " where               \
+    " ORDER BY it.id, st.at, st.event_id) s "                                                      \
+    "WHERE i.id = s.id AND (i.closed_at IS DISTINCT FROM s.at "                                    \
+    "OR i.closed_by IS DISTINCT FROM s.event_type)"
+static const ccip_db_stmt S_CLOSE = {"notify_items_close",
+                                     S_CLOSE_SQL("WHERE it.close_key = ANY ($1::text[])")};
+
+/* The same for every item: a rebuild's flushes close nothing (each would
+ * join the whole, growing tables of one uncommitted transaction, whose
+ * statistics are those of the emptied tables), and this runs once after
+ * the last one. */
+static const ccip_db_stmt S_CLOSE_ALL = {"notify_items_close_all", S_CLOSE_SQL("")};
 
 /* Who a new item reaches: every account holding an active binding that acts
  * as its addressee (or in its role), with its preferences. */
@@ -397,6 +414,9 @@ int notify_batch_flush(notify_batch *b)
         rc = s_exec_rows(b, &S_BIND, &b->bind, S_BIND_COLS);
     if (rc == 0)
         rc = s_exec_rows(b, &S_FACTS, &b->facts, S_FACT_COLS);
+    /* settlements before items: a new item finds those already there */
+    if (rc == 0)
+        rc = s_exec_rows(b, &S_SETTLE, &b->settle, S_SETTLE_COLS);
     PGresult *made = NULL;
     if (rc == 0 && b->items.n) {
         const char *p[S_ITEM_COLS];
@@ -406,17 +426,18 @@ int notify_batch_flush(notify_batch *b)
         if (rc == 0)
             b->items_made += (uint64_t)PQntuples(made);
     }
-    if (rc == 0)
-        rc = s_exec_rows(b, &S_SETTLE, &b->settle, S_SETTLE_COLS);
-    if (rc == 0 && (b->items.n || b->settle.n)) {
-        const char *keys[2] = {ccip_pgarray_value(&b->items.col[11]),
-                               ccip_pgarray_value(&b->settle.col[0])};
-        rc = keys[0] && keys[1] ? ccip_db_exec(b->db, &S_CLOSE, 2, keys, NULL, NULL, NULL)
-                                : CCIP_DB_ERROR;
+    if (rc == 0 && b->settle.n && b->mode == NOTIFY_BATCH_LIVE) {
+        const char *keys[1] = {ccip_pgarray_value(&b->settle.col[0])};
+        rc = keys[0] ? ccip_db_exec(b->db, &S_CLOSE, 1, keys, NULL, NULL, NULL) : CCIP_DB_ERROR;
     }
     if (rc == 0 && made && b->mode == NOTIFY_BATCH_LIVE)
         rc = s_deliveries(b, made);
     PQclear(made);
     s_release_all(b);
     return rc;
+}
+
+int notify_batch_close_all(notify_batch *b)
+{
+    return ccip_db_exec(b->db, &S_CLOSE_ALL, 0, NULL, NULL, NULL, NULL);
 }

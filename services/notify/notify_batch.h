@@ -29,6 +29,12 @@
  * said them, and an item looks up the value at or before its own event's
  * position, so a batch of thousands finds what one event at a time found.
  *
+ * A live flush writes its settlements, then its items in the state the
+ * settlements so far give them, then closes the earlier items its
+ * settlements settle. A rebuild's flushes skip that last step: after the
+ * last one, notify_batch_close_all closes every item whose settlement came
+ * in a later flush, in one pass.
+ *
  * Deliveries (NOTIFY_BATCH_LIVE only): for every item the flush made new,
  * one delivery per account the addressee stands for and channel its
  * preferences choose and the service has configured
@@ -114,6 +120,10 @@ size_t notify_batch_pending(const notify_batch *b);
 
 /* Writes everything held and empties the batch. */
 int notify_batch_flush(notify_batch *b);
+
+/* After a rebuild's last flush: every item DONE by its first settlement at
+ * or after its since, as the live flushes leave them. */
+int notify_batch_close_all(notify_batch *b);
 
 /* Items the flushes made new so far, and deliveries made. */
 uint64_t notify_batch_items_made(const notify_batch *b);

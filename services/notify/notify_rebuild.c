@@ -1,6 +1,7 @@
 #include "notify_rebuild.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,6 @@
 #include "notify_batch.h"
 #include "notify_events.h"
 
-#define REPLAY_BATCH      5000  /* events asked for per request */
 #define REPLAY_TIMEOUT_MS 10000 /* per replay request and attempt */
 #define REPLAY_ATTEMPTS   3
 #define PRODUCERS_MAX     8
@@ -49,29 +49,77 @@ int notify_checksum(ccip_db *db, char out[NOTIFY_CHECKSUM_LEN], uint64_t *items)
     return 0;
 }
 
+/* Two batches: while one is written (by a thread of its own, on the
+ * command's connection, which nothing else uses meanwhile), the next events
+ * are fetched from the producer and mapped onto the other. Writes still
+ * happen one at a time and in stream order, so a flush finds the facts and
+ * settlements of every flush before it; only the fetching and mapping
+ * (about a sixth of a rebuild) overlap the database's work. */
+typedef struct {
+    notify_batch *b[2];
+    int cur;                /* the batch being filled */
+    notify_batch *flushing; /* the batch being written, while running */
+    pthread_t thread;
+    int running;
+    int rc; /* the last flush's result */
+} s_pipe;
+
+static void *s_flush_thread(void *arg)
+{
+    s_pipe *p = arg;
+    p->rc = notify_batch_flush(p->flushing);
+    return NULL;
+}
+
+/* Waits for the flush under way, if any. Returns its result. */
+static int s_wait(s_pipe *p)
+{
+    if (!p->running)
+        return 0;
+    pthread_join(p->thread, NULL);
+    p->running = 0;
+    return p->rc;
+}
+
 static int s_apply(void *arg, const Ccip__Envelope *ev)
 {
-    return notify_events_map(arg, ev);
+    s_pipe *p = arg;
+    return notify_events_map(p->b[p->cur], ev);
 }
 
-/* The batch's strings are borrowed by b until it is written. */
+/* After each fetched batch: the previous flush must be over (one statement
+ * at a time on the connection), then this batch is written on a thread and
+ * the other one filled. The fetched events may be freed on return: a batch
+ * holds copies. */
 static int s_flush(void *arg)
 {
-    return notify_batch_flush(arg);
+    s_pipe *p = arg;
+    int rc = s_wait(p);
+    if (rc != 0)
+        return rc;
+    p->flushing = p->b[p->cur];
+    if (pthread_create(&p->thread, NULL, s_flush_thread, p) != 0)
+        return notify_batch_flush(p->flushing); /* no thread to be had: here, then */
+    p->running = 1;
+    p->cur = !p->cur;
+    return 0;
 }
 
-/* Replays `producer` from position 1 to `upto` onto b. Returns 0,
- * CCIP_REPLIED or a ccip_db_rc. */
-static int s_replay(ccip_command *cmd, ccip_replay *r, notify_batch *b, const char *producer,
+/* Replays `producer` from position 1 to `upto` onto p's batches, every
+ * flush over on return. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
+static int s_replay(ccip_command *cmd, ccip_replay *r, s_pipe *p, const char *producer,
                     uint64_t upto)
 {
     int stopped = 0;
     Ccip__Status status;
     char err[CCIP_COMMAND_ERROR_MAX];
-    if (ccip_replay_range(r, producer, upto, REPLAY_BATCH, s_apply, s_flush, b, &stopped, &status,
-                          err, sizeof err) < 0)
+    uint32_t batch = (uint32_t)notify_cfg(cmd)->rebuild_batch;
+    int ranged = ccip_replay_range(r, producer, upto, batch, s_apply, s_flush, p, &stopped, &status,
+                                   err, sizeof err);
+    int flushed = s_wait(p);
+    if (ranged < 0)
         return ccip_command_fail(cmd, status, "%s; nothing was changed", err);
-    return stopped;
+    return stopped ? stopped : flushed;
 }
 
 static void s_producers(char *out, size_t len)
@@ -94,11 +142,22 @@ int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
     uint64_t items = 0;
     ccip_replay *replay = NULL;
     PGresult *res = NULL;
-    notify_batch *b = notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD);
-    if (!b)
+    s_pipe pipe = {.b = {notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD),
+                         notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD)}};
+    if (!pipe.b[0] || !pipe.b[1]) {
+        notify_batch_destroy(&pipe.b[0]);
+        notify_batch_destroy(&pipe.b[1]);
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    }
     const char *p[] = {producers};
-    int rc = ccip_db_exec(cmd->db, &S_LOCK_CURSORS, 1, p, NULL, NULL, &res);
+    /* For this transaction only: JIT compiling costs each flush's item
+     * INSERT (thousands of rows, cost above jit_above_cost) 10-15 ms and
+     * saves nothing on statements that are index probes per row; the
+     * closing pass at the end sorts every item and settlement, on disk at
+     * the default work_mem. */
+    int rc = ccip_db_command(cmd->db, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+    if (rc == 0)
+        rc = ccip_db_exec(cmd->db, &S_LOCK_CURSORS, 1, p, NULL, NULL, &res);
     if (rc == 0)
         rc = notify_checksum(cmd->db, before, &items);
     if (rc == 0)
@@ -114,14 +173,17 @@ int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
                 rc = ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE, "%s", err);
         }
         if (rc == 0 && upto > 0)
-            rc = s_replay(cmd, replay, b, names[r], upto);
+            rc = s_replay(cmd, replay, &pipe, names[r], upto);
         cursors[r] = (Ccip__Notify__ProducerCursor)CCIP__NOTIFY__PRODUCER_CURSOR__INIT;
         cursors[r].producer = names[r];
         cursors[r].position = upto;
         list[reply.n_replayed++] = &cursors[r];
     }
     ccip_replay_destroy(&replay);
-    notify_batch_destroy(&b);
+    if (rc == 0)
+        rc = notify_batch_close_all(pipe.b[0]);
+    notify_batch_destroy(&pipe.b[0]);
+    notify_batch_destroy(&pipe.b[1]);
     PQclear(res);
     if (rc == 0)
         rc = notify_checksum(cmd->db, after, &items);
