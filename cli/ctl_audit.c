@@ -8,7 +8,7 @@
  * there.
  *
  * Where: by default each producer recomputes its own chain next to its
- * data (ccip.audit.verify.v1), a second's work per request, this command
+ * data (ccip.audit.verify.v1), a quarter of a second's work per request, this command
  * carrying the hash verified so far from one request to the next; the
  * events do not cross the bus. What is checked is the stored rows, which
  * is where tampering happens; a chain rewritten whole is caught by the

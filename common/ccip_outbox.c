@@ -1089,7 +1089,227 @@ int ccip_outbox_archive_import(ccip_db *db, const Ccip__Envelope *const *evs, si
 
 /* ---- verify -------------------------------------------------------------- */
 
-int ccip_outbox_verify(ccip_db *db, const char *service, uint64_t from_position,
+/* Positions per COPY: small enough that a request stops soon after its
+ * budget, large enough that the statement's start-up does not count. */
+#define VERIFY_CHUNK 50000
+
+static const ccip_db_stmt S_VERIFY_HEAD = {"ccip_outbox_verify_head",
+                                           "SELECT head FROM outbox_state"};
+
+/* The event columns as binary COPY sends them (EVENT_COLS, the uuid as
+ * text: the chain hashes the id as people write it). */
+#define VERIFY_COLS                                                                                \
+    "position, event_id::text, type, aggregate_type, aggregate_id, payload, occurred_at_us,"       \
+    " correlation_id, causation_id, actor_id, actor_role, source_instance, prev_hash, hash"
+#define VERIFY_NCOLS 14
+
+/* One binary COPY field: -1 length is NULL. */
+typedef struct {
+    const uint8_t *p;
+    int32_t len;
+} s_field;
+
+static uint32_t s_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t s_be64(const uint8_t *p)
+{
+    return (uint64_t)s_be32(p) << 32 | s_be32(p + 4);
+}
+
+/* The verify walk's state across COPY rows. */
+typedef struct {
+    ccip_outbox_verify_result *r;
+    const uint64_t *hashes_at;
+    size_t n_hashes_at, next_at;
+    char strings[8 * 1024]; /* one row's strings, NUL-terminated, for the envelope */
+} s_walk;
+
+/* Copies field f as a NUL-terminated string into w->strings at *off.
+ * Returns it, or NULL when the row's strings do not fit (then the event is
+ * checked by ccip_outbox_read's path: see s_verify_row). */
+static char *s_walk_str(s_walk *w, size_t *off, s_field f)
+{
+    size_t n = f.len < 0 ? 0 : (size_t)f.len;
+    if (*off + n + 1 > sizeof w->strings)
+        return NULL;
+    char *out = w->strings + *off;
+    if (n)
+        memcpy(out, f.p, n);
+    out[n] = '\0';
+    *off += n + 1;
+    return out;
+}
+
+/* Checks one row (position order). Returns 0 to go on, 1 at a break (in
+ * w->r), -1 when the row cannot be read (err). */
+static int s_verify_row(s_walk *w, const s_field *f, char *err, size_t errlen)
+{
+    ccip_outbox_verify_result *r = w->r;
+    uint64_t want = r->verified + 1;
+    if (f[0].len != 8 || f[6].len != 8) {
+        snprintf(err, errlen, "position %" PRIu64 ": a row without position or time", want);
+        return -1;
+    }
+    uint64_t position = s_be64(f[0].p);
+    if (position != want) {
+        r->broken_at = want;
+        snprintf(r->reason, sizeof r->reason,
+                 "position %" PRIu64 " is missing (the stream goes on at %" PRIu64
+                 "): an event was deleted or moved",
+                 want, position);
+        return 1;
+    }
+    Ccip__Envelope ev = CCIP__ENVELOPE__INIT;
+    size_t off = 0;
+    ev.position = position;
+    ev.occurred_at_us = (int64_t)s_be64(f[6].p);
+    /* by column (VERIFY_COLS): the text ones */
+    char **strs[] = {NULL,
+                     &ev.id,
+                     &ev.type,
+                     &ev.aggregate_type,
+                     &ev.aggregate_id,
+                     NULL, /* payload */
+                     NULL, /* occurred_at_us */
+                     &ev.correlation_id,
+                     &ev.causation_id,
+                     &ev.actor_id,
+                     &ev.actor_role,
+                     &ev.source_instance};
+    for (int c = 1; c < 12; c++)
+        if (strs[c] && !(*strs[c] = s_walk_str(w, &off, f[c]))) {
+            snprintf(err, errlen, "position %" PRIu64 ": its text fields exceed %zu bytes", want,
+                     sizeof w->strings);
+            return -1;
+        }
+    ev.payload.data = (uint8_t *)(f[5].len > 0 ? f[5].p : NULL);
+    ev.payload.len = f[5].len > 0 ? (size_t)f[5].len : 0;
+    ev.prev_hash.data = (uint8_t *)(f[12].len > 0 ? f[12].p : NULL);
+    ev.prev_hash.len = f[12].len > 0 ? (size_t)f[12].len : 0;
+    ev.hash.data = (uint8_t *)(f[13].len > 0 ? f[13].p : NULL);
+    ev.hash.len = f[13].len > 0 ? (size_t)f[13].len : 0;
+    if (ccip_chain_check(&ev, r->hash, r->reason, sizeof r->reason) < 0) {
+        r->broken_at = want;
+        return 1;
+    }
+    memcpy(r->hash, ev.hash.data, CCIP_CHAIN_HASH_LEN);
+    r->verified = want;
+    for (; w->next_at < w->n_hashes_at && w->hashes_at[w->next_at] <= want; w->next_at++)
+        if (w->hashes_at[w->next_at] == want && r->n_hashes < CCIP_CHAIN_VERIFY_HASHES_MAX) {
+            r->hashes[r->n_hashes].position = want;
+            memcpy(r->hashes[r->n_hashes].hash, ev.hash.data, CCIP_CHAIN_HASH_LEN);
+            r->n_hashes++;
+        }
+    return 0;
+}
+
+/* Walks positions from..to in one binary COPY: the server reads and sends
+ * the next rows while this thread hashes (the reason for COPY: with
+ * ccip_outbox_read's batches the two took turns). Returns 0 (r says how
+ * far it got and whether it broke), or CCIP_OUTBOX_ERROR /
+ * CCIP_OUTBOX_RETRYABLE with err. */
+static int s_verify_copy(ccip_db *db, uint64_t from, uint64_t to, s_walk *w, char *err,
+                         size_t errlen)
+{
+    PGconn *conn = ccip_db_conn(db);
+    /* COPY takes no parameters: the two bounds are numbers formatted here,
+     * nothing from outside goes into the text. The archive holds what is
+     * below the outbox's oldest, as in S_READ. */
+    char sql[900];
+    snprintf(sql, sizeof sql,
+             "COPY (SELECT * FROM ("
+             " (SELECT " VERIFY_COLS " FROM outbox_archive WHERE position BETWEEN %" PRIu64
+             " AND %" PRIu64 " AND position < (SELECT oldest FROM outbox_state) ORDER BY position)"
+             " UNION ALL"
+             " (SELECT " VERIFY_COLS " FROM outbox WHERE position BETWEEN %" PRIu64 " AND %" PRIu64
+             " ORDER BY position)) e ORDER BY position) TO STDOUT (FORMAT binary)",
+             from, to, from, to);
+    PGresult *res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        snprintf(err, errlen, "could not read positions %" PRIu64 "..%" PRIu64 ": %s", from, to,
+                 PQresultErrorMessage(res));
+        int lost = PQstatus(conn) != CONNECTION_OK;
+        PQclear(res);
+        return lost ? CCIP_OUTBOX_RETRYABLE : CCIP_OUTBOX_ERROR;
+    }
+    PQclear(res);
+    static const uint8_t signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+    int header = 1, stop = 0, rc = 0;
+    char *buf = NULL;
+    int n;
+    /* Every message is read to the end, also after a break: the COPY must
+     * finish before the connection can run anything else. */
+    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+        const uint8_t *p = (const uint8_t *)buf, *end = p + n;
+        if (header) {
+            if (n < 19 || memcmp(p, signature, sizeof signature) != 0 ||
+                (size_t)(end - p) < 19 + (size_t)s_be32(p + 15)) {
+                if (!rc)
+                    snprintf(err, errlen, "COPY did not start with the binary header");
+                rc = rc ? rc : -1;
+            }
+            p += 19 + (rc ? 0 : s_be32(p + 15));
+            header = 0;
+        }
+        while (!rc && !stop && p + 2 <= end) {
+            int16_t nf = (int16_t)(p[0] << 8 | p[1]);
+            p += 2;
+            if (nf == -1)
+                break; /* the trailer */
+            s_field f[VERIFY_NCOLS];
+            if (nf != VERIFY_NCOLS) {
+                snprintf(err, errlen, "COPY sent a row of %d fields, not %d", nf, VERIFY_NCOLS);
+                rc = -1;
+                break;
+            }
+            for (int c = 0; c < nf && !rc; c++) {
+                if (p + 4 > end) {
+                    rc = -1;
+                    break;
+                }
+                int32_t len = (int32_t)s_be32(p);
+                p += 4;
+                if (len > 0 && (size_t)(end - p) < (size_t)len) {
+                    rc = -1;
+                    break;
+                }
+                f[c].p = p;
+                f[c].len = len;
+                p += len > 0 ? len : 0;
+            }
+            if (rc) {
+                snprintf(err, errlen, "COPY sent a row split across messages");
+                break;
+            }
+            int v = s_verify_row(w, f, err, errlen);
+            if (v < 0)
+                rc = -1;
+            else if (v > 0)
+                stop = 1;
+        }
+        PQfreemem(buf);
+        buf = NULL;
+    }
+    if (n == -2 && !rc) {
+        snprintf(err, errlen, "reading positions %" PRIu64 "..%" PRIu64 ": %s", from, to,
+                 PQerrorMessage(conn));
+        rc = PQstatus(conn) != CONNECTION_OK ? CCIP_OUTBOX_RETRYABLE : CCIP_OUTBOX_ERROR;
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc) {
+            snprintf(err, errlen, "reading positions %" PRIu64 "..%" PRIu64 ": %s", from, to,
+                     PQresultErrorMessage(res));
+            rc = CCIP_OUTBOX_ERROR;
+        }
+        PQclear(res);
+    }
+    return rc == -1 ? CCIP_OUTBOX_ERROR : rc;
+}
+
+int ccip_outbox_verify(ccip_db *db, uint64_t from_position,
                        uint64_t to_position, const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN],
                        uint64_t max_events, int64_t budget_us, const uint64_t *hashes_at,
                        size_t n_hashes_at, ccip_outbox_verify_result *r, char *err,
@@ -1103,68 +1323,54 @@ int ccip_outbox_verify(ccip_db *db, const char *service, uint64_t from_position,
     }
     r->verified = from_position - 1;
     memcpy(r->hash, expected_prev, CCIP_CHAIN_HASH_LEN);
+    PGresult *res = NULL;
+    ccip_db_rc drc = ccip_db_exec(db, &S_VERIFY_HEAD, 0, NULL, NULL, NULL, &res);
+    if (drc != CCIP_DB_OK) {
+        snprintf(err, errlen, "could not read the head: %s", ccip_db_error(db));
+        return drc == CCIP_DB_RETRYABLE ? CCIP_OUTBOX_RETRYABLE : CCIP_OUTBOX_ERROR;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(err, errlen, "outbox_state has no row (migration 0001 of component ccip "
+                              "inserts it)");
+        return CCIP_OUTBOX_ERROR;
+    }
+    r->head = s_u64(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    uint64_t last = to_position && to_position < r->head ? to_position : r->head;
+    if (max_events && last >= from_position && last - from_position >= max_events)
+        last = from_position + max_events - 1;
+    s_walk *w = malloc(sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return CCIP_OUTBOX_ERROR;
+    }
+    w->r = r;
+    w->hashes_at = hashes_at;
+    w->n_hashes_at = n_hashes_at;
+    w->next_at = 0; /* hashes_at is ascending (the caller checked) */
+    while (w->next_at < n_hashes_at && hashes_at[w->next_at] < from_position)
+        w->next_at++;
     int64_t until = ccip_now_us() + budget_us;
-    size_t next_at = 0; /* hashes_at is sorted ascending by the caller */
-    while (next_at < n_hashes_at && hashes_at[next_at] < from_position)
-        next_at++;
-    for (;;) {
+    int rc = CCIP_OUTBOX_OK;
+    while (!r->broken_at && r->verified < last) {
         uint64_t from = r->verified + 1;
-        ccip_outbox_batch *b = NULL;
-        int rc = ccip_outbox_read(db, service, from, CCIP_OUTBOX_READ_MAX, 0, &b, err, errlen);
-        if (rc == CCIP_OUTBOX_PRUNED) {
-            /* deleted, not retained: the chain is broken there */
-            r->head = b ? b->head : 0;
-            ccip_outbox_batch_destroy(&b);
-            r->broken_at = from;
-            snprintf(r->reason, sizeof r->reason, "%s", err);
-            return CCIP_OUTBOX_OK;
-        }
-        if (rc != CCIP_OUTBOX_OK)
-            return rc;
-        r->head = b->head;
-        uint64_t last = to_position && to_position < b->head ? to_position : b->head;
-        if (max_events && last - from_position >= max_events)
-            last = from_position + max_events - 1;
-        for (size_t i = 0; i < b->count && r->verified < last; i++) {
-            const Ccip__Envelope *ev = &b->events[i];
-            uint64_t want = r->verified + 1;
-            if (ev->position != want) {
-                r->broken_at = want;
-                snprintf(r->reason, sizeof r->reason,
-                         "position %" PRIu64 " is missing (the stream goes on at %" PRIu64
-                         "): an event was deleted or moved",
-                         want, ev->position);
-                break;
-            }
-            if (ccip_chain_check(ev, r->hash, r->reason, sizeof r->reason) < 0) {
-                r->broken_at = want;
-                break;
-            }
-            memcpy(r->hash, ev->hash.data, CCIP_CHAIN_HASH_LEN);
-            r->verified = want;
-            for (; next_at < n_hashes_at && hashes_at[next_at] <= want; next_at++)
-                if (hashes_at[next_at] == want && r->n_hashes < CCIP_CHAIN_VERIFY_HASHES_MAX) {
-                    r->hashes[r->n_hashes].position = want;
-                    memcpy(r->hashes[r->n_hashes].hash, ev->hash.data, CCIP_CHAIN_HASH_LEN);
-                    r->n_hashes++;
-                }
-        }
-        size_t got = b->count;
-        ccip_outbox_batch_destroy(&b);
-        if (r->broken_at || r->verified >= last)
-            return CCIP_OUTBOX_OK;
-        if (got == 0) {
+        uint64_t to = last - from >= VERIFY_CHUNK ? from + VERIFY_CHUNK - 1 : last;
+        if ((rc = s_verify_copy(db, from, to, w, err, errlen)) != CCIP_OUTBOX_OK)
+            break;
+        if (!r->broken_at && r->verified < to) {
             /* the head names positions that no table holds */
             r->broken_at = r->verified + 1;
             snprintf(r->reason, sizeof r->reason,
-                     "the head is %" PRIu64 " but no event from position %" PRIu64
-                     " is stored: events were deleted",
-                     r->head, r->verified + 1);
-            return CCIP_OUTBOX_OK;
+                     "position %" PRIu64 " is missing (the head is %" PRIu64
+                     "): an event was deleted or moved",
+                     r->verified + 1, r->head);
         }
         /* The caller asks again from verified + 1: one command never holds
          * a worker much longer than its budget, however long the stream. */
         if (ccip_now_us() >= until)
-            return CCIP_OUTBOX_OK;
+            break;
     }
+    free(w);
+    return rc;
 }

@@ -258,20 +258,23 @@ typedef struct {
     } hashes[CCIP_CHAIN_VERIFY_HASHES_MAX];
 } ccip_outbox_verify_result;
 
-/* Recomputes the service's own chain (ccip_chain.h) from from_position
- * (>= 1) to to_position (0 = the head), reading the archive and the outbox:
- * positions follow each other, each prev_hash is the hash before it (the
- * first one's is expected_prev: the genesis at position 1, else the hash
- * the caller verified at from_position - 1), each hash is the hash of its
- * event. Stops at the first break, at to_position, after max_events (0: no
- * limit) or once budget_us has passed (then r->verified < the end: ask
- * again from r->verified + 1 with r->hash). The hashes at positions hashes_at (ascending; anchors) inside
- * the verified range are copied into r->hashes. What runs here is what
- * `ccipctl audit verify` did through ccip.replay.v1, next to the data: the
- * same checks without the events crossing the bus (bench audit).
- * Returns CCIP_OUTBOX_OK with r filled (broken or not), or
+/* Recomputes the connection's schema's chain (ccip_chain.h) from
+ * from_position (>= 1) to to_position (0 = the head), reading the archive
+ * and the outbox: positions follow each other, each prev_hash is the hash
+ * before it (the first one's is expected_prev: the genesis at position 1,
+ * else the hash the caller verified at from_position - 1), each hash is
+ * the hash of its event. Stops at the first break, at to_position, after
+ * max_events (0: no limit) or once budget_us has passed (then r->verified <
+ * the end: ask again from r->verified + 1 with r->hash). The hashes at
+ * positions hashes_at (ascending; anchors) inside the verified range are
+ * copied into r->hashes. The rows come in binary COPYs of 50,000
+ * positions, so that PostgreSQL sends the next rows while this thread
+ * hashes. What runs here is what `ccipctl audit verify --via-replay` does
+ * with the events brought across the bus (bench audit compares the two).
+ * Not inside a transaction that must go on after an error: a failed COPY
+ * aborts it. Returns CCIP_OUTBOX_OK with r filled (broken or not), or
  * CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE with err. */
-int ccip_outbox_verify(ccip_db *db, const char *service, uint64_t from_position,
+int ccip_outbox_verify(ccip_db *db, uint64_t from_position,
                        uint64_t to_position, const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN],
                        uint64_t max_events, int64_t budget_us, const uint64_t *hashes_at,
                        size_t n_hashes_at, ccip_outbox_verify_result *r, char *err,

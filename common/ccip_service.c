@@ -32,7 +32,7 @@ CCIP_MIGRATIONS_DECLARE(ccip);
 #define POLL_MS            100   /* longest time between looks at the stop flag */
 #define REPLAY_MAX_DEFAULT 500   /* events per replay reply unless asked for fewer */
 #define REPLAY_MAX_LIMIT   2000
-#define AUDIT_VERIFY_BUDGET_US 1000000 /* work per ccip.audit.verify.v1 command */
+#define AUDIT_VERIFY_BUDGET_US 250000 /* work per ccip.audit.verify.v1: a read holds its batch */
 
 /* One command slot: a thread with its own broker connection (the broker
  * sees it as one more replica), so a replica has `workers` commands in hand.
@@ -420,9 +420,10 @@ static int s_audit_verify(ccip_command *cmd, ccip_arena *a, void *request)
     if (!r)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     char err[600];
-    /* A second of work per command: the caller asks again from where it
-     * stopped, and the worker stays free for others in between. */
-    int rc = ccip_outbox_verify(cmd->db, cmd->service->def->name, rq->from_position,
+    /* A quarter of a second's work per command (reads run before the
+     * mutating commands of their batch, which wait for them): the caller
+     * asks again from where it stopped, and the others go in between. */
+    int rc = ccip_outbox_verify(cmd->db, rq->from_position,
                                 rq->to_position, prev, rq->max_events, AUDIT_VERIFY_BUDGET_US,
                                 rq->hashes_at,
                                 rq->n_hashes_at, r, err, sizeof err);
