@@ -15,7 +15,8 @@
  * anchors below, which are compared here, not by the producer. With
  * --via-replay the events come here through ccip.replay.v1 and every hash
  * is recomputed in this process, trusting nothing the producer's code
- * says (about twenty times slower: bench audit).
+ * says (about five times slower: bench audit, 19.0 s against 3.6 s for
+ * 2,000,000 events).
  *
  * ccip.audit.verify.v1 and ccip.replay.v1 answer only admin keys (replay
  * also a producer's consumers)

@@ -191,7 +191,8 @@ static int s_connect(ccip_db *db)
      * and its own settings override the defaults listed before it. */
     const char *const keys[] = {
         "connect_timeout",  "tcp_user_timeout",          "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "fallback_application_name", "dbname",          NULL};
+        "keepalives_count", "fallback_application_name", "options",         "dbname",
+        NULL};
     const char *connect_timeout = getenv("PGCONNECT_TIMEOUT");
     const char *const values[] = {connect_timeout && connect_timeout[0] ? connect_timeout
                                                                         : DEFAULT_CONNECT_TIMEOUT,
@@ -200,6 +201,7 @@ static int s_connect(ccip_db *db)
                                   DEFAULT_KEEPALIVES_INTERVAL,
                                   DEFAULT_KEEPALIVES_COUNT,
                                   "ccip",
+                                  CCIP_DB_SESSION_OPTIONS,
                                   db->conninfo,
                                   NULL};
     db->conn = PQconnectdbParams(keys, values, 1);

@@ -61,6 +61,16 @@ ccip_db *ccip_db_new(const char *conninfo, char *err, size_t errlen);
  * the one that makes it exit while the others would have waited. */
 ccip_db *ccip_db_new_waiting(const char *conninfo, int64_t until_us, char *err, size_t errlen);
 
+/* Server settings every connection gets unless its conninfo sets
+ * `options` itself (then it must include them: ccip_service.c does).
+ * jit=off: PostgreSQL's JIT compiles a statement whose estimated cost
+ * passes jit_above_cost again on every execution, prepared or not; the
+ * services' statements are short, and their estimates on tables filled in
+ * the same transaction are large, so it compiled for longer than they ran
+ * (notify's rebuild: 10-15 ms of compiling per 5,000-item INSERT; libLLVM
+ * was half of PostgreSQL's CPU in a profile of bench audit). */
+#define CCIP_DB_SESSION_OPTIONS "-cjit=off"
+
 /* Closes the connection and frees everything; safe on NULL and twice. */
 void ccip_db_destroy(ccip_db **db);
 

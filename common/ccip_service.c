@@ -993,7 +993,7 @@ static int s_start(ccip_service *svc, char *err, size_t errlen)
     char options[256];
     snprintf(options, sizeof options,
              "-csearch_path=%s -ctcp_keepalives_idle=5 -ctcp_keepalives_interval=1 "
-             "-ctcp_keepalives_count=3 -ctcp_user_timeout=5000",
+             "-ctcp_keepalives_count=3 -ctcp_user_timeout=5000 " CCIP_DB_SESSION_OPTIONS,
              def->name);
     const char *keys[] = {"host",   "port", "dbname", "user", "password", "application_name",
                           "options"};
