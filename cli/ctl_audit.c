@@ -281,8 +281,7 @@ static int s_verify_near(ctl_opts *o, ccip_client *c, const char *producer, cons
         ccip__audit_verify_request__pack(&rq, buf);
         (void)len;
         int code = CTL_OK;
-        Ccip__Envelope *reply =
-            ctl_call(o, c, producer, "ccip.audit.verify.v1", buf, len, &code);
+        Ccip__Envelope *reply = ctl_call(o, c, producer, "ccip.audit.verify.v1", buf, len, &code);
         if (!reply)
             return code;
         char err[256];
@@ -291,8 +290,8 @@ static int s_verify_near(ctl_opts *o, ccip_client *c, const char *producer, cons
             reply->payload.len + 1, err, sizeof err);
         ccip_envelope_free(&reply);
         if (!vr || vr->hash.len != CCIP_CHAIN_HASH_LEN || vr->verified < r->verified) {
-            fprintf(stderr, "ccipctl: %s sent a verify reply that does not decode%s%s\n",
-                    producer, vr ? "" : ": ", vr ? "" : err);
+            fprintf(stderr, "ccipctl: %s sent a verify reply that does not decode%s%s\n", producer,
+                    vr ? "" : ": ", vr ? "" : err);
             if (vr)
                 protobuf_c_message_free_unpacked(&vr->base, NULL);
             return CTL_REFUSED;
@@ -343,8 +342,10 @@ static int s_verify_near(ctl_opts *o, ccip_client *c, const char *producer, cons
 }
 
 static const ctl_arg A_VERIFY[] = {CTL_STR("SERVICE", NULL, CTL_ARG_OPTIONAL),
-                                   CTL_FLAG("no-anchors", NULL), CTL_FLAG("via-replay", NULL),
-                                   CTL_INT("batch", NULL, 0, 100000000, 0), {0}};
+                                   CTL_FLAG("no-anchors", NULL),
+                                   CTL_FLAG("via-replay", NULL),
+                                   CTL_INT("batch", NULL, 0, 100000000, 0),
+                                   {0}};
 
 static int s_verify_cmd(ctl_opts *o, ctl_args *a)
 {

@@ -189,10 +189,15 @@ static int s_connect(ccip_db *db)
     s_forget_prepared(db);
     /* With expand_dbname the conninfo is parsed as given (keywords or URI),
      * and its own settings override the defaults listed before it. */
-    const char *const keys[] = {
-        "connect_timeout",  "tcp_user_timeout",          "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "fallback_application_name", "options",         "dbname",
-        NULL};
+    const char *const keys[] = {"connect_timeout",
+                                "tcp_user_timeout",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "fallback_application_name",
+                                "options",
+                                "dbname",
+                                NULL};
     const char *connect_timeout = getenv("PGCONNECT_TIMEOUT");
     const char *const values[] = {connect_timeout && connect_timeout[0] ? connect_timeout
                                                                         : DEFAULT_CONNECT_TIMEOUT,

@@ -1309,11 +1309,10 @@ static int s_verify_copy(ccip_db *db, uint64_t from, uint64_t to, s_walk *w, cha
     return rc == -1 ? CCIP_OUTBOX_ERROR : rc;
 }
 
-int ccip_outbox_verify(ccip_db *db, uint64_t from_position,
-                       uint64_t to_position, const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN],
-                       uint64_t max_events, int64_t budget_us, const uint64_t *hashes_at,
-                       size_t n_hashes_at, ccip_outbox_verify_result *r, char *err,
-                       size_t errlen)
+int ccip_outbox_verify(ccip_db *db, uint64_t from_position, uint64_t to_position,
+                       const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN], uint64_t max_events,
+                       int64_t budget_us, const uint64_t *hashes_at, size_t n_hashes_at,
+                       ccip_outbox_verify_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     if (from_position == 0 || from_position > (uint64_t)INT64_MAX) {
@@ -1331,8 +1330,9 @@ int ccip_outbox_verify(ccip_db *db, uint64_t from_position,
     }
     if (PQntuples(res) != 1) {
         PQclear(res);
-        snprintf(err, errlen, "outbox_state has no row (migration 0001 of component ccip "
-                              "inserts it)");
+        snprintf(err, errlen,
+                 "outbox_state has no row (migration 0001 of component ccip "
+                 "inserts it)");
         return CCIP_OUTBOX_ERROR;
     }
     r->head = s_u64(PQgetvalue(res, 0, 0));

@@ -274,10 +274,9 @@ typedef struct {
  * Not inside a transaction that must go on after an error: a failed COPY
  * aborts it. Returns CCIP_OUTBOX_OK with r filled (broken or not), or
  * CCIP_OUTBOX_ERROR / CCIP_OUTBOX_RETRYABLE with err. */
-int ccip_outbox_verify(ccip_db *db, uint64_t from_position,
-                       uint64_t to_position, const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN],
-                       uint64_t max_events, int64_t budget_us, const uint64_t *hashes_at,
-                       size_t n_hashes_at, ccip_outbox_verify_result *r, char *err,
-                       size_t errlen);
+int ccip_outbox_verify(ccip_db *db, uint64_t from_position, uint64_t to_position,
+                       const uint8_t expected_prev[CCIP_CHAIN_HASH_LEN], uint64_t max_events,
+                       int64_t budget_us, const uint64_t *hashes_at, size_t n_hashes_at,
+                       ccip_outbox_verify_result *r, char *err, size_t errlen);
 
 #endif

@@ -28,10 +28,10 @@
 
 CCIP_MIGRATIONS_DECLARE(ccip);
 
-#define DB_WAIT_MS         30000 /* how long start-up waits for PostgreSQL */
-#define POLL_MS            100   /* longest time between looks at the stop flag */
-#define REPLAY_MAX_DEFAULT 500   /* events per replay reply unless asked for fewer */
-#define REPLAY_MAX_LIMIT   2000
+#define DB_WAIT_MS             30000 /* how long start-up waits for PostgreSQL */
+#define POLL_MS                100   /* longest time between looks at the stop flag */
+#define REPLAY_MAX_DEFAULT     500   /* events per replay reply unless asked for fewer */
+#define REPLAY_MAX_LIMIT       2000
 #define AUDIT_VERIFY_BUDGET_US 250000 /* work per ccip.audit.verify.v1: a read holds its batch */
 
 /* One command slot: a thread with its own broker connection (the broker
@@ -394,7 +394,8 @@ static int s_audit_verify(ccip_command *cmd, ccip_arena *a, void *request)
                                  "field `from_position` must be 1 or more (positions start at 1)");
     if (rq->to_position && rq->to_position < rq->from_position)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
-                                 "field `to_position` (%" PRIu64 ") is below `from_position` (%" PRIu64
+                                 "field `to_position` (%" PRIu64
+                                 ") is below `from_position` (%" PRIu64
                                  "): send 0 for the head, or a position at or after the first",
                                  rq->to_position, rq->from_position);
     const uint8_t *prev = ccip_chain_genesis;
@@ -423,10 +424,9 @@ static int s_audit_verify(ccip_command *cmd, ccip_arena *a, void *request)
     /* A quarter of a second's work per command (reads run before the
      * mutating commands of their batch, which wait for them): the caller
      * asks again from where it stopped, and the others go in between. */
-    int rc = ccip_outbox_verify(cmd->db, rq->from_position,
-                                rq->to_position, prev, rq->max_events, AUDIT_VERIFY_BUDGET_US,
-                                rq->hashes_at,
-                                rq->n_hashes_at, r, err, sizeof err);
+    int rc = ccip_outbox_verify(cmd->db, rq->from_position, rq->to_position, prev, rq->max_events,
+                                AUDIT_VERIFY_BUDGET_US, rq->hashes_at, rq->n_hashes_at, r, err,
+                                sizeof err);
     if (rc != CCIP_OUTBOX_OK) {
         free(r);
         if (rc == CCIP_OUTBOX_ERROR && err[0])
@@ -469,8 +469,8 @@ static const ccip_command_handler s_builtin[] = {
     {"ccip.archive.import.v1", 1, NULL, s_archive_import, NULL,
      &ccip__archive_import_request__descriptor, &ccip__archive_import_reply__descriptor},
     /* No role list: the caller's key decides (s_audit_verify). Read-only. */
-    {"ccip.audit.verify.v1", 0, NULL, s_audit_verify, NULL,
-     &ccip__audit_verify_request__descriptor, &ccip__audit_verify_reply__descriptor},
+    {"ccip.audit.verify.v1", 0, NULL, s_audit_verify, NULL, &ccip__audit_verify_request__descriptor,
+     &ccip__audit_verify_reply__descriptor},
 };
 
 /* ---- dispatch --------------------------------------------------------- */

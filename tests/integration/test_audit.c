@@ -255,12 +255,13 @@ static void test_verify_names_the_damage(void **state)
     /* one event altered and its own hash made valid again: the next
      * event's link gives it away (also when the two are in different
      * requests: --batch 1) */
-    snprintf(sql, sizeof sql,
-             "CREATE TABLE audit_saved AS SELECT seq, payload, hash FROM outbox WHERE position = "
-             "%lld; UPDATE outbox o SET payload = set_byte(payload, 0, get_byte(payload, 0) # 1) "
-             "WHERE position = %lld; UPDATE outbox o SET hash = ccip_event_chain_hash(o.prev_hash, o)"
-             " WHERE position = %lld; SELECT count(*) FROM audit_saved",
-             k, k, k);
+    snprintf(
+        sql, sizeof sql,
+        "CREATE TABLE audit_saved AS SELECT seq, payload, hash FROM outbox WHERE position = "
+        "%lld; UPDATE outbox o SET payload = set_byte(payload, 0, get_byte(payload, 0) # 1) "
+        "WHERE position = %lld; UPDATE outbox o SET hash = ccip_event_chain_hash(o.prev_hash, o)"
+        " WHERE position = %lld; SELECT count(*) FROM audit_saved",
+        k, k, k);
     assert_int_equal(s_a(sql), 1);
     s_expect_broken(k + 1, "is not the hash");
     assert_int_equal(s_a("UPDATE outbox o SET payload = a.payload, hash = a.hash FROM audit_saved a"
@@ -300,8 +301,12 @@ static void test_verify_refuses(void **state)
         rq.expected_prev.data = prev;
         rq.expected_prev.len = bad[i].prev_len;
         char err[600];
-        ccip_test_cmd c = {.via = admin, .service = "probea", .type = "ccip.audit.verify.v1",
-                           .msg = &rq.base, .error = err, .error_len = sizeof err};
+        ccip_test_cmd c = {.via = admin,
+                           .service = "probea",
+                           .type = "ccip.audit.verify.v1",
+                           .msg = &rq.base,
+                           .error = err,
+                           .error_len = sizeof err};
         int st = ccip_test_call_cmd(&c, NULL);
         if (st != CCIP__STATUS__INVALID_ARGUMENT || !strstr(err, bad[i].field)) {
             char what[900];

@@ -38,11 +38,11 @@
 #include "ccip_client.h"
 #include "ccip_test_proc.h"
 
-#define CCIP_TEST_SVC_ERROR_MAX 600   /* longest kept sentence, with its NUL */
-#define CCIP_TEST_SVC_START_MS  60000 /* longest wait for a service to answer after start */
-#define CCIP_TEST_VALGRIND_SLOWER 4   /* waits are this much longer under valgrind */
-#define CCIP_TEST_SVC_TIMEOUT   10000 /* default wait for a reply, per attempt (ms) */
-#define CCIP_TEST_SVC_ATTEMPTS  3     /* default attempts (the same command id each time) */
+#define CCIP_TEST_SVC_ERROR_MAX   600   /* longest kept sentence, with its NUL */
+#define CCIP_TEST_SVC_START_MS    60000 /* longest wait for a service to answer after start */
+#define CCIP_TEST_VALGRIND_SLOWER 4     /* waits are this much longer under valgrind */
+#define CCIP_TEST_SVC_TIMEOUT     10000 /* default wait for a reply, per attempt (ms) */
+#define CCIP_TEST_SVC_ATTEMPTS    3     /* default attempts (the same command id each time) */
 
 /* One suite's installation and clients. */
 typedef struct {
