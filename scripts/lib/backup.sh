@@ -206,7 +206,7 @@ ccip_backup_restore() {
     # the archiver has pushed it (pgBackRest's archive-push is synchronous:
     # archived means in the repository, and it refuses a repository whose
     # stanza is another cluster's). What `pgbackrest check` proved, without
-    # its own process, connection and one-second polls of the repository:
+    # its own process, connection and polls of the repository (about 1 s):
     # one psql, looking every 20 ms.
     ccip_backup_await_archived "$pg" ||
         ccip_die "the restored cluster's WAL does not reach the repository; see $log and $backup/log/ (pgbackrest check --stanza=$CCIP_BACKUP_STANZA says more)"
