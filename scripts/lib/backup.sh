@@ -134,7 +134,7 @@ ccip_backup_verify() {
 # stopped and PG_DIR/data absent or empty (the caller moves an old one
 # aside). Prints nothing but pgBackRest's errors.
 ccip_backup_restore() {
-    local pg backup target="$3" args=() state t
+    local pg backup target="$3" args=() state t log logstart
     pg="$(realpath -m "$1")"
     backup="$(realpath -m "$2")"
     [ -z "$(ccip_pg_running_pid "$pg")" ] || ccip_die "PostgreSQL still runs in $pg: stop it first"
@@ -155,24 +155,35 @@ ccip_backup_restore() {
         ccip_die "pgbackrest restore failed; see $backup/log/"
     ccip_backup_phase "files" "$t"
     t="$EPOCHREALTIME"
-    ccip_pg_start "$pg" >/dev/null
-    # pg_ctl returns once read-only connections are allowed, which can be
-    # before recovery reached its target: wait for the promotion, looking
-    # every 0.1 s (every 0.5 s, as before, cost a quarter of a second on
-    # average after it). A psql per look, not one session looping: a
-    # query held open on a cluster in recovery keeps a snapshot, which
-    # would hold up the replay of cleanup records that conflict with it
-    # (up to max_standby_archive_delay, 30 s) and then be cancelled.
-    for _ in $(seq 1 3000); do
-        state="$(ccip_pg_psql "$pg" -d postgres -At -c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)"
-        [ "$state" = f ] && break
-        sleep 0.1
-    done
-    if [ "$state" != f ]; then
-        tail -n 20 "$pg/log/postgresql.log" >&2 || true
-        ccip_die "PostgreSQL in $pg did not finish recovery within 5 minutes; see $pg/log/postgresql.log"
+    log="$pg/log/postgresql.log"
+    ccip_as_root touch "$log"
+    logstart="$(ccip_as_root stat -c %s "$log")"
+    # Two settings for this start only (the next start reads the
+    # configuration again). recovery_init_sync_method=syncfs: PostgreSQL
+    # syncs a data directory it finds not cleanly shut down (a restored
+    # one) before recovery; file by file (fsync, the default) that took
+    # 0.17 s of the bench's restore, one syncfs() of the file system less,
+    # and pgBackRest has synced every file it restored already.
+    # hot_standby off (after the promotion the setting means nothing):
+    # no connection is let in until recovery has ended. pg_ctl -w returns
+    # as soon as recovery has begun, then we watch the postmaster's state
+    # in postmaster.pid (line 8), which becomes "ready" once recovery has
+    # ended and the cluster accepts writes: read every 20 ms by the shell
+    # itself. Before, a psql every 0.1 s asked pg_is_in_recovery(): each a
+    # process that took CPU from the replay on a small machine (and a
+    # session held open instead keeps a snapshot that recovery's cleanup
+    # records conflict with, holding up the replay).
+    if ! ccip_as_postgres "$CCIP_PG_BIN/pg_ctl" -D "$pg/data" -l "$log" -o "-c hot_standby=off -c recovery_init_sync_method=syncfs" \
+        -w -t 60 start >/dev/null; then
+        tail -n 20 "$log" >&2 || true
+        ccip_die "PostgreSQL in $pg did not start its recovery; see $log"
     fi
+    ccip_backup_await_ready "$pg" 3600 || {
+        tail -n 20 "$log" >&2 || true
+        ccip_die "PostgreSQL in $pg did not finish recovery (pg_ctl status, and $log, say why)"
+    }
     ccip_backup_phase "recovery" "$t"
+    ccip_backup_recovery_detail "$log" "$logstart"
     t="$EPOCHREALTIME"
     # A new timeline began. Its WAL must reach the repository before the
     # cluster is handed back, or a second loss soon after the restore would
@@ -184,15 +195,99 @@ ccip_backup_restore() {
     # checkpoint, while recovery is still in progress, so it may leave
     # archive_timeout out and sleep until checkpoint_timeout (5 min; seen
     # here: nothing archived 50 s after a write). CHECKPOINT wakes it to set
-    # its sleep again; check switches the segment and waits until it is
-    # archived.
-    ccip_pg_psql "$pg" -d postgres -c CHECKPOINT >/dev/null ||
-        ccip_die "CHECKPOINT failed on the restored cluster in $pg"
+    # its sleep again. In the same psql: the cluster is out of recovery, as
+    # its postmaster said.
+    state="$(ccip_pg_psql "$pg" -d postgres -At -c 'SELECT pg_is_in_recovery()' -c CHECKPOINT)" ||
+        ccip_die "CHECKPOINT failed on the restored cluster in $pg; see $log"
+    [ "$state" = f ] || ccip_die "PostgreSQL in $pg says it is ready but pg_is_in_recovery() is '$state'; see $log"
     ccip_backup_phase "checkpoint" "$t"
     t="$EPOCHREALTIME"
-    ccip_backup_pgbr "$backup" --log-level-console=warn check ||
-        ccip_die "the restored cluster's WAL does not reach the repository (pgbackrest check); see $backup/log/"
+    # Then the new timeline's first segment is switched and we wait until
+    # the archiver has pushed it (pgBackRest's archive-push is synchronous:
+    # archived means in the repository, and it refuses a repository whose
+    # stanza is another cluster's). What `pgbackrest check` proved, without
+    # its own process, connection and polls of the repository (about 1 s):
+    # one psql, looking every 20 ms.
+    ccip_backup_await_archived "$pg" ||
+        ccip_die "the restored cluster's WAL does not reach the repository; see $log and $backup/log/ (pgbackrest check --stanza=$CCIP_BACKUP_STANZA says more)"
     ccip_backup_phase "archived" "$t"
+}
+
+# ccip_backup_await_ready PG_DIR SECONDS: waits until the postmaster of the
+# cluster under PG_DIR says "ready" in its postmaster.pid (recovery ended,
+# writes accepted); returns non-zero when it has gone (its startup failed:
+# a target not reached, a segment missing) or SECONDS passed. As root the
+# file is read by the shell itself, with no process per look.
+ccip_backup_await_ready() {
+    local pidfile="$1/data/postmaster.pid" lines=() pid="" i
+    for ((i = 0; i < $2 * 50; i++)); do
+        if [ "$(id -u)" -eq 0 ]; then
+            mapfile -t lines 2>/dev/null <"$pidfile" || lines=()
+        else
+            mapfile -t lines < <(sudo cat "$pidfile" 2>/dev/null)
+        fi
+        [ -n "$pid" ] || pid="${lines[0]:-}"
+        [[ "${lines[7]:-}" == ready* ]] && return 0
+        # gone: the postmaster exited (its pid file goes with it)
+        [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && [ ! -d "/proc/$pid" ] && return 1
+        sleep 0.02
+    done
+    return 1
+}
+
+# ccip_backup_await_archived PG_DIR: switches the WAL segment of the
+# running cluster under PG_DIR and waits (60 s at most) until
+# pg_stat_archiver says it is archived. Returns non-zero, having printed
+# the archiver's last failure, when it is not.
+ccip_backup_await_archived() {
+    # pg_walfile_name(pg_switch_wal()) names the segment just completed (or,
+    # when nothing was written since the last switch, the one before, which
+    # is archived already). Segment names are fixed-width hex, timeline
+    # first, so in byte order a later segment sorts after an earlier one and
+    # a history file (00000002.history) before its timeline's segments.
+    # pg_stat_clear_snapshot(): the statistics are read once per
+    # transaction otherwise, and the DO block is one transaction.
+    ccip_pg_psql "$1" -d postgres -c "
+DO \$\$
+DECLARE
+    seg text := pg_walfile_name(pg_switch_wal());
+    done_wal text;
+    failed_wal text;
+    failed_at timestamptz;
+    give_up timestamptz := clock_timestamp() + interval '60 s';
+BEGIN
+    LOOP
+        PERFORM pg_stat_clear_snapshot();
+        SELECT last_archived_wal, last_failed_wal, last_failed_time
+          INTO done_wal, failed_wal, failed_at FROM pg_stat_archiver;
+        EXIT WHEN coalesce(done_wal, '') COLLATE \"C\" >= seg COLLATE \"C\";
+        IF clock_timestamp() > give_up THEN
+            RAISE EXCEPTION 'WAL segment % was not archived within 60 s (last archived: %, last failure: % at %)',
+                seg, coalesce(done_wal, 'none'), coalesce(failed_wal, 'none'), coalesce(failed_at::text, '-')
+                USING HINT = 'archive_command runs pgbackrest archive-push: its log says why it fails';
+        END IF;
+        PERFORM pg_sleep(0.02);
+    END LOOP;
+END
+\$\$" >/dev/null
+}
+
+# ccip_backup_recovery_detail LOG OFFSET: appends to CCIP_BACKUP_PHASES
+# what PostgreSQL logged (from byte OFFSET of LOG on) about the recovery
+# just ended: how long the replay took, how many segments came from the
+# archive, and the end-of-recovery checkpoint's time. Nothing when the log
+# says nothing of it.
+ccip_backup_recovery_detail() {
+    local detail
+    detail="$(ccip_as_root tail -c "+$(($2 + 1))" "$1" | awk '
+        /restored log file "[0-9A-F]+" from archive/ { segs++ }
+        /redo done at/ && match($0, /elapsed: [0-9.]+ s/) { redo = substr($0, RSTART + 9, RLENGTH - 11) }
+        /checkpoint complete:/ && ckpt == "" && match($0, /total=[0-9.]+ s/) { ckpt = substr($0, RSTART + 6, RLENGTH - 8) }
+        END {
+            if (redo != "") printf "redo %s s of %d segments", redo, segs
+            if (ckpt != "") printf "%send-of-recovery checkpoint %s s", (redo != "" ? ", " : ""), ckpt
+        }')"
+    [ -z "$detail" ] || CCIP_BACKUP_PHASES="$CCIP_BACKUP_PHASES ($detail)"
 }
 
 # ccip_backup_phase NAME START: appends "NAME S.S s" (the time since START,
