@@ -169,6 +169,22 @@ static int s_check_anchors(const s_anchors *an, size_t *next, uint64_t at, s_res
     return 0;
 }
 
+/* At the chain's end (r->verified): an anchor not yet reached, from
+ * next on, means events were deleted after it was registered. */
+static void s_check_anchors_end(const s_anchors *an, size_t next, s_result *r)
+{
+    if (!an || next >= an->n)
+        return;
+    const s_anchor *x = &an->v[next];
+    char want[CCIP_CHAIN_HASH_HEX + 1];
+    r->broken_at = r->verified + 1;
+    snprintf(r->reason, sizeof r->reason,
+             "ip's registry anchored position %" PRIu64 " (hash %s, registration %" PRIu64
+             "), but the chain ends at %" PRIu64 ": events were deleted",
+             x->position, ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want), x->serial,
+             r->verified);
+}
+
 /* Verifies one producer's whole chain. Returns CTL_OK (intact or broken:
  * see r->broken_at) or the exit code of a failed request (printed). */
 static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, const s_anchors *an,
@@ -229,17 +245,8 @@ static int s_verify(ctl_opts *o, ccip_client *c, const char *producer, const s_a
         }
         protobuf_c_message_free_unpacked(&rr->base, NULL);
         if (!more) {
-            if (!r->broken_at && an && next_anchor < an->n) {
-                const s_anchor *x = &an->v[next_anchor];
-                char want[CCIP_CHAIN_HASH_HEX + 1];
-                r->broken_at = r->verified + 1;
-                snprintf(r->reason, sizeof r->reason,
-                         "ip's registry anchored position %" PRIu64
-                         " (hash %s, registration %" PRIu64 "), but the chain ends at %" PRIu64
-                         ": events were deleted",
-                         x->position, ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want), x->serial,
-                         r->verified);
-            }
+            if (!r->broken_at)
+                s_check_anchors_end(an, next_anchor, r);
             return CTL_OK;
         }
         from = r->verified + 1;
@@ -325,16 +332,8 @@ static int s_verify_near(ctl_opts *o, ccip_client *c, const char *producer, cons
                          "the producer names head %" PRIu64 " but verified nothing from position "
                          "%" PRIu64,
                          r->head, r->verified + 1);
-            } else if (an && next_anchor < an->n) {
-                const s_anchor *x = &an->v[next_anchor];
-                char want[CCIP_CHAIN_HASH_HEX + 1];
-                r->broken_at = r->verified + 1;
-                snprintf(r->reason, sizeof r->reason,
-                         "ip's registry anchored position %" PRIu64
-                         " (hash %s, registration %" PRIu64 "), but the chain ends at %" PRIu64
-                         ": events were deleted",
-                         x->position, ccip_chain_hex(x->hash, CCIP_CHAIN_HASH_LEN, want), x->serial,
-                         r->verified);
+            } else {
+                s_check_anchors_end(an, next_anchor, r);
             }
             return CTL_OK;
         }
