@@ -400,6 +400,19 @@ int ip_listing_get(ccip_command *cmd, ccip_arena *a, void *request)
     PQclear(res);
     if (!reply.offers)
         return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    /* An offer's price and note are between its buyer and the seller: a
+     * party other than the seller sees only its own offers (staff and
+     * services see them all). */
+    char party[IP_PARTY_MAX + 1];
+    if ((rc = ip_actor_party(cmd, party)) != 0)
+        return rc;
+    if (party[0] && strcmp(party, reply.listing->seller) != 0) {
+        size_t kept = 0;
+        for (size_t i = 0; i < reply.n_offers; i++)
+            if (strcmp(reply.offers[i]->buyer, party) == 0)
+                reply.offers[kept++] = reply.offers[i];
+        reply.n_offers = kept;
+    }
     return ccip_command_reply(cmd, &reply.base);
 }
 

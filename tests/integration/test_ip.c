@@ -1493,6 +1493,23 @@ static void test_ccipctl_walkthrough(void **state)
              buyer, listing);
     s_ctl_expect(args, 0);
     snprintf(offer, sizeof offer, "%.36s", strstr(s_out, "\"id\":\"") + 6);
+    /* the offer is the buyer's and the seller's business: a third
+     * organisation reading the listing does not see it */
+    char other[32];
+    s_org(other);
+    const char *readers[] = {seller, buyer, other};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "--json --role applicant --actor %s ip listing get %s",
+                 readers[i], listing);
+        s_ctl_expect(args, 0);
+        if ((strstr(s_out, offer) != NULL) != (i < 2)) {
+            fprintf(stderr, "listing get as %s: %s\n", readers[i], s_out);
+            fail_msg("the offer is %s to %s", i < 2 ? "hidden" : "shown",
+                     i == 0   ? "the seller"
+                     : i == 1 ? "its buyer"
+                              : "a third organisation");
+        }
+    }
     snprintf(args, sizeof args, "--json --role owner --actor %s ip offer accept %s", seller, offer);
     s_ctl_expect(args, 0);
     snprintf(contract, sizeof contract, "%.36s", strstr(s_out, "\"id\":\"") + 6);
