@@ -4,7 +4,7 @@
 #
 #   source scripts/lib/pg.sh
 #   ccip_install_deps
-#   ccip_pg_init  "$CCIP_ROOT/var/test-pg" 55432 fast
+#   ccip_pg_init  "$CCIP_ROOT/var/test-pg" 15432 fast
 #   ccip_pg_start "$CCIP_ROOT/var/test-pg"
 #   ccip_pg_bootstrap "$CCIP_ROOT/var/test-pg" "$CCIP_ROOT/var/test-secrets" intake test
 #   ccip_pg_stop  "$CCIP_ROOT/var/test-pg"
@@ -238,7 +238,11 @@ ccip_pg_destroy() {
 }
 
 # ccip_pg_free_port FIRST: prints the first port from FIRST upwards that
-# nothing listens on.
+# nothing listens on. Callers start below Linux's ephemeral range (32768 up),
+# where no client's outgoing connection lands between a stop and a start on
+# the same port: scripts/test 15432, scripts/bench 16432, chaos 17432, the
+# restore drill 18432, the demo 25432; the tests' C listeners take 10000-14999
+# (ccip_test_free_port).
 ccip_pg_free_port() {
     local port="$1" last=$(($1 + 200))
     while [ "$port" -le "$last" ]; do

@@ -392,20 +392,6 @@ static double s_window(void *(*fn)(void *), int seconds)
 
 /* ---- set-up --------------------------------------------------------------------------------- */
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* One client's organisation and account, up to a first filed application. */
 static int s_prepare(ccip_client *bus, s_client *cl)
 {
@@ -477,7 +463,7 @@ int main(int argc, char **argv)
     if (ccip_test_env_init(&s_env) < 0)
         return 1;
     char listen[64];
-    s_port = s_free_port();
+    s_port = ccip_test_free_port();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s_port);
     /* each unless the caller's environment says otherwise */
     setenv("CCIP_GATEWAY_LISTEN", listen, 1);

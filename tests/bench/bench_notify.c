@@ -88,20 +88,6 @@ static void s_die(const char *what, const char *why)
     exit(1);
 }
 
-static int s_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static pid_t s_smtp_start(int port)
 {
     char ready[400], script[600], ports[16], log[400];
@@ -354,7 +340,7 @@ int main(void)
         s_die("set-up", "could not make the test environment");
     snprintf(s_sinks, sizeof s_sinks, "%s/sinks", s_env.dir);
     mkdir(s_sinks, 0700);
-    int port = s_port();
+    int port = ccip_test_free_port();
     if ((s_smtp_pid = s_smtp_start(port)) < 0)
         s_die("set-up", "the SMTP server did not start");
     char v[300];

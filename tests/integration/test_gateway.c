@@ -537,20 +537,6 @@ static void s_alive(void)
 
 /* ---- setup ------------------------------------------------------------------------------ */
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static int s_setup(void **state)
 {
     (void)state;
@@ -560,7 +546,7 @@ static int s_setup(void **state)
         return -1;
     /* The gateway's key, a front door (it authenticated the people it
      * speaks for), is made by ccip_test_env_init with every service's. */
-    s_port = s_free_port();
+    s_port = ccip_test_free_port();
     char listen[64], v[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s_port);
     setenv("CCIP_GATEWAY_LISTEN", listen, 1);
@@ -576,8 +562,8 @@ static int s_setup(void **state)
     /* intake and the gateway serve their metrics (each on its own port:
      * a started service takes the environment of the moment) */
     char metrics[64];
-    s_intake_metrics = s_free_port();
-    s_gateway_metrics = s_free_port();
+    s_intake_metrics = ccip_test_free_port();
+    s_gateway_metrics = ccip_test_free_port();
     snprintf(metrics, sizeof metrics, "127.0.0.1:%d", s_intake_metrics);
     setenv("CCIP_METRICS_LISTEN", metrics, 1);
     if (ccip_test_start_bus(&s_env) < 0 ||

@@ -82,22 +82,6 @@ static const struct {
 };
 #define NSVC (sizeof S_HISTORY / sizeof S_HISTORY[0])
 
-/* A loopback port nobody listens on, for the gateway's HTTP. */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static int s_setup(void **state)
 {
     (void)state;
@@ -116,7 +100,7 @@ static int s_setup(void **state)
     setenv("CCIP_FOLLOWUP_SWEEP_SECONDS", "0", 1);
     setenv("CCIP_FOLLOWUP_DIGEST_CHECK_SECONDS", "0", 1);
     char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", s_free_port());
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", ccip_test_free_port());
     setenv("CCIP_GATEWAY_LISTEN", listen, 1);
     if (ccip_test_start_bus(&s_svc.env) < 0)
         goto fail;

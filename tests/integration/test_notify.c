@@ -303,21 +303,6 @@ static void s_returned(const char *id, const char *uscc, const char *reason)
 
 /* ---- the sinks ------------------------------------------------------------------------------ */
 
-static int s_free_port(void)
-{
-    /* as ccip_test_env_init finds the bus's: a port the kernel hands out */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 /* Makes a self-signed certificate for 127.0.0.1 (s_cert, s_cert_key) with
  * openssl: the SMTP server offers STARTTLS with it, and notify verifies the
  * relay against it (notify.smtp_ca_file). Returns 0 or -1. */
@@ -543,8 +528,8 @@ static int s_group_setup(void **state)
     /* the SMTP server keeps each message, then takes 10 ms to say so: a
      * SIGKILL of notify then mostly finds a message sent and not recorded */
     setenv("NOTIFY_SINK_DELAY_MS", "10", 1);
-    s_smtp_port = s_free_port();
-    s_sms_port = s_free_port();
+    s_smtp_port = ccip_test_free_port();
+    s_sms_port = ccip_test_free_port();
     if (s_cert_make() < 0 || (s_smtp_pid = s_sink_start("smtp", s_smtp_port)) < 0 ||
         (s_sms_pid = s_sink_start("sms", s_sms_port)) < 0)
         return -1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,19 +36,55 @@ void ccip_test_sleep_ms(int ms)
         ;
 }
 
-/* A loopback port nobody listens on right now. */
-static int s_free_port(void)
+/* Ports for listeners a test starts are taken from below Linux's ephemeral
+ * range (ip_local_port_range starts at 32768), never from a kernel-chosen
+ * bind to port 0: a port the kernel handed out is also where any client's
+ * outgoing connection may land, so when a test stopped a bus and started it
+ * again on the same port, a libpq or ZeroMQ connection of a suite running
+ * beside it had sometimes taken it meanwhile ("could not bind ...: Address
+ * already in use"). Each port handed out is also locked for the life of the
+ * test process (flock on a file per port), so two suites running side by
+ * side (ctest -j) never get the same port. scripts/test, the benches and
+ * the drills put PostgreSQL at 15432-18632, the demo at 25432-28080. */
+#define PORT_LOW      10000
+#define PORT_HIGH     15000 /* exclusive */
+#define PORT_LOCK_DIR "/tmp/ccip-test-ports"
+
+int ccip_test_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    mkdir(PORT_LOCK_DIR, 01777);
+    unsigned span = PORT_HIGH - PORT_LOW;
+    unsigned start = (unsigned)getpid() * 7919u + (unsigned)time(NULL);
+    for (unsigned i = 0; i < span; i++) {
+        int port = PORT_LOW + (int)((start + i) % span);
+        char path[64];
+        snprintf(path, sizeof path, PORT_LOCK_DIR "/%d", port);
+        int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (lock < 0)
+            continue;
+        if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+            close(lock); /* another test process holds it */
+            continue;
+        }
+        /* Free of other software too (a demo, a developer's server)? The
+         * listener will set SO_REUSEADDR as ZeroMQ and libmicrohttpd do, so a
+         * connection of a stopped predecessor in TIME-WAIT does not count. */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+                 bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return port; /* `lock` stays open (and locked) until the process ends */
+        close(lock);
+    }
+    fprintf(stderr, "ccip_test_free_port: no free port between %d and %d\n", PORT_LOW,
+            PORT_HIGH - 1);
+    return -1;
 }
 
 /* Makes key `name` in env->dir/sub: a service key bound to `service`, or
@@ -77,7 +114,7 @@ int ccip_test_env_init(ccip_test_env *env)
     mkdir(path, 0700);
     snprintf(path, sizeof path, "%s/allowed", env->dir);
     mkdir(path, 0700);
-    int p1 = s_free_port(), p2 = s_free_port(), p3 = s_free_port();
+    int p1 = ccip_test_free_port(), p2 = ccip_test_free_port(), p3 = ccip_test_free_port();
     if (p1 < 0 || p2 < 0 || p3 < 0)
         return -1;
     snprintf(env->commands, sizeof env->commands, "tcp://127.0.0.1:%d", p1);

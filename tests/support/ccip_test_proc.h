@@ -39,6 +39,13 @@ typedef struct {
                        the processes started from now on run in; "" = the test's own */
 } ccip_test_env;
 
+/* A loopback TCP port for a listener the test starts (a bus, a gateway, a
+ * mail sink): below the kernel's ephemeral range, so no client connection
+ * takes it while a restarted listener is down, and held by this process
+ * alone until it exits, so suites running side by side never share one.
+ * Returns the port, or -1 with the reason on stderr. */
+int ccip_test_free_port(void);
+
 /* Makes the directory, keys and ports. Returns 0 or -1 (with a message on
  * stderr). */
 int ccip_test_env_init(ccip_test_env *env);

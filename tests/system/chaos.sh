@@ -42,7 +42,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port="$(ccip_pg_free_port 57432)"
+port="$(ccip_pg_free_port 17432)"
 ccip_pg_init "$PG_DIR" "$port"
 ccip_pg_start "$PG_DIR"
 ccip_pg_bootstrap "$PG_DIR" "$SECRETS_DIR" intake evaluation funding ip stats followup notify casefile

@@ -345,22 +345,6 @@ static void s_sign_in(s_person *who)
         ccip_test_fail(&s_svc, "the sign-in's answer had no session cookie or no CSRF token");
 }
 
-/* A free TCP port on 127.0.0.1 (free when asked; the gateway binds it next). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 /* ---- the SMTP server notify sends to ---------------------------------------------- */
 
 /* Starts notify_sinks.py's SMTP server (plain, no STARTTLS) on port into
@@ -492,14 +476,14 @@ static int s_setup(void **state)
     snprintf(key, sizeof key, "%s/ip-signing.key", dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     /* the gateway on a loopback port (plain HTTP is allowed only there) */
-    s_http_port = s_free_port();
+    s_http_port = ccip_test_free_port();
     char v[300];
     snprintf(v, sizeof v, "127.0.0.1:%d", s_http_port);
     setenv("CCIP_GATEWAY_LISTEN", v, 1);
     /* notify sends e-mail to a real SMTP server, plain, and retries soon */
     snprintf(s_sinks, sizeof s_sinks, "%s/sinks", dir);
     mkdir(s_sinks, 0700);
-    int smtp_port = s_free_port();
+    int smtp_port = ccip_test_free_port();
     snprintf(v, sizeof v, "smtp://127.0.0.1:%d", smtp_port);
     setenv("CCIP_NOTIFY_SMTP_URL", v, 1);
     setenv("CCIP_NOTIFY_SMTP_TLS", "off", 1);

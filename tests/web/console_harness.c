@@ -54,20 +54,6 @@
 
 static ccip_test_env s_env;
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* GET path on the gateway; returns the HTTP status or -1. */
 static int s_http_status(int port, const char *path)
 {
@@ -244,7 +230,7 @@ int main(int argc, char **argv)
     snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
     /* the gateway's front-door key is made by ccip_test_env_init */
-    int port = s_free_port();
+    int port = ccip_test_free_port();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     snprintf(web, sizeof web, "%s/services/gateway/web", src);
     setenv("CCIP_GATEWAY_LISTEN", listen, 1);
