@@ -1197,6 +1197,51 @@ ccip_replay *ccip_service_replay_open(const ccip_service *svc, int timeout_ms, i
     return r;
 }
 
+/* The cursors of the producers a rebuild replays; FOR UPDATE holds the
+ * service's consumers until the rebuild commits. */
+static const ccip_db_stmt S_REBUILD_LOCK_CURSORS = {
+    "ccip_rebuild_lock_cursors",
+    "SELECT producer, position FROM consumer_cursor WHERE producer = ANY(string_to_array($1, ','))"
+    " ORDER BY producer FOR UPDATE"};
+
+int ccip_service_rebuild(ccip_command *cmd, const ccip_rebuild_steps *steps,
+                         ccip_rebuild_cursor cursors[CCIP_REBUILD_PRODUCERS_MAX], size_t *n)
+{
+    *n = 0;
+    const ccip_service_def *def = cmd->service->def;
+    char producers[CCIP_REBUILD_PRODUCERS_MAX * 33] = "";
+    for (size_t i = 0; i < def->nsubscriptions && i < CCIP_REBUILD_PRODUCERS_MAX; i++) {
+        size_t used = strlen(producers);
+        snprintf(producers + used, sizeof producers - used, "%s%s", i ? "," : "",
+                 def->subscriptions[i].producer);
+    }
+    PGresult *res = NULL;
+    const char *p[] = {producers};
+    int rc = ccip_db_exec(cmd->db, &S_REBUILD_LOCK_CURSORS, 1, p, NULL, NULL, &res);
+    if (rc == 0)
+        rc = steps->start(cmd, steps->arg);
+    ccip_replay *replay = NULL;
+    for (int r = 0; rc == 0 && r < PQntuples(res) && r < CCIP_REBUILD_PRODUCERS_MAX; r++) {
+        ccip_rebuild_cursor *c = &cursors[(*n)++];
+        snprintf(c->producer, sizeof c->producer, "%s", PQgetvalue(res, r, 0));
+        c->position = (uint64_t)ccip_db_cell_i64(res, r, 1);
+        if (c->position > 0 && !replay) {
+            char err[CCIP_COMMAND_ERROR_MAX];
+            /* a producer may take seconds to read a batch of a long stream */
+            replay = ccip_service_replay_open(
+                cmd->service, steps->timeout_ms ? steps->timeout_ms : 10000,
+                steps->attempts ? steps->attempts : 3, err, sizeof err);
+            if (!replay)
+                rc = ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE, "%s", err);
+        }
+        if (rc == 0 && c->position > 0)
+            rc = steps->replay(cmd, replay, c->producer, c->position, steps->arg);
+    }
+    ccip_replay_destroy(&replay);
+    PQclear(res);
+    return rc;
+}
+
 ccip_client *ccip_service_client_new(const ccip_service *svc, char *err, size_t errlen)
 {
     ccip_sock_opts so = {.keys = &svc->keys,

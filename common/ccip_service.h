@@ -207,6 +207,45 @@ struct ccip_replay;
 struct ccip_replay *ccip_service_replay_open(const ccip_service *svc, int timeout_ms, int attempts,
                                              char *err, size_t errlen);
 
+/* ---- rebuilding what events feed ------------------------------------------ */
+
+/* How far a rebuild replayed one producer's stream: positions 1 .. position. */
+typedef struct {
+    char producer[32];
+    uint64_t position;
+} ccip_rebuild_cursor;
+
+#define CCIP_REBUILD_PRODUCERS_MAX 8 /* producers one service subscribes to, at most */
+
+/* What a rebuild does that is the service's own (stats' projections,
+ * notify's inbox). Each returns 0, CCIP_REPLIED or a ccip_db_rc. */
+typedef struct {
+    /* With the cursors locked, before any event: the checksum before and
+     * emptying the tables. */
+    int (*start)(ccip_command *cmd, void *arg);
+    /* Applies `producer`'s events 1 .. upto, read through r
+     * (ccip_replay_range), to the emptied tables. */
+    int (*replay)(ccip_command *cmd, struct ccip_replay *r, const char *producer, uint64_t upto,
+                  void *arg);
+    void *arg;
+    int timeout_ms; /* per replay request and attempt; 0: 10,000 */
+    int attempts;   /* requests per replay batch before giving up; 0: 3 */
+} ccip_rebuild_steps;
+
+/* Makes again, in the command's one transaction, what the service keeps
+ * from the events of the producers it subscribes to: locks their consumer
+ * cursor rows (the consumers wait on them until the command commits, so
+ * nothing is applied twice or missed), runs steps->start, then replays
+ * each producer whose cursor is above 0 from position 1 to the cursor
+ * through a replay client of the service's own (the command's thread has
+ * none). Fills cursors[0 .. *n) in producer order, for the reply. Returns
+ * 0; CCIP_REPLIED when the command was answered (the bus unreachable, or a
+ * step's refusal); or a ccip_db_rc. Why one commit and not "move the
+ * cursors back": while consumers replay, readers would see half-made
+ * tables. */
+int ccip_service_rebuild(ccip_command *cmd, const ccip_rebuild_steps *steps,
+                         ccip_rebuild_cursor cursors[CCIP_REBUILD_PRODUCERS_MAX], size_t *n);
+
 struct ccip_client;
 
 /* A new client of the bus's command socket with the service's own key (its

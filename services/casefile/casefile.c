@@ -40,8 +40,6 @@ static const ccip_subscription s_subscriptions[] = {
 const ccip_service_def casefile_def = {
     .name = "casefile",
     .migrations = casefile_migrations,
-    .commands = s_commands,
-    .ncommands = CCIP_NELEMS(s_commands),
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = CCIP_NELEMS(s_subscriptions),
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
 };

@@ -13,21 +13,12 @@
 #include "notify_batch.h"
 #include "notify_events.h"
 
-#define REPLAY_TIMEOUT_MS 10000 /* per replay request and attempt */
-#define REPLAY_ATTEMPTS   3
-#define PRODUCERS_MAX     8
-
 static const ccip_db_stmt S_CHECKSUM = {
     "notify_checksum",
     "SELECT coalesce(md5(string_agg(concat_ws('|', id, kind, addressee, service, object_type, "
     "object_id, subject, detail, close_key, state, " CCIP_SQL_US("since") ", " CCIP_SQL_US(
         "due") ", " CCIP_SQL_US("closed_at") ", closed_by, event_id), "
                                              "E'\\n' ORDER BY id)), md5('')), count(*) FROM item"};
-
-static const ccip_db_stmt S_LOCK_CURSORS = {
-    "notify_rebuild_lock_cursors",
-    "SELECT producer, position FROM consumer_cursor WHERE producer = ANY(string_to_array($1, ','))"
-    " ORDER BY producer FOR UPDATE"};
 
 static const ccip_db_stmt S_CLEAR = {
     "notify_rebuild_clear",
@@ -61,7 +52,8 @@ typedef struct {
     notify_batch *flushing; /* the batch being written, while running */
     pthread_t thread;
     int running;
-    int rc; /* the last flush's result */
+    int rc;                           /* the last flush's result */
+    char before[NOTIFY_CHECKSUM_LEN]; /* the checksum before the rebuild */
 } s_pipe;
 
 static void *s_flush_thread(void *arg)
@@ -107,9 +99,10 @@ static int s_flush(void *arg)
 
 /* Replays `producer` from position 1 to `upto` onto p's batches, every
  * flush over on return. Returns 0, CCIP_REPLIED or a ccip_db_rc. */
-static int s_replay(ccip_command *cmd, ccip_replay *r, s_pipe *p, const char *producer,
-                    uint64_t upto)
+static int s_replay(ccip_command *cmd, ccip_replay *r, const char *producer, uint64_t upto,
+                    void *arg)
 {
+    s_pipe *p = arg;
     int stopped = 0;
     Ccip__Status status;
     char err[CCIP_COMMAND_ERROR_MAX];
@@ -122,34 +115,10 @@ static int s_replay(ccip_command *cmd, ccip_replay *r, s_pipe *p, const char *pr
     return stopped ? stopped : flushed;
 }
 
-static void s_producers(char *out, size_t len)
+/* With the cursors locked: the checksum before, then empty tables. */
+static int s_start(ccip_command *cmd, void *arg)
 {
-    out[0] = '\0';
-    for (size_t i = 0; i < notify_def.nsubscriptions && i < PRODUCERS_MAX; i++) {
-        size_t n = strlen(out);
-        snprintf(out + n, len - n, "%s%s", i ? "," : "", notify_def.subscriptions[i].producer);
-    }
-}
-
-int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
-{
-    int64_t t0 = ccip_now_us();
-    char producers[256];
-    s_producers(producers, sizeof producers);
-    Ccip__Notify__RebuildReply reply = CCIP__NOTIFY__REBUILD_REPLY__INIT;
-    Ccip__Notify__ProducerCursor cursors[PRODUCERS_MAX], *list[PRODUCERS_MAX];
-    char names[PRODUCERS_MAX][32], before[NOTIFY_CHECKSUM_LEN], after[NOTIFY_CHECKSUM_LEN];
-    uint64_t items = 0;
-    ccip_replay *replay = NULL;
-    PGresult *res = NULL;
-    s_pipe pipe = {.b = {notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD),
-                         notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD)}};
-    if (!pipe.b[0] || !pipe.b[1]) {
-        notify_batch_destroy(&pipe.b[0]);
-        notify_batch_destroy(&pipe.b[1]);
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
-    }
-    const char *p[] = {producers};
+    s_pipe *p = arg;
     /* For this transaction only: JIT compiling costs each flush's item
      * INSERT (thousands of rows, cost above jit_above_cost) 10-15 ms and
      * saves nothing on statements that are index probes per row; the
@@ -157,47 +126,54 @@ int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
      * the default work_mem. */
     int rc = ccip_db_command(cmd->db, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
     if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_LOCK_CURSORS, 1, p, NULL, NULL, &res);
-    if (rc == 0)
-        rc = notify_checksum(cmd->db, before, &items);
-    if (rc == 0)
-        rc = ccip_db_exec(cmd->db, &S_CLEAR, 0, NULL, NULL, NULL, NULL);
-    for (int r = 0; rc == 0 && res && r < PQntuples(res) && r < PRODUCERS_MAX; r++) {
-        uint64_t upto = (uint64_t)ccip_db_cell_i64(res, r, 1);
-        snprintf(names[r], sizeof names[r], "%s", PQgetvalue(res, r, 0));
-        if (upto > 0 && !replay) {
-            char err[CCIP_COMMAND_ERROR_MAX];
-            replay = ccip_service_replay_open(cmd->service, REPLAY_TIMEOUT_MS, REPLAY_ATTEMPTS, err,
-                                              sizeof err);
-            if (!replay)
-                rc = ccip_command_fail(cmd, CCIP__STATUS__UNAVAILABLE, "%s", err);
-        }
-        if (rc == 0 && upto > 0)
-            rc = s_replay(cmd, replay, &pipe, names[r], upto);
-        cursors[r] = (Ccip__Notify__ProducerCursor)CCIP__NOTIFY__PRODUCER_CURSOR__INIT;
-        cursors[r].producer = names[r];
-        cursors[r].position = upto;
-        list[reply.n_replayed++] = &cursors[r];
+        rc = notify_checksum(cmd->db, p->before, &(uint64_t){0});
+    return rc ? rc : ccip_db_exec(cmd->db, &S_CLEAR, 0, NULL, NULL, NULL, NULL);
+}
+
+int notify_rebuild_cmd(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    int64_t t0 = ccip_now_us();
+    Ccip__Notify__RebuildReply reply = CCIP__NOTIFY__REBUILD_REPLY__INIT;
+    char after[NOTIFY_CHECKSUM_LEN];
+    ccip_rebuild_cursor done[CCIP_REBUILD_PRODUCERS_MAX];
+    size_t n = 0;
+    uint64_t items = 0;
+    s_pipe pipe = {.b = {notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD),
+                         notify_batch_new(cmd->db, NOTIFY_BATCH_REBUILD)}};
+    if (!pipe.b[0] || !pipe.b[1]) {
+        notify_batch_destroy(&pipe.b[0]);
+        notify_batch_destroy(&pipe.b[1]);
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
     }
-    ccip_replay_destroy(&replay);
+    const ccip_rebuild_steps steps = {.start = s_start, .replay = s_replay, .arg = &pipe};
+    int rc = ccip_service_rebuild(cmd, &steps, done, &n);
     if (rc == 0)
         rc = notify_batch_close_all(pipe.b[0]);
     notify_batch_destroy(&pipe.b[0]);
     notify_batch_destroy(&pipe.b[1]);
-    PQclear(res);
     if (rc == 0)
         rc = notify_checksum(cmd->db, after, &items);
     if (rc != 0)
         return rc;
+    Ccip__Notify__ProducerCursor cursors[CCIP_REBUILD_PRODUCERS_MAX],
+        *list[CCIP_REBUILD_PRODUCERS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        cursors[i] = (Ccip__Notify__ProducerCursor)CCIP__NOTIFY__PRODUCER_CURSOR__INIT;
+        cursors[i].producer = done[i].producer;
+        cursors[i].position = done[i].position;
+        list[i] = &cursors[i];
+    }
     reply.replayed = list;
-    reply.checksum_before = before;
+    reply.n_replayed = n;
+    reply.checksum_before = pipe.before;
     reply.checksum_after = after;
     reply.items = items;
     reply.took_us = ccip_now_us() - t0;
     char took[24];
-    ccip_log_info("inbox rebuilt", "before", before, "after", after, "took_us",
+    ccip_log_info("inbox rebuilt", "before", pipe.before, "after", after, "took_us",
                   ccip_i64_text(reply.took_us, took));
     (void)a;
+    (void)request;
     return ccip_command_reply(cmd, &reply.base);
 }
 

@@ -209,15 +209,11 @@ const ccip_service_def stats_def = {
      * (tests/services/test_service_defs.c checks both sides) */
     .consumers = (const char *const[]){"notify", "casefile", NULL},
     .migrations = stats_migrations,
-    .commands = s_commands,
-    .ncommands = CCIP_NELEMS(s_commands),
-    .subscriptions = s_subscriptions,
-    .nsubscriptions = CCIP_NELEMS(s_subscriptions),
-    .config_fields = s_config_fields,
-    .nconfig_fields = CCIP_NELEMS(s_config_fields),
+    CCIP_DEF_TABLE(commands, s_commands),
+    CCIP_DEF_TABLE(subscriptions, s_subscriptions),
+    CCIP_DEF_TABLE(config_fields, s_config_fields),
     .config_size = sizeof(stats_config),
-    .schedules = s_schedules,
-    .nschedules = CCIP_NELEMS(s_schedules),
+    CCIP_DEF_TABLE(schedules, s_schedules),
 };
 
 /* ---- callers ------------------------------------------------------------- */
