@@ -347,6 +347,155 @@ const char *ctl_enum_name(const ProtobufCEnumDescriptor *d, int v)
     return ev ? ev->name : "?";
 }
 
+/* ---- the generic text printer ----------------------------------------------- */
+
+static int s_ends(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int s_empty(const ProtobufCFieldDescriptor *fd, const void *p)
+{
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return !*(char *const *)p || !**(char *const *)p;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return !*(void *const *)p;
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)p)->len == 0;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return *(const int64_t *)p == 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        return !*(const protobuf_c_boolean *)p;
+    default:
+        return *(const int32_t *)p == 0;
+    }
+}
+
+/* One scalar value, without a line break. */
+static void s_scalar(const ProtobufCFieldDescriptor *fd, const void *p)
+{
+    char buf[64];
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64: {
+        int64_t v = *(const int64_t *)p;
+        if (s_ends(fd->name, "_us"))
+            fputs(ctl_beijing_text(v, buf, sizeof buf), stdout);
+        else if (s_ends(fd->name, "_fen"))
+            printf("%s yuan", ctl_yuan_text(v, buf, sizeof buf));
+        else
+            printf("%" PRId64, v);
+        return;
+    }
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        printf("%" PRIu64, *(const uint64_t *)p);
+        return;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        printf("%" PRIu32, *(const uint32_t *)p);
+        return;
+    case PROTOBUF_C_TYPE_BOOL:
+        fputs(*(const protobuf_c_boolean *)p ? "yes" : "no", stdout);
+        return;
+    case PROTOBUF_C_TYPE_ENUM:
+        fputs(ctl_enum_name(fd->descriptor, *(const int *)p), stdout);
+        return;
+    case PROTOBUF_C_TYPE_STRING:
+        fputs(*(char *const *)p ? *(char *const *)p : "", stdout);
+        return;
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        ctl_json_value(stdout, fd, p); /* base64; a number as JSON writes it */
+        return;
+    default: {
+        int32_t v = *(const int32_t *)p;
+        if (s_ends(fd->name, "_centi"))
+            printf("%s%d.%02d", v < 0 ? "-" : "", abs(v / 100), abs(v % 100));
+        else
+            printf("%" PRId32, v);
+        return;
+    }
+    }
+}
+
+static void s_fields(const ProtobufCMessage *m, int depth);
+
+/* "name: value" for one value (a message: "name:" and its fields below). */
+static void s_field_line(const ProtobufCFieldDescriptor *fd, const void *p, int depth,
+                         const char *label)
+{
+    printf("%*s%s:", depth * 2, "", label);
+    if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+        putchar('\n');
+        s_fields(*(ProtobufCMessage *const *)p, depth + 1);
+        return;
+    }
+    const char *s = fd->type == PROTOBUF_C_TYPE_STRING ? *(char *const *)p : NULL;
+    if (s && strchr(s, '\n')) {
+        /* several lines: a block below the name, each line indented */
+        putchar('\n');
+        for (const char *line = s; *line;) {
+            size_t len = strcspn(line, "\n");
+            printf("%*s%.*s\n", depth * 2 + 2, "", (int)len, line);
+            line += len + (line[len] ? 1 : 0);
+        }
+        return;
+    }
+    putchar(' ');
+    s_scalar(fd, p);
+    putchar('\n');
+}
+
+static void s_fields(const ProtobufCMessage *m, int depth)
+{
+    if (!m)
+        return;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[i];
+        if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
+            const void *p = ctl_field_value(m, fd, 0);
+            if (!s_empty(fd, p))
+                s_field_line(fd, p, depth, fd->name);
+            continue;
+        }
+        size_t n = ctl_field_count(m, fd);
+        if (!n)
+            continue;
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE) {
+            /* a list of words or numbers on one line */
+            printf("%*s%s: ", depth * 2, "", fd->name);
+            for (size_t k = 0; k < n; k++) {
+                if (k)
+                    fputs(", ", stdout);
+                s_scalar(fd, ctl_field_value(m, fd, k));
+            }
+            putchar('\n');
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            char label[96];
+            snprintf(label, sizeof label, "%s[%zu]", fd->name, k);
+            s_field_line(fd, ctl_field_value(m, fd, k), depth, label);
+        }
+    }
+}
+
+void ctl_print_fields(const ProtobufCMessage *reply, ctl_args *a)
+{
+    (void)a;
+    s_fields(reply, 0);
+}
+
 const char *ctl_yuan_text(int64_t fen, char *buf, size_t len)
 {
     ccip_fen_format(fen, buf, len);

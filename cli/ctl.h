@@ -107,6 +107,16 @@ void ctl_json_message(FILE *f, const ProtobufCMessage *m);
  * JSON. */
 void ctl_json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p);
 
+/* The printer of every reply that has no table of its own (a ctl_printer):
+ * one "field: value" line a field, nested messages indented two spaces a
+ * level, empty fields left out. Values as people read them: a time
+ * (field ending _us) in Beijing time (ctl_beijing_text), money (_fen) as
+ * "1234.56 yuan", hundredths (_centi) as "70.25", enums by name, yes for
+ * true, a text of several lines as an indented block, a list of words on
+ * one line ("roles: staff, admin") and a list of messages indexed
+ * ("reviews[0]:"). --json prints the exact values instead. */
+void ctl_print_fields(const ProtobufCMessage *reply, ctl_args *a);
+
 /* Prints s as a JSON string literal (NULL as ""). */
 void ctl_json_string(FILE *f, const char *s);
 

@@ -27,105 +27,6 @@
 #define NUMBER_MAX                 1000000000
 #define NUMBER(name, field, flags) CTL_INT(name, field, NUMBER_MIN, NUMBER_MAX, flags)
 
-/* ---- output, driven by the message descriptors ----------------------------- */
-
-static int s_ends(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static void s_text_message(const ProtobufCMessage *m, int depth);
-
-/* One value for people; returns 0 when it is empty and was not printed. */
-static int s_text_value(const ProtobufCFieldDescriptor *fd, const void *p, int depth,
-                        const char *label)
-{
-    char buf[64];
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64: {
-        int64_t v = *(const int64_t *)p;
-        if (!v)
-            return 0;
-        if (s_ends(fd->name, "_us") && ccip_time_format_us(v, buf, sizeof buf) == 0)
-            printf("%*s%s: %s\n", depth * 2, "", label, buf);
-        else if (s_ends(fd->name, "_fen") && ccip_fen_format(v, buf, sizeof buf) == 0)
-            printf("%*s%s: %s yuan\n", depth * 2, "", label, buf);
-        else
-            printf("%*s%s: %" PRId64 "\n", depth * 2, "", label, v);
-        return 1;
-    }
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        if (!*(const uint64_t *)p)
-            return 0;
-        printf("%*s%s: %" PRIu64 "\n", depth * 2, "", label, *(const uint64_t *)p);
-        return 1;
-    case PROTOBUF_C_TYPE_BOOL:
-        if (!*(const protobuf_c_boolean *)p)
-            return 0;
-        printf("%*s%s: yes\n", depth * 2, "", label);
-        return 1;
-    case PROTOBUF_C_TYPE_ENUM: {
-        int v = *(const int *)p;
-        if (!v)
-            return 0;
-        printf("%*s%s: %s\n", depth * 2, "", label, ctl_enum_name(fd->descriptor, v));
-        return 1;
-    }
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        if (!s || !s[0])
-            return 0;
-        printf("%*s%s: %s\n", depth * 2, "", label, s);
-        return 1;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        if (!sub)
-            return 0;
-        printf("%*s%s:\n", depth * 2, "", label);
-        s_text_message(sub, depth + 1);
-        return 1;
-    }
-    default: {
-        int32_t v = *(const int32_t *)p;
-        if (!v)
-            return 0;
-        if (s_ends(fd->name, "_centi"))
-            printf("%*s%s: %d.%02d\n", depth * 2, "", label, v / 100, abs(v % 100));
-        else
-            printf("%*s%s: %" PRId32 "\n", depth * 2, "", label, v);
-        return 1;
-    }
-    }
-}
-
-static void s_text_message(const ProtobufCMessage *m, int depth)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
-            s_text_value(fd, ctl_field_value(m, fd, 0), depth, fd->name);
-            continue;
-        }
-        for (size_t k = 0; k < ctl_field_count(m, fd); k++) {
-            char label[96];
-            snprintf(label, sizeof label, "%s[%zu]", fd->name, k);
-            s_text_value(fd, ctl_field_value(m, fd, k), depth, label);
-        }
-    }
-}
-
-/* Every reply prints as its fields. */
-static void s_print(const ProtobufCMessage *reply, ctl_args *args)
-{
-    s_text_message(reply, 0);
-}
-
 /* ---- values ------------------------------------------------------------------------ */
 
 /* "70" or "70.5" or "70.25" points as hundredths. */
@@ -424,69 +325,74 @@ static const ctl_command S_COMMANDS[] = {
     {"agency register",
      "ID --name N --uscc CODE --districts D,D|all --capacity N [--qualification Q] "
      "[--conflict CODE[:note]]...",
-     A_AGENCY_REGISTER, T("agency.register"), Q(register_agency), R(agency), s_print, s_register},
+     A_AGENCY_REGISTER, T("agency.register"), Q(register_agency), R(agency), ctl_print_fields,
+     s_register},
     {"agency activate", "ID --reason R", A_SET_ACTIVE, T("agency.set_active"), Q(set_active),
-     R(agency), s_print, s_activate},
+     R(agency), ctl_print_fields, s_activate},
     {"agency deactivate", "ID --reason R", A_SET_ACTIVE, T("agency.set_active"), Q(set_active),
-     R(agency), s_print},
-    {"agency get", "ID", A_ID, T("agency.get"), Q(get), R(agency), s_print},
+     R(agency), ctl_print_fields},
+    {"agency get", "ID", A_ID, T("agency.get"), Q(get), R(agency), ctl_print_fields},
     {"agency list", "[--district D] [--active] [--after ID] [--limit N]", A_REGISTER_LIST,
-     T("agency.list"), Q(list_register), R(list_agencies), s_print},
+     T("agency.list"), Q(list_register), R(list_agencies), ctl_print_fields},
     {"expert register",
      "ID --name N --fields F,F --affiliation CODE [--affiliation-name N] --district D "
      "--max-reviews N [--phone P] [--email E] [--conflict CODE[:note]]...",
-     A_EXPERT_REGISTER, T("expert.register"), Q(register_expert), R(expert), s_print, s_register},
+     A_EXPERT_REGISTER, T("expert.register"), Q(register_expert), R(expert), ctl_print_fields,
+     s_register},
     {"expert activate", "ID --reason R", A_SET_ACTIVE, T("expert.set_active"), Q(set_active),
-     R(expert), s_print, s_activate},
+     R(expert), ctl_print_fields, s_activate},
     {"expert deactivate", "ID --reason R", A_SET_ACTIVE, T("expert.set_active"), Q(set_active),
-     R(expert), s_print},
-    {"expert get", "ID", A_ID, T("expert.get"), Q(get), R(expert), s_print},
+     R(expert), ctl_print_fields},
+    {"expert get", "ID", A_ID, T("expert.get"), Q(get), R(expert), ctl_print_fields},
     {"expert list", "[--field F] [--district D] [--active] [--after ID] [--limit N]",
-     A_REGISTER_LIST, T("expert.list"), Q(list_register), R(list_experts), s_print},
+     A_REGISTER_LIST, T("expert.list"), Q(list_register), R(list_experts), ctl_print_fields},
     {"sheet publish",
      "KIND --criterion code:weight:max[:title]... --threshold POINTS --panel K --fields F,F",
-     A_SHEET_PUBLISH, T("sheet.publish"), Q(publish_sheet), R(sheet), s_print, s_sheet_publish},
+     A_SHEET_PUBLISH, T("sheet.publish"), Q(publish_sheet), R(sheet), ctl_print_fields,
+     s_sheet_publish},
     {"sheet get", "KIND [--version N]", A_SHEET_GET, T("sheet.get"), Q(get_sheet), R(sheet),
-     s_print},
+     ctl_print_fields},
     {"case get", "CASE_ID | --application APPLICATION_ID", A_CASE_GET, T("case.get"), Q(get_case),
-     R(case), s_print, s_get_by_one},
+     R(case), ctl_print_fields, s_get_by_one},
     {"case list", "[--status S] [--kind K] [--after CASE_ID] [--limit N]", A_CASE_LIST,
-     T("case.list"), Q(list_cases), R(list_cases), s_print},
+     T("case.list"), Q(list_cases), R(list_cases), ctl_print_fields},
     {"case submit", "CASE_ID [--note N]            (staff: to the office)", A_CASE_NOTE,
-     T("case.submit"), Q(submit_to_office), R(case), s_print},
+     T("case.submit"), Q(submit_to_office), R(case), ctl_print_fields},
     {"case decide",
      "CASE_ID --outcome approved|declined|returned --reasons R [--amount YUAN] "
      "[--return-to investigation|review|both]   (office)",
-     A_CASE_DECIDE, T("case.decide"), Q(decide), R(case), s_print},
+     A_CASE_DECIDE, T("case.decide"), Q(decide), R(case), ctl_print_fields},
     {"assign propose", "CASE_ID [--pick expert:ID[:override reason]]...   (dry run)", A_ASSIGN,
-     T("assignment.propose"), Q(assign), R(assign), s_print, s_assign},
+     T("assignment.propose"), Q(assign), R(assign), ctl_print_fields, s_assign},
     {"assign make", "CASE_ID [--pick expert:ID[:override reason]] [--pick agency:ID[:...]]",
-     A_ASSIGN, T("assignment.make"), Q(assign), R(assign), s_print, s_assign},
+     A_ASSIGN, T("assignment.make"), Q(assign), R(assign), ctl_print_fields, s_assign},
     {"assign reassign", "CASE_ID --expert ID|--agency ID --reason R", A_REASSIGN,
-     T("assignment.reassign"), Q(reassign), R(assign), s_print, s_reassign},
+     T("assignment.reassign"), Q(reassign), R(assign), ctl_print_fields, s_reassign},
     {"task decline", "CASE_ID --reason R        (the assigned expert or agency)", A_DECLINE,
-     T("assignment.decline"), Q(decline), R(assign), s_print},
+     T("assignment.decline"), Q(decline), R(assign), ctl_print_fields},
     {"task list", "[--overdue] [--subject ID] [--limit N]", A_TASK_LIST, T("task.list"),
-     Q(list_tasks), R(list_tasks), s_print},
+     Q(list_tasks), R(list_tasks), ctl_print_fields},
     {"task sweep", "                             (publish overdue tasks and reminders)", NULL,
-     T("task.sweep"), Q(sweep), R(sweep), s_print},
+     T("task.sweep"), Q(sweep), R(sweep), ctl_print_fields},
     {"review declare", "CASE_ID [--has-conflict --statement S]   (the assigned expert)", A_DECLARE,
-     T("review.declare"), Q(declare), R(review), s_print},
+     T("review.declare"), Q(declare), R(review), ctl_print_fields},
     {"review submit", "CASE_ID --sheet-version N --score criterion=score:comment... [--comment C]",
-     A_REVIEW_SUBMIT, T("review.submit"), Q(submit_review), R(review), s_print, s_review_submit},
+     A_REVIEW_SUBMIT, T("review.submit"), Q(submit_review), R(review), ctl_print_fields,
+     s_review_submit},
     {"report file",
      "CASE_ID --visit DATE --findings TEXT --verdict meets|does-not-meet|meets-with-conditions "
      "[--document name:sha256[:type]]...   (the assigned agency)",
-     A_REPORT, T("investigation.report"), Q(file_report), R(investigation), s_print, s_report},
+     A_REPORT, T("investigation.report"), Q(file_report), R(investigation), ctl_print_fields,
+     s_report},
     {"designation get", "ID | --certificate NO", A_DESIGNATION_GET, T("designation.get"),
-     Q(get_designation), R(designation), s_print, s_get_by_one},
+     Q(get_designation), R(designation), ctl_print_fields, s_get_by_one},
     {"designation list", "[--status active|revoked|expired] [--holder CODE] [--due]",
      A_DESIGNATION_LIST, T("designation.list"), Q(list_designations), R(list_designations),
-     s_print},
+     ctl_print_fields},
     {"designation revoke", "ID --reason R             (office, admin)", A_REVOKE,
-     T("designation.revoke"), Q(revoke_designation), R(designation), s_print},
+     T("designation.revoke"), Q(revoke_designation), R(designation), ctl_print_fields},
     {"designation reevaluate", "ID --note N", A_REEVALUATE, T("designation.reevaluate"),
-     Q(reevaluate), R(designation), s_print},
+     Q(reevaluate), R(designation), ctl_print_fields},
 };
 
 static const ctl_service S_EVALUATION = {

@@ -22,95 +22,6 @@
 #include "ccip_id.h"
 #include "ctl.h"
 
-/* ---- output ------------------------------------------------------------------------ */
-
-static int s_ends(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static void s_text_message(const ProtobufCMessage *m, int depth);
-
-static void s_text_value(const ProtobufCFieldDescriptor *fd, const void *p, int depth,
-                         const char *label)
-{
-    char buf[64];
-    switch (fd->type) {
-    case PROTOBUF_C_TYPE_INT64: {
-        int64_t v = *(const int64_t *)p;
-        if (!v)
-            return;
-        if (s_ends(fd->name, "_us"))
-            printf("%*s%s: %s\n", depth * 2, "", label, ctl_time_text(v, 0, buf, sizeof buf));
-        else
-            printf("%*s%s: %" PRId64 "\n", depth * 2, "", label, v);
-        return;
-    }
-    case PROTOBUF_C_TYPE_BOOL:
-        if (*(const protobuf_c_boolean *)p)
-            printf("%*s%s: yes\n", depth * 2, "", label);
-        return;
-    case PROTOBUF_C_TYPE_ENUM:
-        if (*(const int *)p)
-            printf("%*s%s: %s\n", depth * 2, "", label,
-                   ctl_enum_name(fd->descriptor, *(const int *)p));
-        return;
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        if (s && s[0])
-            printf("%*s%s: %s\n", depth * 2, "", label, s);
-        return;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        if (!sub)
-            return;
-        printf("%*s%s:\n", depth * 2, "", label);
-        s_text_message(sub, depth + 1);
-        return;
-    }
-    default:
-        if (*(const int32_t *)p)
-            printf("%*s%s: %" PRId32 "\n", depth * 2, "", label, *(const int32_t *)p);
-        return;
-    }
-}
-
-static void s_text_message(const ProtobufCMessage *m, int depth)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &d->fields[i];
-        if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
-            s_text_value(fd, ctl_field_value(m, fd, 0), depth, fd->name);
-            continue;
-        }
-        if (fd->type == PROTOBUF_C_TYPE_STRING) {
-            /* a list of words (a binding's roles) on one line */
-            size_t n = ctl_field_count(m, fd);
-            if (!n)
-                continue;
-            printf("%*s%s:", depth * 2, "", fd->name);
-            for (size_t k = 0; k < n; k++)
-                printf(" %s", *(char *const *)ctl_field_value(m, fd, k));
-            printf("\n");
-            continue;
-        }
-        for (size_t k = 0; k < ctl_field_count(m, fd); k++) {
-            char label[96];
-            snprintf(label, sizeof label, "%s[%zu]", fd->name, k);
-            s_text_value(fd, ctl_field_value(m, fd, k), depth, label);
-        }
-    }
-}
-
-static void s_print(const ProtobufCMessage *reply, ctl_args *args)
-{
-    (void)args;
-    s_text_message(reply, 0);
-}
-
 /* ---- the commands -------------------------------------------------------------------- */
 
 #define KIND(flags) CTL_ENUM("kind", "kind", &ccip__gateway__binding_kind__descriptor, NULL, flags)
@@ -144,23 +55,25 @@ static const ctl_arg A_RESET[] = {
 
 static const ctl_command S_COMMANDS[] = {
     {"account get", "[ACCOUNT] [--login LOGIN]", A_ACCOUNT_GET, T("account.get"), Q(get_account),
-     R(account), s_print, NULL, NULL, "  an account and its bindings, by id or by login\n"},
+     R(account), ctl_print_fields, NULL, NULL,
+     "  an account and its bindings, by id or by login\n"},
     {"account list", "[--kind KIND] [--subject S] [--after ACCOUNT] [--limit N]", A_ACCOUNT_LIST,
-     T("account.list"), Q(list_accounts), R(list_accounts), s_print, NULL, NULL,
+     T("account.list"), Q(list_accounts), R(list_accounts), ctl_print_fields, NULL, NULL,
      "  accounts in id order, only those holding a live binding of KIND (and subject S) when "
      "given\n"},
     {"binding grant", "ACCOUNT --kind KIND [--subject S] [--reason TEXT]", A_GRANT,
-     T("binding.grant"), Q(grant_binding), R(binding), s_print, NULL, NULL,
+     T("binding.grant"), Q(grant_binding), R(binding), ctl_print_fields, NULL, NULL,
      "  gives the account a binding; its subject (an organisation's USCC, an expert's or\n"
      "  agency's register id, a district code) is checked with the service that owns it\n"},
     {"binding revoke", "BINDING --reason TEXT", A_REVOKE, T("binding.revoke"), Q(revoke_binding),
-     R(binding), s_print, NULL, NULL, "  the binding acts no more, in every session at once\n"},
+     R(binding), ctl_print_fields, NULL, NULL,
+     "  the binding acts no more, in every session at once\n"},
     {"invite", "--email ADDRESS --kind KIND [--subject S] [--hours N] [--note TEXT]", A_INVITE,
-     T("invitation.create"), Q(create_invitation), R(invitation), s_print, NULL, NULL,
+     T("invitation.create"), Q(create_invitation), R(invitation), ctl_print_fields, NULL, NULL,
      "  a one-time invitation to hold a binding; prints the token the invitee posts to\n"
      "  /api/v1/invitations/{token}/accept (hand it over: no e-mail is sent yet)\n"},
     {"password-reset", "ACCOUNT [--hours N]", A_RESET, T("password_reset.issue"), Q(issue_reset),
-     R(reset), s_print, NULL, NULL,
+     R(reset), ctl_print_fields, NULL, NULL,
      "  a one-time token to set a new password at /api/v1/password-resets/{token}\n"},
 };
 

@@ -92,115 +92,6 @@ static int s_write_new(const char *path, const char *text)
     return 0;
 }
 
-/* ---- printing any reply -------------------------------------------------------- */
-
-static int s_ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static void s_text_message(const ProtobufCMessage *m, int indent);
-
-/* One value for people; skips nothing (the caller skips empty values). */
-static void s_text_value(const ProtobufCFieldDescriptor *f, const void *p, int indent)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64: {
-        int64_t v = *(const int64_t *)p;
-        char extra[64] = "";
-        if (s_ends_with(f->name, "_fen")) {
-            char yuan[CCIP_FEN_STRLEN + 1];
-            ccip_fen_format(v, yuan, sizeof yuan);
-            snprintf(extra, sizeof extra, " (%s yuan)", yuan);
-        } else if (s_ends_with(f->name, "_us")) {
-            char when[CCIP_TIME_STRLEN + 1];
-            if (ccip_time_format_us(v, when, sizeof when) == 0)
-                snprintf(extra, sizeof extra, " (%s)", when);
-        }
-        printf("%" PRId64 "%s\n", v, extra);
-        break;
-    }
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        if (strchr(s, '\n')) {
-            printf("|\n");
-            for (const char *line = s; *line;) {
-                const char *nl = strchr(line, '\n');
-                int len = nl ? (int)(nl - line) : (int)strlen(line);
-                printf("%*s%.*s\n", indent + 2, "", len, line);
-                line += len + (nl ? 1 : 0);
-            }
-        } else {
-            printf("%s\n", s);
-        }
-        break;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        putchar('\n');
-        s_text_message(*(ProtobufCMessage *const *)p, indent + 2);
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        const char *name = ip_enum_name(f->descriptor, *(const int *)p);
-        printf("%s\n", name ? name : "");
-        break;
-    }
-    default:
-        ctl_json_value(stdout, f, p);
-        putchar('\n');
-    }
-}
-
-static int s_is_empty(const ProtobufCFieldDescriptor *f, const void *p)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING:
-        return !*(char *const *)p || !**(char *const *)p;
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return !*(void *const *)p;
-    case PROTOBUF_C_TYPE_BYTES:
-        return ((const ProtobufCBinaryData *)p)->len == 0;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_SINT64:
-        return *(const int64_t *)p == 0;
-    case PROTOBUF_C_TYPE_BOOL:
-        return !*(const protobuf_c_boolean *)p;
-    default:
-        return *(const int32_t *)p == 0;
-    }
-}
-
-/* Indented "field: value" lines, empty values left out (not in lists). */
-static void s_text_message(const ProtobufCMessage *m, int indent)
-{
-    if (!m)
-        return;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            for (size_t k = 0; k < ctl_field_count(m, f); k++) {
-                printf("%*s%s[%zu]: ", indent, "", f->name, k);
-                s_text_value(f, ctl_field_value(m, f, k), indent);
-            }
-            continue;
-        }
-        const void *p = ctl_field_value(m, f, 0);
-        if (s_is_empty(f, p))
-            continue;
-        printf("%*s%s: ", indent, "", f->name);
-        s_text_value(f, p, indent);
-    }
-}
-
-/* Every reply prints as its fields. */
-static void s_print(const ProtobufCMessage *reply, ctl_args *args)
-{
-    s_text_message(reply, 0);
-}
-
 /* ---- offline: keygen, verify --------------------------------------------------- */
 
 static const ctl_arg A_KEYGEN[] = {CTL_STR("NAME", NULL, CTL_ARG), CTL_STR("dir", NULL, 0), {0}};
@@ -379,7 +270,7 @@ static int s_register(ctl_opts *o, ctl_args *a)
     int rc = ctl_send_reply(o, a, &rq.base, (ProtobufCMessage **)&r);
     if (rc != CTL_OK)
         return rc;
-    ctl_print(o, a, &r->base, s_print);
+    ctl_print(o, a, &r->base, ctl_print_fields);
     const char *out = ctl_str_or(a, "receipt-out", NULL);
     if (out) {
         rc = s_write_new(out, r->receipt);
@@ -895,19 +786,20 @@ static const ctl_command S_COMMANDS[] = {
      .about = "  checks the receipt's Ed25519 signature with the platform's public key alone\n"
               "  (no network), and with --content that FILE is what was registered.\n"
               "  exit 0: it verifies; 1: it does not (the reason says where); 4: unreadable\n"},
-    {"key", "[--out FILE]", A_OUT, "ip.key.get.v1", Q(key), R(key), s_print, s_key},
+    {"key", "[--out FILE]", A_OUT, "ip.key.get.v1", Q(key), R(key), ctl_print_fields, s_key},
     {"register",
      "--kind KIND --title TEXT --created-on YYYY-MM-DD\n"
      "         (--file FILE [--store] | --sha256 HEX) [--owner PARTY[=BASIS_POINTS]]...\n"
      "         [--creator NAME]... [--receipt-out FILE]",
-     A_REGISTER, "ip.work.register.v1", Q(register_work), R(register_work), s_print, s_register,
+     A_REGISTER, "ip.work.register.v1", Q(register_work), R(register_work), ctl_print_fields,
+     s_register,
      .about = "  --file hashes FILE here; only with --store is the content itself sent (it is\n"
               "  then kept, and text is checked for near-duplicates). Owners default to the\n"
               "  --actor alone; shares are basis points adding up to 10000.\n"},
-    {"work get", "ID|SERIAL", A_WORK_GET, "ip.work.get.v1", Q(get_work), R(work), s_print,
+    {"work get", "ID|SERIAL", A_WORK_GET, "ip.work.get.v1", Q(get_work), R(work), ctl_print_fields,
      s_work_get},
     {"work list", "[--owner PARTY] [--after SERIAL] [--limit N]", A_WORK_LIST, "ip.work.list.v1",
-     Q(list_works), R(list_works), s_print, s_work_list},
+     Q(list_works), R(list_works), ctl_print_fields, s_work_list},
     {"receipt", "ID|SERIAL [--out FILE]", A_RECEIPT, "ip.work.get.v1", Q(get_work), R(work), NULL,
      s_receipt},
     {"audit-chain", "[--key PUB]... [--batch N]", A_AUDIT, NULL, NULL, NULL, NULL, s_audit,
@@ -915,57 +807,61 @@ static const ctl_command S_COMMANDS[] = {
               "  also checks each record's receipt signature (give every public key the\n"
               "  platform has used, at most 8; a record signed by a key not given fails).\n"
               "  Exit 0 intact, 1 broken.\n"},
-    {"review list", NULL, NULL, "ip.review.list.v1", Q(list_review), R(list_review), s_print},
+    {"review list", NULL, NULL, "ip.review.list.v1", Q(list_review), R(list_review),
+     ctl_print_fields},
     {"review resolve", "WORK --decision cleared|confirmed --note TEXT", A_RESOLVE,
-     "ip.review.resolve.v1", Q(resolve_review), R(work), s_print},
+     "ip.review.resolve.v1", Q(resolve_review), R(work), ctl_print_fields},
     {"listing create",
      "WORK --deal transfer|exclusive-licence|non-exclusive-licence\n"
      "                --price YUAN [--territory CODE]... [--from YYYY-MM-DD --to YYYY-MM-DD]",
-     A_LISTING_CREATE, "ip.listing.create.v1", Q(create_listing), R(listing), s_print},
+     A_LISTING_CREATE, "ip.listing.create.v1", Q(create_listing), R(listing), ctl_print_fields},
     {"listing update", "LISTING --price YUAN [--territory CODE]... [--from DATE --to DATE]",
-     A_LISTING_UPDATE, "ip.listing.update.v1", Q(update_listing), R(listing), s_print},
+     A_LISTING_UPDATE, "ip.listing.update.v1", Q(update_listing), R(listing), ctl_print_fields},
     {"listing withdraw", "LISTING", A_LISTING, "ip.listing.withdraw.v1", Q(listing_action),
-     R(listing), s_print},
+     R(listing), ctl_print_fields},
     {"listing get", "LISTING", A_LISTING, "ip.listing.get.v1", Q(listing_action), R(listing),
-     s_print},
+     ctl_print_fields},
     {"listing list", "[--work WORK] [--open]", A_LISTING_LIST, "ip.listing.list.v1",
-     Q(list_listings), R(list_listings), s_print},
+     Q(list_listings), R(list_listings), ctl_print_fields},
     {"offer make", "LISTING --price YUAN [--note TEXT]", A_OFFER_MAKE, "ip.offer.make.v1",
-     Q(make_offer), R(offer), s_print},
+     Q(make_offer), R(offer), ctl_print_fields},
     {"offer withdraw", "OFFER", A_OFFER, "ip.offer.withdraw.v1", Q(offer_action), R(offer),
-     s_print},
-    {"offer accept", "OFFER", A_OFFER, "ip.offer.accept.v1", Q(offer_action), R(contract), s_print},
+     ctl_print_fields},
+    {"offer accept", "OFFER", A_OFFER, "ip.offer.accept.v1", Q(offer_action), R(contract),
+     ctl_print_fields},
     {"contract settle", "CONTRACT --payment-ref REF --paid YUAN", A_SETTLE, "ip.contract.settle.v1",
-     Q(settle_contract), R(contract), s_print},
+     Q(settle_contract), R(contract), ctl_print_fields},
     {"contract get", "CONTRACT", A_CONTRACT, "ip.contract.get.v1", Q(contract_action), R(contract),
-     s_print},
+     ctl_print_fields},
     {"dispute file",
      "WORK --kind infringement|improper-registration\n"
      "                --statement TEXT --evidence DESCRIPTION=SHA256...",
-     A_DISPUTE_FILE, "ip.dispute.file.v1", Q(file_dispute), R(dispute), s_print, s_dispute_file},
+     A_DISPUTE_FILE, "ip.dispute.file.v1", Q(file_dispute), R(dispute), ctl_print_fields,
+     s_dispute_file},
     {"dispute answer", "DISPUTE --answer TEXT [--evidence DESC=SHA256]...", A_DISPUTE_ANSWER,
-     "ip.dispute.answer.v1", Q(answer_dispute), R(dispute), s_print, s_dispute_answer},
+     "ip.dispute.answer.v1", Q(answer_dispute), R(dispute), ctl_print_fields, s_dispute_answer},
     {"dispute rule", "DISPUTE --uphold|--dismiss --reasons TEXT", A_DISPUTE_RULE,
-     "ip.dispute.rule.v1", Q(rule_dispute), R(dispute), s_print, s_dispute_rule},
+     "ip.dispute.rule.v1", Q(rule_dispute), R(dispute), ctl_print_fields, s_dispute_rule},
     {"dispute lift", "DISPUTE --reasons TEXT", A_DISPUTE_LIFT, "ip.dispute.lift.v1", Q(lift_freeze),
-     R(dispute), s_print},
+     R(dispute), ctl_print_fields},
     {"dispute get", "DISPUTE", A_DISPUTE, "ip.dispute.get.v1", Q(dispute_action), R(dispute),
-     s_print},
+     ctl_print_fields},
     {"provider register", "--name TEXT --category CATEGORY... [--description TEXT]",
-     A_PROVIDER_REGISTER, "ip.provider.register.v1", Q(register_provider), R(provider), s_print},
+     A_PROVIDER_REGISTER, "ip.provider.register.v1", Q(register_provider), R(provider),
+     ctl_print_fields},
     {"provider verify", "PROVIDER", A_PROVIDER, "ip.provider.verify.v1", Q(provider_action),
-     R(provider), s_print},
+     R(provider), ctl_print_fields},
     {"provider list", "[--category CATEGORY] [--verified]", A_PROVIDER_LIST, "ip.provider.list.v1",
-     Q(list_providers), R(list_providers), s_print},
+     Q(list_providers), R(list_providers), ctl_print_fields},
     {"request create", "PROVIDER --category CATEGORY --description TEXT", A_REQUEST_CREATE,
      "ip.request.create.v1", &ccip__ip__create_service_request__descriptor, R(service_request),
-     s_print},
+     ctl_print_fields},
     {"request accept", "REQUEST", A_REQUEST, "ip.request.accept.v1",
-     &ccip__ip__service_request_action__descriptor, R(service_request), s_print},
+     &ccip__ip__service_request_action__descriptor, R(service_request), ctl_print_fields},
     {"request complete", "REQUEST", A_REQUEST, "ip.request.complete.v1",
-     &ccip__ip__service_request_action__descriptor, R(service_request), s_print},
+     &ccip__ip__service_request_action__descriptor, R(service_request), ctl_print_fields},
     {"request rate", "REQUEST --rating 1..5 [--note TEXT]", A_RATE, "ip.request.rate.v1",
-     Q(rate_service), R(service_request), s_print, s_request_rate},
+     Q(rate_service), R(service_request), ctl_print_fields, s_request_rate},
 };
 
 static const ctl_service S_IP = {
