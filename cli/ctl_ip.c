@@ -65,6 +65,7 @@ static const char S_OVERVIEW[] =
     "  dispute answer DISPUTE --answer TEXT [--evidence DESCRIPTION=SHA256]...\n"
     "  dispute rule DISPUTE --uphold|--dismiss --reasons TEXT    dispute get DISPUTE\n"
     "  dispute lift DISPUTE --reasons TEXT  (lifts an upheld dispute's freeze)\n"
+    "  dispute list [--status FILED|ANSWERED|UPHELD|DISMISSED] [--work WORK] [--limit N]\n"
     "services:\n"
     "  provider register --name TEXT --category CATEGORY... [--description TEXT]\n"
     "  provider verify PROVIDER            provider list [--category CATEGORY] [--verified]\n"
@@ -850,6 +851,8 @@ static int s_dispute_rule(ctl_opts *o, ctl_args *a)
 static const ctl_arg A_DISPUTE_LIFT[] = {
     CTL_STR("DISPUTE", "dispute_id", CTL_ARG), CTL_STR("reasons", "reasons", 0), {0}};
 static const ctl_arg A_DISPUTE[] = {CTL_STR("DISPUTE", "dispute_id", CTL_ARG), {0}};
+static const ctl_arg A_DISPUTE_LIST[] = {CTL_STR("status", "status", 0), CTL_STR("work", "work_id", 0),
+                                         CTL_INT("limit", "limit", 1, 500, 0), {0}};
 
 /* ---- providers and requests ------------------------------------------------------------ */
 
@@ -951,6 +954,8 @@ static const ctl_command S_COMMANDS[] = {
      R(dispute), s_print},
     {"dispute get", "DISPUTE", A_DISPUTE, "ip.dispute.get.v1", Q(dispute_action), R(dispute),
      s_print},
+    {"dispute list", "[--status FILED|ANSWERED|UPHELD|DISMISSED] [--work WORK] [--limit N]",
+     A_DISPUTE_LIST, "ip.dispute.list.v1", Q(list_disputes), R(list_disputes), s_print},
     {"provider register", "--name TEXT --category CATEGORY... [--description TEXT]",
      A_PROVIDER_REGISTER, "ip.provider.register.v1", Q(register_provider), R(provider), s_print},
     {"provider verify", "PROVIDER", A_PROVIDER, "ip.provider.verify.v1", Q(provider_action),

@@ -150,6 +150,7 @@ static const gateway_route s_routes[] = {
     {"POST", "/api/v1/ip/offers/{offer_id}/accept", "ip.offer.accept.v1", 0},
     {"GET", "/api/v1/ip/contracts/{contract_id}", "ip.contract.get.v1", 0},
     {"POST", "/api/v1/ip/contracts/{contract_id}/settle", "ip.contract.settle.v1", 0},
+    {"GET", "/api/v1/ip/disputes", "ip.dispute.list.v1", 0},
     {"GET", "/api/v1/ip/disputes/{dispute_id}", "ip.dispute.get.v1", 0},
     {"POST", "/api/v1/ip/works/{work_id}/disputes", "ip.dispute.file.v1", 0},
     {"POST", "/api/v1/ip/disputes/{dispute_id}/answer", "ip.dispute.answer.v1", 0},

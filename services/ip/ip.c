@@ -71,6 +71,8 @@ static const ccip_command_handler s_commands[] = {
      CCIP_MSG(ip, lift_freeze_request), CCIP_MSG(ip, dispute_reply)},
     {"ip.dispute.get.v1", 0, ip_roles_readers, ip_dispute_get, NULL,
      CCIP_MSG(ip, dispute_action_request), CCIP_MSG(ip, dispute_reply)},
+    {"ip.dispute.list.v1", 0, ip_roles_staff, ip_dispute_list, NULL,
+     CCIP_MSG(ip, list_disputes_request), CCIP_MSG(ip, list_disputes_reply)},
     {"ip.provider.register.v1", 1, ip_roles_party, ip_provider_register, NULL,
      CCIP_MSG(ip, register_provider_request), CCIP_MSG(ip, provider_reply)},
     {"ip.provider.verify.v1", 1, ip_roles_staff, ip_provider_verify, NULL,

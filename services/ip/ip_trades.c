@@ -707,5 +707,15 @@ int ip_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0 || !(reply.contract =
                          ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
+    /* A contract's price and terms are between its seller and its buyer
+     * (staff and services read every contract). */
+    char party[IP_PARTY_MAX + 1];
+    if ((rc = ip_actor_party(cmd, party)) != 0)
+        return rc;
+    if (party[0] && strcmp(party, reply.contract->seller) != 0 &&
+        strcmp(party, reply.contract->buyer) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "contract %s is between its seller and its buyer; %s is neither",
+                                 rq->contract_id, party);
     return ccip_command_reply(cmd, &reply.base);
 }

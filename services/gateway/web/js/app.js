@@ -46,6 +46,7 @@ const ROUTES = [
   ['/staff/invitations', 'staff', 'invitations', ['STAFF', 'ADMIN']],
   ['/staff/payments', 'funding', 'payments', ['STAFF', 'ADMIN', 'FINANCE']],
   ['/staff/disputes', 'staff', 'disputes', ['STAFF', 'ADMIN']],
+  ['/staff/disputes/:id', 'staff', 'dispute', ['STAFF', 'ADMIN']],
   ['/expert', 'expert', 'tasks', ['EXPERT']],
   ['/expert/cases/:id', 'expert', 'review', ['EXPERT']],
   ['/agency', 'agency', 'tasks', ['AGENCY']],
