@@ -59,6 +59,7 @@ static const char S_OVERVIEW[] =
     "  listing withdraw|get LISTING        listing list [--work WORK] [--open]\n"
     "  offer make LISTING --price YUAN [--note TEXT]   offer withdraw|accept OFFER\n"
     "  contract settle CONTRACT --payment-ref REF --paid YUAN   contract get CONTRACT\n"
+    "  contract list [--status CONTRACTED|SETTLED] [--party PARTY] [--work WORK] [--limit N]\n"
     "disputes:\n"
     "  dispute file WORK --kind infringement|improper-registration --statement TEXT\n"
     "           --evidence DESCRIPTION=SHA256...\n"
@@ -851,8 +852,15 @@ static int s_dispute_rule(ctl_opts *o, ctl_args *a)
 static const ctl_arg A_DISPUTE_LIFT[] = {
     CTL_STR("DISPUTE", "dispute_id", CTL_ARG), CTL_STR("reasons", "reasons", 0), {0}};
 static const ctl_arg A_DISPUTE[] = {CTL_STR("DISPUTE", "dispute_id", CTL_ARG), {0}};
-static const ctl_arg A_DISPUTE_LIST[] = {CTL_STR("status", "status", 0), CTL_STR("work", "work_id", 0),
-                                         CTL_INT("limit", "limit", 1, 500, 0), {0}};
+static const ctl_arg A_CONTRACT_LIST[] = {CTL_STR("status", "status", 0),
+                                          CTL_STR("party", "party", 0),
+                                          CTL_STR("work", "work_id", 0),
+                                          CTL_INT("limit", "limit", 1, 500, 0),
+                                          {0}};
+static const ctl_arg A_DISPUTE_LIST[] = {CTL_STR("status", "status", 0),
+                                         CTL_STR("work", "work_id", 0),
+                                         CTL_INT("limit", "limit", 1, 500, 0),
+                                         {0}};
 
 /* ---- providers and requests ------------------------------------------------------------ */
 
@@ -942,6 +950,8 @@ static const ctl_command S_COMMANDS[] = {
      Q(settle_contract), R(contract), s_print},
     {"contract get", "CONTRACT", A_CONTRACT, "ip.contract.get.v1", Q(contract_action), R(contract),
      s_print},
+    {"contract list", "[--status CONTRACTED|SETTLED] [--party PARTY] [--work WORK] [--limit N]",
+     A_CONTRACT_LIST, "ip.contract.list.v1", Q(list_contracts), R(list_contracts), s_print},
     {"dispute file",
      "WORK --kind infringement|improper-registration\n"
      "                --statement TEXT --evidence DESCRIPTION=SHA256...",

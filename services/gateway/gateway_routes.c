@@ -148,6 +148,7 @@ static const gateway_route s_routes[] = {
     {"POST", "/api/v1/ip/listings/{listing_id}/offers", "ip.offer.make.v1", 0},
     {"POST", "/api/v1/ip/offers/{offer_id}/withdraw", "ip.offer.withdraw.v1", 0},
     {"POST", "/api/v1/ip/offers/{offer_id}/accept", "ip.offer.accept.v1", 0},
+    {"GET", "/api/v1/ip/contracts", "ip.contract.list.v1", 0},
     {"GET", "/api/v1/ip/contracts/{contract_id}", "ip.contract.get.v1", 0},
     {"POST", "/api/v1/ip/contracts/{contract_id}/settle", "ip.contract.settle.v1", 0},
     {"GET", "/api/v1/ip/disputes", "ip.dispute.list.v1", 0},

@@ -59,6 +59,8 @@ static const ccip_command_handler s_commands[] = {
      CCIP_MSG(ip, offer_action_request), CCIP_MSG(ip, contract_reply)},
     {"ip.contract.settle.v1", 1, ip_roles_settle, ip_contract_settle, NULL,
      CCIP_MSG(ip, settle_contract_request), CCIP_MSG(ip, contract_reply)},
+    {"ip.contract.list.v1", 0, ip_roles_readers, ip_contract_list, NULL,
+     CCIP_MSG(ip, list_contracts_request), CCIP_MSG(ip, list_contracts_reply)},
     {"ip.contract.get.v1", 0, ip_roles_readers, ip_contract_get, NULL,
      CCIP_MSG(ip, contract_action_request), CCIP_MSG(ip, contract_reply)},
     {"ip.dispute.file.v1", 1, ip_roles_party, ip_dispute_file, NULL,

@@ -1105,6 +1105,27 @@ static void test_transfer_moves_ownership(void **state)
     s_org(third);
     s_refused(s_send(APPLICANT, third, "ip.contract.get.v1", &cg.base),
               CCIP__STATUS__PERMISSION_DENIED, "is neither");
+    /* Lists: a party's own contracts only; staff any party's. */
+    Ccip__Ip__ListContractsRequest cl = CCIP__IP__LIST_CONTRACTS_REQUEST__INIT;
+    cl.work_id = work_id;
+    const char *listers[] = {seller, buyer, third};
+    for (int i = 0; i < 3; i++) {
+        Ccip__Ip__ListContractsReply *got =
+            s_ok(APPLICANT, listers[i], "ip.contract.list.v1", &cl.base,
+                 &ccip__ip__list_contracts_reply__descriptor);
+        assert_int_equal(got->n_contracts, i < 2 ? 1 : 0);
+        ccip_test_free(got);
+    }
+    cl.party = seller;
+    s_refused(s_send(APPLICANT, third, "ip.contract.list.v1", &cl.base),
+              CCIP__STATUS__PERMISSION_DENIED, "lists only its own contracts");
+    cl.party = buyer;
+    cl.status = "CONTRACTED";
+    Ccip__Ip__ListContractsReply *all =
+        s_ok(STAFF, "ip.contract.list.v1", &cl.base, &ccip__ip__list_contracts_reply__descriptor);
+    assert_int_equal(all->n_contracts, 1);
+    assert_string_equal(all->contracts[0]->id, k->contract->id);
+    ccip_test_free(all);
 
     Ccip__Ip__SettleContractRequest sr = CCIP__IP__SETTLE_CONTRACT_REQUEST__INIT;
     sr.contract_id = k->contract->id;
@@ -1292,7 +1313,8 @@ static void test_dispute_freezes_work(void **state)
         assert_string_equal(got->dispute->statement, d->dispute->statement);
         ccip_test_free(got);
     }
-    ccip_test_free(s_ok(STAFF, "ip.dispute.get.v1", &dg.base, &ccip__ip__dispute_reply__descriptor));
+    ccip_test_free(
+        s_ok(STAFF, "ip.dispute.get.v1", &dg.base, &ccip__ip__dispute_reply__descriptor));
     s_refused(s_send(APPLICANT, buyer, "ip.dispute.get.v1", &dg.base),
               CCIP__STATUS__PERMISSION_DENIED, "is neither");
     /* Staff find it in their list (by work and status); a party lists none. */
@@ -1305,15 +1327,16 @@ static void test_dispute_freezes_work(void **state)
     assert_string_equal(listed->disputes[0]->id, d->dispute->id);
     ccip_test_free(listed);
     dl.status = "UPHELD";
-    listed = s_ok(STAFF, "ip.dispute.list.v1", &dl.base, &ccip__ip__list_disputes_reply__descriptor);
+    listed =
+        s_ok(STAFF, "ip.dispute.list.v1", &dl.base, &ccip__ip__list_disputes_reply__descriptor);
     assert_int_equal(listed->n_disputes, 0);
     ccip_test_free(listed);
     dl.status = "OPEN";
     s_refused(s_send(STAFF, "ip.dispute.list.v1", &dl.base), CCIP__STATUS__INVALID_ARGUMENT,
               "field `status`");
     dl.status = "";
-    s_refused(s_send(OWNER, owner, "ip.dispute.list.v1", &dl.base),
-              CCIP__STATUS__PERMISSION_DENIED, NULL);
+    s_refused(s_send(OWNER, owner, "ip.dispute.list.v1", &dl.base), CCIP__STATUS__PERMISSION_DENIED,
+              NULL);
     Ccip__Ip__RuleDisputeRequest rr = CCIP__IP__RULE_DISPUTE_REQUEST__INIT;
     rr.dispute_id = d->dispute->id;
     rr.ruling = CCIP__IP__RULING__UPHOLD;

@@ -908,6 +908,14 @@ def test_ip(w, people):
     app.wait(lambda: "SETTLED" in app.text() and not app.d.find_elements("css selector", '[name="paid_fen"]'), "the settlement")
     app.step("contract-settled")
 
+    # The contract in the seller's list of contracts, and in staff's.
+    app.open("#/ip/contracts")
+    check("¥75,000.00" in app.text() and ZH["contracts.settled"] in app.text(), "the seller's contracts lack the settled contract")
+    app.step("contracts-own")
+    people["staff"].open("#/ip/contracts?status=SETTLED")
+    check("¥75,000.00" in people["staff"].text(), "staff's settled contracts lack the contract")
+    people["staff"].step("contracts-staff")
+
     # Anyone reads the listing (not the work, nor the offers).
     p = people.setdefault("public", Browser("public"))
     p.open(listing)
