@@ -59,12 +59,14 @@ static const char S_OVERVIEW[] =
     "  listing withdraw|get LISTING        listing list [--work WORK] [--open]\n"
     "  offer make LISTING --price YUAN [--note TEXT]   offer withdraw|accept OFFER\n"
     "  contract settle CONTRACT --payment-ref REF --paid YUAN   contract get CONTRACT\n"
+    "  contract list [--status CONTRACTED|SETTLED] [--party PARTY] [--work WORK] [--limit N]\n"
     "disputes:\n"
     "  dispute file WORK --kind infringement|improper-registration --statement TEXT\n"
     "           --evidence DESCRIPTION=SHA256...\n"
     "  dispute answer DISPUTE --answer TEXT [--evidence DESCRIPTION=SHA256]...\n"
     "  dispute rule DISPUTE --uphold|--dismiss --reasons TEXT    dispute get DISPUTE\n"
     "  dispute lift DISPUTE --reasons TEXT  (lifts an upheld dispute's freeze)\n"
+    "  dispute list [--status FILED|ANSWERED|UPHELD|DISMISSED] [--work WORK] [--limit N]\n"
     "services:\n"
     "  provider register --name TEXT --category CATEGORY... [--description TEXT]\n"
     "  provider verify PROVIDER            provider list [--category CATEGORY] [--verified]\n"
@@ -741,6 +743,15 @@ static int s_dispute_rule(ctl_opts *o, ctl_args *a)
 static const ctl_arg A_DISPUTE_LIFT[] = {
     CTL_STR("DISPUTE", "dispute_id", CTL_ARG), CTL_STR("reasons", "reasons", 0), {0}};
 static const ctl_arg A_DISPUTE[] = {CTL_STR("DISPUTE", "dispute_id", CTL_ARG), {0}};
+static const ctl_arg A_CONTRACT_LIST[] = {CTL_STR("status", "status", 0),
+                                          CTL_STR("party", "party", 0),
+                                          CTL_STR("work", "work_id", 0),
+                                          CTL_INT("limit", "limit", 1, 500, 0),
+                                          {0}};
+static const ctl_arg A_DISPUTE_LIST[] = {CTL_STR("status", "status", 0),
+                                         CTL_STR("work", "work_id", 0),
+                                         CTL_INT("limit", "limit", 1, 500, 0),
+                                         {0}};
 
 /* ---- providers and requests ------------------------------------------------------------ */
 
@@ -833,6 +844,9 @@ static const ctl_command S_COMMANDS[] = {
      Q(settle_contract), R(contract), ctl_print_fields},
     {"contract get", "CONTRACT", A_CONTRACT, "ip.contract.get.v1", Q(contract_action), R(contract),
      ctl_print_fields},
+    {"contract list", "[--status CONTRACTED|SETTLED] [--party PARTY] [--work WORK] [--limit N]",
+     A_CONTRACT_LIST, "ip.contract.list.v1", Q(list_contracts), R(list_contracts),
+     ctl_print_fields},
     {"dispute file",
      "WORK --kind infringement|improper-registration\n"
      "                --statement TEXT --evidence DESCRIPTION=SHA256...",
@@ -846,6 +860,8 @@ static const ctl_command S_COMMANDS[] = {
      R(dispute), ctl_print_fields},
     {"dispute get", "DISPUTE", A_DISPUTE, "ip.dispute.get.v1", Q(dispute_action), R(dispute),
      ctl_print_fields},
+    {"dispute list", "[--status FILED|ANSWERED|UPHELD|DISMISSED] [--work WORK] [--limit N]",
+     A_DISPUTE_LIST, "ip.dispute.list.v1", Q(list_disputes), R(list_disputes), ctl_print_fields},
     {"provider register", "--name TEXT --category CATEGORY... [--description TEXT]",
      A_PROVIDER_REGISTER, "ip.provider.register.v1", Q(register_provider), R(provider),
      ctl_print_fields},

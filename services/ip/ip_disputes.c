@@ -20,6 +20,10 @@
 
 static const ccip_db_stmt S_GET = {"ip_dispute_get",
                                    "SELECT " DISPUTE_COLUMNS "WHERE d.id = $1::uuid"};
+/* $1 status ('' any), $2 work id as text ('' any), $3 limit. */
+static const ccip_db_stmt S_LIST = {
+    "ip_dispute_list", "SELECT " DISPUTE_COLUMNS "WHERE ($1 = '' OR d.status = $1) AND ($2 = '' OR "
+                       "d.work_id::text = $2) ORDER BY d.filed_at_us DESC, d.id LIMIT $3::integer"};
 static const ccip_db_stmt S_LOCK = {"ip_dispute_lock",
                                     "SELECT " DISPUTE_COLUMNS "WHERE d.id = $1::uuid FOR UPDATE"};
 static const ccip_db_stmt S_WORK = {"ip_dispute_work",
@@ -345,5 +349,56 @@ int ip_dispute_get(ccip_command *cmd, ccip_arena *a, void *request)
                                   err);
     if (rc != 0 || !(reply.dispute = ip_read_one(cmd, a, &S_GET, &S_DISPUTES, rq->dispute_id, &rc)))
         return rc;
+    /* A dispute's statement, evidence and answer are for its complainant
+     * and the work's owners, who answer it (staff, who rule, and services
+     * read every dispute); whether a work is frozen is on the work itself. */
+    char party[IP_PARTY_MAX + 1];
+    if ((rc = ip_actor_party(cmd, party)) != 0)
+        return rc;
+    if (party[0] && strcmp(party, reply.dispute->complainant) != 0) {
+        if ((rc = ip_is_owner(cmd, reply.dispute->work_id, party)) < 0)
+            return rc;
+        if (rc == 0)
+            return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                     "dispute %s is read by its complainant and the owners of "
+                                     "work %s; %s is neither",
+                                     rq->dispute_id, reply.dispute->work_id, party);
+    }
+    return ccip_command_reply(cmd, &reply.base);
+}
+
+#define LIST_DEFAULT 100 /* disputes per list unless asked */
+#define LIST_MAX     500
+
+int ip_dispute_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Ip__ListDisputesRequest *rq = request;
+    static const char *const statuses[] = {"FILED", "ANSWERED", "UPHELD", "DISMISSED"};
+    char err[200], limit[24];
+    int known = !rq->status[0];
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        known |= strcmp(rq->status, statuses[i]) == 0;
+    if (!known)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `status` must be FILED, ANSWERED, UPHELD or DISMISSED "
+                                 "(or empty for any), got \"%.40s\"",
+                                 rq->status);
+    int rc = 0;
+    if (rq->work_id[0] &&
+        (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
+                                   err)) != 0)
+        return rc;
+    uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
+    if (lim > LIST_MAX)
+        lim = LIST_MAX;
+    const char *v[] = {rq->status, rq->work_id, ccip_i64_text((int64_t)lim, limit)};
+    PGresult *res = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
+        return rc;
+    Ccip__Ip__ListDisputesReply reply = CCIP__IP__LIST_DISPUTES_REPLY__INIT;
+    reply.disputes = ip_read_all(a, res, &S_DISPUTES, &reply.n_disputes);
+    PQclear(res);
+    if (!reply.disputes)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the disputes");
     return ccip_command_reply(cmd, &reply.base);
 }

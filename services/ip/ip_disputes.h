@@ -27,5 +27,7 @@ int ip_dispute_rule(ccip_command *cmd, ccip_arena *a, void *request);
  * settlement); emits ip.dispute.lifted.v1. */
 int ip_dispute_lift(ccip_command *cmd, ccip_arena *a, void *request);
 int ip_dispute_get(ccip_command *cmd, ccip_arena *a, void *request);
+/* ip.dispute.list.v1: staff's list, newest first, by status and work. */
+int ip_dispute_list(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -47,6 +47,13 @@ static const ccip_db_stmt S_CONTRACT_GET = {"ip_contract_get",
                                             "SELECT " CONTRACT_COLUMNS "WHERE k.id = $1::uuid"};
 static const ccip_db_stmt S_CONTRACT_LOCK = {
     "ip_contract_lock", "SELECT " CONTRACT_COLUMNS "WHERE k.id = $1::uuid FOR UPDATE"};
+/* $1 status ('' any), $2 party, seller or buyer ('' any), $3 work id as
+ * text ('' any), $4 limit. */
+static const ccip_db_stmt S_CONTRACT_LIST = {
+    "ip_contract_list",
+    "SELECT " CONTRACT_COLUMNS "WHERE ($1 = '' OR k.status = $1) AND ($2 = '' OR k.seller = $2 OR "
+    "k.buyer = $2) AND ($3 = '' OR k.work_id::text = $3) ORDER BY k.contracted_at_us DESC, k.id "
+    "LIMIT $4::integer"};
 static const ccip_db_stmt S_LISTING_WORK = {"ip_listing_work",
                                             "SELECT work_id FROM listing WHERE id = $1::uuid"};
 static const ccip_db_stmt S_CONTRACT_WORK = {"ip_contract_work",
@@ -707,5 +714,58 @@ int ip_contract_get(ccip_command *cmd, ccip_arena *a, void *request)
     if (rc != 0 || !(reply.contract =
                          ip_read_one(cmd, a, &S_CONTRACT_GET, &S_CONTRACTS, rq->contract_id, &rc)))
         return rc;
+    /* A contract's price and terms are between its seller and its buyer
+     * (staff and services read every contract). */
+    char party[IP_PARTY_MAX + 1];
+    if ((rc = ip_actor_party(cmd, party)) != 0)
+        return rc;
+    if (party[0] && strcmp(party, reply.contract->seller) != 0 &&
+        strcmp(party, reply.contract->buyer) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "contract %s is between its seller and its buyer; %s is neither",
+                                 rq->contract_id, party);
+    return ccip_command_reply(cmd, &reply.base);
+}
+
+int ip_contract_list(ccip_command *cmd, ccip_arena *a, void *request)
+{
+    Ccip__Ip__ListContractsRequest *rq = request;
+    char party[IP_PARTY_MAX + 1], err[300], limit[24];
+    int rc = ip_actor_party(cmd, party);
+    if (rc != 0)
+        return rc;
+    if (rq->status[0] && strcmp(rq->status, "CONTRACTED") != 0 &&
+        strcmp(rq->status, "SETTLED") != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT,
+                                 "field `status` must be CONTRACTED or SETTLED (or empty for any), "
+                                 "got \"%.40s\"",
+                                 rq->status);
+    if (rq->party[0] && (rc = ccip_command_invalid(
+                             cmd, ip_check_party("party", rq->party, err, sizeof err), err)) != 0)
+        return rc;
+    /* A party lists its own contracts: their price and terms are between
+     * their seller and buyer (ip_contract_get). */
+    if (party[0] && rq->party[0] && strcmp(rq->party, party) != 0)
+        return ccip_command_fail(cmd, CCIP__STATUS__PERMISSION_DENIED,
+                                 "%s lists only its own contracts: leave `party` empty or give "
+                                 "%s, not %s",
+                                 party, party, rq->party);
+    if (rq->work_id[0] &&
+        (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
+                                   err)) != 0)
+        return rc;
+    uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
+    if (lim > LIST_MAX)
+        lim = LIST_MAX;
+    const char *v[] = {rq->status, party[0] ? party : rq->party, rq->work_id,
+                       ccip_i64_text((int64_t)lim, limit)};
+    PGresult *res = NULL;
+    if ((rc = ccip_db_exec(cmd->db, &S_CONTRACT_LIST, 4, v, NULL, NULL, &res)) != CCIP_DB_OK)
+        return rc;
+    Ccip__Ip__ListContractsReply reply = CCIP__IP__LIST_CONTRACTS_REPLY__INIT;
+    reply.contracts = ip_read_all(a, res, &S_CONTRACTS, &reply.n_contracts);
+    PQclear(res);
+    if (!reply.contracts)
+        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the contracts");
     return ccip_command_reply(cmd, &reply.base);
 }

@@ -43,5 +43,8 @@ int ip_offer_withdraw(ccip_command *cmd, ccip_arena *a, void *request);
 int ip_offer_accept(ccip_command *cmd, ccip_arena *a, void *request);
 int ip_contract_settle(ccip_command *cmd, ccip_arena *a, void *request);
 int ip_contract_get(ccip_command *cmd, ccip_arena *a, void *request);
+/* ip.contract.list.v1: the newest first; a party's own (seller or buyer)
+ * only, staff's and services' any. */
+int ip_contract_list(ccip_command *cmd, ccip_arena *a, void *request);
 
 #endif

@@ -1088,6 +1088,44 @@ static void test_transfer_moves_ownership(void **state)
     assert_int_equal(k->contract->price_fen, 45000);
     assert_int_equal(k->contract->share_bp, 10000);
     assert_int_equal(s_events("ip.trade.contracted.v1", k->contract->id), 1);
+    /* The contract is read by its seller, its buyer and staff; a third
+     * organisation is refused its price and terms. */
+    Ccip__Ip__ContractActionRequest cg = CCIP__IP__CONTRACT_ACTION_REQUEST__INIT;
+    cg.contract_id = k->contract->id;
+    const char *parties[] = {seller, buyer};
+    for (int i = 0; i < 2; i++) {
+        Ccip__Ip__ContractReply *got = s_ok(i ? APPLICANT : OWNER, parties[i], "ip.contract.get.v1",
+                                            &cg.base, &ccip__ip__contract_reply__descriptor);
+        assert_int_equal(got->contract->price_fen, 45000);
+        ccip_test_free(got);
+    }
+    ccip_test_free(
+        s_ok(STAFF, "ip.contract.get.v1", &cg.base, &ccip__ip__contract_reply__descriptor));
+    char third[32];
+    s_org(third);
+    s_refused(s_send(APPLICANT, third, "ip.contract.get.v1", &cg.base),
+              CCIP__STATUS__PERMISSION_DENIED, "is neither");
+    /* Lists: a party's own contracts only; staff any party's. */
+    Ccip__Ip__ListContractsRequest cl = CCIP__IP__LIST_CONTRACTS_REQUEST__INIT;
+    cl.work_id = work_id;
+    const char *listers[] = {seller, buyer, third};
+    for (int i = 0; i < 3; i++) {
+        Ccip__Ip__ListContractsReply *got =
+            s_ok(APPLICANT, listers[i], "ip.contract.list.v1", &cl.base,
+                 &ccip__ip__list_contracts_reply__descriptor);
+        assert_int_equal(got->n_contracts, i < 2 ? 1 : 0);
+        ccip_test_free(got);
+    }
+    cl.party = seller;
+    s_refused(s_send(APPLICANT, third, "ip.contract.list.v1", &cl.base),
+              CCIP__STATUS__PERMISSION_DENIED, "lists only its own contracts");
+    cl.party = buyer;
+    cl.status = "CONTRACTED";
+    Ccip__Ip__ListContractsReply *all =
+        s_ok(STAFF, "ip.contract.list.v1", &cl.base, &ccip__ip__list_contracts_reply__descriptor);
+    assert_int_equal(all->n_contracts, 1);
+    assert_string_equal(all->contracts[0]->id, k->contract->id);
+    ccip_test_free(all);
 
     Ccip__Ip__SettleContractRequest sr = CCIP__IP__SETTLE_CONTRACT_REQUEST__INIT;
     sr.contract_id = k->contract->id;
@@ -1263,6 +1301,42 @@ static void test_dispute_freezes_work(void **state)
     Ccip__Ip__DisputeReply *d = s_file(complainant, work_id);
     assert_string_equal(d->dispute->status, "FILED");
     assert_int_equal(s_events("ip.dispute.filed.v1", d->dispute->id), 1);
+    /* The dispute is read by its complainant, the work's owner and staff;
+     * another organisation (here a buyer with an offer on the work) is
+     * refused its statement and evidence. */
+    Ccip__Ip__DisputeActionRequest dg = CCIP__IP__DISPUTE_ACTION_REQUEST__INIT;
+    dg.dispute_id = d->dispute->id;
+    const char *parties[] = {complainant, owner};
+    for (int i = 0; i < 2; i++) {
+        Ccip__Ip__DisputeReply *got = s_ok(i ? OWNER : APPLICANT, parties[i], "ip.dispute.get.v1",
+                                           &dg.base, &ccip__ip__dispute_reply__descriptor);
+        assert_string_equal(got->dispute->statement, d->dispute->statement);
+        ccip_test_free(got);
+    }
+    ccip_test_free(
+        s_ok(STAFF, "ip.dispute.get.v1", &dg.base, &ccip__ip__dispute_reply__descriptor));
+    s_refused(s_send(APPLICANT, buyer, "ip.dispute.get.v1", &dg.base),
+              CCIP__STATUS__PERMISSION_DENIED, "is neither");
+    /* Staff find it in their list (by work and status); a party lists none. */
+    Ccip__Ip__ListDisputesRequest dl = CCIP__IP__LIST_DISPUTES_REQUEST__INIT;
+    dl.work_id = work_id;
+    dl.status = "FILED";
+    Ccip__Ip__ListDisputesReply *listed =
+        s_ok(STAFF, "ip.dispute.list.v1", &dl.base, &ccip__ip__list_disputes_reply__descriptor);
+    assert_int_equal(listed->n_disputes, 1);
+    assert_string_equal(listed->disputes[0]->id, d->dispute->id);
+    ccip_test_free(listed);
+    dl.status = "UPHELD";
+    listed =
+        s_ok(STAFF, "ip.dispute.list.v1", &dl.base, &ccip__ip__list_disputes_reply__descriptor);
+    assert_int_equal(listed->n_disputes, 0);
+    ccip_test_free(listed);
+    dl.status = "OPEN";
+    s_refused(s_send(STAFF, "ip.dispute.list.v1", &dl.base), CCIP__STATUS__INVALID_ARGUMENT,
+              "field `status`");
+    dl.status = "";
+    s_refused(s_send(OWNER, owner, "ip.dispute.list.v1", &dl.base), CCIP__STATUS__PERMISSION_DENIED,
+              NULL);
     Ccip__Ip__RuleDisputeRequest rr = CCIP__IP__RULE_DISPUTE_REQUEST__INIT;
     rr.dispute_id = d->dispute->id;
     rr.ruling = CCIP__IP__RULING__UPHOLD;

@@ -81,6 +81,13 @@ class World:
             "id": self.expert_id, "name": "王专家", "fields": ["design"], "affiliationUscc": uscc("110108", 7),
             "affiliationName": "某设计研究院", "district": "110108", "maxConcurrentReviews": 5,
             "phone": "13800138000", "email": f"expert.{self.s}@example.cn"})
+        # A second expert of the same field, assigned to nothing: it must not
+        # read the application the first one judges (intake's readers).
+        self.expert2_id = f"EX2-{self.s}"
+        self.staff.post("/api/v1/evaluation/experts", {
+            "id": self.expert2_id, "name": "李专家", "fields": ["design"], "affiliationUscc": uscc("110108", 8),
+            "affiliationName": "某规划设计院", "district": "110108", "maxConcurrentReviews": 5,
+            "phone": "13800138001", "email": f"expert2.{self.s}@example.cn"})
         self.staff.post("/api/v1/evaluation/agencies", {
             "id": self.agency_id, "name": "某评估机构", "uscc": uscc("110102", 11), "qualification": "甲级",
             "districtsServed": ["all"], "capacity": 5})
@@ -274,9 +281,28 @@ def test_path(w, people):
     ex.click("朗园 Station 数字文化集聚区")
     ex.wait(lambda: ex.page() == "expert.review", "the review page")
     ex.step("review-declare")
+    check(ZH["expert.documents_after_declaring"] in ex.text(), "the expert is not told it reads the documents after declaring")
     ex.click(ZH["review.no_conflict"])
     ex.wait(lambda: ex.d.find_elements("css selector", '[name="scores.innovation.score"]'), "the score sheet")
+    # Declared: the expert reads the application's content and documents
+    # (intake's readers rule), and each document's link downloads it.
+    ex.wait(lambda: all(f"{d}.pdf" in ex.text() for d in DOCS), "the application's documents on the review page")
+    check("朗园 Station" in ex.text() and "60000" in ex.text(), "the review page lacks the application's content")
+    hrefs = ex.d.execute_script(
+        "return Array.from(document.querySelectorAll('a[href*=\"/documents/\"]')).map(a => a.getAttribute('href'))")
+    check(len(hrefs) == len(DOCS), f"the review page links {len(hrefs)} documents, not {len(DOCS)}")
+    got = ex.d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(async r => done([r.status, await r.text()])).catch(e => done([0, String(e)]))", hrefs[0])
+    check(got[0] == 200 and got[1].startswith("%PDF-1.4 "), f"the expert's download of a document: {got[0]} {got[1][:80]}")
     ex.step("score-sheet")
+    # Another expert, assigned to nothing, is refused the same application
+    # and document by intake.
+    other = w.person("EXPERT", w.expert2_id, f"expert2.{w.s}")
+    for what, path in (("the application", f"/api/v1/intake/applications/{w.app_id}"), ("a document", hrefs[0])):
+        r = other.call("GET", path, ok=False)
+        check(r.get("status") == 403 and r.get("ccip_status") == "PERMISSION_DENIED",
+              f"an expert assigned to nothing reads {what}: {str(r)[:200]}")
     ex.fill("scores.innovation.score", "88")
     ex.fill("scores.innovation.comment", "改造利用充分，业态新颖。")
     ex.fill("scores.operation.score", "80")
@@ -300,6 +326,7 @@ def test_path(w, people):
     ag.step("agency-tasks")
     ag.click("朗园 Station 数字文化集聚区")
     ag.wait(lambda: ag.page() == "agency.report", "the report page")
+    ag.wait(lambda: all(f"{d}.pdf" in ag.text() for d in DOCS), "the application's documents on the report page")
     ag.set_value("visit_date_us", beijing_today())
     ag.fill("findings", "现场查看了园区的 12 栋建筑，入驻率 92%，配套完善。")
     ag.fill("verdict", "VERDICT_MEETS")
@@ -759,6 +786,83 @@ def test_funding(w, people):
                "the inspection's finding")
     staff.step("inspection-recorded")
 
+    # The last tranche requested, then its payment cancelled: the
+    # cancellation asks first, and funding refuses it without a reason (at
+    # the field, in Chinese).
+    staff.click(ZH["award.request_payment"].replace("{n}", "2"))
+    staff.wait(lambda: staff.d.find_elements("css selector", '[name="cancel.reason"]'), "the pending payment's cancel form")
+    staff.click(ZH["payment.cancel"])
+    staff.wait(lambda: ZH["payment.cancel_yes"] in staff.text(), "the question before the cancellation")
+    staff.step("payment-cancel-asked")
+    staff.click(ZH["payment.cancel_yes"])
+    staff.wait(lambda: "`reason`" in staff.field_error("cancel.reason"), "funding's refusal of a cancellation without a reason")
+    check(ZH["check.required"] in staff.field_error("cancel.reason"), "the refusal of an empty reason is not said in Chinese")
+    staff.step("payment-cancel-refused")
+    staff.fill("cancel.reason", "受资助单位申请暂缓拨付")
+    staff.click(ZH["payment.cancel"])
+    staff.click(ZH["payment.cancel_yes"])
+    staff.wait(lambda: ZH["enum.PaymentStatus.PAYMENT_CANCELLED"] in staff.text()
+               and not staff.d.find_elements("css selector", '[name="cancel.reason"]'), "the cancelled payment")
+    check("受资助单位申请暂缓拨付" in staff.text(), "the cancellation's reason is not shown")
+    staff.step("payment-cancelled")
+
+    # Suspended (a reason required here too), then a resumption that
+    # someone else made first: funding's refusal, in Chinese, at the form.
+    staff.click(ZH["award.suspend"])
+    staff.click(ZH["award.suspend_yes"])
+    staff.wait(lambda: "`reason`" in staff.field_error("award.reason"), "funding's refusal of a suspension without a reason")
+    check(ZH["check.required"] in staff.field_error("award.reason"), "the refusal of an empty reason is not said in Chinese")
+    staff.fill("award.reason", "审计发现票据问题，暂停拨付待核查")
+    staff.click(ZH["award.suspend"])
+    check(ZH["enum.AwardStatus.AWARD_COMMITTED"] in staff.text(), "asking suspended the award already")
+    staff.click(ZH["award.suspend_yes"])
+    staff.wait(lambda: ZH["enum.AwardStatus.AWARD_SUSPENDED"] in staff.text() and ZH["award.resume"] in staff.text(), "the suspension")
+    check("审计发现票据问题" in staff.text(), "the suspension's reason is not shown")
+    staff.step("award-suspended")
+    w.admin.post(f"/api/v1/funding/awards/{award_id}/resume", {"reason": "核查完毕"})
+    staff.fill("award.reason", "核查完毕，恢复拨付")
+    staff.click(ZH["award.resume"])
+    staff.click(ZH["award.resume_yes"])
+    stale = ZH["refusal.award_status"].split("{")[0]
+    staff.wait(lambda: stale in staff.text(), "funding's refusal to resume an award resumed meanwhile, in Chinese")
+    staff.step("award-resume-refused")
+
+    # An inspection finds misuse (through the API: the form is above):
+    # funding suspends the award and orders the clawback; finance records
+    # what was recovered, more than owed refused at the amount.
+    ins = w.staff.post(f"/api/v1/funding/awards/{award_id}/inspections", {
+        "kind": "AD_HOC", "scheduledForUs": str(int(time.time()) * 1000000), "inspector": "市审计局"})["inspection"]
+    w.staff.post(f"/api/v1/funding/inspections/{ins['id']}", {
+        "finding": "MISUSE", "notes": "部分资金用于无关支出。", "misusedFen": "10000000"})
+    fin.open(page)
+    check(ZH["enum.ClawbackStatus.CLAWBACK_OPEN"] in fin.text(), "finance does not see the open clawback")
+    fin.fill("amount_fen", "100000.01")
+    fin.fill("reference", "BANK-2027-0042")
+    fin.click(ZH["clawback.recover"])
+    fin.click(ZH["clawback.recover_yes"])
+    over = ZH["refusal.clawback_over"].split("{")[1].split("}")[1]
+    fin.wait(lambda: over in fin.field_error("amount_fen") and "still owed" in fin.field_error("amount_fen"),
+             "funding's refusal of more than owed, at the amount, in Chinese")
+    fin.step("clawback-over-refused")
+    fin.fill("amount_fen", "100000")
+    fin.click(ZH["clawback.recover"])
+    fin.click(ZH["clawback.recover_yes"])
+    fin.wait(lambda: ZH["enum.ClawbackStatus.CLAWBACK_RECOVERED"] in fin.text(), "the clawback recovered")
+    check("BANK-2027-0042" in fin.text(), "the recovery's reference is not shown")
+    fin.step("clawback-recovered")
+
+    # Staff terminate the award (asked first, with its reason).
+    staff.open(page)
+    check(ZH["enum.AwardStatus.AWARD_SUSPENDED"] in staff.text(), "the misuse did not suspend the award")
+    staff.fill("award.reason", "资金挪用，终止资助")
+    staff.click(ZH["award.terminate"])
+    staff.wait(lambda: ZH["award.terminate_yes"] in staff.text(), "the question before the termination")
+    staff.step("award-terminate-asked")
+    staff.click(ZH["award.terminate_yes"])
+    staff.wait(lambda: ZH["enum.AwardStatus.AWARD_TERMINATED"] in staff.text()
+               and not staff.d.find_elements("css selector", '[name="award.reason"]'), "the termination")
+    staff.step("award-terminated")
+
 
 # ---- 9. intellectual property: a work, its listing, an offer, the contract --------------------------
 
@@ -804,12 +908,52 @@ def test_ip(w, people):
     app.wait(lambda: "SETTLED" in app.text() and not app.d.find_elements("css selector", '[name="paid_fen"]'), "the settlement")
     app.step("contract-settled")
 
+    # The contract in the seller's list of contracts, and in staff's.
+    app.open("#/ip/contracts")
+    check("¥75,000.00" in app.text() and ZH["contracts.settled"] in app.text(), "the seller's contracts lack the settled contract")
+    app.step("contracts-own")
+    people["staff"].open("#/ip/contracts?status=SETTLED")
+    check("¥75,000.00" in people["staff"].text(), "staff's settled contracts lack the contract")
+    people["staff"].step("contracts-staff")
+
     # Anyone reads the listing (not the work, nor the offers).
     p = people.setdefault("public", Browser("public"))
     p.open(listing)
     check(p.page() == "ip.listing" and "¥80,000.00" in p.text() and "¥75,000.00" not in p.text(),
           "the public listing page does not show the listing, or shows its offers")
     p.step("public-listing")
+
+    # The former seller disputes the work (now organisation B's), B answers
+    # (through the API); staff find the dispute in their list and dismiss it.
+    work_id = app.d.execute_script(
+        "const a = document.querySelector('a[href^=\"#/works/\"]'); return a ? a.getAttribute('href').split('/')[2] : ''")
+    if not work_id:
+        work_id = [x for x in w.staff.get("/api/v1/ip/works").get("works", []) if x.get("title") == title][0]["id"]
+    seller = Api()
+    seller.sign_in(f"wang.{w.s}")
+    d = seller.post(f"/api/v1/ip/works/{work_id}/disputes", {
+        "kind": "IMPROPER_REGISTRATION", "statement": "转让前的设计稿归我单位所有。",
+        "evidence": [{"description": "设计稿（2027 年）", "sha256": "a" * 64}]})["dispute"]
+    buyer = Api()
+    buyer.sign_in(f"li.{w.s}")
+    buyer.post(f"/api/v1/ip/disputes/{d['id']}/answer", {"answer": "已按合同受让全部权利。"})
+    staff = people["staff"]
+    staff.open("#/staff/disputes")
+    staff.fill("status", "ANSWERED")
+    staff.click(ZH["disputes.filter"])
+    staff.wait(lambda: "status=ANSWERED" in staff.d.current_url and ZH["disputes.status_answered"] in staff.text(),
+               "the answered disputes")
+    staff.step("disputes-answered")
+    staff.open(f"#/staff/disputes/{d['id']}")
+    check("转让前的设计稿归我单位所有。" in staff.text() and "已按合同受让全部权利。" in staff.text(),
+          "the dispute's page lacks the complaint or the answer")
+    staff.fill("reasons", "合同约定转让全部著作财产权，投诉不成立。")
+    staff.click(ZH["disputes.dismiss"])
+    staff.wait(lambda: ZH["disputes.status_dismissed"] in staff.text() and not staff.d.find_elements("css selector", '[name="reasons"]'),
+               "the dismissal")
+    staff.step("dispute-dismissed")
+    staff.open("#/staff/disputes?status=DISMISSED")
+    check(d["id"] in staff.d.page_source, "the dismissed dispute is not in the list of dismissed ones")
 
 
 def main():

@@ -7,8 +7,8 @@
 // a Chinese page says them in Chinese; the service's own sentence stays
 // beside the translation (what support and the logs quote). A sentence not
 // listed is shown as the service wrote it, marked as English.
-import { t, lang } from './i18n.js';
-import { dateTime } from './format.js';
+import { t, te, lang } from './i18n.js';
+import { dateTime, money } from './format.js';
 
 /* "'a'", "U+0007" or "byte 0xff" (ccip_validate.c s_describe_char) as shown. */
 function s_ch(what) {
@@ -36,6 +36,8 @@ const RULES = [
   [/unified social credit code characters \d+ to \d+ are the administrative division code and must be digits, got (.+) at position (\d+)/,
     (m) => t('check.uscc.division', { ch: s_ch(m[1]), pos: m[2] })],
   [/^field `[^`]+` (?:is missing|must not be empty)$/, () => t('check.required')],
+  // Empty where at least one character is needed: the field is required.
+  [/^field `[^`]+` must be (?:1 to \d+ characters(?: long)?|at least 1 character), got 0$/, () => t('check.required')],
   [/^field `[^`]+` must be at most (\d+) (?:characters?|bytes?), got (\d+)$/, (m) => t('refusal.too_long', { max: m[1], got: m[2] })],
   [/^field `[^`]+` must be at least (\d+) characters?, got (\d+)$/, (m) => t('refusal.too_short', { min: m[1], got: m[2] })],
   [/^field `[^`]+` must be exactly (\d+) characters?, got (\d+)$/, (m) => t('refusal.exactly', { n: m[1], got: m[2] })],
@@ -49,6 +51,14 @@ const RULES = [
   [/^call "(.*)" \([^)]*\) was closed by staff at (\S+) UTC(?: \((.*)\))?;/s,
     (m) => t('refusal.call_closed_by_staff', { title: m[1], at: s_bj(m[2]), reason: m[3] || '—' })],
   [/^call "(.*)" \([^)]*\) opens for submissions at (\S+) UTC;/s, (m) => t('refusal.call_not_open', { title: m[1], at: s_bj(m[2]) })],
+  // funding (funding.c funding_check_amount, funding_awards.c, funding_tranches.c, funding_inspections.c)
+  [/^field `[^`]+` must be a positive amount in fen/, () => t('refusal.amount_positive')],
+  [/^field `[^`]+` must be at most (\S+) yuan/, (m) => t('refusal.amount_max', { max: m[1] })],
+  [/^award \S+ is (AWARD_\w+) \(since (\S+) UTC.*\); only an award that is (.+?) can be \w+$/s,
+    (m) => t('refusal.award_status', { status: te('AwardStatus', m[1]), at: s_bj(m[2]), allowed: m[3].split(' or ').map((x) => te('AwardStatus', x)).join(t('refusal.or')) })],
+  [/^payment \S+ is (PAYMENT_\w+); only a pending payment can be cancelled$/, (m) => t('refusal.payment_not_pending', { status: te('PaymentStatus', m[1]) })],
+  [/^field `amount_fen`: (\d+) fen is more than the \S+ yuan \((\d+) fen\) still owed on clawback/, (m) => t('refusal.clawback_over', { amount: money(m[1]), owed: money(m[2]) })],
+  [/^clawback \S+ is recovered in full already$/, () => t('refusal.clawback_recovered')],
 ];
 
 /* The refusal `detail` in the language in force: {text, original}. text is

@@ -24,7 +24,7 @@ export async function report(page, ctx) {
   const task = await taskOf(ctx.params.id);
   ctx.title(t('report.title', { title: task.caseTitle }));
   page.append(heading(t('report.title', { title: task.caseTitle }), t('report.lead')));
-  page.append(section(t('review.case'), taskFacts(task)), applicationSection());
+  page.append(section(t('review.case'), taskFacts(task)), await applicationSection(task));
   if (task.status !== 'TASK_ASSIGNED' && task.status !== 'TASK_ACCEPTED') {
     page.append(notice(t('review.done', { status: te('evaluation.TaskStatus', task.status) }), 'ok'));
     return;

@@ -396,6 +396,21 @@ export async function application(page, ctx) {
     const x = applicantSentence(e.message);
     return { at: e.atUs, title: te('ApplicantStatus', e.status), text: x.text, textLang: x.lang };
   }), t('app.timeline'))));
+  page.append(section(t('app.content'), contentFacts(a)));
+  page.append(section(t('edit.documents'), documentsTable(a)));
+  if (staff && (a.history || []).length) {
+    page.append(section(t('app.history'), table(t('app.history'), [
+      [t('app.when'), (x) => dateTime(x.atUs)],
+      [t('app.transition'), (x) => `${te('ApplicationStatus', x.fromStatus)} → ${te('ApplicationStatus', x.toStatus)}`],
+      [t('app.by'), (x) => x.actorId], [t('field.reason'), (x) => x.reason || ''],
+    ], a.history)));
+  }
+}
+
+/* An application's content as facts: what the applicant filed (the
+ * applicant, staff and the experts and agencies assigned to it read it). */
+export function contentFacts(a) {
+  const c = a.content || {};
   const fx = [
     [t('field.applicant'), `${a.applicantName} (${fmtUscc(a.applicantUscc)})`],
     [t('app.kind'), te('CallKind', a.kind)], [t('field.project_district'), districtName(c.district)],
@@ -415,19 +430,17 @@ export async function application(page, ctx) {
   if (c.project) {
     fx.push([t('apply.budget'), (c.project.budgetLines || []).map((l) => `${l.item} ${money(l.amountFen)}`).join('; ')]);
   }
-  page.append(section(t('app.content'), facts(fx)));
-  page.append(section(t('edit.documents'), table(t('edit.documents'), [
+  return facts(fx);
+}
+
+/* An application's documents, each a link to its download (intake decides
+ * who may read it). */
+export function documentsTable(a) {
+  return table(t('edit.documents'), [
     [t('doc.type'), (d) => d.docType],
-    [t('doc.name'), (d) => h('a', { href: `/api/v1/intake/applications/${encodeURIComponent(id)}/documents/${encodeURIComponent(d.id)}` }, d.name)],
+    [t('doc.name'), (d) => h('a', { href: `/api/v1/intake/applications/${encodeURIComponent(a.id)}/documents/${encodeURIComponent(d.id)}` }, d.name)],
     [t('doc.size'), (d) => bytes(d.size)], [t('doc.sha256'), (d) => h('span', { class: 'code' }, d.sha256.slice(0, 16))],
-  ], a.documents || [], t('edit.no_documents'))));
-  if (staff && (a.history || []).length) {
-    page.append(section(t('app.history'), table(t('app.history'), [
-      [t('app.when'), (x) => dateTime(x.atUs)],
-      [t('app.transition'), (x) => `${te('ApplicationStatus', x.fromStatus)} → ${te('ApplicationStatus', x.toStatus)}`],
-      [t('app.by'), (x) => x.actorId], [t('field.reason'), (x) => x.reason || ''],
-    ], a.history)));
-  }
+  ], a.documents || [], t('edit.no_documents'));
 }
 
 /* Staff's accept, return and reject of a submitted application. */

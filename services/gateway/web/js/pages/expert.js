@@ -7,6 +7,7 @@ import * as api from '../api.js';
 import { Field, Form } from '../form.js';
 import { heading, section, table, facts, notice, link } from '../ui.js';
 import { districtName, date } from '../format.js';
+import { contentFacts, documentsTable } from './applicant.js';
 
 export async function tasks(page, ctx) {
   ctx.title(t('expert.title'));
@@ -35,11 +36,29 @@ export async function taskOf(caseId) {
   return task;
 }
 
-/* The application's full text and documents: intake lets only the center
- * and the applicant read them, so an assignee is told where they are
- * rather than shown a refusal. */
-export function applicationSection() {
-  return section(t('expert.application'), notice(t('expert.documents_from_center'), 'info'));
+/* The application's content and documents, read from intake, which lets an
+ * assignee read them while it is assigned: an agency from its assignment,
+ * an expert once it declared no conflict, until the case is decided (the
+ * readers rule, intake_readers.h). Intake learns of an assignment from
+ * evaluation's event a moment after evaluation answered, so a refusal
+ * while the task says it may read is asked again for a few seconds. */
+export async function applicationSection(task) {
+  const title = t('expert.application');
+  if (task.kind === 'EXPERT' && task.status === 'TASK_ASSIGNED') {
+    return section(title, notice(t('expert.documents_after_declaring'), 'info'));
+  }
+  const open = task.status === 'TASK_ASSIGNED' || task.status === 'TASK_ACCEPTED';
+  const path = `/api/v1/intake/applications/${encodeURIComponent(task.applicationId)}`;
+  for (let tries = open ? 10 : 1; ; tries--) {
+    try {
+      const a = (await api.get(path)).application;
+      return section(title, contentFacts(a), h('h3', null, t('edit.documents')), documentsTable(a));
+    } catch (err) {
+      if (err.status !== 403) throw err;
+      if (tries <= 1) return section(title, notice(t('expert.documents_not_readable'), 'info'));
+    }
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
 }
 
 export function taskFacts(task) {
@@ -54,7 +73,7 @@ export async function review(page, ctx) {
   const task = await taskOf(ctx.params.id);
   ctx.title(t('review.title', { title: task.caseTitle }));
   page.append(heading(t('review.title', { title: task.caseTitle }), t('review.lead')));
-  page.append(section(t('review.case'), taskFacts(task)), applicationSection());
+  page.append(section(t('review.case'), taskFacts(task)), await applicationSection(task));
   const path = `/api/v1/evaluation/cases/${encodeURIComponent(task.caseId)}`;
   if (task.status === 'TASK_ASSIGNED') {
     const f = new Form({

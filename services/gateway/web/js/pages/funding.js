@@ -2,8 +2,12 @@
 // follows its award, its tranches and payments, and files its use-of-funds
 // reports; staff confirm and sign awards, request the payment of a tranche
 // whose condition holds, review the reports, schedule inspections and
-// record their findings; finance approves payments,
-// a second person approving those above the four-eyes limit. Who may do
+// record their findings, suspend, resume or terminate an award, cancel a
+// pending payment; finance approves payments, a second person approving
+// those above the four-eyes limit; staff and finance record what was
+// recovered of a clawback. Each of those last actions asks to be confirmed
+// first (s_confirming), and each needs its reason (funding refuses it
+// without, at the field). Who may do
 // what is funding's rule (proto/ccip/funding.proto): the page offers the
 // actions of the binding in force, and the service refuses the rest.
 import { h, clear } from '../dom.js';
@@ -75,6 +79,108 @@ function s_approveForm(p, done) {
   return f.el;
 }
 
+/* An action that asks before it acts: the first press shows what it will
+ * do with a button that does it and one that does not; only the first of
+ * those sends. getForm() is the Form the action belongs to (made after the
+ * action), whose fields show the service's refusal as for any form. */
+function s_confirming(getForm, question, yesLabel, send) {
+  return async (v) => {
+    const f = getForm();
+    const old = f.el.querySelector('.confirm');
+    if (old) old.remove();
+    const text = question(v);
+    const yes = h('button', { type: 'button', class: 'danger' }, yesLabel);
+    const no = h('button', { type: 'button', class: 'secondary' }, t('confirm.no'));
+    const box = h('div', { class: 'confirm', role: 'group', 'aria-label': t('confirm.label') },
+      h('p', null, text), h('div', { class: 'form-actions' }, yes, no));
+    yes.addEventListener('click', () => {
+      box.remove();
+      f.run(send, yes);
+    });
+    no.addEventListener('click', () => {
+      box.remove();
+      f.buttons[0].focus();
+    });
+    f.el.querySelector('.form-actions').before(box);
+    yes.focus();
+  };
+}
+
+/* Staff's cancellation of a pending payment (finance's too): the tranche
+ * can be requested again. */
+function s_cancelForm(p, ctx) {
+  let f = null;
+  f = new Form({
+    label: t('payment.cancel_label', { n: p.trancheNumber }),
+    fields: [new Field({ name: 'cancel.reason', label: t('payment.cancel_reason'), type: 'textarea', rows: 2, required: true })],
+    extraButtons: [[t('payment.cancel'), s_confirming(() => f, () => t('payment.cancel_ask', { n: p.trancheNumber, amount: money(p.amountFen || '0') }),
+      t('payment.cancel_yes'), async (v) => {
+        await api.post(`/api/v1/funding/payments/${encodeURIComponent(p.id)}/cancel`, { reason: v['cancel.reason'].trim() });
+        ctx.redraw();
+      }), 'danger']],
+  });
+  f.el.classList.add('inline');
+  return f.el;
+}
+
+/* Staff's suspension, resumption and termination of a confirmed award,
+ * each with its reason (recorded with the award's status and its event). */
+function s_manageForm(a, ctx) {
+  if (a.status !== 'AWARD_COMMITTED' && a.status !== 'AWARD_SUSPENDED') return null;
+  const path = s_path(a.id);
+  const send = (verb) => async (v) => {
+    await api.post(`${path}/${verb}`, { reason: v['award.reason'].trim() });
+    ctx.redraw();
+  };
+  let f = null;
+  const buttons = [];
+  if (a.status === 'AWARD_COMMITTED') {
+    buttons.push([t('award.suspend'), s_confirming(() => f, () => t('award.suspend_ask', { title: a.title }), t('award.suspend_yes'), send('suspend')), 'secondary']);
+  } else {
+    buttons.push([t('award.resume'), s_confirming(() => f, () => t('award.resume_ask', { title: a.title }), t('award.resume_yes'), send('resume')), 'primary']);
+  }
+  buttons.push([t('award.terminate'), s_confirming(() => f, () => t('award.terminate_ask', { title: a.title, amount: money(a.amountFen || '0'), paid: money(a.disbursedFen || '0') }),
+    t('award.terminate_yes'), send('terminate')), 'danger']);
+  f = new Form({
+    label: t('award.manage'),
+    fields: [new Field({ name: 'award.reason', label: t('award.manage_reason'), type: 'textarea', rows: 2, required: true, hint: t('award.manage_reason_hint') })],
+    extraButtons: buttons,
+  });
+  return section(t('award.manage'), h('p', { class: 'hint' }, a.status === 'AWARD_COMMITTED' ? t('award.manage_lead') : t('award.manage_lead_suspended')), f.el);
+}
+
+/* The clawbacks ordered on the award (an inspection that found misuse) and
+ * what was recovered of each. */
+function s_clawbacksTable(a) {
+  return table(t('award.clawbacks'), [
+    [t('clawback.ordered'), (c) => `${dateTime(c.orderedAtUs)} ${c.orderedBy || ''}`],
+    [t('awards.amount'), (c) => s_money(c.amountFen)],
+    [t('clawback.recovered'), (c) => s_money(c.recoveredFen)],
+    [t('app.status'), (c) => te('ClawbackStatus', c.status)],
+    [t('field.reason'), (c) => c.reason || ''],
+    [t('clawback.recoveries'), (c) => (c.recoveries || []).map((r) => `${date(r.atUs)} ${money(r.amountFen || '0')} ${r.reference}`).join('；')],
+  ], a.clawbacks || [], t('award.no_clawbacks'));
+}
+
+/* Staff's or finance's record of money recovered on an open clawback. */
+function s_recoverForm(c, ctx) {
+  const owed = BigInt(c.amountFen || '0') - BigInt(c.recoveredFen || '0');
+  let f = null;
+  f = new Form({
+    label: t('clawback.recover_label', { amount: money(String(owed)) }),
+    fields: [
+      new Field({ name: 'amount_fen', label: t('clawback.amount'), inputmode: 'decimal', required: true, hint: t('clawback.amount_hint', { owed: money(String(owed)) }), check: (v) => (yuanToFen(v) === null ? { rule: 'amount', params: {} } : null) }),
+      new Field({ name: 'reference', label: t('clawback.reference'), required: true, hint: t('clawback.reference_hint') }),
+    ],
+    extraButtons: [[t('clawback.recover'), s_confirming(() => f, (v) => t('clawback.recover_ask', { amount: money(yuanToFen(v.amount_fen) || '0'), reference: v.reference.trim() }),
+      t('clawback.recover_yes'), async (v) => {
+        await api.post(`/api/v1/funding/clawbacks/${encodeURIComponent(c.id)}/recover`, { amountFen: yuanToFen(v.amount_fen) || '0', reference: v.reference.trim() });
+        ctx.redraw();
+      }), 'primary']],
+  });
+  return section(t('clawback.recover_label', { amount: money(String(owed)) }), f.el);
+}
+
 function s_paymentsTable(a, ctx, redraw) {
   return table(t('award.payments'), [
     [t('award.tranche'), (p) => String(p.trancheNumber)],
@@ -83,7 +189,8 @@ function s_paymentsTable(a, ctx, redraw) {
     [t('payment.requested'), (p) => `${dateTime(p.requestedAtUs)} ${p.requestedBy || ''}`],
     [t('payment.approvals'), (p) => s_approvals(p)],
     [t('payment.ref'), (p) => p.paymentRef || p.cancelReason || ''],
-    ...(s_finance(ctx) ? [[t('payment.action'), (p) => (p.status === 'PAYMENT_PENDING' ? s_approveForm(p, redraw) : '')]] : []),
+    ...(s_finance(ctx) || s_staff(ctx) ? [[t('payment.action'), (p) => (p.status === 'PAYMENT_PENDING'
+      ? [s_finance(ctx) ? s_approveForm(p, redraw) : null, s_cancelForm(p, ctx)] : '')]] : []),
   ], a.payments || [], t('award.no_payments'));
 }
 
@@ -330,6 +437,14 @@ export async function award(page, ctx) {
   }
   page.append(section(t('award.inspections'), s_inspectionsTable(a)));
   if (s_staff(ctx)) page.append(...s_inspectionForms(a, ctx));
+  if ((a.clawbacks || []).length || s_staff(ctx) || s_finance(ctx)) page.append(section(t('award.clawbacks'), s_clawbacksTable(a)));
+  if (s_staff(ctx) || s_finance(ctx)) {
+    for (const c of (a.clawbacks || []).filter((x) => x.status === 'CLAWBACK_OPEN')) page.append(s_recoverForm(c, ctx));
+  }
+  if (s_staff(ctx)) {
+    const m = s_manageForm(a, ctx);
+    if (m) page.append(m);
+  }
 }
 
 /* Finance's (and staff's) view of the payments waiting for approval across

@@ -1,8 +1,8 @@
 // Intellectual property (services/ip through the gateway): the
 // organisation's works (registered here with a signed receipt), their
 // listings, the offers on a listing (the seller accepts one: a contract;
-// another organisation makes one) and the contract (the seller records its
-// settlement). The organisation acts as the party "org:<credit code>"; ip
+// another organisation makes one), the contracts (an organisation's own,
+// or all for staff) and one contract (the seller records its settlement). The organisation acts as the party "org:<credit code>"; ip
 // decides who may do what (proto/ccip/ip.proto).
 import { h, clear } from '../dom.js';
 import { t, te } from '../i18n.js';
@@ -217,6 +217,29 @@ export async function listing(page, ctx) {
   } else if (!ctx.kind && l.status === 'OPEN') {
     page.append(notice(t('listing.sign_in_to_offer')));
   }
+}
+
+/* The contracts: an organisation's own (ip answers a party with those it is
+ * the seller or buyer of), any for staff, by status. */
+export async function contracts(page, ctx) {
+  ctx.title(t('contracts.title'));
+  page.append(heading(t('contracts.title'), t('contracts.lead')));
+  const status = ctx.query.status || '';
+  const r = await api.get('/api/v1/ip/contracts', status ? { status } : undefined);
+  const f = new Form({
+    label: t('contracts.filter'),
+    submitLabel: t('contracts.filter'),
+    fields: [new Field({ name: 'status', label: t('app.status'), type: 'select', value: status, options: [['', t('contracts.any')], ['CONTRACTED', t('contracts.contracted')], ['SETTLED', t('contracts.settled')]] })],
+    onSubmit: async (v) => ctx.go(v.status ? `#/ip/contracts?status=${encodeURIComponent(v.status)}` : '#/ip/contracts'),
+  });
+  f.el.classList.add('inline');
+  page.append(section(t('contracts.title'), f.el, table(t('contracts.title'), [
+    [t('contract.contracted'), (c) => link(`#/ip/contracts/${c.id}`, dateTime(c.contractedAtUs))],
+    [t('listings.work'), (c) => link(`#/works/${c.workId}`, c.workId.slice(0, 8))],
+    [t('listing.seller'), (c) => c.seller], [t('listing.buyer'), (c) => c.buyer],
+    [t('listings.deal'), (c) => te('DealType', c.deal)], [t('listings.price'), (c) => s_money(c.priceFen)],
+    [t('app.status'), (c) => (c.status === 'SETTLED' ? t('contracts.settled') : t('contracts.contracted'))],
+  ], r.contracts || [], t('contracts.none'))));
 }
 
 export async function contract(page, ctx) {

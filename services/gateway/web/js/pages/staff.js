@@ -234,18 +234,90 @@ export async function invitations(page, ctx) {
   page.append(section(t('invites.create'), f.el, out));
 }
 
+const DISPUTE_STATUSES = ['FILED', 'ANSWERED', 'UPHELD', 'DISMISSED'];
+
+/* A dispute's status (ip writes it as text) in the page's language. */
+function s_disputeStatus(d) {
+  const st = {
+    FILED: t('disputes.status_filed'), ANSWERED: t('disputes.status_answered'),
+    UPHELD: t('disputes.status_upheld'), DISMISSED: t('disputes.status_dismissed'),
+  }[d.status] || d.status;
+  const lifted = d.liftedAtUs && d.liftedAtUs !== '0';
+  return badge(lifted ? `${st} · ${t('disputes.lifted')}` : st, { FILED: 'warn', ANSWERED: 'warn', UPHELD: lifted ? '' : 'bad' }[d.status] || '');
+}
+
+/* The disputes ip holds, newest first, by status (ip.dispute.list.v1). */
 export async function disputes(page, ctx) {
   ctx.title(t('disputes.title'));
   page.append(heading(t('disputes.title'), t('disputes.lead')));
-  const out = h('div');
+  const status = ctx.query.status || '';
+  const r = await api.get('/api/v1/ip/disputes', status ? { status } : undefined);
   const f = new Form({
-    label: t('disputes.find'),
-    submitLabel: t('disputes.find'),
-    fields: [new Field({ name: 'dispute_id', label: t('disputes.id'), required: true })],
-    onSubmit: async (v) => {
-      const d = (await api.get(`/api/v1/ip/disputes/${encodeURIComponent(v.dispute_id.trim())}`)).dispute;
-      clear(out).append(facts([[t('disputes.id'), d.id], [t('app.status'), d.status || ''], [t('disputes.work'), d.workId || '']]));
-    },
+    label: t('disputes.filter'),
+    submitLabel: t('disputes.filter'),
+    fields: [new Field({ name: 'status', label: t('app.status'), type: 'select', value: status, options: [['', t('disputes.any')], ...DISPUTE_STATUSES.map((x) => [x, s_disputeStatus({ status: x }).textContent])] })],
+    onSubmit: async (v) => ctx.go(v.status ? `#/staff/disputes?status=${encodeURIComponent(v.status)}` : '#/staff/disputes'),
   });
-  page.append(section(t('disputes.find'), f.el, out));
+  f.el.classList.add('inline');
+  page.append(section(t('disputes.title'), f.el, table(t('disputes.title'), [
+    [t('disputes.filed'), (d) => link(`#/staff/disputes/${d.id}`, dateTime(d.filedAtUs))],
+    [t('disputes.kind'), (d) => te('DisputeKind', d.kind)],
+    [t('disputes.complainant'), (d) => d.complainant],
+    [t('disputes.work'), (d) => link(`#/works/${d.workId}`, d.workId.slice(0, 8))],
+    [t('app.status'), (d) => s_disputeStatus(d)],
+    [t('disputes.answer_by'), (d) => (d.status === 'FILED' ? dateTime(d.answerByUs) : '')],
+  ], r.disputes || [], t('disputes.none'))));
+}
+
+/* One dispute: the complaint, the answer, and staff's ruling (uphold:
+ * the work is frozen; dismiss), then the lifting of an upheld one's freeze. */
+export async function dispute(page, ctx) {
+  const path = `/api/v1/ip/disputes/${encodeURIComponent(ctx.params.id)}`;
+  const d = (await api.get(path)).dispute;
+  ctx.title(t('disputes.one'));
+  page.append(heading(t('disputes.one'), d.id), h('p', { class: 'status-line' }, t('app.status'), t('common.colon'), s_disputeStatus(d)));
+  const ev = (xs) => (xs || []).map((e) => `${e.description} (${(e.sha256 || '').slice(0, 12)})`).join('；');
+  page.append(section(t('disputes.complaint'), facts([
+    [t('disputes.work'), link(`#/works/${d.workId}`, d.workId)], [t('disputes.complainant'), d.complainant],
+    [t('disputes.kind'), te('DisputeKind', d.kind)], [t('disputes.filed'), dateTime(d.filedAtUs)],
+    [t('disputes.statement'), d.statement], [t('disputes.evidence'), ev(d.evidence)],
+    [t('disputes.answer_by'), dateTime(d.answerByUs)],
+  ])));
+  if (d.answer) {
+    page.append(section(t('disputes.answer'), facts([
+      [t('disputes.answered_by'), `${d.answeredBy} ${dateTime(d.answeredAtUs)}`], [t('disputes.answer'), d.answer],
+      [t('disputes.evidence'), ev(d.answerEvidence)],
+    ])));
+  }
+  if (d.ruledBy) {
+    page.append(section(t('disputes.ruling'), facts([
+      [t('disputes.ruled_by'), `${d.ruledBy} ${dateTime(d.ruledAtUs)}`], [t('disputes.reasons'), d.reasons],
+      [t('disputes.lifted'), d.liftedAtUs && d.liftedAtUs !== '0' ? `${d.liftedBy} ${dateTime(d.liftedAtUs)}：${d.liftReasons}` : ''],
+    ])));
+  }
+  if (d.status === 'FILED' || d.status === 'ANSWERED') {
+    const rule = (ruling) => async (v) => {
+      await api.post(`${path}/rule`, { ruling, reasons: v.reasons.trim() });
+      ctx.redraw();
+    };
+    const f = new Form({
+      label: t('disputes.rule'),
+      fields: [new Field({ name: 'reasons', label: t('disputes.reasons'), type: 'textarea', rows: 3, required: true })],
+      submitLabel: t('disputes.dismiss'),
+      onSubmit: rule('DISMISS'),
+      extraButtons: [[t('disputes.uphold'), rule('UPHOLD'), 'danger']],
+    });
+    page.append(section(t('disputes.rule'), h('p', { class: 'hint' }, t('disputes.rule_lead')), f.el));
+  } else if (d.status === 'UPHELD' && !(d.liftedAtUs && d.liftedAtUs !== '0')) {
+    const f = new Form({
+      label: t('disputes.lift'),
+      fields: [new Field({ name: 'reasons', label: t('disputes.reasons'), type: 'textarea', rows: 3, required: true })],
+      submitLabel: t('disputes.lift'),
+      onSubmit: async (v) => {
+        await api.post(`${path}/lift`, { reasons: v.reasons.trim() });
+        ctx.redraw();
+      },
+    });
+    page.append(section(t('disputes.lift'), h('p', { class: 'hint' }, t('disputes.lift_lead')), f.el));
+  }
 }
