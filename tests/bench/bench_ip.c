@@ -10,7 +10,8 @@
  * connection acting for its own organisation, register works (a fresh
  * SHA-256 each, so every one is appended to the chain and signed) for
  * SECONDS; register_per_s counts committed registrations. ratio =
- * register_per_s / pgbench_tps. Last, the chain is topped up to 1,000,000
+ * register_per_s / pgbench_tps. Before both (the order of the run),
+ * the chain is topped up to 1,000,000
  * records (CCIP_BENCH_IP_CHAIN overrides), made here as valid links and
  * loaded in one COPY (not timed), and `ccipctl ip audit-chain` reads the
  * whole chain through the bus and recomputes every hash and link:
@@ -38,7 +39,27 @@
  * how many transactions ip committed for how many commands.
  *
  * Usage: [CCIP_BENCH_IP_PROBE=ping] [CCIP_BENCH_IP_CHAIN=N] bench_ip [SECONDS]
+ * Same SQL (issue 22): after the load, pgbench runs
+ * tests/bench/pgbench/ip_register.sql, ip's own statements for one
+ * registration in one transaction (kept equal to ip's source by ctest
+ * bench_pgbench_sql), at CLIENTS clients for SECONDS as role ccip_ip in
+ * schema ip: durable (same_sql_tps; same_sql_ratio = register_per_s /
+ * it), then with synchronous_commit=off for that session (ceiling_tps,
+ * the SQL's cost when commits are free; ceiling_ratio). rows_per_op is the
+ * rows inserted per registration, ccip/same SQL, from pg_stat_user_tables
+ * (ip stopped first: a backend's counts reach them at its exit); a table
+ * whose figures differ by more than 10% is named in rows_differ= and the
+ * bench fails. (Updates are printed on stderr, not compared: ip moves the
+ * chain head once per batch, pgbench once per registration.)
+ *
+ * cpu_ms_per_op: the machine's busy CPU (all processes, /proc/stat) during the
+ * load per registration. rss_mib: bus:IDLE/PEAK,ip:IDLE/PEAK, the resident
+ * size (MiB) once ip answers and the peak (VmHWM) of the load (reset after
+ * the audit, whose peak is printed on stderr).
+ *
  * Last line: bench ip: register_per_s=… pgbench_tps=… ratio=R chain_verify_per_s=… broken=0
+ *            same_sql_tps=… same_sql_ratio=R1 ceiling_tps=… ceiling_ratio=R2
+ *            rows_per_op=C/S cpu_ms_per_op=… rss_mib=bus:I/P,ip:I/P
  */
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -59,6 +80,7 @@
 #include "ccip_id.h"
 #include "ccip_test.h"
 #include "ccip_test_db.h"
+#include "ccip_test_pgbench.h"
 #include "ccip_test_proc.h"
 #include "ip_chain.h"
 
@@ -395,8 +417,9 @@ int main(int argc, char **argv)
              getenv("CCIP_BINARY_DIR"), s_env.dir);
     snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
-    if (system(cmd) != 0 || ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1") < 0) {
+    ccip_test_mem mem[2] = {{.name = "bus"}, {.name = "ip"}};
+    if (system(cmd) != 0 || (mem[0].pid = ccip_test_start_bus(&s_env)) < 0 ||
+        (mem[1].pid = ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1")) < 0) {
         fprintf(stderr, "bench ip: could not start the services\n");
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
@@ -409,20 +432,11 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    double tps = s_pgbench(seconds);
+    for (int i = 0; i < 2; i++) /* idle: started, migrated, answering */
+        mem[i].idle_kib = ccip_test_proc_kib(mem[i].pid, "VmRSS");
 
-    s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
-    double t0 = ccip_test_mono_s();
-    pthread_t t[CLIENTS];
-    for (long i = 0; i < CLIENTS; i++)
-        pthread_create(&t[i], NULL, s_client, (void *)i);
-    for (int i = 0; i < CLIENTS; i++)
-        pthread_join(t[i], NULL);
-    double elapsed = ccip_test_mono_s() - t0;
-    double per_s = (double)atomic_load(&s_ok) / elapsed;
-
-    unsigned long long commands = 0, batches = 0;
-    ccip_test_ping_counts(&s_env, "ip", &commands, &batches);
+    /* 1. the chain audit, over a chain the bench makes (before the load: the
+     * same-SQL run at the end appends records whose hashes are not real) */
     const char *chain_env = getenv("CCIP_BENCH_IP_CHAIN");
     long chain = chain_env ? atol(chain_env) : CHAIN_RECORDS_DEFAULT;
     double fill_t0 = ccip_test_mono_s();
@@ -436,20 +450,82 @@ int main(int argc, char **argv)
     double verify_per_s = 0;
     long records = 0;
     int intact = 0;
-    int audited = s_audit(&verify_per_s, &records, &intact) == 0;
-    ccip_test_env_cleanup(&s_env, atomic_load(&s_failed) > 0 || !audited || !intact);
+    int audited = s_probe || s_audit(&verify_per_s, &records, &intact) == 0;
+    fprintf(stderr, "bench ip: ip's peak resident size after the audit: %.1f MiB\n",
+            (double)ccip_test_proc_kib(mem[1].pid, "VmHWM") / 1024.0);
+    for (int i = 0; i < 2; i++) /* the load's peak, not the audit's */
+        ccip_test_proc_reset_peak(mem[i].pid);
+
+    /* 2. the one-row INSERT */
+    double tps = s_pgbench(seconds);
+
+    /* 3. ccip's registrations */
+    ccip_test_rows r0, r1, r2, r3, r4;
+    int rows_ok = ccip_test_rows_read("ip", "ip", &r0) == 0;
+    double cpu0 = ccip_test_cpu_busy_s();
+    s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
+    double t0 = ccip_test_mono_s();
+    pthread_t t[CLIENTS];
+    for (long i = 0; i < CLIENTS; i++)
+        pthread_create(&t[i], NULL, s_client, (void *)i);
+    for (int i = 0; i < CLIENTS; i++)
+        pthread_join(t[i], NULL);
+    double elapsed = ccip_test_mono_s() - t0;
+    double per_s = (double)atomic_load(&s_ok) / elapsed;
+    double cpu_ms = (ccip_test_cpu_busy_s() - cpu0) * 1000.0 /
+                    (double)(atomic_load(&s_ok) > 0 ? atomic_load(&s_ok) : 1);
+    for (int i = 0; i < 2; i++) /* peak: under the load */
+        mem[i].peak_kib = ccip_test_proc_kib(mem[i].pid, "VmHWM");
+    char rss[200] = "";
+    ccip_test_mem_text(mem, 2, rss, sizeof rss);
+
+    unsigned long long commands = 0, batches = 0;
+    ccip_test_ping_counts(&s_env, "ip", &commands, &batches);
+    /* stopped before the rows are counted: a backend's counts reach
+     * pg_stat_user_tables at its exit, an idle one's only within 10 s */
+    ccip_test_env_cleanup(&s_env, atomic_load(&s_failed) > 0 || !audited || (!s_probe && !intact));
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r1) == 0;
     if (tps <= 0 || !audited)
         return 1;
     printf("%s: %ld %s, %ld failed, %ld chain records verified; ip ran %llu commands in %llu "
            "transactions\n",
            s_probe ? "pings" : "registrations", atomic_load(&s_ok),
            s_probe ? "answered" : "committed", atomic_load(&s_failed), records, commands, batches);
-    if (s_probe)
-        printf("bench ip probe: ping_per_s=%.0f pgbench_tps=%.0f ratio=%.2f\n", per_s, tps,
-               per_s / tps);
-    else
-        printf("bench ip: register_per_s=%.0f pgbench_tps=%.0f ratio=%.2f chain_verify_per_s=%.0f "
-               "broken=%d\n",
-               per_s, tps, per_s / tps, verify_per_s, intact ? 0 : 1);
-    return 0;
+    if (s_probe) {
+        printf("bench ip probe: ping_per_s=%.0f pgbench_tps=%.0f ratio=%.2f cpu_ms_per_op=%.2f "
+               "rss_mib=%s\n",
+               per_s, tps, per_s / tps, cpu_ms, rss);
+        return 0;
+    }
+
+    /* 4. the same SQL, one transaction per registration, durable and with
+     * commits free (tests/bench/pgbench/ip_register.sql) */
+    char script[600];
+    const char *src = getenv("CCIP_SOURCE_DIR") ? getenv("CCIP_SOURCE_DIR") : CCIP_SOURCE_DEFAULT;
+    snprintf(script, sizeof script, "%s/tests/bench/pgbench/ip_register.sql", src);
+    long same_tx = 0, free_tx = 0;
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r2) == 0;
+    double same_tps = ccip_test_pgbench("ip", "ip", script, CLIENTS, seconds, 0, &same_tx);
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r3) == 0;
+    double free_tps = ccip_test_pgbench("ip", "ip", script, CLIENTS, seconds, 1, &free_tx);
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r4) == 0;
+    if (same_tps <= 0 || free_tps <= 0 || !rows_ok)
+        return 1;
+    char per_op[64], differs[400], per_op_free[64], differs_free[400];
+    int agree =
+        ccip_test_rows_compare(&r0, &r1, (double)atomic_load(&s_ok), &r2, &r3, (double)same_tx,
+                               per_op, sizeof per_op, differs, sizeof differs);
+    agree &=
+        ccip_test_rows_compare(&r0, &r1, (double)atomic_load(&s_ok), &r3, &r4, (double)free_tx,
+                               per_op_free, sizeof per_op_free, differs_free, sizeof differs_free);
+    if (!agree)
+        fprintf(stderr, "bench ip: rows per registration differ by more than 10%%: %s %s\n",
+                differs, differs_free);
+    printf("bench ip: register_per_s=%.0f pgbench_tps=%.0f ratio=%.2f chain_verify_per_s=%.0f "
+           "broken=%d same_sql_tps=%.0f same_sql_ratio=%.2f ceiling_tps=%.0f ceiling_ratio=%.2f "
+           "rows_per_op=%s%s%s cpu_ms_per_op=%.2f rss_mib=%s\n",
+           per_s, tps, per_s / tps, verify_per_s, intact ? 0 : 1, same_tps, per_s / same_tps,
+           free_tps, per_s / free_tps, per_op, agree ? "" : " rows_differ=", agree ? "" : differs,
+           cpu_ms, rss);
+    return agree ? 0 : 1;
 }
