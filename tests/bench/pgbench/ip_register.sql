@@ -10,17 +10,14 @@
 -- bench_pgbench_sql). The bench-only SELECTs make what ip computes in C
 -- (ids, hashes, the signature, the packed event and reply: random bytes of
 -- the captured sizes, 224 and 911 bytes). The one after register_check runs
--- under the head lock, where ip hashes and signs the record; the two before
--- BEGIN hold no lock.
--- bench_only this registration's values (ip makes them in C)
-SELECT gen_random_uuid()::text AS cmd, gen_random_uuid()::text AS work,
-       md5(random()::text) || md5(random()::text) AS content,
-       'org:91110105' || lpad((random() * 999999999)::bigint::text, 9, '0') || 'X' AS org
-\gset
--- bench_only the arrays of one element that ip sends
-SELECT '{' || :cmd::text || '}' AS c1,
-       '{"\\x' || :content::text || '"}' AS k1, '{' || :org::text || '}' AS k2,
-       '{}' AS k3, '{}' AS k4, '{}' AS k5
+-- under the head lock, where ip hashes and signs the record; the one before
+-- BEGIN holds no lock.
+-- bench_only this registration's values and the arrays of one element ip sends
+SELECT cmd, work, org, '{' || cmd || '}' AS c1, '{"\\x' || content || '"}' AS k1,
+       '{' || org || '}' AS k2, '{}' AS k3, '{}' AS k4, '{}' AS k5
+FROM (SELECT gen_random_uuid()::text AS cmd, gen_random_uuid()::text AS work,
+             md5(random()::text) || md5(random()::text) AS content,
+             'org:91110105' || lpad((random() * 999999999)::bigint::text, 9, '0') || 'X' AS org) v
 \gset
 -- ccip_sql common/ccip_db.c
 BEGIN ISOLATION LEVEL READ COMMITTED;
