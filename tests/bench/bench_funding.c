@@ -19,8 +19,13 @@
  * verifies.
  *
  * Usage: bench_funding [N [PGBENCH_SECONDS]]
+ * cpu_ms_per_op: the machine's busy CPU (all processes, /proc/stat) while
+ * the clients confirm, per confirmation. rss_mib: bus:IDLE/PEAK,funding:IDLE/PEAK,
+ * resident MiB once funding answers, and the peak (VmHWM) after the
+ * confirmations.
+ *
  * Last line: bench funding: confirms_per_s=… pgbench_hot_tps=… ratio=R
- *            overspent_fen=0 committed=N
+ *            overspent_fen=0 committed=N cpu_ms_per_op=… rss_mib=bus:I/P,funding:I/P
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -211,8 +216,10 @@ int main(int argc, char **argv)
     setenv("CCIP_WORKERS", WORKERS, 0); /* unless the caller chose */
     setenv("CCIP_DB_CONNECTIONS", DB_CONNECTIONS, 0);
     setenv("CCIP_BATCH_WAIT_US", BATCH_WAIT_US, 0);
-    if (ccip_test_env_init(&s_env) < 0 || ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/funding/funding", "funding", "funding-1") < 0) {
+    ccip_test_mem mem[2] = {{.name = "bus"}, {.name = "funding"}};
+    if (ccip_test_env_init(&s_env) < 0 || (mem[0].pid = ccip_test_start_bus(&s_env)) < 0 ||
+        (mem[1].pid = ccip_test_start_service(&s_env, "services/funding/funding", "funding",
+                                              "funding-1")) < 0) {
         fprintf(stderr, "bench funding: could not start the services\n");
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
@@ -244,6 +251,8 @@ int main(int argc, char **argv)
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
+    for (int i = 0; i < 2; i++) /* idle: started, migrated, answering */
+        mem[i].idle_kib = ccip_test_proc_kib(mem[i].pid, "VmRSS");
     /* The proposals, as evaluation's decisions would have made them. */
     ccip_db *db = ccip_test_db_connect_in("funding", "funding");
     char sql[1024];
@@ -274,6 +283,7 @@ int main(int argc, char **argv)
     PQclear(res);
 
     pthread_t threads[CLIENTS];
+    double cpu0 = ccip_test_cpu_busy_s();
     int64_t t0 = ccip_mono_ms();
     for (int i = 0; i < CLIENTS; i++)
         pthread_create(&threads[i], NULL, s_client, NULL);
@@ -281,6 +291,11 @@ int main(int argc, char **argv)
         pthread_join(threads[i], NULL);
     int64_t ms = ccip_mono_ms() - t0;
     double confirms_per_s = ms > 0 ? (double)s_total * 1000.0 / (double)ms : 0;
+    double cpu_ms = (ccip_test_cpu_busy_s() - cpu0) * 1000.0 / (double)s_total;
+    for (int i = 0; i < 2; i++) /* peak: under the confirmations */
+        mem[i].peak_kib = ccip_test_proc_kib(mem[i].pid, "VmHWM");
+    char rss[200] = "";
+    ccip_test_mem_text(mem, 2, rss, sizeof rss);
 
     static const ccip_db_stmt S_COUNT = {
         "bench_count", "SELECT count(*), coalesce(sum(amount_fen), 0)::bigint FROM award "
@@ -309,7 +324,8 @@ int main(int argc, char **argv)
            s_total, (long long)ms, CLIENTS, (long)s_committed, (long)s_refused, (long)s_failed,
            verified ? "verifies" : "DOES NOT VERIFY", commands, batches);
     printf("bench funding: confirms_per_s=%.0f pgbench_hot_tps=%.0f ratio=%.2f overspent_fen=%lld "
-           "committed=%ld\n",
-           confirms_per_s, tps, tps > 0 ? confirms_per_s / tps : 0.0, overspent, committed);
+           "committed=%ld cpu_ms_per_op=%.2f rss_mib=%s\n",
+           confirms_per_s, tps, tps > 0 ? confirms_per_s / tps : 0.0, overspent, committed, cpu_ms,
+           rss);
     return committed == n && overspent == 0 && s_failed == 0 && verified ? 0 : 1;
 }

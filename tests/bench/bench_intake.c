@@ -60,8 +60,13 @@
  * The line before the last also says how many commands intake ran in how
  * many transactions during the window (ccip.ping.v1 counts): the batches.
  *
+ * cpu_ms_per_op: the machine's busy CPU (all processes, /proc/stat) during
+ * the file.v1 window per filing. rss_mib: bus:IDLE/PEAK,intake:IDLE/PEAK,
+ * resident MiB once intake answers, and the peak (VmHWM) after the window.
+ *
  * Usage: bench_intake [SECONDS]
  * Last line: bench intake: submit_per_s=… pgbench_tps=… ratio=R p99_ms=… lost=L
+ *            cpu_ms_per_op=… rss_mib=bus:I/P,intake:I/P
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -78,6 +83,7 @@
 #include "ccip_id.h"
 #include "ccip_test.h"
 #include "ccip_test_db.h"
+#include "ccip_test_pgbench.h"
 #include "ccip_test_intake.h"
 #include "ccip_test_proc.h"
 #include "ccip_test_svc.h"
@@ -167,23 +173,6 @@ static double s_cpu_ms_per(s_cpu a, s_cpu b, double n)
     return n > 0 ? (b.busy - a.busy) * 1000.0 / n : 0;
 }
 
-/* The password of role ccip_<svc>, from $CCIP_SECRETS_DIR. */
-static int s_password(const char *svc, char *pw, size_t len)
-{
-    char path[400];
-    snprintf(path, sizeof path, "%s/db-%s.password", getenv("CCIP_SECRETS_DIR"), svc);
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(pw, (int)len, f)) {
-        fprintf(stderr, "bench intake: could not read %s\n", path);
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    fclose(f);
-    pw[strcspn(pw, "\r\n")] = '\0';
-    return 0;
-}
-
 /* pgbench's one-row INSERT of an application-like row at CLIENTS clients
  * for `seconds`, as ccip_intake into a scratch table of schema intake.
  * Returns its tps, or -1. */
@@ -203,40 +192,21 @@ static double s_pgbench(int seconds)
         ccip_db_destroy(&db);
         return -1;
     }
-    char pw[256] = "", script[400], cmd[2048];
-    if (s_password("intake", pw, sizeof pw) < 0)
-        return -1;
-    setenv("PGPASSWORD", pw, 1);
     char uscc[19];
     ccip_test_uscc("110105", uscc);
-    char sql[1024];
+    char sql[1024], script[400];
     snprintf(sql, sizeof sql,
              "INSERT INTO intake.bench_pgbench_application (id, call_id, applicant_uscc, status, "
              "title, summary, district_code, requested_fen, submissions, created_by, "
-             "submitted_at) VALUES (gen_random_uuid(), gen_random_uuid(), '%s', 'SUBMITTED', "
-             "'Digital heritage workshop', '" SUMMARY "', '110105', 0, 1, 'org:%s', now());\n",
+             "submitted_at, case_root) VALUES (gen_random_uuid(), gen_random_uuid(), '%s', "
+             "'SUBMITTED', "
+             "'Digital heritage workshop', '" SUMMARY "', '110105', 0, 1, 'org:%s', now(), "
+             "gen_random_uuid());\n",
              uscc, uscc);
     if (ccip_test_write_file(s_env.dir, "insert.sql", sql) < 0)
         return -1;
     snprintf(script, sizeof script, "%s/insert.sql", s_env.dir);
-    const char *bin = getenv("CCIP_PG_BIN") ? getenv("CCIP_PG_BIN") : "/usr/lib/postgresql/15/bin";
-    snprintf(cmd, sizeof cmd,
-             "'%s/pgbench' -n -M prepared -c %d -j 2 -T %d -f '%s' -h '%s' -p '%s' -U ccip_intake "
-             "'%s' 2>&1",
-             bin, CLIENTS, seconds, script, getenv("CCIP_PGHOST"), getenv("CCIP_PGPORT"),
-             getenv("CCIP_PGDATABASE"));
-    FILE *p = popen(cmd, "r");
-    double tps = -1;
-    if (p) {
-        char line[512];
-        while (fgets(line, sizeof line, p))
-            if (strncmp(line, "tps = ", 6) == 0)
-                tps = atof(line + 6);
-        pclose(p);
-    }
-    unsetenv("PGPASSWORD");
-    if (tps < 0)
-        fprintf(stderr, "bench intake: pgbench gave no tps (%s)\n", cmd);
+    double tps = ccip_test_pgbench("intake", "intake", script, CLIENTS, seconds, 0, NULL);
     if (ccip_db_command(db, "DROP TABLE bench_pgbench_application") != CCIP_DB_OK)
         fprintf(stderr, "bench intake: could not drop the scratch table: %s\n", ccip_db_error(db));
     ccip_db_destroy(&db);
@@ -515,8 +485,10 @@ int main(int argc, char **argv)
     }
     setenv("CCIP_WORKERS", WORKERS, 0); /* unless the caller chose */
     setenv("CCIP_BATCH_WAIT_US", BATCH_WAIT_US, 0);
-    if (ccip_test_env_init(&s_env) < 0 || ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1") < 0) {
+    ccip_test_mem mem[2] = {{.name = "bus"}, {.name = "intake"}};
+    if (ccip_test_env_init(&s_env) < 0 || (mem[0].pid = ccip_test_start_bus(&s_env)) < 0 ||
+        (mem[1].pid =
+             ccip_test_start_service(&s_env, "services/intake/intake", "intake", "intake-1")) < 0) {
         fprintf(stderr, "bench intake: could not start the services\n");
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
@@ -529,6 +501,9 @@ int main(int argc, char **argv)
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
     }
+
+    for (int i = 0; i < 2; i++) /* idle: started, migrated, answering */
+        mem[i].idle_kib = ccip_test_proc_kib(mem[i].pid, "VmRSS");
 
     /* 1. the baseline */
     s_cpu pg0 = s_cpu_now();
@@ -583,6 +558,10 @@ int main(int argc, char **argv)
     ccip_test_ping_counts(&s_env, "intake", &cmd1, &tx1);
     long acked = s_acked(MODE_FILE);
     double per_s = (double)acked / elapsed;
+    for (int i = 0; i < 2; i++) /* peak: under the filing load */
+        mem[i].peak_kib = ccip_test_proc_kib(mem[i].pid, "VmHWM");
+    char rss[200] = "";
+    ccip_test_mem_text(mem, 2, rss, sizeof rss);
 
     /* 5. the three-command path, for comparison */
     double elapsed3 = s_window(MODE_THREE_STEP, THREE_STEP_SECONDS);
@@ -628,7 +607,9 @@ int main(int argc, char **argv)
            100 * s_cpu_share(pg0, pg1), s_cpu_ms_per(pg0, pg1, tps * seconds),
            100 * s_cpu_share(f0, f1), s_cpu_ms_per(f0, f1, (double)acked),
            100 * s_cpu_share(p0, p1), s_cpu_ms_per(p0, p1, (double)s_acked(MODE_PING)));
-    printf("bench intake: submit_per_s=%.0f pgbench_tps=%.0f ratio=%.2f p99_ms=%.1f lost=%ld\n",
-           per_s, tps, per_s / tps, s_quantile(MODE_FILE, -1, 0.99), lost);
+    printf("bench intake: submit_per_s=%.0f pgbench_tps=%.0f ratio=%.2f p99_ms=%.1f lost=%ld "
+           "cpu_ms_per_op=%.2f rss_mib=%s\n",
+           per_s, tps, per_s / tps, s_quantile(MODE_FILE, -1, 0.99), lost,
+           s_cpu_ms_per(f0, f1, (double)acked), rss);
     return failed == 0 && lost == 0 && lost3 == 0 ? 0 : 1;
 }

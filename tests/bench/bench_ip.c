@@ -10,9 +10,16 @@
  * connection acting for its own organisation, register works (a fresh
  * SHA-256 each, so every one is appended to the chain and signed) for
  * SECONDS; register_per_s counts committed registrations. ratio =
- * register_per_s / pgbench_tps. Last, `ccipctl ip audit-chain` reads the
- * whole chain through the bus and recomputes every hash and link
- * (chain_verify_per_s), and broken counts the broken links it found.
+ * register_per_s / pgbench_tps. Before both (the order of the run),
+ * the chain is topped up to 1,000,000
+ * records (CCIP_BENCH_IP_CHAIN overrides), made here as valid links and
+ * loaded in one COPY (not timed), and `ccipctl ip audit-chain` reads the
+ * whole chain through the bus and recomputes every hash and link:
+ * chain_verify_per_s = records / the time from starting ccipctl to its
+ * verdict (measured here, so its start-up and connecting count; over the
+ * few thousand records of the load alone start-up dominated and the figure
+ * swung from 52,000 to 174,000 between runs). broken counts the broken
+ * links it found.
  *
  * ip runs as an operator would configure a replica that mostly registers:
  * 8 command slots (service.workers, one per client), ONE database
@@ -31,10 +38,33 @@
  * tell it from the cost of a registration. The line before the last says
  * how many transactions ip committed for how many commands.
  *
- * Usage: [CCIP_BENCH_IP_PROBE=ping] bench_ip [SECONDS]
+ * Usage: [CCIP_BENCH_IP_PROBE=ping] [CCIP_BENCH_IP_CHAIN=N] bench_ip [SECONDS]
+ * Same SQL (issue 22): after the load, pgbench runs
+ * tests/bench/pgbench/ip_register.sql, ip's own statements for one
+ * registration in one transaction (kept equal to ip's source by ctest
+ * bench_pgbench_sql), at CLIENTS clients for SECONDS as role ccip_ip in
+ * schema ip: durable (same_sql_tps; same_sql_ratio = register_per_s /
+ * it), then with synchronous_commit=off for that session (ceiling_tps,
+ * the SQL's cost when commits are free; ceiling_ratio). rows_per_op is the
+ * rows inserted per registration, ccip/same SQL, from pg_stat_user_tables
+ * (ip stopped first: a backend's counts reach them at its exit); a table
+ * whose figures differ by more than 10% is named in rows_differ= and the
+ * bench fails. (Updates are printed on stderr, not compared: ip moves the
+ * chain head once per batch, pgbench once per registration.)
+ *
+ * cpu_ms_per_op: the machine's busy CPU (all processes, /proc/stat) during the
+ * load per registration. rss_mib: bus:IDLE/PEAK,ip:IDLE/PEAK, the resident
+ * size (MiB) once ip answers and the peak (VmHWM) of the load (reset after
+ * the audit, whose peak is printed on stderr).
+ *
  * Last line: bench ip: register_per_s=… pgbench_tps=… ratio=R chain_verify_per_s=… broken=0
+ *            same_sql_tps=… same_sql_ratio=R1 ceiling_tps=… ceiling_ratio=R2
+ *            rows_per_op=C/S cpu_ms_per_op=… rss_mib=bus:I/P,ip:I/P
  */
+#include <inttypes.h>
+#include <libpq-fe.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +80,9 @@
 #include "ccip_id.h"
 #include "ccip_test.h"
 #include "ccip_test_db.h"
+#include "ccip_test_pgbench.h"
 #include "ccip_test_proc.h"
+#include "ip_chain.h"
 
 #define CLIENTS 8
 /* ip's settings, as an operator of a registry would set them (see the
@@ -208,8 +240,130 @@ static double s_pgbench(int seconds)
     return tps;
 }
 
-/* Runs `ccipctl --json ip audit-chain` as staff; fills its rate and whether
- * the chain is intact. Returns 0 or -1. */
+/* ---- the chain the audit verifies --------------------------------------------------- */
+
+#define CHAIN_RECORDS_DEFAULT 1000000
+#define COPY_CHUNK            (1 << 20) /* bytes handed to libpq at a time */
+
+/* Appends "\\x<hex>" (a bytea in COPY's text format) to p. */
+static char *s_copy_bytea(char *p, const uint8_t *b, size_t n)
+{
+    memcpy(p, "\\\\x", 3);
+    ip_hex(b, n, p + 3);
+    return p + 3 + 2 * n;
+}
+
+/* Tops the chain up to `target` records after the load, in one COPY, as
+ * the schema's owner: each record a valid link (its prev_hash the last
+ * record's hash, its hash recomputed here with ip_chain_hash), then the
+ * head moved to the last. The signatures are 64 zero bytes: the audit runs
+ * without --key (as an auditor without the platform's keys would), and
+ * signing a million records would time the bench, not the verifier.
+ * Returns the records added, or -1. */
+static long s_fill_chain(long target)
+{
+    ccip_db *db = ccip_test_db_connect_owner("ip");
+    PGconn *pg = db ? ccip_db_conn(db) : NULL;
+    PGresult *r = pg ? PQexec(pg, "BEGIN; SELECT seq, encode(hash, 'hex') FROM chain_head "
+                                  "FOR UPDATE")
+                     : NULL;
+    long added = -1;
+    char *buf = malloc(COPY_CHUNK + 4096);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || !buf) {
+        fprintf(stderr, "bench ip: could not read the chain head: %s\n",
+                pg ? PQerrorMessage(pg) : ccip_test_db_error());
+        goto out;
+    }
+    uint64_t seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    ip_chain_record rec = {0};
+    if (ip_unhex(PQgetvalue(r, 0, 1), rec.prev_hash, IP_HASH_LEN) < 0)
+        goto out;
+    PQclear(r);
+    r = PQexec(pg, "COPY chain (seq, prev_hash, hash, work_id, kind, title, owner_parties, "
+                   "owner_shares, creators, created_on, content_sha256, registered_at_us, "
+                   "registrant, key_id, signature) FROM STDIN");
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        fprintf(stderr, "bench ip: COPY refused: %s\n", PQerrorMessage(pg));
+        goto out;
+    }
+    char org[32], work_id[CCIP_UUID_STRLEN + 1];
+    s_org(CLIENTS, org);
+    ip_chain_owner own = {.party = org, .share_bp = 10000};
+    static const uint8_t zero_sig[64];
+    rec.work_id = work_id;
+    rec.kind = "COPYRIGHT_SOFTWARE";
+    rec.title = "bench work";
+    rec.owners = &own;
+    rec.nowners = 1;
+    rec.created_on = "2026-01-01";
+    rec.registrant = org;
+    rec.key_id = "0000000000000000";
+    int64_t now = ccip_now_us();
+    size_t len = 0;
+    long n = 0;
+    for (uint64_t s = seq + 1; s <= (uint64_t)target; s++, n++) {
+        uint8_t h[IP_HASH_LEN];
+        rec.seq = s;
+        ccip_uuid_v4(work_id);
+        randombytes_buf(rec.content_sha256, IP_HASH_LEN);
+        rec.registered_at_us = now + (int64_t)n;
+        if (ip_chain_hash(&rec, h) < 0)
+            goto copy_fail;
+        char *p = buf + len;
+        p += sprintf(p, "%" PRIu64 "\t", s);
+        p = s_copy_bytea(p, rec.prev_hash, IP_HASH_LEN);
+        *p++ = '\t';
+        p = s_copy_bytea(p, h, IP_HASH_LEN);
+        p += sprintf(p, "\t%s\t%s\t%s\t{%s}\t{%u}\t{}\t%s\t", work_id, rec.kind, rec.title, org,
+                     own.share_bp, rec.created_on);
+        p = s_copy_bytea(p, rec.content_sha256, IP_HASH_LEN);
+        p += sprintf(p, "\t%" PRId64 "\t%s\t%s\t", rec.registered_at_us, org, rec.key_id);
+        p = s_copy_bytea(p, zero_sig, sizeof zero_sig);
+        *p++ = '\n';
+        len = (size_t)(p - buf);
+        memcpy(rec.prev_hash, h, IP_HASH_LEN);
+        if (len >= COPY_CHUNK) {
+            if (PQputCopyData(pg, buf, (int)len) != 1)
+                goto copy_fail;
+            len = 0;
+        }
+    }
+    if ((len && PQputCopyData(pg, buf, (int)len) != 1) || PQputCopyEnd(pg, NULL) != 1)
+        goto copy_fail;
+    PQclear(r);
+    r = PQgetResult(pg);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        goto copy_fail;
+    while (PQgetResult(pg) != NULL) /* COPY's end */
+        ;
+    PQclear(r);
+    char hex[IP_HASH_HEX + 1], sql[300];
+    ip_hex(rec.prev_hash, IP_HASH_LEN, hex);
+    /* numbers and hex made here, nothing from outside */
+    snprintf(sql, sizeof sql,
+             "UPDATE chain_head SET seq = %" PRIu64 ", hash = decode('%s', 'hex'); COMMIT; "
+             "ANALYZE chain",
+             seq + (uint64_t)n, hex);
+    r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "bench ip: could not move the chain head: %s\n", PQerrorMessage(pg));
+        goto out;
+    }
+    added = n;
+    goto out;
+copy_fail:
+    fprintf(stderr, "bench ip: could not load the chain: %s\n", PQerrorMessage(pg));
+out:
+    PQclear(r);
+    free(buf);
+    ccip_db_destroy(&db);
+    return added;
+}
+
+/* Runs `ccipctl --json ip audit-chain` as staff; fills its rate (records
+ * over the time from the process's start to its verdict, both measured
+ * here: start-up and connecting count) and whether the chain is intact.
+ * Returns 0 or -1. */
 static int s_audit(double *per_s, long *records, int *intact)
 {
     char cmd[2048], out[4096];
@@ -218,20 +372,24 @@ static int s_audit(double *per_s, long *records, int *intact)
              "CCIP_CURVE_SERVER_KEY_FILE=%s/keys/bus.pub %s/cli/ccipctl --timeout 30000 --json "
              "--role staff --actor staff:bench ip audit-chain",
              s_env.commands, s_env.dir, s_env.dir, getenv("CCIP_BINARY_DIR"));
+    double t0 = ccip_test_mono_s();
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
     size_t n = fread(out, 1, sizeof out - 1, p);
     out[n] = '\0';
     pclose(p);
+    double dt = ccip_test_mono_s() - t0;
     const char *rate = strstr(out, "\"records_per_s\":");
     const char *recs = strstr(out, "\"records\":");
     if (!rate || !recs) {
         fprintf(stderr, "bench ip: audit-chain said: %s\n", out);
         return -1;
     }
-    *per_s = atof(rate + strlen("\"records_per_s\":"));
     *records = atol(recs + strlen("\"records\":"));
+    *per_s = dt > 0 ? (double)*records / dt : 0;
+    fprintf(stderr, "bench ip: audit-chain: %ld records in %.2f s (%.0f/s by its own clock)\n",
+            *records, dt, atof(rate + strlen("\"records_per_s\":")));
     *intact = strstr(out, "\"intact\":true") != NULL;
     if (!*intact)
         fprintf(stderr, "bench ip: audit-chain: %s\n", out);
@@ -259,8 +417,9 @@ int main(int argc, char **argv)
              getenv("CCIP_BINARY_DIR"), s_env.dir);
     snprintf(key, sizeof key, "%s/ip-signing.key", s_env.dir);
     setenv("CCIP_IP_SIGNING_KEY_FILE", key, 1);
-    if (system(cmd) != 0 || ccip_test_start_bus(&s_env) < 0 ||
-        ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1") < 0) {
+    ccip_test_mem mem[2] = {{.name = "bus"}, {.name = "ip"}};
+    if (system(cmd) != 0 || (mem[0].pid = ccip_test_start_bus(&s_env)) < 0 ||
+        (mem[1].pid = ccip_test_start_service(&s_env, "services/ip/ip", "ip", "ip-1")) < 0) {
         fprintf(stderr, "bench ip: could not start the services\n");
         ccip_test_env_cleanup(&s_env, 1);
         return 1;
@@ -273,8 +432,37 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    for (int i = 0; i < 2; i++) /* idle: started, migrated, answering */
+        mem[i].idle_kib = ccip_test_proc_kib(mem[i].pid, "VmRSS");
+
+    /* 1. the chain audit, over a chain the bench makes (before the load: the
+     * same-SQL run at the end appends records whose hashes are not real) */
+    const char *chain_env = getenv("CCIP_BENCH_IP_CHAIN");
+    long chain = chain_env ? atol(chain_env) : CHAIN_RECORDS_DEFAULT;
+    double fill_t0 = ccip_test_mono_s();
+    long filled = s_probe ? 0 : s_fill_chain(chain);
+    if (filled < 0) {
+        ccip_test_env_cleanup(&s_env, 1);
+        return 1;
+    }
+    fprintf(stderr, "bench ip: %ld chain records loaded in %.1f s (COPY)\n", filled,
+            ccip_test_mono_s() - fill_t0);
+    double verify_per_s = 0;
+    long records = 0;
+    int intact = 0;
+    int audited = s_probe || s_audit(&verify_per_s, &records, &intact) == 0;
+    fprintf(stderr, "bench ip: ip's peak resident size after the audit: %.1f MiB\n",
+            (double)ccip_test_proc_kib(mem[1].pid, "VmHWM") / 1024.0);
+    for (int i = 0; i < 2; i++) /* the load's peak, not the audit's */
+        ccip_test_proc_reset_peak(mem[i].pid);
+
+    /* 2. the one-row INSERT */
     double tps = s_pgbench(seconds);
 
+    /* 3. ccip's registrations */
+    ccip_test_rows r0, r1, r2, r3, r4;
+    int rows_ok = ccip_test_rows_read("ip", "ip", &r0) == 0;
+    double cpu0 = ccip_test_cpu_busy_s();
     s_until_us = ccip_now_us() + (int64_t)seconds * 1000000;
     double t0 = ccip_test_mono_s();
     pthread_t t[CLIENTS];
@@ -284,26 +472,60 @@ int main(int argc, char **argv)
         pthread_join(t[i], NULL);
     double elapsed = ccip_test_mono_s() - t0;
     double per_s = (double)atomic_load(&s_ok) / elapsed;
+    double cpu_ms = (ccip_test_cpu_busy_s() - cpu0) * 1000.0 /
+                    (double)(atomic_load(&s_ok) > 0 ? atomic_load(&s_ok) : 1);
+    for (int i = 0; i < 2; i++) /* peak: under the load */
+        mem[i].peak_kib = ccip_test_proc_kib(mem[i].pid, "VmHWM");
+    char rss[200] = "";
+    ccip_test_mem_text(mem, 2, rss, sizeof rss);
 
     unsigned long long commands = 0, batches = 0;
     ccip_test_ping_counts(&s_env, "ip", &commands, &batches);
-    double verify_per_s = 0;
-    long records = 0;
-    int intact = 0;
-    int audited = s_audit(&verify_per_s, &records, &intact) == 0;
-    ccip_test_env_cleanup(&s_env, atomic_load(&s_failed) > 0 || !audited || !intact);
+    /* stopped before the rows are counted: a backend's counts reach
+     * pg_stat_user_tables at its exit, an idle one's only within 10 s */
+    ccip_test_env_cleanup(&s_env, atomic_load(&s_failed) > 0 || !audited || (!s_probe && !intact));
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r1) == 0;
     if (tps <= 0 || !audited)
         return 1;
     printf("%s: %ld %s, %ld failed, %ld chain records verified; ip ran %llu commands in %llu "
            "transactions\n",
            s_probe ? "pings" : "registrations", atomic_load(&s_ok),
            s_probe ? "answered" : "committed", atomic_load(&s_failed), records, commands, batches);
-    if (s_probe)
-        printf("bench ip probe: ping_per_s=%.0f pgbench_tps=%.0f ratio=%.2f\n", per_s, tps,
-               per_s / tps);
-    else
-        printf("bench ip: register_per_s=%.0f pgbench_tps=%.0f ratio=%.2f chain_verify_per_s=%.0f "
-               "broken=%d\n",
-               per_s, tps, per_s / tps, verify_per_s, intact ? 0 : 1);
-    return 0;
+    if (s_probe) {
+        printf("bench ip probe: ping_per_s=%.0f pgbench_tps=%.0f ratio=%.2f cpu_ms_per_op=%.2f "
+               "rss_mib=%s\n",
+               per_s, tps, per_s / tps, cpu_ms, rss);
+        return 0;
+    }
+
+    /* 4. the same SQL, one transaction per registration, durable and with
+     * commits free (tests/bench/pgbench/ip_register.sql) */
+    char script[600];
+    const char *src = getenv("CCIP_SOURCE_DIR") ? getenv("CCIP_SOURCE_DIR") : CCIP_SOURCE_DEFAULT;
+    snprintf(script, sizeof script, "%s/tests/bench/pgbench/ip_register.sql", src);
+    long same_tx = 0, free_tx = 0;
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r2) == 0;
+    double same_tps = ccip_test_pgbench("ip", "ip", script, CLIENTS, seconds, 0, &same_tx);
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r3) == 0;
+    double free_tps = ccip_test_pgbench("ip", "ip", script, CLIENTS, seconds, 1, &free_tx);
+    rows_ok &= ccip_test_rows_read("ip", "ip", &r4) == 0;
+    if (same_tps <= 0 || free_tps <= 0 || !rows_ok)
+        return 1;
+    char per_op[64], differs[400], per_op_free[64], differs_free[400];
+    int agree =
+        ccip_test_rows_compare(&r0, &r1, (double)atomic_load(&s_ok), &r2, &r3, (double)same_tx,
+                               per_op, sizeof per_op, differs, sizeof differs);
+    agree &=
+        ccip_test_rows_compare(&r0, &r1, (double)atomic_load(&s_ok), &r3, &r4, (double)free_tx,
+                               per_op_free, sizeof per_op_free, differs_free, sizeof differs_free);
+    if (!agree)
+        fprintf(stderr, "bench ip: rows per registration differ by more than 10%%: %s %s\n",
+                differs, differs_free);
+    printf("bench ip: register_per_s=%.0f pgbench_tps=%.0f ratio=%.2f chain_verify_per_s=%.0f "
+           "broken=%d same_sql_tps=%.0f same_sql_ratio=%.2f ceiling_tps=%.0f ceiling_ratio=%.2f "
+           "rows_per_op=%s%s%s cpu_ms_per_op=%.2f rss_mib=%s\n",
+           per_s, tps, per_s / tps, verify_per_s, intact ? 0 : 1, same_tps, per_s / same_tps,
+           free_tps, per_s / free_tps, per_op, agree ? "" : " rows_differ=", agree ? "" : differs,
+           cpu_ms, rss);
+    return agree ? 0 : 1;
 }

@@ -393,3 +393,60 @@ int ccip_test_ping_counts(ccip_test_env *env, const char *service, unsigned long
     zmq_ctx_term(ctx);
     return rc;
 }
+
+long ccip_test_proc_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            kib = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+int ccip_test_proc_reset_peak(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)pid);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int rc = fputs("5", f) < 0 ? -1 : 0;
+    return fclose(f) != 0 ? -1 : rc;
+}
+
+void ccip_test_mem_text(const ccip_test_mem *m, int n, char *out, size_t len)
+{
+    size_t used = strlen(out);
+    for (int i = 0; i < n && used < len; i++) {
+        int w = snprintf(out + used, len - used, "%s%s:%.1f/%.1f", used ? "," : "", m[i].name,
+                         (double)m[i].idle_kib / 1024.0, (double)m[i].peak_kib / 1024.0);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+double ccip_test_cpu_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    double busy = 0;
+    if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8) {
+        double hz = (double)sysconf(_SC_CLK_TCK);
+        for (int i = 0; i < 8; i++)
+            if (i != 3 && i != 4) /* idle, iowait */
+                busy += (double)v[i] / hz;
+    }
+    if (f)
+        fclose(f);
+    return busy;
+}

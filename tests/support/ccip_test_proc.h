@@ -84,4 +84,37 @@ int ccip_test_ping_counts(ccip_test_env *env, const char *service, unsigned long
 /* Sleeps ms milliseconds. */
 void ccip_test_sleep_ms(int ms);
 
+/* ---- what the benchmarks measure about the processes ---- */
+
+/* One field of /proc/<pid>/status in KiB: "VmRSS" (resident now) or
+ * "VmHWM" (the peak resident size since the process started). -1 when
+ * the process or the field cannot be read. */
+long ccip_test_proc_kib(pid_t pid, const char *field);
+
+/* Resets the process's VmHWM to its resident size now (writes 5 to
+ * /proc/<pid>/clear_refs), so that a later VmHWM is the peak of what came
+ * after. Returns 0 or -1. */
+int ccip_test_proc_reset_peak(pid_t pid);
+
+/* A process's memory as a bench reports it, so that an operator can size
+ * its pod: resident after start-up (idle, read once it answers) and its
+ * peak at the end of the load. */
+typedef struct {
+    const char *name; /* "bus", "ip", ... */
+    pid_t pid;
+    long idle_kib; /* VmRSS after start-up */
+    long peak_kib; /* VmHWM after the load */
+} ccip_test_mem;
+
+/* Appends "name:IDLE/PEAK" (MiB, one decimal) for each of the n processes,
+ * comma-separated, to out: the value of a bench's rss_mib=. */
+void ccip_test_mem_text(const ccip_test_mem *m, int n, char *out, size_t len);
+
+/* Busy CPU seconds of the whole machine so far (all cores, everything but
+ * idle and I/O wait, from /proc/stat); 0 when it cannot be read. The
+ * difference over a window, divided by the operations in it, is the CPU
+ * an operation costs the machine (all processes: client, bus, service,
+ * PostgreSQL). */
+double ccip_test_cpu_busy_s(void);
+
 #endif
