@@ -62,7 +62,12 @@
 #define RUNS        7
 #define EVENTS      200000
 #define REPLAY_MAX  5000
-#define CALL_MS     600000
+#define CALL_MS     200000 /* per attempt */
+#define ATTEMPTS                                                                                   \
+    3 /* the same command id again on silence, as every client does:                               \
+         at 100,000 clusters a re-registered replica of stats was twice                            \
+         handed a command after the 7-minute load and never answered it                            \
+         (notes/compat.md); the retry reaches another */
 
 static ccip_test_env s_env;
 static int s_entries = ENTRIES;   /* clusters loaded */
@@ -93,7 +98,7 @@ static ProtobufCMessage *s_call(const char *role, const char *type, const Protob
                        .out = desc,
                        .via = s_front,
                        .timeout_ms = CALL_MS,
-                       .attempts = 1,
+                       .attempts = ATTEMPTS,
                        .error = err,
                        .error_len = sizeof err};
     ProtobufCMessage *out = NULL;
