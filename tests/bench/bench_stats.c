@@ -25,7 +25,13 @@
  *                event-derived tables and replays them all from position 1
  *
  * Last line: bench stats: analysis_ms=… baseline_ms=… ratio=R replay_per_s=… rows=1200000
- * (R = analysis / baseline; targets R <= 3, replay_per_s >= 20,000).
+ * clusters=1000 (R = analysis / baseline; targets R <= 3, replay_per_s >= 20,000).
+ *
+ * CCIP_BENCH_STATS_CLUSTERS and CCIP_BENCH_STATS_QUARTERS change the 1,000
+ * entries and 40 quarters: issue 21's national deployment has 100,000
+ * clusters (120 million values over 40 quarters, some 35 GB here with the
+ * three indexes); 100,000 x 5 quarters is one quarter as large as the nation's
+ * and a year back for the growth on the year before.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -48,16 +54,24 @@
 #include "ccip_worker.h"
 #include "stats_quarter.h"
 
-#define ENTRIES    1000
-#define QUARTERS   40
-#define INDICATORS 30
-#define EXTRA      20 /* indicators beyond version 1's ten cluster indicators */
-#define RUNS       7
-#define EVENTS     200000
-#define REPLAY_MAX 5000
-#define CALL_MS    600000
+#define ENTRIES     1000   /* clusters; CCIP_BENCH_STATS_CLUSTERS overrides (issue 21: 100,000) */
+#define QUARTERS    40     /* CCIP_BENCH_STATS_QUARTERS overrides */
+#define ENTRIES_MAX 999999 /* roster ids are 'B' and six digits */
+#define INDICATORS  30
+#define EXTRA       20 /* indicators beyond version 1's ten cluster indicators */
+#define RUNS        7
+#define EVENTS      200000
+#define REPLAY_MAX  5000
+#define CALL_MS     200000 /* per attempt */
+#define ATTEMPTS                                                                                   \
+    3 /* the same command id again on silence, as every client does:                               \
+         at 100,000 clusters a re-registered replica of stats was twice                            \
+         handed a command after the 7-minute load and never answered it                            \
+         (notes/compat.md); the retry reaches another */
 
 static ccip_test_env s_env;
+static int s_entries = ENTRIES;   /* clusters loaded */
+static int s_quarters = QUARTERS; /* quarters of values per cluster, the last one analysed */
 static void *s_ctx;
 static ccip_client *s_front;
 
@@ -84,7 +98,7 @@ static ProtobufCMessage *s_call(const char *role, const char *type, const Protob
                        .out = desc,
                        .via = s_front,
                        .timeout_ms = CALL_MS,
-                       .attempts = 1,
+                       .attempts = ATTEMPTS,
                        .error = err,
                        .error_len = sizeof err};
     ProtobufCMessage *out = NULL;
@@ -275,7 +289,7 @@ static void s_publish_catalogue(const char *first_quarter)
 static const ccip_db_stmt S_ROSTER = {
     "bench_roster",
     "INSERT INTO roster_entry (id, kind, name, district_code, category, operator_uscc, "
-    "designated_at, first_quarter, source) SELECT 'B' || lpad(i::text, 5, '0'), 'CLUSTER', "
+    "designated_at, first_quarter, source) SELECT 'B' || lpad(i::text, 6, '0'), 'CLUSTER', "
     "'bench cluster ' || i, (ARRAY['110101', '110102', '110105', '110106', '110107', '110108', "
     "'110109', '110111', '110112', '110113', '110114', '110115', '110116', '110117', '110118', "
     "'110119'])[1 + i % 16], 'category_' || (i % 10), '91110105MA01ABCD2X', "
@@ -321,8 +335,28 @@ static long long s_count(ccip_db *db, const char *sql_name, const char *sql)
     return n;
 }
 
+/* A positive count from the environment variable `name` (at most max), or
+ * `def` when it is unset; exits on anything else. */
+static int s_env_count(const char *name, int def, int max)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > max) {
+        fprintf(stderr, "bench stats: %s=%s: give a whole number from 1 to %d\n", name, v, max);
+        exit(1);
+    }
+    return (int)n;
+}
+
 int main(void)
 {
+    /* issue 21's national figure is 100,000 clusters; a few quarters of
+     * them (CCIP_BENCH_STATS_QUARTERS) keep the load within a disk */
+    s_entries = s_env_count("CCIP_BENCH_STATS_CLUSTERS", ENTRIES, ENTRIES_MAX);
+    s_quarters = s_env_count("CCIP_BENCH_STATS_QUARTERS", QUARTERS, 400);
     if (ccip_test_env_init(&s_env) < 0 || ccip_test_start_bus(&s_env) < 0 ||
         ccip_test_start_service(&s_env, "services/stats/stats", "stats", "stats-1") < 0) {
         fprintf(stderr, "bench stats: could not start the services\n");
@@ -351,13 +385,13 @@ int main(void)
 
     /* The 40 quarters up to the last one that has ended. */
     stats_quarter last = stats_quarter_add(stats_quarter_of_us(ccip_now_us()), -1);
-    stats_quarter first = stats_quarter_add(last, -(QUARTERS - 1));
+    stats_quarter first = stats_quarter_add(last, -(s_quarters - 1));
     char first_text[8], last_text[8], n_text[16], first_index[16], quarters[16];
     stats_quarter_format(first, first_text, sizeof first_text);
     stats_quarter_format(last, last_text, sizeof last_text);
-    snprintf(n_text, sizeof n_text, "%d", ENTRIES);
+    snprintf(n_text, sizeof n_text, "%d", s_entries);
     snprintf(first_index, sizeof first_index, "%d", first.year * 4 + first.quarter - 1);
-    snprintf(quarters, sizeof quarters, "%d", QUARTERS);
+    snprintf(quarters, sizeof quarters, "%d", s_quarters);
     s_publish_catalogue(first_text);
 
     double t0 = ccip_test_mono_ms();
@@ -377,7 +411,18 @@ int main(void)
     s_sql(own, "VACUUM ANALYZE quarter_aggregate");
     long long rows = s_count(db, "bench_rows", "SELECT count(*) FROM report_value");
     printf("loaded %lld values (%d entries x %d quarters x %d indicators) in %.1f s\n", rows,
-           ENTRIES, QUARTERS, INDICATORS, (ccip_test_mono_ms() - t0) / 1000.0);
+           s_entries, s_quarters, INDICATORS, (ccip_test_mono_ms() - t0) / 1000.0);
+
+    /* CCIP_BENCH_STATS_PAUSE_S: the bus and stats left idle this long
+     * first, as they are after the national load's 7 minutes (a stats
+     * replica then lost every command: notes/compat.md); 0 by default. */
+    const char *pause = getenv("CCIP_BENCH_STATS_PAUSE_S");
+    int pause_s = pause && *pause ? s_env_count("CCIP_BENCH_STATS_PAUSE_S", 0, 3600) : 0;
+    if (pause_s > 0) {
+        printf("waiting %d s before the analysis\n", pause_s);
+        fflush(stdout);
+        ccip_test_sleep_ms(pause_s * 1000);
+    }
 
     /* The analysis, the completeness query and the plain scan, in turns. */
     double an[RUNS], base[RUNS], comp[RUNS];
@@ -391,7 +436,7 @@ int main(void)
         Ccip__Stats__AnalysisReply *a = (Ccip__Stats__AnalysisReply *)s_call(
             "staff", "stats.analysis.get.v1", &arq.base, &ccip__stats__analysis_reply__descriptor);
         double ta = ccip_test_mono_ms() - t;
-        if (i < 0 && (a->accepted != ENTRIES || !a->complete))
+        if (i < 0 && (a->accepted != (uint32_t)s_entries || !a->complete))
             s_die("analysis", "the quarter should be complete");
         protobuf_c_message_free_unpacked(&a->base, NULL);
         t = ccip_test_mono_ms();
@@ -447,7 +492,7 @@ int main(void)
     zmq_ctx_term(s_ctx);
     ccip_test_env_cleanup(&s_env, 0);
     printf("bench stats: analysis_ms=%.2f baseline_ms=%.2f ratio=%.2f replay_per_s=%.0f "
-           "rows=%lld\n",
-           analysis_ms, baseline_ms, analysis_ms / baseline_ms, EVENTS / replay_s, rows);
+           "rows=%lld clusters=%d\n",
+           analysis_ms, baseline_ms, analysis_ms / baseline_ms, EVENTS / replay_s, rows, s_entries);
     return 0;
 }
