@@ -58,22 +58,47 @@ static const ccip_db_stmt S_APPEND = {
     " RETURNING seq)"
     " SELECT pg_notify($12, '') FROM (SELECT 1 FROM ins LIMIT 1) x"};
 
-/* Unlocked look first, so that an idle relay polling every 100 ms neither
- * takes the row lock nor writes anything. */
-static const ccip_db_stmt S_ASSIGN_PEEK = {
-    "ccip_outbox_assign_peek",
-    "SELECT head, oldest, EXISTS (SELECT 1 FROM outbox WHERE position IS NULL)"
-    " FROM outbox_state"};
-
-static const ccip_db_stmt S_ASSIGN_LOCK = {
-    "ccip_outbox_assign_lock",
-    "SELECT head, oldest, encode(head_hash, 'hex') FROM outbox_state FOR UPDATE"};
+/* The relay's look, lock and read in one statement (one round trip where
+ * there were three; the look alone, an EXISTS over the unnumbered rows'
+ * index, cost as much as the lock and the read together). $1 = how many.
+ * Columns: the head and oldest as this statement's snapshot has them; the
+ * head, its hash (hex) and oldest of the row locked, NULL when nothing is
+ * pending (then nothing is locked, so that an idle relay polling every
+ * 100 ms neither takes the row lock nor writes anything); then the oldest
+ * unnumbered rows in seq order (EVENT_COLS, positions from the snapshot's
+ * head, hashes NULL, then seq), or one row of NULLs.
+ *
+ * The rows come from the snapshot taken when the statement started, before
+ * it waited for the lock: if another relay numbered rows in between, they
+ * are among them. That relay moved the head, and the lock returns the row's
+ * newest version (READ COMMITTED): so the rows are the ones to number
+ * exactly when both heads agree; otherwise s_assign_tx reads them again
+ * with S_ASSIGN_PENDING, in a statement of its own whose snapshot follows
+ * the lock. Every numbering moves the head; pruning moves only oldest.
+ * (The LIMIT 1s tell the planner what it cannot know of a one-row table
+ * without statistics: without them it estimated 90 million rows, and a
+ * connection with JIT on compiled the statement for 220 ms every time.) */
+static const ccip_db_stmt S_ASSIGN_TAKE = {
+    "ccip_outbox_assign_take",
+    "WITH state AS (SELECT head, oldest FROM outbox_state),"
+    " pending AS (SELECT * FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $1),"
+    " locked AS (SELECT head, oldest, encode(head_hash, 'hex') AS head_hash FROM outbox_state"
+    "  WHERE EXISTS (SELECT 1 FROM pending) FOR UPDATE)"
+    " SELECT s.head, s.oldest, l.head, l.head_hash, l.oldest, p.*"
+    " FROM (SELECT * FROM state LIMIT 1) s LEFT JOIN (SELECT * FROM locked LIMIT 1) l ON true"
+    " LEFT JOIN LATERAL (SELECT s.head + row_number() OVER (ORDER BY seq), event_id, type,"
+    "  aggregate_type, aggregate_id, payload, occurred_at_us, correlation_id, causation_id,"
+    "  actor_id, actor_role, source_instance, NULL::bytea, NULL::bytea, seq FROM pending) p"
+    "  ON true"
+    " ORDER BY p.seq"};
+enum { TAKE_SNAP_HEAD, TAKE_SNAP_OLDEST, TAKE_HEAD, TAKE_HEAD_HASH, TAKE_OLDEST, TAKE_NCOLS };
 
 /* $1 = head read under the lock, $2 = how many. The oldest unnumbered
  * rows with the positions head+1.. they are about to get, in that order
- * (EVENT_COLS, their hashes still NULL, then seq): only read here, so
- * that each row is written once, with its position and its hashes
- * together (S_ASSIGN_WRITE), not numbered and then updated again. */
+ * (EVENT_COLS, their hashes still NULL, then seq), read again after the
+ * lock when S_ASSIGN_TAKE's snapshot was older than another relay's
+ * numbering. Only read, so that each row is written once, with its
+ * position and its hashes together (S_ASSIGN_WRITE). */
 static const ccip_db_stmt S_ASSIGN_PENDING = {
     "ccip_outbox_assign_pending",
     "SELECT $1::bigint + row_number() OVER (ORDER BY seq), event_id, type, aggregate_type,"
@@ -81,19 +106,27 @@ static const ccip_db_stmt S_ASSIGN_PENDING = {
     " source_instance, NULL::bytea, NULL::bytea, seq"
     " FROM (SELECT * FROM outbox WHERE position IS NULL ORDER BY seq LIMIT $2) pending"
     " ORDER BY seq"};
-#define COL_SEQ EVENT_NCOLS /* S_ASSIGN_PENDING's extra column */
+#define COL_SEQ EVENT_NCOLS /* S_ASSIGN_PENDING's (and TAKE's) column after the event's */
 
-/* The drain's one write, under the same row lock: $1 seq, $2 position,
- * $3 prev_hash, $4 hash of every event read by S_ASSIGN_PENDING (the
- * chain, ccip_chain.h, computed in C); $5 the new head, $6 its hash (hex).
- * The head moves only when every row was found still unnumbered. */
+/* The drain's one write, under the same row lock: $1 the seq of every
+ * event read (S_ASSIGN_TAKE or S_ASSIGN_PENDING), in the order of their
+ * positions; $2 their hashes (the chain, ccip_chain.h, computed in C), 32
+ * bytes each, one after the other, binary; $3 the head they follow, $4 its
+ * hash (binary). Event n (from 1) gets position $3 + n, the hash at
+ * (n - 1) * 32 and, as prev_hash, the one before it ($4 for the first):
+ * one bytea instead of arrays of positions and hashes, which PostgreSQL
+ * parsed element by element. The head moves only when every row was found
+ * still unnumbered. */
 static const ccip_db_stmt S_ASSIGN_WRITE = {
     "ccip_outbox_assign_write",
-    "WITH h AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])"
-    "  AS h(seq, pos, prev, hash)),"
-    " u AS (UPDATE outbox o SET position = h.pos, prev_hash = h.prev, hash = h.hash FROM h"
-    "  WHERE o.seq = h.seq AND o.position IS NULL RETURNING 1)"
-    " UPDATE outbox_state SET head = $5::bigint, head_hash = decode($6, 'hex')"
+    "WITH h AS (SELECT seq, n::int AS n FROM unnest($1::bigint[]) WITH ORDINALITY AS h(seq, n)),"
+    " u AS (UPDATE outbox o SET position = $3::bigint + h.n,"
+    "  prev_hash = CASE WHEN h.n = 1 THEN $4::bytea"
+    "   ELSE substring($2::bytea FROM (h.n - 2) * 32 + 1 FOR 32) END,"
+    "  hash = substring($2::bytea FROM (h.n - 1) * 32 + 1 FOR 32)"
+    "  FROM h WHERE o.seq = h.seq AND o.position IS NULL RETURNING 1)"
+    " UPDATE outbox_state SET head = $3::bigint + cardinality($1::bigint[]),"
+    "  head_hash = substring($2::bytea FROM octet_length($2::bytea) - 31)"
     " WHERE (SELECT count(*) FROM u) = cardinality($1::bigint[])"};
 
 /* One statement, so head, oldest and the events come from one snapshot. The
@@ -565,6 +598,7 @@ typedef struct {
     const char *service;    /* source_service of the envelopes */
     int max;                /* rows to number at most */
     ccip_outbox_batch *out; /* result of the attempt */
+    int c0;                 /* first event column of out's rows */
     char *err;              /* caller's buffer */
     size_t errlen;          /* its size */
     int err_set;            /* the attempt wrote err */
@@ -586,10 +620,10 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
     ccip_outbox_batch *b = a->out;
     if (b->count == 0)
         return 0;
-    ccip_pgarray cols[4];
-    memset(cols, 0, sizeof cols);
+    ccip_pgarray seqs = CCIP_PGARRAY_INIT;
+    uint8_t *hashes = malloc(b->count * CCIP_CHAIN_HASH_LEN);
     const uint8_t *link = prev;
-    int rc = 0;
+    int rc = hashes ? 0 : -1;
     for (size_t i = 0; i < b->count && rc == 0; i++) {
         memcpy(b->chain[i], link, CCIP_CHAIN_HASH_LEN);
         s_set_chain(b, i);
@@ -600,27 +634,22 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
             break;
         }
         link = b->chain[i] + CCIP_CHAIN_HASH_LEN;
-        ccip_pgarray_int(&cols[0], strtoll(PQgetvalue(b->res, (int)i, COL_SEQ), NULL, 10));
-        ccip_pgarray_int(&cols[1], (int64_t)b->events[i].position);
-        ccip_pgarray_bytea(&cols[2], b->chain[i], CCIP_CHAIN_HASH_LEN);
-        ccip_pgarray_bytea(&cols[3], link, CCIP_CHAIN_HASH_LEN);
+        memcpy(hashes + i * CCIP_CHAIN_HASH_LEN, link, CCIP_CHAIN_HASH_LEN);
+        ccip_pgarray_int(&seqs, strtoll(PQgetvalue(b->res, (int)i, a->c0 + COL_SEQ), NULL, 10));
     }
-    char head_s[24], head_hex[CCIP_CHAIN_HASH_HEX + 1];
-    snprintf(head_s, sizeof head_s, "%" PRIu64, b->head);
-    ccip_chain_hex(link, CCIP_CHAIN_HASH_LEN, head_hex);
-    const char *values[] = {ccip_pgarray_value(&cols[0]),
-                            ccip_pgarray_value(&cols[1]),
-                            ccip_pgarray_value(&cols[2]),
-                            ccip_pgarray_value(&cols[3]),
-                            head_s,
-                            head_hex};
-    if (rc == 0 && (!values[0] || !values[1] || !values[2] || !values[3])) {
+    char head_s[24];
+    snprintf(head_s, sizeof head_s, "%" PRIu64, b->head - b->count);
+    const char *values[] = {ccip_pgarray_value(&seqs), (const char *)hashes, head_s,
+                            (const char *)prev};
+    const int lengths[] = {0, (int)(b->count * CCIP_CHAIN_HASH_LEN), 0, CCIP_CHAIN_HASH_LEN};
+    const int formats[] = {0, 1, 0, 1};
+    if ((rc == 0 && !values[0]) || !hashes) {
         snprintf(a->err, a->errlen, "could not hash outbox events: out of memory");
         a->err_set = 1;
         rc = -1;
     }
     PGresult *res = NULL;
-    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_WRITE, 6, values, NULL, NULL, &res)) != 0)
+    if (rc == 0 && (rc = ccip_db_exec(db, &S_ASSIGN_WRITE, 4, values, lengths, formats, &res)) != 0)
         rc = s_assign_fail(a, db, rc, "number outbox events and store their chain hashes");
     else if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0) {
         /* a row read under the lock was numbered or deleted meanwhile:
@@ -632,8 +661,8 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
         rc = -1;
     }
     PQclear(res);
-    for (int c = 0; c < 4; c++)
-        ccip_pgarray_release(&cols[c]);
+    free(hashes);
+    ccip_pgarray_release(&seqs);
     return rc;
 }
 
@@ -645,25 +674,29 @@ static int s_assign_chain(s_assign *a, ccip_db *db, const uint8_t prev[CCIP_CHAI
  * row still without a position is numbered when it is first seen, so
  * positions follow visibility, not insertion.
  *
- * Two relays at once: each takes the outbox_state row lock first, in its
- * own statement. The second waits until the first commits, then (READ
- * COMMITTED) reads the new head, and its next statement takes a new
- * snapshot in which the first one's rows already have positions. So the
- * numbers continue where the first stopped: no duplicate, no gap. The lock
- * and the numbering must be separate statements: a single statement works
- * from the snapshot taken at its start, before it waited for the lock, and
- * would see the other relay's rows as still unnumbered. */
+ * Two relays at once: each takes the outbox_state row lock before it
+ * writes. The second waits until the first commits, then (READ COMMITTED)
+ * gets the row's new version with the new head. Its rows were read in the
+ * snapshot its statement started with, before the wait, where the first
+ * one's rows were still unnumbered: the heads differ, so it reads them
+ * again in a new statement, whose snapshot has the first one's rows
+ * numbered (S_ASSIGN_TAKE says why equal heads are enough). So the numbers
+ * continue where the first stopped: no duplicate, no gap; and the write
+ * checks that every row it numbers is still unnumbered. */
 static int s_assign_tx(ccip_db *db, void *arg)
 {
     s_assign *a = arg;
     ccip_outbox_batch_destroy(&a->out);
     a->err_set = 0;
 
+    char max_s[16];
+    snprintf(max_s, sizeof max_s, "%d", a->max);
+    const char *take_values[] = {max_s};
     PGresult *res = NULL;
-    int rc = ccip_db_exec(db, &S_ASSIGN_PEEK, 0, NULL, NULL, NULL, &res);
+    int rc = ccip_db_exec(db, &S_ASSIGN_TAKE, 1, take_values, NULL, NULL, &res);
     if (rc != CCIP_DB_OK)
-        return s_assign_fail(a, db, rc, "read outbox_state");
-    if (PQntuples(res) != 1) {
+        return s_assign_fail(a, db, rc, "read and lock outbox_state and the events to number");
+    if (PQntuples(res) < 1) {
         PQclear(res);
         snprintf(a->err, a->errlen,
                  "could not read outbox_state: it has no row (migration 0001"
@@ -671,12 +704,11 @@ static int s_assign_tx(ccip_db *db, void *arg)
         a->err_set = 1;
         return -1;
     }
-    uint64_t head = s_u64(PQgetvalue(res, 0, 0));
-    uint64_t oldest = s_u64(PQgetvalue(res, 0, 1));
-    int pending = PQgetvalue(res, 0, 2)[0] == 't';
-    PQclear(res);
-
-    if (!pending) {
+    uint64_t head = s_u64(PQgetvalue(res, 0, TAKE_SNAP_HEAD));
+    uint64_t oldest = s_u64(PQgetvalue(res, 0, TAKE_SNAP_OLDEST));
+    if (PQgetisnull(res, 0, TAKE_HEAD)) {
+        /* nothing pending, nothing locked */
+        PQclear(res);
         a->out = s_batch_from(NULL, a->service, 0, 0, 0);
         if (!a->out)
             goto oom;
@@ -684,14 +716,10 @@ static int s_assign_tx(ccip_db *db, void *arg)
         a->out->oldest = oldest;
         return 0;
     }
-
-    rc = ccip_db_exec(db, &S_ASSIGN_LOCK, 0, NULL, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return s_assign_fail(a, db, rc, "lock outbox_state");
-    head = s_u64(PQgetvalue(res, 0, 0));
-    oldest = s_u64(PQgetvalue(res, 0, 1));
+    uint64_t locked_head = s_u64(PQgetvalue(res, 0, TAKE_HEAD));
+    oldest = s_u64(PQgetvalue(res, 0, TAKE_OLDEST));
     uint8_t prev[CCIP_CHAIN_HASH_LEN];
-    if (s_unhex(PQgetvalue(res, 0, 2), prev, sizeof prev) < 0) {
+    if (s_unhex(PQgetvalue(res, 0, TAKE_HEAD_HASH), prev, sizeof prev) < 0) {
         PQclear(res);
         snprintf(a->err, a->errlen,
                  "could not number outbox events: outbox_state's head_hash is not 32 bytes "
@@ -699,17 +727,25 @@ static int s_assign_tx(ccip_db *db, void *arg)
         a->err_set = 1;
         return -1;
     }
-    PQclear(res);
-
-    char head_s[24], max_s[16];
-    snprintf(head_s, sizeof head_s, "%" PRIu64, head);
-    snprintf(max_s, sizeof max_s, "%d", a->max);
-    const char *values[] = {head_s, max_s};
-    rc = ccip_db_exec(db, &S_ASSIGN_PENDING, 2, values, NULL, NULL, &res);
-    if (rc != CCIP_DB_OK)
-        return s_assign_fail(a, db, rc, "read the events to number");
+    a->c0 = TAKE_NCOLS;
+    if (locked_head != head) {
+        /* another relay numbered rows after this statement's snapshot was
+         * taken: read the pending rows again, in a snapshot after the lock */
+        PQclear(res);
+        head = locked_head;
+        char head_s[24];
+        snprintf(head_s, sizeof head_s, "%" PRIu64, head);
+        const char *values[] = {head_s, max_s};
+        rc = ccip_db_exec(db, &S_ASSIGN_PENDING, 2, values, NULL, NULL, &res);
+        if (rc != CCIP_DB_OK)
+            return s_assign_fail(a, db, rc, "read the events to number");
+        a->c0 = 0;
+    }
+    /* (TAKE's one row of NULL events comes only with nothing locked) */
     size_t n = (size_t)PQntuples(res);
-    a->out = s_batch_from(res, a->service, 0, n, 0);
+    if (n == 1 && PQgetisnull(res, 0, a->c0 + COL_SEQ))
+        n = 0;
+    a->out = s_batch_from(res, a->service, 0, n, a->c0);
     if (!a->out)
         goto oom;
     a->out->head = head + n;

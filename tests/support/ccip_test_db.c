@@ -102,7 +102,9 @@ ccip_db *ccip_test_db_connect_in(const char *svc, const char *schema)
     if (schema) {
         size_t used = strlen(ci);
         char opt[256];
-        snprintf(opt, sizeof opt, "-csearch_path=%s", schema);
+        /* options set here replace ccip_db's own (ccip_db.h): keep them, so
+         * that tests and benches run with the services' settings (jit=off) */
+        snprintf(opt, sizeof opt, "-csearch_path=%s " CCIP_DB_SESSION_OPTIONS, schema);
         if (s_put(ci, sizeof ci, &used, "options", opt) < 0)
             return NULL;
     }
