@@ -40,6 +40,7 @@
 #include "ccip_envelope.h"
 #include "ccip_id.h"
 #include "ccip_test_db.h"
+#include "ccip_test_pgbench.h"
 #include "ccip_test_proc.h"
 
 #define CLIENTS  16
@@ -164,20 +165,11 @@ static double s_pgbench(int seconds)
         return -1;
     }
     ccip_db_destroy(&db);
-    char path[300], pw[256] = "", script[300], cmd[2048];
-    snprintf(path, sizeof path, "%s/db-test.password", getenv("CCIP_SECRETS_DIR"));
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(pw, sizeof pw, f)) {
-        fprintf(stderr, "bench funding: could not read %s\n", path);
-        if (f)
-            fclose(f);
+    char script[300], cmd[2048];
+    if (ccip_test_pgpassword("test") < 0)
         return -1;
-    }
-    fclose(f);
-    pw[strcspn(pw, "\r\n")] = '\0';
-    setenv("PGPASSWORD", pw, 1);
     snprintf(script, sizeof script, "%s/hot.sql", s_env.dir);
-    f = fopen(script, "w");
+    FILE *f = fopen(script, "w");
     if (!f)
         return -1;
     fputs("UPDATE ccip_test.bench_hot SET v = v + 1 WHERE id = 1;\n", f);

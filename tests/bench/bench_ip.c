@@ -203,18 +203,9 @@ static double s_pgbench(int seconds)
         return -1;
     }
     ccip_db_destroy(&db);
-    char path[300], pw[256] = "", script[400], cmd[2048];
-    snprintf(path, sizeof path, "%s/db-test.password", getenv("CCIP_SECRETS_DIR"));
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(pw, sizeof pw, f)) {
-        fprintf(stderr, "bench ip: could not read %s\n", path);
-        if (f)
-            fclose(f);
+    char script[400], cmd[2048];
+    if (ccip_test_pgpassword("test") < 0)
         return -1;
-    }
-    fclose(f);
-    pw[strcspn(pw, "\r\n")] = '\0';
-    setenv("PGPASSWORD", pw, 1);
     if (ccip_test_write_file(s_env.dir, "insert.sql",
                              "INSERT INTO ccip_test.bench_insert (v) VALUES ('one row');\n") < 0)
         return -1;

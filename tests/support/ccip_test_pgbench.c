@@ -82,14 +82,13 @@ int ccip_test_rows_compare(const ccip_test_rows *a0, const ccip_test_rows *a1, d
     return ok;
 }
 
-double ccip_test_pgbench(const char *svc, const char *schema, const char *script, int clients,
-                         int seconds, int commits_free, long *transactions)
+int ccip_test_pgpassword(const char *svc)
 {
-    char path[400], pw[256] = "", cmd[3000], opts[200];
+    char path[400], pw[256] = "";
     snprintf(path, sizeof path, "%s/db-%s.password", getenv("CCIP_SECRETS_DIR"), svc);
     FILE *f = fopen(path, "r");
     if (!f || !fgets(pw, sizeof pw, f)) {
-        fprintf(stderr, "ccip_test_pgbench: could not read %s\n", path);
+        fprintf(stderr, "could not read the password of ccip_%s from %s\n", svc, path);
         if (f)
             fclose(f);
         return -1;
@@ -97,6 +96,15 @@ double ccip_test_pgbench(const char *svc, const char *schema, const char *script
     fclose(f);
     pw[strcspn(pw, "\r\n")] = '\0';
     setenv("PGPASSWORD", pw, 1);
+    return 0;
+}
+
+double ccip_test_pgbench(const char *svc, const char *schema, const char *script, int clients,
+                         int seconds, int commits_free, long *transactions)
+{
+    char cmd[3000], opts[200];
+    if (ccip_test_pgpassword(svc) < 0)
+        return -1;
     snprintf(opts, sizeof opts, "-c search_path=%s %s%s", schema, CCIP_DB_SESSION_OPTIONS,
              commits_free ? " -c synchronous_commit=off" : "");
     setenv("PGOPTIONS", opts, 1);

@@ -36,6 +36,11 @@ int ccip_test_rows_compare(const ccip_test_rows *a0, const ccip_test_rows *a1, d
                            const ccip_test_rows *b0, const ccip_test_rows *b1, double ops_b,
                            char *per_op, size_t per_op_len, char *differs, size_t differs_len);
 
+/* Sets PGPASSWORD for role ccip_<svc> (db-<svc>.password under
+ * $CCIP_SECRETS_DIR, as scripts/test writes it), for pgbench and psql
+ * started next. Returns 0 or -1 (reason on stderr, naming the file). */
+int ccip_test_pgpassword(const char *svc);
+
 /* Runs pgbench (-M prepared, one transaction per script run) with the
  * script at `clients` clients for `seconds`, as role ccip_<svc> with
  * search_path `schema` and jit off as the services have it; with
