@@ -1,5 +1,6 @@
 #include "ip.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -234,6 +235,26 @@ void *ip_read_all(ccip_arena *a, const PGresult *res, const ip_rows *kind, size_
         out[(*n)++] = msg;
     }
     return out && !ccip_arena_failed(a) ? out : NULL;
+}
+
+const char *ip_list_limit(uint32_t asked, char buf[24])
+{
+    uint32_t n = asked == 0 ? IP_LIST_DEFAULT : asked > IP_LIST_MAX ? IP_LIST_MAX : asked;
+    snprintf(buf, 24, "%" PRIu32, n);
+    return buf;
+}
+
+void *ip_read_list(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, int nparams,
+                   const char *const *v, const ip_rows *kind, size_t *n, int *rc)
+{
+    PGresult *res = NULL;
+    if ((*rc = ccip_db_exec(cmd->db, stmt, nparams, v, NULL, NULL, &res)) != 0)
+        return NULL;
+    void *out = ip_read_all(a, res, kind, n);
+    PQclear(res);
+    if (!out)
+        *rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the %ss", kind->noun);
+    return out;
 }
 
 int ip_work_of(ccip_command *cmd, const ccip_db_stmt *stmt, const char *field, const char *noun,

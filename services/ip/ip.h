@@ -125,6 +125,21 @@ void *ip_read_one(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, co
  * ran out or a row is malformed. */
 void *ip_read_all(ccip_arena *a, const PGresult *res, const ip_rows *kind, size_t *n);
 
+/* Rows a list command returns unless asked (limit 0), and at most. */
+#define IP_LIST_DEFAULT 100
+#define IP_LIST_MAX     500
+
+/* The limit a list command asked for as the text of its SQL parameter:
+ * IP_LIST_DEFAULT for 0, IP_LIST_MAX for more than that. Returns buf. */
+const char *ip_list_limit(uint32_t asked, char buf[24]);
+
+/* Runs stmt (nparams values v) and reads every row as a message of `kind`,
+ * as ip_read_all: for a list command's reply. Returns the array, or NULL
+ * with *rc a negative ccip_db_rc or CCIP_REPLIED (INTERNAL "could not read
+ * the <noun>s"). */
+void *ip_read_list(ccip_command *cmd, ccip_arena *a, const ccip_db_stmt *stmt, int nparams,
+                   const char *const *v, const ip_rows *kind, size_t *n, int *rc);
+
 /* The work that the object `noun` `id` belongs to (stmt reads its work_id
  * by id), into work_id, after checking that id (field `field`) is a UUID:
  * so that the work's row can be locked before the object's own (lock

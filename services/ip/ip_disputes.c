@@ -367,9 +367,6 @@ int ip_dispute_get(ccip_command *cmd, ccip_arena *a, void *request)
     return ccip_command_reply(cmd, &reply.base);
 }
 
-#define LIST_DEFAULT 100 /* disputes per list unless asked */
-#define LIST_MAX     500
-
 int ip_dispute_list(ccip_command *cmd, ccip_arena *a, void *request)
 {
     Ccip__Ip__ListDisputesRequest *rq = request;
@@ -388,17 +385,10 @@ int ip_dispute_list(ccip_command *cmd, ccip_arena *a, void *request)
         (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
                                    err)) != 0)
         return rc;
-    uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
-    if (lim > LIST_MAX)
-        lim = LIST_MAX;
-    const char *v[] = {rq->status, rq->work_id, ccip_i64_text((int64_t)lim, limit)};
-    PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, &S_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
-        return rc;
+    const char *v[] = {rq->status, rq->work_id, ip_list_limit(rq->limit, limit)};
     Ccip__Ip__ListDisputesReply reply = CCIP__IP__LIST_DISPUTES_REPLY__INIT;
-    reply.disputes = ip_read_all(a, res, &S_DISPUTES, &reply.n_disputes);
-    PQclear(res);
-    if (!reply.disputes)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the disputes");
+    if (!(reply.disputes =
+              ip_read_list(cmd, a, &S_LIST, 3, v, &S_DISPUTES, &reply.n_disputes, &rc)))
+        return rc;
     return ccip_command_reply(cmd, &reply.base);
 }

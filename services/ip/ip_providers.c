@@ -215,15 +215,11 @@ int ip_provider_list(ccip_command *cmd, ccip_arena *a, void *request)
         cat = ip_enum_name(&ccip__ip__provider_category__descriptor, rq->category);
     }
     const char *v[] = {cat, rq->verified_only ? "true" : "false"};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_PROVIDER_LIST, 2, v, NULL, NULL, &res);
-    if (rc != 0)
-        return rc;
     Ccip__Ip__ListProvidersReply reply = CCIP__IP__LIST_PROVIDERS_REPLY__INIT;
-    reply.providers = ip_read_all(a, res, &S_PROVIDERS, &reply.n_providers);
-    PQclear(res);
-    if (!reply.providers)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    int rc = 0;
+    if (!(reply.providers =
+              ip_read_list(cmd, a, &S_PROVIDER_LIST, 2, v, &S_PROVIDERS, &reply.n_providers, &rc)))
+        return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
 

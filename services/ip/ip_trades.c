@@ -9,8 +9,6 @@
 #include "ip_pg.h"
 #include "ip_works.h"
 
-#define LIST_DEFAULT    100
-#define LIST_MAX        500
 #define PAYMENT_REF_MAX 100 /* characters */
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -429,17 +427,13 @@ int ip_listing_list(ccip_command *cmd, ccip_arena *a, void *request)
     char err[200], limit[24];
     if (rq->work_id[0] && ip_check_uuid("work_id", rq->work_id, err, sizeof err) < 0)
         return ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
-    uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
-    const char *v[] = {rq->work_id, rq->open_only ? "true" : "false", ccip_i64_text(lim, limit)};
-    PGresult *res = NULL;
-    int rc = ccip_db_exec(cmd->db, &S_LISTING_LIST, 3, v, NULL, NULL, &res);
-    if (rc != 0)
-        return rc;
+    const char *v[] = {rq->work_id, rq->open_only ? "true" : "false",
+                       ip_list_limit(rq->limit, limit)};
     Ccip__Ip__ListListingsReply reply = CCIP__IP__LIST_LISTINGS_REPLY__INIT;
-    reply.listings = ip_read_all(a, res, &S_LISTINGS, &reply.n_listings);
-    PQclear(res);
-    if (!reply.listings)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "out of memory");
+    int rc = 0;
+    if (!(reply.listings =
+              ip_read_list(cmd, a, &S_LISTING_LIST, 3, v, &S_LISTINGS, &reply.n_listings, &rc)))
+        return rc;
     return ccip_command_reply(cmd, &reply.base);
 }
 
@@ -754,18 +748,11 @@ int ip_contract_list(ccip_command *cmd, ccip_arena *a, void *request)
         (rc = ccip_command_invalid(cmd, ip_check_uuid("work_id", rq->work_id, err, sizeof err),
                                    err)) != 0)
         return rc;
-    uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
-    if (lim > LIST_MAX)
-        lim = LIST_MAX;
     const char *v[] = {rq->status, party[0] ? party : rq->party, rq->work_id,
-                       ccip_i64_text((int64_t)lim, limit)};
-    PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, &S_CONTRACT_LIST, 4, v, NULL, NULL, &res)) != CCIP_DB_OK)
-        return rc;
+                       ip_list_limit(rq->limit, limit)};
     Ccip__Ip__ListContractsReply reply = CCIP__IP__LIST_CONTRACTS_REPLY__INIT;
-    reply.contracts = ip_read_all(a, res, &S_CONTRACTS, &reply.n_contracts);
-    PQclear(res);
-    if (!reply.contracts)
-        return ccip_command_fail(cmd, CCIP__STATUS__INTERNAL, "could not read the contracts");
+    if (!(reply.contracts =
+              ip_read_list(cmd, a, &S_CONTRACT_LIST, 4, v, &S_CONTRACTS, &reply.n_contracts, &rc)))
+        return rc;
     return ccip_command_reply(cmd, &reply.base);
 }

@@ -14,8 +14,6 @@
 #include "ip_pg.h"
 #include "ip_receipts.h"
 
-#define LIST_DEFAULT  100 /* works per list reply unless asked */
-#define LIST_MAX      500
 #define CHAIN_DEFAULT 2000 /* chain records per batch unless asked */
 #define CHAIN_MAX     5000
 
@@ -222,22 +220,12 @@ int ip_work_list(ccip_command *cmd, ccip_arena *a, void *request)
         rc = ccip_command_fail(cmd, CCIP__STATUS__INVALID_ARGUMENT, "%s", err);
         return rc;
     }
-    uint32_t lim = rq->limit ? rq->limit : LIST_DEFAULT;
-    if (lim > LIST_MAX)
-        lim = LIST_MAX;
     const char *v[] = {rq->owner, ccip_i64_text((int64_t)rq->after_serial, after),
-                       ccip_i64_text((int64_t)lim, limit)};
-    PGresult *res = NULL;
-    if ((rc = ccip_db_exec(cmd->db, &S_WORK_LIST, 3, v, NULL, NULL, &res)) != CCIP_DB_OK)
-        return rc;
+                       ip_list_limit(rq->limit, limit)};
     Ccip__Ip__ListWorksReply reply = CCIP__IP__LIST_WORKS_REPLY__INIT;
-    if (!(reply.works = ip_read_all(a, res, &S_WORKS, &reply.n_works)))
-        rc = ccip_command_fail(cmd, CCIP__STATUS__INTERNAL,
-                               "could not read the works: a malformed row");
-    else
-        rc = ccip_command_reply(cmd, &reply.base);
-    PQclear(res);
-    return rc;
+    if (!(reply.works = ip_read_list(cmd, a, &S_WORK_LIST, 3, v, &S_WORKS, &reply.n_works, &rc)))
+        return rc;
+    return ccip_command_reply(cmd, &reply.base);
 }
 
 int ip_key_get(ccip_command *cmd, ccip_arena *a, void *request)
@@ -372,8 +360,7 @@ int ip_review_list(ccip_command *cmd, ccip_arena *a, void *request)
     Ccip__Ip__ListReviewRequest *rq = request;
     PGresult *res = NULL;
     char limit[24];
-    uint32_t lim = rq->limit && rq->limit <= LIST_MAX ? rq->limit : LIST_DEFAULT;
-    const char *v[] = {ccip_i64_text(lim, limit)};
+    const char *v[] = {ip_list_limit(rq->limit, limit)};
     int rc = ccip_db_exec(cmd->db, &S_WORK_REVIEW, 1, v, NULL, NULL, &res);
     if (rc != 0)
         goto out;
